@@ -25,10 +25,13 @@ from common.cli import atomic_write, dumps_json
 from .fixed import QFormat, RANGE
 
 __all__ = ["ParamError", "FSParamSet", "load", "loads", "save", "load_published", "PARAMS_DIR",
-           "shipped_path", "list_shipped", "K_MAX"]
+           "shipped_path", "list_shipped", "K_MAX", "PUBLISHED_DIR", "published_path"]
 
 #: Where the shipped sets live.
 PARAMS_DIR = Path(__file__).resolve().parent / "params"
+
+#: Copies of the published float sets (christophstoeckl/FS-neurons), the baseline to beat.
+PUBLISHED_DIR = Path(__file__).resolve().parent / "published"
 
 #: Largest K a parameter file may declare.
 K_MAX = 64
@@ -207,8 +210,15 @@ def save(paramset, path):
     atomic_write(path, dumps_json(paramset.to_dict()))
 
 
+def published_path(activation, K):
+    """Path of the published set for an activation and K, or None if there is none."""
+    path = PUBLISHED_DIR / f"{activation}_K{K}.json"
+    return path if path.exists() else None
+
+
 def load_published(path):
-    """Load a published reference set (``../shared/reference/fs-neurons/*.json``).
+    """Load a published reference set (``quant/published/*.json``, copied from
+    ``../shared/reference/fs-neurons/``).
 
     Those files use ``training_interval`` and may hold values outside [-8, 8] (sigmoid's
     h(3) = 10.77), so they get their own loader and return plain arrays, not a
