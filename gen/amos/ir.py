@@ -17,6 +17,7 @@ import math
 import numbers
 import re
 from dataclasses import dataclass, field
+from fractions import Fraction
 from functools import cached_property
 from pathlib import Path
 
@@ -141,6 +142,7 @@ class AmosIR:
 
     @property
     def out_frac(self):
+        """Output fraction bits: Q-4 (d are codes); 0 for ReLU (d are quanta)."""
         return 0 if self.Q is None else self.Q - 4
 
     @property
@@ -156,12 +158,12 @@ class AmosIR:
     # ---- accuracy ---------------------------------------------------------------------------
 
     def grid(self):
-        """Every representable input inside the interval (x ints, and y ints for two inputs,
-        as a full grid), clipped to the W-bit range."""
+        """Every W-bit input whose real value ``x 2^-F`` lies in the interval ``[lo, hi)``
+        (the FS core's convention, so the two cores' MSEs are over the same inputs): x ints,
+        and y ints for two inputs as the full grid of pairs."""
+        lo, hi = input_range(self.interval, self.frac)
         lo_w, hi_w = self.x_range
-        lo = max(lo_w, math.ceil(self.interval[0] * 2 ** self.frac))
-        hi = min(hi_w, math.floor(self.interval[1] * 2 ** self.frac))
-        xs = np.arange(lo, hi + 1, dtype=np.int64)
+        xs = np.arange(max(lo, lo_w), min(hi, hi_w) + 1, dtype=np.int64)
         if not self.two_input:
             return xs, None
         gx, gy = np.meshgrid(xs, xs, indexing="ij")
@@ -244,11 +246,17 @@ def _check_int(name, v, lo, hi):
     return v
 
 
+def input_range(interval, frac):
+    """(lo, hi) of the integers x with ``x 2^-frac`` in ``[interval[0], interval[1])``, exact."""
+    scale = Fraction(2) ** frac
+    return (math.ceil(Fraction(interval[0]) * scale),
+            math.ceil(Fraction(interval[1]) * scale) - 1)
+
+
 def default_width(interval, frac):
-    """Fewest bits holding every representable input of the interval with ``frac`` fraction
-    bits (both ends included when they are representable)."""
-    lo = math.ceil(interval[0] * 2 ** frac)
-    hi = math.floor(interval[1] * 2 ** frac)
+    """Fewest bits holding every representable input of the interval ``[lo, hi)`` with
+    ``frac`` fraction bits."""
+    lo, hi = input_range(interval, frac)
     return max(2, signed_width(min(lo, 0), max(hi, 0)))
 
 
@@ -338,16 +346,30 @@ def build_ir(act="silu", K=None, Q=None, width=None, frac=None, name=None):
         frac = _check_int("input fraction", frac, 0, MAX_WIDTH)
 
     if act == "relu":
+        # Input in units of the quantum alpha 2^-K (alpha folded into the upstream weights),
+        # scaled by 2^F when a fraction is given: T and h shift left by F (c stays 1), so the
+        # core computes clamp(floor(x 2^-F), 0, 2^K - 1). No codes: Q does not apply.
         K = DEFAULT_K["relu"] if K is None else K
-        if frac not in (None, 0):
-            raise ValueError(f"relu takes integer inputs in units of the quantum alpha*2^-K: "
-                             f"input fraction must be 0, not {frac}")
+        F = 0 if frac is None else frac
         c, T, h, d = relu_params(K)
-        W = K + 2 if width is None else width
-        return AmosIR(name=name or _default_name("relu", K, None), activation="relu", K=K,
-                      Q=None, width=W, frac=0, c=tuple(c), T=tuple(T),
+        T = [v << F for v in T]
+        h = [[v << F for v in row] for row in h]
+        # gate 1 fires at x = T_1 = 2^(K-1+F): W must hold it (K+F+1 bits); the default adds
+        # a bit so that inputs beyond the clamp range are representable too
+        need = signed_width(0, T[0])
+        W = K + 2 + F if width is None else width
+        if W < need:
+            raise ValueError(f"input width {W} cannot hold the ReLU threshold T_1 = "
+                             f"2^{K - 1 + F}: relu K={K} with fraction {F} needs a width of at "
+                             f"least {need} (K+F+1)")
+        if W > MAX_WIDTH:
+            raise ValueError(f"relu K={K} with fraction {F} needs an input width of {W} bits, "
+                             f"more than the {MAX_WIDTH} supported")
+        suffix = "" if (width is None and F == 0) else f"_w{W}f{F}"
+        return AmosIR(name=name or _default_name("relu", K, None) + suffix, activation="relu",
+                      K=K, Q=None, width=W, frac=F, c=tuple(c), T=tuple(T),
                       h=tuple(tuple(r) for r in h), d=tuple(d), c2=None,
-                      interval=(0.0, float((1 << K) - 1)), source="analytic")
+                      interval=(0.0, float(1 << K)), source="analytic")
 
     ps, source, stem = resolve_params(act, K, Q)
     F = max(ps.Q - 4, 0) if frac is None else frac
