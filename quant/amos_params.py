@@ -22,6 +22,7 @@ import json
 import math
 import numbers
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +34,7 @@ from .params import (ParamError, _is_number, _num,
                      _validate as _validate_fs_fields, list_shipped, shipped_path)
 
 __all__ = ["AmosParamSet", "load", "loads", "save", "PREFIX", "TWO_INPUT", "amos_path",
-           "list_amos", "relu_set", "ParamError", "two_input_function"]
+           "list_amos", "relu_set", "ParamError", "two_input_function", "input_range"]
 
 #: File-name prefix of AMOS sets in quant/params/.
 PREFIX = "amos_"
@@ -47,6 +48,15 @@ TWO_INPUT = {
 
 _REQUIRED = ("activation", "K", "interval", "c", "T", "h", "d")
 _OPTIONAL = ("c2", "Q", "made_by")
+
+
+def input_range(interval, frac):
+    """(lo, hi) of the integers x whose real value ``x 2^-frac`` lies in ``[interval[0],
+    interval[1])``, computed exactly: every input a core with ``frac`` fraction bits can be given
+    inside the training interval (the grid every "MSE over representable inputs" uses)."""
+    scale = Fraction(2) ** int(frac)
+    return (math.ceil(Fraction(interval[0]) * scale),
+            math.ceil(Fraction(interval[1]) * scale) - 1)
 
 
 def two_input_function(name):

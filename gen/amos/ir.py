@@ -17,7 +17,6 @@ import math
 import numbers
 import re
 from dataclasses import dataclass, field
-from fractions import Fraction
 from functools import cached_property
 from pathlib import Path
 
@@ -25,7 +24,7 @@ import numpy as np
 
 from gen.widths import signed_range, signed_width
 from quant.activations import get_activation
-from quant.amos_params import (PREFIX, TWO_INPUT, AmosParamSet, amos_path, list_amos,
+from quant.amos_params import (PREFIX, TWO_INPUT, amos_path, input_range, list_amos,
                                load as load_amos, two_input_function)
 from quant.fixed import check_Q
 from quant.params import K_MAX, ParamError
@@ -47,7 +46,7 @@ MAX_WIDTH = 32
 LATENCY_EXTRA = 2
 
 #: How a missing shipped set is made.
-TRAIN_COMMAND = "python -m quant.amos_train --act {act} --K {K} --Q {Q}"
+TRAIN_COMMAND = "python -m quant.amos_train train --act {act} --K {K} --Q {Q}"
 
 
 @dataclass(frozen=True)
@@ -244,13 +243,6 @@ def _check_int(name, v, lo, hi):
     if not lo <= v <= hi:
         raise ValueError(f"{name} must be from {lo} to {hi}, not {v}")
     return v
-
-
-def input_range(interval, frac):
-    """(lo, hi) of the integers x with ``x 2^-frac`` in ``[interval[0], interval[1])``, exact."""
-    scale = Fraction(2) ** frac
-    return (math.ceil(Fraction(interval[0]) * scale),
-            math.ceil(Fraction(interval[1]) * scale) - 1)
 
 
 def default_width(interval, frac):
