@@ -12,6 +12,7 @@ Commands::
 Bad input gives one line ``error: ...`` on stderr and exit status 2, and writes no file.
 """
 
+import argparse
 import shlex
 import sys
 from pathlib import Path
@@ -22,12 +23,9 @@ PROG = "python -m quant"
 
 
 def _positive_int(text):
-    try:
-        v = int(text)
-    except ValueError:
-        raise CLIError(f"{text!r} is not an integer") from None
+    v = _int(text)
     if v < 1:
-        raise CLIError(f"expected a positive integer, not {v}")
+        raise argparse.ArgumentTypeError(f"expected a positive integer, not {v}")
     return v
 
 
@@ -35,14 +33,14 @@ def _int(text):
     try:
         return int(text)
     except ValueError:
-        raise CLIError(f"{text!r} is not an integer") from None
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
 
 
 def _float(text):
     try:
         v = float(text)
     except ValueError:
-        raise CLIError(f"{text!r} is not a number") from None
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
     return v
 
 
@@ -61,19 +59,22 @@ def _add_training_options(p):
                    help="quantization-aware stage restarts (default 16)")
     p.add_argument("--kicks", type=_int, default=None,
                    help="iterated-local-search kicks of the quantized stage (default 40)")
+    p.add_argument("--search-iters", type=_int, default=None,
+                   help="most moves of each exact local search (default 400)")
     p.add_argument("--device", default="auto", help="cpu, cuda or auto (default: CUDA when "
                                                     "present)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def _training_kwargs(args):
-    from .train import RegionWeights
+    from .train import RegionWeights, resolve_device
 
     weights = RegionWeights.parse(args.weight) if args.weight else None
+    device = resolve_device(args.device)      # a bad device fails before any training
     return dict(seed=args.seed, weights=weights, steps=args.steps, restarts=args.restarts,
                 qat_steps=args.qat_steps, qat_restarts=args.qat_restarts, kicks=args.kicks,
-                device=None if args.device == "auto" else args.device,
-                show_progress=not args.quiet)
+                device=device, show_progress=not args.quiet,
+                **({} if args.search_iters is None else {"search_iters": args.search_iters}))
 
 
 def _training_flags(args):
@@ -81,7 +82,7 @@ def _training_flags(args):
     flags = ["--seed", str(args.seed)]
     for w in args.weight or ():
         flags += ["--weight", w]
-    for name in ("steps", "restarts", "qat_steps", "qat_restarts", "kicks"):
+    for name in ("steps", "restarts", "qat_steps", "qat_restarts", "kicks", "search_iters"):
         v = getattr(args, name)
         if v is not None:
             flags += [f"--{name.replace('_', '-')}", str(v)]

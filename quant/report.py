@@ -19,7 +19,7 @@ import numpy as np
 from .activations import get_activation, mse_by_region
 from .fixed import QFormat
 from .params import PARAMS_DIR, load, load_published, published_path, shipped_path
-from .train import NETWORK_INPUT, grid_mse, mean_spikes, train_fs
+from .train import FLOAT_CONFIG, NETWORK_INPUT, QAT_CONFIG, grid_mse, mean_spikes, train_fs
 
 __all__ = ["Baseline", "published_baseline", "evaluate_values", "sweep_q", "sweep_k",
            "plot_show", "plot_sweep_q", "plot_sweep_k", "table", "build_report", "TARGETS"]
@@ -380,7 +380,11 @@ def build_report(sweep_k_rows, commands, show_progress=True):
       "and the published sets in `quant/published/`; do not edit by hand. The shipped sets "
       "themselves are retrained by `" + commands["ship"] + "`; both together: `"
       + commands["regenerate"] + "`.\n")
-    w(_METHOD)
+    w(_COMMANDS)
+    w(_METHOD.format(fw0=FLOAT_CONFIG["width"][0], fw1=FLOAT_CONFIG["width"][1],
+                     fsteps=FLOAT_CONFIG["steps"], frestarts=FLOAT_CONFIG["restarts"],
+                     qsteps=QAT_CONFIG["steps"], qrestarts=QAT_CONFIG["restarts"],
+                     kicks=QAT_CONFIG["kicks"]))
 
     w("## Targets\n")
     w("| target | measured | bound | met |\n|---|---|---|---|")
@@ -482,27 +486,49 @@ _METHOD = """## Method
 seed 0, one CPU thread: same command, same file):
 
 1. **Float training.** Backpropagation through the K steps, the Heaviside given a triangle
-   pseudo-derivative whose width anneals from 1 to 0.05; Adam on 32 random restarts at once
-   (cosine learning-rate decay), T, h, d clamped into [-8, 8] after every step; the loss is the
+   pseudo-derivative whose width anneals from {fw0} to {fw1}; {fsteps} Adam steps on {frestarts}
+   random restarts at once (cosine learning-rate decay), T, h, d clamped into [-8, 8] after
+   every step; the loss is the
    weighted MSE on a jittered grid of 4000 points, the weight profile a parameter (default:
    [-2, 2] four times the rest; the sigmoid sets use uniform weights, their targets being
    whole-interval errors). The output weights start as the least-squares fit for each
    restart's spikes. Every 25 steps each restart's *exact* loss (Heaviside forward) is
    measured and its best parameters kept.
-2. **Quantization-aware training** (Q-bit sets) from the float result: the forward uses the
-   Q-bit values (fake quantization, ties to even, saturating) with straight-through gradients;
-   the best *quantized* loss of each restart is kept.
+2. **Quantization-aware training** (Q-bit sets) from the float result ({qsteps} steps,
+   {qrestarts} restarts: the float set and perturbed copies): the forward uses the Q-bit values
+   (fake quantization, ties to even, saturating) with straight-through gradients; the best
+   *quantized* loss of each restart is kept.
 
 Then, from the best restarts, an exact discrete search: the least-squares readout d (rounded
 to codes) when it helps, then best-improvement coordinate descent over every value (floats:
 steps 0.05 down to 5e-4) or every code (+-1, +-2 codes), all moves of one round evaluated as
-one batch, with 40 random kicks of an iterated local search for Q-bit sets. For a Q-bit FS set
+one batch, with {kicks} random kicks of an iterated local search for Q-bit sets. For a Q-bit FS set
 the output is constant on every cell [n, n+1) x 2^(4-Q) of the input, so the search's loss is
 the exact continuous-interval MSE from one evaluation per cell.
 
 ReLU is analytic and never trained: `python -m quant train --act relu --K 10` writes
 T = h = d = alpha 2^-t on [0, alpha] (alpha = 16 by default, the largest keeping T(1) inside
 [-8, 8]; the FS cores use the integer schedule 2^(K-t) in units of alpha 2^-K instead).
+"""
+
+_COMMANDS = """## Commands
+
+```
+python -m quant train --act silu --K 16 --Q 8 --out my_silu.json    # one set (JSON on stdout without --out)
+python -m quant train --act "x*tanh(softplus(x))" --K 12 --interval -6 6 --weight "[-6,6]=1"
+python -m quant train --act relu --K 10 --interval 0 16             # analytic, no training
+python -m quant sweep --act silu --K 16 --Q 4 5 6 7 8 9 10 11 12 --out-dir sweep/   # Fig. 5e/f
+python -m quant sweep-k --act silu --K 4 6 8 10 12 14 16 18 20 --out-dir sweepk/     # Fig. 5d
+python -m quant show quant/params/silu_K16_Q8.json --out silu.png    # Fig. 4 / 5a-b
+python -m quant ship [--only silu_K16_Q8 ...]                        # retrain shipped sets
+python -m quant report                                               # this page
+python -m quant regenerate                                           # ship + report
+```
+
+Training options: `--seed`, `--weight [LO,HI]=W` (repeatable loss weights), `--steps`,
+`--restarts`, `--qat-steps`, `--qat-restarts`, `--kicks`, `--search-iters`, `--device`
+(`auto`: CUDA when present), `--quiet`. Every set records the command that made it in
+`made_by.command`; on the same device it reproduces the file byte for byte.
 """
 
 _NOTES = """## Notes

@@ -42,6 +42,7 @@ from .fixed import QFormat, RANGE, check_Q
 
 __all__ = ["TriangleSpike", "triangle_spike", "heaviside", "RegionWeights", "fake_quant",
            "NeuronModel", "FSModel", "TrainConfig", "TrainResult", "train", "local_search",
+           "iterated_search", "Objective", "FLOAT_CONFIG", "QAT_CONFIG",
            "resolve_device", "train_fs", "relu_fs", "evaluate_fs", "grid_mse", "mean_spikes",
            "NETWORK_INPUT"]
 
@@ -246,6 +247,21 @@ class NeuronModel:
     def mask(self, name):
         return None
 
+    def eval_points(self, interval, n):
+        """Inputs of the exact evaluation (numpy): ``n`` evenly spaced points of the interval.
+        A model with several inputs overrides this and the next method and stacks its inputs
+        on a last axis (the target and the weights then get those points)."""
+        return np.linspace(interval[0], interval[1], n)
+
+    def train_points(self, interval, n, generator, dtype, device):
+        """One step's training inputs: ``n`` cell centres, jittered inside their cells."""
+        torch = _torch()
+        lo, hi = interval
+        cell = (hi - lo) / n
+        base = torch.tensor(lo + cell * (np.arange(n) + 0.5), dtype=dtype, device=device)
+        jitter = (torch.rand(n, generator=generator, dtype=torch.float64) - 0.5) * cell
+        return base + jitter.to(device=device, dtype=dtype)
+
 
 @dataclass
 class TrainConfig:
@@ -378,7 +394,7 @@ class Objective:
 
     @classmethod
     def points(cls, model, target, interval, weights, n, device):
-        x = np.linspace(interval[0], interval[1], n)
+        x = model.eval_points(interval, n)
         w = weights(x)
         if not w.sum() > 0:
             raise ValueError("the weight profile is zero over the whole interval")
@@ -554,10 +570,8 @@ def _train(torch, model, target, interval, config):
     for p in params.values():
         p.requires_grad_(True)
 
-    # training grid: cell centres, jittered inside their cells each step
+    # training inputs, drawn afresh every step (NeuronModel.train_points)
     n = config.n_train
-    cell = (hi_i - lo_i) / n
-    base = torch.tensor(lo_i + cell * (np.arange(n) + 0.5), dtype=dtype, device=device)
     target_t = _torch_target(target)
     w_fn = config.weights
 
@@ -596,8 +610,7 @@ def _train(torch, model, target, interval, config):
                     bar.set_postfix(loss=f"{history[-1]:.3e}")
             frac = step / max(1, config.steps - 1)
             width = w0 * (w1 / w0) ** frac
-            jitter = (torch.rand(n, generator=gen, dtype=torch.float64) - 0.5) * cell
-            x = base + jitter.to(device=device, dtype=dtype)
+            x = model.train_points((lo_i, hi_i), n, gen, dtype, device)
             y = target_t(x)
             w = torch.tensor(w_fn(x.detach().cpu().numpy()), dtype=dtype, device=device)
             w = w / w.sum()
@@ -638,9 +651,10 @@ def _train(torch, model, target, interval, config):
                 if float(objective(refit)[0]) < before:
                     start = refit
             if steps and config.search_iters:
-                vals, loss = iterated_search(objective, start, steps, (p_lo, p_hi), masks,
-                                             config.kicks, gen, max_iters=config.search_iters,
-                                             schedule=qf is None)
+                vals, loss = iterated_search(model, start, objective, steps, (p_lo, p_hi),
+                                             masks, config.kicks, gen,
+                                             max_iters=config.search_iters,
+                                             float_steps=qf is None)
             else:
                 vals, loss = start, float(objective(start)[0])
             results.append((loss, before, vals))
@@ -656,36 +670,50 @@ def _train(torch, model, target, interval, config):
                        search_gain=(before, float(loss)))
 
 
-def local_search(objective, params, steps, bounds, masks=None, max_iters=400, schedule=False):
-    """Best-improvement coordinate search with the exact objective.
+def local_search(model, params, objective, steps, bounds, masks=None, max_iters=400,
+                 float_steps=False):
+    """Best-improvement coordinate search with an exact objective.
 
     Every free entry of every parameter is moved by each of ``+-steps``; all those candidates
-    are evaluated together (they form the restart axis of one exact forward; moves of a linear
-    readout in closed form, :meth:`Objective.readout_moves`) and the best improving move is
-    taken, until none improves or ``max_iters`` moves were made. With ``schedule`` the steps
-    are tried one size at a time, largest first, moving on when a size finds no improvement
-    (floats); otherwise all sizes are candidates together (codes: steps are multiples of the
-    code step, so values stay on the grid exactly).
+    are evaluated together (they form the restart axis of one batched ``objective`` call) and
+    the best improving move is taken, until none improves or ``max_iters`` moves were made.
+    When ``objective`` is an :class:`Objective` and the model has a linear readout, the
+    readout's moves are evaluated in closed form (:meth:`Objective.readout_moves`) instead.
 
     Parameters
     ----------
-    objective : Objective
+    model : NeuronModel
     params : dict of tensors with a restart axis of length 1
+        Values, or codes held as floats (the objective then maps codes to values).
+    objective : callable
+        dict of (C, ...) tensors -> (C,) exact losses.
     steps : sequence of float
+        Move sizes. Without ``float_steps`` all sizes are candidates together (codes); with it
+        they are tried one at a time, in the order given (floats: largest first), moving on
+        when a size finds no improvement.
     bounds : (lo, hi)
         Allowed range of every entry.
     masks : dict of bool tensors, optional
         Free entries per parameter (missing or None: all).
+    max_iters : int
+        Most moves made.
 
     Returns
     -------
-    (params, loss, moves)
+    (params, loss)
     """
+    params, loss, _ = _coordinate_search(model, objective, params, steps, bounds, masks,
+                                         max_iters, float_steps)
+    return params, loss
+
+
+def _coordinate_search(model, objective, params, steps, bounds, masks, max_iters, schedule):
+    """:func:`local_search`, also returning the number of moves made."""
     torch = _torch()
     masks = masks or {}
-    model = objective.model
     params = {k: v.detach().clone().to(torch.float64) for k, v in params.items()}
-    readout = model.readout
+    readout = model.readout if (isinstance(objective, Objective)
+                                and objective.model is model) else None
     slots = []          # (name, flat index) of every free non-readout entry
     for k, v in params.items():
         if k == readout:
@@ -742,13 +770,15 @@ def local_search(objective, params, steps, bounds, masks=None, max_iters=400, sc
     return params, loss, moves
 
 
-def iterated_search(objective, params, steps, bounds, masks, kicks, generator, kick_size=3,
-                    max_iters=400, schedule=False):
+def iterated_search(model, params, objective, steps, bounds, masks, kicks, generator,
+                    kick_size=3, max_iters=400, float_steps=False):
     """:func:`local_search`, then ``kicks`` rounds of: move two to four random free entries by
-    up to ``kick_size`` steps, search again, keep the result if it is better."""
+    up to ``kick_size`` of the smallest step, search again, keep the result if it is better
+    (iterated local search: a way out of the search's local optima). Returns
+    ``(params, loss)``."""
     torch = _torch()
-    params, loss, _ = local_search(objective, params, steps, bounds, masks, max_iters,
-                                   schedule)
+    params, loss = local_search(model, params, objective, steps, bounds, masks, max_iters,
+                                float_steps)
     slots = []
     for k, v in params.items():
         m = masks.get(k) if masks else None
@@ -766,8 +796,8 @@ def iterated_search(objective, params, steps, bounds, masks, kicks, generator, k
             sign = 1 if bool(torch.randint(0, 2, (1,), generator=generator)) else -1
             trial[k].view(-1)[i] += sign * size * unit
             trial[k].clamp_(*bounds)
-        trial, tl, _ = local_search(objective, trial, steps, bounds, masks, max_iters,
-                                    schedule)
+        trial, tl = local_search(model, trial, objective, steps, bounds, masks, max_iters,
+                                 float_steps)
         if tl < loss:
             params, loss = trial, tl
     return params, loss
