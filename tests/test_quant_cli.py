@@ -1,0 +1,132 @@
+"""``python -m quant``: tiny good runs write valid files; bad input is one line, exit 2, no
+files."""
+
+import json
+
+import pytest
+
+from clirun import ROOT, assert_usage_error, run_cli
+from quant.params import PARAMS_DIR, load
+
+pytest.importorskip("torch")
+
+#: The smallest budgets that still run every stage.
+TINY = ["--steps", "30", "--restarts", "2", "--qat-steps", "20", "--qat-restarts", "2",
+        "--kicks", "1", "--search-iters", "5", "--quiet"]
+
+
+def test_train_writes_a_valid_set_deterministically(tmp_path):
+    out = tmp_path / "s.json"
+    r = run_cli("quant", "train", "--act", "silu", "--K", "3", "--Q", "6", "--seed", "5",
+                *TINY, "--out", out, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    pset = load(out)
+    assert (pset.activation, pset.K, pset.Q, pset.interval) == ("silu", 3, 6, (-8.0, 12.0))
+    assert pset.made_by["seed"] == 5
+    # the recorded command regenerates the file; the absolute --out is left out of it
+    cmd = pset.made_by["command"]
+    assert cmd.startswith("python -m quant train --act silu --K 3 --Q 6 --seed 5 --steps 30")
+    assert str(tmp_path) not in cmd
+    assert "MSE [-2,2]" in r.stderr
+    first = out.read_bytes()
+    r = run_cli("quant", "train", "--act", "silu", "--K", "3", "--Q", "6", "--seed", "5",
+                *TINY, "--out", out, cwd=tmp_path)
+    assert r.returncode == 0 and out.read_bytes() == first
+
+
+def test_train_expression_interval_and_stdout(tmp_path):
+    r = run_cli("quant", "train", "--act", "x*tanh(softplus(x))", "--K", "2", "--interval",
+                "-4", "4", "--weight", "[-4,4]=1", *TINY, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    obj = json.loads(r.stdout)
+    assert obj["activation"] == "x*tanh(softplus(x))" and obj["interval"] == [-4, 4]
+    assert "'[-4,4]=1'" in obj["made_by"]["command"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_train_relu_is_analytic(tmp_path):
+    out = tmp_path / "relu.json"
+    r = run_cli("quant", "train", "--act", "relu", "--K", "10", "--out", out)
+    assert r.returncode == 0, r.stderr
+    pset = load(out)
+    assert list(pset.T) == [16 * 2.0 ** -t for t in range(1, 11)] and pset.interval == (0, 16)
+    r = run_cli("quant", "train", "--act", "relu", "--K", "4", "--Q", "8", "--interval", "0",
+                "8", "--out", out)
+    assert r.returncode == 0, r.stderr
+    assert load(out).T == (64, 32, 16, 8)
+
+
+def test_sweep_and_sweep_k_write_tables_figures_and_sets(tmp_path):
+    r = run_cli("quant", "sweep", "--act", "sigmoid", "--K", "2", "--Q", "5", "4", *TINY,
+                "--out-dir", tmp_path / "q")
+    assert r.returncode == 0, r.stderr
+    names = sorted(p.name for p in (tmp_path / "q").iterdir())
+    assert names == ["sigmoid_K2.json", "sigmoid_K2_Q4.json", "sigmoid_K2_Q5.json",
+                     "sweep_sigmoid_K2_Q.json", "sweep_sigmoid_K2_Q.md",
+                     "sweep_sigmoid_K2_Q.png"]
+    assert (tmp_path / "q" / "sweep_sigmoid_K2_Q.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    rows = json.loads((tmp_path / "q" / "sweep_sigmoid_K2_Q.json").read_text())
+    assert [row["Q"] for row in rows] == [None, 4, 5]
+    assert load(tmp_path / "q" / "sigmoid_K2_Q4.json").made_by["command"].endswith("--Q 4")
+    assert "| float |" in r.stdout and "| 4 |" in r.stdout
+
+    r = run_cli("quant", "sweep-k", "--act", "silu", "--K", "3", "2", *TINY,
+                "--out-dir", tmp_path / "k")
+    assert r.returncode == 0, r.stderr
+    names = sorted(p.name for p in (tmp_path / "k").iterdir())
+    assert names == ["silu_K2.json", "silu_K3.json", "sweep_silu_K.json", "sweep_silu_K.md",
+                     "sweep_silu_K.png"]
+    assert " --K 2 " in load(tmp_path / "k" / "silu_K2.json").made_by["command"]
+
+
+def test_show_writes_a_png(tmp_path):
+    out = tmp_path / "fig.png"
+    r = run_cli("quant", "show", "quant/params/silu_K16_Q8.json", "--out", out, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("args,fragments", [
+    (["train", "--act", "silu", "--K", "0"], ["K must be from 1 to 64, not 0"]),
+    (["train", "--act", "silu", "--K", "x"], ["argument --K", "'x' is not an integer"]),
+    (["train", "--act", "silu", "--K", "4", "--Q", "17"], ["Q must be between 2 and 16"]),
+    (["train", "--act", "bogus", "--K", "4"], ["unknown name 'bogus'"]),
+    (["train", "--act", "x+", "--K", "4"], ["not a known name"]),
+    (["train", "--act", "silu", "--K", "4", "--interval", "3", "1"], ["lo < hi"]),
+    (["train", "--act", "silu", "--K", "4", "--weight", "[-2,2]"], ["[lo,hi]=weight"]),
+    (["train", "--act", "silu", "--K", "4", "--device", "tpu"], ["device must be"]),
+    (["train", "--act", "silu", "--K", "4", "--steps", "0"], ["positive integer"]),
+    (["train", "--act", "relu", "--K", "10", "--interval", "0", "25"],
+     ["alpha=25 puts T(1) = alpha/2 = 12.5 outside [-8, 8]"]),
+    (["train", "--act", "relu", "--K", "10", "--interval", "-1", "8"], ["[0, alpha]"]),
+    (["train", "--act", "relu", "--K", "10", "--Q", "8"], ["not exactly representable"]),
+    (["sweep", "--act", "silu", "--K", "4", "--Q", "4", "4"], ["repeated Q"]),
+    (["sweep", "--act", "relu", "--K", "4", "--Q", "4"], ["relu is analytic"]),
+    (["sweep", "--act", "silu", "--K", "4", "--Q", "1"], ["Q must be between 2 and 16"]),
+    (["sweep-k", "--act", "silu", "--K", "4", "99"], ["K must be from 1 to 64, not 99"]),
+    (["show", "missing.json"], ["no such parameter file"]),
+    (["show", "quant/params/silu_K16.json", "--out", "x.txt"], ["must end in .png"]),
+    (["ship", "--only", "silu_K99"], ["unknown shipped set(s) silu_K99"]),
+    (["report", "--reuse-sweep"], ["--reuse-sweep", "does not exist"]),
+    (["frobnicate"], ["invalid choice"]),
+])
+def test_bad_input_is_one_line_and_writes_nothing(tmp_path, args, fragments):
+    args = [a if a != "quant/params/silu_K16.json" else PARAMS_DIR / "silu_K16.json"
+            for a in args]
+    extra = []
+    if args[0] in ("train",):
+        extra = ["--out", tmp_path / "out.json"]
+    elif args[0] in ("sweep", "sweep-k", "report"):
+        extra = ["--out-dir", tmp_path / "out"]
+    r = run_cli("quant", *args, *extra, cwd=tmp_path)
+    assert_usage_error(r, *fragments)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_malformed_parameter_file_is_one_line(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"activation": "silu", "K": 2, "interval": [-8, 12], "Q": 8,
+                               "T": [1, 2], "h": [1, 300], "d": [0, 0]}))
+    r = run_cli("quant", "show", bad, "--out", tmp_path / "x.png")
+    assert_usage_error(r, "h(2) = 300 is out of range for Q=8")
+    assert not (tmp_path / "x.png").exists()
