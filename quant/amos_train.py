@@ -52,7 +52,7 @@ SHIPPED_Q = 8
 
 #: Budgets of the two stages (one-input units start from a trained FS set: fewer steps).
 FLOAT_CONFIG = dict(steps=1500, restarts=16, lr=0.01, width=(0.5, 0.05))
-QAT_CONFIG = dict(steps=600, restarts=16, lr=0.005, width=(0.3, 0.05))
+QAT_CONFIG = dict(steps=600, restarts=16, lr=0.005, width=(0.3, 0.05), kicks=20)
 #: The two-input unit trains from random restarts on a 2-D grid (n points = a square; the
 #: product is smooth, 32 x 32 jittered points per step are plenty). Its K x K inhibition makes
 #: every exact local-search move cost a full evaluation of ~3800 candidates: few moves.
