@@ -231,3 +231,12 @@ def test_shipped_sets_record_their_command(name):
 def _split(name):
     _, act, k = name.split("_")
     return act, int(k[1:])
+
+
+def test_docs_results_table_is_current():
+    """docs/amos.md shows the table `python -m quant.amos_train report` prints for the
+    shipped files (no hand-copied figures)."""
+    from clirun import ROOT
+    from quant.amos_train import results_table
+
+    assert results_table() in (ROOT / "docs" / "amos.md").read_text()

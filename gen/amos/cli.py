@@ -40,6 +40,8 @@ def run(args):
                   name=args.name)
     vpath, jpath = generate(ir, args.out)
     print(summary(ir, vpath, jpath))
+    if ir.activation == "relu" and args.Q is not None:
+        print(f"  note     --Q {args.Q} ignored: the ReLU unit has no parameter codes")
     return 0
 
 
@@ -55,7 +57,7 @@ def summary(ir, vpath, jpath):
         f"  output   o: spikes {ir.K} bits (bit i-1 = z_i) + value signed {ir.out_width} bits, "
         f"{ir.out_frac} fraction bits",
         f"  timing   latency {ir.latency} cycles, ii {ir.ii} (one input per clock)",
-        f"  interval [{ir.interval[0]:g}, {ir.interval[1]:g}]"
+        f"  interval [{ir.interval[0]:g}, {ir.interval[1]:g})"
         + (" for x and y" if ir.two_input else ""),
         f"  mse      {ir.mse():.4g} (this exact core vs {ir.activation}, every representable "
         f"input of the interval)",

@@ -1,0 +1,6 @@
+def add_arguments(p):
+    pass
+
+
+def run(args):
+    raise ValueError("stub")
