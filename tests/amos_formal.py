@@ -206,3 +206,32 @@ def run_sby(harness, workdir, mode="prove", depth=2, timeout=600):
     log = proc.stdout + proc.stderr
     passed = proc.returncode == 0 and "DONE (PASS" in log
     return passed, log[-3000:]
+
+
+def main():
+    """``python tests/amos_formal.py [--act silu] [--K 12] [--Q 8]``: prove one core."""
+    import argparse
+    import sys
+    import time
+
+    root = Path(__file__).resolve().parents[1]
+    sys.path.insert(0, str(root))
+    from gen.amos import AmosCore, build_ir
+
+    p = argparse.ArgumentParser(description="Prove an AMOS core against its spec (k-induction).")
+    p.add_argument("--act", default="silu")
+    p.add_argument("--K", type=int, default=None)
+    p.add_argument("--Q", type=int, default=None)
+    args = p.parse_args()
+    ir = build_ir(args.act, K=args.K, Q=args.Q)
+    t0 = time.time()
+    passed, log = run_sby(AmosFormal(AmosCore(ir), relu=ir.activation == "relu"),
+                          root / "build" / "formal" / ir.name)
+    print(f"{ir.name}: {'PROVED' if passed else 'FAILED'} in {time.time() - t0:.0f} s")
+    if not passed:
+        print(log)
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

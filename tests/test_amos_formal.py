@@ -1,6 +1,7 @@
-"""Formal proof of the AMOS ReLU core (K = 10, the reference core) against its spec, for every
-input and every handshake (k-induction, SymbiYosys + yices; harness in tests/amos_formal.py),
-and a broken variant that the same harness must refute with a concrete trace."""
+"""Formal proofs of AMOS cores, for every input and every handshake (k-induction, SymbiYosys +
+yices; harness in tests/amos_formal.py): the ReLU core (K = 10, the reference core) against the
+ReLU definition, the trained sigmoid core against the integer recurrence, and a broken variant
+that the same harness must refute with a concrete trace."""
 
 import shutil
 
@@ -26,6 +27,17 @@ def test_relu_K10_proved():
                           mode="prove", depth=2)
     assert passed, log
     assert "successful proof by k-induction" in log
+
+
+def test_trained_sigmoid_core_proved():
+    """A trained core (rtl/amos_sigmoid_k8_q8) against the combinational integer recurrence
+    (the golden model's semantics); `python tests/amos_formal.py --act silu` does the same for
+    the SiLU K=12 core (about two minutes)."""
+    need_tools()
+    ir = build_ir("sigmoid", K=8, Q=8)
+    passed, log = run_sby(AmosFormal(AmosCore(ir)), FORMAL / "amos_sigmoid_k8_q8",
+                          mode="prove", depth=2)
+    assert passed, log
 
 
 class StrictHeaviside(AmosCore):
