@@ -115,6 +115,9 @@ def generate(config=None, out_dir="rtl", **kwargs):
     Returns a :class:`GenerateResult`.
     """
     ir = resolve(_config(config, kwargs))
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ValueError(f"output folder {str(out_dir)!r} is a file")
     vpath, jpath = write_core(elaborate(ir), ir.name, out_dir, ir.manifest())
     return GenerateResult(ir, vpath, jpath, summary(ir, (vpath, jpath)))
 
