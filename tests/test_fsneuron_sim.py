@@ -7,8 +7,8 @@ The same checker must reject broken variants.
 """
 
 import random
-import zlib
 import sys
+import zlib
 from pathlib import Path
 
 import pytest
