@@ -1,5 +1,7 @@
 """``python -m gen fsneuron``: the command line over :mod:`gen.fsneuron`."""
 
+import argparse
+
 from gen.writer import check_name
 
 from . import FSConfig, generate
@@ -18,7 +20,7 @@ def _int(text):
     try:
         return int(text, 10)
     except ValueError:
-        raise ValueError(f"{text!r} is not an integer") from None
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
 
 
 def add_arguments(parser):
