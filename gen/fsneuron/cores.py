@@ -171,10 +171,15 @@ class SharedCore(FSCore):
                 z.eq(self.fires(v, T)),
                 x.eq(Mux(xbuf_valid, xbuf[n], self.i.payload[n])),
             ]
-            v_next = Mux(z, v - h, v)
-            acc_next = Mux(z, acc + d, acc)
-            # after K shifts z(1) sits at bit 0 and z(K) at bit K-1
-            spk_next = Cat(spk[1:], z)
+            v_next = Signal(signed(Wv), name=f"v_next{n}")
+            acc_next = Signal(signed(max(Wacc, ir.Wout)), name=f"acc_next{n}")
+            spk_next = Signal(K, name=f"spk_next{n}")
+            m.d.comb += [
+                v_next.eq(Mux(z, v - h, v)),
+                acc_next.eq(Mux(z, acc + d, acc)),
+                # after K shifts z(1) sits at bit 0 and z(K) at bit K-1
+                spk_next.eq(Cat(spk[1:], z)),
+            ]
             with m.If(load):
                 m.d.sync += [v.eq(x), acc.eq(0)]
             with m.Elif(advance):
