@@ -35,7 +35,7 @@ module fs_relu_k10(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   wire finish;
   input [11:0] i__payload;
   wire [11:0] i__payload;
-  wire [11:0] \i__payload[0] ;
+  wire [11:0] \i__payload.lane0 ;
   output i__ready;
   wire i__ready;
   input i__valid;
@@ -44,18 +44,18 @@ module fs_relu_k10(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   wire load;
   output [20:0] o__payload;
   reg [20:0] o__payload = 21'h000000;
-  wire [20:0] \o__payload[0] ;
-  wire [9:0] \o__payload[0].spikes ;
-  wire [10:0] \o__payload[0].value ;
+  wire [20:0] \o__payload.lane0 ;
+  wire [9:0] \o__payload.lane0.spikes ;
+  wire [10:0] \o__payload.lane0.value ;
   input o__ready;
   wire o__ready;
   output o__valid;
   reg o__valid = 1'h0;
   (* init = 21'h000000 *)
   wire [20:0] obuf;
-  wire [20:0] \obuf[0] ;
-  wire [9:0] \obuf[0].spikes ;
-  wire [10:0] \obuf[0].value ;
+  wire [20:0] \obuf.lane0 ;
+  wire [9:0] \obuf.lane0.spikes ;
+  wire [10:0] \obuf.lane0.value ;
   input rst;
   wire rst;
   reg [9:0] spk0 = 10'h000;
@@ -65,7 +65,7 @@ module fs_relu_k10(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   wire [11:0] v_next0;
   wire [11:0] x0;
   reg [11:0] xbuf = 12'h000;
-  wire [11:0] \xbuf[0] ;
+  wire [11:0] \xbuf.lane0 ;
   reg xbuf_valid = 1'h0;
   wire z0;
   assign \$1  = busy & thr[0];
@@ -206,13 +206,13 @@ module fs_relu_k10(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   assign v_next0 = \$9 [11:0];
   assign acc_next0 = \$11 [10:0];
   assign spk_next0 = { z0, spk0[9:1] };
-  assign \i__payload[0]  = i__payload;
-  assign \o__payload[0]  = o__payload;
-  assign \o__payload[0].spikes  = o__payload[9:0];
-  assign \o__payload[0].value  = o__payload[20:10];
-  assign \obuf[0]  = o__payload;
-  assign \obuf[0].spikes  = o__payload[9:0];
-  assign \obuf[0].value  = o__payload[20:10];
-  assign \xbuf[0]  = xbuf;
+  assign \i__payload.lane0  = i__payload;
+  assign \o__payload.lane0  = o__payload;
+  assign \o__payload.lane0.spikes  = o__payload[9:0];
+  assign \o__payload.lane0.value  = o__payload[20:10];
+  assign \obuf.lane0  = o__payload;
+  assign \obuf.lane0.spikes  = o__payload[9:0];
+  assign \obuf.lane0.value  = o__payload[20:10];
+  assign \xbuf.lane0  = xbuf;
   assign \$14  = { 1'h0, thr[9:1] };
 endmodule

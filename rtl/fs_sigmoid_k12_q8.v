@@ -35,7 +35,7 @@ module fs_sigmoid_k12_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o__
   wire finish;
   input [8:0] i__payload;
   wire [8:0] i__payload;
-  wire [8:0] \i__payload[0] ;
+  wire [8:0] \i__payload.lane0 ;
   output i__ready;
   wire i__ready;
   input i__valid;
@@ -44,18 +44,18 @@ module fs_sigmoid_k12_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o__
   wire load;
   output [17:0] o__payload;
   reg [17:0] o__payload = 18'h00000;
-  wire [17:0] \o__payload[0] ;
-  wire [11:0] \o__payload[0].spikes ;
-  wire [5:0] \o__payload[0].value ;
+  wire [17:0] \o__payload.lane0 ;
+  wire [11:0] \o__payload.lane0.spikes ;
+  wire [5:0] \o__payload.lane0.value ;
   input o__ready;
   wire o__ready;
   output o__valid;
   reg o__valid = 1'h0;
   (* init = 18'h00000 *)
   wire [17:0] obuf;
-  wire [17:0] \obuf[0] ;
-  wire [11:0] \obuf[0].spikes ;
-  wire [5:0] \obuf[0].value ;
+  wire [17:0] \obuf.lane0 ;
+  wire [11:0] \obuf.lane0.spikes ;
+  wire [5:0] \obuf.lane0.value ;
   wire [3:0] rd__addr;
   wire [19:0] rd__data;
   wire [7:0] \rd__data.T ;
@@ -71,7 +71,7 @@ module fs_sigmoid_k12_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o__
   wire [8:0] v_next0;
   wire [8:0] x0;
   reg [8:0] xbuf = 9'h000;
-  wire [8:0] \xbuf[0] ;
+  wire [8:0] \xbuf.lane0 ;
   reg xbuf_valid = 1'h0;
   wire z0;
   reg [19:0] rom [11:0];
@@ -240,15 +240,15 @@ module fs_sigmoid_k12_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o__
   assign v_next0 = \$10 [8:0];
   assign acc_next0 = \$12 [5:0];
   assign spk_next0 = { z0, spk0[11:1] };
-  assign \i__payload[0]  = i__payload;
-  assign \o__payload[0]  = o__payload;
-  assign \o__payload[0].spikes  = o__payload[11:0];
-  assign \o__payload[0].value  = o__payload[17:12];
-  assign \obuf[0]  = o__payload;
-  assign \obuf[0].spikes  = o__payload[11:0];
-  assign \obuf[0].value  = o__payload[17:12];
+  assign \i__payload.lane0  = i__payload;
+  assign \o__payload.lane0  = o__payload;
+  assign \o__payload.lane0.spikes  = o__payload[11:0];
+  assign \o__payload.lane0.value  = o__payload[17:12];
+  assign \obuf.lane0  = o__payload;
+  assign \obuf.lane0.spikes  = o__payload[11:0];
+  assign \obuf.lane0.value  = o__payload[17:12];
   assign \rd__data.T  = rd__data[7:0];
   assign \rd__data.h  = rd__data[15:8];
   assign \rd__data.d  = rd__data[19:16];
-  assign \xbuf[0]  = xbuf;
+  assign \xbuf.lane0  = xbuf;
 endmodule

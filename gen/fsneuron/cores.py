@@ -24,18 +24,27 @@ from gen.widths import unsigned_width
 
 from .ir import FSCoreIR
 
-__all__ = ["FSCore", "SharedCore", "UnrolledCore", "payload_layouts", "core_class"]
+__all__ = ["FSCore", "SharedCore", "UnrolledCore", "payload_layouts", "lane", "core_class"]
 
 
 def payload_layouts(ir):
     """``(input layout, output layout)`` of the stream payloads.
 
-    Input: ``lanes`` x signed W-bit x, lane n at bits ``[n*W, (n+1)*W)``. Output: ``lanes`` x
-    struct {``spikes``: K bits, ``value``: signed Wout bits}, lane n at bit ``n*(K+Wout)``, spikes
-    in the low bits.
+    Input: ``lanes`` x signed W-bit x, lane n (field ``lane<n>``) at bits ``[n*W, (n+1)*W)``.
+    Output: ``lanes`` x struct {``spikes``: K bits, ``value``: signed Wout bits}, lane n (field
+    ``lane<n>``) at bit ``n*(K+Wout)``, spikes in the low bits.
     """
     lane_out = data.StructLayout({"spikes": unsigned(ir.K), "value": signed(ir.Wout)})
-    return data.ArrayLayout(signed(ir.W), ir.lanes), data.ArrayLayout(lane_out, ir.lanes)
+    # Struct fields lane0, lane1, ... in order: the same bits as an ArrayLayout, but the Verilog
+    # gets names like o__payload.lane0.value instead of o__payload[0].value, which collide with
+    # Yosys's own bit names and crash its ABC9 mapping (YosysHQ/yosys#4349, still in 0.70)
+    return (data.StructLayout({lane(n): signed(ir.W) for n in range(ir.lanes)}),
+            data.StructLayout({lane(n): lane_out for n in range(ir.lanes)}))
+
+
+def lane(n):
+    """Field name of lane n in the payload structs."""
+    return f"lane{n}"
 
 
 class FSCore(wiring.Component):
@@ -48,9 +57,9 @@ class FSCore(wiring.Component):
 
     Members
     -------
-    i : ``In(stream.Signature(ArrayLayout(signed(W), lanes)))``
+    i : ``In(stream.Signature(StructLayout({"lane0": signed(W), ...})))``
         Input vectors.
-    o : ``Out(stream.Signature(ArrayLayout(StructLayout({spikes, value}), lanes)))``
+    o : ``Out(stream.Signature(StructLayout({"lane0": StructLayout({spikes, value}), ...})))``
         Results, one per input vector, in order.
     """
 
@@ -169,7 +178,7 @@ class SharedCore(FSCore):
             x = Signal(signed(ir.W), name=f"x{n}")
             m.d.comb += [
                 z.eq(self.fires(v, T)),
-                x.eq(Mux(xbuf_valid, xbuf[n], self.i.payload[n])),
+                x.eq(Mux(xbuf_valid, xbuf[lane(n)], self.i.payload[lane(n)])),
             ]
             v_next = Signal(signed(Wv), name=f"v_next{n}")
             acc_next = Signal(signed(max(Wacc, ir.Wout)), name=f"acc_next{n}")
@@ -185,7 +194,8 @@ class SharedCore(FSCore):
             with m.Elif(advance):
                 m.d.sync += [v.eq(v_next), acc.eq(acc_next), spk.eq(spk_next)]
             with m.If(finish):
-                m.d.sync += [obuf[n].spikes.eq(spk_next), obuf[n].value.eq(acc_next)]
+                m.d.sync += [obuf[lane(n)].spikes.eq(spk_next),
+                             obuf[lane(n)].value.eq(acc_next)]
         return m
 
     def _rom(self, m, load, advance, last):
@@ -257,7 +267,7 @@ class UnrolledCore(FSCore):
         m.d.comb += self.o.payload.eq(obuf)
 
         prev_valid = self.i.valid
-        prev = [{"v": self.i.payload[n], "acc": None, "spk": None} for n in range(N)]
+        prev = [{"v": self.i.payload[lane(n)], "acc": None, "spk": None} for n in range(N)]
         for t in range(1, K + 1):
             T, h, d = ir.T[t - 1], ir.h[t - 1], ir.d[t - 1]
             final = t == K
@@ -275,7 +285,8 @@ class UnrolledCore(FSCore):
                 spk_next = z if p["spk"] is None else Cat(p["spk"], z)   # bit t-1 = z(t)
                 if final:
                     with m.If(enable):
-                        m.d.sync += [obuf[n].spikes.eq(spk_next), obuf[n].value.eq(acc_next)]
+                        m.d.sync += [obuf[lane(n)].spikes.eq(spk_next),
+                             obuf[lane(n)].value.eq(acc_next)]
                     continue
                 v = Signal(signed(ir.widths[f"v{t + 1}"]["width"]), name=f"s{t}_v{n}",
                            reset_less=True)
