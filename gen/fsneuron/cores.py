@@ -16,6 +16,8 @@ on ``o.ready`` combinationally: a full output register that is being emptied fre
 the same cycle, which is what allows full rate under ``o.ready`` = 1).
 """
 
+from types import SimpleNamespace
+
 from amaranth import Cat, Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
@@ -115,6 +117,10 @@ class SharedCore(FSCore):
         o                                    valid (x0)   latency = K + 1 = 4
 
     Latency K+1 and ii K as in the manifest.
+
+    After elaboration ``probe`` holds the state registers (input buffer, engine, lanes, output
+    register, step counter or threshold register, ROM read data) for the white-box formal proof
+    (``tests/formal/fs_proof.py``).
     """
 
     arch = "shared"
@@ -170,6 +176,7 @@ class SharedCore(FSCore):
 
         # ---- lanes ---------------------------------------------------------------------------
         Wv, Wacc = ir.widths["v"]["width"], ir.widths["acc"]["width"]
+        lanes = []
         for n in range(N):
             v = Signal(signed(Wv), name=f"v{n}", reset_less=True)          # v(t)
             acc = Signal(signed(Wacc), name=f"acc{n}", reset_less=True)    # sum before step t
@@ -196,6 +203,11 @@ class SharedCore(FSCore):
             with m.If(finish):
                 m.d.sync += [obuf[lane(n)].spikes.eq(spk_next),
                              obuf[lane(n)].value.eq(acc_next)]
+            lanes.append(SimpleNamespace(v=v, acc=acc, spk=spk))
+
+        # the state, for white-box verification (tests/formal/fs_proof.py)
+        self.probe = SimpleNamespace(xbuf=xbuf, xbuf_valid=xbuf_valid, busy=busy, obuf=obuf,
+                                     lanes=lanes, **self._params_probe)
         return m
 
     def _rom(self, m, load, advance, last):
@@ -219,6 +231,7 @@ class SharedCore(FSCore):
         m.d.sync += t.eq(t_next)
         # rd.data at a cycle is ROM[address of the cycle before] = ROM[t]
         m.d.comb += [rd.addr.eq(t_next), last.eq(t == K - 1)]
+        self._params_probe = {"t": t, "rom_data": rd.data, "thr": None}
         return rd.data.T, rd.data.h, rd.data.d
 
     def _relu_schedule(self, m, load, advance, last):
@@ -232,6 +245,7 @@ class SharedCore(FSCore):
         with m.Elif(advance):
             m.d.sync += thr.eq(thr >> 1)
         m.d.comb += last.eq(thr[F])
+        self._params_probe = {"t": None, "rom_data": None, "thr": thr}
         return thr, thr, thr[F:]
 
 
@@ -250,6 +264,9 @@ class UnrolledCore(FSCore):
         stage 1          x0      x1      x2
         stage 2                  x0      x1
         o (st 3)                         x0 valid     latency = K = 3, ii = 1
+
+    After elaboration ``probe`` holds the stage registers and the output register for the
+    white-box formal proof (``tests/formal/fs_proof.py``).
     """
 
     arch = "unrolled"
@@ -266,6 +283,7 @@ class UnrolledCore(FSCore):
         obuf = Signal(out_layout, reset_less=True)
         m.d.comb += self.o.payload.eq(obuf)
 
+        stages = []                 # stage t's registers, t = 1..K-1
         prev_valid = self.i.valid
         prev = [{"v": self.i.payload[lane(n)], "acc": None, "spk": None} for n in range(N)]
         for t in range(1, K + 1):
@@ -286,7 +304,7 @@ class UnrolledCore(FSCore):
                 if final:
                     with m.If(enable):
                         m.d.sync += [obuf[lane(n)].spikes.eq(spk_next),
-                             obuf[lane(n)].value.eq(acc_next)]
+                                     obuf[lane(n)].value.eq(acc_next)]
                     continue
                 v = Signal(signed(ir.widths[f"v{t + 1}"]["width"]), name=f"s{t}_v{n}",
                            reset_less=True)
@@ -297,7 +315,13 @@ class UnrolledCore(FSCore):
                     m.d.sync += [v.eq(Mux(z, p["v"] - h, p["v"])), acc.eq(acc_next),
                                  spk.eq(spk_next)]
                 cur.append({"v": v, "acc": acc, "spk": spk})
+            if not final:
+                stages.append(SimpleNamespace(valid=valid, lanes=[SimpleNamespace(**c)
+                                                                  for c in cur]))
             prev, prev_valid = cur, valid
+
+        # the state, for white-box verification (tests/formal/fs_proof.py)
+        self.probe = SimpleNamespace(stages=stages, obuf=obuf)
         return m
 
 

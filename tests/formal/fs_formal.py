@@ -30,8 +30,8 @@ from pathlib import Path
 from gen.widths import signed_width
 from sim.fs import fs_int_bounds
 
-__all__ = ["spec_function", "pipeline_wrapper", "scoreboard_wrapper", "run_sby", "sby_env",
-           "SbyResult"]
+__all__ = ["spec_function", "pipeline_wrapper", "scoreboard_wrapper", "run_sby", "run_sby_job",
+           "sby_env", "SbyResult", "tools_available"]
 
 
 def _const(value, width):
@@ -248,13 +248,23 @@ class SbyResult:
 
 
 def run_sby(workdir, core_verilog, wrapper_text, mode, depth, timeout=900):
-    """Write an sby job in ``workdir`` and run it; return an :class:`SbyResult`."""
+    """Check the generated Verilog ``core_verilog`` inside ``wrapper_text`` (SystemVerilog)."""
+    files = {"core.v": Path(core_verilog).read_text(), "formal_top.sv": wrapper_text}
+    script = ("read_verilog core.v\nread_verilog -sv -formal formal_top.sv\n"
+              "prep -top formal_top")
+    return run_sby_job(workdir, files, script, mode, depth, timeout)
+
+
+def run_sby_job(workdir, files, script, mode, depth, timeout=900):
+    """Write an sby job (``files``: name -> text; ``script``: the Yosys script) in ``workdir``
+    and run it; return an :class:`SbyResult`."""
     workdir = Path(workdir)
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
-    shutil.copy(core_verilog, workdir / "core.v")
-    (workdir / "formal_top.sv").write_text(wrapper_text)
+    for name, text in files.items():
+        (workdir / name).write_text(text)
+    listing = "\n".join(files)
     (workdir / "job.sby").write_text(f"""[options]
 mode {mode}
 depth {depth}
@@ -263,23 +273,20 @@ depth {depth}
 smtbmc yices
 
 [script]
-read_verilog core.v
-read_verilog -sv -formal formal_top.sv
-prep -top formal_top
+{script}
 
 [files]
-core.v
-formal_top.sv
+{listing}
 """)
     proc = subprocess.run(["yowasp-sby", "-f", "job.sby"], cwd=workdir, env=sby_env(),
                           capture_output=True, text=True, timeout=timeout)
     text = proc.stdout + proc.stderr
     status = "ERROR"
     for line in text.splitlines()[::-1]:
-        if "DONE (PASS" in line:
-            status = "PASS"
-            break
-        if "DONE (FAIL" in line:
-            status = "FAIL"
+        for word in ("PASS", "FAIL", "UNKNOWN"):
+            if f"DONE ({word}" in line:
+                status = word
+                break
+        if status != "ERROR":
             break
     return SbyResult(status, text[-5000:], workdir)
