@@ -436,17 +436,19 @@ def _resolve_trained(cfg):
     act = cfg.act
     if isinstance(act, FSParamSet):
         pset, source, file_base = act, None, _sanitize(act.activation)
-    elif _is_file_spec(act.strip()):
-        path = Path(act.strip())
+    elif act.strip() not in _known_trained():
+        # a file: a trained set's name wins over a file of that name (use ./silu for the file)
+        act = act.strip()
+        if not _is_file_spec(act):
+            raise ValueError(f"unknown activation {act!r}: use relu, "
+                             f"{', '.join(_known_trained())} or a parameter file (.json)")
+        path = Path(act)
         if not path.exists():
             raise ValueError(f"activation {act!r}: no such parameter file")
         pset = load(path)
         source, file_base = _rel(path), _sanitize(path.stem)
     else:
         act = act.strip()
-        if act not in _known_trained():
-            raise ValueError(f"unknown activation {act!r}: use relu, "
-                             f"{', '.join(_known_trained())} or a parameter file (.json)")
         K = cfg.K if cfg.K is not None else DEFAULT_K
         Q = cfg.Q if cfg.Q is not None else DEFAULT_Q
         pset, source = _load_shipped(act, K, Q)

@@ -8,7 +8,6 @@ manifest's T, h, d.
 """
 
 import json
-import random
 from pathlib import Path
 
 import numpy as np
