@@ -318,11 +318,11 @@ class TSCLayer:
     threshold : int or array_like of int, shape (L,)
         theta_l >= 1, in weight units.
     current_width, membrane_width : int, optional
-        Register widths of I and V. When given, I is kept as a ``current_width``-bit two's
-        complement number and ``U = V + I`` as a ``membrane_width``-bit one, exactly as the
-        hardware does (``s = [U >= theta]`` is then exact, and ``U - theta`` fits). Inside the
-        ranges of :func:`tsc_int_bounds` nothing wraps and the result equals the unbounded
-        model. Default: unbounded integers.
+        Register widths of I and V, as in the hardware: I is kept as a ``current_width``-bit
+        two's complement number (it wraps after each add), the sum ``V + I`` and its
+        comparison with theta are exact, and the new V (after the soft reset) is kept as a
+        ``membrane_width``-bit number. Inside the ranges of :func:`tsc_int_bounds` nothing
+        wraps and the result equals the unbounded model. Default: unbounded integers.
 
     Attributes
     ----------
@@ -431,10 +431,10 @@ class TSCLayer:
             if self.current_width is not None:
                 self.current = wrap(self.current, self.current_width)
         u = self.membrane + self.current
-        if self.membrane_width is not None:
-            u = wrap(u, self.membrane_width)
         s = u >= self.threshold
         self.membrane = np.where(s, u - self.threshold, u)
+        if self.membrane_width is not None:
+            self.membrane = wrap(self.membrane, self.membrane_width)
         if self.membrane.dtype != self.current.dtype:
             self.membrane = self.membrane.astype(self.current.dtype)
         pos = ~self.done & ~self.firing & s

@@ -130,7 +130,7 @@ def test_cycles_per_step_and_latency():
     accepts, emits = check(ir, TSCCore.from_ir(ir), pos, neg, first)
     events = step_events(pos, neg)
     assert list(np.diff(accepts)) == list(np.maximum(1, events[:-1]))
-    assert list(np.array(emits) - np.array(accepts)) == list(np.maximum(1, events) + 6)
+    assert list(np.array(emits) - np.array(accepts)) == list(np.maximum(1, events) + 7)
 
 
 class CorruptWeight(TSCCore):

@@ -340,8 +340,8 @@ def test_wrapped_model_follows_register_widths():
     for t in range(T):
         layer.step(pos[t], [0, 0], first=t == 0)
         I = wrap(I + 7, 6)
-        U = wrap(V + I, 8)
-        V = U - 5 if U >= 5 else U
+        U = V + I
+        V = wrap(U - 5 if U >= 5 else U, 8)
         assert layer.current[0] == I and layer.membrane[0] == V
     assert I != 7 * T       # it did wrap
 

@@ -1,33 +1,33 @@
-"""TSC generator, stage 3: the event-driven TSC layer as an Amaranth component.
+"""The event-driven TSC layer as an Amaranth component (built from a :class:`TSCIR`).
 
-One input beat and one output beat per time step. Inside, a pipeline:
+One input beat and one output beat per time step. Inside, a pipeline of seven stages:
 
 1. **scan** -- the step's events ``pos XOR neg`` sit in a mask; a priority encoder
    (:class:`LowestSetBit`) picks the lowest set bit each cycle and clears it. A step with E
    events takes max(1, E) cycles here (a step without events sends one empty beat, so that it
    still updates the membranes). The next input beat is accepted in the cycle the current
    step's last beat leaves, so steps follow each other without a gap.
-2. **read** -- the chosen input index is registered and drives the weight memory's address
-   (block RAM address pins are slow to reach; a flop in front keeps the priority encoder off
-   that path). One read per event, none for an empty beat.
-3. **word** -- the memory word arrives (synchronous read) and is registered untouched: a
-   block RAM's data output is slow, so no logic follows it in the same cycle.
-4. **weight** -- each neuron's weight is registered, negated for a neg spike, zero for an
+2. **request** -- the chosen bit (registered one-hot) becomes a registered memory address and
+   sign. One read per event, none for an empty beat.
+3. **read** -- the synchronous weight memory reads the word.
+4. **word** -- the word is registered untouched: a block RAM's data output is slow, so no
+   logic follows it in the same cycle.
+5. **weight** -- each neuron's weight is registered, negated for a neg spike, zero for an
    empty beat.
-5. **current** -- ``I_l += delta_l`` for all L neurons at once. The first beat of a frame's
+6. **current** -- ``I_l += delta_l`` for all L neurons at once. The first beat of a frame's
    first step adds to 0 instead of I (the frame clear).
-6. **membrane** -- after a step's last beat: ``U = V + I``, ``s = [U >= theta_l]``,
+7. **membrane** -- after a step's last beat: ``U = V + I``, ``s = [U >= theta_l]``,
    ``V = s ? U - theta_l : U``, and the pos/neg/firing/done logic (a frame's first step starts
    from V = 0, not firing, not done); the L pos and L neg bits go into a two-entry output
    buffer.
 
-Steps overlap: stage 6 of step k reads I in the same cycle stage 5 adds step k+1's first
+Steps overlap: stage 7 of step k reads I in the same cycle stage 6 adds step k+1's first
 event, which lands at the clock edge after the read. The whole pipeline advances together; it
-holds (``stall``) only when stage 6 has a result and the output buffer is full, so the stall
+holds (``stall``) only when stage 7 has a result and the output buffer is full, so the stall
 condition comes from registers, not from ``o.ready``.
 
 Timing: without input gaps or output back-pressure a step takes max(1, E) cycles; its output
-is valid max(1, E) + 6 cycles after its input beat was accepted.
+is valid max(1, E) + 7 cycles after its input beat was accepted.
 
 Memory organization: one word per input, ``depth = M``, ``width = L * wbits``; word m holds
 ``w[l][m]`` of every neuron l (neuron l in bits ``[wbits*l, wbits*(l+1))``). One read per
@@ -35,13 +35,12 @@ input event serves all L neurons, so per frame each synapse costs as many reads 
 has spikes (at most two with TSC-encoded input) and the memory maps to block RAM.
 """
 
-from amaranth import Cat, Module, Mux, Signal, signed, unsigned
+from amaranth import Cat, Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
-from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["LowestSetBit", "TSCCore", "input_layout", "output_layout"]
+__all__ = ["LowestSetBit", "TwoEntryBuffer", "TSCCore", "input_layout", "output_layout"]
 
 
 def input_layout(inputs):
@@ -97,11 +96,27 @@ class LowestSetBit(wiring.Component):
         m.d.comb += self.rest.eq(self.mask ^ self.onehot)
         m.d.comb += self.any.eq(self.mask != 0)
         m.d.comb += self.last.eq(self.rest == 0)
-        # one-hot to binary: index bit b is the OR of the one-hot bits whose position has bit b
-        for b in range(len(self.index)):
-            taps = [self.onehot[k] for k in range(self.width) if (k >> b) & 1]
-            m.d.comb += self.index[b].eq(Cat(*taps).any())
+        onehot_to_index(m, self.onehot, self.index)
         return m
+
+
+#: The flags a beat carries down the pipeline.
+BEAT = data.StructLayout({
+    "valid": 1,     # the stage holds a beat
+    "event": 1,     # the beat reads a weight (0: a step without events)
+    "negate": 1,    # the event is a neg spike
+    "head": 1,      # the step's first beat
+    "tail": 1,      # the step's last beat
+    "first": 1,     # the step starts a frame
+})
+
+
+def onehot_to_index(m, onehot, index):
+    """Binary position of the set bit of ``onehot``: index bit b is the OR of the one-hot
+    bits whose position has bit b set."""
+    for b in range(len(index)):
+        taps = [onehot[k] for k in range(len(onehot)) if (k >> b) & 1]
+        m.d.comb += index[b].eq(Cat(*taps).any())
 
 
 def count_to_three(m, bits, name):
@@ -130,6 +145,53 @@ def count_to_three(m, bits, name):
     return level[0]
 
 
+class TwoEntryBuffer(wiring.Component):
+    """A two-entry first-in first-out buffer in flip-flops (``SyncFIFO``'s port names).
+
+    ``w_rdy`` and ``r_rdy`` come from the fill level alone, so neither side's ready depends on
+    the other side in the same cycle. Entry 0 drives ``r_data``; it changes only when read.
+
+    Parameters
+    ----------
+    width : int
+        Data width.
+    """
+
+    def __init__(self, width):
+        if isinstance(width, bool) or not isinstance(width, int) or width < 1:
+            raise ValueError(f"width must be a positive integer, not {width!r}")
+        self.width = width
+        super().__init__({
+            "w_data": In(width), "w_en": In(1), "w_rdy": Out(1),
+            "r_data": Out(width), "r_en": In(1), "r_rdy": Out(1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        level = Signal(range(3))
+        head = Signal(self.width)
+        second = Signal(self.width)
+        do_write = Signal()
+        do_read = Signal()
+        m.d.comb += [
+            self.w_rdy.eq(level != 2),
+            self.r_rdy.eq(level != 0),
+            self.r_data.eq(head),
+            do_write.eq(self.w_en & self.w_rdy),
+            do_read.eq(self.r_en & self.r_rdy),
+        ]
+        with m.If(do_read):
+            m.d.sync += head.eq(second)
+        # a write lands in the first free entry after this cycle's read
+        with m.If(do_write):
+            with m.If((level == 0) | ((level == 1) & do_read)):
+                m.d.sync += head.eq(self.w_data)
+            with m.Else():
+                m.d.sync += second.eq(self.w_data)
+        m.d.sync += level.eq(level + do_write - do_read)
+        return m
+
+
 class TSCCore(wiring.Component):
     """Event-driven TSC layer: M inputs, L neurons, weights in a synchronous memory.
 
@@ -142,8 +204,8 @@ class TSCCore(wiring.Component):
     wbits : int
         Weight width.
     current_width, membrane_width : int
-        Widths of I and V (two's complement; they wrap beyond, as
-        :class:`sim.tsc.TSCLayer` models).
+        Widths of the I and V registers (two's complement). ``V + I`` and its comparison with
+        theta are exact; only what is stored wraps, as :class:`sim.tsc.TSCLayer` models.
 
     Attributes
     ----------
@@ -228,16 +290,15 @@ class TSCCore(wiring.Component):
         rd = mem.read_port(domain="sync")
 
         # ---- output buffer: two entries, so the stall below depends on registers only
-        m.submodules.out_buffer = out_buf = SyncFIFO(width=2 * L, depth=2)
+        m.submodules.out_buffer = out_buf = TwoEntryBuffer(2 * L)
         m.d.comb += [
             self.o.valid.eq(out_buf.r_rdy),
             self.o.payload.eq(out_buf.r_data),
             out_buf.r_en.eq(self.o.ready),
         ]
 
-        # ---- pipeline control: every stage advances together unless stage 6 cannot write
-        upd_valid = Signal()            # stage 6 holds a step's last beat
-        upd_first = Signal()
+        # ---- pipeline control: every stage advances together unless stage 7 cannot write
+        upd_valid = Signal()            # stage 7 holds a step's last beat
         stall = Signal()
         advance = Signal()
         m.d.comb += [
@@ -287,101 +348,89 @@ class TSCCore(wiring.Component):
                 scan_last.eq(new_count <= 1),
             ]
 
-        # ---- stage 2: the read request, registered (the block RAM address comes from flops)
-        r_valid = Signal()
-        r_event = Signal()
-        r_addr = Signal(range(M))
-        r_negate = Signal()
-        r_head = Signal()
-        r_tail = Signal()
-        r_first = Signal()
+        # A beat travels down the pipeline with its flags; one register set per stage.
+        def stage_beat(name):
+            return Signal(BEAT, name=name)
+
+        scan_beat = stage_beat("scan_beat")
+        m.d.comb += [
+            scan_beat.valid.eq(scan_busy),
+            scan_beat.event.eq(scan.any),
+            scan_beat.head.eq(scan_head),
+            scan_beat.tail.eq(scan_last),
+            scan_beat.first.eq(scan_first),
+        ]
+
+        # the chosen event leaves stage 1 as one-hot masks: the encoder's carry chain ends in
+        # these flops; binary encoding and the sign lookup happen in stage 2
+        pick_beat = stage_beat("pick_beat")
+        pick_onehot = Signal(M)
+        pick_pos = Signal(M)            # the one-hot bit if the event is a pos spike
         with m.If(advance):
             m.d.sync += [
-                r_valid.eq(scan_busy),
-                r_event.eq(scan.any),
-                r_addr.eq(scan.index),
-                r_negate.eq((pol & scan.onehot) == 0),
-                r_head.eq(scan_head),
-                r_tail.eq(scan_last),
-                r_first.eq(scan_first),
+                pick_beat.eq(scan_beat),
+                pick_onehot.eq(scan.onehot),
+                pick_pos.eq(scan.onehot & pol),
+            ]
+
+        # ---- stage 2: the read request: address and sign, registered (block RAM address
+        # pins are far away; a flop in front of them keeps the encoder off that path)
+        req_beat = stage_beat("req_beat")
+        req_addr = Signal(range(M))
+        pick_index = Signal(range(M))
+        onehot_to_index(m, pick_onehot, pick_index)
+        with m.If(advance):
+            m.d.sync += [
+                req_beat.eq(pick_beat),
+                req_beat.negate.eq(pick_pos == 0),
+                req_addr.eq(pick_index),
             ]
         # one read per event, none for an empty beat or while stalled
         m.d.comb += [
-            self.weight_read.eq(advance & r_valid & r_event),
-            self.weight_addr.eq(r_addr),
+            self.weight_read.eq(advance & req_beat.valid & req_beat.event),
+            self.weight_addr.eq(req_addr),
             rd.en.eq(self.weight_read),
-            rd.addr.eq(r_addr),
+            rd.addr.eq(req_addr),
         ]
 
-        # ---- stage 3: the weight word arrives (synchronous read) and is registered as is:
-        # a block RAM's output is slow (about 6 ns on ECP5), so nothing is computed on it
-        word = Signal(L * wb)
-        w_valid = Signal()
-        w_event = Signal()
-        w_negate = Signal()
-        w_head = Signal()
-        w_tail = Signal()
-        w_first = Signal()
+        # ---- stage 3: the synchronous read; the beat's flags are registered beside the word
+        read_beat = stage_beat("read_beat")
         with m.If(advance):
-            m.d.sync += [
-                w_valid.eq(r_valid),
-                w_event.eq(r_event),
-                w_negate.eq(r_negate),
-                w_head.eq(r_head),
-                w_tail.eq(r_tail),
-                w_first.eq(r_first),
-            ]
-        x_valid = Signal()
-        x_event = Signal()
-        x_negate = Signal()
-        x_head = Signal()
-        x_tail = Signal()
-        x_first = Signal()
-        with m.If(advance):
-            m.d.sync += [
-                word.eq(rd.data),
-                x_valid.eq(w_valid),
-                x_event.eq(w_event),
-                x_negate.eq(w_negate),
-                x_head.eq(w_head),
-                x_tail.eq(w_tail),
-                x_first.eq(w_first),
-            ]
+            m.d.sync += read_beat.eq(req_beat)
 
-        # ---- stage 4: each neuron's weight, signed by the event (0 for an empty beat)
-        d_valid = Signal()
-        d_head = Signal()
-        d_tail = Signal()
-        d_first = Signal()
+        # ---- stage 4: the word is registered as is: a block RAM's data output is slow
+        # (about 6 ns on ECP5), so no logic follows it in the same cycle
+        word_beat = stage_beat("word_beat")
+        word = Signal(L * wb)
+        with m.If(advance):
+            m.d.sync += [word_beat.eq(read_beat), word.eq(rd.data)]
+
+        # ---- stage 5: each neuron's weight, signed by the event (0 for an empty beat)
+        delta_beat = stage_beat("delta_beat")
         deltas = [Signal(signed(wb + 1), name=f"delta_{l}") for l in range(L)]
         with m.If(advance):
-            m.d.sync += [
-                d_valid.eq(x_valid),
-                d_head.eq(x_head),
-                d_tail.eq(x_tail),
-                d_first.eq(x_first),
-            ]
+            m.d.sync += delta_beat.eq(word_beat)
             for l in range(L):
                 weight = word[wb * l:wb * (l + 1)].as_signed()
-                with m.If(~x_event):
+                with m.If(~word_beat.event):
                     m.d.sync += deltas[l].eq(0)
-                with m.Elif(x_negate):
+                with m.Elif(word_beat.negate):
                     m.d.sync += deltas[l].eq(-weight)
                 with m.Else():
                     m.d.sync += deltas[l].eq(weight)
 
-        # ---- stage 5: I += delta; a frame's first beat starts from I = 0
+        # ---- stage 6: I += delta; a frame's first beat starts from I = 0
         currents = [Signal(signed(wI), name=f"current_{l}") for l in range(L)]
-        clear_current = Signal()
-        m.d.comb += clear_current.eq(d_head & d_first)
-        with m.If(advance & d_valid):
+        clear_current = Signal()        # a frame's first beat: clears I, V, firing, done
+        m.d.comb += clear_current.eq(delta_beat.valid & delta_beat.head & delta_beat.first)
+        with m.If(advance & delta_beat.valid):
             for l in range(L):
                 base = Mux(clear_current, 0, currents[l])
                 m.d.sync += currents[l].eq(base + deltas[l])       # wraps at wI bits
         with m.If(advance):
-            m.d.sync += [upd_valid.eq(d_valid & d_tail), upd_first.eq(d_first)]
+            m.d.sync += upd_valid.eq(delta_beat.valid & delta_beat.tail)
 
-        # ---- stage 6: membranes, threshold, soft reset, the pos/neg protocol
+        # ---- stage 7: membranes, threshold, soft reset, the pos/neg protocol
         membranes = [Signal(signed(wV), name=f"membrane_{l}") for l in range(L)]
         firing = Signal(L)
         done = Signal(L)
@@ -389,30 +438,45 @@ class TSCCore(wiring.Component):
         fire_neg = Signal(L)
         next_firing = Signal(L)
         next_done = Signal(L)
+        # U = V + I and D = V + I - theta in parallel, each with one carry chain: D adds the
+        # constant ~theta + 1 through a carry-save layer (one LUT level), not after U.
+        # Both are exact: U in wV + 1 bits, D in wV + 2 bits (|V + I| <= 2**wV,
+        # 1 <= theta < 2**(wV-1)); only the stored membrane keeps wV bits.
+        wD = wV + 2
         for l in range(L):
-            v_before = Signal(signed(wV), name=f"v_before_{l}")
-            u = Signal(signed(wV), name=f"u_{l}")
-            diff = Signal(signed(wV + 1), name=f"diff_{l}")
+            v_ext = Signal(signed(wD), name=f"v_ext_{l}")
+            i_ext = Signal(signed(wD), name=f"i_ext_{l}")
+            u = Signal(signed(wV + 1), name=f"u_{l}")
+            csa_sum = Signal(wD, name=f"csa_sum_{l}")
+            csa_carry = Signal(wD, name=f"csa_carry_{l}")
+            diff = Signal(signed(wD), name=f"diff_{l}")
             s = Signal(name=f"s_{l}")
-            was_firing = Signal(name=f"was_firing_{l}")
-            was_done = Signal(name=f"was_done_{l}")
+            not_theta = Const(~self.threshold[l] & ((1 << wD) - 1), wD)   # -theta - 1
             m.d.comb += [
-                # a frame's first step starts from V = 0, not firing, not done
-                v_before.eq(Mux(upd_first, 0, membranes[l])),
-                was_firing.eq(~upd_first & firing[l]),
-                was_done.eq(~upd_first & done[l]),
-                u.eq(v_before + currents[l]),                       # wraps at wV bits
-                diff.eq(u - self.threshold[l]),                     # exact in wV + 1 bits
-                s.eq(diff >= 0),
-                fire_pos[l].eq(~was_done & ~was_firing & s),
-                fire_neg[l].eq(was_firing & ~s),
-                next_firing[l].eq((was_firing | fire_pos[l]) & ~fire_neg[l]),
-                next_done[l].eq(was_done | fire_neg[l]),
+                v_ext.eq(membranes[l]),
+                i_ext.eq(currents[l]),
+                u.eq(membranes[l] + currents[l]),
+                # full adders on V, I, ~theta; the "+ 1" of -theta enters as carry bit 0
+                csa_sum.eq(v_ext ^ i_ext ^ not_theta),
+                csa_carry.eq((v_ext & i_ext) | (not_theta & (v_ext | i_ext))),
+                diff.eq(csa_sum + Cat(Const(1, 1), csa_carry[:wD - 1])),
+                s.eq(diff >= 0),                                    # U >= theta
+                fire_pos[l].eq(~done[l] & ~firing[l] & s),
+                fire_neg[l].eq(firing[l] & ~s),
+                next_firing[l].eq((firing[l] | fire_pos[l]) & ~fire_neg[l]),
+                next_done[l].eq(done[l] | fire_neg[l]),
             ]
-            with m.If(advance & upd_valid):
-                # soft reset: 0 <= U - theta < U, so it fits wV bits
-                m.d.sync += membranes[l].eq(Mux(s, diff[:wV], u))
-        with m.If(advance & upd_valid):
+            with m.If(advance & clear_current):
+                # the frame clear, in the cycle the frame's first beat updates I: any step
+                # before it has passed stage 7 by now (in this very cycle at the latest, and
+                # that update is computed from the old state before the clear lands)
+                m.d.sync += membranes[l].eq(0)
+            with m.Elif(advance & upd_valid):
+                # soft reset; the register keeps the low wV bits (exact within the bounds)
+                m.d.sync += membranes[l].eq(Mux(s, diff[:wV], u[:wV]))
+        with m.If(advance & clear_current):
+            m.d.sync += [firing.eq(0), done.eq(0)]
+        with m.Elif(advance & upd_valid):
             m.d.sync += [firing.eq(next_firing), done.eq(next_done)]
         m.d.comb += [
             out_buf.w_en.eq(upd_valid),
