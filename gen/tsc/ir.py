@@ -310,6 +310,11 @@ class TSCIR:
                 "i": {"payload": {"pos": [0, M], "neg": [M, 2 * M], "first": [2 * M, 2 * M + 1]}},
                 "o": {"payload": {"pos": [0, L], "neg": [L, 2 * L]}},
             },
+            "probes": {
+                "weight_read": "internal signal: high in a cycle that reads a weight word "
+                               "(one per input event)",
+                "weight_addr": "internal signal: the input index read in that cycle",
+            },
             "memory": {
                 "depth": M,
                 "width": L * wb,
