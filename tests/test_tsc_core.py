@@ -92,6 +92,9 @@ CONFIGS = {
     "m1_l1": TSCConfig(inputs=1, neurons=1, seed=1, threshold=40),
     "m8_l4": TSCConfig(inputs=8, neurons=4, seed=2, threshold=[60, 150, 20, 300]),
     "m13_l2_w3": TSCConfig(inputs=13, neurons=2, wbits=3, seed=3),
+    # tiny weights, 2-step frames: registers narrower than one 8-bit weight, and they wrap
+    "m3_l2_tiny": TSCConfig(inputs=3, neurons=2, weights=[[1, -1, 0], [0, 1, 1]], steps=2,
+                            threshold=1),
 }
 
 
@@ -185,7 +188,6 @@ def test_checks_catch_broken_cores():
     ({"weights": [[1, 200]], "threshold": [1]}, r"weight \[0\]\[1\] = 200"),
     ({"weights": [[1, 2]], "threshold": [1, 2]}, "2 thresholds for 1 neurons"),
     ({"weights": [[1, 2]], "threshold": [0]}, "threshold 0"),
-    ({"weights": [[1, 2]], "threshold": [1], "current_width": 4}, "cannot hold one weight"),
     ({"weights": [[1, 2]], "threshold": [1], "current_width": 30, "membrane_width": 20},
      "exceeds"),
     ({"weights": [[1, 2]], "threshold": [1], "wbits": 1}, "wbits"),

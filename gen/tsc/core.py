@@ -78,6 +78,7 @@ class LowestSetBit(wiring.Component):
 
     def __init__(self, width):
         if isinstance(width, bool) or not isinstance(width, int) or width < 1:
+            _discard(self)
             raise ValueError(f"width must be a positive integer, not {width!r}")
         self.width = width
         super().__init__({
@@ -98,6 +99,11 @@ class LowestSetBit(wiring.Component):
         m.d.comb += self.last.eq(self.rest == 0)
         onehot_to_index(m, self.onehot, self.index)
         return m
+
+
+def _discard(component):
+    """A component whose parameter check failed is not an unused design: no warning."""
+    component._MustUse__silence = True
 
 
 #: The flags a beat carries down the pipeline.
@@ -159,6 +165,7 @@ class TwoEntryBuffer(wiring.Component):
 
     def __init__(self, width):
         if isinstance(width, bool) or not isinstance(width, int) or width < 1:
+            _discard(self)
             raise ValueError(f"width must be a positive integer, not {width!r}")
         self.width = width
         super().__init__({
@@ -222,6 +229,27 @@ class TSCCore(wiring.Component):
     scan_encoder = LowestSetBit
 
     def __init__(self, weights, threshold, *, wbits, current_width, membrane_width):
+        try:
+            self._check(weights, threshold, wbits, current_width, membrane_width)
+        except (ValueError, TypeError):
+            _discard(self)
+            raise
+        self.weights = [list(r) for r in weights]
+        self.threshold = list(threshold)
+        self.wbits = wbits
+        self.current_width = current_width
+        self.membrane_width = membrane_width
+        self.neurons = len(self.weights)
+        self.inputs = len(self.weights[0])
+        super().__init__({
+            "i": In(stream.Signature(input_layout(self.inputs))),
+            "o": Out(stream.Signature(output_layout(self.neurons))),
+        })
+        self.weight_read = Signal()
+        self.weight_addr = Signal(range(self.inputs))
+
+    @staticmethod
+    def _check(weights, threshold, wbits, current_width, membrane_width):
         rows = [list(r) for r in weights]
         if not rows or not rows[0] or len({len(r) for r in rows}) != 1:
             raise ValueError("weights must be a non-empty L x M matrix")
@@ -243,26 +271,10 @@ class TSCCore(wiring.Component):
         if current_width > membrane_width:
             raise ValueError(f"current_width {current_width} exceeds membrane_width "
                              f"{membrane_width}")
-        if current_width < wbits + 1:
-            raise ValueError(f"current_width {current_width} cannot hold one weight of "
-                             f"{wbits} bits, negated")
         for t in theta:
             if isinstance(t, bool) or not isinstance(t, int) or \
                     not 1 <= t <= (1 << (membrane_width - 1)) - 1:
                 raise ValueError(f"threshold {t!r} is not in [1, 2**{membrane_width - 1} - 1]")
-        self.weights = rows
-        self.threshold = theta
-        self.wbits = wbits
-        self.current_width = current_width
-        self.membrane_width = membrane_width
-        self.neurons = len(rows)
-        self.inputs = len(rows[0])
-        super().__init__({
-            "i": In(stream.Signature(input_layout(self.inputs))),
-            "o": Out(stream.Signature(output_layout(self.neurons))),
-        })
-        self.weight_read = Signal()
-        self.weight_addr = Signal(range(self.inputs))
 
     @classmethod
     def from_ir(cls, ir):
