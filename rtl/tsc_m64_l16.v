@@ -3,40 +3,40 @@
 module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid, i__payload);
   reg \$auto$verilog_backend.cc:2355:dump_module$33  = 0;
   wire \$1 ;
-  wire [2:0] \$10 ;
-  wire [2:0] \$100 ;
-  wire [2:0] \$101 ;
-  wire [2:0] \$102 ;
-  wire \$103 ;
-  wire [2:0] \$104 ;
-  wire [2:0] \$105 ;
-  wire [2:0] \$106 ;
-  wire \$107 ;
-  wire [2:0] \$108 ;
-  wire [2:0] \$109 ;
-  wire \$11 ;
-  wire [2:0] \$110 ;
-  wire \$111 ;
-  wire [2:0] \$112 ;
-  wire [2:0] \$113 ;
-  wire [2:0] \$114 ;
-  wire \$115 ;
-  wire [2:0] \$116 ;
-  wire [2:0] \$117 ;
-  wire [2:0] \$118 ;
-  wire \$119 ;
-  wire [2:0] \$12 ;
-  wire [2:0] \$120 ;
-  wire [2:0] \$121 ;
-  wire [2:0] \$122 ;
-  wire \$123 ;
-  wire [2:0] \$124 ;
-  wire [2:0] \$125 ;
-  wire [2:0] \$126 ;
-  wire \$127 ;
-  wire [2:0] \$128 ;
-  wire [2:0] \$129 ;
-  wire [2:0] \$13 ;
+  wire [1:0] \$10 ;
+  wire [3:0] \$100 ;
+  wire \$101 ;
+  wire [1:0] \$102 ;
+  wire [2:0] \$103 ;
+  wire [3:0] \$104 ;
+  wire [3:0] \$105 ;
+  wire [1:0] \$106 ;
+  wire [2:0] \$107 ;
+  wire [3:0] \$108 ;
+  wire \$109 ;
+  wire [2:0] \$11 ;
+  wire [1:0] \$110 ;
+  wire [2:0] \$111 ;
+  wire [3:0] \$112 ;
+  wire [3:0] \$113 ;
+  wire [1:0] \$114 ;
+  wire [2:0] \$115 ;
+  wire [3:0] \$116 ;
+  wire \$117 ;
+  wire [1:0] \$118 ;
+  wire [2:0] \$119 ;
+  wire [3:0] \$12 ;
+  wire [3:0] \$120 ;
+  wire [3:0] \$121 ;
+  wire [1:0] \$122 ;
+  wire [2:0] \$123 ;
+  wire [3:0] \$124 ;
+  wire \$125 ;
+  wire [1:0] \$126 ;
+  wire [2:0] \$127 ;
+  wire [3:0] \$128 ;
+  wire [3:0] \$129 ;
+  wire \$13 ;
   wire [2:0] \$130 ;
   wire \$131 ;
   wire [2:0] \$132 ;
@@ -47,7 +47,7 @@ module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   wire [2:0] \$137 ;
   wire [2:0] \$138 ;
   wire \$139 ;
-  wire [2:0] \$14 ;
+  wire [1:0] \$14 ;
   wire [2:0] \$140 ;
   wire [2:0] \$141 ;
   wire [2:0] \$142 ;
@@ -58,7 +58,7 @@ module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   wire \$147 ;
   wire [2:0] \$148 ;
   wire [2:0] \$149 ;
-  wire \$15 ;
+  wire [2:0] \$15 ;
   wire [2:0] \$150 ;
   wire \$151 ;
   wire [2:0] \$152 ;
@@ -69,7 +69,7 @@ module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   wire [2:0] \$157 ;
   wire [2:0] \$158 ;
   wire \$159 ;
-  wire [2:0] \$16 ;
+  wire [3:0] \$16 ;
   wire [2:0] \$160 ;
   wire [2:0] \$161 ;
   wire [2:0] \$162 ;
@@ -80,7 +80,7 @@ module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   wire \$167 ;
   wire [2:0] \$168 ;
   wire [2:0] \$169 ;
-  wire [2:0] \$17 ;
+  wire [3:0] \$17 ;
   wire [2:0] \$170 ;
   wire \$171 ;
   wire [2:0] \$172 ;
@@ -91,7 +91,7 @@ module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   wire [2:0] \$177 ;
   wire [2:0] \$178 ;
   wire \$179 ;
-  wire [2:0] \$18 ;
+  wire [1:0] \$18 ;
   wire [2:0] \$180 ;
   wire [2:0] \$181 ;
   wire [2:0] \$182 ;
@@ -102,152 +102,152 @@ module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   wire \$187 ;
   wire [2:0] \$188 ;
   wire [2:0] \$189 ;
-  wire \$19 ;
-  wire [2:0] \$190 ;
-  wire \$191 ;
-  wire [2:0] \$192 ;
-  wire [2:0] \$193 ;
-  wire [2:0] \$194 ;
-  wire \$195 ;
-  wire [2:0] \$196 ;
-  wire [2:0] \$197 ;
-  wire [2:0] \$198 ;
-  wire \$199 ;
-  wire [2:0] \$2 ;
-  wire [2:0] \$20 ;
-  wire [2:0] \$200 ;
-  wire [2:0] \$201 ;
-  wire [2:0] \$202 ;
-  wire \$203 ;
-  wire [2:0] \$204 ;
-  wire [2:0] \$205 ;
-  wire [2:0] \$206 ;
-  wire \$207 ;
-  wire [2:0] \$208 ;
-  wire [2:0] \$209 ;
-  wire [2:0] \$21 ;
-  wire [2:0] \$210 ;
-  wire \$211 ;
-  wire [2:0] \$212 ;
-  wire [2:0] \$213 ;
-  wire [2:0] \$214 ;
-  wire \$215 ;
-  wire [2:0] \$216 ;
-  wire [2:0] \$217 ;
-  wire [2:0] \$218 ;
-  wire \$219 ;
-  wire [2:0] \$22 ;
-  wire [2:0] \$220 ;
-  wire [2:0] \$221 ;
-  wire [2:0] \$222 ;
-  wire \$223 ;
-  wire [2:0] \$224 ;
-  wire [2:0] \$225 ;
-  wire [2:0] \$226 ;
-  wire \$227 ;
-  wire [2:0] \$228 ;
-  wire [2:0] \$229 ;
-  wire \$23 ;
-  wire [2:0] \$230 ;
-  wire \$231 ;
-  wire [2:0] \$232 ;
-  wire [2:0] \$233 ;
-  wire [2:0] \$234 ;
-  wire \$235 ;
-  wire [2:0] \$236 ;
-  wire [2:0] \$237 ;
-  wire [2:0] \$238 ;
-  wire \$239 ;
-  wire [2:0] \$24 ;
-  wire [2:0] \$240 ;
-  wire [2:0] \$241 ;
-  wire [2:0] \$242 ;
-  wire \$243 ;
-  wire [2:0] \$244 ;
-  wire [2:0] \$245 ;
-  wire [2:0] \$246 ;
-  wire \$247 ;
-  wire [2:0] \$248 ;
-  wire [2:0] \$249 ;
-  wire [2:0] \$25 ;
-  wire [2:0] \$250 ;
-  wire \$251 ;
-  wire [2:0] \$252 ;
-  wire [2:0] \$253 ;
-  wire [2:0] \$254 ;
-  wire \$255 ;
-  wire [2:0] \$256 ;
-  wire [2:0] \$257 ;
-  wire [2:0] \$258 ;
-  wire \$259 ;
-  wire [2:0] \$26 ;
-  wire [2:0] \$260 ;
-  wire [2:0] \$261 ;
-  wire [2:0] \$262 ;
-  wire \$263 ;
-  wire [2:0] \$264 ;
-  wire [2:0] \$265 ;
-  wire [2:0] \$266 ;
-  wire \$267 ;
-  wire [2:0] \$268 ;
-  wire [2:0] \$269 ;
-  wire \$27 ;
-  wire [2:0] \$270 ;
-  wire \$271 ;
-  wire [2:0] \$272 ;
-  wire [2:0] \$273 ;
-  wire [2:0] \$274 ;
-  wire \$275 ;
-  wire [2:0] \$276 ;
-  wire [2:0] \$277 ;
-  wire [2:0] \$278 ;
-  wire \$279 ;
-  wire [2:0] \$28 ;
-  wire [2:0] \$280 ;
-  wire [2:0] \$281 ;
-  wire [2:0] \$282 ;
-  wire \$283 ;
-  wire [2:0] \$284 ;
-  wire [2:0] \$285 ;
-  wire [2:0] \$286 ;
-  wire \$287 ;
-  wire [2:0] \$288 ;
-  wire [2:0] \$289 ;
-  wire [2:0] \$29 ;
-  wire [2:0] \$290 ;
-  wire \$291 ;
-  wire [2:0] \$292 ;
-  wire [2:0] \$293 ;
-  wire [2:0] \$294 ;
-  wire \$295 ;
-  wire [2:0] \$296 ;
-  wire [2:0] \$297 ;
-  wire [2:0] \$298 ;
-  wire \$299 ;
-  wire \$3 ;
-  wire [2:0] \$30 ;
-  wire [2:0] \$300 ;
-  wire [2:0] \$301 ;
-  wire [2:0] \$302 ;
-  wire \$303 ;
-  wire [2:0] \$304 ;
-  wire [2:0] \$305 ;
-  wire [2:0] \$306 ;
-  wire \$307 ;
-  wire [2:0] \$308 ;
-  wire [2:0] \$309 ;
-  wire \$31 ;
-  wire [2:0] \$310 ;
-  wire \$311 ;
-  wire [2:0] \$312 ;
-  wire [2:0] \$313 ;
-  wire [2:0] \$314 ;
-  wire \$315 ;
-  wire [2:0] \$316 ;
-  wire [2:0] \$317 ;
+  wire [2:0] \$19 ;
+  wire [1:0] \$190 ;
+  wire [2:0] \$191 ;
+  wire [3:0] \$192 ;
+  wire \$193 ;
+  wire [1:0] \$194 ;
+  wire [2:0] \$195 ;
+  wire [3:0] \$196 ;
+  wire [3:0] \$197 ;
+  wire [1:0] \$198 ;
+  wire [2:0] \$199 ;
+  wire [1:0] \$2 ;
+  wire [3:0] \$20 ;
+  wire [3:0] \$200 ;
+  wire \$201 ;
+  wire [1:0] \$202 ;
+  wire [2:0] \$203 ;
+  wire [3:0] \$204 ;
+  wire [3:0] \$205 ;
+  wire [1:0] \$206 ;
+  wire [2:0] \$207 ;
+  wire [3:0] \$208 ;
+  wire \$209 ;
+  wire \$21 ;
+  wire [1:0] \$210 ;
+  wire [2:0] \$211 ;
+  wire [3:0] \$212 ;
+  wire [3:0] \$213 ;
+  wire [1:0] \$214 ;
+  wire [2:0] \$215 ;
+  wire [3:0] \$216 ;
+  wire \$217 ;
+  wire [1:0] \$218 ;
+  wire [2:0] \$219 ;
+  wire [1:0] \$22 ;
+  wire [3:0] \$220 ;
+  wire [3:0] \$221 ;
+  wire [1:0] \$222 ;
+  wire [2:0] \$223 ;
+  wire [3:0] \$224 ;
+  wire \$225 ;
+  wire [1:0] \$226 ;
+  wire [2:0] \$227 ;
+  wire [3:0] \$228 ;
+  wire [3:0] \$229 ;
+  wire [2:0] \$23 ;
+  wire [1:0] \$230 ;
+  wire [2:0] \$231 ;
+  wire [3:0] \$232 ;
+  wire \$233 ;
+  wire [1:0] \$234 ;
+  wire [2:0] \$235 ;
+  wire [3:0] \$236 ;
+  wire [3:0] \$237 ;
+  wire [1:0] \$238 ;
+  wire [2:0] \$239 ;
+  wire [3:0] \$24 ;
+  wire [3:0] \$240 ;
+  wire \$241 ;
+  wire [1:0] \$242 ;
+  wire [2:0] \$243 ;
+  wire [3:0] \$244 ;
+  wire [3:0] \$245 ;
+  wire [1:0] \$246 ;
+  wire [2:0] \$247 ;
+  wire [3:0] \$248 ;
+  wire \$249 ;
+  wire [3:0] \$25 ;
+  wire [1:0] \$250 ;
+  wire [2:0] \$251 ;
+  wire [3:0] \$252 ;
+  wire [3:0] \$253 ;
+  wire [1:0] \$254 ;
+  wire [2:0] \$255 ;
+  wire [3:0] \$256 ;
+  wire \$257 ;
+  wire [1:0] \$258 ;
+  wire [2:0] \$259 ;
+  wire [1:0] \$26 ;
+  wire [3:0] \$260 ;
+  wire [3:0] \$261 ;
+  wire [1:0] \$262 ;
+  wire [2:0] \$263 ;
+  wire [3:0] \$264 ;
+  wire \$265 ;
+  wire [1:0] \$266 ;
+  wire [2:0] \$267 ;
+  wire [3:0] \$268 ;
+  wire [3:0] \$269 ;
+  wire [2:0] \$27 ;
+  wire [1:0] \$270 ;
+  wire [2:0] \$271 ;
+  wire [3:0] \$272 ;
+  wire \$273 ;
+  wire [1:0] \$274 ;
+  wire [2:0] \$275 ;
+  wire [3:0] \$276 ;
+  wire [3:0] \$277 ;
+  wire [1:0] \$278 ;
+  wire [2:0] \$279 ;
+  wire [3:0] \$28 ;
+  wire [3:0] \$280 ;
+  wire \$281 ;
+  wire [1:0] \$282 ;
+  wire [2:0] \$283 ;
+  wire [3:0] \$284 ;
+  wire [3:0] \$285 ;
+  wire [1:0] \$286 ;
+  wire [2:0] \$287 ;
+  wire [3:0] \$288 ;
+  wire \$289 ;
+  wire \$29 ;
+  wire [1:0] \$290 ;
+  wire [2:0] \$291 ;
+  wire [3:0] \$292 ;
+  wire [3:0] \$293 ;
+  wire [1:0] \$294 ;
+  wire [2:0] \$295 ;
+  wire [3:0] \$296 ;
+  wire \$297 ;
+  wire [1:0] \$298 ;
+  wire [2:0] \$299 ;
+  wire [2:0] \$3 ;
+  wire [1:0] \$30 ;
+  wire [3:0] \$300 ;
+  wire [3:0] \$301 ;
+  wire [1:0] \$302 ;
+  wire [2:0] \$303 ;
+  wire [3:0] \$304 ;
+  wire \$305 ;
+  wire [1:0] \$306 ;
+  wire [2:0] \$307 ;
+  wire [3:0] \$308 ;
+  wire [3:0] \$309 ;
+  wire [2:0] \$31 ;
+  wire [1:0] \$310 ;
+  wire [2:0] \$311 ;
+  wire [3:0] \$312 ;
+  wire \$313 ;
+  wire [1:0] \$314 ;
+  wire [2:0] \$315 ;
+  wire [3:0] \$316 ;
+  wire [3:0] \$317 ;
   wire [2:0] \$318 ;
   wire \$319 ;
-  wire [2:0] \$32 ;
+  wire [3:0] \$32 ;
   wire [2:0] \$320 ;
   wire [2:0] \$321 ;
   wire [2:0] \$322 ;
@@ -258,7 +258,7 @@ module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   wire \$327 ;
   wire [2:0] \$328 ;
   wire [2:0] \$329 ;
-  wire [2:0] \$33 ;
+  wire [3:0] \$33 ;
   wire [2:0] \$330 ;
   wire \$331 ;
   wire [2:0] \$332 ;
@@ -269,7 +269,7 @@ module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   wire [2:0] \$337 ;
   wire [2:0] \$338 ;
   wire \$339 ;
-  wire [2:0] \$34 ;
+  wire [1:0] \$34 ;
   wire [2:0] \$340 ;
   wire [2:0] \$341 ;
   wire [2:0] \$342 ;
@@ -280,7 +280,7 @@ module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   wire \$347 ;
   wire [2:0] \$348 ;
   wire [2:0] \$349 ;
-  wire \$35 ;
+  wire [2:0] \$35 ;
   wire [2:0] \$350 ;
   wire \$351 ;
   wire [2:0] \$352 ;
@@ -291,7 +291,7 @@ module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   wire [2:0] \$357 ;
   wire [2:0] \$358 ;
   wire \$359 ;
-  wire [2:0] \$36 ;
+  wire [3:0] \$36 ;
   wire [2:0] \$360 ;
   wire [2:0] \$361 ;
   wire [2:0] \$362 ;
@@ -302,7 +302,7 @@ module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   wire \$367 ;
   wire [2:0] \$368 ;
   wire [2:0] \$369 ;
-  wire [2:0] \$37 ;
+  wire \$37 ;
   wire [2:0] \$370 ;
   wire \$371 ;
   wire [2:0] \$372 ;
@@ -311,671 +311,545 @@ module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   wire \$375 ;
   wire [2:0] \$376 ;
   wire [2:0] \$377 ;
-  wire [2:0] \$378 ;
+  wire \$378 ;
   wire \$379 ;
-  wire [2:0] \$38 ;
-  wire [2:0] \$380 ;
-  wire [2:0] \$381 ;
-  wire [2:0] \$382 ;
+  wire [1:0] \$38 ;
+  wire \$380 ;
+  wire \$381 ;
+  wire \$382 ;
   wire \$383 ;
-  wire [2:0] \$384 ;
-  wire [2:0] \$385 ;
-  wire [2:0] \$386 ;
+  wire \$384 ;
+  wire \$385 ;
+  wire \$386 ;
   wire \$387 ;
-  wire [2:0] \$388 ;
-  wire [2:0] \$389 ;
-  wire \$39 ;
-  wire [2:0] \$390 ;
-  wire \$391 ;
-  wire [2:0] \$392 ;
-  wire [2:0] \$393 ;
-  wire [2:0] \$394 ;
+  wire [30:0] \$388 ;
+  wire [31:0] \$389 ;
+  wire [2:0] \$39 ;
+  wire [30:0] \$390 ;
+  wire [30:0] \$391 ;
+  wire [31:0] \$392 ;
+  wire [31:0] \$393 ;
+  wire [31:0] \$394 ;
   wire \$395 ;
-  wire [2:0] \$396 ;
-  wire [2:0] \$397 ;
-  wire [2:0] \$398 ;
+  wire \$396 ;
+  wire \$397 ;
+  wire \$398 ;
   wire \$399 ;
-  wire [2:0] \$4 ;
-  wire [2:0] \$40 ;
-  wire [2:0] \$400 ;
-  wire [2:0] \$401 ;
-  wire [2:0] \$402 ;
+  wire [3:0] \$4 ;
+  wire [3:0] \$40 ;
+  wire \$400 ;
+  wire \$401 ;
+  wire \$402 ;
   wire \$403 ;
-  wire [2:0] \$404 ;
-  wire [2:0] \$405 ;
-  wire [2:0] \$406 ;
-  wire \$407 ;
-  wire [2:0] \$408 ;
-  wire [2:0] \$409 ;
-  wire [2:0] \$41 ;
-  wire [2:0] \$410 ;
-  wire \$411 ;
-  wire [2:0] \$412 ;
-  wire [2:0] \$413 ;
-  wire [2:0] \$414 ;
+  wire \$404 ;
+  wire [30:0] \$405 ;
+  wire [31:0] \$406 ;
+  wire [30:0] \$407 ;
+  wire [30:0] \$408 ;
+  wire [31:0] \$409 ;
+  wire [3:0] \$41 ;
+  wire [31:0] \$410 ;
+  wire [31:0] \$411 ;
+  wire \$412 ;
+  wire \$413 ;
+  wire \$414 ;
   wire \$415 ;
-  wire [2:0] \$416 ;
-  wire [2:0] \$417 ;
-  wire [2:0] \$418 ;
+  wire \$416 ;
+  wire \$417 ;
+  wire \$418 ;
   wire \$419 ;
-  wire [2:0] \$42 ;
-  wire [2:0] \$420 ;
-  wire [2:0] \$421 ;
-  wire [2:0] \$422 ;
-  wire \$423 ;
-  wire [2:0] \$424 ;
-  wire [2:0] \$425 ;
-  wire [2:0] \$426 ;
-  wire \$427 ;
-  wire [2:0] \$428 ;
-  wire [2:0] \$429 ;
-  wire \$43 ;
-  wire [2:0] \$430 ;
+  wire [1:0] \$42 ;
+  wire \$420 ;
+  wire \$421 ;
+  wire [30:0] \$422 ;
+  wire [31:0] \$423 ;
+  wire [30:0] \$424 ;
+  wire [30:0] \$425 ;
+  wire [31:0] \$426 ;
+  wire [31:0] \$427 ;
+  wire [31:0] \$428 ;
+  wire \$429 ;
+  wire [2:0] \$43 ;
+  wire \$430 ;
   wire \$431 ;
-  wire [2:0] \$432 ;
-  wire [2:0] \$433 ;
-  wire [2:0] \$434 ;
+  wire \$432 ;
+  wire \$433 ;
+  wire \$434 ;
   wire \$435 ;
-  wire [2:0] \$436 ;
-  wire [2:0] \$437 ;
-  wire [2:0] \$438 ;
-  wire \$439 ;
-  wire [2:0] \$44 ;
-  wire [2:0] \$440 ;
-  wire [2:0] \$441 ;
-  wire [2:0] \$442 ;
-  wire \$443 ;
-  wire [2:0] \$444 ;
-  wire [2:0] \$445 ;
-  wire [2:0] \$446 ;
+  wire \$436 ;
+  wire \$437 ;
+  wire \$438 ;
+  wire [30:0] \$439 ;
+  wire [3:0] \$44 ;
+  wire [31:0] \$440 ;
+  wire [30:0] \$441 ;
+  wire [30:0] \$442 ;
+  wire [31:0] \$443 ;
+  wire [31:0] \$444 ;
+  wire [31:0] \$445 ;
+  wire \$446 ;
   wire \$447 ;
-  wire [2:0] \$448 ;
-  wire [2:0] \$449 ;
-  wire [2:0] \$45 ;
-  wire [2:0] \$450 ;
+  wire \$448 ;
+  wire \$449 ;
+  wire \$45 ;
+  wire \$450 ;
   wire \$451 ;
-  wire [2:0] \$452 ;
-  wire [2:0] \$453 ;
-  wire [2:0] \$454 ;
+  wire \$452 ;
+  wire \$453 ;
+  wire \$454 ;
   wire \$455 ;
-  wire [2:0] \$456 ;
-  wire [2:0] \$457 ;
-  wire [2:0] \$458 ;
-  wire \$459 ;
-  wire [2:0] \$46 ;
-  wire [2:0] \$460 ;
-  wire [2:0] \$461 ;
-  wire [2:0] \$462 ;
+  wire [30:0] \$456 ;
+  wire [31:0] \$457 ;
+  wire [30:0] \$458 ;
+  wire [30:0] \$459 ;
+  wire [1:0] \$46 ;
+  wire [31:0] \$460 ;
+  wire [31:0] \$461 ;
+  wire [31:0] \$462 ;
   wire \$463 ;
-  wire [2:0] \$464 ;
-  wire [2:0] \$465 ;
-  wire [2:0] \$466 ;
+  wire \$464 ;
+  wire \$465 ;
+  wire \$466 ;
   wire \$467 ;
-  wire [2:0] \$468 ;
-  wire [2:0] \$469 ;
-  wire \$47 ;
-  wire [2:0] \$470 ;
+  wire \$468 ;
+  wire \$469 ;
+  wire [2:0] \$47 ;
+  wire \$470 ;
   wire \$471 ;
-  wire [2:0] \$472 ;
-  wire [2:0] \$473 ;
-  wire [2:0] \$474 ;
-  wire \$475 ;
-  wire [2:0] \$476 ;
-  wire [2:0] \$477 ;
-  wire [2:0] \$478 ;
-  wire \$479 ;
-  wire [2:0] \$48 ;
-  wire [2:0] \$480 ;
-  wire [2:0] \$481 ;
-  wire [2:0] \$482 ;
+  wire \$472 ;
+  wire [30:0] \$473 ;
+  wire [31:0] \$474 ;
+  wire [30:0] \$475 ;
+  wire [30:0] \$476 ;
+  wire [31:0] \$477 ;
+  wire [31:0] \$478 ;
+  wire [31:0] \$479 ;
+  wire [3:0] \$48 ;
+  wire \$480 ;
+  wire \$481 ;
+  wire \$482 ;
   wire \$483 ;
-  wire [2:0] \$484 ;
-  wire [2:0] \$485 ;
-  wire [2:0] \$486 ;
+  wire \$484 ;
+  wire \$485 ;
+  wire \$486 ;
   wire \$487 ;
-  wire [2:0] \$488 ;
-  wire [2:0] \$489 ;
-  wire [2:0] \$49 ;
-  wire [2:0] \$490 ;
-  wire \$491 ;
-  wire [2:0] \$492 ;
-  wire [2:0] \$493 ;
-  wire [2:0] \$494 ;
-  wire \$495 ;
-  wire [2:0] \$496 ;
-  wire [2:0] \$497 ;
-  wire [2:0] \$498 ;
+  wire \$488 ;
+  wire \$489 ;
+  wire [3:0] \$49 ;
+  wire [30:0] \$490 ;
+  wire [31:0] \$491 ;
+  wire [30:0] \$492 ;
+  wire [30:0] \$493 ;
+  wire [31:0] \$494 ;
+  wire [31:0] \$495 ;
+  wire [31:0] \$496 ;
+  wire \$497 ;
+  wire \$498 ;
   wire \$499 ;
-  wire [2:0] \$5 ;
-  wire [2:0] \$50 ;
-  wire [2:0] \$500 ;
-  wire [2:0] \$501 ;
-  wire [2:0] \$502 ;
+  wire \$5 ;
+  wire [1:0] \$50 ;
+  wire \$500 ;
+  wire \$501 ;
+  wire \$502 ;
   wire \$503 ;
-  wire [2:0] \$504 ;
-  wire [2:0] \$505 ;
+  wire \$504 ;
+  wire \$505 ;
   wire \$506 ;
-  wire \$507 ;
-  wire \$508 ;
-  wire \$509 ;
-  wire \$51 ;
-  wire \$510 ;
-  wire \$511 ;
-  wire \$512 ;
-  wire \$513 ;
+  wire [30:0] \$507 ;
+  wire [31:0] \$508 ;
+  wire [30:0] \$509 ;
+  wire [2:0] \$51 ;
+  wire [30:0] \$510 ;
+  wire [31:0] \$511 ;
+  wire [31:0] \$512 ;
+  wire [31:0] \$513 ;
   wire \$514 ;
   wire \$515 ;
-  wire [30:0] \$516 ;
-  wire [31:0] \$517 ;
-  wire [30:0] \$518 ;
-  wire [30:0] \$519 ;
-  wire [2:0] \$52 ;
-  wire [31:0] \$520 ;
-  wire [31:0] \$521 ;
-  wire [31:0] \$522 ;
+  wire \$516 ;
+  wire \$517 ;
+  wire \$518 ;
+  wire \$519 ;
+  wire [3:0] \$52 ;
+  wire \$520 ;
+  wire \$521 ;
+  wire \$522 ;
   wire \$523 ;
-  wire \$524 ;
-  wire \$525 ;
-  wire \$526 ;
-  wire \$527 ;
-  wire \$528 ;
-  wire \$529 ;
-  wire [2:0] \$53 ;
-  wire \$530 ;
+  wire [30:0] \$524 ;
+  wire [31:0] \$525 ;
+  wire [30:0] \$526 ;
+  wire [30:0] \$527 ;
+  wire [31:0] \$528 ;
+  wire [31:0] \$529 ;
+  wire \$53 ;
+  wire [31:0] \$530 ;
   wire \$531 ;
   wire \$532 ;
-  wire [30:0] \$533 ;
-  wire [31:0] \$534 ;
-  wire [30:0] \$535 ;
-  wire [30:0] \$536 ;
-  wire [31:0] \$537 ;
-  wire [31:0] \$538 ;
-  wire [31:0] \$539 ;
-  wire [2:0] \$54 ;
+  wire \$533 ;
+  wire \$534 ;
+  wire \$535 ;
+  wire \$536 ;
+  wire \$537 ;
+  wire \$538 ;
+  wire \$539 ;
+  wire [1:0] \$54 ;
   wire \$540 ;
-  wire \$541 ;
-  wire \$542 ;
-  wire \$543 ;
-  wire \$544 ;
-  wire \$545 ;
-  wire \$546 ;
-  wire \$547 ;
+  wire [30:0] \$541 ;
+  wire [31:0] \$542 ;
+  wire [30:0] \$543 ;
+  wire [30:0] \$544 ;
+  wire [31:0] \$545 ;
+  wire [31:0] \$546 ;
+  wire [31:0] \$547 ;
   wire \$548 ;
   wire \$549 ;
-  wire \$55 ;
-  wire [30:0] \$550 ;
-  wire [31:0] \$551 ;
-  wire [30:0] \$552 ;
-  wire [30:0] \$553 ;
-  wire [31:0] \$554 ;
-  wire [31:0] \$555 ;
-  wire [31:0] \$556 ;
+  wire [2:0] \$55 ;
+  wire \$550 ;
+  wire \$551 ;
+  wire \$552 ;
+  wire \$553 ;
+  wire \$554 ;
+  wire \$555 ;
+  wire \$556 ;
   wire \$557 ;
-  wire \$558 ;
-  wire \$559 ;
-  wire [2:0] \$56 ;
-  wire \$560 ;
-  wire \$561 ;
-  wire \$562 ;
-  wire \$563 ;
-  wire \$564 ;
+  wire [30:0] \$558 ;
+  wire [31:0] \$559 ;
+  wire [3:0] \$56 ;
+  wire [30:0] \$560 ;
+  wire [30:0] \$561 ;
+  wire [31:0] \$562 ;
+  wire [31:0] \$563 ;
+  wire [31:0] \$564 ;
   wire \$565 ;
   wire \$566 ;
-  wire [30:0] \$567 ;
-  wire [31:0] \$568 ;
-  wire [30:0] \$569 ;
-  wire [2:0] \$57 ;
-  wire [30:0] \$570 ;
-  wire [31:0] \$571 ;
-  wire [31:0] \$572 ;
-  wire [31:0] \$573 ;
+  wire \$567 ;
+  wire \$568 ;
+  wire \$569 ;
+  wire [3:0] \$57 ;
+  wire \$570 ;
+  wire \$571 ;
+  wire \$572 ;
+  wire \$573 ;
   wire \$574 ;
-  wire \$575 ;
-  wire \$576 ;
-  wire \$577 ;
-  wire \$578 ;
-  wire \$579 ;
-  wire [2:0] \$58 ;
-  wire \$580 ;
-  wire \$581 ;
+  wire [30:0] \$575 ;
+  wire [31:0] \$576 ;
+  wire [30:0] \$577 ;
+  wire [30:0] \$578 ;
+  wire [31:0] \$579 ;
+  wire [1:0] \$58 ;
+  wire [31:0] \$580 ;
+  wire [31:0] \$581 ;
   wire \$582 ;
   wire \$583 ;
-  wire [30:0] \$584 ;
-  wire [31:0] \$585 ;
-  wire [30:0] \$586 ;
-  wire [30:0] \$587 ;
-  wire [31:0] \$588 ;
-  wire [31:0] \$589 ;
-  wire \$59 ;
-  wire [31:0] \$590 ;
+  wire \$584 ;
+  wire \$585 ;
+  wire \$586 ;
+  wire \$587 ;
+  wire \$588 ;
+  wire \$589 ;
+  wire [2:0] \$59 ;
+  wire \$590 ;
   wire \$591 ;
-  wire \$592 ;
-  wire \$593 ;
-  wire \$594 ;
-  wire \$595 ;
-  wire \$596 ;
-  wire \$597 ;
-  wire \$598 ;
+  wire [30:0] \$592 ;
+  wire [31:0] \$593 ;
+  wire [30:0] \$594 ;
+  wire [30:0] \$595 ;
+  wire [31:0] \$596 ;
+  wire [31:0] \$597 ;
+  wire [31:0] \$598 ;
   wire \$599 ;
-  wire [2:0] \$6 ;
-  wire [2:0] \$60 ;
+  wire [1:0] \$6 ;
+  wire [3:0] \$60 ;
   wire \$600 ;
-  wire [30:0] \$601 ;
-  wire [31:0] \$602 ;
-  wire [30:0] \$603 ;
-  wire [30:0] \$604 ;
-  wire [31:0] \$605 ;
-  wire [31:0] \$606 ;
-  wire [31:0] \$607 ;
+  wire \$601 ;
+  wire \$602 ;
+  wire \$603 ;
+  wire \$604 ;
+  wire \$605 ;
+  wire \$606 ;
+  wire \$607 ;
   wire \$608 ;
-  wire \$609 ;
-  wire [2:0] \$61 ;
-  wire \$610 ;
-  wire \$611 ;
-  wire \$612 ;
-  wire \$613 ;
-  wire \$614 ;
-  wire \$615 ;
+  wire [30:0] \$609 ;
+  wire \$61 ;
+  wire [31:0] \$610 ;
+  wire [30:0] \$611 ;
+  wire [30:0] \$612 ;
+  wire [31:0] \$613 ;
+  wire [31:0] \$614 ;
+  wire [31:0] \$615 ;
   wire \$616 ;
   wire \$617 ;
-  wire [30:0] \$618 ;
-  wire [31:0] \$619 ;
-  wire [2:0] \$62 ;
-  wire [30:0] \$620 ;
-  wire [30:0] \$621 ;
-  wire [31:0] \$622 ;
-  wire [31:0] \$623 ;
-  wire [31:0] \$624 ;
+  wire \$618 ;
+  wire \$619 ;
+  wire [1:0] \$62 ;
+  wire \$620 ;
+  wire \$621 ;
+  wire \$622 ;
+  wire \$623 ;
+  wire \$624 ;
   wire \$625 ;
-  wire \$626 ;
-  wire \$627 ;
-  wire \$628 ;
-  wire \$629 ;
-  wire \$63 ;
-  wire \$630 ;
-  wire \$631 ;
-  wire \$632 ;
+  wire [30:0] \$626 ;
+  wire [31:0] \$627 ;
+  wire [30:0] \$628 ;
+  wire [30:0] \$629 ;
+  wire [2:0] \$63 ;
+  wire [31:0] \$630 ;
+  wire [31:0] \$631 ;
+  wire [31:0] \$632 ;
   wire \$633 ;
   wire \$634 ;
-  wire [30:0] \$635 ;
-  wire [31:0] \$636 ;
-  wire [30:0] \$637 ;
-  wire [30:0] \$638 ;
-  wire [31:0] \$639 ;
-  wire [2:0] \$64 ;
-  wire [31:0] \$640 ;
-  wire [31:0] \$641 ;
+  wire \$635 ;
+  wire \$636 ;
+  wire \$637 ;
+  wire \$638 ;
+  wire \$639 ;
+  wire [3:0] \$64 ;
+  wire \$640 ;
+  wire \$641 ;
   wire \$642 ;
-  wire \$643 ;
-  wire \$644 ;
-  wire \$645 ;
-  wire \$646 ;
-  wire \$647 ;
-  wire \$648 ;
-  wire \$649 ;
-  wire [2:0] \$65 ;
+  wire [30:0] \$643 ;
+  wire [31:0] \$644 ;
+  wire [30:0] \$645 ;
+  wire [30:0] \$646 ;
+  wire [31:0] \$647 ;
+  wire [31:0] \$648 ;
+  wire [31:0] \$649 ;
+  wire [3:0] \$65 ;
   wire \$650 ;
   wire \$651 ;
-  wire [30:0] \$652 ;
-  wire [31:0] \$653 ;
-  wire [30:0] \$654 ;
-  wire [30:0] \$655 ;
-  wire [31:0] \$656 ;
-  wire [31:0] \$657 ;
-  wire [31:0] \$658 ;
+  wire \$652 ;
+  wire \$653 ;
+  wire \$654 ;
+  wire \$655 ;
+  wire \$656 ;
+  wire \$657 ;
+  wire \$658 ;
   wire \$659 ;
-  wire [2:0] \$66 ;
+  wire [1:0] \$66 ;
   wire \$660 ;
   wire \$661 ;
   wire \$662 ;
-  wire \$663 ;
+  wire [63:0] \$663 ;
   wire \$664 ;
   wire \$665 ;
-  wire \$666 ;
+  wire [8:0] \$666 ;
   wire \$667 ;
-  wire \$668 ;
-  wire [30:0] \$669 ;
-  wire \$67 ;
-  wire [31:0] \$670 ;
-  wire [30:0] \$671 ;
-  wire [30:0] \$672 ;
-  wire [31:0] \$673 ;
-  wire [31:0] \$674 ;
-  wire [31:0] \$675 ;
-  wire \$676 ;
+  wire [8:0] \$668 ;
+  wire \$669 ;
+  wire [2:0] \$67 ;
+  wire [8:0] \$670 ;
+  wire \$671 ;
+  wire [8:0] \$672 ;
+  wire \$673 ;
+  wire [8:0] \$674 ;
+  wire \$675 ;
+  wire [8:0] \$676 ;
   wire \$677 ;
-  wire \$678 ;
+  wire [8:0] \$678 ;
   wire \$679 ;
-  wire [2:0] \$68 ;
-  wire \$680 ;
+  wire [3:0] \$68 ;
+  wire [8:0] \$680 ;
   wire \$681 ;
-  wire \$682 ;
+  wire [8:0] \$682 ;
   wire \$683 ;
-  wire \$684 ;
+  wire [8:0] \$684 ;
   wire \$685 ;
-  wire [30:0] \$686 ;
-  wire [31:0] \$687 ;
-  wire [30:0] \$688 ;
-  wire [30:0] \$689 ;
-  wire [2:0] \$69 ;
-  wire [31:0] \$690 ;
-  wire [31:0] \$691 ;
-  wire [31:0] \$692 ;
+  wire [8:0] \$686 ;
+  wire \$687 ;
+  wire [8:0] \$688 ;
+  wire \$689 ;
+  wire \$69 ;
+  wire [8:0] \$690 ;
+  wire \$691 ;
+  wire [8:0] \$692 ;
   wire \$693 ;
-  wire \$694 ;
+  wire [8:0] \$694 ;
   wire \$695 ;
-  wire \$696 ;
+  wire [8:0] \$696 ;
   wire \$697 ;
-  wire \$698 ;
-  wire \$699 ;
-  wire \$7 ;
-  wire [2:0] \$70 ;
-  wire \$700 ;
-  wire \$701 ;
-  wire \$702 ;
-  wire [30:0] \$703 ;
-  wire [31:0] \$704 ;
-  wire [30:0] \$705 ;
-  wire [30:0] \$706 ;
-  wire [31:0] \$707 ;
-  wire [31:0] \$708 ;
-  wire [31:0] \$709 ;
-  wire \$71 ;
-  wire \$710 ;
-  wire \$711 ;
-  wire \$712 ;
-  wire \$713 ;
-  wire \$714 ;
-  wire \$715 ;
-  wire \$716 ;
-  wire \$717 ;
-  wire \$718 ;
-  wire \$719 ;
-  wire [2:0] \$72 ;
-  wire [30:0] \$720 ;
-  wire [31:0] \$721 ;
-  wire [30:0] \$722 ;
-  wire [30:0] \$723 ;
-  wire [31:0] \$724 ;
-  wire [31:0] \$725 ;
-  wire [31:0] \$726 ;
-  wire \$727 ;
-  wire \$728 ;
-  wire \$729 ;
-  wire [2:0] \$73 ;
+  wire [21:0] \$698 ;
+  wire [22:0] \$699 ;
+  wire [2:0] \$7 ;
+  wire [1:0] \$70 ;
+  wire [21:0] \$700 ;
+  wire [22:0] \$701 ;
+  wire [21:0] \$702 ;
+  wire [22:0] \$703 ;
+  wire [21:0] \$704 ;
+  wire [22:0] \$705 ;
+  wire [21:0] \$706 ;
+  wire [22:0] \$707 ;
+  wire [21:0] \$708 ;
+  wire [22:0] \$709 ;
+  wire [2:0] \$71 ;
+  wire [21:0] \$710 ;
+  wire [22:0] \$711 ;
+  wire [21:0] \$712 ;
+  wire [22:0] \$713 ;
+  wire [21:0] \$714 ;
+  wire [22:0] \$715 ;
+  wire [21:0] \$716 ;
+  wire [22:0] \$717 ;
+  wire [21:0] \$718 ;
+  wire [22:0] \$719 ;
+  wire [3:0] \$72 ;
+  wire [21:0] \$720 ;
+  wire [22:0] \$721 ;
+  wire [21:0] \$722 ;
+  wire [22:0] \$723 ;
+  wire [21:0] \$724 ;
+  wire [22:0] \$725 ;
+  wire [21:0] \$726 ;
+  wire [22:0] \$727 ;
+  wire [21:0] \$728 ;
+  wire [22:0] \$729 ;
+  wire [3:0] \$73 ;
   wire \$730 ;
   wire \$731 ;
   wire \$732 ;
-  wire \$733 ;
+  wire [28:0] \$733 ;
   wire \$734 ;
   wire \$735 ;
-  wire \$736 ;
-  wire [30:0] \$737 ;
-  wire [31:0] \$738 ;
-  wire [30:0] \$739 ;
-  wire [2:0] \$74 ;
-  wire [30:0] \$740 ;
-  wire [31:0] \$741 ;
-  wire [31:0] \$742 ;
-  wire [31:0] \$743 ;
+  wire [28:0] \$736 ;
+  wire \$737 ;
+  wire \$738 ;
+  wire [28:0] \$739 ;
+  wire [1:0] \$74 ;
+  wire \$740 ;
+  wire \$741 ;
+  wire [28:0] \$742 ;
+  wire \$743 ;
   wire \$744 ;
-  wire \$745 ;
+  wire [28:0] \$745 ;
   wire \$746 ;
   wire \$747 ;
-  wire \$748 ;
+  wire [28:0] \$748 ;
   wire \$749 ;
-  wire \$75 ;
+  wire [2:0] \$75 ;
   wire \$750 ;
-  wire \$751 ;
+  wire [28:0] \$751 ;
   wire \$752 ;
   wire \$753 ;
-  wire [30:0] \$754 ;
-  wire [31:0] \$755 ;
-  wire [30:0] \$756 ;
-  wire [30:0] \$757 ;
-  wire [31:0] \$758 ;
-  wire [31:0] \$759 ;
-  wire [2:0] \$76 ;
-  wire [31:0] \$760 ;
+  wire [28:0] \$754 ;
+  wire \$755 ;
+  wire \$756 ;
+  wire [28:0] \$757 ;
+  wire \$758 ;
+  wire \$759 ;
+  wire [3:0] \$76 ;
+  wire [28:0] \$760 ;
   wire \$761 ;
   wire \$762 ;
-  wire \$763 ;
+  wire [28:0] \$763 ;
   wire \$764 ;
   wire \$765 ;
-  wire \$766 ;
+  wire [28:0] \$766 ;
   wire \$767 ;
   wire \$768 ;
-  wire \$769 ;
-  wire [2:0] \$77 ;
+  wire [28:0] \$769 ;
+  wire \$77 ;
   wire \$770 ;
-  wire [30:0] \$771 ;
-  wire [31:0] \$772 ;
-  wire [30:0] \$773 ;
-  wire [30:0] \$774 ;
-  wire [31:0] \$775 ;
-  wire [31:0] \$776 ;
-  wire [31:0] \$777 ;
-  wire \$778 ;
+  wire \$771 ;
+  wire [28:0] \$772 ;
+  wire \$773 ;
+  wire \$774 ;
+  wire [28:0] \$775 ;
+  wire \$776 ;
+  wire \$777 ;
+  wire [28:0] \$778 ;
   wire \$779 ;
-  wire [2:0] \$78 ;
+  wire [1:0] \$78 ;
   wire \$780 ;
-  wire \$781 ;
-  wire \$782 ;
-  wire \$783 ;
-  wire \$784 ;
-  wire \$785 ;
-  wire \$786 ;
-  wire \$787 ;
-  wire \$788 ;
-  wire \$789 ;
-  wire \$79 ;
-  wire \$790 ;
-  wire [63:0] \$791 ;
-  wire \$792 ;
-  wire \$793 ;
-  wire [8:0] \$794 ;
-  wire \$795 ;
-  wire [8:0] \$796 ;
-  wire \$797 ;
-  wire [8:0] \$798 ;
-  wire \$799 ;
-  wire [2:0] \$8 ;
-  wire [2:0] \$80 ;
-  wire [8:0] \$800 ;
-  wire \$801 ;
-  wire [8:0] \$802 ;
-  wire \$803 ;
-  wire [8:0] \$804 ;
-  wire \$805 ;
-  wire [8:0] \$806 ;
-  wire \$807 ;
-  wire [8:0] \$808 ;
-  wire \$809 ;
-  wire [2:0] \$81 ;
-  wire [8:0] \$810 ;
-  wire \$811 ;
-  wire [8:0] \$812 ;
-  wire \$813 ;
-  wire [8:0] \$814 ;
-  wire \$815 ;
-  wire [8:0] \$816 ;
-  wire \$817 ;
-  wire [8:0] \$818 ;
-  wire \$819 ;
-  wire [2:0] \$82 ;
-  wire [8:0] \$820 ;
-  wire \$821 ;
-  wire [8:0] \$822 ;
-  wire \$823 ;
-  wire [8:0] \$824 ;
-  wire \$825 ;
-  wire [21:0] \$826 ;
-  wire [22:0] \$827 ;
-  wire [21:0] \$828 ;
-  wire [22:0] \$829 ;
-  wire \$83 ;
-  wire [21:0] \$830 ;
-  wire [22:0] \$831 ;
-  wire [21:0] \$832 ;
-  wire [22:0] \$833 ;
-  wire [21:0] \$834 ;
-  wire [22:0] \$835 ;
-  wire [21:0] \$836 ;
-  wire [22:0] \$837 ;
-  wire [21:0] \$838 ;
-  wire [22:0] \$839 ;
-  wire [2:0] \$84 ;
-  wire [21:0] \$840 ;
-  wire [22:0] \$841 ;
-  wire [21:0] \$842 ;
-  wire [22:0] \$843 ;
-  wire [21:0] \$844 ;
-  wire [22:0] \$845 ;
-  wire [21:0] \$846 ;
-  wire [22:0] \$847 ;
-  wire [21:0] \$848 ;
-  wire [22:0] \$849 ;
-  wire [2:0] \$85 ;
-  wire [21:0] \$850 ;
-  wire [22:0] \$851 ;
-  wire [21:0] \$852 ;
-  wire [22:0] \$853 ;
-  wire [21:0] \$854 ;
-  wire [22:0] \$855 ;
-  wire [21:0] \$856 ;
-  wire [22:0] \$857 ;
-  wire \$858 ;
-  wire \$859 ;
-  wire [2:0] \$86 ;
-  wire \$860 ;
-  wire [28:0] \$861 ;
-  wire \$862 ;
-  wire \$863 ;
-  wire [28:0] \$864 ;
-  wire \$865 ;
-  wire \$866 ;
-  wire [28:0] \$867 ;
-  wire \$868 ;
-  wire \$869 ;
-  wire \$87 ;
-  wire [28:0] \$870 ;
-  wire \$871 ;
-  wire \$872 ;
-  wire [28:0] \$873 ;
-  wire \$874 ;
-  wire \$875 ;
-  wire [28:0] \$876 ;
-  wire \$877 ;
-  wire \$878 ;
-  wire [28:0] \$879 ;
-  wire [2:0] \$88 ;
-  wire \$880 ;
-  wire \$881 ;
-  wire [28:0] \$882 ;
-  wire \$883 ;
-  wire \$884 ;
-  wire [28:0] \$885 ;
-  wire \$886 ;
-  wire \$887 ;
-  wire [28:0] \$888 ;
-  wire \$889 ;
-  wire [2:0] \$89 ;
-  wire \$890 ;
-  wire [28:0] \$891 ;
-  wire \$892 ;
-  wire \$893 ;
-  wire [28:0] \$894 ;
-  wire \$895 ;
-  wire \$896 ;
-  wire [28:0] \$897 ;
-  wire \$898 ;
-  wire \$899 ;
-  wire [2:0] \$9 ;
-  wire [2:0] \$90 ;
-  wire [28:0] \$900 ;
-  wire \$901 ;
-  wire \$902 ;
-  wire [28:0] \$903 ;
-  wire \$904 ;
-  wire \$905 ;
-  wire [28:0] \$906 ;
-  wire \$907 ;
-  wire \$908 ;
-  reg [63:0] \$909 ;
-  wire \$91 ;
-  reg \$910 ;
-  reg \$911 ;
-  reg \$912 ;
-  reg [63:0] \$913 ;
-  reg \$914 ;
-  reg [5:0] \$915 ;
-  reg [63:0] \$916 ;
-  reg [63:0] \$917 ;
-  reg [5:0] \$918 ;
-  reg [5:0] \$919 ;
-  wire [2:0] \$92 ;
-  reg [5:0] \$920 ;
-  reg [5:0] \$921 ;
-  reg [127:0] \$922 ;
-  reg [5:0] \$923 ;
-  reg [8:0] \$924 ;
-  reg [8:0] \$925 ;
-  reg [8:0] \$926 ;
-  reg [8:0] \$927 ;
-  reg [8:0] \$928 ;
-  reg [8:0] \$929 ;
-  wire [2:0] \$93 ;
-  reg [8:0] \$930 ;
-  reg [8:0] \$931 ;
-  reg [8:0] \$932 ;
-  reg [8:0] \$933 ;
-  reg [8:0] \$934 ;
-  reg [8:0] \$935 ;
-  reg [8:0] \$936 ;
-  reg [8:0] \$937 ;
-  reg [8:0] \$938 ;
-  reg [8:0] \$939 ;
-  wire [2:0] \$94 ;
-  reg [21:0] \$940 ;
-  reg [21:0] \$941 ;
-  reg [21:0] \$942 ;
-  reg [21:0] \$943 ;
-  reg [21:0] \$944 ;
-  reg [21:0] \$945 ;
-  reg [21:0] \$946 ;
-  reg [21:0] \$947 ;
-  reg [21:0] \$948 ;
-  reg [21:0] \$949 ;
-  wire \$95 ;
-  reg [21:0] \$950 ;
-  reg [21:0] \$951 ;
-  reg [21:0] \$952 ;
-  reg [21:0] \$953 ;
-  reg [21:0] \$954 ;
-  reg [21:0] \$955 ;
-  reg \$956 ;
-  reg [28:0] \$957 ;
-  reg [28:0] \$958 ;
-  reg [28:0] \$959 ;
-  wire [2:0] \$96 ;
-  reg [28:0] \$960 ;
-  reg [28:0] \$961 ;
-  reg [28:0] \$962 ;
-  reg [28:0] \$963 ;
-  reg [28:0] \$964 ;
-  reg [28:0] \$965 ;
-  reg [28:0] \$966 ;
-  reg [28:0] \$967 ;
-  reg [28:0] \$968 ;
-  reg [28:0] \$969 ;
-  wire [2:0] \$97 ;
-  reg [28:0] \$970 ;
-  reg [28:0] \$971 ;
-  reg [28:0] \$972 ;
-  reg [15:0] \$973 ;
-  reg [15:0] \$974 ;
-  wire [2:0] \$98 ;
-  wire \$99 ;
+  reg [63:0] \$781 ;
+  reg \$782 ;
+  reg \$783 ;
+  reg \$784 ;
+  reg [63:0] \$785 ;
+  reg \$786 ;
+  reg [5:0] \$787 ;
+  reg [63:0] \$788 ;
+  reg [63:0] \$789 ;
+  wire [2:0] \$79 ;
+  reg [5:0] \$790 ;
+  reg [5:0] \$791 ;
+  reg [5:0] \$792 ;
+  reg [5:0] \$793 ;
+  reg [127:0] \$794 ;
+  reg [5:0] \$795 ;
+  reg [8:0] \$796 ;
+  reg [8:0] \$797 ;
+  reg [8:0] \$798 ;
+  reg [8:0] \$799 ;
+  wire [3:0] \$8 ;
+  wire [3:0] \$80 ;
+  reg [8:0] \$800 ;
+  reg [8:0] \$801 ;
+  reg [8:0] \$802 ;
+  reg [8:0] \$803 ;
+  reg [8:0] \$804 ;
+  reg [8:0] \$805 ;
+  reg [8:0] \$806 ;
+  reg [8:0] \$807 ;
+  reg [8:0] \$808 ;
+  reg [8:0] \$809 ;
+  wire [3:0] \$81 ;
+  reg [8:0] \$810 ;
+  reg [8:0] \$811 ;
+  reg [21:0] \$812 ;
+  reg [21:0] \$813 ;
+  reg [21:0] \$814 ;
+  reg [21:0] \$815 ;
+  reg [21:0] \$816 ;
+  reg [21:0] \$817 ;
+  reg [21:0] \$818 ;
+  reg [21:0] \$819 ;
+  wire [1:0] \$82 ;
+  reg [21:0] \$820 ;
+  reg [21:0] \$821 ;
+  reg [21:0] \$822 ;
+  reg [21:0] \$823 ;
+  reg [21:0] \$824 ;
+  reg [21:0] \$825 ;
+  reg [21:0] \$826 ;
+  reg [21:0] \$827 ;
+  reg \$828 ;
+  reg [28:0] \$829 ;
+  wire [2:0] \$83 ;
+  reg [28:0] \$830 ;
+  reg [28:0] \$831 ;
+  reg [28:0] \$832 ;
+  reg [28:0] \$833 ;
+  reg [28:0] \$834 ;
+  reg [28:0] \$835 ;
+  reg [28:0] \$836 ;
+  reg [28:0] \$837 ;
+  reg [28:0] \$838 ;
+  reg [28:0] \$839 ;
+  wire [3:0] \$84 ;
+  reg [28:0] \$840 ;
+  reg [28:0] \$841 ;
+  reg [28:0] \$842 ;
+  reg [28:0] \$843 ;
+  reg [28:0] \$844 ;
+  reg [15:0] \$845 ;
+  reg [15:0] \$846 ;
+  reg \$847 ;
+  reg [31:0] \$848 ;
+  wire \$85 ;
+  wire [1:0] \$86 ;
+  wire [2:0] \$87 ;
+  wire [3:0] \$88 ;
+  wire [3:0] \$89 ;
+  wire [3:0] \$9 ;
+  wire [1:0] \$90 ;
+  wire [2:0] \$91 ;
+  wire [3:0] \$92 ;
+  wire \$93 ;
+  wire [1:0] \$94 ;
+  wire [2:0] \$95 ;
+  wire [3:0] \$96 ;
+  wire [3:0] \$97 ;
+  wire [1:0] \$98 ;
+  wire [2:0] \$99 ;
   wire [24:0] \$auto$rtlil.cc:2739:Not$10 ;
   wire [24:0] \$auto$rtlil.cc:2739:Not$12 ;
   wire [24:0] \$auto$rtlil.cc:2739:Not$14 ;
@@ -1139,125 +1013,29 @@ module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   wire [1:0] new_count_l0_13;
   wire [1:0] new_count_l0_14;
   wire [1:0] new_count_l0_15;
-  wire [1:0] new_count_l0_16;
-  wire [1:0] new_count_l0_17;
-  wire [1:0] new_count_l0_18;
-  wire [1:0] new_count_l0_19;
   wire [1:0] new_count_l0_2;
-  wire [1:0] new_count_l0_20;
-  wire [1:0] new_count_l0_21;
-  wire [1:0] new_count_l0_22;
-  wire [1:0] new_count_l0_23;
-  wire [1:0] new_count_l0_24;
-  wire [1:0] new_count_l0_25;
-  wire [1:0] new_count_l0_26;
-  wire [1:0] new_count_l0_27;
-  wire [1:0] new_count_l0_28;
-  wire [1:0] new_count_l0_29;
   wire [1:0] new_count_l0_3;
-  wire [1:0] new_count_l0_30;
-  wire [1:0] new_count_l0_31;
-  wire [1:0] new_count_l0_32;
-  wire [1:0] new_count_l0_33;
-  wire [1:0] new_count_l0_34;
-  wire [1:0] new_count_l0_35;
-  wire [1:0] new_count_l0_36;
-  wire [1:0] new_count_l0_37;
-  wire [1:0] new_count_l0_38;
-  wire [1:0] new_count_l0_39;
   wire [1:0] new_count_l0_4;
-  wire [1:0] new_count_l0_40;
-  wire [1:0] new_count_l0_41;
-  wire [1:0] new_count_l0_42;
-  wire [1:0] new_count_l0_43;
-  wire [1:0] new_count_l0_44;
-  wire [1:0] new_count_l0_45;
-  wire [1:0] new_count_l0_46;
-  wire [1:0] new_count_l0_47;
-  wire [1:0] new_count_l0_48;
-  wire [1:0] new_count_l0_49;
   wire [1:0] new_count_l0_5;
-  wire [1:0] new_count_l0_50;
-  wire [1:0] new_count_l0_51;
-  wire [1:0] new_count_l0_52;
-  wire [1:0] new_count_l0_53;
-  wire [1:0] new_count_l0_54;
-  wire [1:0] new_count_l0_55;
-  wire [1:0] new_count_l0_56;
-  wire [1:0] new_count_l0_57;
-  wire [1:0] new_count_l0_58;
-  wire [1:0] new_count_l0_59;
   wire [1:0] new_count_l0_6;
-  wire [1:0] new_count_l0_60;
-  wire [1:0] new_count_l0_61;
-  wire [1:0] new_count_l0_62;
-  wire [1:0] new_count_l0_63;
   wire [1:0] new_count_l0_7;
   wire [1:0] new_count_l0_8;
   wire [1:0] new_count_l0_9;
   wire [1:0] new_count_l1_0;
   wire [1:0] new_count_l1_1;
-  wire [1:0] new_count_l1_10;
-  wire [1:0] new_count_l1_11;
-  wire [1:0] new_count_l1_12;
-  wire [1:0] new_count_l1_13;
-  wire [1:0] new_count_l1_14;
-  wire [1:0] new_count_l1_15;
-  wire [1:0] new_count_l1_16;
-  wire [1:0] new_count_l1_17;
-  wire [1:0] new_count_l1_18;
-  wire [1:0] new_count_l1_19;
   wire [1:0] new_count_l1_2;
-  wire [1:0] new_count_l1_20;
-  wire [1:0] new_count_l1_21;
-  wire [1:0] new_count_l1_22;
-  wire [1:0] new_count_l1_23;
-  wire [1:0] new_count_l1_24;
-  wire [1:0] new_count_l1_25;
-  wire [1:0] new_count_l1_26;
-  wire [1:0] new_count_l1_27;
-  wire [1:0] new_count_l1_28;
-  wire [1:0] new_count_l1_29;
   wire [1:0] new_count_l1_3;
-  wire [1:0] new_count_l1_30;
-  wire [1:0] new_count_l1_31;
   wire [1:0] new_count_l1_4;
   wire [1:0] new_count_l1_5;
   wire [1:0] new_count_l1_6;
   wire [1:0] new_count_l1_7;
-  wire [1:0] new_count_l1_8;
-  wire [1:0] new_count_l1_9;
   wire [1:0] new_count_l2_0;
   wire [1:0] new_count_l2_1;
-  wire [1:0] new_count_l2_10;
-  wire [1:0] new_count_l2_11;
-  wire [1:0] new_count_l2_12;
-  wire [1:0] new_count_l2_13;
-  wire [1:0] new_count_l2_14;
-  wire [1:0] new_count_l2_15;
   wire [1:0] new_count_l2_2;
   wire [1:0] new_count_l2_3;
-  wire [1:0] new_count_l2_4;
-  wire [1:0] new_count_l2_5;
-  wire [1:0] new_count_l2_6;
-  wire [1:0] new_count_l2_7;
-  wire [1:0] new_count_l2_8;
-  wire [1:0] new_count_l2_9;
   wire [1:0] new_count_l3_0;
   wire [1:0] new_count_l3_1;
-  wire [1:0] new_count_l3_2;
-  wire [1:0] new_count_l3_3;
-  wire [1:0] new_count_l3_4;
-  wire [1:0] new_count_l3_5;
-  wire [1:0] new_count_l3_6;
-  wire [1:0] new_count_l3_7;
   wire [1:0] new_count_l4_0;
-  wire [1:0] new_count_l4_1;
-  wire [1:0] new_count_l4_2;
-  wire [1:0] new_count_l4_3;
-  wire [1:0] new_count_l5_0;
-  wire [1:0] new_count_l5_1;
-  wire [1:0] new_count_l6_0;
   wire [63:0] new_events;
   wire [15:0] next_done;
   wire [15:0] next_firing;
@@ -1280,125 +1058,29 @@ module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   wire [1:0] pend_count_l0_13;
   wire [1:0] pend_count_l0_14;
   wire [1:0] pend_count_l0_15;
-  wire [1:0] pend_count_l0_16;
-  wire [1:0] pend_count_l0_17;
-  wire [1:0] pend_count_l0_18;
-  wire [1:0] pend_count_l0_19;
   wire [1:0] pend_count_l0_2;
-  wire [1:0] pend_count_l0_20;
-  wire [1:0] pend_count_l0_21;
-  wire [1:0] pend_count_l0_22;
-  wire [1:0] pend_count_l0_23;
-  wire [1:0] pend_count_l0_24;
-  wire [1:0] pend_count_l0_25;
-  wire [1:0] pend_count_l0_26;
-  wire [1:0] pend_count_l0_27;
-  wire [1:0] pend_count_l0_28;
-  wire [1:0] pend_count_l0_29;
   wire [1:0] pend_count_l0_3;
-  wire [1:0] pend_count_l0_30;
-  wire [1:0] pend_count_l0_31;
-  wire [1:0] pend_count_l0_32;
-  wire [1:0] pend_count_l0_33;
-  wire [1:0] pend_count_l0_34;
-  wire [1:0] pend_count_l0_35;
-  wire [1:0] pend_count_l0_36;
-  wire [1:0] pend_count_l0_37;
-  wire [1:0] pend_count_l0_38;
-  wire [1:0] pend_count_l0_39;
   wire [1:0] pend_count_l0_4;
-  wire [1:0] pend_count_l0_40;
-  wire [1:0] pend_count_l0_41;
-  wire [1:0] pend_count_l0_42;
-  wire [1:0] pend_count_l0_43;
-  wire [1:0] pend_count_l0_44;
-  wire [1:0] pend_count_l0_45;
-  wire [1:0] pend_count_l0_46;
-  wire [1:0] pend_count_l0_47;
-  wire [1:0] pend_count_l0_48;
-  wire [1:0] pend_count_l0_49;
   wire [1:0] pend_count_l0_5;
-  wire [1:0] pend_count_l0_50;
-  wire [1:0] pend_count_l0_51;
-  wire [1:0] pend_count_l0_52;
-  wire [1:0] pend_count_l0_53;
-  wire [1:0] pend_count_l0_54;
-  wire [1:0] pend_count_l0_55;
-  wire [1:0] pend_count_l0_56;
-  wire [1:0] pend_count_l0_57;
-  wire [1:0] pend_count_l0_58;
-  wire [1:0] pend_count_l0_59;
   wire [1:0] pend_count_l0_6;
-  wire [1:0] pend_count_l0_60;
-  wire [1:0] pend_count_l0_61;
-  wire [1:0] pend_count_l0_62;
-  wire [1:0] pend_count_l0_63;
   wire [1:0] pend_count_l0_7;
   wire [1:0] pend_count_l0_8;
   wire [1:0] pend_count_l0_9;
   wire [1:0] pend_count_l1_0;
   wire [1:0] pend_count_l1_1;
-  wire [1:0] pend_count_l1_10;
-  wire [1:0] pend_count_l1_11;
-  wire [1:0] pend_count_l1_12;
-  wire [1:0] pend_count_l1_13;
-  wire [1:0] pend_count_l1_14;
-  wire [1:0] pend_count_l1_15;
-  wire [1:0] pend_count_l1_16;
-  wire [1:0] pend_count_l1_17;
-  wire [1:0] pend_count_l1_18;
-  wire [1:0] pend_count_l1_19;
   wire [1:0] pend_count_l1_2;
-  wire [1:0] pend_count_l1_20;
-  wire [1:0] pend_count_l1_21;
-  wire [1:0] pend_count_l1_22;
-  wire [1:0] pend_count_l1_23;
-  wire [1:0] pend_count_l1_24;
-  wire [1:0] pend_count_l1_25;
-  wire [1:0] pend_count_l1_26;
-  wire [1:0] pend_count_l1_27;
-  wire [1:0] pend_count_l1_28;
-  wire [1:0] pend_count_l1_29;
   wire [1:0] pend_count_l1_3;
-  wire [1:0] pend_count_l1_30;
-  wire [1:0] pend_count_l1_31;
   wire [1:0] pend_count_l1_4;
   wire [1:0] pend_count_l1_5;
   wire [1:0] pend_count_l1_6;
   wire [1:0] pend_count_l1_7;
-  wire [1:0] pend_count_l1_8;
-  wire [1:0] pend_count_l1_9;
   wire [1:0] pend_count_l2_0;
   wire [1:0] pend_count_l2_1;
-  wire [1:0] pend_count_l2_10;
-  wire [1:0] pend_count_l2_11;
-  wire [1:0] pend_count_l2_12;
-  wire [1:0] pend_count_l2_13;
-  wire [1:0] pend_count_l2_14;
-  wire [1:0] pend_count_l2_15;
   wire [1:0] pend_count_l2_2;
   wire [1:0] pend_count_l2_3;
-  wire [1:0] pend_count_l2_4;
-  wire [1:0] pend_count_l2_5;
-  wire [1:0] pend_count_l2_6;
-  wire [1:0] pend_count_l2_7;
-  wire [1:0] pend_count_l2_8;
-  wire [1:0] pend_count_l2_9;
   wire [1:0] pend_count_l3_0;
   wire [1:0] pend_count_l3_1;
-  wire [1:0] pend_count_l3_2;
-  wire [1:0] pend_count_l3_3;
-  wire [1:0] pend_count_l3_4;
-  wire [1:0] pend_count_l3_5;
-  wire [1:0] pend_count_l3_6;
-  wire [1:0] pend_count_l3_7;
   wire [1:0] pend_count_l4_0;
-  wire [1:0] pend_count_l4_1;
-  wire [1:0] pend_count_l4_2;
-  wire [1:0] pend_count_l4_3;
-  wire [1:0] pend_count_l5_0;
-  wire [1:0] pend_count_l5_1;
-  wire [1:0] pend_count_l6_0;
   reg [5:0] pick_beat = 6'h00;
   wire \pick_beat.event ;
   wire \pick_beat.first ;
@@ -1463,6 +1145,9 @@ module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   reg scan_first = 1'h0;
   reg scan_head = 1'h0;
   reg scan_last = 1'h0;
+  (* init = 32'd0 *)
+  wire [31:0] spikes;
+  reg spikes_valid = 1'h0;
   wire stall;
   wire [29:0] u_0;
   wire [29:0] u_1;
@@ -1497,7 +1182,7 @@ module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   wire [30:0] v_ext_7;
   wire [30:0] v_ext_8;
   wire [30:0] v_ext_9;
-  wire [31:0] w_data;
+  reg [31:0] w_data = 32'd0;
   (* init = 1'h0 *)
   wire w_en;
   wire w_rdy;
@@ -1586,1078 +1271,953 @@ module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
     end
   end
   assign rd__data = _0_;
-  assign \$23  = \$22  > 2'h3;
-  assign \$24  = mask[10] + mask[11];
-  assign \$25  = \$23  ? 3'h3 : \$24 ;
-  assign \$26  = mask[12] + mask[13];
-  assign \$27  = \$26  > 2'h3;
-  assign \$28  = mask[12] + mask[13];
-  assign \$29  = \$27  ? 3'h3 : \$28 ;
-  assign \$30  = mask[14] + mask[15];
-  assign \$31  = \$30  > 2'h3;
-  assign \$32  = mask[14] + mask[15];
-  assign \$33  = \$31  ? 3'h3 : \$32 ;
-  assign \$34  = mask[16] + mask[17];
-  assign \$35  = \$34  > 2'h3;
-  assign \$36  = mask[16] + mask[17];
-  assign \$37  = \$35  ? 3'h3 : \$36 ;
-  assign \$38  = mask[18] + mask[19];
-  assign \$39  = \$38  > 2'h3;
-  assign \$40  = mask[18] + mask[19];
-  assign \$41  = \$39  ? 3'h3 : \$40 ;
-  assign \$42  = mask[20] + mask[21];
-  assign \$43  = \$42  > 2'h3;
-  assign \$44  = mask[20] + mask[21];
-  assign \$45  = \$43  ? 3'h3 : \$44 ;
-  assign \$46  = mask[22] + mask[23];
-  assign \$47  = \$46  > 2'h3;
-  assign \$48  = mask[22] + mask[23];
-  assign \$49  = \$47  ? 3'h3 : \$48 ;
-  assign \$50  = mask[24] + mask[25];
-  assign \$51  = \$50  > 2'h3;
-  assign \$52  = mask[24] + mask[25];
-  assign \$53  = \$51  ? 3'h3 : \$52 ;
-  assign \$54  = mask[26] + mask[27];
-  assign \$55  = \$54  > 2'h3;
-  assign \$56  = mask[26] + mask[27];
-  assign \$57  = \$55  ? 3'h3 : \$56 ;
-  assign \$58  = mask[28] + mask[29];
-  assign \$59  = \$58  > 2'h3;
-  assign \$60  = mask[28] + mask[29];
-  assign \$61  = \$59  ? 3'h3 : \$60 ;
-  assign \$62  = mask[30] + mask[31];
-  assign \$63  = \$62  > 2'h3;
-  assign \$64  = mask[30] + mask[31];
-  assign \$65  = \$63  ? 3'h3 : \$64 ;
-  assign \$66  = mask[32] + mask[33];
-  assign \$67  = \$66  > 2'h3;
-  assign \$68  = mask[32] + mask[33];
-  assign \$69  = \$67  ? 3'h3 : \$68 ;
-  assign \$70  = mask[34] + mask[35];
-  assign \$71  = \$70  > 2'h3;
-  assign \$72  = mask[34] + mask[35];
-  assign \$73  = \$71  ? 3'h3 : \$72 ;
-  assign \$74  = mask[36] + mask[37];
-  assign \$75  = \$74  > 2'h3;
-  assign \$76  = mask[36] + mask[37];
-  assign \$77  = \$75  ? 3'h3 : \$76 ;
-  assign \$78  = mask[38] + mask[39];
-  assign \$79  = \$78  > 2'h3;
-  assign \$80  = mask[38] + mask[39];
-  assign \$81  = \$79  ? 3'h3 : \$80 ;
-  assign \$82  = mask[40] + mask[41];
-  assign \$83  = \$82  > 2'h3;
-  assign \$84  = mask[40] + mask[41];
-  assign \$85  = \$83  ? 3'h3 : \$84 ;
-  assign \$86  = mask[42] + mask[43];
-  assign \$87  = \$86  > 2'h3;
-  assign \$88  = mask[42] + mask[43];
-  assign \$89  = \$87  ? 3'h3 : \$88 ;
-  assign \$90  = mask[44] + mask[45];
-  assign \$91  = \$90  > 2'h3;
-  assign \$92  = mask[44] + mask[45];
-  assign \$93  = \$91  ? 3'h3 : \$92 ;
-  assign \$94  = mask[46] + mask[47];
-  assign \$95  = \$94  > 2'h3;
-  assign \$96  = mask[46] + mask[47];
-  assign \$97  = \$95  ? 3'h3 : \$96 ;
-  assign \$98  = mask[48] + mask[49];
-  assign \$99  = \$98  > 2'h3;
-  assign \$100  = mask[48] + mask[49];
-  assign \$101  = \$99  ? 3'h3 : \$100 ;
-  assign \$102  = mask[50] + mask[51];
-  assign \$103  = \$102  > 2'h3;
-  assign \$104  = mask[50] + mask[51];
-  assign \$105  = \$103  ? 3'h3 : \$104 ;
-  assign \$106  = mask[52] + mask[53];
-  assign \$107  = \$106  > 2'h3;
-  assign \$108  = mask[52] + mask[53];
-  assign \$109  = \$107  ? 3'h3 : \$108 ;
-  assign \$110  = mask[54] + mask[55];
-  assign \$111  = \$110  > 2'h3;
-  assign \$112  = mask[54] + mask[55];
-  assign \$113  = \$111  ? 3'h3 : \$112 ;
-  assign \$114  = mask[56] + mask[57];
-  assign \$115  = \$114  > 2'h3;
-  assign \$116  = mask[56] + mask[57];
-  assign \$117  = \$115  ? 3'h3 : \$116 ;
-  assign \$118  = mask[58] + mask[59];
-  assign \$119  = \$118  > 2'h3;
-  assign \$120  = mask[58] + mask[59];
-  assign \$121  = \$119  ? 3'h3 : \$120 ;
-  assign \$122  = mask[60] + mask[61];
-  assign \$123  = \$122  > 2'h3;
-  assign \$124  = mask[60] + mask[61];
-  assign \$125  = \$123  ? 3'h3 : \$124 ;
-  assign \$126  = mask[62] + mask[63];
-  assign \$127  = \$126  > 2'h3;
-  assign \$128  = mask[62] + mask[63];
-  assign \$129  = \$127  ? 3'h3 : \$128 ;
-  assign \$130  = \$5 [1:0] + \$9 [1:0];
-  assign \$131  = \$130  > 2'h3;
-  assign \$132  = \$5 [1:0] + \$9 [1:0];
-  assign \$133  = \$131  ? 3'h3 : \$132 ;
-  assign \$134  = \$13 [1:0] + \$17 [1:0];
-  assign \$135  = \$134  > 2'h3;
-  assign \$136  = \$13 [1:0] + \$17 [1:0];
-  assign \$137  = \$135  ? 3'h3 : \$136 ;
-  assign \$138  = \$21 [1:0] + \$25 [1:0];
-  assign \$139  = \$138  > 2'h3;
-  assign \$140  = \$21 [1:0] + \$25 [1:0];
-  assign \$141  = \$139  ? 3'h3 : \$140 ;
-  assign \$142  = \$29 [1:0] + \$33 [1:0];
-  assign \$143  = \$142  > 2'h3;
-  assign \$144  = \$29 [1:0] + \$33 [1:0];
-  assign \$145  = \$143  ? 3'h3 : \$144 ;
-  assign \$146  = \$37 [1:0] + \$41 [1:0];
-  assign \$147  = \$146  > 2'h3;
-  assign \$148  = \$37 [1:0] + \$41 [1:0];
   assign \$149  = \$147  ? 3'h3 : \$148 ;
-  assign \$150  = \$45 [1:0] + \$49 [1:0];
+  assign \$150  = \$89 [1:0] + \$97 [1:0];
   assign \$151  = \$150  > 2'h3;
-  assign \$152  = \$45 [1:0] + \$49 [1:0];
+  assign \$152  = \$89 [1:0] + \$97 [1:0];
   assign \$153  = \$151  ? 3'h3 : \$152 ;
-  assign \$154  = \$53 [1:0] + \$57 [1:0];
+  assign \$154  = \$105 [1:0] + \$113 [1:0];
   assign \$155  = \$154  > 2'h3;
-  assign \$156  = \$53 [1:0] + \$57 [1:0];
+  assign \$156  = \$105 [1:0] + \$113 [1:0];
   assign \$157  = \$155  ? 3'h3 : \$156 ;
-  assign \$158  = \$61 [1:0] + \$65 [1:0];
+  assign \$158  = \$121 [1:0] + \$129 [1:0];
   assign \$159  = \$158  > 2'h3;
-  assign \$160  = \$61 [1:0] + \$65 [1:0];
+  assign \$160  = \$121 [1:0] + \$129 [1:0];
   assign \$161  = \$159  ? 3'h3 : \$160 ;
-  assign \$162  = \$69 [1:0] + \$73 [1:0];
+  assign \$162  = \$133 [1:0] + \$137 [1:0];
   assign \$163  = \$162  > 2'h3;
-  assign \$164  = \$69 [1:0] + \$73 [1:0];
+  assign \$164  = \$133 [1:0] + \$137 [1:0];
   assign \$165  = \$163  ? 3'h3 : \$164 ;
-  assign \$166  = \$77 [1:0] + \$81 [1:0];
+  assign \$166  = \$141 [1:0] + \$145 [1:0];
   assign \$167  = \$166  > 2'h3;
-  assign \$168  = \$77 [1:0] + \$81 [1:0];
+  assign \$168  = \$141 [1:0] + \$145 [1:0];
   assign \$169  = \$167  ? 3'h3 : \$168 ;
-  assign \$170  = \$85 [1:0] + \$89 [1:0];
+  assign \$170  = \$149 [1:0] + \$153 [1:0];
   assign \$171  = \$170  > 2'h3;
-  assign \$172  = \$85 [1:0] + \$89 [1:0];
+  assign \$172  = \$149 [1:0] + \$153 [1:0];
   assign \$173  = \$171  ? 3'h3 : \$172 ;
-  assign \$174  = \$93 [1:0] + \$97 [1:0];
+  assign \$174  = \$157 [1:0] + \$161 [1:0];
   assign \$175  = \$174  > 2'h3;
-  assign \$176  = \$93 [1:0] + \$97 [1:0];
+  assign \$176  = \$157 [1:0] + \$161 [1:0];
   assign \$177  = \$175  ? 3'h3 : \$176 ;
-  assign \$178  = \$101 [1:0] + \$105 [1:0];
+  assign \$178  = \$165 [1:0] + \$169 [1:0];
   assign \$179  = \$178  > 2'h3;
-  assign \$180  = \$101 [1:0] + \$105 [1:0];
+  assign \$180  = \$165 [1:0] + \$169 [1:0];
   assign \$181  = \$179  ? 3'h3 : \$180 ;
-  assign \$182  = \$109 [1:0] + \$113 [1:0];
+  assign \$182  = \$173 [1:0] + \$177 [1:0];
   assign \$183  = \$182  > 2'h3;
-  assign \$184  = \$109 [1:0] + \$113 [1:0];
+  assign \$184  = \$173 [1:0] + \$177 [1:0];
   assign \$185  = \$183  ? 3'h3 : \$184 ;
-  assign \$186  = \$117 [1:0] + \$121 [1:0];
+  assign \$186  = \$181 [1:0] + \$185 [1:0];
   assign \$187  = \$186  > 2'h3;
-  assign \$188  = \$117 [1:0] + \$121 [1:0];
+  assign \$188  = \$181 [1:0] + \$185 [1:0];
   assign \$189  = \$187  ? 3'h3 : \$188 ;
-  assign \$190  = \$125 [1:0] + \$129 [1:0];
-  assign \$191  = \$190  > 2'h3;
-  assign \$192  = \$125 [1:0] + \$129 [1:0];
-  assign \$193  = \$191  ? 3'h3 : \$192 ;
-  assign \$194  = \$133 [1:0] + \$137 [1:0];
-  assign \$195  = \$194  > 2'h3;
-  assign \$196  = \$133 [1:0] + \$137 [1:0];
-  assign \$197  = \$195  ? 3'h3 : \$196 ;
-  assign \$198  = \$141 [1:0] + \$145 [1:0];
-  assign \$199  = \$198  > 2'h3;
-  assign \$200  = \$141 [1:0] + \$145 [1:0];
-  assign \$201  = \$199  ? 3'h3 : \$200 ;
-  assign \$202  = \$149 [1:0] + \$153 [1:0];
-  assign \$203  = \$202  > 2'h3;
-  assign \$204  = \$149 [1:0] + \$153 [1:0];
-  assign \$205  = \$203  ? 3'h3 : \$204 ;
-  assign \$206  = \$157 [1:0] + \$161 [1:0];
-  assign \$207  = \$206  > 2'h3;
-  assign \$208  = \$157 [1:0] + \$161 [1:0];
-  assign \$209  = \$207  ? 3'h3 : \$208 ;
-  assign \$210  = \$165 [1:0] + \$169 [1:0];
-  assign \$211  = \$210  > 2'h3;
-  assign \$212  = \$165 [1:0] + \$169 [1:0];
-  assign \$213  = \$211  ? 3'h3 : \$212 ;
-  assign \$214  = \$173 [1:0] + \$177 [1:0];
-  assign \$215  = \$214  > 2'h3;
-  assign \$216  = \$173 [1:0] + \$177 [1:0];
-  assign \$217  = \$215  ? 3'h3 : \$216 ;
-  assign \$218  = \$181 [1:0] + \$185 [1:0];
-  assign \$219  = \$218  > 2'h3;
-  assign \$220  = \$181 [1:0] + \$185 [1:0];
-  assign \$221  = \$219  ? 3'h3 : \$220 ;
-  assign \$222  = \$189 [1:0] + \$193 [1:0];
-  assign \$223  = \$222  > 2'h3;
-  assign \$224  = \$189 [1:0] + \$193 [1:0];
-  assign \$225  = \$223  ? 3'h3 : \$224 ;
-  assign \$226  = \$197 [1:0] + \$201 [1:0];
-  assign \$227  = \$226  > 2'h3;
-  assign \$228  = \$197 [1:0] + \$201 [1:0];
-  assign \$229  = \$227  ? 3'h3 : \$228 ;
-  assign \$230  = \$205 [1:0] + \$209 [1:0];
-  assign \$231  = \$230  > 2'h3;
-  assign \$232  = \$205 [1:0] + \$209 [1:0];
-  assign \$233  = \$231  ? 3'h3 : \$232 ;
-  assign \$234  = \$213 [1:0] + \$217 [1:0];
-  assign \$235  = \$234  > 2'h3;
-  assign \$236  = \$213 [1:0] + \$217 [1:0];
-  assign \$237  = \$235  ? 3'h3 : \$236 ;
-  assign \$238  = \$221 [1:0] + \$225 [1:0];
-  assign \$239  = \$238  > 2'h3;
-  assign \$240  = \$221 [1:0] + \$225 [1:0];
-  assign \$241  = \$239  ? 3'h3 : \$240 ;
-  assign \$242  = \$229 [1:0] + \$233 [1:0];
-  assign \$243  = \$242  > 2'h3;
-  assign \$244  = \$229 [1:0] + \$233 [1:0];
-  assign \$245  = \$243  ? 3'h3 : \$244 ;
-  assign \$246  = \$237 [1:0] + \$241 [1:0];
-  assign \$247  = \$246  > 2'h3;
-  assign \$248  = \$237 [1:0] + \$241 [1:0];
-  assign \$249  = \$247  ? 3'h3 : \$248 ;
-  assign \$250  = \$245 [1:0] + \$249 [1:0];
-  assign \$251  = \$250  > 2'h3;
-  assign \$252  = \$245 [1:0] + \$249 [1:0];
-  assign \$253  = \$251  ? 3'h3 : \$252 ;
-  assign \$254  = new_events[0] + new_events[1];
-  assign \$255  = \$254  > 2'h3;
-  assign \$256  = new_events[0] + new_events[1];
-  assign \$257  = \$255  ? 3'h3 : \$256 ;
-  assign \$258  = new_events[2] + new_events[3];
-  assign \$259  = \$258  > 2'h3;
-  assign \$260  = new_events[2] + new_events[3];
-  assign \$261  = \$259  ? 3'h3 : \$260 ;
-  assign \$262  = new_events[4] + new_events[5];
-  assign \$263  = \$262  > 2'h3;
-  assign \$264  = new_events[4] + new_events[5];
-  assign \$265  = \$263  ? 3'h3 : \$264 ;
-  assign \$266  = new_events[6] + new_events[7];
-  assign \$267  = \$266  > 2'h3;
-  assign \$268  = new_events[6] + new_events[7];
-  assign \$269  = \$267  ? 3'h3 : \$268 ;
-  assign \$270  = new_events[8] + new_events[9];
-  assign \$271  = \$270  > 2'h3;
-  assign \$272  = new_events[8] + new_events[9];
-  assign \$273  = \$271  ? 3'h3 : \$272 ;
-  assign \$274  = new_events[10] + new_events[11];
-  assign \$275  = \$274  > 2'h3;
-  assign \$276  = new_events[10] + new_events[11];
-  assign \$277  = \$275  ? 3'h3 : \$276 ;
-  assign \$278  = new_events[12] + new_events[13];
-  assign \$279  = \$278  > 2'h3;
-  assign \$280  = new_events[12] + new_events[13];
-  assign \$281  = \$279  ? 3'h3 : \$280 ;
-  assign \$282  = new_events[14] + new_events[15];
-  assign \$283  = \$282  > 2'h3;
-  assign \$284  = new_events[14] + new_events[15];
-  assign \$285  = \$283  ? 3'h3 : \$284 ;
-  assign \$286  = new_events[16] + new_events[17];
-  assign \$287  = \$286  > 2'h3;
-  assign \$288  = new_events[16] + new_events[17];
-  assign \$289  = \$287  ? 3'h3 : \$288 ;
-  assign \$290  = new_events[18] + new_events[19];
-  assign \$291  = \$290  > 2'h3;
-  assign \$292  = new_events[18] + new_events[19];
-  assign \$293  = \$291  ? 3'h3 : \$292 ;
-  assign \$294  = new_events[20] + new_events[21];
-  assign \$295  = \$294  > 2'h3;
-  assign \$296  = new_events[20] + new_events[21];
-  assign \$297  = \$295  ? 3'h3 : \$296 ;
-  assign \$298  = new_events[22] + new_events[23];
-  assign \$299  = \$298  > 2'h3;
-  assign \$300  = new_events[22] + new_events[23];
-  assign \$301  = \$299  ? 3'h3 : \$300 ;
-  assign \$302  = new_events[24] + new_events[25];
-  assign \$303  = \$302  > 2'h3;
-  assign \$304  = new_events[24] + new_events[25];
-  assign \$305  = \$303  ? 3'h3 : \$304 ;
-  assign \$306  = new_events[26] + new_events[27];
-  assign \$307  = \$306  > 2'h3;
-  assign \$308  = new_events[26] + new_events[27];
-  assign \$309  = \$307  ? 3'h3 : \$308 ;
-  assign \$310  = new_events[28] + new_events[29];
-  assign \$311  = \$310  > 2'h3;
-  assign \$312  = new_events[28] + new_events[29];
-  assign \$313  = \$311  ? 3'h3 : \$312 ;
-  assign \$314  = new_events[30] + new_events[31];
-  assign \$315  = \$314  > 2'h3;
-  assign \$316  = new_events[30] + new_events[31];
-  assign \$317  = \$315  ? 3'h3 : \$316 ;
-  assign \$318  = new_events[32] + new_events[33];
+  assign \$190  = new_events[0] + new_events[1];
+  assign \$191  = \$190  + new_events[2];
+  assign \$192  = \$191  + new_events[3];
+  assign \$193  = \$192  > 2'h3;
+  assign \$194  = new_events[0] + new_events[1];
+  assign \$195  = \$194  + new_events[2];
+  assign \$196  = \$195  + new_events[3];
+  assign \$197  = \$193  ? 4'h3 : \$196 ;
+  assign \$198  = new_events[4] + new_events[5];
+  assign \$199  = \$198  + new_events[6];
+  assign \$200  = \$199  + new_events[7];
+  assign \$201  = \$200  > 2'h3;
+  assign \$202  = new_events[4] + new_events[5];
+  assign \$203  = \$202  + new_events[6];
+  assign \$204  = \$203  + new_events[7];
+  assign \$205  = \$201  ? 4'h3 : \$204 ;
+  assign \$206  = new_events[8] + new_events[9];
+  assign \$207  = \$206  + new_events[10];
+  assign \$208  = \$207  + new_events[11];
+  assign \$209  = \$208  > 2'h3;
+  assign \$210  = new_events[8] + new_events[9];
+  assign \$211  = \$210  + new_events[10];
+  assign \$212  = \$211  + new_events[11];
+  assign \$213  = \$209  ? 4'h3 : \$212 ;
+  assign \$214  = new_events[12] + new_events[13];
+  assign \$215  = \$214  + new_events[14];
+  assign \$216  = \$215  + new_events[15];
+  assign \$217  = \$216  > 2'h3;
+  assign \$218  = new_events[12] + new_events[13];
+  assign \$219  = \$218  + new_events[14];
+  assign \$220  = \$219  + new_events[15];
+  assign \$221  = \$217  ? 4'h3 : \$220 ;
+  assign \$222  = new_events[16] + new_events[17];
+  assign \$223  = \$222  + new_events[18];
+  assign \$224  = \$223  + new_events[19];
+  assign \$225  = \$224  > 2'h3;
+  assign \$226  = new_events[16] + new_events[17];
+  assign \$227  = \$226  + new_events[18];
+  assign \$228  = \$227  + new_events[19];
+  assign \$229  = \$225  ? 4'h3 : \$228 ;
+  assign \$230  = new_events[20] + new_events[21];
+  assign \$231  = \$230  + new_events[22];
+  assign \$232  = \$231  + new_events[23];
+  assign \$233  = \$232  > 2'h3;
+  assign \$234  = new_events[20] + new_events[21];
+  assign \$235  = \$234  + new_events[22];
+  assign \$236  = \$235  + new_events[23];
+  assign \$237  = \$233  ? 4'h3 : \$236 ;
+  assign \$238  = new_events[24] + new_events[25];
+  assign \$239  = \$238  + new_events[26];
+  assign \$240  = \$239  + new_events[27];
+  assign \$241  = \$240  > 2'h3;
+  assign \$242  = new_events[24] + new_events[25];
+  assign \$243  = \$242  + new_events[26];
+  assign \$244  = \$243  + new_events[27];
+  assign \$245  = \$241  ? 4'h3 : \$244 ;
+  assign \$246  = new_events[28] + new_events[29];
+  assign \$247  = \$246  + new_events[30];
+  assign \$248  = \$247  + new_events[31];
+  assign \$249  = \$248  > 2'h3;
+  assign \$250  = new_events[28] + new_events[29];
+  assign \$251  = \$250  + new_events[30];
+  assign \$252  = \$251  + new_events[31];
+  assign \$253  = \$249  ? 4'h3 : \$252 ;
+  assign \$254  = new_events[32] + new_events[33];
+  assign \$255  = \$254  + new_events[34];
+  assign \$256  = \$255  + new_events[35];
+  assign \$257  = \$256  > 2'h3;
+  assign \$258  = new_events[32] + new_events[33];
+  assign \$259  = \$258  + new_events[34];
+  assign \$260  = \$259  + new_events[35];
+  assign \$261  = \$257  ? 4'h3 : \$260 ;
+  assign \$262  = new_events[36] + new_events[37];
+  assign \$263  = \$262  + new_events[38];
+  assign \$264  = \$263  + new_events[39];
+  assign \$265  = \$264  > 2'h3;
+  assign \$266  = new_events[36] + new_events[37];
+  assign \$267  = \$266  + new_events[38];
+  assign \$268  = \$267  + new_events[39];
+  assign \$269  = \$265  ? 4'h3 : \$268 ;
+  assign \$270  = new_events[40] + new_events[41];
+  assign \$271  = \$270  + new_events[42];
+  assign \$272  = \$271  + new_events[43];
+  assign \$273  = \$272  > 2'h3;
+  assign \$274  = new_events[40] + new_events[41];
+  assign \$275  = \$274  + new_events[42];
+  assign \$276  = \$275  + new_events[43];
+  assign \$277  = \$273  ? 4'h3 : \$276 ;
+  assign \$278  = new_events[44] + new_events[45];
+  assign \$279  = \$278  + new_events[46];
+  assign \$280  = \$279  + new_events[47];
+  assign \$281  = \$280  > 2'h3;
+  assign \$282  = new_events[44] + new_events[45];
+  assign \$283  = \$282  + new_events[46];
+  assign \$284  = \$283  + new_events[47];
+  assign \$285  = \$281  ? 4'h3 : \$284 ;
+  assign \$286  = new_events[48] + new_events[49];
+  assign \$287  = \$286  + new_events[50];
+  assign \$288  = \$287  + new_events[51];
+  assign \$289  = \$288  > 2'h3;
+  assign \$290  = new_events[48] + new_events[49];
+  assign \$291  = \$290  + new_events[50];
+  assign \$292  = \$291  + new_events[51];
+  assign \$293  = \$289  ? 4'h3 : \$292 ;
+  assign \$294  = new_events[52] + new_events[53];
+  assign \$295  = \$294  + new_events[54];
+  assign \$296  = \$295  + new_events[55];
+  assign \$297  = \$296  > 2'h3;
+  assign \$298  = new_events[52] + new_events[53];
+  assign \$299  = \$298  + new_events[54];
+  assign \$300  = \$299  + new_events[55];
+  assign \$301  = \$297  ? 4'h3 : \$300 ;
+  assign \$302  = new_events[56] + new_events[57];
+  assign \$303  = \$302  + new_events[58];
+  assign \$304  = \$303  + new_events[59];
+  assign \$305  = \$304  > 2'h3;
+  assign \$306  = new_events[56] + new_events[57];
+  assign \$307  = \$306  + new_events[58];
+  assign \$308  = \$307  + new_events[59];
+  assign \$309  = \$305  ? 4'h3 : \$308 ;
+  assign \$310  = new_events[60] + new_events[61];
+  assign \$311  = \$310  + new_events[62];
+  assign \$312  = \$311  + new_events[63];
+  assign \$313  = \$312  > 2'h3;
+  assign \$314  = new_events[60] + new_events[61];
+  assign \$315  = \$314  + new_events[62];
+  assign \$316  = \$315  + new_events[63];
+  assign \$317  = \$313  ? 4'h3 : \$316 ;
+  assign \$318  = \$197 [1:0] + \$205 [1:0];
   assign \$319  = \$318  > 2'h3;
-  assign \$320  = new_events[32] + new_events[33];
+  assign \$320  = \$197 [1:0] + \$205 [1:0];
   assign \$321  = \$319  ? 3'h3 : \$320 ;
-  assign \$322  = new_events[34] + new_events[35];
+  assign \$322  = \$213 [1:0] + \$221 [1:0];
   assign \$323  = \$322  > 2'h3;
-  assign \$324  = new_events[34] + new_events[35];
+  assign \$324  = \$213 [1:0] + \$221 [1:0];
   assign \$325  = \$323  ? 3'h3 : \$324 ;
-  assign \$326  = new_events[36] + new_events[37];
+  assign \$326  = \$229 [1:0] + \$237 [1:0];
   assign \$327  = \$326  > 2'h3;
-  assign \$328  = new_events[36] + new_events[37];
+  assign \$328  = \$229 [1:0] + \$237 [1:0];
   assign \$329  = \$327  ? 3'h3 : \$328 ;
-  assign \$330  = new_events[38] + new_events[39];
+  assign \$330  = \$245 [1:0] + \$253 [1:0];
   assign \$331  = \$330  > 2'h3;
-  assign \$332  = new_events[38] + new_events[39];
+  assign \$332  = \$245 [1:0] + \$253 [1:0];
   assign \$333  = \$331  ? 3'h3 : \$332 ;
-  assign \$334  = new_events[40] + new_events[41];
+  assign \$334  = \$261 [1:0] + \$269 [1:0];
   assign \$335  = \$334  > 2'h3;
-  assign \$336  = new_events[40] + new_events[41];
+  assign \$336  = \$261 [1:0] + \$269 [1:0];
   assign \$337  = \$335  ? 3'h3 : \$336 ;
-  assign \$338  = new_events[42] + new_events[43];
+  assign \$338  = \$277 [1:0] + \$285 [1:0];
   assign \$339  = \$338  > 2'h3;
-  assign \$340  = new_events[42] + new_events[43];
+  assign \$340  = \$277 [1:0] + \$285 [1:0];
   assign \$341  = \$339  ? 3'h3 : \$340 ;
-  assign \$342  = new_events[44] + new_events[45];
+  assign \$342  = \$293 [1:0] + \$301 [1:0];
   assign \$343  = \$342  > 2'h3;
-  assign \$344  = new_events[44] + new_events[45];
+  assign \$344  = \$293 [1:0] + \$301 [1:0];
   assign \$345  = \$343  ? 3'h3 : \$344 ;
-  assign \$346  = new_events[46] + new_events[47];
+  assign \$346  = \$309 [1:0] + \$317 [1:0];
   assign \$347  = \$346  > 2'h3;
-  assign \$348  = new_events[46] + new_events[47];
+  assign \$348  = \$309 [1:0] + \$317 [1:0];
   assign \$349  = \$347  ? 3'h3 : \$348 ;
-  assign \$350  = new_events[48] + new_events[49];
+  assign \$350  = \$321 [1:0] + \$325 [1:0];
   assign \$351  = \$350  > 2'h3;
-  assign \$352  = new_events[48] + new_events[49];
+  assign \$352  = \$321 [1:0] + \$325 [1:0];
   assign \$353  = \$351  ? 3'h3 : \$352 ;
-  assign \$354  = new_events[50] + new_events[51];
+  assign \$354  = \$329 [1:0] + \$333 [1:0];
   assign \$355  = \$354  > 2'h3;
-  assign \$356  = new_events[50] + new_events[51];
+  assign \$356  = \$329 [1:0] + \$333 [1:0];
   assign \$357  = \$355  ? 3'h3 : \$356 ;
-  assign \$358  = new_events[52] + new_events[53];
+  assign \$358  = \$337 [1:0] + \$341 [1:0];
   assign \$359  = \$358  > 2'h3;
-  assign \$360  = new_events[52] + new_events[53];
+  assign \$360  = \$337 [1:0] + \$341 [1:0];
   assign \$361  = \$359  ? 3'h3 : \$360 ;
-  assign \$362  = new_events[54] + new_events[55];
+  assign \$362  = \$345 [1:0] + \$349 [1:0];
   assign \$363  = \$362  > 2'h3;
-  assign \$364  = new_events[54] + new_events[55];
+  assign \$364  = \$345 [1:0] + \$349 [1:0];
   assign \$365  = \$363  ? 3'h3 : \$364 ;
-  assign \$366  = new_events[56] + new_events[57];
+  assign \$366  = \$353 [1:0] + \$357 [1:0];
   assign \$367  = \$366  > 2'h3;
-  assign \$368  = new_events[56] + new_events[57];
+  assign \$368  = \$353 [1:0] + \$357 [1:0];
   assign \$369  = \$367  ? 3'h3 : \$368 ;
-  assign \$370  = new_events[58] + new_events[59];
+  assign \$370  = \$361 [1:0] + \$365 [1:0];
   assign \$371  = \$370  > 2'h3;
-  assign \$372  = new_events[58] + new_events[59];
+  assign \$372  = \$361 [1:0] + \$365 [1:0];
   assign \$373  = \$371  ? 3'h3 : \$372 ;
-  assign \$374  = new_events[60] + new_events[61];
+  assign \$374  = \$369 [1:0] + \$373 [1:0];
   assign \$375  = \$374  > 2'h3;
-  assign \$376  = new_events[60] + new_events[61];
+  assign \$376  = \$369 [1:0] + \$373 [1:0];
   assign \$377  = \$375  ? 3'h3 : \$376 ;
-  assign \$378  = new_events[62] + new_events[63];
-  assign \$379  = \$378  > 2'h3;
-  assign \$380  = new_events[62] + new_events[63];
-  assign \$381  = \$379  ? 3'h3 : \$380 ;
-  assign \$382  = \$257 [1:0] + \$261 [1:0];
-  assign \$383  = \$382  > 2'h3;
-  assign \$384  = \$257 [1:0] + \$261 [1:0];
-  assign \$385  = \$383  ? 3'h3 : \$384 ;
-  assign \$386  = \$265 [1:0] + \$269 [1:0];
-  assign \$387  = \$386  > 2'h3;
-  assign \$388  = \$265 [1:0] + \$269 [1:0];
-  assign \$389  = \$387  ? 3'h3 : \$388 ;
-  assign \$390  = \$273 [1:0] + \$277 [1:0];
-  assign \$391  = \$390  > 2'h3;
-  assign \$392  = \$273 [1:0] + \$277 [1:0];
-  assign \$393  = \$391  ? 3'h3 : \$392 ;
-  assign \$394  = \$281 [1:0] + \$285 [1:0];
-  assign \$395  = \$394  > 2'h3;
-  assign \$396  = \$281 [1:0] + \$285 [1:0];
-  assign \$397  = \$395  ? 3'h3 : \$396 ;
-  assign \$398  = \$289 [1:0] + \$293 [1:0];
-  assign \$399  = \$398  > 2'h3;
-  assign \$400  = \$289 [1:0] + \$293 [1:0];
-  assign \$401  = \$399  ? 3'h3 : \$400 ;
-  assign \$402  = \$297 [1:0] + \$301 [1:0];
-  assign \$403  = \$402  > 2'h3;
-  assign \$404  = \$297 [1:0] + \$301 [1:0];
-  assign \$405  = \$403  ? 3'h3 : \$404 ;
-  assign \$406  = \$305 [1:0] + \$309 [1:0];
-  assign \$407  = \$406  > 2'h3;
-  assign \$408  = \$305 [1:0] + \$309 [1:0];
-  assign \$409  = \$407  ? 3'h3 : \$408 ;
-  assign \$410  = \$313 [1:0] + \$317 [1:0];
-  assign \$411  = \$410  > 2'h3;
-  assign \$412  = \$313 [1:0] + \$317 [1:0];
-  assign \$413  = \$411  ? 3'h3 : \$412 ;
-  assign \$414  = \$321 [1:0] + \$325 [1:0];
-  assign \$415  = \$414  > 2'h3;
-  assign \$416  = \$321 [1:0] + \$325 [1:0];
-  assign \$417  = \$415  ? 3'h3 : \$416 ;
-  assign \$418  = \$329 [1:0] + \$333 [1:0];
-  assign \$419  = \$418  > 2'h3;
-  assign \$420  = \$329 [1:0] + \$333 [1:0];
-  assign \$421  = \$419  ? 3'h3 : \$420 ;
-  assign \$422  = \$337 [1:0] + \$341 [1:0];
-  assign \$423  = \$422  > 2'h3;
-  assign \$424  = \$337 [1:0] + \$341 [1:0];
-  assign \$425  = \$423  ? 3'h3 : \$424 ;
-  assign \$426  = \$345 [1:0] + \$349 [1:0];
-  assign \$427  = \$426  > 2'h3;
-  assign \$428  = \$345 [1:0] + \$349 [1:0];
-  assign \$429  = \$427  ? 3'h3 : \$428 ;
-  assign \$430  = \$353 [1:0] + \$357 [1:0];
-  assign \$431  = \$430  > 2'h3;
-  assign \$432  = \$353 [1:0] + \$357 [1:0];
-  assign \$433  = \$431  ? 3'h3 : \$432 ;
-  assign \$434  = \$361 [1:0] + \$365 [1:0];
-  assign \$435  = \$434  > 2'h3;
-  assign \$436  = \$361 [1:0] + \$365 [1:0];
-  assign \$437  = \$435  ? 3'h3 : \$436 ;
-  assign \$438  = \$369 [1:0] + \$373 [1:0];
-  assign \$439  = \$438  > 2'h3;
-  assign \$440  = \$369 [1:0] + \$373 [1:0];
-  assign \$441  = \$439  ? 3'h3 : \$440 ;
-  assign \$442  = \$377 [1:0] + \$381 [1:0];
-  assign \$443  = \$442  > 2'h3;
-  assign \$444  = \$377 [1:0] + \$381 [1:0];
-  assign \$445  = \$443  ? 3'h3 : \$444 ;
-  assign \$446  = \$385 [1:0] + \$389 [1:0];
-  assign \$447  = \$446  > 2'h3;
-  assign \$448  = \$385 [1:0] + \$389 [1:0];
-  assign \$449  = \$447  ? 3'h3 : \$448 ;
-  assign \$450  = \$393 [1:0] + \$397 [1:0];
-  assign \$451  = \$450  > 2'h3;
-  assign \$452  = \$393 [1:0] + \$397 [1:0];
-  assign \$453  = \$451  ? 3'h3 : \$452 ;
-  assign \$454  = \$401 [1:0] + \$405 [1:0];
-  assign \$455  = \$454  > 2'h3;
-  assign \$456  = \$401 [1:0] + \$405 [1:0];
-  assign \$457  = \$455  ? 3'h3 : \$456 ;
-  assign \$458  = \$409 [1:0] + \$413 [1:0];
-  assign \$459  = \$458  > 2'h3;
-  assign \$460  = \$409 [1:0] + \$413 [1:0];
-  assign \$461  = \$459  ? 3'h3 : \$460 ;
-  assign \$462  = \$417 [1:0] + \$421 [1:0];
-  assign \$463  = \$462  > 2'h3;
-  assign \$464  = \$417 [1:0] + \$421 [1:0];
-  assign \$465  = \$463  ? 3'h3 : \$464 ;
-  assign \$466  = \$425 [1:0] + \$429 [1:0];
-  assign \$467  = \$466  > 2'h3;
-  assign \$468  = \$425 [1:0] + \$429 [1:0];
-  assign \$469  = \$467  ? 3'h3 : \$468 ;
-  assign \$470  = \$433 [1:0] + \$437 [1:0];
-  assign \$471  = \$470  > 2'h3;
-  assign \$472  = \$433 [1:0] + \$437 [1:0];
-  assign \$473  = \$471  ? 3'h3 : \$472 ;
-  assign \$474  = \$441 [1:0] + \$445 [1:0];
-  assign \$475  = \$474  > 2'h3;
-  assign \$476  = \$441 [1:0] + \$445 [1:0];
-  assign \$477  = \$475  ? 3'h3 : \$476 ;
-  assign \$478  = \$449 [1:0] + \$453 [1:0];
-  assign \$479  = \$478  > 2'h3;
-  assign \$480  = \$449 [1:0] + \$453 [1:0];
-  assign \$481  = \$479  ? 3'h3 : \$480 ;
-  assign \$482  = \$457 [1:0] + \$461 [1:0];
-  assign \$483  = \$482  > 2'h3;
-  assign \$484  = \$457 [1:0] + \$461 [1:0];
-  assign \$485  = \$483  ? 3'h3 : \$484 ;
-  assign \$486  = \$465 [1:0] + \$469 [1:0];
-  assign \$487  = \$486  > 2'h3;
-  assign \$488  = \$465 [1:0] + \$469 [1:0];
-  assign \$489  = \$487  ? 3'h3 : \$488 ;
-  assign \$490  = \$473 [1:0] + \$477 [1:0];
-  assign \$491  = \$490  > 2'h3;
-  assign \$492  = \$473 [1:0] + \$477 [1:0];
-  assign \$493  = \$491  ? 3'h3 : \$492 ;
-  assign \$494  = \$481 [1:0] + \$485 [1:0];
-  assign \$495  = \$494  > 2'h3;
-  assign \$496  = \$481 [1:0] + \$485 [1:0];
-  assign \$497  = \$495  ? 3'h3 : \$496 ;
-  assign \$498  = \$489 [1:0] + \$493 [1:0];
-  assign \$499  = \$498  > 2'h3;
-  assign \$500  = \$489 [1:0] + \$493 [1:0];
-  assign \$501  = \$499  ? 3'h3 : \$500 ;
-  assign \$502  = \$497 [1:0] + \$501 [1:0];
-  assign \$503  = \$502  > 2'h3;
-  assign \$504  = \$497 [1:0] + \$501 [1:0];
-  assign \$505  = \$503  ? 3'h3 : \$504 ;
-  assign \$506  = ~ scan_busy;
-  assign \$507  = \$506  | scan_last;
-  assign i__ready = advance & \$507 ;
+  assign \$378  = ~ scan_busy;
+  assign \$379  = \$378  | scan_last;
+  assign i__ready = advance & \$379 ;
   assign accept = i__valid & i__ready;
-  assign \$508  = | { pick_onehot[63], pick_onehot[61], pick_onehot[59], pick_onehot[57], pick_onehot[55], pick_onehot[53], pick_onehot[51], pick_onehot[49], pick_onehot[47], pick_onehot[45], pick_onehot[43], pick_onehot[41], pick_onehot[39], pick_onehot[37], pick_onehot[35], pick_onehot[33], pick_onehot[31], pick_onehot[29], pick_onehot[27], pick_onehot[25], pick_onehot[23], pick_onehot[21], pick_onehot[19], pick_onehot[17], pick_onehot[15], pick_onehot[13], pick_onehot[11], pick_onehot[9], pick_onehot[7], pick_onehot[5], pick_onehot[3], pick_onehot[1] };
-  assign \$509  = | { pick_onehot[63:62], pick_onehot[59:58], pick_onehot[55:54], pick_onehot[51:50], pick_onehot[47:46], pick_onehot[43:42], pick_onehot[39:38], pick_onehot[35:34], pick_onehot[31:30], pick_onehot[27:26], pick_onehot[23:22], pick_onehot[19:18], pick_onehot[15:14], pick_onehot[11:10], pick_onehot[7:6], pick_onehot[3:2] };
-  assign \$510  = | { pick_onehot[63:60], pick_onehot[55:52], pick_onehot[47:44], pick_onehot[39:36], pick_onehot[31:28], pick_onehot[23:20], pick_onehot[15:12], pick_onehot[7:4] };
-  assign \$511  = | { pick_onehot[63:56], pick_onehot[47:40], pick_onehot[31:24], pick_onehot[15:8] };
-  assign \$512  = | { pick_onehot[63:48], pick_onehot[31:16] };
-  assign \$513  = | pick_onehot[63:32];
-  assign \$514  = advance & req_beat[0];
-  assign weight_read = \$514  & req_beat[1];
-  assign \$515  = delta_beat[0] & delta_beat[3];
-  assign clear_current = \$515  & delta_beat[5];
+  assign \$380  = | { pick_onehot[63], pick_onehot[61], pick_onehot[59], pick_onehot[57], pick_onehot[55], pick_onehot[53], pick_onehot[51], pick_onehot[49], pick_onehot[47], pick_onehot[45], pick_onehot[43], pick_onehot[41], pick_onehot[39], pick_onehot[37], pick_onehot[35], pick_onehot[33], pick_onehot[31], pick_onehot[29], pick_onehot[27], pick_onehot[25], pick_onehot[23], pick_onehot[21], pick_onehot[19], pick_onehot[17], pick_onehot[15], pick_onehot[13], pick_onehot[11], pick_onehot[9], pick_onehot[7], pick_onehot[5], pick_onehot[3], pick_onehot[1] };
+  assign \$381  = | { pick_onehot[63:62], pick_onehot[59:58], pick_onehot[55:54], pick_onehot[51:50], pick_onehot[47:46], pick_onehot[43:42], pick_onehot[39:38], pick_onehot[35:34], pick_onehot[31:30], pick_onehot[27:26], pick_onehot[23:22], pick_onehot[19:18], pick_onehot[15:14], pick_onehot[11:10], pick_onehot[7:6], pick_onehot[3:2] };
+  assign \$382  = | { pick_onehot[63:60], pick_onehot[55:52], pick_onehot[47:44], pick_onehot[39:36], pick_onehot[31:28], pick_onehot[23:20], pick_onehot[15:12], pick_onehot[7:4] };
+  assign \$383  = | { pick_onehot[63:56], pick_onehot[47:40], pick_onehot[31:24], pick_onehot[15:8] };
+  assign \$384  = | { pick_onehot[63:48], pick_onehot[31:16] };
+  assign \$385  = | pick_onehot[63:32];
+  assign \$386  = advance & req_beat[0];
+  assign weight_read = \$386  & req_beat[1];
+  assign \$387  = delta_beat[0] & delta_beat[3];
+  assign clear_current = \$387  & delta_beat[5];
   assign u_0 = $signed(membrane_0) + $signed(current_0);
-  assign \$516  = { membrane_0[28], membrane_0[28], membrane_0 } ^ { current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0 };
-  assign \$518  = { membrane_0[28], membrane_0[28], membrane_0 } & { current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0 };
-  assign \$519  = { membrane_0[28], membrane_0[28], membrane_0 } | { current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0 };
-  assign \$521  = { \$518 [30], \$518  } | \$520 ;
-  assign \$522  = \$517 [30:0] + { \$521 [29:0], 1'h1 };
-  assign s_0 = $signed(\$522 [30:0]) >= $signed(1'h0);
-  assign \$523  = ~ done[0];
-  assign \$524  = ~ firing[0];
-  assign \$525  = \$523  & \$524 ;
-  assign \$526  = \$525  & s_0;
-  assign \$527  = ~ s_0;
-  assign \$528  = firing[0] & \$527 ;
-  assign \$529  = firing[0] | fire_pos[0];
-  assign \$530  = ~ fire_neg[0];
-  assign \$531  = \$529  & \$530 ;
-  assign \$532  = done[0] | fire_neg[0];
+  assign \$388  = { membrane_0[28], membrane_0[28], membrane_0 } ^ { current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0 };
+  assign \$390  = { membrane_0[28], membrane_0[28], membrane_0 } & { current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0 };
+  assign \$391  = { membrane_0[28], membrane_0[28], membrane_0 } | { current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0 };
+  assign \$393  = { \$390 [30], \$390  } | \$392 ;
+  assign \$394  = \$389 [30:0] + { \$393 [29:0], 1'h1 };
+  assign s_0 = $signed(\$394 [30:0]) >= $signed(1'h0);
+  assign \$395  = ~ done[0];
+  assign \$396  = ~ firing[0];
+  assign \$397  = \$395  & \$396 ;
+  assign \$398  = \$397  & s_0;
+  assign \$399  = ~ s_0;
+  assign \$400  = firing[0] & \$399 ;
+  assign \$401  = firing[0] | fire_pos[0];
+  assign \$402  = ~ fire_neg[0];
+  assign \$403  = \$401  & \$402 ;
+  assign \$404  = done[0] | fire_neg[0];
   assign u_1 = $signed(membrane_1) + $signed(current_1);
-  assign \$533  = { membrane_1[28], membrane_1[28], membrane_1 } ^ { current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1 };
-  assign \$535  = { membrane_1[28], membrane_1[28], membrane_1 } & { current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1 };
-  assign \$536  = { membrane_1[28], membrane_1[28], membrane_1 } | { current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1 };
-  assign \$538  = { \$535 [30], \$535  } | \$537 ;
-  assign \$539  = \$534 [30:0] + { \$538 [29:0], 1'h1 };
-  assign s_1 = $signed(\$539 [30:0]) >= $signed(1'h0);
-  assign \$540  = ~ done[1];
-  assign \$541  = ~ firing[1];
-  assign \$542  = \$540  & \$541 ;
-  assign \$543  = \$542  & s_1;
-  assign \$544  = ~ s_1;
-  assign \$545  = firing[1] & \$544 ;
-  assign \$546  = firing[1] | fire_pos[1];
-  assign \$547  = ~ fire_neg[1];
-  assign \$548  = \$546  & \$547 ;
-  assign \$549  = done[1] | fire_neg[1];
+  assign \$405  = { membrane_1[28], membrane_1[28], membrane_1 } ^ { current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1 };
+  assign \$407  = { membrane_1[28], membrane_1[28], membrane_1 } & { current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1 };
+  assign \$408  = { membrane_1[28], membrane_1[28], membrane_1 } | { current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1 };
+  assign \$410  = { \$407 [30], \$407  } | \$409 ;
+  assign \$411  = \$406 [30:0] + { \$410 [29:0], 1'h1 };
+  assign s_1 = $signed(\$411 [30:0]) >= $signed(1'h0);
+  assign \$412  = ~ done[1];
+  assign \$413  = ~ firing[1];
+  assign \$414  = \$412  & \$413 ;
+  assign \$415  = \$414  & s_1;
+  assign \$416  = ~ s_1;
+  assign \$417  = firing[1] & \$416 ;
+  assign \$418  = firing[1] | fire_pos[1];
+  assign \$419  = ~ fire_neg[1];
+  assign \$420  = \$418  & \$419 ;
+  assign \$421  = done[1] | fire_neg[1];
   assign u_2 = $signed(membrane_2) + $signed(current_2);
-  assign \$550  = { membrane_2[28], membrane_2[28], membrane_2 } ^ { current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2 };
-  assign \$552  = { membrane_2[28], membrane_2[28], membrane_2 } & { current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2 };
-  assign \$553  = { membrane_2[28], membrane_2[28], membrane_2 } | { current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2 };
-  assign \$555  = { \$552 [30], \$552  } | \$554 ;
-  assign \$556  = \$551 [30:0] + { \$555 [29:0], 1'h1 };
-  assign s_2 = $signed(\$556 [30:0]) >= $signed(1'h0);
-  assign \$557  = ~ done[2];
-  assign \$558  = ~ firing[2];
-  assign \$559  = \$557  & \$558 ;
-  assign \$560  = \$559  & s_2;
-  assign \$561  = ~ s_2;
-  assign \$562  = firing[2] & \$561 ;
-  assign \$563  = firing[2] | fire_pos[2];
-  assign \$564  = ~ fire_neg[2];
-  assign \$565  = \$563  & \$564 ;
-  assign \$566  = done[2] | fire_neg[2];
+  assign \$422  = { membrane_2[28], membrane_2[28], membrane_2 } ^ { current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2 };
+  assign \$424  = { membrane_2[28], membrane_2[28], membrane_2 } & { current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2 };
+  assign \$425  = { membrane_2[28], membrane_2[28], membrane_2 } | { current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2 };
+  assign \$427  = { \$424 [30], \$424  } | \$426 ;
+  assign \$428  = \$423 [30:0] + { \$427 [29:0], 1'h1 };
+  assign s_2 = $signed(\$428 [30:0]) >= $signed(1'h0);
+  assign \$429  = ~ done[2];
+  assign \$430  = ~ firing[2];
+  assign \$431  = \$429  & \$430 ;
+  assign \$432  = \$431  & s_2;
+  assign \$433  = ~ s_2;
+  assign \$434  = firing[2] & \$433 ;
+  assign \$435  = firing[2] | fire_pos[2];
+  assign \$436  = ~ fire_neg[2];
+  assign \$437  = \$435  & \$436 ;
+  assign \$438  = done[2] | fire_neg[2];
   assign u_3 = $signed(membrane_3) + $signed(current_3);
-  assign \$567  = { membrane_3[28], membrane_3[28], membrane_3 } ^ { current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3 };
-  assign \$569  = { membrane_3[28], membrane_3[28], membrane_3 } & { current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3 };
-  assign \$570  = { membrane_3[28], membrane_3[28], membrane_3 } | { current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3 };
-  assign \$572  = { \$569 [30], \$569  } | \$571 ;
-  assign \$573  = \$568 [30:0] + { \$572 [29:0], 1'h1 };
-  assign s_3 = $signed(\$573 [30:0]) >= $signed(1'h0);
-  assign \$574  = ~ done[3];
-  assign \$575  = ~ firing[3];
-  assign \$576  = \$574  & \$575 ;
-  assign \$577  = \$576  & s_3;
-  assign \$578  = ~ s_3;
-  assign \$579  = firing[3] & \$578 ;
-  assign \$580  = firing[3] | fire_pos[3];
-  assign \$581  = ~ fire_neg[3];
-  assign \$582  = \$580  & \$581 ;
-  assign \$583  = done[3] | fire_neg[3];
+  assign \$439  = { membrane_3[28], membrane_3[28], membrane_3 } ^ { current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3 };
+  assign \$441  = { membrane_3[28], membrane_3[28], membrane_3 } & { current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3 };
+  assign \$442  = { membrane_3[28], membrane_3[28], membrane_3 } | { current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3 };
+  assign \$444  = { \$441 [30], \$441  } | \$443 ;
+  assign \$445  = \$440 [30:0] + { \$444 [29:0], 1'h1 };
+  assign s_3 = $signed(\$445 [30:0]) >= $signed(1'h0);
+  assign \$446  = ~ done[3];
+  assign \$447  = ~ firing[3];
+  assign \$448  = \$446  & \$447 ;
+  assign \$449  = \$448  & s_3;
+  assign \$450  = ~ s_3;
+  assign \$451  = firing[3] & \$450 ;
+  assign \$452  = firing[3] | fire_pos[3];
+  assign \$453  = ~ fire_neg[3];
+  assign \$454  = \$452  & \$453 ;
+  assign \$455  = done[3] | fire_neg[3];
   assign u_4 = $signed(membrane_4) + $signed(current_4);
-  assign \$584  = { membrane_4[28], membrane_4[28], membrane_4 } ^ { current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4 };
-  assign \$586  = { membrane_4[28], membrane_4[28], membrane_4 } & { current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4 };
-  assign \$587  = { membrane_4[28], membrane_4[28], membrane_4 } | { current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4 };
-  assign \$589  = { \$586 [30], \$586  } | \$588 ;
-  assign \$590  = \$585 [30:0] + { \$589 [29:0], 1'h1 };
-  assign s_4 = $signed(\$590 [30:0]) >= $signed(1'h0);
-  assign \$591  = ~ done[4];
-  assign \$592  = ~ firing[4];
-  assign \$593  = \$591  & \$592 ;
-  assign \$594  = \$593  & s_4;
-  assign \$595  = ~ s_4;
-  assign \$596  = firing[4] & \$595 ;
-  assign \$597  = firing[4] | fire_pos[4];
-  assign \$598  = ~ fire_neg[4];
-  assign \$599  = \$597  & \$598 ;
-  assign \$600  = done[4] | fire_neg[4];
+  assign \$456  = { membrane_4[28], membrane_4[28], membrane_4 } ^ { current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4 };
+  assign \$458  = { membrane_4[28], membrane_4[28], membrane_4 } & { current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4 };
+  assign \$459  = { membrane_4[28], membrane_4[28], membrane_4 } | { current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4 };
+  assign \$461  = { \$458 [30], \$458  } | \$460 ;
+  assign \$462  = \$457 [30:0] + { \$461 [29:0], 1'h1 };
+  assign s_4 = $signed(\$462 [30:0]) >= $signed(1'h0);
+  assign \$463  = ~ done[4];
+  assign \$464  = ~ firing[4];
+  assign \$465  = \$463  & \$464 ;
+  assign \$466  = \$465  & s_4;
+  assign \$467  = ~ s_4;
+  assign \$468  = firing[4] & \$467 ;
+  assign \$469  = firing[4] | fire_pos[4];
+  assign \$470  = ~ fire_neg[4];
+  assign \$471  = \$469  & \$470 ;
+  assign \$472  = done[4] | fire_neg[4];
   assign u_5 = $signed(membrane_5) + $signed(current_5);
-  assign \$601  = { membrane_5[28], membrane_5[28], membrane_5 } ^ { current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5 };
-  assign \$603  = { membrane_5[28], membrane_5[28], membrane_5 } & { current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5 };
-  assign \$604  = { membrane_5[28], membrane_5[28], membrane_5 } | { current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5 };
-  assign \$606  = { \$603 [30], \$603  } | \$605 ;
-  assign \$607  = \$602 [30:0] + { \$606 [29:0], 1'h1 };
-  assign s_5 = $signed(\$607 [30:0]) >= $signed(1'h0);
-  assign \$608  = ~ done[5];
-  assign \$609  = ~ firing[5];
-  assign \$610  = \$608  & \$609 ;
-  assign \$611  = \$610  & s_5;
-  assign \$612  = ~ s_5;
-  assign \$613  = firing[5] & \$612 ;
-  assign \$614  = firing[5] | fire_pos[5];
-  assign \$615  = ~ fire_neg[5];
-  assign \$616  = \$614  & \$615 ;
-  assign \$617  = done[5] | fire_neg[5];
+  assign \$473  = { membrane_5[28], membrane_5[28], membrane_5 } ^ { current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5 };
+  assign \$475  = { membrane_5[28], membrane_5[28], membrane_5 } & { current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5 };
+  assign \$476  = { membrane_5[28], membrane_5[28], membrane_5 } | { current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5 };
+  assign \$478  = { \$475 [30], \$475  } | \$477 ;
+  assign \$479  = \$474 [30:0] + { \$478 [29:0], 1'h1 };
+  assign s_5 = $signed(\$479 [30:0]) >= $signed(1'h0);
+  assign \$480  = ~ done[5];
+  assign \$481  = ~ firing[5];
+  assign \$482  = \$480  & \$481 ;
+  assign \$483  = \$482  & s_5;
+  assign \$484  = ~ s_5;
+  assign \$485  = firing[5] & \$484 ;
+  assign \$486  = firing[5] | fire_pos[5];
+  assign \$487  = ~ fire_neg[5];
+  assign \$488  = \$486  & \$487 ;
+  assign \$489  = done[5] | fire_neg[5];
   assign u_6 = $signed(membrane_6) + $signed(current_6);
-  assign \$618  = { membrane_6[28], membrane_6[28], membrane_6 } ^ { current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6 };
-  assign \$620  = { membrane_6[28], membrane_6[28], membrane_6 } & { current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6 };
-  assign \$621  = { membrane_6[28], membrane_6[28], membrane_6 } | { current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6 };
-  assign \$623  = { \$620 [30], \$620  } | \$622 ;
-  assign \$624  = \$619 [30:0] + { \$623 [29:0], 1'h1 };
-  assign s_6 = $signed(\$624 [30:0]) >= $signed(1'h0);
-  assign \$625  = ~ done[6];
-  assign \$626  = ~ firing[6];
-  assign \$627  = \$625  & \$626 ;
-  assign \$628  = \$627  & s_6;
-  assign \$629  = ~ s_6;
-  assign \$630  = firing[6] & \$629 ;
-  assign \$631  = firing[6] | fire_pos[6];
-  assign \$632  = ~ fire_neg[6];
-  assign \$633  = \$631  & \$632 ;
-  assign \$634  = done[6] | fire_neg[6];
+  assign \$490  = { membrane_6[28], membrane_6[28], membrane_6 } ^ { current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6 };
+  assign \$492  = { membrane_6[28], membrane_6[28], membrane_6 } & { current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6 };
+  assign \$493  = { membrane_6[28], membrane_6[28], membrane_6 } | { current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6 };
+  assign \$495  = { \$492 [30], \$492  } | \$494 ;
+  assign \$496  = \$491 [30:0] + { \$495 [29:0], 1'h1 };
+  assign s_6 = $signed(\$496 [30:0]) >= $signed(1'h0);
+  assign \$497  = ~ done[6];
+  assign \$498  = ~ firing[6];
+  assign \$499  = \$497  & \$498 ;
+  assign \$500  = \$499  & s_6;
+  assign \$501  = ~ s_6;
+  assign \$502  = firing[6] & \$501 ;
+  assign \$503  = firing[6] | fire_pos[6];
+  assign \$504  = ~ fire_neg[6];
+  assign \$505  = \$503  & \$504 ;
+  assign \$506  = done[6] | fire_neg[6];
   assign u_7 = $signed(membrane_7) + $signed(current_7);
-  assign \$635  = { membrane_7[28], membrane_7[28], membrane_7 } ^ { current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7 };
-  assign \$637  = { membrane_7[28], membrane_7[28], membrane_7 } & { current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7 };
-  assign \$638  = { membrane_7[28], membrane_7[28], membrane_7 } | { current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7 };
-  assign \$640  = { \$637 [30], \$637  } | \$639 ;
-  assign \$641  = \$636 [30:0] + { \$640 [29:0], 1'h1 };
-  assign s_7 = $signed(\$641 [30:0]) >= $signed(1'h0);
-  assign \$642  = ~ done[7];
-  assign \$643  = ~ firing[7];
-  assign \$644  = \$642  & \$643 ;
-  assign \$645  = \$644  & s_7;
-  assign \$646  = ~ s_7;
-  assign \$647  = firing[7] & \$646 ;
-  assign \$648  = firing[7] | fire_pos[7];
-  assign \$649  = ~ fire_neg[7];
-  assign \$650  = \$648  & \$649 ;
-  assign \$651  = done[7] | fire_neg[7];
+  assign \$507  = { membrane_7[28], membrane_7[28], membrane_7 } ^ { current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7 };
+  assign \$509  = { membrane_7[28], membrane_7[28], membrane_7 } & { current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7 };
+  assign \$510  = { membrane_7[28], membrane_7[28], membrane_7 } | { current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7 };
+  assign \$512  = { \$509 [30], \$509  } | \$511 ;
+  assign \$513  = \$508 [30:0] + { \$512 [29:0], 1'h1 };
+  assign s_7 = $signed(\$513 [30:0]) >= $signed(1'h0);
+  assign \$514  = ~ done[7];
+  assign \$515  = ~ firing[7];
+  assign \$516  = \$514  & \$515 ;
+  assign \$517  = \$516  & s_7;
+  assign \$518  = ~ s_7;
+  assign \$519  = firing[7] & \$518 ;
+  assign \$520  = firing[7] | fire_pos[7];
+  assign \$521  = ~ fire_neg[7];
+  assign \$522  = \$520  & \$521 ;
+  assign \$523  = done[7] | fire_neg[7];
   assign u_8 = $signed(membrane_8) + $signed(current_8);
-  assign \$652  = { membrane_8[28], membrane_8[28], membrane_8 } ^ { current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8 };
-  assign \$654  = { membrane_8[28], membrane_8[28], membrane_8 } & { current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8 };
-  assign \$655  = { membrane_8[28], membrane_8[28], membrane_8 } | { current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8 };
-  assign \$657  = { \$654 [30], \$654  } | \$656 ;
-  assign \$658  = \$653 [30:0] + { \$657 [29:0], 1'h1 };
-  assign s_8 = $signed(\$658 [30:0]) >= $signed(1'h0);
-  assign \$659  = ~ done[8];
-  assign \$660  = ~ firing[8];
-  assign \$661  = \$659  & \$660 ;
-  assign \$662  = \$661  & s_8;
-  assign \$663  = ~ s_8;
-  assign \$664  = firing[8] & \$663 ;
-  assign \$665  = firing[8] | fire_pos[8];
-  assign \$666  = ~ fire_neg[8];
-  assign \$667  = \$665  & \$666 ;
-  assign \$668  = done[8] | fire_neg[8];
+  assign \$524  = { membrane_8[28], membrane_8[28], membrane_8 } ^ { current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8 };
+  assign \$526  = { membrane_8[28], membrane_8[28], membrane_8 } & { current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8 };
+  assign \$527  = { membrane_8[28], membrane_8[28], membrane_8 } | { current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8 };
+  assign \$529  = { \$526 [30], \$526  } | \$528 ;
+  assign \$530  = \$525 [30:0] + { \$529 [29:0], 1'h1 };
+  assign s_8 = $signed(\$530 [30:0]) >= $signed(1'h0);
+  assign \$531  = ~ done[8];
+  assign \$532  = ~ firing[8];
+  assign \$533  = \$531  & \$532 ;
+  assign \$534  = \$533  & s_8;
+  assign \$535  = ~ s_8;
+  assign \$536  = firing[8] & \$535 ;
+  assign \$537  = firing[8] | fire_pos[8];
+  assign \$538  = ~ fire_neg[8];
+  assign \$539  = \$537  & \$538 ;
+  assign \$540  = done[8] | fire_neg[8];
   assign u_9 = $signed(membrane_9) + $signed(current_9);
-  assign \$669  = { membrane_9[28], membrane_9[28], membrane_9 } ^ { current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9 };
-  assign \$671  = { membrane_9[28], membrane_9[28], membrane_9 } & { current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9 };
-  assign \$672  = { membrane_9[28], membrane_9[28], membrane_9 } | { current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9 };
-  assign \$674  = { \$671 [30], \$671  } | \$673 ;
-  assign \$675  = \$670 [30:0] + { \$674 [29:0], 1'h1 };
-  assign s_9 = $signed(\$675 [30:0]) >= $signed(1'h0);
-  assign \$676  = ~ done[9];
-  assign \$677  = ~ firing[9];
-  assign \$678  = \$676  & \$677 ;
-  assign \$679  = \$678  & s_9;
-  assign \$680  = ~ s_9;
-  assign \$681  = firing[9] & \$680 ;
-  assign \$682  = firing[9] | fire_pos[9];
-  assign \$683  = ~ fire_neg[9];
-  assign \$684  = \$682  & \$683 ;
-  assign \$685  = done[9] | fire_neg[9];
+  assign \$541  = { membrane_9[28], membrane_9[28], membrane_9 } ^ { current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9 };
+  assign \$543  = { membrane_9[28], membrane_9[28], membrane_9 } & { current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9 };
+  assign \$544  = { membrane_9[28], membrane_9[28], membrane_9 } | { current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9 };
+  assign \$546  = { \$543 [30], \$543  } | \$545 ;
+  assign \$547  = \$542 [30:0] + { \$546 [29:0], 1'h1 };
+  assign s_9 = $signed(\$547 [30:0]) >= $signed(1'h0);
+  assign \$548  = ~ done[9];
+  assign \$549  = ~ firing[9];
+  assign \$550  = \$548  & \$549 ;
+  assign \$551  = \$550  & s_9;
+  assign \$552  = ~ s_9;
+  assign \$553  = firing[9] & \$552 ;
+  assign \$554  = firing[9] | fire_pos[9];
+  assign \$555  = ~ fire_neg[9];
+  assign \$556  = \$554  & \$555 ;
+  assign \$557  = done[9] | fire_neg[9];
   assign u_10 = $signed(membrane_10) + $signed(current_10);
-  assign \$686  = { membrane_10[28], membrane_10[28], membrane_10 } ^ { current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10 };
-  assign \$688  = { membrane_10[28], membrane_10[28], membrane_10 } & { current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10 };
-  assign \$689  = { membrane_10[28], membrane_10[28], membrane_10 } | { current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10 };
-  assign \$691  = { \$688 [30], \$688  } | \$690 ;
-  assign \$692  = \$687 [30:0] + { \$691 [29:0], 1'h1 };
-  assign s_10 = $signed(\$692 [30:0]) >= $signed(1'h0);
-  assign \$693  = ~ done[10];
-  assign \$694  = ~ firing[10];
-  assign \$695  = \$693  & \$694 ;
-  assign \$696  = \$695  & s_10;
-  assign \$697  = ~ s_10;
-  assign \$698  = firing[10] & \$697 ;
-  assign \$699  = firing[10] | fire_pos[10];
-  assign \$700  = ~ fire_neg[10];
-  assign \$701  = \$699  & \$700 ;
-  assign \$702  = done[10] | fire_neg[10];
+  assign \$558  = { membrane_10[28], membrane_10[28], membrane_10 } ^ { current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10 };
+  assign \$560  = { membrane_10[28], membrane_10[28], membrane_10 } & { current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10 };
+  assign \$561  = { membrane_10[28], membrane_10[28], membrane_10 } | { current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10 };
+  assign \$563  = { \$560 [30], \$560  } | \$562 ;
+  assign \$564  = \$559 [30:0] + { \$563 [29:0], 1'h1 };
+  assign s_10 = $signed(\$564 [30:0]) >= $signed(1'h0);
+  assign \$565  = ~ done[10];
+  assign \$566  = ~ firing[10];
+  assign \$567  = \$565  & \$566 ;
+  assign \$568  = \$567  & s_10;
+  assign \$569  = ~ s_10;
+  assign \$570  = firing[10] & \$569 ;
+  assign \$571  = firing[10] | fire_pos[10];
+  assign \$572  = ~ fire_neg[10];
+  assign \$573  = \$571  & \$572 ;
+  assign \$574  = done[10] | fire_neg[10];
   assign u_11 = $signed(membrane_11) + $signed(current_11);
-  assign \$703  = { membrane_11[28], membrane_11[28], membrane_11 } ^ { current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11 };
-  assign \$705  = { membrane_11[28], membrane_11[28], membrane_11 } & { current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11 };
-  assign \$706  = { membrane_11[28], membrane_11[28], membrane_11 } | { current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11 };
-  assign \$708  = { \$705 [30], \$705  } | \$707 ;
-  assign \$709  = \$704 [30:0] + { \$708 [29:0], 1'h1 };
-  assign s_11 = $signed(\$709 [30:0]) >= $signed(1'h0);
-  assign \$710  = ~ done[11];
-  assign \$711  = ~ firing[11];
-  assign \$712  = \$710  & \$711 ;
-  assign \$713  = \$712  & s_11;
-  assign \$714  = ~ s_11;
-  assign \$715  = firing[11] & \$714 ;
-  assign \$716  = firing[11] | fire_pos[11];
-  assign \$717  = ~ fire_neg[11];
-  assign \$718  = \$716  & \$717 ;
-  assign \$719  = done[11] | fire_neg[11];
+  assign \$575  = { membrane_11[28], membrane_11[28], membrane_11 } ^ { current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11 };
+  assign \$577  = { membrane_11[28], membrane_11[28], membrane_11 } & { current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11 };
+  assign \$578  = { membrane_11[28], membrane_11[28], membrane_11 } | { current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11 };
+  assign \$580  = { \$577 [30], \$577  } | \$579 ;
+  assign \$581  = \$576 [30:0] + { \$580 [29:0], 1'h1 };
+  assign s_11 = $signed(\$581 [30:0]) >= $signed(1'h0);
+  assign \$582  = ~ done[11];
+  assign \$583  = ~ firing[11];
+  assign \$584  = \$582  & \$583 ;
+  assign \$585  = \$584  & s_11;
+  assign \$586  = ~ s_11;
+  assign \$587  = firing[11] & \$586 ;
+  assign \$588  = firing[11] | fire_pos[11];
+  assign \$589  = ~ fire_neg[11];
+  assign \$590  = \$588  & \$589 ;
+  assign \$591  = done[11] | fire_neg[11];
   assign u_12 = $signed(membrane_12) + $signed(current_12);
-  assign \$720  = { membrane_12[28], membrane_12[28], membrane_12 } ^ { current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12 };
-  assign \$722  = { membrane_12[28], membrane_12[28], membrane_12 } & { current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12 };
-  assign \$723  = { membrane_12[28], membrane_12[28], membrane_12 } | { current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12 };
-  assign \$725  = { \$722 [30], \$722  } | \$724 ;
-  assign \$726  = \$721 [30:0] + { \$725 [29:0], 1'h1 };
-  assign s_12 = $signed(\$726 [30:0]) >= $signed(1'h0);
-  assign \$727  = ~ done[12];
-  assign \$728  = ~ firing[12];
-  assign \$729  = \$727  & \$728 ;
-  assign \$730  = \$729  & s_12;
-  assign \$731  = ~ s_12;
-  assign \$732  = firing[12] & \$731 ;
-  assign \$733  = firing[12] | fire_pos[12];
-  assign \$734  = ~ fire_neg[12];
-  assign \$735  = \$733  & \$734 ;
-  assign \$736  = done[12] | fire_neg[12];
+  assign \$592  = { membrane_12[28], membrane_12[28], membrane_12 } ^ { current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12 };
+  assign \$594  = { membrane_12[28], membrane_12[28], membrane_12 } & { current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12 };
+  assign \$595  = { membrane_12[28], membrane_12[28], membrane_12 } | { current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12 };
+  assign \$597  = { \$594 [30], \$594  } | \$596 ;
+  assign \$598  = \$593 [30:0] + { \$597 [29:0], 1'h1 };
+  assign s_12 = $signed(\$598 [30:0]) >= $signed(1'h0);
+  assign \$599  = ~ done[12];
+  assign \$600  = ~ firing[12];
+  assign \$601  = \$599  & \$600 ;
+  assign \$602  = \$601  & s_12;
+  assign \$603  = ~ s_12;
+  assign \$604  = firing[12] & \$603 ;
+  assign \$605  = firing[12] | fire_pos[12];
+  assign \$606  = ~ fire_neg[12];
+  assign \$607  = \$605  & \$606 ;
+  assign \$608  = done[12] | fire_neg[12];
   assign u_13 = $signed(membrane_13) + $signed(current_13);
-  assign \$737  = { membrane_13[28], membrane_13[28], membrane_13 } ^ { current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13 };
-  assign \$739  = { membrane_13[28], membrane_13[28], membrane_13 } & { current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13 };
-  assign \$740  = { membrane_13[28], membrane_13[28], membrane_13 } | { current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13 };
-  assign \$742  = { \$739 [30], \$739  } | \$741 ;
-  assign \$743  = \$738 [30:0] + { \$742 [29:0], 1'h1 };
-  assign s_13 = $signed(\$743 [30:0]) >= $signed(1'h0);
-  assign \$744  = ~ done[13];
-  assign \$745  = ~ firing[13];
-  assign \$746  = \$744  & \$745 ;
-  assign \$747  = \$746  & s_13;
-  assign \$748  = ~ s_13;
-  assign \$749  = firing[13] & \$748 ;
-  assign \$750  = firing[13] | fire_pos[13];
-  assign \$751  = ~ fire_neg[13];
-  assign \$752  = \$750  & \$751 ;
-  assign \$753  = done[13] | fire_neg[13];
+  assign \$609  = { membrane_13[28], membrane_13[28], membrane_13 } ^ { current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13 };
+  assign \$611  = { membrane_13[28], membrane_13[28], membrane_13 } & { current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13 };
+  assign \$612  = { membrane_13[28], membrane_13[28], membrane_13 } | { current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13 };
+  assign \$614  = { \$611 [30], \$611  } | \$613 ;
+  assign \$615  = \$610 [30:0] + { \$614 [29:0], 1'h1 };
+  assign s_13 = $signed(\$615 [30:0]) >= $signed(1'h0);
+  assign \$616  = ~ done[13];
+  assign \$617  = ~ firing[13];
+  assign \$618  = \$616  & \$617 ;
+  assign \$619  = \$618  & s_13;
+  assign \$620  = ~ s_13;
+  assign \$621  = firing[13] & \$620 ;
+  assign \$622  = firing[13] | fire_pos[13];
+  assign \$623  = ~ fire_neg[13];
+  assign \$624  = \$622  & \$623 ;
+  assign \$625  = done[13] | fire_neg[13];
   assign u_14 = $signed(membrane_14) + $signed(current_14);
-  assign \$754  = { membrane_14[28], membrane_14[28], membrane_14 } ^ { current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14 };
-  assign \$756  = { membrane_14[28], membrane_14[28], membrane_14 } & { current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14 };
-  assign \$757  = { membrane_14[28], membrane_14[28], membrane_14 } | { current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14 };
-  assign \$759  = { \$756 [30], \$756  } | \$758 ;
-  assign \$760  = \$755 [30:0] + { \$759 [29:0], 1'h1 };
-  assign s_14 = $signed(\$760 [30:0]) >= $signed(1'h0);
-  assign \$761  = ~ done[14];
-  assign \$762  = ~ firing[14];
-  assign \$763  = \$761  & \$762 ;
-  assign \$764  = \$763  & s_14;
-  assign \$765  = ~ s_14;
-  assign \$766  = firing[14] & \$765 ;
-  assign \$767  = firing[14] | fire_pos[14];
-  assign \$768  = ~ fire_neg[14];
-  assign \$769  = \$767  & \$768 ;
-  assign \$770  = done[14] | fire_neg[14];
+  assign \$626  = { membrane_14[28], membrane_14[28], membrane_14 } ^ { current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14 };
+  assign \$628  = { membrane_14[28], membrane_14[28], membrane_14 } & { current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14 };
+  assign \$629  = { membrane_14[28], membrane_14[28], membrane_14 } | { current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14 };
+  assign \$631  = { \$628 [30], \$628  } | \$630 ;
+  assign \$632  = \$627 [30:0] + { \$631 [29:0], 1'h1 };
+  assign s_14 = $signed(\$632 [30:0]) >= $signed(1'h0);
+  assign \$633  = ~ done[14];
+  assign \$634  = ~ firing[14];
+  assign \$635  = \$633  & \$634 ;
+  assign \$636  = \$635  & s_14;
+  assign \$637  = ~ s_14;
+  assign \$638  = firing[14] & \$637 ;
+  assign \$639  = firing[14] | fire_pos[14];
+  assign \$640  = ~ fire_neg[14];
+  assign \$641  = \$639  & \$640 ;
+  assign \$642  = done[14] | fire_neg[14];
   assign u_15 = $signed(membrane_15) + $signed(current_15);
-  assign \$771  = { membrane_15[28], membrane_15[28], membrane_15 } ^ { current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15 };
-  assign \$773  = { membrane_15[28], membrane_15[28], membrane_15 } & { current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15 };
-  assign \$774  = { membrane_15[28], membrane_15[28], membrane_15 } | { current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15 };
-  assign \$776  = { \$773 [30], \$773  } | \$775 ;
-  assign \$777  = \$772 [30:0] + { \$776 [29:0], 1'h1 };
-  assign s_15 = $signed(\$777 [30:0]) >= $signed(1'h0);
-  assign \$778  = ~ done[15];
-  assign \$779  = ~ firing[15];
-  assign \$780  = \$778  & \$779 ;
-  assign \$781  = \$780  & s_15;
-  assign \$782  = ~ s_15;
-  assign \$783  = firing[15] & \$782 ;
-  assign \$784  = firing[15] | fire_pos[15];
-  assign \$785  = ~ fire_neg[15];
-  assign \$786  = \$784  & \$785 ;
-  assign \$787  = done[15] | fire_neg[15];
-  assign \$788  = advance & scan_busy;
-  assign \$789  = \$253 [1:0] <= 2'h2;
-  assign \$790  = \$505 [1:0] <= 1'h1;
-  assign \$791  = onehot & pol;
-  assign \$792  = ! pick_pos;
-  assign \$793  = ~ word_beat[1];
-  assign \$794  = - $signed(word[7:0]);
-  assign \$795  = ~ word_beat[1];
-  assign \$796  = - $signed(word[15:8]);
-  assign \$797  = ~ word_beat[1];
-  assign \$798  = - $signed(word[23:16]);
-  assign \$799  = ~ word_beat[1];
-  assign \$800  = - $signed(word[31:24]);
-  assign \$801  = ~ word_beat[1];
-  assign \$802  = - $signed(word[39:32]);
-  assign \$803  = ~ word_beat[1];
-  assign \$804  = - $signed(word[47:40]);
-  assign \$805  = ~ word_beat[1];
-  assign \$806  = - $signed(word[55:48]);
-  assign \$807  = ~ word_beat[1];
-  assign \$808  = - $signed(word[63:56]);
-  assign \$809  = ~ word_beat[1];
-  assign \$810  = - $signed(word[71:64]);
-  assign \$811  = ~ word_beat[1];
-  assign \$812  = - $signed(word[79:72]);
-  assign \$813  = ~ word_beat[1];
-  assign \$814  = - $signed(word[87:80]);
-  assign \$815  = ~ word_beat[1];
-  assign \$816  = - $signed(word[95:88]);
-  assign \$817  = ~ word_beat[1];
-  assign \$818  = - $signed(word[103:96]);
-  assign \$819  = ~ word_beat[1];
-  assign \$820  = - $signed(word[111:104]);
-  assign \$821  = ~ word_beat[1];
-  assign \$822  = - $signed(word[119:112]);
-  assign \$823  = ~ word_beat[1];
-  assign \$824  = - $signed(word[127:120]);
-  assign \$825  = advance & delta_beat[0];
-  assign \$826  = clear_current ? 22'h000000 : current_0;
-  assign \$827  = $signed(\$826 ) + $signed(delta_0);
-  assign \$828  = clear_current ? 22'h000000 : current_1;
-  assign \$829  = $signed(\$828 ) + $signed(delta_1);
-  assign \$830  = clear_current ? 22'h000000 : current_2;
-  assign \$831  = $signed(\$830 ) + $signed(delta_2);
-  assign \$832  = clear_current ? 22'h000000 : current_3;
-  assign \$833  = $signed(\$832 ) + $signed(delta_3);
-  assign \$834  = clear_current ? 22'h000000 : current_4;
-  assign \$835  = $signed(\$834 ) + $signed(delta_4);
-  assign \$836  = clear_current ? 22'h000000 : current_5;
-  assign \$837  = $signed(\$836 ) + $signed(delta_5);
-  assign \$838  = clear_current ? 22'h000000 : current_6;
-  assign \$839  = $signed(\$838 ) + $signed(delta_6);
-  assign \$840  = clear_current ? 22'h000000 : current_7;
-  assign \$841  = $signed(\$840 ) + $signed(delta_7);
-  assign \$842  = clear_current ? 22'h000000 : current_8;
-  assign \$843  = $signed(\$842 ) + $signed(delta_8);
-  assign \$844  = clear_current ? 22'h000000 : current_9;
-  assign \$845  = $signed(\$844 ) + $signed(delta_9);
-  assign \$846  = clear_current ? 22'h000000 : current_10;
-  assign \$847  = $signed(\$846 ) + $signed(delta_10);
-  assign \$848  = clear_current ? 22'h000000 : current_11;
-  assign \$849  = $signed(\$848 ) + $signed(delta_11);
-  assign \$850  = clear_current ? 22'h000000 : current_12;
-  assign \$851  = $signed(\$850 ) + $signed(delta_12);
-  assign \$852  = clear_current ? 22'h000000 : current_13;
-  assign \$853  = $signed(\$852 ) + $signed(delta_13);
-  assign \$854  = clear_current ? 22'h000000 : current_14;
-  assign \$855  = $signed(\$854 ) + $signed(delta_14);
-  assign \$856  = clear_current ? 22'h000000 : current_15;
-  assign \$857  = $signed(\$856 ) + $signed(delta_15);
-  assign \$858  = delta_beat[0] & delta_beat[4];
-  assign \$859  = advance & clear_current;
-  assign \$860  = advance & upd_valid;
-  assign \$861  = s_0 ? \$522 [28:0] : u_0[28:0];
-  assign \$862  = advance & clear_current;
-  assign \$863  = advance & upd_valid;
-  assign \$864  = s_1 ? \$539 [28:0] : u_1[28:0];
-  assign \$865  = advance & clear_current;
-  assign \$866  = advance & upd_valid;
-  assign \$867  = s_2 ? \$556 [28:0] : u_2[28:0];
-  assign \$868  = advance & clear_current;
-  assign \$869  = advance & upd_valid;
-  assign \$870  = s_3 ? \$573 [28:0] : u_3[28:0];
-  assign \$871  = advance & clear_current;
-  assign \$872  = advance & upd_valid;
-  assign \$873  = s_4 ? \$590 [28:0] : u_4[28:0];
-  assign \$874  = advance & clear_current;
-  assign \$875  = advance & upd_valid;
-  assign \$876  = s_5 ? \$607 [28:0] : u_5[28:0];
-  assign \$877  = advance & clear_current;
-  assign \$878  = advance & upd_valid;
-  assign \$879  = s_6 ? \$624 [28:0] : u_6[28:0];
-  assign \$880  = advance & clear_current;
-  assign \$881  = advance & upd_valid;
-  assign \$882  = s_7 ? \$641 [28:0] : u_7[28:0];
-  assign \$883  = advance & clear_current;
-  assign \$884  = advance & upd_valid;
-  assign \$885  = s_8 ? \$658 [28:0] : u_8[28:0];
-  assign \$886  = advance & clear_current;
-  assign \$887  = advance & upd_valid;
-  assign \$888  = s_9 ? \$675 [28:0] : u_9[28:0];
-  assign \$889  = advance & clear_current;
-  assign \$890  = advance & upd_valid;
-  assign \$891  = s_10 ? \$692 [28:0] : u_10[28:0];
-  assign \$892  = advance & clear_current;
-  assign \$893  = advance & upd_valid;
-  assign \$894  = s_11 ? \$709 [28:0] : u_11[28:0];
-  assign \$895  = advance & clear_current;
-  assign \$896  = advance & upd_valid;
-  assign \$897  = s_12 ? \$726 [28:0] : u_12[28:0];
-  assign \$898  = advance & clear_current;
-  assign \$899  = advance & upd_valid;
-  assign \$900  = s_13 ? \$743 [28:0] : u_13[28:0];
-  assign \$901  = advance & clear_current;
-  assign \$902  = advance & upd_valid;
-  assign \$903  = s_14 ? \$760 [28:0] : u_14[28:0];
-  assign \$904  = advance & clear_current;
-  assign \$905  = advance & upd_valid;
-  assign \$906  = s_15 ? \$777 [28:0] : u_15[28:0];
-  assign \$907  = advance & clear_current;
-  assign \$908  = advance & upd_valid;
+  assign \$643  = { membrane_15[28], membrane_15[28], membrane_15 } ^ { current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15 };
+  assign \$645  = { membrane_15[28], membrane_15[28], membrane_15 } & { current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15 };
+  assign \$646  = { membrane_15[28], membrane_15[28], membrane_15 } | { current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15 };
+  assign \$648  = { \$645 [30], \$645  } | \$647 ;
+  assign \$649  = \$644 [30:0] + { \$648 [29:0], 1'h1 };
+  assign s_15 = $signed(\$649 [30:0]) >= $signed(1'h0);
+  assign \$650  = ~ done[15];
+  assign \$651  = ~ firing[15];
+  assign \$652  = \$650  & \$651 ;
+  assign \$653  = \$652  & s_15;
+  assign \$654  = ~ s_15;
+  assign \$655  = firing[15] & \$654 ;
+  assign \$656  = firing[15] | fire_pos[15];
+  assign \$657  = ~ fire_neg[15];
+  assign \$658  = \$656  & \$657 ;
+  assign \$659  = done[15] | fire_neg[15];
+  assign \$660  = advance & scan_busy;
+  assign \$661  = \$189 [1:0] <= 2'h2;
+  assign \$662  = \$377 [1:0] <= 1'h1;
+  assign \$663  = onehot & pol;
+  assign \$664  = ! pick_pos;
+  assign \$665  = ~ word_beat[1];
+  assign \$666  = - $signed(word[7:0]);
+  assign \$667  = ~ word_beat[1];
+  assign \$668  = - $signed(word[15:8]);
+  assign \$669  = ~ word_beat[1];
+  assign \$670  = - $signed(word[23:16]);
+  assign \$671  = ~ word_beat[1];
+  assign \$672  = - $signed(word[31:24]);
+  assign \$673  = ~ word_beat[1];
+  assign \$674  = - $signed(word[39:32]);
+  assign \$675  = ~ word_beat[1];
+  assign \$676  = - $signed(word[47:40]);
+  assign \$677  = ~ word_beat[1];
+  assign \$678  = - $signed(word[55:48]);
+  assign \$679  = ~ word_beat[1];
+  assign \$680  = - $signed(word[63:56]);
+  assign \$681  = ~ word_beat[1];
+  assign \$682  = - $signed(word[71:64]);
+  assign \$683  = ~ word_beat[1];
+  assign \$684  = - $signed(word[79:72]);
+  assign \$685  = ~ word_beat[1];
+  assign \$686  = - $signed(word[87:80]);
+  assign \$687  = ~ word_beat[1];
+  assign \$688  = - $signed(word[95:88]);
+  assign \$689  = ~ word_beat[1];
+  assign \$690  = - $signed(word[103:96]);
+  assign \$691  = ~ word_beat[1];
+  assign \$692  = - $signed(word[111:104]);
+  assign \$693  = ~ word_beat[1];
+  assign \$694  = - $signed(word[119:112]);
+  assign \$695  = ~ word_beat[1];
+  assign \$696  = - $signed(word[127:120]);
+  assign \$697  = advance & delta_beat[0];
+  assign \$698  = clear_current ? 22'h000000 : current_0;
+  assign \$699  = $signed(\$698 ) + $signed(delta_0);
+  assign \$700  = clear_current ? 22'h000000 : current_1;
+  assign \$701  = $signed(\$700 ) + $signed(delta_1);
+  assign \$702  = clear_current ? 22'h000000 : current_2;
+  assign \$703  = $signed(\$702 ) + $signed(delta_2);
+  assign \$704  = clear_current ? 22'h000000 : current_3;
+  assign \$705  = $signed(\$704 ) + $signed(delta_3);
+  assign \$706  = clear_current ? 22'h000000 : current_4;
+  assign \$707  = $signed(\$706 ) + $signed(delta_4);
+  assign \$708  = clear_current ? 22'h000000 : current_5;
+  assign \$709  = $signed(\$708 ) + $signed(delta_5);
+  assign \$710  = clear_current ? 22'h000000 : current_6;
+  assign \$711  = $signed(\$710 ) + $signed(delta_6);
+  assign \$712  = clear_current ? 22'h000000 : current_7;
+  assign \$713  = $signed(\$712 ) + $signed(delta_7);
+  assign \$714  = clear_current ? 22'h000000 : current_8;
+  assign \$715  = $signed(\$714 ) + $signed(delta_8);
+  assign \$716  = clear_current ? 22'h000000 : current_9;
+  assign \$717  = $signed(\$716 ) + $signed(delta_9);
+  assign \$718  = clear_current ? 22'h000000 : current_10;
+  assign \$719  = $signed(\$718 ) + $signed(delta_10);
+  assign \$720  = clear_current ? 22'h000000 : current_11;
+  assign \$721  = $signed(\$720 ) + $signed(delta_11);
+  assign \$722  = clear_current ? 22'h000000 : current_12;
+  assign \$723  = $signed(\$722 ) + $signed(delta_12);
+  assign \$724  = clear_current ? 22'h000000 : current_13;
+  assign \$725  = $signed(\$724 ) + $signed(delta_13);
+  assign \$726  = clear_current ? 22'h000000 : current_14;
+  assign \$727  = $signed(\$726 ) + $signed(delta_14);
+  assign \$728  = clear_current ? 22'h000000 : current_15;
+  assign \$729  = $signed(\$728 ) + $signed(delta_15);
+  assign \$730  = delta_beat[0] & delta_beat[4];
+  assign \$731  = advance & clear_current;
+  assign \$732  = advance & upd_valid;
+  assign \$733  = s_0 ? \$394 [28:0] : u_0[28:0];
+  assign \$734  = advance & clear_current;
+  assign \$735  = advance & upd_valid;
+  assign \$736  = s_1 ? \$411 [28:0] : u_1[28:0];
+  assign \$737  = advance & clear_current;
+  assign \$738  = advance & upd_valid;
+  assign \$739  = s_2 ? \$428 [28:0] : u_2[28:0];
+  assign \$740  = advance & clear_current;
+  assign \$741  = advance & upd_valid;
+  assign \$742  = s_3 ? \$445 [28:0] : u_3[28:0];
+  assign \$743  = advance & clear_current;
+  assign \$744  = advance & upd_valid;
+  assign \$745  = s_4 ? \$462 [28:0] : u_4[28:0];
+  assign \$746  = advance & clear_current;
+  assign \$747  = advance & upd_valid;
+  assign \$748  = s_5 ? \$479 [28:0] : u_5[28:0];
+  assign \$749  = advance & clear_current;
+  assign \$750  = advance & upd_valid;
+  assign \$751  = s_6 ? \$496 [28:0] : u_6[28:0];
+  assign \$752  = advance & clear_current;
+  assign \$753  = advance & upd_valid;
+  assign \$754  = s_7 ? \$513 [28:0] : u_7[28:0];
+  assign \$755  = advance & clear_current;
+  assign \$756  = advance & upd_valid;
+  assign \$757  = s_8 ? \$530 [28:0] : u_8[28:0];
+  assign \$758  = advance & clear_current;
+  assign \$759  = advance & upd_valid;
+  assign \$760  = s_9 ? \$547 [28:0] : u_9[28:0];
+  assign \$761  = advance & clear_current;
+  assign \$762  = advance & upd_valid;
+  assign \$763  = s_10 ? \$564 [28:0] : u_10[28:0];
+  assign \$764  = advance & clear_current;
+  assign \$765  = advance & upd_valid;
+  assign \$766  = s_11 ? \$581 [28:0] : u_11[28:0];
+  assign \$767  = advance & clear_current;
+  assign \$768  = advance & upd_valid;
+  assign \$769  = s_12 ? \$598 [28:0] : u_12[28:0];
+  assign \$770  = advance & clear_current;
+  assign \$771  = advance & upd_valid;
+  assign \$772  = s_13 ? \$615 [28:0] : u_13[28:0];
+  assign \$773  = advance & clear_current;
+  assign \$774  = advance & upd_valid;
+  assign \$775  = s_14 ? \$632 [28:0] : u_14[28:0];
+  assign \$776  = advance & clear_current;
+  assign \$777  = advance & upd_valid;
+  assign \$778  = s_15 ? \$649 [28:0] : u_15[28:0];
+  assign \$779  = advance & clear_current;
+  assign \$780  = advance & upd_valid;
   always @(posedge clk)
-    mask <= \$909 ;
+    mask <= \$781 ;
   always @(posedge clk)
-    scan_head <= \$910 ;
+    scan_head <= \$782 ;
   always @(posedge clk)
-    scan_last <= \$911 ;
+    scan_last <= \$783 ;
   always @(posedge clk)
-    scan_busy <= \$912 ;
+    scan_busy <= \$784 ;
   always @(posedge clk)
-    pol <= \$913 ;
+    pol <= \$785 ;
   always @(posedge clk)
-    scan_first <= \$914 ;
+    scan_first <= \$786 ;
   always @(posedge clk)
-    pick_beat <= \$915 ;
+    pick_beat <= \$787 ;
   always @(posedge clk)
-    pick_onehot <= \$916 ;
+    pick_onehot <= \$788 ;
   always @(posedge clk)
-    pick_pos <= \$917 ;
+    pick_pos <= \$789 ;
   always @(posedge clk)
-    req_beat <= \$918 ;
+    req_beat <= \$790 ;
   always @(posedge clk)
-    weight_addr <= \$919 ;
+    weight_addr <= \$791 ;
   always @(posedge clk)
-    read_beat <= \$920 ;
+    read_beat <= \$792 ;
   always @(posedge clk)
-    word_beat <= \$921 ;
+    word_beat <= \$793 ;
   always @(posedge clk)
-    word <= \$922 ;
+    word <= \$794 ;
   always @(posedge clk)
-    delta_beat <= \$923 ;
+    delta_beat <= \$795 ;
   always @(posedge clk)
-    delta_0 <= \$924 ;
+    delta_0 <= \$796 ;
   always @(posedge clk)
-    delta_1 <= \$925 ;
+    delta_1 <= \$797 ;
   always @(posedge clk)
-    delta_2 <= \$926 ;
+    delta_2 <= \$798 ;
   always @(posedge clk)
-    delta_3 <= \$927 ;
+    delta_3 <= \$799 ;
   always @(posedge clk)
-    delta_4 <= \$928 ;
+    delta_4 <= \$800 ;
   always @(posedge clk)
-    delta_5 <= \$929 ;
+    delta_5 <= \$801 ;
   always @(posedge clk)
-    delta_6 <= \$930 ;
+    delta_6 <= \$802 ;
   always @(posedge clk)
-    delta_7 <= \$931 ;
+    delta_7 <= \$803 ;
   always @(posedge clk)
-    delta_8 <= \$932 ;
+    delta_8 <= \$804 ;
   always @(posedge clk)
-    delta_9 <= \$933 ;
+    delta_9 <= \$805 ;
   always @(posedge clk)
-    delta_10 <= \$934 ;
+    delta_10 <= \$806 ;
   always @(posedge clk)
-    delta_11 <= \$935 ;
+    delta_11 <= \$807 ;
   always @(posedge clk)
-    delta_12 <= \$936 ;
+    delta_12 <= \$808 ;
   always @(posedge clk)
-    delta_13 <= \$937 ;
+    delta_13 <= \$809 ;
   always @(posedge clk)
-    delta_14 <= \$938 ;
+    delta_14 <= \$810 ;
   always @(posedge clk)
-    delta_15 <= \$939 ;
+    delta_15 <= \$811 ;
   always @(posedge clk)
-    current_0 <= \$940 ;
+    current_0 <= \$812 ;
   always @(posedge clk)
-    current_1 <= \$941 ;
+    current_1 <= \$813 ;
   always @(posedge clk)
-    current_2 <= \$942 ;
+    current_2 <= \$814 ;
   always @(posedge clk)
-    current_3 <= \$943 ;
+    current_3 <= \$815 ;
   always @(posedge clk)
-    current_4 <= \$944 ;
+    current_4 <= \$816 ;
   always @(posedge clk)
-    current_5 <= \$945 ;
+    current_5 <= \$817 ;
   always @(posedge clk)
-    current_6 <= \$946 ;
+    current_6 <= \$818 ;
   always @(posedge clk)
-    current_7 <= \$947 ;
+    current_7 <= \$819 ;
   always @(posedge clk)
-    current_8 <= \$948 ;
+    current_8 <= \$820 ;
   always @(posedge clk)
-    current_9 <= \$949 ;
+    current_9 <= \$821 ;
   always @(posedge clk)
-    current_10 <= \$950 ;
+    current_10 <= \$822 ;
   always @(posedge clk)
-    current_11 <= \$951 ;
+    current_11 <= \$823 ;
   always @(posedge clk)
-    current_12 <= \$952 ;
+    current_12 <= \$824 ;
   always @(posedge clk)
-    current_13 <= \$953 ;
+    current_13 <= \$825 ;
   always @(posedge clk)
-    current_14 <= \$954 ;
+    current_14 <= \$826 ;
   always @(posedge clk)
-    current_15 <= \$955 ;
+    current_15 <= \$827 ;
   always @(posedge clk)
-    upd_valid <= \$956 ;
+    upd_valid <= \$828 ;
   always @(posedge clk)
-    membrane_0 <= \$957 ;
+    membrane_0 <= \$829 ;
   always @(posedge clk)
-    membrane_1 <= \$958 ;
+    membrane_1 <= \$830 ;
   always @(posedge clk)
-    membrane_2 <= \$959 ;
+    membrane_2 <= \$831 ;
   always @(posedge clk)
-    membrane_3 <= \$960 ;
+    membrane_3 <= \$832 ;
   always @(posedge clk)
-    membrane_4 <= \$961 ;
+    membrane_4 <= \$833 ;
   always @(posedge clk)
-    membrane_5 <= \$962 ;
+    membrane_5 <= \$834 ;
   always @(posedge clk)
-    membrane_6 <= \$963 ;
+    membrane_6 <= \$835 ;
   always @(posedge clk)
-    membrane_7 <= \$964 ;
+    membrane_7 <= \$836 ;
   always @(posedge clk)
-    membrane_8 <= \$965 ;
+    membrane_8 <= \$837 ;
   always @(posedge clk)
-    membrane_9 <= \$966 ;
+    membrane_9 <= \$838 ;
   always @(posedge clk)
-    membrane_10 <= \$967 ;
+    membrane_10 <= \$839 ;
   always @(posedge clk)
-    membrane_11 <= \$968 ;
+    membrane_11 <= \$840 ;
   always @(posedge clk)
-    membrane_12 <= \$969 ;
+    membrane_12 <= \$841 ;
   always @(posedge clk)
-    membrane_13 <= \$970 ;
+    membrane_13 <= \$842 ;
   always @(posedge clk)
-    membrane_14 <= \$971 ;
+    membrane_14 <= \$843 ;
   always @(posedge clk)
-    membrane_15 <= \$972 ;
+    membrane_15 <= \$844 ;
   always @(posedge clk)
-    firing <= \$973 ;
+    firing <= \$845 ;
   always @(posedge clk)
-    done <= \$974 ;
+    done <= \$846 ;
+  always @(posedge clk)
+    spikes_valid <= \$847 ;
+  always @(posedge clk)
+    w_data <= \$848 ;
   assign \$1  = ~ w_rdy;
-  assign stall = upd_valid & \$1 ;
+  assign stall = spikes_valid & \$1 ;
   assign advance = ~ stall;
   assign new_events = i__payload[63:0] ^ i__payload[127:64];
   assign \$2  = mask[0] + mask[1];
-  assign \$3  = \$2  > 2'h3;
-  assign \$4  = mask[0] + mask[1];
-  assign \$5  = \$3  ? 3'h3 : \$4 ;
-  assign \$6  = mask[2] + mask[3];
-  assign \$7  = \$6  > 2'h3;
-  assign \$8  = mask[2] + mask[3];
-  assign \$9  = \$7  ? 3'h3 : \$8 ;
+  assign \$3  = \$2  + mask[2];
+  assign \$4  = \$3  + mask[3];
+  assign \$5  = \$4  > 2'h3;
+  assign \$6  = mask[0] + mask[1];
+  assign \$7  = \$6  + mask[2];
+  assign \$8  = \$7  + mask[3];
+  assign \$9  = \$5  ? 4'h3 : \$8 ;
   assign \$10  = mask[4] + mask[5];
-  assign \$11  = \$10  > 2'h3;
-  assign \$12  = mask[4] + mask[5];
-  assign \$13  = \$11  ? 3'h3 : \$12 ;
-  assign \$14  = mask[6] + mask[7];
-  assign \$15  = \$14  > 2'h3;
-  assign \$16  = mask[6] + mask[7];
-  assign \$17  = \$15  ? 3'h3 : \$16 ;
+  assign \$11  = \$10  + mask[6];
+  assign \$12  = \$11  + mask[7];
+  assign \$13  = \$12  > 2'h3;
+  assign \$14  = mask[4] + mask[5];
+  assign \$15  = \$14  + mask[6];
+  assign \$16  = \$15  + mask[7];
+  assign \$17  = \$13  ? 4'h3 : \$16 ;
   assign \$18  = mask[8] + mask[9];
-  assign \$19  = \$18  > 2'h3;
-  assign \$20  = mask[8] + mask[9];
-  assign \$21  = \$19  ? 3'h3 : \$20 ;
-  assign \$22  = mask[10] + mask[11];
-  assign \$auto$rtlil.cc:2739:Not$2  = ~ { \$516 [30:12], \$516 [10:9], \$516 [7], \$516 [2:0] };
-  assign \$auto$rtlil.cc:2739:Not$12  = ~ { \$601 [30:12], \$601 [10:9], \$601 [7], \$601 [2:0] };
-  assign \$auto$rtlil.cc:2739:Not$14  = ~ { \$618 [30:12], \$618 [10:9], \$618 [7], \$618 [2:0] };
-  assign \$auto$rtlil.cc:2739:Not$16  = ~ { \$635 [30:12], \$635 [10:9], \$635 [7], \$635 [2:0] };
-  assign \$auto$rtlil.cc:2739:Not$18  = ~ { \$652 [30:12], \$652 [10:9], \$652 [7], \$652 [2:0] };
-  assign \$auto$rtlil.cc:2739:Not$20  = ~ { \$669 [30:12], \$669 [10:9], \$669 [7], \$669 [2:0] };
-  assign \$auto$rtlil.cc:2739:Not$22  = ~ { \$686 [30:12], \$686 [10:9], \$686 [7], \$686 [2:0] };
-  assign \$auto$rtlil.cc:2739:Not$24  = ~ { \$703 [30:12], \$703 [10:9], \$703 [7], \$703 [2:0] };
-  assign \$auto$rtlil.cc:2739:Not$26  = ~ { \$720 [30:12], \$720 [10:9], \$720 [7], \$720 [2:0] };
-  assign \$auto$rtlil.cc:2739:Not$28  = ~ { \$737 [30:12], \$737 [10:9], \$737 [7], \$737 [2:0] };
-  assign \$auto$rtlil.cc:2739:Not$30  = ~ { \$754 [30:12], \$754 [10:9], \$754 [7], \$754 [2:0] };
-  assign \$auto$rtlil.cc:2739:Not$4  = ~ { \$533 [30:12], \$533 [10:9], \$533 [7], \$533 [2:0] };
-  assign \$auto$rtlil.cc:2739:Not$32  = ~ { \$771 [30:12], \$771 [10:9], \$771 [7], \$771 [2:0] };
-  assign \$auto$rtlil.cc:2739:Not$6  = ~ { \$550 [30:12], \$550 [10:9], \$550 [7], \$550 [2:0] };
-  assign \$auto$rtlil.cc:2739:Not$8  = ~ { \$567 [30:12], \$567 [10:9], \$567 [7], \$567 [2:0] };
-  assign \$auto$rtlil.cc:2739:Not$10  = ~ { \$584 [30:12], \$584 [10:9], \$584 [7], \$584 [2:0] };
+  assign \$19  = \$18  + mask[10];
+  assign \$20  = \$19  + mask[11];
+  assign \$21  = \$20  > 2'h3;
+  assign \$22  = mask[8] + mask[9];
+  assign \$23  = \$22  + mask[10];
+  assign \$24  = \$23  + mask[11];
+  assign \$25  = \$21  ? 4'h3 : \$24 ;
+  assign \$26  = mask[12] + mask[13];
+  assign \$27  = \$26  + mask[14];
+  assign \$28  = \$27  + mask[15];
+  assign \$29  = \$28  > 2'h3;
+  assign \$30  = mask[12] + mask[13];
+  assign \$31  = \$30  + mask[14];
+  assign \$32  = \$31  + mask[15];
+  assign \$33  = \$29  ? 4'h3 : \$32 ;
+  assign \$34  = mask[16] + mask[17];
+  assign \$35  = \$34  + mask[18];
+  assign \$36  = \$35  + mask[19];
+  assign \$37  = \$36  > 2'h3;
+  assign \$38  = mask[16] + mask[17];
+  assign \$39  = \$38  + mask[18];
+  assign \$40  = \$39  + mask[19];
+  assign \$41  = \$37  ? 4'h3 : \$40 ;
+  assign \$42  = mask[20] + mask[21];
+  assign \$43  = \$42  + mask[22];
+  assign \$44  = \$43  + mask[23];
+  assign \$45  = \$44  > 2'h3;
+  assign \$46  = mask[20] + mask[21];
+  assign \$47  = \$46  + mask[22];
+  assign \$48  = \$47  + mask[23];
+  assign \$49  = \$45  ? 4'h3 : \$48 ;
+  assign \$50  = mask[24] + mask[25];
+  assign \$51  = \$50  + mask[26];
+  assign \$52  = \$51  + mask[27];
+  assign \$53  = \$52  > 2'h3;
+  assign \$54  = mask[24] + mask[25];
+  assign \$55  = \$54  + mask[26];
+  assign \$56  = \$55  + mask[27];
+  assign \$57  = \$53  ? 4'h3 : \$56 ;
+  assign \$58  = mask[28] + mask[29];
+  assign \$59  = \$58  + mask[30];
+  assign \$60  = \$59  + mask[31];
+  assign \$61  = \$60  > 2'h3;
+  assign \$62  = mask[28] + mask[29];
+  assign \$63  = \$62  + mask[30];
+  assign \$64  = \$63  + mask[31];
+  assign \$65  = \$61  ? 4'h3 : \$64 ;
+  assign \$66  = mask[32] + mask[33];
+  assign \$67  = \$66  + mask[34];
+  assign \$68  = \$67  + mask[35];
+  assign \$69  = \$68  > 2'h3;
+  assign \$70  = mask[32] + mask[33];
+  assign \$71  = \$70  + mask[34];
+  assign \$72  = \$71  + mask[35];
+  assign \$73  = \$69  ? 4'h3 : \$72 ;
+  assign \$74  = mask[36] + mask[37];
+  assign \$75  = \$74  + mask[38];
+  assign \$76  = \$75  + mask[39];
+  assign \$77  = \$76  > 2'h3;
+  assign \$78  = mask[36] + mask[37];
+  assign \$79  = \$78  + mask[38];
+  assign \$80  = \$79  + mask[39];
+  assign \$81  = \$77  ? 4'h3 : \$80 ;
+  assign \$82  = mask[40] + mask[41];
+  assign \$83  = \$82  + mask[42];
+  assign \$84  = \$83  + mask[43];
+  assign \$85  = \$84  > 2'h3;
+  assign \$86  = mask[40] + mask[41];
+  assign \$87  = \$86  + mask[42];
+  assign \$88  = \$87  + mask[43];
+  assign \$89  = \$85  ? 4'h3 : \$88 ;
+  assign \$90  = mask[44] + mask[45];
+  assign \$91  = \$90  + mask[46];
+  assign \$92  = \$91  + mask[47];
+  assign \$93  = \$92  > 2'h3;
+  assign \$94  = mask[44] + mask[45];
+  assign \$95  = \$94  + mask[46];
+  assign \$96  = \$95  + mask[47];
+  assign \$97  = \$93  ? 4'h3 : \$96 ;
+  assign \$98  = mask[48] + mask[49];
+  assign \$99  = \$98  + mask[50];
+  assign \$100  = \$99  + mask[51];
+  assign \$101  = \$100  > 2'h3;
+  assign \$102  = mask[48] + mask[49];
+  assign \$103  = \$102  + mask[50];
+  assign \$104  = \$103  + mask[51];
+  assign \$105  = \$101  ? 4'h3 : \$104 ;
+  assign \$106  = mask[52] + mask[53];
+  assign \$107  = \$106  + mask[54];
+  assign \$108  = \$107  + mask[55];
+  assign \$109  = \$108  > 2'h3;
+  assign \$110  = mask[52] + mask[53];
+  assign \$111  = \$110  + mask[54];
+  assign \$112  = \$111  + mask[55];
+  assign \$113  = \$109  ? 4'h3 : \$112 ;
+  assign \$114  = mask[56] + mask[57];
+  assign \$115  = \$114  + mask[58];
+  assign \$116  = \$115  + mask[59];
+  assign \$117  = \$116  > 2'h3;
+  assign \$118  = mask[56] + mask[57];
+  assign \$119  = \$118  + mask[58];
+  assign \$120  = \$119  + mask[59];
+  assign \$121  = \$117  ? 4'h3 : \$120 ;
+  assign \$122  = mask[60] + mask[61];
+  assign \$123  = \$122  + mask[62];
+  assign \$124  = \$123  + mask[63];
+  assign \$125  = \$124  > 2'h3;
+  assign \$126  = mask[60] + mask[61];
+  assign \$127  = \$126  + mask[62];
+  assign \$128  = \$127  + mask[63];
+  assign \$129  = \$125  ? 4'h3 : \$128 ;
+  assign \$130  = \$9 [1:0] + \$17 [1:0];
+  assign \$131  = \$130  > 2'h3;
+  assign \$132  = \$9 [1:0] + \$17 [1:0];
+  assign \$133  = \$131  ? 3'h3 : \$132 ;
+  assign \$134  = \$25 [1:0] + \$33 [1:0];
+  assign \$135  = \$134  > 2'h3;
+  assign \$136  = \$25 [1:0] + \$33 [1:0];
+  assign \$137  = \$135  ? 3'h3 : \$136 ;
+  assign \$138  = \$41 [1:0] + \$49 [1:0];
+  assign \$139  = \$138  > 2'h3;
+  assign \$140  = \$41 [1:0] + \$49 [1:0];
+  assign \$141  = \$139  ? 3'h3 : \$140 ;
+  assign \$142  = \$57 [1:0] + \$65 [1:0];
+  assign \$143  = \$142  > 2'h3;
+  assign \$144  = \$57 [1:0] + \$65 [1:0];
+  assign \$145  = \$143  ? 3'h3 : \$144 ;
+  assign \$146  = \$73 [1:0] + \$81 [1:0];
+  assign \$147  = \$146  > 2'h3;
+  assign \$148  = \$73 [1:0] + \$81 [1:0];
+  assign \$auto$rtlil.cc:2739:Not$2  = ~ { \$388 [30:12], \$388 [10:9], \$388 [7], \$388 [2:0] };
+  assign \$auto$rtlil.cc:2739:Not$12  = ~ { \$473 [30:12], \$473 [10:9], \$473 [7], \$473 [2:0] };
+  assign \$auto$rtlil.cc:2739:Not$14  = ~ { \$490 [30:12], \$490 [10:9], \$490 [7], \$490 [2:0] };
+  assign \$auto$rtlil.cc:2739:Not$16  = ~ { \$507 [30:12], \$507 [10:9], \$507 [7], \$507 [2:0] };
+  assign \$auto$rtlil.cc:2739:Not$18  = ~ { \$524 [30:12], \$524 [10:9], \$524 [7], \$524 [2:0] };
+  assign \$auto$rtlil.cc:2739:Not$20  = ~ { \$541 [30:12], \$541 [10:9], \$541 [7], \$541 [2:0] };
+  assign \$auto$rtlil.cc:2739:Not$22  = ~ { \$558 [30:12], \$558 [10:9], \$558 [7], \$558 [2:0] };
+  assign \$auto$rtlil.cc:2739:Not$24  = ~ { \$575 [30:12], \$575 [10:9], \$575 [7], \$575 [2:0] };
+  assign \$auto$rtlil.cc:2739:Not$26  = ~ { \$592 [30:12], \$592 [10:9], \$592 [7], \$592 [2:0] };
+  assign \$auto$rtlil.cc:2739:Not$28  = ~ { \$609 [30:12], \$609 [10:9], \$609 [7], \$609 [2:0] };
+  assign \$auto$rtlil.cc:2739:Not$30  = ~ { \$626 [30:12], \$626 [10:9], \$626 [7], \$626 [2:0] };
+  assign \$auto$rtlil.cc:2739:Not$4  = ~ { \$405 [30:12], \$405 [10:9], \$405 [7], \$405 [2:0] };
+  assign \$auto$rtlil.cc:2739:Not$32  = ~ { \$643 [30:12], \$643 [10:9], \$643 [7], \$643 [2:0] };
+  assign \$auto$rtlil.cc:2739:Not$6  = ~ { \$422 [30:12], \$422 [10:9], \$422 [7], \$422 [2:0] };
+  assign \$auto$rtlil.cc:2739:Not$8  = ~ { \$439 [30:12], \$439 [10:9], \$439 [7], \$439 [2:0] };
+  assign \$auto$rtlil.cc:2739:Not$10  = ~ { \$456 [30:12], \$456 [10:9], \$456 [7], \$456 [2:0] };
   \tsc_m64_l16.out_buffer  out_buffer (
     .clk(clk),
-    .\port$1099$0 (fire_pos),
-    .\port$1100$0 (fire_neg),
     .r_data(o__payload),
     .r_en(o__ready),
     .r_rdy(o__valid),
     .rst(rst),
-    .w_en(upd_valid),
+    .w_data(w_data),
+    .w_en(spikes_valid),
     .w_rdy(w_rdy)
   );
   \tsc_m64_l16.scan  scan (
@@ -2668,1170 +2228,998 @@ module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   );
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$909  = mask;
-    if (\$788 ) begin
-      \$909  = rest;
+    \$781  = mask;
+    if (\$660 ) begin
+      \$781  = rest;
     end
     if (accept) begin
-      \$909  = new_events;
+      \$781  = new_events;
     end
     if (rst) begin
-      \$909  = 64'h0000000000000000;
+      \$781  = 64'h0000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$910  = scan_head;
-    if (\$788 ) begin
-      \$910  = 1'h0;
+    \$782  = scan_head;
+    if (\$660 ) begin
+      \$782  = 1'h0;
     end
     if (accept) begin
-      \$910  = 1'h1;
+      \$782  = 1'h1;
     end
     if (rst) begin
-      \$910  = 1'h0;
+      \$782  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$911  = scan_last;
-    if (\$788 ) begin
-      \$911  = \$789 ;
+    \$783  = scan_last;
+    if (\$660 ) begin
+      \$783  = \$661 ;
     end
     if (accept) begin
-      \$911  = \$790 ;
+      \$783  = \$662 ;
     end
     if (rst) begin
-      \$911  = 1'h0;
+      \$783  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$912  = scan_busy;
-    if (\$788 ) begin
+    \$784  = scan_busy;
+    if (\$660 ) begin
       if (scan_last) begin
-        \$912  = 1'h0;
+        \$784  = 1'h0;
       end
     end
     if (accept) begin
-      \$912  = 1'h1;
+      \$784  = 1'h1;
     end
     if (rst) begin
-      \$912  = 1'h0;
+      \$784  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$913  = pol;
+    \$785  = pol;
     if (accept) begin
-      \$913  = i__payload[63:0];
+      \$785  = i__payload[63:0];
     end
     if (rst) begin
-      \$913  = 64'h0000000000000000;
+      \$785  = 64'h0000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$914  = scan_first;
+    \$786  = scan_first;
     if (accept) begin
-      \$914  = i__payload[128];
+      \$786  = i__payload[128];
     end
     if (rst) begin
-      \$914  = 1'h0;
+      \$786  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$915  = pick_beat;
+    \$787  = pick_beat;
     if (advance) begin
-      \$915  = scan_beat;
+      \$787  = scan_beat;
     end
     if (rst) begin
-      \$915  = 6'h00;
+      \$787  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$916  = pick_onehot;
+    \$788  = pick_onehot;
     if (advance) begin
-      \$916  = onehot;
+      \$788  = onehot;
     end
     if (rst) begin
-      \$916  = 64'h0000000000000000;
+      \$788  = 64'h0000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$917  = pick_pos;
+    \$789  = pick_pos;
     if (advance) begin
-      \$917  = \$791 ;
+      \$789  = \$663 ;
     end
     if (rst) begin
-      \$917  = 64'h0000000000000000;
+      \$789  = 64'h0000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$918  = req_beat;
+    \$790  = req_beat;
     if (advance) begin
-      { \$918 [5:3], \$918 [1:0] } = { pick_beat[5:3], pick_beat[1:0] };
-      \$918 [2] = \$792 ;
+      { \$790 [5:3], \$790 [1:0] } = { pick_beat[5:3], pick_beat[1:0] };
+      \$790 [2] = \$664 ;
     end
     if (rst) begin
-      \$918  = 6'h00;
+      \$790  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$919  = weight_addr;
+    \$791  = weight_addr;
     if (advance) begin
-      \$919  = pick_index;
+      \$791  = pick_index;
     end
     if (rst) begin
-      \$919  = 6'h00;
+      \$791  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$920  = read_beat;
+    \$792  = read_beat;
     if (advance) begin
-      \$920  = req_beat;
+      \$792  = req_beat;
     end
     if (rst) begin
-      \$920  = 6'h00;
+      \$792  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$921  = word_beat;
+    \$793  = word_beat;
     if (advance) begin
-      \$921  = read_beat;
+      \$793  = read_beat;
     end
     if (rst) begin
-      \$921  = 6'h00;
+      \$793  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$922  = word;
+    \$794  = word;
     if (advance) begin
-      \$922  = rd__data;
+      \$794  = rd__data;
     end
     if (rst) begin
-      \$922  = 128'h00000000000000000000000000000000;
+      \$794  = 128'h00000000000000000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$923  = delta_beat;
+    \$795  = delta_beat;
     if (advance) begin
-      \$923  = word_beat;
+      \$795  = word_beat;
     end
     if (rst) begin
-      \$923  = 6'h00;
+      \$795  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$924  = delta_0;
+    \$796  = delta_0;
     if (advance) begin
       (* full_case = 32'd1 *)
-      if (\$793 ) begin
-        \$924  = 9'h000;
+      if (\$665 ) begin
+        \$796  = 9'h000;
       end else if (word_beat[2]) begin
-        \$924  = \$794 ;
+        \$796  = \$666 ;
       end else begin
-        \$924  = { word[7], word[7:0] };
+        \$796  = { word[7], word[7:0] };
       end
     end
     if (rst) begin
-      \$924  = 9'h000;
+      \$796  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$925  = delta_1;
+    \$797  = delta_1;
     if (advance) begin
       (* full_case = 32'd1 *)
-      if (\$795 ) begin
-        \$925  = 9'h000;
+      if (\$667 ) begin
+        \$797  = 9'h000;
       end else if (word_beat[2]) begin
-        \$925  = \$796 ;
+        \$797  = \$668 ;
       end else begin
-        \$925  = { word[15], word[15:8] };
+        \$797  = { word[15], word[15:8] };
       end
     end
     if (rst) begin
-      \$925  = 9'h000;
+      \$797  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$926  = delta_2;
+    \$798  = delta_2;
     if (advance) begin
       (* full_case = 32'd1 *)
-      if (\$797 ) begin
-        \$926  = 9'h000;
+      if (\$669 ) begin
+        \$798  = 9'h000;
       end else if (word_beat[2]) begin
-        \$926  = \$798 ;
+        \$798  = \$670 ;
       end else begin
-        \$926  = { word[23], word[23:16] };
+        \$798  = { word[23], word[23:16] };
       end
     end
     if (rst) begin
-      \$926  = 9'h000;
+      \$798  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$927  = delta_3;
+    \$799  = delta_3;
     if (advance) begin
       (* full_case = 32'd1 *)
-      if (\$799 ) begin
-        \$927  = 9'h000;
+      if (\$671 ) begin
+        \$799  = 9'h000;
       end else if (word_beat[2]) begin
-        \$927  = \$800 ;
+        \$799  = \$672 ;
       end else begin
-        \$927  = { word[31], word[31:24] };
+        \$799  = { word[31], word[31:24] };
       end
     end
     if (rst) begin
-      \$927  = 9'h000;
+      \$799  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$928  = delta_4;
+    \$800  = delta_4;
     if (advance) begin
       (* full_case = 32'd1 *)
-      if (\$801 ) begin
-        \$928  = 9'h000;
+      if (\$673 ) begin
+        \$800  = 9'h000;
       end else if (word_beat[2]) begin
-        \$928  = \$802 ;
+        \$800  = \$674 ;
       end else begin
-        \$928  = { word[39], word[39:32] };
+        \$800  = { word[39], word[39:32] };
       end
     end
     if (rst) begin
-      \$928  = 9'h000;
+      \$800  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$929  = delta_5;
+    \$801  = delta_5;
     if (advance) begin
       (* full_case = 32'd1 *)
-      if (\$803 ) begin
-        \$929  = 9'h000;
+      if (\$675 ) begin
+        \$801  = 9'h000;
       end else if (word_beat[2]) begin
-        \$929  = \$804 ;
+        \$801  = \$676 ;
       end else begin
-        \$929  = { word[47], word[47:40] };
+        \$801  = { word[47], word[47:40] };
       end
     end
     if (rst) begin
-      \$929  = 9'h000;
+      \$801  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$930  = delta_6;
+    \$802  = delta_6;
     if (advance) begin
       (* full_case = 32'd1 *)
-      if (\$805 ) begin
-        \$930  = 9'h000;
+      if (\$677 ) begin
+        \$802  = 9'h000;
       end else if (word_beat[2]) begin
-        \$930  = \$806 ;
+        \$802  = \$678 ;
       end else begin
-        \$930  = { word[55], word[55:48] };
+        \$802  = { word[55], word[55:48] };
       end
     end
     if (rst) begin
-      \$930  = 9'h000;
+      \$802  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$931  = delta_7;
+    \$803  = delta_7;
     if (advance) begin
       (* full_case = 32'd1 *)
-      if (\$807 ) begin
-        \$931  = 9'h000;
+      if (\$679 ) begin
+        \$803  = 9'h000;
       end else if (word_beat[2]) begin
-        \$931  = \$808 ;
+        \$803  = \$680 ;
       end else begin
-        \$931  = { word[63], word[63:56] };
+        \$803  = { word[63], word[63:56] };
       end
     end
     if (rst) begin
-      \$931  = 9'h000;
+      \$803  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$932  = delta_8;
+    \$804  = delta_8;
     if (advance) begin
       (* full_case = 32'd1 *)
-      if (\$809 ) begin
-        \$932  = 9'h000;
+      if (\$681 ) begin
+        \$804  = 9'h000;
       end else if (word_beat[2]) begin
-        \$932  = \$810 ;
+        \$804  = \$682 ;
       end else begin
-        \$932  = { word[71], word[71:64] };
+        \$804  = { word[71], word[71:64] };
       end
     end
     if (rst) begin
-      \$932  = 9'h000;
+      \$804  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$933  = delta_9;
+    \$805  = delta_9;
     if (advance) begin
       (* full_case = 32'd1 *)
-      if (\$811 ) begin
-        \$933  = 9'h000;
+      if (\$683 ) begin
+        \$805  = 9'h000;
       end else if (word_beat[2]) begin
-        \$933  = \$812 ;
+        \$805  = \$684 ;
       end else begin
-        \$933  = { word[79], word[79:72] };
+        \$805  = { word[79], word[79:72] };
       end
     end
     if (rst) begin
-      \$933  = 9'h000;
+      \$805  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$934  = delta_10;
+    \$806  = delta_10;
     if (advance) begin
       (* full_case = 32'd1 *)
-      if (\$813 ) begin
-        \$934  = 9'h000;
+      if (\$685 ) begin
+        \$806  = 9'h000;
       end else if (word_beat[2]) begin
-        \$934  = \$814 ;
+        \$806  = \$686 ;
       end else begin
-        \$934  = { word[87], word[87:80] };
+        \$806  = { word[87], word[87:80] };
       end
     end
     if (rst) begin
-      \$934  = 9'h000;
+      \$806  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$935  = delta_11;
+    \$807  = delta_11;
     if (advance) begin
       (* full_case = 32'd1 *)
-      if (\$815 ) begin
-        \$935  = 9'h000;
+      if (\$687 ) begin
+        \$807  = 9'h000;
       end else if (word_beat[2]) begin
-        \$935  = \$816 ;
+        \$807  = \$688 ;
       end else begin
-        \$935  = { word[95], word[95:88] };
+        \$807  = { word[95], word[95:88] };
       end
     end
     if (rst) begin
-      \$935  = 9'h000;
+      \$807  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$936  = delta_12;
+    \$808  = delta_12;
     if (advance) begin
       (* full_case = 32'd1 *)
-      if (\$817 ) begin
-        \$936  = 9'h000;
+      if (\$689 ) begin
+        \$808  = 9'h000;
       end else if (word_beat[2]) begin
-        \$936  = \$818 ;
+        \$808  = \$690 ;
       end else begin
-        \$936  = { word[103], word[103:96] };
+        \$808  = { word[103], word[103:96] };
       end
     end
     if (rst) begin
-      \$936  = 9'h000;
+      \$808  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$937  = delta_13;
+    \$809  = delta_13;
     if (advance) begin
       (* full_case = 32'd1 *)
-      if (\$819 ) begin
-        \$937  = 9'h000;
+      if (\$691 ) begin
+        \$809  = 9'h000;
       end else if (word_beat[2]) begin
-        \$937  = \$820 ;
+        \$809  = \$692 ;
       end else begin
-        \$937  = { word[111], word[111:104] };
+        \$809  = { word[111], word[111:104] };
       end
     end
     if (rst) begin
-      \$937  = 9'h000;
+      \$809  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$938  = delta_14;
+    \$810  = delta_14;
     if (advance) begin
       (* full_case = 32'd1 *)
-      if (\$821 ) begin
-        \$938  = 9'h000;
+      if (\$693 ) begin
+        \$810  = 9'h000;
       end else if (word_beat[2]) begin
-        \$938  = \$822 ;
+        \$810  = \$694 ;
       end else begin
-        \$938  = { word[119], word[119:112] };
+        \$810  = { word[119], word[119:112] };
       end
     end
     if (rst) begin
-      \$938  = 9'h000;
+      \$810  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$939  = delta_15;
+    \$811  = delta_15;
     if (advance) begin
       (* full_case = 32'd1 *)
-      if (\$823 ) begin
-        \$939  = 9'h000;
+      if (\$695 ) begin
+        \$811  = 9'h000;
       end else if (word_beat[2]) begin
-        \$939  = \$824 ;
+        \$811  = \$696 ;
       end else begin
-        \$939  = { word[127], word[127:120] };
+        \$811  = { word[127], word[127:120] };
       end
     end
     if (rst) begin
-      \$939  = 9'h000;
+      \$811  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$940  = current_0;
-    if (\$825 ) begin
-      \$940  = \$827 [21:0];
+    \$812  = current_0;
+    if (\$697 ) begin
+      \$812  = \$699 [21:0];
     end
     if (rst) begin
-      \$940  = 22'h000000;
+      \$812  = 22'h000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$941  = current_1;
-    if (\$825 ) begin
-      \$941  = \$829 [21:0];
+    \$813  = current_1;
+    if (\$697 ) begin
+      \$813  = \$701 [21:0];
     end
     if (rst) begin
-      \$941  = 22'h000000;
+      \$813  = 22'h000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$942  = current_2;
-    if (\$825 ) begin
-      \$942  = \$831 [21:0];
+    \$814  = current_2;
+    if (\$697 ) begin
+      \$814  = \$703 [21:0];
     end
     if (rst) begin
-      \$942  = 22'h000000;
+      \$814  = 22'h000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$943  = current_3;
-    if (\$825 ) begin
-      \$943  = \$833 [21:0];
+    \$815  = current_3;
+    if (\$697 ) begin
+      \$815  = \$705 [21:0];
     end
     if (rst) begin
-      \$943  = 22'h000000;
+      \$815  = 22'h000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$944  = current_4;
-    if (\$825 ) begin
-      \$944  = \$835 [21:0];
+    \$816  = current_4;
+    if (\$697 ) begin
+      \$816  = \$707 [21:0];
     end
     if (rst) begin
-      \$944  = 22'h000000;
+      \$816  = 22'h000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$945  = current_5;
-    if (\$825 ) begin
-      \$945  = \$837 [21:0];
+    \$817  = current_5;
+    if (\$697 ) begin
+      \$817  = \$709 [21:0];
     end
     if (rst) begin
-      \$945  = 22'h000000;
+      \$817  = 22'h000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$946  = current_6;
-    if (\$825 ) begin
-      \$946  = \$839 [21:0];
+    \$818  = current_6;
+    if (\$697 ) begin
+      \$818  = \$711 [21:0];
     end
     if (rst) begin
-      \$946  = 22'h000000;
+      \$818  = 22'h000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$947  = current_7;
-    if (\$825 ) begin
-      \$947  = \$841 [21:0];
+    \$819  = current_7;
+    if (\$697 ) begin
+      \$819  = \$713 [21:0];
     end
     if (rst) begin
-      \$947  = 22'h000000;
+      \$819  = 22'h000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$948  = current_8;
-    if (\$825 ) begin
-      \$948  = \$843 [21:0];
+    \$820  = current_8;
+    if (\$697 ) begin
+      \$820  = \$715 [21:0];
     end
     if (rst) begin
-      \$948  = 22'h000000;
+      \$820  = 22'h000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$949  = current_9;
-    if (\$825 ) begin
-      \$949  = \$845 [21:0];
+    \$821  = current_9;
+    if (\$697 ) begin
+      \$821  = \$717 [21:0];
     end
     if (rst) begin
-      \$949  = 22'h000000;
+      \$821  = 22'h000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$950  = current_10;
-    if (\$825 ) begin
-      \$950  = \$847 [21:0];
+    \$822  = current_10;
+    if (\$697 ) begin
+      \$822  = \$719 [21:0];
     end
     if (rst) begin
-      \$950  = 22'h000000;
+      \$822  = 22'h000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$951  = current_11;
-    if (\$825 ) begin
-      \$951  = \$849 [21:0];
+    \$823  = current_11;
+    if (\$697 ) begin
+      \$823  = \$721 [21:0];
     end
     if (rst) begin
-      \$951  = 22'h000000;
+      \$823  = 22'h000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$952  = current_12;
-    if (\$825 ) begin
-      \$952  = \$851 [21:0];
+    \$824  = current_12;
+    if (\$697 ) begin
+      \$824  = \$723 [21:0];
     end
     if (rst) begin
-      \$952  = 22'h000000;
+      \$824  = 22'h000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$953  = current_13;
-    if (\$825 ) begin
-      \$953  = \$853 [21:0];
+    \$825  = current_13;
+    if (\$697 ) begin
+      \$825  = \$725 [21:0];
     end
     if (rst) begin
-      \$953  = 22'h000000;
+      \$825  = 22'h000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$954  = current_14;
-    if (\$825 ) begin
-      \$954  = \$855 [21:0];
+    \$826  = current_14;
+    if (\$697 ) begin
+      \$826  = \$727 [21:0];
     end
     if (rst) begin
-      \$954  = 22'h000000;
+      \$826  = 22'h000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$955  = current_15;
-    if (\$825 ) begin
-      \$955  = \$857 [21:0];
+    \$827  = current_15;
+    if (\$697 ) begin
+      \$827  = \$729 [21:0];
     end
     if (rst) begin
-      \$955  = 22'h000000;
+      \$827  = 22'h000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$956  = upd_valid;
+    \$828  = upd_valid;
     if (advance) begin
-      \$956  = \$858 ;
+      \$828  = \$730 ;
     end
     if (rst) begin
-      \$956  = 1'h0;
+      \$828  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$957  = membrane_0;
-    if (\$859 ) begin
-      \$957  = 29'h00000000;
-    end else if (\$860 ) begin
-      \$957  = \$861 ;
+    \$829  = membrane_0;
+    if (\$731 ) begin
+      \$829  = 29'h00000000;
+    end else if (\$732 ) begin
+      \$829  = \$733 ;
     end
     if (rst) begin
-      \$957  = 29'h00000000;
+      \$829  = 29'h00000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$958  = membrane_1;
-    if (\$862 ) begin
-      \$958  = 29'h00000000;
-    end else if (\$863 ) begin
-      \$958  = \$864 ;
+    \$830  = membrane_1;
+    if (\$734 ) begin
+      \$830  = 29'h00000000;
+    end else if (\$735 ) begin
+      \$830  = \$736 ;
     end
     if (rst) begin
-      \$958  = 29'h00000000;
+      \$830  = 29'h00000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$959  = membrane_2;
-    if (\$865 ) begin
-      \$959  = 29'h00000000;
-    end else if (\$866 ) begin
-      \$959  = \$867 ;
+    \$831  = membrane_2;
+    if (\$737 ) begin
+      \$831  = 29'h00000000;
+    end else if (\$738 ) begin
+      \$831  = \$739 ;
     end
     if (rst) begin
-      \$959  = 29'h00000000;
+      \$831  = 29'h00000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$960  = membrane_3;
-    if (\$868 ) begin
-      \$960  = 29'h00000000;
-    end else if (\$869 ) begin
-      \$960  = \$870 ;
+    \$832  = membrane_3;
+    if (\$740 ) begin
+      \$832  = 29'h00000000;
+    end else if (\$741 ) begin
+      \$832  = \$742 ;
     end
     if (rst) begin
-      \$960  = 29'h00000000;
+      \$832  = 29'h00000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$961  = membrane_4;
-    if (\$871 ) begin
-      \$961  = 29'h00000000;
-    end else if (\$872 ) begin
-      \$961  = \$873 ;
+    \$833  = membrane_4;
+    if (\$743 ) begin
+      \$833  = 29'h00000000;
+    end else if (\$744 ) begin
+      \$833  = \$745 ;
     end
     if (rst) begin
-      \$961  = 29'h00000000;
+      \$833  = 29'h00000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$962  = membrane_5;
-    if (\$874 ) begin
-      \$962  = 29'h00000000;
-    end else if (\$875 ) begin
-      \$962  = \$876 ;
+    \$834  = membrane_5;
+    if (\$746 ) begin
+      \$834  = 29'h00000000;
+    end else if (\$747 ) begin
+      \$834  = \$748 ;
     end
     if (rst) begin
-      \$962  = 29'h00000000;
+      \$834  = 29'h00000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$963  = membrane_6;
-    if (\$877 ) begin
-      \$963  = 29'h00000000;
-    end else if (\$878 ) begin
-      \$963  = \$879 ;
+    \$835  = membrane_6;
+    if (\$749 ) begin
+      \$835  = 29'h00000000;
+    end else if (\$750 ) begin
+      \$835  = \$751 ;
     end
     if (rst) begin
-      \$963  = 29'h00000000;
+      \$835  = 29'h00000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$964  = membrane_7;
-    if (\$880 ) begin
-      \$964  = 29'h00000000;
-    end else if (\$881 ) begin
-      \$964  = \$882 ;
+    \$836  = membrane_7;
+    if (\$752 ) begin
+      \$836  = 29'h00000000;
+    end else if (\$753 ) begin
+      \$836  = \$754 ;
     end
     if (rst) begin
-      \$964  = 29'h00000000;
+      \$836  = 29'h00000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$965  = membrane_8;
-    if (\$883 ) begin
-      \$965  = 29'h00000000;
-    end else if (\$884 ) begin
-      \$965  = \$885 ;
+    \$837  = membrane_8;
+    if (\$755 ) begin
+      \$837  = 29'h00000000;
+    end else if (\$756 ) begin
+      \$837  = \$757 ;
     end
     if (rst) begin
-      \$965  = 29'h00000000;
+      \$837  = 29'h00000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$966  = membrane_9;
-    if (\$886 ) begin
-      \$966  = 29'h00000000;
-    end else if (\$887 ) begin
-      \$966  = \$888 ;
+    \$838  = membrane_9;
+    if (\$758 ) begin
+      \$838  = 29'h00000000;
+    end else if (\$759 ) begin
+      \$838  = \$760 ;
     end
     if (rst) begin
-      \$966  = 29'h00000000;
+      \$838  = 29'h00000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$967  = membrane_10;
-    if (\$889 ) begin
-      \$967  = 29'h00000000;
-    end else if (\$890 ) begin
-      \$967  = \$891 ;
+    \$839  = membrane_10;
+    if (\$761 ) begin
+      \$839  = 29'h00000000;
+    end else if (\$762 ) begin
+      \$839  = \$763 ;
     end
     if (rst) begin
-      \$967  = 29'h00000000;
+      \$839  = 29'h00000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$968  = membrane_11;
-    if (\$892 ) begin
-      \$968  = 29'h00000000;
-    end else if (\$893 ) begin
-      \$968  = \$894 ;
+    \$840  = membrane_11;
+    if (\$764 ) begin
+      \$840  = 29'h00000000;
+    end else if (\$765 ) begin
+      \$840  = \$766 ;
     end
     if (rst) begin
-      \$968  = 29'h00000000;
+      \$840  = 29'h00000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$969  = membrane_12;
-    if (\$895 ) begin
-      \$969  = 29'h00000000;
-    end else if (\$896 ) begin
-      \$969  = \$897 ;
+    \$841  = membrane_12;
+    if (\$767 ) begin
+      \$841  = 29'h00000000;
+    end else if (\$768 ) begin
+      \$841  = \$769 ;
     end
     if (rst) begin
-      \$969  = 29'h00000000;
+      \$841  = 29'h00000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$970  = membrane_13;
-    if (\$898 ) begin
-      \$970  = 29'h00000000;
-    end else if (\$899 ) begin
-      \$970  = \$900 ;
+    \$842  = membrane_13;
+    if (\$770 ) begin
+      \$842  = 29'h00000000;
+    end else if (\$771 ) begin
+      \$842  = \$772 ;
     end
     if (rst) begin
-      \$970  = 29'h00000000;
+      \$842  = 29'h00000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$971  = membrane_14;
-    if (\$901 ) begin
-      \$971  = 29'h00000000;
-    end else if (\$902 ) begin
-      \$971  = \$903 ;
+    \$843  = membrane_14;
+    if (\$773 ) begin
+      \$843  = 29'h00000000;
+    end else if (\$774 ) begin
+      \$843  = \$775 ;
     end
     if (rst) begin
-      \$971  = 29'h00000000;
+      \$843  = 29'h00000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$972  = membrane_15;
-    if (\$904 ) begin
-      \$972  = 29'h00000000;
-    end else if (\$905 ) begin
-      \$972  = \$906 ;
+    \$844  = membrane_15;
+    if (\$776 ) begin
+      \$844  = 29'h00000000;
+    end else if (\$777 ) begin
+      \$844  = \$778 ;
     end
     if (rst) begin
-      \$972  = 29'h00000000;
+      \$844  = 29'h00000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$973  = firing;
-    if (\$907 ) begin
-      \$973  = 16'h0000;
-    end else if (\$908 ) begin
-      \$973  = next_firing;
+    \$845  = firing;
+    if (\$779 ) begin
+      \$845  = 16'h0000;
+    end else if (\$780 ) begin
+      \$845  = next_firing;
     end
     if (rst) begin
-      \$973  = 16'h0000;
+      \$845  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$974  = done;
-    if (\$907 ) begin
-      \$974  = 16'h0000;
-    end else if (\$908 ) begin
-      \$974  = next_done;
+    \$846  = done;
+    if (\$779 ) begin
+      \$846  = 16'h0000;
+    end else if (\$780 ) begin
+      \$846  = next_done;
     end
     if (rst) begin
-      \$974  = 16'h0000;
+      \$846  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
+    \$847  = spikes_valid;
+    if (advance) begin
+      \$847  = upd_valid;
+    end
+    if (rst) begin
+      \$847  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
+    \$848  = w_data;
+    if (advance) begin
+      \$848  = { fire_neg, fire_pos };
+    end
+    if (rst) begin
+      \$848  = 32'd0;
     end
   end
   assign r_rdy = o__valid;
   assign r_data = o__payload;
   assign r_en = o__ready;
   assign pend = mask;
-  assign pend_count_l0_0 = { 1'h0, mask[0] };
-  assign pend_count_l0_1 = { 1'h0, mask[1] };
-  assign pend_count_l0_2 = { 1'h0, mask[2] };
-  assign pend_count_l0_3 = { 1'h0, mask[3] };
-  assign pend_count_l0_4 = { 1'h0, mask[4] };
-  assign pend_count_l0_5 = { 1'h0, mask[5] };
-  assign pend_count_l0_6 = { 1'h0, mask[6] };
-  assign pend_count_l0_7 = { 1'h0, mask[7] };
-  assign pend_count_l0_8 = { 1'h0, mask[8] };
-  assign pend_count_l0_9 = { 1'h0, mask[9] };
-  assign pend_count_l0_10 = { 1'h0, mask[10] };
-  assign pend_count_l0_11 = { 1'h0, mask[11] };
-  assign pend_count_l0_12 = { 1'h0, mask[12] };
-  assign pend_count_l0_13 = { 1'h0, mask[13] };
-  assign pend_count_l0_14 = { 1'h0, mask[14] };
-  assign pend_count_l0_15 = { 1'h0, mask[15] };
-  assign pend_count_l0_16 = { 1'h0, mask[16] };
-  assign pend_count_l0_17 = { 1'h0, mask[17] };
-  assign pend_count_l0_18 = { 1'h0, mask[18] };
-  assign pend_count_l0_19 = { 1'h0, mask[19] };
-  assign pend_count_l0_20 = { 1'h0, mask[20] };
-  assign pend_count_l0_21 = { 1'h0, mask[21] };
-  assign pend_count_l0_22 = { 1'h0, mask[22] };
-  assign pend_count_l0_23 = { 1'h0, mask[23] };
-  assign pend_count_l0_24 = { 1'h0, mask[24] };
-  assign pend_count_l0_25 = { 1'h0, mask[25] };
-  assign pend_count_l0_26 = { 1'h0, mask[26] };
-  assign pend_count_l0_27 = { 1'h0, mask[27] };
-  assign pend_count_l0_28 = { 1'h0, mask[28] };
-  assign pend_count_l0_29 = { 1'h0, mask[29] };
-  assign pend_count_l0_30 = { 1'h0, mask[30] };
-  assign pend_count_l0_31 = { 1'h0, mask[31] };
-  assign pend_count_l0_32 = { 1'h0, mask[32] };
-  assign pend_count_l0_33 = { 1'h0, mask[33] };
-  assign pend_count_l0_34 = { 1'h0, mask[34] };
-  assign pend_count_l0_35 = { 1'h0, mask[35] };
-  assign pend_count_l0_36 = { 1'h0, mask[36] };
-  assign pend_count_l0_37 = { 1'h0, mask[37] };
-  assign pend_count_l0_38 = { 1'h0, mask[38] };
-  assign pend_count_l0_39 = { 1'h0, mask[39] };
-  assign pend_count_l0_40 = { 1'h0, mask[40] };
-  assign pend_count_l0_41 = { 1'h0, mask[41] };
-  assign pend_count_l0_42 = { 1'h0, mask[42] };
-  assign pend_count_l0_43 = { 1'h0, mask[43] };
-  assign pend_count_l0_44 = { 1'h0, mask[44] };
-  assign pend_count_l0_45 = { 1'h0, mask[45] };
-  assign pend_count_l0_46 = { 1'h0, mask[46] };
-  assign pend_count_l0_47 = { 1'h0, mask[47] };
-  assign pend_count_l0_48 = { 1'h0, mask[48] };
-  assign pend_count_l0_49 = { 1'h0, mask[49] };
-  assign pend_count_l0_50 = { 1'h0, mask[50] };
-  assign pend_count_l0_51 = { 1'h0, mask[51] };
-  assign pend_count_l0_52 = { 1'h0, mask[52] };
-  assign pend_count_l0_53 = { 1'h0, mask[53] };
-  assign pend_count_l0_54 = { 1'h0, mask[54] };
-  assign pend_count_l0_55 = { 1'h0, mask[55] };
-  assign pend_count_l0_56 = { 1'h0, mask[56] };
-  assign pend_count_l0_57 = { 1'h0, mask[57] };
-  assign pend_count_l0_58 = { 1'h0, mask[58] };
-  assign pend_count_l0_59 = { 1'h0, mask[59] };
-  assign pend_count_l0_60 = { 1'h0, mask[60] };
-  assign pend_count_l0_61 = { 1'h0, mask[61] };
-  assign pend_count_l0_62 = { 1'h0, mask[62] };
-  assign pend_count_l0_63 = { 1'h0, mask[63] };
-  assign pend_count_l1_0 = \$5 [1:0];
-  assign pend_count_l1_1 = \$9 [1:0];
-  assign pend_count_l1_2 = \$13 [1:0];
-  assign pend_count_l1_3 = \$17 [1:0];
-  assign pend_count_l1_4 = \$21 [1:0];
-  assign pend_count_l1_5 = \$25 [1:0];
-  assign pend_count_l1_6 = \$29 [1:0];
-  assign pend_count_l1_7 = \$33 [1:0];
-  assign pend_count_l1_8 = \$37 [1:0];
-  assign pend_count_l1_9 = \$41 [1:0];
-  assign pend_count_l1_10 = \$45 [1:0];
-  assign pend_count_l1_11 = \$49 [1:0];
-  assign pend_count_l1_12 = \$53 [1:0];
-  assign pend_count_l1_13 = \$57 [1:0];
-  assign pend_count_l1_14 = \$61 [1:0];
-  assign pend_count_l1_15 = \$65 [1:0];
-  assign pend_count_l1_16 = \$69 [1:0];
-  assign pend_count_l1_17 = \$73 [1:0];
-  assign pend_count_l1_18 = \$77 [1:0];
-  assign pend_count_l1_19 = \$81 [1:0];
-  assign pend_count_l1_20 = \$85 [1:0];
-  assign pend_count_l1_21 = \$89 [1:0];
-  assign pend_count_l1_22 = \$93 [1:0];
-  assign pend_count_l1_23 = \$97 [1:0];
-  assign pend_count_l1_24 = \$101 [1:0];
-  assign pend_count_l1_25 = \$105 [1:0];
-  assign pend_count_l1_26 = \$109 [1:0];
-  assign pend_count_l1_27 = \$113 [1:0];
-  assign pend_count_l1_28 = \$117 [1:0];
-  assign pend_count_l1_29 = \$121 [1:0];
-  assign pend_count_l1_30 = \$125 [1:0];
-  assign pend_count_l1_31 = \$129 [1:0];
-  assign pend_count_l2_0 = \$133 [1:0];
-  assign pend_count_l2_1 = \$137 [1:0];
-  assign pend_count_l2_2 = \$141 [1:0];
-  assign pend_count_l2_3 = \$145 [1:0];
-  assign pend_count_l2_4 = \$149 [1:0];
-  assign pend_count_l2_5 = \$153 [1:0];
-  assign pend_count_l2_6 = \$157 [1:0];
-  assign pend_count_l2_7 = \$161 [1:0];
-  assign pend_count_l2_8 = \$165 [1:0];
-  assign pend_count_l2_9 = \$169 [1:0];
-  assign pend_count_l2_10 = \$173 [1:0];
-  assign pend_count_l2_11 = \$177 [1:0];
-  assign pend_count_l2_12 = \$181 [1:0];
-  assign pend_count_l2_13 = \$185 [1:0];
-  assign pend_count_l2_14 = \$189 [1:0];
-  assign pend_count_l2_15 = \$193 [1:0];
-  assign pend_count_l3_0 = \$197 [1:0];
-  assign pend_count_l3_1 = \$201 [1:0];
-  assign pend_count_l3_2 = \$205 [1:0];
-  assign pend_count_l3_3 = \$209 [1:0];
-  assign pend_count_l3_4 = \$213 [1:0];
-  assign pend_count_l3_5 = \$217 [1:0];
-  assign pend_count_l3_6 = \$221 [1:0];
-  assign pend_count_l3_7 = \$225 [1:0];
-  assign pend_count_l4_0 = \$229 [1:0];
-  assign pend_count_l4_1 = \$233 [1:0];
-  assign pend_count_l4_2 = \$237 [1:0];
-  assign pend_count_l4_3 = \$241 [1:0];
-  assign pend_count_l5_0 = \$245 [1:0];
-  assign pend_count_l5_1 = \$249 [1:0];
-  assign pend_count_l6_0 = \$253 [1:0];
-  assign new_count_l0_0 = { 1'h0, new_events[0] };
-  assign new_count_l0_1 = { 1'h0, new_events[1] };
-  assign new_count_l0_2 = { 1'h0, new_events[2] };
-  assign new_count_l0_3 = { 1'h0, new_events[3] };
-  assign new_count_l0_4 = { 1'h0, new_events[4] };
-  assign new_count_l0_5 = { 1'h0, new_events[5] };
-  assign new_count_l0_6 = { 1'h0, new_events[6] };
-  assign new_count_l0_7 = { 1'h0, new_events[7] };
-  assign new_count_l0_8 = { 1'h0, new_events[8] };
-  assign new_count_l0_9 = { 1'h0, new_events[9] };
-  assign new_count_l0_10 = { 1'h0, new_events[10] };
-  assign new_count_l0_11 = { 1'h0, new_events[11] };
-  assign new_count_l0_12 = { 1'h0, new_events[12] };
-  assign new_count_l0_13 = { 1'h0, new_events[13] };
-  assign new_count_l0_14 = { 1'h0, new_events[14] };
-  assign new_count_l0_15 = { 1'h0, new_events[15] };
-  assign new_count_l0_16 = { 1'h0, new_events[16] };
-  assign new_count_l0_17 = { 1'h0, new_events[17] };
-  assign new_count_l0_18 = { 1'h0, new_events[18] };
-  assign new_count_l0_19 = { 1'h0, new_events[19] };
-  assign new_count_l0_20 = { 1'h0, new_events[20] };
-  assign new_count_l0_21 = { 1'h0, new_events[21] };
-  assign new_count_l0_22 = { 1'h0, new_events[22] };
-  assign new_count_l0_23 = { 1'h0, new_events[23] };
-  assign new_count_l0_24 = { 1'h0, new_events[24] };
-  assign new_count_l0_25 = { 1'h0, new_events[25] };
-  assign new_count_l0_26 = { 1'h0, new_events[26] };
-  assign new_count_l0_27 = { 1'h0, new_events[27] };
-  assign new_count_l0_28 = { 1'h0, new_events[28] };
-  assign new_count_l0_29 = { 1'h0, new_events[29] };
-  assign new_count_l0_30 = { 1'h0, new_events[30] };
-  assign new_count_l0_31 = { 1'h0, new_events[31] };
-  assign new_count_l0_32 = { 1'h0, new_events[32] };
-  assign new_count_l0_33 = { 1'h0, new_events[33] };
-  assign new_count_l0_34 = { 1'h0, new_events[34] };
-  assign new_count_l0_35 = { 1'h0, new_events[35] };
-  assign new_count_l0_36 = { 1'h0, new_events[36] };
-  assign new_count_l0_37 = { 1'h0, new_events[37] };
-  assign new_count_l0_38 = { 1'h0, new_events[38] };
-  assign new_count_l0_39 = { 1'h0, new_events[39] };
-  assign new_count_l0_40 = { 1'h0, new_events[40] };
-  assign new_count_l0_41 = { 1'h0, new_events[41] };
-  assign new_count_l0_42 = { 1'h0, new_events[42] };
-  assign new_count_l0_43 = { 1'h0, new_events[43] };
-  assign new_count_l0_44 = { 1'h0, new_events[44] };
-  assign new_count_l0_45 = { 1'h0, new_events[45] };
-  assign new_count_l0_46 = { 1'h0, new_events[46] };
-  assign new_count_l0_47 = { 1'h0, new_events[47] };
-  assign new_count_l0_48 = { 1'h0, new_events[48] };
-  assign new_count_l0_49 = { 1'h0, new_events[49] };
-  assign new_count_l0_50 = { 1'h0, new_events[50] };
-  assign new_count_l0_51 = { 1'h0, new_events[51] };
-  assign new_count_l0_52 = { 1'h0, new_events[52] };
-  assign new_count_l0_53 = { 1'h0, new_events[53] };
-  assign new_count_l0_54 = { 1'h0, new_events[54] };
-  assign new_count_l0_55 = { 1'h0, new_events[55] };
-  assign new_count_l0_56 = { 1'h0, new_events[56] };
-  assign new_count_l0_57 = { 1'h0, new_events[57] };
-  assign new_count_l0_58 = { 1'h0, new_events[58] };
-  assign new_count_l0_59 = { 1'h0, new_events[59] };
-  assign new_count_l0_60 = { 1'h0, new_events[60] };
-  assign new_count_l0_61 = { 1'h0, new_events[61] };
-  assign new_count_l0_62 = { 1'h0, new_events[62] };
-  assign new_count_l0_63 = { 1'h0, new_events[63] };
-  assign new_count_l1_0 = \$257 [1:0];
-  assign new_count_l1_1 = \$261 [1:0];
-  assign new_count_l1_2 = \$265 [1:0];
-  assign new_count_l1_3 = \$269 [1:0];
-  assign new_count_l1_4 = \$273 [1:0];
-  assign new_count_l1_5 = \$277 [1:0];
-  assign new_count_l1_6 = \$281 [1:0];
-  assign new_count_l1_7 = \$285 [1:0];
-  assign new_count_l1_8 = \$289 [1:0];
-  assign new_count_l1_9 = \$293 [1:0];
-  assign new_count_l1_10 = \$297 [1:0];
-  assign new_count_l1_11 = \$301 [1:0];
-  assign new_count_l1_12 = \$305 [1:0];
-  assign new_count_l1_13 = \$309 [1:0];
-  assign new_count_l1_14 = \$313 [1:0];
-  assign new_count_l1_15 = \$317 [1:0];
-  assign new_count_l1_16 = \$321 [1:0];
-  assign new_count_l1_17 = \$325 [1:0];
-  assign new_count_l1_18 = \$329 [1:0];
-  assign new_count_l1_19 = \$333 [1:0];
-  assign new_count_l1_20 = \$337 [1:0];
-  assign new_count_l1_21 = \$341 [1:0];
-  assign new_count_l1_22 = \$345 [1:0];
-  assign new_count_l1_23 = \$349 [1:0];
-  assign new_count_l1_24 = \$353 [1:0];
-  assign new_count_l1_25 = \$357 [1:0];
-  assign new_count_l1_26 = \$361 [1:0];
-  assign new_count_l1_27 = \$365 [1:0];
-  assign new_count_l1_28 = \$369 [1:0];
-  assign new_count_l1_29 = \$373 [1:0];
-  assign new_count_l1_30 = \$377 [1:0];
-  assign new_count_l1_31 = \$381 [1:0];
-  assign new_count_l2_0 = \$385 [1:0];
-  assign new_count_l2_1 = \$389 [1:0];
-  assign new_count_l2_2 = \$393 [1:0];
-  assign new_count_l2_3 = \$397 [1:0];
-  assign new_count_l2_4 = \$401 [1:0];
-  assign new_count_l2_5 = \$405 [1:0];
-  assign new_count_l2_6 = \$409 [1:0];
-  assign new_count_l2_7 = \$413 [1:0];
-  assign new_count_l2_8 = \$417 [1:0];
-  assign new_count_l2_9 = \$421 [1:0];
-  assign new_count_l2_10 = \$425 [1:0];
-  assign new_count_l2_11 = \$429 [1:0];
-  assign new_count_l2_12 = \$433 [1:0];
-  assign new_count_l2_13 = \$437 [1:0];
-  assign new_count_l2_14 = \$441 [1:0];
-  assign new_count_l2_15 = \$445 [1:0];
-  assign new_count_l3_0 = \$449 [1:0];
-  assign new_count_l3_1 = \$453 [1:0];
-  assign new_count_l3_2 = \$457 [1:0];
-  assign new_count_l3_3 = \$461 [1:0];
-  assign new_count_l3_4 = \$465 [1:0];
-  assign new_count_l3_5 = \$469 [1:0];
-  assign new_count_l3_6 = \$473 [1:0];
-  assign new_count_l3_7 = \$477 [1:0];
-  assign new_count_l4_0 = \$481 [1:0];
-  assign new_count_l4_1 = \$485 [1:0];
-  assign new_count_l4_2 = \$489 [1:0];
-  assign new_count_l4_3 = \$493 [1:0];
-  assign new_count_l5_0 = \$497 [1:0];
-  assign new_count_l5_1 = \$501 [1:0];
-  assign new_count_l6_0 = \$505 [1:0];
+  assign pend_count_l0_0 = \$9 [1:0];
+  assign pend_count_l0_1 = \$17 [1:0];
+  assign pend_count_l0_2 = \$25 [1:0];
+  assign pend_count_l0_3 = \$33 [1:0];
+  assign pend_count_l0_4 = \$41 [1:0];
+  assign pend_count_l0_5 = \$49 [1:0];
+  assign pend_count_l0_6 = \$57 [1:0];
+  assign pend_count_l0_7 = \$65 [1:0];
+  assign pend_count_l0_8 = \$73 [1:0];
+  assign pend_count_l0_9 = \$81 [1:0];
+  assign pend_count_l0_10 = \$89 [1:0];
+  assign pend_count_l0_11 = \$97 [1:0];
+  assign pend_count_l0_12 = \$105 [1:0];
+  assign pend_count_l0_13 = \$113 [1:0];
+  assign pend_count_l0_14 = \$121 [1:0];
+  assign pend_count_l0_15 = \$129 [1:0];
+  assign pend_count_l1_0 = \$133 [1:0];
+  assign pend_count_l1_1 = \$137 [1:0];
+  assign pend_count_l1_2 = \$141 [1:0];
+  assign pend_count_l1_3 = \$145 [1:0];
+  assign pend_count_l1_4 = \$149 [1:0];
+  assign pend_count_l1_5 = \$153 [1:0];
+  assign pend_count_l1_6 = \$157 [1:0];
+  assign pend_count_l1_7 = \$161 [1:0];
+  assign pend_count_l2_0 = \$165 [1:0];
+  assign pend_count_l2_1 = \$169 [1:0];
+  assign pend_count_l2_2 = \$173 [1:0];
+  assign pend_count_l2_3 = \$177 [1:0];
+  assign pend_count_l3_0 = \$181 [1:0];
+  assign pend_count_l3_1 = \$185 [1:0];
+  assign pend_count_l4_0 = \$189 [1:0];
+  assign new_count_l0_0 = \$197 [1:0];
+  assign new_count_l0_1 = \$205 [1:0];
+  assign new_count_l0_2 = \$213 [1:0];
+  assign new_count_l0_3 = \$221 [1:0];
+  assign new_count_l0_4 = \$229 [1:0];
+  assign new_count_l0_5 = \$237 [1:0];
+  assign new_count_l0_6 = \$245 [1:0];
+  assign new_count_l0_7 = \$253 [1:0];
+  assign new_count_l0_8 = \$261 [1:0];
+  assign new_count_l0_9 = \$269 [1:0];
+  assign new_count_l0_10 = \$277 [1:0];
+  assign new_count_l0_11 = \$285 [1:0];
+  assign new_count_l0_12 = \$293 [1:0];
+  assign new_count_l0_13 = \$301 [1:0];
+  assign new_count_l0_14 = \$309 [1:0];
+  assign new_count_l0_15 = \$317 [1:0];
+  assign new_count_l1_0 = \$321 [1:0];
+  assign new_count_l1_1 = \$325 [1:0];
+  assign new_count_l1_2 = \$329 [1:0];
+  assign new_count_l1_3 = \$333 [1:0];
+  assign new_count_l1_4 = \$337 [1:0];
+  assign new_count_l1_5 = \$341 [1:0];
+  assign new_count_l1_6 = \$345 [1:0];
+  assign new_count_l1_7 = \$349 [1:0];
+  assign new_count_l2_0 = \$353 [1:0];
+  assign new_count_l2_1 = \$357 [1:0];
+  assign new_count_l2_2 = \$361 [1:0];
+  assign new_count_l2_3 = \$365 [1:0];
+  assign new_count_l3_0 = \$369 [1:0];
+  assign new_count_l3_1 = \$373 [1:0];
+  assign new_count_l4_0 = \$377 [1:0];
   assign req_addr = weight_addr;
   assign rd__en = weight_read;
   assign rd__addr = weight_addr;
   assign v_ext_0 = { membrane_0[28], membrane_0[28], membrane_0 };
   assign i_ext_0 = { current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0 };
-  assign csa_sum_0 = \$517 [30:0];
-  assign csa_carry_0 = \$521 [30:0];
-  assign diff_0 = \$522 [30:0];
+  assign csa_sum_0 = \$389 [30:0];
+  assign csa_carry_0 = \$393 [30:0];
+  assign diff_0 = \$394 [30:0];
   assign v_ext_1 = { membrane_1[28], membrane_1[28], membrane_1 };
   assign i_ext_1 = { current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1 };
-  assign csa_sum_1 = \$534 [30:0];
-  assign csa_carry_1 = \$538 [30:0];
-  assign diff_1 = \$539 [30:0];
+  assign csa_sum_1 = \$406 [30:0];
+  assign csa_carry_1 = \$410 [30:0];
+  assign diff_1 = \$411 [30:0];
   assign v_ext_2 = { membrane_2[28], membrane_2[28], membrane_2 };
   assign i_ext_2 = { current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2 };
-  assign csa_sum_2 = \$551 [30:0];
-  assign csa_carry_2 = \$555 [30:0];
-  assign diff_2 = \$556 [30:0];
+  assign csa_sum_2 = \$423 [30:0];
+  assign csa_carry_2 = \$427 [30:0];
+  assign diff_2 = \$428 [30:0];
   assign v_ext_3 = { membrane_3[28], membrane_3[28], membrane_3 };
   assign i_ext_3 = { current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3 };
-  assign csa_sum_3 = \$568 [30:0];
-  assign csa_carry_3 = \$572 [30:0];
-  assign diff_3 = \$573 [30:0];
+  assign csa_sum_3 = \$440 [30:0];
+  assign csa_carry_3 = \$444 [30:0];
+  assign diff_3 = \$445 [30:0];
   assign v_ext_4 = { membrane_4[28], membrane_4[28], membrane_4 };
   assign i_ext_4 = { current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4 };
-  assign csa_sum_4 = \$585 [30:0];
-  assign csa_carry_4 = \$589 [30:0];
-  assign diff_4 = \$590 [30:0];
+  assign csa_sum_4 = \$457 [30:0];
+  assign csa_carry_4 = \$461 [30:0];
+  assign diff_4 = \$462 [30:0];
   assign v_ext_5 = { membrane_5[28], membrane_5[28], membrane_5 };
   assign i_ext_5 = { current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5 };
-  assign csa_sum_5 = \$602 [30:0];
-  assign csa_carry_5 = \$606 [30:0];
-  assign diff_5 = \$607 [30:0];
+  assign csa_sum_5 = \$474 [30:0];
+  assign csa_carry_5 = \$478 [30:0];
+  assign diff_5 = \$479 [30:0];
   assign v_ext_6 = { membrane_6[28], membrane_6[28], membrane_6 };
   assign i_ext_6 = { current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6 };
-  assign csa_sum_6 = \$619 [30:0];
-  assign csa_carry_6 = \$623 [30:0];
-  assign diff_6 = \$624 [30:0];
+  assign csa_sum_6 = \$491 [30:0];
+  assign csa_carry_6 = \$495 [30:0];
+  assign diff_6 = \$496 [30:0];
   assign v_ext_7 = { membrane_7[28], membrane_7[28], membrane_7 };
   assign i_ext_7 = { current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7 };
-  assign csa_sum_7 = \$636 [30:0];
-  assign csa_carry_7 = \$640 [30:0];
-  assign diff_7 = \$641 [30:0];
+  assign csa_sum_7 = \$508 [30:0];
+  assign csa_carry_7 = \$512 [30:0];
+  assign diff_7 = \$513 [30:0];
   assign v_ext_8 = { membrane_8[28], membrane_8[28], membrane_8 };
   assign i_ext_8 = { current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8 };
-  assign csa_sum_8 = \$653 [30:0];
-  assign csa_carry_8 = \$657 [30:0];
-  assign diff_8 = \$658 [30:0];
+  assign csa_sum_8 = \$525 [30:0];
+  assign csa_carry_8 = \$529 [30:0];
+  assign diff_8 = \$530 [30:0];
   assign v_ext_9 = { membrane_9[28], membrane_9[28], membrane_9 };
   assign i_ext_9 = { current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9 };
-  assign csa_sum_9 = \$670 [30:0];
-  assign csa_carry_9 = \$674 [30:0];
-  assign diff_9 = \$675 [30:0];
+  assign csa_sum_9 = \$542 [30:0];
+  assign csa_carry_9 = \$546 [30:0];
+  assign diff_9 = \$547 [30:0];
   assign v_ext_10 = { membrane_10[28], membrane_10[28], membrane_10 };
   assign i_ext_10 = { current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10 };
-  assign csa_sum_10 = \$687 [30:0];
-  assign csa_carry_10 = \$691 [30:0];
-  assign diff_10 = \$692 [30:0];
+  assign csa_sum_10 = \$559 [30:0];
+  assign csa_carry_10 = \$563 [30:0];
+  assign diff_10 = \$564 [30:0];
   assign v_ext_11 = { membrane_11[28], membrane_11[28], membrane_11 };
   assign i_ext_11 = { current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11 };
-  assign csa_sum_11 = \$704 [30:0];
-  assign csa_carry_11 = \$708 [30:0];
-  assign diff_11 = \$709 [30:0];
+  assign csa_sum_11 = \$576 [30:0];
+  assign csa_carry_11 = \$580 [30:0];
+  assign diff_11 = \$581 [30:0];
   assign v_ext_12 = { membrane_12[28], membrane_12[28], membrane_12 };
   assign i_ext_12 = { current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12 };
-  assign csa_sum_12 = \$721 [30:0];
-  assign csa_carry_12 = \$725 [30:0];
-  assign diff_12 = \$726 [30:0];
+  assign csa_sum_12 = \$593 [30:0];
+  assign csa_carry_12 = \$597 [30:0];
+  assign diff_12 = \$598 [30:0];
   assign v_ext_13 = { membrane_13[28], membrane_13[28], membrane_13 };
   assign i_ext_13 = { current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13 };
-  assign csa_sum_13 = \$738 [30:0];
-  assign csa_carry_13 = \$742 [30:0];
-  assign diff_13 = \$743 [30:0];
+  assign csa_sum_13 = \$610 [30:0];
+  assign csa_carry_13 = \$614 [30:0];
+  assign diff_13 = \$615 [30:0];
   assign v_ext_14 = { membrane_14[28], membrane_14[28], membrane_14 };
   assign i_ext_14 = { current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14 };
-  assign csa_sum_14 = \$755 [30:0];
-  assign csa_carry_14 = \$759 [30:0];
-  assign diff_14 = \$760 [30:0];
+  assign csa_sum_14 = \$627 [30:0];
+  assign csa_carry_14 = \$631 [30:0];
+  assign diff_14 = \$632 [30:0];
   assign v_ext_15 = { membrane_15[28], membrane_15[28], membrane_15 };
   assign i_ext_15 = { current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15 };
-  assign csa_sum_15 = \$772 [30:0];
-  assign csa_carry_15 = \$776 [30:0];
-  assign diff_15 = \$777 [30:0];
-  assign w_en = upd_valid;
-  assign w_data = { fire_neg, fire_pos };
+  assign csa_sum_15 = \$644 [30:0];
+  assign csa_carry_15 = \$648 [30:0];
+  assign diff_15 = \$649 [30:0];
+  assign w_en = spikes_valid;
+  assign spikes = w_data;
   assign \i__payload.pos  = i__payload[63:0];
   assign \i__payload.neg  = i__payload[127:64];
   assign \i__payload.first  = i__payload[128];
@@ -3873,149 +3261,149 @@ module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   assign \word_beat.head  = word_beat[3];
   assign \word_beat.tail  = word_beat[4];
   assign \word_beat.first  = word_beat[5];
-  assign next_done[15] = \$787 ;
-  assign next_done[14] = \$770 ;
-  assign next_done[13] = \$753 ;
-  assign next_done[12] = \$736 ;
-  assign next_done[11] = \$719 ;
-  assign next_done[10] = \$702 ;
-  assign next_done[9] = \$685 ;
-  assign next_done[8] = \$668 ;
-  assign next_done[7] = \$651 ;
-  assign next_done[6] = \$634 ;
-  assign next_done[5] = \$617 ;
-  assign next_done[4] = \$600 ;
-  assign next_done[3] = \$583 ;
-  assign next_done[2] = \$566 ;
-  assign next_done[1] = \$549 ;
-  assign next_done[0] = \$532 ;
-  assign next_firing[15] = \$786 ;
-  assign next_firing[14] = \$769 ;
-  assign next_firing[13] = \$752 ;
-  assign next_firing[12] = \$735 ;
-  assign next_firing[11] = \$718 ;
-  assign next_firing[10] = \$701 ;
-  assign next_firing[9] = \$684 ;
-  assign next_firing[8] = \$667 ;
-  assign next_firing[7] = \$650 ;
-  assign next_firing[6] = \$633 ;
-  assign next_firing[5] = \$616 ;
-  assign next_firing[4] = \$599 ;
-  assign next_firing[3] = \$582 ;
-  assign next_firing[2] = \$565 ;
-  assign next_firing[1] = \$548 ;
-  assign next_firing[0] = \$531 ;
-  assign fire_neg[15] = \$783 ;
-  assign fire_neg[14] = \$766 ;
-  assign fire_neg[13] = \$749 ;
-  assign fire_neg[12] = \$732 ;
-  assign fire_neg[11] = \$715 ;
-  assign fire_neg[10] = \$698 ;
-  assign fire_neg[9] = \$681 ;
-  assign fire_neg[8] = \$664 ;
-  assign fire_neg[7] = \$647 ;
-  assign fire_neg[6] = \$630 ;
-  assign fire_neg[5] = \$613 ;
-  assign fire_neg[4] = \$596 ;
-  assign fire_neg[3] = \$579 ;
-  assign fire_neg[2] = \$562 ;
-  assign fire_neg[1] = \$545 ;
-  assign fire_neg[0] = \$528 ;
-  assign fire_pos[15] = \$781 ;
-  assign fire_pos[14] = \$764 ;
-  assign fire_pos[13] = \$747 ;
-  assign fire_pos[12] = \$730 ;
-  assign fire_pos[11] = \$713 ;
-  assign fire_pos[10] = \$696 ;
-  assign fire_pos[9] = \$679 ;
-  assign fire_pos[8] = \$662 ;
-  assign fire_pos[7] = \$645 ;
-  assign fire_pos[6] = \$628 ;
-  assign fire_pos[5] = \$611 ;
-  assign fire_pos[4] = \$594 ;
-  assign fire_pos[3] = \$577 ;
-  assign fire_pos[2] = \$560 ;
-  assign fire_pos[1] = \$543 ;
-  assign fire_pos[0] = \$526 ;
-  assign pick_index[5] = \$513 ;
-  assign pick_index[4] = \$512 ;
-  assign pick_index[3] = \$511 ;
-  assign pick_index[2] = \$510 ;
-  assign pick_index[1] = \$509 ;
-  assign pick_index[0] = \$508 ;
+  assign next_done[15] = \$659 ;
+  assign next_done[14] = \$642 ;
+  assign next_done[13] = \$625 ;
+  assign next_done[12] = \$608 ;
+  assign next_done[11] = \$591 ;
+  assign next_done[10] = \$574 ;
+  assign next_done[9] = \$557 ;
+  assign next_done[8] = \$540 ;
+  assign next_done[7] = \$523 ;
+  assign next_done[6] = \$506 ;
+  assign next_done[5] = \$489 ;
+  assign next_done[4] = \$472 ;
+  assign next_done[3] = \$455 ;
+  assign next_done[2] = \$438 ;
+  assign next_done[1] = \$421 ;
+  assign next_done[0] = \$404 ;
+  assign next_firing[15] = \$658 ;
+  assign next_firing[14] = \$641 ;
+  assign next_firing[13] = \$624 ;
+  assign next_firing[12] = \$607 ;
+  assign next_firing[11] = \$590 ;
+  assign next_firing[10] = \$573 ;
+  assign next_firing[9] = \$556 ;
+  assign next_firing[8] = \$539 ;
+  assign next_firing[7] = \$522 ;
+  assign next_firing[6] = \$505 ;
+  assign next_firing[5] = \$488 ;
+  assign next_firing[4] = \$471 ;
+  assign next_firing[3] = \$454 ;
+  assign next_firing[2] = \$437 ;
+  assign next_firing[1] = \$420 ;
+  assign next_firing[0] = \$403 ;
+  assign fire_neg[15] = \$655 ;
+  assign fire_neg[14] = \$638 ;
+  assign fire_neg[13] = \$621 ;
+  assign fire_neg[12] = \$604 ;
+  assign fire_neg[11] = \$587 ;
+  assign fire_neg[10] = \$570 ;
+  assign fire_neg[9] = \$553 ;
+  assign fire_neg[8] = \$536 ;
+  assign fire_neg[7] = \$519 ;
+  assign fire_neg[6] = \$502 ;
+  assign fire_neg[5] = \$485 ;
+  assign fire_neg[4] = \$468 ;
+  assign fire_neg[3] = \$451 ;
+  assign fire_neg[2] = \$434 ;
+  assign fire_neg[1] = \$417 ;
+  assign fire_neg[0] = \$400 ;
+  assign fire_pos[15] = \$653 ;
+  assign fire_pos[14] = \$636 ;
+  assign fire_pos[13] = \$619 ;
+  assign fire_pos[12] = \$602 ;
+  assign fire_pos[11] = \$585 ;
+  assign fire_pos[10] = \$568 ;
+  assign fire_pos[9] = \$551 ;
+  assign fire_pos[8] = \$534 ;
+  assign fire_pos[7] = \$517 ;
+  assign fire_pos[6] = \$500 ;
+  assign fire_pos[5] = \$483 ;
+  assign fire_pos[4] = \$466 ;
+  assign fire_pos[3] = \$449 ;
+  assign fire_pos[2] = \$432 ;
+  assign fire_pos[1] = \$415 ;
+  assign fire_pos[0] = \$398 ;
+  assign pick_index[5] = \$385 ;
+  assign pick_index[4] = \$384 ;
+  assign pick_index[3] = \$383 ;
+  assign pick_index[2] = \$382 ;
+  assign pick_index[1] = \$381 ;
+  assign pick_index[0] = \$380 ;
   assign scan_beat[5] = scan_first;
   assign scan_beat[4] = scan_last;
   assign scan_beat[3] = scan_head;
   assign scan_beat[1] = any;
   assign scan_beat[0] = scan_busy;
   assign scan_beat[2] = 1'h0;
-  assign { \$517 [31], \$517 [11], \$517 [8], \$517 [6:3] } = { \$516 [30], \$516 [11], \$516 [8], \$516 [6:3] };
-  assign { \$517 [30:12], \$517 [10:9], \$517 [7], \$517 [2:0] } = \$auto$rtlil.cc:2739:Not$2 ;
-  assign { \$520 [31], \$520 [11], \$520 [8], \$520 [6:3] } = 7'h00;
-  assign { \$520 [30:12], \$520 [10:9], \$520 [7], \$520 [2:0] } = { \$519 [30:12], \$519 [10:9], \$519 [7], \$519 [2:0] };
-  assign { \$534 [31], \$534 [11], \$534 [8], \$534 [6:3] } = { \$533 [30], \$533 [11], \$533 [8], \$533 [6:3] };
-  assign { \$534 [30:12], \$534 [10:9], \$534 [7], \$534 [2:0] } = \$auto$rtlil.cc:2739:Not$4 ;
-  assign { \$537 [31], \$537 [11], \$537 [8], \$537 [6:3] } = 7'h00;
-  assign { \$537 [30:12], \$537 [10:9], \$537 [7], \$537 [2:0] } = { \$536 [30:12], \$536 [10:9], \$536 [7], \$536 [2:0] };
-  assign { \$551 [31], \$551 [11], \$551 [8], \$551 [6:3] } = { \$550 [30], \$550 [11], \$550 [8], \$550 [6:3] };
-  assign { \$551 [30:12], \$551 [10:9], \$551 [7], \$551 [2:0] } = \$auto$rtlil.cc:2739:Not$6 ;
-  assign { \$554 [31], \$554 [11], \$554 [8], \$554 [6:3] } = 7'h00;
-  assign { \$554 [30:12], \$554 [10:9], \$554 [7], \$554 [2:0] } = { \$553 [30:12], \$553 [10:9], \$553 [7], \$553 [2:0] };
-  assign { \$568 [31], \$568 [11], \$568 [8], \$568 [6:3] } = { \$567 [30], \$567 [11], \$567 [8], \$567 [6:3] };
-  assign { \$568 [30:12], \$568 [10:9], \$568 [7], \$568 [2:0] } = \$auto$rtlil.cc:2739:Not$8 ;
-  assign { \$571 [31], \$571 [11], \$571 [8], \$571 [6:3] } = 7'h00;
-  assign { \$571 [30:12], \$571 [10:9], \$571 [7], \$571 [2:0] } = { \$570 [30:12], \$570 [10:9], \$570 [7], \$570 [2:0] };
-  assign { \$585 [31], \$585 [11], \$585 [8], \$585 [6:3] } = { \$584 [30], \$584 [11], \$584 [8], \$584 [6:3] };
-  assign { \$585 [30:12], \$585 [10:9], \$585 [7], \$585 [2:0] } = \$auto$rtlil.cc:2739:Not$10 ;
-  assign { \$588 [31], \$588 [11], \$588 [8], \$588 [6:3] } = 7'h00;
-  assign { \$588 [30:12], \$588 [10:9], \$588 [7], \$588 [2:0] } = { \$587 [30:12], \$587 [10:9], \$587 [7], \$587 [2:0] };
-  assign { \$602 [31], \$602 [11], \$602 [8], \$602 [6:3] } = { \$601 [30], \$601 [11], \$601 [8], \$601 [6:3] };
-  assign { \$602 [30:12], \$602 [10:9], \$602 [7], \$602 [2:0] } = \$auto$rtlil.cc:2739:Not$12 ;
-  assign { \$605 [31], \$605 [11], \$605 [8], \$605 [6:3] } = 7'h00;
-  assign { \$605 [30:12], \$605 [10:9], \$605 [7], \$605 [2:0] } = { \$604 [30:12], \$604 [10:9], \$604 [7], \$604 [2:0] };
-  assign { \$619 [31], \$619 [11], \$619 [8], \$619 [6:3] } = { \$618 [30], \$618 [11], \$618 [8], \$618 [6:3] };
-  assign { \$619 [30:12], \$619 [10:9], \$619 [7], \$619 [2:0] } = \$auto$rtlil.cc:2739:Not$14 ;
-  assign { \$622 [31], \$622 [11], \$622 [8], \$622 [6:3] } = 7'h00;
-  assign { \$622 [30:12], \$622 [10:9], \$622 [7], \$622 [2:0] } = { \$621 [30:12], \$621 [10:9], \$621 [7], \$621 [2:0] };
-  assign { \$636 [31], \$636 [11], \$636 [8], \$636 [6:3] } = { \$635 [30], \$635 [11], \$635 [8], \$635 [6:3] };
-  assign { \$636 [30:12], \$636 [10:9], \$636 [7], \$636 [2:0] } = \$auto$rtlil.cc:2739:Not$16 ;
-  assign { \$639 [31], \$639 [11], \$639 [8], \$639 [6:3] } = 7'h00;
-  assign { \$639 [30:12], \$639 [10:9], \$639 [7], \$639 [2:0] } = { \$638 [30:12], \$638 [10:9], \$638 [7], \$638 [2:0] };
-  assign { \$653 [31], \$653 [11], \$653 [8], \$653 [6:3] } = { \$652 [30], \$652 [11], \$652 [8], \$652 [6:3] };
-  assign { \$653 [30:12], \$653 [10:9], \$653 [7], \$653 [2:0] } = \$auto$rtlil.cc:2739:Not$18 ;
-  assign { \$656 [31], \$656 [11], \$656 [8], \$656 [6:3] } = 7'h00;
-  assign { \$656 [30:12], \$656 [10:9], \$656 [7], \$656 [2:0] } = { \$655 [30:12], \$655 [10:9], \$655 [7], \$655 [2:0] };
-  assign { \$670 [31], \$670 [11], \$670 [8], \$670 [6:3] } = { \$669 [30], \$669 [11], \$669 [8], \$669 [6:3] };
-  assign { \$670 [30:12], \$670 [10:9], \$670 [7], \$670 [2:0] } = \$auto$rtlil.cc:2739:Not$20 ;
-  assign { \$673 [31], \$673 [11], \$673 [8], \$673 [6:3] } = 7'h00;
-  assign { \$673 [30:12], \$673 [10:9], \$673 [7], \$673 [2:0] } = { \$672 [30:12], \$672 [10:9], \$672 [7], \$672 [2:0] };
-  assign { \$687 [31], \$687 [11], \$687 [8], \$687 [6:3] } = { \$686 [30], \$686 [11], \$686 [8], \$686 [6:3] };
-  assign { \$687 [30:12], \$687 [10:9], \$687 [7], \$687 [2:0] } = \$auto$rtlil.cc:2739:Not$22 ;
-  assign { \$690 [31], \$690 [11], \$690 [8], \$690 [6:3] } = 7'h00;
-  assign { \$690 [30:12], \$690 [10:9], \$690 [7], \$690 [2:0] } = { \$689 [30:12], \$689 [10:9], \$689 [7], \$689 [2:0] };
-  assign { \$704 [31], \$704 [11], \$704 [8], \$704 [6:3] } = { \$703 [30], \$703 [11], \$703 [8], \$703 [6:3] };
-  assign { \$704 [30:12], \$704 [10:9], \$704 [7], \$704 [2:0] } = \$auto$rtlil.cc:2739:Not$24 ;
-  assign { \$707 [31], \$707 [11], \$707 [8], \$707 [6:3] } = 7'h00;
-  assign { \$707 [30:12], \$707 [10:9], \$707 [7], \$707 [2:0] } = { \$706 [30:12], \$706 [10:9], \$706 [7], \$706 [2:0] };
-  assign { \$721 [31], \$721 [11], \$721 [8], \$721 [6:3] } = { \$720 [30], \$720 [11], \$720 [8], \$720 [6:3] };
-  assign { \$721 [30:12], \$721 [10:9], \$721 [7], \$721 [2:0] } = \$auto$rtlil.cc:2739:Not$26 ;
-  assign { \$724 [31], \$724 [11], \$724 [8], \$724 [6:3] } = 7'h00;
-  assign { \$724 [30:12], \$724 [10:9], \$724 [7], \$724 [2:0] } = { \$723 [30:12], \$723 [10:9], \$723 [7], \$723 [2:0] };
-  assign { \$738 [31], \$738 [11], \$738 [8], \$738 [6:3] } = { \$737 [30], \$737 [11], \$737 [8], \$737 [6:3] };
-  assign { \$738 [30:12], \$738 [10:9], \$738 [7], \$738 [2:0] } = \$auto$rtlil.cc:2739:Not$28 ;
-  assign { \$741 [31], \$741 [11], \$741 [8], \$741 [6:3] } = 7'h00;
-  assign { \$741 [30:12], \$741 [10:9], \$741 [7], \$741 [2:0] } = { \$740 [30:12], \$740 [10:9], \$740 [7], \$740 [2:0] };
-  assign { \$755 [31], \$755 [11], \$755 [8], \$755 [6:3] } = { \$754 [30], \$754 [11], \$754 [8], \$754 [6:3] };
-  assign { \$755 [30:12], \$755 [10:9], \$755 [7], \$755 [2:0] } = \$auto$rtlil.cc:2739:Not$30 ;
-  assign { \$758 [31], \$758 [11], \$758 [8], \$758 [6:3] } = 7'h00;
-  assign { \$758 [30:12], \$758 [10:9], \$758 [7], \$758 [2:0] } = { \$757 [30:12], \$757 [10:9], \$757 [7], \$757 [2:0] };
-  assign { \$772 [31], \$772 [11], \$772 [8], \$772 [6:3] } = { \$771 [30], \$771 [11], \$771 [8], \$771 [6:3] };
-  assign { \$772 [30:12], \$772 [10:9], \$772 [7], \$772 [2:0] } = \$auto$rtlil.cc:2739:Not$32 ;
-  assign { \$775 [31], \$775 [11], \$775 [8], \$775 [6:3] } = 7'h00;
-  assign { \$775 [30:12], \$775 [10:9], \$775 [7], \$775 [2:0] } = { \$774 [30:12], \$774 [10:9], \$774 [7], \$774 [2:0] };
+  assign { \$389 [31], \$389 [11], \$389 [8], \$389 [6:3] } = { \$388 [30], \$388 [11], \$388 [8], \$388 [6:3] };
+  assign { \$389 [30:12], \$389 [10:9], \$389 [7], \$389 [2:0] } = \$auto$rtlil.cc:2739:Not$2 ;
+  assign { \$392 [31], \$392 [11], \$392 [8], \$392 [6:3] } = 7'h00;
+  assign { \$392 [30:12], \$392 [10:9], \$392 [7], \$392 [2:0] } = { \$391 [30:12], \$391 [10:9], \$391 [7], \$391 [2:0] };
+  assign { \$406 [31], \$406 [11], \$406 [8], \$406 [6:3] } = { \$405 [30], \$405 [11], \$405 [8], \$405 [6:3] };
+  assign { \$406 [30:12], \$406 [10:9], \$406 [7], \$406 [2:0] } = \$auto$rtlil.cc:2739:Not$4 ;
+  assign { \$409 [31], \$409 [11], \$409 [8], \$409 [6:3] } = 7'h00;
+  assign { \$409 [30:12], \$409 [10:9], \$409 [7], \$409 [2:0] } = { \$408 [30:12], \$408 [10:9], \$408 [7], \$408 [2:0] };
+  assign { \$423 [31], \$423 [11], \$423 [8], \$423 [6:3] } = { \$422 [30], \$422 [11], \$422 [8], \$422 [6:3] };
+  assign { \$423 [30:12], \$423 [10:9], \$423 [7], \$423 [2:0] } = \$auto$rtlil.cc:2739:Not$6 ;
+  assign { \$426 [31], \$426 [11], \$426 [8], \$426 [6:3] } = 7'h00;
+  assign { \$426 [30:12], \$426 [10:9], \$426 [7], \$426 [2:0] } = { \$425 [30:12], \$425 [10:9], \$425 [7], \$425 [2:0] };
+  assign { \$440 [31], \$440 [11], \$440 [8], \$440 [6:3] } = { \$439 [30], \$439 [11], \$439 [8], \$439 [6:3] };
+  assign { \$440 [30:12], \$440 [10:9], \$440 [7], \$440 [2:0] } = \$auto$rtlil.cc:2739:Not$8 ;
+  assign { \$443 [31], \$443 [11], \$443 [8], \$443 [6:3] } = 7'h00;
+  assign { \$443 [30:12], \$443 [10:9], \$443 [7], \$443 [2:0] } = { \$442 [30:12], \$442 [10:9], \$442 [7], \$442 [2:0] };
+  assign { \$457 [31], \$457 [11], \$457 [8], \$457 [6:3] } = { \$456 [30], \$456 [11], \$456 [8], \$456 [6:3] };
+  assign { \$457 [30:12], \$457 [10:9], \$457 [7], \$457 [2:0] } = \$auto$rtlil.cc:2739:Not$10 ;
+  assign { \$460 [31], \$460 [11], \$460 [8], \$460 [6:3] } = 7'h00;
+  assign { \$460 [30:12], \$460 [10:9], \$460 [7], \$460 [2:0] } = { \$459 [30:12], \$459 [10:9], \$459 [7], \$459 [2:0] };
+  assign { \$474 [31], \$474 [11], \$474 [8], \$474 [6:3] } = { \$473 [30], \$473 [11], \$473 [8], \$473 [6:3] };
+  assign { \$474 [30:12], \$474 [10:9], \$474 [7], \$474 [2:0] } = \$auto$rtlil.cc:2739:Not$12 ;
+  assign { \$477 [31], \$477 [11], \$477 [8], \$477 [6:3] } = 7'h00;
+  assign { \$477 [30:12], \$477 [10:9], \$477 [7], \$477 [2:0] } = { \$476 [30:12], \$476 [10:9], \$476 [7], \$476 [2:0] };
+  assign { \$491 [31], \$491 [11], \$491 [8], \$491 [6:3] } = { \$490 [30], \$490 [11], \$490 [8], \$490 [6:3] };
+  assign { \$491 [30:12], \$491 [10:9], \$491 [7], \$491 [2:0] } = \$auto$rtlil.cc:2739:Not$14 ;
+  assign { \$494 [31], \$494 [11], \$494 [8], \$494 [6:3] } = 7'h00;
+  assign { \$494 [30:12], \$494 [10:9], \$494 [7], \$494 [2:0] } = { \$493 [30:12], \$493 [10:9], \$493 [7], \$493 [2:0] };
+  assign { \$508 [31], \$508 [11], \$508 [8], \$508 [6:3] } = { \$507 [30], \$507 [11], \$507 [8], \$507 [6:3] };
+  assign { \$508 [30:12], \$508 [10:9], \$508 [7], \$508 [2:0] } = \$auto$rtlil.cc:2739:Not$16 ;
+  assign { \$511 [31], \$511 [11], \$511 [8], \$511 [6:3] } = 7'h00;
+  assign { \$511 [30:12], \$511 [10:9], \$511 [7], \$511 [2:0] } = { \$510 [30:12], \$510 [10:9], \$510 [7], \$510 [2:0] };
+  assign { \$525 [31], \$525 [11], \$525 [8], \$525 [6:3] } = { \$524 [30], \$524 [11], \$524 [8], \$524 [6:3] };
+  assign { \$525 [30:12], \$525 [10:9], \$525 [7], \$525 [2:0] } = \$auto$rtlil.cc:2739:Not$18 ;
+  assign { \$528 [31], \$528 [11], \$528 [8], \$528 [6:3] } = 7'h00;
+  assign { \$528 [30:12], \$528 [10:9], \$528 [7], \$528 [2:0] } = { \$527 [30:12], \$527 [10:9], \$527 [7], \$527 [2:0] };
+  assign { \$542 [31], \$542 [11], \$542 [8], \$542 [6:3] } = { \$541 [30], \$541 [11], \$541 [8], \$541 [6:3] };
+  assign { \$542 [30:12], \$542 [10:9], \$542 [7], \$542 [2:0] } = \$auto$rtlil.cc:2739:Not$20 ;
+  assign { \$545 [31], \$545 [11], \$545 [8], \$545 [6:3] } = 7'h00;
+  assign { \$545 [30:12], \$545 [10:9], \$545 [7], \$545 [2:0] } = { \$544 [30:12], \$544 [10:9], \$544 [7], \$544 [2:0] };
+  assign { \$559 [31], \$559 [11], \$559 [8], \$559 [6:3] } = { \$558 [30], \$558 [11], \$558 [8], \$558 [6:3] };
+  assign { \$559 [30:12], \$559 [10:9], \$559 [7], \$559 [2:0] } = \$auto$rtlil.cc:2739:Not$22 ;
+  assign { \$562 [31], \$562 [11], \$562 [8], \$562 [6:3] } = 7'h00;
+  assign { \$562 [30:12], \$562 [10:9], \$562 [7], \$562 [2:0] } = { \$561 [30:12], \$561 [10:9], \$561 [7], \$561 [2:0] };
+  assign { \$576 [31], \$576 [11], \$576 [8], \$576 [6:3] } = { \$575 [30], \$575 [11], \$575 [8], \$575 [6:3] };
+  assign { \$576 [30:12], \$576 [10:9], \$576 [7], \$576 [2:0] } = \$auto$rtlil.cc:2739:Not$24 ;
+  assign { \$579 [31], \$579 [11], \$579 [8], \$579 [6:3] } = 7'h00;
+  assign { \$579 [30:12], \$579 [10:9], \$579 [7], \$579 [2:0] } = { \$578 [30:12], \$578 [10:9], \$578 [7], \$578 [2:0] };
+  assign { \$593 [31], \$593 [11], \$593 [8], \$593 [6:3] } = { \$592 [30], \$592 [11], \$592 [8], \$592 [6:3] };
+  assign { \$593 [30:12], \$593 [10:9], \$593 [7], \$593 [2:0] } = \$auto$rtlil.cc:2739:Not$26 ;
+  assign { \$596 [31], \$596 [11], \$596 [8], \$596 [6:3] } = 7'h00;
+  assign { \$596 [30:12], \$596 [10:9], \$596 [7], \$596 [2:0] } = { \$595 [30:12], \$595 [10:9], \$595 [7], \$595 [2:0] };
+  assign { \$610 [31], \$610 [11], \$610 [8], \$610 [6:3] } = { \$609 [30], \$609 [11], \$609 [8], \$609 [6:3] };
+  assign { \$610 [30:12], \$610 [10:9], \$610 [7], \$610 [2:0] } = \$auto$rtlil.cc:2739:Not$28 ;
+  assign { \$613 [31], \$613 [11], \$613 [8], \$613 [6:3] } = 7'h00;
+  assign { \$613 [30:12], \$613 [10:9], \$613 [7], \$613 [2:0] } = { \$612 [30:12], \$612 [10:9], \$612 [7], \$612 [2:0] };
+  assign { \$627 [31], \$627 [11], \$627 [8], \$627 [6:3] } = { \$626 [30], \$626 [11], \$626 [8], \$626 [6:3] };
+  assign { \$627 [30:12], \$627 [10:9], \$627 [7], \$627 [2:0] } = \$auto$rtlil.cc:2739:Not$30 ;
+  assign { \$630 [31], \$630 [11], \$630 [8], \$630 [6:3] } = 7'h00;
+  assign { \$630 [30:12], \$630 [10:9], \$630 [7], \$630 [2:0] } = { \$629 [30:12], \$629 [10:9], \$629 [7], \$629 [2:0] };
+  assign { \$644 [31], \$644 [11], \$644 [8], \$644 [6:3] } = { \$643 [30], \$643 [11], \$643 [8], \$643 [6:3] };
+  assign { \$644 [30:12], \$644 [10:9], \$644 [7], \$644 [2:0] } = \$auto$rtlil.cc:2739:Not$32 ;
+  assign { \$647 [31], \$647 [11], \$647 [8], \$647 [6:3] } = 7'h00;
+  assign { \$647 [30:12], \$647 [10:9], \$647 [7], \$647 [2:0] } = { \$646 [30:12], \$646 [10:9], \$646 [7], \$646 [2:0] };
 endmodule
 
-module \tsc_m64_l16.out_buffer (clk, rst, w_rdy, r_rdy, \port$1099$0 , \port$1100$0 , w_en, r_data, r_en);
+module \tsc_m64_l16.out_buffer (clk, rst, w_rdy, r_rdy, w_en, w_data, r_data, r_en);
   reg \$auto$verilog_backend.cc:2355:dump_module$34  = 0;
   wire \$1 ;
   wire \$2 ;
@@ -4033,10 +3421,6 @@ module \tsc_m64_l16.out_buffer (clk, rst, w_rdy, r_rdy, \port$1099$0 , \port$110
   (* init = 32'd0 *)
   wire [31:0] head;
   reg [1:0] level = 2'h0;
-  input [15:0] \port$1099$0 ;
-  wire [15:0] \port$1099$0 ;
-  input [15:0] \port$1100$0 ;
-  wire [15:0] \port$1100$0 ;
   output [31:0] r_data;
   reg [31:0] r_data = 32'd0;
   input r_en;
@@ -4046,6 +3430,7 @@ module \tsc_m64_l16.out_buffer (clk, rst, w_rdy, r_rdy, \port$1099$0 , \port$110
   input rst;
   wire rst;
   reg [31:0] second = 32'd0;
+  input [31:0] w_data;
   wire [31:0] w_data;
   input w_en;
   wire w_en;
@@ -4075,7 +3460,7 @@ module \tsc_m64_l16.out_buffer (clk, rst, w_rdy, r_rdy, \port$1099$0 , \port$110
     end
     if (do_write) begin
       if (\$4 ) begin
-        \$7  = { \port$1100$0 , \port$1099$0  };
+        \$7  = w_data;
       end
     end
     if (rst) begin
@@ -4089,7 +3474,7 @@ module \tsc_m64_l16.out_buffer (clk, rst, w_rdy, r_rdy, \port$1099$0 , \port$110
       (* full_case = 32'd1 *)
       if (\$4 ) begin
       end else begin
-        \$8  = { \port$1100$0 , \port$1099$0  };
+        \$8  = w_data;
       end
     end
     if (rst) begin
@@ -4104,7 +3489,6 @@ module \tsc_m64_l16.out_buffer (clk, rst, w_rdy, r_rdy, \port$1099$0 , \port$110
     end
   end
   assign head = r_data;
-  assign w_data = { \port$1100$0 , \port$1099$0  };
 endmodule
 
 module \tsc_m64_l16.scan (rest, any, mask, onehot);

@@ -133,7 +133,7 @@ def test_cycles_per_step_and_latency():
     accepts, emits = check(ir, TSCCore.from_ir(ir), pos, neg, first)
     events = step_events(pos, neg)
     assert list(np.diff(accepts)) == list(np.maximum(1, events[:-1]))
-    assert list(np.array(emits) - np.array(accepts)) == list(np.maximum(1, events) + 7)
+    assert list(np.array(emits) - np.array(accepts)) == list(np.maximum(1, events) + 8)
 
 
 class CorruptWeight(TSCCore):
@@ -204,3 +204,32 @@ def test_core_parameter_checks(kwargs, match):
 def test_lowest_set_bit_checks(width):
     with pytest.raises(ValueError, match="width must be a positive integer"):
         LowestSetBit(width)
+
+
+@pytest.mark.parametrize("width", [1, 3, 4, 6, 9])
+def test_count_to_three_exhaustive(width):
+    from amaranth.lib import wiring
+    from amaranth.lib.wiring import In, Out
+
+    from gen.tsc.core import count_to_three
+
+    class Counter(wiring.Component):
+        bits: In(width)
+        count: Out(2)
+
+        def elaborate(self, platform):
+            m = Module()
+            m.d.comb += self.count.eq(count_to_three(m, self.bits, "c"))
+            return m
+
+    dut = Counter()
+
+    async def bench(ctx):
+        for value in range(1 << width):
+            ctx.set(dut.bits, value)
+            await ctx.delay(1e-9)
+            assert ctx.get(dut.count) == min(bin(value).count("1"), 3), value
+
+    sim = Simulator(dut)
+    sim.add_testbench(bench)
+    sim.run()

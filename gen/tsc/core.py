@@ -1,6 +1,6 @@
 """The event-driven TSC layer as an Amaranth component (built from a :class:`TSCIR`).
 
-One input beat and one output beat per time step. Inside, a pipeline of seven stages:
+One input beat and one output beat per time step. Inside, a pipeline of eight stages:
 
 1. **scan** -- the step's events ``pos XOR neg`` sit in a mask; a priority encoder
    (:class:`LowestSetBit`) picks the lowest set bit each cycle and clears it. A step with E
@@ -17,17 +17,18 @@ One input beat and one output beat per time step. Inside, a pipeline of seven st
 6. **current** -- ``I_l += delta_l`` for all L neurons at once. The first beat of a frame's
    first step adds to 0 instead of I (the frame clear).
 7. **membrane** -- after a step's last beat: ``U = V + I``, ``s = [U >= theta_l]``,
-   ``V = s ? U - theta_l : U``, and the pos/neg/firing/done logic (a frame's first step starts
-   from V = 0, not firing, not done); the L pos and L neg bits go into a two-entry output
+   ``V = s ? U - theta_l : U``, and the pos/neg/firing/done logic. A frame's first beat
+   clears V, firing and done in stage 6's cycle, together with I.
+8. **spikes** -- the L pos and L neg bits are registered, then go into a two-entry output
    buffer.
 
 Steps overlap: stage 7 of step k reads I in the same cycle stage 6 adds step k+1's first
 event, which lands at the clock edge after the read. The whole pipeline advances together; it
-holds (``stall``) only when stage 7 has a result and the output buffer is full, so the stall
+holds (``stall``) only when stage 8 has a result and the output buffer is full, so the stall
 condition comes from registers, not from ``o.ready``.
 
 Timing: without input gaps or output back-pressure a step takes max(1, E) cycles; its output
-is valid max(1, E) + 7 cycles after its input beat was accepted.
+is valid max(1, E) + 8 cycles after its input beat was accepted.
 
 Memory organization: one word per input, ``depth = M``, ``width = L * wbits``; word m holds
 ``w[l][m]`` of every neuron l (neuron l in bits ``[wbits*l, wbits*(l+1))``). One read per
@@ -126,15 +127,24 @@ def onehot_to_index(m, onehot, index):
 
 
 def count_to_three(m, bits, name):
-    """``min(popcount(bits), 3)`` as a balanced tree of 2-bit saturating adders.
+    """``min(popcount(bits), 3)`` as a tree of 2-bit saturating adders.
 
     Log depth and no carry chain: the scan needs "at most one/two bits left" early in the
     cycle, and a tree of LUTs gets there faster than ``x & (x - 1)`` after a priority encoder.
+    Every node is a function of 4 inputs (4 leaf bits, or two 2-bit counts), one LUT4 per
+    output bit, so 64 bits take 5 LUT levels.
     """
+    def saturate(total):
+        return Mux(total > 3, 3, total)
+
     level = []
-    for k in range(len(bits)):
-        leaf = Signal(2, name=f"{name}_l0_{k}")
-        m.d.comb += leaf.eq(bits[k])
+    for k in range(0, len(bits), 4):
+        leaf = Signal(2, name=f"{name}_l0_{k // 4}")
+        group = [bits[j] for j in range(k, min(k + 4, len(bits)))]
+        total = group[0]
+        for bit in group[1:]:
+            total = total + bit
+        m.d.comb += leaf.eq(saturate(total))
         level.append(leaf)
     depth = 0
     while len(level) > 1:
@@ -142,8 +152,7 @@ def count_to_three(m, bits, name):
         merged = []
         for k in range(0, len(level) - 1, 2):
             node = Signal(2, name=f"{name}_l{depth}_{k // 2}")
-            total = level[k] + level[k + 1]                   # 0..6
-            m.d.comb += node.eq(Mux(total > 3, 3, total))
+            m.d.comb += node.eq(saturate(level[k] + level[k + 1]))
             merged.append(node)
         if len(level) % 2:
             merged.append(level[-1])
@@ -309,12 +318,14 @@ class TSCCore(wiring.Component):
             out_buf.r_en.eq(self.o.ready),
         ]
 
-        # ---- pipeline control: every stage advances together unless stage 7 cannot write
+        # ---- pipeline control: every stage advances together unless stage 8 cannot write
         upd_valid = Signal()            # stage 7 holds a step's last beat
+        spikes_valid = Signal()         # stage 8 holds a step's output spikes
+        spikes = Signal(2 * L)
         stall = Signal()
         advance = Signal()
         m.d.comb += [
-            stall.eq(upd_valid & ~out_buf.w_rdy),
+            stall.eq(spikes_valid & ~out_buf.w_rdy),
             advance.eq(~stall),
         ]
 
@@ -490,8 +501,16 @@ class TSCCore(wiring.Component):
             m.d.sync += [firing.eq(0), done.eq(0)]
         with m.Elif(advance & upd_valid):
             m.d.sync += [firing.eq(next_firing), done.eq(next_done)]
+
+        # ---- stage 8: the spikes are registered next to the neurons before they travel to
+        # the output buffer (the threshold compare ends a carry chain: no long wire after it)
+        with m.If(advance):
+            m.d.sync += [
+                spikes_valid.eq(upd_valid),
+                spikes.eq(Cat(fire_pos, fire_neg)),
+            ]
         m.d.comb += [
-            out_buf.w_en.eq(upd_valid),
-            out_buf.w_data.eq(Cat(fire_pos, fire_neg)),
+            out_buf.w_en.eq(spikes_valid),
+            out_buf.w_data.eq(spikes),
         ]
         return m

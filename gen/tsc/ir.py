@@ -47,9 +47,9 @@ LIMITS = {
 CYCLES_PER_STEP = "max(1, E)"
 #: Cycles from accepting a step's input beat to its output beat being valid: the scan
 #: (max(1, E) cycles), the registered one-hot pick, the registered read address, the memory
-#: read, the word register, the signed weight register, the current add and the membrane
-#: update into the output buffer.
-LATENCY = "max(1, E) + 7"
+#: read, the word register, the signed weight register, the current add, the membrane update,
+#: the spike register and the output buffer.
+LATENCY = "max(1, E) + 8"
 
 
 def _check_int(name, value):

@@ -194,7 +194,7 @@ async def cycles_per_step(dut):
     assert bad.size == 0, (f"step {int(bad[0])}: {int(period[bad[0]])} cycles for "
                            f"{int(events[bad[0]])} events")
     latency = np.array(emits) - np.array(accepts)
-    want_latency = np.maximum(1, events) + 7
+    want_latency = np.maximum(1, events) + 8
     bad = np.flatnonzero(latency != want_latency)
     assert bad.size == 0, (f"step {int(bad[0])}: latency {int(latency[bad[0]])}, "
                            f"want {int(want_latency[bad[0]])}")
