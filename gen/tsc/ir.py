@@ -371,7 +371,8 @@ def build_ir(config):
 
     # Widths from value ranges over a frame of up to `steps` steps (sim.tsc.tsc_int_bounds):
     # |I| <= steps * S, and U = V + I, V in [-S steps(steps+1)/2, theta - 1 + S steps(steps+1)/2]
-    # with S = max_l sum_m |w|. The membrane register also holds theta (compared with U).
+    # with S = max_l sum_m |w|. Theta must also fit the membrane width (the compare U >= theta
+    # is exact in wV + 2 bits only for theta < 2**(wV-1)).
     # delta = +-w needs one bit more than w (-(-2**(wbits-1)) = 2**(wbits-1)).
     bounds = tsc_int_bounds(w, theta, steps)
     current_width = max(2, signed_width(*bounds["current"]))
