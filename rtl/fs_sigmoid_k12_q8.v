@@ -57,10 +57,10 @@ module fs_sigmoid_k12_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o__
   wire [11:0] \obuf.lane0.spikes ;
   wire [5:0] \obuf.lane0.value ;
   wire [3:0] rd__addr;
-  wire [19:0] rd__data;
+  wire [17:0] rd__data;
   wire [7:0] \rd__data.T ;
   wire [3:0] \rd__data.d ;
-  wire [7:0] \rd__data.h ;
+  wire [5:0] \rd__data.h ;
   input rst;
   wire rst;
   reg [11:0] spk0 = 12'h000;
@@ -74,22 +74,22 @@ module fs_sigmoid_k12_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o__
   wire [8:0] \xbuf.lane0 ;
   reg xbuf_valid = 1'h0;
   wire z0;
-  reg [19:0] rom [11:0];
+  reg [17:0] rom [11:0];
   initial begin
-    rom[0] = 20'h0427d;
-    rom[1] = 20'h61bfe;
-    rom[2] = 20'h1fbc9;
-    rom[3] = 20'h02645;
-    rom[4] = 20'h11419;
-    rom[5] = 20'h30ff8;
-    rom[6] = 20'h0110d;
-    rom[7] = 20'h20af0;
-    rom[8] = 20'h212eb;
-    rom[9] = 20'hf0306;
-    rom[10] = 20'h116e0;
-    rom[11] = 20'h000df;
+    rom[0] = 18'h01d55;
+    rom[1] = 18'h11002;
+    rom[2] = 18'h06ec9;
+    rom[3] = 18'h08b15;
+    rom[4] = 18'h05327;
+    rom[5] = 18'h0ce08;
+    rom[6] = 18'h0d6fe;
+    rom[7] = 18'h00b03;
+    rom[8] = 18'h04af3;
+    rom[9] = 18'h058ed;
+    rom[10] = 18'h03bea;
+    rom[11] = 18'h03c00;
   end
-  reg [19:0] _0_;
+  reg [17:0] _0_;
   always @(posedge clk) begin
     _0_ <= rom[t_next];
   end
@@ -110,9 +110,9 @@ module fs_sigmoid_k12_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o__
   assign last = t == 4'hb;
   assign z0 = $signed(v0) >= $signed(rd__data[7:0]);
   assign x0 = xbuf_valid ? xbuf : i__payload;
-  assign \$9  = $signed(v0) - $signed(rd__data[15:8]);
+  assign \$9  = $signed(v0) - $signed(rd__data[13:8]);
   assign \$10  = z0 ? \$9  : { v0[8], v0 };
-  assign \$11  = $signed(acc0) + $signed(rd__data[19:16]);
+  assign \$11  = $signed(acc0) + $signed(rd__data[17:14]);
   assign \$12  = z0 ? \$11  : { acc0[5], acc0 };
   assign \$13  = ~ engine_free;
   assign \$14  = i__valid & \$13 ;
@@ -248,7 +248,7 @@ module fs_sigmoid_k12_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o__
   assign \obuf.lane0.spikes  = o__payload[11:0];
   assign \obuf.lane0.value  = o__payload[17:12];
   assign \rd__data.T  = rd__data[7:0];
-  assign \rd__data.h  = rd__data[15:8];
-  assign \rd__data.d  = rd__data[19:16];
+  assign \rd__data.h  = rd__data[13:8];
+  assign \rd__data.d  = rd__data[17:14];
   assign \xbuf.lane0  = xbuf;
 endmodule

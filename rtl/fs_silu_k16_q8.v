@@ -76,22 +76,22 @@ module fs_silu_k16_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o__val
   wire z0;
   reg [23:0] rom [15:0];
   initial begin
-    rom[0] = 24'h232033;
-    rom[1] = 24'h4a4a53;
-    rom[2] = 24'h27272d;
-    rom[3] = 24'h14141b;
-    rom[4] = 24'hfc0bcd;
-    rom[5] = 24'h070708;
-    rom[6] = 24'h070702;
+    rom[0] = 24'h27242e;
+    rom[1] = 24'h4e4d56;
+    rom[2] = 24'h242432;
+    rom[3] = 24'h13121c;
+    rom[4] = 24'hfc0dcd;
+    rom[5] = 24'h090909;
+    rom[6] = 24'h070703;
     rom[7] = 24'h0608fe;
-    rom[8] = 24'h0305f8;
-    rom[9] = 24'h0308f4;
-    rom[10] = 24'h0205ef;
-    rom[11] = 24'h0107eb;
-    rom[12] = 24'h00fe05;
+    rom[8] = 24'h0406f8;
+    rom[9] = 24'h040af3;
+    rom[10] = 24'h0206ed;
+    rom[11] = 24'h0109ea;
+    rom[12] = 24'h03fe05;
     rom[13] = 24'h0000fe;
-    rom[14] = 24'h000100;
-    rom[15] = 24'h000200;
+    rom[14] = 24'h00ff00;
+    rom[15] = 24'hfd0202;
   end
   reg [23:0] _0_;
   always @(posedge clk) begin
