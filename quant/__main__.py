@@ -115,6 +115,9 @@ def cmd_train(args):
         words += ["--Q", Q]
     if interval:
         words += ["--interval", *(_num(v) for v in interval)]
+    if args.out and Path(args.out).is_dir():
+        # checked now, not after minutes of training
+        raise CLIError(f"--out {args.out} is a folder; give a file name")
     out_words = []
     if getattr(args, "record_out", None):
         out_words = ["--out", args.record_out]
