@@ -55,6 +55,11 @@ def main_wrapper(main, argv=None):
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader went away (``python -m gen ... | head``): not an error of ours; point stdout
+        # at devnull so the interpreter's final flush does not complain again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     return 0 if status is None else status
 
 

@@ -115,6 +115,9 @@ def cmd_train(args):
         words += ["--Q", Q]
     if interval:
         words += ["--interval", *(_num(v) for v in interval)]
+    if args.out and Path(args.out).is_dir():
+        # checked now, not after minutes of training
+        raise CLIError(f"--out {args.out} is a folder; give a file name")
     out_words = []
     if getattr(args, "record_out", None):
         out_words = ["--out", args.record_out]
@@ -155,8 +158,9 @@ def _report_set(pset):
 
 # ------------------------------------------------------------------------------------------
 
-#: Uniform loss weights for sigmoid: its published figure and target are whole-interval MSEs.
-_SIGMOID_WEIGHT = ("--weight", "[-10,10]=1")
+#: Sigmoid: uniform loss weights (its published figure and target are whole-interval MSEs)
+#: and twice the default restarts (its float loss has more poor local optima than SiLU's).
+_SIGMOID_OPTIONS = ("--weight", "[-10,10]=1", "--restarts", "64")
 
 
 def shipped_commands():
@@ -170,7 +174,7 @@ def shipped_commands():
         if Q is not None:
             words += ["--Q", str(Q)]
         if act == "sigmoid":
-            words += list(_SIGMOID_WEIGHT)
+            words += list(_SIGMOID_OPTIONS)
         sets[name] = words + ["--out", f"quant/params/{name}.json"]
 
     for act, K in (("silu", 16), ("sigmoid", 12)):

@@ -557,9 +557,10 @@ def _train(torch, model, target, interval, config):
     _project(params, masks, frozen, p_lo, p_hi)
     objective = Objective.points(model, target, (lo_i, hi_i), config.weights, config.n_eval,
                                  device)
-    if qf is not None and getattr(model, "constant_on_code_grid", False):
+    if (qf is not None and getattr(model, "constant_on_code_grid", False)
+            and (hi_i - lo_i) / qf.lsb <= 4 * config.n_eval):
         # the exact dense-interval loss from one point per code step, when the interval
-        # falls on the code grid
+        # falls on the code grid and the cells are not many more than the evaluation points
         objective = Objective.cells(model, target, (lo_i, hi_i), config.weights, qf.lsb,
                                     device) or objective
     if model.readout is not None:

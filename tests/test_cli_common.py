@@ -55,3 +55,20 @@ def test_cli_error_is_user_error(capsys):
 
     assert main_wrapper(main) == 2
     assert capsys.readouterr().err == "error: unknown board 'foo'\n"
+
+
+def test_broken_pipe_is_quiet():
+    import subprocess
+    import sys
+
+    # a reader that closes early must not produce a traceback
+    code = ("import sys\n"
+            "from common.cli import main_wrapper\n"
+            "def main(argv):\n"
+            "    for _ in range(100000):\n"
+            "        print('x' * 100)\n"
+            "sys.exit(main_wrapper(main))\n")
+    from clirun import ROOT
+    p = subprocess.run(f"{sys.executable} -c \"{code}\" | head -1", shell=True, cwd=ROOT,
+                       capture_output=True, text=True)
+    assert "Traceback" not in p.stderr and "BrokenPipe" not in p.stderr, p.stderr

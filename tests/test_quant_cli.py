@@ -123,6 +123,12 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, args, fragments):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_train_out_folder_is_refused_before_training(tmp_path):
+    r = run_cli("quant", "train", "--act", "silu", "--K", "16", "--out", tmp_path)
+    assert_usage_error(r, "is a folder")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_malformed_parameter_file_is_one_line(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"activation": "silu", "K": 2, "interval": [-8, 12], "Q": 8,
