@@ -3,19 +3,19 @@
 module amos_sigmoid_k8_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid, i__payload);
   reg \$auto$verilog_backend.cc:2355:dump_module$1  = 0;
   wire \$1 ;
-  wire [13:0] \$10 ;
+  wire [12:0] \$10 ;
   reg [12:0] \$100 ;
-  reg [13:0] \$101 ;
+  reg [12:0] \$101 ;
   reg [12:0] \$102 ;
-  reg [12:0] \$103 ;
+  reg [13:0] \$103 ;
   reg [13:0] \$104 ;
   reg [12:0] \$105 ;
   reg \$106 ;
-  reg [13:0] \$107 ;
+  reg [12:0] \$107 ;
   reg [13:0] \$108 ;
-  reg [13:0] \$109 ;
-  wire [13:0] \$11 ;
-  reg [13:0] \$110 ;
+  reg [12:0] \$109 ;
+  wire [12:0] \$11 ;
+  reg [12:0] \$110 ;
   reg [13:0] \$111 ;
   reg [13:0] \$112 ;
   reg [13:0] \$113 ;
@@ -24,9 +24,9 @@ module amos_sigmoid_k8_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o_
   reg \$116 ;
   reg [5:0] \$117 ;
   reg [13:0] \$118 ;
-  reg [13:0] \$119 ;
-  wire [13:0] \$12 ;
-  reg [13:0] \$120 ;
+  reg [12:0] \$119 ;
+  wire [12:0] \$12 ;
+  reg [12:0] \$120 ;
   reg [13:0] \$121 ;
   reg [13:0] \$122 ;
   reg [13:0] \$123 ;
@@ -34,9 +34,9 @@ module amos_sigmoid_k8_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o_
   reg \$125 ;
   reg [1:0] \$126 ;
   reg [5:0] \$127 ;
-  reg [13:0] \$128 ;
-  reg [13:0] \$129 ;
-  wire [13:0] \$13 ;
+  reg [12:0] \$128 ;
+  reg [12:0] \$129 ;
+  wire [12:0] \$13 ;
   reg [13:0] \$130 ;
   reg [13:0] \$131 ;
   reg [13:0] \$132 ;
@@ -44,10 +44,10 @@ module amos_sigmoid_k8_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o_
   reg \$134 ;
   reg [2:0] \$135 ;
   reg [5:0] \$136 ;
-  reg [13:0] \$137 ;
+  reg [12:0] \$137 ;
   reg [13:0] \$138 ;
   reg [13:0] \$139 ;
-  wire [13:0] \$14 ;
+  wire [12:0] \$14 ;
   reg [13:0] \$140 ;
   reg [13:0] \$141 ;
   reg \$142 ;
@@ -58,7 +58,7 @@ module amos_sigmoid_k8_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o_
   reg [13:0] \$147 ;
   reg [13:0] \$148 ;
   reg \$149 ;
-  wire [12:0] \$15 ;
+  wire [13:0] \$15 ;
   reg [4:0] \$150 ;
   reg [5:0] \$151 ;
   reg [13:0] \$152 ;
@@ -79,22 +79,22 @@ module amos_sigmoid_k8_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o_
   reg [5:0] \$166 ;
   wire [12:0] \$17 ;
   wire [13:0] \$18 ;
-  wire [14:0] \$19 ;
+  wire [13:0] \$19 ;
   wire \$2 ;
   wire [13:0] \$20 ;
-  wire [14:0] \$21 ;
+  wire [13:0] \$21 ;
   wire [13:0] \$22 ;
-  wire [13:0] \$23 ;
+  wire [14:0] \$23 ;
   wire [14:0] \$24 ;
   wire [13:0] \$25 ;
   wire [2:0] \$26 ;
   wire [14:0] \$27 ;
   wire [14:0] \$28 ;
-  wire [14:0] \$29 ;
+  wire [13:0] \$29 ;
   wire \$3 ;
-  wire [14:0] \$30 ;
-  wire [14:0] \$31 ;
-  wire [14:0] \$32 ;
+  wire [13:0] \$30 ;
+  wire [13:0] \$31 ;
+  wire [13:0] \$32 ;
   wire [14:0] \$33 ;
   wire [14:0] \$34 ;
   wire [14:0] \$35 ;
@@ -106,10 +106,10 @@ module amos_sigmoid_k8_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o_
   wire [14:0] \$40 ;
   wire [6:0] \$41 ;
   wire [6:0] \$42 ;
-  wire [14:0] \$43 ;
-  wire [14:0] \$44 ;
-  wire [14:0] \$45 ;
-  wire [14:0] \$46 ;
+  wire [13:0] \$43 ;
+  wire [13:0] \$44 ;
+  wire [13:0] \$45 ;
+  wire [13:0] \$46 ;
   wire [14:0] \$47 ;
   wire [14:0] \$48 ;
   wire [14:0] \$49 ;
@@ -121,8 +121,8 @@ module amos_sigmoid_k8_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o_
   wire [14:0] \$54 ;
   wire [6:0] \$55 ;
   wire [6:0] \$56 ;
-  wire [14:0] \$57 ;
-  wire [14:0] \$58 ;
+  wire [13:0] \$57 ;
+  wire [13:0] \$58 ;
   wire [14:0] \$59 ;
   wire \$6 ;
   wire [14:0] \$60 ;
@@ -167,13 +167,13 @@ module amos_sigmoid_k8_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o_
   wire [6:0] \$96 ;
   reg \$97 ;
   reg [12:0] \$98 ;
-  reg [13:0] \$99 ;
+  reg [12:0] \$99 ;
   wire advance;
   input clk;
   wire clk;
   reg [13:0] g1_acc2 = 14'h0000;
-  reg [13:0] g1_acc3 = 14'h0000;
-  reg [13:0] g1_acc4 = 14'h0000;
+  reg [12:0] g1_acc3 = 13'h0000;
+  reg [12:0] g1_acc4 = 13'h0000;
   reg [13:0] g1_acc5 = 14'h0000;
   reg [13:0] g1_acc6 = 14'h0000;
   reg [13:0] g1_acc7 = 14'h0000;
@@ -181,8 +181,8 @@ module amos_sigmoid_k8_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o_
   reg g1_valid = 1'h0;
   reg [5:0] g1_value = 6'h00;
   reg g1_z = 1'h0;
-  reg [13:0] g2_acc3 = 14'h0000;
-  reg [13:0] g2_acc4 = 14'h0000;
+  reg [12:0] g2_acc3 = 13'h0000;
+  reg [12:0] g2_acc4 = 13'h0000;
   reg [13:0] g2_acc5 = 14'h0000;
   reg [13:0] g2_acc6 = 14'h0000;
   reg [13:0] g2_acc7 = 14'h0000;
@@ -190,7 +190,7 @@ module amos_sigmoid_k8_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o_
   reg g2_valid = 1'h0;
   reg [5:0] g2_value = 6'h00;
   reg [1:0] g2_z = 2'h0;
-  reg [13:0] g3_acc4 = 14'h0000;
+  reg [12:0] g3_acc4 = 13'h0000;
   reg [13:0] g3_acc5 = 14'h0000;
   reg [13:0] g3_acc6 = 14'h0000;
   reg [13:0] g3_acc7 = 14'h0000;
@@ -240,19 +240,19 @@ module amos_sigmoid_k8_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o_
   reg o__valid = 1'h0;
   reg prod_valid = 1'h0;
   reg [12:0] prod_x1 = 13'h0000;
-  reg [13:0] prod_x2 = 14'h0000;
+  reg [12:0] prod_x2 = 13'h0000;
   reg [12:0] prod_x3 = 13'h0000;
-  reg [13:0] prod_x4 = 14'h0000;
+  reg [12:0] prod_x4 = 13'h0000;
   reg [12:0] prod_x5 = 13'h0000;
-  reg [12:0] prod_x6 = 13'h0000;
+  reg [13:0] prod_x6 = 14'h0000;
   reg [13:0] prod_x7 = 14'h0000;
   reg [12:0] prod_x8 = 13'h0000;
   input rst;
   wire rst;
-  reg [13:0] thr_acc1 = 14'h0000;
+  reg [12:0] thr_acc1 = 13'h0000;
   reg [13:0] thr_acc2 = 14'h0000;
-  reg [13:0] thr_acc3 = 14'h0000;
-  reg [13:0] thr_acc4 = 14'h0000;
+  reg [12:0] thr_acc3 = 13'h0000;
+  reg [12:0] thr_acc4 = 13'h0000;
   reg [13:0] thr_acc5 = 14'h0000;
   reg [13:0] thr_acc6 = 14'h0000;
   reg [13:0] thr_acc7 = 14'h0000;
@@ -268,100 +268,100 @@ module amos_sigmoid_k8_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o_
   reg z8;
   assign \$1  = ~ o__valid;
   assign i__ready = \$1  | o__ready;
-  assign \$2  = ~ thr_acc1[13];
+  assign \$2  = ~ thr_acc1[12];
   assign \$3  = ~ g1_acc2[13];
-  assign \$4  = ~ g2_acc3[13];
-  assign \$5  = ~ g3_acc4[13];
+  assign \$4  = ~ g2_acc3[12];
+  assign \$5  = ~ g3_acc4[12];
   assign \$6  = ~ g4_acc5[13];
   assign \$7  = ~ g5_acc6[13];
   assign \$8  = ~ g6_acc7[13];
   assign \$9  = ~ g7_acc8[13];
-  assign \$10  = $signed(i__payload) * $signed(6'h10);
-  assign \$11  = $signed(i__payload) * $signed(6'h11);
-  assign \$12  = $signed(i__payload) * $signed(6'h10);
-  assign \$13  = $signed(i__payload) * $signed(6'h11);
-  assign \$14  = $signed(i__payload) * $signed(6'h10);
-  assign \$15  = $signed(i__payload) * $signed(5'h0f);
-  assign \$16  = $signed(i__payload) * $signed(6'h12);
-  assign \$17  = $signed(i__payload) * $signed(5'h0d);
-  assign \$18  = $signed(prod_x1) - $signed(6'h20);
-  assign \$19  = $signed(prod_x2) - $signed(9'h150);
-  assign \$20  = $signed(prod_x3) - $signed(10'h2c0);
-  assign \$21  = $signed(prod_x4) - $signed(8'h80);
-  assign \$22  = $signed(prod_x5) - $signed(11'h5c0);
-  assign \$23  = $signed(prod_x6) - $signed(11'h4c0);
-  assign \$24  = $signed(prod_x7) - $signed(11'h520);
-  assign \$25  = $signed(prod_x8) - $signed(11'h4b0);
+  assign \$10  = $signed(i__payload) * $signed(5'h0f);
+  assign \$11  = $signed(i__payload) * $signed(5'h0f);
+  assign \$12  = $signed(i__payload) * $signed(5'h0e);
+  assign \$13  = $signed(i__payload) * $signed(5'h0c);
+  assign \$14  = $signed(i__payload) * $signed(5'h0f);
+  assign \$15  = $signed(i__payload) * $signed(6'h16);
+  assign \$16  = $signed(i__payload) * $signed(6'h11);
+  assign \$17  = $signed(i__payload) * $signed(5'h0f);
+  assign \$18  = $signed(prod_x1) - $signed(7'h20);
+  assign \$19  = $signed(prod_x2) - $signed(9'h140);
+  assign \$20  = $signed(prod_x3) - $signed(9'h100);
+  assign \$21  = $signed(prod_x4) - $signed(7'h50);
+  assign \$22  = $signed(prod_x5) - $signed(9'h110);
+  assign \$23  = $signed(prod_x6) - $signed(11'h5c0);
+  assign \$24  = $signed(prod_x7) - $signed(11'h460);
+  assign \$25  = $signed(prod_x8) - $signed(8'h80);
   assign \$26  = z1 ? 3'h6 : 3'h0;
-  assign \$27  = $signed(thr_acc2) - $signed(10'h1a0);
+  assign \$27  = $signed(thr_acc2) - $signed(10'h1f0);
   assign \$28  = z1 ? \$27  : { thr_acc2[13], thr_acc2 };
-  assign \$29  = $signed(thr_acc3) - $signed(10'h1b0);
-  assign \$30  = z1 ? \$29  : { thr_acc3[13], thr_acc3 };
-  assign \$31  = $signed(thr_acc4) - $signed(10'h190);
-  assign \$32  = z1 ? \$31  : { thr_acc4[13], thr_acc4 };
-  assign \$33  = $signed(thr_acc5) - $signed(10'h1a0);
+  assign \$29  = $signed(thr_acc3) - $signed(10'h190);
+  assign \$30  = z1 ? \$29  : { thr_acc3[12], thr_acc3 };
+  assign \$31  = $signed(thr_acc4) - $signed(10'h170);
+  assign \$32  = z1 ? \$31  : { thr_acc4[12], thr_acc4 };
+  assign \$33  = $signed(thr_acc5) - $signed(10'h1b0);
   assign \$34  = z1 ? \$33  : { thr_acc5[13], thr_acc5 };
-  assign \$35  = $signed(thr_acc6) - $signed(10'h1b0);
+  assign \$35  = $signed(thr_acc6) - $signed(10'h1c0);
   assign \$36  = z1 ? \$35  : { thr_acc6[13], thr_acc6 };
-  assign \$37  = $signed(thr_acc7) - $signed(11'h200);
+  assign \$37  = $signed(thr_acc7) - $signed(10'h1d0);
   assign \$38  = z1 ? \$37  : { thr_acc7[13], thr_acc7 };
   assign \$39  = $signed(thr_acc8) - $signed(10'h1c0);
   assign \$40  = z1 ? \$39  : { thr_acc8[13], thr_acc8 };
-  assign \$41  = $signed(g1_value) + $signed(3'h3);
+  assign \$41  = $signed(g1_value) + $signed(3'h2);
   assign \$42  = z2 ? \$41  : { g1_value[5], g1_value };
-  assign \$43  = $signed(g1_acc3) - $signed(9'h0e0);
-  assign \$44  = z2 ? \$43  : { g1_acc3[13], g1_acc3 };
-  assign \$45  = $signed(g1_acc4) - $signed(9'h0c0);
-  assign \$46  = z2 ? \$45  : { g1_acc4[13], g1_acc4 };
-  assign \$47  = $signed(g1_acc5) - $signed(10'h100);
+  assign \$43  = $signed(g1_acc3) - $signed(8'h70);
+  assign \$44  = z2 ? \$43  : { g1_acc3[12], g1_acc3 };
+  assign \$45  = $signed(g1_acc4) - $signed(9'h090);
+  assign \$46  = z2 ? \$45  : { g1_acc4[12], g1_acc4 };
+  assign \$47  = $signed(g1_acc5) - $signed(9'h080);
   assign \$48  = z2 ? \$47  : { g1_acc5[13], g1_acc5 };
-  assign \$49  = $signed(g1_acc6) - $signed(10'h130);
+  assign \$49  = $signed(g1_acc6) - $signed(9'h0c0);
   assign \$50  = z2 ? \$49  : { g1_acc6[13], g1_acc6 };
-  assign \$51  = $signed(g1_acc7) - $signed(9'h0f0);
+  assign \$51  = $signed(g1_acc7) - $signed(9'h0d0);
   assign \$52  = z2 ? \$51  : { g1_acc7[13], g1_acc7 };
-  assign \$53  = $signed(g1_acc8) - $signed(10'h100);
+  assign \$53  = $signed(g1_acc8) - $signed(9'h090);
   assign \$54  = z2 ? \$53  : { g1_acc8[13], g1_acc8 };
-  assign \$55  = $signed(g2_value) + $signed(3'h3);
+  assign \$55  = $signed(g2_value) + $signed(3'h2);
   assign \$56  = z3 ? \$55  : { g2_value[5], g2_value };
-  assign \$57  = $signed(g2_acc4) - $signed(10'h170);
-  assign \$58  = z3 ? \$57  : { g2_acc4[13], g2_acc4 };
-  assign \$59  = $signed(g2_acc5) - $signed(10'h150);
+  assign \$57  = $signed(g2_acc4) - $signed(9'h0c0);
+  assign \$58  = z3 ? \$57  : { g2_acc4[12], g2_acc4 };
+  assign \$59  = $signed(g2_acc5) - $signed(8'h50);
   assign \$60  = z3 ? \$59  : { g2_acc5[13], g2_acc5 };
-  assign \$61  = $signed(g2_acc6) - $signed(10'h190);
+  assign \$61  = $signed(g2_acc6) - $signed(9'h0f0);
   assign \$62  = z3 ? \$61  : { g2_acc6[13], g2_acc6 };
-  assign \$63  = $signed(g2_acc7) - $signed(10'h180);
+  assign \$63  = $signed(g2_acc7) - $signed(9'h0a0);
   assign \$64  = z3 ? \$63  : { g2_acc7[13], g2_acc7 };
-  assign \$65  = $signed(g2_acc8) - $signed(10'h160);
+  assign \$65  = $signed(g2_acc8) - $signed(9'h0d0);
   assign \$66  = z3 ? \$65  : { g2_acc8[13], g2_acc8 };
   assign \$67  = $signed(g3_value) + $signed(2'h1);
   assign \$68  = z4 ? \$67  : { g3_value[5], g3_value };
-  assign \$69  = $signed(g3_acc5) - $signed(10'h120);
+  assign \$69  = $signed(g3_acc5) - $signed(10'h100);
   assign \$70  = z4 ? \$69  : { g3_acc5[13], g3_acc5 };
-  assign \$71  = $signed(g3_acc6) - $signed(10'h110);
+  assign \$71  = $signed(g3_acc6) - $signed(10'h140);
   assign \$72  = z4 ? \$71  : { g3_acc6[13], g3_acc6 };
-  assign \$73  = $signed(g3_acc7) - $signed(10'h140);
+  assign \$73  = $signed(g3_acc7) - $signed(10'h120);
   assign \$74  = z4 ? \$73  : { g3_acc7[13], g3_acc7 };
-  assign \$75  = $signed(g3_acc8) - $signed(10'h160);
+  assign \$75  = $signed(g3_acc8) - $signed(10'h110);
   assign \$76  = z4 ? \$75  : { g3_acc8[13], g3_acc8 };
-  assign \$77  = $signed(g4_value) + $signed(2'h1);
+  assign \$77  = $signed(g4_value) + $signed(1'h0);
   assign \$78  = z5 ? \$77  : { g4_value[5], g4_value };
-  assign \$79  = $signed(g4_acc6) - $signed(9'h170);
+  assign \$79  = $signed(g4_acc6) - $signed(9'h130);
   assign \$80  = z5 ? \$79  : { g4_acc6[13], g4_acc6 };
-  assign \$81  = $signed(g4_acc7) - $signed(6'h20);
+  assign \$81  = $signed(g4_acc7) - $signed(8'h90);
   assign \$82  = z5 ? \$81  : { g4_acc7[13], g4_acc7 };
-  assign \$83  = $signed(g4_acc8) - $signed(7'h40);
+  assign \$83  = $signed(g4_acc8) - $signed(9'h130);
   assign \$84  = z5 ? \$83  : { g4_acc8[13], g4_acc8 };
-  assign \$85  = $signed(g5_value) + $signed(2'h1);
+  assign \$85  = $signed(g5_value) + $signed(3'h3);
   assign \$86  = z6 ? \$85  : { g5_value[5], g5_value };
-  assign \$87  = $signed(g5_acc7) - $signed(10'h120);
+  assign \$87  = $signed(g5_acc7) - $signed(11'h240);
   assign \$88  = z6 ? \$87  : { g5_acc7[13], g5_acc7 };
-  assign \$89  = $signed(g5_acc8) - $signed(10'h150);
+  assign \$89  = $signed(g5_acc8) - $signed(10'h1f0);
   assign \$90  = z6 ? \$89  : { g5_acc8[13], g5_acc8 };
   assign \$91  = $signed(g6_value) + $signed(2'h1);
   assign \$92  = z7 ? \$91  : { g6_value[5], g6_value };
-  assign \$93  = $signed(g6_acc8) - $signed(10'h130);
+  assign \$93  = $signed(g6_acc8) - $signed(10'h260);
   assign \$94  = z7 ? \$93  : { g6_acc8[13], g6_acc8 };
-  assign \$95  = $signed(g7_value) + $signed(1'h0);
+  assign \$95  = $signed(g7_value) + $signed(2'h1);
   assign \$96  = z8 ? \$95  : { g7_value[5], g7_value };
   always @(posedge clk)
     prod_valid <= \$97 ;
@@ -573,7 +573,7 @@ module amos_sigmoid_k8_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o_
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
     \$98  = prod_x1;
     if (i__ready) begin
-      \$98  = \$10 [12:0];
+      \$98  = \$10 ;
     end
   end
   always @* begin
@@ -587,7 +587,7 @@ module amos_sigmoid_k8_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o_
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
     \$100  = prod_x3;
     if (i__ready) begin
-      \$100  = \$12 [12:0];
+      \$100  = \$12 ;
     end
   end
   always @* begin
@@ -601,7 +601,7 @@ module amos_sigmoid_k8_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o_
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
     \$102  = prod_x5;
     if (i__ready) begin
-      \$102  = \$14 [12:0];
+      \$102  = \$14 ;
     end
   end
   always @* begin
@@ -639,28 +639,28 @@ module amos_sigmoid_k8_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o_
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
     \$107  = thr_acc1;
     if (i__ready) begin
-      \$107  = \$18 ;
+      \$107  = \$18 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
     \$108  = thr_acc2;
     if (i__ready) begin
-      \$108  = \$19 [13:0];
+      \$108  = \$19 ;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
     \$109  = thr_acc3;
     if (i__ready) begin
-      \$109  = \$20 ;
+      \$109  = \$20 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
     \$110  = thr_acc4;
     if (i__ready) begin
-      \$110  = \$21 [13:0];
+      \$110  = \$21 [12:0];
     end
   end
   always @* begin
@@ -674,7 +674,7 @@ module amos_sigmoid_k8_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o_
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
     \$112  = thr_acc6;
     if (i__ready) begin
-      \$112  = \$23 ;
+      \$112  = \$23 [13:0];
     end
   end
   always @* begin
@@ -726,14 +726,14 @@ module amos_sigmoid_k8_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o_
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
     \$119  = g1_acc3;
     if (i__ready) begin
-      \$119  = \$30 [13:0];
+      \$119  = \$30 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
     \$120  = g1_acc4;
     if (i__ready) begin
-      \$120  = \$32 [13:0];
+      \$120  = \$32 [12:0];
     end
   end
   always @* begin
@@ -792,14 +792,14 @@ module amos_sigmoid_k8_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o_
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
     \$128  = g2_acc3;
     if (i__ready) begin
-      \$128  = \$44 [13:0];
+      \$128  = \$44 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
     \$129  = g2_acc4;
     if (i__ready) begin
-      \$129  = \$46 [13:0];
+      \$129  = \$46 [12:0];
     end
   end
   always @* begin
@@ -858,7 +858,7 @@ module amos_sigmoid_k8_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o_
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
     \$137  = g3_acc4;
     if (i__ready) begin
-      \$137  = \$58 [13:0];
+      \$137  = \$58 [12:0];
     end
   end
   always @* begin

@@ -213,8 +213,13 @@ class AmosIR:
                       + " - sum_{j<i} h[i][j]*z_j - T_i with T, h in input-LSB x c-LSB units; "
                       "z_i = [acc_i >= 0]; value = sum_i d_i z_i, real = value * "
                       "2^-output.frac"),
+            "timing": ("latency: cycles from the clock edge of an input transfer to the edge of "
+                       "its output transfer with o.ready high; ii: cycles between input "
+                       "transfers with i.valid and o.ready always high"),
+            "threshold": "z_i = [acc_i >= 0]",
             "source": self.source,
-            "mse": _round(self.mse()),
+            "mse": {"interval": [_num(v) for v in self.interval],
+                    "inputs": int(self.grid()[0].size), "value": _round(self.mse())},
         })
         return out
 
