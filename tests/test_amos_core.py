@@ -2,8 +2,8 @@
 
 The reference cores in rtl/ are simulated as shipped (exhaustively: their inputs have at most
 12 bits); generated cores cover what the references do not: a set with every sign of every
-parameter and a wide input (random + boundary inputs), a two-input core with a wide payload,
-K = 1 with an input fraction. Every configuration runs at full rate (latency and ii checked)
+parameter and a wide input (random + boundary inputs), a two-input core with 7-bit x and y
+(all 16384 pairs), K = 1 with an input fraction. Every configuration runs at full rate (latency and ii checked)
 and under random gaps and back-pressure. A core with the wrong Heaviside (``>`` instead of
 ``>=``) must fail.
 """
@@ -47,8 +47,10 @@ def mixed_set(path, two_input, K, Q=8):
 
 
 @pytest.mark.parametrize("config", [
-    dict(name="amos_mixed_w14", two_input=False, K=7, width=14, frac=6),
-    dict(name="amos_mixed2_w7", two_input=True, K=6, width=7, frac=4),
+    # 14-bit x: boundary + random inputs
+    dict(name="amos_mixed_w14", two_input=False, K=7, width=14, frac=6, exhaustive_bits=12),
+    # 7-bit x and y: all 16384 pairs
+    dict(name="amos_mixed2_w7", two_input=True, K=6, width=7, frac=4, exhaustive_bits=14),
 ])
 def test_generated_core(tmp_path, config):
     simulator()
@@ -56,7 +58,8 @@ def test_generated_core(tmp_path, config):
     ir = build_ir(str(path), width=config["width"], frac=config["frac"], name=config["name"])
     out = BUILD / "src" / ir.name
     vpath, jpath = generate(ir, out)
-    bench(ir.name, vpath, jpath, ir.name, AMOS_RANDOM=3000)
+    bench(ir.name, vpath, jpath, ir.name, AMOS_RANDOM=3000,
+          AMOS_EXHAUSTIVE_BITS=config["exhaustive_bits"])
 
 
 def test_relu_K1_with_fraction():
