@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .graph import forward_float
+from .threads import one_thread
 
 __all__ = ["FloatSNN", "IntSNN", "SimResult", "quantize_weights", "EXACT_FLOAT_LIMIT"]
 
@@ -143,7 +144,7 @@ class FloatSNN:
             spikes.append(count.round().to(torch.int64).cpu().numpy())
             return out
 
-        with torch.no_grad():
+        with torch.no_grad(), one_thread():
             x = torch.tensor(np.asarray(x, dtype=np.float64), device=device)
             logits = forward_float(self.ops, x, act_fn=act)
         return SimResult(logits.cpu().numpy(), spikes)
@@ -168,6 +169,25 @@ def quantize_weights(W, bits=8):
     while m * 2.0 ** s > top:        # guard the floor against log2 rounding
         s -= 1
     return np.rint(W * 2.0 ** s).astype(np.int64), s
+
+
+def _conv_as_matmul(x, W, padding):
+    """Stride-1 convolution as one matrix product over shifted copies of the input (im2col by
+    slicing): plain sums of products, exact for integer data below 2^53, on any device."""
+    import torch.nn.functional as F
+
+    n, ci, hgt, wid = x.shape
+    co, _, kh, kw = W.shape
+    xp = F.pad(x, (padding, padding, padding, padding))
+    ho, wo = hgt + 2 * padding - kh + 1, wid + 2 * padding - kw + 1
+    cols = [xp[:, :, i:i + ho, j:j + wo] for i in range(kh) for j in range(kw)]
+    cols = torch_stack(cols, dim=2).reshape(n, ci * kh * kw, ho * wo)     # (ci, kh, kw) order
+    return (W.reshape(co, -1) @ cols).reshape(n, co, ho, wo)
+
+
+def torch_stack(tensors, dim):
+    import torch
+    return torch.stack(tensors, dim=dim)
 
 
 def _shift(x, r):
@@ -324,7 +344,7 @@ class IntSNN:
             for layer in self.layers:
                 if isinstance(layer, IntAffine):
                     consts.append((torch.as_tensor(layer.W, dtype=torch.float64, device=device),
-                                   torch.as_tensor(layer.b, dtype=torch.int64, device=device)))
+                                   torch.tensor(layer.b, dtype=torch.int64, device=device)))
                 elif isinstance(layer, IntNeurons):
                     consts.append(self.unit.int_tensors(device))
                 else:
@@ -345,8 +365,9 @@ class IntSNN:
             raise ValueError(f"pixel codes must have shape (n >= 1, 64), not {x_codes.shape}")
         if x_codes.min() < self.input_range[0] or x_codes.max() > self.input_range[1]:
             raise ValueError(f"pixel codes outside {self.input_range[0]}..{self.input_range[1]}")
-        parts = [self._forward(x_codes[s:s + batch], device, record)
-                 for s in range(0, len(x_codes), batch)]
+        with one_thread():
+            parts = [self._forward(x_codes[s:s + batch], device, record)
+                     for s in range(0, len(x_codes), batch)]
         logits = np.concatenate([p.logits for p in parts])
         spikes = [np.concatenate([p.spikes[k] for p in parts])
                   for k in range(len(parts[0].spikes))]
@@ -356,7 +377,6 @@ class IntSNN:
 
     def _forward(self, x_codes, device, record):
         import torch
-        import torch.nn.functional as F
 
         consts = self._tensors(device)
         x = torch.tensor(np.asarray(x_codes, dtype=np.int64), device=device)
@@ -369,13 +389,8 @@ class IntSNN:
                     if layer.kind == "linear":
                         acc = xf @ W.T
                     else:
-                        n, _, hgt, wid = xf.shape
-                        co, _, kh, kw = W.shape
-                        p = layer.padding
-                        cols = F.unfold(xf, (kh, kw), padding=p)        # (n, ci*kh*kw, L)
-                        acc = (W.reshape(co, -1) @ cols).reshape(
-                            n, co, hgt + 2 * p - kh + 1, wid + 2 * p - kw + 1)
-                        b = b.reshape(1, co, 1, 1)
+                        acc = _conv_as_matmul(xf, W, layer.padding)
+                        b = b.reshape(1, -1, 1, 1)
                     # exact: every partial sum is an integer below 2^53 (proved in __init__)
                     x = acc.to(torch.int64) + b
                 elif isinstance(layer, IntPool):

@@ -12,6 +12,7 @@ import numpy as np
 from common.cli import progress as progress_bar
 from . import data as digits
 from .models import ACTIVATIONS, build
+from .threads import one_thread
 
 __all__ = ["TrainConfig", "Trained", "train", "accuracy"]
 
@@ -96,14 +97,9 @@ def train(model, act, config=TrainConfig(), show_progress=True, device="cpu"):
     import torch
 
     split = digits.load()
-    # These nets are tiny: one thread is faster than several fighting over shared cores, and
-    # keeps the float reductions in one fixed order.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    # one thread: faster for these tiny nets, and one fixed order of the float reductions
+    with one_thread():
         return _train(model, act, config, show_progress, device, split)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _train(model, act, config, show_progress, device, split):

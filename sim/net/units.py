@@ -158,7 +158,7 @@ class Unit:
     def int_tensors(self, device):
         import torch
 
-        return {k: torch.as_tensor(np.asarray(v, dtype=np.int64), device=device)
+        return {k: torch.tensor(np.asarray(v, dtype=np.int64), device=device)
                 for k, v in self.params.items()}
 
     def run_int(self, x, consts):
