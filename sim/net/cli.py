@@ -205,20 +205,21 @@ def plot_files(result, trained, Ks, plot_dir, device="cpu", show_progress=True):
 
 
 def run(args):
+    # every check before the slow part (torch, training), so bad input costs nothing
     config = _config(args)
-    device = _check_device(args.device)
-    for opt, path in (("--json", args.json), ("--export", args.export)):
-        _check_out_file(opt, path)
-    if args.plots is not None and Path(args.plots).exists() and not Path(args.plots).is_dir():
-        raise CLIError(f"--plots {args.plots}: exists and is not a directory")
-    if args.export is not None and (not config.is_int or config.coding == "tsc"):
-        raise CLIError("--export needs the integer FS or AMOS network (give --Q; not tsc)")
     Ks = args.sweep_K
     if Ks is not None:
         from dataclasses import replace
         for K in Ks:
             replace(config, K=K)          # raises ValueError for a K out of range
     config.check_params()
+    for opt, path in (("--json", args.json), ("--export", args.export)):
+        _check_out_file(opt, path)
+    if args.plots is not None and Path(args.plots).exists() and not Path(args.plots).is_dir():
+        raise CLIError(f"--plots {args.plots}: exists and is not a directory")
+    if args.export is not None and (not config.is_int or config.coding == "tsc"):
+        raise CLIError("--export needs the integer FS or AMOS network (give --Q; not tsc)")
+    device = _check_device(args.device)
 
     from .experiment import run as run_experiment, train_cached
 

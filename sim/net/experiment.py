@@ -103,9 +103,7 @@ class Config:
     def check_params(self):
         """Resolve the parameter sets now (a missing set is an error before any training)."""
         if self.coding in ("fs", "amos"):
-            self.unit(None)
-            if self.is_int:
-                self.unit(self.Q)
+            self.unit(self.Q)
 
 
 @dataclass
@@ -155,6 +153,14 @@ def time_steps(coding, K, layers):
     return K, 1.0 / K
 
 
+def _float_unit_or_none(config):
+    """The float unit beside an integer run, or None when there is no float set for it."""
+    try:
+        return config.unit(None)
+    except ValueError:
+        return None
+
+
 def run(config, trained=None, show_progress=True, device="cpu", with_float=True):
     """Convert and measure one configuration on the test split; returns a :class:`Result`.
 
@@ -196,8 +202,9 @@ def run(config, trained=None, show_progress=True, device="cpu", with_float=True)
         if alphas is not None:
             extra["alphas"] = alphas
         float_res = None
-        if not config.is_int or with_float:
-            float_res = FloatSNN(ops, config.unit(None), alphas).forward(x_test, device=device)
+        float_unit = config.unit(None) if not config.is_int else _float_unit_or_none(config)
+        if float_unit is not None and (not config.is_int or with_float):
+            float_res = FloatSNN(ops, float_unit, alphas).forward(x_test, device=device)
         if config.is_int:
             unit = config.unit(config.Q)
             net = IntSNN(ops, unit, alphas, weight_bits=config.weight_bits)

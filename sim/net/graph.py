@@ -1,7 +1,7 @@
 """The ANN as a list of plain operations (the conversion's IR), and a float64 forward pass.
 
 :func:`extract` reads a trained ``torch.nn.Sequential`` (only the layer types of
-:data:`sim.net.models.LAYER_TYPES`) into a list of :class:`Op`: weights become float64 numpy
+:func:`sim.net.models.layer_types`) into a list of :class:`Op`: weights become float64 numpy
 arrays, each activation an ``Op("act", act=...)`` that the conversions replace by neurons. The
 rest of the flow reads only this list, never the torch modules.
 """

@@ -1,7 +1,7 @@
 """The small ANNs converted to spiking networks: an MLP and a CNN, each with ReLU or SiLU.
 
 Both are plain ``torch.nn.Sequential`` stacks of the layer types the conversion understands
-(:data:`LAYER_TYPES`): ``Linear``, ``Conv2d``, ``AvgPool2d``, ``Flatten`` and one activation
+(:func:`layer_types`): ``Linear``, ``Conv2d``, ``AvgPool2d``, ``Flatten`` and one activation
 (``ReLU`` or ``SiLU``). Every activation becomes a layer of spiking neurons; the last ``Linear``
 is the read-out (no activation, the class is the arg-max of its sums). Average pooling, as in the
 FS paper, is linear and exact on spike sums; max pooling has no spiking counterpart here and is
@@ -12,14 +12,29 @@ refused.
   two neuron layers (8*64 + 16*16 = 768 neurons).
 """
 
-import torch
-from torch import nn
-
-__all__ = ["build", "MODELS", "ACTIVATIONS", "LAYER_TYPES", "neuron_layers"]
+__all__ = ["build", "MODELS", "ACTIVATIONS", "activation_class", "layer_types",
+           "is_activation"]
 
 MODELS = ("mlp", "cnn")
-ACTIVATIONS = {"relu": nn.ReLU, "silu": nn.SiLU}
-LAYER_TYPES = (nn.Linear, nn.Conv2d, nn.AvgPool2d, nn.Flatten, nn.Unflatten, nn.ReLU, nn.SiLU)
+ACTIVATIONS = ("relu", "silu")
+
+
+def activation_class(act):
+    """The torch module class of an activation name (torch is imported only when needed)."""
+    from torch import nn
+
+    return {"relu": nn.ReLU, "silu": nn.SiLU}[act]
+
+
+def is_activation(module):
+    return isinstance(module, tuple(activation_class(a) for a in ACTIVATIONS))
+
+
+def layer_types():
+    """The module types the conversion understands."""
+    from torch import nn
+
+    return (nn.Linear, nn.Conv2d, nn.AvgPool2d, nn.Flatten, nn.Unflatten, nn.ReLU, nn.SiLU)
 
 
 def build(model, act):
@@ -32,7 +47,9 @@ def build(model, act):
         raise ValueError(f"unknown model {model!r} (choose from {', '.join(MODELS)})")
     if act not in ACTIVATIONS:
         raise ValueError(f"unknown activation {act!r} (choose from {', '.join(ACTIVATIONS)})")
-    A = ACTIVATIONS[act]
+    from torch import nn
+
+    A = activation_class(act)
     if model == "mlp":
         return nn.Sequential(
             nn.Linear(64, 64), A(),
@@ -46,8 +63,3 @@ def build(model, act):
         nn.AvgPool2d(2),
         nn.Flatten(),
         nn.Linear(32 * 2 * 2, 10))
-
-
-def neuron_layers(net):
-    """Indices of the activation modules of ``net`` (each becomes a layer of neurons)."""
-    return [i for i, m in enumerate(net) if isinstance(m, tuple(ACTIVATIONS.values()))]

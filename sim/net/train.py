@@ -11,7 +11,7 @@ import numpy as np
 
 from common.cli import progress as progress_bar
 from . import data as digits
-from .models import ACTIVATIONS, build
+from .models import build, is_activation
 from .threads import one_thread
 
 __all__ = ["TrainConfig", "Trained", "train", "accuracy"]
@@ -87,7 +87,7 @@ def _forward_with_activity(net, x):
     activity = 0.0
     for m in net:
         x = m(x)
-        if isinstance(m, tuple(ACTIVATIONS.values())):
+        if is_activation(m):
             activity = activity + x.abs().mean()
     return x, activity
 
