@@ -33,6 +33,9 @@ JSON_KEYS = ("ann_accuracy", "snn_accuracy", "spikes_per_neuron", "time_steps", 
 _DEFAULT_K = {("fs", "relu"): 10, ("fs", "silu"): 16, ("amos", "relu"): 10,
               ("amos", "silu"): 12, ("tsc", "relu"): 64}
 
+#: Training images the TSC thresholds are balanced on (the first of the fixed split).
+TSC_CALIBRATION = 256
+
 #: Largest TSC frame the CLI accepts (the float model holds (images, N, neurons) arrays).
 N_MAX = 1024
 
@@ -186,7 +189,7 @@ def run(config, trained=None, show_progress=True, device="cpu", with_float=True)
     if config.coding == "tsc":
         from .tscnet import TSCNet
 
-        calib = x_train
+        calib = x_train[:TSC_CALIBRATION]
         runs = {}
         for wb in ((None, config.weight_bits) if config.is_int and with_float
                    else ((config.weight_bits,) if config.is_int else (None,))):

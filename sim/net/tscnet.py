@@ -92,6 +92,11 @@ class TSCNet:
     weight_bits : int or None
         None: float layers (:func:`sim.tsc.tsc_float`). An int: integer layers with weight
         codes of that width (:class:`sim.tsc.TSCLayer`).
+    balance : str
+        ``current`` (default, the TSC paper's rule): max input = the largest current I of the
+        layer over the calibration frames (:func:`sim.tsc.max_current`). ``drive``: the largest
+        total input of a frame per step, ``max (W D) / (N-1)``, i.e. the ANN pre-activation
+        in the units of the layer's weights.
     """
 
     def __init__(self, ops, N, x_calib, alpha=None, weight_bits=None, batch=64,
@@ -107,7 +112,10 @@ class TSCNet:
                              f"negative), not {', '.join(sorted(acts))}")
         if isinstance(N, bool) or not isinstance(N, (int, np.integer)) or N < 2:
             raise ValueError(f"N must be an integer >= 2, not {N!r}")
+        if balance not in ("current", "drive"):
+            raise ValueError(f"balance must be 'current' or 'drive', not {balance!r}")
         self.N = int(N)
+        self.balance = balance
         self.alpha = tsc.DEFAULT_ALPHA if alpha is None else float(alpha)
         self.weight_bits = weight_bits
         self.batch = batch
@@ -123,11 +131,14 @@ class TSCNet:
         pos, neg = self._encode(np.asarray(x_calib, dtype=np.float64))
         for k, (A, c) in enumerate(self.maps[:-1]):
             W = np.concatenate([A, (c / S)[:, None]], axis=1)
-            if balance == "current":
-                peak = tsc.max_current(W, pos, neg)
-            else:
-                # the largest total drive of a frame, per step: the ANN pre-activation
-                peak = float((tsc.tsc_durations(pos, neg) @ W.T).max()) / (self.N - 1)
+            peak = -np.inf
+            for s in range(0, len(pos), batch):          # in batches: (n, N, L) arrays
+                p, n = pos[s:s + batch], neg[s:s + batch]
+                if balance == "current":
+                    peak = max(peak, tsc.max_current(W, p, n))
+                else:
+                    # the largest total drive of a frame per step: the ANN pre-activation
+                    peak = max(peak, float((tsc.tsc_durations(p, n) @ W.T).max()) / (N - 1))
             theta = tsc.balance_threshold([peak], self.alpha)
             if weight_bits is not None:
                 codes, exp = quantize_weights(W, weight_bits)
