@@ -446,3 +446,19 @@ def test_tsc_unroll_and_network(nets, split):
     ri = TSCNet(extract(nets[("mlp", "relu")].net), 16, split.to_float(split.x_train[:100]),
                 weight_bits=8).forward(split.to_float(split.x_test[:40]))
     assert ri.logits.dtype == np.int64
+
+
+@pytest.mark.skipif(not HAVE_TSC, reason="sim.tsc not in this checkout")
+def test_tsc_on_time_collapses_below_threshold():
+    # the cause of the TSC results in docs/network.md: an input always on with weight 1 and
+    # theta = 2 integrates N-1 over the frame, but the neuron crosses the threshold only every
+    # other step, so its on-time (pos to neg) is one step
+    from sim.tsc import tsc_durations, tsc_encode, tsc_int
+    N = 16
+    pos, neg = tsc_encode(np.ones(1), N)
+    op, on = tsc_int([[1]], 2, pos, neg)
+    assert np.flatnonzero(op[:, 0]).tolist() == [1] and np.flatnonzero(on[:, 0]).tolist() == [2]
+    assert tsc_durations(op, on).tolist() == [1]
+    # with theta = 1 it fires on every step the input is on: on-time N-1, the value
+    op, on = tsc_int([[1]], 1, pos, neg)
+    assert tsc_durations(op, on).tolist() == [N - 1]

@@ -73,6 +73,8 @@ def test_digits_integer_plots_export_deterministic(tmp_path):
     (["--device", "tpu"], "'tpu'"),
     (["--export", "x.json"], "--export needs the integer FS or AMOS network"),
     (["--sweep-K", "0"], "K must be an integer from 1 to 32, not 0"),
+    (["--tsc-alpha", "0.5"], "--tsc-alpha applies to --coding tsc only"),
+    (["--coding", "tsc", "--tsc-alpha", "-1"], "TSC alpha must be in (0, 4]"),
 ])
 def test_digits_bad_input(tmp_path, args, fragment):
     out = tmp_path / "r.json"

@@ -91,6 +91,8 @@ def _config(args):
         raise CLIError(f"--epochs must be a positive integer, not {args.epochs}")
     if args.seed < 0:
         raise CLIError(f"--seed must be >= 0, not {args.seed}")
+    if args.tsc_alpha is not None and args.coding != "tsc":
+        raise CLIError("--tsc-alpha applies to --coding tsc only")
     return Config(model=args.model, act=args.act, coding=args.coding, K=args.K, Q=args.Q,
                   weight_bits=args.weight_bits, tsc_alpha=args.tsc_alpha,
                   train=TrainConfig(epochs=args.epochs, seed=args.seed))
@@ -138,8 +140,9 @@ def default_sweep(config):
     if config.act == "relu":
         return [2, 4, 6, 8, 10, 12, 14, 16]
     Ks = set()
-    names = list_shipped(config.act + "_") + list_shipped("amos_" + config.act + "_") \
-        if config.coding == "amos" else list_shipped(config.act + "_")
+    names = list_shipped(config.act + "_")
+    if config.coding == "amos":
+        names += list_shipped("amos_" + config.act + "_")
     for name in names:
         parts = name.split("_")
         k = [p for p in parts if p.startswith("K")]
