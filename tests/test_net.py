@@ -13,7 +13,7 @@ from sim.net import data as digits
 from sim.net.experiment import Config, run, time_steps
 from sim.net.graph import extract, forward_float, relu_alphas
 from sim.net.snn import EXACT_FLOAT_LIMIT, FloatSNN, IntSNN, quantize_weights
-from sim.net.train import TrainConfig, accuracy, train
+from sim.net.train import TrainConfig, train
 from sim.net.units import amos_unit, fs_unit
 
 try:

@@ -119,7 +119,8 @@ def format_table(result):
     k_name = "N" if c.coding == "tsc" else "K"
     lines = [f"digits {c.model}-{c.act}, {kind}, {k_name}={c.K}"
              + (f", Q={c.Q}" if c.is_int else "")
-             + f": {result.neurons} neurons in {result.neuron_layers} layers, 450 test images",
+             + f": {result.neurons} neurons in {result.neuron_layers} layers, "
+               f"{len(result.spike_counts)} test images",
              f"parameters: {result.source}"]
     fmt = "  ".join("{:<%d}" % widths[0] if i == 0 else "{:>%d}" % widths[i] for i in range(5))
     lines.append(fmt.format(*head))

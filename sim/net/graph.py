@@ -6,7 +6,7 @@ arrays, each activation an ``Op("act", act=...)`` that the conversions replace b
 rest of the flow reads only this list, never the torch modules.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -30,7 +30,6 @@ class Op:
     k: int = 0
     shape: tuple = ()
     act: str = ""
-    extra: dict = field(default_factory=dict)
 
 
 def extract(net):

@@ -39,8 +39,6 @@ TSC_SWEEP_ALPHA = (0.8, 0.4, 0.2, 0.1)
 
 def build(quiet=False, img_rel="img", img_dir=Path("docs/img")):
     """(markdown of the results section, {png path: bytes})."""
-    from dataclasses import replace
-
     from common.cli import progress
     from .cli import default_sweep, plot_files
     from .experiment import Config, run, train_cached

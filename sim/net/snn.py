@@ -174,6 +174,7 @@ def quantize_weights(W, bits=8):
 def _conv_as_matmul(x, W, padding):
     """Stride-1 convolution as one matrix product over shifted copies of the input (im2col by
     slicing): plain sums of products, exact for integer data below 2^53, on any device."""
+    import torch
     import torch.nn.functional as F
 
     n, ci, hgt, wid = x.shape
@@ -181,13 +182,8 @@ def _conv_as_matmul(x, W, padding):
     xp = F.pad(x, (padding, padding, padding, padding))
     ho, wo = hgt + 2 * padding - kh + 1, wid + 2 * padding - kw + 1
     cols = [xp[:, :, i:i + ho, j:j + wo] for i in range(kh) for j in range(kw)]
-    cols = torch_stack(cols, dim=2).reshape(n, ci * kh * kw, ho * wo)     # (ci, kh, kw) order
+    cols = torch.stack(cols, dim=2).reshape(n, ci * kh * kw, ho * wo)    # (ci, kh, kw) order
     return (W.reshape(co, -1) @ cols).reshape(n, co, ho, wo)
-
-
-def torch_stack(tensors, dim):
-    import torch
-    return torch.stack(tensors, dim=dim)
 
 
 def _shift(x, r):

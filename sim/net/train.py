@@ -1,8 +1,9 @@
 """Seeded, reproducible training of the digits ANNs on the CPU (CUDA when asked).
 
 Adam with a one-cycle learning-rate schedule, cross-entropy plus an L1 penalty on the
-activations (sparse activations mean few spikes), mini-batches drawn by a seeded generator: the same seed gives the same weights, bit for bit, on the same machine and thread
-count. About 3 s (MLP) and 4 s (CNN) on one CPU core.
+activations (sparse activations mean few spikes), mini-batches drawn by a seeded generator:
+the same seed gives the same weights, bit for bit, on the same machine (one torch thread).
+About 3 s (MLP) and 4 s (CNN) on one CPU core.
 """
 
 from dataclasses import dataclass, asdict
