@@ -1,0 +1,46 @@
+"""``python -m sim <command> ...``: simulations on the golden models.
+
+Commands::
+
+    python -m sim digits [--model mlp|cnn] [--act relu|silu] [--coding fs|amos|tsc] [--K K]
+                         [--Q Q] [--json FILE] [--plots DIR] ...
+    python -m sim digits-report [--out docs/network.md] [--img-dir docs/img]
+
+Bad input gives one line ``error: ...`` on stderr and exit status 2, and writes no file.
+"""
+
+import importlib
+import sys
+
+from common.cli import ArgumentParser, main_wrapper
+
+#: command -> (module with add_arguments(parser) and run(args), one-line help)
+COMMANDS = {
+    "digits": ("sim.net.cli", "convert a digits ANN to a spiking network and measure it"),
+    "digits-report": ("sim.net.report", "regenerate docs/network.md's tables and plots"),
+}
+
+
+def build_parser():
+    parser = ArgumentParser(
+        prog="python -m sim",
+        description="Simulations on the golden models: ANN-to-SNN conversion on the 8x8 "
+                    "digits with FS, AMOS and TSC neurons, float and bit-exact integer.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
+                                parser_class=ArgumentParser)
+    for name, (module, help_text) in COMMANDS.items():
+        mod = importlib.import_module(module)
+        p = sub.add_parser(name, help=help_text,
+                           description=getattr(mod, "DESCRIPTION", help_text))
+        mod.add_arguments(p)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    return args._run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main_wrapper(main))
