@@ -8,8 +8,10 @@ it). Both return a :class:`SynthResult`:
 * ``luts``, ``ffs``, ``brams``, ``dsps``: cells of the core module alone, counted from Yosys
   ``stat`` after technology mapping (the core is kept as its own module with
   ``keep_hierarchy``, so no harness cell is in them);
-* ``total``: the same four for the whole placed design from nextpnr's report (core + harness,
-  or the whole board design);
+* ``design``: the same four for the whole design (core + harness, or the whole board design),
+  also from Yosys ``stat``;
+* ``total``: the whole placed design's utilization from nextpnr's report (what the device
+  holds: logic cells on iCE40, slices on Gowin);
 * ``fmax_mhz``: nextpnr's achieved Fmax for the clock (the lowest over clocks), with the clock
   constrained at ``clock_mhz``; ``timing_met`` = every clock reaches its constraint.
 
@@ -49,7 +51,7 @@ class SynthResult:
     board: str
     device: str
     family: str
-    design: str
+    module: str
     clock_mhz: float
     fmax_mhz: float
     timing_met: bool
@@ -58,6 +60,7 @@ class SynthResult:
     brams: int
     dsps: int
     total: dict = field(default_factory=dict)
+    design: dict = field(default_factory=dict)
     cells: dict = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -259,15 +262,20 @@ def run_flow(top, board_name, build_dir, *, clock_mhz=None, name="top", keep=Non
         sources = sorted(f for f in plan.files if f.endswith(".v") and not f.endswith(".debug.v"))
         _core_stat(build_dir, sources, keep, b.family)
     report = json.loads((build_dir / "report.json").read_text())
-    stat = json.loads((build_dir / ("stat.json" if keep is None or hierarchical
-                                    else "core_stat.json")).read_text())
+    stat = json.loads((build_dir / "stat.json").read_text())
     fmax, total = parse_nextpnr_report(report, b.family)
     fmax_mhz, met = check_timing(fmax, clock)
-    cells = parse_yosys_stat(stat, keep if keep is not None else name)
+    design = cell_summary(parse_yosys_stat(stat, name), b.family)
+    if keep is None:
+        cells = parse_yosys_stat(stat, name)
+    elif hierarchical:
+        cells = parse_yosys_stat(stat, keep)
+    else:
+        cells = parse_yosys_stat(json.loads((build_dir / "core_stat.json").read_text()), keep)
     summary = cell_summary(cells, b.family)
     return SynthResult(board=b.name, device=b.device, family=b.family,
-                       design=keep or name, clock_mhz=clock, fmax_mhz=round(fmax_mhz, 2),
-                       timing_met=met, total=total, cells=cells, seconds=round(seconds, 1),
+                       module=keep or name, clock_mhz=clock, fmax_mhz=round(fmax_mhz, 2),
+                       timing_met=met, total=total, design=design, cells=cells, seconds=round(seconds, 1),
                        **summary)
 
 
