@@ -141,8 +141,14 @@ def main(argv=None):
         raise CLIError(f"python -m boards {args.command}: unrecognized arguments: "
                        f"{' '.join(rest)}")
     from . import commands
+    from .synth import SynthError
 
-    return getattr(commands, args.command)(args, rest)
+    try:
+        return getattr(commands, args.command)(args, rest)
+    except SynthError as exc:
+        # a tool failed (not a user error): one line naming the log, exit status 1
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

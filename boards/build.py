@@ -88,8 +88,8 @@ def build_board(board_name, core_kind="fsneuron", gen_args=(), out_dir=None,
         core = load_core(manifest_path)
         work = out_dir / "work"
         # the core's files go beside the flow (as the generator wrote them)
-        result = run_flow(BoardDemo(core, baud=baud), b.name, work, keep=core.top,
-                          name="top")
+        result = run_flow(BoardDemo(core, baud=baud, log2_depth=b.fifo_log2), b.name, work,
+                          keep=core.top, name="top")
         bit_src = work / f"top.{b.bitstream}"
         if not bit_src.is_file():
             raise RuntimeError(f"the flow wrote no bitstream {bit_src}")

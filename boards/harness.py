@@ -11,12 +11,17 @@ harness gives every port bit a real, independent source and sink with three pins
   ``o__valid``, ``i__ready``), so every output bit is observable and nothing can be optimized
   away.
 
-The core stays a separate module (Yosys ``keep_hierarchy``): synthesis maps it exactly as it
-would be mapped inside a user's design, its own cells are counted from Yosys ``stat`` (the
-harness cells are not in them), and Fmax comes from the placed and routed harness, whose own
-paths (a shift register, an XOR tree) are far shorter than the core's. The whole design's
-utilization from nextpnr is reported beside the core's, so the harness overhead is visible:
-``in_width + 3`` flops and about ``out_width / 3`` LUTs.
+How the harness overhead is kept out of the figures: the core's LUT/FF/BRAM/DSP counts come
+from an out-of-context synthesis of the core's Verilog alone (the same ``synth_<family>``
+script, Yosys ``stat``), so no harness cell is in them; Fmax comes from the placed and routed
+harness, whose own paths (a shift register, a registered XOR tree) are far shorter than the
+core's. The whole design's counts are reported beside the core's, so the overhead is visible:
+``in_width + 7`` flops and about ``out_width / 3`` LUTs.
+
+Why not keep the core as a hierarchy level inside the harness run: nextpnr-gowin cannot read a
+hierarchical netlist, and Yosys 0.70's ABC9 asserts (``count_id(wire->name) == 0``) on a
+module whose internal wires are named like bits of its ports (Amaranth's lane views
+``i__payload[0]``); the out-of-context run gives internal wires private names first.
 """
 
 from amaranth import ClockSignal, Elaboratable, Module, ResetSignal, Signal

@@ -32,6 +32,10 @@ class Board:
         Extension of the file openFPGALoader writes (``bin``, ``bit``, ``fs``).
     loader_board : str
         openFPGALoader ``-b`` name.
+    fifo_log2 : int
+        Demo byte FIFOs hold 2**fifo_log2 bytes each.
+    synth_opts : str
+        Extra options of ``synth_<family>`` for this board's flow.
     """
 
     name: str
@@ -41,6 +45,8 @@ class Board:
     clock_mhz: float
     bitstream: str
     loader_board: str
+    fifo_log2: int = 9
+    synth_opts: str = ""
 
     def platform_class(self):
         import importlib
@@ -54,7 +60,10 @@ BOARDS = {
     "ulx3s-85f": Board("ulx3s-85f", "amaranth_boards.ulx3s:ULX3S_85F_Platform",
                        "LFE5U-85F-6BG381C", "ecp5", 25.0, "bit", "ulx3s"),
     "tangnano9k": Board("tangnano9k", "amaranth_boards.tang_nano_9k:TangNano9kPlatform",
-                        "GW1NR-LV9QN88PC6/I5", "gowin", 27.0, "fs", "tangnano9k"),
+                        "GW1NR-LV9QN88PC6/I5", "gowin", 27.0, "fs", "tangnano9k",
+                        # nextpnr-gowin (the PyPI build Amaranth's Apicula flow runs) cannot
+                        # place block RAM: the FIFOs are small and in LUT RAM
+                        fifo_log2=6, synth_opts="-nobram"),
 }
 
 #: Synthesis-table targets: short device name -> board whose platform (pins, part) is used.

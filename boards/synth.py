@@ -6,8 +6,8 @@ nextpnr, packer). :func:`run_flow` runs any top-level design the same way (the d
 it). Both return a :class:`SynthResult`:
 
 * ``luts``, ``ffs``, ``brams``, ``dsps``: cells of the core module alone, counted from Yosys
-  ``stat`` after technology mapping (the core is kept as its own module with
-  ``keep_hierarchy``, so no harness cell is in them);
+  ``stat`` after an out-of-context run of the same ``synth_<family>`` on the core's Verilog
+  (the core as a separate block, as in a user's design; no harness cell is in them);
 * ``design``: the same four for the whole design (core + harness, or the whole board design),
   also from Yosys ``stat``;
 * ``total``: the whole placed design's utilization from nextpnr's report (what the device
@@ -189,11 +189,17 @@ def _run_script(build_dir, script, log_path):
         raise SynthError(f"{script} failed in {build_dir} ({first}); log: {log_path}")
 
 
-def _core_stat(build_dir, sources, top, family):
+def _core_stat(build_dir, sources, top, family, synth_opts=""):
     """Out-of-context synthesis of module ``top`` alone: writes ``core_stat.json``."""
     env = tool_env()
     reads = "; ".join(f"read_verilog {f}" for f in sources)
-    script = (f"{reads}; synth_{family} -noiopads -top {top}; "
+    # no I/O buffers on the module's ports (synth_gowin adds them unless told not to)
+    noiopads = " -noiopads" if family == "gowin" else ""
+    # Internal wires of Amaranth's Verilog may be named like bits of a port (a lane view
+    # "i__payload[0]"); Yosys 0.70's ABC9 reintegration then asserts on the name clash
+    # (count_id(wire->name) == 0), so internal wires get private names first (cells unchanged)
+    script = (f"{reads}; hierarchy -top {top}; rename -hide w:*; "
+              f"synth_{family}{noiopads} -top {top}; "
               f"tee -q -o core_stat.json stat -json")
     with open(Path(build_dir) / "core_stat.log", "w") as log:
         proc = subprocess.run([env["YOSYS"], "-q", "-p", script], cwd=build_dir, stdout=log,
@@ -218,8 +224,8 @@ def run_flow(top, board_name, build_dir, *, clock_mhz=None, name="top", keep=Non
     clock_mhz : float, optional
         Clock constraint; default the board oscillator.
     keep : str, optional
-        Module kept as its own hierarchy level whose cells are reported (the core's top).
-        Without it the whole design's cells are reported.
+        Module whose own cells are reported (the core's top): counted by an out-of-context
+        synthesis of that module alone. Without it the whole design's cells are reported.
     platform_setup : callable, optional
         Called with the platform before the build (to add resources).
     """
@@ -242,15 +248,10 @@ def run_flow(top, board_name, build_dir, *, clock_mhz=None, name="top", keep=Non
         # Amaranth's Apicula flow writes no clock constraint for nextpnr-gowin
         nextpnr += ["--freq", f"{clock:g}"]
     overrides = {
+        "synth_opts": b.synth_opts,
         "nextpnr_opts": " ".join(nextpnr),
         "script_after_synth": "tee -q -o stat.json stat -json",
     }
-    # Gowin: nextpnr-gowin cannot read a hierarchical netlist (synth_gowin also puts I/O
-    # buffers on a kept module's ports), so the design is flattened and the kept module's
-    # cells are counted by a separate out-of-context run of synth_gowin on its Verilog alone
-    hierarchical = keep is not None and b.family != "gowin"
-    if hierarchical:
-        overrides["script_after_read"] = f"setattr -mod -set keep_hierarchy 1 {keep}"
     # Amaranth's own source locations hold absolute paths; leave them out of the netlist
     plan = platform.build(top, name=name, do_build=False, emit_src=False, **overrides)
     plan.extract(build_dir)
@@ -258,9 +259,9 @@ def run_flow(top, board_name, build_dir, *, clock_mhz=None, name="top", keep=Non
     _run_script(build_dir, f"{plan.script}.sh", build_dir / "flow.log")
     seconds = time.monotonic() - start
 
-    if keep is not None and not hierarchical:
+    if keep is not None:
         sources = sorted(f for f in plan.files if f.endswith(".v") and not f.endswith(".debug.v"))
-        _core_stat(build_dir, sources, keep, b.family)
+        _core_stat(build_dir, sources, keep, b.family, b.synth_opts)
     report = json.loads((build_dir / "report.json").read_text())
     stat = json.loads((build_dir / "stat.json").read_text())
     fmax, total = parse_nextpnr_report(report, b.family)
@@ -268,8 +269,6 @@ def run_flow(top, board_name, build_dir, *, clock_mhz=None, name="top", keep=Non
     design = cell_summary(parse_yosys_stat(stat, name), b.family)
     if keep is None:
         cells = parse_yosys_stat(stat, name)
-    elif hierarchical:
-        cells = parse_yosys_stat(stat, keep)
     else:
         cells = parse_yosys_stat(json.loads((build_dir / "core_stat.json").read_text()), keep)
     summary = cell_summary(cells, b.family)
