@@ -19,7 +19,8 @@ end-to-end simulation runs); :class:`BoardDemo` puts it on a board's pins.
 from amaranth import (Array, Cat, ClockSignal, Const, Elaboratable, Module, ResetSignal,
                       Signal)
 from amaranth.hdl import Instance
-from amaranth.lib import wiring
+from amaranth.build import ResourceError
+from amaranth.lib import io, wiring
 from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
 
@@ -218,16 +219,21 @@ class BoardDemo(Elaboratable):
     def elaborate(self, platform):
         m = Module()
         platform.add_file(self.core.verilog_path.name, self.core.verilog_path.read_text())
-        uart = platform.request("uart", 0)
+        uart = platform.request("uart", 0, dir="-")
+        m.submodules.rx_buf = rx_buf = io.Buffer("i", uart.rx)
+        m.submodules.tx_buf = tx_buf = io.Buffer("o", uart.tx)
         leds = []
         while True:
             try:
-                leds.append(platform.request("led", len(leds)))
-            except Exception:       # ResourceError: no more LEDs
+                port = platform.request("led", len(leds), dir="-")
+            except ResourceError:       # no more LEDs
                 break
+            buf = io.Buffer("o", port)
+            m.submodules[f"led{len(leds)}"] = buf
+            leds.append(buf)
         m.submodules.demo = demo = DemoTop(self.core, platform.default_clk_frequency,
                                            self.baud, max(1, len(leds)), self.log2_depth)
-        m.d.comb += [demo.rx.eq(uart.rx.i), uart.tx.o.eq(demo.tx)]
+        m.d.comb += [demo.rx.eq(rx_buf.i), tx_buf.o.eq(demo.tx)]
         for n, led in enumerate(leds):
             m.d.comb += led.o.eq(demo.leds[n])
         return m

@@ -26,6 +26,7 @@ module whose internal wires are named like bits of its ports (Amaranth's lane vi
 
 from amaranth import ClockSignal, Elaboratable, Module, ResetSignal, Signal
 from amaranth.hdl import Instance
+from amaranth.lib import io
 
 __all__ = ["SynthHarness"]
 
@@ -44,7 +45,9 @@ class SynthHarness(Elaboratable):
         m = Module()
         core = self.core
         platform.add_file(core.verilog_path.name, core.verilog_path.read_text())
-        uart = platform.request("uart", 0)
+        uart = platform.request("uart", 0, dir="-")
+        m.submodules.din = din = io.Buffer("i", uart.rx)
+        m.submodules.dout = dout = io.Buffer("o", uart.tx)
 
         # ECP5's default domain has no reset (it relies on the global set/reset), so the core
         # gets its own: held for 15 cycles after configuration, or while the domain's reset
@@ -57,7 +60,7 @@ class SynthHarness(Elaboratable):
 
         # serial in: payload bits, then valid, then ready
         shift = Signal(core.in_width + 2)
-        m.d.sync += shift.eq((shift << 1) | uart.rx.i)
+        m.d.sync += shift.eq((shift << 1) | din.i)
         i_payload = shift[:core.in_width]
         i_valid = shift[core.in_width]
         o_ready = shift[core.in_width + 1]
@@ -74,5 +77,5 @@ class SynthHarness(Elaboratable):
         # serial out: the XOR of every output bit, registered
         parity = Signal()
         m.d.sync += parity.eq(o_payload.xor() ^ o_valid ^ i_ready)
-        m.d.comb += uart.tx.o.eq(parity)
+        m.d.comb += dout.o.eq(parity)
         return m
