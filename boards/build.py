@@ -84,8 +84,9 @@ def build_board(board_name, core_kind="fsneuron", gen_args=(), out_dir=None,
 
     with tempfile.TemporaryDirectory(prefix="spikegen-core-") as tmp:
         manifest_path, summary = generate_core(core_kind, list(gen_args), tmp)
-        log(summary.rstrip().splitlines()[0] if summary.strip() else manifest_path.stem)
         core = load_core(manifest_path)
+        log(f"building the coprocessor for {b.name} around "
+            f"{summary.strip().splitlines()[0] if summary.strip() else core.top} ...")
         work = out_dir / "work"
         # the core's files go beside the flow (as the generator wrote them)
         result = run_flow(BoardDemo(core, baud=baud, log2_depth=b.fifo_log2), b.name, work,

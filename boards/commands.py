@@ -21,7 +21,6 @@ def _out(args):
 def build(args, gen_args):
     from .build import build_board, format_report
 
-    print(f"building the {args.core} coprocessor for {args.board} ...", file=sys.stderr)
     report = build_board(args.board, args.core, gen_args, _out(args), baud=args.baud,
                          log=lambda line: print(line, file=sys.stderr))
     print(format_report(report))

@@ -99,7 +99,11 @@ class IFNeuron(wiring.Component):
     """
 
     def __init__(self, K, width, theta=None):
-        self.K, self.width, self.theta = _check(K, width, theta)
+        try:
+            self.K, self.width, self.theta = _check(K, width, theta)
+        except (TypeError, ValueError):
+            self._MustUse__silence = True       # a rejected core is not an unused design
+            raise
         self.steps = (1 << self.K) - 1
         self.out_layout = data.StructLayout({"value": unsigned(self.K)})
         super().__init__({
