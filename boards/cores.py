@@ -45,11 +45,10 @@ class Core:
     in_width, out_width : int
         Widths of ``i__payload`` and ``o__payload``.
     lanes : int
-        Neuron evaluations per output beat (1 for amos/ifneuron, L neurons for tsc count as
-        ``neurons`` lanes stepping once per beat).
+        Neurons evaluated together (FS lanes; 1 for amos/ifneuron; the L neurons of tsc).
     ii : int
-        Cycles between input beats at full rate (manifest ``ii``; for tsc the cycles of one
-        time step with no input events, ``cycles_per_step`` at zero events when given).
+        Cycles per neuron evaluation at full rate: manifest ``ii``; for tsc the cycles of a
+        whole frame of ``steps`` time steps with TSC-encoded input, at most ``steps + 2M``.
     latency : int or None
         Manifest ``latency`` when present.
     spike_bits : tuple of int
@@ -136,13 +135,12 @@ def _layout(m, where):
         return n_in * W, K + Wout, 1, ii, tuple(range(K))
     if kind == "tsc":
         M, L = _int(m, "inputs", where), _int(m, "neurons", where)
-        # one beat is one time step of all L neurons; with no input events a step takes the
-        # constant part of cycles_per_step (the fastest a step can go)
-        ii = m.get("ii")
-        if not isinstance(ii, int):
-            cps = m.get("cycles_per_step")
-            ii = cps.get("base", cps.get("constant", 1)) if isinstance(cps, dict) else 1
-            ii = ii if isinstance(ii, int) else 1
+        # A neuron evaluation is one value per neuron: a frame of N steps. A step takes
+        # max(1, E) cycles for E input events, and TSC-encoded input has at most two events
+        # per input per frame, so a frame takes at most N + 2M cycles: that is the ii used
+        # for the evaluation rate (a bound; sparser input is faster).
+        N = m.get("steps")
+        ii = (N + 2 * M) if isinstance(N, int) and N >= 1 else 1
         return 2 * M + 1, 2 * L, L, ii, tuple(range(2 * L))
     if kind == "ifneuron":
         K, W = _int(m, "K", where), _width(m, "input", where)

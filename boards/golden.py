@@ -64,11 +64,43 @@ def activation_of(core):
     return get_activation(act)
 
 
+def tsc_frames(core, frames=4, seed=0):
+    """Input payloads of a TSC core: ``frames`` frames of ``steps`` steps, each frame the TSC
+    code (``sim.tsc.tsc_encode``) of seeded uniform pixels in [-1, 1], ``first`` set on each
+    frame's first step."""
+    from sim.tsc import tsc_encode
+
+    m = core.manifest
+    M, N = m["inputs"], m["steps"]
+    rng = np.random.default_rng(seed)
+    beats = []
+    for _ in range(frames):
+        pos, neg = tsc_encode(rng.uniform(-1, 1, M), N)
+        for t in range(N):
+            # payload {pos: M, neg: M, first: 1}, LSB first
+            beats.append(_pack(pos[t], 1) | (_pack(neg[t], 1) << M) | (int(t == 0) << 2 * M))
+    return np.array(beats, dtype=object)
+
+
+def _tsc_expected(core, beats):
+    from sim.tsc import tsc_int
+
+    m = core.manifest
+    M = m["inputs"]
+    bits = [[(int(b) >> k) & 1 for k in range(2 * M + 1)] for b in beats]
+    arr = np.array(bits, dtype=bool).reshape(len(beats), 2 * M + 1)
+    pos_out, neg_out = tsc_int(m["weights"], m["threshold"], arr[:, :M], arr[:, M:2 * M],
+                               arr[:, 2 * M])
+    L = m["neurons"]
+    return [_pack(p, 1) | (_pack(n, 1) << L) for p, n in zip(pos_out, neg_out)]
+
+
 def sweep(core, max_points=None):
-    """The demo's integer inputs: every representable x of the core's interval (the whole
-    input range when the manifest has none), thinned evenly to ``max_points``."""
+    """The demo's inputs: every representable x of the core's interval (the whole input range
+    when the manifest has none), thinned evenly to ``max_points``; for a TSC core, its input
+    payloads (:func:`tsc_frames`)."""
     if core.kind == "tsc":
-        raise ValueError("a TSC core takes spike frames, not an x sweep")
+        return tsc_frames(core)
     W = _in_width(core)
     F = core.manifest["input"].get("frac", 0)
     lo, hi = -(1 << (W - 1)), (1 << (W - 1)) - 1
@@ -86,6 +118,8 @@ def encode(core, xs):
     """Input payloads carrying integer inputs ``xs`` (lanes filled in order; the last beat is
     padded with copies of its first input)."""
     xs = [int(x) for x in np.asarray(xs).reshape(-1)]
+    if core.kind == "tsc":
+        return xs                   # TSC inputs are already payloads {pos, neg, first}
     W = _in_width(core)
     if core.kind in ("amos", "ifneuron") or (core.kind == "fsneuron" and core.lanes == 1):
         if core.kind == "amos" and core.manifest.get("activation") == "mul":
@@ -143,7 +177,9 @@ def expected(core, xs):
         return beats
     if core.kind == "amos":
         return _amos_expected(core, xs)
-    raise ValueError(f"no x-sweep golden model for a {core.kind} core")
+    if core.kind == "tsc":
+        return _tsc_expected(core, xs)
+    raise ValueError(f"no golden model for a {core.kind} core")
 
 
 def decode(core, payload):

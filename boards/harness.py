@@ -20,8 +20,8 @@ core's. The whole design's counts are reported beside the core's, so the overhea
 
 Why not keep the core as a hierarchy level inside the harness run: nextpnr-gowin cannot read a
 hierarchical netlist, and Yosys 0.70's ABC9 asserts (``count_id(wire->name) == 0``) on a
-module whose internal wires are named like bits of its ports (Amaranth's lane views
-``i__payload[0]``); the out-of-context run gives internal wires private names first.
+module whose internal wires are named like bits of other wires (Amaranth's lane views
+``i__payload[0]``): every run gives internal wires private names first (``rename -hide``).
 """
 
 from amaranth import ClockSignal, Elaboratable, Module, ResetSignal, Signal

@@ -248,6 +248,9 @@ def run_flow(top, board_name, build_dir, *, clock_mhz=None, name="top", keep=Non
         # Amaranth's Apicula flow writes no clock constraint for nextpnr-gowin
         nextpnr += ["--freq", f"{clock:g}"]
     overrides = {
+        # see _core_stat: private names for internal wires (ports keep theirs, cells are
+        # unchanged) keep Yosys 0.70's ABC9 from asserting on Amaranth's "x[0]" wire names
+        "script_after_read": "rename -hide w:*",
         "synth_opts": b.synth_opts,
         "nextpnr_opts": " ".join(nextpnr),
         "script_after_synth": "tee -q -o stat.json stat -json",

@@ -180,3 +180,25 @@ def test_synth_cli_usage_errors(tmp_path):
                                tmp_path / "x.md"), "unknown device 'xc7'")
     assert not (tmp_path / "x.md").exists()
     assert shutil.which("sh")
+
+
+def test_report_command_small(tmp_path):
+    """python -m boards report on two rows and one device: the markdown table, the FS-vs-IF
+    comparison with its ratio, the JSON data and the PNG, all written."""
+    _need("ice40")
+    out = tmp_path / "docs" / "synthesis.md"
+    result = run_cli("boards", "report", "--only", "fs-relu-k10,if-k10", "--devices", "ice40",
+                     "--out", out, "--work", tmp_path / "work", timeout=1200)
+    assert result.returncode == 0, result.stderr[-3000:]
+    md = out.read_text()
+    assert "python -m boards report --out" in md
+    assert "| fs-relu-k10 | ice40 |" in md and "| if-k10 | ice40 |" in md
+    assert "FS neuron vs rate-coded integrate-and-fire at K = 10" in md
+    data = json.loads(out.with_suffix(".json").read_text())
+    rows = {r["name"]: r for r in data["rows"]}
+    fs, rate = rows["fs-relu-k10"], rows["if-k10"]
+    assert rate["ii"] == 1023 and fs["ii"] == 10
+    assert fs["timing_met"] and rate["timing_met"]
+    ratio = (fs["evals_per_s"] / fs["luts"]) / (rate["evals_per_s"] / rate["luts"])
+    assert f"| {ratio:.0f}x |" in md
+    assert (out.parent / "img" / "boards_fs_vs_if.png").read_bytes()[:4] == b"\x89PNG"
