@@ -8,6 +8,7 @@ from common.cli import ArgumentParser, main_wrapper
 #: core name -> (module with add_arguments(parser) and run(args), one-line help)
 COMMANDS = {
     "fsneuron": ("gen.fsneuron.cli", "FS-neuron core: K time steps, shared-ROM or unrolled"),
+    "amos": ("gen.amos.cli", "AMOS core: K threshold gates, fully pipelined, ii = 1"),
 }
 
 

@@ -246,6 +246,21 @@ class NeuronModel:
     def mask(self, name):
         return None
 
+    def eval_points(self, interval, n):
+        """Inputs of the exact evaluation (numpy): ``n`` evenly spaced points of the interval.
+        A model with several inputs overrides this and the next method and stacks its inputs
+        on a last axis (the target and the weights then get those points)."""
+        return np.linspace(interval[0], interval[1], n)
+
+    def train_points(self, interval, n, generator, dtype, device):
+        """One step's training inputs: ``n`` cell centres, jittered inside their cells."""
+        torch = _torch()
+        lo, hi = interval
+        cell = (hi - lo) / n
+        base = torch.tensor(lo + cell * (np.arange(n) + 0.5), dtype=dtype, device=device)
+        jitter = (torch.rand(n, generator=generator, dtype=torch.float64) - 0.5) * cell
+        return base + jitter.to(device=device, dtype=dtype)
+
 
 @dataclass
 class TrainConfig:
@@ -352,7 +367,7 @@ class _Objective:
 
     def __init__(self, model, target, interval, weights, n, device):
         torch = _torch()
-        x = np.linspace(interval[0], interval[1], n)
+        x = model.eval_points(interval, n)
         w = weights(x)
         if not w.sum() > 0:
             raise ValueError("the weight profile is zero over the whole interval")
@@ -457,10 +472,8 @@ def _train(torch, model, target, interval, config):
     for p in params.values():
         p.requires_grad_(True)
 
-    # training grid: cell centres, jittered inside their cells each step
+    # training inputs, drawn afresh every step (NeuronModel.train_points)
     n = config.n_train
-    cell = (hi_i - lo_i) / n
-    base = torch.tensor(lo_i + cell * (np.arange(n) + 0.5), dtype=dtype, device=device)
     target_t = _torch_target(target)
     w_fn = config.weights
 
@@ -501,8 +514,7 @@ def _train(torch, model, target, interval, config):
                     bar.set_postfix(loss=f"{history[-1]:.3e}")
             frac = step / max(1, config.steps - 1)
             width = w0 * (w1 / w0) ** frac
-            jitter = (torch.rand(n, generator=gen, dtype=torch.float64) - 0.5) * cell
-            x = base + jitter.to(device=device, dtype=dtype)
+            x = model.train_points((lo_i, hi_i), n, gen, dtype, device)
             y = target_t(x)
             w = torch.tensor(w_fn(x.detach().cpu().numpy()), dtype=dtype, device=device)
             w = w / w.sum()
