@@ -64,7 +64,7 @@ def activation_of(core):
     return get_activation(act)
 
 
-def tsc_frames(core, frames=4, seed=0):
+def tsc_frames(core, frames=2, seed=0):
     """Input payloads of a TSC core: ``frames`` frames of ``steps`` steps, each frame the TSC
     code (``sim.tsc.tsc_encode``) of seeded uniform pixels in [-1, 1], ``first`` set on each
     frame's first step."""

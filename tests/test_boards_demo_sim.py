@@ -49,6 +49,19 @@ def test_demo_multi_lane_core_small_fifo():
     _run(core, "demo_fs_relu_x4", log2_depth=5)
 
 
+def test_demo_amos_core():
+    """An AMOS core (one input per clock) behind the UART: every input of relu K=8."""
+    core = _gen("amos", ["--act", "relu", "--K", "8"], "demo_amos_relu_k8")
+    _run(core, "demo_amos_relu_k8")
+
+
+def test_demo_tsc_core():
+    """A TSC layer behind the UART: each request is one time step {pos, neg, first}; two
+    TSC-encoded frames of 32 steps, every output step checked against sim.tsc."""
+    core = _gen("tsc", ["--inputs", "16", "--neurons", "6", "--steps", "32"], "demo_tsc")
+    _run(core, "demo_tsc")
+
+
 def test_demo_if_core():
     """The rate-coded IF core (a core whose ii, 15 cycles, is longer than the deframer needs),
     every input of a 6-bit range; then the same build with a manifest that does not describe
