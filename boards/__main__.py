@@ -89,9 +89,13 @@ def build_parser():
         description="Talk to the activation coprocessor on a flashed board: identify it, send "
                     "a sweep of inputs, check every reply against the golden model (sim/), "
                     "print a table and save a PNG of the board's f-hat(x) against f(x). Exit "
-                    "status 1 on any mismatch.")
+                    "status 1 on any mismatch. With --sim instead of --port, the build's demo "
+                    "top is simulated at the board's clock and baud rate.")
     p.add_argument("board", type=_board, metavar="BOARD", help=f"one of: {BOARD_HELP}")
-    p.add_argument("--port", required=True, help="serial port, e.g. /dev/ttyUSB1")
+    p.add_argument("--port", help="serial port, e.g. /dev/ttyUSB1")
+    p.add_argument("--sim", action="store_true",
+                   help="no board: run the built demo top in Verilator with a simulated UART "
+                        "(cocotbext-uart), the same host code talking to it")
     p.add_argument("--act", default=None,
                    help="activation the board must carry (checked against the build)")
     p.add_argument("--out", metavar="DIR", help="build folder (default: build/boards/BOARD)")

@@ -91,26 +91,39 @@ def demo(args, _rest):
     if core.kind == "tsc":
         raise CLIError("the demo sweeps an activation; a TSC core is checked end to end by "
                        "the simulation (tests/test_boards_demo_sim.py)")
-    xs = golden.sweep(core, args.points)
+    if (args.port is None) == (not args.sim):
+        raise CLIError("give either --port PORT (a board) or --sim (no board)")
     baud = args.baud or report.get("baud")
-    try:
-        transport = SerialTransport(args.port, baud, timeout=args.timeout)
-    except ImportError:
-        raise CLIError("the demo needs pyserial: pip install pyserial") from None
-    except OSError as exc:
-        raise CLIError(f"cannot open {args.port}: {exc.strerror or exc}") from None
-    try:
-        ident, outputs, problems = run_sync(demo_session(core, xs), transport)
-    finally:
-        transport.close()
-    print(f"{core.describe()} on {args.board}: {len(xs)} inputs, window {ident.window}")
+    if args.sim:
+        from .cocotb_demo import run_demo_sim
+
+        b = get_board(args.board)
+        print(f"simulating the {b.name} demo top ({b.clock_mhz:g} MHz, {baud} baud) ...",
+              file=sys.stderr)
+        window, xs, outputs, problems = run_demo_sim(
+            core, out_dir / "sim", b.clock_mhz * 1e6, baud, log2_depth=b.fifo_log2,
+            points=args.points)
+        where = f"{args.board} (simulated)"
+    else:
+        xs = golden.sweep(core, args.points)
+        try:
+            transport = SerialTransport(args.port, baud, timeout=args.timeout)
+        except ImportError:
+            raise CLIError("the demo needs pyserial: pip install pyserial") from None
+        except OSError as exc:
+            raise CLIError(f"cannot open {args.port}: {exc.strerror or exc}") from None
+        try:
+            ident, outputs, problems = run_sync(demo_session(core, xs), transport)
+        finally:
+            transport.close()
+        window, where = ident.window, args.board
+    print(f"{core.describe()} on {where}: {len(xs)} inputs, window {window}")
     print(sweep_table(core, xs, outputs))
     mse = sweep_mse(core, xs, outputs)
     if mse is not None:
         print(f"MSE of the board's f-hat against f over the sweep: {mse:.6f}")
     png = Path(args.png) if args.png else out_dir / "demo.png"
-    atomic_write(png, plot_sweep(core, xs, outputs,
-                                 f"{core.describe()} on {args.board}"))
+    atomic_write(png, plot_sweep(core, xs, outputs, f"{core.describe()} on {where}"))
     print(f"wrote {png}")
     if problems:
         print(f"{len(problems)} replies differ from the golden model:", file=sys.stderr)

