@@ -47,16 +47,16 @@ def generate_core(core, gen_args, out_dir):
     import contextlib
     import io
 
-    from gen.__main__ import build_parser
+    from gen.__main__ import COMMANDS, build_parser
 
     if core not in CORES:
         raise ValueError(f"unknown core {core!r} (known: {', '.join(CORES)})")
     for a in gen_args:
         if a == "--out" or a.startswith("--out="):
             raise ValueError("give the output folder with the boards --out, not a gen --out")
-    parser = build_parser()
-    if core not in parser._subparsers._group_actions[0].choices:
+    if core not in COMMANDS:
         raise ValueError(f"core {core!r} is not available in this checkout's python -m gen")
+    parser = build_parser()
     args = parser.parse_args([core, *gen_args, "--out", str(out_dir)])
     summary = io.StringIO()
     with contextlib.redirect_stdout(summary):

@@ -201,6 +201,7 @@ def _plot(data):
         ax.set_title(f"K = 10 (1024 output levels), {dev}", fontsize=10)
         for y, (_, e, ratio) in enumerate(rows):
             ax.text(e, y, f" {ratio:.0f}x", va="center", fontsize=8)
+        ax.set_xlim(right=max(effs) * 12)
         ax.invert_yaxis()
         ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
@@ -265,8 +266,9 @@ def make_report(out, devices, work, boards=False, only=None):
           "Each core is placed and routed in the small-pin harness of `boards/harness.py`: "
           "LUTs/FFs/BRAM/DSP are the core module's own mapped cells (Yosys `stat`, harness "
           "excluded), Fmax is nextpnr's for the placed harness with the clock constrained at the "
-          "target. Evaluations/s = lanes x Fmax / ii (for TSC: neuron time steps with no input "
-          "events). See docs/boards.md for the method.", "",
+          "target. Evaluations/s = lanes x Fmax / ii: one value per neuron; for TSC one value "
+          "is a frame of N steps, at most N + 2M cycles for TSC-encoded input (ii below). "
+          "See docs/boards.md for the method.", "",
           "| core | made by |", "|---|---|"]
     for row in rows:
         md.append(f"| {row.name} | `{row.command()}` ({row.what}) |")
