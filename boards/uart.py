@@ -35,7 +35,7 @@ class UARTRx(wiring.Component):
 
     A UART cannot be stalled: a byte that arrives while ``o`` still holds the previous one is
     dropped and ``overflow`` pulses. A frame whose stop bit is not 1 is dropped (``error``
-    pulses).
+    pulses) and reception resumes once the line is idle (high) again.
     """
 
     def __init__(self, divisor):
@@ -85,12 +85,19 @@ class UARTRx(wiring.Component):
                     m.d.sync += timer.eq(timer - 1)
                 with m.Else():
                     with m.If(~sync1):
+                        # framing error (or a break): wait for the idle line before looking
+                        # for the next start bit, or the low stop bit would be taken for one
                         m.d.sync += self.error.eq(1)
-                    with m.Elif(self.o.valid & ~self.o.ready):
-                        m.d.sync += self.overflow.eq(1)
+                        m.next = "BREAK"
                     with m.Else():
-                        m.d.sync += [self.o.payload.eq(shreg), self.o.valid.eq(1)]
-                    # back to idle mid stop bit: the next start edge is not missed
+                        with m.If(self.o.valid & ~self.o.ready):
+                            m.d.sync += self.overflow.eq(1)
+                        with m.Else():
+                            m.d.sync += [self.o.payload.eq(shreg), self.o.valid.eq(1)]
+                        # back to idle mid stop bit: the next start edge is not missed
+                        m.next = "IDLE"
+            with m.State("BREAK"):
+                with m.If(sync1):
                     m.next = "IDLE"
         return m
 
