@@ -324,6 +324,7 @@ def test_led_groups():
 
 # --- bitstreams (CI: iCE40 and ECP5, default core, timing checked) --------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize("board, ext, magic", [
     ("icebreaker", "bin", b"\x7e\xaa\x99\x7e"),
     ("ulx3s-85f", "bit", None),
@@ -358,6 +359,7 @@ def test_build_default_core_bitstream(board, ext, magic, tmp_path):
     assert str(bitstream) in dry.stdout and "-b " in dry.stdout
 
 
+@pytest.mark.slow
 def test_demo_sim_command(relu_build, tmp_path):
     """python -m boards demo BOARD --sim: the build's demo top in Verilator at the board's
     clock and baud rate, the same host code, table and PNG."""

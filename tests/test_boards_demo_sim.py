@@ -15,6 +15,8 @@ from boards.cores import load_core
 from boards.demo import write_demo_verilog
 from boards.ifneuron import write_if_core
 
+pytestmark = pytest.mark.slow
+
 
 def _run(core, name, clock_hz=12_000_000, baud=1_000_000, points=0, log2_depth=9,
          expect_fail=False):

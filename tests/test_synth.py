@@ -182,6 +182,7 @@ def test_synth_cli_usage_errors(tmp_path):
     assert shutil.which("sh")
 
 
+@pytest.mark.slow
 def test_report_command_small(tmp_path):
     """python -m boards report on two rows and one device: the markdown table, the FS-vs-IF
     comparison with its ratio, the JSON data and the PNG, all written."""
