@@ -1,0 +1,11 @@
+"""Open FPGA boards: synthesis tables, bitstreams, the UART activation coprocessor demo.
+
+Modules: :mod:`~boards.cores` (a generated core as files), :mod:`~boards.synth` (Yosys/nextpnr
+flow and report parsing), :mod:`~boards.harness` (small-pin synthesis harness),
+:mod:`~boards.platforms` (boards), :mod:`~boards.demo` and :mod:`~boards.uart` (coprocessor
+gateware), :mod:`~boards.protocol` and :mod:`~boards.host` (host side), :mod:`~boards.golden`
+(payloads and expected outputs from ``sim/``), :mod:`~boards.ifneuron` (rate-coded IF
+baseline), :mod:`~boards.build` and :mod:`~boards.report` (the commands' work),
+:mod:`~boards.cocotb_demo` (end-to-end simulation). Command line: ``python -m boards``; see
+docs/boards.md.
+"""

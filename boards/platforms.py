@@ -1,0 +1,105 @@
+"""The supported boards and the FPGA targets of the synthesis tables.
+
+Every board is an amaranth-boards platform; this table adds what the flow needs to know about
+it (device name for reports, bitstream file, openFPGALoader board name, how LEDs are used).
+"""
+
+import copy
+from dataclasses import dataclass
+
+from amaranth.build import Clock
+
+__all__ = ["Board", "BOARDS", "board", "make_platform", "DEVICES", "device_board"]
+
+
+@dataclass(frozen=True)
+class Board:
+    """One supported board.
+
+    Attributes
+    ----------
+    name : str
+        Command-line name.
+    platform : str
+        ``module:Class`` of the amaranth-boards platform.
+    device : str
+        Device name as reported (``report.json`` ``device``).
+    family : str
+        ``ice40``, ``ecp5`` or ``gowin`` (selects tools and report parsing).
+    clock_mhz : float
+        Board oscillator: the demo runs on it directly.
+    bitstream : str
+        Extension of the file openFPGALoader writes (``bin``, ``bit``, ``fs``).
+    loader_board : str
+        openFPGALoader ``-b`` name.
+    fifo_log2 : int
+        Demo byte FIFOs hold 2**fifo_log2 bytes each.
+    synth_opts : str
+        Extra options of ``synth_<family>`` for this board's flow.
+    """
+
+    name: str
+    platform: str
+    device: str
+    family: str
+    clock_mhz: float
+    bitstream: str
+    loader_board: str
+    fifo_log2: int = 9
+    synth_opts: str = ""
+
+    def platform_class(self):
+        import importlib
+        module, cls = self.platform.split(":")
+        return getattr(importlib.import_module(module), cls)
+
+
+BOARDS = {
+    "icebreaker": Board("icebreaker", "amaranth_boards.icebreaker:ICEBreakerPlatform",
+                        "iCE40UP5K-SG48", "ice40", 12.0, "bin", "ice40_generic"),
+    "ulx3s-85f": Board("ulx3s-85f", "amaranth_boards.ulx3s:ULX3S_85F_Platform",
+                       "LFE5U-85F-6BG381C", "ecp5", 25.0, "bit", "ulx3s"),
+    "tangnano9k": Board("tangnano9k", "amaranth_boards.tang_nano_9k:TangNano9kPlatform",
+                        "GW1NR-LV9QN88PC6/I5", "gowin", 27.0, "fs", "tangnano9k",
+                        # nextpnr-gowin (the PyPI build Amaranth's Apicula flow runs) cannot
+                        # place block RAM: the FIFOs are small and in LUT RAM
+                        fifo_log2=6, synth_opts="-nobram"),
+}
+
+#: Synthesis-table targets: short device name -> board whose platform (pins, part) is used.
+DEVICES = {"ice40": "icebreaker", "ecp5": "ulx3s-85f", "gowin": "tangnano9k"}
+
+
+def board(name):
+    """The :class:`Board` called ``name``; ``ValueError`` listing the known ones otherwise."""
+    try:
+        return BOARDS[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown board {name!r} (known: {', '.join(BOARDS)})") from None
+
+
+def device_board(device):
+    """The board standing for a synthesis target (``ice40``, ``ecp5``, ``gowin``)."""
+    try:
+        return BOARDS[DEVICES[device]]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown device {device!r} (known: {', '.join(DEVICES)})") from None
+
+
+def make_platform(b, clock_mhz=None):
+    """A platform instance of board ``b`` whose default clock is constrained at ``clock_mhz``
+    (default: the board oscillator).
+
+    A synthesis run asks nextpnr for a clock faster than the oscillator to measure how fast
+    the design can go; the constraint is changed on a copy of the clock resource so the
+    platform class itself is left alone.
+    """
+    platform = b.platform_class()()
+    if clock_mhz is not None:
+        if not (isinstance(clock_mhz, (int, float)) and 0 < clock_mhz <= 1000):
+            raise ValueError(f"clock must be between 0 and 1000 MHz, not {clock_mhz!r}")
+        key = (platform.default_clk, 0)
+        res = copy.copy(platform.resources[key])
+        res.clock = Clock(clock_mhz * 1e6)
+        platform.resources[key] = res
+    return platform
