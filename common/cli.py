@@ -16,8 +16,8 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["CLIError", "ArgumentParser", "main_wrapper", "atomic_write", "AtomicFiles",
-           "dumps_json"]
+__all__ = ["CLIError", "ArgumentParser", "command_parser", "main_wrapper", "atomic_write",
+           "AtomicFiles", "dumps_json"]
 
 
 class CLIError(Exception):
@@ -29,6 +29,28 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def error(self, message):
         raise CLIError(f"{self.prog}: {message}")
+
+
+def command_parser(prog, description, commands, dest="command", metavar="COMMAND"):
+    """A parser with one sub-command per entry of ``commands``.
+
+    ``commands`` maps a name to ``(module, help)``; the module provides ``add_arguments(parser)``
+    and ``run(args)`` (and optionally ``DESCRIPTION``). The parsed arguments carry the chosen
+    module's ``run`` as ``args._run``. Modules are imported when the parser is built, so a
+    package's ``python -m`` entry stays a table of its commands.
+    """
+    import importlib
+
+    parser = ArgumentParser(prog=prog, description=description)
+    sub = parser.add_subparsers(dest=dest, metavar=metavar, required=True,
+                                parser_class=ArgumentParser)
+    for name, (module, help_text) in commands.items():
+        mod = importlib.import_module(module)
+        p = sub.add_parser(name, help=help_text,
+                           description=getattr(mod, "DESCRIPTION", help_text))
+        mod.add_arguments(p)
+        p.set_defaults(_run=mod.run)
+    return parser
 
 
 def _one_line(message):

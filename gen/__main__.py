@@ -1,9 +1,8 @@
 """``python -m gen <core> ...``: emit a verified core as Verilog plus its JSON manifest."""
 
-import importlib
 import sys
 
-from common.cli import ArgumentParser, main_wrapper
+from common.cli import command_parser, main_wrapper
 
 #: core name -> (module with add_arguments(parser) and run(args), one-line help)
 COMMANDS = {
@@ -14,19 +13,11 @@ COMMANDS = {
 
 
 def build_parser():
-    parser = ArgumentParser(
-        prog="python -m gen",
-        description="Generate spiking-neuron cores as Verilog (Amaranth), each with a JSON "
-                    "manifest describing its ports, widths, parameters and timing.")
-    sub = parser.add_subparsers(dest="core", metavar="CORE", required=True,
-                                parser_class=ArgumentParser)
-    for name, (module, help_text) in COMMANDS.items():
-        mod = importlib.import_module(module)
-        p = sub.add_parser(name, help=help_text, description=getattr(mod, "DESCRIPTION",
-                                                                     help_text))
-        mod.add_arguments(p)
-        p.set_defaults(_run=mod.run)
-    return parser
+    return command_parser(
+        "python -m gen",
+        "Generate spiking-neuron cores as Verilog (Amaranth), each with a JSON manifest "
+        "describing its ports, widths, parameters and timing.",
+        COMMANDS, dest="core", metavar="CORE")
 
 
 def main(argv=None):

@@ -9,10 +9,9 @@ Commands::
 Bad input gives one line ``error: ...`` on stderr and exit status 2, and writes no file.
 """
 
-import importlib
 import sys
 
-from common.cli import ArgumentParser, main_wrapper
+from common.cli import command_parser, main_wrapper
 
 #: command -> (module with add_arguments(parser) and run(args), one-line help)
 COMMANDS = {
@@ -22,19 +21,11 @@ COMMANDS = {
 
 
 def build_parser():
-    parser = ArgumentParser(
-        prog="python -m sim",
-        description="Simulations on the golden models: ANN-to-SNN conversion on the 8x8 "
-                    "digits with FS, AMOS and TSC neurons, float and bit-exact integer.")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
-                                parser_class=ArgumentParser)
-    for name, (module, help_text) in COMMANDS.items():
-        mod = importlib.import_module(module)
-        p = sub.add_parser(name, help=help_text,
-                           description=getattr(mod, "DESCRIPTION", help_text))
-        mod.add_arguments(p)
-        p.set_defaults(_run=mod.run)
-    return parser
+    return command_parser(
+        "python -m sim",
+        "Simulations on the golden models: ANN-to-SNN conversion on the 8x8 digits with FS, "
+        "AMOS and TSC neurons, float and bit-exact integer.",
+        COMMANDS)
 
 
 def main(argv=None):
