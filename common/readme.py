@@ -58,6 +58,7 @@ def parse_table(lines):
 
 
 def format_table(header, rows):
+    """A markdown table from header cells and rows of cells."""
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return out
@@ -103,44 +104,19 @@ def _network(root):
 
 
 def _synthesis(root):
-    page = "docs/synthesis.json"
-    data = json.loads(_read(root, page))
-    by_core = {}
-    for r in data["rows"]:
-        # a row that failed to build has its device family as "device" and an "error"
-        by_core.setdefault(r["name"], {})[r.get("family", r["device"])] = r
-
-    def cell(r, key):
-        if r is None:
-            return "-"
-        if "error" in r:
-            return "not built"
-        if r.get(key) is None:
-            return "-"
-        if key == "fmax_mhz":
-            mark = "" if r["timing_met"] else " (**no**)"
-            return f"{r[key]:.1f}{mark}"
-        return str(r[key])
-
-    rows = []
-    for name, fam in by_core.items():
-        ice, ecp = fam.get("ice40"), fam.get("ecp5")
-        any_row = next((r for r in (ice, ecp) if r and "error" not in r), {})
-        rows.append([name, cell(ice, "luts"), cell(ice, "fmax_mhz"), cell(ecp, "luts"),
-                     cell(ecp, "fmax_mhz"), str(any_row.get("lanes", "-")),
-                     str(any_row.get("ii", "-"))])
+    data = json.loads(_read(root, "docs/synthesis.json"))
     clocks = data["clocks_mhz"]
     md = _read(root, "docs/synthesis.md")
     return [
         "### Synthesis (issues 3, 4, 5, 7)",
         "",
         f"From [docs/synthesis.md](docs/synthesis.md), made by `{data['command']}`: each core "
-        f"placed and routed alone (core LUTs; Fmax from nextpnr, constrained at "
-        f"{clocks['ice40']:g} MHz on iCE40UP5K and {clocks['ecp5']:g} MHz on ECP5-85F; "
-        "**no** = below that). ii: clock cycles per input vector (TSC: per frame of N steps).",
+        "placed and routed alone in a small-pin harness (the core module's own mapped cells; "
+        f"Fmax from nextpnr with the clock constrained at {clocks['ice40']:g} MHz on iCE40UP5K "
+        f"and {clocks['ecp5']:g} MHz on ECP5-85F). ii: clock cycles per input vector (TSC: per "
+        "frame of N steps); evaluations/s = lanes x Fmax / ii.",
         "",
-        *format_table(["core", "iCE40UP5K LUTs", "iCE40 Fmax MHz", "ECP5-85F LUTs",
-                       "ECP5 Fmax MHz", "lanes", "ii"], rows),
+        *table_after(md, "## Cores", "docs/synthesis.md"),
         "",
         "FS neuron vs a rate-coded integrate-and-fire neuron of the same precision (K = 10, "
         "ECP5), evaluations per second per LUT:",
