@@ -234,3 +234,26 @@ def test_cli_errors(tmp_path, args, fragment):
     r = run_cli("sim", "digits", *args, "--json", tmp_path / "r.json", cwd=tmp_path)
     assert_usage_error(r, fragment)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_report_checks_the_tsc_target_on_the_finetuned_rows():
+    from types import SimpleNamespace
+
+    from sim.net.report import ROWS, targets
+
+    def res(snn):
+        return SimpleNamespace(ann_accuracy=98.0, snn_accuracy=snn, spikes_per_neuron=0.5)
+
+    assert ("mlp", "relu", "tsc", 16, None, 0) in ROWS and ("mlp", "relu", "tsc", 64, 8, 30) in ROWS
+
+    def tsc_lines(ft16, ft64):
+        results = {("mlp", "relu", "tsc", 16, None, 0): res(87.0),        # balancing: far off
+                   ("mlp", "relu", "tsc", 16, None, 30): res(ft16),
+                   ("mlp", "relu", "tsc", 64, 8, 30): res(ft64)}
+        return [line for line in targets(results) if "TSC" in line]
+
+    ok = tsc_lines(97.5, 97.2)
+    assert ok[0].startswith("| TSC: within 1.0 point") and ok[0].endswith("| yes |")
+    assert "N=16 -0.50 pt; N=64 -0.80 pt" in ok[0] and "fine-tuned" in ok[0]
+    assert ok[1].startswith("| TSC threshold balancing only") and ok[1].endswith("| **no** |")
+    assert tsc_lines(97.5, 96.8)[0].endswith("| **no** |")

@@ -70,6 +70,7 @@ class TSCTrainConfig:
     batch: int = 64
     seed: int = 0
     surrogate: float = 5.0
+    noise: float = 0.0
 
     def __post_init__(self):
         for name in ("epochs", "batch"):
@@ -79,6 +80,9 @@ class TSCTrainConfig:
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"TSC fine-tuning seed must be a non-negative integer, "
                              f"not {self.seed!r}")
+        if isinstance(self.noise, bool) or not isinstance(self.noise, (int, float)) or not (
+                np.isfinite(self.noise) and self.noise >= 0):
+            raise ValueError(f"TSC fine-tuning noise must be a number >= 0, not {self.noise!r}")
         for name in ("lr", "surrogate"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not (np.isfinite(v)
@@ -308,7 +312,15 @@ def _finetune(net, x_train, y_train, config, weight_bits, show_progress):
             total, right = 0.0, 0
             for start in range(0, n, config.batch):
                 idx = order[start:start + config.batch]
-                logits, _, _ = network_torch(weights, readout, drive_all[idx], weight_bits,
+                drive = drive_all[idx]
+                if config.noise:
+                    # pixel jitter (Gaussian, clipped to [0, 1]): the input on-times move by a
+                    # step or two, as they would for images not in the training set
+                    jitter = torch.randn(len(idx), x_train.shape[1], generator=gen,
+                                         dtype=torch.float64).numpy()
+                    xb = np.clip(x_train[idx.numpy()] + config.noise * jitter, 0.0, 1.0)
+                    drive = torch.tensor(encode_drive(net, xb))
+                logits, _, _ = network_torch(weights, readout, drive, weight_bits,
                                              config.surrogate, spike)
                 loss = torch.nn.functional.cross_entropy(logits / (N - 1), y[idx])
                 opt.zero_grad()
