@@ -191,6 +191,7 @@ def test_finetuning_learns(ops, data):
     ({"seed": -1}, "TSC fine-tuning seed must be a non-negative integer"),
     ({"lr": 0}, "TSC fine-tuning lr must be a positive number"),
     ({"surrogate": float("nan")}, "TSC fine-tuning surrogate must be a positive number"),
+    ({"noise": -0.1}, "TSC fine-tuning noise must be a number >= 0, not -0.1"),
 ])
 def test_train_config_errors(kwargs, message):
     with pytest.raises(ValueError, match=message):
