@@ -49,6 +49,9 @@ def add_arguments(p):
                    help="weight code width of the integer network (default 8)")
     p.add_argument("--tsc-alpha", type=_float, default=None, metavar="A",
                    help="TSC threshold balancing: theta = A * max input (default 0.8)")
+    p.add_argument("--tsc-train", type=_int, default=None, metavar="EPOCHS",
+                   help="TSC: fine-tune the converted network through the TSC dynamics for "
+                        "EPOCHS epochs (default 30; 0: threshold balancing only)")
     p.add_argument("--seed", type=_int, default=0, help="training seed (default 0)")
     p.add_argument("--epochs", type=_int, default=40, help="training epochs (default 40)")
     p.add_argument("--json", metavar="FILE", help="write the figures as JSON")
@@ -93,8 +96,13 @@ def _config(args):
         raise CLIError(f"--seed must be >= 0, not {args.seed}")
     if args.tsc_alpha is not None and args.coding != "tsc":
         raise CLIError("--tsc-alpha applies to --coding tsc only")
+    if args.tsc_train is not None and args.coding != "tsc":
+        raise CLIError("--tsc-train applies to --coding tsc only")
+    if args.tsc_train is not None and args.tsc_train < 0:
+        raise CLIError(f"--tsc-train must be an integer >= 0, not {args.tsc_train}")
     return Config(model=args.model, act=args.act, coding=args.coding, K=args.K, Q=args.Q,
                   weight_bits=args.weight_bits, tsc_alpha=args.tsc_alpha,
+                  tsc_train=args.tsc_train,
                   train=TrainConfig(epochs=args.epochs, seed=args.seed))
 
 

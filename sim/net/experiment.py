@@ -49,7 +49,9 @@ def default_K(coding, act):
 class Config:
     """A checked conversion configuration.
 
-    ``K`` is the FS neuron's steps, the AMOS unit's gates, or the TSC frame length N. ``Q``
+    ``K`` is the FS neuron's steps, the AMOS unit's gates, or the TSC frame length N.
+    ``tsc_train``: epochs of fine-tuning the TSC network through its dynamics (None: the
+    default, :data:`sim.net.tsctrain.DEFAULT_EPOCHS`; 0: threshold balancing only). ``Q``
     selects the integer model: Q-bit neuron parameters and ``weight_bits``-bit weights (ReLU
     and TSC have no parameter codes; for them Q only selects the integer model). Q None: the
     float model.
@@ -62,6 +64,7 @@ class Config:
     Q: int = None
     weight_bits: int = 8
     tsc_alpha: float = None
+    tsc_train: int = None
     train: TrainConfig = TrainConfig()
 
     def __post_init__(self):
@@ -93,6 +96,16 @@ class Config:
             raise ValueError(f"weight bits must be an integer from 2 to 16, not {wb!r}")
         if self.tsc_alpha is not None and not (0 < float(self.tsc_alpha) <= 4):
             raise ValueError(f"TSC alpha must be in (0, 4], not {self.tsc_alpha!r}")
+        ep = self.tsc_train
+        if ep is not None:
+            if isinstance(ep, bool) or not isinstance(ep, (int, np.integer)) or ep < 0:
+                raise ValueError(f"TSC fine-tuning epochs must be an integer >= 0, not {ep!r}")
+            if self.coding != "tsc":
+                raise ValueError("TSC fine-tuning applies to the tsc coding only")
+            object.__setattr__(self, "tsc_train", int(ep))
+        elif self.coding == "tsc":
+            from .tsctrain import DEFAULT_EPOCHS
+            object.__setattr__(self, "tsc_train", DEFAULT_EPOCHS)
 
     @property
     def is_int(self):
@@ -188,17 +201,30 @@ def run(config, trained=None, show_progress=True, device="cpu", with_float=True)
 
     if config.coding == "tsc":
         from .tscnet import TSCNet
+        from .tsctrain import TSCTrainConfig
 
         calib = x_train[:TSC_CALIBRATION]
         runs = {}
         for wb in ((None, config.weight_bits) if config.is_int and with_float
                    else ((config.weight_bits,) if config.is_int else (None,))):
-            net = TSCNet(ops, config.K, calib, alpha=config.tsc_alpha, weight_bits=wb)
+            if config.tsc_train:
+                # trained through the TSC dynamics on the training split (quantization-aware
+                # for the integer network), seeded with the ANN's training seed
+                tcfg = TSCTrainConfig(epochs=config.tsc_train, seed=config.train.seed)
+                net = TSCNet.finetuned(ops, config.K, x_train, split.y_train, weight_bits=wb,
+                                       config=tcfg, alpha=config.tsc_alpha, calib=calib,
+                                       show_progress=show_progress)
+            else:
+                net = TSCNet(ops, config.K, calib, alpha=config.tsc_alpha, weight_bits=wb)
             runs[wb] = (net, net.forward(x_test))
         net, res = runs[config.weight_bits if config.is_int else None]
         extra["input_spikes_per_pixel"] = float(res.input_spikes.mean())
         extra["thresholds"] = [float(t) for t in net.thresholds]
-        source = f"threshold balancing, alpha {net.alpha}"
+        if config.tsc_train:
+            source = (f"fine-tuned {config.tsc_train} epochs through the TSC dynamics "
+                      f"(from {net.balance} balancing, alpha {net.alpha})")
+        else:
+            source = f"threshold balancing, alpha {net.alpha}"
         float_res = runs.get(None, (None, None))[1] if config.is_int else None
     else:
         alphas = relu_alphas(ops, x_train) if config.act == "relu" else None
