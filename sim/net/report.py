@@ -210,19 +210,28 @@ def build(quiet=False, img_rel="img", img_dir=Path("docs/img")):
     return "\n".join(md) + "\n", files
 
 
+def _page(out):
+    """The text of the page ``out``, checked for exactly one results section."""
+    text = out.read_text()
+    if text.count(BEGIN) != 1 or text.count(END) != 1 or text.index(BEGIN) > text.index(END):
+        raise CLIError(f"--out {out}: needs exactly one {BEGIN} ... {END} section")
+    return text
+
+
 def run(args):
     out = Path(args.out)
     if not out.exists():
         raise CLIError(f"--out {out}: no such file (it must hold the {BEGIN} / {END} markers)")
-    text = out.read_text()
-    if text.count(BEGIN) != 1 or text.count(END) != 1 or text.index(BEGIN) > text.index(END):
-        raise CLIError(f"--out {out}: needs exactly one {BEGIN} ... {END} section")
+    _page(out)                                      # fail before the long build
     img_dir = Path(args.img_dir)
     try:
         img_rel = img_dir.resolve().relative_to(out.resolve().parent).as_posix()
     except ValueError:
         raise CLIError(f"--img-dir {img_dir} must be inside the folder of --out") from None
     section, pngs = build(args.quiet, img_rel, img_dir)
+    # read the page again: the build takes half an hour, and the prose around the markers may
+    # have been edited meanwhile
+    text = _page(out)
     head, rest = text.split(BEGIN)
     _, tail = rest.split(END)
     files = AtomicFiles({out: head + BEGIN + "\n" + section + END + tail})
