@@ -30,7 +30,7 @@ import numpy as np
 from common.cli import atomic_write, dumps_json
 from sim.amos import from_fs, relu_params
 from .fixed import QFormat, RANGE
-from .params import (ParamError, _is_number, _num,
+from .params import (CodedSet, ParamError, _is_number, _num,
                      _validate as _validate_fs_fields, list_shipped, shipped_path)
 
 __all__ = ["AmosParamSet", "load", "loads", "save", "PREFIX", "TWO_INPUT", "amos_path",
@@ -65,7 +65,7 @@ def two_input_function(name):
 
 
 @dataclass(frozen=True)
-class AmosParamSet:
+class AmosParamSet(CodedSet):
     """One AMOS parameter set.
 
     Parameters
@@ -108,22 +108,14 @@ class AmosParamSet:
     def two_input(self):
         return self.c2 is not None
 
-    @property
-    def is_quantized(self):
-        return self.Q is not None
-
-    @property
-    def qformat(self):
-        return QFormat(self.Q) if self.Q is not None else None
-
     def values(self):
         """Float64 arrays (c, T, h, d, c2): the values the codes stand for, or the floats.
 
         ``c2`` is None for a one-input set; h is K x K.
         """
-        conv = (lambda p: np.array(p, dtype=np.float64)) if self.Q is None else self.qformat.value
-        c2 = None if self.c2 is None else conv(self.c2)
-        return conv(self.c), conv(self.T), conv(self.h), conv(self.d), c2
+        c2 = None if self.c2 is None else self._as_values(self.c2)
+        return (self._as_values(self.c), self._as_values(self.T), self._as_values(self.h),
+                self._as_values(self.d), c2)
 
     def quantized(self, Q):
         """Round a float set to Q-bit codes (no retraining)."""

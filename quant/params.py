@@ -44,8 +44,26 @@ class ParamError(ValueError):
     """A malformed or out-of-range parameter file; the message is one line."""
 
 
+class CodedSet:
+    """What the FS and AMOS parameter sets share: ``Q`` is None for a float set, else the
+    parameters are Q-bit codes (:class:`quant.fixed.QFormat`)."""
+
+    @property
+    def is_quantized(self):
+        return self.Q is not None
+
+    @property
+    def qformat(self):
+        return QFormat(self.Q) if self.Q is not None else None
+
+    def _as_values(self, p):
+        """A parameter vector or matrix as float64: the values its codes stand for, or the
+        floats themselves."""
+        return np.array(p, dtype=np.float64) if self.Q is None else self.qformat.value(p)
+
+
 @dataclass(frozen=True)
-class FSParamSet:
+class FSParamSet(CodedSet):
     """One FS-neuron parameter set.
 
     Parameters
@@ -77,20 +95,9 @@ class FSParamSet:
     def __post_init__(self):
         _validate(self.__dict__, source="parameter set")
 
-    @property
-    def is_quantized(self):
-        return self.Q is not None
-
-    @property
-    def qformat(self):
-        return QFormat(self.Q) if self.Q is not None else None
-
     def values(self):
         """(T, h, d) as float64 arrays: the values the codes stand for, or the floats."""
-        if self.Q is None:
-            return tuple(np.array(p, dtype=np.float64) for p in (self.T, self.h, self.d))
-        q = self.qformat
-        return tuple(q.value(p) for p in (self.T, self.h, self.d))
+        return tuple(self._as_values(p) for p in (self.T, self.h, self.d))
 
     def quantized(self, Q):
         """Round a float set to Q-bit codes (no retraining)."""
