@@ -24,7 +24,7 @@ import numpy as np
 from common.cli import atomic_write, dumps_json
 from .fixed import QFormat, RANGE
 
-__all__ = ["ParamError", "FSParamSet", "load", "loads", "save", "load_published", "PARAMS_DIR",
+__all__ = ["ParamError", "CodedSet", "FSParamSet", "load", "loads", "save", "load_published", "PARAMS_DIR",
            "shipped_path", "list_shipped", "K_MAX", "PUBLISHED_DIR", "published_path"]
 
 #: Where the shipped sets live.
