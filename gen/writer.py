@@ -1,16 +1,18 @@
 """The last stage of every generator: Verilog and manifest, written together or not at all.
 
+:func:`generate` takes any :class:`gen.core.CoreIR` and writes ``NAME.v`` and ``NAME.json``.
 Output is deterministic: no source locations (they hold absolute paths), no timestamps, and the
 Amaranth/Yosys versions are pinned in pyproject.toml, so the same command gives byte-identical
 files (checked against rtl/ by the test suite).
 """
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
-from common.cli import AtomicFiles, dumps_json
+from common.cli import AtomicFiles, check_out_dir, dumps_json
 
-__all__ = ["check_name", "to_verilog", "write_core"]
+__all__ = ["check_name", "to_verilog", "generate", "GenerateResult"]
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -31,22 +33,53 @@ def to_verilog(component, top):
                            strip_internal_attrs=True)
 
 
-def write_core(component, top, out_dir, manifest):
-    """Write ``out_dir/top.v`` and ``out_dir/top.json`` atomically; return both paths.
+@dataclass(frozen=True)
+class GenerateResult:
+    """What :func:`generate` wrote.
 
-    ``manifest`` gets ``top`` and ``verilog`` filled in (the keys every core's manifest has).
-    Everything is rendered in memory before the first byte is written.
+    Attributes
+    ----------
+    ir : CoreIR
+        The core.
+    verilog, manifest : Path
+        The two files.
+    summary : str
+        The text ``python -m gen`` prints.
     """
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ValueError(f"output folder {str(out_dir)!r} is a file")
+
+    ir: object
+    verilog: Path
+    manifest: Path
+    summary: str
+
+
+def generate(ir, out_dir):
+    """Write ``out_dir/NAME.v`` and ``out_dir/NAME.json`` for any core IR, atomically.
+
+    Everything is rendered in memory before the first byte is written; a failure writes
+    nothing. Returns a :class:`GenerateResult`.
+    """
+    out_dir = check_out_dir(out_dir)
+    name = check_name(ir.name)
+    component = ir.component()
+    manifest = ir.manifest(component)
+    text = to_verilog(component, name)
+    vpath, jpath = out_dir / f"{name}.v", out_dir / f"{name}.json"
+    AtomicFiles({vpath: text, jpath: dumps_json(manifest)}).commit()
+    return GenerateResult(ir, vpath, jpath, ir.summary((vpath, jpath), component))
+
+
+def write_core(component, top, out_dir, manifest):
+    """Write a component and a hand-made manifest (for cores not yet described by a
+    :class:`gen.core.CoreIR`); ``ports`` is still generated from the signature."""
+    from .core import ports_of
+
+    out_dir = check_out_dir(out_dir)
     text = to_verilog(component, top)
     manifest = dict(manifest)
     manifest["top"] = top
     manifest["verilog"] = f"{top}.v"
-    files = AtomicFiles()
+    manifest["ports"] = ports_of(component)
     vpath, jpath = out_dir / f"{top}.v", out_dir / f"{top}.json"
-    files.add(vpath, text)
-    files.add(jpath, dumps_json(manifest))
-    files.commit()
+    AtomicFiles({vpath: text, jpath: dumps_json(manifest)}).commit()
     return vpath, jpath

@@ -1,37 +1,17 @@
-"""``python -m sim <command> ...``: simulations on the golden models.
+"""``python -m sim``: the old name of ``python -m net`` (network conversion and simulation).
 
-Commands::
-
-    python -m sim digits [--model mlp|cnn] [--act relu|silu] [--coding fs|amos|tsc] [--K K]
-                         [--Q Q] [--json FILE] [--plots DIR] ...
-    python -m sim digits-report [--out docs/network.md] [--img-dir docs/img]
-
-Bad input gives one line ``error: ...`` on stderr and exit status 2, and writes no file.
+Kept for one release as an alias: it runs ``python -m net`` with the same arguments in a new
+process (``sim/`` holds golden models and imports nothing above it, so it cannot import ``net``).
 """
 
+import os
 import sys
 
-from common.cli import command_parser, main_wrapper
 
-#: command -> (module with add_arguments(parser) and run(args), one-line help)
-COMMANDS = {
-    "digits": ("sim.net.cli", "convert a digits ANN to a spiking network and measure it"),
-    "digits-report": ("sim.net.report", "regenerate docs/network.md's tables and plots"),
-}
-
-
-def build_parser():
-    return command_parser(
-        "python -m sim",
-        "Simulations on the golden models: ANN-to-SNN conversion on the 8x8 digits with FS, "
-        "AMOS and TSC neurons, float and bit-exact integer.",
-        COMMANDS)
-
-
-def main(argv=None):
-    args = build_parser().parse_args(argv)
-    return args._run(args)
+def main():
+    print("note: `python -m sim` is now `python -m net`; running that", file=sys.stderr)
+    os.execv(sys.executable, [sys.executable, "-m", "net", *sys.argv[1:]])
 
 
 if __name__ == "__main__":
-    sys.exit(main_wrapper(main))
+    main()

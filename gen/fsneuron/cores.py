@@ -120,7 +120,7 @@ class SharedCore(FSCore):
 
     After elaboration ``probe`` holds the state registers (input buffer, engine, lanes, output
     register, step counter or threshold register, ROM read data) for the white-box formal proof
-    (``tests/formal/fs_proof.py``).
+    (``tests/kit/formal/fs_proof.py``).
     """
 
     arch = "shared"
@@ -205,7 +205,7 @@ class SharedCore(FSCore):
                              obuf[lane(n)].value.eq(acc_next)]
             lanes.append(SimpleNamespace(v=v, acc=acc, spk=spk))
 
-        # the state, for white-box verification (tests/formal/fs_proof.py)
+        # the state, for white-box verification (tests/kit/formal/fs_proof.py)
         self.probe = SimpleNamespace(xbuf=xbuf, xbuf_valid=xbuf_valid, busy=busy, obuf=obuf,
                                      lanes=lanes, **self._params_probe)
         return m
@@ -266,7 +266,7 @@ class UnrolledCore(FSCore):
         o (st 3)                         x0 valid     latency = K = 3, ii = 1
 
     After elaboration ``probe`` holds the stage registers and the output register for the
-    white-box formal proof (``tests/formal/fs_proof.py``).
+    white-box formal proof (``tests/kit/formal/fs_proof.py``).
     """
 
     arch = "unrolled"
@@ -320,7 +320,7 @@ class UnrolledCore(FSCore):
                                                                   for c in cur]))
             prev, prev_valid = cur, valid
 
-        # the state, for white-box verification (tests/formal/fs_proof.py)
+        # the state, for white-box verification (tests/kit/formal/fs_proof.py)
         self.probe = SimpleNamespace(stages=stages, obuf=obuf)
         return m
 

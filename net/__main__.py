@@ -1,0 +1,37 @@
+"""``python -m net <command> ...``: simulations on the golden models.
+
+Commands::
+
+    python -m net digits [--model mlp|cnn] [--act relu|silu] [--coding fs|amos|tsc] [--K K]
+                         [--Q Q] [--json FILE] [--plots DIR] ...
+    python -m net digits-report [--out docs/network.md] [--img-dir docs/img]
+
+Bad input gives one line ``error: ...`` on stderr and exit status 2, and writes no file.
+"""
+
+import sys
+
+from common.cli import command_parser, main_wrapper
+
+#: command -> (module with add_arguments(parser) and run(args), one-line help)
+COMMANDS = {
+    "digits": ("net.cli", "convert a digits ANN to a spiking network and measure it"),
+    "digits-report": ("net.report", "regenerate docs/network.md's tables and plots"),
+}
+
+
+def build_parser():
+    return command_parser(
+        "python -m net",
+        "Simulations on the golden models: ANN-to-SNN conversion on the 8x8 digits with FS, "
+        "AMOS and TSC neurons, float and bit-exact integer.",
+        COMMANDS)
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    return args._run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main_wrapper(main))
