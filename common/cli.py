@@ -16,17 +16,14 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+from .checks import InputError
+
 __all__ = ["CLIError", "InputError", "ArgumentParser", "command_parser", "main_wrapper",
            "atomic_write", "AtomicFiles", "dumps_json", "check_out_dir"]
 
 
 class CLIError(Exception):
     """A user error: printed as ``error: <message>`` on one line, exit status 2."""
-
-
-class InputError(ValueError):
-    """A bad value the user gave (an option, a file, a path): a ``ValueError`` that
-    :func:`main_wrapper` reports as one line, exit status 2."""
 
 
 def check_out_dir(path):
