@@ -1,7 +1,7 @@
 """The README's results section, assembled from the generated documentation pages.
 
 Every figure in the README comes from a page that a command of this repository writes
-(``python -m quant report``, ``python -m quant.amos_train report``, ``python -m net
+(``python -m quant report --out-dir docs``, ``python -m quant amos report``, ``python -m net
 digits-report``, ``python -m boards report``, ``python bench/tsc_cycles.py``); this module copies
 their tables between the README's ``<!-- results:begin -->`` and ``<!-- results:end -->``
 markers, so the README never says something its pages do not::
@@ -144,14 +144,14 @@ def build(root="."):
         "",
         "### FS-neuron parameters vs the published sets (issue 2)",
         "",
-        "From [docs/quant.md](docs/quant.md), made by `python -m quant report` (bounds: the "
-        "published sets' measured errors and the issue's limits; MSE):",
+        "From [docs/quant.md](docs/quant.md), made by `python -m quant report --out-dir docs` "
+        "(bounds: the published sets' measured errors and the Q=8 limits; MSE):",
         "",
         *table_after(quant, "## Targets", "docs/quant.md"),
         "",
         "### AMOS units vs FS neurons at the same K (issue 4)",
         "",
-        "From [docs/amos.md](docs/amos.md), made by `python -m quant.amos_train report "
+        "From [docs/amos.md](docs/amos.md), made by `python -m quant amos report "
         "--table-only` (MSE; Q8: the exact core over every representable input):",
         "",
         *table_after(amos, "### Results", "docs/amos.md"),
