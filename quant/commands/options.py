@@ -48,7 +48,8 @@ def add_act_options(p, act_help, K_help, Q_help, K_many=False, Q_many=False):
                    help=K_help)
     p.add_argument("--Q", type=Q_ARG, default=None, nargs="+" if Q_many else None,
                    required=Q_many, help=Q_help)
-    p.add_argument("--interval", type=arg(check_float, "--interval"), nargs=2, metavar=("LO", "HI"), default=None,
+    p.add_argument("--interval", type=arg(check_float, "--interval"), nargs=2,
+                   metavar=("LO", "HI"), default=None,
                    help="training interval (default: the activation's)")
 
 

@@ -70,8 +70,8 @@ def test_from_fs():
         AmosParamSet.from_fs(fs_low)
 
 
-def h_with(base, i, j, v):
-    h = copy.deepcopy(base["h"])
+def h_with(i, j, v):
+    h = copy.deepcopy(GOOD_FLOAT["h"])
     h[i][j] = v
     return h
 
@@ -82,10 +82,10 @@ def h_with(base, i, j, v):
     (changed(GOOD_FLOAT, d=[1, 2, 3, 4]), "'d' has 4 entries, K=3 needs 3"),
     (changed(GOOD_FLOAT, c=[1.0, float("nan"), 0.0]), r"c\(2\) = nan is not finite"),
     (changed(GOOD_FLOAT, c=[1.0, 9.5, 0.0]), r"c\(2\) = 9.5 is outside \[-8, 8\]"),
-    (changed(GOOD_FLOAT, h=h_with(GOOD_FLOAT, 2, 0, float("inf"))), r"h\(3,1\) = inf is not finite"),
-    (changed(GOOD_FLOAT, h=h_with(GOOD_FLOAT, 1, 0, "x")), r"h\(2,1\) = 'x' is not a number"),
-    (changed(GOOD_FLOAT, h=h_with(GOOD_FLOAT, 0, 2, 1.0)), r"h\(1,3\) = 1.0 is on or above the diag"),
-    (changed(GOOD_FLOAT, h=h_with(GOOD_FLOAT, 1, 1, 0.5)), r"h\(2,2\) = 0.5 is on or above the diag"),
+    (changed(GOOD_FLOAT, h=h_with(2, 0, float("inf"))), r"h\(3,1\) = inf is not finite"),
+    (changed(GOOD_FLOAT, h=h_with(1, 0, "x")), r"h\(2,1\) = 'x' is not a number"),
+    (changed(GOOD_FLOAT, h=h_with(0, 2, 1.0)), r"h\(1,3\) = 1.0 is on or above the diag"),
+    (changed(GOOD_FLOAT, h=h_with(1, 1, 0.5)), r"h\(2,2\) = 0.5 is on or above the diag"),
     (changed(GOOD_FLOAT, h=[[0, 0, 0], [1, 0, 0]]), "'h' must be a 3 x 3 matrix"),
     (changed(GOOD_FLOAT, h=[[0, 0, 0], [1, 0], [0, 0, 0]]), "'h' row 2 has 2 entries"),
     (changed(GOOD_FLOAT, h=[0.0, 1.0, 2.0]), "'h' must be a 3 x 3 matrix"),
