@@ -125,6 +125,14 @@ BAD = [
     (["ship", "--only", "silu_K99"], ["unknown shipped set(s) silu_K99"]),
     (["report", "--reuse-sweep"], ["--reuse-sweep", "does not exist"]),
     (["amos", "train", "--act", "silu", "--K", "4", "--fs", "missing.json"], ["does not exist"]),
+    (["amos", "train", "--act", "relu", "--K", "4"], ["relu is analytic"]),
+    (["amos", "train", "--act", "silu", "--K", "0"], ["K must be between 1 and 64, not 0"]),
+    (["amos", "train", "--act", "mul", "--K", "5", "--Q", "3"], ["AMOS sets need Q >= 4"]),
+    (["amos", "train", "--act", "nosuch", "--K", "5"], ["unknown name 'nosuch'"]),
+    (["amos", "train", "--act", "mul", "--K", "5", "--weight", "[-1,1]=2"],
+     ["two-input function"]),
+    (["amos", "ship", "--only", "amos_relu_K3"], ["unknown shipped set 'amos_relu_K3'"]),
+    (["amos", "ship", "--seed", "x"], ["argument --seed: 'x' is not an integer"]),
     (["amos", "frobnicate"], ["invalid choice"]),
     (["frobnicate"], ["invalid choice"]),
 ]
@@ -135,7 +143,7 @@ def _args(args, tmp_path):
             for a in args]
     if args[0] == "train" or args[:2] == ["amos", "train"]:
         return args + ["--out", tmp_path / "out.json"]
-    if args[0] in ("sweep", "sweep-k", "report", "ship"):
+    if args[0] in ("sweep", "sweep-k", "report", "ship") or args[:2] == ["amos", "ship"]:
         return args + ["--out-dir", tmp_path / "out"]
     return args
 
@@ -154,7 +162,8 @@ def test_bad_input_is_a_user_error(tmp_path, monkeypatch, args, fragments):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("args,fragments", [BAD[1], BAD[3], BAD[19], BAD[21], BAD[-1]])
+@pytest.mark.parametrize("args,fragments", [BAD[1], BAD[3], BAD[19], BAD[21], BAD[-2],
+                                            BAD[-1]])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, args, fragments):
     r = run_cli("quant", *_args(args, tmp_path), cwd=tmp_path)
     assert_usage_error(r, *fragments)
