@@ -21,13 +21,12 @@ which writes it as Verilog + manifest through the same writer the generators use
 synthesis flow treats it like any other generated core.
 """
 
-import numbers
-
 import numpy as np
 from amaranth import Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from common.checks import check_int
 from gen.widths import unsigned_width
 from gen.writer import write_core
 
@@ -38,18 +37,10 @@ K_MAX = 24
 
 
 def _check(K, width, theta=None):
-    for name, v in (("K", K), ("width", width)):
-        if isinstance(v, bool) or not isinstance(v, numbers.Integral):
-            raise TypeError(f"{name} must be an integer, not {v!r}")
-    if not 1 <= K <= K_MAX:
-        raise ValueError(f"K must be between 1 and {K_MAX}, not {K}")
-    if not 2 <= width <= 32:
-        raise ValueError(f"input width must be between 2 and 32, not {width}")
-    N = (1 << K) - 1
-    theta = N if theta is None else theta
-    if isinstance(theta, bool) or not isinstance(theta, numbers.Integral) or theta < 1:
-        raise ValueError(f"theta must be a positive integer, not {theta!r}")
-    return int(K), int(width), int(theta)
+    K = check_int("K", K, 1, K_MAX)
+    width = check_int("input width", width, 2, 32)
+    theta = (1 << K) - 1 if theta is None else check_int("theta", theta, 1)
+    return K, width, theta
 
 
 def if_int(x, K, theta=None):
@@ -98,12 +89,14 @@ class IFNeuron(wiring.Component):
     cycle of the previous value's last step, so ``ii = 2^K - 1`` and ``latency = 2^K`` cycles.
     """
 
+    def __new__(cls, K, width, theta=None, *, src_loc_at=0):
+        # parameters are checked before the object exists: a rejected core is then not
+        # reported as an elaboratable created but never used
+        _check(K, width, theta)
+        return super().__new__(cls, src_loc_at=src_loc_at + 1)
+
     def __init__(self, K, width, theta=None):
-        try:
-            self.K, self.width, self.theta = _check(K, width, theta)
-        except (TypeError, ValueError):
-            self._MustUse__silence = True       # a rejected core is not an unused design
-            raise
+        self.K, self.width, self.theta = _check(K, width, theta)
         self.steps = (1 << self.K) - 1
         self.out_layout = data.StructLayout({"value": unsigned(self.K)})
         super().__init__({

@@ -12,6 +12,8 @@ from amaranth.sim import Simulator
 
 from clirun import assert_usage_error, run_cli
 
+from common.checks import InputError, InputTypeError
+
 from boards import golden
 from boards.build import REPORT_KEYS
 from boards.demo import led_groups
@@ -30,7 +32,8 @@ def test_unknown_board(command, tmp_path):
     args = [command, "de0-nano", "--out", tmp_path / "o"]
     if command == "demo":
         args += ["--port", "/dev/null"]
-    assert_usage_error(run_cli("boards", *args), "unknown board 'de0-nano'", "icebreaker",
+    assert_usage_error(run_cli("boards", *args), "board must be one of", "not 'de0-nano'",
+                       "icebreaker",
                        "ulx3s-85f", "tangnano9k")
     assert not (tmp_path / "o").exists()
 
@@ -251,13 +254,13 @@ def test_if_model_is_relu_clamp():
 
 
 def test_if_parameter_checks():
-    with pytest.raises(ValueError, match="K must be between 1 and 24, not 0"):
+    with pytest.raises(InputError, match="K must be between 1 and 24, not 0"):
         IFNeuron(0, 6)
-    with pytest.raises(ValueError, match="input width must be between 2 and 32, not 1"):
+    with pytest.raises(InputError, match="input width must be between 2 and 32, not 1"):
         IFNeuron(4, 1)
-    with pytest.raises(ValueError, match="theta must be a positive integer, not 0"):
+    with pytest.raises(InputError, match="theta must be at least 1, not 0"):
         if_manifest(4, 6, theta=0)
-    with pytest.raises(TypeError, match="K must be an integer"):
+    with pytest.raises(InputTypeError, match="K must be an integer"):
         IFNeuron(4.0, 6)
 
 

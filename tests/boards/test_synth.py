@@ -169,15 +169,18 @@ def test_synth_reports_tool_failure(small_core, tmp_path, monkeypatch):
 
 
 def test_synth_cli_usage_errors(tmp_path):
-    from clirun import assert_usage_error
+    from clirun import ROOT, assert_usage_error
 
-    assert_usage_error(run_cli("boards", "synth", tmp_path / "none.json"), "no manifest")
-    assert_usage_error(run_cli("boards", "synth", tmp_path / "none.json", "--device", "xc7"),
-                       "--device")
-    assert_usage_error(run_cli("boards", "synth", tmp_path / "none.json", "--clock", "-3"),
-                       "clock must be between 0 and 1000 MHz")
+    manifest = ROOT / "rtl" / "fs_relu_k10.json"
+    assert_usage_error(run_cli("boards", "synth", tmp_path / "none.json"),
+                       f"MANIFEST '{tmp_path / 'none.json'}' does not exist")
+    assert_usage_error(run_cli("boards", "synth", manifest, "--device", "xc7"), "--device")
+    assert_usage_error(run_cli("boards", "synth", manifest, "--clock", "-3"),
+                       "--clock must be between 1 and 1000, not -3")
+    assert_usage_error(run_cli("boards", "synth", manifest, "--json", "/dev/null/x"),
+                       "--json '/dev/null/x' is under '/dev/null', which is a file")
     assert_usage_error(run_cli("boards", "report", "--devices", "ice40,xc7", "--out",
-                               tmp_path / "x.md"), "unknown device 'xc7'")
+                               tmp_path / "x.md"), "--devices must be one of", "not 'xc7'")
     assert not (tmp_path / "x.md").exists()
     assert shutil.which("sh")
 
