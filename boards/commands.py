@@ -94,6 +94,7 @@ def flash_command(board_name, bitstream, to_flash=False):
 #: comment): the iCE40 preamble (Lattice TN1248) and the ECP5 one (prjtrellis); a Gowin .fs
 #: file is text, one line of 0s and 1s per configuration word (apicula).
 _PREAMBLES = {"bin": b"\x7e\xaa\x99\x7e", "bit": b"\xff\xff\xbd\xb3"}
+_HEAD_BYTES = 4096
 
 
 def check_bitstream(board_name, path):
@@ -101,17 +102,20 @@ def check_bitstream(board_name, path):
     preamble, or for Gowin the 0/1 text) and return it."""
     b = get_board(board_name)
     with open(path, "rb") as f:
-        head = f.read(4096)
+        head = f.read(_HEAD_BYTES)
     if not head:
         raise CLIError(f"bitstream {path} is empty")
     if b.bitstream in _PREAMBLES:
         ok = _PREAMBLES[b.bitstream] in head
     else:
-        lines = head.decode("ascii", "replace").splitlines()[:-1] or [""]
+        lines = head.decode("ascii", "replace").splitlines()
+        if len(head) == _HEAD_BYTES:
+            lines = lines[:-1]              # the last line read may be cut short
         words = [ln.strip() for ln in lines if ln.strip() and not ln.startswith("//")]
         ok = bool(words) and all(set(w) <= {"0", "1"} for w in words)
     if not ok:
-        raise CLIError(f"{path} is not a {b.family} bitstream (.{b.bitstream} for {b.name})")
+        raise CLIError(f"{path} does not hold a {b.name} bitstream ({b.family} "
+                       f".{b.bitstream} format)")
     return path
 
 

@@ -13,6 +13,7 @@ from amaranth.sim import Simulator
 from clirun import assert_usage_error, run_cli
 
 from common.checks import InputError, InputTypeError
+from common.cli import CLIError
 
 from boards import golden
 from boards.build import REPORT_KEYS
@@ -64,6 +65,34 @@ def test_other_commands_reject_extra_arguments(tmp_path):
 def test_flash_without_a_build(tmp_path):
     assert_usage_error(run_cli("boards", "flash", "ulx3s-85f", "--out", tmp_path, "--dry-run"),
                        "no bitstream", "python -m boards build ulx3s-85f")
+
+
+@pytest.mark.parametrize("board, data, ok", [
+    ("icebreaker", b"\xff\x00comment\x00\xff\x7e\xaa\x99\x7e\x51\x00", True),
+    ("ulx3s-85f", b"\xff\x00Part: LFE5U-85F\x00\xff\xff\xff\xbd\xb3\xff", True),
+    ("tangnano9k", b"1111111111111111\n1010010111000011\n", True),
+    ("tangnano9k", b"// header\n1111111111111111\n", True),
+    ("icebreaker", b"", False),
+    ("icebreaker", b"\xff\xff\xbd\xb3", False),                # an ECP5 preamble
+    ("ulx3s-85f", b"\x7e\xaa\x99\x7e", False),
+    ("tangnano9k", b"1111\n10x1\n", False),
+    ("tangnano9k", bytes(range(256)), False),
+])
+def test_flash_checks_the_bitstream_format(board, data, ok, tmp_path):
+    from boards.commands import check_bitstream
+
+    path = tmp_path / "bitstream"
+    path.write_bytes(data)
+    if ok:
+        assert check_bitstream(board, path) == path
+    else:
+        with pytest.raises(CLIError, match=f"{path} (is empty|does not hold a {board} bitstream)"):
+            check_bitstream(board, path)
+
+
+def test_default_output_folder_is_out(tmp_path):
+    assert_usage_error(run_cli("boards", "flash", "icebreaker", "--dry-run", cwd=tmp_path),
+                       "no bitstream out/boards/icebreaker/icebreaker.bin")
 
 
 def test_help_lists_every_command():
