@@ -8,7 +8,7 @@ from pathlib import Path
 
 from clirun import ROOT
 
-PACKAGES = ("common", "sim", "quant", "net", "gen", "boards")
+PACKAGES = ("spikegen", "common", "sim", "quant", "net", "gen", "boards")
 
 
 def _lint(root):
