@@ -70,7 +70,7 @@ class AmosIR(CoreIR):
     c, T, d : tuple of int
         Hardware integers of gates 1..K (units in the module docstring).
     h : tuple of tuple of int
-        K x K, h[i][j] for j < i, zero elsewhere.
+        K x K, ``h[i][j]`` for j < i, zero elsewhere.
     c2 : tuple of int or None
         Weights of the second input y (two-input units), None otherwise.
     interval : tuple of float
@@ -134,7 +134,7 @@ class AmosIR(CoreIR):
     @property
     def acc_widths(self):
         """Width of gate i's accumulator: c_i x [+ c'_i y] - T_i minus any subset of
-        h[i][j], j < i (every partial sum the pipeline holds is such a value)."""
+        ``h[i][j]``, j < i (every partial sum the pipeline holds is such a value)."""
         return [signed_width(lo, hi) for lo, hi in self.bounds["acc"]]
 
     @property

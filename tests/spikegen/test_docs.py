@@ -4,7 +4,7 @@ import shutil
 
 from clirun import ROOT
 
-from common import docs
+from spikegen import docs
 
 
 def test_generated_sections_are_current():
