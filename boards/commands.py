@@ -166,6 +166,7 @@ class Flash:
 
 
 def _build_core(out_dir):
+    """(report, core) of the build in ``out_dir``."""
     from .build import read_report
     from .cores import load_core
 
@@ -205,21 +206,21 @@ class Demo:
 
     @staticmethod
     def run(args):
-        from .build import read_report
-        from .cores import load_core
+        from . import golden
 
         out_dir = _out(args)
         if (args.port is None) == (not args.sim):
             raise CLIError("give either --port PORT (a board) or --sim (no board)")
-        report = read_report(out_dir)
-        core = load_core(out_dir / report["manifest"])
+        report, core = _build_core(out_dir)
         act = core.manifest.get("activation")
         if args.act is not None and args.act != act:
             raise CLIError(f"the build in {out_dir} carries a {act or core.kind} core, not "
                            f"{args.act}: python -m boards build {args.board} --act {args.act}")
-        if core.kind == "tsc":
-            raise CLIError("the demo sweeps an activation; a TSC core is checked end to end "
-                           "by the simulation (tests/boards/test_boards_demo_sim.py)")
+        xs, payloads = golden.stimulus(core, args.points)
+        if xs is None:
+            raise CLIError(f"the demo sweeps an activation over x; a {core.kind} core takes "
+                           f"other inputs (its end-to-end check is the simulation, "
+                           f"tests/boards/test_boards_demo_sim.py)")
         png = Path(args.png) if args.png else check_output_file("--png", out_dir / "demo.png")
         baud = args.baud or report.get("baud")
         if args.sim:
@@ -227,7 +228,7 @@ class Demo:
                                                       args.points)
             where = f"{args.board} (simulated)"
         else:
-            window, xs, outputs, problems = _on_board(args, core, baud)
+            window, outputs, problems = _on_board(args, core, baud, payloads)
             where = args.board
         return _show(core, where, window, xs, outputs, problems, png)
 
@@ -242,12 +243,11 @@ def _simulate(board_name, core, out_dir, baud, points):
                         log2_depth=b.fifo_log2, points=points)
 
 
-def _on_board(args, core, baud):
-    from . import golden
+def _on_board(args, core, baud, payloads):
+    """(window, outputs, problems) of the input payloads sent to the board over its UART."""
     from .host import demo_session
     from .protocol import SerialTransport, run_sync
 
-    xs = golden.sweep(core, args.points)
     try:
         transport = SerialTransport(args.port, baud, timeout=args.timeout)
     except ImportError:
@@ -255,10 +255,10 @@ def _on_board(args, core, baud):
     except OSError as exc:
         raise CLIError(f"cannot open {args.port}: {exc.strerror or exc}") from None
     try:
-        ident, outputs, problems = run_sync(demo_session(core, xs), transport)
+        ident, outputs, problems = run_sync(demo_session(core, payloads), transport)
     finally:
         transport.close()
-    return ident.window, xs, outputs, problems
+    return ident.window, outputs, problems
 
 
 def _show(core, where, window, xs, outputs, problems, png):

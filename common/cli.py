@@ -58,16 +58,17 @@ def _command_object(target):
     return getattr(obj, attr) if attr else obj
 
 
-def command_parser(prog, description, commands, dest="command", metavar="COMMAND"):
+def command_parser(prog, description, commands, dest="command", metavar="COMMAND", common=None):
     """A parser with one sub-command per entry of ``commands``.
 
     ``commands`` maps a name to ``(target, help)``. The target is a module name
     (``"gen.fsneuron.cli"``) or a module and an object in it (``"boards.commands:Build"``);
-    either provides ``add_arguments(parser)`` and ``run(args)``, and optionally
-    ``DESCRIPTION``, ``EPILOG`` and ``EXTRA_ARGS`` (true: the command takes the arguments the
-    parser does not know, as ``args.extra_args``, to pass them on). The parsed arguments carry
-    the chosen ``run`` as ``args._run``. Targets are imported when the parser is built, so a
-    package's ``python -m`` entry stays a table of its commands.
+    either provides ``add_arguments(parser)``, and optionally ``run(args)``, ``DESCRIPTION``,
+    ``EPILOG`` and ``EXTRA_ARGS`` (true: the command takes the arguments the parser does not
+    know, as ``args.extra_args``, to pass them on). The parsed arguments carry the chosen target
+    as ``args._module`` and its ``run`` (if any) as ``args._run``. ``common(parser)``, when
+    given, adds the options every sub-command shares. Targets are imported when the parser is
+    built, so a package's ``python -m`` entry stays a table of its commands.
     """
     parser = ArgumentParser(prog=prog, description=description)
     sub = parser.add_subparsers(dest=dest, metavar=metavar, required=True,
@@ -78,7 +79,10 @@ def command_parser(prog, description, commands, dest="command", metavar="COMMAND
                            description=getattr(obj, "DESCRIPTION", help_text),
                            epilog=getattr(obj, "EPILOG", None))
         obj.add_arguments(p)
-        p.set_defaults(_run=obj.run, _extra_args=bool(getattr(obj, "EXTRA_ARGS", False)))
+        if common is not None:
+            common(p)
+        p.set_defaults(_module=obj, _run=getattr(obj, "run", None),
+                       _extra_args=bool(getattr(obj, "EXTRA_ARGS", False)))
     return parser
 
 
