@@ -1,7 +1,8 @@
 """Every sub-command of every ``python -m`` entry, fed impossible paths and broken files.
 
-The commands are enumerated from the packages' parsers, so a new command (or a new path
-option) is fuzzed without editing this file. Each path argument is found by its argparse
+The entries are those of ``spikegen`` (``spikegen.__main__.COMMANDS``) and their commands are
+enumerated from each entry's parser, so a new command (or a new path option) is fuzzed
+without editing this file. Each path argument is found by its argparse
 ``type`` (``common.checks.arg(check_input_file | check_output_file | check_output_dir, ...)``)
 or, for options not typed yet, by its metavar or name. Each case must exit with status 2, print
 exactly one line ``error: ...`` that names the path given, no traceback, and write no file.
@@ -21,9 +22,10 @@ import pytest
 from clirun import ROOT
 from common.checks import check_input_file, check_output_dir, check_output_file
 from common.cli import main_wrapper
+from spikegen.__main__ import COMMANDS as ENTRIES
 
-#: The ``python -m`` entries; each has ``build_parser()`` and ``main(argv)``.
-PACKAGES = ("gen", "quant", "net", "boards")
+#: The ``python -m`` entries; each module has ``build_parser()`` and ``main(argv)``.
+PACKAGES = tuple(ENTRIES)
 
 #: Seconds a case may take: the checks must come before any slow work.
 LIMIT_S = 60
@@ -54,10 +56,11 @@ SAFE_FLAGS = {("boards", "flash"): ["--dry-run"], ("boards", "demo"): ["--sim"]}
 #: would start minutes of work (or rewrite the repository's quant/params) before failing, so
 #: it is not run. Strict: a gap that is closed fails here until its entry is removed.
 KNOWN_GAPS = {
-    ("gen", "fsneuron", "act"): (None, "gen: a bad parameter file is a plain ValueError", True),
-    ("gen", "amos", "act"): (None, "gen: a bad parameter file is a plain ValueError", True),
-    ("gen", "fsneuron", "out"): (("file",), "gen.fsneuron: output folder check raises a plain "
-                                            "ValueError", True),
+    ("gen", "fsneuron", "act"): (("folder", "empty", "garbage", "json-list", "json-object"),
+                                 "quant.params.ParamError is not an InputError", True),
+    ("gen", "amos", "act"): (("missing", "folder", "empty", "garbage", "json-list",
+                              "json-object"),
+                             "quant.params.ParamError is not an InputError", True),
     ("gen", "tsc", "weights"): (None, "gen.tsc: a bad weights file is a plain ValueError",
                                 True),
     ("quant", "train", "out"): (("below-a-file",), "quant train prints its summary before "
@@ -72,8 +75,6 @@ KNOWN_GAPS = {
                                      False),
     ("quant", "regenerate", "out_dir"): (None, "quant regenerate retrains quant/params before "
                                                "checking --out-dir", False),
-    ("boards", "synth", "manifest"): (("json-list", "json-object"),
-                                      "boards.cores.load_core raises plain ValueErrors", True),
 }
 
 _ROLES = {check_input_file: "in", check_output_file: "out_file", check_output_dir: "out_dir"}
@@ -98,7 +99,7 @@ def _role(action):
 
 
 def _subcommands(package):
-    parser = importlib.import_module(f"{package}.__main__").build_parser()
+    parser = importlib.import_module(ENTRIES[package][0]).build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     return sub.choices
 
@@ -227,7 +228,7 @@ def test_bad_paths_are_one_line_errors(package, command, name, bad, tmp_path, mo
         positionals.insert(index, str(path))
         argv = [command, *positionals, *options]
     before = _tree(tmp_path)
-    main = importlib.import_module(f"{package}.__main__").main
+    main = importlib.import_module(ENTRIES[package][0]).main
 
     old = signal.signal(signal.SIGALRM, _alarm)
     signal.alarm(LIMIT_S)
@@ -258,7 +259,7 @@ def _bug(*args, **kwargs):
 
 #: One library function per entry that a command calls, and a command line that calls it.
 BUG_SITES = {
-    "gen": ("gen.fsneuron.cli", "generate", ["fsneuron", "--out", "o"]),
+    "gen": ("gen.fsneuron.cli", "build", ["fsneuron", "--out", "o"]),
     "quant": ("quant.params", "load", ["show", str(ROOT / "quant" / "params" /
                                                    "silu_K16_Q8.json")]),
     "net": ("net.cli", "_config", ["digits"]),
@@ -272,7 +273,7 @@ def test_a_bug_keeps_its_traceback(package, monkeypatch, tmp_path):
     module, name, argv = BUG_SITES[package]
     monkeypatch.setattr(importlib.import_module(module), name, _bug)
     monkeypatch.chdir(tmp_path)
-    main = importlib.import_module(f"{package}.__main__").main
+    main = importlib.import_module(ENTRIES[package][0]).main
     with pytest.raises(TypeError, match="a bug deep inside"):
         main_wrapper(main, argv)
 
