@@ -216,21 +216,21 @@ def missing_tools():
     return [t for t in names if tools.find_tool(t) is None]
 
 
-def main():
+def main(argv=None):
     """``python tests/kit/amos_formal.py [--act silu] [--K 12] [--Q 8]``: prove one core."""
-    import argparse
-    import sys
     import time
 
     root = Path(__file__).resolve().parents[2]
-    sys.path.insert(0, str(root))
+    from common.checks import arg, check_int
+    from common.cli import ArgumentParser
     from gen.amos import AmosCore, build_ir
 
-    p = argparse.ArgumentParser(description="Prove an AMOS core against its spec (k-induction).")
+    p = ArgumentParser(prog="python tests/kit/amos_formal.py",
+                       description="Prove an AMOS core against its spec (k-induction).")
     p.add_argument("--act", default="silu")
-    p.add_argument("--K", type=int, default=None)
-    p.add_argument("--Q", type=int, default=None)
-    args = p.parse_args()
+    p.add_argument("--K", type=arg(check_int, "--K", 1), default=None)
+    p.add_argument("--Q", type=arg(check_int, "--Q", 1), default=None)
+    args = p.parse_args(argv)
     ir = build_ir(args.act, K=args.K, Q=args.Q)
     t0 = time.time()
     passed, log = run_sby(AmosFormal(AmosCore(ir), relu=ir.activation == "relu"),
@@ -242,4 +242,9 @@ def main():
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))   # the checkout's packages
+    from common.cli import main_wrapper
+
+    raise SystemExit(main_wrapper(main))
