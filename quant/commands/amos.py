@@ -9,9 +9,9 @@ from pathlib import Path
 
 from common.checks import arg, check_int
 from common.cli import ArgumentParser, AtomicFiles, CLIError, dumps_json
-from .options import (OUT, add_act_options, add_device_options, add_training_options,
-                      check_out_file, command_line, interval_words, out_words,
-                      training_kwargs, training_words)
+from .options import (add_act_options, add_device_options, add_in_dir, add_in_file,
+                      add_out_dir, add_out_file, add_training_options, command_line,
+                      interval_words, out_words, training_kwargs, training_words)
 
 DESCRIPTION = ("AMOS parameter sets: train one, retrain the shipped ones, or tabulate and plot "
                "them (one-input units start from the FS-neuron set with the same K).")
@@ -25,13 +25,13 @@ def add_arguments(p):
                                    "quantization-aware stage and an exact code search.")
     add_act_options(q, "silu, sigmoid, tanh, gelu, an expression of x, or mul (x*y)",
                     "number of gates", "code width: also train Q-bit codes")
-    q.add_argument("--fs", default=None, metavar="FILE",
-                   help="FS float set to start from (default quant/params/<act>_K<K>.json)")
-    q.add_argument("--fs-q", default=None, metavar="FILE",
-                   help="FS Q-bit set to start from (default quant/params/<act>_K<K>_Q<Q>.json)")
-    q.add_argument("--out", default=None, help="output file (default: JSON on stdout)")
-    q.add_argument("--float-out", default=None, metavar="FILE",
-                   help="also write the float stage's set (with --Q)")
+    add_in_file(q, "--fs", "FS float set to start from (default "
+                           "quant/params/<act>_K<K>.json)", default=None, metavar="FILE")
+    add_in_file(q, "--fs-q", "FS Q-bit set to start from (default "
+                             "quant/params/<act>_K<K>_Q<Q>.json)", default=None, metavar="FILE")
+    add_out_file(q)
+    add_out_file(q, "--float-out", help="also write the float stage's set (with --Q)",
+                 metavar="FILE")
     add_training_options(q)
     q.set_defaults(_amos=run_train)
     q = sub.add_parser("ship", help="retrain the shipped AMOS sets",
@@ -40,10 +40,8 @@ def add_arguments(p):
                                    "replace the shipped files).")
     q.add_argument("--only", nargs="+", default=None, metavar="NAME",
                    help="only these (e.g. amos_silu_K12)")
-    q.add_argument("--out-dir", "--out", dest="out_dir", default=str(OUT / "params"),
-                   help="folder of the sets (default out/params)")
-    q.add_argument("--fs-dir", default=None, metavar="DIR",
-                   help="folder of the FS sets to start from (default quant/params)")
+    add_out_dir(q, "params", "folder of the sets")
+    add_in_dir(q, "--fs-dir", "folder of the FS sets to start from (default quant/params)")
     q.add_argument("--seed", type=arg(check_int, "--seed"), default=0,
                    help="random seed (default 0)")
     add_device_options(q)
@@ -51,10 +49,8 @@ def add_arguments(p):
     q = sub.add_parser("report", help="results table (stdout) and PNGs of the shipped sets",
                        description="Print the AMOS-vs-FS results table of the shipped sets "
                                    "(markdown) and plot them into --out-dir.")
-    q.add_argument("--out-dir", "--out", dest="out_dir", default=str(OUT / "amos"),
-                   help="PNG folder (default out/amos; docs/img for the repository's)")
-    q.add_argument("--params-dir", default=None, metavar="DIR",
-                   help="the sets to report (default: the shipped quant/params)")
+    add_out_dir(q, "amos", "PNG folder (docs/img for the repository's)")
+    add_in_dir(q, "--params-dir", "the sets to report (default: the shipped quant/params)")
     q.add_argument("--table-only", action="store_true", help="only the table, no PNGs")
     q.set_defaults(_amos=run_report)
 
@@ -76,8 +72,6 @@ def run_train(args):
 
     act, Q = args.act.strip(), args.Q
     interval = tuple(args.interval) if args.interval else None
-    check_out_file(args.out)
-    check_out_file(args.float_out)
     words = _train_words(act, args.K, None, interval, args.fs, None) + training_words(args)
     q_words = _train_words(act, args.K, Q, interval, args.fs, args.fs_q) + training_words(args)
     float_out = args.float_out if Q is not None else args.out
@@ -110,7 +104,7 @@ def run_ship(args):
         if name not in names:
             raise CLIError(f"unknown shipped set {name!r} (shipped: {', '.join(sorted(names))})")
     device = resolve_device(args.device)
-    folder = args.out_dir.rstrip("/")
+    folder = Path(args.out_dir)
     for name in only:
         act, K = names[name]
         fs = fs_q = None
@@ -123,14 +117,13 @@ def run_ship(args):
             act, K, SHIPPED_Q, fs=fs, fs_q=fs_q, seed=args.seed, device=device,
             show_progress=not args.quiet,
             float_command=command_line(*_train_words(act, K, None, None, fs, None), *tail,
-                                       *out_words(f"{folder}/{name}.json")),
+                                       *out_words(folder / f"{name}.json")),
             command=command_line(*_train_words(act, K, SHIPPED_Q, None, fs, fs_q), *tail,
-                                 *out_words(f"{folder}/{name}_Q{SHIPPED_Q}.json")))
+                                 *out_words(folder / f"{name}_Q{SHIPPED_Q}.json")))
         report_set(float_set)
         report_set(q_set)
-        AtomicFiles({Path(args.out_dir) / f"{name}.json": dumps_json(float_set.to_dict()),
-                     Path(args.out_dir) / f"{name}_Q{SHIPPED_Q}.json":
-                         dumps_json(q_set.to_dict())}).commit()
+        AtomicFiles({folder / f"{name}.json": dumps_json(float_set.to_dict()),
+                     folder / f"{name}_Q{SHIPPED_Q}.json": dumps_json(q_set.to_dict())}).commit()
 
 
 def run_report(args):

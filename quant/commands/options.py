@@ -4,8 +4,8 @@ line a file records to name its own regeneration."""
 import shlex
 from pathlib import Path
 
-from common.checks import arg, check_float, check_int
-from common.cli import CLIError
+from common.checks import (InputError, arg, check_float, check_input_file, check_int,
+                           check_output_dir, check_output_file)
 from ..fixed import Q_MAX, Q_MIN
 from ..paramfile import K_MAX
 
@@ -34,11 +34,36 @@ def out_words(path):
     return ["--out", str(path)] if path is not None and not Path(path).is_absolute() else []
 
 
-def check_out_file(path):
-    """Refuse an output file that is a folder now, not after minutes of training."""
-    if path is not None and Path(path).is_dir():
-        raise CLIError(f"--out {path} is a folder; give a file name")
-    return path
+def check_input_dir(name, path):
+    """``Path(path)``, checked to be an existing folder (of parameter sets to read)."""
+    p = Path(path)
+    if not p.is_dir():
+        what = "is a file, not a folder" if p.exists() else "does not exist"
+        raise InputError(f"{name} {str(p)!r} {what}")
+    return p
+
+
+# Paths are typed, so that a bad one fails before any training (and the fuzz of every command
+# line, tests/common/test_cli_fuzz.py, knows which is which).
+
+def add_out_file(p, name="--out", help="output file (default: JSON on stdout)", **kw):
+    p.add_argument(name, type=arg(check_output_file, name), default=None, help=help, **kw)
+
+
+def add_in_file(p, name, help, **kw):
+    p.add_argument(name, type=arg(check_input_file, name), help=help, **kw)
+
+
+def add_out_dir(p, default, what):
+    """``--out-dir`` (also ``--out``), default ``out/<default>``."""
+    p.add_argument("--out-dir", "--out", dest="out_dir", type=arg(check_output_dir, "--out-dir"),
+                   default=str(OUT / default), metavar="DIR",
+                   help=f"{what} (default out/{default})")
+
+
+def add_in_dir(p, name, help, default=None):
+    p.add_argument(name, type=arg(check_input_dir, name), default=default, metavar="DIR",
+                   help=help)
 
 
 def add_act_options(p, act_help, K_help, Q_help, K_many=False, Q_many=False):

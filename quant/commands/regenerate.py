@@ -1,7 +1,8 @@
 """``python -m quant regenerate``: ``ship`` then ``report``: every FS set and every result."""
 
+from common.checks import arg, check_output_dir
 from . import report, ship
-from .options import OUT
+from .options import OUT, add_out_dir
 
 DESCRIPTION = ("Retrain every shipped FS set into --params-dir, then write the report of those "
                "sets into --out-dir (the repository's own: --params-dir quant/params --out-dir "
@@ -9,10 +10,10 @@ DESCRIPTION = ("Retrain every shipped FS set into --params-dir, then write the r
 
 
 def add_arguments(p):
-    p.add_argument("--params-dir", default=str(OUT / "params"), metavar="DIR",
+    p.add_argument("--params-dir", type=arg(check_output_dir, "--params-dir"),
+                   default=str(OUT / "params"), metavar="DIR",
                    help="folder of the sets (default out/params)")
-    p.add_argument("--out-dir", "--out", dest="out_dir", default=str(OUT / "quant"),
-                   help="folder of the report (default out/quant)")
+    add_out_dir(p, "quant", "folder of the report")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 

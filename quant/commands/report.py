@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from common.cli import AtomicFiles, CLIError, dumps_json
-from .options import OUT, command_line
+from .options import add_in_dir, add_out_dir, command_line
 
 DESCRIPTION = ("Evaluate the shipped and published sets, train the K sweep, and write quant.md "
                "with img/quant_*.png into --out-dir (default out/quant; give docs to rewrite "
@@ -21,8 +21,7 @@ CACHE = Path("img") / "quant_sweep_k_silu.json"
 
 
 def add_arguments(p):
-    p.add_argument("--out-dir", "--out", dest="out_dir", default=str(OUT / "quant"),
-                   help="output folder (default out/quant)")
+    add_out_dir(p, "quant", "output folder")
     add_params_option(p)
     p.add_argument("--reuse-sweep", action="store_true",
                    help="take the K sweep from the previous report's JSON (in --out-dir) "
@@ -31,8 +30,8 @@ def add_arguments(p):
 
 
 def add_params_option(p):
-    p.add_argument("--params-dir", default=None, metavar="DIR",
-                   help="the parameter sets to report (default: the shipped quant/params)")
+    add_in_dir(p, "--params-dir", "the parameter sets to report (default: the shipped "
+                                  "quant/params)")
 
 
 def run(args):

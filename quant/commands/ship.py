@@ -4,7 +4,7 @@ from pathlib import Path
 
 from common.cli import CLIError
 from . import train
-from .options import OUT
+from .options import add_out_dir
 
 DESCRIPTION = ("Retrain the shipped FS sets (about two minutes each on one core) into --out-dir "
                "(default out/params; give quant/params to replace the shipped files).")
@@ -42,8 +42,7 @@ def shipped_commands():
 def add_arguments(p):
     p.add_argument("--only", nargs="+", metavar="NAME",
                    help="just these sets (file names without .json)")
-    p.add_argument("--out-dir", "--out", dest="out_dir", default=str(OUT / "params"),
-                   help="folder of the sets (default out/params)")
+    add_out_dir(p, "params", "folder of the sets")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -61,4 +60,4 @@ def run(args):
         sub = build_parser().parse_args(sets[name] + ["--out", str(out)]
                                         + (["--quiet"] if args.quiet else []))
         # the record names the folder as given (quant/params/... for the shipped files)
-        train.run(sub, record_out=f"{args.out_dir.rstrip('/')}/{name}.json")
+        train.run(sub, record_out=str(out))

@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 from common.cli import CLIError, atomic_write
-from .options import OUT
+from .options import OUT, add_in_file, add_out_file
 
 DESCRIPTION = ("Plot a parameter file: the activation and its FS approximation, the error, and "
                "spikes per input with the network input density; the published set as a second "
@@ -12,17 +12,17 @@ DESCRIPTION = ("Plot a parameter file: the activation and its FS approximation, 
 
 
 def add_arguments(p):
-    p.add_argument("file", help="parameter file (JSON)")
-    p.add_argument("--out", default=None, help="PNG file (default: out/<FILE's name>.png)")
+    add_in_file(p, "file", "parameter file (JSON)", metavar="FILE")
+    add_out_file(p, help="PNG file (default: out/<FILE's name>.png)")
 
 
 def run(args):
     from ..params import load
     from ..report import plot_show
 
-    pset = load(args.file)
     out = Path(args.out) if args.out else OUT / (Path(args.file).stem + ".png")
     if out.suffix.lower() != ".png":
         raise CLIError(f"figure file {str(out)!r} must end in .png")
+    pset = load(args.file)
     atomic_write(out, plot_show(pset))
     print(f"wrote {out}", file=sys.stderr)

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from common.cli import AtomicFiles, CLIError, dumps_json
-from .options import (OUT, add_act_options, add_training_options, command_line,
+from .options import (add_act_options, add_out_dir, add_training_options, command_line,
                       interval_words, training_kwargs, training_words)
 
 DESCRIPTION = ("Train the float set and a quantization-aware set per Q; write the MSE table "
@@ -15,8 +15,7 @@ DESCRIPTION = ("Train the float set and a quantization-aware set per Q; write th
 def add_arguments(p, K_many=False, Q_many=True, folder="sweep"):
     add_act_options(p, "activation name or expression of x", "time steps", "code widths",
                     K_many=K_many, Q_many=Q_many)
-    p.add_argument("--out-dir", "--out", dest="out_dir", default=str(OUT / folder),
-                   help=f"output folder (default out/{folder})")
+    add_out_dir(p, folder, "output folder")
     add_training_options(p)
 
 

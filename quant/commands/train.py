@@ -3,7 +3,7 @@
 import sys
 
 from common.cli import CLIError, dumps_json
-from .options import (add_act_options, add_training_options, check_out_file, command_line,
+from .options import (add_act_options, add_out_file, add_training_options, command_line,
                       interval_words, number_word, out_words, training_kwargs, training_words)
 
 DESCRIPTION = ("Train an FS-neuron parameter set (relu: the analytic schedule) and write it as "
@@ -13,7 +13,7 @@ DESCRIPTION = ("Train an FS-neuron parameter set (relu: the analytic schedule) a
 def add_arguments(p):
     add_act_options(p, "silu, sigmoid, relu, tanh, gelu or an expression of x", "time steps",
                     "code width: train quantization-aware")
-    p.add_argument("--out", default=None, help="output file (default: JSON on stdout)")
+    add_out_file(p)
     add_training_options(p)
 
 
@@ -25,7 +25,6 @@ def run(args, record_out=None):
 
     act = get_activation(args.act)
     interval = tuple(args.interval) if args.interval else None
-    check_out_file(args.out)
     words = ["train", "--act", act.spec, "--K", args.K]
     words += (["--Q", args.Q] if args.Q is not None else []) + interval_words(interval)
     out = out_words(record_out if record_out is not None else args.out)
