@@ -50,8 +50,8 @@ def add_out_file(p, name="--out", help="output file (default: JSON on stdout)", 
     p.add_argument(name, type=arg(check_output_file, name), default=None, help=help, **kw)
 
 
-def add_in_file(p, name, help, **kw):
-    p.add_argument(name, type=arg(check_input_file, name), help=help, **kw)
+def add_in_file(p, name, help, what=None, **kw):
+    p.add_argument(name, type=arg(check_input_file, what or name), help=help, **kw)
 
 
 def add_out_dir(p, default, what):

@@ -12,7 +12,7 @@ DESCRIPTION = ("Plot a parameter file: the activation and its FS approximation, 
 
 
 def add_arguments(p):
-    add_in_file(p, "file", "parameter file (JSON)", metavar="FILE")
+    add_in_file(p, "file", "parameter file (JSON)", what="parameter file", metavar="FILE")
     add_out_file(p, help="PNG file (default: out/<FILE's name>.png)")
 
 

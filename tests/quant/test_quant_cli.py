@@ -120,7 +120,7 @@ BAD = [
     (["sweep", "--act", "silu", "--K", "4", "--Q", "1"], ["Q must be between 2 and 16"]),
     (["sweep-k", "--act", "silu", "--K", "4", "99"], ["K must be between 1 and 64, not 99"]),
     (["sweep-k", "--act", "silu", "--K", "4", "4"], ["repeated K"]),
-    (["show", "missing.json"], ["no such parameter file"]),
+    (["show", "missing.json"], ["parameter file 'missing.json' does not exist"]),
     (["show", "quant/params/silu_K16.json", "--out", "x.txt"], ["must end in .png"]),
     (["ship", "--only", "silu_K99"], ["unknown shipped set(s) silu_K99"]),
     (["report", "--reuse-sweep"], ["--reuse-sweep", "does not exist"]),
