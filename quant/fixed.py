@@ -19,6 +19,8 @@ import numbers
 
 import numpy as np
 
+from common.checks import check_int
+
 __all__ = ["QFormat", "Q_MIN", "Q_MAX", "check_Q"]
 
 Q_MIN = 2
@@ -30,12 +32,7 @@ RANGE = 8.0
 
 def check_Q(Q):
     """Return ``Q`` as an int after checking ``Q_MIN <= Q <= Q_MAX``."""
-    if isinstance(Q, bool) or not isinstance(Q, numbers.Integral):
-        raise TypeError(f"Q must be an integer, not {Q!r}")
-    Q = int(Q)
-    if not Q_MIN <= Q <= Q_MAX:
-        raise ValueError(f"Q must be between {Q_MIN} and {Q_MAX}, not {Q}")
-    return Q
+    return check_int("Q", Q, Q_MIN, Q_MAX)
 
 
 class QFormat:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from common.checks import InputError
 from common.cli import atomic_write, dumps_json
 from .fixed import QFormat, RANGE
 
@@ -40,7 +41,7 @@ _REQUIRED = ("activation", "K", "interval", "T", "h", "d")
 _OPTIONAL = ("Q", "made_by")
 
 
-class ParamError(ValueError):
+class ParamError(InputError):
     """A malformed or out-of-range parameter file; the message is one line."""
 
 
