@@ -20,6 +20,7 @@ the TSC frame length N (defaults: FS relu 10, silu 16; AMOS relu 10, silu 12; TS
 
 def add_arguments(p):
     from quant.fixed import Q_MAX, Q_MIN
+    from quant.params import VARIANTS
 
     from .models import MODELS
     from .units import CODINGS, NEURON_ACTS
@@ -29,6 +30,10 @@ def add_arguments(p):
     p.add_argument("--act", choices=NEURON_ACTS, default="relu", help="activation (default relu)")
     p.add_argument("--coding", choices=CODINGS, default="fs",
                    help="fs (FS neurons), amos (AMOS units) or tsc (TSC neurons); default fs")
+    p.add_argument("--params", choices=sorted(VARIANTS), default=None,
+                   help="a shipped variant of the FS SiLU parameter sets: lowspike "
+                        "(quant/params/silu_K<K>_lowspike[_Q<Q>].json, spike-aware training; "
+                        "default: the plain sets)")
     p.add_argument("--K", type=arg(check_int, "--K"), default=None,
                    help="FS steps / AMOS gates / TSC steps per frame (default per coding)")
     p.add_argument("--Q", type=arg(check_int, "--Q", Q_MIN, Q_MAX), default=None,
@@ -87,7 +92,7 @@ def _config(args):
         raise CLIError("--tsc-train applies to --coding tsc only")
     return Config(model=args.model, act=args.act, coding=args.coding, K=args.K, Q=args.Q,
                   weight_bits=args.weight_bits, tsc_alpha=args.tsc_alpha,
-                  tsc_train=args.tsc_train,
+                  tsc_train=args.tsc_train, params=args.params,
                   train=TrainConfig(epochs=args.epochs, seed=args.seed))
 
 
@@ -181,7 +186,8 @@ def plot_files(result, trained, Ks, plot_dir, device="cpu", show_progress=True):
     from . import plots
 
     c = result.config
-    stem = Path(plot_dir) / f"net_{c.model}_{c.act}_{c.coding}"
+    act = c.act + (f"_{c.params}" if c.params else "")
+    stem = Path(plot_dir) / f"net_{c.model}_{act}_{c.coding}"
     kind = {"fs": "FS", "amos": "AMOS", "tsc": "TSC"}[c.coding]
     mode = "integer" if c.is_int else "float"
     files = {}

@@ -55,7 +55,8 @@ class Config:
     default, :data:`net.tsctrain.DEFAULT_EPOCHS`; 0: threshold balancing only). ``Q``
     selects the integer model: Q-bit neuron parameters and ``weight_bits``-bit weights (ReLU
     and TSC have no parameter codes; for them Q only selects the integer model). Q None: the
-    float model.
+    float model. ``params``: a shipped variant of the FS SiLU sets (:data:`quant.params.VARIANTS`,
+    e.g. ``lowspike``); None: the plain sets.
     """
 
     model: str = "mlp"
@@ -67,6 +68,7 @@ class Config:
     tsc_alpha: float = None
     tsc_train: int = None
     train: TrainConfig = TrainConfig()
+    params: str = None
 
     def __post_init__(self):
         if self.model not in MODELS:
@@ -107,6 +109,9 @@ class Config:
         elif self.coding == "tsc":
             from .tsctrain import DEFAULT_EPOCHS
             object.__setattr__(self, "tsc_train", DEFAULT_EPOCHS)
+        if self.params is not None and (self.coding != "fs" or self.act != "silu"):
+            raise InputError(f"parameter variant {self.params!r} applies to --coding fs "
+                             f"--act silu only")
 
     @property
     def is_int(self):
@@ -114,6 +119,8 @@ class Config:
 
     def unit(self, Q=None):
         """The FS neuron / AMOS unit of this configuration (float, or Q-bit with ``Q``)."""
+        if self.params is not None:
+            return fs_unit(self.act, self.K, Q, variant=self.params)
         make = fs_unit if self.coding == "fs" else amos_unit
         return make(self.act, self.K, Q)
 

@@ -22,8 +22,8 @@ import numpy as np
 
 from common.checks import InputError
 from quant.fixed import QFormat, check_Q
-from quant.params import (ParamError, list_shipped, load, load_published, published_path,
-                          shipped_path)
+from quant.params import (VARIANTS, ParamError, list_shipped, load, load_published,
+                          published_path, shipped_path)
 from sim.fs import fs_int_bounds, fs_torch, relu_schedule
 
 __all__ = ["Unit", "fs_unit", "amos_unit", "CODINGS", "NEURON_ACTS"]
@@ -51,21 +51,26 @@ def _amos_params():
     return ap
 
 
-def _missing(prefix, act, K, Q):
+def _missing(prefix, act, K, Q, variant=None):
     have = ", ".join(list_shipped(prefix + act + "_")) or "none"
     q = f" --Q {Q}" if Q is not None else ""
     hint = f"; make one with: python -m quant train --act {act} --K {K}{q}" if not prefix \
         else ", nor an FS set with that K to map to AMOS"
+    if variant is not None:
+        hint += " --spike-weight LAMBDA" if variant == "lowspike" else ""
     return InputError(f"no {prefix}{act} parameter set with K={K}"
                       + (f" Q={Q}" if Q is not None else "")
+                      + (f" variant {variant}" if variant is not None else "")
                       + f" in quant/params (have: {have}){hint}")
 
 
-def _fs_float_set(act, K):
-    path = shipped_path(act, K)
+def _fs_float_set(act, K, variant=None):
+    path = shipped_path(act, K, variant=variant)
     if path.exists():
         T, h, d = load(path).values()
         return (T, h, d), f"quant/params/{path.name}"
+    if variant is not None:
+        return None, None          # a variant has no published stand-in
     pub = published_path(act, K)
     if pub is not None:
         _, _, _, T, h, d = load_published(pub)
@@ -73,15 +78,15 @@ def _fs_float_set(act, K):
     return None, None
 
 
-def _fs_int_set(act, K, Q):
-    path = shipped_path(act, K, Q)
+def _fs_int_set(act, K, Q, variant=None):
+    path = shipped_path(act, K, Q, variant=variant)
     if path.exists():
         ps = load(path)
         if ps.Q != Q or ps.K != K:
             raise ParamError(f"{path}: declares K={ps.K} Q={ps.Q}, expected K={K} Q={Q}")
         return tuple(np.array(p, dtype=np.int64) for p in (ps.T, ps.h, ps.d)), \
             f"quant/params/{path.name}"
-    floats, source = _fs_float_set(act, K)
+    floats, source = _fs_float_set(act, K, variant)
     if floats is None:
         return None, None
     q = QFormat(Q)
@@ -212,18 +217,23 @@ class Unit:
         return out
 
 
-def fs_unit(act, K, Q=None):
+def fs_unit(act, K, Q=None, variant=None):
     """The FS neuron for ``act`` with K steps: float (Q None) or Q-bit integer.
 
     SiLU sets come from ``quant/params/silu_K<K>[_Q<Q>].json``; without a shipped file the
     published float set (quant/published) is used, rounded to Q-bit codes for an integer unit
-    (a stand-in, worse than a trained Q-bit set). ReLU is analytic.
+    (a stand-in, worse than a trained Q-bit set). A ``variant`` (:data:`quant.params.VARIANTS`,
+    e.g. ``lowspike``) takes ``quant/params/silu_K<K>_<variant>[_Q<Q>].json`` instead (its
+    float set rounded to Q where there is no Q-bit one). ReLU is analytic.
     """
     K = _check_K(K)
     if act not in NEURON_ACTS:
         raise InputError(f"unknown activation {act!r} (choose from {', '.join(NEURON_ACTS)})")
     if Q is not None:
         Q = check_Q(Q)
+    if variant is not None and (act != "silu" or variant not in VARIANTS):
+        raise InputError(f"parameter variant {variant!r} needs --act silu and one of "
+                         f"{', '.join(VARIANTS)}")
     if act == "relu":
         if Q is None:
             return Unit("fs", act, K, None, {}, source="analytic")
@@ -231,13 +241,13 @@ def fs_unit(act, K, Q=None):
         return Unit("fs", act, K, Q, {"T": s[0], "h": s[1], "d": s[2]}, frac_in=K, frac_out=K,
                     source="analytic")
     if Q is None:
-        floats, source = _fs_float_set(act, K)
+        floats, source = _fs_float_set(act, K, variant)
         if floats is None:
-            raise _missing("", act, K, None)
+            raise _missing("", act, K, None, variant)
         return Unit("fs", act, K, None, dict(zip("Thd", floats)), source=source)
-    codes, source = _fs_int_set(act, K, Q)
+    codes, source = _fs_int_set(act, K, Q, variant)
     if codes is None:
-        raise _missing("", act, K, Q)
+        raise _missing("", act, K, Q, variant)
     frac = Q - 4
     if frac < 0:
         raise InputError(f"Q={Q} codes have {frac} fraction bits; the network needs Q >= 4")

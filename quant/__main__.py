@@ -3,8 +3,10 @@
 Commands::
 
     python -m quant train --act silu --K 16 [--Q 8] [--interval -8 12] [--seed 0] [--out FILE]
+                          [--spike-weight LAMBDA [--input-dist normal MEAN VAR]]
     python -m quant sweep --act silu --K 16 --Q 4 5 6 7 8 9 10 11 12 [--out-dir DIR]
     python -m quant sweep-k --act silu --K 4 6 8 10 12 14 16 18 20 [--out-dir DIR]
+    python -m quant spike-sweep --act silu --K 16 --lambda 0 1e-4 3e-4 [--out-dir DIR]
     python -m quant show FILE [--out PNG]
     python -m quant ship [--only NAME ...] [--out-dir DIR]     retrain the shipped FS sets
     python -m quant report [--out-dir DIR] [--params-dir DIR]  quant.md + img/quant_*.png
@@ -26,6 +28,8 @@ COMMANDS = {
     "ship": ("quant.commands.ship", "retrain every shipped FS set"),
     "sweep": ("quant.commands.sweep", "MSE vs Q: train a set per Q, table + PNG (Fig. 5e/f)"),
     "sweep-k": ("quant.commands.sweep_k", "MSE vs K: train a set per K, table + PNG (Fig. 5d)"),
+    "spike-sweep": ("quant.commands.spike_sweep",
+                    "MSE vs mean spikes: train a set per spike weight, table + PNG"),
     "show": ("quant.commands.show", "PNG of f vs f-hat and spikes vs x (Fig. 4, 5a/b)"),
     "report": ("quant.commands.report", "the FS results page (docs/quant.md) and its figures"),
     "regenerate": ("quant.commands.regenerate", "ship + report: every FS set and every result"),

@@ -24,6 +24,7 @@ from common.cli import progress
 from .fixed import QFormat, RANGE, check_Q
 from .objective import Objective, RegionWeights
 from .search import iterated_search
+from .spikes import SpikeTerm
 from .surrogate import fake_quant, triangle_spike
 
 __all__ = ["TrainConfig", "TrainResult", "train", "resolve_device"]
@@ -64,6 +65,9 @@ class TrainConfig:
         Quantization-aware training for Q-bit codes.
     weights : RegionWeights
         Loss weight profile.
+    spikes : quant.spikes.SpikeTerm or None
+        Spike-aware training: adds ``weight x`` the mean spike count under an input
+        distribution to the loss (the training loss and the exact one); None: the MSE alone.
     search_steps : tuple
         Local-search moves: code steps for Q-bit sets, value steps for float sets (each tried
         up and down). Empty: no local search.
@@ -96,6 +100,7 @@ class TrainConfig:
     eval_every: int = 25
     Q: int = None
     weights: RegionWeights = field(default_factory=RegionWeights.core)
+    spikes: object = None
     search_steps: tuple = None
     search_top: int = 4
     search_iters: int = 400
@@ -119,6 +124,8 @@ class TrainConfig:
             check_Q(self.Q)
         check_int("seed", self.seed)
         check_choice("dtype", self.dtype, ("float32", "float64"))
+        if self.spikes is not None and not isinstance(self.spikes, SpikeTerm):
+            raise InputError(f"spikes must be a SpikeTerm or None, not {self.spikes!r}")
         resolve_device(self.device)
 
 
@@ -252,6 +259,12 @@ class _Run:
             # points
             objective = Objective.cells(model, target, interval, config.weights, qf.lsb,
                                         self.device) or objective
+        if config.spikes is not None:
+            # on the code grid an FS neuron's spikes are constant on every cell: the exact mean
+            step = qf.lsb if qf is not None and getattr(model, "constant_on_code_grid",
+                                                        False) else None
+            objective.add_spikes(*config.spikes.exact_points(n=config.n_eval, step=step),
+                                 config.spikes.weight)
         return objective
 
     def project(self):
@@ -322,7 +335,15 @@ class _Run:
         w = w / w.sum()
         params = {k: (fake_quant(v, qf) if qf else v) for k, v in self.params.items()}
         out, _ = self.model.forward(x, params, spike)
-        return (((out - y) ** 2) * w).sum(-1)
+        loss = (((out - y) ** 2) * w).sum(-1)
+        term = self.config.spikes
+        if term is not None:
+            # the spike count through the same surrogate, at inputs drawn from the distribution
+            xs, ps = term.train_points(max(1, self.config.n_train // 2), self.gen, self.dtype,
+                                       self.device)
+            _, count = self.model.forward(xs, params, spike)
+            loss = loss + term.weight * (count * ps).sum(-1)
+        return loss
 
     def search(self):
         """Exact local search from the best few restarts; the best result."""

@@ -4,7 +4,8 @@
   core [-2, 2] four times the rest); :class:`UniformPoints` -- weight one everywhere, for
   points of several inputs;
 * :class:`Objective` -- the exact (Heaviside) weighted MSE of a batch of parameter sets, as a
-  quadratic form in the outputs, with the least-squares readout and its moves in closed form;
+  quadratic form in the outputs, with the least-squares readout and its moves in closed form,
+  plus (spike-aware training) a weighted mean spike count (:meth:`Objective.add_spikes`);
 * :class:`GridObjective` -- the exact unweighted MSE over every representable input of the
   interval, computed in the integer units of the hardware: what a core shows
   (:func:`quant.metrics.representable_mse`), batched over candidate code sets.
@@ -117,6 +118,10 @@ class Objective:
       ``a_i = w_i s / W``, ``b_i = w_i int f / W``, ``e_i = w_i int f^2 / W``: the weighted
       mean over the *continuous* interval, evaluated exactly from one point per cell.
 
+    With :meth:`add_spikes` the loss adds ``sum_j c_j n_j``, ``n_j`` the spike count at a
+    second set of points ``s_j`` (spike-aware training; the count does not depend on the
+    readout, so the readout's closed forms hold unchanged).
+
     Calling it gives the loss per restart, shape (R,).
     """
 
@@ -127,6 +132,15 @@ class Objective:
         self.a = torch.tensor(a, **t)
         self.b = torch.tensor(b, **t)
         self.e = float(np.sum(e))
+        self.spike_x = self.spike_c = None
+
+    def add_spikes(self, x, p, weight):
+        """Add ``weight * sum_j p_j n_j`` to the loss, ``n_j`` the exact spike count at
+        ``x_j`` (``p``: the probabilities of the points of an input distribution)."""
+        t = dict(dtype=torch.float64, device=self.x.device)
+        self.spike_x = torch.tensor(x, **t)
+        self.spike_c = float(weight) * torch.tensor(p, **t)
+        return self
 
     @classmethod
     def points(cls, model, target, interval, weights, n, device):
@@ -156,21 +170,31 @@ class Objective:
         w = w / w.sum()
         return cls(model, x, w, w * f.mean(1), w * (f * f).mean(1), device)
 
-    def outputs(self, params, chunk=64):
-        """Exact outputs at the evaluation points, (R, N)."""
+    def outputs(self, params, chunk=64, x=None, which=0):
+        """Exact outputs (``which=0``) or spike counts (``which=1``) at the evaluation points
+        (or at ``x``), (R, N)."""
         R = next(iter(params.values())).shape[0]
+        x = self.x if x is None else x
         out = []
         with torch.no_grad():
             for s in range(0, R, chunk):
                 part = {k: v[s:s + chunk].to(torch.float64) for k, v in params.items()}
-                out.append(self.model.forward(self.x, part, heaviside)[0])
+                out.append(self.model.forward(x, part, heaviside)[which])
         return torch.cat(out)
 
     def loss_of(self, y):
         return (self.a * y * y - 2 * self.b * y).sum(-1) + self.e
 
+    def spike_loss(self, params):
+        """The spike term per restart, (R,); zeros without :meth:`add_spikes`."""
+        if self.spike_x is None:
+            R = next(iter(params.values())).shape[0]
+            return torch.zeros(R, dtype=torch.float64, device=self.x.device)
+        return (self.outputs(params, x=self.spike_x, which=1) * self.spike_c).sum(-1)
+
     def __call__(self, params):
-        return self.loss_of(self.outputs(params))
+        loss = self.loss_of(self.outputs(params))
+        return loss if self.spike_x is None else loss + self.spike_loss(params)
 
     def refit_readout(self, params, bounds, ridge=1e-9):
         """Least-squares readout for every restart (on a copy), clamped to ``bounds``; the
@@ -201,7 +225,7 @@ class Objective:
         with torch.no_grad():
             Z = self.model.design(self.x, params)[0]                # (N, P)
             y = Z @ params[self.model.readout].reshape(-1).to(torch.float64)
-            base = float(self.loss_of(y))
+            base = float(self.loss_of(y)) + float(self.spike_loss(params)[0])
             g = ((self.a * y - self.b)[:, None] * Z).sum(0)          # (P,)
             c = (self.a[:, None] * Z * Z).sum(0)                     # (P,)
             dl = torch.tensor(deltas, dtype=torch.float64, device=Z.device)

@@ -10,7 +10,9 @@ Without ``Q`` every parameter is a float in [-8, 8]; with it, an integer Q-bit c
 (:class:`quant.fixed.QFormat`, value = code * 2^(4-Q)). A parameter is a vector of K entries or
 a K x K matrix used only below its diagonal (every entry on or above it must be 0: a non-zero
 there is usually a transposed matrix). No other keys are allowed: a typo in a key is an error,
-not a silently ignored field.
+not a silently ignored field. ``made_by`` is the record of how the set was made; of its keys one
+has a checked shape: ``spikes``, the spike term of a spike-aware set (:mod:`quant.spikes`),
+``{"weight": w, "input": {"dist": "normal", "mean": m, "var": v}, "mean": spikes}``.
 
 :class:`ParamSet` is the base of the neuron kinds' frozen dataclasses
 (:class:`quant.params.FSParamSet`, :class:`quant.amos_params.AmosParamSet`): a subclass
@@ -88,9 +90,12 @@ def _is_int(v):
     return not isinstance(v, bool) and isinstance(v, numbers.Integral)
 
 
-def shipped_path(activation, K, Q=None, prefix="", folder=None):
-    """``<folder>/<prefix><act>_K<K>[_Q<Q>].json`` (default folder :data:`PARAMS_DIR`)."""
-    name = f"{prefix}{activation}_K{K}" + (f"_Q{Q}" if Q is not None else "") + ".json"
+def shipped_path(activation, K, Q=None, prefix="", folder=None, variant=None):
+    """``<folder>/<prefix><act>_K<K>[_<variant>][_Q<Q>].json`` (default folder
+    :data:`PARAMS_DIR`; a variant is another shipped set for the same activation and K, e.g.
+    ``lowspike``)."""
+    name = (f"{prefix}{activation}_K{K}" + (f"_{variant}" if variant else "")
+            + (f"_Q{Q}" if Q is not None else "") + ".json")
     return Path(folder if folder is not None else PARAMS_DIR) / name
 
 
@@ -175,6 +180,25 @@ class _Checker:
         made_by = self.obj.get("made_by")
         if made_by is not None and not isinstance(made_by, dict):
             self.fail(f"'made_by' must be an object, not {type(made_by).__name__}")
+        if made_by and "spikes" in made_by:
+            self.spikes(made_by["spikes"])
+
+    def spikes(self, rec):
+        """``made_by.spikes`` of a spike-aware set: ``{"weight": w > 0, "input": {"dist":
+        "normal", "mean": m, "var": v > 0}, "mean": mean spike count >= 0}``, nothing else."""
+        def number(v, positive=False):
+            return _is_number(v) and math.isfinite(v) and (v > 0 if positive else True)
+
+        shape = "{'weight': w > 0, 'input': {'dist': 'normal', 'mean': m, 'var': v > 0}, " \
+                "'mean': spikes >= 0}"
+        ok = (isinstance(rec, dict) and set(rec) == {"weight", "input", "mean"}
+              and number(rec["weight"], True) and number(rec["mean"]) and rec["mean"] >= 0
+              and isinstance(rec["input"], dict)
+              and set(rec["input"]) == {"dist", "mean", "var"}
+              and rec["input"]["dist"] == "normal" and number(rec["input"]["mean"])
+              and number(rec["input"]["var"], True))
+        if not ok:
+            self.fail(f"'made_by.spikes' must be {shape}, not {rec!r}")
 
 
 class ParamSet:

@@ -8,8 +8,14 @@ A file holds one set, t = 1..K in list order (the format and its checks:
      "made_by": {"command": "...", "seed": 0, "mse": {"[-2,2]": ..., ...}}}
 
 A Q-bit set adds ``"Q": 8`` and then T, h, d are integer codes (:class:`quant.fixed.QFormat`).
+
+Shipped sets are named ``<act>_K<K>[_Q<Q>]``; a *variant* is another shipped set for the same
+activation and K, trained for something else besides the error: ``<act>_K<K>_<variant>[_Q<Q>]``
+(:data:`VARIANTS`). Tools name a variant's family ``<act>_<variant>`` (``silu_lowspike``;
+:func:`split_family`).
 """
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,10 +26,33 @@ from .paramfile import (K_MAX, PARAMS_DIR, VECTOR, ParamError, ParamSet, list_sh
 
 __all__ = ["ParamError", "ParamSet", "CodedSet", "FSParamSet", "load", "loads", "save",
            "load_published", "PARAMS_DIR", "shipped_path", "list_shipped", "K_MAX",
-           "PUBLISHED_DIR", "published_path"]
+           "PUBLISHED_DIR", "published_path", "VARIANTS", "parse_set_name", "split_family"]
 
 #: Copies of the published float sets (christophstoeckl/FS-neurons), the baseline to beat.
 PUBLISHED_DIR = Path(__file__).resolve().parent / "published"
+
+#: Shipped variants: name -> what they are trained for.
+VARIANTS = {"lowspike": "spike-aware training: fewer spikes per neuron (quant.spikes)"}
+
+_SET_NAME = re.compile(r"(?P<act>[a-z][a-z0-9]*)_K(?P<K>\d+)(?:_(?P<variant>[a-z]+))?"
+                       r"(?:_Q(?P<Q>\d+))?\Z")
+
+
+def parse_set_name(stem):
+    """``(act, K, variant, Q)`` of a shipped FS set's name (variant, Q: None where absent), or
+    None for a name of another form."""
+    m = _SET_NAME.match(stem)
+    if m is None:
+        return None
+    Q = m.group("Q")
+    return m.group("act"), int(m.group("K")), m.group("variant"), None if Q is None else int(Q)
+
+
+def split_family(name):
+    """``(act, variant)`` of ``<act>_<variant>`` for a known variant, else ``(name, None)``."""
+    act, sep, variant = name.rpartition("_")
+    return (act, variant) if sep and act and variant in VARIANTS else (name, None)
+
 
 #: The base class under its earlier name.
 CodedSet = ParamSet

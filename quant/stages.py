@@ -66,12 +66,15 @@ class Recipe:
     interval : (float, float)
     weights : callable
         Loss weights of the inputs (:class:`quant.objective.RegionWeights`).
+    spikes : quant.spikes.SpikeTerm or None
+        The spike term of both stages' losses (spike-aware training), or None.
     float_config, qat_config : dict
         :class:`quant.loop.TrainConfig` fields of the two stages.
     """
 
     float_config = {}
     qat_config = {}
+    spikes = None
 
     def model(self, starts):
         """The neuron model (:class:`quant.neurons.NeuronModel`) with these starting sets."""
@@ -111,11 +114,13 @@ def train_stages(recipe, Q=None, *, seed=0, device=None, show_progress=True, bud
     from .loop import TrainConfig, train      # torch: only when something is trained
 
     budget = budget or Budget()
-    common = dict(seed=seed, weights=recipe.weights, device=device, progress=show_progress)
+    common = dict(seed=seed, weights=recipe.weights, spikes=recipe.spikes, device=device,
+                  progress=show_progress)
     fcfg = budget.stage(recipe.float_config, qat=False)
     key = recipe.cache_key()
     if key is not None:
-        key = (key, repr(sorted(fcfg.items())), recipe.weights.describe(), seed, device)
+        key = (key, repr(sorted(fcfg.items())), recipe.weights.describe(), recipe.spikes, seed,
+               device)
     if key is not None and key in _FLOAT_CACHE:
         float_values = _FLOAT_CACHE[key]
     else:

@@ -15,16 +15,14 @@ import numpy as np
 from common.checks import InputError, check_float, check_int
 from .activations import get_activation, number_text
 from .fixed import QFormat, RANGE, check_Q
-from .metrics import exact_mean
+from .metrics import exact_mean, round_sig
 from .paramfile import K_MAX
 from .params import FSParamSet
+from .spikes import NETWORK_INPUT, SpikeTerm
 from .stages import Recipe, train_stages
 
 __all__ = ["train_fs", "relu_fs", "evaluate_fs", "grid_mse", "mean_spikes", "check_interval",
            "FLOAT_CONFIG", "QAT_CONFIG", "NETWORK_INPUT", "FSRecipe"]
-
-#: Input distribution of the paper's spike-count figure: x ~ N(mean, variance).
-NETWORK_INPUT = (-0.112, 1.99)
 
 #: Default budgets of the two stages (about a minute each on one core).
 FLOAT_CONFIG = dict(steps=2000, restarts=32, lr=0.02, width=(1.0, 0.05))
@@ -38,8 +36,9 @@ class FSRecipe(Recipe):
     float_config = FLOAT_CONFIG
     qat_config = QAT_CONFIG
 
-    def __init__(self, activation, K, interval, weights):
+    def __init__(self, activation, K, interval, weights, spikes=None):
         self.target, self.K, self.interval, self.weights = activation, K, interval, weights
+        self.spikes = spikes
 
     def model(self, starts):
         from .neurons import FSModel
@@ -62,8 +61,8 @@ def check_interval(interval):
     return (lo, hi)
 
 
-def train_fs(activation, K, Q=None, interval=None, *, seed=0, weights=None, budget=None,
-             device=None, show_progress=True, command=None):
+def train_fs(activation, K, Q=None, interval=None, *, seed=0, weights=None, spikes=None,
+             budget=None, device=None, show_progress=True, command=None):
     """Train an FS-neuron parameter set.
 
     Parameters
@@ -77,6 +76,10 @@ def train_fs(activation, K, Q=None, interval=None, *, seed=0, weights=None, budg
     seed : int
     weights : RegionWeights or None
         Default :meth:`quant.objective.RegionWeights.core`.
+    spikes : quant.spikes.SpikeTerm or None
+        Spike-aware training: ``weight x`` the mean spike count under the term's input
+        distribution is added to the loss of both stages; ``made_by.spikes`` records the term
+        and the set's mean spike count (:func:`mean_spikes`).
     budget : quant.stages.Budget or None
         Overrides of :data:`FLOAT_CONFIG` / :data:`QAT_CONFIG`.
     command : str or None
@@ -98,12 +101,17 @@ def train_fs(activation, K, Q=None, interval=None, *, seed=0, weights=None, budg
         from .objective import RegionWeights
 
         weights = RegionWeights.core()
+    if spikes is not None and not isinstance(spikes, SpikeTerm):
+        raise InputError(f"spikes must be a quant.spikes.SpikeTerm or None, not {spikes!r}")
     float_values, codes = train_stages(
-        FSRecipe(act, K, interval, weights), Q, seed=seed, device=device,
+        FSRecipe(act, K, interval, weights, spikes), Q, seed=seed, device=device,
         show_progress=show_progress, budget=budget)
     pset = FSParamSet.from_arrays(act.spec, K, interval, codes if Q is not None
                                   else float_values, Q=Q)
-    return pset.recorded(command, int(seed))
+    if spikes is None:
+        return pset.recorded(command, int(seed))
+    mean = round_sig(mean_spikes(pset, spikes.dist.mean, spikes.dist.var))
+    return pset.recorded(command, int(seed), spikes=spikes.record(mean))
 
 
 def relu_fs(K, alpha=None, Q=None, command=None):

@@ -13,7 +13,9 @@ Parameter sources
   fraction 0), so the core computes ``clamp(floor(x * 2**-F), 0, 2**K - 1)`` exactly. ``Q`` does
   not apply (the manifest's ``Q`` is null).
 * ``act="silu"``, ``"sigmoid"`` (or any name with a shipped set): the shipped Q-bit set
-  ``quant/params/<act>_K<K>_Q<Q>.json``.
+  ``quant/params/<act>_K<K>_Q<Q>.json``; a shipped variant ``<act>_<variant>``
+  (``silu_lowspike``, :data:`quant.params.VARIANTS`): the set
+  ``quant/params/<act>_K<K>_<variant>_Q<Q>.json``.
 * ``act=PATH`` (a ``.json`` file) or an :class:`quant.params.FSParamSet`: a Q-bit set is used as
   is (asking for a different Q is an error); a float set is rounded to Q bits (ties to even), which
   the IR records in ``notes``.
@@ -46,7 +48,8 @@ from gen.widths import signed_range, signed_width
 from gen.writer import check_name
 from quant.fixed import QFormat, check_Q
 from quant.metrics import representable_mse
-from quant.params import FSParamSet, list_shipped, load, shipped_path
+from quant.params import (FSParamSet, list_shipped, load, parse_set_name, shipped_path,
+                          split_family)
 from sim.fs import fs_int, fs_int_bounds, relu_schedule
 
 __all__ = ["FSConfig", "FSCoreIR", "resolve", "step_ranges", "ARCHS", "K_MIN", "K_MAX",
@@ -395,21 +398,32 @@ def _shipped_fs_sets():
     return [n for n in list_shipped() if pat.match(n) and not n.startswith("amos_")]
 
 
+def _shipped_variants():
+    """``(family, name)`` of the shipped Q-bit variant sets (``silu_lowspike``,
+    ``silu_K16_lowspike_Q8``; :data:`quant.params.VARIANTS`)."""
+    parsed = ((n, parse_set_name(n)) for n in list_shipped())
+    return [(f"{p[0]}_{p[2]}", n) for n, p in parsed if p and p[2] and p[3] is not None]
+
+
 def _known_trained():
     names = set(TRAINED)
     names.update(n.split("_K")[0] for n in _shipped_fs_sets())
+    names.update(family for family, _ in _shipped_variants())
     return sorted(names)
 
 
 def _load_shipped(act, K, Q):
-    path = shipped_path(act, K, Q)
+    base, variant = split_family(act)
+    path = shipped_path(base, K, Q, variant=variant)
     if not path.exists():
-        available = [n for n in _shipped_fs_sets() if n.startswith(f"{act}_K")]
+        available = [n for n in _shipped_fs_sets() if n.startswith(f"{act}_K")] + \
+            [n for family, n in _shipped_variants() if family == act]
         listing = ", ".join(available) if available else "none"
         raise InputError(
             f"no trained {act} set for K={K} Q={Q} (quant/params/{path.name} is missing); "
-            f"available {act} sets: {listing}; make one with: python -m quant train --act {act} "
-            f"--K {K} --Q {Q} --out quant/params/{path.name}")
+            f"available {act} sets: {listing}; make one with: python -m quant train --act {base} "
+            f"--K {K} --Q {Q}" + (" --spike-weight LAMBDA" if variant == "lowspike" else "")
+            + f" --out quant/params/{path.name}")
     return load(path), _rel(path)
 
 

@@ -135,5 +135,33 @@ def training_words(args):
     return words
 
 
+def add_spike_options(p):
+    """``--spike-weight`` and ``--input-dist``: spike-aware training (:mod:`quant.spikes`)."""
+    p.add_argument("--spike-weight", type=arg(check_float, "--spike-weight", 0), default=None,
+                   metavar="LAMBDA",
+                   help="spike-aware training: add LAMBDA x the mean spike count under the input "
+                        "distribution to the loss (default: none)")
+    p.add_argument("--input-dist", nargs=3, default=None, metavar=("normal", "MEAN", "VAR"),
+                   help="the input distribution of the spike term (default for silu: normal "
+                        "-0.112 1.99, the FS paper's Fig. 5a; other activations: required)")
+
+
+def spike_option(args, act):
+    """The :class:`quant.spikes.SpikeTerm` of the options (None: none, or a zero weight)."""
+    from ..spikes import spike_term
+
+    if act.name == "relu" and args.spike_weight is not None:
+        raise InputError("relu is analytic (never trained): it has no spike-aware training")
+    return spike_term(act.spec, args.spike_weight, args.input_dist)
+
+
+def spike_words(term):
+    """The options of a spike term as a command records them (the distribution always
+    written out, so the record does not depend on a default)."""
+    if term is None:
+        return []
+    return ["--spike-weight", number_word(term.weight), "--input-dist", *term.dist.words()]
+
+
 def interval_words(interval):
     return ["--interval", *(number_word(v) for v in interval)] if interval else []

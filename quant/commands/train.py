@@ -3,8 +3,9 @@
 import sys
 
 from common.cli import CLIError, dumps_json
-from .options import (add_act_options, add_out_file, add_training_options, command_line,
-                      interval_words, number_word, out_words, training_kwargs, training_words)
+from .options import (add_act_options, add_out_file, add_spike_options, add_training_options,
+                      command_line, interval_words, number_word, out_words, spike_option,
+                      spike_words, training_kwargs, training_words)
 
 DESCRIPTION = ("Train an FS-neuron parameter set (relu: the analytic schedule) and write it as "
                "JSON.")
@@ -15,6 +16,7 @@ def add_arguments(p):
                     "code width: train quantization-aware")
     add_out_file(p)
     add_training_options(p)
+    add_spike_options(p)
 
 
 def run(args, record_out=None):
@@ -24,6 +26,7 @@ def run(args, record_out=None):
     from ..train import relu_fs, train_fs
 
     act = get_activation(args.act)
+    spikes = spike_option(args, act)
     interval = tuple(args.interval) if args.interval else None
     words = ["train", "--act", act.spec, "--K", args.K]
     words += (["--Q", args.Q] if args.Q is not None else []) + interval_words(interval)
@@ -32,9 +35,9 @@ def run(args, record_out=None):
         pset = relu_fs(args.K, alpha=_relu_alpha(interval), Q=args.Q,
                        command=command_line(*words, *out))
     else:
-        words += training_words(args)
+        words += training_words(args) + spike_words(spikes)
         pset = train_fs(act, args.K, args.Q, interval, command=command_line(*words, *out),
-                        **training_kwargs(args))
+                        spikes=spikes, **training_kwargs(args))
     report_set(pset)
     if args.out:
         pset.save(args.out)
@@ -56,4 +59,6 @@ def report_set(pset):
     mse = pset.made_by["mse"] if pset.made_by else {}
     q = f" Q={pset.Q}" if pset.Q is not None else ""
     parts = ", ".join(f"{k} {v:.4g}" for k, v in mse.items())
-    print(f"{pset.activation} K={pset.K}{q}: MSE {parts}", file=sys.stderr)
+    spikes = pset.made_by.get("spikes") if pset.made_by else None
+    tail = f"; mean spikes {spikes['mean']:.4g}" if spikes else ""
+    print(f"{pset.activation} K={pset.K}{q}: MSE {parts}{tail}", file=sys.stderr)
