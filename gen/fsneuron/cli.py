@@ -17,6 +17,7 @@ def add_arguments(parser):
     parser.add_argument(
         "--act", default="silu", metavar="silu|sigmoid|relu|PARAMS.json",
         help="activation: silu or sigmoid (the trained set quant/params/<act>_K<K>_Q<Q>.json), "
+             "silu_lowspike (the spike-aware set quant/params/silu_K<K>_lowspike_Q<Q>.json), "
              "relu (analytic: T = h = d = 2^(K-t) in units of the quantum alpha*2^-K, no "
              "parameter file, no ROM, Q does not apply), or a parameter file: a Q-bit file is "
              "used as is, a float file is rounded to --Q bits (default: %(default)s)")

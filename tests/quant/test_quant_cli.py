@@ -174,6 +174,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, args, fragments):
     ("ship", ["out_dir"]),
     ("sweep --act silu --K 4 --Q 8", ["out_dir"]),
     ("sweep-k --act silu --K 4", ["out_dir"]),
+    ("spike-sweep --act silu --K 4 --lambda 0", ["out_dir"]),
     ("report", ["out_dir"]),
     ("regenerate", ["out_dir", "params_dir"]),
     ("amos ship", ["out_dir"]),

@@ -16,6 +16,7 @@ pytest.importorskip("matplotlib")
 
 DOCS = ROOT / "docs"
 CACHE = "img/quant_sweep_k_silu.json"
+SPIKE_CACHE = "img/quant_spike_sweep_silu_K16.json"
 
 
 def pixels(data):
@@ -33,11 +34,12 @@ def same_file(a, b):
 def test_report_is_up_to_date(tmp_path):
     (tmp_path / "img").mkdir()
     shutil.copy(DOCS / CACHE, tmp_path / CACHE)
+    shutil.copy(DOCS / SPIKE_CACHE, tmp_path / SPIKE_CACHE)
     r = run_cli("quant", "report", "--out-dir", tmp_path, "--reuse-sweep", "--quiet")
     assert r.returncode == 0, r.stderr
     made = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")
                   if p.is_file())
-    assert "quant.md" in made and CACHE in made
+    assert "quant.md" in made and CACHE in made and SPIKE_CACHE in made
     assert sum(m.endswith(".png") for m in made) >= 7
     for rel in made:
         assert same_file(DOCS / rel, tmp_path / rel), \
@@ -63,8 +65,11 @@ def test_report_sees_a_changed_set(monkeypatch):
     rows = json.loads((DOCS / CACHE).read_text())
     commands = {"report": REPORT, "ship": SHIP, "regenerate": REGENERATE,
                 "sweep_k": "python -m quant sweep-k --act silu --K 4 6 8 10 12 14 16 18 20 "
-                           "--steps 1000 --restarts 16"}
-    files = report.build_report(rows, commands, show_progress=False)
+                           "--steps 1000 --restarts 16",
+                "spike_sweep": "python -m quant spike-sweep", "ship_lowspike": "python -m quant "
+                                                                           "ship --only"}
+    files = report.build_report(rows, commands, show_progress=False,
+                                spike_rows=json.loads((DOCS / SPIKE_CACHE).read_text()))
     assert "| Q=8 sigmoid K=12 |" in files["quant.md"] and "| NO |" in files["quant.md"]
     assert files["quant.md"] != (DOCS / "quant.md").read_text()
 
