@@ -32,6 +32,7 @@ def sweep_spikes(activation, K, lambdas, dist, Q=None, **train_kwargs):
     with progress(list(lambdas), desc="spike sweep", unit="set", leave=False,
                   disable=not train_kwargs.get("show_progress", True)) as bar:
         for lam in bar:
+            lam = float(lam)
             term = SpikeTerm(lam, dist) if lam > 0 else None
             pset = train_fs(act, K, Q, spikes=term, **train_kwargs)
             rows.append({"lambda": lam, "mse": dict(pset.made_by["mse"]),
