@@ -183,18 +183,23 @@ class Regression:
         return self._results
 
     def _simulate(self, sources, top, env):
+        folder = BUILD / simulator() / self.name
         try:
             run_bench(sources, top, self.bench, self.name, env=env, seed=self.seed, check=False)
-        except AssertionError as exc:         # the simulator died: no per-test results
-            return {"": str(exc)}
-        return read_results(BUILD / simulator() / self.name / "results.xml")
+        except (AssertionError, RuntimeError) as exc:     # the simulator died: no results
+            log = folder / "sim.log"
+            tail = log.read_text()[-4000:] if log.exists() else ""
+            return {"": f"{exc}\nlog tail:\n{tail}"}
+        return read_results(folder / "results.xml")
 
     def check(self, test):
         """Raise ``AssertionError`` (with cocotb's message) unless cocotb test ``test``
         passed."""
         results = self.results()
+        if "" in results:
+            raise AssertionError(f"{self.name}: the simulation failed: {results['']}")
         if test not in results:
             raise AssertionError(f"{self.name}: cocotb test {test!r} did not run (ran: "
-                                 f"{sorted(results)}); {results.get('', '')}")
+                                 f"{sorted(results)})")
         if results[test] is not None:
             raise AssertionError(f"{self.name}: {test} failed: {results[test]}")
