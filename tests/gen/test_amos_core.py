@@ -14,7 +14,7 @@ import pytest
 from clirun import ROOT
 from gen.amos import AmosCore, build_ir, generate
 from gen.writer import write_core
-from handshake import PATTERNS, pattern_test
+from handshake import PATTERNS, pattern_id, pattern_test
 from quant.amos_params import AmosParamSet, save
 from rtlsim import BUILD, Regression
 
@@ -39,7 +39,7 @@ REFERENCE_RUNS = {top: regression(top, lambda top=top: (RTL / f"{top}.v", RTL / 
                   for top in REFERENCES}
 
 
-@pytest.mark.parametrize("test", TESTS)
+@pytest.mark.parametrize("test", TESTS, ids=pattern_id)
 @pytest.mark.parametrize("top", REFERENCES)
 def test_reference_core(top, test):
     REFERENCE_RUNS[top].check(test)
@@ -83,7 +83,7 @@ GENERATED = {
 }
 
 
-@pytest.mark.parametrize("test", TESTS)
+@pytest.mark.parametrize("test", TESTS, ids=pattern_id)
 @pytest.mark.parametrize("name", sorted(GENERATED))
 def test_generated_core(name, test):
     GENERATED[name].check(test)

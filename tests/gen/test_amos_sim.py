@@ -9,10 +9,9 @@ import random
 import numpy as np
 import pytest
 
-from amaranth_streams import PATTERNS, check_beats, run_stream
+from amaranth_streams import PATTERNS, check_beats, run_stream, stream_ports
 from amos_model import AmosSpec
 from gen.amos import AmosCore, build_ir
-from gen.core import ports_of
 from quant.amos_params import AmosParamSet, save
 
 
@@ -45,7 +44,7 @@ CASES = {
 def case(name, tmp):
     ir = CASES[name](tmp)
     core = AmosCore(ir)
-    return core, AmosSpec({"ports": ports_of(core), **ir.manifest()})
+    return core, AmosSpec({"ports": stream_ports(core), **ir.manifest()})
 
 
 def check(core, spec, pattern, seed=0):
@@ -77,6 +76,6 @@ class StrictHeaviside(AmosCore):
 def test_bench_catches_a_wrong_heaviside():
     ir = build_ir("relu", K=4)
     core = StrictHeaviside(ir)
-    spec = AmosSpec({"ports": ports_of(core), **ir.manifest()})
+    spec = AmosSpec({"ports": stream_ports(core), **ir.manifest()})
     with pytest.raises(AssertionError, match="beats differ"):
         check(core, spec, "no_stalls")

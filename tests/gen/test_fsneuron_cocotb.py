@@ -14,7 +14,7 @@ import pytest
 
 from fsneuron_sets import published_set, random_set, write_set
 from gen.fsneuron import FSConfig, generate
-from handshake import PATTERNS, pattern_test
+from handshake import PATTERNS, pattern_id, pattern_test
 from rtlsim import BUILD, Regression
 
 SETS = BUILD / "fsneuron_sets"
@@ -60,7 +60,7 @@ TESTS = ["timing", *(pattern_test("stream", p) for p in PATTERNS), "reset_mid_st
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("test", TESTS)
+@pytest.mark.parametrize("test", TESTS, ids=pattern_id)
 @pytest.mark.parametrize("cid", sorted(CONFIGS))
 def test_fsneuron_cocotb(cid, test):
     REGRESSIONS[cid].check(test)

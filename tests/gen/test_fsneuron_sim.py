@@ -13,18 +13,17 @@ import zlib
 
 import pytest
 
-from amaranth_streams import PATTERNS, check_beats, run_stream
+from amaranth_streams import PATTERNS, check_beats, run_stream, stream_ports
 from fs_broken import GtShared, GtUnrolled, NoStallShared, NoStallUnrolled
 from fsneuron_model import CoreSpec, boundary_inputs
 from fsneuron_sets import published_set, random_set
-from gen.core import ports_of
 from gen.fsneuron import FSConfig, SharedCore, UnrolledCore, build, resolve
 
 
 def spec_of(core, manifest):
     """The manifest as a bench reads it (``ports`` from the component's signature where the
     in-memory manifest has none yet, as the writer adds them)."""
-    return CoreSpec({"ports": ports_of(core), **manifest})
+    return CoreSpec({"ports": stream_ports(core), **manifest})
 
 
 def check_core(core, manifest, vectors, pattern, seed=0):

@@ -9,7 +9,7 @@ import pytest
 
 from clirun import ROOT
 from gen.tsc import TSCConfig, generate
-from handshake import PATTERNS, pattern_test
+from handshake import PATTERNS, pattern_id, pattern_test
 from rtlsim import BUILD, Regression
 
 RTL = ROOT / "rtl"
@@ -50,7 +50,7 @@ TESTS = [*(pattern_test(t, p) for t in ("tsc_frames", "random_spikes") for p in 
          "cycles_per_step"]
 
 
-@pytest.mark.parametrize("test", TESTS)
+@pytest.mark.parametrize("test", TESTS, ids=pattern_id)
 @pytest.mark.parametrize("case", sorted(RUNS))
 def test_cocotb(case, test):
     RUNS[case].check(test)

@@ -10,7 +10,8 @@ Pause generators follow cocotbext-axi: an endless iterator of booleans, one per 
 
 import random
 
-__all__ = ["PATTERNS", "pattern_test", "random_pauses", "pattern_pauses", "check_beats", "differences"]
+__all__ = ["PATTERNS", "pattern_test", "pattern_id", "random_pauses", "pattern_pauses",
+           "check_beats", "differences"]
 
 #: The handshake patterns every stream bench runs, each as its own named test:
 #: full rate; random input gaps; random output back-pressure; both at once.
@@ -20,6 +21,11 @@ PATTERNS = ("no_stalls", "random_gaps", "random_backpressure", "both")
 def pattern_test(test, pattern):
     """The name of cocotb test ``test`` made for ``pattern`` by ``streams.for_each_pattern``."""
     return f"{test}/pattern={pattern}"
+
+
+def pattern_id(test):
+    """A pytest id for a cocotb test name: ``stream/pattern=both`` -> ``stream_both``."""
+    return test.replace("/pattern=", "_")
 
 
 def random_pauses(seed, levels=(0.1, 0.5, 0.9), phase=(8, 64)):

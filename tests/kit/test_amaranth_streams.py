@@ -6,7 +6,7 @@ import random
 import pytest
 
 from addpipe import CONST, WIDTH, AddPipe
-from amaranth_streams import PATTERNS, check_beats, run_stream
+from amaranth_streams import PATTERNS, check_beats, run_stream, stream_ports
 
 STALLS = {"random_backpressure", "both"}
 
@@ -40,3 +40,15 @@ def test_lost_beats_fail_under_backpressure(pattern):
 def test_monitor_catches_payload_change_while_stalled(pattern):
     with pytest.raises(AssertionError, match="payload changed from"):
         _check("unstable_output", pattern)
+
+
+def test_stream_ports_are_the_manifest_payloads():
+    from amaranth.hdl import Fragment
+
+    from gen.core import ports_of
+    from gen.fsneuron import FSConfig, build
+
+    for core in (AddPipe(), build(FSConfig(act="relu", K=3, lanes=2))[0]):
+        full = ports_of(core)
+        assert stream_ports(core) == {n: {"payload": p["payload"]} for n, p in full.items()}
+        Fragment.get(core, None)            # elaborated: not an unused design
