@@ -301,7 +301,9 @@ def make_report(out, devices, work, boards=False, only=None):
             r = x["result"].as_dict()
             r.pop("seconds")
             entry.update(r)
-            entry.update(lanes=x["core"].lanes, ii=x["core"].ii,
+            mse = x["core"].manifest.get("mse") or {}
+            entry.update(lanes=x["core"].lanes, ii=x["core"].ii, latency=x["core"].latency,
+                         mse=mse.get("value"),
                          evals_per_s=evals_per_second(x["core"].lanes, x["result"].fmax_mhz,
                                                       x["core"].ii))
         data_json["rows"].append(entry)
