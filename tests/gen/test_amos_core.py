@@ -12,11 +12,12 @@ import numpy as np
 import pytest
 
 from clirun import ROOT
-from gen.amos import AmosCore, build_ir, generate
-from gen.writer import write_core
+from gen import generate
+from gen.amos import AmosCore, build_ir
 from handshake import PATTERNS, pattern_id, pattern_test
 from quant.amos_params import AmosParamSet, save
 from rtlsim import BUILD, Regression
+from variants import with_component
 
 RTL = ROOT / "rtl"
 TESTS = ["timing", *(pattern_test("stream", p) for p in PATTERNS)]
@@ -24,8 +25,8 @@ REFERENCES = ["amos_relu_k10", "amos_sigmoid_k8_q8", "amos_silu_k12_q8", "amos_m
 
 
 def _paths(result):
-    """(Verilog, manifest) paths of a generator's result."""
-    return (result.verilog, result.manifest) if hasattr(result, "verilog") else tuple(result)
+    """(Verilog, manifest) paths of a :class:`gen.GenerateResult`."""
+    return result.verilog, result.manifest
 
 
 def regression(name, make_paths, **env):
@@ -98,8 +99,7 @@ class StrictHeaviside(AmosCore):
 
 def _broken():
     ir = build_ir("relu", K=4, name="amos_broken_gt")
-    return _paths(write_core(StrictHeaviside(ir), ir.name, BUILD / "src" / ir.name,
-                             ir.manifest()))
+    return _paths(generate(with_component(ir, StrictHeaviside), BUILD / "src" / ir.name))
 
 
 BROKEN = regression("amos_broken_gt", _broken)

@@ -13,7 +13,8 @@ random code sets, K from 3 to 16 and Q from 4 to 12, default and custom input fo
 import pytest
 
 from fsneuron_sets import published_set, random_set, write_set
-from gen.fsneuron import FSConfig, generate
+from gen import generate
+from gen.fsneuron import FSConfig, resolve
 from handshake import PATTERNS, pattern_id, pattern_test
 from rtlsim import BUILD, Regression
 
@@ -45,7 +46,7 @@ def make_core(cid):
     else:
         path = write_set(maker(), SETS, cid)
         config = FSConfig(act=str(path), name=f"fs_{cid}", **fields)
-    return generate(config, BUILD / "src")
+    return generate(resolve(config), BUILD / "src")
 
 
 def _regression(cid):

@@ -17,7 +17,13 @@ from amaranth_streams import PATTERNS, check_beats, run_stream, stream_ports
 from fs_broken import GtShared, GtUnrolled, NoStallShared, NoStallUnrolled
 from fsneuron_model import CoreSpec, boundary_inputs
 from fsneuron_sets import published_set, random_set
-from gen.fsneuron import FSConfig, SharedCore, UnrolledCore, build, resolve
+from gen.fsneuron import FSConfig, SharedCore, UnrolledCore, resolve
+
+
+def build(config):
+    """``(component, manifest)`` of a configuration."""
+    ir = resolve(config)
+    return ir.component(), ir.manifest()
 
 
 def spec_of(core, manifest):

