@@ -46,9 +46,9 @@ def test_stream_ports_are_the_manifest_payloads():
     from amaranth.hdl import Fragment
 
     from gen.core import ports_of
-    from gen.fsneuron import FSConfig, build
+    from gen.fsneuron import FSConfig, resolve
 
-    for core in (AddPipe(), build(FSConfig(act="relu", K=3, lanes=2))[0]):
+    for core in (AddPipe(), resolve(FSConfig(act="relu", K=3, lanes=2)).component()):
         full = ports_of(core)
         assert stream_ports(core) == {n: {"payload": p["payload"]} for n, p in full.items()}
         Fragment.get(core, None)            # elaborated: not an unused design
