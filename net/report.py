@@ -8,7 +8,8 @@ is written at the end, atomically; the same command gives the same bytes.
 
 from pathlib import Path
 
-from common.cli import AtomicFiles, CLIError
+from common.checks import arg, check_input_file, check_output_dir
+from common.cli import AtomicFiles, CLIError, read_text
 from .tsctrain import DEFAULT_EPOCHS as TSC_EPOCHS
 
 DESCRIPTION = __doc__.splitlines()[0].split(": ", 1)[1]
@@ -18,9 +19,12 @@ END = "<!-- results:end -->"
 
 
 def add_arguments(p):
-    p.add_argument("--out", default="docs/network.md", metavar="FILE",
-                   help="the page to update (default docs/network.md)")
-    p.add_argument("--img-dir", default="docs/img", metavar="DIR",
+    p.add_argument("--out", type=arg(check_input_file, "--out"), default="docs/network.md",
+                   metavar="FILE",
+                   help=f"the page to update: a markdown file holding the {BEGIN} ... {END} "
+                        f"markers (default docs/network.md)")
+    p.add_argument("--img-dir", type=arg(check_output_dir, "--img-dir"), default="docs/img",
+                   metavar="DIR",
                    help="where the PNGs go (default docs/img), linked relative to --out")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -212,7 +216,7 @@ def build(quiet=False, img_rel="img", img_dir=Path("docs/img")):
 
 def _page(out):
     """The text of the page ``out``, checked for exactly one results section."""
-    text = out.read_text()
+    text = read_text(out, "--out")
     if text.count(BEGIN) != 1 or text.count(END) != 1 or text.index(BEGIN) > text.index(END):
         raise CLIError(f"--out {out}: needs exactly one {BEGIN} ... {END} section")
     return text
@@ -220,8 +224,6 @@ def _page(out):
 
 def run(args):
     out = Path(args.out)
-    if not out.exists():
-        raise CLIError(f"--out {out}: no such file (it must hold the {BEGIN} / {END} markers)")
     _page(out)                                      # fail before the long build
     img_dir = Path(args.img_dir)
     try:

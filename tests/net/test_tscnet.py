@@ -228,7 +228,7 @@ def test_run_reports_the_finetuned_network(split):
 
 @pytest.mark.parametrize("args, fragment", [
     (["--tsc-train", "5"], "--tsc-train applies to --coding tsc only"),
-    (["--coding", "tsc", "--tsc-train", "-1"], "--tsc-train must be an integer >= 0, not -1"),
+    (["--coding", "tsc", "--tsc-train", "-1"], "--tsc-train must be at least 0, not -1"),
     (["--coding", "tsc", "--tsc-train", "many"], "'many' is not an integer"),
 ])
 def test_cli_errors(tmp_path, args, fragment):

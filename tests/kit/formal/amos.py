@@ -120,22 +120,24 @@ def white_box(core, relu=False):
                           lemmas=_stage_lemmas(golden))
 
 
-def main():
+def main(argv=None):
     """``PYTHONPATH=tests/kit python -m formal.amos [--act silu] [--K 12] [--Q 8]`` (from the
     repository root): prove one core."""
-    import argparse
     import time
     from pathlib import Path
 
+    from common.checks import arg, check_int
+    from common.cli import ArgumentParser
     from gen.amos import AmosCore, build_ir
 
     from .sby import run_sby
 
-    p = argparse.ArgumentParser(description="Prove an AMOS core against its spec (k-induction).")
+    p = ArgumentParser(prog="python -m formal.amos",
+                       description="Prove an AMOS core against its spec (k-induction).")
     p.add_argument("--act", default="silu")
-    p.add_argument("--K", type=int, default=None)
-    p.add_argument("--Q", type=int, default=None)
-    args = p.parse_args()
+    p.add_argument("--K", type=arg(check_int, "--K", 1), default=None)
+    p.add_argument("--Q", type=arg(check_int, "--Q", 1), default=None)
+    args = p.parse_args(argv)
     ir = build_ir(args.act, K=args.K, Q=args.Q)
     root = Path(__file__).resolve().parents[3]
     t0 = time.time()
@@ -150,4 +152,6 @@ def main():
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from common.cli import main_wrapper
+
+    raise SystemExit(main_wrapper(main))

