@@ -44,6 +44,12 @@ __all__ = ["StreamContract", "FifoModel", "WatchModel", "PipelineModel", "Verilo
            "view"]
 
 
+def _positive(name, value):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, not {value!r}")
+    return value
+
+
 def shape_of(layout):
     """The Amaranth shape of a manifest payload layout (``ports.<port>.payload``)."""
     if "fields" in layout:
@@ -105,9 +111,7 @@ class FifoModel:
     """
 
     def __init__(self, capacity):
-        if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
-            raise ValueError(f"capacity must be a positive integer, not {capacity!r}")
-        self.capacity = capacity
+        self.capacity = _positive("capacity", capacity)
 
     def elaborate_into(self, m, c):
         """Add the model and its assertions to ``m`` for contract ``c``; return a 1-bit value:
@@ -134,22 +138,23 @@ class WatchModel:
     """Bounded-check reference model: counts the transfers and checks one output, chosen freely.
 
     A free constant ``widx`` picks which accepted input is watched and a free constant ``wx`` is
-    its value; the golden output of ``wx`` is worked out once, in the initial cycle, into a
-    register. As ``widx`` and ``wx`` are arbitrary, every transfer within the bound is checked
-    with every value, while the golden rule is unrolled once instead of once per cycle (which
-    keeps a ``bmc`` over several whole vectors of a slow core cheap). The golden rule must fix
-    every output bit. Asserted as for :class:`FifoModel`: never more than ``capacity`` inputs
-    inside, no output from an empty core.
+    its value; a third free constant ``wy`` is tied to the golden output of ``wx`` in the initial
+    cycle only. As ``widx`` and ``wx`` are arbitrary, every transfer within the bound is checked
+    with every value, while the solver meets the golden rule once instead of once per cycle
+    (which keeps a ``bmc`` over several whole vectors of a slow core cheap). The golden rule
+    must fix every output bit; the counters are 8 bits wide (bounds up to 255 cycles). Asserted
+    as for :class:`FifoModel`: never more than ``capacity`` inputs inside, no output from an
+    empty core.
     """
 
     def __init__(self, capacity):
-        if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
-            raise ValueError(f"capacity must be a positive integer, not {capacity!r}")
-        self.capacity = capacity
+        self.capacity = _positive("capacity", capacity)
 
     def elaborate_into(self, m, c):
+        """Add the counters, the watched transfer and the assertions to ``m`` for contract
+        ``c``; return a 1-bit value: inputs are inside the core."""
         core = c.core
-        n_in, n_out = Signal(8), Signal(8)          # bounds of up to 255 cycles
+        n_in, n_out = Signal(8), Signal(8)
         m.d.sync += [n_in.eq(n_in + c.take), n_out.eq(n_out + c.give)]
         count = Signal(8)
         m.d.comb += count.eq(n_in - n_out)
@@ -158,9 +163,9 @@ class WatchModel:
         wx = Signal.like(c.i_bits, name="wx")
         wy = Signal.like(c.o_bits, name="wy")
         m.d.comb += [widx.eq(AnyConst(8)), wx.eq(AnyConst(len(wx))), wy.eq(AnyConst(len(wy)))]
+        holds = c.golden(m, view(core.i.payload.shape(), wx), view(core.o.payload.shape(), wy))
         with m.If(Initial()):
-            m.d.comb += [Assume(ok) for ok in c.golden(m, view(core.i.payload.shape(), wx),
-                                                       view(core.o.payload.shape(), wy))]
+            m.d.comb += [Assume(ok) for ok in holds]
         with m.If(~c.rst & c.take & (n_in == widx)):
             m.d.comb += Assume(c.i_bits == wx)
         with m.If(~c.rst):
@@ -187,11 +192,11 @@ class PipelineModel:
     """
 
     def __init__(self, latency):
-        if isinstance(latency, bool) or not isinstance(latency, int) or latency < 1:
-            raise ValueError(f"latency must be a positive integer, not {latency!r}")
-        self.latency = latency
+        self.latency = _positive("latency", latency)
 
     def elaborate_into(self, m, c):
+        """Add the shadow pipeline and its assertions to ``m`` for contract ``c``; return a
+        1-bit value: inputs are inside the core."""
         L, width = self.latency, len(c.i_bits)
         core = c.core
         self.enable = enable = Signal(name="shadow_enable")
@@ -253,9 +258,8 @@ class StreamContract(Elaboratable):
             if value not in choices:
                 raise ValueError(f"{name} must be {' or '.join(map(repr, choices))}, "
                                  f"not {value!r}")
-        if response is not None and (isinstance(response, bool) or not isinstance(response, int)
-                                     or response < 1):
-            raise ValueError(f"response must be a positive integer or None, not {response!r}")
+        if response is not None:
+            _positive("response", response)
         self.core, self.golden, self.model, self.lemmas = core, golden, model, lemmas
         self.i_valid, self.o_ready, self.reset = i_valid, o_ready, reset
         self.response = response
@@ -301,10 +305,10 @@ class StreamContract(Elaboratable):
         """Assert (outside reset) that a valid output is the golden output of input ``x_bits``
         (raw payload bits); the models call this with the input they name."""
         core = self.core
-        x = view(core.i.payload.shape(), x_bits)
+        # built outside any m.If: the golden rule may add combinational signals of its own
+        holds = self.golden(m, view(core.i.payload.shape(), x_bits), core.o.payload)
         with m.If(~self.rst & core.o.valid):
-            m.d.comb += [Assert(ok, "output differs from the golden model")
-                         for ok in self.golden(m, x, core.o.payload)]
+            m.d.comb += [Assert(ok, "output differs from the golden model") for ok in holds]
 
     def _environment(self, m):
         core = self.core
