@@ -16,7 +16,6 @@ Run it from the repository root::
 The cocotb testbench is the coroutine :func:`check_core` in this same file.
 """
 
-import argparse
 import json
 import os
 import random
@@ -145,8 +144,13 @@ def synthesize(result, work):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--out", default="out/example", help="output folder (default out/example)")
+    from common.checks import arg, check_output_dir
+    from common.cli import ArgumentParser
+
+    p = ArgumentParser(prog="python examples/fs_core_flow.py",
+                       description=__doc__.splitlines()[0])
+    p.add_argument("--out", default="out/example", type=arg(check_output_dir, "--out"),
+                   help="output folder (default out/example)")
     p.add_argument("--no-synth", action="store_true", help="skip place and route")
     args = p.parse_args(argv)
     out = Path(args.out)
@@ -158,4 +162,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from common.cli import main_wrapper
+
+    sys.exit(main_wrapper(main))

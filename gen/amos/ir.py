@@ -46,7 +46,7 @@ MAX_WIDTH = 32
 LATENCY_EXTRA = 2
 
 #: How a missing shipped set is made.
-TRAIN_COMMAND = "python -m quant.amos_train train --act {act} --K {K} --Q {Q}"
+TRAIN_COMMAND = "python -m quant amos train --act {act} --K {K} --Q {Q}"
 
 
 @dataclass(frozen=True)

@@ -150,7 +150,7 @@ def bad_file(tmp_path, text):
     (["--act", "silu", "--Q", "17"], "Q must be between 2 and 16, not 17"),
     (["--act", "tanh"], "unknown activation 'tanh'"),
     (["--act", "silu", "--K", "7"], "no shipped AMOS set amos_silu_K7_Q8.json"),
-    (["--act", "silu", "--K", "7"], "python -m quant.amos_train train --act silu --K 7 --Q 8"),
+    (["--act", "silu", "--K", "7"], "python -m quant amos train --act silu --K 7 --Q 8"),
     (["--act", "relu", "--K", "10", "--width", "10"], "needs a width of at least 11"),
     (["--act", "relu", "--width", "1"], "input width must be between 2 and 32, not 1"),
     (["--act", "relu", "--frac", "-1"], "input fraction must be between 0 and 32, not -1"),
