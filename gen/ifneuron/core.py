@@ -48,13 +48,13 @@ class IFNeuron(wiring.Component):
 
         last = Signal()
         out_free = Signal()
-        advance = Signal()                  # run a step this cycle
+        step = Signal()                     # run a step this cycle
         m.d.comb += [last.eq(busy & (step == 1)), out_free.eq(~self.o.valid | self.o.ready),
-                     advance.eq(busy & (~last | out_free))]
+                     step.eq(busy & (~last | out_free))]
 
         with m.If(self.o.valid & self.o.ready):
             m.d.sync += self.o.valid.eq(0)
-        with m.If(advance):
+        with m.If(step):
             m.d.sync += [v.eq(v_next), count.eq(count + fire), step.eq(step - 1)]
             with m.If(last):
                 # the last step's spike goes straight into the output register
