@@ -49,7 +49,8 @@ class IFNeuron(wiring.Component):
         last = Signal()
         out_free = Signal()
         step = Signal()                     # run a step this cycle
-        m.d.comb += [last.eq(busy & (remaining == 1)), out_free.eq(~self.o.valid | self.o.ready),
+        m.d.comb += [last.eq(busy & (remaining == 1)),
+                     out_free.eq(~self.o.valid | self.o.ready),
                      step.eq(busy & (~last | out_free))]
 
         with m.If(self.o.valid & self.o.ready):
