@@ -1,41 +1,54 @@
-"""TSC core in RTL simulation (cocotb, tests/kit/benches/tsc_tb.py) and the reference core in rtl/.
+"""TSC core in RTL simulation (cocotb, tests/kit/benches/tsc_tb.py): the reference core in rtl/
+and a small core whose registers wrap.
 
 The bench reads each core's manifest and scores every output beat and every weight read
-against sim.tsc.TSCLayer under random gaps and back-pressure.
+against sim.tsc.TSCLayer; each configuration is built once, and each of its cocotb tests (TSC
+frames and random spikes under each handshake pattern, cycles per step) is its own pytest item.
 """
 
 import pytest
 
 from clirun import ROOT
-from rtlsim import BUILD, run_bench, simulator  # also puts tests/kit/benches on sys.path
-
 from gen.tsc import TSCConfig, generate
+from handshake import PATTERNS, pattern_id, pattern_test
+from rtlsim import BUILD, Regression
 
 RTL = ROOT / "rtl"
 #: the reference core: python -m gen tsc --inputs 64 --neurons 16 (default out: rtl/)
 REFERENCE = "tsc_m64_l16"
 
 
-def _build(config, folder):
+def _paths(result):
+    """(Verilog, manifest) paths of a generator's result."""
+    return (result.verilog, result.manifest) if hasattr(result, "verilog") else tuple(result)
+
+
+def _reference():
+    return [RTL / f"{REFERENCE}.v"], REFERENCE, {"TSC_SEED": 11,
+                                                "TSC_MANIFEST": RTL / f"{REFERENCE}.json"}
+
+
+def _small_wrap():
+    # M = 5, L = 3, 4-bit weights, widths for 6-step frames: the long random frames of
+    # the bench wrap I and V, which the model must follow bit for bit
+    config = TSCConfig(inputs=5, neurons=3, wbits=4, steps=6, seed=5, threshold=[3, 7, 20],
+                       name="tsc_small_wrap")
+    folder = BUILD / "src" / "tsc_small_wrap"
     folder.mkdir(parents=True, exist_ok=True)
-    return generate(config, folder)
+    vpath, jpath = _paths(generate(config, folder))
+    return [vpath], "tsc_small_wrap", {"TSC_SEED": 12, "TSC_SCALE": 2, "TSC_MANIFEST": jpath}
 
 
-@pytest.mark.parametrize("case", ["reference", "small_wrap"])
-def test_cocotb(case):
-    simulator()
-    if case == "reference":
-        vpath, jpath = RTL / f"{REFERENCE}.v", RTL / f"{REFERENCE}.json"
-        top, env = REFERENCE, {"TSC_SEED": 11}
-    else:
-        # M = 5, L = 3, 4-bit weights, widths for 6-step frames: the long random frames of
-        # the bench wrap I and V, which the model must follow bit for bit
-        config = TSCConfig(inputs=5, neurons=3, wbits=4, steps=6, seed=5, threshold=[3, 7, 20],
-                           name="tsc_small_wrap")
-        vpath, jpath = _build(config, BUILD / "src" / "tsc_small_wrap")
-        top, env = "tsc_small_wrap", {"TSC_SEED": 12, "TSC_SCALE": 2}
-    env["TSC_MANIFEST"] = jpath
-    run_bench([vpath], top, "tsc_tb", f"tsc_{case}", env=env)
+RUNS = {"reference": Regression("tsc_reference", "tsc_tb", _reference),
+        "small_wrap": Regression("tsc_small_wrap", "tsc_tb", _small_wrap)}
+TESTS = [*(pattern_test(t, p) for t in ("tsc_frames", "random_spikes") for p in PATTERNS),
+         "cycles_per_step"]
+
+
+@pytest.mark.parametrize("test", TESTS, ids=pattern_id)
+@pytest.mark.parametrize("case", sorted(RUNS))
+def test_cocotb(case, test):
+    RUNS[case].check(test)
 
 
 def test_bench_read_checks_can_fail():
