@@ -9,8 +9,10 @@
 * training (torch): :mod:`quant.stages` (float stage, then quantization-aware stage, for every
   kind) over :mod:`quant.loop`, :mod:`quant.neurons`, :mod:`quant.objective`,
   :mod:`quant.search`, :mod:`quant.surrogate`; :mod:`quant.train` and
-  :mod:`quant.amos_train` are the two kinds' front ends;
-* :mod:`quant.report`, :mod:`quant.amos_report` -- the results pages; :mod:`quant.commands` --
+  :mod:`quant.amos_train` are the two kinds' front ends; :mod:`quant.spikes`, the spike term
+  of spike-aware training (mean spike count under an input distribution);
+* :mod:`quant.report`, :mod:`quant.amos_report` -- the results pages, with
+  :mod:`quant.spike_sweep` (error against spikes); :mod:`quant.commands` --
   ``python -m quant``.
 
 Layer: imports :mod:`sim` and :mod:`common` only.

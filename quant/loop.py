@@ -6,7 +6,8 @@ straight-through gradient, :mod:`quant.surrogate`), the spikes given the triangl
 pseudo-derivative; it keeps each restart's best *exact* loss (Heaviside forward, quantized
 values for a Q), then runs an exact discrete local search (:mod:`quant.search`) from the best
 few restarts. The model (:mod:`quant.neurons`) is the only part that differs between neuron
-kinds.
+kinds. With a spike term (:class:`quant.spikes.SpikeTerm`) both the training loss and the exact
+loss add the weighted mean spike count under the term's input distribution.
 
 Determinism: the same arguments and seed give the same result on the same device and thread
 count (full-batch training, every random draw from one seeded generator, one CPU thread by
