@@ -101,6 +101,7 @@ def _round(v):
 
 
 _MARKERS = ("*", "s", "D", "^", "v", "P")
+_COLORS = ("tab:red", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:gray")
 
 
 def plot_spike_sweep(rows, refs, title, dist):
@@ -119,9 +120,9 @@ def plot_spike_sweep(rows, refs, title, dist):
                         mfc="tab:blue" if r["pareto"] else "none")
             ax.annotate(number_text(r["lambda"]), (r["spikes"], r["mse"][region]),
                         textcoords="offset points", xytext=(4, 4), fontsize=7)
-        for ref, marker in zip(refs, _MARKERS):
-            ax.semilogy(ref["spikes"], ref["mse"][region], marker, ms=9, ls="none",
-                        label=ref["label"])
+        for ref, marker, color in zip(refs, _MARKERS, _COLORS):
+            ax.semilogy(ref["spikes"], ref["mse"][region], marker, color=color, ms=9,
+                        ls="none", label=ref["label"])
         ax.set_xlabel(f"mean spikes, x ~ {dist.describe()}")
         ax.set_ylabel(f"MSE on {region}")
         ax.grid(alpha=0.3, which="both")
@@ -182,8 +183,12 @@ def spike_section(sets, rows, commands, files, folder=None):
     if shipped:
         md += ["### The shipped low-spike sets\n",
                "Made by `" + commands["ship_lowspike"] + "`; each records its `train` command "
-               "(with `--spike-weight` and `--input-dist`) and `made_by.spikes`. *grid*: the "
-               "MSE over every representable input of the Q=8 core (exact integer model).\n",
+               "(with `--spike-weight` and `--input-dist`) and `made_by.spikes`. Besides the "
+               "spike term they weigh the core [-2, 2] eight times the rest of the interval "
+               "(the plain sets: four times): the spikes are saved where the inputs are, so it "
+               "is the core's error that grows, while the rest of the interval has error to "
+               "spare. *grid*: the MSE over every representable input of the Q=8 core (exact "
+               "integer model).\n",
                "| set | LAMBDA | mean spikes | MSE [-2,2] | MSE rest | MSE [-8,12] | grid | "
                "made by |\n|---|---|---|---|---|---|---|---|"]
         for name in shipped:
@@ -224,7 +229,8 @@ exact probabilities. In a training step n(x) goes through the same triangle pseu
 as the output, at n_train/2 cell centres jittered inside their cells (from the one seeded
 generator: the same command gives the same file); in the exact loss (the best-restart tracking
 and the local search) a Q-bit set's count is exact (it is constant on every cell of the code
-grid, weighed with that cell's probability), a float set's is the midpoint rule on n_eval cells.
+grid, weighted with that cell's probability), a float set's is the midpoint rule on n_eval
+cells.
 The figure written into a set (`made_by.spikes.mean`) and every spike figure on this page is the
 quadrature of `quant.train.mean_spikes` (10^6 points over +-10 standard deviations, summed
 exactly).
