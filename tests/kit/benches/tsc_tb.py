@@ -1,7 +1,10 @@
-"""cocotb bench of a TSC layer core, scored against the exact model :class:`sim.tsc.TSCLayer`.
+"""cocotb bench of a TSC layer core, scored against the exact model of its mode:
+:class:`sim.tsc.TSCLayer` (``stream``) or :class:`sim.tsc.FramedTSCLayer` (``framed``).
 
-Reads the generator's manifest (``TSC_MANIFEST``): weights, thresholds, widths. Drives
-multi-frame streams (``first`` marks each frame's step 1) under random input gaps and output
+Reads the generator's manifest (``TSC_MANIFEST``): mode, weights, thresholds, widths, frame
+length and the payload layouts (packed with :mod:`common.payload`). Drives multi-frame streams
+(``first`` marks each frame's step 1; framed cores get frames of their N steps, plus one
+trailing frame that flushes the last answer out) under random input gaps and output
 back-pressure and checks, step by step:
 
 * every output beat equals the model's (bit-exact, in order, nothing lost or duplicated);
@@ -20,7 +23,8 @@ import json
 import cocotb
 import numpy as np
 
-from sim.tsc import TSCLayer, step_events, tsc_encode
+from common.payload import pack, unpack
+from sim.tsc import FramedTSCLayer, TSCLayer, step_events, tsc_encode
 from streams import TB, compare, env_int, env_str
 
 
@@ -33,6 +37,10 @@ class TSCBench:
         man = self.manifest
         assert man["core"] == "tsc", man["core"]
         self.M, self.L = man["inputs"], man["neurons"]
+        self.mode = man.get("mode", "stream")
+        self.N = man["steps"]
+        self.in_layout = man["ports"]["i"]["payload"]
+        self.out_layout = man["ports"]["o"]["payload"]
         self.seed = env_int("TSC_SEED", 1)
         self.scale = env_int("TSC_SCALE", 1)
         self.rng = np.random.default_rng(self.seed)
@@ -42,36 +50,29 @@ class TSCBench:
 
     def layer(self):
         man = self.manifest
-        return TSCLayer(man["weights"], man["threshold"],
-                        current_width=man["widths"]["current"],
-                        membrane_width=man["widths"]["membrane"])
+        widths = dict(current_width=man["widths"]["current"],
+                      membrane_width=man["widths"]["membrane"])
+        if self.mode == "framed":
+            return FramedTSCLayer(man["weights"], man["threshold"], self.N, **widths)
+        return TSCLayer(man["weights"], man["threshold"], **widths)
 
     def pack(self, pos, neg, first):
-        """Input payload: pos in bits [0, M), neg in [M, 2M), first at bit 2M."""
-        value = int(first) << (2 * self.M)
-        for m in np.flatnonzero(pos):
-            value |= 1 << int(m)
-        for m in np.flatnonzero(neg):
-            value |= 1 << (self.M + int(m))
-        return value
+        """Input payload {pos, neg, first} by the manifest's layout."""
+        return pack(self.in_layout, {"pos": bits_int(pos), "neg": bits_int(neg),
+                                     "first": int(bool(first))})
 
     def unpack(self, value):
-        pos = [(value >> k) & 1 for k in range(self.L)]
-        neg = [(value >> (self.L + k)) & 1 for k in range(self.L)]
-        return f"pos={pos} neg={neg}"
+        fields = unpack(self.out_layout, value)
+        return " ".join(f"{k}={[(fields[k] >> b) & 1 for b in range(self.L)]}"
+                        for k in ("pos", "neg"))
 
     def expected(self, pos, neg, first):
-        """Model outputs (packed: pos low, neg high) of a (T, M) stream, fresh state."""
+        """Model outputs (packed by the output layout) of a (T, M) stream, fresh state."""
         layer = self.layer()
         out = []
         for t in range(pos.shape[0]):
             p, n = layer.step(pos[t], neg[t], bool(first[t]))
-            packed = 0
-            for l in np.flatnonzero(p):
-                packed |= 1 << int(l)
-            for l in np.flatnonzero(n):
-                packed |= 1 << (self.L + int(l))
-            out.append(packed)
+            out.append(pack(self.out_layout, {"pos": bits_int(p), "neg": bits_int(n)}))
         return out, layer.reads
 
     def probe(self, tb):
@@ -89,6 +90,11 @@ class TSCBench:
         per_step = split_reads([addr for _, addr in self.reads], pos, neg, what)
         assert len(self.reads) == model_reads, (len(self.reads), model_reads)
         return per_step, accepts, emits
+
+
+def bits_int(bits):
+    """A boolean vector as an int, element k at bit k."""
+    return sum(1 << int(k) for k in np.flatnonzero(bits))
 
 
 def split_reads(reads, pos, neg, what="reads"):
@@ -128,7 +134,10 @@ def random_stream(rng, T, M, density, p_first, p_both=0.1):
 
 
 def tsc_frames(rng, M, frames, lengths=(2, 32), signed=True):
-    """Concatenated TSC-encoded frames of random values; returns pos, neg, first, frame ids."""
+    """Concatenated TSC-encoded frames of random values; returns pos, neg, first, frame ids.
+    ``lengths``: the range of frame lengths, or one length."""
+    if isinstance(lengths, int):
+        lengths = (lengths, lengths)
     pos, neg, first, ids = [], [], [], []
     for f in range(frames):
         N = int(rng.integers(lengths[0], lengths[1] + 1))
@@ -151,13 +160,24 @@ async def tsc_encoded_frames(dut):
     """Multi-frame TSC-encoded input under gaps and stalls: bit-exact, <= 2 reads/synapse."""
     bench = TSCBench(dut)
     await bench.tb.reset()
+    # a framed core answers a frame in the next one: frames of its N steps, and one more
+    # (silent) frame that flushes the last answer out
+    framed = bench.mode == "framed"
+    spikes = 0
     for p_valid, p_ready in ((1.0, 1.0), (0.5, 0.5), (0.9, 0.3), (0.3, 0.9)):
-        pos, neg, first, ids = tsc_frames(bench.rng, bench.M, 4 * bench.scale,
+        frames = 4 * bench.scale + framed
+        pos, neg, first, ids = tsc_frames(bench.rng, bench.M, frames,
+                                          lengths=bench.N if framed else (2, 32),
                                           signed=bench.rng.random() < 0.7)
+        if framed:
+            pos[ids == frames - 1] = neg[ids == frames - 1] = False
         per_step, _, _ = await bench.run(pos, neg, first, p_valid, p_ready,
                                          f"tsc p_valid={p_valid} p_ready={p_ready}")
         worst = reads_per_synapse(per_step, ids, bench.M)
         assert worst <= 2, f"a weight word was read {worst} times in one frame (at most 2)"
+        spikes += sum(bin(v).count("1") for v in bench.expected(pos, neg, first)[0])
+    assert spikes > 0, "the stimulus made no neuron spike: the comparison would be vacuous"
+    dut._log.info("TSC-encoded frames (%s mode): %d output spikes checked", bench.mode, spikes)
 
 
 @cocotb.test()
