@@ -107,12 +107,12 @@ def _config(args):
         raise CLIError("--tsc-alpha applies to --coding tsc only")
     if args.tsc_mode is not None and args.coding != "tsc":
         raise CLIError("--tsc-mode applies to --coding tsc only")
-    if args.tsc_train and args.tsc_mode in (None, "framed") and args.coding == "tsc":
-        raise CLIError("--tsc-train fine-tunes the stream-mode network: give --tsc-mode stream")
     if args.tsc_train is not None and args.coding != "tsc":
         raise CLIError("--tsc-train applies to --coding tsc only")
     if args.tsc_train is not None and args.tsc_train < 0:
         raise CLIError(f"--tsc-train must be an integer >= 0, not {args.tsc_train}")
+    if args.tsc_train and args.tsc_mode in (None, "framed"):
+        raise CLIError("--tsc-train fine-tunes the stream-mode network: give --tsc-mode stream")
     return Config(model=args.model, act=args.act, coding=args.coding, K=args.K, Q=args.Q,
                   weight_bits=args.weight_bits, tsc_alpha=args.tsc_alpha,
                   tsc_train=args.tsc_train, tsc_mode=args.tsc_mode,

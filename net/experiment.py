@@ -281,6 +281,9 @@ def run(config, trained=None, show_progress=True, device="cpu", with_float=True)
         net, res = runs[config.weight_bits if config.is_int else None]
         extra["input_spikes_per_pixel"] = float(res.input_spikes.mean())
         extra["thresholds"] = [float(t) for t in net.thresholds]
+        extra["alpha"] = net.alpha
+        if hasattr(net, "alpha_scores"):
+            extra["alpha_scores"] = net.alpha_scores
         source = _tsc_source(config, net)
         float_res = runs.get(None, (None, None))[1] if config.is_int else None
     else:

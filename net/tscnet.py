@@ -57,7 +57,7 @@ MODES = tsc.MODES
 
 #: The balancing factors :meth:`TSCNet.balanced` chooses from, by training-split accuracy
 #: (1: no training image's on-time is clipped at N - 1; smaller: finer steps, the largest
-#: inputs clipped; the TSC paper's 0.8 is inside).
+#: inputs clipped). Ties go to the one nearest the TSC paper's 0.8 (then the larger).
 ALPHAS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)
 
 #: The max input each mode balances on by default: stream the largest current (the TSC
@@ -209,21 +209,23 @@ class TSCNet:
     @classmethod
     def balanced(cls, ops, N, x_train, y_train, weight_bits=None, mode="framed", alphas=ALPHAS):
         """The conversion balanced on ``x_train`` with the alpha of ``alphas`` whose network
-        classifies ``x_train`` best (ties: the first in ``alphas``).
+        classifies ``x_train`` best; ties go to the alpha nearest the TSC paper's 0.8, then
+        to the larger.
 
         The training split only: the test split plays no part in the choice. The result has
         ``alpha_scores``, {alpha: training accuracy %}.
         """
         from .train import accuracy
 
-        best, scores = None, {}
+        nets, scores = {}, {}
         for alpha in alphas:
             net = cls(ops, N, x_train, alpha=alpha, weight_bits=weight_bits, mode=mode)
-            scores[float(alpha)] = accuracy(net.forward(x_train).predictions, y_train)
-            if best is None or scores[float(alpha)] > scores[best.alpha]:
-                best = net
-        best.alpha_scores = scores
-        return best
+            nets[net.alpha] = net
+            scores[net.alpha] = accuracy(net.forward(x_train).predictions, y_train)
+        paper = tscconvert.DEFAULT_ALPHA
+        best = max(scores, key=lambda a: (scores[a], -abs(a - paper), a))
+        nets[best].alpha_scores = scores
+        return nets[best]
 
     @classmethod
     def finetuned(cls, ops, N, x_train, y_train, weight_bits=None, config=None, alpha=None,
@@ -336,6 +338,11 @@ class TSCNet:
         W = self.weights[k]
         if self.weight_bits is None:
             return on_times.astype(np.float64) @ W.T
+        # integers: a float64 product is exact while every partial sum stays below 2^53 (and
+        # far faster than numpy's int64 product); beyond that, int64
+        bound = int(np.abs(W).sum(axis=1).max()) * int(np.abs(on_times).max(initial=0))
+        if bound < 1 << 53:
+            return np.rint(on_times.astype(np.float64) @ W.T.astype(np.float64)).astype(np.int64)
         return on_times.astype(np.int64) @ W.T.astype(np.int64)
 
     def _framed_layer(self, k, on_times):

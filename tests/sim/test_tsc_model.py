@@ -1,7 +1,7 @@
 """The TSC golden models (sim.tsc): encoders, the exact event-driven stream-mode layer, the float
 model, widths.
 
-The exact layer is checked against a literal transcription of the issue's per-step rules
+The exact layer is checked against a literal transcription of the stream neuron's per-step rules
 (plain Python integers, one neuron at a time), so the model and its checker do not share code.
 """
 
@@ -15,7 +15,7 @@ from sim.tsc import (TSCLayer, poisson_encode, step_events, tsc_decode, tsc_dura
 
 
 def literal_layer(weights, theta, pos, neg, first):
-    """Issue 5 item 3, word for word: per neuron, per step."""
+    """The stream neuron, word for word: per neuron, per step."""
     L, M = len(weights), len(weights[0])
     I, V, firing, done = [0] * L, [0] * L, [0] * L, [0] * L
     out_pos, out_neg = [], []
