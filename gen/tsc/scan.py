@@ -5,7 +5,7 @@ A step's events are the set bits of ``pos XOR neg``; the scan takes the lowest o
 (one weight read per cycle) until none is left.
 """
 
-from amaranth import Cat, Module, Mux, Signal
+from amaranth import Cat, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -78,32 +78,40 @@ def onehot_to_index(m, onehot, index):
 
 
 def count_to_three(m, bits, name):
-    """``min(popcount(bits), 3)`` as a tree of 2-bit saturating adders.
+    """``min(popcount(bits), 3)`` as a tree of 2-bit saturating counts, in plain logic.
 
     Log depth and no carry chain: the scan needs "at most one/two bits left" early in the
-    cycle, and a tree of LUTs gets there faster than ``x & (x - 1)`` after a priority encoder.
-    Every node is a function of 4 inputs (4 leaf bits, or two 2-bit counts), one LUT4 per
-    output bit, so 64 bits take 5 LUT levels.
+    cycle. Every node is a function of at most 4 inputs (4 leaf bits, or two 2-bit counts), one
+    LUT4 per output bit, so 64 bits take 5 LUT levels. The nodes are written as boolean
+    formulas, not ``+``: synthesis maps an addition to a carry chain (CCU2C on ECP5), which
+    adds routing between the levels.
     """
-    def saturate(total):
-        return Mux(total > 3, 3, total)
-
     level = []
     for k in range(0, len(bits), 4):
         leaf = Signal(2, name=f"{name}_l0_{k // 4}")
         group = [bits[j] for j in range(k, min(k + 4, len(bits)))]
-        total = group[0]
+        pairs = [a & b for i, a in enumerate(group) for b in group[i + 1:]]
+        odd = group[0]
         for bit in group[1:]:
-            total = total + bit
-        m.d.comb += leaf.eq(saturate(total))
+            odd = odd ^ bit
+        all_four = Cat(*group).all() if len(group) == 4 else 0
+        m.d.comb += [
+            leaf[1].eq(Cat(*pairs).any() if pairs else 0),      # at least two
+            leaf[0].eq(odd | all_four),                          # one, three, or four (-> 3)
+        ]
         level.append(leaf)
     depth = 0
     while len(level) > 1:
         depth += 1
         merged = []
         for k in range(0, len(level) - 1, 2):
+            a, b = level[k], level[k + 1]
             node = Signal(2, name=f"{name}_l{depth}_{k // 2}")
-            m.d.comb += node.eq(saturate(level[k] + level[k + 1]))
+            m.d.comb += [
+                node[1].eq(a[1] | b[1] | (a[0] & b[0])),                   # a + b >= 2
+                # a + b == 1, or a + b >= 3
+                node[0].eq((a[0] ^ b[0]) | (a[1] & b[1]) | ((a[1] | b[1]) & (a[0] | b[0]))),
+            ]
             merged.append(node)
         if len(level) % 2:
             merged.append(level[-1])
