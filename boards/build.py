@@ -10,12 +10,12 @@ Output folder layout (``python -m boards build BOARD --out DIR``)::
     DIR/work/                      tool files and logs (flow.log, nextpnr report.json, ...)
 """
 
-import json
 import shutil
 import tempfile
 from pathlib import Path
 
-from common.cli import AtomicFiles, dumps_json
+from common.checks import InputError
+from common.cli import AtomicFiles, check_out_dir, dumps_json, read_json
 
 from .cores import load_core
 from .demo import DEFAULT_BAUD, BoardDemo
@@ -26,41 +26,39 @@ __all__ = ["CORES", "generate_core", "build_board", "REPORT_KEYS", "format_repor
            "default_out"]
 
 #: Cores a board can carry (``--core``), each made by ``python -m gen CORE``.
-CORES = ("fsneuron", "amos", "tsc")
+CORES = ("fsneuron", "amos", "tsc", "ifneuron")
 
-#: The keys issue 7 asks for, in order (report.json has more after them).
+#: The keys report.json starts with, in order (it has more after them).
 REPORT_KEYS = ("board", "device", "core", "luts", "ffs", "brams", "dsps", "fmax_mhz",
                "clock_mhz", "timing_met")
 
 
 def default_out(board_name):
-    return Path("build") / "boards" / board_name
+    """Where ``python -m boards build BOARD`` writes without ``--out``: ``out/boards/BOARD``."""
+    return Path("out") / "boards" / board_name
 
 
 def generate_core(core, gen_args, out_dir):
     """Run ``python -m gen CORE GEN_ARGS --out OUT_DIR`` in this process; return the path of
-    the manifest it wrote.
+    the manifest it wrote and the summary it printed.
 
-    The generator validates its own options, so a bad option is its one-line error (a
-    ``ValueError`` or ``CLIError``), raised before any file exists.
+    The generator validates its own options, so a bad option is its one-line error (an
+    ``InputError`` or ``CLIError``), raised before any file exists.
     """
     import contextlib
     import io
 
-    from gen.__main__ import COMMANDS, build_parser
+    from gen.__main__ import COMMANDS
+    from gen.__main__ import main as gen_main
 
-    if core not in CORES:
-        raise ValueError(f"unknown core {core!r} (known: {', '.join(CORES)})")
+    if core not in COMMANDS:
+        raise InputError(f"unknown core {core!r} (known: {', '.join(COMMANDS)})")
     for a in gen_args:
         if a == "--out" or a.startswith("--out="):
-            raise ValueError("give the output folder with the boards --out, not a gen --out")
-    if core not in COMMANDS:
-        raise ValueError(f"core {core!r} is not available in this checkout's python -m gen")
-    parser = build_parser()
-    args = parser.parse_args([core, *gen_args, "--out", str(out_dir)])
+            raise InputError("give the output folder with the boards --out, not a gen --out")
     summary = io.StringIO()
     with contextlib.redirect_stdout(summary):
-        args._run(args)
+        gen_main([core, *gen_args, "--out", str(out_dir)])
     manifests = sorted(Path(out_dir).glob("*.json"))
     if len(manifests) != 1:
         raise RuntimeError(f"python -m gen {core} wrote {len(manifests)} manifests in {out_dir}")
@@ -78,9 +76,7 @@ def build_board(board_name, core_kind="fsneuron", gen_args=(), out_dir=None,
 
     b = get_board(board_name)
     uart_divisor(b.clock_mhz * 1e6, baud)
-    out_dir = Path(out_dir) if out_dir is not None else default_out(b.name)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ValueError(f"output folder {str(out_dir)!r} is a file")
+    out_dir = check_out_dir(out_dir if out_dir is not None else default_out(b.name))
 
     with tempfile.TemporaryDirectory(prefix="spikegen-core-") as tmp:
         manifest_path, summary = generate_core(core_kind, list(gen_args), tmp)
@@ -129,7 +125,7 @@ def build_board(board_name, core_kind="fsneuron", gen_args=(), out_dir=None,
 
 
 def format_report(report):
-    """The report as a two-column text table (the issue's keys first)."""
+    """The report as a two-column text table (REPORT_KEYS first)."""
     rows = [(k, report[k]) for k in REPORT_KEYS]
     rows += [("core_cells", ", ".join(f"{k} {v}" for k, v in report["core_cells"].items())),
              ("bitstream", report["bitstream"])]
@@ -143,9 +139,15 @@ def format_report(report):
 
 
 def read_report(out_dir):
+    """The ``report.json`` of the build in ``out_dir``; :class:`InputError` naming the folder
+    when there is no build there, or naming the file when it is not a build report."""
     path = Path(out_dir) / "report.json"
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ValueError(f"no build in {out_dir} (no report.json): run python -m boards build "
-                         f"first") from None
+    if not path.is_file():
+        raise InputError(f"no build in {out_dir} (no report.json): run python -m boards build "
+                         f"first")
+    report = read_json(path, "build report")
+    if not (isinstance(report, dict) and isinstance(report.get("manifest"), str)
+            and Path(report["manifest"]).parts[:1] == ("core",)):
+        raise InputError(f"build report {str(path)!r} is not one python -m boards build wrote "
+                         f"(no 'manifest': 'core/NAME.json')")
+    return report

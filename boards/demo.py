@@ -24,6 +24,8 @@ from amaranth.lib import io, wiring
 from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
 
+from common.checks import check_int
+
 from .protocol import CMD_EVAL, CMD_IDENT, core_crc, ident_bytes, nbytes
 from .uart import UARTRx, UARTTx, uart_divisor
 
@@ -63,12 +65,8 @@ class DemoTop(wiring.Component):
         self.core = core
         self.clock_hz = clock_hz
         self.divisor = uart_divisor(clock_hz, baud)
-        if not (isinstance(n_leds, int) and n_leds >= 1):
-            raise ValueError(f"n_leds must be a positive integer, not {n_leds!r}")
-        if not (isinstance(log2_depth, int) and 4 <= log2_depth <= 16):
-            raise ValueError(f"log2_depth must be between 4 and 16, not {log2_depth!r}")
-        self.log2_depth = log2_depth
-        self.n_leds = n_leds
+        self.n_leds = check_int("n_leds", n_leds, 1)
+        self.log2_depth = check_int("log2_depth", log2_depth, 4, 16)
         self.ident = bytes([CMD_IDENT]) + ident_bytes(
             core.in_width, core.out_width, log2_depth, core_crc(core.verilog_path.read_bytes()))
         super().__init__({

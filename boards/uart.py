@@ -5,11 +5,11 @@ under 2 % so the tenth bit of a frame is still sampled inside its bit time (the 
 quoted for 8N1 is about 4.5 % for both ends together).
 """
 
-import numbers
-
 from amaranth import Module, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
+
+from common.checks import InputError, check_float, check_int
 
 __all__ = ["uart_divisor", "UARTRx", "UARTTx"]
 
@@ -17,15 +17,15 @@ __all__ = ["uart_divisor", "UARTRx", "UARTTx"]
 def uart_divisor(clock_hz, baud):
     """Clock cycles per bit, checked to be within 2 % of the exact ratio."""
     for name, v in (("clock", clock_hz), ("baud", baud)):
-        if isinstance(v, bool) or not isinstance(v, numbers.Real) or v <= 0:
-            raise ValueError(f"{name} must be a positive number, not {v!r}")
+        if check_float(name, v) <= 0:
+            raise InputError(f"{name} must be a positive number, not {v!r}")
     divisor = round(clock_hz / baud)
     if divisor < 4:
-        raise ValueError(f"baud {baud} is too fast for a {clock_hz / 1e6:g} MHz clock "
+        raise InputError(f"baud {baud} is too fast for a {clock_hz / 1e6:g} MHz clock "
                          f"(at least 4 cycles per bit)")
     error = abs(divisor * baud - clock_hz) / clock_hz
     if error > 0.02:
-        raise ValueError(f"baud {baud} is {100 * error:.1f}% off with a "
+        raise InputError(f"baud {baud} is {100 * error:.1f}% off with a "
                          f"{clock_hz / 1e6:g} MHz clock (divisor {divisor}); choose another")
     return divisor
 
@@ -39,9 +39,7 @@ class UARTRx(wiring.Component):
     """
 
     def __init__(self, divisor):
-        if isinstance(divisor, bool) or not isinstance(divisor, int) or divisor < 4:
-            raise ValueError(f"divisor must be an integer >= 4, not {divisor!r}")
-        self.divisor = divisor
+        self.divisor = check_int("divisor", divisor, 4)
         super().__init__({
             "rx": In(1, init=1),
             "o": Out(stream.Signature(8)),
@@ -106,9 +104,7 @@ class UARTTx(wiring.Component):
     """UART transmitter: bytes from stream ``i`` out on the ``tx`` pin (8N1, LSB first)."""
 
     def __init__(self, divisor):
-        if isinstance(divisor, bool) or not isinstance(divisor, int) or divisor < 4:
-            raise ValueError(f"divisor must be an integer >= 4, not {divisor!r}")
-        self.divisor = divisor
+        self.divisor = check_int("divisor", divisor, 4)
         super().__init__({
             "i": In(stream.Signature(8)),
             "tx": Out(1, init=1),

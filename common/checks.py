@@ -6,6 +6,11 @@ parameter and shows the bad value, as Amaranth's ``lib.fifo`` does. :func:`commo
 prints exactly these (and argument errors) as ``error: ...`` with exit status 2; any other
 exception is a bug and keeps its traceback.
 
+The path checks (:func:`check_input_file`, :func:`check_output_file`,
+:func:`check_output_dir`) look at the file system only: they reject a path that cannot be what
+it is for (a missing input, an output folder below a file, such as ``/dev/null/x``) before any
+work starts, and write nothing.
+
 :func:`arg` adapts a check to argparse's ``type=``, so a command line and the library reject a
 value with the same words.
 """
@@ -13,9 +18,11 @@ value with the same words.
 import argparse
 import math
 import numbers
+import os
+from pathlib import Path
 
 __all__ = ["InputError", "InputTypeError", "check_int", "check_float", "check_choice",
-           "check_bool", "arg"]
+           "check_bool", "check_input_file", "check_output_file", "check_output_dir", "arg"]
 
 
 class InputError(ValueError):
@@ -74,23 +81,80 @@ def check_bool(name, value):
     return value
 
 
+def _above_file(path):
+    """The nearest existing ancestor of ``path`` when it is not a folder (else None)."""
+    for p in path.parents:
+        if p.exists():
+            return None if p.is_dir() else p
+    return None
+
+
+def check_input_file(name, path):
+    """``Path(path)``, checked to name an existing file that can be read."""
+    p = Path(path)
+    if p.is_dir():
+        raise InputError(f"{name} {str(p)!r} is a folder, not a file")
+    if not p.exists():
+        above = _above_file(p)
+        where = f" ({str(above)!r} is a file)" if above is not None else ""
+        raise InputError(f"{name} {str(p)!r} does not exist{where}")
+    if not os.access(p, os.R_OK):
+        raise InputError(f"{name} {str(p)!r} cannot be read (permission denied)")
+    return p
+
+
+def check_output_file(name, path):
+    """``Path(path)``, checked to be writable as a file: not a folder, and no file where one
+    of the folders above it would have to be."""
+    p = Path(path)
+    if p.is_dir():
+        raise InputError(f"{name} {str(p)!r} is a folder, not a file")
+    above = _above_file(p)
+    if above is not None:
+        raise InputError(f"{name} {str(p)!r} is under {str(above)!r}, which is a file")
+    return p
+
+
+def check_output_dir(name, path):
+    """``Path(path)``, checked to be usable as an output folder: it and every existing folder
+    above it must be folders (``/dev/null/x`` is not)."""
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise InputError(f"{name} {str(p)!r} is a file, not a folder")
+    above = _above_file(p)
+    if above is not None:
+        raise InputError(f"{name} {str(p)!r} is under {str(above)!r}, which is a file")
+    return p
+
+
+def _parse_int(text):
+    return int(text, 10)
+
+
+#: how :func:`arg` turns the command-line text into the value a check takes
+_PARSE = {check_int: (_parse_int, "an integer"), check_float: (float, "a number")}
+
+
 def arg(check, name, *args):
     """An argparse ``type=`` function: parses the text as the check's type, then checks it.
 
-    ``arg(check_int, "--K", 1, 32)`` parses base-10 integers; ``arg(check_float, ...)`` floats.
+    ``arg(check_int, "--K", 1, 32)`` parses base-10 integers, ``arg(check_float, ...)`` floats;
+    ``arg(check_choice, "BOARD", BOARDS)`` and the path checks (``arg(check_input_file,
+    "MANIFEST")``) take the text as it is. The function keeps ``check``, ``name`` and ``args``
+    as attributes, so tests can tell what an option is (an input file, an output folder).
     """
-    parse = int if check is check_int else float
+    parse, kind = _PARSE.get(check, (str, "text"))
 
     def convert(text):
         try:
-            value = parse(text, 10) if parse is int else parse(text)
+            value = parse(text)
         except ValueError:
-            kind = "an integer" if parse is int else "a number"
             raise argparse.ArgumentTypeError(f"{text!r} is not {kind}") from None
         try:
             return check(name, value, *args)
         except InputError as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
 
-    convert.__name__ = "integer" if parse is int else "number"
+    convert.__name__ = {check_int: "integer", check_float: "number"}.get(check, "value")
+    convert.check, convert.name, convert.args = check, name, args
     return convert

@@ -15,6 +15,8 @@ dicts of the Glasgow stream helpers), a list for an array. Consumers (cocotb ben
 host, benchmarks) use :func:`pack` and :func:`unpack` and never re-derive a layout per core kind.
 """
 
+from .checks import InputError
+
 __all__ = ["pack", "unpack", "leaves", "field", "check_layout"]
 
 
@@ -27,28 +29,36 @@ def _to_signed(bits, width):
     return bits - (1 << width) if width and bits >> (width - 1) else bits
 
 
+def _is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
 def check_layout(layout, where="layout"):
-    """Raise ``ValueError`` unless ``layout`` is a well-formed layout dict (recursively)."""
-    if not isinstance(layout, dict) or not isinstance(layout.get("width"), int) \
-            or isinstance(layout.get("width"), bool) or layout["width"] < 0:
-        raise ValueError(f"{where}: a layout needs a non-negative integer 'width'")
+    """Raise :class:`~common.checks.InputError` (a ``ValueError``) naming the place unless
+    ``layout`` is a well-formed layout dict (recursively): it comes from a manifest file."""
+    if not isinstance(layout, dict) or not _is_int(layout.get("width")) or layout["width"] < 0:
+        raise InputError(f"{where}: a layout needs a non-negative integer 'width'")
     if "fields" in layout:
+        if not isinstance(layout["fields"], list):
+            raise InputError(f"{where}: 'fields' must be a list of field layouts")
         end = 0
         for f in layout["fields"]:
             name = f.get("name") if isinstance(f, dict) else None
-            if not isinstance(name, str) or not isinstance(f.get("offset"), int):
-                raise ValueError(f"{where}: every field needs a 'name' and an integer 'offset'")
+            if not isinstance(name, str) or not _is_int(f.get("offset")):
+                raise InputError(f"{where}: every field needs a 'name' and an integer 'offset'")
             check_layout(f, f"{where}.{name}")
             end = max(end, f["offset"] + f["width"])
         if end > layout["width"]:
-            raise ValueError(f"{where}: fields end at bit {end}, beyond the width "
+            raise InputError(f"{where}: fields end at bit {end}, beyond the width "
                              f"{layout['width']}")
     elif "count" in layout:
+        if not _is_int(layout["count"]) or layout["count"] < 0:
+            raise InputError(f"{where}: 'count' must be a non-negative integer")
         check_layout(layout.get("element"), f"{where}[]")
         if layout["count"] * layout["element"]["width"] != layout["width"]:
-            raise ValueError(f"{where}: count x element width != width")
+            raise InputError(f"{where}: count x element width != width")
     elif not isinstance(layout.get("signed"), bool):
-        raise ValueError(f"{where}: a number layout needs 'signed'")
+        raise InputError(f"{where}: a number layout needs 'signed'")
     return layout
 
 

@@ -11,7 +11,7 @@ Bad input gives one line ``error: ...`` on stderr and exit status 2, and writes 
 
 import sys
 
-from common.cli import command_parser, main_wrapper
+from common.cli import command_parser, main_wrapper, run_command
 
 #: command -> (module with add_arguments(parser) and run(args), one-line help)
 COMMANDS = {
@@ -29,8 +29,7 @@ def build_parser():
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
-    return args._run(args)
+    return run_command(build_parser(), argv)
 
 
 if __name__ == "__main__":

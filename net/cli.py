@@ -8,6 +8,7 @@ the spikes-per-neuron histogram and accuracy against K (``net_<model>_<act>_<cod
 
 from pathlib import Path
 
+from common.checks import arg, check_float, check_int, check_output_dir, check_output_file
 from common.cli import AtomicFiles, CLIError, dumps_json
 
 DESCRIPTION = __doc__.splitlines()[0].split(": ", 1)[1] + """
@@ -20,21 +21,9 @@ within the frame, fine-tuned through its dynamics by default); --json then adds 
 frame_steps."""
 
 
-def _int(text):
-    try:
-        return int(text)
-    except ValueError:
-        raise CLIError(f"{text!r} is not an integer") from None
-
-
-def _float(text):
-    try:
-        return float(text)
-    except ValueError:
-        raise CLIError(f"{text!r} is not a number") from None
-
-
 def add_arguments(p):
+    from quant.fixed import Q_MAX, Q_MIN
+
     from .models import MODELS
     from .units import CODINGS, NEURON_ACTS
 
@@ -43,32 +32,39 @@ def add_arguments(p):
     p.add_argument("--act", choices=NEURON_ACTS, default="relu", help="activation (default relu)")
     p.add_argument("--coding", choices=CODINGS, default="fs",
                    help="fs (FS neurons), amos (AMOS units) or tsc (TSC neurons); default fs")
-    p.add_argument("--K", type=_int, default=None,
+    p.add_argument("--K", type=arg(check_int, "--K"), default=None,
                    help="FS steps / AMOS gates / TSC steps per frame (default per coding)")
-    p.add_argument("--Q", type=_int, default=None,
+    p.add_argument("--Q", type=arg(check_int, "--Q", Q_MIN, Q_MAX), default=None,
                    help="run the exact integer network with Q-bit neuron parameters "
                         "(4..16; default: the float network)")
-    p.add_argument("--weight-bits", type=_int, default=8, metavar="B",
+    p.add_argument("--weight-bits", type=arg(check_int, "--weight-bits"), default=8,
+                   metavar="B",
                    help="weight code width of the integer network (default 8)")
     p.add_argument("--tsc-mode", choices=("framed", "stream"), default=None,
                    help="TSC neuron: framed (default; on-time = frame input / theta, sent in "
                         "the next frame) or stream (answers within the frame)")
-    p.add_argument("--tsc-alpha", type=_float, default=None, metavar="A",
+    p.add_argument("--tsc-alpha", type=arg(check_float, "--tsc-alpha"), default=None,
+                   metavar="A",
                    help="TSC threshold balancing: theta = A * max input over the training "
                         "images (default: framed, the A of 1.0, 0.9, ..., 0.5 whose network "
                         "classifies the training split best; stream, 0.8, or 0.1 as the start "
                         "of the fine-tuning)")
-    p.add_argument("--tsc-train", type=_int, default=None, metavar="EPOCHS",
+    p.add_argument("--tsc-train", type=arg(check_int, "--tsc-train", 0), default=None,
+                   metavar="EPOCHS",
                    help="TSC stream mode: fine-tune the converted network through the TSC "
                         "dynamics for EPOCHS epochs (default 30; 0: threshold balancing only)")
-    p.add_argument("--seed", type=_int, default=0, help="training seed (default 0)")
-    p.add_argument("--epochs", type=_int, default=40, help="training epochs (default 40)")
-    p.add_argument("--json", metavar="FILE", help="write the figures as JSON")
-    p.add_argument("--plots", metavar="DIR",
+    p.add_argument("--seed", type=arg(check_int, "--seed", 0), default=0,
+                   help="training seed (default 0)")
+    p.add_argument("--epochs", type=arg(check_int, "--epochs", 1), default=40,
+                   help="training epochs (default 40)")
+    p.add_argument("--json", type=arg(check_output_file, "--json"), metavar="FILE",
+                   help="write the figures as JSON")
+    p.add_argument("--plots", type=arg(check_output_dir, "--plots"), metavar="DIR",
                    help="write the spike histogram and accuracy-vs-K PNGs into DIR")
-    p.add_argument("--sweep-K", type=_int, nargs="+", metavar="K", default=None,
+    p.add_argument("--sweep-K", type=arg(check_int, "--sweep-K"), nargs="+", metavar="K",
+                   default=None,
                    help="K values of the accuracy-vs-K plot (default per coding)")
-    p.add_argument("--export", metavar="FILE",
+    p.add_argument("--export", type=arg(check_output_file, "--export"), metavar="FILE",
                    help="write the integer network (weight codes, formats, neuron parameters) "
                         "as JSON (needs --Q; fs or amos)")
     p.add_argument("--device", default="cpu",
@@ -90,27 +86,16 @@ def _check_device(text):
     return str(dev)
 
 
-def _check_out_file(opt, path):
-    if path is not None and Path(path).is_dir():
-        raise CLIError(f"{opt} {path}: is a directory")
-
-
 def _config(args):
     from .experiment import Config
     from .train import TrainConfig
 
-    if args.epochs < 1:
-        raise CLIError(f"--epochs must be a positive integer, not {args.epochs}")
-    if args.seed < 0:
-        raise CLIError(f"--seed must be >= 0, not {args.seed}")
     if args.tsc_alpha is not None and args.coding != "tsc":
         raise CLIError("--tsc-alpha applies to --coding tsc only")
     if args.tsc_mode is not None and args.coding != "tsc":
         raise CLIError("--tsc-mode applies to --coding tsc only")
     if args.tsc_train is not None and args.coding != "tsc":
         raise CLIError("--tsc-train applies to --coding tsc only")
-    if args.tsc_train is not None and args.tsc_train < 0:
-        raise CLIError(f"--tsc-train must be an integer >= 0, not {args.tsc_train}")
     if args.tsc_train and args.tsc_mode in (None, "framed"):
         raise CLIError("--tsc-train fine-tunes the stream-mode network: give --tsc-mode stream")
     return Config(model=args.model, act=args.act, coding=args.coding, K=args.K, Q=args.Q,
@@ -230,18 +215,15 @@ def plot_files(result, trained, Ks, plot_dir, device="cpu", show_progress=True):
 
 
 def run(args):
-    # every check before the slow part (torch, training), so bad input costs nothing
+    # every check before the slow part (torch, training), so bad input costs nothing; the
+    # ranges of K, Q and the weight bits depend on the coding: net.experiment.Config checks them
     config = _config(args)
     Ks = args.sweep_K
     if Ks is not None:
         from dataclasses import replace
         for K in Ks:
-            replace(config, K=K)          # raises ValueError for a K out of range
+            replace(config, K=K)          # raises InputError for a K out of range
     config.check_params()
-    for opt, path in (("--json", args.json), ("--export", args.export)):
-        _check_out_file(opt, path)
-    if args.plots is not None and Path(args.plots).exists() and not Path(args.plots).is_dir():
-        raise CLIError(f"--plots {args.plots}: exists and is not a directory")
     if args.export is not None and (not config.is_int or config.coding == "tsc"):
         raise CLIError("--export needs the integer FS or AMOS network (give --Q; not tsc)")
     device = _check_device(args.device)

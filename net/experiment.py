@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from common.checks import InputError
 from quant.fixed import check_Q
 from . import data as digits
 from .graph import extract, relu_alphas
@@ -84,33 +85,33 @@ class Config:
 
     def __post_init__(self):
         if self.model not in MODELS:
-            raise ValueError(f"unknown model {self.model!r} (choose from {', '.join(MODELS)})")
+            raise InputError(f"unknown model {self.model!r} (choose from {', '.join(MODELS)})")
         if self.act not in ACTIVATIONS:
-            raise ValueError(f"unknown activation {self.act!r} "
+            raise InputError(f"unknown activation {self.act!r} "
                              f"(choose from {', '.join(ACTIVATIONS)})")
         if self.coding not in CODINGS:
-            raise ValueError(f"unknown coding {self.coding!r} (choose from {', '.join(CODINGS)})")
+            raise InputError(f"unknown coding {self.coding!r} (choose from {', '.join(CODINGS)})")
         if self.coding == "tsc" and self.act != "relu":
-            raise ValueError(f"TSC conversion needs --act relu (a TSC on-time cannot be "
+            raise InputError(f"TSC conversion needs --act relu (a TSC on-time cannot be "
                              f"negative), not {self.act}")
         K = default_K(self.coding, self.act) if self.K is None else self.K
         if isinstance(K, bool) or not isinstance(K, (int, np.integer)):
-            raise ValueError(f"K must be an integer, not {K!r}")
+            raise InputError(f"K must be an integer, not {K!r}")
         if self.coding == "tsc" and not 2 <= K <= N_MAX:
-            raise ValueError(f"TSC needs N = K from 2 to {N_MAX} steps per frame, not {K}")
+            raise InputError(f"TSC needs N = K from 2 to {N_MAX} steps per frame, not {K}")
         if self.coding != "tsc" and not 1 <= K <= 32:
-            raise ValueError(f"K must be an integer from 1 to 32, not {K}")
+            raise InputError(f"K must be an integer from 1 to 32, not {K}")
         object.__setattr__(self, "K", int(K))
         if self.Q is not None:
             object.__setattr__(self, "Q", check_Q(self.Q))
             if self.Q < 4 and not (self.act == "relu" or self.coding == "tsc"):
-                raise ValueError(f"Q must be at least 4 for the integer network (codes with "
+                raise InputError(f"Q must be at least 4 for the integer network (codes with "
                                  f"Q-4 fraction bits), not {self.Q}")
         wb = self.weight_bits
         if isinstance(wb, bool) or not isinstance(wb, (int, np.integer)) or not 2 <= wb <= 16:
-            raise ValueError(f"weight bits must be an integer from 2 to 16, not {wb!r}")
+            raise InputError(f"weight bits must be an integer from 2 to 16, not {wb!r}")
         if self.tsc_alpha is not None and not (0 < float(self.tsc_alpha) <= 4):
-            raise ValueError(f"TSC alpha must be in (0, 4], not {self.tsc_alpha!r}")
+            raise InputError(f"TSC alpha must be in (0, 4], not {self.tsc_alpha!r}")
         self._check_tsc()
 
     def _check_tsc(self):
@@ -119,20 +120,20 @@ class Config:
 
         mode = self.tsc_mode
         if mode is not None and self.coding != "tsc":
-            raise ValueError("the TSC mode applies to the tsc coding only")
+            raise InputError("the TSC mode applies to the tsc coding only")
         if self.coding == "tsc":
             mode = DEFAULT_TSC_MODE if mode is None else mode
             if mode not in MODES:
-                raise ValueError(f"TSC mode must be one of {', '.join(MODES)}, not {mode!r}")
+                raise InputError(f"TSC mode must be one of {', '.join(MODES)}, not {mode!r}")
             object.__setattr__(self, "tsc_mode", mode)
         ep = self.tsc_train
         if ep is not None:
             if isinstance(ep, bool) or not isinstance(ep, (int, np.integer)) or ep < 0:
-                raise ValueError(f"TSC fine-tuning epochs must be an integer >= 0, not {ep!r}")
+                raise InputError(f"TSC fine-tuning epochs must be an integer >= 0, not {ep!r}")
             if self.coding != "tsc":
-                raise ValueError("TSC fine-tuning applies to the tsc coding only")
+                raise InputError("TSC fine-tuning applies to the tsc coding only")
             if ep and mode == "framed":
-                raise ValueError("TSC fine-tuning trains the stream-mode network (TSC mode "
+                raise InputError("TSC fine-tuning trains the stream-mode network (TSC mode "
                                  "stream); the framed network converts by threshold balancing")
             object.__setattr__(self, "tsc_train", int(ep))
         elif self.coding == "tsc":

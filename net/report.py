@@ -10,7 +10,8 @@ written at the end, atomically; the same command gives the same bytes.
 
 from pathlib import Path
 
-from common.cli import AtomicFiles, CLIError
+from common.checks import arg, check_input_file, check_output_dir
+from common.cli import AtomicFiles, CLIError, read_text
 from .tsctrain import DEFAULT_EPOCHS as TSC_EPOCHS
 
 DESCRIPTION = __doc__.splitlines()[0].split(": ", 1)[1]
@@ -25,11 +26,14 @@ SECTIONS = {"main": (BEGIN, END), "tsc": (TSC_BEGIN, TSC_END)}
 
 
 def add_arguments(p):
-    p.add_argument("--out", default="docs/network.md", metavar="FILE",
-                   help="the page to update (default docs/network.md)")
+    p.add_argument("--out", type=arg(check_input_file, "--out"), default="docs/network.md",
+                   metavar="FILE",
+                   help=f"the page to update: a markdown file holding the {BEGIN} ... {END} "
+                        f"and {TSC_BEGIN} ... {TSC_END} markers (default docs/network.md)")
     p.add_argument("--only", choices=tuple(SECTIONS), default=None,
                    help="rebuild one section: main (FS, AMOS) or tsc (default: both)")
-    p.add_argument("--img-dir", default="docs/img", metavar="DIR",
+    p.add_argument("--img-dir", type=arg(check_output_dir, "--img-dir"), default="docs/img",
+                   metavar="DIR",
                    help="where the PNGs go (default docs/img), linked relative to --out")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -316,7 +320,7 @@ def stream_sweep(quiet=False):
 
 def _page(out, sections):
     """The text of the page ``out``, checked for exactly one of each section's markers."""
-    text = out.read_text()
+    text = read_text(out, "--out")
     for name in sections:
         begin, end = SECTIONS[name]
         if text.count(begin) != 1 or text.count(end) != 1 or \
@@ -335,8 +339,6 @@ def _replace(text, name, section):
 def run(args):
     out = Path(args.out)
     sections = [args.only] if args.only else list(SECTIONS)
-    if not out.exists():
-        raise CLIError(f"--out {out}: no such file (it must hold the section markers)")
     _page(out, sections)                            # fail before the long build
     img_dir = Path(args.img_dir)
     try:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from common.checks import InputError
 from quant.fixed import QFormat, check_Q
 from quant.params import (ParamError, list_shipped, load, load_published, published_path,
                           shipped_path)
@@ -55,7 +56,7 @@ def _missing(prefix, act, K, Q):
     q = f" --Q {Q}" if Q is not None else ""
     hint = f"; make one with: python -m quant train --act {act} --K {K}{q}" if not prefix \
         else ", nor an FS set with that K to map to AMOS"
-    return ValueError(f"no {prefix}{act} parameter set with K={K}"
+    return InputError(f"no {prefix}{act} parameter set with K={K}"
                       + (f" Q={Q}" if Q is not None else "")
                       + f" in quant/params (have: {have}){hint}")
 
@@ -220,7 +221,7 @@ def fs_unit(act, K, Q=None):
     """
     K = _check_K(K)
     if act not in NEURON_ACTS:
-        raise ValueError(f"unknown activation {act!r} (choose from {', '.join(NEURON_ACTS)})")
+        raise InputError(f"unknown activation {act!r} (choose from {', '.join(NEURON_ACTS)})")
     if Q is not None:
         Q = check_Q(Q)
     if act == "relu":
@@ -239,7 +240,7 @@ def fs_unit(act, K, Q=None):
         raise _missing("", act, K, Q)
     frac = Q - 4
     if frac < 0:
-        raise ValueError(f"Q={Q} codes have {frac} fraction bits; the network needs Q >= 4")
+        raise InputError(f"Q={Q} codes have {frac} fraction bits; the network needs Q >= 4")
     return Unit("fs", act, K, Q, dict(zip("Thd", codes)), frac_in=frac, frac_out=frac,
                 source=source)
 
@@ -253,7 +254,7 @@ def amos_unit(act, K, Q=None):
     """
     K = _check_K(K)
     if act not in NEURON_ACTS:
-        raise ValueError(f"unknown activation {act!r} (choose from {', '.join(NEURON_ACTS)})")
+        raise InputError(f"unknown activation {act!r} (choose from {', '.join(NEURON_ACTS)})")
     if Q is not None:
         Q = check_Q(Q)
     amos = _amos()
@@ -289,12 +290,12 @@ def amos_unit(act, K, Q=None):
         if codes is None:
             raise _missing(ap.PREFIX, act, K, Q)
         if Q < 4:
-            raise ValueError(f"c = 1 is not a Q={Q} code (needs Q >= 4)")
+            raise InputError(f"c = 1 is not a Q={Q} code (needs Q >= 4)")
         raw = amos.from_fs(*(list(map(int, p)) for p in codes), one=1 << (Q - 4))
         source = f"{fsrc} as AMOS"
     frac = Q - 4
     if frac < 0:
-        raise ValueError(f"Q={Q} codes have {frac} fraction bits; the network needs Q >= 4")
+        raise InputError(f"Q={Q} codes have {frac} fraction bits; the network needs Q >= 4")
     c, T, h, d, _ = amos.codes_to_int(*raw, frac)
     return Unit("amos", act, K, Q, {"c": c, "T": T, "h": h, "d": d}, frac_in=frac,
                 frac_out=frac, source=source)
@@ -302,5 +303,5 @@ def amos_unit(act, K, Q=None):
 
 def _check_K(K):
     if isinstance(K, bool) or not isinstance(K, (int, np.integer)) or not 1 <= K <= 32:
-        raise ValueError(f"K must be an integer from 1 to 32, not {K!r}")
+        raise InputError(f"K must be an integer from 1 to 32, not {K!r}")
     return int(K)

@@ -18,8 +18,11 @@ import re
 
 import numpy as np
 
+from common.checks import InputError
+from .metrics import exact_mean_square
+
 __all__ = ["Activation", "get_activation", "FUNCTIONS", "Region", "region_grid", "mse_by_region",
-           "DEFAULT_INTERVALS"]
+           "DEFAULT_INTERVALS", "number_text"]
 
 
 def _sigmoid(x):
@@ -65,7 +68,7 @@ def _compile_expression(text):
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError:
-        raise ValueError(f"activation {text!r} is not a known name "
+        raise InputError(f"activation {text!r} is not a known name "
                          f"({', '.join(sorted(NAMED))}) or a valid expression of x") from None
 
     def check(node):
@@ -73,41 +76,41 @@ def _compile_expression(text):
             check(node.body)
         elif isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
-                raise ValueError(f"activation {text!r}: constant {node.value!r} is not a number")
+                raise InputError(f"activation {text!r}: constant {node.value!r} is not a number")
         elif isinstance(node, ast.Name):
             if node.id != "x" and node.id not in _CONSTANTS:
-                raise ValueError(f"activation {text!r}: unknown name {node.id!r} "
+                raise InputError(f"activation {text!r}: unknown name {node.id!r} "
                                  f"(use x, pi, e or a function call)")
         elif isinstance(node, ast.BinOp):
             if type(node.op) not in _BINOPS:
-                raise ValueError(f"activation {text!r}: operator not allowed")
+                raise InputError(f"activation {text!r}: operator not allowed")
             check(node.left)
             check(node.right)
         elif isinstance(node, ast.UnaryOp):
             if not isinstance(node.op, (ast.USub, ast.UAdd)):
-                raise ValueError(f"activation {text!r}: operator not allowed")
+                raise InputError(f"activation {text!r}: operator not allowed")
             check(node.operand)
         elif isinstance(node, ast.Compare):
             if any(type(op) not in _CMPOPS for op in node.ops):
-                raise ValueError(f"activation {text!r}: comparison not allowed")
+                raise InputError(f"activation {text!r}: comparison not allowed")
             check(node.left)
             for c in node.comparators:
                 check(c)
         elif isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
                 name = getattr(node.func, "id", ast.dump(node.func))
-                raise ValueError(f"activation {text!r}: unknown function {name!r} "
+                raise InputError(f"activation {text!r}: unknown function {name!r} "
                                  f"(known: {', '.join(sorted(FUNCTIONS))})")
             if node.keywords:
-                raise ValueError(f"activation {text!r}: keyword arguments not allowed")
+                raise InputError(f"activation {text!r}: keyword arguments not allowed")
             for a in node.args:
                 check(a)
         else:
-            raise ValueError(f"activation {text!r}: {type(node).__name__} not allowed")
+            raise InputError(f"activation {text!r}: {type(node).__name__} not allowed")
 
     check(tree)
     if not any(isinstance(n, ast.Name) and n.id == "x" for n in ast.walk(tree)):
-        raise ValueError(f"activation {text!r} does not depend on x")
+        raise InputError(f"activation {text!r} does not depend on x")
 
     def evaluate(node, x):
         if isinstance(node, ast.Expression):
@@ -171,12 +174,12 @@ class Region:
     def __init__(self, pieces):
         pieces = [(float(a), float(b)) for a, b in pieces if b > a]
         if not pieces:
-            raise ValueError("empty region")
+            raise InputError("empty region")
         self.pieces = tuple(pieces)
 
     @property
     def name(self):
-        return "U".join(f"[{_fmt(a)},{_fmt(b)}]" for a, b in self.pieces)
+        return "U".join(f"[{number_text(a)},{number_text(b)}]" for a, b in self.pieces)
 
     def __repr__(self):
         return f"Region({self.name})"
@@ -201,12 +204,13 @@ class Region:
         for part in text.split("U"):
             m = re.fullmatch(r"\s*\[\s*([-+0-9.eE]+)\s*,\s*([-+0-9.eE]+)\s*\]\s*", part)
             if not m:
-                raise ValueError(f"region {text!r} is not of the form [a,b] or [a,b]U[c,d]")
+                raise InputError(f"region {text!r} is not of the form [a,b] or [a,b]U[c,d]")
             pieces.append((float(m.group(1)), float(m.group(2))))
         return cls(pieces)
 
 
-def _fmt(v):
+def number_text(v):
+    """``3`` for an integral value, ``2.5`` otherwise (region names, interval ends in text)."""
     return str(int(v)) if float(v).is_integer() else repr(float(v))
 
 
@@ -221,7 +225,7 @@ class Activation:
 
     def __init__(self, spec):
         if not isinstance(spec, str) or not spec.strip():
-            raise ValueError(f"activation must be a non-empty string, not {spec!r}")
+            raise InputError(f"activation must be a non-empty string, not {spec!r}")
         self.spec = spec.strip()
         if self.spec in NAMED:
             self.name = self.spec
@@ -283,12 +287,13 @@ def region_grid(region, n=100_000):
 def mse_by_region(approx, activation, interval=None, n=100_000):
     """MSE of ``approx`` (a numpy function of x) against the activation in each region.
 
-    Returns ``{region name: mse}`` in :meth:`Activation.regions` order.
+    Returns ``{region name: mse}`` in :meth:`Activation.regions` order; the squared errors are
+    summed exactly (:func:`quant.metrics.exact_mean_square`), so the figures depend on no
+    summation order.
     """
     activation = get_activation(activation)
     out = {}
     for name, region in activation.regions(interval).items():
         x = region_grid(region, n)
-        err = np.asarray(approx(x), dtype=np.float64) - activation(x)
-        out[name] = float(np.mean(err * err))
+        out[name] = exact_mean_square(np.asarray(approx(x), dtype=np.float64) - activation(x))
     return out

@@ -7,7 +7,7 @@ steps: every gate sees the input and the spikes of the gates before it, and fire
     out = sum_i d_i z_i
 
 Gate i is inhibited by the earlier gates through the lower triangle of the K x K matrix h
-(h[i][j] is used for j < i only; the diagonal and the upper triangle are ignored by every model
+(``h[i][j]`` is used for j < i only; the diagonal and the upper triangle are ignored by every model
 here and must be zero in a parameter file). The two-input unit (the product x*y of
 squeeze-and-excitation layers) adds a second input with its own weights c'::
 
@@ -175,7 +175,7 @@ def amos_float(x, c, T, h, d, *, y=None, c2=None, spike_train=False):
     c, T, d : sequence of float
         Input weights, thresholds and output weights of gates i = 1..K.
     h : K x K array_like
-        Inhibition weights, h[i][j] used for j < i.
+        Inhibition weights, ``h[i][j]`` used for j < i.
     y, c2 : array_like, sequence of float, optional
         Second input (broadcast with x) and its weights, for a two-input unit.
     spike_train : bool
@@ -269,7 +269,7 @@ def amos_int_bounds(x_range, c, T, h, d, *, y_range=None, c2=None):
     """Ranges of every integer quantity of the hardware, for any input in range, any spikes.
 
     Gate i's accumulator starts at ``c_i x [+ c'_i y] - T_i`` and each earlier gate subtracts
-    h[i][j] or nothing, so whatever the spikes it stays within
+    ``h[i][j]`` or nothing, so whatever the spikes it stays within
     ``[min(c_i x) - T_i - sum_j max(h_ij, 0), max(c_i x) - T_i + sum_j max(-h_ij, 0)]``
     (plus the range of c'_i y); every partial sum the pipeline holds lies in the same range,
     since it is the same expression with fewer terms. The output and its partial sums lie
@@ -340,7 +340,7 @@ def amos_int(x, c, T, h, d, *, y=None, c2=None):
     c, T, d : sequence of int
         c in c-LSB units; T in (input LSB x c LSB) units; d in output-LSB units.
     h : K x K ints
-        In (input LSB x c LSB) units, h[i][j] used for j < i.
+        In (input LSB x c LSB) units, ``h[i][j]`` used for j < i.
     y, c2 : array_like of int, sequence of int, optional
         Second input (shape of x) and its weights, for a two-input unit.
 
@@ -353,7 +353,7 @@ def amos_int(x, c, T, h, d, *, y=None, c2=None):
 
     Notes
     -----
-    acc_i = c_i*x [+ c'_i*y] - sum_{j<i} h[i][j]*z_j - T_i, z_i = [acc_i >= 0]. Vectorized
+    ``acc_i = c_i*x [+ c'_i*y] - sum_{j<i} h[i][j]*z_j - T_i``, ``z_i = [acc_i >= 0]``. Vectorized
     in chunks; int64 when :func:`amos_int_bounds` proves nothing overflows, Python ints
     otherwise, so the result is exact for any parameter size.
     """

@@ -1,14 +1,15 @@
-"""``python -m gen tsc``: the command line, thin over :mod:`gen.tsc` (argparse -> IR)."""
+"""``python -m gen tsc``: the command line, thin over :mod:`gen.tsc` (argparse -> IR; the
+registry in :mod:`gen.__main__` adds ``--out`` and writes the files)."""
 
 from pathlib import Path
 
-from common.checks import arg, check_int
+from common.checks import InputError, arg, check_int
 from sim.tsc import MODES
 
 from .ir import LIMITS, TSCConfig, build_ir
 from .weights import load_weights, parse_thresholds
 
-__all__ = ["DESCRIPTION", "add_arguments", "build", "run"]
+__all__ = ["DESCRIPTION", "add_arguments", "build", "config_from_args"]
 
 DESCRIPTION = (
     "Event-driven Temporal Switch Coding layer: M inputs, L neurons. One input beat per time "
@@ -57,9 +58,6 @@ def add_arguments(p):
     p.add_argument("--name", default=None,
                    help="Verilog module and file name (default tsc_m<M>_l<L>, framed "
                         "tsc_m<M>_l<L>_framed)")
-    # The output folder: until python -m gen adds --out for every core itself.
-    p.add_argument("--out", default="out", metavar="DIR",
-                   help="output folder (default out)")
 
 
 def config_from_args(args):
@@ -74,7 +72,7 @@ def config_from_args(args):
         weight_frac = loaded.get("weight_frac")
         if weight_frac is not None and (isinstance(weight_frac, bool) or
                                         not isinstance(weight_frac, int)):
-            raise ValueError(f"weights file {args.weights!r}: weight_frac must be an integer, "
+            raise InputError(f"weights file {args.weights!r}: weight_frac must be an integer, "
                              f"not {weight_frac!r}")
     if args.threshold is not None:
         threshold, source = parse_thresholds(args.threshold), "--threshold"
@@ -89,12 +87,3 @@ def config_from_args(args):
 def build(args):
     """The :class:`gen.tsc.ir.TSCIR` of parsed command-line arguments."""
     return build_ir(config_from_args(args))
-
-
-def run(args):
-    """Build, write ``OUT/NAME.v`` + ``OUT/NAME.json``, print the summary."""
-    from gen.writer import generate
-
-    result = generate(build(args), args.out)
-    print(result.summary)
-    return 0

@@ -45,7 +45,7 @@ from gen.pipeline import Pipeline
 from .neurons import NEURON_STAGES
 from .scan import LowestSetBit, count_to_three, onehot_to_index
 
-__all__ = ["TSCCore", "input_layout", "output_layout", "BEAT"]
+__all__ = ["TSCCore", "input_layout", "output_layout", "core_signature", "BEAT"]
 
 
 def input_layout(inputs):
@@ -56,6 +56,15 @@ def input_layout(inputs):
 def output_layout(neurons):
     """Output payload: ``pos`` (L bits, low), ``neg`` (L bits)."""
     return data.StructLayout({"pos": neurons, "neg": neurons})
+
+
+def core_signature(inputs, neurons):
+    """The core's ports: stream ``i`` of :func:`input_layout`, stream ``o`` of
+    :func:`output_layout`."""
+    return wiring.Signature({
+        "i": In(stream.Signature(input_layout(inputs))),
+        "o": Out(stream.Signature(output_layout(neurons))),
+    })
 
 
 #: The flags a beat carries down the pipeline (its valid bit is the pipeline's).
@@ -156,10 +165,7 @@ class TSCCore(wiring.Component):
         self.frame_steps = frame_steps
         self.neurons = len(self.weights)
         self.inputs = len(self.weights[0])
-        super().__init__({
-            "i": In(stream.Signature(input_layout(self.inputs))),
-            "o": Out(stream.Signature(output_layout(self.neurons))),
-        })
+        super().__init__(core_signature(self.inputs, self.neurons))
         self.weight_read = Signal()
         self.weight_addr = Signal(range(self.inputs))
 

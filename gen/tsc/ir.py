@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from common.checks import check_choice, check_int
+from common.checks import InputError, check_choice, check_int
 from gen.core import CoreIR
 from gen.widths import signed_range, signed_width
 from gen.writer import check_name
@@ -158,6 +158,13 @@ class TSCIR(CoreIR):
         """Cycles between input transfers at full rate for the worst step: E = M."""
         return self.inputs
 
+    def signature(self):
+        """Stream ports ``i`` (struct {pos: M, neg: M, first: 1}) and ``o`` (struct {pos: L,
+        neg: L}), LSB first."""
+        from .core import core_signature
+
+        return core_signature(self.inputs, self.neurons)
+
     def component(self):
         from .core import TSCCore
 
@@ -239,14 +246,14 @@ def _weights(config, M, L, wbits, seed):
     else:
         w = int_matrix(config.weights, where)
         if w.shape != (L, M):
-            raise ValueError(f"{where} has shape {w.shape[0]} x {w.shape[1]}, expected "
+            raise InputError(f"{where} has shape {w.shape[0]} x {w.shape[1]}, expected "
                              f"neurons x inputs = {L} x {M}")
         source = config.weights_file or "weights given to gen.tsc.build_ir"
     lo, hi = signed_range(wbits)
     outside = (w < lo) | (w > hi)
     if outside.any():
         l, m = np.argwhere(outside)[0]
-        raise ValueError(f"{where}: weight [{l}][{m}] = {int(w[l, m])} is outside the "
+        raise InputError(f"{where}: weight [{l}][{m}] = {int(w[l, m])} is outside the "
                          f"{wbits}-bit range [{lo}, {hi}]")
     return w, source
 

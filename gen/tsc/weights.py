@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from common.checks import InputError
+
 from gen.widths import signed_range
 from net.tscconvert import DEFAULT_ALPHA
 
@@ -50,43 +52,43 @@ def int_matrix(value, where):
     arr = np.asarray(value, dtype=object) if not isinstance(value, np.ndarray) else value
     if arr.dtype == object:
         if arr.ndim != 2:
-            raise ValueError(f"{where}: weights must be an L x M matrix (list of L rows of M "
+            raise InputError(f"{where}: weights must be an L x M matrix (list of L rows of M "
                              f"numbers)")
         flat = arr.reshape(-1)
         out = []
         for k, v in enumerate(flat):
             l, m = divmod(k, arr.shape[1])
             if isinstance(v, bool) or not isinstance(v, (numbers.Integral, numbers.Real)):
-                raise ValueError(f"{where}: weight [{l}][{m}] = {v!r} is not a number")
+                raise InputError(f"{where}: weight [{l}][{m}] = {v!r} is not a number")
             if isinstance(v, numbers.Integral):
                 out.append(int(v))
                 continue
             v = float(v)
             if not math.isfinite(v):
-                raise ValueError(f"{where}: weight [{l}][{m}] is {v!r}, not a finite integer")
+                raise InputError(f"{where}: weight [{l}][{m}] is {v!r}, not a finite integer")
             if v != math.floor(v):
-                raise ValueError(f"{where}: weight [{l}][{m}] = {v!r} is not an integer")
+                raise InputError(f"{where}: weight [{l}][{m}] = {v!r} is not an integer")
             out.append(int(v))
         big = [v for v in out if not -(1 << 62) <= v < (1 << 62)]
         if big:
-            raise ValueError(f"{where}: weight {big[0]} is far out of range")
+            raise InputError(f"{where}: weight {big[0]} is far out of range")
         return np.array(out, dtype=np.int64).reshape(arr.shape)
     if arr.dtype.kind == "b" or arr.dtype.kind not in "iuf":
-        raise ValueError(f"{where}: weights must be integers, not {arr.dtype}")
+        raise InputError(f"{where}: weights must be integers, not {arr.dtype}")
     if arr.ndim != 2:
-        raise ValueError(f"{where}: weights must be an L x M matrix, not shape {arr.shape}")
+        raise InputError(f"{where}: weights must be an L x M matrix, not shape {arr.shape}")
     if arr.dtype.kind == "f":
         bad = ~np.isfinite(arr)
         if bad.any():
             l, m = np.argwhere(bad)[0]
-            raise ValueError(f"{where}: weight [{l}][{m}] is {float(arr[l, m])!r}, not a finite "
+            raise InputError(f"{where}: weight [{l}][{m}] is {float(arr[l, m])!r}, not a finite "
                              f"integer")
         frac = arr != np.floor(arr)
         if frac.any():
             l, m = np.argwhere(frac)[0]
-            raise ValueError(f"{where}: weight [{l}][{m}] = {float(arr[l, m])!r} is not an integer")
+            raise InputError(f"{where}: weight [{l}][{m}] = {float(arr[l, m])!r} is not an integer")
         if np.abs(arr).max(initial=0) >= 2.0 ** 62:
-            raise ValueError(f"{where}: weights are far out of range")
+            raise InputError(f"{where}: weights are far out of range")
     return arr.astype(np.int64)
 
 
@@ -103,42 +105,42 @@ def load_weights(path):
     where = f"weights file {str(path)!r}"
     suffix = path.suffix.lower()
     if suffix not in (".npy", ".json"):
-        raise ValueError(f"{where}: must be a .npy or .json file")
+        raise InputError(f"{where}: must be a .npy or .json file")
     if not path.exists():
-        raise ValueError(f"{where}: no such file")
+        raise InputError(f"{where}: no such file")
     if path.is_dir():
-        raise ValueError(f"{where}: is a folder")
+        raise InputError(f"{where}: is a folder")
     if suffix == ".npy":
         try:
             arr = np.load(path, allow_pickle=False)
         except Exception as exc:   # a corrupt file raises any of several errors
-            raise ValueError(f"{where}: not a readable .npy array ({exc})") from None
+            raise InputError(f"{where}: not a readable .npy array ({exc})") from None
         if not isinstance(arr, np.ndarray):
-            raise ValueError(f"{where}: holds several arrays, not one L x M array")
+            raise InputError(f"{where}: holds several arrays, not one L x M array")
         return {"weights": int_matrix(arr, where)}
     try:
         obj = json.loads(path.read_text())
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{where}: not valid JSON ({exc})") from None
+        raise InputError(f"{where}: not valid JSON ({exc})") from None
     result = {}
     if isinstance(obj, dict):
         unknown = sorted(set(obj) - {"weights", "threshold", "weight_frac"})
         if unknown:
-            raise ValueError(f"{where}: unknown key {unknown[0]!r} (allowed: weights, "
+            raise InputError(f"{where}: unknown key {unknown[0]!r} (allowed: weights, "
                              f"threshold, weight_frac)")
         if "weights" not in obj:
-            raise ValueError(f"{where}: no 'weights' key")
+            raise InputError(f"{where}: no 'weights' key")
         if "threshold" in obj:
             result["threshold"] = obj["threshold"]
         if "weight_frac" in obj:
             result["weight_frac"] = obj["weight_frac"]
         obj = obj["weights"]
     if not isinstance(obj, list) or not obj or not all(isinstance(r, list) for r in obj):
-        raise ValueError(f"{where}: weights must be a list of L rows, each a list of M numbers")
+        raise InputError(f"{where}: weights must be a list of L rows, each a list of M numbers")
     if len({len(r) for r in obj}) != 1 or not obj[0]:
-        raise ValueError(f"{where}: weight rows have different or zero lengths")
+        raise InputError(f"{where}: weight rows have different or zero lengths")
     if any(isinstance(v, (list, dict)) for r in obj for v in r):
-        raise ValueError(f"{where}: weights must be a list of L rows, each a list of M numbers")
+        raise InputError(f"{where}: weights must be a list of L rows, each a list of M numbers")
     result["weights"] = int_matrix(np.array(obj, dtype=object), where)
     return result
 
@@ -150,11 +152,11 @@ def parse_thresholds(tokens):
         for part in str(token).split(","):
             part = part.strip()
             if not part:
-                raise ValueError(f"--threshold: empty value in {token!r}")
+                raise InputError(f"--threshold: empty value in {token!r}")
             try:
                 values.append(int(part, 10))
             except ValueError:
-                raise ValueError(f"--threshold: {part!r} is not an integer") from None
+                raise InputError(f"--threshold: {part!r} is not an integer") from None
     return values
 
 
@@ -166,14 +168,14 @@ def resolve_thresholds(raw, L, source):
     raw = list(raw)
     for v in raw:
         if isinstance(v, bool) or not isinstance(v, numbers.Integral):
-            raise ValueError(f"{prefix}threshold must be integers, not {v!r}")
+            raise InputError(f"{prefix}threshold must be integers, not {v!r}")
     if len(raw) == 1:
         raw = raw * L
     if len(raw) != L:
-        raise ValueError(f"{prefix}threshold needs 1 or {L} values (one per neuron), "
+        raise InputError(f"{prefix}threshold needs 1 or {L} values (one per neuron), "
                          f"not {len(raw)}")
     tlo, thi = THRESHOLD_RANGE
     for v in raw:
         if not tlo <= int(v) <= thi:
-            raise ValueError(f"{prefix}threshold must be between {tlo} and {thi}, not {int(v)}")
+            raise InputError(f"{prefix}threshold must be between {tlo} and {thi}, not {int(v)}")
     return [int(v) for v in raw]

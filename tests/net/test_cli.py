@@ -69,7 +69,7 @@ def test_digits_integer_plots_export_deterministic(tmp_path):
     (["--coding", "tsc", "--act", "silu"], "TSC conversion needs --act relu"),
     (["--act", "silu", "--K", "5", "--Q", "8"], "no silu parameter set with K=5 Q=8"),
     (["--weight-bits", "1", "--Q", "8"], "weight bits must be an integer from 2 to 16"),
-    (["--epochs", "0"], "--epochs must be a positive integer"),
+    (["--epochs", "0"], "--epochs must be at least 1, not 0"),
     (["--device", "tpu"], "'tpu'"),
     (["--export", "x.json"], "--export needs the integer FS or AMOS network"),
     (["--sweep-K", "0"], "K must be an integer from 1 to 32, not 0"),

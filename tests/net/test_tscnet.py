@@ -241,7 +241,7 @@ def test_run_reports_the_finetuned_network(split):
 
 @pytest.mark.parametrize("args, fragment", [
     (["--tsc-train", "5"], "--tsc-train applies to --coding tsc only"),
-    (["--coding", "tsc", "--tsc-train", "-1"], "--tsc-train must be an integer >= 0, not -1"),
+    (["--coding", "tsc", "--tsc-train", "-1"], "--tsc-train must be at least 0, not -1"),
     (["--coding", "tsc", "--tsc-train", "many"], "'many' is not an integer"),
     (["--coding", "tsc", "--tsc-train", "2"], "--tsc-train fine-tunes the stream-mode network"),
     (["--coding", "tsc", "--tsc-mode", "framed", "--tsc-train", "2"], "give --tsc-mode stream"),
