@@ -206,7 +206,7 @@ def build(quiet=False, img_rel="img", img_dir=Path("docs/img")):
     if skipped:
         md += ["", "Not run (missing parameter sets or models in this checkout):", ""]
         md += [f"- {s}" for s in skipped]
-    md += ["", "Targets of the issue, checked on the rows above:", ""] + targets(results)
+    md += ["", "Targets, checked on the rows above:", ""] + targets(results)
     md += ["", "The integer FS networks over five training seeds (the split stays fixed):", ""]
     md += seed_lines
     md += [""]
