@@ -206,16 +206,7 @@ def test_output_folder_is_a_file(tmp_path):
     assert target.read_text() == "x"
 
 
-def test_help_explains_every_option():
-    r = run_cli("gen", "amos", "--help")
-    assert r.returncode == 0
-    for opt in ("--act", "--K", "--Q", "--width", "--frac", "--name", "--out"):
-        assert opt in r.stdout
-    assert "amos" in run_cli("gen", "--help").stdout
-
-
-def test_default_K_per_activation():
-    assert DEFAULT_K == {"relu": 10, "sigmoid": 8, "silu": 12, "mul": 40}
+def test_every_default_K_has_a_shipped_set():
     for act, K in DEFAULT_K.items():
         if act != "relu":
             assert amos_path(act, K, 8).exists(), f"shipped set for the default {act} K={K}"
