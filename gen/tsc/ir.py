@@ -182,6 +182,9 @@ class TSCIR(CoreIR):
             "wbits": wb,
             "steps": self.steps,
             "source": self.source,
+            # a frame of `steps` steps gives one value per neuron; TSC-encoded input has at most
+            # two events per input per frame, so a frame takes at most steps + 2M cycles
+            "throughput": {"values": L, "cycles": self.steps + 2 * M},
             "widths": dict(self.widths),
             "cycles_per_step": {
                 "formula": CYCLES_PER_STEP,
