@@ -55,10 +55,7 @@ SAFE_FLAGS = {("boards", "flash"): ["--dry-run"], ("boards", "demo"): ["--sim"]}
 #: (package, command, dest) -> (cases or None for all, reason, runs). ``runs`` False: the case
 #: would start minutes of work (or rewrite the repository's quant/params) before failing, so
 #: it is not run. Strict: a gap that is closed fails here until its entry is removed.
-KNOWN_GAPS = {
-    ("gen", "tsc", "weights"): (None, "gen.tsc: a bad weights file is a plain ValueError",
-                                True),
-}
+KNOWN_GAPS = {}
 
 _ROLES = {check_input_file: "in", check_output_file: "out_file", check_output_dir: "out_dir"}
 

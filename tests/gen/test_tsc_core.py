@@ -1,4 +1,5 @@
-"""The TSC core (gen.tsc.core) in the Amaranth simulator, against sim.tsc.TSCLayer.
+"""The TSC core (gen.tsc.core) in the Amaranth simulator, against sim.tsc.TSCLayer (stream
+mode) and sim.tsc.FramedTSCLayer (framed mode).
 
 Fast checks next to the cocotb regression (test_tsc_rtl.py): small configurations, each under
 every handshake pattern as its own test (the Amaranth-simulator stream kit), every output beat,
@@ -13,7 +14,15 @@ from amaranth.sim import Simulator
 
 from amaranth_streams import PATTERNS, check_beats, run_stream
 from gen.tsc import LowestSetBit, TSCConfig, TSCCore, build_ir
-from sim.tsc import TSCLayer, step_events, tsc_encode
+from sim.tsc import FramedTSCLayer, TSCLayer, step_events, tsc_encode
+
+
+def model_layer(ir):
+    """The golden model of a core, with its register widths."""
+    widths = dict(current_width=ir.widths["current"], membrane_width=ir.widths["membrane"])
+    if ir.mode == "framed":
+        return FramedTSCLayer(ir.weights, ir.threshold, ir.steps, **widths)
+    return TSCLayer(ir.weights, ir.threshold, **widths)
 
 
 def _mask(bits):
@@ -22,8 +31,7 @@ def _mask(bits):
 
 def model_outputs(ir, pos, neg, first):
     """Output beats ``{pos, neg}`` of the model (registers as wide as the core's)."""
-    layer = TSCLayer(ir.weights, ir.threshold, current_width=ir.widths["current"],
-                     membrane_width=ir.widths["membrane"])
+    layer = model_layer(ir)
     out = []
     for t in range(pos.shape[0]):
         p, n = layer.step(pos[t], neg[t], bool(first[t]))
@@ -99,12 +107,19 @@ def test_lowest_set_bit_exhaustive(width):
 
 
 CONFIGS = {
-    "m1_l1": TSCConfig(inputs=1, neurons=1, seed=1, threshold=40),
+    "m1_l1": TSCConfig(inputs=1, neurons=1, seed=2, threshold=40),
     "m8_l4": TSCConfig(inputs=8, neurons=4, seed=2, threshold=[60, 150, 20, 300]),
     "m13_l2_w3": TSCConfig(inputs=13, neurons=2, wbits=3, seed=3),
     # tiny weights, 2-step frames: registers narrower than one 8-bit weight, and they wrap
     "m3_l2_tiny": TSCConfig(inputs=3, neurons=2, weights=[[1, -1, 0], [0, 1, 1]], steps=2,
                             threshold=1),
+    # framed mode: frames of N = 9 steps (the TSC-encoded part) and random frame lengths
+    "m8_l4_framed": TSCConfig(inputs=8, neurons=4, seed=2, threshold=[30, 90, 12, 200],
+                              steps=9, mode="framed"),
+    "m13_l3_framed_w3": TSCConfig(inputs=13, neurons=3, wbits=3, seed=4, steps=9,
+                                  threshold=[1, 5, 9], mode="framed"),
+    "m1_l1_framed_n1": TSCConfig(inputs=1, neurons=1, seed=1, steps=1, threshold=3,
+                                 mode="framed"),
 }
 
 
@@ -117,25 +132,31 @@ def test_core_matches_model(name, pattern):
     parts = [tsc_stream(rng, M, 3, 9), stimulus(rng, M, 40, 0.1, 0.1),
              stimulus(rng, M, 40, 0.8, 0.15)]
     pos, neg, first = (np.concatenate(x) for x in zip(*parts))
+    out = model_outputs(ir, pos, neg, first)
+    assert any(o["pos"] for o in out) and any(o["neg"] for o in out)    # not vacuous
     check(ir, TSCCore.from_ir(ir), pos, neg, first, pattern, seed=PATTERNS.index(pattern))
 
 
-def test_core_wraps_like_the_model():
+@pytest.mark.parametrize("mode", ["stream", "framed"])
+def test_core_wraps_like_the_model(mode):
     # registers sized for 3-step frames, driven with 60-step frames: I and V wrap
-    ir = build_ir(TSCConfig(inputs=4, neurons=3, wbits=4, steps=3, seed=9, threshold=[2, 5, 9]))
+    ir = build_ir(TSCConfig(inputs=4, neurons=3, wbits=4, steps=3, seed=9, threshold=[2, 5, 9],
+                            mode=mode))
     rng = np.random.default_rng(5)
     pos, neg, first = stimulus(rng, 4, 120, 0.4, 0.0)
-    first[0] = first[60] = True
+    first[0] = first[60] = first[63] = True
     wrapped = model_outputs(ir, pos, neg, first)
-    plain = TSCLayer(ir.weights, ir.threshold)
+    plain = (FramedTSCLayer(ir.weights, ir.threshold, ir.steps) if mode == "framed"
+             else TSCLayer(ir.weights, ir.threshold))
     unbounded = [plain.step(pos[t], neg[t], bool(first[t])) for t in range(120)]
     unbounded = [{"pos": _mask(p), "neg": _mask(n)} for p, n in unbounded]
     assert wrapped != unbounded            # the stimulus does overflow the registers
     check(ir, TSCCore.from_ir(ir), pos, neg, first, "both")
 
 
-def test_cycles_per_step_and_latency():
-    ir = build_ir(CONFIGS["m8_l4"])
+@pytest.mark.parametrize("name", ["m8_l4", "m8_l4_framed"])
+def test_cycles_per_step_and_latency(name):
+    ir = build_ir(CONFIGS[name])
     rng = np.random.default_rng(11)
     parts = [tsc_stream(rng, 8, 2, 12), stimulus(rng, 8, 30, 0.3, 0.1)]
     pos, neg, first = (np.concatenate(x) for x in zip(*parts))
@@ -220,7 +241,7 @@ def test_count_to_three_exhaustive(width):
     from amaranth.lib import wiring
     from amaranth.lib.wiring import In, Out
 
-    from gen.tsc.core import count_to_three
+    from gen.tsc.scan import count_to_three
 
     class Counter(wiring.Component):
         bits: In(width)

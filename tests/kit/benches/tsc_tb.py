@@ -1,7 +1,10 @@
-"""cocotb bench of a TSC layer core, scored against the exact model :class:`sim.tsc.TSCLayer`.
+"""cocotb bench of a TSC layer core, scored against the exact model of its mode:
+:class:`sim.tsc.TSCLayer` (``stream``) or :class:`sim.tsc.FramedTSCLayer` (``framed``).
 
-Reads the generator's manifest (``TSC_MANIFEST``): ports, weights, thresholds, widths, probes.
-Drives multi-frame streams (``first`` marks each frame's step 1) and checks, step by step:
+Reads the generator's manifest (``TSC_MANIFEST``): ports, mode, weights, thresholds, widths,
+frame length, probes. Drives multi-frame streams (``first`` marks each frame's step 1; a framed
+core gets frames of its N steps and one trailing silent frame that flushes its last answer) and
+checks, step by step:
 
 * every output beat equals the model's (bit-exact, in order, nothing lost or duplicated);
 * the weight reads (the core's ``weight_read``/``weight_addr`` probe, sampled every cycle):
@@ -20,7 +23,7 @@ import json
 import cocotb
 import numpy as np
 
-from sim.tsc import TSCLayer, step_events, tsc_encode
+from sim.tsc import FramedTSCLayer, TSCLayer, step_events, tsc_encode
 from streams import PATTERNS, CoreTB, check_beats, env_int, env_str, for_each_pattern
 
 
@@ -38,6 +41,7 @@ class TSCBench:
         man = self.manifest
         assert man["core"] == "tsc", man["core"]
         self.M, self.L = man["inputs"], man["neurons"]
+        self.mode, self.N = man.get("mode", "stream"), man["steps"]
         self.seed = env_int("TSC_SEED", 1) + salt
         self.scale = env_int("TSC_SCALE", 1)
         self.rng = np.random.default_rng(self.seed)
@@ -56,9 +60,12 @@ class TSCBench:
         """Model outputs ``{pos, neg}`` of a (T, M) stream from a fresh state, and the number
         of weight reads."""
         man = self.manifest
-        layer = TSCLayer(man["weights"], man["threshold"],
-                         current_width=man["widths"]["current"],
-                         membrane_width=man["widths"]["membrane"])
+        widths = dict(current_width=man["widths"]["current"],
+                      membrane_width=man["widths"]["membrane"])
+        if self.mode == "framed":
+            layer = FramedTSCLayer(man["weights"], man["threshold"], self.N, **widths)
+        else:
+            layer = TSCLayer(man["weights"], man["threshold"], **widths)
         out = []
         for t in range(pos.shape[0]):
             p, n = layer.step(pos[t], neg[t], bool(first[t]))
@@ -70,6 +77,7 @@ class TSCBench:
         beats = [{"pos": _mask(pos[t]), "neg": _mask(neg[t]), "first": int(first[t])}
                  for t in range(pos.shape[0])]
         want, model_reads = self.expected(pos, neg, first)
+        self.spikes = sum(bin(w["pos"]).count("1") + bin(w["neg"]).count("1") for w in want)
         self.reads = []
         run = await self.tb.run(beats, patience=25 * (self.M + 10) + 200, quiet=self.M + 12)
         check_beats(run.outputs, want, beats)
@@ -139,11 +147,17 @@ async def tsc_frames(dut, pattern):
     """Multi-frame TSC-encoded input: bit-exact, <= 2 reads per synapse and frame."""
     bench = TSCBench(dut, pattern, PATTERNS.index(pattern))
     await bench.tb.reset()
-    pos, neg, first, ids = tsc_frames_of(bench.rng, bench.M, 4 * bench.scale,
+    framed = bench.mode == "framed"
+    frames = 4 * bench.scale + framed
+    pos, neg, first, ids = tsc_frames_of(bench.rng, bench.M, frames,
+                                         lengths=(bench.N, bench.N) if framed else (2, 32),
                                          signed=bench.rng.random() < 0.7)
+    if framed:      # a framed core answers a frame in the next: a silent frame flushes it
+        pos[ids == frames - 1] = neg[ids == frames - 1] = False
     per_step, _ = await bench.run(pos, neg, first)
     worst = reads_per_synapse(per_step, ids, bench.M)
     assert worst <= 2, f"a weight word was read {worst} times in one frame (at most 2)"
+    assert bench.spikes > 0, "no neuron spiked: the comparison would be vacuous"
 
 
 @cocotb.test()
