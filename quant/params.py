@@ -90,6 +90,20 @@ class FSParamSet(ParamSet):
     Q: int = None
     made_by: dict = field(default=None, compare=False)
 
+    @property
+    def variant(self):
+        """The variant (:data:`VARIANTS`) a set is by how it was made: ``lowspike`` for a
+        spike-aware set (one whose ``made_by`` records a spike term), else None."""
+        return "lowspike" if isinstance(self.made_by, dict) and "spikes" in self.made_by \
+            else None
+
+    @property
+    def name(self):
+        """The shipped-file stem of this set: ``<act>_K<K>[_<variant>][_Q<Q>]``."""
+        variant = self.variant
+        return f"{self.activation}_K{self.K}" + (f"_{variant}" if variant else "") + (
+            f"_Q{self.Q}" if self.Q is not None else "")
+
     def values(self):
         """(T, h, d) as float64 arrays: the values the codes stand for, or the floats."""
         return tuple(self._as_values(p) for p in (self.T, self.h, self.d))

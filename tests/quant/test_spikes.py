@@ -122,6 +122,8 @@ def test_spike_aware_training_spends_fewer_spikes():
     assert rec == {"weight": 1.0, "input": {"dist": "normal", "mean": -0.112, "var": 1.99},
                    "mean": pytest.approx(mean_spikes(low), rel=1e-5)}
     assert "spikes" not in plain.made_by
+    # a spike-aware set is the lowspike variant of its activation and K
+    assert (low.name, plain.name) == ("silu_K3_lowspike", "silu_K3")
 
 
 def test_spike_term_options():
