@@ -69,13 +69,19 @@ def pareto(rows):
     return [not any(beats(other, mine) for other in keys) for mine in keys]
 
 
-def reference_points(activation, K, Q, dist, folder=None):
+def reference_points(activation, K, Q, dist, folder=None, interval=None):
     """The shipped sets with this activation, K and Q (the plain set first, then its
     variants, ``<act>_K<K>[_<variant>][_Q<Q>]``) and the published set (rounded to Q for a Q),
-    as rows ``label``, ``mse``, ``spikes``."""
+    as rows ``label``, ``mse``, ``spikes``; only those on ``interval`` (default: the
+    activation's), whose error regions are the sweep's."""
     act = get_activation(activation)
     if not act.is_named:
         return []
+    interval = tuple(float(v) for v in (interval or act.default_interval))
+    return [r for r in _references(act, K, Q, dist, folder) if r.pop("interval") == interval]
+
+
+def _references(act, K, Q, dist, folder):
     refs = []
     names = []
     for stem in list_shipped(f"{act.name}_K{K}", folder=folder):
@@ -85,12 +91,13 @@ def reference_points(activation, K, Q, dist, folder=None):
     for variant, stem in sorted(names):
         pset = load(shipped_path(act.name, K, Q, folder=folder, variant=variant or None))
         refs.append({"label": f"shipped {stem}", "mse": pset.dense_mse(),
-                     "spikes": spikes_of(pset, dist)})
+                     "spikes": spikes_of(pset, dist), "interval": pset.interval})
     base = published_baseline(act.name, K, Q)
     if base is not None:
         mse = {k: _round(v) for k, v in evaluate_values(
             *base.values(), act.name, base.interval).items()}
-        refs.append({"label": base.label, "mse": mse, "spikes": spikes_of(base, dist)})
+        refs.append({"label": base.label, "mse": mse, "spikes": spikes_of(base, dist),
+                     "interval": tuple(base.interval)})
     return refs
 
 

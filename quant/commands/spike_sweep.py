@@ -2,7 +2,7 @@
 
 from common.checks import arg, check_float
 from .options import (add_act_options, add_out_dir, add_training_options, command_line,
-                      interval_words, number_word, spike_words, training_kwargs, training_words)
+                      interval_words, number_word, spike_words, training_words)
 from .sweep import no_repeats, stem, write
 
 DESCRIPTION = ("Train a set per spike weight LAMBDA (spike-aware training: LAMBDA x the mean "
@@ -52,7 +52,7 @@ def run(args):
         words = head + spike_words(term)
         named[f"{stem(act)}_K{args.K}{q}_lambda{number_word(lam)}"] = pset.with_made_by(
             {**pset.made_by, "command": command_line(*words)})
-    refs = reference_points(act.spec, args.K, args.Q, dist)
+    refs = reference_points(act.spec, args.K, args.Q, dist, interval=interval)
     title = f"{act.spec} K={args.K}" + (f" Q={args.Q}" if args.Q is not None else " float")
     write(args, f"spike_sweep_{stem(act)}_K{args.K}{q}", spike_table(rows, refs),
           {"input": dist.to_json(), "rows": rows, "references": refs},

@@ -120,3 +120,17 @@ def test_bad_spike_options_are_one_line_and_exit_2(tmp_path, args, fragments):
     r = run_cli("quant", *_args(args, tmp_path), cwd=tmp_path)
     assert_usage_error(r, *fragments)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_reference_points_are_the_sets_on_the_sweeps_interval():
+    from quant.spike_sweep import reference_points
+    from quant.spikes import NETWORK_INPUT, NormalInput
+
+    dist = NormalInput(*NETWORK_INPUT)
+    refs = reference_points("silu", 16, 8, dist)
+    assert [r["label"] for r in refs] == ["shipped silu_K16_Q8", "shipped silu_K16_lowspike_Q8",
+                                          "published, rounded to Q=8"]
+    assert refs[1]["spikes"] < 2 < refs[0]["spikes"]
+    # another interval has other error regions: no reference point fits the figure
+    assert reference_points("silu", 16, 8, dist, interval=(-4, 4)) == []
+    assert reference_points("x*x", 16, None, dist) == []
