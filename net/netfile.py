@@ -26,7 +26,8 @@ import numpy as np
 from common.checks import InputError
 
 __all__ = ["FORMAT", "VERSION", "SCHEMA_PATH", "NetworkFileError", "Layer", "Network", "load",
-           "from_dict", "dumps", "input_width", "AFFINE", "NEURON_OPS", "OPS"]
+           "from_dict", "trace", "dumps", "input_width", "signed_bits", "AFFINE", "NEURON_OPS",
+           "OPS"]
 
 FORMAT = "spikegen-snn"
 VERSION = 1
@@ -344,11 +345,8 @@ def from_dict(obj, where="network"):
     if max(abs(rng[0]), abs(rng[1])) >= 1 << 31:
         _fail(where, "input", f"key 'range' {list(rng)} needs more than 32 bits")
     classes = _int(where, "network", "classes", obj["classes"], 1)
-    layers_in = obj["layers"]
-    if not isinstance(layers_in, list) or not layers_in:
-        _fail(where, "network", "key 'layers' must be a non-empty list")
-    net = _propagate(where, unit, weight_bits, shape, frac, rng, layers_in)
-    layers, out_shape, out_range, out_frac = net
+    layers, out_shape, out_range, out_frac = _layers(where, obj, unit, weight_bits, shape, frac,
+                                                     rng)
     if layers[-1].op != "linear":
         _fail(where, layers[-1].name, "the last layer must be linear (its sums are the "
                                       "logits)")
@@ -363,6 +361,23 @@ def from_dict(obj, where="network"):
                    input_signed=inp["signed"], input_frac=frac, input_range=rng,
                    classes=classes, output_frac=out_frac, output_range=out_range,
                    layers=layers, meta=meta, name=where)
+
+
+def _layers(where, obj, unit, weight_bits, shape, frac, rng):
+    layers_in = obj["layers"]
+    if not isinstance(layers_in, list) or not layers_in:
+        _fail(where, "network", "key 'layers' must be a non-empty list")
+    return _propagate(where, unit, weight_bits, shape, frac, rng, layers_in)
+
+
+def trace(obj, where="network"):
+    """The checked layers of a network that may be unfinished (any last layer, ``classes``
+    not checked): what a tool building a network layer by layer needs (value ranges)."""
+    act = obj.get("activation", "")
+    unit = _unit(where, obj["unit"], act if isinstance(act, str) else "")
+    inp = obj["input"]
+    return _layers(where, obj, unit, obj["weight_bits"], tuple(inp["shape"]), inp["frac"],
+                   tuple(inp["range"]))[0]
 
 
 def _unit(where, u, act):
