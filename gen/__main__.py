@@ -9,6 +9,7 @@ COMMANDS = {
     "fsneuron": ("gen.fsneuron.cli", "FS-neuron core: K time steps, shared-ROM or unrolled"),
     "amos": ("gen.amos.cli", "AMOS core: K threshold gates, fully pipelined, ii = 1"),
     "tsc": ("gen.tsc.cli", "TSC layer core: event-driven +/- spike pairs, M inputs, L neurons"),
+    "network": ("gen.network.cli", "a whole spiking network from its network file"),
 }
 
 
