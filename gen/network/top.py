@@ -55,7 +55,8 @@ class NetworkCore(wiring.Component):
         m.submodules.input = inw = InputWriter(plan)
         wiring.connect(m, wiring.flipped(self.i), inw.i)
         prev = inw.o
-        self.stages = []
+        # the stages, for white-box tests (each layer's vectors against the integer network)
+        self.stages, self.neuron_cores = [], []
         for n, aff in enumerate(plan.affine):
             stage = AffineStage(aff)
             m.submodules[f"layer{n}"] = stage
@@ -69,6 +70,7 @@ class NetworkCore(wiring.Component):
             npl = plan.neurons[n]
             core = self.neuron_core(npl)
             m.submodules[f"neurons{n}"] = core
+            self.neuron_cores.append(core)
             wiring.connect(m, stage.o, core.i)
             writer = SpikeWriter(plan.writers[n], core.o.payload.shape())
             m.submodules[f"spikes{n}"] = writer

@@ -44,17 +44,23 @@ def _affine(kind, W, b, padding=0):
     return {"op": kind, "W": W.tolist(), "b": [int(v) for v in b], "padding": padding}
 
 
-def _shift_for(net, unit, target_bits):
-    """A shift that brings the last layer's accumulator range to about ``target_bits``."""
-    lo, hi = trace(net)[-1].out_range
-    bits = signed_bits(lo, hi)
-    return max(bits - target_bits, -4)
-
-
 def _neuron(net, unit, rng):
-    target = unit["K"] + 1 if unit["source"] == "analytic" else unit["Q"] - 1
-    shift = _shift_for(net, unit, target) + int(rng.integers(-1, 2))
-    return {"op": unit["coding"], "shift": shift}
+    """A neuron layer whose shift brings the typical accumulator (over random inputs) to the
+    neurons' working range, so that some neurons spike and some do not."""
+    trial = dict(net, layers=list(net["layers"]) + [{"op": unit["coding"], "shift": 0}],
+                 classes=1)
+    shape = trace(trial)[-1].out_shape
+    if len(shape) > 1:
+        trial["layers"].append({"op": "flatten"})
+    n = int(np.prod(shape))
+    trial["layers"].append({"op": "linear", "W": [[0] * n], "b": [0]})
+    checked = from_dict(trial)
+    lo, hi = checked.input_range
+    x = rng.integers(lo, hi + 1, (16, checked.input_count))
+    acc = checked.forward(x, record=True).records[-1]["x"]
+    typical = int(np.percentile(np.abs(acc), 80)) + 1
+    target = unit["K"] - 1 if unit["source"] == "analytic" else unit["Q"] - 3
+    return {"op": unit["coding"], "shift": typical.bit_length() - target}
 
 
 def network(unit, in_shape, in_range, layers, classes, weight_bits=8):
@@ -82,11 +88,16 @@ def random_mlp(rng, unit, sizes, in_range=(0, 16), weight_bits=8, sparsity=0.3):
 
 
 def random_cnn(rng, unit, in_shape=(2, 6, 6), channels=(3, 4), kernels=(3, 2), pads=(1, 0),
-               pool=(2, 1), classes=5, in_range=(-8, 7), weight_bits=6):
-    """conv -> neurons [-> pool] -> conv -> neurons [-> pool] -> flatten -> linear."""
+               pool=(2, 1), classes=5, in_range=(-8, 7), weight_bits=6, unflatten_input=False):
+    """[unflatten ->] conv -> neurons [-> pool] -> conv -> neurons [-> pool] -> flatten ->
+    linear; with ``unflatten_input`` the input is flat and the first layer unflattens it."""
     wl, wh = -(1 << (weight_bits - 1)), (1 << (weight_bits - 1)) - 1
     layers = []
-    net = network(unit, in_shape, in_range, layers, classes, weight_bits)
+    flat = (int(np.prod(in_shape)),)
+    net = network(unit, flat if unflatten_input else in_shape, in_range, layers, classes,
+                  weight_bits)
+    if unflatten_input:
+        layers.append({"op": "unflatten", "shape": list(in_shape)})
     c, h, w = in_shape
     for co, k, p, pk in zip(channels, kernels, pads, pool):
         W = rng.integers(wl, wh + 1, (co, c, k, k))
