@@ -15,6 +15,7 @@ fsneuron    lanes x signed W (lane n at n*W)  lanes x {spikes: K, value: Wout} (
 amos        signed W (``mul``: {x: W, y: W})  {spikes: K, value: Wout}
 tsc         {pos: M, neg: M, first: 1}        {pos: L, neg: L}
 ifneuron    signed W                          {value: K} (spike count, unsigned)
+network     one input code (``ports.i``)      {class, logits} (``ports.o``)
 =========== ================================ ==============================================
 """
 
@@ -25,7 +26,7 @@ from pathlib import Path
 
 __all__ = ["Core", "load_core", "verilog_ports", "KNOWN_CORES"]
 
-KNOWN_CORES = ("fsneuron", "amos", "tsc", "ifneuron")
+KNOWN_CORES = ("fsneuron", "amos", "tsc", "ifneuron", "network")
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ class Core:
         """A short human description: ``fsneuron silu K=16 Q=8 lanes=1 shared``."""
         m = self.manifest
         parts = [self.kind]
-        for key in ("activation", "K", "Q", "lanes", "arch", "inputs", "neurons"):
+        for key in ("activation", "K", "Q", "lanes", "arch", "inputs", "neurons", "pe"):
             if key in m and m[key] is not None:
                 parts.append(str(m[key]) if key in ("activation", "arch")
                              else f"{key}={m[key]}")
@@ -145,6 +146,20 @@ def _layout(m, where):
     if kind == "ifneuron":
         K, W = _int(m, "K", where), _width(m, "input", where)
         return W, K, 1, _int(m, "ii", where), ()
+    if kind == "network":
+        # widths from the generated ports; an evaluation is an image, at the mean interval
+        # over the digits test split when the manifest has one (else the worst case)
+        ports = m.get("ports")
+        if not isinstance(ports, dict) or not all(
+                isinstance(ports.get(p), dict) and isinstance(ports[p].get("payload"), dict)
+                for p in ("i", "o")):
+            raise ValueError(f"{where}: a network manifest needs ports.i and ports.o")
+        w_in = _int(ports["i"]["payload"], "width", where)
+        w_out = _int(ports["o"]["payload"], "width", where)
+        mean = m.get("ii_mean")
+        ii = round(mean) if isinstance(mean, (int, float)) and not isinstance(mean, bool) \
+            else _int(m, "ii", where)
+        return w_in, w_out, 1, max(1, ii), ()
     raise ValueError(f"{where}: unknown core {kind!r} (known: {', '.join(KNOWN_CORES)})")
 
 
