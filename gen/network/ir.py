@@ -102,6 +102,9 @@ class NetworkIR(CoreIR):
 
     # ---- protocol ----------------------------------------------------------------------------
 
+    def signature(self):
+        return self.component().signature
+
     def component(self):
         from .top import NetworkCore
 
