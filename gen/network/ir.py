@@ -103,7 +103,18 @@ class NetworkIR(CoreIR):
     # ---- protocol ----------------------------------------------------------------------------
 
     def signature(self):
-        return self.component().signature
+        from amaranth import signed, unsigned
+        from amaranth.lib import stream, wiring
+        from amaranth.lib.wiring import In, Out
+
+        from .top import output_layout
+
+        plan, r = self.plan, self.plan.readout
+        shape = signed(plan.input_width) if plan.input_signed else unsigned(plan.input_width)
+        return wiring.Signature({
+            "i": In(stream.Signature(shape)),
+            "o": Out(stream.Signature(output_layout(r.classes, r.class_bits, r.width))),
+        })
 
     def component(self):
         from .top import NetworkCore
