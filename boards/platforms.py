@@ -11,7 +11,8 @@ from amaranth.build import Clock
 
 from common.checks import InputError, check_float
 
-__all__ = ["Board", "BOARDS", "board", "make_platform", "DEVICES", "device_board"]
+__all__ = ["Board", "BOARDS", "board", "make_platform", "DEVICES", "device_board",
+           "add_user_leds", "led_count"]
 
 
 @dataclass(frozen=True)
@@ -105,3 +106,20 @@ def make_platform(b, clock_mhz=None):
         res.clock = Clock(clock_mhz * 1e6)
         platform.resources[key] = res
     return platform
+
+
+def add_user_leds(platform):
+    """Add the LEDs a board carries beyond its platform's own (the iCEBreaker's break-off
+    PMOD, attached as shipped: five more LEDs)."""
+    extra = getattr(platform, "break_off_pmod", None)
+    if extra:
+        platform.add_resources(extra)
+
+
+def led_count(b, extra=False):
+    """User LEDs (``led`` resources) of board ``b``'s platform, with :func:`add_user_leds`
+    when ``extra``."""
+    platform = b.platform_class()()
+    if extra:
+        add_user_leds(platform)
+    return sum(1 for name, _ in platform.resources if name == "led")
