@@ -1,8 +1,11 @@
 """``python -m boards``: synthesis, board builds, flashing and the UART demo.
 
     python -m boards build BOARD [--core fsneuron|amos|tsc] [gen options] [--out DIR]
+    python -m boards build BOARD --network NET.json [--pe P] [--out DIR]
     python -m boards flash BOARD [--out DIR] [--dry-run] [--flash]
     python -m boards demo BOARD --port /dev/ttyUSBx [--act silu] [--out DIR]
+    python -m boards demo BOARD --network NET.json --port PORT [--images N]
+    python -m boards sim-board BOARD [--network NET.json [--pe P]]
     python -m boards synth MANIFEST [--device ice40|ecp5|gowin] [--clock MHZ]
     python -m boards report [--out out/synthesis.md] [--devices ice40,ecp5] [--boards]
 
@@ -20,7 +23,10 @@ COMMANDS = {
     "build": ("boards.commands:Build",
               "generate a core, build the demo bitstream for a board, write report.json"),
     "flash": ("boards.commands:Flash", "load a built bitstream with openFPGALoader"),
-    "demo": ("boards.commands:Demo", "run an input sweep through the board over its UART"),
+    "demo": ("boards.commands:Demo",
+             "run an input sweep (or classify digits images) through the board over its UART"),
+    "sim-board": ("boards.commands:SimBoard",
+                  "serve a simulated board on a pseudo-terminal (the virtual board)"),
     "synth": ("boards.commands:Synth",
               "synthesize one generated core in the small-pin harness"),
     "report": ("boards.commands:Report",

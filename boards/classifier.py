@@ -260,9 +260,10 @@ def write_classifier_verilog(core, path, clock_hz, baud, n_leds, rx_log2_depth, 
                              name="classifier_top"):
     """Write the classifier top (without the network, which it instantiates) to ``path`` for
     simulation; return the top component."""
-    from common.cli import atomic_write
     from gen.writer import to_verilog
 
+    from .verisim import write_if_changed
+
     top = ClassifierTop(core, clock_hz, baud, n_leds, rx_log2_depth, tx_log2_depth)
-    atomic_write(path, to_verilog(top, name))
+    write_if_changed(path, to_verilog(top, name))
     return top

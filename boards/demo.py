@@ -206,9 +206,10 @@ def write_demo_verilog(core, out_dir, clock_hz, baud=DEFAULT_BAUD, n_leds=2, log
     for simulation; return the path. Simulate it together with the core's Verilog."""
     from pathlib import Path
 
-    from common.cli import atomic_write
     from gen.writer import to_verilog
 
+    from .verisim import write_if_changed
+
     path = Path(out_dir) / f"{name}.v"
-    atomic_write(path, to_verilog(DemoTop(core, clock_hz, baud, n_leds, log2_depth), name))
+    write_if_changed(path, to_verilog(DemoTop(core, clock_hz, baud, n_leds, log2_depth), name))
     return path

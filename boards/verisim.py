@@ -13,7 +13,7 @@ from pathlib import Path
 
 from common.cli import atomic_write
 
-__all__ = ["verilator_env", "clocked_wrapper", "build_top", "BUILD_ARGS"]
+__all__ = ["verilator_env", "clocked_wrapper", "build_top", "BUILD_ARGS", "write_if_changed"]
 
 #: Verilator options of every board-top build (Amaranth's Verilog trips lint warnings that are
 #: not errors; the PyPI build's make needs -fcoroutines for --timing).
@@ -44,6 +44,18 @@ def verilator_env():
         os.environ["PYTHONPATH"] = os.pathsep.join([here] + paths)
 
 
+def write_if_changed(path, data):
+    """Write ``path`` unless it already holds ``data``: an unchanged source keeps its time
+    stamp, so Verilator's make does not rebuild."""
+    path = Path(path)
+    if isinstance(data, str):
+        data = data.encode()
+    if path.is_file() and path.read_bytes() == data:
+        return path
+    atomic_write(path, data)
+    return path
+
+
 def clocked_wrapper(top, clock_hz, n_leds, folder):
     """Write ``folder/<top>_sim.v`` (the wrapper: clock at ``clock_hz``, reset for the first
     four clocks, ports ``rx``, ``tx``, ``leds`` passed through) and its Verilator
@@ -66,8 +78,8 @@ endmodule
     vlt = f'`verilator_config\npublic_flat_rw -module "{name}" -var "*"\n'
     folder = Path(folder)
     wrapper, config = folder / f"{name}.v", folder / f"{name}.vlt"
-    atomic_write(wrapper, text)
-    atomic_write(config, vlt)
+    write_if_changed(wrapper, text)
+    write_if_changed(config, vlt)
     return [config, wrapper], name
 
 

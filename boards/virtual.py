@@ -37,7 +37,7 @@ class VirtualBoard:
     """A built top ready to serve: Verilator build folder, wrapper name, baud rate."""
 
     def __init__(self, build_dir, toplevel, baud, describe):
-        self.build_dir, self.toplevel, self.baud = Path(build_dir), toplevel, baud
+        self.build_dir, self.toplevel, self.baud = Path(build_dir).resolve(), toplevel, baud
         self.describe = describe
 
 
@@ -55,17 +55,26 @@ def classifier_board(board, network_path, pe, baud, work, log=print):
     from .build import generate_core
     from .classifier import classifier_fifo_log2, write_classifier_verilog
     from .cores import load_core
+    from .platforms import led_count
+
+    import tempfile
+
+    from .verisim import write_if_changed
 
     work = Path(work)
     src = work / "src"
     core_dir = src / "core"
-    if core_dir.is_dir():
-        for old in core_dir.iterdir():
-            old.unlink()
-    manifest, _ = generate_core("network", [str(network_path), "--pe", str(pe)], core_dir)
-    core = load_core(manifest)
+    with tempfile.TemporaryDirectory(prefix="spikegen-net-") as tmp:
+        manifest, _ = generate_core("network", [str(network_path), "--pe", str(pe)], tmp)
+        if core_dir.is_dir():
+            for old in core_dir.iterdir():
+                if not (Path(tmp) / old.name).exists():
+                    old.unlink()
+        for f in Path(tmp).iterdir():
+            write_if_changed(core_dir / f.name, f.read_bytes())
+    core = load_core(core_dir / manifest.name)
     rx, tx = classifier_fifo_log2(board, core.manifest["input"]["count"])
-    n_leds = 8
+    n_leds = led_count(board, extra=True)
     top = src / "classifier_top.v"
     write_classifier_verilog(core, top, board.clock_mhz * 1e6, baud, n_leds, rx, tx)
     return _build(board, top, core, work, board.clock_mhz * 1e6, n_leds, baud,
@@ -75,9 +84,10 @@ def classifier_board(board, network_path, pe, baud, work, log=print):
 def coprocessor_board(board, core, baud, work, log=print):
     """Write the coprocessor top around a built ``core`` for ``board`` and build it."""
     from .demo import write_demo_verilog
+    from .platforms import led_count
 
     work = Path(work)
-    n_leds = 2
+    n_leds = led_count(board)
     top = write_demo_verilog(core, work / "src", board.clock_mhz * 1e6, baud, n_leds=n_leds,
                              log2_depth=board.fifo_log2)
     return _build(board, top, core, work, board.clock_mhz * 1e6, n_leds, baud,

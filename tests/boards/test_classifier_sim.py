@@ -10,6 +10,7 @@ rate and FIFO depths.
 
 Both run on one Verilator build (the same sources in the same folder)."""
 
+import fcntl
 import json
 import os
 import signal
@@ -35,9 +36,14 @@ BAUD = 115200
 
 @pytest.fixture(scope="module")
 def virtual():
+    """The one Verilator build of the top (under a lock: pytest-xdist may run both tests at
+    once, and the second finds the build up to date)."""
     simulator()
-    return classifier_board(board(BOARD), NETWORK, PE, BAUD, BUILD / "classifier_icebreaker",
-                            log=lambda *_: None)
+    work = BUILD / "classifier_icebreaker"
+    work.mkdir(parents=True, exist_ok=True)
+    with open(work / "build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return classifier_board(board(BOARD), NETWORK, PE, BAUD, work, log=lambda *_: None)
 
 
 def run_cocotb(vb, bench, testcase, env, name):
@@ -76,3 +82,42 @@ def test_classifier_end_to_end(virtual):
                 "CLS_WINDOW": window(64, rx), "CLS_RESULT": result}, "classifier_e2e")
     data = json.loads(result.read_text())
     assert len(data["replies"]) == 30 and not data["problems"]
+
+
+def test_virtual_board_demo(virtual, tmp_path):
+    """sim-board serves the same top on a pseudo-terminal: its first stdout line is the port;
+    demo runs against it through pyserial for 20 images, every reply equal to the integer
+    network's; SIGTERM stops it with exit status 0 and no simulator left behind."""
+    work = virtual.build_dir.parent
+    server = subprocess.Popen(
+        [sys.executable, "-m", "boards", "sim-board", BOARD, "--network", str(NETWORK),
+         "--pe", str(PE), "--work", str(work)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = server.stdout.readline()
+        assert line.startswith("port: /dev/pts/"), (line, server.stderr.read()
+                                                    if server.poll() is not None else "")
+        port = line.split(": ", 1)[1].strip()
+        png = tmp_path / "confusion.png"
+        demo = subprocess.run(
+            [sys.executable, "-m", "boards", "demo", BOARD, "--network", str(NETWORK),
+             "--port", port, "--images", "20", "--pe", str(PE), "--png", str(png),
+             "--timeout", "30"],
+            cwd=ROOT, capture_output=True, text=True, timeout=900)
+        assert demo.returncode == 0, demo.stdout + demo.stderr
+        assert "20 of 20 replies equal the integer network's" in demo.stdout, demo.stdout
+        assert "every reply matches the integer network" in demo.stdout
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            code = server.wait(timeout=60)
+        finally:
+            if server.poll() is None:
+                server.kill()
+    assert code == 0, server.stderr.read()
+    # the runner is gone and the simulator was reaped (no zombie left)
+    procs = subprocess.run(["ps", "-eo", "stat,args"], capture_output=True, text=True).stdout
+    left = [p for p in procs.splitlines() if "boards.virtual" in p and str(work) in p
+            or p.startswith("Z") and virtual.toplevel in p]
+    assert not left, procs
