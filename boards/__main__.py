@@ -8,6 +8,8 @@
     python -m boards sim-board BOARD [--network NET.json [--pe P]]
     python -m boards synth MANIFEST [--device ice40|ecp5|gowin] [--clock MHZ]
     python -m boards report [--out out/synthesis.md] [--devices ice40,ecp5] [--boards]
+    python -m boards network-report [--out out/network-boards.md] [--sweep-pe 4,16]
+                                    [--workers N | --dask ADDRESS]
 
 Outputs go below ``./out`` unless ``--out`` / ``--work`` say otherwise. Bad input gives one
 line ``error: ...`` on stderr and exit status 2, and writes no file; a tool that fails gives
@@ -31,6 +33,9 @@ COMMANDS = {
               "synthesize one generated core in the small-pin harness"),
     "report": ("boards.commands:Report",
                "build the synthesis and FS-vs-IF tables (docs/synthesis.md)"),
+    "network-report": ("boards.commands:NetworkReport",
+                       "the spiking classifiers on FPGAs: table, FS vs IF, P/K sweep "
+                       "(docs/network-boards.md)"),
 }
 
 

@@ -17,8 +17,8 @@ from common.cli import CLIError, atomic_write, dumps_json
 
 from .platforms import BOARDS, DEVICES, board as get_board
 
-__all__ = ["Build", "Flash", "Demo", "SimBoard", "Synth", "Report", "flash_command",
-           "check_bitstream"]
+__all__ = ["Build", "Flash", "Demo", "SimBoard", "Synth", "Report", "NetworkReport",
+           "flash_command", "check_bitstream"]
 
 #: Where commands write when not told: ``./out/...``.
 OUT = Path("out")
@@ -565,6 +565,115 @@ class Synth:
         if args.json:
             atomic_write(args.json, dumps_json(result.as_dict()))
         return 0 if result.timing_met else 1
+
+
+def _ints(name, text, lo, hi):
+    values = []
+    for part in (p for p in text.split(",") if p.strip()):
+        try:
+            values.append(check_int(name, int(part), lo, hi))
+        except ValueError:
+            raise CLIError(f"{name}: {part!r} is not an integer") from None
+    return values
+
+
+def _devices(name, text):
+    devices = [d for d in text.split(",") if d]
+    for d in devices:
+        check_choice(name, d, ("ice40", "ecp5", "gowin"))
+    return devices
+
+
+class NetworkReport:
+    """``python -m boards network-report [--out FILE] [--networks FILES] [--sweep-pe LIST]
+    [--sweep-K LIST] [--workers N | --dask ADDRESS]``."""
+
+    DESCRIPTION = ("The spiking classifiers on FPGAs: every network file made into hardware "
+                   "(python -m gen network) and placed and routed on each device: accuracy, "
+                   "spikes per image, time steps, cycles per image, images/s, latency, LUTs, "
+                   "BRAM; the FS network against the rate-coded IF network when one is given; "
+                   "a design-space sweep over P (and K of the FS ReLU network) with a Pareto "
+                   "plot of images/s against LUTs. The markdown page, its JSON data and PNGs "
+                   "(img/ beside it). Synthesis runs go in parallel: --workers N here, or "
+                   "--dask ADDRESS on a Dask cluster.")
+
+    @staticmethod
+    def add_arguments(p):
+        from gen.network.ir import DEFAULT_PE
+
+        p.add_argument("--out", type=arg(check_output_file, "--out"), metavar="FILE",
+                       default=str(OUT / "network-boards.md"),
+                       help="markdown file (default: %(default)s)")
+        p.add_argument("--networks", type=arg(check_input_file, "--networks"), nargs="+",
+                       metavar="NET.json", default=None,
+                       help="network files of the table (default: the shipped digits MLPs "
+                            "FS ReLU K=10, FS SiLU K=16 Q=8, AMOS ReLU K=10, and every "
+                            "net/examples/mlp_if*.json)")
+        p.add_argument("--devices", default="ice40,ecp5",
+                       help="table targets (default: %(default)s)")
+        p.add_argument("--pe", type=arg(check_int, "--pe", 1, 4096), default=DEFAULT_PE,
+                       metavar="P", help="accumulators per layer in the table "
+                                         "(default: %(default)s)")
+        p.add_argument("--sweep-pe", default="", metavar="LIST",
+                       help="P values of the design-space sweep, e.g. 2,4,8,16,32 (default: "
+                            "no sweep)")
+        p.add_argument("--sweep-K", default="", metavar="LIST",
+                       help="K values of the FS ReLU MLP in the sweep, e.g. 8,10,12")
+        p.add_argument("--sweep-devices", default="ecp5",
+                       help="sweep targets (default: %(default)s)")
+        p.add_argument("--workers", type=arg(check_int, "--workers", 1, 256), default=1,
+                       metavar="N", help="parallel synthesis runs on this machine "
+                                         "(default: 1)")
+        p.add_argument("--dask", metavar="ADDRESS", default=None,
+                       help="run the synthesis jobs on the Dask cluster whose scheduler is at "
+                            "ADDRESS (tcp://host:8786) instead")
+        p.add_argument("--work", type=arg(check_output_dir, "--work"), metavar="DIR",
+                       default=str(OUT / "network-report"),
+                       help="tool folder (default: %(default)s)")
+
+    @staticmethod
+    def run(args):
+        from .executor import executor
+        from .netreport import default_networks, make_network_report
+
+        devices = _devices("--devices", args.devices)
+        if not devices:
+            raise CLIError("--devices: give at least one of ice40, ecp5, gowin")
+        sweep_devices = _devices("--sweep-devices", args.sweep_devices)
+        sweep_pe = _ints("--sweep-pe", args.sweep_pe, 1, 4096)
+        sweep_Ks = _ints("--sweep-K", args.sweep_K, 2, 32)
+        if sweep_Ks and not sweep_pe:
+            raise CLIError("--sweep-K needs --sweep-pe (the P values of the sweep)")
+        if args.dask is not None and args.workers != 1:
+            raise CLIError("give --workers or --dask, not both")
+        networks = args.networks or default_networks()
+        for path in networks:
+            _load_network(path)                       # a bad file: say so before any synthesis
+        check_output_file("output file", args.out.with_suffix(".json"))
+        check_output_dir("image folder", args.out.parent / "img")
+        ex = executor(args.workers, args.dask)
+        try:
+            return make_network_report(args.out, networks, devices=devices, pe=args.pe,
+                                       sweep_pe=sweep_pe, sweep_Ks=sweep_Ks,
+                                       sweep_devices=sweep_devices, work=args.work, ex=ex,
+                                       argv=_report_argv(args))
+        finally:
+            ex.close()
+
+
+def _report_argv(args):
+    """The command line of a network report, as the page quotes it: the options that change
+    what is measured (not --workers, --dask, --work)."""
+    argv = ["python", "-m", "boards", "network-report", "--out", str(args.out)]
+    if args.networks:
+        argv += ["--networks", *[str(p) for p in args.networks]]
+    for opt, value, default in (("--devices", args.devices, "ice40,ecp5"),
+                                ("--pe", args.pe, None), ("--sweep-pe", args.sweep_pe, ""),
+                                ("--sweep-K", args.sweep_K, ""),
+                                ("--sweep-devices", args.sweep_devices, "ecp5")):
+        if value != default and not (opt == "--sweep-devices" and not args.sweep_pe):
+            argv += [opt, str(value)]
+    return argv
 
 
 class Report:
