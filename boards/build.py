@@ -103,8 +103,6 @@ def build_classifier(board_name, network, pe=None, out_dir=None, baud=DEFAULT_BA
     As :func:`build_board`: everything is checked before a file is written, and the core,
     bitstream and report are written together at the end.
     """
-    from gen.network.ir import DEFAULT_PE
-
     from .classifier import BoardClassifier, NetFrame, classifier_fifo_log2
     from .netproto import window
     from .platforms import add_user_leds, led_count
@@ -112,13 +110,14 @@ def build_classifier(board_name, network, pe=None, out_dir=None, baud=DEFAULT_BA
 
     b = get_board(board_name)
     uart_divisor(b.clock_mhz * 1e6, baud)
-    pe = DEFAULT_PE if pe is None else pe
+    pe = b.network_pe if pe is None else pe
     out_dir = check_out_dir(out_dir if out_dir is not None else default_out(b.name))
 
     with tempfile.TemporaryDirectory(prefix="spikegen-net-") as tmp:
         manifest_path, summary = generate_core("network", [str(network), "--pe", str(pe)], tmp)
         core = load_core(manifest_path)
         frame = NetFrame.of(core)
+        check_memory(b, core)
         rx, tx = classifier_fifo_log2(b, frame.count)
         log(f"building the classifier for {b.name} around "
             f"{summary.strip().splitlines()[0]} ...")
@@ -146,6 +145,14 @@ def build_classifier(board_name, network, pe=None, out_dir=None, baud=DEFAULT_BA
         })
         _commit(out_dir, core, manifest_path, bit_src, report)
     return report
+
+
+def check_memory(b, core):
+    """:class:`InputError` when the network's memories cannot fit the board's RAM."""
+    need = sum((core.manifest.get("memory_bits") or {}).values())
+    if b.ram_bits and need > b.ram_bits:
+        raise InputError(f"the network's memories need {need} bits; the {b.name} flow can place "
+                         f"{b.ram_bits} bits of RAM (see docs/boards.md)")
 
 
 def _report(b, core, result, manifest_path, baud):

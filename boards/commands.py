@@ -41,14 +41,13 @@ def _network_args(p):
     p.add_argument("--network", type=arg(check_input_file, "--network"), metavar="NET.json",
                    help="a network file (python -m net digits ... --export): the classifier")
     p.add_argument("--pe", type=arg(check_int, "--pe", 1, PE_MAX), default=None, metavar="P",
-                   help="accumulators per layer of the network core (default: that of "
-                        "python -m gen network)")
+                   help="accumulators per layer of the network core (default: the board's: "
+                        "2 on icebreaker and tangnano9k, 16 on ulx3s-85f)")
 
 
 def _pe(args):
-    from gen.network.ir import DEFAULT_PE
-
-    return DEFAULT_PE if args.pe is None else args.pe
+    """--pe, else the board's default for its classifier."""
+    return get_board(args.board).network_pe if args.pe is None else args.pe
 
 
 def _load_network(path):
@@ -97,7 +96,7 @@ class Build:
             if args.core is not None or args.extra_args:
                 raise CLIError("--network builds the classifier: give no --core or core "
                                "options (" + " ".join(args.extra_args or ["--core"]) + ")")
-            report = build_classifier(args.board, args.network, _pe(args), out,
+            report = build_classifier(args.board, args.network, args.pe, out,
                                       baud=args.baud, log=log)
         else:
             if args.pe is not None:
@@ -241,7 +240,7 @@ class Demo:
         p.add_argument("--pe", type=arg(check_int, "--pe", 1, PE_MAX), default=None,
                        metavar="P", help="with --network: the network core's accumulators per "
                                          "layer, for the on-chip cycles (default: the build's "
-                                         "in DIR, else python -m gen network's)")
+                                         "in DIR, else the board's)")
         p.add_argument("--sim", action="store_true",
                        help="no board: run the built demo top in Verilator with a simulated "
                             "UART (cocotbext-uart), the same host code talking to it")
