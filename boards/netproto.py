@@ -25,7 +25,6 @@ generators of ``("write", bytes)`` / ``("read", n)`` requests, driven by
 in the end-to-end simulation).
 """
 
-import math
 import struct
 from dataclasses import dataclass
 
@@ -189,7 +188,3 @@ class Classifier:
             if on_reply is not None:
                 on_reply(len(replies))
         return replies
-
-
-def ceil_log2(n):
-    return max(0, math.ceil(math.log2(n))) if n > 1 else 0

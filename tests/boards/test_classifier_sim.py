@@ -30,7 +30,8 @@ pytestmark = pytest.mark.slow
 
 NETWORK = ROOT / "net" / "examples" / "mlp_fs_relu_k10.json"
 BOARD = "icebreaker"
-PE = 16
+#: the board's default P, as sim-board and demo take it when --pe is not given
+PE = board(BOARD).network_pe
 BAUD = 115200
 
 
@@ -91,7 +92,7 @@ def test_virtual_board_demo(virtual, tmp_path):
     work = virtual.build_dir.parent
     server = subprocess.Popen(
         [sys.executable, "-m", "boards", "sim-board", BOARD, "--network", str(NETWORK),
-         "--pe", str(PE), "--work", str(work)],
+         "--work", str(work)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = server.stdout.readline()
@@ -101,7 +102,7 @@ def test_virtual_board_demo(virtual, tmp_path):
         png = tmp_path / "confusion.png"
         demo = subprocess.run(
             [sys.executable, "-m", "boards", "demo", BOARD, "--network", str(NETWORK),
-             "--port", port, "--images", "20", "--pe", str(PE), "--png", str(png),
+             "--port", port, "--images", "20", "--png", str(png), "--out", str(tmp_path),
              "--timeout", "30"],
             cwd=ROOT, capture_output=True, text=True, timeout=900)
         assert demo.returncode == 0, demo.stdout + demo.stderr
