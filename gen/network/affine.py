@@ -59,58 +59,82 @@ class AffineStage(wiring.Component):
         src = plan.source
         super().__init__({
             "i": In(stream.Signature(item_layout(src.planes, src.index.width))),
-            "o": Out(stream.Signature(vector_layout(plan.P, plan.widths["out"]))),
+            "o": Out(stream.Signature(vector_layout(plan.L, plan.widths["out"]))),
         })
 
     # ---- event buffer ------------------------------------------------------------------------
 
     def _buffer(self, m):
-        """The ping-pong per-plane lists; returns the read side's signals."""
+        """The ping-pong per-plane lists; returns the read side's signals.
+
+        Serial (one memory): an item takes a clock per plane it spiked in. Banked (one memory
+        per plane, :attr:`SourcePlan.banked`): every plane of an item is written in the same
+        clock.
+        """
         plan = self.plan
         T, cap = plan.T, plan.source.capacity
         cb = (cap - 1).bit_length()
-        ev_w = plan.source.index.width
-        depth = (2 * T) << cb
-        m.submodules.events = mem = memory.Memory(shape=unsigned(max(ev_w, 1)), depth=depth,
-                                                  init=[])
-        wp = mem.write_port()
-        rp = mem.read_port()
+        ev_w = max(plan.source.index.width, 1)
+        banked = plan.source.banked
 
         full = Signal(2, name="buf_full")
         wsel = Signal(name="buf_wsel")
         rsel = Signal(name="buf_rsel")
         cnt = [[Signal(range(cap + 1), name=f"buf_cnt{s}_{t}") for t in range(T)]
                for s in range(2)]
-        written = Signal(T, name="buf_written")
-
         item = self.i.payload
         live = Const(sum(1 << q for q, ok in enumerate(plan.source.live) if ok), T)
         pending = Signal(T, name="buf_pending")
-        m.d.comb += pending.eq(item.mask & live & ~written)
-        t = first_set(m, pending, "buf_plane")
-        one_left = Signal(name="buf_one_left")
-        m.d.comb += one_left.eq((pending & (pending - 1)) == 0)
         can = Signal(name="buf_can")
         m.d.comb += can.eq(~full.bit_select(wsel, 1))
-        do_write = Signal(name="buf_write")
-        m.d.comb += [do_write.eq(self.i.valid & can & (pending != 0)),
-                     self.i.ready.eq(can & one_left)]
-        cnt_w = Array([Array(c) for c in cnt])[wsel][t]
-        m.d.comb += [wp.addr.eq(Cat(fit(cnt_w, cb), (Mux(wsel, T, 0) + t)[:(2 * T - 1)
-                                                                        .bit_length()])),
-                     wp.data.eq(item.index), wp.en.eq(do_write)]
-        with m.If(self.i.valid & can):
-            with m.If(one_left):
-                m.d.sync += written.eq(0)
-            with m.Else():
-                m.d.sync += written.eq(written | (1 << t))
-
-        # read side
         release = Signal(name="buf_release")
         r_plane = Signal(range(T), name="buf_rplane")
+        r_q = Signal(range(T), name="buf_rq")          # the plane whose data arrives
         r_e = Signal(range(max(cap, 2)), name="buf_re")
-        m.d.comb += rp.addr.eq(Cat(fit(r_e, cb), (Mux(rsel, T, 0) + r_plane)
-                                   [:(2 * T - 1).bit_length()]))
+        r_en = Signal(name="buf_ren")
+        r_data = Signal(ev_w, name="buf_rdata")
+        wrote = Signal(T, name="buf_wrote")             # planes written this clock
+
+        if banked:
+            m.d.comb += [pending.eq(item.mask & live), self.i.ready.eq(can),
+                         wrote.eq(Mux(self.i.valid & can, pending, 0))]
+            datas = []
+            for t in range(T):
+                mem = memory.Memory(shape=unsigned(ev_w), depth=2 << cb, init=[])
+                m.submodules[f"events{t}"] = mem
+                wp, rp = mem.write_port(), mem.read_port()
+                cnt_w = Mux(wsel, cnt[1][t], cnt[0][t])
+                m.d.comb += [wp.addr.eq(Cat(fit(cnt_w, cb), wsel)), wp.data.eq(item.index),
+                             wp.en.eq(wrote[t]),
+                             rp.addr.eq(Cat(fit(r_e, cb), rsel)), rp.en.eq(r_en)]
+                datas.append(rp.data)
+            m.d.comb += r_data.eq(Array(datas)[r_q])
+        else:
+            depth = (2 * T) << cb
+            m.submodules.events = mem = memory.Memory(shape=unsigned(ev_w), depth=depth,
+                                                      init=[])
+            wp, rp = mem.write_port(), mem.read_port()
+            written = Signal(T, name="buf_written")
+            m.d.comb += pending.eq(item.mask & live & ~written)
+            t = first_set(m, pending, "buf_plane")
+            one_left = Signal(name="buf_one_left")
+            m.d.comb += one_left.eq((pending & (pending - 1)) == 0)
+            do_write = Signal(name="buf_write")
+            m.d.comb += [do_write.eq(self.i.valid & can & (pending != 0)),
+                         self.i.ready.eq(can & one_left),
+                         wrote.eq(Mux(do_write, 1 << t, 0))]
+            cnt_w = Array([Array(c) for c in cnt])[wsel][t]
+            hb = (2 * T - 1).bit_length()
+            m.d.comb += [wp.addr.eq(Cat(fit(cnt_w, cb), (Mux(wsel, T, 0) + t)[:hb])),
+                         wp.data.eq(item.index), wp.en.eq(do_write),
+                         rp.addr.eq(Cat(fit(r_e, cb), (Mux(rsel, T, 0) + r_plane)[:hb])),
+                         rp.en.eq(r_en), r_data.eq(rp.data)]
+            with m.If(self.i.valid & can):
+                with m.If(one_left):
+                    m.d.sync += written.eq(0)
+                with m.Else():
+                    m.d.sync += written.eq(written | (1 << t))
+
         counts = [Signal(range(cap + 1), name=f"buf_rcnt{q}") for q in range(T)]
         for q in range(T):
             m.d.comb += counts[q].eq(Mux(rsel, cnt[1][q], cnt[0][q]))
@@ -119,13 +143,14 @@ class AffineStage(wiring.Component):
 
         # counters: the write half counts up, the released half is cleared (never the same
         # half: the writer only writes a half that is not full, the reader only releases a
-        # full one)
+        # full one). Serial: one plane is written per clock, so one incrementer serves all
         for s in range(2):
             for q in range(T):
+                inc = (Mux(wsel, cnt[1][q], cnt[0][q]) if banked else cnt_w) + 1
                 with m.If(release & (rsel == s)):
                     m.d.sync += cnt[s][q].eq(0)
-                with m.Elif(do_write & (wsel == s) & (t == q)):
-                    m.d.sync += cnt[s][q].eq(cnt[s][q] + 1)
+                with m.Elif(wrote[q] & (wsel == s)):
+                    m.d.sync += cnt[s][q].eq(inc)
         done = Signal(name="buf_done")
         m.d.comb += done.eq(self.i.valid & self.i.ready & item.last)
         for s in range(2):
@@ -137,25 +162,57 @@ class AffineStage(wiring.Component):
             m.d.sync += wsel.eq(~wsel)
         with m.If(release):
             m.d.sync += rsel.eq(~rsel)
-        return r_full, counts, r_plane, r_e, rp, release
+        return r_full, counts, r_plane, r_q, r_e, r_en, r_data, release
 
     # ---- engine ------------------------------------------------------------------------------
+
+    def _acc_store(self, m, depth, width, enable):
+        """The accumulator words: ``(read(addr) -> word of the op in the execute stage,
+        write(addr, data, en))``. One word: a register read as it is. More: a RAM read at the
+        issue edge; the op before may be writing the same word at that edge, so its value is
+        forwarded."""
+        if depth == 1:
+            reg = Signal(width, name="acc_word")
+
+            def read(issue_addr, x_addr):
+                return reg
+
+            def write(addr, data, en):
+                with m.If(en):
+                    m.d.sync += reg.eq(data)
+            return read, write
+        m.submodules.acc = mem = memory.Memory(shape=unsigned(width), depth=depth, init=[])
+        rp, wp = mem.read_port(), mem.write_port()
+        m.d.comb += rp.en.eq(enable)
+        last_valid = Signal(name="fwd_valid")
+        last_addr = Signal(range(depth), name="fwd_addr")
+        last_word = Signal(width, name="fwd_word")
+
+        def read(issue_addr, x_addr):
+            m.d.comb += rp.addr.eq(issue_addr)
+            word = Signal(width, name="word_in")
+            m.d.comb += word.eq(Mux(last_valid & (last_addr == x_addr), last_word, rp.data))
+            return word
+
+        def write(addr, data, en):
+            m.d.comb += [wp.addr.eq(addr), wp.data.eq(data), wp.en.eq(en)]
+            with m.If(en):
+                m.d.sync += [last_valid.eq(1), last_addr.eq(addr), last_word.eq(data)]
+        return read, write
 
     def elaborate(self, platform):
         plan = self.plan
         m = Module()
-        r_full, counts, r_plane, r_e, ev_rp, release = self._buffer(m)
+        r_full, counts, r_plane, r_q, r_e, ev_en, ev, release = self._buffer(m)
         T, P, G = plan.T, plan.P, plan.G
         aw, wb, bw = plan.widths["acc"], plan.widths["w"], plan.widths["b"]
         scale = plan.mode == "scale"
         sw = plan.widths["S"] if scale else 0
         lw = aw + sw
         cap = plan.source.capacity
+        conv = plan.kind == "conv"
 
-        # memories: accumulators (RAM), weights and biases (ROMs), read together
-        m.submodules.acc = acc_mem = memory.Memory(shape=unsigned(P * lw),
-                                                   depth=plan.acc_index.depth, init=[])
-        acc_rp, acc_wp = acc_mem.read_port(), acc_mem.write_port()
+        # weights and biases: ROMs read at the issue edge with the accumulators
         m.submodules.weights = w_mem = memory.Memory(shape=unsigned(P * wb),
                                                      depth=plan.w_index.depth,
                                                      init=plan.weight_init())
@@ -164,21 +221,28 @@ class AffineStage(wiring.Component):
                                                   init=plan.bias_init())
         b_rp = b_mem.read_port()
 
+        # the output is the execute stage itself: a word of P lanes goes out L lanes at a time
+        # (chunk ch), and everything holds until its last chunk is taken
+        L, C = plan.L, plan.chunks
+        ch = Signal(range(C), name="chunk")
+        ch_last = ch == C - 1
         enable = Signal()
-        m.d.comb += enable.eq(~self.o.valid | self.o.ready)
-        for rp in (ev_rp, acc_rp, w_rp, b_rp):
-            m.d.comb += rp.en.eq(enable)
+        m.d.comb += enable.eq(~self.o.valid | (self.o.ready & ch_last))
+        with m.If(self.o.valid & self.o.ready):
+            m.d.sync += ch.eq(Mux(ch_last, 0, ch + 1))
+        for en in (ev_en, w_rp.en, b_rp.en):
+            m.d.comb += en.eq(enable)
+        acc_read, acc_write = self._acc_store(m, plan.acc_index.depth, P * lw, enable)
 
         # ---- sequencer state and its next value ----------------------------------------------
         phase = Signal(range(6), name="phase")
         q = Signal(range(T), name="q")
         e = Signal(range(max(cap, 2)), name="e")
+        g = Signal(range(G), name="g")                       # the pass: channels g P ..
         a = [Signal(range(s), name=f"a{k}") for k, s in enumerate(plan.acc_index.sizes)]
-        conv = plan.kind == "conv"
         dy = Signal(range(plan.kh), name="dy")
         dx = Signal(range(plan.kw), name="dx")
-        g = Signal(range(G), name="g")
-        regs = [phase, q, e, *a, dy, dx, g]
+        regs = [phase, q, e, g, *a, dy, dx]
         nxt = {id(r): Signal.like(r, name=f"{r.name}_n") for r in regs}
         for r in regs:
             m.d.comb += nxt[id(r)].eq(r)
@@ -188,15 +252,14 @@ class AffineStage(wiring.Component):
         def n(r):
             return nxt[id(r)]
 
-        def goto(ph, **kw):
+        def goto(ph, words=False, events=False, plane=None):
             stmts = [n(phase).eq(ph)]
-            for name, val in kw.items():
-                if name == "a":
-                    stmts += [n(s).eq(0) for s in a]
-                elif name == "ev":
-                    stmts += [n(e).eq(0), n(dy).eq(0), n(dx).eq(0), n(g).eq(0)]
-                else:
-                    stmts.append(n({"q": q}[name]).eq(val))
+            if words:
+                stmts += [n(s).eq(0) for s in a]
+            if events:
+                stmts += [n(e).eq(0), n(dy).eq(0), n(dx).eq(0)]
+            if plane is not None:
+                stmts.append(n(q).eq(plane))
             return stmts
 
         a_last = Signal(name="a_last")
@@ -210,11 +273,19 @@ class AffineStage(wiring.Component):
             carry = carry & wrap
         nonzero = Cat(*[c != 0 for c in counts])
         cnt_q = Array(counts)[q]
+        last_pass = g == G - 1
         rel = Signal(name="release_now")
         m.d.comb += release.eq(rel & enable)
 
         def start():
-            return goto(CLEAR if scale else PRE, a=True, q=0)
+            return goto(CLEAR if scale else PRE, words=True, plane=0)
+
+        def emit():
+            """The pass's events are done: emit its words (and free the buffer half after the
+            last pass)."""
+            m.d.comb += goto(EMIT, words=True)
+            with m.If(last_pass):
+                m.d.comb += rel.eq(1)
 
         def enter(first):
             """Scale mode: the events of the first plane >= ``first`` that has any; else emit."""
@@ -223,12 +294,11 @@ class AffineStage(wiring.Component):
                 m.d.comb += mask[t].eq(nonzero[t] & (first <= t))
             found = first_set(m, mask, None)
             with m.If(mask != 0):
-                m.d.comb += [*goto(EV, ev=True), n(q).eq(found)]
+                m.d.comb += goto(EV, events=True, plane=found)
             with m.Else():
-                m.d.comb += [rel.eq(1), *goto(EMIT, a=True)]
+                emit()
 
-        # event expansion: the op of the current event (conv: kernel offsets inside the output)
-        ev = ev_rp.data
+        # event expansion: conv, the kernel offsets that land inside the output
         if conv:
             ci_b, y_b, x_b = plan.source.index.bits
             ev_x = ev[:x_b]
@@ -254,19 +324,17 @@ class AffineStage(wiring.Component):
             m.d.comb += [yo.eq(ev_y + pad - ky), xo.eq(ev_x + pad - kx)]
             dy_last = dy == ky_hi - ky_lo
             dx_last = dx == kx_hi - kx_lo
-            ev_acc = [yo, xo, g]
+            ev_acc = [yo, xo]
             ev_row = [ev_c, ky, kx]
         else:
             dy_last = dx_last = Const(1, 1)
-            ev_acc = [Const(0, 1), g]          # the single output position, then the group
-            rb = plan.rows.bits
+            ev_acc = [Const(0, 1)]                 # the single output position
             fields, off = [], 0
-            for b in reversed(rb):
+            for b in reversed(plan.rows.bits):
                 fields.insert(0, ev[off:off + b])
                 off += b
             ev_row = fields
-        g_last = g == G - 1
-        exp_last = g_last & dx_last & dy_last
+        exp_last = dx_last & dy_last
         e_last = e == cnt_q - 1
 
         # ---- transitions ---------------------------------------------------------------------
@@ -282,36 +350,32 @@ class AffineStage(wiring.Component):
                 m.d.comb += a_inc
                 with m.If(a_last):
                     with m.If(cnt_q != 0):
-                        m.d.comb += goto(EV, ev=True)
+                        m.d.comb += goto(EV, events=True)
                     with m.Elif(q == T - 1):
-                        m.d.comb += [rel.eq(1), *goto(EMIT, a=True)]
+                        emit()
                     with m.Else():
-                        m.d.comb += goto(PRE, a=True, q=q + 1)
+                        m.d.comb += goto(PRE, words=True, plane=q + 1)
             with m.Case(EV):
-                with m.If(~g_last):
-                    m.d.comb += n(g).eq(g + 1)
-                with m.Else():
-                    m.d.comb += n(g).eq(0)
-                    if conv:
-                        with m.If(~dx_last):
-                            m.d.comb += n(dx).eq(dx + 1)
+                if conv:
+                    with m.If(~dx_last):
+                        m.d.comb += n(dx).eq(dx + 1)
+                    with m.Else():
+                        m.d.comb += n(dx).eq(0)
+                        with m.If(~dy_last):
+                            m.d.comb += n(dy).eq(dy + 1)
                         with m.Else():
-                            m.d.comb += n(dx).eq(0)
-                            with m.If(~dy_last):
-                                m.d.comb += n(dy).eq(dy + 1)
+                            m.d.comb += n(dy).eq(0)
+                with m.If(exp_last):
+                    with m.If(~e_last):
+                        m.d.comb += n(e).eq(e + 1)
+                    with m.Else():
+                        if scale:
+                            m.d.comb += goto(POST, words=True)
+                        else:
+                            with m.If(q == T - 1):
+                                emit()
                             with m.Else():
-                                m.d.comb += n(dy).eq(0)
-                    with m.If(exp_last):
-                        with m.If(~e_last):
-                            m.d.comb += n(e).eq(e + 1)
-                        with m.Else():
-                            if scale:
-                                m.d.comb += goto(POST, a=True)
-                            else:
-                                with m.If(q == T - 1):
-                                    m.d.comb += [rel.eq(1), *goto(EMIT, a=True)]
-                                with m.Else():
-                                    m.d.comb += goto(PRE, a=True, q=q + 1)
+                                m.d.comb += goto(PRE, words=True, plane=q + 1)
             with m.Case(POST):
                 m.d.comb += a_inc
                 with m.If(a_last):
@@ -319,47 +383,48 @@ class AffineStage(wiring.Component):
             with m.Case(EMIT):
                 m.d.comb += a_inc
                 with m.If(a_last):
-                    with m.If(r_full):
-                        m.d.comb += start()
+                    with m.If(~last_pass):
+                        m.d.comb += [n(g).eq(g + 1), *start()]
                     with m.Else():
-                        m.d.comb += n(phase).eq(WAIT)
-        m.d.comb += [r_plane.eq(n(q)), r_e.eq(n(e))]
+                        m.d.comb += n(g).eq(0)
+                        with m.If(r_full):
+                            m.d.comb += start()
+                        with m.Else():
+                            m.d.comb += n(phase).eq(WAIT)
+        m.d.comb += [r_plane.eq(n(q)), r_e.eq(n(e)), r_q.eq(q)]
 
         # ---- issue: the op of this cycle reads its word, weights and bias ----------------------
         acc_bits = plan.acc_index.bits
-        w_bits = plan.w_index.bits
         in_ev = phase == EV
-        acc_addr = Signal(max(plan.acc_index.width, 1), name="op_addr")
+        addr_w = max(plan.acc_index.width, 1)
+        acc_addr = Signal(addr_w, name="op_addr")
         sweep_addr = Cat(*[fit(s, b) for s, b in reversed(list(zip(a, acc_bits)))])
         ev_addr = Cat(*[fit(s, b) for s, b in reversed(list(zip(ev_acc, acc_bits)))])
         m.d.comb += acc_addr.eq(Mux(in_ev, ev_addr, sweep_addr))
-        m.d.comb += [acc_rp.addr.eq(acc_addr),
-                     w_rp.addr.eq(Cat(*[fit(s, b) for s, b in
-                                        reversed(list(zip(ev_row + [g], w_bits)))])),
-                     b_rp.addr.eq(Mux(in_ev, g, a[-1]))]
+        m.d.comb += [w_rp.addr.eq(Cat(*[fit(s, b) for s, b in
+                                        reversed(list(zip(ev_row + [g], plan.w_index.bits)))])),
+                     b_rp.addr.eq(g)]
 
         x_valid = Signal(name="x_valid")
         x_kind = Signal(range(6), name="x_kind")
-        x_addr = Signal.like(acc_addr, name="x_addr")
+        x_addr = Signal(addr_w, name="x_addr")
         x_q = Signal(range(T), name="x_q")
         with m.If(enable):
             m.d.sync += [x_valid.eq(phase != WAIT), x_kind.eq(phase), x_addr.eq(acc_addr),
                          x_q.eq(q)]
+        word = acc_read(acc_addr, x_addr)
 
-        # ---- execute: read-modify-write of one word -------------------------------------------
-        last_valid = Signal(name="fwd_valid")
-        last_addr = Signal.like(acc_addr, name="fwd_addr")
-        last_word = Signal(P * lw, name="fwd_word")
-        word = Signal(P * lw, name="word_in")
-        m.d.comb += word.eq(Mux(last_valid & (last_addr == x_addr), last_word, acc_rp.data))
+        # ---- execute: one add per lane (the bias enters once: Horner's last sweep adds it,
+        # scale mode starts from it) ---------------------------------------------------------------
         new = Signal(P * lw, name="word_out")
         neg = Const(sum(1 << t for t, v in enumerate(plan.neg) if v), max(T, 1)) \
             if not scale else None
         d_tab = Array([Const(v, signed(plan.widths["d"])) for v in plan.source.weights]) \
             if scale else None
+        sh = plan.shift or 0
         out_lanes = []
         for p in range(P):
-            acc = lane_slice(word, p, lw)[:aw].as_signed()
+            acc = word[p * lw:p * lw + aw].as_signed()
             w = lane_slice(w_rp.data, p, wb)
             b = lane_slice(b_rp.data, p, bw)
             acc_n = Signal(signed(aw), name=f"acc_n{p}")
@@ -369,34 +434,29 @@ class AffineStage(wiring.Component):
                 m.d.comb += [acc_n.eq(acc), s_n.eq(s)]
                 with m.Switch(x_kind):
                     with m.Case(CLEAR):
-                        m.d.comb += [acc_n.eq(0), s_n.eq(0)]
+                        m.d.comb += [acc_n.eq(b), s_n.eq(0)]
                     with m.Case(EV):
                         m.d.comb += s_n.eq(s + w)
                     with m.Case(POST):
                         m.d.comb += [acc_n.eq(acc + d_tab[x_q] * s), s_n.eq(0)]
                 m.d.comb += new[p * lw:(p + 1) * lw].eq(Cat(acc_n, s_n))
             else:
-                m.d.comb += acc_n.eq(acc)
+                base = Signal(signed(aw + 1), name=f"base{p}")
+                addend = Signal(signed(max(wb, bw) + 1), name=f"addend{p}")
+                m.d.comb += [base.eq(acc), addend.eq(0)]
                 with m.Switch(x_kind):
                     with m.Case(PRE):
-                        m.d.comb += acc_n.eq(Mux(x_q == 0, 0, acc << 1))
+                        m.d.comb += [base.eq(Mux(x_q == 0, 0, acc << 1)),
+                                     addend.eq(Mux(x_q == T - 1, b, 0))]
                     with m.Case(EV):
-                        m.d.comb += acc_n.eq(Mux(neg.bit_select(x_q, 1), acc - w, acc + w))
-                m.d.comb += new[p * lw:(p + 1) * lw].eq(acc_n)
-            total = Signal(signed(plan.widths["sum"]), name=f"sum{p}")
-            m.d.comb += total.eq(acc + b)
-            sh = plan.shift or 0
-            out_lanes.append(total >> sh if sh >= 0 else total << -sh)
+                        m.d.comb += addend.eq(Mux(neg.bit_select(x_q, 1), -w, w))
+                m.d.comb += [acc_n.eq(base + addend), new[p * lw:(p + 1) * lw].eq(acc_n)]
+            out_lanes.append(acc >> sh if sh >= 0 else acc << -sh)
+        for lane in range(L):
+            chunk = [out_lanes[c * L + lane] if c * L + lane < P else Const(0, 1)
+                     for c in range(C)]
+            m.d.comb += self.o.payload[f"lane{lane}"].eq(Array(chunk)[ch] if C > 1 else chunk[0])
 
-        writes = x_valid & (x_kind != EMIT)
-        m.d.comb += [acc_wp.addr.eq(x_addr), acc_wp.data.eq(new),
-                     acc_wp.en.eq(enable & writes)]
-        with m.If(enable & writes):
-            m.d.sync += [last_valid.eq(1), last_addr.eq(x_addr), last_word.eq(new)]
-
-        # ---- the output register ---------------------------------------------------------------
-        with m.If(enable):
-            m.d.sync += self.o.valid.eq(x_valid & (x_kind == EMIT))
-            for p, v in enumerate(out_lanes):
-                m.d.sync += self.o.payload[f"lane{p}"].eq(v)
+        acc_write(x_addr, new, enable & x_valid & (x_kind != EMIT))
+        m.d.comb += self.o.valid.eq(x_valid & (x_kind == EMIT))
         return m

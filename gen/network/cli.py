@@ -1,8 +1,10 @@
 """``python -m gen network NET.json``: a whole spiking network as one Verilog top."""
 
-from common.checks import arg, check_int
+import argparse
 
-from .ir import DEFAULT_PE, PE_MAX, build_ir
+from common.checks import InputError, arg, check_int
+
+from .ir import DEFAULT_PE, PE_MAX, build_ir, check_pe
 
 DESCRIPTION = """\
 Generate the hardware of a whole spiking network from its network file (format spikegen-snn
@@ -14,12 +16,32 @@ project's FS / AMOS cores; synapses add a weight per spike, no multipliers. Bit-
 file's integer network. See docs/network-hardware.md."""
 
 
+def pe_list(text):
+    """``--pe``: ``P`` or ``P0,P1,...`` (one per affine layer)."""
+    values = []
+    for part in text.split(","):
+        try:
+            values.append(int(part, 10))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{part!r} is not an integer") from None
+    try:
+        return check_pe(values[0] if len(values) == 1 else tuple(values))
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def add_arguments(p):
     p.add_argument("network", metavar="NET.json", help="the network file")
-    p.add_argument("--pe", type=arg(check_int, "--pe", 1, PE_MAX), default=DEFAULT_PE,
-                   metavar="P",
+    p.add_argument("--pe", type=pe_list, default=DEFAULT_PE, metavar="P",
                    help=f"accumulators per layer, 1..{PE_MAX} (each layer uses at most its "
-                        f"width; default {DEFAULT_PE}): LUTs for speed")
+                        f"width; default {DEFAULT_PE}): LUTs for speed. P0,P1,... gives each "
+                        f"affine layer its own (a layer that is not the slowest stage needs "
+                        f"fewer)")
+    p.add_argument("--lanes", type=arg(check_int, "--lanes", 1, PE_MAX), default=None,
+                   metavar="L",
+                   help="neuron lanes per neuron layer (default: its layer's P): the P "
+                        "accumulators go to the neurons L at a time, fewer neuron lanes for "
+                        "more clocks")
     p.add_argument("--name", default=None,
                    help="Verilog module and file name (default net_<file stem>_p<P>)")
     # the registry of python -m gen adds --out itself once every core uses build(args)
@@ -28,7 +50,7 @@ def add_arguments(p):
 
 def build(args):
     """The :class:`gen.network.ir.NetworkIR` of parsed arguments."""
-    return build_ir(args.network, pe=args.pe, name=args.name)
+    return build_ir(args.network, pe=args.pe, name=args.name, lanes=args.lanes)
 
 
 def run(args):

@@ -3,14 +3,15 @@
 Every stage of :mod:`gen.network.top` does one thing per clock, so its time for an image follows
 from what the image makes it do:
 
-* input writer: one clock per code, one per plane written (``max(1, popcount)``);
-* affine stage: Horner: ``T A`` (a sweep per plane over the A accumulator words) plus ``R G``
-  per event (R kernel offsets that land inside the output, 1 for linear; G groups) plus the
-  emission; scale: a clear sweep, the events, a sweep per plane that had events, the emission.
-  The emission is one word per clock into AMOS lanes; the FS core takes a vector every K clocks
-  after the first two (its input buffer), so A words take ``max(A, (A-2) K + 1)`` clocks;
-* neurons and spike writer: ``A K`` for the FS core; the writer one clock per item written plus
-  one per vector without spikes;
+* input writer: one clock per code (its planes go to one memory each);
+* affine stage, G passes of P channels, each: Horner: ``T A`` (a sweep per plane over the A
+  accumulator words, one per output position) plus R per event (the kernel offsets that land
+  inside the output, 1 for linear) plus the emission; scale: a bias sweep, the events, a sweep
+  per plane that had events, the emission. The emission is one word per clock into AMOS lanes;
+  the FS core takes a vector every K clocks after the first two (its input buffer), so A words
+  take ``max(A, (A-2) K + 1)`` clocks;
+* neurons and spike writer: ``A K`` per pass for the FS core; the writer a clock to take each
+  vector in, then a clock per plane written (at least one);
 * read-out: one clock per class.
 
 The network is a pipeline: images follow each other through the stages, each stage working on
@@ -39,20 +40,22 @@ def stage_names(plan):
 
 
 def _emit(aff, neuron):
-    A = aff.words
+    """Clocks of one pass's emission: A words of ``chunks`` beats each."""
+    n = aff.words * aff.chunks
     if aff.last or neuron.coding == "amos":
-        return A
-    return max(A, (A - 2) * neuron.K + 1)
+        return n
+    return max(n, (n - 2) * neuron.K + 1)
 
 
 def _engine(aff, neuron, ops, planes_used):
-    """Clocks of one affine stage for an image with ``ops`` event operations (R G summed)."""
+    """Clocks of one affine stage for an image whose events make ``ops`` operations per pass
+    (R summed over the events), in G passes."""
     A = aff.words
     if aff.mode == "horner":
         sweeps = aff.T * A
     else:
         sweeps = A + planes_used * A
-    return sweeps + ops + _emit(aff, neuron) + OVERHEAD
+    return aff.G * (sweeps + ops + _emit(aff, neuron)) + OVERHEAD
 
 
 def _offsets_table(aff):
@@ -80,7 +83,7 @@ def image_stages(plan, x_codes):
     n = len(x)
     w = plan.input_width
     codes = x & ((1 << w) - 1)
-    cols = [np.maximum(1, _popcount(codes)).sum(1)]
+    cols = [np.full(n, net.input_count)]          # a code per clock (banked buffer)
     # the items of each affine stage's source: per image, per producer position, the mask
     masks = [codes]                      # every source's items: positions in C order
     for rec in res.records:
@@ -97,7 +100,7 @@ def image_stages(plan, x_codes):
         src = src.reshape(n, -1) & live
         pc = _popcount(src)
         R = _item_offsets(plan, aff)
-        ops = (pc * R[None, :]).sum(1) * aff.G
+        ops = (pc * R[None, :]).sum(1)
         used = np.zeros(n, dtype=np.int64)
         for q in range(aff.T):
             used += np.any((src >> q) & 1, axis=1)
@@ -132,19 +135,20 @@ def _neuron_writer(plan, aff, neuron, masks):
     """Neurons + spike writer: the core's A K (FS) against the writer's items."""
     live = sum(1 << q for q, ok in enumerate(plan.writers[aff.n].live) if ok)
     n = len(masks)
-    # the producer's neurons in emission order: per word (position, group), P lanes
+    # the producer's neurons in emission order: pass g, position, chunk of L lanes
     pc = _popcount(masks & live)
-    A, P, G = aff.words, aff.P, aff.G
+    A, P, G, L, C = aff.words, aff.P, aff.G, aff.L, aff.chunks
     if aff.kind == "conv":
         co, ho, wo = aff.layer.out_shape
         pc = pc.reshape(n, co, ho * wo)
     else:
         pc = pc.reshape(n, aff.n_out, 1)
-    pad = G * P - pc.shape[1]
-    pc = np.pad(pc, ((0, 0), (0, pad), (0, 0)))
-    per_vec = pc.reshape(n, G, P, -1).sum(2)            # (n, G, positions)
-    writer = np.maximum(1, per_vec).sum((1, 2))
-    core = A * neuron.K if neuron.coding == "fs" else A
+    pc = np.pad(pc, ((0, 0), (0, G * P - pc.shape[1]), (0, 0))).reshape(n, G, P, -1)
+    pc = np.pad(pc, ((0, 0), (0, 0), (0, C * L - P), (0, 0))).reshape(n, G, C, L, -1)
+    per_vec = pc.sum(3)                                  # (n, G, C, positions)
+    writer = (1 + np.maximum(1, per_vec)).sum((1, 2, 3))  # take a vector in, write its items
+    vectors = G * A * C
+    core = vectors * neuron.K if neuron.coding == "fs" else vectors
     return np.maximum(writer, core) + OVERHEAD
 
 
@@ -155,17 +159,18 @@ def worst_stages(plan):
     lo, hi = net.input_range
     w = plan.input_width
     top = max(_popcount(np.arange(lo, hi + 1) & ((1 << w) - 1)))
-    out = [net.input_count * max(1, int(top))]
+    out = [net.input_count]
     for aff in plan.affine:
         R = _item_offsets(plan, aff)
         planes = int(top) if aff.source.kind == "input" else sum(aff.source.live)
-        ops = int(R.sum()) * planes * aff.G
+        ops = int(R.sum()) * planes
         neuron = None if aff.last else plan.neurons[aff.n]
         out.append(int(_engine(aff, neuron, ops, planes)))
         if not aff.last:
             live = sum(plan.writers[aff.n].live)
-            writer = aff.out_pos.count * aff.n_out * live + aff.words
-            core = aff.words * neuron.K if neuron.coding == "fs" else aff.words
+            vectors = aff.G * aff.words * aff.chunks
+            writer = aff.out_pos.count * aff.n_out * live + 2 * vectors
+            core = vectors * (neuron.K if neuron.coding == "fs" else 1)
             out.append(max(writer, core) + OVERHEAD)
     out.append(plan.readout.classes + 1)
     return out

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.checks import check_int
+from common.checks import InputError, check_int
 from gen.core import CoreIR
 from gen.writer import check_name
 
@@ -32,9 +32,20 @@ def _round(v):
 
 
 def default_name(stem, P):
-    """``net_<file stem>_p<P>``, reduced to a Verilog identifier."""
+    """``net_<file stem>_p<P>`` (``_p<P0>_<P1>...`` for one P per layer), reduced to a Verilog
+    identifier."""
     base = re.sub(r"[^A-Za-z0-9_]+", "_", stem).strip("_").lower() or "network"
-    return f"net_{base}_p{P}"
+    pe = str(P) if isinstance(P, int) else "_".join(str(p) for p in P)
+    return f"net_{base}_p{pe}"
+
+
+def check_pe(pe):
+    """``--pe``: an int (every layer) or a sequence of ints (one per affine layer)."""
+    if isinstance(pe, (list, tuple)):
+        if not pe:
+            raise InputError("--pe needs at least one value")
+        return tuple(check_int("--pe", v, 1, PE_MAX) for v in pe)
+    return check_int("--pe", pe, 1, PE_MAX)
 
 
 def _digits_inputs(network):
@@ -54,20 +65,27 @@ class NetworkIR(CoreIR):
     ----------
     network : net.netfile.Network
         The checked network file.
-    pe : int
-        Accumulators per layer P (each layer uses min(P, its width)).
+    pe : int or tuple of int
+        Accumulators per layer P (each layer uses min(P, its width)), or one P per affine
+        layer: a layer that is not the slowest stage needs fewer.
+    lanes : int, optional
+        Neuron lanes per neuron layer (at most its P; default P): the engine hands its P
+        accumulators to the neurons that many at a time.
     name : str, optional
         Module and file name (default :func:`default_name`).
     """
 
     kind = "network"
 
-    def __init__(self, network, pe=DEFAULT_PE, name=None):
+    def __init__(self, network, pe=DEFAULT_PE, name=None, lanes=None):
         self.network = network
-        self.pe = check_int("--pe", pe, 1, PE_MAX)
+        self.pe = check_pe(pe)
+        self.lanes = None if lanes is None else check_int("--lanes", lanes, 1, PE_MAX)
         stem = Path(network.name).stem if network.name else "network"
-        self.name = check_name(name) if name is not None else default_name(stem, self.pe)
-        self.plan = make_plan(network, self.pe)
+        if name is None:
+            name = default_name(stem, self.pe) + (f"_l{self.lanes}" if self.lanes else "")
+        self.name = check_name(name)
+        self.plan = make_plan(network, self.pe, self.lanes)
 
     # ---- timing ------------------------------------------------------------------------------
 
@@ -154,7 +172,8 @@ class NetworkIR(CoreIR):
             "layers": self._layer_rows(),
             "ii_mean": digits["ii_mean"] if digits else None,
             "network": {"file": net.name, "sha256": net.sha256},
-            "pe": self.pe,
+            "pe": self.pe if isinstance(self.pe, int) else list(self.pe),
+            "lanes": self.lanes,
             "unit": {"coding": unit.coding, "K": unit.K, "Q": unit.Q or None,
                      "activation": unit.act or None},
             "digits": digits,
@@ -177,8 +196,9 @@ class NetworkIR(CoreIR):
         net, plan = self.network, self.plan
         unit = net.unit
         kind = "FS" if unit.coding == "fs" else "AMOS"
+        pe = self.pe if isinstance(self.pe, int) else ",".join(map(str, self.pe))
         title = (f"spiking network {net.name} ({kind} {unit.act or ''} K={unit.K}), "
-                 f"{len(plan.affine)} affine layers, P={self.pe}")
+                 f"{len(plan.affine)} affine layers, P={pe}")
         lines = [("input", f"{net.input_count} codes per image, shape {list(net.input_shape)}, "
                            f"{'signed' if net.input_signed else 'unsigned'} "
                            f"{plan.input_width} bits, frac {net.input_frac}"),
@@ -198,11 +218,11 @@ class NetworkIR(CoreIR):
         return title, lines
 
 
-def build_ir(path, pe=DEFAULT_PE, name=None):
+def build_ir(path, pe=DEFAULT_PE, name=None, lanes=None):
     """Read and check a network file, plan its hardware: a :class:`NetworkIR`."""
     from net.netfile import load
 
-    return NetworkIR(load(path), pe=pe, name=name)
+    return NetworkIR(load(path), pe=pe, name=name, lanes=lanes)
 
 
 def images_per_second(ii, fmax_mhz):

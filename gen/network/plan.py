@@ -109,6 +109,9 @@ class SourcePlan:
         The consumer's event positions.
     multiplicity : int
         Most items of one plane sharing a position (k^2 per pooling, 1 otherwise).
+    banked : bool
+        One memory per plane, so an item's planes are written in one clock (the input: a
+        code per clock); otherwise one memory and a clock per plane written.
     """
 
     kind: str
@@ -117,6 +120,7 @@ class SourcePlan:
     capacity: int
     index: Digits
     multiplicity: int = 1
+    banked: bool = False
 
     @property
     def live(self):
@@ -138,7 +142,7 @@ class AffinePlan:
     P, G : int
         Accumulators (lanes) and groups: output channel o = g P + p.
     n_out : int
-        Output channels (conv) or outputs (linear).
+        Output channels (conv) or outputs (linear); pass g does channels g P .. g P + P - 1.
     source : SourcePlan
     out_pos : Digits
         Output positions (conv (ho, wo); linear a single position (1,)).
@@ -153,6 +157,9 @@ class AffinePlan:
         ``acc``, ``S`` (scale), ``w``, ``b``, ``out`` and their ranges.
     shift : int or None
         Neuron input shift; None for the read-out layer.
+    L : int
+        Lanes of the emitted vectors (the neurons' lanes): a word of P lanes goes out in
+        ``ceil(P / L)`` beats, lane l of beat c being channel ``g P + c L + l``.
     """
 
     n: int
@@ -172,6 +179,16 @@ class AffinePlan:
     pad: int = 0
     kh: int = 1
     kw: int = 1
+    L: int = 0
+
+    def __post_init__(self):
+        if not self.L:
+            self.L = self.P
+
+    @property
+    def chunks(self):
+        """Emission beats per word: the P lanes go out L at a time (the neurons' lanes)."""
+        return -(-self.P // self.L)
 
     @property
     def T(self):
@@ -179,13 +196,13 @@ class AffinePlan:
 
     @property
     def words(self):
-        """Accumulator words A: one per (position, group)."""
-        return self.out_pos.count * self.G
+        """Accumulator words A of a pass: one per output position (a pass does P channels)."""
+        return self.out_pos.count
 
     @property
     def acc_index(self):
-        """Accumulator word addresses: (positions..., group)."""
-        return Digits(self.out_pos.sizes + (self.G,))
+        """Accumulator word addresses: the output position."""
+        return self.out_pos
 
     @property
     def w_index(self):
@@ -265,8 +282,8 @@ class NeuronPlan:
 class WriterPlan:
     """The spikes of one neuron layer as items of the next engine's event buffer.
 
-    Vectors arrive in the producing engine's emission order (positions, then groups); lane p of
-    group g is output channel ``g P + p``; pooling divides y and x by ``2^pool_shift``.
+    Vectors arrive in the producing engine's emission order (pass g, then the positions); lane
+    p of pass g is output channel ``g P + p``; pooling divides y and x by ``2^pool_shift``.
     """
 
     n: int
@@ -308,10 +325,15 @@ class NetworkPlan:
 # ---------------------------------------------------------------------------------------------
 
 
-def make_plan(network, P):
-    """Plan the hardware of a checked network with at most P accumulators per layer."""
+def make_plan(network, P, lanes=None):
+    """Plan the hardware of a checked network with at most P accumulators per layer (an int,
+    or one int per affine layer), and at most ``lanes`` neuron lanes per neuron layer (None:
+    as many as the layer before has accumulators)."""
     layers = network.layers
     affine_idx = [i for i, layer in enumerate(layers) if layer.is_affine]
+    pes = [P] * len(affine_idx) if isinstance(P, int) else list(P)
+    if len(pes) != len(affine_idx):
+        raise PlanError(f"--pe gives {len(pes)} values for {len(affine_idx)} affine layers")
 
     # input -> first affine: reshapes only (the input counter walks the consumer's shape)
     for layer in layers[:affine_idx[0]]:
@@ -324,7 +346,8 @@ def make_plan(network, P):
         raise PlanError(f"input codes of {in_w} bits: the hardware takes at most 32")
     signed = network.input_signed
     weights = tuple((-1 if (signed and q == 0) else 1) << (in_w - 1 - q) for q in range(in_w))
-    src = SourcePlan("input", in_w, weights, network.input_count, Digits(first.in_shape))
+    src = SourcePlan("input", in_w, weights, network.input_count, Digits(first.in_shape),
+                     banked=True)
 
     affine, neurons, writers = [], [], []
     for n, i in enumerate(affine_idx):
@@ -343,7 +366,9 @@ def make_plan(network, P):
             tail = layers[i + 1:]
             if tail:
                 raise PlanError(f"{tail[0].name}: nothing may follow the read-out layer")
-        plan = _affine(n, layer, P, src, neuron, last)
+        plan = _affine(n, layer, pes[n], src, neuron, last)
+        if lanes is not None and not last:
+            plan.L = min(lanes, plan.P)
         affine.append(plan)
         if last:
             break
@@ -411,26 +436,26 @@ def _affine(n, layer, P, src, neuron, last):
     G = -(-n_out // Pl)
     neg = _pow2_horner(src.weights)
     mode = "horner" if neg is not None else "scale"
-    # S: the sum of one plane's weights at one neuron; the accumulator: sum_q |d_q| S_max
+    # S: the sum of one plane's weights at one neuron; the accumulator: sum_q |d_q| S_max,
+    # plus the bias it starts from (scale) or takes at the last plane (Horner)
     s_max = int(abs(flat).sum(1).max()) * src.multiplicity
     D = sum(abs(w) for w in src.weights)
-    acc_bound = D * s_max
     b_lo, b_hi = int(layer.b.min()), int(layer.b.max())
+    acc_bound = D * s_max + max(abs(b_lo), abs(b_hi))
     widths = {"w": int(max(signed_width(int(layer.W.min()), int(layer.W.max())), 2)),
               "acc": signed_width(-acc_bound, acc_bound),
               "b": signed_width(min(b_lo, 0), max(b_hi, 0))}
     if mode == "scale":
         widths["S"] = signed_width(-s_max, s_max)
         widths["d"] = signed_width(min(min(src.weights), 0), max(max(src.weights), 0))
-    widths["sum"] = signed_width(-acc_bound + min(b_lo, 0), acc_bound + max(b_hi, 0))
     if last:
         widths["out"] = signed_width(*layer.out_range)
         shift = None
     else:
         widths["out"] = max(signed_width(*neuron.in_range), 2)
         shift = neuron.shift
-    if widths["acc"] > 60 or widths["sum"] > 62:
-        raise PlanError(f"{layer.name}: accumulators of {widths['sum']} bits: the hardware "
+    if widths["acc"] > 62:
+        raise PlanError(f"{layer.name}: accumulators of {widths['acc']} bits: the hardware "
                         f"takes at most 62")
     return AffinePlan(n, layer, layer.op, Pl, G, n_out, src, out_pos, rows, mode,
                       neg or (), widths, shift, last, pad=layer.padding, kh=kh, kw=kw)
@@ -438,7 +463,7 @@ def _affine(n, layer, P, src, neuron, last):
 
 def _neurons(n, layer, unit, producer):
     W = producer.widths["out"]
-    P = producer.P
+    P = producer.L
     if unit.coding == "fs":
         core = _fs_ir(unit, W, P, n)
     else:

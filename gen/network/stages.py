@@ -12,8 +12,8 @@ Neurons
 Spike writer
     Takes the neurons' vectors in the engine's emission order and writes, for each lane that
     spiked, one item: the planes it spiked in and its position in the next layer's input (channel
-    ``g P + p``; pooling divides the row and column by 2^s; flattening keeps the digits). Lanes
-    without spikes cost nothing; a vector without any costs one clock.
+    ``g P + p``; pooling divides the row and column by 2^s; flattening keeps the digits). A
+    vector costs a clock to take in; lanes without spikes cost nothing more.
 
 Read-out
     Takes the last engine's logits lane by lane, keeps the first maximum (strictly greater
@@ -111,7 +111,12 @@ class AmosLanes(wiring.Component):
 
 
 class SpikeWriter(wiring.Component):
-    """A neuron layer's spikes -> items of the next engine's event buffer."""
+    """A neuron layer's spikes -> items of the next engine's event buffer.
+
+    A vector is first copied into the writer (its live spike masks), so the neurons' output
+    ready is a register: nothing downstream reaches back into the engine's stall logic in the
+    same clock.
+    """
 
     def __init__(self, plan, in_layout):
         self.plan = plan
@@ -125,51 +130,59 @@ class SpikeWriter(wiring.Component):
         m = Module()
         plan = self.plan
         prod, cons = plan.producer, plan.consumer
-        P, G = prod.P, prod.G
+        P, G, L, C = prod.P, prod.G, prod.L, prod.chunks
         T = plan.planes
         live = Const(sum(1 << q for q, ok in enumerate(plan.live) if ok), T)
 
-        consume = Signal(name="consume")
-        vec, vec_last = _counter(m, prod.acc_index.sizes, consume, "vec")
-        vg = vec[-1]
-        masks = [Signal(T, name=f"mask{p}") for p in range(P)]
+        busy = Signal(name="busy")
+        finish = Signal(name="finish")
+        # the emission order: pass g, the output positions, the chunks of L lanes
+        vec, vec_last = _counter(m, (G,) + prod.acc_index.sizes + (C,), finish, "vec")
+        vg, vc = vec[0], vec[-1]
+        held = [Signal(T, name=f"held{p}") for p in range(L)]
+        m.d.comb += self.i.ready.eq(~busy)
+        with m.If(self.i.valid & ~busy):
+            m.d.sync += busy.eq(1)
+            for p in range(L):
+                mask = self.i.payload[f"lane{p}"].spikes & live
+                # lanes past the pass's P channels or past the layer's last channel
+                bad = [(g, c) for g in range(G) for c in range(C)
+                       if c * L + p >= P or g * P + c * L + p >= prod.n_out]
+                for g, c in bad:
+                    mask = Mux((vg == g) & (vc == c), 0, mask)
+                m.d.sync += held[p].eq(mask)
+
+        done = Signal(P, name="done")                  # lanes whose item was written
         nz = Signal(P, name="nz")
-        last_group_lanes = prod.lanes_valid(G - 1)
-        for p in range(P):
-            lane_ok = Const(1, 1) if p < last_group_lanes else (vg != G - 1)
-            m.d.comb += [masks[p].eq(self.i.payload[f"lane{p}"].spikes & live),
-                         nz[p].eq((masks[p] != 0) & lane_ok)]
-        done = Signal(P, name="done")
-        rem = Signal(P, name="rem")
-        m.d.comb += rem.eq(nz & ~done)
+        with m.If(self.i.valid & ~busy):
+            m.d.sync += done.eq(0)
+        m.d.comb += nz.eq(Cat(*[h != 0 for h in held]))
+        rem = nz & ~done
         sel = first_set(m, rem, "sel")
         any_ = rem != 0
         one_left = (rem & (rem - 1)) == 0
 
         # the position in the consumer's input: channel g P + p, pooled row and column
-        o = const_mul(vg, P) + sel
+        o = const_mul(vg, P) + (const_mul(vc, L) + sel if C > 1 else sel)
         s = plan.pool_shift
         if prod.kind == "conv":
-            y, x = vec[0], vec[1]
+            y, x = vec[1], vec[2]
             digits = [o, y >> s, x >> s]
         else:
             digits = [o]
         index = Cat(*[fit(d, b) for d, b in reversed(list(zip(digits, cons.source.index.bits)))])
-
         m.d.comb += [
-            self.o.valid.eq(self.i.valid & (any_ | vec_last)),
-            self.o.payload.mask.eq(Mux(any_, Array(masks)[sel], 0)),
+            self.o.valid.eq(busy & (any_ | vec_last)),
+            self.o.payload.mask.eq(Mux(any_, Array(held)[sel], 0)),
             self.o.payload.index.eq(index),
             self.o.payload.last.eq(vec_last & one_left),
         ]
         sent = self.o.valid & self.o.ready
-        m.d.comb += consume.eq(self.i.valid & Mux(any_ | vec_last, sent & one_left, 1))
-        m.d.comb += self.i.ready.eq(consume)
+        m.d.comb += finish.eq(busy & Mux(any_ | vec_last, sent & one_left, 1))
         with m.If(sent & any_):
-            with m.If(one_left):
-                m.d.sync += done.eq(0)
-            with m.Else():
-                m.d.sync += done.eq(done | (1 << sel))
+            m.d.sync += done.eq(done | (1 << sel))
+        with m.If(finish):
+            m.d.sync += busy.eq(0)
         return m
 
 
@@ -181,7 +194,11 @@ def output_layout(classes, class_bits, width):
 
 
 class Readout(wiring.Component):
-    """The last engine's logits -> one ``{class, logits}`` beat per image."""
+    """The last engine's logits -> one ``{class, logits}`` beat per image.
+
+    The output register is the working register: a logit is taken only while no result waits
+    (or the waiting one is being taken), so one set of C registers serves both.
+    """
 
     def __init__(self, plan):
         self.plan = plan
@@ -200,19 +217,17 @@ class Readout(wiring.Component):
         vg = Signal(range(G), name="group")
         v = Signal(signed(W), name="v")
         m.d.comb += v.eq(Array([self.i.payload[f"lane{p}"] for p in range(P)])[lp])
-        work = [Signal(signed(W), name=f"logit{c}") for c in range(C)]
         best = Signal(signed(W), name="best")
         best_idx = Signal(range(C), name="best_idx")
         better = Signal(name="better")
         m.d.comb += better.eq((idx == 0) | (v > best))
-        last_lane = lp == Mux(vg == G - 1, plan.P - (G * P - C) - 1, P - 1)
+        last_lane = lp == Mux(vg == G - 1, C - (G - 1) * P - 1, P - 1)
         is_last = idx == C - 1
-        free = ~self.o.valid | self.o.ready
         step = Signal(name="step")
-        m.d.comb += [step.eq(self.i.valid & (~is_last | free)),
+        m.d.comb += [step.eq(self.i.valid & (~self.o.valid | self.o.ready)),
                      self.i.ready.eq(step & last_lane)]
         with m.If(step):
-            m.d.sync += Array(work)[idx].eq(v)
+            m.d.sync += Array(self.o.payload.logits[c] for c in range(C))[idx].eq(v)
             with m.If(better):
                 m.d.sync += [best.eq(v), best_idx.eq(idx)]
             with m.If(is_last):
@@ -226,8 +241,6 @@ class Readout(wiring.Component):
         with m.If(step & is_last):
             m.d.sync += [self.o.valid.eq(1),
                          self.o.payload["class"].eq(Mux(better, idx, best_idx))]
-            for c in range(C):
-                m.d.sync += self.o.payload.logits[c].eq(v if c == C - 1 else work[c])
         with m.Elif(self.o.ready):
             m.d.sync += self.o.valid.eq(0)
         return m

@@ -19,7 +19,7 @@ from net.netfile import from_dict
 from random_networks import random_cnn, random_mlp, random_unit, relu_unit
 
 
-def lanes(ctx, port, P, field=None):
+def beat(ctx, port, P, field=None):
     out = []
     for p in range(P):
         v = port.payload[f"lane{p}"]
@@ -27,10 +27,10 @@ def lanes(ctx, port, P, field=None):
     return out
 
 
-def simulate(network, P, x, seed=0, p_gap=0.3, p_stall=0.3, max_cycles=200_000):
+def simulate(network, P, x, seed=0, p_gap=0.3, p_stall=0.3, max_cycles=200_000, lanes=None):
     """Run images ``x`` through the hardware; return the results and, per layer, the vectors
     the engines emitted and the neuron vectors (spikes, values), in order."""
-    plan = make_plan(network, P)
+    plan = make_plan(network, P, lanes)
     dut = NetworkCore(plan)
     sim = Simulator(dut)
     sim.add_clock(1e-6)
@@ -56,11 +56,11 @@ def simulate(network, P, x, seed=0, p_gap=0.3, p_stall=0.3, max_cycles=200_000):
                 results.append(unpack(out_layout, ctx.get(dut.o.payload.as_value())))
             for n, (aff, stage) in enumerate(zip(plan.affine, dut.stages)):
                 if ctx.get(stage.o.valid) and ctx.get(stage.o.ready):
-                    emitted[n].append(lanes(ctx, stage.o, aff.P))
+                    emitted[n].append(beat(ctx, stage.o, aff.L))
             for n, (npl, core) in enumerate(zip(plan.neurons, dut.neuron_cores)):
                 if ctx.get(core.o.valid) and ctx.get(core.o.ready):
-                    neurons[n].append((lanes(ctx, core.o, npl.P, "spikes"),
-                                       lanes(ctx, core.o, npl.P, "value")))
+                    neurons[n].append((beat(ctx, core.o, npl.P, "spikes"),
+                                       beat(ctx, core.o, npl.P, "value")))
             if len(results) == len(x):
                 return
             await ctx.tick()
@@ -72,15 +72,16 @@ def simulate(network, P, x, seed=0, p_gap=0.3, p_stall=0.3, max_cycles=200_000):
 
 
 def by_neuron(aff, vectors, n_images):
-    """Emitted vectors (emission order: positions, then groups) as (images, *out_shape)."""
-    P, G = aff.P, aff.G
+    """Emitted vectors (emission order: pass g, position, chunk c; lane l is channel
+    g P + c L + l) as (images, *out_shape)."""
+    P, G, L, C = aff.P, aff.G, aff.L, aff.chunks
     positions = aff.out_pos.count
-    v = np.array(vectors, dtype=np.int64).reshape(n_images, positions, G * P)[..., :aff.n_out]
-    v = v.transpose(0, 2, 1)                      # (images, channels, positions)
+    v = np.array(vectors, dtype=np.int64).reshape(n_images, G, positions, C * L)[..., :P]
+    v = v.transpose(0, 1, 3, 2).reshape(n_images, G * P, positions)[:, :aff.n_out]
     return v.reshape(n_images, *aff.layer.out_shape)
 
 
-def check(net_dict, P, n_images=3, seed=0):
+def check(net_dict, P, n_images=3, seed=0, lanes=None):
     network = from_dict(net_dict)
     rng = np.random.default_rng(seed)
     lo, hi = network.input_range
@@ -89,7 +90,7 @@ def check(net_dict, P, n_images=3, seed=0):
     want = network.forward(x, record=True)
     # a test that can fail: every neuron layer has spikes to get wrong
     assert all(rec["mask"].any() for rec in want.records)
-    plan, results, emitted, neurons = simulate(network, P, x, seed=seed)
+    plan, results, emitted, neurons = simulate(network, P, x, seed=seed, lanes=lanes)
     for n, aff in enumerate(plan.affine):
         got = by_neuron(aff, emitted[n], n_images)
         ref = want.records[n]["x"] if not aff.last else want.logits
@@ -108,11 +109,12 @@ def check(net_dict, P, n_images=3, seed=0):
 RNG = np.random.default_rng
 
 
-@pytest.mark.parametrize("P", [1, 4])
-def test_mlp_fs_relu_horner(P):
-    # widths 7, 6, 5, 3: P = 4 leaves a ragged last group in every layer
+@pytest.mark.parametrize("P, lanes", [(1, None), (4, None), ((5, 4, 3), 2)])
+def test_mlp_fs_relu_horner(P, lanes):
+    # widths 7, 6, 5, 3: P = 4 leaves a ragged last group in every layer; P = 5, 4, 3 with 2
+    # neuron lanes a ragged last chunk
     net = random_mlp(RNG(1), relu_unit("fs", 4), [7, 6, 5, 3], in_range=(0, 13))
-    check(net, P)
+    check(net, P, lanes=lanes)
 
 
 def test_mlp_amos_scaled_signed():
@@ -129,10 +131,10 @@ def test_mlp_fs_scaled():
 
 def test_cnn_fs_relu_pool_flatten():
     # unflatten -> conv (padding 1) -> fs -> avgpool 2 -> conv (no padding) -> fs -> flatten
-    # -> linear, with 3 and 4 channels at P = 3
+    # -> linear, with 3 and 4 channels at P = 3, neurons 2 lanes at a time
     net = random_cnn(RNG(4), relu_unit("fs", 3), in_shape=(2, 6, 6), in_range=(0, 7),
                      unflatten_input=True)
-    check(net, 3, n_images=2)
+    check(net, 3, n_images=2, lanes=2)
 
 
 def test_cnn_amos_relu_p1():
