@@ -23,7 +23,7 @@ from .platforms import board as get_board
 from .synth import run_flow
 
 __all__ = ["CORES", "generate_core", "build_board", "build_classifier", "REPORT_KEYS",
-           "format_report", "default_out"]
+           "format_report", "default_out", "pe_text"]
 
 #: Cores a board can carry (``--core``), each made by ``python -m gen CORE``.
 CORES = ("fsneuron", "amos", "tsc", "ifneuron")
@@ -114,7 +114,8 @@ def build_classifier(board_name, network, pe=None, out_dir=None, baud=DEFAULT_BA
     out_dir = check_out_dir(out_dir if out_dir is not None else default_out(b.name))
 
     with tempfile.TemporaryDirectory(prefix="spikegen-net-") as tmp:
-        manifest_path, summary = generate_core("network", [str(network), "--pe", str(pe)], tmp)
+        manifest_path, summary = generate_core("network", [str(network), "--pe", pe_text(pe)],
+                                               tmp)
         core = load_core(manifest_path)
         frame = NetFrame.of(core)
         check_memory(b, core)
@@ -132,7 +133,7 @@ def build_classifier(board_name, network, pe=None, out_dir=None, baud=DEFAULT_BA
         report.update({
             "network": m["network"]["file"],
             "network_sha256": m["network"]["sha256"],
-            "pe": pe,
+            "pe": pe if isinstance(pe, int) else list(pe),
             "unit": m["unit"],
             "leds": led_count(b, extra=True),
             "rx_fifo_bytes": 1 << rx,
@@ -145,6 +146,11 @@ def build_classifier(board_name, network, pe=None, out_dir=None, baud=DEFAULT_BA
         })
         _commit(out_dir, core, manifest_path, bit_src, report)
     return report
+
+
+def pe_text(pe):
+    """``--pe`` as ``python -m gen network`` takes it: ``P`` or ``P0,P1,...``."""
+    return str(pe) if isinstance(pe, int) else ",".join(str(p) for p in pe)
 
 
 def check_memory(b, core):

@@ -35,14 +35,17 @@ def _out(args):
     return Path(args.out) if args.out else default_out(args.board)
 
 
-def _network_args(p):
-    from gen.network.ir import PE_MAX
+def _pe_arg(p, help):
+    from gen.network.cli import pe_list
 
+    p.add_argument("--pe", type=pe_list, default=None, metavar="P", help=help)
+
+
+def _network_args(p):
     p.add_argument("--network", type=arg(check_input_file, "--network"), metavar="NET.json",
                    help="a network file (python -m net digits ... --export): the classifier")
-    p.add_argument("--pe", type=arg(check_int, "--pe", 1, PE_MAX), default=None, metavar="P",
-                   help="accumulators per layer of the network core (default: the board's: "
-                        "2 on icebreaker and tangnano9k, 16 on ulx3s-85f)")
+    _pe_arg(p, "accumulators per layer of the network core, P or P0,P1,... per affine layer "
+               "(default: the board's: 2 on icebreaker and tangnano9k, 16 on ulx3s-85f)")
 
 
 def _pe(args):
@@ -235,12 +238,8 @@ class Demo:
         p.add_argument("--images", type=arg(check_int, "--images", 1), default=None,
                        metavar="N", help="with --network: digits test images to send "
                                          "(default: all 450)")
-        from gen.network.ir import PE_MAX
-
-        p.add_argument("--pe", type=arg(check_int, "--pe", 1, PE_MAX), default=None,
-                       metavar="P", help="with --network: the network core's accumulators per "
-                                         "layer, for the on-chip cycles (default: the build's "
-                                         "in DIR, else the board's)")
+        _pe_arg(p, "with --network: the network core's accumulators per layer, for the "
+                   "on-chip cycles (default: the build's in DIR, else the board's)")
         p.add_argument("--sim", action="store_true",
                        help="no board: run the built demo top in Verilator with a simulated "
                             "UART (cocotbext-uart), the same host code talking to it")
@@ -323,7 +322,7 @@ def _classifier_demo(args, out_dir):
     network = _load_network(args.network)
     x, y = digits_images(network, args.images)
     built = _classifier_build(out_dir, network) or {}
-    pe = args.pe or built.get("pe") or _pe(args)
+    pe = args.pe or _stored_pe(built.get("pe")) or _pe(args)
     baud = args.baud or built.get("baud") or _default_baud()
     png = Path(args.png) if args.png else check_output_file("--png", out_dir / "confusion.png")
     rx, _ = classifier_fifo_log2(b, network.input_count)
@@ -333,6 +332,11 @@ def _classifier_demo(args, out_dir):
     cycles, latency = chip_cycles(args.network, pe, x)
     return _show_classes(args, b, network, proto, x, y, want, replies, seconds, baud, pe,
                          cycles, latency, png)
+
+
+def _stored_pe(pe):
+    """P as report.json stores it (an int or a list per layer)."""
+    return tuple(pe) if isinstance(pe, list) else pe
 
 
 def _default_baud():
@@ -608,9 +612,9 @@ class NetworkReport:
                             "net/examples/mlp_if*.json)")
         p.add_argument("--devices", default="ice40,ecp5",
                        help="table targets (default: %(default)s)")
-        p.add_argument("--pe", type=arg(check_int, "--pe", 1, 4096), default=None,
-                       metavar="P", help="accumulators per layer in the table (default: that "
-                                         "of the device's board: 2 on ice40, 16 on ecp5)")
+        _pe_arg(p, "accumulators per layer in the table, P or P0,P1,... (default: 16,8,2 on "
+                   "ice40, 16 on ecp5; a network whose affine layers are not three gets the "
+                   "board's default P)")
         p.add_argument("--sweep-pe", default="", metavar="LIST",
                        help="P values of the design-space sweep, e.g. 2,4,8,16,32 (default: "
                             "no sweep)")
@@ -664,8 +668,9 @@ def _report_argv(args):
     argv = ["python", "-m", "boards", "network-report", "--out", str(args.out)]
     if args.networks:
         argv += ["--networks", *[str(p) for p in args.networks]]
+    pe = args.pe if not isinstance(args.pe, tuple) else ",".join(map(str, args.pe))
     for opt, value, default in (("--devices", args.devices, "ice40,ecp5"),
-                                ("--pe", args.pe, None), ("--sweep-pe", args.sweep_pe, ""),
+                                ("--pe", pe, None), ("--sweep-pe", args.sweep_pe, ""),
                                 ("--sweep-K", args.sweep_K, ""),
                                 ("--sweep-devices", args.sweep_devices, "ecp5")):
         if value != default and not (opt == "--sweep-devices" and not args.sweep_pe):

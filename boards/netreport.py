@@ -60,13 +60,15 @@ class NetJob:
 
     @property
     def name(self):
-        return f"{Path(self.network).stem} P={self.pe} on {self.device}"
+        from .build import pe_text
+
+        return f"{Path(self.network).stem} P={pe_text(self.pe)} on {self.device}"
 
 
 def run_job(job):
     """Generate the network core, place and route it, compute its figures: a dict (with
     ``error`` instead of the synthesis figures when a tool fails, e.g. it does not fit)."""
-    from .build import generate_core
+    from .build import generate_core, pe_text
     from .classify_host import chip_cycles
     from .cores import load_core
     from .synth import SynthError, synthesize
@@ -76,7 +78,8 @@ def run_job(job):
     if core_dir.is_dir():
         for old in core_dir.iterdir():
             old.unlink()
-    manifest_path, _ = generate_core("network", [job.network, "--pe", str(job.pe)], core_dir)
+    manifest_path, _ = generate_core("network", [job.network, "--pe", pe_text(job.pe)],
+                                     core_dir)
     core = load_core(manifest_path)
     m = core.manifest
     digits = m.get("digits") or {}
@@ -123,6 +126,16 @@ def _label(row):
     return " ".join(p for p in parts if p)
 
 
+def _pe(row):
+    pe = row["job"]["pe"]
+    return str(pe) if isinstance(pe, int) else ",".join(map(str, pe))
+
+
+def _pe_key(row):
+    pe = row["job"]["pe"]
+    return (pe, ) if isinstance(pe, int) else tuple(pe)
+
+
 def _fmt(v, digits=3):
     if v is None:
         return "-"
@@ -141,7 +154,7 @@ def table_lines(rows):
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         dev = r["job"]["device"]
-        head = (f"| {r['network']} (P={r['job']['pe']}) | {_label(r)} | {dev} "
+        head = (f"| {r['network']} (P={_pe(r)}) | {_label(r)} | {dev} "
                 f"| {_fmt(r['accuracy'], 4)} | {_fmt(r['spikes_per_image'])} "
                 f"| {_steps(r['unit'])} | {_fmt(r['ii_mean'])} ")
         if "error" in r:
@@ -210,7 +223,7 @@ def plot_table(rows):
                              squeeze=False)
     for ax, dev in zip(axes[0], devices):
         mine = [r for r in rows if r["job"]["device"] == dev and "error" not in r]
-        names = [f"{_label(r)} P={r['job']['pe']}" for r in mine]
+        names = [f"{_label(r)} P={_pe(r)}" for r in mine]
         speeds = [images_per_s(r) for r in mine]
         colors = ["0.55" if r["unit"].get("coding") == "if" else "C0" for r in mine]
         ax.barh(names, speeds, color=colors)
@@ -245,7 +258,7 @@ def plot_pareto(rows):
             ax.scatter([r["luts"] for r in pts], [images_per_s(r) for r in pts],
                        color=f"C{n}", label=lab, s=22, zorder=3)
             for r in pts:
-                ax.annotate(f"P={r['job']['pe']}", (r["luts"], images_per_s(r)),
+                ax.annotate(f"P={_pe(r)}", (r["luts"], images_per_s(r)),
                             fontsize=6, xytext=(3, 2), textcoords="offset points")
         pts = [(r["luts"], images_per_s(r)) for r in mine]
         front = [pts[n] for n in pareto(pts)]
@@ -282,12 +295,25 @@ def sweep_networks(Ks, folder):
     return paths
 
 
-def table_pe(device, pe=None):
-    """P of the table on ``device``: ``pe``, else the default of the device's board (the
-    largest the board's classifier build fits)."""
+#: P of the table per device for networks of three affine layers (the digits MLPs): on the
+#: iCE40UP5K the layers get 16, 8 and 2 accumulators (balanced stages that fit its LUTs,
+#: docs/network-hardware.md), on the ECP5-85F 16 each.
+TABLE_PE = {"ice40": (16, 8, 2), "ecp5": 16}
+
+
+def table_pe(device, network, pe=None):
+    """P of the table on ``device``: ``pe``, else :data:`TABLE_PE` when it fits the network's
+    affine layers, else the default of the device's board."""
+    from net.netfile import load
+
     from .platforms import device_board
 
-    return device_board(device).network_pe if pe is None else pe
+    if pe is not None:
+        return pe
+    want = TABLE_PE.get(device, device_board(device).network_pe)
+    if isinstance(want, tuple) and len(want) != len(load(network).affine_layers):
+        return device_board(device).network_pe
+    return want
 
 
 def plan_jobs(networks, devices, pe, sweep_pe, sweep_Ks, sweep_devices, work):
@@ -298,11 +324,13 @@ def plan_jobs(networks, devices, pe, sweep_pe, sweep_Ks, sweep_devices, work):
     work = Path(work)
 
     def job(net, p, dev, group):
-        stem = Path(net).stem
-        return NetJob(str(net), p, dev, DEVICE_CLOCKS[dev],
-                      str(work / f"{stem}_p{p}_{dev}"), group)
+        from .build import pe_text
 
-    jobs = [job(n, table_pe(d, pe), d, "table") for n in networks for d in devices]
+        tag = pe_text(p).replace(",", "_")
+        return NetJob(str(net), p, dev, DEVICE_CLOCKS[dev],
+                      str(work / f"{Path(net).stem}_p{tag}_{dev}"), group)
+
+    jobs = [job(n, table_pe(d, n, pe), d, "table") for n in networks for d in devices]
     seen = {(j.network, j.pe, j.device) for j in jobs}
     sweep_nets = list(networks)
     if sweep_Ks:
@@ -357,7 +385,7 @@ def make_network_report(out, networks, *, devices=TABLE_DEVICES, pe=None, sweep_
     rows = run_all(ex, run_job, jobs, desc="place and route", label=lambda j: j.name)
     table = [r for r in rows if r["job"]["group"] == "table"]
     sweep = [r for r in rows if r["job"]["device"] in sweep_devices
-             and (r["job"]["group"] == "sweep" or r["job"]["pe"] in sweep_pe)]
+             and (r["job"]["group"] == "sweep" or r["job"]["pe"] in list(sweep_pe))]
     cmd = shlex.join(argv or ["python", "-m", "boards", "network-report", "--out", str(out)])
     out = Path(out)
     img = out.parent / "img"
@@ -367,9 +395,9 @@ def make_network_report(out, networks, *, devices=TABLE_DEVICES, pe=None, sweep_
           "Each network file is made into hardware by `python -m gen network FILE --pe P` "
           "and placed and routed alone in the small-pin harness of `boards/harness.py` at the "
           "device's table clock (iCE40UP5K 24 MHz, ECP5-85F 100 MHz), with P accumulators per "
-          "layer (in the table, the P of the device's board build: 2 on the iCE40UP5K, whose "
-          "30 block RAMs the MLPs fill at P=4, and 16 on the ECP5-85F): LUTs and BRAM are the "
-          "network core's own cells (Yosys `stat`), Fmax the placed design's. Accuracy and "
+          "layer (in the table: 16, 8 and 2 for the MLP's three layers on the iCE40UP5K, "
+          "balanced stages that fit its 5,280 LUTs, and 16 on the ECP5-85F): LUTs and BRAM are "
+          "the network core's own cells (Yosys `stat`), Fmax the placed design's. Accuracy and "
           "spikes per image are the integer network's on the 450 digits test images (the "
           "hardware is bit-exact with it: the cocotb regression of the network core and the "
           "classifier's end-to-end test compare every logit); cycles per image and latency "
@@ -391,7 +419,7 @@ def make_network_report(out, networks, *, devices=TABLE_DEVICES, pe=None, sweep_
                f", on {', '.join(sweep_devices)}. Dashed: the Pareto front (no other point has "
                f"fewer LUTs and more images/s).", "",
                "![images/s against LUTs](img/network_boards_pareto.png)", ""]
-        md += table_lines(sorted(sweep, key=lambda r: (r["network"], r["job"]["pe"])))
+        md += table_lines(sorted(sweep, key=lambda r: (r["network"], _pe_key(r))))
     md.append("")
     data = {"command": cmd, "targets": TARGETS, "rows": [_portable(r) for r in rows],
             "fs_vs_if": comps}

@@ -52,7 +52,7 @@ def _build(board, top_path, core, work, clock_hz, n_leds, baud, describe, log):
 
 def classifier_board(board, network_path, pe, baud, work, log=print):
     """Generate the network core, write the classifier top for ``board`` and build it."""
-    from .build import generate_core
+    from .build import generate_core, pe_text
     from .classifier import classifier_fifo_log2, write_classifier_verilog
     from .cores import load_core
     from .platforms import led_count
@@ -65,7 +65,7 @@ def classifier_board(board, network_path, pe, baud, work, log=print):
     src = work / "src"
     core_dir = src / "core"
     with tempfile.TemporaryDirectory(prefix="spikegen-net-") as tmp:
-        manifest, _ = generate_core("network", [str(network_path), "--pe", str(pe)], tmp)
+        manifest, _ = generate_core("network", [str(network_path), "--pe", pe_text(pe)], tmp)
         if core_dir.is_dir():
             for old in core_dir.iterdir():
                 if not (Path(tmp) / old.name).exists():
@@ -78,7 +78,7 @@ def classifier_board(board, network_path, pe, baud, work, log=print):
     top = src / "classifier_top.v"
     write_classifier_verilog(core, top, board.clock_mhz * 1e6, baud, n_leds, rx, tx)
     return _build(board, top, core, work, board.clock_mhz * 1e6, n_leds, baud,
-                  f"classifier of {Path(network_path).name}, P={pe}", log)
+                  f"classifier of {Path(network_path).name}, P={pe_text(pe)}", log)
 
 
 def coprocessor_board(board, core, baud, work, log=print):
