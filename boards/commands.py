@@ -54,9 +54,17 @@ def _pe(args):
 
 
 def _load_network(path):
+    """The checked network file; its one-line error names the path as given."""
+    from common.checks import InputError
     from net.netfile import load
 
-    return load(path)
+    try:
+        return load(path)
+    except InputError as exc:
+        msg, name = str(exc), Path(path).name
+        if str(path) not in msg and msg.startswith(name + ":"):
+            msg = str(path) + msg[len(name):]
+        raise CLIError(msg) from None
 
 
 class Build:
@@ -99,6 +107,7 @@ class Build:
             if args.core is not None or args.extra_args:
                 raise CLIError("--network builds the classifier: give no --core or core "
                                "options (" + " ".join(args.extra_args or ["--core"]) + ")")
+            _load_network(args.network)               # a bad file: say so first
             report = build_classifier(args.board, args.network, args.pe, out,
                                       baud=args.baud, log=log)
         else:
@@ -309,6 +318,7 @@ def _classifier_demo(args, out_dir):
     from .classifier import classifier_fifo_log2
     from .classify_host import chip_cycles, digits_images, expected, host_for
 
+    network = _load_network(args.network)
     if args.sim:
         raise CLIError(f"the classifier's simulation is a virtual board: python -m boards "
                        f"sim-board {args.board} --network {args.network}, then demo --port "
@@ -319,7 +329,6 @@ def _classifier_demo(args, out_dir):
         raise CLIError("--points and --act are options of the coprocessor demo, not of "
                        "--network")
     b = get_board(args.board)
-    network = _load_network(args.network)
     x, y = digits_images(network, args.images)
     built = _classifier_build(out_dir, network) or {}
     pe = args.pe or _stored_pe(built.get("pe")) or _pe(args)
