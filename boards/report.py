@@ -42,13 +42,13 @@ class Row:
 
 ROWS = (
     Row("fs-silu-k16-q8", "fsneuron", ("--act", "silu", "--K", "16", "--Q", "8"),
-        "FS card core (SiLU, K=16, Q=8), shared ROM, 1 lane"),
+        "FS default core (SiLU, K=16, Q=8), shared ROM, 1 lane"),
     Row("fs-silu-k16-q8-x16", "fsneuron",
         ("--act", "silu", "--K", "16", "--Q", "8", "--lanes", "16"),
-        "FS card core, shared ROM, 16 lanes"),
+        "FS default core, shared ROM, 16 lanes"),
     Row("fs-silu-k16-q8-unrolled", "fsneuron",
         ("--act", "silu", "--K", "16", "--Q", "8", "--arch", "unrolled"),
-        "FS card core, unrolled (one input per clock)"),
+        "FS default core, unrolled (one input per clock)"),
     Row("amos-silu-k12-q8", "amos", ("--act", "silu", "--K", "12", "--Q", "8"),
         "AMOS SiLU, K=12, Q=8 (one input per clock)"),
     Row("tsc-m64-l16", "tsc", ("--inputs", "64", "--neurons", "16"),
@@ -301,7 +301,9 @@ def make_report(out, devices, work, boards=False, only=None):
             r = x["result"].as_dict()
             r.pop("seconds")
             entry.update(r)
-            entry.update(lanes=x["core"].lanes, ii=x["core"].ii,
+            mse = x["core"].manifest.get("mse") or {}
+            entry.update(lanes=x["core"].lanes, ii=x["core"].ii, latency=x["core"].latency,
+                         mse=mse.get("value"),
                          evals_per_s=evals_per_second(x["core"].lanes, x["result"].fmax_mhz,
                                                       x["core"].ii))
         data_json["rows"].append(entry)

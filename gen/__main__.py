@@ -7,10 +7,9 @@ The registry of generators: each sub-command names a module with ``DESCRIPTION``
 printed. No code here knows one core kind from another.
 """
 
-import argparse
-import importlib
 import sys
 
+from common.checks import arg, check_output_dir
 from common.cli import command_parser, main_wrapper
 
 from .writer import generate
@@ -28,17 +27,10 @@ COMMANDS = {
 DEFAULT_OUT = "out"
 
 
-def build_ir(command, args):
-    """The IR a sub-command's parsed arguments describe."""
-    return importlib.import_module(COMMANDS[command][0]).build(args)
-
-
 def _add_out(parser):
-    try:
-        parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
-                            help="output folder (default: %(default)s/)")
-    except argparse.ArgumentError:      # TEMPORARY: a generator not yet on the registry API
-        pass
+    parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
+                        type=arg(check_output_dir, "--out"),
+                        help="output folder (default: %(default)s/)")
 
 
 def build_parser():
@@ -51,8 +43,6 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    if not hasattr(args._module, "build"):      # TEMPORARY: see _add_out
-        return args._run(args)
     result = generate(args._module.build(args), args.out)
     print(result.summary)
     return 0

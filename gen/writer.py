@@ -68,18 +68,3 @@ def generate(ir, out_dir):
     AtomicFiles({vpath: text, jpath: dumps_json(manifest)}).commit()
     return GenerateResult(ir, vpath, jpath, ir.summary((vpath, jpath)))
 
-
-def write_core(component, top, out_dir, manifest):
-    """Write a component and a hand-made manifest (for cores not yet described by a
-    :class:`gen.core.CoreIR`); ``ports`` is still generated from the signature."""
-    from .core import ports_of
-
-    out_dir = check_out_dir(out_dir)
-    text = to_verilog(component, top)
-    manifest = dict(manifest)
-    manifest["top"] = top
-    manifest["verilog"] = f"{top}.v"
-    manifest["ports"] = ports_of(component.signature)
-    vpath, jpath = out_dir / f"{top}.v", out_dir / f"{top}.json"
-    AtomicFiles({vpath: text, jpath: dumps_json(manifest)}).commit()
-    return vpath, jpath

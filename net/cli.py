@@ -15,7 +15,10 @@ DESCRIPTION = __doc__.splitlines()[0].split(": ", 1)[1] + """
 
 Without --Q the float spiking network runs; with --Q the exact integer network (Q-bit neuron
 parameters, --weight-bits weights). K is the FS neuron's time steps, the AMOS unit's gates, or
-the TSC frame length N (defaults: FS relu 10, silu 16; AMOS relu 10, silu 12; TSC 64)."""
+the TSC frame length N (defaults: FS relu 10, silu 16; AMOS relu 10, silu 12; TSC 64).
+--coding tsc runs the framed TSC neuron by default (--tsc-mode stream: the neuron that answers
+within the frame, fine-tuned through its dynamics by default); --json then adds tsc_mode and
+frame_steps."""
 
 
 def add_arguments(p):
@@ -37,13 +40,19 @@ def add_arguments(p):
     p.add_argument("--weight-bits", type=arg(check_int, "--weight-bits"), default=8,
                    metavar="B",
                    help="weight code width of the integer network (default 8)")
+    p.add_argument("--tsc-mode", choices=("framed", "stream"), default=None,
+                   help="TSC neuron: framed (default; on-time = frame input / theta, sent in "
+                        "the next frame) or stream (answers within the frame)")
     p.add_argument("--tsc-alpha", type=arg(check_float, "--tsc-alpha"), default=None,
                    metavar="A",
-                   help="TSC threshold balancing: theta = A * max input (default 0.8)")
+                   help="TSC threshold balancing: theta = A * max input over the training "
+                        "images (default: framed, the A of 1.0, 0.9, ..., 0.5 whose network "
+                        "classifies the training split best; stream, 0.8, or 0.1 as the start "
+                        "of the fine-tuning)")
     p.add_argument("--tsc-train", type=arg(check_int, "--tsc-train", 0), default=None,
                    metavar="EPOCHS",
-                   help="TSC: fine-tune the converted network through the TSC dynamics for "
-                        "EPOCHS epochs (default 30; 0: threshold balancing only)")
+                   help="TSC stream mode: fine-tune the converted network through the TSC "
+                        "dynamics for EPOCHS epochs (default 30; 0: threshold balancing only)")
     p.add_argument("--seed", type=arg(check_int, "--seed", 0), default=0,
                    help="training seed (default 0)")
     p.add_argument("--epochs", type=arg(check_int, "--epochs", 1), default=40,
@@ -86,11 +95,15 @@ def _config(args):
 
     if args.tsc_alpha is not None and args.coding != "tsc":
         raise CLIError("--tsc-alpha applies to --coding tsc only")
+    if args.tsc_mode is not None and args.coding != "tsc":
+        raise CLIError("--tsc-mode applies to --coding tsc only")
     if args.tsc_train is not None and args.coding != "tsc":
         raise CLIError("--tsc-train applies to --coding tsc only")
+    if args.tsc_train and args.tsc_mode in (None, "framed"):
+        raise CLIError("--tsc-train fine-tunes the stream-mode network: give --tsc-mode stream")
     return Config(model=args.model, act=args.act, coding=args.coding, K=args.K, Q=args.Q,
                   weight_bits=args.weight_bits, tsc_alpha=args.tsc_alpha,
-                  tsc_train=args.tsc_train,
+                  tsc_train=args.tsc_train, tsc_mode=args.tsc_mode,
                   train=TrainConfig(epochs=args.epochs, seed=args.seed))
 
 
@@ -98,7 +111,7 @@ def format_table(result):
     """The printed table of one run."""
     c = result.config
     rows = [("ANN (float32)", f"{result.ann_accuracy:.2f}", "-", "-", "-")]
-    kind = {"fs": "FS", "amos": "AMOS", "tsc": "TSC"}[c.coding]
+    kind = {"fs": "FS", "amos": "AMOS", "tsc": f"TSC {c.tsc_mode}"}[c.coding]
     steps = str(result.time_steps)
     rate = f"{result.images_per_step:.4g}"
     if result.float_accuracy is not None or not c.is_int:

@@ -9,7 +9,10 @@ Time steps per inference and throughput when pipelined (one layer per pipeline s
 * FS: K steps per neuron layer, ``K * layers`` in all; a shared pipeline takes a new image every
   K steps (``1/K`` images per step).
 * AMOS: the K gates work side by side, one step per neuron layer; one image per step.
-* TSC: all layers run in the same N-step frame: N steps, one image per N steps.
+* TSC, framed mode (the default): each layer answers in the frame after its input's,
+  ``(layers + 1) N`` steps (the read-out integrates the last layer's frame); a pipeline takes a
+  new image every N steps.
+* TSC, stream mode: all layers run in the same N-step frame: N steps, one image per N steps.
 """
 
 from dataclasses import dataclass, field
@@ -27,15 +30,22 @@ from .units import CODINGS, amos_unit, fs_unit
 
 __all__ = ["Config", "Result", "run", "default_K", "JSON_KEYS", "train_cached"]
 
-#: The keys of ``--json``, in order (the issue's contract: exactly these).
+#: The keys of ``--json``, in order (the contract: exactly these; TSC adds :data:`TSC_KEYS`).
 JSON_KEYS = ("ann_accuracy", "snn_accuracy", "spikes_per_neuron", "time_steps", "coding",
              "model", "act", "K", "Q")
+
+#: The keys ``--json`` adds for the tsc coding: the neuron mode and N (= K).
+TSC_KEYS = ("tsc_mode", "frame_steps")
 
 _DEFAULT_K = {("fs", "relu"): 10, ("fs", "silu"): 16, ("amos", "relu"): 10,
               ("amos", "silu"): 12, ("tsc", "relu"): 64}
 
-#: Training images the TSC thresholds are balanced on (the first of the fixed split).
+#: Training images the stream-mode TSC thresholds are balanced on (the first of the fixed split;
+#: the framed mode balances on the whole training split).
 TSC_CALIBRATION = 256
+
+#: The TSC neuron mode of ``--coding tsc`` when none is given.
+DEFAULT_TSC_MODE = "framed"
 
 #: Largest TSC frame the CLI accepts (the float model holds (images, N, neurons) arrays).
 N_MAX = 1024
@@ -51,8 +61,12 @@ class Config:
     """A checked conversion configuration.
 
     ``K`` is the FS neuron's steps, the AMOS unit's gates, or the TSC frame length N.
-    ``tsc_train``: epochs of fine-tuning the TSC network through its dynamics (None: the
-    default, :data:`net.tsctrain.DEFAULT_EPOCHS`; 0: threshold balancing only). ``Q``
+    ``tsc_mode``: the TSC neuron mode, ``framed`` (default) or ``stream``. ``tsc_alpha``: the
+    balancing factor (None: framed chooses it on the training split, :data:`net.tscnet.ALPHAS`;
+    stream uses 0.8, or 0.1 as the start of fine-tuning). ``tsc_train``: epochs of fine-tuning
+    the stream-mode network through its dynamics (None: the default,
+    :data:`net.tsctrain.DEFAULT_EPOCHS` for stream, 0 for framed; 0: threshold balancing
+    only). ``Q``
     selects the integer model: Q-bit neuron parameters and ``weight_bits``-bit weights (ReLU
     and TSC have no parameter codes; for them Q only selects the integer model). Q None: the
     float model.
@@ -66,6 +80,7 @@ class Config:
     weight_bits: int = 8
     tsc_alpha: float = None
     tsc_train: int = None
+    tsc_mode: str = None
     train: TrainConfig = TrainConfig()
 
     def __post_init__(self):
@@ -97,16 +112,33 @@ class Config:
             raise InputError(f"weight bits must be an integer from 2 to 16, not {wb!r}")
         if self.tsc_alpha is not None and not (0 < float(self.tsc_alpha) <= 4):
             raise InputError(f"TSC alpha must be in (0, 4], not {self.tsc_alpha!r}")
+        self._check_tsc()
+
+    def _check_tsc(self):
+        """The TSC options: mode, fine-tuning epochs (defaults per mode)."""
+        from .tscnet import MODES
+
+        mode = self.tsc_mode
+        if mode is not None and self.coding != "tsc":
+            raise InputError("the TSC mode applies to the tsc coding only")
+        if self.coding == "tsc":
+            mode = DEFAULT_TSC_MODE if mode is None else mode
+            if mode not in MODES:
+                raise InputError(f"TSC mode must be one of {', '.join(MODES)}, not {mode!r}")
+            object.__setattr__(self, "tsc_mode", mode)
         ep = self.tsc_train
         if ep is not None:
             if isinstance(ep, bool) or not isinstance(ep, (int, np.integer)) or ep < 0:
                 raise InputError(f"TSC fine-tuning epochs must be an integer >= 0, not {ep!r}")
             if self.coding != "tsc":
                 raise InputError("TSC fine-tuning applies to the tsc coding only")
+            if ep and mode == "framed":
+                raise InputError("TSC fine-tuning trains the stream-mode network (TSC mode "
+                                 "stream); the framed network converts by threshold balancing")
             object.__setattr__(self, "tsc_train", int(ep))
         elif self.coding == "tsc":
             from .tsctrain import DEFAULT_EPOCHS
-            object.__setattr__(self, "tsc_train", DEFAULT_EPOCHS)
+            object.__setattr__(self, "tsc_train", DEFAULT_EPOCHS if mode == "stream" else 0)
 
     @property
     def is_int(self):
@@ -143,11 +175,14 @@ class Result:
 
     def to_json(self):
         c = self.config
-        return {"ann_accuracy": round(self.ann_accuracy, 4),
-                "snn_accuracy": round(self.snn_accuracy, 4),
-                "spikes_per_neuron": round(self.spikes_per_neuron, 4),
-                "time_steps": int(self.time_steps), "coding": c.coding, "model": c.model,
-                "act": c.act, "K": c.K, "Q": c.Q}
+        out = {"ann_accuracy": round(self.ann_accuracy, 4),
+               "snn_accuracy": round(self.snn_accuracy, 4),
+               "spikes_per_neuron": round(self.spikes_per_neuron, 4),
+               "time_steps": int(self.time_steps), "coding": c.coding, "model": c.model,
+               "act": c.act, "K": c.K, "Q": c.Q}
+        if c.coding == "tsc":
+            out.update(tsc_mode=c.tsc_mode, frame_steps=c.K)
+        return out
 
 
 _TRAINED = {}
@@ -171,12 +206,14 @@ def train_cached(model, act, config=TrainConfig(), show_progress=True, retrain=F
     return _TRAINED[key]
 
 
-def time_steps(coding, K, layers):
+def time_steps(coding, K, layers, tsc_mode="stream"):
     """(time steps per inference, images per step when pipelined)."""
     if coding == "fs":
         return K * layers, 1.0 / K
     if coding == "amos":
         return layers, 1.0
+    if tsc_mode == "framed":
+        return (layers + 1) * K, 1.0 / K
     return K, 1.0 / K
 
 
@@ -186,6 +223,41 @@ def _float_unit_or_none(config):
         return config.unit(None)
     except ValueError:
         return None
+
+
+def _tsc_network(config, ops, split, x_train, weight_bits, show_progress):
+    """The converted TSC network of a configuration (``weight_bits`` None: float)."""
+    from .tscnet import TSCNet
+    from .tsctrain import TSCTrainConfig
+
+    if config.tsc_mode == "framed":
+        # balanced on the whole training split; alpha, when not given, chosen by the
+        # training-split accuracy of the converted network (never the test split)
+        if config.tsc_alpha is None:
+            return TSCNet.balanced(ops, config.K, x_train, split.y_train,
+                                   weight_bits=weight_bits, mode="framed")
+        return TSCNet(ops, config.K, x_train, alpha=config.tsc_alpha, weight_bits=weight_bits,
+                      mode="framed")
+    calib = x_train[:TSC_CALIBRATION]
+    if config.tsc_train:
+        # trained through the TSC dynamics on the training split (quantization-aware for the
+        # integer network), seeded with the ANN's training seed
+        tcfg = TSCTrainConfig(epochs=config.tsc_train, seed=config.train.seed)
+        return TSCNet.finetuned(ops, config.K, x_train, split.y_train, weight_bits=weight_bits,
+                                config=tcfg, alpha=config.tsc_alpha, calib=calib,
+                                show_progress=show_progress)
+    return TSCNet(ops, config.K, calib, alpha=config.tsc_alpha, weight_bits=weight_bits)
+
+
+def _tsc_source(config, net):
+    """How a TSC network's parameters were made (the table's "parameters")."""
+    if config.tsc_train:
+        return (f"stream, fine-tuned {config.tsc_train} epochs through the TSC dynamics "
+                f"(from {net.balance} balancing, alpha {net.alpha})")
+    if config.tsc_mode == "framed":
+        how = "given" if config.tsc_alpha is not None else "chosen on the training split"
+        return f"framed, threshold balancing, alpha {net.alpha:g} ({how})"
+    return f"stream, threshold balancing, alpha {net.alpha:g}"
 
 
 def run(config, trained=None, show_progress=True, device="cpu", with_float=True):
@@ -207,35 +279,23 @@ def run(config, trained=None, show_progress=True, device="cpu", with_float=True)
     x_train = split.to_float(split.x_train)
     x_test = split.to_float(split.x_test)
     layers = sum(op.kind == "act" for op in ops)
-    steps, rate = time_steps(config.coding, config.K, layers)
+    steps, rate = time_steps(config.coding, config.K, layers, config.tsc_mode)
     extra = {}
 
     if config.coding == "tsc":
-        from .tscnet import TSCNet
-        from .tsctrain import TSCTrainConfig
-
-        calib = x_train[:TSC_CALIBRATION]
+        widths = ((None, config.weight_bits) if config.is_int and with_float
+                  else ((config.weight_bits,) if config.is_int else (None,)))
         runs = {}
-        for wb in ((None, config.weight_bits) if config.is_int and with_float
-                   else ((config.weight_bits,) if config.is_int else (None,))):
-            if config.tsc_train:
-                # trained through the TSC dynamics on the training split (quantization-aware
-                # for the integer network), seeded with the ANN's training seed
-                tcfg = TSCTrainConfig(epochs=config.tsc_train, seed=config.train.seed)
-                net = TSCNet.finetuned(ops, config.K, x_train, split.y_train, weight_bits=wb,
-                                       config=tcfg, alpha=config.tsc_alpha, calib=calib,
-                                       show_progress=show_progress)
-            else:
-                net = TSCNet(ops, config.K, calib, alpha=config.tsc_alpha, weight_bits=wb)
+        for wb in widths:
+            net = _tsc_network(config, ops, split, x_train, wb, show_progress)
             runs[wb] = (net, net.forward(x_test))
         net, res = runs[config.weight_bits if config.is_int else None]
         extra["input_spikes_per_pixel"] = float(res.input_spikes.mean())
         extra["thresholds"] = [float(t) for t in net.thresholds]
-        if config.tsc_train:
-            source = (f"fine-tuned {config.tsc_train} epochs through the TSC dynamics "
-                      f"(from {net.balance} balancing, alpha {net.alpha})")
-        else:
-            source = f"threshold balancing, alpha {net.alpha}"
+        extra["alpha"] = net.alpha
+        if hasattr(net, "alpha_scores"):
+            extra["alpha_scores"] = net.alpha_scores
+        source = _tsc_source(config, net)
         float_res = runs.get(None, (None, None))[1] if config.is_int else None
     else:
         alphas = relu_alphas(ops, x_train) if config.act == "relu" else None

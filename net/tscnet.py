@@ -1,5 +1,5 @@
 """TSC conversion: the ANN as a stack of TSC layers (:mod:`sim.tsc`), driven by the TSC input
-encoder, thresholds set by layer-wise threshold balancing.
+encoder, thresholds set by layer-wise threshold balancing (:mod:`net.tscconvert`).
 
 How the ANN maps onto TSC layers
     * The linear part between two neuron layers (linear, conv, average pooling, reshapes) is one
@@ -11,51 +11,63 @@ How the ANN maps onto TSC layers
       ``floor(p (N-1))`` steps). The bias becomes one more input channel that is always on
       (``tsc_encode(1)``: on for N-1 steps), with weight ``c_l / S_(l-1)``, where ``S_l`` is the
       real value of "on for N-1 steps" at the output of layer l: ``S_0 = 1`` and
-      ``S_l = S_(l-1) theta_l`` (a neuron firing on every step drains ``theta_l`` per step).
-    * Thresholds: layer by layer, ``theta_l = alpha * max_current`` over calibration images
-      (:func:`sim.tsc.balance_threshold` on :func:`sim.tsc.max_current`; alpha = 0.8 by default,
-      as in the TSC paper), each layer balanced on the spikes of the already balanced layers
-      below it.
+      ``S_l = S_(l-1) theta_l`` (a neuron on for N-1 steps integrated ``(N-1) theta_l``).
     * The read-out layer does not spike: its membrane integrates ``sum_m w_m D_m`` plus the
       bias channel over the frame, and the class is the arg-max of those sums.
-    * Every layer runs in the same N-step frame (a layer's output spikes at step t are the next
-      layer's input at step t), so one inference takes N steps and a pipelined network accepts
-      one image per N steps.
 
-Fine-tuning (:meth:`TSCNet.finetuned`, :mod:`net.tsctrain`): by the TSC neuron rule a
-neuron's on-time is nearly binary, not proportional to its integrated input, so the balanced
-conversion loses accuracy. The weights are then trained through the exact TSC dynamics (surrogate
-gradient), starting from a balanced conversion; every threshold becomes 1 (``2^s`` in the
-integer network) and the forward path below is unchanged.
+The two neuron modes (``mode``)
+    * ``framed`` (:mod:`sim.tsc.framed`): a neuron integrates its input over a frame,
+      ``V = sum_m w_m D_m``, and sends an on-time ``min(floor(V / theta), N - 1)`` during the
+      next frame: a ReLU of its input, quantized to steps of theta and clipped at N - 1. The
+      thresholds are balanced as in the TSC paper, ``theta = alpha * max V / (N - 1)`` over
+      the training images (:func:`net.tscconvert.max_drive`: the largest input per step, so
+      ``alpha = 1`` keeps every on-time of the training data inside the frame). Layers are
+      pipelined by frames: ``(layers + 1) N`` steps per inference, one image per N steps.
+      The network is computed in that closed form (on-times and membranes, no step loop),
+      which is exactly the chain of :class:`sim.tsc.FramedTSCLayer` for the integer network
+      (a test checks it spike for spike) and the float model up to the rounding of the sums.
+    * ``stream`` (:mod:`sim.tsc.stream`): every layer runs in the same N-step frame (a layer's
+      output spikes at step t are the next layer's input at step t), N steps per inference.
+      By its neuron rule an on-time is nearly binary, not proportional to the integrated
+      input, so the balanced conversion loses accuracy; :meth:`TSCNet.finetuned`
+      (:mod:`net.tsctrain`) trains the weights through the exact stream dynamics (surrogate
+      gradient), starting from a balanced conversion; every threshold becomes 1 (``2^s`` in the
+      integer network) and the forward path is unchanged.
 
 Integer network (``weight_bits`` given): each layer's weights ``[A | bias column]`` become
 codes with one power-of-two exponent per layer (:func:`net.snn.quantize_weights`), the
-threshold ``threshold_int(theta, exp)`` in the same units, and the layer runs in
-:class:`sim.tsc.TSCLayer`, the exact event-driven model of the TSC core. The read-out sums are
-integers too.
+threshold ``threshold_int(theta, exp)`` in the same units; the layers are the exact integer
+models (:class:`sim.tsc.TSCLayer`, :class:`sim.tsc.FramedTSCLayer`) of the TSC cores. The
+read-out sums are integers too.
 """
 
 import numpy as np
 
+import sim.tsc as tsc
+from . import tscconvert
 from .graph import apply_linear
 from .snn import SimResult, quantize_weights
 from .threads import one_thread
 
-__all__ = ["TSCNet", "segments", "unroll", "FINETUNE_BALANCE", "FINETUNE_ALPHA"]
+__all__ = ["TSCNet", "segments", "unroll", "FINETUNE_BALANCE", "FINETUNE_ALPHA", "MODES",
+           "DEFAULT_BALANCE"]
+
+#: The neuron modes.
+MODES = tsc.MODES
+
+#: The balancing factors :meth:`TSCNet.balanced` chooses from, by training-split accuracy
+#: (1: no training image's on-time is clipped at N - 1; smaller: finer steps, the largest
+#: inputs clipped). Ties go to the one nearest the TSC paper's 0.8 (then the larger).
+ALPHAS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)
+
+#: The max input each mode balances on by default: stream the largest current (the TSC
+#: paper's rule), framed the largest frame input per step (the only one it has).
+DEFAULT_BALANCE = {"stream": "current", "framed": "drive"}
 
 #: The conversion fine-tuning starts from: drive balancing with alpha 0.1 (chosen by 3-fold
 #: cross-validation on the training split, MLP N=16; never on the test split).
 FINETUNE_BALANCE = "drive"
 FINETUNE_ALPHA = 0.1
-
-
-def _tsc():
-    try:
-        import sim.tsc as tsc
-    except ImportError:
-        raise ValueError("TSC conversion needs sim/tsc.py (the TSC golden models), which this "
-                         "checkout does not have yet") from None
-    return tsc
 
 
 def segments(ops):
@@ -99,35 +111,39 @@ class TSCNet:
     x_calib : ndarray
         Pixel values in [0, 1], shape (n, 64): the data the thresholds are balanced on.
     alpha : float
-        Threshold-balancing factor (0.8).
+        Threshold-balancing factor (default 0.8, the TSC paper's).
     weight_bits : int or None
-        None: float layers (:func:`sim.tsc.tsc_float`). An int: integer layers with weight
-        codes of that width (:class:`sim.tsc.TSCLayer`).
-    balance : str
-        ``current`` (default, the TSC paper's rule): max input = the largest current I of the
-        layer over the calibration frames (:func:`sim.tsc.max_current`). ``drive``: the largest
-        total input of a frame per step, ``max (W D) / (N-1)``, i.e. the ANN pre-activation
-        in the units of the layer's weights.
+        None: float layers. An int: integer layers with weight codes of that width.
+    balance : str, optional
+        What "max input" is. ``current`` (stream mode only; the default there): the largest
+        current I of the layer over the calibration frames (:func:`net.tscconvert.max_current`).
+        ``drive`` (the framed default): the largest total input of a frame per step,
+        ``max (W D) / (N-1)`` (:func:`net.tscconvert.max_drive`), i.e. the ANN
+        pre-activation in the units of the layer's weights.
+    mode : str
+        ``stream`` (default) or ``framed`` (see the module docstring).
     """
 
     def __init__(self, ops, N, x_calib, alpha=None, weight_bits=None, batch=64,
-                 balance="current"):
+                 balance=None, mode="stream"):
         with one_thread():
-            self._build(ops, N, x_calib, alpha, weight_bits, batch, balance)
+            self._build(ops, N, x_calib, alpha, weight_bits, batch, balance, mode)
 
-    def _build(self, ops, N, x_calib, alpha, weight_bits, batch, balance):
-        tsc = _tsc()
+    def _build(self, ops, N, x_calib, alpha, weight_bits, batch, balance, mode):
         acts = {op.act for op in ops if op.kind == "act"}
         if acts != {"relu"}:
             raise ValueError(f"TSC conversion needs ReLU activations (an on-time is never "
                              f"negative), not {', '.join(sorted(acts))}")
-        if isinstance(N, bool) or not isinstance(N, (int, np.integer)) or N < 2:
-            raise ValueError(f"N must be an integer >= 2, not {N!r}")
-        if balance not in ("current", "drive"):
-            raise ValueError(f"balance must be 'current' or 'drive', not {balance!r}")
-        self.N = int(N)
-        self.balance = balance
-        self.alpha = tsc.DEFAULT_ALPHA if alpha is None else float(alpha)
+        _check_N(N)
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+        balance = DEFAULT_BALANCE[mode] if balance is None else balance
+        allowed = ("current", "drive") if mode == "stream" else ("drive",)
+        if balance not in allowed:
+            raise ValueError(f"{mode} mode balances on {' or '.join(map(repr, allowed))}, "
+                             f"not {balance!r}")
+        self.N, self.mode, self.balance = int(N), mode, balance
+        self.alpha = tscconvert.DEFAULT_ALPHA if alpha is None else float(alpha)
         self.weight_bits = weight_bits
         self.batch = batch
         self.train_config = None
@@ -140,41 +156,82 @@ class TSCNet:
         # balance layer by layer; the bias becomes an always-on input channel
         self.weights, self.thresholds, self.exps = [], [], []
         S = 1.0
-        pos, neg = self._encode(np.asarray(x_calib, dtype=np.float64))
+        x_calib = np.asarray(x_calib, dtype=np.float64)
+        if mode == "framed":
+            inputs = self._encode_on_times(x_calib)
+        else:
+            inputs = self._encode(x_calib)
         for k, (A, c) in enumerate(self.maps[:-1]):
             W = np.concatenate([A, (c / S)[:, None]], axis=1)
-            peak = -np.inf
-            for s in range(0, len(pos), batch):          # in batches: (n, N, L) arrays
-                p, n = pos[s:s + batch], neg[s:s + batch]
-                if balance == "current":
-                    peak = max(peak, tsc.max_current(W, p, n))
-                else:
-                    # the largest total drive of a frame per step: the ANN pre-activation
-                    peak = max(peak, float((tsc.tsc_durations(p, n) @ W.T).max()) / (N - 1))
-            theta = tsc.balance_threshold([peak], self.alpha)
-            if weight_bits is not None:
-                codes, exp = quantize_weights(W, weight_bits)
-                self.weights.append(codes)
-                self.exps.append(exp)
-                self.thresholds.append(tsc.threshold_int(theta, exp))
-            else:
-                self.weights.append(W)
-                self.exps.append(None)
-                self.thresholds.append(theta)
-            pos, neg = self._layer(k, pos, neg)
+            theta = tscconvert.balance_threshold([self._peak(W, inputs)], self.alpha)
+            self._add_layer(W, theta)
+            inputs = self._layer(k, *inputs) if mode == "stream" else self._framed_layer(
+                k, inputs)
             S *= theta
         A, c = self.maps[-1]
-        W = np.concatenate([A, (c / S)[:, None]], axis=1)
-        if weight_bits is not None:
-            codes, exp = quantize_weights(W, weight_bits)
-            self.readout, self.readout_exp = codes, exp
+        self._set_readout(np.concatenate([A, (c / S)[:, None]], axis=1))
+
+    def _peak(self, W, inputs):
+        """The layer's max input over the calibration data (see ``balance``)."""
+        N = self.N
+        if self.mode == "framed":
+            return float((inputs @ W.T).max()) / (N - 1)
+        pos, neg = inputs
+        peak = -np.inf
+        for s in range(0, len(pos), self.batch):          # in batches: (n, N, L) arrays
+            p, n = pos[s:s + self.batch], neg[s:s + self.batch]
+            if self.balance == "current":
+                peak = max(peak, tscconvert.max_current(W, p, n))
+            else:
+                peak = max(peak, tscconvert.max_drive(W, p, n))
+        return peak
+
+    def _add_layer(self, W, theta):
+        """Append a layer: float weights and threshold, or codes and an integer threshold."""
+        W = np.asarray(W, dtype=np.float64)
+        if self.weight_bits is None:
+            self.weights.append(W)
+            self.exps.append(None)
+            self.thresholds.append(float(theta))
         else:
-            self.readout, self.readout_exp = W, None
+            codes, exp = quantize_weights(W, self.weight_bits)
+            self.weights.append(codes)
+            self.exps.append(exp)
+            self.thresholds.append(tscconvert.threshold_int(theta, exp))
+
+    def _set_readout(self, R):
+        R = np.asarray(R, dtype=np.float64)
+        if self.weight_bits is None:
+            self.readout, self.readout_exp = R, None
+        else:
+            self.readout, self.readout_exp = quantize_weights(R, self.weight_bits)
+
+    @classmethod
+    def balanced(cls, ops, N, x_train, y_train, weight_bits=None, mode="framed", alphas=ALPHAS):
+        """The conversion balanced on ``x_train`` with the alpha of ``alphas`` whose network
+        classifies ``x_train`` best; ties go to the alpha nearest the TSC paper's 0.8, then
+        to the larger.
+
+        The training split only: the test split plays no part in the choice. The result has
+        ``alpha_scores``, {alpha: training accuracy %}.
+        """
+        from .train import accuracy
+
+        nets, scores = {}, {}
+        for alpha in alphas:
+            net = cls(ops, N, x_train, alpha=alpha, weight_bits=weight_bits, mode=mode)
+            nets[net.alpha] = net
+            scores[net.alpha] = accuracy(net.forward(x_train).predictions, y_train)
+        paper = tscconvert.DEFAULT_ALPHA
+        best = max(scores, key=lambda a: (scores[a], -abs(a - paper), a))
+        nets[best].alpha_scores = scores
+        return nets[best]
 
     @classmethod
     def finetuned(cls, ops, N, x_train, y_train, weight_bits=None, config=None, alpha=None,
                   calib=None, show_progress=True):
-        """The ANN converted, then fine-tuned through the TSC dynamics (:mod:`net.tsctrain`).
+        """The ANN converted to stream-mode layers, then fine-tuned through the TSC dynamics
+        (:mod:`net.tsctrain`).
 
         Parameters
         ----------
@@ -207,57 +264,52 @@ class TSCNet:
         return net
 
     @classmethod
-    def from_layers(cls, N, weights, thresholds, readout, weight_bits=None, batch=64):
+    def from_layers(cls, N, weights, thresholds, readout, weight_bits=None, batch=64,
+                    mode="stream"):
         """A network from float layers: ``weights[k]`` (L_k, M_k + 1) with the bias column,
         ``thresholds[k]``, the read-out (10, L + 1). With ``weight_bits`` each layer becomes
         codes and an exponent (:func:`net.snn.quantize_weights`) and its threshold
         ``threshold_int(theta, exp)``; the read-out becomes codes."""
-        tsc = _tsc()
-        if isinstance(N, bool) or not isinstance(N, (int, np.integer)) or N < 2:
-            raise ValueError(f"N must be an integer >= 2, not {N!r}")
+        _check_N(N)
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
         if len(weights) != len(thresholds) or not weights:
             raise ValueError(f"{len(weights)} weight matrices but {len(thresholds)} thresholds")
         net = cls.__new__(cls)
-        net.N, net.batch, net.weight_bits = int(N), batch, weight_bits
+        net.N, net.batch, net.weight_bits, net.mode = int(N), batch, weight_bits, mode
         net.alpha, net.balance, net.maps, net.train_config = None, None, None, None
         net.weights, net.thresholds, net.exps = [], [], []
         for W, theta in zip(weights, thresholds):
-            W = np.asarray(W, dtype=np.float64)
-            if weight_bits is None:
-                net.weights.append(W)
-                net.exps.append(None)
-                net.thresholds.append(float(theta))
-            else:
-                codes, exp = quantize_weights(W, weight_bits)
-                net.weights.append(codes)
-                net.exps.append(exp)
-                net.thresholds.append(tsc.threshold_int(theta, exp))
-        readout = np.asarray(readout, dtype=np.float64)
-        if weight_bits is None:
-            net.readout, net.readout_exp = readout, None
-        else:
-            net.readout, net.readout_exp = quantize_weights(readout, weight_bits)
+            net._add_layer(W, theta)
+        net._set_readout(readout)
         return net
 
     @property
     def neuron_layers(self):
         return len(self.weights)
 
+    @property
+    def time_steps(self):
+        """Steps per inference: N (stream: every layer in the same frame) or
+        (layers + 1) N (framed: each layer answers in the next frame)."""
+        return self.N if self.mode == "stream" else (self.neuron_layers + 1) * self.N
+
+    # ---- stream mode: spike trains through the step models ----------------------------------
+
     def _encode(self, x):
         """TSC-encode pixels and append the always-on bias channel: (n, N, 65) each."""
-        tsc = _tsc()
         pos, neg = tsc.tsc_encode(x, self.N)
         return self._with_bias(pos, neg)
 
     def _with_bias(self, pos, neg):
-        bp, bn = _tsc().tsc_encode(np.ones(1), self.N)          # (N, 1): on for N-1 steps
+        bp, bn = tsc.tsc_encode(np.ones(1), self.N)          # (N, 1): on for N-1 steps
         shape = pos.shape[:-1] + (1,)
         return (np.concatenate([pos, np.broadcast_to(bp, shape)], axis=-1),
                 np.concatenate([neg, np.broadcast_to(bn, shape)], axis=-1))
 
     def _layer(self, k, pos, neg):
-        """Layer k on (n, N, M+1) trains; returns the next layer's input (with its bias)."""
-        tsc = _tsc()
+        """Stream layer k on (n, N, M+1) trains; returns the next layer's input (with its
+        bias)."""
         W, theta = self.weights[k], self.thresholds[k]
         if self.weight_bits is None:
             outs = [tsc.tsc_float(W, theta, pos[s:s + self.batch], neg[s:s + self.batch])
@@ -272,20 +324,48 @@ class TSCNet:
                 op[i], on[i] = layer.run(pos[i], neg[i])
         return self._with_bias(op, on)
 
+    # ---- framed mode: on-times and membranes -------------------------------------------------
+
+    def _encode_on_times(self, x):
+        """On-times of the TSC-encoded pixels and the bias channel (N - 1): (n, 65) int64."""
+        pos, neg = tsc.tsc_encode(x, self.N)
+        D = tsc.tsc_durations(pos, neg)
+        return np.concatenate([D, np.full((len(D), 1), self.N - 1, dtype=np.int64)], axis=1)
+
+    def membranes(self, k, on_times):
+        """Framed layer k's membranes at the end of a frame: ``V = D @ W.T`` (int64 for the
+        integer network, exactly the integrated V of :class:`sim.tsc.FramedTSCLayer`)."""
+        W = self.weights[k]
+        if self.weight_bits is None:
+            return on_times.astype(np.float64) @ W.T
+        # integers: a float64 product is exact while every partial sum stays below 2^53 (and
+        # far faster than numpy's int64 product); beyond that, int64
+        bound = int(np.abs(W).sum(axis=1).max()) * int(np.abs(on_times).max(initial=0))
+        if bound < 1 << 53:
+            return np.rint(on_times.astype(np.float64) @ W.T.astype(np.float64)).astype(np.int64)
+        return on_times.astype(np.int64) @ W.T.astype(np.int64)
+
+    def _framed_layer(self, k, on_times):
+        """Framed layer k: the next frame's on-times, with the bias channel appended."""
+        D = tsc.framed_on_time(self.membranes(k, on_times), self.thresholds[k], self.N)
+        return np.concatenate([D, np.full((len(D), 1), self.N - 1, dtype=np.int64)], axis=1)
+
+    # ---- both --------------------------------------------------------------------------------
+
     def forward(self, x):
         """Run pixel values (n, 64) in [0, 1]; return a :class:`SimResult`.
 
         ``spikes`` counts every neuron's pos and neg spikes (0, 1 or 2 per frame);
         ``input_spikes`` (an attribute set on the result) those of the input encoder.
         """
-        tsc = _tsc()
-        pos, neg = self._encode(np.asarray(x, dtype=np.float64))
-        input_spikes = (pos[..., :-1].sum(axis=1) + neg[..., :-1].sum(axis=1))
-        spikes = []
-        for k in range(self.neuron_layers):
-            pos, neg = self._layer(k, pos, neg)
-            spikes.append(pos[..., :-1].sum(axis=1) + neg[..., :-1].sum(axis=1))
-        dur = tsc.tsc_durations(pos, neg)                            # (n, M + 1)
+        with one_thread():
+            x = np.asarray(x, dtype=np.float64)
+            pos, neg = tsc.tsc_encode(x, self.N)
+            input_spikes = pos.sum(axis=1) + neg.sum(axis=1)
+            if self.mode == "framed":
+                dur, spikes = self._forward_framed(x)
+            else:
+                dur, spikes = self._forward_stream(x)
         if self.weight_bits is None:
             logits = dur.astype(np.float64) @ self.readout.T
         else:
@@ -293,3 +373,25 @@ class TSCNet:
         res = SimResult(logits, [s.astype(np.int64) for s in spikes])
         res.input_spikes = input_spikes.astype(np.int64)
         return res
+
+    def _forward_stream(self, x):
+        pos, neg = self._encode(x)
+        spikes = []
+        for k in range(self.neuron_layers):
+            pos, neg = self._layer(k, pos, neg)
+            spikes.append(pos[..., :-1].sum(axis=1) + neg[..., :-1].sum(axis=1))
+        return tsc.tsc_durations(pos, neg), spikes                   # (n, M + 1)
+
+    def _forward_framed(self, x):
+        D = self._encode_on_times(x)
+        spikes = []
+        for k in range(self.neuron_layers):
+            D = self._framed_layer(k, D)
+            # pos at the emission frame's step 0 and neg at step D: two spikes when D >= 1
+            spikes.append(2 * (D[:, :-1] > 0))
+        return D, spikes
+
+
+def _check_N(N):
+    if isinstance(N, bool) or not isinstance(N, (int, np.integer)) or N < 2:
+        raise ValueError(f"N must be an integer >= 2, not {N!r}")

@@ -1,14 +1,15 @@
-"""Fine-tuning a converted TSC network through the exact TSC dynamics (backpropagation through
-time with a surrogate derivative).
+"""Fine-tuning a converted stream-mode TSC network through its exact dynamics (backpropagation
+through time with a surrogate derivative).
 
 Why
     Threshold balancing (:class:`net.tscnet.TSCNet`) assumes a neuron's on-time (pos to neg)
-    is proportional to the input it integrates. By the TSC neuron rule (issue 5, item 3) it is
-    not: the neuron sends ``neg`` at the first step after its first spike on which it does not
-    cross the threshold, so it stays on only while its current keeps V above theta. Its on-time
-    is nearly binary (one step, or until the frame ends), whatever the integrated input, and the
-    converted network computes something else than the ANN. No choice of thresholds fixes that;
-    the weights have to be trained for the neuron the hardware has.
+    is proportional to the input it integrates. For the stream neuron (:mod:`sim.tsc.stream`)
+    it is not: the neuron sends ``neg`` at the first step after its first spike on which it
+    does not cross the threshold, so it stays on only while its current keeps V above theta.
+    Its on-time is nearly binary (one step, or until the frame ends), whatever the integrated
+    input, and the converted network computes something else than the ANN. No choice of
+    thresholds fixes that; the weights have to be trained for that neuron. (The framed neuron,
+    :mod:`sim.tsc.framed`, converts by threshold balancing alone and is not trained here.)
 
 What is trained
     The weights of every TSC layer (the unrolled dense maps with their bias column) and of the
@@ -277,6 +278,8 @@ def finetune(net, x_train, y_train, config=TSCTrainConfig(), weight_bits=None,
     """
     if net.weight_bits is not None:
         raise ValueError("fine-tuning starts from the float TSC conversion (weight_bits None)")
+    if net.mode != "stream":
+        raise ValueError(f"fine-tuning trains a stream-mode TSC network, not {net.mode!r}")
     x_train = np.asarray(x_train, dtype=np.float64)
     y_train = np.asarray(y_train)
     if x_train.ndim != 2 or len(x_train) != len(y_train) or len(y_train) == 0:

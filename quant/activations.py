@@ -19,9 +19,10 @@ import re
 import numpy as np
 
 from common.checks import InputError
+from .metrics import exact_mean_square
 
 __all__ = ["Activation", "get_activation", "FUNCTIONS", "Region", "region_grid", "mse_by_region",
-           "DEFAULT_INTERVALS"]
+           "DEFAULT_INTERVALS", "number_text"]
 
 
 def _sigmoid(x):
@@ -178,7 +179,7 @@ class Region:
 
     @property
     def name(self):
-        return "U".join(f"[{_fmt(a)},{_fmt(b)}]" for a, b in self.pieces)
+        return "U".join(f"[{number_text(a)},{number_text(b)}]" for a, b in self.pieces)
 
     def __repr__(self):
         return f"Region({self.name})"
@@ -208,7 +209,8 @@ class Region:
         return cls(pieces)
 
 
-def _fmt(v):
+def number_text(v):
+    """``3`` for an integral value, ``2.5`` otherwise (region names, interval ends in text)."""
     return str(int(v)) if float(v).is_integer() else repr(float(v))
 
 
@@ -285,12 +287,13 @@ def region_grid(region, n=100_000):
 def mse_by_region(approx, activation, interval=None, n=100_000):
     """MSE of ``approx`` (a numpy function of x) against the activation in each region.
 
-    Returns ``{region name: mse}`` in :meth:`Activation.regions` order.
+    Returns ``{region name: mse}`` in :meth:`Activation.regions` order; the squared errors are
+    summed exactly (:func:`quant.metrics.exact_mean_square`), so the figures depend on no
+    summation order.
     """
     activation = get_activation(activation)
     out = {}
     for name, region in activation.regions(interval).items():
         x = region_grid(region, n)
-        err = np.asarray(approx(x), dtype=np.float64) - activation(x)
-        out[name] = float(np.mean(err * err))
+        out[name] = exact_mean_square(np.asarray(approx(x), dtype=np.float64) - activation(x))
     return out

@@ -19,7 +19,7 @@ import numbers
 
 import numpy as np
 
-from common.checks import check_int
+from common.checks import InputError, InputTypeError, check_int
 
 __all__ = ["QFormat", "Q_MIN", "Q_MAX", "check_Q"]
 
@@ -31,7 +31,7 @@ RANGE = 8.0
 
 
 def check_Q(Q):
-    """Return ``Q`` as an int after checking ``Q_MIN <= Q <= Q_MAX``."""
+    """Return ``Q`` as an int after checking ``Q_MIN <= Q <= Q_MAX`` (:class:`InputError`)."""
     return check_int("Q", Q, Q_MIN, Q_MAX)
 
 
@@ -84,7 +84,7 @@ class QFormat:
         """
         x = np.asarray(x, dtype=np.float64)
         if np.isnan(x).any():
-            raise ValueError("cannot quantize NaN")
+            raise InputError("cannot quantize NaN")
         scaled = np.clip(x / self.lsb, self.code_min, self.code_max)
         return np.rint(scaled).astype(np.int64)
 
@@ -109,12 +109,12 @@ class QFormat:
             values = arr.reshape(-1).tolist()
             for c in values:
                 if isinstance(c, bool) or not isinstance(c, numbers.Integral):
-                    raise TypeError(f"{name} must be an integer, not {c!r}")
+                    raise InputTypeError(f"{name} must be an integer, not {c!r}")
         else:
-            raise TypeError(f"{name} must be integers, not {arr.dtype}")
+            raise InputTypeError(f"{name} must be integers, not {arr.dtype}")
         for c in values:
             if not self.code_min <= c <= self.code_max:
-                raise ValueError(f"{name} {int(c)} is out of range for Q={self.Q} "
+                raise InputError(f"{name} {int(c)} is out of range for Q={self.Q} "
                                  f"[{self.code_min}, {self.code_max}]")
         return np.array(values, dtype=np.int64).reshape(arr.shape)
 
@@ -129,9 +129,9 @@ class QFormat:
     def hw_shift(self, F):
         """The left shift that turns a code into input-LSB units, ``F - (Q-4)``."""
         if isinstance(F, bool) or not isinstance(F, numbers.Integral):
-            raise TypeError(f"input fraction F must be an integer, not {F!r}")
+            raise InputTypeError(f"input fraction F must be an integer, not {F!r}")
         shift = int(F) - self.frac
         if shift < 0:
-            raise ValueError(f"input fraction F={F} is too small for Q={self.Q} codes: "
+            raise InputError(f"input fraction F={F} is too small for Q={self.Q} codes: "
                              f"need F >= Q-4 = {self.frac}")
         return shift

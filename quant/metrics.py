@@ -17,8 +17,8 @@ from fractions import Fraction
 
 import numpy as np
 
-__all__ = ["representable_inputs", "representable_mse", "round_sig", "exact_mean_square",
-           "DIGITS", "MAX_POINTS"]
+__all__ = ["representable_range", "representable_inputs", "representable_mse", "round_sig",
+           "exact_mean_square", "exact_mean", "DIGITS", "MAX_POINTS"]
 
 #: Significant digits of every MSE written to a file.
 DIGITS = 6
@@ -35,12 +35,10 @@ def round_sig(value, digits=DIGITS):
     return float(f"{value:.{digits}g}")
 
 
-def representable_inputs(interval, frac, width=None, max_points=MAX_POINTS):
-    """Every integer x with ``x 2^-frac`` in ``[lo, hi)`` (and inside the signed ``width``-bit
-    range when given), thinned evenly to at most ``max_points``.
-
-    Returns ``(x, stride)``: int64 inputs and the stride (1 when none were left out).
-    """
+def representable_range(interval, frac, width=None):
+    """``(a, b)``: the first and last integer x with ``x 2^-frac`` in ``[lo, hi)`` (and inside
+    the signed ``width``-bit range when given), computed exactly; ``b < a`` when there is
+    none."""
     lo, hi = interval
     scale = Fraction(2) ** int(frac)
     a = math.ceil(Fraction(lo) * scale)
@@ -48,6 +46,16 @@ def representable_inputs(interval, frac, width=None, max_points=MAX_POINTS):
     if width is not None:
         a = max(a, -(1 << (width - 1)))
         b = min(b, (1 << (width - 1)) - 1)
+    return a, b
+
+
+def representable_inputs(interval, frac, width=None, max_points=MAX_POINTS):
+    """Every integer x with ``x 2^-frac`` in ``[lo, hi)`` (and inside the signed ``width``-bit
+    range when given), thinned evenly to at most ``max_points``.
+
+    Returns ``(x, stride)``: int64 inputs and the stride (1 when none were left out).
+    """
+    a, b = representable_range(interval, frac, width)
     if b < a:
         return np.zeros(0, dtype=np.int64), 1
     stride = max(1, -(-(b - a + 1) // max_points)) if max_points else 1
@@ -57,9 +65,19 @@ def representable_inputs(interval, frac, width=None, max_points=MAX_POINTS):
 def exact_mean_square(err):
     """Mean of ``err**2``, summed exactly (``math.fsum``); None for no values."""
     err = np.asarray(err, dtype=np.float64).reshape(-1)
-    if err.size == 0:
+    return exact_mean(err * err)
+
+
+def exact_mean(values, weights=None):
+    """The mean (or the ``weights``-weighted mean) of ``values``, its sums exact
+    (``math.fsum``): the same in any order and on any machine; None for no values."""
+    values = np.asarray(values, dtype=np.float64).reshape(-1)
+    if values.size == 0:
         return None
-    return math.fsum((err * err).tolist()) / err.size
+    if weights is None:
+        return math.fsum(values.tolist()) / values.size
+    weights = np.asarray(weights, dtype=np.float64).reshape(-1)
+    return math.fsum((values * weights).tolist()) / math.fsum(weights.tolist())
 
 
 def representable_mse(model, f, interval, frac, out_frac, width=None, two_input=False,

@@ -50,32 +50,32 @@ module amos_relu_k10(i__valid, o__ready, clk, rst, i__ready, o__payload, o__vali
   wire [12:0] \$14 ;
   wire [11:0] \$140 ;
   reg \$141 ;
-  reg [11:0] \$142 ;
-  reg [11:0] \$143 ;
-  reg [11:0] \$144 ;
-  reg [11:0] \$145 ;
-  reg [11:0] \$146 ;
-  reg [11:0] \$147 ;
-  reg [11:0] \$148 ;
-  reg [11:0] \$149 ;
+  reg \$142 ;
+  reg \$143 ;
+  reg \$144 ;
+  reg \$145 ;
+  reg \$146 ;
+  reg \$147 ;
+  reg \$148 ;
+  reg \$149 ;
   wire [12:0] \$15 ;
-  reg [11:0] \$150 ;
-  reg [11:0] \$151 ;
+  reg \$150 ;
+  reg \$151 ;
   reg \$152 ;
-  reg [12:0] \$153 ;
-  reg [12:0] \$154 ;
-  reg [12:0] \$155 ;
-  reg [12:0] \$156 ;
-  reg [12:0] \$157 ;
-  reg [12:0] \$158 ;
-  reg [12:0] \$159 ;
+  reg [11:0] \$153 ;
+  reg [11:0] \$154 ;
+  reg [11:0] \$155 ;
+  reg [11:0] \$156 ;
+  reg [11:0] \$157 ;
+  reg [11:0] \$158 ;
+  reg [11:0] \$159 ;
   wire [12:0] \$16 ;
-  reg [12:0] \$160 ;
-  reg [12:0] \$161 ;
-  reg [12:0] \$162 ;
-  reg \$163 ;
-  reg \$164 ;
-  reg [10:0] \$165 ;
+  reg [11:0] \$160 ;
+  reg [11:0] \$161 ;
+  reg [11:0] \$162 ;
+  reg [12:0] \$163 ;
+  reg [12:0] \$164 ;
+  reg [12:0] \$165 ;
   reg [12:0] \$166 ;
   reg [12:0] \$167 ;
   reg [12:0] \$168 ;
@@ -84,11 +84,11 @@ module amos_relu_k10(i__valid, o__ready, clk, rst, i__ready, o__payload, o__vali
   reg [12:0] \$170 ;
   reg [12:0] \$171 ;
   reg [12:0] \$172 ;
-  reg [12:0] \$173 ;
-  reg [12:0] \$174 ;
-  reg \$175 ;
-  reg [1:0] \$176 ;
-  reg [10:0] \$177 ;
+  reg \$173 ;
+  reg [10:0] \$174 ;
+  reg [12:0] \$175 ;
+  reg [12:0] \$176 ;
+  reg [12:0] \$177 ;
   reg [12:0] \$178 ;
   reg [12:0] \$179 ;
   wire [12:0] \$18 ;
@@ -96,64 +96,64 @@ module amos_relu_k10(i__valid, o__ready, clk, rst, i__ready, o__payload, o__vali
   reg [12:0] \$181 ;
   reg [12:0] \$182 ;
   reg [12:0] \$183 ;
-  reg [12:0] \$184 ;
-  reg [12:0] \$185 ;
-  reg \$186 ;
-  reg [2:0] \$187 ;
-  reg [10:0] \$188 ;
+  reg [1:0] \$184 ;
+  reg [10:0] \$185 ;
+  reg [12:0] \$186 ;
+  reg [12:0] \$187 ;
+  reg [12:0] \$188 ;
   reg [12:0] \$189 ;
   wire [12:0] \$19 ;
   reg [12:0] \$190 ;
   reg [12:0] \$191 ;
   reg [12:0] \$192 ;
   reg [12:0] \$193 ;
-  reg [12:0] \$194 ;
-  reg [12:0] \$195 ;
-  reg \$196 ;
-  reg [3:0] \$197 ;
-  reg [10:0] \$198 ;
+  reg [2:0] \$194 ;
+  reg [10:0] \$195 ;
+  reg [12:0] \$196 ;
+  reg [12:0] \$197 ;
+  reg [12:0] \$198 ;
   reg [12:0] \$199 ;
   wire \$2 ;
   wire [12:0] \$20 ;
   reg [12:0] \$200 ;
   reg [12:0] \$201 ;
   reg [12:0] \$202 ;
-  reg [12:0] \$203 ;
-  reg [12:0] \$204 ;
-  reg \$205 ;
-  reg [4:0] \$206 ;
-  reg [10:0] \$207 ;
+  reg [3:0] \$203 ;
+  reg [10:0] \$204 ;
+  reg [12:0] \$205 ;
+  reg [12:0] \$206 ;
+  reg [12:0] \$207 ;
   reg [12:0] \$208 ;
   reg [12:0] \$209 ;
   wire [12:0] \$21 ;
   reg [12:0] \$210 ;
-  reg [12:0] \$211 ;
-  reg [12:0] \$212 ;
-  reg \$213 ;
-  reg [5:0] \$214 ;
-  reg [10:0] \$215 ;
+  reg [4:0] \$211 ;
+  reg [10:0] \$212 ;
+  reg [12:0] \$213 ;
+  reg [12:0] \$214 ;
+  reg [12:0] \$215 ;
   reg [12:0] \$216 ;
   reg [12:0] \$217 ;
-  reg [12:0] \$218 ;
-  reg [12:0] \$219 ;
+  reg [5:0] \$218 ;
+  reg [10:0] \$219 ;
   wire [12:0] \$22 ;
-  reg \$220 ;
-  reg [6:0] \$221 ;
-  reg [10:0] \$222 ;
+  reg [12:0] \$220 ;
+  reg [12:0] \$221 ;
+  reg [12:0] \$222 ;
   reg [12:0] \$223 ;
-  reg [12:0] \$224 ;
-  reg [12:0] \$225 ;
-  reg \$226 ;
-  reg [7:0] \$227 ;
-  reg [10:0] \$228 ;
-  reg [12:0] \$229 ;
+  reg [6:0] \$224 ;
+  reg [10:0] \$225 ;
+  reg [12:0] \$226 ;
+  reg [12:0] \$227 ;
+  reg [12:0] \$228 ;
+  reg [7:0] \$229 ;
   wire [12:0] \$23 ;
-  reg [12:0] \$230 ;
-  reg \$231 ;
-  reg [8:0] \$232 ;
-  reg [10:0] \$233 ;
-  reg [12:0] \$234 ;
-  reg \$235 ;
+  reg [10:0] \$230 ;
+  reg [12:0] \$231 ;
+  reg [12:0] \$232 ;
+  reg [8:0] \$233 ;
+  reg [10:0] \$234 ;
+  reg [12:0] \$235 ;
   reg [9:0] \$236 ;
   reg [10:0] \$237 ;
   wire [12:0] \$24 ;
@@ -239,11 +239,8 @@ module amos_relu_k10(i__valid, o__ready, clk, rst, i__ready, o__payload, o__vali
   wire [13:0] \$97 ;
   wire [13:0] \$98 ;
   wire [11:0] \$99 ;
-  wire advance;
   input clk;
   wire clk;
-  (* init = 1'h0 *)
-  wire g10_valid;
   reg [10:0] g10_value = 11'h000;
   reg [9:0] g10_z = 10'h000;
   reg [12:0] g1_acc10 = 13'h0000;
@@ -332,6 +329,7 @@ module amos_relu_k10(i__valid, o__ready, clk, rst, i__ready, o__payload, o__vali
   wire o__ready;
   output o__valid;
   reg o__valid = 1'h0;
+  wire pipe_enable;
   reg prod_valid = 1'h0;
   reg [11:0] prod_x1 = 12'h000;
   reg [11:0] prod_x10 = 12'h000;
@@ -367,7 +365,7 @@ module amos_relu_k10(i__valid, o__ready, clk, rst, i__ready, o__payload, o__vali
   reg z8;
   reg z9;
   assign \$1  = ~ o__valid;
-  assign i__ready = \$1  | o__ready;
+  assign i__ready = o__ready | \$1 ;
   assign \$2  = ~ thr_acc1[12];
   assign \$3  = ~ g1_acc2[12];
   assign \$4  = ~ g2_acc3[12];
@@ -510,193 +508,193 @@ module amos_relu_k10(i__valid, o__ready, clk, rst, i__ready, o__payload, o__vali
   always @(posedge clk)
     prod_valid <= \$141 ;
   always @(posedge clk)
-    prod_x1 <= \$142 ;
+    thr_valid <= \$142 ;
   always @(posedge clk)
-    prod_x2 <= \$143 ;
+    g1_valid <= \$143 ;
   always @(posedge clk)
-    prod_x3 <= \$144 ;
+    g2_valid <= \$144 ;
   always @(posedge clk)
-    prod_x4 <= \$145 ;
+    g3_valid <= \$145 ;
   always @(posedge clk)
-    prod_x5 <= \$146 ;
+    g4_valid <= \$146 ;
   always @(posedge clk)
-    prod_x6 <= \$147 ;
+    g5_valid <= \$147 ;
   always @(posedge clk)
-    prod_x7 <= \$148 ;
+    g6_valid <= \$148 ;
   always @(posedge clk)
-    prod_x8 <= \$149 ;
+    g7_valid <= \$149 ;
   always @(posedge clk)
-    prod_x9 <= \$150 ;
+    g8_valid <= \$150 ;
   always @(posedge clk)
-    prod_x10 <= \$151 ;
+    g9_valid <= \$151 ;
   always @(posedge clk)
-    thr_valid <= \$152 ;
+    o__valid <= \$152 ;
   always @(posedge clk)
-    thr_acc1 <= \$153 ;
+    prod_x1 <= \$153 ;
   always @(posedge clk)
-    thr_acc2 <= \$154 ;
+    prod_x2 <= \$154 ;
   always @(posedge clk)
-    thr_acc3 <= \$155 ;
+    prod_x3 <= \$155 ;
   always @(posedge clk)
-    thr_acc4 <= \$156 ;
+    prod_x4 <= \$156 ;
   always @(posedge clk)
-    thr_acc5 <= \$157 ;
+    prod_x5 <= \$157 ;
   always @(posedge clk)
-    thr_acc6 <= \$158 ;
+    prod_x6 <= \$158 ;
   always @(posedge clk)
-    thr_acc7 <= \$159 ;
+    prod_x7 <= \$159 ;
   always @(posedge clk)
-    thr_acc8 <= \$160 ;
+    prod_x8 <= \$160 ;
   always @(posedge clk)
-    thr_acc9 <= \$161 ;
+    prod_x9 <= \$161 ;
   always @(posedge clk)
-    thr_acc10 <= \$162 ;
+    prod_x10 <= \$162 ;
   always @(posedge clk)
-    g1_valid <= \$163 ;
+    thr_acc1 <= \$163 ;
   always @(posedge clk)
-    g1_z <= \$164 ;
+    thr_acc2 <= \$164 ;
   always @(posedge clk)
-    g1_value <= \$165 ;
+    thr_acc3 <= \$165 ;
   always @(posedge clk)
-    g1_acc2 <= \$166 ;
+    thr_acc4 <= \$166 ;
   always @(posedge clk)
-    g1_acc3 <= \$167 ;
+    thr_acc5 <= \$167 ;
   always @(posedge clk)
-    g1_acc4 <= \$168 ;
+    thr_acc6 <= \$168 ;
   always @(posedge clk)
-    g1_acc5 <= \$169 ;
+    thr_acc7 <= \$169 ;
   always @(posedge clk)
-    g1_acc6 <= \$170 ;
+    thr_acc8 <= \$170 ;
   always @(posedge clk)
-    g1_acc7 <= \$171 ;
+    thr_acc9 <= \$171 ;
   always @(posedge clk)
-    g1_acc8 <= \$172 ;
+    thr_acc10 <= \$172 ;
   always @(posedge clk)
-    g1_acc9 <= \$173 ;
+    g1_z <= \$173 ;
   always @(posedge clk)
-    g1_acc10 <= \$174 ;
+    g1_value <= \$174 ;
   always @(posedge clk)
-    g2_valid <= \$175 ;
+    g1_acc2 <= \$175 ;
   always @(posedge clk)
-    g2_z <= \$176 ;
+    g1_acc3 <= \$176 ;
   always @(posedge clk)
-    g2_value <= \$177 ;
+    g1_acc4 <= \$177 ;
   always @(posedge clk)
-    g2_acc3 <= \$178 ;
+    g1_acc5 <= \$178 ;
   always @(posedge clk)
-    g2_acc4 <= \$179 ;
+    g1_acc6 <= \$179 ;
   always @(posedge clk)
-    g2_acc5 <= \$180 ;
+    g1_acc7 <= \$180 ;
   always @(posedge clk)
-    g2_acc6 <= \$181 ;
+    g1_acc8 <= \$181 ;
   always @(posedge clk)
-    g2_acc7 <= \$182 ;
+    g1_acc9 <= \$182 ;
   always @(posedge clk)
-    g2_acc8 <= \$183 ;
+    g1_acc10 <= \$183 ;
   always @(posedge clk)
-    g2_acc9 <= \$184 ;
+    g2_z <= \$184 ;
   always @(posedge clk)
-    g2_acc10 <= \$185 ;
+    g2_value <= \$185 ;
   always @(posedge clk)
-    g3_valid <= \$186 ;
+    g2_acc3 <= \$186 ;
   always @(posedge clk)
-    g3_z <= \$187 ;
+    g2_acc4 <= \$187 ;
   always @(posedge clk)
-    g3_value <= \$188 ;
+    g2_acc5 <= \$188 ;
   always @(posedge clk)
-    g3_acc4 <= \$189 ;
+    g2_acc6 <= \$189 ;
   always @(posedge clk)
-    g3_acc5 <= \$190 ;
+    g2_acc7 <= \$190 ;
   always @(posedge clk)
-    g3_acc6 <= \$191 ;
+    g2_acc8 <= \$191 ;
   always @(posedge clk)
-    g3_acc7 <= \$192 ;
+    g2_acc9 <= \$192 ;
   always @(posedge clk)
-    g3_acc8 <= \$193 ;
+    g2_acc10 <= \$193 ;
   always @(posedge clk)
-    g3_acc9 <= \$194 ;
+    g3_z <= \$194 ;
   always @(posedge clk)
-    g3_acc10 <= \$195 ;
+    g3_value <= \$195 ;
   always @(posedge clk)
-    g4_valid <= \$196 ;
+    g3_acc4 <= \$196 ;
   always @(posedge clk)
-    g4_z <= \$197 ;
+    g3_acc5 <= \$197 ;
   always @(posedge clk)
-    g4_value <= \$198 ;
+    g3_acc6 <= \$198 ;
   always @(posedge clk)
-    g4_acc5 <= \$199 ;
+    g3_acc7 <= \$199 ;
   always @(posedge clk)
-    g4_acc6 <= \$200 ;
+    g3_acc8 <= \$200 ;
   always @(posedge clk)
-    g4_acc7 <= \$201 ;
+    g3_acc9 <= \$201 ;
   always @(posedge clk)
-    g4_acc8 <= \$202 ;
+    g3_acc10 <= \$202 ;
   always @(posedge clk)
-    g4_acc9 <= \$203 ;
+    g4_z <= \$203 ;
   always @(posedge clk)
-    g4_acc10 <= \$204 ;
+    g4_value <= \$204 ;
   always @(posedge clk)
-    g5_valid <= \$205 ;
+    g4_acc5 <= \$205 ;
   always @(posedge clk)
-    g5_z <= \$206 ;
+    g4_acc6 <= \$206 ;
   always @(posedge clk)
-    g5_value <= \$207 ;
+    g4_acc7 <= \$207 ;
   always @(posedge clk)
-    g5_acc6 <= \$208 ;
+    g4_acc8 <= \$208 ;
   always @(posedge clk)
-    g5_acc7 <= \$209 ;
+    g4_acc9 <= \$209 ;
   always @(posedge clk)
-    g5_acc8 <= \$210 ;
+    g4_acc10 <= \$210 ;
   always @(posedge clk)
-    g5_acc9 <= \$211 ;
+    g5_z <= \$211 ;
   always @(posedge clk)
-    g5_acc10 <= \$212 ;
+    g5_value <= \$212 ;
   always @(posedge clk)
-    g6_valid <= \$213 ;
+    g5_acc6 <= \$213 ;
   always @(posedge clk)
-    g6_z <= \$214 ;
+    g5_acc7 <= \$214 ;
   always @(posedge clk)
-    g6_value <= \$215 ;
+    g5_acc8 <= \$215 ;
   always @(posedge clk)
-    g6_acc7 <= \$216 ;
+    g5_acc9 <= \$216 ;
   always @(posedge clk)
-    g6_acc8 <= \$217 ;
+    g5_acc10 <= \$217 ;
   always @(posedge clk)
-    g6_acc9 <= \$218 ;
+    g6_z <= \$218 ;
   always @(posedge clk)
-    g6_acc10 <= \$219 ;
+    g6_value <= \$219 ;
   always @(posedge clk)
-    g7_valid <= \$220 ;
+    g6_acc7 <= \$220 ;
   always @(posedge clk)
-    g7_z <= \$221 ;
+    g6_acc8 <= \$221 ;
   always @(posedge clk)
-    g7_value <= \$222 ;
+    g6_acc9 <= \$222 ;
   always @(posedge clk)
-    g7_acc8 <= \$223 ;
+    g6_acc10 <= \$223 ;
   always @(posedge clk)
-    g7_acc9 <= \$224 ;
+    g7_z <= \$224 ;
   always @(posedge clk)
-    g7_acc10 <= \$225 ;
+    g7_value <= \$225 ;
   always @(posedge clk)
-    g8_valid <= \$226 ;
+    g7_acc8 <= \$226 ;
   always @(posedge clk)
-    g8_z <= \$227 ;
+    g7_acc9 <= \$227 ;
   always @(posedge clk)
-    g8_value <= \$228 ;
+    g7_acc10 <= \$228 ;
   always @(posedge clk)
-    g8_acc9 <= \$229 ;
+    g8_z <= \$229 ;
   always @(posedge clk)
-    g8_acc10 <= \$230 ;
+    g8_value <= \$230 ;
   always @(posedge clk)
-    g9_valid <= \$231 ;
+    g8_acc9 <= \$231 ;
   always @(posedge clk)
-    g9_z <= \$232 ;
+    g8_acc10 <= \$232 ;
   always @(posedge clk)
-    g9_value <= \$233 ;
+    g9_z <= \$233 ;
   always @(posedge clk)
-    g9_acc10 <= \$234 ;
+    g9_value <= \$234 ;
   always @(posedge clk)
-    o__valid <= \$235 ;
+    g9_acc10 <= \$235 ;
   always @(posedge clk)
     g10_z <= \$236 ;
   always @(posedge clk)
@@ -783,79 +781,109 @@ module amos_relu_k10(i__valid, o__ready, clk, rst, i__ready, o__payload, o__vali
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$142  = prod_x1;
+    \$142  = thr_valid;
     if (i__ready) begin
-      \$142  = \$12 [11:0];
+      \$142  = prod_valid;
+    end
+    if (rst) begin
+      \$142  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$143  = prod_x2;
+    \$143  = g1_valid;
     if (i__ready) begin
-      \$143  = \$13 [11:0];
+      \$143  = thr_valid;
+    end
+    if (rst) begin
+      \$143  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$144  = prod_x3;
+    \$144  = g2_valid;
     if (i__ready) begin
-      \$144  = \$14 [11:0];
+      \$144  = g1_valid;
+    end
+    if (rst) begin
+      \$144  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$145  = prod_x4;
+    \$145  = g3_valid;
     if (i__ready) begin
-      \$145  = \$15 [11:0];
+      \$145  = g2_valid;
+    end
+    if (rst) begin
+      \$145  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$146  = prod_x5;
+    \$146  = g4_valid;
     if (i__ready) begin
-      \$146  = \$16 [11:0];
+      \$146  = g3_valid;
+    end
+    if (rst) begin
+      \$146  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$147  = prod_x6;
+    \$147  = g5_valid;
     if (i__ready) begin
-      \$147  = \$17 [11:0];
+      \$147  = g4_valid;
+    end
+    if (rst) begin
+      \$147  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$148  = prod_x7;
+    \$148  = g6_valid;
     if (i__ready) begin
-      \$148  = \$18 [11:0];
+      \$148  = g5_valid;
+    end
+    if (rst) begin
+      \$148  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$149  = prod_x8;
+    \$149  = g7_valid;
     if (i__ready) begin
-      \$149  = \$19 [11:0];
+      \$149  = g6_valid;
+    end
+    if (rst) begin
+      \$149  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$150  = prod_x9;
+    \$150  = g8_valid;
     if (i__ready) begin
-      \$150  = \$20 [11:0];
+      \$150  = g7_valid;
+    end
+    if (rst) begin
+      \$150  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$151  = prod_x10;
+    \$151  = g9_valid;
     if (i__ready) begin
-      \$151  = \$21 [11:0];
+      \$151  = g8_valid;
+    end
+    if (rst) begin
+      \$151  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$152  = thr_valid;
+    \$152  = o__valid;
     if (i__ready) begin
-      \$152  = prod_valid;
+      \$152  = g9_valid;
     end
     if (rst) begin
       \$152  = 1'h0;
@@ -863,613 +891,583 @@ module amos_relu_k10(i__valid, o__ready, clk, rst, i__ready, o__payload, o__vali
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$153  = thr_acc1;
+    \$153  = prod_x1;
     if (i__ready) begin
-      \$153  = \$22 ;
+      \$153  = \$12 [11:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$154  = thr_acc2;
+    \$154  = prod_x2;
     if (i__ready) begin
-      \$154  = \$23 ;
+      \$154  = \$13 [11:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$155  = thr_acc3;
+    \$155  = prod_x3;
     if (i__ready) begin
-      \$155  = \$24 ;
+      \$155  = \$14 [11:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$156  = thr_acc4;
+    \$156  = prod_x4;
     if (i__ready) begin
-      \$156  = \$25 ;
+      \$156  = \$15 [11:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$157  = thr_acc5;
+    \$157  = prod_x5;
     if (i__ready) begin
-      \$157  = \$26 ;
+      \$157  = \$16 [11:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$158  = thr_acc6;
+    \$158  = prod_x6;
     if (i__ready) begin
-      \$158  = \$27 ;
+      \$158  = \$17 [11:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$159  = thr_acc7;
+    \$159  = prod_x7;
     if (i__ready) begin
-      \$159  = \$28 ;
+      \$159  = \$18 [11:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$160  = thr_acc8;
+    \$160  = prod_x8;
     if (i__ready) begin
-      \$160  = \$29 ;
+      \$160  = \$19 [11:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$161  = thr_acc9;
+    \$161  = prod_x9;
     if (i__ready) begin
-      \$161  = \$30 ;
+      \$161  = \$20 [11:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$162  = thr_acc10;
+    \$162  = prod_x10;
     if (i__ready) begin
-      \$162  = \$31 ;
+      \$162  = \$21 [11:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$163  = g1_valid;
+    \$163  = thr_acc1;
     if (i__ready) begin
-      \$163  = thr_valid;
+      \$163  = \$22 ;
     end
-    if (rst) begin
-      \$163  = 1'h0;
-    end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$164  = g1_z;
+    \$164  = thr_acc2;
     if (i__ready) begin
-      \$164  = z1;
+      \$164  = \$23 ;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$165  = g1_value;
+    \$165  = thr_acc3;
     if (i__ready) begin
-      \$165  = { 1'h0, \$32  };
+      \$165  = \$24 ;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$166  = g1_acc2;
+    \$166  = thr_acc4;
     if (i__ready) begin
-      \$166  = \$34 [12:0];
+      \$166  = \$25 ;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$167  = g1_acc3;
+    \$167  = thr_acc5;
     if (i__ready) begin
-      \$167  = \$36 [12:0];
+      \$167  = \$26 ;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$168  = g1_acc4;
+    \$168  = thr_acc6;
     if (i__ready) begin
-      \$168  = \$38 [12:0];
+      \$168  = \$27 ;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$169  = g1_acc5;
+    \$169  = thr_acc7;
     if (i__ready) begin
-      \$169  = \$40 [12:0];
+      \$169  = \$28 ;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$170  = g1_acc6;
+    \$170  = thr_acc8;
     if (i__ready) begin
-      \$170  = \$42 [12:0];
+      \$170  = \$29 ;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$171  = g1_acc7;
+    \$171  = thr_acc9;
     if (i__ready) begin
-      \$171  = \$44 [12:0];
+      \$171  = \$30 ;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$172  = g1_acc8;
+    \$172  = thr_acc10;
     if (i__ready) begin
-      \$172  = \$46 [12:0];
+      \$172  = \$31 ;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$173  = g1_acc9;
+    \$173  = g1_z;
     if (i__ready) begin
-      \$173  = \$48 [12:0];
+      \$173  = z1;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$174  = g1_acc10;
+    \$174  = g1_value;
     if (i__ready) begin
-      \$174  = \$50 [12:0];
+      \$174  = { 1'h0, \$32  };
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$175  = g2_valid;
+    \$175  = g1_acc2;
     if (i__ready) begin
-      \$175  = g1_valid;
-    end
-    if (rst) begin
-      \$175  = 1'h0;
+      \$175  = \$34 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$176  = g2_z;
+    \$176  = g1_acc3;
     if (i__ready) begin
-      \$176  = { z2, g1_z };
+      \$176  = \$36 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$177  = g2_value;
+    \$177  = g1_acc4;
     if (i__ready) begin
-      \$177  = \$52 [10:0];
+      \$177  = \$38 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$178  = g2_acc3;
+    \$178  = g1_acc5;
     if (i__ready) begin
-      \$178  = \$54 [12:0];
+      \$178  = \$40 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$179  = g2_acc4;
+    \$179  = g1_acc6;
     if (i__ready) begin
-      \$179  = \$56 [12:0];
+      \$179  = \$42 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$180  = g2_acc5;
+    \$180  = g1_acc7;
     if (i__ready) begin
-      \$180  = \$58 [12:0];
+      \$180  = \$44 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$181  = g2_acc6;
+    \$181  = g1_acc8;
     if (i__ready) begin
-      \$181  = \$60 [12:0];
+      \$181  = \$46 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$182  = g2_acc7;
+    \$182  = g1_acc9;
     if (i__ready) begin
-      \$182  = \$62 [12:0];
+      \$182  = \$48 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$183  = g2_acc8;
+    \$183  = g1_acc10;
     if (i__ready) begin
-      \$183  = \$64 [12:0];
+      \$183  = \$50 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$184  = g2_acc9;
+    \$184  = g2_z;
     if (i__ready) begin
-      \$184  = \$66 [12:0];
+      \$184  = { z2, g1_z };
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$185  = g2_acc10;
+    \$185  = g2_value;
     if (i__ready) begin
-      \$185  = \$68 [12:0];
+      \$185  = \$52 [10:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$186  = g3_valid;
+    \$186  = g2_acc3;
     if (i__ready) begin
-      \$186  = g2_valid;
+      \$186  = \$54 [12:0];
     end
-    if (rst) begin
-      \$186  = 1'h0;
-    end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$187  = g3_z;
+    \$187  = g2_acc4;
     if (i__ready) begin
-      \$187  = { z3, g2_z };
+      \$187  = \$56 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$188  = g3_value;
+    \$188  = g2_acc5;
     if (i__ready) begin
-      \$188  = \$70 [10:0];
+      \$188  = \$58 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$189  = g3_acc4;
+    \$189  = g2_acc6;
     if (i__ready) begin
-      \$189  = \$72 [12:0];
+      \$189  = \$60 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$190  = g3_acc5;
+    \$190  = g2_acc7;
     if (i__ready) begin
-      \$190  = \$74 [12:0];
+      \$190  = \$62 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$191  = g3_acc6;
+    \$191  = g2_acc8;
     if (i__ready) begin
-      \$191  = \$76 [12:0];
+      \$191  = \$64 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$192  = g3_acc7;
+    \$192  = g2_acc9;
     if (i__ready) begin
-      \$192  = \$78 [12:0];
+      \$192  = \$66 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$193  = g3_acc8;
+    \$193  = g2_acc10;
     if (i__ready) begin
-      \$193  = \$80 [12:0];
+      \$193  = \$68 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$194  = g3_acc9;
+    \$194  = g3_z;
     if (i__ready) begin
-      \$194  = \$82 [12:0];
+      \$194  = { z3, g2_z };
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$195  = g3_acc10;
+    \$195  = g3_value;
     if (i__ready) begin
-      \$195  = \$84 [12:0];
+      \$195  = \$70 [10:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$196  = g4_valid;
+    \$196  = g3_acc4;
     if (i__ready) begin
-      \$196  = g3_valid;
+      \$196  = \$72 [12:0];
     end
-    if (rst) begin
-      \$196  = 1'h0;
-    end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$197  = g4_z;
+    \$197  = g3_acc5;
     if (i__ready) begin
-      \$197  = { z4, g3_z };
+      \$197  = \$74 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$198  = g4_value;
+    \$198  = g3_acc6;
     if (i__ready) begin
-      \$198  = \$86 [10:0];
+      \$198  = \$76 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$199  = g4_acc5;
+    \$199  = g3_acc7;
     if (i__ready) begin
-      \$199  = \$88 [12:0];
+      \$199  = \$78 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$200  = g4_acc6;
+    \$200  = g3_acc8;
     if (i__ready) begin
-      \$200  = \$90 [12:0];
+      \$200  = \$80 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$201  = g4_acc7;
+    \$201  = g3_acc9;
     if (i__ready) begin
-      \$201  = \$92 [12:0];
+      \$201  = \$82 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$202  = g4_acc8;
+    \$202  = g3_acc10;
     if (i__ready) begin
-      \$202  = \$94 [12:0];
+      \$202  = \$84 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$203  = g4_acc9;
+    \$203  = g4_z;
     if (i__ready) begin
-      \$203  = \$96 [12:0];
+      \$203  = { z4, g3_z };
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$204  = g4_acc10;
+    \$204  = g4_value;
     if (i__ready) begin
-      \$204  = \$98 [12:0];
+      \$204  = \$86 [10:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$205  = g5_valid;
+    \$205  = g4_acc5;
     if (i__ready) begin
-      \$205  = g4_valid;
-    end
-    if (rst) begin
-      \$205  = 1'h0;
+      \$205  = \$88 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$206  = g5_z;
+    \$206  = g4_acc6;
     if (i__ready) begin
-      \$206  = { z5, g4_z };
+      \$206  = \$90 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$207  = g5_value;
+    \$207  = g4_acc7;
     if (i__ready) begin
-      \$207  = \$100 [10:0];
+      \$207  = \$92 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$208  = g5_acc6;
+    \$208  = g4_acc8;
     if (i__ready) begin
-      \$208  = \$102 [12:0];
+      \$208  = \$94 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$209  = g5_acc7;
+    \$209  = g4_acc9;
     if (i__ready) begin
-      \$209  = \$104 [12:0];
+      \$209  = \$96 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$210  = g5_acc8;
+    \$210  = g4_acc10;
     if (i__ready) begin
-      \$210  = \$106 [12:0];
+      \$210  = \$98 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$211  = g5_acc9;
+    \$211  = g5_z;
     if (i__ready) begin
-      \$211  = \$108 [12:0];
+      \$211  = { z5, g4_z };
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$212  = g5_acc10;
+    \$212  = g5_value;
     if (i__ready) begin
-      \$212  = \$110 [12:0];
+      \$212  = \$100 [10:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$213  = g6_valid;
+    \$213  = g5_acc6;
     if (i__ready) begin
-      \$213  = g5_valid;
+      \$213  = \$102 [12:0];
     end
-    if (rst) begin
-      \$213  = 1'h0;
-    end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$214  = g6_z;
+    \$214  = g5_acc7;
     if (i__ready) begin
-      \$214  = { z6, g5_z };
+      \$214  = \$104 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$215  = g6_value;
+    \$215  = g5_acc8;
     if (i__ready) begin
-      \$215  = \$112 [10:0];
+      \$215  = \$106 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$216  = g6_acc7;
+    \$216  = g5_acc9;
     if (i__ready) begin
-      \$216  = \$114 [12:0];
+      \$216  = \$108 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$217  = g6_acc8;
+    \$217  = g5_acc10;
     if (i__ready) begin
-      \$217  = \$116 [12:0];
+      \$217  = \$110 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$218  = g6_acc9;
+    \$218  = g6_z;
     if (i__ready) begin
-      \$218  = \$118 [12:0];
+      \$218  = { z6, g5_z };
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$219  = g6_acc10;
+    \$219  = g6_value;
     if (i__ready) begin
-      \$219  = \$120 [12:0];
+      \$219  = \$112 [10:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$220  = g7_valid;
+    \$220  = g6_acc7;
     if (i__ready) begin
-      \$220  = g6_valid;
-    end
-    if (rst) begin
-      \$220  = 1'h0;
+      \$220  = \$114 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$221  = g7_z;
+    \$221  = g6_acc8;
     if (i__ready) begin
-      \$221  = { z7, g6_z };
+      \$221  = \$116 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$222  = g7_value;
+    \$222  = g6_acc9;
     if (i__ready) begin
-      \$222  = \$122 [10:0];
+      \$222  = \$118 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$223  = g7_acc8;
+    \$223  = g6_acc10;
     if (i__ready) begin
-      \$223  = \$124 [12:0];
+      \$223  = \$120 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$224  = g7_acc9;
+    \$224  = g7_z;
     if (i__ready) begin
-      \$224  = \$126 [12:0];
+      \$224  = { z7, g6_z };
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$225  = g7_acc10;
+    \$225  = g7_value;
     if (i__ready) begin
-      \$225  = \$128 [12:0];
+      \$225  = \$122 [10:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$226  = g8_valid;
+    \$226  = g7_acc8;
     if (i__ready) begin
-      \$226  = g7_valid;
+      \$226  = \$124 [12:0];
     end
-    if (rst) begin
-      \$226  = 1'h0;
-    end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$227  = g8_z;
+    \$227  = g7_acc9;
     if (i__ready) begin
-      \$227  = { z8, g7_z };
+      \$227  = \$126 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$228  = g8_value;
+    \$228  = g7_acc10;
     if (i__ready) begin
-      \$228  = \$130 [10:0];
+      \$228  = \$128 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$229  = g8_acc9;
+    \$229  = g8_z;
     if (i__ready) begin
-      \$229  = \$132 [12:0];
+      \$229  = { z8, g7_z };
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$230  = g8_acc10;
+    \$230  = g8_value;
     if (i__ready) begin
-      \$230  = \$134 [12:0];
+      \$230  = \$130 [10:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$231  = g9_valid;
+    \$231  = g8_acc9;
     if (i__ready) begin
-      \$231  = g8_valid;
+      \$231  = \$132 [12:0];
     end
-    if (rst) begin
-      \$231  = 1'h0;
-    end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$232  = g9_z;
+    \$232  = g8_acc10;
     if (i__ready) begin
-      \$232  = { z9, g8_z };
+      \$232  = \$134 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$233  = g9_value;
+    \$233  = g9_z;
     if (i__ready) begin
-      \$233  = \$136 [10:0];
+      \$233  = { z9, g8_z };
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$234  = g9_acc10;
+    \$234  = g9_value;
     if (i__ready) begin
-      \$234  = \$138 [12:0];
+      \$234  = \$136 [10:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$235  = o__valid;
+    \$235  = g9_acc10;
     if (i__ready) begin
-      \$235  = g9_valid;
-    end
-    if (rst) begin
-      \$235  = 1'h0;
+      \$235  = \$138 [12:0];
     end
   end
   always @* begin
@@ -1486,8 +1484,7 @@ module amos_relu_k10(i__valid, o__ready, clk, rst, i__ready, o__payload, o__vali
       \$237  = \$140 [10:0];
     end
   end
-  assign advance = i__ready;
-  assign g10_valid = o__valid;
+  assign pipe_enable = i__ready;
   assign \o__payload.spikes  = o__payload[9:0];
   assign \o__payload.value  = o__payload[20:10];
   assign o__payload[20:10] = g10_value;

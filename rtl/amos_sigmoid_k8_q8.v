@@ -4,77 +4,77 @@ module amos_sigmoid_k8_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o_
   reg \$auto$verilog_backend.cc:2355:dump_module$1  = 0;
   wire \$1 ;
   wire [12:0] \$10 ;
-  reg [12:0] \$100 ;
-  reg [12:0] \$101 ;
-  reg [12:0] \$102 ;
-  reg [13:0] \$103 ;
-  reg [13:0] \$104 ;
-  reg [12:0] \$105 ;
+  reg \$100 ;
+  reg \$101 ;
+  reg \$102 ;
+  reg \$103 ;
+  reg \$104 ;
+  reg \$105 ;
   reg \$106 ;
   reg [12:0] \$107 ;
-  reg [13:0] \$108 ;
+  reg [12:0] \$108 ;
   reg [12:0] \$109 ;
   wire [12:0] \$11 ;
   reg [12:0] \$110 ;
-  reg [13:0] \$111 ;
+  reg [12:0] \$111 ;
   reg [13:0] \$112 ;
   reg [13:0] \$113 ;
-  reg [13:0] \$114 ;
-  reg \$115 ;
-  reg \$116 ;
-  reg [5:0] \$117 ;
-  reg [13:0] \$118 ;
-  reg [12:0] \$119 ;
+  reg [12:0] \$114 ;
+  reg [12:0] \$115 ;
+  reg [13:0] \$116 ;
+  reg [12:0] \$117 ;
+  reg [12:0] \$118 ;
+  reg [13:0] \$119 ;
   wire [12:0] \$12 ;
-  reg [12:0] \$120 ;
+  reg [13:0] \$120 ;
   reg [13:0] \$121 ;
   reg [13:0] \$122 ;
-  reg [13:0] \$123 ;
-  reg [13:0] \$124 ;
-  reg \$125 ;
-  reg [1:0] \$126 ;
-  reg [5:0] \$127 ;
-  reg [12:0] \$128 ;
-  reg [12:0] \$129 ;
+  reg \$123 ;
+  reg [5:0] \$124 ;
+  reg [13:0] \$125 ;
+  reg [12:0] \$126 ;
+  reg [12:0] \$127 ;
+  reg [13:0] \$128 ;
+  reg [13:0] \$129 ;
   wire [12:0] \$13 ;
   reg [13:0] \$130 ;
   reg [13:0] \$131 ;
-  reg [13:0] \$132 ;
-  reg [13:0] \$133 ;
-  reg \$134 ;
-  reg [2:0] \$135 ;
-  reg [5:0] \$136 ;
-  reg [12:0] \$137 ;
+  reg [1:0] \$132 ;
+  reg [5:0] \$133 ;
+  reg [12:0] \$134 ;
+  reg [12:0] \$135 ;
+  reg [13:0] \$136 ;
+  reg [13:0] \$137 ;
   reg [13:0] \$138 ;
   reg [13:0] \$139 ;
   wire [12:0] \$14 ;
-  reg [13:0] \$140 ;
-  reg [13:0] \$141 ;
-  reg \$142 ;
-  reg [3:0] \$143 ;
-  reg [5:0] \$144 ;
+  reg [2:0] \$140 ;
+  reg [5:0] \$141 ;
+  reg [12:0] \$142 ;
+  reg [13:0] \$143 ;
+  reg [13:0] \$144 ;
   reg [13:0] \$145 ;
   reg [13:0] \$146 ;
-  reg [13:0] \$147 ;
-  reg [13:0] \$148 ;
-  reg \$149 ;
+  reg [3:0] \$147 ;
+  reg [5:0] \$148 ;
+  reg [13:0] \$149 ;
   wire [13:0] \$15 ;
-  reg [4:0] \$150 ;
-  reg [5:0] \$151 ;
+  reg [13:0] \$150 ;
+  reg [13:0] \$151 ;
   reg [13:0] \$152 ;
-  reg [13:0] \$153 ;
-  reg [13:0] \$154 ;
-  reg \$155 ;
-  reg [5:0] \$156 ;
-  reg [5:0] \$157 ;
-  reg [13:0] \$158 ;
-  reg [13:0] \$159 ;
+  reg [4:0] \$153 ;
+  reg [5:0] \$154 ;
+  reg [13:0] \$155 ;
+  reg [13:0] \$156 ;
+  reg [13:0] \$157 ;
+  reg [5:0] \$158 ;
+  reg [5:0] \$159 ;
   wire [13:0] \$16 ;
-  reg \$160 ;
-  reg [6:0] \$161 ;
-  reg [5:0] \$162 ;
-  reg [13:0] \$163 ;
-  reg \$164 ;
+  reg [13:0] \$160 ;
+  reg [13:0] \$161 ;
+  reg [6:0] \$162 ;
+  reg [5:0] \$163 ;
+  reg [13:0] \$164 ;
   reg [7:0] \$165 ;
   reg [5:0] \$166 ;
   wire [12:0] \$17 ;
@@ -166,9 +166,8 @@ module amos_sigmoid_k8_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o_
   wire [6:0] \$95 ;
   wire [6:0] \$96 ;
   reg \$97 ;
-  reg [12:0] \$98 ;
-  reg [12:0] \$99 ;
-  wire advance;
+  reg \$98 ;
+  reg \$99 ;
   input clk;
   wire clk;
   reg [13:0] g1_acc2 = 14'h0000;
@@ -220,8 +219,6 @@ module amos_sigmoid_k8_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o_
   reg g7_valid = 1'h0;
   reg [5:0] g7_value = 6'h00;
   reg [6:0] g7_z = 7'h00;
-  (* init = 1'h0 *)
-  wire g8_valid;
   reg [5:0] g8_value = 6'h00;
   reg [7:0] g8_z = 8'h00;
   input [8:0] i__payload;
@@ -238,6 +235,7 @@ module amos_sigmoid_k8_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o_
   wire o__ready;
   output o__valid;
   reg o__valid = 1'h0;
+  wire pipe_enable;
   reg prod_valid = 1'h0;
   reg [12:0] prod_x1 = 13'h0000;
   reg [12:0] prod_x2 = 13'h0000;
@@ -267,7 +265,7 @@ module amos_sigmoid_k8_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o_
   reg z7;
   reg z8;
   assign \$1  = ~ o__valid;
-  assign i__ready = \$1  | o__ready;
+  assign i__ready = o__ready | \$1 ;
   assign \$2  = ~ thr_acc1[12];
   assign \$3  = ~ g1_acc2[13];
   assign \$4  = ~ g2_acc3[12];
@@ -366,139 +364,139 @@ module amos_sigmoid_k8_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o_
   always @(posedge clk)
     prod_valid <= \$97 ;
   always @(posedge clk)
-    prod_x1 <= \$98 ;
+    thr_valid <= \$98 ;
   always @(posedge clk)
-    prod_x2 <= \$99 ;
+    g1_valid <= \$99 ;
   always @(posedge clk)
-    prod_x3 <= \$100 ;
+    g2_valid <= \$100 ;
   always @(posedge clk)
-    prod_x4 <= \$101 ;
+    g3_valid <= \$101 ;
   always @(posedge clk)
-    prod_x5 <= \$102 ;
+    g4_valid <= \$102 ;
   always @(posedge clk)
-    prod_x6 <= \$103 ;
+    g5_valid <= \$103 ;
   always @(posedge clk)
-    prod_x7 <= \$104 ;
+    g6_valid <= \$104 ;
   always @(posedge clk)
-    prod_x8 <= \$105 ;
+    g7_valid <= \$105 ;
   always @(posedge clk)
-    thr_valid <= \$106 ;
+    o__valid <= \$106 ;
   always @(posedge clk)
-    thr_acc1 <= \$107 ;
+    prod_x1 <= \$107 ;
   always @(posedge clk)
-    thr_acc2 <= \$108 ;
+    prod_x2 <= \$108 ;
   always @(posedge clk)
-    thr_acc3 <= \$109 ;
+    prod_x3 <= \$109 ;
   always @(posedge clk)
-    thr_acc4 <= \$110 ;
+    prod_x4 <= \$110 ;
   always @(posedge clk)
-    thr_acc5 <= \$111 ;
+    prod_x5 <= \$111 ;
   always @(posedge clk)
-    thr_acc6 <= \$112 ;
+    prod_x6 <= \$112 ;
   always @(posedge clk)
-    thr_acc7 <= \$113 ;
+    prod_x7 <= \$113 ;
   always @(posedge clk)
-    thr_acc8 <= \$114 ;
+    prod_x8 <= \$114 ;
   always @(posedge clk)
-    g1_valid <= \$115 ;
+    thr_acc1 <= \$115 ;
   always @(posedge clk)
-    g1_z <= \$116 ;
+    thr_acc2 <= \$116 ;
   always @(posedge clk)
-    g1_value <= \$117 ;
+    thr_acc3 <= \$117 ;
   always @(posedge clk)
-    g1_acc2 <= \$118 ;
+    thr_acc4 <= \$118 ;
   always @(posedge clk)
-    g1_acc3 <= \$119 ;
+    thr_acc5 <= \$119 ;
   always @(posedge clk)
-    g1_acc4 <= \$120 ;
+    thr_acc6 <= \$120 ;
   always @(posedge clk)
-    g1_acc5 <= \$121 ;
+    thr_acc7 <= \$121 ;
   always @(posedge clk)
-    g1_acc6 <= \$122 ;
+    thr_acc8 <= \$122 ;
   always @(posedge clk)
-    g1_acc7 <= \$123 ;
+    g1_z <= \$123 ;
   always @(posedge clk)
-    g1_acc8 <= \$124 ;
+    g1_value <= \$124 ;
   always @(posedge clk)
-    g2_valid <= \$125 ;
+    g1_acc2 <= \$125 ;
   always @(posedge clk)
-    g2_z <= \$126 ;
+    g1_acc3 <= \$126 ;
   always @(posedge clk)
-    g2_value <= \$127 ;
+    g1_acc4 <= \$127 ;
   always @(posedge clk)
-    g2_acc3 <= \$128 ;
+    g1_acc5 <= \$128 ;
   always @(posedge clk)
-    g2_acc4 <= \$129 ;
+    g1_acc6 <= \$129 ;
   always @(posedge clk)
-    g2_acc5 <= \$130 ;
+    g1_acc7 <= \$130 ;
   always @(posedge clk)
-    g2_acc6 <= \$131 ;
+    g1_acc8 <= \$131 ;
   always @(posedge clk)
-    g2_acc7 <= \$132 ;
+    g2_z <= \$132 ;
   always @(posedge clk)
-    g2_acc8 <= \$133 ;
+    g2_value <= \$133 ;
   always @(posedge clk)
-    g3_valid <= \$134 ;
+    g2_acc3 <= \$134 ;
   always @(posedge clk)
-    g3_z <= \$135 ;
+    g2_acc4 <= \$135 ;
   always @(posedge clk)
-    g3_value <= \$136 ;
+    g2_acc5 <= \$136 ;
   always @(posedge clk)
-    g3_acc4 <= \$137 ;
+    g2_acc6 <= \$137 ;
   always @(posedge clk)
-    g3_acc5 <= \$138 ;
+    g2_acc7 <= \$138 ;
   always @(posedge clk)
-    g3_acc6 <= \$139 ;
+    g2_acc8 <= \$139 ;
   always @(posedge clk)
-    g3_acc7 <= \$140 ;
+    g3_z <= \$140 ;
   always @(posedge clk)
-    g3_acc8 <= \$141 ;
+    g3_value <= \$141 ;
   always @(posedge clk)
-    g4_valid <= \$142 ;
+    g3_acc4 <= \$142 ;
   always @(posedge clk)
-    g4_z <= \$143 ;
+    g3_acc5 <= \$143 ;
   always @(posedge clk)
-    g4_value <= \$144 ;
+    g3_acc6 <= \$144 ;
   always @(posedge clk)
-    g4_acc5 <= \$145 ;
+    g3_acc7 <= \$145 ;
   always @(posedge clk)
-    g4_acc6 <= \$146 ;
+    g3_acc8 <= \$146 ;
   always @(posedge clk)
-    g4_acc7 <= \$147 ;
+    g4_z <= \$147 ;
   always @(posedge clk)
-    g4_acc8 <= \$148 ;
+    g4_value <= \$148 ;
   always @(posedge clk)
-    g5_valid <= \$149 ;
+    g4_acc5 <= \$149 ;
   always @(posedge clk)
-    g5_z <= \$150 ;
+    g4_acc6 <= \$150 ;
   always @(posedge clk)
-    g5_value <= \$151 ;
+    g4_acc7 <= \$151 ;
   always @(posedge clk)
-    g5_acc6 <= \$152 ;
+    g4_acc8 <= \$152 ;
   always @(posedge clk)
-    g5_acc7 <= \$153 ;
+    g5_z <= \$153 ;
   always @(posedge clk)
-    g5_acc8 <= \$154 ;
+    g5_value <= \$154 ;
   always @(posedge clk)
-    g6_valid <= \$155 ;
+    g5_acc6 <= \$155 ;
   always @(posedge clk)
-    g6_z <= \$156 ;
+    g5_acc7 <= \$156 ;
   always @(posedge clk)
-    g6_value <= \$157 ;
+    g5_acc8 <= \$157 ;
   always @(posedge clk)
-    g6_acc7 <= \$158 ;
+    g6_z <= \$158 ;
   always @(posedge clk)
-    g6_acc8 <= \$159 ;
+    g6_value <= \$159 ;
   always @(posedge clk)
-    g7_valid <= \$160 ;
+    g6_acc7 <= \$160 ;
   always @(posedge clk)
-    g7_z <= \$161 ;
+    g6_acc8 <= \$161 ;
   always @(posedge clk)
-    g7_value <= \$162 ;
+    g7_z <= \$162 ;
   always @(posedge clk)
-    g7_acc8 <= \$163 ;
+    g7_value <= \$163 ;
   always @(posedge clk)
-    o__valid <= \$164 ;
+    g7_acc8 <= \$164 ;
   always @(posedge clk)
     g8_z <= \$165 ;
   always @(posedge clk)
@@ -571,65 +569,89 @@ module amos_sigmoid_k8_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o_
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$98  = prod_x1;
+    \$98  = thr_valid;
     if (i__ready) begin
-      \$98  = \$10 ;
+      \$98  = prod_valid;
+    end
+    if (rst) begin
+      \$98  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$99  = prod_x2;
+    \$99  = g1_valid;
     if (i__ready) begin
-      \$99  = \$11 ;
+      \$99  = thr_valid;
+    end
+    if (rst) begin
+      \$99  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$100  = prod_x3;
+    \$100  = g2_valid;
     if (i__ready) begin
-      \$100  = \$12 ;
+      \$100  = g1_valid;
+    end
+    if (rst) begin
+      \$100  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$101  = prod_x4;
+    \$101  = g3_valid;
     if (i__ready) begin
-      \$101  = \$13 ;
+      \$101  = g2_valid;
+    end
+    if (rst) begin
+      \$101  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$102  = prod_x5;
+    \$102  = g4_valid;
     if (i__ready) begin
-      \$102  = \$14 ;
+      \$102  = g3_valid;
+    end
+    if (rst) begin
+      \$102  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$103  = prod_x6;
+    \$103  = g5_valid;
     if (i__ready) begin
-      \$103  = \$15 ;
+      \$103  = g4_valid;
+    end
+    if (rst) begin
+      \$103  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$104  = prod_x7;
+    \$104  = g6_valid;
     if (i__ready) begin
-      \$104  = \$16 ;
+      \$104  = g5_valid;
+    end
+    if (rst) begin
+      \$104  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$105  = prod_x8;
+    \$105  = g7_valid;
     if (i__ready) begin
-      \$105  = \$17 ;
+      \$105  = g6_valid;
+    end
+    if (rst) begin
+      \$105  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$106  = thr_valid;
+    \$106  = o__valid;
     if (i__ready) begin
-      \$106  = prod_valid;
+      \$106  = g7_valid;
     end
     if (rst) begin
       \$106  = 1'h0;
@@ -637,432 +659,408 @@ module amos_sigmoid_k8_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o_
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$107  = thr_acc1;
+    \$107  = prod_x1;
     if (i__ready) begin
-      \$107  = \$18 [12:0];
+      \$107  = \$10 ;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$108  = thr_acc2;
+    \$108  = prod_x2;
     if (i__ready) begin
-      \$108  = \$19 ;
+      \$108  = \$11 ;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$109  = thr_acc3;
+    \$109  = prod_x3;
     if (i__ready) begin
-      \$109  = \$20 [12:0];
+      \$109  = \$12 ;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$110  = thr_acc4;
+    \$110  = prod_x4;
     if (i__ready) begin
-      \$110  = \$21 [12:0];
+      \$110  = \$13 ;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$111  = thr_acc5;
+    \$111  = prod_x5;
     if (i__ready) begin
-      \$111  = \$22 ;
+      \$111  = \$14 ;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$112  = thr_acc6;
+    \$112  = prod_x6;
     if (i__ready) begin
-      \$112  = \$23 [13:0];
+      \$112  = \$15 ;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$113  = thr_acc7;
+    \$113  = prod_x7;
     if (i__ready) begin
-      \$113  = \$24 [13:0];
+      \$113  = \$16 ;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$114  = thr_acc8;
+    \$114  = prod_x8;
     if (i__ready) begin
-      \$114  = \$25 ;
+      \$114  = \$17 ;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$115  = g1_valid;
+    \$115  = thr_acc1;
     if (i__ready) begin
-      \$115  = thr_valid;
-    end
-    if (rst) begin
-      \$115  = 1'h0;
+      \$115  = \$18 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$116  = g1_z;
+    \$116  = thr_acc2;
     if (i__ready) begin
-      \$116  = z1;
+      \$116  = \$19 ;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$117  = g1_value;
+    \$117  = thr_acc3;
     if (i__ready) begin
-      \$117  = { 3'h0, \$26  };
+      \$117  = \$20 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$118  = g1_acc2;
+    \$118  = thr_acc4;
     if (i__ready) begin
-      \$118  = \$28 [13:0];
+      \$118  = \$21 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$119  = g1_acc3;
+    \$119  = thr_acc5;
     if (i__ready) begin
-      \$119  = \$30 [12:0];
+      \$119  = \$22 ;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$120  = g1_acc4;
+    \$120  = thr_acc6;
     if (i__ready) begin
-      \$120  = \$32 [12:0];
+      \$120  = \$23 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$121  = g1_acc5;
+    \$121  = thr_acc7;
     if (i__ready) begin
-      \$121  = \$34 [13:0];
+      \$121  = \$24 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$122  = g1_acc6;
+    \$122  = thr_acc8;
     if (i__ready) begin
-      \$122  = \$36 [13:0];
+      \$122  = \$25 ;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$123  = g1_acc7;
+    \$123  = g1_z;
     if (i__ready) begin
-      \$123  = \$38 [13:0];
+      \$123  = z1;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$124  = g1_acc8;
+    \$124  = g1_value;
     if (i__ready) begin
-      \$124  = \$40 [13:0];
+      \$124  = { 3'h0, \$26  };
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$125  = g2_valid;
+    \$125  = g1_acc2;
     if (i__ready) begin
-      \$125  = g1_valid;
-    end
-    if (rst) begin
-      \$125  = 1'h0;
+      \$125  = \$28 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$126  = g2_z;
+    \$126  = g1_acc3;
     if (i__ready) begin
-      \$126  = { z2, g1_z };
+      \$126  = \$30 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$127  = g2_value;
+    \$127  = g1_acc4;
     if (i__ready) begin
-      \$127  = \$42 [5:0];
+      \$127  = \$32 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$128  = g2_acc3;
+    \$128  = g1_acc5;
     if (i__ready) begin
-      \$128  = \$44 [12:0];
+      \$128  = \$34 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$129  = g2_acc4;
+    \$129  = g1_acc6;
     if (i__ready) begin
-      \$129  = \$46 [12:0];
+      \$129  = \$36 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$130  = g2_acc5;
+    \$130  = g1_acc7;
     if (i__ready) begin
-      \$130  = \$48 [13:0];
+      \$130  = \$38 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$131  = g2_acc6;
+    \$131  = g1_acc8;
     if (i__ready) begin
-      \$131  = \$50 [13:0];
+      \$131  = \$40 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$132  = g2_acc7;
+    \$132  = g2_z;
     if (i__ready) begin
-      \$132  = \$52 [13:0];
+      \$132  = { z2, g1_z };
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$133  = g2_acc8;
+    \$133  = g2_value;
     if (i__ready) begin
-      \$133  = \$54 [13:0];
+      \$133  = \$42 [5:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$134  = g3_valid;
+    \$134  = g2_acc3;
     if (i__ready) begin
-      \$134  = g2_valid;
-    end
-    if (rst) begin
-      \$134  = 1'h0;
+      \$134  = \$44 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$135  = g3_z;
+    \$135  = g2_acc4;
     if (i__ready) begin
-      \$135  = { z3, g2_z };
+      \$135  = \$46 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$136  = g3_value;
+    \$136  = g2_acc5;
     if (i__ready) begin
-      \$136  = \$56 [5:0];
+      \$136  = \$48 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$137  = g3_acc4;
+    \$137  = g2_acc6;
     if (i__ready) begin
-      \$137  = \$58 [12:0];
+      \$137  = \$50 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$138  = g3_acc5;
+    \$138  = g2_acc7;
     if (i__ready) begin
-      \$138  = \$60 [13:0];
+      \$138  = \$52 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$139  = g3_acc6;
+    \$139  = g2_acc8;
     if (i__ready) begin
-      \$139  = \$62 [13:0];
+      \$139  = \$54 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$140  = g3_acc7;
+    \$140  = g3_z;
     if (i__ready) begin
-      \$140  = \$64 [13:0];
+      \$140  = { z3, g2_z };
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$141  = g3_acc8;
+    \$141  = g3_value;
     if (i__ready) begin
-      \$141  = \$66 [13:0];
+      \$141  = \$56 [5:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$142  = g4_valid;
+    \$142  = g3_acc4;
     if (i__ready) begin
-      \$142  = g3_valid;
-    end
-    if (rst) begin
-      \$142  = 1'h0;
+      \$142  = \$58 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$143  = g4_z;
+    \$143  = g3_acc5;
     if (i__ready) begin
-      \$143  = { z4, g3_z };
+      \$143  = \$60 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$144  = g4_value;
+    \$144  = g3_acc6;
     if (i__ready) begin
-      \$144  = \$68 [5:0];
+      \$144  = \$62 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$145  = g4_acc5;
+    \$145  = g3_acc7;
     if (i__ready) begin
-      \$145  = \$70 [13:0];
+      \$145  = \$64 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$146  = g4_acc6;
+    \$146  = g3_acc8;
     if (i__ready) begin
-      \$146  = \$72 [13:0];
+      \$146  = \$66 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$147  = g4_acc7;
+    \$147  = g4_z;
     if (i__ready) begin
-      \$147  = \$74 [13:0];
+      \$147  = { z4, g3_z };
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$148  = g4_acc8;
+    \$148  = g4_value;
     if (i__ready) begin
-      \$148  = \$76 [13:0];
+      \$148  = \$68 [5:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$149  = g5_valid;
+    \$149  = g4_acc5;
     if (i__ready) begin
-      \$149  = g4_valid;
-    end
-    if (rst) begin
-      \$149  = 1'h0;
+      \$149  = \$70 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$150  = g5_z;
+    \$150  = g4_acc6;
     if (i__ready) begin
-      \$150  = { z5, g4_z };
+      \$150  = \$72 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$151  = g5_value;
+    \$151  = g4_acc7;
     if (i__ready) begin
-      \$151  = \$78 [5:0];
+      \$151  = \$74 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$152  = g5_acc6;
+    \$152  = g4_acc8;
     if (i__ready) begin
-      \$152  = \$80 [13:0];
+      \$152  = \$76 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$153  = g5_acc7;
+    \$153  = g5_z;
     if (i__ready) begin
-      \$153  = \$82 [13:0];
+      \$153  = { z5, g4_z };
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$154  = g5_acc8;
+    \$154  = g5_value;
     if (i__ready) begin
-      \$154  = \$84 [13:0];
+      \$154  = \$78 [5:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$155  = g6_valid;
+    \$155  = g5_acc6;
     if (i__ready) begin
-      \$155  = g5_valid;
-    end
-    if (rst) begin
-      \$155  = 1'h0;
+      \$155  = \$80 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$156  = g6_z;
+    \$156  = g5_acc7;
     if (i__ready) begin
-      \$156  = { z6, g5_z };
+      \$156  = \$82 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$157  = g6_value;
+    \$157  = g5_acc8;
     if (i__ready) begin
-      \$157  = \$86 [5:0];
+      \$157  = \$84 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$158  = g6_acc7;
+    \$158  = g6_z;
     if (i__ready) begin
-      \$158  = \$88 [13:0];
+      \$158  = { z6, g5_z };
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$159  = g6_acc8;
+    \$159  = g6_value;
     if (i__ready) begin
-      \$159  = \$90 [13:0];
+      \$159  = \$86 [5:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$160  = g7_valid;
+    \$160  = g6_acc7;
     if (i__ready) begin
-      \$160  = g6_valid;
-    end
-    if (rst) begin
-      \$160  = 1'h0;
+      \$160  = \$88 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$161  = g7_z;
+    \$161  = g6_acc8;
     if (i__ready) begin
-      \$161  = { z7, g6_z };
+      \$161  = \$90 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$162  = g7_value;
+    \$162  = g7_z;
     if (i__ready) begin
-      \$162  = \$92 [5:0];
+      \$162  = { z7, g6_z };
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$163  = g7_acc8;
+    \$163  = g7_value;
     if (i__ready) begin
-      \$163  = \$94 [13:0];
+      \$163  = \$92 [5:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$164  = o__valid;
+    \$164  = g7_acc8;
     if (i__ready) begin
-      \$164  = g7_valid;
-    end
-    if (rst) begin
-      \$164  = 1'h0;
+      \$164  = \$94 [13:0];
     end
   end
   always @* begin
@@ -1079,8 +1077,7 @@ module amos_sigmoid_k8_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o_
       \$166  = \$96 [5:0];
     end
   end
-  assign advance = i__ready;
-  assign g8_valid = o__valid;
+  assign pipe_enable = i__ready;
   assign \o__payload.spikes  = o__payload[7:0];
   assign \o__payload.value  = o__payload[13:8];
   assign o__payload[13:8] = g8_value;

@@ -107,38 +107,38 @@ module amos_silu_k12_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o__v
   wire [9:0] \$191 ;
   wire [9:0] \$192 ;
   reg \$193 ;
-  reg [12:0] \$194 ;
-  reg [12:0] \$195 ;
-  reg [12:0] \$196 ;
-  reg [12:0] \$197 ;
-  reg [12:0] \$198 ;
-  reg [12:0] \$199 ;
+  reg \$194 ;
+  reg \$195 ;
+  reg \$196 ;
+  reg \$197 ;
+  reg \$198 ;
+  reg \$199 ;
   wire \$2 ;
   wire [13:0] \$20 ;
-  reg [12:0] \$200 ;
-  reg [12:0] \$201 ;
-  reg [12:0] \$202 ;
-  reg [12:0] \$203 ;
-  reg [12:0] \$204 ;
-  reg [12:0] \$205 ;
+  reg \$200 ;
+  reg \$201 ;
+  reg \$202 ;
+  reg \$203 ;
+  reg \$204 ;
+  reg \$205 ;
   reg \$206 ;
-  reg [13:0] \$207 ;
-  reg [13:0] \$208 ;
-  reg [13:0] \$209 ;
+  reg [12:0] \$207 ;
+  reg [12:0] \$208 ;
+  reg [12:0] \$209 ;
   wire [13:0] \$21 ;
-  reg [13:0] \$210 ;
-  reg [13:0] \$211 ;
-  reg [13:0] \$212 ;
-  reg [13:0] \$213 ;
-  reg [13:0] \$214 ;
-  reg [13:0] \$215 ;
-  reg [13:0] \$216 ;
-  reg [13:0] \$217 ;
-  reg [13:0] \$218 ;
-  reg \$219 ;
+  reg [12:0] \$210 ;
+  reg [12:0] \$211 ;
+  reg [12:0] \$212 ;
+  reg [12:0] \$213 ;
+  reg [12:0] \$214 ;
+  reg [12:0] \$215 ;
+  reg [12:0] \$216 ;
+  reg [12:0] \$217 ;
+  reg [12:0] \$218 ;
+  reg [13:0] \$219 ;
   wire [13:0] \$22 ;
-  reg \$220 ;
-  reg [8:0] \$221 ;
+  reg [13:0] \$220 ;
+  reg [13:0] \$221 ;
   reg [13:0] \$222 ;
   reg [13:0] \$223 ;
   reg [13:0] \$224 ;
@@ -149,11 +149,11 @@ module amos_silu_k12_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o__v
   reg [13:0] \$229 ;
   wire [13:0] \$23 ;
   reg [13:0] \$230 ;
-  reg [13:0] \$231 ;
-  reg [13:0] \$232 ;
-  reg \$233 ;
-  reg [1:0] \$234 ;
-  reg [8:0] \$235 ;
+  reg \$231 ;
+  reg [8:0] \$232 ;
+  reg [13:0] \$233 ;
+  reg [13:0] \$234 ;
+  reg [13:0] \$235 ;
   reg [13:0] \$236 ;
   reg [13:0] \$237 ;
   reg [13:0] \$238 ;
@@ -163,11 +163,11 @@ module amos_silu_k12_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o__v
   reg [13:0] \$241 ;
   reg [13:0] \$242 ;
   reg [13:0] \$243 ;
-  reg [13:0] \$244 ;
-  reg [13:0] \$245 ;
-  reg \$246 ;
-  reg [2:0] \$247 ;
-  reg [8:0] \$248 ;
+  reg [1:0] \$244 ;
+  reg [8:0] \$245 ;
+  reg [13:0] \$246 ;
+  reg [13:0] \$247 ;
+  reg [13:0] \$248 ;
   reg [13:0] \$249 ;
   wire [13:0] \$25 ;
   reg [13:0] \$250 ;
@@ -176,76 +176,76 @@ module amos_silu_k12_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o__v
   reg [13:0] \$253 ;
   reg [13:0] \$254 ;
   reg [13:0] \$255 ;
-  reg [13:0] \$256 ;
-  reg [13:0] \$257 ;
-  reg \$258 ;
-  reg [3:0] \$259 ;
+  reg [2:0] \$256 ;
+  reg [8:0] \$257 ;
+  reg [13:0] \$258 ;
+  reg [13:0] \$259 ;
   wire [13:0] \$26 ;
-  reg [8:0] \$260 ;
+  reg [13:0] \$260 ;
   reg [13:0] \$261 ;
   reg [13:0] \$262 ;
   reg [13:0] \$263 ;
   reg [13:0] \$264 ;
   reg [13:0] \$265 ;
   reg [13:0] \$266 ;
-  reg [13:0] \$267 ;
-  reg [13:0] \$268 ;
-  reg \$269 ;
+  reg [3:0] \$267 ;
+  reg [8:0] \$268 ;
+  reg [13:0] \$269 ;
   wire [13:0] \$27 ;
-  reg [4:0] \$270 ;
-  reg [8:0] \$271 ;
+  reg [13:0] \$270 ;
+  reg [13:0] \$271 ;
   reg [13:0] \$272 ;
   reg [13:0] \$273 ;
   reg [13:0] \$274 ;
   reg [13:0] \$275 ;
   reg [13:0] \$276 ;
-  reg [13:0] \$277 ;
-  reg [13:0] \$278 ;
-  reg \$279 ;
+  reg [4:0] \$277 ;
+  reg [8:0] \$278 ;
+  reg [13:0] \$279 ;
   wire [13:0] \$28 ;
-  reg [5:0] \$280 ;
-  reg [8:0] \$281 ;
+  reg [13:0] \$280 ;
+  reg [13:0] \$281 ;
   reg [13:0] \$282 ;
   reg [13:0] \$283 ;
   reg [13:0] \$284 ;
   reg [13:0] \$285 ;
-  reg [13:0] \$286 ;
-  reg [13:0] \$287 ;
-  reg \$288 ;
-  reg [6:0] \$289 ;
+  reg [5:0] \$286 ;
+  reg [8:0] \$287 ;
+  reg [13:0] \$288 ;
+  reg [13:0] \$289 ;
   wire [13:0] \$29 ;
-  reg [8:0] \$290 ;
+  reg [13:0] \$290 ;
   reg [13:0] \$291 ;
   reg [13:0] \$292 ;
   reg [13:0] \$293 ;
-  reg [13:0] \$294 ;
-  reg [13:0] \$295 ;
-  reg \$296 ;
-  reg [7:0] \$297 ;
-  reg [8:0] \$298 ;
+  reg [6:0] \$294 ;
+  reg [8:0] \$295 ;
+  reg [13:0] \$296 ;
+  reg [13:0] \$297 ;
+  reg [13:0] \$298 ;
   reg [13:0] \$299 ;
   wire \$3 ;
   wire [13:0] \$30 ;
   reg [13:0] \$300 ;
-  reg [13:0] \$301 ;
-  reg [13:0] \$302 ;
-  reg \$303 ;
-  reg [8:0] \$304 ;
-  reg [8:0] \$305 ;
+  reg [7:0] \$301 ;
+  reg [8:0] \$302 ;
+  reg [13:0] \$303 ;
+  reg [13:0] \$304 ;
+  reg [13:0] \$305 ;
   reg [13:0] \$306 ;
-  reg [13:0] \$307 ;
-  reg [13:0] \$308 ;
-  reg \$309 ;
+  reg [8:0] \$307 ;
+  reg [8:0] \$308 ;
+  reg [13:0] \$309 ;
   wire [13:0] \$31 ;
-  reg [9:0] \$310 ;
-  reg [8:0] \$311 ;
-  reg [13:0] \$312 ;
-  reg [13:0] \$313 ;
-  reg \$314 ;
-  reg [10:0] \$315 ;
-  reg [8:0] \$316 ;
-  reg [13:0] \$317 ;
-  reg \$318 ;
+  reg [13:0] \$310 ;
+  reg [13:0] \$311 ;
+  reg [9:0] \$312 ;
+  reg [8:0] \$313 ;
+  reg [13:0] \$314 ;
+  reg [13:0] \$315 ;
+  reg [10:0] \$316 ;
+  reg [8:0] \$317 ;
+  reg [13:0] \$318 ;
   reg [11:0] \$319 ;
   wire [13:0] \$32 ;
   reg [8:0] \$320 ;
@@ -322,7 +322,6 @@ module amos_silu_k12_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o__v
   wire [14:0] \$97 ;
   wire [14:0] \$98 ;
   wire [14:0] \$99 ;
-  wire advance;
   input clk;
   wire clk;
   reg [13:0] g10_acc11 = 14'h0000;
@@ -334,8 +333,6 @@ module amos_silu_k12_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o__v
   reg g11_valid = 1'h0;
   reg [8:0] g11_value = 9'h000;
   reg [10:0] g11_z = 11'h000;
-  (* init = 1'h0 *)
-  wire g12_valid;
   reg [8:0] g12_value = 9'h000;
   reg [11:0] g12_z = 12'h000;
   reg [13:0] g1_acc10 = 14'h0000;
@@ -442,6 +439,7 @@ module amos_silu_k12_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o__v
   wire o__ready;
   output o__valid;
   reg o__valid = 1'h0;
+  wire pipe_enable;
   reg prod_valid = 1'h0;
   reg [12:0] prod_x1 = 13'h0000;
   reg [12:0] prod_x10 = 13'h0000;
@@ -483,7 +481,7 @@ module amos_silu_k12_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o__v
   reg z8;
   reg z9;
   assign \$1  = ~ o__valid;
-  assign i__ready = \$1  | o__ready;
+  assign i__ready = o__ready | \$1 ;
   assign \$2  = ~ thr_acc1[13];
   assign \$3  = ~ g1_acc2[13];
   assign \$4  = ~ g2_acc3[13];
@@ -678,255 +676,255 @@ module amos_silu_k12_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o__v
   always @(posedge clk)
     prod_valid <= \$193 ;
   always @(posedge clk)
-    prod_x1 <= \$194 ;
+    thr_valid <= \$194 ;
   always @(posedge clk)
-    prod_x2 <= \$195 ;
+    g1_valid <= \$195 ;
   always @(posedge clk)
-    prod_x3 <= \$196 ;
+    g2_valid <= \$196 ;
   always @(posedge clk)
-    prod_x4 <= \$197 ;
+    g3_valid <= \$197 ;
   always @(posedge clk)
-    prod_x5 <= \$198 ;
+    g4_valid <= \$198 ;
   always @(posedge clk)
-    prod_x6 <= \$199 ;
+    g5_valid <= \$199 ;
   always @(posedge clk)
-    prod_x7 <= \$200 ;
+    g6_valid <= \$200 ;
   always @(posedge clk)
-    prod_x8 <= \$201 ;
+    g7_valid <= \$201 ;
   always @(posedge clk)
-    prod_x9 <= \$202 ;
+    g8_valid <= \$202 ;
   always @(posedge clk)
-    prod_x10 <= \$203 ;
+    g9_valid <= \$203 ;
   always @(posedge clk)
-    prod_x11 <= \$204 ;
+    g10_valid <= \$204 ;
   always @(posedge clk)
-    prod_x12 <= \$205 ;
+    g11_valid <= \$205 ;
   always @(posedge clk)
-    thr_valid <= \$206 ;
+    o__valid <= \$206 ;
   always @(posedge clk)
-    thr_acc1 <= \$207 ;
+    prod_x1 <= \$207 ;
   always @(posedge clk)
-    thr_acc2 <= \$208 ;
+    prod_x2 <= \$208 ;
   always @(posedge clk)
-    thr_acc3 <= \$209 ;
+    prod_x3 <= \$209 ;
   always @(posedge clk)
-    thr_acc4 <= \$210 ;
+    prod_x4 <= \$210 ;
   always @(posedge clk)
-    thr_acc5 <= \$211 ;
+    prod_x5 <= \$211 ;
   always @(posedge clk)
-    thr_acc6 <= \$212 ;
+    prod_x6 <= \$212 ;
   always @(posedge clk)
-    thr_acc7 <= \$213 ;
+    prod_x7 <= \$213 ;
   always @(posedge clk)
-    thr_acc8 <= \$214 ;
+    prod_x8 <= \$214 ;
   always @(posedge clk)
-    thr_acc9 <= \$215 ;
+    prod_x9 <= \$215 ;
   always @(posedge clk)
-    thr_acc10 <= \$216 ;
+    prod_x10 <= \$216 ;
   always @(posedge clk)
-    thr_acc11 <= \$217 ;
+    prod_x11 <= \$217 ;
   always @(posedge clk)
-    thr_acc12 <= \$218 ;
+    prod_x12 <= \$218 ;
   always @(posedge clk)
-    g1_valid <= \$219 ;
+    thr_acc1 <= \$219 ;
   always @(posedge clk)
-    g1_z <= \$220 ;
+    thr_acc2 <= \$220 ;
   always @(posedge clk)
-    g1_value <= \$221 ;
+    thr_acc3 <= \$221 ;
   always @(posedge clk)
-    g1_acc2 <= \$222 ;
+    thr_acc4 <= \$222 ;
   always @(posedge clk)
-    g1_acc3 <= \$223 ;
+    thr_acc5 <= \$223 ;
   always @(posedge clk)
-    g1_acc4 <= \$224 ;
+    thr_acc6 <= \$224 ;
   always @(posedge clk)
-    g1_acc5 <= \$225 ;
+    thr_acc7 <= \$225 ;
   always @(posedge clk)
-    g1_acc6 <= \$226 ;
+    thr_acc8 <= \$226 ;
   always @(posedge clk)
-    g1_acc7 <= \$227 ;
+    thr_acc9 <= \$227 ;
   always @(posedge clk)
-    g1_acc8 <= \$228 ;
+    thr_acc10 <= \$228 ;
   always @(posedge clk)
-    g1_acc9 <= \$229 ;
+    thr_acc11 <= \$229 ;
   always @(posedge clk)
-    g1_acc10 <= \$230 ;
+    thr_acc12 <= \$230 ;
   always @(posedge clk)
-    g1_acc11 <= \$231 ;
+    g1_z <= \$231 ;
   always @(posedge clk)
-    g1_acc12 <= \$232 ;
+    g1_value <= \$232 ;
   always @(posedge clk)
-    g2_valid <= \$233 ;
+    g1_acc2 <= \$233 ;
   always @(posedge clk)
-    g2_z <= \$234 ;
+    g1_acc3 <= \$234 ;
   always @(posedge clk)
-    g2_value <= \$235 ;
+    g1_acc4 <= \$235 ;
   always @(posedge clk)
-    g2_acc3 <= \$236 ;
+    g1_acc5 <= \$236 ;
   always @(posedge clk)
-    g2_acc4 <= \$237 ;
+    g1_acc6 <= \$237 ;
   always @(posedge clk)
-    g2_acc5 <= \$238 ;
+    g1_acc7 <= \$238 ;
   always @(posedge clk)
-    g2_acc6 <= \$239 ;
+    g1_acc8 <= \$239 ;
   always @(posedge clk)
-    g2_acc7 <= \$240 ;
+    g1_acc9 <= \$240 ;
   always @(posedge clk)
-    g2_acc8 <= \$241 ;
+    g1_acc10 <= \$241 ;
   always @(posedge clk)
-    g2_acc9 <= \$242 ;
+    g1_acc11 <= \$242 ;
   always @(posedge clk)
-    g2_acc10 <= \$243 ;
+    g1_acc12 <= \$243 ;
   always @(posedge clk)
-    g2_acc11 <= \$244 ;
+    g2_z <= \$244 ;
   always @(posedge clk)
-    g2_acc12 <= \$245 ;
+    g2_value <= \$245 ;
   always @(posedge clk)
-    g3_valid <= \$246 ;
+    g2_acc3 <= \$246 ;
   always @(posedge clk)
-    g3_z <= \$247 ;
+    g2_acc4 <= \$247 ;
   always @(posedge clk)
-    g3_value <= \$248 ;
+    g2_acc5 <= \$248 ;
   always @(posedge clk)
-    g3_acc4 <= \$249 ;
+    g2_acc6 <= \$249 ;
   always @(posedge clk)
-    g3_acc5 <= \$250 ;
+    g2_acc7 <= \$250 ;
   always @(posedge clk)
-    g3_acc6 <= \$251 ;
+    g2_acc8 <= \$251 ;
   always @(posedge clk)
-    g3_acc7 <= \$252 ;
+    g2_acc9 <= \$252 ;
   always @(posedge clk)
-    g3_acc8 <= \$253 ;
+    g2_acc10 <= \$253 ;
   always @(posedge clk)
-    g3_acc9 <= \$254 ;
+    g2_acc11 <= \$254 ;
   always @(posedge clk)
-    g3_acc10 <= \$255 ;
+    g2_acc12 <= \$255 ;
   always @(posedge clk)
-    g3_acc11 <= \$256 ;
+    g3_z <= \$256 ;
   always @(posedge clk)
-    g3_acc12 <= \$257 ;
+    g3_value <= \$257 ;
   always @(posedge clk)
-    g4_valid <= \$258 ;
+    g3_acc4 <= \$258 ;
   always @(posedge clk)
-    g4_z <= \$259 ;
+    g3_acc5 <= \$259 ;
   always @(posedge clk)
-    g4_value <= \$260 ;
+    g3_acc6 <= \$260 ;
   always @(posedge clk)
-    g4_acc5 <= \$261 ;
+    g3_acc7 <= \$261 ;
   always @(posedge clk)
-    g4_acc6 <= \$262 ;
+    g3_acc8 <= \$262 ;
   always @(posedge clk)
-    g4_acc7 <= \$263 ;
+    g3_acc9 <= \$263 ;
   always @(posedge clk)
-    g4_acc8 <= \$264 ;
+    g3_acc10 <= \$264 ;
   always @(posedge clk)
-    g4_acc9 <= \$265 ;
+    g3_acc11 <= \$265 ;
   always @(posedge clk)
-    g4_acc10 <= \$266 ;
+    g3_acc12 <= \$266 ;
   always @(posedge clk)
-    g4_acc11 <= \$267 ;
+    g4_z <= \$267 ;
   always @(posedge clk)
-    g4_acc12 <= \$268 ;
+    g4_value <= \$268 ;
   always @(posedge clk)
-    g5_valid <= \$269 ;
+    g4_acc5 <= \$269 ;
   always @(posedge clk)
-    g5_z <= \$270 ;
+    g4_acc6 <= \$270 ;
   always @(posedge clk)
-    g5_value <= \$271 ;
+    g4_acc7 <= \$271 ;
   always @(posedge clk)
-    g5_acc6 <= \$272 ;
+    g4_acc8 <= \$272 ;
   always @(posedge clk)
-    g5_acc7 <= \$273 ;
+    g4_acc9 <= \$273 ;
   always @(posedge clk)
-    g5_acc8 <= \$274 ;
+    g4_acc10 <= \$274 ;
   always @(posedge clk)
-    g5_acc9 <= \$275 ;
+    g4_acc11 <= \$275 ;
   always @(posedge clk)
-    g5_acc10 <= \$276 ;
+    g4_acc12 <= \$276 ;
   always @(posedge clk)
-    g5_acc11 <= \$277 ;
+    g5_z <= \$277 ;
   always @(posedge clk)
-    g5_acc12 <= \$278 ;
+    g5_value <= \$278 ;
   always @(posedge clk)
-    g6_valid <= \$279 ;
+    g5_acc6 <= \$279 ;
   always @(posedge clk)
-    g6_z <= \$280 ;
+    g5_acc7 <= \$280 ;
   always @(posedge clk)
-    g6_value <= \$281 ;
+    g5_acc8 <= \$281 ;
   always @(posedge clk)
-    g6_acc7 <= \$282 ;
+    g5_acc9 <= \$282 ;
   always @(posedge clk)
-    g6_acc8 <= \$283 ;
+    g5_acc10 <= \$283 ;
   always @(posedge clk)
-    g6_acc9 <= \$284 ;
+    g5_acc11 <= \$284 ;
   always @(posedge clk)
-    g6_acc10 <= \$285 ;
+    g5_acc12 <= \$285 ;
   always @(posedge clk)
-    g6_acc11 <= \$286 ;
+    g6_z <= \$286 ;
   always @(posedge clk)
-    g6_acc12 <= \$287 ;
+    g6_value <= \$287 ;
   always @(posedge clk)
-    g7_valid <= \$288 ;
+    g6_acc7 <= \$288 ;
   always @(posedge clk)
-    g7_z <= \$289 ;
+    g6_acc8 <= \$289 ;
   always @(posedge clk)
-    g7_value <= \$290 ;
+    g6_acc9 <= \$290 ;
   always @(posedge clk)
-    g7_acc8 <= \$291 ;
+    g6_acc10 <= \$291 ;
   always @(posedge clk)
-    g7_acc9 <= \$292 ;
+    g6_acc11 <= \$292 ;
   always @(posedge clk)
-    g7_acc10 <= \$293 ;
+    g6_acc12 <= \$293 ;
   always @(posedge clk)
-    g7_acc11 <= \$294 ;
+    g7_z <= \$294 ;
   always @(posedge clk)
-    g7_acc12 <= \$295 ;
+    g7_value <= \$295 ;
   always @(posedge clk)
-    g8_valid <= \$296 ;
+    g7_acc8 <= \$296 ;
   always @(posedge clk)
-    g8_z <= \$297 ;
+    g7_acc9 <= \$297 ;
   always @(posedge clk)
-    g8_value <= \$298 ;
+    g7_acc10 <= \$298 ;
   always @(posedge clk)
-    g8_acc9 <= \$299 ;
+    g7_acc11 <= \$299 ;
   always @(posedge clk)
-    g8_acc10 <= \$300 ;
+    g7_acc12 <= \$300 ;
   always @(posedge clk)
-    g8_acc11 <= \$301 ;
+    g8_z <= \$301 ;
   always @(posedge clk)
-    g8_acc12 <= \$302 ;
+    g8_value <= \$302 ;
   always @(posedge clk)
-    g9_valid <= \$303 ;
+    g8_acc9 <= \$303 ;
   always @(posedge clk)
-    g9_z <= \$304 ;
+    g8_acc10 <= \$304 ;
   always @(posedge clk)
-    g9_value <= \$305 ;
+    g8_acc11 <= \$305 ;
   always @(posedge clk)
-    g9_acc10 <= \$306 ;
+    g8_acc12 <= \$306 ;
   always @(posedge clk)
-    g9_acc11 <= \$307 ;
+    g9_z <= \$307 ;
   always @(posedge clk)
-    g9_acc12 <= \$308 ;
+    g9_value <= \$308 ;
   always @(posedge clk)
-    g10_valid <= \$309 ;
+    g9_acc10 <= \$309 ;
   always @(posedge clk)
-    g10_z <= \$310 ;
+    g9_acc11 <= \$310 ;
   always @(posedge clk)
-    g10_value <= \$311 ;
+    g9_acc12 <= \$311 ;
   always @(posedge clk)
-    g10_acc11 <= \$312 ;
+    g10_z <= \$312 ;
   always @(posedge clk)
-    g10_acc12 <= \$313 ;
+    g10_value <= \$313 ;
   always @(posedge clk)
-    g11_valid <= \$314 ;
+    g10_acc11 <= \$314 ;
   always @(posedge clk)
-    g11_z <= \$315 ;
+    g10_acc12 <= \$315 ;
   always @(posedge clk)
-    g11_value <= \$316 ;
+    g11_z <= \$316 ;
   always @(posedge clk)
-    g11_acc12 <= \$317 ;
+    g11_value <= \$317 ;
   always @(posedge clk)
-    o__valid <= \$318 ;
+    g11_acc12 <= \$318 ;
   always @(posedge clk)
     g12_z <= \$319 ;
   always @(posedge clk)
@@ -1027,93 +1025,129 @@ module amos_silu_k12_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o__v
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$194  = prod_x1;
+    \$194  = thr_valid;
     if (i__ready) begin
-      \$194  = \$14 [12:0];
+      \$194  = prod_valid;
+    end
+    if (rst) begin
+      \$194  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$195  = prod_x2;
+    \$195  = g1_valid;
     if (i__ready) begin
-      \$195  = \$15 ;
+      \$195  = thr_valid;
+    end
+    if (rst) begin
+      \$195  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$196  = prod_x3;
+    \$196  = g2_valid;
     if (i__ready) begin
-      \$196  = \$16 [12:0];
+      \$196  = g1_valid;
+    end
+    if (rst) begin
+      \$196  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$197  = prod_x4;
+    \$197  = g3_valid;
     if (i__ready) begin
-      \$197  = \$17 ;
+      \$197  = g2_valid;
+    end
+    if (rst) begin
+      \$197  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$198  = prod_x5;
+    \$198  = g4_valid;
     if (i__ready) begin
-      \$198  = \$18 [12:0];
+      \$198  = g3_valid;
+    end
+    if (rst) begin
+      \$198  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$199  = prod_x6;
+    \$199  = g5_valid;
     if (i__ready) begin
-      \$199  = \$19 [12:0];
+      \$199  = g4_valid;
+    end
+    if (rst) begin
+      \$199  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$200  = prod_x7;
+    \$200  = g6_valid;
     if (i__ready) begin
-      \$200  = \$20 [12:0];
+      \$200  = g5_valid;
+    end
+    if (rst) begin
+      \$200  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$201  = prod_x8;
+    \$201  = g7_valid;
     if (i__ready) begin
-      \$201  = \$21 [12:0];
+      \$201  = g6_valid;
+    end
+    if (rst) begin
+      \$201  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$202  = prod_x9;
+    \$202  = g8_valid;
     if (i__ready) begin
-      \$202  = \$22 [12:0];
+      \$202  = g7_valid;
+    end
+    if (rst) begin
+      \$202  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$203  = prod_x10;
+    \$203  = g9_valid;
     if (i__ready) begin
-      \$203  = \$23 [12:0];
+      \$203  = g8_valid;
+    end
+    if (rst) begin
+      \$203  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$204  = prod_x11;
+    \$204  = g10_valid;
     if (i__ready) begin
-      \$204  = \$24 [12:0];
+      \$204  = g9_valid;
+    end
+    if (rst) begin
+      \$204  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$205  = prod_x12;
+    \$205  = g11_valid;
     if (i__ready) begin
-      \$205  = \$25 [12:0];
+      \$205  = g10_valid;
+    end
+    if (rst) begin
+      \$205  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$206  = thr_valid;
+    \$206  = o__valid;
     if (i__ready) begin
-      \$206  = prod_valid;
+      \$206  = g11_valid;
     end
     if (rst) begin
       \$206  = 1'h0;
@@ -1121,822 +1155,786 @@ module amos_silu_k12_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o__v
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$207  = thr_acc1;
+    \$207  = prod_x1;
     if (i__ready) begin
-      \$207  = \$26 ;
+      \$207  = \$14 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$208  = thr_acc2;
+    \$208  = prod_x2;
     if (i__ready) begin
-      \$208  = \$27 ;
+      \$208  = \$15 ;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$209  = thr_acc3;
+    \$209  = prod_x3;
     if (i__ready) begin
-      \$209  = \$28 ;
+      \$209  = \$16 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$210  = thr_acc4;
+    \$210  = prod_x4;
     if (i__ready) begin
-      \$210  = \$29 ;
+      \$210  = \$17 ;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$211  = thr_acc5;
+    \$211  = prod_x5;
     if (i__ready) begin
-      \$211  = \$30 ;
+      \$211  = \$18 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$212  = thr_acc6;
+    \$212  = prod_x6;
     if (i__ready) begin
-      \$212  = \$31 ;
+      \$212  = \$19 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$213  = thr_acc7;
+    \$213  = prod_x7;
     if (i__ready) begin
-      \$213  = \$32 ;
+      \$213  = \$20 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$214  = thr_acc8;
+    \$214  = prod_x8;
     if (i__ready) begin
-      \$214  = \$33 ;
+      \$214  = \$21 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$215  = thr_acc9;
+    \$215  = prod_x9;
     if (i__ready) begin
-      \$215  = \$34 ;
+      \$215  = \$22 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$216  = thr_acc10;
+    \$216  = prod_x10;
     if (i__ready) begin
-      \$216  = \$35 ;
+      \$216  = \$23 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$217  = thr_acc11;
+    \$217  = prod_x11;
     if (i__ready) begin
-      \$217  = \$36 ;
+      \$217  = \$24 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$218  = thr_acc12;
+    \$218  = prod_x12;
     if (i__ready) begin
-      \$218  = \$37 ;
+      \$218  = \$25 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$219  = g1_valid;
+    \$219  = thr_acc1;
     if (i__ready) begin
-      \$219  = thr_valid;
+      \$219  = \$26 ;
     end
-    if (rst) begin
-      \$219  = 1'h0;
-    end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$220  = g1_z;
+    \$220  = thr_acc2;
     if (i__ready) begin
-      \$220  = z1;
+      \$220  = \$27 ;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$221  = g1_value;
+    \$221  = thr_acc3;
     if (i__ready) begin
-      \$221  = { 2'h0, \$38  };
+      \$221  = \$28 ;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$222  = g1_acc2;
+    \$222  = thr_acc4;
     if (i__ready) begin
-      \$222  = \$40 [13:0];
+      \$222  = \$29 ;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$223  = g1_acc3;
+    \$223  = thr_acc5;
     if (i__ready) begin
-      \$223  = \$42 [13:0];
+      \$223  = \$30 ;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$224  = g1_acc4;
+    \$224  = thr_acc6;
     if (i__ready) begin
-      \$224  = \$44 [13:0];
+      \$224  = \$31 ;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$225  = g1_acc5;
+    \$225  = thr_acc7;
     if (i__ready) begin
-      \$225  = \$46 [13:0];
+      \$225  = \$32 ;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$226  = g1_acc6;
+    \$226  = thr_acc8;
     if (i__ready) begin
-      \$226  = \$48 [13:0];
+      \$226  = \$33 ;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$227  = g1_acc7;
+    \$227  = thr_acc9;
     if (i__ready) begin
-      \$227  = \$50 [13:0];
+      \$227  = \$34 ;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$228  = g1_acc8;
+    \$228  = thr_acc10;
     if (i__ready) begin
-      \$228  = \$52 [13:0];
+      \$228  = \$35 ;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$229  = g1_acc9;
+    \$229  = thr_acc11;
     if (i__ready) begin
-      \$229  = \$54 [13:0];
+      \$229  = \$36 ;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$230  = g1_acc10;
+    \$230  = thr_acc12;
     if (i__ready) begin
-      \$230  = \$56 [13:0];
+      \$230  = \$37 ;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$231  = g1_acc11;
+    \$231  = g1_z;
     if (i__ready) begin
-      \$231  = \$58 [13:0];
+      \$231  = z1;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$232  = g1_acc12;
+    \$232  = g1_value;
     if (i__ready) begin
-      \$232  = \$60 [13:0];
+      \$232  = { 2'h0, \$38  };
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$233  = g2_valid;
+    \$233  = g1_acc2;
     if (i__ready) begin
-      \$233  = g1_valid;
+      \$233  = \$40 [13:0];
     end
-    if (rst) begin
-      \$233  = 1'h0;
-    end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$234  = g2_z;
+    \$234  = g1_acc3;
     if (i__ready) begin
-      \$234  = { z2, g1_z };
+      \$234  = \$42 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$235  = g2_value;
+    \$235  = g1_acc4;
     if (i__ready) begin
-      \$235  = \$62 [8:0];
+      \$235  = \$44 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$236  = g2_acc3;
+    \$236  = g1_acc5;
     if (i__ready) begin
-      \$236  = \$64 [13:0];
+      \$236  = \$46 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$237  = g2_acc4;
+    \$237  = g1_acc6;
     if (i__ready) begin
-      \$237  = \$66 [13:0];
+      \$237  = \$48 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$238  = g2_acc5;
+    \$238  = g1_acc7;
     if (i__ready) begin
-      \$238  = \$68 [13:0];
+      \$238  = \$50 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$239  = g2_acc6;
+    \$239  = g1_acc8;
     if (i__ready) begin
-      \$239  = \$70 [13:0];
+      \$239  = \$52 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$240  = g2_acc7;
+    \$240  = g1_acc9;
     if (i__ready) begin
-      \$240  = \$72 [13:0];
+      \$240  = \$54 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$241  = g2_acc8;
+    \$241  = g1_acc10;
     if (i__ready) begin
-      \$241  = \$74 [13:0];
+      \$241  = \$56 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$242  = g2_acc9;
+    \$242  = g1_acc11;
     if (i__ready) begin
-      \$242  = \$76 [13:0];
+      \$242  = \$58 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$243  = g2_acc10;
+    \$243  = g1_acc12;
     if (i__ready) begin
-      \$243  = \$78 [13:0];
+      \$243  = \$60 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$244  = g2_acc11;
+    \$244  = g2_z;
     if (i__ready) begin
-      \$244  = \$80 [13:0];
+      \$244  = { z2, g1_z };
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$245  = g2_acc12;
+    \$245  = g2_value;
     if (i__ready) begin
-      \$245  = \$82 [13:0];
+      \$245  = \$62 [8:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$246  = g3_valid;
+    \$246  = g2_acc3;
     if (i__ready) begin
-      \$246  = g2_valid;
-    end
-    if (rst) begin
-      \$246  = 1'h0;
+      \$246  = \$64 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$247  = g3_z;
+    \$247  = g2_acc4;
     if (i__ready) begin
-      \$247  = { z3, g2_z };
+      \$247  = \$66 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$248  = g3_value;
+    \$248  = g2_acc5;
     if (i__ready) begin
-      \$248  = \$84 [8:0];
+      \$248  = \$68 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$249  = g3_acc4;
+    \$249  = g2_acc6;
     if (i__ready) begin
-      \$249  = \$86 [13:0];
+      \$249  = \$70 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$250  = g3_acc5;
+    \$250  = g2_acc7;
     if (i__ready) begin
-      \$250  = \$88 [13:0];
+      \$250  = \$72 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$251  = g3_acc6;
+    \$251  = g2_acc8;
     if (i__ready) begin
-      \$251  = \$90 [13:0];
+      \$251  = \$74 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$252  = g3_acc7;
+    \$252  = g2_acc9;
     if (i__ready) begin
-      \$252  = \$92 [13:0];
+      \$252  = \$76 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$253  = g3_acc8;
+    \$253  = g2_acc10;
     if (i__ready) begin
-      \$253  = \$94 [13:0];
+      \$253  = \$78 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$254  = g3_acc9;
+    \$254  = g2_acc11;
     if (i__ready) begin
-      \$254  = \$96 [13:0];
+      \$254  = \$80 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$255  = g3_acc10;
+    \$255  = g2_acc12;
     if (i__ready) begin
-      \$255  = \$98 [13:0];
+      \$255  = \$82 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$256  = g3_acc11;
+    \$256  = g3_z;
     if (i__ready) begin
-      \$256  = \$100 [13:0];
+      \$256  = { z3, g2_z };
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$257  = g3_acc12;
+    \$257  = g3_value;
     if (i__ready) begin
-      \$257  = \$102 [13:0];
+      \$257  = \$84 [8:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$258  = g4_valid;
+    \$258  = g3_acc4;
     if (i__ready) begin
-      \$258  = g3_valid;
+      \$258  = \$86 [13:0];
     end
-    if (rst) begin
-      \$258  = 1'h0;
-    end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$259  = g4_z;
+    \$259  = g3_acc5;
     if (i__ready) begin
-      \$259  = { z4, g3_z };
+      \$259  = \$88 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$260  = g4_value;
+    \$260  = g3_acc6;
     if (i__ready) begin
-      \$260  = \$104 [8:0];
+      \$260  = \$90 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$261  = g4_acc5;
+    \$261  = g3_acc7;
     if (i__ready) begin
-      \$261  = \$106 [13:0];
+      \$261  = \$92 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$262  = g4_acc6;
+    \$262  = g3_acc8;
     if (i__ready) begin
-      \$262  = \$108 [13:0];
+      \$262  = \$94 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$263  = g4_acc7;
+    \$263  = g3_acc9;
     if (i__ready) begin
-      \$263  = \$110 [13:0];
+      \$263  = \$96 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$264  = g4_acc8;
+    \$264  = g3_acc10;
     if (i__ready) begin
-      \$264  = \$112 [13:0];
+      \$264  = \$98 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$265  = g4_acc9;
+    \$265  = g3_acc11;
     if (i__ready) begin
-      \$265  = \$114 [13:0];
+      \$265  = \$100 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$266  = g4_acc10;
+    \$266  = g3_acc12;
     if (i__ready) begin
-      \$266  = \$116 [13:0];
+      \$266  = \$102 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$267  = g4_acc11;
+    \$267  = g4_z;
     if (i__ready) begin
-      \$267  = \$118 [13:0];
+      \$267  = { z4, g3_z };
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$268  = g4_acc12;
+    \$268  = g4_value;
     if (i__ready) begin
-      \$268  = \$120 [13:0];
+      \$268  = \$104 [8:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$269  = g5_valid;
+    \$269  = g4_acc5;
     if (i__ready) begin
-      \$269  = g4_valid;
+      \$269  = \$106 [13:0];
     end
-    if (rst) begin
-      \$269  = 1'h0;
-    end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$270  = g5_z;
+    \$270  = g4_acc6;
     if (i__ready) begin
-      \$270  = { z5, g4_z };
+      \$270  = \$108 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$271  = g5_value;
+    \$271  = g4_acc7;
     if (i__ready) begin
-      \$271  = \$122 [8:0];
+      \$271  = \$110 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$272  = g5_acc6;
+    \$272  = g4_acc8;
     if (i__ready) begin
-      \$272  = \$124 [13:0];
+      \$272  = \$112 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$273  = g5_acc7;
+    \$273  = g4_acc9;
     if (i__ready) begin
-      \$273  = \$126 [13:0];
+      \$273  = \$114 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$274  = g5_acc8;
+    \$274  = g4_acc10;
     if (i__ready) begin
-      \$274  = \$128 [13:0];
+      \$274  = \$116 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$275  = g5_acc9;
+    \$275  = g4_acc11;
     if (i__ready) begin
-      \$275  = \$130 [13:0];
+      \$275  = \$118 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$276  = g5_acc10;
+    \$276  = g4_acc12;
     if (i__ready) begin
-      \$276  = \$132 [13:0];
+      \$276  = \$120 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$277  = g5_acc11;
+    \$277  = g5_z;
     if (i__ready) begin
-      \$277  = \$134 [13:0];
+      \$277  = { z5, g4_z };
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$278  = g5_acc12;
+    \$278  = g5_value;
     if (i__ready) begin
-      \$278  = \$136 [13:0];
+      \$278  = \$122 [8:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$279  = g6_valid;
+    \$279  = g5_acc6;
     if (i__ready) begin
-      \$279  = g5_valid;
-    end
-    if (rst) begin
-      \$279  = 1'h0;
+      \$279  = \$124 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$280  = g6_z;
+    \$280  = g5_acc7;
     if (i__ready) begin
-      \$280  = { z6, g5_z };
+      \$280  = \$126 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$281  = g6_value;
+    \$281  = g5_acc8;
     if (i__ready) begin
-      \$281  = \$138 [8:0];
+      \$281  = \$128 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$282  = g6_acc7;
+    \$282  = g5_acc9;
     if (i__ready) begin
-      \$282  = \$140 [13:0];
+      \$282  = \$130 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$283  = g6_acc8;
+    \$283  = g5_acc10;
     if (i__ready) begin
-      \$283  = \$142 [13:0];
+      \$283  = \$132 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$284  = g6_acc9;
+    \$284  = g5_acc11;
     if (i__ready) begin
-      \$284  = \$144 [13:0];
+      \$284  = \$134 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$285  = g6_acc10;
+    \$285  = g5_acc12;
     if (i__ready) begin
-      \$285  = \$146 [13:0];
+      \$285  = \$136 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$286  = g6_acc11;
+    \$286  = g6_z;
     if (i__ready) begin
-      \$286  = \$148 [13:0];
+      \$286  = { z6, g5_z };
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$287  = g6_acc12;
+    \$287  = g6_value;
     if (i__ready) begin
-      \$287  = \$150 [13:0];
+      \$287  = \$138 [8:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$288  = g7_valid;
+    \$288  = g6_acc7;
     if (i__ready) begin
-      \$288  = g6_valid;
+      \$288  = \$140 [13:0];
     end
-    if (rst) begin
-      \$288  = 1'h0;
-    end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$289  = g7_z;
+    \$289  = g6_acc8;
     if (i__ready) begin
-      \$289  = { z7, g6_z };
+      \$289  = \$142 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$290  = g7_value;
+    \$290  = g6_acc9;
     if (i__ready) begin
-      \$290  = \$152 [8:0];
+      \$290  = \$144 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$291  = g7_acc8;
+    \$291  = g6_acc10;
     if (i__ready) begin
-      \$291  = \$154 [13:0];
+      \$291  = \$146 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$292  = g7_acc9;
+    \$292  = g6_acc11;
     if (i__ready) begin
-      \$292  = \$156 [13:0];
+      \$292  = \$148 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$293  = g7_acc10;
+    \$293  = g6_acc12;
     if (i__ready) begin
-      \$293  = \$158 [13:0];
+      \$293  = \$150 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$294  = g7_acc11;
+    \$294  = g7_z;
     if (i__ready) begin
-      \$294  = \$160 [13:0];
+      \$294  = { z7, g6_z };
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$295  = g7_acc12;
+    \$295  = g7_value;
     if (i__ready) begin
-      \$295  = \$162 [13:0];
+      \$295  = \$152 [8:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$296  = g8_valid;
+    \$296  = g7_acc8;
     if (i__ready) begin
-      \$296  = g7_valid;
+      \$296  = \$154 [13:0];
     end
-    if (rst) begin
-      \$296  = 1'h0;
-    end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$297  = g8_z;
+    \$297  = g7_acc9;
     if (i__ready) begin
-      \$297  = { z8, g7_z };
+      \$297  = \$156 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$298  = g8_value;
+    \$298  = g7_acc10;
     if (i__ready) begin
-      \$298  = \$164 [8:0];
+      \$298  = \$158 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$299  = g8_acc9;
+    \$299  = g7_acc11;
     if (i__ready) begin
-      \$299  = \$166 [13:0];
+      \$299  = \$160 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$300  = g8_acc10;
+    \$300  = g7_acc12;
     if (i__ready) begin
-      \$300  = \$168 [13:0];
+      \$300  = \$162 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$301  = g8_acc11;
+    \$301  = g8_z;
     if (i__ready) begin
-      \$301  = \$170 [13:0];
+      \$301  = { z8, g7_z };
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$302  = g8_acc12;
+    \$302  = g8_value;
     if (i__ready) begin
-      \$302  = \$172 [13:0];
+      \$302  = \$164 [8:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$303  = g9_valid;
+    \$303  = g8_acc9;
     if (i__ready) begin
-      \$303  = g8_valid;
-    end
-    if (rst) begin
-      \$303  = 1'h0;
+      \$303  = \$166 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$304  = g9_z;
+    \$304  = g8_acc10;
     if (i__ready) begin
-      \$304  = { z9, g8_z };
+      \$304  = \$168 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$305  = g9_value;
+    \$305  = g8_acc11;
     if (i__ready) begin
-      \$305  = \$174 [8:0];
+      \$305  = \$170 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$306  = g9_acc10;
+    \$306  = g8_acc12;
     if (i__ready) begin
-      \$306  = \$176 [13:0];
+      \$306  = \$172 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$307  = g9_acc11;
+    \$307  = g9_z;
     if (i__ready) begin
-      \$307  = \$178 [13:0];
+      \$307  = { z9, g8_z };
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$308  = g9_acc12;
+    \$308  = g9_value;
     if (i__ready) begin
-      \$308  = \$180 [13:0];
+      \$308  = \$174 [8:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$309  = g10_valid;
+    \$309  = g9_acc10;
     if (i__ready) begin
-      \$309  = g9_valid;
+      \$309  = \$176 [13:0];
     end
-    if (rst) begin
-      \$309  = 1'h0;
-    end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$310  = g10_z;
+    \$310  = g9_acc11;
     if (i__ready) begin
-      \$310  = { z10, g9_z };
+      \$310  = \$178 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$311  = g10_value;
+    \$311  = g9_acc12;
     if (i__ready) begin
-      \$311  = \$182 [8:0];
+      \$311  = \$180 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$312  = g10_acc11;
+    \$312  = g10_z;
     if (i__ready) begin
-      \$312  = \$184 [13:0];
+      \$312  = { z10, g9_z };
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$313  = g10_acc12;
+    \$313  = g10_value;
     if (i__ready) begin
-      \$313  = \$186 [13:0];
+      \$313  = \$182 [8:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$314  = g11_valid;
+    \$314  = g10_acc11;
     if (i__ready) begin
-      \$314  = g10_valid;
+      \$314  = \$184 [13:0];
     end
-    if (rst) begin
-      \$314  = 1'h0;
-    end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$315  = g11_z;
+    \$315  = g10_acc12;
     if (i__ready) begin
-      \$315  = { z11, g10_z };
+      \$315  = \$186 [13:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$316  = g11_value;
+    \$316  = g11_z;
     if (i__ready) begin
-      \$316  = \$188 [8:0];
+      \$316  = { z11, g10_z };
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$317  = g11_acc12;
+    \$317  = g11_value;
     if (i__ready) begin
-      \$317  = \$190 [13:0];
+      \$317  = \$188 [8:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$318  = o__valid;
+    \$318  = g11_acc12;
     if (i__ready) begin
-      \$318  = g11_valid;
-    end
-    if (rst) begin
-      \$318  = 1'h0;
+      \$318  = \$190 [13:0];
     end
   end
   always @* begin
@@ -1953,8 +1951,7 @@ module amos_silu_k12_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o__v
       \$320  = \$192 [8:0];
     end
   end
-  assign advance = i__ready;
-  assign g12_valid = o__valid;
+  assign pipe_enable = i__ready;
   assign \o__payload.spikes  = o__payload[11:0];
   assign \o__payload.value  = o__payload[20:12];
   assign o__payload[20:12] = g12_value;

@@ -3,32 +3,29 @@
 module fs_relu_k10(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid, i__payload);
   reg \$auto$verilog_backend.cc:2355:dump_module$1  = 0;
   wire \$1 ;
-  wire [11:0] \$10 ;
+  wire [12:0] \$10 ;
   wire [11:0] \$11 ;
-  wire \$12 ;
-  wire \$13 ;
-  wire [9:0] \$14 ;
-  reg [11:0] \$15 ;
-  reg \$16 ;
-  reg \$17 ;
-  reg \$18 ;
+  wire [11:0] \$12 ;
+  wire [9:0] \$13 ;
+  reg \$14 ;
+  reg \$15 ;
+  reg [9:0] \$16 ;
+  reg [11:0] \$17 ;
+  reg [10:0] \$18 ;
   reg [9:0] \$19 ;
   wire \$2 ;
-  reg [11:0] \$20 ;
-  reg [10:0] \$21 ;
-  reg [9:0] \$22 ;
-  reg [20:0] \$23 ;
+  reg [20:0] \$20 ;
   wire \$3 ;
   wire \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
-  wire [12:0] \$8 ;
+  wire \$8 ;
   wire [12:0] \$9 ;
   reg [10:0] acc0 = 11'h000;
   wire [10:0] acc_next0;
-  wire advance;
   reg busy = 1'h0;
+  wire bypass;
   input clk;
   wire clk;
   wire engine_free;
@@ -56,155 +53,143 @@ module fs_relu_k10(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   wire [20:0] \obuf.lane0 ;
   wire [9:0] \obuf.lane0.spikes ;
   wire [10:0] \obuf.lane0.value ;
+  wire [11:0] r_data;
+  wire r_en;
+  wire r_rdy;
   input rst;
   wire rst;
   reg [9:0] spk0 = 10'h000;
   wire [9:0] spk_next0;
+  wire step;
   reg [9:0] thr = 10'h200;
   reg [11:0] v0 = 12'h000;
   wire [11:0] v_next0;
+  wire [11:0] w_data;
+  wire w_en;
+  wire w_rdy;
   wire [11:0] x0;
-  reg [11:0] xbuf = 12'h000;
-  wire [11:0] \xbuf.lane0 ;
-  reg xbuf_valid = 1'h0;
   wire z0;
   assign \$1  = busy & thr[0];
   assign \$2  = ~ o__valid;
   assign \$3  = \$2  | o__ready;
   assign finish = \$1  & \$3 ;
   assign \$4  = ~ thr[0];
-  assign advance = busy & \$4 ;
+  assign step = busy & \$4 ;
   assign \$5  = ~ busy;
   assign engine_free = \$5  | finish;
-  assign \$6  = xbuf_valid | i__valid;
-  assign load = engine_free & \$6 ;
-  assign \$7  = ~ xbuf_valid;
-  assign i__ready = \$7  | engine_free;
+  assign \$6  = ~ r_rdy;
+  assign bypass = engine_free & \$6 ;
+  assign \$7  = r_rdy | i__valid;
+  assign load = engine_free & \$7 ;
+  assign \$8  = ~ bypass;
+  assign w_en = i__valid & \$8 ;
   assign z0 = $signed(v0) >= $signed({ 1'h0, thr });
-  assign x0 = xbuf_valid ? xbuf : i__payload;
-  assign \$8  = $signed(v0) - $signed({ 1'h0, thr });
-  assign \$9  = z0 ? \$8  : { v0[11], v0 };
-  assign \$10  = $signed(acc0) + $signed({ 1'h0, thr });
-  assign \$11  = z0 ? \$10  : { acc0[10], acc0 };
-  assign \$12  = ~ engine_free;
-  assign \$13  = i__valid & \$12 ;
+  assign x0 = r_rdy ? r_data : i__payload;
+  assign \$9  = $signed(v0) - $signed({ 1'h0, thr });
+  assign \$10  = z0 ? \$9  : { v0[11], v0 };
+  assign \$11  = $signed(acc0) + $signed({ 1'h0, thr });
+  assign \$12  = z0 ? \$11  : { acc0[10], acc0 };
   always @(posedge clk)
-    xbuf <= \$15 ;
+    busy <= \$14 ;
   always @(posedge clk)
-    xbuf_valid <= \$16 ;
+    o__valid <= \$15 ;
   always @(posedge clk)
-    busy <= \$17 ;
+    thr <= \$16 ;
   always @(posedge clk)
-    o__valid <= \$18 ;
+    v0 <= \$17 ;
   always @(posedge clk)
-    thr <= \$19 ;
+    acc0 <= \$18 ;
   always @(posedge clk)
-    v0 <= \$20 ;
+    spk0 <= \$19 ;
   always @(posedge clk)
-    acc0 <= \$21 ;
-  always @(posedge clk)
-    spk0 <= \$22 ;
-  always @(posedge clk)
-    o__payload <= \$23 ;
+    o__payload <= \$20 ;
+  \fs_relu_k10.xbuf  xbuf (
+    .clk(clk),
+    .r_data(r_data),
+    .r_en(engine_free),
+    .r_rdy(r_rdy),
+    .rst(rst),
+    .w_data(i__payload),
+    .w_en(w_en),
+    .w_rdy(i__ready)
+  );
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$15  = xbuf;
-    if (xbuf_valid) begin
-      if (engine_free) begin
-        \$15  = i__payload;
-      end
-    end else if (\$13 ) begin
-      \$15  = i__payload;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$16  = xbuf_valid;
-    if (xbuf_valid) begin
-      if (engine_free) begin
-        \$16  = i__valid;
-      end
-    end else if (\$13 ) begin
-      \$16  = 1'h1;
-    end
-    if (rst) begin
-      \$16  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$17  = busy;
+    \$14  = busy;
     if (load) begin
-      \$17  = 1'h1;
+      \$14  = 1'h1;
     end else if (finish) begin
-      \$17  = 1'h0;
+      \$14  = 1'h0;
     end
     if (rst) begin
-      \$17  = 1'h0;
+      \$14  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$18  = o__valid;
+    \$15  = o__valid;
     if (finish) begin
-      \$18  = 1'h1;
+      \$15  = 1'h1;
     end else if (o__ready) begin
-      \$18  = 1'h0;
+      \$15  = 1'h0;
     end
     if (rst) begin
-      \$18  = 1'h0;
+      \$15  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$19  = thr;
+    \$16  = thr;
     if (load) begin
-      \$19  = 10'h200;
-    end else if (advance) begin
-      \$19  = \$14 ;
+      \$16  = 10'h200;
+    end else if (step) begin
+      \$16  = \$13 ;
     end
     if (rst) begin
-      \$19  = 10'h200;
+      \$16  = 10'h200;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$20  = v0;
+    \$17  = v0;
     if (load) begin
-      \$20  = x0;
-    end else if (advance) begin
-      \$20  = \$9 [11:0];
+      \$17  = x0;
+    end else if (step) begin
+      \$17  = \$10 [11:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$21  = acc0;
+    \$18  = acc0;
     if (load) begin
-      \$21  = 11'h000;
-    end else if (advance) begin
-      \$21  = \$11 [10:0];
+      \$18  = 11'h000;
+    end else if (step) begin
+      \$18  = \$12 [10:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$22  = spk0;
+    \$19  = spk0;
     if (load) begin
-    end else if (advance) begin
-      \$22  = { z0, spk0[9:1] };
+    end else if (step) begin
+      \$19  = { z0, spk0[9:1] };
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$23  = o__payload;
+    \$20  = o__payload;
     if (finish) begin
-      \$23 [9:0] = { z0, spk0[9:1] };
-      \$23 [20:10] = \$11 [10:0];
+      \$20 [9:0] = { z0, spk0[9:1] };
+      \$20 [20:10] = \$12 [10:0];
     end
   end
   assign last = thr[0];
+  assign w_rdy = i__ready;
+  assign w_data = i__payload;
+  assign r_en = engine_free;
   assign obuf = o__payload;
-  assign v_next0 = \$9 [11:0];
-  assign acc_next0 = \$11 [10:0];
+  assign v_next0 = \$10 [11:0];
+  assign acc_next0 = \$12 [10:0];
   assign spk_next0 = { z0, spk0[9:1] };
   assign \i__payload.lane0  = i__payload;
   assign \o__payload.lane0  = o__payload;
@@ -213,6 +198,64 @@ module fs_relu_k10(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   assign \obuf.lane0  = o__payload;
   assign \obuf.lane0.spikes  = o__payload[9:0];
   assign \obuf.lane0.value  = o__payload[20:10];
-  assign \xbuf.lane0  = xbuf;
-  assign \$14  = { 1'h0, thr[9:1] };
+  assign \$13  = { 1'h0, thr[9:1] };
+endmodule
+
+module \fs_relu_k10.xbuf (clk, rst, r_en, w_en, w_rdy, r_rdy, r_data, w_data);
+  reg \$auto$verilog_backend.cc:2355:dump_module$2  = 0;
+  wire \$1 ;
+  wire \$2 ;
+  reg [11:0] \$3 ;
+  reg \$4 ;
+  input clk;
+  wire clk;
+  (* init = 1'h0 *)
+  wire level;
+  output [11:0] r_data;
+  reg [11:0] r_data = 12'h000;
+  input r_en;
+  wire r_en;
+  (* init = 1'h0 *)
+  wire r_level;
+  output r_rdy;
+  wire r_rdy;
+  input rst;
+  wire rst;
+  input [11:0] w_data;
+  wire [11:0] w_data;
+  input w_en;
+  wire w_en;
+  reg w_level = 1'h0;
+  output w_rdy;
+  wire w_rdy;
+  always @(posedge clk)
+    r_data <= \$3 ;
+  always @(posedge clk)
+    w_level <= \$4 ;
+  assign w_rdy = ! w_level;
+  assign \$1  = w_rdy & w_en;
+  assign \$2  = r_rdy & r_en;
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$4  = w_level;
+    if (\$1 ) begin
+      \$4  = 1'h1;
+    end
+    if (\$2 ) begin
+      \$4  = 1'h0;
+    end
+    if (rst) begin
+      \$4  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$3  = r_data;
+    if (\$1 ) begin
+      \$3  = w_data;
+    end
+  end
+  assign level = w_level;
+  assign r_level = w_level;
+  assign r_rdy = w_level;
 endmodule

@@ -6,29 +6,26 @@ module fs_silu_k16_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o__val
   wire [9:0] \$10 ;
   wire [9:0] \$11 ;
   wire [9:0] \$12 ;
-  wire \$13 ;
-  wire \$14 ;
-  reg [8:0] \$15 ;
-  reg \$16 ;
-  reg \$17 ;
-  reg \$18 ;
-  reg [3:0] \$19 ;
+  wire [9:0] \$13 ;
+  reg \$14 ;
+  reg \$15 ;
+  reg [3:0] \$16 ;
+  reg [8:0] \$17 ;
+  reg [8:0] \$18 ;
+  reg [15:0] \$19 ;
   wire \$2 ;
-  reg [8:0] \$20 ;
-  reg [8:0] \$21 ;
-  reg [15:0] \$22 ;
-  reg [24:0] \$23 ;
+  reg [24:0] \$20 ;
   wire \$3 ;
   wire \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
-  wire [4:0] \$8 ;
-  wire [9:0] \$9 ;
+  wire \$8 ;
+  wire [4:0] \$9 ;
   reg [8:0] acc0 = 9'h000;
   wire [8:0] acc_next0;
-  wire advance;
   reg busy = 1'h0;
+  wire bypass;
   input clk;
   wire clk;
   wire engine_free;
@@ -56,6 +53,9 @@ module fs_silu_k16_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o__val
   wire [24:0] \obuf.lane0 ;
   wire [15:0] \obuf.lane0.spikes ;
   wire [8:0] \obuf.lane0.value ;
+  wire [8:0] r_data;
+  wire r_en;
+  wire r_rdy;
   wire [3:0] rd__addr;
   wire [23:0] rd__data;
   wire [7:0] \rd__data.T ;
@@ -65,14 +65,15 @@ module fs_silu_k16_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o__val
   wire rst;
   reg [15:0] spk0 = 16'h0000;
   wire [15:0] spk_next0;
+  wire step;
   reg [3:0] t = 4'h0;
   reg [3:0] t_next;
   reg [8:0] v0 = 9'h000;
   wire [8:0] v_next0;
+  wire [8:0] w_data;
+  wire w_en;
+  wire w_rdy;
   wire [8:0] x0;
-  reg [8:0] xbuf = 9'h000;
-  wire [8:0] \xbuf.lane0 ;
-  reg xbuf_valid = 1'h0;
   wire z0;
   reg [23:0] rom [15:0];
   initial begin
@@ -103,146 +104,130 @@ module fs_silu_k16_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o__val
   assign \$3  = \$2  | o__ready;
   assign finish = \$1  & \$3 ;
   assign \$4  = ~ last;
-  assign advance = busy & \$4 ;
+  assign step = busy & \$4 ;
   assign \$5  = ~ busy;
   assign engine_free = \$5  | finish;
-  assign \$6  = xbuf_valid | i__valid;
-  assign load = engine_free & \$6 ;
-  assign \$7  = ~ xbuf_valid;
-  assign i__ready = \$7  | engine_free;
-  assign \$8  = t + 1'h1;
+  assign \$6  = ~ r_rdy;
+  assign bypass = engine_free & \$6 ;
+  assign \$7  = r_rdy | i__valid;
+  assign load = engine_free & \$7 ;
+  assign \$8  = ~ bypass;
+  assign w_en = i__valid & \$8 ;
+  assign \$9  = t + 1'h1;
   assign last = t == 4'hf;
   assign z0 = $signed(v0) >= $signed(rd__data[7:0]);
-  assign x0 = xbuf_valid ? xbuf : i__payload;
-  assign \$9  = $signed(v0) - $signed(rd__data[15:8]);
-  assign \$10  = z0 ? \$9  : { v0[8], v0 };
-  assign \$11  = $signed(acc0) + $signed(rd__data[23:16]);
-  assign \$12  = z0 ? \$11  : { acc0[8], acc0 };
-  assign \$13  = ~ engine_free;
-  assign \$14  = i__valid & \$13 ;
+  assign x0 = r_rdy ? r_data : i__payload;
+  assign \$10  = $signed(v0) - $signed(rd__data[15:8]);
+  assign \$11  = z0 ? \$10  : { v0[8], v0 };
+  assign \$12  = $signed(acc0) + $signed(rd__data[23:16]);
+  assign \$13  = z0 ? \$12  : { acc0[8], acc0 };
   always @(posedge clk)
-    xbuf <= \$15 ;
+    busy <= \$14 ;
   always @(posedge clk)
-    xbuf_valid <= \$16 ;
+    o__valid <= \$15 ;
   always @(posedge clk)
-    busy <= \$17 ;
+    t <= \$16 ;
   always @(posedge clk)
-    o__valid <= \$18 ;
+    v0 <= \$17 ;
   always @(posedge clk)
-    t <= \$19 ;
+    acc0 <= \$18 ;
   always @(posedge clk)
-    v0 <= \$20 ;
+    spk0 <= \$19 ;
   always @(posedge clk)
-    acc0 <= \$21 ;
-  always @(posedge clk)
-    spk0 <= \$22 ;
-  always @(posedge clk)
-    o__payload <= \$23 ;
+    o__payload <= \$20 ;
+  \fs_silu_k16_q8.xbuf  xbuf (
+    .clk(clk),
+    .r_data(r_data),
+    .r_en(engine_free),
+    .r_rdy(r_rdy),
+    .rst(rst),
+    .w_data(i__payload),
+    .w_en(w_en),
+    .w_rdy(i__ready)
+  );
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
     (* full_case = 32'd1 *)
     if (load) begin
       t_next = 4'h0;
-    end else if (advance) begin
-      t_next = \$8 [3:0];
+    end else if (step) begin
+      t_next = \$9 [3:0];
     end else begin
       t_next = t;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$15  = xbuf;
-    if (xbuf_valid) begin
-      if (engine_free) begin
-        \$15  = i__payload;
-      end
-    end else if (\$14 ) begin
-      \$15  = i__payload;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$16  = xbuf_valid;
-    if (xbuf_valid) begin
-      if (engine_free) begin
-        \$16  = i__valid;
-      end
-    end else if (\$14 ) begin
-      \$16  = 1'h1;
-    end
-    if (rst) begin
-      \$16  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$17  = busy;
+    \$14  = busy;
     if (load) begin
-      \$17  = 1'h1;
+      \$14  = 1'h1;
     end else if (finish) begin
-      \$17  = 1'h0;
+      \$14  = 1'h0;
     end
     if (rst) begin
-      \$17  = 1'h0;
+      \$14  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$18  = o__valid;
+    \$15  = o__valid;
     if (finish) begin
-      \$18  = 1'h1;
+      \$15  = 1'h1;
     end else if (o__ready) begin
-      \$18  = 1'h0;
+      \$15  = 1'h0;
     end
     if (rst) begin
-      \$18  = 1'h0;
+      \$15  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$19  = t_next;
+    \$16  = t_next;
     if (rst) begin
-      \$19  = 4'h0;
+      \$16  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$20  = v0;
+    \$17  = v0;
     if (load) begin
-      \$20  = x0;
-    end else if (advance) begin
-      \$20  = \$10 [8:0];
+      \$17  = x0;
+    end else if (step) begin
+      \$17  = \$11 [8:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$21  = acc0;
+    \$18  = acc0;
     if (load) begin
-      \$21  = 9'h000;
-    end else if (advance) begin
-      \$21  = \$12 [8:0];
+      \$18  = 9'h000;
+    end else if (step) begin
+      \$18  = \$13 [8:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$22  = spk0;
+    \$19  = spk0;
     if (load) begin
-    end else if (advance) begin
-      \$22  = { z0, spk0[15:1] };
+    end else if (step) begin
+      \$19  = { z0, spk0[15:1] };
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$23  = o__payload;
+    \$20  = o__payload;
     if (finish) begin
-      \$23 [15:0] = { z0, spk0[15:1] };
-      \$23 [24:16] = \$12 [8:0];
+      \$20 [15:0] = { z0, spk0[15:1] };
+      \$20 [24:16] = \$13 [8:0];
     end
   end
+  assign w_rdy = i__ready;
+  assign w_data = i__payload;
+  assign r_en = engine_free;
   assign obuf = o__payload;
   assign rd__addr = t_next;
-  assign v_next0 = \$10 [8:0];
-  assign acc_next0 = \$12 [8:0];
+  assign v_next0 = \$11 [8:0];
+  assign acc_next0 = \$13 [8:0];
   assign spk_next0 = { z0, spk0[15:1] };
   assign \i__payload.lane0  = i__payload;
   assign \o__payload.lane0  = o__payload;
@@ -254,5 +239,63 @@ module fs_silu_k16_q8(i__valid, o__ready, clk, rst, i__ready, o__payload, o__val
   assign \rd__data.T  = rd__data[7:0];
   assign \rd__data.h  = rd__data[15:8];
   assign \rd__data.d  = rd__data[23:16];
-  assign \xbuf.lane0  = xbuf;
+endmodule
+
+module \fs_silu_k16_q8.xbuf (clk, rst, r_en, w_en, w_rdy, r_rdy, r_data, w_data);
+  reg \$auto$verilog_backend.cc:2355:dump_module$2  = 0;
+  wire \$1 ;
+  wire \$2 ;
+  reg [8:0] \$3 ;
+  reg \$4 ;
+  input clk;
+  wire clk;
+  (* init = 1'h0 *)
+  wire level;
+  output [8:0] r_data;
+  reg [8:0] r_data = 9'h000;
+  input r_en;
+  wire r_en;
+  (* init = 1'h0 *)
+  wire r_level;
+  output r_rdy;
+  wire r_rdy;
+  input rst;
+  wire rst;
+  input [8:0] w_data;
+  wire [8:0] w_data;
+  input w_en;
+  wire w_en;
+  reg w_level = 1'h0;
+  output w_rdy;
+  wire w_rdy;
+  always @(posedge clk)
+    r_data <= \$3 ;
+  always @(posedge clk)
+    w_level <= \$4 ;
+  assign w_rdy = ! w_level;
+  assign \$1  = w_rdy & w_en;
+  assign \$2  = r_rdy & r_en;
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$4  = w_level;
+    if (\$1 ) begin
+      \$4  = 1'h1;
+    end
+    if (\$2 ) begin
+      \$4  = 1'h0;
+    end
+    if (rst) begin
+      \$4  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$3  = r_data;
+    if (\$1 ) begin
+      \$3  = w_data;
+    end
+  end
+  assign level = w_level;
+  assign r_level = w_level;
+  assign r_rdy = w_level;
 endmodule

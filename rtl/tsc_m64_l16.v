@@ -3,317 +3,449 @@
 module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid, i__payload);
   reg \$auto$verilog_backend.cc:2355:dump_module$33  = 0;
   wire \$1 ;
-  wire [1:0] \$10 ;
-  wire [3:0] \$100 ;
+  wire \$10 ;
+  wire \$100 ;
+  wire \$1000 ;
+  wire [8:0] \$1001 ;
+  wire \$1002 ;
+  wire [8:0] \$1003 ;
+  wire \$1004 ;
+  wire [8:0] \$1005 ;
+  wire \$1006 ;
+  wire [8:0] \$1007 ;
+  wire \$1008 ;
+  wire [21:0] \$1009 ;
   wire \$101 ;
-  wire [1:0] \$102 ;
-  wire [2:0] \$103 ;
-  wire [3:0] \$104 ;
-  wire [3:0] \$105 ;
-  wire [1:0] \$106 ;
-  wire [2:0] \$107 ;
-  wire [3:0] \$108 ;
+  wire [22:0] \$1010 ;
+  wire [21:0] \$1011 ;
+  wire [22:0] \$1012 ;
+  wire [21:0] \$1013 ;
+  wire [22:0] \$1014 ;
+  wire [21:0] \$1015 ;
+  wire [22:0] \$1016 ;
+  wire [21:0] \$1017 ;
+  wire [22:0] \$1018 ;
+  wire [21:0] \$1019 ;
+  wire \$102 ;
+  wire [22:0] \$1020 ;
+  wire [21:0] \$1021 ;
+  wire [22:0] \$1022 ;
+  wire [21:0] \$1023 ;
+  wire [22:0] \$1024 ;
+  wire [21:0] \$1025 ;
+  wire [22:0] \$1026 ;
+  wire [21:0] \$1027 ;
+  wire [22:0] \$1028 ;
+  wire [21:0] \$1029 ;
+  wire \$103 ;
+  wire [22:0] \$1030 ;
+  wire [21:0] \$1031 ;
+  wire [22:0] \$1032 ;
+  wire [21:0] \$1033 ;
+  wire [22:0] \$1034 ;
+  wire [21:0] \$1035 ;
+  wire [22:0] \$1036 ;
+  wire [21:0] \$1037 ;
+  wire [22:0] \$1038 ;
+  wire [21:0] \$1039 ;
+  wire \$104 ;
+  wire [22:0] \$1040 ;
+  wire [28:0] \$1041 ;
+  wire [28:0] \$1042 ;
+  wire [28:0] \$1043 ;
+  wire [28:0] \$1044 ;
+  wire [28:0] \$1045 ;
+  wire [28:0] \$1046 ;
+  wire [28:0] \$1047 ;
+  wire [28:0] \$1048 ;
+  wire [28:0] \$1049 ;
+  wire \$105 ;
+  wire [28:0] \$1050 ;
+  wire [28:0] \$1051 ;
+  wire [28:0] \$1052 ;
+  wire [28:0] \$1053 ;
+  wire [28:0] \$1054 ;
+  wire [28:0] \$1055 ;
+  wire [28:0] \$1056 ;
+  reg \$1057 ;
+  reg \$1058 ;
+  reg \$1059 ;
+  wire \$106 ;
+  reg \$1060 ;
+  reg \$1061 ;
+  reg \$1062 ;
+  reg \$1063 ;
+  reg [63:0] \$1064 ;
+  reg \$1065 ;
+  reg \$1066 ;
+  reg \$1067 ;
+  reg [63:0] \$1068 ;
+  reg \$1069 ;
+  wire \$107 ;
+  reg [4:0] \$1070 ;
+  reg [63:0] \$1071 ;
+  reg [63:0] \$1072 ;
+  reg [4:0] \$1073 ;
+  reg [5:0] \$1074 ;
+  reg [4:0] \$1075 ;
+  reg [4:0] \$1076 ;
+  reg [127:0] \$1077 ;
+  reg [4:0] \$1078 ;
+  reg [8:0] \$1079 ;
+  wire \$108 ;
+  reg [8:0] \$1080 ;
+  reg [8:0] \$1081 ;
+  reg [8:0] \$1082 ;
+  reg [8:0] \$1083 ;
+  reg [8:0] \$1084 ;
+  reg [8:0] \$1085 ;
+  reg [8:0] \$1086 ;
+  reg [8:0] \$1087 ;
+  reg [8:0] \$1088 ;
+  reg [8:0] \$1089 ;
   wire \$109 ;
-  wire [2:0] \$11 ;
-  wire [1:0] \$110 ;
-  wire [2:0] \$111 ;
-  wire [3:0] \$112 ;
-  wire [3:0] \$113 ;
-  wire [1:0] \$114 ;
-  wire [2:0] \$115 ;
-  wire [3:0] \$116 ;
+  reg [8:0] \$1090 ;
+  reg [8:0] \$1091 ;
+  reg [8:0] \$1092 ;
+  reg [8:0] \$1093 ;
+  reg [8:0] \$1094 ;
+  reg [21:0] \$1095 ;
+  reg [21:0] \$1096 ;
+  reg [21:0] \$1097 ;
+  reg [21:0] \$1098 ;
+  reg [21:0] \$1099 ;
+  wire \$11 ;
+  wire \$110 ;
+  reg [21:0] \$1100 ;
+  reg [21:0] \$1101 ;
+  reg [21:0] \$1102 ;
+  reg [21:0] \$1103 ;
+  reg [21:0] \$1104 ;
+  reg [21:0] \$1105 ;
+  reg [21:0] \$1106 ;
+  reg [21:0] \$1107 ;
+  reg [21:0] \$1108 ;
+  reg [21:0] \$1109 ;
+  wire \$111 ;
+  reg [21:0] \$1110 ;
+  reg \$1111 ;
+  reg [28:0] \$1112 ;
+  reg [28:0] \$1113 ;
+  reg [28:0] \$1114 ;
+  reg [28:0] \$1115 ;
+  reg [28:0] \$1116 ;
+  reg [28:0] \$1117 ;
+  reg [28:0] \$1118 ;
+  reg [28:0] \$1119 ;
+  wire \$112 ;
+  reg [28:0] \$1120 ;
+  reg [28:0] \$1121 ;
+  reg [28:0] \$1122 ;
+  reg [28:0] \$1123 ;
+  reg [28:0] \$1124 ;
+  reg [28:0] \$1125 ;
+  reg [28:0] \$1126 ;
+  reg [28:0] \$1127 ;
+  reg [15:0] \$1128 ;
+  reg [15:0] \$1129 ;
+  wire \$113 ;
+  reg [31:0] \$1130 ;
+  reg \$1131 ;
+  wire \$114 ;
+  wire \$115 ;
+  wire \$116 ;
   wire \$117 ;
-  wire [1:0] \$118 ;
-  wire [2:0] \$119 ;
-  wire [3:0] \$12 ;
-  wire [3:0] \$120 ;
-  wire [3:0] \$121 ;
-  wire [1:0] \$122 ;
-  wire [2:0] \$123 ;
-  wire [3:0] \$124 ;
+  wire \$118 ;
+  wire \$119 ;
+  wire \$12 ;
+  wire \$120 ;
+  wire \$121 ;
+  wire \$122 ;
+  wire \$123 ;
+  wire \$124 ;
   wire \$125 ;
-  wire [1:0] \$126 ;
-  wire [2:0] \$127 ;
-  wire [3:0] \$128 ;
-  wire [3:0] \$129 ;
+  wire \$126 ;
+  wire \$127 ;
+  wire \$128 ;
+  wire \$129 ;
   wire \$13 ;
-  wire [2:0] \$130 ;
+  wire \$130 ;
   wire \$131 ;
-  wire [2:0] \$132 ;
-  wire [2:0] \$133 ;
-  wire [2:0] \$134 ;
+  wire \$132 ;
+  wire \$133 ;
+  wire \$134 ;
   wire \$135 ;
-  wire [2:0] \$136 ;
-  wire [2:0] \$137 ;
-  wire [2:0] \$138 ;
+  wire \$136 ;
+  wire \$137 ;
+  wire \$138 ;
   wire \$139 ;
-  wire [1:0] \$14 ;
-  wire [2:0] \$140 ;
-  wire [2:0] \$141 ;
-  wire [2:0] \$142 ;
+  wire \$14 ;
+  wire \$140 ;
+  wire \$141 ;
+  wire \$142 ;
   wire \$143 ;
-  wire [2:0] \$144 ;
-  wire [2:0] \$145 ;
-  wire [2:0] \$146 ;
+  wire \$144 ;
+  wire \$145 ;
+  wire \$146 ;
   wire \$147 ;
-  wire [2:0] \$148 ;
-  wire [2:0] \$149 ;
-  wire [2:0] \$15 ;
-  wire [2:0] \$150 ;
+  wire \$148 ;
+  wire \$149 ;
+  wire \$15 ;
+  wire \$150 ;
   wire \$151 ;
-  wire [2:0] \$152 ;
-  wire [2:0] \$153 ;
-  wire [2:0] \$154 ;
+  wire \$152 ;
+  wire \$153 ;
+  wire \$154 ;
   wire \$155 ;
-  wire [2:0] \$156 ;
-  wire [2:0] \$157 ;
-  wire [2:0] \$158 ;
+  wire \$156 ;
+  wire \$157 ;
+  wire \$158 ;
   wire \$159 ;
-  wire [3:0] \$16 ;
-  wire [2:0] \$160 ;
-  wire [2:0] \$161 ;
-  wire [2:0] \$162 ;
+  wire \$16 ;
+  wire \$160 ;
+  wire \$161 ;
+  wire \$162 ;
   wire \$163 ;
-  wire [2:0] \$164 ;
-  wire [2:0] \$165 ;
-  wire [2:0] \$166 ;
+  wire \$164 ;
+  wire \$165 ;
+  wire \$166 ;
   wire \$167 ;
-  wire [2:0] \$168 ;
-  wire [2:0] \$169 ;
-  wire [3:0] \$17 ;
-  wire [2:0] \$170 ;
+  wire \$168 ;
+  wire \$169 ;
+  wire \$17 ;
+  wire \$170 ;
   wire \$171 ;
-  wire [2:0] \$172 ;
-  wire [2:0] \$173 ;
-  wire [2:0] \$174 ;
+  wire \$172 ;
+  wire \$173 ;
+  wire \$174 ;
   wire \$175 ;
-  wire [2:0] \$176 ;
-  wire [2:0] \$177 ;
-  wire [2:0] \$178 ;
+  wire \$176 ;
+  wire \$177 ;
+  wire \$178 ;
   wire \$179 ;
-  wire [1:0] \$18 ;
-  wire [2:0] \$180 ;
-  wire [2:0] \$181 ;
-  wire [2:0] \$182 ;
+  wire \$18 ;
+  wire \$180 ;
+  wire \$181 ;
+  wire \$182 ;
   wire \$183 ;
-  wire [2:0] \$184 ;
-  wire [2:0] \$185 ;
-  wire [2:0] \$186 ;
+  wire \$184 ;
+  wire \$185 ;
+  wire \$186 ;
   wire \$187 ;
-  wire [2:0] \$188 ;
-  wire [2:0] \$189 ;
-  wire [2:0] \$19 ;
-  wire [1:0] \$190 ;
-  wire [2:0] \$191 ;
-  wire [3:0] \$192 ;
+  wire \$188 ;
+  wire \$189 ;
+  wire \$19 ;
+  wire \$190 ;
+  wire \$191 ;
+  wire \$192 ;
   wire \$193 ;
-  wire [1:0] \$194 ;
-  wire [2:0] \$195 ;
-  wire [3:0] \$196 ;
-  wire [3:0] \$197 ;
-  wire [1:0] \$198 ;
-  wire [2:0] \$199 ;
-  wire [1:0] \$2 ;
-  wire [3:0] \$20 ;
-  wire [3:0] \$200 ;
+  wire \$194 ;
+  wire \$195 ;
+  wire \$196 ;
+  wire \$197 ;
+  wire \$198 ;
+  wire \$199 ;
+  wire \$2 ;
+  wire \$20 ;
+  wire \$200 ;
   wire \$201 ;
-  wire [1:0] \$202 ;
-  wire [2:0] \$203 ;
-  wire [3:0] \$204 ;
-  wire [3:0] \$205 ;
-  wire [1:0] \$206 ;
-  wire [2:0] \$207 ;
-  wire [3:0] \$208 ;
+  wire \$202 ;
+  wire \$203 ;
+  wire \$204 ;
+  wire \$205 ;
+  wire \$206 ;
+  wire \$207 ;
+  wire \$208 ;
   wire \$209 ;
   wire \$21 ;
-  wire [1:0] \$210 ;
-  wire [2:0] \$211 ;
-  wire [3:0] \$212 ;
-  wire [3:0] \$213 ;
-  wire [1:0] \$214 ;
-  wire [2:0] \$215 ;
-  wire [3:0] \$216 ;
+  wire \$210 ;
+  wire \$211 ;
+  wire \$212 ;
+  wire \$213 ;
+  wire \$214 ;
+  wire \$215 ;
+  wire \$216 ;
   wire \$217 ;
-  wire [1:0] \$218 ;
-  wire [2:0] \$219 ;
-  wire [1:0] \$22 ;
-  wire [3:0] \$220 ;
-  wire [3:0] \$221 ;
-  wire [1:0] \$222 ;
-  wire [2:0] \$223 ;
-  wire [3:0] \$224 ;
+  wire \$218 ;
+  wire \$219 ;
+  wire \$22 ;
+  wire \$220 ;
+  wire \$221 ;
+  wire \$222 ;
+  wire \$223 ;
+  wire \$224 ;
   wire \$225 ;
-  wire [1:0] \$226 ;
-  wire [2:0] \$227 ;
-  wire [3:0] \$228 ;
-  wire [3:0] \$229 ;
-  wire [2:0] \$23 ;
-  wire [1:0] \$230 ;
-  wire [2:0] \$231 ;
-  wire [3:0] \$232 ;
+  wire \$226 ;
+  wire \$227 ;
+  wire \$228 ;
+  wire \$229 ;
+  wire \$23 ;
+  wire \$230 ;
+  wire \$231 ;
+  wire \$232 ;
   wire \$233 ;
-  wire [1:0] \$234 ;
-  wire [2:0] \$235 ;
-  wire [3:0] \$236 ;
-  wire [3:0] \$237 ;
-  wire [1:0] \$238 ;
-  wire [2:0] \$239 ;
-  wire [3:0] \$24 ;
-  wire [3:0] \$240 ;
+  wire \$234 ;
+  wire \$235 ;
+  wire \$236 ;
+  wire \$237 ;
+  wire \$238 ;
+  wire \$239 ;
+  wire \$24 ;
+  wire \$240 ;
   wire \$241 ;
-  wire [1:0] \$242 ;
-  wire [2:0] \$243 ;
-  wire [3:0] \$244 ;
-  wire [3:0] \$245 ;
-  wire [1:0] \$246 ;
-  wire [2:0] \$247 ;
-  wire [3:0] \$248 ;
+  wire \$242 ;
+  wire \$243 ;
+  wire \$244 ;
+  wire \$245 ;
+  wire \$246 ;
+  wire \$247 ;
+  wire \$248 ;
   wire \$249 ;
-  wire [3:0] \$25 ;
-  wire [1:0] \$250 ;
-  wire [2:0] \$251 ;
-  wire [3:0] \$252 ;
-  wire [3:0] \$253 ;
-  wire [1:0] \$254 ;
-  wire [2:0] \$255 ;
-  wire [3:0] \$256 ;
+  wire \$25 ;
+  wire \$250 ;
+  wire \$251 ;
+  wire \$252 ;
+  wire \$253 ;
+  wire \$254 ;
+  wire \$255 ;
+  wire \$256 ;
   wire \$257 ;
-  wire [1:0] \$258 ;
-  wire [2:0] \$259 ;
-  wire [1:0] \$26 ;
-  wire [3:0] \$260 ;
-  wire [3:0] \$261 ;
-  wire [1:0] \$262 ;
-  wire [2:0] \$263 ;
-  wire [3:0] \$264 ;
+  wire \$258 ;
+  wire \$259 ;
+  wire \$26 ;
+  wire \$260 ;
+  wire \$261 ;
+  wire \$262 ;
+  wire \$263 ;
+  wire \$264 ;
   wire \$265 ;
-  wire [1:0] \$266 ;
-  wire [2:0] \$267 ;
-  wire [3:0] \$268 ;
-  wire [3:0] \$269 ;
-  wire [2:0] \$27 ;
-  wire [1:0] \$270 ;
-  wire [2:0] \$271 ;
-  wire [3:0] \$272 ;
+  wire \$266 ;
+  wire \$267 ;
+  wire \$268 ;
+  wire \$269 ;
+  wire \$27 ;
+  wire \$270 ;
+  wire \$271 ;
+  wire \$272 ;
   wire \$273 ;
-  wire [1:0] \$274 ;
-  wire [2:0] \$275 ;
-  wire [3:0] \$276 ;
-  wire [3:0] \$277 ;
-  wire [1:0] \$278 ;
-  wire [2:0] \$279 ;
-  wire [3:0] \$28 ;
-  wire [3:0] \$280 ;
+  wire \$274 ;
+  wire \$275 ;
+  wire \$276 ;
+  wire \$277 ;
+  wire \$278 ;
+  wire \$279 ;
+  wire \$28 ;
+  wire \$280 ;
   wire \$281 ;
-  wire [1:0] \$282 ;
-  wire [2:0] \$283 ;
-  wire [3:0] \$284 ;
-  wire [3:0] \$285 ;
-  wire [1:0] \$286 ;
-  wire [2:0] \$287 ;
-  wire [3:0] \$288 ;
+  wire \$282 ;
+  wire \$283 ;
+  wire \$284 ;
+  wire \$285 ;
+  wire \$286 ;
+  wire \$287 ;
+  wire \$288 ;
   wire \$289 ;
   wire \$29 ;
-  wire [1:0] \$290 ;
-  wire [2:0] \$291 ;
-  wire [3:0] \$292 ;
-  wire [3:0] \$293 ;
-  wire [1:0] \$294 ;
-  wire [2:0] \$295 ;
-  wire [3:0] \$296 ;
+  wire \$290 ;
+  wire \$291 ;
+  wire \$292 ;
+  wire \$293 ;
+  wire \$294 ;
+  wire \$295 ;
+  wire \$296 ;
   wire \$297 ;
-  wire [1:0] \$298 ;
-  wire [2:0] \$299 ;
-  wire [2:0] \$3 ;
-  wire [1:0] \$30 ;
-  wire [3:0] \$300 ;
-  wire [3:0] \$301 ;
-  wire [1:0] \$302 ;
-  wire [2:0] \$303 ;
-  wire [3:0] \$304 ;
+  wire \$298 ;
+  wire \$299 ;
+  wire \$3 ;
+  wire \$30 ;
+  wire \$300 ;
+  wire \$301 ;
+  wire \$302 ;
+  wire \$303 ;
+  wire \$304 ;
   wire \$305 ;
-  wire [1:0] \$306 ;
-  wire [2:0] \$307 ;
-  wire [3:0] \$308 ;
-  wire [3:0] \$309 ;
-  wire [2:0] \$31 ;
-  wire [1:0] \$310 ;
-  wire [2:0] \$311 ;
-  wire [3:0] \$312 ;
+  wire \$306 ;
+  wire \$307 ;
+  wire \$308 ;
+  wire \$309 ;
+  wire \$31 ;
+  wire \$310 ;
+  wire \$311 ;
+  wire \$312 ;
   wire \$313 ;
-  wire [1:0] \$314 ;
-  wire [2:0] \$315 ;
-  wire [3:0] \$316 ;
-  wire [3:0] \$317 ;
-  wire [2:0] \$318 ;
+  wire \$314 ;
+  wire \$315 ;
+  wire \$316 ;
+  wire \$317 ;
+  wire \$318 ;
   wire \$319 ;
-  wire [3:0] \$32 ;
-  wire [2:0] \$320 ;
-  wire [2:0] \$321 ;
-  wire [2:0] \$322 ;
+  wire \$32 ;
+  wire \$320 ;
+  wire \$321 ;
+  wire \$322 ;
   wire \$323 ;
-  wire [2:0] \$324 ;
-  wire [2:0] \$325 ;
-  wire [2:0] \$326 ;
+  wire \$324 ;
+  wire \$325 ;
+  wire \$326 ;
   wire \$327 ;
-  wire [2:0] \$328 ;
-  wire [2:0] \$329 ;
-  wire [3:0] \$33 ;
-  wire [2:0] \$330 ;
+  wire \$328 ;
+  wire \$329 ;
+  wire \$33 ;
+  wire \$330 ;
   wire \$331 ;
-  wire [2:0] \$332 ;
-  wire [2:0] \$333 ;
-  wire [2:0] \$334 ;
+  wire \$332 ;
+  wire \$333 ;
+  wire \$334 ;
   wire \$335 ;
-  wire [2:0] \$336 ;
-  wire [2:0] \$337 ;
-  wire [2:0] \$338 ;
+  wire \$336 ;
+  wire \$337 ;
+  wire \$338 ;
   wire \$339 ;
-  wire [1:0] \$34 ;
-  wire [2:0] \$340 ;
-  wire [2:0] \$341 ;
-  wire [2:0] \$342 ;
+  wire \$34 ;
+  wire \$340 ;
+  wire \$341 ;
+  wire \$342 ;
   wire \$343 ;
-  wire [2:0] \$344 ;
-  wire [2:0] \$345 ;
-  wire [2:0] \$346 ;
+  wire \$344 ;
+  wire \$345 ;
+  wire \$346 ;
   wire \$347 ;
-  wire [2:0] \$348 ;
-  wire [2:0] \$349 ;
-  wire [2:0] \$35 ;
-  wire [2:0] \$350 ;
+  wire \$348 ;
+  wire \$349 ;
+  wire \$35 ;
+  wire \$350 ;
   wire \$351 ;
-  wire [2:0] \$352 ;
-  wire [2:0] \$353 ;
-  wire [2:0] \$354 ;
+  wire \$352 ;
+  wire \$353 ;
+  wire \$354 ;
   wire \$355 ;
-  wire [2:0] \$356 ;
-  wire [2:0] \$357 ;
-  wire [2:0] \$358 ;
+  wire \$356 ;
+  wire \$357 ;
+  wire \$358 ;
   wire \$359 ;
-  wire [3:0] \$36 ;
-  wire [2:0] \$360 ;
-  wire [2:0] \$361 ;
-  wire [2:0] \$362 ;
+  wire \$36 ;
+  wire \$360 ;
+  wire \$361 ;
+  wire \$362 ;
   wire \$363 ;
-  wire [2:0] \$364 ;
-  wire [2:0] \$365 ;
-  wire [2:0] \$366 ;
+  wire \$364 ;
+  wire \$365 ;
+  wire \$366 ;
   wire \$367 ;
-  wire [2:0] \$368 ;
-  wire [2:0] \$369 ;
+  wire \$368 ;
+  wire \$369 ;
   wire \$37 ;
-  wire [2:0] \$370 ;
+  wire \$370 ;
   wire \$371 ;
-  wire [2:0] \$372 ;
-  wire [2:0] \$373 ;
-  wire [2:0] \$374 ;
+  wire \$372 ;
+  wire \$373 ;
+  wire \$374 ;
   wire \$375 ;
-  wire [2:0] \$376 ;
-  wire [2:0] \$377 ;
+  wire \$376 ;
+  wire \$377 ;
   wire \$378 ;
   wire \$379 ;
-  wire [1:0] \$38 ;
+  wire \$38 ;
   wire \$380 ;
   wire \$381 ;
   wire \$382 ;
@@ -322,34 +454,34 @@ module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   wire \$385 ;
   wire \$386 ;
   wire \$387 ;
-  wire [30:0] \$388 ;
-  wire [31:0] \$389 ;
-  wire [2:0] \$39 ;
-  wire [30:0] \$390 ;
-  wire [30:0] \$391 ;
-  wire [31:0] \$392 ;
-  wire [31:0] \$393 ;
-  wire [31:0] \$394 ;
+  wire \$388 ;
+  wire \$389 ;
+  wire \$39 ;
+  wire \$390 ;
+  wire \$391 ;
+  wire \$392 ;
+  wire \$393 ;
+  wire \$394 ;
   wire \$395 ;
   wire \$396 ;
   wire \$397 ;
   wire \$398 ;
   wire \$399 ;
-  wire [3:0] \$4 ;
-  wire [3:0] \$40 ;
+  wire \$4 ;
+  wire \$40 ;
   wire \$400 ;
   wire \$401 ;
   wire \$402 ;
   wire \$403 ;
   wire \$404 ;
-  wire [30:0] \$405 ;
-  wire [31:0] \$406 ;
-  wire [30:0] \$407 ;
-  wire [30:0] \$408 ;
-  wire [31:0] \$409 ;
-  wire [3:0] \$41 ;
-  wire [31:0] \$410 ;
-  wire [31:0] \$411 ;
+  wire \$405 ;
+  wire \$406 ;
+  wire \$407 ;
+  wire \$408 ;
+  wire \$409 ;
+  wire \$41 ;
+  wire \$410 ;
+  wire \$411 ;
   wire \$412 ;
   wire \$413 ;
   wire \$414 ;
@@ -358,18 +490,18 @@ module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   wire \$417 ;
   wire \$418 ;
   wire \$419 ;
-  wire [1:0] \$42 ;
+  wire \$42 ;
   wire \$420 ;
   wire \$421 ;
-  wire [30:0] \$422 ;
-  wire [31:0] \$423 ;
-  wire [30:0] \$424 ;
-  wire [30:0] \$425 ;
-  wire [31:0] \$426 ;
-  wire [31:0] \$427 ;
-  wire [31:0] \$428 ;
+  wire \$422 ;
+  wire \$423 ;
+  wire \$424 ;
+  wire \$425 ;
+  wire \$426 ;
+  wire \$427 ;
+  wire \$428 ;
   wire \$429 ;
-  wire [2:0] \$43 ;
+  wire \$43 ;
   wire \$430 ;
   wire \$431 ;
   wire \$432 ;
@@ -379,14 +511,14 @@ module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   wire \$436 ;
   wire \$437 ;
   wire \$438 ;
-  wire [30:0] \$439 ;
-  wire [3:0] \$44 ;
-  wire [31:0] \$440 ;
-  wire [30:0] \$441 ;
-  wire [30:0] \$442 ;
-  wire [31:0] \$443 ;
-  wire [31:0] \$444 ;
-  wire [31:0] \$445 ;
+  wire \$439 ;
+  wire \$44 ;
+  wire \$440 ;
+  wire \$441 ;
+  wire \$442 ;
+  wire \$443 ;
+  wire \$444 ;
+  wire \$445 ;
   wire \$446 ;
   wire \$447 ;
   wire \$448 ;
@@ -398,14 +530,14 @@ module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   wire \$453 ;
   wire \$454 ;
   wire \$455 ;
-  wire [30:0] \$456 ;
-  wire [31:0] \$457 ;
-  wire [30:0] \$458 ;
-  wire [30:0] \$459 ;
-  wire [1:0] \$46 ;
-  wire [31:0] \$460 ;
-  wire [31:0] \$461 ;
-  wire [31:0] \$462 ;
+  wire \$456 ;
+  wire \$457 ;
+  wire \$458 ;
+  wire \$459 ;
+  wire \$46 ;
+  wire \$460 ;
+  wire \$461 ;
+  wire \$462 ;
   wire \$463 ;
   wire \$464 ;
   wire \$465 ;
@@ -413,18 +545,18 @@ module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   wire \$467 ;
   wire \$468 ;
   wire \$469 ;
-  wire [2:0] \$47 ;
+  wire \$47 ;
   wire \$470 ;
   wire \$471 ;
   wire \$472 ;
-  wire [30:0] \$473 ;
-  wire [31:0] \$474 ;
-  wire [30:0] \$475 ;
-  wire [30:0] \$476 ;
-  wire [31:0] \$477 ;
-  wire [31:0] \$478 ;
-  wire [31:0] \$479 ;
-  wire [3:0] \$48 ;
+  wire \$473 ;
+  wire \$474 ;
+  wire \$475 ;
+  wire \$476 ;
+  wire \$477 ;
+  wire \$478 ;
+  wire \$479 ;
+  wire \$48 ;
   wire \$480 ;
   wire \$481 ;
   wire \$482 ;
@@ -435,19 +567,19 @@ module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   wire \$487 ;
   wire \$488 ;
   wire \$489 ;
-  wire [3:0] \$49 ;
-  wire [30:0] \$490 ;
-  wire [31:0] \$491 ;
-  wire [30:0] \$492 ;
-  wire [30:0] \$493 ;
-  wire [31:0] \$494 ;
-  wire [31:0] \$495 ;
-  wire [31:0] \$496 ;
+  wire \$49 ;
+  wire \$490 ;
+  wire \$491 ;
+  wire \$492 ;
+  wire \$493 ;
+  wire \$494 ;
+  wire \$495 ;
+  wire \$496 ;
   wire \$497 ;
   wire \$498 ;
   wire \$499 ;
   wire \$5 ;
-  wire [1:0] \$50 ;
+  wire \$50 ;
   wire \$500 ;
   wire \$501 ;
   wire \$502 ;
@@ -455,33 +587,33 @@ module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   wire \$504 ;
   wire \$505 ;
   wire \$506 ;
-  wire [30:0] \$507 ;
-  wire [31:0] \$508 ;
-  wire [30:0] \$509 ;
-  wire [2:0] \$51 ;
-  wire [30:0] \$510 ;
-  wire [31:0] \$511 ;
-  wire [31:0] \$512 ;
-  wire [31:0] \$513 ;
+  wire \$507 ;
+  wire \$508 ;
+  wire \$509 ;
+  wire \$51 ;
+  wire \$510 ;
+  wire \$511 ;
+  wire \$512 ;
+  wire \$513 ;
   wire \$514 ;
   wire \$515 ;
   wire \$516 ;
   wire \$517 ;
   wire \$518 ;
   wire \$519 ;
-  wire [3:0] \$52 ;
+  wire \$52 ;
   wire \$520 ;
   wire \$521 ;
   wire \$522 ;
   wire \$523 ;
-  wire [30:0] \$524 ;
-  wire [31:0] \$525 ;
-  wire [30:0] \$526 ;
-  wire [30:0] \$527 ;
-  wire [31:0] \$528 ;
-  wire [31:0] \$529 ;
+  wire \$524 ;
+  wire \$525 ;
+  wire \$526 ;
+  wire \$527 ;
+  wire \$528 ;
+  wire \$529 ;
   wire \$53 ;
-  wire [31:0] \$530 ;
+  wire \$530 ;
   wire \$531 ;
   wire \$532 ;
   wire \$533 ;
@@ -491,18 +623,18 @@ module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   wire \$537 ;
   wire \$538 ;
   wire \$539 ;
-  wire [1:0] \$54 ;
+  wire \$54 ;
   wire \$540 ;
-  wire [30:0] \$541 ;
-  wire [31:0] \$542 ;
-  wire [30:0] \$543 ;
-  wire [30:0] \$544 ;
-  wire [31:0] \$545 ;
-  wire [31:0] \$546 ;
-  wire [31:0] \$547 ;
+  wire \$541 ;
+  wire \$542 ;
+  wire \$543 ;
+  wire \$544 ;
+  wire \$545 ;
+  wire \$546 ;
+  wire \$547 ;
   wire \$548 ;
   wire \$549 ;
-  wire [2:0] \$55 ;
+  wire \$55 ;
   wire \$550 ;
   wire \$551 ;
   wire \$552 ;
@@ -511,33 +643,33 @@ module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   wire \$555 ;
   wire \$556 ;
   wire \$557 ;
-  wire [30:0] \$558 ;
-  wire [31:0] \$559 ;
-  wire [3:0] \$56 ;
-  wire [30:0] \$560 ;
-  wire [30:0] \$561 ;
-  wire [31:0] \$562 ;
-  wire [31:0] \$563 ;
-  wire [31:0] \$564 ;
+  wire \$558 ;
+  wire \$559 ;
+  wire \$56 ;
+  wire \$560 ;
+  wire \$561 ;
+  wire \$562 ;
+  wire \$563 ;
+  wire \$564 ;
   wire \$565 ;
   wire \$566 ;
   wire \$567 ;
   wire \$568 ;
   wire \$569 ;
-  wire [3:0] \$57 ;
+  wire \$57 ;
   wire \$570 ;
   wire \$571 ;
   wire \$572 ;
   wire \$573 ;
   wire \$574 ;
-  wire [30:0] \$575 ;
-  wire [31:0] \$576 ;
-  wire [30:0] \$577 ;
-  wire [30:0] \$578 ;
-  wire [31:0] \$579 ;
-  wire [1:0] \$58 ;
-  wire [31:0] \$580 ;
-  wire [31:0] \$581 ;
+  wire \$575 ;
+  wire \$576 ;
+  wire \$577 ;
+  wire \$578 ;
+  wire \$579 ;
+  wire \$58 ;
+  wire \$580 ;
+  wire \$581 ;
   wire \$582 ;
   wire \$583 ;
   wire \$584 ;
@@ -546,19 +678,19 @@ module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   wire \$587 ;
   wire \$588 ;
   wire \$589 ;
-  wire [2:0] \$59 ;
+  wire \$59 ;
   wire \$590 ;
   wire \$591 ;
-  wire [30:0] \$592 ;
-  wire [31:0] \$593 ;
-  wire [30:0] \$594 ;
-  wire [30:0] \$595 ;
-  wire [31:0] \$596 ;
-  wire [31:0] \$597 ;
-  wire [31:0] \$598 ;
+  wire \$592 ;
+  wire \$593 ;
+  wire \$594 ;
+  wire \$595 ;
+  wire \$596 ;
+  wire \$597 ;
+  wire \$598 ;
   wire \$599 ;
-  wire [1:0] \$6 ;
-  wire [3:0] \$60 ;
+  wire \$6 ;
+  wire \$60 ;
   wire \$600 ;
   wire \$601 ;
   wire \$602 ;
@@ -568,33 +700,33 @@ module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   wire \$606 ;
   wire \$607 ;
   wire \$608 ;
-  wire [30:0] \$609 ;
+  wire \$609 ;
   wire \$61 ;
-  wire [31:0] \$610 ;
-  wire [30:0] \$611 ;
-  wire [30:0] \$612 ;
-  wire [31:0] \$613 ;
-  wire [31:0] \$614 ;
-  wire [31:0] \$615 ;
+  wire \$610 ;
+  wire \$611 ;
+  wire \$612 ;
+  wire \$613 ;
+  wire \$614 ;
+  wire \$615 ;
   wire \$616 ;
   wire \$617 ;
   wire \$618 ;
   wire \$619 ;
-  wire [1:0] \$62 ;
+  wire \$62 ;
   wire \$620 ;
   wire \$621 ;
   wire \$622 ;
   wire \$623 ;
   wire \$624 ;
   wire \$625 ;
-  wire [30:0] \$626 ;
-  wire [31:0] \$627 ;
-  wire [30:0] \$628 ;
-  wire [30:0] \$629 ;
-  wire [2:0] \$63 ;
-  wire [31:0] \$630 ;
-  wire [31:0] \$631 ;
-  wire [31:0] \$632 ;
+  wire \$626 ;
+  wire \$627 ;
+  wire \$628 ;
+  wire \$629 ;
+  wire \$63 ;
+  wire \$630 ;
+  wire \$631 ;
+  wire \$632 ;
   wire \$633 ;
   wire \$634 ;
   wire \$635 ;
@@ -602,18 +734,18 @@ module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   wire \$637 ;
   wire \$638 ;
   wire \$639 ;
-  wire [3:0] \$64 ;
+  wire \$64 ;
   wire \$640 ;
   wire \$641 ;
   wire \$642 ;
-  wire [30:0] \$643 ;
-  wire [31:0] \$644 ;
-  wire [30:0] \$645 ;
-  wire [30:0] \$646 ;
-  wire [31:0] \$647 ;
-  wire [31:0] \$648 ;
-  wire [31:0] \$649 ;
-  wire [3:0] \$65 ;
+  wire \$643 ;
+  wire \$644 ;
+  wire \$645 ;
+  wire \$646 ;
+  wire \$647 ;
+  wire \$648 ;
+  wire \$649 ;
+  wire \$65 ;
   wire \$650 ;
   wire \$651 ;
   wire \$652 ;
@@ -624,232 +756,383 @@ module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   wire \$657 ;
   wire \$658 ;
   wire \$659 ;
-  wire [1:0] \$66 ;
+  wire \$66 ;
   wire \$660 ;
   wire \$661 ;
   wire \$662 ;
-  wire [63:0] \$663 ;
+  wire \$663 ;
   wire \$664 ;
   wire \$665 ;
-  wire [8:0] \$666 ;
+  wire \$666 ;
   wire \$667 ;
-  wire [8:0] \$668 ;
+  wire \$668 ;
   wire \$669 ;
-  wire [2:0] \$67 ;
-  wire [8:0] \$670 ;
+  wire \$67 ;
+  wire \$670 ;
   wire \$671 ;
-  wire [8:0] \$672 ;
+  wire \$672 ;
   wire \$673 ;
-  wire [8:0] \$674 ;
+  wire \$674 ;
   wire \$675 ;
-  wire [8:0] \$676 ;
+  wire \$676 ;
   wire \$677 ;
-  wire [8:0] \$678 ;
+  wire \$678 ;
   wire \$679 ;
-  wire [3:0] \$68 ;
-  wire [8:0] \$680 ;
+  wire \$68 ;
+  wire \$680 ;
   wire \$681 ;
-  wire [8:0] \$682 ;
+  wire \$682 ;
   wire \$683 ;
-  wire [8:0] \$684 ;
+  wire \$684 ;
   wire \$685 ;
-  wire [8:0] \$686 ;
+  wire \$686 ;
   wire \$687 ;
-  wire [8:0] \$688 ;
+  wire \$688 ;
   wire \$689 ;
   wire \$69 ;
-  wire [8:0] \$690 ;
+  wire \$690 ;
   wire \$691 ;
-  wire [8:0] \$692 ;
+  wire \$692 ;
   wire \$693 ;
-  wire [8:0] \$694 ;
+  wire \$694 ;
   wire \$695 ;
-  wire [8:0] \$696 ;
+  wire \$696 ;
   wire \$697 ;
-  wire [21:0] \$698 ;
-  wire [22:0] \$699 ;
-  wire [2:0] \$7 ;
-  wire [1:0] \$70 ;
-  wire [21:0] \$700 ;
-  wire [22:0] \$701 ;
-  wire [21:0] \$702 ;
-  wire [22:0] \$703 ;
-  wire [21:0] \$704 ;
-  wire [22:0] \$705 ;
-  wire [21:0] \$706 ;
-  wire [22:0] \$707 ;
-  wire [21:0] \$708 ;
-  wire [22:0] \$709 ;
-  wire [2:0] \$71 ;
-  wire [21:0] \$710 ;
-  wire [22:0] \$711 ;
-  wire [21:0] \$712 ;
-  wire [22:0] \$713 ;
-  wire [21:0] \$714 ;
-  wire [22:0] \$715 ;
-  wire [21:0] \$716 ;
-  wire [22:0] \$717 ;
-  wire [21:0] \$718 ;
-  wire [22:0] \$719 ;
-  wire [3:0] \$72 ;
-  wire [21:0] \$720 ;
-  wire [22:0] \$721 ;
-  wire [21:0] \$722 ;
-  wire [22:0] \$723 ;
-  wire [21:0] \$724 ;
-  wire [22:0] \$725 ;
-  wire [21:0] \$726 ;
-  wire [22:0] \$727 ;
-  wire [21:0] \$728 ;
-  wire [22:0] \$729 ;
-  wire [3:0] \$73 ;
+  wire [30:0] \$698 ;
+  wire [31:0] \$699 ;
+  wire \$7 ;
+  wire \$70 ;
+  wire [30:0] \$700 ;
+  wire [30:0] \$701 ;
+  wire [31:0] \$702 ;
+  wire [31:0] \$703 ;
+  wire [31:0] \$704 ;
+  wire \$705 ;
+  wire \$706 ;
+  wire \$707 ;
+  wire \$708 ;
+  wire \$709 ;
+  wire \$71 ;
+  wire \$710 ;
+  wire \$711 ;
+  wire \$712 ;
+  wire \$713 ;
+  wire \$714 ;
+  wire [30:0] \$715 ;
+  wire [31:0] \$716 ;
+  wire [30:0] \$717 ;
+  wire [30:0] \$718 ;
+  wire [31:0] \$719 ;
+  wire \$72 ;
+  wire [31:0] \$720 ;
+  wire [31:0] \$721 ;
+  wire \$722 ;
+  wire \$723 ;
+  wire \$724 ;
+  wire \$725 ;
+  wire \$726 ;
+  wire \$727 ;
+  wire \$728 ;
+  wire \$729 ;
+  wire \$73 ;
   wire \$730 ;
   wire \$731 ;
-  wire \$732 ;
-  wire [28:0] \$733 ;
-  wire \$734 ;
-  wire \$735 ;
-  wire [28:0] \$736 ;
-  wire \$737 ;
-  wire \$738 ;
-  wire [28:0] \$739 ;
-  wire [1:0] \$74 ;
+  wire [30:0] \$732 ;
+  wire [31:0] \$733 ;
+  wire [30:0] \$734 ;
+  wire [30:0] \$735 ;
+  wire [31:0] \$736 ;
+  wire [31:0] \$737 ;
+  wire [31:0] \$738 ;
+  wire \$739 ;
+  wire \$74 ;
   wire \$740 ;
   wire \$741 ;
-  wire [28:0] \$742 ;
+  wire \$742 ;
   wire \$743 ;
   wire \$744 ;
-  wire [28:0] \$745 ;
+  wire \$745 ;
   wire \$746 ;
   wire \$747 ;
-  wire [28:0] \$748 ;
-  wire \$749 ;
-  wire [2:0] \$75 ;
-  wire \$750 ;
-  wire [28:0] \$751 ;
-  wire \$752 ;
-  wire \$753 ;
-  wire [28:0] \$754 ;
-  wire \$755 ;
+  wire \$748 ;
+  wire [30:0] \$749 ;
+  wire \$75 ;
+  wire [31:0] \$750 ;
+  wire [30:0] \$751 ;
+  wire [30:0] \$752 ;
+  wire [31:0] \$753 ;
+  wire [31:0] \$754 ;
+  wire [31:0] \$755 ;
   wire \$756 ;
-  wire [28:0] \$757 ;
+  wire \$757 ;
   wire \$758 ;
   wire \$759 ;
-  wire [3:0] \$76 ;
-  wire [28:0] \$760 ;
+  wire \$76 ;
+  wire \$760 ;
   wire \$761 ;
   wire \$762 ;
-  wire [28:0] \$763 ;
+  wire \$763 ;
   wire \$764 ;
   wire \$765 ;
-  wire [28:0] \$766 ;
-  wire \$767 ;
-  wire \$768 ;
-  wire [28:0] \$769 ;
+  wire [30:0] \$766 ;
+  wire [31:0] \$767 ;
+  wire [30:0] \$768 ;
+  wire [30:0] \$769 ;
   wire \$77 ;
-  wire \$770 ;
-  wire \$771 ;
-  wire [28:0] \$772 ;
+  wire [31:0] \$770 ;
+  wire [31:0] \$771 ;
+  wire [31:0] \$772 ;
   wire \$773 ;
   wire \$774 ;
-  wire [28:0] \$775 ;
+  wire \$775 ;
   wire \$776 ;
   wire \$777 ;
-  wire [28:0] \$778 ;
+  wire \$778 ;
   wire \$779 ;
-  wire [1:0] \$78 ;
+  wire \$78 ;
   wire \$780 ;
-  reg [63:0] \$781 ;
-  reg \$782 ;
-  reg \$783 ;
-  reg \$784 ;
-  reg [63:0] \$785 ;
-  reg \$786 ;
-  reg [5:0] \$787 ;
-  reg [63:0] \$788 ;
-  reg [63:0] \$789 ;
-  wire [2:0] \$79 ;
-  reg [5:0] \$790 ;
-  reg [5:0] \$791 ;
-  reg [5:0] \$792 ;
-  reg [5:0] \$793 ;
-  reg [127:0] \$794 ;
-  reg [5:0] \$795 ;
-  reg [8:0] \$796 ;
-  reg [8:0] \$797 ;
-  reg [8:0] \$798 ;
-  reg [8:0] \$799 ;
-  wire [3:0] \$8 ;
-  wire [3:0] \$80 ;
-  reg [8:0] \$800 ;
-  reg [8:0] \$801 ;
-  reg [8:0] \$802 ;
-  reg [8:0] \$803 ;
-  reg [8:0] \$804 ;
-  reg [8:0] \$805 ;
-  reg [8:0] \$806 ;
-  reg [8:0] \$807 ;
-  reg [8:0] \$808 ;
-  reg [8:0] \$809 ;
-  wire [3:0] \$81 ;
-  reg [8:0] \$810 ;
-  reg [8:0] \$811 ;
-  reg [21:0] \$812 ;
-  reg [21:0] \$813 ;
-  reg [21:0] \$814 ;
-  reg [21:0] \$815 ;
-  reg [21:0] \$816 ;
-  reg [21:0] \$817 ;
-  reg [21:0] \$818 ;
-  reg [21:0] \$819 ;
-  wire [1:0] \$82 ;
-  reg [21:0] \$820 ;
-  reg [21:0] \$821 ;
-  reg [21:0] \$822 ;
-  reg [21:0] \$823 ;
-  reg [21:0] \$824 ;
-  reg [21:0] \$825 ;
-  reg [21:0] \$826 ;
-  reg [21:0] \$827 ;
-  reg \$828 ;
-  reg [28:0] \$829 ;
-  wire [2:0] \$83 ;
-  reg [28:0] \$830 ;
-  reg [28:0] \$831 ;
-  reg [28:0] \$832 ;
-  reg [28:0] \$833 ;
-  reg [28:0] \$834 ;
-  reg [28:0] \$835 ;
-  reg [28:0] \$836 ;
-  reg [28:0] \$837 ;
-  reg [28:0] \$838 ;
-  reg [28:0] \$839 ;
-  wire [3:0] \$84 ;
-  reg [28:0] \$840 ;
-  reg [28:0] \$841 ;
-  reg [28:0] \$842 ;
-  reg [28:0] \$843 ;
-  reg [28:0] \$844 ;
-  reg [15:0] \$845 ;
-  reg [15:0] \$846 ;
-  reg \$847 ;
-  reg [31:0] \$848 ;
+  wire \$781 ;
+  wire \$782 ;
+  wire [30:0] \$783 ;
+  wire [31:0] \$784 ;
+  wire [30:0] \$785 ;
+  wire [30:0] \$786 ;
+  wire [31:0] \$787 ;
+  wire [31:0] \$788 ;
+  wire [31:0] \$789 ;
+  wire \$79 ;
+  wire \$790 ;
+  wire \$791 ;
+  wire \$792 ;
+  wire \$793 ;
+  wire \$794 ;
+  wire \$795 ;
+  wire \$796 ;
+  wire \$797 ;
+  wire \$798 ;
+  wire \$799 ;
+  wire \$8 ;
+  wire \$80 ;
+  wire [30:0] \$800 ;
+  wire [31:0] \$801 ;
+  wire [30:0] \$802 ;
+  wire [30:0] \$803 ;
+  wire [31:0] \$804 ;
+  wire [31:0] \$805 ;
+  wire [31:0] \$806 ;
+  wire \$807 ;
+  wire \$808 ;
+  wire \$809 ;
+  wire \$81 ;
+  wire \$810 ;
+  wire \$811 ;
+  wire \$812 ;
+  wire \$813 ;
+  wire \$814 ;
+  wire \$815 ;
+  wire \$816 ;
+  wire [30:0] \$817 ;
+  wire [31:0] \$818 ;
+  wire [30:0] \$819 ;
+  wire \$82 ;
+  wire [30:0] \$820 ;
+  wire [31:0] \$821 ;
+  wire [31:0] \$822 ;
+  wire [31:0] \$823 ;
+  wire \$824 ;
+  wire \$825 ;
+  wire \$826 ;
+  wire \$827 ;
+  wire \$828 ;
+  wire \$829 ;
+  wire \$83 ;
+  wire \$830 ;
+  wire \$831 ;
+  wire \$832 ;
+  wire \$833 ;
+  wire [30:0] \$834 ;
+  wire [31:0] \$835 ;
+  wire [30:0] \$836 ;
+  wire [30:0] \$837 ;
+  wire [31:0] \$838 ;
+  wire [31:0] \$839 ;
+  wire \$84 ;
+  wire [31:0] \$840 ;
+  wire \$841 ;
+  wire \$842 ;
+  wire \$843 ;
+  wire \$844 ;
+  wire \$845 ;
+  wire \$846 ;
+  wire \$847 ;
+  wire \$848 ;
+  wire \$849 ;
   wire \$85 ;
-  wire [1:0] \$86 ;
-  wire [2:0] \$87 ;
-  wire [3:0] \$88 ;
-  wire [3:0] \$89 ;
-  wire [3:0] \$9 ;
-  wire [1:0] \$90 ;
-  wire [2:0] \$91 ;
-  wire [3:0] \$92 ;
+  wire \$850 ;
+  wire [30:0] \$851 ;
+  wire [31:0] \$852 ;
+  wire [30:0] \$853 ;
+  wire [30:0] \$854 ;
+  wire [31:0] \$855 ;
+  wire [31:0] \$856 ;
+  wire [31:0] \$857 ;
+  wire \$858 ;
+  wire \$859 ;
+  wire \$86 ;
+  wire \$860 ;
+  wire \$861 ;
+  wire \$862 ;
+  wire \$863 ;
+  wire \$864 ;
+  wire \$865 ;
+  wire \$866 ;
+  wire \$867 ;
+  wire [30:0] \$868 ;
+  wire [31:0] \$869 ;
+  wire \$87 ;
+  wire [30:0] \$870 ;
+  wire [30:0] \$871 ;
+  wire [31:0] \$872 ;
+  wire [31:0] \$873 ;
+  wire [31:0] \$874 ;
+  wire \$875 ;
+  wire \$876 ;
+  wire \$877 ;
+  wire \$878 ;
+  wire \$879 ;
+  wire \$88 ;
+  wire \$880 ;
+  wire \$881 ;
+  wire \$882 ;
+  wire \$883 ;
+  wire \$884 ;
+  wire [30:0] \$885 ;
+  wire [31:0] \$886 ;
+  wire [30:0] \$887 ;
+  wire [30:0] \$888 ;
+  wire [31:0] \$889 ;
+  wire \$89 ;
+  wire [31:0] \$890 ;
+  wire [31:0] \$891 ;
+  wire \$892 ;
+  wire \$893 ;
+  wire \$894 ;
+  wire \$895 ;
+  wire \$896 ;
+  wire \$897 ;
+  wire \$898 ;
+  wire \$899 ;
+  wire \$9 ;
+  wire \$90 ;
+  wire \$900 ;
+  wire \$901 ;
+  wire [30:0] \$902 ;
+  wire [31:0] \$903 ;
+  wire [30:0] \$904 ;
+  wire [30:0] \$905 ;
+  wire [31:0] \$906 ;
+  wire [31:0] \$907 ;
+  wire [31:0] \$908 ;
+  wire \$909 ;
+  wire \$91 ;
+  wire \$910 ;
+  wire \$911 ;
+  wire \$912 ;
+  wire \$913 ;
+  wire \$914 ;
+  wire \$915 ;
+  wire \$916 ;
+  wire \$917 ;
+  wire \$918 ;
+  wire [30:0] \$919 ;
+  wire \$92 ;
+  wire [31:0] \$920 ;
+  wire [30:0] \$921 ;
+  wire [30:0] \$922 ;
+  wire [31:0] \$923 ;
+  wire [31:0] \$924 ;
+  wire [31:0] \$925 ;
+  wire \$926 ;
+  wire \$927 ;
+  wire \$928 ;
+  wire \$929 ;
   wire \$93 ;
-  wire [1:0] \$94 ;
-  wire [2:0] \$95 ;
-  wire [3:0] \$96 ;
-  wire [3:0] \$97 ;
-  wire [1:0] \$98 ;
-  wire [2:0] \$99 ;
+  wire \$930 ;
+  wire \$931 ;
+  wire \$932 ;
+  wire \$933 ;
+  wire \$934 ;
+  wire \$935 ;
+  wire [30:0] \$936 ;
+  wire [31:0] \$937 ;
+  wire [30:0] \$938 ;
+  wire [30:0] \$939 ;
+  wire \$94 ;
+  wire [31:0] \$940 ;
+  wire [31:0] \$941 ;
+  wire [31:0] \$942 ;
+  wire \$943 ;
+  wire \$944 ;
+  wire \$945 ;
+  wire \$946 ;
+  wire \$947 ;
+  wire \$948 ;
+  wire \$949 ;
+  wire \$95 ;
+  wire \$950 ;
+  wire \$951 ;
+  wire \$952 ;
+  wire [30:0] \$953 ;
+  wire [31:0] \$954 ;
+  wire [30:0] \$955 ;
+  wire [30:0] \$956 ;
+  wire [31:0] \$957 ;
+  wire [31:0] \$958 ;
+  wire [31:0] \$959 ;
+  wire \$96 ;
+  wire \$960 ;
+  wire \$961 ;
+  wire \$962 ;
+  wire \$963 ;
+  wire \$964 ;
+  wire \$965 ;
+  wire \$966 ;
+  wire \$967 ;
+  wire \$968 ;
+  wire \$969 ;
+  wire \$97 ;
+  wire \$970 ;
+  wire \$971 ;
+  wire \$972 ;
+  wire \$973 ;
+  wire [63:0] \$974 ;
+  wire \$975 ;
+  wire \$976 ;
+  wire [8:0] \$977 ;
+  wire \$978 ;
+  wire [8:0] \$979 ;
+  wire \$98 ;
+  wire \$980 ;
+  wire [8:0] \$981 ;
+  wire \$982 ;
+  wire [8:0] \$983 ;
+  wire \$984 ;
+  wire [8:0] \$985 ;
+  wire \$986 ;
+  wire [8:0] \$987 ;
+  wire \$988 ;
+  wire [8:0] \$989 ;
+  wire \$99 ;
+  wire \$990 ;
+  wire [8:0] \$991 ;
+  wire \$992 ;
+  wire [8:0] \$993 ;
+  wire \$994 ;
+  wire [8:0] \$995 ;
+  wire \$996 ;
+  wire [8:0] \$997 ;
+  wire \$998 ;
+  wire [8:0] \$999 ;
   wire [24:0] \$auto$rtlil.cc:2739:Not$10 ;
   wire [24:0] \$auto$rtlil.cc:2739:Not$12 ;
   wire [24:0] \$auto$rtlil.cc:2739:Not$14 ;
@@ -866,10 +1149,19 @@ module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   wire [24:0] \$auto$rtlil.cc:2739:Not$4 ;
   wire [24:0] \$auto$rtlil.cc:2739:Not$6 ;
   wire [24:0] \$auto$rtlil.cc:2739:Not$8 ;
+  wire [15:0] \$signal ;
+  reg [15:0] \$signal$114  = 16'h0000;
+  wire [15:0] \$signal$116 ;
   wire accept;
-  wire advance;
   wire any;
-  wire clear_current;
+  reg beat1_valid = 1'h0;
+  reg beat2_valid = 1'h0;
+  reg beat3_valid = 1'h0;
+  reg beat4_valid = 1'h0;
+  reg beat5_valid = 1'h0;
+  reg beat6_valid = 1'h0;
+  wire beat_enable;
+  wire clear;
   input clk;
   wire clk;
   wire [30:0] csa_carry_0;
@@ -936,13 +1228,12 @@ module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   reg [8:0] delta_7 = 9'h000;
   reg [8:0] delta_8 = 9'h000;
   reg [8:0] delta_9 = 9'h000;
-  reg [5:0] delta_beat = 6'h00;
+  reg [4:0] delta_beat = 5'h00;
   wire \delta_beat.event ;
   wire \delta_beat.first ;
   wire \delta_beat.head ;
   wire \delta_beat.negate ;
   wire \delta_beat.tail ;
-  wire \delta_beat.valid ;
   wire [30:0] diff_0;
   wire [30:0] diff_1;
   wire [30:0] diff_10;
@@ -961,8 +1252,6 @@ module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   wire [30:0] diff_9;
   reg [15:0] done = 16'h0000;
   wire [15:0] fire_neg;
-  wire [15:0] fire_pos;
-  reg [15:0] firing = 16'h0000;
   input [128:0] i__payload;
   wire [128:0] i__payload;
   wire \i__payload.first ;
@@ -1038,7 +1327,6 @@ module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   wire [1:0] new_count_l4_0;
   wire [63:0] new_events;
   wire [15:0] next_done;
-  wire [15:0] next_firing;
   output [31:0] o__payload;
   wire [31:0] o__payload;
   wire [15:0] \o__payload.neg ;
@@ -1081,13 +1369,12 @@ module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   wire [1:0] pend_count_l3_0;
   wire [1:0] pend_count_l3_1;
   wire [1:0] pend_count_l4_0;
-  reg [5:0] pick_beat = 6'h00;
+  reg [4:0] pick_beat = 5'h00;
   wire \pick_beat.event ;
   wire \pick_beat.first ;
   wire \pick_beat.head ;
   wire \pick_beat.negate ;
   wire \pick_beat.tail ;
-  wire \pick_beat.valid ;
   wire [5:0] pick_index;
   reg [63:0] pick_onehot = 64'h0000000000000000;
   reg [63:0] pick_pos = 64'h0000000000000000;
@@ -1099,22 +1386,20 @@ module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   wire [5:0] rd__addr;
   wire [127:0] rd__data;
   wire rd__en;
-  reg [5:0] read_beat = 6'h00;
+  reg [4:0] read_beat = 5'h00;
   wire \read_beat.event ;
   wire \read_beat.first ;
   wire \read_beat.head ;
   wire \read_beat.negate ;
   wire \read_beat.tail ;
-  wire \read_beat.valid ;
   (* init = 6'h00 *)
   wire [5:0] req_addr;
-  reg [5:0] req_beat = 6'h00;
+  reg [4:0] req_beat = 5'h00;
   wire \req_beat.event ;
   wire \req_beat.first ;
   wire \req_beat.head ;
   wire \req_beat.negate ;
   wire \req_beat.tail ;
-  wire \req_beat.valid ;
   wire [63:0] rest;
   input rst;
   wire rst;
@@ -1134,21 +1419,24 @@ module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   wire s_7;
   wire s_8;
   wire s_9;
-  wire [5:0] scan_beat;
+  wire scan__ready;
+  reg scan__valid = 1'h0;
+  wire [4:0] scan_beat;
   wire \scan_beat.event ;
   wire \scan_beat.first ;
   wire \scan_beat.head ;
   wire \scan_beat.negate ;
   wire \scan_beat.tail ;
-  wire \scan_beat.valid ;
-  reg scan_busy = 1'h0;
+  (* init = 1'h0 *)
+  wire scan_busy;
   reg scan_first = 1'h0;
   reg scan_head = 1'h0;
   reg scan_last = 1'h0;
   (* init = 32'd0 *)
-  wire [31:0] spikes;
-  reg spikes_valid = 1'h0;
-  wire stall;
+  wire [31:0] spike_bits;
+  reg spike_tail = 1'h0;
+  wire spikes__ready;
+  reg spikes__valid = 1'h0;
   wire [29:0] u_0;
   wire [29:0] u_1;
   wire [29:0] u_10;
@@ -1165,7 +1453,8 @@ module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   wire [29:0] u_7;
   wire [29:0] u_8;
   wire [29:0] u_9;
-  reg upd_valid = 1'h0;
+  reg upd_tail = 1'h0;
+  wire update;
   wire [30:0] v_ext_0;
   wire [30:0] v_ext_1;
   wire [30:0] v_ext_10;
@@ -1183,19 +1472,17 @@ module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   wire [30:0] v_ext_8;
   wire [30:0] v_ext_9;
   reg [31:0] w_data = 32'd0;
-  (* init = 1'h0 *)
   wire w_en;
   wire w_rdy;
   reg [5:0] weight_addr = 6'h00;
   wire weight_read;
   reg [127:0] word = 128'h00000000000000000000000000000000;
-  reg [5:0] word_beat = 6'h00;
+  reg [4:0] word_beat = 5'h00;
   wire \word_beat.event ;
   wire \word_beat.first ;
   wire \word_beat.head ;
   wire \word_beat.negate ;
   wire \word_beat.tail ;
-  wire \word_beat.valid ;
   (* ram_style = "block" *)
   reg [127:0] weights [63:0];
   initial begin
@@ -1271,953 +1558,1245 @@ module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
     end
   end
   assign rd__data = _0_;
-  assign \$149  = \$147  ? 3'h3 : \$148 ;
-  assign \$150  = \$89 [1:0] + \$97 [1:0];
-  assign \$151  = \$150  > 2'h3;
-  assign \$152  = \$89 [1:0] + \$97 [1:0];
-  assign \$153  = \$151  ? 3'h3 : \$152 ;
-  assign \$154  = \$105 [1:0] + \$113 [1:0];
-  assign \$155  = \$154  > 2'h3;
-  assign \$156  = \$105 [1:0] + \$113 [1:0];
-  assign \$157  = \$155  ? 3'h3 : \$156 ;
-  assign \$158  = \$121 [1:0] + \$129 [1:0];
-  assign \$159  = \$158  > 2'h3;
-  assign \$160  = \$121 [1:0] + \$129 [1:0];
-  assign \$161  = \$159  ? 3'h3 : \$160 ;
-  assign \$162  = \$133 [1:0] + \$137 [1:0];
-  assign \$163  = \$162  > 2'h3;
-  assign \$164  = \$133 [1:0] + \$137 [1:0];
-  assign \$165  = \$163  ? 3'h3 : \$164 ;
-  assign \$166  = \$141 [1:0] + \$145 [1:0];
-  assign \$167  = \$166  > 2'h3;
-  assign \$168  = \$141 [1:0] + \$145 [1:0];
-  assign \$169  = \$167  ? 3'h3 : \$168 ;
-  assign \$170  = \$149 [1:0] + \$153 [1:0];
-  assign \$171  = \$170  > 2'h3;
-  assign \$172  = \$149 [1:0] + \$153 [1:0];
-  assign \$173  = \$171  ? 3'h3 : \$172 ;
-  assign \$174  = \$157 [1:0] + \$161 [1:0];
-  assign \$175  = \$174  > 2'h3;
-  assign \$176  = \$157 [1:0] + \$161 [1:0];
-  assign \$177  = \$175  ? 3'h3 : \$176 ;
-  assign \$178  = \$165 [1:0] + \$169 [1:0];
-  assign \$179  = \$178  > 2'h3;
-  assign \$180  = \$165 [1:0] + \$169 [1:0];
-  assign \$181  = \$179  ? 3'h3 : \$180 ;
-  assign \$182  = \$173 [1:0] + \$177 [1:0];
-  assign \$183  = \$182  > 2'h3;
-  assign \$184  = \$173 [1:0] + \$177 [1:0];
-  assign \$185  = \$183  ? 3'h3 : \$184 ;
-  assign \$186  = \$181 [1:0] + \$185 [1:0];
-  assign \$187  = \$186  > 2'h3;
-  assign \$188  = \$181 [1:0] + \$185 [1:0];
-  assign \$189  = \$187  ? 3'h3 : \$188 ;
-  assign \$190  = new_events[0] + new_events[1];
-  assign \$191  = \$190  + new_events[2];
-  assign \$192  = \$191  + new_events[3];
-  assign \$193  = \$192  > 2'h3;
-  assign \$194  = new_events[0] + new_events[1];
-  assign \$195  = \$194  + new_events[2];
-  assign \$196  = \$195  + new_events[3];
-  assign \$197  = \$193  ? 4'h3 : \$196 ;
-  assign \$198  = new_events[4] + new_events[5];
-  assign \$199  = \$198  + new_events[6];
-  assign \$200  = \$199  + new_events[7];
-  assign \$201  = \$200  > 2'h3;
-  assign \$202  = new_events[4] + new_events[5];
-  assign \$203  = \$202  + new_events[6];
-  assign \$204  = \$203  + new_events[7];
-  assign \$205  = \$201  ? 4'h3 : \$204 ;
-  assign \$206  = new_events[8] + new_events[9];
-  assign \$207  = \$206  + new_events[10];
-  assign \$208  = \$207  + new_events[11];
-  assign \$209  = \$208  > 2'h3;
-  assign \$210  = new_events[8] + new_events[9];
-  assign \$211  = \$210  + new_events[10];
-  assign \$212  = \$211  + new_events[11];
-  assign \$213  = \$209  ? 4'h3 : \$212 ;
-  assign \$214  = new_events[12] + new_events[13];
-  assign \$215  = \$214  + new_events[14];
-  assign \$216  = \$215  + new_events[15];
-  assign \$217  = \$216  > 2'h3;
-  assign \$218  = new_events[12] + new_events[13];
-  assign \$219  = \$218  + new_events[14];
-  assign \$220  = \$219  + new_events[15];
-  assign \$221  = \$217  ? 4'h3 : \$220 ;
-  assign \$222  = new_events[16] + new_events[17];
-  assign \$223  = \$222  + new_events[18];
-  assign \$224  = \$223  + new_events[19];
-  assign \$225  = \$224  > 2'h3;
-  assign \$226  = new_events[16] + new_events[17];
-  assign \$227  = \$226  + new_events[18];
-  assign \$228  = \$227  + new_events[19];
-  assign \$229  = \$225  ? 4'h3 : \$228 ;
-  assign \$230  = new_events[20] + new_events[21];
-  assign \$231  = \$230  + new_events[22];
-  assign \$232  = \$231  + new_events[23];
-  assign \$233  = \$232  > 2'h3;
-  assign \$234  = new_events[20] + new_events[21];
-  assign \$235  = \$234  + new_events[22];
-  assign \$236  = \$235  + new_events[23];
-  assign \$237  = \$233  ? 4'h3 : \$236 ;
-  assign \$238  = new_events[24] + new_events[25];
-  assign \$239  = \$238  + new_events[26];
-  assign \$240  = \$239  + new_events[27];
-  assign \$241  = \$240  > 2'h3;
-  assign \$242  = new_events[24] + new_events[25];
-  assign \$243  = \$242  + new_events[26];
-  assign \$244  = \$243  + new_events[27];
-  assign \$245  = \$241  ? 4'h3 : \$244 ;
-  assign \$246  = new_events[28] + new_events[29];
-  assign \$247  = \$246  + new_events[30];
-  assign \$248  = \$247  + new_events[31];
-  assign \$249  = \$248  > 2'h3;
-  assign \$250  = new_events[28] + new_events[29];
-  assign \$251  = \$250  + new_events[30];
-  assign \$252  = \$251  + new_events[31];
-  assign \$253  = \$249  ? 4'h3 : \$252 ;
-  assign \$254  = new_events[32] + new_events[33];
-  assign \$255  = \$254  + new_events[34];
-  assign \$256  = \$255  + new_events[35];
-  assign \$257  = \$256  > 2'h3;
-  assign \$258  = new_events[32] + new_events[33];
-  assign \$259  = \$258  + new_events[34];
-  assign \$260  = \$259  + new_events[35];
-  assign \$261  = \$257  ? 4'h3 : \$260 ;
-  assign \$262  = new_events[36] + new_events[37];
-  assign \$263  = \$262  + new_events[38];
-  assign \$264  = \$263  + new_events[39];
-  assign \$265  = \$264  > 2'h3;
-  assign \$266  = new_events[36] + new_events[37];
-  assign \$267  = \$266  + new_events[38];
-  assign \$268  = \$267  + new_events[39];
-  assign \$269  = \$265  ? 4'h3 : \$268 ;
-  assign \$270  = new_events[40] + new_events[41];
-  assign \$271  = \$270  + new_events[42];
-  assign \$272  = \$271  + new_events[43];
-  assign \$273  = \$272  > 2'h3;
-  assign \$274  = new_events[40] + new_events[41];
-  assign \$275  = \$274  + new_events[42];
-  assign \$276  = \$275  + new_events[43];
-  assign \$277  = \$273  ? 4'h3 : \$276 ;
-  assign \$278  = new_events[44] + new_events[45];
-  assign \$279  = \$278  + new_events[46];
-  assign \$280  = \$279  + new_events[47];
-  assign \$281  = \$280  > 2'h3;
-  assign \$282  = new_events[44] + new_events[45];
-  assign \$283  = \$282  + new_events[46];
-  assign \$284  = \$283  + new_events[47];
-  assign \$285  = \$281  ? 4'h3 : \$284 ;
-  assign \$286  = new_events[48] + new_events[49];
-  assign \$287  = \$286  + new_events[50];
-  assign \$288  = \$287  + new_events[51];
-  assign \$289  = \$288  > 2'h3;
-  assign \$290  = new_events[48] + new_events[49];
-  assign \$291  = \$290  + new_events[50];
-  assign \$292  = \$291  + new_events[51];
-  assign \$293  = \$289  ? 4'h3 : \$292 ;
-  assign \$294  = new_events[52] + new_events[53];
-  assign \$295  = \$294  + new_events[54];
-  assign \$296  = \$295  + new_events[55];
-  assign \$297  = \$296  > 2'h3;
-  assign \$298  = new_events[52] + new_events[53];
-  assign \$299  = \$298  + new_events[54];
-  assign \$300  = \$299  + new_events[55];
-  assign \$301  = \$297  ? 4'h3 : \$300 ;
-  assign \$302  = new_events[56] + new_events[57];
-  assign \$303  = \$302  + new_events[58];
-  assign \$304  = \$303  + new_events[59];
-  assign \$305  = \$304  > 2'h3;
-  assign \$306  = new_events[56] + new_events[57];
-  assign \$307  = \$306  + new_events[58];
-  assign \$308  = \$307  + new_events[59];
-  assign \$309  = \$305  ? 4'h3 : \$308 ;
-  assign \$310  = new_events[60] + new_events[61];
-  assign \$311  = \$310  + new_events[62];
-  assign \$312  = \$311  + new_events[63];
-  assign \$313  = \$312  > 2'h3;
-  assign \$314  = new_events[60] + new_events[61];
-  assign \$315  = \$314  + new_events[62];
-  assign \$316  = \$315  + new_events[63];
-  assign \$317  = \$313  ? 4'h3 : \$316 ;
-  assign \$318  = \$197 [1:0] + \$205 [1:0];
-  assign \$319  = \$318  > 2'h3;
-  assign \$320  = \$197 [1:0] + \$205 [1:0];
-  assign \$321  = \$319  ? 3'h3 : \$320 ;
-  assign \$322  = \$213 [1:0] + \$221 [1:0];
-  assign \$323  = \$322  > 2'h3;
-  assign \$324  = \$213 [1:0] + \$221 [1:0];
-  assign \$325  = \$323  ? 3'h3 : \$324 ;
-  assign \$326  = \$229 [1:0] + \$237 [1:0];
-  assign \$327  = \$326  > 2'h3;
-  assign \$328  = \$229 [1:0] + \$237 [1:0];
-  assign \$329  = \$327  ? 3'h3 : \$328 ;
-  assign \$330  = \$245 [1:0] + \$253 [1:0];
-  assign \$331  = \$330  > 2'h3;
-  assign \$332  = \$245 [1:0] + \$253 [1:0];
-  assign \$333  = \$331  ? 3'h3 : \$332 ;
-  assign \$334  = \$261 [1:0] + \$269 [1:0];
-  assign \$335  = \$334  > 2'h3;
-  assign \$336  = \$261 [1:0] + \$269 [1:0];
-  assign \$337  = \$335  ? 3'h3 : \$336 ;
-  assign \$338  = \$277 [1:0] + \$285 [1:0];
-  assign \$339  = \$338  > 2'h3;
-  assign \$340  = \$277 [1:0] + \$285 [1:0];
-  assign \$341  = \$339  ? 3'h3 : \$340 ;
-  assign \$342  = \$293 [1:0] + \$301 [1:0];
-  assign \$343  = \$342  > 2'h3;
-  assign \$344  = \$293 [1:0] + \$301 [1:0];
-  assign \$345  = \$343  ? 3'h3 : \$344 ;
-  assign \$346  = \$309 [1:0] + \$317 [1:0];
-  assign \$347  = \$346  > 2'h3;
-  assign \$348  = \$309 [1:0] + \$317 [1:0];
-  assign \$349  = \$347  ? 3'h3 : \$348 ;
-  assign \$350  = \$321 [1:0] + \$325 [1:0];
-  assign \$351  = \$350  > 2'h3;
-  assign \$352  = \$321 [1:0] + \$325 [1:0];
-  assign \$353  = \$351  ? 3'h3 : \$352 ;
-  assign \$354  = \$329 [1:0] + \$333 [1:0];
-  assign \$355  = \$354  > 2'h3;
-  assign \$356  = \$329 [1:0] + \$333 [1:0];
-  assign \$357  = \$355  ? 3'h3 : \$356 ;
-  assign \$358  = \$337 [1:0] + \$341 [1:0];
-  assign \$359  = \$358  > 2'h3;
-  assign \$360  = \$337 [1:0] + \$341 [1:0];
-  assign \$361  = \$359  ? 3'h3 : \$360 ;
-  assign \$362  = \$345 [1:0] + \$349 [1:0];
-  assign \$363  = \$362  > 2'h3;
-  assign \$364  = \$345 [1:0] + \$349 [1:0];
-  assign \$365  = \$363  ? 3'h3 : \$364 ;
-  assign \$366  = \$353 [1:0] + \$357 [1:0];
-  assign \$367  = \$366  > 2'h3;
-  assign \$368  = \$353 [1:0] + \$357 [1:0];
-  assign \$369  = \$367  ? 3'h3 : \$368 ;
-  assign \$370  = \$361 [1:0] + \$365 [1:0];
-  assign \$371  = \$370  > 2'h3;
-  assign \$372  = \$361 [1:0] + \$365 [1:0];
-  assign \$373  = \$371  ? 3'h3 : \$372 ;
-  assign \$374  = \$369 [1:0] + \$373 [1:0];
-  assign \$375  = \$374  > 2'h3;
-  assign \$376  = \$369 [1:0] + \$373 [1:0];
-  assign \$377  = \$375  ? 3'h3 : \$376 ;
-  assign \$378  = ~ scan_busy;
-  assign \$379  = \$378  | scan_last;
-  assign i__ready = advance & \$379 ;
-  assign accept = i__valid & i__ready;
-  assign \$380  = | { pick_onehot[63], pick_onehot[61], pick_onehot[59], pick_onehot[57], pick_onehot[55], pick_onehot[53], pick_onehot[51], pick_onehot[49], pick_onehot[47], pick_onehot[45], pick_onehot[43], pick_onehot[41], pick_onehot[39], pick_onehot[37], pick_onehot[35], pick_onehot[33], pick_onehot[31], pick_onehot[29], pick_onehot[27], pick_onehot[25], pick_onehot[23], pick_onehot[21], pick_onehot[19], pick_onehot[17], pick_onehot[15], pick_onehot[13], pick_onehot[11], pick_onehot[9], pick_onehot[7], pick_onehot[5], pick_onehot[3], pick_onehot[1] };
-  assign \$381  = | { pick_onehot[63:62], pick_onehot[59:58], pick_onehot[55:54], pick_onehot[51:50], pick_onehot[47:46], pick_onehot[43:42], pick_onehot[39:38], pick_onehot[35:34], pick_onehot[31:30], pick_onehot[27:26], pick_onehot[23:22], pick_onehot[19:18], pick_onehot[15:14], pick_onehot[11:10], pick_onehot[7:6], pick_onehot[3:2] };
-  assign \$382  = | { pick_onehot[63:60], pick_onehot[55:52], pick_onehot[47:44], pick_onehot[39:36], pick_onehot[31:28], pick_onehot[23:20], pick_onehot[15:12], pick_onehot[7:4] };
-  assign \$383  = | { pick_onehot[63:56], pick_onehot[47:40], pick_onehot[31:24], pick_onehot[15:8] };
-  assign \$384  = | { pick_onehot[63:48], pick_onehot[31:16] };
-  assign \$385  = | pick_onehot[63:32];
-  assign \$386  = advance & req_beat[0];
-  assign weight_read = \$386  & req_beat[1];
-  assign \$387  = delta_beat[0] & delta_beat[3];
-  assign clear_current = \$387  & delta_beat[5];
-  assign u_0 = $signed(membrane_0) + $signed(current_0);
-  assign \$388  = { membrane_0[28], membrane_0[28], membrane_0 } ^ { current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0 };
-  assign \$390  = { membrane_0[28], membrane_0[28], membrane_0 } & { current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0 };
-  assign \$391  = { membrane_0[28], membrane_0[28], membrane_0 } | { current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0 };
-  assign \$393  = { \$390 [30], \$390  } | \$392 ;
-  assign \$394  = \$389 [30:0] + { \$393 [29:0], 1'h1 };
-  assign s_0 = $signed(\$394 [30:0]) >= $signed(1'h0);
-  assign \$395  = ~ done[0];
-  assign \$396  = ~ firing[0];
-  assign \$397  = \$395  & \$396 ;
-  assign \$398  = \$397  & s_0;
-  assign \$399  = ~ s_0;
-  assign \$400  = firing[0] & \$399 ;
-  assign \$401  = firing[0] | fire_pos[0];
-  assign \$402  = ~ fire_neg[0];
-  assign \$403  = \$401  & \$402 ;
-  assign \$404  = done[0] | fire_neg[0];
-  assign u_1 = $signed(membrane_1) + $signed(current_1);
-  assign \$405  = { membrane_1[28], membrane_1[28], membrane_1 } ^ { current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1 };
-  assign \$407  = { membrane_1[28], membrane_1[28], membrane_1 } & { current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1 };
-  assign \$408  = { membrane_1[28], membrane_1[28], membrane_1 } | { current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1 };
-  assign \$410  = { \$407 [30], \$407  } | \$409 ;
-  assign \$411  = \$406 [30:0] + { \$410 [29:0], 1'h1 };
-  assign s_1 = $signed(\$411 [30:0]) >= $signed(1'h0);
-  assign \$412  = ~ done[1];
-  assign \$413  = ~ firing[1];
-  assign \$414  = \$412  & \$413 ;
-  assign \$415  = \$414  & s_1;
-  assign \$416  = ~ s_1;
-  assign \$417  = firing[1] & \$416 ;
-  assign \$418  = firing[1] | fire_pos[1];
-  assign \$419  = ~ fire_neg[1];
-  assign \$420  = \$418  & \$419 ;
-  assign \$421  = done[1] | fire_neg[1];
-  assign u_2 = $signed(membrane_2) + $signed(current_2);
-  assign \$422  = { membrane_2[28], membrane_2[28], membrane_2 } ^ { current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2 };
-  assign \$424  = { membrane_2[28], membrane_2[28], membrane_2 } & { current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2 };
-  assign \$425  = { membrane_2[28], membrane_2[28], membrane_2 } | { current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2 };
-  assign \$427  = { \$424 [30], \$424  } | \$426 ;
-  assign \$428  = \$423 [30:0] + { \$427 [29:0], 1'h1 };
-  assign s_2 = $signed(\$428 [30:0]) >= $signed(1'h0);
-  assign \$429  = ~ done[2];
-  assign \$430  = ~ firing[2];
-  assign \$431  = \$429  & \$430 ;
-  assign \$432  = \$431  & s_2;
-  assign \$433  = ~ s_2;
-  assign \$434  = firing[2] & \$433 ;
-  assign \$435  = firing[2] | fire_pos[2];
-  assign \$436  = ~ fire_neg[2];
-  assign \$437  = \$435  & \$436 ;
-  assign \$438  = done[2] | fire_neg[2];
-  assign u_3 = $signed(membrane_3) + $signed(current_3);
-  assign \$439  = { membrane_3[28], membrane_3[28], membrane_3 } ^ { current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3 };
-  assign \$441  = { membrane_3[28], membrane_3[28], membrane_3 } & { current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3 };
-  assign \$442  = { membrane_3[28], membrane_3[28], membrane_3 } | { current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3 };
-  assign \$444  = { \$441 [30], \$441  } | \$443 ;
-  assign \$445  = \$440 [30:0] + { \$444 [29:0], 1'h1 };
-  assign s_3 = $signed(\$445 [30:0]) >= $signed(1'h0);
-  assign \$446  = ~ done[3];
-  assign \$447  = ~ firing[3];
-  assign \$448  = \$446  & \$447 ;
-  assign \$449  = \$448  & s_3;
-  assign \$450  = ~ s_3;
-  assign \$451  = firing[3] & \$450 ;
-  assign \$452  = firing[3] | fire_pos[3];
-  assign \$453  = ~ fire_neg[3];
-  assign \$454  = \$452  & \$453 ;
-  assign \$455  = done[3] | fire_neg[3];
-  assign u_4 = $signed(membrane_4) + $signed(current_4);
-  assign \$456  = { membrane_4[28], membrane_4[28], membrane_4 } ^ { current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4 };
-  assign \$458  = { membrane_4[28], membrane_4[28], membrane_4 } & { current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4 };
-  assign \$459  = { membrane_4[28], membrane_4[28], membrane_4 } | { current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4 };
-  assign \$461  = { \$458 [30], \$458  } | \$460 ;
-  assign \$462  = \$457 [30:0] + { \$461 [29:0], 1'h1 };
-  assign s_4 = $signed(\$462 [30:0]) >= $signed(1'h0);
-  assign \$463  = ~ done[4];
-  assign \$464  = ~ firing[4];
-  assign \$465  = \$463  & \$464 ;
-  assign \$466  = \$465  & s_4;
-  assign \$467  = ~ s_4;
-  assign \$468  = firing[4] & \$467 ;
-  assign \$469  = firing[4] | fire_pos[4];
-  assign \$470  = ~ fire_neg[4];
-  assign \$471  = \$469  & \$470 ;
-  assign \$472  = done[4] | fire_neg[4];
-  assign u_5 = $signed(membrane_5) + $signed(current_5);
-  assign \$473  = { membrane_5[28], membrane_5[28], membrane_5 } ^ { current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5 };
-  assign \$475  = { membrane_5[28], membrane_5[28], membrane_5 } & { current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5 };
-  assign \$476  = { membrane_5[28], membrane_5[28], membrane_5 } | { current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5 };
-  assign \$478  = { \$475 [30], \$475  } | \$477 ;
-  assign \$479  = \$474 [30:0] + { \$478 [29:0], 1'h1 };
-  assign s_5 = $signed(\$479 [30:0]) >= $signed(1'h0);
-  assign \$480  = ~ done[5];
-  assign \$481  = ~ firing[5];
-  assign \$482  = \$480  & \$481 ;
-  assign \$483  = \$482  & s_5;
-  assign \$484  = ~ s_5;
-  assign \$485  = firing[5] & \$484 ;
-  assign \$486  = firing[5] | fire_pos[5];
-  assign \$487  = ~ fire_neg[5];
-  assign \$488  = \$486  & \$487 ;
-  assign \$489  = done[5] | fire_neg[5];
-  assign u_6 = $signed(membrane_6) + $signed(current_6);
-  assign \$490  = { membrane_6[28], membrane_6[28], membrane_6 } ^ { current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6 };
-  assign \$492  = { membrane_6[28], membrane_6[28], membrane_6 } & { current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6 };
-  assign \$493  = { membrane_6[28], membrane_6[28], membrane_6 } | { current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6 };
-  assign \$495  = { \$492 [30], \$492  } | \$494 ;
-  assign \$496  = \$491 [30:0] + { \$495 [29:0], 1'h1 };
-  assign s_6 = $signed(\$496 [30:0]) >= $signed(1'h0);
-  assign \$497  = ~ done[6];
-  assign \$498  = ~ firing[6];
-  assign \$499  = \$497  & \$498 ;
-  assign \$500  = \$499  & s_6;
-  assign \$501  = ~ s_6;
-  assign \$502  = firing[6] & \$501 ;
-  assign \$503  = firing[6] | fire_pos[6];
-  assign \$504  = ~ fire_neg[6];
-  assign \$505  = \$503  & \$504 ;
-  assign \$506  = done[6] | fire_neg[6];
-  assign u_7 = $signed(membrane_7) + $signed(current_7);
-  assign \$507  = { membrane_7[28], membrane_7[28], membrane_7 } ^ { current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7 };
-  assign \$509  = { membrane_7[28], membrane_7[28], membrane_7 } & { current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7 };
-  assign \$510  = { membrane_7[28], membrane_7[28], membrane_7 } | { current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7 };
-  assign \$512  = { \$509 [30], \$509  } | \$511 ;
-  assign \$513  = \$508 [30:0] + { \$512 [29:0], 1'h1 };
-  assign s_7 = $signed(\$513 [30:0]) >= $signed(1'h0);
-  assign \$514  = ~ done[7];
-  assign \$515  = ~ firing[7];
-  assign \$516  = \$514  & \$515 ;
-  assign \$517  = \$516  & s_7;
-  assign \$518  = ~ s_7;
-  assign \$519  = firing[7] & \$518 ;
-  assign \$520  = firing[7] | fire_pos[7];
-  assign \$521  = ~ fire_neg[7];
-  assign \$522  = \$520  & \$521 ;
-  assign \$523  = done[7] | fire_neg[7];
-  assign u_8 = $signed(membrane_8) + $signed(current_8);
-  assign \$524  = { membrane_8[28], membrane_8[28], membrane_8 } ^ { current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8 };
-  assign \$526  = { membrane_8[28], membrane_8[28], membrane_8 } & { current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8 };
-  assign \$527  = { membrane_8[28], membrane_8[28], membrane_8 } | { current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8 };
-  assign \$529  = { \$526 [30], \$526  } | \$528 ;
-  assign \$530  = \$525 [30:0] + { \$529 [29:0], 1'h1 };
-  assign s_8 = $signed(\$530 [30:0]) >= $signed(1'h0);
-  assign \$531  = ~ done[8];
-  assign \$532  = ~ firing[8];
-  assign \$533  = \$531  & \$532 ;
-  assign \$534  = \$533  & s_8;
-  assign \$535  = ~ s_8;
-  assign \$536  = firing[8] & \$535 ;
-  assign \$537  = firing[8] | fire_pos[8];
-  assign \$538  = ~ fire_neg[8];
-  assign \$539  = \$537  & \$538 ;
-  assign \$540  = done[8] | fire_neg[8];
-  assign u_9 = $signed(membrane_9) + $signed(current_9);
-  assign \$541  = { membrane_9[28], membrane_9[28], membrane_9 } ^ { current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9 };
-  assign \$543  = { membrane_9[28], membrane_9[28], membrane_9 } & { current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9 };
-  assign \$544  = { membrane_9[28], membrane_9[28], membrane_9 } | { current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9 };
-  assign \$546  = { \$543 [30], \$543  } | \$545 ;
-  assign \$547  = \$542 [30:0] + { \$546 [29:0], 1'h1 };
-  assign s_9 = $signed(\$547 [30:0]) >= $signed(1'h0);
-  assign \$548  = ~ done[9];
-  assign \$549  = ~ firing[9];
-  assign \$550  = \$548  & \$549 ;
-  assign \$551  = \$550  & s_9;
-  assign \$552  = ~ s_9;
-  assign \$553  = firing[9] & \$552 ;
-  assign \$554  = firing[9] | fire_pos[9];
-  assign \$555  = ~ fire_neg[9];
-  assign \$556  = \$554  & \$555 ;
-  assign \$557  = done[9] | fire_neg[9];
-  assign u_10 = $signed(membrane_10) + $signed(current_10);
-  assign \$558  = { membrane_10[28], membrane_10[28], membrane_10 } ^ { current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10 };
-  assign \$560  = { membrane_10[28], membrane_10[28], membrane_10 } & { current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10 };
-  assign \$561  = { membrane_10[28], membrane_10[28], membrane_10 } | { current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10 };
-  assign \$563  = { \$560 [30], \$560  } | \$562 ;
-  assign \$564  = \$559 [30:0] + { \$563 [29:0], 1'h1 };
-  assign s_10 = $signed(\$564 [30:0]) >= $signed(1'h0);
-  assign \$565  = ~ done[10];
-  assign \$566  = ~ firing[10];
-  assign \$567  = \$565  & \$566 ;
-  assign \$568  = \$567  & s_10;
-  assign \$569  = ~ s_10;
-  assign \$570  = firing[10] & \$569 ;
-  assign \$571  = firing[10] | fire_pos[10];
-  assign \$572  = ~ fire_neg[10];
-  assign \$573  = \$571  & \$572 ;
-  assign \$574  = done[10] | fire_neg[10];
-  assign u_11 = $signed(membrane_11) + $signed(current_11);
-  assign \$575  = { membrane_11[28], membrane_11[28], membrane_11 } ^ { current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11 };
-  assign \$577  = { membrane_11[28], membrane_11[28], membrane_11 } & { current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11 };
-  assign \$578  = { membrane_11[28], membrane_11[28], membrane_11 } | { current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11 };
-  assign \$580  = { \$577 [30], \$577  } | \$579 ;
-  assign \$581  = \$576 [30:0] + { \$580 [29:0], 1'h1 };
-  assign s_11 = $signed(\$581 [30:0]) >= $signed(1'h0);
-  assign \$582  = ~ done[11];
-  assign \$583  = ~ firing[11];
-  assign \$584  = \$582  & \$583 ;
-  assign \$585  = \$584  & s_11;
-  assign \$586  = ~ s_11;
-  assign \$587  = firing[11] & \$586 ;
-  assign \$588  = firing[11] | fire_pos[11];
-  assign \$589  = ~ fire_neg[11];
-  assign \$590  = \$588  & \$589 ;
-  assign \$591  = done[11] | fire_neg[11];
-  assign u_12 = $signed(membrane_12) + $signed(current_12);
-  assign \$592  = { membrane_12[28], membrane_12[28], membrane_12 } ^ { current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12 };
-  assign \$594  = { membrane_12[28], membrane_12[28], membrane_12 } & { current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12 };
-  assign \$595  = { membrane_12[28], membrane_12[28], membrane_12 } | { current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12 };
-  assign \$597  = { \$594 [30], \$594  } | \$596 ;
-  assign \$598  = \$593 [30:0] + { \$597 [29:0], 1'h1 };
-  assign s_12 = $signed(\$598 [30:0]) >= $signed(1'h0);
-  assign \$599  = ~ done[12];
-  assign \$600  = ~ firing[12];
-  assign \$601  = \$599  & \$600 ;
-  assign \$602  = \$601  & s_12;
-  assign \$603  = ~ s_12;
-  assign \$604  = firing[12] & \$603 ;
-  assign \$605  = firing[12] | fire_pos[12];
-  assign \$606  = ~ fire_neg[12];
-  assign \$607  = \$605  & \$606 ;
-  assign \$608  = done[12] | fire_neg[12];
-  assign u_13 = $signed(membrane_13) + $signed(current_13);
-  assign \$609  = { membrane_13[28], membrane_13[28], membrane_13 } ^ { current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13 };
-  assign \$611  = { membrane_13[28], membrane_13[28], membrane_13 } & { current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13 };
-  assign \$612  = { membrane_13[28], membrane_13[28], membrane_13 } | { current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13 };
-  assign \$614  = { \$611 [30], \$611  } | \$613 ;
-  assign \$615  = \$610 [30:0] + { \$614 [29:0], 1'h1 };
-  assign s_13 = $signed(\$615 [30:0]) >= $signed(1'h0);
-  assign \$616  = ~ done[13];
-  assign \$617  = ~ firing[13];
-  assign \$618  = \$616  & \$617 ;
-  assign \$619  = \$618  & s_13;
-  assign \$620  = ~ s_13;
-  assign \$621  = firing[13] & \$620 ;
-  assign \$622  = firing[13] | fire_pos[13];
-  assign \$623  = ~ fire_neg[13];
-  assign \$624  = \$622  & \$623 ;
-  assign \$625  = done[13] | fire_neg[13];
-  assign u_14 = $signed(membrane_14) + $signed(current_14);
-  assign \$626  = { membrane_14[28], membrane_14[28], membrane_14 } ^ { current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14 };
-  assign \$628  = { membrane_14[28], membrane_14[28], membrane_14 } & { current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14 };
-  assign \$629  = { membrane_14[28], membrane_14[28], membrane_14 } | { current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14 };
-  assign \$631  = { \$628 [30], \$628  } | \$630 ;
-  assign \$632  = \$627 [30:0] + { \$631 [29:0], 1'h1 };
-  assign s_14 = $signed(\$632 [30:0]) >= $signed(1'h0);
-  assign \$633  = ~ done[14];
-  assign \$634  = ~ firing[14];
-  assign \$635  = \$633  & \$634 ;
-  assign \$636  = \$635  & s_14;
-  assign \$637  = ~ s_14;
-  assign \$638  = firing[14] & \$637 ;
-  assign \$639  = firing[14] | fire_pos[14];
-  assign \$640  = ~ fire_neg[14];
-  assign \$641  = \$639  & \$640 ;
-  assign \$642  = done[14] | fire_neg[14];
-  assign u_15 = $signed(membrane_15) + $signed(current_15);
-  assign \$643  = { membrane_15[28], membrane_15[28], membrane_15 } ^ { current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15 };
-  assign \$645  = { membrane_15[28], membrane_15[28], membrane_15 } & { current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15 };
-  assign \$646  = { membrane_15[28], membrane_15[28], membrane_15 } | { current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15 };
-  assign \$648  = { \$645 [30], \$645  } | \$647 ;
-  assign \$649  = \$644 [30:0] + { \$648 [29:0], 1'h1 };
-  assign s_15 = $signed(\$649 [30:0]) >= $signed(1'h0);
-  assign \$650  = ~ done[15];
-  assign \$651  = ~ firing[15];
-  assign \$652  = \$650  & \$651 ;
-  assign \$653  = \$652  & s_15;
-  assign \$654  = ~ s_15;
-  assign \$655  = firing[15] & \$654 ;
-  assign \$656  = firing[15] | fire_pos[15];
-  assign \$657  = ~ fire_neg[15];
-  assign \$658  = \$656  & \$657 ;
-  assign \$659  = done[15] | fire_neg[15];
-  assign \$660  = advance & scan_busy;
-  assign \$661  = \$189 [1:0] <= 2'h2;
-  assign \$662  = \$377 [1:0] <= 1'h1;
-  assign \$663  = onehot & pol;
-  assign \$664  = ! pick_pos;
-  assign \$665  = ~ word_beat[1];
-  assign \$666  = - $signed(word[7:0]);
-  assign \$667  = ~ word_beat[1];
-  assign \$668  = - $signed(word[15:8]);
-  assign \$669  = ~ word_beat[1];
-  assign \$670  = - $signed(word[23:16]);
-  assign \$671  = ~ word_beat[1];
-  assign \$672  = - $signed(word[31:24]);
-  assign \$673  = ~ word_beat[1];
-  assign \$674  = - $signed(word[39:32]);
-  assign \$675  = ~ word_beat[1];
-  assign \$676  = - $signed(word[47:40]);
-  assign \$677  = ~ word_beat[1];
-  assign \$678  = - $signed(word[55:48]);
-  assign \$679  = ~ word_beat[1];
-  assign \$680  = - $signed(word[63:56]);
-  assign \$681  = ~ word_beat[1];
-  assign \$682  = - $signed(word[71:64]);
-  assign \$683  = ~ word_beat[1];
-  assign \$684  = - $signed(word[79:72]);
-  assign \$685  = ~ word_beat[1];
-  assign \$686  = - $signed(word[87:80]);
-  assign \$687  = ~ word_beat[1];
-  assign \$688  = - $signed(word[95:88]);
-  assign \$689  = ~ word_beat[1];
-  assign \$690  = - $signed(word[103:96]);
-  assign \$691  = ~ word_beat[1];
-  assign \$692  = - $signed(word[111:104]);
-  assign \$693  = ~ word_beat[1];
-  assign \$694  = - $signed(word[119:112]);
-  assign \$695  = ~ word_beat[1];
-  assign \$696  = - $signed(word[127:120]);
-  assign \$697  = advance & delta_beat[0];
-  assign \$698  = clear_current ? 22'h000000 : current_0;
-  assign \$699  = $signed(\$698 ) + $signed(delta_0);
-  assign \$700  = clear_current ? 22'h000000 : current_1;
-  assign \$701  = $signed(\$700 ) + $signed(delta_1);
-  assign \$702  = clear_current ? 22'h000000 : current_2;
-  assign \$703  = $signed(\$702 ) + $signed(delta_2);
-  assign \$704  = clear_current ? 22'h000000 : current_3;
-  assign \$705  = $signed(\$704 ) + $signed(delta_3);
-  assign \$706  = clear_current ? 22'h000000 : current_4;
-  assign \$707  = $signed(\$706 ) + $signed(delta_4);
-  assign \$708  = clear_current ? 22'h000000 : current_5;
-  assign \$709  = $signed(\$708 ) + $signed(delta_5);
-  assign \$710  = clear_current ? 22'h000000 : current_6;
-  assign \$711  = $signed(\$710 ) + $signed(delta_6);
-  assign \$712  = clear_current ? 22'h000000 : current_7;
-  assign \$713  = $signed(\$712 ) + $signed(delta_7);
-  assign \$714  = clear_current ? 22'h000000 : current_8;
-  assign \$715  = $signed(\$714 ) + $signed(delta_8);
-  assign \$716  = clear_current ? 22'h000000 : current_9;
-  assign \$717  = $signed(\$716 ) + $signed(delta_9);
-  assign \$718  = clear_current ? 22'h000000 : current_10;
-  assign \$719  = $signed(\$718 ) + $signed(delta_10);
-  assign \$720  = clear_current ? 22'h000000 : current_11;
-  assign \$721  = $signed(\$720 ) + $signed(delta_11);
-  assign \$722  = clear_current ? 22'h000000 : current_12;
-  assign \$723  = $signed(\$722 ) + $signed(delta_12);
-  assign \$724  = clear_current ? 22'h000000 : current_13;
-  assign \$725  = $signed(\$724 ) + $signed(delta_13);
-  assign \$726  = clear_current ? 22'h000000 : current_14;
-  assign \$727  = $signed(\$726 ) + $signed(delta_14);
-  assign \$728  = clear_current ? 22'h000000 : current_15;
-  assign \$729  = $signed(\$728 ) + $signed(delta_15);
-  assign \$730  = delta_beat[0] & delta_beat[4];
-  assign \$731  = advance & clear_current;
-  assign \$732  = advance & upd_valid;
-  assign \$733  = s_0 ? \$394 [28:0] : u_0[28:0];
-  assign \$734  = advance & clear_current;
-  assign \$735  = advance & upd_valid;
-  assign \$736  = s_1 ? \$411 [28:0] : u_1[28:0];
-  assign \$737  = advance & clear_current;
-  assign \$738  = advance & upd_valid;
-  assign \$739  = s_2 ? \$428 [28:0] : u_2[28:0];
-  assign \$740  = advance & clear_current;
-  assign \$741  = advance & upd_valid;
-  assign \$742  = s_3 ? \$445 [28:0] : u_3[28:0];
-  assign \$743  = advance & clear_current;
-  assign \$744  = advance & upd_valid;
-  assign \$745  = s_4 ? \$462 [28:0] : u_4[28:0];
-  assign \$746  = advance & clear_current;
-  assign \$747  = advance & upd_valid;
-  assign \$748  = s_5 ? \$479 [28:0] : u_5[28:0];
-  assign \$749  = advance & clear_current;
-  assign \$750  = advance & upd_valid;
-  assign \$751  = s_6 ? \$496 [28:0] : u_6[28:0];
-  assign \$752  = advance & clear_current;
-  assign \$753  = advance & upd_valid;
-  assign \$754  = s_7 ? \$513 [28:0] : u_7[28:0];
-  assign \$755  = advance & clear_current;
-  assign \$756  = advance & upd_valid;
-  assign \$757  = s_8 ? \$530 [28:0] : u_8[28:0];
-  assign \$758  = advance & clear_current;
-  assign \$759  = advance & upd_valid;
-  assign \$760  = s_9 ? \$547 [28:0] : u_9[28:0];
-  assign \$761  = advance & clear_current;
-  assign \$762  = advance & upd_valid;
-  assign \$763  = s_10 ? \$564 [28:0] : u_10[28:0];
-  assign \$764  = advance & clear_current;
-  assign \$765  = advance & upd_valid;
-  assign \$766  = s_11 ? \$581 [28:0] : u_11[28:0];
-  assign \$767  = advance & clear_current;
-  assign \$768  = advance & upd_valid;
-  assign \$769  = s_12 ? \$598 [28:0] : u_12[28:0];
-  assign \$770  = advance & clear_current;
-  assign \$771  = advance & upd_valid;
-  assign \$772  = s_13 ? \$615 [28:0] : u_13[28:0];
-  assign \$773  = advance & clear_current;
-  assign \$774  = advance & upd_valid;
-  assign \$775  = s_14 ? \$632 [28:0] : u_14[28:0];
-  assign \$776  = advance & clear_current;
-  assign \$777  = advance & upd_valid;
-  assign \$778  = s_15 ? \$649 [28:0] : u_15[28:0];
-  assign \$779  = advance & clear_current;
-  assign \$780  = advance & upd_valid;
-  always @(posedge clk)
-    mask <= \$781 ;
-  always @(posedge clk)
-    scan_head <= \$782 ;
-  always @(posedge clk)
-    scan_last <= \$783 ;
-  always @(posedge clk)
-    scan_busy <= \$784 ;
-  always @(posedge clk)
-    pol <= \$785 ;
-  always @(posedge clk)
-    scan_first <= \$786 ;
-  always @(posedge clk)
-    pick_beat <= \$787 ;
-  always @(posedge clk)
-    pick_onehot <= \$788 ;
-  always @(posedge clk)
-    pick_pos <= \$789 ;
-  always @(posedge clk)
-    req_beat <= \$790 ;
-  always @(posedge clk)
-    weight_addr <= \$791 ;
-  always @(posedge clk)
-    read_beat <= \$792 ;
-  always @(posedge clk)
-    word_beat <= \$793 ;
-  always @(posedge clk)
-    word <= \$794 ;
-  always @(posedge clk)
-    delta_beat <= \$795 ;
-  always @(posedge clk)
-    delta_0 <= \$796 ;
-  always @(posedge clk)
-    delta_1 <= \$797 ;
-  always @(posedge clk)
-    delta_2 <= \$798 ;
-  always @(posedge clk)
-    delta_3 <= \$799 ;
-  always @(posedge clk)
-    delta_4 <= \$800 ;
-  always @(posedge clk)
-    delta_5 <= \$801 ;
-  always @(posedge clk)
-    delta_6 <= \$802 ;
-  always @(posedge clk)
-    delta_7 <= \$803 ;
-  always @(posedge clk)
-    delta_8 <= \$804 ;
-  always @(posedge clk)
-    delta_9 <= \$805 ;
-  always @(posedge clk)
-    delta_10 <= \$806 ;
-  always @(posedge clk)
-    delta_11 <= \$807 ;
-  always @(posedge clk)
-    delta_12 <= \$808 ;
-  always @(posedge clk)
-    delta_13 <= \$809 ;
-  always @(posedge clk)
-    delta_14 <= \$810 ;
-  always @(posedge clk)
-    delta_15 <= \$811 ;
-  always @(posedge clk)
-    current_0 <= \$812 ;
-  always @(posedge clk)
-    current_1 <= \$813 ;
-  always @(posedge clk)
-    current_2 <= \$814 ;
-  always @(posedge clk)
-    current_3 <= \$815 ;
-  always @(posedge clk)
-    current_4 <= \$816 ;
-  always @(posedge clk)
-    current_5 <= \$817 ;
-  always @(posedge clk)
-    current_6 <= \$818 ;
-  always @(posedge clk)
-    current_7 <= \$819 ;
-  always @(posedge clk)
-    current_8 <= \$820 ;
-  always @(posedge clk)
-    current_9 <= \$821 ;
-  always @(posedge clk)
-    current_10 <= \$822 ;
-  always @(posedge clk)
-    current_11 <= \$823 ;
-  always @(posedge clk)
-    current_12 <= \$824 ;
-  always @(posedge clk)
-    current_13 <= \$825 ;
-  always @(posedge clk)
-    current_14 <= \$826 ;
-  always @(posedge clk)
-    current_15 <= \$827 ;
-  always @(posedge clk)
-    upd_valid <= \$828 ;
-  always @(posedge clk)
-    membrane_0 <= \$829 ;
-  always @(posedge clk)
-    membrane_1 <= \$830 ;
-  always @(posedge clk)
-    membrane_2 <= \$831 ;
-  always @(posedge clk)
-    membrane_3 <= \$832 ;
-  always @(posedge clk)
-    membrane_4 <= \$833 ;
-  always @(posedge clk)
-    membrane_5 <= \$834 ;
-  always @(posedge clk)
-    membrane_6 <= \$835 ;
-  always @(posedge clk)
-    membrane_7 <= \$836 ;
-  always @(posedge clk)
-    membrane_8 <= \$837 ;
-  always @(posedge clk)
-    membrane_9 <= \$838 ;
-  always @(posedge clk)
-    membrane_10 <= \$839 ;
-  always @(posedge clk)
-    membrane_11 <= \$840 ;
-  always @(posedge clk)
-    membrane_12 <= \$841 ;
-  always @(posedge clk)
-    membrane_13 <= \$842 ;
-  always @(posedge clk)
-    membrane_14 <= \$843 ;
-  always @(posedge clk)
-    membrane_15 <= \$844 ;
-  always @(posedge clk)
-    firing <= \$845 ;
-  always @(posedge clk)
-    done <= \$846 ;
-  always @(posedge clk)
-    spikes_valid <= \$847 ;
-  always @(posedge clk)
-    w_data <= \$848 ;
-  assign \$1  = ~ w_rdy;
-  assign stall = spikes_valid & \$1 ;
-  assign advance = ~ stall;
+  assign \$1  = ~ spikes__valid;
+  assign beat_enable = spikes__ready | \$1 ;
   assign new_events = i__payload[63:0] ^ i__payload[127:64];
-  assign \$2  = mask[0] + mask[1];
-  assign \$3  = \$2  + mask[2];
-  assign \$4  = \$3  + mask[3];
-  assign \$5  = \$4  > 2'h3;
-  assign \$6  = mask[0] + mask[1];
-  assign \$7  = \$6  + mask[2];
-  assign \$8  = \$7  + mask[3];
-  assign \$9  = \$5  ? 4'h3 : \$8 ;
-  assign \$10  = mask[4] + mask[5];
-  assign \$11  = \$10  + mask[6];
-  assign \$12  = \$11  + mask[7];
-  assign \$13  = \$12  > 2'h3;
-  assign \$14  = mask[4] + mask[5];
-  assign \$15  = \$14  + mask[6];
-  assign \$16  = \$15  + mask[7];
-  assign \$17  = \$13  ? 4'h3 : \$16 ;
-  assign \$18  = mask[8] + mask[9];
-  assign \$19  = \$18  + mask[10];
-  assign \$20  = \$19  + mask[11];
-  assign \$21  = \$20  > 2'h3;
-  assign \$22  = mask[8] + mask[9];
-  assign \$23  = \$22  + mask[10];
-  assign \$24  = \$23  + mask[11];
-  assign \$25  = \$21  ? 4'h3 : \$24 ;
-  assign \$26  = mask[12] + mask[13];
-  assign \$27  = \$26  + mask[14];
-  assign \$28  = \$27  + mask[15];
-  assign \$29  = \$28  > 2'h3;
-  assign \$30  = mask[12] + mask[13];
-  assign \$31  = \$30  + mask[14];
-  assign \$32  = \$31  + mask[15];
-  assign \$33  = \$29  ? 4'h3 : \$32 ;
-  assign \$34  = mask[16] + mask[17];
-  assign \$35  = \$34  + mask[18];
-  assign \$36  = \$35  + mask[19];
-  assign \$37  = \$36  > 2'h3;
-  assign \$38  = mask[16] + mask[17];
-  assign \$39  = \$38  + mask[18];
-  assign \$40  = \$39  + mask[19];
-  assign \$41  = \$37  ? 4'h3 : \$40 ;
-  assign \$42  = mask[20] + mask[21];
-  assign \$43  = \$42  + mask[22];
-  assign \$44  = \$43  + mask[23];
-  assign \$45  = \$44  > 2'h3;
-  assign \$46  = mask[20] + mask[21];
-  assign \$47  = \$46  + mask[22];
-  assign \$48  = \$47  + mask[23];
-  assign \$49  = \$45  ? 4'h3 : \$48 ;
-  assign \$50  = mask[24] + mask[25];
-  assign \$51  = \$50  + mask[26];
-  assign \$52  = \$51  + mask[27];
-  assign \$53  = \$52  > 2'h3;
-  assign \$54  = mask[24] + mask[25];
-  assign \$55  = \$54  + mask[26];
-  assign \$56  = \$55  + mask[27];
-  assign \$57  = \$53  ? 4'h3 : \$56 ;
-  assign \$58  = mask[28] + mask[29];
-  assign \$59  = \$58  + mask[30];
-  assign \$60  = \$59  + mask[31];
-  assign \$61  = \$60  > 2'h3;
-  assign \$62  = mask[28] + mask[29];
-  assign \$63  = \$62  + mask[30];
-  assign \$64  = \$63  + mask[31];
-  assign \$65  = \$61  ? 4'h3 : \$64 ;
-  assign \$66  = mask[32] + mask[33];
-  assign \$67  = \$66  + mask[34];
-  assign \$68  = \$67  + mask[35];
-  assign \$69  = \$68  > 2'h3;
-  assign \$70  = mask[32] + mask[33];
-  assign \$71  = \$70  + mask[34];
-  assign \$72  = \$71  + mask[35];
-  assign \$73  = \$69  ? 4'h3 : \$72 ;
-  assign \$74  = mask[36] + mask[37];
-  assign \$75  = \$74  + mask[38];
-  assign \$76  = \$75  + mask[39];
-  assign \$77  = \$76  > 2'h3;
-  assign \$78  = mask[36] + mask[37];
-  assign \$79  = \$78  + mask[38];
-  assign \$80  = \$79  + mask[39];
-  assign \$81  = \$77  ? 4'h3 : \$80 ;
-  assign \$82  = mask[40] + mask[41];
-  assign \$83  = \$82  + mask[42];
-  assign \$84  = \$83  + mask[43];
-  assign \$85  = \$84  > 2'h3;
-  assign \$86  = mask[40] + mask[41];
-  assign \$87  = \$86  + mask[42];
-  assign \$88  = \$87  + mask[43];
-  assign \$89  = \$85  ? 4'h3 : \$88 ;
-  assign \$90  = mask[44] + mask[45];
-  assign \$91  = \$90  + mask[46];
-  assign \$92  = \$91  + mask[47];
-  assign \$93  = \$92  > 2'h3;
-  assign \$94  = mask[44] + mask[45];
-  assign \$95  = \$94  + mask[46];
-  assign \$96  = \$95  + mask[47];
-  assign \$97  = \$93  ? 4'h3 : \$96 ;
-  assign \$98  = mask[48] + mask[49];
-  assign \$99  = \$98  + mask[50];
-  assign \$100  = \$99  + mask[51];
-  assign \$101  = \$100  > 2'h3;
-  assign \$102  = mask[48] + mask[49];
-  assign \$103  = \$102  + mask[50];
-  assign \$104  = \$103  + mask[51];
-  assign \$105  = \$101  ? 4'h3 : \$104 ;
-  assign \$106  = mask[52] + mask[53];
-  assign \$107  = \$106  + mask[54];
-  assign \$108  = \$107  + mask[55];
-  assign \$109  = \$108  > 2'h3;
-  assign \$110  = mask[52] + mask[53];
-  assign \$111  = \$110  + mask[54];
-  assign \$112  = \$111  + mask[55];
-  assign \$113  = \$109  ? 4'h3 : \$112 ;
-  assign \$114  = mask[56] + mask[57];
-  assign \$115  = \$114  + mask[58];
-  assign \$116  = \$115  + mask[59];
-  assign \$117  = \$116  > 2'h3;
-  assign \$118  = mask[56] + mask[57];
-  assign \$119  = \$118  + mask[58];
-  assign \$120  = \$119  + mask[59];
-  assign \$121  = \$117  ? 4'h3 : \$120 ;
-  assign \$122  = mask[60] + mask[61];
-  assign \$123  = \$122  + mask[62];
-  assign \$124  = \$123  + mask[63];
-  assign \$125  = \$124  > 2'h3;
-  assign \$126  = mask[60] + mask[61];
-  assign \$127  = \$126  + mask[62];
-  assign \$128  = \$127  + mask[63];
-  assign \$129  = \$125  ? 4'h3 : \$128 ;
-  assign \$130  = \$9 [1:0] + \$17 [1:0];
-  assign \$131  = \$130  > 2'h3;
-  assign \$132  = \$9 [1:0] + \$17 [1:0];
-  assign \$133  = \$131  ? 3'h3 : \$132 ;
-  assign \$134  = \$25 [1:0] + \$33 [1:0];
-  assign \$135  = \$134  > 2'h3;
-  assign \$136  = \$25 [1:0] + \$33 [1:0];
-  assign \$137  = \$135  ? 3'h3 : \$136 ;
-  assign \$138  = \$41 [1:0] + \$49 [1:0];
-  assign \$139  = \$138  > 2'h3;
-  assign \$140  = \$41 [1:0] + \$49 [1:0];
-  assign \$141  = \$139  ? 3'h3 : \$140 ;
-  assign \$142  = \$57 [1:0] + \$65 [1:0];
-  assign \$143  = \$142  > 2'h3;
-  assign \$144  = \$57 [1:0] + \$65 [1:0];
-  assign \$145  = \$143  ? 3'h3 : \$144 ;
-  assign \$146  = \$73 [1:0] + \$81 [1:0];
-  assign \$147  = \$146  > 2'h3;
-  assign \$148  = \$73 [1:0] + \$81 [1:0];
-  assign \$auto$rtlil.cc:2739:Not$2  = ~ { \$388 [30:12], \$388 [10:9], \$388 [7], \$388 [2:0] };
-  assign \$auto$rtlil.cc:2739:Not$12  = ~ { \$473 [30:12], \$473 [10:9], \$473 [7], \$473 [2:0] };
-  assign \$auto$rtlil.cc:2739:Not$14  = ~ { \$490 [30:12], \$490 [10:9], \$490 [7], \$490 [2:0] };
-  assign \$auto$rtlil.cc:2739:Not$16  = ~ { \$507 [30:12], \$507 [10:9], \$507 [7], \$507 [2:0] };
-  assign \$auto$rtlil.cc:2739:Not$18  = ~ { \$524 [30:12], \$524 [10:9], \$524 [7], \$524 [2:0] };
-  assign \$auto$rtlil.cc:2739:Not$20  = ~ { \$541 [30:12], \$541 [10:9], \$541 [7], \$541 [2:0] };
-  assign \$auto$rtlil.cc:2739:Not$22  = ~ { \$558 [30:12], \$558 [10:9], \$558 [7], \$558 [2:0] };
-  assign \$auto$rtlil.cc:2739:Not$24  = ~ { \$575 [30:12], \$575 [10:9], \$575 [7], \$575 [2:0] };
-  assign \$auto$rtlil.cc:2739:Not$26  = ~ { \$592 [30:12], \$592 [10:9], \$592 [7], \$592 [2:0] };
-  assign \$auto$rtlil.cc:2739:Not$28  = ~ { \$609 [30:12], \$609 [10:9], \$609 [7], \$609 [2:0] };
-  assign \$auto$rtlil.cc:2739:Not$30  = ~ { \$626 [30:12], \$626 [10:9], \$626 [7], \$626 [2:0] };
-  assign \$auto$rtlil.cc:2739:Not$4  = ~ { \$405 [30:12], \$405 [10:9], \$405 [7], \$405 [2:0] };
-  assign \$auto$rtlil.cc:2739:Not$32  = ~ { \$643 [30:12], \$643 [10:9], \$643 [7], \$643 [2:0] };
-  assign \$auto$rtlil.cc:2739:Not$6  = ~ { \$422 [30:12], \$422 [10:9], \$422 [7], \$422 [2:0] };
-  assign \$auto$rtlil.cc:2739:Not$8  = ~ { \$439 [30:12], \$439 [10:9], \$439 [7], \$439 [2:0] };
-  assign \$auto$rtlil.cc:2739:Not$10  = ~ { \$456 [30:12], \$456 [10:9], \$456 [7], \$456 [2:0] };
-  \tsc_m64_l16.out_buffer  out_buffer (
+  assign \$2  = mask[0] & mask[1];
+  assign \$3  = mask[0] & mask[2];
+  assign \$4  = mask[0] & mask[3];
+  assign \$5  = mask[1] & mask[2];
+  assign \$6  = mask[1] & mask[3];
+  assign \$7  = mask[2] & mask[3];
+  assign \$8  = | { \$7 , \$6 , \$5 , \$4 , \$3 , \$2  };
+  assign \$9  = mask[0] ^ mask[1];
+  assign \$10  = \$9  ^ mask[2];
+  assign \$11  = \$10  ^ mask[3];
+  assign \$12  = & mask[3:0];
+  assign \$13  = \$11  | \$12 ;
+  assign \$14  = mask[4] & mask[5];
+  assign \$15  = mask[4] & mask[6];
+  assign \$16  = mask[4] & mask[7];
+  assign \$17  = mask[5] & mask[6];
+  assign \$18  = mask[5] & mask[7];
+  assign \$19  = mask[6] & mask[7];
+  assign \$20  = | { \$19 , \$18 , \$17 , \$16 , \$15 , \$14  };
+  assign \$21  = mask[4] ^ mask[5];
+  assign \$22  = \$21  ^ mask[6];
+  assign \$23  = \$22  ^ mask[7];
+  assign \$24  = & mask[7:4];
+  assign \$25  = \$23  | \$24 ;
+  assign \$26  = mask[8] & mask[9];
+  assign \$27  = mask[8] & mask[10];
+  assign \$28  = mask[8] & mask[11];
+  assign \$29  = mask[9] & mask[10];
+  assign \$30  = mask[9] & mask[11];
+  assign \$31  = mask[10] & mask[11];
+  assign \$32  = | { \$31 , \$30 , \$29 , \$28 , \$27 , \$26  };
+  assign \$33  = mask[8] ^ mask[9];
+  assign \$34  = \$33  ^ mask[10];
+  assign \$35  = \$34  ^ mask[11];
+  assign \$36  = & mask[11:8];
+  assign \$37  = \$35  | \$36 ;
+  assign \$38  = mask[12] & mask[13];
+  assign \$39  = mask[12] & mask[14];
+  assign \$40  = mask[12] & mask[15];
+  assign \$41  = mask[13] & mask[14];
+  assign \$42  = mask[13] & mask[15];
+  assign \$43  = mask[14] & mask[15];
+  assign \$44  = | { \$43 , \$42 , \$41 , \$40 , \$39 , \$38  };
+  assign \$45  = mask[12] ^ mask[13];
+  assign \$46  = \$45  ^ mask[14];
+  assign \$47  = \$46  ^ mask[15];
+  assign \$48  = & mask[15:12];
+  assign \$49  = \$47  | \$48 ;
+  assign \$50  = mask[16] & mask[17];
+  assign \$51  = mask[16] & mask[18];
+  assign \$52  = mask[16] & mask[19];
+  assign \$53  = mask[17] & mask[18];
+  assign \$54  = mask[17] & mask[19];
+  assign \$55  = mask[18] & mask[19];
+  assign \$56  = | { \$55 , \$54 , \$53 , \$52 , \$51 , \$50  };
+  assign \$57  = mask[16] ^ mask[17];
+  assign \$58  = \$57  ^ mask[18];
+  assign \$59  = \$58  ^ mask[19];
+  assign \$60  = & mask[19:16];
+  assign \$61  = \$59  | \$60 ;
+  assign \$62  = mask[20] & mask[21];
+  assign \$63  = mask[20] & mask[22];
+  assign \$64  = mask[20] & mask[23];
+  assign \$65  = mask[21] & mask[22];
+  assign \$66  = mask[21] & mask[23];
+  assign \$67  = mask[22] & mask[23];
+  assign \$68  = | { \$67 , \$66 , \$65 , \$64 , \$63 , \$62  };
+  assign \$69  = mask[20] ^ mask[21];
+  assign \$70  = \$69  ^ mask[22];
+  assign \$71  = \$70  ^ mask[23];
+  assign \$72  = & mask[23:20];
+  assign \$73  = \$71  | \$72 ;
+  assign \$74  = mask[24] & mask[25];
+  assign \$75  = mask[24] & mask[26];
+  assign \$76  = mask[24] & mask[27];
+  assign \$77  = mask[25] & mask[26];
+  assign \$78  = mask[25] & mask[27];
+  assign \$79  = mask[26] & mask[27];
+  assign \$80  = | { \$79 , \$78 , \$77 , \$76 , \$75 , \$74  };
+  assign \$81  = mask[24] ^ mask[25];
+  assign \$82  = \$81  ^ mask[26];
+  assign \$83  = \$82  ^ mask[27];
+  assign \$84  = & mask[27:24];
+  assign \$85  = \$83  | \$84 ;
+  assign \$86  = mask[28] & mask[29];
+  assign \$87  = mask[28] & mask[30];
+  assign \$88  = mask[28] & mask[31];
+  assign \$89  = mask[29] & mask[30];
+  assign \$90  = mask[29] & mask[31];
+  assign \$91  = mask[30] & mask[31];
+  assign \$92  = | { \$91 , \$90 , \$89 , \$88 , \$87 , \$86  };
+  assign \$93  = mask[28] ^ mask[29];
+  assign \$94  = \$93  ^ mask[30];
+  assign \$95  = \$94  ^ mask[31];
+  assign \$96  = & mask[31:28];
+  assign \$97  = \$95  | \$96 ;
+  assign \$98  = mask[32] & mask[33];
+  assign \$99  = mask[32] & mask[34];
+  assign \$100  = mask[32] & mask[35];
+  assign \$101  = mask[33] & mask[34];
+  assign \$102  = mask[33] & mask[35];
+  assign \$103  = mask[34] & mask[35];
+  assign \$104  = | { \$103 , \$102 , \$101 , \$100 , \$99 , \$98  };
+  assign \$105  = mask[32] ^ mask[33];
+  assign \$106  = \$105  ^ mask[34];
+  assign \$107  = \$106  ^ mask[35];
+  assign \$108  = & mask[35:32];
+  assign \$109  = \$107  | \$108 ;
+  assign \$110  = mask[36] & mask[37];
+  assign \$111  = mask[36] & mask[38];
+  assign \$112  = mask[36] & mask[39];
+  assign \$113  = mask[37] & mask[38];
+  assign \$114  = mask[37] & mask[39];
+  assign \$115  = mask[38] & mask[39];
+  assign \$116  = | { \$115 , \$114 , \$113 , \$112 , \$111 , \$110  };
+  assign \$117  = mask[36] ^ mask[37];
+  assign \$118  = \$117  ^ mask[38];
+  assign \$119  = \$118  ^ mask[39];
+  assign \$120  = & mask[39:36];
+  assign \$121  = \$119  | \$120 ;
+  assign \$122  = mask[40] & mask[41];
+  assign \$123  = mask[40] & mask[42];
+  assign \$124  = mask[40] & mask[43];
+  assign \$125  = mask[41] & mask[42];
+  assign \$126  = mask[41] & mask[43];
+  assign \$127  = mask[42] & mask[43];
+  assign \$128  = | { \$127 , \$126 , \$125 , \$124 , \$123 , \$122  };
+  assign \$129  = mask[40] ^ mask[41];
+  assign \$130  = \$129  ^ mask[42];
+  assign \$131  = \$130  ^ mask[43];
+  assign \$132  = & mask[43:40];
+  assign \$133  = \$131  | \$132 ;
+  assign \$134  = mask[44] & mask[45];
+  assign \$135  = mask[44] & mask[46];
+  assign \$136  = mask[44] & mask[47];
+  assign \$137  = mask[45] & mask[46];
+  assign \$138  = mask[45] & mask[47];
+  assign \$139  = mask[46] & mask[47];
+  assign \$140  = | { \$139 , \$138 , \$137 , \$136 , \$135 , \$134  };
+  assign \$141  = mask[44] ^ mask[45];
+  assign \$142  = \$141  ^ mask[46];
+  assign \$143  = \$142  ^ mask[47];
+  assign \$144  = & mask[47:44];
+  assign \$145  = \$143  | \$144 ;
+  assign \$146  = mask[48] & mask[49];
+  assign \$147  = mask[48] & mask[50];
+  assign \$148  = mask[48] & mask[51];
+  assign \$149  = mask[49] & mask[50];
+  assign \$150  = mask[49] & mask[51];
+  assign \$151  = mask[50] & mask[51];
+  assign \$152  = | { \$151 , \$150 , \$149 , \$148 , \$147 , \$146  };
+  assign \$153  = mask[48] ^ mask[49];
+  assign \$154  = \$153  ^ mask[50];
+  assign \$155  = \$154  ^ mask[51];
+  assign \$156  = & mask[51:48];
+  assign \$157  = \$155  | \$156 ;
+  assign \$158  = mask[52] & mask[53];
+  assign \$159  = mask[52] & mask[54];
+  assign \$160  = mask[52] & mask[55];
+  assign \$161  = mask[53] & mask[54];
+  assign \$162  = mask[53] & mask[55];
+  assign \$163  = mask[54] & mask[55];
+  assign \$164  = | { \$163 , \$162 , \$161 , \$160 , \$159 , \$158  };
+  assign \$165  = mask[52] ^ mask[53];
+  assign \$166  = \$165  ^ mask[54];
+  assign \$167  = \$166  ^ mask[55];
+  assign \$168  = & mask[55:52];
+  assign \$169  = \$167  | \$168 ;
+  assign \$170  = mask[56] & mask[57];
+  assign \$171  = mask[56] & mask[58];
+  assign \$172  = mask[56] & mask[59];
+  assign \$173  = mask[57] & mask[58];
+  assign \$174  = mask[57] & mask[59];
+  assign \$175  = mask[58] & mask[59];
+  assign \$176  = | { \$175 , \$174 , \$173 , \$172 , \$171 , \$170  };
+  assign \$177  = mask[56] ^ mask[57];
+  assign \$178  = \$177  ^ mask[58];
+  assign \$179  = \$178  ^ mask[59];
+  assign \$180  = & mask[59:56];
+  assign \$181  = \$179  | \$180 ;
+  assign \$182  = mask[60] & mask[61];
+  assign \$183  = mask[60] & mask[62];
+  assign \$184  = mask[60] & mask[63];
+  assign \$185  = mask[61] & mask[62];
+  assign \$186  = mask[61] & mask[63];
+  assign \$187  = mask[62] & mask[63];
+  assign \$188  = | { \$187 , \$186 , \$185 , \$184 , \$183 , \$182  };
+  assign \$189  = mask[60] ^ mask[61];
+  assign \$190  = \$189  ^ mask[62];
+  assign \$191  = \$190  ^ mask[63];
+  assign \$192  = & mask[63:60];
+  assign \$193  = \$191  | \$192 ;
+  assign \$194  = pend_count_l0_0[1] | pend_count_l0_1[1];
+  assign \$195  = pend_count_l0_0[0] & pend_count_l0_1[0];
+  assign \$196  = \$194  | \$195 ;
+  assign \$197  = pend_count_l0_0[0] ^ pend_count_l0_1[0];
+  assign \$198  = pend_count_l0_0[1] & pend_count_l0_1[1];
+  assign \$199  = \$197  | \$198 ;
+  assign \$200  = pend_count_l0_0[1] | pend_count_l0_1[1];
+  assign \$201  = pend_count_l0_0[0] | pend_count_l0_1[0];
+  assign \$202  = \$200  & \$201 ;
+  assign \$203  = \$199  | \$202 ;
+  assign \$204  = pend_count_l0_2[1] | pend_count_l0_3[1];
+  assign \$205  = pend_count_l0_2[0] & pend_count_l0_3[0];
+  assign \$206  = \$204  | \$205 ;
+  assign \$207  = pend_count_l0_2[0] ^ pend_count_l0_3[0];
+  assign \$208  = pend_count_l0_2[1] & pend_count_l0_3[1];
+  assign \$209  = \$207  | \$208 ;
+  assign \$210  = pend_count_l0_2[1] | pend_count_l0_3[1];
+  assign \$211  = pend_count_l0_2[0] | pend_count_l0_3[0];
+  assign \$212  = \$210  & \$211 ;
+  assign \$213  = \$209  | \$212 ;
+  assign \$214  = pend_count_l0_4[1] | pend_count_l0_5[1];
+  assign \$215  = pend_count_l0_4[0] & pend_count_l0_5[0];
+  assign \$216  = \$214  | \$215 ;
+  assign \$217  = pend_count_l0_4[0] ^ pend_count_l0_5[0];
+  assign \$218  = pend_count_l0_4[1] & pend_count_l0_5[1];
+  assign \$219  = \$217  | \$218 ;
+  assign \$220  = pend_count_l0_4[1] | pend_count_l0_5[1];
+  assign \$221  = pend_count_l0_4[0] | pend_count_l0_5[0];
+  assign \$222  = \$220  & \$221 ;
+  assign \$223  = \$219  | \$222 ;
+  assign \$224  = pend_count_l0_6[1] | pend_count_l0_7[1];
+  assign \$225  = pend_count_l0_6[0] & pend_count_l0_7[0];
+  assign \$226  = \$224  | \$225 ;
+  assign \$227  = pend_count_l0_6[0] ^ pend_count_l0_7[0];
+  assign \$228  = pend_count_l0_6[1] & pend_count_l0_7[1];
+  assign \$229  = \$227  | \$228 ;
+  assign \$230  = pend_count_l0_6[1] | pend_count_l0_7[1];
+  assign \$231  = pend_count_l0_6[0] | pend_count_l0_7[0];
+  assign \$232  = \$230  & \$231 ;
+  assign \$233  = \$229  | \$232 ;
+  assign \$234  = pend_count_l0_8[1] | pend_count_l0_9[1];
+  assign \$235  = pend_count_l0_8[0] & pend_count_l0_9[0];
+  assign \$236  = \$234  | \$235 ;
+  assign \$237  = pend_count_l0_8[0] ^ pend_count_l0_9[0];
+  assign \$238  = pend_count_l0_8[1] & pend_count_l0_9[1];
+  assign \$239  = \$237  | \$238 ;
+  assign \$240  = pend_count_l0_8[1] | pend_count_l0_9[1];
+  assign \$241  = pend_count_l0_8[0] | pend_count_l0_9[0];
+  assign \$242  = \$240  & \$241 ;
+  assign \$243  = \$239  | \$242 ;
+  assign \$244  = pend_count_l0_10[1] | pend_count_l0_11[1];
+  assign \$245  = pend_count_l0_10[0] & pend_count_l0_11[0];
+  assign \$246  = \$244  | \$245 ;
+  assign \$247  = pend_count_l0_10[0] ^ pend_count_l0_11[0];
+  assign \$248  = pend_count_l0_10[1] & pend_count_l0_11[1];
+  assign \$249  = \$247  | \$248 ;
+  assign \$250  = pend_count_l0_10[1] | pend_count_l0_11[1];
+  assign \$251  = pend_count_l0_10[0] | pend_count_l0_11[0];
+  assign \$252  = \$250  & \$251 ;
+  assign \$253  = \$249  | \$252 ;
+  assign \$254  = pend_count_l0_12[1] | pend_count_l0_13[1];
+  assign \$255  = pend_count_l0_12[0] & pend_count_l0_13[0];
+  assign \$256  = \$254  | \$255 ;
+  assign \$257  = pend_count_l0_12[0] ^ pend_count_l0_13[0];
+  assign \$258  = pend_count_l0_12[1] & pend_count_l0_13[1];
+  assign \$259  = \$257  | \$258 ;
+  assign \$260  = pend_count_l0_12[1] | pend_count_l0_13[1];
+  assign \$261  = pend_count_l0_12[0] | pend_count_l0_13[0];
+  assign \$262  = \$260  & \$261 ;
+  assign \$263  = \$259  | \$262 ;
+  assign \$264  = pend_count_l0_14[1] | pend_count_l0_15[1];
+  assign \$265  = pend_count_l0_14[0] & pend_count_l0_15[0];
+  assign \$266  = \$264  | \$265 ;
+  assign \$267  = pend_count_l0_14[0] ^ pend_count_l0_15[0];
+  assign \$268  = pend_count_l0_14[1] & pend_count_l0_15[1];
+  assign \$269  = \$267  | \$268 ;
+  assign \$270  = pend_count_l0_14[1] | pend_count_l0_15[1];
+  assign \$271  = pend_count_l0_14[0] | pend_count_l0_15[0];
+  assign \$272  = \$270  & \$271 ;
+  assign \$273  = \$269  | \$272 ;
+  assign \$274  = pend_count_l1_0[1] | pend_count_l1_1[1];
+  assign \$275  = pend_count_l1_0[0] & pend_count_l1_1[0];
+  assign \$276  = \$274  | \$275 ;
+  assign \$277  = pend_count_l1_0[0] ^ pend_count_l1_1[0];
+  assign \$278  = pend_count_l1_0[1] & pend_count_l1_1[1];
+  assign \$279  = \$277  | \$278 ;
+  assign \$280  = pend_count_l1_0[1] | pend_count_l1_1[1];
+  assign \$281  = pend_count_l1_0[0] | pend_count_l1_1[0];
+  assign \$282  = \$280  & \$281 ;
+  assign \$283  = \$279  | \$282 ;
+  assign \$284  = pend_count_l1_2[1] | pend_count_l1_3[1];
+  assign \$285  = pend_count_l1_2[0] & pend_count_l1_3[0];
+  assign \$286  = \$284  | \$285 ;
+  assign \$287  = pend_count_l1_2[0] ^ pend_count_l1_3[0];
+  assign \$288  = pend_count_l1_2[1] & pend_count_l1_3[1];
+  assign \$289  = \$287  | \$288 ;
+  assign \$290  = pend_count_l1_2[1] | pend_count_l1_3[1];
+  assign \$291  = pend_count_l1_2[0] | pend_count_l1_3[0];
+  assign \$292  = \$290  & \$291 ;
+  assign \$293  = \$289  | \$292 ;
+  assign \$294  = pend_count_l1_4[1] | pend_count_l1_5[1];
+  assign \$295  = pend_count_l1_4[0] & pend_count_l1_5[0];
+  assign \$296  = \$294  | \$295 ;
+  assign \$297  = pend_count_l1_4[0] ^ pend_count_l1_5[0];
+  assign \$298  = pend_count_l1_4[1] & pend_count_l1_5[1];
+  assign \$299  = \$297  | \$298 ;
+  assign \$300  = pend_count_l1_4[1] | pend_count_l1_5[1];
+  assign \$301  = pend_count_l1_4[0] | pend_count_l1_5[0];
+  assign \$302  = \$300  & \$301 ;
+  assign \$303  = \$299  | \$302 ;
+  assign \$304  = pend_count_l1_6[1] | pend_count_l1_7[1];
+  assign \$305  = pend_count_l1_6[0] & pend_count_l1_7[0];
+  assign \$306  = \$304  | \$305 ;
+  assign \$307  = pend_count_l1_6[0] ^ pend_count_l1_7[0];
+  assign \$308  = pend_count_l1_6[1] & pend_count_l1_7[1];
+  assign \$309  = \$307  | \$308 ;
+  assign \$310  = pend_count_l1_6[1] | pend_count_l1_7[1];
+  assign \$311  = pend_count_l1_6[0] | pend_count_l1_7[0];
+  assign \$312  = \$310  & \$311 ;
+  assign \$313  = \$309  | \$312 ;
+  assign \$314  = pend_count_l2_0[1] | pend_count_l2_1[1];
+  assign \$315  = pend_count_l2_0[0] & pend_count_l2_1[0];
+  assign \$316  = \$314  | \$315 ;
+  assign \$317  = pend_count_l2_0[0] ^ pend_count_l2_1[0];
+  assign \$318  = pend_count_l2_0[1] & pend_count_l2_1[1];
+  assign \$319  = \$317  | \$318 ;
+  assign \$320  = pend_count_l2_0[1] | pend_count_l2_1[1];
+  assign \$321  = pend_count_l2_0[0] | pend_count_l2_1[0];
+  assign \$322  = \$320  & \$321 ;
+  assign \$323  = \$319  | \$322 ;
+  assign \$324  = pend_count_l2_2[1] | pend_count_l2_3[1];
+  assign \$325  = pend_count_l2_2[0] & pend_count_l2_3[0];
+  assign \$326  = \$324  | \$325 ;
+  assign \$327  = pend_count_l2_2[0] ^ pend_count_l2_3[0];
+  assign \$328  = pend_count_l2_2[1] & pend_count_l2_3[1];
+  assign \$329  = \$327  | \$328 ;
+  assign \$330  = pend_count_l2_2[1] | pend_count_l2_3[1];
+  assign \$331  = pend_count_l2_2[0] | pend_count_l2_3[0];
+  assign \$332  = \$330  & \$331 ;
+  assign \$333  = \$329  | \$332 ;
+  assign \$334  = pend_count_l3_0[1] | pend_count_l3_1[1];
+  assign \$335  = pend_count_l3_0[0] & pend_count_l3_1[0];
+  assign \$336  = \$334  | \$335 ;
+  assign \$337  = pend_count_l3_0[0] ^ pend_count_l3_1[0];
+  assign \$338  = pend_count_l3_0[1] & pend_count_l3_1[1];
+  assign \$339  = \$337  | \$338 ;
+  assign \$340  = pend_count_l3_0[1] | pend_count_l3_1[1];
+  assign \$341  = pend_count_l3_0[0] | pend_count_l3_1[0];
+  assign \$342  = \$340  & \$341 ;
+  assign \$343  = \$339  | \$342 ;
+  assign \$344  = new_events[0] & new_events[1];
+  assign \$345  = new_events[0] & new_events[2];
+  assign \$346  = new_events[0] & new_events[3];
+  assign \$347  = new_events[1] & new_events[2];
+  assign \$348  = new_events[1] & new_events[3];
+  assign \$349  = new_events[2] & new_events[3];
+  assign \$350  = | { \$349 , \$348 , \$347 , \$346 , \$345 , \$344  };
+  assign \$351  = new_events[0] ^ new_events[1];
+  assign \$352  = \$351  ^ new_events[2];
+  assign \$353  = \$352  ^ new_events[3];
+  assign \$354  = & new_events[3:0];
+  assign \$355  = \$353  | \$354 ;
+  assign \$356  = new_events[4] & new_events[5];
+  assign \$357  = new_events[4] & new_events[6];
+  assign \$358  = new_events[4] & new_events[7];
+  assign \$359  = new_events[5] & new_events[6];
+  assign \$360  = new_events[5] & new_events[7];
+  assign \$361  = new_events[6] & new_events[7];
+  assign \$362  = | { \$361 , \$360 , \$359 , \$358 , \$357 , \$356  };
+  assign \$363  = new_events[4] ^ new_events[5];
+  assign \$364  = \$363  ^ new_events[6];
+  assign \$365  = \$364  ^ new_events[7];
+  assign \$366  = & new_events[7:4];
+  assign \$367  = \$365  | \$366 ;
+  assign \$368  = new_events[8] & new_events[9];
+  assign \$369  = new_events[8] & new_events[10];
+  assign \$370  = new_events[8] & new_events[11];
+  assign \$371  = new_events[9] & new_events[10];
+  assign \$372  = new_events[9] & new_events[11];
+  assign \$373  = new_events[10] & new_events[11];
+  assign \$374  = | { \$373 , \$372 , \$371 , \$370 , \$369 , \$368  };
+  assign \$375  = new_events[8] ^ new_events[9];
+  assign \$376  = \$375  ^ new_events[10];
+  assign \$377  = \$376  ^ new_events[11];
+  assign \$378  = & new_events[11:8];
+  assign \$379  = \$377  | \$378 ;
+  assign \$380  = new_events[12] & new_events[13];
+  assign \$381  = new_events[12] & new_events[14];
+  assign \$382  = new_events[12] & new_events[15];
+  assign \$383  = new_events[13] & new_events[14];
+  assign \$384  = new_events[13] & new_events[15];
+  assign \$385  = new_events[14] & new_events[15];
+  assign \$386  = | { \$385 , \$384 , \$383 , \$382 , \$381 , \$380  };
+  assign \$387  = new_events[12] ^ new_events[13];
+  assign \$388  = \$387  ^ new_events[14];
+  assign \$389  = \$388  ^ new_events[15];
+  assign \$390  = & new_events[15:12];
+  assign \$391  = \$389  | \$390 ;
+  assign \$392  = new_events[16] & new_events[17];
+  assign \$393  = new_events[16] & new_events[18];
+  assign \$394  = new_events[16] & new_events[19];
+  assign \$395  = new_events[17] & new_events[18];
+  assign \$396  = new_events[17] & new_events[19];
+  assign \$397  = new_events[18] & new_events[19];
+  assign \$398  = | { \$397 , \$396 , \$395 , \$394 , \$393 , \$392  };
+  assign \$399  = new_events[16] ^ new_events[17];
+  assign \$400  = \$399  ^ new_events[18];
+  assign \$401  = \$400  ^ new_events[19];
+  assign \$402  = & new_events[19:16];
+  assign \$403  = \$401  | \$402 ;
+  assign \$404  = new_events[20] & new_events[21];
+  assign \$405  = new_events[20] & new_events[22];
+  assign \$406  = new_events[20] & new_events[23];
+  assign \$407  = new_events[21] & new_events[22];
+  assign \$408  = new_events[21] & new_events[23];
+  assign \$409  = new_events[22] & new_events[23];
+  assign \$410  = | { \$409 , \$408 , \$407 , \$406 , \$405 , \$404  };
+  assign \$411  = new_events[20] ^ new_events[21];
+  assign \$412  = \$411  ^ new_events[22];
+  assign \$413  = \$412  ^ new_events[23];
+  assign \$414  = & new_events[23:20];
+  assign \$415  = \$413  | \$414 ;
+  assign \$416  = new_events[24] & new_events[25];
+  assign \$417  = new_events[24] & new_events[26];
+  assign \$418  = new_events[24] & new_events[27];
+  assign \$419  = new_events[25] & new_events[26];
+  assign \$420  = new_events[25] & new_events[27];
+  assign \$421  = new_events[26] & new_events[27];
+  assign \$422  = | { \$421 , \$420 , \$419 , \$418 , \$417 , \$416  };
+  assign \$423  = new_events[24] ^ new_events[25];
+  assign \$424  = \$423  ^ new_events[26];
+  assign \$425  = \$424  ^ new_events[27];
+  assign \$426  = & new_events[27:24];
+  assign \$427  = \$425  | \$426 ;
+  assign \$428  = new_events[28] & new_events[29];
+  assign \$429  = new_events[28] & new_events[30];
+  assign \$430  = new_events[28] & new_events[31];
+  assign \$431  = new_events[29] & new_events[30];
+  assign \$432  = new_events[29] & new_events[31];
+  assign \$433  = new_events[30] & new_events[31];
+  assign \$434  = | { \$433 , \$432 , \$431 , \$430 , \$429 , \$428  };
+  assign \$435  = new_events[28] ^ new_events[29];
+  assign \$436  = \$435  ^ new_events[30];
+  assign \$437  = \$436  ^ new_events[31];
+  assign \$438  = & new_events[31:28];
+  assign \$439  = \$437  | \$438 ;
+  assign \$440  = new_events[32] & new_events[33];
+  assign \$441  = new_events[32] & new_events[34];
+  assign \$442  = new_events[32] & new_events[35];
+  assign \$443  = new_events[33] & new_events[34];
+  assign \$444  = new_events[33] & new_events[35];
+  assign \$445  = new_events[34] & new_events[35];
+  assign \$446  = | { \$445 , \$444 , \$443 , \$442 , \$441 , \$440  };
+  assign \$447  = new_events[32] ^ new_events[33];
+  assign \$448  = \$447  ^ new_events[34];
+  assign \$449  = \$448  ^ new_events[35];
+  assign \$450  = & new_events[35:32];
+  assign \$451  = \$449  | \$450 ;
+  assign \$452  = new_events[36] & new_events[37];
+  assign \$453  = new_events[36] & new_events[38];
+  assign \$454  = new_events[36] & new_events[39];
+  assign \$455  = new_events[37] & new_events[38];
+  assign \$456  = new_events[37] & new_events[39];
+  assign \$457  = new_events[38] & new_events[39];
+  assign \$458  = | { \$457 , \$456 , \$455 , \$454 , \$453 , \$452  };
+  assign \$459  = new_events[36] ^ new_events[37];
+  assign \$460  = \$459  ^ new_events[38];
+  assign \$461  = \$460  ^ new_events[39];
+  assign \$462  = & new_events[39:36];
+  assign \$463  = \$461  | \$462 ;
+  assign \$464  = new_events[40] & new_events[41];
+  assign \$465  = new_events[40] & new_events[42];
+  assign \$466  = new_events[40] & new_events[43];
+  assign \$467  = new_events[41] & new_events[42];
+  assign \$468  = new_events[41] & new_events[43];
+  assign \$469  = new_events[42] & new_events[43];
+  assign \$470  = | { \$469 , \$468 , \$467 , \$466 , \$465 , \$464  };
+  assign \$471  = new_events[40] ^ new_events[41];
+  assign \$472  = \$471  ^ new_events[42];
+  assign \$473  = \$472  ^ new_events[43];
+  assign \$474  = & new_events[43:40];
+  assign \$475  = \$473  | \$474 ;
+  assign \$476  = new_events[44] & new_events[45];
+  assign \$477  = new_events[44] & new_events[46];
+  assign \$478  = new_events[44] & new_events[47];
+  assign \$479  = new_events[45] & new_events[46];
+  assign \$480  = new_events[45] & new_events[47];
+  assign \$481  = new_events[46] & new_events[47];
+  assign \$482  = | { \$481 , \$480 , \$479 , \$478 , \$477 , \$476  };
+  assign \$483  = new_events[44] ^ new_events[45];
+  assign \$484  = \$483  ^ new_events[46];
+  assign \$485  = \$484  ^ new_events[47];
+  assign \$486  = & new_events[47:44];
+  assign \$487  = \$485  | \$486 ;
+  assign \$488  = new_events[48] & new_events[49];
+  assign \$489  = new_events[48] & new_events[50];
+  assign \$490  = new_events[48] & new_events[51];
+  assign \$491  = new_events[49] & new_events[50];
+  assign \$492  = new_events[49] & new_events[51];
+  assign \$493  = new_events[50] & new_events[51];
+  assign \$494  = | { \$493 , \$492 , \$491 , \$490 , \$489 , \$488  };
+  assign \$495  = new_events[48] ^ new_events[49];
+  assign \$496  = \$495  ^ new_events[50];
+  assign \$497  = \$496  ^ new_events[51];
+  assign \$498  = & new_events[51:48];
+  assign \$499  = \$497  | \$498 ;
+  assign \$500  = new_events[52] & new_events[53];
+  assign \$501  = new_events[52] & new_events[54];
+  assign \$502  = new_events[52] & new_events[55];
+  assign \$503  = new_events[53] & new_events[54];
+  assign \$504  = new_events[53] & new_events[55];
+  assign \$505  = new_events[54] & new_events[55];
+  assign \$506  = | { \$505 , \$504 , \$503 , \$502 , \$501 , \$500  };
+  assign \$507  = new_events[52] ^ new_events[53];
+  assign \$508  = \$507  ^ new_events[54];
+  assign \$509  = \$508  ^ new_events[55];
+  assign \$510  = & new_events[55:52];
+  assign \$511  = \$509  | \$510 ;
+  assign \$512  = new_events[56] & new_events[57];
+  assign \$513  = new_events[56] & new_events[58];
+  assign \$514  = new_events[56] & new_events[59];
+  assign \$515  = new_events[57] & new_events[58];
+  assign \$516  = new_events[57] & new_events[59];
+  assign \$517  = new_events[58] & new_events[59];
+  assign \$518  = | { \$517 , \$516 , \$515 , \$514 , \$513 , \$512  };
+  assign \$519  = new_events[56] ^ new_events[57];
+  assign \$520  = \$519  ^ new_events[58];
+  assign \$521  = \$520  ^ new_events[59];
+  assign \$522  = & new_events[59:56];
+  assign \$523  = \$521  | \$522 ;
+  assign \$524  = new_events[60] & new_events[61];
+  assign \$525  = new_events[60] & new_events[62];
+  assign \$526  = new_events[60] & new_events[63];
+  assign \$527  = new_events[61] & new_events[62];
+  assign \$528  = new_events[61] & new_events[63];
+  assign \$529  = new_events[62] & new_events[63];
+  assign \$530  = | { \$529 , \$528 , \$527 , \$526 , \$525 , \$524  };
+  assign \$531  = new_events[60] ^ new_events[61];
+  assign \$532  = \$531  ^ new_events[62];
+  assign \$533  = \$532  ^ new_events[63];
+  assign \$534  = & new_events[63:60];
+  assign \$535  = \$533  | \$534 ;
+  assign \$536  = new_count_l0_0[1] | new_count_l0_1[1];
+  assign \$537  = new_count_l0_0[0] & new_count_l0_1[0];
+  assign \$538  = \$536  | \$537 ;
+  assign \$539  = new_count_l0_0[0] ^ new_count_l0_1[0];
+  assign \$540  = new_count_l0_0[1] & new_count_l0_1[1];
+  assign \$541  = \$539  | \$540 ;
+  assign \$542  = new_count_l0_0[1] | new_count_l0_1[1];
+  assign \$543  = new_count_l0_0[0] | new_count_l0_1[0];
+  assign \$544  = \$542  & \$543 ;
+  assign \$545  = \$541  | \$544 ;
+  assign \$546  = new_count_l0_2[1] | new_count_l0_3[1];
+  assign \$547  = new_count_l0_2[0] & new_count_l0_3[0];
+  assign \$548  = \$546  | \$547 ;
+  assign \$549  = new_count_l0_2[0] ^ new_count_l0_3[0];
+  assign \$550  = new_count_l0_2[1] & new_count_l0_3[1];
+  assign \$551  = \$549  | \$550 ;
+  assign \$552  = new_count_l0_2[1] | new_count_l0_3[1];
+  assign \$553  = new_count_l0_2[0] | new_count_l0_3[0];
+  assign \$554  = \$552  & \$553 ;
+  assign \$555  = \$551  | \$554 ;
+  assign \$556  = new_count_l0_4[1] | new_count_l0_5[1];
+  assign \$557  = new_count_l0_4[0] & new_count_l0_5[0];
+  assign \$558  = \$556  | \$557 ;
+  assign \$559  = new_count_l0_4[0] ^ new_count_l0_5[0];
+  assign \$560  = new_count_l0_4[1] & new_count_l0_5[1];
+  assign \$561  = \$559  | \$560 ;
+  assign \$562  = new_count_l0_4[1] | new_count_l0_5[1];
+  assign \$563  = new_count_l0_4[0] | new_count_l0_5[0];
+  assign \$564  = \$562  & \$563 ;
+  assign \$565  = \$561  | \$564 ;
+  assign \$566  = new_count_l0_6[1] | new_count_l0_7[1];
+  assign \$567  = new_count_l0_6[0] & new_count_l0_7[0];
+  assign \$568  = \$566  | \$567 ;
+  assign \$569  = new_count_l0_6[0] ^ new_count_l0_7[0];
+  assign \$570  = new_count_l0_6[1] & new_count_l0_7[1];
+  assign \$571  = \$569  | \$570 ;
+  assign \$572  = new_count_l0_6[1] | new_count_l0_7[1];
+  assign \$573  = new_count_l0_6[0] | new_count_l0_7[0];
+  assign \$574  = \$572  & \$573 ;
+  assign \$575  = \$571  | \$574 ;
+  assign \$576  = new_count_l0_8[1] | new_count_l0_9[1];
+  assign \$577  = new_count_l0_8[0] & new_count_l0_9[0];
+  assign \$578  = \$576  | \$577 ;
+  assign \$579  = new_count_l0_8[0] ^ new_count_l0_9[0];
+  assign \$580  = new_count_l0_8[1] & new_count_l0_9[1];
+  assign \$581  = \$579  | \$580 ;
+  assign \$582  = new_count_l0_8[1] | new_count_l0_9[1];
+  assign \$583  = new_count_l0_8[0] | new_count_l0_9[0];
+  assign \$584  = \$582  & \$583 ;
+  assign \$585  = \$581  | \$584 ;
+  assign \$586  = new_count_l0_10[1] | new_count_l0_11[1];
+  assign \$587  = new_count_l0_10[0] & new_count_l0_11[0];
+  assign \$588  = \$586  | \$587 ;
+  assign \$589  = new_count_l0_10[0] ^ new_count_l0_11[0];
+  assign \$590  = new_count_l0_10[1] & new_count_l0_11[1];
+  assign \$591  = \$589  | \$590 ;
+  assign \$592  = new_count_l0_10[1] | new_count_l0_11[1];
+  assign \$593  = new_count_l0_10[0] | new_count_l0_11[0];
+  assign \$594  = \$592  & \$593 ;
+  assign \$595  = \$591  | \$594 ;
+  assign \$596  = new_count_l0_12[1] | new_count_l0_13[1];
+  assign \$597  = new_count_l0_12[0] & new_count_l0_13[0];
+  assign \$598  = \$596  | \$597 ;
+  assign \$599  = new_count_l0_12[0] ^ new_count_l0_13[0];
+  assign \$600  = new_count_l0_12[1] & new_count_l0_13[1];
+  assign \$601  = \$599  | \$600 ;
+  assign \$602  = new_count_l0_12[1] | new_count_l0_13[1];
+  assign \$603  = new_count_l0_12[0] | new_count_l0_13[0];
+  assign \$604  = \$602  & \$603 ;
+  assign \$605  = \$601  | \$604 ;
+  assign \$606  = new_count_l0_14[1] | new_count_l0_15[1];
+  assign \$607  = new_count_l0_14[0] & new_count_l0_15[0];
+  assign \$608  = \$606  | \$607 ;
+  assign \$609  = new_count_l0_14[0] ^ new_count_l0_15[0];
+  assign \$610  = new_count_l0_14[1] & new_count_l0_15[1];
+  assign \$611  = \$609  | \$610 ;
+  assign \$612  = new_count_l0_14[1] | new_count_l0_15[1];
+  assign \$613  = new_count_l0_14[0] | new_count_l0_15[0];
+  assign \$614  = \$612  & \$613 ;
+  assign \$615  = \$611  | \$614 ;
+  assign \$616  = new_count_l1_0[1] | new_count_l1_1[1];
+  assign \$617  = new_count_l1_0[0] & new_count_l1_1[0];
+  assign \$618  = \$616  | \$617 ;
+  assign \$619  = new_count_l1_0[0] ^ new_count_l1_1[0];
+  assign \$620  = new_count_l1_0[1] & new_count_l1_1[1];
+  assign \$621  = \$619  | \$620 ;
+  assign \$622  = new_count_l1_0[1] | new_count_l1_1[1];
+  assign \$623  = new_count_l1_0[0] | new_count_l1_1[0];
+  assign \$624  = \$622  & \$623 ;
+  assign \$625  = \$621  | \$624 ;
+  assign \$626  = new_count_l1_2[1] | new_count_l1_3[1];
+  assign \$627  = new_count_l1_2[0] & new_count_l1_3[0];
+  assign \$628  = \$626  | \$627 ;
+  assign \$629  = new_count_l1_2[0] ^ new_count_l1_3[0];
+  assign \$630  = new_count_l1_2[1] & new_count_l1_3[1];
+  assign \$631  = \$629  | \$630 ;
+  assign \$632  = new_count_l1_2[1] | new_count_l1_3[1];
+  assign \$633  = new_count_l1_2[0] | new_count_l1_3[0];
+  assign \$634  = \$632  & \$633 ;
+  assign \$635  = \$631  | \$634 ;
+  assign \$636  = new_count_l1_4[1] | new_count_l1_5[1];
+  assign \$637  = new_count_l1_4[0] & new_count_l1_5[0];
+  assign \$638  = \$636  | \$637 ;
+  assign \$639  = new_count_l1_4[0] ^ new_count_l1_5[0];
+  assign \$640  = new_count_l1_4[1] & new_count_l1_5[1];
+  assign \$641  = \$639  | \$640 ;
+  assign \$642  = new_count_l1_4[1] | new_count_l1_5[1];
+  assign \$643  = new_count_l1_4[0] | new_count_l1_5[0];
+  assign \$644  = \$642  & \$643 ;
+  assign \$645  = \$641  | \$644 ;
+  assign \$646  = new_count_l1_6[1] | new_count_l1_7[1];
+  assign \$647  = new_count_l1_6[0] & new_count_l1_7[0];
+  assign \$648  = \$646  | \$647 ;
+  assign \$649  = new_count_l1_6[0] ^ new_count_l1_7[0];
+  assign \$650  = new_count_l1_6[1] & new_count_l1_7[1];
+  assign \$651  = \$649  | \$650 ;
+  assign \$652  = new_count_l1_6[1] | new_count_l1_7[1];
+  assign \$653  = new_count_l1_6[0] | new_count_l1_7[0];
+  assign \$654  = \$652  & \$653 ;
+  assign \$655  = \$651  | \$654 ;
+  assign \$656  = new_count_l2_0[1] | new_count_l2_1[1];
+  assign \$657  = new_count_l2_0[0] & new_count_l2_1[0];
+  assign \$658  = \$656  | \$657 ;
+  assign \$659  = new_count_l2_0[0] ^ new_count_l2_1[0];
+  assign \$660  = new_count_l2_0[1] & new_count_l2_1[1];
+  assign \$661  = \$659  | \$660 ;
+  assign \$662  = new_count_l2_0[1] | new_count_l2_1[1];
+  assign \$663  = new_count_l2_0[0] | new_count_l2_1[0];
+  assign \$664  = \$662  & \$663 ;
+  assign \$665  = \$661  | \$664 ;
+  assign \$666  = new_count_l2_2[1] | new_count_l2_3[1];
+  assign \$667  = new_count_l2_2[0] & new_count_l2_3[0];
+  assign \$668  = \$666  | \$667 ;
+  assign \$669  = new_count_l2_2[0] ^ new_count_l2_3[0];
+  assign \$670  = new_count_l2_2[1] & new_count_l2_3[1];
+  assign \$671  = \$669  | \$670 ;
+  assign \$672  = new_count_l2_2[1] | new_count_l2_3[1];
+  assign \$673  = new_count_l2_2[0] | new_count_l2_3[0];
+  assign \$674  = \$672  & \$673 ;
+  assign \$675  = \$671  | \$674 ;
+  assign \$676  = new_count_l3_0[1] | new_count_l3_1[1];
+  assign \$677  = new_count_l3_0[0] & new_count_l3_1[0];
+  assign \$678  = \$676  | \$677 ;
+  assign \$679  = new_count_l3_0[0] ^ new_count_l3_1[0];
+  assign \$680  = new_count_l3_0[1] & new_count_l3_1[1];
+  assign \$681  = \$679  | \$680 ;
+  assign \$682  = new_count_l3_0[1] | new_count_l3_1[1];
+  assign \$683  = new_count_l3_0[0] | new_count_l3_1[0];
+  assign \$684  = \$682  & \$683 ;
+  assign \$685  = \$681  | \$684 ;
+  assign \$686  = ~ scan__valid;
+  assign \$687  = \$686  | scan_last;
+  assign i__ready = beat_enable & \$687 ;
+  assign accept = i__valid & i__ready;
+  assign \$688  = | { pick_onehot[63], pick_onehot[61], pick_onehot[59], pick_onehot[57], pick_onehot[55], pick_onehot[53], pick_onehot[51], pick_onehot[49], pick_onehot[47], pick_onehot[45], pick_onehot[43], pick_onehot[41], pick_onehot[39], pick_onehot[37], pick_onehot[35], pick_onehot[33], pick_onehot[31], pick_onehot[29], pick_onehot[27], pick_onehot[25], pick_onehot[23], pick_onehot[21], pick_onehot[19], pick_onehot[17], pick_onehot[15], pick_onehot[13], pick_onehot[11], pick_onehot[9], pick_onehot[7], pick_onehot[5], pick_onehot[3], pick_onehot[1] };
+  assign \$689  = | { pick_onehot[63:62], pick_onehot[59:58], pick_onehot[55:54], pick_onehot[51:50], pick_onehot[47:46], pick_onehot[43:42], pick_onehot[39:38], pick_onehot[35:34], pick_onehot[31:30], pick_onehot[27:26], pick_onehot[23:22], pick_onehot[19:18], pick_onehot[15:14], pick_onehot[11:10], pick_onehot[7:6], pick_onehot[3:2] };
+  assign \$690  = | { pick_onehot[63:60], pick_onehot[55:52], pick_onehot[47:44], pick_onehot[39:36], pick_onehot[31:28], pick_onehot[23:20], pick_onehot[15:12], pick_onehot[7:4] };
+  assign \$691  = | { pick_onehot[63:56], pick_onehot[47:40], pick_onehot[31:24], pick_onehot[15:8] };
+  assign \$692  = | { pick_onehot[63:48], pick_onehot[31:16] };
+  assign \$693  = | pick_onehot[63:32];
+  assign \$694  = beat_enable & beat2_valid;
+  assign weight_read = \$694  & req_beat[0];
+  assign \$695  = beat_enable & beat5_valid;
+  assign \$696  = \$695  & delta_beat[2];
+  assign clear = \$696  & delta_beat[4];
+  assign \$697  = beat_enable & beat6_valid;
+  assign update = \$697  & upd_tail;
+  assign u_0 = $signed(membrane_0) + $signed(current_0);
+  assign \$698  = { membrane_0[28], membrane_0[28], membrane_0 } ^ { current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0 };
+  assign \$700  = { membrane_0[28], membrane_0[28], membrane_0 } & { current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0 };
+  assign \$701  = { membrane_0[28], membrane_0[28], membrane_0 } | { current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0 };
+  assign \$703  = { \$700 [30], \$700  } | \$702 ;
+  assign \$704  = \$699 [30:0] + { \$703 [29:0], 1'h1 };
+  assign s_0 = $signed(\$704 [30:0]) >= $signed(1'h0);
+  assign \$705  = ~ done[0];
+  assign \$706  = ~ \$signal$114 [0];
+  assign \$707  = \$705  & \$706 ;
+  assign \$708  = \$707  & s_0;
+  assign \$709  = ~ s_0;
+  assign \$710  = \$signal$114 [0] & \$709 ;
+  assign \$711  = \$signal$114 [0] | \$signal [0];
+  assign \$712  = ~ fire_neg[0];
+  assign \$713  = \$711  & \$712 ;
+  assign \$714  = done[0] | fire_neg[0];
+  assign u_1 = $signed(membrane_1) + $signed(current_1);
+  assign \$715  = { membrane_1[28], membrane_1[28], membrane_1 } ^ { current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1 };
+  assign \$717  = { membrane_1[28], membrane_1[28], membrane_1 } & { current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1 };
+  assign \$718  = { membrane_1[28], membrane_1[28], membrane_1 } | { current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1 };
+  assign \$720  = { \$717 [30], \$717  } | \$719 ;
+  assign \$721  = \$716 [30:0] + { \$720 [29:0], 1'h1 };
+  assign s_1 = $signed(\$721 [30:0]) >= $signed(1'h0);
+  assign \$722  = ~ done[1];
+  assign \$723  = ~ \$signal$114 [1];
+  assign \$724  = \$722  & \$723 ;
+  assign \$725  = \$724  & s_1;
+  assign \$726  = ~ s_1;
+  assign \$727  = \$signal$114 [1] & \$726 ;
+  assign \$728  = \$signal$114 [1] | \$signal [1];
+  assign \$729  = ~ fire_neg[1];
+  assign \$730  = \$728  & \$729 ;
+  assign \$731  = done[1] | fire_neg[1];
+  assign u_2 = $signed(membrane_2) + $signed(current_2);
+  assign \$732  = { membrane_2[28], membrane_2[28], membrane_2 } ^ { current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2 };
+  assign \$734  = { membrane_2[28], membrane_2[28], membrane_2 } & { current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2 };
+  assign \$735  = { membrane_2[28], membrane_2[28], membrane_2 } | { current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2 };
+  assign \$737  = { \$734 [30], \$734  } | \$736 ;
+  assign \$738  = \$733 [30:0] + { \$737 [29:0], 1'h1 };
+  assign s_2 = $signed(\$738 [30:0]) >= $signed(1'h0);
+  assign \$739  = ~ done[2];
+  assign \$740  = ~ \$signal$114 [2];
+  assign \$741  = \$739  & \$740 ;
+  assign \$742  = \$741  & s_2;
+  assign \$743  = ~ s_2;
+  assign \$744  = \$signal$114 [2] & \$743 ;
+  assign \$745  = \$signal$114 [2] | \$signal [2];
+  assign \$746  = ~ fire_neg[2];
+  assign \$747  = \$745  & \$746 ;
+  assign \$748  = done[2] | fire_neg[2];
+  assign u_3 = $signed(membrane_3) + $signed(current_3);
+  assign \$749  = { membrane_3[28], membrane_3[28], membrane_3 } ^ { current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3 };
+  assign \$751  = { membrane_3[28], membrane_3[28], membrane_3 } & { current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3 };
+  assign \$752  = { membrane_3[28], membrane_3[28], membrane_3 } | { current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3 };
+  assign \$754  = { \$751 [30], \$751  } | \$753 ;
+  assign \$755  = \$750 [30:0] + { \$754 [29:0], 1'h1 };
+  assign s_3 = $signed(\$755 [30:0]) >= $signed(1'h0);
+  assign \$756  = ~ done[3];
+  assign \$757  = ~ \$signal$114 [3];
+  assign \$758  = \$756  & \$757 ;
+  assign \$759  = \$758  & s_3;
+  assign \$760  = ~ s_3;
+  assign \$761  = \$signal$114 [3] & \$760 ;
+  assign \$762  = \$signal$114 [3] | \$signal [3];
+  assign \$763  = ~ fire_neg[3];
+  assign \$764  = \$762  & \$763 ;
+  assign \$765  = done[3] | fire_neg[3];
+  assign u_4 = $signed(membrane_4) + $signed(current_4);
+  assign \$766  = { membrane_4[28], membrane_4[28], membrane_4 } ^ { current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4 };
+  assign \$768  = { membrane_4[28], membrane_4[28], membrane_4 } & { current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4 };
+  assign \$769  = { membrane_4[28], membrane_4[28], membrane_4 } | { current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4 };
+  assign \$771  = { \$768 [30], \$768  } | \$770 ;
+  assign \$772  = \$767 [30:0] + { \$771 [29:0], 1'h1 };
+  assign s_4 = $signed(\$772 [30:0]) >= $signed(1'h0);
+  assign \$773  = ~ done[4];
+  assign \$774  = ~ \$signal$114 [4];
+  assign \$775  = \$773  & \$774 ;
+  assign \$776  = \$775  & s_4;
+  assign \$777  = ~ s_4;
+  assign \$778  = \$signal$114 [4] & \$777 ;
+  assign \$779  = \$signal$114 [4] | \$signal [4];
+  assign \$780  = ~ fire_neg[4];
+  assign \$781  = \$779  & \$780 ;
+  assign \$782  = done[4] | fire_neg[4];
+  assign u_5 = $signed(membrane_5) + $signed(current_5);
+  assign \$783  = { membrane_5[28], membrane_5[28], membrane_5 } ^ { current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5 };
+  assign \$785  = { membrane_5[28], membrane_5[28], membrane_5 } & { current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5 };
+  assign \$786  = { membrane_5[28], membrane_5[28], membrane_5 } | { current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5 };
+  assign \$788  = { \$785 [30], \$785  } | \$787 ;
+  assign \$789  = \$784 [30:0] + { \$788 [29:0], 1'h1 };
+  assign s_5 = $signed(\$789 [30:0]) >= $signed(1'h0);
+  assign \$790  = ~ done[5];
+  assign \$791  = ~ \$signal$114 [5];
+  assign \$792  = \$790  & \$791 ;
+  assign \$793  = \$792  & s_5;
+  assign \$794  = ~ s_5;
+  assign \$795  = \$signal$114 [5] & \$794 ;
+  assign \$796  = \$signal$114 [5] | \$signal [5];
+  assign \$797  = ~ fire_neg[5];
+  assign \$798  = \$796  & \$797 ;
+  assign \$799  = done[5] | fire_neg[5];
+  assign u_6 = $signed(membrane_6) + $signed(current_6);
+  assign \$800  = { membrane_6[28], membrane_6[28], membrane_6 } ^ { current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6 };
+  assign \$802  = { membrane_6[28], membrane_6[28], membrane_6 } & { current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6 };
+  assign \$803  = { membrane_6[28], membrane_6[28], membrane_6 } | { current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6 };
+  assign \$805  = { \$802 [30], \$802  } | \$804 ;
+  assign \$806  = \$801 [30:0] + { \$805 [29:0], 1'h1 };
+  assign s_6 = $signed(\$806 [30:0]) >= $signed(1'h0);
+  assign \$807  = ~ done[6];
+  assign \$808  = ~ \$signal$114 [6];
+  assign \$809  = \$807  & \$808 ;
+  assign \$810  = \$809  & s_6;
+  assign \$811  = ~ s_6;
+  assign \$812  = \$signal$114 [6] & \$811 ;
+  assign \$813  = \$signal$114 [6] | \$signal [6];
+  assign \$814  = ~ fire_neg[6];
+  assign \$815  = \$813  & \$814 ;
+  assign \$816  = done[6] | fire_neg[6];
+  assign u_7 = $signed(membrane_7) + $signed(current_7);
+  assign \$817  = { membrane_7[28], membrane_7[28], membrane_7 } ^ { current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7 };
+  assign \$819  = { membrane_7[28], membrane_7[28], membrane_7 } & { current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7 };
+  assign \$820  = { membrane_7[28], membrane_7[28], membrane_7 } | { current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7 };
+  assign \$822  = { \$819 [30], \$819  } | \$821 ;
+  assign \$823  = \$818 [30:0] + { \$822 [29:0], 1'h1 };
+  assign s_7 = $signed(\$823 [30:0]) >= $signed(1'h0);
+  assign \$824  = ~ done[7];
+  assign \$825  = ~ \$signal$114 [7];
+  assign \$826  = \$824  & \$825 ;
+  assign \$827  = \$826  & s_7;
+  assign \$828  = ~ s_7;
+  assign \$829  = \$signal$114 [7] & \$828 ;
+  assign \$830  = \$signal$114 [7] | \$signal [7];
+  assign \$831  = ~ fire_neg[7];
+  assign \$832  = \$830  & \$831 ;
+  assign \$833  = done[7] | fire_neg[7];
+  assign u_8 = $signed(membrane_8) + $signed(current_8);
+  assign \$834  = { membrane_8[28], membrane_8[28], membrane_8 } ^ { current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8 };
+  assign \$836  = { membrane_8[28], membrane_8[28], membrane_8 } & { current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8 };
+  assign \$837  = { membrane_8[28], membrane_8[28], membrane_8 } | { current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8 };
+  assign \$839  = { \$836 [30], \$836  } | \$838 ;
+  assign \$840  = \$835 [30:0] + { \$839 [29:0], 1'h1 };
+  assign s_8 = $signed(\$840 [30:0]) >= $signed(1'h0);
+  assign \$841  = ~ done[8];
+  assign \$842  = ~ \$signal$114 [8];
+  assign \$843  = \$841  & \$842 ;
+  assign \$844  = \$843  & s_8;
+  assign \$845  = ~ s_8;
+  assign \$846  = \$signal$114 [8] & \$845 ;
+  assign \$847  = \$signal$114 [8] | \$signal [8];
+  assign \$848  = ~ fire_neg[8];
+  assign \$849  = \$847  & \$848 ;
+  assign \$850  = done[8] | fire_neg[8];
+  assign u_9 = $signed(membrane_9) + $signed(current_9);
+  assign \$851  = { membrane_9[28], membrane_9[28], membrane_9 } ^ { current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9 };
+  assign \$853  = { membrane_9[28], membrane_9[28], membrane_9 } & { current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9 };
+  assign \$854  = { membrane_9[28], membrane_9[28], membrane_9 } | { current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9 };
+  assign \$856  = { \$853 [30], \$853  } | \$855 ;
+  assign \$857  = \$852 [30:0] + { \$856 [29:0], 1'h1 };
+  assign s_9 = $signed(\$857 [30:0]) >= $signed(1'h0);
+  assign \$858  = ~ done[9];
+  assign \$859  = ~ \$signal$114 [9];
+  assign \$860  = \$858  & \$859 ;
+  assign \$861  = \$860  & s_9;
+  assign \$862  = ~ s_9;
+  assign \$863  = \$signal$114 [9] & \$862 ;
+  assign \$864  = \$signal$114 [9] | \$signal [9];
+  assign \$865  = ~ fire_neg[9];
+  assign \$866  = \$864  & \$865 ;
+  assign \$867  = done[9] | fire_neg[9];
+  assign u_10 = $signed(membrane_10) + $signed(current_10);
+  assign \$868  = { membrane_10[28], membrane_10[28], membrane_10 } ^ { current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10 };
+  assign \$870  = { membrane_10[28], membrane_10[28], membrane_10 } & { current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10 };
+  assign \$871  = { membrane_10[28], membrane_10[28], membrane_10 } | { current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10 };
+  assign \$873  = { \$870 [30], \$870  } | \$872 ;
+  assign \$874  = \$869 [30:0] + { \$873 [29:0], 1'h1 };
+  assign s_10 = $signed(\$874 [30:0]) >= $signed(1'h0);
+  assign \$875  = ~ done[10];
+  assign \$876  = ~ \$signal$114 [10];
+  assign \$877  = \$875  & \$876 ;
+  assign \$878  = \$877  & s_10;
+  assign \$879  = ~ s_10;
+  assign \$880  = \$signal$114 [10] & \$879 ;
+  assign \$881  = \$signal$114 [10] | \$signal [10];
+  assign \$882  = ~ fire_neg[10];
+  assign \$883  = \$881  & \$882 ;
+  assign \$884  = done[10] | fire_neg[10];
+  assign u_11 = $signed(membrane_11) + $signed(current_11);
+  assign \$885  = { membrane_11[28], membrane_11[28], membrane_11 } ^ { current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11 };
+  assign \$887  = { membrane_11[28], membrane_11[28], membrane_11 } & { current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11 };
+  assign \$888  = { membrane_11[28], membrane_11[28], membrane_11 } | { current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11 };
+  assign \$890  = { \$887 [30], \$887  } | \$889 ;
+  assign \$891  = \$886 [30:0] + { \$890 [29:0], 1'h1 };
+  assign s_11 = $signed(\$891 [30:0]) >= $signed(1'h0);
+  assign \$892  = ~ done[11];
+  assign \$893  = ~ \$signal$114 [11];
+  assign \$894  = \$892  & \$893 ;
+  assign \$895  = \$894  & s_11;
+  assign \$896  = ~ s_11;
+  assign \$897  = \$signal$114 [11] & \$896 ;
+  assign \$898  = \$signal$114 [11] | \$signal [11];
+  assign \$899  = ~ fire_neg[11];
+  assign \$900  = \$898  & \$899 ;
+  assign \$901  = done[11] | fire_neg[11];
+  assign u_12 = $signed(membrane_12) + $signed(current_12);
+  assign \$902  = { membrane_12[28], membrane_12[28], membrane_12 } ^ { current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12 };
+  assign \$904  = { membrane_12[28], membrane_12[28], membrane_12 } & { current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12 };
+  assign \$905  = { membrane_12[28], membrane_12[28], membrane_12 } | { current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12 };
+  assign \$907  = { \$904 [30], \$904  } | \$906 ;
+  assign \$908  = \$903 [30:0] + { \$907 [29:0], 1'h1 };
+  assign s_12 = $signed(\$908 [30:0]) >= $signed(1'h0);
+  assign \$909  = ~ done[12];
+  assign \$910  = ~ \$signal$114 [12];
+  assign \$911  = \$909  & \$910 ;
+  assign \$912  = \$911  & s_12;
+  assign \$913  = ~ s_12;
+  assign \$914  = \$signal$114 [12] & \$913 ;
+  assign \$915  = \$signal$114 [12] | \$signal [12];
+  assign \$916  = ~ fire_neg[12];
+  assign \$917  = \$915  & \$916 ;
+  assign \$918  = done[12] | fire_neg[12];
+  assign u_13 = $signed(membrane_13) + $signed(current_13);
+  assign \$919  = { membrane_13[28], membrane_13[28], membrane_13 } ^ { current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13 };
+  assign \$921  = { membrane_13[28], membrane_13[28], membrane_13 } & { current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13 };
+  assign \$922  = { membrane_13[28], membrane_13[28], membrane_13 } | { current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13 };
+  assign \$924  = { \$921 [30], \$921  } | \$923 ;
+  assign \$925  = \$920 [30:0] + { \$924 [29:0], 1'h1 };
+  assign s_13 = $signed(\$925 [30:0]) >= $signed(1'h0);
+  assign \$926  = ~ done[13];
+  assign \$927  = ~ \$signal$114 [13];
+  assign \$928  = \$926  & \$927 ;
+  assign \$929  = \$928  & s_13;
+  assign \$930  = ~ s_13;
+  assign \$931  = \$signal$114 [13] & \$930 ;
+  assign \$932  = \$signal$114 [13] | \$signal [13];
+  assign \$933  = ~ fire_neg[13];
+  assign \$934  = \$932  & \$933 ;
+  assign \$935  = done[13] | fire_neg[13];
+  assign u_14 = $signed(membrane_14) + $signed(current_14);
+  assign \$936  = { membrane_14[28], membrane_14[28], membrane_14 } ^ { current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14 };
+  assign \$938  = { membrane_14[28], membrane_14[28], membrane_14 } & { current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14 };
+  assign \$939  = { membrane_14[28], membrane_14[28], membrane_14 } | { current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14 };
+  assign \$941  = { \$938 [30], \$938  } | \$940 ;
+  assign \$942  = \$937 [30:0] + { \$941 [29:0], 1'h1 };
+  assign s_14 = $signed(\$942 [30:0]) >= $signed(1'h0);
+  assign \$943  = ~ done[14];
+  assign \$944  = ~ \$signal$114 [14];
+  assign \$945  = \$943  & \$944 ;
+  assign \$946  = \$945  & s_14;
+  assign \$947  = ~ s_14;
+  assign \$948  = \$signal$114 [14] & \$947 ;
+  assign \$949  = \$signal$114 [14] | \$signal [14];
+  assign \$950  = ~ fire_neg[14];
+  assign \$951  = \$949  & \$950 ;
+  assign \$952  = done[14] | fire_neg[14];
+  assign u_15 = $signed(membrane_15) + $signed(current_15);
+  assign \$953  = { membrane_15[28], membrane_15[28], membrane_15 } ^ { current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15 };
+  assign \$955  = { membrane_15[28], membrane_15[28], membrane_15 } & { current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15 };
+  assign \$956  = { membrane_15[28], membrane_15[28], membrane_15 } | { current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15 };
+  assign \$958  = { \$955 [30], \$955  } | \$957 ;
+  assign \$959  = \$954 [30:0] + { \$958 [29:0], 1'h1 };
+  assign s_15 = $signed(\$959 [30:0]) >= $signed(1'h0);
+  assign \$960  = ~ done[15];
+  assign \$961  = ~ \$signal$114 [15];
+  assign \$962  = \$960  & \$961 ;
+  assign \$963  = \$962  & s_15;
+  assign \$964  = ~ s_15;
+  assign \$965  = \$signal$114 [15] & \$964 ;
+  assign \$966  = \$signal$114 [15] | \$signal [15];
+  assign \$967  = ~ fire_neg[15];
+  assign \$968  = \$966  & \$967 ;
+  assign \$969  = done[15] | fire_neg[15];
+  assign \$970  = ~ spike_tail;
+  assign spikes__ready = w_rdy | \$970 ;
+  assign w_en = spikes__valid & spike_tail;
+  assign \$971  = beat_enable & scan__valid;
+  assign \$972  = pend_count_l4_0 <= 2'h2;
+  assign \$973  = new_count_l4_0 <= 1'h1;
+  assign \$974  = onehot & pol;
+  assign \$975  = ! pick_pos;
+  assign \$976  = ~ word_beat[0];
+  assign \$977  = - $signed(word[7:0]);
+  assign \$978  = ~ word_beat[0];
+  assign \$979  = - $signed(word[15:8]);
+  assign \$980  = ~ word_beat[0];
+  assign \$981  = - $signed(word[23:16]);
+  assign \$982  = ~ word_beat[0];
+  assign \$983  = - $signed(word[31:24]);
+  assign \$984  = ~ word_beat[0];
+  assign \$985  = - $signed(word[39:32]);
+  assign \$986  = ~ word_beat[0];
+  assign \$987  = - $signed(word[47:40]);
+  assign \$988  = ~ word_beat[0];
+  assign \$989  = - $signed(word[55:48]);
+  assign \$990  = ~ word_beat[0];
+  assign \$991  = - $signed(word[63:56]);
+  assign \$992  = ~ word_beat[0];
+  assign \$993  = - $signed(word[71:64]);
+  assign \$994  = ~ word_beat[0];
+  assign \$995  = - $signed(word[79:72]);
+  assign \$996  = ~ word_beat[0];
+  assign \$997  = - $signed(word[87:80]);
+  assign \$998  = ~ word_beat[0];
+  assign \$999  = - $signed(word[95:88]);
+  assign \$1000  = ~ word_beat[0];
+  assign \$1001  = - $signed(word[103:96]);
+  assign \$1002  = ~ word_beat[0];
+  assign \$1003  = - $signed(word[111:104]);
+  assign \$1004  = ~ word_beat[0];
+  assign \$1005  = - $signed(word[119:112]);
+  assign \$1006  = ~ word_beat[0];
+  assign \$1007  = - $signed(word[127:120]);
+  assign \$1008  = beat_enable & beat5_valid;
+  assign \$1009  = clear ? 22'h000000 : current_0;
+  assign \$1010  = $signed(\$1009 ) + $signed(delta_0);
+  assign \$1011  = clear ? 22'h000000 : current_1;
+  assign \$1012  = $signed(\$1011 ) + $signed(delta_1);
+  assign \$1013  = clear ? 22'h000000 : current_2;
+  assign \$1014  = $signed(\$1013 ) + $signed(delta_2);
+  assign \$1015  = clear ? 22'h000000 : current_3;
+  assign \$1016  = $signed(\$1015 ) + $signed(delta_3);
+  assign \$1017  = clear ? 22'h000000 : current_4;
+  assign \$1018  = $signed(\$1017 ) + $signed(delta_4);
+  assign \$1019  = clear ? 22'h000000 : current_5;
+  assign \$1020  = $signed(\$1019 ) + $signed(delta_5);
+  assign \$1021  = clear ? 22'h000000 : current_6;
+  assign \$1022  = $signed(\$1021 ) + $signed(delta_6);
+  assign \$1023  = clear ? 22'h000000 : current_7;
+  assign \$1024  = $signed(\$1023 ) + $signed(delta_7);
+  assign \$1025  = clear ? 22'h000000 : current_8;
+  assign \$1026  = $signed(\$1025 ) + $signed(delta_8);
+  assign \$1027  = clear ? 22'h000000 : current_9;
+  assign \$1028  = $signed(\$1027 ) + $signed(delta_9);
+  assign \$1029  = clear ? 22'h000000 : current_10;
+  assign \$1030  = $signed(\$1029 ) + $signed(delta_10);
+  assign \$1031  = clear ? 22'h000000 : current_11;
+  assign \$1032  = $signed(\$1031 ) + $signed(delta_11);
+  assign \$1033  = clear ? 22'h000000 : current_12;
+  assign \$1034  = $signed(\$1033 ) + $signed(delta_12);
+  assign \$1035  = clear ? 22'h000000 : current_13;
+  assign \$1036  = $signed(\$1035 ) + $signed(delta_13);
+  assign \$1037  = clear ? 22'h000000 : current_14;
+  assign \$1038  = $signed(\$1037 ) + $signed(delta_14);
+  assign \$1039  = clear ? 22'h000000 : current_15;
+  assign \$1040  = $signed(\$1039 ) + $signed(delta_15);
+  assign \$1041  = s_0 ? \$704 [28:0] : u_0[28:0];
+  assign \$1042  = s_1 ? \$721 [28:0] : u_1[28:0];
+  assign \$1043  = s_2 ? \$738 [28:0] : u_2[28:0];
+  assign \$1044  = s_3 ? \$755 [28:0] : u_3[28:0];
+  assign \$1045  = s_4 ? \$772 [28:0] : u_4[28:0];
+  assign \$1046  = s_5 ? \$789 [28:0] : u_5[28:0];
+  assign \$1047  = s_6 ? \$806 [28:0] : u_6[28:0];
+  assign \$1048  = s_7 ? \$823 [28:0] : u_7[28:0];
+  assign \$1049  = s_8 ? \$840 [28:0] : u_8[28:0];
+  assign \$1050  = s_9 ? \$857 [28:0] : u_9[28:0];
+  assign \$1051  = s_10 ? \$874 [28:0] : u_10[28:0];
+  assign \$1052  = s_11 ? \$891 [28:0] : u_11[28:0];
+  assign \$1053  = s_12 ? \$908 [28:0] : u_12[28:0];
+  assign \$1054  = s_13 ? \$925 [28:0] : u_13[28:0];
+  assign \$1055  = s_14 ? \$942 [28:0] : u_14[28:0];
+  assign \$1056  = s_15 ? \$959 [28:0] : u_15[28:0];
+  always @(posedge clk)
+    beat1_valid <= \$1057 ;
+  always @(posedge clk)
+    beat2_valid <= \$1058 ;
+  always @(posedge clk)
+    beat3_valid <= \$1059 ;
+  always @(posedge clk)
+    beat4_valid <= \$1060 ;
+  always @(posedge clk)
+    beat5_valid <= \$1061 ;
+  always @(posedge clk)
+    beat6_valid <= \$1062 ;
+  always @(posedge clk)
+    spikes__valid <= \$1063 ;
+  always @(posedge clk)
+    mask <= \$1064 ;
+  always @(posedge clk)
+    scan_head <= \$1065 ;
+  always @(posedge clk)
+    scan_last <= \$1066 ;
+  always @(posedge clk)
+    scan__valid <= \$1067 ;
+  always @(posedge clk)
+    pol <= \$1068 ;
+  always @(posedge clk)
+    scan_first <= \$1069 ;
+  always @(posedge clk)
+    pick_beat <= \$1070 ;
+  always @(posedge clk)
+    pick_onehot <= \$1071 ;
+  always @(posedge clk)
+    pick_pos <= \$1072 ;
+  always @(posedge clk)
+    req_beat <= \$1073 ;
+  always @(posedge clk)
+    weight_addr <= \$1074 ;
+  always @(posedge clk)
+    read_beat <= \$1075 ;
+  always @(posedge clk)
+    word_beat <= \$1076 ;
+  always @(posedge clk)
+    word <= \$1077 ;
+  always @(posedge clk)
+    delta_beat <= \$1078 ;
+  always @(posedge clk)
+    delta_0 <= \$1079 ;
+  always @(posedge clk)
+    delta_1 <= \$1080 ;
+  always @(posedge clk)
+    delta_2 <= \$1081 ;
+  always @(posedge clk)
+    delta_3 <= \$1082 ;
+  always @(posedge clk)
+    delta_4 <= \$1083 ;
+  always @(posedge clk)
+    delta_5 <= \$1084 ;
+  always @(posedge clk)
+    delta_6 <= \$1085 ;
+  always @(posedge clk)
+    delta_7 <= \$1086 ;
+  always @(posedge clk)
+    delta_8 <= \$1087 ;
+  always @(posedge clk)
+    delta_9 <= \$1088 ;
+  always @(posedge clk)
+    delta_10 <= \$1089 ;
+  always @(posedge clk)
+    delta_11 <= \$1090 ;
+  always @(posedge clk)
+    delta_12 <= \$1091 ;
+  always @(posedge clk)
+    delta_13 <= \$1092 ;
+  always @(posedge clk)
+    delta_14 <= \$1093 ;
+  always @(posedge clk)
+    delta_15 <= \$1094 ;
+  always @(posedge clk)
+    current_0 <= \$1095 ;
+  always @(posedge clk)
+    current_1 <= \$1096 ;
+  always @(posedge clk)
+    current_2 <= \$1097 ;
+  always @(posedge clk)
+    current_3 <= \$1098 ;
+  always @(posedge clk)
+    current_4 <= \$1099 ;
+  always @(posedge clk)
+    current_5 <= \$1100 ;
+  always @(posedge clk)
+    current_6 <= \$1101 ;
+  always @(posedge clk)
+    current_7 <= \$1102 ;
+  always @(posedge clk)
+    current_8 <= \$1103 ;
+  always @(posedge clk)
+    current_9 <= \$1104 ;
+  always @(posedge clk)
+    current_10 <= \$1105 ;
+  always @(posedge clk)
+    current_11 <= \$1106 ;
+  always @(posedge clk)
+    current_12 <= \$1107 ;
+  always @(posedge clk)
+    current_13 <= \$1108 ;
+  always @(posedge clk)
+    current_14 <= \$1109 ;
+  always @(posedge clk)
+    current_15 <= \$1110 ;
+  always @(posedge clk)
+    upd_tail <= \$1111 ;
+  always @(posedge clk)
+    membrane_0 <= \$1112 ;
+  always @(posedge clk)
+    membrane_1 <= \$1113 ;
+  always @(posedge clk)
+    membrane_2 <= \$1114 ;
+  always @(posedge clk)
+    membrane_3 <= \$1115 ;
+  always @(posedge clk)
+    membrane_4 <= \$1116 ;
+  always @(posedge clk)
+    membrane_5 <= \$1117 ;
+  always @(posedge clk)
+    membrane_6 <= \$1118 ;
+  always @(posedge clk)
+    membrane_7 <= \$1119 ;
+  always @(posedge clk)
+    membrane_8 <= \$1120 ;
+  always @(posedge clk)
+    membrane_9 <= \$1121 ;
+  always @(posedge clk)
+    membrane_10 <= \$1122 ;
+  always @(posedge clk)
+    membrane_11 <= \$1123 ;
+  always @(posedge clk)
+    membrane_12 <= \$1124 ;
+  always @(posedge clk)
+    membrane_13 <= \$1125 ;
+  always @(posedge clk)
+    membrane_14 <= \$1126 ;
+  always @(posedge clk)
+    membrane_15 <= \$1127 ;
+  always @(posedge clk)
+    \$signal$114  <= \$1128 ;
+  always @(posedge clk)
+    done <= \$1129 ;
+  always @(posedge clk)
+    w_data <= \$1130 ;
+  always @(posedge clk)
+    spike_tail <= \$1131 ;
+  assign \$auto$rtlil.cc:2739:Not$2  = ~ { \$698 [30:12], \$698 [10:9], \$698 [7], \$698 [2:0] };
+  assign \$auto$rtlil.cc:2739:Not$12  = ~ { \$783 [30:12], \$783 [10:9], \$783 [7], \$783 [2:0] };
+  assign \$auto$rtlil.cc:2739:Not$14  = ~ { \$800 [30:12], \$800 [10:9], \$800 [7], \$800 [2:0] };
+  assign \$auto$rtlil.cc:2739:Not$16  = ~ { \$817 [30:12], \$817 [10:9], \$817 [7], \$817 [2:0] };
+  assign \$auto$rtlil.cc:2739:Not$18  = ~ { \$834 [30:12], \$834 [10:9], \$834 [7], \$834 [2:0] };
+  assign \$auto$rtlil.cc:2739:Not$20  = ~ { \$851 [30:12], \$851 [10:9], \$851 [7], \$851 [2:0] };
+  assign \$auto$rtlil.cc:2739:Not$22  = ~ { \$868 [30:12], \$868 [10:9], \$868 [7], \$868 [2:0] };
+  assign \$auto$rtlil.cc:2739:Not$24  = ~ { \$885 [30:12], \$885 [10:9], \$885 [7], \$885 [2:0] };
+  assign \$auto$rtlil.cc:2739:Not$26  = ~ { \$902 [30:12], \$902 [10:9], \$902 [7], \$902 [2:0] };
+  assign \$auto$rtlil.cc:2739:Not$28  = ~ { \$919 [30:12], \$919 [10:9], \$919 [7], \$919 [2:0] };
+  assign \$auto$rtlil.cc:2739:Not$30  = ~ { \$936 [30:12], \$936 [10:9], \$936 [7], \$936 [2:0] };
+  assign \$auto$rtlil.cc:2739:Not$4  = ~ { \$715 [30:12], \$715 [10:9], \$715 [7], \$715 [2:0] };
+  assign \$auto$rtlil.cc:2739:Not$32  = ~ { \$953 [30:12], \$953 [10:9], \$953 [7], \$953 [2:0] };
+  assign \$auto$rtlil.cc:2739:Not$6  = ~ { \$732 [30:12], \$732 [10:9], \$732 [7], \$732 [2:0] };
+  assign \$auto$rtlil.cc:2739:Not$8  = ~ { \$749 [30:12], \$749 [10:9], \$749 [7], \$749 [2:0] };
+  assign \$auto$rtlil.cc:2739:Not$10  = ~ { \$766 [30:12], \$766 [10:9], \$766 [7], \$766 [2:0] };
+  \tsc_m64_l16.out_fifo  out_fifo (
     .clk(clk),
     .r_data(o__payload),
     .r_en(o__ready),
     .r_rdy(o__valid),
     .rst(rst),
-    .w_data(w_data),
-    .w_en(spikes_valid),
+    .w_en(w_en),
+    .w_port__data(w_data),
     .w_rdy(w_rdy)
   );
   \tsc_m64_l16.scan  scan (
@@ -2228,1267 +2807,1428 @@ module tsc_m64_l16(i__valid, o__ready, clk, rst, i__ready, o__payload, o__valid,
   );
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$781  = mask;
-    if (\$660 ) begin
-      \$781  = rest;
-    end
-    if (accept) begin
-      \$781  = new_events;
+    \$1057  = beat1_valid;
+    if (beat_enable) begin
+      \$1057  = scan__valid;
     end
     if (rst) begin
-      \$781  = 64'h0000000000000000;
+      \$1057  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$782  = scan_head;
-    if (\$660 ) begin
-      \$782  = 1'h0;
-    end
-    if (accept) begin
-      \$782  = 1'h1;
+    \$1058  = beat2_valid;
+    if (beat_enable) begin
+      \$1058  = beat1_valid;
     end
     if (rst) begin
-      \$782  = 1'h0;
+      \$1058  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$783  = scan_last;
-    if (\$660 ) begin
-      \$783  = \$661 ;
-    end
-    if (accept) begin
-      \$783  = \$662 ;
+    \$1059  = beat3_valid;
+    if (beat_enable) begin
+      \$1059  = beat2_valid;
     end
     if (rst) begin
-      \$783  = 1'h0;
+      \$1059  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$784  = scan_busy;
-    if (\$660 ) begin
+    \$1060  = beat4_valid;
+    if (beat_enable) begin
+      \$1060  = beat3_valid;
+    end
+    if (rst) begin
+      \$1060  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
+    \$1061  = beat5_valid;
+    if (beat_enable) begin
+      \$1061  = beat4_valid;
+    end
+    if (rst) begin
+      \$1061  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
+    \$1062  = beat6_valid;
+    if (beat_enable) begin
+      \$1062  = beat5_valid;
+    end
+    if (rst) begin
+      \$1062  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
+    \$1063  = spikes__valid;
+    if (beat_enable) begin
+      \$1063  = beat6_valid;
+    end
+    if (rst) begin
+      \$1063  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
+    \$1064  = mask;
+    if (\$971 ) begin
+      \$1064  = rest;
+    end
+    if (accept) begin
+      \$1064  = new_events;
+    end
+    if (rst) begin
+      \$1064  = 64'h0000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
+    \$1065  = scan_head;
+    if (\$971 ) begin
+      \$1065  = 1'h0;
+    end
+    if (accept) begin
+      \$1065  = 1'h1;
+    end
+    if (rst) begin
+      \$1065  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
+    \$1066  = scan_last;
+    if (\$971 ) begin
+      \$1066  = \$972 ;
+    end
+    if (accept) begin
+      \$1066  = \$973 ;
+    end
+    if (rst) begin
+      \$1066  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
+    \$1067  = scan__valid;
+    if (\$971 ) begin
       if (scan_last) begin
-        \$784  = 1'h0;
+        \$1067  = 1'h0;
       end
     end
     if (accept) begin
-      \$784  = 1'h1;
+      \$1067  = 1'h1;
     end
     if (rst) begin
-      \$784  = 1'h0;
+      \$1067  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$785  = pol;
+    \$1068  = pol;
     if (accept) begin
-      \$785  = i__payload[63:0];
+      \$1068  = i__payload[63:0];
     end
     if (rst) begin
-      \$785  = 64'h0000000000000000;
+      \$1068  = 64'h0000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$786  = scan_first;
+    \$1069  = scan_first;
     if (accept) begin
-      \$786  = i__payload[128];
+      \$1069  = i__payload[128];
     end
     if (rst) begin
-      \$786  = 1'h0;
+      \$1069  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$787  = pick_beat;
-    if (advance) begin
-      \$787  = scan_beat;
+    \$1070  = pick_beat;
+    if (beat_enable) begin
+      \$1070  = scan_beat;
     end
     if (rst) begin
-      \$787  = 6'h00;
+      \$1070  = 5'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$788  = pick_onehot;
-    if (advance) begin
-      \$788  = onehot;
+    \$1071  = pick_onehot;
+    if (beat_enable) begin
+      \$1071  = onehot;
     end
     if (rst) begin
-      \$788  = 64'h0000000000000000;
+      \$1071  = 64'h0000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$789  = pick_pos;
-    if (advance) begin
-      \$789  = \$663 ;
+    \$1072  = pick_pos;
+    if (beat_enable) begin
+      \$1072  = \$974 ;
     end
     if (rst) begin
-      \$789  = 64'h0000000000000000;
+      \$1072  = 64'h0000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$790  = req_beat;
-    if (advance) begin
-      { \$790 [5:3], \$790 [1:0] } = { pick_beat[5:3], pick_beat[1:0] };
-      \$790 [2] = \$664 ;
+    \$1073  = req_beat;
+    if (beat_enable) begin
+      { \$1073 [4:2], \$1073 [0] } = { pick_beat[4:2], pick_beat[0] };
+      \$1073 [1] = \$975 ;
     end
     if (rst) begin
-      \$790  = 6'h00;
+      \$1073  = 5'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$791  = weight_addr;
-    if (advance) begin
-      \$791  = pick_index;
+    \$1074  = weight_addr;
+    if (beat_enable) begin
+      \$1074  = pick_index;
     end
     if (rst) begin
-      \$791  = 6'h00;
+      \$1074  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$792  = read_beat;
-    if (advance) begin
-      \$792  = req_beat;
+    \$1075  = read_beat;
+    if (beat_enable) begin
+      \$1075  = req_beat;
     end
     if (rst) begin
-      \$792  = 6'h00;
+      \$1075  = 5'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$793  = word_beat;
-    if (advance) begin
-      \$793  = read_beat;
+    \$1076  = word_beat;
+    if (beat_enable) begin
+      \$1076  = read_beat;
     end
     if (rst) begin
-      \$793  = 6'h00;
+      \$1076  = 5'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$794  = word;
-    if (advance) begin
-      \$794  = rd__data;
+    \$1077  = word;
+    if (beat_enable) begin
+      \$1077  = rd__data;
     end
     if (rst) begin
-      \$794  = 128'h00000000000000000000000000000000;
+      \$1077  = 128'h00000000000000000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$795  = delta_beat;
-    if (advance) begin
-      \$795  = word_beat;
+    \$1078  = delta_beat;
+    if (beat_enable) begin
+      \$1078  = word_beat;
     end
     if (rst) begin
-      \$795  = 6'h00;
+      \$1078  = 5'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$796  = delta_0;
-    if (advance) begin
+    \$1079  = delta_0;
+    if (beat_enable) begin
       (* full_case = 32'd1 *)
-      if (\$665 ) begin
-        \$796  = 9'h000;
-      end else if (word_beat[2]) begin
-        \$796  = \$666 ;
+      if (\$976 ) begin
+        \$1079  = 9'h000;
+      end else if (word_beat[1]) begin
+        \$1079  = \$977 ;
       end else begin
-        \$796  = { word[7], word[7:0] };
+        \$1079  = { word[7], word[7:0] };
       end
     end
     if (rst) begin
-      \$796  = 9'h000;
+      \$1079  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$797  = delta_1;
-    if (advance) begin
+    \$1080  = delta_1;
+    if (beat_enable) begin
       (* full_case = 32'd1 *)
-      if (\$667 ) begin
-        \$797  = 9'h000;
-      end else if (word_beat[2]) begin
-        \$797  = \$668 ;
+      if (\$978 ) begin
+        \$1080  = 9'h000;
+      end else if (word_beat[1]) begin
+        \$1080  = \$979 ;
       end else begin
-        \$797  = { word[15], word[15:8] };
+        \$1080  = { word[15], word[15:8] };
       end
     end
     if (rst) begin
-      \$797  = 9'h000;
+      \$1080  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$798  = delta_2;
-    if (advance) begin
+    \$1081  = delta_2;
+    if (beat_enable) begin
       (* full_case = 32'd1 *)
-      if (\$669 ) begin
-        \$798  = 9'h000;
-      end else if (word_beat[2]) begin
-        \$798  = \$670 ;
+      if (\$980 ) begin
+        \$1081  = 9'h000;
+      end else if (word_beat[1]) begin
+        \$1081  = \$981 ;
       end else begin
-        \$798  = { word[23], word[23:16] };
+        \$1081  = { word[23], word[23:16] };
       end
     end
     if (rst) begin
-      \$798  = 9'h000;
+      \$1081  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$799  = delta_3;
-    if (advance) begin
+    \$1082  = delta_3;
+    if (beat_enable) begin
       (* full_case = 32'd1 *)
-      if (\$671 ) begin
-        \$799  = 9'h000;
-      end else if (word_beat[2]) begin
-        \$799  = \$672 ;
+      if (\$982 ) begin
+        \$1082  = 9'h000;
+      end else if (word_beat[1]) begin
+        \$1082  = \$983 ;
       end else begin
-        \$799  = { word[31], word[31:24] };
+        \$1082  = { word[31], word[31:24] };
       end
     end
     if (rst) begin
-      \$799  = 9'h000;
+      \$1082  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$800  = delta_4;
-    if (advance) begin
+    \$1083  = delta_4;
+    if (beat_enable) begin
       (* full_case = 32'd1 *)
-      if (\$673 ) begin
-        \$800  = 9'h000;
-      end else if (word_beat[2]) begin
-        \$800  = \$674 ;
+      if (\$984 ) begin
+        \$1083  = 9'h000;
+      end else if (word_beat[1]) begin
+        \$1083  = \$985 ;
       end else begin
-        \$800  = { word[39], word[39:32] };
+        \$1083  = { word[39], word[39:32] };
       end
     end
     if (rst) begin
-      \$800  = 9'h000;
+      \$1083  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$801  = delta_5;
-    if (advance) begin
+    \$1084  = delta_5;
+    if (beat_enable) begin
       (* full_case = 32'd1 *)
-      if (\$675 ) begin
-        \$801  = 9'h000;
-      end else if (word_beat[2]) begin
-        \$801  = \$676 ;
+      if (\$986 ) begin
+        \$1084  = 9'h000;
+      end else if (word_beat[1]) begin
+        \$1084  = \$987 ;
       end else begin
-        \$801  = { word[47], word[47:40] };
+        \$1084  = { word[47], word[47:40] };
       end
     end
     if (rst) begin
-      \$801  = 9'h000;
+      \$1084  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$802  = delta_6;
-    if (advance) begin
+    \$1085  = delta_6;
+    if (beat_enable) begin
       (* full_case = 32'd1 *)
-      if (\$677 ) begin
-        \$802  = 9'h000;
-      end else if (word_beat[2]) begin
-        \$802  = \$678 ;
+      if (\$988 ) begin
+        \$1085  = 9'h000;
+      end else if (word_beat[1]) begin
+        \$1085  = \$989 ;
       end else begin
-        \$802  = { word[55], word[55:48] };
+        \$1085  = { word[55], word[55:48] };
       end
     end
     if (rst) begin
-      \$802  = 9'h000;
+      \$1085  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$803  = delta_7;
-    if (advance) begin
+    \$1086  = delta_7;
+    if (beat_enable) begin
       (* full_case = 32'd1 *)
-      if (\$679 ) begin
-        \$803  = 9'h000;
-      end else if (word_beat[2]) begin
-        \$803  = \$680 ;
+      if (\$990 ) begin
+        \$1086  = 9'h000;
+      end else if (word_beat[1]) begin
+        \$1086  = \$991 ;
       end else begin
-        \$803  = { word[63], word[63:56] };
+        \$1086  = { word[63], word[63:56] };
       end
     end
     if (rst) begin
-      \$803  = 9'h000;
+      \$1086  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$804  = delta_8;
-    if (advance) begin
+    \$1087  = delta_8;
+    if (beat_enable) begin
       (* full_case = 32'd1 *)
-      if (\$681 ) begin
-        \$804  = 9'h000;
-      end else if (word_beat[2]) begin
-        \$804  = \$682 ;
+      if (\$992 ) begin
+        \$1087  = 9'h000;
+      end else if (word_beat[1]) begin
+        \$1087  = \$993 ;
       end else begin
-        \$804  = { word[71], word[71:64] };
+        \$1087  = { word[71], word[71:64] };
       end
     end
     if (rst) begin
-      \$804  = 9'h000;
+      \$1087  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$805  = delta_9;
-    if (advance) begin
+    \$1088  = delta_9;
+    if (beat_enable) begin
       (* full_case = 32'd1 *)
-      if (\$683 ) begin
-        \$805  = 9'h000;
-      end else if (word_beat[2]) begin
-        \$805  = \$684 ;
+      if (\$994 ) begin
+        \$1088  = 9'h000;
+      end else if (word_beat[1]) begin
+        \$1088  = \$995 ;
       end else begin
-        \$805  = { word[79], word[79:72] };
+        \$1088  = { word[79], word[79:72] };
       end
     end
     if (rst) begin
-      \$805  = 9'h000;
+      \$1088  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$806  = delta_10;
-    if (advance) begin
+    \$1089  = delta_10;
+    if (beat_enable) begin
       (* full_case = 32'd1 *)
-      if (\$685 ) begin
-        \$806  = 9'h000;
-      end else if (word_beat[2]) begin
-        \$806  = \$686 ;
+      if (\$996 ) begin
+        \$1089  = 9'h000;
+      end else if (word_beat[1]) begin
+        \$1089  = \$997 ;
       end else begin
-        \$806  = { word[87], word[87:80] };
+        \$1089  = { word[87], word[87:80] };
       end
     end
     if (rst) begin
-      \$806  = 9'h000;
+      \$1089  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$807  = delta_11;
-    if (advance) begin
+    \$1090  = delta_11;
+    if (beat_enable) begin
       (* full_case = 32'd1 *)
-      if (\$687 ) begin
-        \$807  = 9'h000;
-      end else if (word_beat[2]) begin
-        \$807  = \$688 ;
+      if (\$998 ) begin
+        \$1090  = 9'h000;
+      end else if (word_beat[1]) begin
+        \$1090  = \$999 ;
       end else begin
-        \$807  = { word[95], word[95:88] };
+        \$1090  = { word[95], word[95:88] };
       end
     end
     if (rst) begin
-      \$807  = 9'h000;
+      \$1090  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$808  = delta_12;
-    if (advance) begin
+    \$1091  = delta_12;
+    if (beat_enable) begin
       (* full_case = 32'd1 *)
-      if (\$689 ) begin
-        \$808  = 9'h000;
-      end else if (word_beat[2]) begin
-        \$808  = \$690 ;
+      if (\$1000 ) begin
+        \$1091  = 9'h000;
+      end else if (word_beat[1]) begin
+        \$1091  = \$1001 ;
       end else begin
-        \$808  = { word[103], word[103:96] };
+        \$1091  = { word[103], word[103:96] };
       end
     end
     if (rst) begin
-      \$808  = 9'h000;
+      \$1091  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$809  = delta_13;
-    if (advance) begin
+    \$1092  = delta_13;
+    if (beat_enable) begin
       (* full_case = 32'd1 *)
-      if (\$691 ) begin
-        \$809  = 9'h000;
-      end else if (word_beat[2]) begin
-        \$809  = \$692 ;
+      if (\$1002 ) begin
+        \$1092  = 9'h000;
+      end else if (word_beat[1]) begin
+        \$1092  = \$1003 ;
       end else begin
-        \$809  = { word[111], word[111:104] };
+        \$1092  = { word[111], word[111:104] };
       end
     end
     if (rst) begin
-      \$809  = 9'h000;
+      \$1092  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$810  = delta_14;
-    if (advance) begin
+    \$1093  = delta_14;
+    if (beat_enable) begin
       (* full_case = 32'd1 *)
-      if (\$693 ) begin
-        \$810  = 9'h000;
-      end else if (word_beat[2]) begin
-        \$810  = \$694 ;
+      if (\$1004 ) begin
+        \$1093  = 9'h000;
+      end else if (word_beat[1]) begin
+        \$1093  = \$1005 ;
       end else begin
-        \$810  = { word[119], word[119:112] };
+        \$1093  = { word[119], word[119:112] };
       end
     end
     if (rst) begin
-      \$810  = 9'h000;
+      \$1093  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$811  = delta_15;
-    if (advance) begin
+    \$1094  = delta_15;
+    if (beat_enable) begin
       (* full_case = 32'd1 *)
-      if (\$695 ) begin
-        \$811  = 9'h000;
-      end else if (word_beat[2]) begin
-        \$811  = \$696 ;
+      if (\$1006 ) begin
+        \$1094  = 9'h000;
+      end else if (word_beat[1]) begin
+        \$1094  = \$1007 ;
       end else begin
-        \$811  = { word[127], word[127:120] };
+        \$1094  = { word[127], word[127:120] };
       end
     end
     if (rst) begin
-      \$811  = 9'h000;
+      \$1094  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$812  = current_0;
-    if (\$697 ) begin
-      \$812  = \$699 [21:0];
+    \$1095  = current_0;
+    if (\$1008 ) begin
+      \$1095  = \$1010 [21:0];
     end
     if (rst) begin
-      \$812  = 22'h000000;
+      \$1095  = 22'h000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$813  = current_1;
-    if (\$697 ) begin
-      \$813  = \$701 [21:0];
+    \$1096  = current_1;
+    if (\$1008 ) begin
+      \$1096  = \$1012 [21:0];
     end
     if (rst) begin
-      \$813  = 22'h000000;
+      \$1096  = 22'h000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$814  = current_2;
-    if (\$697 ) begin
-      \$814  = \$703 [21:0];
+    \$1097  = current_2;
+    if (\$1008 ) begin
+      \$1097  = \$1014 [21:0];
     end
     if (rst) begin
-      \$814  = 22'h000000;
+      \$1097  = 22'h000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$815  = current_3;
-    if (\$697 ) begin
-      \$815  = \$705 [21:0];
+    \$1098  = current_3;
+    if (\$1008 ) begin
+      \$1098  = \$1016 [21:0];
     end
     if (rst) begin
-      \$815  = 22'h000000;
+      \$1098  = 22'h000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$816  = current_4;
-    if (\$697 ) begin
-      \$816  = \$707 [21:0];
+    \$1099  = current_4;
+    if (\$1008 ) begin
+      \$1099  = \$1018 [21:0];
     end
     if (rst) begin
-      \$816  = 22'h000000;
+      \$1099  = 22'h000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$817  = current_5;
-    if (\$697 ) begin
-      \$817  = \$709 [21:0];
+    \$1100  = current_5;
+    if (\$1008 ) begin
+      \$1100  = \$1020 [21:0];
     end
     if (rst) begin
-      \$817  = 22'h000000;
+      \$1100  = 22'h000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$818  = current_6;
-    if (\$697 ) begin
-      \$818  = \$711 [21:0];
+    \$1101  = current_6;
+    if (\$1008 ) begin
+      \$1101  = \$1022 [21:0];
     end
     if (rst) begin
-      \$818  = 22'h000000;
+      \$1101  = 22'h000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$819  = current_7;
-    if (\$697 ) begin
-      \$819  = \$713 [21:0];
+    \$1102  = current_7;
+    if (\$1008 ) begin
+      \$1102  = \$1024 [21:0];
     end
     if (rst) begin
-      \$819  = 22'h000000;
+      \$1102  = 22'h000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$820  = current_8;
-    if (\$697 ) begin
-      \$820  = \$715 [21:0];
+    \$1103  = current_8;
+    if (\$1008 ) begin
+      \$1103  = \$1026 [21:0];
     end
     if (rst) begin
-      \$820  = 22'h000000;
+      \$1103  = 22'h000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$821  = current_9;
-    if (\$697 ) begin
-      \$821  = \$717 [21:0];
+    \$1104  = current_9;
+    if (\$1008 ) begin
+      \$1104  = \$1028 [21:0];
     end
     if (rst) begin
-      \$821  = 22'h000000;
+      \$1104  = 22'h000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$822  = current_10;
-    if (\$697 ) begin
-      \$822  = \$719 [21:0];
+    \$1105  = current_10;
+    if (\$1008 ) begin
+      \$1105  = \$1030 [21:0];
     end
     if (rst) begin
-      \$822  = 22'h000000;
+      \$1105  = 22'h000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$823  = current_11;
-    if (\$697 ) begin
-      \$823  = \$721 [21:0];
+    \$1106  = current_11;
+    if (\$1008 ) begin
+      \$1106  = \$1032 [21:0];
     end
     if (rst) begin
-      \$823  = 22'h000000;
+      \$1106  = 22'h000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$824  = current_12;
-    if (\$697 ) begin
-      \$824  = \$723 [21:0];
+    \$1107  = current_12;
+    if (\$1008 ) begin
+      \$1107  = \$1034 [21:0];
     end
     if (rst) begin
-      \$824  = 22'h000000;
+      \$1107  = 22'h000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$825  = current_13;
-    if (\$697 ) begin
-      \$825  = \$725 [21:0];
+    \$1108  = current_13;
+    if (\$1008 ) begin
+      \$1108  = \$1036 [21:0];
     end
     if (rst) begin
-      \$825  = 22'h000000;
+      \$1108  = 22'h000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$826  = current_14;
-    if (\$697 ) begin
-      \$826  = \$727 [21:0];
+    \$1109  = current_14;
+    if (\$1008 ) begin
+      \$1109  = \$1038 [21:0];
     end
     if (rst) begin
-      \$826  = 22'h000000;
+      \$1109  = 22'h000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$827  = current_15;
-    if (\$697 ) begin
-      \$827  = \$729 [21:0];
+    \$1110  = current_15;
+    if (\$1008 ) begin
+      \$1110  = \$1040 [21:0];
     end
     if (rst) begin
-      \$827  = 22'h000000;
+      \$1110  = 22'h000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$828  = upd_valid;
-    if (advance) begin
-      \$828  = \$730 ;
+    \$1111  = upd_tail;
+    if (beat_enable) begin
+      \$1111  = delta_beat[3];
     end
     if (rst) begin
-      \$828  = 1'h0;
+      \$1111  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$829  = membrane_0;
-    if (\$731 ) begin
-      \$829  = 29'h00000000;
-    end else if (\$732 ) begin
-      \$829  = \$733 ;
+    \$1112  = membrane_0;
+    if (clear) begin
+      \$1112  = 29'h00000000;
+    end else if (update) begin
+      \$1112  = \$1041 ;
     end
     if (rst) begin
-      \$829  = 29'h00000000;
+      \$1112  = 29'h00000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$830  = membrane_1;
-    if (\$734 ) begin
-      \$830  = 29'h00000000;
-    end else if (\$735 ) begin
-      \$830  = \$736 ;
+    \$1113  = membrane_1;
+    if (clear) begin
+      \$1113  = 29'h00000000;
+    end else if (update) begin
+      \$1113  = \$1042 ;
     end
     if (rst) begin
-      \$830  = 29'h00000000;
+      \$1113  = 29'h00000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$831  = membrane_2;
-    if (\$737 ) begin
-      \$831  = 29'h00000000;
-    end else if (\$738 ) begin
-      \$831  = \$739 ;
+    \$1114  = membrane_2;
+    if (clear) begin
+      \$1114  = 29'h00000000;
+    end else if (update) begin
+      \$1114  = \$1043 ;
     end
     if (rst) begin
-      \$831  = 29'h00000000;
+      \$1114  = 29'h00000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$832  = membrane_3;
-    if (\$740 ) begin
-      \$832  = 29'h00000000;
-    end else if (\$741 ) begin
-      \$832  = \$742 ;
+    \$1115  = membrane_3;
+    if (clear) begin
+      \$1115  = 29'h00000000;
+    end else if (update) begin
+      \$1115  = \$1044 ;
     end
     if (rst) begin
-      \$832  = 29'h00000000;
+      \$1115  = 29'h00000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$833  = membrane_4;
-    if (\$743 ) begin
-      \$833  = 29'h00000000;
-    end else if (\$744 ) begin
-      \$833  = \$745 ;
+    \$1116  = membrane_4;
+    if (clear) begin
+      \$1116  = 29'h00000000;
+    end else if (update) begin
+      \$1116  = \$1045 ;
     end
     if (rst) begin
-      \$833  = 29'h00000000;
+      \$1116  = 29'h00000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$834  = membrane_5;
-    if (\$746 ) begin
-      \$834  = 29'h00000000;
-    end else if (\$747 ) begin
-      \$834  = \$748 ;
+    \$1117  = membrane_5;
+    if (clear) begin
+      \$1117  = 29'h00000000;
+    end else if (update) begin
+      \$1117  = \$1046 ;
     end
     if (rst) begin
-      \$834  = 29'h00000000;
+      \$1117  = 29'h00000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$835  = membrane_6;
-    if (\$749 ) begin
-      \$835  = 29'h00000000;
-    end else if (\$750 ) begin
-      \$835  = \$751 ;
+    \$1118  = membrane_6;
+    if (clear) begin
+      \$1118  = 29'h00000000;
+    end else if (update) begin
+      \$1118  = \$1047 ;
     end
     if (rst) begin
-      \$835  = 29'h00000000;
+      \$1118  = 29'h00000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$836  = membrane_7;
-    if (\$752 ) begin
-      \$836  = 29'h00000000;
-    end else if (\$753 ) begin
-      \$836  = \$754 ;
+    \$1119  = membrane_7;
+    if (clear) begin
+      \$1119  = 29'h00000000;
+    end else if (update) begin
+      \$1119  = \$1048 ;
     end
     if (rst) begin
-      \$836  = 29'h00000000;
+      \$1119  = 29'h00000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$837  = membrane_8;
-    if (\$755 ) begin
-      \$837  = 29'h00000000;
-    end else if (\$756 ) begin
-      \$837  = \$757 ;
+    \$1120  = membrane_8;
+    if (clear) begin
+      \$1120  = 29'h00000000;
+    end else if (update) begin
+      \$1120  = \$1049 ;
     end
     if (rst) begin
-      \$837  = 29'h00000000;
+      \$1120  = 29'h00000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$838  = membrane_9;
-    if (\$758 ) begin
-      \$838  = 29'h00000000;
-    end else if (\$759 ) begin
-      \$838  = \$760 ;
+    \$1121  = membrane_9;
+    if (clear) begin
+      \$1121  = 29'h00000000;
+    end else if (update) begin
+      \$1121  = \$1050 ;
     end
     if (rst) begin
-      \$838  = 29'h00000000;
+      \$1121  = 29'h00000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$839  = membrane_10;
-    if (\$761 ) begin
-      \$839  = 29'h00000000;
-    end else if (\$762 ) begin
-      \$839  = \$763 ;
+    \$1122  = membrane_10;
+    if (clear) begin
+      \$1122  = 29'h00000000;
+    end else if (update) begin
+      \$1122  = \$1051 ;
     end
     if (rst) begin
-      \$839  = 29'h00000000;
+      \$1122  = 29'h00000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$840  = membrane_11;
-    if (\$764 ) begin
-      \$840  = 29'h00000000;
-    end else if (\$765 ) begin
-      \$840  = \$766 ;
+    \$1123  = membrane_11;
+    if (clear) begin
+      \$1123  = 29'h00000000;
+    end else if (update) begin
+      \$1123  = \$1052 ;
     end
     if (rst) begin
-      \$840  = 29'h00000000;
+      \$1123  = 29'h00000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$841  = membrane_12;
-    if (\$767 ) begin
-      \$841  = 29'h00000000;
-    end else if (\$768 ) begin
-      \$841  = \$769 ;
+    \$1124  = membrane_12;
+    if (clear) begin
+      \$1124  = 29'h00000000;
+    end else if (update) begin
+      \$1124  = \$1053 ;
     end
     if (rst) begin
-      \$841  = 29'h00000000;
+      \$1124  = 29'h00000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$842  = membrane_13;
-    if (\$770 ) begin
-      \$842  = 29'h00000000;
-    end else if (\$771 ) begin
-      \$842  = \$772 ;
+    \$1125  = membrane_13;
+    if (clear) begin
+      \$1125  = 29'h00000000;
+    end else if (update) begin
+      \$1125  = \$1054 ;
     end
     if (rst) begin
-      \$842  = 29'h00000000;
+      \$1125  = 29'h00000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$843  = membrane_14;
-    if (\$773 ) begin
-      \$843  = 29'h00000000;
-    end else if (\$774 ) begin
-      \$843  = \$775 ;
+    \$1126  = membrane_14;
+    if (clear) begin
+      \$1126  = 29'h00000000;
+    end else if (update) begin
+      \$1126  = \$1055 ;
     end
     if (rst) begin
-      \$843  = 29'h00000000;
+      \$1126  = 29'h00000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$844  = membrane_15;
-    if (\$776 ) begin
-      \$844  = 29'h00000000;
-    end else if (\$777 ) begin
-      \$844  = \$778 ;
+    \$1127  = membrane_15;
+    if (clear) begin
+      \$1127  = 29'h00000000;
+    end else if (update) begin
+      \$1127  = \$1056 ;
     end
     if (rst) begin
-      \$844  = 29'h00000000;
+      \$1127  = 29'h00000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$845  = firing;
-    if (\$779 ) begin
-      \$845  = 16'h0000;
-    end else if (\$780 ) begin
-      \$845  = next_firing;
+    \$1128  = \$signal$114 ;
+    if (clear) begin
+      \$1128  = 16'h0000;
+    end else if (update) begin
+      \$1128  = \$signal$116 ;
     end
     if (rst) begin
-      \$845  = 16'h0000;
+      \$1128  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$846  = done;
-    if (\$779 ) begin
-      \$846  = 16'h0000;
-    end else if (\$780 ) begin
-      \$846  = next_done;
+    \$1129  = done;
+    if (clear) begin
+      \$1129  = 16'h0000;
+    end else if (update) begin
+      \$1129  = next_done;
     end
     if (rst) begin
-      \$846  = 16'h0000;
+      \$1129  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$847  = spikes_valid;
-    if (advance) begin
-      \$847  = upd_valid;
+    \$1130  = w_data;
+    if (beat_enable) begin
+      \$1130  = { fire_neg, \$signal  };
     end
     if (rst) begin
-      \$847  = 1'h0;
+      \$1130  = 32'd0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$33 ) begin end
-    \$848  = w_data;
-    if (advance) begin
-      \$848  = { fire_neg, fire_pos };
+    \$1131  = spike_tail;
+    if (beat_enable) begin
+      \$1131  = upd_tail;
     end
     if (rst) begin
-      \$848  = 32'd0;
+      \$1131  = 1'h0;
     end
   end
   assign r_rdy = o__valid;
   assign r_data = o__payload;
   assign r_en = o__ready;
+  assign scan__ready = beat_enable;
   assign pend = mask;
-  assign pend_count_l0_0 = \$9 [1:0];
-  assign pend_count_l0_1 = \$17 [1:0];
-  assign pend_count_l0_2 = \$25 [1:0];
-  assign pend_count_l0_3 = \$33 [1:0];
-  assign pend_count_l0_4 = \$41 [1:0];
-  assign pend_count_l0_5 = \$49 [1:0];
-  assign pend_count_l0_6 = \$57 [1:0];
-  assign pend_count_l0_7 = \$65 [1:0];
-  assign pend_count_l0_8 = \$73 [1:0];
-  assign pend_count_l0_9 = \$81 [1:0];
-  assign pend_count_l0_10 = \$89 [1:0];
-  assign pend_count_l0_11 = \$97 [1:0];
-  assign pend_count_l0_12 = \$105 [1:0];
-  assign pend_count_l0_13 = \$113 [1:0];
-  assign pend_count_l0_14 = \$121 [1:0];
-  assign pend_count_l0_15 = \$129 [1:0];
-  assign pend_count_l1_0 = \$133 [1:0];
-  assign pend_count_l1_1 = \$137 [1:0];
-  assign pend_count_l1_2 = \$141 [1:0];
-  assign pend_count_l1_3 = \$145 [1:0];
-  assign pend_count_l1_4 = \$149 [1:0];
-  assign pend_count_l1_5 = \$153 [1:0];
-  assign pend_count_l1_6 = \$157 [1:0];
-  assign pend_count_l1_7 = \$161 [1:0];
-  assign pend_count_l2_0 = \$165 [1:0];
-  assign pend_count_l2_1 = \$169 [1:0];
-  assign pend_count_l2_2 = \$173 [1:0];
-  assign pend_count_l2_3 = \$177 [1:0];
-  assign pend_count_l3_0 = \$181 [1:0];
-  assign pend_count_l3_1 = \$185 [1:0];
-  assign pend_count_l4_0 = \$189 [1:0];
-  assign new_count_l0_0 = \$197 [1:0];
-  assign new_count_l0_1 = \$205 [1:0];
-  assign new_count_l0_2 = \$213 [1:0];
-  assign new_count_l0_3 = \$221 [1:0];
-  assign new_count_l0_4 = \$229 [1:0];
-  assign new_count_l0_5 = \$237 [1:0];
-  assign new_count_l0_6 = \$245 [1:0];
-  assign new_count_l0_7 = \$253 [1:0];
-  assign new_count_l0_8 = \$261 [1:0];
-  assign new_count_l0_9 = \$269 [1:0];
-  assign new_count_l0_10 = \$277 [1:0];
-  assign new_count_l0_11 = \$285 [1:0];
-  assign new_count_l0_12 = \$293 [1:0];
-  assign new_count_l0_13 = \$301 [1:0];
-  assign new_count_l0_14 = \$309 [1:0];
-  assign new_count_l0_15 = \$317 [1:0];
-  assign new_count_l1_0 = \$321 [1:0];
-  assign new_count_l1_1 = \$325 [1:0];
-  assign new_count_l1_2 = \$329 [1:0];
-  assign new_count_l1_3 = \$333 [1:0];
-  assign new_count_l1_4 = \$337 [1:0];
-  assign new_count_l1_5 = \$341 [1:0];
-  assign new_count_l1_6 = \$345 [1:0];
-  assign new_count_l1_7 = \$349 [1:0];
-  assign new_count_l2_0 = \$353 [1:0];
-  assign new_count_l2_1 = \$357 [1:0];
-  assign new_count_l2_2 = \$361 [1:0];
-  assign new_count_l2_3 = \$365 [1:0];
-  assign new_count_l3_0 = \$369 [1:0];
-  assign new_count_l3_1 = \$373 [1:0];
-  assign new_count_l4_0 = \$377 [1:0];
+  assign scan_busy = scan__valid;
   assign req_addr = weight_addr;
   assign rd__en = weight_read;
   assign rd__addr = weight_addr;
   assign v_ext_0 = { membrane_0[28], membrane_0[28], membrane_0 };
   assign i_ext_0 = { current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0[21], current_0 };
-  assign csa_sum_0 = \$389 [30:0];
-  assign csa_carry_0 = \$393 [30:0];
-  assign diff_0 = \$394 [30:0];
+  assign csa_sum_0 = \$699 [30:0];
+  assign csa_carry_0 = \$703 [30:0];
+  assign diff_0 = \$704 [30:0];
   assign v_ext_1 = { membrane_1[28], membrane_1[28], membrane_1 };
   assign i_ext_1 = { current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1[21], current_1 };
-  assign csa_sum_1 = \$406 [30:0];
-  assign csa_carry_1 = \$410 [30:0];
-  assign diff_1 = \$411 [30:0];
+  assign csa_sum_1 = \$716 [30:0];
+  assign csa_carry_1 = \$720 [30:0];
+  assign diff_1 = \$721 [30:0];
   assign v_ext_2 = { membrane_2[28], membrane_2[28], membrane_2 };
   assign i_ext_2 = { current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2[21], current_2 };
-  assign csa_sum_2 = \$423 [30:0];
-  assign csa_carry_2 = \$427 [30:0];
-  assign diff_2 = \$428 [30:0];
+  assign csa_sum_2 = \$733 [30:0];
+  assign csa_carry_2 = \$737 [30:0];
+  assign diff_2 = \$738 [30:0];
   assign v_ext_3 = { membrane_3[28], membrane_3[28], membrane_3 };
   assign i_ext_3 = { current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3[21], current_3 };
-  assign csa_sum_3 = \$440 [30:0];
-  assign csa_carry_3 = \$444 [30:0];
-  assign diff_3 = \$445 [30:0];
+  assign csa_sum_3 = \$750 [30:0];
+  assign csa_carry_3 = \$754 [30:0];
+  assign diff_3 = \$755 [30:0];
   assign v_ext_4 = { membrane_4[28], membrane_4[28], membrane_4 };
   assign i_ext_4 = { current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4[21], current_4 };
-  assign csa_sum_4 = \$457 [30:0];
-  assign csa_carry_4 = \$461 [30:0];
-  assign diff_4 = \$462 [30:0];
+  assign csa_sum_4 = \$767 [30:0];
+  assign csa_carry_4 = \$771 [30:0];
+  assign diff_4 = \$772 [30:0];
   assign v_ext_5 = { membrane_5[28], membrane_5[28], membrane_5 };
   assign i_ext_5 = { current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5[21], current_5 };
-  assign csa_sum_5 = \$474 [30:0];
-  assign csa_carry_5 = \$478 [30:0];
-  assign diff_5 = \$479 [30:0];
+  assign csa_sum_5 = \$784 [30:0];
+  assign csa_carry_5 = \$788 [30:0];
+  assign diff_5 = \$789 [30:0];
   assign v_ext_6 = { membrane_6[28], membrane_6[28], membrane_6 };
   assign i_ext_6 = { current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6[21], current_6 };
-  assign csa_sum_6 = \$491 [30:0];
-  assign csa_carry_6 = \$495 [30:0];
-  assign diff_6 = \$496 [30:0];
+  assign csa_sum_6 = \$801 [30:0];
+  assign csa_carry_6 = \$805 [30:0];
+  assign diff_6 = \$806 [30:0];
   assign v_ext_7 = { membrane_7[28], membrane_7[28], membrane_7 };
   assign i_ext_7 = { current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7[21], current_7 };
-  assign csa_sum_7 = \$508 [30:0];
-  assign csa_carry_7 = \$512 [30:0];
-  assign diff_7 = \$513 [30:0];
+  assign csa_sum_7 = \$818 [30:0];
+  assign csa_carry_7 = \$822 [30:0];
+  assign diff_7 = \$823 [30:0];
   assign v_ext_8 = { membrane_8[28], membrane_8[28], membrane_8 };
   assign i_ext_8 = { current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8[21], current_8 };
-  assign csa_sum_8 = \$525 [30:0];
-  assign csa_carry_8 = \$529 [30:0];
-  assign diff_8 = \$530 [30:0];
+  assign csa_sum_8 = \$835 [30:0];
+  assign csa_carry_8 = \$839 [30:0];
+  assign diff_8 = \$840 [30:0];
   assign v_ext_9 = { membrane_9[28], membrane_9[28], membrane_9 };
   assign i_ext_9 = { current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9[21], current_9 };
-  assign csa_sum_9 = \$542 [30:0];
-  assign csa_carry_9 = \$546 [30:0];
-  assign diff_9 = \$547 [30:0];
+  assign csa_sum_9 = \$852 [30:0];
+  assign csa_carry_9 = \$856 [30:0];
+  assign diff_9 = \$857 [30:0];
   assign v_ext_10 = { membrane_10[28], membrane_10[28], membrane_10 };
   assign i_ext_10 = { current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10[21], current_10 };
-  assign csa_sum_10 = \$559 [30:0];
-  assign csa_carry_10 = \$563 [30:0];
-  assign diff_10 = \$564 [30:0];
+  assign csa_sum_10 = \$869 [30:0];
+  assign csa_carry_10 = \$873 [30:0];
+  assign diff_10 = \$874 [30:0];
   assign v_ext_11 = { membrane_11[28], membrane_11[28], membrane_11 };
   assign i_ext_11 = { current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11[21], current_11 };
-  assign csa_sum_11 = \$576 [30:0];
-  assign csa_carry_11 = \$580 [30:0];
-  assign diff_11 = \$581 [30:0];
+  assign csa_sum_11 = \$886 [30:0];
+  assign csa_carry_11 = \$890 [30:0];
+  assign diff_11 = \$891 [30:0];
   assign v_ext_12 = { membrane_12[28], membrane_12[28], membrane_12 };
   assign i_ext_12 = { current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12[21], current_12 };
-  assign csa_sum_12 = \$593 [30:0];
-  assign csa_carry_12 = \$597 [30:0];
-  assign diff_12 = \$598 [30:0];
+  assign csa_sum_12 = \$903 [30:0];
+  assign csa_carry_12 = \$907 [30:0];
+  assign diff_12 = \$908 [30:0];
   assign v_ext_13 = { membrane_13[28], membrane_13[28], membrane_13 };
   assign i_ext_13 = { current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13[21], current_13 };
-  assign csa_sum_13 = \$610 [30:0];
-  assign csa_carry_13 = \$614 [30:0];
-  assign diff_13 = \$615 [30:0];
+  assign csa_sum_13 = \$920 [30:0];
+  assign csa_carry_13 = \$924 [30:0];
+  assign diff_13 = \$925 [30:0];
   assign v_ext_14 = { membrane_14[28], membrane_14[28], membrane_14 };
   assign i_ext_14 = { current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14[21], current_14 };
-  assign csa_sum_14 = \$627 [30:0];
-  assign csa_carry_14 = \$631 [30:0];
-  assign diff_14 = \$632 [30:0];
+  assign csa_sum_14 = \$937 [30:0];
+  assign csa_carry_14 = \$941 [30:0];
+  assign diff_14 = \$942 [30:0];
   assign v_ext_15 = { membrane_15[28], membrane_15[28], membrane_15 };
   assign i_ext_15 = { current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15[21], current_15 };
-  assign csa_sum_15 = \$644 [30:0];
-  assign csa_carry_15 = \$648 [30:0];
-  assign diff_15 = \$649 [30:0];
-  assign w_en = spikes_valid;
-  assign spikes = w_data;
+  assign csa_sum_15 = \$954 [30:0];
+  assign csa_carry_15 = \$958 [30:0];
+  assign diff_15 = \$959 [30:0];
+  assign spike_bits = w_data;
   assign \i__payload.pos  = i__payload[63:0];
   assign \i__payload.neg  = i__payload[127:64];
   assign \i__payload.first  = i__payload[128];
   assign \o__payload.pos  = o__payload[15:0];
   assign \o__payload.neg  = o__payload[31:16];
-  assign \scan_beat.valid  = scan_beat[0];
-  assign \scan_beat.event  = scan_beat[1];
-  assign \scan_beat.negate  = scan_beat[2];
-  assign \scan_beat.head  = scan_beat[3];
-  assign \scan_beat.tail  = scan_beat[4];
-  assign \scan_beat.first  = scan_beat[5];
-  assign \req_beat.valid  = req_beat[0];
-  assign \req_beat.event  = req_beat[1];
-  assign \req_beat.negate  = req_beat[2];
-  assign \req_beat.head  = req_beat[3];
-  assign \req_beat.tail  = req_beat[4];
-  assign \req_beat.first  = req_beat[5];
-  assign \delta_beat.valid  = delta_beat[0];
-  assign \delta_beat.event  = delta_beat[1];
-  assign \delta_beat.negate  = delta_beat[2];
-  assign \delta_beat.head  = delta_beat[3];
-  assign \delta_beat.tail  = delta_beat[4];
-  assign \delta_beat.first  = delta_beat[5];
-  assign \pick_beat.valid  = pick_beat[0];
-  assign \pick_beat.event  = pick_beat[1];
-  assign \pick_beat.negate  = pick_beat[2];
-  assign \pick_beat.head  = pick_beat[3];
-  assign \pick_beat.tail  = pick_beat[4];
-  assign \pick_beat.first  = pick_beat[5];
-  assign \read_beat.valid  = read_beat[0];
-  assign \read_beat.event  = read_beat[1];
-  assign \read_beat.negate  = read_beat[2];
-  assign \read_beat.head  = read_beat[3];
-  assign \read_beat.tail  = read_beat[4];
-  assign \read_beat.first  = read_beat[5];
-  assign \word_beat.valid  = word_beat[0];
-  assign \word_beat.event  = word_beat[1];
-  assign \word_beat.negate  = word_beat[2];
-  assign \word_beat.head  = word_beat[3];
-  assign \word_beat.tail  = word_beat[4];
-  assign \word_beat.first  = word_beat[5];
-  assign next_done[15] = \$659 ;
-  assign next_done[14] = \$642 ;
-  assign next_done[13] = \$625 ;
-  assign next_done[12] = \$608 ;
-  assign next_done[11] = \$591 ;
-  assign next_done[10] = \$574 ;
-  assign next_done[9] = \$557 ;
-  assign next_done[8] = \$540 ;
-  assign next_done[7] = \$523 ;
-  assign next_done[6] = \$506 ;
-  assign next_done[5] = \$489 ;
-  assign next_done[4] = \$472 ;
-  assign next_done[3] = \$455 ;
-  assign next_done[2] = \$438 ;
-  assign next_done[1] = \$421 ;
-  assign next_done[0] = \$404 ;
-  assign next_firing[15] = \$658 ;
-  assign next_firing[14] = \$641 ;
-  assign next_firing[13] = \$624 ;
-  assign next_firing[12] = \$607 ;
-  assign next_firing[11] = \$590 ;
-  assign next_firing[10] = \$573 ;
-  assign next_firing[9] = \$556 ;
-  assign next_firing[8] = \$539 ;
-  assign next_firing[7] = \$522 ;
-  assign next_firing[6] = \$505 ;
-  assign next_firing[5] = \$488 ;
-  assign next_firing[4] = \$471 ;
-  assign next_firing[3] = \$454 ;
-  assign next_firing[2] = \$437 ;
-  assign next_firing[1] = \$420 ;
-  assign next_firing[0] = \$403 ;
-  assign fire_neg[15] = \$655 ;
-  assign fire_neg[14] = \$638 ;
-  assign fire_neg[13] = \$621 ;
-  assign fire_neg[12] = \$604 ;
-  assign fire_neg[11] = \$587 ;
-  assign fire_neg[10] = \$570 ;
-  assign fire_neg[9] = \$553 ;
-  assign fire_neg[8] = \$536 ;
-  assign fire_neg[7] = \$519 ;
-  assign fire_neg[6] = \$502 ;
-  assign fire_neg[5] = \$485 ;
-  assign fire_neg[4] = \$468 ;
-  assign fire_neg[3] = \$451 ;
-  assign fire_neg[2] = \$434 ;
-  assign fire_neg[1] = \$417 ;
-  assign fire_neg[0] = \$400 ;
-  assign fire_pos[15] = \$653 ;
-  assign fire_pos[14] = \$636 ;
-  assign fire_pos[13] = \$619 ;
-  assign fire_pos[12] = \$602 ;
-  assign fire_pos[11] = \$585 ;
-  assign fire_pos[10] = \$568 ;
-  assign fire_pos[9] = \$551 ;
-  assign fire_pos[8] = \$534 ;
-  assign fire_pos[7] = \$517 ;
-  assign fire_pos[6] = \$500 ;
-  assign fire_pos[5] = \$483 ;
-  assign fire_pos[4] = \$466 ;
-  assign fire_pos[3] = \$449 ;
-  assign fire_pos[2] = \$432 ;
-  assign fire_pos[1] = \$415 ;
-  assign fire_pos[0] = \$398 ;
-  assign pick_index[5] = \$385 ;
-  assign pick_index[4] = \$384 ;
-  assign pick_index[3] = \$383 ;
-  assign pick_index[2] = \$382 ;
-  assign pick_index[1] = \$381 ;
-  assign pick_index[0] = \$380 ;
-  assign scan_beat[5] = scan_first;
-  assign scan_beat[4] = scan_last;
-  assign scan_beat[3] = scan_head;
-  assign scan_beat[1] = any;
-  assign scan_beat[0] = scan_busy;
-  assign scan_beat[2] = 1'h0;
-  assign { \$389 [31], \$389 [11], \$389 [8], \$389 [6:3] } = { \$388 [30], \$388 [11], \$388 [8], \$388 [6:3] };
-  assign { \$389 [30:12], \$389 [10:9], \$389 [7], \$389 [2:0] } = \$auto$rtlil.cc:2739:Not$2 ;
-  assign { \$392 [31], \$392 [11], \$392 [8], \$392 [6:3] } = 7'h00;
-  assign { \$392 [30:12], \$392 [10:9], \$392 [7], \$392 [2:0] } = { \$391 [30:12], \$391 [10:9], \$391 [7], \$391 [2:0] };
-  assign { \$406 [31], \$406 [11], \$406 [8], \$406 [6:3] } = { \$405 [30], \$405 [11], \$405 [8], \$405 [6:3] };
-  assign { \$406 [30:12], \$406 [10:9], \$406 [7], \$406 [2:0] } = \$auto$rtlil.cc:2739:Not$4 ;
-  assign { \$409 [31], \$409 [11], \$409 [8], \$409 [6:3] } = 7'h00;
-  assign { \$409 [30:12], \$409 [10:9], \$409 [7], \$409 [2:0] } = { \$408 [30:12], \$408 [10:9], \$408 [7], \$408 [2:0] };
-  assign { \$423 [31], \$423 [11], \$423 [8], \$423 [6:3] } = { \$422 [30], \$422 [11], \$422 [8], \$422 [6:3] };
-  assign { \$423 [30:12], \$423 [10:9], \$423 [7], \$423 [2:0] } = \$auto$rtlil.cc:2739:Not$6 ;
-  assign { \$426 [31], \$426 [11], \$426 [8], \$426 [6:3] } = 7'h00;
-  assign { \$426 [30:12], \$426 [10:9], \$426 [7], \$426 [2:0] } = { \$425 [30:12], \$425 [10:9], \$425 [7], \$425 [2:0] };
-  assign { \$440 [31], \$440 [11], \$440 [8], \$440 [6:3] } = { \$439 [30], \$439 [11], \$439 [8], \$439 [6:3] };
-  assign { \$440 [30:12], \$440 [10:9], \$440 [7], \$440 [2:0] } = \$auto$rtlil.cc:2739:Not$8 ;
-  assign { \$443 [31], \$443 [11], \$443 [8], \$443 [6:3] } = 7'h00;
-  assign { \$443 [30:12], \$443 [10:9], \$443 [7], \$443 [2:0] } = { \$442 [30:12], \$442 [10:9], \$442 [7], \$442 [2:0] };
-  assign { \$457 [31], \$457 [11], \$457 [8], \$457 [6:3] } = { \$456 [30], \$456 [11], \$456 [8], \$456 [6:3] };
-  assign { \$457 [30:12], \$457 [10:9], \$457 [7], \$457 [2:0] } = \$auto$rtlil.cc:2739:Not$10 ;
-  assign { \$460 [31], \$460 [11], \$460 [8], \$460 [6:3] } = 7'h00;
-  assign { \$460 [30:12], \$460 [10:9], \$460 [7], \$460 [2:0] } = { \$459 [30:12], \$459 [10:9], \$459 [7], \$459 [2:0] };
-  assign { \$474 [31], \$474 [11], \$474 [8], \$474 [6:3] } = { \$473 [30], \$473 [11], \$473 [8], \$473 [6:3] };
-  assign { \$474 [30:12], \$474 [10:9], \$474 [7], \$474 [2:0] } = \$auto$rtlil.cc:2739:Not$12 ;
-  assign { \$477 [31], \$477 [11], \$477 [8], \$477 [6:3] } = 7'h00;
-  assign { \$477 [30:12], \$477 [10:9], \$477 [7], \$477 [2:0] } = { \$476 [30:12], \$476 [10:9], \$476 [7], \$476 [2:0] };
-  assign { \$491 [31], \$491 [11], \$491 [8], \$491 [6:3] } = { \$490 [30], \$490 [11], \$490 [8], \$490 [6:3] };
-  assign { \$491 [30:12], \$491 [10:9], \$491 [7], \$491 [2:0] } = \$auto$rtlil.cc:2739:Not$14 ;
-  assign { \$494 [31], \$494 [11], \$494 [8], \$494 [6:3] } = 7'h00;
-  assign { \$494 [30:12], \$494 [10:9], \$494 [7], \$494 [2:0] } = { \$493 [30:12], \$493 [10:9], \$493 [7], \$493 [2:0] };
-  assign { \$508 [31], \$508 [11], \$508 [8], \$508 [6:3] } = { \$507 [30], \$507 [11], \$507 [8], \$507 [6:3] };
-  assign { \$508 [30:12], \$508 [10:9], \$508 [7], \$508 [2:0] } = \$auto$rtlil.cc:2739:Not$16 ;
-  assign { \$511 [31], \$511 [11], \$511 [8], \$511 [6:3] } = 7'h00;
-  assign { \$511 [30:12], \$511 [10:9], \$511 [7], \$511 [2:0] } = { \$510 [30:12], \$510 [10:9], \$510 [7], \$510 [2:0] };
-  assign { \$525 [31], \$525 [11], \$525 [8], \$525 [6:3] } = { \$524 [30], \$524 [11], \$524 [8], \$524 [6:3] };
-  assign { \$525 [30:12], \$525 [10:9], \$525 [7], \$525 [2:0] } = \$auto$rtlil.cc:2739:Not$18 ;
-  assign { \$528 [31], \$528 [11], \$528 [8], \$528 [6:3] } = 7'h00;
-  assign { \$528 [30:12], \$528 [10:9], \$528 [7], \$528 [2:0] } = { \$527 [30:12], \$527 [10:9], \$527 [7], \$527 [2:0] };
-  assign { \$542 [31], \$542 [11], \$542 [8], \$542 [6:3] } = { \$541 [30], \$541 [11], \$541 [8], \$541 [6:3] };
-  assign { \$542 [30:12], \$542 [10:9], \$542 [7], \$542 [2:0] } = \$auto$rtlil.cc:2739:Not$20 ;
-  assign { \$545 [31], \$545 [11], \$545 [8], \$545 [6:3] } = 7'h00;
-  assign { \$545 [30:12], \$545 [10:9], \$545 [7], \$545 [2:0] } = { \$544 [30:12], \$544 [10:9], \$544 [7], \$544 [2:0] };
-  assign { \$559 [31], \$559 [11], \$559 [8], \$559 [6:3] } = { \$558 [30], \$558 [11], \$558 [8], \$558 [6:3] };
-  assign { \$559 [30:12], \$559 [10:9], \$559 [7], \$559 [2:0] } = \$auto$rtlil.cc:2739:Not$22 ;
-  assign { \$562 [31], \$562 [11], \$562 [8], \$562 [6:3] } = 7'h00;
-  assign { \$562 [30:12], \$562 [10:9], \$562 [7], \$562 [2:0] } = { \$561 [30:12], \$561 [10:9], \$561 [7], \$561 [2:0] };
-  assign { \$576 [31], \$576 [11], \$576 [8], \$576 [6:3] } = { \$575 [30], \$575 [11], \$575 [8], \$575 [6:3] };
-  assign { \$576 [30:12], \$576 [10:9], \$576 [7], \$576 [2:0] } = \$auto$rtlil.cc:2739:Not$24 ;
-  assign { \$579 [31], \$579 [11], \$579 [8], \$579 [6:3] } = 7'h00;
-  assign { \$579 [30:12], \$579 [10:9], \$579 [7], \$579 [2:0] } = { \$578 [30:12], \$578 [10:9], \$578 [7], \$578 [2:0] };
-  assign { \$593 [31], \$593 [11], \$593 [8], \$593 [6:3] } = { \$592 [30], \$592 [11], \$592 [8], \$592 [6:3] };
-  assign { \$593 [30:12], \$593 [10:9], \$593 [7], \$593 [2:0] } = \$auto$rtlil.cc:2739:Not$26 ;
-  assign { \$596 [31], \$596 [11], \$596 [8], \$596 [6:3] } = 7'h00;
-  assign { \$596 [30:12], \$596 [10:9], \$596 [7], \$596 [2:0] } = { \$595 [30:12], \$595 [10:9], \$595 [7], \$595 [2:0] };
-  assign { \$610 [31], \$610 [11], \$610 [8], \$610 [6:3] } = { \$609 [30], \$609 [11], \$609 [8], \$609 [6:3] };
-  assign { \$610 [30:12], \$610 [10:9], \$610 [7], \$610 [2:0] } = \$auto$rtlil.cc:2739:Not$28 ;
-  assign { \$613 [31], \$613 [11], \$613 [8], \$613 [6:3] } = 7'h00;
-  assign { \$613 [30:12], \$613 [10:9], \$613 [7], \$613 [2:0] } = { \$612 [30:12], \$612 [10:9], \$612 [7], \$612 [2:0] };
-  assign { \$627 [31], \$627 [11], \$627 [8], \$627 [6:3] } = { \$626 [30], \$626 [11], \$626 [8], \$626 [6:3] };
-  assign { \$627 [30:12], \$627 [10:9], \$627 [7], \$627 [2:0] } = \$auto$rtlil.cc:2739:Not$30 ;
-  assign { \$630 [31], \$630 [11], \$630 [8], \$630 [6:3] } = 7'h00;
-  assign { \$630 [30:12], \$630 [10:9], \$630 [7], \$630 [2:0] } = { \$629 [30:12], \$629 [10:9], \$629 [7], \$629 [2:0] };
-  assign { \$644 [31], \$644 [11], \$644 [8], \$644 [6:3] } = { \$643 [30], \$643 [11], \$643 [8], \$643 [6:3] };
-  assign { \$644 [30:12], \$644 [10:9], \$644 [7], \$644 [2:0] } = \$auto$rtlil.cc:2739:Not$32 ;
-  assign { \$647 [31], \$647 [11], \$647 [8], \$647 [6:3] } = 7'h00;
-  assign { \$647 [30:12], \$647 [10:9], \$647 [7], \$647 [2:0] } = { \$646 [30:12], \$646 [10:9], \$646 [7], \$646 [2:0] };
+  assign \scan_beat.event  = scan_beat[0];
+  assign \scan_beat.negate  = scan_beat[1];
+  assign \scan_beat.head  = scan_beat[2];
+  assign \scan_beat.tail  = scan_beat[3];
+  assign \scan_beat.first  = scan_beat[4];
+  assign \req_beat.event  = req_beat[0];
+  assign \req_beat.negate  = req_beat[1];
+  assign \req_beat.head  = req_beat[2];
+  assign \req_beat.tail  = req_beat[3];
+  assign \req_beat.first  = req_beat[4];
+  assign \delta_beat.event  = delta_beat[0];
+  assign \delta_beat.negate  = delta_beat[1];
+  assign \delta_beat.head  = delta_beat[2];
+  assign \delta_beat.tail  = delta_beat[3];
+  assign \delta_beat.first  = delta_beat[4];
+  assign \pick_beat.event  = pick_beat[0];
+  assign \pick_beat.negate  = pick_beat[1];
+  assign \pick_beat.head  = pick_beat[2];
+  assign \pick_beat.tail  = pick_beat[3];
+  assign \pick_beat.first  = pick_beat[4];
+  assign \read_beat.event  = read_beat[0];
+  assign \read_beat.negate  = read_beat[1];
+  assign \read_beat.head  = read_beat[2];
+  assign \read_beat.tail  = read_beat[3];
+  assign \read_beat.first  = read_beat[4];
+  assign \word_beat.event  = word_beat[0];
+  assign \word_beat.negate  = word_beat[1];
+  assign \word_beat.head  = word_beat[2];
+  assign \word_beat.tail  = word_beat[3];
+  assign \word_beat.first  = word_beat[4];
+  assign next_done[15] = \$969 ;
+  assign next_done[14] = \$952 ;
+  assign next_done[13] = \$935 ;
+  assign next_done[12] = \$918 ;
+  assign next_done[11] = \$901 ;
+  assign next_done[10] = \$884 ;
+  assign next_done[9] = \$867 ;
+  assign next_done[8] = \$850 ;
+  assign next_done[7] = \$833 ;
+  assign next_done[6] = \$816 ;
+  assign next_done[5] = \$799 ;
+  assign next_done[4] = \$782 ;
+  assign next_done[3] = \$765 ;
+  assign next_done[2] = \$748 ;
+  assign next_done[1] = \$731 ;
+  assign next_done[0] = \$714 ;
+  assign \$signal$116 [15] = \$968 ;
+  assign \$signal$116 [14] = \$951 ;
+  assign \$signal$116 [13] = \$934 ;
+  assign \$signal$116 [12] = \$917 ;
+  assign \$signal$116 [11] = \$900 ;
+  assign \$signal$116 [10] = \$883 ;
+  assign \$signal$116 [9] = \$866 ;
+  assign \$signal$116 [8] = \$849 ;
+  assign \$signal$116 [7] = \$832 ;
+  assign \$signal$116 [6] = \$815 ;
+  assign \$signal$116 [5] = \$798 ;
+  assign \$signal$116 [4] = \$781 ;
+  assign \$signal$116 [3] = \$764 ;
+  assign \$signal$116 [2] = \$747 ;
+  assign \$signal$116 [1] = \$730 ;
+  assign \$signal$116 [0] = \$713 ;
+  assign fire_neg[15] = \$965 ;
+  assign fire_neg[14] = \$948 ;
+  assign fire_neg[13] = \$931 ;
+  assign fire_neg[12] = \$914 ;
+  assign fire_neg[11] = \$897 ;
+  assign fire_neg[10] = \$880 ;
+  assign fire_neg[9] = \$863 ;
+  assign fire_neg[8] = \$846 ;
+  assign fire_neg[7] = \$829 ;
+  assign fire_neg[6] = \$812 ;
+  assign fire_neg[5] = \$795 ;
+  assign fire_neg[4] = \$778 ;
+  assign fire_neg[3] = \$761 ;
+  assign fire_neg[2] = \$744 ;
+  assign fire_neg[1] = \$727 ;
+  assign fire_neg[0] = \$710 ;
+  assign \$signal [15] = \$963 ;
+  assign \$signal [14] = \$946 ;
+  assign \$signal [13] = \$929 ;
+  assign \$signal [12] = \$912 ;
+  assign \$signal [11] = \$895 ;
+  assign \$signal [10] = \$878 ;
+  assign \$signal [9] = \$861 ;
+  assign \$signal [8] = \$844 ;
+  assign \$signal [7] = \$827 ;
+  assign \$signal [6] = \$810 ;
+  assign \$signal [5] = \$793 ;
+  assign \$signal [4] = \$776 ;
+  assign \$signal [3] = \$759 ;
+  assign \$signal [2] = \$742 ;
+  assign \$signal [1] = \$725 ;
+  assign \$signal [0] = \$708 ;
+  assign pick_index[5] = \$693 ;
+  assign pick_index[4] = \$692 ;
+  assign pick_index[3] = \$691 ;
+  assign pick_index[2] = \$690 ;
+  assign pick_index[1] = \$689 ;
+  assign pick_index[0] = \$688 ;
+  assign scan_beat[4] = scan_first;
+  assign scan_beat[3] = scan_last;
+  assign scan_beat[2] = scan_head;
+  assign scan_beat[0] = any;
+  assign scan_beat[1] = 1'h0;
+  assign new_count_l4_0[0] = \$685 ;
+  assign new_count_l4_0[1] = \$678 ;
+  assign new_count_l3_1[0] = \$675 ;
+  assign new_count_l3_1[1] = \$668 ;
+  assign new_count_l3_0[0] = \$665 ;
+  assign new_count_l3_0[1] = \$658 ;
+  assign new_count_l2_3[0] = \$655 ;
+  assign new_count_l2_3[1] = \$648 ;
+  assign new_count_l2_2[0] = \$645 ;
+  assign new_count_l2_2[1] = \$638 ;
+  assign new_count_l2_1[0] = \$635 ;
+  assign new_count_l2_1[1] = \$628 ;
+  assign new_count_l2_0[0] = \$625 ;
+  assign new_count_l2_0[1] = \$618 ;
+  assign new_count_l1_7[0] = \$615 ;
+  assign new_count_l1_7[1] = \$608 ;
+  assign new_count_l1_6[0] = \$605 ;
+  assign new_count_l1_6[1] = \$598 ;
+  assign new_count_l1_5[0] = \$595 ;
+  assign new_count_l1_5[1] = \$588 ;
+  assign new_count_l1_4[0] = \$585 ;
+  assign new_count_l1_4[1] = \$578 ;
+  assign new_count_l1_3[0] = \$575 ;
+  assign new_count_l1_3[1] = \$568 ;
+  assign new_count_l1_2[0] = \$565 ;
+  assign new_count_l1_2[1] = \$558 ;
+  assign new_count_l1_1[0] = \$555 ;
+  assign new_count_l1_1[1] = \$548 ;
+  assign new_count_l1_0[0] = \$545 ;
+  assign new_count_l1_0[1] = \$538 ;
+  assign new_count_l0_15[0] = \$535 ;
+  assign new_count_l0_15[1] = \$530 ;
+  assign new_count_l0_14[0] = \$523 ;
+  assign new_count_l0_14[1] = \$518 ;
+  assign new_count_l0_13[0] = \$511 ;
+  assign new_count_l0_13[1] = \$506 ;
+  assign new_count_l0_12[0] = \$499 ;
+  assign new_count_l0_12[1] = \$494 ;
+  assign new_count_l0_11[0] = \$487 ;
+  assign new_count_l0_11[1] = \$482 ;
+  assign new_count_l0_10[0] = \$475 ;
+  assign new_count_l0_10[1] = \$470 ;
+  assign new_count_l0_9[0] = \$463 ;
+  assign new_count_l0_9[1] = \$458 ;
+  assign new_count_l0_8[0] = \$451 ;
+  assign new_count_l0_8[1] = \$446 ;
+  assign new_count_l0_7[0] = \$439 ;
+  assign new_count_l0_7[1] = \$434 ;
+  assign new_count_l0_6[0] = \$427 ;
+  assign new_count_l0_6[1] = \$422 ;
+  assign new_count_l0_5[0] = \$415 ;
+  assign new_count_l0_5[1] = \$410 ;
+  assign new_count_l0_4[0] = \$403 ;
+  assign new_count_l0_4[1] = \$398 ;
+  assign new_count_l0_3[0] = \$391 ;
+  assign new_count_l0_3[1] = \$386 ;
+  assign new_count_l0_2[0] = \$379 ;
+  assign new_count_l0_2[1] = \$374 ;
+  assign new_count_l0_1[0] = \$367 ;
+  assign new_count_l0_1[1] = \$362 ;
+  assign new_count_l0_0[0] = \$355 ;
+  assign new_count_l0_0[1] = \$350 ;
+  assign pend_count_l4_0[0] = \$343 ;
+  assign pend_count_l4_0[1] = \$336 ;
+  assign pend_count_l3_1[0] = \$333 ;
+  assign pend_count_l3_1[1] = \$326 ;
+  assign pend_count_l3_0[0] = \$323 ;
+  assign pend_count_l3_0[1] = \$316 ;
+  assign pend_count_l2_3[0] = \$313 ;
+  assign pend_count_l2_3[1] = \$306 ;
+  assign pend_count_l2_2[0] = \$303 ;
+  assign pend_count_l2_2[1] = \$296 ;
+  assign pend_count_l2_1[0] = \$293 ;
+  assign pend_count_l2_1[1] = \$286 ;
+  assign pend_count_l2_0[0] = \$283 ;
+  assign pend_count_l2_0[1] = \$276 ;
+  assign pend_count_l1_7[0] = \$273 ;
+  assign pend_count_l1_7[1] = \$266 ;
+  assign pend_count_l1_6[0] = \$263 ;
+  assign pend_count_l1_6[1] = \$256 ;
+  assign pend_count_l1_5[0] = \$253 ;
+  assign pend_count_l1_5[1] = \$246 ;
+  assign pend_count_l1_4[0] = \$243 ;
+  assign pend_count_l1_4[1] = \$236 ;
+  assign pend_count_l1_3[0] = \$233 ;
+  assign pend_count_l1_3[1] = \$226 ;
+  assign pend_count_l1_2[0] = \$223 ;
+  assign pend_count_l1_2[1] = \$216 ;
+  assign pend_count_l1_1[0] = \$213 ;
+  assign pend_count_l1_1[1] = \$206 ;
+  assign pend_count_l1_0[0] = \$203 ;
+  assign pend_count_l1_0[1] = \$196 ;
+  assign pend_count_l0_15[0] = \$193 ;
+  assign pend_count_l0_15[1] = \$188 ;
+  assign pend_count_l0_14[0] = \$181 ;
+  assign pend_count_l0_14[1] = \$176 ;
+  assign pend_count_l0_13[0] = \$169 ;
+  assign pend_count_l0_13[1] = \$164 ;
+  assign pend_count_l0_12[0] = \$157 ;
+  assign pend_count_l0_12[1] = \$152 ;
+  assign pend_count_l0_11[0] = \$145 ;
+  assign pend_count_l0_11[1] = \$140 ;
+  assign pend_count_l0_10[0] = \$133 ;
+  assign pend_count_l0_10[1] = \$128 ;
+  assign pend_count_l0_9[0] = \$121 ;
+  assign pend_count_l0_9[1] = \$116 ;
+  assign pend_count_l0_8[0] = \$109 ;
+  assign pend_count_l0_8[1] = \$104 ;
+  assign pend_count_l0_7[0] = \$97 ;
+  assign pend_count_l0_7[1] = \$92 ;
+  assign pend_count_l0_6[0] = \$85 ;
+  assign pend_count_l0_6[1] = \$80 ;
+  assign pend_count_l0_5[0] = \$73 ;
+  assign pend_count_l0_5[1] = \$68 ;
+  assign pend_count_l0_4[0] = \$61 ;
+  assign pend_count_l0_4[1] = \$56 ;
+  assign pend_count_l0_3[0] = \$49 ;
+  assign pend_count_l0_3[1] = \$44 ;
+  assign pend_count_l0_2[0] = \$37 ;
+  assign pend_count_l0_2[1] = \$32 ;
+  assign pend_count_l0_1[0] = \$25 ;
+  assign pend_count_l0_1[1] = \$20 ;
+  assign pend_count_l0_0[0] = \$13 ;
+  assign pend_count_l0_0[1] = \$8 ;
+  assign { \$699 [31], \$699 [11], \$699 [8], \$699 [6:3] } = { \$698 [30], \$698 [11], \$698 [8], \$698 [6:3] };
+  assign { \$699 [30:12], \$699 [10:9], \$699 [7], \$699 [2:0] } = \$auto$rtlil.cc:2739:Not$2 ;
+  assign { \$702 [31], \$702 [11], \$702 [8], \$702 [6:3] } = 7'h00;
+  assign { \$702 [30:12], \$702 [10:9], \$702 [7], \$702 [2:0] } = { \$701 [30:12], \$701 [10:9], \$701 [7], \$701 [2:0] };
+  assign { \$716 [31], \$716 [11], \$716 [8], \$716 [6:3] } = { \$715 [30], \$715 [11], \$715 [8], \$715 [6:3] };
+  assign { \$716 [30:12], \$716 [10:9], \$716 [7], \$716 [2:0] } = \$auto$rtlil.cc:2739:Not$4 ;
+  assign { \$719 [31], \$719 [11], \$719 [8], \$719 [6:3] } = 7'h00;
+  assign { \$719 [30:12], \$719 [10:9], \$719 [7], \$719 [2:0] } = { \$718 [30:12], \$718 [10:9], \$718 [7], \$718 [2:0] };
+  assign { \$733 [31], \$733 [11], \$733 [8], \$733 [6:3] } = { \$732 [30], \$732 [11], \$732 [8], \$732 [6:3] };
+  assign { \$733 [30:12], \$733 [10:9], \$733 [7], \$733 [2:0] } = \$auto$rtlil.cc:2739:Not$6 ;
+  assign { \$736 [31], \$736 [11], \$736 [8], \$736 [6:3] } = 7'h00;
+  assign { \$736 [30:12], \$736 [10:9], \$736 [7], \$736 [2:0] } = { \$735 [30:12], \$735 [10:9], \$735 [7], \$735 [2:0] };
+  assign { \$750 [31], \$750 [11], \$750 [8], \$750 [6:3] } = { \$749 [30], \$749 [11], \$749 [8], \$749 [6:3] };
+  assign { \$750 [30:12], \$750 [10:9], \$750 [7], \$750 [2:0] } = \$auto$rtlil.cc:2739:Not$8 ;
+  assign { \$753 [31], \$753 [11], \$753 [8], \$753 [6:3] } = 7'h00;
+  assign { \$753 [30:12], \$753 [10:9], \$753 [7], \$753 [2:0] } = { \$752 [30:12], \$752 [10:9], \$752 [7], \$752 [2:0] };
+  assign { \$767 [31], \$767 [11], \$767 [8], \$767 [6:3] } = { \$766 [30], \$766 [11], \$766 [8], \$766 [6:3] };
+  assign { \$767 [30:12], \$767 [10:9], \$767 [7], \$767 [2:0] } = \$auto$rtlil.cc:2739:Not$10 ;
+  assign { \$770 [31], \$770 [11], \$770 [8], \$770 [6:3] } = 7'h00;
+  assign { \$770 [30:12], \$770 [10:9], \$770 [7], \$770 [2:0] } = { \$769 [30:12], \$769 [10:9], \$769 [7], \$769 [2:0] };
+  assign { \$784 [31], \$784 [11], \$784 [8], \$784 [6:3] } = { \$783 [30], \$783 [11], \$783 [8], \$783 [6:3] };
+  assign { \$784 [30:12], \$784 [10:9], \$784 [7], \$784 [2:0] } = \$auto$rtlil.cc:2739:Not$12 ;
+  assign { \$787 [31], \$787 [11], \$787 [8], \$787 [6:3] } = 7'h00;
+  assign { \$787 [30:12], \$787 [10:9], \$787 [7], \$787 [2:0] } = { \$786 [30:12], \$786 [10:9], \$786 [7], \$786 [2:0] };
+  assign { \$801 [31], \$801 [11], \$801 [8], \$801 [6:3] } = { \$800 [30], \$800 [11], \$800 [8], \$800 [6:3] };
+  assign { \$801 [30:12], \$801 [10:9], \$801 [7], \$801 [2:0] } = \$auto$rtlil.cc:2739:Not$14 ;
+  assign { \$804 [31], \$804 [11], \$804 [8], \$804 [6:3] } = 7'h00;
+  assign { \$804 [30:12], \$804 [10:9], \$804 [7], \$804 [2:0] } = { \$803 [30:12], \$803 [10:9], \$803 [7], \$803 [2:0] };
+  assign { \$818 [31], \$818 [11], \$818 [8], \$818 [6:3] } = { \$817 [30], \$817 [11], \$817 [8], \$817 [6:3] };
+  assign { \$818 [30:12], \$818 [10:9], \$818 [7], \$818 [2:0] } = \$auto$rtlil.cc:2739:Not$16 ;
+  assign { \$821 [31], \$821 [11], \$821 [8], \$821 [6:3] } = 7'h00;
+  assign { \$821 [30:12], \$821 [10:9], \$821 [7], \$821 [2:0] } = { \$820 [30:12], \$820 [10:9], \$820 [7], \$820 [2:0] };
+  assign { \$835 [31], \$835 [11], \$835 [8], \$835 [6:3] } = { \$834 [30], \$834 [11], \$834 [8], \$834 [6:3] };
+  assign { \$835 [30:12], \$835 [10:9], \$835 [7], \$835 [2:0] } = \$auto$rtlil.cc:2739:Not$18 ;
+  assign { \$838 [31], \$838 [11], \$838 [8], \$838 [6:3] } = 7'h00;
+  assign { \$838 [30:12], \$838 [10:9], \$838 [7], \$838 [2:0] } = { \$837 [30:12], \$837 [10:9], \$837 [7], \$837 [2:0] };
+  assign { \$852 [31], \$852 [11], \$852 [8], \$852 [6:3] } = { \$851 [30], \$851 [11], \$851 [8], \$851 [6:3] };
+  assign { \$852 [30:12], \$852 [10:9], \$852 [7], \$852 [2:0] } = \$auto$rtlil.cc:2739:Not$20 ;
+  assign { \$855 [31], \$855 [11], \$855 [8], \$855 [6:3] } = 7'h00;
+  assign { \$855 [30:12], \$855 [10:9], \$855 [7], \$855 [2:0] } = { \$854 [30:12], \$854 [10:9], \$854 [7], \$854 [2:0] };
+  assign { \$869 [31], \$869 [11], \$869 [8], \$869 [6:3] } = { \$868 [30], \$868 [11], \$868 [8], \$868 [6:3] };
+  assign { \$869 [30:12], \$869 [10:9], \$869 [7], \$869 [2:0] } = \$auto$rtlil.cc:2739:Not$22 ;
+  assign { \$872 [31], \$872 [11], \$872 [8], \$872 [6:3] } = 7'h00;
+  assign { \$872 [30:12], \$872 [10:9], \$872 [7], \$872 [2:0] } = { \$871 [30:12], \$871 [10:9], \$871 [7], \$871 [2:0] };
+  assign { \$886 [31], \$886 [11], \$886 [8], \$886 [6:3] } = { \$885 [30], \$885 [11], \$885 [8], \$885 [6:3] };
+  assign { \$886 [30:12], \$886 [10:9], \$886 [7], \$886 [2:0] } = \$auto$rtlil.cc:2739:Not$24 ;
+  assign { \$889 [31], \$889 [11], \$889 [8], \$889 [6:3] } = 7'h00;
+  assign { \$889 [30:12], \$889 [10:9], \$889 [7], \$889 [2:0] } = { \$888 [30:12], \$888 [10:9], \$888 [7], \$888 [2:0] };
+  assign { \$903 [31], \$903 [11], \$903 [8], \$903 [6:3] } = { \$902 [30], \$902 [11], \$902 [8], \$902 [6:3] };
+  assign { \$903 [30:12], \$903 [10:9], \$903 [7], \$903 [2:0] } = \$auto$rtlil.cc:2739:Not$26 ;
+  assign { \$906 [31], \$906 [11], \$906 [8], \$906 [6:3] } = 7'h00;
+  assign { \$906 [30:12], \$906 [10:9], \$906 [7], \$906 [2:0] } = { \$905 [30:12], \$905 [10:9], \$905 [7], \$905 [2:0] };
+  assign { \$920 [31], \$920 [11], \$920 [8], \$920 [6:3] } = { \$919 [30], \$919 [11], \$919 [8], \$919 [6:3] };
+  assign { \$920 [30:12], \$920 [10:9], \$920 [7], \$920 [2:0] } = \$auto$rtlil.cc:2739:Not$28 ;
+  assign { \$923 [31], \$923 [11], \$923 [8], \$923 [6:3] } = 7'h00;
+  assign { \$923 [30:12], \$923 [10:9], \$923 [7], \$923 [2:0] } = { \$922 [30:12], \$922 [10:9], \$922 [7], \$922 [2:0] };
+  assign { \$937 [31], \$937 [11], \$937 [8], \$937 [6:3] } = { \$936 [30], \$936 [11], \$936 [8], \$936 [6:3] };
+  assign { \$937 [30:12], \$937 [10:9], \$937 [7], \$937 [2:0] } = \$auto$rtlil.cc:2739:Not$30 ;
+  assign { \$940 [31], \$940 [11], \$940 [8], \$940 [6:3] } = 7'h00;
+  assign { \$940 [30:12], \$940 [10:9], \$940 [7], \$940 [2:0] } = { \$939 [30:12], \$939 [10:9], \$939 [7], \$939 [2:0] };
+  assign { \$954 [31], \$954 [11], \$954 [8], \$954 [6:3] } = { \$953 [30], \$953 [11], \$953 [8], \$953 [6:3] };
+  assign { \$954 [30:12], \$954 [10:9], \$954 [7], \$954 [2:0] } = \$auto$rtlil.cc:2739:Not$32 ;
+  assign { \$957 [31], \$957 [11], \$957 [8], \$957 [6:3] } = 7'h00;
+  assign { \$957 [30:12], \$957 [10:9], \$957 [7], \$957 [2:0] } = { \$956 [30:12], \$956 [10:9], \$956 [7], \$956 [2:0] };
 endmodule
 
-module \tsc_m64_l16.out_buffer (clk, rst, w_rdy, r_rdy, w_en, w_data, r_data, r_en);
+module \tsc_m64_l16.out_fifo (clk, rst, w_en, w_rdy, r_rdy, r_data, w_port__data, r_en);
   reg \$auto$verilog_backend.cc:2355:dump_module$34  = 0;
   wire \$1 ;
-  wire \$2 ;
+  wire \$10 ;
+  wire \$11 ;
+  wire \$12 ;
+  wire \$13 ;
+  wire [2:0] \$14 ;
+  reg \$15 ;
+  reg \$16 ;
+  reg [1:0] \$17 ;
+  wire [1:0] \$2 ;
   wire \$3 ;
-  wire \$4 ;
-  wire [2:0] \$5 ;
-  wire [3:0] \$6 ;
-  reg [31:0] \$7 ;
-  reg [31:0] \$8 ;
-  reg [1:0] \$9 ;
+  wire [1:0] \$4 ;
+  wire \$5 ;
+  wire \$6 ;
+  wire \$7 ;
+  wire \$8 ;
+  wire [2:0] \$9 ;
   input clk;
   wire clk;
-  wire do_read;
-  wire do_write;
-  (* init = 32'd0 *)
-  wire [31:0] head;
+  (* init = 1'h0 *)
+  wire consume;
   reg [1:0] level = 2'h0;
+  (* init = 1'h0 *)
+  wire produce;
   output [31:0] r_data;
-  reg [31:0] r_data = 32'd0;
+  wire [31:0] r_data;
   input r_en;
   wire r_en;
+  (* init = 2'h0 *)
+  wire [1:0] r_level;
+  reg r_port__addr = 1'h0;
+  wire [31:0] r_port__data;
   output r_rdy;
   wire r_rdy;
   input rst;
   wire rst;
-  reg [31:0] second = 32'd0;
-  input [31:0] w_data;
   wire [31:0] w_data;
   input w_en;
   wire w_en;
+  (* init = 2'h0 *)
+  wire [1:0] w_level;
+  reg w_port__addr = 1'h0;
+  input [31:0] w_port__data;
+  wire [31:0] w_port__data;
+  wire w_port__en;
   output w_rdy;
   wire w_rdy;
+  reg [31:0] storage [1:0];
+  initial begin
+    storage[0] = 32'd0;
+    storage[1] = 32'd0;
+  end
+  always @(posedge clk) begin
+    if (w_port__en)
+      storage[w_port__addr] <= w_port__data;
+  end
+  assign r_data = storage[r_port__addr];
   assign w_rdy = level != 2'h2;
   assign r_rdy = | level;
-  assign do_write = w_en & w_rdy;
-  assign do_read = r_en & r_rdy;
-  assign \$1  = ! level;
-  assign \$2  = level == 1'h1;
-  assign \$3  = \$2  & do_read;
-  assign \$4  = \$1  | \$3 ;
-  assign \$5  = level + do_write;
-  assign \$6  = \$5  - do_read;
+  assign w_port__en = w_en & w_rdy;
+  assign \$1  = w_rdy & w_en;
+  assign \$2  = w_port__addr + 1'h1;
+  assign \$3  = r_rdy & r_en;
+  assign \$4  = r_port__addr + 1'h1;
+  assign \$5  = w_rdy & w_en;
+  assign \$6  = r_rdy & r_en;
+  assign \$7  = ~ \$6 ;
+  assign \$8  = \$5  & \$7 ;
+  assign \$9  = level + 1'h1;
+  assign \$10  = r_rdy & r_en;
+  assign \$11  = w_rdy & w_en;
+  assign \$12  = ~ \$11 ;
+  assign \$13  = \$10  & \$12 ;
+  assign \$14  = level - 1'h1;
   always @(posedge clk)
-    r_data <= \$7 ;
+    w_port__addr <= \$15 ;
   always @(posedge clk)
-    second <= \$8 ;
+    r_port__addr <= \$16 ;
   always @(posedge clk)
-    level <= \$9 ;
+    level <= \$17 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$34 ) begin end
-    \$7  = r_data;
-    if (do_read) begin
-      \$7  = second;
-    end
-    if (do_write) begin
-      if (\$4 ) begin
-        \$7  = w_data;
-      end
+    \$15  = w_port__addr;
+    if (\$1 ) begin
+      \$15  = \$2 [0];
     end
     if (rst) begin
-      \$7  = 32'd0;
+      \$15  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$34 ) begin end
-    \$8  = second;
-    if (do_write) begin
-      (* full_case = 32'd1 *)
-      if (\$4 ) begin
-      end else begin
-        \$8  = w_data;
-      end
+    \$16  = r_port__addr;
+    if (\$3 ) begin
+      \$16  = \$4 [0];
     end
     if (rst) begin
-      \$8  = 32'd0;
+      \$16  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$34 ) begin end
-    \$9  = \$6 [1:0];
+    \$17  = level;
+    if (\$8 ) begin
+      \$17  = \$9 [1:0];
+    end
+    if (\$13 ) begin
+      \$17  = \$14 [1:0];
+    end
     if (rst) begin
-      \$9  = 2'h0;
+      \$17  = 2'h0;
     end
   end
-  assign head = r_data;
+  assign w_level = level;
+  assign r_level = level;
+  assign produce = w_port__addr;
+  assign w_data = w_port__data;
+  assign consume = r_port__addr;
+  assign r_port__data = r_data;
 endmodule
 
 module \tsc_m64_l16.scan (rest, any, mask, onehot);

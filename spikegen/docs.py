@@ -3,7 +3,7 @@
 manifest schema, a reference manifest, a simulation), so a page never says what its source does
 not::
 
-    python -m spikegen.docs            # rewrite every generated section of docs/*.md (+ figures)
+    python -m spikegen.docs            # rewrite every generated section (README.md, docs/*.md)
     python -m spikegen.docs --check    # exit 1 if a section is out of date (a test runs this)
 
 Figures are written with the sections; ``--check`` compares the sections' text, which holds the
@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 
 from common.cli import ArgumentParser, CLIError, atomic_write, main_wrapper
+
+from .results import results, summary, which_core
 
 __all__ = ["SECTIONS", "render_page", "main"]
 
@@ -100,7 +102,8 @@ def write_figures(root):
 
 #: section name -> function(root) -> markdown
 SECTIONS = {"manifest-keys": manifest_keys, "verilog-template": verilog_template,
-            "handshake": handshake}
+            "handshake": handshake, "results": results, "which-core": which_core,
+            "summary": summary}
 
 
 def render_page(text, root, page="page"):
@@ -115,7 +118,9 @@ def render_page(text, root, page="page"):
 
 
 def pages(root):
-    return sorted((root / "docs").glob("*.md"))
+    """The pages with generated sections: README.md and docs/*.md."""
+    readme = [root / "README.md"] if (root / "README.md").is_file() else []
+    return readme + sorted((root / "docs").glob("*.md"))
 
 
 def main(argv=None):

@@ -36,7 +36,7 @@ __all__ = ["AmosIR", "build_ir", "NAMED_ACTS", "DEFAULT_K", "MAX_WIDTH", "LATENC
 #: Activations selected by name (anything else is a parameter file path).
 NAMED_ACTS = ("relu", "sigmoid", "silu", "mul")
 
-#: K when --K is not given: the shipped sets' K (and the issue's ReLU K).
+#: K when --K is not given: the shipped sets' K (10 for ReLU, the digits networks' K).
 DEFAULT_K = {"relu": 10, "sigmoid": 8, "silu": 12, "mul": 40}
 
 #: Widest input the generator accepts (the widths below grow with it; 32 is plenty).
@@ -46,7 +46,7 @@ MAX_WIDTH = 32
 LATENCY_EXTRA = 2
 
 #: How a missing shipped set is made.
-TRAIN_COMMAND = "python -m quant.amos_train train --act {act} --K {K} --Q {Q}"
+TRAIN_COMMAND = "python -m quant amos train --act {act} --K {K} --Q {Q}"
 
 
 @dataclass(frozen=True)

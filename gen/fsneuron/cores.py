@@ -11,16 +11,20 @@ subtraction run side by side and the spike selects the result, so one step is on
 carry chain plus a multiplexer.
 
 Stream rules (both cores): one output per accepted input, in order; ``o.valid`` once high stays
-high with the same payload until taken; ``i.ready`` does not depend on ``i.valid`` (it does depend
-on ``o.ready`` combinationally: a full output register that is being emptied frees the core in
-the same cycle, which is what allows full rate under ``o.ready`` = 1).
+high with the same payload until taken; ``i.ready`` does not depend on ``i.valid``. In the shared
+core ``i.ready`` is a register (its input buffer is empty); in the unrolled core it is the
+pipeline enable ``o.ready | ~o.valid``, combinational in ``o.ready``: a full output register that
+is being emptied frees the pipeline in the same cycle, which is what allows one vector per clock.
+The stream contract and both cores' state are proved formally under any handshake
+(``tests/kit/formal/``).
 """
 
 from types import SimpleNamespace
 
 from amaranth import Cat, Const, Module, Mux, Signal, signed, unsigned
-from amaranth.lib import data, memory, wiring
+from amaranth.lib import data, fifo, memory, wiring
 
+from gen.pipeline import Pipeline
 from gen.widths import unsigned_width
 
 from .ir import FSCoreIR
@@ -79,10 +83,6 @@ class FSCore(wiring.Component):
         """The spike rule, ``v >= T`` (Heaviside with Theta(0) = 1)."""
         return v >= T
 
-    def output_free(self):
-        """The output register can take a result this cycle: empty, or being emptied."""
-        return ~self.o.valid | self.o.ready
-
 
 class SharedCore(FSCore):
     """N lanes share one parameter source; one input vector every K cycles.
@@ -90,15 +90,20 @@ class SharedCore(FSCore):
     Structure::
 
         i ──> xbuf ──┐            ┌── ROM[t] (T, h, d), or the ReLU threshold register
-              (skid) │            │  broadcast to every lane
+        (1-entry     │            │  broadcast to every lane
+         FIFO)       │            │
         i ───────────┴─> engine: v[n], acc[n], spk[n], step counter t ──> obuf ──> o
+          (bypass)
 
-    * ``xbuf`` is the second buffer: the next vector is accepted while the engine works on the
-      current one. The engine loads from ``xbuf`` when it holds a vector, else straight from
-      ``i`` (so an idle core adds no cycle).
+    * ``xbuf`` is the second buffer, an ``amaranth.lib.fifo.SyncFIFOBuffered`` of depth 1: the
+      next vector is accepted while the engine works on the current one. The engine loads from
+      ``xbuf`` when it holds a vector, else straight from ``i`` (so an idle core adds no cycle).
+      ``i.ready`` is "``xbuf`` is empty"; a vector offered while ``xbuf`` is being emptied is
+      taken the cycle after, which the engine (busy for K cycles from then) never notices.
     * The engine runs steps t = 0..K-1, one per cycle. In the cycle of step K-1 the result goes to
       ``obuf`` and the next vector is loaded, so back-to-back vectors need no bubble: ii = K.
-    * Step K-1 stalls while ``obuf`` holds an untaken result; no other step ever stalls.
+    * Step K-1 stalls while ``obuf`` holds an untaken result that is not being taken; no other
+      step ever stalls.
     * The ROM is a synchronous ``Memory`` read at address ``t_next`` (the value ``t`` takes at
       the edge), so its output is ROM[t] in every cycle, stalls included.
     * ReLU has no ROM: ``thr`` = 2^(K-1-t) << F is a one-hot register shifted right once per step;
@@ -115,10 +120,14 @@ class SharedCore(FSCore):
 
     After elaboration ``probe`` holds the state registers (input buffer, engine, lanes, output
     register, step counter or threshold register, ROM read data) for the white-box formal proof
-    (``tests/kit/formal/fs_proof.py``).
+    (``tests/kit/formal/fs.py``).
     """
 
     arch = "shared"
+
+    def output_free(self):
+        """The output register can take a result this cycle: empty, or being emptied."""
+        return ~self.o.valid | self.o.ready
 
     def elaborate(self, platform):
         ir = self.ir
@@ -127,31 +136,37 @@ class SharedCore(FSCore):
         m = Module()
 
         # ---- handshake and control ---------------------------------------------------------
-        xbuf = Signal(in_layout, reset_less=True)
-        xbuf_valid = Signal()
+        # The input buffer is a one-entry FIFO with a bypass around it: an idle engine loads
+        # straight from i (latency K + 1, not K + 2), a busy one leaves the vector in the FIFO.
+        # i.ready is the FIFO's w_rdy (it is empty), a register: o.ready does not reach i.ready.
+        m.submodules.xbuf = xbuf = fifo.SyncFIFOBuffered(width=in_layout.size, depth=1)
+        xbuf_data = in_layout(xbuf.r_data)
         busy = Signal()           # the engine holds a vector
         last = Signal()           # the engine is at step K-1
         finish = Signal()         # result moves to obuf at this edge
-        advance = Signal()        # step t -> t+1 at this edge
+        step = Signal()           # step t -> t+1 at this edge
         engine_free = Signal()    # the engine can load a vector at this edge
-        load = Signal()           # it does
+        bypass = Signal()         # it would load straight from i
+        load = Signal()           # it does load (from the FIFO or from i)
+        # The output register is a register, not a one-entry FIFO: amaranth.lib.fifo refuses a
+        # write while full even when the entry is read in the same cycle (w_rdy = level !=
+        # depth), so step K-1 would wait a cycle after every stalled output and a K = 1 core
+        # would run at ii = 2; two entries would keep the timing at the cost of a second
+        # output-wide register set and a read multiplexer.
         obuf = Signal(out_layout, reset_less=True)
 
         m.d.comb += [
             finish.eq(busy & last & self.output_free()),
-            advance.eq(busy & ~last),
+            step.eq(busy & ~last),
             engine_free.eq(~busy | finish),
-            load.eq(engine_free & (xbuf_valid | self.i.valid)),
-            self.i.ready.eq(~xbuf_valid | engine_free),
+            bypass.eq(engine_free & ~xbuf.r_rdy),
+            load.eq(engine_free & (xbuf.r_rdy | self.i.valid)),
+            self.i.ready.eq(xbuf.w_rdy),
+            xbuf.w_data.eq(self.i.payload),
+            xbuf.w_en.eq(self.i.valid & ~bypass),
+            xbuf.r_en.eq(engine_free),
             self.o.payload.eq(obuf),
         ]
-
-        # the second buffer: refilled when its vector moves on, filled when the engine is busy
-        with m.If(xbuf_valid):
-            with m.If(engine_free):
-                m.d.sync += [xbuf.eq(self.i.payload), xbuf_valid.eq(self.i.valid)]
-        with m.Elif(self.i.valid & ~engine_free):
-            m.d.sync += [xbuf.eq(self.i.payload), xbuf_valid.eq(1)]
 
         with m.If(load):
             m.d.sync += busy.eq(1)
@@ -165,9 +180,9 @@ class SharedCore(FSCore):
 
         # ---- parameter source: T(t), h(t), d(t) of the current step, for all lanes -----------
         if ir.rom is None:
-            T, h, d = self._relu_schedule(m, load, advance, last)
+            T, h, d = self._relu_schedule(m, load, step, last)
         else:
-            T, h, d = self._rom(m, load, advance, last)
+            T, h, d = self._rom(m, load, step, last)
 
         # ---- lanes ---------------------------------------------------------------------------
         Wv, Wacc = ir.widths["v"]["width"], ir.widths["acc"]["width"]
@@ -180,7 +195,7 @@ class SharedCore(FSCore):
             x = Signal(signed(ir.W), name=f"x{n}")
             m.d.comb += [
                 z.eq(self.fires(v, T)),
-                x.eq(Mux(xbuf_valid, xbuf[lane(n)], self.i.payload[lane(n)])),
+                x.eq(Mux(xbuf.r_rdy, xbuf_data[lane(n)], self.i.payload[lane(n)])),
             ]
             v_next = Signal(signed(Wv), name=f"v_next{n}")
             acc_next = Signal(signed(max(Wacc, ir.Wout)), name=f"acc_next{n}")
@@ -193,19 +208,19 @@ class SharedCore(FSCore):
             ]
             with m.If(load):
                 m.d.sync += [v.eq(x), acc.eq(0)]
-            with m.Elif(advance):
+            with m.Elif(step):
                 m.d.sync += [v.eq(v_next), acc.eq(acc_next), spk.eq(spk_next)]
             with m.If(finish):
                 m.d.sync += [obuf[lane(n)].spikes.eq(spk_next),
                              obuf[lane(n)].value.eq(acc_next)]
             lanes.append(SimpleNamespace(v=v, acc=acc, spk=spk))
 
-        # the state, for white-box verification (tests/kit/formal/fs_proof.py)
-        self.probe = SimpleNamespace(xbuf=xbuf, xbuf_valid=xbuf_valid, busy=busy, obuf=obuf,
+        # the state, for white-box verification (tests/kit/formal/fs.py)
+        self.probe = SimpleNamespace(xbuf=xbuf_data, xbuf_valid=xbuf.r_rdy, busy=busy, obuf=obuf,
                                      lanes=lanes, **self._params_probe)
         return m
 
-    def _rom(self, m, load, advance, last):
+    def _rom(self, m, load, step, last):
         """The shared ROM and step counter; returns (T, h, d) of the current step."""
         ir = self.ir
         K = ir.K
@@ -219,7 +234,7 @@ class SharedCore(FSCore):
         t_next = Signal.like(t)
         with m.If(load):
             m.d.comb += t_next.eq(0)
-        with m.Elif(advance):
+        with m.Elif(step):
             m.d.comb += t_next.eq(t + 1)
         with m.Else():
             m.d.comb += t_next.eq(t)
@@ -229,7 +244,7 @@ class SharedCore(FSCore):
         self._params_probe = {"t": t, "rom_data": rd.data, "thr": None}
         return rd.data.T, rd.data.h, rd.data.d
 
-    def _relu_schedule(self, m, load, advance, last):
+    def _relu_schedule(self, m, load, step, last):
         """The ReLU threshold register: T = h = 2^(K-1-t) << F, d = 2^(K-1-t)."""
         ir = self.ir
         K, F = ir.K, ir.F
@@ -237,7 +252,7 @@ class SharedCore(FSCore):
         thr = Signal(K + F, init=first)      # one-hot: also the step counter
         with m.If(load):
             m.d.sync += thr.eq(first)
-        with m.Elif(advance):
+        with m.Elif(step):
             m.d.sync += thr.eq(thr >> 1)
         m.d.comb += last.eq(thr[F])
         self._params_probe = {"t": None, "rom_data": None, "thr": thr}
@@ -249,8 +264,9 @@ class UnrolledCore(FSCore):
 
     Stage t (t = 1..K) computes step t from the previous stage's registers (stage 1 from the
     input port) and registers v(t+1), the running sum and t spike bits; stage K's register is the
-    output register. All stages advance together when the output register is free (a global
-    enable), so a stalled output holds the whole pipeline and nothing is lost or duplicated.
+    output register. Flow control is :class:`gen.pipeline.Pipeline`: all stages load together
+    when the output register is free (``enable = o.ready | ~o.valid``, which is also
+    ``i.ready``), so a stalled output holds the whole pipeline and nothing is lost or duplicated.
 
     Timing with no stalls (K = 3)::
 
@@ -261,7 +277,7 @@ class UnrolledCore(FSCore):
         o (st 3)                         x0 valid     latency = K = 3, ii = 1
 
     After elaboration ``probe`` holds the stage registers and the output register for the
-    white-box formal proof (``tests/kit/formal/fs_proof.py``).
+    white-box formal proof (``tests/kit/formal/fs.py``).
     """
 
     arch = "unrolled"
@@ -272,23 +288,18 @@ class UnrolledCore(FSCore):
         _, out_layout = payload_layouts(ir)
         m = Module()
 
-        enable = Signal()
-        m.d.comb += [enable.eq(self.output_free()), self.i.ready.eq(enable)]
+        # stage t's valid bit is s<t>_valid; stage K's is o.valid
+        self.pipe = pipe = Pipeline(K, name="pipe", names=[f"s{t}" for t in range(1, K)])
+        pipe.elaborate_into(m, self.i, self.o)
 
         obuf = Signal(out_layout, reset_less=True)
         m.d.comb += self.o.payload.eq(obuf)
 
         stages = []                 # stage t's registers, t = 1..K-1
-        prev_valid = self.i.valid
         prev = [{"v": self.i.payload[lane(n)], "acc": None, "spk": None} for n in range(N)]
         for t in range(1, K + 1):
             T, h, d = ir.T[t - 1], ir.h[t - 1], ir.d[t - 1]
             final = t == K
-            if final:
-                valid = self.o.valid
-            else:
-                valid = Signal(name=f"s{t}_valid")
-            m.d.sync += valid.eq(Mux(enable, prev_valid, valid))
             cur = []
             for n in range(N):
                 p = prev[n]
@@ -297,7 +308,7 @@ class UnrolledCore(FSCore):
                 acc_next = Mux(z, d, 0) if p["acc"] is None else Mux(z, p["acc"] + d, p["acc"])
                 spk_next = z if p["spk"] is None else Cat(p["spk"], z)   # bit t-1 = z(t)
                 if final:
-                    with m.If(enable):
+                    with m.If(pipe.enable):
                         m.d.sync += [obuf[lane(n)].spikes.eq(spk_next),
                                      obuf[lane(n)].value.eq(acc_next)]
                     continue
@@ -306,16 +317,16 @@ class UnrolledCore(FSCore):
                 acc = Signal(signed(ir.widths[f"acc{t}"]["width"]), name=f"s{t}_acc{n}",
                              reset_less=True)
                 spk = Signal(t, name=f"s{t}_spk{n}", reset_less=True)
-                with m.If(enable):
+                with m.If(pipe.enable):
                     m.d.sync += [v.eq(Mux(z, p["v"] - h, p["v"])), acc.eq(acc_next),
                                  spk.eq(spk_next)]
                 cur.append({"v": v, "acc": acc, "spk": spk})
             if not final:
-                stages.append(SimpleNamespace(valid=valid, lanes=[SimpleNamespace(**c)
-                                                                  for c in cur]))
-            prev, prev_valid = cur, valid
+                stages.append(SimpleNamespace(valid=pipe.stage_valid[t - 1],
+                                              lanes=[SimpleNamespace(**c) for c in cur]))
+            prev = cur
 
-        # the state, for white-box verification (tests/kit/formal/fs_proof.py)
+        # the state, for white-box verification (tests/kit/formal/fs.py)
         self.probe = SimpleNamespace(stages=stages, obuf=obuf)
         return m
 

@@ -36,7 +36,7 @@ class IFNeuron(wiring.Component):
         x_c = Signal(range(theta + 1))
         v = Signal(unsigned_width(theta - 1))
         count = Signal(K)                   # at most N = 2^K - 1 spikes: K bits
-        step = Signal(unsigned_width(N))    # steps still to run in this value
+        remaining = Signal(unsigned_width(N))   # steps still to run in this value
         busy = Signal()
 
         # integrate, fire, soft reset
@@ -48,14 +48,15 @@ class IFNeuron(wiring.Component):
 
         last = Signal()
         out_free = Signal()
-        advance = Signal()                  # run a step this cycle
-        m.d.comb += [last.eq(busy & (step == 1)), out_free.eq(~self.o.valid | self.o.ready),
-                     advance.eq(busy & (~last | out_free))]
+        step = Signal()                     # run a step this cycle
+        m.d.comb += [last.eq(busy & (remaining == 1)),
+                     out_free.eq(~self.o.valid | self.o.ready),
+                     step.eq(busy & (~last | out_free))]
 
         with m.If(self.o.valid & self.o.ready):
             m.d.sync += self.o.valid.eq(0)
-        with m.If(advance):
-            m.d.sync += [v.eq(v_next), count.eq(count + fire), step.eq(step - 1)]
+        with m.If(step):
+            m.d.sync += [v.eq(v_next), count.eq(count + fire), remaining.eq(remaining - 1)]
             with m.If(last):
                 # the last step's spike goes straight into the output register
                 m.d.sync += [self.o.payload.value.eq(count + fire), self.o.valid.eq(1),
@@ -70,5 +71,5 @@ class IFNeuron(wiring.Component):
                 m.d.sync += x_c.eq(theta)
             with m.Else():
                 m.d.sync += x_c.eq(self.i.payload)
-            m.d.sync += [v.eq(0), count.eq(0), step.eq(N), busy.eq(1)]
+            m.d.sync += [v.eq(0), count.eq(0), remaining.eq(N), busy.eq(1)]
         return m

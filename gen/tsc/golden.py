@@ -16,7 +16,8 @@ def _word(bits):
 
 
 class Golden(GoldenBase):
-    """Beats are time steps {pos, neg, first}; a frame is ``steps`` of them."""
+    """Beats are time steps {pos, neg, first}; a frame is ``steps`` of them. The model is the
+    manifest's mode: ``sim.tsc.tsc_int`` (stream) or ``sim.tsc.tsc_framed_int`` (framed)."""
 
     def sweep(self, max_points=None):
         self.no_sweep("its inputs are spike frames (see frames())")
@@ -27,7 +28,7 @@ class Golden(GoldenBase):
     def frames(self, frames=2, seed=0):
         """Input beats: ``frames`` frames of ``steps`` steps, each the TSC code
         (``sim.tsc.tsc_encode``) of seeded uniform values in [-1, 1], ``first`` on each frame's
-        first step."""
+        first step; a framed core gets one more, silent frame that flushes its last answer."""
         from sim.tsc import tsc_encode
 
         m = self.manifest
@@ -38,15 +39,21 @@ class Golden(GoldenBase):
             pos, neg = tsc_encode(rng.uniform(-1, 1, M), N)
             beats += [{"pos": _word(pos[t]), "neg": _word(neg[t]), "first": int(t == 0)}
                       for t in range(N)]
+        if m.get("mode") == "framed":
+            beats += [{"pos": 0, "neg": 0, "first": int(t == 0)} for t in range(N)]
         return beats
 
     def expected(self, beats):
-        from sim.tsc import tsc_int
+        from sim.tsc import tsc_framed_int, tsc_int
 
         m = self.manifest
         M = m["inputs"]
         pos = np.array([_bits(b["pos"], M) for b in beats], dtype=bool).reshape(-1, M)
         neg = np.array([_bits(b["neg"], M) for b in beats], dtype=bool).reshape(-1, M)
         first = np.array([b["first"] for b in beats], dtype=bool)
-        pos_out, neg_out = tsc_int(m["weights"], m["threshold"], pos, neg, first)
+        if m.get("mode") == "framed":
+            pos_out, neg_out = tsc_framed_int(m["weights"], m["threshold"], pos, neg, first,
+                                              frame_steps=m["steps"])
+        else:
+            pos_out, neg_out = tsc_int(m["weights"], m["threshold"], pos, neg, first)
         return [{"pos": _word(p), "neg": _word(n)} for p, n in zip(pos_out, neg_out)]

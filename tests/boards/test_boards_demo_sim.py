@@ -65,6 +65,14 @@ def test_demo_tsc_core():
     _run(core, "demo_tsc")
 
 
+def test_demo_framed_tsc_core():
+    """A framed TSC layer behind the UART: two frames of 16 steps and a flush frame, every
+    output step (the answer to the frame before) checked against sim.tsc.tsc_framed_int."""
+    core = _gen("tsc", ["--inputs", "16", "--neurons", "6", "--steps", "16", "--mode", "framed",
+                        "--threshold", "40"], "demo_tsc_framed")
+    _run(core, "demo_tsc_framed")
+
+
 def test_demo_if_core():
     """The rate-coded IF core (a core whose ii, 15 cycles, is longer than the deframer needs),
     every input of a 6-bit range; then the same build with a manifest that does not describe

@@ -55,27 +55,7 @@ SAFE_FLAGS = {("boards", "flash"): ["--dry-run"], ("boards", "demo"): ["--sim"]}
 #: (package, command, dest) -> (cases or None for all, reason, runs). ``runs`` False: the case
 #: would start minutes of work (or rewrite the repository's quant/params) before failing, so
 #: it is not run. Strict: a gap that is closed fails here until its entry is removed.
-KNOWN_GAPS = {
-    ("gen", "fsneuron", "act"): (("folder", "empty", "garbage", "json-list", "json-object"),
-                                 "quant.params.ParamError is not an InputError", True),
-    ("gen", "amos", "act"): (("missing", "folder", "empty", "garbage", "json-list",
-                              "json-object"),
-                             "quant.params.ParamError is not an InputError", True),
-    ("gen", "tsc", "weights"): (None, "gen.tsc: a bad weights file is a plain ValueError",
-                                True),
-    ("quant", "train", "out"): (("below-a-file",), "quant train prints its summary before "
-                                                   "checking --out", True),
-    ("quant", "show", "file"): (("missing", "folder", "empty", "garbage", "json-list",
-                                 "json-object"),
-                                "quant.params.ParamError is not an InputError", True),
-    ("quant", "sweep", "out_dir"): (None, "quant sweep checks --out-dir after training", False),
-    ("quant", "sweep-k", "out_dir"): (None, "quant sweep-k checks --out-dir after training",
-                                      False),
-    ("quant", "report", "out_dir"): (None, "quant report checks --out-dir after the K sweep",
-                                     False),
-    ("quant", "regenerate", "out_dir"): (None, "quant regenerate retrains quant/params before "
-                                               "checking --out-dir", False),
-}
+KNOWN_GAPS = {}
 
 _ROLES = {check_input_file: "in", check_output_file: "out_file", check_output_dir: "out_dir"}
 

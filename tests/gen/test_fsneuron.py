@@ -13,9 +13,8 @@ from gen.fsneuron import FSConfig, resolve, step_ranges
 from quant.metrics import representable_inputs
 from gen.widths import signed_range, signed_width
 from quant.activations import get_activation
-from quant.fixed import QFormat
 from quant.params import FSParamSet, save
-from sim.fs import fs_int, fs_int_bounds, relu_schedule
+from sim.fs import fs_int, fs_int_bounds
 
 MANIFEST_KEYS = ["core", "top", "verilog", "latency", "ii", "ports", "activation", "K", "Q",
                  "lanes", "arch", "input", "output", "T", "h", "d", "interval"]
@@ -100,8 +99,9 @@ def test_trained_width_and_fraction_checks(silu_file):
 @pytest.mark.parametrize("K", [1, 4, 10, 32])
 def test_relu_defaults(K):
     ir = resolve(FSConfig(act="relu", K=K))
-    T, h, d = relu_schedule(K)
-    assert (ir.T, ir.h, ir.d) == (T, h, d)
+    # the binary digits of x, most significant first: T(t) = h(t) = d(t) = 2^(K-t)
+    digits = [2 ** (K - t) for t in range(1, K + 1)]
+    assert (ir.T, ir.h, ir.d) == (digits, digits, digits)
     assert (ir.W, ir.F, ir.Fout, ir.Q) == (K + 2, 0, 0, None)
     assert ir.rom is None and ir.rom_bits == 0
     assert ir.name == f"fs_relu_k{K}"
@@ -115,8 +115,9 @@ def test_relu_defaults(K):
 
 def test_relu_with_fraction_scales_thresholds_only():
     ir = resolve(FSConfig(act="relu", K=6, frac=3))
-    assert ir.T == [v << 3 for v in relu_schedule(6)[0]] == ir.h
-    assert ir.d == relu_schedule(6)[2] and ir.Fout == 0 and ir.W == 6 + 2 + 3
+    digits = [2 ** (6 - t) for t in range(1, 7)]
+    assert ir.T == [v * 8 for v in digits] == ir.h           # thresholds in units of 2^-3
+    assert ir.d == digits and ir.Fout == 0 and ir.W == 6 + 2 + 3
     x = np.arange(*signed_range(ir.W))
     value, _ = fs_int(x, ir.T, ir.h, ir.d)
     assert np.array_equal(value, np.clip(x >> 3, 0, 63))
@@ -130,9 +131,9 @@ def test_relu_ignores_q_and_says_so():
 def test_trained_defaults(silu_file):
     ir = resolve(FSConfig(act=str(silu_file)))
     pset = published_set("silu_K16", 8)
-    q = QFormat(8)
     assert (ir.K, ir.Q, ir.F, ir.Fout) == (16, 8, 4, 4)
-    assert ir.T == q.to_hw(pset.T, 4) and ir.h == q.to_hw(pset.h, 4) and ir.d == list(pset.d)
+    # a Q=8 code c is worth c * 2^(4-8); in units of the input LSB 2^-4 that is c itself
+    assert ir.T == list(pset.T) and ir.h == list(pset.h) and ir.d == list(pset.d)
     # W just wide enough: [-8, 12) at F=4 is [-128, 191] -> 9 bits, and 8 bits would not do
     assert ir.W == 9 == signed_width(-128, 191)
     assert ir.name == "fs_silu_k16_q8" and ir.params_source == "silu_K16_Q8.json"

@@ -1,9 +1,10 @@
 """cocotb regression of the generated FS-neuron cores (Verilator by default, ``SIM=icarus``).
 
 Each configuration is generated into ``build/cocotb/src/`` and built once; one simulation runs
-every bench test on it (``tests/kit/benches/fsneuron_tb.py``): timing against the manifest, all
-inputs (exhaustive when W <= 12), boundary and random inputs under four gap/back-pressure
-patterns, and a reset in mid-stream. The scoreboard is ``sim.fs.fs_int`` on the manifest's T/h/d.
+every bench test on it (``tests/kit/benches/fsneuron_tb.py``), and each is reported here as its
+own pytest item: timing against the manifest, the stream under each handshake pattern
+(together: every input, exhaustive when W <= 12, plus boundaries), and a reset in mid-stream.
+The scoreboard is ``sim.fs.fs_int`` on the manifest's T/h/d.
 
 The configurations cover both architectures, 1 and 4 lanes (and 3), ReLU / SiLU / sigmoid and
 random code sets, K from 3 to 16 and Q from 4 to 12, default and custom input formats.
@@ -12,13 +13,10 @@ random code sets, K from 3 to 16 and Q from 4 to 12, default and custom input fo
 import pytest
 
 from fsneuron_sets import published_set, random_set, write_set
-from gen import generate as generate_ir
+from gen import generate
 from gen.fsneuron import FSConfig, resolve
-
-
-def generate(config, out):
-    return generate_ir(resolve(config), out)
-from rtlsim import BUILD, run_bench, simulator
+from handshake import PATTERNS, pattern_id, pattern_test
+from rtlsim import BUILD, Regression
 
 SETS = BUILD / "fsneuron_sets"
 
@@ -48,13 +46,22 @@ def make_core(cid):
     else:
         path = write_set(maker(), SETS, cid)
         config = FSConfig(act=str(path), name=f"fs_{cid}", **fields)
-    return generate(config, BUILD / "src")
+    return generate(resolve(config), BUILD / "src")
+
+
+def _regression(cid):
+    def make():
+        result = make_core(cid)
+        return [result.verilog], result.ir.name, {"FS_MANIFEST": result.manifest, "FS_SEED": 1}
+    return Regression(f"fsneuron_{cid}", "fsneuron_tb", make)
+
+
+REGRESSIONS = {cid: _regression(cid) for cid in CONFIGS}
+TESTS = ["timing", *(pattern_test("stream", p) for p in PATTERNS), "reset_mid_stream"]
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("test", TESTS, ids=pattern_id)
 @pytest.mark.parametrize("cid", sorted(CONFIGS))
-def test_fsneuron_cocotb(cid):
-    simulator()
-    result = make_core(cid)
-    run_bench([result.verilog], result.ir.name, "fsneuron_tb", f"fsneuron_{cid}",
-              env={"FS_MANIFEST": result.manifest, "FS_SEED": 1})
+def test_fsneuron_cocotb(cid, test):
+    REGRESSIONS[cid].check(test)

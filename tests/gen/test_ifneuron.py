@@ -1,11 +1,9 @@
 """The rate-coded IF baseline core: its golden model and the Amaranth core against it."""
 
-import random
-
 import numpy as np
 import pytest
-from amaranth.sim import Simulator
 
+from amaranth_streams import PATTERNS, check_beats, run_stream
 from common.checks import InputError
 from gen.ifneuron import resolve
 from sim.fs import fs_int, relu_schedule
@@ -33,41 +31,15 @@ def test_if_parameter_checks():
         resolve(K=4.0, width=6)
 
 
+@pytest.mark.parametrize("pattern", PATTERNS)
 @pytest.mark.parametrize("theta", [None, 5])
-def test_if_core_exhaustive(theta):
-    """Every 6-bit input through the Amaranth core under random gaps and back-pressure,
-    compared with if_int; one output per input, one value every 2^K - 1 cycles at full
-    rate."""
+def test_if_core_exhaustive(theta, pattern):
+    """Every 6-bit input through the Amaranth core under each handshake pattern, compared with
+    if_int; one output per input, one value every 2^K - 1 cycles at full rate."""
     K, W = 3, 6
-    dut = resolve(K=K, width=W, theta=theta).component()
+    core = resolve(K=K, width=W, theta=theta).component()
     xs = list(range(-32, 32)) * 2
-    outs, accepts = [], []
-
-    async def bench(ctx):
-        rng = random.Random(7)
-        sent = cycle = 0
-        full_rate = True
-        while len(outs) < len(xs):
-            if cycle == 40 * 7:
-                full_rate = False
-            offer = sent < len(xs) and (full_rate or rng.random() < 0.6)
-            ctx.set(dut.i.valid, offer)
-            if sent < len(xs):
-                ctx.set(dut.i.payload, xs[sent])
-            ctx.set(dut.o.ready, full_rate or rng.random() < 0.4)
-            _, _, iv, ir, ov, orr, op = await ctx.tick().sample(
-                dut.i.valid, dut.i.ready, dut.o.valid, dut.o.ready, dut.o.payload)
-            if iv and ir:
-                accepts.append(cycle)
-                sent += 1
-            if ov and orr:
-                outs.append(op.value)
-            cycle += 1
-
-    sim = Simulator(dut)
-    sim.add_clock(1e-6)
-    sim.add_testbench(bench)
-    sim.run()
-    assert outs == [int(v) for v in if_int(xs, K, theta)]
-    gaps = np.diff(accepts[:30])
-    assert set(gaps) == {(1 << K) - 1}, gaps
+    run = run_stream(core, xs, pattern=pattern, seed=7, quiet=2 << K)
+    check_beats(run.outputs, [{"value": int(v)} for v in if_int(xs, K, theta)], xs)
+    if pattern == "no_stalls":
+        assert set(np.diff(run.accepts)) == {(1 << K) - 1}

@@ -1,8 +1,10 @@
-"""The TSC core (gen.tsc.core) in the Amaranth simulator, against sim.tsc.TSCLayer.
+"""The TSC core (gen.tsc.core) in the Amaranth simulator, against sim.tsc.TSCLayer (stream
+mode) and sim.tsc.FramedTSCLayer (framed mode).
 
-Fast checks next to the cocotb regression (test_tsc_rtl.py): small configurations, random
-gaps and back-pressure, every output beat, every weight read, the stream rules and the cycle
-count per step. A corrupted core must fail the same checks.
+Fast checks next to the cocotb regression (test_tsc_rtl.py): small configurations, each under
+every handshake pattern as its own test (the Amaranth-simulator stream kit), every output beat,
+every weight read, the stream rules and the cycle count per step. A corrupted core must fail
+the same checks.
 """
 
 import numpy as np
@@ -10,31 +12,47 @@ import pytest
 from amaranth import Module
 from amaranth.sim import Simulator
 
+from amaranth_streams import PATTERNS, check_beats, run_stream
 from gen.tsc import LowestSetBit, TSCConfig, TSCCore, build_ir
-from gen.tsc.simulate import simulate_core
-from sim.tsc import TSCLayer, step_events, tsc_encode
+from sim.tsc import FramedTSCLayer, TSCLayer, step_events, tsc_encode
+
+
+def model_layer(ir):
+    """The golden model of a core, with its register widths."""
+    widths = dict(current_width=ir.widths["current"], membrane_width=ir.widths["membrane"])
+    if ir.mode == "framed":
+        return FramedTSCLayer(ir.weights, ir.threshold, ir.steps, **widths)
+    return TSCLayer(ir.weights, ir.threshold, **widths)
+
+
+def _mask(bits):
+    return sum(1 << int(m) for m in np.flatnonzero(bits))
 
 
 def model_outputs(ir, pos, neg, first):
-    layer = TSCLayer(ir.weights, ir.threshold, current_width=ir.widths["current"],
-                     membrane_width=ir.widths["membrane"])
-    L = ir.neurons
+    """Output beats ``{pos, neg}`` of the model (registers as wide as the core's)."""
+    layer = model_layer(ir)
     out = []
     for t in range(pos.shape[0]):
         p, n = layer.step(pos[t], neg[t], bool(first[t]))
-        out.append(sum(1 << int(l) for l in np.flatnonzero(p)) |
-                   sum(1 << (L + int(l)) for l in np.flatnonzero(n)))
+        out.append({"pos": _mask(p), "neg": _mask(n)})
     return out
 
 
-def check(ir, core, pos, neg, first, **kwargs):
-    run = simulate_core(core, pos, neg, first, **kwargs)
-    outputs, reads, accepts, emits = run["outputs"], run["reads"], run["accepts"], run["emits"]
-    want = model_outputs(ir, pos, neg, first)
-    assert len(outputs) == len(want), f"{len(outputs)} outputs for {len(want)} steps"
-    for t, (got, exp) in enumerate(zip(outputs, want)):
-        assert got == exp, f"step {t}: got {got:#x}, want {exp:#x}"
-    # the reads, in order, are the steps' events, each step's lowest index first
+def check(ir, core, pos, neg, first, pattern="no_stalls", seed=0):
+    """Outputs equal the model's and the weight reads, in order, are the steps' events (each
+    step's lowest index first); returns the accept and emit cycles."""
+    reads = []
+
+    def probe(ctx, cycle):
+        if ctx.get(core.weight_read):
+            reads.append(ctx.get(core.weight_addr))
+
+    beats = [{"pos": _mask(pos[t]), "neg": _mask(neg[t]), "first": int(first[t])}
+             for t in range(pos.shape[0])]
+    run = run_stream(core, beats, pattern=pattern, seed=seed, probes=[probe],
+                     patience=25 * (ir.inputs + 10) + 200, quiet=12)
+    check_beats(run.outputs, model_outputs(ir, pos, neg, first), beats)
     start = 0
     for t in range(pos.shape[0]):
         events = [int(m) for m in np.flatnonzero(pos[t] ^ neg[t])]
@@ -42,7 +60,7 @@ def check(ir, core, pos, neg, first, **kwargs):
         assert got == events, f"step {t}: reads {got}, events {events}"
         start += len(events)
     assert start == len(reads), f"{len(reads) - start} reads more than events"
-    return accepts, emits
+    return run.accepts, run.emits
 
 
 def stimulus(rng, M, T, density, p_first):
@@ -89,44 +107,56 @@ def test_lowest_set_bit_exhaustive(width):
 
 
 CONFIGS = {
-    "m1_l1": TSCConfig(inputs=1, neurons=1, seed=1, threshold=40),
+    "m1_l1": TSCConfig(inputs=1, neurons=1, seed=2, threshold=40),
     "m8_l4": TSCConfig(inputs=8, neurons=4, seed=2, threshold=[60, 150, 20, 300]),
     "m13_l2_w3": TSCConfig(inputs=13, neurons=2, wbits=3, seed=3),
     # tiny weights, 2-step frames: registers narrower than one 8-bit weight, and they wrap
     "m3_l2_tiny": TSCConfig(inputs=3, neurons=2, weights=[[1, -1, 0], [0, 1, 1]], steps=2,
                             threshold=1),
+    # framed mode: frames of N = 9 steps (the TSC-encoded part) and random frame lengths
+    "m8_l4_framed": TSCConfig(inputs=8, neurons=4, seed=2, threshold=[30, 90, 12, 200],
+                              steps=9, mode="framed"),
+    "m13_l3_framed_w3": TSCConfig(inputs=13, neurons=3, wbits=3, seed=4, steps=9,
+                                  threshold=[1, 5, 9], mode="framed"),
+    "m1_l1_framed_n1": TSCConfig(inputs=1, neurons=1, seed=1, steps=1, threshold=3,
+                                 mode="framed"),
 }
 
 
+@pytest.mark.parametrize("pattern", PATTERNS)
 @pytest.mark.parametrize("name", sorted(CONFIGS))
-def test_core_matches_model_under_stalls(name):
+def test_core_matches_model(name, pattern):
     ir = build_ir(CONFIGS[name])
     rng = np.random.default_rng(len(name))
     M = ir.inputs
     parts = [tsc_stream(rng, M, 3, 9), stimulus(rng, M, 40, 0.1, 0.1),
              stimulus(rng, M, 40, 0.8, 0.15)]
     pos, neg, first = (np.concatenate(x) for x in zip(*parts))
-    for k, (pv, pr) in enumerate([(0.5, 0.5), (0.9, 0.3), (0.3, 0.9)]):
-        check(ir, TSCCore.from_ir(ir), pos, neg, first, p_valid=pv, p_ready=pr, seed=k)
+    out = model_outputs(ir, pos, neg, first)
+    assert any(o["pos"] for o in out) and any(o["neg"] for o in out)    # not vacuous
+    check(ir, TSCCore.from_ir(ir), pos, neg, first, pattern, seed=PATTERNS.index(pattern))
 
 
-def test_core_wraps_like_the_model():
+@pytest.mark.parametrize("mode", ["stream", "framed"])
+def test_core_wraps_like_the_model(mode):
     # registers sized for 3-step frames, driven with 60-step frames: I and V wrap
-    ir = build_ir(TSCConfig(inputs=4, neurons=3, wbits=4, steps=3, seed=9, threshold=[2, 5, 9]))
+    ir = build_ir(TSCConfig(inputs=4, neurons=3, wbits=4, steps=3, seed=9, threshold=[2, 5, 9],
+                            mode=mode))
     rng = np.random.default_rng(5)
     pos, neg, first = stimulus(rng, 4, 120, 0.4, 0.0)
-    first[0] = first[60] = True
+    first[0] = first[60] = first[63] = True
     wrapped = model_outputs(ir, pos, neg, first)
-    plain = TSCLayer(ir.weights, ir.threshold)
+    plain = (FramedTSCLayer(ir.weights, ir.threshold, ir.steps) if mode == "framed"
+             else TSCLayer(ir.weights, ir.threshold))
     unbounded = [plain.step(pos[t], neg[t], bool(first[t])) for t in range(120)]
-    unbounded = [sum(1 << int(l) for l in np.flatnonzero(p)) |
-                 sum(1 << (3 + int(l)) for l in np.flatnonzero(n)) for p, n in unbounded]
+    unbounded = [{"pos": _mask(p), "neg": _mask(n)} for p, n in unbounded]
     assert wrapped != unbounded            # the stimulus does overflow the registers
-    check(ir, TSCCore.from_ir(ir), pos, neg, first, p_valid=0.7, p_ready=0.7)
+    check(ir, TSCCore.from_ir(ir), pos, neg, first, "both")
 
 
-def test_cycles_per_step_and_latency():
-    ir = build_ir(CONFIGS["m8_l4"])
+@pytest.mark.parametrize("name", ["m8_l4", "m8_l4_framed"])
+def test_cycles_per_step_and_latency(name):
+    ir = build_ir(CONFIGS[name])
     rng = np.random.default_rng(11)
     parts = [tsc_stream(rng, 8, 2, 12), stimulus(rng, 8, 30, 0.3, 0.1)]
     pos, neg, first = (np.concatenate(x) for x in zip(*parts))
@@ -172,7 +202,7 @@ def test_checks_catch_broken_cores():
     pos, neg, first = tsc_stream(rng, 8, 2, 10)
     pos[:, 0], neg[:, 0] = True, False     # input 0 (whose weight gets corrupted) always on
     # a wrong weight changes the outputs
-    with pytest.raises(AssertionError, match="step"):
+    with pytest.raises(AssertionError, match="beats differ"):
         check(ir, CorruptWeight.from_ir(ir), pos, neg, first)
     # reading the events in another order gives the right outputs but not the right reads
     with pytest.raises(AssertionError, match=r"step 0: reads \[7, "):
@@ -211,7 +241,7 @@ def test_count_to_three_exhaustive(width):
     from amaranth.lib import wiring
     from amaranth.lib.wiring import In, Out
 
-    from gen.tsc.core import count_to_three
+    from gen.tsc.scan import count_to_three
 
     class Counter(wiring.Component):
         bits: In(width)

@@ -9,10 +9,12 @@ from clirun import assert_usage_error, run_cli
 from gen.__main__ import main
 from gen.tsc import TSCConfig, build_ir, default_threshold, random_weights
 from gen.widths import signed_width
+from gen.writer import generate
 from sim.tsc import TSCLayer, tsc_int_bounds
 
-MANIFEST_KEYS = {"core", "top", "verilog", "inputs", "neurons", "weights", "threshold",
-                 "weight_frac", "widths", "cycles_per_step"}
+MANIFEST_KEYS = {"core", "top", "verilog", "latency", "ii", "ports", "inputs", "neurons", "mode",
+                 "weights", "threshold", "weight_frac", "wbits", "steps", "source", "widths",
+                 "cycles_per_step"}
 
 
 def gen(capsys, *args):
@@ -71,17 +73,63 @@ def test_widths_hold_the_extremes_and_no_bit_is_spare():
     assert -(1 << (wv - 1)) <= -S * steps * (steps + 1) // 2 < -(1 << (wv - 2))
 
 
-def test_manifest_contents():
-    ir = build_ir(TSCConfig(inputs=4, neurons=2, wbits=5, seed=7, threshold=[3, 9]))
-    man = ir.manifest()
-    assert MANIFEST_KEYS - {"top", "verilog"} <= set(man)
+def manifest_of(ir, folder):
+    """The manifest as the writer writes it (``ir.manifest()`` alone would build a component
+    only to read its signature, and Amaranth warns about an unused design)."""
+    return json.loads(generate(ir, folder).manifest.read_text())
+
+
+def _fields(layout):
+    return {f["name"]: (f["offset"], f["width"]) for f in layout["fields"]}
+
+
+@pytest.mark.parametrize("mode", ["stream", "framed"])
+def test_manifest_contents(tmp_path, mode):
+    ir = build_ir(TSCConfig(inputs=4, neurons=2, wbits=5, seed=7, threshold=[3, 9], mode=mode,
+                            steps=12))
+    man = manifest_of(ir, tmp_path)
+    assert list(man)[:6] == ["core", "top", "verilog", "latency", "ii", "ports"]
+    assert MANIFEST_KEYS <= set(man)
     assert man["core"] == "tsc" and man["inputs"] == 4 and man["neurons"] == 2
+    assert man["mode"] == mode and man["steps"] == 12
+    assert man["top"] == ("tsc_m4_l2_framed" if mode == "framed" else "tsc_m4_l2")
     assert man["weights"] == [list(r) for r in random_weights(4, 2, 5, 7)]
     assert man["threshold"] == [3, 9] and man["weight_frac"] == 4
+    assert man["source"] == "seed 7: numpy.random.default_rng(7).integers(-16, 16, size=(2, 4))"
+    # integer worst case (E = M events every step) beside the formulas
+    assert man["ii"] == 4 and man["latency"] == 4 + 8
     assert man["cycles_per_step"]["formula"] == "max(1, E)"
-    assert man["ports"]["i"]["payload"] == {"pos": [0, 4], "neg": [4, 8], "first": [8, 9]}
-    assert man["ports"]["o"]["payload"] == {"pos": [0, 2], "neg": [2, 4]}
+    assert man["cycles_per_step"]["latency"] == "max(1, E) + 8"
+    assert _fields(man["ports"]["i"]["payload"]) == {"pos": (0, 4), "neg": (4, 4),
+                                                     "first": (8, 1)}
+    assert _fields(man["ports"]["o"]["payload"]) == {"pos": (0, 2), "neg": (2, 2)}
     json.dumps(man)
+
+
+@pytest.mark.parametrize("mode", ["stream", "framed"])
+def test_manifest_satisfies_the_schema(tmp_path, mode):
+    import jsonschema
+
+    from clirun import ROOT
+
+    schema = json.loads((ROOT / "gen" / "manifest.schema.json").read_text())
+    man = manifest_of(build_ir(TSCConfig(inputs=3, neurons=2, mode=mode)), tmp_path)
+    jsonschema.validate(man, schema)
+    man["threshold"] = [0, 1]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(man, schema)
+
+
+@pytest.mark.parametrize("steps", [1, 2, 7, 8, 9])
+def test_framed_widths(steps):
+    from sim.tsc import tsc_framed_bounds
+
+    ir = build_ir(TSCConfig(inputs=5, neurons=2, steps=steps, seed=1, mode="framed"))
+    b = tsc_framed_bounds(ir.weights, ir.threshold, steps)
+    assert ir.widths["membrane"] == signed_width(b["membrane"][0],
+                                                 max(b["membrane"][1], max(ir.threshold)))
+    w = ir.widths["step"]
+    assert steps - 1 < (1 << w) and (w == 1 or steps - 1 >= (1 << (w - 1)))   # holds N - 1
 
 
 # ---------------------------------------------------------------------------------------- CLI
@@ -103,6 +151,19 @@ def test_cli_writes_core_and_manifest(tmp_path):
         assert port in text
     assert "input [12:0] i__payload" in text and "output [5:0] o__payload" in text
     assert str(tmp_path) not in text and "/work" not in text
+
+
+def test_cli_framed_default_out_and_summary(tmp_path):
+    r = run_cli("gen", "tsc", "--inputs", 4, "--neurons", 2, "--mode", "framed", "--steps", 16,
+                cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    out = tmp_path / "out"
+    assert sorted(p.name for p in out.iterdir()) == ["tsc_m4_l2_framed.json",
+                                                      "tsc_m4_l2_framed.v"]
+    man = json.loads((out / "tsc_m4_l2_framed.json").read_text())
+    assert man["mode"] == "framed" and man["steps"] == 16
+    assert r.stdout.startswith("tsc_m4_l2_framed: TSC layer (framed mode), M=4 inputs, L=2")
+    assert "frames of N = 16 steps" in r.stdout and "wrote" in r.stdout
 
 
 def test_cli_is_deterministic(tmp_path, capsys):
@@ -128,7 +189,7 @@ def test_weight_files(tmp_path, capsys):
         assert status == 0, err
         man = json.loads((out / "tsc_m3_l2.json").read_text())
         assert man["weights"] == w.tolist()
-        assert man["weights_from"] == {"file": name}
+        assert man["source"] == name
         if name == "wo.json":
             assert man["threshold"] == [4, 5] and man["weight_frac"] == 3
         else:
@@ -225,7 +286,8 @@ BAD_ARGS = [
     (["--inputs", 3, "--neurons", 2, "--weight-frac", 40], "weight_frac must be between 0"),
     (["--inputs", 3, "--neurons", 2, "--name", "9bad"], "is not a Verilog identifier"),
     (["--inputs", 3, "--neurons", 2, "--name", "a-b"], "is not a Verilog identifier"),
-    (["--inputs", "x", "--neurons", 2], "invalid int value: 'x'"),
+    (["--inputs", "x", "--neurons", 2], "'x' is not an integer"),
+    (["--inputs", 3, "--neurons", 2, "--mode", "rate"], "invalid choice: 'rate'"),
     (["--neurons", 2], "--inputs"),
     (["--inputs", 3], "--neurons"),
     (["--inputs", 3, "--neurons", 2, "--bogus", 1], "unrecognized arguments"),

@@ -31,5 +31,8 @@ class NoStallShared(SharedCore):
 class NoStallUnrolled(UnrolledCore):
     """Broken: advances the pipeline even when the output register is full and not taken."""
 
-    def output_free(self):
-        return Const(1)
+    def elaborate(self, platform):
+        m = super().elaborate(platform)
+        # a later assignment in the same domain wins: the pipeline enable is stuck at 1
+        m.d.comb += self.pipe.enable.eq(Const(1))
+        return m

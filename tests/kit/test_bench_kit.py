@@ -1,52 +1,53 @@
-"""The cocotb bench kit catches the bugs it exists to catch.
+"""The cocotb stream kit catches the bugs it exists to catch, each under the patterns that
+expose it: a correct pipeline passes every handshake pattern; one whose input never stalls
+loses beats only under back-pressure; one whose output changes while stalled breaks the stream
+rule the monitor checks."""
 
-A two-stage pipeline that adds a constant passes under random gaps and back-pressure; the
-same pipeline with a classic handshake bug (ready ignores a full output register, so a stalled
-beat is overwritten) must fail.
-"""
+import json
 
 import pytest
-from amaranth import Module, Signal
 from amaranth.back import verilog
-from amaranth.lib import stream, wiring
-from amaranth.lib.wiring import In, Out
 
-from rtlsim import BUILD, run_bench, simulator
+from addpipe import CONST, WIDTH, AddPipe
+from gen.core import ports_of
+from handshake import PATTERNS, pattern_test
+from rtlsim import BUILD, Regression
 
-WIDTH, CONST = 8, 37
-
-
-class AddPipe(wiring.Component):
-    def __init__(self, broken=False):
-        self.broken = broken
-        super().__init__({"i": In(stream.Signature(WIDTH)), "o": Out(stream.Signature(WIDTH))})
-
-    def elaborate(self, platform):
-        m = Module()
-        mid, mid_valid = Signal(WIDTH), Signal()
-        mid_ready = Signal()
-        m.d.comb += mid_ready.eq(~self.o.valid | self.o.ready)
-        if self.broken:
-            m.d.comb += self.i.ready.eq(1)           # the bug: never stalls the input
-        else:
-            m.d.comb += self.i.ready.eq(~mid_valid | mid_ready)
-        with m.If(self.i.ready):
-            m.d.sync += [mid.eq(self.i.payload + CONST), mid_valid.eq(self.i.valid)]
-        with m.If(mid_ready):
-            m.d.sync += [self.o.payload.eq(mid), self.o.valid.eq(mid_valid)]
-        return m
+STALLS = {"random_backpressure", "both"}
 
 
-@pytest.mark.parametrize("broken", [False, True], ids=["good", "broken"])
-def test_bench_kit(broken):
-    simulator()
-    name = f"selftest_{'broken' if broken else 'good'}"
-    out = BUILD / "src" / f"{name}.v"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(verilog.convert(AddPipe(broken), name=name, emit_src=False))
-    env = {"SELFTEST_WIDTH": WIDTH, "SELFTEST_CONST": CONST}
-    if broken:
-        with pytest.raises(AssertionError, match="cocotb tests failed"):
-            run_bench([out], name, "selftest_tb", name, env=env)
+def _make(variant):
+    def make():
+        name = f"selftest_{variant}"
+        folder = BUILD / "src" / name
+        folder.mkdir(parents=True, exist_ok=True)
+        core = AddPipe(variant)
+        (folder / f"{name}.v").write_text(verilog.convert(core, name=name, emit_src=False))
+        manifest = {"latency": 2, "ii": 1, "width": WIDTH, "const": CONST,
+                    "ports": ports_of(core)}
+        (folder / f"{name}.json").write_text(json.dumps(manifest))
+        return [folder / f"{name}.v"], name, {"SELFTEST_MANIFEST": folder / f"{name}.json"}
+    return Regression(f"selftest_{variant}", "selftest_tb", make)
+
+
+BENCHES = {v: _make(v) for v in ("good", "never_stalls", "unstable_output")}
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+def test_good_pipeline_passes(pattern):
+    BENCHES["good"].check(pattern_test("add_constant", pattern))
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+def test_lost_beats_fail_under_backpressure(pattern):
+    if pattern in STALLS:
+        with pytest.raises(AssertionError, match="beats differ|beats for"):
+            BENCHES["never_stalls"].check(pattern_test("add_constant", pattern))
     else:
-        run_bench([out], name, "selftest_tb", name, env=env)
+        BENCHES["never_stalls"].check(pattern_test("add_constant", pattern))
+
+
+@pytest.mark.parametrize("pattern", sorted(STALLS))
+def test_monitor_catches_payload_change_while_stalled(pattern):
+    with pytest.raises(AssertionError, match="payload changed from"):
+        BENCHES["unstable_output"].check(pattern_test("add_constant", pattern))

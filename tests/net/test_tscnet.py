@@ -15,7 +15,7 @@ from net.train import TrainConfig, accuracy, train                  # noqa: E402
 from net.tscnet import TSCNet                                       # noqa: E402
 from net.tsctrain import (TSCTrainConfig, _spike_fn, encode_drive,  # noqa: E402
                               fake_quant, finetune, network_torch, tsc_torch)
-from sim.tsc import tsc_durations, tsc_encode, tsc_float, tsc_int      # noqa: E402
+from sim.tsc import tsc_durations, tsc_float, tsc_int      # noqa: E402
 
 from clirun import assert_usage_error, run_cli                          # noqa: E402
 
@@ -203,10 +203,20 @@ def test_library_errors(ops, data):
         Config(coding="fs", tsc_train=3)
     with pytest.raises(ValueError, match="epochs must be an integer >= 0, not -1"):
         Config(coding="tsc", tsc_train=-1)
-    assert Config(coding="tsc").tsc_train == 30 and Config(coding="fs").tsc_train is None
+    assert Config(coding="tsc", tsc_mode="stream").tsc_train == 30
+    assert Config(coding="tsc").tsc_train == 0 and Config(coding="tsc").tsc_mode == "framed"
+    assert Config(coding="fs").tsc_train is None and Config(coding="fs").tsc_mode is None
+    with pytest.raises(ValueError, match="the TSC mode applies to the tsc coding only"):
+        Config(coding="fs", tsc_mode="framed")
+    with pytest.raises(ValueError, match="TSC mode must be one of stream, framed, not 'rate'"):
+        Config(coding="tsc", tsc_mode="rate")
+    with pytest.raises(ValueError, match="TSC fine-tuning trains the stream-mode network"):
+        Config(coding="tsc", tsc_train=3)
     q = TSCNet(ops, N, data[0], weight_bits=8)
     with pytest.raises(ValueError, match="starts from the float TSC conversion"):
         finetune(q, *data, show_progress=False)
+    with pytest.raises(ValueError, match="trains a stream-mode TSC network, not 'framed'"):
+        finetune(TSCNet(ops, N, data[0], mode="framed"), *data, show_progress=False)
     f = TSCNet(ops, N, data[0])
     with pytest.raises(ValueError, match="do not match"):
         finetune(f, data[0], data[1][:10], show_progress=False)
@@ -216,20 +226,27 @@ def test_library_errors(ops, data):
 
 def test_run_reports_the_finetuned_network(split):
     tr = train("mlp", "relu", QUICK, show_progress=False)
-    cfg = Config(coding="tsc", K=4, Q=8, tsc_train=1)
+    cfg = Config(coding="tsc", K=4, Q=8, tsc_train=1, tsc_mode="stream")
     r = run(cfg, tr, show_progress=False)
-    assert r.source.startswith("fine-tuned 1 epochs through the TSC dynamics")
+    assert r.source.startswith("stream, fine-tuned 1 epochs through the TSC dynamics")
     assert r.float_accuracy is not None and r.time_steps == 4
     assert list(r.to_json()) == ["ann_accuracy", "snn_accuracy", "spikes_per_neuron",
-                                 "time_steps", "coding", "model", "act", "K", "Q"]
-    base = run(Config(coding="tsc", K=4, tsc_train=0), tr, show_progress=False)
-    assert base.source.startswith("threshold balancing")
+                                 "time_steps", "coding", "model", "act", "K", "Q", "tsc_mode",
+                                 "frame_steps"]
+    assert r.to_json()["tsc_mode"] == "stream" and r.to_json()["frame_steps"] == 4
+    base = run(Config(coding="tsc", K=4, tsc_train=0, tsc_mode="stream"), tr,
+               show_progress=False)
+    assert base.source.startswith("stream, threshold balancing")
 
 
 @pytest.mark.parametrize("args, fragment", [
     (["--tsc-train", "5"], "--tsc-train applies to --coding tsc only"),
     (["--coding", "tsc", "--tsc-train", "-1"], "--tsc-train must be at least 0, not -1"),
     (["--coding", "tsc", "--tsc-train", "many"], "'many' is not an integer"),
+    (["--coding", "tsc", "--tsc-train", "2"], "--tsc-train fine-tunes the stream-mode network"),
+    (["--coding", "tsc", "--tsc-mode", "framed", "--tsc-train", "2"], "give --tsc-mode stream"),
+    (["--tsc-mode", "stream"], "--tsc-mode applies to --coding tsc only"),
+    (["--coding", "tsc", "--tsc-mode", "rate"], "invalid choice: 'rate'"),
 ])
 def test_cli_errors(tmp_path, args, fragment):
     r = run_cli("net", "digits", *args, "--json", tmp_path / "r.json", cwd=tmp_path)
@@ -237,24 +254,30 @@ def test_cli_errors(tmp_path, args, fragment):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_report_checks_the_tsc_target_on_the_finetuned_rows():
+def test_report_checks_the_tsc_target_on_the_framed_rows():
     from types import SimpleNamespace
 
-    from net.report import ROWS, targets
+    from net.report import TSC_ROWS, tsc_targets
 
-    def res(snn):
-        return SimpleNamespace(ann_accuracy=98.0, snn_accuracy=snn, spikes_per_neuron=0.5)
+    def res(snn, most=2):
+        return SimpleNamespace(ann_accuracy=98.0, snn_accuracy=snn, spikes_per_neuron=0.5,
+                               spike_counts=np.array([[0, most]]))
 
-    assert ("mlp", "relu", "tsc", 16, None, 0) in ROWS and ("mlp", "relu", "tsc", 64, 8, 30) in ROWS
+    assert ("mlp", "relu", "tsc", 32, 8, 0, "framed") in TSC_ROWS
+    assert ("cnn", "relu", "tsc", 64, None, 30, "stream") not in TSC_ROWS
+    assert ("mlp", "relu", "tsc", 64, None, 30, "stream") in TSC_ROWS
 
-    def tsc_lines(ft16, ft64):
-        results = {("mlp", "relu", "tsc", 16, None, 0): res(87.0),        # balancing: far off
-                   ("mlp", "relu", "tsc", 16, None, 30): res(ft16),
-                   ("mlp", "relu", "tsc", 64, 8, 30): res(ft64)}
-        return [line for line in targets(results) if "TSC" in line]
+    def tsc_lines(f16, f32, most=2):
+        results = {("mlp", "relu", "tsc", 16, None, 0, "framed"): res(f16),
+                   ("cnn", "relu", "tsc", 32, 8, 0, "framed"): res(f32, most),
+                   ("mlp", "relu", "tsc", 64, None, 0, "framed"): res(50.0),   # N > 32
+                   ("mlp", "relu", "tsc", 16, None, 30, "stream"): res(50.0)}  # context
+        return [line for line in tsc_targets(results) if "TSC" in line]
 
     ok = tsc_lines(97.5, 97.2)
-    assert ok[0].startswith("| TSC: within 1.0 point") and ok[0].endswith("| yes |")
-    assert "N=16 -0.50 pt; N=64 -0.80 pt" in ok[0] and "fine-tuned" in ok[0]
-    assert ok[1].startswith("| TSC threshold balancing only") and ok[1].endswith("| **no** |")
+    assert ok[0].startswith("| TSC framed, threshold balancing alone") and ok[0].endswith(
+        "| yes |")
+    assert "N=16 -0.50 pt; N=32 -0.80 pt" in ok[0] and "TSC framed Q8" in ok[0]
+    assert ok[1].endswith("| yes |") and "2 (0.500)" in ok[1]
     assert tsc_lines(97.5, 96.8)[0].endswith("| **no** |")
+    assert tsc_lines(97.5, 97.2, most=3)[1].endswith("| **no** |")

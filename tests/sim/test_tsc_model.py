@@ -1,7 +1,7 @@
-"""The TSC golden models (sim.tsc): encoders, the exact event-driven layer, the float model,
-widths, threshold balancing.
+"""The TSC golden models (sim.tsc): encoders, the exact event-driven stream-mode layer, the float
+model, widths.
 
-The exact layer is checked against a literal transcription of the issue's per-step rules
+The exact layer is checked against a literal transcription of the stream neuron's per-step rules
 (plain Python integers, one neuron at a time), so the model and its checker do not share code.
 """
 
@@ -10,13 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.tsc import (DEFAULT_ALPHA, TSCLayer, balance_network, balance_threshold, max_current,
-                     poisson_encode, step_events, threshold_int, tsc_decode, tsc_durations,
+from sim.tsc import (TSCLayer, poisson_encode, step_events, tsc_decode, tsc_durations,
                      tsc_encode, tsc_float, tsc_int, tsc_int_bounds, ttfs_encode, wrap)
 
 
 def literal_layer(weights, theta, pos, neg, first):
-    """Issue 5 item 3, word for word: per neuron, per step."""
+    """The stream neuron, word for word: per neuron, per step."""
     L, M = len(weights), len(weights[0])
     I, V, firing, done = [0] * L, [0] * L, [0] * L, [0] * L
     out_pos, out_neg = [], []
@@ -375,49 +374,3 @@ def test_float_model_checks():
         tsc_float([[np.nan]], 1.0, [[1]], [[0]])
     with pytest.raises(ValueError, match="shape"):
         tsc_float([[1.0, 2.0]], 1.0, [[1]], [[0]])
-
-
-# ------------------------------------------------------------------------- threshold balance
-
-
-def test_balance_threshold():
-    assert DEFAULT_ALPHA == 0.8
-    assert balance_threshold([1.0, 5.0, -2.0]) == pytest.approx(4.0)
-    assert balance_threshold([[2.0]], alpha=0.5) == pytest.approx(1.0)
-    with pytest.raises(ValueError, match="largest input"):
-        balance_threshold([-1.0, 0.0])
-    with pytest.raises(ValueError, match="alpha"):
-        balance_threshold([1.0], alpha=0)
-
-
-def test_max_current_is_the_recorded_peak():
-    rng = np.random.default_rng(2)
-    w = rng.normal(0, 1, (4, 9))
-    pos, neg = tsc_encode(rng.uniform(-1, 1, (6, 9)), 12)
-    rec = tsc_float(w, 1.0, pos, neg, record=True)[2]
-    assert max_current(w, pos, neg) == pytest.approx(rec["current"].max())
-    # frames restart the current
-    T = pos.shape[1]
-    cat_p = np.concatenate(list(pos), axis=0)
-    cat_n = np.concatenate(list(neg), axis=0)
-    first = np.arange(6 * T) % T == 0
-    assert max_current(w, cat_p, cat_n, first) == pytest.approx(rec["current"].max())
-
-
-def test_balance_network_layer_by_layer():
-    rng = np.random.default_rng(3)
-    w1, w2 = rng.normal(0, 0.5, (6, 10)), rng.normal(0, 0.5, (3, 6))
-    pos, neg = tsc_encode(rng.uniform(0, 1, (20, 10)), 16)
-    t1, t2 = balance_network([w1, w2], pos, neg)
-    assert t1 == pytest.approx(0.8 * max_current(w1, pos, neg))
-    p1, n1 = tsc_float(w1, t1, pos, neg)
-    assert t2 == pytest.approx(0.8 * max_current(w2, p1, n1))
-
-
-def test_threshold_int():
-    assert threshold_int(0.75, 7) == 96
-    assert threshold_int(1e-6, 4) == 1
-    with pytest.raises(ValueError):
-        threshold_int(-1.0, 4)
-    with pytest.raises(TypeError):
-        threshold_int(1.0, 2.5)

@@ -1,17 +1,22 @@
-"""Bench for the bench kit itself: a core that adds a constant, checked under gaps and stalls."""
+"""Bench for the stream kit itself: a core that adds a constant, under each handshake pattern."""
+
+import json
+import random
 
 import cocotb
 
-from streams import TB, compare, env_int
+from streams import CoreTB, check_beats, env_int, env_str, for_each_pattern
 
 
 @cocotb.test()
-async def add_constant(dut):
-    width, const = env_int("SELFTEST_WIDTH"), env_int("SELFTEST_CONST")
-    mask = (1 << width) - 1
-    tb = TB(dut, seed=env_int("SELFTEST_SEED", 1))
+@for_each_pattern
+async def add_constant(dut, pattern):
+    with open(env_str("SELFTEST_MANIFEST")) as f:
+        manifest = json.load(f)
+    width, const = manifest["width"], manifest["const"]
+    tb = CoreTB(dut, manifest, pattern, seed=env_int("SELFTEST_SEED", 1))
     await tb.reset()
-    xs = [tb.rng.randrange(1 << width) for _ in range(400)]
-    for p_valid, p_ready in ((1.0, 1.0), (0.5, 0.5), (0.9, 0.2), (0.2, 0.9)):
-        outputs, _, _ = await tb.run(xs, p_valid=p_valid, p_ready=p_ready)
-        compare(outputs, [(x + const) & mask for x in xs])
+    rng = random.Random(env_int("SELFTEST_SEED", 1))
+    xs = [rng.randrange(1 << width) for _ in range(400)]
+    run = await tb.run(xs)
+    check_beats(run.outputs, [(x + const) % (1 << width) for x in xs], xs)

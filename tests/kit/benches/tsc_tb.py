@@ -1,8 +1,10 @@
-"""cocotb bench of a TSC layer core, scored against the exact model :class:`sim.tsc.TSCLayer`.
+"""cocotb bench of a TSC layer core, scored against the exact model of its mode:
+:class:`sim.tsc.TSCLayer` (``stream``) or :class:`sim.tsc.FramedTSCLayer` (``framed``).
 
-Reads the generator's manifest (``TSC_MANIFEST``): weights, thresholds, widths. Drives
-multi-frame streams (``first`` marks each frame's step 1) under random input gaps and output
-back-pressure and checks, step by step:
+Reads the generator's manifest (``TSC_MANIFEST``): ports, mode, weights, thresholds, widths,
+frame length, probes. Drives multi-frame streams (``first`` marks each frame's step 1; a framed
+core gets frames of its N steps and one trailing silent frame that flushes its last answer) and
+checks, step by step:
 
 * every output beat equals the model's (bit-exact, in order, nothing lost or duplicated);
 * the weight reads (the core's ``weight_read``/``weight_addr`` probe, sampled every cycle):
@@ -11,6 +13,7 @@ back-pressure and checks, step by step:
   synapse) is read more than twice per frame;
 * without gaps or back-pressure, a step with E events takes exactly max(1, E) cycles.
 
+Tests: ``tsc_frames`` and ``random_spikes`` under each handshake pattern, ``cycles_per_step``.
 Environment: ``TSC_MANIFEST`` (path), ``TSC_SEED`` (stimulus seed), ``TSC_SCALE`` (1 = the
 regular amount of stimulus).
 """
@@ -20,75 +23,67 @@ import json
 import cocotb
 import numpy as np
 
-from sim.tsc import TSCLayer, step_events, tsc_encode
-from streams import TB, compare, env_int, env_str
+from sim.tsc import FramedTSCLayer, TSCLayer, step_events, tsc_encode
+from streams import PATTERNS, CoreTB, check_beats, env_int, env_str, for_each_pattern
+
+
+def _mask(bits):
+    """A boolean vector as an int, element m at bit m."""
+    return sum(1 << int(m) for m in np.flatnonzero(bits))
 
 
 class TSCBench:
-    """Manifest, model and payload packing of one TSC core."""
+    """Manifest, model and weight-read probe of one TSC core."""
 
-    def __init__(self, dut):
+    def __init__(self, dut, pattern="no_stalls", salt=0):
         with open(env_str("TSC_MANIFEST")) as f:
             self.manifest = json.load(f)
         man = self.manifest
         assert man["core"] == "tsc", man["core"]
         self.M, self.L = man["inputs"], man["neurons"]
-        self.seed = env_int("TSC_SEED", 1)
+        self.mode, self.N = man.get("mode", "stream"), man["steps"]
+        self.seed = env_int("TSC_SEED", 1) + salt
         self.scale = env_int("TSC_SCALE", 1)
         self.rng = np.random.default_rng(self.seed)
-        self.tb = TB(dut, seed=self.seed)
-        self.dut = dut
-        self.reads = []         # (cycle, address) of every weight read
+        self.tb = CoreTB(dut, man, pattern, self.seed)
+        self.read, self.addr = dut.weight_read, dut.weight_addr
+        self.reads = []         # address of every weight read
+        self.tb.on_sample(self.probe)
 
-    def layer(self):
-        man = self.manifest
-        return TSCLayer(man["weights"], man["threshold"],
-                        current_width=man["widths"]["current"],
-                        membrane_width=man["widths"]["membrane"])
-
-    def pack(self, pos, neg, first):
-        """Input payload: pos in bits [0, M), neg in [M, 2M), first at bit 2M."""
-        value = int(first) << (2 * self.M)
-        for m in np.flatnonzero(pos):
-            value |= 1 << int(m)
-        for m in np.flatnonzero(neg):
-            value |= 1 << (self.M + int(m))
-        return value
-
-    def unpack(self, value):
-        pos = [(value >> k) & 1 for k in range(self.L)]
-        neg = [(value >> (self.L + k)) & 1 for k in range(self.L)]
-        return f"pos={pos} neg={neg}"
+    def probe(self, tb):
+        if tb.in_reset:
+            return
+        if int(self.read.value):
+            self.reads.append(int(self.addr.value))
 
     def expected(self, pos, neg, first):
-        """Model outputs (packed: pos low, neg high) of a (T, M) stream, fresh state."""
-        layer = self.layer()
+        """Model outputs ``{pos, neg}`` of a (T, M) stream from a fresh state, and the number
+        of weight reads."""
+        man = self.manifest
+        widths = dict(current_width=man["widths"]["current"],
+                      membrane_width=man["widths"]["membrane"])
+        if self.mode == "framed":
+            layer = FramedTSCLayer(man["weights"], man["threshold"], self.N, **widths)
+        else:
+            layer = TSCLayer(man["weights"], man["threshold"], **widths)
         out = []
         for t in range(pos.shape[0]):
             p, n = layer.step(pos[t], neg[t], bool(first[t]))
-            packed = 0
-            for l in np.flatnonzero(p):
-                packed |= 1 << int(l)
-            for l in np.flatnonzero(n):
-                packed |= 1 << (self.L + int(l))
-            out.append(packed)
+            out.append({"pos": _mask(p), "neg": _mask(n)})
         return out, layer.reads
 
-    def probe(self, tb):
-        if int(self.dut.weight_read.value):
-            self.reads.append((tb.cycles, int(self.dut.weight_addr.value)))
-
-    async def run(self, pos, neg, first, p_valid, p_ready, what):
-        """Send a stream, compare outputs and reads; return accept and emit cycles."""
-        payloads = [self.pack(pos[t], neg[t], first[t]) for t in range(pos.shape[0])]
+    async def run(self, pos, neg, first):
+        """Send a stream, compare outputs and reads; return (reads per step, Run)."""
+        beats = [{"pos": _mask(pos[t]), "neg": _mask(neg[t]), "first": int(first[t])}
+                 for t in range(pos.shape[0])]
         want, model_reads = self.expected(pos, neg, first)
+        self.spikes = sum(bin(w["pos"]).count("1") + bin(w["neg"]).count("1") for w in want)
         self.reads = []
-        got, accepts, emits = await self.tb.run(payloads, p_valid=p_valid, p_ready=p_ready,
-                                                on_cycle=self.probe)
-        compare(got, want, decode=self.unpack, what=f"{what} output")
-        per_step = split_reads([addr for _, addr in self.reads], pos, neg, what)
+        run = await self.tb.run(beats, patience=25 * (self.M + 10) + 200, quiet=self.M + 12)
+        check_beats(run.outputs, want, beats)
+        per_step = split_reads(self.reads, pos, neg, self.tb.pattern)
         assert len(self.reads) == model_reads, (len(self.reads), model_reads)
-        return per_step, accepts, emits
+        return per_step, run
 
 
 def split_reads(reads, pos, neg, what="reads"):
@@ -127,7 +122,7 @@ def random_stream(rng, T, M, density, p_first, p_both=0.1):
     return pos, neg, first
 
 
-def tsc_frames(rng, M, frames, lengths=(2, 32), signed=True):
+def tsc_frames_of(rng, M, frames, lengths=(2, 32), signed=True):
     """Concatenated TSC-encoded frames of random values; returns pos, neg, first, frame ids."""
     pos, neg, first, ids = [], [], [], []
     for f in range(frames):
@@ -147,34 +142,37 @@ def tsc_frames(rng, M, frames, lengths=(2, 32), signed=True):
 
 
 @cocotb.test()
-async def tsc_encoded_frames(dut):
-    """Multi-frame TSC-encoded input under gaps and stalls: bit-exact, <= 2 reads/synapse."""
-    bench = TSCBench(dut)
+@for_each_pattern
+async def tsc_frames(dut, pattern):
+    """Multi-frame TSC-encoded input: bit-exact, <= 2 reads per synapse and frame."""
+    bench = TSCBench(dut, pattern, PATTERNS.index(pattern))
     await bench.tb.reset()
-    for p_valid, p_ready in ((1.0, 1.0), (0.5, 0.5), (0.9, 0.3), (0.3, 0.9)):
-        pos, neg, first, ids = tsc_frames(bench.rng, bench.M, 4 * bench.scale,
-                                          signed=bench.rng.random() < 0.7)
-        per_step, _, _ = await bench.run(pos, neg, first, p_valid, p_ready,
-                                         f"tsc p_valid={p_valid} p_ready={p_ready}")
-        worst = reads_per_synapse(per_step, ids, bench.M)
-        assert worst <= 2, f"a weight word was read {worst} times in one frame (at most 2)"
+    framed = bench.mode == "framed"
+    frames = 4 * bench.scale + framed
+    pos, neg, first, ids = tsc_frames_of(bench.rng, bench.M, frames,
+                                         lengths=(bench.N, bench.N) if framed else (2, 32),
+                                         signed=bench.rng.random() < 0.7)
+    if framed:      # a framed core answers a frame in the next: a silent frame flushes it
+        pos[ids == frames - 1] = neg[ids == frames - 1] = False
+    per_step, _ = await bench.run(pos, neg, first)
+    worst = reads_per_synapse(per_step, ids, bench.M)
+    assert worst <= 2, f"a weight word was read {worst} times in one frame (at most 2)"
+    assert bench.spikes > 0, "no neuron spiked: the comparison would be vacuous"
 
 
 @cocotb.test()
-async def random_sparse_and_dense(dut):
+@for_each_pattern
+async def random_spikes(dut, pattern):
     """Random (not TSC-shaped) spikes, sparse to dense, random frame starts."""
-    bench = TSCBench(dut)
-    await bench.tb.reset()
-    settings = [(0.02, 0.1, 1.0, 1.0), (0.02, 0.05, 0.4, 0.6), (0.3, 0.1, 0.8, 0.4),
-                (0.9, 0.2, 0.7, 0.7), (0.5, 0.0, 1.0, 0.5)]
-    for density, p_first, p_valid, p_ready in settings:
-        T = int(60 * bench.scale)
+    bench = TSCBench(dut, pattern, 10 + PATTERNS.index(pattern))
+    # sparse, medium, and dense in one long frame (where small registers wrap)
+    for density, p_first in ((0.02, 0.1), (0.3, 0.1), (0.9, 0.0)):
+        T = int(20 * bench.scale)
         pos, neg, first = random_stream(bench.rng, T, bench.M, density, p_first)
-        first[0] = bench.rng.random() < 0.5      # sometimes continue the previous frame
-        # the model starts from the state the core has after the previous run: replay it
+        first[0] = bench.rng.random() < 0.5      # sometimes continue the (reset) state
+        # the model starts from a fresh state: so does the core, after a reset
         await bench.tb.reset()
-        await bench.run(pos, neg, first, p_valid, p_ready,
-                        f"random density={density} p_valid={p_valid} p_ready={p_ready}")
+        await bench.run(pos, neg, first)
 
 
 @cocotb.test()
@@ -182,23 +180,23 @@ async def cycles_per_step(dut):
     """No gaps, no back-pressure: each step takes exactly max(1, E) cycles."""
     bench = TSCBench(dut)
     await bench.tb.reset()
-    pos, neg, first, _ = tsc_frames(bench.rng, bench.M, 3, lengths=(16, 16))
+    pos, neg, first, _ = tsc_frames_of(bench.rng, bench.M, 3, lengths=(16, 16))
     rpos, rneg, rfirst = random_stream(bench.rng, 40, bench.M, 0.2, 0.1)
     pos, neg = np.concatenate([pos, rpos]), np.concatenate([neg, rneg])
     first = np.concatenate([first, rfirst])
-    _, accepts, emits = await bench.run(pos, neg, first, 1.0, 1.0, "cycles")
+    _, run = await bench.run(pos, neg, first)
     events = step_events(pos, neg)
-    period = np.diff(accepts)
+    period = np.diff(run.accepts)
     want = np.maximum(1, events[:-1])
     bad = np.flatnonzero(period != want)
     assert bad.size == 0, (f"step {int(bad[0])}: {int(period[bad[0]])} cycles for "
                            f"{int(events[bad[0]])} events")
-    latency = np.array(emits) - np.array(accepts)
+    latency = np.array(run.emits) - np.array(run.accepts)
     want_latency = np.maximum(1, events) + 8
     bad = np.flatnonzero(latency != want_latency)
     assert bad.size == 0, (f"step {int(bad[0])}: latency {int(latency[bad[0]])}, "
                            f"want {int(want_latency[bad[0]])}")
     n = 48   # the three TSC frames
     dut._log.info("TSC frames: %d steps, %d events, %d cycles (%.3f cycles/step)", n,
-                  int(events[:n].sum()), int(accepts[n] - accepts[0]),
-                  (accepts[n] - accepts[0]) / n)
+                  int(events[:n].sum()), int(run.accepts[n] - run.accepts[0]),
+                  (run.accepts[n] - run.accepts[0]) / n)
