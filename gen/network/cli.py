@@ -44,8 +44,6 @@ def add_arguments(p):
                         "more clocks")
     p.add_argument("--name", default=None,
                    help="Verilog module and file name (default net_<file stem>_p<P>)")
-    # the registry of python -m gen adds --out itself once every core uses build(args)
-    p.add_argument("--out", default="out", metavar="DIR", help="output folder (default out/)")
 
 
 def build(args):
