@@ -67,11 +67,16 @@ class NetJob:
 
 def run_job(job):
     """Generate the network core, place and route it, compute its figures: a dict (with
-    ``error`` instead of the synthesis figures when a tool fails, e.g. it does not fit)."""
+    ``error`` instead of the synthesis figures when a tool fails, e.g. it does not fit).
+
+    The result is kept in the job's folder with the sha256 of the Verilog, the device and the
+    clock, so an interrupted report resumes without placing a core again.
+    """
+    import hashlib
+    import json
+
     from .build import generate_core, pe_text
-    from .classify_host import chip_cycles
     from .cores import load_core
-    from .synth import SynthError, synthesize
 
     work = Path(job.work)
     core_dir = work / "core"
@@ -81,6 +86,23 @@ def run_job(job):
     manifest_path, _ = generate_core("network", [job.network, "--pe", pe_text(job.pe)],
                                      core_dir)
     core = load_core(manifest_path)
+    key = {"verilog_sha256": hashlib.sha256(core.verilog_path.read_bytes()).hexdigest(),
+           "device": job.device, "clock_mhz": job.clock_mhz}
+    done = work / "result.json"
+    if done.is_file():
+        old = json.loads(done.read_text())
+        if old.get("key") == key:
+            old["result"]["job"] = asdict(job)
+            return old["result"]
+    out = _measure(job, core)
+    done.write_text(json.dumps({"key": key, "result": out}))
+    return out
+
+
+def _measure(job, core):
+    from .classify_host import chip_cycles
+    from .synth import SynthError, synthesize
+
     m = core.manifest
     digits = m.get("digits") or {}
     out = {"job": asdict(job), "network": Path(job.network).name, "top": core.top,
@@ -93,7 +115,7 @@ def run_job(job):
         _, latency = chip_cycles(job.network, job.pe, data.load().x_test)
         out["latency_mean"] = float(f"{latency:.6g}")
     try:
-        r = synthesize(core, job.device, work / "synth", clock_mhz=job.clock_mhz)
+        r = synthesize(core, job.device, Path(job.work) / "synth", clock_mhz=job.clock_mhz)
     except SynthError as exc:
         out["error"] = str(exc).split(";")[0]
         return out
