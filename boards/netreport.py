@@ -117,11 +117,22 @@ def _measure(job, core):
     try:
         r = synthesize(core, job.device, Path(job.work) / "synth", clock_mhz=job.clock_mhz)
     except SynthError as exc:
-        out["error"] = str(exc).split(";")[0]
+        out["error"] = _why(str(exc))
         return out
     out.update(luts=r.luts, ffs=r.ffs, brams=r.brams, dsps=r.dsps, fmax_mhz=r.fmax_mhz,
                clock_mhz=r.clock_mhz, timing_met=r.timing_met, design=r.design, total=r.total)
     return out
+
+
+def _why(message):
+    """A table cell for a failed run: what did not fit, else the tool's first error."""
+    import re
+
+    m = re.search(r"no BELs remaining to implement cell type '(\w+)'", message)
+    if m:
+        return f"does not fit (out of {m.group(1)})"
+    m = re.search(r"\((.*)\)", message)
+    return (m.group(1) if m else message.split(";")[0])[:120]
 
 
 def images_per_s(row):
