@@ -82,6 +82,18 @@ def test_table_pe_per_device():
     assert table_pe("ice40", mlp, 4) == 4 and table_pe("ice40", mlp, (8, 8, 8)) == (8, 8, 8)
 
 
+def test_failed_run_cell():
+    from boards.netreport import _why
+
+    assert _why("build_top.sh failed in w (ERROR: Unable to place cell 'x', no BELs remaining "
+                "to implement cell type 'ICESTORM_LC'); log: w/flow.log") == \
+        "does not fit (out of ICESTORM_LC)"
+    assert _why("out-of-context synthesis of top failed; log: x") == \
+        "out-of-context synthesis of top failed"
+    row = dict(_row("n.json", "fs", "relu", "ice40", 0, 1.0, 300.0, 98.0), error="does not fit")
+    assert "| not built: does not fit |" in table_lines([row])[2]
+
+
 def test_no_if_network_no_comparison():
     rows = [_row("mlp_fs_relu_k10.json", "fs", "relu", "ecp5", 3000, 100.0, 300.0, 98.0)]
     assert compare_if(rows) == []
