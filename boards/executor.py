@@ -46,7 +46,7 @@ class LocalExecutor:
 class DaskExecutor:
     """Jobs on the Dask cluster whose scheduler is at ``address`` (``tcp://host:port``)."""
 
-    def __init__(self, address, timeout_s=30):
+    def __init__(self, address, timeout_s=10):
         try:
             from distributed import Client
         except ImportError:
