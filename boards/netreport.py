@@ -328,24 +328,24 @@ def sweep_networks(Ks, folder):
     return paths
 
 
-#: P of the table per device for networks of three affine layers (the digits MLPs): on the
-#: iCE40UP5K the layers get 16, 8 and 2 accumulators (balanced stages that fit its LUTs,
-#: docs/network-hardware.md), on the ECP5-85F 16 each.
-TABLE_PE = {"ice40": (16, 8, 2), "ecp5": 16}
+#: P of the table per device: the P of the device's board build (2 on the iCE40UP5K: at
+#: 16,8,2 the digits MLP's core needs 6,227 logic cells of its 5,280; 16 on the ECP5-85F).
+TABLE_PE = {"ice40": 2, "ecp5": 16}
 
 
 def table_pe(device, network, pe=None):
-    """P of the table on ``device``: ``pe``, else :data:`TABLE_PE` when it fits the network's
-    affine layers, else the default of the device's board."""
-    from net.netfile import load
-
+    """P of the table on ``device``: ``pe``, else :data:`TABLE_PE` (a per-layer tuple only
+    where it fits the network's affine layers, else the board's default)."""
     from .platforms import device_board
 
     if pe is not None:
         return pe
     want = TABLE_PE.get(device, device_board(device).network_pe)
-    if isinstance(want, tuple) and len(want) != len(load(network).affine_layers):
-        return device_board(device).network_pe
+    if isinstance(want, tuple):
+        from net.netfile import load
+
+        if len(want) != len(load(network).affine_layers):
+            return device_board(device).network_pe
     return want
 
 
@@ -428,10 +428,11 @@ def make_network_report(out, networks, *, devices=TABLE_DEVICES, pe=None, sweep_
           "Each network file is made into hardware by `python -m gen network FILE --pe P` "
           "and placed and routed alone in the small-pin harness of `boards/harness.py` at the "
           "device's table clock (iCE40UP5K 24 MHz, ECP5-85F 100 MHz), with P accumulators per "
-          "layer (in the table: 16, 8 and 2 for the MLP's three layers on the iCE40UP5K, "
-          "balanced stages that fit its 5,280 LUTs, and 16 on the ECP5-85F): LUTs and BRAM are "
-          "the network core's own cells (Yosys `stat`), Fmax the placed design's. Accuracy and "
-          "spikes per image are the integer network's on the 450 digits test images (the "
+          "layer (in the table, that of the device's board build: 2 on the iCE40UP5K, where "
+          "16,8,2 needs 6,227 of its 5,280 logic cells, and 16 on the ECP5-85F): LUTs and BRAM "
+          "are the network core's own cells (Yosys `stat`), Fmax the placed design's. "
+          "Accuracy and spikes per image are the integer network's on the 450 digits test "
+          "images (the "
           "hardware is bit-exact with it: the cocotb regression of the network core and the "
           "classifier's end-to-end test compare every logit); cycles per image and latency "
           "are means over the same images of the network core's cycle model "

@@ -78,7 +78,7 @@ def test_fs_against_if_targets():
 
 def test_table_pe_per_device():
     mlp = str(default_networks()[0])
-    assert table_pe("ice40", mlp) == (16, 8, 2) and table_pe("ecp5", mlp) == 16
+    assert table_pe("ice40", mlp) == 2 and table_pe("ecp5", mlp) == 16
     assert table_pe("ice40", mlp, 4) == 4 and table_pe("ice40", mlp, (8, 8, 8)) == (8, 8, 8)
 
 
@@ -104,9 +104,8 @@ def test_plan_jobs_table_then_sweep(tmp_path):
     jobs = plan_jobs(nets, ["ice40", "ecp5"], None, [4, 16], [10], ["ecp5"], tmp_path)
     table = [j for j in jobs if j.group == "table"]
     sweep = [j for j in jobs if j.group == "sweep"]
-    # the table's P: 16, 8, 2 per layer of the MLPs on the iCE40UP5K, 16 on the ECP5-85F
-    assert sorted((j.device, str(j.pe)) for j in table) == \
-        [("ecp5", "16")] * 2 + [("ice40", "(16, 8, 2)")] * 2
+    # the table's P: the board builds', 2 on the iCE40UP5K, 16 on the ECP5-85F
+    assert sorted((j.device, j.pe) for j in table) == [("ecp5", 16)] * 2 + [("ice40", 2)] * 2
     # P=16 on ecp5 is a table job already; K=10 is the shipped example: no new file
     assert sorted((j.network.rsplit("/", 1)[-1], j.pe) for j in sweep) == \
         sorted((n.name, 4) for n in nets)
