@@ -621,9 +621,8 @@ class NetworkReport:
                             "net/examples/mlp_if*.json)")
         p.add_argument("--devices", default="ice40,ecp5",
                        help="table targets (default: %(default)s)")
-        _pe_arg(p, "accumulators per layer in the table, P or P0,P1,... (default: 16,8,2 on "
-                   "ice40, 16 on ecp5; a network whose affine layers are not three gets the "
-                   "board's default P)")
+        _pe_arg(p, "accumulators per layer in the table, P or P0,P1,... (default: that of "
+                   "the device's board build: 2 on ice40, 16 on ecp5)")
         p.add_argument("--sweep-pe", default="", metavar="LIST",
                        help="P values of the design-space sweep, e.g. 2,4,8,16,32 (default: "
                             "no sweep)")
