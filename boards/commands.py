@@ -407,6 +407,7 @@ def _show_classes(args, b, network, proto, x, y, want, replies, seconds, baud, p
     """Print the demo's figures, write the confusion matrix; exit status 1 on a mismatch."""
     import numpy as np
 
+    from .build import pe_text
     from .classify_host import check_replies, confusion_matrix, plot_confusion
 
     n = len(x)
@@ -416,7 +417,7 @@ def _show_classes(args, b, network, proto, x, y, want, replies, seconds, baud, p
     problems = check_replies(replies, want)
     per_image = 10 * max(1 + proto.count, proto.reply_len)     # UART bits, the busier way
     rows = [
-        ("network", f"{network.name} (sha256 {network.sha256[:16]}...), P={pe}"),
+        ("network", f"{network.name} (sha256 {network.sha256[:16]}...), P={pe_text(pe)}"),
         ("board", f"{b.name} on {args.port}, {baud} baud"),
         ("images", f"{n} digits test images"),
         ("accuracy", f"{acc:.2f} % (the integer network: {acc_int:.2f} %)"),
