@@ -22,8 +22,8 @@ from .demo import DEFAULT_BAUD, BoardDemo
 from .platforms import board as get_board
 from .synth import run_flow
 
-__all__ = ["CORES", "generate_core", "build_board", "REPORT_KEYS", "format_report",
-           "default_out"]
+__all__ = ["CORES", "generate_core", "build_board", "build_classifier", "REPORT_KEYS",
+           "format_report", "default_out", "pe_text"]
 
 #: Cores a board can carry (``--core``), each made by ``python -m gen CORE``.
 CORES = ("fsneuron", "amos", "tsc", "ifneuron")
@@ -90,38 +90,114 @@ def build_board(board_name, core_kind="fsneuron", gen_args=(), out_dir=None,
         bit_src = work / f"top.{b.bitstream}"
         if not bit_src.is_file():
             raise RuntimeError(f"the flow wrote no bitstream {bit_src}")
-        report = {
-            "board": b.name,
-            "device": b.device,
-            "core": core.kind,
-            "luts": result.design["luts"],
-            "ffs": result.design["ffs"],
-            "brams": result.design["brams"],
-            "dsps": result.design["dsps"],
-            "fmax_mhz": result.fmax_mhz,
-            "clock_mhz": result.clock_mhz,
-            "timing_met": result.timing_met,
-            "core_top": core.top,
-            "core_description": core.describe(),
-            "manifest": f"core/{manifest_path.name}",
-            "bitstream": f"{b.name}.{b.bitstream}",
-            "baud": baud,
-            "core_cells": {k: getattr(result, k) for k in ("luts", "ffs", "brams", "dsps")},
-            "utilization": result.total,
-            "counted": "luts/ffs/brams/dsps: mapped cells of the whole design (yosys stat); "
-                       "core_cells: the core module alone; utilization: nextpnr",
-        }
-        files = AtomicFiles()
-        files.add(out_dir / "core" / manifest_path.name, manifest_path.read_bytes())
-        files.add(out_dir / "core" / core.verilog_path.name, core.verilog_path.read_bytes())
-        files.add(out_dir / report["bitstream"], bit_src.read_bytes())
-        files.add(out_dir / "report.json", dumps_json(report))
-        # a previous build's core files would confuse ``demo`` (one manifest per folder)
-        old = out_dir / "core"
-        if old.is_dir():
-            shutil.rmtree(old)
-        files.commit()
+        report = _report(b, core, result, manifest_path, baud)
+        _commit(out_dir, core, manifest_path, bit_src, report)
     return report
+
+
+def build_classifier(board_name, network, pe=None, out_dir=None, baud=DEFAULT_BAUD,
+                     log=print):
+    """Build the classifier for a board around ``python -m gen network NETWORK --pe P``;
+    return the report dict (the coprocessor's keys, then the network's figures).
+
+    As :func:`build_board`: everything is checked before a file is written, and the core,
+    bitstream and report are written together at the end.
+    """
+    from .classifier import BoardClassifier, NetFrame, classifier_fifo_log2
+    from .netproto import window
+    from .platforms import add_user_leds, led_count
+    from .uart import uart_divisor
+
+    b = get_board(board_name)
+    uart_divisor(b.clock_mhz * 1e6, baud)
+    pe = b.network_pe if pe is None else pe
+    out_dir = check_out_dir(out_dir if out_dir is not None else default_out(b.name))
+
+    with tempfile.TemporaryDirectory(prefix="spikegen-net-") as tmp:
+        manifest_path, summary = generate_core("network", [str(network), "--pe", pe_text(pe)],
+                                               tmp)
+        core = load_core(manifest_path)
+        frame = NetFrame.of(core)
+        check_memory(b, core)
+        rx, tx = classifier_fifo_log2(b, frame.count)
+        log(f"building the classifier for {b.name} around "
+            f"{summary.strip().splitlines()[0]} ...")
+        work = out_dir / "work"
+        result = run_flow(BoardClassifier(core, baud, rx, tx), b.name, work, keep=core.top,
+                          name="top", platform_setup=add_user_leds)
+        bit_src = work / f"top.{b.bitstream}"
+        if not bit_src.is_file():
+            raise RuntimeError(f"the flow wrote no bitstream {bit_src}")
+        m = core.manifest
+        report = _report(b, core, result, manifest_path, baud)
+        report.update({
+            "network": m["network"]["file"],
+            "network_sha256": m["network"]["sha256"],
+            "pe": pe if isinstance(pe, int) else list(pe),
+            "unit": m["unit"],
+            "leds": led_count(b, extra=True),
+            "rx_fifo_bytes": 1 << rx,
+            "tx_fifo_bytes": 1 << tx,
+            "window": window(frame.count, rx),
+            "ii": core.ii,
+            "ii_mean": m.get("ii_mean"),
+            "latency": core.latency,
+            "digits": m.get("digits"),
+        })
+        _commit(out_dir, core, manifest_path, bit_src, report)
+    return report
+
+
+def pe_text(pe):
+    """``--pe`` as ``python -m gen network`` takes it: ``P`` or ``P0,P1,...``."""
+    return str(pe) if isinstance(pe, int) else ",".join(str(p) for p in pe)
+
+
+def check_memory(b, core):
+    """:class:`InputError` when the network's memories cannot fit the board's RAM."""
+    need = sum((core.manifest.get("memory_bits") or {}).values())
+    if b.ram_bits and need > b.ram_bits:
+        raise InputError(f"the network's memories need {need} bits; the {b.name} flow can place "
+                         f"{b.ram_bits} bits of RAM (see docs/boards.md)")
+
+
+def _report(b, core, result, manifest_path, baud):
+    """The report keys every board build has."""
+    return {
+        "board": b.name,
+        "device": b.device,
+        "core": core.kind,
+        "luts": result.design["luts"],
+        "ffs": result.design["ffs"],
+        "brams": result.design["brams"],
+        "dsps": result.design["dsps"],
+        "fmax_mhz": result.fmax_mhz,
+        "clock_mhz": result.clock_mhz,
+        "timing_met": result.timing_met,
+        "core_top": core.top,
+        "core_description": core.describe(),
+        "manifest": f"core/{manifest_path.name}",
+        "bitstream": f"{b.name}.{b.bitstream}",
+        "baud": baud,
+        "core_cells": {k: getattr(result, k) for k in ("luts", "ffs", "brams", "dsps")},
+        "utilization": result.total,
+        "counted": "luts/ffs/brams/dsps: mapped cells of the whole design (yosys stat); "
+                   "core_cells: the core module alone; utilization: nextpnr",
+    }
+
+
+def _commit(out_dir, core, manifest_path, bit_src, report):
+    """Write the core, the bitstream and report.json together."""
+    files = AtomicFiles()
+    files.add(out_dir / "core" / manifest_path.name, manifest_path.read_bytes())
+    files.add(out_dir / "core" / core.verilog_path.name, core.verilog_path.read_bytes())
+    files.add(out_dir / report["bitstream"], bit_src.read_bytes())
+    files.add(out_dir / "report.json", dumps_json(report))
+    # a previous build's core files would confuse ``demo`` (one manifest per folder)
+    old = out_dir / "core"
+    if old.is_dir():
+        shutil.rmtree(old)
+    files.commit()
 
 
 def format_report(report):

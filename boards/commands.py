@@ -17,7 +17,8 @@ from common.cli import CLIError, atomic_write, dumps_json
 
 from .platforms import BOARDS, DEVICES, board as get_board
 
-__all__ = ["Build", "Flash", "Demo", "Synth", "Report", "flash_command", "check_bitstream"]
+__all__ = ["Build", "Flash", "Demo", "SimBoard", "Synth", "Report", "NetworkReport",
+           "flash_command", "check_bitstream"]
 
 #: Where commands write when not told: ``./out/...``.
 OUT = Path("out")
@@ -34,6 +35,38 @@ def _out(args):
     return Path(args.out) if args.out else default_out(args.board)
 
 
+def _pe_arg(p, help):
+    from gen.network.cli import pe_list
+
+    p.add_argument("--pe", type=pe_list, default=None, metavar="P", help=help)
+
+
+def _network_args(p):
+    p.add_argument("--network", type=arg(check_input_file, "--network"), metavar="NET.json",
+                   help="a network file (python -m net digits ... --export): the classifier")
+    _pe_arg(p, "accumulators per layer of the network core, P or P0,P1,... per affine layer "
+               "(default: the board's: 2 on icebreaker and tangnano9k, 16 on ulx3s-85f)")
+
+
+def _pe(args):
+    """--pe, else the board's default for its classifier."""
+    return get_board(args.board).network_pe if args.pe is None else args.pe
+
+
+def _load_network(path):
+    """The checked network file; its one-line error names the path as given."""
+    from common.checks import InputError
+    from net.netfile import load
+
+    try:
+        return load(path)
+    except InputError as exc:
+        msg, name = str(exc), Path(path).name
+        if str(path) not in msg and msg.startswith(name + ":"):
+            msg = str(path) + msg[len(name):]
+        raise CLIError(msg) from None
+
+
 class Build:
     """``python -m boards build BOARD [--core CORE] [gen options] [--out DIR]``."""
 
@@ -41,7 +74,10 @@ class Build:
                    "put it in the UART coprocessor demo top, synthesize, place and route for "
                    "the board and write DIR/BOARD.bin|bit|fs, DIR/core/ (the core) and "
                    "DIR/report.json (board, device, core, luts, ffs, brams, dsps, fmax_mhz, "
-                   "clock_mhz, timing_met). Exit status 1 if timing is not met.")
+                   "clock_mhz, timing_met). With --network NET.json: the classifier instead "
+                   "(python -m gen network NET.json --pe P behind the UART, LEDs showing the "
+                   "last class; byte protocol in docs/boards.md). Exit status 1 if timing is "
+                   "not met.")
     EPILOG = ("Core options are those of python -m gen CORE, e.g. --act silu --K 16 --Q 8 "
               "--lanes 4 --arch unrolled for fsneuron; see python -m gen CORE --help.")
     #: the arguments this parser does not know are the core generator's
@@ -53,8 +89,9 @@ class Build:
         from .demo import DEFAULT_BAUD
 
         _board_arg(p)
-        p.add_argument("--core", choices=CORES, default="fsneuron",
-                       help="core generator (default: %(default)s)")
+        p.add_argument("--core", choices=CORES, default=None,
+                       help="core generator of the coprocessor (default: fsneuron)")
+        _network_args(p)
         p.add_argument("--baud", type=arg(check_int, "--baud", 1), default=DEFAULT_BAUD,
                        help="UART bit rate (default: %(default)s)")
         p.add_argument("--out", type=arg(check_output_dir, "--out"), metavar="DIR",
@@ -62,11 +99,22 @@ class Build:
 
     @staticmethod
     def run(args):
-        from .build import build_board, format_report
+        from .build import build_board, build_classifier, format_report
 
         out = _out(args)
-        report = build_board(args.board, args.core, args.extra_args, out, baud=args.baud,
-                             log=lambda line: print(line, file=sys.stderr))
+        log = lambda line: print(line, file=sys.stderr)      # noqa: E731
+        if args.network is not None:
+            if args.core is not None or args.extra_args:
+                raise CLIError("--network builds the classifier: give no --core or core "
+                               "options (" + " ".join(args.extra_args or ["--core"]) + ")")
+            _load_network(args.network)               # a bad file: say so first
+            report = build_classifier(args.board, args.network, args.pe, out,
+                                      baud=args.baud, log=log)
+        else:
+            if args.pe is not None:
+                raise CLIError("--pe is an option of the classifier: give --network NET.json")
+            report = build_board(args.board, args.core or "fsneuron", args.extra_args, out,
+                                 baud=args.baud, log=log)
         print(format_report(report))
         print(f"wrote {out / report['bitstream']} and {out / 'report.json'}")
         if not report["timing_met"]:
@@ -175,18 +223,32 @@ def _build_core(out_dir):
 
 
 class Demo:
-    """``python -m boards demo BOARD (--port PORT | --sim) [--out DIR] [--png FILE]``."""
+    """``python -m boards demo BOARD (--port PORT | --sim) [--out DIR] [--png FILE]``, or
+    ``python -m boards demo BOARD --network NET.json --port PORT [--images N]``."""
 
     DESCRIPTION = ("Talk to the activation coprocessor on a flashed board: identify it, send "
                    "a sweep of inputs, check every reply against the golden model (sim/), "
                    "print a table and save a PNG of the board's f-hat(x) against f(x). Exit "
                    "status 1 on any mismatch. With --sim instead of --port, the build's demo "
-                   "top is simulated at the board's clock and baud rate.")
+                   "top is simulated at the board's clock and baud rate. With --network "
+                   "NET.json, talk to the classifier: send digits test images, check every "
+                   "class and logit against the integer network, print the accuracy, images/s "
+                   "over the UART and the on-chip cycles per image, save a confusion-matrix "
+                   "PNG (DIR/confusion.png). The port may be a virtual board's "
+                   "(python -m boards sim-board).")
 
     @staticmethod
     def add_arguments(p):
         _board_arg(p)
-        p.add_argument("--port", help="serial port, e.g. /dev/ttyUSB1")
+        p.add_argument("--port", help="serial port, e.g. /dev/ttyUSB1 (or a virtual board's "
+                                      "/dev/pts/N)")
+        p.add_argument("--network", type=arg(check_input_file, "--network"), metavar="NET.json",
+                       help="the classifier's network file: classify digits images")
+        p.add_argument("--images", type=arg(check_int, "--images", 1), default=None,
+                       metavar="N", help="with --network: digits test images to send "
+                                         "(default: all 450)")
+        _pe_arg(p, "with --network: the network core's accumulators per layer, for the "
+                   "on-chip cycles (default: the build's in DIR, else the board's)")
         p.add_argument("--sim", action="store_true",
                        help="no board: run the built demo top in Verilator with a simulated "
                             "UART (cocotbext-uart), the same host code talking to it")
@@ -209,6 +271,12 @@ class Demo:
         from . import golden
 
         out_dir = _out(args)
+        if args.network is not None:
+            return _classifier_demo(args, out_dir)
+        for flag in ("images", "pe"):
+            if getattr(args, flag) is not None:
+                raise CLIError(f"--{flag} is an option of the classifier demo: give --network "
+                               f"NET.json")
         if (args.port is None) == (not args.sim):
             raise CLIError("give either --port PORT (a board) or --sim (no board)")
         report, core = _build_core(out_dir)
@@ -231,6 +299,150 @@ class Demo:
             window, outputs, problems = _on_board(args, core, baud, payloads)
             where = args.board
         return _show(core, where, window, xs, outputs, problems, png)
+
+
+def _classifier_build(out_dir, network):
+    """The classifier build report in ``out_dir`` when it carries ``network``, else None."""
+    path = Path(out_dir) / "report.json"
+    if not path.is_file():
+        return None
+    from common.cli import read_json
+
+    report = read_json(path, "build report")
+    if isinstance(report, dict) and report.get("network_sha256") == network.sha256:
+        return report
+    return None
+
+
+def _classifier_demo(args, out_dir):
+    from .classifier import classifier_fifo_log2
+    from .classify_host import chip_cycles, digits_images, expected, host_for
+
+    network = _load_network(args.network)
+    if args.sim:
+        raise CLIError(f"the classifier's simulation is a virtual board: python -m boards "
+                       f"sim-board {args.board} --network {args.network}, then demo --port "
+                       f"with the port it prints")
+    if args.port is None:
+        raise CLIError("give --port PORT (a board, or a virtual board's /dev/pts/N)")
+    if args.points is not None or args.act is not None:
+        raise CLIError("--points and --act are options of the coprocessor demo, not of "
+                       "--network")
+    b = get_board(args.board)
+    x, y = digits_images(network, args.images)
+    built = _classifier_build(out_dir, network) or {}
+    pe = args.pe or _stored_pe(built.get("pe")) or _pe(args)
+    baud = args.baud or built.get("baud") or _default_baud()
+    png = Path(args.png) if args.png else check_output_file("--png", out_dir / "confusion.png")
+    rx, _ = classifier_fifo_log2(b, network.input_count)
+    want = expected(network, x)
+    proto = host_for(network)
+    replies, seconds = _classify_on_port(args.port, baud, args.timeout, proto, x, rx)
+    cycles, latency = chip_cycles(args.network, pe, x)
+    return _show_classes(args, b, network, proto, x, y, want, replies, seconds, baud, pe,
+                         cycles, latency, png)
+
+
+def _stored_pe(pe):
+    """P as report.json stores it (an int or a list per layer)."""
+    return tuple(pe) if isinstance(pe, list) else pe
+
+
+def _default_baud():
+    from .demo import DEFAULT_BAUD
+
+    return DEFAULT_BAUD
+
+
+def _classify_on_port(port, baud, timeout, proto, x, rx_log2):
+    """``(replies, seconds)``: every image classified over the serial port, timed from the
+    first request to the last reply."""
+    import time
+
+    from common.cli import progress
+
+    from .classify_host import session
+    from .netproto import window
+    from .protocol import SerialTransport, run_sync
+
+    try:
+        transport = SerialTransport(port, baud, timeout=timeout)
+    except ImportError:
+        raise CLIError("the demo needs pyserial: pip install pyserial") from None
+    except OSError as exc:
+        raise CLIError(f"cannot open {port}: {exc.strerror or exc}") from None
+    timed = _Timed(transport)
+    try:
+        with progress(total=len(x), desc="images", unit="image") as bar:
+            def on_reply(n):
+                timed.last = time.monotonic()
+                bar.update(1)
+
+            _, replies = run_sync(session(proto, x, window(proto.count, rx_log2), on_reply),
+                                  timed)
+    finally:
+        transport.close()
+    return replies, timed.last - timed.first
+
+
+class _Timed:
+    """A transport that notes when the first image request was written."""
+
+    def __init__(self, transport):
+        self.transport, self.first, self.last = transport, None, None
+
+    def write(self, data):
+        import time
+
+        if self.first is None and data[:1] == b"I":
+            self.first = time.monotonic()
+        self.transport.write(data)
+
+    def read(self, n):
+        return self.transport.read(n)
+
+
+def _show_classes(args, b, network, proto, x, y, want, replies, seconds, baud, pe, cycles,
+                  latency, png):
+    """Print the demo's figures, write the confusion matrix; exit status 1 on a mismatch."""
+    import numpy as np
+
+    from .build import pe_text
+    from .classify_host import check_replies, confusion_matrix, plot_confusion
+
+    n = len(x)
+    got = np.array([c for c, _ in replies])
+    acc = 100.0 * float(np.mean(got == y))
+    acc_int = 100.0 * float(np.mean(want.classes == y))
+    problems = check_replies(replies, want)
+    per_image = 10 * max(1 + proto.count, proto.reply_len)     # UART bits, the busier way
+    rows = [
+        ("network", f"{network.name} (sha256 {network.sha256[:16]}...), P={pe_text(pe)}"),
+        ("board", f"{b.name} on {args.port}, {baud} baud"),
+        ("images", f"{n} digits test images"),
+        ("accuracy", f"{acc:.2f} % (the integer network: {acc_int:.2f} %)"),
+        ("agreement", f"{n - len(problems)} of {n} replies equal the integer network's"),
+        ("spikes per image", f"{float(np.mean(want.spikes)):.1f} (integer network)"),
+        ("images/s over the UART", f"{n / seconds:.1f} (bound at {baud} baud: "
+                                   f"{baud / per_image:.1f})"),
+        ("on-chip cycles per image", f"{cycles:.1f} (cycle model, mean over these images): "
+                                     f"{b.clock_mhz * 1e6 / cycles:,.0f} images/s at "
+                                     f"{b.clock_mhz:g} MHz"),
+        ("on-chip latency", f"{latency:.0f} cycles ({latency / b.clock_mhz:.1f} us)"),
+    ]
+    w = max(len(k) for k, _ in rows)
+    print("\n".join(f"{k:<{w}}  {v}" for k, v in rows))
+    cm = confusion_matrix(y, got, network.classes)
+    atomic_write(png, plot_confusion(cm, f"{network.name} on {b.name}: {n} images, "
+                                         f"{acc:.1f} % correct"))
+    print(f"wrote {png}")
+    if problems:
+        print(f"{len(problems)} replies differ from the integer network:", file=sys.stderr)
+        for line in problems[:20]:
+            print(f"  {line}", file=sys.stderr)
+        return 1
+    print("every reply matches the integer network")
+    return 0
 
 
 def _simulate(board_name, core, out_dir, baud, points):
@@ -281,6 +493,52 @@ def _show(core, where, window, xs, outputs, problems, png):
     return 0
 
 
+class SimBoard:
+    """``python -m boards sim-board BOARD [--network NET.json [--pe P]] [--out DIR]
+    [--work DIR]``."""
+
+    DESCRIPTION = ("The virtual board: simulate the board's whole top, UART pins included, "
+                   "in Verilator behind a pseudo-terminal at the board's clock and baud rate. "
+                   "The first line on stdout is 'port: /dev/pts/N' once it serves; "
+                   "python -m boards demo BOARD ... --port /dev/pts/N then runs unchanged. "
+                   "Serves until SIGINT or SIGTERM, then exits 0. With --network: the "
+                   "classifier of that network file; without: the coprocessor of the build in "
+                   "DIR (python -m boards build BOARD first).")
+
+    @staticmethod
+    def add_arguments(p):
+        _board_arg(p)
+        _network_args(p)
+        p.add_argument("--baud", type=arg(check_int, "--baud", 1), default=None,
+                       help="UART bit rate (default: the build's, or 115200)")
+        p.add_argument("--out", metavar="DIR",
+                       help=f"coprocessor: its build folder (default: {OUT}/boards/BOARD)")
+        p.add_argument("--work", type=arg(check_output_dir, "--work"), metavar="DIR",
+                       help=f"simulation folder (default: {OUT}/sim-board/BOARD)")
+
+    @staticmethod
+    def run(args):
+        from .uart import uart_divisor
+        from .virtual import classifier_board, coprocessor_board, serve
+
+        b = get_board(args.board)
+        work = args.work or check_output_dir("--work", OUT / "sim-board" / b.name)
+        log = lambda line: print(line, file=sys.stderr)      # noqa: E731
+        if args.network is not None:
+            _load_network(args.network)                       # a bad file: say so first
+            baud = args.baud or _default_baud()
+            uart_divisor(b.clock_mhz * 1e6, baud)
+            vb = classifier_board(b, args.network, _pe(args), baud, work, log=log)
+        else:
+            if args.pe is not None:
+                raise CLIError("--pe is an option of the classifier: give --network NET.json")
+            report, core = _build_core(_out(args))
+            baud = args.baud or report.get("baud") or _default_baud()
+            uart_divisor(b.clock_mhz * 1e6, baud)
+            vb = coprocessor_board(b, core, baud, work, log=log)
+        return serve(vb, log=log)
+
+
 class Synth:
     """``python -m boards synth MANIFEST [--device D] [--clock MHZ] [--work DIR] [--json F]``."""
 
@@ -320,6 +578,113 @@ class Synth:
         if args.json:
             atomic_write(args.json, dumps_json(result.as_dict()))
         return 0 if result.timing_met else 1
+
+
+def _ints(name, text, lo, hi):
+    values = []
+    for part in (p for p in text.split(",") if p.strip()):
+        try:
+            values.append(check_int(name, int(part), lo, hi))
+        except ValueError:
+            raise CLIError(f"{name}: {part!r} is not an integer") from None
+    return values
+
+
+def _devices(name, text):
+    devices = [d for d in text.split(",") if d]
+    for d in devices:
+        check_choice(name, d, ("ice40", "ecp5", "gowin"))
+    return devices
+
+
+class NetworkReport:
+    """``python -m boards network-report [--out FILE] [--networks FILES] [--sweep-pe LIST]
+    [--sweep-K LIST] [--workers N | --dask ADDRESS]``."""
+
+    DESCRIPTION = ("The spiking classifiers on FPGAs: every network file made into hardware "
+                   "(python -m gen network) and placed and routed on each device: accuracy, "
+                   "spikes per image, time steps, cycles per image, images/s, latency, LUTs, "
+                   "BRAM; the FS network against the rate-coded IF network when one is given; "
+                   "a design-space sweep over P (and K of the FS ReLU network) with a Pareto "
+                   "plot of images/s against LUTs. The markdown page, its JSON data and PNGs "
+                   "(img/ beside it). Synthesis runs go in parallel: --workers N here, or "
+                   "--dask ADDRESS on a Dask cluster.")
+
+    @staticmethod
+    def add_arguments(p):
+        p.add_argument("--out", type=arg(check_output_file, "--out"), metavar="FILE",
+                       default=str(OUT / "network-boards.md"),
+                       help="markdown file (default: %(default)s)")
+        p.add_argument("--networks", type=arg(check_input_file, "--networks"), nargs="+",
+                       metavar="NET.json", default=None,
+                       help="network files of the table (default: the shipped digits MLPs "
+                            "FS ReLU K=10, FS SiLU K=16 Q=8, AMOS ReLU K=10, and every "
+                            "net/examples/mlp_if*.json)")
+        p.add_argument("--devices", default="ice40,ecp5",
+                       help="table targets (default: %(default)s)")
+        _pe_arg(p, "accumulators per layer in the table, P or P0,P1,... (default: that of "
+                   "the device's board build: 2 on ice40, 16 on ecp5)")
+        p.add_argument("--sweep-pe", default="", metavar="LIST",
+                       help="P values of the design-space sweep, e.g. 2,4,8,16,32 (default: "
+                            "no sweep)")
+        p.add_argument("--sweep-K", default="", metavar="LIST",
+                       help="K values of the FS ReLU MLP in the sweep, e.g. 8,10,12")
+        p.add_argument("--sweep-devices", default="ecp5",
+                       help="sweep targets (default: %(default)s)")
+        p.add_argument("--workers", type=arg(check_int, "--workers", 1, 256), default=1,
+                       metavar="N", help="parallel synthesis runs on this machine "
+                                         "(default: 1)")
+        p.add_argument("--dask", metavar="ADDRESS", default=None,
+                       help="run the synthesis jobs on the Dask cluster whose scheduler is at "
+                            "ADDRESS (tcp://host:8786) instead")
+        p.add_argument("--work", type=arg(check_output_dir, "--work"), metavar="DIR",
+                       default=str(OUT / "network-report"),
+                       help="tool folder (default: %(default)s)")
+
+    @staticmethod
+    def run(args):
+        from .executor import executor
+        from .netreport import default_networks, make_network_report
+
+        devices = _devices("--devices", args.devices)
+        if not devices:
+            raise CLIError("--devices: give at least one of ice40, ecp5, gowin")
+        sweep_devices = _devices("--sweep-devices", args.sweep_devices)
+        sweep_pe = _ints("--sweep-pe", args.sweep_pe, 1, 4096)
+        sweep_Ks = _ints("--sweep-K", args.sweep_K, 2, 32)
+        if sweep_Ks and not sweep_pe:
+            raise CLIError("--sweep-K needs --sweep-pe (the P values of the sweep)")
+        if args.dask is not None and args.workers != 1:
+            raise CLIError("give --workers or --dask, not both")
+        networks = args.networks or default_networks()
+        for path in networks:
+            _load_network(path)                       # a bad file: say so before any synthesis
+        check_output_file("output file", args.out.with_suffix(".json"))
+        check_output_dir("image folder", args.out.parent / "img")
+        ex = executor(args.workers, args.dask)
+        try:
+            return make_network_report(args.out, networks, devices=devices, pe=args.pe,
+                                       sweep_pe=sweep_pe, sweep_Ks=sweep_Ks,
+                                       sweep_devices=sweep_devices, work=args.work, ex=ex,
+                                       argv=_report_argv(args))
+        finally:
+            ex.close()
+
+
+def _report_argv(args):
+    """The command line of a network report, as the page quotes it: the options that change
+    what is measured (not --workers, --dask, --work)."""
+    argv = ["python", "-m", "boards", "network-report", "--out", str(args.out)]
+    if args.networks:
+        argv += ["--networks", *[str(p) for p in args.networks]]
+    pe = args.pe if not isinstance(args.pe, tuple) else ",".join(map(str, args.pe))
+    for opt, value, default in (("--devices", args.devices, "ice40,ecp5"),
+                                ("--pe", pe, None), ("--sweep-pe", args.sweep_pe, ""),
+                                ("--sweep-K", args.sweep_K, ""),
+                                ("--sweep-devices", args.sweep_devices, "ecp5")):
+        if value != default and not (opt == "--sweep-devices" and not args.sweep_pe):
+            argv += [opt, str(value)]
+    return argv
 
 
 class Report:

@@ -76,7 +76,7 @@ class Core:
         """A short human description: ``fsneuron silu K=16 Q=8 lanes=1 shared``."""
         m = self.manifest
         parts = [self.kind]
-        for key in ("activation", "K", "Q", "lanes", "arch", "inputs", "neurons"):
+        for key in ("activation", "K", "Q", "lanes", "arch", "inputs", "neurons", "pe"):
             if key in m and m[key] is not None:
                 parts.append(str(m[key]) if key in ("activation", "arch")
                              else f"{key}={m[key]}")
@@ -127,6 +127,11 @@ def _rate(m, where):
     if isinstance(tp, dict):
         return _positive(tp, "values", f"{where} throughput"), \
             _positive(tp, "cycles", f"{where} throughput")
+    mean = m.get("ii_mean")
+    if isinstance(mean, (int, float)) and not isinstance(mean, bool) and mean > 0:
+        # a network: an evaluation is an image, at the mean interval over the digits test
+        # split (the data-dependent cycle model); ``ii`` is its worst case
+        return 1, max(1, round(mean))
     return (_positive(m, "lanes", where) if "lanes" in m else 1), _positive(m, "ii", where)
 
 

@@ -2,9 +2,11 @@
 
 Data path (protocol in :mod:`boards.protocol`)::
 
-    rx pin -> UARTRx -> rx FIFO (bytes) -> Deframer -> core.i
-    core.o -> Serializer -> tx FIFO (bytes) -> UARTTx -> tx pin
+    rx pin -> UartLink.o (UART receiver, rx FIFO) -> Deframer -> core.i
+    core.o -> Serializer -> UartLink.i (tx FIFO, UART transmitter) -> tx pin
                   ^-- identify requests from the Deframer
+
+(:class:`boards.link.UartLink`, shared with the classifier of :mod:`boards.classifier`.)
 
 The byte FIFOs (``2**log2_depth`` bytes each, one block RAM) absorb the difference between the
 UART's fixed rate and the core's: with the host keeping at most ``window`` requests outstanding
@@ -16,18 +18,16 @@ last byte is queued, so no copy of a wide output is made.
 end-to-end simulation runs); :class:`BoardDemo` puts it on a board's pins.
 """
 
-from amaranth import (Array, Cat, ClockSignal, Const, Elaboratable, Module, ResetSignal,
-                      Signal)
+from amaranth import Array, Cat, ClockSignal, Const, Module, Signal
 from amaranth.hdl import Instance
-from amaranth.build import ResourceError
-from amaranth.lib import io, wiring
-from amaranth.lib.fifo import SyncFIFOBuffered
+from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from common.checks import check_int
 
 from .protocol import CMD_EVAL, CMD_IDENT, core_crc, ident_bytes, nbytes
-from .uart import UARTRx, UARTTx, uart_divisor
+from .link import OnBoard, UartLink, core_reset
+from .uart import uart_divisor
 
 __all__ = ["DemoTop", "BoardDemo", "DEFAULT_BAUD", "led_groups"]
 
@@ -79,30 +79,12 @@ class DemoTop(wiring.Component):
         m = Module()
         core = self.core
         in_bytes, out_bytes = nbytes(core.in_width), nbytes(core.out_width)
-        depth = 1 << self.log2_depth
 
-        m.submodules.uart_rx = uart_rx = UARTRx(self.divisor)
-        m.submodules.uart_tx = uart_tx = UARTTx(self.divisor)
-        m.submodules.rx_fifo = rx_fifo = SyncFIFOBuffered(width=8, depth=depth)
-        m.submodules.tx_fifo = tx_fifo = SyncFIFOBuffered(width=8, depth=depth)
-        m.d.comb += [
-            uart_rx.rx.eq(self.rx),
-            self.tx.eq(uart_tx.tx),
-            rx_fifo.w_data.eq(uart_rx.o.payload),
-            rx_fifo.w_en.eq(uart_rx.o.valid),
-            uart_rx.o.ready.eq(rx_fifo.w_rdy),
-            uart_tx.i.payload.eq(tx_fifo.r_data),
-            uart_tx.i.valid.eq(tx_fifo.r_rdy),
-            tx_fifo.r_en.eq(uart_tx.i.ready),
-        ]
+        m.submodules.link = link = UartLink(self.divisor, rx_log2_depth=self.log2_depth,
+                                            tx_log2_depth=self.log2_depth)
+        m.d.comb += [link.rx.eq(self.rx), self.tx.eq(link.tx)]
 
-        # --- the core, with a reset held for 15 cycles after configuration (ECP5's default
-        # domain has no reset signal) or while the domain's own reset is asserted
-        por = Signal(range(16), init=15, reset_less=True)
-        with m.If(por != 0):
-            m.d.sync += por.eq(por - 1)
-        core_rst = Signal()
-        m.d.comb += core_rst.eq((por != 0) | ResetSignal("sync", allow_reset_less=True))
+        core_rst = core_reset(m)
         i_valid, i_ready = Signal(), Signal()
         o_valid, o_ready = Signal(), Signal()
         i_payload = Signal(8 * in_bytes)
@@ -115,9 +97,9 @@ class DemoTop(wiring.Component):
 
         # --- status flags, sticky until reported by an identify reply
         lost, framing = Signal(), Signal()
-        with m.If(uart_rx.overflow):
+        with m.If(link.overflow):
             m.d.sync += lost.eq(1)
-        with m.If(uart_rx.error):
+        with m.If(link.error):
             m.d.sync += framing.eq(1)
 
         # --- deframer: 'E' + in_bytes payload bytes -> one core input beat; '?' -> identify
@@ -128,17 +110,17 @@ class DemoTop(wiring.Component):
         byte_idx = Signal(range(max(in_bytes, 2)))
         with m.FSM(name="deframer"):
             with m.State("IDLE"):
-                m.d.comb += rx_fifo.r_en.eq(1)
-                with m.If(rx_fifo.r_rdy):
-                    with m.If(rx_fifo.r_data == CMD_EVAL):
+                m.d.comb += link.o.ready.eq(1)
+                with m.If(link.o.valid):
+                    with m.If(link.o.payload == CMD_EVAL):
                         m.d.sync += byte_idx.eq(0)
                         m.next = "DATA"
-                    with m.Elif(rx_fifo.r_data == CMD_IDENT):
+                    with m.Elif(link.o.payload == CMD_IDENT):
                         m.d.sync += ident_req.eq(1)
             with m.State("DATA"):
-                m.d.comb += rx_fifo.r_en.eq(1)
-                with m.If(rx_fifo.r_rdy):
-                    m.d.sync += [i_payload.word_select(byte_idx, 8).eq(rx_fifo.r_data),
+                m.d.comb += link.o.ready.eq(1)
+                with m.If(link.o.valid):
+                    m.d.sync += [i_payload.word_select(byte_idx, 8).eq(link.o.payload),
                                  byte_idx.eq(byte_idx + 1)]
                     with m.If(byte_idx == in_bytes - 1):
                         m.next = "OFFER"
@@ -166,20 +148,20 @@ class DemoTop(wiring.Component):
                 with m.Elif(o_valid):
                     m.next = "HEAD"
             with m.State("IDENT"):
-                m.d.comb += [tx_fifo.w_data.eq(ident_byte[tx_idx]), tx_fifo.w_en.eq(1)]
-                with m.If(tx_fifo.w_rdy):
+                m.d.comb += [link.i.payload.eq(ident_byte[tx_idx]), link.i.valid.eq(1)]
+                with m.If(link.i.ready):
                     m.d.sync += tx_idx.eq(tx_idx + 1)
                     with m.If(tx_idx == len(self.ident) - 1):
                         m.next = "IDLE"
             with m.State("HEAD"):
-                m.d.comb += [tx_fifo.w_data.eq(CMD_EVAL), tx_fifo.w_en.eq(1)]
-                with m.If(tx_fifo.w_rdy):
+                m.d.comb += [link.i.payload.eq(CMD_EVAL), link.i.valid.eq(1)]
+                with m.If(link.i.ready):
                     m.d.sync += tx_idx.eq(0)
                     m.next = "DATA"
             with m.State("DATA"):
-                m.d.comb += [tx_fifo.w_data.eq(o_padded.word_select(tx_idx, 8)),
-                             tx_fifo.w_en.eq(1)]
-                with m.If(tx_fifo.w_rdy):
+                m.d.comb += [link.i.payload.eq(o_padded.word_select(tx_idx, 8)),
+                             link.i.valid.eq(1)]
+                with m.If(link.i.ready):
                     m.d.sync += tx_idx.eq(tx_idx + 1)
                     with m.If(tx_idx == out_bytes - 1):
                         m.d.comb += o_ready.eq(1)        # the beat is fully queued: take it
@@ -206,35 +188,16 @@ class DemoTop(wiring.Component):
         return m
 
 
-class BoardDemo(Elaboratable):
+class BoardDemo(OnBoard):
     """:class:`DemoTop` on a board: its UART pins and every user LED the board has."""
 
     def __init__(self, core, baud=DEFAULT_BAUD, log2_depth=9):
         self.core = core
         self.baud = baud
         self.log2_depth = log2_depth
-
-    def elaborate(self, platform):
-        m = Module()
-        platform.add_file(self.core.verilog_path.name, self.core.verilog_path.read_text())
-        uart = platform.request("uart", 0, dir="-")
-        m.submodules.rx_buf = rx_buf = io.Buffer("i", uart.rx)
-        m.submodules.tx_buf = tx_buf = io.Buffer("o", uart.tx)
-        leds = []
-        while True:
-            try:
-                port = platform.request("led", len(leds), dir="-")
-            except ResourceError:       # no more LEDs
-                break
-            buf = io.Buffer("o", port)
-            m.submodules[f"led{len(leds)}"] = buf
-            leds.append(buf)
-        m.submodules.demo = demo = DemoTop(self.core, platform.default_clk_frequency,
-                                           self.baud, max(1, len(leds)), self.log2_depth)
-        m.d.comb += [demo.rx.eq(rx_buf.i), tx_buf.o.eq(demo.tx)]
-        for n, led in enumerate(leds):
-            m.d.comb += led.o.eq(demo.leds[n])
-        return m
+        super().__init__(lambda clock_hz, n_leds: DemoTop(core, clock_hz, baud, n_leds,
+                                                          log2_depth),
+                         [core.verilog_path])
 
 
 def write_demo_verilog(core, out_dir, clock_hz, baud=DEFAULT_BAUD, n_leds=2, log2_depth=9,
@@ -243,9 +206,10 @@ def write_demo_verilog(core, out_dir, clock_hz, baud=DEFAULT_BAUD, n_leds=2, log
     for simulation; return the path. Simulate it together with the core's Verilog."""
     from pathlib import Path
 
-    from common.cli import atomic_write
     from gen.writer import to_verilog
 
+    from .verisim import write_if_changed
+
     path = Path(out_dir) / f"{name}.v"
-    atomic_write(path, to_verilog(DemoTop(core, clock_hz, baud, n_leds, log2_depth), name))
+    write_if_changed(path, to_verilog(DemoTop(core, clock_hz, baud, n_leds, log2_depth), name))
     return path

@@ -11,7 +11,8 @@ from amaranth.build import Clock
 
 from common.checks import InputError, check_float
 
-__all__ = ["Board", "BOARDS", "board", "make_platform", "DEVICES", "device_board"]
+__all__ = ["Board", "BOARDS", "board", "make_platform", "DEVICES", "device_board",
+           "add_user_leds", "led_count"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,12 @@ class Board:
         Demo byte FIFOs hold 2**fifo_log2 bytes each.
     synth_opts : str
         Extra options of ``synth_<family>`` for this board's flow.
+    network_pe : int
+        Accumulators per layer of the classifier's network core when none are asked for (the
+        largest that fits the device with the shipped digits MLPs).
+    ram_bits : int
+        Memory bits the board's flow can place (block RAM, or LUT RAM where the flow places
+        no block RAM): a network whose memories need more cannot be built.
     """
 
     name: str
@@ -49,6 +56,8 @@ class Board:
     loader_board: str
     fifo_log2: int = 9
     synth_opts: str = ""
+    network_pe: int = 16
+    ram_bits: int = 0
 
     def platform_class(self):
         import importlib
@@ -57,15 +66,22 @@ class Board:
 
 
 BOARDS = {
+    # iCE40UP5K: 30 block RAMs of 4 kbit (iCE40 UltraPlus family data sheet); the MLPs at P=4
+    # take all 30, at P=2 26 (+2 for the UART FIFOs)
     "icebreaker": Board("icebreaker", "amaranth_boards.icebreaker:ICEBreakerPlatform",
-                        "iCE40UP5K-SG48", "ice40", 12.0, "bin", "ice40_generic"),
+                        "iCE40UP5K-SG48", "ice40", 12.0, "bin", "ice40_generic",
+                        network_pe=2, ram_bits=30 * 4096),
+    # ECP5-85F: 208 block RAMs of 18 kbit (ECP5 family data sheet)
     "ulx3s-85f": Board("ulx3s-85f", "amaranth_boards.ulx3s:ULX3S_85F_Platform",
-                       "LFE5U-85F-6BG381C", "ecp5", 25.0, "bit", "ulx3s"),
+                       "LFE5U-85F-6BG381C", "ecp5", 25.0, "bit", "ulx3s",
+                       network_pe=16, ram_bits=208 * 18432),
     "tangnano9k": Board("tangnano9k", "amaranth_boards.tang_nano_9k:TangNano9kPlatform",
                         "GW1NR-LV9QN88PC6/I5", "gowin", 27.0, "fs", "tangnano9k",
                         # nextpnr-gowin (the PyPI build Amaranth's Apicula flow runs) cannot
                         # place block RAM: the FIFOs are small and in LUT RAM
-                        fifo_log2=6, synth_opts="-nobram"),
+                        fifo_log2=6, synth_opts="-nobram",
+                        # GW1NR-9: 17,280 bits of shadow (LUT) RAM (GW1NR family data sheet)
+                        network_pe=2, ram_bits=17280),
 }
 
 #: Synthesis-table targets: short device name -> board whose platform (pins, part) is used.
@@ -105,3 +121,20 @@ def make_platform(b, clock_mhz=None):
         res.clock = Clock(clock_mhz * 1e6)
         platform.resources[key] = res
     return platform
+
+
+def add_user_leds(platform):
+    """Add the LEDs a board carries beyond its platform's own (the iCEBreaker's break-off
+    PMOD, attached as shipped: five more LEDs)."""
+    extra = getattr(platform, "break_off_pmod", None)
+    if extra:
+        platform.add_resources(extra)
+
+
+def led_count(b, extra=False):
+    """User LEDs (``led`` resources) of board ``b``'s platform, with :func:`add_user_leds`
+    when ``extra``."""
+    platform = b.platform_class()()
+    if extra:
+        add_user_leds(platform)
+    return sum(1 for name, _ in platform.resources if name == "led")

@@ -20,6 +20,7 @@ COMMANDS = {
     "amos": ("gen.amos.cli", "AMOS core: K threshold gates, fully pipelined, ii = 1"),
     "tsc": ("gen.tsc.cli", "TSC layer core: event-driven +/- spike pairs, M inputs, L neurons"),
     "ifneuron": ("gen.ifneuron.cli", "rate-coded integrate-and-fire neuron (the baseline)"),
+    "network": ("gen.network.cli", "a whole spiking network from its network file"),
 }
 
 #: Where generated files go unless --out says otherwise.

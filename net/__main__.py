@@ -5,6 +5,8 @@ Commands::
     python -m net digits [--model mlp|cnn] [--act relu|silu] [--coding fs|amos|tsc] [--K K]
                          [--Q Q] [--json FILE] [--plots DIR] ...
     python -m net digits-report [--out docs/network.md] [--img-dir docs/img]
+    python -m net train-weights [--out net/weights]
+    python -m net examples [--out net/examples]
 
 Bad input gives one line ``error: ...`` on stderr and exit status 2, and writes no file.
 """
@@ -17,6 +19,8 @@ from common.cli import command_parser, main_wrapper, run_command
 COMMANDS = {
     "digits": ("net.cli", "convert a digits ANN to a spiking network and measure it"),
     "digits-report": ("net.report", "regenerate docs/network.md's tables and plots"),
+    "train-weights": ("net.shipped", "train the four digits ANNs, write net/weights/*.npz"),
+    "examples": ("net.export", "rewrite the example network files net/examples/*.json"),
 }
 
 

@@ -62,6 +62,9 @@ def add_arguments(p):
                    help="training seed (default 0)")
     p.add_argument("--epochs", type=arg(check_int, "--epochs", 1), default=40,
                    help="training epochs (default 40)")
+    p.add_argument("--retrain", action="store_true",
+                   help="train the ANN afresh instead of reading the shipped weights "
+                        "(net/weights, trained with the default --seed 0 --epochs 40)")
     p.add_argument("--json", type=arg(check_output_file, "--json"), metavar="FILE",
                    help="write the figures as JSON")
     p.add_argument("--plots", type=arg(check_output_dir, "--plots"), metavar="DIR",
@@ -237,7 +240,8 @@ def run(args):
     from .experiment import run as run_experiment, train_cached
 
     show = not args.quiet
-    trained = train_cached(config.model, config.act, config.train, show_progress=show)
+    trained = train_cached(config.model, config.act, config.train, show_progress=show,
+                           retrain=args.retrain)
     result = run_experiment(config, trained, show_progress=show, device=device)
     print(format_table(result))
 
@@ -245,7 +249,8 @@ def run(args):
     if args.json is not None:
         files.add(args.json, dumps_json(result.to_json()))
     if args.export is not None:
-        files.add(args.export, dumps_json(_export(config, trained)))
+        from .export import export_text
+        files.add(args.export, export_text(config, trained))
     if args.plots is not None:
         for path, data in plot_files(result, trained, Ks or default_sweep(config), args.plots,
                                      device, show).items():
@@ -254,15 +259,3 @@ def run(args):
     for path in files.paths:
         print(f"wrote {path}")
     return 0
-
-
-def _export(config, trained):
-    from . import data as digits
-    from .graph import extract, relu_alphas
-    from .snn import IntSNN
-
-    split = digits.load()
-    ops = extract(trained.net)
-    alphas = relu_alphas(ops, split.to_float(split.x_train)) if config.act == "relu" else None
-    net = IntSNN(ops, config.unit(config.Q), alphas, weight_bits=config.weight_bits)
-    return net.to_dict(model=config.model, seed=config.train.seed)

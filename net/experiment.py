@@ -195,11 +195,21 @@ class Result:
 _TRAINED = {}
 
 
-def train_cached(model, act, config=TrainConfig(), show_progress=True):
-    """:func:`net.train.train`, remembered per (model, act, config) in this process."""
-    key = (model, act, config)
+def train_cached(model, act, config=TrainConfig(), show_progress=True, retrain=False):
+    """The ANN for (model, act, config), remembered in this process.
+
+    The shipped weights (:mod:`net.shipped`, ``net/weights``) when they were trained with this
+    ``config`` and ``retrain`` is false, so every figure reproduces on any machine; otherwise
+    :func:`net.train.train`.
+    """
+    from .shipped import shipped
+
+    key = (model, act, config, bool(retrain))
     if key not in _TRAINED:
-        _TRAINED[key] = train(model, act, config, show_progress=show_progress)
+        trained = None if retrain else shipped(model, act, config)
+        if trained is None:
+            trained = train(model, act, config, show_progress=show_progress)
+        _TRAINED[key] = trained
     return _TRAINED[key]
 
 

@@ -324,7 +324,24 @@ class IntSNN:
             else:
                 raise ValueError(f"unknown op {op.kind!r}")
         self.output_frac = frac
+        self.input_shape = (64,)
         self._dev_cache = {}
+
+    @classmethod
+    def from_layers(cls, layers, unit, *, weight_bits, input_frac, input_range, input_shape,
+                    output_frac):
+        """A network from its integer layers as they are (a network file,
+        :meth:`net.netfile.Network.int_snn`): nothing is quantized or re-derived."""
+        net = cls.__new__(cls)
+        net.unit = unit
+        net.weight_bits = int(weight_bits)
+        net.input_frac = int(input_frac)
+        net.input_range = tuple(int(v) for v in input_range)
+        net.input_shape = tuple(int(v) for v in input_shape)
+        net.layers = list(layers)
+        net.output_frac = int(output_frac)
+        net._dev_cache = {}
+        return net
 
     @property
     def neuron_layers(self):
@@ -357,8 +374,10 @@ class IntSNN:
         x_codes = np.asarray(x_codes)
         if x_codes.dtype.kind not in "iu":
             raise TypeError(f"pixel codes must be integers, not {x_codes.dtype}")
-        if x_codes.ndim != 2 or len(x_codes) == 0:
-            raise ValueError(f"pixel codes must have shape (n >= 1, 64), not {x_codes.shape}")
+        count = int(np.prod(self.input_shape))
+        if x_codes.ndim != 2 or len(x_codes) == 0 or x_codes.shape[1] != count:
+            raise ValueError(f"pixel codes must have shape (n >= 1, {count}), not "
+                             f"{x_codes.shape}")
         if x_codes.min() < self.input_range[0] or x_codes.max() > self.input_range[1]:
             raise ValueError(f"pixel codes outside {self.input_range[0]}..{self.input_range[1]}")
         with one_thread():
@@ -376,6 +395,7 @@ class IntSNN:
 
         consts = self._tensors(device)
         x = torch.tensor(np.asarray(x_codes, dtype=np.int64), device=device)
+        x = x.reshape(len(x), *self.input_shape)        # C order: a pure re-labelling
         spikes, records = [], []
         with torch.no_grad():
             for layer, c in zip(self.layers, consts):
@@ -432,9 +452,24 @@ class IntSNN:
         return rows
 
     def to_dict(self, **meta):
-        """The whole integer network as JSON-able data (what network hardware would load)."""
+        """The whole integer network as a network file (:mod:`net.netfile`, format
+        ``spikegen-snn`` version 1; docs/network-format.md): JSON-able data, what the network
+        hardware generator reads.
+
+        A leading ``unflatten`` (the CNN's 64 pixels to 1 x 8 x 8) becomes the input's shape:
+        the same values in the same C order.
+        """
+        from .netfile import FORMAT, VERSION
+
+        pairs = list(zip(self.layers, self.describe()))
+        shape = list(self.input_shape)
+        if pairs and isinstance(pairs[0][0], IntReshape) and pairs[0][0].kind == "unflatten":
+            shape = list(pairs[0][0].shape)
+            pairs = pairs[1:]
+        classes = next(int(layer.W.shape[0]) for layer in reversed(self.layers)
+                       if isinstance(layer, IntAffine))
         layers = []
-        for layer, row in zip(self.layers, self.describe()):
+        for layer, row in pairs:
             row = dict(row)
             if isinstance(layer, IntAffine):
                 row["padding"] = layer.padding
@@ -446,13 +481,14 @@ class IntSNN:
                 if layer.alpha is not None:
                     row["alpha"] = layer.alpha
             layers.append(row)
-        return {"format": "spikegen-snn", **meta, "activation": self.unit.act,
+        return {"format": FORMAT, "version": VERSION, **meta, "activation": self.unit.act,
                 "unit": {**self.unit.describe(), "Q": self.unit.Q,
                          "frac_in": self.unit.frac_in, "frac_out": self.unit.frac_out,
                          "source": self.unit.source},
                 "weight_bits": self.weight_bits,
-                "input": {"frac": self.input_frac, "range": list(self.input_range)},
-                "output_frac": self.output_frac, "layers": layers}
+                "input": {"shape": shape, "signed": self.input_range[0] < 0,
+                          "frac": self.input_frac, "range": list(self.input_range)},
+                "classes": classes, "output_frac": self.output_frac, "layers": layers}
 
 
 def signed_bits(lo, hi):

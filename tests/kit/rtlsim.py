@@ -66,7 +66,8 @@ def simulator():
     return sim
 
 
-def run_bench(sources, top, bench, name, env=None, seed=1, testcase=None, check=True):
+def run_bench(sources, top, bench, name, env=None, seed=1, testcase=None, check=True,
+              build_args=()):
     """Build ``sources`` with top module ``top`` and run cocotb module ``bench`` on it.
 
     Parameters
@@ -84,6 +85,10 @@ def run_bench(sources, top, bench, name, env=None, seed=1, testcase=None, check=
     check : bool
         Raise ``AssertionError`` when any cocotb test failed (else only when the simulator
         itself failed).
+    build_args : sequence of str, optional
+        Extra Verilator options (ignored by Icarus), e.g. ``--no-public-flat-rw`` for a bench
+        that touches only the top-level ports: Verilator then optimizes across the whole
+        design, many times faster for large cores.
     """
     from cocotb_tools.runner import get_results, get_runner
 
@@ -91,10 +96,10 @@ def run_bench(sources, top, bench, name, env=None, seed=1, testcase=None, check=
     build_dir = BUILD / sim / name
     build_dir.mkdir(parents=True, exist_ok=True)
     runner = get_runner(sim)
-    build_args = []
+    extra, build_args = list(build_args), []
     if sim == "verilator":
         # Amaranth's Verilog trips lint warnings (unused bits, widths) that are not errors
-        build_args = ["-Wno-fatal", "-Wno-lint", "-Wno-style"]
+        build_args = ["-Wno-fatal", "-Wno-lint", "-Wno-style", *extra]
     runner.build(sources=[str(s) for s in sources], hdl_toplevel=top, build_dir=build_dir,
                  timescale=("1ns", "1ps"), build_args=build_args, always=False,
                  log_file=build_dir / "build.log")

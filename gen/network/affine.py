@@ -1,0 +1,462 @@
+"""An affine (linear or conv) layer in hardware: an event buffer and a synapse engine.
+
+Event buffer
+    The items of one image (a position and the planes it spiked in) are written into per-plane
+    lists: plane q of buffer half s holds its positions at addresses ``(s T + q) 2^c + n``,
+    ``n`` counting the plane's items. Two halves: the writer fills one while the engine reads the
+    other (ping-pong), so consecutive layers work on different images. An item that spiked in m
+    planes takes m cycles to write (one memory write port); an item without spikes takes one
+    cycle and writes nothing.
+
+Synapse engine
+    P accumulators per memory word, one word per (output position, group of P channels), in a
+    synchronous RAM. Per image, plane by plane (MSB first), one operation per clock:
+
+    * Horner (plane weights +-2^(T-1-q): input bits, ReLU spikes): a sweep over every word,
+      ``acc = 2 acc`` (``acc = 0`` at plane 0), then for every event of the plane and every
+      group, ``acc += w`` (``-= w`` in a negative plane) with w the weights of the P channels
+      for that input (conv: for every kernel offset that lands inside the output);
+    * scale (any plane weights d_q: trained FS/AMOS units): a clear sweep first; events add
+      into a partial sum S; after each plane with events a sweep ``acc += d_q S; S = 0``;
+    * then the emission sweep: ``x = (acc + b) >> shift`` for P channels per clock into the
+      neurons (or the logits into the read-out).
+
+    So the adds grow with the spikes, and d is applied once per neuron per plane; no multiplier
+    touches a synapse. An operation reads its word and weights at one edge and writes the word
+    back at the next, so the next operation on the same word takes the value being written
+    (forwarding); everything stalls together while the output register is full and not taken.
+"""
+
+from amaranth import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
+from amaranth.lib import data, memory, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from .hw import first_set, fit, item_layout, lane_slice
+
+__all__ = ["AffineStage", "vector_layout", "WAIT", "CLEAR", "PRE", "EV", "POST", "EMIT"]
+
+WAIT, CLEAR, PRE, EV, POST, EMIT = range(6)
+
+
+def vector_layout(P, width):
+    """P signed lanes ``lane0``.. (the FS core's input layout)."""
+    return data.StructLayout({f"lane{p}": signed(width) for p in range(P)})
+
+
+class AffineStage(wiring.Component):
+    """Event buffer + synapse engine of one :class:`gen.network.plan.AffinePlan`.
+
+    Members
+    -------
+    i : In(stream of items)
+        ``{mask: T bits, index, last}``.
+    o : Out(stream of vectors)
+        P lanes of the neurons' inputs (or of the logits), one vector per accumulator word.
+    """
+
+    def __init__(self, plan):
+        self.plan = plan
+        src = plan.source
+        super().__init__({
+            "i": In(stream.Signature(item_layout(src.planes, src.index.width))),
+            "o": Out(stream.Signature(vector_layout(plan.L, plan.widths["out"]))),
+        })
+
+    # ---- event buffer ------------------------------------------------------------------------
+
+    def _buffer(self, m):
+        """The ping-pong per-plane lists; returns the read side's signals.
+
+        Serial (one memory): an item takes a clock per plane it spiked in. Banked (one memory
+        per plane, :attr:`SourcePlan.banked`): every plane of an item is written in the same
+        clock.
+        """
+        plan = self.plan
+        T, cap = plan.T, plan.source.capacity
+        cb = (cap - 1).bit_length()
+        ev_w = max(plan.source.index.width, 1)
+        banked = plan.source.banked
+
+        full = Signal(2, name="buf_full")
+        wsel = Signal(name="buf_wsel")
+        rsel = Signal(name="buf_rsel")
+        cnt = [[Signal(range(cap + 1), name=f"buf_cnt{s}_{t}") for t in range(T)]
+               for s in range(2)]
+        item = self.i.payload
+        live = Const(sum(1 << q for q, ok in enumerate(plan.source.live) if ok), T)
+        pending = Signal(T, name="buf_pending")
+        can = Signal(name="buf_can")
+        m.d.comb += can.eq(~full.bit_select(wsel, 1))
+        release = Signal(name="buf_release")
+        r_plane = Signal(range(T), name="buf_rplane")
+        r_q = Signal(range(T), name="buf_rq")          # the plane whose data arrives
+        r_e = Signal(range(max(cap, 2)), name="buf_re")
+        r_en = Signal(name="buf_ren")
+        r_data = Signal(ev_w, name="buf_rdata")
+        wrote = Signal(T, name="buf_wrote")             # planes written this clock
+
+        if banked:
+            m.d.comb += [pending.eq(item.mask & live), self.i.ready.eq(can),
+                         wrote.eq(Mux(self.i.valid & can, pending, 0))]
+            datas = []
+            for t in range(T):
+                mem = memory.Memory(shape=unsigned(ev_w), depth=2 << cb, init=[])
+                m.submodules[f"events{t}"] = mem
+                wp, rp = mem.write_port(), mem.read_port()
+                cnt_w = Mux(wsel, cnt[1][t], cnt[0][t])
+                m.d.comb += [wp.addr.eq(Cat(fit(cnt_w, cb), wsel)), wp.data.eq(item.index),
+                             wp.en.eq(wrote[t]),
+                             rp.addr.eq(Cat(fit(r_e, cb), rsel)), rp.en.eq(r_en)]
+                datas.append(rp.data)
+            m.d.comb += r_data.eq(Array(datas)[r_q])
+        else:
+            depth = (2 * T) << cb
+            m.submodules.events = mem = memory.Memory(shape=unsigned(ev_w), depth=depth,
+                                                      init=[])
+            wp, rp = mem.write_port(), mem.read_port()
+            written = Signal(T, name="buf_written")
+            m.d.comb += pending.eq(item.mask & live & ~written)
+            t = first_set(m, pending, "buf_plane")
+            one_left = Signal(name="buf_one_left")
+            m.d.comb += one_left.eq((pending & (pending - 1)) == 0)
+            do_write = Signal(name="buf_write")
+            m.d.comb += [do_write.eq(self.i.valid & can & (pending != 0)),
+                         self.i.ready.eq(can & one_left),
+                         wrote.eq(Mux(do_write, 1 << t, 0))]
+            cnt_w = Array([Array(c) for c in cnt])[wsel][t]
+            hb = (2 * T - 1).bit_length()
+            m.d.comb += [wp.addr.eq(Cat(fit(cnt_w, cb), (Mux(wsel, T, 0) + t)[:hb])),
+                         wp.data.eq(item.index), wp.en.eq(do_write),
+                         rp.addr.eq(Cat(fit(r_e, cb), (Mux(rsel, T, 0) + r_plane)[:hb])),
+                         rp.en.eq(r_en), r_data.eq(rp.data)]
+            with m.If(self.i.valid & can):
+                with m.If(one_left):
+                    m.d.sync += written.eq(0)
+                with m.Else():
+                    m.d.sync += written.eq(written | (1 << t))
+
+        counts = [Signal(range(cap + 1), name=f"buf_rcnt{q}") for q in range(T)]
+        for q in range(T):
+            m.d.comb += counts[q].eq(Mux(rsel, cnt[1][q], cnt[0][q]))
+        r_full = Signal(name="buf_rfull")
+        m.d.comb += r_full.eq(full.bit_select(rsel, 1))
+
+        # counters: the write half counts up, the released half is cleared (never the same
+        # half: the writer only writes a half that is not full, the reader only releases a
+        # full one). Serial: one plane is written per clock, so one incrementer serves all
+        for s in range(2):
+            for q in range(T):
+                inc = (Mux(wsel, cnt[1][q], cnt[0][q]) if banked else cnt_w) + 1
+                with m.If(release & (rsel == s)):
+                    m.d.sync += cnt[s][q].eq(0)
+                with m.Elif(wrote[q] & (wsel == s)):
+                    m.d.sync += cnt[s][q].eq(inc)
+        done = Signal(name="buf_done")
+        m.d.comb += done.eq(self.i.valid & self.i.ready & item.last)
+        for s in range(2):
+            with m.If(done & (wsel == s)):
+                m.d.sync += full[s].eq(1)
+            with m.Elif(release & (rsel == s)):
+                m.d.sync += full[s].eq(0)
+        with m.If(done):
+            m.d.sync += wsel.eq(~wsel)
+        with m.If(release):
+            m.d.sync += rsel.eq(~rsel)
+        return r_full, counts, r_plane, r_q, r_e, r_en, r_data, release
+
+    # ---- engine ------------------------------------------------------------------------------
+
+    def _acc_store(self, m, depth, width, enable):
+        """The accumulator words: ``(read(addr) -> word of the op in the execute stage,
+        write(addr, data, en))``. One word: a register read as it is. More: a RAM read at the
+        issue edge; the op before may be writing the same word at that edge, so its value is
+        forwarded."""
+        if depth == 1:
+            reg = Signal(width, name="acc_word")
+
+            def read(issue_addr, x_addr):
+                return reg
+
+            def write(addr, data, en):
+                with m.If(en):
+                    m.d.sync += reg.eq(data)
+            return read, write
+        m.submodules.acc = mem = memory.Memory(shape=unsigned(width), depth=depth, init=[])
+        rp, wp = mem.read_port(), mem.write_port()
+        m.d.comb += rp.en.eq(enable)
+        last_valid = Signal(name="fwd_valid")
+        last_addr = Signal(range(depth), name="fwd_addr")
+        last_word = Signal(width, name="fwd_word")
+
+        def read(issue_addr, x_addr):
+            m.d.comb += rp.addr.eq(issue_addr)
+            word = Signal(width, name="word_in")
+            m.d.comb += word.eq(Mux(last_valid & (last_addr == x_addr), last_word, rp.data))
+            return word
+
+        def write(addr, data, en):
+            m.d.comb += [wp.addr.eq(addr), wp.data.eq(data), wp.en.eq(en)]
+            with m.If(en):
+                m.d.sync += [last_valid.eq(1), last_addr.eq(addr), last_word.eq(data)]
+        return read, write
+
+    def elaborate(self, platform):
+        plan = self.plan
+        m = Module()
+        r_full, counts, r_plane, r_q, r_e, ev_en, ev, release = self._buffer(m)
+        T, P, G = plan.T, plan.P, plan.G
+        aw, wb, bw = plan.widths["acc"], plan.widths["w"], plan.widths["b"]
+        scale = plan.mode == "scale"
+        sw = plan.widths["S"] if scale else 0
+        lw = aw + sw
+        cap = plan.source.capacity
+        conv = plan.kind == "conv"
+
+        # weights and biases: ROMs read at the issue edge with the accumulators
+        m.submodules.weights = w_mem = memory.Memory(shape=unsigned(P * wb),
+                                                     depth=plan.w_index.depth,
+                                                     init=plan.weight_init())
+        w_rp = w_mem.read_port()
+        m.submodules.bias = b_mem = memory.Memory(shape=unsigned(P * bw), depth=G,
+                                                  init=plan.bias_init())
+        b_rp = b_mem.read_port()
+
+        # the output is the execute stage itself: a word of P lanes goes out L lanes at a time
+        # (chunk ch), and everything holds until its last chunk is taken
+        L, C = plan.L, plan.chunks
+        ch = Signal(range(C), name="chunk")
+        ch_last = ch == C - 1
+        enable = Signal()
+        m.d.comb += enable.eq(~self.o.valid | (self.o.ready & ch_last))
+        with m.If(self.o.valid & self.o.ready):
+            m.d.sync += ch.eq(Mux(ch_last, 0, ch + 1))
+        for en in (ev_en, w_rp.en, b_rp.en):
+            m.d.comb += en.eq(enable)
+        acc_read, acc_write = self._acc_store(m, plan.acc_index.depth, P * lw, enable)
+
+        # ---- sequencer state and its next value ----------------------------------------------
+        phase = Signal(range(6), name="phase")
+        q = Signal(range(T), name="q")
+        e = Signal(range(max(cap, 2)), name="e")
+        g = Signal(range(G), name="g")                       # the pass: channels g P ..
+        a = [Signal(range(s), name=f"a{k}") for k, s in enumerate(plan.acc_index.sizes)]
+        dy = Signal(range(plan.kh), name="dy")
+        dx = Signal(range(plan.kw), name="dx")
+        regs = [phase, q, e, g, *a, dy, dx]
+        nxt = {id(r): Signal.like(r, name=f"{r.name}_n") for r in regs}
+        for r in regs:
+            m.d.comb += nxt[id(r)].eq(r)
+            with m.If(enable):
+                m.d.sync += r.eq(nxt[id(r)])
+
+        def n(r):
+            return nxt[id(r)]
+
+        def goto(ph, words=False, events=False, plane=None):
+            stmts = [n(phase).eq(ph)]
+            if words:
+                stmts += [n(s).eq(0) for s in a]
+            if events:
+                stmts += [n(e).eq(0), n(dy).eq(0), n(dx).eq(0)]
+            if plane is not None:
+                stmts.append(n(q).eq(plane))
+            return stmts
+
+        a_last = Signal(name="a_last")
+        m.d.comb += a_last.eq(Cat(*[s == size - 1 for s, size in
+                                    zip(a, plan.acc_index.sizes)]).all())
+        a_inc = []
+        carry = Const(1, 1)
+        for s, size in reversed(list(zip(a, plan.acc_index.sizes))):
+            wrap = s == size - 1
+            a_inc.append(n(s).eq(Mux(carry, Mux(wrap, 0, s + 1), s)))
+            carry = carry & wrap
+        nonzero = Cat(*[c != 0 for c in counts])
+        cnt_q = Array(counts)[q]
+        last_pass = g == G - 1
+        rel = Signal(name="release_now")
+        m.d.comb += release.eq(rel & enable)
+
+        def start():
+            return goto(CLEAR if scale else PRE, words=True, plane=0)
+
+        def emit():
+            """The pass's events are done: emit its words (and free the buffer half after the
+            last pass)."""
+            m.d.comb += goto(EMIT, words=True)
+            with m.If(last_pass):
+                m.d.comb += rel.eq(1)
+
+        def enter(first):
+            """Scale mode: the events of the first plane >= ``first`` that has any; else emit."""
+            mask = Signal(T)
+            for t in range(T):
+                m.d.comb += mask[t].eq(nonzero[t] & (first <= t))
+            found = first_set(m, mask, None)
+            with m.If(mask != 0):
+                m.d.comb += goto(EV, events=True, plane=found)
+            with m.Else():
+                emit()
+
+        # event expansion: conv, the kernel offsets that land inside the output
+        if conv:
+            ci_b, y_b, x_b = plan.source.index.bits
+            ev_x = ev[:x_b]
+            ev_y = ev[x_b:x_b + y_b]
+            ev_c = ev[x_b + y_b:x_b + y_b + ci_b]
+            ho, wo = plan.out_pos.sizes
+            pad = plan.pad
+
+            def span(v, k, size):
+                lo_raw = v + (pad - size + 1)
+                lo = Mux(lo_raw < 0, 0, lo_raw)
+                hi_raw = v + pad
+                hi = Mux(hi_raw > k - 1, k - 1, hi_raw)
+                return lo, hi
+
+            ky_lo, ky_hi = span(ev_y, plan.kh, ho)
+            kx_lo, kx_hi = span(ev_x, plan.kw, wo)
+            ky = Signal(range(plan.kh), name="ky")
+            kx = Signal(range(plan.kw), name="kx")
+            m.d.comb += [ky.eq(ky_lo + dy), kx.eq(kx_lo + dx)]
+            yo = Signal(range(ho), name="yo")
+            xo = Signal(range(wo), name="xo")
+            m.d.comb += [yo.eq(ev_y + pad - ky), xo.eq(ev_x + pad - kx)]
+            dy_last = dy == ky_hi - ky_lo
+            dx_last = dx == kx_hi - kx_lo
+            ev_acc = [yo, xo]
+            ev_row = [ev_c, ky, kx]
+        else:
+            dy_last = dx_last = Const(1, 1)
+            ev_acc = [Const(0, 1)]                 # the single output position
+            fields, off = [], 0
+            for b in reversed(plan.rows.bits):
+                fields.insert(0, ev[off:off + b])
+                off += b
+            ev_row = fields
+        exp_last = dx_last & dy_last
+        e_last = e == cnt_q - 1
+
+        # ---- transitions ---------------------------------------------------------------------
+        with m.Switch(phase):
+            with m.Case(WAIT):
+                with m.If(r_full):
+                    m.d.comb += start()
+            with m.Case(CLEAR):
+                m.d.comb += a_inc
+                with m.If(a_last):
+                    enter(Const(0, range(T + 1)))
+            with m.Case(PRE):
+                m.d.comb += a_inc
+                with m.If(a_last):
+                    with m.If(cnt_q != 0):
+                        m.d.comb += goto(EV, events=True)
+                    with m.Elif(q == T - 1):
+                        emit()
+                    with m.Else():
+                        m.d.comb += goto(PRE, words=True, plane=q + 1)
+            with m.Case(EV):
+                if conv:
+                    with m.If(~dx_last):
+                        m.d.comb += n(dx).eq(dx + 1)
+                    with m.Else():
+                        m.d.comb += n(dx).eq(0)
+                        with m.If(~dy_last):
+                            m.d.comb += n(dy).eq(dy + 1)
+                        with m.Else():
+                            m.d.comb += n(dy).eq(0)
+                with m.If(exp_last):
+                    with m.If(~e_last):
+                        m.d.comb += n(e).eq(e + 1)
+                    with m.Else():
+                        if scale:
+                            m.d.comb += goto(POST, words=True)
+                        else:
+                            with m.If(q == T - 1):
+                                emit()
+                            with m.Else():
+                                m.d.comb += goto(PRE, words=True, plane=q + 1)
+            with m.Case(POST):
+                m.d.comb += a_inc
+                with m.If(a_last):
+                    enter(q + 1)
+            with m.Case(EMIT):
+                m.d.comb += a_inc
+                with m.If(a_last):
+                    with m.If(~last_pass):
+                        m.d.comb += [n(g).eq(g + 1), *start()]
+                    with m.Else():
+                        m.d.comb += n(g).eq(0)
+                        with m.If(r_full):
+                            m.d.comb += start()
+                        with m.Else():
+                            m.d.comb += n(phase).eq(WAIT)
+        m.d.comb += [r_plane.eq(n(q)), r_e.eq(n(e)), r_q.eq(q)]
+
+        # ---- issue: the op of this cycle reads its word, weights and bias ----------------------
+        acc_bits = plan.acc_index.bits
+        in_ev = phase == EV
+        addr_w = max(plan.acc_index.width, 1)
+        acc_addr = Signal(addr_w, name="op_addr")
+        sweep_addr = Cat(*[fit(s, b) for s, b in reversed(list(zip(a, acc_bits)))])
+        ev_addr = Cat(*[fit(s, b) for s, b in reversed(list(zip(ev_acc, acc_bits)))])
+        m.d.comb += acc_addr.eq(Mux(in_ev, ev_addr, sweep_addr))
+        m.d.comb += [w_rp.addr.eq(Cat(*[fit(s, b) for s, b in
+                                        reversed(list(zip(ev_row + [g], plan.w_index.bits)))])),
+                     b_rp.addr.eq(g)]
+
+        x_valid = Signal(name="x_valid")
+        x_kind = Signal(range(6), name="x_kind")
+        x_addr = Signal(addr_w, name="x_addr")
+        x_q = Signal(range(T), name="x_q")
+        with m.If(enable):
+            m.d.sync += [x_valid.eq(phase != WAIT), x_kind.eq(phase), x_addr.eq(acc_addr),
+                         x_q.eq(q)]
+        word = acc_read(acc_addr, x_addr)
+
+        # ---- execute: one add per lane (the bias enters once: Horner's last sweep adds it,
+        # scale mode starts from it) ---------------------------------------------------------------
+        new = Signal(P * lw, name="word_out")
+        neg = Const(sum(1 << t for t, v in enumerate(plan.neg) if v), max(T, 1)) \
+            if not scale else None
+        d_tab = Array([Const(v, signed(plan.widths["d"])) for v in plan.source.weights]) \
+            if scale else None
+        sh = plan.shift or 0
+        out_lanes = []
+        for p in range(P):
+            acc = word[p * lw:p * lw + aw].as_signed()
+            w = lane_slice(w_rp.data, p, wb)
+            b = lane_slice(b_rp.data, p, bw)
+            acc_n = Signal(signed(aw), name=f"acc_n{p}")
+            if scale:
+                s = word[p * lw + aw:(p + 1) * lw].as_signed()
+                s_n = Signal(signed(sw), name=f"s_n{p}")
+                m.d.comb += [acc_n.eq(acc), s_n.eq(s)]
+                with m.Switch(x_kind):
+                    with m.Case(CLEAR):
+                        m.d.comb += [acc_n.eq(b), s_n.eq(0)]
+                    with m.Case(EV):
+                        m.d.comb += s_n.eq(s + w)
+                    with m.Case(POST):
+                        m.d.comb += [acc_n.eq(acc + d_tab[x_q] * s), s_n.eq(0)]
+                m.d.comb += new[p * lw:(p + 1) * lw].eq(Cat(acc_n, s_n))
+            else:
+                base = Signal(signed(aw + 1), name=f"base{p}")
+                addend = Signal(signed(max(wb, bw) + 1), name=f"addend{p}")
+                m.d.comb += [base.eq(acc), addend.eq(0)]
+                with m.Switch(x_kind):
+                    with m.Case(PRE):
+                        m.d.comb += [base.eq(Mux(x_q == 0, 0, acc << 1)),
+                                     addend.eq(Mux(x_q == T - 1, b, 0))]
+                    with m.Case(EV):
+                        m.d.comb += addend.eq(Mux(neg.bit_select(x_q, 1), -w, w))
+                m.d.comb += [acc_n.eq(base + addend), new[p * lw:(p + 1) * lw].eq(acc_n)]
+            out_lanes.append(acc >> sh if sh >= 0 else acc << -sh)
+        for lane in range(L):
+            chunk = [out_lanes[c * L + lane] if c * L + lane < P else Const(0, 1)
+                     for c in range(C)]
+            m.d.comb += self.o.payload[f"lane{lane}"].eq(Array(chunk)[ch] if C > 1 else chunk[0])
+
+        acc_write(x_addr, new, enable & x_valid & (x_kind != EMIT))
+        m.d.comb += self.o.valid.eq(x_valid & (x_kind == EMIT))
+        return m

@@ -1,0 +1,246 @@
+"""The network's other stages: the input writer, the neurons, the spike writer, the read-out.
+
+Input writer
+    One input code per transfer; its bits become the item's planes (MSB = plane 0), its
+    position (a counter over the first affine layer's input shape, C order) the item's index.
+
+Neurons
+    The project's neuron cores, reused as they are: the FS core (:class:`gen.fsneuron.SharedCore`,
+    one parameter ROM or the ReLU threshold register shared by P lanes, a vector every K clocks)
+    or P AMOS cores (:class:`gen.amos.AmosCore`, one input per clock each) moving in lock-step.
+
+Spike writer
+    Takes the neurons' vectors in the engine's emission order and writes, for each lane that
+    spiked, one item: the planes it spiked in and its position in the next layer's input (channel
+    ``g P + p``; pooling divides the row and column by 2^s; flattening keeps the digits). A
+    vector costs a clock to take in; lanes without spikes cost nothing more.
+
+Read-out
+    Takes the last engine's logits lane by lane, keeps the first maximum (strictly greater
+    replaces it) and emits ``{class, logits}`` once per image.
+"""
+
+from amaranth import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from .affine import vector_layout
+from .hw import const_mul, first_set, fit, item_layout
+
+__all__ = ["InputWriter", "AmosLanes", "SpikeWriter", "Readout", "output_layout",
+           "neuron_out_layout"]
+
+
+def _counter(m, sizes, advance, name):
+    """Digit counters over ``sizes`` (last digit fastest) stepping when ``advance``; returns
+    the digit signals and whether they are at the last position."""
+    digits = [Signal(range(s), name=f"{name}{k}") for k, s in enumerate(sizes)]
+    last = Cat(*[d == s - 1 for d, s in zip(digits, sizes)]).all()
+    carry = Const(1, 1)
+    with m.If(advance):
+        for d, s in reversed(list(zip(digits, sizes))):
+            with m.If(carry):
+                m.d.sync += d.eq(Mux(d == s - 1, 0, d + 1))
+            carry = carry & (d == s - 1)
+    return digits, last
+
+
+class InputWriter(wiring.Component):
+    """Input codes -> items of the first engine's event buffer."""
+
+    def __init__(self, plan):
+        self.plan = plan
+        shape = signed(plan.input_width) if plan.input_signed else unsigned(plan.input_width)
+        super().__init__({
+            "i": In(stream.Signature(shape)),
+            "o": Out(stream.Signature(item_layout(plan.input_width,
+                                                  plan.input_index.width))),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        plan = self.plan
+        w = plan.input_width
+        take = self.i.valid & self.o.ready
+        digits, last = _counter(m, plan.input_index.sizes, take, "pos")
+        code = self.i.payload.as_unsigned()
+        m.d.comb += [
+            self.o.valid.eq(self.i.valid),
+            self.i.ready.eq(self.o.ready),
+            # plane q is bit w-1-q: the most significant bit first (Horner)
+            self.o.payload.mask.eq(Cat(*[code[w - 1 - q] for q in range(w)])),
+            self.o.payload.index.eq(Cat(*[fit(d, b) for d, b in
+                                          reversed(list(zip(digits,
+                                                            plan.input_index.bits)))])),
+            self.o.payload.last.eq(last),
+        ]
+        return m
+
+
+def neuron_out_layout(P, K, width):
+    """The FS core's output layout: P lanes of {spikes: K bits, value}."""
+    lane = data.StructLayout({"spikes": unsigned(K), "value": signed(width)})
+    return data.StructLayout({f"lane{p}": lane for p in range(P)})
+
+
+class AmosLanes(wiring.Component):
+    """P AMOS cores side by side; they share valid and ready, so they move in lock-step (the
+    same pipeline stages hold the same vector)."""
+
+    def __init__(self, ir, P):
+        from gen.amos.core import AmosCore
+
+        self.ir, self.P = ir, P
+        self.cores = [AmosCore(ir) for _ in range(P)]
+        super().__init__({
+            "i": In(stream.Signature(vector_layout(P, ir.width))),
+            "o": Out(stream.Signature(neuron_out_layout(P, ir.K, ir.out_width))),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        for p, core in enumerate(self.cores):
+            m.submodules[f"amos{p}"] = core
+            m.d.comb += [core.i.valid.eq(self.i.valid), core.i.payload.eq(self.i.payload[f"lane{p}"]),
+                         core.o.ready.eq(self.o.ready),
+                         self.o.payload[f"lane{p}"].spikes.eq(core.o.payload.spikes),
+                         self.o.payload[f"lane{p}"].value.eq(core.o.payload.value)]
+        m.d.comb += [self.i.ready.eq(self.cores[0].i.ready),
+                     self.o.valid.eq(self.cores[0].o.valid)]
+        return m
+
+
+class SpikeWriter(wiring.Component):
+    """A neuron layer's spikes -> items of the next engine's event buffer.
+
+    A vector is first copied into the writer (its live spike masks), so the neurons' output
+    ready is a register: nothing downstream reaches back into the engine's stall logic in the
+    same clock.
+    """
+
+    def __init__(self, plan, in_layout):
+        self.plan = plan
+        src = plan.consumer.source
+        super().__init__({
+            "i": In(stream.Signature(in_layout)),
+            "o": Out(stream.Signature(item_layout(src.planes, src.index.width))),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        plan = self.plan
+        prod, cons = plan.producer, plan.consumer
+        P, G, L, C = prod.P, prod.G, prod.L, prod.chunks
+        T = plan.planes
+        live = Const(sum(1 << q for q, ok in enumerate(plan.live) if ok), T)
+
+        busy = Signal(name="busy")
+        finish = Signal(name="finish")
+        # the emission order: pass g, the output positions, the chunks of L lanes
+        vec, vec_last = _counter(m, (G,) + prod.acc_index.sizes + (C,), finish, "vec")
+        vg, vc = vec[0], vec[-1]
+        held = [Signal(T, name=f"held{p}") for p in range(L)]
+        m.d.comb += self.i.ready.eq(~busy)
+        with m.If(self.i.valid & ~busy):
+            m.d.sync += busy.eq(1)
+            for p in range(L):
+                mask = self.i.payload[f"lane{p}"].spikes & live
+                # lanes past the pass's P channels or past the layer's last channel
+                bad = [(g, c) for g in range(G) for c in range(C)
+                       if c * L + p >= P or g * P + c * L + p >= prod.n_out]
+                for g, c in bad:
+                    mask = Mux((vg == g) & (vc == c), 0, mask)
+                m.d.sync += held[p].eq(mask)
+
+        done = Signal(P, name="done")                  # lanes whose item was written
+        nz = Signal(P, name="nz")
+        with m.If(self.i.valid & ~busy):
+            m.d.sync += done.eq(0)
+        m.d.comb += nz.eq(Cat(*[h != 0 for h in held]))
+        rem = nz & ~done
+        sel = first_set(m, rem, "sel")
+        any_ = rem != 0
+        one_left = (rem & (rem - 1)) == 0
+
+        # the position in the consumer's input: channel g P + p, pooled row and column
+        o = const_mul(vg, P) + (const_mul(vc, L) + sel if C > 1 else sel)
+        s = plan.pool_shift
+        if prod.kind == "conv":
+            y, x = vec[1], vec[2]
+            digits = [o, y >> s, x >> s]
+        else:
+            digits = [o]
+        index = Cat(*[fit(d, b) for d, b in reversed(list(zip(digits, cons.source.index.bits)))])
+        m.d.comb += [
+            self.o.valid.eq(busy & (any_ | vec_last)),
+            self.o.payload.mask.eq(Mux(any_, Array(held)[sel], 0)),
+            self.o.payload.index.eq(index),
+            self.o.payload.last.eq(vec_last & one_left),
+        ]
+        sent = self.o.valid & self.o.ready
+        m.d.comb += finish.eq(busy & Mux(any_ | vec_last, sent & one_left, 1))
+        with m.If(sent & any_):
+            m.d.sync += done.eq(done | (1 << sel))
+        with m.If(finish):
+            m.d.sync += busy.eq(0)
+        return m
+
+
+def output_layout(classes, class_bits, width):
+    """The network's output payload: ``class`` in the low bits, then logit c at bit
+    ``class_bits + c * width``."""
+    return data.StructLayout({"class": unsigned(class_bits),
+                              "logits": data.ArrayLayout(signed(width), classes)})
+
+
+class Readout(wiring.Component):
+    """The last engine's logits -> one ``{class, logits}`` beat per image.
+
+    The output register is the working register: a logit is taken only while no result waits
+    (or the waiting one is being taken), so one set of C registers serves both.
+    """
+
+    def __init__(self, plan):
+        self.plan = plan
+        super().__init__({
+            "i": In(stream.Signature(vector_layout(plan.P, plan.width))),
+            "o": Out(stream.Signature(output_layout(plan.classes, plan.class_bits,
+                                                    plan.width))),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        plan = self.plan
+        C, P, G, W = plan.classes, plan.P, plan.G, plan.width
+        idx = Signal(range(C), name="idx")          # the logit being taken
+        lp = Signal(range(P), name="lane")
+        vg = Signal(range(G), name="group")
+        v = Signal(signed(W), name="v")
+        m.d.comb += v.eq(Array([self.i.payload[f"lane{p}"] for p in range(P)])[lp])
+        best = Signal(signed(W), name="best")
+        best_idx = Signal(range(C), name="best_idx")
+        better = Signal(name="better")
+        m.d.comb += better.eq((idx == 0) | (v > best))
+        last_lane = lp == Mux(vg == G - 1, C - (G - 1) * P - 1, P - 1)
+        is_last = idx == C - 1
+        step = Signal(name="step")
+        m.d.comb += [step.eq(self.i.valid & (~self.o.valid | self.o.ready)),
+                     self.i.ready.eq(step & last_lane)]
+        with m.If(step):
+            m.d.sync += Array(self.o.payload.logits[c] for c in range(C))[idx].eq(v)
+            with m.If(better):
+                m.d.sync += [best.eq(v), best_idx.eq(idx)]
+            with m.If(is_last):
+                m.d.sync += [idx.eq(0), lp.eq(0), vg.eq(0)]
+            with m.Else():
+                m.d.sync += idx.eq(idx + 1)
+                with m.If(last_lane):
+                    m.d.sync += [lp.eq(0), vg.eq(vg + 1)]
+                with m.Else():
+                    m.d.sync += lp.eq(lp + 1)
+        with m.If(step & is_last):
+            m.d.sync += [self.o.valid.eq(1),
+                         self.o.payload["class"].eq(Mux(better, idx, best_idx))]
+        with m.Elif(self.o.ready):
+            m.d.sync += self.o.valid.eq(0)
+        return m

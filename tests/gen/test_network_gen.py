@@ -1,0 +1,99 @@
+"""``python -m gen network``: the command line, the manifest, the reference Verilog in rtl/."""
+
+import hashlib
+import json
+
+import pytest
+
+from clirun import ROOT, assert_usage_error, run_cli
+from gen.network.ir import NetworkIR, build_ir, default_name
+from gen.network.plan import PlanError, make_plan
+from gen.writer import generate
+from net.export import EXAMPLES_DIR
+from net.netfile import from_dict, load
+from random_networks import random_mlp, relu_unit
+
+MLP = EXAMPLES_DIR / "mlp_fs_relu_k10.json"
+#: the reference network top in rtl/: the MLP FS-ReLU K=10 with 16 accumulators per layer
+RTL_PE = 16
+RTL_NAME = default_name("mlp_fs_relu_k10", RTL_PE)
+
+
+def test_cli_writes_top_and_manifest(tmp_path):
+    import jsonschema
+
+    r = run_cli("gen", "network", MLP, "--pe", "4", "--name", "mlp4", "--out", tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "mlp4: spiking network mlp_fs_relu_k10.json" in r.stdout
+    assert "wrote" in r.stdout
+    m = json.loads((tmp_path / "mlp4.json").read_text())
+    jsonschema.validate(m, json.loads((ROOT / "gen" / "manifest.schema.json").read_text()))
+    assert list(m)[:6] == ["core", "top", "verilog", "latency", "ii", "ports"]
+    assert m["core"] == "network" and m["top"] == "mlp4" and m["pe"] == 4
+    assert m["input"] == {"width": 5, "frac": 4, "signed": False, "count": 64, "shape": [64]}
+    assert m["output"]["classes"] == 10 and m["output"]["frac"] == 14
+    assert m["network"] == {"file": "mlp_fs_relu_k10.json",
+                            "sha256": hashlib.sha256(MLP.read_bytes()).hexdigest()}
+    assert [(row["op"], row["shape"], row["pe"]) for row in m["layers"]] == [
+        ("linear", [64], 4), ("fs", [64], 4), ("linear", [32], 4), ("fs", [32], 4),
+        ("linear", [10], 4)]
+    assert m["ii"] == max(row["cycles"] for row in m["layers"])
+    assert 0 < m["ii_mean"] < m["ii"] < m["latency"]
+    assert m["digits"]["accuracy"] == 98.6667
+    # the payloads as the contract says: 5-bit code in; {class: 4 bits, 10 x logits} out
+    o = m["ports"]["o"]["payload"]
+    assert m["ports"]["i"]["payload"] == {"width": 5, "signed": False}
+    assert [(f["name"], f["offset"], f["width"]) for f in o["fields"]] == [
+        ("class", 0, 4), ("logits", 4, 10 * m["output"]["width"])]
+    assert o["fields"][1]["element"] == {"width": m["output"]["width"], "signed": True}
+    assert (tmp_path / "mlp4.v").read_text().count("module mlp4(") == 1
+
+
+def test_rtl_reference_regenerates(tmp_path):
+    """rtl/ holds the MLP FS-ReLU K=10 network top and its manifest, byte for byte what the
+    generator writes (python -m gen network net/examples/mlp_fs_relu_k10.json --pe 16
+    --out rtl)."""
+    result = generate(build_ir(MLP, pe=RTL_PE), tmp_path)
+    for path in (result.verilog, result.manifest):
+        ref = ROOT / "rtl" / path.name
+        assert path.name.startswith(RTL_NAME)
+        assert path.read_bytes() == ref.read_bytes(), f"rtl/{path.name} is out of date"
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--pe", "0"], "--pe must be between 1 and 4096, not 0"),
+    (["--pe", "x"], "'x' is not an integer"),
+    (["--name", "9net"], "is not a Verilog identifier"),
+])
+def test_cli_bad_options(tmp_path, args, fragment):
+    out = tmp_path / "out"
+    r = run_cli("gen", "network", MLP, *args, "--out", out)
+    assert_usage_error(r, fragment)
+    assert not out.exists()
+
+
+def test_unsupported_structure(tmp_path):
+    """A valid network the hardware does not build: one line naming the layer, no files."""
+    import numpy as np
+
+    net = random_mlp(np.random.default_rng(0), relu_unit("fs", 3), [4, 3, 2])
+    net["layers"].insert(2, dict(net["layers"][1]))            # two neuron layers in a row
+    net["layers"][2]["shift"] = 0
+    from_dict(net)
+    with pytest.raises(PlanError, match=r"layer 0 \(linear\): the network hardware needs "
+                                        r"exactly one neuron layer"):
+        make_plan(from_dict(net), 2)
+    path = tmp_path / "two.json"
+    path.write_text(json.dumps(net))
+    r = run_cli("gen", "network", path, "--out", tmp_path / "out")
+    assert_usage_error(r, "exactly one neuron layer")
+    assert not (tmp_path / "out").exists()
+
+
+def test_pe_per_layer_and_worst_case():
+    ir = NetworkIR(load(MLP), pe=48)
+    assert [a.P for a in ir.plan.affine] == [48, 32, 10]
+    assert [a.G for a in ir.plan.affine] == [2, 1, 1]
+    # more accumulators: fewer cycles per image, never more
+    slow = NetworkIR(load(MLP), pe=1)
+    assert slow.ii > ir.ii and slow.digits["ii_mean"] > ir.digits["ii_mean"]
