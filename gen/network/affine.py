@@ -110,26 +110,46 @@ class AffineStage(wiring.Component):
                 datas.append(rp.data)
             m.d.comb += r_data.eq(Array(datas)[r_q])
         else:
-            depth = (2 * T) << cb
+            # address (half, plane, n) by concatenation: no adder in front of the memory
+            tb = (T - 1).bit_length()
+            depth = 2 << (tb + cb)
             m.submodules.events = mem = memory.Memory(shape=unsigned(ev_w), depth=depth,
                                                       init=[])
             wp, rp = mem.write_port(), mem.read_port()
+            # the item is taken into a register first and written plane by plane from there,
+            # so the ready the writer sees comes from flip-flops, not from its own payload
+            s_valid = Signal(name="buf_s_valid")
+            s_mask = Signal(T, name="buf_s_mask")
+            s_index = Signal(ev_w, name="buf_s_index")
+            s_last = Signal(name="buf_s_last")
             written = Signal(T, name="buf_written")
-            m.d.comb += pending.eq(item.mask & live & ~written)
+            m.d.comb += pending.eq(s_mask & ~written)
             t = first_set(m, pending, "buf_plane")
             one_left = Signal(name="buf_one_left")
             m.d.comb += one_left.eq((pending & (pending - 1)) == 0)
             do_write = Signal(name="buf_write")
-            m.d.comb += [do_write.eq(self.i.valid & can & (pending != 0)),
-                         self.i.ready.eq(can & one_left),
-                         wrote.eq(Mux(do_write, 1 << t, 0))]
-            cnt_w = Array([Array(c) for c in cnt])[wsel][t]
-            hb = (2 * T - 1).bit_length()
-            m.d.comb += [wp.addr.eq(Cat(fit(cnt_w, cb), (Mux(wsel, T, 0) + t)[:hb])),
-                         wp.data.eq(item.index), wp.en.eq(do_write),
-                         rp.addr.eq(Cat(fit(r_e, cb), (Mux(rsel, T, 0) + r_plane)[:hb])),
+            s_done = Signal(name="buf_s_done")
+            m.d.comb += [do_write.eq(s_valid & can & (pending != 0)),
+                         s_done.eq(s_valid & can & one_left),
+                         self.i.ready.eq(~s_valid | s_done)]
+            with m.If(self.i.ready):
+                m.d.sync += [s_valid.eq(self.i.valid), s_mask.eq(item.mask & live),
+                             s_index.eq(item.index), s_last.eq(item.last)]
+            # the write itself one clock later, from registers: (plane, position, half) ->
+            # that plane's counter -> the address (the next write sees the count it left)
+            b_valid = Signal(name="buf_b_valid")
+            b_t = Signal(range(T), name="buf_b_plane")
+            b_index = Signal(ev_w, name="buf_b_index")
+            b_half = Signal(name="buf_b_half")
+            m.d.sync += [b_valid.eq(do_write), b_t.eq(t), b_index.eq(s_index),
+                         b_half.eq(wsel)]
+            cnt_w = Array([Array(c) for c in cnt])[b_half][b_t]
+            m.d.comb += [wrote.eq(Mux(b_valid, 1 << b_t, 0)),
+                         wp.addr.eq(Cat(fit(cnt_w, cb), fit(b_t, tb), b_half)),
+                         wp.data.eq(b_index), wp.en.eq(b_valid),
+                         rp.addr.eq(Cat(fit(r_e, cb), fit(r_plane, tb), rsel)),
                          rp.en.eq(r_en), r_data.eq(rp.data)]
-            with m.If(self.i.valid & can):
+            with m.If(s_valid & can):
                 with m.If(one_left):
                     m.d.sync += written.eq(0)
                 with m.Else():
@@ -144,22 +164,34 @@ class AffineStage(wiring.Component):
         # counters: the write half counts up, the released half is cleared (never the same
         # half: the writer only writes a half that is not full, the reader only releases a
         # full one). Serial: one plane is written per clock, so one incrementer serves all
+        w_half = wsel if banked else b_half
         for s in range(2):
             for q in range(T):
                 inc = (Mux(wsel, cnt[1][q], cnt[0][q]) if banked else cnt_w) + 1
                 with m.If(release & (rsel == s)):
                     m.d.sync += cnt[s][q].eq(0)
-                with m.Elif(wrote[q] & (wsel == s)):
+                with m.Elif(wrote[q] & (w_half == s)):
                     m.d.sync += cnt[s][q].eq(inc)
+        # the image is complete: the writer goes on in the other half at once; the half is
+        # marked full when its last write is done (serial: a clock later)
         done = Signal(name="buf_done")
-        m.d.comb += done.eq(self.i.valid & self.i.ready & item.last)
+        if banked:
+            m.d.comb += done.eq(self.i.valid & self.i.ready & item.last)
+        else:
+            m.d.comb += done.eq(s_done & s_last)
+        with m.If(done):
+            m.d.sync += wsel.eq(~wsel)
+        if banked:
+            full_now, full_half = done, wsel
+        else:
+            full_now = Signal(name="buf_done_b")
+            full_half = Signal(name="buf_done_half")
+            m.d.sync += [full_now.eq(done), full_half.eq(wsel)]
         for s in range(2):
-            with m.If(done & (wsel == s)):
+            with m.If(full_now & (full_half == s)):
                 m.d.sync += full[s].eq(1)
             with m.Elif(release & (rsel == s)):
                 m.d.sync += full[s].eq(0)
-        with m.If(done):
-            m.d.sync += wsel.eq(~wsel)
         with m.If(release):
             m.d.sync += rsel.eq(~rsel)
         return r_full, counts, r_plane, r_q, r_e, r_en, r_data, release
@@ -238,11 +270,12 @@ class AffineStage(wiring.Component):
         phase = Signal(range(6), name="phase")
         q = Signal(range(T), name="q")
         e = Signal(range(max(cap, 2)), name="e")
+        left = Signal(range(max(cap, 2)), name="left")        # events of the plane after e
         g = Signal(range(G), name="g")                       # the pass: channels g P ..
         a = [Signal(range(s), name=f"a{k}") for k, s in enumerate(plan.acc_index.sizes)]
         dy = Signal(range(plan.kh), name="dy")
         dx = Signal(range(plan.kw), name="dx")
-        regs = [phase, q, e, g, *a, dy, dx]
+        regs = [phase, q, e, left, g, *a, dy, dx]
         nxt = {id(r): Signal.like(r, name=f"{r.name}_n") for r in regs}
         for r in regs:
             m.d.comb += nxt[id(r)].eq(r)
@@ -252,12 +285,14 @@ class AffineStage(wiring.Component):
         def n(r):
             return nxt[id(r)]
 
-        def goto(ph, words=False, events=False, plane=None):
+        def goto(ph, words=False, events=None, plane=None):
+            """Next state: phase ``ph``; ``words``: from the first word; ``events``: from the
+            first of that many events."""
             stmts = [n(phase).eq(ph)]
             if words:
                 stmts += [n(s).eq(0) for s in a]
-            if events:
-                stmts += [n(e).eq(0), n(dy).eq(0), n(dx).eq(0)]
+            if events is not None:
+                stmts += [n(e).eq(0), n(left).eq(events - 1), n(dy).eq(0), n(dx).eq(0)]
             if plane is not None:
                 stmts.append(n(q).eq(plane))
             return stmts
@@ -272,7 +307,10 @@ class AffineStage(wiring.Component):
             a_inc.append(n(s).eq(Mux(carry, Mux(wrap, 0, s + 1), s)))
             carry = carry & wrap
         nonzero = Cat(*[c != 0 for c in counts])
-        cnt_q = Array(counts)[q]
+        # the count of the plane the sequencer is at, as a register: loaded for the plane it
+        # goes to (the read half's counts do not change while it is read), so no count
+        # multiplexer lies on the way to the event memory's address
+        cnt_q = Signal.like(counts[0], name="cnt_q")
         last_pass = g == G - 1
         rel = Signal(name="release_now")
         m.d.comb += release.eq(rel & enable)
@@ -294,7 +332,7 @@ class AffineStage(wiring.Component):
                 m.d.comb += mask[t].eq(nonzero[t] & (first <= t))
             found = first_set(m, mask, None)
             with m.If(mask != 0):
-                m.d.comb += goto(EV, events=True, plane=found)
+                m.d.comb += goto(EV, events=Array(counts)[found], plane=found)
             with m.Else():
                 emit()
 
@@ -335,7 +373,7 @@ class AffineStage(wiring.Component):
                 off += b
             ev_row = fields
         exp_last = dx_last & dy_last
-        e_last = e == cnt_q - 1
+        e_last = left == 0
 
         # ---- transitions ---------------------------------------------------------------------
         with m.Switch(phase):
@@ -350,7 +388,7 @@ class AffineStage(wiring.Component):
                 m.d.comb += a_inc
                 with m.If(a_last):
                     with m.If(cnt_q != 0):
-                        m.d.comb += goto(EV, events=True)
+                        m.d.comb += goto(EV, events=cnt_q)
                     with m.Elif(q == T - 1):
                         emit()
                     with m.Else():
@@ -367,7 +405,7 @@ class AffineStage(wiring.Component):
                             m.d.comb += n(dy).eq(0)
                 with m.If(exp_last):
                     with m.If(~e_last):
-                        m.d.comb += n(e).eq(e + 1)
+                        m.d.comb += [n(e).eq(e + 1), n(left).eq(left - 1)]
                     with m.Else():
                         if scale:
                             m.d.comb += goto(POST, words=True)
@@ -392,6 +430,8 @@ class AffineStage(wiring.Component):
                         with m.Else():
                             m.d.comb += n(phase).eq(WAIT)
         m.d.comb += [r_plane.eq(n(q)), r_e.eq(n(e)), r_q.eq(q)]
+        with m.If(enable):
+            m.d.sync += cnt_q.eq(Array(counts)[n(q)])
 
         # ---- issue: the op of this cycle reads its word, weights and bias ----------------------
         acc_bits = plan.acc_index.bits

@@ -196,8 +196,9 @@ def output_layout(classes, class_bits, width):
 class Readout(wiring.Component):
     """The last engine's logits -> one ``{class, logits}`` beat per image.
 
-    The output register is the working register: a logit is taken only while no result waits
-    (or the waiting one is being taken), so one set of C registers serves both.
+    The output register is the working register: a logit is taken only while no result waits,
+    so one set of C registers serves both (and the input's ready never depends on the output's
+    ready in the same clock: a clock after each image).
     """
 
     def __init__(self, plan):
@@ -224,7 +225,7 @@ class Readout(wiring.Component):
         last_lane = lp == Mux(vg == G - 1, C - (G - 1) * P - 1, P - 1)
         is_last = idx == C - 1
         step = Signal(name="step")
-        m.d.comb += [step.eq(self.i.valid & (~self.o.valid | self.o.ready)),
+        m.d.comb += [step.eq(self.i.valid & ~self.o.valid),
                      self.i.ready.eq(step & last_lane)]
         with m.If(step):
             m.d.sync += Array(self.o.payload.logits[c] for c in range(C))[idx].eq(v)
