@@ -25,7 +25,7 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from .affine import vector_layout
-from .hw import const_mul, first_set, fit, item_layout
+from .hw import const_mul, first_set, fit, item_layout, onehot_mux
 
 __all__ = ["InputWriter", "AmosLanes", "SpikeWriter", "Readout", "output_layout",
            "neuron_out_layout"]
@@ -152,13 +152,14 @@ class SpikeWriter(wiring.Component):
                     mask = Mux((vg == g) & (vc == c), 0, mask)
                 m.d.sync += held[p].eq(mask)
 
-        done = Signal(P, name="done")                  # lanes whose item was written
-        nz = Signal(P, name="nz")
+        done = Signal(L, name="done")                  # lanes whose item was written
+        nz = Signal(L, name="nz")
         with m.If(self.i.valid & ~busy):
             m.d.sync += done.eq(0)
         m.d.comb += nz.eq(Cat(*[h != 0 for h in held]))
         rem = nz & ~done
-        sel = first_set(m, rem, "sel")
+        pick = Signal(L, name="pick")
+        sel = first_set(m, rem, "sel", onehot=pick)
         any_ = rem != 0
         one_left = (rem & (rem - 1)) == 0
 
@@ -173,14 +174,14 @@ class SpikeWriter(wiring.Component):
         index = Cat(*[fit(d, b) for d, b in reversed(list(zip(digits, cons.source.index.bits)))])
         m.d.comb += [
             self.o.valid.eq(busy & (any_ | vec_last)),
-            self.o.payload.mask.eq(Mux(any_, Array(held)[sel], 0)),
+            self.o.payload.mask.eq(onehot_mux(pick, held)),
             self.o.payload.index.eq(index),
             self.o.payload.last.eq(vec_last & one_left),
         ]
         sent = self.o.valid & self.o.ready
         m.d.comb += finish.eq(busy & Mux(any_ | vec_last, sent & one_left, 1))
         with m.If(sent & any_):
-            m.d.sync += done.eq(done | (1 << sel))
+            m.d.sync += done.eq(done | pick)
         with m.If(finish):
             m.d.sync += busy.eq(0)
         return m
