@@ -380,19 +380,23 @@ class AffineStage(wiring.Component):
             with m.Case(WAIT):
                 with m.If(r_full):
                     m.d.comb += start()
-            with m.Case(CLEAR):
-                m.d.comb += a_inc
-                with m.If(a_last):
-                    enter(Const(0, range(T + 1)))
-            with m.Case(PRE):
-                m.d.comb += a_inc
-                with m.If(a_last):
-                    with m.If(cnt_q != 0):
-                        m.d.comb += goto(EV, events=cnt_q)
-                    with m.Elif(q == T - 1):
-                        emit()
-                    with m.Else():
-                        m.d.comb += goto(PRE, words=True, plane=q + 1)
+            # (only the phases of this engine's mode exist: logic for a phase the sequencer
+            # never reaches would still be built, and could set the clock)
+            if scale:
+                with m.Case(CLEAR):
+                    m.d.comb += a_inc
+                    with m.If(a_last):
+                        enter(Const(0, range(T + 1)))
+            else:
+                with m.Case(PRE):
+                    m.d.comb += a_inc
+                    with m.If(a_last):
+                        with m.If(cnt_q != 0):
+                            m.d.comb += goto(EV, events=cnt_q)
+                        with m.Elif(q == T - 1):
+                            emit()
+                        with m.Else():
+                            m.d.comb += goto(PRE, words=True, plane=q + 1)
             with m.Case(EV):
                 if conv:
                     with m.If(~dx_last):
@@ -414,10 +418,11 @@ class AffineStage(wiring.Component):
                                 emit()
                             with m.Else():
                                 m.d.comb += goto(PRE, words=True, plane=q + 1)
-            with m.Case(POST):
-                m.d.comb += a_inc
-                with m.If(a_last):
-                    enter(q + 1)
+            if scale:
+                with m.Case(POST):
+                    m.d.comb += a_inc
+                    with m.If(a_last):
+                        enter(q + 1)
             with m.Case(EMIT):
                 m.d.comb += a_inc
                 with m.If(a_last):
