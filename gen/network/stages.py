@@ -141,30 +141,35 @@ class SpikeWriter(wiring.Component):
         vg, vc = vec[0], vec[-1]
         held = [Signal(T, name=f"held{p}") for p in range(L)]
         m.d.comb += self.i.ready.eq(~busy)
+        masked = []
+        for p in range(L):
+            mask = self.i.payload[f"lane{p}"].spikes & live
+            # lanes past the pass's P channels or past the layer's last channel
+            bad = [(g, c) for g in range(G) for c in range(C)
+                   if c * L + p >= P or g * P + c * L + p >= prod.n_out]
+            for g, c in bad:
+                mask = Mux((vg == g) & (vc == c), 0, mask)
+            masked.append(mask)
         with m.If(self.i.valid & ~busy):
             m.d.sync += busy.eq(1)
             for p in range(L):
-                mask = self.i.payload[f"lane{p}"].spikes & live
-                # lanes past the pass's P channels or past the layer's last channel
-                bad = [(g, c) for g in range(G) for c in range(C)
-                       if c * L + p >= P or g * P + c * L + p >= prod.n_out]
-                for g, c in bad:
-                    mask = Mux((vg == g) & (vc == c), 0, mask)
-                m.d.sync += held[p].eq(mask)
+                m.d.sync += held[p].eq(masked[p])
 
-        done = Signal(L, name="done")                  # lanes whose item was written
-        nz = Signal(L, name="nz")
+        # the lanes still to write, a register: set for the lanes that spiked when the vector
+        # comes in, cleared one by one as their items go
+        rem = Signal(L, name="rem")
         with m.If(self.i.valid & ~busy):
-            m.d.sync += done.eq(0)
-        m.d.comb += nz.eq(Cat(*[h != 0 for h in held]))
-        rem = nz & ~done
+            m.d.sync += rem.eq(Cat(*[mk != 0 for mk in masked]))
         pick = Signal(L, name="pick")
         sel = first_set(m, rem, "sel", onehot=pick)
         any_ = rem != 0
-        one_left = (rem & (rem - 1)) == 0
+        one_left = (rem & ~pick) == 0
 
-        # the position in the consumer's input: channel g P + p, pooled row and column
-        o = const_mul(vg, P) + (const_mul(vc, L) + sel if C > 1 else sel)
+        # the position in the consumer's input: channel g P + c L + p, pooled row and column
+        if P & (P - 1) == 0 and L & (L - 1) == 0:     # powers of two: a concatenation
+            o = Cat(fit(sel, (L - 1).bit_length()), fit(vc, (C - 1).bit_length()), vg)
+        else:
+            o = const_mul(vg, P) + (const_mul(vc, L) + sel if C > 1 else sel)
         s = plan.pool_shift
         if prod.kind == "conv":
             y, x = vec[1], vec[2]
@@ -181,7 +186,7 @@ class SpikeWriter(wiring.Component):
         sent = self.o.valid & self.o.ready
         m.d.comb += finish.eq(busy & Mux(any_ | vec_last, sent & one_left, 1))
         with m.If(sent & any_):
-            m.d.sync += done.eq(done | pick)
+            m.d.sync += rem.eq(rem & ~pick)
         with m.If(finish):
             m.d.sync += busy.eq(0)
         return m
