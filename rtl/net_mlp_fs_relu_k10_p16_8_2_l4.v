@@ -13892,93 +13892,75 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__valid, o__read
   wire [9:0] \$21 ;
   wire \$22 ;
   wire \$23 ;
-  wire \$24 ;
-  wire [3:0] \$25 ;
-  wire [3:0] \$26 ;
+  wire [9:0] \$24 ;
+  wire \$25 ;
+  wire [9:0] \$26 ;
   wire \$27 ;
-  wire \$28 ;
-  wire [3:0] \$29 ;
+  wire [9:0] \$28 ;
+  wire \$29 ;
   wire [2:0] \$3 ;
-  wire \$30 ;
+  wire [9:0] \$30 ;
   wire \$31 ;
   wire \$32 ;
   wire \$33 ;
-  wire [3:0] \$34 ;
+  wire \$34 ;
   wire [3:0] \$35 ;
   wire [3:0] \$36 ;
   wire [3:0] \$37 ;
-  wire [3:0] \$38 ;
+  wire [4:0] \$38 ;
   wire [4:0] \$39 ;
   wire \$4 ;
-  wire [4:0] \$40 ;
+  wire \$40 ;
   wire \$41 ;
   wire \$42 ;
-  wire [3:0] \$43 ;
-  wire [3:0] \$44 ;
+  wire \$43 ;
+  wire \$44 ;
   wire \$45 ;
   wire \$46 ;
   wire \$47 ;
-  wire \$48 ;
-  wire \$49 ;
+  wire [9:0] \$48 ;
+  wire [9:0] \$49 ;
   wire \$5 ;
-  wire \$50 ;
+  wire [9:0] \$50 ;
   wire [9:0] \$51 ;
   wire [9:0] \$52 ;
   wire [9:0] \$53 ;
   wire [9:0] \$54 ;
-  wire [9:0] \$55 ;
-  wire [9:0] \$56 ;
-  wire [9:0] \$57 ;
-  wire [8:0] \$58 ;
-  wire [4:0] \$59 ;
+  wire \$55 ;
+  wire \$56 ;
+  wire \$57 ;
+  wire \$58 ;
+  wire [3:0] \$59 ;
   wire \$6 ;
-  wire [5:0] \$60 ;
-  wire [9:0] \$61 ;
+  wire [3:0] \$60 ;
+  wire \$61 ;
   wire \$62 ;
   wire \$63 ;
   wire \$64 ;
   wire \$65 ;
-  wire [3:0] \$66 ;
-  wire [3:0] \$67 ;
-  wire [3:0] \$68 ;
-  wire [3:0] \$69 ;
+  wire \$66 ;
+  wire \$67 ;
+  wire \$68 ;
+  wire \$69 ;
   wire [1:0] \$7 ;
-  wire [4:0] \$70 ;
-  wire [4:0] \$71 ;
+  wire [3:0] \$70 ;
+  wire [3:0] \$71 ;
   wire \$72 ;
   wire \$73 ;
-  wire [3:0] \$74 ;
-  wire [3:0] \$75 ;
-  wire \$76 ;
-  wire \$77 ;
-  wire \$78 ;
-  wire \$79 ;
+  wire \$74 ;
+  reg [1:0] \$75 ;
+  reg [1:0] \$76 ;
+  reg \$77 ;
+  reg [9:0] \$78 ;
+  reg [9:0] \$79 ;
   wire [1:0] \$8 ;
-  wire \$80 ;
-  wire \$81 ;
-  wire \$82 ;
-  wire [3:0] \$83 ;
-  wire [3:0] \$84 ;
-  wire [3:0] \$85 ;
-  wire [3:0] \$86 ;
-  wire [4:0] \$87 ;
-  wire [4:0] \$88 ;
-  wire \$89 ;
+  reg [9:0] \$80 ;
+  reg [9:0] \$81 ;
+  reg [3:0] \$82 ;
   wire \$9 ;
-  wire \$90 ;
-  wire \$91 ;
-  reg [1:0] \$92 ;
-  reg [1:0] \$93 ;
-  reg \$94 ;
-  reg [9:0] \$95 ;
-  reg [9:0] \$96 ;
-  reg [9:0] \$97 ;
-  reg [9:0] \$98 ;
-  reg [3:0] \$99 ;
   reg busy = 1'h0;
   input clk;
   wire clk;
-  reg [3:0] done = 4'h0;
   wire finish;
   reg [9:0] held0 = 10'h000;
   reg [9:0] held1 = 10'h000;
@@ -14002,7 +13984,6 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__valid, o__read
   wire i__ready;
   input i__valid;
   wire i__valid;
-  wire [3:0] nz;
   output [16:0] o__payload;
   wire [16:0] o__payload;
   wire [5:0] \o__payload.index ;
@@ -14013,12 +13994,78 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__valid, o__read
   output o__valid;
   wire o__valid;
   wire [3:0] pick;
+  reg [3:0] rem = 4'h0;
   input rst;
   wire rst;
   wire [1:0] sel;
   reg [1:0] vec0 = 2'h0;
   wire [-1:0] vec1;
   reg [1:0] vec2 = 2'h0;
+  assign \$22  = ~ busy;
+  assign \$23  = i__valid & \$22 ;
+  assign \$25  = | \$24 ;
+  assign \$27  = | \$26 ;
+  assign \$29  = | \$28 ;
+  assign \$31  = | \$30 ;
+  assign \$32  = o__valid & o__ready;
+  assign \$33  = | rem;
+  assign \$34  = \$32  & \$33 ;
+  assign \$35  = ~ \$39 [3:0];
+  assign \$36  = rem & \$35 ;
+  assign i__ready = ~ busy;
+  assign \$37  = ~ rem;
+  assign \$38  = \$37  + 1'h1;
+  assign \$39  = { 1'h0, rem } & \$38 ;
+  assign \$40  = | { \$39 [3], \$39 [1] };
+  assign \$41  = | \$39 [3:2];
+  assign \$42  = | rem;
+  assign \$43  = vec0 == 2'h3;
+  assign \$45  = vec2 == 2'h3;
+  assign \$46  = & { \$45 , \$44 , \$43  };
+  assign \$47  = \$42  | \$46 ;
+  assign o__valid = busy & \$47 ;
+  assign \$48  = \$39 [0] ? held0 : 10'h000;
+  assign \$49  = \$39 [1] ? held1 : 10'h000;
+  assign \$50  = \$48  | \$49 ;
+  assign \$51  = \$39 [2] ? held2 : 10'h000;
+  assign \$52  = \$50  | \$51 ;
+  assign \$53  = \$39 [3] ? held3 : 10'h000;
+  assign \$54  = \$52  | \$53 ;
+  assign \$55  = vec0 == 2'h3;
+  assign \$57  = vec2 == 2'h3;
+  assign \$58  = & { \$57 , \$56 , \$55  };
+  assign \$59  = ~ \$39 [3:0];
+  assign \$60  = rem & \$59 ;
+  assign \$61  = ! \$60 ;
+  assign \$62  = \$58  & \$61 ;
+  assign \$63  = | rem;
+  assign \$64  = vec0 == 2'h3;
+  assign \$66  = vec2 == 2'h3;
+  assign \$67  = & { \$66 , \$65 , \$64  };
+  assign \$68  = \$63  | \$67 ;
+  assign \$69  = o__valid & o__ready;
+  assign \$70  = ~ \$39 [3:0];
+  assign \$71  = rem & \$70 ;
+  assign \$72  = ! \$71 ;
+  assign \$73  = \$69  & \$72 ;
+  assign \$74  = \$68  ? \$73  : 1'h1;
+  assign finish = busy & \$74 ;
+  always @(posedge clk)
+    vec2 <= \$75 ;
+  always @(posedge clk)
+    vec0 <= \$76 ;
+  always @(posedge clk)
+    busy <= \$77 ;
+  always @(posedge clk)
+    held0 <= \$78 ;
+  always @(posedge clk)
+    held1 <= \$79 ;
+  always @(posedge clk)
+    held2 <= \$80 ;
+  always @(posedge clk)
+    held3 <= \$81 ;
+  always @(posedge clk)
+    rem <= \$82 ;
   assign \$1  = vec2 == 2'h3;
   assign \$2  = vec2 + 1'h1;
   assign \$3  = \$1  ? 3'h0 : \$2 ;
@@ -14029,180 +14076,95 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__valid, o__read
   assign \$15  = \$13  ? 3'h0 : \$14 ;
   assign \$16  = ~ busy;
   assign \$17  = i__valid & \$16 ;
-  assign \$22  = ~ busy;
-  assign \$23  = i__valid & \$22 ;
-  assign \$24  = o__valid & o__ready;
-  assign \$25  = ~ done;
-  assign \$26  = { \$33 , \$32 , \$31 , \$30  } & \$25 ;
-  assign \$27  = | \$26 ;
-  assign \$28  = \$24  & \$27 ;
-  assign \$29  = done | \$40 [3:0];
-  assign i__ready = ~ busy;
-  assign \$30  = | held0;
-  assign \$31  = | held1;
-  assign \$32  = | held2;
-  assign \$33  = | held3;
-  assign \$34  = ~ done;
-  assign \$35  = { \$33 , \$32 , \$31 , \$30  } & \$34 ;
-  assign \$36  = ~ done;
-  assign \$37  = { \$33 , \$32 , \$31 , \$30  } & \$36 ;
-  assign \$38  = ~ \$37 ;
-  assign \$39  = \$38  + 1'h1;
-  assign \$40  = { 1'h0, \$35  } & \$39 ;
-  assign \$41  = | { \$40 [3], \$40 [1] };
-  assign \$42  = | \$40 [3:2];
-  assign \$43  = ~ done;
-  assign \$44  = { \$33 , \$32 , \$31 , \$30  } & \$43 ;
-  assign \$45  = | \$44 ;
-  assign \$46  = vec0 == 2'h3;
-  assign \$48  = vec2 == 2'h3;
-  assign \$49  = & { \$48 , \$47 , \$46  };
-  assign \$50  = \$45  | \$49 ;
-  assign o__valid = busy & \$50 ;
-  assign \$51  = \$40 [0] ? held0 : 10'h000;
-  assign \$52  = \$40 [1] ? held1 : 10'h000;
-  assign \$53  = \$51  | \$52 ;
-  assign \$54  = \$40 [2] ? held2 : 10'h000;
-  assign \$55  = \$53  | \$54 ;
-  assign \$56  = \$40 [3] ? held3 : 10'h000;
-  assign \$57  = \$55  | \$56 ;
-  assign \$60  = \$59  + sel;
-  assign \$61  = \$58  + \$60 ;
-  assign \$62  = vec0 == 2'h3;
-  assign \$64  = vec2 == 2'h3;
-  assign \$65  = & { \$64 , \$63 , \$62  };
-  assign \$66  = ~ done;
-  assign \$67  = { \$33 , \$32 , \$31 , \$30  } & \$66 ;
-  assign \$68  = ~ done;
-  assign \$69  = { \$33 , \$32 , \$31 , \$30  } & \$68 ;
-  assign \$70  = \$69  - 1'h1;
-  assign \$71  = { 1'h0, \$67  } & \$70 ;
-  assign \$72  = ! \$71 ;
-  assign \$73  = \$65  & \$72 ;
-  assign \$74  = ~ done;
-  assign \$75  = { \$33 , \$32 , \$31 , \$30  } & \$74 ;
-  assign \$76  = | \$75 ;
-  assign \$77  = vec0 == 2'h3;
-  assign \$79  = vec2 == 2'h3;
-  assign \$80  = & { \$79 , \$78 , \$77  };
-  assign \$81  = \$76  | \$80 ;
-  assign \$82  = o__valid & o__ready;
-  assign \$83  = ~ done;
-  assign \$84  = { \$33 , \$32 , \$31 , \$30  } & \$83 ;
-  assign \$85  = ~ done;
-  assign \$86  = { \$33 , \$32 , \$31 , \$30  } & \$85 ;
-  assign \$87  = \$86  - 1'h1;
-  assign \$88  = { 1'h0, \$84  } & \$87 ;
-  assign \$89  = ! \$88 ;
-  assign \$90  = \$82  & \$89 ;
-  assign \$91  = \$81  ? \$90  : 1'h1;
-  assign finish = busy & \$91 ;
-  always @(posedge clk)
-    vec2 <= \$92 ;
-  always @(posedge clk)
-    vec0 <= \$93 ;
-  always @(posedge clk)
-    busy <= \$94 ;
-  always @(posedge clk)
-    held0 <= \$95 ;
-  always @(posedge clk)
-    held1 <= \$96 ;
-  always @(posedge clk)
-    held2 <= \$97 ;
-  always @(posedge clk)
-    held3 <= \$98 ;
-  always @(posedge clk)
-    done <= \$99 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$92  = vec2;
+    \$75  = vec2;
     if (finish) begin
-      \$92  = \$3 [1:0];
+      \$75  = \$3 [1:0];
     end
     if (rst) begin
-      \$92  = 2'h0;
+      \$75  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$93  = vec0;
+    \$76  = vec0;
     if (finish) begin
       if (\$12 ) begin
-        \$93  = \$15 [1:0];
+        \$76  = \$15 [1:0];
       end
     end
     if (rst) begin
-      \$93  = 2'h0;
+      \$76  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$94  = busy;
+    \$77  = busy;
     if (\$17 ) begin
-      \$94  = 1'h1;
+      \$77  = 1'h1;
     end
     if (finish) begin
-      \$94  = 1'h0;
+      \$77  = 1'h0;
     end
     if (rst) begin
-      \$94  = 1'h0;
+      \$77  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$95  = held0;
+    \$78  = held0;
     if (\$17 ) begin
-      \$95  = \$18 ;
+      \$78  = \$18 ;
     end
     if (rst) begin
-      \$95  = 10'h000;
+      \$78  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$96  = held1;
+    \$79  = held1;
     if (\$17 ) begin
-      \$96  = \$19 ;
+      \$79  = \$19 ;
     end
     if (rst) begin
-      \$96  = 10'h000;
+      \$79  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$97  = held2;
+    \$80  = held2;
     if (\$17 ) begin
-      \$97  = \$20 ;
+      \$80  = \$20 ;
     end
     if (rst) begin
-      \$97  = 10'h000;
+      \$80  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$98  = held3;
+    \$81  = held3;
     if (\$17 ) begin
-      \$98  = \$21 ;
+      \$81  = \$21 ;
     end
     if (rst) begin
-      \$98  = 10'h000;
+      \$81  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$99  = done;
+    \$82  = rem;
     if (\$23 ) begin
-      \$99  = 4'h0;
+      \$82  = { \$31 , \$29 , \$27 , \$25  };
     end
-    if (\$28 ) begin
-      \$99  = \$29 ;
+    if (\$34 ) begin
+      \$82  = \$36 ;
     end
     if (rst) begin
-      \$99  = 4'h0;
+      \$82  = 4'h0;
     end
   end
-  assign nz = { \$33 , \$32 , \$31 , \$30  };
-  assign pick = \$40 [3:0];
+  assign pick = \$39 [3:0];
   assign \i__payload.lane0  = i__payload[20:0];
   assign \i__payload.lane0.spikes  = i__payload[9:0];
   assign \i__payload.lane0.value  = i__payload[20:10];
@@ -14218,11 +14180,11 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__valid, o__read
   assign \o__payload.mask  = o__payload[9:0];
   assign \o__payload.index  = o__payload[15:10];
   assign \o__payload.last  = o__payload[16];
-  assign o__payload[16] = \$73 ;
-  assign o__payload[15:10] = \$61 [5:0];
-  assign o__payload[9:0] = \$57 ;
-  assign sel[1] = \$42 ;
-  assign sel[0] = \$41 ;
+  assign o__payload[16] = \$62 ;
+  assign o__payload[15:10] = { vec0, vec2, sel };
+  assign o__payload[9:0] = \$54 ;
+  assign sel[1] = \$41 ;
+  assign sel[0] = \$40 ;
   assign \$5  = \$4 ;
   assign \$6  = 1'h1;
   assign \$7  = 2'h1;
@@ -14234,11 +14196,13 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__valid, o__read
   assign \$19  = i__payload[30:21];
   assign \$20  = i__payload[51:42];
   assign \$21  = i__payload[72:63];
-  assign \$47  = 1'h1;
-  assign \$58  = { 3'h0, vec0, 4'h0 };
-  assign \$59  = { 1'h0, vec2, 2'h0 };
-  assign \$63  = 1'h1;
-  assign \$78  = 1'h1;
+  assign \$24  = i__payload[9:0];
+  assign \$26  = i__payload[30:21];
+  assign \$28  = i__payload[51:42];
+  assign \$30  = i__payload[72:63];
+  assign \$44  = 1'h1;
+  assign \$56  = 1'h1;
+  assign \$65  = 1'h1;
 endmodule
 
 module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__valid, o__ready, i__valid, i__payload, o__payload, clk);
@@ -14259,93 +14223,75 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__valid, o__read
   wire [9:0] \$21 ;
   wire \$22 ;
   wire \$23 ;
-  wire \$24 ;
-  wire [3:0] \$25 ;
-  wire [3:0] \$26 ;
+  wire [9:0] \$24 ;
+  wire \$25 ;
+  wire [9:0] \$26 ;
   wire \$27 ;
-  wire \$28 ;
-  wire [3:0] \$29 ;
+  wire [9:0] \$28 ;
+  wire \$29 ;
   wire [1:0] \$3 ;
-  wire \$30 ;
+  wire [9:0] \$30 ;
   wire \$31 ;
   wire \$32 ;
   wire \$33 ;
-  wire [3:0] \$34 ;
+  wire \$34 ;
   wire [3:0] \$35 ;
   wire [3:0] \$36 ;
   wire [3:0] \$37 ;
-  wire [3:0] \$38 ;
+  wire [4:0] \$38 ;
   wire [4:0] \$39 ;
   wire \$4 ;
-  wire [4:0] \$40 ;
+  wire \$40 ;
   wire \$41 ;
   wire \$42 ;
-  wire [3:0] \$43 ;
-  wire [3:0] \$44 ;
+  wire \$43 ;
+  wire \$44 ;
   wire \$45 ;
   wire \$46 ;
   wire \$47 ;
-  wire \$48 ;
-  wire \$49 ;
+  wire [9:0] \$48 ;
+  wire [9:0] \$49 ;
   wire \$5 ;
-  wire \$50 ;
+  wire [9:0] \$50 ;
   wire [9:0] \$51 ;
   wire [9:0] \$52 ;
   wire [9:0] \$53 ;
   wire [9:0] \$54 ;
-  wire [9:0] \$55 ;
-  wire [9:0] \$56 ;
-  wire [9:0] \$57 ;
-  wire [4:0] \$58 ;
+  wire \$55 ;
+  wire \$56 ;
+  wire \$57 ;
+  wire \$58 ;
   wire [3:0] \$59 ;
   wire \$6 ;
-  wire [4:0] \$60 ;
-  wire [5:0] \$61 ;
+  wire [3:0] \$60 ;
+  wire \$61 ;
   wire \$62 ;
   wire \$63 ;
   wire \$64 ;
   wire \$65 ;
-  wire [3:0] \$66 ;
-  wire [3:0] \$67 ;
-  wire [3:0] \$68 ;
-  wire [3:0] \$69 ;
+  wire \$66 ;
+  wire \$67 ;
+  wire \$68 ;
+  wire \$69 ;
   wire [1:0] \$7 ;
-  wire [4:0] \$70 ;
-  wire [4:0] \$71 ;
+  wire [3:0] \$70 ;
+  wire [3:0] \$71 ;
   wire \$72 ;
   wire \$73 ;
-  wire [3:0] \$74 ;
-  wire [3:0] \$75 ;
-  wire \$76 ;
-  wire \$77 ;
-  wire \$78 ;
-  wire \$79 ;
+  wire \$74 ;
+  reg \$75 ;
+  reg [1:0] \$76 ;
+  reg \$77 ;
+  reg [9:0] \$78 ;
+  reg [9:0] \$79 ;
   wire [1:0] \$8 ;
-  wire \$80 ;
-  wire \$81 ;
-  wire \$82 ;
-  wire [3:0] \$83 ;
-  wire [3:0] \$84 ;
-  wire [3:0] \$85 ;
-  wire [3:0] \$86 ;
-  wire [4:0] \$87 ;
-  wire [4:0] \$88 ;
-  wire \$89 ;
+  reg [9:0] \$80 ;
+  reg [9:0] \$81 ;
+  reg [3:0] \$82 ;
   wire \$9 ;
-  wire \$90 ;
-  wire \$91 ;
-  reg \$92 ;
-  reg [1:0] \$93 ;
-  reg \$94 ;
-  reg [9:0] \$95 ;
-  reg [9:0] \$96 ;
-  reg [9:0] \$97 ;
-  reg [9:0] \$98 ;
-  reg [3:0] \$99 ;
   reg busy = 1'h0;
   input clk;
   wire clk;
-  reg [3:0] done = 4'h0;
   wire finish;
   reg [9:0] held0 = 10'h000;
   reg [9:0] held1 = 10'h000;
@@ -14369,7 +14315,6 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__valid, o__read
   wire i__ready;
   input i__valid;
   wire i__valid;
-  wire [3:0] nz;
   output [15:0] o__payload;
   wire [15:0] o__payload;
   wire [4:0] \o__payload.index ;
@@ -14380,12 +14325,75 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__valid, o__read
   output o__valid;
   wire o__valid;
   wire [3:0] pick;
+  reg [3:0] rem = 4'h0;
   input rst;
   wire rst;
   wire [1:0] sel;
   reg [1:0] vec0 = 2'h0;
   wire [-1:0] vec1;
   reg vec2 = 1'h0;
+  assign \$22  = ~ busy;
+  assign \$23  = i__valid & \$22 ;
+  assign \$25  = | \$24 ;
+  assign \$27  = | \$26 ;
+  assign \$29  = | \$28 ;
+  assign \$31  = | \$30 ;
+  assign \$32  = o__valid & o__ready;
+  assign \$33  = | rem;
+  assign \$34  = \$32  & \$33 ;
+  assign \$35  = ~ \$39 [3:0];
+  assign \$36  = rem & \$35 ;
+  assign i__ready = ~ busy;
+  assign \$37  = ~ rem;
+  assign \$38  = \$37  + 1'h1;
+  assign \$39  = { 1'h0, rem } & \$38 ;
+  assign \$40  = | { \$39 [3], \$39 [1] };
+  assign \$41  = | \$39 [3:2];
+  assign \$42  = | rem;
+  assign \$43  = vec0 == 2'h3;
+  assign \$46  = & { \$45 , \$44 , \$43  };
+  assign \$47  = \$42  | \$46 ;
+  assign o__valid = busy & \$47 ;
+  assign \$48  = \$39 [0] ? held0 : 10'h000;
+  assign \$49  = \$39 [1] ? held1 : 10'h000;
+  assign \$50  = \$48  | \$49 ;
+  assign \$51  = \$39 [2] ? held2 : 10'h000;
+  assign \$52  = \$50  | \$51 ;
+  assign \$53  = \$39 [3] ? held3 : 10'h000;
+  assign \$54  = \$52  | \$53 ;
+  assign \$55  = vec0 == 2'h3;
+  assign \$58  = & { \$57 , \$56 , \$55  };
+  assign \$59  = ~ \$39 [3:0];
+  assign \$60  = rem & \$59 ;
+  assign \$61  = ! \$60 ;
+  assign \$62  = \$58  & \$61 ;
+  assign \$63  = | rem;
+  assign \$64  = vec0 == 2'h3;
+  assign \$67  = & { \$66 , \$65 , \$64  };
+  assign \$68  = \$63  | \$67 ;
+  assign \$69  = o__valid & o__ready;
+  assign \$70  = ~ \$39 [3:0];
+  assign \$71  = rem & \$70 ;
+  assign \$72  = ! \$71 ;
+  assign \$73  = \$69  & \$72 ;
+  assign \$74  = \$68  ? \$73  : 1'h1;
+  assign finish = busy & \$74 ;
+  always @(posedge clk)
+    vec2 <= \$75 ;
+  always @(posedge clk)
+    vec0 <= \$76 ;
+  always @(posedge clk)
+    busy <= \$77 ;
+  always @(posedge clk)
+    held0 <= \$78 ;
+  always @(posedge clk)
+    held1 <= \$79 ;
+  always @(posedge clk)
+    held2 <= \$80 ;
+  always @(posedge clk)
+    held3 <= \$81 ;
+  always @(posedge clk)
+    rem <= \$82 ;
   assign \$2  = vec2 + 1'h1;
   assign \$3  = \$1  ? 2'h0 : \$2 ;
   assign \$13  = vec0 == 2'h3;
@@ -14393,177 +14401,95 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__valid, o__read
   assign \$15  = \$13  ? 3'h0 : \$14 ;
   assign \$16  = ~ busy;
   assign \$17  = i__valid & \$16 ;
-  assign \$22  = ~ busy;
-  assign \$23  = i__valid & \$22 ;
-  assign \$24  = o__valid & o__ready;
-  assign \$25  = ~ done;
-  assign \$26  = { \$33 , \$32 , \$31 , \$30  } & \$25 ;
-  assign \$27  = | \$26 ;
-  assign \$28  = \$24  & \$27 ;
-  assign \$29  = done | \$40 [3:0];
-  assign i__ready = ~ busy;
-  assign \$30  = | held0;
-  assign \$31  = | held1;
-  assign \$32  = | held2;
-  assign \$33  = | held3;
-  assign \$34  = ~ done;
-  assign \$35  = { \$33 , \$32 , \$31 , \$30  } & \$34 ;
-  assign \$36  = ~ done;
-  assign \$37  = { \$33 , \$32 , \$31 , \$30  } & \$36 ;
-  assign \$38  = ~ \$37 ;
-  assign \$39  = \$38  + 1'h1;
-  assign \$40  = { 1'h0, \$35  } & \$39 ;
-  assign \$41  = | { \$40 [3], \$40 [1] };
-  assign \$42  = | \$40 [3:2];
-  assign \$43  = ~ done;
-  assign \$44  = { \$33 , \$32 , \$31 , \$30  } & \$43 ;
-  assign \$45  = | \$44 ;
-  assign \$46  = vec0 == 2'h3;
-  assign \$49  = & { \$48 , \$47 , \$46  };
-  assign \$50  = \$45  | \$49 ;
-  assign o__valid = busy & \$50 ;
-  assign \$51  = \$40 [0] ? held0 : 10'h000;
-  assign \$52  = \$40 [1] ? held1 : 10'h000;
-  assign \$53  = \$51  | \$52 ;
-  assign \$54  = \$40 [2] ? held2 : 10'h000;
-  assign \$55  = \$53  | \$54 ;
-  assign \$56  = \$40 [3] ? held3 : 10'h000;
-  assign \$57  = \$55  | \$56 ;
-  assign \$60  = \$59  + sel;
-  assign \$61  = \$58  + \$60 ;
-  assign \$62  = vec0 == 2'h3;
-  assign \$65  = & { \$64 , \$63 , \$62  };
-  assign \$66  = ~ done;
-  assign \$67  = { \$33 , \$32 , \$31 , \$30  } & \$66 ;
-  assign \$68  = ~ done;
-  assign \$69  = { \$33 , \$32 , \$31 , \$30  } & \$68 ;
-  assign \$70  = \$69  - 1'h1;
-  assign \$71  = { 1'h0, \$67  } & \$70 ;
-  assign \$72  = ! \$71 ;
-  assign \$73  = \$65  & \$72 ;
-  assign \$74  = ~ done;
-  assign \$75  = { \$33 , \$32 , \$31 , \$30  } & \$74 ;
-  assign \$76  = | \$75 ;
-  assign \$77  = vec0 == 2'h3;
-  assign \$80  = & { \$79 , \$78 , \$77  };
-  assign \$81  = \$76  | \$80 ;
-  assign \$82  = o__valid & o__ready;
-  assign \$83  = ~ done;
-  assign \$84  = { \$33 , \$32 , \$31 , \$30  } & \$83 ;
-  assign \$85  = ~ done;
-  assign \$86  = { \$33 , \$32 , \$31 , \$30  } & \$85 ;
-  assign \$87  = \$86  - 1'h1;
-  assign \$88  = { 1'h0, \$84  } & \$87 ;
-  assign \$89  = ! \$88 ;
-  assign \$90  = \$82  & \$89 ;
-  assign \$91  = \$81  ? \$90  : 1'h1;
-  assign finish = busy & \$91 ;
-  always @(posedge clk)
-    vec2 <= \$92 ;
-  always @(posedge clk)
-    vec0 <= \$93 ;
-  always @(posedge clk)
-    busy <= \$94 ;
-  always @(posedge clk)
-    held0 <= \$95 ;
-  always @(posedge clk)
-    held1 <= \$96 ;
-  always @(posedge clk)
-    held2 <= \$97 ;
-  always @(posedge clk)
-    held3 <= \$98 ;
-  always @(posedge clk)
-    done <= \$99 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$92  = vec2;
+    \$75  = vec2;
     if (finish) begin
-      \$92  = \$3 [0];
+      \$75  = \$3 [0];
     end
     if (rst) begin
-      \$92  = 1'h0;
+      \$75  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$93  = vec0;
+    \$76  = vec0;
     if (finish) begin
       if (\$12 ) begin
-        \$93  = \$15 [1:0];
+        \$76  = \$15 [1:0];
       end
     end
     if (rst) begin
-      \$93  = 2'h0;
+      \$76  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$94  = busy;
+    \$77  = busy;
     if (\$17 ) begin
-      \$94  = 1'h1;
+      \$77  = 1'h1;
     end
     if (finish) begin
-      \$94  = 1'h0;
+      \$77  = 1'h0;
     end
     if (rst) begin
-      \$94  = 1'h0;
+      \$77  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$95  = held0;
+    \$78  = held0;
     if (\$17 ) begin
-      \$95  = \$18 ;
+      \$78  = \$18 ;
     end
     if (rst) begin
-      \$95  = 10'h000;
+      \$78  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$96  = held1;
+    \$79  = held1;
     if (\$17 ) begin
-      \$96  = \$19 ;
+      \$79  = \$19 ;
     end
     if (rst) begin
-      \$96  = 10'h000;
+      \$79  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$97  = held2;
+    \$80  = held2;
     if (\$17 ) begin
-      \$97  = \$20 ;
+      \$80  = \$20 ;
     end
     if (rst) begin
-      \$97  = 10'h000;
+      \$80  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$98  = held3;
+    \$81  = held3;
     if (\$17 ) begin
-      \$98  = \$21 ;
+      \$81  = \$21 ;
     end
     if (rst) begin
-      \$98  = 10'h000;
+      \$81  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$99  = done;
+    \$82  = rem;
     if (\$23 ) begin
-      \$99  = 4'h0;
+      \$82  = { \$31 , \$29 , \$27 , \$25  };
     end
-    if (\$28 ) begin
-      \$99  = \$29 ;
+    if (\$34 ) begin
+      \$82  = \$36 ;
     end
     if (rst) begin
-      \$99  = 4'h0;
+      \$82  = 4'h0;
     end
   end
-  assign nz = { \$33 , \$32 , \$31 , \$30  };
-  assign pick = \$40 [3:0];
+  assign pick = \$39 [3:0];
   assign \i__payload.lane0  = i__payload[20:0];
   assign \i__payload.lane0.spikes  = i__payload[9:0];
   assign \i__payload.lane0.value  = i__payload[20:10];
@@ -14579,11 +14505,11 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__valid, o__read
   assign \o__payload.mask  = o__payload[9:0];
   assign \o__payload.index  = o__payload[14:10];
   assign \o__payload.last  = o__payload[15];
-  assign o__payload[15] = \$73 ;
-  assign o__payload[14:10] = \$61 [4:0];
-  assign o__payload[9:0] = \$57 ;
-  assign sel[1] = \$42 ;
-  assign sel[0] = \$41 ;
+  assign o__payload[15] = \$62 ;
+  assign o__payload[14:10] = { vec0, vec2, sel };
+  assign o__payload[9:0] = \$54 ;
+  assign sel[1] = \$41 ;
+  assign sel[0] = \$40 ;
   assign \$1  = vec2;
   assign \$4  = vec2;
   assign \$5  = vec2;
@@ -14598,12 +14524,14 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__valid, o__read
   assign \$19  = i__payload[30:21];
   assign \$20  = i__payload[51:42];
   assign \$21  = i__payload[72:63];
-  assign \$47  = 1'h1;
-  assign \$48  = vec2;
-  assign \$58  = { vec0, 3'h0 };
-  assign \$59  = { 1'h0, vec2, 2'h0 };
-  assign \$63  = 1'h1;
-  assign \$64  = vec2;
-  assign \$78  = 1'h1;
-  assign \$79  = vec2;
+  assign \$24  = i__payload[9:0];
+  assign \$26  = i__payload[30:21];
+  assign \$28  = i__payload[51:42];
+  assign \$30  = i__payload[72:63];
+  assign \$44  = 1'h1;
+  assign \$45  = vec2;
+  assign \$56  = 1'h1;
+  assign \$57  = vec2;
+  assign \$65  = 1'h1;
+  assign \$66  = vec2;
 endmodule

@@ -31,7 +31,7 @@ from amaranth import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from .hw import first_set, fit, item_layout, lane_slice
+from .hw import decode_event, first_set, fit, item_layout, lane_slice
 
 __all__ = ["AffineStage", "vector_layout", "WAIT", "CLEAR", "PRE", "EV", "POST", "EMIT"]
 
@@ -58,7 +58,7 @@ class AffineStage(wiring.Component):
         self.plan = plan
         src = plan.source
         super().__init__({
-            "i": In(stream.Signature(item_layout(src.planes, src.index.width))),
+            "i": In(stream.Signature(item_layout(src.planes, plan.event_bits))),
             "o": Out(stream.Signature(vector_layout(plan.L, plan.widths["out"]))),
         })
 
@@ -74,7 +74,7 @@ class AffineStage(wiring.Component):
         plan = self.plan
         T, cap = plan.T, plan.source.capacity
         cb = (cap - 1).bit_length()
-        ev_w = max(plan.source.index.width, 1)
+        ev_w = max(plan.event_bits, 1)
         banked = plan.source.banked
 
         full = Signal(2, name="buf_full")
@@ -336,40 +336,27 @@ class AffineStage(wiring.Component):
             with m.Else():
                 emit()
 
-        # event expansion: conv, the kernel offsets that land inside the output
+        # event expansion: conv, the kernel offsets that land inside the output (the writer
+        # stored the first offset, how many more, and the output position of the first)
+        f = decode_event(plan, ev)
         if conv:
-            ci_b, y_b, x_b = plan.source.index.bits
-            ev_x = ev[:x_b]
-            ev_y = ev[x_b:x_b + y_b]
-            ev_c = ev[x_b + y_b:x_b + y_b + ci_b]
             ho, wo = plan.out_pos.sizes
-            pad = plan.pad
-
-            def span(v, k, size):
-                lo_raw = v + (pad - size + 1)
-                lo = Mux(lo_raw < 0, 0, lo_raw)
-                hi_raw = v + pad
-                hi = Mux(hi_raw > k - 1, k - 1, hi_raw)
-                return lo, hi
-
-            ky_lo, ky_hi = span(ev_y, plan.kh, ho)
-            kx_lo, kx_hi = span(ev_x, plan.kw, wo)
             ky = Signal(range(plan.kh), name="ky")
             kx = Signal(range(plan.kw), name="kx")
-            m.d.comb += [ky.eq(ky_lo + dy), kx.eq(kx_lo + dx)]
             yo = Signal(range(ho), name="yo")
             xo = Signal(range(wo), name="xo")
-            m.d.comb += [yo.eq(ev_y + pad - ky), xo.eq(ev_x + pad - kx)]
-            dy_last = dy == ky_hi - ky_lo
-            dx_last = dx == kx_hi - kx_lo
+            m.d.comb += [ky.eq(f["ky"] + dy), kx.eq(f["kx"] + dx),
+                         yo.eq(f["yo"] - dy), xo.eq(f["xo"] - dx)]
+            dy_last = dy == f["ny"]
+            dx_last = dx == f["nx"]
             ev_acc = [yo, xo]
-            ev_row = [ev_c, ky, kx]
+            ev_row = [f["c"], ky, kx]
         else:
             dy_last = dx_last = Const(1, 1)
             ev_acc = [Const(0, 1)]                 # the single output position
             fields, off = [], 0
             for b in reversed(plan.rows.bits):
-                fields.insert(0, ev[off:off + b])
+                fields.insert(0, f["row"][off:off + b])
                 off += b
             ev_row = fields
         exp_last = dx_last & dy_last

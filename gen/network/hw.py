@@ -69,3 +69,34 @@ def item_layout(planes, index_bits):
 
     return data.StructLayout({"mask": unsigned(planes), "index": unsigned(index_bits),
                               "last": unsigned(1)})
+
+
+def encode_event(aff, digits):
+    """The stored event (:meth:`gen.network.plan.AffinePlan.event_fields`) of an input
+    position of affine stage ``aff``, given as Amaranth values (C order digits)."""
+    if aff.kind != "conv":
+        return Cat(*[fit(d, b) for d, b in reversed(list(zip(digits, aff.source.index.bits)))])
+    c, y, x = digits
+    ho, wo = aff.out_pos.sizes
+    pad = aff.pad
+
+    def span(v, k, size):
+        lo_raw = v + (pad - size + 1)
+        lo = Mux(lo_raw < 0, 0, lo_raw)
+        hi_raw = v + pad
+        hi = Mux(hi_raw > k - 1, k - 1, hi_raw)
+        return lo, hi - lo, v + pad - lo
+
+    ky, ny, yo = span(y, aff.kh, ho)
+    kx, nx, xo = span(x, aff.kw, wo)
+    values = {"c": c, "ky": ky, "kx": kx, "ny": ny, "nx": nx, "yo": yo, "xo": xo}
+    return Cat(*[fit(values[name], b) for name, b in reversed(aff.event_fields())])
+
+
+def decode_event(aff, word):
+    """The fields of a stored event, by name."""
+    out, off = {}, 0
+    for name, b in reversed(aff.event_fields()):
+        out[name] = word[off:off + b]
+        off += b
+    return out

@@ -177,7 +177,7 @@ class NetworkIR(CoreIR):
             cb = (aff.source.capacity - 1).bit_length()
             tb = (aff.T - 1).bit_length()
             words = aff.T * (2 << cb) if aff.source.banked else 2 << (tb + cb)
-            out["events"] += words * max(aff.source.index.width, 1)
+            out["events"] += words * max(aff.event_bits, 1)
         return out
 
     def describe(self):

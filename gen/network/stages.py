@@ -25,7 +25,7 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from .affine import vector_layout
-from .hw import const_mul, first_set, fit, item_layout, onehot_mux
+from .hw import const_mul, encode_event, first_set, fit, item_layout, onehot_mux
 
 __all__ = ["InputWriter", "AmosLanes", "SpikeWriter", "Readout", "output_layout",
            "neuron_out_layout"]
@@ -54,7 +54,7 @@ class InputWriter(wiring.Component):
         super().__init__({
             "i": In(stream.Signature(shape)),
             "o": Out(stream.Signature(item_layout(plan.input_width,
-                                                  plan.input_index.width))),
+                                                  plan.affine[0].event_bits))),
         })
 
     def elaborate(self, platform):
@@ -69,9 +69,7 @@ class InputWriter(wiring.Component):
             self.i.ready.eq(self.o.ready),
             # plane q is bit w-1-q: the most significant bit first (Horner)
             self.o.payload.mask.eq(Cat(*[code[w - 1 - q] for q in range(w)])),
-            self.o.payload.index.eq(Cat(*[fit(d, b) for d, b in
-                                          reversed(list(zip(digits,
-                                                            plan.input_index.bits)))])),
+            self.o.payload.index.eq(encode_event(plan.affine[0], digits)),
             self.o.payload.last.eq(last),
         ]
         return m
@@ -123,7 +121,7 @@ class SpikeWriter(wiring.Component):
         src = plan.consumer.source
         super().__init__({
             "i": In(stream.Signature(in_layout)),
-            "o": Out(stream.Signature(item_layout(src.planes, src.index.width))),
+            "o": Out(stream.Signature(item_layout(src.planes, plan.consumer.event_bits))),
         })
 
     def elaborate(self, platform):
@@ -176,7 +174,7 @@ class SpikeWriter(wiring.Component):
             digits = [o, y >> s, x >> s]
         else:
             digits = [o]
-        index = Cat(*[fit(d, b) for d, b in reversed(list(zip(digits, cons.source.index.bits)))])
+        index = encode_event(cons, digits)
         m.d.comb += [
             self.o.valid.eq(busy & (any_ | vec_last)),
             self.o.payload.mask.eq(onehot_mux(pick, held)),
