@@ -198,6 +198,82 @@ class AffineStage(wiring.Component):
 
     # ---- engine ------------------------------------------------------------------------------
 
+    def _fetcher(self, m, r_full, counts, release, r_plane, r_q, r_e, r_en, r_data, pop):
+        """Reads the image's events in the engine's order (every pass: the planes with events,
+        in order) into a two-entry queue, ahead of the engine: the event memory's address comes
+        from this walker's registers and its data lands in a register, so no path runs from
+        one memory through logic into another. Returns the queue head: (valid, event, last of
+        its plane)."""
+        plan = self.plan
+        T, G, cap = plan.T, plan.G, plan.source.capacity
+        busy = Signal(name="f_busy")          # walking the read half's image
+        over = Signal(name="f_over")          # walked all of it; wait for the release
+        fg = Signal(range(G), name="f_g")
+        fq = Signal(range(T), name="f_q")
+        fe = Signal(range(max(cap, 2)), name="f_e")
+        fleft = Signal(range(max(cap, 2)), name="f_left")
+        nonzero = Cat(*[c != 0 for c in counts])
+
+        def next_plane(after):
+            """(any, plane) of the first plane > ``after`` with events (after = -1: >= 0)."""
+            mask = Signal(T)
+            for t in range(T):
+                m.d.comb += mask[t].eq(nonzero[t] & (after < t))
+            return mask != 0, first_set(m, mask, None)
+
+        # the queue: head (v0, d0, l0), second (v1, d1, l1); a read in flight lands next clock
+        v0, v1 = Signal(name="fq_v0"), Signal(name="fq_v1")
+        d0, d1 = Signal.like(r_data, name="fq_d0"), Signal.like(r_data, name="fq_d1")
+        l0, l1 = Signal(name="fq_l0"), Signal(name="fq_l1")
+        fly, fly_last = Signal(name="f_fly"), Signal(name="f_fly_last")
+        fly_q = Signal(range(T), name="f_fly_q")
+        issue = Signal(name="f_issue")
+        m.d.comb += issue.eq(busy & ((v0 + v1 + fly - pop) < 2))
+        m.d.comb += [r_plane.eq(fq), r_e.eq(fe), r_en.eq(issue), r_q.eq(fly_q)]
+        m.d.sync += [fly.eq(issue), fly_last.eq(fleft == 0), fly_q.eq(fq)]
+
+        push = fly
+        with m.If(pop):
+            with m.If(v1):
+                m.d.sync += [d0.eq(d1), l0.eq(l1)]
+                with m.If(push):
+                    m.d.sync += [d1.eq(r_data), l1.eq(fly_last)]
+                with m.Else():
+                    m.d.sync += v1.eq(0)
+            with m.Elif(push):
+                m.d.sync += [d0.eq(r_data), l0.eq(fly_last)]
+            with m.Else():
+                m.d.sync += v0.eq(0)
+        with m.Elif(push):
+            with m.If(v0):
+                m.d.sync += [v1.eq(1), d1.eq(r_data), l1.eq(fly_last)]
+            with m.Else():
+                m.d.sync += [v0.eq(1), d0.eq(r_data), l0.eq(fly_last)]
+
+        # the walk: events of a plane, then the next plane with events, then the next pass
+        first_any, first_plane = next_plane(Const(-1, signed(2)))
+        more_any, more_plane = next_plane(fq)
+        with m.If(release):
+            m.d.sync += over.eq(0)
+        with m.Elif(~busy & ~over & r_full):
+            with m.If(first_any):
+                m.d.sync += [busy.eq(1), fg.eq(0), fq.eq(first_plane), fe.eq(0),
+                             fleft.eq(Array(counts)[first_plane] - 1)]
+            with m.Else():
+                m.d.sync += over.eq(1)
+        with m.If(issue):
+            with m.If(fleft != 0):
+                m.d.sync += [fe.eq(fe + 1), fleft.eq(fleft - 1)]
+            with m.Elif(more_any):
+                m.d.sync += [fq.eq(more_plane), fe.eq(0),
+                             fleft.eq(Array(counts)[more_plane] - 1)]
+            with m.Elif(fg != G - 1):
+                m.d.sync += [fg.eq(fg + 1), fq.eq(first_plane), fe.eq(0),
+                             fleft.eq(Array(counts)[first_plane] - 1)]
+            with m.Else():
+                m.d.sync += [busy.eq(0), over.eq(1)]
+        return v0, d0, l0
+
     def _acc_store(self, m, depth, width, enable):
         """The accumulator words: ``(read(addr) -> word of the op in the execute stage,
         write(addr, data, en))``. One word: a register read as it is. More: a RAM read at the
@@ -235,7 +311,7 @@ class AffineStage(wiring.Component):
     def elaborate(self, platform):
         plan = self.plan
         m = Module()
-        r_full, counts, r_plane, r_q, r_e, ev_en, ev, release = self._buffer(m)
+        r_full, counts, r_plane, r_q, r_e, ev_en, ev_data, release = self._buffer(m)
         T, P, G = plan.T, plan.P, plan.G
         aw, wb, bw = plan.widths["acc"], plan.widths["w"], plan.widths["b"]
         scale = plan.mode == "scale"
@@ -262,37 +338,41 @@ class AffineStage(wiring.Component):
         m.d.comb += enable.eq(~self.o.valid | (self.o.ready & ch_last))
         with m.If(self.o.valid & self.o.ready):
             m.d.sync += ch.eq(Mux(ch_last, 0, ch + 1))
-        for en in (ev_en, w_rp.en, b_rp.en):
-            m.d.comb += en.eq(enable)
-        acc_read, acc_write = self._acc_store(m, plan.acc_index.depth, P * lw, enable)
+        # the engine moves when its output does not hold it and, in the event phase, when the
+        # queue has the next event
+        go = Signal(name="go")
+        ev_wait = Signal(name="ev_wait")
+        pop = Signal(name="pop")
+        m.d.comb += go.eq(enable & ~ev_wait)
+        for en in (w_rp.en, b_rp.en):
+            m.d.comb += en.eq(go)
+        acc_read, acc_write = self._acc_store(m, plan.acc_index.depth, P * lw, go)
 
         # ---- sequencer state and its next value ----------------------------------------------
         phase = Signal(range(6), name="phase")
         q = Signal(range(T), name="q")
-        e = Signal(range(max(cap, 2)), name="e")
-        left = Signal(range(max(cap, 2)), name="left")        # events of the plane after e
         g = Signal(range(G), name="g")                       # the pass: channels g P ..
         a = [Signal(range(s), name=f"a{k}") for k, s in enumerate(plan.acc_index.sizes)]
         dy = Signal(range(plan.kh), name="dy")
         dx = Signal(range(plan.kw), name="dx")
-        regs = [phase, q, e, left, g, *a, dy, dx]
+        regs = [phase, q, g, *a, dy, dx]
         nxt = {id(r): Signal.like(r, name=f"{r.name}_n") for r in regs}
         for r in regs:
             m.d.comb += nxt[id(r)].eq(r)
-            with m.If(enable):
+            with m.If(go):
                 m.d.sync += r.eq(nxt[id(r)])
 
         def n(r):
             return nxt[id(r)]
 
-        def goto(ph, words=False, events=None, plane=None):
+        def goto(ph, words=False, events=False, plane=None):
             """Next state: phase ``ph``; ``words``: from the first word; ``events``: from the
-            first of that many events."""
+            first kernel offset of the next event."""
             stmts = [n(phase).eq(ph)]
             if words:
                 stmts += [n(s).eq(0) for s in a]
-            if events is not None:
-                stmts += [n(e).eq(0), n(left).eq(events - 1), n(dy).eq(0), n(dx).eq(0)]
+            if events:
+                stmts += [n(dy).eq(0), n(dx).eq(0)]
             if plane is not None:
                 stmts.append(n(q).eq(plane))
             return stmts
@@ -313,7 +393,7 @@ class AffineStage(wiring.Component):
         cnt_q = Signal.like(counts[0], name="cnt_q")
         last_pass = g == G - 1
         rel = Signal(name="release_now")
-        m.d.comb += release.eq(rel & enable)
+        m.d.comb += release.eq(rel & go)
 
         def start():
             return goto(CLEAR if scale else PRE, words=True, plane=0)
@@ -332,12 +412,14 @@ class AffineStage(wiring.Component):
                 m.d.comb += mask[t].eq(nonzero[t] & (first <= t))
             found = first_set(m, mask, None)
             with m.If(mask != 0):
-                m.d.comb += goto(EV, events=Array(counts)[found], plane=found)
+                m.d.comb += goto(EV, events=True, plane=found)
             with m.Else():
                 emit()
 
         # event expansion: conv, the kernel offsets that land inside the output (the writer
         # stored the first offset, how many more, and the output position of the first)
+        ev_valid, ev, ev_last = self._fetcher(m, r_full, counts, release, r_plane, r_q, r_e,
+                                              ev_en, ev_data, pop)
         f = decode_event(plan, ev)
         if conv:
             ho, wo = plan.out_pos.sizes
@@ -360,7 +442,9 @@ class AffineStage(wiring.Component):
                 off += b
             ev_row = fields
         exp_last = dx_last & dy_last
-        e_last = left == 0
+        e_last = ev_last
+        m.d.comb += [ev_wait.eq((phase == EV) & ~ev_valid),
+                     pop.eq(enable & (phase == EV) & ev_valid & exp_last)]
 
         # ---- transitions ---------------------------------------------------------------------
         with m.Switch(phase):
@@ -379,7 +463,7 @@ class AffineStage(wiring.Component):
                     m.d.comb += a_inc
                     with m.If(a_last):
                         with m.If(cnt_q != 0):
-                            m.d.comb += goto(EV, events=cnt_q)
+                            m.d.comb += goto(EV, events=True)
                         with m.Elif(q == T - 1):
                             emit()
                         with m.Else():
@@ -395,9 +479,7 @@ class AffineStage(wiring.Component):
                         with m.Else():
                             m.d.comb += n(dy).eq(0)
                 with m.If(exp_last):
-                    with m.If(~e_last):
-                        m.d.comb += [n(e).eq(e + 1), n(left).eq(left - 1)]
-                    with m.Else():
+                    with m.If(e_last):
                         if scale:
                             m.d.comb += goto(POST, words=True)
                         else:
@@ -421,8 +503,7 @@ class AffineStage(wiring.Component):
                             m.d.comb += start()
                         with m.Else():
                             m.d.comb += n(phase).eq(WAIT)
-        m.d.comb += [r_plane.eq(n(q)), r_e.eq(n(e)), r_q.eq(q)]
-        with m.If(enable):
+        with m.If(go):
             m.d.sync += cnt_q.eq(Array(counts)[n(q)])
 
         # ---- issue: the op of this cycle reads its word, weights and bias ----------------------
@@ -442,8 +523,8 @@ class AffineStage(wiring.Component):
         x_addr = Signal(addr_w, name="x_addr")
         x_q = Signal(range(T), name="x_q")
         with m.If(enable):
-            m.d.sync += [x_valid.eq(phase != WAIT), x_kind.eq(phase), x_addr.eq(acc_addr),
-                         x_q.eq(q)]
+            m.d.sync += [x_valid.eq((phase != WAIT) & ~ev_wait), x_kind.eq(phase),
+                         x_addr.eq(acc_addr), x_q.eq(q)]
         word = acc_read(acc_addr, x_addr)
 
         # ---- execute: one add per lane (the bias enters once: Horner's last sweep adds it,
