@@ -472,310 +472,433 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   reg \$auto$verilog_backend.cc:2355:dump_module$2  = 0;
   wire \$1 ;
   wire \$10 ;
-  wire [18:0] \$100 ;
+  wire \$100 ;
   wire \$101 ;
-  wire [17:0] \$102 ;
-  wire [17:0] \$103 ;
+  wire \$102 ;
+  wire \$103 ;
   wire \$104 ;
-  wire [9:0] \$105 ;
+  wire \$105 ;
   wire \$106 ;
-  wire [8:0] \$107 ;
-  wire [8:0] \$108 ;
-  wire [18:0] \$109 ;
+  wire [1:0] \$107 ;
+  wire [1:0] \$108 ;
+  wire [1:0] \$109 ;
   wire \$11 ;
   wire \$110 ;
-  wire [17:0] \$111 ;
-  wire [17:0] \$112 ;
-  wire \$113 ;
-  wire [9:0] \$114 ;
+  wire \$111 ;
+  wire \$112 ;
+  wire [3:0] \$113 ;
+  wire \$114 ;
   wire \$115 ;
-  wire [8:0] \$116 ;
-  wire [8:0] \$117 ;
-  wire [18:0] \$118 ;
-  wire \$119 ;
+  wire \$116 ;
+  wire [3:0] \$117 ;
+  wire \$118 ;
+  wire [1:0] \$119 ;
   wire \$12 ;
-  wire [17:0] \$120 ;
-  wire [17:0] \$121 ;
+  wire [1:0] \$120 ;
+  wire [1:0] \$121 ;
   wire \$122 ;
-  wire [9:0] \$123 ;
-  wire \$124 ;
-  wire [8:0] \$125 ;
-  wire [8:0] \$126 ;
-  wire [18:0] \$127 ;
-  wire \$128 ;
-  wire [17:0] \$129 ;
+  wire \$123 ;
+  wire [2:0] \$124 ;
+  wire \$125 ;
+  wire \$126 ;
+  wire [17:0] \$127 ;
+  wire [17:0] \$128 ;
+  wire \$129 ;
   wire \$13 ;
-  wire [17:0] \$130 ;
+  wire [9:0] \$130 ;
   wire \$131 ;
-  wire [9:0] \$132 ;
-  wire \$133 ;
-  wire [8:0] \$134 ;
-  wire [8:0] \$135 ;
-  wire [18:0] \$136 ;
-  wire \$137 ;
-  wire [17:0] \$138 ;
-  wire [17:0] \$139 ;
+  wire [8:0] \$132 ;
+  wire [8:0] \$133 ;
+  wire [18:0] \$134 ;
+  wire \$135 ;
+  wire [17:0] \$136 ;
+  wire [17:0] \$137 ;
+  wire \$138 ;
+  wire [9:0] \$139 ;
   wire [1:0] \$14 ;
   wire \$140 ;
-  wire [9:0] \$141 ;
-  wire \$142 ;
-  wire [8:0] \$143 ;
-  wire [8:0] \$144 ;
-  wire [18:0] \$145 ;
-  wire \$146 ;
-  wire [17:0] \$147 ;
-  wire [17:0] \$148 ;
+  wire [8:0] \$141 ;
+  wire [8:0] \$142 ;
+  wire [18:0] \$143 ;
+  wire \$144 ;
+  wire [17:0] \$145 ;
+  wire [17:0] \$146 ;
+  wire \$147 ;
+  wire [9:0] \$148 ;
   wire \$149 ;
-  wire [1:0] \$15 ;
-  wire [9:0] \$150 ;
-  wire \$151 ;
-  wire [8:0] \$152 ;
-  wire [8:0] \$153 ;
-  wire [18:0] \$154 ;
-  wire \$155 ;
-  wire [17:0] \$156 ;
-  wire [17:0] \$157 ;
+  wire [2:0] \$15 ;
+  wire [8:0] \$150 ;
+  wire [8:0] \$151 ;
+  wire [18:0] \$152 ;
+  wire \$153 ;
+  wire [17:0] \$154 ;
+  wire [17:0] \$155 ;
+  wire \$156 ;
+  wire [9:0] \$157 ;
   wire \$158 ;
-  wire [9:0] \$159 ;
-  wire [1:0] \$16 ;
-  wire \$160 ;
-  wire [8:0] \$161 ;
-  wire [8:0] \$162 ;
-  wire [18:0] \$163 ;
-  wire \$164 ;
-  wire [17:0] \$165 ;
-  wire [17:0] \$166 ;
+  wire [8:0] \$159 ;
+  wire [3:0] \$16 ;
+  wire [8:0] \$160 ;
+  wire [18:0] \$161 ;
+  wire \$162 ;
+  wire [17:0] \$163 ;
+  wire [17:0] \$164 ;
+  wire \$165 ;
+  wire [9:0] \$166 ;
   wire \$167 ;
-  wire [9:0] \$168 ;
-  wire \$169 ;
+  wire [8:0] \$168 ;
+  wire [8:0] \$169 ;
   wire \$17 ;
-  wire [8:0] \$170 ;
-  wire [8:0] \$171 ;
-  wire [18:0] \$172 ;
-  wire \$173 ;
-  wire [17:0] \$174 ;
-  wire [17:0] \$175 ;
+  wire [18:0] \$170 ;
+  wire \$171 ;
+  wire [17:0] \$172 ;
+  wire [17:0] \$173 ;
+  wire \$174 ;
+  wire [9:0] \$175 ;
   wire \$176 ;
-  wire [9:0] \$177 ;
-  wire \$178 ;
-  wire [8:0] \$179 ;
+  wire [8:0] \$177 ;
+  wire [8:0] \$178 ;
+  wire [18:0] \$179 ;
   wire \$18 ;
-  wire [8:0] \$180 ;
-  wire [18:0] \$181 ;
-  wire [16:0] \$182 ;
-  wire [16:0] \$183 ;
-  wire [16:0] \$184 ;
-  wire [16:0] \$185 ;
-  reg [16:0] \$186 ;
-  wire [16:0] \$187 ;
-  wire [16:0] \$188 ;
-  wire [16:0] \$189 ;
-  wire [7:0] \$19 ;
-  wire [16:0] \$190 ;
-  reg [16:0] \$191 ;
-  wire [16:0] \$192 ;
-  wire [16:0] \$193 ;
-  wire [16:0] \$194 ;
-  wire [16:0] \$195 ;
-  reg [16:0] \$196 ;
-  wire [16:0] \$197 ;
-  wire [16:0] \$198 ;
-  wire [16:0] \$199 ;
+  wire \$180 ;
+  wire [17:0] \$181 ;
+  wire [17:0] \$182 ;
+  wire \$183 ;
+  wire [9:0] \$184 ;
+  wire \$185 ;
+  wire [8:0] \$186 ;
+  wire [8:0] \$187 ;
+  wire [18:0] \$188 ;
+  wire \$189 ;
+  wire \$19 ;
+  wire [17:0] \$190 ;
+  wire [17:0] \$191 ;
+  wire \$192 ;
+  wire [9:0] \$193 ;
+  wire \$194 ;
+  wire [8:0] \$195 ;
+  wire [8:0] \$196 ;
+  wire [18:0] \$197 ;
+  wire \$198 ;
+  wire [17:0] \$199 ;
   wire \$2 ;
   wire \$20 ;
-  wire [16:0] \$200 ;
-  reg [16:0] \$201 ;
-  wire \$202 ;
+  wire [17:0] \$200 ;
+  wire \$201 ;
+  wire [9:0] \$202 ;
   wire \$203 ;
-  wire \$204 ;
-  wire \$205 ;
-  wire \$206 ;
-  wire [6:0] \$207 ;
-  wire [7:0] \$208 ;
-  wire \$209 ;
-  wire [3:0] \$21 ;
+  wire [8:0] \$204 ;
+  wire [8:0] \$205 ;
+  wire [18:0] \$206 ;
+  wire \$207 ;
+  wire [17:0] \$208 ;
+  wire [17:0] \$209 ;
+  wire \$21 ;
   wire \$210 ;
-  wire \$211 ;
+  wire [9:0] \$211 ;
   wire \$212 ;
-  wire [6:0] \$213 ;
-  wire [7:0] \$214 ;
-  wire \$215 ;
+  wire [8:0] \$213 ;
+  wire [8:0] \$214 ;
+  wire [18:0] \$215 ;
   wire \$216 ;
-  wire \$217 ;
-  wire \$218 ;
-  wire [6:0] \$219 ;
+  wire [17:0] \$217 ;
+  wire [17:0] \$218 ;
+  wire \$219 ;
   wire \$22 ;
-  wire [7:0] \$220 ;
+  wire [9:0] \$220 ;
   wire \$221 ;
-  wire \$222 ;
-  wire \$223 ;
-  wire \$224 ;
-  wire [6:0] \$225 ;
-  wire [7:0] \$226 ;
-  wire \$227 ;
+  wire [8:0] \$222 ;
+  wire [8:0] \$223 ;
+  wire [18:0] \$224 ;
+  wire \$225 ;
+  wire [17:0] \$226 ;
+  wire [17:0] \$227 ;
   wire \$228 ;
-  wire \$229 ;
+  wire [9:0] \$229 ;
   wire \$23 ;
   wire \$230 ;
-  wire [6:0] \$231 ;
-  wire [7:0] \$232 ;
-  wire \$233 ;
+  wire [8:0] \$231 ;
+  wire [8:0] \$232 ;
+  wire [18:0] \$233 ;
   wire \$234 ;
-  wire \$235 ;
-  wire \$236 ;
-  wire [6:0] \$237 ;
-  wire [7:0] \$238 ;
+  wire [17:0] \$235 ;
+  wire [17:0] \$236 ;
+  wire \$237 ;
+  wire [9:0] \$238 ;
   wire \$239 ;
   wire \$24 ;
-  wire \$240 ;
-  wire \$241 ;
-  wire \$242 ;
-  wire [6:0] \$243 ;
-  wire [7:0] \$244 ;
-  wire \$245 ;
+  wire [8:0] \$240 ;
+  wire [8:0] \$241 ;
+  wire [18:0] \$242 ;
+  wire \$243 ;
+  wire [17:0] \$244 ;
+  wire [17:0] \$245 ;
   wire \$246 ;
-  wire \$247 ;
+  wire [9:0] \$247 ;
   wire \$248 ;
-  wire [6:0] \$249 ;
-  wire [6:0] \$25 ;
-  wire [7:0] \$250 ;
-  wire \$251 ;
+  wire [8:0] \$249 ;
+  wire \$25 ;
+  wire [8:0] \$250 ;
+  wire [18:0] \$251 ;
   wire \$252 ;
-  wire \$253 ;
-  wire \$254 ;
-  wire [6:0] \$255 ;
-  wire [7:0] \$256 ;
+  wire [17:0] \$253 ;
+  wire [17:0] \$254 ;
+  wire \$255 ;
+  wire [9:0] \$256 ;
   wire \$257 ;
-  wire \$258 ;
-  wire \$259 ;
-  wire [6:0] \$26 ;
-  wire \$260 ;
-  wire [6:0] \$261 ;
-  wire [7:0] \$262 ;
-  wire \$263 ;
+  wire [8:0] \$258 ;
+  wire [8:0] \$259 ;
+  wire \$26 ;
+  wire [18:0] \$260 ;
+  wire \$261 ;
+  wire [17:0] \$262 ;
+  wire [17:0] \$263 ;
   wire \$264 ;
-  wire \$265 ;
+  wire [9:0] \$265 ;
   wire \$266 ;
-  wire \$267 ;
-  wire \$268 ;
-  wire \$269 ;
+  wire [8:0] \$267 ;
+  wire [8:0] \$268 ;
+  wire [18:0] \$269 ;
   wire \$27 ;
-  wire \$270 ;
-  wire \$271 ;
-  wire \$272 ;
-  wire \$273 ;
-  wire \$274 ;
-  wire [2:0] \$275 ;
-  wire [2:0] \$276 ;
-  reg [6:0] \$277 ;
-  wire \$278 ;
-  wire \$279 ;
+  wire [16:0] \$270 ;
+  wire [16:0] \$271 ;
+  wire [16:0] \$272 ;
+  wire [16:0] \$273 ;
+  reg [16:0] \$274 ;
+  wire [16:0] \$275 ;
+  wire [16:0] \$276 ;
+  wire [16:0] \$277 ;
+  wire [16:0] \$278 ;
+  reg [16:0] \$279 ;
   wire \$28 ;
-  wire \$280 ;
-  wire \$281 ;
-  reg [6:0] \$282 ;
-  reg [6:0] \$283 ;
-  reg [6:0] \$284 ;
-  reg [6:0] \$285 ;
-  reg [6:0] \$286 ;
-  reg [6:0] \$287 ;
-  reg [6:0] \$288 ;
-  reg [6:0] \$289 ;
-  wire [3:0] \$29 ;
-  reg [6:0] \$290 ;
-  reg [6:0] \$291 ;
-  reg \$292 ;
-  reg [1:0] \$293 ;
-  reg \$294 ;
-  reg [1:0] \$295 ;
-  reg [2:0] \$296 ;
-  reg [2:0] \$297 ;
-  reg [5:0] \$298 ;
-  reg [5:0] \$299 ;
+  wire [16:0] \$280 ;
+  wire [16:0] \$281 ;
+  wire [16:0] \$282 ;
+  wire [16:0] \$283 ;
+  reg [16:0] \$284 ;
+  wire [16:0] \$285 ;
+  wire [16:0] \$286 ;
+  wire [16:0] \$287 ;
+  wire [16:0] \$288 ;
+  reg [16:0] \$289 ;
+  wire \$29 ;
+  wire \$290 ;
+  wire \$291 ;
+  wire \$292 ;
+  wire \$293 ;
+  wire \$294 ;
+  wire [6:0] \$295 ;
+  wire [7:0] \$296 ;
+  wire \$297 ;
+  wire \$298 ;
+  wire \$299 ;
   wire [6:0] \$3 ;
   wire \$30 ;
-  reg [1:0] \$300 ;
-  reg [6:0] \$301 ;
-  reg \$302 ;
-  reg [2:0] \$303 ;
-  reg \$304 ;
-  reg [2:0] \$305 ;
-  reg [271:0] \$306 ;
-  wire [1:0] \$31 ;
-  wire [1:0] \$32 ;
-  wire [1:0] \$33 ;
+  wire \$300 ;
+  wire [6:0] \$301 ;
+  wire [7:0] \$302 ;
+  wire \$303 ;
+  wire \$304 ;
+  wire \$305 ;
+  wire \$306 ;
+  wire [6:0] \$307 ;
+  wire [7:0] \$308 ;
+  wire \$309 ;
+  wire \$31 ;
+  wire \$310 ;
+  wire \$311 ;
+  wire \$312 ;
+  wire [6:0] \$313 ;
+  wire [7:0] \$314 ;
+  wire \$315 ;
+  wire \$316 ;
+  wire \$317 ;
+  wire \$318 ;
+  wire [6:0] \$319 ;
+  wire \$32 ;
+  wire [7:0] \$320 ;
+  wire \$321 ;
+  wire \$322 ;
+  wire \$323 ;
+  wire \$324 ;
+  wire [6:0] \$325 ;
+  wire [7:0] \$326 ;
+  wire \$327 ;
+  wire \$328 ;
+  wire \$329 ;
+  wire \$33 ;
+  wire \$330 ;
+  wire [6:0] \$331 ;
+  wire [7:0] \$332 ;
+  wire \$333 ;
+  wire \$334 ;
+  wire \$335 ;
+  wire \$336 ;
+  wire [6:0] \$337 ;
+  wire [7:0] \$338 ;
+  wire \$339 ;
   wire \$34 ;
+  wire \$340 ;
+  wire \$341 ;
+  wire \$342 ;
+  wire [6:0] \$343 ;
+  wire [7:0] \$344 ;
+  wire \$345 ;
+  wire \$346 ;
+  wire \$347 ;
+  wire \$348 ;
+  wire [6:0] \$349 ;
   wire \$35 ;
-  wire [2:0] \$36 ;
+  wire [7:0] \$350 ;
+  wire \$351 ;
+  wire \$352 ;
+  wire \$353 ;
+  wire \$354 ;
+  wire \$355 ;
+  wire \$356 ;
+  wire \$357 ;
+  wire \$358 ;
+  wire \$359 ;
+  wire \$36 ;
+  wire \$360 ;
+  wire \$361 ;
+  wire \$362 ;
+  wire [2:0] \$363 ;
+  wire [2:0] \$364 ;
+  wire \$365 ;
+  wire \$366 ;
+  wire \$367 ;
+  wire \$368 ;
+  wire \$369 ;
   wire \$37 ;
+  wire \$370 ;
+  reg [6:0] \$371 ;
+  wire [7:0] \$372 ;
+  wire \$373 ;
+  wire \$374 ;
+  wire \$375 ;
+  wire [6:0] \$376 ;
+  wire [6:0] \$377 ;
+  reg [6:0] \$378 ;
+  wire [7:0] \$379 ;
   wire \$38 ;
-  wire [17:0] \$39 ;
+  wire [2:0] \$380 ;
+  reg [6:0] \$381 ;
+  wire [7:0] \$382 ;
+  reg [6:0] \$383 ;
+  wire \$384 ;
+  wire \$385 ;
+  wire \$386 ;
+  wire \$387 ;
+  wire \$388 ;
+  wire \$389 ;
+  wire \$39 ;
+  reg [6:0] \$390 ;
+  reg [6:0] \$391 ;
+  reg [6:0] \$392 ;
+  reg [6:0] \$393 ;
+  reg [6:0] \$394 ;
+  reg [6:0] \$395 ;
+  reg [6:0] \$396 ;
+  reg [6:0] \$397 ;
+  reg [6:0] \$398 ;
+  reg [6:0] \$399 ;
   wire [6:0] \$4 ;
-  wire [17:0] \$40 ;
+  wire \$40 ;
+  reg \$400 ;
+  reg [1:0] \$401 ;
+  reg \$402 ;
+  reg [1:0] \$403 ;
+  reg [2:0] \$404 ;
+  reg [2:0] \$405 ;
+  reg [1:0] \$406 ;
+  reg \$407 ;
+  reg \$408 ;
+  reg [2:0] \$409 ;
   wire \$41 ;
-  wire [9:0] \$42 ;
+  reg [5:0] \$410 ;
+  reg \$411 ;
+  reg [5:0] \$412 ;
+  reg \$413 ;
+  reg \$414 ;
+  reg \$415 ;
+  reg \$416 ;
+  reg \$417 ;
+  reg [1:0] \$418 ;
+  reg [2:0] \$419 ;
+  wire \$42 ;
+  reg [5:0] \$420 ;
+  reg [5:0] \$421 ;
+  reg [6:0] \$422 ;
+  reg \$423 ;
+  reg [2:0] \$424 ;
+  reg \$425 ;
+  reg [2:0] \$426 ;
+  reg [271:0] \$427 ;
   wire \$43 ;
-  wire [8:0] \$44 ;
-  wire [8:0] \$45 ;
-  wire [18:0] \$46 ;
+  wire \$44 ;
+  wire \$45 ;
+  wire \$46 ;
   wire \$47 ;
-  wire [17:0] \$48 ;
-  wire [17:0] \$49 ;
+  wire \$48 ;
+  wire \$49 ;
   wire [6:0] \$5 ;
   wire \$50 ;
-  wire [9:0] \$51 ;
+  wire \$51 ;
   wire \$52 ;
-  wire [8:0] \$53 ;
-  wire [8:0] \$54 ;
-  wire [18:0] \$55 ;
+  wire [4:0] \$53 ;
+  wire [5:0] \$54 ;
+  wire [5:0] \$55 ;
   wire \$56 ;
-  wire [17:0] \$57 ;
-  wire [17:0] \$58 ;
+  wire \$57 ;
+  wire \$58 ;
   wire \$59 ;
   wire [6:0] \$6 ;
-  wire [9:0] \$60 ;
+  wire \$60 ;
   wire \$61 ;
-  wire [8:0] \$62 ;
-  wire [8:0] \$63 ;
-  wire [18:0] \$64 ;
+  wire \$62 ;
+  wire \$63 ;
+  wire \$64 ;
   wire \$65 ;
-  wire [17:0] \$66 ;
-  wire [17:0] \$67 ;
+  wire \$66 ;
+  wire \$67 ;
   wire \$68 ;
-  wire [9:0] \$69 ;
+  wire \$69 ;
   wire [6:0] \$7 ;
   wire \$70 ;
-  wire [8:0] \$71 ;
-  wire [8:0] \$72 ;
-  wire [18:0] \$73 ;
+  wire \$71 ;
+  wire \$72 ;
+  wire \$73 ;
   wire \$74 ;
-  wire [17:0] \$75 ;
-  wire [17:0] \$76 ;
+  wire \$75 ;
+  wire \$76 ;
   wire \$77 ;
-  wire [9:0] \$78 ;
+  wire \$78 ;
   wire \$79 ;
   wire \$8 ;
-  wire [8:0] \$80 ;
-  wire [8:0] \$81 ;
-  wire [18:0] \$82 ;
+  wire \$80 ;
+  wire \$81 ;
+  wire \$82 ;
   wire \$83 ;
-  wire [17:0] \$84 ;
-  wire [17:0] \$85 ;
+  wire \$84 ;
+  wire \$85 ;
   wire \$86 ;
-  wire [9:0] \$87 ;
+  wire \$87 ;
   wire \$88 ;
-  wire [8:0] \$89 ;
+  wire \$89 ;
   wire \$9 ;
-  wire [8:0] \$90 ;
-  wire [18:0] \$91 ;
+  wire \$90 ;
+  wire \$91 ;
   wire \$92 ;
-  wire [17:0] \$93 ;
-  wire [17:0] \$94 ;
-  wire \$95 ;
-  wire [9:0] \$96 ;
+  wire \$93 ;
+  wire [4:0] \$94 ;
+  wire [5:0] \$95 ;
+  wire [5:0] \$96 ;
   wire \$97 ;
-  wire [8:0] \$98 ;
-  wire [8:0] \$99 ;
+  wire \$98 ;
+  wire \$99 ;
+  wire [4:0] \$signal ;
+  wire [4:0] \$signal$97 ;
   wire [6:0] \$signature__addr ;
   wire [6:0] \$signature__addr$18 ;
   wire [6:0] \$signature__addr$25 ;
@@ -868,11 +991,11 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   wire [6:0] buf_rcnt3;
   wire [6:0] buf_rcnt4;
   reg [5:0] buf_rdata;
-  reg [5:0] buf_re;
+  reg [5:0] buf_re = 6'h00;
   wire buf_release;
   wire buf_ren;
   wire buf_rfull;
-  wire [2:0] buf_rplane;
+  reg [2:0] buf_rplane = 3'h0;
   reg [2:0] buf_rq = 3'h0;
   reg buf_rsel = 1'h0;
   wire [4:0] buf_wrote;
@@ -885,11 +1008,30 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   wire [-1:0] dx_n;
   wire [-1:0] dy;
   wire [-1:0] dy_n;
-  reg [5:0] e = 6'h00;
-  wire [5:0] e_n;
   wire enable;
+  wire ev_wait;
+  reg f_busy = 1'h0;
+  (* init = 6'h00 *)
+  wire [5:0] f_e;
+  reg f_fly = 1'h0;
+  reg f_fly_last = 1'h0;
+  (* init = 3'h0 *)
+  wire [2:0] f_fly_q;
+  reg [1:0] f_g = 2'h0;
+  wire f_issue;
+  reg [5:0] f_left = 6'h00;
+  reg f_over = 1'h0;
+  (* init = 3'h0 *)
+  wire [2:0] f_q;
+  reg [5:0] fq_d0 = 6'h00;
+  reg [5:0] fq_d1 = 6'h00;
+  reg fq_l0 = 1'h0;
+  reg fq_l1 = 1'h0;
+  reg fq_v0 = 1'h0;
+  reg fq_v1 = 1'h0;
   reg [1:0] g = 2'h0;
   reg [1:0] g_n;
+  wire go;
   input [11:0] i__payload;
   wire [11:0] i__payload;
   wire [5:0] \i__payload.index ;
@@ -898,8 +1040,10 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   wire i__ready;
   input i__valid;
   wire i__valid;
-  reg [5:0] left = 6'h00;
-  reg [5:0] left_n;
+  wire [2:0] idx;
+  wire [2:0] \idx$98 ;
+  wire [4:0] mask;
+  wire [4:0] \mask$96 ;
   output [51:0] o__payload;
   wire [51:0] o__payload;
   wire [12:0] \o__payload.lane0 ;
@@ -913,8 +1057,8 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   wire op_addr;
   reg [2:0] phase = 3'h0;
   reg [2:0] phase_n;
-  (* init = 3'h0 *)
-  wire [2:0] q;
+  wire pop;
+  reg [2:0] q = 3'h0;
   reg [2:0] q_n;
   reg release_now;
   wire [6:0] rp__addr;
@@ -951,7 +1095,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   end
   reg [159:0] _0_;
   always @(posedge clk) begin
-    if (rp__en) begin
+    if (go) begin
       _0_ <= bias[g];
     end
   end
@@ -1927,8 +2071,8 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   end
   reg [127:0] _6_;
   always @(posedge clk) begin
-    if (rp__en) begin
-      _6_ <= weights[{ buf_rdata, g }];
+    if (go) begin
+      _6_ <= weights[{ fq_d0, g }];
     end
   end
   assign w_rp__data = _6_;
@@ -1952,270 +2096,391 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   assign \$9  = ~ o__valid;
   assign \$10  = chunk == 2'h3;
   assign \$11  = o__ready & \$10 ;
-  assign rp__en = \$9  | \$11 ;
-  assign buf_release = release_now & rp__en;
-  assign \$17  = | cnt_q;
-  assign \$18  = buf_rq == 3'h4;
-  assign \$19  = cnt_q - 1'h1;
-  assign \$20  = g == 2'h3;
-  assign \$21  = buf_rq + 1'h1;
-  assign \$23  = ! left;
-  assign \$24  = ~ \$23 ;
-  assign \$25  = e + 1'h1;
-  assign \$26  = left - 1'h1;
-  assign \$27  = buf_rq == 3'h4;
-  assign \$28  = g == 2'h3;
-  assign \$29  = buf_rq + 1'h1;
-  assign \$34  = g == 2'h3;
-  assign \$35  = ~ \$34 ;
-  assign \$36  = g + 1'h1;
-  assign \$37  = phase == 2'h3;
-  assign \$38  = ! x_q;
-  assign \$40  = \$38  ? 18'h00000 : \$39 ;
-  assign \$41  = x_q == 3'h4;
-  assign \$42  = \$41  ? b_rp__data[9:0] : 10'h000;
-  assign \$43  = 1'h0 >> x_q;
-  assign \$44  = - $signed(w_rp__data[7:0]);
-  assign \$45  = \$43  ? \$44  : { w_rp__data[7], w_rp__data[7:0] };
-  assign \$46  = $signed(base0) + $signed(addend0);
-  assign \$47  = ! x_q;
-  assign \$49  = \$47  ? 18'h00000 : \$48 ;
-  assign \$50  = x_q == 3'h4;
-  assign \$51  = \$50  ? b_rp__data[19:10] : 10'h000;
-  assign \$52  = 1'h0 >> x_q;
-  assign \$53  = - $signed(w_rp__data[15:8]);
-  assign \$54  = \$52  ? \$53  : { w_rp__data[15], w_rp__data[15:8] };
-  assign \$55  = $signed(base1) + $signed(addend1);
-  assign \$56  = ! x_q;
-  assign \$58  = \$56  ? 18'h00000 : \$57 ;
-  assign \$59  = x_q == 3'h4;
-  assign \$60  = \$59  ? b_rp__data[29:20] : 10'h000;
-  assign \$61  = 1'h0 >> x_q;
-  assign \$62  = - $signed(w_rp__data[23:16]);
-  assign \$63  = \$61  ? \$62  : { w_rp__data[23], w_rp__data[23:16] };
-  assign \$64  = $signed(base2) + $signed(addend2);
-  assign \$65  = ! x_q;
-  assign \$67  = \$65  ? 18'h00000 : \$66 ;
-  assign \$68  = x_q == 3'h4;
-  assign \$69  = \$68  ? b_rp__data[39:30] : 10'h000;
-  assign \$70  = 1'h0 >> x_q;
-  assign \$71  = - $signed(w_rp__data[31:24]);
-  assign \$72  = \$70  ? \$71  : { w_rp__data[31], w_rp__data[31:24] };
-  assign \$73  = $signed(base3) + $signed(addend3);
-  assign \$74  = ! x_q;
-  assign \$76  = \$74  ? 18'h00000 : \$75 ;
-  assign \$77  = x_q == 3'h4;
-  assign \$78  = \$77  ? b_rp__data[49:40] : 10'h000;
-  assign \$79  = 1'h0 >> x_q;
-  assign \$80  = - $signed(w_rp__data[39:32]);
-  assign \$81  = \$79  ? \$80  : { w_rp__data[39], w_rp__data[39:32] };
-  assign \$82  = $signed(base4) + $signed(addend4);
-  assign \$83  = ! x_q;
-  assign \$85  = \$83  ? 18'h00000 : \$84 ;
-  assign \$86  = x_q == 3'h4;
-  assign \$87  = \$86  ? b_rp__data[59:50] : 10'h000;
-  assign \$88  = 1'h0 >> x_q;
-  assign \$89  = - $signed(w_rp__data[47:40]);
-  assign \$90  = \$88  ? \$89  : { w_rp__data[47], w_rp__data[47:40] };
-  assign \$91  = $signed(base5) + $signed(addend5);
-  assign \$92  = ! x_q;
-  assign \$94  = \$92  ? 18'h00000 : \$93 ;
-  assign \$95  = x_q == 3'h4;
-  assign \$96  = \$95  ? b_rp__data[69:60] : 10'h000;
-  assign \$97  = 1'h0 >> x_q;
-  assign \$98  = - $signed(w_rp__data[55:48]);
-  assign \$99  = \$97  ? \$98  : { w_rp__data[55], w_rp__data[55:48] };
-  assign \$100  = $signed(base6) + $signed(addend6);
-  assign \$101  = ! x_q;
-  assign \$103  = \$101  ? 18'h00000 : \$102 ;
-  assign \$104  = x_q == 3'h4;
-  assign \$105  = \$104  ? b_rp__data[79:70] : 10'h000;
-  assign \$106  = 1'h0 >> x_q;
-  assign \$107  = - $signed(w_rp__data[63:56]);
-  assign \$108  = \$106  ? \$107  : { w_rp__data[63], w_rp__data[63:56] };
-  assign \$109  = $signed(base7) + $signed(addend7);
-  assign \$110  = ! x_q;
-  assign \$112  = \$110  ? 18'h00000 : \$111 ;
-  assign \$113  = x_q == 3'h4;
-  assign \$114  = \$113  ? b_rp__data[89:80] : 10'h000;
-  assign \$115  = 1'h0 >> x_q;
-  assign \$116  = - $signed(w_rp__data[71:64]);
-  assign \$117  = \$115  ? \$116  : { w_rp__data[71], w_rp__data[71:64] };
-  assign \$118  = $signed(base8) + $signed(addend8);
-  assign \$119  = ! x_q;
-  assign \$121  = \$119  ? 18'h00000 : \$120 ;
-  assign \$122  = x_q == 3'h4;
-  assign \$123  = \$122  ? b_rp__data[99:90] : 10'h000;
-  assign \$124  = 1'h0 >> x_q;
-  assign \$125  = - $signed(w_rp__data[79:72]);
-  assign \$126  = \$124  ? \$125  : { w_rp__data[79], w_rp__data[79:72] };
-  assign \$127  = $signed(base9) + $signed(addend9);
-  assign \$128  = ! x_q;
-  assign \$130  = \$128  ? 18'h00000 : \$129 ;
-  assign \$131  = x_q == 3'h4;
-  assign \$132  = \$131  ? b_rp__data[109:100] : 10'h000;
-  assign \$133  = 1'h0 >> x_q;
-  assign \$134  = - $signed(w_rp__data[87:80]);
-  assign \$135  = \$133  ? \$134  : { w_rp__data[87], w_rp__data[87:80] };
-  assign \$136  = $signed(base10) + $signed(addend10);
-  assign \$137  = ! x_q;
-  assign \$139  = \$137  ? 18'h00000 : \$138 ;
-  assign \$140  = x_q == 3'h4;
-  assign \$141  = \$140  ? b_rp__data[119:110] : 10'h000;
-  assign \$142  = 1'h0 >> x_q;
-  assign \$143  = - $signed(w_rp__data[95:88]);
-  assign \$144  = \$142  ? \$143  : { w_rp__data[95], w_rp__data[95:88] };
-  assign \$145  = $signed(base11) + $signed(addend11);
-  assign \$146  = ! x_q;
-  assign \$148  = \$146  ? 18'h00000 : \$147 ;
-  assign \$149  = x_q == 3'h4;
-  assign \$150  = \$149  ? b_rp__data[129:120] : 10'h000;
-  assign \$151  = 1'h0 >> x_q;
-  assign \$152  = - $signed(w_rp__data[103:96]);
-  assign \$153  = \$151  ? \$152  : { w_rp__data[103], w_rp__data[103:96] };
-  assign \$154  = $signed(base12) + $signed(addend12);
-  assign \$155  = ! x_q;
-  assign \$157  = \$155  ? 18'h00000 : \$156 ;
-  assign \$158  = x_q == 3'h4;
-  assign \$159  = \$158  ? b_rp__data[139:130] : 10'h000;
-  assign \$160  = 1'h0 >> x_q;
-  assign \$161  = - $signed(w_rp__data[111:104]);
-  assign \$162  = \$160  ? \$161  : { w_rp__data[111], w_rp__data[111:104] };
-  assign \$163  = $signed(base13) + $signed(addend13);
-  assign \$164  = ! x_q;
-  assign \$166  = \$164  ? 18'h00000 : \$165 ;
-  assign \$167  = x_q == 3'h4;
-  assign \$168  = \$167  ? b_rp__data[149:140] : 10'h000;
-  assign \$169  = 1'h0 >> x_q;
-  assign \$170  = - $signed(w_rp__data[119:112]);
-  assign \$171  = \$169  ? \$170  : { w_rp__data[119], w_rp__data[119:112] };
-  assign \$172  = $signed(base14) + $signed(addend14);
-  assign \$173  = ! x_q;
-  assign \$175  = \$173  ? 18'h00000 : \$174 ;
-  assign \$176  = x_q == 3'h4;
-  assign \$177  = \$176  ? b_rp__data[159:150] : 10'h000;
-  assign \$178  = 1'h0 >> x_q;
-  assign \$179  = - $signed(w_rp__data[127:120]);
-  assign \$180  = \$178  ? \$179  : { w_rp__data[127], w_rp__data[127:120] };
-  assign \$181  = $signed(base15) + $signed(addend15);
-  assign \$202  = x_kind == 3'h5;
-  assign o__valid = x_valid & \$202 ;
-  assign \$203  = ! buf_rsel;
-  assign \$204  = buf_release & \$203 ;
-  assign \$205  = ! buf_wsel;
-  assign \$206  = buf_wrote[0] & \$205 ;
-  assign \$207  = buf_wsel ? buf_cnt1_0 : buf_cnt0_0;
-  assign \$208  = \$207  + 1'h1;
-  assign \$209  = ! buf_rsel;
-  assign \$210  = buf_release & \$209 ;
-  assign \$211  = ! buf_wsel;
-  assign \$212  = buf_wrote[1] & \$211 ;
-  assign \$213  = buf_wsel ? buf_cnt1_1 : buf_cnt0_1;
-  assign \$214  = \$213  + 1'h1;
-  assign \$215  = ! buf_rsel;
-  assign \$216  = buf_release & \$215 ;
-  assign \$217  = ! buf_wsel;
-  assign \$218  = buf_wrote[2] & \$217 ;
-  assign \$219  = buf_wsel ? buf_cnt1_2 : buf_cnt0_2;
-  assign \$220  = \$219  + 1'h1;
-  assign \$221  = ! buf_rsel;
-  assign \$222  = buf_release & \$221 ;
-  assign \$223  = ! buf_wsel;
-  assign \$224  = buf_wrote[3] & \$223 ;
-  assign \$225  = buf_wsel ? buf_cnt1_3 : buf_cnt0_3;
-  assign \$226  = \$225  + 1'h1;
-  assign \$227  = ! buf_rsel;
-  assign \$228  = buf_release & \$227 ;
-  assign \$229  = ! buf_wsel;
-  assign \$230  = buf_wrote[4] & \$229 ;
-  assign \$231  = buf_wsel ? buf_cnt1_4 : buf_cnt0_4;
-  assign \$232  = \$231  + 1'h1;
-  assign \$234  = buf_release & \$233 ;
-  assign \$236  = buf_wrote[0] & \$235 ;
-  assign \$237  = buf_wsel ? buf_cnt1_0 : buf_cnt0_0;
-  assign \$238  = \$237  + 1'h1;
-  assign \$240  = buf_release & \$239 ;
-  assign \$242  = buf_wrote[1] & \$241 ;
-  assign \$243  = buf_wsel ? buf_cnt1_1 : buf_cnt0_1;
-  assign \$244  = \$243  + 1'h1;
-  assign \$246  = buf_release & \$245 ;
-  assign \$248  = buf_wrote[2] & \$247 ;
-  assign \$249  = buf_wsel ? buf_cnt1_2 : buf_cnt0_2;
-  assign \$250  = \$249  + 1'h1;
-  assign \$252  = buf_release & \$251 ;
-  assign \$254  = buf_wrote[3] & \$253 ;
-  assign \$255  = buf_wsel ? buf_cnt1_3 : buf_cnt0_3;
-  assign \$256  = \$255  + 1'h1;
-  assign \$258  = buf_release & \$257 ;
-  assign \$260  = buf_wrote[4] & \$259 ;
-  assign \$261  = buf_wsel ? buf_cnt1_4 : buf_cnt0_4;
-  assign \$262  = \$261  + 1'h1;
-  assign \$263  = ~ buf_wsel;
-  assign \$264  = ! buf_wsel;
-  assign \$265  = buf_done & \$264 ;
-  assign \$266  = ! buf_rsel;
-  assign \$267  = buf_release & \$266 ;
-  assign \$269  = buf_done & \$268 ;
-  assign \$271  = buf_release & \$270 ;
-  assign \$272  = ~ buf_rsel;
-  assign \$273  = o__valid & o__ready;
-  assign \$274  = chunk == 2'h3;
-  assign \$275  = chunk + 1'h1;
-  assign \$276  = \$274  ? 3'h0 : \$275 ;
-  assign \$278  = | phase;
-  assign \$279  = rp__en & x_valid;
-  assign \$280  = x_kind != 3'h5;
-  assign \$281  = \$279  & \$280 ;
+  assign enable = \$9  | \$11 ;
+  assign \$12  = ~ ev_wait;
+  assign go = enable & \$12 ;
+  assign buf_release = release_now & go;
+  assign \$14  = fq_v0 + fq_v1;
+  assign \$15  = \$14  + f_fly;
+  assign \$16  = \$15  - pop;
+  assign \$17  = $signed(\$16 ) < $signed(3'h2);
+  assign rp__en = f_busy & \$17 ;
+  assign \$18  = | buf_rcnt0;
+  assign \$19  = | buf_rcnt1;
+  assign \$20  = | buf_rcnt2;
+  assign \$21  = | buf_rcnt3;
+  assign \$22  = | buf_rcnt4;
+  assign \$25  = | buf_rcnt0;
+  assign \$26  = | buf_rcnt1;
+  assign \$27  = | buf_rcnt2;
+  assign \$28  = | buf_rcnt3;
+  assign \$29  = | buf_rcnt4;
+  assign \$32  = | buf_rcnt0;
+  assign \$33  = | buf_rcnt1;
+  assign \$34  = | buf_rcnt2;
+  assign \$35  = | buf_rcnt3;
+  assign \$36  = | buf_rcnt4;
+  assign \$39  = | buf_rcnt0;
+  assign \$40  = | buf_rcnt1;
+  assign \$41  = | buf_rcnt2;
+  assign \$42  = | buf_rcnt3;
+  assign \$43  = | buf_rcnt4;
+  assign \$46  = | buf_rcnt0;
+  assign \$47  = | buf_rcnt1;
+  assign \$48  = | buf_rcnt2;
+  assign \$49  = | buf_rcnt3;
+  assign \$50  = | buf_rcnt4;
+  assign \$53  = ~ mask;
+  assign \$54  = \$53  + 1'h1;
+  assign \$55  = { 1'h0, mask } & \$54 ;
+  assign \$56  = | { \$55 [3], \$55 [1] };
+  assign \$57  = | \$55 [3:2];
+  assign \$59  = | buf_rcnt0;
+  assign \$60  = | buf_rcnt1;
+  assign \$61  = | buf_rcnt2;
+  assign \$62  = | buf_rcnt3;
+  assign \$63  = | buf_rcnt4;
+  assign \$64  = buf_rplane < 1'h0;
+  assign \$65  = \$59  & \$64 ;
+  assign \$66  = | buf_rcnt0;
+  assign \$67  = | buf_rcnt1;
+  assign \$68  = | buf_rcnt2;
+  assign \$69  = | buf_rcnt3;
+  assign \$70  = | buf_rcnt4;
+  assign \$71  = buf_rplane < 1'h1;
+  assign \$72  = \$67  & \$71 ;
+  assign \$73  = | buf_rcnt0;
+  assign \$74  = | buf_rcnt1;
+  assign \$75  = | buf_rcnt2;
+  assign \$76  = | buf_rcnt3;
+  assign \$77  = | buf_rcnt4;
+  assign \$78  = buf_rplane < 2'h2;
+  assign \$79  = \$75  & \$78 ;
+  assign \$80  = | buf_rcnt0;
+  assign \$81  = | buf_rcnt1;
+  assign \$82  = | buf_rcnt2;
+  assign \$83  = | buf_rcnt3;
+  assign \$84  = | buf_rcnt4;
+  assign \$85  = buf_rplane < 2'h3;
+  assign \$86  = \$83  & \$85 ;
+  assign \$87  = | buf_rcnt0;
+  assign \$88  = | buf_rcnt1;
+  assign \$89  = | buf_rcnt2;
+  assign \$90  = | buf_rcnt3;
+  assign \$91  = | buf_rcnt4;
+  assign \$92  = buf_rplane < 3'h4;
+  assign \$93  = \$91  & \$92 ;
+  assign \$94  = ~ \mask$96 ;
+  assign \$95  = \$94  + 1'h1;
+  assign \$96  = { 1'h0, \mask$96  } & \$95 ;
+  assign \$97  = | { \$96 [3], \$96 [1] };
+  assign \$98  = | \$96 [3:2];
+  assign \$100  = phase == 2'h3;
+  assign \$101  = ~ fq_v0;
+  assign ev_wait = \$100  & \$101 ;
+  assign \$102  = phase == 2'h3;
+  assign \$103  = enable & \$102 ;
+  assign \$104  = \$103  & fq_v0;
+  assign \$110  = | cnt_q;
+  assign \$111  = q == 3'h4;
+  assign \$112  = g == 2'h3;
+  assign \$113  = q + 1'h1;
+  assign \$115  = q == 3'h4;
+  assign \$116  = g == 2'h3;
+  assign \$117  = q + 1'h1;
+  assign \$122  = g == 2'h3;
+  assign \$123  = ~ \$122 ;
+  assign \$124  = g + 1'h1;
+  assign \$125  = phase == 2'h3;
+  assign \$126  = ! x_q;
+  assign \$128  = \$126  ? 18'h00000 : \$127 ;
+  assign \$129  = x_q == 3'h4;
+  assign \$130  = \$129  ? b_rp__data[9:0] : 10'h000;
+  assign \$131  = 1'h0 >> x_q;
+  assign \$132  = - $signed(w_rp__data[7:0]);
+  assign \$133  = \$131  ? \$132  : { w_rp__data[7], w_rp__data[7:0] };
+  assign \$134  = $signed(base0) + $signed(addend0);
+  assign \$135  = ! x_q;
+  assign \$137  = \$135  ? 18'h00000 : \$136 ;
+  assign \$138  = x_q == 3'h4;
+  assign \$139  = \$138  ? b_rp__data[19:10] : 10'h000;
+  assign \$140  = 1'h0 >> x_q;
+  assign \$141  = - $signed(w_rp__data[15:8]);
+  assign \$142  = \$140  ? \$141  : { w_rp__data[15], w_rp__data[15:8] };
+  assign \$143  = $signed(base1) + $signed(addend1);
+  assign \$144  = ! x_q;
+  assign \$146  = \$144  ? 18'h00000 : \$145 ;
+  assign \$147  = x_q == 3'h4;
+  assign \$148  = \$147  ? b_rp__data[29:20] : 10'h000;
+  assign \$149  = 1'h0 >> x_q;
+  assign \$150  = - $signed(w_rp__data[23:16]);
+  assign \$151  = \$149  ? \$150  : { w_rp__data[23], w_rp__data[23:16] };
+  assign \$152  = $signed(base2) + $signed(addend2);
+  assign \$153  = ! x_q;
+  assign \$155  = \$153  ? 18'h00000 : \$154 ;
+  assign \$156  = x_q == 3'h4;
+  assign \$157  = \$156  ? b_rp__data[39:30] : 10'h000;
+  assign \$158  = 1'h0 >> x_q;
+  assign \$159  = - $signed(w_rp__data[31:24]);
+  assign \$160  = \$158  ? \$159  : { w_rp__data[31], w_rp__data[31:24] };
+  assign \$161  = $signed(base3) + $signed(addend3);
+  assign \$162  = ! x_q;
+  assign \$164  = \$162  ? 18'h00000 : \$163 ;
+  assign \$165  = x_q == 3'h4;
+  assign \$166  = \$165  ? b_rp__data[49:40] : 10'h000;
+  assign \$167  = 1'h0 >> x_q;
+  assign \$168  = - $signed(w_rp__data[39:32]);
+  assign \$169  = \$167  ? \$168  : { w_rp__data[39], w_rp__data[39:32] };
+  assign \$170  = $signed(base4) + $signed(addend4);
+  assign \$171  = ! x_q;
+  assign \$173  = \$171  ? 18'h00000 : \$172 ;
+  assign \$174  = x_q == 3'h4;
+  assign \$175  = \$174  ? b_rp__data[59:50] : 10'h000;
+  assign \$176  = 1'h0 >> x_q;
+  assign \$177  = - $signed(w_rp__data[47:40]);
+  assign \$178  = \$176  ? \$177  : { w_rp__data[47], w_rp__data[47:40] };
+  assign \$179  = $signed(base5) + $signed(addend5);
+  assign \$180  = ! x_q;
+  assign \$182  = \$180  ? 18'h00000 : \$181 ;
+  assign \$183  = x_q == 3'h4;
+  assign \$184  = \$183  ? b_rp__data[69:60] : 10'h000;
+  assign \$185  = 1'h0 >> x_q;
+  assign \$186  = - $signed(w_rp__data[55:48]);
+  assign \$187  = \$185  ? \$186  : { w_rp__data[55], w_rp__data[55:48] };
+  assign \$188  = $signed(base6) + $signed(addend6);
+  assign \$189  = ! x_q;
+  assign \$191  = \$189  ? 18'h00000 : \$190 ;
+  assign \$192  = x_q == 3'h4;
+  assign \$193  = \$192  ? b_rp__data[79:70] : 10'h000;
+  assign \$194  = 1'h0 >> x_q;
+  assign \$195  = - $signed(w_rp__data[63:56]);
+  assign \$196  = \$194  ? \$195  : { w_rp__data[63], w_rp__data[63:56] };
+  assign \$197  = $signed(base7) + $signed(addend7);
+  assign \$198  = ! x_q;
+  assign \$200  = \$198  ? 18'h00000 : \$199 ;
+  assign \$201  = x_q == 3'h4;
+  assign \$202  = \$201  ? b_rp__data[89:80] : 10'h000;
+  assign \$203  = 1'h0 >> x_q;
+  assign \$204  = - $signed(w_rp__data[71:64]);
+  assign \$205  = \$203  ? \$204  : { w_rp__data[71], w_rp__data[71:64] };
+  assign \$206  = $signed(base8) + $signed(addend8);
+  assign \$207  = ! x_q;
+  assign \$209  = \$207  ? 18'h00000 : \$208 ;
+  assign \$210  = x_q == 3'h4;
+  assign \$211  = \$210  ? b_rp__data[99:90] : 10'h000;
+  assign \$212  = 1'h0 >> x_q;
+  assign \$213  = - $signed(w_rp__data[79:72]);
+  assign \$214  = \$212  ? \$213  : { w_rp__data[79], w_rp__data[79:72] };
+  assign \$215  = $signed(base9) + $signed(addend9);
+  assign \$216  = ! x_q;
+  assign \$218  = \$216  ? 18'h00000 : \$217 ;
+  assign \$219  = x_q == 3'h4;
+  assign \$220  = \$219  ? b_rp__data[109:100] : 10'h000;
+  assign \$221  = 1'h0 >> x_q;
+  assign \$222  = - $signed(w_rp__data[87:80]);
+  assign \$223  = \$221  ? \$222  : { w_rp__data[87], w_rp__data[87:80] };
+  assign \$224  = $signed(base10) + $signed(addend10);
+  assign \$225  = ! x_q;
+  assign \$227  = \$225  ? 18'h00000 : \$226 ;
+  assign \$228  = x_q == 3'h4;
+  assign \$229  = \$228  ? b_rp__data[119:110] : 10'h000;
+  assign \$230  = 1'h0 >> x_q;
+  assign \$231  = - $signed(w_rp__data[95:88]);
+  assign \$232  = \$230  ? \$231  : { w_rp__data[95], w_rp__data[95:88] };
+  assign \$233  = $signed(base11) + $signed(addend11);
+  assign \$234  = ! x_q;
+  assign \$236  = \$234  ? 18'h00000 : \$235 ;
+  assign \$237  = x_q == 3'h4;
+  assign \$238  = \$237  ? b_rp__data[129:120] : 10'h000;
+  assign \$239  = 1'h0 >> x_q;
+  assign \$240  = - $signed(w_rp__data[103:96]);
+  assign \$241  = \$239  ? \$240  : { w_rp__data[103], w_rp__data[103:96] };
+  assign \$242  = $signed(base12) + $signed(addend12);
+  assign \$243  = ! x_q;
+  assign \$245  = \$243  ? 18'h00000 : \$244 ;
+  assign \$246  = x_q == 3'h4;
+  assign \$247  = \$246  ? b_rp__data[139:130] : 10'h000;
+  assign \$248  = 1'h0 >> x_q;
+  assign \$249  = - $signed(w_rp__data[111:104]);
+  assign \$250  = \$248  ? \$249  : { w_rp__data[111], w_rp__data[111:104] };
+  assign \$251  = $signed(base13) + $signed(addend13);
+  assign \$252  = ! x_q;
+  assign \$254  = \$252  ? 18'h00000 : \$253 ;
+  assign \$255  = x_q == 3'h4;
+  assign \$256  = \$255  ? b_rp__data[149:140] : 10'h000;
+  assign \$257  = 1'h0 >> x_q;
+  assign \$258  = - $signed(w_rp__data[119:112]);
+  assign \$259  = \$257  ? \$258  : { w_rp__data[119], w_rp__data[119:112] };
+  assign \$260  = $signed(base14) + $signed(addend14);
+  assign \$261  = ! x_q;
+  assign \$263  = \$261  ? 18'h00000 : \$262 ;
+  assign \$264  = x_q == 3'h4;
+  assign \$265  = \$264  ? b_rp__data[159:150] : 10'h000;
+  assign \$266  = 1'h0 >> x_q;
+  assign \$267  = - $signed(w_rp__data[127:120]);
+  assign \$268  = \$266  ? \$267  : { w_rp__data[127], w_rp__data[127:120] };
+  assign \$269  = $signed(base15) + $signed(addend15);
+  assign \$290  = x_kind == 3'h5;
+  assign o__valid = x_valid & \$290 ;
+  assign \$291  = ! buf_rsel;
+  assign \$292  = buf_release & \$291 ;
+  assign \$293  = ! buf_wsel;
+  assign \$294  = buf_wrote[0] & \$293 ;
+  assign \$295  = buf_wsel ? buf_cnt1_0 : buf_cnt0_0;
+  assign \$296  = \$295  + 1'h1;
+  assign \$297  = ! buf_rsel;
+  assign \$298  = buf_release & \$297 ;
+  assign \$299  = ! buf_wsel;
+  assign \$300  = buf_wrote[1] & \$299 ;
+  assign \$301  = buf_wsel ? buf_cnt1_1 : buf_cnt0_1;
+  assign \$302  = \$301  + 1'h1;
+  assign \$303  = ! buf_rsel;
+  assign \$304  = buf_release & \$303 ;
+  assign \$305  = ! buf_wsel;
+  assign \$306  = buf_wrote[2] & \$305 ;
+  assign \$307  = buf_wsel ? buf_cnt1_2 : buf_cnt0_2;
+  assign \$308  = \$307  + 1'h1;
+  assign \$309  = ! buf_rsel;
+  assign \$310  = buf_release & \$309 ;
+  assign \$311  = ! buf_wsel;
+  assign \$312  = buf_wrote[3] & \$311 ;
+  assign \$313  = buf_wsel ? buf_cnt1_3 : buf_cnt0_3;
+  assign \$314  = \$313  + 1'h1;
+  assign \$315  = ! buf_rsel;
+  assign \$316  = buf_release & \$315 ;
+  assign \$317  = ! buf_wsel;
+  assign \$318  = buf_wrote[4] & \$317 ;
+  assign \$319  = buf_wsel ? buf_cnt1_4 : buf_cnt0_4;
+  assign \$320  = \$319  + 1'h1;
+  assign \$322  = buf_release & \$321 ;
+  assign \$324  = buf_wrote[0] & \$323 ;
+  assign \$325  = buf_wsel ? buf_cnt1_0 : buf_cnt0_0;
+  assign \$326  = \$325  + 1'h1;
+  assign \$328  = buf_release & \$327 ;
+  assign \$330  = buf_wrote[1] & \$329 ;
+  assign \$331  = buf_wsel ? buf_cnt1_1 : buf_cnt0_1;
+  assign \$332  = \$331  + 1'h1;
+  assign \$334  = buf_release & \$333 ;
+  assign \$336  = buf_wrote[2] & \$335 ;
+  assign \$337  = buf_wsel ? buf_cnt1_2 : buf_cnt0_2;
+  assign \$338  = \$337  + 1'h1;
+  assign \$340  = buf_release & \$339 ;
+  assign \$342  = buf_wrote[3] & \$341 ;
+  assign \$343  = buf_wsel ? buf_cnt1_3 : buf_cnt0_3;
+  assign \$344  = \$343  + 1'h1;
+  assign \$346  = buf_release & \$345 ;
+  assign \$348  = buf_wrote[4] & \$347 ;
+  assign \$349  = buf_wsel ? buf_cnt1_4 : buf_cnt0_4;
+  assign \$350  = \$349  + 1'h1;
+  assign \$351  = ~ buf_wsel;
+  assign \$352  = ! buf_wsel;
+  assign \$353  = buf_done & \$352 ;
+  assign \$354  = ! buf_rsel;
+  assign \$355  = buf_release & \$354 ;
+  assign \$357  = buf_done & \$356 ;
+  assign \$359  = buf_release & \$358 ;
+  assign \$360  = ~ buf_rsel;
+  assign \$361  = o__valid & o__ready;
+  assign \$362  = chunk == 2'h3;
+  assign \$363  = chunk + 1'h1;
+  assign \$364  = \$362  ? 3'h0 : \$363 ;
+  assign \$365  = ! f_left;
+  assign \$366  = ~ f_busy;
+  assign \$367  = ~ f_over;
+  assign \$368  = \$366  & \$367 ;
+  assign \$369  = \$368  & buf_rfull;
+  assign \$370  = | mask;
+  assign \$372  = \$371  - 1'h1;
+  assign \$373  = | f_left;
+  assign \$374  = | \mask$96 ;
+  assign \$375  = f_g != 2'h3;
+  assign \$376  = buf_re + 1'h1;
+  assign \$377  = f_left - 1'h1;
+  assign \$379  = \$378  - 1'h1;
+  assign \$380  = f_g + 1'h1;
+  assign \$382  = \$381  - 1'h1;
+  assign \$384  = | phase;
+  assign \$385  = ~ ev_wait;
+  assign \$386  = \$384  & \$385 ;
+  assign \$387  = enable & x_valid;
+  assign \$388  = x_kind != 3'h5;
+  assign \$389  = \$387  & \$388 ;
   always @(posedge clk)
-    buf_cnt0_0 <= \$282 ;
+    buf_cnt0_0 <= \$390 ;
   always @(posedge clk)
-    buf_cnt0_1 <= \$283 ;
+    buf_cnt0_1 <= \$391 ;
   always @(posedge clk)
-    buf_cnt0_2 <= \$284 ;
+    buf_cnt0_2 <= \$392 ;
   always @(posedge clk)
-    buf_cnt0_3 <= \$285 ;
+    buf_cnt0_3 <= \$393 ;
   always @(posedge clk)
-    buf_cnt0_4 <= \$286 ;
+    buf_cnt0_4 <= \$394 ;
   always @(posedge clk)
-    buf_cnt1_0 <= \$287 ;
+    buf_cnt1_0 <= \$395 ;
   always @(posedge clk)
-    buf_cnt1_1 <= \$288 ;
+    buf_cnt1_1 <= \$396 ;
   always @(posedge clk)
-    buf_cnt1_2 <= \$289 ;
+    buf_cnt1_2 <= \$397 ;
   always @(posedge clk)
-    buf_cnt1_3 <= \$290 ;
+    buf_cnt1_3 <= \$398 ;
   always @(posedge clk)
-    buf_cnt1_4 <= \$291 ;
+    buf_cnt1_4 <= \$399 ;
   always @(posedge clk)
-    buf_wsel <= \$292 ;
+    buf_wsel <= \$400 ;
   always @(posedge clk)
-    buf_full <= \$293 ;
+    buf_full <= \$401 ;
   always @(posedge clk)
-    buf_rsel <= \$294 ;
+    buf_rsel <= \$402 ;
   always @(posedge clk)
-    chunk <= \$295 ;
+    chunk <= \$403 ;
   always @(posedge clk)
-    phase <= \$296 ;
+    phase <= \$404 ;
   always @(posedge clk)
-    buf_rq <= \$297 ;
+    q <= \$405 ;
   always @(posedge clk)
-    e <= \$298 ;
+    g <= \$406 ;
   always @(posedge clk)
-    left <= \$299 ;
+    f_fly <= \$407 ;
   always @(posedge clk)
-    g <= \$300 ;
+    f_fly_last <= \$408 ;
   always @(posedge clk)
-    cnt_q <= \$301 ;
+    buf_rq <= \$409 ;
   always @(posedge clk)
-    x_valid <= \$302 ;
+    fq_d0 <= \$410 ;
   always @(posedge clk)
-    x_kind <= \$303 ;
+    fq_l0 <= \$411 ;
   always @(posedge clk)
-    x_addr <= \$304 ;
+    fq_d1 <= \$412 ;
   always @(posedge clk)
-    x_q <= \$305 ;
+    fq_l1 <= \$413 ;
   always @(posedge clk)
-    acc_word <= \$306 ;
+    fq_v1 <= \$414 ;
+  always @(posedge clk)
+    fq_v0 <= \$415 ;
+  always @(posedge clk)
+    f_over <= \$416 ;
+  always @(posedge clk)
+    f_busy <= \$417 ;
+  always @(posedge clk)
+    f_g <= \$418 ;
+  always @(posedge clk)
+    buf_rplane <= \$419 ;
+  always @(posedge clk)
+    buf_re <= \$420 ;
+  always @(posedge clk)
+    f_left <= \$421 ;
+  always @(posedge clk)
+    cnt_q <= \$422 ;
+  always @(posedge clk)
+    x_valid <= \$423 ;
+  always @(posedge clk)
+    x_kind <= \$424 ;
+  always @(posedge clk)
+    x_addr <= \$425 ;
+  always @(posedge clk)
+    x_q <= \$426 ;
+  always @(posedge clk)
+    acc_word <= \$427 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
     buf_rdata = 6'h00;
@@ -2237,13 +2502,13 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     (* full_case = 32'd1 *)
     casez (chunk)
       2'h0:
-          \$186  = \$182 ;
+          \$274  = \$270 ;
       2'h1:
-          \$186  = \$183 ;
+          \$274  = \$271 ;
       2'h2:
-          \$186  = \$184 ;
+          \$274  = \$272 ;
       2'h3:
-          \$186  = \$185 ;
+          \$274  = \$273 ;
     endcase
   end
   always @* begin
@@ -2251,13 +2516,13 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     (* full_case = 32'd1 *)
     casez (chunk)
       2'h0:
-          \$191  = \$187 ;
+          \$279  = \$275 ;
       2'h1:
-          \$191  = \$188 ;
+          \$279  = \$276 ;
       2'h2:
-          \$191  = \$189 ;
+          \$279  = \$277 ;
       2'h3:
-          \$191  = \$190 ;
+          \$279  = \$278 ;
     endcase
   end
   always @* begin
@@ -2265,13 +2530,13 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     (* full_case = 32'd1 *)
     casez (chunk)
       2'h0:
-          \$196  = \$192 ;
+          \$284  = \$280 ;
       2'h1:
-          \$196  = \$193 ;
+          \$284  = \$281 ;
       2'h2:
-          \$196  = \$194 ;
+          \$284  = \$282 ;
       2'h3:
-          \$196  = \$195 ;
+          \$284  = \$283 ;
     endcase
   end
   always @* begin
@@ -2279,29 +2544,77 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     (* full_case = 32'd1 *)
     casez (chunk)
       2'h0:
-          \$201  = \$197 ;
+          \$289  = \$285 ;
       2'h1:
-          \$201  = \$198 ;
+          \$289  = \$286 ;
       2'h2:
-          \$201  = \$199 ;
+          \$289  = \$287 ;
       2'h3:
-          \$201  = \$200 ;
+          \$289  = \$288 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$277  = 7'h00;
+    \$371  = 7'h00;
+    casez (idx)
+      3'h0:
+          \$371  = buf_rcnt0;
+      3'h1:
+          \$371  = buf_rcnt1;
+      3'h2:
+          \$371  = buf_rcnt2;
+      3'h3:
+          \$371  = buf_rcnt3;
+      3'h4:
+          \$371  = buf_rcnt4;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$378  = 7'h00;
+    casez (\idx$98 )
+      3'h0:
+          \$378  = buf_rcnt0;
+      3'h1:
+          \$378  = buf_rcnt1;
+      3'h2:
+          \$378  = buf_rcnt2;
+      3'h3:
+          \$378  = buf_rcnt3;
+      3'h4:
+          \$378  = buf_rcnt4;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$381  = 7'h00;
+    casez (idx)
+      3'h0:
+          \$381  = buf_rcnt0;
+      3'h1:
+          \$381  = buf_rcnt1;
+      3'h2:
+          \$381  = buf_rcnt2;
+      3'h3:
+          \$381  = buf_rcnt3;
+      3'h4:
+          \$381  = buf_rcnt4;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$383  = 7'h00;
     casez (q_n)
       3'h0:
-          \$277  = buf_rcnt0;
+          \$383  = buf_rcnt0;
       3'h1:
-          \$277  = buf_rcnt1;
+          \$383  = buf_rcnt1;
       3'h2:
-          \$277  = buf_rcnt2;
+          \$383  = buf_rcnt2;
       3'h3:
-          \$277  = buf_rcnt3;
+          \$383  = buf_rcnt3;
       3'h4:
-          \$277  = buf_rcnt4;
+          \$383  = buf_rcnt4;
     endcase
   end
   always @* begin
@@ -2315,21 +2628,19 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
       3'h2:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$17 ) begin
+            if (\$110 ) begin
               phase_n = 3'h3;
-            end else if (\$18 ) begin
+            end else if (\$111 ) begin
               phase_n = 3'h5;
             end else begin
               phase_n = 3'h2;
             end
           end
       3'h3:
-          if (\$22 ) begin
-            (* full_case = 32'd1 *)
-            if (\$24 ) begin
-            end else begin
+          if (\$114 ) begin
+            if (fq_l0) begin
               (* full_case = 32'd1 *)
-              if (\$27 ) begin
+              if (\$115 ) begin
                 phase_n = 3'h5;
               end else begin
                 phase_n = 3'h2;
@@ -2339,7 +2650,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
       3'h5:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$35 ) begin
+            if (\$123 ) begin
               phase_n = 3'h2;
             end else begin
               (* full_case = 32'd1 *)
@@ -2354,7 +2665,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    q_n = buf_rq;
+    q_n = q;
     casez (phase)
       3'h0:
           if (buf_rfull) begin
@@ -2363,73 +2674,31 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
       3'h2:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$17 ) begin
-            end else if (\$18 ) begin
+            if (\$110 ) begin
+            end else if (\$111 ) begin
             end else begin
-              q_n = \$21 [2:0];
+              q_n = \$113 [2:0];
             end
           end
       3'h3:
-          if (\$22 ) begin
-            (* full_case = 32'd1 *)
-            if (\$24 ) begin
-            end else begin
+          if (\$114 ) begin
+            if (fq_l0) begin
               (* full_case = 32'd1 *)
-              if (\$27 ) begin
+              if (\$115 ) begin
               end else begin
-                q_n = \$29 [2:0];
+                q_n = \$117 [2:0];
               end
             end
           end
       3'h5:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$35 ) begin
+            if (\$123 ) begin
               q_n = 3'h0;
             end else begin
               if (buf_rfull) begin
                 q_n = 3'h0;
               end
-            end
-          end
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    buf_re = e;
-    casez (phase)
-      3'h0:
-          /* empty */;
-      3'h2:
-          if (a_last) begin
-            if (\$17 ) begin
-              buf_re = 6'h00;
-            end
-          end
-      3'h3:
-          if (\$22 ) begin
-            if (\$24 ) begin
-              buf_re = \$25 [5:0];
-            end
-          end
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    left_n = left;
-    casez (phase)
-      3'h0:
-          /* empty */;
-      3'h2:
-          if (a_last) begin
-            if (\$17 ) begin
-              left_n = \$19 [5:0];
-            end
-          end
-      3'h3:
-          if (\$22 ) begin
-            if (\$24 ) begin
-              left_n = \$26 [5:0];
             end
           end
     endcase
@@ -2447,8 +2716,8 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
       3'h5:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$35 ) begin
-              g_n = \$36 [1:0];
+            if (\$123 ) begin
+              g_n = \$124 [1:0];
             end else begin
               g_n = 2'h0;
             end
@@ -2463,20 +2732,18 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
           /* empty */;
       3'h2:
           if (a_last) begin
-            if (\$17 ) begin
-            end else if (\$18 ) begin
-              if (\$20 ) begin
+            if (\$110 ) begin
+            end else if (\$111 ) begin
+              if (\$112 ) begin
                 release_now = 1'h1;
               end
             end
           end
       3'h3:
-          if (\$22 ) begin
-            (* full_case = 32'd1 *)
-            if (\$24 ) begin
-            end else begin
-              if (\$27 ) begin
-                if (\$28 ) begin
+          if (\$114 ) begin
+            if (fq_l0) begin
+              if (\$115 ) begin
+                if (\$116 ) begin
                   release_now = 1'h1;
                 end
               end
@@ -2489,7 +2756,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base0 = { acc_word[16], acc_word[16:0] };
     casez (x_kind)
       3'h2:
-          base0 = \$40 ;
+          base0 = \$128 ;
     endcase
   end
   always @* begin
@@ -2497,9 +2764,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend0 = 11'h000;
     casez (x_kind)
       3'h2:
-          addend0 = { \$42 [9], \$42  };
+          addend0 = { \$130 [9], \$130  };
       3'h3:
-          addend0 = { \$45 [8], \$45 [8], \$45  };
+          addend0 = { \$133 [8], \$133 [8], \$133  };
     endcase
   end
   always @* begin
@@ -2507,7 +2774,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base1 = { acc_word[33], acc_word[33:17] };
     casez (x_kind)
       3'h2:
-          base1 = \$49 ;
+          base1 = \$137 ;
     endcase
   end
   always @* begin
@@ -2515,9 +2782,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend1 = 11'h000;
     casez (x_kind)
       3'h2:
-          addend1 = { \$51 [9], \$51  };
+          addend1 = { \$139 [9], \$139  };
       3'h3:
-          addend1 = { \$54 [8], \$54 [8], \$54  };
+          addend1 = { \$142 [8], \$142 [8], \$142  };
     endcase
   end
   always @* begin
@@ -2525,7 +2792,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base2 = { acc_word[50], acc_word[50:34] };
     casez (x_kind)
       3'h2:
-          base2 = \$58 ;
+          base2 = \$146 ;
     endcase
   end
   always @* begin
@@ -2533,9 +2800,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend2 = 11'h000;
     casez (x_kind)
       3'h2:
-          addend2 = { \$60 [9], \$60  };
+          addend2 = { \$148 [9], \$148  };
       3'h3:
-          addend2 = { \$63 [8], \$63 [8], \$63  };
+          addend2 = { \$151 [8], \$151 [8], \$151  };
     endcase
   end
   always @* begin
@@ -2543,7 +2810,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base3 = { acc_word[67], acc_word[67:51] };
     casez (x_kind)
       3'h2:
-          base3 = \$67 ;
+          base3 = \$155 ;
     endcase
   end
   always @* begin
@@ -2551,9 +2818,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend3 = 11'h000;
     casez (x_kind)
       3'h2:
-          addend3 = { \$69 [9], \$69  };
+          addend3 = { \$157 [9], \$157  };
       3'h3:
-          addend3 = { \$72 [8], \$72 [8], \$72  };
+          addend3 = { \$160 [8], \$160 [8], \$160  };
     endcase
   end
   always @* begin
@@ -2561,7 +2828,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base4 = { acc_word[84], acc_word[84:68] };
     casez (x_kind)
       3'h2:
-          base4 = \$76 ;
+          base4 = \$164 ;
     endcase
   end
   always @* begin
@@ -2569,9 +2836,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend4 = 11'h000;
     casez (x_kind)
       3'h2:
-          addend4 = { \$78 [9], \$78  };
+          addend4 = { \$166 [9], \$166  };
       3'h3:
-          addend4 = { \$81 [8], \$81 [8], \$81  };
+          addend4 = { \$169 [8], \$169 [8], \$169  };
     endcase
   end
   always @* begin
@@ -2579,7 +2846,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base5 = { acc_word[101], acc_word[101:85] };
     casez (x_kind)
       3'h2:
-          base5 = \$85 ;
+          base5 = \$173 ;
     endcase
   end
   always @* begin
@@ -2587,9 +2854,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend5 = 11'h000;
     casez (x_kind)
       3'h2:
-          addend5 = { \$87 [9], \$87  };
+          addend5 = { \$175 [9], \$175  };
       3'h3:
-          addend5 = { \$90 [8], \$90 [8], \$90  };
+          addend5 = { \$178 [8], \$178 [8], \$178  };
     endcase
   end
   always @* begin
@@ -2597,7 +2864,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base6 = { acc_word[118], acc_word[118:102] };
     casez (x_kind)
       3'h2:
-          base6 = \$94 ;
+          base6 = \$182 ;
     endcase
   end
   always @* begin
@@ -2605,9 +2872,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend6 = 11'h000;
     casez (x_kind)
       3'h2:
-          addend6 = { \$96 [9], \$96  };
+          addend6 = { \$184 [9], \$184  };
       3'h3:
-          addend6 = { \$99 [8], \$99 [8], \$99  };
+          addend6 = { \$187 [8], \$187 [8], \$187  };
     endcase
   end
   always @* begin
@@ -2615,7 +2882,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base7 = { acc_word[135], acc_word[135:119] };
     casez (x_kind)
       3'h2:
-          base7 = \$103 ;
+          base7 = \$191 ;
     endcase
   end
   always @* begin
@@ -2623,9 +2890,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend7 = 11'h000;
     casez (x_kind)
       3'h2:
-          addend7 = { \$105 [9], \$105  };
+          addend7 = { \$193 [9], \$193  };
       3'h3:
-          addend7 = { \$108 [8], \$108 [8], \$108  };
+          addend7 = { \$196 [8], \$196 [8], \$196  };
     endcase
   end
   always @* begin
@@ -2633,7 +2900,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base8 = { acc_word[152], acc_word[152:136] };
     casez (x_kind)
       3'h2:
-          base8 = \$112 ;
+          base8 = \$200 ;
     endcase
   end
   always @* begin
@@ -2641,9 +2908,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend8 = 11'h000;
     casez (x_kind)
       3'h2:
-          addend8 = { \$114 [9], \$114  };
+          addend8 = { \$202 [9], \$202  };
       3'h3:
-          addend8 = { \$117 [8], \$117 [8], \$117  };
+          addend8 = { \$205 [8], \$205 [8], \$205  };
     endcase
   end
   always @* begin
@@ -2651,7 +2918,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base9 = { acc_word[169], acc_word[169:153] };
     casez (x_kind)
       3'h2:
-          base9 = \$121 ;
+          base9 = \$209 ;
     endcase
   end
   always @* begin
@@ -2659,9 +2926,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend9 = 11'h000;
     casez (x_kind)
       3'h2:
-          addend9 = { \$123 [9], \$123  };
+          addend9 = { \$211 [9], \$211  };
       3'h3:
-          addend9 = { \$126 [8], \$126 [8], \$126  };
+          addend9 = { \$214 [8], \$214 [8], \$214  };
     endcase
   end
   always @* begin
@@ -2669,7 +2936,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base10 = { acc_word[186], acc_word[186:170] };
     casez (x_kind)
       3'h2:
-          base10 = \$130 ;
+          base10 = \$218 ;
     endcase
   end
   always @* begin
@@ -2677,9 +2944,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend10 = 11'h000;
     casez (x_kind)
       3'h2:
-          addend10 = { \$132 [9], \$132  };
+          addend10 = { \$220 [9], \$220  };
       3'h3:
-          addend10 = { \$135 [8], \$135 [8], \$135  };
+          addend10 = { \$223 [8], \$223 [8], \$223  };
     endcase
   end
   always @* begin
@@ -2687,7 +2954,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base11 = { acc_word[203], acc_word[203:187] };
     casez (x_kind)
       3'h2:
-          base11 = \$139 ;
+          base11 = \$227 ;
     endcase
   end
   always @* begin
@@ -2695,9 +2962,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend11 = 11'h000;
     casez (x_kind)
       3'h2:
-          addend11 = { \$141 [9], \$141  };
+          addend11 = { \$229 [9], \$229  };
       3'h3:
-          addend11 = { \$144 [8], \$144 [8], \$144  };
+          addend11 = { \$232 [8], \$232 [8], \$232  };
     endcase
   end
   always @* begin
@@ -2705,7 +2972,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base12 = { acc_word[220], acc_word[220:204] };
     casez (x_kind)
       3'h2:
-          base12 = \$148 ;
+          base12 = \$236 ;
     endcase
   end
   always @* begin
@@ -2713,9 +2980,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend12 = 11'h000;
     casez (x_kind)
       3'h2:
-          addend12 = { \$150 [9], \$150  };
+          addend12 = { \$238 [9], \$238  };
       3'h3:
-          addend12 = { \$153 [8], \$153 [8], \$153  };
+          addend12 = { \$241 [8], \$241 [8], \$241  };
     endcase
   end
   always @* begin
@@ -2723,7 +2990,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base13 = { acc_word[237], acc_word[237:221] };
     casez (x_kind)
       3'h2:
-          base13 = \$157 ;
+          base13 = \$245 ;
     endcase
   end
   always @* begin
@@ -2731,9 +2998,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend13 = 11'h000;
     casez (x_kind)
       3'h2:
-          addend13 = { \$159 [9], \$159  };
+          addend13 = { \$247 [9], \$247  };
       3'h3:
-          addend13 = { \$162 [8], \$162 [8], \$162  };
+          addend13 = { \$250 [8], \$250 [8], \$250  };
     endcase
   end
   always @* begin
@@ -2741,7 +3008,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base14 = { acc_word[254], acc_word[254:238] };
     casez (x_kind)
       3'h2:
-          base14 = \$166 ;
+          base14 = \$254 ;
     endcase
   end
   always @* begin
@@ -2749,9 +3016,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend14 = 11'h000;
     casez (x_kind)
       3'h2:
-          addend14 = { \$168 [9], \$168  };
+          addend14 = { \$256 [9], \$256  };
       3'h3:
-          addend14 = { \$171 [8], \$171 [8], \$171  };
+          addend14 = { \$259 [8], \$259 [8], \$259  };
     endcase
   end
   always @* begin
@@ -2759,7 +3026,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base15 = { acc_word[271], acc_word[271:255] };
     casez (x_kind)
       3'h2:
-          base15 = \$175 ;
+          base15 = \$263 ;
     endcase
   end
   always @* begin
@@ -2767,286 +3034,536 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend15 = 11'h000;
     casez (x_kind)
       3'h2:
-          addend15 = { \$177 [9], \$177  };
+          addend15 = { \$265 [9], \$265  };
       3'h3:
-          addend15 = { \$180 [8], \$180 [8], \$180  };
+          addend15 = { \$268 [8], \$268 [8], \$268  };
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$282  = buf_cnt0_0;
-    if (\$204 ) begin
-      \$282  = 7'h00;
-    end else if (\$206 ) begin
-      \$282  = \$208 [6:0];
+    \$390  = buf_cnt0_0;
+    if (\$292 ) begin
+      \$390  = 7'h00;
+    end else if (\$294 ) begin
+      \$390  = \$296 [6:0];
     end
     if (rst) begin
-      \$282  = 7'h00;
+      \$390  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$283  = buf_cnt0_1;
-    if (\$210 ) begin
-      \$283  = 7'h00;
-    end else if (\$212 ) begin
-      \$283  = \$214 [6:0];
+    \$391  = buf_cnt0_1;
+    if (\$298 ) begin
+      \$391  = 7'h00;
+    end else if (\$300 ) begin
+      \$391  = \$302 [6:0];
     end
     if (rst) begin
-      \$283  = 7'h00;
+      \$391  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$284  = buf_cnt0_2;
-    if (\$216 ) begin
-      \$284  = 7'h00;
-    end else if (\$218 ) begin
-      \$284  = \$220 [6:0];
+    \$392  = buf_cnt0_2;
+    if (\$304 ) begin
+      \$392  = 7'h00;
+    end else if (\$306 ) begin
+      \$392  = \$308 [6:0];
     end
     if (rst) begin
-      \$284  = 7'h00;
+      \$392  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$285  = buf_cnt0_3;
-    if (\$222 ) begin
-      \$285  = 7'h00;
-    end else if (\$224 ) begin
-      \$285  = \$226 [6:0];
+    \$393  = buf_cnt0_3;
+    if (\$310 ) begin
+      \$393  = 7'h00;
+    end else if (\$312 ) begin
+      \$393  = \$314 [6:0];
     end
     if (rst) begin
-      \$285  = 7'h00;
+      \$393  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$286  = buf_cnt0_4;
-    if (\$228 ) begin
-      \$286  = 7'h00;
-    end else if (\$230 ) begin
-      \$286  = \$232 [6:0];
+    \$394  = buf_cnt0_4;
+    if (\$316 ) begin
+      \$394  = 7'h00;
+    end else if (\$318 ) begin
+      \$394  = \$320 [6:0];
     end
     if (rst) begin
-      \$286  = 7'h00;
+      \$394  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$287  = buf_cnt1_0;
-    if (\$234 ) begin
-      \$287  = 7'h00;
-    end else if (\$236 ) begin
-      \$287  = \$238 [6:0];
+    \$395  = buf_cnt1_0;
+    if (\$322 ) begin
+      \$395  = 7'h00;
+    end else if (\$324 ) begin
+      \$395  = \$326 [6:0];
     end
     if (rst) begin
-      \$287  = 7'h00;
+      \$395  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$288  = buf_cnt1_1;
-    if (\$240 ) begin
-      \$288  = 7'h00;
-    end else if (\$242 ) begin
-      \$288  = \$244 [6:0];
+    \$396  = buf_cnt1_1;
+    if (\$328 ) begin
+      \$396  = 7'h00;
+    end else if (\$330 ) begin
+      \$396  = \$332 [6:0];
     end
     if (rst) begin
-      \$288  = 7'h00;
+      \$396  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$289  = buf_cnt1_2;
-    if (\$246 ) begin
-      \$289  = 7'h00;
-    end else if (\$248 ) begin
-      \$289  = \$250 [6:0];
+    \$397  = buf_cnt1_2;
+    if (\$334 ) begin
+      \$397  = 7'h00;
+    end else if (\$336 ) begin
+      \$397  = \$338 [6:0];
     end
     if (rst) begin
-      \$289  = 7'h00;
+      \$397  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$290  = buf_cnt1_3;
-    if (\$252 ) begin
-      \$290  = 7'h00;
-    end else if (\$254 ) begin
-      \$290  = \$256 [6:0];
+    \$398  = buf_cnt1_3;
+    if (\$340 ) begin
+      \$398  = 7'h00;
+    end else if (\$342 ) begin
+      \$398  = \$344 [6:0];
     end
     if (rst) begin
-      \$290  = 7'h00;
+      \$398  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$291  = buf_cnt1_4;
-    if (\$258 ) begin
-      \$291  = 7'h00;
-    end else if (\$260 ) begin
-      \$291  = \$262 [6:0];
+    \$399  = buf_cnt1_4;
+    if (\$346 ) begin
+      \$399  = 7'h00;
+    end else if (\$348 ) begin
+      \$399  = \$350 [6:0];
     end
     if (rst) begin
-      \$291  = 7'h00;
+      \$399  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$292  = buf_wsel;
+    \$400  = buf_wsel;
     if (buf_done) begin
-      \$292  = \$263 ;
+      \$400  = \$351 ;
     end
     if (rst) begin
-      \$292  = 1'h0;
+      \$400  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$293  = buf_full;
-    if (\$265 ) begin
-      \$293 [0] = 1'h1;
-    end else if (\$267 ) begin
-      \$293 [0] = 1'h0;
+    \$401  = buf_full;
+    if (\$353 ) begin
+      \$401 [0] = 1'h1;
+    end else if (\$355 ) begin
+      \$401 [0] = 1'h0;
     end
-    if (\$269 ) begin
-      \$293 [1] = 1'h1;
-    end else if (\$271 ) begin
-      \$293 [1] = 1'h0;
+    if (\$357 ) begin
+      \$401 [1] = 1'h1;
+    end else if (\$359 ) begin
+      \$401 [1] = 1'h0;
     end
     if (rst) begin
-      \$293  = 2'h0;
+      \$401  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$294  = buf_rsel;
+    \$402  = buf_rsel;
     if (buf_release) begin
-      \$294  = \$272 ;
+      \$402  = \$360 ;
     end
     if (rst) begin
-      \$294  = 1'h0;
+      \$402  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$295  = chunk;
-    if (\$273 ) begin
-      \$295  = \$276 [1:0];
+    \$403  = chunk;
+    if (\$361 ) begin
+      \$403  = \$364 [1:0];
     end
     if (rst) begin
-      \$295  = 2'h0;
+      \$403  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$296  = phase;
+    \$404  = phase;
+    if (go) begin
+      \$404  = phase_n;
+    end
+    if (rst) begin
+      \$404  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$405  = q;
+    if (go) begin
+      \$405  = q_n;
+    end
+    if (rst) begin
+      \$405  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$406  = g;
+    if (go) begin
+      \$406  = g_n;
+    end
+    if (rst) begin
+      \$406  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$407  = rp__en;
+    if (rst) begin
+      \$407  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$408  = \$365 ;
+    if (rst) begin
+      \$408  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$409  = buf_rplane;
+    if (rst) begin
+      \$409  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$410  = fq_d0;
+    if (pop) begin
+      if (fq_v1) begin
+        \$410  = fq_d1;
+      end else if (f_fly) begin
+        \$410  = buf_rdata;
+      end
+    end else if (f_fly) begin
+      (* full_case = 32'd1 *)
+      if (fq_v0) begin
+      end else begin
+        \$410  = buf_rdata;
+      end
+    end
+    if (rst) begin
+      \$410  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$411  = fq_l0;
+    if (pop) begin
+      if (fq_v1) begin
+        \$411  = fq_l1;
+      end else if (f_fly) begin
+        \$411  = f_fly_last;
+      end
+    end else if (f_fly) begin
+      (* full_case = 32'd1 *)
+      if (fq_v0) begin
+      end else begin
+        \$411  = f_fly_last;
+      end
+    end
+    if (rst) begin
+      \$411  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$412  = fq_d1;
+    if (pop) begin
+      if (fq_v1) begin
+        if (f_fly) begin
+          \$412  = buf_rdata;
+        end
+      end
+    end else if (f_fly) begin
+      if (fq_v0) begin
+        \$412  = buf_rdata;
+      end
+    end
+    if (rst) begin
+      \$412  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$413  = fq_l1;
+    if (pop) begin
+      if (fq_v1) begin
+        if (f_fly) begin
+          \$413  = f_fly_last;
+        end
+      end
+    end else if (f_fly) begin
+      if (fq_v0) begin
+        \$413  = f_fly_last;
+      end
+    end
+    if (rst) begin
+      \$413  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$414  = fq_v1;
+    if (pop) begin
+      if (fq_v1) begin
+        (* full_case = 32'd1 *)
+        if (f_fly) begin
+        end else begin
+          \$414  = 1'h0;
+        end
+      end
+    end else if (f_fly) begin
+      if (fq_v0) begin
+        \$414  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$414  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$415  = fq_v0;
+    if (pop) begin
+      (* full_case = 32'd1 *)
+      if (fq_v1) begin
+      end else if (f_fly) begin
+      end else begin
+        \$415  = 1'h0;
+      end
+    end else if (f_fly) begin
+      (* full_case = 32'd1 *)
+      if (fq_v0) begin
+      end else begin
+        \$415  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$415  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$416  = f_over;
+    if (buf_release) begin
+      \$416  = 1'h0;
+    end else if (\$369 ) begin
+      (* full_case = 32'd1 *)
+      if (\$370 ) begin
+      end else begin
+        \$416  = 1'h1;
+      end
+    end
     if (rp__en) begin
-      \$296  = phase_n;
+      (* full_case = 32'd1 *)
+      if (\$373 ) begin
+      end else if (\$374 ) begin
+      end else if (\$375 ) begin
+      end else begin
+        \$416  = 1'h1;
+      end
     end
     if (rst) begin
-      \$296  = 3'h0;
+      \$416  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$297  = buf_rq;
+    \$417  = f_busy;
+    if (buf_release) begin
+    end else if (\$369 ) begin
+      if (\$370 ) begin
+        \$417  = 1'h1;
+      end
+    end
     if (rp__en) begin
-      \$297  = q_n;
+      (* full_case = 32'd1 *)
+      if (\$373 ) begin
+      end else if (\$374 ) begin
+      end else if (\$375 ) begin
+      end else begin
+        \$417  = 1'h0;
+      end
     end
     if (rst) begin
-      \$297  = 3'h0;
+      \$417  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$298  = e;
+    \$418  = f_g;
+    if (buf_release) begin
+    end else if (\$369 ) begin
+      if (\$370 ) begin
+        \$418  = 2'h0;
+      end
+    end
     if (rp__en) begin
-      \$298  = buf_re;
+      if (\$373 ) begin
+      end else if (\$374 ) begin
+      end else if (\$375 ) begin
+        \$418  = \$380 [1:0];
+      end
     end
     if (rst) begin
-      \$298  = 6'h00;
+      \$418  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$299  = left;
+    \$419  = buf_rplane;
+    if (buf_release) begin
+    end else if (\$369 ) begin
+      if (\$370 ) begin
+        \$419  = idx;
+      end
+    end
     if (rp__en) begin
-      \$299  = left_n;
+      if (\$373 ) begin
+      end else if (\$374 ) begin
+        \$419  = \idx$98 ;
+      end else if (\$375 ) begin
+        \$419  = idx;
+      end
     end
     if (rst) begin
-      \$299  = 6'h00;
+      \$419  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$300  = g;
+    \$420  = buf_re;
+    if (buf_release) begin
+    end else if (\$369 ) begin
+      if (\$370 ) begin
+        \$420  = 6'h00;
+      end
+    end
     if (rp__en) begin
-      \$300  = g_n;
+      if (\$373 ) begin
+        \$420  = \$376 [5:0];
+      end else if (\$374 ) begin
+        \$420  = 6'h00;
+      end else if (\$375 ) begin
+        \$420  = 6'h00;
+      end
     end
     if (rst) begin
-      \$300  = 2'h0;
+      \$420  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$301  = cnt_q;
+    \$421  = f_left;
+    if (buf_release) begin
+    end else if (\$369 ) begin
+      if (\$370 ) begin
+        \$421  = \$372 [5:0];
+      end
+    end
     if (rp__en) begin
-      \$301  = \$277 ;
+      if (\$373 ) begin
+        \$421  = \$377 [5:0];
+      end else if (\$374 ) begin
+        \$421  = \$379 [5:0];
+      end else if (\$375 ) begin
+        \$421  = \$382 [5:0];
+      end
     end
     if (rst) begin
-      \$301  = 7'h00;
+      \$421  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$302  = x_valid;
-    if (rp__en) begin
-      \$302  = \$278 ;
+    \$422  = cnt_q;
+    if (go) begin
+      \$422  = \$383 ;
     end
     if (rst) begin
-      \$302  = 1'h0;
+      \$422  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$303  = x_kind;
-    if (rp__en) begin
-      \$303  = phase;
+    \$423  = x_valid;
+    if (enable) begin
+      \$423  = \$386 ;
     end
     if (rst) begin
-      \$303  = 3'h0;
+      \$423  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$304  = x_addr;
-    if (rp__en) begin
-      \$304  = 1'h0;
+    \$424  = x_kind;
+    if (enable) begin
+      \$424  = phase;
     end
     if (rst) begin
-      \$304  = 1'h0;
+      \$424  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$305  = x_q;
-    if (rp__en) begin
-      \$305  = buf_rq;
+    \$425  = x_addr;
+    if (enable) begin
+      \$425  = 1'h0;
     end
     if (rst) begin
-      \$305  = 3'h0;
+      \$425  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$306  = acc_word;
-    if (\$281 ) begin
-      \$306  = word_out;
+    \$426  = x_q;
+    if (enable) begin
+      \$426  = q;
     end
     if (rst) begin
-      \$306  = 272'h00000000000000000000000000000000000000000000000000000000000000000000;
+      \$426  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$427  = acc_word;
+    if (\$389 ) begin
+      \$427  = word_out;
+    end
+    if (rst) begin
+      \$427  = 272'h00000000000000000000000000000000000000000000000000000000000000000000;
     end
   end
   assign i__ready = buf_can;
@@ -3075,31 +3592,33 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   assign \$signature__en$43  = buf_wrote[4];
   assign \rp__addr$44  = { buf_rsel, buf_re };
   assign \rp__en$45  = rp__en;
-  assign enable = rp__en;
-  assign w_rp__en = rp__en;
-  assign b_rp__en = rp__en;
-  assign q = buf_rq;
-  assign e_n = buf_re;
-  assign buf_rplane = q_n;
+  assign w_rp__en = go;
+  assign b_rp__en = go;
+  assign f_issue = rp__en;
+  assign f_q = buf_rplane;
+  assign f_e = buf_re;
+  assign f_fly_q = buf_rq;
+  assign \$signal  = \$55 [4:0];
+  assign \$signal$97  = \$96 [4:0];
   assign op_addr = 1'h0;
-  assign w_rp__addr = { buf_rdata, g };
+  assign w_rp__addr = { fq_d0, g };
   assign b_rp__addr = g;
-  assign acc_n0 = \$46 [16:0];
-  assign acc_n1 = \$55 [16:0];
-  assign acc_n2 = \$64 [16:0];
-  assign acc_n3 = \$73 [16:0];
-  assign acc_n4 = \$82 [16:0];
-  assign acc_n5 = \$91 [16:0];
-  assign acc_n6 = \$100 [16:0];
-  assign acc_n7 = \$109 [16:0];
-  assign acc_n8 = \$118 [16:0];
-  assign acc_n9 = \$127 [16:0];
-  assign acc_n10 = \$136 [16:0];
-  assign acc_n11 = \$145 [16:0];
-  assign acc_n12 = \$154 [16:0];
-  assign acc_n13 = \$163 [16:0];
-  assign acc_n14 = \$172 [16:0];
-  assign acc_n15 = \$181 [16:0];
+  assign acc_n0 = \$134 [16:0];
+  assign acc_n1 = \$143 [16:0];
+  assign acc_n2 = \$152 [16:0];
+  assign acc_n3 = \$161 [16:0];
+  assign acc_n4 = \$170 [16:0];
+  assign acc_n5 = \$179 [16:0];
+  assign acc_n6 = \$188 [16:0];
+  assign acc_n7 = \$197 [16:0];
+  assign acc_n8 = \$206 [16:0];
+  assign acc_n9 = \$215 [16:0];
+  assign acc_n10 = \$224 [16:0];
+  assign acc_n11 = \$233 [16:0];
+  assign acc_n12 = \$242 [16:0];
+  assign acc_n13 = \$251 [16:0];
+  assign acc_n14 = \$260 [16:0];
+  assign acc_n15 = \$269 [16:0];
   assign \i__payload.mask  = i__payload[4:0];
   assign \i__payload.index  = i__payload[10:5];
   assign \i__payload.last  = i__payload[11];
@@ -3107,82 +3626,112 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   assign \o__payload.lane1  = o__payload[25:13];
   assign \o__payload.lane2  = o__payload[38:26];
   assign \o__payload.lane3  = o__payload[51:39];
-  assign o__payload[51:39] = \$201 [12:0];
-  assign o__payload[38:26] = \$196 [12:0];
-  assign o__payload[25:13] = \$191 [12:0];
-  assign o__payload[12:0] = \$186 [12:0];
-  assign word_out[271:255] = \$181 [16:0];
-  assign word_out[254:238] = \$172 [16:0];
-  assign word_out[237:221] = \$163 [16:0];
-  assign word_out[220:204] = \$154 [16:0];
-  assign word_out[203:187] = \$145 [16:0];
-  assign word_out[186:170] = \$136 [16:0];
-  assign word_out[169:153] = \$127 [16:0];
-  assign word_out[152:136] = \$118 [16:0];
-  assign word_out[135:119] = \$109 [16:0];
-  assign word_out[118:102] = \$100 [16:0];
-  assign word_out[101:85] = \$91 [16:0];
-  assign word_out[84:68] = \$82 [16:0];
-  assign word_out[67:51] = \$73 [16:0];
-  assign word_out[50:34] = \$64 [16:0];
-  assign word_out[33:17] = \$55 [16:0];
-  assign word_out[16:0] = \$46 [16:0];
+  assign o__payload[51:39] = \$289 [12:0];
+  assign o__payload[38:26] = \$284 [12:0];
+  assign o__payload[25:13] = \$279 [12:0];
+  assign o__payload[12:0] = \$274 [12:0];
+  assign word_out[271:255] = \$269 [16:0];
+  assign word_out[254:238] = \$260 [16:0];
+  assign word_out[237:221] = \$251 [16:0];
+  assign word_out[220:204] = \$242 [16:0];
+  assign word_out[203:187] = \$233 [16:0];
+  assign word_out[186:170] = \$224 [16:0];
+  assign word_out[169:153] = \$215 [16:0];
+  assign word_out[152:136] = \$206 [16:0];
+  assign word_out[135:119] = \$197 [16:0];
+  assign word_out[118:102] = \$188 [16:0];
+  assign word_out[101:85] = \$179 [16:0];
+  assign word_out[84:68] = \$170 [16:0];
+  assign word_out[67:51] = \$161 [16:0];
+  assign word_out[50:34] = \$152 [16:0];
+  assign word_out[33:17] = \$143 [16:0];
+  assign word_out[16:0] = \$134 [16:0];
+  assign \idx$98 [2] = \$99 ;
+  assign \idx$98 [1] = \$98 ;
+  assign \idx$98 [0] = \$97 ;
+  assign \mask$96 [4] = \$93 ;
+  assign \mask$96 [3] = \$86 ;
+  assign \mask$96 [2] = \$79 ;
+  assign \mask$96 [1] = \$72 ;
+  assign \mask$96 [0] = \$65 ;
+  assign idx[2] = \$58 ;
+  assign idx[1] = \$57 ;
+  assign idx[0] = \$56 ;
+  assign mask[4] = \$52 ;
+  assign mask[3] = \$45 ;
+  assign mask[2] = \$38 ;
+  assign mask[1] = \$31 ;
+  assign mask[0] = \$24 ;
   assign buf_pending = i__payload[4:0];
-  assign \$12  = 1'h1;
-  assign a_last = \$12 ;
   assign \$13  = 1'h1;
-  assign \$14  = 2'h1;
-  assign \$15  = 2'h0;
-  assign \$16  = 2'h0;
-  assign \$22  = 1'h1;
+  assign a_last = \$13 ;
+  assign \$105  = 1'h1;
+  assign pop = \$104 ;
+  assign \$23  = 1'h1;
+  assign \$24  = \$18 ;
   assign \$30  = 1'h1;
-  assign \$31  = 2'h1;
-  assign \$32  = 2'h0;
-  assign \$33  = 2'h0;
-  assign \$39  = { acc_word[16:0], 1'h0 };
-  assign \$48  = { acc_word[33:17], 1'h0 };
-  assign \$57  = { acc_word[50:34], 1'h0 };
-  assign \$66  = { acc_word[67:51], 1'h0 };
-  assign \$75  = { acc_word[84:68], 1'h0 };
-  assign \$84  = { acc_word[101:85], 1'h0 };
-  assign \$93  = { acc_word[118:102], 1'h0 };
-  assign \$102  = { acc_word[135:119], 1'h0 };
-  assign \$111  = { acc_word[152:136], 1'h0 };
-  assign \$120  = { acc_word[169:153], 1'h0 };
-  assign \$129  = { acc_word[186:170], 1'h0 };
-  assign \$138  = { acc_word[203:187], 1'h0 };
-  assign \$147  = { acc_word[220:204], 1'h0 };
-  assign \$156  = { acc_word[237:221], 1'h0 };
-  assign \$165  = { acc_word[254:238], 1'h0 };
-  assign \$174  = { acc_word[271:255], 1'h0 };
-  assign \$182  = { acc_word[16], acc_word[16], acc_word[16:2] };
-  assign \$183  = { acc_word[84], acc_word[84], acc_word[84:70] };
-  assign \$184  = { acc_word[152], acc_word[152], acc_word[152:138] };
-  assign \$185  = { acc_word[220], acc_word[220], acc_word[220:206] };
-  assign \$187  = { acc_word[33], acc_word[33], acc_word[33:19] };
-  assign \$188  = { acc_word[101], acc_word[101], acc_word[101:87] };
-  assign \$189  = { acc_word[169], acc_word[169], acc_word[169:155] };
-  assign \$190  = { acc_word[237], acc_word[237], acc_word[237:223] };
-  assign \$192  = { acc_word[50], acc_word[50], acc_word[50:36] };
-  assign \$193  = { acc_word[118], acc_word[118], acc_word[118:104] };
-  assign \$194  = { acc_word[186], acc_word[186], acc_word[186:172] };
-  assign \$195  = { acc_word[254], acc_word[254], acc_word[254:240] };
-  assign \$197  = { acc_word[67], acc_word[67], acc_word[67:53] };
-  assign \$198  = { acc_word[135], acc_word[135], acc_word[135:121] };
-  assign \$199  = { acc_word[203], acc_word[203], acc_word[203:189] };
-  assign \$200  = { acc_word[271], acc_word[271], acc_word[271:257] };
-  assign \$233  = buf_rsel;
-  assign \$235  = buf_wsel;
-  assign \$239  = buf_rsel;
-  assign \$241  = buf_wsel;
-  assign \$245  = buf_rsel;
-  assign \$247  = buf_wsel;
-  assign \$251  = buf_rsel;
-  assign \$253  = buf_wsel;
-  assign \$257  = buf_rsel;
-  assign \$259  = buf_wsel;
-  assign \$268  = buf_wsel;
-  assign \$270  = buf_rsel;
+  assign \$31  = \$26 ;
+  assign \$37  = 1'h1;
+  assign \$38  = \$34 ;
+  assign \$44  = 1'h1;
+  assign \$45  = \$42 ;
+  assign \$51  = 1'h1;
+  assign \$52  = \$50 ;
+  assign \$58  = \$55 [4];
+  assign \$99  = \$96 [4];
+  assign \$106  = 1'h1;
+  assign \$107  = 2'h1;
+  assign \$108  = 2'h0;
+  assign \$109  = 2'h0;
+  assign \$114  = 1'h1;
+  assign \$118  = 1'h1;
+  assign \$119  = 2'h1;
+  assign \$120  = 2'h0;
+  assign \$121  = 2'h0;
+  assign \$127  = { acc_word[16:0], 1'h0 };
+  assign \$136  = { acc_word[33:17], 1'h0 };
+  assign \$145  = { acc_word[50:34], 1'h0 };
+  assign \$154  = { acc_word[67:51], 1'h0 };
+  assign \$163  = { acc_word[84:68], 1'h0 };
+  assign \$172  = { acc_word[101:85], 1'h0 };
+  assign \$181  = { acc_word[118:102], 1'h0 };
+  assign \$190  = { acc_word[135:119], 1'h0 };
+  assign \$199  = { acc_word[152:136], 1'h0 };
+  assign \$208  = { acc_word[169:153], 1'h0 };
+  assign \$217  = { acc_word[186:170], 1'h0 };
+  assign \$226  = { acc_word[203:187], 1'h0 };
+  assign \$235  = { acc_word[220:204], 1'h0 };
+  assign \$244  = { acc_word[237:221], 1'h0 };
+  assign \$253  = { acc_word[254:238], 1'h0 };
+  assign \$262  = { acc_word[271:255], 1'h0 };
+  assign \$270  = { acc_word[16], acc_word[16], acc_word[16:2] };
+  assign \$271  = { acc_word[84], acc_word[84], acc_word[84:70] };
+  assign \$272  = { acc_word[152], acc_word[152], acc_word[152:138] };
+  assign \$273  = { acc_word[220], acc_word[220], acc_word[220:206] };
+  assign \$275  = { acc_word[33], acc_word[33], acc_word[33:19] };
+  assign \$276  = { acc_word[101], acc_word[101], acc_word[101:87] };
+  assign \$277  = { acc_word[169], acc_word[169], acc_word[169:155] };
+  assign \$278  = { acc_word[237], acc_word[237], acc_word[237:223] };
+  assign \$280  = { acc_word[50], acc_word[50], acc_word[50:36] };
+  assign \$281  = { acc_word[118], acc_word[118], acc_word[118:104] };
+  assign \$282  = { acc_word[186], acc_word[186], acc_word[186:172] };
+  assign \$283  = { acc_word[254], acc_word[254], acc_word[254:240] };
+  assign \$285  = { acc_word[67], acc_word[67], acc_word[67:53] };
+  assign \$286  = { acc_word[135], acc_word[135], acc_word[135:121] };
+  assign \$287  = { acc_word[203], acc_word[203], acc_word[203:189] };
+  assign \$288  = { acc_word[271], acc_word[271], acc_word[271:257] };
+  assign \$321  = buf_rsel;
+  assign \$323  = buf_wsel;
+  assign \$327  = buf_rsel;
+  assign \$329  = buf_wsel;
+  assign \$333  = buf_rsel;
+  assign \$335  = buf_wsel;
+  assign \$339  = buf_rsel;
+  assign \$341  = buf_wsel;
+  assign \$345  = buf_rsel;
+  assign \$347  = buf_wsel;
+  assign \$356  = buf_wsel;
+  assign \$358  = buf_rsel;
 endmodule
 
 module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid, o__ready, i__payload, o__payload, clk);
@@ -3190,366 +3739,661 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   wire \$1 ;
   wire [10:0] \$10 ;
   wire \$100 ;
-  wire [8:0] \$101 ;
-  wire [8:0] \$102 ;
-  wire [23:0] \$103 ;
+  wire \$101 ;
+  wire \$102 ;
+  wire \$103 ;
   wire \$104 ;
-  wire [22:0] \$105 ;
-  wire [22:0] \$106 ;
+  wire \$105 ;
+  wire \$106 ;
   wire \$107 ;
-  wire [14:0] \$108 ;
+  wire \$108 ;
   wire \$109 ;
   wire [10:0] \$11 ;
-  wire [8:0] \$110 ;
-  wire [8:0] \$111 ;
-  wire [23:0] \$112 ;
+  wire \$110 ;
+  wire \$111 ;
+  wire \$112 ;
   wire \$113 ;
-  wire [22:0] \$114 ;
-  wire [22:0] \$115 ;
+  wire \$114 ;
+  wire \$115 ;
   wire \$116 ;
-  wire [14:0] \$117 ;
+  wire \$117 ;
   wire \$118 ;
-  wire [8:0] \$119 ;
+  wire \$119 ;
   wire \$12 ;
-  wire [8:0] \$120 ;
-  wire [23:0] \$121 ;
-  wire [21:0] \$122 ;
-  wire [21:0] \$123 ;
-  reg [21:0] \$124 ;
-  wire [21:0] \$125 ;
-  wire [21:0] \$126 ;
-  reg [21:0] \$127 ;
-  wire [21:0] \$128 ;
-  wire [21:0] \$129 ;
+  wire \$120 ;
+  wire \$121 ;
+  wire \$122 ;
+  wire \$123 ;
+  wire \$124 ;
+  wire \$125 ;
+  wire \$126 ;
+  wire \$127 ;
+  wire \$128 ;
+  wire \$129 ;
   wire \$13 ;
-  reg [21:0] \$130 ;
-  wire [21:0] \$131 ;
-  wire [21:0] \$132 ;
-  reg [21:0] \$133 ;
+  wire \$130 ;
+  wire \$131 ;
+  wire \$132 ;
+  wire \$133 ;
   wire \$134 ;
-  wire [9:0] \$135 ;
+  wire \$135 ;
   wire \$136 ;
-  wire [15:0] \$137 ;
-  wire [15:0] \$138 ;
+  wire \$137 ;
+  wire \$138 ;
   wire \$139 ;
   wire \$14 ;
   wire \$140 ;
   wire \$141 ;
   wire \$142 ;
-  reg [6:0] \$143 ;
-  reg [6:0] \$144 ;
-  reg [6:0] \$145 ;
-  wire [7:0] \$146 ;
+  wire \$143 ;
+  wire \$144 ;
+  wire \$145 ;
+  wire \$146 ;
   wire \$147 ;
   wire \$148 ;
   wire \$149 ;
   wire \$15 ;
-  wire \$150 ;
-  reg [6:0] \$151 ;
-  reg [6:0] \$152 ;
-  reg [6:0] \$153 ;
-  wire [7:0] \$154 ;
+  wire [9:0] \$150 ;
+  wire [10:0] \$151 ;
+  wire [10:0] \$152 ;
+  wire \$153 ;
+  wire \$154 ;
   wire \$155 ;
   wire \$156 ;
   wire \$157 ;
   wire \$158 ;
-  reg [6:0] \$159 ;
+  wire \$159 ;
   wire [15:0] \$16 ;
-  reg [6:0] \$160 ;
-  reg [6:0] \$161 ;
-  wire [7:0] \$162 ;
+  wire \$160 ;
+  wire \$161 ;
+  wire \$162 ;
   wire \$163 ;
   wire \$164 ;
   wire \$165 ;
   wire \$166 ;
-  reg [6:0] \$167 ;
-  reg [6:0] \$168 ;
-  reg [6:0] \$169 ;
+  wire \$167 ;
+  wire \$168 ;
+  wire \$169 ;
   wire [15:0] \$17 ;
-  wire [7:0] \$170 ;
+  wire \$170 ;
   wire \$171 ;
   wire \$172 ;
   wire \$173 ;
   wire \$174 ;
-  reg [6:0] \$175 ;
-  reg [6:0] \$176 ;
-  reg [6:0] \$177 ;
-  wire [7:0] \$178 ;
+  wire \$175 ;
+  wire \$176 ;
+  wire \$177 ;
+  wire \$178 ;
   wire \$179 ;
   reg [6:0] \$18 ;
   wire \$180 ;
   wire \$181 ;
   wire \$182 ;
-  reg [6:0] \$183 ;
-  reg [6:0] \$184 ;
-  reg [6:0] \$185 ;
-  wire [7:0] \$186 ;
+  wire \$183 ;
+  wire \$184 ;
+  wire \$185 ;
+  wire \$186 ;
   wire \$187 ;
   wire \$188 ;
   wire \$189 ;
   reg [6:0] \$19 ;
   wire \$190 ;
-  reg [6:0] \$191 ;
-  reg [6:0] \$192 ;
-  reg [6:0] \$193 ;
-  wire [7:0] \$194 ;
+  wire \$191 ;
+  wire \$192 ;
+  wire \$193 ;
+  wire \$194 ;
   wire \$195 ;
   wire \$196 ;
   wire \$197 ;
   wire \$198 ;
-  reg [6:0] \$199 ;
+  wire \$199 ;
   wire [9:0] \$2 ;
   reg [6:0] \$20 ;
-  reg [6:0] \$200 ;
-  reg [6:0] \$201 ;
-  wire [7:0] \$202 ;
+  wire \$200 ;
+  wire \$201 ;
+  wire \$202 ;
   wire \$203 ;
   wire \$204 ;
   wire \$205 ;
   wire \$206 ;
-  reg [6:0] \$207 ;
-  reg [6:0] \$208 ;
-  reg [6:0] \$209 ;
+  wire \$207 ;
+  wire \$208 ;
+  wire \$209 ;
   wire \$21 ;
-  wire [7:0] \$210 ;
+  wire \$210 ;
   wire \$211 ;
   wire \$212 ;
   wire \$213 ;
   wire \$214 ;
-  reg [6:0] \$215 ;
-  reg [6:0] \$216 ;
-  reg [6:0] \$217 ;
-  wire [7:0] \$218 ;
+  wire \$215 ;
+  wire \$216 ;
+  wire \$217 ;
+  wire \$218 ;
   wire \$219 ;
   wire \$22 ;
   wire \$220 ;
   wire \$221 ;
   wire \$222 ;
-  reg [6:0] \$223 ;
-  reg [6:0] \$224 ;
-  reg [6:0] \$225 ;
-  wire [7:0] \$226 ;
+  wire \$223 ;
+  wire \$224 ;
+  wire \$225 ;
+  wire \$226 ;
   wire \$227 ;
   wire \$228 ;
   wire \$229 ;
   wire \$23 ;
   wire \$230 ;
-  reg [6:0] \$231 ;
-  reg [6:0] \$232 ;
-  reg [6:0] \$233 ;
-  wire [7:0] \$234 ;
+  wire \$231 ;
+  wire \$232 ;
+  wire \$233 ;
+  wire \$234 ;
   wire \$235 ;
   wire \$236 ;
   wire \$237 ;
   wire \$238 ;
-  reg [6:0] \$239 ;
+  wire \$239 ;
   wire \$24 ;
-  reg [6:0] \$240 ;
-  reg [6:0] \$241 ;
-  wire [7:0] \$242 ;
+  wire \$240 ;
+  wire \$241 ;
+  wire \$242 ;
   wire \$243 ;
   wire \$244 ;
   wire \$245 ;
   wire \$246 ;
-  reg [6:0] \$247 ;
-  reg [6:0] \$248 ;
-  reg [6:0] \$249 ;
+  wire \$247 ;
+  wire \$248 ;
+  wire \$249 ;
   wire \$25 ;
-  wire [7:0] \$250 ;
+  wire \$250 ;
   wire \$251 ;
   wire \$252 ;
   wire \$253 ;
   wire \$254 ;
-  reg [6:0] \$255 ;
-  reg [6:0] \$256 ;
-  reg [6:0] \$257 ;
-  wire [7:0] \$258 ;
+  wire \$255 ;
+  wire \$256 ;
+  wire \$257 ;
+  wire \$258 ;
   wire \$259 ;
   wire [1:0] \$26 ;
   wire \$260 ;
   wire \$261 ;
   wire \$262 ;
-  reg [6:0] \$263 ;
-  reg [6:0] \$264 ;
-  reg [6:0] \$265 ;
-  wire [7:0] \$266 ;
+  wire \$263 ;
+  wire \$264 ;
+  wire \$265 ;
+  wire \$266 ;
   wire \$267 ;
   wire \$268 ;
   wire \$269 ;
-  wire [1:0] \$27 ;
+  wire [2:0] \$27 ;
   wire \$270 ;
-  reg [6:0] \$271 ;
-  reg [6:0] \$272 ;
-  reg [6:0] \$273 ;
-  wire [7:0] \$274 ;
+  wire \$271 ;
+  wire \$272 ;
+  wire \$273 ;
+  wire \$274 ;
   wire \$275 ;
   wire \$276 ;
-  wire \$277 ;
-  wire \$278 ;
-  reg [6:0] \$279 ;
-  wire [1:0] \$28 ;
-  reg [6:0] \$280 ;
-  reg [6:0] \$281 ;
-  wire [7:0] \$282 ;
+  wire [9:0] \$277 ;
+  wire [10:0] \$278 ;
+  wire [10:0] \$279 ;
+  wire [3:0] \$28 ;
+  wire \$280 ;
+  wire \$281 ;
+  wire \$282 ;
   wire \$283 ;
   wire \$284 ;
   wire \$285 ;
   wire \$286 ;
-  reg [6:0] \$287 ;
-  reg [6:0] \$288 ;
-  reg [6:0] \$289 ;
+  wire \$287 ;
+  wire \$288 ;
+  wire \$289 ;
   wire \$29 ;
-  wire [7:0] \$290 ;
-  wire \$291 ;
-  wire \$292 ;
-  wire \$293 ;
+  wire \$290 ;
+  wire [1:0] \$291 ;
+  wire [1:0] \$292 ;
+  wire [1:0] \$293 ;
   wire \$294 ;
-  reg [6:0] \$295 ;
-  reg [6:0] \$296 ;
-  reg [6:0] \$297 ;
-  wire [7:0] \$298 ;
+  wire \$295 ;
+  wire \$296 ;
+  wire [4:0] \$297 ;
+  wire \$298 ;
   wire \$299 ;
   wire [9:0] \$3 ;
   wire \$30 ;
   wire \$300 ;
-  wire \$301 ;
+  wire [4:0] \$301 ;
   wire \$302 ;
-  wire \$303 ;
-  wire \$304 ;
-  wire \$305 ;
+  wire [1:0] \$303 ;
+  wire [1:0] \$304 ;
+  wire [1:0] \$305 ;
   wire \$306 ;
   wire \$307 ;
-  wire \$308 ;
+  wire [2:0] \$308 ;
   wire \$309 ;
-  wire [7:0] \$31 ;
+  wire \$31 ;
   wire \$310 ;
-  wire [1:0] \$311 ;
-  wire [1:0] \$312 ;
-  reg [6:0] \$313 ;
-  wire \$314 ;
+  wire [22:0] \$311 ;
+  wire [22:0] \$312 ;
+  wire \$313 ;
+  wire [14:0] \$314 ;
   wire \$315 ;
-  wire \$316 ;
-  wire \$317 ;
-  reg \$318 ;
-  reg [9:0] \$319 ;
+  wire [8:0] \$316 ;
+  wire [8:0] \$317 ;
+  wire [23:0] \$318 ;
+  wire \$319 ;
   wire \$32 ;
-  reg [5:0] \$320 ;
-  reg \$321 ;
-  reg \$322 ;
-  reg [3:0] \$323 ;
-  reg [5:0] \$324 ;
-  reg \$325 ;
-  reg [9:0] \$326 ;
-  reg [6:0] \$327 ;
-  reg [6:0] \$328 ;
-  reg [6:0] \$329 ;
-  wire [4:0] \$33 ;
-  reg [6:0] \$330 ;
-  reg [6:0] \$331 ;
-  reg [6:0] \$332 ;
-  reg [6:0] \$333 ;
-  reg [6:0] \$334 ;
-  reg [6:0] \$335 ;
-  reg [6:0] \$336 ;
-  reg [6:0] \$337 ;
-  reg [6:0] \$338 ;
-  reg [6:0] \$339 ;
+  wire [22:0] \$320 ;
+  wire [22:0] \$321 ;
+  wire \$322 ;
+  wire [14:0] \$323 ;
+  wire \$324 ;
+  wire [8:0] \$325 ;
+  wire [8:0] \$326 ;
+  wire [23:0] \$327 ;
+  wire \$328 ;
+  wire [22:0] \$329 ;
+  wire \$33 ;
+  wire [22:0] \$330 ;
+  wire \$331 ;
+  wire [14:0] \$332 ;
+  wire \$333 ;
+  wire [8:0] \$334 ;
+  wire [8:0] \$335 ;
+  wire [23:0] \$336 ;
+  wire \$337 ;
+  wire [22:0] \$338 ;
+  wire [22:0] \$339 ;
   wire \$34 ;
-  reg [6:0] \$340 ;
-  reg [6:0] \$341 ;
-  reg [6:0] \$342 ;
-  reg [6:0] \$343 ;
-  reg [6:0] \$344 ;
-  reg [6:0] \$345 ;
-  reg [6:0] \$346 ;
-  reg \$347 ;
-  reg \$348 ;
-  reg \$349 ;
+  wire \$340 ;
+  wire [14:0] \$341 ;
+  wire \$342 ;
+  wire [8:0] \$343 ;
+  wire [8:0] \$344 ;
+  wire [23:0] \$345 ;
+  wire \$346 ;
+  wire [22:0] \$347 ;
+  wire [22:0] \$348 ;
+  wire \$349 ;
   wire \$35 ;
-  reg [1:0] \$350 ;
-  reg \$351 ;
-  reg \$352 ;
-  reg [2:0] \$353 ;
-  reg [3:0] \$354 ;
-  reg [5:0] \$355 ;
-  reg [5:0] \$356 ;
-  reg [1:0] \$357 ;
-  reg [6:0] \$358 ;
-  reg \$359 ;
+  wire [14:0] \$350 ;
+  wire \$351 ;
+  wire [8:0] \$352 ;
+  wire [8:0] \$353 ;
+  wire [23:0] \$354 ;
+  wire \$355 ;
+  wire [22:0] \$356 ;
+  wire [22:0] \$357 ;
+  wire \$358 ;
+  wire [14:0] \$359 ;
   wire \$36 ;
-  reg [2:0] \$360 ;
-  reg \$361 ;
-  reg [3:0] \$362 ;
-  reg [175:0] \$363 ;
-  wire [6:0] \$37 ;
-  wire [6:0] \$38 ;
+  wire \$360 ;
+  wire [8:0] \$361 ;
+  wire [8:0] \$362 ;
+  wire [23:0] \$363 ;
+  wire \$364 ;
+  wire [22:0] \$365 ;
+  wire [22:0] \$366 ;
+  wire \$367 ;
+  wire [14:0] \$368 ;
+  wire \$369 ;
+  wire \$37 ;
+  wire [8:0] \$370 ;
+  wire [8:0] \$371 ;
+  wire [23:0] \$372 ;
+  wire \$373 ;
+  wire [22:0] \$374 ;
+  wire [22:0] \$375 ;
+  wire \$376 ;
+  wire [14:0] \$377 ;
+  wire \$378 ;
+  wire [8:0] \$379 ;
+  wire \$38 ;
+  wire [8:0] \$380 ;
+  wire [23:0] \$381 ;
+  wire [21:0] \$382 ;
+  wire [21:0] \$383 ;
+  reg [21:0] \$384 ;
+  wire [21:0] \$385 ;
+  wire [21:0] \$386 ;
+  reg [21:0] \$387 ;
+  wire [21:0] \$388 ;
+  wire [21:0] \$389 ;
   wire \$39 ;
+  reg [21:0] \$390 ;
+  wire [21:0] \$391 ;
+  wire [21:0] \$392 ;
+  reg [21:0] \$393 ;
+  wire \$394 ;
+  wire [9:0] \$395 ;
+  wire \$396 ;
+  wire [15:0] \$397 ;
+  wire [15:0] \$398 ;
+  wire \$399 ;
   wire [10:0] \$4 ;
   wire \$40 ;
-  wire [4:0] \$41 ;
+  wire \$400 ;
+  wire \$401 ;
+  wire \$402 ;
+  reg [6:0] \$403 ;
+  reg [6:0] \$404 ;
+  reg [6:0] \$405 ;
+  wire [7:0] \$406 ;
+  wire \$407 ;
+  wire \$408 ;
+  wire \$409 ;
+  wire \$41 ;
+  wire \$410 ;
+  reg [6:0] \$411 ;
+  reg [6:0] \$412 ;
+  reg [6:0] \$413 ;
+  wire [7:0] \$414 ;
+  wire \$415 ;
+  wire \$416 ;
+  wire \$417 ;
+  wire \$418 ;
+  reg [6:0] \$419 ;
   wire \$42 ;
-  wire [1:0] \$43 ;
-  wire [1:0] \$44 ;
-  wire [1:0] \$45 ;
+  reg [6:0] \$420 ;
+  reg [6:0] \$421 ;
+  wire [7:0] \$422 ;
+  wire \$423 ;
+  wire \$424 ;
+  wire \$425 ;
+  wire \$426 ;
+  reg [6:0] \$427 ;
+  reg [6:0] \$428 ;
+  reg [6:0] \$429 ;
+  wire \$43 ;
+  wire [7:0] \$430 ;
+  wire \$431 ;
+  wire \$432 ;
+  wire \$433 ;
+  wire \$434 ;
+  reg [6:0] \$435 ;
+  reg [6:0] \$436 ;
+  reg [6:0] \$437 ;
+  wire [7:0] \$438 ;
+  wire \$439 ;
+  wire \$44 ;
+  wire \$440 ;
+  wire \$441 ;
+  wire \$442 ;
+  reg [6:0] \$443 ;
+  reg [6:0] \$444 ;
+  reg [6:0] \$445 ;
+  wire [7:0] \$446 ;
+  wire \$447 ;
+  wire \$448 ;
+  wire \$449 ;
+  wire \$45 ;
+  wire \$450 ;
+  reg [6:0] \$451 ;
+  reg [6:0] \$452 ;
+  reg [6:0] \$453 ;
+  wire [7:0] \$454 ;
+  wire \$455 ;
+  wire \$456 ;
+  wire \$457 ;
+  wire \$458 ;
+  reg [6:0] \$459 ;
   wire \$46 ;
+  reg [6:0] \$460 ;
+  reg [6:0] \$461 ;
+  wire [7:0] \$462 ;
+  wire \$463 ;
+  wire \$464 ;
+  wire \$465 ;
+  wire \$466 ;
+  reg [6:0] \$467 ;
+  reg [6:0] \$468 ;
+  reg [6:0] \$469 ;
   wire \$47 ;
-  wire [2:0] \$48 ;
+  wire [7:0] \$470 ;
+  wire \$471 ;
+  wire \$472 ;
+  wire \$473 ;
+  wire \$474 ;
+  reg [6:0] \$475 ;
+  reg [6:0] \$476 ;
+  reg [6:0] \$477 ;
+  wire [7:0] \$478 ;
+  wire \$479 ;
+  wire \$48 ;
+  wire \$480 ;
+  wire \$481 ;
+  wire \$482 ;
+  reg [6:0] \$483 ;
+  reg [6:0] \$484 ;
+  reg [6:0] \$485 ;
+  wire [7:0] \$486 ;
+  wire \$487 ;
+  wire \$488 ;
+  wire \$489 ;
   wire \$49 ;
+  wire \$490 ;
+  reg [6:0] \$491 ;
+  reg [6:0] \$492 ;
+  reg [6:0] \$493 ;
+  wire [7:0] \$494 ;
+  wire \$495 ;
+  wire \$496 ;
+  wire \$497 ;
+  wire \$498 ;
+  reg [6:0] \$499 ;
   wire [10:0] \$5 ;
   wire \$50 ;
-  wire [22:0] \$51 ;
-  wire [22:0] \$52 ;
+  reg [6:0] \$500 ;
+  reg [6:0] \$501 ;
+  wire [7:0] \$502 ;
+  wire \$503 ;
+  wire \$504 ;
+  wire \$505 ;
+  wire \$506 ;
+  reg [6:0] \$507 ;
+  reg [6:0] \$508 ;
+  reg [6:0] \$509 ;
+  wire \$51 ;
+  wire [7:0] \$510 ;
+  wire \$511 ;
+  wire \$512 ;
+  wire \$513 ;
+  wire \$514 ;
+  reg [6:0] \$515 ;
+  reg [6:0] \$516 ;
+  reg [6:0] \$517 ;
+  wire [7:0] \$518 ;
+  wire \$519 ;
+  wire \$52 ;
+  wire \$520 ;
+  wire \$521 ;
+  wire \$522 ;
+  reg [6:0] \$523 ;
+  reg [6:0] \$524 ;
+  reg [6:0] \$525 ;
+  wire [7:0] \$526 ;
+  wire \$527 ;
+  wire \$528 ;
+  wire \$529 ;
   wire \$53 ;
-  wire [14:0] \$54 ;
+  wire \$530 ;
+  reg [6:0] \$531 ;
+  reg [6:0] \$532 ;
+  reg [6:0] \$533 ;
+  wire [7:0] \$534 ;
+  wire \$535 ;
+  wire \$536 ;
+  wire \$537 ;
+  wire \$538 ;
+  reg [6:0] \$539 ;
+  wire \$54 ;
+  reg [6:0] \$540 ;
+  reg [6:0] \$541 ;
+  wire [7:0] \$542 ;
+  wire \$543 ;
+  wire \$544 ;
+  wire \$545 ;
+  wire \$546 ;
+  reg [6:0] \$547 ;
+  reg [6:0] \$548 ;
+  reg [6:0] \$549 ;
   wire \$55 ;
-  wire [8:0] \$56 ;
-  wire [8:0] \$57 ;
-  wire [23:0] \$58 ;
+  wire [7:0] \$550 ;
+  wire \$551 ;
+  wire \$552 ;
+  wire \$553 ;
+  wire \$554 ;
+  reg [6:0] \$555 ;
+  reg [6:0] \$556 ;
+  reg [6:0] \$557 ;
+  wire [7:0] \$558 ;
+  wire \$559 ;
+  wire \$56 ;
+  wire \$560 ;
+  wire \$561 ;
+  wire \$562 ;
+  wire \$563 ;
+  wire \$564 ;
+  wire \$565 ;
+  wire \$566 ;
+  wire \$567 ;
+  wire \$568 ;
+  wire \$569 ;
+  wire \$57 ;
+  wire \$570 ;
+  wire [1:0] \$571 ;
+  wire [1:0] \$572 ;
+  wire \$573 ;
+  wire \$574 ;
+  wire \$575 ;
+  wire \$576 ;
+  wire \$577 ;
+  wire \$578 ;
+  reg [6:0] \$579 ;
+  wire \$58 ;
+  wire [7:0] \$580 ;
+  wire \$581 ;
+  wire \$582 ;
+  wire \$583 ;
+  wire [6:0] \$584 ;
+  wire [6:0] \$585 ;
+  reg [6:0] \$586 ;
+  wire [7:0] \$587 ;
+  wire [2:0] \$588 ;
+  reg [6:0] \$589 ;
   wire \$59 ;
+  wire [7:0] \$590 ;
+  reg [6:0] \$591 ;
+  wire \$592 ;
+  wire \$593 ;
+  wire \$594 ;
+  wire \$595 ;
+  wire \$596 ;
+  wire \$597 ;
+  reg \$598 ;
+  reg [9:0] \$599 ;
   wire \$6 ;
-  wire [22:0] \$60 ;
-  wire [22:0] \$61 ;
+  wire \$60 ;
+  reg [5:0] \$600 ;
+  reg \$601 ;
+  reg \$602 ;
+  reg [3:0] \$603 ;
+  reg [5:0] \$604 ;
+  reg \$605 ;
+  reg [9:0] \$606 ;
+  reg [6:0] \$607 ;
+  reg [6:0] \$608 ;
+  reg [6:0] \$609 ;
+  wire \$61 ;
+  reg [6:0] \$610 ;
+  reg [6:0] \$611 ;
+  reg [6:0] \$612 ;
+  reg [6:0] \$613 ;
+  reg [6:0] \$614 ;
+  reg [6:0] \$615 ;
+  reg [6:0] \$616 ;
+  reg [6:0] \$617 ;
+  reg [6:0] \$618 ;
+  reg [6:0] \$619 ;
   wire \$62 ;
-  wire [14:0] \$63 ;
+  reg [6:0] \$620 ;
+  reg [6:0] \$621 ;
+  reg [6:0] \$622 ;
+  reg [6:0] \$623 ;
+  reg [6:0] \$624 ;
+  reg [6:0] \$625 ;
+  reg [6:0] \$626 ;
+  reg \$627 ;
+  reg \$628 ;
+  reg \$629 ;
+  wire \$63 ;
+  reg [1:0] \$630 ;
+  reg \$631 ;
+  reg \$632 ;
+  reg [2:0] \$633 ;
+  reg [3:0] \$634 ;
+  reg [1:0] \$635 ;
+  reg \$636 ;
+  reg \$637 ;
+  reg [3:0] \$638 ;
+  reg [5:0] \$639 ;
   wire \$64 ;
-  wire [8:0] \$65 ;
-  wire [8:0] \$66 ;
-  wire [23:0] \$67 ;
+  reg \$640 ;
+  reg [5:0] \$641 ;
+  reg \$642 ;
+  reg \$643 ;
+  reg \$644 ;
+  reg \$645 ;
+  reg \$646 ;
+  reg [1:0] \$647 ;
+  reg [3:0] \$648 ;
+  reg [5:0] \$649 ;
+  wire \$65 ;
+  reg [5:0] \$650 ;
+  reg [6:0] \$651 ;
+  reg \$652 ;
+  reg [2:0] \$653 ;
+  reg \$654 ;
+  reg [3:0] \$655 ;
+  reg [175:0] \$656 ;
+  wire \$66 ;
+  wire \$67 ;
   wire \$68 ;
-  wire [22:0] \$69 ;
+  wire \$69 ;
   wire \$7 ;
-  wire [22:0] \$70 ;
+  wire \$70 ;
   wire \$71 ;
-  wire [14:0] \$72 ;
+  wire \$72 ;
   wire \$73 ;
-  wire [8:0] \$74 ;
-  wire [8:0] \$75 ;
-  wire [23:0] \$76 ;
+  wire \$74 ;
+  wire \$75 ;
+  wire \$76 ;
   wire \$77 ;
-  wire [22:0] \$78 ;
-  wire [22:0] \$79 ;
+  wire \$78 ;
+  wire \$79 ;
   wire \$8 ;
   wire \$80 ;
-  wire [14:0] \$81 ;
+  wire \$81 ;
   wire \$82 ;
-  wire [8:0] \$83 ;
-  wire [8:0] \$84 ;
-  wire [23:0] \$85 ;
+  wire \$83 ;
+  wire \$84 ;
+  wire \$85 ;
   wire \$86 ;
-  wire [22:0] \$87 ;
-  wire [22:0] \$88 ;
+  wire \$87 ;
+  wire \$88 ;
   wire \$89 ;
   wire \$9 ;
-  wire [14:0] \$90 ;
+  wire \$90 ;
   wire \$91 ;
-  wire [8:0] \$92 ;
-  wire [8:0] \$93 ;
-  wire [23:0] \$94 ;
+  wire \$92 ;
+  wire \$93 ;
+  wire \$94 ;
   wire \$95 ;
-  wire [22:0] \$96 ;
-  wire [22:0] \$97 ;
+  wire \$96 ;
+  wire \$97 ;
   wire \$98 ;
-  wire [14:0] \$99 ;
+  wire \$99 ;
+  wire [9:0] \$signal ;
+  wire [9:0] \$signal$99 ;
   wire [10:0] \$signature__addr ;
   reg [5:0] \$signature__data  = 6'h00;
   (* init = 1'h0 *)
@@ -3631,13 +4475,12 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   wire [6:0] buf_rcnt8;
   wire [6:0] buf_rcnt9;
   wire [5:0] buf_rdata;
-  reg [5:0] buf_re;
+  reg [5:0] buf_re = 6'h00;
   wire buf_release;
   wire buf_ren;
   wire buf_rfull;
-  reg [3:0] buf_rplane;
-  (* init = 4'h0 *)
-  wire [3:0] buf_rq;
+  reg [3:0] buf_rplane = 4'h0;
+  reg [3:0] buf_rq = 4'h0;
   reg buf_rsel = 1'h0;
   wire buf_s_done;
   reg [5:0] buf_s_index = 6'h00;
@@ -3656,11 +4499,30 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   wire [-1:0] dx_n;
   wire [-1:0] dy;
   wire [-1:0] dy_n;
-  reg [5:0] e = 6'h00;
-  wire [5:0] e_n;
   wire enable;
+  wire ev_wait;
+  reg f_busy = 1'h0;
+  (* init = 6'h00 *)
+  wire [5:0] f_e;
+  reg f_fly = 1'h0;
+  reg f_fly_last = 1'h0;
+  (* init = 4'h0 *)
+  wire [3:0] f_fly_q;
+  reg [1:0] f_g = 2'h0;
+  wire f_issue;
+  reg [5:0] f_left = 6'h00;
+  reg f_over = 1'h0;
+  (* init = 4'h0 *)
+  wire [3:0] f_q;
+  reg [5:0] fq_d0 = 6'h00;
+  reg [5:0] fq_d1 = 6'h00;
+  reg fq_l0 = 1'h0;
+  reg fq_l1 = 1'h0;
+  reg fq_v0 = 1'h0;
+  reg fq_v1 = 1'h0;
   reg [1:0] g = 2'h0;
   reg [1:0] g_n;
+  wire go;
   input [16:0] i__payload;
   wire [16:0] i__payload;
   wire [5:0] \i__payload.index ;
@@ -3670,8 +4532,10 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   wire i__ready;
   input i__valid;
   wire i__valid;
-  reg [5:0] left = 6'h00;
-  reg [5:0] left_n;
+  wire [3:0] idx;
+  wire [3:0] \idx$100 ;
+  wire [9:0] mask;
+  wire [9:0] \mask$98 ;
   output [55:0] o__payload;
   wire [55:0] o__payload;
   wire [13:0] \o__payload.lane0 ;
@@ -3685,8 +4549,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   wire op_addr;
   reg [2:0] phase = 3'h0;
   reg [2:0] phase_n;
+  wire pop;
   reg [3:0] q = 4'h0;
-  wire [3:0] q_n;
+  reg [3:0] q_n;
   reg release_now;
   wire [10:0] rp__addr;
   wire [5:0] rp__data;
@@ -3710,7 +4575,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   end
   reg [119:0] _0_;
   always @(posedge clk) begin
-    if (rp__en) begin
+    if (go) begin
       _0_ <= bias[g];
     end
   end
@@ -6038,11 +6903,303 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   end
   reg [63:0] _2_;
   always @(posedge clk) begin
-    if (rp__en) begin
-      _2_ <= weights[{ buf_rdata, g }];
+    if (go) begin
+      _2_ <= weights[{ fq_d0, g }];
     end
   end
   assign w_rp__data = _2_;
+  assign \$318  = $signed(base0) + $signed(addend0);
+  assign \$319  = ! x_q;
+  assign \$321  = \$319  ? 23'h000000 : \$320 ;
+  assign \$322  = x_q == 4'h9;
+  assign \$323  = \$322  ? b_rp__data[29:15] : 15'h0000;
+  assign \$324  = 1'h0 >> x_q;
+  assign \$325  = - $signed(w_rp__data[15:8]);
+  assign \$326  = \$324  ? \$325  : { w_rp__data[15], w_rp__data[15:8] };
+  assign \$327  = $signed(base1) + $signed(addend1);
+  assign \$328  = ! x_q;
+  assign \$330  = \$328  ? 23'h000000 : \$329 ;
+  assign \$331  = x_q == 4'h9;
+  assign \$332  = \$331  ? b_rp__data[44:30] : 15'h0000;
+  assign \$333  = 1'h0 >> x_q;
+  assign \$334  = - $signed(w_rp__data[23:16]);
+  assign \$335  = \$333  ? \$334  : { w_rp__data[23], w_rp__data[23:16] };
+  assign \$336  = $signed(base2) + $signed(addend2);
+  assign \$337  = ! x_q;
+  assign \$339  = \$337  ? 23'h000000 : \$338 ;
+  assign \$340  = x_q == 4'h9;
+  assign \$341  = \$340  ? b_rp__data[59:45] : 15'h0000;
+  assign \$342  = 1'h0 >> x_q;
+  assign \$343  = - $signed(w_rp__data[31:24]);
+  assign \$344  = \$342  ? \$343  : { w_rp__data[31], w_rp__data[31:24] };
+  assign \$345  = $signed(base3) + $signed(addend3);
+  assign \$346  = ! x_q;
+  assign \$348  = \$346  ? 23'h000000 : \$347 ;
+  assign \$349  = x_q == 4'h9;
+  assign \$350  = \$349  ? b_rp__data[74:60] : 15'h0000;
+  assign \$351  = 1'h0 >> x_q;
+  assign \$352  = - $signed(w_rp__data[39:32]);
+  assign \$353  = \$351  ? \$352  : { w_rp__data[39], w_rp__data[39:32] };
+  assign \$354  = $signed(base4) + $signed(addend4);
+  assign \$355  = ! x_q;
+  assign \$357  = \$355  ? 23'h000000 : \$356 ;
+  assign \$358  = x_q == 4'h9;
+  assign \$359  = \$358  ? b_rp__data[89:75] : 15'h0000;
+  assign \$360  = 1'h0 >> x_q;
+  assign \$361  = - $signed(w_rp__data[47:40]);
+  assign \$362  = \$360  ? \$361  : { w_rp__data[47], w_rp__data[47:40] };
+  assign \$363  = $signed(base5) + $signed(addend5);
+  assign \$364  = ! x_q;
+  assign \$366  = \$364  ? 23'h000000 : \$365 ;
+  assign \$367  = x_q == 4'h9;
+  assign \$368  = \$367  ? b_rp__data[104:90] : 15'h0000;
+  assign \$369  = 1'h0 >> x_q;
+  assign \$370  = - $signed(w_rp__data[55:48]);
+  assign \$371  = \$369  ? \$370  : { w_rp__data[55], w_rp__data[55:48] };
+  assign \$372  = $signed(base6) + $signed(addend6);
+  assign \$373  = ! x_q;
+  assign \$375  = \$373  ? 23'h000000 : \$374 ;
+  assign \$376  = x_q == 4'h9;
+  assign \$377  = \$376  ? b_rp__data[119:105] : 15'h0000;
+  assign \$378  = 1'h0 >> x_q;
+  assign \$379  = - $signed(w_rp__data[63:56]);
+  assign \$380  = \$378  ? \$379  : { w_rp__data[63], w_rp__data[63:56] };
+  assign \$381  = $signed(base7) + $signed(addend7);
+  assign \$394  = x_kind == 3'h5;
+  assign o__valid = x_valid & \$394 ;
+  assign \$396  = buf_s_valid & buf_can;
+  assign \$397  = 1'h1 << buf_plane;
+  assign \$398  = { 6'h00, buf_written } | \$397 ;
+  assign \$399  = ! buf_rsel;
+  assign \$400  = buf_release & \$399 ;
+  assign \$401  = ! buf_b_half;
+  assign \$402  = \$17 [0] & \$401 ;
+  assign \$406  = \$405  + 1'h1;
+  assign \$407  = ! buf_rsel;
+  assign \$408  = buf_release & \$407 ;
+  assign \$409  = ! buf_b_half;
+  assign \$410  = \$17 [1] & \$409 ;
+  assign \$414  = \$413  + 1'h1;
+  assign \$415  = ! buf_rsel;
+  assign \$416  = buf_release & \$415 ;
+  assign \$417  = ! buf_b_half;
+  assign \$418  = \$17 [2] & \$417 ;
+  assign \$422  = \$421  + 1'h1;
+  assign \$423  = ! buf_rsel;
+  assign \$424  = buf_release & \$423 ;
+  assign \$425  = ! buf_b_half;
+  assign \$426  = \$17 [3] & \$425 ;
+  assign \$430  = \$429  + 1'h1;
+  assign \$431  = ! buf_rsel;
+  assign \$432  = buf_release & \$431 ;
+  assign \$433  = ! buf_b_half;
+  assign \$434  = \$17 [4] & \$433 ;
+  assign \$438  = \$437  + 1'h1;
+  assign \$439  = ! buf_rsel;
+  assign \$440  = buf_release & \$439 ;
+  assign \$441  = ! buf_b_half;
+  assign \$442  = \$17 [5] & \$441 ;
+  assign \$446  = \$445  + 1'h1;
+  assign \$447  = ! buf_rsel;
+  assign \$448  = buf_release & \$447 ;
+  assign \$449  = ! buf_b_half;
+  assign \$450  = \$17 [6] & \$449 ;
+  assign \$454  = \$453  + 1'h1;
+  assign \$455  = ! buf_rsel;
+  assign \$456  = buf_release & \$455 ;
+  assign \$457  = ! buf_b_half;
+  assign \$458  = \$17 [7] & \$457 ;
+  assign \$462  = \$461  + 1'h1;
+  assign \$463  = ! buf_rsel;
+  assign \$464  = buf_release & \$463 ;
+  assign \$465  = ! buf_b_half;
+  assign \$466  = \$17 [8] & \$465 ;
+  assign \$470  = \$469  + 1'h1;
+  assign \$471  = ! buf_rsel;
+  assign \$472  = buf_release & \$471 ;
+  assign \$473  = ! buf_b_half;
+  assign \$474  = \$17 [9] & \$473 ;
+  assign \$478  = \$477  + 1'h1;
+  assign \$480  = buf_release & \$479 ;
+  assign \$482  = \$17 [0] & \$481 ;
+  assign \$486  = \$485  + 1'h1;
+  assign \$488  = buf_release & \$487 ;
+  assign \$490  = \$17 [1] & \$489 ;
+  assign \$494  = \$493  + 1'h1;
+  assign \$496  = buf_release & \$495 ;
+  assign \$498  = \$17 [2] & \$497 ;
+  assign \$502  = \$501  + 1'h1;
+  assign \$504  = buf_release & \$503 ;
+  assign \$506  = \$17 [3] & \$505 ;
+  assign \$510  = \$509  + 1'h1;
+  assign \$512  = buf_release & \$511 ;
+  assign \$514  = \$17 [4] & \$513 ;
+  assign \$518  = \$517  + 1'h1;
+  assign \$520  = buf_release & \$519 ;
+  assign \$522  = \$17 [5] & \$521 ;
+  assign \$526  = \$525  + 1'h1;
+  assign \$528  = buf_release & \$527 ;
+  assign \$530  = \$17 [6] & \$529 ;
+  assign \$534  = \$533  + 1'h1;
+  assign \$536  = buf_release & \$535 ;
+  assign \$538  = \$17 [7] & \$537 ;
+  assign \$542  = \$541  + 1'h1;
+  assign \$544  = buf_release & \$543 ;
+  assign \$546  = \$17 [8] & \$545 ;
+  assign \$550  = \$549  + 1'h1;
+  assign \$552  = buf_release & \$551 ;
+  assign \$554  = \$17 [9] & \$553 ;
+  assign \$558  = \$557  + 1'h1;
+  assign \$559  = ~ buf_wsel;
+  assign \$560  = ! buf_done_half;
+  assign \$561  = buf_done_b & \$560 ;
+  assign \$562  = ! buf_rsel;
+  assign \$563  = buf_release & \$562 ;
+  assign \$565  = buf_done_b & \$564 ;
+  assign \$567  = buf_release & \$566 ;
+  assign \$568  = ~ buf_rsel;
+  assign \$569  = o__valid & o__ready;
+  assign \$571  = chunk + 1'h1;
+  assign \$572  = \$570  ? 2'h0 : \$571 ;
+  assign \$573  = ! f_left;
+  assign \$574  = ~ f_busy;
+  assign \$575  = ~ f_over;
+  assign \$576  = \$574  & \$575 ;
+  assign \$577  = \$576  & buf_rfull;
+  assign \$578  = | mask;
+  assign \$580  = \$579  - 1'h1;
+  assign \$581  = | f_left;
+  assign \$582  = | \mask$98 ;
+  assign \$583  = f_g != 2'h3;
+  assign \$584  = buf_re + 1'h1;
+  assign \$585  = f_left - 1'h1;
+  assign \$587  = \$586  - 1'h1;
+  assign \$588  = f_g + 1'h1;
+  assign \$590  = \$589  - 1'h1;
+  assign \$592  = | phase;
+  assign \$593  = ~ ev_wait;
+  assign \$594  = \$592  & \$593 ;
+  assign \$595  = enable & x_valid;
+  assign \$596  = x_kind != 3'h5;
+  assign \$597  = \$595  & \$596 ;
+  always @(posedge clk)
+    buf_s_valid <= \$598 ;
+  always @(posedge clk)
+    buf_s_mask <= \$599 ;
+  always @(posedge clk)
+    buf_s_index <= \$600 ;
+  always @(posedge clk)
+    buf_s_last <= \$601 ;
+  always @(posedge clk)
+    buf_b_valid <= \$602 ;
+  always @(posedge clk)
+    buf_b_plane <= \$603 ;
+  always @(posedge clk)
+    \$signature__data  <= \$604 ;
+  always @(posedge clk)
+    buf_b_half <= \$605 ;
+  always @(posedge clk)
+    buf_written <= \$606 ;
+  always @(posedge clk)
+    buf_cnt0_0 <= \$607 ;
+  always @(posedge clk)
+    buf_cnt0_1 <= \$608 ;
+  always @(posedge clk)
+    buf_cnt0_2 <= \$609 ;
+  always @(posedge clk)
+    buf_cnt0_3 <= \$610 ;
+  always @(posedge clk)
+    buf_cnt0_4 <= \$611 ;
+  always @(posedge clk)
+    buf_cnt0_5 <= \$612 ;
+  always @(posedge clk)
+    buf_cnt0_6 <= \$613 ;
+  always @(posedge clk)
+    buf_cnt0_7 <= \$614 ;
+  always @(posedge clk)
+    buf_cnt0_8 <= \$615 ;
+  always @(posedge clk)
+    buf_cnt0_9 <= \$616 ;
+  always @(posedge clk)
+    buf_cnt1_0 <= \$617 ;
+  always @(posedge clk)
+    buf_cnt1_1 <= \$618 ;
+  always @(posedge clk)
+    buf_cnt1_2 <= \$619 ;
+  always @(posedge clk)
+    buf_cnt1_3 <= \$620 ;
+  always @(posedge clk)
+    buf_cnt1_4 <= \$621 ;
+  always @(posedge clk)
+    buf_cnt1_5 <= \$622 ;
+  always @(posedge clk)
+    buf_cnt1_6 <= \$623 ;
+  always @(posedge clk)
+    buf_cnt1_7 <= \$624 ;
+  always @(posedge clk)
+    buf_cnt1_8 <= \$625 ;
+  always @(posedge clk)
+    buf_cnt1_9 <= \$626 ;
+  always @(posedge clk)
+    buf_wsel <= \$627 ;
+  always @(posedge clk)
+    buf_done_b <= \$628 ;
+  always @(posedge clk)
+    buf_done_half <= \$629 ;
+  always @(posedge clk)
+    buf_full <= \$630 ;
+  always @(posedge clk)
+    buf_rsel <= \$631 ;
+  always @(posedge clk)
+    chunk <= \$632 ;
+  always @(posedge clk)
+    phase <= \$633 ;
+  always @(posedge clk)
+    q <= \$634 ;
+  always @(posedge clk)
+    g <= \$635 ;
+  always @(posedge clk)
+    f_fly <= \$636 ;
+  always @(posedge clk)
+    f_fly_last <= \$637 ;
+  always @(posedge clk)
+    buf_rq <= \$638 ;
+  always @(posedge clk)
+    fq_d0 <= \$639 ;
+  always @(posedge clk)
+    fq_l0 <= \$640 ;
+  always @(posedge clk)
+    fq_d1 <= \$641 ;
+  always @(posedge clk)
+    fq_l1 <= \$642 ;
+  always @(posedge clk)
+    fq_v1 <= \$643 ;
+  always @(posedge clk)
+    fq_v0 <= \$644 ;
+  always @(posedge clk)
+    f_over <= \$645 ;
+  always @(posedge clk)
+    f_busy <= \$646 ;
+  always @(posedge clk)
+    f_g <= \$647 ;
+  always @(posedge clk)
+    buf_rplane <= \$648 ;
+  always @(posedge clk)
+    buf_re <= \$649 ;
+  always @(posedge clk)
+    f_left <= \$650 ;
+  always @(posedge clk)
+    cnt_q <= \$651 ;
+  always @(posedge clk)
+    x_valid <= \$652 ;
+  always @(posedge clk)
+    x_kind <= \$653 ;
+  always @(posedge clk)
+    x_addr <= \$654 ;
+  always @(posedge clk)
+    x_q <= \$655 ;
+  always @(posedge clk)
+    acc_word <= \$656 ;
   assign \$1  = buf_full >> buf_wsel;
   assign buf_can = ~ \$1 ;
   assign \$2  = ~ buf_written;
@@ -6080,280 +7237,2679 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   assign buf_done = buf_s_done & buf_s_last;
   assign \$21  = ~ o__valid;
   assign \$23  = o__ready & \$22 ;
-  assign rp__en = \$21  | \$23 ;
-  assign buf_release = release_now & rp__en;
-  assign \$29  = | cnt_q;
-  assign \$30  = q == 4'h9;
-  assign \$31  = cnt_q - 1'h1;
-  assign \$32  = g == 2'h3;
-  assign \$33  = q + 1'h1;
-  assign \$35  = ! left;
-  assign \$36  = ~ \$35 ;
-  assign \$37  = e + 1'h1;
-  assign \$38  = left - 1'h1;
-  assign \$39  = q == 4'h9;
-  assign \$40  = g == 2'h3;
-  assign \$41  = q + 1'h1;
-  assign \$46  = g == 2'h3;
-  assign \$47  = ~ \$46 ;
-  assign \$48  = g + 1'h1;
-  assign \$49  = phase == 2'h3;
-  assign \$50  = ! x_q;
-  assign \$52  = \$50  ? 23'h000000 : \$51 ;
-  assign \$53  = x_q == 4'h9;
-  assign \$54  = \$53  ? b_rp__data[14:0] : 15'h0000;
-  assign \$55  = 1'h0 >> x_q;
-  assign \$56  = - $signed(w_rp__data[7:0]);
-  assign \$57  = \$55  ? \$56  : { w_rp__data[7], w_rp__data[7:0] };
-  assign \$58  = $signed(base0) + $signed(addend0);
-  assign \$59  = ! x_q;
-  assign \$61  = \$59  ? 23'h000000 : \$60 ;
-  assign \$62  = x_q == 4'h9;
-  assign \$63  = \$62  ? b_rp__data[29:15] : 15'h0000;
-  assign \$64  = 1'h0 >> x_q;
-  assign \$65  = - $signed(w_rp__data[15:8]);
-  assign \$66  = \$64  ? \$65  : { w_rp__data[15], w_rp__data[15:8] };
-  assign \$67  = $signed(base1) + $signed(addend1);
-  assign \$68  = ! x_q;
-  assign \$70  = \$68  ? 23'h000000 : \$69 ;
-  assign \$71  = x_q == 4'h9;
-  assign \$72  = \$71  ? b_rp__data[44:30] : 15'h0000;
-  assign \$73  = 1'h0 >> x_q;
-  assign \$74  = - $signed(w_rp__data[23:16]);
-  assign \$75  = \$73  ? \$74  : { w_rp__data[23], w_rp__data[23:16] };
-  assign \$76  = $signed(base2) + $signed(addend2);
-  assign \$77  = ! x_q;
-  assign \$79  = \$77  ? 23'h000000 : \$78 ;
-  assign \$80  = x_q == 4'h9;
-  assign \$81  = \$80  ? b_rp__data[59:45] : 15'h0000;
-  assign \$82  = 1'h0 >> x_q;
-  assign \$83  = - $signed(w_rp__data[31:24]);
-  assign \$84  = \$82  ? \$83  : { w_rp__data[31], w_rp__data[31:24] };
-  assign \$85  = $signed(base3) + $signed(addend3);
-  assign \$86  = ! x_q;
-  assign \$88  = \$86  ? 23'h000000 : \$87 ;
-  assign \$89  = x_q == 4'h9;
-  assign \$90  = \$89  ? b_rp__data[74:60] : 15'h0000;
-  assign \$91  = 1'h0 >> x_q;
-  assign \$92  = - $signed(w_rp__data[39:32]);
-  assign \$93  = \$91  ? \$92  : { w_rp__data[39], w_rp__data[39:32] };
-  assign \$94  = $signed(base4) + $signed(addend4);
-  assign \$95  = ! x_q;
-  assign \$97  = \$95  ? 23'h000000 : \$96 ;
-  assign \$98  = x_q == 4'h9;
-  assign \$99  = \$98  ? b_rp__data[89:75] : 15'h0000;
-  assign \$100  = 1'h0 >> x_q;
-  assign \$101  = - $signed(w_rp__data[47:40]);
-  assign \$102  = \$100  ? \$101  : { w_rp__data[47], w_rp__data[47:40] };
-  assign \$103  = $signed(base5) + $signed(addend5);
-  assign \$104  = ! x_q;
-  assign \$106  = \$104  ? 23'h000000 : \$105 ;
-  assign \$107  = x_q == 4'h9;
-  assign \$108  = \$107  ? b_rp__data[104:90] : 15'h0000;
-  assign \$109  = 1'h0 >> x_q;
-  assign \$110  = - $signed(w_rp__data[55:48]);
-  assign \$111  = \$109  ? \$110  : { w_rp__data[55], w_rp__data[55:48] };
-  assign \$112  = $signed(base6) + $signed(addend6);
-  assign \$113  = ! x_q;
-  assign \$115  = \$113  ? 23'h000000 : \$114 ;
-  assign \$116  = x_q == 4'h9;
-  assign \$117  = \$116  ? b_rp__data[119:105] : 15'h0000;
-  assign \$118  = 1'h0 >> x_q;
-  assign \$119  = - $signed(w_rp__data[63:56]);
-  assign \$120  = \$118  ? \$119  : { w_rp__data[63], w_rp__data[63:56] };
-  assign \$121  = $signed(base7) + $signed(addend7);
-  assign \$134  = x_kind == 3'h5;
-  assign o__valid = x_valid & \$134 ;
-  assign \$136  = buf_s_valid & buf_can;
-  assign \$137  = 1'h1 << buf_plane;
-  assign \$138  = { 6'h00, buf_written } | \$137 ;
-  assign \$139  = ! buf_rsel;
-  assign \$140  = buf_release & \$139 ;
-  assign \$141  = ! buf_b_half;
-  assign \$142  = \$17 [0] & \$141 ;
-  assign \$146  = \$145  + 1'h1;
-  assign \$147  = ! buf_rsel;
-  assign \$148  = buf_release & \$147 ;
-  assign \$149  = ! buf_b_half;
-  assign \$150  = \$17 [1] & \$149 ;
-  assign \$154  = \$153  + 1'h1;
-  assign \$155  = ! buf_rsel;
-  assign \$156  = buf_release & \$155 ;
-  assign \$157  = ! buf_b_half;
-  assign \$158  = \$17 [2] & \$157 ;
-  assign \$162  = \$161  + 1'h1;
-  assign \$163  = ! buf_rsel;
-  assign \$164  = buf_release & \$163 ;
-  assign \$165  = ! buf_b_half;
-  assign \$166  = \$17 [3] & \$165 ;
-  assign \$170  = \$169  + 1'h1;
-  assign \$171  = ! buf_rsel;
-  assign \$172  = buf_release & \$171 ;
-  assign \$173  = ! buf_b_half;
-  assign \$174  = \$17 [4] & \$173 ;
-  assign \$178  = \$177  + 1'h1;
-  assign \$179  = ! buf_rsel;
-  assign \$180  = buf_release & \$179 ;
-  assign \$181  = ! buf_b_half;
-  assign \$182  = \$17 [5] & \$181 ;
-  assign \$186  = \$185  + 1'h1;
-  assign \$187  = ! buf_rsel;
-  assign \$188  = buf_release & \$187 ;
-  assign \$189  = ! buf_b_half;
-  assign \$190  = \$17 [6] & \$189 ;
-  assign \$194  = \$193  + 1'h1;
-  assign \$195  = ! buf_rsel;
-  assign \$196  = buf_release & \$195 ;
-  assign \$197  = ! buf_b_half;
-  assign \$198  = \$17 [7] & \$197 ;
-  assign \$202  = \$201  + 1'h1;
-  assign \$203  = ! buf_rsel;
-  assign \$204  = buf_release & \$203 ;
-  assign \$205  = ! buf_b_half;
-  assign \$206  = \$17 [8] & \$205 ;
-  assign \$210  = \$209  + 1'h1;
-  assign \$211  = ! buf_rsel;
-  assign \$212  = buf_release & \$211 ;
-  assign \$213  = ! buf_b_half;
-  assign \$214  = \$17 [9] & \$213 ;
-  assign \$218  = \$217  + 1'h1;
-  assign \$220  = buf_release & \$219 ;
-  assign \$222  = \$17 [0] & \$221 ;
-  assign \$226  = \$225  + 1'h1;
-  assign \$228  = buf_release & \$227 ;
-  assign \$230  = \$17 [1] & \$229 ;
-  assign \$234  = \$233  + 1'h1;
-  assign \$236  = buf_release & \$235 ;
-  assign \$238  = \$17 [2] & \$237 ;
-  assign \$242  = \$241  + 1'h1;
-  assign \$244  = buf_release & \$243 ;
-  assign \$246  = \$17 [3] & \$245 ;
-  assign \$250  = \$249  + 1'h1;
-  assign \$252  = buf_release & \$251 ;
-  assign \$254  = \$17 [4] & \$253 ;
-  assign \$258  = \$257  + 1'h1;
-  assign \$260  = buf_release & \$259 ;
-  assign \$262  = \$17 [5] & \$261 ;
-  assign \$266  = \$265  + 1'h1;
-  assign \$268  = buf_release & \$267 ;
-  assign \$270  = \$17 [6] & \$269 ;
-  assign \$274  = \$273  + 1'h1;
-  assign \$276  = buf_release & \$275 ;
-  assign \$278  = \$17 [7] & \$277 ;
-  assign \$282  = \$281  + 1'h1;
-  assign \$284  = buf_release & \$283 ;
-  assign \$286  = \$17 [8] & \$285 ;
-  assign \$290  = \$289  + 1'h1;
-  assign \$292  = buf_release & \$291 ;
-  assign \$294  = \$17 [9] & \$293 ;
-  assign \$298  = \$297  + 1'h1;
-  assign \$299  = ~ buf_wsel;
-  assign \$300  = ! buf_done_half;
-  assign \$301  = buf_done_b & \$300 ;
-  assign \$302  = ! buf_rsel;
-  assign \$303  = buf_release & \$302 ;
-  assign \$305  = buf_done_b & \$304 ;
-  assign \$307  = buf_release & \$306 ;
-  assign \$308  = ~ buf_rsel;
-  assign \$309  = o__valid & o__ready;
-  assign \$311  = chunk + 1'h1;
-  assign \$312  = \$310  ? 2'h0 : \$311 ;
-  assign \$314  = | phase;
-  assign \$315  = rp__en & x_valid;
-  assign \$316  = x_kind != 3'h5;
-  assign \$317  = \$315  & \$316 ;
-  always @(posedge clk)
-    buf_s_valid <= \$318 ;
-  always @(posedge clk)
-    buf_s_mask <= \$319 ;
-  always @(posedge clk)
-    buf_s_index <= \$320 ;
-  always @(posedge clk)
-    buf_s_last <= \$321 ;
-  always @(posedge clk)
-    buf_b_valid <= \$322 ;
-  always @(posedge clk)
-    buf_b_plane <= \$323 ;
-  always @(posedge clk)
-    \$signature__data  <= \$324 ;
-  always @(posedge clk)
-    buf_b_half <= \$325 ;
-  always @(posedge clk)
-    buf_written <= \$326 ;
-  always @(posedge clk)
-    buf_cnt0_0 <= \$327 ;
-  always @(posedge clk)
-    buf_cnt0_1 <= \$328 ;
-  always @(posedge clk)
-    buf_cnt0_2 <= \$329 ;
-  always @(posedge clk)
-    buf_cnt0_3 <= \$330 ;
-  always @(posedge clk)
-    buf_cnt0_4 <= \$331 ;
-  always @(posedge clk)
-    buf_cnt0_5 <= \$332 ;
-  always @(posedge clk)
-    buf_cnt0_6 <= \$333 ;
-  always @(posedge clk)
-    buf_cnt0_7 <= \$334 ;
-  always @(posedge clk)
-    buf_cnt0_8 <= \$335 ;
-  always @(posedge clk)
-    buf_cnt0_9 <= \$336 ;
-  always @(posedge clk)
-    buf_cnt1_0 <= \$337 ;
-  always @(posedge clk)
-    buf_cnt1_1 <= \$338 ;
-  always @(posedge clk)
-    buf_cnt1_2 <= \$339 ;
-  always @(posedge clk)
-    buf_cnt1_3 <= \$340 ;
-  always @(posedge clk)
-    buf_cnt1_4 <= \$341 ;
-  always @(posedge clk)
-    buf_cnt1_5 <= \$342 ;
-  always @(posedge clk)
-    buf_cnt1_6 <= \$343 ;
-  always @(posedge clk)
-    buf_cnt1_7 <= \$344 ;
-  always @(posedge clk)
-    buf_cnt1_8 <= \$345 ;
-  always @(posedge clk)
-    buf_cnt1_9 <= \$346 ;
-  always @(posedge clk)
-    buf_wsel <= \$347 ;
-  always @(posedge clk)
-    buf_done_b <= \$348 ;
-  always @(posedge clk)
-    buf_done_half <= \$349 ;
-  always @(posedge clk)
-    buf_full <= \$350 ;
-  always @(posedge clk)
-    buf_rsel <= \$351 ;
-  always @(posedge clk)
-    chunk <= \$352 ;
-  always @(posedge clk)
-    phase <= \$353 ;
-  always @(posedge clk)
-    q <= \$354 ;
-  always @(posedge clk)
-    e <= \$355 ;
-  always @(posedge clk)
-    left <= \$356 ;
-  always @(posedge clk)
-    g <= \$357 ;
-  always @(posedge clk)
-    cnt_q <= \$358 ;
-  always @(posedge clk)
-    x_valid <= \$359 ;
-  always @(posedge clk)
-    x_kind <= \$360 ;
-  always @(posedge clk)
-    x_addr <= \$361 ;
-  always @(posedge clk)
-    x_q <= \$362 ;
-  always @(posedge clk)
-    acc_word <= \$363 ;
+  assign enable = \$21  | \$23 ;
+  assign \$24  = ~ ev_wait;
+  assign go = enable & \$24 ;
+  assign buf_release = release_now & go;
+  assign \$26  = fq_v0 + fq_v1;
+  assign \$27  = \$26  + f_fly;
+  assign \$28  = \$27  - pop;
+  assign \$29  = $signed(\$28 ) < $signed(3'h2);
+  assign rp__en = f_busy & \$29 ;
+  assign \$30  = | buf_rcnt0;
+  assign \$31  = | buf_rcnt1;
+  assign \$32  = | buf_rcnt2;
+  assign \$33  = | buf_rcnt3;
+  assign \$34  = | buf_rcnt4;
+  assign \$35  = | buf_rcnt5;
+  assign \$36  = | buf_rcnt6;
+  assign \$37  = | buf_rcnt7;
+  assign \$38  = | buf_rcnt8;
+  assign \$39  = | buf_rcnt9;
+  assign \$42  = | buf_rcnt0;
+  assign \$43  = | buf_rcnt1;
+  assign \$44  = | buf_rcnt2;
+  assign \$45  = | buf_rcnt3;
+  assign \$46  = | buf_rcnt4;
+  assign \$47  = | buf_rcnt5;
+  assign \$48  = | buf_rcnt6;
+  assign \$49  = | buf_rcnt7;
+  assign \$50  = | buf_rcnt8;
+  assign \$51  = | buf_rcnt9;
+  assign \$54  = | buf_rcnt0;
+  assign \$55  = | buf_rcnt1;
+  assign \$56  = | buf_rcnt2;
+  assign \$57  = | buf_rcnt3;
+  assign \$58  = | buf_rcnt4;
+  assign \$59  = | buf_rcnt5;
+  assign \$60  = | buf_rcnt6;
+  assign \$61  = | buf_rcnt7;
+  assign \$62  = | buf_rcnt8;
+  assign \$63  = | buf_rcnt9;
+  assign \$66  = | buf_rcnt0;
+  assign \$67  = | buf_rcnt1;
+  assign \$68  = | buf_rcnt2;
+  assign \$69  = | buf_rcnt3;
+  assign \$70  = | buf_rcnt4;
+  assign \$71  = | buf_rcnt5;
+  assign \$72  = | buf_rcnt6;
+  assign \$73  = | buf_rcnt7;
+  assign \$74  = | buf_rcnt8;
+  assign \$75  = | buf_rcnt9;
+  assign \$78  = | buf_rcnt0;
+  assign \$79  = | buf_rcnt1;
+  assign \$80  = | buf_rcnt2;
+  assign \$81  = | buf_rcnt3;
+  assign \$82  = | buf_rcnt4;
+  assign \$83  = | buf_rcnt5;
+  assign \$84  = | buf_rcnt6;
+  assign \$85  = | buf_rcnt7;
+  assign \$86  = | buf_rcnt8;
+  assign \$87  = | buf_rcnt9;
+  assign \$90  = | buf_rcnt0;
+  assign \$91  = | buf_rcnt1;
+  assign \$92  = | buf_rcnt2;
+  assign \$93  = | buf_rcnt3;
+  assign \$94  = | buf_rcnt4;
+  assign \$95  = | buf_rcnt5;
+  assign \$96  = | buf_rcnt6;
+  assign \$97  = | buf_rcnt7;
+  assign \$98  = | buf_rcnt8;
+  assign \$99  = | buf_rcnt9;
+  assign \$102  = | buf_rcnt0;
+  assign \$103  = | buf_rcnt1;
+  assign \$104  = | buf_rcnt2;
+  assign \$105  = | buf_rcnt3;
+  assign \$106  = | buf_rcnt4;
+  assign \$107  = | buf_rcnt5;
+  assign \$108  = | buf_rcnt6;
+  assign \$109  = | buf_rcnt7;
+  assign \$110  = | buf_rcnt8;
+  assign \$111  = | buf_rcnt9;
+  assign \$114  = | buf_rcnt0;
+  assign \$115  = | buf_rcnt1;
+  assign \$116  = | buf_rcnt2;
+  assign \$117  = | buf_rcnt3;
+  assign \$118  = | buf_rcnt4;
+  assign \$119  = | buf_rcnt5;
+  assign \$120  = | buf_rcnt6;
+  assign \$121  = | buf_rcnt7;
+  assign \$122  = | buf_rcnt8;
+  assign \$123  = | buf_rcnt9;
+  assign \$126  = | buf_rcnt0;
+  assign \$127  = | buf_rcnt1;
+  assign \$128  = | buf_rcnt2;
+  assign \$129  = | buf_rcnt3;
+  assign \$130  = | buf_rcnt4;
+  assign \$131  = | buf_rcnt5;
+  assign \$132  = | buf_rcnt6;
+  assign \$133  = | buf_rcnt7;
+  assign \$134  = | buf_rcnt8;
+  assign \$135  = | buf_rcnt9;
+  assign \$138  = | buf_rcnt0;
+  assign \$139  = | buf_rcnt1;
+  assign \$140  = | buf_rcnt2;
+  assign \$141  = | buf_rcnt3;
+  assign \$142  = | buf_rcnt4;
+  assign \$143  = | buf_rcnt5;
+  assign \$144  = | buf_rcnt6;
+  assign \$145  = | buf_rcnt7;
+  assign \$146  = | buf_rcnt8;
+  assign \$147  = | buf_rcnt9;
+  assign \$150  = ~ mask;
+  assign \$151  = \$150  + 1'h1;
+  assign \$152  = { 1'h0, mask } & \$151 ;
+  assign \$153  = | { \$152 [9], \$152 [7], \$152 [5], \$152 [3], \$152 [1] };
+  assign \$154  = | { \$152 [7:6], \$152 [3:2] };
+  assign \$155  = | \$152 [7:4];
+  assign \$156  = | \$152 [9:8];
+  assign \$157  = | buf_rcnt0;
+  assign \$158  = | buf_rcnt1;
+  assign \$159  = | buf_rcnt2;
+  assign \$160  = | buf_rcnt3;
+  assign \$161  = | buf_rcnt4;
+  assign \$162  = | buf_rcnt5;
+  assign \$163  = | buf_rcnt6;
+  assign \$164  = | buf_rcnt7;
+  assign \$165  = | buf_rcnt8;
+  assign \$166  = | buf_rcnt9;
+  assign \$167  = buf_rplane < 1'h0;
+  assign \$168  = \$157  & \$167 ;
+  assign \$169  = | buf_rcnt0;
+  assign \$170  = | buf_rcnt1;
+  assign \$171  = | buf_rcnt2;
+  assign \$172  = | buf_rcnt3;
+  assign \$173  = | buf_rcnt4;
+  assign \$174  = | buf_rcnt5;
+  assign \$175  = | buf_rcnt6;
+  assign \$176  = | buf_rcnt7;
+  assign \$177  = | buf_rcnt8;
+  assign \$178  = | buf_rcnt9;
+  assign \$179  = buf_rplane < 1'h1;
+  assign \$180  = \$170  & \$179 ;
+  assign \$181  = | buf_rcnt0;
+  assign \$182  = | buf_rcnt1;
+  assign \$183  = | buf_rcnt2;
+  assign \$184  = | buf_rcnt3;
+  assign \$185  = | buf_rcnt4;
+  assign \$186  = | buf_rcnt5;
+  assign \$187  = | buf_rcnt6;
+  assign \$188  = | buf_rcnt7;
+  assign \$189  = | buf_rcnt8;
+  assign \$190  = | buf_rcnt9;
+  assign \$191  = buf_rplane < 2'h2;
+  assign \$192  = \$183  & \$191 ;
+  assign \$193  = | buf_rcnt0;
+  assign \$194  = | buf_rcnt1;
+  assign \$195  = | buf_rcnt2;
+  assign \$196  = | buf_rcnt3;
+  assign \$197  = | buf_rcnt4;
+  assign \$198  = | buf_rcnt5;
+  assign \$199  = | buf_rcnt6;
+  assign \$200  = | buf_rcnt7;
+  assign \$201  = | buf_rcnt8;
+  assign \$202  = | buf_rcnt9;
+  assign \$203  = buf_rplane < 2'h3;
+  assign \$204  = \$196  & \$203 ;
+  assign \$205  = | buf_rcnt0;
+  assign \$206  = | buf_rcnt1;
+  assign \$207  = | buf_rcnt2;
+  assign \$208  = | buf_rcnt3;
+  assign \$209  = | buf_rcnt4;
+  assign \$210  = | buf_rcnt5;
+  assign \$211  = | buf_rcnt6;
+  assign \$212  = | buf_rcnt7;
+  assign \$213  = | buf_rcnt8;
+  assign \$214  = | buf_rcnt9;
+  assign \$215  = buf_rplane < 3'h4;
+  assign \$216  = \$209  & \$215 ;
+  assign \$217  = | buf_rcnt0;
+  assign \$218  = | buf_rcnt1;
+  assign \$219  = | buf_rcnt2;
+  assign \$220  = | buf_rcnt3;
+  assign \$221  = | buf_rcnt4;
+  assign \$222  = | buf_rcnt5;
+  assign \$223  = | buf_rcnt6;
+  assign \$224  = | buf_rcnt7;
+  assign \$225  = | buf_rcnt8;
+  assign \$226  = | buf_rcnt9;
+  assign \$227  = buf_rplane < 3'h5;
+  assign \$228  = \$222  & \$227 ;
+  assign \$229  = | buf_rcnt0;
+  assign \$230  = | buf_rcnt1;
+  assign \$231  = | buf_rcnt2;
+  assign \$232  = | buf_rcnt3;
+  assign \$233  = | buf_rcnt4;
+  assign \$234  = | buf_rcnt5;
+  assign \$235  = | buf_rcnt6;
+  assign \$236  = | buf_rcnt7;
+  assign \$237  = | buf_rcnt8;
+  assign \$238  = | buf_rcnt9;
+  assign \$239  = buf_rplane < 3'h6;
+  assign \$240  = \$235  & \$239 ;
+  assign \$241  = | buf_rcnt0;
+  assign \$242  = | buf_rcnt1;
+  assign \$243  = | buf_rcnt2;
+  assign \$244  = | buf_rcnt3;
+  assign \$245  = | buf_rcnt4;
+  assign \$246  = | buf_rcnt5;
+  assign \$247  = | buf_rcnt6;
+  assign \$248  = | buf_rcnt7;
+  assign \$249  = | buf_rcnt8;
+  assign \$250  = | buf_rcnt9;
+  assign \$251  = buf_rplane < 3'h7;
+  assign \$252  = \$248  & \$251 ;
+  assign \$253  = | buf_rcnt0;
+  assign \$254  = | buf_rcnt1;
+  assign \$255  = | buf_rcnt2;
+  assign \$256  = | buf_rcnt3;
+  assign \$257  = | buf_rcnt4;
+  assign \$258  = | buf_rcnt5;
+  assign \$259  = | buf_rcnt6;
+  assign \$260  = | buf_rcnt7;
+  assign \$261  = | buf_rcnt8;
+  assign \$262  = | buf_rcnt9;
+  assign \$263  = buf_rplane < 4'h8;
+  assign \$264  = \$261  & \$263 ;
+  assign \$265  = | buf_rcnt0;
+  assign \$266  = | buf_rcnt1;
+  assign \$267  = | buf_rcnt2;
+  assign \$268  = | buf_rcnt3;
+  assign \$269  = | buf_rcnt4;
+  assign \$270  = | buf_rcnt5;
+  assign \$271  = | buf_rcnt6;
+  assign \$272  = | buf_rcnt7;
+  assign \$273  = | buf_rcnt8;
+  assign \$274  = | buf_rcnt9;
+  assign \$275  = buf_rplane < 4'h9;
+  assign \$276  = \$274  & \$275 ;
+  assign \$277  = ~ \mask$98 ;
+  assign \$278  = \$277  + 1'h1;
+  assign \$279  = { 1'h0, \mask$98  } & \$278 ;
+  assign \$280  = | { \$279 [9], \$279 [7], \$279 [5], \$279 [3], \$279 [1] };
+  assign \$281  = | { \$279 [7:6], \$279 [3:2] };
+  assign \$282  = | \$279 [7:4];
+  assign \$283  = | \$279 [9:8];
+  assign \$284  = phase == 2'h3;
+  assign \$285  = ~ fq_v0;
+  assign ev_wait = \$284  & \$285 ;
+  assign \$286  = phase == 2'h3;
+  assign \$287  = enable & \$286 ;
+  assign \$288  = \$287  & fq_v0;
+  assign \$294  = | cnt_q;
+  assign \$295  = q == 4'h9;
+  assign \$296  = g == 2'h3;
+  assign \$297  = q + 1'h1;
+  assign \$299  = q == 4'h9;
+  assign \$300  = g == 2'h3;
+  assign \$301  = q + 1'h1;
+  assign \$306  = g == 2'h3;
+  assign \$307  = ~ \$306 ;
+  assign \$308  = g + 1'h1;
+  assign \$309  = phase == 2'h3;
+  assign \$310  = ! x_q;
+  assign \$312  = \$310  ? 23'h000000 : \$311 ;
+  assign \$313  = x_q == 4'h9;
+  assign \$314  = \$313  ? b_rp__data[14:0] : 15'h0000;
+  assign \$315  = 1'h0 >> x_q;
+  assign \$316  = - $signed(w_rp__data[7:0]);
+  assign \$317  = \$315  ? \$316  : { w_rp__data[7], w_rp__data[7:0] };
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (chunk)
+      1'h0:
+          \$384  = \$382 ;
+      1'h1:
+          \$384  = \$383 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (chunk)
+      1'h0:
+          \$387  = \$385 ;
+      1'h1:
+          \$387  = \$386 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (chunk)
+      1'h0:
+          \$390  = \$388 ;
+      1'h1:
+          \$390  = \$389 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (chunk)
+      1'h0:
+          \$393  = \$391 ;
+      1'h1:
+          \$393  = \$392 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$403  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$403  = buf_cnt0_0;
+      4'h1:
+          \$403  = buf_cnt0_1;
+      4'h2:
+          \$403  = buf_cnt0_2;
+      4'h3:
+          \$403  = buf_cnt0_3;
+      4'h4:
+          \$403  = buf_cnt0_4;
+      4'h5:
+          \$403  = buf_cnt0_5;
+      4'h6:
+          \$403  = buf_cnt0_6;
+      4'h7:
+          \$403  = buf_cnt0_7;
+      4'h8:
+          \$403  = buf_cnt0_8;
+      4'h9:
+          \$403  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$404  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$404  = buf_cnt1_0;
+      4'h1:
+          \$404  = buf_cnt1_1;
+      4'h2:
+          \$404  = buf_cnt1_2;
+      4'h3:
+          \$404  = buf_cnt1_3;
+      4'h4:
+          \$404  = buf_cnt1_4;
+      4'h5:
+          \$404  = buf_cnt1_5;
+      4'h6:
+          \$404  = buf_cnt1_6;
+      4'h7:
+          \$404  = buf_cnt1_7;
+      4'h8:
+          \$404  = buf_cnt1_8;
+      4'h9:
+          \$404  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$405  = \$403 ;
+      1'h1:
+          \$405  = \$404 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$411  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$411  = buf_cnt0_0;
+      4'h1:
+          \$411  = buf_cnt0_1;
+      4'h2:
+          \$411  = buf_cnt0_2;
+      4'h3:
+          \$411  = buf_cnt0_3;
+      4'h4:
+          \$411  = buf_cnt0_4;
+      4'h5:
+          \$411  = buf_cnt0_5;
+      4'h6:
+          \$411  = buf_cnt0_6;
+      4'h7:
+          \$411  = buf_cnt0_7;
+      4'h8:
+          \$411  = buf_cnt0_8;
+      4'h9:
+          \$411  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$412  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$412  = buf_cnt1_0;
+      4'h1:
+          \$412  = buf_cnt1_1;
+      4'h2:
+          \$412  = buf_cnt1_2;
+      4'h3:
+          \$412  = buf_cnt1_3;
+      4'h4:
+          \$412  = buf_cnt1_4;
+      4'h5:
+          \$412  = buf_cnt1_5;
+      4'h6:
+          \$412  = buf_cnt1_6;
+      4'h7:
+          \$412  = buf_cnt1_7;
+      4'h8:
+          \$412  = buf_cnt1_8;
+      4'h9:
+          \$412  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$413  = \$411 ;
+      1'h1:
+          \$413  = \$412 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$419  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$419  = buf_cnt0_0;
+      4'h1:
+          \$419  = buf_cnt0_1;
+      4'h2:
+          \$419  = buf_cnt0_2;
+      4'h3:
+          \$419  = buf_cnt0_3;
+      4'h4:
+          \$419  = buf_cnt0_4;
+      4'h5:
+          \$419  = buf_cnt0_5;
+      4'h6:
+          \$419  = buf_cnt0_6;
+      4'h7:
+          \$419  = buf_cnt0_7;
+      4'h8:
+          \$419  = buf_cnt0_8;
+      4'h9:
+          \$419  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$420  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$420  = buf_cnt1_0;
+      4'h1:
+          \$420  = buf_cnt1_1;
+      4'h2:
+          \$420  = buf_cnt1_2;
+      4'h3:
+          \$420  = buf_cnt1_3;
+      4'h4:
+          \$420  = buf_cnt1_4;
+      4'h5:
+          \$420  = buf_cnt1_5;
+      4'h6:
+          \$420  = buf_cnt1_6;
+      4'h7:
+          \$420  = buf_cnt1_7;
+      4'h8:
+          \$420  = buf_cnt1_8;
+      4'h9:
+          \$420  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$421  = \$419 ;
+      1'h1:
+          \$421  = \$420 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$427  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$427  = buf_cnt0_0;
+      4'h1:
+          \$427  = buf_cnt0_1;
+      4'h2:
+          \$427  = buf_cnt0_2;
+      4'h3:
+          \$427  = buf_cnt0_3;
+      4'h4:
+          \$427  = buf_cnt0_4;
+      4'h5:
+          \$427  = buf_cnt0_5;
+      4'h6:
+          \$427  = buf_cnt0_6;
+      4'h7:
+          \$427  = buf_cnt0_7;
+      4'h8:
+          \$427  = buf_cnt0_8;
+      4'h9:
+          \$427  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$428  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$428  = buf_cnt1_0;
+      4'h1:
+          \$428  = buf_cnt1_1;
+      4'h2:
+          \$428  = buf_cnt1_2;
+      4'h3:
+          \$428  = buf_cnt1_3;
+      4'h4:
+          \$428  = buf_cnt1_4;
+      4'h5:
+          \$428  = buf_cnt1_5;
+      4'h6:
+          \$428  = buf_cnt1_6;
+      4'h7:
+          \$428  = buf_cnt1_7;
+      4'h8:
+          \$428  = buf_cnt1_8;
+      4'h9:
+          \$428  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$429  = \$427 ;
+      1'h1:
+          \$429  = \$428 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$435  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$435  = buf_cnt0_0;
+      4'h1:
+          \$435  = buf_cnt0_1;
+      4'h2:
+          \$435  = buf_cnt0_2;
+      4'h3:
+          \$435  = buf_cnt0_3;
+      4'h4:
+          \$435  = buf_cnt0_4;
+      4'h5:
+          \$435  = buf_cnt0_5;
+      4'h6:
+          \$435  = buf_cnt0_6;
+      4'h7:
+          \$435  = buf_cnt0_7;
+      4'h8:
+          \$435  = buf_cnt0_8;
+      4'h9:
+          \$435  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$436  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$436  = buf_cnt1_0;
+      4'h1:
+          \$436  = buf_cnt1_1;
+      4'h2:
+          \$436  = buf_cnt1_2;
+      4'h3:
+          \$436  = buf_cnt1_3;
+      4'h4:
+          \$436  = buf_cnt1_4;
+      4'h5:
+          \$436  = buf_cnt1_5;
+      4'h6:
+          \$436  = buf_cnt1_6;
+      4'h7:
+          \$436  = buf_cnt1_7;
+      4'h8:
+          \$436  = buf_cnt1_8;
+      4'h9:
+          \$436  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$437  = \$435 ;
+      1'h1:
+          \$437  = \$436 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$443  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$443  = buf_cnt0_0;
+      4'h1:
+          \$443  = buf_cnt0_1;
+      4'h2:
+          \$443  = buf_cnt0_2;
+      4'h3:
+          \$443  = buf_cnt0_3;
+      4'h4:
+          \$443  = buf_cnt0_4;
+      4'h5:
+          \$443  = buf_cnt0_5;
+      4'h6:
+          \$443  = buf_cnt0_6;
+      4'h7:
+          \$443  = buf_cnt0_7;
+      4'h8:
+          \$443  = buf_cnt0_8;
+      4'h9:
+          \$443  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$444  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$444  = buf_cnt1_0;
+      4'h1:
+          \$444  = buf_cnt1_1;
+      4'h2:
+          \$444  = buf_cnt1_2;
+      4'h3:
+          \$444  = buf_cnt1_3;
+      4'h4:
+          \$444  = buf_cnt1_4;
+      4'h5:
+          \$444  = buf_cnt1_5;
+      4'h6:
+          \$444  = buf_cnt1_6;
+      4'h7:
+          \$444  = buf_cnt1_7;
+      4'h8:
+          \$444  = buf_cnt1_8;
+      4'h9:
+          \$444  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$445  = \$443 ;
+      1'h1:
+          \$445  = \$444 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$451  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$451  = buf_cnt0_0;
+      4'h1:
+          \$451  = buf_cnt0_1;
+      4'h2:
+          \$451  = buf_cnt0_2;
+      4'h3:
+          \$451  = buf_cnt0_3;
+      4'h4:
+          \$451  = buf_cnt0_4;
+      4'h5:
+          \$451  = buf_cnt0_5;
+      4'h6:
+          \$451  = buf_cnt0_6;
+      4'h7:
+          \$451  = buf_cnt0_7;
+      4'h8:
+          \$451  = buf_cnt0_8;
+      4'h9:
+          \$451  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$452  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$452  = buf_cnt1_0;
+      4'h1:
+          \$452  = buf_cnt1_1;
+      4'h2:
+          \$452  = buf_cnt1_2;
+      4'h3:
+          \$452  = buf_cnt1_3;
+      4'h4:
+          \$452  = buf_cnt1_4;
+      4'h5:
+          \$452  = buf_cnt1_5;
+      4'h6:
+          \$452  = buf_cnt1_6;
+      4'h7:
+          \$452  = buf_cnt1_7;
+      4'h8:
+          \$452  = buf_cnt1_8;
+      4'h9:
+          \$452  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$453  = \$451 ;
+      1'h1:
+          \$453  = \$452 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$459  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$459  = buf_cnt0_0;
+      4'h1:
+          \$459  = buf_cnt0_1;
+      4'h2:
+          \$459  = buf_cnt0_2;
+      4'h3:
+          \$459  = buf_cnt0_3;
+      4'h4:
+          \$459  = buf_cnt0_4;
+      4'h5:
+          \$459  = buf_cnt0_5;
+      4'h6:
+          \$459  = buf_cnt0_6;
+      4'h7:
+          \$459  = buf_cnt0_7;
+      4'h8:
+          \$459  = buf_cnt0_8;
+      4'h9:
+          \$459  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$460  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$460  = buf_cnt1_0;
+      4'h1:
+          \$460  = buf_cnt1_1;
+      4'h2:
+          \$460  = buf_cnt1_2;
+      4'h3:
+          \$460  = buf_cnt1_3;
+      4'h4:
+          \$460  = buf_cnt1_4;
+      4'h5:
+          \$460  = buf_cnt1_5;
+      4'h6:
+          \$460  = buf_cnt1_6;
+      4'h7:
+          \$460  = buf_cnt1_7;
+      4'h8:
+          \$460  = buf_cnt1_8;
+      4'h9:
+          \$460  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$461  = \$459 ;
+      1'h1:
+          \$461  = \$460 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$467  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$467  = buf_cnt0_0;
+      4'h1:
+          \$467  = buf_cnt0_1;
+      4'h2:
+          \$467  = buf_cnt0_2;
+      4'h3:
+          \$467  = buf_cnt0_3;
+      4'h4:
+          \$467  = buf_cnt0_4;
+      4'h5:
+          \$467  = buf_cnt0_5;
+      4'h6:
+          \$467  = buf_cnt0_6;
+      4'h7:
+          \$467  = buf_cnt0_7;
+      4'h8:
+          \$467  = buf_cnt0_8;
+      4'h9:
+          \$467  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$468  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$468  = buf_cnt1_0;
+      4'h1:
+          \$468  = buf_cnt1_1;
+      4'h2:
+          \$468  = buf_cnt1_2;
+      4'h3:
+          \$468  = buf_cnt1_3;
+      4'h4:
+          \$468  = buf_cnt1_4;
+      4'h5:
+          \$468  = buf_cnt1_5;
+      4'h6:
+          \$468  = buf_cnt1_6;
+      4'h7:
+          \$468  = buf_cnt1_7;
+      4'h8:
+          \$468  = buf_cnt1_8;
+      4'h9:
+          \$468  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$469  = \$467 ;
+      1'h1:
+          \$469  = \$468 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$475  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$475  = buf_cnt0_0;
+      4'h1:
+          \$475  = buf_cnt0_1;
+      4'h2:
+          \$475  = buf_cnt0_2;
+      4'h3:
+          \$475  = buf_cnt0_3;
+      4'h4:
+          \$475  = buf_cnt0_4;
+      4'h5:
+          \$475  = buf_cnt0_5;
+      4'h6:
+          \$475  = buf_cnt0_6;
+      4'h7:
+          \$475  = buf_cnt0_7;
+      4'h8:
+          \$475  = buf_cnt0_8;
+      4'h9:
+          \$475  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$476  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$476  = buf_cnt1_0;
+      4'h1:
+          \$476  = buf_cnt1_1;
+      4'h2:
+          \$476  = buf_cnt1_2;
+      4'h3:
+          \$476  = buf_cnt1_3;
+      4'h4:
+          \$476  = buf_cnt1_4;
+      4'h5:
+          \$476  = buf_cnt1_5;
+      4'h6:
+          \$476  = buf_cnt1_6;
+      4'h7:
+          \$476  = buf_cnt1_7;
+      4'h8:
+          \$476  = buf_cnt1_8;
+      4'h9:
+          \$476  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$477  = \$475 ;
+      1'h1:
+          \$477  = \$476 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$483  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$483  = buf_cnt0_0;
+      4'h1:
+          \$483  = buf_cnt0_1;
+      4'h2:
+          \$483  = buf_cnt0_2;
+      4'h3:
+          \$483  = buf_cnt0_3;
+      4'h4:
+          \$483  = buf_cnt0_4;
+      4'h5:
+          \$483  = buf_cnt0_5;
+      4'h6:
+          \$483  = buf_cnt0_6;
+      4'h7:
+          \$483  = buf_cnt0_7;
+      4'h8:
+          \$483  = buf_cnt0_8;
+      4'h9:
+          \$483  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$484  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$484  = buf_cnt1_0;
+      4'h1:
+          \$484  = buf_cnt1_1;
+      4'h2:
+          \$484  = buf_cnt1_2;
+      4'h3:
+          \$484  = buf_cnt1_3;
+      4'h4:
+          \$484  = buf_cnt1_4;
+      4'h5:
+          \$484  = buf_cnt1_5;
+      4'h6:
+          \$484  = buf_cnt1_6;
+      4'h7:
+          \$484  = buf_cnt1_7;
+      4'h8:
+          \$484  = buf_cnt1_8;
+      4'h9:
+          \$484  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$485  = \$483 ;
+      1'h1:
+          \$485  = \$484 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$491  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$491  = buf_cnt0_0;
+      4'h1:
+          \$491  = buf_cnt0_1;
+      4'h2:
+          \$491  = buf_cnt0_2;
+      4'h3:
+          \$491  = buf_cnt0_3;
+      4'h4:
+          \$491  = buf_cnt0_4;
+      4'h5:
+          \$491  = buf_cnt0_5;
+      4'h6:
+          \$491  = buf_cnt0_6;
+      4'h7:
+          \$491  = buf_cnt0_7;
+      4'h8:
+          \$491  = buf_cnt0_8;
+      4'h9:
+          \$491  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$492  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$492  = buf_cnt1_0;
+      4'h1:
+          \$492  = buf_cnt1_1;
+      4'h2:
+          \$492  = buf_cnt1_2;
+      4'h3:
+          \$492  = buf_cnt1_3;
+      4'h4:
+          \$492  = buf_cnt1_4;
+      4'h5:
+          \$492  = buf_cnt1_5;
+      4'h6:
+          \$492  = buf_cnt1_6;
+      4'h7:
+          \$492  = buf_cnt1_7;
+      4'h8:
+          \$492  = buf_cnt1_8;
+      4'h9:
+          \$492  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$493  = \$491 ;
+      1'h1:
+          \$493  = \$492 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$499  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$499  = buf_cnt0_0;
+      4'h1:
+          \$499  = buf_cnt0_1;
+      4'h2:
+          \$499  = buf_cnt0_2;
+      4'h3:
+          \$499  = buf_cnt0_3;
+      4'h4:
+          \$499  = buf_cnt0_4;
+      4'h5:
+          \$499  = buf_cnt0_5;
+      4'h6:
+          \$499  = buf_cnt0_6;
+      4'h7:
+          \$499  = buf_cnt0_7;
+      4'h8:
+          \$499  = buf_cnt0_8;
+      4'h9:
+          \$499  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$500  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$500  = buf_cnt1_0;
+      4'h1:
+          \$500  = buf_cnt1_1;
+      4'h2:
+          \$500  = buf_cnt1_2;
+      4'h3:
+          \$500  = buf_cnt1_3;
+      4'h4:
+          \$500  = buf_cnt1_4;
+      4'h5:
+          \$500  = buf_cnt1_5;
+      4'h6:
+          \$500  = buf_cnt1_6;
+      4'h7:
+          \$500  = buf_cnt1_7;
+      4'h8:
+          \$500  = buf_cnt1_8;
+      4'h9:
+          \$500  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$501  = \$499 ;
+      1'h1:
+          \$501  = \$500 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$507  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$507  = buf_cnt0_0;
+      4'h1:
+          \$507  = buf_cnt0_1;
+      4'h2:
+          \$507  = buf_cnt0_2;
+      4'h3:
+          \$507  = buf_cnt0_3;
+      4'h4:
+          \$507  = buf_cnt0_4;
+      4'h5:
+          \$507  = buf_cnt0_5;
+      4'h6:
+          \$507  = buf_cnt0_6;
+      4'h7:
+          \$507  = buf_cnt0_7;
+      4'h8:
+          \$507  = buf_cnt0_8;
+      4'h9:
+          \$507  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$508  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$508  = buf_cnt1_0;
+      4'h1:
+          \$508  = buf_cnt1_1;
+      4'h2:
+          \$508  = buf_cnt1_2;
+      4'h3:
+          \$508  = buf_cnt1_3;
+      4'h4:
+          \$508  = buf_cnt1_4;
+      4'h5:
+          \$508  = buf_cnt1_5;
+      4'h6:
+          \$508  = buf_cnt1_6;
+      4'h7:
+          \$508  = buf_cnt1_7;
+      4'h8:
+          \$508  = buf_cnt1_8;
+      4'h9:
+          \$508  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$509  = \$507 ;
+      1'h1:
+          \$509  = \$508 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$515  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$515  = buf_cnt0_0;
+      4'h1:
+          \$515  = buf_cnt0_1;
+      4'h2:
+          \$515  = buf_cnt0_2;
+      4'h3:
+          \$515  = buf_cnt0_3;
+      4'h4:
+          \$515  = buf_cnt0_4;
+      4'h5:
+          \$515  = buf_cnt0_5;
+      4'h6:
+          \$515  = buf_cnt0_6;
+      4'h7:
+          \$515  = buf_cnt0_7;
+      4'h8:
+          \$515  = buf_cnt0_8;
+      4'h9:
+          \$515  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$516  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$516  = buf_cnt1_0;
+      4'h1:
+          \$516  = buf_cnt1_1;
+      4'h2:
+          \$516  = buf_cnt1_2;
+      4'h3:
+          \$516  = buf_cnt1_3;
+      4'h4:
+          \$516  = buf_cnt1_4;
+      4'h5:
+          \$516  = buf_cnt1_5;
+      4'h6:
+          \$516  = buf_cnt1_6;
+      4'h7:
+          \$516  = buf_cnt1_7;
+      4'h8:
+          \$516  = buf_cnt1_8;
+      4'h9:
+          \$516  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$517  = \$515 ;
+      1'h1:
+          \$517  = \$516 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$523  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$523  = buf_cnt0_0;
+      4'h1:
+          \$523  = buf_cnt0_1;
+      4'h2:
+          \$523  = buf_cnt0_2;
+      4'h3:
+          \$523  = buf_cnt0_3;
+      4'h4:
+          \$523  = buf_cnt0_4;
+      4'h5:
+          \$523  = buf_cnt0_5;
+      4'h6:
+          \$523  = buf_cnt0_6;
+      4'h7:
+          \$523  = buf_cnt0_7;
+      4'h8:
+          \$523  = buf_cnt0_8;
+      4'h9:
+          \$523  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$524  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$524  = buf_cnt1_0;
+      4'h1:
+          \$524  = buf_cnt1_1;
+      4'h2:
+          \$524  = buf_cnt1_2;
+      4'h3:
+          \$524  = buf_cnt1_3;
+      4'h4:
+          \$524  = buf_cnt1_4;
+      4'h5:
+          \$524  = buf_cnt1_5;
+      4'h6:
+          \$524  = buf_cnt1_6;
+      4'h7:
+          \$524  = buf_cnt1_7;
+      4'h8:
+          \$524  = buf_cnt1_8;
+      4'h9:
+          \$524  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$525  = \$523 ;
+      1'h1:
+          \$525  = \$524 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$531  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$531  = buf_cnt0_0;
+      4'h1:
+          \$531  = buf_cnt0_1;
+      4'h2:
+          \$531  = buf_cnt0_2;
+      4'h3:
+          \$531  = buf_cnt0_3;
+      4'h4:
+          \$531  = buf_cnt0_4;
+      4'h5:
+          \$531  = buf_cnt0_5;
+      4'h6:
+          \$531  = buf_cnt0_6;
+      4'h7:
+          \$531  = buf_cnt0_7;
+      4'h8:
+          \$531  = buf_cnt0_8;
+      4'h9:
+          \$531  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$532  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$532  = buf_cnt1_0;
+      4'h1:
+          \$532  = buf_cnt1_1;
+      4'h2:
+          \$532  = buf_cnt1_2;
+      4'h3:
+          \$532  = buf_cnt1_3;
+      4'h4:
+          \$532  = buf_cnt1_4;
+      4'h5:
+          \$532  = buf_cnt1_5;
+      4'h6:
+          \$532  = buf_cnt1_6;
+      4'h7:
+          \$532  = buf_cnt1_7;
+      4'h8:
+          \$532  = buf_cnt1_8;
+      4'h9:
+          \$532  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$533  = \$531 ;
+      1'h1:
+          \$533  = \$532 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$539  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$539  = buf_cnt0_0;
+      4'h1:
+          \$539  = buf_cnt0_1;
+      4'h2:
+          \$539  = buf_cnt0_2;
+      4'h3:
+          \$539  = buf_cnt0_3;
+      4'h4:
+          \$539  = buf_cnt0_4;
+      4'h5:
+          \$539  = buf_cnt0_5;
+      4'h6:
+          \$539  = buf_cnt0_6;
+      4'h7:
+          \$539  = buf_cnt0_7;
+      4'h8:
+          \$539  = buf_cnt0_8;
+      4'h9:
+          \$539  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$540  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$540  = buf_cnt1_0;
+      4'h1:
+          \$540  = buf_cnt1_1;
+      4'h2:
+          \$540  = buf_cnt1_2;
+      4'h3:
+          \$540  = buf_cnt1_3;
+      4'h4:
+          \$540  = buf_cnt1_4;
+      4'h5:
+          \$540  = buf_cnt1_5;
+      4'h6:
+          \$540  = buf_cnt1_6;
+      4'h7:
+          \$540  = buf_cnt1_7;
+      4'h8:
+          \$540  = buf_cnt1_8;
+      4'h9:
+          \$540  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$541  = \$539 ;
+      1'h1:
+          \$541  = \$540 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$547  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$547  = buf_cnt0_0;
+      4'h1:
+          \$547  = buf_cnt0_1;
+      4'h2:
+          \$547  = buf_cnt0_2;
+      4'h3:
+          \$547  = buf_cnt0_3;
+      4'h4:
+          \$547  = buf_cnt0_4;
+      4'h5:
+          \$547  = buf_cnt0_5;
+      4'h6:
+          \$547  = buf_cnt0_6;
+      4'h7:
+          \$547  = buf_cnt0_7;
+      4'h8:
+          \$547  = buf_cnt0_8;
+      4'h9:
+          \$547  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$548  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$548  = buf_cnt1_0;
+      4'h1:
+          \$548  = buf_cnt1_1;
+      4'h2:
+          \$548  = buf_cnt1_2;
+      4'h3:
+          \$548  = buf_cnt1_3;
+      4'h4:
+          \$548  = buf_cnt1_4;
+      4'h5:
+          \$548  = buf_cnt1_5;
+      4'h6:
+          \$548  = buf_cnt1_6;
+      4'h7:
+          \$548  = buf_cnt1_7;
+      4'h8:
+          \$548  = buf_cnt1_8;
+      4'h9:
+          \$548  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$549  = \$547 ;
+      1'h1:
+          \$549  = \$548 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$555  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$555  = buf_cnt0_0;
+      4'h1:
+          \$555  = buf_cnt0_1;
+      4'h2:
+          \$555  = buf_cnt0_2;
+      4'h3:
+          \$555  = buf_cnt0_3;
+      4'h4:
+          \$555  = buf_cnt0_4;
+      4'h5:
+          \$555  = buf_cnt0_5;
+      4'h6:
+          \$555  = buf_cnt0_6;
+      4'h7:
+          \$555  = buf_cnt0_7;
+      4'h8:
+          \$555  = buf_cnt0_8;
+      4'h9:
+          \$555  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$556  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$556  = buf_cnt1_0;
+      4'h1:
+          \$556  = buf_cnt1_1;
+      4'h2:
+          \$556  = buf_cnt1_2;
+      4'h3:
+          \$556  = buf_cnt1_3;
+      4'h4:
+          \$556  = buf_cnt1_4;
+      4'h5:
+          \$556  = buf_cnt1_5;
+      4'h6:
+          \$556  = buf_cnt1_6;
+      4'h7:
+          \$556  = buf_cnt1_7;
+      4'h8:
+          \$556  = buf_cnt1_8;
+      4'h9:
+          \$556  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$557  = \$555 ;
+      1'h1:
+          \$557  = \$556 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$579  = 7'h00;
+    casez (idx)
+      4'h0:
+          \$579  = buf_rcnt0;
+      4'h1:
+          \$579  = buf_rcnt1;
+      4'h2:
+          \$579  = buf_rcnt2;
+      4'h3:
+          \$579  = buf_rcnt3;
+      4'h4:
+          \$579  = buf_rcnt4;
+      4'h5:
+          \$579  = buf_rcnt5;
+      4'h6:
+          \$579  = buf_rcnt6;
+      4'h7:
+          \$579  = buf_rcnt7;
+      4'h8:
+          \$579  = buf_rcnt8;
+      4'h9:
+          \$579  = buf_rcnt9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$586  = 7'h00;
+    casez (\idx$100 )
+      4'h0:
+          \$586  = buf_rcnt0;
+      4'h1:
+          \$586  = buf_rcnt1;
+      4'h2:
+          \$586  = buf_rcnt2;
+      4'h3:
+          \$586  = buf_rcnt3;
+      4'h4:
+          \$586  = buf_rcnt4;
+      4'h5:
+          \$586  = buf_rcnt5;
+      4'h6:
+          \$586  = buf_rcnt6;
+      4'h7:
+          \$586  = buf_rcnt7;
+      4'h8:
+          \$586  = buf_rcnt8;
+      4'h9:
+          \$586  = buf_rcnt9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$589  = 7'h00;
+    casez (idx)
+      4'h0:
+          \$589  = buf_rcnt0;
+      4'h1:
+          \$589  = buf_rcnt1;
+      4'h2:
+          \$589  = buf_rcnt2;
+      4'h3:
+          \$589  = buf_rcnt3;
+      4'h4:
+          \$589  = buf_rcnt4;
+      4'h5:
+          \$589  = buf_rcnt5;
+      4'h6:
+          \$589  = buf_rcnt6;
+      4'h7:
+          \$589  = buf_rcnt7;
+      4'h8:
+          \$589  = buf_rcnt8;
+      4'h9:
+          \$589  = buf_rcnt9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$591  = 7'h00;
+    casez (q_n)
+      4'h0:
+          \$591  = buf_rcnt0;
+      4'h1:
+          \$591  = buf_rcnt1;
+      4'h2:
+          \$591  = buf_rcnt2;
+      4'h3:
+          \$591  = buf_rcnt3;
+      4'h4:
+          \$591  = buf_rcnt4;
+      4'h5:
+          \$591  = buf_rcnt5;
+      4'h6:
+          \$591  = buf_rcnt6;
+      4'h7:
+          \$591  = buf_rcnt7;
+      4'h8:
+          \$591  = buf_rcnt8;
+      4'h9:
+          \$591  = buf_rcnt9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    phase_n = phase;
+    casez (phase)
+      3'h0:
+          if (buf_rfull) begin
+            phase_n = 3'h2;
+          end
+      3'h2:
+          if (a_last) begin
+            (* full_case = 32'd1 *)
+            if (\$294 ) begin
+              phase_n = 3'h3;
+            end else if (\$295 ) begin
+              phase_n = 3'h5;
+            end else begin
+              phase_n = 3'h2;
+            end
+          end
+      3'h3:
+          if (\$298 ) begin
+            if (fq_l0) begin
+              (* full_case = 32'd1 *)
+              if (\$299 ) begin
+                phase_n = 3'h5;
+              end else begin
+                phase_n = 3'h2;
+              end
+            end
+          end
+      3'h5:
+          if (a_last) begin
+            (* full_case = 32'd1 *)
+            if (\$307 ) begin
+              phase_n = 3'h2;
+            end else begin
+              (* full_case = 32'd1 *)
+              if (buf_rfull) begin
+                phase_n = 3'h2;
+              end else begin
+                phase_n = 3'h0;
+              end
+            end
+          end
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    q_n = q;
+    casez (phase)
+      3'h0:
+          if (buf_rfull) begin
+            q_n = 4'h0;
+          end
+      3'h2:
+          if (a_last) begin
+            (* full_case = 32'd1 *)
+            if (\$294 ) begin
+            end else if (\$295 ) begin
+            end else begin
+              q_n = \$297 [3:0];
+            end
+          end
+      3'h3:
+          if (\$298 ) begin
+            if (fq_l0) begin
+              (* full_case = 32'd1 *)
+              if (\$299 ) begin
+              end else begin
+                q_n = \$301 [3:0];
+              end
+            end
+          end
+      3'h5:
+          if (a_last) begin
+            (* full_case = 32'd1 *)
+            if (\$307 ) begin
+              q_n = 4'h0;
+            end else begin
+              if (buf_rfull) begin
+                q_n = 4'h0;
+              end
+            end
+          end
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    g_n = g;
+    casez (phase)
+      3'h0:
+          /* empty */;
+      3'h2:
+          /* empty */;
+      3'h3:
+          /* empty */;
+      3'h5:
+          if (a_last) begin
+            (* full_case = 32'd1 *)
+            if (\$307 ) begin
+              g_n = \$308 [1:0];
+            end else begin
+              g_n = 2'h0;
+            end
+          end
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    release_now = 1'h0;
+    casez (phase)
+      3'h0:
+          /* empty */;
+      3'h2:
+          if (a_last) begin
+            if (\$294 ) begin
+            end else if (\$295 ) begin
+              if (\$296 ) begin
+                release_now = 1'h1;
+              end
+            end
+          end
+      3'h3:
+          if (\$298 ) begin
+            if (fq_l0) begin
+              if (\$299 ) begin
+                if (\$300 ) begin
+                  release_now = 1'h1;
+                end
+              end
+            end
+          end
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    base0 = { acc_word[21], acc_word[21:0] };
+    casez (x_kind)
+      3'h2:
+          base0 = \$312 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    addend0 = 16'h0000;
+    casez (x_kind)
+      3'h2:
+          addend0 = { \$314 [14], \$314  };
+      3'h3:
+          addend0 = { \$317 [8], \$317 [8], \$317 [8], \$317 [8], \$317 [8], \$317 [8], \$317 [8], \$317  };
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    base1 = { acc_word[43], acc_word[43:22] };
+    casez (x_kind)
+      3'h2:
+          base1 = \$321 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    addend1 = 16'h0000;
+    casez (x_kind)
+      3'h2:
+          addend1 = { \$323 [14], \$323  };
+      3'h3:
+          addend1 = { \$326 [8], \$326 [8], \$326 [8], \$326 [8], \$326 [8], \$326 [8], \$326 [8], \$326  };
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    base2 = { acc_word[65], acc_word[65:44] };
+    casez (x_kind)
+      3'h2:
+          base2 = \$330 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    addend2 = 16'h0000;
+    casez (x_kind)
+      3'h2:
+          addend2 = { \$332 [14], \$332  };
+      3'h3:
+          addend2 = { \$335 [8], \$335 [8], \$335 [8], \$335 [8], \$335 [8], \$335 [8], \$335 [8], \$335  };
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    base3 = { acc_word[87], acc_word[87:66] };
+    casez (x_kind)
+      3'h2:
+          base3 = \$339 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    addend3 = 16'h0000;
+    casez (x_kind)
+      3'h2:
+          addend3 = { \$341 [14], \$341  };
+      3'h3:
+          addend3 = { \$344 [8], \$344 [8], \$344 [8], \$344 [8], \$344 [8], \$344 [8], \$344 [8], \$344  };
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    base4 = { acc_word[109], acc_word[109:88] };
+    casez (x_kind)
+      3'h2:
+          base4 = \$348 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    addend4 = 16'h0000;
+    casez (x_kind)
+      3'h2:
+          addend4 = { \$350 [14], \$350  };
+      3'h3:
+          addend4 = { \$353 [8], \$353 [8], \$353 [8], \$353 [8], \$353 [8], \$353 [8], \$353 [8], \$353  };
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    base5 = { acc_word[131], acc_word[131:110] };
+    casez (x_kind)
+      3'h2:
+          base5 = \$357 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    addend5 = 16'h0000;
+    casez (x_kind)
+      3'h2:
+          addend5 = { \$359 [14], \$359  };
+      3'h3:
+          addend5 = { \$362 [8], \$362 [8], \$362 [8], \$362 [8], \$362 [8], \$362 [8], \$362 [8], \$362  };
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    base6 = { acc_word[153], acc_word[153:132] };
+    casez (x_kind)
+      3'h2:
+          base6 = \$366 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    addend6 = 16'h0000;
+    casez (x_kind)
+      3'h2:
+          addend6 = { \$368 [14], \$368  };
+      3'h3:
+          addend6 = { \$371 [8], \$371 [8], \$371 [8], \$371 [8], \$371 [8], \$371 [8], \$371 [8], \$371  };
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    base7 = { acc_word[175], acc_word[175:154] };
+    casez (x_kind)
+      3'h2:
+          base7 = \$375 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    addend7 = 16'h0000;
+    casez (x_kind)
+      3'h2:
+          addend7 = { \$377 [14], \$377  };
+      3'h3:
+          addend7 = { \$380 [8], \$380 [8], \$380 [8], \$380 [8], \$380 [8], \$380 [8], \$380 [8], \$380  };
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$598  = buf_s_valid;
+    if (i__ready) begin
+      \$598  = i__valid;
+    end
+    if (rst) begin
+      \$598  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$599  = buf_s_mask;
+    if (i__ready) begin
+      \$599  = \$395 ;
+    end
+    if (rst) begin
+      \$599  = 10'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$600  = buf_s_index;
+    if (i__ready) begin
+      \$600  = i__payload[15:10];
+    end
+    if (rst) begin
+      \$600  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$601  = buf_s_last;
+    if (i__ready) begin
+      \$601  = i__payload[16];
+    end
+    if (rst) begin
+      \$601  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$602  = buf_write;
+    if (rst) begin
+      \$602  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$603  = buf_plane;
+    if (rst) begin
+      \$603  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$604  = buf_s_index;
+    if (rst) begin
+      \$604  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$605  = buf_wsel;
+    if (rst) begin
+      \$605  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$606  = buf_written;
+    if (\$396 ) begin
+      (* full_case = 32'd1 *)
+      if (buf_one_left) begin
+        \$606  = 10'h000;
+      end else begin
+        \$606  = \$398 [9:0];
+      end
+    end
+    if (rst) begin
+      \$606  = 10'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$607  = buf_cnt0_0;
+    if (\$400 ) begin
+      \$607  = 7'h00;
+    end else if (\$402 ) begin
+      \$607  = \$406 [6:0];
+    end
+    if (rst) begin
+      \$607  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$608  = buf_cnt0_1;
+    if (\$408 ) begin
+      \$608  = 7'h00;
+    end else if (\$410 ) begin
+      \$608  = \$414 [6:0];
+    end
+    if (rst) begin
+      \$608  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$609  = buf_cnt0_2;
+    if (\$416 ) begin
+      \$609  = 7'h00;
+    end else if (\$418 ) begin
+      \$609  = \$422 [6:0];
+    end
+    if (rst) begin
+      \$609  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$610  = buf_cnt0_3;
+    if (\$424 ) begin
+      \$610  = 7'h00;
+    end else if (\$426 ) begin
+      \$610  = \$430 [6:0];
+    end
+    if (rst) begin
+      \$610  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$611  = buf_cnt0_4;
+    if (\$432 ) begin
+      \$611  = 7'h00;
+    end else if (\$434 ) begin
+      \$611  = \$438 [6:0];
+    end
+    if (rst) begin
+      \$611  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$612  = buf_cnt0_5;
+    if (\$440 ) begin
+      \$612  = 7'h00;
+    end else if (\$442 ) begin
+      \$612  = \$446 [6:0];
+    end
+    if (rst) begin
+      \$612  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$613  = buf_cnt0_6;
+    if (\$448 ) begin
+      \$613  = 7'h00;
+    end else if (\$450 ) begin
+      \$613  = \$454 [6:0];
+    end
+    if (rst) begin
+      \$613  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$614  = buf_cnt0_7;
+    if (\$456 ) begin
+      \$614  = 7'h00;
+    end else if (\$458 ) begin
+      \$614  = \$462 [6:0];
+    end
+    if (rst) begin
+      \$614  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$615  = buf_cnt0_8;
+    if (\$464 ) begin
+      \$615  = 7'h00;
+    end else if (\$466 ) begin
+      \$615  = \$470 [6:0];
+    end
+    if (rst) begin
+      \$615  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$616  = buf_cnt0_9;
+    if (\$472 ) begin
+      \$616  = 7'h00;
+    end else if (\$474 ) begin
+      \$616  = \$478 [6:0];
+    end
+    if (rst) begin
+      \$616  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$617  = buf_cnt1_0;
+    if (\$480 ) begin
+      \$617  = 7'h00;
+    end else if (\$482 ) begin
+      \$617  = \$486 [6:0];
+    end
+    if (rst) begin
+      \$617  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$618  = buf_cnt1_1;
+    if (\$488 ) begin
+      \$618  = 7'h00;
+    end else if (\$490 ) begin
+      \$618  = \$494 [6:0];
+    end
+    if (rst) begin
+      \$618  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$619  = buf_cnt1_2;
+    if (\$496 ) begin
+      \$619  = 7'h00;
+    end else if (\$498 ) begin
+      \$619  = \$502 [6:0];
+    end
+    if (rst) begin
+      \$619  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$620  = buf_cnt1_3;
+    if (\$504 ) begin
+      \$620  = 7'h00;
+    end else if (\$506 ) begin
+      \$620  = \$510 [6:0];
+    end
+    if (rst) begin
+      \$620  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$621  = buf_cnt1_4;
+    if (\$512 ) begin
+      \$621  = 7'h00;
+    end else if (\$514 ) begin
+      \$621  = \$518 [6:0];
+    end
+    if (rst) begin
+      \$621  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$622  = buf_cnt1_5;
+    if (\$520 ) begin
+      \$622  = 7'h00;
+    end else if (\$522 ) begin
+      \$622  = \$526 [6:0];
+    end
+    if (rst) begin
+      \$622  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$623  = buf_cnt1_6;
+    if (\$528 ) begin
+      \$623  = 7'h00;
+    end else if (\$530 ) begin
+      \$623  = \$534 [6:0];
+    end
+    if (rst) begin
+      \$623  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$624  = buf_cnt1_7;
+    if (\$536 ) begin
+      \$624  = 7'h00;
+    end else if (\$538 ) begin
+      \$624  = \$542 [6:0];
+    end
+    if (rst) begin
+      \$624  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$625  = buf_cnt1_8;
+    if (\$544 ) begin
+      \$625  = 7'h00;
+    end else if (\$546 ) begin
+      \$625  = \$550 [6:0];
+    end
+    if (rst) begin
+      \$625  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$626  = buf_cnt1_9;
+    if (\$552 ) begin
+      \$626  = 7'h00;
+    end else if (\$554 ) begin
+      \$626  = \$558 [6:0];
+    end
+    if (rst) begin
+      \$626  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$627  = buf_wsel;
+    if (buf_done) begin
+      \$627  = \$559 ;
+    end
+    if (rst) begin
+      \$627  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$628  = buf_done;
+    if (rst) begin
+      \$628  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$629  = buf_wsel;
+    if (rst) begin
+      \$629  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$630  = buf_full;
+    if (\$561 ) begin
+      \$630 [0] = 1'h1;
+    end else if (\$563 ) begin
+      \$630 [0] = 1'h0;
+    end
+    if (\$565 ) begin
+      \$630 [1] = 1'h1;
+    end else if (\$567 ) begin
+      \$630 [1] = 1'h0;
+    end
+    if (rst) begin
+      \$630  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$631  = buf_rsel;
+    if (buf_release) begin
+      \$631  = \$568 ;
+    end
+    if (rst) begin
+      \$631  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$632  = chunk;
+    if (\$569 ) begin
+      \$632  = \$572 [0];
+    end
+    if (rst) begin
+      \$632  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$633  = phase;
+    if (go) begin
+      \$633  = phase_n;
+    end
+    if (rst) begin
+      \$633  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$634  = q;
+    if (go) begin
+      \$634  = q_n;
+    end
+    if (rst) begin
+      \$634  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$635  = g;
+    if (go) begin
+      \$635  = g_n;
+    end
+    if (rst) begin
+      \$635  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$636  = rp__en;
+    if (rst) begin
+      \$636  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$637  = \$573 ;
+    if (rst) begin
+      \$637  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$638  = buf_rplane;
+    if (rst) begin
+      \$638  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$639  = fq_d0;
+    if (pop) begin
+      if (fq_v1) begin
+        \$639  = fq_d1;
+      end else if (f_fly) begin
+        \$639  = buf_rdata;
+      end
+    end else if (f_fly) begin
+      (* full_case = 32'd1 *)
+      if (fq_v0) begin
+      end else begin
+        \$639  = buf_rdata;
+      end
+    end
+    if (rst) begin
+      \$639  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$640  = fq_l0;
+    if (pop) begin
+      if (fq_v1) begin
+        \$640  = fq_l1;
+      end else if (f_fly) begin
+        \$640  = f_fly_last;
+      end
+    end else if (f_fly) begin
+      (* full_case = 32'd1 *)
+      if (fq_v0) begin
+      end else begin
+        \$640  = f_fly_last;
+      end
+    end
+    if (rst) begin
+      \$640  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$641  = fq_d1;
+    if (pop) begin
+      if (fq_v1) begin
+        if (f_fly) begin
+          \$641  = buf_rdata;
+        end
+      end
+    end else if (f_fly) begin
+      if (fq_v0) begin
+        \$641  = buf_rdata;
+      end
+    end
+    if (rst) begin
+      \$641  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$642  = fq_l1;
+    if (pop) begin
+      if (fq_v1) begin
+        if (f_fly) begin
+          \$642  = f_fly_last;
+        end
+      end
+    end else if (f_fly) begin
+      if (fq_v0) begin
+        \$642  = f_fly_last;
+      end
+    end
+    if (rst) begin
+      \$642  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$643  = fq_v1;
+    if (pop) begin
+      if (fq_v1) begin
+        (* full_case = 32'd1 *)
+        if (f_fly) begin
+        end else begin
+          \$643  = 1'h0;
+        end
+      end
+    end else if (f_fly) begin
+      if (fq_v0) begin
+        \$643  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$643  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$644  = fq_v0;
+    if (pop) begin
+      (* full_case = 32'd1 *)
+      if (fq_v1) begin
+      end else if (f_fly) begin
+      end else begin
+        \$644  = 1'h0;
+      end
+    end else if (f_fly) begin
+      (* full_case = 32'd1 *)
+      if (fq_v0) begin
+      end else begin
+        \$644  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$644  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$645  = f_over;
+    if (buf_release) begin
+      \$645  = 1'h0;
+    end else if (\$577 ) begin
+      (* full_case = 32'd1 *)
+      if (\$578 ) begin
+      end else begin
+        \$645  = 1'h1;
+      end
+    end
+    if (rp__en) begin
+      (* full_case = 32'd1 *)
+      if (\$581 ) begin
+      end else if (\$582 ) begin
+      end else if (\$583 ) begin
+      end else begin
+        \$645  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$645  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$646  = f_busy;
+    if (buf_release) begin
+    end else if (\$577 ) begin
+      if (\$578 ) begin
+        \$646  = 1'h1;
+      end
+    end
+    if (rp__en) begin
+      (* full_case = 32'd1 *)
+      if (\$581 ) begin
+      end else if (\$582 ) begin
+      end else if (\$583 ) begin
+      end else begin
+        \$646  = 1'h0;
+      end
+    end
+    if (rst) begin
+      \$646  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$647  = f_g;
+    if (buf_release) begin
+    end else if (\$577 ) begin
+      if (\$578 ) begin
+        \$647  = 2'h0;
+      end
+    end
+    if (rp__en) begin
+      if (\$581 ) begin
+      end else if (\$582 ) begin
+      end else if (\$583 ) begin
+        \$647  = \$588 [1:0];
+      end
+    end
+    if (rst) begin
+      \$647  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$648  = buf_rplane;
+    if (buf_release) begin
+    end else if (\$577 ) begin
+      if (\$578 ) begin
+        \$648  = idx;
+      end
+    end
+    if (rp__en) begin
+      if (\$581 ) begin
+      end else if (\$582 ) begin
+        \$648  = \idx$100 ;
+      end else if (\$583 ) begin
+        \$648  = idx;
+      end
+    end
+    if (rst) begin
+      \$648  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$649  = buf_re;
+    if (buf_release) begin
+    end else if (\$577 ) begin
+      if (\$578 ) begin
+        \$649  = 6'h00;
+      end
+    end
+    if (rp__en) begin
+      if (\$581 ) begin
+        \$649  = \$584 [5:0];
+      end else if (\$582 ) begin
+        \$649  = 6'h00;
+      end else if (\$583 ) begin
+        \$649  = 6'h00;
+      end
+    end
+    if (rst) begin
+      \$649  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$650  = f_left;
+    if (buf_release) begin
+    end else if (\$577 ) begin
+      if (\$578 ) begin
+        \$650  = \$580 [5:0];
+      end
+    end
+    if (rp__en) begin
+      if (\$581 ) begin
+        \$650  = \$585 [5:0];
+      end else if (\$582 ) begin
+        \$650  = \$587 [5:0];
+      end else if (\$583 ) begin
+        \$650  = \$590 [5:0];
+      end
+    end
+    if (rst) begin
+      \$650  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$651  = cnt_q;
+    if (go) begin
+      \$651  = \$591 ;
+    end
+    if (rst) begin
+      \$651  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$652  = x_valid;
+    if (enable) begin
+      \$652  = \$594 ;
+    end
+    if (rst) begin
+      \$652  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$653  = x_kind;
+    if (enable) begin
+      \$653  = phase;
+    end
+    if (rst) begin
+      \$653  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$654  = x_addr;
+    if (enable) begin
+      \$654  = 1'h0;
+    end
+    if (rst) begin
+      \$654  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$655  = x_q;
+    if (enable) begin
+      \$655  = q;
+    end
+    if (rst) begin
+      \$655  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$656  = acc_word;
+    if (\$597 ) begin
+      \$656  = word_out;
+    end
+    if (rst) begin
+      \$656  = 176'h00000000000000000000000000000000000000000000;
+    end
+  end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
     \$18  = 7'h00;
@@ -6416,2130 +9972,6 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
           \$20  = \$19 ;
     endcase
   end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (chunk)
-      1'h0:
-          \$124  = \$122 ;
-      1'h1:
-          \$124  = \$123 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (chunk)
-      1'h0:
-          \$127  = \$125 ;
-      1'h1:
-          \$127  = \$126 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (chunk)
-      1'h0:
-          \$130  = \$128 ;
-      1'h1:
-          \$130  = \$129 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (chunk)
-      1'h0:
-          \$133  = \$131 ;
-      1'h1:
-          \$133  = \$132 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$143  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$143  = buf_cnt0_0;
-      4'h1:
-          \$143  = buf_cnt0_1;
-      4'h2:
-          \$143  = buf_cnt0_2;
-      4'h3:
-          \$143  = buf_cnt0_3;
-      4'h4:
-          \$143  = buf_cnt0_4;
-      4'h5:
-          \$143  = buf_cnt0_5;
-      4'h6:
-          \$143  = buf_cnt0_6;
-      4'h7:
-          \$143  = buf_cnt0_7;
-      4'h8:
-          \$143  = buf_cnt0_8;
-      4'h9:
-          \$143  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$144  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$144  = buf_cnt1_0;
-      4'h1:
-          \$144  = buf_cnt1_1;
-      4'h2:
-          \$144  = buf_cnt1_2;
-      4'h3:
-          \$144  = buf_cnt1_3;
-      4'h4:
-          \$144  = buf_cnt1_4;
-      4'h5:
-          \$144  = buf_cnt1_5;
-      4'h6:
-          \$144  = buf_cnt1_6;
-      4'h7:
-          \$144  = buf_cnt1_7;
-      4'h8:
-          \$144  = buf_cnt1_8;
-      4'h9:
-          \$144  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$145  = \$143 ;
-      1'h1:
-          \$145  = \$144 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$151  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$151  = buf_cnt0_0;
-      4'h1:
-          \$151  = buf_cnt0_1;
-      4'h2:
-          \$151  = buf_cnt0_2;
-      4'h3:
-          \$151  = buf_cnt0_3;
-      4'h4:
-          \$151  = buf_cnt0_4;
-      4'h5:
-          \$151  = buf_cnt0_5;
-      4'h6:
-          \$151  = buf_cnt0_6;
-      4'h7:
-          \$151  = buf_cnt0_7;
-      4'h8:
-          \$151  = buf_cnt0_8;
-      4'h9:
-          \$151  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$152  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$152  = buf_cnt1_0;
-      4'h1:
-          \$152  = buf_cnt1_1;
-      4'h2:
-          \$152  = buf_cnt1_2;
-      4'h3:
-          \$152  = buf_cnt1_3;
-      4'h4:
-          \$152  = buf_cnt1_4;
-      4'h5:
-          \$152  = buf_cnt1_5;
-      4'h6:
-          \$152  = buf_cnt1_6;
-      4'h7:
-          \$152  = buf_cnt1_7;
-      4'h8:
-          \$152  = buf_cnt1_8;
-      4'h9:
-          \$152  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$153  = \$151 ;
-      1'h1:
-          \$153  = \$152 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$159  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$159  = buf_cnt0_0;
-      4'h1:
-          \$159  = buf_cnt0_1;
-      4'h2:
-          \$159  = buf_cnt0_2;
-      4'h3:
-          \$159  = buf_cnt0_3;
-      4'h4:
-          \$159  = buf_cnt0_4;
-      4'h5:
-          \$159  = buf_cnt0_5;
-      4'h6:
-          \$159  = buf_cnt0_6;
-      4'h7:
-          \$159  = buf_cnt0_7;
-      4'h8:
-          \$159  = buf_cnt0_8;
-      4'h9:
-          \$159  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$160  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$160  = buf_cnt1_0;
-      4'h1:
-          \$160  = buf_cnt1_1;
-      4'h2:
-          \$160  = buf_cnt1_2;
-      4'h3:
-          \$160  = buf_cnt1_3;
-      4'h4:
-          \$160  = buf_cnt1_4;
-      4'h5:
-          \$160  = buf_cnt1_5;
-      4'h6:
-          \$160  = buf_cnt1_6;
-      4'h7:
-          \$160  = buf_cnt1_7;
-      4'h8:
-          \$160  = buf_cnt1_8;
-      4'h9:
-          \$160  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$161  = \$159 ;
-      1'h1:
-          \$161  = \$160 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$167  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$167  = buf_cnt0_0;
-      4'h1:
-          \$167  = buf_cnt0_1;
-      4'h2:
-          \$167  = buf_cnt0_2;
-      4'h3:
-          \$167  = buf_cnt0_3;
-      4'h4:
-          \$167  = buf_cnt0_4;
-      4'h5:
-          \$167  = buf_cnt0_5;
-      4'h6:
-          \$167  = buf_cnt0_6;
-      4'h7:
-          \$167  = buf_cnt0_7;
-      4'h8:
-          \$167  = buf_cnt0_8;
-      4'h9:
-          \$167  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$168  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$168  = buf_cnt1_0;
-      4'h1:
-          \$168  = buf_cnt1_1;
-      4'h2:
-          \$168  = buf_cnt1_2;
-      4'h3:
-          \$168  = buf_cnt1_3;
-      4'h4:
-          \$168  = buf_cnt1_4;
-      4'h5:
-          \$168  = buf_cnt1_5;
-      4'h6:
-          \$168  = buf_cnt1_6;
-      4'h7:
-          \$168  = buf_cnt1_7;
-      4'h8:
-          \$168  = buf_cnt1_8;
-      4'h9:
-          \$168  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$169  = \$167 ;
-      1'h1:
-          \$169  = \$168 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$175  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$175  = buf_cnt0_0;
-      4'h1:
-          \$175  = buf_cnt0_1;
-      4'h2:
-          \$175  = buf_cnt0_2;
-      4'h3:
-          \$175  = buf_cnt0_3;
-      4'h4:
-          \$175  = buf_cnt0_4;
-      4'h5:
-          \$175  = buf_cnt0_5;
-      4'h6:
-          \$175  = buf_cnt0_6;
-      4'h7:
-          \$175  = buf_cnt0_7;
-      4'h8:
-          \$175  = buf_cnt0_8;
-      4'h9:
-          \$175  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$176  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$176  = buf_cnt1_0;
-      4'h1:
-          \$176  = buf_cnt1_1;
-      4'h2:
-          \$176  = buf_cnt1_2;
-      4'h3:
-          \$176  = buf_cnt1_3;
-      4'h4:
-          \$176  = buf_cnt1_4;
-      4'h5:
-          \$176  = buf_cnt1_5;
-      4'h6:
-          \$176  = buf_cnt1_6;
-      4'h7:
-          \$176  = buf_cnt1_7;
-      4'h8:
-          \$176  = buf_cnt1_8;
-      4'h9:
-          \$176  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$177  = \$175 ;
-      1'h1:
-          \$177  = \$176 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$183  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$183  = buf_cnt0_0;
-      4'h1:
-          \$183  = buf_cnt0_1;
-      4'h2:
-          \$183  = buf_cnt0_2;
-      4'h3:
-          \$183  = buf_cnt0_3;
-      4'h4:
-          \$183  = buf_cnt0_4;
-      4'h5:
-          \$183  = buf_cnt0_5;
-      4'h6:
-          \$183  = buf_cnt0_6;
-      4'h7:
-          \$183  = buf_cnt0_7;
-      4'h8:
-          \$183  = buf_cnt0_8;
-      4'h9:
-          \$183  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$184  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$184  = buf_cnt1_0;
-      4'h1:
-          \$184  = buf_cnt1_1;
-      4'h2:
-          \$184  = buf_cnt1_2;
-      4'h3:
-          \$184  = buf_cnt1_3;
-      4'h4:
-          \$184  = buf_cnt1_4;
-      4'h5:
-          \$184  = buf_cnt1_5;
-      4'h6:
-          \$184  = buf_cnt1_6;
-      4'h7:
-          \$184  = buf_cnt1_7;
-      4'h8:
-          \$184  = buf_cnt1_8;
-      4'h9:
-          \$184  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$185  = \$183 ;
-      1'h1:
-          \$185  = \$184 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$191  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$191  = buf_cnt0_0;
-      4'h1:
-          \$191  = buf_cnt0_1;
-      4'h2:
-          \$191  = buf_cnt0_2;
-      4'h3:
-          \$191  = buf_cnt0_3;
-      4'h4:
-          \$191  = buf_cnt0_4;
-      4'h5:
-          \$191  = buf_cnt0_5;
-      4'h6:
-          \$191  = buf_cnt0_6;
-      4'h7:
-          \$191  = buf_cnt0_7;
-      4'h8:
-          \$191  = buf_cnt0_8;
-      4'h9:
-          \$191  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$192  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$192  = buf_cnt1_0;
-      4'h1:
-          \$192  = buf_cnt1_1;
-      4'h2:
-          \$192  = buf_cnt1_2;
-      4'h3:
-          \$192  = buf_cnt1_3;
-      4'h4:
-          \$192  = buf_cnt1_4;
-      4'h5:
-          \$192  = buf_cnt1_5;
-      4'h6:
-          \$192  = buf_cnt1_6;
-      4'h7:
-          \$192  = buf_cnt1_7;
-      4'h8:
-          \$192  = buf_cnt1_8;
-      4'h9:
-          \$192  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$193  = \$191 ;
-      1'h1:
-          \$193  = \$192 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$199  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$199  = buf_cnt0_0;
-      4'h1:
-          \$199  = buf_cnt0_1;
-      4'h2:
-          \$199  = buf_cnt0_2;
-      4'h3:
-          \$199  = buf_cnt0_3;
-      4'h4:
-          \$199  = buf_cnt0_4;
-      4'h5:
-          \$199  = buf_cnt0_5;
-      4'h6:
-          \$199  = buf_cnt0_6;
-      4'h7:
-          \$199  = buf_cnt0_7;
-      4'h8:
-          \$199  = buf_cnt0_8;
-      4'h9:
-          \$199  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$200  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$200  = buf_cnt1_0;
-      4'h1:
-          \$200  = buf_cnt1_1;
-      4'h2:
-          \$200  = buf_cnt1_2;
-      4'h3:
-          \$200  = buf_cnt1_3;
-      4'h4:
-          \$200  = buf_cnt1_4;
-      4'h5:
-          \$200  = buf_cnt1_5;
-      4'h6:
-          \$200  = buf_cnt1_6;
-      4'h7:
-          \$200  = buf_cnt1_7;
-      4'h8:
-          \$200  = buf_cnt1_8;
-      4'h9:
-          \$200  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$201  = \$199 ;
-      1'h1:
-          \$201  = \$200 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$207  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$207  = buf_cnt0_0;
-      4'h1:
-          \$207  = buf_cnt0_1;
-      4'h2:
-          \$207  = buf_cnt0_2;
-      4'h3:
-          \$207  = buf_cnt0_3;
-      4'h4:
-          \$207  = buf_cnt0_4;
-      4'h5:
-          \$207  = buf_cnt0_5;
-      4'h6:
-          \$207  = buf_cnt0_6;
-      4'h7:
-          \$207  = buf_cnt0_7;
-      4'h8:
-          \$207  = buf_cnt0_8;
-      4'h9:
-          \$207  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$208  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$208  = buf_cnt1_0;
-      4'h1:
-          \$208  = buf_cnt1_1;
-      4'h2:
-          \$208  = buf_cnt1_2;
-      4'h3:
-          \$208  = buf_cnt1_3;
-      4'h4:
-          \$208  = buf_cnt1_4;
-      4'h5:
-          \$208  = buf_cnt1_5;
-      4'h6:
-          \$208  = buf_cnt1_6;
-      4'h7:
-          \$208  = buf_cnt1_7;
-      4'h8:
-          \$208  = buf_cnt1_8;
-      4'h9:
-          \$208  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$209  = \$207 ;
-      1'h1:
-          \$209  = \$208 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$215  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$215  = buf_cnt0_0;
-      4'h1:
-          \$215  = buf_cnt0_1;
-      4'h2:
-          \$215  = buf_cnt0_2;
-      4'h3:
-          \$215  = buf_cnt0_3;
-      4'h4:
-          \$215  = buf_cnt0_4;
-      4'h5:
-          \$215  = buf_cnt0_5;
-      4'h6:
-          \$215  = buf_cnt0_6;
-      4'h7:
-          \$215  = buf_cnt0_7;
-      4'h8:
-          \$215  = buf_cnt0_8;
-      4'h9:
-          \$215  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$216  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$216  = buf_cnt1_0;
-      4'h1:
-          \$216  = buf_cnt1_1;
-      4'h2:
-          \$216  = buf_cnt1_2;
-      4'h3:
-          \$216  = buf_cnt1_3;
-      4'h4:
-          \$216  = buf_cnt1_4;
-      4'h5:
-          \$216  = buf_cnt1_5;
-      4'h6:
-          \$216  = buf_cnt1_6;
-      4'h7:
-          \$216  = buf_cnt1_7;
-      4'h8:
-          \$216  = buf_cnt1_8;
-      4'h9:
-          \$216  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$217  = \$215 ;
-      1'h1:
-          \$217  = \$216 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$223  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$223  = buf_cnt0_0;
-      4'h1:
-          \$223  = buf_cnt0_1;
-      4'h2:
-          \$223  = buf_cnt0_2;
-      4'h3:
-          \$223  = buf_cnt0_3;
-      4'h4:
-          \$223  = buf_cnt0_4;
-      4'h5:
-          \$223  = buf_cnt0_5;
-      4'h6:
-          \$223  = buf_cnt0_6;
-      4'h7:
-          \$223  = buf_cnt0_7;
-      4'h8:
-          \$223  = buf_cnt0_8;
-      4'h9:
-          \$223  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$224  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$224  = buf_cnt1_0;
-      4'h1:
-          \$224  = buf_cnt1_1;
-      4'h2:
-          \$224  = buf_cnt1_2;
-      4'h3:
-          \$224  = buf_cnt1_3;
-      4'h4:
-          \$224  = buf_cnt1_4;
-      4'h5:
-          \$224  = buf_cnt1_5;
-      4'h6:
-          \$224  = buf_cnt1_6;
-      4'h7:
-          \$224  = buf_cnt1_7;
-      4'h8:
-          \$224  = buf_cnt1_8;
-      4'h9:
-          \$224  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$225  = \$223 ;
-      1'h1:
-          \$225  = \$224 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$231  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$231  = buf_cnt0_0;
-      4'h1:
-          \$231  = buf_cnt0_1;
-      4'h2:
-          \$231  = buf_cnt0_2;
-      4'h3:
-          \$231  = buf_cnt0_3;
-      4'h4:
-          \$231  = buf_cnt0_4;
-      4'h5:
-          \$231  = buf_cnt0_5;
-      4'h6:
-          \$231  = buf_cnt0_6;
-      4'h7:
-          \$231  = buf_cnt0_7;
-      4'h8:
-          \$231  = buf_cnt0_8;
-      4'h9:
-          \$231  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$232  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$232  = buf_cnt1_0;
-      4'h1:
-          \$232  = buf_cnt1_1;
-      4'h2:
-          \$232  = buf_cnt1_2;
-      4'h3:
-          \$232  = buf_cnt1_3;
-      4'h4:
-          \$232  = buf_cnt1_4;
-      4'h5:
-          \$232  = buf_cnt1_5;
-      4'h6:
-          \$232  = buf_cnt1_6;
-      4'h7:
-          \$232  = buf_cnt1_7;
-      4'h8:
-          \$232  = buf_cnt1_8;
-      4'h9:
-          \$232  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$233  = \$231 ;
-      1'h1:
-          \$233  = \$232 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$239  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$239  = buf_cnt0_0;
-      4'h1:
-          \$239  = buf_cnt0_1;
-      4'h2:
-          \$239  = buf_cnt0_2;
-      4'h3:
-          \$239  = buf_cnt0_3;
-      4'h4:
-          \$239  = buf_cnt0_4;
-      4'h5:
-          \$239  = buf_cnt0_5;
-      4'h6:
-          \$239  = buf_cnt0_6;
-      4'h7:
-          \$239  = buf_cnt0_7;
-      4'h8:
-          \$239  = buf_cnt0_8;
-      4'h9:
-          \$239  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$240  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$240  = buf_cnt1_0;
-      4'h1:
-          \$240  = buf_cnt1_1;
-      4'h2:
-          \$240  = buf_cnt1_2;
-      4'h3:
-          \$240  = buf_cnt1_3;
-      4'h4:
-          \$240  = buf_cnt1_4;
-      4'h5:
-          \$240  = buf_cnt1_5;
-      4'h6:
-          \$240  = buf_cnt1_6;
-      4'h7:
-          \$240  = buf_cnt1_7;
-      4'h8:
-          \$240  = buf_cnt1_8;
-      4'h9:
-          \$240  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$241  = \$239 ;
-      1'h1:
-          \$241  = \$240 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$247  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$247  = buf_cnt0_0;
-      4'h1:
-          \$247  = buf_cnt0_1;
-      4'h2:
-          \$247  = buf_cnt0_2;
-      4'h3:
-          \$247  = buf_cnt0_3;
-      4'h4:
-          \$247  = buf_cnt0_4;
-      4'h5:
-          \$247  = buf_cnt0_5;
-      4'h6:
-          \$247  = buf_cnt0_6;
-      4'h7:
-          \$247  = buf_cnt0_7;
-      4'h8:
-          \$247  = buf_cnt0_8;
-      4'h9:
-          \$247  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$248  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$248  = buf_cnt1_0;
-      4'h1:
-          \$248  = buf_cnt1_1;
-      4'h2:
-          \$248  = buf_cnt1_2;
-      4'h3:
-          \$248  = buf_cnt1_3;
-      4'h4:
-          \$248  = buf_cnt1_4;
-      4'h5:
-          \$248  = buf_cnt1_5;
-      4'h6:
-          \$248  = buf_cnt1_6;
-      4'h7:
-          \$248  = buf_cnt1_7;
-      4'h8:
-          \$248  = buf_cnt1_8;
-      4'h9:
-          \$248  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$249  = \$247 ;
-      1'h1:
-          \$249  = \$248 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$255  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$255  = buf_cnt0_0;
-      4'h1:
-          \$255  = buf_cnt0_1;
-      4'h2:
-          \$255  = buf_cnt0_2;
-      4'h3:
-          \$255  = buf_cnt0_3;
-      4'h4:
-          \$255  = buf_cnt0_4;
-      4'h5:
-          \$255  = buf_cnt0_5;
-      4'h6:
-          \$255  = buf_cnt0_6;
-      4'h7:
-          \$255  = buf_cnt0_7;
-      4'h8:
-          \$255  = buf_cnt0_8;
-      4'h9:
-          \$255  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$256  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$256  = buf_cnt1_0;
-      4'h1:
-          \$256  = buf_cnt1_1;
-      4'h2:
-          \$256  = buf_cnt1_2;
-      4'h3:
-          \$256  = buf_cnt1_3;
-      4'h4:
-          \$256  = buf_cnt1_4;
-      4'h5:
-          \$256  = buf_cnt1_5;
-      4'h6:
-          \$256  = buf_cnt1_6;
-      4'h7:
-          \$256  = buf_cnt1_7;
-      4'h8:
-          \$256  = buf_cnt1_8;
-      4'h9:
-          \$256  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$257  = \$255 ;
-      1'h1:
-          \$257  = \$256 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$263  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$263  = buf_cnt0_0;
-      4'h1:
-          \$263  = buf_cnt0_1;
-      4'h2:
-          \$263  = buf_cnt0_2;
-      4'h3:
-          \$263  = buf_cnt0_3;
-      4'h4:
-          \$263  = buf_cnt0_4;
-      4'h5:
-          \$263  = buf_cnt0_5;
-      4'h6:
-          \$263  = buf_cnt0_6;
-      4'h7:
-          \$263  = buf_cnt0_7;
-      4'h8:
-          \$263  = buf_cnt0_8;
-      4'h9:
-          \$263  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$264  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$264  = buf_cnt1_0;
-      4'h1:
-          \$264  = buf_cnt1_1;
-      4'h2:
-          \$264  = buf_cnt1_2;
-      4'h3:
-          \$264  = buf_cnt1_3;
-      4'h4:
-          \$264  = buf_cnt1_4;
-      4'h5:
-          \$264  = buf_cnt1_5;
-      4'h6:
-          \$264  = buf_cnt1_6;
-      4'h7:
-          \$264  = buf_cnt1_7;
-      4'h8:
-          \$264  = buf_cnt1_8;
-      4'h9:
-          \$264  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$265  = \$263 ;
-      1'h1:
-          \$265  = \$264 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$271  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$271  = buf_cnt0_0;
-      4'h1:
-          \$271  = buf_cnt0_1;
-      4'h2:
-          \$271  = buf_cnt0_2;
-      4'h3:
-          \$271  = buf_cnt0_3;
-      4'h4:
-          \$271  = buf_cnt0_4;
-      4'h5:
-          \$271  = buf_cnt0_5;
-      4'h6:
-          \$271  = buf_cnt0_6;
-      4'h7:
-          \$271  = buf_cnt0_7;
-      4'h8:
-          \$271  = buf_cnt0_8;
-      4'h9:
-          \$271  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$272  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$272  = buf_cnt1_0;
-      4'h1:
-          \$272  = buf_cnt1_1;
-      4'h2:
-          \$272  = buf_cnt1_2;
-      4'h3:
-          \$272  = buf_cnt1_3;
-      4'h4:
-          \$272  = buf_cnt1_4;
-      4'h5:
-          \$272  = buf_cnt1_5;
-      4'h6:
-          \$272  = buf_cnt1_6;
-      4'h7:
-          \$272  = buf_cnt1_7;
-      4'h8:
-          \$272  = buf_cnt1_8;
-      4'h9:
-          \$272  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$273  = \$271 ;
-      1'h1:
-          \$273  = \$272 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$279  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$279  = buf_cnt0_0;
-      4'h1:
-          \$279  = buf_cnt0_1;
-      4'h2:
-          \$279  = buf_cnt0_2;
-      4'h3:
-          \$279  = buf_cnt0_3;
-      4'h4:
-          \$279  = buf_cnt0_4;
-      4'h5:
-          \$279  = buf_cnt0_5;
-      4'h6:
-          \$279  = buf_cnt0_6;
-      4'h7:
-          \$279  = buf_cnt0_7;
-      4'h8:
-          \$279  = buf_cnt0_8;
-      4'h9:
-          \$279  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$280  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$280  = buf_cnt1_0;
-      4'h1:
-          \$280  = buf_cnt1_1;
-      4'h2:
-          \$280  = buf_cnt1_2;
-      4'h3:
-          \$280  = buf_cnt1_3;
-      4'h4:
-          \$280  = buf_cnt1_4;
-      4'h5:
-          \$280  = buf_cnt1_5;
-      4'h6:
-          \$280  = buf_cnt1_6;
-      4'h7:
-          \$280  = buf_cnt1_7;
-      4'h8:
-          \$280  = buf_cnt1_8;
-      4'h9:
-          \$280  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$281  = \$279 ;
-      1'h1:
-          \$281  = \$280 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$287  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$287  = buf_cnt0_0;
-      4'h1:
-          \$287  = buf_cnt0_1;
-      4'h2:
-          \$287  = buf_cnt0_2;
-      4'h3:
-          \$287  = buf_cnt0_3;
-      4'h4:
-          \$287  = buf_cnt0_4;
-      4'h5:
-          \$287  = buf_cnt0_5;
-      4'h6:
-          \$287  = buf_cnt0_6;
-      4'h7:
-          \$287  = buf_cnt0_7;
-      4'h8:
-          \$287  = buf_cnt0_8;
-      4'h9:
-          \$287  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$288  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$288  = buf_cnt1_0;
-      4'h1:
-          \$288  = buf_cnt1_1;
-      4'h2:
-          \$288  = buf_cnt1_2;
-      4'h3:
-          \$288  = buf_cnt1_3;
-      4'h4:
-          \$288  = buf_cnt1_4;
-      4'h5:
-          \$288  = buf_cnt1_5;
-      4'h6:
-          \$288  = buf_cnt1_6;
-      4'h7:
-          \$288  = buf_cnt1_7;
-      4'h8:
-          \$288  = buf_cnt1_8;
-      4'h9:
-          \$288  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$289  = \$287 ;
-      1'h1:
-          \$289  = \$288 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$295  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$295  = buf_cnt0_0;
-      4'h1:
-          \$295  = buf_cnt0_1;
-      4'h2:
-          \$295  = buf_cnt0_2;
-      4'h3:
-          \$295  = buf_cnt0_3;
-      4'h4:
-          \$295  = buf_cnt0_4;
-      4'h5:
-          \$295  = buf_cnt0_5;
-      4'h6:
-          \$295  = buf_cnt0_6;
-      4'h7:
-          \$295  = buf_cnt0_7;
-      4'h8:
-          \$295  = buf_cnt0_8;
-      4'h9:
-          \$295  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$296  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$296  = buf_cnt1_0;
-      4'h1:
-          \$296  = buf_cnt1_1;
-      4'h2:
-          \$296  = buf_cnt1_2;
-      4'h3:
-          \$296  = buf_cnt1_3;
-      4'h4:
-          \$296  = buf_cnt1_4;
-      4'h5:
-          \$296  = buf_cnt1_5;
-      4'h6:
-          \$296  = buf_cnt1_6;
-      4'h7:
-          \$296  = buf_cnt1_7;
-      4'h8:
-          \$296  = buf_cnt1_8;
-      4'h9:
-          \$296  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$297  = \$295 ;
-      1'h1:
-          \$297  = \$296 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$313  = 7'h00;
-    casez (buf_rplane)
-      4'h0:
-          \$313  = buf_rcnt0;
-      4'h1:
-          \$313  = buf_rcnt1;
-      4'h2:
-          \$313  = buf_rcnt2;
-      4'h3:
-          \$313  = buf_rcnt3;
-      4'h4:
-          \$313  = buf_rcnt4;
-      4'h5:
-          \$313  = buf_rcnt5;
-      4'h6:
-          \$313  = buf_rcnt6;
-      4'h7:
-          \$313  = buf_rcnt7;
-      4'h8:
-          \$313  = buf_rcnt8;
-      4'h9:
-          \$313  = buf_rcnt9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    phase_n = phase;
-    casez (phase)
-      3'h0:
-          if (buf_rfull) begin
-            phase_n = 3'h2;
-          end
-      3'h2:
-          if (a_last) begin
-            (* full_case = 32'd1 *)
-            if (\$29 ) begin
-              phase_n = 3'h3;
-            end else if (\$30 ) begin
-              phase_n = 3'h5;
-            end else begin
-              phase_n = 3'h2;
-            end
-          end
-      3'h3:
-          if (\$34 ) begin
-            (* full_case = 32'd1 *)
-            if (\$36 ) begin
-            end else begin
-              (* full_case = 32'd1 *)
-              if (\$39 ) begin
-                phase_n = 3'h5;
-              end else begin
-                phase_n = 3'h2;
-              end
-            end
-          end
-      3'h5:
-          if (a_last) begin
-            (* full_case = 32'd1 *)
-            if (\$47 ) begin
-              phase_n = 3'h2;
-            end else begin
-              (* full_case = 32'd1 *)
-              if (buf_rfull) begin
-                phase_n = 3'h2;
-              end else begin
-                phase_n = 3'h0;
-              end
-            end
-          end
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    buf_rplane = q;
-    casez (phase)
-      3'h0:
-          if (buf_rfull) begin
-            buf_rplane = 4'h0;
-          end
-      3'h2:
-          if (a_last) begin
-            (* full_case = 32'd1 *)
-            if (\$29 ) begin
-            end else if (\$30 ) begin
-            end else begin
-              buf_rplane = \$33 [3:0];
-            end
-          end
-      3'h3:
-          if (\$34 ) begin
-            (* full_case = 32'd1 *)
-            if (\$36 ) begin
-            end else begin
-              (* full_case = 32'd1 *)
-              if (\$39 ) begin
-              end else begin
-                buf_rplane = \$41 [3:0];
-              end
-            end
-          end
-      3'h5:
-          if (a_last) begin
-            (* full_case = 32'd1 *)
-            if (\$47 ) begin
-              buf_rplane = 4'h0;
-            end else begin
-              if (buf_rfull) begin
-                buf_rplane = 4'h0;
-              end
-            end
-          end
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    buf_re = e;
-    casez (phase)
-      3'h0:
-          /* empty */;
-      3'h2:
-          if (a_last) begin
-            if (\$29 ) begin
-              buf_re = 6'h00;
-            end
-          end
-      3'h3:
-          if (\$34 ) begin
-            if (\$36 ) begin
-              buf_re = \$37 [5:0];
-            end
-          end
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    left_n = left;
-    casez (phase)
-      3'h0:
-          /* empty */;
-      3'h2:
-          if (a_last) begin
-            if (\$29 ) begin
-              left_n = \$31 [5:0];
-            end
-          end
-      3'h3:
-          if (\$34 ) begin
-            if (\$36 ) begin
-              left_n = \$38 [5:0];
-            end
-          end
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    g_n = g;
-    casez (phase)
-      3'h0:
-          /* empty */;
-      3'h2:
-          /* empty */;
-      3'h3:
-          /* empty */;
-      3'h5:
-          if (a_last) begin
-            (* full_case = 32'd1 *)
-            if (\$47 ) begin
-              g_n = \$48 [1:0];
-            end else begin
-              g_n = 2'h0;
-            end
-          end
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    release_now = 1'h0;
-    casez (phase)
-      3'h0:
-          /* empty */;
-      3'h2:
-          if (a_last) begin
-            if (\$29 ) begin
-            end else if (\$30 ) begin
-              if (\$32 ) begin
-                release_now = 1'h1;
-              end
-            end
-          end
-      3'h3:
-          if (\$34 ) begin
-            (* full_case = 32'd1 *)
-            if (\$36 ) begin
-            end else begin
-              if (\$39 ) begin
-                if (\$40 ) begin
-                  release_now = 1'h1;
-                end
-              end
-            end
-          end
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    base0 = { acc_word[21], acc_word[21:0] };
-    casez (x_kind)
-      3'h2:
-          base0 = \$52 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    addend0 = 16'h0000;
-    casez (x_kind)
-      3'h2:
-          addend0 = { \$54 [14], \$54  };
-      3'h3:
-          addend0 = { \$57 [8], \$57 [8], \$57 [8], \$57 [8], \$57 [8], \$57 [8], \$57 [8], \$57  };
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    base1 = { acc_word[43], acc_word[43:22] };
-    casez (x_kind)
-      3'h2:
-          base1 = \$61 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    addend1 = 16'h0000;
-    casez (x_kind)
-      3'h2:
-          addend1 = { \$63 [14], \$63  };
-      3'h3:
-          addend1 = { \$66 [8], \$66 [8], \$66 [8], \$66 [8], \$66 [8], \$66 [8], \$66 [8], \$66  };
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    base2 = { acc_word[65], acc_word[65:44] };
-    casez (x_kind)
-      3'h2:
-          base2 = \$70 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    addend2 = 16'h0000;
-    casez (x_kind)
-      3'h2:
-          addend2 = { \$72 [14], \$72  };
-      3'h3:
-          addend2 = { \$75 [8], \$75 [8], \$75 [8], \$75 [8], \$75 [8], \$75 [8], \$75 [8], \$75  };
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    base3 = { acc_word[87], acc_word[87:66] };
-    casez (x_kind)
-      3'h2:
-          base3 = \$79 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    addend3 = 16'h0000;
-    casez (x_kind)
-      3'h2:
-          addend3 = { \$81 [14], \$81  };
-      3'h3:
-          addend3 = { \$84 [8], \$84 [8], \$84 [8], \$84 [8], \$84 [8], \$84 [8], \$84 [8], \$84  };
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    base4 = { acc_word[109], acc_word[109:88] };
-    casez (x_kind)
-      3'h2:
-          base4 = \$88 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    addend4 = 16'h0000;
-    casez (x_kind)
-      3'h2:
-          addend4 = { \$90 [14], \$90  };
-      3'h3:
-          addend4 = { \$93 [8], \$93 [8], \$93 [8], \$93 [8], \$93 [8], \$93 [8], \$93 [8], \$93  };
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    base5 = { acc_word[131], acc_word[131:110] };
-    casez (x_kind)
-      3'h2:
-          base5 = \$97 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    addend5 = 16'h0000;
-    casez (x_kind)
-      3'h2:
-          addend5 = { \$99 [14], \$99  };
-      3'h3:
-          addend5 = { \$102 [8], \$102 [8], \$102 [8], \$102 [8], \$102 [8], \$102 [8], \$102 [8], \$102  };
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    base6 = { acc_word[153], acc_word[153:132] };
-    casez (x_kind)
-      3'h2:
-          base6 = \$106 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    addend6 = 16'h0000;
-    casez (x_kind)
-      3'h2:
-          addend6 = { \$108 [14], \$108  };
-      3'h3:
-          addend6 = { \$111 [8], \$111 [8], \$111 [8], \$111 [8], \$111 [8], \$111 [8], \$111 [8], \$111  };
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    base7 = { acc_word[175], acc_word[175:154] };
-    casez (x_kind)
-      3'h2:
-          base7 = \$115 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    addend7 = 16'h0000;
-    casez (x_kind)
-      3'h2:
-          addend7 = { \$117 [14], \$117  };
-      3'h3:
-          addend7 = { \$120 [8], \$120 [8], \$120 [8], \$120 [8], \$120 [8], \$120 [8], \$120 [8], \$120  };
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$318  = buf_s_valid;
-    if (i__ready) begin
-      \$318  = i__valid;
-    end
-    if (rst) begin
-      \$318  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$319  = buf_s_mask;
-    if (i__ready) begin
-      \$319  = \$135 ;
-    end
-    if (rst) begin
-      \$319  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$320  = buf_s_index;
-    if (i__ready) begin
-      \$320  = i__payload[15:10];
-    end
-    if (rst) begin
-      \$320  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$321  = buf_s_last;
-    if (i__ready) begin
-      \$321  = i__payload[16];
-    end
-    if (rst) begin
-      \$321  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$322  = buf_write;
-    if (rst) begin
-      \$322  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$323  = buf_plane;
-    if (rst) begin
-      \$323  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$324  = buf_s_index;
-    if (rst) begin
-      \$324  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$325  = buf_wsel;
-    if (rst) begin
-      \$325  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$326  = buf_written;
-    if (\$136 ) begin
-      (* full_case = 32'd1 *)
-      if (buf_one_left) begin
-        \$326  = 10'h000;
-      end else begin
-        \$326  = \$138 [9:0];
-      end
-    end
-    if (rst) begin
-      \$326  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$327  = buf_cnt0_0;
-    if (\$140 ) begin
-      \$327  = 7'h00;
-    end else if (\$142 ) begin
-      \$327  = \$146 [6:0];
-    end
-    if (rst) begin
-      \$327  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$328  = buf_cnt0_1;
-    if (\$148 ) begin
-      \$328  = 7'h00;
-    end else if (\$150 ) begin
-      \$328  = \$154 [6:0];
-    end
-    if (rst) begin
-      \$328  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$329  = buf_cnt0_2;
-    if (\$156 ) begin
-      \$329  = 7'h00;
-    end else if (\$158 ) begin
-      \$329  = \$162 [6:0];
-    end
-    if (rst) begin
-      \$329  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$330  = buf_cnt0_3;
-    if (\$164 ) begin
-      \$330  = 7'h00;
-    end else if (\$166 ) begin
-      \$330  = \$170 [6:0];
-    end
-    if (rst) begin
-      \$330  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$331  = buf_cnt0_4;
-    if (\$172 ) begin
-      \$331  = 7'h00;
-    end else if (\$174 ) begin
-      \$331  = \$178 [6:0];
-    end
-    if (rst) begin
-      \$331  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$332  = buf_cnt0_5;
-    if (\$180 ) begin
-      \$332  = 7'h00;
-    end else if (\$182 ) begin
-      \$332  = \$186 [6:0];
-    end
-    if (rst) begin
-      \$332  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$333  = buf_cnt0_6;
-    if (\$188 ) begin
-      \$333  = 7'h00;
-    end else if (\$190 ) begin
-      \$333  = \$194 [6:0];
-    end
-    if (rst) begin
-      \$333  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$334  = buf_cnt0_7;
-    if (\$196 ) begin
-      \$334  = 7'h00;
-    end else if (\$198 ) begin
-      \$334  = \$202 [6:0];
-    end
-    if (rst) begin
-      \$334  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$335  = buf_cnt0_8;
-    if (\$204 ) begin
-      \$335  = 7'h00;
-    end else if (\$206 ) begin
-      \$335  = \$210 [6:0];
-    end
-    if (rst) begin
-      \$335  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$336  = buf_cnt0_9;
-    if (\$212 ) begin
-      \$336  = 7'h00;
-    end else if (\$214 ) begin
-      \$336  = \$218 [6:0];
-    end
-    if (rst) begin
-      \$336  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$337  = buf_cnt1_0;
-    if (\$220 ) begin
-      \$337  = 7'h00;
-    end else if (\$222 ) begin
-      \$337  = \$226 [6:0];
-    end
-    if (rst) begin
-      \$337  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$338  = buf_cnt1_1;
-    if (\$228 ) begin
-      \$338  = 7'h00;
-    end else if (\$230 ) begin
-      \$338  = \$234 [6:0];
-    end
-    if (rst) begin
-      \$338  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$339  = buf_cnt1_2;
-    if (\$236 ) begin
-      \$339  = 7'h00;
-    end else if (\$238 ) begin
-      \$339  = \$242 [6:0];
-    end
-    if (rst) begin
-      \$339  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$340  = buf_cnt1_3;
-    if (\$244 ) begin
-      \$340  = 7'h00;
-    end else if (\$246 ) begin
-      \$340  = \$250 [6:0];
-    end
-    if (rst) begin
-      \$340  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$341  = buf_cnt1_4;
-    if (\$252 ) begin
-      \$341  = 7'h00;
-    end else if (\$254 ) begin
-      \$341  = \$258 [6:0];
-    end
-    if (rst) begin
-      \$341  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$342  = buf_cnt1_5;
-    if (\$260 ) begin
-      \$342  = 7'h00;
-    end else if (\$262 ) begin
-      \$342  = \$266 [6:0];
-    end
-    if (rst) begin
-      \$342  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$343  = buf_cnt1_6;
-    if (\$268 ) begin
-      \$343  = 7'h00;
-    end else if (\$270 ) begin
-      \$343  = \$274 [6:0];
-    end
-    if (rst) begin
-      \$343  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$344  = buf_cnt1_7;
-    if (\$276 ) begin
-      \$344  = 7'h00;
-    end else if (\$278 ) begin
-      \$344  = \$282 [6:0];
-    end
-    if (rst) begin
-      \$344  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$345  = buf_cnt1_8;
-    if (\$284 ) begin
-      \$345  = 7'h00;
-    end else if (\$286 ) begin
-      \$345  = \$290 [6:0];
-    end
-    if (rst) begin
-      \$345  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$346  = buf_cnt1_9;
-    if (\$292 ) begin
-      \$346  = 7'h00;
-    end else if (\$294 ) begin
-      \$346  = \$298 [6:0];
-    end
-    if (rst) begin
-      \$346  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$347  = buf_wsel;
-    if (buf_done) begin
-      \$347  = \$299 ;
-    end
-    if (rst) begin
-      \$347  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$348  = buf_done;
-    if (rst) begin
-      \$348  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$349  = buf_wsel;
-    if (rst) begin
-      \$349  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$350  = buf_full;
-    if (\$301 ) begin
-      \$350 [0] = 1'h1;
-    end else if (\$303 ) begin
-      \$350 [0] = 1'h0;
-    end
-    if (\$305 ) begin
-      \$350 [1] = 1'h1;
-    end else if (\$307 ) begin
-      \$350 [1] = 1'h0;
-    end
-    if (rst) begin
-      \$350  = 2'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$351  = buf_rsel;
-    if (buf_release) begin
-      \$351  = \$308 ;
-    end
-    if (rst) begin
-      \$351  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$352  = chunk;
-    if (\$309 ) begin
-      \$352  = \$312 [0];
-    end
-    if (rst) begin
-      \$352  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$353  = phase;
-    if (rp__en) begin
-      \$353  = phase_n;
-    end
-    if (rst) begin
-      \$353  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$354  = q;
-    if (rp__en) begin
-      \$354  = buf_rplane;
-    end
-    if (rst) begin
-      \$354  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$355  = e;
-    if (rp__en) begin
-      \$355  = buf_re;
-    end
-    if (rst) begin
-      \$355  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$356  = left;
-    if (rp__en) begin
-      \$356  = left_n;
-    end
-    if (rst) begin
-      \$356  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$357  = g;
-    if (rp__en) begin
-      \$357  = g_n;
-    end
-    if (rst) begin
-      \$357  = 2'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$358  = cnt_q;
-    if (rp__en) begin
-      \$358  = \$313 ;
-    end
-    if (rst) begin
-      \$358  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$359  = x_valid;
-    if (rp__en) begin
-      \$359  = \$314 ;
-    end
-    if (rst) begin
-      \$359  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$360  = x_kind;
-    if (rp__en) begin
-      \$360  = phase;
-    end
-    if (rst) begin
-      \$360  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$361  = x_addr;
-    if (rp__en) begin
-      \$361  = 1'h0;
-    end
-    if (rst) begin
-      \$361  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$362  = x_q;
-    if (rp__en) begin
-      \$362  = q;
-    end
-    if (rst) begin
-      \$362  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$363  = acc_word;
-    if (\$317 ) begin
-      \$363  = word_out;
-    end
-    if (rst) begin
-      \$363  = 176'h00000000000000000000000000000000000000000000;
-    end
-  end
   assign buf_plane_onehot = \$5 [9:0];
   assign buf_wrote = \$17 [9:0];
   assign \$signature__addr  = { buf_b_half, buf_b_plane, \$20 [5:0] };
@@ -8548,23 +9980,25 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   assign rp__addr = { buf_rsel, buf_rplane, buf_re };
   assign buf_ren = rp__en;
   assign rp__data = buf_rdata;
-  assign enable = rp__en;
-  assign w_rp__en = rp__en;
-  assign b_rp__en = rp__en;
-  assign q_n = buf_rplane;
-  assign e_n = buf_re;
-  assign buf_rq = q;
+  assign w_rp__en = go;
+  assign b_rp__en = go;
+  assign f_issue = rp__en;
+  assign f_q = buf_rplane;
+  assign f_e = buf_re;
+  assign f_fly_q = buf_rq;
+  assign \$signal  = \$152 [9:0];
+  assign \$signal$99  = \$279 [9:0];
   assign op_addr = 1'h0;
-  assign w_rp__addr = { buf_rdata, g };
+  assign w_rp__addr = { fq_d0, g };
   assign b_rp__addr = g;
-  assign acc_n0 = \$58 [21:0];
-  assign acc_n1 = \$67 [21:0];
-  assign acc_n2 = \$76 [21:0];
-  assign acc_n3 = \$85 [21:0];
-  assign acc_n4 = \$94 [21:0];
-  assign acc_n5 = \$103 [21:0];
-  assign acc_n6 = \$112 [21:0];
-  assign acc_n7 = \$121 [21:0];
+  assign acc_n0 = \$318 [21:0];
+  assign acc_n1 = \$327 [21:0];
+  assign acc_n2 = \$336 [21:0];
+  assign acc_n3 = \$345 [21:0];
+  assign acc_n4 = \$354 [21:0];
+  assign acc_n5 = \$363 [21:0];
+  assign acc_n6 = \$372 [21:0];
+  assign acc_n7 = \$381 [21:0];
   assign \o__payload.lane0  = o__payload[13:0];
   assign \o__payload.lane1  = o__payload[27:14];
   assign \o__payload.lane2  = o__payload[41:28];
@@ -8572,74 +10006,124 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   assign \i__payload.mask  = i__payload[9:0];
   assign \i__payload.index  = i__payload[15:10];
   assign \i__payload.last  = i__payload[16];
-  assign o__payload[55:42] = \$133 [13:0];
-  assign o__payload[41:28] = \$130 [13:0];
-  assign o__payload[27:14] = \$127 [13:0];
-  assign o__payload[13:0] = \$124 [13:0];
-  assign word_out[175:154] = \$121 [21:0];
-  assign word_out[153:132] = \$112 [21:0];
-  assign word_out[131:110] = \$103 [21:0];
-  assign word_out[109:88] = \$94 [21:0];
-  assign word_out[87:66] = \$85 [21:0];
-  assign word_out[65:44] = \$76 [21:0];
-  assign word_out[43:22] = \$67 [21:0];
-  assign word_out[21:0] = \$58 [21:0];
+  assign o__payload[55:42] = \$393 [13:0];
+  assign o__payload[41:28] = \$390 [13:0];
+  assign o__payload[27:14] = \$387 [13:0];
+  assign o__payload[13:0] = \$384 [13:0];
+  assign word_out[175:154] = \$381 [21:0];
+  assign word_out[153:132] = \$372 [21:0];
+  assign word_out[131:110] = \$363 [21:0];
+  assign word_out[109:88] = \$354 [21:0];
+  assign word_out[87:66] = \$345 [21:0];
+  assign word_out[65:44] = \$336 [21:0];
+  assign word_out[43:22] = \$327 [21:0];
+  assign word_out[21:0] = \$318 [21:0];
+  assign \idx$100 [3] = \$283 ;
+  assign \idx$100 [2] = \$282 ;
+  assign \idx$100 [1] = \$281 ;
+  assign \idx$100 [0] = \$280 ;
+  assign \mask$98 [9] = \$276 ;
+  assign \mask$98 [8] = \$264 ;
+  assign \mask$98 [7] = \$252 ;
+  assign \mask$98 [6] = \$240 ;
+  assign \mask$98 [5] = \$228 ;
+  assign \mask$98 [4] = \$216 ;
+  assign \mask$98 [3] = \$204 ;
+  assign \mask$98 [2] = \$192 ;
+  assign \mask$98 [1] = \$180 ;
+  assign \mask$98 [0] = \$168 ;
+  assign idx[3] = \$156 ;
+  assign idx[2] = \$155 ;
+  assign idx[1] = \$154 ;
+  assign idx[0] = \$153 ;
+  assign mask[9] = \$149 ;
+  assign mask[8] = \$137 ;
+  assign mask[7] = \$125 ;
+  assign mask[6] = \$113 ;
+  assign mask[5] = \$101 ;
+  assign mask[4] = \$89 ;
+  assign mask[3] = \$77 ;
+  assign mask[2] = \$65 ;
+  assign mask[1] = \$53 ;
+  assign mask[0] = \$41 ;
   assign buf_plane[3] = \$9 ;
   assign buf_plane[2] = \$8 ;
   assign buf_plane[1] = \$7 ;
   assign buf_plane[0] = \$6 ;
   assign \$22  = chunk;
-  assign \$24  = 1'h1;
-  assign a_last = \$24 ;
   assign \$25  = 1'h1;
-  assign \$26  = 2'h1;
-  assign \$27  = 2'h0;
-  assign \$28  = 2'h0;
-  assign \$34  = 1'h1;
-  assign \$42  = 1'h1;
-  assign \$43  = 2'h1;
-  assign \$44  = 2'h0;
-  assign \$45  = 2'h0;
-  assign \$51  = { acc_word[21:0], 1'h0 };
-  assign \$60  = { acc_word[43:22], 1'h0 };
-  assign \$69  = { acc_word[65:44], 1'h0 };
-  assign \$78  = { acc_word[87:66], 1'h0 };
-  assign \$87  = { acc_word[109:88], 1'h0 };
-  assign \$96  = { acc_word[131:110], 1'h0 };
-  assign \$105  = { acc_word[153:132], 1'h0 };
-  assign \$114  = { acc_word[175:154], 1'h0 };
-  assign \$122  = { acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21:7] };
-  assign \$123  = { acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109:95] };
-  assign \$125  = { acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43:29] };
-  assign \$126  = { acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131:117] };
-  assign \$128  = { acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65:51] };
-  assign \$129  = { acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153:139] };
-  assign \$131  = { acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87:73] };
-  assign \$132  = { acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175:161] };
-  assign \$135  = i__payload[9:0];
-  assign \$219  = buf_rsel;
-  assign \$221  = buf_b_half;
-  assign \$227  = buf_rsel;
-  assign \$229  = buf_b_half;
-  assign \$235  = buf_rsel;
-  assign \$237  = buf_b_half;
-  assign \$243  = buf_rsel;
-  assign \$245  = buf_b_half;
-  assign \$251  = buf_rsel;
-  assign \$253  = buf_b_half;
-  assign \$259  = buf_rsel;
-  assign \$261  = buf_b_half;
-  assign \$267  = buf_rsel;
-  assign \$269  = buf_b_half;
-  assign \$275  = buf_rsel;
-  assign \$277  = buf_b_half;
-  assign \$283  = buf_rsel;
-  assign \$285  = buf_b_half;
-  assign \$291  = buf_rsel;
-  assign \$293  = buf_b_half;
-  assign \$304  = buf_done_half;
-  assign \$306  = buf_rsel;
-  assign \$310  = chunk;
+  assign a_last = \$25 ;
+  assign \$289  = 1'h1;
+  assign pop = \$288 ;
+  assign \$40  = 1'h1;
+  assign \$41  = \$30 ;
+  assign \$52  = 1'h1;
+  assign \$53  = \$43 ;
+  assign \$64  = 1'h1;
+  assign \$65  = \$56 ;
+  assign \$76  = 1'h1;
+  assign \$77  = \$69 ;
+  assign \$88  = 1'h1;
+  assign \$89  = \$82 ;
+  assign \$100  = 1'h1;
+  assign \$101  = \$95 ;
+  assign \$112  = 1'h1;
+  assign \$113  = \$108 ;
+  assign \$124  = 1'h1;
+  assign \$125  = \$121 ;
+  assign \$136  = 1'h1;
+  assign \$137  = \$134 ;
+  assign \$148  = 1'h1;
+  assign \$149  = \$147 ;
+  assign \$290  = 1'h1;
+  assign \$291  = 2'h1;
+  assign \$292  = 2'h0;
+  assign \$293  = 2'h0;
+  assign \$298  = 1'h1;
+  assign \$302  = 1'h1;
+  assign \$303  = 2'h1;
+  assign \$304  = 2'h0;
+  assign \$305  = 2'h0;
+  assign \$311  = { acc_word[21:0], 1'h0 };
+  assign \$320  = { acc_word[43:22], 1'h0 };
+  assign \$329  = { acc_word[65:44], 1'h0 };
+  assign \$338  = { acc_word[87:66], 1'h0 };
+  assign \$347  = { acc_word[109:88], 1'h0 };
+  assign \$356  = { acc_word[131:110], 1'h0 };
+  assign \$365  = { acc_word[153:132], 1'h0 };
+  assign \$374  = { acc_word[175:154], 1'h0 };
+  assign \$382  = { acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21:7] };
+  assign \$383  = { acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109:95] };
+  assign \$385  = { acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43:29] };
+  assign \$386  = { acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131:117] };
+  assign \$388  = { acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65:51] };
+  assign \$389  = { acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153:139] };
+  assign \$391  = { acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87:73] };
+  assign \$392  = { acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175:161] };
+  assign \$395  = i__payload[9:0];
+  assign \$479  = buf_rsel;
+  assign \$481  = buf_b_half;
+  assign \$487  = buf_rsel;
+  assign \$489  = buf_b_half;
+  assign \$495  = buf_rsel;
+  assign \$497  = buf_b_half;
+  assign \$503  = buf_rsel;
+  assign \$505  = buf_b_half;
+  assign \$511  = buf_rsel;
+  assign \$513  = buf_b_half;
+  assign \$519  = buf_rsel;
+  assign \$521  = buf_b_half;
+  assign \$527  = buf_rsel;
+  assign \$529  = buf_b_half;
+  assign \$535  = buf_rsel;
+  assign \$537  = buf_b_half;
+  assign \$543  = buf_rsel;
+  assign \$545  = buf_b_half;
+  assign \$551  = buf_rsel;
+  assign \$553  = buf_b_half;
+  assign \$564  = buf_done_half;
+  assign \$566  = buf_rsel;
+  assign \$570  = chunk;
 endmodule
 
 module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid, o__ready, i__payload, o__payload, clk);
@@ -8649,152 +10133,152 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   wire \$100 ;
   wire \$101 ;
   wire \$102 ;
-  reg [5:0] \$103 ;
-  reg [5:0] \$104 ;
-  reg [5:0] \$105 ;
-  wire [6:0] \$106 ;
+  wire \$103 ;
+  wire \$104 ;
+  wire \$105 ;
+  wire \$106 ;
   wire \$107 ;
   wire \$108 ;
   wire \$109 ;
   wire [10:0] \$11 ;
   wire \$110 ;
-  reg [5:0] \$111 ;
-  reg [5:0] \$112 ;
-  reg [5:0] \$113 ;
-  wire [6:0] \$114 ;
+  wire \$111 ;
+  wire \$112 ;
+  wire \$113 ;
+  wire \$114 ;
   wire \$115 ;
   wire \$116 ;
   wire \$117 ;
   wire \$118 ;
-  reg [5:0] \$119 ;
+  wire \$119 ;
   wire \$12 ;
-  reg [5:0] \$120 ;
-  reg [5:0] \$121 ;
-  wire [6:0] \$122 ;
+  wire \$120 ;
+  wire \$121 ;
+  wire \$122 ;
   wire \$123 ;
   wire \$124 ;
   wire \$125 ;
   wire \$126 ;
-  reg [5:0] \$127 ;
-  reg [5:0] \$128 ;
-  reg [5:0] \$129 ;
+  wire \$127 ;
+  wire \$128 ;
+  wire \$129 ;
   wire \$13 ;
-  wire [6:0] \$130 ;
+  wire \$130 ;
   wire \$131 ;
   wire \$132 ;
   wire \$133 ;
   wire \$134 ;
-  reg [5:0] \$135 ;
-  reg [5:0] \$136 ;
-  reg [5:0] \$137 ;
-  wire [6:0] \$138 ;
+  wire \$135 ;
+  wire \$136 ;
+  wire \$137 ;
+  wire \$138 ;
   wire \$139 ;
   wire \$14 ;
   wire \$140 ;
   wire \$141 ;
   wire \$142 ;
-  reg [5:0] \$143 ;
-  reg [5:0] \$144 ;
-  reg [5:0] \$145 ;
-  wire [6:0] \$146 ;
+  wire \$143 ;
+  wire \$144 ;
+  wire \$145 ;
+  wire \$146 ;
   wire \$147 ;
   wire \$148 ;
   wire \$149 ;
   wire \$15 ;
-  wire \$150 ;
-  reg [5:0] \$151 ;
-  reg [5:0] \$152 ;
-  reg [5:0] \$153 ;
-  wire [6:0] \$154 ;
+  wire [9:0] \$150 ;
+  wire [10:0] \$151 ;
+  wire [10:0] \$152 ;
+  wire \$153 ;
+  wire \$154 ;
   wire \$155 ;
   wire \$156 ;
   wire \$157 ;
   wire \$158 ;
-  reg [5:0] \$159 ;
+  wire \$159 ;
   wire [15:0] \$16 ;
-  reg [5:0] \$160 ;
-  reg [5:0] \$161 ;
-  wire [6:0] \$162 ;
+  wire \$160 ;
+  wire \$161 ;
+  wire \$162 ;
   wire \$163 ;
   wire \$164 ;
   wire \$165 ;
   wire \$166 ;
-  reg [5:0] \$167 ;
-  reg [5:0] \$168 ;
-  reg [5:0] \$169 ;
+  wire \$167 ;
+  wire \$168 ;
+  wire \$169 ;
   wire [15:0] \$17 ;
-  wire [6:0] \$170 ;
+  wire \$170 ;
   wire \$171 ;
   wire \$172 ;
   wire \$173 ;
   wire \$174 ;
-  reg [5:0] \$175 ;
-  reg [5:0] \$176 ;
-  reg [5:0] \$177 ;
-  wire [6:0] \$178 ;
+  wire \$175 ;
+  wire \$176 ;
+  wire \$177 ;
+  wire \$178 ;
   wire \$179 ;
   reg [5:0] \$18 ;
   wire \$180 ;
   wire \$181 ;
   wire \$182 ;
-  reg [5:0] \$183 ;
-  reg [5:0] \$184 ;
-  reg [5:0] \$185 ;
-  wire [6:0] \$186 ;
+  wire \$183 ;
+  wire \$184 ;
+  wire \$185 ;
+  wire \$186 ;
   wire \$187 ;
   wire \$188 ;
   wire \$189 ;
   reg [5:0] \$19 ;
   wire \$190 ;
-  reg [5:0] \$191 ;
-  reg [5:0] \$192 ;
-  reg [5:0] \$193 ;
-  wire [6:0] \$194 ;
+  wire \$191 ;
+  wire \$192 ;
+  wire \$193 ;
+  wire \$194 ;
   wire \$195 ;
   wire \$196 ;
   wire \$197 ;
   wire \$198 ;
-  reg [5:0] \$199 ;
+  wire \$199 ;
   wire [9:0] \$2 ;
   reg [5:0] \$20 ;
-  reg [5:0] \$200 ;
-  reg [5:0] \$201 ;
-  wire [6:0] \$202 ;
+  wire \$200 ;
+  wire \$201 ;
+  wire \$202 ;
   wire \$203 ;
   wire \$204 ;
   wire \$205 ;
   wire \$206 ;
-  reg [5:0] \$207 ;
-  reg [5:0] \$208 ;
-  reg [5:0] \$209 ;
+  wire \$207 ;
+  wire \$208 ;
+  wire \$209 ;
   wire \$21 ;
-  wire [6:0] \$210 ;
+  wire \$210 ;
   wire \$211 ;
   wire \$212 ;
   wire \$213 ;
   wire \$214 ;
-  reg [5:0] \$215 ;
-  reg [5:0] \$216 ;
-  reg [5:0] \$217 ;
-  wire [6:0] \$218 ;
+  wire \$215 ;
+  wire \$216 ;
+  wire \$217 ;
+  wire \$218 ;
   wire \$219 ;
   wire \$22 ;
   wire \$220 ;
   wire \$221 ;
   wire \$222 ;
-  reg [5:0] \$223 ;
-  reg [5:0] \$224 ;
-  reg [5:0] \$225 ;
-  wire [6:0] \$226 ;
+  wire \$223 ;
+  wire \$224 ;
+  wire \$225 ;
+  wire \$226 ;
   wire \$227 ;
   wire \$228 ;
   wire \$229 ;
   wire \$23 ;
   wire \$230 ;
-  reg [5:0] \$231 ;
-  reg [5:0] \$232 ;
-  reg [5:0] \$233 ;
-  wire [6:0] \$234 ;
+  wire \$231 ;
+  wire \$232 ;
+  wire \$233 ;
+  wire \$234 ;
   wire \$235 ;
   wire \$236 ;
   wire \$237 ;
@@ -8808,140 +10292,435 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   wire \$244 ;
   wire \$245 ;
   wire \$246 ;
-  wire [1:0] \$247 ;
-  wire [1:0] \$248 ;
-  reg [5:0] \$249 ;
+  wire \$247 ;
+  wire \$248 ;
+  wire \$249 ;
   wire \$25 ;
   wire \$250 ;
   wire \$251 ;
   wire \$252 ;
   wire \$253 ;
-  reg \$254 ;
-  reg [9:0] \$255 ;
-  reg [4:0] \$256 ;
-  reg \$257 ;
-  reg \$258 ;
-  reg [3:0] \$259 ;
+  wire \$254 ;
+  wire \$255 ;
+  wire \$256 ;
+  wire \$257 ;
+  wire \$258 ;
+  wire \$259 ;
   wire [1:0] \$26 ;
-  reg [4:0] \$260 ;
-  reg \$261 ;
-  reg [9:0] \$262 ;
-  reg [5:0] \$263 ;
-  reg [5:0] \$264 ;
-  reg [5:0] \$265 ;
-  reg [5:0] \$266 ;
-  reg [5:0] \$267 ;
-  reg [5:0] \$268 ;
-  reg [5:0] \$269 ;
-  wire [1:0] \$27 ;
-  reg [5:0] \$270 ;
-  reg [5:0] \$271 ;
-  reg [5:0] \$272 ;
-  reg [5:0] \$273 ;
-  reg [5:0] \$274 ;
-  reg [5:0] \$275 ;
-  reg [5:0] \$276 ;
-  reg [5:0] \$277 ;
-  reg [5:0] \$278 ;
-  reg [5:0] \$279 ;
-  wire [1:0] \$28 ;
-  reg [5:0] \$280 ;
-  reg [5:0] \$281 ;
-  reg [5:0] \$282 ;
-  reg \$283 ;
-  reg \$284 ;
-  reg \$285 ;
-  reg [1:0] \$286 ;
-  reg \$287 ;
-  reg [2:0] \$288 ;
-  reg [3:0] \$289 ;
+  wire \$260 ;
+  wire \$261 ;
+  wire \$262 ;
+  wire \$263 ;
+  wire \$264 ;
+  wire \$265 ;
+  wire \$266 ;
+  wire \$267 ;
+  wire \$268 ;
+  wire \$269 ;
+  wire [2:0] \$27 ;
+  wire \$270 ;
+  wire \$271 ;
+  wire \$272 ;
+  wire \$273 ;
+  wire \$274 ;
+  wire \$275 ;
+  wire \$276 ;
+  wire [9:0] \$277 ;
+  wire [10:0] \$278 ;
+  wire [10:0] \$279 ;
+  wire [3:0] \$28 ;
+  wire \$280 ;
+  wire \$281 ;
+  wire \$282 ;
+  wire \$283 ;
+  wire \$284 ;
+  wire \$285 ;
+  wire \$286 ;
+  wire \$287 ;
+  wire \$288 ;
+  wire \$289 ;
   wire \$29 ;
-  reg [4:0] \$290 ;
-  reg [4:0] \$291 ;
-  reg [2:0] \$292 ;
-  reg [5:0] \$293 ;
-  reg \$294 ;
-  reg [2:0] \$295 ;
-  reg \$296 ;
-  reg [3:0] \$297 ;
-  reg [43:0] \$298 ;
+  wire \$290 ;
+  wire [1:0] \$291 ;
+  wire [1:0] \$292 ;
+  wire [1:0] \$293 ;
+  wire \$294 ;
+  wire \$295 ;
+  wire \$296 ;
+  wire [4:0] \$297 ;
+  wire \$298 ;
+  wire \$299 ;
   wire [9:0] \$3 ;
   wire \$30 ;
-  wire [6:0] \$31 ;
+  wire \$300 ;
+  wire [4:0] \$301 ;
+  wire \$302 ;
+  wire [1:0] \$303 ;
+  wire [1:0] \$304 ;
+  wire [1:0] \$305 ;
+  wire \$306 ;
+  wire \$307 ;
+  wire [3:0] \$308 ;
+  wire \$309 ;
+  wire \$31 ;
+  wire \$310 ;
+  wire [22:0] \$311 ;
+  wire [22:0] \$312 ;
+  wire \$313 ;
+  wire [12:0] \$314 ;
+  wire \$315 ;
+  wire [8:0] \$316 ;
+  wire [8:0] \$317 ;
+  wire [23:0] \$318 ;
+  wire \$319 ;
   wire \$32 ;
-  wire [4:0] \$33 ;
+  wire [22:0] \$320 ;
+  wire [22:0] \$321 ;
+  wire \$322 ;
+  wire [12:0] \$323 ;
+  wire \$324 ;
+  wire [8:0] \$325 ;
+  wire [8:0] \$326 ;
+  wire [23:0] \$327 ;
+  wire [21:0] \$328 ;
+  wire [21:0] \$329 ;
+  wire \$33 ;
+  wire \$330 ;
+  wire [9:0] \$331 ;
+  wire \$332 ;
+  wire [15:0] \$333 ;
+  wire [15:0] \$334 ;
+  wire \$335 ;
+  wire \$336 ;
+  wire \$337 ;
+  wire \$338 ;
+  reg [5:0] \$339 ;
   wire \$34 ;
+  reg [5:0] \$340 ;
+  reg [5:0] \$341 ;
+  wire [6:0] \$342 ;
+  wire \$343 ;
+  wire \$344 ;
+  wire \$345 ;
+  wire \$346 ;
+  reg [5:0] \$347 ;
+  reg [5:0] \$348 ;
+  reg [5:0] \$349 ;
   wire \$35 ;
+  wire [6:0] \$350 ;
+  wire \$351 ;
+  wire \$352 ;
+  wire \$353 ;
+  wire \$354 ;
+  reg [5:0] \$355 ;
+  reg [5:0] \$356 ;
+  reg [5:0] \$357 ;
+  wire [6:0] \$358 ;
+  wire \$359 ;
   wire \$36 ;
-  wire [5:0] \$37 ;
-  wire [5:0] \$38 ;
+  wire \$360 ;
+  wire \$361 ;
+  wire \$362 ;
+  reg [5:0] \$363 ;
+  reg [5:0] \$364 ;
+  reg [5:0] \$365 ;
+  wire [6:0] \$366 ;
+  wire \$367 ;
+  wire \$368 ;
+  wire \$369 ;
+  wire \$37 ;
+  wire \$370 ;
+  reg [5:0] \$371 ;
+  reg [5:0] \$372 ;
+  reg [5:0] \$373 ;
+  wire [6:0] \$374 ;
+  wire \$375 ;
+  wire \$376 ;
+  wire \$377 ;
+  wire \$378 ;
+  reg [5:0] \$379 ;
+  wire \$38 ;
+  reg [5:0] \$380 ;
+  reg [5:0] \$381 ;
+  wire [6:0] \$382 ;
+  wire \$383 ;
+  wire \$384 ;
+  wire \$385 ;
+  wire \$386 ;
+  reg [5:0] \$387 ;
+  reg [5:0] \$388 ;
+  reg [5:0] \$389 ;
   wire \$39 ;
+  wire [6:0] \$390 ;
+  wire \$391 ;
+  wire \$392 ;
+  wire \$393 ;
+  wire \$394 ;
+  reg [5:0] \$395 ;
+  reg [5:0] \$396 ;
+  reg [5:0] \$397 ;
+  wire [6:0] \$398 ;
+  wire \$399 ;
   wire [10:0] \$4 ;
   wire \$40 ;
-  wire [4:0] \$41 ;
+  wire \$400 ;
+  wire \$401 ;
+  wire \$402 ;
+  reg [5:0] \$403 ;
+  reg [5:0] \$404 ;
+  reg [5:0] \$405 ;
+  wire [6:0] \$406 ;
+  wire \$407 ;
+  wire \$408 ;
+  wire \$409 ;
+  wire \$41 ;
+  wire \$410 ;
+  reg [5:0] \$411 ;
+  reg [5:0] \$412 ;
+  reg [5:0] \$413 ;
+  wire [6:0] \$414 ;
+  wire \$415 ;
+  wire \$416 ;
+  wire \$417 ;
+  wire \$418 ;
+  reg [5:0] \$419 ;
   wire \$42 ;
-  wire [1:0] \$43 ;
-  wire [1:0] \$44 ;
-  wire [1:0] \$45 ;
+  reg [5:0] \$420 ;
+  reg [5:0] \$421 ;
+  wire [6:0] \$422 ;
+  wire \$423 ;
+  wire \$424 ;
+  wire \$425 ;
+  wire \$426 ;
+  reg [5:0] \$427 ;
+  reg [5:0] \$428 ;
+  reg [5:0] \$429 ;
+  wire \$43 ;
+  wire [6:0] \$430 ;
+  wire \$431 ;
+  wire \$432 ;
+  wire \$433 ;
+  wire \$434 ;
+  reg [5:0] \$435 ;
+  reg [5:0] \$436 ;
+  reg [5:0] \$437 ;
+  wire [6:0] \$438 ;
+  wire \$439 ;
+  wire \$44 ;
+  wire \$440 ;
+  wire \$441 ;
+  wire \$442 ;
+  reg [5:0] \$443 ;
+  reg [5:0] \$444 ;
+  reg [5:0] \$445 ;
+  wire [6:0] \$446 ;
+  wire \$447 ;
+  wire \$448 ;
+  wire \$449 ;
+  wire \$45 ;
+  wire \$450 ;
+  reg [5:0] \$451 ;
+  reg [5:0] \$452 ;
+  reg [5:0] \$453 ;
+  wire [6:0] \$454 ;
+  wire \$455 ;
+  wire \$456 ;
+  wire \$457 ;
+  wire \$458 ;
+  reg [5:0] \$459 ;
   wire \$46 ;
+  reg [5:0] \$460 ;
+  reg [5:0] \$461 ;
+  wire [6:0] \$462 ;
+  wire \$463 ;
+  wire \$464 ;
+  wire \$465 ;
+  wire \$466 ;
+  reg [5:0] \$467 ;
+  reg [5:0] \$468 ;
+  reg [5:0] \$469 ;
   wire \$47 ;
-  wire [3:0] \$48 ;
+  wire [6:0] \$470 ;
+  wire \$471 ;
+  wire \$472 ;
+  wire \$473 ;
+  wire \$474 ;
+  reg [5:0] \$475 ;
+  reg [5:0] \$476 ;
+  reg [5:0] \$477 ;
+  wire [6:0] \$478 ;
+  wire \$479 ;
+  wire \$48 ;
+  wire \$480 ;
+  wire \$481 ;
+  wire \$482 ;
+  reg [5:0] \$483 ;
+  reg [5:0] \$484 ;
+  reg [5:0] \$485 ;
+  wire [6:0] \$486 ;
+  wire \$487 ;
+  wire \$488 ;
+  wire \$489 ;
   wire \$49 ;
+  wire \$490 ;
+  reg [5:0] \$491 ;
+  reg [5:0] \$492 ;
+  reg [5:0] \$493 ;
+  wire [6:0] \$494 ;
+  wire \$495 ;
+  wire \$496 ;
+  wire \$497 ;
+  wire \$498 ;
+  wire \$499 ;
   wire [10:0] \$5 ;
   wire \$50 ;
-  wire [22:0] \$51 ;
-  wire [22:0] \$52 ;
+  wire \$500 ;
+  wire \$501 ;
+  wire \$502 ;
+  wire \$503 ;
+  wire \$504 ;
+  wire \$505 ;
+  wire \$506 ;
+  wire [1:0] \$507 ;
+  wire [1:0] \$508 ;
+  wire \$509 ;
+  wire \$51 ;
+  wire \$510 ;
+  wire \$511 ;
+  wire \$512 ;
+  wire \$513 ;
+  wire \$514 ;
+  reg [5:0] \$515 ;
+  wire [6:0] \$516 ;
+  wire \$517 ;
+  wire \$518 ;
+  wire \$519 ;
+  wire \$52 ;
+  wire [5:0] \$520 ;
+  wire [5:0] \$521 ;
+  reg [5:0] \$522 ;
+  wire [6:0] \$523 ;
+  wire [3:0] \$524 ;
+  reg [5:0] \$525 ;
+  wire [6:0] \$526 ;
+  reg [5:0] \$527 ;
+  wire \$528 ;
+  wire \$529 ;
   wire \$53 ;
-  wire [12:0] \$54 ;
+  wire \$530 ;
+  wire \$531 ;
+  wire \$532 ;
+  wire \$533 ;
+  reg \$534 ;
+  reg [9:0] \$535 ;
+  reg [4:0] \$536 ;
+  reg \$537 ;
+  reg \$538 ;
+  reg [3:0] \$539 ;
+  wire \$54 ;
+  reg [4:0] \$540 ;
+  reg \$541 ;
+  reg [9:0] \$542 ;
+  reg [5:0] \$543 ;
+  reg [5:0] \$544 ;
+  reg [5:0] \$545 ;
+  reg [5:0] \$546 ;
+  reg [5:0] \$547 ;
+  reg [5:0] \$548 ;
+  reg [5:0] \$549 ;
   wire \$55 ;
-  wire [8:0] \$56 ;
-  wire [8:0] \$57 ;
-  wire [23:0] \$58 ;
+  reg [5:0] \$550 ;
+  reg [5:0] \$551 ;
+  reg [5:0] \$552 ;
+  reg [5:0] \$553 ;
+  reg [5:0] \$554 ;
+  reg [5:0] \$555 ;
+  reg [5:0] \$556 ;
+  reg [5:0] \$557 ;
+  reg [5:0] \$558 ;
+  reg [5:0] \$559 ;
+  wire \$56 ;
+  reg [5:0] \$560 ;
+  reg [5:0] \$561 ;
+  reg [5:0] \$562 ;
+  reg \$563 ;
+  reg \$564 ;
+  reg \$565 ;
+  reg [1:0] \$566 ;
+  reg \$567 ;
+  reg [2:0] \$568 ;
+  reg [3:0] \$569 ;
+  wire \$57 ;
+  reg [2:0] \$570 ;
+  reg \$571 ;
+  reg \$572 ;
+  reg [3:0] \$573 ;
+  reg [4:0] \$574 ;
+  reg \$575 ;
+  reg [4:0] \$576 ;
+  reg \$577 ;
+  reg \$578 ;
+  reg \$579 ;
+  wire \$58 ;
+  reg \$580 ;
+  reg \$581 ;
+  reg [2:0] \$582 ;
+  reg [3:0] \$583 ;
+  reg [4:0] \$584 ;
+  reg [4:0] \$585 ;
+  reg [5:0] \$586 ;
+  reg \$587 ;
+  reg [2:0] \$588 ;
+  reg \$589 ;
   wire \$59 ;
+  reg [3:0] \$590 ;
+  reg [43:0] \$591 ;
   wire \$6 ;
-  wire [22:0] \$60 ;
-  wire [22:0] \$61 ;
+  wire \$60 ;
+  wire \$61 ;
   wire \$62 ;
-  wire [12:0] \$63 ;
+  wire \$63 ;
   wire \$64 ;
-  wire [8:0] \$65 ;
-  wire [8:0] \$66 ;
-  wire [23:0] \$67 ;
-  wire [21:0] \$68 ;
-  wire [21:0] \$69 ;
+  wire \$65 ;
+  wire \$66 ;
+  wire \$67 ;
+  wire \$68 ;
+  wire \$69 ;
   wire \$7 ;
   wire \$70 ;
-  wire [9:0] \$71 ;
+  wire \$71 ;
   wire \$72 ;
-  wire [15:0] \$73 ;
-  wire [15:0] \$74 ;
+  wire \$73 ;
+  wire \$74 ;
   wire \$75 ;
   wire \$76 ;
   wire \$77 ;
   wire \$78 ;
-  reg [5:0] \$79 ;
+  wire \$79 ;
   wire \$8 ;
-  reg [5:0] \$80 ;
-  reg [5:0] \$81 ;
-  wire [6:0] \$82 ;
+  wire \$80 ;
+  wire \$81 ;
+  wire \$82 ;
   wire \$83 ;
   wire \$84 ;
   wire \$85 ;
   wire \$86 ;
-  reg [5:0] \$87 ;
-  reg [5:0] \$88 ;
-  reg [5:0] \$89 ;
+  wire \$87 ;
+  wire \$88 ;
+  wire \$89 ;
   wire \$9 ;
-  wire [6:0] \$90 ;
+  wire \$90 ;
   wire \$91 ;
   wire \$92 ;
   wire \$93 ;
   wire \$94 ;
-  reg [5:0] \$95 ;
-  reg [5:0] \$96 ;
-  reg [5:0] \$97 ;
-  wire [6:0] \$98 ;
+  wire \$95 ;
+  wire \$96 ;
+  wire \$97 ;
+  wire \$98 ;
   wire \$99 ;
+  wire [9:0] \$signal ;
+  wire [9:0] \$signal$99 ;
   wire [9:0] \$signature__addr ;
   reg [4:0] \$signature__data  = 5'h00;
   (* init = 1'h0 *)
@@ -9005,13 +10784,12 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   wire [5:0] buf_rcnt8;
   wire [5:0] buf_rcnt9;
   wire [4:0] buf_rdata;
-  reg [4:0] buf_re;
+  reg [4:0] buf_re = 5'h00;
   wire buf_release;
   wire buf_ren;
   wire buf_rfull;
-  reg [3:0] buf_rplane;
-  (* init = 4'h0 *)
-  wire [3:0] buf_rq;
+  reg [3:0] buf_rplane = 4'h0;
+  reg [3:0] buf_rq = 4'h0;
   reg buf_rsel = 1'h0;
   wire buf_s_done;
   reg [4:0] buf_s_index = 5'h00;
@@ -9030,11 +10808,30 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   wire [-1:0] dx_n;
   wire [-1:0] dy;
   wire [-1:0] dy_n;
-  reg [4:0] e = 5'h00;
-  wire [4:0] e_n;
   wire enable;
+  wire ev_wait;
+  reg f_busy = 1'h0;
+  (* init = 5'h00 *)
+  wire [4:0] f_e;
+  reg f_fly = 1'h0;
+  reg f_fly_last = 1'h0;
+  (* init = 4'h0 *)
+  wire [3:0] f_fly_q;
+  reg [2:0] f_g = 3'h0;
+  wire f_issue;
+  reg [4:0] f_left = 5'h00;
+  reg f_over = 1'h0;
+  (* init = 4'h0 *)
+  wire [3:0] f_q;
+  reg [4:0] fq_d0 = 5'h00;
+  reg [4:0] fq_d1 = 5'h00;
+  reg fq_l0 = 1'h0;
+  reg fq_l1 = 1'h0;
+  reg fq_v0 = 1'h0;
+  reg fq_v1 = 1'h0;
   reg [2:0] g = 3'h0;
   reg [2:0] g_n;
+  wire go;
   input [15:0] i__payload;
   wire [15:0] i__payload;
   wire [4:0] \i__payload.index ;
@@ -9044,8 +10841,10 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   wire i__ready;
   input i__valid;
   wire i__valid;
-  reg [4:0] left = 5'h00;
-  reg [4:0] left_n;
+  wire [3:0] idx;
+  wire [3:0] \idx$100 ;
+  wire [9:0] mask;
+  wire [9:0] \mask$98 ;
   output [41:0] o__payload;
   wire [41:0] o__payload;
   wire [20:0] \o__payload.lane0 ;
@@ -9057,8 +10856,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   wire op_addr;
   reg [2:0] phase = 3'h0;
   reg [2:0] phase_n;
+  wire pop;
   reg [3:0] q = 4'h0;
-  wire [3:0] q_n;
+  reg [3:0] q_n;
   reg release_now;
   wire [9:0] rp__addr;
   wire [4:0] rp__data;
@@ -9083,7 +10883,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   end
   reg [25:0] _0_;
   always @(posedge clk) begin
-    if (rp__en) begin
+    if (go) begin
       _0_ <= bias[g];
     end
   end
@@ -10384,11 +12184,208 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   end
   reg [15:0] _2_;
   always @(posedge clk) begin
-    if (rp__en) begin
-      _2_ <= weights[{ buf_rdata, g }];
+    if (go) begin
+      _2_ <= weights[{ fq_d0, g }];
     end
   end
   assign w_rp__data = _2_;
+  assign \$382  = \$381  + 1'h1;
+  assign \$383  = ! buf_rsel;
+  assign \$384  = buf_release & \$383 ;
+  assign \$385  = ! buf_b_half;
+  assign \$386  = \$17 [6] & \$385 ;
+  assign \$390  = \$389  + 1'h1;
+  assign \$391  = ! buf_rsel;
+  assign \$392  = buf_release & \$391 ;
+  assign \$393  = ! buf_b_half;
+  assign \$394  = \$17 [7] & \$393 ;
+  assign \$398  = \$397  + 1'h1;
+  assign \$399  = ! buf_rsel;
+  assign \$400  = buf_release & \$399 ;
+  assign \$401  = ! buf_b_half;
+  assign \$402  = \$17 [8] & \$401 ;
+  assign \$406  = \$405  + 1'h1;
+  assign \$407  = ! buf_rsel;
+  assign \$408  = buf_release & \$407 ;
+  assign \$409  = ! buf_b_half;
+  assign \$410  = \$17 [9] & \$409 ;
+  assign \$414  = \$413  + 1'h1;
+  assign \$416  = buf_release & \$415 ;
+  assign \$418  = \$17 [0] & \$417 ;
+  assign \$422  = \$421  + 1'h1;
+  assign \$424  = buf_release & \$423 ;
+  assign \$426  = \$17 [1] & \$425 ;
+  assign \$430  = \$429  + 1'h1;
+  assign \$432  = buf_release & \$431 ;
+  assign \$434  = \$17 [2] & \$433 ;
+  assign \$438  = \$437  + 1'h1;
+  assign \$440  = buf_release & \$439 ;
+  assign \$442  = \$17 [3] & \$441 ;
+  assign \$446  = \$445  + 1'h1;
+  assign \$448  = buf_release & \$447 ;
+  assign \$450  = \$17 [4] & \$449 ;
+  assign \$454  = \$453  + 1'h1;
+  assign \$456  = buf_release & \$455 ;
+  assign \$458  = \$17 [5] & \$457 ;
+  assign \$462  = \$461  + 1'h1;
+  assign \$464  = buf_release & \$463 ;
+  assign \$466  = \$17 [6] & \$465 ;
+  assign \$470  = \$469  + 1'h1;
+  assign \$472  = buf_release & \$471 ;
+  assign \$474  = \$17 [7] & \$473 ;
+  assign \$478  = \$477  + 1'h1;
+  assign \$480  = buf_release & \$479 ;
+  assign \$482  = \$17 [8] & \$481 ;
+  assign \$486  = \$485  + 1'h1;
+  assign \$488  = buf_release & \$487 ;
+  assign \$490  = \$17 [9] & \$489 ;
+  assign \$494  = \$493  + 1'h1;
+  assign \$495  = ~ buf_wsel;
+  assign \$496  = ! buf_done_half;
+  assign \$497  = buf_done_b & \$496 ;
+  assign \$498  = ! buf_rsel;
+  assign \$499  = buf_release & \$498 ;
+  assign \$501  = buf_done_b & \$500 ;
+  assign \$503  = buf_release & \$502 ;
+  assign \$504  = ~ buf_rsel;
+  assign \$505  = o__valid & o__ready;
+  assign \$509  = ! f_left;
+  assign \$510  = ~ f_busy;
+  assign \$511  = ~ f_over;
+  assign \$512  = \$510  & \$511 ;
+  assign \$513  = \$512  & buf_rfull;
+  assign \$514  = | mask;
+  assign \$516  = \$515  - 1'h1;
+  assign \$517  = | f_left;
+  assign \$518  = | \mask$98 ;
+  assign \$519  = f_g != 3'h4;
+  assign \$520  = buf_re + 1'h1;
+  assign \$521  = f_left - 1'h1;
+  assign \$523  = \$522  - 1'h1;
+  assign \$524  = f_g + 1'h1;
+  assign \$526  = \$525  - 1'h1;
+  assign \$528  = | phase;
+  assign \$529  = ~ ev_wait;
+  assign \$530  = \$528  & \$529 ;
+  assign \$531  = enable & x_valid;
+  assign \$532  = x_kind != 3'h5;
+  assign \$533  = \$531  & \$532 ;
+  always @(posedge clk)
+    buf_s_valid <= \$534 ;
+  always @(posedge clk)
+    buf_s_mask <= \$535 ;
+  always @(posedge clk)
+    buf_s_index <= \$536 ;
+  always @(posedge clk)
+    buf_s_last <= \$537 ;
+  always @(posedge clk)
+    buf_b_valid <= \$538 ;
+  always @(posedge clk)
+    buf_b_plane <= \$539 ;
+  always @(posedge clk)
+    \$signature__data  <= \$540 ;
+  always @(posedge clk)
+    buf_b_half <= \$541 ;
+  always @(posedge clk)
+    buf_written <= \$542 ;
+  always @(posedge clk)
+    buf_cnt0_0 <= \$543 ;
+  always @(posedge clk)
+    buf_cnt0_1 <= \$544 ;
+  always @(posedge clk)
+    buf_cnt0_2 <= \$545 ;
+  always @(posedge clk)
+    buf_cnt0_3 <= \$546 ;
+  always @(posedge clk)
+    buf_cnt0_4 <= \$547 ;
+  always @(posedge clk)
+    buf_cnt0_5 <= \$548 ;
+  always @(posedge clk)
+    buf_cnt0_6 <= \$549 ;
+  always @(posedge clk)
+    buf_cnt0_7 <= \$550 ;
+  always @(posedge clk)
+    buf_cnt0_8 <= \$551 ;
+  always @(posedge clk)
+    buf_cnt0_9 <= \$552 ;
+  always @(posedge clk)
+    buf_cnt1_0 <= \$553 ;
+  always @(posedge clk)
+    buf_cnt1_1 <= \$554 ;
+  always @(posedge clk)
+    buf_cnt1_2 <= \$555 ;
+  always @(posedge clk)
+    buf_cnt1_3 <= \$556 ;
+  always @(posedge clk)
+    buf_cnt1_4 <= \$557 ;
+  always @(posedge clk)
+    buf_cnt1_5 <= \$558 ;
+  always @(posedge clk)
+    buf_cnt1_6 <= \$559 ;
+  always @(posedge clk)
+    buf_cnt1_7 <= \$560 ;
+  always @(posedge clk)
+    buf_cnt1_8 <= \$561 ;
+  always @(posedge clk)
+    buf_cnt1_9 <= \$562 ;
+  always @(posedge clk)
+    buf_wsel <= \$563 ;
+  always @(posedge clk)
+    buf_done_b <= \$564 ;
+  always @(posedge clk)
+    buf_done_half <= \$565 ;
+  always @(posedge clk)
+    buf_full <= \$566 ;
+  always @(posedge clk)
+    buf_rsel <= \$567 ;
+  always @(posedge clk)
+    phase <= \$568 ;
+  always @(posedge clk)
+    q <= \$569 ;
+  always @(posedge clk)
+    g <= \$570 ;
+  always @(posedge clk)
+    f_fly <= \$571 ;
+  always @(posedge clk)
+    f_fly_last <= \$572 ;
+  always @(posedge clk)
+    buf_rq <= \$573 ;
+  always @(posedge clk)
+    fq_d0 <= \$574 ;
+  always @(posedge clk)
+    fq_l0 <= \$575 ;
+  always @(posedge clk)
+    fq_d1 <= \$576 ;
+  always @(posedge clk)
+    fq_l1 <= \$577 ;
+  always @(posedge clk)
+    fq_v1 <= \$578 ;
+  always @(posedge clk)
+    fq_v0 <= \$579 ;
+  always @(posedge clk)
+    f_over <= \$580 ;
+  always @(posedge clk)
+    f_busy <= \$581 ;
+  always @(posedge clk)
+    f_g <= \$582 ;
+  always @(posedge clk)
+    buf_rplane <= \$583 ;
+  always @(posedge clk)
+    buf_re <= \$584 ;
+  always @(posedge clk)
+    f_left <= \$585 ;
+  always @(posedge clk)
+    cnt_q <= \$586 ;
+  always @(posedge clk)
+    x_valid <= \$587 ;
+  always @(posedge clk)
+    x_kind <= \$588 ;
+  always @(posedge clk)
+    x_addr <= \$589 ;
+  always @(posedge clk)
+    x_q <= \$590 ;
+  always @(posedge clk)
+    acc_word <= \$591 ;
   assign \$1  = buf_full >> buf_wsel;
   assign buf_can = ~ \$1 ;
   assign \$2  = ~ buf_written;
@@ -10425,228 +12422,2192 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   assign buf_rfull = buf_full >> buf_rsel;
   assign buf_done = buf_s_done & buf_s_last;
   assign \$21  = ~ o__valid;
-  assign rp__en = \$21  | \$23 ;
-  assign buf_release = release_now & rp__en;
-  assign \$29  = | cnt_q;
-  assign \$30  = q == 4'h9;
-  assign \$31  = cnt_q - 1'h1;
-  assign \$32  = g == 3'h4;
-  assign \$33  = q + 1'h1;
-  assign \$35  = ! left;
-  assign \$36  = ~ \$35 ;
-  assign \$37  = e + 1'h1;
-  assign \$38  = left - 1'h1;
-  assign \$39  = q == 4'h9;
-  assign \$40  = g == 3'h4;
-  assign \$41  = q + 1'h1;
-  assign \$46  = g == 3'h4;
-  assign \$47  = ~ \$46 ;
-  assign \$48  = g + 1'h1;
-  assign \$49  = phase == 2'h3;
-  assign \$50  = ! x_q;
-  assign \$52  = \$50  ? 23'h000000 : \$51 ;
-  assign \$53  = x_q == 4'h9;
-  assign \$54  = \$53  ? b_rp__data[12:0] : 13'h0000;
-  assign \$55  = 1'h0 >> x_q;
-  assign \$56  = - $signed(w_rp__data[7:0]);
-  assign \$57  = \$55  ? \$56  : { w_rp__data[7], w_rp__data[7:0] };
-  assign \$58  = $signed(base0) + $signed(addend0);
-  assign \$59  = ! x_q;
-  assign \$61  = \$59  ? 23'h000000 : \$60 ;
-  assign \$62  = x_q == 4'h9;
-  assign \$63  = \$62  ? b_rp__data[25:13] : 13'h0000;
-  assign \$64  = 1'h0 >> x_q;
-  assign \$65  = - $signed(w_rp__data[15:8]);
-  assign \$66  = \$64  ? \$65  : { w_rp__data[15], w_rp__data[15:8] };
-  assign \$67  = $signed(base1) + $signed(addend1);
-  assign \$70  = x_kind == 3'h5;
-  assign o__valid = x_valid & \$70 ;
-  assign \$72  = buf_s_valid & buf_can;
-  assign \$73  = 1'h1 << buf_plane;
-  assign \$74  = { 6'h00, buf_written } | \$73 ;
-  assign \$75  = ! buf_rsel;
-  assign \$76  = buf_release & \$75 ;
-  assign \$77  = ! buf_b_half;
-  assign \$78  = \$17 [0] & \$77 ;
-  assign \$82  = \$81  + 1'h1;
-  assign \$83  = ! buf_rsel;
-  assign \$84  = buf_release & \$83 ;
-  assign \$85  = ! buf_b_half;
-  assign \$86  = \$17 [1] & \$85 ;
-  assign \$90  = \$89  + 1'h1;
-  assign \$91  = ! buf_rsel;
-  assign \$92  = buf_release & \$91 ;
-  assign \$93  = ! buf_b_half;
-  assign \$94  = \$17 [2] & \$93 ;
-  assign \$98  = \$97  + 1'h1;
-  assign \$99  = ! buf_rsel;
-  assign \$100  = buf_release & \$99 ;
-  assign \$101  = ! buf_b_half;
-  assign \$102  = \$17 [3] & \$101 ;
-  assign \$106  = \$105  + 1'h1;
-  assign \$107  = ! buf_rsel;
-  assign \$108  = buf_release & \$107 ;
-  assign \$109  = ! buf_b_half;
-  assign \$110  = \$17 [4] & \$109 ;
-  assign \$114  = \$113  + 1'h1;
-  assign \$115  = ! buf_rsel;
-  assign \$116  = buf_release & \$115 ;
-  assign \$117  = ! buf_b_half;
-  assign \$118  = \$17 [5] & \$117 ;
-  assign \$122  = \$121  + 1'h1;
-  assign \$123  = ! buf_rsel;
-  assign \$124  = buf_release & \$123 ;
-  assign \$125  = ! buf_b_half;
-  assign \$126  = \$17 [6] & \$125 ;
-  assign \$130  = \$129  + 1'h1;
-  assign \$131  = ! buf_rsel;
-  assign \$132  = buf_release & \$131 ;
-  assign \$133  = ! buf_b_half;
-  assign \$134  = \$17 [7] & \$133 ;
-  assign \$138  = \$137  + 1'h1;
-  assign \$139  = ! buf_rsel;
-  assign \$140  = buf_release & \$139 ;
-  assign \$141  = ! buf_b_half;
-  assign \$142  = \$17 [8] & \$141 ;
-  assign \$146  = \$145  + 1'h1;
-  assign \$147  = ! buf_rsel;
-  assign \$148  = buf_release & \$147 ;
-  assign \$149  = ! buf_b_half;
-  assign \$150  = \$17 [9] & \$149 ;
-  assign \$154  = \$153  + 1'h1;
-  assign \$156  = buf_release & \$155 ;
-  assign \$158  = \$17 [0] & \$157 ;
-  assign \$162  = \$161  + 1'h1;
-  assign \$164  = buf_release & \$163 ;
-  assign \$166  = \$17 [1] & \$165 ;
-  assign \$170  = \$169  + 1'h1;
-  assign \$172  = buf_release & \$171 ;
-  assign \$174  = \$17 [2] & \$173 ;
-  assign \$178  = \$177  + 1'h1;
-  assign \$180  = buf_release & \$179 ;
-  assign \$182  = \$17 [3] & \$181 ;
-  assign \$186  = \$185  + 1'h1;
-  assign \$188  = buf_release & \$187 ;
-  assign \$190  = \$17 [4] & \$189 ;
-  assign \$194  = \$193  + 1'h1;
-  assign \$196  = buf_release & \$195 ;
-  assign \$198  = \$17 [5] & \$197 ;
-  assign \$202  = \$201  + 1'h1;
-  assign \$204  = buf_release & \$203 ;
-  assign \$206  = \$17 [6] & \$205 ;
-  assign \$210  = \$209  + 1'h1;
-  assign \$212  = buf_release & \$211 ;
-  assign \$214  = \$17 [7] & \$213 ;
-  assign \$218  = \$217  + 1'h1;
-  assign \$220  = buf_release & \$219 ;
-  assign \$222  = \$17 [8] & \$221 ;
-  assign \$226  = \$225  + 1'h1;
-  assign \$228  = buf_release & \$227 ;
-  assign \$230  = \$17 [9] & \$229 ;
-  assign \$234  = \$233  + 1'h1;
-  assign \$235  = ~ buf_wsel;
-  assign \$236  = ! buf_done_half;
-  assign \$237  = buf_done_b & \$236 ;
-  assign \$238  = ! buf_rsel;
-  assign \$239  = buf_release & \$238 ;
-  assign \$241  = buf_done_b & \$240 ;
-  assign \$243  = buf_release & \$242 ;
-  assign \$244  = ~ buf_rsel;
-  assign \$245  = o__valid & o__ready;
-  assign \$250  = | phase;
-  assign \$251  = rp__en & x_valid;
-  assign \$252  = x_kind != 3'h5;
-  assign \$253  = \$251  & \$252 ;
-  always @(posedge clk)
-    buf_s_valid <= \$254 ;
-  always @(posedge clk)
-    buf_s_mask <= \$255 ;
-  always @(posedge clk)
-    buf_s_index <= \$256 ;
-  always @(posedge clk)
-    buf_s_last <= \$257 ;
-  always @(posedge clk)
-    buf_b_valid <= \$258 ;
-  always @(posedge clk)
-    buf_b_plane <= \$259 ;
-  always @(posedge clk)
-    \$signature__data  <= \$260 ;
-  always @(posedge clk)
-    buf_b_half <= \$261 ;
-  always @(posedge clk)
-    buf_written <= \$262 ;
-  always @(posedge clk)
-    buf_cnt0_0 <= \$263 ;
-  always @(posedge clk)
-    buf_cnt0_1 <= \$264 ;
-  always @(posedge clk)
-    buf_cnt0_2 <= \$265 ;
-  always @(posedge clk)
-    buf_cnt0_3 <= \$266 ;
-  always @(posedge clk)
-    buf_cnt0_4 <= \$267 ;
-  always @(posedge clk)
-    buf_cnt0_5 <= \$268 ;
-  always @(posedge clk)
-    buf_cnt0_6 <= \$269 ;
-  always @(posedge clk)
-    buf_cnt0_7 <= \$270 ;
-  always @(posedge clk)
-    buf_cnt0_8 <= \$271 ;
-  always @(posedge clk)
-    buf_cnt0_9 <= \$272 ;
-  always @(posedge clk)
-    buf_cnt1_0 <= \$273 ;
-  always @(posedge clk)
-    buf_cnt1_1 <= \$274 ;
-  always @(posedge clk)
-    buf_cnt1_2 <= \$275 ;
-  always @(posedge clk)
-    buf_cnt1_3 <= \$276 ;
-  always @(posedge clk)
-    buf_cnt1_4 <= \$277 ;
-  always @(posedge clk)
-    buf_cnt1_5 <= \$278 ;
-  always @(posedge clk)
-    buf_cnt1_6 <= \$279 ;
-  always @(posedge clk)
-    buf_cnt1_7 <= \$280 ;
-  always @(posedge clk)
-    buf_cnt1_8 <= \$281 ;
-  always @(posedge clk)
-    buf_cnt1_9 <= \$282 ;
-  always @(posedge clk)
-    buf_wsel <= \$283 ;
-  always @(posedge clk)
-    buf_done_b <= \$284 ;
-  always @(posedge clk)
-    buf_done_half <= \$285 ;
-  always @(posedge clk)
-    buf_full <= \$286 ;
-  always @(posedge clk)
-    buf_rsel <= \$287 ;
-  always @(posedge clk)
-    phase <= \$288 ;
-  always @(posedge clk)
-    q <= \$289 ;
-  always @(posedge clk)
-    e <= \$290 ;
-  always @(posedge clk)
-    left <= \$291 ;
-  always @(posedge clk)
-    g <= \$292 ;
-  always @(posedge clk)
-    cnt_q <= \$293 ;
-  always @(posedge clk)
-    x_valid <= \$294 ;
-  always @(posedge clk)
-    x_kind <= \$295 ;
-  always @(posedge clk)
-    x_addr <= \$296 ;
-  always @(posedge clk)
-    x_q <= \$297 ;
-  always @(posedge clk)
-    acc_word <= \$298 ;
+  assign enable = \$21  | \$23 ;
+  assign \$24  = ~ ev_wait;
+  assign go = enable & \$24 ;
+  assign buf_release = release_now & go;
+  assign \$26  = fq_v0 + fq_v1;
+  assign \$27  = \$26  + f_fly;
+  assign \$28  = \$27  - pop;
+  assign \$29  = $signed(\$28 ) < $signed(3'h2);
+  assign rp__en = f_busy & \$29 ;
+  assign \$30  = | buf_rcnt0;
+  assign \$31  = | buf_rcnt1;
+  assign \$32  = | buf_rcnt2;
+  assign \$33  = | buf_rcnt3;
+  assign \$34  = | buf_rcnt4;
+  assign \$35  = | buf_rcnt5;
+  assign \$36  = | buf_rcnt6;
+  assign \$37  = | buf_rcnt7;
+  assign \$38  = | buf_rcnt8;
+  assign \$39  = | buf_rcnt9;
+  assign \$42  = | buf_rcnt0;
+  assign \$43  = | buf_rcnt1;
+  assign \$44  = | buf_rcnt2;
+  assign \$45  = | buf_rcnt3;
+  assign \$46  = | buf_rcnt4;
+  assign \$47  = | buf_rcnt5;
+  assign \$48  = | buf_rcnt6;
+  assign \$49  = | buf_rcnt7;
+  assign \$50  = | buf_rcnt8;
+  assign \$51  = | buf_rcnt9;
+  assign \$54  = | buf_rcnt0;
+  assign \$55  = | buf_rcnt1;
+  assign \$56  = | buf_rcnt2;
+  assign \$57  = | buf_rcnt3;
+  assign \$58  = | buf_rcnt4;
+  assign \$59  = | buf_rcnt5;
+  assign \$60  = | buf_rcnt6;
+  assign \$61  = | buf_rcnt7;
+  assign \$62  = | buf_rcnt8;
+  assign \$63  = | buf_rcnt9;
+  assign \$66  = | buf_rcnt0;
+  assign \$67  = | buf_rcnt1;
+  assign \$68  = | buf_rcnt2;
+  assign \$69  = | buf_rcnt3;
+  assign \$70  = | buf_rcnt4;
+  assign \$71  = | buf_rcnt5;
+  assign \$72  = | buf_rcnt6;
+  assign \$73  = | buf_rcnt7;
+  assign \$74  = | buf_rcnt8;
+  assign \$75  = | buf_rcnt9;
+  assign \$78  = | buf_rcnt0;
+  assign \$79  = | buf_rcnt1;
+  assign \$80  = | buf_rcnt2;
+  assign \$81  = | buf_rcnt3;
+  assign \$82  = | buf_rcnt4;
+  assign \$83  = | buf_rcnt5;
+  assign \$84  = | buf_rcnt6;
+  assign \$85  = | buf_rcnt7;
+  assign \$86  = | buf_rcnt8;
+  assign \$87  = | buf_rcnt9;
+  assign \$90  = | buf_rcnt0;
+  assign \$91  = | buf_rcnt1;
+  assign \$92  = | buf_rcnt2;
+  assign \$93  = | buf_rcnt3;
+  assign \$94  = | buf_rcnt4;
+  assign \$95  = | buf_rcnt5;
+  assign \$96  = | buf_rcnt6;
+  assign \$97  = | buf_rcnt7;
+  assign \$98  = | buf_rcnt8;
+  assign \$99  = | buf_rcnt9;
+  assign \$102  = | buf_rcnt0;
+  assign \$103  = | buf_rcnt1;
+  assign \$104  = | buf_rcnt2;
+  assign \$105  = | buf_rcnt3;
+  assign \$106  = | buf_rcnt4;
+  assign \$107  = | buf_rcnt5;
+  assign \$108  = | buf_rcnt6;
+  assign \$109  = | buf_rcnt7;
+  assign \$110  = | buf_rcnt8;
+  assign \$111  = | buf_rcnt9;
+  assign \$114  = | buf_rcnt0;
+  assign \$115  = | buf_rcnt1;
+  assign \$116  = | buf_rcnt2;
+  assign \$117  = | buf_rcnt3;
+  assign \$118  = | buf_rcnt4;
+  assign \$119  = | buf_rcnt5;
+  assign \$120  = | buf_rcnt6;
+  assign \$121  = | buf_rcnt7;
+  assign \$122  = | buf_rcnt8;
+  assign \$123  = | buf_rcnt9;
+  assign \$126  = | buf_rcnt0;
+  assign \$127  = | buf_rcnt1;
+  assign \$128  = | buf_rcnt2;
+  assign \$129  = | buf_rcnt3;
+  assign \$130  = | buf_rcnt4;
+  assign \$131  = | buf_rcnt5;
+  assign \$132  = | buf_rcnt6;
+  assign \$133  = | buf_rcnt7;
+  assign \$134  = | buf_rcnt8;
+  assign \$135  = | buf_rcnt9;
+  assign \$138  = | buf_rcnt0;
+  assign \$139  = | buf_rcnt1;
+  assign \$140  = | buf_rcnt2;
+  assign \$141  = | buf_rcnt3;
+  assign \$142  = | buf_rcnt4;
+  assign \$143  = | buf_rcnt5;
+  assign \$144  = | buf_rcnt6;
+  assign \$145  = | buf_rcnt7;
+  assign \$146  = | buf_rcnt8;
+  assign \$147  = | buf_rcnt9;
+  assign \$150  = ~ mask;
+  assign \$151  = \$150  + 1'h1;
+  assign \$152  = { 1'h0, mask } & \$151 ;
+  assign \$153  = | { \$152 [9], \$152 [7], \$152 [5], \$152 [3], \$152 [1] };
+  assign \$154  = | { \$152 [7:6], \$152 [3:2] };
+  assign \$155  = | \$152 [7:4];
+  assign \$156  = | \$152 [9:8];
+  assign \$157  = | buf_rcnt0;
+  assign \$158  = | buf_rcnt1;
+  assign \$159  = | buf_rcnt2;
+  assign \$160  = | buf_rcnt3;
+  assign \$161  = | buf_rcnt4;
+  assign \$162  = | buf_rcnt5;
+  assign \$163  = | buf_rcnt6;
+  assign \$164  = | buf_rcnt7;
+  assign \$165  = | buf_rcnt8;
+  assign \$166  = | buf_rcnt9;
+  assign \$167  = buf_rplane < 1'h0;
+  assign \$168  = \$157  & \$167 ;
+  assign \$169  = | buf_rcnt0;
+  assign \$170  = | buf_rcnt1;
+  assign \$171  = | buf_rcnt2;
+  assign \$172  = | buf_rcnt3;
+  assign \$173  = | buf_rcnt4;
+  assign \$174  = | buf_rcnt5;
+  assign \$175  = | buf_rcnt6;
+  assign \$176  = | buf_rcnt7;
+  assign \$177  = | buf_rcnt8;
+  assign \$178  = | buf_rcnt9;
+  assign \$179  = buf_rplane < 1'h1;
+  assign \$180  = \$170  & \$179 ;
+  assign \$181  = | buf_rcnt0;
+  assign \$182  = | buf_rcnt1;
+  assign \$183  = | buf_rcnt2;
+  assign \$184  = | buf_rcnt3;
+  assign \$185  = | buf_rcnt4;
+  assign \$186  = | buf_rcnt5;
+  assign \$187  = | buf_rcnt6;
+  assign \$188  = | buf_rcnt7;
+  assign \$189  = | buf_rcnt8;
+  assign \$190  = | buf_rcnt9;
+  assign \$191  = buf_rplane < 2'h2;
+  assign \$192  = \$183  & \$191 ;
+  assign \$193  = | buf_rcnt0;
+  assign \$194  = | buf_rcnt1;
+  assign \$195  = | buf_rcnt2;
+  assign \$196  = | buf_rcnt3;
+  assign \$197  = | buf_rcnt4;
+  assign \$198  = | buf_rcnt5;
+  assign \$199  = | buf_rcnt6;
+  assign \$200  = | buf_rcnt7;
+  assign \$201  = | buf_rcnt8;
+  assign \$202  = | buf_rcnt9;
+  assign \$203  = buf_rplane < 2'h3;
+  assign \$204  = \$196  & \$203 ;
+  assign \$205  = | buf_rcnt0;
+  assign \$206  = | buf_rcnt1;
+  assign \$207  = | buf_rcnt2;
+  assign \$208  = | buf_rcnt3;
+  assign \$209  = | buf_rcnt4;
+  assign \$210  = | buf_rcnt5;
+  assign \$211  = | buf_rcnt6;
+  assign \$212  = | buf_rcnt7;
+  assign \$213  = | buf_rcnt8;
+  assign \$214  = | buf_rcnt9;
+  assign \$215  = buf_rplane < 3'h4;
+  assign \$216  = \$209  & \$215 ;
+  assign \$217  = | buf_rcnt0;
+  assign \$218  = | buf_rcnt1;
+  assign \$219  = | buf_rcnt2;
+  assign \$220  = | buf_rcnt3;
+  assign \$221  = | buf_rcnt4;
+  assign \$222  = | buf_rcnt5;
+  assign \$223  = | buf_rcnt6;
+  assign \$224  = | buf_rcnt7;
+  assign \$225  = | buf_rcnt8;
+  assign \$226  = | buf_rcnt9;
+  assign \$227  = buf_rplane < 3'h5;
+  assign \$228  = \$222  & \$227 ;
+  assign \$229  = | buf_rcnt0;
+  assign \$230  = | buf_rcnt1;
+  assign \$231  = | buf_rcnt2;
+  assign \$232  = | buf_rcnt3;
+  assign \$233  = | buf_rcnt4;
+  assign \$234  = | buf_rcnt5;
+  assign \$235  = | buf_rcnt6;
+  assign \$236  = | buf_rcnt7;
+  assign \$237  = | buf_rcnt8;
+  assign \$238  = | buf_rcnt9;
+  assign \$239  = buf_rplane < 3'h6;
+  assign \$240  = \$235  & \$239 ;
+  assign \$241  = | buf_rcnt0;
+  assign \$242  = | buf_rcnt1;
+  assign \$243  = | buf_rcnt2;
+  assign \$244  = | buf_rcnt3;
+  assign \$245  = | buf_rcnt4;
+  assign \$246  = | buf_rcnt5;
+  assign \$247  = | buf_rcnt6;
+  assign \$248  = | buf_rcnt7;
+  assign \$249  = | buf_rcnt8;
+  assign \$250  = | buf_rcnt9;
+  assign \$251  = buf_rplane < 3'h7;
+  assign \$252  = \$248  & \$251 ;
+  assign \$253  = | buf_rcnt0;
+  assign \$254  = | buf_rcnt1;
+  assign \$255  = | buf_rcnt2;
+  assign \$256  = | buf_rcnt3;
+  assign \$257  = | buf_rcnt4;
+  assign \$258  = | buf_rcnt5;
+  assign \$259  = | buf_rcnt6;
+  assign \$260  = | buf_rcnt7;
+  assign \$261  = | buf_rcnt8;
+  assign \$262  = | buf_rcnt9;
+  assign \$263  = buf_rplane < 4'h8;
+  assign \$264  = \$261  & \$263 ;
+  assign \$265  = | buf_rcnt0;
+  assign \$266  = | buf_rcnt1;
+  assign \$267  = | buf_rcnt2;
+  assign \$268  = | buf_rcnt3;
+  assign \$269  = | buf_rcnt4;
+  assign \$270  = | buf_rcnt5;
+  assign \$271  = | buf_rcnt6;
+  assign \$272  = | buf_rcnt7;
+  assign \$273  = | buf_rcnt8;
+  assign \$274  = | buf_rcnt9;
+  assign \$275  = buf_rplane < 4'h9;
+  assign \$276  = \$274  & \$275 ;
+  assign \$277  = ~ \mask$98 ;
+  assign \$278  = \$277  + 1'h1;
+  assign \$279  = { 1'h0, \mask$98  } & \$278 ;
+  assign \$280  = | { \$279 [9], \$279 [7], \$279 [5], \$279 [3], \$279 [1] };
+  assign \$281  = | { \$279 [7:6], \$279 [3:2] };
+  assign \$282  = | \$279 [7:4];
+  assign \$283  = | \$279 [9:8];
+  assign \$284  = phase == 2'h3;
+  assign \$285  = ~ fq_v0;
+  assign ev_wait = \$284  & \$285 ;
+  assign \$286  = phase == 2'h3;
+  assign \$287  = enable & \$286 ;
+  assign \$288  = \$287  & fq_v0;
+  assign \$294  = | cnt_q;
+  assign \$295  = q == 4'h9;
+  assign \$296  = g == 3'h4;
+  assign \$297  = q + 1'h1;
+  assign \$299  = q == 4'h9;
+  assign \$300  = g == 3'h4;
+  assign \$301  = q + 1'h1;
+  assign \$306  = g == 3'h4;
+  assign \$307  = ~ \$306 ;
+  assign \$308  = g + 1'h1;
+  assign \$309  = phase == 2'h3;
+  assign \$310  = ! x_q;
+  assign \$312  = \$310  ? 23'h000000 : \$311 ;
+  assign \$313  = x_q == 4'h9;
+  assign \$314  = \$313  ? b_rp__data[12:0] : 13'h0000;
+  assign \$315  = 1'h0 >> x_q;
+  assign \$316  = - $signed(w_rp__data[7:0]);
+  assign \$317  = \$315  ? \$316  : { w_rp__data[7], w_rp__data[7:0] };
+  assign \$318  = $signed(base0) + $signed(addend0);
+  assign \$319  = ! x_q;
+  assign \$321  = \$319  ? 23'h000000 : \$320 ;
+  assign \$322  = x_q == 4'h9;
+  assign \$323  = \$322  ? b_rp__data[25:13] : 13'h0000;
+  assign \$324  = 1'h0 >> x_q;
+  assign \$325  = - $signed(w_rp__data[15:8]);
+  assign \$326  = \$324  ? \$325  : { w_rp__data[15], w_rp__data[15:8] };
+  assign \$327  = $signed(base1) + $signed(addend1);
+  assign \$330  = x_kind == 3'h5;
+  assign o__valid = x_valid & \$330 ;
+  assign \$332  = buf_s_valid & buf_can;
+  assign \$333  = 1'h1 << buf_plane;
+  assign \$334  = { 6'h00, buf_written } | \$333 ;
+  assign \$335  = ! buf_rsel;
+  assign \$336  = buf_release & \$335 ;
+  assign \$337  = ! buf_b_half;
+  assign \$338  = \$17 [0] & \$337 ;
+  assign \$342  = \$341  + 1'h1;
+  assign \$343  = ! buf_rsel;
+  assign \$344  = buf_release & \$343 ;
+  assign \$345  = ! buf_b_half;
+  assign \$346  = \$17 [1] & \$345 ;
+  assign \$350  = \$349  + 1'h1;
+  assign \$351  = ! buf_rsel;
+  assign \$352  = buf_release & \$351 ;
+  assign \$353  = ! buf_b_half;
+  assign \$354  = \$17 [2] & \$353 ;
+  assign \$358  = \$357  + 1'h1;
+  assign \$359  = ! buf_rsel;
+  assign \$360  = buf_release & \$359 ;
+  assign \$361  = ! buf_b_half;
+  assign \$362  = \$17 [3] & \$361 ;
+  assign \$366  = \$365  + 1'h1;
+  assign \$367  = ! buf_rsel;
+  assign \$368  = buf_release & \$367 ;
+  assign \$369  = ! buf_b_half;
+  assign \$370  = \$17 [4] & \$369 ;
+  assign \$374  = \$373  + 1'h1;
+  assign \$375  = ! buf_rsel;
+  assign \$376  = buf_release & \$375 ;
+  assign \$377  = ! buf_b_half;
+  assign \$378  = \$17 [5] & \$377 ;
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$387  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$387  = buf_cnt0_0;
+      4'h1:
+          \$387  = buf_cnt0_1;
+      4'h2:
+          \$387  = buf_cnt0_2;
+      4'h3:
+          \$387  = buf_cnt0_3;
+      4'h4:
+          \$387  = buf_cnt0_4;
+      4'h5:
+          \$387  = buf_cnt0_5;
+      4'h6:
+          \$387  = buf_cnt0_6;
+      4'h7:
+          \$387  = buf_cnt0_7;
+      4'h8:
+          \$387  = buf_cnt0_8;
+      4'h9:
+          \$387  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$388  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$388  = buf_cnt1_0;
+      4'h1:
+          \$388  = buf_cnt1_1;
+      4'h2:
+          \$388  = buf_cnt1_2;
+      4'h3:
+          \$388  = buf_cnt1_3;
+      4'h4:
+          \$388  = buf_cnt1_4;
+      4'h5:
+          \$388  = buf_cnt1_5;
+      4'h6:
+          \$388  = buf_cnt1_6;
+      4'h7:
+          \$388  = buf_cnt1_7;
+      4'h8:
+          \$388  = buf_cnt1_8;
+      4'h9:
+          \$388  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$389  = \$387 ;
+      1'h1:
+          \$389  = \$388 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$395  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$395  = buf_cnt0_0;
+      4'h1:
+          \$395  = buf_cnt0_1;
+      4'h2:
+          \$395  = buf_cnt0_2;
+      4'h3:
+          \$395  = buf_cnt0_3;
+      4'h4:
+          \$395  = buf_cnt0_4;
+      4'h5:
+          \$395  = buf_cnt0_5;
+      4'h6:
+          \$395  = buf_cnt0_6;
+      4'h7:
+          \$395  = buf_cnt0_7;
+      4'h8:
+          \$395  = buf_cnt0_8;
+      4'h9:
+          \$395  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$396  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$396  = buf_cnt1_0;
+      4'h1:
+          \$396  = buf_cnt1_1;
+      4'h2:
+          \$396  = buf_cnt1_2;
+      4'h3:
+          \$396  = buf_cnt1_3;
+      4'h4:
+          \$396  = buf_cnt1_4;
+      4'h5:
+          \$396  = buf_cnt1_5;
+      4'h6:
+          \$396  = buf_cnt1_6;
+      4'h7:
+          \$396  = buf_cnt1_7;
+      4'h8:
+          \$396  = buf_cnt1_8;
+      4'h9:
+          \$396  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$397  = \$395 ;
+      1'h1:
+          \$397  = \$396 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$403  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$403  = buf_cnt0_0;
+      4'h1:
+          \$403  = buf_cnt0_1;
+      4'h2:
+          \$403  = buf_cnt0_2;
+      4'h3:
+          \$403  = buf_cnt0_3;
+      4'h4:
+          \$403  = buf_cnt0_4;
+      4'h5:
+          \$403  = buf_cnt0_5;
+      4'h6:
+          \$403  = buf_cnt0_6;
+      4'h7:
+          \$403  = buf_cnt0_7;
+      4'h8:
+          \$403  = buf_cnt0_8;
+      4'h9:
+          \$403  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$404  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$404  = buf_cnt1_0;
+      4'h1:
+          \$404  = buf_cnt1_1;
+      4'h2:
+          \$404  = buf_cnt1_2;
+      4'h3:
+          \$404  = buf_cnt1_3;
+      4'h4:
+          \$404  = buf_cnt1_4;
+      4'h5:
+          \$404  = buf_cnt1_5;
+      4'h6:
+          \$404  = buf_cnt1_6;
+      4'h7:
+          \$404  = buf_cnt1_7;
+      4'h8:
+          \$404  = buf_cnt1_8;
+      4'h9:
+          \$404  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$405  = \$403 ;
+      1'h1:
+          \$405  = \$404 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$411  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$411  = buf_cnt0_0;
+      4'h1:
+          \$411  = buf_cnt0_1;
+      4'h2:
+          \$411  = buf_cnt0_2;
+      4'h3:
+          \$411  = buf_cnt0_3;
+      4'h4:
+          \$411  = buf_cnt0_4;
+      4'h5:
+          \$411  = buf_cnt0_5;
+      4'h6:
+          \$411  = buf_cnt0_6;
+      4'h7:
+          \$411  = buf_cnt0_7;
+      4'h8:
+          \$411  = buf_cnt0_8;
+      4'h9:
+          \$411  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$412  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$412  = buf_cnt1_0;
+      4'h1:
+          \$412  = buf_cnt1_1;
+      4'h2:
+          \$412  = buf_cnt1_2;
+      4'h3:
+          \$412  = buf_cnt1_3;
+      4'h4:
+          \$412  = buf_cnt1_4;
+      4'h5:
+          \$412  = buf_cnt1_5;
+      4'h6:
+          \$412  = buf_cnt1_6;
+      4'h7:
+          \$412  = buf_cnt1_7;
+      4'h8:
+          \$412  = buf_cnt1_8;
+      4'h9:
+          \$412  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$413  = \$411 ;
+      1'h1:
+          \$413  = \$412 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$419  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$419  = buf_cnt0_0;
+      4'h1:
+          \$419  = buf_cnt0_1;
+      4'h2:
+          \$419  = buf_cnt0_2;
+      4'h3:
+          \$419  = buf_cnt0_3;
+      4'h4:
+          \$419  = buf_cnt0_4;
+      4'h5:
+          \$419  = buf_cnt0_5;
+      4'h6:
+          \$419  = buf_cnt0_6;
+      4'h7:
+          \$419  = buf_cnt0_7;
+      4'h8:
+          \$419  = buf_cnt0_8;
+      4'h9:
+          \$419  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$420  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$420  = buf_cnt1_0;
+      4'h1:
+          \$420  = buf_cnt1_1;
+      4'h2:
+          \$420  = buf_cnt1_2;
+      4'h3:
+          \$420  = buf_cnt1_3;
+      4'h4:
+          \$420  = buf_cnt1_4;
+      4'h5:
+          \$420  = buf_cnt1_5;
+      4'h6:
+          \$420  = buf_cnt1_6;
+      4'h7:
+          \$420  = buf_cnt1_7;
+      4'h8:
+          \$420  = buf_cnt1_8;
+      4'h9:
+          \$420  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$421  = \$419 ;
+      1'h1:
+          \$421  = \$420 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$427  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$427  = buf_cnt0_0;
+      4'h1:
+          \$427  = buf_cnt0_1;
+      4'h2:
+          \$427  = buf_cnt0_2;
+      4'h3:
+          \$427  = buf_cnt0_3;
+      4'h4:
+          \$427  = buf_cnt0_4;
+      4'h5:
+          \$427  = buf_cnt0_5;
+      4'h6:
+          \$427  = buf_cnt0_6;
+      4'h7:
+          \$427  = buf_cnt0_7;
+      4'h8:
+          \$427  = buf_cnt0_8;
+      4'h9:
+          \$427  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$428  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$428  = buf_cnt1_0;
+      4'h1:
+          \$428  = buf_cnt1_1;
+      4'h2:
+          \$428  = buf_cnt1_2;
+      4'h3:
+          \$428  = buf_cnt1_3;
+      4'h4:
+          \$428  = buf_cnt1_4;
+      4'h5:
+          \$428  = buf_cnt1_5;
+      4'h6:
+          \$428  = buf_cnt1_6;
+      4'h7:
+          \$428  = buf_cnt1_7;
+      4'h8:
+          \$428  = buf_cnt1_8;
+      4'h9:
+          \$428  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$429  = \$427 ;
+      1'h1:
+          \$429  = \$428 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$435  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$435  = buf_cnt0_0;
+      4'h1:
+          \$435  = buf_cnt0_1;
+      4'h2:
+          \$435  = buf_cnt0_2;
+      4'h3:
+          \$435  = buf_cnt0_3;
+      4'h4:
+          \$435  = buf_cnt0_4;
+      4'h5:
+          \$435  = buf_cnt0_5;
+      4'h6:
+          \$435  = buf_cnt0_6;
+      4'h7:
+          \$435  = buf_cnt0_7;
+      4'h8:
+          \$435  = buf_cnt0_8;
+      4'h9:
+          \$435  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$436  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$436  = buf_cnt1_0;
+      4'h1:
+          \$436  = buf_cnt1_1;
+      4'h2:
+          \$436  = buf_cnt1_2;
+      4'h3:
+          \$436  = buf_cnt1_3;
+      4'h4:
+          \$436  = buf_cnt1_4;
+      4'h5:
+          \$436  = buf_cnt1_5;
+      4'h6:
+          \$436  = buf_cnt1_6;
+      4'h7:
+          \$436  = buf_cnt1_7;
+      4'h8:
+          \$436  = buf_cnt1_8;
+      4'h9:
+          \$436  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$437  = \$435 ;
+      1'h1:
+          \$437  = \$436 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$443  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$443  = buf_cnt0_0;
+      4'h1:
+          \$443  = buf_cnt0_1;
+      4'h2:
+          \$443  = buf_cnt0_2;
+      4'h3:
+          \$443  = buf_cnt0_3;
+      4'h4:
+          \$443  = buf_cnt0_4;
+      4'h5:
+          \$443  = buf_cnt0_5;
+      4'h6:
+          \$443  = buf_cnt0_6;
+      4'h7:
+          \$443  = buf_cnt0_7;
+      4'h8:
+          \$443  = buf_cnt0_8;
+      4'h9:
+          \$443  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$444  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$444  = buf_cnt1_0;
+      4'h1:
+          \$444  = buf_cnt1_1;
+      4'h2:
+          \$444  = buf_cnt1_2;
+      4'h3:
+          \$444  = buf_cnt1_3;
+      4'h4:
+          \$444  = buf_cnt1_4;
+      4'h5:
+          \$444  = buf_cnt1_5;
+      4'h6:
+          \$444  = buf_cnt1_6;
+      4'h7:
+          \$444  = buf_cnt1_7;
+      4'h8:
+          \$444  = buf_cnt1_8;
+      4'h9:
+          \$444  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$445  = \$443 ;
+      1'h1:
+          \$445  = \$444 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$451  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$451  = buf_cnt0_0;
+      4'h1:
+          \$451  = buf_cnt0_1;
+      4'h2:
+          \$451  = buf_cnt0_2;
+      4'h3:
+          \$451  = buf_cnt0_3;
+      4'h4:
+          \$451  = buf_cnt0_4;
+      4'h5:
+          \$451  = buf_cnt0_5;
+      4'h6:
+          \$451  = buf_cnt0_6;
+      4'h7:
+          \$451  = buf_cnt0_7;
+      4'h8:
+          \$451  = buf_cnt0_8;
+      4'h9:
+          \$451  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$452  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$452  = buf_cnt1_0;
+      4'h1:
+          \$452  = buf_cnt1_1;
+      4'h2:
+          \$452  = buf_cnt1_2;
+      4'h3:
+          \$452  = buf_cnt1_3;
+      4'h4:
+          \$452  = buf_cnt1_4;
+      4'h5:
+          \$452  = buf_cnt1_5;
+      4'h6:
+          \$452  = buf_cnt1_6;
+      4'h7:
+          \$452  = buf_cnt1_7;
+      4'h8:
+          \$452  = buf_cnt1_8;
+      4'h9:
+          \$452  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$453  = \$451 ;
+      1'h1:
+          \$453  = \$452 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$459  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$459  = buf_cnt0_0;
+      4'h1:
+          \$459  = buf_cnt0_1;
+      4'h2:
+          \$459  = buf_cnt0_2;
+      4'h3:
+          \$459  = buf_cnt0_3;
+      4'h4:
+          \$459  = buf_cnt0_4;
+      4'h5:
+          \$459  = buf_cnt0_5;
+      4'h6:
+          \$459  = buf_cnt0_6;
+      4'h7:
+          \$459  = buf_cnt0_7;
+      4'h8:
+          \$459  = buf_cnt0_8;
+      4'h9:
+          \$459  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$460  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$460  = buf_cnt1_0;
+      4'h1:
+          \$460  = buf_cnt1_1;
+      4'h2:
+          \$460  = buf_cnt1_2;
+      4'h3:
+          \$460  = buf_cnt1_3;
+      4'h4:
+          \$460  = buf_cnt1_4;
+      4'h5:
+          \$460  = buf_cnt1_5;
+      4'h6:
+          \$460  = buf_cnt1_6;
+      4'h7:
+          \$460  = buf_cnt1_7;
+      4'h8:
+          \$460  = buf_cnt1_8;
+      4'h9:
+          \$460  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$461  = \$459 ;
+      1'h1:
+          \$461  = \$460 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$467  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$467  = buf_cnt0_0;
+      4'h1:
+          \$467  = buf_cnt0_1;
+      4'h2:
+          \$467  = buf_cnt0_2;
+      4'h3:
+          \$467  = buf_cnt0_3;
+      4'h4:
+          \$467  = buf_cnt0_4;
+      4'h5:
+          \$467  = buf_cnt0_5;
+      4'h6:
+          \$467  = buf_cnt0_6;
+      4'h7:
+          \$467  = buf_cnt0_7;
+      4'h8:
+          \$467  = buf_cnt0_8;
+      4'h9:
+          \$467  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$468  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$468  = buf_cnt1_0;
+      4'h1:
+          \$468  = buf_cnt1_1;
+      4'h2:
+          \$468  = buf_cnt1_2;
+      4'h3:
+          \$468  = buf_cnt1_3;
+      4'h4:
+          \$468  = buf_cnt1_4;
+      4'h5:
+          \$468  = buf_cnt1_5;
+      4'h6:
+          \$468  = buf_cnt1_6;
+      4'h7:
+          \$468  = buf_cnt1_7;
+      4'h8:
+          \$468  = buf_cnt1_8;
+      4'h9:
+          \$468  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$469  = \$467 ;
+      1'h1:
+          \$469  = \$468 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$475  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$475  = buf_cnt0_0;
+      4'h1:
+          \$475  = buf_cnt0_1;
+      4'h2:
+          \$475  = buf_cnt0_2;
+      4'h3:
+          \$475  = buf_cnt0_3;
+      4'h4:
+          \$475  = buf_cnt0_4;
+      4'h5:
+          \$475  = buf_cnt0_5;
+      4'h6:
+          \$475  = buf_cnt0_6;
+      4'h7:
+          \$475  = buf_cnt0_7;
+      4'h8:
+          \$475  = buf_cnt0_8;
+      4'h9:
+          \$475  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$476  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$476  = buf_cnt1_0;
+      4'h1:
+          \$476  = buf_cnt1_1;
+      4'h2:
+          \$476  = buf_cnt1_2;
+      4'h3:
+          \$476  = buf_cnt1_3;
+      4'h4:
+          \$476  = buf_cnt1_4;
+      4'h5:
+          \$476  = buf_cnt1_5;
+      4'h6:
+          \$476  = buf_cnt1_6;
+      4'h7:
+          \$476  = buf_cnt1_7;
+      4'h8:
+          \$476  = buf_cnt1_8;
+      4'h9:
+          \$476  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$477  = \$475 ;
+      1'h1:
+          \$477  = \$476 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$483  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$483  = buf_cnt0_0;
+      4'h1:
+          \$483  = buf_cnt0_1;
+      4'h2:
+          \$483  = buf_cnt0_2;
+      4'h3:
+          \$483  = buf_cnt0_3;
+      4'h4:
+          \$483  = buf_cnt0_4;
+      4'h5:
+          \$483  = buf_cnt0_5;
+      4'h6:
+          \$483  = buf_cnt0_6;
+      4'h7:
+          \$483  = buf_cnt0_7;
+      4'h8:
+          \$483  = buf_cnt0_8;
+      4'h9:
+          \$483  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$484  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$484  = buf_cnt1_0;
+      4'h1:
+          \$484  = buf_cnt1_1;
+      4'h2:
+          \$484  = buf_cnt1_2;
+      4'h3:
+          \$484  = buf_cnt1_3;
+      4'h4:
+          \$484  = buf_cnt1_4;
+      4'h5:
+          \$484  = buf_cnt1_5;
+      4'h6:
+          \$484  = buf_cnt1_6;
+      4'h7:
+          \$484  = buf_cnt1_7;
+      4'h8:
+          \$484  = buf_cnt1_8;
+      4'h9:
+          \$484  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$485  = \$483 ;
+      1'h1:
+          \$485  = \$484 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$491  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$491  = buf_cnt0_0;
+      4'h1:
+          \$491  = buf_cnt0_1;
+      4'h2:
+          \$491  = buf_cnt0_2;
+      4'h3:
+          \$491  = buf_cnt0_3;
+      4'h4:
+          \$491  = buf_cnt0_4;
+      4'h5:
+          \$491  = buf_cnt0_5;
+      4'h6:
+          \$491  = buf_cnt0_6;
+      4'h7:
+          \$491  = buf_cnt0_7;
+      4'h8:
+          \$491  = buf_cnt0_8;
+      4'h9:
+          \$491  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$492  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$492  = buf_cnt1_0;
+      4'h1:
+          \$492  = buf_cnt1_1;
+      4'h2:
+          \$492  = buf_cnt1_2;
+      4'h3:
+          \$492  = buf_cnt1_3;
+      4'h4:
+          \$492  = buf_cnt1_4;
+      4'h5:
+          \$492  = buf_cnt1_5;
+      4'h6:
+          \$492  = buf_cnt1_6;
+      4'h7:
+          \$492  = buf_cnt1_7;
+      4'h8:
+          \$492  = buf_cnt1_8;
+      4'h9:
+          \$492  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$493  = \$491 ;
+      1'h1:
+          \$493  = \$492 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$515  = 6'h00;
+    casez (idx)
+      4'h0:
+          \$515  = buf_rcnt0;
+      4'h1:
+          \$515  = buf_rcnt1;
+      4'h2:
+          \$515  = buf_rcnt2;
+      4'h3:
+          \$515  = buf_rcnt3;
+      4'h4:
+          \$515  = buf_rcnt4;
+      4'h5:
+          \$515  = buf_rcnt5;
+      4'h6:
+          \$515  = buf_rcnt6;
+      4'h7:
+          \$515  = buf_rcnt7;
+      4'h8:
+          \$515  = buf_rcnt8;
+      4'h9:
+          \$515  = buf_rcnt9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$522  = 6'h00;
+    casez (\idx$100 )
+      4'h0:
+          \$522  = buf_rcnt0;
+      4'h1:
+          \$522  = buf_rcnt1;
+      4'h2:
+          \$522  = buf_rcnt2;
+      4'h3:
+          \$522  = buf_rcnt3;
+      4'h4:
+          \$522  = buf_rcnt4;
+      4'h5:
+          \$522  = buf_rcnt5;
+      4'h6:
+          \$522  = buf_rcnt6;
+      4'h7:
+          \$522  = buf_rcnt7;
+      4'h8:
+          \$522  = buf_rcnt8;
+      4'h9:
+          \$522  = buf_rcnt9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$525  = 6'h00;
+    casez (idx)
+      4'h0:
+          \$525  = buf_rcnt0;
+      4'h1:
+          \$525  = buf_rcnt1;
+      4'h2:
+          \$525  = buf_rcnt2;
+      4'h3:
+          \$525  = buf_rcnt3;
+      4'h4:
+          \$525  = buf_rcnt4;
+      4'h5:
+          \$525  = buf_rcnt5;
+      4'h6:
+          \$525  = buf_rcnt6;
+      4'h7:
+          \$525  = buf_rcnt7;
+      4'h8:
+          \$525  = buf_rcnt8;
+      4'h9:
+          \$525  = buf_rcnt9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$527  = 6'h00;
+    casez (q_n)
+      4'h0:
+          \$527  = buf_rcnt0;
+      4'h1:
+          \$527  = buf_rcnt1;
+      4'h2:
+          \$527  = buf_rcnt2;
+      4'h3:
+          \$527  = buf_rcnt3;
+      4'h4:
+          \$527  = buf_rcnt4;
+      4'h5:
+          \$527  = buf_rcnt5;
+      4'h6:
+          \$527  = buf_rcnt6;
+      4'h7:
+          \$527  = buf_rcnt7;
+      4'h8:
+          \$527  = buf_rcnt8;
+      4'h9:
+          \$527  = buf_rcnt9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    phase_n = phase;
+    casez (phase)
+      3'h0:
+          if (buf_rfull) begin
+            phase_n = 3'h2;
+          end
+      3'h2:
+          if (a_last) begin
+            (* full_case = 32'd1 *)
+            if (\$294 ) begin
+              phase_n = 3'h3;
+            end else if (\$295 ) begin
+              phase_n = 3'h5;
+            end else begin
+              phase_n = 3'h2;
+            end
+          end
+      3'h3:
+          if (\$298 ) begin
+            if (fq_l0) begin
+              (* full_case = 32'd1 *)
+              if (\$299 ) begin
+                phase_n = 3'h5;
+              end else begin
+                phase_n = 3'h2;
+              end
+            end
+          end
+      3'h5:
+          if (a_last) begin
+            (* full_case = 32'd1 *)
+            if (\$307 ) begin
+              phase_n = 3'h2;
+            end else begin
+              (* full_case = 32'd1 *)
+              if (buf_rfull) begin
+                phase_n = 3'h2;
+              end else begin
+                phase_n = 3'h0;
+              end
+            end
+          end
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    q_n = q;
+    casez (phase)
+      3'h0:
+          if (buf_rfull) begin
+            q_n = 4'h0;
+          end
+      3'h2:
+          if (a_last) begin
+            (* full_case = 32'd1 *)
+            if (\$294 ) begin
+            end else if (\$295 ) begin
+            end else begin
+              q_n = \$297 [3:0];
+            end
+          end
+      3'h3:
+          if (\$298 ) begin
+            if (fq_l0) begin
+              (* full_case = 32'd1 *)
+              if (\$299 ) begin
+              end else begin
+                q_n = \$301 [3:0];
+              end
+            end
+          end
+      3'h5:
+          if (a_last) begin
+            (* full_case = 32'd1 *)
+            if (\$307 ) begin
+              q_n = 4'h0;
+            end else begin
+              if (buf_rfull) begin
+                q_n = 4'h0;
+              end
+            end
+          end
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    g_n = g;
+    casez (phase)
+      3'h0:
+          /* empty */;
+      3'h2:
+          /* empty */;
+      3'h3:
+          /* empty */;
+      3'h5:
+          if (a_last) begin
+            (* full_case = 32'd1 *)
+            if (\$307 ) begin
+              g_n = \$308 [2:0];
+            end else begin
+              g_n = 3'h0;
+            end
+          end
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    release_now = 1'h0;
+    casez (phase)
+      3'h0:
+          /* empty */;
+      3'h2:
+          if (a_last) begin
+            if (\$294 ) begin
+            end else if (\$295 ) begin
+              if (\$296 ) begin
+                release_now = 1'h1;
+              end
+            end
+          end
+      3'h3:
+          if (\$298 ) begin
+            if (fq_l0) begin
+              if (\$299 ) begin
+                if (\$300 ) begin
+                  release_now = 1'h1;
+                end
+              end
+            end
+          end
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    base0 = { acc_word[21], acc_word[21:0] };
+    casez (x_kind)
+      3'h2:
+          base0 = \$312 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    addend0 = 14'h0000;
+    casez (x_kind)
+      3'h2:
+          addend0 = { \$314 [12], \$314  };
+      3'h3:
+          addend0 = { \$317 [8], \$317 [8], \$317 [8], \$317 [8], \$317 [8], \$317  };
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    base1 = { acc_word[43], acc_word[43:22] };
+    casez (x_kind)
+      3'h2:
+          base1 = \$321 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    addend1 = 14'h0000;
+    casez (x_kind)
+      3'h2:
+          addend1 = { \$323 [12], \$323  };
+      3'h3:
+          addend1 = { \$326 [8], \$326 [8], \$326 [8], \$326 [8], \$326 [8], \$326  };
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$534  = buf_s_valid;
+    if (i__ready) begin
+      \$534  = i__valid;
+    end
+    if (rst) begin
+      \$534  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$535  = buf_s_mask;
+    if (i__ready) begin
+      \$535  = \$331 ;
+    end
+    if (rst) begin
+      \$535  = 10'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$536  = buf_s_index;
+    if (i__ready) begin
+      \$536  = i__payload[14:10];
+    end
+    if (rst) begin
+      \$536  = 5'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$537  = buf_s_last;
+    if (i__ready) begin
+      \$537  = i__payload[15];
+    end
+    if (rst) begin
+      \$537  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$538  = buf_write;
+    if (rst) begin
+      \$538  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$539  = buf_plane;
+    if (rst) begin
+      \$539  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$540  = buf_s_index;
+    if (rst) begin
+      \$540  = 5'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$541  = buf_wsel;
+    if (rst) begin
+      \$541  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$542  = buf_written;
+    if (\$332 ) begin
+      (* full_case = 32'd1 *)
+      if (buf_one_left) begin
+        \$542  = 10'h000;
+      end else begin
+        \$542  = \$334 [9:0];
+      end
+    end
+    if (rst) begin
+      \$542  = 10'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$543  = buf_cnt0_0;
+    if (\$336 ) begin
+      \$543  = 6'h00;
+    end else if (\$338 ) begin
+      \$543  = \$342 [5:0];
+    end
+    if (rst) begin
+      \$543  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$544  = buf_cnt0_1;
+    if (\$344 ) begin
+      \$544  = 6'h00;
+    end else if (\$346 ) begin
+      \$544  = \$350 [5:0];
+    end
+    if (rst) begin
+      \$544  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$545  = buf_cnt0_2;
+    if (\$352 ) begin
+      \$545  = 6'h00;
+    end else if (\$354 ) begin
+      \$545  = \$358 [5:0];
+    end
+    if (rst) begin
+      \$545  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$546  = buf_cnt0_3;
+    if (\$360 ) begin
+      \$546  = 6'h00;
+    end else if (\$362 ) begin
+      \$546  = \$366 [5:0];
+    end
+    if (rst) begin
+      \$546  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$547  = buf_cnt0_4;
+    if (\$368 ) begin
+      \$547  = 6'h00;
+    end else if (\$370 ) begin
+      \$547  = \$374 [5:0];
+    end
+    if (rst) begin
+      \$547  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$548  = buf_cnt0_5;
+    if (\$376 ) begin
+      \$548  = 6'h00;
+    end else if (\$378 ) begin
+      \$548  = \$382 [5:0];
+    end
+    if (rst) begin
+      \$548  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$549  = buf_cnt0_6;
+    if (\$384 ) begin
+      \$549  = 6'h00;
+    end else if (\$386 ) begin
+      \$549  = \$390 [5:0];
+    end
+    if (rst) begin
+      \$549  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$550  = buf_cnt0_7;
+    if (\$392 ) begin
+      \$550  = 6'h00;
+    end else if (\$394 ) begin
+      \$550  = \$398 [5:0];
+    end
+    if (rst) begin
+      \$550  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$551  = buf_cnt0_8;
+    if (\$400 ) begin
+      \$551  = 6'h00;
+    end else if (\$402 ) begin
+      \$551  = \$406 [5:0];
+    end
+    if (rst) begin
+      \$551  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$552  = buf_cnt0_9;
+    if (\$408 ) begin
+      \$552  = 6'h00;
+    end else if (\$410 ) begin
+      \$552  = \$414 [5:0];
+    end
+    if (rst) begin
+      \$552  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$553  = buf_cnt1_0;
+    if (\$416 ) begin
+      \$553  = 6'h00;
+    end else if (\$418 ) begin
+      \$553  = \$422 [5:0];
+    end
+    if (rst) begin
+      \$553  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$554  = buf_cnt1_1;
+    if (\$424 ) begin
+      \$554  = 6'h00;
+    end else if (\$426 ) begin
+      \$554  = \$430 [5:0];
+    end
+    if (rst) begin
+      \$554  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$555  = buf_cnt1_2;
+    if (\$432 ) begin
+      \$555  = 6'h00;
+    end else if (\$434 ) begin
+      \$555  = \$438 [5:0];
+    end
+    if (rst) begin
+      \$555  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$556  = buf_cnt1_3;
+    if (\$440 ) begin
+      \$556  = 6'h00;
+    end else if (\$442 ) begin
+      \$556  = \$446 [5:0];
+    end
+    if (rst) begin
+      \$556  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$557  = buf_cnt1_4;
+    if (\$448 ) begin
+      \$557  = 6'h00;
+    end else if (\$450 ) begin
+      \$557  = \$454 [5:0];
+    end
+    if (rst) begin
+      \$557  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$558  = buf_cnt1_5;
+    if (\$456 ) begin
+      \$558  = 6'h00;
+    end else if (\$458 ) begin
+      \$558  = \$462 [5:0];
+    end
+    if (rst) begin
+      \$558  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$559  = buf_cnt1_6;
+    if (\$464 ) begin
+      \$559  = 6'h00;
+    end else if (\$466 ) begin
+      \$559  = \$470 [5:0];
+    end
+    if (rst) begin
+      \$559  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$560  = buf_cnt1_7;
+    if (\$472 ) begin
+      \$560  = 6'h00;
+    end else if (\$474 ) begin
+      \$560  = \$478 [5:0];
+    end
+    if (rst) begin
+      \$560  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$561  = buf_cnt1_8;
+    if (\$480 ) begin
+      \$561  = 6'h00;
+    end else if (\$482 ) begin
+      \$561  = \$486 [5:0];
+    end
+    if (rst) begin
+      \$561  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$562  = buf_cnt1_9;
+    if (\$488 ) begin
+      \$562  = 6'h00;
+    end else if (\$490 ) begin
+      \$562  = \$494 [5:0];
+    end
+    if (rst) begin
+      \$562  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$563  = buf_wsel;
+    if (buf_done) begin
+      \$563  = \$495 ;
+    end
+    if (rst) begin
+      \$563  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$564  = buf_done;
+    if (rst) begin
+      \$564  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$565  = buf_wsel;
+    if (rst) begin
+      \$565  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$566  = buf_full;
+    if (\$497 ) begin
+      \$566 [0] = 1'h1;
+    end else if (\$499 ) begin
+      \$566 [0] = 1'h0;
+    end
+    if (\$501 ) begin
+      \$566 [1] = 1'h1;
+    end else if (\$503 ) begin
+      \$566 [1] = 1'h0;
+    end
+    if (rst) begin
+      \$566  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$567  = buf_rsel;
+    if (buf_release) begin
+      \$567  = \$504 ;
+    end
+    if (rst) begin
+      \$567  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$568  = phase;
+    if (go) begin
+      \$568  = phase_n;
+    end
+    if (rst) begin
+      \$568  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$569  = q;
+    if (go) begin
+      \$569  = q_n;
+    end
+    if (rst) begin
+      \$569  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$570  = g;
+    if (go) begin
+      \$570  = g_n;
+    end
+    if (rst) begin
+      \$570  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$571  = rp__en;
+    if (rst) begin
+      \$571  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$572  = \$509 ;
+    if (rst) begin
+      \$572  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$573  = buf_rplane;
+    if (rst) begin
+      \$573  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$574  = fq_d0;
+    if (pop) begin
+      if (fq_v1) begin
+        \$574  = fq_d1;
+      end else if (f_fly) begin
+        \$574  = buf_rdata;
+      end
+    end else if (f_fly) begin
+      (* full_case = 32'd1 *)
+      if (fq_v0) begin
+      end else begin
+        \$574  = buf_rdata;
+      end
+    end
+    if (rst) begin
+      \$574  = 5'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$575  = fq_l0;
+    if (pop) begin
+      if (fq_v1) begin
+        \$575  = fq_l1;
+      end else if (f_fly) begin
+        \$575  = f_fly_last;
+      end
+    end else if (f_fly) begin
+      (* full_case = 32'd1 *)
+      if (fq_v0) begin
+      end else begin
+        \$575  = f_fly_last;
+      end
+    end
+    if (rst) begin
+      \$575  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$576  = fq_d1;
+    if (pop) begin
+      if (fq_v1) begin
+        if (f_fly) begin
+          \$576  = buf_rdata;
+        end
+      end
+    end else if (f_fly) begin
+      if (fq_v0) begin
+        \$576  = buf_rdata;
+      end
+    end
+    if (rst) begin
+      \$576  = 5'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$577  = fq_l1;
+    if (pop) begin
+      if (fq_v1) begin
+        if (f_fly) begin
+          \$577  = f_fly_last;
+        end
+      end
+    end else if (f_fly) begin
+      if (fq_v0) begin
+        \$577  = f_fly_last;
+      end
+    end
+    if (rst) begin
+      \$577  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$578  = fq_v1;
+    if (pop) begin
+      if (fq_v1) begin
+        (* full_case = 32'd1 *)
+        if (f_fly) begin
+        end else begin
+          \$578  = 1'h0;
+        end
+      end
+    end else if (f_fly) begin
+      if (fq_v0) begin
+        \$578  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$578  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$579  = fq_v0;
+    if (pop) begin
+      (* full_case = 32'd1 *)
+      if (fq_v1) begin
+      end else if (f_fly) begin
+      end else begin
+        \$579  = 1'h0;
+      end
+    end else if (f_fly) begin
+      (* full_case = 32'd1 *)
+      if (fq_v0) begin
+      end else begin
+        \$579  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$579  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$580  = f_over;
+    if (buf_release) begin
+      \$580  = 1'h0;
+    end else if (\$513 ) begin
+      (* full_case = 32'd1 *)
+      if (\$514 ) begin
+      end else begin
+        \$580  = 1'h1;
+      end
+    end
+    if (rp__en) begin
+      (* full_case = 32'd1 *)
+      if (\$517 ) begin
+      end else if (\$518 ) begin
+      end else if (\$519 ) begin
+      end else begin
+        \$580  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$580  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$581  = f_busy;
+    if (buf_release) begin
+    end else if (\$513 ) begin
+      if (\$514 ) begin
+        \$581  = 1'h1;
+      end
+    end
+    if (rp__en) begin
+      (* full_case = 32'd1 *)
+      if (\$517 ) begin
+      end else if (\$518 ) begin
+      end else if (\$519 ) begin
+      end else begin
+        \$581  = 1'h0;
+      end
+    end
+    if (rst) begin
+      \$581  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$582  = f_g;
+    if (buf_release) begin
+    end else if (\$513 ) begin
+      if (\$514 ) begin
+        \$582  = 3'h0;
+      end
+    end
+    if (rp__en) begin
+      if (\$517 ) begin
+      end else if (\$518 ) begin
+      end else if (\$519 ) begin
+        \$582  = \$524 [2:0];
+      end
+    end
+    if (rst) begin
+      \$582  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$583  = buf_rplane;
+    if (buf_release) begin
+    end else if (\$513 ) begin
+      if (\$514 ) begin
+        \$583  = idx;
+      end
+    end
+    if (rp__en) begin
+      if (\$517 ) begin
+      end else if (\$518 ) begin
+        \$583  = \idx$100 ;
+      end else if (\$519 ) begin
+        \$583  = idx;
+      end
+    end
+    if (rst) begin
+      \$583  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$584  = buf_re;
+    if (buf_release) begin
+    end else if (\$513 ) begin
+      if (\$514 ) begin
+        \$584  = 5'h00;
+      end
+    end
+    if (rp__en) begin
+      if (\$517 ) begin
+        \$584  = \$520 [4:0];
+      end else if (\$518 ) begin
+        \$584  = 5'h00;
+      end else if (\$519 ) begin
+        \$584  = 5'h00;
+      end
+    end
+    if (rst) begin
+      \$584  = 5'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$585  = f_left;
+    if (buf_release) begin
+    end else if (\$513 ) begin
+      if (\$514 ) begin
+        \$585  = \$516 [4:0];
+      end
+    end
+    if (rp__en) begin
+      if (\$517 ) begin
+        \$585  = \$521 [4:0];
+      end else if (\$518 ) begin
+        \$585  = \$523 [4:0];
+      end else if (\$519 ) begin
+        \$585  = \$526 [4:0];
+      end
+    end
+    if (rst) begin
+      \$585  = 5'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$586  = cnt_q;
+    if (go) begin
+      \$586  = \$527 ;
+    end
+    if (rst) begin
+      \$586  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$587  = x_valid;
+    if (enable) begin
+      \$587  = \$530 ;
+    end
+    if (rst) begin
+      \$587  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$588  = x_kind;
+    if (enable) begin
+      \$588  = phase;
+    end
+    if (rst) begin
+      \$588  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$589  = x_addr;
+    if (enable) begin
+      \$589  = 1'h0;
+    end
+    if (rst) begin
+      \$589  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$590  = x_q;
+    if (enable) begin
+      \$590  = q;
+    end
+    if (rst) begin
+      \$590  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$591  = acc_word;
+    if (\$533 ) begin
+      \$591  = word_out;
+    end
+    if (rst) begin
+      \$591  = 44'h00000000000;
+    end
+  end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
     \$18  = 6'h00;
@@ -10711,54 +14672,54 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$79  = 6'h00;
+    \$339  = 6'h00;
     casez (buf_b_plane)
       4'h0:
-          \$79  = buf_cnt0_0;
+          \$339  = buf_cnt0_0;
       4'h1:
-          \$79  = buf_cnt0_1;
+          \$339  = buf_cnt0_1;
       4'h2:
-          \$79  = buf_cnt0_2;
+          \$339  = buf_cnt0_2;
       4'h3:
-          \$79  = buf_cnt0_3;
+          \$339  = buf_cnt0_3;
       4'h4:
-          \$79  = buf_cnt0_4;
+          \$339  = buf_cnt0_4;
       4'h5:
-          \$79  = buf_cnt0_5;
+          \$339  = buf_cnt0_5;
       4'h6:
-          \$79  = buf_cnt0_6;
+          \$339  = buf_cnt0_6;
       4'h7:
-          \$79  = buf_cnt0_7;
+          \$339  = buf_cnt0_7;
       4'h8:
-          \$79  = buf_cnt0_8;
+          \$339  = buf_cnt0_8;
       4'h9:
-          \$79  = buf_cnt0_9;
+          \$339  = buf_cnt0_9;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$80  = 6'h00;
+    \$340  = 6'h00;
     casez (buf_b_plane)
       4'h0:
-          \$80  = buf_cnt1_0;
+          \$340  = buf_cnt1_0;
       4'h1:
-          \$80  = buf_cnt1_1;
+          \$340  = buf_cnt1_1;
       4'h2:
-          \$80  = buf_cnt1_2;
+          \$340  = buf_cnt1_2;
       4'h3:
-          \$80  = buf_cnt1_3;
+          \$340  = buf_cnt1_3;
       4'h4:
-          \$80  = buf_cnt1_4;
+          \$340  = buf_cnt1_4;
       4'h5:
-          \$80  = buf_cnt1_5;
+          \$340  = buf_cnt1_5;
       4'h6:
-          \$80  = buf_cnt1_6;
+          \$340  = buf_cnt1_6;
       4'h7:
-          \$80  = buf_cnt1_7;
+          \$340  = buf_cnt1_7;
       4'h8:
-          \$80  = buf_cnt1_8;
+          \$340  = buf_cnt1_8;
       4'h9:
-          \$80  = buf_cnt1_9;
+          \$340  = buf_cnt1_9;
     endcase
   end
   always @* begin
@@ -10766,61 +14727,61 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
     (* full_case = 32'd1 *)
     casez (buf_b_half)
       1'h0:
-          \$81  = \$79 ;
+          \$341  = \$339 ;
       1'h1:
-          \$81  = \$80 ;
+          \$341  = \$340 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$87  = 6'h00;
+    \$347  = 6'h00;
     casez (buf_b_plane)
       4'h0:
-          \$87  = buf_cnt0_0;
+          \$347  = buf_cnt0_0;
       4'h1:
-          \$87  = buf_cnt0_1;
+          \$347  = buf_cnt0_1;
       4'h2:
-          \$87  = buf_cnt0_2;
+          \$347  = buf_cnt0_2;
       4'h3:
-          \$87  = buf_cnt0_3;
+          \$347  = buf_cnt0_3;
       4'h4:
-          \$87  = buf_cnt0_4;
+          \$347  = buf_cnt0_4;
       4'h5:
-          \$87  = buf_cnt0_5;
+          \$347  = buf_cnt0_5;
       4'h6:
-          \$87  = buf_cnt0_6;
+          \$347  = buf_cnt0_6;
       4'h7:
-          \$87  = buf_cnt0_7;
+          \$347  = buf_cnt0_7;
       4'h8:
-          \$87  = buf_cnt0_8;
+          \$347  = buf_cnt0_8;
       4'h9:
-          \$87  = buf_cnt0_9;
+          \$347  = buf_cnt0_9;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$88  = 6'h00;
+    \$348  = 6'h00;
     casez (buf_b_plane)
       4'h0:
-          \$88  = buf_cnt1_0;
+          \$348  = buf_cnt1_0;
       4'h1:
-          \$88  = buf_cnt1_1;
+          \$348  = buf_cnt1_1;
       4'h2:
-          \$88  = buf_cnt1_2;
+          \$348  = buf_cnt1_2;
       4'h3:
-          \$88  = buf_cnt1_3;
+          \$348  = buf_cnt1_3;
       4'h4:
-          \$88  = buf_cnt1_4;
+          \$348  = buf_cnt1_4;
       4'h5:
-          \$88  = buf_cnt1_5;
+          \$348  = buf_cnt1_5;
       4'h6:
-          \$88  = buf_cnt1_6;
+          \$348  = buf_cnt1_6;
       4'h7:
-          \$88  = buf_cnt1_7;
+          \$348  = buf_cnt1_7;
       4'h8:
-          \$88  = buf_cnt1_8;
+          \$348  = buf_cnt1_8;
       4'h9:
-          \$88  = buf_cnt1_9;
+          \$348  = buf_cnt1_9;
     endcase
   end
   always @* begin
@@ -10828,61 +14789,61 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
     (* full_case = 32'd1 *)
     casez (buf_b_half)
       1'h0:
-          \$89  = \$87 ;
+          \$349  = \$347 ;
       1'h1:
-          \$89  = \$88 ;
+          \$349  = \$348 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$95  = 6'h00;
+    \$355  = 6'h00;
     casez (buf_b_plane)
       4'h0:
-          \$95  = buf_cnt0_0;
+          \$355  = buf_cnt0_0;
       4'h1:
-          \$95  = buf_cnt0_1;
+          \$355  = buf_cnt0_1;
       4'h2:
-          \$95  = buf_cnt0_2;
+          \$355  = buf_cnt0_2;
       4'h3:
-          \$95  = buf_cnt0_3;
+          \$355  = buf_cnt0_3;
       4'h4:
-          \$95  = buf_cnt0_4;
+          \$355  = buf_cnt0_4;
       4'h5:
-          \$95  = buf_cnt0_5;
+          \$355  = buf_cnt0_5;
       4'h6:
-          \$95  = buf_cnt0_6;
+          \$355  = buf_cnt0_6;
       4'h7:
-          \$95  = buf_cnt0_7;
+          \$355  = buf_cnt0_7;
       4'h8:
-          \$95  = buf_cnt0_8;
+          \$355  = buf_cnt0_8;
       4'h9:
-          \$95  = buf_cnt0_9;
+          \$355  = buf_cnt0_9;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$96  = 6'h00;
+    \$356  = 6'h00;
     casez (buf_b_plane)
       4'h0:
-          \$96  = buf_cnt1_0;
+          \$356  = buf_cnt1_0;
       4'h1:
-          \$96  = buf_cnt1_1;
+          \$356  = buf_cnt1_1;
       4'h2:
-          \$96  = buf_cnt1_2;
+          \$356  = buf_cnt1_2;
       4'h3:
-          \$96  = buf_cnt1_3;
+          \$356  = buf_cnt1_3;
       4'h4:
-          \$96  = buf_cnt1_4;
+          \$356  = buf_cnt1_4;
       4'h5:
-          \$96  = buf_cnt1_5;
+          \$356  = buf_cnt1_5;
       4'h6:
-          \$96  = buf_cnt1_6;
+          \$356  = buf_cnt1_6;
       4'h7:
-          \$96  = buf_cnt1_7;
+          \$356  = buf_cnt1_7;
       4'h8:
-          \$96  = buf_cnt1_8;
+          \$356  = buf_cnt1_8;
       4'h9:
-          \$96  = buf_cnt1_9;
+          \$356  = buf_cnt1_9;
     endcase
   end
   always @* begin
@@ -10890,61 +14851,61 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
     (* full_case = 32'd1 *)
     casez (buf_b_half)
       1'h0:
-          \$97  = \$95 ;
+          \$357  = \$355 ;
       1'h1:
-          \$97  = \$96 ;
+          \$357  = \$356 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$103  = 6'h00;
+    \$363  = 6'h00;
     casez (buf_b_plane)
       4'h0:
-          \$103  = buf_cnt0_0;
+          \$363  = buf_cnt0_0;
       4'h1:
-          \$103  = buf_cnt0_1;
+          \$363  = buf_cnt0_1;
       4'h2:
-          \$103  = buf_cnt0_2;
+          \$363  = buf_cnt0_2;
       4'h3:
-          \$103  = buf_cnt0_3;
+          \$363  = buf_cnt0_3;
       4'h4:
-          \$103  = buf_cnt0_4;
+          \$363  = buf_cnt0_4;
       4'h5:
-          \$103  = buf_cnt0_5;
+          \$363  = buf_cnt0_5;
       4'h6:
-          \$103  = buf_cnt0_6;
+          \$363  = buf_cnt0_6;
       4'h7:
-          \$103  = buf_cnt0_7;
+          \$363  = buf_cnt0_7;
       4'h8:
-          \$103  = buf_cnt0_8;
+          \$363  = buf_cnt0_8;
       4'h9:
-          \$103  = buf_cnt0_9;
+          \$363  = buf_cnt0_9;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$104  = 6'h00;
+    \$364  = 6'h00;
     casez (buf_b_plane)
       4'h0:
-          \$104  = buf_cnt1_0;
+          \$364  = buf_cnt1_0;
       4'h1:
-          \$104  = buf_cnt1_1;
+          \$364  = buf_cnt1_1;
       4'h2:
-          \$104  = buf_cnt1_2;
+          \$364  = buf_cnt1_2;
       4'h3:
-          \$104  = buf_cnt1_3;
+          \$364  = buf_cnt1_3;
       4'h4:
-          \$104  = buf_cnt1_4;
+          \$364  = buf_cnt1_4;
       4'h5:
-          \$104  = buf_cnt1_5;
+          \$364  = buf_cnt1_5;
       4'h6:
-          \$104  = buf_cnt1_6;
+          \$364  = buf_cnt1_6;
       4'h7:
-          \$104  = buf_cnt1_7;
+          \$364  = buf_cnt1_7;
       4'h8:
-          \$104  = buf_cnt1_8;
+          \$364  = buf_cnt1_8;
       4'h9:
-          \$104  = buf_cnt1_9;
+          \$364  = buf_cnt1_9;
     endcase
   end
   always @* begin
@@ -10952,61 +14913,61 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
     (* full_case = 32'd1 *)
     casez (buf_b_half)
       1'h0:
-          \$105  = \$103 ;
+          \$365  = \$363 ;
       1'h1:
-          \$105  = \$104 ;
+          \$365  = \$364 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$111  = 6'h00;
+    \$371  = 6'h00;
     casez (buf_b_plane)
       4'h0:
-          \$111  = buf_cnt0_0;
+          \$371  = buf_cnt0_0;
       4'h1:
-          \$111  = buf_cnt0_1;
+          \$371  = buf_cnt0_1;
       4'h2:
-          \$111  = buf_cnt0_2;
+          \$371  = buf_cnt0_2;
       4'h3:
-          \$111  = buf_cnt0_3;
+          \$371  = buf_cnt0_3;
       4'h4:
-          \$111  = buf_cnt0_4;
+          \$371  = buf_cnt0_4;
       4'h5:
-          \$111  = buf_cnt0_5;
+          \$371  = buf_cnt0_5;
       4'h6:
-          \$111  = buf_cnt0_6;
+          \$371  = buf_cnt0_6;
       4'h7:
-          \$111  = buf_cnt0_7;
+          \$371  = buf_cnt0_7;
       4'h8:
-          \$111  = buf_cnt0_8;
+          \$371  = buf_cnt0_8;
       4'h9:
-          \$111  = buf_cnt0_9;
+          \$371  = buf_cnt0_9;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$112  = 6'h00;
+    \$372  = 6'h00;
     casez (buf_b_plane)
       4'h0:
-          \$112  = buf_cnt1_0;
+          \$372  = buf_cnt1_0;
       4'h1:
-          \$112  = buf_cnt1_1;
+          \$372  = buf_cnt1_1;
       4'h2:
-          \$112  = buf_cnt1_2;
+          \$372  = buf_cnt1_2;
       4'h3:
-          \$112  = buf_cnt1_3;
+          \$372  = buf_cnt1_3;
       4'h4:
-          \$112  = buf_cnt1_4;
+          \$372  = buf_cnt1_4;
       4'h5:
-          \$112  = buf_cnt1_5;
+          \$372  = buf_cnt1_5;
       4'h6:
-          \$112  = buf_cnt1_6;
+          \$372  = buf_cnt1_6;
       4'h7:
-          \$112  = buf_cnt1_7;
+          \$372  = buf_cnt1_7;
       4'h8:
-          \$112  = buf_cnt1_8;
+          \$372  = buf_cnt1_8;
       4'h9:
-          \$112  = buf_cnt1_9;
+          \$372  = buf_cnt1_9;
     endcase
   end
   always @* begin
@@ -11014,61 +14975,61 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
     (* full_case = 32'd1 *)
     casez (buf_b_half)
       1'h0:
-          \$113  = \$111 ;
+          \$373  = \$371 ;
       1'h1:
-          \$113  = \$112 ;
+          \$373  = \$372 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$119  = 6'h00;
+    \$379  = 6'h00;
     casez (buf_b_plane)
       4'h0:
-          \$119  = buf_cnt0_0;
+          \$379  = buf_cnt0_0;
       4'h1:
-          \$119  = buf_cnt0_1;
+          \$379  = buf_cnt0_1;
       4'h2:
-          \$119  = buf_cnt0_2;
+          \$379  = buf_cnt0_2;
       4'h3:
-          \$119  = buf_cnt0_3;
+          \$379  = buf_cnt0_3;
       4'h4:
-          \$119  = buf_cnt0_4;
+          \$379  = buf_cnt0_4;
       4'h5:
-          \$119  = buf_cnt0_5;
+          \$379  = buf_cnt0_5;
       4'h6:
-          \$119  = buf_cnt0_6;
+          \$379  = buf_cnt0_6;
       4'h7:
-          \$119  = buf_cnt0_7;
+          \$379  = buf_cnt0_7;
       4'h8:
-          \$119  = buf_cnt0_8;
+          \$379  = buf_cnt0_8;
       4'h9:
-          \$119  = buf_cnt0_9;
+          \$379  = buf_cnt0_9;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$120  = 6'h00;
+    \$380  = 6'h00;
     casez (buf_b_plane)
       4'h0:
-          \$120  = buf_cnt1_0;
+          \$380  = buf_cnt1_0;
       4'h1:
-          \$120  = buf_cnt1_1;
+          \$380  = buf_cnt1_1;
       4'h2:
-          \$120  = buf_cnt1_2;
+          \$380  = buf_cnt1_2;
       4'h3:
-          \$120  = buf_cnt1_3;
+          \$380  = buf_cnt1_3;
       4'h4:
-          \$120  = buf_cnt1_4;
+          \$380  = buf_cnt1_4;
       4'h5:
-          \$120  = buf_cnt1_5;
+          \$380  = buf_cnt1_5;
       4'h6:
-          \$120  = buf_cnt1_6;
+          \$380  = buf_cnt1_6;
       4'h7:
-          \$120  = buf_cnt1_7;
+          \$380  = buf_cnt1_7;
       4'h8:
-          \$120  = buf_cnt1_8;
+          \$380  = buf_cnt1_8;
       4'h9:
-          \$120  = buf_cnt1_9;
+          \$380  = buf_cnt1_9;
     endcase
   end
   always @* begin
@@ -11076,1604 +15037,10 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
     (* full_case = 32'd1 *)
     casez (buf_b_half)
       1'h0:
-          \$121  = \$119 ;
+          \$381  = \$379 ;
       1'h1:
-          \$121  = \$120 ;
+          \$381  = \$380 ;
     endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$127  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$127  = buf_cnt0_0;
-      4'h1:
-          \$127  = buf_cnt0_1;
-      4'h2:
-          \$127  = buf_cnt0_2;
-      4'h3:
-          \$127  = buf_cnt0_3;
-      4'h4:
-          \$127  = buf_cnt0_4;
-      4'h5:
-          \$127  = buf_cnt0_5;
-      4'h6:
-          \$127  = buf_cnt0_6;
-      4'h7:
-          \$127  = buf_cnt0_7;
-      4'h8:
-          \$127  = buf_cnt0_8;
-      4'h9:
-          \$127  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$128  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$128  = buf_cnt1_0;
-      4'h1:
-          \$128  = buf_cnt1_1;
-      4'h2:
-          \$128  = buf_cnt1_2;
-      4'h3:
-          \$128  = buf_cnt1_3;
-      4'h4:
-          \$128  = buf_cnt1_4;
-      4'h5:
-          \$128  = buf_cnt1_5;
-      4'h6:
-          \$128  = buf_cnt1_6;
-      4'h7:
-          \$128  = buf_cnt1_7;
-      4'h8:
-          \$128  = buf_cnt1_8;
-      4'h9:
-          \$128  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$129  = \$127 ;
-      1'h1:
-          \$129  = \$128 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$135  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$135  = buf_cnt0_0;
-      4'h1:
-          \$135  = buf_cnt0_1;
-      4'h2:
-          \$135  = buf_cnt0_2;
-      4'h3:
-          \$135  = buf_cnt0_3;
-      4'h4:
-          \$135  = buf_cnt0_4;
-      4'h5:
-          \$135  = buf_cnt0_5;
-      4'h6:
-          \$135  = buf_cnt0_6;
-      4'h7:
-          \$135  = buf_cnt0_7;
-      4'h8:
-          \$135  = buf_cnt0_8;
-      4'h9:
-          \$135  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$136  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$136  = buf_cnt1_0;
-      4'h1:
-          \$136  = buf_cnt1_1;
-      4'h2:
-          \$136  = buf_cnt1_2;
-      4'h3:
-          \$136  = buf_cnt1_3;
-      4'h4:
-          \$136  = buf_cnt1_4;
-      4'h5:
-          \$136  = buf_cnt1_5;
-      4'h6:
-          \$136  = buf_cnt1_6;
-      4'h7:
-          \$136  = buf_cnt1_7;
-      4'h8:
-          \$136  = buf_cnt1_8;
-      4'h9:
-          \$136  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$137  = \$135 ;
-      1'h1:
-          \$137  = \$136 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$143  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$143  = buf_cnt0_0;
-      4'h1:
-          \$143  = buf_cnt0_1;
-      4'h2:
-          \$143  = buf_cnt0_2;
-      4'h3:
-          \$143  = buf_cnt0_3;
-      4'h4:
-          \$143  = buf_cnt0_4;
-      4'h5:
-          \$143  = buf_cnt0_5;
-      4'h6:
-          \$143  = buf_cnt0_6;
-      4'h7:
-          \$143  = buf_cnt0_7;
-      4'h8:
-          \$143  = buf_cnt0_8;
-      4'h9:
-          \$143  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$144  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$144  = buf_cnt1_0;
-      4'h1:
-          \$144  = buf_cnt1_1;
-      4'h2:
-          \$144  = buf_cnt1_2;
-      4'h3:
-          \$144  = buf_cnt1_3;
-      4'h4:
-          \$144  = buf_cnt1_4;
-      4'h5:
-          \$144  = buf_cnt1_5;
-      4'h6:
-          \$144  = buf_cnt1_6;
-      4'h7:
-          \$144  = buf_cnt1_7;
-      4'h8:
-          \$144  = buf_cnt1_8;
-      4'h9:
-          \$144  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$145  = \$143 ;
-      1'h1:
-          \$145  = \$144 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$151  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$151  = buf_cnt0_0;
-      4'h1:
-          \$151  = buf_cnt0_1;
-      4'h2:
-          \$151  = buf_cnt0_2;
-      4'h3:
-          \$151  = buf_cnt0_3;
-      4'h4:
-          \$151  = buf_cnt0_4;
-      4'h5:
-          \$151  = buf_cnt0_5;
-      4'h6:
-          \$151  = buf_cnt0_6;
-      4'h7:
-          \$151  = buf_cnt0_7;
-      4'h8:
-          \$151  = buf_cnt0_8;
-      4'h9:
-          \$151  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$152  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$152  = buf_cnt1_0;
-      4'h1:
-          \$152  = buf_cnt1_1;
-      4'h2:
-          \$152  = buf_cnt1_2;
-      4'h3:
-          \$152  = buf_cnt1_3;
-      4'h4:
-          \$152  = buf_cnt1_4;
-      4'h5:
-          \$152  = buf_cnt1_5;
-      4'h6:
-          \$152  = buf_cnt1_6;
-      4'h7:
-          \$152  = buf_cnt1_7;
-      4'h8:
-          \$152  = buf_cnt1_8;
-      4'h9:
-          \$152  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$153  = \$151 ;
-      1'h1:
-          \$153  = \$152 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$159  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$159  = buf_cnt0_0;
-      4'h1:
-          \$159  = buf_cnt0_1;
-      4'h2:
-          \$159  = buf_cnt0_2;
-      4'h3:
-          \$159  = buf_cnt0_3;
-      4'h4:
-          \$159  = buf_cnt0_4;
-      4'h5:
-          \$159  = buf_cnt0_5;
-      4'h6:
-          \$159  = buf_cnt0_6;
-      4'h7:
-          \$159  = buf_cnt0_7;
-      4'h8:
-          \$159  = buf_cnt0_8;
-      4'h9:
-          \$159  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$160  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$160  = buf_cnt1_0;
-      4'h1:
-          \$160  = buf_cnt1_1;
-      4'h2:
-          \$160  = buf_cnt1_2;
-      4'h3:
-          \$160  = buf_cnt1_3;
-      4'h4:
-          \$160  = buf_cnt1_4;
-      4'h5:
-          \$160  = buf_cnt1_5;
-      4'h6:
-          \$160  = buf_cnt1_6;
-      4'h7:
-          \$160  = buf_cnt1_7;
-      4'h8:
-          \$160  = buf_cnt1_8;
-      4'h9:
-          \$160  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$161  = \$159 ;
-      1'h1:
-          \$161  = \$160 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$167  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$167  = buf_cnt0_0;
-      4'h1:
-          \$167  = buf_cnt0_1;
-      4'h2:
-          \$167  = buf_cnt0_2;
-      4'h3:
-          \$167  = buf_cnt0_3;
-      4'h4:
-          \$167  = buf_cnt0_4;
-      4'h5:
-          \$167  = buf_cnt0_5;
-      4'h6:
-          \$167  = buf_cnt0_6;
-      4'h7:
-          \$167  = buf_cnt0_7;
-      4'h8:
-          \$167  = buf_cnt0_8;
-      4'h9:
-          \$167  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$168  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$168  = buf_cnt1_0;
-      4'h1:
-          \$168  = buf_cnt1_1;
-      4'h2:
-          \$168  = buf_cnt1_2;
-      4'h3:
-          \$168  = buf_cnt1_3;
-      4'h4:
-          \$168  = buf_cnt1_4;
-      4'h5:
-          \$168  = buf_cnt1_5;
-      4'h6:
-          \$168  = buf_cnt1_6;
-      4'h7:
-          \$168  = buf_cnt1_7;
-      4'h8:
-          \$168  = buf_cnt1_8;
-      4'h9:
-          \$168  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$169  = \$167 ;
-      1'h1:
-          \$169  = \$168 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$175  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$175  = buf_cnt0_0;
-      4'h1:
-          \$175  = buf_cnt0_1;
-      4'h2:
-          \$175  = buf_cnt0_2;
-      4'h3:
-          \$175  = buf_cnt0_3;
-      4'h4:
-          \$175  = buf_cnt0_4;
-      4'h5:
-          \$175  = buf_cnt0_5;
-      4'h6:
-          \$175  = buf_cnt0_6;
-      4'h7:
-          \$175  = buf_cnt0_7;
-      4'h8:
-          \$175  = buf_cnt0_8;
-      4'h9:
-          \$175  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$176  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$176  = buf_cnt1_0;
-      4'h1:
-          \$176  = buf_cnt1_1;
-      4'h2:
-          \$176  = buf_cnt1_2;
-      4'h3:
-          \$176  = buf_cnt1_3;
-      4'h4:
-          \$176  = buf_cnt1_4;
-      4'h5:
-          \$176  = buf_cnt1_5;
-      4'h6:
-          \$176  = buf_cnt1_6;
-      4'h7:
-          \$176  = buf_cnt1_7;
-      4'h8:
-          \$176  = buf_cnt1_8;
-      4'h9:
-          \$176  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$177  = \$175 ;
-      1'h1:
-          \$177  = \$176 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$183  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$183  = buf_cnt0_0;
-      4'h1:
-          \$183  = buf_cnt0_1;
-      4'h2:
-          \$183  = buf_cnt0_2;
-      4'h3:
-          \$183  = buf_cnt0_3;
-      4'h4:
-          \$183  = buf_cnt0_4;
-      4'h5:
-          \$183  = buf_cnt0_5;
-      4'h6:
-          \$183  = buf_cnt0_6;
-      4'h7:
-          \$183  = buf_cnt0_7;
-      4'h8:
-          \$183  = buf_cnt0_8;
-      4'h9:
-          \$183  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$184  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$184  = buf_cnt1_0;
-      4'h1:
-          \$184  = buf_cnt1_1;
-      4'h2:
-          \$184  = buf_cnt1_2;
-      4'h3:
-          \$184  = buf_cnt1_3;
-      4'h4:
-          \$184  = buf_cnt1_4;
-      4'h5:
-          \$184  = buf_cnt1_5;
-      4'h6:
-          \$184  = buf_cnt1_6;
-      4'h7:
-          \$184  = buf_cnt1_7;
-      4'h8:
-          \$184  = buf_cnt1_8;
-      4'h9:
-          \$184  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$185  = \$183 ;
-      1'h1:
-          \$185  = \$184 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$191  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$191  = buf_cnt0_0;
-      4'h1:
-          \$191  = buf_cnt0_1;
-      4'h2:
-          \$191  = buf_cnt0_2;
-      4'h3:
-          \$191  = buf_cnt0_3;
-      4'h4:
-          \$191  = buf_cnt0_4;
-      4'h5:
-          \$191  = buf_cnt0_5;
-      4'h6:
-          \$191  = buf_cnt0_6;
-      4'h7:
-          \$191  = buf_cnt0_7;
-      4'h8:
-          \$191  = buf_cnt0_8;
-      4'h9:
-          \$191  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$192  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$192  = buf_cnt1_0;
-      4'h1:
-          \$192  = buf_cnt1_1;
-      4'h2:
-          \$192  = buf_cnt1_2;
-      4'h3:
-          \$192  = buf_cnt1_3;
-      4'h4:
-          \$192  = buf_cnt1_4;
-      4'h5:
-          \$192  = buf_cnt1_5;
-      4'h6:
-          \$192  = buf_cnt1_6;
-      4'h7:
-          \$192  = buf_cnt1_7;
-      4'h8:
-          \$192  = buf_cnt1_8;
-      4'h9:
-          \$192  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$193  = \$191 ;
-      1'h1:
-          \$193  = \$192 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$199  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$199  = buf_cnt0_0;
-      4'h1:
-          \$199  = buf_cnt0_1;
-      4'h2:
-          \$199  = buf_cnt0_2;
-      4'h3:
-          \$199  = buf_cnt0_3;
-      4'h4:
-          \$199  = buf_cnt0_4;
-      4'h5:
-          \$199  = buf_cnt0_5;
-      4'h6:
-          \$199  = buf_cnt0_6;
-      4'h7:
-          \$199  = buf_cnt0_7;
-      4'h8:
-          \$199  = buf_cnt0_8;
-      4'h9:
-          \$199  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$200  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$200  = buf_cnt1_0;
-      4'h1:
-          \$200  = buf_cnt1_1;
-      4'h2:
-          \$200  = buf_cnt1_2;
-      4'h3:
-          \$200  = buf_cnt1_3;
-      4'h4:
-          \$200  = buf_cnt1_4;
-      4'h5:
-          \$200  = buf_cnt1_5;
-      4'h6:
-          \$200  = buf_cnt1_6;
-      4'h7:
-          \$200  = buf_cnt1_7;
-      4'h8:
-          \$200  = buf_cnt1_8;
-      4'h9:
-          \$200  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$201  = \$199 ;
-      1'h1:
-          \$201  = \$200 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$207  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$207  = buf_cnt0_0;
-      4'h1:
-          \$207  = buf_cnt0_1;
-      4'h2:
-          \$207  = buf_cnt0_2;
-      4'h3:
-          \$207  = buf_cnt0_3;
-      4'h4:
-          \$207  = buf_cnt0_4;
-      4'h5:
-          \$207  = buf_cnt0_5;
-      4'h6:
-          \$207  = buf_cnt0_6;
-      4'h7:
-          \$207  = buf_cnt0_7;
-      4'h8:
-          \$207  = buf_cnt0_8;
-      4'h9:
-          \$207  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$208  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$208  = buf_cnt1_0;
-      4'h1:
-          \$208  = buf_cnt1_1;
-      4'h2:
-          \$208  = buf_cnt1_2;
-      4'h3:
-          \$208  = buf_cnt1_3;
-      4'h4:
-          \$208  = buf_cnt1_4;
-      4'h5:
-          \$208  = buf_cnt1_5;
-      4'h6:
-          \$208  = buf_cnt1_6;
-      4'h7:
-          \$208  = buf_cnt1_7;
-      4'h8:
-          \$208  = buf_cnt1_8;
-      4'h9:
-          \$208  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$209  = \$207 ;
-      1'h1:
-          \$209  = \$208 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$215  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$215  = buf_cnt0_0;
-      4'h1:
-          \$215  = buf_cnt0_1;
-      4'h2:
-          \$215  = buf_cnt0_2;
-      4'h3:
-          \$215  = buf_cnt0_3;
-      4'h4:
-          \$215  = buf_cnt0_4;
-      4'h5:
-          \$215  = buf_cnt0_5;
-      4'h6:
-          \$215  = buf_cnt0_6;
-      4'h7:
-          \$215  = buf_cnt0_7;
-      4'h8:
-          \$215  = buf_cnt0_8;
-      4'h9:
-          \$215  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$216  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$216  = buf_cnt1_0;
-      4'h1:
-          \$216  = buf_cnt1_1;
-      4'h2:
-          \$216  = buf_cnt1_2;
-      4'h3:
-          \$216  = buf_cnt1_3;
-      4'h4:
-          \$216  = buf_cnt1_4;
-      4'h5:
-          \$216  = buf_cnt1_5;
-      4'h6:
-          \$216  = buf_cnt1_6;
-      4'h7:
-          \$216  = buf_cnt1_7;
-      4'h8:
-          \$216  = buf_cnt1_8;
-      4'h9:
-          \$216  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$217  = \$215 ;
-      1'h1:
-          \$217  = \$216 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$223  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$223  = buf_cnt0_0;
-      4'h1:
-          \$223  = buf_cnt0_1;
-      4'h2:
-          \$223  = buf_cnt0_2;
-      4'h3:
-          \$223  = buf_cnt0_3;
-      4'h4:
-          \$223  = buf_cnt0_4;
-      4'h5:
-          \$223  = buf_cnt0_5;
-      4'h6:
-          \$223  = buf_cnt0_6;
-      4'h7:
-          \$223  = buf_cnt0_7;
-      4'h8:
-          \$223  = buf_cnt0_8;
-      4'h9:
-          \$223  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$224  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$224  = buf_cnt1_0;
-      4'h1:
-          \$224  = buf_cnt1_1;
-      4'h2:
-          \$224  = buf_cnt1_2;
-      4'h3:
-          \$224  = buf_cnt1_3;
-      4'h4:
-          \$224  = buf_cnt1_4;
-      4'h5:
-          \$224  = buf_cnt1_5;
-      4'h6:
-          \$224  = buf_cnt1_6;
-      4'h7:
-          \$224  = buf_cnt1_7;
-      4'h8:
-          \$224  = buf_cnt1_8;
-      4'h9:
-          \$224  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$225  = \$223 ;
-      1'h1:
-          \$225  = \$224 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$231  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$231  = buf_cnt0_0;
-      4'h1:
-          \$231  = buf_cnt0_1;
-      4'h2:
-          \$231  = buf_cnt0_2;
-      4'h3:
-          \$231  = buf_cnt0_3;
-      4'h4:
-          \$231  = buf_cnt0_4;
-      4'h5:
-          \$231  = buf_cnt0_5;
-      4'h6:
-          \$231  = buf_cnt0_6;
-      4'h7:
-          \$231  = buf_cnt0_7;
-      4'h8:
-          \$231  = buf_cnt0_8;
-      4'h9:
-          \$231  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$232  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$232  = buf_cnt1_0;
-      4'h1:
-          \$232  = buf_cnt1_1;
-      4'h2:
-          \$232  = buf_cnt1_2;
-      4'h3:
-          \$232  = buf_cnt1_3;
-      4'h4:
-          \$232  = buf_cnt1_4;
-      4'h5:
-          \$232  = buf_cnt1_5;
-      4'h6:
-          \$232  = buf_cnt1_6;
-      4'h7:
-          \$232  = buf_cnt1_7;
-      4'h8:
-          \$232  = buf_cnt1_8;
-      4'h9:
-          \$232  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$233  = \$231 ;
-      1'h1:
-          \$233  = \$232 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$249  = 6'h00;
-    casez (buf_rplane)
-      4'h0:
-          \$249  = buf_rcnt0;
-      4'h1:
-          \$249  = buf_rcnt1;
-      4'h2:
-          \$249  = buf_rcnt2;
-      4'h3:
-          \$249  = buf_rcnt3;
-      4'h4:
-          \$249  = buf_rcnt4;
-      4'h5:
-          \$249  = buf_rcnt5;
-      4'h6:
-          \$249  = buf_rcnt6;
-      4'h7:
-          \$249  = buf_rcnt7;
-      4'h8:
-          \$249  = buf_rcnt8;
-      4'h9:
-          \$249  = buf_rcnt9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    phase_n = phase;
-    casez (phase)
-      3'h0:
-          if (buf_rfull) begin
-            phase_n = 3'h2;
-          end
-      3'h2:
-          if (a_last) begin
-            (* full_case = 32'd1 *)
-            if (\$29 ) begin
-              phase_n = 3'h3;
-            end else if (\$30 ) begin
-              phase_n = 3'h5;
-            end else begin
-              phase_n = 3'h2;
-            end
-          end
-      3'h3:
-          if (\$34 ) begin
-            (* full_case = 32'd1 *)
-            if (\$36 ) begin
-            end else begin
-              (* full_case = 32'd1 *)
-              if (\$39 ) begin
-                phase_n = 3'h5;
-              end else begin
-                phase_n = 3'h2;
-              end
-            end
-          end
-      3'h5:
-          if (a_last) begin
-            (* full_case = 32'd1 *)
-            if (\$47 ) begin
-              phase_n = 3'h2;
-            end else begin
-              (* full_case = 32'd1 *)
-              if (buf_rfull) begin
-                phase_n = 3'h2;
-              end else begin
-                phase_n = 3'h0;
-              end
-            end
-          end
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    buf_rplane = q;
-    casez (phase)
-      3'h0:
-          if (buf_rfull) begin
-            buf_rplane = 4'h0;
-          end
-      3'h2:
-          if (a_last) begin
-            (* full_case = 32'd1 *)
-            if (\$29 ) begin
-            end else if (\$30 ) begin
-            end else begin
-              buf_rplane = \$33 [3:0];
-            end
-          end
-      3'h3:
-          if (\$34 ) begin
-            (* full_case = 32'd1 *)
-            if (\$36 ) begin
-            end else begin
-              (* full_case = 32'd1 *)
-              if (\$39 ) begin
-              end else begin
-                buf_rplane = \$41 [3:0];
-              end
-            end
-          end
-      3'h5:
-          if (a_last) begin
-            (* full_case = 32'd1 *)
-            if (\$47 ) begin
-              buf_rplane = 4'h0;
-            end else begin
-              if (buf_rfull) begin
-                buf_rplane = 4'h0;
-              end
-            end
-          end
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    buf_re = e;
-    casez (phase)
-      3'h0:
-          /* empty */;
-      3'h2:
-          if (a_last) begin
-            if (\$29 ) begin
-              buf_re = 5'h00;
-            end
-          end
-      3'h3:
-          if (\$34 ) begin
-            if (\$36 ) begin
-              buf_re = \$37 [4:0];
-            end
-          end
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    left_n = left;
-    casez (phase)
-      3'h0:
-          /* empty */;
-      3'h2:
-          if (a_last) begin
-            if (\$29 ) begin
-              left_n = \$31 [4:0];
-            end
-          end
-      3'h3:
-          if (\$34 ) begin
-            if (\$36 ) begin
-              left_n = \$38 [4:0];
-            end
-          end
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    g_n = g;
-    casez (phase)
-      3'h0:
-          /* empty */;
-      3'h2:
-          /* empty */;
-      3'h3:
-          /* empty */;
-      3'h5:
-          if (a_last) begin
-            (* full_case = 32'd1 *)
-            if (\$47 ) begin
-              g_n = \$48 [2:0];
-            end else begin
-              g_n = 3'h0;
-            end
-          end
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    release_now = 1'h0;
-    casez (phase)
-      3'h0:
-          /* empty */;
-      3'h2:
-          if (a_last) begin
-            if (\$29 ) begin
-            end else if (\$30 ) begin
-              if (\$32 ) begin
-                release_now = 1'h1;
-              end
-            end
-          end
-      3'h3:
-          if (\$34 ) begin
-            (* full_case = 32'd1 *)
-            if (\$36 ) begin
-            end else begin
-              if (\$39 ) begin
-                if (\$40 ) begin
-                  release_now = 1'h1;
-                end
-              end
-            end
-          end
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    base0 = { acc_word[21], acc_word[21:0] };
-    casez (x_kind)
-      3'h2:
-          base0 = \$52 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    addend0 = 14'h0000;
-    casez (x_kind)
-      3'h2:
-          addend0 = { \$54 [12], \$54  };
-      3'h3:
-          addend0 = { \$57 [8], \$57 [8], \$57 [8], \$57 [8], \$57 [8], \$57  };
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    base1 = { acc_word[43], acc_word[43:22] };
-    casez (x_kind)
-      3'h2:
-          base1 = \$61 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    addend1 = 14'h0000;
-    casez (x_kind)
-      3'h2:
-          addend1 = { \$63 [12], \$63  };
-      3'h3:
-          addend1 = { \$66 [8], \$66 [8], \$66 [8], \$66 [8], \$66 [8], \$66  };
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$254  = buf_s_valid;
-    if (i__ready) begin
-      \$254  = i__valid;
-    end
-    if (rst) begin
-      \$254  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$255  = buf_s_mask;
-    if (i__ready) begin
-      \$255  = \$71 ;
-    end
-    if (rst) begin
-      \$255  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$256  = buf_s_index;
-    if (i__ready) begin
-      \$256  = i__payload[14:10];
-    end
-    if (rst) begin
-      \$256  = 5'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$257  = buf_s_last;
-    if (i__ready) begin
-      \$257  = i__payload[15];
-    end
-    if (rst) begin
-      \$257  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$258  = buf_write;
-    if (rst) begin
-      \$258  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$259  = buf_plane;
-    if (rst) begin
-      \$259  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$260  = buf_s_index;
-    if (rst) begin
-      \$260  = 5'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$261  = buf_wsel;
-    if (rst) begin
-      \$261  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$262  = buf_written;
-    if (\$72 ) begin
-      (* full_case = 32'd1 *)
-      if (buf_one_left) begin
-        \$262  = 10'h000;
-      end else begin
-        \$262  = \$74 [9:0];
-      end
-    end
-    if (rst) begin
-      \$262  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$263  = buf_cnt0_0;
-    if (\$76 ) begin
-      \$263  = 6'h00;
-    end else if (\$78 ) begin
-      \$263  = \$82 [5:0];
-    end
-    if (rst) begin
-      \$263  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$264  = buf_cnt0_1;
-    if (\$84 ) begin
-      \$264  = 6'h00;
-    end else if (\$86 ) begin
-      \$264  = \$90 [5:0];
-    end
-    if (rst) begin
-      \$264  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$265  = buf_cnt0_2;
-    if (\$92 ) begin
-      \$265  = 6'h00;
-    end else if (\$94 ) begin
-      \$265  = \$98 [5:0];
-    end
-    if (rst) begin
-      \$265  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$266  = buf_cnt0_3;
-    if (\$100 ) begin
-      \$266  = 6'h00;
-    end else if (\$102 ) begin
-      \$266  = \$106 [5:0];
-    end
-    if (rst) begin
-      \$266  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$267  = buf_cnt0_4;
-    if (\$108 ) begin
-      \$267  = 6'h00;
-    end else if (\$110 ) begin
-      \$267  = \$114 [5:0];
-    end
-    if (rst) begin
-      \$267  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$268  = buf_cnt0_5;
-    if (\$116 ) begin
-      \$268  = 6'h00;
-    end else if (\$118 ) begin
-      \$268  = \$122 [5:0];
-    end
-    if (rst) begin
-      \$268  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$269  = buf_cnt0_6;
-    if (\$124 ) begin
-      \$269  = 6'h00;
-    end else if (\$126 ) begin
-      \$269  = \$130 [5:0];
-    end
-    if (rst) begin
-      \$269  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$270  = buf_cnt0_7;
-    if (\$132 ) begin
-      \$270  = 6'h00;
-    end else if (\$134 ) begin
-      \$270  = \$138 [5:0];
-    end
-    if (rst) begin
-      \$270  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$271  = buf_cnt0_8;
-    if (\$140 ) begin
-      \$271  = 6'h00;
-    end else if (\$142 ) begin
-      \$271  = \$146 [5:0];
-    end
-    if (rst) begin
-      \$271  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$272  = buf_cnt0_9;
-    if (\$148 ) begin
-      \$272  = 6'h00;
-    end else if (\$150 ) begin
-      \$272  = \$154 [5:0];
-    end
-    if (rst) begin
-      \$272  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$273  = buf_cnt1_0;
-    if (\$156 ) begin
-      \$273  = 6'h00;
-    end else if (\$158 ) begin
-      \$273  = \$162 [5:0];
-    end
-    if (rst) begin
-      \$273  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$274  = buf_cnt1_1;
-    if (\$164 ) begin
-      \$274  = 6'h00;
-    end else if (\$166 ) begin
-      \$274  = \$170 [5:0];
-    end
-    if (rst) begin
-      \$274  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$275  = buf_cnt1_2;
-    if (\$172 ) begin
-      \$275  = 6'h00;
-    end else if (\$174 ) begin
-      \$275  = \$178 [5:0];
-    end
-    if (rst) begin
-      \$275  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$276  = buf_cnt1_3;
-    if (\$180 ) begin
-      \$276  = 6'h00;
-    end else if (\$182 ) begin
-      \$276  = \$186 [5:0];
-    end
-    if (rst) begin
-      \$276  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$277  = buf_cnt1_4;
-    if (\$188 ) begin
-      \$277  = 6'h00;
-    end else if (\$190 ) begin
-      \$277  = \$194 [5:0];
-    end
-    if (rst) begin
-      \$277  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$278  = buf_cnt1_5;
-    if (\$196 ) begin
-      \$278  = 6'h00;
-    end else if (\$198 ) begin
-      \$278  = \$202 [5:0];
-    end
-    if (rst) begin
-      \$278  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$279  = buf_cnt1_6;
-    if (\$204 ) begin
-      \$279  = 6'h00;
-    end else if (\$206 ) begin
-      \$279  = \$210 [5:0];
-    end
-    if (rst) begin
-      \$279  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$280  = buf_cnt1_7;
-    if (\$212 ) begin
-      \$280  = 6'h00;
-    end else if (\$214 ) begin
-      \$280  = \$218 [5:0];
-    end
-    if (rst) begin
-      \$280  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$281  = buf_cnt1_8;
-    if (\$220 ) begin
-      \$281  = 6'h00;
-    end else if (\$222 ) begin
-      \$281  = \$226 [5:0];
-    end
-    if (rst) begin
-      \$281  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$282  = buf_cnt1_9;
-    if (\$228 ) begin
-      \$282  = 6'h00;
-    end else if (\$230 ) begin
-      \$282  = \$234 [5:0];
-    end
-    if (rst) begin
-      \$282  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$283  = buf_wsel;
-    if (buf_done) begin
-      \$283  = \$235 ;
-    end
-    if (rst) begin
-      \$283  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$284  = buf_done;
-    if (rst) begin
-      \$284  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$285  = buf_wsel;
-    if (rst) begin
-      \$285  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$286  = buf_full;
-    if (\$237 ) begin
-      \$286 [0] = 1'h1;
-    end else if (\$239 ) begin
-      \$286 [0] = 1'h0;
-    end
-    if (\$241 ) begin
-      \$286 [1] = 1'h1;
-    end else if (\$243 ) begin
-      \$286 [1] = 1'h0;
-    end
-    if (rst) begin
-      \$286  = 2'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$287  = buf_rsel;
-    if (buf_release) begin
-      \$287  = \$244 ;
-    end
-    if (rst) begin
-      \$287  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$288  = phase;
-    if (rp__en) begin
-      \$288  = phase_n;
-    end
-    if (rst) begin
-      \$288  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$289  = q;
-    if (rp__en) begin
-      \$289  = buf_rplane;
-    end
-    if (rst) begin
-      \$289  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$290  = e;
-    if (rp__en) begin
-      \$290  = buf_re;
-    end
-    if (rst) begin
-      \$290  = 5'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$291  = left;
-    if (rp__en) begin
-      \$291  = left_n;
-    end
-    if (rst) begin
-      \$291  = 5'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$292  = g;
-    if (rp__en) begin
-      \$292  = g_n;
-    end
-    if (rst) begin
-      \$292  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$293  = cnt_q;
-    if (rp__en) begin
-      \$293  = \$249 ;
-    end
-    if (rst) begin
-      \$293  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$294  = x_valid;
-    if (rp__en) begin
-      \$294  = \$250 ;
-    end
-    if (rst) begin
-      \$294  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$295  = x_kind;
-    if (rp__en) begin
-      \$295  = phase;
-    end
-    if (rst) begin
-      \$295  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$296  = x_addr;
-    if (rp__en) begin
-      \$296  = 1'h0;
-    end
-    if (rst) begin
-      \$296  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$297  = x_q;
-    if (rp__en) begin
-      \$297  = q;
-    end
-    if (rst) begin
-      \$297  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$298  = acc_word;
-    if (\$253 ) begin
-      \$298  = word_out;
-    end
-    if (rst) begin
-      \$298  = 44'h00000000000;
-    end
   end
   assign buf_plane_onehot = \$5 [9:0];
   assign buf_wrote = \$17 [9:0];
@@ -12683,73 +15050,125 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   assign rp__addr = { buf_rsel, buf_rplane, buf_re };
   assign buf_ren = rp__en;
   assign rp__data = buf_rdata;
-  assign enable = rp__en;
-  assign w_rp__en = rp__en;
-  assign b_rp__en = rp__en;
-  assign q_n = buf_rplane;
-  assign e_n = buf_re;
-  assign buf_rq = q;
+  assign w_rp__en = go;
+  assign b_rp__en = go;
+  assign f_issue = rp__en;
+  assign f_q = buf_rplane;
+  assign f_e = buf_re;
+  assign f_fly_q = buf_rq;
+  assign \$signal  = \$152 [9:0];
+  assign \$signal$99  = \$279 [9:0];
   assign op_addr = 1'h0;
-  assign w_rp__addr = { buf_rdata, g };
+  assign w_rp__addr = { fq_d0, g };
   assign b_rp__addr = g;
-  assign acc_n0 = \$58 [21:0];
-  assign acc_n1 = \$67 [21:0];
+  assign acc_n0 = \$318 [21:0];
+  assign acc_n1 = \$327 [21:0];
   assign \o__payload.lane0  = o__payload[20:0];
   assign \o__payload.lane1  = o__payload[41:21];
   assign \i__payload.mask  = i__payload[9:0];
   assign \i__payload.index  = i__payload[14:10];
   assign \i__payload.last  = i__payload[15];
-  assign o__payload[41:21] = \$69 [20:0];
-  assign o__payload[20:0] = \$68 [20:0];
-  assign word_out[43:22] = \$67 [21:0];
-  assign word_out[21:0] = \$58 [21:0];
+  assign o__payload[41:21] = \$329 [20:0];
+  assign o__payload[20:0] = \$328 [20:0];
+  assign word_out[43:22] = \$327 [21:0];
+  assign word_out[21:0] = \$318 [21:0];
+  assign \idx$100 [3] = \$283 ;
+  assign \idx$100 [2] = \$282 ;
+  assign \idx$100 [1] = \$281 ;
+  assign \idx$100 [0] = \$280 ;
+  assign \mask$98 [9] = \$276 ;
+  assign \mask$98 [8] = \$264 ;
+  assign \mask$98 [7] = \$252 ;
+  assign \mask$98 [6] = \$240 ;
+  assign \mask$98 [5] = \$228 ;
+  assign \mask$98 [4] = \$216 ;
+  assign \mask$98 [3] = \$204 ;
+  assign \mask$98 [2] = \$192 ;
+  assign \mask$98 [1] = \$180 ;
+  assign \mask$98 [0] = \$168 ;
+  assign idx[3] = \$156 ;
+  assign idx[2] = \$155 ;
+  assign idx[1] = \$154 ;
+  assign idx[0] = \$153 ;
+  assign mask[9] = \$149 ;
+  assign mask[8] = \$137 ;
+  assign mask[7] = \$125 ;
+  assign mask[6] = \$113 ;
+  assign mask[5] = \$101 ;
+  assign mask[4] = \$89 ;
+  assign mask[3] = \$77 ;
+  assign mask[2] = \$65 ;
+  assign mask[1] = \$53 ;
+  assign mask[0] = \$41 ;
   assign buf_plane[3] = \$9 ;
   assign buf_plane[2] = \$8 ;
   assign buf_plane[1] = \$7 ;
   assign buf_plane[0] = \$6 ;
   assign \$22  = 1'h1;
   assign \$23  = o__ready;
-  assign \$24  = 1'h1;
-  assign a_last = \$24 ;
   assign \$25  = 1'h1;
-  assign \$26  = 2'h1;
-  assign \$27  = 2'h0;
-  assign \$28  = 2'h0;
-  assign \$34  = 1'h1;
-  assign \$42  = 1'h1;
-  assign \$43  = 2'h1;
-  assign \$44  = 2'h0;
-  assign \$45  = 2'h0;
-  assign \$51  = { acc_word[21:0], 1'h0 };
-  assign \$60  = { acc_word[43:22], 1'h0 };
-  assign \$68  = acc_word[21:0];
-  assign \$69  = acc_word[43:22];
-  assign \$71  = i__payload[9:0];
-  assign \$155  = buf_rsel;
-  assign \$157  = buf_b_half;
-  assign \$163  = buf_rsel;
-  assign \$165  = buf_b_half;
-  assign \$171  = buf_rsel;
-  assign \$173  = buf_b_half;
-  assign \$179  = buf_rsel;
-  assign \$181  = buf_b_half;
-  assign \$187  = buf_rsel;
-  assign \$189  = buf_b_half;
-  assign \$195  = buf_rsel;
-  assign \$197  = buf_b_half;
-  assign \$203  = buf_rsel;
-  assign \$205  = buf_b_half;
-  assign \$211  = buf_rsel;
-  assign \$213  = buf_b_half;
-  assign \$219  = buf_rsel;
-  assign \$221  = buf_b_half;
-  assign \$227  = buf_rsel;
-  assign \$229  = buf_b_half;
-  assign \$240  = buf_done_half;
-  assign \$242  = buf_rsel;
-  assign \$246  = 1'h1;
-  assign \$247  = 2'h1;
-  assign \$248  = 2'h0;
+  assign a_last = \$25 ;
+  assign \$289  = 1'h1;
+  assign pop = \$288 ;
+  assign \$40  = 1'h1;
+  assign \$41  = \$30 ;
+  assign \$52  = 1'h1;
+  assign \$53  = \$43 ;
+  assign \$64  = 1'h1;
+  assign \$65  = \$56 ;
+  assign \$76  = 1'h1;
+  assign \$77  = \$69 ;
+  assign \$88  = 1'h1;
+  assign \$89  = \$82 ;
+  assign \$100  = 1'h1;
+  assign \$101  = \$95 ;
+  assign \$112  = 1'h1;
+  assign \$113  = \$108 ;
+  assign \$124  = 1'h1;
+  assign \$125  = \$121 ;
+  assign \$136  = 1'h1;
+  assign \$137  = \$134 ;
+  assign \$148  = 1'h1;
+  assign \$149  = \$147 ;
+  assign \$290  = 1'h1;
+  assign \$291  = 2'h1;
+  assign \$292  = 2'h0;
+  assign \$293  = 2'h0;
+  assign \$298  = 1'h1;
+  assign \$302  = 1'h1;
+  assign \$303  = 2'h1;
+  assign \$304  = 2'h0;
+  assign \$305  = 2'h0;
+  assign \$311  = { acc_word[21:0], 1'h0 };
+  assign \$320  = { acc_word[43:22], 1'h0 };
+  assign \$328  = acc_word[21:0];
+  assign \$329  = acc_word[43:22];
+  assign \$331  = i__payload[9:0];
+  assign \$415  = buf_rsel;
+  assign \$417  = buf_b_half;
+  assign \$423  = buf_rsel;
+  assign \$425  = buf_b_half;
+  assign \$431  = buf_rsel;
+  assign \$433  = buf_b_half;
+  assign \$439  = buf_rsel;
+  assign \$441  = buf_b_half;
+  assign \$447  = buf_rsel;
+  assign \$449  = buf_b_half;
+  assign \$455  = buf_rsel;
+  assign \$457  = buf_b_half;
+  assign \$463  = buf_rsel;
+  assign \$465  = buf_b_half;
+  assign \$471  = buf_rsel;
+  assign \$473  = buf_b_half;
+  assign \$479  = buf_rsel;
+  assign \$481  = buf_b_half;
+  assign \$487  = buf_rsel;
+  assign \$489  = buf_b_half;
+  assign \$500  = buf_done_half;
+  assign \$502  = buf_rsel;
+  assign \$506  = 1'h1;
+  assign \$507  = 2'h1;
+  assign \$508  = 2'h0;
 endmodule
 
 module \net_mlp_fs_relu_k10_p16_8_2_l4.neurons0 (rst, i__valid, i__ready, o__ready, i__payload, o__valid, o__payload, clk);
