@@ -35,6 +35,7 @@ from common.cli import AtomicFiles, dumps_json, main_wrapper, progress  # noqa: 
 
 BEGIN = "<!-- synthesis:begin -->"
 END = "<!-- synthesis:end -->"
+MEASURED = ("<!-- measured:begin -->", "<!-- measured:end -->")
 
 #: The targets: device, clock constraint (MHz), logic cells, block-RAM bits.
 DEVICES = {"ice40": ("iCE40UP5K", 24.0, 5280, 30 * 4096),
@@ -218,6 +219,30 @@ def plot(rows):
     return buf.getvalue()
 
 
+def measured_table(folder):
+    """The cocotb bench's measurements (tests/gen/test_network_cocotb.py writes one JSON per
+    network into ``folder``) as markdown lines; None when there are none."""
+    files = sorted(Path(folder).glob("*.json"))
+    if not files:
+        return None
+    md = ["| network top | images | cycles/image measured | modelled (ii_mean) | "
+          "latency measured (max of 8 alone) | latency bound |", "|---|---|---|---|---|---|"]
+    for f in files:
+        r = json.loads(f.read_text())
+        if "name" not in r:
+            continue
+        md.append(f"| {r['name']} | {r['images']} | {r['cycles_per_image']:.1f} | "
+                  f"{r['model_ii_mean']:g} | {r['latency_max']} | {r['latency_bound']} |")
+    return md
+
+
+def _splice(page, markers, lines):
+    begin, end = markers
+    head, rest = page.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    return head + begin + "\n" + "\n".join(lines) + "\n" + end + tail
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python bench/network_synth.py",
                                 description=__doc__.splitlines()[0])
@@ -228,6 +253,8 @@ def main(argv=None):
     p.add_argument("--only", default=None, metavar="NAME,...",
                    help="configuration keys (e.g. mlp_fs_relu_k10_p16)")
     p.add_argument("--work", default="build/network_synth", metavar="DIR")
+    p.add_argument("--measured", default="build/cocotb/network_results", metavar="DIR",
+                   help="the cocotb bench's measurements to put in the page (if any)")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
     devices = [d for d in args.devices.split(",") if d]
@@ -255,10 +282,11 @@ def main(argv=None):
             ir, result = made[cfg.key]
             rows.append(_row(cfg, ir, synth(cfg, ir, result, dev, work)))
     cmd = "python bench/network_synth.py" + (f" --only {args.only}" if args.only else "")
-    md = markdown(rows, cmd)
-    head, rest = page.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    files = AtomicFiles({out: head + BEGIN + "\n" + "\n".join(md) + "\n" + END + tail,
+    page = _splice(page, (BEGIN, END), markdown(rows, cmd))
+    meas = measured_table(args.measured)
+    if meas is not None and MEASURED[0] in page:
+        page = _splice(page, MEASURED, meas)
+    files = AtomicFiles({out: page,
                          Path(args.json): dumps_json({"command": cmd, "rows": rows}),
                          Path(args.img): plot(rows)})
     files.commit()

@@ -31,7 +31,7 @@ from amaranth import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from .hw import first_set, fit, item_layout, lane_slice
+from .hw import decode_event, first_set, fit, item_layout, lane_slice
 
 __all__ = ["AffineStage", "vector_layout", "WAIT", "CLEAR", "PRE", "EV", "POST", "EMIT"]
 
@@ -58,7 +58,7 @@ class AffineStage(wiring.Component):
         self.plan = plan
         src = plan.source
         super().__init__({
-            "i": In(stream.Signature(item_layout(src.planes, src.index.width))),
+            "i": In(stream.Signature(item_layout(src.planes, plan.event_bits))),
             "o": Out(stream.Signature(vector_layout(plan.L, plan.widths["out"]))),
         })
 
@@ -74,7 +74,7 @@ class AffineStage(wiring.Component):
         plan = self.plan
         T, cap = plan.T, plan.source.capacity
         cb = (cap - 1).bit_length()
-        ev_w = max(plan.source.index.width, 1)
+        ev_w = max(plan.event_bits, 1)
         banked = plan.source.banked
 
         full = Signal(2, name="buf_full")
@@ -110,26 +110,46 @@ class AffineStage(wiring.Component):
                 datas.append(rp.data)
             m.d.comb += r_data.eq(Array(datas)[r_q])
         else:
-            depth = (2 * T) << cb
+            # address (half, plane, n) by concatenation: no adder in front of the memory
+            tb = (T - 1).bit_length()
+            depth = 2 << (tb + cb)
             m.submodules.events = mem = memory.Memory(shape=unsigned(ev_w), depth=depth,
                                                       init=[])
             wp, rp = mem.write_port(), mem.read_port()
+            # the item is taken into a register first and written plane by plane from there,
+            # so the ready the writer sees comes from flip-flops, not from its own payload
+            s_valid = Signal(name="buf_s_valid")
+            s_mask = Signal(T, name="buf_s_mask")
+            s_index = Signal(ev_w, name="buf_s_index")
+            s_last = Signal(name="buf_s_last")
             written = Signal(T, name="buf_written")
-            m.d.comb += pending.eq(item.mask & live & ~written)
+            m.d.comb += pending.eq(s_mask & ~written)
             t = first_set(m, pending, "buf_plane")
             one_left = Signal(name="buf_one_left")
             m.d.comb += one_left.eq((pending & (pending - 1)) == 0)
             do_write = Signal(name="buf_write")
-            m.d.comb += [do_write.eq(self.i.valid & can & (pending != 0)),
-                         self.i.ready.eq(can & one_left),
-                         wrote.eq(Mux(do_write, 1 << t, 0))]
-            cnt_w = Array([Array(c) for c in cnt])[wsel][t]
-            hb = (2 * T - 1).bit_length()
-            m.d.comb += [wp.addr.eq(Cat(fit(cnt_w, cb), (Mux(wsel, T, 0) + t)[:hb])),
-                         wp.data.eq(item.index), wp.en.eq(do_write),
-                         rp.addr.eq(Cat(fit(r_e, cb), (Mux(rsel, T, 0) + r_plane)[:hb])),
+            s_done = Signal(name="buf_s_done")
+            m.d.comb += [do_write.eq(s_valid & can & (pending != 0)),
+                         s_done.eq(s_valid & can & one_left),
+                         self.i.ready.eq(~s_valid | s_done)]
+            with m.If(self.i.ready):
+                m.d.sync += [s_valid.eq(self.i.valid), s_mask.eq(item.mask & live),
+                             s_index.eq(item.index), s_last.eq(item.last)]
+            # the write itself one clock later, from registers: (plane, position, half) ->
+            # that plane's counter -> the address (the next write sees the count it left)
+            b_valid = Signal(name="buf_b_valid")
+            b_t = Signal(range(T), name="buf_b_plane")
+            b_index = Signal(ev_w, name="buf_b_index")
+            b_half = Signal(name="buf_b_half")
+            m.d.sync += [b_valid.eq(do_write), b_t.eq(t), b_index.eq(s_index),
+                         b_half.eq(wsel)]
+            cnt_w = Array([Array(c) for c in cnt])[b_half][b_t]
+            m.d.comb += [wrote.eq(Mux(b_valid, 1 << b_t, 0)),
+                         wp.addr.eq(Cat(fit(cnt_w, cb), fit(b_t, tb), b_half)),
+                         wp.data.eq(b_index), wp.en.eq(b_valid),
+                         rp.addr.eq(Cat(fit(r_e, cb), fit(r_plane, tb), rsel)),
                          rp.en.eq(r_en), r_data.eq(rp.data)]
-            with m.If(self.i.valid & can):
+            with m.If(s_valid & can):
                 with m.If(one_left):
                     m.d.sync += written.eq(0)
                 with m.Else():
@@ -144,27 +164,115 @@ class AffineStage(wiring.Component):
         # counters: the write half counts up, the released half is cleared (never the same
         # half: the writer only writes a half that is not full, the reader only releases a
         # full one). Serial: one plane is written per clock, so one incrementer serves all
+        w_half = wsel if banked else b_half
         for s in range(2):
             for q in range(T):
                 inc = (Mux(wsel, cnt[1][q], cnt[0][q]) if banked else cnt_w) + 1
                 with m.If(release & (rsel == s)):
                     m.d.sync += cnt[s][q].eq(0)
-                with m.Elif(wrote[q] & (wsel == s)):
+                with m.Elif(wrote[q] & (w_half == s)):
                     m.d.sync += cnt[s][q].eq(inc)
+        # the image is complete: the writer goes on in the other half at once; the half is
+        # marked full when its last write is done (serial: a clock later)
         done = Signal(name="buf_done")
-        m.d.comb += done.eq(self.i.valid & self.i.ready & item.last)
+        if banked:
+            m.d.comb += done.eq(self.i.valid & self.i.ready & item.last)
+        else:
+            m.d.comb += done.eq(s_done & s_last)
+        with m.If(done):
+            m.d.sync += wsel.eq(~wsel)
+        if banked:
+            full_now, full_half = done, wsel
+        else:
+            full_now = Signal(name="buf_done_b")
+            full_half = Signal(name="buf_done_half")
+            m.d.sync += [full_now.eq(done), full_half.eq(wsel)]
         for s in range(2):
-            with m.If(done & (wsel == s)):
+            with m.If(full_now & (full_half == s)):
                 m.d.sync += full[s].eq(1)
             with m.Elif(release & (rsel == s)):
                 m.d.sync += full[s].eq(0)
-        with m.If(done):
-            m.d.sync += wsel.eq(~wsel)
         with m.If(release):
             m.d.sync += rsel.eq(~rsel)
         return r_full, counts, r_plane, r_q, r_e, r_en, r_data, release
 
     # ---- engine ------------------------------------------------------------------------------
+
+    def _fetcher(self, m, r_full, counts, release, r_plane, r_q, r_e, r_en, r_data, pop):
+        """Reads the image's events in the engine's order (every pass: the planes with events,
+        in order) into a two-entry queue, ahead of the engine: the event memory's address comes
+        from this walker's registers and its data lands in a register, so no path runs from
+        one memory through logic into another. Returns the queue head: (valid, event, last of
+        its plane)."""
+        plan = self.plan
+        T, G, cap = plan.T, plan.G, plan.source.capacity
+        busy = Signal(name="f_busy")          # walking the read half's image
+        over = Signal(name="f_over")          # walked all of it; wait for the release
+        fg = Signal(range(G), name="f_g")
+        fq = Signal(range(T), name="f_q")
+        fe = Signal(range(max(cap, 2)), name="f_e")
+        fleft = Signal(range(max(cap, 2)), name="f_left")
+        nonzero = Cat(*[c != 0 for c in counts])
+
+        def next_plane(after):
+            """(any, plane) of the first plane > ``after`` with events (after = -1: >= 0)."""
+            mask = Signal(T)
+            for t in range(T):
+                m.d.comb += mask[t].eq(nonzero[t] & (after < t))
+            return mask != 0, first_set(m, mask, None)
+
+        # the queue: head (v0, d0, l0), second (v1, d1, l1); a read in flight lands next clock
+        v0, v1 = Signal(name="fq_v0"), Signal(name="fq_v1")
+        d0, d1 = Signal.like(r_data, name="fq_d0"), Signal.like(r_data, name="fq_d1")
+        l0, l1 = Signal(name="fq_l0"), Signal(name="fq_l1")
+        fly, fly_last = Signal(name="f_fly"), Signal(name="f_fly_last")
+        fly_q = Signal(range(T), name="f_fly_q")
+        issue = Signal(name="f_issue")
+        m.d.comb += issue.eq(busy & ((v0 + v1 + fly - pop) < 2))
+        m.d.comb += [r_plane.eq(fq), r_e.eq(fe), r_en.eq(issue), r_q.eq(fly_q)]
+        m.d.sync += [fly.eq(issue), fly_last.eq(fleft == 0), fly_q.eq(fq)]
+
+        push = fly
+        with m.If(pop):
+            with m.If(v1):
+                m.d.sync += [d0.eq(d1), l0.eq(l1)]
+                with m.If(push):
+                    m.d.sync += [d1.eq(r_data), l1.eq(fly_last)]
+                with m.Else():
+                    m.d.sync += v1.eq(0)
+            with m.Elif(push):
+                m.d.sync += [d0.eq(r_data), l0.eq(fly_last)]
+            with m.Else():
+                m.d.sync += v0.eq(0)
+        with m.Elif(push):
+            with m.If(v0):
+                m.d.sync += [v1.eq(1), d1.eq(r_data), l1.eq(fly_last)]
+            with m.Else():
+                m.d.sync += [v0.eq(1), d0.eq(r_data), l0.eq(fly_last)]
+
+        # the walk: events of a plane, then the next plane with events, then the next pass
+        first_any, first_plane = next_plane(Const(-1, signed(2)))
+        more_any, more_plane = next_plane(fq)
+        with m.If(release):
+            m.d.sync += over.eq(0)
+        with m.Elif(~busy & ~over & r_full):
+            with m.If(first_any):
+                m.d.sync += [busy.eq(1), fg.eq(0), fq.eq(first_plane), fe.eq(0),
+                             fleft.eq(Array(counts)[first_plane] - 1)]
+            with m.Else():
+                m.d.sync += over.eq(1)
+        with m.If(issue):
+            with m.If(fleft != 0):
+                m.d.sync += [fe.eq(fe + 1), fleft.eq(fleft - 1)]
+            with m.Elif(more_any):
+                m.d.sync += [fq.eq(more_plane), fe.eq(0),
+                             fleft.eq(Array(counts)[more_plane] - 1)]
+            with m.Elif(fg != G - 1):
+                m.d.sync += [fg.eq(fg + 1), fq.eq(first_plane), fe.eq(0),
+                             fleft.eq(Array(counts)[first_plane] - 1)]
+            with m.Else():
+                m.d.sync += [busy.eq(0), over.eq(1)]
+        return v0, d0, l0
 
     def _acc_store(self, m, depth, width, enable):
         """The accumulator words: ``(read(addr) -> word of the op in the execute stage,
@@ -203,7 +311,7 @@ class AffineStage(wiring.Component):
     def elaborate(self, platform):
         plan = self.plan
         m = Module()
-        r_full, counts, r_plane, r_q, r_e, ev_en, ev, release = self._buffer(m)
+        r_full, counts, r_plane, r_q, r_e, ev_en, ev_data, release = self._buffer(m)
         T, P, G = plan.T, plan.P, plan.G
         aw, wb, bw = plan.widths["acc"], plan.widths["w"], plan.widths["b"]
         scale = plan.mode == "scale"
@@ -230,34 +338,41 @@ class AffineStage(wiring.Component):
         m.d.comb += enable.eq(~self.o.valid | (self.o.ready & ch_last))
         with m.If(self.o.valid & self.o.ready):
             m.d.sync += ch.eq(Mux(ch_last, 0, ch + 1))
-        for en in (ev_en, w_rp.en, b_rp.en):
-            m.d.comb += en.eq(enable)
-        acc_read, acc_write = self._acc_store(m, plan.acc_index.depth, P * lw, enable)
+        # the engine moves when its output does not hold it and, in the event phase, when the
+        # queue has the next event
+        go = Signal(name="go")
+        ev_wait = Signal(name="ev_wait")
+        pop = Signal(name="pop")
+        m.d.comb += go.eq(enable & ~ev_wait)
+        for en in (w_rp.en, b_rp.en):
+            m.d.comb += en.eq(go)
+        acc_read, acc_write = self._acc_store(m, plan.acc_index.depth, P * lw, go)
 
         # ---- sequencer state and its next value ----------------------------------------------
         phase = Signal(range(6), name="phase")
         q = Signal(range(T), name="q")
-        e = Signal(range(max(cap, 2)), name="e")
         g = Signal(range(G), name="g")                       # the pass: channels g P ..
         a = [Signal(range(s), name=f"a{k}") for k, s in enumerate(plan.acc_index.sizes)]
         dy = Signal(range(plan.kh), name="dy")
         dx = Signal(range(plan.kw), name="dx")
-        regs = [phase, q, e, g, *a, dy, dx]
+        regs = [phase, q, g, *a, dy, dx]
         nxt = {id(r): Signal.like(r, name=f"{r.name}_n") for r in regs}
         for r in regs:
             m.d.comb += nxt[id(r)].eq(r)
-            with m.If(enable):
+            with m.If(go):
                 m.d.sync += r.eq(nxt[id(r)])
 
         def n(r):
             return nxt[id(r)]
 
         def goto(ph, words=False, events=False, plane=None):
+            """Next state: phase ``ph``; ``words``: from the first word; ``events``: from the
+            first kernel offset of the next event."""
             stmts = [n(phase).eq(ph)]
             if words:
                 stmts += [n(s).eq(0) for s in a]
             if events:
-                stmts += [n(e).eq(0), n(dy).eq(0), n(dx).eq(0)]
+                stmts += [n(dy).eq(0), n(dx).eq(0)]
             if plane is not None:
                 stmts.append(n(q).eq(plane))
             return stmts
@@ -272,10 +387,13 @@ class AffineStage(wiring.Component):
             a_inc.append(n(s).eq(Mux(carry, Mux(wrap, 0, s + 1), s)))
             carry = carry & wrap
         nonzero = Cat(*[c != 0 for c in counts])
-        cnt_q = Array(counts)[q]
+        # the count of the plane the sequencer is at, as a register: loaded for the plane it
+        # goes to (the read half's counts do not change while it is read), so no count
+        # multiplexer lies on the way to the event memory's address
+        cnt_q = Signal.like(counts[0], name="cnt_q")
         last_pass = g == G - 1
         rel = Signal(name="release_now")
-        m.d.comb += release.eq(rel & enable)
+        m.d.comb += release.eq(rel & go)
 
         def start():
             return goto(CLEAR if scale else PRE, words=True, plane=0)
@@ -298,63 +416,58 @@ class AffineStage(wiring.Component):
             with m.Else():
                 emit()
 
-        # event expansion: conv, the kernel offsets that land inside the output
+        # event expansion: conv, the kernel offsets that land inside the output (the writer
+        # stored the first offset, how many more, and the output position of the first)
+        ev_valid, ev, ev_last = self._fetcher(m, r_full, counts, release, r_plane, r_q, r_e,
+                                              ev_en, ev_data, pop)
+        f = decode_event(plan, ev)
         if conv:
-            ci_b, y_b, x_b = plan.source.index.bits
-            ev_x = ev[:x_b]
-            ev_y = ev[x_b:x_b + y_b]
-            ev_c = ev[x_b + y_b:x_b + y_b + ci_b]
             ho, wo = plan.out_pos.sizes
-            pad = plan.pad
-
-            def span(v, k, size):
-                lo_raw = v + (pad - size + 1)
-                lo = Mux(lo_raw < 0, 0, lo_raw)
-                hi_raw = v + pad
-                hi = Mux(hi_raw > k - 1, k - 1, hi_raw)
-                return lo, hi
-
-            ky_lo, ky_hi = span(ev_y, plan.kh, ho)
-            kx_lo, kx_hi = span(ev_x, plan.kw, wo)
             ky = Signal(range(plan.kh), name="ky")
             kx = Signal(range(plan.kw), name="kx")
-            m.d.comb += [ky.eq(ky_lo + dy), kx.eq(kx_lo + dx)]
             yo = Signal(range(ho), name="yo")
             xo = Signal(range(wo), name="xo")
-            m.d.comb += [yo.eq(ev_y + pad - ky), xo.eq(ev_x + pad - kx)]
-            dy_last = dy == ky_hi - ky_lo
-            dx_last = dx == kx_hi - kx_lo
+            m.d.comb += [ky.eq(f["ky"] + dy), kx.eq(f["kx"] + dx),
+                         yo.eq(f["yo"] - dy), xo.eq(f["xo"] - dx)]
+            dy_last = dy == f["ny"]
+            dx_last = dx == f["nx"]
             ev_acc = [yo, xo]
-            ev_row = [ev_c, ky, kx]
+            ev_row = [f["c"], ky, kx]
         else:
             dy_last = dx_last = Const(1, 1)
             ev_acc = [Const(0, 1)]                 # the single output position
             fields, off = [], 0
             for b in reversed(plan.rows.bits):
-                fields.insert(0, ev[off:off + b])
+                fields.insert(0, f["row"][off:off + b])
                 off += b
             ev_row = fields
         exp_last = dx_last & dy_last
-        e_last = e == cnt_q - 1
+        e_last = ev_last
+        m.d.comb += [ev_wait.eq((phase == EV) & ~ev_valid),
+                     pop.eq(enable & (phase == EV) & ev_valid & exp_last)]
 
         # ---- transitions ---------------------------------------------------------------------
         with m.Switch(phase):
             with m.Case(WAIT):
                 with m.If(r_full):
                     m.d.comb += start()
-            with m.Case(CLEAR):
-                m.d.comb += a_inc
-                with m.If(a_last):
-                    enter(Const(0, range(T + 1)))
-            with m.Case(PRE):
-                m.d.comb += a_inc
-                with m.If(a_last):
-                    with m.If(cnt_q != 0):
-                        m.d.comb += goto(EV, events=True)
-                    with m.Elif(q == T - 1):
-                        emit()
-                    with m.Else():
-                        m.d.comb += goto(PRE, words=True, plane=q + 1)
+            # (only the phases of this engine's mode exist: logic for a phase the sequencer
+            # never reaches would still be built, and could set the clock)
+            if scale:
+                with m.Case(CLEAR):
+                    m.d.comb += a_inc
+                    with m.If(a_last):
+                        enter(Const(0, range(T + 1)))
+            else:
+                with m.Case(PRE):
+                    m.d.comb += a_inc
+                    with m.If(a_last):
+                        with m.If(cnt_q != 0):
+                            m.d.comb += goto(EV, events=True)
+                        with m.Elif(q == T - 1):
+                            emit()
+                        with m.Else():
+                            m.d.comb += goto(PRE, words=True, plane=q + 1)
             with m.Case(EV):
                 if conv:
                     with m.If(~dx_last):
@@ -366,9 +479,7 @@ class AffineStage(wiring.Component):
                         with m.Else():
                             m.d.comb += n(dy).eq(0)
                 with m.If(exp_last):
-                    with m.If(~e_last):
-                        m.d.comb += n(e).eq(e + 1)
-                    with m.Else():
+                    with m.If(e_last):
                         if scale:
                             m.d.comb += goto(POST, words=True)
                         else:
@@ -376,10 +487,11 @@ class AffineStage(wiring.Component):
                                 emit()
                             with m.Else():
                                 m.d.comb += goto(PRE, words=True, plane=q + 1)
-            with m.Case(POST):
-                m.d.comb += a_inc
-                with m.If(a_last):
-                    enter(q + 1)
+            if scale:
+                with m.Case(POST):
+                    m.d.comb += a_inc
+                    with m.If(a_last):
+                        enter(q + 1)
             with m.Case(EMIT):
                 m.d.comb += a_inc
                 with m.If(a_last):
@@ -391,7 +503,8 @@ class AffineStage(wiring.Component):
                             m.d.comb += start()
                         with m.Else():
                             m.d.comb += n(phase).eq(WAIT)
-        m.d.comb += [r_plane.eq(n(q)), r_e.eq(n(e)), r_q.eq(q)]
+        with m.If(go):
+            m.d.sync += cnt_q.eq(Array(counts)[n(q)])
 
         # ---- issue: the op of this cycle reads its word, weights and bias ----------------------
         acc_bits = plan.acc_index.bits
@@ -410,8 +523,8 @@ class AffineStage(wiring.Component):
         x_addr = Signal(addr_w, name="x_addr")
         x_q = Signal(range(T), name="x_q")
         with m.If(enable):
-            m.d.sync += [x_valid.eq(phase != WAIT), x_kind.eq(phase), x_addr.eq(acc_addr),
-                         x_q.eq(q)]
+            m.d.sync += [x_valid.eq((phase != WAIT) & ~ev_wait), x_kind.eq(phase),
+                         x_addr.eq(acc_addr), x_q.eq(q)]
         word = acc_read(acc_addr, x_addr)
 
         # ---- execute: one add per lane (the bias enters once: Horner's last sweep adds it,

@@ -26,7 +26,7 @@ __all__ = ["stage_names", "image_stages", "worst_stages", "interval", "worst_lat
 
 #: Clocks of pipeline registers and hand-overs a stage adds per image (issue, read, execute,
 #: output register; a buffer flip).
-OVERHEAD = 3
+OVERHEAD = 4
 
 
 def stage_names(plan):
@@ -108,7 +108,7 @@ def image_stages(plan, x_codes):
         cols.append(_engine(aff, neuron, ops, used))
         if not aff.last:
             cols.append(_neuron_writer(plan, aff, neuron, masks[aff.n + 1].reshape(n, -1)))
-    cols.append(np.full(n, plan.readout.classes + 1))
+    cols.append(np.full(n, plan.readout.classes + 2))
     return np.stack([np.broadcast_to(np.asarray(c), (n,)) for c in cols], axis=1)
 
 
@@ -149,7 +149,7 @@ def _neuron_writer(plan, aff, neuron, masks):
     writer = (1 + np.maximum(1, per_vec)).sum((1, 2, 3))  # take a vector in, write its items
     vectors = G * A * C
     core = vectors * neuron.K if neuron.coding == "fs" else vectors
-    return np.maximum(writer, core) + OVERHEAD
+    return np.maximum(writer, core) + OVERHEAD + 1
 
 
 def worst_stages(plan):
@@ -172,7 +172,7 @@ def worst_stages(plan):
             writer = aff.out_pos.count * aff.n_out * live + 2 * vectors
             core = vectors * (neuron.K if neuron.coding == "fs" else 1)
             out.append(max(writer, core) + OVERHEAD)
-    out.append(plan.readout.classes + 1)
+    out.append(plan.readout.classes + 2)
     return out
 
 

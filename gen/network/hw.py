@@ -1,8 +1,8 @@
 """Small hardware helpers shared by the network components."""
 
-from amaranth import Cat, Const, Signal, unsigned
+from amaranth import Cat, Const, Mux, Signal, unsigned
 
-__all__ = ["const_mul", "first_set", "fit", "item_layout", "lane_slice"]
+__all__ = ["const_mul", "first_set", "onehot_mux", "fit", "item_layout", "lane_slice"]
 
 
 def const_mul(value, c):
@@ -19,15 +19,34 @@ def const_mul(value, c):
     return out
 
 
-def first_set(m, bits, name):
-    """The index of the lowest set bit of ``bits`` (0 when none is set), as a new signal."""
+def first_set(m, bits, name, onehot=None):
+    """The index of the lowest set bit of ``bits`` (0 when none is set), as a new signal.
+
+    Built shallow for wide vectors: ``bits & -bits`` isolates the lowest set bit (one carry
+    chain), and each index bit is an OR over the positions that have it (a tree), instead of
+    a priority chain as long as the vector. With ``onehot`` (a signal as wide as ``bits``) the
+    isolated bit is also driven there, for :func:`onehot_mux`.
+    """
     n = len(bits)
     idx = Signal(range(max(n, 2)), name=name)
-    # later assignments win: walking from the top, the lowest set bit is assigned last
-    for i in reversed(range(n)):
-        with m.If(bits[i]):
-            m.d.comb += idx.eq(i)
+    low = Signal(n, name=None if name is None else f"{name}_onehot") if onehot is None \
+        else onehot
+    m.d.comb += low.eq(bits & (~bits + 1))
+    for k in range(len(idx)):
+        members = [low[i] for i in range(n) if (i >> k) & 1]
+        if members:
+            m.d.comb += idx[k].eq(Cat(*members).any())
     return idx
+
+
+def onehot_mux(onehot, values):
+    """The value whose bit is set in ``onehot`` (0 when none): an AND-OR tree."""
+    width = max(len(v) for v in values)
+    terms = [Mux(onehot[i], v, 0) for i, v in enumerate(values)]
+    out = terms[0]
+    for t in terms[1:]:
+        out = out | t
+    return out[:width]
 
 
 def fit(value, bits):
@@ -50,3 +69,34 @@ def item_layout(planes, index_bits):
 
     return data.StructLayout({"mask": unsigned(planes), "index": unsigned(index_bits),
                               "last": unsigned(1)})
+
+
+def encode_event(aff, digits):
+    """The stored event (:meth:`gen.network.plan.AffinePlan.event_fields`) of an input
+    position of affine stage ``aff``, given as Amaranth values (C order digits)."""
+    if aff.kind != "conv":
+        return Cat(*[fit(d, b) for d, b in reversed(list(zip(digits, aff.source.index.bits)))])
+    c, y, x = digits
+    ho, wo = aff.out_pos.sizes
+    pad = aff.pad
+
+    def span(v, k, size):
+        lo_raw = v + (pad - size + 1)
+        lo = Mux(lo_raw < 0, 0, lo_raw)
+        hi_raw = v + pad
+        hi = Mux(hi_raw > k - 1, k - 1, hi_raw)
+        return lo, hi - lo, v + pad - lo
+
+    ky, ny, yo = span(y, aff.kh, ho)
+    kx, nx, xo = span(x, aff.kw, wo)
+    values = {"c": c, "ky": ky, "kx": kx, "ny": ny, "nx": nx, "yo": yo, "xo": xo}
+    return Cat(*[fit(values[name], b) for name, b in reversed(aff.event_fields())])
+
+
+def decode_event(aff, word):
+    """The fields of a stored event, by name."""
+    out, off = {}, 0
+    for name, b in reversed(aff.event_fields()):
+        out[name] = word[off:off + b]
+        off += b
+    return out

@@ -189,7 +189,9 @@ class NetworkIR(CoreIR):
             out["biases"] += aff.G * aff.P * aff.widths["b"]
             out["accumulators"] += aff.acc_index.depth * aff.P * aff.lane_bits
             cb = (aff.source.capacity - 1).bit_length()
-            out["events"] += (2 * aff.T << cb) * max(aff.source.index.width, 1)
+            tb = (aff.T - 1).bit_length()
+            words = aff.T * (2 << cb) if aff.source.banked else 2 << (tb + cb)
+            out["events"] += words * max(aff.event_bits, 1)
         return out
 
     def describe(self):

@@ -254,6 +254,29 @@ class AffinePlan:
             words.append(word)
         return words
 
+    def event_fields(self):
+        """How an event of this layer is stored: ``[(name, bits), ...]``, first in the high
+        bits. Linear: the input position (the weight row). Conv: the channel, the first
+        kernel row and column that land inside the output, how many more do, and the output
+        row and column of the first (the writer works them out from the position, so the
+        engine only counts)."""
+        if self.kind != "conv":
+            return [("row", self.source.index.width)]
+        ci, _, _ = self.source.index.sizes
+        ho, wo = self.out_pos.sizes
+        kb = lambda n: (n - 1).bit_length()    # noqa: E731
+        return [("c", kb(ci)), ("ky", kb(self.kh)), ("kx", kb(self.kw)),
+                ("ny", kb(self.kh)), ("nx", kb(self.kw)), ("yo", kb(ho)), ("xo", kb(wo))]
+
+    @property
+    def event_bits(self):
+        return sum(b for _, b in self.event_fields())
+
+    def conv_span(self, v, k, size):
+        """Kernel offsets ``[lo, hi]`` along one axis that land inside an output of ``size``
+        for input coordinate v (Python ints or Amaranth values alike)."""
+        return max(0, v + self.pad - size + 1), min(k - 1, v + self.pad)
+
     def offsets(self, pos):
         """Conv: the valid kernel offsets (ky, kx) of an input position (c, y, x)."""
         _, y, x = pos

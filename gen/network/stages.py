@@ -25,7 +25,7 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from .affine import vector_layout
-from .hw import const_mul, first_set, fit, item_layout
+from .hw import const_mul, encode_event, first_set, fit, item_layout, onehot_mux
 
 __all__ = ["InputWriter", "AmosLanes", "SpikeWriter", "Readout", "output_layout",
            "neuron_out_layout"]
@@ -54,7 +54,7 @@ class InputWriter(wiring.Component):
         super().__init__({
             "i": In(stream.Signature(shape)),
             "o": Out(stream.Signature(item_layout(plan.input_width,
-                                                  plan.input_index.width))),
+                                                  plan.affine[0].event_bits))),
         })
 
     def elaborate(self, platform):
@@ -69,9 +69,7 @@ class InputWriter(wiring.Component):
             self.i.ready.eq(self.o.ready),
             # plane q is bit w-1-q: the most significant bit first (Horner)
             self.o.payload.mask.eq(Cat(*[code[w - 1 - q] for q in range(w)])),
-            self.o.payload.index.eq(Cat(*[fit(d, b) for d, b in
-                                          reversed(list(zip(digits,
-                                                            plan.input_index.bits)))])),
+            self.o.payload.index.eq(encode_event(plan.affine[0], digits)),
             self.o.payload.last.eq(last),
         ]
         return m
@@ -123,7 +121,7 @@ class SpikeWriter(wiring.Component):
         src = plan.consumer.source
         super().__init__({
             "i": In(stream.Signature(in_layout)),
-            "o": Out(stream.Signature(item_layout(src.planes, src.index.width))),
+            "o": Out(stream.Signature(item_layout(src.planes, plan.consumer.event_bits))),
         })
 
     def elaborate(self, platform):
@@ -141,46 +139,52 @@ class SpikeWriter(wiring.Component):
         vg, vc = vec[0], vec[-1]
         held = [Signal(T, name=f"held{p}") for p in range(L)]
         m.d.comb += self.i.ready.eq(~busy)
+        masked = []
+        for p in range(L):
+            mask = self.i.payload[f"lane{p}"].spikes & live
+            # lanes past the pass's P channels or past the layer's last channel
+            bad = [(g, c) for g in range(G) for c in range(C)
+                   if c * L + p >= P or g * P + c * L + p >= prod.n_out]
+            for g, c in bad:
+                mask = Mux((vg == g) & (vc == c), 0, mask)
+            masked.append(mask)
         with m.If(self.i.valid & ~busy):
             m.d.sync += busy.eq(1)
             for p in range(L):
-                mask = self.i.payload[f"lane{p}"].spikes & live
-                # lanes past the pass's P channels or past the layer's last channel
-                bad = [(g, c) for g in range(G) for c in range(C)
-                       if c * L + p >= P or g * P + c * L + p >= prod.n_out]
-                for g, c in bad:
-                    mask = Mux((vg == g) & (vc == c), 0, mask)
-                m.d.sync += held[p].eq(mask)
+                m.d.sync += held[p].eq(masked[p])
 
-        done = Signal(P, name="done")                  # lanes whose item was written
-        nz = Signal(P, name="nz")
+        # the lanes still to write, a register: set for the lanes that spiked when the vector
+        # comes in, cleared one by one as their items go
+        rem = Signal(L, name="rem")
         with m.If(self.i.valid & ~busy):
-            m.d.sync += done.eq(0)
-        m.d.comb += nz.eq(Cat(*[h != 0 for h in held]))
-        rem = nz & ~done
-        sel = first_set(m, rem, "sel")
+            m.d.sync += rem.eq(Cat(*[mk != 0 for mk in masked]))
+        pick = Signal(L, name="pick")
+        sel = first_set(m, rem, "sel", onehot=pick)
         any_ = rem != 0
-        one_left = (rem & (rem - 1)) == 0
+        one_left = (rem & ~pick) == 0
 
-        # the position in the consumer's input: channel g P + p, pooled row and column
-        o = const_mul(vg, P) + (const_mul(vc, L) + sel if C > 1 else sel)
+        # the position in the consumer's input: channel g P + c L + p, pooled row and column
+        if P & (P - 1) == 0 and L & (L - 1) == 0:     # powers of two: a concatenation
+            o = Cat(fit(sel, (L - 1).bit_length()), fit(vc, (C - 1).bit_length()), vg)
+        else:
+            o = const_mul(vg, P) + (const_mul(vc, L) + sel if C > 1 else sel)
         s = plan.pool_shift
         if prod.kind == "conv":
             y, x = vec[1], vec[2]
             digits = [o, y >> s, x >> s]
         else:
             digits = [o]
-        index = Cat(*[fit(d, b) for d, b in reversed(list(zip(digits, cons.source.index.bits)))])
+        index = encode_event(cons, digits)
         m.d.comb += [
             self.o.valid.eq(busy & (any_ | vec_last)),
-            self.o.payload.mask.eq(Mux(any_, Array(held)[sel], 0)),
+            self.o.payload.mask.eq(onehot_mux(pick, held)),
             self.o.payload.index.eq(index),
             self.o.payload.last.eq(vec_last & one_left),
         ]
         sent = self.o.valid & self.o.ready
         m.d.comb += finish.eq(busy & Mux(any_ | vec_last, sent & one_left, 1))
         with m.If(sent & any_):
-            m.d.sync += done.eq(done | (1 << sel))
+            m.d.sync += rem.eq(rem & ~pick)
         with m.If(finish):
             m.d.sync += busy.eq(0)
         return m
@@ -196,8 +200,9 @@ def output_layout(classes, class_bits, width):
 class Readout(wiring.Component):
     """The last engine's logits -> one ``{class, logits}`` beat per image.
 
-    The output register is the working register: a logit is taken only while no result waits
-    (or the waiting one is being taken), so one set of C registers serves both.
+    The output register is the working register: a logit is taken only while no result waits,
+    so one set of C registers serves both (and the input's ready never depends on the output's
+    ready in the same clock: a clock after each image).
     """
 
     def __init__(self, plan):
@@ -224,7 +229,7 @@ class Readout(wiring.Component):
         last_lane = lp == Mux(vg == G - 1, C - (G - 1) * P - 1, P - 1)
         is_last = idx == C - 1
         step = Signal(name="step")
-        m.d.comb += [step.eq(self.i.valid & (~self.o.valid | self.o.ready)),
+        m.d.comb += [step.eq(self.i.valid & ~self.o.valid),
                      self.i.ready.eq(step & last_lane)]
         with m.If(step):
             m.d.sync += Array(self.o.payload.logits[c] for c in range(C))[idx].eq(v)

@@ -19,9 +19,11 @@ from net import data as digits
 from net.export import EXAMPLES_DIR
 from rtlsim import BUILD, run_bench, simulator
 
-#: example network -> accumulators per layer P (the CNN with P = 32: one group in conv 2)
-NETWORKS = {"mlp_fs_relu_k10": 16, "mlp_fs_silu_k16_q8": 16, "mlp_amos_relu_k10": 16,
-            "cnn_fs_relu_k10": 32}
+#: example network -> (accumulators per layer P, neuron lanes): the MLP FS-ReLU as in rtl/
+#: (the iCE40UP5K configuration), the CNN with P = 32 (one pass in conv 2) and its neurons 8
+#: lanes at a time
+NETWORKS = {"mlp_fs_relu_k10": ((16, 8, 2), 4), "mlp_fs_silu_k16_q8": (16, None),
+            "mlp_amos_relu_k10": (16, None), "cnn_fs_relu_k10": (32, 8)}
 
 RANDOM_INPUTS = 1000
 
@@ -93,7 +95,8 @@ def write_cases(network, path):
 @pytest.mark.parametrize("name", sorted(NETWORKS))
 def test_network_cocotb(name):
     simulator()
-    ir = build_ir(EXAMPLES_DIR / f"{name}.json", pe=NETWORKS[name])
+    pe, lanes = NETWORKS[name]
+    ir = build_ir(EXAMPLES_DIR / f"{name}.json", pe=pe, lanes=lanes)
     result = generate(ir, BUILD / "src")
     cases = write_cases(ir.network, BUILD / "network_cases" / f"{name}.json")
     out = BUILD / "network_results" / f"{name}.json"
@@ -109,8 +112,10 @@ def test_network_cocotb(name):
               build_args=["--no-public-flat-rw", "--timing", "-CFLAGS", "-fcoroutines"])
     measured = json.loads(out.read_text())
     model = ir.digits["ii_mean"]
-    print(f"{name} P={NETWORKS[name]}: {measured['cycles_per_image']:.1f} cycles per image "
+    print(f"{ir.name}: {measured['cycles_per_image']:.1f} cycles per image "
           f"measured, {model} modelled; latency {measured['latency_max']} cycles "
           f"(bound {ir.latency})")
     # the cycle model behind the manifest's ii_mean and the synthesis table
     assert abs(measured["cycles_per_image"] - model) <= 0.1 * model, (measured, model)
+    measured.update(name=ir.name, model_ii_mean=model, latency_bound=ir.latency)
+    out.write_text(json.dumps(measured, indent=1) + "\n")

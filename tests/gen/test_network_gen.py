@@ -14,9 +14,10 @@ from net.netfile import from_dict, load
 from random_networks import random_mlp, relu_unit
 
 MLP = EXAMPLES_DIR / "mlp_fs_relu_k10.json"
-#: the reference network top in rtl/: the MLP FS-ReLU K=10 with 16 accumulators per layer
-RTL_PE = 16
-RTL_NAME = default_name("mlp_fs_relu_k10", RTL_PE)
+#: the reference network top in rtl/: the MLP FS-ReLU K=10 as it fits the iCE40UP5K: 16, 8
+#: and 2 accumulators in its three layers, 4 neuron lanes
+RTL_PE, RTL_LANES = (16, 8, 2), 4
+RTL_NAME = default_name("mlp_fs_relu_k10", RTL_PE) + "_l4"
 
 
 def test_cli_writes_top_and_manifest(tmp_path):
@@ -51,18 +52,28 @@ def test_cli_writes_top_and_manifest(tmp_path):
 
 def test_rtl_reference_regenerates(tmp_path):
     """rtl/ holds the MLP FS-ReLU K=10 network top and its manifest, byte for byte what the
-    generator writes (python -m gen network net/examples/mlp_fs_relu_k10.json --pe 16
-    --out rtl)."""
-    result = generate(build_ir(MLP, pe=RTL_PE), tmp_path)
+    generator writes (python -m gen network net/examples/mlp_fs_relu_k10.json --pe 16,8,2
+    --lanes 4 --out rtl)."""
+    result = generate(build_ir(MLP, pe=RTL_PE, lanes=RTL_LANES), tmp_path)
     for path in (result.verilog, result.manifest):
         ref = ROOT / "rtl" / path.name
         assert path.name.startswith(RTL_NAME)
         assert path.read_bytes() == ref.read_bytes(), f"rtl/{path.name} is out of date"
 
 
+def test_cli_per_layer_pe_and_lanes(tmp_path):
+    r = run_cli("gen", "network", MLP, "--pe", "16,8,2", "--lanes", "4", "--out", tmp_path)
+    assert r.returncode == 0, r.stderr
+    m = json.loads((tmp_path / f"{RTL_NAME}.json").read_text())
+    assert m["pe"] == [16, 8, 2] and m["lanes"] == 4
+    assert [row["pe"] for row in m["layers"]] == [16, 4, 8, 4, 2]
+
+
 @pytest.mark.parametrize("args, fragment", [
     (["--pe", "0"], "--pe must be between 1 and 4096, not 0"),
     (["--pe", "x"], "'x' is not an integer"),
+    (["--pe", "16,8"], "--pe gives 2 values for 3 affine layers"),
+    (["--lanes", "0"], "--lanes must be between 1 and 4096, not 0"),
     (["--name", "9net"], "is not a Verilog identifier"),
 ])
 def test_cli_bad_options(tmp_path, args, fragment):

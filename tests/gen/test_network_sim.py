@@ -129,6 +129,16 @@ def test_mlp_fs_scaled():
     check(net, 2)
 
 
+def test_padding_lanes_stay_silent():
+    """A unit that spikes at x = 0 (T(1) < 0) and ragged groups and chunks: the lanes past the
+    last channel compute x = 0 and spike, and must not become events."""
+    rng = RNG(6)
+    unit = random_unit("fs", 4, 8, rng)
+    unit["T"][0] = -3
+    net = random_mlp(rng, unit, [5, 7, 3])
+    check(net, 3, lanes=2)
+
+
 def test_cnn_fs_relu_pool_flatten():
     # unflatten -> conv (padding 1) -> fs -> avgpool 2 -> conv (no padding) -> fs -> flatten
     # -> linear, with 3 and 4 channels at P = 3, neurons 2 lanes at a time
