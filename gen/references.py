@@ -25,9 +25,13 @@ REFERENCES = {
     "amos_silu_k12_q8": ["amos", "--act", "silu", "--K", "12", "--Q", "8"],
     "amos_mul_k40_q8": ["amos", "--act", "mul", "--K", "40", "--Q", "8"],
     "tsc_m64_l16": ["tsc", "--inputs", "64", "--neurons", "16"],
+    # the digits MLP as it fits the iCE40UP5K (docs/network-hardware.md)
+    "net_mlp_fs_relu_k10_p16_8_2_l4": ["network", "net/examples/mlp_fs_relu_k10.json",
+                                       "--pe", "16,8,2", "--lanes", "4"],
 }
 
-RTL = Path(__file__).resolve().parents[1] / "rtl"
+ROOT = Path(__file__).resolve().parents[1]
+RTL = ROOT / "rtl"
 
 
 def generate_all(out, names=None):
@@ -38,8 +42,10 @@ def generate_all(out, names=None):
     from .__main__ import main as gen_main
 
     for name in names or REFERENCES:
+        # file arguments are relative to the repository, wherever this runs from
+        args = [str(ROOT / a) if a.endswith(".json") else a for a in REFERENCES[name]]
         with contextlib.redirect_stdout(io.StringIO()):
-            gen_main([*REFERENCES[name], "--out", str(out)])
+            gen_main([*args, "--out", str(out)])
 
 
 def differences(expected_dir, actual_dir, names):

@@ -221,23 +221,23 @@ module net_mlp_fs_relu_k10_p16_8_2_l4(i__valid, o__ready, clk, rst, i__ready, o_
   );
   \net_mlp_fs_relu_k10_p16_8_2_l4.neurons0  neurons0 (
     .clk(clk),
-    .i__payload(\i__payload$17 ),
     .i__ready(\o__ready$19 ),
     .i__valid(\i__valid$21 ),
     .o__payload(\i__payload$23 ),
     .o__ready(\o__ready$25 ),
     .o__valid(\i__valid$27 ),
-    .rst(rst)
+    .rst(rst),
+    .w_data(\i__payload$17 )
   );
   \net_mlp_fs_relu_k10_p16_8_2_l4.neurons1  neurons1 (
     .clk(clk),
-    .i__payload(\i__payload$35 ),
     .i__ready(\o__ready$37 ),
     .i__valid(\i__valid$39 ),
     .o__payload(\i__payload$41 ),
     .o__ready(\o__ready$43 ),
     .o__valid(\i__valid$45 ),
-    .rst(rst)
+    .rst(rst),
+    .w_data(\i__payload$35 )
   );
   \net_mlp_fs_relu_k10_p16_8_2_l4.readout  readout (
     .clk(clk),
@@ -15171,37 +15171,37 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   assign \$508  = 2'h0;
 endmodule
 
-module \net_mlp_fs_relu_k10_p16_8_2_l4.neurons0 (rst, i__valid, i__ready, o__ready, i__payload, o__valid, o__payload, clk);
+module \net_mlp_fs_relu_k10_p16_8_2_l4.neurons0 (rst, i__valid, i__ready, o__ready, w_data, o__valid, o__payload, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$5  = 0;
   wire \$1 ;
-  wire [11:0] \$10 ;
+  wire [13:0] \$10 ;
   wire [11:0] \$11 ;
-  wire [13:0] \$12 ;
+  wire [11:0] \$12 ;
   wire [13:0] \$13 ;
-  wire [11:0] \$14 ;
+  wire [13:0] \$14 ;
   wire [11:0] \$15 ;
-  wire [13:0] \$16 ;
+  wire [11:0] \$16 ;
   wire [13:0] \$17 ;
-  wire [11:0] \$18 ;
+  wire [13:0] \$18 ;
   wire [11:0] \$19 ;
   wire \$2 ;
-  wire [13:0] \$20 ;
+  wire [11:0] \$20 ;
   wire [13:0] \$21 ;
-  wire [11:0] \$22 ;
+  wire [13:0] \$22 ;
   wire [11:0] \$23 ;
-  wire \$24 ;
-  wire \$25 ;
-  wire [9:0] \$26 ;
-  reg [51:0] \$27 ;
-  reg \$28 ;
-  reg \$29 ;
+  wire [11:0] \$24 ;
+  wire [9:0] \$25 ;
+  reg \$26 ;
+  reg \$27 ;
+  reg [9:0] \$28 ;
+  reg [12:0] \$29 ;
   wire \$3 ;
-  reg \$30 ;
+  reg [10:0] \$30 ;
   reg [9:0] \$31 ;
-  reg [12:0] \$32 ;
-  reg [10:0] \$33 ;
-  reg [9:0] \$34 ;
-  reg [83:0] \$35 ;
+  reg [83:0] \$32 ;
+  reg [12:0] \$33 ;
+  reg [10:0] \$34 ;
+  reg [9:0] \$35 ;
   reg [12:0] \$36 ;
   reg [10:0] \$37 ;
   reg [9:0] \$38 ;
@@ -15209,13 +15209,10 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.neurons0 (rst, i__valid, i__ready, o__rea
   wire \$4 ;
   reg [10:0] \$40 ;
   reg [9:0] \$41 ;
-  reg [12:0] \$42 ;
-  reg [10:0] \$43 ;
-  reg [9:0] \$44 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
-  wire [13:0] \$8 ;
+  wire \$8 ;
   wire [13:0] \$9 ;
   reg [10:0] acc0 = 11'h000;
   reg [10:0] acc1 = 11'h000;
@@ -15225,13 +15222,12 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.neurons0 (rst, i__valid, i__ready, o__rea
   wire [10:0] acc_next1;
   wire [10:0] acc_next2;
   wire [10:0] acc_next3;
-  wire advance;
   reg busy = 1'h0;
+  wire bypass;
   input clk;
   wire clk;
   wire engine_free;
   wire finish;
-  input [51:0] i__payload;
   wire [51:0] i__payload;
   wire [12:0] \i__payload.lane0 ;
   wire [12:0] \i__payload.lane1 ;
@@ -15275,6 +15271,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.neurons0 (rst, i__valid, i__ready, o__rea
   wire [20:0] \obuf.lane3 ;
   wire [9:0] \obuf.lane3.spikes ;
   wire [10:0] \obuf.lane3.value ;
+  wire [51:0] r_data;
+  wire r_en;
+  wire r_rdy;
   input rst;
   wire rst;
   reg [9:0] spk0 = 10'h000;
@@ -15285,6 +15284,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.neurons0 (rst, i__valid, i__ready, o__rea
   wire [9:0] spk_next1;
   wire [9:0] spk_next2;
   wire [9:0] spk_next3;
+  wire step;
   reg [9:0] thr = 10'h200;
   reg [12:0] v0 = 13'h0000;
   reg [12:0] v1 = 13'h0000;
@@ -15294,287 +15294,273 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.neurons0 (rst, i__valid, i__ready, o__rea
   wire [12:0] v_next1;
   wire [12:0] v_next2;
   wire [12:0] v_next3;
+  input [51:0] w_data;
+  wire [51:0] w_data;
+  wire w_en;
+  wire w_rdy;
   wire [12:0] x0;
   wire [12:0] x1;
   wire [12:0] x2;
   wire [12:0] x3;
-  reg [51:0] xbuf = 52'h0000000000000;
-  wire [12:0] \xbuf.lane0 ;
-  wire [12:0] \xbuf.lane1 ;
-  wire [12:0] \xbuf.lane2 ;
-  wire [12:0] \xbuf.lane3 ;
-  reg xbuf_valid = 1'h0;
   wire z0;
   wire z1;
   wire z2;
   wire z3;
   always @(posedge clk)
-    o__payload <= \$35 ;
+    spk1 <= \$35 ;
   always @(posedge clk)
-    v1 <= \$36 ;
+    v2 <= \$36 ;
   always @(posedge clk)
-    acc1 <= \$37 ;
+    acc2 <= \$37 ;
   always @(posedge clk)
-    spk1 <= \$38 ;
+    spk2 <= \$38 ;
   always @(posedge clk)
-    v2 <= \$39 ;
+    v3 <= \$39 ;
   always @(posedge clk)
-    acc2 <= \$40 ;
+    acc3 <= \$40 ;
   always @(posedge clk)
-    spk2 <= \$41 ;
-  always @(posedge clk)
-    v3 <= \$42 ;
-  always @(posedge clk)
-    acc3 <= \$43 ;
-  always @(posedge clk)
-    spk3 <= \$44 ;
+    spk3 <= \$41 ;
   assign \$1  = busy & thr[0];
   assign \$2  = ~ o__valid;
   assign \$3  = \$2  | o__ready;
   assign finish = \$1  & \$3 ;
   assign \$4  = ~ thr[0];
-  assign advance = busy & \$4 ;
+  assign step = busy & \$4 ;
   assign \$5  = ~ busy;
   assign engine_free = \$5  | finish;
-  assign \$6  = xbuf_valid | i__valid;
-  assign load = engine_free & \$6 ;
-  assign \$7  = ~ xbuf_valid;
-  assign i__ready = \$7  | engine_free;
+  assign \$6  = ~ r_rdy;
+  assign bypass = engine_free & \$6 ;
+  assign \$7  = r_rdy | i__valid;
+  assign load = engine_free & \$7 ;
+  assign \$8  = ~ bypass;
+  assign w_en = i__valid & \$8 ;
   assign z0 = $signed(v0) >= $signed({ 1'h0, thr });
-  assign x0 = xbuf_valid ? xbuf[12:0] : i__payload[12:0];
-  assign \$8  = $signed(v0) - $signed({ 1'h0, thr });
-  assign \$9  = z0 ? \$8  : { v0[12], v0 };
-  assign \$10  = $signed(acc0) + $signed({ 1'h0, thr });
-  assign \$11  = z0 ? \$10  : { acc0[10], acc0 };
+  assign x0 = r_rdy ? r_data[12:0] : w_data[12:0];
+  assign \$9  = $signed(v0) - $signed({ 1'h0, thr });
+  assign \$10  = z0 ? \$9  : { v0[12], v0 };
+  assign \$11  = $signed(acc0) + $signed({ 1'h0, thr });
+  assign \$12  = z0 ? \$11  : { acc0[10], acc0 };
   assign z1 = $signed(v1) >= $signed({ 1'h0, thr });
-  assign x1 = xbuf_valid ? xbuf[25:13] : i__payload[25:13];
-  assign \$12  = $signed(v1) - $signed({ 1'h0, thr });
-  assign \$13  = z1 ? \$12  : { v1[12], v1 };
-  assign \$14  = $signed(acc1) + $signed({ 1'h0, thr });
-  assign \$15  = z1 ? \$14  : { acc1[10], acc1 };
+  assign x1 = r_rdy ? r_data[25:13] : w_data[25:13];
+  assign \$13  = $signed(v1) - $signed({ 1'h0, thr });
+  assign \$14  = z1 ? \$13  : { v1[12], v1 };
+  assign \$15  = $signed(acc1) + $signed({ 1'h0, thr });
+  assign \$16  = z1 ? \$15  : { acc1[10], acc1 };
   assign z2 = $signed(v2) >= $signed({ 1'h0, thr });
-  assign x2 = xbuf_valid ? xbuf[38:26] : i__payload[38:26];
-  assign \$16  = $signed(v2) - $signed({ 1'h0, thr });
-  assign \$17  = z2 ? \$16  : { v2[12], v2 };
-  assign \$18  = $signed(acc2) + $signed({ 1'h0, thr });
-  assign \$19  = z2 ? \$18  : { acc2[10], acc2 };
+  assign x2 = r_rdy ? r_data[38:26] : w_data[38:26];
+  assign \$17  = $signed(v2) - $signed({ 1'h0, thr });
+  assign \$18  = z2 ? \$17  : { v2[12], v2 };
+  assign \$19  = $signed(acc2) + $signed({ 1'h0, thr });
+  assign \$20  = z2 ? \$19  : { acc2[10], acc2 };
   assign z3 = $signed(v3) >= $signed({ 1'h0, thr });
-  assign x3 = xbuf_valid ? xbuf[51:39] : i__payload[51:39];
-  assign \$20  = $signed(v3) - $signed({ 1'h0, thr });
-  assign \$21  = z3 ? \$20  : { v3[12], v3 };
-  assign \$22  = $signed(acc3) + $signed({ 1'h0, thr });
-  assign \$23  = z3 ? \$22  : { acc3[10], acc3 };
-  assign \$24  = ~ engine_free;
-  assign \$25  = i__valid & \$24 ;
+  assign x3 = r_rdy ? r_data[51:39] : w_data[51:39];
+  assign \$21  = $signed(v3) - $signed({ 1'h0, thr });
+  assign \$22  = z3 ? \$21  : { v3[12], v3 };
+  assign \$23  = $signed(acc3) + $signed({ 1'h0, thr });
+  assign \$24  = z3 ? \$23  : { acc3[10], acc3 };
   always @(posedge clk)
-    xbuf <= \$27 ;
+    busy <= \$26 ;
   always @(posedge clk)
-    xbuf_valid <= \$28 ;
+    o__valid <= \$27 ;
   always @(posedge clk)
-    busy <= \$29 ;
+    thr <= \$28 ;
   always @(posedge clk)
-    o__valid <= \$30 ;
+    v0 <= \$29 ;
   always @(posedge clk)
-    thr <= \$31 ;
+    acc0 <= \$30 ;
   always @(posedge clk)
-    v0 <= \$32 ;
+    spk0 <= \$31 ;
   always @(posedge clk)
-    acc0 <= \$33 ;
+    o__payload <= \$32 ;
   always @(posedge clk)
-    spk0 <= \$34 ;
+    v1 <= \$33 ;
+  always @(posedge clk)
+    acc1 <= \$34 ;
+  \net_mlp_fs_relu_k10_p16_8_2_l4.neurons0.xbuf  xbuf (
+    .clk(clk),
+    .r_data(r_data),
+    .r_en(engine_free),
+    .r_rdy(r_rdy),
+    .rst(rst),
+    .w_data(w_data),
+    .w_en(w_en),
+    .w_rdy(i__ready)
+  );
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$35  = o__payload;
-    if (finish) begin
-      \$35 [9:0] = { z0, spk0[9:1] };
-      \$35 [20:10] = \$11 [10:0];
-      \$35 [30:21] = { z1, spk1[9:1] };
-      \$35 [41:31] = \$15 [10:0];
-      \$35 [51:42] = { z2, spk2[9:1] };
-      \$35 [62:52] = \$19 [10:0];
-      \$35 [72:63] = { z3, spk3[9:1] };
-      \$35 [83:73] = \$23 [10:0];
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$36  = v1;
+    \$36  = v2;
     if (load) begin
-      \$36  = x1;
-    end else if (advance) begin
-      \$36  = \$13 [12:0];
+      \$36  = x2;
+    end else if (step) begin
+      \$36  = \$18 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$37  = acc1;
+    \$37  = acc2;
     if (load) begin
       \$37  = 11'h000;
-    end else if (advance) begin
-      \$37  = \$15 [10:0];
+    end else if (step) begin
+      \$37  = \$20 [10:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$38  = spk1;
+    \$38  = spk2;
     if (load) begin
-    end else if (advance) begin
-      \$38  = { z1, spk1[9:1] };
+    end else if (step) begin
+      \$38  = { z2, spk2[9:1] };
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$39  = v2;
+    \$39  = v3;
     if (load) begin
-      \$39  = x2;
-    end else if (advance) begin
-      \$39  = \$17 [12:0];
+      \$39  = x3;
+    end else if (step) begin
+      \$39  = \$22 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$40  = acc2;
+    \$40  = acc3;
     if (load) begin
       \$40  = 11'h000;
-    end else if (advance) begin
-      \$40  = \$19 [10:0];
+    end else if (step) begin
+      \$40  = \$24 [10:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$41  = spk2;
+    \$41  = spk3;
     if (load) begin
-    end else if (advance) begin
-      \$41  = { z2, spk2[9:1] };
+    end else if (step) begin
+      \$41  = { z3, spk3[9:1] };
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$42  = v3;
+    \$26  = busy;
     if (load) begin
-      \$42  = x3;
-    end else if (advance) begin
-      \$42  = \$21 [12:0];
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$43  = acc3;
-    if (load) begin
-      \$43  = 11'h000;
-    end else if (advance) begin
-      \$43  = \$23 [10:0];
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$44  = spk3;
-    if (load) begin
-    end else if (advance) begin
-      \$44  = { z3, spk3[9:1] };
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$27  = xbuf;
-    if (xbuf_valid) begin
-      if (engine_free) begin
-        \$27  = i__payload;
-      end
-    end else if (\$25 ) begin
-      \$27  = i__payload;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$28  = xbuf_valid;
-    if (xbuf_valid) begin
-      if (engine_free) begin
-        \$28  = i__valid;
-      end
-    end else if (\$25 ) begin
-      \$28  = 1'h1;
-    end
-    if (rst) begin
-      \$28  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$29  = busy;
-    if (load) begin
-      \$29  = 1'h1;
+      \$26  = 1'h1;
     end else if (finish) begin
-      \$29  = 1'h0;
+      \$26  = 1'h0;
     end
     if (rst) begin
-      \$29  = 1'h0;
+      \$26  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$30  = o__valid;
+    \$27  = o__valid;
     if (finish) begin
-      \$30  = 1'h1;
+      \$27  = 1'h1;
     end else if (o__ready) begin
-      \$30  = 1'h0;
+      \$27  = 1'h0;
     end
     if (rst) begin
-      \$30  = 1'h0;
+      \$27  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$31  = thr;
+    \$28  = thr;
     if (load) begin
-      \$31  = 10'h200;
-    end else if (advance) begin
-      \$31  = \$26 ;
+      \$28  = 10'h200;
+    end else if (step) begin
+      \$28  = \$25 ;
     end
     if (rst) begin
-      \$31  = 10'h200;
+      \$28  = 10'h200;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$32  = v0;
+    \$29  = v0;
     if (load) begin
-      \$32  = x0;
-    end else if (advance) begin
-      \$32  = \$9 [12:0];
+      \$29  = x0;
+    end else if (step) begin
+      \$29  = \$10 [12:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$33  = acc0;
+    \$30  = acc0;
     if (load) begin
-      \$33  = 11'h000;
-    end else if (advance) begin
-      \$33  = \$11 [10:0];
+      \$30  = 11'h000;
+    end else if (step) begin
+      \$30  = \$12 [10:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$34  = spk0;
+    \$31  = spk0;
     if (load) begin
-    end else if (advance) begin
-      \$34  = { z0, spk0[9:1] };
+    end else if (step) begin
+      \$31  = { z0, spk0[9:1] };
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
+    \$32  = o__payload;
+    if (finish) begin
+      \$32 [9:0] = { z0, spk0[9:1] };
+      \$32 [20:10] = \$12 [10:0];
+      \$32 [30:21] = { z1, spk1[9:1] };
+      \$32 [41:31] = \$16 [10:0];
+      \$32 [51:42] = { z2, spk2[9:1] };
+      \$32 [62:52] = \$20 [10:0];
+      \$32 [72:63] = { z3, spk3[9:1] };
+      \$32 [83:73] = \$24 [10:0];
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
+    \$33  = v1;
+    if (load) begin
+      \$33  = x1;
+    end else if (step) begin
+      \$33  = \$14 [12:0];
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
+    \$34  = acc1;
+    if (load) begin
+      \$34  = 11'h000;
+    end else if (step) begin
+      \$34  = \$16 [10:0];
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
+    \$35  = spk1;
+    if (load) begin
+    end else if (step) begin
+      \$35  = { z1, spk1[9:1] };
     end
   end
   assign last = thr[0];
+  assign w_rdy = i__ready;
+  assign i__payload = w_data;
+  assign r_en = engine_free;
   assign obuf = o__payload;
-  assign v_next0 = \$9 [12:0];
-  assign acc_next0 = \$11 [10:0];
+  assign v_next0 = \$10 [12:0];
+  assign acc_next0 = \$12 [10:0];
   assign spk_next0 = { z0, spk0[9:1] };
-  assign v_next1 = \$13 [12:0];
-  assign acc_next1 = \$15 [10:0];
+  assign v_next1 = \$14 [12:0];
+  assign acc_next1 = \$16 [10:0];
   assign spk_next1 = { z1, spk1[9:1] };
-  assign v_next2 = \$17 [12:0];
-  assign acc_next2 = \$19 [10:0];
+  assign v_next2 = \$18 [12:0];
+  assign acc_next2 = \$20 [10:0];
   assign spk_next2 = { z2, spk2[9:1] };
-  assign v_next3 = \$21 [12:0];
-  assign acc_next3 = \$23 [10:0];
+  assign v_next3 = \$22 [12:0];
+  assign acc_next3 = \$24 [10:0];
   assign spk_next3 = { z3, spk3[9:1] };
+  assign \i__payload.lane0  = w_data[12:0];
+  assign \i__payload.lane1  = w_data[25:13];
+  assign \i__payload.lane2  = w_data[38:26];
+  assign \i__payload.lane3  = w_data[51:39];
   assign \o__payload.lane0  = o__payload[20:0];
   assign \o__payload.lane0.spikes  = o__payload[9:0];
   assign \o__payload.lane0.value  = o__payload[20:10];
@@ -15599,48 +15585,99 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.neurons0 (rst, i__valid, i__ready, o__rea
   assign \obuf.lane3  = o__payload[83:63];
   assign \obuf.lane3.spikes  = o__payload[72:63];
   assign \obuf.lane3.value  = o__payload[83:73];
-  assign \i__payload.lane0  = i__payload[12:0];
-  assign \i__payload.lane1  = i__payload[25:13];
-  assign \i__payload.lane2  = i__payload[38:26];
-  assign \i__payload.lane3  = i__payload[51:39];
-  assign \xbuf.lane0  = xbuf[12:0];
-  assign \xbuf.lane1  = xbuf[25:13];
-  assign \xbuf.lane2  = xbuf[38:26];
-  assign \xbuf.lane3  = xbuf[51:39];
-  assign \$26  = { 1'h0, thr[9:1] };
+  assign \$25  = { 1'h0, thr[9:1] };
 endmodule
 
-module \net_mlp_fs_relu_k10_p16_8_2_l4.neurons1 (rst, i__valid, i__ready, o__ready, i__payload, o__valid, o__payload, clk);
+module \net_mlp_fs_relu_k10_p16_8_2_l4.neurons0.xbuf (rst, r_en, w_en, w_rdy, r_rdy, w_data, r_data, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$6  = 0;
   wire \$1 ;
-  wire [11:0] \$10 ;
+  wire \$2 ;
+  reg [51:0] \$3 ;
+  reg \$4 ;
+  input clk;
+  wire clk;
+  (* init = 1'h0 *)
+  wire level;
+  output [51:0] r_data;
+  reg [51:0] r_data = 52'h0000000000000;
+  input r_en;
+  wire r_en;
+  (* init = 1'h0 *)
+  wire r_level;
+  output r_rdy;
+  wire r_rdy;
+  input rst;
+  wire rst;
+  input [51:0] w_data;
+  wire [51:0] w_data;
+  input w_en;
+  wire w_en;
+  reg w_level = 1'h0;
+  output w_rdy;
+  wire w_rdy;
+  always @(posedge clk)
+    r_data <= \$3 ;
+  always @(posedge clk)
+    w_level <= \$4 ;
+  assign w_rdy = ! w_level;
+  assign \$1  = w_rdy & w_en;
+  assign \$2  = r_rdy & r_en;
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$4  = w_level;
+    if (\$1 ) begin
+      \$4  = 1'h1;
+    end
+    if (\$2 ) begin
+      \$4  = 1'h0;
+    end
+    if (rst) begin
+      \$4  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$3  = r_data;
+    if (\$1 ) begin
+      \$3  = w_data;
+    end
+  end
+  assign level = w_level;
+  assign r_level = w_level;
+  assign r_rdy = w_level;
+endmodule
+
+module \net_mlp_fs_relu_k10_p16_8_2_l4.neurons1 (rst, i__valid, i__ready, o__ready, w_data, o__valid, o__payload, clk);
+  reg \$auto$verilog_backend.cc:2355:dump_module$7  = 0;
+  wire \$1 ;
+  wire [14:0] \$10 ;
   wire [11:0] \$11 ;
-  wire [14:0] \$12 ;
+  wire [11:0] \$12 ;
   wire [14:0] \$13 ;
-  wire [11:0] \$14 ;
+  wire [14:0] \$14 ;
   wire [11:0] \$15 ;
-  wire [14:0] \$16 ;
+  wire [11:0] \$16 ;
   wire [14:0] \$17 ;
-  wire [11:0] \$18 ;
+  wire [14:0] \$18 ;
   wire [11:0] \$19 ;
   wire \$2 ;
-  wire [14:0] \$20 ;
+  wire [11:0] \$20 ;
   wire [14:0] \$21 ;
-  wire [11:0] \$22 ;
+  wire [14:0] \$22 ;
   wire [11:0] \$23 ;
-  wire \$24 ;
-  wire \$25 ;
-  wire [9:0] \$26 ;
-  reg [55:0] \$27 ;
-  reg \$28 ;
-  reg \$29 ;
+  wire [11:0] \$24 ;
+  wire [9:0] \$25 ;
+  reg \$26 ;
+  reg \$27 ;
+  reg [9:0] \$28 ;
+  reg [13:0] \$29 ;
   wire \$3 ;
-  reg \$30 ;
+  reg [10:0] \$30 ;
   reg [9:0] \$31 ;
-  reg [13:0] \$32 ;
-  reg [10:0] \$33 ;
-  reg [9:0] \$34 ;
-  reg [83:0] \$35 ;
+  reg [83:0] \$32 ;
+  reg [13:0] \$33 ;
+  reg [10:0] \$34 ;
+  reg [9:0] \$35 ;
   reg [13:0] \$36 ;
   reg [10:0] \$37 ;
   reg [9:0] \$38 ;
@@ -15648,13 +15685,10 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.neurons1 (rst, i__valid, i__ready, o__rea
   wire \$4 ;
   reg [10:0] \$40 ;
   reg [9:0] \$41 ;
-  reg [13:0] \$42 ;
-  reg [10:0] \$43 ;
-  reg [9:0] \$44 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
-  wire [14:0] \$8 ;
+  wire \$8 ;
   wire [14:0] \$9 ;
   reg [10:0] acc0 = 11'h000;
   reg [10:0] acc1 = 11'h000;
@@ -15664,13 +15698,12 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.neurons1 (rst, i__valid, i__ready, o__rea
   wire [10:0] acc_next1;
   wire [10:0] acc_next2;
   wire [10:0] acc_next3;
-  wire advance;
   reg busy = 1'h0;
+  wire bypass;
   input clk;
   wire clk;
   wire engine_free;
   wire finish;
-  input [55:0] i__payload;
   wire [55:0] i__payload;
   wire [13:0] \i__payload.lane0 ;
   wire [13:0] \i__payload.lane1 ;
@@ -15714,6 +15747,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.neurons1 (rst, i__valid, i__ready, o__rea
   wire [20:0] \obuf.lane3 ;
   wire [9:0] \obuf.lane3.spikes ;
   wire [10:0] \obuf.lane3.value ;
+  wire [55:0] r_data;
+  wire r_en;
+  wire r_rdy;
   input rst;
   wire rst;
   reg [9:0] spk0 = 10'h000;
@@ -15724,6 +15760,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.neurons1 (rst, i__valid, i__ready, o__rea
   wire [9:0] spk_next1;
   wire [9:0] spk_next2;
   wire [9:0] spk_next3;
+  wire step;
   reg [9:0] thr = 10'h200;
   reg [13:0] v0 = 14'h0000;
   reg [13:0] v1 = 14'h0000;
@@ -15733,287 +15770,273 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.neurons1 (rst, i__valid, i__ready, o__rea
   wire [13:0] v_next1;
   wire [13:0] v_next2;
   wire [13:0] v_next3;
+  input [55:0] w_data;
+  wire [55:0] w_data;
+  wire w_en;
+  wire w_rdy;
   wire [13:0] x0;
   wire [13:0] x1;
   wire [13:0] x2;
   wire [13:0] x3;
-  reg [55:0] xbuf = 56'h00000000000000;
-  wire [13:0] \xbuf.lane0 ;
-  wire [13:0] \xbuf.lane1 ;
-  wire [13:0] \xbuf.lane2 ;
-  wire [13:0] \xbuf.lane3 ;
-  reg xbuf_valid = 1'h0;
   wire z0;
   wire z1;
   wire z2;
   wire z3;
   always @(posedge clk)
-    o__payload <= \$35 ;
+    spk1 <= \$35 ;
   always @(posedge clk)
-    v1 <= \$36 ;
+    v2 <= \$36 ;
   always @(posedge clk)
-    acc1 <= \$37 ;
+    acc2 <= \$37 ;
   always @(posedge clk)
-    spk1 <= \$38 ;
+    spk2 <= \$38 ;
   always @(posedge clk)
-    v2 <= \$39 ;
+    v3 <= \$39 ;
   always @(posedge clk)
-    acc2 <= \$40 ;
+    acc3 <= \$40 ;
   always @(posedge clk)
-    spk2 <= \$41 ;
-  always @(posedge clk)
-    v3 <= \$42 ;
-  always @(posedge clk)
-    acc3 <= \$43 ;
-  always @(posedge clk)
-    spk3 <= \$44 ;
+    spk3 <= \$41 ;
   assign \$1  = busy & thr[0];
   assign \$2  = ~ o__valid;
   assign \$3  = \$2  | o__ready;
   assign finish = \$1  & \$3 ;
   assign \$4  = ~ thr[0];
-  assign advance = busy & \$4 ;
+  assign step = busy & \$4 ;
   assign \$5  = ~ busy;
   assign engine_free = \$5  | finish;
-  assign \$6  = xbuf_valid | i__valid;
-  assign load = engine_free & \$6 ;
-  assign \$7  = ~ xbuf_valid;
-  assign i__ready = \$7  | engine_free;
+  assign \$6  = ~ r_rdy;
+  assign bypass = engine_free & \$6 ;
+  assign \$7  = r_rdy | i__valid;
+  assign load = engine_free & \$7 ;
+  assign \$8  = ~ bypass;
+  assign w_en = i__valid & \$8 ;
   assign z0 = $signed(v0) >= $signed({ 1'h0, thr });
-  assign x0 = xbuf_valid ? xbuf[13:0] : i__payload[13:0];
-  assign \$8  = $signed(v0) - $signed({ 1'h0, thr });
-  assign \$9  = z0 ? \$8  : { v0[13], v0 };
-  assign \$10  = $signed(acc0) + $signed({ 1'h0, thr });
-  assign \$11  = z0 ? \$10  : { acc0[10], acc0 };
+  assign x0 = r_rdy ? r_data[13:0] : w_data[13:0];
+  assign \$9  = $signed(v0) - $signed({ 1'h0, thr });
+  assign \$10  = z0 ? \$9  : { v0[13], v0 };
+  assign \$11  = $signed(acc0) + $signed({ 1'h0, thr });
+  assign \$12  = z0 ? \$11  : { acc0[10], acc0 };
   assign z1 = $signed(v1) >= $signed({ 1'h0, thr });
-  assign x1 = xbuf_valid ? xbuf[27:14] : i__payload[27:14];
-  assign \$12  = $signed(v1) - $signed({ 1'h0, thr });
-  assign \$13  = z1 ? \$12  : { v1[13], v1 };
-  assign \$14  = $signed(acc1) + $signed({ 1'h0, thr });
-  assign \$15  = z1 ? \$14  : { acc1[10], acc1 };
+  assign x1 = r_rdy ? r_data[27:14] : w_data[27:14];
+  assign \$13  = $signed(v1) - $signed({ 1'h0, thr });
+  assign \$14  = z1 ? \$13  : { v1[13], v1 };
+  assign \$15  = $signed(acc1) + $signed({ 1'h0, thr });
+  assign \$16  = z1 ? \$15  : { acc1[10], acc1 };
   assign z2 = $signed(v2) >= $signed({ 1'h0, thr });
-  assign x2 = xbuf_valid ? xbuf[41:28] : i__payload[41:28];
-  assign \$16  = $signed(v2) - $signed({ 1'h0, thr });
-  assign \$17  = z2 ? \$16  : { v2[13], v2 };
-  assign \$18  = $signed(acc2) + $signed({ 1'h0, thr });
-  assign \$19  = z2 ? \$18  : { acc2[10], acc2 };
+  assign x2 = r_rdy ? r_data[41:28] : w_data[41:28];
+  assign \$17  = $signed(v2) - $signed({ 1'h0, thr });
+  assign \$18  = z2 ? \$17  : { v2[13], v2 };
+  assign \$19  = $signed(acc2) + $signed({ 1'h0, thr });
+  assign \$20  = z2 ? \$19  : { acc2[10], acc2 };
   assign z3 = $signed(v3) >= $signed({ 1'h0, thr });
-  assign x3 = xbuf_valid ? xbuf[55:42] : i__payload[55:42];
-  assign \$20  = $signed(v3) - $signed({ 1'h0, thr });
-  assign \$21  = z3 ? \$20  : { v3[13], v3 };
-  assign \$22  = $signed(acc3) + $signed({ 1'h0, thr });
-  assign \$23  = z3 ? \$22  : { acc3[10], acc3 };
-  assign \$24  = ~ engine_free;
-  assign \$25  = i__valid & \$24 ;
+  assign x3 = r_rdy ? r_data[55:42] : w_data[55:42];
+  assign \$21  = $signed(v3) - $signed({ 1'h0, thr });
+  assign \$22  = z3 ? \$21  : { v3[13], v3 };
+  assign \$23  = $signed(acc3) + $signed({ 1'h0, thr });
+  assign \$24  = z3 ? \$23  : { acc3[10], acc3 };
   always @(posedge clk)
-    xbuf <= \$27 ;
+    busy <= \$26 ;
   always @(posedge clk)
-    xbuf_valid <= \$28 ;
+    o__valid <= \$27 ;
   always @(posedge clk)
-    busy <= \$29 ;
+    thr <= \$28 ;
   always @(posedge clk)
-    o__valid <= \$30 ;
+    v0 <= \$29 ;
   always @(posedge clk)
-    thr <= \$31 ;
+    acc0 <= \$30 ;
   always @(posedge clk)
-    v0 <= \$32 ;
+    spk0 <= \$31 ;
   always @(posedge clk)
-    acc0 <= \$33 ;
+    o__payload <= \$32 ;
   always @(posedge clk)
-    spk0 <= \$34 ;
+    v1 <= \$33 ;
+  always @(posedge clk)
+    acc1 <= \$34 ;
+  \net_mlp_fs_relu_k10_p16_8_2_l4.neurons1.xbuf  xbuf (
+    .clk(clk),
+    .r_data(r_data),
+    .r_en(engine_free),
+    .r_rdy(r_rdy),
+    .rst(rst),
+    .w_data(w_data),
+    .w_en(w_en),
+    .w_rdy(i__ready)
+  );
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$35  = o__payload;
-    if (finish) begin
-      \$35 [9:0] = { z0, spk0[9:1] };
-      \$35 [20:10] = \$11 [10:0];
-      \$35 [30:21] = { z1, spk1[9:1] };
-      \$35 [41:31] = \$15 [10:0];
-      \$35 [51:42] = { z2, spk2[9:1] };
-      \$35 [62:52] = \$19 [10:0];
-      \$35 [72:63] = { z3, spk3[9:1] };
-      \$35 [83:73] = \$23 [10:0];
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$36  = v1;
+    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
+    \$36  = v2;
     if (load) begin
-      \$36  = x1;
-    end else if (advance) begin
-      \$36  = \$13 [13:0];
+      \$36  = x2;
+    end else if (step) begin
+      \$36  = \$18 [13:0];
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$37  = acc1;
+    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
+    \$37  = acc2;
     if (load) begin
       \$37  = 11'h000;
-    end else if (advance) begin
-      \$37  = \$15 [10:0];
+    end else if (step) begin
+      \$37  = \$20 [10:0];
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$38  = spk1;
+    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
+    \$38  = spk2;
     if (load) begin
-    end else if (advance) begin
-      \$38  = { z1, spk1[9:1] };
+    end else if (step) begin
+      \$38  = { z2, spk2[9:1] };
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$39  = v2;
+    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
+    \$39  = v3;
     if (load) begin
-      \$39  = x2;
-    end else if (advance) begin
-      \$39  = \$17 [13:0];
+      \$39  = x3;
+    end else if (step) begin
+      \$39  = \$22 [13:0];
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$40  = acc2;
+    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
+    \$40  = acc3;
     if (load) begin
       \$40  = 11'h000;
-    end else if (advance) begin
-      \$40  = \$19 [10:0];
+    end else if (step) begin
+      \$40  = \$24 [10:0];
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$41  = spk2;
+    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
+    \$41  = spk3;
     if (load) begin
-    end else if (advance) begin
-      \$41  = { z2, spk2[9:1] };
+    end else if (step) begin
+      \$41  = { z3, spk3[9:1] };
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$42  = v3;
+    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
+    \$26  = busy;
     if (load) begin
-      \$42  = x3;
-    end else if (advance) begin
-      \$42  = \$21 [13:0];
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$43  = acc3;
-    if (load) begin
-      \$43  = 11'h000;
-    end else if (advance) begin
-      \$43  = \$23 [10:0];
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$44  = spk3;
-    if (load) begin
-    end else if (advance) begin
-      \$44  = { z3, spk3[9:1] };
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$27  = xbuf;
-    if (xbuf_valid) begin
-      if (engine_free) begin
-        \$27  = i__payload;
-      end
-    end else if (\$25 ) begin
-      \$27  = i__payload;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$28  = xbuf_valid;
-    if (xbuf_valid) begin
-      if (engine_free) begin
-        \$28  = i__valid;
-      end
-    end else if (\$25 ) begin
-      \$28  = 1'h1;
-    end
-    if (rst) begin
-      \$28  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$29  = busy;
-    if (load) begin
-      \$29  = 1'h1;
+      \$26  = 1'h1;
     end else if (finish) begin
-      \$29  = 1'h0;
+      \$26  = 1'h0;
     end
     if (rst) begin
-      \$29  = 1'h0;
+      \$26  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$30  = o__valid;
+    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
+    \$27  = o__valid;
     if (finish) begin
-      \$30  = 1'h1;
+      \$27  = 1'h1;
     end else if (o__ready) begin
-      \$30  = 1'h0;
+      \$27  = 1'h0;
     end
     if (rst) begin
-      \$30  = 1'h0;
+      \$27  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$31  = thr;
+    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
+    \$28  = thr;
     if (load) begin
-      \$31  = 10'h200;
-    end else if (advance) begin
-      \$31  = \$26 ;
+      \$28  = 10'h200;
+    end else if (step) begin
+      \$28  = \$25 ;
     end
     if (rst) begin
-      \$31  = 10'h200;
+      \$28  = 10'h200;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$32  = v0;
+    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
+    \$29  = v0;
     if (load) begin
-      \$32  = x0;
-    end else if (advance) begin
-      \$32  = \$9 [13:0];
+      \$29  = x0;
+    end else if (step) begin
+      \$29  = \$10 [13:0];
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$33  = acc0;
+    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
+    \$30  = acc0;
     if (load) begin
-      \$33  = 11'h000;
-    end else if (advance) begin
-      \$33  = \$11 [10:0];
+      \$30  = 11'h000;
+    end else if (step) begin
+      \$30  = \$12 [10:0];
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$34  = spk0;
+    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
+    \$31  = spk0;
     if (load) begin
-    end else if (advance) begin
-      \$34  = { z0, spk0[9:1] };
+    end else if (step) begin
+      \$31  = { z0, spk0[9:1] };
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
+    \$32  = o__payload;
+    if (finish) begin
+      \$32 [9:0] = { z0, spk0[9:1] };
+      \$32 [20:10] = \$12 [10:0];
+      \$32 [30:21] = { z1, spk1[9:1] };
+      \$32 [41:31] = \$16 [10:0];
+      \$32 [51:42] = { z2, spk2[9:1] };
+      \$32 [62:52] = \$20 [10:0];
+      \$32 [72:63] = { z3, spk3[9:1] };
+      \$32 [83:73] = \$24 [10:0];
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
+    \$33  = v1;
+    if (load) begin
+      \$33  = x1;
+    end else if (step) begin
+      \$33  = \$14 [13:0];
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
+    \$34  = acc1;
+    if (load) begin
+      \$34  = 11'h000;
+    end else if (step) begin
+      \$34  = \$16 [10:0];
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
+    \$35  = spk1;
+    if (load) begin
+    end else if (step) begin
+      \$35  = { z1, spk1[9:1] };
     end
   end
   assign last = thr[0];
+  assign w_rdy = i__ready;
+  assign i__payload = w_data;
+  assign r_en = engine_free;
   assign obuf = o__payload;
-  assign v_next0 = \$9 [13:0];
-  assign acc_next0 = \$11 [10:0];
+  assign v_next0 = \$10 [13:0];
+  assign acc_next0 = \$12 [10:0];
   assign spk_next0 = { z0, spk0[9:1] };
-  assign v_next1 = \$13 [13:0];
-  assign acc_next1 = \$15 [10:0];
+  assign v_next1 = \$14 [13:0];
+  assign acc_next1 = \$16 [10:0];
   assign spk_next1 = { z1, spk1[9:1] };
-  assign v_next2 = \$17 [13:0];
-  assign acc_next2 = \$19 [10:0];
+  assign v_next2 = \$18 [13:0];
+  assign acc_next2 = \$20 [10:0];
   assign spk_next2 = { z2, spk2[9:1] };
-  assign v_next3 = \$21 [13:0];
-  assign acc_next3 = \$23 [10:0];
+  assign v_next3 = \$22 [13:0];
+  assign acc_next3 = \$24 [10:0];
   assign spk_next3 = { z3, spk3[9:1] };
+  assign \i__payload.lane0  = w_data[13:0];
+  assign \i__payload.lane1  = w_data[27:14];
+  assign \i__payload.lane2  = w_data[41:28];
+  assign \i__payload.lane3  = w_data[55:42];
   assign \o__payload.lane0  = o__payload[20:0];
   assign \o__payload.lane0.spikes  = o__payload[9:0];
   assign \o__payload.lane0.value  = o__payload[20:10];
@@ -16038,19 +16061,70 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.neurons1 (rst, i__valid, i__ready, o__rea
   assign \obuf.lane3  = o__payload[83:63];
   assign \obuf.lane3.spikes  = o__payload[72:63];
   assign \obuf.lane3.value  = o__payload[83:73];
-  assign \i__payload.lane0  = i__payload[13:0];
-  assign \i__payload.lane1  = i__payload[27:14];
-  assign \i__payload.lane2  = i__payload[41:28];
-  assign \i__payload.lane3  = i__payload[55:42];
-  assign \xbuf.lane0  = xbuf[13:0];
-  assign \xbuf.lane1  = xbuf[27:14];
-  assign \xbuf.lane2  = xbuf[41:28];
-  assign \xbuf.lane3  = xbuf[55:42];
-  assign \$26  = { 1'h0, thr[9:1] };
+  assign \$25  = { 1'h0, thr[9:1] };
+endmodule
+
+module \net_mlp_fs_relu_k10_p16_8_2_l4.neurons1.xbuf (rst, r_en, w_en, w_rdy, r_rdy, w_data, r_data, clk);
+  reg \$auto$verilog_backend.cc:2355:dump_module$8  = 0;
+  wire \$1 ;
+  wire \$2 ;
+  reg [55:0] \$3 ;
+  reg \$4 ;
+  input clk;
+  wire clk;
+  (* init = 1'h0 *)
+  wire level;
+  output [55:0] r_data;
+  reg [55:0] r_data = 56'h00000000000000;
+  input r_en;
+  wire r_en;
+  (* init = 1'h0 *)
+  wire r_level;
+  output r_rdy;
+  wire r_rdy;
+  input rst;
+  wire rst;
+  input [55:0] w_data;
+  wire [55:0] w_data;
+  input w_en;
+  wire w_en;
+  reg w_level = 1'h0;
+  output w_rdy;
+  wire w_rdy;
+  always @(posedge clk)
+    r_data <= \$3 ;
+  always @(posedge clk)
+    w_level <= \$4 ;
+  assign w_rdy = ! w_level;
+  assign \$1  = w_rdy & w_en;
+  assign \$2  = r_rdy & r_en;
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$4  = w_level;
+    if (\$1 ) begin
+      \$4  = 1'h1;
+    end
+    if (\$2 ) begin
+      \$4  = 1'h0;
+    end
+    if (rst) begin
+      \$4  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$3  = r_data;
+    if (\$1 ) begin
+      \$3  = w_data;
+    end
+  end
+  assign level = w_level;
+  assign r_level = w_level;
+  assign r_rdy = w_level;
 endmodule
 
 module \net_mlp_fs_relu_k10_p16_8_2_l4.readout (clk, rst, i__valid, i__ready, i__payload, o__payload, o__valid, o__ready);
-  reg \$auto$verilog_backend.cc:2355:dump_module$7  = 0;
+  reg \$auto$verilog_backend.cc:2355:dump_module$9  = 0;
   wire \$1 ;
   wire \$10 ;
   wire \$11 ;
@@ -16142,7 +16216,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.readout (clk, rst, i__valid, i__ready, i_
   always @(posedge clk)
     o__valid <= \$23 ;
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     (* full_case = 32'd1 *)
     casez (lane)
       1'h0:
@@ -16152,7 +16226,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.readout (clk, rst, i__valid, i__ready, i_
     endcase
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     \$17  = o__payload;
     if (step) begin
       casez (idx)
@@ -16186,7 +16260,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.readout (clk, rst, i__valid, i__ready, i_
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     \$18  = best;
     if (step) begin
       if (better) begin
@@ -16198,7 +16272,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.readout (clk, rst, i__valid, i__ready, i_
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     \$19  = best_idx;
     if (step) begin
       if (better) begin
@@ -16210,7 +16284,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.readout (clk, rst, i__valid, i__ready, i_
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     \$20  = idx;
     if (step) begin
       (* full_case = 32'd1 *)
@@ -16225,7 +16299,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.readout (clk, rst, i__valid, i__ready, i_
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     \$21  = lane;
     if (step) begin
       (* full_case = 32'd1 *)
@@ -16245,7 +16319,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.readout (clk, rst, i__valid, i__ready, i_
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     \$22  = group;
     if (step) begin
       (* full_case = 32'd1 *)
@@ -16262,7 +16336,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.readout (clk, rst, i__valid, i__ready, i_
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     \$23  = o__valid;
     if (\$15 ) begin
       \$23  = 1'h1;
@@ -16294,7 +16368,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.readout (clk, rst, i__valid, i__ready, i_
 endmodule
 
 module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__valid, o__ready, i__valid, i__payload, o__payload, clk);
-  reg \$auto$verilog_backend.cc:2355:dump_module$8  = 0;
+  reg \$auto$verilog_backend.cc:2355:dump_module$10  = 0;
   wire \$1 ;
   wire \$10 ;
   wire \$11 ;
@@ -16496,7 +16570,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__valid, o__read
   assign \$16  = ~ busy;
   assign \$17  = i__valid & \$16 ;
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
     \$75  = vec2;
     if (finish) begin
       \$75  = \$3 [1:0];
@@ -16506,7 +16580,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__valid, o__read
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
     \$76  = vec0;
     if (finish) begin
       if (\$12 ) begin
@@ -16518,7 +16592,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__valid, o__read
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
     \$77  = busy;
     if (\$17 ) begin
       \$77  = 1'h1;
@@ -16531,7 +16605,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__valid, o__read
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
     \$78  = held0;
     if (\$17 ) begin
       \$78  = \$18 ;
@@ -16541,7 +16615,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__valid, o__read
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
     \$79  = held1;
     if (\$17 ) begin
       \$79  = \$19 ;
@@ -16551,7 +16625,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__valid, o__read
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
     \$80  = held2;
     if (\$17 ) begin
       \$80  = \$20 ;
@@ -16561,7 +16635,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__valid, o__read
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
     \$81  = held3;
     if (\$17 ) begin
       \$81  = \$21 ;
@@ -16571,7 +16645,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__valid, o__read
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
     \$82  = rem;
     if (\$23 ) begin
       \$82  = { \$31 , \$29 , \$27 , \$25  };
@@ -16625,7 +16699,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__valid, o__read
 endmodule
 
 module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__valid, o__ready, i__valid, i__payload, o__payload, clk);
-  reg \$auto$verilog_backend.cc:2355:dump_module$9  = 0;
+  reg \$auto$verilog_backend.cc:2355:dump_module$11  = 0;
   wire \$1 ;
   wire \$10 ;
   wire \$11 ;
@@ -16821,7 +16895,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__valid, o__read
   assign \$16  = ~ busy;
   assign \$17  = i__valid & \$16 ;
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
     \$75  = vec2;
     if (finish) begin
       \$75  = \$3 [0];
@@ -16831,7 +16905,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__valid, o__read
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
     \$76  = vec0;
     if (finish) begin
       if (\$12 ) begin
@@ -16843,7 +16917,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__valid, o__read
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
     \$77  = busy;
     if (\$17 ) begin
       \$77  = 1'h1;
@@ -16856,7 +16930,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__valid, o__read
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
     \$78  = held0;
     if (\$17 ) begin
       \$78  = \$18 ;
@@ -16866,7 +16940,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__valid, o__read
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
     \$79  = held1;
     if (\$17 ) begin
       \$79  = \$19 ;
@@ -16876,7 +16950,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__valid, o__read
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
     \$80  = held2;
     if (\$17 ) begin
       \$80  = \$20 ;
@@ -16886,7 +16960,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__valid, o__read
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
     \$81  = held3;
     if (\$17 ) begin
       \$81  = \$21 ;
@@ -16896,7 +16970,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__valid, o__read
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
     \$82  = rem;
     if (\$23 ) begin
       \$82  = { \$31 , \$29 , \$27 , \$25  };

@@ -21,6 +21,9 @@ CONFIGS = {
     "tsc": [["--inputs", "5", "--neurons", "3", "--steps", "8"],
             ["--inputs", "5", "--neurons", "3", "--steps", "8", "--mode", "framed"]],
     "ifneuron": [["--K", "3"]],
+    "network": [[str(ROOT / "net" / "examples" / "mlp_fs_relu_k10.json"), "--pe", "4"],
+                [str(ROOT / "net" / "examples" / "cnn_fs_relu_k10.json"), "--pe", "2"],
+                [str(ROOT / "net" / "examples" / "mlp_amos_relu_k10.json"), "--pe", "1"]],
 }
 
 

@@ -1,4 +1,5 @@
-"""``python -m gen network``: the command line, the manifest, the reference Verilog in rtl/."""
+"""``python -m gen network``: the command line and the manifest (the reference top in rtl/ is
+checked with the others, tests/gen/test_references.py)."""
 
 import hashlib
 import json
@@ -6,15 +7,14 @@ import json
 import pytest
 
 from clirun import ROOT, assert_usage_error, run_cli
-from gen.network.ir import NetworkIR, build_ir, default_name
+from gen.network.ir import NetworkIR, default_name
 from gen.network.plan import PlanError, make_plan
-from gen.writer import generate
 from net.export import EXAMPLES_DIR
 from net.netfile import from_dict, load
 from random_networks import random_mlp, relu_unit
 
 MLP = EXAMPLES_DIR / "mlp_fs_relu_k10.json"
-#: the reference network top in rtl/: the MLP FS-ReLU K=10 as it fits the iCE40UP5K: 16, 8
+#: the reference network top in rtl/ (gen/references.py): the MLP FS-ReLU K=10 as it fits the iCE40UP5K: 16, 8
 #: and 2 accumulators in its three layers, 4 neuron lanes
 RTL_PE, RTL_LANES = (16, 8, 2), 4
 RTL_NAME = default_name("mlp_fs_relu_k10", RTL_PE) + "_l4"
@@ -48,17 +48,6 @@ def test_cli_writes_top_and_manifest(tmp_path):
         ("class", 0, 4), ("logits", 4, 10 * m["output"]["width"])]
     assert o["fields"][1]["element"] == {"width": m["output"]["width"], "signed": True}
     assert (tmp_path / "mlp4.v").read_text().count("module mlp4(") == 1
-
-
-def test_rtl_reference_regenerates(tmp_path):
-    """rtl/ holds the MLP FS-ReLU K=10 network top and its manifest, byte for byte what the
-    generator writes (python -m gen network net/examples/mlp_fs_relu_k10.json --pe 16,8,2
-    --lanes 4 --out rtl)."""
-    result = generate(build_ir(MLP, pe=RTL_PE, lanes=RTL_LANES), tmp_path)
-    for path in (result.verilog, result.manifest):
-        ref = ROOT / "rtl" / path.name
-        assert path.name.startswith(RTL_NAME)
-        assert path.read_bytes() == ref.read_bytes(), f"rtl/{path.name} is out of date"
 
 
 def test_cli_per_layer_pe_and_lanes(tmp_path):
