@@ -1,0 +1,195 @@
+"""The stages of a rate-coded IF network: IF neuron lanes and the summing read-out.
+
+An IF network runs N = 2^K - 1 time steps per image (docs/network-format.md, the IF unit).
+Each step flows through the layer pipeline like an image of the FS network: the spikes of a
+step are one plane of items for the next engine, which computes that step's currents
+(``W s + b``) and hands them on; so the engines, the spike writers and the input side are the
+FS network's, and only the neurons and the read-out differ.
+
+IF lanes
+    L neurons per clock; the membranes of the V neuron words of a layer (the producer's
+    vectors per step) in a memory. The first neuron layer's current is constant over an image
+    (its engine runs once per image): it takes the image's V vectors into a current memory,
+    then runs the N steps from there. A later layer takes one vector per step and word. Either
+    way an update is two stages: the word's membrane (and current) is read, then
+    ``u = max(v + x, 0); s = [u >= theta]; v = u - theta s`` is written back and the spikes go
+    out. The memory's read port is transparent to its write port, so the next step of the
+    same word (V = 1) reads the membrane being written.
+
+Summing read-out
+    Like the FS read-out, one logit per clock, but it adds each step's logits to the ones
+    before, and after the N-th step emits ``{class, logits}`` (the first maximum).
+"""
+
+from amaranth import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
+from amaranth.lib import memory, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from .affine import vector_layout
+from .hw import lane_slice
+from .stages import neuron_out_layout, output_layout
+
+__all__ = ["IFLanes", "IFReadout"]
+
+
+class IFLanes(wiring.Component):
+    """A layer of IF neurons, L lanes, from a :class:`gen.network.plan.IFLanesPlan`.
+
+    Members
+    -------
+    i : In(stream of vectors)
+        L signed currents (``lane0`` ..), the producer engine's emission order.
+    o : Out(stream of neuron vectors)
+        L lanes of ``{spikes: 1 bit, value}`` (value: the spike), one vector per step and word.
+    """
+
+    def __init__(self, plan):
+        self.plan = plan
+        super().__init__({
+            "i": In(stream.Signature(vector_layout(plan.L, plan.width))),
+            "o": Out(stream.Signature(neuron_out_layout(plan.L, 1, 2))),
+        })
+
+    def _sequencer(self, m, enable):
+        """The op issued this clock: (valid, word, first step, current source). Hold mode:
+        load the image's V currents, then N sweeps over the words; stream mode: one op per
+        input vector."""
+        p = self.plan
+        w = Signal(range(p.V), name="word")
+        t = Signal(range(p.steps), name="step")
+        w_last = w == p.V - 1
+        t_last = t == p.steps - 1
+        valid = Signal(name="issue")
+        advance = Signal(name="advance")
+        if p.hold:
+            loading = Signal(init=1, name="loading")
+            m.d.comb += [self.i.ready.eq(loading), valid.eq(~loading & enable),
+                         advance.eq(Mux(loading, self.i.valid, valid))]
+            with m.If(advance & w_last):
+                with m.If(loading):
+                    m.d.sync += loading.eq(0)
+                with m.Elif(t_last):
+                    m.d.sync += loading.eq(1)
+            step_on = ~loading
+        else:
+            m.d.comb += [self.i.ready.eq(enable), valid.eq(self.i.valid & enable),
+                         advance.eq(valid)]
+            step_on = Const(1, 1)
+        with m.If(advance):
+            m.d.sync += w.eq(Mux(w_last, 0, w + 1))
+            with m.If(w_last & step_on):
+                m.d.sync += t.eq(Mux(t_last, 0, t + 1))
+        return valid, w, t == 0
+
+    def elaborate(self, platform):
+        m = Module()
+        p = self.plan
+        L, vw, xw = p.L, p.v_width, p.width
+        enable = Signal(name="enable")
+        m.d.comb += enable.eq(~self.o.valid | self.o.ready)
+        valid, w, first = self._sequencer(m, enable)
+
+        m.submodules.membranes = vmem = memory.Memory(shape=unsigned(L * vw), depth=p.V,
+                                                      init=[])
+        v_wp = vmem.write_port()
+        v_rp = vmem.read_port(transparent_for=(v_wp,))
+        m.d.comb += [v_rp.addr.eq(w), v_rp.en.eq(enable)]
+
+        # execute stage registers: the op read at the issue edge
+        x_valid = Signal(name="x_valid")
+        x_word = Signal.like(w, name="x_word")
+        x_first = Signal(name="x_first")
+        with m.If(enable):
+            m.d.sync += [x_valid.eq(valid), x_word.eq(w), x_first.eq(first)]
+        if p.hold:
+            m.submodules.currents = cmem = memory.Memory(shape=unsigned(L * xw), depth=p.V,
+                                                         init=[])
+            c_wp, c_rp = cmem.write_port(), cmem.read_port()
+            m.d.comb += [c_wp.addr.eq(w), c_wp.data.eq(self.i.payload.as_value()),
+                         c_wp.en.eq(self.i.valid & self.i.ready),
+                         c_rp.addr.eq(w), c_rp.en.eq(enable)]
+            currents = c_rp.data
+        else:
+            currents = Signal(L * xw, name="x_current")
+            with m.If(enable):
+                m.d.sync += currents.eq(self.i.payload.as_value())
+
+        new = []
+        for lane in range(L):
+            v = Mux(x_first, 0, v_rp.data[lane * vw:(lane + 1) * vw])
+            x = lane_slice(currents, lane, xw)
+            s_sum = Signal(signed(p.sum_width), name=f"sum{lane}")
+            fire = Signal(name=f"fire{lane}")
+            v_next = Signal(vw, name=f"v_next{lane}")
+            m.d.comb += [s_sum.eq(v + x),
+                         fire.eq(s_sum >= p.theta),
+                         # u = max(sum, 0); subtract theta when it fires
+                         v_next.eq(Mux(s_sum[-1], 0, Mux(fire, s_sum - p.theta, s_sum)))]
+            new.append(v_next)
+            with m.If(enable):
+                m.d.sync += [self.o.payload[f"lane{lane}"].spikes.eq(fire),
+                             self.o.payload[f"lane{lane}"].value.eq(fire)]
+        m.d.comb += [v_wp.addr.eq(x_word), v_wp.data.eq(Cat(*new)),
+                     v_wp.en.eq(enable & x_valid)]
+        with m.If(enable):
+            m.d.sync += self.o.valid.eq(x_valid)
+        return m
+
+
+class IFReadout(wiring.Component):
+    """The last engine's per-step logits, summed over the N steps -> one ``{class, logits}``
+    beat per image.
+
+    The output register is the working register (as in :class:`gen.network.stages.Readout`):
+    a logit is taken only while no result waits.
+    """
+
+    def __init__(self, plan):
+        self.plan = plan
+        super().__init__({
+            "i": In(stream.Signature(vector_layout(plan.P, plan.in_width))),
+            "o": Out(stream.Signature(output_layout(plan.classes, plan.class_bits,
+                                                    plan.width))),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        plan = self.plan
+        C, P, G, W = plan.classes, plan.P, plan.G, plan.width
+        idx = Signal(range(C), name="idx")
+        lp = Signal(range(P), name="lane")
+        vg = Signal(range(G), name="group")
+        t = Signal(range(plan.steps), name="step")
+        v = Signal(signed(plan.in_width), name="v")
+        m.d.comb += v.eq(Array([self.i.payload[f"lane{p}"] for p in range(P)])[lp])
+        logits = Array(self.o.payload.logits[c] for c in range(C))
+        total = Signal(signed(W), name="total")
+        m.d.comb += total.eq(Mux(t == 0, 0, logits[idx]) + v)
+        best = Signal(signed(W), name="best")
+        best_idx = Signal(range(C), name="best_idx")
+        better = Signal(name="better")
+        m.d.comb += better.eq((idx == 0) | (total > best))
+        last_lane = lp == Mux(vg == G - 1, C - (G - 1) * P - 1, P - 1)
+        is_last = idx == C - 1
+        t_last = t == plan.steps - 1
+        step = Signal(name="take")
+        m.d.comb += [step.eq(self.i.valid & ~self.o.valid),
+                     self.i.ready.eq(step & last_lane)]
+        with m.If(step):
+            m.d.sync += logits[idx].eq(total)
+            with m.If(better):
+                m.d.sync += [best.eq(total), best_idx.eq(idx)]
+            with m.If(is_last):
+                m.d.sync += [idx.eq(0), lp.eq(0), vg.eq(0), t.eq(Mux(t_last, 0, t + 1))]
+            with m.Else():
+                m.d.sync += idx.eq(idx + 1)
+                with m.If(last_lane):
+                    m.d.sync += [lp.eq(0), vg.eq(vg + 1)]
+                with m.Else():
+                    m.d.sync += lp.eq(lp + 1)
+        with m.If(step & is_last & t_last):
+            m.d.sync += [self.o.valid.eq(1),
+                         self.o.payload["class"].eq(Mux(better, idx, best_idx))]
+        with m.Elif(self.o.ready):
+            m.d.sync += self.o.valid.eq(0)
+        return m
