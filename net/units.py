@@ -25,10 +25,13 @@ from quant.params import (ParamError, list_shipped, load, load_published, publis
                           shipped_path)
 from sim.fs import fs_int_bounds, fs_torch, relu_schedule
 
-__all__ = ["Unit", "fs_unit", "amos_unit", "CODINGS", "NEURON_ACTS"]
+__all__ = ["Unit", "fs_unit", "amos_unit", "CODINGS", "NEURON_ACTS", "UNIT_ACTS"]
 
 CODINGS = ("fs", "amos", "tsc")
 NEURON_ACTS = ("relu", "silu")
+#: Every activation a unit can replace: the digits models' two, and sigmoid (an imported model;
+#: trained sets in quant/params).
+UNIT_ACTS = NEURON_ACTS + ("sigmoid",)
 
 
 def _amos():
@@ -219,8 +222,8 @@ def fs_unit(act, K, Q=None):
     (a stand-in, worse than a trained Q-bit set). ReLU is analytic.
     """
     K = _check_K(K)
-    if act not in NEURON_ACTS:
-        raise ValueError(f"unknown activation {act!r} (choose from {', '.join(NEURON_ACTS)})")
+    if act not in UNIT_ACTS:
+        raise ValueError(f"unknown activation {act!r} (choose from {', '.join(UNIT_ACTS)})")
     if Q is not None:
         Q = check_Q(Q)
     if act == "relu":
@@ -252,8 +255,8 @@ def amos_unit(act, K, Q=None):
     ReLU is analytic (:func:`sim.amos.relu_params`).
     """
     K = _check_K(K)
-    if act not in NEURON_ACTS:
-        raise ValueError(f"unknown activation {act!r} (choose from {', '.join(NEURON_ACTS)})")
+    if act not in UNIT_ACTS:
+        raise ValueError(f"unknown activation {act!r} (choose from {', '.join(UNIT_ACTS)})")
     if Q is not None:
         Q = check_Q(Q)
     amos = _amos()
