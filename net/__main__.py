@@ -5,6 +5,8 @@ Commands::
     python -m net digits [--model mlp|cnn] [--act relu|silu] [--coding fs|amos|tsc] [--K K]
                          [--Q Q] [--json FILE] [--plots DIR] ...
     python -m net digits-report [--out docs/network.md] [--img-dir docs/img]
+    python -m net convert MODEL.onnx|MODEL.nir --coding fs|amos --calib DATA.npy [--out NET.json]
+    python -m net export-nir NET.json OUT.nir
 
 Bad input gives one line ``error: ...`` on stderr and exit status 2, and writes no file.
 """
@@ -17,6 +19,8 @@ from common.cli import command_parser, main_wrapper
 COMMANDS = {
     "digits": ("net.cli", "convert a digits ANN to a spiking network and measure it"),
     "digits-report": ("net.report", "regenerate docs/network.md's tables and plots"),
+    "convert": ("net.convert", "convert an ONNX or NIR model to a network file"),
+    "export-nir": ("net.export_nir", "write a network file as a NIR graph"),
 }
 
 

@@ -128,6 +128,8 @@ def check_import(imported, x):
     with torch.no_grad():
         ours = forward_float(imported.ops, torch.as_tensor(
             x.reshape(len(x), -1).astype(np.float64))).numpy()
+    if imported.extra.get("readout_relu"):
+        ours = np.maximum(ours, 0.0)     # the read-out neurons' rates are ReLUs of the logits
     if ours.shape != ref.shape:
         raise InputError(f"{imported.path}: the imported graph gives outputs of shape "
                          f"{ours.shape[1:]}, the file's own runtime {ref.shape[1:]}")
