@@ -77,7 +77,6 @@ def run(args):
                                           load_calibration, load_labels, network_file)
 
     out = _check_paths(args)
-    device = _check_device(args.device)
     show = not args.quiet
     imported = read_model(args.model)
     x = load_calibration(args.calib, imported.input_shape)
@@ -87,6 +86,7 @@ def run(args):
         x_eval = load_calibration(args.test[0], imported.input_shape)
         y_eval = load_labels(args.test[1], len(x_eval), imported.classes, what="--test")
     fmt = input_format(x, args.input_frac, args.input_range)
+    device = _check_device(args.device)
 
     figures = {"model": Path(args.model).name, "format": imported.kind}
     with progress(total=5, desc="convert", disable=not show, leave=False) as bar:

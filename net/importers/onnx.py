@@ -297,7 +297,7 @@ class _Reader:
                 try:
                     self._set(node, _fold(node, ins, attrs))
                 except (TypeError, ValueError, IndexError, KeyError) as exc:
-                    if "batch" in str(exc):
+                    if "batch" in str(exc).lower():
                         raise _fail(node, "computes with the batch size (a dynamic shape)") \
                             from None
                     raise _fail(node, f"cannot fold its constant inputs ({_first_line(exc)})") \
