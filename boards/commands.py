@@ -88,9 +88,11 @@ def demo(args, _rest):
     if args.act is not None and args.act != act:
         raise CLIError(f"the build in {out_dir} carries a {act or core.kind} core, not "
                        f"{args.act}: python -m boards build {args.board} --act {args.act}")
-    if core.kind == "tsc":
-        raise CLIError("the demo sweeps an activation; a TSC core is checked end to end by "
-                       "the simulation (tests/boards/test_boards_demo_sim.py)")
+    xs, payloads = golden.stimulus(core, args.points)
+    if xs is None:
+        raise CLIError(f"the demo sweeps an activation over x; a {core.kind} core takes other "
+                       f"inputs (its end-to-end check is the simulation, "
+                       f"tests/boards/test_boards_demo_sim.py)")
     if (args.port is None) == (not args.sim):
         raise CLIError("give either --port PORT (a board) or --sim (no board)")
     baud = args.baud or report.get("baud")
@@ -105,7 +107,6 @@ def demo(args, _rest):
             points=args.points)
         where = f"{args.board} (simulated)"
     else:
-        xs = golden.sweep(core, args.points)
         try:
             transport = SerialTransport(args.port, baud, timeout=args.timeout)
         except ImportError:
@@ -113,7 +114,7 @@ def demo(args, _rest):
         except OSError as exc:
             raise CLIError(f"cannot open {args.port}: {exc.strerror or exc}") from None
         try:
-            ident, outputs, problems = run_sync(demo_session(core, xs), transport)
+            ident, outputs, problems = run_sync(demo_session(core, payloads), transport)
         finally:
             transport.close()
         window, where = ident.window, args.board

@@ -1,21 +1,10 @@
 """Generated cores as the boards flow sees them: a Verilog file plus its JSON manifest.
 
-The boards flow never imports a generator. It reads what ``python -m gen ...`` wrote: the
-manifest names the Verilog file and its top module and describes the parameters; the stream
-payload widths are derived from the manifest by the layout rules of each core's issue and must
-agree with the port widths declared in the Verilog (checked here, so a manifest that does not
-describe its Verilog is caught before any synthesis).
-
-Payload layouts (bit 0 = LSB):
-
-=========== ================================ ==============================================
-core        input ``i__payload``              output ``o__payload``
-=========== ================================ ==============================================
-fsneuron    lanes x signed W (lane n at n*W)  lanes x {spikes: K, value: Wout} (spikes low)
-amos        signed W (``mul``: {x: W, y: W})  {spikes: K, value: Wout}
-tsc         {pos: M, neg: M, first: 1}        {pos: L, neg: L}
-ifneuron    signed W                          {value: K} (spike count, unsigned)
-=========== ================================ ==============================================
+The boards flow reads what ``python -m gen ...`` wrote. The manifest names the Verilog file and
+its top module; its ``ports`` entry (generated from the component's signature, see
+``gen/manifest.schema.json``) gives every payload layout, and must agree with the port widths
+declared in the Verilog (checked here, so a manifest that does not describe its Verilog is caught
+before any synthesis). Nothing here depends on the kind of core.
 """
 
 import json
@@ -23,9 +12,13 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Core", "load_core", "verilog_ports", "KNOWN_CORES"]
+from common.checks import InputError
+from common.payload import check_layout, leaves
 
-KNOWN_CORES = ("fsneuron", "amos", "tsc", "ifneuron")
+__all__ = ["Core", "load_core", "verilog_ports", "spike_bits"]
+
+#: Payload fields whose bits are spikes (LEDs show them).
+SPIKE_FIELDS = ("spikes", "pos", "neg")
 
 
 @dataclass(frozen=True)
@@ -41,16 +34,16 @@ class Core:
     top : str
         Verilog module name.
     kind : str
-        ``manifest["core"]``: fsneuron, amos, tsc or ifneuron.
+        ``manifest["core"]``.
     in_width, out_width : int
-        Widths of ``i__payload`` and ``o__payload``.
+        Widths of ``i__payload`` and ``o__payload`` (from ``ports``).
     lanes : int
-        Neurons evaluated together (FS lanes; 1 for amos/ifneuron; the L neurons of tsc).
+        Values computed per ``ii`` cycles at full rate: ``throughput.values`` when the manifest
+        gives it, else ``lanes`` (1 when absent).
     ii : int
-        Cycles per neuron evaluation at full rate: manifest ``ii``; for tsc the cycles of a
-        whole frame of ``steps`` time steps with TSC-encoded input, at most ``steps + 2M``.
+        Cycles per ``lanes`` values at full rate: ``throughput.cycles``, else ``ii``.
     latency : int or None
-        Manifest ``latency`` when present.
+        Manifest ``latency``.
     spike_bits : tuple of int
         Bit positions of spikes in the output payload (LEDs show these).
     """
@@ -71,6 +64,14 @@ class Core:
     def name(self):
         return self.top
 
+    @property
+    def in_layout(self):
+        return self.manifest["ports"]["i"]["payload"]
+
+    @property
+    def out_layout(self):
+        return self.manifest["ports"]["o"]["payload"]
+
     def describe(self):
         """A short human description: ``fsneuron silu K=16 Q=8 lanes=1 shared``."""
         m = self.manifest
@@ -80,6 +81,15 @@ class Core:
                 parts.append(str(m[key]) if key in ("activation", "arch")
                              else f"{key}={m[key]}")
         return " ".join(parts)
+
+
+def spike_bits(layout):
+    """Bit positions of every spike field (:data:`SPIKE_FIELDS`) in a payload layout."""
+    bits = []
+    for path, offset, width, _ in leaves(layout):
+        if path and path[-1] in SPIKE_FIELDS:
+            bits.extend(range(offset, offset + width))
+    return tuple(bits)
 
 
 _PORT = re.compile(r"^\s*(input|output)\s+(?:wire\s+|reg\s+)?(?:\[(\d+):(\d+)\]\s+)?"
@@ -94,7 +104,7 @@ def verilog_ports(text, top):
     """
     start = re.search(r"^\s*module\s+\\?" + re.escape(top) + r"\s*\(", text, re.M)
     if start is None:
-        raise ValueError(f"the Verilog has no module {top!r}")
+        raise InputError(f"the Verilog has no module {top!r}")
     end = text.find("endmodule", start.end())
     body = text[start.end():end if end >= 0 else len(text)]
     ports = {}
@@ -104,91 +114,86 @@ def verilog_ports(text, top):
     return ports
 
 
-def _int(m, key, where):
+def _positive(m, key, where):
     v = m.get(key)
-    if isinstance(v, bool) or not isinstance(v, int):
-        raise ValueError(f"{where}: manifest key {key!r} must be an integer, not {v!r}")
+    if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+        raise InputError(f"{where}: manifest key {key!r} must be a positive integer, not {v!r}")
     return v
 
 
-def _width(m, key, where):
-    v = m.get(key)
-    if not isinstance(v, dict) or "width" not in v:
-        raise ValueError(f"{where}: manifest key {key!r} must be an object with 'width'")
-    return _int(v, "width", f"{where} {key}")
+def _rate(m, where):
+    """``(values, cycles)``: values computed per cycles at full rate."""
+    tp = m.get("throughput")
+    if isinstance(tp, dict):
+        return _positive(tp, "values", f"{where} throughput"), \
+            _positive(tp, "cycles", f"{where} throughput")
+    return (_positive(m, "lanes", where) if "lanes" in m else 1), _positive(m, "ii", where)
 
 
-def _layout(m, where):
-    """(in_width, out_width, lanes, ii, spike_bits) of a manifest, by the issue's rules."""
-    kind = m.get("core")
-    if kind == "fsneuron":
-        K, lanes = _int(m, "K", where), _int(m, "lanes", where)
-        W, Wout = _width(m, "input", where), _width(m, "output", where)
-        lane = K + Wout
-        spikes = tuple(n * lane + t for n in range(lanes) for t in range(K))
-        return lanes * W, lanes * lane, lanes, _int(m, "ii", where), spikes
-    if kind == "amos":
-        K = _int(m, "K", where)
-        W, Wout = _width(m, "input", where), _width(m, "output", where)
-        n_in = 2 if m.get("activation") == "mul" else 1
-        ii = m.get("ii", 1)
-        return n_in * W, K + Wout, 1, ii, tuple(range(K))
-    if kind == "tsc":
-        M, L = _int(m, "inputs", where), _int(m, "neurons", where)
-        # A neuron evaluation is one value per neuron: a frame of N steps. A step takes
-        # max(1, E) cycles for E input events, and TSC-encoded input has at most two events
-        # per input per frame, so a frame takes at most N + 2M cycles: that is the ii used
-        # for the evaluation rate (a bound; sparser input is faster).
-        N = m.get("steps")
-        ii = (N + 2 * M) if isinstance(N, int) and N >= 1 else 1
-        return 2 * M + 1, 2 * L, L, ii, tuple(range(2 * L))
-    if kind == "ifneuron":
-        K, W = _int(m, "K", where), _width(m, "input", where)
-        return W, K, 1, _int(m, "ii", where), ()
-    raise ValueError(f"{where}: unknown core {kind!r} (known: {', '.join(KNOWN_CORES)})")
+def _stream_layouts(m, where):
+    ports = m.get("ports")
+    if not isinstance(ports, dict):
+        raise InputError(f"{where}: manifest has no 'ports' (regenerate it with python -m gen)")
+    layouts = []
+    for name in ("i", "o"):
+        port = ports.get(name)
+        if not isinstance(port, dict) or "payload" not in port:
+            raise InputError(f"{where}: manifest 'ports' has no stream {name!r}")
+        try:
+            layouts.append(check_layout(port["payload"], f"ports.{name}.payload"))
+        except ValueError as exc:
+            raise InputError(f"{where}: {exc}") from None
+    return layouts
+
+
+def _read_manifest(manifest_path):
+    where = str(manifest_path)
+    try:
+        m = json.loads(manifest_path.read_text())
+    except FileNotFoundError:
+        raise InputError(f"no manifest {where}") from None
+    except IsADirectoryError:
+        raise InputError(f"{where} is a folder, not a manifest") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{where}: not a JSON manifest ({exc})") from None
+    if not isinstance(m, dict):
+        raise InputError(f"{where}: a manifest must be a JSON object")
+    for key in ("core", "top", "verilog"):
+        if not isinstance(m.get(key), str):
+            raise InputError(f"{where}: manifest key {key!r} missing or not a string")
+    if Path(m["verilog"]).name != m["verilog"]:
+        raise InputError(f"{where}: 'verilog' must be a file name beside the manifest, "
+                         f"not {m['verilog']!r}")
+    return m
 
 
 def load_core(manifest_path):
     """Read a generated core's manifest and check it against its Verilog.
 
-    Raises ``ValueError`` (one line, naming the file) when the manifest is malformed, the
-    Verilog is missing, or the Verilog's stream ports do not have the widths the manifest
-    implies.
+    Raises :class:`InputError` (one line, naming the file) when the manifest is malformed, the
+    Verilog is missing, or the Verilog's stream ports do not have the widths of ``ports``.
     """
     manifest_path = Path(manifest_path)
     where = str(manifest_path)
-    try:
-        m = json.loads(manifest_path.read_text())
-    except FileNotFoundError:
-        raise ValueError(f"no manifest {where}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{where}: not a JSON manifest ({exc})") from None
-    if not isinstance(m, dict):
-        raise ValueError(f"{where}: a manifest must be a JSON object")
-    for key in ("core", "top", "verilog"):
-        if not isinstance(m.get(key), str):
-            raise ValueError(f"{where}: manifest key {key!r} missing or not a string")
-    if Path(m["verilog"]).name != m["verilog"]:
-        raise ValueError(f"{where}: 'verilog' must be a file name beside the manifest, "
-                         f"not {m['verilog']!r}")
+    m = _read_manifest(manifest_path)
     vpath = manifest_path.parent / m["verilog"]
     if not vpath.is_file():
-        raise ValueError(f"{where}: its Verilog {vpath} does not exist")
-    in_w, out_w, lanes, ii, spikes = _layout(m, where)
+        raise InputError(f"{where}: its Verilog {vpath} does not exist")
+    in_layout, out_layout = _stream_layouts(m, where)
+    lanes, ii = _rate(m, where)
     ports = verilog_ports(vpath.read_text(), m["top"])
     want = {"clk": ("input", 1), "rst": ("input", 1),
             "i__valid": ("input", 1), "i__ready": ("output", 1),
-            "i__payload": ("input", in_w),
+            "i__payload": ("input", in_layout["width"]),
             "o__valid": ("output", 1), "o__ready": ("input", 1),
-            "o__payload": ("output", out_w)}
+            "o__payload": ("output", out_layout["width"])}
     for port, (direction, width) in want.items():
         if port not in ports:
-            raise ValueError(f"{vpath}: module {m['top']} has no port {port}")
+            raise InputError(f"{vpath}: module {m['top']} has no port {port}")
         if ports[port] != (direction, width):
-            raise ValueError(f"{vpath}: port {port} is {ports[port][0]} [{ports[port][1]}], "
-                             f"the manifest implies {direction} [{width}]")
+            raise InputError(f"{vpath}: port {port} is {ports[port][0]} [{ports[port][1]}], "
+                             f"the manifest says {direction} [{width}]")
     latency = m.get("latency") if isinstance(m.get("latency"), int) else None
     return Core(manifest=m, manifest_path=manifest_path, verilog_path=vpath, top=m["top"],
-                kind=m["core"], in_width=in_w, out_width=out_w, lanes=lanes,
-                ii=ii if isinstance(ii, int) and ii >= 1 else 1, latency=latency,
-                spike_bits=spikes)
+                kind=m["core"], in_width=in_layout["width"], out_width=out_layout["width"],
+                lanes=lanes, ii=ii, latency=latency, spike_bits=spike_bits(out_layout))

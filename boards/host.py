@@ -17,34 +17,29 @@ def coprocessor(core):
                        crc=core_crc(core.verilog_path.read_bytes()))
 
 
-def demo_session(core, xs):
-    """Protocol generator: identify the board, evaluate ``xs``, identify again (to read the
-    lost-byte flags); returns ``(identity, outputs, problems)`` where ``problems`` lists every
-    reply that differs from the golden model."""
+def demo_session(core, payloads):
+    """Protocol generator: identify the board, evaluate the input payloads, identify again (to
+    read the lost-byte flags); returns ``(identity, outputs, problems)`` where ``problems``
+    lists every reply that differs from the golden model."""
     copro = coprocessor(core)
-    ident, outputs = yield from copro.session(golden.encode(core, xs))
-    return ident, outputs, golden.check_outputs(core, xs, outputs)
+    ident, outputs = yield from copro.session(payloads)
+    return ident, outputs, golden.check_outputs(core, payloads, outputs)
 
 
 def _lane_values(core, xs, outputs):
     """(x, spike count, value) per input, in input order."""
-    rows = []
-    flat = [lane for beat in outputs for lane in golden.decode(core, beat)]
-    for x, (spikes, value) in zip(np.asarray(xs).reshape(-1), flat):
-        count = bin(spikes).count("1") if spikes is not None else None
-        rows.append((int(x), count, value))
-    return rows
+    return golden.evaluations(core, xs, outputs)
 
 
 def sweep_table(core, xs, outputs, max_rows=24):
     """A text table of the sweep: x, spikes, f-hat(x), f(x), error (every n-th row)."""
-    f = golden.activation_of(core)
+    f = golden.adapter(core).target
     rows = _lane_values(core, xs, outputs)
     step = max(1, len(rows) // max_rows)
     lines = [f"{'x':>10} {'spikes':>6} {'f_hat(x)':>10} {'f(x)':>10} {'error':>10}"]
     for x, count, value in rows[::step]:
-        xr = float(golden.real_input(core, x))
-        fh = float(golden.real_output(core, value))
+        xr = float(golden.adapter(core).real_input(x))
+        fh = float(golden.adapter(core).real_output(value))
         fx = float(f(np.array([xr]))[0]) if f is not None else float("nan")
         lines.append(f"{xr:>10.4f} {count if count is not None else '-':>6} {fh:>10.4f} "
                      f"{fx:>10.4f} {fh - fx:>10.4f}")
@@ -53,12 +48,12 @@ def sweep_table(core, xs, outputs, max_rows=24):
 
 def sweep_mse(core, xs, outputs):
     """Mean squared error of the board's f-hat against f over the sweep (None without f)."""
-    f = golden.activation_of(core)
+    f = golden.adapter(core).target
     if f is None:
         return None
     rows = _lane_values(core, xs, outputs)
-    xr = golden.real_input(core, [r[0] for r in rows])
-    fh = golden.real_output(core, [r[2] for r in rows])
+    xr = golden.adapter(core).real_input([r[0] for r in rows])
+    fh = golden.adapter(core).real_output([r[2] for r in rows])
     return float(np.mean((fh - f(xr)) ** 2))
 
 
@@ -71,10 +66,10 @@ def plot_sweep(core, xs, outputs, title):
     import matplotlib.pyplot as plt
 
     rows = _lane_values(core, xs, outputs)
-    xr = golden.real_input(core, [r[0] for r in rows])
-    fh = golden.real_output(core, [r[2] for r in rows])
+    xr = golden.adapter(core).real_input([r[0] for r in rows])
+    fh = golden.adapter(core).real_output([r[2] for r in rows])
     fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=100)
-    f = golden.activation_of(core)
+    f = golden.adapter(core).target
     if f is not None:
         dense = np.linspace(xr.min(), xr.max(), 2000)
         ax.plot(dense, f(dense), color="0.6", lw=2, label="f(x)")

@@ -5,7 +5,7 @@ device, the core is placed and routed in the small-pin harness (:mod:`boards.har
 table gives the core's own LUTs/FFs/BRAMs/DSPs (Yosys ``stat`` of the core module), the Fmax of
 the placed design, and neuron evaluations per second = lanes x Fmax / ii. The FS-vs-IF section
 compares, at K = 10, the FS ReLU cores with a rate-coded integrate-and-fire neuron of the same
-output precision (2^10 - 1 steps per value, :mod:`boards.ifneuron`) built by the same flow.
+output precision (2^10 - 1 steps per value, :mod:`gen.ifneuron`) built by the same flow.
 """
 
 import shlex
@@ -37,8 +37,6 @@ class Row:
     group: str = "cores"
 
     def command(self):
-        if self.core == "ifneuron":
-            return "boards.ifneuron.write_if_core(K=10, width=12)"
         return "python -m gen " + " ".join([self.core, *self.args])
 
 
@@ -63,8 +61,8 @@ ROWS = (
         "FS ReLU K=10, unrolled", "k10"),
     Row("amos-relu-k10", "amos", ("--act", "relu", "--K", "10"),
         "AMOS ReLU K=10 (one input per clock)", "k10"),
-    Row("if-k10", "ifneuron", (), "rate-coded IF, 1023 steps per value (same precision)",
-        "k10"),
+    Row("if-k10", "ifneuron", ("--K", "10"),
+        "rate-coded IF, 1023 steps per value (same precision)", "k10"),
 )
 
 
@@ -100,14 +98,11 @@ def format_synth(core, r):
 
 def _make_core(row, work):
     from .build import generate_core
-    from .ifneuron import write_if_core
 
     out = work / "cores" / row.name
     if out.is_dir():
         for old in out.iterdir():
             old.unlink()
-    if row.core == "ifneuron":
-        return write_if_core(out, 10, 12)
     manifest, _ = generate_core(row.core, list(row.args), out)
     return manifest
 
@@ -278,7 +273,7 @@ def make_report(out, devices, work, boards=False, only=None):
     if comp_lines:
         md += ["", "## FS neuron vs rate-coded integrate-and-fire at K = 10", "",
                "Both compute clamp(x, 0, 1023) of the same 12-bit input (the IF neuron with "
-               "threshold 1023 counts its spikes over 1023 steps; see `boards/ifneuron.py`). "
+               "threshold 1023 counts its spikes over 1023 steps; see `gen/ifneuron/`). "
                "'vs IF' is the ratio of evaluations per second per LUT.", ""]
         md += comp_lines
         md += ["", f"![FS vs IF evaluations per second per LUT](img/{img_name})"]

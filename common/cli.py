@@ -46,13 +46,14 @@ class ArgumentParser(argparse.ArgumentParser):
         raise CLIError(f"{self.prog}: {message}")
 
 
-def command_parser(prog, description, commands, dest="command", metavar="COMMAND"):
+def command_parser(prog, description, commands, dest="command", metavar="COMMAND", common=None):
     """A parser with one sub-command per entry of ``commands``.
 
     ``commands`` maps a name to ``(module, help)``; the module provides ``add_arguments(parser)``
-    and ``run(args)`` (and optionally ``DESCRIPTION``). The parsed arguments carry the chosen
-    module's ``run`` as ``args._run``. Modules are imported when the parser is built, so a
-    package's ``python -m`` entry stays a table of its commands.
+    (and optionally ``DESCRIPTION`` and ``run(args)``). The parsed arguments carry the chosen
+    module as ``args._module`` and its ``run`` (if any) as ``args._run``. ``common(parser)``, when
+    given, adds the options every sub-command shares. Modules are imported when the parser is
+    built, so a package's ``python -m`` entry stays a table of its commands.
     """
     import importlib
 
@@ -64,7 +65,9 @@ def command_parser(prog, description, commands, dest="command", metavar="COMMAND
         p = sub.add_parser(name, help=help_text,
                            description=getattr(mod, "DESCRIPTION", help_text))
         mod.add_arguments(p)
-        p.set_defaults(_run=mod.run)
+        if common is not None:
+            common(p)
+        p.set_defaults(_module=mod, _run=getattr(mod, "run", None))
     return parser
 
 

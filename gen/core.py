@@ -11,12 +11,15 @@ members:
 ``latency``, ``ii``
     Cycles from an input transfer to its output transfer with the core idle and ``o.ready``
     high; cycles between input transfers at full rate.
+``signature()``
+    The component's ``wiring.Signature`` (stream ports ``i`` and ``o``), known without building
+    the component: the manifest describes the ports from it.
 ``component()``
-    The Amaranth ``wiring.Component`` (stream ports ``i`` and ``o``, ``sync`` domain).
+    The Amaranth ``wiring.Component`` built with that signature (``sync`` domain).
 ``manifest()``
     The JSON manifest: the common keys (``core``, ``top``, ``verilog``, ``latency``, ``ii``,
     ``ports``), then the core's own (:meth:`CoreIR.manifest_fields`). ``ports`` is generated
-    from the component's signature (:func:`ports_of`), never written by hand; the schema is
+    from the signature (:func:`ports_of`), never written by hand; the schema is
     ``gen/manifest.schema.json``.
 ``summary()``
     The text ``python -m gen`` prints.
@@ -26,7 +29,8 @@ core's own package branches on the core kind.
 """
 
 from amaranth import Shape
-from amaranth.lib import data, wiring
+from amaranth.lib import data
+from amaranth.lib.wiring import In
 
 __all__ = ["CoreIR", "layout_of", "ports_of", "COMMON_KEYS"]
 
@@ -52,32 +56,31 @@ def layout_of(shape):
     return {"width": s.width, "signed": s.signed}
 
 
-def ports_of(component):
-    """The ``ports`` manifest entry of a component, from its signature.
+def ports_of(signature):
+    """The ``ports`` manifest entry of a ``wiring.Signature`` (or a component's).
 
     Stream members (``amaranth.lib.stream`` interfaces: payload, valid, ready) become
     ``{"dir", "signals", "payload"}`` with the payload's layout; plain ports become
-    ``{"dir", "signals", "width", "signed"}``. Verilog names come from
-    ``wiring.ComponentMetadata``.
+    ``{"dir", "signals", "width", "signed"}``. Verilog names join the member path with ``__``
+    (Amaranth's convention: ``i__payload``); a port's direction is that of the component.
     """
-    meta = wiring.ComponentMetadata(component).as_json()["interface"]["members"]
+    signature = getattr(signature, "signature", signature)
     ports = {}
-    for name, member in component.signature.members.items():
-        desc = meta[name]
+    for name, member in signature.members.items():
+        direction = "in" if member.flow == In else "out"
         if member.is_port:
-            ports[name] = {"dir": desc["dir"], "signals": desc["name"],
-                           "width": desc["width"], "signed": desc["signed"]}
+            shape = Shape.cast(member.shape)
+            ports[name] = {"dir": direction, "signals": name, "width": shape.width,
+                           "signed": shape.signed}
             continue
         sub = member.signature.members
-        if set(sub.keys()) >= {"payload", "valid", "ready"}:
-            flipped = member.flow == wiring.In
-            ports[name] = {
-                "dir": "in" if flipped else "out",
-                "signals": {k: desc["members"][k]["name"] for k in ("valid", "ready", "payload")},
-                "payload": layout_of(sub["payload"].shape),
-            }
-        else:
+        if set(sub.keys()) != {"payload", "valid", "ready"}:
             raise ValueError(f"port {name!r}: only streams and plain ports are described")
+        ports[name] = {
+            "dir": direction,
+            "signals": {k: f"{name}__{k}" for k in ("valid", "ready", "payload")},
+            "payload": layout_of(sub["payload"].shape),
+        }
     return ports
 
 
@@ -85,8 +88,8 @@ class CoreIR:
     """Base of every core's IR: the manifest and the summary are written once, here.
 
     Subclasses set the class attribute ``kind``, provide ``name``, ``latency`` and ``ii``
-    (attributes or properties), and implement :meth:`component`, :meth:`manifest_fields` and
-    :meth:`describe`.
+    (attributes or properties), and implement :meth:`signature`, :meth:`component`,
+    :meth:`manifest_fields` and :meth:`describe`.
     """
 
     kind = None
@@ -98,8 +101,12 @@ class CoreIR:
 
     # ---- to implement ------------------------------------------------------------------------
 
+    def signature(self):
+        """The component's ``wiring.Signature``, from this IR alone."""
+        raise NotImplementedError
+
     def component(self):
-        """The Amaranth ``wiring.Component``, built from this IR alone."""
+        """The Amaranth ``wiring.Component`` (with :meth:`signature`), from this IR alone."""
         raise NotImplementedError
 
     def manifest_fields(self):
@@ -113,11 +120,10 @@ class CoreIR:
 
     # ---- shared ------------------------------------------------------------------------------
 
-    def manifest(self, component=None):
-        """The manifest dict: common keys first, ``ports`` from the component's signature."""
-        component = self.component() if component is None else component
+    def manifest(self):
+        """The manifest dict: common keys first, ``ports`` from the signature."""
         man = {"core": self.kind, "top": self.name, "verilog": f"{self.name}.v",
-               "latency": self.latency, "ii": self.ii, "ports": ports_of(component)}
+               "latency": self.latency, "ii": self.ii, "ports": ports_of(self.signature())}
         for key, value in self.manifest_fields().items():
             if key in man:
                 raise ValueError(f"{type(self).__name__}.manifest_fields repeats the common "
@@ -125,14 +131,15 @@ class CoreIR:
             man[key] = value
         return man
 
-    def summary(self, paths=(), component=None):
+    def summary(self, paths=()):
         """The human-readable summary ``python -m gen`` prints."""
-        component = self.component() if component is None else component
         title, lines = self.describe()
-        ports = ports_of(component)
+        ports = ports_of(self.signature())
         out = [f"{self.name}: {title}"]
-        stream = "; ".join(f"{n} {p['dir']} {p['payload']['width']}-bit payload"
-                           for n, p in ports.items() if "payload" in p)
+        stream = "; ".join(
+            f"{p['signals']['valid']}, {p['signals']['ready']}, "
+            f"{p['signals']['payload']}[{p['payload']['width'] - 1}:0] ({p['dir']})"
+            for p in ports.values() if "payload" in p)
         lines = [("ports", f"clk, rst; {stream}")] + list(lines)
         lines.append(("timing", f"latency {self.latency} cycles, ii {self.ii} cycle"
                                 f"{'s' if self.ii != 1 else ''}"))

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from common.checks import InputError
 from common.cli import AtomicFiles, check_out_dir, dumps_json
 
 __all__ = ["check_name", "to_verilog", "generate", "GenerateResult"]
@@ -20,7 +21,7 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 def check_name(name):
     """A module name must be a plain Verilog identifier (it is also the file name)."""
     if not isinstance(name, str) or not _NAME.match(name) or len(name) > 128:
-        raise ValueError(f"name {name!r} is not a Verilog identifier "
+        raise InputError(f"name {name!r} is not a Verilog identifier "
                          f"(letters, digits, '_', not starting with a digit)")
     return name
 
@@ -61,12 +62,11 @@ def generate(ir, out_dir):
     """
     out_dir = check_out_dir(out_dir)
     name = check_name(ir.name)
-    component = ir.component()
-    manifest = ir.manifest(component)
-    text = to_verilog(component, name)
+    manifest = ir.manifest()
+    text = to_verilog(ir.component(), name)
     vpath, jpath = out_dir / f"{name}.v", out_dir / f"{name}.json"
     AtomicFiles({vpath: text, jpath: dumps_json(manifest)}).commit()
-    return GenerateResult(ir, vpath, jpath, ir.summary((vpath, jpath), component))
+    return GenerateResult(ir, vpath, jpath, ir.summary((vpath, jpath)))
 
 
 def write_core(component, top, out_dir, manifest):
@@ -79,7 +79,7 @@ def write_core(component, top, out_dir, manifest):
     manifest = dict(manifest)
     manifest["top"] = top
     manifest["verilog"] = f"{top}.v"
-    manifest["ports"] = ports_of(component)
+    manifest["ports"] = ports_of(component.signature)
     vpath, jpath = out_dir / f"{top}.v", out_dir / f"{top}.json"
     AtomicFiles({vpath: text, jpath: dumps_json(manifest)}).commit()
     return vpath, jpath

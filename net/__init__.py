@@ -10,4 +10,6 @@ FS neurons, AMOS units or TSC neurons, simulated in float and in exact integers.
 * :mod:`net.snn` -- converted networks, float and bit-exact integer (torch, CPU or GPU);
 * :mod:`net.tscnet` -- TSC conversion (threshold balancing, TSC input encoder);
 * :mod:`net.experiment` -- one conversion run measured: accuracy, spikes, time steps.
+
+Layer: imports ``quant``, ``sim`` and ``common``; never ``gen`` or ``boards``.
 """

@@ -27,8 +27,7 @@ which loses nothing because the range was proved to fit.
 """
 
 from amaranth import Cat, Module, Mux, Signal, signed, unsigned
-from amaranth.lib import data, stream, wiring
-from amaranth.lib.wiring import In, Out
+from amaranth.lib import wiring
 
 from .ir import AmosIR
 
@@ -55,14 +54,8 @@ class AmosCore(wiring.Component):
         if not isinstance(ir, AmosIR):
             raise TypeError(f"AmosCore needs an AmosIR, not {type(ir).__name__}")
         self.ir = ir
-        K, W = ir.K, ir.width
-        if ir.two_input:
-            in_shape = data.StructLayout({"x": signed(W), "y": signed(W)})
-        else:
-            in_shape = signed(W)
-        out_shape = data.StructLayout({"spikes": unsigned(K), "value": signed(ir.out_width)})
-        super().__init__({"i": In(stream.Signature(in_shape)),
-                          "o": Out(stream.Signature(out_shape))})
+        K = ir.K
+        super().__init__(ir.signature())
 
         # Pipeline registers, declared here (not in elaborate) so that a formal harness can
         # state invariants about each stage.

@@ -13,20 +13,20 @@ Number formats (see :mod:`sim.amos` for the derivation):
   (alpha 2^-K, alpha folded into the upstream weights), input and output fraction 0.
 """
 
-import math
-import numbers
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-import numpy as np
-
+from common.checks import InputError, check_int
+from gen.core import CoreIR
 from gen.widths import signed_range, signed_width
+from gen.writer import check_name
 from quant.activations import get_activation
 from quant.amos_params import (PREFIX, TWO_INPUT, amos_path, input_range, list_amos,
                                load as load_amos, two_input_function)
 from quant.fixed import check_Q
+from quant.metrics import representable_mse
 from quant.params import K_MAX, ParamError
 from sim.amos import amos_int, amos_int_bounds, relu_params
 
@@ -50,8 +50,10 @@ TRAIN_COMMAND = "python -m quant.amos_train train --act {act} --K {K} --Q {Q}"
 
 
 @dataclass(frozen=True)
-class AmosIR:
+class AmosIR(CoreIR):
     """A fully resolved AMOS core: integer parameters, widths, latency.
+
+    Follows the core protocol (:class:`gen.core.CoreIR`): ``kind`` is ``"amos"``.
 
     Parameters
     ----------
@@ -91,14 +93,15 @@ class AmosIR:
     interval: tuple = None
     source: str = ""
     made_by: dict = field(default=None, compare=False)
+    notes: tuple = ()
+
+    kind = "amos"
 
     def __post_init__(self):
-        if not 1 <= self.K <= K_MAX:
-            raise ValueError(f"K must be from 1 to {K_MAX}, not {self.K}")
-        if not 2 <= self.width <= MAX_WIDTH:
-            raise ValueError(f"input width must be from 2 to {MAX_WIDTH}, not {self.width}")
-        if not 0 <= self.frac <= MAX_WIDTH:
-            raise ValueError(f"input fraction must be from 0 to {MAX_WIDTH}, not {self.frac}")
+        check_int("K", self.K, 1, K_MAX)
+        check_int("input width", self.width, 2, MAX_WIDTH)
+        check_int("input fraction", self.frac, 0, MAX_WIDTH)
+        check_name(self.name)
 
     # ---- derived numbers -------------------------------------------------------------------
 
@@ -156,43 +159,54 @@ class AmosIR:
 
     # ---- accuracy ---------------------------------------------------------------------------
 
-    def grid(self):
-        """Every W-bit input whose real value ``x 2^-F`` lies in the interval ``[lo, hi)``
-        (the FS core's convention, so the two cores' MSEs are over the same inputs): x ints,
-        and y ints for two inputs as the full grid of pairs."""
-        lo, hi = input_range(self.interval, self.frac)
-        lo_w, hi_w = self.x_range
-        xs = np.arange(max(lo, lo_w), min(hi, hi_w) + 1, dtype=np.int64)
-        if not self.two_input:
-            return xs, None
-        gx, gy = np.meshgrid(xs, xs, indexing="ij")
-        return gx.reshape(-1), gy.reshape(-1)
-
-    def mse(self):
-        """MSE of this exact core against the activation over :meth:`grid`."""
-        x, y = self.grid()
-        if x.size == 0:
-            return float("nan")
-        value, _ = amos_int(x, self.c, self.T, self.h, self.d, y=y, c2=self.c2)
-        got = value.astype(np.float64) * 2.0 ** -self.out_frac
-        xr = x * 2.0 ** -self.frac
+    def target(self):
+        """The function the unit approximates, of real input(s)."""
         if self.two_input:
-            want = two_input_function(self.activation)(xr, y * 2.0 ** -self.frac)
-        elif self.activation == "relu":
-            want = np.maximum(xr, 0.0)
+            return two_input_function(self.activation)
+        if self.activation == "relu":
+            return lambda x: x.clip(0, None)
+        return get_activation(self.activation)
+
+    @cached_property
+    def mse(self):
+        """MSE of this exact core against :meth:`target` over every representable input of the
+        interval (the grid of pairs for two inputs): :func:`quant.metrics.representable_mse`."""
+        if self.two_input:
+            def model(x, y):
+                return amos_int(x, self.c, self.T, self.h, self.d, y=y, c2=self.c2)[0]
         else:
-            want = get_activation(self.activation)(xr)
-        return float(np.mean((got - want) ** 2))
+            def model(x):
+                return amos_int(x, self.c, self.T, self.h, self.d)[0]
+        return representable_mse(model, self.target(), self.interval, self.frac, self.out_frac,
+                                 width=self.width, two_input=self.two_input)
 
-    # ---- manifest ---------------------------------------------------------------------------
+    # ---- core protocol ----------------------------------------------------------------------
 
-    def manifest(self):
-        """The manifest (``top`` and ``verilog`` are added by the writer)."""
-        K = self.K
+    def signature(self):
+        """Stream ports ``i`` (signed W-bit x, or the struct {x, y} with x low for two inputs)
+        and ``o`` (struct {spikes: K bits, bit i-1 = z_i; value: signed Wout bits})."""
+        from amaranth import signed, unsigned
+        from amaranth.lib import data, stream, wiring
+        from amaranth.lib.wiring import In, Out
+
+        W = self.width
+        in_shape = (data.StructLayout({"x": signed(W), "y": signed(W)}) if self.two_input
+                    else signed(W))
+        out_shape = data.StructLayout({"spikes": unsigned(self.K),
+                                       "value": signed(self.out_width)})
+        return wiring.Signature({"i": In(stream.Signature(in_shape)),
+                                 "o": Out(stream.Signature(out_shape))})
+
+    def component(self):
+        from .core import AmosCore
+
+        return AmosCore(self)
+
+    def manifest_fields(self):
+        """The AMOS core's manifest keys (after the common ones, see :mod:`gen.core`)."""
         out = {
-            "core": "amos",
             "activation": self.activation,
-            "K": K,
+            "K": self.K,
             "Q": self.Q,
             "input": {"width": self.width, "frac": self.frac},
             "output": {"width": self.out_width, "frac": self.out_frac},
@@ -204,50 +218,40 @@ class AmosIR:
             "T": list(self.T),
             "h": [list(r) for r in self.h],
             "d": list(self.d),
-            "latency": self.latency,
-            "ii": self.ii,
             "interval": [_num(v) for v in self.interval],
-            "payload": self.payload_layout(),
             "units": ("x real = x * 2^-input.frac; c in c-LSB units (2^(4-Q), 1 for relu); "
                       "acc_i = c_i*x" + (" + c2_i*y" if self.two_input else "")
                       + " - sum_{j<i} h[i][j]*z_j - T_i with T, h in input-LSB x c-LSB units; "
                       "z_i = [acc_i >= 0]; value = sum_i d_i z_i, real = value * "
                       "2^-output.frac"),
-            "timing": ("latency: cycles from the clock edge of an input transfer to the edge of "
-                       "its output transfer with o.ready high; ii: cycles between input "
-                       "transfers with i.valid and o.ready always high"),
             "threshold": "z_i = [acc_i >= 0]",
             "source": self.source,
-            "mse": {"interval": [_num(v) for v in self.interval],
-                    "inputs": int(self.grid()[0].size), "value": _round(self.mse())},
+            "mse": self.mse,
         })
         return out
 
-    def payload_layout(self):
-        """Bit offsets of the stream payloads, low bits first."""
-        W, K = self.width, self.K
-        if self.two_input:
-            inp = {"x": [0, W], "y": [W, 2 * W]}
-        else:
-            inp = {"x": [0, W]}
-        return {"i": inp, "o": {"spikes": [0, K], "value": [K, K + self.out_width]}}
+    def describe(self):
+        W, F = self.width, self.frac
+        inputs = "x, y" if self.two_input else "x"
+        value = self.mse["value"]
+        return (f"AMOS {self.activation}, K={self.K}, "
+                + ("analytic (no codes)" if self.Q is None else f"Q={self.Q}"), [
+                    ("source", self.source),
+                    *(("note", n) for n in self.notes),
+                    ("input", f"i: {inputs} signed {W} bits, {F} fraction bits"
+                              + (" each (payload struct {x, y}, x low)" if self.two_input
+                                 else "")),
+                    ("output", f"o: spikes {self.K} bits (bit i-1 = z_i) + value signed "
+                               f"{self.out_width} bits, {self.out_frac} fraction bits"),
+                    ("interval", f"[{self.interval[0]:g}, {self.interval[1]:g})"
+                                 + (" for x and y" if self.two_input else "")),
+                    ("mse", "n/a" if value is None else
+                     f"{value:.4g} (this exact core vs {self.activation}, every representable "
+                     f"input of the interval)")])
 
 
 def _num(v):
     return int(v) if float(v).is_integer() else float(v)
-
-
-def _round(v):
-    return float(f"{v:.6g}") if math.isfinite(v) else None
-
-
-def _check_int(name, v, lo, hi):
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, not {v!r}")
-    v = int(v)
-    if not lo <= v <= hi:
-        raise ValueError(f"{name} must be from {lo} to {hi}, not {v}")
-    return v
 
 
 def default_width(interval, frac):
@@ -271,7 +275,7 @@ def _default_name(activation, K, Q, stem=None):
 def _missing_set(act, K, Q):
     have = ", ".join(list_amos()) or "none"
     cmd = TRAIN_COMMAND.format(act=act, K=K, Q=Q)
-    return ValueError(f"no shipped AMOS set {amos_path(act, K, Q).name} "
+    return InputError(f"no shipped AMOS set {amos_path(act, K, Q).name} "
                       f"(shipped: {have}); make one with: {cmd}")
 
 
@@ -293,11 +297,11 @@ def resolve_params(act, K=None, Q=None):
     else:
         path = Path(act)
         if path.suffix != ".json" and not path.exists():
-            raise ValueError(f"unknown activation {act!r}: use one of "
+            raise InputError(f"unknown activation {act!r}: use one of "
                              f"{', '.join(NAMED_ACTS)} or a parameter file (.json)")
         ps = load_amos(path)
         if K is not None and K != ps.K:
-            raise ValueError(f"--K {K} does not match the parameter file {path} (K={ps.K})")
+            raise InputError(f"--K {K} does not match the parameter file {path} (K={ps.K})")
         stem = path.stem
         source = path.name
     if ps.two_input and ps.activation not in TWO_INPUT:  # pragma: no cover - loader checks
@@ -306,7 +310,7 @@ def resolve_params(act, K=None, Q=None):
         ps = ps.quantized(Q).with_made_by(ps.made_by)
         source += f" rounded to Q={Q}"
     elif Q_given and ps.Q != Q:
-        raise ValueError(f"--Q {Q} does not match the parameter file {source} (Q={ps.Q})")
+        raise InputError(f"--Q {Q} does not match the parameter file {source} (Q={ps.Q})")
     if not ps.two_input:
         get_activation(ps.activation)  # an unknown expression is an error here, not later
     return ps, source, stem
@@ -331,16 +335,16 @@ def build_ir(act="silu", K=None, Q=None, width=None, frac=None, name=None):
         Module name (default ``amos_<act>_k<K>[_q<Q>]``).
     """
     if not isinstance(act, str) or not act.strip():
-        raise ValueError(f"activation must be a name or a parameter file, not {act!r}")
+        raise InputError(f"activation must be a name or a parameter file, not {act!r}")
     act = act.strip()
     if K is not None:
-        K = _check_int("K", K, 1, K_MAX)
+        K = check_int("K", K, 1, K_MAX)
     if Q is not None:
-        Q = _check_int("Q", Q, 2, 16)
+        Q = check_int("Q", Q, 2, 16)
     if width is not None:
-        width = _check_int("input width", width, 2, MAX_WIDTH)
+        width = check_int("input width", width, 2, MAX_WIDTH)
     if frac is not None:
-        frac = _check_int("input fraction", frac, 0, MAX_WIDTH)
+        frac = check_int("input fraction", frac, 0, MAX_WIDTH)
 
     if act == "relu":
         # Input in units of the quantum alpha 2^-K (alpha folded into the upstream weights),
@@ -356,17 +360,19 @@ def build_ir(act="silu", K=None, Q=None, width=None, frac=None, name=None):
         need = signed_width(0, T[0])
         W = K + 2 + F if width is None else width
         if W < need:
-            raise ValueError(f"input width {W} cannot hold the ReLU threshold T_1 = "
+            raise InputError(f"input width {W} cannot hold the ReLU threshold T_1 = "
                              f"2^{K - 1 + F}: relu K={K} with fraction {F} needs a width of at "
                              f"least {need} (K+F+1)")
         if W > MAX_WIDTH:
-            raise ValueError(f"relu K={K} with fraction {F} needs an input width of {W} bits, "
+            raise InputError(f"relu K={K} with fraction {F} needs an input width of {W} bits, "
                              f"more than the {MAX_WIDTH} supported")
         suffix = "" if (width is None and F == 0) else f"_w{W}f{F}"
         return AmosIR(name=name or _default_name("relu", K, None) + suffix, activation="relu",
                       K=K, Q=None, width=W, frac=F, c=tuple(c), T=tuple(T),
                       h=tuple(tuple(r) for r in h), d=tuple(d), c2=None,
-                      interval=(0.0, float(1 << K)), source="analytic")
+                      interval=(0.0, float(1 << K)), source="analytic",
+                      notes=() if Q is None else (f"--Q {Q} ignored: the ReLU unit has no "
+                                                  f"parameter codes",))
 
     ps, source, stem = resolve_params(act, K, Q)
     F = max(ps.Q - 4, 0) if frac is None else frac

@@ -1,11 +1,8 @@
 """``python -m gen fsneuron``: the command line over :mod:`gen.fsneuron`."""
 
-import argparse
+from common.checks import arg, check_int
 
-from gen.writer import check_name
-
-from . import FSConfig, generate
-from .ir import ARCHS, DEFAULT_K, DEFAULT_Q, K_MAX, K_MIN, W_MAX
+from .ir import ARCHS, DEFAULT_K, DEFAULT_Q, K_MAX, K_MIN, LANES_MAX, W_MAX, FSConfig, resolve
 
 DESCRIPTION = """\
 Generate a pipelined FS-neuron (few-spikes neuron) core as Verilog, bit-exact with the integer
@@ -16,13 +13,6 @@ ports, widths, latency, interval, ROM bits and the MSE of this exact core agains
 over every representable input of the interval. See docs/fsneuron.md."""
 
 
-def _int(text):
-    try:
-        return int(text, 10)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-
-
 def add_arguments(parser):
     parser.add_argument(
         "--act", default="silu", metavar="silu|sigmoid|relu|PARAMS.json",
@@ -31,14 +21,14 @@ def add_arguments(parser):
              "parameter file, no ROM, Q does not apply), or a parameter file: a Q-bit file is "
              "used as is, a float file is rounded to --Q bits (default: %(default)s)")
     parser.add_argument(
-        "--K", type=_int, default=None, metavar="K",
+        "--K", type=arg(check_int, "K", K_MIN, K_MAX), default=None, metavar="K",
         help=f"time steps, {K_MIN} to {K_MAX} (default: {DEFAULT_K}, or the K of PARAMS.json)")
     parser.add_argument(
-        "--Q", type=_int, default=None, metavar="Q",
+        "--Q", type=arg(check_int, "Q", 2, 16), default=None, metavar="Q",
         help=f"parameter code width in bits, 2 to 16: 2^Q levels over [-8, 8) "
              f"(default: {DEFAULT_Q}, or the Q of a Q-bit PARAMS.json; ignored for relu)")
     parser.add_argument(
-        "--lanes", type=_int, default=1, metavar="N",
+        "--lanes", type=arg(check_int, "lanes", 1, LANES_MAX), default=1, metavar="N",
         help="neurons per core; one input vector holds N inputs (default: %(default)s)")
     parser.add_argument(
         "--arch", choices=ARCHS, default="shared",
@@ -46,11 +36,11 @@ def add_arguments(parser):
              "pipeline stages with constant parameters, one vector per cycle "
              "(default: %(default)s)")
     parser.add_argument(
-        "--width", type=_int, default=None, metavar="W",
+        "--width", type=arg(check_int, "input width W", 1, W_MAX), default=None, metavar="W",
         help=f"input width in bits, at most {W_MAX}; must hold every threshold and reset "
              f"(default: trained sets just wide enough for the training interval; relu K+2)")
     parser.add_argument(
-        "--frac", type=_int, default=None, metavar="F",
+        "--frac", type=arg(check_int, "input fraction F"), default=None, metavar="F",
         help="input fraction bits: real input = x * 2^-F; needs F >= Q-4 "
              "(default: Q-4 for trained sets, 0 for relu)")
     parser.add_argument(
@@ -58,16 +48,9 @@ def add_arguments(parser):
         help="Verilog module and file name (default: fs_<act>_k<K>_q<Q>, fs_relu_k<K> or "
              "fs_<params file stem>, plus _w<W>f<F> for a non-default input format, _unrolled "
              "and _x<N> for N lanes)")
-    parser.add_argument(
-        "--out", default="rtl", metavar="DIR",
-        help="output folder (default: %(default)s/)")
 
 
-def run(args):
-    if args.name is not None:
-        check_name(args.name)
-    config = FSConfig(act=args.act, K=args.K, Q=args.Q, lanes=args.lanes, arch=args.arch,
-                      width=args.width, frac=args.frac, name=args.name)
-    result = generate(config, args.out)
-    print(result.summary)
-    return 0
+def build(args):
+    """The :class:`~gen.fsneuron.ir.FSCoreIR` of parsed command-line arguments."""
+    return resolve(FSConfig(act=args.act, K=args.K, Q=args.Q, lanes=args.lanes, arch=args.arch,
+                            width=args.width, frac=args.frac, name=args.name))

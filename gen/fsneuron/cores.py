@@ -19,8 +19,7 @@ the same cycle, which is what allows full rate under ``o.ready`` = 1).
 from types import SimpleNamespace
 
 from amaranth import Cat, Const, Module, Mux, Signal, signed, unsigned
-from amaranth.lib import data, memory, stream, wiring
-from amaranth.lib.wiring import In, Out
+from amaranth.lib import data, memory, wiring
 
 from gen.widths import unsigned_width
 
@@ -74,11 +73,7 @@ class FSCore(wiring.Component):
             raise ValueError(f"{type(self).__name__} builds arch {self.arch!r}, the IR asks for "
                              f"{ir.arch!r}")
         self.ir = ir
-        in_layout, out_layout = payload_layouts(ir)
-        super().__init__({
-            "i": In(stream.Signature(in_layout)),
-            "o": Out(stream.Signature(out_layout)),
-        })
+        super().__init__(ir.signature())
 
     def fires(self, v, T):
         """The spike rule, ``v >= T`` (Heaviside with Theta(0) = 1)."""

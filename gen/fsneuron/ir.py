@@ -35,17 +35,17 @@ inside) and never wider than :func:`sim.fs.fs_int_bounds`; each register gets
 """
 
 import math
-import numbers
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
-import numpy as np
-
+from common.checks import InputError, check_choice, check_int
+from gen.core import CoreIR
 from gen.widths import signed_range, signed_width
 from gen.writer import check_name
 from quant.fixed import QFormat, check_Q
+from quant.metrics import representable_mse
 from quant.params import FSParamSet, list_shipped, load, shipped_path
 from sim.fs import fs_int, fs_int_bounds, relu_schedule
 
@@ -69,19 +69,7 @@ DEFAULT_Q = 8
 #: Activations with shipped trained sets named on the command line.
 TRAINED = ("silu", "sigmoid")
 
-#: Inputs above this count are subsampled (evenly) for the MSE summary.
-MSE_MAX_POINTS = 1 << 22
-
 _REPO = Path(__file__).resolve().parents[2]
-
-
-def _check_int(name, value, lo, hi):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, not {value!r}")
-    value = int(value)
-    if not lo <= value <= hi:
-        raise ValueError(f"{name} must be between {lo} and {hi}, not {value}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -121,20 +109,18 @@ class FSConfig:
     def __post_init__(self):
         if not isinstance(self.act, (str, FSParamSet)) or (isinstance(self.act, str)
                                                            and not self.act.strip()):
-            raise ValueError(f"activation must be silu, sigmoid, relu or a parameter file, "
+            raise InputError(f"activation must be silu, sigmoid, relu or a parameter file, "
                              f"not {self.act!r}")
         if self.K is not None:
-            _check_int("K", self.K, K_MIN, K_MAX)
+            check_int("K", self.K, K_MIN, K_MAX)
         if self.Q is not None:
             check_Q(self.Q)
-        _check_int("lanes", self.lanes, 1, LANES_MAX)
-        if self.arch not in ARCHS:
-            raise ValueError(f"arch must be one of {', '.join(ARCHS)}, not {self.arch!r}")
+        check_int("lanes", self.lanes, 1, LANES_MAX)
+        check_choice("arch", self.arch, ARCHS)
         if self.width is not None:
-            _check_int("input width W", self.width, 1, W_MAX)
+            check_int("input width W", self.width, 1, W_MAX)
         if self.frac is not None:
-            if isinstance(self.frac, bool) or not isinstance(self.frac, numbers.Integral):
-                raise TypeError(f"input fraction F must be an integer, not {self.frac!r}")
+            check_int("input fraction F", self.frac)
         if self.name is not None:
             check_name(self.name)
 
@@ -144,8 +130,10 @@ class FSConfig:
 
 
 @dataclass
-class FSCoreIR:
+class FSCoreIR(CoreIR):
     """A resolved FS-neuron core: integers, widths, timing. Built by :func:`resolve`.
+
+    Follows the core protocol (:class:`gen.core.CoreIR`): ``kind`` is ``"fsneuron"``.
 
     Attributes
     ----------
@@ -208,6 +196,8 @@ class FSCoreIR:
     notes: list = field(default_factory=list)
     mse: dict = None
 
+    kind = "fsneuron"
+
     @property
     def is_relu(self):
         return self.activation == "relu" and self.Q is None
@@ -239,13 +229,28 @@ class FSCoreIR:
     def lane_out_bits(self):
         return self.K + self.Wout
 
-    def manifest(self):
-        """The manifest dict (written as ``NAME.json`` beside ``NAME.v``)."""
+    def signature(self):
+        """Stream ports ``i`` (lanes x signed W-bit x) and ``o`` (lanes x {spikes, value}),
+        payload layouts from :func:`gen.fsneuron.cores.payload_layouts`."""
+        from amaranth.lib import stream, wiring
+        from amaranth.lib.wiring import In, Out
+
+        from .cores import payload_layouts
+
+        in_layout, out_layout = payload_layouts(self)
+        return wiring.Signature({"i": In(stream.Signature(in_layout)),
+                                 "o": Out(stream.Signature(out_layout))})
+
+    def component(self):
+        """The Amaranth component: :class:`SharedCore` or :class:`UnrolledCore`."""
+        from .cores import core_class
+
+        return core_class(self.arch)(self)
+
+    def manifest_fields(self):
+        """The FS core's manifest keys (after the common ones, see :mod:`gen.core`)."""
         lo, hi = self.interval
-        man = {
-            "core": "fsneuron",
-            "top": self.name,
-            "verilog": f"{self.name}.v",
+        return {
             "activation": self.activation,
             "K": self.K,
             "Q": self.Q,
@@ -257,30 +262,68 @@ class FSCoreIR:
             "h": list(self.h),
             "d": list(self.d),
             "interval": [_num(lo), _num(hi)],
-            "latency": self.latency,
-            "ii": self.ii,
-            # the rest is descriptive: the stream layouts, where the numbers came from
-            "payload": {
-                "input": f"lanes x signed W-bit x; lane n at bits [n*W, (n+1)*W); "
-                         f"real = x * 2^-F",
-                "output": "lanes x {spikes: K bits (bit t-1 = z(t)), value: signed Wout bits}; "
-                          "lane n at bit n*(K+Wout), spikes in the low bits; "
-                          "real = value * 2^-Fout",
-                "input_bits": self.lanes * self.W,
-                "output_bits": self.lanes * (self.K + self.Wout),
-            },
-            "timing": "latency: cycles from the clock edge of an input transfer to the edge of "
-                      "its output transfer with o.ready high and the core idle; ii: cycles "
-                      "between input transfers with i.valid and o.ready always high",
             "threshold": "z(t) = [v(t) >= T(t)]",
             "widths": {k: {"width": w["width"], "range": list(w["range"])}
                        for k, w in self.widths.items()},
             "rom_bits": self.rom_bits,
-            "params": self.params_source,
+            "source": self.params_source,
             "codes": self.codes,
             "mse": self.mse,
         }
-        return man
+
+    def describe(self):
+        """Title and lines of the summary ``python -m gen fsneuron`` prints."""
+        K, N = self.K, self.lanes
+        w_lo, w_hi = self.x_range
+        scale = 2.0 ** -self.F
+        what = f"{self.activation}, K={K}, " + (f"Q={self.Q}" if self.Q is not None
+                                                 else "Q n/a (ReLU)")
+        title = (f"FS-neuron core ({what}), arch {self.arch}, {N} lane"
+                 f"{'s' if N != 1 else ''}")
+        lines = [("parameters", self.params_source)] if self.params_source else []
+        lines += [("note", note) for note in self.notes]
+        lines.append(("input", f"{N} x signed {self.W}-bit x, frac {self.F} (real = x * "
+                               f"2^{-self.F}, range [{_fmt(w_lo * scale)}, {_fmt(w_hi * scale)}])"
+                               f"; lane n at bits [{self.W}n, {self.W}n+{self.W})"))
+        lines.append(("output", f"{N} x {{spikes[{K - 1}:0], value signed {self.Wout}-bit frac "
+                                f"{self.Fout}}}; lane n at bit {K + self.Wout}n, spikes low"))
+        lines.append(("widths", self._widths_text()))
+        lo, hi = self.interval
+        lines.append(("interval", f"[{_fmt(lo)}, {_fmt(hi)})"))
+        lines.append(("ROM", self._rom_text()))
+        lines.append(("MSE", self._mse_text()))
+        return title, lines
+
+    def _widths_text(self):
+        if self.arch == "unrolled":
+            vw = [self.widths[f"v{t}"]["width"] for t in range(2, self.K + 1)]
+            return f"per-stage membrane widths {vw}" if vw else "no membrane registers"
+        return ", ".join(f"{k} {w['width']}b [{w['range'][0]}, {w['range'][1]}]"
+                         for k, w in self.widths.items() if k not in ("x", "out"))
+
+    def _rom_text(self):
+        if self.rom is not None:
+            depth, word = self.rom
+            return (f"{depth} x {word} bits = {self.rom_bits} bits, shared by {self.lanes} "
+                    f"lane{'s' if self.lanes != 1 else ''}")
+        if self.arch == "shared":
+            return "none (ReLU: threshold register shifted once per step)"
+        return "none (unrolled: constants in each stage)"
+
+    def _mse_text(self):
+        if self.mse is None:
+            return f"n/a ({self.activation!r} is not a known function of x)"
+        if self.mse["value"] is None:
+            return "n/a (no representable input in the interval)"
+        lo, hi = self.interval
+        every = "every" if self.mse["stride"] == 1 else f"every {self.mse['stride']}th"
+        return (f"{self.mse['value']:.6g} vs {self.activation} over {every} representable input "
+                f"in [{_fmt(lo)}, {_fmt(hi)}) ({self.mse['inputs']} inputs, integer model of "
+                f"this core)")
+
+
+def _fmt(v):
+    return str(int(v)) if float(v).is_integer() else f"{float(v):g}"
 
 
 def _num(v):
@@ -363,7 +406,7 @@ def _load_shipped(act, K, Q):
     if not path.exists():
         available = [n for n in _shipped_fs_sets() if n.startswith(f"{act}_K")]
         listing = ", ".join(available) if available else "none"
-        raise ValueError(
+        raise InputError(
             f"no trained {act} set for K={K} Q={Q} (quant/params/{path.name} is missing); "
             f"available {act} sets: {listing}; make one with: python -m quant train --act {act} "
             f"--K {K} --Q {Q} --out quant/params/{path.name}")
@@ -410,7 +453,7 @@ def _resolve_relu(cfg):
         notes.append(f"Q={cfg.Q} ignored: the ReLU schedule has no parameter codes")
     F = 0 if cfg.frac is None else int(cfg.frac)
     if F < 0:
-        raise ValueError(f"input fraction F={F} is negative; ReLU needs F >= 0 "
+        raise InputError(f"input fraction F={F} is negative; ReLU needs F >= 0 "
                          f"(T = 2^(K-t) << F)")
     T0, h0, d = relu_schedule(K)
     T = [v << F for v in T0]
@@ -421,30 +464,30 @@ def _resolve_relu(cfg):
     need = signed_width(0, max(T))
     W = K + 2 + F if cfg.width is None else int(cfg.width)
     if W < need:
-        raise ValueError(f"input width W={W} cannot hold the ReLU thresholds: T(1) = 2^{K - 1 + F}"
+        raise InputError(f"input width W={W} cannot hold the ReLU thresholds: T(1) = 2^{K - 1 + F}"
                          f" needs W >= {need} (K+F+1)")
     interval = (0, 1 << K)          # the clamp range, in quanta: out == x exactly there
     base = f"relu_k{K}"
     suffix = "" if (W == K + 2 + F and F == 0) else f"_w{W}f{F}"
     name = cfg.name or default_name(base, cfg.arch, cfg.lanes, suffix)
     return _finish(cfg, name=name, activation="relu", K=K, Q=None, W=W, F=F, Fout=0, T=T, h=h,
-                   d=d, interval=interval, params_source=None, codes=None, notes=notes)
+                   d=d, interval=interval, params_source="analytic", codes=None, notes=notes)
 
 
 def _resolve_trained(cfg):
     notes = []
     act = cfg.act
     if isinstance(act, FSParamSet):
-        pset, source, file_base = act, None, _sanitize(act.activation)
+        pset, source, file_base = act, "in-memory parameter set", _sanitize(act.activation)
     elif act.strip() not in _known_trained():
         # a file: a trained set's name wins over a file of that name (use ./silu for the file)
         act = act.strip()
         if not _is_file_spec(act):
-            raise ValueError(f"unknown activation {act!r}: use relu, "
+            raise InputError(f"unknown activation {act!r}: use relu, "
                              f"{', '.join(_known_trained())} or a parameter file (.json)")
         path = Path(act)
         if not path.exists():
-            raise ValueError(f"activation {act!r}: no such parameter file")
+            raise InputError(f"activation {act!r}: no such parameter file")
         pset = load(path)
         source, file_base = _rel(path), _sanitize(path.stem)
     else:
@@ -455,15 +498,15 @@ def _resolve_trained(cfg):
         file_base = None
 
     if cfg.K is not None and cfg.K != pset.K:
-        raise ValueError(f"--K {cfg.K} contradicts the parameter set, which has K={pset.K}")
+        raise InputError(f"--K {cfg.K} contradicts the parameter set, which has K={pset.K}")
     K = pset.K
     if not K_MIN <= K <= K_MAX:
-        raise ValueError(f"the parameter set has K={K}; the core supports K from {K_MIN} to "
+        raise InputError(f"the parameter set has K={K}; the core supports K from {K_MIN} to "
                          f"{K_MAX}")
     rounded = False
     if pset.is_quantized:
         if cfg.Q is not None and cfg.Q != pset.Q:
-            raise ValueError(f"--Q {cfg.Q} contradicts the parameter set, which holds Q={pset.Q} "
+            raise InputError(f"--Q {cfg.Q} contradicts the parameter set, which holds Q={pset.Q} "
                              f"codes (give a float set to round it to another Q)")
         Q = pset.Q
     else:
@@ -475,7 +518,7 @@ def _resolve_trained(cfg):
     qf = QFormat(Q)
     F = qf.frac if cfg.frac is None else int(cfg.frac)
     if F < qf.frac:
-        raise ValueError(f"input fraction F={F} cannot hold Q={Q} parameters: thresholds have "
+        raise InputError(f"input fraction F={F} cannot hold Q={Q} parameters: thresholds have "
                          f"Q-4 = {qf.frac} fraction bits, so F >= {qf.frac}")
     T = qf.to_hw(pset.T, F)
     h = qf.to_hw(pset.h, F)
@@ -492,12 +535,12 @@ def _resolve_trained(cfg):
     if cfg.width is None:
         W = w_default
         if W > W_MAX:
-            raise ValueError(f"the input would need W={W} bits (> {W_MAX}) at F={F}; "
+            raise InputError(f"the input would need W={W} bits (> {W_MAX}) at F={F}; "
                              f"use a smaller F")
     else:
         W = int(cfg.width)
         if W < need:
-            raise ValueError(f"input width W={W} cannot hold the parameters: thresholds and "
+            raise InputError(f"input width W={W} cannot hold the parameters: thresholds and "
                              f"resets span [{p_lo}, {p_hi}] input LSBs (F={F}), which needs "
                              f"W >= {need}")
     # a non-default input format is part of the default name, so it cannot overwrite the
@@ -557,40 +600,15 @@ def _finish(cfg, *, name, activation, K, Q, W, F, Fout, T, h, d, interval, param
     return ir
 
 
-def representable_inputs(ir, interval=None):
-    """Every W-bit input x whose real value ``x * 2**-F`` lies in ``[lo, hi)``.
-
-    Returns ``(x, stride)``: the int64 inputs (every ``stride``-th one when there are more than
-    :data:`MSE_MAX_POINTS`).
-    """
-    lo, hi = interval if interval is not None else ir.interval
-    w_lo, w_hi = ir.x_range
-    scale = Fraction(2) ** ir.F
-    a = max(w_lo, math.ceil(Fraction(lo) * scale))
-    b = min(w_hi, math.ceil(Fraction(hi) * scale) - 1)
-    if b < a:
-        return np.zeros(0, dtype=np.int64), 1
-    n = b - a + 1
-    stride = max(1, -(-n // MSE_MAX_POINTS))
-    return np.arange(a, b + 1, stride, dtype=np.int64), stride
-
-
 def core_mse(ir):
     """MSE of this exact core (integer model) against its activation over every representable
-    input of the interval; None when the activation is not a known function of x."""
+    input of the interval (:func:`quant.metrics.representable_mse`); None when the activation is
+    not a known function of x."""
     from quant.activations import get_activation
 
     try:
         f = get_activation(ir.activation)
     except ValueError:
         return None
-    x, stride = representable_inputs(ir)
-    if x.size == 0:
-        return {"interval": [_num(v) for v in ir.interval], "inputs": 0, "stride": stride,
-                "value": None}
-    value, _ = fs_int(x, ir.T, ir.h, ir.d)
-    real_out = value.astype(np.float64) * 2.0 ** -ir.Fout
-    real_in = x.astype(np.float64) * 2.0 ** -ir.F
-    err = real_out - f(real_in)
-    return {"interval": [_num(v) for v in ir.interval], "inputs": int(x.size), "stride": stride,
-            "value": float(np.mean(err * err))}
+    return representable_mse(lambda x: fs_int(x, ir.T, ir.h, ir.d)[0], f, ir.interval, ir.F,
+                             ir.Fout, width=ir.W)

@@ -13,7 +13,8 @@ from rtlsim import BUILD, run_bench, simulator
 from boards.build import generate_core
 from boards.cores import load_core
 from boards.demo import write_demo_verilog
-from boards.ifneuron import write_if_core
+from gen import generate
+from gen.ifneuron import resolve as resolve_if
 
 pytestmark = pytest.mark.slow
 
@@ -69,7 +70,7 @@ def test_demo_if_core():
     every input of a 6-bit range; then the same build with a manifest that does not describe
     its Verilog (theta changed), whose replies must be reported as mismatches."""
     src = BUILD / "src" / "demo_if_k4"
-    core = load_core(write_if_core(src, 4, 6))
+    core = load_core(generate(resolve_if(K=4, width=6), src).manifest)
     _run(core, "demo_if_k4", log2_depth=5)
 
     m = json.loads(core.manifest_path.read_text())

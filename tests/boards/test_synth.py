@@ -9,7 +9,8 @@ import pytest
 from clirun import run_cli
 
 from boards.cores import load_core, verilog_ports
-from boards.ifneuron import write_if_core
+from gen import generate
+from gen.ifneuron import resolve as resolve_if
 from boards.synth import (SynthError, cell_summary, check_timing, parse_nextpnr_report,
                           parse_yosys_stat, synthesize)
 from boards.toolchain import missing_tools
@@ -88,20 +89,20 @@ def test_verilog_ports():
 
 
 def test_load_core_checks_manifest_against_verilog(tmp_path):
-    path = write_if_core(tmp_path, 3, 6)
+    path = generate(resolve_if(K=3, width=6), tmp_path).manifest
     core = load_core(path)
     assert (core.in_width, core.out_width, core.ii, core.lanes) == (6, 3, 7, 1)
 
     m = json.loads(path.read_text())
-    m["input"]["width"] = 7
+    m["ports"]["i"]["payload"]["width"] = 7
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(m))
-    with pytest.raises(ValueError, match=r"i__payload is input \[6\], the manifest implies "
+    with pytest.raises(ValueError, match=r"i__payload is input \[6\], the manifest says "
                                          r"input \[7\]"):
         load_core(bad)
-    m["core"] = "mystery"
+    del m["ports"]
     bad.write_text(json.dumps(m))
-    with pytest.raises(ValueError, match="unknown core 'mystery'"):
+    with pytest.raises(ValueError, match="manifest has no 'ports'"):
         load_core(bad)
     bad.write_text("{not json")
     with pytest.raises(ValueError, match="not a JSON manifest"):
@@ -121,7 +122,7 @@ def test_load_core_checks_manifest_against_verilog(tmp_path):
 
 @pytest.fixture(scope="module")
 def small_core(tmp_path_factory):
-    return load_core(write_if_core(tmp_path_factory.mktemp("core"), 4, 6))
+    return load_core(generate(resolve_if(K=4, width=6), tmp_path_factory.mktemp("core")).manifest)
 
 
 def test_synth_smoke_ice40(small_core, tmp_path):

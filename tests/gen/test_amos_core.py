@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 from clirun import ROOT
-from gen.amos import AmosCore, build_ir, generate
-from gen.writer import write_core
+from gen import generate
+from variants import with_component
+from gen.amos import AmosCore, build_ir
 from quant.amos_params import AmosParamSet, save
 from rtlsim import BUILD, run_bench, simulator
 
@@ -57,7 +58,8 @@ def test_generated_core(tmp_path, config):
     path = mixed_set(tmp_path / f"{config['name']}.json", config["two_input"], config["K"])
     ir = build_ir(str(path), width=config["width"], frac=config["frac"], name=config["name"])
     out = BUILD / "src" / ir.name
-    vpath, jpath = generate(ir, out)
+    r = generate(ir, out)
+    vpath, jpath = r.verilog, r.manifest
     bench(ir.name, vpath, jpath, ir.name, AMOS_RANDOM=3000,
           AMOS_EXHAUSTIVE_BITS=config["exhaustive_bits"])
 
@@ -65,7 +67,8 @@ def test_generated_core(tmp_path, config):
 def test_relu_K1_with_fraction():
     simulator()
     ir = build_ir("relu", K=1, frac=2, width=5, name="amos_relu_k1_f2")
-    vpath, jpath = generate(ir, BUILD / "src" / ir.name)
+    r = generate(ir, BUILD / "src" / ir.name)
+    vpath, jpath = r.verilog, r.manifest
     bench(ir.name, vpath, jpath, ir.name)
 
 
@@ -80,6 +83,7 @@ def test_bench_catches_a_wrong_heaviside():
     simulator()
     ir = build_ir("relu", K=4, name="amos_broken_gt")
     out = BUILD / "src" / ir.name
-    vpath, jpath = write_core(StrictHeaviside(ir), ir.name, out, ir.manifest())
+    r = generate(with_component(ir, StrictHeaviside), out)
+    vpath, jpath = r.verilog, r.manifest
     with pytest.raises(AssertionError, match="cocotb tests failed"):
         bench(ir.name, vpath, jpath, ir.name)

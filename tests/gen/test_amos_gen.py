@@ -2,8 +2,6 @@
 output, the reference cores in rtl/, and one-line errors with no files for bad input."""
 
 import json
-import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -51,7 +49,7 @@ def test_relu_ir():
     assert (ir.width, ir.frac, ir.out_width, ir.out_frac, ir.latency, ir.ii) == \
         (12, 0, 11, 0, 12, 1)
     assert ir.c == (1,) * 10 and ir.T[0] == 512 and ir.T[-1] == 1 and ir.h[9][0] == 512
-    assert ir.mse() == 0.0
+    assert ir.mse["value"] == 0.0
 
 
 def test_relu_with_fraction_scales_thresholds():
@@ -130,7 +128,9 @@ def test_two_input_manifest(tmp_path):
     assert r.returncode == 0, r.stderr
     m = json.loads((tmp_path / "o" / "amos_mul_k5_q8.json").read_text())
     assert m["activation"] == "mul" and len(m["c2"]) == 5
-    assert m["payload"]["i"] == {"x": [0, 5], "y": [5, 10]}
+    fields = m["ports"]["i"]["payload"]["fields"]
+    assert [(f["name"], f["offset"], f["width"], f["signed"]) for f in fields] == \
+        [("x", 0, 5, True), ("y", 5, 5, True)]
     assert "payload struct {x, y}" in r.stdout
 
 
@@ -162,18 +162,18 @@ def bad_file(tmp_path, text):
 
 
 @pytest.mark.parametrize("args,fragment", [
-    (["--act", "relu", "--K", "0"], "K must be from 1 to 64, not 0"),
-    (["--act", "relu", "--K", "65"], "K must be from 1 to 64, not 65"),
-    (["--act", "silu", "--Q", "1"], "Q must be from 2 to 16, not 1"),
-    (["--act", "silu", "--Q", "17"], "Q must be from 2 to 16, not 17"),
+    (["--act", "relu", "--K", "0"], "K must be between 1 and 64, not 0"),
+    (["--act", "relu", "--K", "65"], "K must be between 1 and 64, not 65"),
+    (["--act", "silu", "--Q", "1"], "Q must be between 2 and 16, not 1"),
+    (["--act", "silu", "--Q", "17"], "Q must be between 2 and 16, not 17"),
     (["--act", "tanh"], "unknown activation 'tanh'"),
     (["--act", "silu", "--K", "7"], "no shipped AMOS set amos_silu_K7_Q8.json"),
     (["--act", "silu", "--K", "7"], "python -m quant.amos_train train --act silu --K 7 --Q 8"),
     (["--act", "relu", "--K", "10", "--width", "10"], "needs a width of at least 11"),
-    (["--act", "relu", "--width", "1"], "input width must be from 2 to 32, not 1"),
-    (["--act", "relu", "--frac", "-1"], "input fraction must be from 0 to 32, not -1"),
+    (["--act", "relu", "--width", "1"], "input width must be between 2 and 32, not 1"),
+    (["--act", "relu", "--frac", "-1"], "input fraction must be between 0 and 32, not -1"),
     (["--act", "relu", "--name", "9lives"], "is not a Verilog identifier"),
-    (["--act", "relu", "--K", "ten"], "invalid int value"),
+    (["--act", "relu", "--K", "ten"], "'ten' is not an integer"),
     (["--act", "relu", "--bogus"], "unrecognized arguments"),
     (["--act", "missing.json"], "no such parameter file"),
 ])

@@ -61,10 +61,10 @@ def test_card_command(tmp_path):
     assert man["mse"]["value"] <= 0.0050                   # the target
 
 
-def test_default_out_is_rtl(tmp_path):
+def test_default_out_is_out(tmp_path):
     r = run_cli("gen", "fsneuron", "--act", "relu", "--K", "3", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    assert _files(tmp_path / "rtl") == ["fs_relu_k3.json", "fs_relu_k3.v"]
+    assert _files(tmp_path / "out") == ["fs_relu_k3.json", "fs_relu_k3.v"]
 
 
 def test_help_explains_every_option():

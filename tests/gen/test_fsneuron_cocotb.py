@@ -12,7 +12,12 @@ random code sets, K from 3 to 16 and Q from 4 to 12, default and custom input fo
 import pytest
 
 from fsneuron_sets import published_set, random_set, write_set
-from gen.fsneuron import FSConfig, generate
+from gen import generate as generate_ir
+from gen.fsneuron import FSConfig, resolve
+
+
+def generate(config, out):
+    return generate_ir(resolve(config), out)
 from rtlsim import BUILD, run_bench, simulator
 
 SETS = BUILD / "fsneuron_sets"

@@ -18,7 +18,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "kit" / "benches"))
 from fs_broken import GtShared, GtUnrolled, NoStallShared, NoStallUnrolled  # noqa: E402
 from fsneuron_model import CoreSpec, boundary_inputs  # noqa: E402
 from fsneuron_sets import published_set, random_set  # noqa: E402
-from gen.fsneuron import FSConfig, SharedCore, UnrolledCore, build, resolve  # noqa: E402
+from gen.fsneuron import FSConfig, SharedCore, UnrolledCore, resolve  # noqa: E402
+
+
+def build(config):
+    ir = resolve(config)
+    return ir.component(), ir.manifest()
 
 PATTERNS = ((1.0, 1.0), (0.5, 0.5), (0.9, 0.25), (0.25, 0.9))
 

