@@ -17,7 +17,6 @@ dimension takes part only as itself (a symbol), so a shape that depends on it in
 way is a dynamic shape and refused. Anything else: one line naming the node and its op type.
 """
 
-import math
 from pathlib import Path
 
 import numpy as np

@@ -6,7 +6,6 @@ import numpy as np
 def onnx_model(nodes, inits, in_shape=("n", 4), out_shape=("n", 3), opset=13,
                in_name="x", out_name="y"):
     """A model of ``nodes`` with float initializers ``inits`` ({name: array})."""
-    import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     graph = helper.make_graph(

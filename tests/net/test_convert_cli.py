@@ -5,13 +5,10 @@ import json
 
 import numpy as np
 import pytest
+from onnx import helper
 
 from clirun import assert_usage_error, run_cli
 from tests.net.onnx_models import cnn, mlp, onnx_model
-
-onnx = pytest.importorskip("onnx")
-nir = pytest.importorskip("nir")
-from onnx import helper  # noqa: E402
 
 
 def _cli(capsys, *argv):

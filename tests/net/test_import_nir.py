@@ -2,14 +2,13 @@
 LIF layers with a real leak, and malformed graphs, are refused; export-nir writes a graph
 ``nir.read`` reads back."""
 
+import nir
 import numpy as np
 import pytest
 
 from net import data as digits
 from net.importers import check_import, read_model
 from net.importers.conversion import convert, network_file
-
-nir = pytest.importorskip("nir")
 
 K = 8
 

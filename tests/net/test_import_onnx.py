@@ -1,17 +1,13 @@
 """ONNX import: the digits models round-trip to the direct conversion, and malformed models are
 refused with one line, exit 2 and no output file."""
 
-import io
-
 import numpy as np
 import pytest
 
 from net import data as digits
 from net.importers import check_import, read_model
 from net.importers.conversion import convert, input_format, network_file
-from tests.net.onnx_models import cnn, mlp, onnx_model
 
-onnx = pytest.importorskip("onnx")    # the import extra; listed in the test extra
 
 
 def _direct(model, act, K, Q=8):
@@ -62,12 +58,6 @@ def test_digits_round_trip(tmp_path, model, act, K):
     a = conv.net.forward(conv.input.codes(split.to_float(split.x_test))).logits
     b = direct.forward(split.x_test).logits
     assert a.dtype == b.dtype == np.int64 and np.array_equal(a, b)
-
-
-def _write(tmp_path, name, data):
-    p = tmp_path / name
-    p.write_bytes(data)
-    return p
 
 
 def test_fixed_batch_reshape_and_matmul(tmp_path):

@@ -8,11 +8,8 @@ it is the one block left out here, and :func:`test_only_hardware_left_out` check
 import re
 import shlex
 
-import pytest
-
 from clirun import ROOT, run_cli
 
-pytest.importorskip("onnx")
 
 DOC = ROOT / "docs" / "import.md"
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
