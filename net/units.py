@@ -26,10 +26,13 @@ from quant.params import (VARIANTS, ParamError, list_shipped, load, load_publish
                           published_path, shipped_path)
 from sim.fs import fs_int_bounds, fs_torch, relu_schedule
 
-__all__ = ["Unit", "fs_unit", "amos_unit", "CODINGS", "NEURON_ACTS"]
+__all__ = ["Unit", "fs_unit", "amos_unit", "CODINGS", "NEURON_ACTS", "UNIT_ACTS"]
 
 CODINGS = ("fs", "amos", "tsc")
 NEURON_ACTS = ("relu", "silu")
+#: Every activation a unit can replace: the digits models' two, and sigmoid (an imported model;
+#: trained sets in quant/params).
+UNIT_ACTS = NEURON_ACTS + ("sigmoid",)
 
 
 def _amos():
@@ -227,8 +230,8 @@ def fs_unit(act, K, Q=None, variant=None):
     float set rounded to Q where there is no Q-bit one). ReLU is analytic.
     """
     K = _check_K(K)
-    if act not in NEURON_ACTS:
-        raise InputError(f"unknown activation {act!r} (choose from {', '.join(NEURON_ACTS)})")
+    if act not in UNIT_ACTS:
+        raise InputError(f"unknown activation {act!r} (choose from {', '.join(UNIT_ACTS)})")
     if Q is not None:
         Q = check_Q(Q)
     if variant is not None and (act != "silu" or variant not in VARIANTS):
@@ -263,8 +266,8 @@ def amos_unit(act, K, Q=None):
     ReLU is analytic (:func:`sim.amos.relu_params`).
     """
     K = _check_K(K)
-    if act not in NEURON_ACTS:
-        raise InputError(f"unknown activation {act!r} (choose from {', '.join(NEURON_ACTS)})")
+    if act not in UNIT_ACTS:
+        raise InputError(f"unknown activation {act!r} (choose from {', '.join(UNIT_ACTS)})")
     if Q is not None:
         Q = check_Q(Q)
     amos = _amos()
