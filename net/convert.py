@@ -11,7 +11,8 @@ the figures. docs/import.md is the tutorial.
 
 from pathlib import Path
 
-from common.checks import InputError, arg, check_float, check_int
+from common.checks import (InputError, arg, check_float, check_input_file, check_int,
+                           check_output_file)
 from common.cli import AtomicFiles, CLIError, dumps_json, progress
 
 DESCRIPTION = __doc__.split("\n\n", 1)[0].split(": ", 1)[1] + "\n\n" + \
@@ -19,7 +20,8 @@ DESCRIPTION = __doc__.split("\n\n", 1)[0].split(": ", 1)[1] + "\n\n" + \
 
 
 def add_arguments(p):
-    p.add_argument("model", metavar="MODEL", help="MODEL.onnx (opset >= 13) or MODEL.nir")
+    p.add_argument("model", type=arg(check_input_file, "MODEL"), metavar="MODEL",
+                   help="MODEL.onnx (opset >= 13) or MODEL.nir")
     p.add_argument("--coding", choices=("fs", "amos"), required=True,
                    help="fs (FS neurons) or amos (AMOS units)")
     p.add_argument("--K", type=arg(check_int, "--K", 1, 32), default=None,
@@ -29,11 +31,13 @@ def add_arguments(p):
                    help="neuron parameter code width (default 8; ReLU has no codes)")
     p.add_argument("--weight-bits", type=arg(check_int, "--weight-bits", 2, 16), default=8,
                    metavar="B", help="weight code width (default 8)")
-    p.add_argument("--calib", required=True, metavar="DATA.npy",
+    p.add_argument("--calib", type=arg(check_input_file, "--calib"), required=True,
+                   metavar="DATA.npy",
                    help="calibration inputs, float, shape (n, *model input shape)")
-    p.add_argument("--labels", metavar="LABELS.npy",
+    p.add_argument("--labels", type=arg(check_input_file, "--labels"), metavar="LABELS.npy",
                    help="labels of the calibration inputs: report the accuracies")
-    p.add_argument("--test", nargs=2, metavar=("DATA.npy", "LABELS.npy"),
+    p.add_argument("--test", type=arg(check_input_file, "--test"), nargs=2,
+                   metavar=("DATA.npy", "LABELS.npy"),
                    help="measure the accuracies on these inputs and labels instead")
     p.add_argument("--input-frac", type=arg(check_int, "--input-frac", 0, 24), default=None,
                    metavar="F", help="fraction bits of the input codes (default: from the data)")
@@ -48,8 +52,10 @@ def add_arguments(p):
                    metavar="N",
                    help="NIR models with --labels/--test: also simulate the IF network itself "
                         "for N steps")
-    p.add_argument("--out", metavar="NET.json", help="network file (default out/<model>.json)")
-    p.add_argument("--json", metavar="FILE", help="write the figures as JSON")
+    p.add_argument("--out", type=arg(check_output_file, "--out"), metavar="NET.json",
+                   help="network file (default out/<model>.json)")
+    p.add_argument("--json", type=arg(check_output_file, "--json"), metavar="FILE",
+                   help="write the figures as JSON")
     p.add_argument("--device", default="cpu",
                    help="torch device of the simulations: cpu (default), cuda, cuda:N")
     p.add_argument("--quiet", action="store_true", help="no progress bars")

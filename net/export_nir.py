@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.checks import InputError
+from common.checks import InputError, arg, check_input_file, check_output_file
 from common.cli import AtomicFiles
 
 DESCRIPTION = __doc__.split("\n\n", 1)[0].split(": ", 1)[1] + "\n\n" + \
@@ -35,9 +35,10 @@ __all__ = ["to_nir", "nir_bytes"]
 
 
 def add_arguments(p):
-    p.add_argument("network", metavar="NET.json", help="a network file (python -m net convert, "
-                                                       "python -m net digits --export)")
-    p.add_argument("out", metavar="OUT.nir", help="the NIR graph to write (HDF5)")
+    p.add_argument("network", type=arg(check_input_file, "NET.json"), metavar="NET.json",
+                   help="a network file (python -m net convert, python -m net digits --export)")
+    p.add_argument("out", type=arg(check_output_file, "OUT.nir"), metavar="OUT.nir",
+                   help="the NIR graph to write (HDF5)")
 
 
 def _load(path):

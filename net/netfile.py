@@ -236,8 +236,8 @@ def load(path):
     try:
         obj = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise NetworkFileError(f"{path.name}: not JSON ({exc})") from None
-    net = from_dict(obj, where=path.name)
+        raise NetworkFileError(f"{path}: not JSON ({exc})") from None
+    net = from_dict(obj, where=str(path))
     net.name = path.name
     net.sha256 = hashlib.sha256(raw).hexdigest()
     return net
