@@ -1,7 +1,8 @@
 """The network hardware's synthesis table and plot (docs/network-hardware.md), made by one command.
 
     python bench/network_synth.py [--out docs/network-hardware.md] [--devices ice40,ecp5]
-                                  [--only NAME,...] [--work build/network_synth] [--quiet]
+                                  [--only NAME,...] [--work build/network_synth] [--workers N]
+                                  [--quiet]
 
 For every shipped example network (net/examples) and P in {1, 4, 16, the widest layer} (plus
 the per-layer P of the iCE40 row), generates the network top (``python -m gen network``),
@@ -21,7 +22,6 @@ resumes; everything is written at the end, atomically.
 """
 
 import argparse
-import hashlib
 import json
 import sys
 from dataclasses import dataclass
@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from common.cli import AtomicFiles, dumps_json, main_wrapper, progress  # noqa: E402
+from common.cli import AtomicFiles, dumps_json, main_wrapper  # noqa: E402
 
 BEGIN = "<!-- synthesis:begin -->"
 END = "<!-- synthesis:end -->"
@@ -46,6 +46,7 @@ DEVICES = {"ice40": ("iCE40UP5K", 24.0, 5280, 30 * 4096),
 class Config:
     network: str
     pe: object
+    lanes: object = None
 
     @property
     def pe_text(self):
@@ -53,7 +54,13 @@ class Config:
 
     @property
     def key(self):
-        return f"{self.network}_p{self.pe_text.replace(',', '_')}"
+        lanes = "" if self.lanes is None else f"_l{self.lanes}"
+        return f"{self.network}_p{self.pe_text.replace(',', '_')}{lanes}"
+
+
+#: The iCE40 row of the digits MLP: 16, 8 and 2 accumulators (the layers balanced), 4 neuron
+#: lanes (the reference top in rtl/)
+ICE40_ROW = ("mlp_fs_relu_k10", (16, 8, 2), 4)
 
 
 def configs():
@@ -66,87 +73,80 @@ def configs():
         width = max(layer.out_shape[0] for layer in net.affine_layers)
         for pe in sorted({1, 4, 16, width}):
             out.append(Config(ex.name, pe))
-        if ex.name == "mlp_fs_relu_k10":
-            out.append(Config(ex.name, (16, 8, 2)))      # the iCE40 row: layers balanced
+        if ex.name == ICE40_ROW[0]:
+            out.append(Config(*ICE40_ROW))
     return out
 
 
-def generate(cfg, work):
-    from gen.network.ir import NetworkIR
-    from gen.writer import generate as write
-    from net.netfile import load
+def _memory_bits(cfg):
+    from gen.network.ir import build_ir
 
-    ir = NetworkIR(load(ROOT / "net" / "examples" / f"{cfg.network}.json"), pe=cfg.pe)
-    result = write(ir, work / "cores" / cfg.key)
-    return ir, result
+    ir = build_ir(ROOT / "net" / "examples" / f"{cfg.network}.json", pe=cfg.pe, lanes=cfg.lanes)
+    return sum(ir.memory_bits().values())
 
 
-def synth(cfg, ir, result, device, work):
-    """One place-and-route run (or its kept result)."""
-    from boards.cores import load_core
-    from boards.synth import SynthError, cell_summary, parse_yosys_stat, synthesize
+def plan(cfgs, devices, work):
+    """The place-and-route jobs (:class:`boards.netreport.NetJob`), and the rows of the
+    configurations whose memories alone exceed a device (not placed)."""
+    from boards.netreport import NetJob
 
-    name, clock, cells, bram_bits = DEVICES[device]
-    sha = hashlib.sha256(result.verilog.read_bytes()).hexdigest()
-    run_dir = work / f"{cfg.key}_{device}"
-    kept = run_dir / "result.json"
-    if kept.exists():
-        old = json.loads(kept.read_text())
-        if old.get("sha256") == sha:
-            return old
-    mem = sum(ir.memory_bits().values())
-    out = {"sha256": sha, "device": device, "clock_mhz": clock}
-    if mem > bram_bits + cells:
-        # more memory bits than the device's block RAM and flip-flops together
-        out.update(fits=False, why=f"{mem / 1024:.0f} kbit of memories > the "
-                                   f"{bram_bits // 1024} kbit of block RAM")
-    else:
-        try:
-            r = synthesize(load_core(result.manifest), device, run_dir, clock_mhz=clock)
-            out.update(fits=True, luts=r.luts, ffs=r.ffs, brams=r.brams, dsps=r.dsps,
-                       fmax_mhz=r.fmax_mhz, timing_met=r.timing_met, total=r.total)
-        except SynthError as exc:
-            out.update(fits=False, why=_why(str(exc)))
-            stat = run_dir / "stat.json"
-            if stat.exists():          # synthesis got through: the design's cells
-                s = cell_summary(parse_yosys_stat(json.loads(stat.read_text()), "harness"),
-                                 _family(device))
-                out.update(design_luts=s["luts"], design_brams=s["brams"])
-    run_dir.mkdir(parents=True, exist_ok=True)
-    kept.write_text(json.dumps(out, indent=1) + "\n")
-    return out
+    jobs, skipped = [], []
+    for cfg in cfgs:
+        mem = _memory_bits(cfg)
+        for dev in devices:
+            name, clock, cells, bram_bits = DEVICES[dev]
+            if mem > bram_bits + cells:
+                skipped.append((cfg, dev, f"{mem / 1024:.0f} kbit of memories > the "
+                                          f"{bram_bits // 1024} kbit of block RAM"))
+                continue
+            jobs.append((cfg, NetJob(str(ROOT / "net" / "examples" / f"{cfg.network}.json"),
+                                     cfg.pe, dev, clock, str(work / f"{cfg.key}_{dev}"),
+                                     lanes=cfg.lanes)))
+    return jobs, skipped
 
 
-def _family(device):
-    return "ice40" if device == "ice40" else "ecp5"
-
-
-def _why(message):
-    if "no BELs remaining" in message or "Unable to place" in message:
-        return "does not place: too few logic cells"
-    return message.split("(", 1)[-1].split(")")[0][:120]
-
-
-def _row(cfg, ir, r):
-    d = ir.digits
+def _row(cfg, dev, r):
+    """A table row from :func:`boards.netreport.run_job`'s result (None: not placed)."""
     out = {"network": cfg.network, "pe": cfg.pe if isinstance(cfg.pe, int) else list(cfg.pe),
-           "device": r["device"], "fits": r["fits"], "ii_mean": d["ii_mean"],
-           "ii": ir.ii, "latency": ir.latency, "spikes_per_image": d["spikes_per_image"],
-           "accuracy": d["accuracy"]}
-    if r["fits"]:
+           "lanes": cfg.lanes, "device": dev, "fits": "error" not in r,
+           "ii_mean": r["ii_mean"], "ii": r["ii"], "latency": r["latency_max"],
+           "spikes_per_image": r["spikes_per_image"], "accuracy": r["accuracy"]}
+    if out["fits"]:
         f = r["fmax_mhz"]
         out.update({k: r[k] for k in ("luts", "ffs", "brams", "dsps", "fmax_mhz", "timing_met")})
         # throughput at the lower of Fmax and the target clock: what the board runs at
         clk = min(f, r["clock_mhz"]) if r["timing_met"] else f
         out["clock_mhz"] = clk
-        out["images_per_s"] = round(clk * 1e6 / d["ii_mean"])
-        out["latency_us"] = round(ir.latency / clk, 2)
+        out["images_per_s"] = round(clk * 1e6 / r["ii_mean"])
+        out["latency_us"] = round(r["latency_max"] / clk, 2)
     else:
-        out["why"] = r["why"]
-        for k in ("design_luts", "design_brams"):
-            if k in r:
-                out[k] = r[k]
+        out["why"] = r["error"]
     return out
+
+
+def run(cfgs, devices, work, workers=1):
+    """Every configuration on every device: the table's rows, in configuration order."""
+    from boards.executor import LocalExecutor, run_all
+    from boards.netreport import run_job
+
+    jobs, skipped = plan(cfgs, devices, work)
+    results = run_all(LocalExecutor(workers), run_job, [j for _, j in jobs],
+                      desc="place and route", label=lambda j: Path(j.work).name)
+    rows = {(cfg.key, job.device): _row(cfg, job.device, r)
+            for (cfg, job), r in zip(jobs, results)}
+    for cfg, dev, why in skipped:
+        rows[(cfg.key, dev)] = _row(cfg, dev, {**_figures(cfg), "error": why})
+    return [rows[(c.key, d)] for c in cfgs for d in devices]
+
+
+def _figures(cfg):
+    """The manifest's figures of a configuration that is not placed."""
+    from gen.network.ir import build_ir
+
+    ir = build_ir(ROOT / "net" / "examples" / f"{cfg.network}.json", pe=cfg.pe, lanes=cfg.lanes)
+    d = ir.digits
+    return {"ii_mean": d["ii_mean"], "ii": ir.ii, "latency_max": ir.latency,
+            "spikes_per_image": d["spikes_per_image"], "accuracy": d["accuracy"]}
 
 
 def _si(v):
@@ -170,6 +170,7 @@ def markdown(rows, cmd):
           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         pe = r["pe"] if isinstance(r["pe"], int) else ",".join(map(str, r["pe"]))
+        pe = f"{pe} (L={r['lanes']})" if r.get("lanes") else pe
         name = DEVICES[r["device"]][0]
         if r["fits"]:
             met = "" if r["timing_met"] else " (timing not met)"
@@ -178,10 +179,55 @@ def markdown(rows, cmd):
                       f"{r['ii_mean']:g} | {_si(r['images_per_s'])} | {r['latency_us']:g} | "
                       f"{r['spikes_per_image']:g} |")
         else:
-            cells = f" ({r['design_luts']} LUTs with the harness)" if "design_luts" in r else ""
-            md.append(f"| {r['network']} | {pe} | {name} | does not fit: {r['why']}{cells} "
+            md.append(f"| {r['network']} | {pe} | {name} | not built: {r['why']} "
                       f"| | | | | {r['ii_mean']:g} | | | {r['spikes_per_image']:g} |")
     return md
+
+
+#: The network hardware's targets (docs/network-hardware.md): the iCE40 row's LUT share, clock
+#: and images/s; the fastest fitting MLP FS-ReLU row's images/s on the ECP5; the CNN's clock.
+TARGETS = {"ice40_lut_share": 0.90, "ice40_images_per_s": 50_000, "ecp5_images_per_s": 1_000_000,
+           "cnn_ecp5_mhz": 100.0}
+
+
+def targets(rows):
+    """``[(target, measured, met)]`` for the targets the table's rows measure."""
+    t = TARGETS
+    out = []
+    ice = [r for r in rows if r["network"] == ICE40_ROW[0] and r["device"] == "ice40"
+           and r["pe"] == list(ICE40_ROW[1]) and r.get("lanes") == ICE40_ROW[2]]
+    for r in ice:
+        share = r["luts"] / DEVICES["ice40"][2] if r["fits"] else None
+        out.append((f"MLP FS-ReLU K=10 fits the iCE40UP5K (<= {t['ice40_lut_share']:.0%} of "
+                    f"its LUTs) and meets 24 MHz",
+                    f"{share:.0%} of LUTs, Fmax {r['fmax_mhz']:.1f} MHz" if share else r["why"],
+                    bool(share and share <= t["ice40_lut_share"] and r["timing_met"])))
+        ips = r.get("images_per_s", 0)
+        out.append((f"... at >= {_si(t['ice40_images_per_s'])} images/s",
+                    f"{_si(ips)} images/s", ips >= t["ice40_images_per_s"]))
+    ecp = [r for r in rows if r["network"] == ICE40_ROW[0] and r["device"] == "ecp5" and r["fits"]]
+    if ecp:
+        best = max(ecp, key=lambda r: r["images_per_s"])
+        out.append((f"MLP FS-ReLU K=10 on the ECP5-85F: >= {_si(t['ecp5_images_per_s'])} images/s "
+                    f"(the fastest P that fits)",
+                    f"{_si(best['images_per_s'])} images/s at P={best['pe']}",
+                    best["images_per_s"] >= t["ecp5_images_per_s"]))
+    cnn = [r for r in rows if r["network"] == "cnn_fs_relu_k10" and r["device"] == "ecp5"]
+    if cnn:
+        met = [r for r in cnn if r["fits"] and r["timing_met"]]
+        shown = ", ".join(f"P={r['pe']}: "
+                          + (f"{r['fmax_mhz']:.1f} MHz" if r["fits"] else "not built")
+                          for r in cnn)
+        out.append((f"CNN FS-ReLU K=10 fits the ECP5-85F and meets {t['cnn_ecp5_mhz']:g} MHz",
+                    shown, bool(met)))
+    return out
+
+
+def targets_lines(rows):
+    lines = ["", "| target | measured | met |", "|---|---|---|"]
+    for what, measured, met in targets(rows):
+        lines.append(f"| {what} | {measured} | {'yes' if met else '**no**'} |")
+    return lines
 
 
 def plot(rows):
@@ -255,6 +301,8 @@ def main(argv=None):
     p.add_argument("--work", default="build/network_synth", metavar="DIR")
     p.add_argument("--measured", default="build/cocotb/network_results", metavar="DIR",
                    help="the cocotb bench's measurements to put in the page (if any)")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="place-and-route runs in parallel (default 1)")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
     devices = [d for d in args.devices.split(",") if d]
@@ -269,20 +317,9 @@ def main(argv=None):
     if args.only:
         keys = set(args.only.split(","))
         cfgs = [c for c in cfgs if c.key in keys]
-    work = Path(args.work)
-    rows = []
-    jobs = [(c, d) for c in cfgs for d in devices]
-    made = {}
-    with progress(jobs, desc="synthesis", disable=args.quiet) as bar:
-        for cfg, dev in bar:
-            if hasattr(bar, "set_postfix_str"):
-                bar.set_postfix_str(f"{cfg.key} {dev}")
-            if cfg.key not in made:
-                made[cfg.key] = generate(cfg, work)
-            ir, result = made[cfg.key]
-            rows.append(_row(cfg, ir, synth(cfg, ir, result, dev, work)))
+    rows = run(cfgs, devices, Path(args.work), args.workers)
     cmd = "python bench/network_synth.py" + (f" --only {args.only}" if args.only else "")
-    page = _splice(page, (BEGIN, END), markdown(rows, cmd))
+    page = _splice(page, (BEGIN, END), markdown(rows, cmd) + targets_lines(rows))
     meas = measured_table(args.measured)
     if meas is not None and MEASURED[0] in page:
         page = _splice(page, MEASURED, meas)

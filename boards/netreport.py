@@ -57,6 +57,7 @@ class NetJob:
     clock_mhz: float
     work: str
     group: str = "table"
+    lanes: int = None           # neuron lanes per layer (None: the generator's default, P)
 
     @property
     def name(self):
@@ -83,7 +84,8 @@ def run_job(job):
     if core_dir.is_dir():
         for old in core_dir.iterdir():
             old.unlink()
-    manifest_path, _ = generate_core("network", [job.network, "--pe", pe_text(job.pe)],
+    lanes = [] if job.lanes is None else ["--lanes", str(job.lanes)]
+    manifest_path, _ = generate_core("network", [job.network, "--pe", pe_text(job.pe), *lanes],
                                      core_dir)
     core = load_core(manifest_path)
     key = {"verilog_sha256": hashlib.sha256(core.verilog_path.read_bytes()).hexdigest(),

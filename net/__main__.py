@@ -7,6 +7,8 @@ Commands::
     python -m net digits-report [--out docs/network.md] [--img-dir docs/img]
     python -m net train-weights [--out net/weights]
     python -m net examples [--out net/examples]
+    python -m net convert MODEL.onnx|MODEL.nir --coding fs|amos --calib DATA.npy [--out NET.json]
+    python -m net export-nir NET.json OUT.nir
 
 Bad input gives one line ``error: ...`` on stderr and exit status 2, and writes no file.
 """
@@ -21,6 +23,8 @@ COMMANDS = {
     "digits-report": ("net.report", "regenerate docs/network.md's tables and plots"),
     "train-weights": ("net.shipped", "train the four digits ANNs, write net/weights/*.npz"),
     "examples": ("net.export", "rewrite the example network files net/examples/*.json"),
+    "convert": ("net.convert", "convert an ONNX or NIR model to a network file"),
+    "export-nir": ("net.export_nir", "write a network file as a NIR graph"),
 }
 
 

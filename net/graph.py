@@ -20,7 +20,7 @@ class Op:
     kind:
       ``linear`` (``W`` (out, in), ``b``), ``conv`` (``W`` (co, ci, kh, kw), ``b``, ``padding``),
       ``pool`` (average pooling, ``k``), ``flatten``, ``unflatten`` (``shape`` per image),
-      ``act`` (``act`` = ``relu``/``silu``).
+      ``act`` (``act`` = ``relu``/``silu``; ``sigmoid`` from an imported model).
     """
 
     kind: str
@@ -123,6 +123,8 @@ def forward_float(ops, x, act_fn=None, record=None):
                 x = act_fn(i, op, x)
             elif op.act == "relu":
                 x = torch.relu(x)
+            elif op.act == "sigmoid":
+                x = torch.sigmoid(x)
             else:
                 x = torch.nn.functional.silu(x)
         else:

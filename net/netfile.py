@@ -239,8 +239,8 @@ def load(path):
     try:
         obj = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise NetworkFileError(f"{path.name}: not JSON ({exc})") from None
-    net = from_dict(obj, where=path.name)
+        raise NetworkFileError(f"{path}: not JSON ({exc})") from None
+    net = from_dict(obj, where=str(path))
     net.name = path.name
     net.sha256 = hashlib.sha256(raw).hexdigest()
     return net
@@ -489,8 +489,8 @@ def _propagate(where, unit, weight_bits, shape, frac, rng, layers_in):
         elif op == "unflatten":
             new = _shape(where, what, "shape", d["shape"])
             if int(np.prod(new)) != int(np.prod(shape)):
-                _fail(where, what, f"key 'shape' {list(new)} does not hold the {int(np.prod(shape))}"
-                                   f" values of its input {list(shape)}")
+                _fail(where, what, f"key 'shape' {list(new)} does not hold the "
+                                   f"{int(np.prod(shape))} values of its input {list(shape)}")
             layer.out_shape = new
             layer.out_range = (lo, hi)
         else:

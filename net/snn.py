@@ -255,7 +255,7 @@ class IntSNN:
     """
 
     def __init__(self, ops, unit, alphas=None, weight_bits=8, relu_round=True, input_frac=4,
-                 input_range=(0, 16)):
+                 input_range=(0, 16), input_shape=(64,)):
         if not unit.is_int:
             raise ValueError("IntSNN needs an integer unit (give Q)")
         self.unit = unit
@@ -324,7 +324,7 @@ class IntSNN:
             else:
                 raise ValueError(f"unknown op {op.kind!r}")
         self.output_frac = frac
-        self.input_shape = (64,)
+        self.input_shape = tuple(int(v) for v in input_shape)
         self._dev_cache = {}
 
     @classmethod

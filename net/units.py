@@ -30,13 +30,17 @@ from quant.params import (VARIANTS, ParamError, list_shipped, load, load_publish
 from sim.fs import fs_int_bounds, fs_torch, relu_schedule
 
 __all__ = ["Unit", "fs_unit", "amos_unit", "if_unit", "if_bounds", "CODINGS", "NEURON_ACTS",
-           "IF_K_MAX"]
+           "UNIT_ACTS", "IF_K_MAX"]
 
 CODINGS = ("fs", "amos", "tsc", "if")
 
 #: Largest K of an IF unit: 2^K - 1 time steps per image.
 IF_K_MAX = 16
+
 NEURON_ACTS = ("relu", "silu")
+#: Every activation a unit can replace: the digits models' two, and sigmoid (an imported model;
+#: trained sets in quant/params).
+UNIT_ACTS = NEURON_ACTS + ("sigmoid",)
 
 
 def _amos():
@@ -246,8 +250,8 @@ def fs_unit(act, K, Q=None, variant=None):
     float set rounded to Q where there is no Q-bit one). ReLU is analytic.
     """
     K = _check_K(K)
-    if act not in NEURON_ACTS:
-        raise InputError(f"unknown activation {act!r} (choose from {', '.join(NEURON_ACTS)})")
+    if act not in UNIT_ACTS:
+        raise InputError(f"unknown activation {act!r} (choose from {', '.join(UNIT_ACTS)})")
     if Q is not None:
         Q = check_Q(Q)
     if variant is not None and (act != "silu" or variant not in VARIANTS):
@@ -282,8 +286,8 @@ def amos_unit(act, K, Q=None):
     ReLU is analytic (:func:`sim.amos.relu_params`).
     """
     K = _check_K(K)
-    if act not in NEURON_ACTS:
-        raise InputError(f"unknown activation {act!r} (choose from {', '.join(NEURON_ACTS)})")
+    if act not in UNIT_ACTS:
+        raise InputError(f"unknown activation {act!r} (choose from {', '.join(UNIT_ACTS)})")
     if Q is not None:
         Q = check_Q(Q)
     amos = _amos()

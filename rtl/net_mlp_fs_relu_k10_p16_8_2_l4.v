@@ -472,34 +472,34 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   reg \$auto$verilog_backend.cc:2355:dump_module$2  = 0;
   wire \$1 ;
   wire \$10 ;
-  wire \$100 ;
-  wire \$101 ;
+  wire [17:0] \$100 ;
+  wire [17:0] \$101 ;
   wire \$102 ;
-  wire \$103 ;
+  wire [9:0] \$103 ;
   wire \$104 ;
-  wire \$105 ;
-  wire \$106 ;
-  wire [1:0] \$107 ;
-  wire [1:0] \$108 ;
-  wire [1:0] \$109 ;
+  wire [8:0] \$105 ;
+  wire [8:0] \$106 ;
+  wire [18:0] \$107 ;
+  wire \$108 ;
+  wire [17:0] \$109 ;
   wire \$11 ;
-  wire \$110 ;
+  wire [17:0] \$110 ;
   wire \$111 ;
-  wire \$112 ;
-  wire [3:0] \$113 ;
-  wire \$114 ;
-  wire \$115 ;
-  wire \$116 ;
-  wire [3:0] \$117 ;
-  wire \$118 ;
-  wire [1:0] \$119 ;
+  wire [9:0] \$112 ;
+  wire \$113 ;
+  wire [8:0] \$114 ;
+  wire [8:0] \$115 ;
+  wire [18:0] \$116 ;
+  wire \$117 ;
+  wire [17:0] \$118 ;
+  wire [17:0] \$119 ;
   wire \$12 ;
-  wire [1:0] \$120 ;
-  wire [1:0] \$121 ;
+  wire \$120 ;
+  wire [9:0] \$121 ;
   wire \$122 ;
-  wire \$123 ;
-  wire [2:0] \$124 ;
-  wire \$125 ;
+  wire [8:0] \$123 ;
+  wire [8:0] \$124 ;
+  wire [18:0] \$125 ;
   wire \$126 ;
   wire [17:0] \$127 ;
   wire [17:0] \$128 ;
@@ -515,7 +515,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   wire [17:0] \$137 ;
   wire \$138 ;
   wire [9:0] \$139 ;
-  wire [1:0] \$14 ;
+  wire \$14 ;
   wire \$140 ;
   wire [8:0] \$141 ;
   wire [8:0] \$142 ;
@@ -526,7 +526,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   wire \$147 ;
   wire [9:0] \$148 ;
   wire \$149 ;
-  wire [2:0] \$15 ;
+  wire [1:0] \$15 ;
   wire [8:0] \$150 ;
   wire [8:0] \$151 ;
   wire [18:0] \$152 ;
@@ -537,7 +537,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   wire [9:0] \$157 ;
   wire \$158 ;
   wire [8:0] \$159 ;
-  wire [3:0] \$16 ;
+  wire [2:0] \$16 ;
   wire [8:0] \$160 ;
   wire [18:0] \$161 ;
   wire \$162 ;
@@ -548,7 +548,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   wire \$167 ;
   wire [8:0] \$168 ;
   wire [8:0] \$169 ;
-  wire \$17 ;
+  wire [3:0] \$17 ;
   wire [18:0] \$170 ;
   wire \$171 ;
   wire [17:0] \$172 ;
@@ -569,336 +569,247 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   wire [8:0] \$186 ;
   wire [8:0] \$187 ;
   wire [18:0] \$188 ;
-  wire \$189 ;
+  wire [16:0] \$189 ;
   wire \$19 ;
-  wire [17:0] \$190 ;
-  wire [17:0] \$191 ;
-  wire \$192 ;
-  wire [9:0] \$193 ;
-  wire \$194 ;
-  wire [8:0] \$195 ;
-  wire [8:0] \$196 ;
-  wire [18:0] \$197 ;
-  wire \$198 ;
-  wire [17:0] \$199 ;
+  wire [16:0] \$190 ;
+  wire [16:0] \$191 ;
+  wire [16:0] \$192 ;
+  reg [16:0] \$193 ;
+  wire [16:0] \$194 ;
+  wire [16:0] \$195 ;
+  wire [16:0] \$196 ;
+  wire [16:0] \$197 ;
+  reg [16:0] \$198 ;
+  wire [16:0] \$199 ;
   wire \$2 ;
   wire \$20 ;
-  wire [17:0] \$200 ;
-  wire \$201 ;
-  wire [9:0] \$202 ;
-  wire \$203 ;
-  wire [8:0] \$204 ;
-  wire [8:0] \$205 ;
-  wire [18:0] \$206 ;
-  wire \$207 ;
-  wire [17:0] \$208 ;
-  wire [17:0] \$209 ;
+  wire [16:0] \$200 ;
+  wire [16:0] \$201 ;
+  wire [16:0] \$202 ;
+  reg [16:0] \$203 ;
+  wire [16:0] \$204 ;
+  wire [16:0] \$205 ;
+  wire [16:0] \$206 ;
+  wire [16:0] \$207 ;
+  reg [16:0] \$208 ;
+  wire \$209 ;
   wire \$21 ;
   wire \$210 ;
-  wire [9:0] \$211 ;
+  wire \$211 ;
   wire \$212 ;
-  wire [8:0] \$213 ;
-  wire [8:0] \$214 ;
-  wire [18:0] \$215 ;
+  wire \$213 ;
+  wire [6:0] \$214 ;
+  wire [7:0] \$215 ;
   wire \$216 ;
-  wire [17:0] \$217 ;
-  wire [17:0] \$218 ;
+  wire \$217 ;
+  wire \$218 ;
   wire \$219 ;
   wire \$22 ;
-  wire [9:0] \$220 ;
-  wire \$221 ;
-  wire [8:0] \$222 ;
-  wire [8:0] \$223 ;
-  wire [18:0] \$224 ;
+  wire [6:0] \$220 ;
+  wire [7:0] \$221 ;
+  wire \$222 ;
+  wire \$223 ;
+  wire \$224 ;
   wire \$225 ;
-  wire [17:0] \$226 ;
-  wire [17:0] \$227 ;
+  wire [6:0] \$226 ;
+  wire [7:0] \$227 ;
   wire \$228 ;
-  wire [9:0] \$229 ;
+  wire \$229 ;
   wire \$23 ;
   wire \$230 ;
-  wire [8:0] \$231 ;
-  wire [8:0] \$232 ;
-  wire [18:0] \$233 ;
+  wire \$231 ;
+  wire [6:0] \$232 ;
+  wire [7:0] \$233 ;
   wire \$234 ;
-  wire [17:0] \$235 ;
-  wire [17:0] \$236 ;
+  wire \$235 ;
+  wire \$236 ;
   wire \$237 ;
-  wire [9:0] \$238 ;
-  wire \$239 ;
+  wire [6:0] \$238 ;
+  wire [7:0] \$239 ;
   wire \$24 ;
-  wire [8:0] \$240 ;
-  wire [8:0] \$241 ;
-  wire [18:0] \$242 ;
+  wire \$240 ;
+  wire \$241 ;
+  wire \$242 ;
   wire \$243 ;
-  wire [17:0] \$244 ;
-  wire [17:0] \$245 ;
+  wire [6:0] \$244 ;
+  wire [7:0] \$245 ;
   wire \$246 ;
-  wire [9:0] \$247 ;
+  wire \$247 ;
   wire \$248 ;
-  wire [8:0] \$249 ;
+  wire \$249 ;
   wire \$25 ;
-  wire [8:0] \$250 ;
-  wire [18:0] \$251 ;
+  wire [6:0] \$250 ;
+  wire [7:0] \$251 ;
   wire \$252 ;
-  wire [17:0] \$253 ;
-  wire [17:0] \$254 ;
+  wire \$253 ;
+  wire \$254 ;
   wire \$255 ;
-  wire [9:0] \$256 ;
-  wire \$257 ;
-  wire [8:0] \$258 ;
-  wire [8:0] \$259 ;
-  wire \$26 ;
-  wire [18:0] \$260 ;
+  wire [6:0] \$256 ;
+  wire [7:0] \$257 ;
+  wire \$258 ;
+  wire \$259 ;
+  wire [1:0] \$26 ;
+  wire \$260 ;
   wire \$261 ;
-  wire [17:0] \$262 ;
-  wire [17:0] \$263 ;
+  wire [6:0] \$262 ;
+  wire [7:0] \$263 ;
   wire \$264 ;
-  wire [9:0] \$265 ;
+  wire \$265 ;
   wire \$266 ;
-  wire [8:0] \$267 ;
-  wire [8:0] \$268 ;
-  wire [18:0] \$269 ;
-  wire \$27 ;
-  wire [16:0] \$270 ;
-  wire [16:0] \$271 ;
-  wire [16:0] \$272 ;
-  wire [16:0] \$273 ;
-  reg [16:0] \$274 ;
-  wire [16:0] \$275 ;
-  wire [16:0] \$276 ;
-  wire [16:0] \$277 ;
-  wire [16:0] \$278 ;
-  reg [16:0] \$279 ;
-  wire \$28 ;
-  wire [16:0] \$280 ;
-  wire [16:0] \$281 ;
-  wire [16:0] \$282 ;
-  wire [16:0] \$283 ;
-  reg [16:0] \$284 ;
-  wire [16:0] \$285 ;
-  wire [16:0] \$286 ;
-  wire [16:0] \$287 ;
-  wire [16:0] \$288 ;
-  reg [16:0] \$289 ;
+  wire \$267 ;
+  wire [6:0] \$268 ;
+  wire [7:0] \$269 ;
+  wire [1:0] \$27 ;
+  wire \$270 ;
+  wire \$271 ;
+  wire \$272 ;
+  wire \$273 ;
+  wire \$274 ;
+  wire \$275 ;
+  wire \$276 ;
+  wire \$277 ;
+  wire \$278 ;
+  wire \$279 ;
+  wire [1:0] \$28 ;
+  wire \$280 ;
+  wire \$281 ;
+  wire [2:0] \$282 ;
+  wire [2:0] \$283 ;
+  wire [7:0] \$284 ;
+  wire \$285 ;
+  wire \$286 ;
+  wire \$287 ;
+  wire [7:0] \$288 ;
+  wire \$289 ;
   wire \$29 ;
   wire \$290 ;
-  wire \$291 ;
-  wire \$292 ;
+  wire [3:0] \$291 ;
+  wire [2:0] \$292 ;
   wire \$293 ;
   wire \$294 ;
-  wire [6:0] \$295 ;
-  wire [7:0] \$296 ;
-  wire \$297 ;
+  wire \$295 ;
+  wire \$296 ;
+  reg [6:0] \$297 ;
   wire \$298 ;
   wire \$299 ;
   wire [6:0] \$3 ;
   wire \$30 ;
   wire \$300 ;
-  wire [6:0] \$301 ;
-  wire [7:0] \$302 ;
+  wire \$301 ;
+  wire \$302 ;
   wire \$303 ;
-  wire \$304 ;
-  wire \$305 ;
-  wire \$306 ;
-  wire [6:0] \$307 ;
-  wire [7:0] \$308 ;
-  wire \$309 ;
+  reg [6:0] \$304 ;
+  reg [6:0] \$305 ;
+  reg [6:0] \$306 ;
+  reg [6:0] \$307 ;
+  reg [6:0] \$308 ;
+  reg [6:0] \$309 ;
   wire \$31 ;
-  wire \$310 ;
-  wire \$311 ;
-  wire \$312 ;
-  wire [6:0] \$313 ;
-  wire [7:0] \$314 ;
-  wire \$315 ;
-  wire \$316 ;
-  wire \$317 ;
-  wire \$318 ;
-  wire [6:0] \$319 ;
-  wire \$32 ;
-  wire [7:0] \$320 ;
-  wire \$321 ;
-  wire \$322 ;
-  wire \$323 ;
-  wire \$324 ;
-  wire [6:0] \$325 ;
-  wire [7:0] \$326 ;
-  wire \$327 ;
-  wire \$328 ;
-  wire \$329 ;
+  reg [6:0] \$310 ;
+  reg [6:0] \$311 ;
+  reg [6:0] \$312 ;
+  reg [6:0] \$313 ;
+  reg \$314 ;
+  reg [1:0] \$315 ;
+  reg \$316 ;
+  reg [1:0] \$317 ;
+  reg [2:0] \$318 ;
+  reg [2:0] \$319 ;
+  wire [3:0] \$32 ;
+  reg [1:0] \$320 ;
+  reg \$321 ;
+  reg \$322 ;
+  reg [2:0] \$323 ;
+  reg [5:0] \$324 ;
+  reg \$325 ;
+  reg [5:0] \$326 ;
+  reg \$327 ;
+  reg \$328 ;
+  reg \$329 ;
   wire \$33 ;
-  wire \$330 ;
-  wire [6:0] \$331 ;
-  wire [7:0] \$332 ;
-  wire \$333 ;
-  wire \$334 ;
-  wire \$335 ;
-  wire \$336 ;
-  wire [6:0] \$337 ;
-  wire [7:0] \$338 ;
-  wire \$339 ;
+  reg [6:0] \$330 ;
+  reg [2:0] \$331 ;
+  reg [1:0] \$332 ;
+  reg \$333 ;
+  reg \$334 ;
+  reg [6:0] \$335 ;
+  reg \$336 ;
+  reg [2:0] \$337 ;
+  reg \$338 ;
+  reg [2:0] \$339 ;
   wire \$34 ;
-  wire \$340 ;
-  wire \$341 ;
-  wire \$342 ;
-  wire [6:0] \$343 ;
-  wire [7:0] \$344 ;
-  wire \$345 ;
-  wire \$346 ;
-  wire \$347 ;
-  wire \$348 ;
-  wire [6:0] \$349 ;
+  reg [271:0] \$340 ;
   wire \$35 ;
-  wire [7:0] \$350 ;
-  wire \$351 ;
-  wire \$352 ;
-  wire \$353 ;
-  wire \$354 ;
-  wire \$355 ;
-  wire \$356 ;
-  wire \$357 ;
-  wire \$358 ;
-  wire \$359 ;
-  wire \$36 ;
-  wire \$360 ;
-  wire \$361 ;
-  wire \$362 ;
-  wire [2:0] \$363 ;
-  wire [2:0] \$364 ;
-  wire \$365 ;
-  wire \$366 ;
-  wire \$367 ;
-  wire \$368 ;
-  wire \$369 ;
+  wire [3:0] \$36 ;
   wire \$37 ;
-  wire \$370 ;
-  reg [6:0] \$371 ;
-  wire [7:0] \$372 ;
-  wire \$373 ;
-  wire \$374 ;
-  wire \$375 ;
-  wire [6:0] \$376 ;
-  wire [6:0] \$377 ;
-  reg [6:0] \$378 ;
-  wire [7:0] \$379 ;
-  wire \$38 ;
-  wire [2:0] \$380 ;
-  reg [6:0] \$381 ;
-  wire [7:0] \$382 ;
-  reg [6:0] \$383 ;
-  wire \$384 ;
-  wire \$385 ;
-  wire \$386 ;
-  wire \$387 ;
-  wire \$388 ;
-  wire \$389 ;
-  wire \$39 ;
-  reg [6:0] \$390 ;
-  reg [6:0] \$391 ;
-  reg [6:0] \$392 ;
-  reg [6:0] \$393 ;
-  reg [6:0] \$394 ;
-  reg [6:0] \$395 ;
-  reg [6:0] \$396 ;
-  reg [6:0] \$397 ;
-  reg [6:0] \$398 ;
-  reg [6:0] \$399 ;
+  wire [1:0] \$38 ;
+  wire [1:0] \$39 ;
   wire [6:0] \$4 ;
-  wire \$40 ;
-  reg \$400 ;
-  reg [1:0] \$401 ;
-  reg \$402 ;
-  reg [1:0] \$403 ;
-  reg [2:0] \$404 ;
-  reg [2:0] \$405 ;
-  reg [1:0] \$406 ;
-  reg \$407 ;
-  reg \$408 ;
-  reg [2:0] \$409 ;
+  wire [1:0] \$40 ;
   wire \$41 ;
-  reg [5:0] \$410 ;
-  reg \$411 ;
-  reg [5:0] \$412 ;
-  reg \$413 ;
-  reg \$414 ;
-  reg \$415 ;
-  reg \$416 ;
-  reg \$417 ;
-  reg [1:0] \$418 ;
-  reg [2:0] \$419 ;
   wire \$42 ;
-  reg [5:0] \$420 ;
-  reg [5:0] \$421 ;
-  reg [6:0] \$422 ;
-  reg \$423 ;
-  reg [2:0] \$424 ;
-  reg \$425 ;
-  reg [2:0] \$426 ;
-  reg [271:0] \$427 ;
-  wire \$43 ;
+  wire [2:0] \$43 ;
   wire \$44 ;
   wire \$45 ;
-  wire \$46 ;
-  wire \$47 ;
+  wire [17:0] \$46 ;
+  wire [17:0] \$47 ;
   wire \$48 ;
-  wire \$49 ;
+  wire [9:0] \$49 ;
   wire [6:0] \$5 ;
   wire \$50 ;
-  wire \$51 ;
-  wire \$52 ;
-  wire [4:0] \$53 ;
-  wire [5:0] \$54 ;
-  wire [5:0] \$55 ;
-  wire \$56 ;
+  wire [8:0] \$51 ;
+  wire [8:0] \$52 ;
+  wire [18:0] \$53 ;
+  wire \$54 ;
+  wire [17:0] \$55 ;
+  wire [17:0] \$56 ;
   wire \$57 ;
-  wire \$58 ;
+  wire [9:0] \$58 ;
   wire \$59 ;
   wire [6:0] \$6 ;
-  wire \$60 ;
-  wire \$61 ;
-  wire \$62 ;
+  wire [8:0] \$60 ;
+  wire [8:0] \$61 ;
+  wire [18:0] \$62 ;
   wire \$63 ;
-  wire \$64 ;
-  wire \$65 ;
+  wire [17:0] \$64 ;
+  wire [17:0] \$65 ;
   wire \$66 ;
-  wire \$67 ;
+  wire [9:0] \$67 ;
   wire \$68 ;
-  wire \$69 ;
+  wire [8:0] \$69 ;
   wire [6:0] \$7 ;
-  wire \$70 ;
-  wire \$71 ;
+  wire [8:0] \$70 ;
+  wire [18:0] \$71 ;
   wire \$72 ;
-  wire \$73 ;
-  wire \$74 ;
+  wire [17:0] \$73 ;
+  wire [17:0] \$74 ;
   wire \$75 ;
-  wire \$76 ;
+  wire [9:0] \$76 ;
   wire \$77 ;
-  wire \$78 ;
-  wire \$79 ;
+  wire [8:0] \$78 ;
+  wire [8:0] \$79 ;
   wire \$8 ;
-  wire \$80 ;
+  wire [18:0] \$80 ;
   wire \$81 ;
-  wire \$82 ;
-  wire \$83 ;
+  wire [17:0] \$82 ;
+  wire [17:0] \$83 ;
   wire \$84 ;
-  wire \$85 ;
+  wire [9:0] \$85 ;
   wire \$86 ;
-  wire \$87 ;
-  wire \$88 ;
-  wire \$89 ;
+  wire [8:0] \$87 ;
+  wire [8:0] \$88 ;
+  wire [18:0] \$89 ;
   wire \$9 ;
   wire \$90 ;
-  wire \$91 ;
-  wire \$92 ;
+  wire [17:0] \$91 ;
+  wire [17:0] \$92 ;
   wire \$93 ;
-  wire [4:0] \$94 ;
-  wire [5:0] \$95 ;
-  wire [5:0] \$96 ;
-  wire \$97 ;
-  wire \$98 ;
+  wire [9:0] \$94 ;
+  wire \$95 ;
+  wire [8:0] \$96 ;
+  wire [8:0] \$97 ;
+  wire [18:0] \$98 ;
   wire \$99 ;
-  wire [4:0] \$signal ;
-  wire [4:0] \$signal$97 ;
   wire [6:0] \$signature__addr ;
   wire [6:0] \$signature__addr$18 ;
   wire [6:0] \$signature__addr$25 ;
@@ -991,11 +902,12 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   wire [6:0] buf_rcnt3;
   wire [6:0] buf_rcnt4;
   reg [5:0] buf_rdata;
-  reg [5:0] buf_re = 6'h00;
+  wire [5:0] buf_re;
   wire buf_release;
   wire buf_ren;
   wire buf_rfull;
-  reg [2:0] buf_rplane = 3'h0;
+  (* init = 3'h0 *)
+  wire [2:0] buf_rplane;
   reg [2:0] buf_rq = 3'h0;
   reg buf_rsel = 1'h0;
   wire [4:0] buf_wrote;
@@ -1011,18 +923,17 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   wire enable;
   wire ev_wait;
   reg f_busy = 1'h0;
-  (* init = 6'h00 *)
-  wire [5:0] f_e;
+  reg [6:0] f_cnt;
+  reg [6:0] f_e = 7'h00;
   reg f_fly = 1'h0;
   reg f_fly_last = 1'h0;
   (* init = 3'h0 *)
   wire [2:0] f_fly_q;
   reg [1:0] f_g = 2'h0;
   wire f_issue;
-  reg [5:0] f_left = 6'h00;
+  wire f_more;
   reg f_over = 1'h0;
-  (* init = 3'h0 *)
-  wire [2:0] f_q;
+  reg [2:0] f_q = 3'h0;
   reg [5:0] fq_d0 = 6'h00;
   reg [5:0] fq_d1 = 6'h00;
   reg fq_l0 = 1'h0;
@@ -1040,10 +951,6 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   wire i__ready;
   input i__valid;
   wire i__valid;
-  wire [2:0] idx;
-  wire [2:0] \idx$98 ;
-  wire [4:0] mask;
-  wire [4:0] \mask$96 ;
   output [51:0] o__payload;
   wire [51:0] o__payload;
   wire [12:0] \o__payload.lane0 ;
@@ -1238,7 +1145,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   reg [5:0] _1_;
   always @(posedge clk) begin
     if (rp__en) begin
-      _1_ <= events0[{ buf_rsel, buf_re }];
+      _1_ <= events0[{ buf_rsel, f_e[5:0] }];
     end
   end
   assign rp__data = _1_;
@@ -1380,7 +1287,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   reg [5:0] _2_;
   always @(posedge clk) begin
     if (rp__en) begin
-      _2_ <= events1[{ buf_rsel, buf_re }];
+      _2_ <= events1[{ buf_rsel, f_e[5:0] }];
     end
   end
   assign \rp__data$49  = _2_;
@@ -1522,7 +1429,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   reg [5:0] _3_;
   always @(posedge clk) begin
     if (rp__en) begin
-      _3_ <= events2[{ buf_rsel, buf_re }];
+      _3_ <= events2[{ buf_rsel, f_e[5:0] }];
     end
   end
   assign \rp__data$50  = _3_;
@@ -1664,7 +1571,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   reg [5:0] _4_;
   always @(posedge clk) begin
     if (rp__en) begin
-      _4_ <= events3[{ buf_rsel, buf_re }];
+      _4_ <= events3[{ buf_rsel, f_e[5:0] }];
     end
   end
   assign \rp__data$51  = _4_;
@@ -1806,7 +1713,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   reg [5:0] _5_;
   always @(posedge clk) begin
     if (rp__en) begin
-      _5_ <= events4[{ buf_rsel, buf_re }];
+      _5_ <= events4[{ buf_rsel, f_e[5:0] }];
     end
   end
   assign \rp__data$52  = _5_;
@@ -2100,387 +2007,315 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   assign \$12  = ~ ev_wait;
   assign go = enable & \$12 ;
   assign buf_release = release_now & go;
-  assign \$14  = fq_v0 + fq_v1;
-  assign \$15  = \$14  + f_fly;
-  assign \$16  = \$15  - pop;
-  assign \$17  = $signed(\$16 ) < $signed(3'h2);
-  assign rp__en = f_busy & \$17 ;
-  assign \$18  = | buf_rcnt0;
-  assign \$19  = | buf_rcnt1;
-  assign \$20  = | buf_rcnt2;
-  assign \$21  = | buf_rcnt3;
-  assign \$22  = | buf_rcnt4;
-  assign \$25  = | buf_rcnt0;
-  assign \$26  = | buf_rcnt1;
-  assign \$27  = | buf_rcnt2;
-  assign \$28  = | buf_rcnt3;
-  assign \$29  = | buf_rcnt4;
-  assign \$32  = | buf_rcnt0;
-  assign \$33  = | buf_rcnt1;
-  assign \$34  = | buf_rcnt2;
-  assign \$35  = | buf_rcnt3;
-  assign \$36  = | buf_rcnt4;
-  assign \$39  = | buf_rcnt0;
-  assign \$40  = | buf_rcnt1;
-  assign \$41  = | buf_rcnt2;
-  assign \$42  = | buf_rcnt3;
-  assign \$43  = | buf_rcnt4;
-  assign \$46  = | buf_rcnt0;
-  assign \$47  = | buf_rcnt1;
-  assign \$48  = | buf_rcnt2;
-  assign \$49  = | buf_rcnt3;
-  assign \$50  = | buf_rcnt4;
-  assign \$53  = ~ mask;
-  assign \$54  = \$53  + 1'h1;
-  assign \$55  = { 1'h0, mask } & \$54 ;
-  assign \$56  = | { \$55 [3], \$55 [1] };
-  assign \$57  = | \$55 [3:2];
-  assign \$59  = | buf_rcnt0;
-  assign \$60  = | buf_rcnt1;
-  assign \$61  = | buf_rcnt2;
-  assign \$62  = | buf_rcnt3;
-  assign \$63  = | buf_rcnt4;
-  assign \$64  = buf_rplane < 1'h0;
-  assign \$65  = \$59  & \$64 ;
-  assign \$66  = | buf_rcnt0;
-  assign \$67  = | buf_rcnt1;
-  assign \$68  = | buf_rcnt2;
-  assign \$69  = | buf_rcnt3;
-  assign \$70  = | buf_rcnt4;
-  assign \$71  = buf_rplane < 1'h1;
-  assign \$72  = \$67  & \$71 ;
-  assign \$73  = | buf_rcnt0;
-  assign \$74  = | buf_rcnt1;
-  assign \$75  = | buf_rcnt2;
-  assign \$76  = | buf_rcnt3;
-  assign \$77  = | buf_rcnt4;
-  assign \$78  = buf_rplane < 2'h2;
-  assign \$79  = \$75  & \$78 ;
-  assign \$80  = | buf_rcnt0;
-  assign \$81  = | buf_rcnt1;
-  assign \$82  = | buf_rcnt2;
-  assign \$83  = | buf_rcnt3;
-  assign \$84  = | buf_rcnt4;
-  assign \$85  = buf_rplane < 2'h3;
-  assign \$86  = \$83  & \$85 ;
-  assign \$87  = | buf_rcnt0;
-  assign \$88  = | buf_rcnt1;
-  assign \$89  = | buf_rcnt2;
-  assign \$90  = | buf_rcnt3;
-  assign \$91  = | buf_rcnt4;
-  assign \$92  = buf_rplane < 3'h4;
-  assign \$93  = \$91  & \$92 ;
-  assign \$94  = ~ \mask$96 ;
-  assign \$95  = \$94  + 1'h1;
-  assign \$96  = { 1'h0, \mask$96  } & \$95 ;
-  assign \$97  = | { \$96 [3], \$96 [1] };
-  assign \$98  = | \$96 [3:2];
-  assign \$100  = phase == 2'h3;
-  assign \$101  = ~ fq_v0;
-  assign ev_wait = \$100  & \$101 ;
-  assign \$102  = phase == 2'h3;
-  assign \$103  = enable & \$102 ;
-  assign \$104  = \$103  & fq_v0;
-  assign \$110  = | cnt_q;
-  assign \$111  = q == 3'h4;
-  assign \$112  = g == 2'h3;
-  assign \$113  = q + 1'h1;
-  assign \$115  = q == 3'h4;
-  assign \$116  = g == 2'h3;
-  assign \$117  = q + 1'h1;
-  assign \$122  = g == 2'h3;
-  assign \$123  = ~ \$122 ;
-  assign \$124  = g + 1'h1;
-  assign \$125  = phase == 2'h3;
+  assign f_more = f_e != f_cnt;
+  assign \$14  = f_busy & f_more;
+  assign \$15  = fq_v0 + fq_v1;
+  assign \$16  = \$15  + f_fly;
+  assign \$17  = \$16  - pop;
+  assign \$18  = $signed(\$17 ) < $signed(3'h2);
+  assign rp__en = \$14  & \$18 ;
+  assign \$19  = phase == 2'h3;
+  assign \$20  = ~ fq_v0;
+  assign ev_wait = \$19  & \$20 ;
+  assign \$21  = phase == 2'h3;
+  assign \$22  = enable & \$21 ;
+  assign \$23  = \$22  & fq_v0;
+  assign \$29  = | cnt_q;
+  assign \$30  = q == 3'h4;
+  assign \$31  = g == 2'h3;
+  assign \$32  = q + 1'h1;
+  assign \$34  = q == 3'h4;
+  assign \$35  = g == 2'h3;
+  assign \$36  = q + 1'h1;
+  assign \$41  = g == 2'h3;
+  assign \$42  = ~ \$41 ;
+  assign \$43  = g + 1'h1;
+  assign \$44  = phase == 2'h3;
+  assign \$45  = ! x_q;
+  assign \$47  = \$45  ? 18'h00000 : \$46 ;
+  assign \$48  = x_q == 3'h4;
+  assign \$49  = \$48  ? b_rp__data[9:0] : 10'h000;
+  assign \$50  = 1'h0 >> x_q;
+  assign \$51  = - $signed(w_rp__data[7:0]);
+  assign \$52  = \$50  ? \$51  : { w_rp__data[7], w_rp__data[7:0] };
+  assign \$53  = $signed(base0) + $signed(addend0);
+  assign \$54  = ! x_q;
+  assign \$56  = \$54  ? 18'h00000 : \$55 ;
+  assign \$57  = x_q == 3'h4;
+  assign \$58  = \$57  ? b_rp__data[19:10] : 10'h000;
+  assign \$59  = 1'h0 >> x_q;
+  assign \$60  = - $signed(w_rp__data[15:8]);
+  assign \$61  = \$59  ? \$60  : { w_rp__data[15], w_rp__data[15:8] };
+  assign \$62  = $signed(base1) + $signed(addend1);
+  assign \$63  = ! x_q;
+  assign \$65  = \$63  ? 18'h00000 : \$64 ;
+  assign \$66  = x_q == 3'h4;
+  assign \$67  = \$66  ? b_rp__data[29:20] : 10'h000;
+  assign \$68  = 1'h0 >> x_q;
+  assign \$69  = - $signed(w_rp__data[23:16]);
+  assign \$70  = \$68  ? \$69  : { w_rp__data[23], w_rp__data[23:16] };
+  assign \$71  = $signed(base2) + $signed(addend2);
+  assign \$72  = ! x_q;
+  assign \$74  = \$72  ? 18'h00000 : \$73 ;
+  assign \$75  = x_q == 3'h4;
+  assign \$76  = \$75  ? b_rp__data[39:30] : 10'h000;
+  assign \$77  = 1'h0 >> x_q;
+  assign \$78  = - $signed(w_rp__data[31:24]);
+  assign \$79  = \$77  ? \$78  : { w_rp__data[31], w_rp__data[31:24] };
+  assign \$80  = $signed(base3) + $signed(addend3);
+  assign \$81  = ! x_q;
+  assign \$83  = \$81  ? 18'h00000 : \$82 ;
+  assign \$84  = x_q == 3'h4;
+  assign \$85  = \$84  ? b_rp__data[49:40] : 10'h000;
+  assign \$86  = 1'h0 >> x_q;
+  assign \$87  = - $signed(w_rp__data[39:32]);
+  assign \$88  = \$86  ? \$87  : { w_rp__data[39], w_rp__data[39:32] };
+  assign \$89  = $signed(base4) + $signed(addend4);
+  assign \$90  = ! x_q;
+  assign \$92  = \$90  ? 18'h00000 : \$91 ;
+  assign \$93  = x_q == 3'h4;
+  assign \$94  = \$93  ? b_rp__data[59:50] : 10'h000;
+  assign \$95  = 1'h0 >> x_q;
+  assign \$96  = - $signed(w_rp__data[47:40]);
+  assign \$97  = \$95  ? \$96  : { w_rp__data[47], w_rp__data[47:40] };
+  assign \$98  = $signed(base5) + $signed(addend5);
+  assign \$99  = ! x_q;
+  assign \$101  = \$99  ? 18'h00000 : \$100 ;
+  assign \$102  = x_q == 3'h4;
+  assign \$103  = \$102  ? b_rp__data[69:60] : 10'h000;
+  assign \$104  = 1'h0 >> x_q;
+  assign \$105  = - $signed(w_rp__data[55:48]);
+  assign \$106  = \$104  ? \$105  : { w_rp__data[55], w_rp__data[55:48] };
+  assign \$107  = $signed(base6) + $signed(addend6);
+  assign \$108  = ! x_q;
+  assign \$110  = \$108  ? 18'h00000 : \$109 ;
+  assign \$111  = x_q == 3'h4;
+  assign \$112  = \$111  ? b_rp__data[79:70] : 10'h000;
+  assign \$113  = 1'h0 >> x_q;
+  assign \$114  = - $signed(w_rp__data[63:56]);
+  assign \$115  = \$113  ? \$114  : { w_rp__data[63], w_rp__data[63:56] };
+  assign \$116  = $signed(base7) + $signed(addend7);
+  assign \$117  = ! x_q;
+  assign \$119  = \$117  ? 18'h00000 : \$118 ;
+  assign \$120  = x_q == 3'h4;
+  assign \$121  = \$120  ? b_rp__data[89:80] : 10'h000;
+  assign \$122  = 1'h0 >> x_q;
+  assign \$123  = - $signed(w_rp__data[71:64]);
+  assign \$124  = \$122  ? \$123  : { w_rp__data[71], w_rp__data[71:64] };
+  assign \$125  = $signed(base8) + $signed(addend8);
   assign \$126  = ! x_q;
   assign \$128  = \$126  ? 18'h00000 : \$127 ;
   assign \$129  = x_q == 3'h4;
-  assign \$130  = \$129  ? b_rp__data[9:0] : 10'h000;
+  assign \$130  = \$129  ? b_rp__data[99:90] : 10'h000;
   assign \$131  = 1'h0 >> x_q;
-  assign \$132  = - $signed(w_rp__data[7:0]);
-  assign \$133  = \$131  ? \$132  : { w_rp__data[7], w_rp__data[7:0] };
-  assign \$134  = $signed(base0) + $signed(addend0);
+  assign \$132  = - $signed(w_rp__data[79:72]);
+  assign \$133  = \$131  ? \$132  : { w_rp__data[79], w_rp__data[79:72] };
+  assign \$134  = $signed(base9) + $signed(addend9);
   assign \$135  = ! x_q;
   assign \$137  = \$135  ? 18'h00000 : \$136 ;
   assign \$138  = x_q == 3'h4;
-  assign \$139  = \$138  ? b_rp__data[19:10] : 10'h000;
+  assign \$139  = \$138  ? b_rp__data[109:100] : 10'h000;
   assign \$140  = 1'h0 >> x_q;
-  assign \$141  = - $signed(w_rp__data[15:8]);
-  assign \$142  = \$140  ? \$141  : { w_rp__data[15], w_rp__data[15:8] };
-  assign \$143  = $signed(base1) + $signed(addend1);
+  assign \$141  = - $signed(w_rp__data[87:80]);
+  assign \$142  = \$140  ? \$141  : { w_rp__data[87], w_rp__data[87:80] };
+  assign \$143  = $signed(base10) + $signed(addend10);
   assign \$144  = ! x_q;
   assign \$146  = \$144  ? 18'h00000 : \$145 ;
   assign \$147  = x_q == 3'h4;
-  assign \$148  = \$147  ? b_rp__data[29:20] : 10'h000;
+  assign \$148  = \$147  ? b_rp__data[119:110] : 10'h000;
   assign \$149  = 1'h0 >> x_q;
-  assign \$150  = - $signed(w_rp__data[23:16]);
-  assign \$151  = \$149  ? \$150  : { w_rp__data[23], w_rp__data[23:16] };
-  assign \$152  = $signed(base2) + $signed(addend2);
+  assign \$150  = - $signed(w_rp__data[95:88]);
+  assign \$151  = \$149  ? \$150  : { w_rp__data[95], w_rp__data[95:88] };
+  assign \$152  = $signed(base11) + $signed(addend11);
   assign \$153  = ! x_q;
   assign \$155  = \$153  ? 18'h00000 : \$154 ;
   assign \$156  = x_q == 3'h4;
-  assign \$157  = \$156  ? b_rp__data[39:30] : 10'h000;
+  assign \$157  = \$156  ? b_rp__data[129:120] : 10'h000;
   assign \$158  = 1'h0 >> x_q;
-  assign \$159  = - $signed(w_rp__data[31:24]);
-  assign \$160  = \$158  ? \$159  : { w_rp__data[31], w_rp__data[31:24] };
-  assign \$161  = $signed(base3) + $signed(addend3);
+  assign \$159  = - $signed(w_rp__data[103:96]);
+  assign \$160  = \$158  ? \$159  : { w_rp__data[103], w_rp__data[103:96] };
+  assign \$161  = $signed(base12) + $signed(addend12);
   assign \$162  = ! x_q;
   assign \$164  = \$162  ? 18'h00000 : \$163 ;
   assign \$165  = x_q == 3'h4;
-  assign \$166  = \$165  ? b_rp__data[49:40] : 10'h000;
+  assign \$166  = \$165  ? b_rp__data[139:130] : 10'h000;
   assign \$167  = 1'h0 >> x_q;
-  assign \$168  = - $signed(w_rp__data[39:32]);
-  assign \$169  = \$167  ? \$168  : { w_rp__data[39], w_rp__data[39:32] };
-  assign \$170  = $signed(base4) + $signed(addend4);
+  assign \$168  = - $signed(w_rp__data[111:104]);
+  assign \$169  = \$167  ? \$168  : { w_rp__data[111], w_rp__data[111:104] };
+  assign \$170  = $signed(base13) + $signed(addend13);
   assign \$171  = ! x_q;
   assign \$173  = \$171  ? 18'h00000 : \$172 ;
   assign \$174  = x_q == 3'h4;
-  assign \$175  = \$174  ? b_rp__data[59:50] : 10'h000;
+  assign \$175  = \$174  ? b_rp__data[149:140] : 10'h000;
   assign \$176  = 1'h0 >> x_q;
-  assign \$177  = - $signed(w_rp__data[47:40]);
-  assign \$178  = \$176  ? \$177  : { w_rp__data[47], w_rp__data[47:40] };
-  assign \$179  = $signed(base5) + $signed(addend5);
+  assign \$177  = - $signed(w_rp__data[119:112]);
+  assign \$178  = \$176  ? \$177  : { w_rp__data[119], w_rp__data[119:112] };
+  assign \$179  = $signed(base14) + $signed(addend14);
   assign \$180  = ! x_q;
   assign \$182  = \$180  ? 18'h00000 : \$181 ;
   assign \$183  = x_q == 3'h4;
-  assign \$184  = \$183  ? b_rp__data[69:60] : 10'h000;
+  assign \$184  = \$183  ? b_rp__data[159:150] : 10'h000;
   assign \$185  = 1'h0 >> x_q;
-  assign \$186  = - $signed(w_rp__data[55:48]);
-  assign \$187  = \$185  ? \$186  : { w_rp__data[55], w_rp__data[55:48] };
-  assign \$188  = $signed(base6) + $signed(addend6);
-  assign \$189  = ! x_q;
-  assign \$191  = \$189  ? 18'h00000 : \$190 ;
-  assign \$192  = x_q == 3'h4;
-  assign \$193  = \$192  ? b_rp__data[79:70] : 10'h000;
-  assign \$194  = 1'h0 >> x_q;
-  assign \$195  = - $signed(w_rp__data[63:56]);
-  assign \$196  = \$194  ? \$195  : { w_rp__data[63], w_rp__data[63:56] };
-  assign \$197  = $signed(base7) + $signed(addend7);
-  assign \$198  = ! x_q;
-  assign \$200  = \$198  ? 18'h00000 : \$199 ;
-  assign \$201  = x_q == 3'h4;
-  assign \$202  = \$201  ? b_rp__data[89:80] : 10'h000;
-  assign \$203  = 1'h0 >> x_q;
-  assign \$204  = - $signed(w_rp__data[71:64]);
-  assign \$205  = \$203  ? \$204  : { w_rp__data[71], w_rp__data[71:64] };
-  assign \$206  = $signed(base8) + $signed(addend8);
-  assign \$207  = ! x_q;
-  assign \$209  = \$207  ? 18'h00000 : \$208 ;
-  assign \$210  = x_q == 3'h4;
-  assign \$211  = \$210  ? b_rp__data[99:90] : 10'h000;
-  assign \$212  = 1'h0 >> x_q;
-  assign \$213  = - $signed(w_rp__data[79:72]);
-  assign \$214  = \$212  ? \$213  : { w_rp__data[79], w_rp__data[79:72] };
-  assign \$215  = $signed(base9) + $signed(addend9);
-  assign \$216  = ! x_q;
-  assign \$218  = \$216  ? 18'h00000 : \$217 ;
-  assign \$219  = x_q == 3'h4;
-  assign \$220  = \$219  ? b_rp__data[109:100] : 10'h000;
-  assign \$221  = 1'h0 >> x_q;
-  assign \$222  = - $signed(w_rp__data[87:80]);
-  assign \$223  = \$221  ? \$222  : { w_rp__data[87], w_rp__data[87:80] };
-  assign \$224  = $signed(base10) + $signed(addend10);
-  assign \$225  = ! x_q;
-  assign \$227  = \$225  ? 18'h00000 : \$226 ;
-  assign \$228  = x_q == 3'h4;
-  assign \$229  = \$228  ? b_rp__data[119:110] : 10'h000;
-  assign \$230  = 1'h0 >> x_q;
-  assign \$231  = - $signed(w_rp__data[95:88]);
-  assign \$232  = \$230  ? \$231  : { w_rp__data[95], w_rp__data[95:88] };
-  assign \$233  = $signed(base11) + $signed(addend11);
-  assign \$234  = ! x_q;
-  assign \$236  = \$234  ? 18'h00000 : \$235 ;
-  assign \$237  = x_q == 3'h4;
-  assign \$238  = \$237  ? b_rp__data[129:120] : 10'h000;
-  assign \$239  = 1'h0 >> x_q;
-  assign \$240  = - $signed(w_rp__data[103:96]);
-  assign \$241  = \$239  ? \$240  : { w_rp__data[103], w_rp__data[103:96] };
-  assign \$242  = $signed(base12) + $signed(addend12);
-  assign \$243  = ! x_q;
-  assign \$245  = \$243  ? 18'h00000 : \$244 ;
-  assign \$246  = x_q == 3'h4;
-  assign \$247  = \$246  ? b_rp__data[139:130] : 10'h000;
-  assign \$248  = 1'h0 >> x_q;
-  assign \$249  = - $signed(w_rp__data[111:104]);
-  assign \$250  = \$248  ? \$249  : { w_rp__data[111], w_rp__data[111:104] };
-  assign \$251  = $signed(base13) + $signed(addend13);
-  assign \$252  = ! x_q;
-  assign \$254  = \$252  ? 18'h00000 : \$253 ;
-  assign \$255  = x_q == 3'h4;
-  assign \$256  = \$255  ? b_rp__data[149:140] : 10'h000;
-  assign \$257  = 1'h0 >> x_q;
-  assign \$258  = - $signed(w_rp__data[119:112]);
-  assign \$259  = \$257  ? \$258  : { w_rp__data[119], w_rp__data[119:112] };
-  assign \$260  = $signed(base14) + $signed(addend14);
-  assign \$261  = ! x_q;
-  assign \$263  = \$261  ? 18'h00000 : \$262 ;
-  assign \$264  = x_q == 3'h4;
-  assign \$265  = \$264  ? b_rp__data[159:150] : 10'h000;
-  assign \$266  = 1'h0 >> x_q;
-  assign \$267  = - $signed(w_rp__data[127:120]);
-  assign \$268  = \$266  ? \$267  : { w_rp__data[127], w_rp__data[127:120] };
-  assign \$269  = $signed(base15) + $signed(addend15);
-  assign \$290  = x_kind == 3'h5;
-  assign o__valid = x_valid & \$290 ;
-  assign \$291  = ! buf_rsel;
-  assign \$292  = buf_release & \$291 ;
-  assign \$293  = ! buf_wsel;
-  assign \$294  = buf_wrote[0] & \$293 ;
-  assign \$295  = buf_wsel ? buf_cnt1_0 : buf_cnt0_0;
-  assign \$296  = \$295  + 1'h1;
-  assign \$297  = ! buf_rsel;
-  assign \$298  = buf_release & \$297 ;
-  assign \$299  = ! buf_wsel;
-  assign \$300  = buf_wrote[1] & \$299 ;
-  assign \$301  = buf_wsel ? buf_cnt1_1 : buf_cnt0_1;
-  assign \$302  = \$301  + 1'h1;
-  assign \$303  = ! buf_rsel;
-  assign \$304  = buf_release & \$303 ;
-  assign \$305  = ! buf_wsel;
-  assign \$306  = buf_wrote[2] & \$305 ;
-  assign \$307  = buf_wsel ? buf_cnt1_2 : buf_cnt0_2;
-  assign \$308  = \$307  + 1'h1;
-  assign \$309  = ! buf_rsel;
-  assign \$310  = buf_release & \$309 ;
-  assign \$311  = ! buf_wsel;
-  assign \$312  = buf_wrote[3] & \$311 ;
-  assign \$313  = buf_wsel ? buf_cnt1_3 : buf_cnt0_3;
-  assign \$314  = \$313  + 1'h1;
-  assign \$315  = ! buf_rsel;
-  assign \$316  = buf_release & \$315 ;
-  assign \$317  = ! buf_wsel;
-  assign \$318  = buf_wrote[4] & \$317 ;
-  assign \$319  = buf_wsel ? buf_cnt1_4 : buf_cnt0_4;
-  assign \$320  = \$319  + 1'h1;
-  assign \$322  = buf_release & \$321 ;
-  assign \$324  = buf_wrote[0] & \$323 ;
-  assign \$325  = buf_wsel ? buf_cnt1_0 : buf_cnt0_0;
-  assign \$326  = \$325  + 1'h1;
-  assign \$328  = buf_release & \$327 ;
-  assign \$330  = buf_wrote[1] & \$329 ;
-  assign \$331  = buf_wsel ? buf_cnt1_1 : buf_cnt0_1;
-  assign \$332  = \$331  + 1'h1;
-  assign \$334  = buf_release & \$333 ;
-  assign \$336  = buf_wrote[2] & \$335 ;
-  assign \$337  = buf_wsel ? buf_cnt1_2 : buf_cnt0_2;
-  assign \$338  = \$337  + 1'h1;
-  assign \$340  = buf_release & \$339 ;
-  assign \$342  = buf_wrote[3] & \$341 ;
-  assign \$343  = buf_wsel ? buf_cnt1_3 : buf_cnt0_3;
-  assign \$344  = \$343  + 1'h1;
-  assign \$346  = buf_release & \$345 ;
-  assign \$348  = buf_wrote[4] & \$347 ;
-  assign \$349  = buf_wsel ? buf_cnt1_4 : buf_cnt0_4;
-  assign \$350  = \$349  + 1'h1;
-  assign \$351  = ~ buf_wsel;
-  assign \$352  = ! buf_wsel;
-  assign \$353  = buf_done & \$352 ;
-  assign \$354  = ! buf_rsel;
-  assign \$355  = buf_release & \$354 ;
-  assign \$357  = buf_done & \$356 ;
-  assign \$359  = buf_release & \$358 ;
-  assign \$360  = ~ buf_rsel;
-  assign \$361  = o__valid & o__ready;
-  assign \$362  = chunk == 2'h3;
-  assign \$363  = chunk + 1'h1;
-  assign \$364  = \$362  ? 3'h0 : \$363 ;
-  assign \$365  = ! f_left;
-  assign \$366  = ~ f_busy;
-  assign \$367  = ~ f_over;
-  assign \$368  = \$366  & \$367 ;
-  assign \$369  = \$368  & buf_rfull;
-  assign \$370  = | mask;
-  assign \$372  = \$371  - 1'h1;
-  assign \$373  = | f_left;
-  assign \$374  = | \mask$96 ;
-  assign \$375  = f_g != 2'h3;
-  assign \$376  = buf_re + 1'h1;
-  assign \$377  = f_left - 1'h1;
-  assign \$379  = \$378  - 1'h1;
-  assign \$380  = f_g + 1'h1;
-  assign \$382  = \$381  - 1'h1;
-  assign \$384  = | phase;
-  assign \$385  = ~ ev_wait;
-  assign \$386  = \$384  & \$385 ;
-  assign \$387  = enable & x_valid;
-  assign \$388  = x_kind != 3'h5;
-  assign \$389  = \$387  & \$388 ;
+  assign \$186  = - $signed(w_rp__data[127:120]);
+  assign \$187  = \$185  ? \$186  : { w_rp__data[127], w_rp__data[127:120] };
+  assign \$188  = $signed(base15) + $signed(addend15);
+  assign \$209  = x_kind == 3'h5;
+  assign o__valid = x_valid & \$209 ;
+  assign \$210  = ! buf_rsel;
+  assign \$211  = buf_release & \$210 ;
+  assign \$212  = ! buf_wsel;
+  assign \$213  = buf_wrote[0] & \$212 ;
+  assign \$214  = buf_wsel ? buf_cnt1_0 : buf_cnt0_0;
+  assign \$215  = \$214  + 1'h1;
+  assign \$216  = ! buf_rsel;
+  assign \$217  = buf_release & \$216 ;
+  assign \$218  = ! buf_wsel;
+  assign \$219  = buf_wrote[1] & \$218 ;
+  assign \$220  = buf_wsel ? buf_cnt1_1 : buf_cnt0_1;
+  assign \$221  = \$220  + 1'h1;
+  assign \$222  = ! buf_rsel;
+  assign \$223  = buf_release & \$222 ;
+  assign \$224  = ! buf_wsel;
+  assign \$225  = buf_wrote[2] & \$224 ;
+  assign \$226  = buf_wsel ? buf_cnt1_2 : buf_cnt0_2;
+  assign \$227  = \$226  + 1'h1;
+  assign \$228  = ! buf_rsel;
+  assign \$229  = buf_release & \$228 ;
+  assign \$230  = ! buf_wsel;
+  assign \$231  = buf_wrote[3] & \$230 ;
+  assign \$232  = buf_wsel ? buf_cnt1_3 : buf_cnt0_3;
+  assign \$233  = \$232  + 1'h1;
+  assign \$234  = ! buf_rsel;
+  assign \$235  = buf_release & \$234 ;
+  assign \$236  = ! buf_wsel;
+  assign \$237  = buf_wrote[4] & \$236 ;
+  assign \$238  = buf_wsel ? buf_cnt1_4 : buf_cnt0_4;
+  assign \$239  = \$238  + 1'h1;
+  assign \$241  = buf_release & \$240 ;
+  assign \$243  = buf_wrote[0] & \$242 ;
+  assign \$244  = buf_wsel ? buf_cnt1_0 : buf_cnt0_0;
+  assign \$245  = \$244  + 1'h1;
+  assign \$247  = buf_release & \$246 ;
+  assign \$249  = buf_wrote[1] & \$248 ;
+  assign \$250  = buf_wsel ? buf_cnt1_1 : buf_cnt0_1;
+  assign \$251  = \$250  + 1'h1;
+  assign \$253  = buf_release & \$252 ;
+  assign \$255  = buf_wrote[2] & \$254 ;
+  assign \$256  = buf_wsel ? buf_cnt1_2 : buf_cnt0_2;
+  assign \$257  = \$256  + 1'h1;
+  assign \$259  = buf_release & \$258 ;
+  assign \$261  = buf_wrote[3] & \$260 ;
+  assign \$262  = buf_wsel ? buf_cnt1_3 : buf_cnt0_3;
+  assign \$263  = \$262  + 1'h1;
+  assign \$265  = buf_release & \$264 ;
+  assign \$267  = buf_wrote[4] & \$266 ;
+  assign \$268  = buf_wsel ? buf_cnt1_4 : buf_cnt0_4;
+  assign \$269  = \$268  + 1'h1;
+  assign \$270  = ~ buf_wsel;
+  assign \$271  = ! buf_wsel;
+  assign \$272  = buf_done & \$271 ;
+  assign \$273  = ! buf_rsel;
+  assign \$274  = buf_release & \$273 ;
+  assign \$276  = buf_done & \$275 ;
+  assign \$278  = buf_release & \$277 ;
+  assign \$279  = ~ buf_rsel;
+  assign \$280  = o__valid & o__ready;
+  assign \$281  = chunk == 2'h3;
+  assign \$282  = chunk + 1'h1;
+  assign \$283  = \$281  ? 3'h0 : \$282 ;
+  assign \$284  = f_e + 1'h1;
+  assign \$285  = \$284  == f_cnt;
+  assign \$286  = ~ f_more;
+  assign \$287  = f_busy & \$286 ;
+  assign \$288  = f_e + 1'h1;
+  assign \$289  = f_q != 3'h4;
+  assign \$290  = f_g != 2'h3;
+  assign \$291  = f_q + 1'h1;
+  assign \$292  = f_g + 1'h1;
+  assign \$293  = ~ f_busy;
+  assign \$294  = ~ f_over;
+  assign \$295  = \$293  & \$294 ;
+  assign \$296  = \$295  & buf_rfull;
+  assign \$298  = | phase;
+  assign \$299  = ~ ev_wait;
+  assign \$300  = \$298  & \$299 ;
+  assign \$301  = enable & x_valid;
+  assign \$302  = x_kind != 3'h5;
+  assign \$303  = \$301  & \$302 ;
   always @(posedge clk)
-    buf_cnt0_0 <= \$390 ;
+    buf_cnt0_0 <= \$304 ;
   always @(posedge clk)
-    buf_cnt0_1 <= \$391 ;
+    buf_cnt0_1 <= \$305 ;
   always @(posedge clk)
-    buf_cnt0_2 <= \$392 ;
+    buf_cnt0_2 <= \$306 ;
   always @(posedge clk)
-    buf_cnt0_3 <= \$393 ;
+    buf_cnt0_3 <= \$307 ;
   always @(posedge clk)
-    buf_cnt0_4 <= \$394 ;
+    buf_cnt0_4 <= \$308 ;
   always @(posedge clk)
-    buf_cnt1_0 <= \$395 ;
+    buf_cnt1_0 <= \$309 ;
   always @(posedge clk)
-    buf_cnt1_1 <= \$396 ;
+    buf_cnt1_1 <= \$310 ;
   always @(posedge clk)
-    buf_cnt1_2 <= \$397 ;
+    buf_cnt1_2 <= \$311 ;
   always @(posedge clk)
-    buf_cnt1_3 <= \$398 ;
+    buf_cnt1_3 <= \$312 ;
   always @(posedge clk)
-    buf_cnt1_4 <= \$399 ;
+    buf_cnt1_4 <= \$313 ;
   always @(posedge clk)
-    buf_wsel <= \$400 ;
+    buf_wsel <= \$314 ;
   always @(posedge clk)
-    buf_full <= \$401 ;
+    buf_full <= \$315 ;
   always @(posedge clk)
-    buf_rsel <= \$402 ;
+    buf_rsel <= \$316 ;
   always @(posedge clk)
-    chunk <= \$403 ;
+    chunk <= \$317 ;
   always @(posedge clk)
-    phase <= \$404 ;
+    phase <= \$318 ;
   always @(posedge clk)
-    q <= \$405 ;
+    q <= \$319 ;
   always @(posedge clk)
-    g <= \$406 ;
+    g <= \$320 ;
   always @(posedge clk)
-    f_fly <= \$407 ;
+    f_fly <= \$321 ;
   always @(posedge clk)
-    f_fly_last <= \$408 ;
+    f_fly_last <= \$322 ;
   always @(posedge clk)
-    buf_rq <= \$409 ;
+    buf_rq <= \$323 ;
   always @(posedge clk)
-    fq_d0 <= \$410 ;
+    fq_d0 <= \$324 ;
   always @(posedge clk)
-    fq_l0 <= \$411 ;
+    fq_l0 <= \$325 ;
   always @(posedge clk)
-    fq_d1 <= \$412 ;
+    fq_d1 <= \$326 ;
   always @(posedge clk)
-    fq_l1 <= \$413 ;
+    fq_l1 <= \$327 ;
   always @(posedge clk)
-    fq_v1 <= \$414 ;
+    fq_v1 <= \$328 ;
   always @(posedge clk)
-    fq_v0 <= \$415 ;
+    fq_v0 <= \$329 ;
   always @(posedge clk)
-    f_over <= \$416 ;
+    f_e <= \$330 ;
   always @(posedge clk)
-    f_busy <= \$417 ;
+    f_q <= \$331 ;
   always @(posedge clk)
-    f_g <= \$418 ;
+    f_g <= \$332 ;
   always @(posedge clk)
-    buf_rplane <= \$419 ;
+    f_busy <= \$333 ;
   always @(posedge clk)
-    buf_re <= \$420 ;
+    f_over <= \$334 ;
   always @(posedge clk)
-    f_left <= \$421 ;
+    cnt_q <= \$335 ;
   always @(posedge clk)
-    cnt_q <= \$422 ;
+    x_valid <= \$336 ;
   always @(posedge clk)
-    x_valid <= \$423 ;
+    x_kind <= \$337 ;
   always @(posedge clk)
-    x_kind <= \$424 ;
+    x_addr <= \$338 ;
   always @(posedge clk)
-    x_addr <= \$425 ;
+    x_q <= \$339 ;
   always @(posedge clk)
-    x_q <= \$426 ;
-  always @(posedge clk)
-    acc_word <= \$427 ;
+    acc_word <= \$340 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
     buf_rdata = 6'h00;
@@ -2499,122 +2334,90 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    (* full_case = 32'd1 *)
-    casez (chunk)
-      2'h0:
-          \$274  = \$270 ;
-      2'h1:
-          \$274  = \$271 ;
-      2'h2:
-          \$274  = \$272 ;
-      2'h3:
-          \$274  = \$273 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    (* full_case = 32'd1 *)
-    casez (chunk)
-      2'h0:
-          \$279  = \$275 ;
-      2'h1:
-          \$279  = \$276 ;
-      2'h2:
-          \$279  = \$277 ;
-      2'h3:
-          \$279  = \$278 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    (* full_case = 32'd1 *)
-    casez (chunk)
-      2'h0:
-          \$284  = \$280 ;
-      2'h1:
-          \$284  = \$281 ;
-      2'h2:
-          \$284  = \$282 ;
-      2'h3:
-          \$284  = \$283 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    (* full_case = 32'd1 *)
-    casez (chunk)
-      2'h0:
-          \$289  = \$285 ;
-      2'h1:
-          \$289  = \$286 ;
-      2'h2:
-          \$289  = \$287 ;
-      2'h3:
-          \$289  = \$288 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$371  = 7'h00;
-    casez (idx)
+    f_cnt = 7'h00;
+    casez (f_q)
       3'h0:
-          \$371  = buf_rcnt0;
+          f_cnt = buf_rcnt0;
       3'h1:
-          \$371  = buf_rcnt1;
+          f_cnt = buf_rcnt1;
       3'h2:
-          \$371  = buf_rcnt2;
+          f_cnt = buf_rcnt2;
       3'h3:
-          \$371  = buf_rcnt3;
+          f_cnt = buf_rcnt3;
       3'h4:
-          \$371  = buf_rcnt4;
+          f_cnt = buf_rcnt4;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$378  = 7'h00;
-    casez (\idx$98 )
-      3'h0:
-          \$378  = buf_rcnt0;
-      3'h1:
-          \$378  = buf_rcnt1;
-      3'h2:
-          \$378  = buf_rcnt2;
-      3'h3:
-          \$378  = buf_rcnt3;
-      3'h4:
-          \$378  = buf_rcnt4;
+    (* full_case = 32'd1 *)
+    casez (chunk)
+      2'h0:
+          \$193  = \$189 ;
+      2'h1:
+          \$193  = \$190 ;
+      2'h2:
+          \$193  = \$191 ;
+      2'h3:
+          \$193  = \$192 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$381  = 7'h00;
-    casez (idx)
-      3'h0:
-          \$381  = buf_rcnt0;
-      3'h1:
-          \$381  = buf_rcnt1;
-      3'h2:
-          \$381  = buf_rcnt2;
-      3'h3:
-          \$381  = buf_rcnt3;
-      3'h4:
-          \$381  = buf_rcnt4;
+    (* full_case = 32'd1 *)
+    casez (chunk)
+      2'h0:
+          \$198  = \$194 ;
+      2'h1:
+          \$198  = \$195 ;
+      2'h2:
+          \$198  = \$196 ;
+      2'h3:
+          \$198  = \$197 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$383  = 7'h00;
+    (* full_case = 32'd1 *)
+    casez (chunk)
+      2'h0:
+          \$203  = \$199 ;
+      2'h1:
+          \$203  = \$200 ;
+      2'h2:
+          \$203  = \$201 ;
+      2'h3:
+          \$203  = \$202 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    (* full_case = 32'd1 *)
+    casez (chunk)
+      2'h0:
+          \$208  = \$204 ;
+      2'h1:
+          \$208  = \$205 ;
+      2'h2:
+          \$208  = \$206 ;
+      2'h3:
+          \$208  = \$207 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$297  = 7'h00;
     casez (q_n)
       3'h0:
-          \$383  = buf_rcnt0;
+          \$297  = buf_rcnt0;
       3'h1:
-          \$383  = buf_rcnt1;
+          \$297  = buf_rcnt1;
       3'h2:
-          \$383  = buf_rcnt2;
+          \$297  = buf_rcnt2;
       3'h3:
-          \$383  = buf_rcnt3;
+          \$297  = buf_rcnt3;
       3'h4:
-          \$383  = buf_rcnt4;
+          \$297  = buf_rcnt4;
     endcase
   end
   always @* begin
@@ -2628,19 +2431,19 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
       3'h2:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$110 ) begin
+            if (\$29 ) begin
               phase_n = 3'h3;
-            end else if (\$111 ) begin
+            end else if (\$30 ) begin
               phase_n = 3'h5;
             end else begin
               phase_n = 3'h2;
             end
           end
       3'h3:
-          if (\$114 ) begin
+          if (\$33 ) begin
             if (fq_l0) begin
               (* full_case = 32'd1 *)
-              if (\$115 ) begin
+              if (\$34 ) begin
                 phase_n = 3'h5;
               end else begin
                 phase_n = 3'h2;
@@ -2650,7 +2453,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
       3'h5:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$123 ) begin
+            if (\$42 ) begin
               phase_n = 3'h2;
             end else begin
               (* full_case = 32'd1 *)
@@ -2674,26 +2477,26 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
       3'h2:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$110 ) begin
-            end else if (\$111 ) begin
+            if (\$29 ) begin
+            end else if (\$30 ) begin
             end else begin
-              q_n = \$113 [2:0];
+              q_n = \$32 [2:0];
             end
           end
       3'h3:
-          if (\$114 ) begin
+          if (\$33 ) begin
             if (fq_l0) begin
               (* full_case = 32'd1 *)
-              if (\$115 ) begin
+              if (\$34 ) begin
               end else begin
-                q_n = \$117 [2:0];
+                q_n = \$36 [2:0];
               end
             end
           end
       3'h5:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$123 ) begin
+            if (\$42 ) begin
               q_n = 3'h0;
             end else begin
               if (buf_rfull) begin
@@ -2716,8 +2519,8 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
       3'h5:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$123 ) begin
-              g_n = \$124 [1:0];
+            if (\$42 ) begin
+              g_n = \$43 [1:0];
             end else begin
               g_n = 2'h0;
             end
@@ -2732,18 +2535,18 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
           /* empty */;
       3'h2:
           if (a_last) begin
-            if (\$110 ) begin
-            end else if (\$111 ) begin
-              if (\$112 ) begin
+            if (\$29 ) begin
+            end else if (\$30 ) begin
+              if (\$31 ) begin
                 release_now = 1'h1;
               end
             end
           end
       3'h3:
-          if (\$114 ) begin
+          if (\$33 ) begin
             if (fq_l0) begin
-              if (\$115 ) begin
-                if (\$116 ) begin
+              if (\$34 ) begin
+                if (\$35 ) begin
                   release_now = 1'h1;
                 end
               end
@@ -2756,7 +2559,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base0 = { acc_word[16], acc_word[16:0] };
     casez (x_kind)
       3'h2:
-          base0 = \$128 ;
+          base0 = \$47 ;
     endcase
   end
   always @* begin
@@ -2764,9 +2567,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend0 = 11'h000;
     casez (x_kind)
       3'h2:
-          addend0 = { \$130 [9], \$130  };
+          addend0 = { \$49 [9], \$49  };
       3'h3:
-          addend0 = { \$133 [8], \$133 [8], \$133  };
+          addend0 = { \$52 [8], \$52 [8], \$52  };
     endcase
   end
   always @* begin
@@ -2774,7 +2577,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base1 = { acc_word[33], acc_word[33:17] };
     casez (x_kind)
       3'h2:
-          base1 = \$137 ;
+          base1 = \$56 ;
     endcase
   end
   always @* begin
@@ -2782,9 +2585,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend1 = 11'h000;
     casez (x_kind)
       3'h2:
-          addend1 = { \$139 [9], \$139  };
+          addend1 = { \$58 [9], \$58  };
       3'h3:
-          addend1 = { \$142 [8], \$142 [8], \$142  };
+          addend1 = { \$61 [8], \$61 [8], \$61  };
     endcase
   end
   always @* begin
@@ -2792,7 +2595,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base2 = { acc_word[50], acc_word[50:34] };
     casez (x_kind)
       3'h2:
-          base2 = \$146 ;
+          base2 = \$65 ;
     endcase
   end
   always @* begin
@@ -2800,9 +2603,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend2 = 11'h000;
     casez (x_kind)
       3'h2:
-          addend2 = { \$148 [9], \$148  };
+          addend2 = { \$67 [9], \$67  };
       3'h3:
-          addend2 = { \$151 [8], \$151 [8], \$151  };
+          addend2 = { \$70 [8], \$70 [8], \$70  };
     endcase
   end
   always @* begin
@@ -2810,7 +2613,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base3 = { acc_word[67], acc_word[67:51] };
     casez (x_kind)
       3'h2:
-          base3 = \$155 ;
+          base3 = \$74 ;
     endcase
   end
   always @* begin
@@ -2818,9 +2621,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend3 = 11'h000;
     casez (x_kind)
       3'h2:
-          addend3 = { \$157 [9], \$157  };
+          addend3 = { \$76 [9], \$76  };
       3'h3:
-          addend3 = { \$160 [8], \$160 [8], \$160  };
+          addend3 = { \$79 [8], \$79 [8], \$79  };
     endcase
   end
   always @* begin
@@ -2828,7 +2631,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base4 = { acc_word[84], acc_word[84:68] };
     casez (x_kind)
       3'h2:
-          base4 = \$164 ;
+          base4 = \$83 ;
     endcase
   end
   always @* begin
@@ -2836,9 +2639,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend4 = 11'h000;
     casez (x_kind)
       3'h2:
-          addend4 = { \$166 [9], \$166  };
+          addend4 = { \$85 [9], \$85  };
       3'h3:
-          addend4 = { \$169 [8], \$169 [8], \$169  };
+          addend4 = { \$88 [8], \$88 [8], \$88  };
     endcase
   end
   always @* begin
@@ -2846,7 +2649,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base5 = { acc_word[101], acc_word[101:85] };
     casez (x_kind)
       3'h2:
-          base5 = \$173 ;
+          base5 = \$92 ;
     endcase
   end
   always @* begin
@@ -2854,9 +2657,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend5 = 11'h000;
     casez (x_kind)
       3'h2:
-          addend5 = { \$175 [9], \$175  };
+          addend5 = { \$94 [9], \$94  };
       3'h3:
-          addend5 = { \$178 [8], \$178 [8], \$178  };
+          addend5 = { \$97 [8], \$97 [8], \$97  };
     endcase
   end
   always @* begin
@@ -2864,7 +2667,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base6 = { acc_word[118], acc_word[118:102] };
     casez (x_kind)
       3'h2:
-          base6 = \$182 ;
+          base6 = \$101 ;
     endcase
   end
   always @* begin
@@ -2872,9 +2675,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend6 = 11'h000;
     casez (x_kind)
       3'h2:
-          addend6 = { \$184 [9], \$184  };
+          addend6 = { \$103 [9], \$103  };
       3'h3:
-          addend6 = { \$187 [8], \$187 [8], \$187  };
+          addend6 = { \$106 [8], \$106 [8], \$106  };
     endcase
   end
   always @* begin
@@ -2882,7 +2685,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base7 = { acc_word[135], acc_word[135:119] };
     casez (x_kind)
       3'h2:
-          base7 = \$191 ;
+          base7 = \$110 ;
     endcase
   end
   always @* begin
@@ -2890,9 +2693,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend7 = 11'h000;
     casez (x_kind)
       3'h2:
-          addend7 = { \$193 [9], \$193  };
+          addend7 = { \$112 [9], \$112  };
       3'h3:
-          addend7 = { \$196 [8], \$196 [8], \$196  };
+          addend7 = { \$115 [8], \$115 [8], \$115  };
     endcase
   end
   always @* begin
@@ -2900,7 +2703,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base8 = { acc_word[152], acc_word[152:136] };
     casez (x_kind)
       3'h2:
-          base8 = \$200 ;
+          base8 = \$119 ;
     endcase
   end
   always @* begin
@@ -2908,9 +2711,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend8 = 11'h000;
     casez (x_kind)
       3'h2:
-          addend8 = { \$202 [9], \$202  };
+          addend8 = { \$121 [9], \$121  };
       3'h3:
-          addend8 = { \$205 [8], \$205 [8], \$205  };
+          addend8 = { \$124 [8], \$124 [8], \$124  };
     endcase
   end
   always @* begin
@@ -2918,7 +2721,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base9 = { acc_word[169], acc_word[169:153] };
     casez (x_kind)
       3'h2:
-          base9 = \$209 ;
+          base9 = \$128 ;
     endcase
   end
   always @* begin
@@ -2926,9 +2729,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend9 = 11'h000;
     casez (x_kind)
       3'h2:
-          addend9 = { \$211 [9], \$211  };
+          addend9 = { \$130 [9], \$130  };
       3'h3:
-          addend9 = { \$214 [8], \$214 [8], \$214  };
+          addend9 = { \$133 [8], \$133 [8], \$133  };
     endcase
   end
   always @* begin
@@ -2936,7 +2739,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base10 = { acc_word[186], acc_word[186:170] };
     casez (x_kind)
       3'h2:
-          base10 = \$218 ;
+          base10 = \$137 ;
     endcase
   end
   always @* begin
@@ -2944,9 +2747,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend10 = 11'h000;
     casez (x_kind)
       3'h2:
-          addend10 = { \$220 [9], \$220  };
+          addend10 = { \$139 [9], \$139  };
       3'h3:
-          addend10 = { \$223 [8], \$223 [8], \$223  };
+          addend10 = { \$142 [8], \$142 [8], \$142  };
     endcase
   end
   always @* begin
@@ -2954,7 +2757,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base11 = { acc_word[203], acc_word[203:187] };
     casez (x_kind)
       3'h2:
-          base11 = \$227 ;
+          base11 = \$146 ;
     endcase
   end
   always @* begin
@@ -2962,9 +2765,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend11 = 11'h000;
     casez (x_kind)
       3'h2:
-          addend11 = { \$229 [9], \$229  };
+          addend11 = { \$148 [9], \$148  };
       3'h3:
-          addend11 = { \$232 [8], \$232 [8], \$232  };
+          addend11 = { \$151 [8], \$151 [8], \$151  };
     endcase
   end
   always @* begin
@@ -2972,7 +2775,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base12 = { acc_word[220], acc_word[220:204] };
     casez (x_kind)
       3'h2:
-          base12 = \$236 ;
+          base12 = \$155 ;
     endcase
   end
   always @* begin
@@ -2980,9 +2783,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend12 = 11'h000;
     casez (x_kind)
       3'h2:
-          addend12 = { \$238 [9], \$238  };
+          addend12 = { \$157 [9], \$157  };
       3'h3:
-          addend12 = { \$241 [8], \$241 [8], \$241  };
+          addend12 = { \$160 [8], \$160 [8], \$160  };
     endcase
   end
   always @* begin
@@ -2990,7 +2793,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base13 = { acc_word[237], acc_word[237:221] };
     casez (x_kind)
       3'h2:
-          base13 = \$245 ;
+          base13 = \$164 ;
     endcase
   end
   always @* begin
@@ -2998,9 +2801,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend13 = 11'h000;
     casez (x_kind)
       3'h2:
-          addend13 = { \$247 [9], \$247  };
+          addend13 = { \$166 [9], \$166  };
       3'h3:
-          addend13 = { \$250 [8], \$250 [8], \$250  };
+          addend13 = { \$169 [8], \$169 [8], \$169  };
     endcase
   end
   always @* begin
@@ -3008,7 +2811,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base14 = { acc_word[254], acc_word[254:238] };
     casez (x_kind)
       3'h2:
-          base14 = \$254 ;
+          base14 = \$173 ;
     endcase
   end
   always @* begin
@@ -3016,9 +2819,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend14 = 11'h000;
     casez (x_kind)
       3'h2:
-          addend14 = { \$256 [9], \$256  };
+          addend14 = { \$175 [9], \$175  };
       3'h3:
-          addend14 = { \$259 [8], \$259 [8], \$259  };
+          addend14 = { \$178 [8], \$178 [8], \$178  };
     endcase
   end
   always @* begin
@@ -3026,7 +2829,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base15 = { acc_word[271], acc_word[271:255] };
     casez (x_kind)
       3'h2:
-          base15 = \$263 ;
+          base15 = \$182 ;
     endcase
   end
   always @* begin
@@ -3034,591 +2837,550 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend15 = 11'h000;
     casez (x_kind)
       3'h2:
-          addend15 = { \$265 [9], \$265  };
+          addend15 = { \$184 [9], \$184  };
       3'h3:
-          addend15 = { \$268 [8], \$268 [8], \$268  };
+          addend15 = { \$187 [8], \$187 [8], \$187  };
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$390  = buf_cnt0_0;
-    if (\$292 ) begin
-      \$390  = 7'h00;
-    end else if (\$294 ) begin
-      \$390  = \$296 [6:0];
+    \$304  = buf_cnt0_0;
+    if (\$211 ) begin
+      \$304  = 7'h00;
+    end else if (\$213 ) begin
+      \$304  = \$215 [6:0];
     end
     if (rst) begin
-      \$390  = 7'h00;
+      \$304  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$391  = buf_cnt0_1;
-    if (\$298 ) begin
-      \$391  = 7'h00;
-    end else if (\$300 ) begin
-      \$391  = \$302 [6:0];
+    \$305  = buf_cnt0_1;
+    if (\$217 ) begin
+      \$305  = 7'h00;
+    end else if (\$219 ) begin
+      \$305  = \$221 [6:0];
     end
     if (rst) begin
-      \$391  = 7'h00;
+      \$305  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$392  = buf_cnt0_2;
-    if (\$304 ) begin
-      \$392  = 7'h00;
-    end else if (\$306 ) begin
-      \$392  = \$308 [6:0];
+    \$306  = buf_cnt0_2;
+    if (\$223 ) begin
+      \$306  = 7'h00;
+    end else if (\$225 ) begin
+      \$306  = \$227 [6:0];
     end
     if (rst) begin
-      \$392  = 7'h00;
+      \$306  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$393  = buf_cnt0_3;
-    if (\$310 ) begin
-      \$393  = 7'h00;
-    end else if (\$312 ) begin
-      \$393  = \$314 [6:0];
+    \$307  = buf_cnt0_3;
+    if (\$229 ) begin
+      \$307  = 7'h00;
+    end else if (\$231 ) begin
+      \$307  = \$233 [6:0];
     end
     if (rst) begin
-      \$393  = 7'h00;
+      \$307  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$394  = buf_cnt0_4;
-    if (\$316 ) begin
-      \$394  = 7'h00;
-    end else if (\$318 ) begin
-      \$394  = \$320 [6:0];
+    \$308  = buf_cnt0_4;
+    if (\$235 ) begin
+      \$308  = 7'h00;
+    end else if (\$237 ) begin
+      \$308  = \$239 [6:0];
     end
     if (rst) begin
-      \$394  = 7'h00;
+      \$308  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$395  = buf_cnt1_0;
-    if (\$322 ) begin
-      \$395  = 7'h00;
-    end else if (\$324 ) begin
-      \$395  = \$326 [6:0];
+    \$309  = buf_cnt1_0;
+    if (\$241 ) begin
+      \$309  = 7'h00;
+    end else if (\$243 ) begin
+      \$309  = \$245 [6:0];
     end
     if (rst) begin
-      \$395  = 7'h00;
+      \$309  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$396  = buf_cnt1_1;
-    if (\$328 ) begin
-      \$396  = 7'h00;
-    end else if (\$330 ) begin
-      \$396  = \$332 [6:0];
+    \$310  = buf_cnt1_1;
+    if (\$247 ) begin
+      \$310  = 7'h00;
+    end else if (\$249 ) begin
+      \$310  = \$251 [6:0];
     end
     if (rst) begin
-      \$396  = 7'h00;
+      \$310  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$397  = buf_cnt1_2;
-    if (\$334 ) begin
-      \$397  = 7'h00;
-    end else if (\$336 ) begin
-      \$397  = \$338 [6:0];
+    \$311  = buf_cnt1_2;
+    if (\$253 ) begin
+      \$311  = 7'h00;
+    end else if (\$255 ) begin
+      \$311  = \$257 [6:0];
     end
     if (rst) begin
-      \$397  = 7'h00;
+      \$311  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$398  = buf_cnt1_3;
-    if (\$340 ) begin
-      \$398  = 7'h00;
-    end else if (\$342 ) begin
-      \$398  = \$344 [6:0];
+    \$312  = buf_cnt1_3;
+    if (\$259 ) begin
+      \$312  = 7'h00;
+    end else if (\$261 ) begin
+      \$312  = \$263 [6:0];
     end
     if (rst) begin
-      \$398  = 7'h00;
+      \$312  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$399  = buf_cnt1_4;
-    if (\$346 ) begin
-      \$399  = 7'h00;
-    end else if (\$348 ) begin
-      \$399  = \$350 [6:0];
+    \$313  = buf_cnt1_4;
+    if (\$265 ) begin
+      \$313  = 7'h00;
+    end else if (\$267 ) begin
+      \$313  = \$269 [6:0];
     end
     if (rst) begin
-      \$399  = 7'h00;
+      \$313  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$400  = buf_wsel;
+    \$314  = buf_wsel;
     if (buf_done) begin
-      \$400  = \$351 ;
+      \$314  = \$270 ;
     end
     if (rst) begin
-      \$400  = 1'h0;
+      \$314  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$401  = buf_full;
-    if (\$353 ) begin
-      \$401 [0] = 1'h1;
-    end else if (\$355 ) begin
-      \$401 [0] = 1'h0;
+    \$315  = buf_full;
+    if (\$272 ) begin
+      \$315 [0] = 1'h1;
+    end else if (\$274 ) begin
+      \$315 [0] = 1'h0;
     end
-    if (\$357 ) begin
-      \$401 [1] = 1'h1;
-    end else if (\$359 ) begin
-      \$401 [1] = 1'h0;
+    if (\$276 ) begin
+      \$315 [1] = 1'h1;
+    end else if (\$278 ) begin
+      \$315 [1] = 1'h0;
     end
     if (rst) begin
-      \$401  = 2'h0;
+      \$315  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$402  = buf_rsel;
+    \$316  = buf_rsel;
     if (buf_release) begin
-      \$402  = \$360 ;
+      \$316  = \$279 ;
     end
     if (rst) begin
-      \$402  = 1'h0;
+      \$316  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$403  = chunk;
-    if (\$361 ) begin
-      \$403  = \$364 [1:0];
+    \$317  = chunk;
+    if (\$280 ) begin
+      \$317  = \$283 [1:0];
     end
     if (rst) begin
-      \$403  = 2'h0;
+      \$317  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$404  = phase;
+    \$318  = phase;
     if (go) begin
-      \$404  = phase_n;
+      \$318  = phase_n;
     end
     if (rst) begin
-      \$404  = 3'h0;
+      \$318  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$405  = q;
+    \$319  = q;
     if (go) begin
-      \$405  = q_n;
+      \$319  = q_n;
     end
     if (rst) begin
-      \$405  = 3'h0;
+      \$319  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$406  = g;
+    \$320  = g;
     if (go) begin
-      \$406  = g_n;
+      \$320  = g_n;
     end
     if (rst) begin
-      \$406  = 2'h0;
+      \$320  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$407  = rp__en;
+    \$321  = rp__en;
     if (rst) begin
-      \$407  = 1'h0;
+      \$321  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$408  = \$365 ;
+    \$322  = \$285 ;
     if (rst) begin
-      \$408  = 1'h0;
+      \$322  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$409  = buf_rplane;
+    \$323  = f_q;
     if (rst) begin
-      \$409  = 3'h0;
+      \$323  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$410  = fq_d0;
+    \$324  = fq_d0;
     if (pop) begin
       if (fq_v1) begin
-        \$410  = fq_d1;
+        \$324  = fq_d1;
       end else if (f_fly) begin
-        \$410  = buf_rdata;
+        \$324  = buf_rdata;
       end
     end else if (f_fly) begin
       (* full_case = 32'd1 *)
       if (fq_v0) begin
       end else begin
-        \$410  = buf_rdata;
+        \$324  = buf_rdata;
       end
     end
     if (rst) begin
-      \$410  = 6'h00;
+      \$324  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$411  = fq_l0;
+    \$325  = fq_l0;
     if (pop) begin
       if (fq_v1) begin
-        \$411  = fq_l1;
+        \$325  = fq_l1;
       end else if (f_fly) begin
-        \$411  = f_fly_last;
+        \$325  = f_fly_last;
       end
     end else if (f_fly) begin
       (* full_case = 32'd1 *)
       if (fq_v0) begin
       end else begin
-        \$411  = f_fly_last;
+        \$325  = f_fly_last;
       end
     end
     if (rst) begin
-      \$411  = 1'h0;
+      \$325  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$412  = fq_d1;
+    \$326  = fq_d1;
     if (pop) begin
       if (fq_v1) begin
         if (f_fly) begin
-          \$412  = buf_rdata;
+          \$326  = buf_rdata;
         end
       end
     end else if (f_fly) begin
       if (fq_v0) begin
-        \$412  = buf_rdata;
+        \$326  = buf_rdata;
       end
     end
     if (rst) begin
-      \$412  = 6'h00;
+      \$326  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$413  = fq_l1;
+    \$327  = fq_l1;
     if (pop) begin
       if (fq_v1) begin
         if (f_fly) begin
-          \$413  = f_fly_last;
+          \$327  = f_fly_last;
         end
       end
     end else if (f_fly) begin
       if (fq_v0) begin
-        \$413  = f_fly_last;
+        \$327  = f_fly_last;
       end
     end
     if (rst) begin
-      \$413  = 1'h0;
+      \$327  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$414  = fq_v1;
+    \$328  = fq_v1;
     if (pop) begin
       if (fq_v1) begin
         (* full_case = 32'd1 *)
         if (f_fly) begin
         end else begin
-          \$414  = 1'h0;
+          \$328  = 1'h0;
         end
       end
     end else if (f_fly) begin
       if (fq_v0) begin
-        \$414  = 1'h1;
+        \$328  = 1'h1;
       end
     end
     if (rst) begin
-      \$414  = 1'h0;
+      \$328  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$415  = fq_v0;
+    \$329  = fq_v0;
     if (pop) begin
       (* full_case = 32'd1 *)
       if (fq_v1) begin
       end else if (f_fly) begin
       end else begin
-        \$415  = 1'h0;
+        \$329  = 1'h0;
       end
     end else if (f_fly) begin
       (* full_case = 32'd1 *)
       if (fq_v0) begin
       end else begin
-        \$415  = 1'h1;
+        \$329  = 1'h1;
       end
     end
     if (rst) begin
-      \$415  = 1'h0;
+      \$329  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$416  = f_over;
+    \$330  = f_e;
+    if (rp__en) begin
+      \$330  = \$288 [6:0];
+    end else if (\$287 ) begin
+      \$330  = 7'h00;
+    end
     if (buf_release) begin
-      \$416  = 1'h0;
-    end else if (\$369 ) begin
+    end else if (\$296 ) begin
+      \$330  = 7'h00;
+    end
+    if (rst) begin
+      \$330  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$331  = f_q;
+    if (rp__en) begin
+    end else if (\$287 ) begin
+      if (\$289 ) begin
+        \$331  = \$291 [2:0];
+      end else if (\$290 ) begin
+        \$331  = 3'h0;
+      end
+    end
+    if (buf_release) begin
+    end else if (\$296 ) begin
+      \$331  = 3'h0;
+    end
+    if (rst) begin
+      \$331  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$332  = f_g;
+    if (rp__en) begin
+    end else if (\$287 ) begin
+      if (\$289 ) begin
+      end else if (\$290 ) begin
+        \$332  = \$292 [1:0];
+      end
+    end
+    if (buf_release) begin
+    end else if (\$296 ) begin
+      \$332  = 2'h0;
+    end
+    if (rst) begin
+      \$332  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$333  = f_busy;
+    if (rp__en) begin
+    end else if (\$287 ) begin
       (* full_case = 32'd1 *)
-      if (\$370 ) begin
+      if (\$289 ) begin
+      end else if (\$290 ) begin
       end else begin
-        \$416  = 1'h1;
+        \$333  = 1'h0;
       end
     end
+    if (buf_release) begin
+      \$333  = 1'h0;
+    end else if (\$296 ) begin
+      \$333  = 1'h1;
+    end
+    if (rst) begin
+      \$333  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$334  = f_over;
     if (rp__en) begin
+    end else if (\$287 ) begin
       (* full_case = 32'd1 *)
-      if (\$373 ) begin
-      end else if (\$374 ) begin
-      end else if (\$375 ) begin
+      if (\$289 ) begin
+      end else if (\$290 ) begin
       end else begin
-        \$416  = 1'h1;
+        \$334  = 1'h1;
       end
     end
-    if (rst) begin
-      \$416  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$417  = f_busy;
     if (buf_release) begin
-    end else if (\$369 ) begin
-      if (\$370 ) begin
-        \$417  = 1'h1;
-      end
-    end
-    if (rp__en) begin
-      (* full_case = 32'd1 *)
-      if (\$373 ) begin
-      end else if (\$374 ) begin
-      end else if (\$375 ) begin
-      end else begin
-        \$417  = 1'h0;
-      end
+      \$334  = 1'h0;
     end
     if (rst) begin
-      \$417  = 1'h0;
+      \$334  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$418  = f_g;
-    if (buf_release) begin
-    end else if (\$369 ) begin
-      if (\$370 ) begin
-        \$418  = 2'h0;
-      end
-    end
-    if (rp__en) begin
-      if (\$373 ) begin
-      end else if (\$374 ) begin
-      end else if (\$375 ) begin
-        \$418  = \$380 [1:0];
-      end
-    end
-    if (rst) begin
-      \$418  = 2'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$419  = buf_rplane;
-    if (buf_release) begin
-    end else if (\$369 ) begin
-      if (\$370 ) begin
-        \$419  = idx;
-      end
-    end
-    if (rp__en) begin
-      if (\$373 ) begin
-      end else if (\$374 ) begin
-        \$419  = \idx$98 ;
-      end else if (\$375 ) begin
-        \$419  = idx;
-      end
-    end
-    if (rst) begin
-      \$419  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$420  = buf_re;
-    if (buf_release) begin
-    end else if (\$369 ) begin
-      if (\$370 ) begin
-        \$420  = 6'h00;
-      end
-    end
-    if (rp__en) begin
-      if (\$373 ) begin
-        \$420  = \$376 [5:0];
-      end else if (\$374 ) begin
-        \$420  = 6'h00;
-      end else if (\$375 ) begin
-        \$420  = 6'h00;
-      end
-    end
-    if (rst) begin
-      \$420  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$421  = f_left;
-    if (buf_release) begin
-    end else if (\$369 ) begin
-      if (\$370 ) begin
-        \$421  = \$372 [5:0];
-      end
-    end
-    if (rp__en) begin
-      if (\$373 ) begin
-        \$421  = \$377 [5:0];
-      end else if (\$374 ) begin
-        \$421  = \$379 [5:0];
-      end else if (\$375 ) begin
-        \$421  = \$382 [5:0];
-      end
-    end
-    if (rst) begin
-      \$421  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$422  = cnt_q;
+    \$335  = cnt_q;
     if (go) begin
-      \$422  = \$383 ;
+      \$335  = \$297 ;
     end
     if (rst) begin
-      \$422  = 7'h00;
+      \$335  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$423  = x_valid;
+    \$336  = x_valid;
     if (enable) begin
-      \$423  = \$386 ;
+      \$336  = \$300 ;
     end
     if (rst) begin
-      \$423  = 1'h0;
+      \$336  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$424  = x_kind;
+    \$337  = x_kind;
     if (enable) begin
-      \$424  = phase;
+      \$337  = phase;
     end
     if (rst) begin
-      \$424  = 3'h0;
+      \$337  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$425  = x_addr;
+    \$338  = x_addr;
     if (enable) begin
-      \$425  = 1'h0;
+      \$338  = 1'h0;
     end
     if (rst) begin
-      \$425  = 1'h0;
+      \$338  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$426  = x_q;
+    \$339  = x_q;
     if (enable) begin
-      \$426  = q;
+      \$339  = q;
     end
     if (rst) begin
-      \$426  = 3'h0;
+      \$339  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$427  = acc_word;
-    if (\$389 ) begin
-      \$427  = word_out;
+    \$340  = acc_word;
+    if (\$303 ) begin
+      \$340  = word_out;
     end
     if (rst) begin
-      \$427  = 272'h00000000000000000000000000000000000000000000000000000000000000000000;
+      \$340  = 272'h00000000000000000000000000000000000000000000000000000000000000000000;
     end
   end
   assign i__ready = buf_can;
   assign \$signature__addr  = { buf_wsel, \$3 [5:0] };
   assign \$signature__data  = i__payload[10:5];
   assign \$signature__en  = buf_wrote[0];
-  assign rp__addr = { buf_rsel, buf_re };
+  assign rp__addr = { buf_rsel, f_e[5:0] };
+  assign buf_re = f_e[5:0];
   assign buf_ren = rp__en;
   assign \$signature__addr$18  = { buf_wsel, \$4 [5:0] };
   assign \$signature__data$21  = i__payload[10:5];
   assign \$signature__en$22  = buf_wrote[1];
-  assign \rp__addr$23  = { buf_rsel, buf_re };
+  assign \rp__addr$23  = { buf_rsel, f_e[5:0] };
   assign \rp__en$24  = rp__en;
   assign \$signature__addr$25  = { buf_wsel, \$5 [5:0] };
   assign \$signature__data$28  = i__payload[10:5];
   assign \$signature__en$29  = buf_wrote[2];
-  assign \rp__addr$30  = { buf_rsel, buf_re };
+  assign \rp__addr$30  = { buf_rsel, f_e[5:0] };
   assign \rp__en$31  = rp__en;
   assign \$signature__addr$32  = { buf_wsel, \$6 [5:0] };
   assign \$signature__data$35  = i__payload[10:5];
   assign \$signature__en$36  = buf_wrote[3];
-  assign \rp__addr$37  = { buf_rsel, buf_re };
+  assign \rp__addr$37  = { buf_rsel, f_e[5:0] };
   assign \rp__en$38  = rp__en;
   assign \$signature__addr$39  = { buf_wsel, \$7 [5:0] };
   assign \$signature__data$42  = i__payload[10:5];
   assign \$signature__en$43  = buf_wrote[4];
-  assign \rp__addr$44  = { buf_rsel, buf_re };
+  assign \rp__addr$44  = { buf_rsel, f_e[5:0] };
   assign \rp__en$45  = rp__en;
   assign w_rp__en = go;
   assign b_rp__en = go;
   assign f_issue = rp__en;
-  assign f_q = buf_rplane;
-  assign f_e = buf_re;
+  assign buf_rplane = f_q;
   assign f_fly_q = buf_rq;
-  assign \$signal  = \$55 [4:0];
-  assign \$signal$97  = \$96 [4:0];
   assign op_addr = 1'h0;
   assign w_rp__addr = { fq_d0, g };
   assign b_rp__addr = g;
-  assign acc_n0 = \$134 [16:0];
-  assign acc_n1 = \$143 [16:0];
-  assign acc_n2 = \$152 [16:0];
-  assign acc_n3 = \$161 [16:0];
-  assign acc_n4 = \$170 [16:0];
-  assign acc_n5 = \$179 [16:0];
-  assign acc_n6 = \$188 [16:0];
-  assign acc_n7 = \$197 [16:0];
-  assign acc_n8 = \$206 [16:0];
-  assign acc_n9 = \$215 [16:0];
-  assign acc_n10 = \$224 [16:0];
-  assign acc_n11 = \$233 [16:0];
-  assign acc_n12 = \$242 [16:0];
-  assign acc_n13 = \$251 [16:0];
-  assign acc_n14 = \$260 [16:0];
-  assign acc_n15 = \$269 [16:0];
+  assign acc_n0 = \$53 [16:0];
+  assign acc_n1 = \$62 [16:0];
+  assign acc_n2 = \$71 [16:0];
+  assign acc_n3 = \$80 [16:0];
+  assign acc_n4 = \$89 [16:0];
+  assign acc_n5 = \$98 [16:0];
+  assign acc_n6 = \$107 [16:0];
+  assign acc_n7 = \$116 [16:0];
+  assign acc_n8 = \$125 [16:0];
+  assign acc_n9 = \$134 [16:0];
+  assign acc_n10 = \$143 [16:0];
+  assign acc_n11 = \$152 [16:0];
+  assign acc_n12 = \$161 [16:0];
+  assign acc_n13 = \$170 [16:0];
+  assign acc_n14 = \$179 [16:0];
+  assign acc_n15 = \$188 [16:0];
   assign \i__payload.mask  = i__payload[4:0];
   assign \i__payload.index  = i__payload[10:5];
   assign \i__payload.last  = i__payload[11];
@@ -3626,774 +3388,485 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   assign \o__payload.lane1  = o__payload[25:13];
   assign \o__payload.lane2  = o__payload[38:26];
   assign \o__payload.lane3  = o__payload[51:39];
-  assign o__payload[51:39] = \$289 [12:0];
-  assign o__payload[38:26] = \$284 [12:0];
-  assign o__payload[25:13] = \$279 [12:0];
-  assign o__payload[12:0] = \$274 [12:0];
-  assign word_out[271:255] = \$269 [16:0];
-  assign word_out[254:238] = \$260 [16:0];
-  assign word_out[237:221] = \$251 [16:0];
-  assign word_out[220:204] = \$242 [16:0];
-  assign word_out[203:187] = \$233 [16:0];
-  assign word_out[186:170] = \$224 [16:0];
-  assign word_out[169:153] = \$215 [16:0];
-  assign word_out[152:136] = \$206 [16:0];
-  assign word_out[135:119] = \$197 [16:0];
-  assign word_out[118:102] = \$188 [16:0];
-  assign word_out[101:85] = \$179 [16:0];
-  assign word_out[84:68] = \$170 [16:0];
-  assign word_out[67:51] = \$161 [16:0];
-  assign word_out[50:34] = \$152 [16:0];
-  assign word_out[33:17] = \$143 [16:0];
-  assign word_out[16:0] = \$134 [16:0];
-  assign \idx$98 [2] = \$99 ;
-  assign \idx$98 [1] = \$98 ;
-  assign \idx$98 [0] = \$97 ;
-  assign \mask$96 [4] = \$93 ;
-  assign \mask$96 [3] = \$86 ;
-  assign \mask$96 [2] = \$79 ;
-  assign \mask$96 [1] = \$72 ;
-  assign \mask$96 [0] = \$65 ;
-  assign idx[2] = \$58 ;
-  assign idx[1] = \$57 ;
-  assign idx[0] = \$56 ;
-  assign mask[4] = \$52 ;
-  assign mask[3] = \$45 ;
-  assign mask[2] = \$38 ;
-  assign mask[1] = \$31 ;
-  assign mask[0] = \$24 ;
+  assign o__payload[51:39] = \$208 [12:0];
+  assign o__payload[38:26] = \$203 [12:0];
+  assign o__payload[25:13] = \$198 [12:0];
+  assign o__payload[12:0] = \$193 [12:0];
+  assign word_out[271:255] = \$188 [16:0];
+  assign word_out[254:238] = \$179 [16:0];
+  assign word_out[237:221] = \$170 [16:0];
+  assign word_out[220:204] = \$161 [16:0];
+  assign word_out[203:187] = \$152 [16:0];
+  assign word_out[186:170] = \$143 [16:0];
+  assign word_out[169:153] = \$134 [16:0];
+  assign word_out[152:136] = \$125 [16:0];
+  assign word_out[135:119] = \$116 [16:0];
+  assign word_out[118:102] = \$107 [16:0];
+  assign word_out[101:85] = \$98 [16:0];
+  assign word_out[84:68] = \$89 [16:0];
+  assign word_out[67:51] = \$80 [16:0];
+  assign word_out[50:34] = \$71 [16:0];
+  assign word_out[33:17] = \$62 [16:0];
+  assign word_out[16:0] = \$53 [16:0];
   assign buf_pending = i__payload[4:0];
   assign \$13  = 1'h1;
   assign a_last = \$13 ;
-  assign \$105  = 1'h1;
-  assign pop = \$104 ;
-  assign \$23  = 1'h1;
-  assign \$24  = \$18 ;
-  assign \$30  = 1'h1;
-  assign \$31  = \$26 ;
+  assign \$24  = 1'h1;
+  assign pop = \$23 ;
+  assign \$25  = 1'h1;
+  assign \$26  = 2'h1;
+  assign \$27  = 2'h0;
+  assign \$28  = 2'h0;
+  assign \$33  = 1'h1;
   assign \$37  = 1'h1;
-  assign \$38  = \$34 ;
-  assign \$44  = 1'h1;
-  assign \$45  = \$42 ;
-  assign \$51  = 1'h1;
-  assign \$52  = \$50 ;
-  assign \$58  = \$55 [4];
-  assign \$99  = \$96 [4];
-  assign \$106  = 1'h1;
-  assign \$107  = 2'h1;
-  assign \$108  = 2'h0;
-  assign \$109  = 2'h0;
-  assign \$114  = 1'h1;
-  assign \$118  = 1'h1;
-  assign \$119  = 2'h1;
-  assign \$120  = 2'h0;
-  assign \$121  = 2'h0;
-  assign \$127  = { acc_word[16:0], 1'h0 };
-  assign \$136  = { acc_word[33:17], 1'h0 };
-  assign \$145  = { acc_word[50:34], 1'h0 };
-  assign \$154  = { acc_word[67:51], 1'h0 };
-  assign \$163  = { acc_word[84:68], 1'h0 };
-  assign \$172  = { acc_word[101:85], 1'h0 };
-  assign \$181  = { acc_word[118:102], 1'h0 };
-  assign \$190  = { acc_word[135:119], 1'h0 };
-  assign \$199  = { acc_word[152:136], 1'h0 };
-  assign \$208  = { acc_word[169:153], 1'h0 };
-  assign \$217  = { acc_word[186:170], 1'h0 };
-  assign \$226  = { acc_word[203:187], 1'h0 };
-  assign \$235  = { acc_word[220:204], 1'h0 };
-  assign \$244  = { acc_word[237:221], 1'h0 };
-  assign \$253  = { acc_word[254:238], 1'h0 };
-  assign \$262  = { acc_word[271:255], 1'h0 };
-  assign \$270  = { acc_word[16], acc_word[16], acc_word[16:2] };
-  assign \$271  = { acc_word[84], acc_word[84], acc_word[84:70] };
-  assign \$272  = { acc_word[152], acc_word[152], acc_word[152:138] };
-  assign \$273  = { acc_word[220], acc_word[220], acc_word[220:206] };
-  assign \$275  = { acc_word[33], acc_word[33], acc_word[33:19] };
-  assign \$276  = { acc_word[101], acc_word[101], acc_word[101:87] };
-  assign \$277  = { acc_word[169], acc_word[169], acc_word[169:155] };
-  assign \$278  = { acc_word[237], acc_word[237], acc_word[237:223] };
-  assign \$280  = { acc_word[50], acc_word[50], acc_word[50:36] };
-  assign \$281  = { acc_word[118], acc_word[118], acc_word[118:104] };
-  assign \$282  = { acc_word[186], acc_word[186], acc_word[186:172] };
-  assign \$283  = { acc_word[254], acc_word[254], acc_word[254:240] };
-  assign \$285  = { acc_word[67], acc_word[67], acc_word[67:53] };
-  assign \$286  = { acc_word[135], acc_word[135], acc_word[135:121] };
-  assign \$287  = { acc_word[203], acc_word[203], acc_word[203:189] };
-  assign \$288  = { acc_word[271], acc_word[271], acc_word[271:257] };
-  assign \$321  = buf_rsel;
-  assign \$323  = buf_wsel;
-  assign \$327  = buf_rsel;
-  assign \$329  = buf_wsel;
-  assign \$333  = buf_rsel;
-  assign \$335  = buf_wsel;
-  assign \$339  = buf_rsel;
-  assign \$341  = buf_wsel;
-  assign \$345  = buf_rsel;
-  assign \$347  = buf_wsel;
-  assign \$356  = buf_wsel;
-  assign \$358  = buf_rsel;
+  assign \$38  = 2'h1;
+  assign \$39  = 2'h0;
+  assign \$40  = 2'h0;
+  assign \$46  = { acc_word[16:0], 1'h0 };
+  assign \$55  = { acc_word[33:17], 1'h0 };
+  assign \$64  = { acc_word[50:34], 1'h0 };
+  assign \$73  = { acc_word[67:51], 1'h0 };
+  assign \$82  = { acc_word[84:68], 1'h0 };
+  assign \$91  = { acc_word[101:85], 1'h0 };
+  assign \$100  = { acc_word[118:102], 1'h0 };
+  assign \$109  = { acc_word[135:119], 1'h0 };
+  assign \$118  = { acc_word[152:136], 1'h0 };
+  assign \$127  = { acc_word[169:153], 1'h0 };
+  assign \$136  = { acc_word[186:170], 1'h0 };
+  assign \$145  = { acc_word[203:187], 1'h0 };
+  assign \$154  = { acc_word[220:204], 1'h0 };
+  assign \$163  = { acc_word[237:221], 1'h0 };
+  assign \$172  = { acc_word[254:238], 1'h0 };
+  assign \$181  = { acc_word[271:255], 1'h0 };
+  assign \$189  = { acc_word[16], acc_word[16], acc_word[16:2] };
+  assign \$190  = { acc_word[84], acc_word[84], acc_word[84:70] };
+  assign \$191  = { acc_word[152], acc_word[152], acc_word[152:138] };
+  assign \$192  = { acc_word[220], acc_word[220], acc_word[220:206] };
+  assign \$194  = { acc_word[33], acc_word[33], acc_word[33:19] };
+  assign \$195  = { acc_word[101], acc_word[101], acc_word[101:87] };
+  assign \$196  = { acc_word[169], acc_word[169], acc_word[169:155] };
+  assign \$197  = { acc_word[237], acc_word[237], acc_word[237:223] };
+  assign \$199  = { acc_word[50], acc_word[50], acc_word[50:36] };
+  assign \$200  = { acc_word[118], acc_word[118], acc_word[118:104] };
+  assign \$201  = { acc_word[186], acc_word[186], acc_word[186:172] };
+  assign \$202  = { acc_word[254], acc_word[254], acc_word[254:240] };
+  assign \$204  = { acc_word[67], acc_word[67], acc_word[67:53] };
+  assign \$205  = { acc_word[135], acc_word[135], acc_word[135:121] };
+  assign \$206  = { acc_word[203], acc_word[203], acc_word[203:189] };
+  assign \$207  = { acc_word[271], acc_word[271], acc_word[271:257] };
+  assign \$240  = buf_rsel;
+  assign \$242  = buf_wsel;
+  assign \$246  = buf_rsel;
+  assign \$248  = buf_wsel;
+  assign \$252  = buf_rsel;
+  assign \$254  = buf_wsel;
+  assign \$258  = buf_rsel;
+  assign \$260  = buf_wsel;
+  assign \$264  = buf_rsel;
+  assign \$266  = buf_wsel;
+  assign \$275  = buf_wsel;
+  assign \$277  = buf_rsel;
 endmodule
 
 module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid, o__ready, i__payload, o__payload, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$3  = 0;
   wire \$1 ;
   wire [10:0] \$10 ;
-  wire \$100 ;
-  wire \$101 ;
+  wire [8:0] \$100 ;
+  wire [23:0] \$101 ;
   wire \$102 ;
-  wire \$103 ;
-  wire \$104 ;
+  wire [22:0] \$103 ;
+  wire [22:0] \$104 ;
   wire \$105 ;
-  wire \$106 ;
+  wire [14:0] \$106 ;
   wire \$107 ;
-  wire \$108 ;
-  wire \$109 ;
+  wire [8:0] \$108 ;
+  wire [8:0] \$109 ;
   wire [10:0] \$11 ;
-  wire \$110 ;
+  wire [23:0] \$110 ;
   wire \$111 ;
-  wire \$112 ;
-  wire \$113 ;
+  wire [22:0] \$112 ;
+  wire [22:0] \$113 ;
   wire \$114 ;
-  wire \$115 ;
+  wire [14:0] \$115 ;
   wire \$116 ;
-  wire \$117 ;
-  wire \$118 ;
-  wire \$119 ;
+  wire [8:0] \$117 ;
+  wire [8:0] \$118 ;
+  wire [23:0] \$119 ;
   wire \$12 ;
   wire \$120 ;
-  wire \$121 ;
-  wire \$122 ;
+  wire [22:0] \$121 ;
+  wire [22:0] \$122 ;
   wire \$123 ;
-  wire \$124 ;
+  wire [14:0] \$124 ;
   wire \$125 ;
-  wire \$126 ;
-  wire \$127 ;
-  wire \$128 ;
-  wire \$129 ;
+  wire [8:0] \$126 ;
+  wire [8:0] \$127 ;
+  wire [23:0] \$128 ;
+  wire [21:0] \$129 ;
   wire \$13 ;
-  wire \$130 ;
-  wire \$131 ;
-  wire \$132 ;
-  wire \$133 ;
-  wire \$134 ;
-  wire \$135 ;
-  wire \$136 ;
-  wire \$137 ;
-  wire \$138 ;
-  wire \$139 ;
+  wire [21:0] \$130 ;
+  reg [21:0] \$131 ;
+  wire [21:0] \$132 ;
+  wire [21:0] \$133 ;
+  reg [21:0] \$134 ;
+  wire [21:0] \$135 ;
+  wire [21:0] \$136 ;
+  reg [21:0] \$137 ;
+  wire [21:0] \$138 ;
+  wire [21:0] \$139 ;
   wire \$14 ;
-  wire \$140 ;
+  reg [21:0] \$140 ;
   wire \$141 ;
-  wire \$142 ;
+  wire [9:0] \$142 ;
   wire \$143 ;
-  wire \$144 ;
-  wire \$145 ;
+  wire [15:0] \$144 ;
+  wire [15:0] \$145 ;
   wire \$146 ;
   wire \$147 ;
   wire \$148 ;
   wire \$149 ;
   wire \$15 ;
-  wire [9:0] \$150 ;
-  wire [10:0] \$151 ;
-  wire [10:0] \$152 ;
-  wire \$153 ;
+  reg [6:0] \$150 ;
+  reg [6:0] \$151 ;
+  reg [6:0] \$152 ;
+  wire [7:0] \$153 ;
   wire \$154 ;
   wire \$155 ;
   wire \$156 ;
   wire \$157 ;
-  wire \$158 ;
-  wire \$159 ;
+  reg [6:0] \$158 ;
+  reg [6:0] \$159 ;
   wire [15:0] \$16 ;
-  wire \$160 ;
-  wire \$161 ;
+  reg [6:0] \$160 ;
+  wire [7:0] \$161 ;
   wire \$162 ;
   wire \$163 ;
   wire \$164 ;
   wire \$165 ;
-  wire \$166 ;
-  wire \$167 ;
-  wire \$168 ;
-  wire \$169 ;
+  reg [6:0] \$166 ;
+  reg [6:0] \$167 ;
+  reg [6:0] \$168 ;
+  wire [7:0] \$169 ;
   wire [15:0] \$17 ;
   wire \$170 ;
   wire \$171 ;
   wire \$172 ;
   wire \$173 ;
-  wire \$174 ;
-  wire \$175 ;
-  wire \$176 ;
-  wire \$177 ;
+  reg [6:0] \$174 ;
+  reg [6:0] \$175 ;
+  reg [6:0] \$176 ;
+  wire [7:0] \$177 ;
   wire \$178 ;
   wire \$179 ;
   reg [6:0] \$18 ;
   wire \$180 ;
   wire \$181 ;
-  wire \$182 ;
-  wire \$183 ;
-  wire \$184 ;
-  wire \$185 ;
+  reg [6:0] \$182 ;
+  reg [6:0] \$183 ;
+  reg [6:0] \$184 ;
+  wire [7:0] \$185 ;
   wire \$186 ;
   wire \$187 ;
   wire \$188 ;
   wire \$189 ;
   reg [6:0] \$19 ;
-  wire \$190 ;
-  wire \$191 ;
-  wire \$192 ;
-  wire \$193 ;
+  reg [6:0] \$190 ;
+  reg [6:0] \$191 ;
+  reg [6:0] \$192 ;
+  wire [7:0] \$193 ;
   wire \$194 ;
   wire \$195 ;
   wire \$196 ;
   wire \$197 ;
-  wire \$198 ;
-  wire \$199 ;
+  reg [6:0] \$198 ;
+  reg [6:0] \$199 ;
   wire [9:0] \$2 ;
   reg [6:0] \$20 ;
-  wire \$200 ;
-  wire \$201 ;
+  reg [6:0] \$200 ;
+  wire [7:0] \$201 ;
   wire \$202 ;
   wire \$203 ;
   wire \$204 ;
   wire \$205 ;
-  wire \$206 ;
-  wire \$207 ;
-  wire \$208 ;
-  wire \$209 ;
+  reg [6:0] \$206 ;
+  reg [6:0] \$207 ;
+  reg [6:0] \$208 ;
+  wire [7:0] \$209 ;
   wire \$21 ;
   wire \$210 ;
   wire \$211 ;
   wire \$212 ;
   wire \$213 ;
-  wire \$214 ;
-  wire \$215 ;
-  wire \$216 ;
-  wire \$217 ;
+  reg [6:0] \$214 ;
+  reg [6:0] \$215 ;
+  reg [6:0] \$216 ;
+  wire [7:0] \$217 ;
   wire \$218 ;
   wire \$219 ;
   wire \$22 ;
   wire \$220 ;
   wire \$221 ;
-  wire \$222 ;
-  wire \$223 ;
-  wire \$224 ;
-  wire \$225 ;
+  reg [6:0] \$222 ;
+  reg [6:0] \$223 ;
+  reg [6:0] \$224 ;
+  wire [7:0] \$225 ;
   wire \$226 ;
   wire \$227 ;
   wire \$228 ;
   wire \$229 ;
   wire \$23 ;
-  wire \$230 ;
-  wire \$231 ;
-  wire \$232 ;
-  wire \$233 ;
+  reg [6:0] \$230 ;
+  reg [6:0] \$231 ;
+  reg [6:0] \$232 ;
+  wire [7:0] \$233 ;
   wire \$234 ;
   wire \$235 ;
   wire \$236 ;
   wire \$237 ;
-  wire \$238 ;
-  wire \$239 ;
+  reg [6:0] \$238 ;
+  reg [6:0] \$239 ;
   wire \$24 ;
-  wire \$240 ;
-  wire \$241 ;
+  reg [6:0] \$240 ;
+  wire [7:0] \$241 ;
   wire \$242 ;
   wire \$243 ;
   wire \$244 ;
   wire \$245 ;
-  wire \$246 ;
-  wire \$247 ;
-  wire \$248 ;
-  wire \$249 ;
+  reg [6:0] \$246 ;
+  reg [6:0] \$247 ;
+  reg [6:0] \$248 ;
+  wire [7:0] \$249 ;
   wire \$25 ;
   wire \$250 ;
   wire \$251 ;
   wire \$252 ;
   wire \$253 ;
-  wire \$254 ;
-  wire \$255 ;
-  wire \$256 ;
-  wire \$257 ;
+  reg [6:0] \$254 ;
+  reg [6:0] \$255 ;
+  reg [6:0] \$256 ;
+  wire [7:0] \$257 ;
   wire \$258 ;
   wire \$259 ;
-  wire [1:0] \$26 ;
+  wire \$26 ;
   wire \$260 ;
   wire \$261 ;
-  wire \$262 ;
-  wire \$263 ;
-  wire \$264 ;
-  wire \$265 ;
+  reg [6:0] \$262 ;
+  reg [6:0] \$263 ;
+  reg [6:0] \$264 ;
+  wire [7:0] \$265 ;
   wire \$266 ;
   wire \$267 ;
   wire \$268 ;
   wire \$269 ;
-  wire [2:0] \$27 ;
-  wire \$270 ;
-  wire \$271 ;
-  wire \$272 ;
-  wire \$273 ;
+  wire [1:0] \$27 ;
+  reg [6:0] \$270 ;
+  reg [6:0] \$271 ;
+  reg [6:0] \$272 ;
+  wire [7:0] \$273 ;
   wire \$274 ;
   wire \$275 ;
   wire \$276 ;
-  wire [9:0] \$277 ;
-  wire [10:0] \$278 ;
-  wire [10:0] \$279 ;
-  wire [3:0] \$28 ;
-  wire \$280 ;
-  wire \$281 ;
+  wire \$277 ;
+  reg [6:0] \$278 ;
+  reg [6:0] \$279 ;
+  wire [2:0] \$28 ;
+  reg [6:0] \$280 ;
+  wire [7:0] \$281 ;
   wire \$282 ;
   wire \$283 ;
   wire \$284 ;
   wire \$285 ;
-  wire \$286 ;
-  wire \$287 ;
-  wire \$288 ;
-  wire \$289 ;
-  wire \$29 ;
+  reg [6:0] \$286 ;
+  reg [6:0] \$287 ;
+  reg [6:0] \$288 ;
+  wire [7:0] \$289 ;
+  wire [3:0] \$29 ;
   wire \$290 ;
-  wire [1:0] \$291 ;
-  wire [1:0] \$292 ;
-  wire [1:0] \$293 ;
-  wire \$294 ;
-  wire \$295 ;
-  wire \$296 ;
-  wire [4:0] \$297 ;
+  wire \$291 ;
+  wire \$292 ;
+  wire \$293 ;
+  reg [6:0] \$294 ;
+  reg [6:0] \$295 ;
+  reg [6:0] \$296 ;
+  wire [7:0] \$297 ;
   wire \$298 ;
   wire \$299 ;
   wire [9:0] \$3 ;
   wire \$30 ;
   wire \$300 ;
-  wire [4:0] \$301 ;
-  wire \$302 ;
-  wire [1:0] \$303 ;
-  wire [1:0] \$304 ;
-  wire [1:0] \$305 ;
+  wire \$301 ;
+  reg [6:0] \$302 ;
+  reg [6:0] \$303 ;
+  reg [6:0] \$304 ;
+  wire [7:0] \$305 ;
   wire \$306 ;
   wire \$307 ;
-  wire [2:0] \$308 ;
+  wire \$308 ;
   wire \$309 ;
   wire \$31 ;
   wire \$310 ;
-  wire [22:0] \$311 ;
-  wire [22:0] \$312 ;
+  wire \$311 ;
+  wire \$312 ;
   wire \$313 ;
-  wire [14:0] \$314 ;
+  wire \$314 ;
   wire \$315 ;
-  wire [8:0] \$316 ;
-  wire [8:0] \$317 ;
-  wire [23:0] \$318 ;
-  wire \$319 ;
+  wire \$316 ;
+  wire \$317 ;
+  wire [1:0] \$318 ;
+  wire [1:0] \$319 ;
   wire \$32 ;
-  wire [22:0] \$320 ;
-  wire [22:0] \$321 ;
+  wire [7:0] \$320 ;
+  wire \$321 ;
   wire \$322 ;
-  wire [14:0] \$323 ;
-  wire \$324 ;
-  wire [8:0] \$325 ;
-  wire [8:0] \$326 ;
-  wire [23:0] \$327 ;
-  wire \$328 ;
-  wire [22:0] \$329 ;
+  wire \$323 ;
+  wire [7:0] \$324 ;
+  wire \$325 ;
+  wire \$326 ;
+  wire [4:0] \$327 ;
+  wire [2:0] \$328 ;
+  wire \$329 ;
   wire \$33 ;
-  wire [22:0] \$330 ;
+  wire \$330 ;
   wire \$331 ;
-  wire [14:0] \$332 ;
-  wire \$333 ;
-  wire [8:0] \$334 ;
-  wire [8:0] \$335 ;
-  wire [23:0] \$336 ;
+  wire \$332 ;
+  reg [6:0] \$333 ;
+  wire \$334 ;
+  wire \$335 ;
+  wire \$336 ;
   wire \$337 ;
-  wire [22:0] \$338 ;
-  wire [22:0] \$339 ;
+  wire \$338 ;
+  wire \$339 ;
   wire \$34 ;
-  wire \$340 ;
-  wire [14:0] \$341 ;
-  wire \$342 ;
-  wire [8:0] \$343 ;
-  wire [8:0] \$344 ;
-  wire [23:0] \$345 ;
-  wire \$346 ;
-  wire [22:0] \$347 ;
-  wire [22:0] \$348 ;
-  wire \$349 ;
+  reg \$340 ;
+  reg [9:0] \$341 ;
+  reg [5:0] \$342 ;
+  reg \$343 ;
+  reg \$344 ;
+  reg [3:0] \$345 ;
+  reg [5:0] \$346 ;
+  reg \$347 ;
+  reg [9:0] \$348 ;
+  reg [6:0] \$349 ;
   wire \$35 ;
-  wire [14:0] \$350 ;
-  wire \$351 ;
-  wire [8:0] \$352 ;
-  wire [8:0] \$353 ;
-  wire [23:0] \$354 ;
-  wire \$355 ;
-  wire [22:0] \$356 ;
-  wire [22:0] \$357 ;
-  wire \$358 ;
-  wire [14:0] \$359 ;
+  reg [6:0] \$350 ;
+  reg [6:0] \$351 ;
+  reg [6:0] \$352 ;
+  reg [6:0] \$353 ;
+  reg [6:0] \$354 ;
+  reg [6:0] \$355 ;
+  reg [6:0] \$356 ;
+  reg [6:0] \$357 ;
+  reg [6:0] \$358 ;
+  reg [6:0] \$359 ;
   wire \$36 ;
-  wire \$360 ;
-  wire [8:0] \$361 ;
-  wire [8:0] \$362 ;
-  wire [23:0] \$363 ;
-  wire \$364 ;
-  wire [22:0] \$365 ;
-  wire [22:0] \$366 ;
-  wire \$367 ;
-  wire [14:0] \$368 ;
-  wire \$369 ;
+  reg [6:0] \$360 ;
+  reg [6:0] \$361 ;
+  reg [6:0] \$362 ;
+  reg [6:0] \$363 ;
+  reg [6:0] \$364 ;
+  reg [6:0] \$365 ;
+  reg [6:0] \$366 ;
+  reg [6:0] \$367 ;
+  reg [6:0] \$368 ;
+  reg \$369 ;
   wire \$37 ;
-  wire [8:0] \$370 ;
-  wire [8:0] \$371 ;
-  wire [23:0] \$372 ;
-  wire \$373 ;
-  wire [22:0] \$374 ;
-  wire [22:0] \$375 ;
-  wire \$376 ;
-  wire [14:0] \$377 ;
-  wire \$378 ;
-  wire [8:0] \$379 ;
-  wire \$38 ;
-  wire [8:0] \$380 ;
-  wire [23:0] \$381 ;
-  wire [21:0] \$382 ;
-  wire [21:0] \$383 ;
-  reg [21:0] \$384 ;
-  wire [21:0] \$385 ;
-  wire [21:0] \$386 ;
-  reg [21:0] \$387 ;
-  wire [21:0] \$388 ;
-  wire [21:0] \$389 ;
-  wire \$39 ;
-  reg [21:0] \$390 ;
-  wire [21:0] \$391 ;
-  wire [21:0] \$392 ;
-  reg [21:0] \$393 ;
-  wire \$394 ;
-  wire [9:0] \$395 ;
-  wire \$396 ;
-  wire [15:0] \$397 ;
-  wire [15:0] \$398 ;
-  wire \$399 ;
+  reg \$370 ;
+  reg \$371 ;
+  reg [1:0] \$372 ;
+  reg \$373 ;
+  reg \$374 ;
+  reg [2:0] \$375 ;
+  reg [3:0] \$376 ;
+  reg [1:0] \$377 ;
+  reg \$378 ;
+  reg \$379 ;
+  wire [1:0] \$38 ;
+  reg [3:0] \$380 ;
+  reg [5:0] \$381 ;
+  reg \$382 ;
+  reg [5:0] \$383 ;
+  reg \$384 ;
+  reg \$385 ;
+  reg \$386 ;
+  reg [6:0] \$387 ;
+  reg [3:0] \$388 ;
+  reg [1:0] \$389 ;
+  wire [1:0] \$39 ;
+  reg \$390 ;
+  reg \$391 ;
+  reg [6:0] \$392 ;
+  reg \$393 ;
+  reg [2:0] \$394 ;
+  reg \$395 ;
+  reg [3:0] \$396 ;
+  reg [175:0] \$397 ;
   wire [10:0] \$4 ;
-  wire \$40 ;
-  wire \$400 ;
-  wire \$401 ;
-  wire \$402 ;
-  reg [6:0] \$403 ;
-  reg [6:0] \$404 ;
-  reg [6:0] \$405 ;
-  wire [7:0] \$406 ;
-  wire \$407 ;
-  wire \$408 ;
-  wire \$409 ;
+  wire [1:0] \$40 ;
   wire \$41 ;
-  wire \$410 ;
-  reg [6:0] \$411 ;
-  reg [6:0] \$412 ;
-  reg [6:0] \$413 ;
-  wire [7:0] \$414 ;
-  wire \$415 ;
-  wire \$416 ;
-  wire \$417 ;
-  wire \$418 ;
-  reg [6:0] \$419 ;
   wire \$42 ;
-  reg [6:0] \$420 ;
-  reg [6:0] \$421 ;
-  wire [7:0] \$422 ;
-  wire \$423 ;
-  wire \$424 ;
-  wire \$425 ;
-  wire \$426 ;
-  reg [6:0] \$427 ;
-  reg [6:0] \$428 ;
-  reg [6:0] \$429 ;
   wire \$43 ;
-  wire [7:0] \$430 ;
-  wire \$431 ;
-  wire \$432 ;
-  wire \$433 ;
-  wire \$434 ;
-  reg [6:0] \$435 ;
-  reg [6:0] \$436 ;
-  reg [6:0] \$437 ;
-  wire [7:0] \$438 ;
-  wire \$439 ;
-  wire \$44 ;
-  wire \$440 ;
-  wire \$441 ;
-  wire \$442 ;
-  reg [6:0] \$443 ;
-  reg [6:0] \$444 ;
-  reg [6:0] \$445 ;
-  wire [7:0] \$446 ;
-  wire \$447 ;
-  wire \$448 ;
-  wire \$449 ;
+  wire [4:0] \$44 ;
   wire \$45 ;
-  wire \$450 ;
-  reg [6:0] \$451 ;
-  reg [6:0] \$452 ;
-  reg [6:0] \$453 ;
-  wire [7:0] \$454 ;
-  wire \$455 ;
-  wire \$456 ;
-  wire \$457 ;
-  wire \$458 ;
-  reg [6:0] \$459 ;
   wire \$46 ;
-  reg [6:0] \$460 ;
-  reg [6:0] \$461 ;
-  wire [7:0] \$462 ;
-  wire \$463 ;
-  wire \$464 ;
-  wire \$465 ;
-  wire \$466 ;
-  reg [6:0] \$467 ;
-  reg [6:0] \$468 ;
-  reg [6:0] \$469 ;
   wire \$47 ;
-  wire [7:0] \$470 ;
-  wire \$471 ;
-  wire \$472 ;
-  wire \$473 ;
-  wire \$474 ;
-  reg [6:0] \$475 ;
-  reg [6:0] \$476 ;
-  reg [6:0] \$477 ;
-  wire [7:0] \$478 ;
-  wire \$479 ;
-  wire \$48 ;
-  wire \$480 ;
-  wire \$481 ;
-  wire \$482 ;
-  reg [6:0] \$483 ;
-  reg [6:0] \$484 ;
-  reg [6:0] \$485 ;
-  wire [7:0] \$486 ;
-  wire \$487 ;
-  wire \$488 ;
-  wire \$489 ;
+  wire [4:0] \$48 ;
   wire \$49 ;
-  wire \$490 ;
-  reg [6:0] \$491 ;
-  reg [6:0] \$492 ;
-  reg [6:0] \$493 ;
-  wire [7:0] \$494 ;
-  wire \$495 ;
-  wire \$496 ;
-  wire \$497 ;
-  wire \$498 ;
-  reg [6:0] \$499 ;
   wire [10:0] \$5 ;
-  wire \$50 ;
-  reg [6:0] \$500 ;
-  reg [6:0] \$501 ;
-  wire [7:0] \$502 ;
-  wire \$503 ;
-  wire \$504 ;
-  wire \$505 ;
-  wire \$506 ;
-  reg [6:0] \$507 ;
-  reg [6:0] \$508 ;
-  reg [6:0] \$509 ;
-  wire \$51 ;
-  wire [7:0] \$510 ;
-  wire \$511 ;
-  wire \$512 ;
-  wire \$513 ;
-  wire \$514 ;
-  reg [6:0] \$515 ;
-  reg [6:0] \$516 ;
-  reg [6:0] \$517 ;
-  wire [7:0] \$518 ;
-  wire \$519 ;
-  wire \$52 ;
-  wire \$520 ;
-  wire \$521 ;
-  wire \$522 ;
-  reg [6:0] \$523 ;
-  reg [6:0] \$524 ;
-  reg [6:0] \$525 ;
-  wire [7:0] \$526 ;
-  wire \$527 ;
-  wire \$528 ;
-  wire \$529 ;
+  wire [1:0] \$50 ;
+  wire [1:0] \$51 ;
+  wire [1:0] \$52 ;
   wire \$53 ;
-  wire \$530 ;
-  reg [6:0] \$531 ;
-  reg [6:0] \$532 ;
-  reg [6:0] \$533 ;
-  wire [7:0] \$534 ;
-  wire \$535 ;
-  wire \$536 ;
-  wire \$537 ;
-  wire \$538 ;
-  reg [6:0] \$539 ;
   wire \$54 ;
-  reg [6:0] \$540 ;
-  reg [6:0] \$541 ;
-  wire [7:0] \$542 ;
-  wire \$543 ;
-  wire \$544 ;
-  wire \$545 ;
-  wire \$546 ;
-  reg [6:0] \$547 ;
-  reg [6:0] \$548 ;
-  reg [6:0] \$549 ;
-  wire \$55 ;
-  wire [7:0] \$550 ;
-  wire \$551 ;
-  wire \$552 ;
-  wire \$553 ;
-  wire \$554 ;
-  reg [6:0] \$555 ;
-  reg [6:0] \$556 ;
-  reg [6:0] \$557 ;
-  wire [7:0] \$558 ;
-  wire \$559 ;
+  wire [2:0] \$55 ;
   wire \$56 ;
-  wire \$560 ;
-  wire \$561 ;
-  wire \$562 ;
-  wire \$563 ;
-  wire \$564 ;
-  wire \$565 ;
-  wire \$566 ;
-  wire \$567 ;
-  wire \$568 ;
-  wire \$569 ;
   wire \$57 ;
-  wire \$570 ;
-  wire [1:0] \$571 ;
-  wire [1:0] \$572 ;
-  wire \$573 ;
-  wire \$574 ;
-  wire \$575 ;
-  wire \$576 ;
-  wire \$577 ;
-  wire \$578 ;
-  reg [6:0] \$579 ;
-  wire \$58 ;
-  wire [7:0] \$580 ;
-  wire \$581 ;
-  wire \$582 ;
-  wire \$583 ;
-  wire [6:0] \$584 ;
-  wire [6:0] \$585 ;
-  reg [6:0] \$586 ;
-  wire [7:0] \$587 ;
-  wire [2:0] \$588 ;
-  reg [6:0] \$589 ;
-  wire \$59 ;
-  wire [7:0] \$590 ;
-  reg [6:0] \$591 ;
-  wire \$592 ;
-  wire \$593 ;
-  wire \$594 ;
-  wire \$595 ;
-  wire \$596 ;
-  wire \$597 ;
-  reg \$598 ;
-  reg [9:0] \$599 ;
+  wire [22:0] \$58 ;
+  wire [22:0] \$59 ;
   wire \$6 ;
   wire \$60 ;
-  reg [5:0] \$600 ;
-  reg \$601 ;
-  reg \$602 ;
-  reg [3:0] \$603 ;
-  reg [5:0] \$604 ;
-  reg \$605 ;
-  reg [9:0] \$606 ;
-  reg [6:0] \$607 ;
-  reg [6:0] \$608 ;
-  reg [6:0] \$609 ;
-  wire \$61 ;
-  reg [6:0] \$610 ;
-  reg [6:0] \$611 ;
-  reg [6:0] \$612 ;
-  reg [6:0] \$613 ;
-  reg [6:0] \$614 ;
-  reg [6:0] \$615 ;
-  reg [6:0] \$616 ;
-  reg [6:0] \$617 ;
-  reg [6:0] \$618 ;
-  reg [6:0] \$619 ;
+  wire [14:0] \$61 ;
   wire \$62 ;
-  reg [6:0] \$620 ;
-  reg [6:0] \$621 ;
-  reg [6:0] \$622 ;
-  reg [6:0] \$623 ;
-  reg [6:0] \$624 ;
-  reg [6:0] \$625 ;
-  reg [6:0] \$626 ;
-  reg \$627 ;
-  reg \$628 ;
-  reg \$629 ;
-  wire \$63 ;
-  reg [1:0] \$630 ;
-  reg \$631 ;
-  reg \$632 ;
-  reg [2:0] \$633 ;
-  reg [3:0] \$634 ;
-  reg [1:0] \$635 ;
-  reg \$636 ;
-  reg \$637 ;
-  reg [3:0] \$638 ;
-  reg [5:0] \$639 ;
-  wire \$64 ;
-  reg \$640 ;
-  reg [5:0] \$641 ;
-  reg \$642 ;
-  reg \$643 ;
-  reg \$644 ;
-  reg \$645 ;
-  reg \$646 ;
-  reg [1:0] \$647 ;
-  reg [3:0] \$648 ;
-  reg [5:0] \$649 ;
-  wire \$65 ;
-  reg [5:0] \$650 ;
-  reg [6:0] \$651 ;
-  reg \$652 ;
-  reg [2:0] \$653 ;
-  reg \$654 ;
-  reg [3:0] \$655 ;
-  reg [175:0] \$656 ;
+  wire [8:0] \$63 ;
+  wire [8:0] \$64 ;
+  wire [23:0] \$65 ;
   wire \$66 ;
-  wire \$67 ;
-  wire \$68 ;
+  wire [22:0] \$67 ;
+  wire [22:0] \$68 ;
   wire \$69 ;
   wire \$7 ;
-  wire \$70 ;
+  wire [14:0] \$70 ;
   wire \$71 ;
-  wire \$72 ;
-  wire \$73 ;
-  wire \$74 ;
+  wire [8:0] \$72 ;
+  wire [8:0] \$73 ;
+  wire [23:0] \$74 ;
   wire \$75 ;
-  wire \$76 ;
-  wire \$77 ;
+  wire [22:0] \$76 ;
+  wire [22:0] \$77 ;
   wire \$78 ;
-  wire \$79 ;
+  wire [14:0] \$79 ;
   wire \$8 ;
   wire \$80 ;
-  wire \$81 ;
-  wire \$82 ;
-  wire \$83 ;
+  wire [8:0] \$81 ;
+  wire [8:0] \$82 ;
+  wire [23:0] \$83 ;
   wire \$84 ;
-  wire \$85 ;
-  wire \$86 ;
+  wire [22:0] \$85 ;
+  wire [22:0] \$86 ;
   wire \$87 ;
-  wire \$88 ;
+  wire [14:0] \$88 ;
   wire \$89 ;
   wire \$9 ;
-  wire \$90 ;
-  wire \$91 ;
-  wire \$92 ;
+  wire [8:0] \$90 ;
+  wire [8:0] \$91 ;
+  wire [23:0] \$92 ;
   wire \$93 ;
-  wire \$94 ;
-  wire \$95 ;
+  wire [22:0] \$94 ;
+  wire [22:0] \$95 ;
   wire \$96 ;
-  wire \$97 ;
+  wire [14:0] \$97 ;
   wire \$98 ;
-  wire \$99 ;
-  wire [9:0] \$signal ;
-  wire [9:0] \$signal$99 ;
+  wire [8:0] \$99 ;
   wire [10:0] \$signature__addr ;
   reg [5:0] \$signature__data  = 6'h00;
   (* init = 1'h0 *)
@@ -4475,7 +3948,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   wire [6:0] buf_rcnt8;
   wire [6:0] buf_rcnt9;
   wire [5:0] buf_rdata;
-  reg [5:0] buf_re = 6'h00;
+  wire [5:0] buf_re;
   wire buf_release;
   wire buf_ren;
   wire buf_rfull;
@@ -4502,15 +3975,15 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   wire enable;
   wire ev_wait;
   reg f_busy = 1'h0;
-  (* init = 6'h00 *)
-  wire [5:0] f_e;
+  reg [6:0] f_cnt;
+  reg [6:0] f_e = 7'h00;
   reg f_fly = 1'h0;
   reg f_fly_last = 1'h0;
   (* init = 4'h0 *)
   wire [3:0] f_fly_q;
   reg [1:0] f_g = 2'h0;
   wire f_issue;
-  reg [5:0] f_left = 6'h00;
+  wire f_more;
   reg f_over = 1'h0;
   (* init = 4'h0 *)
   wire [3:0] f_q;
@@ -4532,10 +4005,6 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   wire i__ready;
   input i__valid;
   wire i__valid;
-  wire [3:0] idx;
-  wire [3:0] \idx$100 ;
-  wire [9:0] mask;
-  wire [9:0] \mask$98 ;
   output [55:0] o__payload;
   wire [55:0] o__payload;
   wire [13:0] \o__payload.lane0 ;
@@ -6638,7 +6107,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   reg [5:0] _1_;
   always @(posedge clk) begin
     if (rp__en) begin
-      _1_ <= events[{ buf_rsel, buf_rplane, buf_re }];
+      _1_ <= events[{ buf_rsel, buf_rplane, f_e[5:0] }];
     end
   end
   assign buf_rdata = _1_;
@@ -6908,298 +6377,6 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     end
   end
   assign w_rp__data = _2_;
-  assign \$318  = $signed(base0) + $signed(addend0);
-  assign \$319  = ! x_q;
-  assign \$321  = \$319  ? 23'h000000 : \$320 ;
-  assign \$322  = x_q == 4'h9;
-  assign \$323  = \$322  ? b_rp__data[29:15] : 15'h0000;
-  assign \$324  = 1'h0 >> x_q;
-  assign \$325  = - $signed(w_rp__data[15:8]);
-  assign \$326  = \$324  ? \$325  : { w_rp__data[15], w_rp__data[15:8] };
-  assign \$327  = $signed(base1) + $signed(addend1);
-  assign \$328  = ! x_q;
-  assign \$330  = \$328  ? 23'h000000 : \$329 ;
-  assign \$331  = x_q == 4'h9;
-  assign \$332  = \$331  ? b_rp__data[44:30] : 15'h0000;
-  assign \$333  = 1'h0 >> x_q;
-  assign \$334  = - $signed(w_rp__data[23:16]);
-  assign \$335  = \$333  ? \$334  : { w_rp__data[23], w_rp__data[23:16] };
-  assign \$336  = $signed(base2) + $signed(addend2);
-  assign \$337  = ! x_q;
-  assign \$339  = \$337  ? 23'h000000 : \$338 ;
-  assign \$340  = x_q == 4'h9;
-  assign \$341  = \$340  ? b_rp__data[59:45] : 15'h0000;
-  assign \$342  = 1'h0 >> x_q;
-  assign \$343  = - $signed(w_rp__data[31:24]);
-  assign \$344  = \$342  ? \$343  : { w_rp__data[31], w_rp__data[31:24] };
-  assign \$345  = $signed(base3) + $signed(addend3);
-  assign \$346  = ! x_q;
-  assign \$348  = \$346  ? 23'h000000 : \$347 ;
-  assign \$349  = x_q == 4'h9;
-  assign \$350  = \$349  ? b_rp__data[74:60] : 15'h0000;
-  assign \$351  = 1'h0 >> x_q;
-  assign \$352  = - $signed(w_rp__data[39:32]);
-  assign \$353  = \$351  ? \$352  : { w_rp__data[39], w_rp__data[39:32] };
-  assign \$354  = $signed(base4) + $signed(addend4);
-  assign \$355  = ! x_q;
-  assign \$357  = \$355  ? 23'h000000 : \$356 ;
-  assign \$358  = x_q == 4'h9;
-  assign \$359  = \$358  ? b_rp__data[89:75] : 15'h0000;
-  assign \$360  = 1'h0 >> x_q;
-  assign \$361  = - $signed(w_rp__data[47:40]);
-  assign \$362  = \$360  ? \$361  : { w_rp__data[47], w_rp__data[47:40] };
-  assign \$363  = $signed(base5) + $signed(addend5);
-  assign \$364  = ! x_q;
-  assign \$366  = \$364  ? 23'h000000 : \$365 ;
-  assign \$367  = x_q == 4'h9;
-  assign \$368  = \$367  ? b_rp__data[104:90] : 15'h0000;
-  assign \$369  = 1'h0 >> x_q;
-  assign \$370  = - $signed(w_rp__data[55:48]);
-  assign \$371  = \$369  ? \$370  : { w_rp__data[55], w_rp__data[55:48] };
-  assign \$372  = $signed(base6) + $signed(addend6);
-  assign \$373  = ! x_q;
-  assign \$375  = \$373  ? 23'h000000 : \$374 ;
-  assign \$376  = x_q == 4'h9;
-  assign \$377  = \$376  ? b_rp__data[119:105] : 15'h0000;
-  assign \$378  = 1'h0 >> x_q;
-  assign \$379  = - $signed(w_rp__data[63:56]);
-  assign \$380  = \$378  ? \$379  : { w_rp__data[63], w_rp__data[63:56] };
-  assign \$381  = $signed(base7) + $signed(addend7);
-  assign \$394  = x_kind == 3'h5;
-  assign o__valid = x_valid & \$394 ;
-  assign \$396  = buf_s_valid & buf_can;
-  assign \$397  = 1'h1 << buf_plane;
-  assign \$398  = { 6'h00, buf_written } | \$397 ;
-  assign \$399  = ! buf_rsel;
-  assign \$400  = buf_release & \$399 ;
-  assign \$401  = ! buf_b_half;
-  assign \$402  = \$17 [0] & \$401 ;
-  assign \$406  = \$405  + 1'h1;
-  assign \$407  = ! buf_rsel;
-  assign \$408  = buf_release & \$407 ;
-  assign \$409  = ! buf_b_half;
-  assign \$410  = \$17 [1] & \$409 ;
-  assign \$414  = \$413  + 1'h1;
-  assign \$415  = ! buf_rsel;
-  assign \$416  = buf_release & \$415 ;
-  assign \$417  = ! buf_b_half;
-  assign \$418  = \$17 [2] & \$417 ;
-  assign \$422  = \$421  + 1'h1;
-  assign \$423  = ! buf_rsel;
-  assign \$424  = buf_release & \$423 ;
-  assign \$425  = ! buf_b_half;
-  assign \$426  = \$17 [3] & \$425 ;
-  assign \$430  = \$429  + 1'h1;
-  assign \$431  = ! buf_rsel;
-  assign \$432  = buf_release & \$431 ;
-  assign \$433  = ! buf_b_half;
-  assign \$434  = \$17 [4] & \$433 ;
-  assign \$438  = \$437  + 1'h1;
-  assign \$439  = ! buf_rsel;
-  assign \$440  = buf_release & \$439 ;
-  assign \$441  = ! buf_b_half;
-  assign \$442  = \$17 [5] & \$441 ;
-  assign \$446  = \$445  + 1'h1;
-  assign \$447  = ! buf_rsel;
-  assign \$448  = buf_release & \$447 ;
-  assign \$449  = ! buf_b_half;
-  assign \$450  = \$17 [6] & \$449 ;
-  assign \$454  = \$453  + 1'h1;
-  assign \$455  = ! buf_rsel;
-  assign \$456  = buf_release & \$455 ;
-  assign \$457  = ! buf_b_half;
-  assign \$458  = \$17 [7] & \$457 ;
-  assign \$462  = \$461  + 1'h1;
-  assign \$463  = ! buf_rsel;
-  assign \$464  = buf_release & \$463 ;
-  assign \$465  = ! buf_b_half;
-  assign \$466  = \$17 [8] & \$465 ;
-  assign \$470  = \$469  + 1'h1;
-  assign \$471  = ! buf_rsel;
-  assign \$472  = buf_release & \$471 ;
-  assign \$473  = ! buf_b_half;
-  assign \$474  = \$17 [9] & \$473 ;
-  assign \$478  = \$477  + 1'h1;
-  assign \$480  = buf_release & \$479 ;
-  assign \$482  = \$17 [0] & \$481 ;
-  assign \$486  = \$485  + 1'h1;
-  assign \$488  = buf_release & \$487 ;
-  assign \$490  = \$17 [1] & \$489 ;
-  assign \$494  = \$493  + 1'h1;
-  assign \$496  = buf_release & \$495 ;
-  assign \$498  = \$17 [2] & \$497 ;
-  assign \$502  = \$501  + 1'h1;
-  assign \$504  = buf_release & \$503 ;
-  assign \$506  = \$17 [3] & \$505 ;
-  assign \$510  = \$509  + 1'h1;
-  assign \$512  = buf_release & \$511 ;
-  assign \$514  = \$17 [4] & \$513 ;
-  assign \$518  = \$517  + 1'h1;
-  assign \$520  = buf_release & \$519 ;
-  assign \$522  = \$17 [5] & \$521 ;
-  assign \$526  = \$525  + 1'h1;
-  assign \$528  = buf_release & \$527 ;
-  assign \$530  = \$17 [6] & \$529 ;
-  assign \$534  = \$533  + 1'h1;
-  assign \$536  = buf_release & \$535 ;
-  assign \$538  = \$17 [7] & \$537 ;
-  assign \$542  = \$541  + 1'h1;
-  assign \$544  = buf_release & \$543 ;
-  assign \$546  = \$17 [8] & \$545 ;
-  assign \$550  = \$549  + 1'h1;
-  assign \$552  = buf_release & \$551 ;
-  assign \$554  = \$17 [9] & \$553 ;
-  assign \$558  = \$557  + 1'h1;
-  assign \$559  = ~ buf_wsel;
-  assign \$560  = ! buf_done_half;
-  assign \$561  = buf_done_b & \$560 ;
-  assign \$562  = ! buf_rsel;
-  assign \$563  = buf_release & \$562 ;
-  assign \$565  = buf_done_b & \$564 ;
-  assign \$567  = buf_release & \$566 ;
-  assign \$568  = ~ buf_rsel;
-  assign \$569  = o__valid & o__ready;
-  assign \$571  = chunk + 1'h1;
-  assign \$572  = \$570  ? 2'h0 : \$571 ;
-  assign \$573  = ! f_left;
-  assign \$574  = ~ f_busy;
-  assign \$575  = ~ f_over;
-  assign \$576  = \$574  & \$575 ;
-  assign \$577  = \$576  & buf_rfull;
-  assign \$578  = | mask;
-  assign \$580  = \$579  - 1'h1;
-  assign \$581  = | f_left;
-  assign \$582  = | \mask$98 ;
-  assign \$583  = f_g != 2'h3;
-  assign \$584  = buf_re + 1'h1;
-  assign \$585  = f_left - 1'h1;
-  assign \$587  = \$586  - 1'h1;
-  assign \$588  = f_g + 1'h1;
-  assign \$590  = \$589  - 1'h1;
-  assign \$592  = | phase;
-  assign \$593  = ~ ev_wait;
-  assign \$594  = \$592  & \$593 ;
-  assign \$595  = enable & x_valid;
-  assign \$596  = x_kind != 3'h5;
-  assign \$597  = \$595  & \$596 ;
-  always @(posedge clk)
-    buf_s_valid <= \$598 ;
-  always @(posedge clk)
-    buf_s_mask <= \$599 ;
-  always @(posedge clk)
-    buf_s_index <= \$600 ;
-  always @(posedge clk)
-    buf_s_last <= \$601 ;
-  always @(posedge clk)
-    buf_b_valid <= \$602 ;
-  always @(posedge clk)
-    buf_b_plane <= \$603 ;
-  always @(posedge clk)
-    \$signature__data  <= \$604 ;
-  always @(posedge clk)
-    buf_b_half <= \$605 ;
-  always @(posedge clk)
-    buf_written <= \$606 ;
-  always @(posedge clk)
-    buf_cnt0_0 <= \$607 ;
-  always @(posedge clk)
-    buf_cnt0_1 <= \$608 ;
-  always @(posedge clk)
-    buf_cnt0_2 <= \$609 ;
-  always @(posedge clk)
-    buf_cnt0_3 <= \$610 ;
-  always @(posedge clk)
-    buf_cnt0_4 <= \$611 ;
-  always @(posedge clk)
-    buf_cnt0_5 <= \$612 ;
-  always @(posedge clk)
-    buf_cnt0_6 <= \$613 ;
-  always @(posedge clk)
-    buf_cnt0_7 <= \$614 ;
-  always @(posedge clk)
-    buf_cnt0_8 <= \$615 ;
-  always @(posedge clk)
-    buf_cnt0_9 <= \$616 ;
-  always @(posedge clk)
-    buf_cnt1_0 <= \$617 ;
-  always @(posedge clk)
-    buf_cnt1_1 <= \$618 ;
-  always @(posedge clk)
-    buf_cnt1_2 <= \$619 ;
-  always @(posedge clk)
-    buf_cnt1_3 <= \$620 ;
-  always @(posedge clk)
-    buf_cnt1_4 <= \$621 ;
-  always @(posedge clk)
-    buf_cnt1_5 <= \$622 ;
-  always @(posedge clk)
-    buf_cnt1_6 <= \$623 ;
-  always @(posedge clk)
-    buf_cnt1_7 <= \$624 ;
-  always @(posedge clk)
-    buf_cnt1_8 <= \$625 ;
-  always @(posedge clk)
-    buf_cnt1_9 <= \$626 ;
-  always @(posedge clk)
-    buf_wsel <= \$627 ;
-  always @(posedge clk)
-    buf_done_b <= \$628 ;
-  always @(posedge clk)
-    buf_done_half <= \$629 ;
-  always @(posedge clk)
-    buf_full <= \$630 ;
-  always @(posedge clk)
-    buf_rsel <= \$631 ;
-  always @(posedge clk)
-    chunk <= \$632 ;
-  always @(posedge clk)
-    phase <= \$633 ;
-  always @(posedge clk)
-    q <= \$634 ;
-  always @(posedge clk)
-    g <= \$635 ;
-  always @(posedge clk)
-    f_fly <= \$636 ;
-  always @(posedge clk)
-    f_fly_last <= \$637 ;
-  always @(posedge clk)
-    buf_rq <= \$638 ;
-  always @(posedge clk)
-    fq_d0 <= \$639 ;
-  always @(posedge clk)
-    fq_l0 <= \$640 ;
-  always @(posedge clk)
-    fq_d1 <= \$641 ;
-  always @(posedge clk)
-    fq_l1 <= \$642 ;
-  always @(posedge clk)
-    fq_v1 <= \$643 ;
-  always @(posedge clk)
-    fq_v0 <= \$644 ;
-  always @(posedge clk)
-    f_over <= \$645 ;
-  always @(posedge clk)
-    f_busy <= \$646 ;
-  always @(posedge clk)
-    f_g <= \$647 ;
-  always @(posedge clk)
-    buf_rplane <= \$648 ;
-  always @(posedge clk)
-    buf_re <= \$649 ;
-  always @(posedge clk)
-    f_left <= \$650 ;
-  always @(posedge clk)
-    cnt_q <= \$651 ;
-  always @(posedge clk)
-    x_valid <= \$652 ;
-  always @(posedge clk)
-    x_kind <= \$653 ;
-  always @(posedge clk)
-    x_addr <= \$654 ;
-  always @(posedge clk)
-    x_q <= \$655 ;
-  always @(posedge clk)
-    acc_word <= \$656 ;
   assign \$1  = buf_full >> buf_wsel;
   assign buf_can = ~ \$1 ;
   assign \$2  = ~ buf_written;
@@ -7241,2675 +6418,325 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   assign \$24  = ~ ev_wait;
   assign go = enable & \$24 ;
   assign buf_release = release_now & go;
-  assign \$26  = fq_v0 + fq_v1;
-  assign \$27  = \$26  + f_fly;
-  assign \$28  = \$27  - pop;
-  assign \$29  = $signed(\$28 ) < $signed(3'h2);
-  assign rp__en = f_busy & \$29 ;
-  assign \$30  = | buf_rcnt0;
-  assign \$31  = | buf_rcnt1;
-  assign \$32  = | buf_rcnt2;
-  assign \$33  = | buf_rcnt3;
-  assign \$34  = | buf_rcnt4;
-  assign \$35  = | buf_rcnt5;
-  assign \$36  = | buf_rcnt6;
-  assign \$37  = | buf_rcnt7;
-  assign \$38  = | buf_rcnt8;
-  assign \$39  = | buf_rcnt9;
-  assign \$42  = | buf_rcnt0;
-  assign \$43  = | buf_rcnt1;
-  assign \$44  = | buf_rcnt2;
-  assign \$45  = | buf_rcnt3;
-  assign \$46  = | buf_rcnt4;
-  assign \$47  = | buf_rcnt5;
-  assign \$48  = | buf_rcnt6;
-  assign \$49  = | buf_rcnt7;
-  assign \$50  = | buf_rcnt8;
-  assign \$51  = | buf_rcnt9;
-  assign \$54  = | buf_rcnt0;
-  assign \$55  = | buf_rcnt1;
-  assign \$56  = | buf_rcnt2;
-  assign \$57  = | buf_rcnt3;
-  assign \$58  = | buf_rcnt4;
-  assign \$59  = | buf_rcnt5;
-  assign \$60  = | buf_rcnt6;
-  assign \$61  = | buf_rcnt7;
-  assign \$62  = | buf_rcnt8;
-  assign \$63  = | buf_rcnt9;
-  assign \$66  = | buf_rcnt0;
-  assign \$67  = | buf_rcnt1;
-  assign \$68  = | buf_rcnt2;
-  assign \$69  = | buf_rcnt3;
-  assign \$70  = | buf_rcnt4;
-  assign \$71  = | buf_rcnt5;
-  assign \$72  = | buf_rcnt6;
-  assign \$73  = | buf_rcnt7;
-  assign \$74  = | buf_rcnt8;
-  assign \$75  = | buf_rcnt9;
-  assign \$78  = | buf_rcnt0;
-  assign \$79  = | buf_rcnt1;
-  assign \$80  = | buf_rcnt2;
-  assign \$81  = | buf_rcnt3;
-  assign \$82  = | buf_rcnt4;
-  assign \$83  = | buf_rcnt5;
-  assign \$84  = | buf_rcnt6;
-  assign \$85  = | buf_rcnt7;
-  assign \$86  = | buf_rcnt8;
-  assign \$87  = | buf_rcnt9;
-  assign \$90  = | buf_rcnt0;
-  assign \$91  = | buf_rcnt1;
-  assign \$92  = | buf_rcnt2;
-  assign \$93  = | buf_rcnt3;
-  assign \$94  = | buf_rcnt4;
-  assign \$95  = | buf_rcnt5;
-  assign \$96  = | buf_rcnt6;
-  assign \$97  = | buf_rcnt7;
-  assign \$98  = | buf_rcnt8;
-  assign \$99  = | buf_rcnt9;
-  assign \$102  = | buf_rcnt0;
-  assign \$103  = | buf_rcnt1;
-  assign \$104  = | buf_rcnt2;
-  assign \$105  = | buf_rcnt3;
-  assign \$106  = | buf_rcnt4;
-  assign \$107  = | buf_rcnt5;
-  assign \$108  = | buf_rcnt6;
-  assign \$109  = | buf_rcnt7;
-  assign \$110  = | buf_rcnt8;
-  assign \$111  = | buf_rcnt9;
-  assign \$114  = | buf_rcnt0;
-  assign \$115  = | buf_rcnt1;
-  assign \$116  = | buf_rcnt2;
-  assign \$117  = | buf_rcnt3;
-  assign \$118  = | buf_rcnt4;
-  assign \$119  = | buf_rcnt5;
-  assign \$120  = | buf_rcnt6;
-  assign \$121  = | buf_rcnt7;
-  assign \$122  = | buf_rcnt8;
-  assign \$123  = | buf_rcnt9;
-  assign \$126  = | buf_rcnt0;
-  assign \$127  = | buf_rcnt1;
-  assign \$128  = | buf_rcnt2;
-  assign \$129  = | buf_rcnt3;
-  assign \$130  = | buf_rcnt4;
-  assign \$131  = | buf_rcnt5;
-  assign \$132  = | buf_rcnt6;
-  assign \$133  = | buf_rcnt7;
-  assign \$134  = | buf_rcnt8;
-  assign \$135  = | buf_rcnt9;
-  assign \$138  = | buf_rcnt0;
-  assign \$139  = | buf_rcnt1;
-  assign \$140  = | buf_rcnt2;
-  assign \$141  = | buf_rcnt3;
-  assign \$142  = | buf_rcnt4;
-  assign \$143  = | buf_rcnt5;
-  assign \$144  = | buf_rcnt6;
-  assign \$145  = | buf_rcnt7;
-  assign \$146  = | buf_rcnt8;
-  assign \$147  = | buf_rcnt9;
-  assign \$150  = ~ mask;
-  assign \$151  = \$150  + 1'h1;
-  assign \$152  = { 1'h0, mask } & \$151 ;
-  assign \$153  = | { \$152 [9], \$152 [7], \$152 [5], \$152 [3], \$152 [1] };
-  assign \$154  = | { \$152 [7:6], \$152 [3:2] };
-  assign \$155  = | \$152 [7:4];
-  assign \$156  = | \$152 [9:8];
-  assign \$157  = | buf_rcnt0;
-  assign \$158  = | buf_rcnt1;
-  assign \$159  = | buf_rcnt2;
-  assign \$160  = | buf_rcnt3;
-  assign \$161  = | buf_rcnt4;
-  assign \$162  = | buf_rcnt5;
-  assign \$163  = | buf_rcnt6;
-  assign \$164  = | buf_rcnt7;
-  assign \$165  = | buf_rcnt8;
-  assign \$166  = | buf_rcnt9;
-  assign \$167  = buf_rplane < 1'h0;
-  assign \$168  = \$157  & \$167 ;
-  assign \$169  = | buf_rcnt0;
-  assign \$170  = | buf_rcnt1;
-  assign \$171  = | buf_rcnt2;
-  assign \$172  = | buf_rcnt3;
-  assign \$173  = | buf_rcnt4;
-  assign \$174  = | buf_rcnt5;
-  assign \$175  = | buf_rcnt6;
-  assign \$176  = | buf_rcnt7;
-  assign \$177  = | buf_rcnt8;
-  assign \$178  = | buf_rcnt9;
-  assign \$179  = buf_rplane < 1'h1;
-  assign \$180  = \$170  & \$179 ;
-  assign \$181  = | buf_rcnt0;
-  assign \$182  = | buf_rcnt1;
-  assign \$183  = | buf_rcnt2;
-  assign \$184  = | buf_rcnt3;
-  assign \$185  = | buf_rcnt4;
-  assign \$186  = | buf_rcnt5;
-  assign \$187  = | buf_rcnt6;
-  assign \$188  = | buf_rcnt7;
-  assign \$189  = | buf_rcnt8;
-  assign \$190  = | buf_rcnt9;
-  assign \$191  = buf_rplane < 2'h2;
-  assign \$192  = \$183  & \$191 ;
-  assign \$193  = | buf_rcnt0;
-  assign \$194  = | buf_rcnt1;
-  assign \$195  = | buf_rcnt2;
-  assign \$196  = | buf_rcnt3;
-  assign \$197  = | buf_rcnt4;
-  assign \$198  = | buf_rcnt5;
-  assign \$199  = | buf_rcnt6;
-  assign \$200  = | buf_rcnt7;
-  assign \$201  = | buf_rcnt8;
-  assign \$202  = | buf_rcnt9;
-  assign \$203  = buf_rplane < 2'h3;
-  assign \$204  = \$196  & \$203 ;
-  assign \$205  = | buf_rcnt0;
-  assign \$206  = | buf_rcnt1;
-  assign \$207  = | buf_rcnt2;
-  assign \$208  = | buf_rcnt3;
-  assign \$209  = | buf_rcnt4;
-  assign \$210  = | buf_rcnt5;
-  assign \$211  = | buf_rcnt6;
-  assign \$212  = | buf_rcnt7;
-  assign \$213  = | buf_rcnt8;
-  assign \$214  = | buf_rcnt9;
-  assign \$215  = buf_rplane < 3'h4;
-  assign \$216  = \$209  & \$215 ;
-  assign \$217  = | buf_rcnt0;
-  assign \$218  = | buf_rcnt1;
-  assign \$219  = | buf_rcnt2;
-  assign \$220  = | buf_rcnt3;
-  assign \$221  = | buf_rcnt4;
-  assign \$222  = | buf_rcnt5;
-  assign \$223  = | buf_rcnt6;
-  assign \$224  = | buf_rcnt7;
-  assign \$225  = | buf_rcnt8;
-  assign \$226  = | buf_rcnt9;
-  assign \$227  = buf_rplane < 3'h5;
-  assign \$228  = \$222  & \$227 ;
-  assign \$229  = | buf_rcnt0;
-  assign \$230  = | buf_rcnt1;
-  assign \$231  = | buf_rcnt2;
-  assign \$232  = | buf_rcnt3;
-  assign \$233  = | buf_rcnt4;
-  assign \$234  = | buf_rcnt5;
-  assign \$235  = | buf_rcnt6;
-  assign \$236  = | buf_rcnt7;
-  assign \$237  = | buf_rcnt8;
-  assign \$238  = | buf_rcnt9;
-  assign \$239  = buf_rplane < 3'h6;
-  assign \$240  = \$235  & \$239 ;
-  assign \$241  = | buf_rcnt0;
-  assign \$242  = | buf_rcnt1;
-  assign \$243  = | buf_rcnt2;
-  assign \$244  = | buf_rcnt3;
-  assign \$245  = | buf_rcnt4;
-  assign \$246  = | buf_rcnt5;
-  assign \$247  = | buf_rcnt6;
-  assign \$248  = | buf_rcnt7;
-  assign \$249  = | buf_rcnt8;
-  assign \$250  = | buf_rcnt9;
-  assign \$251  = buf_rplane < 3'h7;
-  assign \$252  = \$248  & \$251 ;
-  assign \$253  = | buf_rcnt0;
-  assign \$254  = | buf_rcnt1;
-  assign \$255  = | buf_rcnt2;
-  assign \$256  = | buf_rcnt3;
-  assign \$257  = | buf_rcnt4;
-  assign \$258  = | buf_rcnt5;
-  assign \$259  = | buf_rcnt6;
-  assign \$260  = | buf_rcnt7;
-  assign \$261  = | buf_rcnt8;
-  assign \$262  = | buf_rcnt9;
-  assign \$263  = buf_rplane < 4'h8;
-  assign \$264  = \$261  & \$263 ;
-  assign \$265  = | buf_rcnt0;
-  assign \$266  = | buf_rcnt1;
-  assign \$267  = | buf_rcnt2;
-  assign \$268  = | buf_rcnt3;
-  assign \$269  = | buf_rcnt4;
-  assign \$270  = | buf_rcnt5;
-  assign \$271  = | buf_rcnt6;
-  assign \$272  = | buf_rcnt7;
-  assign \$273  = | buf_rcnt8;
-  assign \$274  = | buf_rcnt9;
-  assign \$275  = buf_rplane < 4'h9;
-  assign \$276  = \$274  & \$275 ;
-  assign \$277  = ~ \mask$98 ;
-  assign \$278  = \$277  + 1'h1;
-  assign \$279  = { 1'h0, \mask$98  } & \$278 ;
-  assign \$280  = | { \$279 [9], \$279 [7], \$279 [5], \$279 [3], \$279 [1] };
-  assign \$281  = | { \$279 [7:6], \$279 [3:2] };
-  assign \$282  = | \$279 [7:4];
-  assign \$283  = | \$279 [9:8];
-  assign \$284  = phase == 2'h3;
-  assign \$285  = ~ fq_v0;
-  assign ev_wait = \$284  & \$285 ;
-  assign \$286  = phase == 2'h3;
-  assign \$287  = enable & \$286 ;
-  assign \$288  = \$287  & fq_v0;
-  assign \$294  = | cnt_q;
-  assign \$295  = q == 4'h9;
-  assign \$296  = g == 2'h3;
-  assign \$297  = q + 1'h1;
-  assign \$299  = q == 4'h9;
-  assign \$300  = g == 2'h3;
-  assign \$301  = q + 1'h1;
-  assign \$306  = g == 2'h3;
-  assign \$307  = ~ \$306 ;
-  assign \$308  = g + 1'h1;
-  assign \$309  = phase == 2'h3;
-  assign \$310  = ! x_q;
-  assign \$312  = \$310  ? 23'h000000 : \$311 ;
-  assign \$313  = x_q == 4'h9;
-  assign \$314  = \$313  ? b_rp__data[14:0] : 15'h0000;
-  assign \$315  = 1'h0 >> x_q;
-  assign \$316  = - $signed(w_rp__data[7:0]);
-  assign \$317  = \$315  ? \$316  : { w_rp__data[7], w_rp__data[7:0] };
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (chunk)
-      1'h0:
-          \$384  = \$382 ;
-      1'h1:
-          \$384  = \$383 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (chunk)
-      1'h0:
-          \$387  = \$385 ;
-      1'h1:
-          \$387  = \$386 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (chunk)
-      1'h0:
-          \$390  = \$388 ;
-      1'h1:
-          \$390  = \$389 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (chunk)
-      1'h0:
-          \$393  = \$391 ;
-      1'h1:
-          \$393  = \$392 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$403  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$403  = buf_cnt0_0;
-      4'h1:
-          \$403  = buf_cnt0_1;
-      4'h2:
-          \$403  = buf_cnt0_2;
-      4'h3:
-          \$403  = buf_cnt0_3;
-      4'h4:
-          \$403  = buf_cnt0_4;
-      4'h5:
-          \$403  = buf_cnt0_5;
-      4'h6:
-          \$403  = buf_cnt0_6;
-      4'h7:
-          \$403  = buf_cnt0_7;
-      4'h8:
-          \$403  = buf_cnt0_8;
-      4'h9:
-          \$403  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$404  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$404  = buf_cnt1_0;
-      4'h1:
-          \$404  = buf_cnt1_1;
-      4'h2:
-          \$404  = buf_cnt1_2;
-      4'h3:
-          \$404  = buf_cnt1_3;
-      4'h4:
-          \$404  = buf_cnt1_4;
-      4'h5:
-          \$404  = buf_cnt1_5;
-      4'h6:
-          \$404  = buf_cnt1_6;
-      4'h7:
-          \$404  = buf_cnt1_7;
-      4'h8:
-          \$404  = buf_cnt1_8;
-      4'h9:
-          \$404  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$405  = \$403 ;
-      1'h1:
-          \$405  = \$404 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$411  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$411  = buf_cnt0_0;
-      4'h1:
-          \$411  = buf_cnt0_1;
-      4'h2:
-          \$411  = buf_cnt0_2;
-      4'h3:
-          \$411  = buf_cnt0_3;
-      4'h4:
-          \$411  = buf_cnt0_4;
-      4'h5:
-          \$411  = buf_cnt0_5;
-      4'h6:
-          \$411  = buf_cnt0_6;
-      4'h7:
-          \$411  = buf_cnt0_7;
-      4'h8:
-          \$411  = buf_cnt0_8;
-      4'h9:
-          \$411  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$412  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$412  = buf_cnt1_0;
-      4'h1:
-          \$412  = buf_cnt1_1;
-      4'h2:
-          \$412  = buf_cnt1_2;
-      4'h3:
-          \$412  = buf_cnt1_3;
-      4'h4:
-          \$412  = buf_cnt1_4;
-      4'h5:
-          \$412  = buf_cnt1_5;
-      4'h6:
-          \$412  = buf_cnt1_6;
-      4'h7:
-          \$412  = buf_cnt1_7;
-      4'h8:
-          \$412  = buf_cnt1_8;
-      4'h9:
-          \$412  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$413  = \$411 ;
-      1'h1:
-          \$413  = \$412 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$419  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$419  = buf_cnt0_0;
-      4'h1:
-          \$419  = buf_cnt0_1;
-      4'h2:
-          \$419  = buf_cnt0_2;
-      4'h3:
-          \$419  = buf_cnt0_3;
-      4'h4:
-          \$419  = buf_cnt0_4;
-      4'h5:
-          \$419  = buf_cnt0_5;
-      4'h6:
-          \$419  = buf_cnt0_6;
-      4'h7:
-          \$419  = buf_cnt0_7;
-      4'h8:
-          \$419  = buf_cnt0_8;
-      4'h9:
-          \$419  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$420  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$420  = buf_cnt1_0;
-      4'h1:
-          \$420  = buf_cnt1_1;
-      4'h2:
-          \$420  = buf_cnt1_2;
-      4'h3:
-          \$420  = buf_cnt1_3;
-      4'h4:
-          \$420  = buf_cnt1_4;
-      4'h5:
-          \$420  = buf_cnt1_5;
-      4'h6:
-          \$420  = buf_cnt1_6;
-      4'h7:
-          \$420  = buf_cnt1_7;
-      4'h8:
-          \$420  = buf_cnt1_8;
-      4'h9:
-          \$420  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$421  = \$419 ;
-      1'h1:
-          \$421  = \$420 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$427  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$427  = buf_cnt0_0;
-      4'h1:
-          \$427  = buf_cnt0_1;
-      4'h2:
-          \$427  = buf_cnt0_2;
-      4'h3:
-          \$427  = buf_cnt0_3;
-      4'h4:
-          \$427  = buf_cnt0_4;
-      4'h5:
-          \$427  = buf_cnt0_5;
-      4'h6:
-          \$427  = buf_cnt0_6;
-      4'h7:
-          \$427  = buf_cnt0_7;
-      4'h8:
-          \$427  = buf_cnt0_8;
-      4'h9:
-          \$427  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$428  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$428  = buf_cnt1_0;
-      4'h1:
-          \$428  = buf_cnt1_1;
-      4'h2:
-          \$428  = buf_cnt1_2;
-      4'h3:
-          \$428  = buf_cnt1_3;
-      4'h4:
-          \$428  = buf_cnt1_4;
-      4'h5:
-          \$428  = buf_cnt1_5;
-      4'h6:
-          \$428  = buf_cnt1_6;
-      4'h7:
-          \$428  = buf_cnt1_7;
-      4'h8:
-          \$428  = buf_cnt1_8;
-      4'h9:
-          \$428  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$429  = \$427 ;
-      1'h1:
-          \$429  = \$428 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$435  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$435  = buf_cnt0_0;
-      4'h1:
-          \$435  = buf_cnt0_1;
-      4'h2:
-          \$435  = buf_cnt0_2;
-      4'h3:
-          \$435  = buf_cnt0_3;
-      4'h4:
-          \$435  = buf_cnt0_4;
-      4'h5:
-          \$435  = buf_cnt0_5;
-      4'h6:
-          \$435  = buf_cnt0_6;
-      4'h7:
-          \$435  = buf_cnt0_7;
-      4'h8:
-          \$435  = buf_cnt0_8;
-      4'h9:
-          \$435  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$436  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$436  = buf_cnt1_0;
-      4'h1:
-          \$436  = buf_cnt1_1;
-      4'h2:
-          \$436  = buf_cnt1_2;
-      4'h3:
-          \$436  = buf_cnt1_3;
-      4'h4:
-          \$436  = buf_cnt1_4;
-      4'h5:
-          \$436  = buf_cnt1_5;
-      4'h6:
-          \$436  = buf_cnt1_6;
-      4'h7:
-          \$436  = buf_cnt1_7;
-      4'h8:
-          \$436  = buf_cnt1_8;
-      4'h9:
-          \$436  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$437  = \$435 ;
-      1'h1:
-          \$437  = \$436 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$443  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$443  = buf_cnt0_0;
-      4'h1:
-          \$443  = buf_cnt0_1;
-      4'h2:
-          \$443  = buf_cnt0_2;
-      4'h3:
-          \$443  = buf_cnt0_3;
-      4'h4:
-          \$443  = buf_cnt0_4;
-      4'h5:
-          \$443  = buf_cnt0_5;
-      4'h6:
-          \$443  = buf_cnt0_6;
-      4'h7:
-          \$443  = buf_cnt0_7;
-      4'h8:
-          \$443  = buf_cnt0_8;
-      4'h9:
-          \$443  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$444  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$444  = buf_cnt1_0;
-      4'h1:
-          \$444  = buf_cnt1_1;
-      4'h2:
-          \$444  = buf_cnt1_2;
-      4'h3:
-          \$444  = buf_cnt1_3;
-      4'h4:
-          \$444  = buf_cnt1_4;
-      4'h5:
-          \$444  = buf_cnt1_5;
-      4'h6:
-          \$444  = buf_cnt1_6;
-      4'h7:
-          \$444  = buf_cnt1_7;
-      4'h8:
-          \$444  = buf_cnt1_8;
-      4'h9:
-          \$444  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$445  = \$443 ;
-      1'h1:
-          \$445  = \$444 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$451  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$451  = buf_cnt0_0;
-      4'h1:
-          \$451  = buf_cnt0_1;
-      4'h2:
-          \$451  = buf_cnt0_2;
-      4'h3:
-          \$451  = buf_cnt0_3;
-      4'h4:
-          \$451  = buf_cnt0_4;
-      4'h5:
-          \$451  = buf_cnt0_5;
-      4'h6:
-          \$451  = buf_cnt0_6;
-      4'h7:
-          \$451  = buf_cnt0_7;
-      4'h8:
-          \$451  = buf_cnt0_8;
-      4'h9:
-          \$451  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$452  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$452  = buf_cnt1_0;
-      4'h1:
-          \$452  = buf_cnt1_1;
-      4'h2:
-          \$452  = buf_cnt1_2;
-      4'h3:
-          \$452  = buf_cnt1_3;
-      4'h4:
-          \$452  = buf_cnt1_4;
-      4'h5:
-          \$452  = buf_cnt1_5;
-      4'h6:
-          \$452  = buf_cnt1_6;
-      4'h7:
-          \$452  = buf_cnt1_7;
-      4'h8:
-          \$452  = buf_cnt1_8;
-      4'h9:
-          \$452  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$453  = \$451 ;
-      1'h1:
-          \$453  = \$452 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$459  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$459  = buf_cnt0_0;
-      4'h1:
-          \$459  = buf_cnt0_1;
-      4'h2:
-          \$459  = buf_cnt0_2;
-      4'h3:
-          \$459  = buf_cnt0_3;
-      4'h4:
-          \$459  = buf_cnt0_4;
-      4'h5:
-          \$459  = buf_cnt0_5;
-      4'h6:
-          \$459  = buf_cnt0_6;
-      4'h7:
-          \$459  = buf_cnt0_7;
-      4'h8:
-          \$459  = buf_cnt0_8;
-      4'h9:
-          \$459  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$460  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$460  = buf_cnt1_0;
-      4'h1:
-          \$460  = buf_cnt1_1;
-      4'h2:
-          \$460  = buf_cnt1_2;
-      4'h3:
-          \$460  = buf_cnt1_3;
-      4'h4:
-          \$460  = buf_cnt1_4;
-      4'h5:
-          \$460  = buf_cnt1_5;
-      4'h6:
-          \$460  = buf_cnt1_6;
-      4'h7:
-          \$460  = buf_cnt1_7;
-      4'h8:
-          \$460  = buf_cnt1_8;
-      4'h9:
-          \$460  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$461  = \$459 ;
-      1'h1:
-          \$461  = \$460 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$467  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$467  = buf_cnt0_0;
-      4'h1:
-          \$467  = buf_cnt0_1;
-      4'h2:
-          \$467  = buf_cnt0_2;
-      4'h3:
-          \$467  = buf_cnt0_3;
-      4'h4:
-          \$467  = buf_cnt0_4;
-      4'h5:
-          \$467  = buf_cnt0_5;
-      4'h6:
-          \$467  = buf_cnt0_6;
-      4'h7:
-          \$467  = buf_cnt0_7;
-      4'h8:
-          \$467  = buf_cnt0_8;
-      4'h9:
-          \$467  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$468  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$468  = buf_cnt1_0;
-      4'h1:
-          \$468  = buf_cnt1_1;
-      4'h2:
-          \$468  = buf_cnt1_2;
-      4'h3:
-          \$468  = buf_cnt1_3;
-      4'h4:
-          \$468  = buf_cnt1_4;
-      4'h5:
-          \$468  = buf_cnt1_5;
-      4'h6:
-          \$468  = buf_cnt1_6;
-      4'h7:
-          \$468  = buf_cnt1_7;
-      4'h8:
-          \$468  = buf_cnt1_8;
-      4'h9:
-          \$468  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$469  = \$467 ;
-      1'h1:
-          \$469  = \$468 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$475  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$475  = buf_cnt0_0;
-      4'h1:
-          \$475  = buf_cnt0_1;
-      4'h2:
-          \$475  = buf_cnt0_2;
-      4'h3:
-          \$475  = buf_cnt0_3;
-      4'h4:
-          \$475  = buf_cnt0_4;
-      4'h5:
-          \$475  = buf_cnt0_5;
-      4'h6:
-          \$475  = buf_cnt0_6;
-      4'h7:
-          \$475  = buf_cnt0_7;
-      4'h8:
-          \$475  = buf_cnt0_8;
-      4'h9:
-          \$475  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$476  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$476  = buf_cnt1_0;
-      4'h1:
-          \$476  = buf_cnt1_1;
-      4'h2:
-          \$476  = buf_cnt1_2;
-      4'h3:
-          \$476  = buf_cnt1_3;
-      4'h4:
-          \$476  = buf_cnt1_4;
-      4'h5:
-          \$476  = buf_cnt1_5;
-      4'h6:
-          \$476  = buf_cnt1_6;
-      4'h7:
-          \$476  = buf_cnt1_7;
-      4'h8:
-          \$476  = buf_cnt1_8;
-      4'h9:
-          \$476  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$477  = \$475 ;
-      1'h1:
-          \$477  = \$476 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$483  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$483  = buf_cnt0_0;
-      4'h1:
-          \$483  = buf_cnt0_1;
-      4'h2:
-          \$483  = buf_cnt0_2;
-      4'h3:
-          \$483  = buf_cnt0_3;
-      4'h4:
-          \$483  = buf_cnt0_4;
-      4'h5:
-          \$483  = buf_cnt0_5;
-      4'h6:
-          \$483  = buf_cnt0_6;
-      4'h7:
-          \$483  = buf_cnt0_7;
-      4'h8:
-          \$483  = buf_cnt0_8;
-      4'h9:
-          \$483  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$484  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$484  = buf_cnt1_0;
-      4'h1:
-          \$484  = buf_cnt1_1;
-      4'h2:
-          \$484  = buf_cnt1_2;
-      4'h3:
-          \$484  = buf_cnt1_3;
-      4'h4:
-          \$484  = buf_cnt1_4;
-      4'h5:
-          \$484  = buf_cnt1_5;
-      4'h6:
-          \$484  = buf_cnt1_6;
-      4'h7:
-          \$484  = buf_cnt1_7;
-      4'h8:
-          \$484  = buf_cnt1_8;
-      4'h9:
-          \$484  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$485  = \$483 ;
-      1'h1:
-          \$485  = \$484 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$491  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$491  = buf_cnt0_0;
-      4'h1:
-          \$491  = buf_cnt0_1;
-      4'h2:
-          \$491  = buf_cnt0_2;
-      4'h3:
-          \$491  = buf_cnt0_3;
-      4'h4:
-          \$491  = buf_cnt0_4;
-      4'h5:
-          \$491  = buf_cnt0_5;
-      4'h6:
-          \$491  = buf_cnt0_6;
-      4'h7:
-          \$491  = buf_cnt0_7;
-      4'h8:
-          \$491  = buf_cnt0_8;
-      4'h9:
-          \$491  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$492  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$492  = buf_cnt1_0;
-      4'h1:
-          \$492  = buf_cnt1_1;
-      4'h2:
-          \$492  = buf_cnt1_2;
-      4'h3:
-          \$492  = buf_cnt1_3;
-      4'h4:
-          \$492  = buf_cnt1_4;
-      4'h5:
-          \$492  = buf_cnt1_5;
-      4'h6:
-          \$492  = buf_cnt1_6;
-      4'h7:
-          \$492  = buf_cnt1_7;
-      4'h8:
-          \$492  = buf_cnt1_8;
-      4'h9:
-          \$492  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$493  = \$491 ;
-      1'h1:
-          \$493  = \$492 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$499  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$499  = buf_cnt0_0;
-      4'h1:
-          \$499  = buf_cnt0_1;
-      4'h2:
-          \$499  = buf_cnt0_2;
-      4'h3:
-          \$499  = buf_cnt0_3;
-      4'h4:
-          \$499  = buf_cnt0_4;
-      4'h5:
-          \$499  = buf_cnt0_5;
-      4'h6:
-          \$499  = buf_cnt0_6;
-      4'h7:
-          \$499  = buf_cnt0_7;
-      4'h8:
-          \$499  = buf_cnt0_8;
-      4'h9:
-          \$499  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$500  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$500  = buf_cnt1_0;
-      4'h1:
-          \$500  = buf_cnt1_1;
-      4'h2:
-          \$500  = buf_cnt1_2;
-      4'h3:
-          \$500  = buf_cnt1_3;
-      4'h4:
-          \$500  = buf_cnt1_4;
-      4'h5:
-          \$500  = buf_cnt1_5;
-      4'h6:
-          \$500  = buf_cnt1_6;
-      4'h7:
-          \$500  = buf_cnt1_7;
-      4'h8:
-          \$500  = buf_cnt1_8;
-      4'h9:
-          \$500  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$501  = \$499 ;
-      1'h1:
-          \$501  = \$500 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$507  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$507  = buf_cnt0_0;
-      4'h1:
-          \$507  = buf_cnt0_1;
-      4'h2:
-          \$507  = buf_cnt0_2;
-      4'h3:
-          \$507  = buf_cnt0_3;
-      4'h4:
-          \$507  = buf_cnt0_4;
-      4'h5:
-          \$507  = buf_cnt0_5;
-      4'h6:
-          \$507  = buf_cnt0_6;
-      4'h7:
-          \$507  = buf_cnt0_7;
-      4'h8:
-          \$507  = buf_cnt0_8;
-      4'h9:
-          \$507  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$508  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$508  = buf_cnt1_0;
-      4'h1:
-          \$508  = buf_cnt1_1;
-      4'h2:
-          \$508  = buf_cnt1_2;
-      4'h3:
-          \$508  = buf_cnt1_3;
-      4'h4:
-          \$508  = buf_cnt1_4;
-      4'h5:
-          \$508  = buf_cnt1_5;
-      4'h6:
-          \$508  = buf_cnt1_6;
-      4'h7:
-          \$508  = buf_cnt1_7;
-      4'h8:
-          \$508  = buf_cnt1_8;
-      4'h9:
-          \$508  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$509  = \$507 ;
-      1'h1:
-          \$509  = \$508 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$515  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$515  = buf_cnt0_0;
-      4'h1:
-          \$515  = buf_cnt0_1;
-      4'h2:
-          \$515  = buf_cnt0_2;
-      4'h3:
-          \$515  = buf_cnt0_3;
-      4'h4:
-          \$515  = buf_cnt0_4;
-      4'h5:
-          \$515  = buf_cnt0_5;
-      4'h6:
-          \$515  = buf_cnt0_6;
-      4'h7:
-          \$515  = buf_cnt0_7;
-      4'h8:
-          \$515  = buf_cnt0_8;
-      4'h9:
-          \$515  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$516  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$516  = buf_cnt1_0;
-      4'h1:
-          \$516  = buf_cnt1_1;
-      4'h2:
-          \$516  = buf_cnt1_2;
-      4'h3:
-          \$516  = buf_cnt1_3;
-      4'h4:
-          \$516  = buf_cnt1_4;
-      4'h5:
-          \$516  = buf_cnt1_5;
-      4'h6:
-          \$516  = buf_cnt1_6;
-      4'h7:
-          \$516  = buf_cnt1_7;
-      4'h8:
-          \$516  = buf_cnt1_8;
-      4'h9:
-          \$516  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$517  = \$515 ;
-      1'h1:
-          \$517  = \$516 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$523  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$523  = buf_cnt0_0;
-      4'h1:
-          \$523  = buf_cnt0_1;
-      4'h2:
-          \$523  = buf_cnt0_2;
-      4'h3:
-          \$523  = buf_cnt0_3;
-      4'h4:
-          \$523  = buf_cnt0_4;
-      4'h5:
-          \$523  = buf_cnt0_5;
-      4'h6:
-          \$523  = buf_cnt0_6;
-      4'h7:
-          \$523  = buf_cnt0_7;
-      4'h8:
-          \$523  = buf_cnt0_8;
-      4'h9:
-          \$523  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$524  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$524  = buf_cnt1_0;
-      4'h1:
-          \$524  = buf_cnt1_1;
-      4'h2:
-          \$524  = buf_cnt1_2;
-      4'h3:
-          \$524  = buf_cnt1_3;
-      4'h4:
-          \$524  = buf_cnt1_4;
-      4'h5:
-          \$524  = buf_cnt1_5;
-      4'h6:
-          \$524  = buf_cnt1_6;
-      4'h7:
-          \$524  = buf_cnt1_7;
-      4'h8:
-          \$524  = buf_cnt1_8;
-      4'h9:
-          \$524  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$525  = \$523 ;
-      1'h1:
-          \$525  = \$524 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$531  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$531  = buf_cnt0_0;
-      4'h1:
-          \$531  = buf_cnt0_1;
-      4'h2:
-          \$531  = buf_cnt0_2;
-      4'h3:
-          \$531  = buf_cnt0_3;
-      4'h4:
-          \$531  = buf_cnt0_4;
-      4'h5:
-          \$531  = buf_cnt0_5;
-      4'h6:
-          \$531  = buf_cnt0_6;
-      4'h7:
-          \$531  = buf_cnt0_7;
-      4'h8:
-          \$531  = buf_cnt0_8;
-      4'h9:
-          \$531  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$532  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$532  = buf_cnt1_0;
-      4'h1:
-          \$532  = buf_cnt1_1;
-      4'h2:
-          \$532  = buf_cnt1_2;
-      4'h3:
-          \$532  = buf_cnt1_3;
-      4'h4:
-          \$532  = buf_cnt1_4;
-      4'h5:
-          \$532  = buf_cnt1_5;
-      4'h6:
-          \$532  = buf_cnt1_6;
-      4'h7:
-          \$532  = buf_cnt1_7;
-      4'h8:
-          \$532  = buf_cnt1_8;
-      4'h9:
-          \$532  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$533  = \$531 ;
-      1'h1:
-          \$533  = \$532 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$539  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$539  = buf_cnt0_0;
-      4'h1:
-          \$539  = buf_cnt0_1;
-      4'h2:
-          \$539  = buf_cnt0_2;
-      4'h3:
-          \$539  = buf_cnt0_3;
-      4'h4:
-          \$539  = buf_cnt0_4;
-      4'h5:
-          \$539  = buf_cnt0_5;
-      4'h6:
-          \$539  = buf_cnt0_6;
-      4'h7:
-          \$539  = buf_cnt0_7;
-      4'h8:
-          \$539  = buf_cnt0_8;
-      4'h9:
-          \$539  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$540  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$540  = buf_cnt1_0;
-      4'h1:
-          \$540  = buf_cnt1_1;
-      4'h2:
-          \$540  = buf_cnt1_2;
-      4'h3:
-          \$540  = buf_cnt1_3;
-      4'h4:
-          \$540  = buf_cnt1_4;
-      4'h5:
-          \$540  = buf_cnt1_5;
-      4'h6:
-          \$540  = buf_cnt1_6;
-      4'h7:
-          \$540  = buf_cnt1_7;
-      4'h8:
-          \$540  = buf_cnt1_8;
-      4'h9:
-          \$540  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$541  = \$539 ;
-      1'h1:
-          \$541  = \$540 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$547  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$547  = buf_cnt0_0;
-      4'h1:
-          \$547  = buf_cnt0_1;
-      4'h2:
-          \$547  = buf_cnt0_2;
-      4'h3:
-          \$547  = buf_cnt0_3;
-      4'h4:
-          \$547  = buf_cnt0_4;
-      4'h5:
-          \$547  = buf_cnt0_5;
-      4'h6:
-          \$547  = buf_cnt0_6;
-      4'h7:
-          \$547  = buf_cnt0_7;
-      4'h8:
-          \$547  = buf_cnt0_8;
-      4'h9:
-          \$547  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$548  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$548  = buf_cnt1_0;
-      4'h1:
-          \$548  = buf_cnt1_1;
-      4'h2:
-          \$548  = buf_cnt1_2;
-      4'h3:
-          \$548  = buf_cnt1_3;
-      4'h4:
-          \$548  = buf_cnt1_4;
-      4'h5:
-          \$548  = buf_cnt1_5;
-      4'h6:
-          \$548  = buf_cnt1_6;
-      4'h7:
-          \$548  = buf_cnt1_7;
-      4'h8:
-          \$548  = buf_cnt1_8;
-      4'h9:
-          \$548  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$549  = \$547 ;
-      1'h1:
-          \$549  = \$548 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$555  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$555  = buf_cnt0_0;
-      4'h1:
-          \$555  = buf_cnt0_1;
-      4'h2:
-          \$555  = buf_cnt0_2;
-      4'h3:
-          \$555  = buf_cnt0_3;
-      4'h4:
-          \$555  = buf_cnt0_4;
-      4'h5:
-          \$555  = buf_cnt0_5;
-      4'h6:
-          \$555  = buf_cnt0_6;
-      4'h7:
-          \$555  = buf_cnt0_7;
-      4'h8:
-          \$555  = buf_cnt0_8;
-      4'h9:
-          \$555  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$556  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$556  = buf_cnt1_0;
-      4'h1:
-          \$556  = buf_cnt1_1;
-      4'h2:
-          \$556  = buf_cnt1_2;
-      4'h3:
-          \$556  = buf_cnt1_3;
-      4'h4:
-          \$556  = buf_cnt1_4;
-      4'h5:
-          \$556  = buf_cnt1_5;
-      4'h6:
-          \$556  = buf_cnt1_6;
-      4'h7:
-          \$556  = buf_cnt1_7;
-      4'h8:
-          \$556  = buf_cnt1_8;
-      4'h9:
-          \$556  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$557  = \$555 ;
-      1'h1:
-          \$557  = \$556 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$579  = 7'h00;
-    casez (idx)
-      4'h0:
-          \$579  = buf_rcnt0;
-      4'h1:
-          \$579  = buf_rcnt1;
-      4'h2:
-          \$579  = buf_rcnt2;
-      4'h3:
-          \$579  = buf_rcnt3;
-      4'h4:
-          \$579  = buf_rcnt4;
-      4'h5:
-          \$579  = buf_rcnt5;
-      4'h6:
-          \$579  = buf_rcnt6;
-      4'h7:
-          \$579  = buf_rcnt7;
-      4'h8:
-          \$579  = buf_rcnt8;
-      4'h9:
-          \$579  = buf_rcnt9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$586  = 7'h00;
-    casez (\idx$100 )
-      4'h0:
-          \$586  = buf_rcnt0;
-      4'h1:
-          \$586  = buf_rcnt1;
-      4'h2:
-          \$586  = buf_rcnt2;
-      4'h3:
-          \$586  = buf_rcnt3;
-      4'h4:
-          \$586  = buf_rcnt4;
-      4'h5:
-          \$586  = buf_rcnt5;
-      4'h6:
-          \$586  = buf_rcnt6;
-      4'h7:
-          \$586  = buf_rcnt7;
-      4'h8:
-          \$586  = buf_rcnt8;
-      4'h9:
-          \$586  = buf_rcnt9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$589  = 7'h00;
-    casez (idx)
-      4'h0:
-          \$589  = buf_rcnt0;
-      4'h1:
-          \$589  = buf_rcnt1;
-      4'h2:
-          \$589  = buf_rcnt2;
-      4'h3:
-          \$589  = buf_rcnt3;
-      4'h4:
-          \$589  = buf_rcnt4;
-      4'h5:
-          \$589  = buf_rcnt5;
-      4'h6:
-          \$589  = buf_rcnt6;
-      4'h7:
-          \$589  = buf_rcnt7;
-      4'h8:
-          \$589  = buf_rcnt8;
-      4'h9:
-          \$589  = buf_rcnt9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$591  = 7'h00;
-    casez (q_n)
-      4'h0:
-          \$591  = buf_rcnt0;
-      4'h1:
-          \$591  = buf_rcnt1;
-      4'h2:
-          \$591  = buf_rcnt2;
-      4'h3:
-          \$591  = buf_rcnt3;
-      4'h4:
-          \$591  = buf_rcnt4;
-      4'h5:
-          \$591  = buf_rcnt5;
-      4'h6:
-          \$591  = buf_rcnt6;
-      4'h7:
-          \$591  = buf_rcnt7;
-      4'h8:
-          \$591  = buf_rcnt8;
-      4'h9:
-          \$591  = buf_rcnt9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    phase_n = phase;
-    casez (phase)
-      3'h0:
-          if (buf_rfull) begin
-            phase_n = 3'h2;
-          end
-      3'h2:
-          if (a_last) begin
-            (* full_case = 32'd1 *)
-            if (\$294 ) begin
-              phase_n = 3'h3;
-            end else if (\$295 ) begin
-              phase_n = 3'h5;
-            end else begin
-              phase_n = 3'h2;
-            end
-          end
-      3'h3:
-          if (\$298 ) begin
-            if (fq_l0) begin
-              (* full_case = 32'd1 *)
-              if (\$299 ) begin
-                phase_n = 3'h5;
-              end else begin
-                phase_n = 3'h2;
-              end
-            end
-          end
-      3'h5:
-          if (a_last) begin
-            (* full_case = 32'd1 *)
-            if (\$307 ) begin
-              phase_n = 3'h2;
-            end else begin
-              (* full_case = 32'd1 *)
-              if (buf_rfull) begin
-                phase_n = 3'h2;
-              end else begin
-                phase_n = 3'h0;
-              end
-            end
-          end
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    q_n = q;
-    casez (phase)
-      3'h0:
-          if (buf_rfull) begin
-            q_n = 4'h0;
-          end
-      3'h2:
-          if (a_last) begin
-            (* full_case = 32'd1 *)
-            if (\$294 ) begin
-            end else if (\$295 ) begin
-            end else begin
-              q_n = \$297 [3:0];
-            end
-          end
-      3'h3:
-          if (\$298 ) begin
-            if (fq_l0) begin
-              (* full_case = 32'd1 *)
-              if (\$299 ) begin
-              end else begin
-                q_n = \$301 [3:0];
-              end
-            end
-          end
-      3'h5:
-          if (a_last) begin
-            (* full_case = 32'd1 *)
-            if (\$307 ) begin
-              q_n = 4'h0;
-            end else begin
-              if (buf_rfull) begin
-                q_n = 4'h0;
-              end
-            end
-          end
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    g_n = g;
-    casez (phase)
-      3'h0:
-          /* empty */;
-      3'h2:
-          /* empty */;
-      3'h3:
-          /* empty */;
-      3'h5:
-          if (a_last) begin
-            (* full_case = 32'd1 *)
-            if (\$307 ) begin
-              g_n = \$308 [1:0];
-            end else begin
-              g_n = 2'h0;
-            end
-          end
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    release_now = 1'h0;
-    casez (phase)
-      3'h0:
-          /* empty */;
-      3'h2:
-          if (a_last) begin
-            if (\$294 ) begin
-            end else if (\$295 ) begin
-              if (\$296 ) begin
-                release_now = 1'h1;
-              end
-            end
-          end
-      3'h3:
-          if (\$298 ) begin
-            if (fq_l0) begin
-              if (\$299 ) begin
-                if (\$300 ) begin
-                  release_now = 1'h1;
-                end
-              end
-            end
-          end
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    base0 = { acc_word[21], acc_word[21:0] };
-    casez (x_kind)
-      3'h2:
-          base0 = \$312 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    addend0 = 16'h0000;
-    casez (x_kind)
-      3'h2:
-          addend0 = { \$314 [14], \$314  };
-      3'h3:
-          addend0 = { \$317 [8], \$317 [8], \$317 [8], \$317 [8], \$317 [8], \$317 [8], \$317 [8], \$317  };
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    base1 = { acc_word[43], acc_word[43:22] };
-    casez (x_kind)
-      3'h2:
-          base1 = \$321 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    addend1 = 16'h0000;
-    casez (x_kind)
-      3'h2:
-          addend1 = { \$323 [14], \$323  };
-      3'h3:
-          addend1 = { \$326 [8], \$326 [8], \$326 [8], \$326 [8], \$326 [8], \$326 [8], \$326 [8], \$326  };
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    base2 = { acc_word[65], acc_word[65:44] };
-    casez (x_kind)
-      3'h2:
-          base2 = \$330 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    addend2 = 16'h0000;
-    casez (x_kind)
-      3'h2:
-          addend2 = { \$332 [14], \$332  };
-      3'h3:
-          addend2 = { \$335 [8], \$335 [8], \$335 [8], \$335 [8], \$335 [8], \$335 [8], \$335 [8], \$335  };
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    base3 = { acc_word[87], acc_word[87:66] };
-    casez (x_kind)
-      3'h2:
-          base3 = \$339 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    addend3 = 16'h0000;
-    casez (x_kind)
-      3'h2:
-          addend3 = { \$341 [14], \$341  };
-      3'h3:
-          addend3 = { \$344 [8], \$344 [8], \$344 [8], \$344 [8], \$344 [8], \$344 [8], \$344 [8], \$344  };
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    base4 = { acc_word[109], acc_word[109:88] };
-    casez (x_kind)
-      3'h2:
-          base4 = \$348 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    addend4 = 16'h0000;
-    casez (x_kind)
-      3'h2:
-          addend4 = { \$350 [14], \$350  };
-      3'h3:
-          addend4 = { \$353 [8], \$353 [8], \$353 [8], \$353 [8], \$353 [8], \$353 [8], \$353 [8], \$353  };
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    base5 = { acc_word[131], acc_word[131:110] };
-    casez (x_kind)
-      3'h2:
-          base5 = \$357 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    addend5 = 16'h0000;
-    casez (x_kind)
-      3'h2:
-          addend5 = { \$359 [14], \$359  };
-      3'h3:
-          addend5 = { \$362 [8], \$362 [8], \$362 [8], \$362 [8], \$362 [8], \$362 [8], \$362 [8], \$362  };
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    base6 = { acc_word[153], acc_word[153:132] };
-    casez (x_kind)
-      3'h2:
-          base6 = \$366 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    addend6 = 16'h0000;
-    casez (x_kind)
-      3'h2:
-          addend6 = { \$368 [14], \$368  };
-      3'h3:
-          addend6 = { \$371 [8], \$371 [8], \$371 [8], \$371 [8], \$371 [8], \$371 [8], \$371 [8], \$371  };
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    base7 = { acc_word[175], acc_word[175:154] };
-    casez (x_kind)
-      3'h2:
-          base7 = \$375 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    addend7 = 16'h0000;
-    casez (x_kind)
-      3'h2:
-          addend7 = { \$377 [14], \$377  };
-      3'h3:
-          addend7 = { \$380 [8], \$380 [8], \$380 [8], \$380 [8], \$380 [8], \$380 [8], \$380 [8], \$380  };
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$598  = buf_s_valid;
-    if (i__ready) begin
-      \$598  = i__valid;
-    end
-    if (rst) begin
-      \$598  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$599  = buf_s_mask;
-    if (i__ready) begin
-      \$599  = \$395 ;
-    end
-    if (rst) begin
-      \$599  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$600  = buf_s_index;
-    if (i__ready) begin
-      \$600  = i__payload[15:10];
-    end
-    if (rst) begin
-      \$600  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$601  = buf_s_last;
-    if (i__ready) begin
-      \$601  = i__payload[16];
-    end
-    if (rst) begin
-      \$601  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$602  = buf_write;
-    if (rst) begin
-      \$602  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$603  = buf_plane;
-    if (rst) begin
-      \$603  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$604  = buf_s_index;
-    if (rst) begin
-      \$604  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$605  = buf_wsel;
-    if (rst) begin
-      \$605  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$606  = buf_written;
-    if (\$396 ) begin
-      (* full_case = 32'd1 *)
-      if (buf_one_left) begin
-        \$606  = 10'h000;
-      end else begin
-        \$606  = \$398 [9:0];
-      end
-    end
-    if (rst) begin
-      \$606  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$607  = buf_cnt0_0;
-    if (\$400 ) begin
-      \$607  = 7'h00;
-    end else if (\$402 ) begin
-      \$607  = \$406 [6:0];
-    end
-    if (rst) begin
-      \$607  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$608  = buf_cnt0_1;
-    if (\$408 ) begin
-      \$608  = 7'h00;
-    end else if (\$410 ) begin
-      \$608  = \$414 [6:0];
-    end
-    if (rst) begin
-      \$608  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$609  = buf_cnt0_2;
-    if (\$416 ) begin
-      \$609  = 7'h00;
-    end else if (\$418 ) begin
-      \$609  = \$422 [6:0];
-    end
-    if (rst) begin
-      \$609  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$610  = buf_cnt0_3;
-    if (\$424 ) begin
-      \$610  = 7'h00;
-    end else if (\$426 ) begin
-      \$610  = \$430 [6:0];
-    end
-    if (rst) begin
-      \$610  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$611  = buf_cnt0_4;
-    if (\$432 ) begin
-      \$611  = 7'h00;
-    end else if (\$434 ) begin
-      \$611  = \$438 [6:0];
-    end
-    if (rst) begin
-      \$611  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$612  = buf_cnt0_5;
-    if (\$440 ) begin
-      \$612  = 7'h00;
-    end else if (\$442 ) begin
-      \$612  = \$446 [6:0];
-    end
-    if (rst) begin
-      \$612  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$613  = buf_cnt0_6;
-    if (\$448 ) begin
-      \$613  = 7'h00;
-    end else if (\$450 ) begin
-      \$613  = \$454 [6:0];
-    end
-    if (rst) begin
-      \$613  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$614  = buf_cnt0_7;
-    if (\$456 ) begin
-      \$614  = 7'h00;
-    end else if (\$458 ) begin
-      \$614  = \$462 [6:0];
-    end
-    if (rst) begin
-      \$614  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$615  = buf_cnt0_8;
-    if (\$464 ) begin
-      \$615  = 7'h00;
-    end else if (\$466 ) begin
-      \$615  = \$470 [6:0];
-    end
-    if (rst) begin
-      \$615  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$616  = buf_cnt0_9;
-    if (\$472 ) begin
-      \$616  = 7'h00;
-    end else if (\$474 ) begin
-      \$616  = \$478 [6:0];
-    end
-    if (rst) begin
-      \$616  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$617  = buf_cnt1_0;
-    if (\$480 ) begin
-      \$617  = 7'h00;
-    end else if (\$482 ) begin
-      \$617  = \$486 [6:0];
-    end
-    if (rst) begin
-      \$617  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$618  = buf_cnt1_1;
-    if (\$488 ) begin
-      \$618  = 7'h00;
-    end else if (\$490 ) begin
-      \$618  = \$494 [6:0];
-    end
-    if (rst) begin
-      \$618  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$619  = buf_cnt1_2;
-    if (\$496 ) begin
-      \$619  = 7'h00;
-    end else if (\$498 ) begin
-      \$619  = \$502 [6:0];
-    end
-    if (rst) begin
-      \$619  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$620  = buf_cnt1_3;
-    if (\$504 ) begin
-      \$620  = 7'h00;
-    end else if (\$506 ) begin
-      \$620  = \$510 [6:0];
-    end
-    if (rst) begin
-      \$620  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$621  = buf_cnt1_4;
-    if (\$512 ) begin
-      \$621  = 7'h00;
-    end else if (\$514 ) begin
-      \$621  = \$518 [6:0];
-    end
-    if (rst) begin
-      \$621  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$622  = buf_cnt1_5;
-    if (\$520 ) begin
-      \$622  = 7'h00;
-    end else if (\$522 ) begin
-      \$622  = \$526 [6:0];
-    end
-    if (rst) begin
-      \$622  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$623  = buf_cnt1_6;
-    if (\$528 ) begin
-      \$623  = 7'h00;
-    end else if (\$530 ) begin
-      \$623  = \$534 [6:0];
-    end
-    if (rst) begin
-      \$623  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$624  = buf_cnt1_7;
-    if (\$536 ) begin
-      \$624  = 7'h00;
-    end else if (\$538 ) begin
-      \$624  = \$542 [6:0];
-    end
-    if (rst) begin
-      \$624  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$625  = buf_cnt1_8;
-    if (\$544 ) begin
-      \$625  = 7'h00;
-    end else if (\$546 ) begin
-      \$625  = \$550 [6:0];
-    end
-    if (rst) begin
-      \$625  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$626  = buf_cnt1_9;
-    if (\$552 ) begin
-      \$626  = 7'h00;
-    end else if (\$554 ) begin
-      \$626  = \$558 [6:0];
-    end
-    if (rst) begin
-      \$626  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$627  = buf_wsel;
-    if (buf_done) begin
-      \$627  = \$559 ;
-    end
-    if (rst) begin
-      \$627  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$628  = buf_done;
-    if (rst) begin
-      \$628  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$629  = buf_wsel;
-    if (rst) begin
-      \$629  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$630  = buf_full;
-    if (\$561 ) begin
-      \$630 [0] = 1'h1;
-    end else if (\$563 ) begin
-      \$630 [0] = 1'h0;
-    end
-    if (\$565 ) begin
-      \$630 [1] = 1'h1;
-    end else if (\$567 ) begin
-      \$630 [1] = 1'h0;
-    end
-    if (rst) begin
-      \$630  = 2'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$631  = buf_rsel;
-    if (buf_release) begin
-      \$631  = \$568 ;
-    end
-    if (rst) begin
-      \$631  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$632  = chunk;
-    if (\$569 ) begin
-      \$632  = \$572 [0];
-    end
-    if (rst) begin
-      \$632  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$633  = phase;
-    if (go) begin
-      \$633  = phase_n;
-    end
-    if (rst) begin
-      \$633  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$634  = q;
-    if (go) begin
-      \$634  = q_n;
-    end
-    if (rst) begin
-      \$634  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$635  = g;
-    if (go) begin
-      \$635  = g_n;
-    end
-    if (rst) begin
-      \$635  = 2'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$636  = rp__en;
-    if (rst) begin
-      \$636  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$637  = \$573 ;
-    if (rst) begin
-      \$637  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$638  = buf_rplane;
-    if (rst) begin
-      \$638  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$639  = fq_d0;
-    if (pop) begin
-      if (fq_v1) begin
-        \$639  = fq_d1;
-      end else if (f_fly) begin
-        \$639  = buf_rdata;
-      end
-    end else if (f_fly) begin
-      (* full_case = 32'd1 *)
-      if (fq_v0) begin
-      end else begin
-        \$639  = buf_rdata;
-      end
-    end
-    if (rst) begin
-      \$639  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$640  = fq_l0;
-    if (pop) begin
-      if (fq_v1) begin
-        \$640  = fq_l1;
-      end else if (f_fly) begin
-        \$640  = f_fly_last;
-      end
-    end else if (f_fly) begin
-      (* full_case = 32'd1 *)
-      if (fq_v0) begin
-      end else begin
-        \$640  = f_fly_last;
-      end
-    end
-    if (rst) begin
-      \$640  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$641  = fq_d1;
-    if (pop) begin
-      if (fq_v1) begin
-        if (f_fly) begin
-          \$641  = buf_rdata;
-        end
-      end
-    end else if (f_fly) begin
-      if (fq_v0) begin
-        \$641  = buf_rdata;
-      end
-    end
-    if (rst) begin
-      \$641  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$642  = fq_l1;
-    if (pop) begin
-      if (fq_v1) begin
-        if (f_fly) begin
-          \$642  = f_fly_last;
-        end
-      end
-    end else if (f_fly) begin
-      if (fq_v0) begin
-        \$642  = f_fly_last;
-      end
-    end
-    if (rst) begin
-      \$642  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$643  = fq_v1;
-    if (pop) begin
-      if (fq_v1) begin
-        (* full_case = 32'd1 *)
-        if (f_fly) begin
-        end else begin
-          \$643  = 1'h0;
-        end
-      end
-    end else if (f_fly) begin
-      if (fq_v0) begin
-        \$643  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$643  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$644  = fq_v0;
-    if (pop) begin
-      (* full_case = 32'd1 *)
-      if (fq_v1) begin
-      end else if (f_fly) begin
-      end else begin
-        \$644  = 1'h0;
-      end
-    end else if (f_fly) begin
-      (* full_case = 32'd1 *)
-      if (fq_v0) begin
-      end else begin
-        \$644  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$644  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$645  = f_over;
-    if (buf_release) begin
-      \$645  = 1'h0;
-    end else if (\$577 ) begin
-      (* full_case = 32'd1 *)
-      if (\$578 ) begin
-      end else begin
-        \$645  = 1'h1;
-      end
-    end
-    if (rp__en) begin
-      (* full_case = 32'd1 *)
-      if (\$581 ) begin
-      end else if (\$582 ) begin
-      end else if (\$583 ) begin
-      end else begin
-        \$645  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$645  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$646  = f_busy;
-    if (buf_release) begin
-    end else if (\$577 ) begin
-      if (\$578 ) begin
-        \$646  = 1'h1;
-      end
-    end
-    if (rp__en) begin
-      (* full_case = 32'd1 *)
-      if (\$581 ) begin
-      end else if (\$582 ) begin
-      end else if (\$583 ) begin
-      end else begin
-        \$646  = 1'h0;
-      end
-    end
-    if (rst) begin
-      \$646  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$647  = f_g;
-    if (buf_release) begin
-    end else if (\$577 ) begin
-      if (\$578 ) begin
-        \$647  = 2'h0;
-      end
-    end
-    if (rp__en) begin
-      if (\$581 ) begin
-      end else if (\$582 ) begin
-      end else if (\$583 ) begin
-        \$647  = \$588 [1:0];
-      end
-    end
-    if (rst) begin
-      \$647  = 2'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$648  = buf_rplane;
-    if (buf_release) begin
-    end else if (\$577 ) begin
-      if (\$578 ) begin
-        \$648  = idx;
-      end
-    end
-    if (rp__en) begin
-      if (\$581 ) begin
-      end else if (\$582 ) begin
-        \$648  = \idx$100 ;
-      end else if (\$583 ) begin
-        \$648  = idx;
-      end
-    end
-    if (rst) begin
-      \$648  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$649  = buf_re;
-    if (buf_release) begin
-    end else if (\$577 ) begin
-      if (\$578 ) begin
-        \$649  = 6'h00;
-      end
-    end
-    if (rp__en) begin
-      if (\$581 ) begin
-        \$649  = \$584 [5:0];
-      end else if (\$582 ) begin
-        \$649  = 6'h00;
-      end else if (\$583 ) begin
-        \$649  = 6'h00;
-      end
-    end
-    if (rst) begin
-      \$649  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$650  = f_left;
-    if (buf_release) begin
-    end else if (\$577 ) begin
-      if (\$578 ) begin
-        \$650  = \$580 [5:0];
-      end
-    end
-    if (rp__en) begin
-      if (\$581 ) begin
-        \$650  = \$585 [5:0];
-      end else if (\$582 ) begin
-        \$650  = \$587 [5:0];
-      end else if (\$583 ) begin
-        \$650  = \$590 [5:0];
-      end
-    end
-    if (rst) begin
-      \$650  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$651  = cnt_q;
-    if (go) begin
-      \$651  = \$591 ;
-    end
-    if (rst) begin
-      \$651  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$652  = x_valid;
-    if (enable) begin
-      \$652  = \$594 ;
-    end
-    if (rst) begin
-      \$652  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$653  = x_kind;
-    if (enable) begin
-      \$653  = phase;
-    end
-    if (rst) begin
-      \$653  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$654  = x_addr;
-    if (enable) begin
-      \$654  = 1'h0;
-    end
-    if (rst) begin
-      \$654  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$655  = x_q;
-    if (enable) begin
-      \$655  = q;
-    end
-    if (rst) begin
-      \$655  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$656  = acc_word;
-    if (\$597 ) begin
-      \$656  = word_out;
-    end
-    if (rst) begin
-      \$656  = 176'h00000000000000000000000000000000000000000000;
-    end
-  end
+  assign f_more = f_e != f_cnt;
+  assign \$26  = f_busy & f_more;
+  assign \$27  = fq_v0 + fq_v1;
+  assign \$28  = \$27  + f_fly;
+  assign \$29  = \$28  - pop;
+  assign \$30  = $signed(\$29 ) < $signed(3'h2);
+  assign rp__en = \$26  & \$30 ;
+  assign \$31  = phase == 2'h3;
+  assign \$32  = ~ fq_v0;
+  assign ev_wait = \$31  & \$32 ;
+  assign \$33  = phase == 2'h3;
+  assign \$34  = enable & \$33 ;
+  assign \$35  = \$34  & fq_v0;
+  assign \$41  = | cnt_q;
+  assign \$42  = q == 4'h9;
+  assign \$43  = g == 2'h3;
+  assign \$44  = q + 1'h1;
+  assign \$46  = q == 4'h9;
+  assign \$47  = g == 2'h3;
+  assign \$48  = q + 1'h1;
+  assign \$53  = g == 2'h3;
+  assign \$54  = ~ \$53 ;
+  assign \$55  = g + 1'h1;
+  assign \$56  = phase == 2'h3;
+  assign \$57  = ! x_q;
+  assign \$59  = \$57  ? 23'h000000 : \$58 ;
+  assign \$60  = x_q == 4'h9;
+  assign \$61  = \$60  ? b_rp__data[14:0] : 15'h0000;
+  assign \$62  = 1'h0 >> x_q;
+  assign \$63  = - $signed(w_rp__data[7:0]);
+  assign \$64  = \$62  ? \$63  : { w_rp__data[7], w_rp__data[7:0] };
+  assign \$65  = $signed(base0) + $signed(addend0);
+  assign \$66  = ! x_q;
+  assign \$68  = \$66  ? 23'h000000 : \$67 ;
+  assign \$69  = x_q == 4'h9;
+  assign \$70  = \$69  ? b_rp__data[29:15] : 15'h0000;
+  assign \$71  = 1'h0 >> x_q;
+  assign \$72  = - $signed(w_rp__data[15:8]);
+  assign \$73  = \$71  ? \$72  : { w_rp__data[15], w_rp__data[15:8] };
+  assign \$74  = $signed(base1) + $signed(addend1);
+  assign \$75  = ! x_q;
+  assign \$77  = \$75  ? 23'h000000 : \$76 ;
+  assign \$78  = x_q == 4'h9;
+  assign \$79  = \$78  ? b_rp__data[44:30] : 15'h0000;
+  assign \$80  = 1'h0 >> x_q;
+  assign \$81  = - $signed(w_rp__data[23:16]);
+  assign \$82  = \$80  ? \$81  : { w_rp__data[23], w_rp__data[23:16] };
+  assign \$83  = $signed(base2) + $signed(addend2);
+  assign \$84  = ! x_q;
+  assign \$86  = \$84  ? 23'h000000 : \$85 ;
+  assign \$87  = x_q == 4'h9;
+  assign \$88  = \$87  ? b_rp__data[59:45] : 15'h0000;
+  assign \$89  = 1'h0 >> x_q;
+  assign \$90  = - $signed(w_rp__data[31:24]);
+  assign \$91  = \$89  ? \$90  : { w_rp__data[31], w_rp__data[31:24] };
+  assign \$92  = $signed(base3) + $signed(addend3);
+  assign \$93  = ! x_q;
+  assign \$95  = \$93  ? 23'h000000 : \$94 ;
+  assign \$96  = x_q == 4'h9;
+  assign \$97  = \$96  ? b_rp__data[74:60] : 15'h0000;
+  assign \$98  = 1'h0 >> x_q;
+  assign \$99  = - $signed(w_rp__data[39:32]);
+  assign \$100  = \$98  ? \$99  : { w_rp__data[39], w_rp__data[39:32] };
+  assign \$101  = $signed(base4) + $signed(addend4);
+  assign \$102  = ! x_q;
+  assign \$104  = \$102  ? 23'h000000 : \$103 ;
+  assign \$105  = x_q == 4'h9;
+  assign \$106  = \$105  ? b_rp__data[89:75] : 15'h0000;
+  assign \$107  = 1'h0 >> x_q;
+  assign \$108  = - $signed(w_rp__data[47:40]);
+  assign \$109  = \$107  ? \$108  : { w_rp__data[47], w_rp__data[47:40] };
+  assign \$110  = $signed(base5) + $signed(addend5);
+  assign \$111  = ! x_q;
+  assign \$113  = \$111  ? 23'h000000 : \$112 ;
+  assign \$114  = x_q == 4'h9;
+  assign \$115  = \$114  ? b_rp__data[104:90] : 15'h0000;
+  assign \$116  = 1'h0 >> x_q;
+  assign \$117  = - $signed(w_rp__data[55:48]);
+  assign \$118  = \$116  ? \$117  : { w_rp__data[55], w_rp__data[55:48] };
+  assign \$119  = $signed(base6) + $signed(addend6);
+  assign \$120  = ! x_q;
+  assign \$122  = \$120  ? 23'h000000 : \$121 ;
+  assign \$123  = x_q == 4'h9;
+  assign \$124  = \$123  ? b_rp__data[119:105] : 15'h0000;
+  assign \$125  = 1'h0 >> x_q;
+  assign \$126  = - $signed(w_rp__data[63:56]);
+  assign \$127  = \$125  ? \$126  : { w_rp__data[63], w_rp__data[63:56] };
+  assign \$128  = $signed(base7) + $signed(addend7);
+  assign \$141  = x_kind == 3'h5;
+  assign o__valid = x_valid & \$141 ;
+  assign \$143  = buf_s_valid & buf_can;
+  assign \$144  = 1'h1 << buf_plane;
+  assign \$145  = { 6'h00, buf_written } | \$144 ;
+  assign \$146  = ! buf_rsel;
+  assign \$147  = buf_release & \$146 ;
+  assign \$148  = ! buf_b_half;
+  assign \$149  = \$17 [0] & \$148 ;
+  assign \$153  = \$152  + 1'h1;
+  assign \$154  = ! buf_rsel;
+  assign \$155  = buf_release & \$154 ;
+  assign \$156  = ! buf_b_half;
+  assign \$157  = \$17 [1] & \$156 ;
+  assign \$161  = \$160  + 1'h1;
+  assign \$162  = ! buf_rsel;
+  assign \$163  = buf_release & \$162 ;
+  assign \$164  = ! buf_b_half;
+  assign \$165  = \$17 [2] & \$164 ;
+  assign \$169  = \$168  + 1'h1;
+  assign \$170  = ! buf_rsel;
+  assign \$171  = buf_release & \$170 ;
+  assign \$172  = ! buf_b_half;
+  assign \$173  = \$17 [3] & \$172 ;
+  assign \$177  = \$176  + 1'h1;
+  assign \$178  = ! buf_rsel;
+  assign \$179  = buf_release & \$178 ;
+  assign \$180  = ! buf_b_half;
+  assign \$181  = \$17 [4] & \$180 ;
+  assign \$185  = \$184  + 1'h1;
+  assign \$186  = ! buf_rsel;
+  assign \$187  = buf_release & \$186 ;
+  assign \$188  = ! buf_b_half;
+  assign \$189  = \$17 [5] & \$188 ;
+  assign \$193  = \$192  + 1'h1;
+  assign \$194  = ! buf_rsel;
+  assign \$195  = buf_release & \$194 ;
+  assign \$196  = ! buf_b_half;
+  assign \$197  = \$17 [6] & \$196 ;
+  assign \$201  = \$200  + 1'h1;
+  assign \$202  = ! buf_rsel;
+  assign \$203  = buf_release & \$202 ;
+  assign \$204  = ! buf_b_half;
+  assign \$205  = \$17 [7] & \$204 ;
+  assign \$209  = \$208  + 1'h1;
+  assign \$210  = ! buf_rsel;
+  assign \$211  = buf_release & \$210 ;
+  assign \$212  = ! buf_b_half;
+  assign \$213  = \$17 [8] & \$212 ;
+  assign \$217  = \$216  + 1'h1;
+  assign \$218  = ! buf_rsel;
+  assign \$219  = buf_release & \$218 ;
+  assign \$220  = ! buf_b_half;
+  assign \$221  = \$17 [9] & \$220 ;
+  assign \$225  = \$224  + 1'h1;
+  assign \$227  = buf_release & \$226 ;
+  assign \$229  = \$17 [0] & \$228 ;
+  assign \$233  = \$232  + 1'h1;
+  assign \$235  = buf_release & \$234 ;
+  assign \$237  = \$17 [1] & \$236 ;
+  assign \$241  = \$240  + 1'h1;
+  assign \$243  = buf_release & \$242 ;
+  assign \$245  = \$17 [2] & \$244 ;
+  assign \$249  = \$248  + 1'h1;
+  assign \$251  = buf_release & \$250 ;
+  assign \$253  = \$17 [3] & \$252 ;
+  assign \$257  = \$256  + 1'h1;
+  assign \$259  = buf_release & \$258 ;
+  assign \$261  = \$17 [4] & \$260 ;
+  assign \$265  = \$264  + 1'h1;
+  assign \$267  = buf_release & \$266 ;
+  assign \$269  = \$17 [5] & \$268 ;
+  assign \$273  = \$272  + 1'h1;
+  assign \$275  = buf_release & \$274 ;
+  assign \$277  = \$17 [6] & \$276 ;
+  assign \$281  = \$280  + 1'h1;
+  assign \$283  = buf_release & \$282 ;
+  assign \$285  = \$17 [7] & \$284 ;
+  assign \$289  = \$288  + 1'h1;
+  assign \$291  = buf_release & \$290 ;
+  assign \$293  = \$17 [8] & \$292 ;
+  assign \$297  = \$296  + 1'h1;
+  assign \$299  = buf_release & \$298 ;
+  assign \$301  = \$17 [9] & \$300 ;
+  assign \$305  = \$304  + 1'h1;
+  assign \$306  = ~ buf_wsel;
+  assign \$307  = ! buf_done_half;
+  assign \$308  = buf_done_b & \$307 ;
+  assign \$309  = ! buf_rsel;
+  assign \$310  = buf_release & \$309 ;
+  assign \$312  = buf_done_b & \$311 ;
+  assign \$314  = buf_release & \$313 ;
+  assign \$315  = ~ buf_rsel;
+  assign \$316  = o__valid & o__ready;
+  assign \$318  = chunk + 1'h1;
+  assign \$319  = \$317  ? 2'h0 : \$318 ;
+  assign \$320  = f_e + 1'h1;
+  assign \$321  = \$320  == f_cnt;
+  assign \$322  = ~ f_more;
+  assign \$323  = f_busy & \$322 ;
+  assign \$324  = f_e + 1'h1;
+  assign \$325  = buf_rplane != 4'h9;
+  assign \$326  = f_g != 2'h3;
+  assign \$327  = buf_rplane + 1'h1;
+  assign \$328  = f_g + 1'h1;
+  assign \$329  = ~ f_busy;
+  assign \$330  = ~ f_over;
+  assign \$331  = \$329  & \$330 ;
+  assign \$332  = \$331  & buf_rfull;
+  assign \$334  = | phase;
+  assign \$335  = ~ ev_wait;
+  assign \$336  = \$334  & \$335 ;
+  assign \$337  = enable & x_valid;
+  assign \$338  = x_kind != 3'h5;
+  assign \$339  = \$337  & \$338 ;
+  always @(posedge clk)
+    buf_s_valid <= \$340 ;
+  always @(posedge clk)
+    buf_s_mask <= \$341 ;
+  always @(posedge clk)
+    buf_s_index <= \$342 ;
+  always @(posedge clk)
+    buf_s_last <= \$343 ;
+  always @(posedge clk)
+    buf_b_valid <= \$344 ;
+  always @(posedge clk)
+    buf_b_plane <= \$345 ;
+  always @(posedge clk)
+    \$signature__data  <= \$346 ;
+  always @(posedge clk)
+    buf_b_half <= \$347 ;
+  always @(posedge clk)
+    buf_written <= \$348 ;
+  always @(posedge clk)
+    buf_cnt0_0 <= \$349 ;
+  always @(posedge clk)
+    buf_cnt0_1 <= \$350 ;
+  always @(posedge clk)
+    buf_cnt0_2 <= \$351 ;
+  always @(posedge clk)
+    buf_cnt0_3 <= \$352 ;
+  always @(posedge clk)
+    buf_cnt0_4 <= \$353 ;
+  always @(posedge clk)
+    buf_cnt0_5 <= \$354 ;
+  always @(posedge clk)
+    buf_cnt0_6 <= \$355 ;
+  always @(posedge clk)
+    buf_cnt0_7 <= \$356 ;
+  always @(posedge clk)
+    buf_cnt0_8 <= \$357 ;
+  always @(posedge clk)
+    buf_cnt0_9 <= \$358 ;
+  always @(posedge clk)
+    buf_cnt1_0 <= \$359 ;
+  always @(posedge clk)
+    buf_cnt1_1 <= \$360 ;
+  always @(posedge clk)
+    buf_cnt1_2 <= \$361 ;
+  always @(posedge clk)
+    buf_cnt1_3 <= \$362 ;
+  always @(posedge clk)
+    buf_cnt1_4 <= \$363 ;
+  always @(posedge clk)
+    buf_cnt1_5 <= \$364 ;
+  always @(posedge clk)
+    buf_cnt1_6 <= \$365 ;
+  always @(posedge clk)
+    buf_cnt1_7 <= \$366 ;
+  always @(posedge clk)
+    buf_cnt1_8 <= \$367 ;
+  always @(posedge clk)
+    buf_cnt1_9 <= \$368 ;
+  always @(posedge clk)
+    buf_wsel <= \$369 ;
+  always @(posedge clk)
+    buf_done_b <= \$370 ;
+  always @(posedge clk)
+    buf_done_half <= \$371 ;
+  always @(posedge clk)
+    buf_full <= \$372 ;
+  always @(posedge clk)
+    buf_rsel <= \$373 ;
+  always @(posedge clk)
+    chunk <= \$374 ;
+  always @(posedge clk)
+    phase <= \$375 ;
+  always @(posedge clk)
+    q <= \$376 ;
+  always @(posedge clk)
+    g <= \$377 ;
+  always @(posedge clk)
+    f_fly <= \$378 ;
+  always @(posedge clk)
+    f_fly_last <= \$379 ;
+  always @(posedge clk)
+    buf_rq <= \$380 ;
+  always @(posedge clk)
+    fq_d0 <= \$381 ;
+  always @(posedge clk)
+    fq_l0 <= \$382 ;
+  always @(posedge clk)
+    fq_d1 <= \$383 ;
+  always @(posedge clk)
+    fq_l1 <= \$384 ;
+  always @(posedge clk)
+    fq_v1 <= \$385 ;
+  always @(posedge clk)
+    fq_v0 <= \$386 ;
+  always @(posedge clk)
+    f_e <= \$387 ;
+  always @(posedge clk)
+    buf_rplane <= \$388 ;
+  always @(posedge clk)
+    f_g <= \$389 ;
+  always @(posedge clk)
+    f_busy <= \$390 ;
+  always @(posedge clk)
+    f_over <= \$391 ;
+  always @(posedge clk)
+    cnt_q <= \$392 ;
+  always @(posedge clk)
+    x_valid <= \$393 ;
+  always @(posedge clk)
+    x_kind <= \$394 ;
+  always @(posedge clk)
+    x_addr <= \$395 ;
+  always @(posedge clk)
+    x_q <= \$396 ;
+  always @(posedge clk)
+    acc_word <= \$397 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
     \$18  = 7'h00;
@@ -9972,33 +6799,2346 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
           \$20  = \$19 ;
     endcase
   end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    f_cnt = 7'h00;
+    casez (buf_rplane)
+      4'h0:
+          f_cnt = buf_rcnt0;
+      4'h1:
+          f_cnt = buf_rcnt1;
+      4'h2:
+          f_cnt = buf_rcnt2;
+      4'h3:
+          f_cnt = buf_rcnt3;
+      4'h4:
+          f_cnt = buf_rcnt4;
+      4'h5:
+          f_cnt = buf_rcnt5;
+      4'h6:
+          f_cnt = buf_rcnt6;
+      4'h7:
+          f_cnt = buf_rcnt7;
+      4'h8:
+          f_cnt = buf_rcnt8;
+      4'h9:
+          f_cnt = buf_rcnt9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (chunk)
+      1'h0:
+          \$131  = \$129 ;
+      1'h1:
+          \$131  = \$130 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (chunk)
+      1'h0:
+          \$134  = \$132 ;
+      1'h1:
+          \$134  = \$133 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (chunk)
+      1'h0:
+          \$137  = \$135 ;
+      1'h1:
+          \$137  = \$136 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (chunk)
+      1'h0:
+          \$140  = \$138 ;
+      1'h1:
+          \$140  = \$139 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$150  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$150  = buf_cnt0_0;
+      4'h1:
+          \$150  = buf_cnt0_1;
+      4'h2:
+          \$150  = buf_cnt0_2;
+      4'h3:
+          \$150  = buf_cnt0_3;
+      4'h4:
+          \$150  = buf_cnt0_4;
+      4'h5:
+          \$150  = buf_cnt0_5;
+      4'h6:
+          \$150  = buf_cnt0_6;
+      4'h7:
+          \$150  = buf_cnt0_7;
+      4'h8:
+          \$150  = buf_cnt0_8;
+      4'h9:
+          \$150  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$151  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$151  = buf_cnt1_0;
+      4'h1:
+          \$151  = buf_cnt1_1;
+      4'h2:
+          \$151  = buf_cnt1_2;
+      4'h3:
+          \$151  = buf_cnt1_3;
+      4'h4:
+          \$151  = buf_cnt1_4;
+      4'h5:
+          \$151  = buf_cnt1_5;
+      4'h6:
+          \$151  = buf_cnt1_6;
+      4'h7:
+          \$151  = buf_cnt1_7;
+      4'h8:
+          \$151  = buf_cnt1_8;
+      4'h9:
+          \$151  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$152  = \$150 ;
+      1'h1:
+          \$152  = \$151 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$158  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$158  = buf_cnt0_0;
+      4'h1:
+          \$158  = buf_cnt0_1;
+      4'h2:
+          \$158  = buf_cnt0_2;
+      4'h3:
+          \$158  = buf_cnt0_3;
+      4'h4:
+          \$158  = buf_cnt0_4;
+      4'h5:
+          \$158  = buf_cnt0_5;
+      4'h6:
+          \$158  = buf_cnt0_6;
+      4'h7:
+          \$158  = buf_cnt0_7;
+      4'h8:
+          \$158  = buf_cnt0_8;
+      4'h9:
+          \$158  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$159  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$159  = buf_cnt1_0;
+      4'h1:
+          \$159  = buf_cnt1_1;
+      4'h2:
+          \$159  = buf_cnt1_2;
+      4'h3:
+          \$159  = buf_cnt1_3;
+      4'h4:
+          \$159  = buf_cnt1_4;
+      4'h5:
+          \$159  = buf_cnt1_5;
+      4'h6:
+          \$159  = buf_cnt1_6;
+      4'h7:
+          \$159  = buf_cnt1_7;
+      4'h8:
+          \$159  = buf_cnt1_8;
+      4'h9:
+          \$159  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$160  = \$158 ;
+      1'h1:
+          \$160  = \$159 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$166  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$166  = buf_cnt0_0;
+      4'h1:
+          \$166  = buf_cnt0_1;
+      4'h2:
+          \$166  = buf_cnt0_2;
+      4'h3:
+          \$166  = buf_cnt0_3;
+      4'h4:
+          \$166  = buf_cnt0_4;
+      4'h5:
+          \$166  = buf_cnt0_5;
+      4'h6:
+          \$166  = buf_cnt0_6;
+      4'h7:
+          \$166  = buf_cnt0_7;
+      4'h8:
+          \$166  = buf_cnt0_8;
+      4'h9:
+          \$166  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$167  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$167  = buf_cnt1_0;
+      4'h1:
+          \$167  = buf_cnt1_1;
+      4'h2:
+          \$167  = buf_cnt1_2;
+      4'h3:
+          \$167  = buf_cnt1_3;
+      4'h4:
+          \$167  = buf_cnt1_4;
+      4'h5:
+          \$167  = buf_cnt1_5;
+      4'h6:
+          \$167  = buf_cnt1_6;
+      4'h7:
+          \$167  = buf_cnt1_7;
+      4'h8:
+          \$167  = buf_cnt1_8;
+      4'h9:
+          \$167  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$168  = \$166 ;
+      1'h1:
+          \$168  = \$167 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$174  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$174  = buf_cnt0_0;
+      4'h1:
+          \$174  = buf_cnt0_1;
+      4'h2:
+          \$174  = buf_cnt0_2;
+      4'h3:
+          \$174  = buf_cnt0_3;
+      4'h4:
+          \$174  = buf_cnt0_4;
+      4'h5:
+          \$174  = buf_cnt0_5;
+      4'h6:
+          \$174  = buf_cnt0_6;
+      4'h7:
+          \$174  = buf_cnt0_7;
+      4'h8:
+          \$174  = buf_cnt0_8;
+      4'h9:
+          \$174  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$175  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$175  = buf_cnt1_0;
+      4'h1:
+          \$175  = buf_cnt1_1;
+      4'h2:
+          \$175  = buf_cnt1_2;
+      4'h3:
+          \$175  = buf_cnt1_3;
+      4'h4:
+          \$175  = buf_cnt1_4;
+      4'h5:
+          \$175  = buf_cnt1_5;
+      4'h6:
+          \$175  = buf_cnt1_6;
+      4'h7:
+          \$175  = buf_cnt1_7;
+      4'h8:
+          \$175  = buf_cnt1_8;
+      4'h9:
+          \$175  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$176  = \$174 ;
+      1'h1:
+          \$176  = \$175 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$182  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$182  = buf_cnt0_0;
+      4'h1:
+          \$182  = buf_cnt0_1;
+      4'h2:
+          \$182  = buf_cnt0_2;
+      4'h3:
+          \$182  = buf_cnt0_3;
+      4'h4:
+          \$182  = buf_cnt0_4;
+      4'h5:
+          \$182  = buf_cnt0_5;
+      4'h6:
+          \$182  = buf_cnt0_6;
+      4'h7:
+          \$182  = buf_cnt0_7;
+      4'h8:
+          \$182  = buf_cnt0_8;
+      4'h9:
+          \$182  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$183  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$183  = buf_cnt1_0;
+      4'h1:
+          \$183  = buf_cnt1_1;
+      4'h2:
+          \$183  = buf_cnt1_2;
+      4'h3:
+          \$183  = buf_cnt1_3;
+      4'h4:
+          \$183  = buf_cnt1_4;
+      4'h5:
+          \$183  = buf_cnt1_5;
+      4'h6:
+          \$183  = buf_cnt1_6;
+      4'h7:
+          \$183  = buf_cnt1_7;
+      4'h8:
+          \$183  = buf_cnt1_8;
+      4'h9:
+          \$183  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$184  = \$182 ;
+      1'h1:
+          \$184  = \$183 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$190  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$190  = buf_cnt0_0;
+      4'h1:
+          \$190  = buf_cnt0_1;
+      4'h2:
+          \$190  = buf_cnt0_2;
+      4'h3:
+          \$190  = buf_cnt0_3;
+      4'h4:
+          \$190  = buf_cnt0_4;
+      4'h5:
+          \$190  = buf_cnt0_5;
+      4'h6:
+          \$190  = buf_cnt0_6;
+      4'h7:
+          \$190  = buf_cnt0_7;
+      4'h8:
+          \$190  = buf_cnt0_8;
+      4'h9:
+          \$190  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$191  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$191  = buf_cnt1_0;
+      4'h1:
+          \$191  = buf_cnt1_1;
+      4'h2:
+          \$191  = buf_cnt1_2;
+      4'h3:
+          \$191  = buf_cnt1_3;
+      4'h4:
+          \$191  = buf_cnt1_4;
+      4'h5:
+          \$191  = buf_cnt1_5;
+      4'h6:
+          \$191  = buf_cnt1_6;
+      4'h7:
+          \$191  = buf_cnt1_7;
+      4'h8:
+          \$191  = buf_cnt1_8;
+      4'h9:
+          \$191  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$192  = \$190 ;
+      1'h1:
+          \$192  = \$191 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$198  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$198  = buf_cnt0_0;
+      4'h1:
+          \$198  = buf_cnt0_1;
+      4'h2:
+          \$198  = buf_cnt0_2;
+      4'h3:
+          \$198  = buf_cnt0_3;
+      4'h4:
+          \$198  = buf_cnt0_4;
+      4'h5:
+          \$198  = buf_cnt0_5;
+      4'h6:
+          \$198  = buf_cnt0_6;
+      4'h7:
+          \$198  = buf_cnt0_7;
+      4'h8:
+          \$198  = buf_cnt0_8;
+      4'h9:
+          \$198  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$199  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$199  = buf_cnt1_0;
+      4'h1:
+          \$199  = buf_cnt1_1;
+      4'h2:
+          \$199  = buf_cnt1_2;
+      4'h3:
+          \$199  = buf_cnt1_3;
+      4'h4:
+          \$199  = buf_cnt1_4;
+      4'h5:
+          \$199  = buf_cnt1_5;
+      4'h6:
+          \$199  = buf_cnt1_6;
+      4'h7:
+          \$199  = buf_cnt1_7;
+      4'h8:
+          \$199  = buf_cnt1_8;
+      4'h9:
+          \$199  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$200  = \$198 ;
+      1'h1:
+          \$200  = \$199 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$206  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$206  = buf_cnt0_0;
+      4'h1:
+          \$206  = buf_cnt0_1;
+      4'h2:
+          \$206  = buf_cnt0_2;
+      4'h3:
+          \$206  = buf_cnt0_3;
+      4'h4:
+          \$206  = buf_cnt0_4;
+      4'h5:
+          \$206  = buf_cnt0_5;
+      4'h6:
+          \$206  = buf_cnt0_6;
+      4'h7:
+          \$206  = buf_cnt0_7;
+      4'h8:
+          \$206  = buf_cnt0_8;
+      4'h9:
+          \$206  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$207  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$207  = buf_cnt1_0;
+      4'h1:
+          \$207  = buf_cnt1_1;
+      4'h2:
+          \$207  = buf_cnt1_2;
+      4'h3:
+          \$207  = buf_cnt1_3;
+      4'h4:
+          \$207  = buf_cnt1_4;
+      4'h5:
+          \$207  = buf_cnt1_5;
+      4'h6:
+          \$207  = buf_cnt1_6;
+      4'h7:
+          \$207  = buf_cnt1_7;
+      4'h8:
+          \$207  = buf_cnt1_8;
+      4'h9:
+          \$207  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$208  = \$206 ;
+      1'h1:
+          \$208  = \$207 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$214  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$214  = buf_cnt0_0;
+      4'h1:
+          \$214  = buf_cnt0_1;
+      4'h2:
+          \$214  = buf_cnt0_2;
+      4'h3:
+          \$214  = buf_cnt0_3;
+      4'h4:
+          \$214  = buf_cnt0_4;
+      4'h5:
+          \$214  = buf_cnt0_5;
+      4'h6:
+          \$214  = buf_cnt0_6;
+      4'h7:
+          \$214  = buf_cnt0_7;
+      4'h8:
+          \$214  = buf_cnt0_8;
+      4'h9:
+          \$214  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$215  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$215  = buf_cnt1_0;
+      4'h1:
+          \$215  = buf_cnt1_1;
+      4'h2:
+          \$215  = buf_cnt1_2;
+      4'h3:
+          \$215  = buf_cnt1_3;
+      4'h4:
+          \$215  = buf_cnt1_4;
+      4'h5:
+          \$215  = buf_cnt1_5;
+      4'h6:
+          \$215  = buf_cnt1_6;
+      4'h7:
+          \$215  = buf_cnt1_7;
+      4'h8:
+          \$215  = buf_cnt1_8;
+      4'h9:
+          \$215  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$216  = \$214 ;
+      1'h1:
+          \$216  = \$215 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$222  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$222  = buf_cnt0_0;
+      4'h1:
+          \$222  = buf_cnt0_1;
+      4'h2:
+          \$222  = buf_cnt0_2;
+      4'h3:
+          \$222  = buf_cnt0_3;
+      4'h4:
+          \$222  = buf_cnt0_4;
+      4'h5:
+          \$222  = buf_cnt0_5;
+      4'h6:
+          \$222  = buf_cnt0_6;
+      4'h7:
+          \$222  = buf_cnt0_7;
+      4'h8:
+          \$222  = buf_cnt0_8;
+      4'h9:
+          \$222  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$223  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$223  = buf_cnt1_0;
+      4'h1:
+          \$223  = buf_cnt1_1;
+      4'h2:
+          \$223  = buf_cnt1_2;
+      4'h3:
+          \$223  = buf_cnt1_3;
+      4'h4:
+          \$223  = buf_cnt1_4;
+      4'h5:
+          \$223  = buf_cnt1_5;
+      4'h6:
+          \$223  = buf_cnt1_6;
+      4'h7:
+          \$223  = buf_cnt1_7;
+      4'h8:
+          \$223  = buf_cnt1_8;
+      4'h9:
+          \$223  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$224  = \$222 ;
+      1'h1:
+          \$224  = \$223 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$230  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$230  = buf_cnt0_0;
+      4'h1:
+          \$230  = buf_cnt0_1;
+      4'h2:
+          \$230  = buf_cnt0_2;
+      4'h3:
+          \$230  = buf_cnt0_3;
+      4'h4:
+          \$230  = buf_cnt0_4;
+      4'h5:
+          \$230  = buf_cnt0_5;
+      4'h6:
+          \$230  = buf_cnt0_6;
+      4'h7:
+          \$230  = buf_cnt0_7;
+      4'h8:
+          \$230  = buf_cnt0_8;
+      4'h9:
+          \$230  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$231  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$231  = buf_cnt1_0;
+      4'h1:
+          \$231  = buf_cnt1_1;
+      4'h2:
+          \$231  = buf_cnt1_2;
+      4'h3:
+          \$231  = buf_cnt1_3;
+      4'h4:
+          \$231  = buf_cnt1_4;
+      4'h5:
+          \$231  = buf_cnt1_5;
+      4'h6:
+          \$231  = buf_cnt1_6;
+      4'h7:
+          \$231  = buf_cnt1_7;
+      4'h8:
+          \$231  = buf_cnt1_8;
+      4'h9:
+          \$231  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$232  = \$230 ;
+      1'h1:
+          \$232  = \$231 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$238  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$238  = buf_cnt0_0;
+      4'h1:
+          \$238  = buf_cnt0_1;
+      4'h2:
+          \$238  = buf_cnt0_2;
+      4'h3:
+          \$238  = buf_cnt0_3;
+      4'h4:
+          \$238  = buf_cnt0_4;
+      4'h5:
+          \$238  = buf_cnt0_5;
+      4'h6:
+          \$238  = buf_cnt0_6;
+      4'h7:
+          \$238  = buf_cnt0_7;
+      4'h8:
+          \$238  = buf_cnt0_8;
+      4'h9:
+          \$238  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$239  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$239  = buf_cnt1_0;
+      4'h1:
+          \$239  = buf_cnt1_1;
+      4'h2:
+          \$239  = buf_cnt1_2;
+      4'h3:
+          \$239  = buf_cnt1_3;
+      4'h4:
+          \$239  = buf_cnt1_4;
+      4'h5:
+          \$239  = buf_cnt1_5;
+      4'h6:
+          \$239  = buf_cnt1_6;
+      4'h7:
+          \$239  = buf_cnt1_7;
+      4'h8:
+          \$239  = buf_cnt1_8;
+      4'h9:
+          \$239  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$240  = \$238 ;
+      1'h1:
+          \$240  = \$239 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$246  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$246  = buf_cnt0_0;
+      4'h1:
+          \$246  = buf_cnt0_1;
+      4'h2:
+          \$246  = buf_cnt0_2;
+      4'h3:
+          \$246  = buf_cnt0_3;
+      4'h4:
+          \$246  = buf_cnt0_4;
+      4'h5:
+          \$246  = buf_cnt0_5;
+      4'h6:
+          \$246  = buf_cnt0_6;
+      4'h7:
+          \$246  = buf_cnt0_7;
+      4'h8:
+          \$246  = buf_cnt0_8;
+      4'h9:
+          \$246  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$247  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$247  = buf_cnt1_0;
+      4'h1:
+          \$247  = buf_cnt1_1;
+      4'h2:
+          \$247  = buf_cnt1_2;
+      4'h3:
+          \$247  = buf_cnt1_3;
+      4'h4:
+          \$247  = buf_cnt1_4;
+      4'h5:
+          \$247  = buf_cnt1_5;
+      4'h6:
+          \$247  = buf_cnt1_6;
+      4'h7:
+          \$247  = buf_cnt1_7;
+      4'h8:
+          \$247  = buf_cnt1_8;
+      4'h9:
+          \$247  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$248  = \$246 ;
+      1'h1:
+          \$248  = \$247 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$254  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$254  = buf_cnt0_0;
+      4'h1:
+          \$254  = buf_cnt0_1;
+      4'h2:
+          \$254  = buf_cnt0_2;
+      4'h3:
+          \$254  = buf_cnt0_3;
+      4'h4:
+          \$254  = buf_cnt0_4;
+      4'h5:
+          \$254  = buf_cnt0_5;
+      4'h6:
+          \$254  = buf_cnt0_6;
+      4'h7:
+          \$254  = buf_cnt0_7;
+      4'h8:
+          \$254  = buf_cnt0_8;
+      4'h9:
+          \$254  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$255  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$255  = buf_cnt1_0;
+      4'h1:
+          \$255  = buf_cnt1_1;
+      4'h2:
+          \$255  = buf_cnt1_2;
+      4'h3:
+          \$255  = buf_cnt1_3;
+      4'h4:
+          \$255  = buf_cnt1_4;
+      4'h5:
+          \$255  = buf_cnt1_5;
+      4'h6:
+          \$255  = buf_cnt1_6;
+      4'h7:
+          \$255  = buf_cnt1_7;
+      4'h8:
+          \$255  = buf_cnt1_8;
+      4'h9:
+          \$255  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$256  = \$254 ;
+      1'h1:
+          \$256  = \$255 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$262  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$262  = buf_cnt0_0;
+      4'h1:
+          \$262  = buf_cnt0_1;
+      4'h2:
+          \$262  = buf_cnt0_2;
+      4'h3:
+          \$262  = buf_cnt0_3;
+      4'h4:
+          \$262  = buf_cnt0_4;
+      4'h5:
+          \$262  = buf_cnt0_5;
+      4'h6:
+          \$262  = buf_cnt0_6;
+      4'h7:
+          \$262  = buf_cnt0_7;
+      4'h8:
+          \$262  = buf_cnt0_8;
+      4'h9:
+          \$262  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$263  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$263  = buf_cnt1_0;
+      4'h1:
+          \$263  = buf_cnt1_1;
+      4'h2:
+          \$263  = buf_cnt1_2;
+      4'h3:
+          \$263  = buf_cnt1_3;
+      4'h4:
+          \$263  = buf_cnt1_4;
+      4'h5:
+          \$263  = buf_cnt1_5;
+      4'h6:
+          \$263  = buf_cnt1_6;
+      4'h7:
+          \$263  = buf_cnt1_7;
+      4'h8:
+          \$263  = buf_cnt1_8;
+      4'h9:
+          \$263  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$264  = \$262 ;
+      1'h1:
+          \$264  = \$263 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$270  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$270  = buf_cnt0_0;
+      4'h1:
+          \$270  = buf_cnt0_1;
+      4'h2:
+          \$270  = buf_cnt0_2;
+      4'h3:
+          \$270  = buf_cnt0_3;
+      4'h4:
+          \$270  = buf_cnt0_4;
+      4'h5:
+          \$270  = buf_cnt0_5;
+      4'h6:
+          \$270  = buf_cnt0_6;
+      4'h7:
+          \$270  = buf_cnt0_7;
+      4'h8:
+          \$270  = buf_cnt0_8;
+      4'h9:
+          \$270  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$271  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$271  = buf_cnt1_0;
+      4'h1:
+          \$271  = buf_cnt1_1;
+      4'h2:
+          \$271  = buf_cnt1_2;
+      4'h3:
+          \$271  = buf_cnt1_3;
+      4'h4:
+          \$271  = buf_cnt1_4;
+      4'h5:
+          \$271  = buf_cnt1_5;
+      4'h6:
+          \$271  = buf_cnt1_6;
+      4'h7:
+          \$271  = buf_cnt1_7;
+      4'h8:
+          \$271  = buf_cnt1_8;
+      4'h9:
+          \$271  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$272  = \$270 ;
+      1'h1:
+          \$272  = \$271 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$278  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$278  = buf_cnt0_0;
+      4'h1:
+          \$278  = buf_cnt0_1;
+      4'h2:
+          \$278  = buf_cnt0_2;
+      4'h3:
+          \$278  = buf_cnt0_3;
+      4'h4:
+          \$278  = buf_cnt0_4;
+      4'h5:
+          \$278  = buf_cnt0_5;
+      4'h6:
+          \$278  = buf_cnt0_6;
+      4'h7:
+          \$278  = buf_cnt0_7;
+      4'h8:
+          \$278  = buf_cnt0_8;
+      4'h9:
+          \$278  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$279  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$279  = buf_cnt1_0;
+      4'h1:
+          \$279  = buf_cnt1_1;
+      4'h2:
+          \$279  = buf_cnt1_2;
+      4'h3:
+          \$279  = buf_cnt1_3;
+      4'h4:
+          \$279  = buf_cnt1_4;
+      4'h5:
+          \$279  = buf_cnt1_5;
+      4'h6:
+          \$279  = buf_cnt1_6;
+      4'h7:
+          \$279  = buf_cnt1_7;
+      4'h8:
+          \$279  = buf_cnt1_8;
+      4'h9:
+          \$279  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$280  = \$278 ;
+      1'h1:
+          \$280  = \$279 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$286  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$286  = buf_cnt0_0;
+      4'h1:
+          \$286  = buf_cnt0_1;
+      4'h2:
+          \$286  = buf_cnt0_2;
+      4'h3:
+          \$286  = buf_cnt0_3;
+      4'h4:
+          \$286  = buf_cnt0_4;
+      4'h5:
+          \$286  = buf_cnt0_5;
+      4'h6:
+          \$286  = buf_cnt0_6;
+      4'h7:
+          \$286  = buf_cnt0_7;
+      4'h8:
+          \$286  = buf_cnt0_8;
+      4'h9:
+          \$286  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$287  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$287  = buf_cnt1_0;
+      4'h1:
+          \$287  = buf_cnt1_1;
+      4'h2:
+          \$287  = buf_cnt1_2;
+      4'h3:
+          \$287  = buf_cnt1_3;
+      4'h4:
+          \$287  = buf_cnt1_4;
+      4'h5:
+          \$287  = buf_cnt1_5;
+      4'h6:
+          \$287  = buf_cnt1_6;
+      4'h7:
+          \$287  = buf_cnt1_7;
+      4'h8:
+          \$287  = buf_cnt1_8;
+      4'h9:
+          \$287  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$288  = \$286 ;
+      1'h1:
+          \$288  = \$287 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$294  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$294  = buf_cnt0_0;
+      4'h1:
+          \$294  = buf_cnt0_1;
+      4'h2:
+          \$294  = buf_cnt0_2;
+      4'h3:
+          \$294  = buf_cnt0_3;
+      4'h4:
+          \$294  = buf_cnt0_4;
+      4'h5:
+          \$294  = buf_cnt0_5;
+      4'h6:
+          \$294  = buf_cnt0_6;
+      4'h7:
+          \$294  = buf_cnt0_7;
+      4'h8:
+          \$294  = buf_cnt0_8;
+      4'h9:
+          \$294  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$295  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$295  = buf_cnt1_0;
+      4'h1:
+          \$295  = buf_cnt1_1;
+      4'h2:
+          \$295  = buf_cnt1_2;
+      4'h3:
+          \$295  = buf_cnt1_3;
+      4'h4:
+          \$295  = buf_cnt1_4;
+      4'h5:
+          \$295  = buf_cnt1_5;
+      4'h6:
+          \$295  = buf_cnt1_6;
+      4'h7:
+          \$295  = buf_cnt1_7;
+      4'h8:
+          \$295  = buf_cnt1_8;
+      4'h9:
+          \$295  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$296  = \$294 ;
+      1'h1:
+          \$296  = \$295 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$302  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$302  = buf_cnt0_0;
+      4'h1:
+          \$302  = buf_cnt0_1;
+      4'h2:
+          \$302  = buf_cnt0_2;
+      4'h3:
+          \$302  = buf_cnt0_3;
+      4'h4:
+          \$302  = buf_cnt0_4;
+      4'h5:
+          \$302  = buf_cnt0_5;
+      4'h6:
+          \$302  = buf_cnt0_6;
+      4'h7:
+          \$302  = buf_cnt0_7;
+      4'h8:
+          \$302  = buf_cnt0_8;
+      4'h9:
+          \$302  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$303  = 7'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$303  = buf_cnt1_0;
+      4'h1:
+          \$303  = buf_cnt1_1;
+      4'h2:
+          \$303  = buf_cnt1_2;
+      4'h3:
+          \$303  = buf_cnt1_3;
+      4'h4:
+          \$303  = buf_cnt1_4;
+      4'h5:
+          \$303  = buf_cnt1_5;
+      4'h6:
+          \$303  = buf_cnt1_6;
+      4'h7:
+          \$303  = buf_cnt1_7;
+      4'h8:
+          \$303  = buf_cnt1_8;
+      4'h9:
+          \$303  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$304  = \$302 ;
+      1'h1:
+          \$304  = \$303 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$333  = 7'h00;
+    casez (q_n)
+      4'h0:
+          \$333  = buf_rcnt0;
+      4'h1:
+          \$333  = buf_rcnt1;
+      4'h2:
+          \$333  = buf_rcnt2;
+      4'h3:
+          \$333  = buf_rcnt3;
+      4'h4:
+          \$333  = buf_rcnt4;
+      4'h5:
+          \$333  = buf_rcnt5;
+      4'h6:
+          \$333  = buf_rcnt6;
+      4'h7:
+          \$333  = buf_rcnt7;
+      4'h8:
+          \$333  = buf_rcnt8;
+      4'h9:
+          \$333  = buf_rcnt9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    phase_n = phase;
+    casez (phase)
+      3'h0:
+          if (buf_rfull) begin
+            phase_n = 3'h2;
+          end
+      3'h2:
+          if (a_last) begin
+            (* full_case = 32'd1 *)
+            if (\$41 ) begin
+              phase_n = 3'h3;
+            end else if (\$42 ) begin
+              phase_n = 3'h5;
+            end else begin
+              phase_n = 3'h2;
+            end
+          end
+      3'h3:
+          if (\$45 ) begin
+            if (fq_l0) begin
+              (* full_case = 32'd1 *)
+              if (\$46 ) begin
+                phase_n = 3'h5;
+              end else begin
+                phase_n = 3'h2;
+              end
+            end
+          end
+      3'h5:
+          if (a_last) begin
+            (* full_case = 32'd1 *)
+            if (\$54 ) begin
+              phase_n = 3'h2;
+            end else begin
+              (* full_case = 32'd1 *)
+              if (buf_rfull) begin
+                phase_n = 3'h2;
+              end else begin
+                phase_n = 3'h0;
+              end
+            end
+          end
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    q_n = q;
+    casez (phase)
+      3'h0:
+          if (buf_rfull) begin
+            q_n = 4'h0;
+          end
+      3'h2:
+          if (a_last) begin
+            (* full_case = 32'd1 *)
+            if (\$41 ) begin
+            end else if (\$42 ) begin
+            end else begin
+              q_n = \$44 [3:0];
+            end
+          end
+      3'h3:
+          if (\$45 ) begin
+            if (fq_l0) begin
+              (* full_case = 32'd1 *)
+              if (\$46 ) begin
+              end else begin
+                q_n = \$48 [3:0];
+              end
+            end
+          end
+      3'h5:
+          if (a_last) begin
+            (* full_case = 32'd1 *)
+            if (\$54 ) begin
+              q_n = 4'h0;
+            end else begin
+              if (buf_rfull) begin
+                q_n = 4'h0;
+              end
+            end
+          end
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    g_n = g;
+    casez (phase)
+      3'h0:
+          /* empty */;
+      3'h2:
+          /* empty */;
+      3'h3:
+          /* empty */;
+      3'h5:
+          if (a_last) begin
+            (* full_case = 32'd1 *)
+            if (\$54 ) begin
+              g_n = \$55 [1:0];
+            end else begin
+              g_n = 2'h0;
+            end
+          end
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    release_now = 1'h0;
+    casez (phase)
+      3'h0:
+          /* empty */;
+      3'h2:
+          if (a_last) begin
+            if (\$41 ) begin
+            end else if (\$42 ) begin
+              if (\$43 ) begin
+                release_now = 1'h1;
+              end
+            end
+          end
+      3'h3:
+          if (\$45 ) begin
+            if (fq_l0) begin
+              if (\$46 ) begin
+                if (\$47 ) begin
+                  release_now = 1'h1;
+                end
+              end
+            end
+          end
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    base0 = { acc_word[21], acc_word[21:0] };
+    casez (x_kind)
+      3'h2:
+          base0 = \$59 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    addend0 = 16'h0000;
+    casez (x_kind)
+      3'h2:
+          addend0 = { \$61 [14], \$61  };
+      3'h3:
+          addend0 = { \$64 [8], \$64 [8], \$64 [8], \$64 [8], \$64 [8], \$64 [8], \$64 [8], \$64  };
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    base1 = { acc_word[43], acc_word[43:22] };
+    casez (x_kind)
+      3'h2:
+          base1 = \$68 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    addend1 = 16'h0000;
+    casez (x_kind)
+      3'h2:
+          addend1 = { \$70 [14], \$70  };
+      3'h3:
+          addend1 = { \$73 [8], \$73 [8], \$73 [8], \$73 [8], \$73 [8], \$73 [8], \$73 [8], \$73  };
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    base2 = { acc_word[65], acc_word[65:44] };
+    casez (x_kind)
+      3'h2:
+          base2 = \$77 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    addend2 = 16'h0000;
+    casez (x_kind)
+      3'h2:
+          addend2 = { \$79 [14], \$79  };
+      3'h3:
+          addend2 = { \$82 [8], \$82 [8], \$82 [8], \$82 [8], \$82 [8], \$82 [8], \$82 [8], \$82  };
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    base3 = { acc_word[87], acc_word[87:66] };
+    casez (x_kind)
+      3'h2:
+          base3 = \$86 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    addend3 = 16'h0000;
+    casez (x_kind)
+      3'h2:
+          addend3 = { \$88 [14], \$88  };
+      3'h3:
+          addend3 = { \$91 [8], \$91 [8], \$91 [8], \$91 [8], \$91 [8], \$91 [8], \$91 [8], \$91  };
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    base4 = { acc_word[109], acc_word[109:88] };
+    casez (x_kind)
+      3'h2:
+          base4 = \$95 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    addend4 = 16'h0000;
+    casez (x_kind)
+      3'h2:
+          addend4 = { \$97 [14], \$97  };
+      3'h3:
+          addend4 = { \$100 [8], \$100 [8], \$100 [8], \$100 [8], \$100 [8], \$100 [8], \$100 [8], \$100  };
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    base5 = { acc_word[131], acc_word[131:110] };
+    casez (x_kind)
+      3'h2:
+          base5 = \$104 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    addend5 = 16'h0000;
+    casez (x_kind)
+      3'h2:
+          addend5 = { \$106 [14], \$106  };
+      3'h3:
+          addend5 = { \$109 [8], \$109 [8], \$109 [8], \$109 [8], \$109 [8], \$109 [8], \$109 [8], \$109  };
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    base6 = { acc_word[153], acc_word[153:132] };
+    casez (x_kind)
+      3'h2:
+          base6 = \$113 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    addend6 = 16'h0000;
+    casez (x_kind)
+      3'h2:
+          addend6 = { \$115 [14], \$115  };
+      3'h3:
+          addend6 = { \$118 [8], \$118 [8], \$118 [8], \$118 [8], \$118 [8], \$118 [8], \$118 [8], \$118  };
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    base7 = { acc_word[175], acc_word[175:154] };
+    casez (x_kind)
+      3'h2:
+          base7 = \$122 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    addend7 = 16'h0000;
+    casez (x_kind)
+      3'h2:
+          addend7 = { \$124 [14], \$124  };
+      3'h3:
+          addend7 = { \$127 [8], \$127 [8], \$127 [8], \$127 [8], \$127 [8], \$127 [8], \$127 [8], \$127  };
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$340  = buf_s_valid;
+    if (i__ready) begin
+      \$340  = i__valid;
+    end
+    if (rst) begin
+      \$340  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$341  = buf_s_mask;
+    if (i__ready) begin
+      \$341  = \$142 ;
+    end
+    if (rst) begin
+      \$341  = 10'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$342  = buf_s_index;
+    if (i__ready) begin
+      \$342  = i__payload[15:10];
+    end
+    if (rst) begin
+      \$342  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$343  = buf_s_last;
+    if (i__ready) begin
+      \$343  = i__payload[16];
+    end
+    if (rst) begin
+      \$343  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$344  = buf_write;
+    if (rst) begin
+      \$344  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$345  = buf_plane;
+    if (rst) begin
+      \$345  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$346  = buf_s_index;
+    if (rst) begin
+      \$346  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$347  = buf_wsel;
+    if (rst) begin
+      \$347  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$348  = buf_written;
+    if (\$143 ) begin
+      (* full_case = 32'd1 *)
+      if (buf_one_left) begin
+        \$348  = 10'h000;
+      end else begin
+        \$348  = \$145 [9:0];
+      end
+    end
+    if (rst) begin
+      \$348  = 10'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$349  = buf_cnt0_0;
+    if (\$147 ) begin
+      \$349  = 7'h00;
+    end else if (\$149 ) begin
+      \$349  = \$153 [6:0];
+    end
+    if (rst) begin
+      \$349  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$350  = buf_cnt0_1;
+    if (\$155 ) begin
+      \$350  = 7'h00;
+    end else if (\$157 ) begin
+      \$350  = \$161 [6:0];
+    end
+    if (rst) begin
+      \$350  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$351  = buf_cnt0_2;
+    if (\$163 ) begin
+      \$351  = 7'h00;
+    end else if (\$165 ) begin
+      \$351  = \$169 [6:0];
+    end
+    if (rst) begin
+      \$351  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$352  = buf_cnt0_3;
+    if (\$171 ) begin
+      \$352  = 7'h00;
+    end else if (\$173 ) begin
+      \$352  = \$177 [6:0];
+    end
+    if (rst) begin
+      \$352  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$353  = buf_cnt0_4;
+    if (\$179 ) begin
+      \$353  = 7'h00;
+    end else if (\$181 ) begin
+      \$353  = \$185 [6:0];
+    end
+    if (rst) begin
+      \$353  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$354  = buf_cnt0_5;
+    if (\$187 ) begin
+      \$354  = 7'h00;
+    end else if (\$189 ) begin
+      \$354  = \$193 [6:0];
+    end
+    if (rst) begin
+      \$354  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$355  = buf_cnt0_6;
+    if (\$195 ) begin
+      \$355  = 7'h00;
+    end else if (\$197 ) begin
+      \$355  = \$201 [6:0];
+    end
+    if (rst) begin
+      \$355  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$356  = buf_cnt0_7;
+    if (\$203 ) begin
+      \$356  = 7'h00;
+    end else if (\$205 ) begin
+      \$356  = \$209 [6:0];
+    end
+    if (rst) begin
+      \$356  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$357  = buf_cnt0_8;
+    if (\$211 ) begin
+      \$357  = 7'h00;
+    end else if (\$213 ) begin
+      \$357  = \$217 [6:0];
+    end
+    if (rst) begin
+      \$357  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$358  = buf_cnt0_9;
+    if (\$219 ) begin
+      \$358  = 7'h00;
+    end else if (\$221 ) begin
+      \$358  = \$225 [6:0];
+    end
+    if (rst) begin
+      \$358  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$359  = buf_cnt1_0;
+    if (\$227 ) begin
+      \$359  = 7'h00;
+    end else if (\$229 ) begin
+      \$359  = \$233 [6:0];
+    end
+    if (rst) begin
+      \$359  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$360  = buf_cnt1_1;
+    if (\$235 ) begin
+      \$360  = 7'h00;
+    end else if (\$237 ) begin
+      \$360  = \$241 [6:0];
+    end
+    if (rst) begin
+      \$360  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$361  = buf_cnt1_2;
+    if (\$243 ) begin
+      \$361  = 7'h00;
+    end else if (\$245 ) begin
+      \$361  = \$249 [6:0];
+    end
+    if (rst) begin
+      \$361  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$362  = buf_cnt1_3;
+    if (\$251 ) begin
+      \$362  = 7'h00;
+    end else if (\$253 ) begin
+      \$362  = \$257 [6:0];
+    end
+    if (rst) begin
+      \$362  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$363  = buf_cnt1_4;
+    if (\$259 ) begin
+      \$363  = 7'h00;
+    end else if (\$261 ) begin
+      \$363  = \$265 [6:0];
+    end
+    if (rst) begin
+      \$363  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$364  = buf_cnt1_5;
+    if (\$267 ) begin
+      \$364  = 7'h00;
+    end else if (\$269 ) begin
+      \$364  = \$273 [6:0];
+    end
+    if (rst) begin
+      \$364  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$365  = buf_cnt1_6;
+    if (\$275 ) begin
+      \$365  = 7'h00;
+    end else if (\$277 ) begin
+      \$365  = \$281 [6:0];
+    end
+    if (rst) begin
+      \$365  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$366  = buf_cnt1_7;
+    if (\$283 ) begin
+      \$366  = 7'h00;
+    end else if (\$285 ) begin
+      \$366  = \$289 [6:0];
+    end
+    if (rst) begin
+      \$366  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$367  = buf_cnt1_8;
+    if (\$291 ) begin
+      \$367  = 7'h00;
+    end else if (\$293 ) begin
+      \$367  = \$297 [6:0];
+    end
+    if (rst) begin
+      \$367  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$368  = buf_cnt1_9;
+    if (\$299 ) begin
+      \$368  = 7'h00;
+    end else if (\$301 ) begin
+      \$368  = \$305 [6:0];
+    end
+    if (rst) begin
+      \$368  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$369  = buf_wsel;
+    if (buf_done) begin
+      \$369  = \$306 ;
+    end
+    if (rst) begin
+      \$369  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$370  = buf_done;
+    if (rst) begin
+      \$370  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$371  = buf_wsel;
+    if (rst) begin
+      \$371  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$372  = buf_full;
+    if (\$308 ) begin
+      \$372 [0] = 1'h1;
+    end else if (\$310 ) begin
+      \$372 [0] = 1'h0;
+    end
+    if (\$312 ) begin
+      \$372 [1] = 1'h1;
+    end else if (\$314 ) begin
+      \$372 [1] = 1'h0;
+    end
+    if (rst) begin
+      \$372  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$373  = buf_rsel;
+    if (buf_release) begin
+      \$373  = \$315 ;
+    end
+    if (rst) begin
+      \$373  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$374  = chunk;
+    if (\$316 ) begin
+      \$374  = \$319 [0];
+    end
+    if (rst) begin
+      \$374  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$375  = phase;
+    if (go) begin
+      \$375  = phase_n;
+    end
+    if (rst) begin
+      \$375  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$376  = q;
+    if (go) begin
+      \$376  = q_n;
+    end
+    if (rst) begin
+      \$376  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$377  = g;
+    if (go) begin
+      \$377  = g_n;
+    end
+    if (rst) begin
+      \$377  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$378  = rp__en;
+    if (rst) begin
+      \$378  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$379  = \$321 ;
+    if (rst) begin
+      \$379  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$380  = buf_rplane;
+    if (rst) begin
+      \$380  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$381  = fq_d0;
+    if (pop) begin
+      if (fq_v1) begin
+        \$381  = fq_d1;
+      end else if (f_fly) begin
+        \$381  = buf_rdata;
+      end
+    end else if (f_fly) begin
+      (* full_case = 32'd1 *)
+      if (fq_v0) begin
+      end else begin
+        \$381  = buf_rdata;
+      end
+    end
+    if (rst) begin
+      \$381  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$382  = fq_l0;
+    if (pop) begin
+      if (fq_v1) begin
+        \$382  = fq_l1;
+      end else if (f_fly) begin
+        \$382  = f_fly_last;
+      end
+    end else if (f_fly) begin
+      (* full_case = 32'd1 *)
+      if (fq_v0) begin
+      end else begin
+        \$382  = f_fly_last;
+      end
+    end
+    if (rst) begin
+      \$382  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$383  = fq_d1;
+    if (pop) begin
+      if (fq_v1) begin
+        if (f_fly) begin
+          \$383  = buf_rdata;
+        end
+      end
+    end else if (f_fly) begin
+      if (fq_v0) begin
+        \$383  = buf_rdata;
+      end
+    end
+    if (rst) begin
+      \$383  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$384  = fq_l1;
+    if (pop) begin
+      if (fq_v1) begin
+        if (f_fly) begin
+          \$384  = f_fly_last;
+        end
+      end
+    end else if (f_fly) begin
+      if (fq_v0) begin
+        \$384  = f_fly_last;
+      end
+    end
+    if (rst) begin
+      \$384  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$385  = fq_v1;
+    if (pop) begin
+      if (fq_v1) begin
+        (* full_case = 32'd1 *)
+        if (f_fly) begin
+        end else begin
+          \$385  = 1'h0;
+        end
+      end
+    end else if (f_fly) begin
+      if (fq_v0) begin
+        \$385  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$385  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$386  = fq_v0;
+    if (pop) begin
+      (* full_case = 32'd1 *)
+      if (fq_v1) begin
+      end else if (f_fly) begin
+      end else begin
+        \$386  = 1'h0;
+      end
+    end else if (f_fly) begin
+      (* full_case = 32'd1 *)
+      if (fq_v0) begin
+      end else begin
+        \$386  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$386  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$387  = f_e;
+    if (rp__en) begin
+      \$387  = \$324 [6:0];
+    end else if (\$323 ) begin
+      \$387  = 7'h00;
+    end
+    if (buf_release) begin
+    end else if (\$332 ) begin
+      \$387  = 7'h00;
+    end
+    if (rst) begin
+      \$387  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$388  = buf_rplane;
+    if (rp__en) begin
+    end else if (\$323 ) begin
+      if (\$325 ) begin
+        \$388  = \$327 [3:0];
+      end else if (\$326 ) begin
+        \$388  = 4'h0;
+      end
+    end
+    if (buf_release) begin
+    end else if (\$332 ) begin
+      \$388  = 4'h0;
+    end
+    if (rst) begin
+      \$388  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$389  = f_g;
+    if (rp__en) begin
+    end else if (\$323 ) begin
+      if (\$325 ) begin
+      end else if (\$326 ) begin
+        \$389  = \$328 [1:0];
+      end
+    end
+    if (buf_release) begin
+    end else if (\$332 ) begin
+      \$389  = 2'h0;
+    end
+    if (rst) begin
+      \$389  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$390  = f_busy;
+    if (rp__en) begin
+    end else if (\$323 ) begin
+      (* full_case = 32'd1 *)
+      if (\$325 ) begin
+      end else if (\$326 ) begin
+      end else begin
+        \$390  = 1'h0;
+      end
+    end
+    if (buf_release) begin
+      \$390  = 1'h0;
+    end else if (\$332 ) begin
+      \$390  = 1'h1;
+    end
+    if (rst) begin
+      \$390  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$391  = f_over;
+    if (rp__en) begin
+    end else if (\$323 ) begin
+      (* full_case = 32'd1 *)
+      if (\$325 ) begin
+      end else if (\$326 ) begin
+      end else begin
+        \$391  = 1'h1;
+      end
+    end
+    if (buf_release) begin
+      \$391  = 1'h0;
+    end
+    if (rst) begin
+      \$391  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$392  = cnt_q;
+    if (go) begin
+      \$392  = \$333 ;
+    end
+    if (rst) begin
+      \$392  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$393  = x_valid;
+    if (enable) begin
+      \$393  = \$336 ;
+    end
+    if (rst) begin
+      \$393  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$394  = x_kind;
+    if (enable) begin
+      \$394  = phase;
+    end
+    if (rst) begin
+      \$394  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$395  = x_addr;
+    if (enable) begin
+      \$395  = 1'h0;
+    end
+    if (rst) begin
+      \$395  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$396  = x_q;
+    if (enable) begin
+      \$396  = q;
+    end
+    if (rst) begin
+      \$396  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$397  = acc_word;
+    if (\$339 ) begin
+      \$397  = word_out;
+    end
+    if (rst) begin
+      \$397  = 176'h00000000000000000000000000000000000000000000;
+    end
+  end
   assign buf_plane_onehot = \$5 [9:0];
   assign buf_wrote = \$17 [9:0];
   assign \$signature__addr  = { buf_b_half, buf_b_plane, \$20 [5:0] };
   assign buf_b_index = \$signature__data ;
   assign \$signature__en  = buf_b_valid;
-  assign rp__addr = { buf_rsel, buf_rplane, buf_re };
+  assign rp__addr = { buf_rsel, buf_rplane, f_e[5:0] };
+  assign buf_re = f_e[5:0];
   assign buf_ren = rp__en;
   assign rp__data = buf_rdata;
   assign w_rp__en = go;
   assign b_rp__en = go;
-  assign f_issue = rp__en;
   assign f_q = buf_rplane;
-  assign f_e = buf_re;
+  assign f_issue = rp__en;
   assign f_fly_q = buf_rq;
-  assign \$signal  = \$152 [9:0];
-  assign \$signal$99  = \$279 [9:0];
   assign op_addr = 1'h0;
   assign w_rp__addr = { fq_d0, g };
   assign b_rp__addr = g;
-  assign acc_n0 = \$318 [21:0];
-  assign acc_n1 = \$327 [21:0];
-  assign acc_n2 = \$336 [21:0];
-  assign acc_n3 = \$345 [21:0];
-  assign acc_n4 = \$354 [21:0];
-  assign acc_n5 = \$363 [21:0];
-  assign acc_n6 = \$372 [21:0];
-  assign acc_n7 = \$381 [21:0];
+  assign acc_n0 = \$65 [21:0];
+  assign acc_n1 = \$74 [21:0];
+  assign acc_n2 = \$83 [21:0];
+  assign acc_n3 = \$92 [21:0];
+  assign acc_n4 = \$101 [21:0];
+  assign acc_n5 = \$110 [21:0];
+  assign acc_n6 = \$119 [21:0];
+  assign acc_n7 = \$128 [21:0];
   assign \o__payload.lane0  = o__payload[13:0];
   assign \o__payload.lane1  = o__payload[27:14];
   assign \o__payload.lane2  = o__payload[41:28];
@@ -10006,46 +9146,18 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   assign \i__payload.mask  = i__payload[9:0];
   assign \i__payload.index  = i__payload[15:10];
   assign \i__payload.last  = i__payload[16];
-  assign o__payload[55:42] = \$393 [13:0];
-  assign o__payload[41:28] = \$390 [13:0];
-  assign o__payload[27:14] = \$387 [13:0];
-  assign o__payload[13:0] = \$384 [13:0];
-  assign word_out[175:154] = \$381 [21:0];
-  assign word_out[153:132] = \$372 [21:0];
-  assign word_out[131:110] = \$363 [21:0];
-  assign word_out[109:88] = \$354 [21:0];
-  assign word_out[87:66] = \$345 [21:0];
-  assign word_out[65:44] = \$336 [21:0];
-  assign word_out[43:22] = \$327 [21:0];
-  assign word_out[21:0] = \$318 [21:0];
-  assign \idx$100 [3] = \$283 ;
-  assign \idx$100 [2] = \$282 ;
-  assign \idx$100 [1] = \$281 ;
-  assign \idx$100 [0] = \$280 ;
-  assign \mask$98 [9] = \$276 ;
-  assign \mask$98 [8] = \$264 ;
-  assign \mask$98 [7] = \$252 ;
-  assign \mask$98 [6] = \$240 ;
-  assign \mask$98 [5] = \$228 ;
-  assign \mask$98 [4] = \$216 ;
-  assign \mask$98 [3] = \$204 ;
-  assign \mask$98 [2] = \$192 ;
-  assign \mask$98 [1] = \$180 ;
-  assign \mask$98 [0] = \$168 ;
-  assign idx[3] = \$156 ;
-  assign idx[2] = \$155 ;
-  assign idx[1] = \$154 ;
-  assign idx[0] = \$153 ;
-  assign mask[9] = \$149 ;
-  assign mask[8] = \$137 ;
-  assign mask[7] = \$125 ;
-  assign mask[6] = \$113 ;
-  assign mask[5] = \$101 ;
-  assign mask[4] = \$89 ;
-  assign mask[3] = \$77 ;
-  assign mask[2] = \$65 ;
-  assign mask[1] = \$53 ;
-  assign mask[0] = \$41 ;
+  assign o__payload[55:42] = \$140 [13:0];
+  assign o__payload[41:28] = \$137 [13:0];
+  assign o__payload[27:14] = \$134 [13:0];
+  assign o__payload[13:0] = \$131 [13:0];
+  assign word_out[175:154] = \$128 [21:0];
+  assign word_out[153:132] = \$119 [21:0];
+  assign word_out[131:110] = \$110 [21:0];
+  assign word_out[109:88] = \$101 [21:0];
+  assign word_out[87:66] = \$92 [21:0];
+  assign word_out[65:44] = \$83 [21:0];
+  assign word_out[43:22] = \$74 [21:0];
+  assign word_out[21:0] = \$65 [21:0];
   assign buf_plane[3] = \$9 ;
   assign buf_plane[2] = \$8 ;
   assign buf_plane[1] = \$7 ;
@@ -10053,77 +9165,57 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   assign \$22  = chunk;
   assign \$25  = 1'h1;
   assign a_last = \$25 ;
-  assign \$289  = 1'h1;
-  assign pop = \$288 ;
-  assign \$40  = 1'h1;
-  assign \$41  = \$30 ;
-  assign \$52  = 1'h1;
-  assign \$53  = \$43 ;
-  assign \$64  = 1'h1;
-  assign \$65  = \$56 ;
-  assign \$76  = 1'h1;
-  assign \$77  = \$69 ;
-  assign \$88  = 1'h1;
-  assign \$89  = \$82 ;
-  assign \$100  = 1'h1;
-  assign \$101  = \$95 ;
-  assign \$112  = 1'h1;
-  assign \$113  = \$108 ;
-  assign \$124  = 1'h1;
-  assign \$125  = \$121 ;
-  assign \$136  = 1'h1;
-  assign \$137  = \$134 ;
-  assign \$148  = 1'h1;
-  assign \$149  = \$147 ;
-  assign \$290  = 1'h1;
-  assign \$291  = 2'h1;
-  assign \$292  = 2'h0;
-  assign \$293  = 2'h0;
-  assign \$298  = 1'h1;
-  assign \$302  = 1'h1;
-  assign \$303  = 2'h1;
-  assign \$304  = 2'h0;
-  assign \$305  = 2'h0;
-  assign \$311  = { acc_word[21:0], 1'h0 };
-  assign \$320  = { acc_word[43:22], 1'h0 };
-  assign \$329  = { acc_word[65:44], 1'h0 };
-  assign \$338  = { acc_word[87:66], 1'h0 };
-  assign \$347  = { acc_word[109:88], 1'h0 };
-  assign \$356  = { acc_word[131:110], 1'h0 };
-  assign \$365  = { acc_word[153:132], 1'h0 };
-  assign \$374  = { acc_word[175:154], 1'h0 };
-  assign \$382  = { acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21:7] };
-  assign \$383  = { acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109:95] };
-  assign \$385  = { acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43:29] };
-  assign \$386  = { acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131:117] };
-  assign \$388  = { acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65:51] };
-  assign \$389  = { acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153:139] };
-  assign \$391  = { acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87:73] };
-  assign \$392  = { acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175:161] };
-  assign \$395  = i__payload[9:0];
-  assign \$479  = buf_rsel;
-  assign \$481  = buf_b_half;
-  assign \$487  = buf_rsel;
-  assign \$489  = buf_b_half;
-  assign \$495  = buf_rsel;
-  assign \$497  = buf_b_half;
-  assign \$503  = buf_rsel;
-  assign \$505  = buf_b_half;
-  assign \$511  = buf_rsel;
-  assign \$513  = buf_b_half;
-  assign \$519  = buf_rsel;
-  assign \$521  = buf_b_half;
-  assign \$527  = buf_rsel;
-  assign \$529  = buf_b_half;
-  assign \$535  = buf_rsel;
-  assign \$537  = buf_b_half;
-  assign \$543  = buf_rsel;
-  assign \$545  = buf_b_half;
-  assign \$551  = buf_rsel;
-  assign \$553  = buf_b_half;
-  assign \$564  = buf_done_half;
-  assign \$566  = buf_rsel;
-  assign \$570  = chunk;
+  assign \$36  = 1'h1;
+  assign pop = \$35 ;
+  assign \$37  = 1'h1;
+  assign \$38  = 2'h1;
+  assign \$39  = 2'h0;
+  assign \$40  = 2'h0;
+  assign \$45  = 1'h1;
+  assign \$49  = 1'h1;
+  assign \$50  = 2'h1;
+  assign \$51  = 2'h0;
+  assign \$52  = 2'h0;
+  assign \$58  = { acc_word[21:0], 1'h0 };
+  assign \$67  = { acc_word[43:22], 1'h0 };
+  assign \$76  = { acc_word[65:44], 1'h0 };
+  assign \$85  = { acc_word[87:66], 1'h0 };
+  assign \$94  = { acc_word[109:88], 1'h0 };
+  assign \$103  = { acc_word[131:110], 1'h0 };
+  assign \$112  = { acc_word[153:132], 1'h0 };
+  assign \$121  = { acc_word[175:154], 1'h0 };
+  assign \$129  = { acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21:7] };
+  assign \$130  = { acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109:95] };
+  assign \$132  = { acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43:29] };
+  assign \$133  = { acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131:117] };
+  assign \$135  = { acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65:51] };
+  assign \$136  = { acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153:139] };
+  assign \$138  = { acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87:73] };
+  assign \$139  = { acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175:161] };
+  assign \$142  = i__payload[9:0];
+  assign \$226  = buf_rsel;
+  assign \$228  = buf_b_half;
+  assign \$234  = buf_rsel;
+  assign \$236  = buf_b_half;
+  assign \$242  = buf_rsel;
+  assign \$244  = buf_b_half;
+  assign \$250  = buf_rsel;
+  assign \$252  = buf_b_half;
+  assign \$258  = buf_rsel;
+  assign \$260  = buf_b_half;
+  assign \$266  = buf_rsel;
+  assign \$268  = buf_b_half;
+  assign \$274  = buf_rsel;
+  assign \$276  = buf_b_half;
+  assign \$282  = buf_rsel;
+  assign \$284  = buf_b_half;
+  assign \$290  = buf_rsel;
+  assign \$292  = buf_b_half;
+  assign \$298  = buf_rsel;
+  assign \$300  = buf_b_half;
+  assign \$311  = buf_done_half;
+  assign \$313  = buf_rsel;
+  assign \$317  = chunk;
 endmodule
 
 module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid, o__ready, i__payload, o__payload, clk);
@@ -10132,161 +9224,161 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   wire [10:0] \$10 ;
   wire \$100 ;
   wire \$101 ;
-  wire \$102 ;
-  wire \$103 ;
-  wire \$104 ;
-  wire \$105 ;
+  reg [5:0] \$102 ;
+  reg [5:0] \$103 ;
+  reg [5:0] \$104 ;
+  wire [6:0] \$105 ;
   wire \$106 ;
   wire \$107 ;
   wire \$108 ;
   wire \$109 ;
   wire [10:0] \$11 ;
-  wire \$110 ;
-  wire \$111 ;
-  wire \$112 ;
-  wire \$113 ;
+  reg [5:0] \$110 ;
+  reg [5:0] \$111 ;
+  reg [5:0] \$112 ;
+  wire [6:0] \$113 ;
   wire \$114 ;
   wire \$115 ;
   wire \$116 ;
   wire \$117 ;
-  wire \$118 ;
-  wire \$119 ;
+  reg [5:0] \$118 ;
+  reg [5:0] \$119 ;
   wire \$12 ;
-  wire \$120 ;
-  wire \$121 ;
+  reg [5:0] \$120 ;
+  wire [6:0] \$121 ;
   wire \$122 ;
   wire \$123 ;
   wire \$124 ;
   wire \$125 ;
-  wire \$126 ;
-  wire \$127 ;
-  wire \$128 ;
-  wire \$129 ;
+  reg [5:0] \$126 ;
+  reg [5:0] \$127 ;
+  reg [5:0] \$128 ;
+  wire [6:0] \$129 ;
   wire \$13 ;
   wire \$130 ;
   wire \$131 ;
   wire \$132 ;
   wire \$133 ;
-  wire \$134 ;
-  wire \$135 ;
-  wire \$136 ;
-  wire \$137 ;
+  reg [5:0] \$134 ;
+  reg [5:0] \$135 ;
+  reg [5:0] \$136 ;
+  wire [6:0] \$137 ;
   wire \$138 ;
   wire \$139 ;
   wire \$14 ;
   wire \$140 ;
   wire \$141 ;
-  wire \$142 ;
-  wire \$143 ;
-  wire \$144 ;
-  wire \$145 ;
+  reg [5:0] \$142 ;
+  reg [5:0] \$143 ;
+  reg [5:0] \$144 ;
+  wire [6:0] \$145 ;
   wire \$146 ;
   wire \$147 ;
   wire \$148 ;
   wire \$149 ;
   wire \$15 ;
-  wire [9:0] \$150 ;
-  wire [10:0] \$151 ;
-  wire [10:0] \$152 ;
-  wire \$153 ;
+  reg [5:0] \$150 ;
+  reg [5:0] \$151 ;
+  reg [5:0] \$152 ;
+  wire [6:0] \$153 ;
   wire \$154 ;
   wire \$155 ;
   wire \$156 ;
   wire \$157 ;
-  wire \$158 ;
-  wire \$159 ;
+  reg [5:0] \$158 ;
+  reg [5:0] \$159 ;
   wire [15:0] \$16 ;
-  wire \$160 ;
-  wire \$161 ;
+  reg [5:0] \$160 ;
+  wire [6:0] \$161 ;
   wire \$162 ;
   wire \$163 ;
   wire \$164 ;
   wire \$165 ;
-  wire \$166 ;
-  wire \$167 ;
-  wire \$168 ;
-  wire \$169 ;
+  reg [5:0] \$166 ;
+  reg [5:0] \$167 ;
+  reg [5:0] \$168 ;
+  wire [6:0] \$169 ;
   wire [15:0] \$17 ;
   wire \$170 ;
   wire \$171 ;
   wire \$172 ;
   wire \$173 ;
-  wire \$174 ;
-  wire \$175 ;
-  wire \$176 ;
-  wire \$177 ;
+  reg [5:0] \$174 ;
+  reg [5:0] \$175 ;
+  reg [5:0] \$176 ;
+  wire [6:0] \$177 ;
   wire \$178 ;
   wire \$179 ;
   reg [5:0] \$18 ;
   wire \$180 ;
   wire \$181 ;
-  wire \$182 ;
-  wire \$183 ;
-  wire \$184 ;
-  wire \$185 ;
+  reg [5:0] \$182 ;
+  reg [5:0] \$183 ;
+  reg [5:0] \$184 ;
+  wire [6:0] \$185 ;
   wire \$186 ;
   wire \$187 ;
   wire \$188 ;
   wire \$189 ;
   reg [5:0] \$19 ;
-  wire \$190 ;
-  wire \$191 ;
-  wire \$192 ;
-  wire \$193 ;
+  reg [5:0] \$190 ;
+  reg [5:0] \$191 ;
+  reg [5:0] \$192 ;
+  wire [6:0] \$193 ;
   wire \$194 ;
   wire \$195 ;
   wire \$196 ;
   wire \$197 ;
-  wire \$198 ;
-  wire \$199 ;
+  reg [5:0] \$198 ;
+  reg [5:0] \$199 ;
   wire [9:0] \$2 ;
   reg [5:0] \$20 ;
-  wire \$200 ;
-  wire \$201 ;
+  reg [5:0] \$200 ;
+  wire [6:0] \$201 ;
   wire \$202 ;
   wire \$203 ;
   wire \$204 ;
   wire \$205 ;
-  wire \$206 ;
-  wire \$207 ;
-  wire \$208 ;
-  wire \$209 ;
+  reg [5:0] \$206 ;
+  reg [5:0] \$207 ;
+  reg [5:0] \$208 ;
+  wire [6:0] \$209 ;
   wire \$21 ;
   wire \$210 ;
   wire \$211 ;
   wire \$212 ;
   wire \$213 ;
-  wire \$214 ;
-  wire \$215 ;
-  wire \$216 ;
-  wire \$217 ;
+  reg [5:0] \$214 ;
+  reg [5:0] \$215 ;
+  reg [5:0] \$216 ;
+  wire [6:0] \$217 ;
   wire \$218 ;
   wire \$219 ;
   wire \$22 ;
   wire \$220 ;
   wire \$221 ;
-  wire \$222 ;
-  wire \$223 ;
-  wire \$224 ;
-  wire \$225 ;
+  reg [5:0] \$222 ;
+  reg [5:0] \$223 ;
+  reg [5:0] \$224 ;
+  wire [6:0] \$225 ;
   wire \$226 ;
   wire \$227 ;
   wire \$228 ;
   wire \$229 ;
   wire \$23 ;
-  wire \$230 ;
-  wire \$231 ;
-  wire \$232 ;
-  wire \$233 ;
+  reg [5:0] \$230 ;
+  reg [5:0] \$231 ;
+  reg [5:0] \$232 ;
+  wire [6:0] \$233 ;
   wire \$234 ;
   wire \$235 ;
   wire \$236 ;
   wire \$237 ;
-  wire \$238 ;
-  wire \$239 ;
+  reg [5:0] \$238 ;
+  reg [5:0] \$239 ;
   wire \$24 ;
-  wire \$240 ;
-  wire \$241 ;
+  reg [5:0] \$240 ;
+  wire [6:0] \$241 ;
   wire \$242 ;
   wire \$243 ;
   wire \$244 ;
@@ -10300,427 +9392,166 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   wire \$251 ;
   wire \$252 ;
   wire \$253 ;
-  wire \$254 ;
-  wire \$255 ;
-  wire \$256 ;
+  wire [1:0] \$254 ;
+  wire [1:0] \$255 ;
+  wire [6:0] \$256 ;
   wire \$257 ;
   wire \$258 ;
   wire \$259 ;
-  wire [1:0] \$26 ;
-  wire \$260 ;
+  wire \$26 ;
+  wire [6:0] \$260 ;
   wire \$261 ;
   wire \$262 ;
-  wire \$263 ;
-  wire \$264 ;
+  wire [4:0] \$263 ;
+  wire [3:0] \$264 ;
   wire \$265 ;
   wire \$266 ;
   wire \$267 ;
   wire \$268 ;
-  wire \$269 ;
-  wire [2:0] \$27 ;
+  reg [5:0] \$269 ;
+  wire [1:0] \$27 ;
   wire \$270 ;
   wire \$271 ;
   wire \$272 ;
   wire \$273 ;
   wire \$274 ;
   wire \$275 ;
-  wire \$276 ;
-  wire [9:0] \$277 ;
-  wire [10:0] \$278 ;
-  wire [10:0] \$279 ;
-  wire [3:0] \$28 ;
-  wire \$280 ;
-  wire \$281 ;
-  wire \$282 ;
-  wire \$283 ;
-  wire \$284 ;
-  wire \$285 ;
-  wire \$286 ;
-  wire \$287 ;
-  wire \$288 ;
-  wire \$289 ;
-  wire \$29 ;
-  wire \$290 ;
-  wire [1:0] \$291 ;
-  wire [1:0] \$292 ;
-  wire [1:0] \$293 ;
-  wire \$294 ;
-  wire \$295 ;
-  wire \$296 ;
-  wire [4:0] \$297 ;
-  wire \$298 ;
-  wire \$299 ;
+  reg \$276 ;
+  reg [9:0] \$277 ;
+  reg [4:0] \$278 ;
+  reg \$279 ;
+  wire [2:0] \$28 ;
+  reg \$280 ;
+  reg [3:0] \$281 ;
+  reg [4:0] \$282 ;
+  reg \$283 ;
+  reg [9:0] \$284 ;
+  reg [5:0] \$285 ;
+  reg [5:0] \$286 ;
+  reg [5:0] \$287 ;
+  reg [5:0] \$288 ;
+  reg [5:0] \$289 ;
+  wire [3:0] \$29 ;
+  reg [5:0] \$290 ;
+  reg [5:0] \$291 ;
+  reg [5:0] \$292 ;
+  reg [5:0] \$293 ;
+  reg [5:0] \$294 ;
+  reg [5:0] \$295 ;
+  reg [5:0] \$296 ;
+  reg [5:0] \$297 ;
+  reg [5:0] \$298 ;
+  reg [5:0] \$299 ;
   wire [9:0] \$3 ;
   wire \$30 ;
-  wire \$300 ;
-  wire [4:0] \$301 ;
-  wire \$302 ;
-  wire [1:0] \$303 ;
-  wire [1:0] \$304 ;
-  wire [1:0] \$305 ;
-  wire \$306 ;
-  wire \$307 ;
-  wire [3:0] \$308 ;
-  wire \$309 ;
+  reg [5:0] \$300 ;
+  reg [5:0] \$301 ;
+  reg [5:0] \$302 ;
+  reg [5:0] \$303 ;
+  reg [5:0] \$304 ;
+  reg \$305 ;
+  reg \$306 ;
+  reg \$307 ;
+  reg [1:0] \$308 ;
+  reg \$309 ;
   wire \$31 ;
-  wire \$310 ;
-  wire [22:0] \$311 ;
-  wire [22:0] \$312 ;
-  wire \$313 ;
-  wire [12:0] \$314 ;
-  wire \$315 ;
-  wire [8:0] \$316 ;
-  wire [8:0] \$317 ;
-  wire [23:0] \$318 ;
-  wire \$319 ;
+  reg [2:0] \$310 ;
+  reg [3:0] \$311 ;
+  reg [2:0] \$312 ;
+  reg \$313 ;
+  reg \$314 ;
+  reg [3:0] \$315 ;
+  reg [4:0] \$316 ;
+  reg \$317 ;
+  reg [4:0] \$318 ;
+  reg \$319 ;
   wire \$32 ;
-  wire [22:0] \$320 ;
-  wire [22:0] \$321 ;
-  wire \$322 ;
-  wire [12:0] \$323 ;
-  wire \$324 ;
-  wire [8:0] \$325 ;
-  wire [8:0] \$326 ;
-  wire [23:0] \$327 ;
-  wire [21:0] \$328 ;
-  wire [21:0] \$329 ;
+  reg \$320 ;
+  reg \$321 ;
+  reg [5:0] \$322 ;
+  reg [3:0] \$323 ;
+  reg [2:0] \$324 ;
+  reg \$325 ;
+  reg \$326 ;
+  reg [5:0] \$327 ;
+  reg \$328 ;
+  reg [2:0] \$329 ;
   wire \$33 ;
-  wire \$330 ;
-  wire [9:0] \$331 ;
-  wire \$332 ;
-  wire [15:0] \$333 ;
-  wire [15:0] \$334 ;
-  wire \$335 ;
-  wire \$336 ;
-  wire \$337 ;
-  wire \$338 ;
-  reg [5:0] \$339 ;
+  reg \$330 ;
+  reg [3:0] \$331 ;
+  reg [43:0] \$332 ;
   wire \$34 ;
-  reg [5:0] \$340 ;
-  reg [5:0] \$341 ;
-  wire [6:0] \$342 ;
-  wire \$343 ;
-  wire \$344 ;
-  wire \$345 ;
-  wire \$346 ;
-  reg [5:0] \$347 ;
-  reg [5:0] \$348 ;
-  reg [5:0] \$349 ;
   wire \$35 ;
-  wire [6:0] \$350 ;
-  wire \$351 ;
-  wire \$352 ;
-  wire \$353 ;
-  wire \$354 ;
-  reg [5:0] \$355 ;
-  reg [5:0] \$356 ;
-  reg [5:0] \$357 ;
-  wire [6:0] \$358 ;
-  wire \$359 ;
   wire \$36 ;
-  wire \$360 ;
-  wire \$361 ;
-  wire \$362 ;
-  reg [5:0] \$363 ;
-  reg [5:0] \$364 ;
-  reg [5:0] \$365 ;
-  wire [6:0] \$366 ;
-  wire \$367 ;
-  wire \$368 ;
-  wire \$369 ;
   wire \$37 ;
-  wire \$370 ;
-  reg [5:0] \$371 ;
-  reg [5:0] \$372 ;
-  reg [5:0] \$373 ;
-  wire [6:0] \$374 ;
-  wire \$375 ;
-  wire \$376 ;
-  wire \$377 ;
-  wire \$378 ;
-  reg [5:0] \$379 ;
-  wire \$38 ;
-  reg [5:0] \$380 ;
-  reg [5:0] \$381 ;
-  wire [6:0] \$382 ;
-  wire \$383 ;
-  wire \$384 ;
-  wire \$385 ;
-  wire \$386 ;
-  reg [5:0] \$387 ;
-  reg [5:0] \$388 ;
-  reg [5:0] \$389 ;
-  wire \$39 ;
-  wire [6:0] \$390 ;
-  wire \$391 ;
-  wire \$392 ;
-  wire \$393 ;
-  wire \$394 ;
-  reg [5:0] \$395 ;
-  reg [5:0] \$396 ;
-  reg [5:0] \$397 ;
-  wire [6:0] \$398 ;
-  wire \$399 ;
+  wire [1:0] \$38 ;
+  wire [1:0] \$39 ;
   wire [10:0] \$4 ;
-  wire \$40 ;
-  wire \$400 ;
-  wire \$401 ;
-  wire \$402 ;
-  reg [5:0] \$403 ;
-  reg [5:0] \$404 ;
-  reg [5:0] \$405 ;
-  wire [6:0] \$406 ;
-  wire \$407 ;
-  wire \$408 ;
-  wire \$409 ;
+  wire [1:0] \$40 ;
   wire \$41 ;
-  wire \$410 ;
-  reg [5:0] \$411 ;
-  reg [5:0] \$412 ;
-  reg [5:0] \$413 ;
-  wire [6:0] \$414 ;
-  wire \$415 ;
-  wire \$416 ;
-  wire \$417 ;
-  wire \$418 ;
-  reg [5:0] \$419 ;
   wire \$42 ;
-  reg [5:0] \$420 ;
-  reg [5:0] \$421 ;
-  wire [6:0] \$422 ;
-  wire \$423 ;
-  wire \$424 ;
-  wire \$425 ;
-  wire \$426 ;
-  reg [5:0] \$427 ;
-  reg [5:0] \$428 ;
-  reg [5:0] \$429 ;
   wire \$43 ;
-  wire [6:0] \$430 ;
-  wire \$431 ;
-  wire \$432 ;
-  wire \$433 ;
-  wire \$434 ;
-  reg [5:0] \$435 ;
-  reg [5:0] \$436 ;
-  reg [5:0] \$437 ;
-  wire [6:0] \$438 ;
-  wire \$439 ;
-  wire \$44 ;
-  wire \$440 ;
-  wire \$441 ;
-  wire \$442 ;
-  reg [5:0] \$443 ;
-  reg [5:0] \$444 ;
-  reg [5:0] \$445 ;
-  wire [6:0] \$446 ;
-  wire \$447 ;
-  wire \$448 ;
-  wire \$449 ;
+  wire [4:0] \$44 ;
   wire \$45 ;
-  wire \$450 ;
-  reg [5:0] \$451 ;
-  reg [5:0] \$452 ;
-  reg [5:0] \$453 ;
-  wire [6:0] \$454 ;
-  wire \$455 ;
-  wire \$456 ;
-  wire \$457 ;
-  wire \$458 ;
-  reg [5:0] \$459 ;
   wire \$46 ;
-  reg [5:0] \$460 ;
-  reg [5:0] \$461 ;
-  wire [6:0] \$462 ;
-  wire \$463 ;
-  wire \$464 ;
-  wire \$465 ;
-  wire \$466 ;
-  reg [5:0] \$467 ;
-  reg [5:0] \$468 ;
-  reg [5:0] \$469 ;
   wire \$47 ;
-  wire [6:0] \$470 ;
-  wire \$471 ;
-  wire \$472 ;
-  wire \$473 ;
-  wire \$474 ;
-  reg [5:0] \$475 ;
-  reg [5:0] \$476 ;
-  reg [5:0] \$477 ;
-  wire [6:0] \$478 ;
-  wire \$479 ;
-  wire \$48 ;
-  wire \$480 ;
-  wire \$481 ;
-  wire \$482 ;
-  reg [5:0] \$483 ;
-  reg [5:0] \$484 ;
-  reg [5:0] \$485 ;
-  wire [6:0] \$486 ;
-  wire \$487 ;
-  wire \$488 ;
-  wire \$489 ;
+  wire [4:0] \$48 ;
   wire \$49 ;
-  wire \$490 ;
-  reg [5:0] \$491 ;
-  reg [5:0] \$492 ;
-  reg [5:0] \$493 ;
-  wire [6:0] \$494 ;
-  wire \$495 ;
-  wire \$496 ;
-  wire \$497 ;
-  wire \$498 ;
-  wire \$499 ;
   wire [10:0] \$5 ;
-  wire \$50 ;
-  wire \$500 ;
-  wire \$501 ;
-  wire \$502 ;
-  wire \$503 ;
-  wire \$504 ;
-  wire \$505 ;
-  wire \$506 ;
-  wire [1:0] \$507 ;
-  wire [1:0] \$508 ;
-  wire \$509 ;
-  wire \$51 ;
-  wire \$510 ;
-  wire \$511 ;
-  wire \$512 ;
-  wire \$513 ;
-  wire \$514 ;
-  reg [5:0] \$515 ;
-  wire [6:0] \$516 ;
-  wire \$517 ;
-  wire \$518 ;
-  wire \$519 ;
-  wire \$52 ;
-  wire [5:0] \$520 ;
-  wire [5:0] \$521 ;
-  reg [5:0] \$522 ;
-  wire [6:0] \$523 ;
-  wire [3:0] \$524 ;
-  reg [5:0] \$525 ;
-  wire [6:0] \$526 ;
-  reg [5:0] \$527 ;
-  wire \$528 ;
-  wire \$529 ;
+  wire [1:0] \$50 ;
+  wire [1:0] \$51 ;
+  wire [1:0] \$52 ;
   wire \$53 ;
-  wire \$530 ;
-  wire \$531 ;
-  wire \$532 ;
-  wire \$533 ;
-  reg \$534 ;
-  reg [9:0] \$535 ;
-  reg [4:0] \$536 ;
-  reg \$537 ;
-  reg \$538 ;
-  reg [3:0] \$539 ;
   wire \$54 ;
-  reg [4:0] \$540 ;
-  reg \$541 ;
-  reg [9:0] \$542 ;
-  reg [5:0] \$543 ;
-  reg [5:0] \$544 ;
-  reg [5:0] \$545 ;
-  reg [5:0] \$546 ;
-  reg [5:0] \$547 ;
-  reg [5:0] \$548 ;
-  reg [5:0] \$549 ;
-  wire \$55 ;
-  reg [5:0] \$550 ;
-  reg [5:0] \$551 ;
-  reg [5:0] \$552 ;
-  reg [5:0] \$553 ;
-  reg [5:0] \$554 ;
-  reg [5:0] \$555 ;
-  reg [5:0] \$556 ;
-  reg [5:0] \$557 ;
-  reg [5:0] \$558 ;
-  reg [5:0] \$559 ;
+  wire [3:0] \$55 ;
   wire \$56 ;
-  reg [5:0] \$560 ;
-  reg [5:0] \$561 ;
-  reg [5:0] \$562 ;
-  reg \$563 ;
-  reg \$564 ;
-  reg \$565 ;
-  reg [1:0] \$566 ;
-  reg \$567 ;
-  reg [2:0] \$568 ;
-  reg [3:0] \$569 ;
   wire \$57 ;
-  reg [2:0] \$570 ;
-  reg \$571 ;
-  reg \$572 ;
-  reg [3:0] \$573 ;
-  reg [4:0] \$574 ;
-  reg \$575 ;
-  reg [4:0] \$576 ;
-  reg \$577 ;
-  reg \$578 ;
-  reg \$579 ;
-  wire \$58 ;
-  reg \$580 ;
-  reg \$581 ;
-  reg [2:0] \$582 ;
-  reg [3:0] \$583 ;
-  reg [4:0] \$584 ;
-  reg [4:0] \$585 ;
-  reg [5:0] \$586 ;
-  reg \$587 ;
-  reg [2:0] \$588 ;
-  reg \$589 ;
-  wire \$59 ;
-  reg [3:0] \$590 ;
-  reg [43:0] \$591 ;
+  wire [22:0] \$58 ;
+  wire [22:0] \$59 ;
   wire \$6 ;
   wire \$60 ;
-  wire \$61 ;
+  wire [12:0] \$61 ;
   wire \$62 ;
-  wire \$63 ;
-  wire \$64 ;
-  wire \$65 ;
+  wire [8:0] \$63 ;
+  wire [8:0] \$64 ;
+  wire [23:0] \$65 ;
   wire \$66 ;
-  wire \$67 ;
-  wire \$68 ;
+  wire [22:0] \$67 ;
+  wire [22:0] \$68 ;
   wire \$69 ;
   wire \$7 ;
-  wire \$70 ;
+  wire [12:0] \$70 ;
   wire \$71 ;
-  wire \$72 ;
-  wire \$73 ;
-  wire \$74 ;
-  wire \$75 ;
-  wire \$76 ;
+  wire [8:0] \$72 ;
+  wire [8:0] \$73 ;
+  wire [23:0] \$74 ;
+  wire [21:0] \$75 ;
+  wire [21:0] \$76 ;
   wire \$77 ;
-  wire \$78 ;
+  wire [9:0] \$78 ;
   wire \$79 ;
   wire \$8 ;
-  wire \$80 ;
-  wire \$81 ;
+  wire [15:0] \$80 ;
+  wire [15:0] \$81 ;
   wire \$82 ;
   wire \$83 ;
   wire \$84 ;
   wire \$85 ;
-  wire \$86 ;
-  wire \$87 ;
-  wire \$88 ;
-  wire \$89 ;
+  reg [5:0] \$86 ;
+  reg [5:0] \$87 ;
+  reg [5:0] \$88 ;
+  wire [6:0] \$89 ;
   wire \$9 ;
   wire \$90 ;
   wire \$91 ;
   wire \$92 ;
   wire \$93 ;
-  wire \$94 ;
-  wire \$95 ;
-  wire \$96 ;
-  wire \$97 ;
+  reg [5:0] \$94 ;
+  reg [5:0] \$95 ;
+  reg [5:0] \$96 ;
+  wire [6:0] \$97 ;
   wire \$98 ;
   wire \$99 ;
-  wire [9:0] \$signal ;
-  wire [9:0] \$signal$99 ;
   wire [9:0] \$signature__addr ;
   reg [4:0] \$signature__data  = 5'h00;
   (* init = 1'h0 *)
@@ -10784,7 +9615,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   wire [5:0] buf_rcnt8;
   wire [5:0] buf_rcnt9;
   wire [4:0] buf_rdata;
-  reg [4:0] buf_re = 5'h00;
+  wire [4:0] buf_re;
   wire buf_release;
   wire buf_ren;
   wire buf_rfull;
@@ -10811,15 +9642,15 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   wire enable;
   wire ev_wait;
   reg f_busy = 1'h0;
-  (* init = 5'h00 *)
-  wire [4:0] f_e;
+  reg [5:0] f_cnt;
+  reg [5:0] f_e = 6'h00;
   reg f_fly = 1'h0;
   reg f_fly_last = 1'h0;
   (* init = 4'h0 *)
   wire [3:0] f_fly_q;
   reg [2:0] f_g = 3'h0;
   wire f_issue;
-  reg [4:0] f_left = 5'h00;
+  wire f_more;
   reg f_over = 1'h0;
   (* init = 4'h0 *)
   wire [3:0] f_q;
@@ -10841,10 +9672,6 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   wire i__ready;
   input i__valid;
   wire i__valid;
-  wire [3:0] idx;
-  wire [3:0] \idx$100 ;
-  wire [9:0] mask;
-  wire [9:0] \mask$98 ;
   output [41:0] o__payload;
   wire [41:0] o__payload;
   wire [20:0] \o__payload.lane0 ;
@@ -11922,7 +10749,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   reg [4:0] _1_;
   always @(posedge clk) begin
     if (rp__en) begin
-      _1_ <= events[{ buf_rsel, buf_rplane, buf_re }];
+      _1_ <= events[{ buf_rsel, buf_rplane, f_e[4:0] }];
     end
   end
   assign buf_rdata = _1_;
@@ -12189,203 +11016,6 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
     end
   end
   assign w_rp__data = _2_;
-  assign \$382  = \$381  + 1'h1;
-  assign \$383  = ! buf_rsel;
-  assign \$384  = buf_release & \$383 ;
-  assign \$385  = ! buf_b_half;
-  assign \$386  = \$17 [6] & \$385 ;
-  assign \$390  = \$389  + 1'h1;
-  assign \$391  = ! buf_rsel;
-  assign \$392  = buf_release & \$391 ;
-  assign \$393  = ! buf_b_half;
-  assign \$394  = \$17 [7] & \$393 ;
-  assign \$398  = \$397  + 1'h1;
-  assign \$399  = ! buf_rsel;
-  assign \$400  = buf_release & \$399 ;
-  assign \$401  = ! buf_b_half;
-  assign \$402  = \$17 [8] & \$401 ;
-  assign \$406  = \$405  + 1'h1;
-  assign \$407  = ! buf_rsel;
-  assign \$408  = buf_release & \$407 ;
-  assign \$409  = ! buf_b_half;
-  assign \$410  = \$17 [9] & \$409 ;
-  assign \$414  = \$413  + 1'h1;
-  assign \$416  = buf_release & \$415 ;
-  assign \$418  = \$17 [0] & \$417 ;
-  assign \$422  = \$421  + 1'h1;
-  assign \$424  = buf_release & \$423 ;
-  assign \$426  = \$17 [1] & \$425 ;
-  assign \$430  = \$429  + 1'h1;
-  assign \$432  = buf_release & \$431 ;
-  assign \$434  = \$17 [2] & \$433 ;
-  assign \$438  = \$437  + 1'h1;
-  assign \$440  = buf_release & \$439 ;
-  assign \$442  = \$17 [3] & \$441 ;
-  assign \$446  = \$445  + 1'h1;
-  assign \$448  = buf_release & \$447 ;
-  assign \$450  = \$17 [4] & \$449 ;
-  assign \$454  = \$453  + 1'h1;
-  assign \$456  = buf_release & \$455 ;
-  assign \$458  = \$17 [5] & \$457 ;
-  assign \$462  = \$461  + 1'h1;
-  assign \$464  = buf_release & \$463 ;
-  assign \$466  = \$17 [6] & \$465 ;
-  assign \$470  = \$469  + 1'h1;
-  assign \$472  = buf_release & \$471 ;
-  assign \$474  = \$17 [7] & \$473 ;
-  assign \$478  = \$477  + 1'h1;
-  assign \$480  = buf_release & \$479 ;
-  assign \$482  = \$17 [8] & \$481 ;
-  assign \$486  = \$485  + 1'h1;
-  assign \$488  = buf_release & \$487 ;
-  assign \$490  = \$17 [9] & \$489 ;
-  assign \$494  = \$493  + 1'h1;
-  assign \$495  = ~ buf_wsel;
-  assign \$496  = ! buf_done_half;
-  assign \$497  = buf_done_b & \$496 ;
-  assign \$498  = ! buf_rsel;
-  assign \$499  = buf_release & \$498 ;
-  assign \$501  = buf_done_b & \$500 ;
-  assign \$503  = buf_release & \$502 ;
-  assign \$504  = ~ buf_rsel;
-  assign \$505  = o__valid & o__ready;
-  assign \$509  = ! f_left;
-  assign \$510  = ~ f_busy;
-  assign \$511  = ~ f_over;
-  assign \$512  = \$510  & \$511 ;
-  assign \$513  = \$512  & buf_rfull;
-  assign \$514  = | mask;
-  assign \$516  = \$515  - 1'h1;
-  assign \$517  = | f_left;
-  assign \$518  = | \mask$98 ;
-  assign \$519  = f_g != 3'h4;
-  assign \$520  = buf_re + 1'h1;
-  assign \$521  = f_left - 1'h1;
-  assign \$523  = \$522  - 1'h1;
-  assign \$524  = f_g + 1'h1;
-  assign \$526  = \$525  - 1'h1;
-  assign \$528  = | phase;
-  assign \$529  = ~ ev_wait;
-  assign \$530  = \$528  & \$529 ;
-  assign \$531  = enable & x_valid;
-  assign \$532  = x_kind != 3'h5;
-  assign \$533  = \$531  & \$532 ;
-  always @(posedge clk)
-    buf_s_valid <= \$534 ;
-  always @(posedge clk)
-    buf_s_mask <= \$535 ;
-  always @(posedge clk)
-    buf_s_index <= \$536 ;
-  always @(posedge clk)
-    buf_s_last <= \$537 ;
-  always @(posedge clk)
-    buf_b_valid <= \$538 ;
-  always @(posedge clk)
-    buf_b_plane <= \$539 ;
-  always @(posedge clk)
-    \$signature__data  <= \$540 ;
-  always @(posedge clk)
-    buf_b_half <= \$541 ;
-  always @(posedge clk)
-    buf_written <= \$542 ;
-  always @(posedge clk)
-    buf_cnt0_0 <= \$543 ;
-  always @(posedge clk)
-    buf_cnt0_1 <= \$544 ;
-  always @(posedge clk)
-    buf_cnt0_2 <= \$545 ;
-  always @(posedge clk)
-    buf_cnt0_3 <= \$546 ;
-  always @(posedge clk)
-    buf_cnt0_4 <= \$547 ;
-  always @(posedge clk)
-    buf_cnt0_5 <= \$548 ;
-  always @(posedge clk)
-    buf_cnt0_6 <= \$549 ;
-  always @(posedge clk)
-    buf_cnt0_7 <= \$550 ;
-  always @(posedge clk)
-    buf_cnt0_8 <= \$551 ;
-  always @(posedge clk)
-    buf_cnt0_9 <= \$552 ;
-  always @(posedge clk)
-    buf_cnt1_0 <= \$553 ;
-  always @(posedge clk)
-    buf_cnt1_1 <= \$554 ;
-  always @(posedge clk)
-    buf_cnt1_2 <= \$555 ;
-  always @(posedge clk)
-    buf_cnt1_3 <= \$556 ;
-  always @(posedge clk)
-    buf_cnt1_4 <= \$557 ;
-  always @(posedge clk)
-    buf_cnt1_5 <= \$558 ;
-  always @(posedge clk)
-    buf_cnt1_6 <= \$559 ;
-  always @(posedge clk)
-    buf_cnt1_7 <= \$560 ;
-  always @(posedge clk)
-    buf_cnt1_8 <= \$561 ;
-  always @(posedge clk)
-    buf_cnt1_9 <= \$562 ;
-  always @(posedge clk)
-    buf_wsel <= \$563 ;
-  always @(posedge clk)
-    buf_done_b <= \$564 ;
-  always @(posedge clk)
-    buf_done_half <= \$565 ;
-  always @(posedge clk)
-    buf_full <= \$566 ;
-  always @(posedge clk)
-    buf_rsel <= \$567 ;
-  always @(posedge clk)
-    phase <= \$568 ;
-  always @(posedge clk)
-    q <= \$569 ;
-  always @(posedge clk)
-    g <= \$570 ;
-  always @(posedge clk)
-    f_fly <= \$571 ;
-  always @(posedge clk)
-    f_fly_last <= \$572 ;
-  always @(posedge clk)
-    buf_rq <= \$573 ;
-  always @(posedge clk)
-    fq_d0 <= \$574 ;
-  always @(posedge clk)
-    fq_l0 <= \$575 ;
-  always @(posedge clk)
-    fq_d1 <= \$576 ;
-  always @(posedge clk)
-    fq_l1 <= \$577 ;
-  always @(posedge clk)
-    fq_v1 <= \$578 ;
-  always @(posedge clk)
-    fq_v0 <= \$579 ;
-  always @(posedge clk)
-    f_over <= \$580 ;
-  always @(posedge clk)
-    f_busy <= \$581 ;
-  always @(posedge clk)
-    f_g <= \$582 ;
-  always @(posedge clk)
-    buf_rplane <= \$583 ;
-  always @(posedge clk)
-    buf_re <= \$584 ;
-  always @(posedge clk)
-    f_left <= \$585 ;
-  always @(posedge clk)
-    cnt_q <= \$586 ;
-  always @(posedge clk)
-    x_valid <= \$587 ;
-  always @(posedge clk)
-    x_kind <= \$588 ;
-  always @(posedge clk)
-    x_addr <= \$589 ;
-  always @(posedge clk)
-    x_q <= \$590 ;
-  always @(posedge clk)
-    acc_word <= \$591 ;
   assign \$1  = buf_full >> buf_wsel;
   assign buf_can = ~ \$1 ;
   assign \$2  = ~ buf_written;
@@ -12426,2188 +11056,273 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   assign \$24  = ~ ev_wait;
   assign go = enable & \$24 ;
   assign buf_release = release_now & go;
-  assign \$26  = fq_v0 + fq_v1;
-  assign \$27  = \$26  + f_fly;
-  assign \$28  = \$27  - pop;
-  assign \$29  = $signed(\$28 ) < $signed(3'h2);
-  assign rp__en = f_busy & \$29 ;
-  assign \$30  = | buf_rcnt0;
-  assign \$31  = | buf_rcnt1;
-  assign \$32  = | buf_rcnt2;
-  assign \$33  = | buf_rcnt3;
-  assign \$34  = | buf_rcnt4;
-  assign \$35  = | buf_rcnt5;
-  assign \$36  = | buf_rcnt6;
-  assign \$37  = | buf_rcnt7;
-  assign \$38  = | buf_rcnt8;
-  assign \$39  = | buf_rcnt9;
-  assign \$42  = | buf_rcnt0;
-  assign \$43  = | buf_rcnt1;
-  assign \$44  = | buf_rcnt2;
-  assign \$45  = | buf_rcnt3;
-  assign \$46  = | buf_rcnt4;
-  assign \$47  = | buf_rcnt5;
-  assign \$48  = | buf_rcnt6;
-  assign \$49  = | buf_rcnt7;
-  assign \$50  = | buf_rcnt8;
-  assign \$51  = | buf_rcnt9;
-  assign \$54  = | buf_rcnt0;
-  assign \$55  = | buf_rcnt1;
-  assign \$56  = | buf_rcnt2;
-  assign \$57  = | buf_rcnt3;
-  assign \$58  = | buf_rcnt4;
-  assign \$59  = | buf_rcnt5;
-  assign \$60  = | buf_rcnt6;
-  assign \$61  = | buf_rcnt7;
-  assign \$62  = | buf_rcnt8;
-  assign \$63  = | buf_rcnt9;
-  assign \$66  = | buf_rcnt0;
-  assign \$67  = | buf_rcnt1;
-  assign \$68  = | buf_rcnt2;
-  assign \$69  = | buf_rcnt3;
-  assign \$70  = | buf_rcnt4;
-  assign \$71  = | buf_rcnt5;
-  assign \$72  = | buf_rcnt6;
-  assign \$73  = | buf_rcnt7;
-  assign \$74  = | buf_rcnt8;
-  assign \$75  = | buf_rcnt9;
-  assign \$78  = | buf_rcnt0;
-  assign \$79  = | buf_rcnt1;
-  assign \$80  = | buf_rcnt2;
-  assign \$81  = | buf_rcnt3;
-  assign \$82  = | buf_rcnt4;
-  assign \$83  = | buf_rcnt5;
-  assign \$84  = | buf_rcnt6;
-  assign \$85  = | buf_rcnt7;
-  assign \$86  = | buf_rcnt8;
-  assign \$87  = | buf_rcnt9;
-  assign \$90  = | buf_rcnt0;
-  assign \$91  = | buf_rcnt1;
-  assign \$92  = | buf_rcnt2;
-  assign \$93  = | buf_rcnt3;
-  assign \$94  = | buf_rcnt4;
-  assign \$95  = | buf_rcnt5;
-  assign \$96  = | buf_rcnt6;
-  assign \$97  = | buf_rcnt7;
-  assign \$98  = | buf_rcnt8;
-  assign \$99  = | buf_rcnt9;
-  assign \$102  = | buf_rcnt0;
-  assign \$103  = | buf_rcnt1;
-  assign \$104  = | buf_rcnt2;
-  assign \$105  = | buf_rcnt3;
-  assign \$106  = | buf_rcnt4;
-  assign \$107  = | buf_rcnt5;
-  assign \$108  = | buf_rcnt6;
-  assign \$109  = | buf_rcnt7;
-  assign \$110  = | buf_rcnt8;
-  assign \$111  = | buf_rcnt9;
-  assign \$114  = | buf_rcnt0;
-  assign \$115  = | buf_rcnt1;
-  assign \$116  = | buf_rcnt2;
-  assign \$117  = | buf_rcnt3;
-  assign \$118  = | buf_rcnt4;
-  assign \$119  = | buf_rcnt5;
-  assign \$120  = | buf_rcnt6;
-  assign \$121  = | buf_rcnt7;
-  assign \$122  = | buf_rcnt8;
-  assign \$123  = | buf_rcnt9;
-  assign \$126  = | buf_rcnt0;
-  assign \$127  = | buf_rcnt1;
-  assign \$128  = | buf_rcnt2;
-  assign \$129  = | buf_rcnt3;
-  assign \$130  = | buf_rcnt4;
-  assign \$131  = | buf_rcnt5;
-  assign \$132  = | buf_rcnt6;
-  assign \$133  = | buf_rcnt7;
-  assign \$134  = | buf_rcnt8;
-  assign \$135  = | buf_rcnt9;
-  assign \$138  = | buf_rcnt0;
-  assign \$139  = | buf_rcnt1;
-  assign \$140  = | buf_rcnt2;
-  assign \$141  = | buf_rcnt3;
-  assign \$142  = | buf_rcnt4;
-  assign \$143  = | buf_rcnt5;
-  assign \$144  = | buf_rcnt6;
-  assign \$145  = | buf_rcnt7;
-  assign \$146  = | buf_rcnt8;
-  assign \$147  = | buf_rcnt9;
-  assign \$150  = ~ mask;
-  assign \$151  = \$150  + 1'h1;
-  assign \$152  = { 1'h0, mask } & \$151 ;
-  assign \$153  = | { \$152 [9], \$152 [7], \$152 [5], \$152 [3], \$152 [1] };
-  assign \$154  = | { \$152 [7:6], \$152 [3:2] };
-  assign \$155  = | \$152 [7:4];
-  assign \$156  = | \$152 [9:8];
-  assign \$157  = | buf_rcnt0;
-  assign \$158  = | buf_rcnt1;
-  assign \$159  = | buf_rcnt2;
-  assign \$160  = | buf_rcnt3;
-  assign \$161  = | buf_rcnt4;
-  assign \$162  = | buf_rcnt5;
-  assign \$163  = | buf_rcnt6;
-  assign \$164  = | buf_rcnt7;
-  assign \$165  = | buf_rcnt8;
-  assign \$166  = | buf_rcnt9;
-  assign \$167  = buf_rplane < 1'h0;
-  assign \$168  = \$157  & \$167 ;
-  assign \$169  = | buf_rcnt0;
-  assign \$170  = | buf_rcnt1;
-  assign \$171  = | buf_rcnt2;
-  assign \$172  = | buf_rcnt3;
-  assign \$173  = | buf_rcnt4;
-  assign \$174  = | buf_rcnt5;
-  assign \$175  = | buf_rcnt6;
-  assign \$176  = | buf_rcnt7;
-  assign \$177  = | buf_rcnt8;
-  assign \$178  = | buf_rcnt9;
-  assign \$179  = buf_rplane < 1'h1;
-  assign \$180  = \$170  & \$179 ;
-  assign \$181  = | buf_rcnt0;
-  assign \$182  = | buf_rcnt1;
-  assign \$183  = | buf_rcnt2;
-  assign \$184  = | buf_rcnt3;
-  assign \$185  = | buf_rcnt4;
-  assign \$186  = | buf_rcnt5;
-  assign \$187  = | buf_rcnt6;
-  assign \$188  = | buf_rcnt7;
-  assign \$189  = | buf_rcnt8;
-  assign \$190  = | buf_rcnt9;
-  assign \$191  = buf_rplane < 2'h2;
-  assign \$192  = \$183  & \$191 ;
-  assign \$193  = | buf_rcnt0;
-  assign \$194  = | buf_rcnt1;
-  assign \$195  = | buf_rcnt2;
-  assign \$196  = | buf_rcnt3;
-  assign \$197  = | buf_rcnt4;
-  assign \$198  = | buf_rcnt5;
-  assign \$199  = | buf_rcnt6;
-  assign \$200  = | buf_rcnt7;
-  assign \$201  = | buf_rcnt8;
-  assign \$202  = | buf_rcnt9;
-  assign \$203  = buf_rplane < 2'h3;
-  assign \$204  = \$196  & \$203 ;
-  assign \$205  = | buf_rcnt0;
-  assign \$206  = | buf_rcnt1;
-  assign \$207  = | buf_rcnt2;
-  assign \$208  = | buf_rcnt3;
-  assign \$209  = | buf_rcnt4;
-  assign \$210  = | buf_rcnt5;
-  assign \$211  = | buf_rcnt6;
-  assign \$212  = | buf_rcnt7;
-  assign \$213  = | buf_rcnt8;
-  assign \$214  = | buf_rcnt9;
-  assign \$215  = buf_rplane < 3'h4;
-  assign \$216  = \$209  & \$215 ;
-  assign \$217  = | buf_rcnt0;
-  assign \$218  = | buf_rcnt1;
-  assign \$219  = | buf_rcnt2;
-  assign \$220  = | buf_rcnt3;
-  assign \$221  = | buf_rcnt4;
-  assign \$222  = | buf_rcnt5;
-  assign \$223  = | buf_rcnt6;
-  assign \$224  = | buf_rcnt7;
-  assign \$225  = | buf_rcnt8;
-  assign \$226  = | buf_rcnt9;
-  assign \$227  = buf_rplane < 3'h5;
-  assign \$228  = \$222  & \$227 ;
-  assign \$229  = | buf_rcnt0;
-  assign \$230  = | buf_rcnt1;
-  assign \$231  = | buf_rcnt2;
-  assign \$232  = | buf_rcnt3;
-  assign \$233  = | buf_rcnt4;
-  assign \$234  = | buf_rcnt5;
-  assign \$235  = | buf_rcnt6;
-  assign \$236  = | buf_rcnt7;
-  assign \$237  = | buf_rcnt8;
-  assign \$238  = | buf_rcnt9;
-  assign \$239  = buf_rplane < 3'h6;
-  assign \$240  = \$235  & \$239 ;
-  assign \$241  = | buf_rcnt0;
-  assign \$242  = | buf_rcnt1;
-  assign \$243  = | buf_rcnt2;
-  assign \$244  = | buf_rcnt3;
-  assign \$245  = | buf_rcnt4;
-  assign \$246  = | buf_rcnt5;
-  assign \$247  = | buf_rcnt6;
-  assign \$248  = | buf_rcnt7;
-  assign \$249  = | buf_rcnt8;
-  assign \$250  = | buf_rcnt9;
-  assign \$251  = buf_rplane < 3'h7;
-  assign \$252  = \$248  & \$251 ;
-  assign \$253  = | buf_rcnt0;
-  assign \$254  = | buf_rcnt1;
-  assign \$255  = | buf_rcnt2;
-  assign \$256  = | buf_rcnt3;
-  assign \$257  = | buf_rcnt4;
-  assign \$258  = | buf_rcnt5;
-  assign \$259  = | buf_rcnt6;
-  assign \$260  = | buf_rcnt7;
-  assign \$261  = | buf_rcnt8;
-  assign \$262  = | buf_rcnt9;
-  assign \$263  = buf_rplane < 4'h8;
-  assign \$264  = \$261  & \$263 ;
-  assign \$265  = | buf_rcnt0;
-  assign \$266  = | buf_rcnt1;
-  assign \$267  = | buf_rcnt2;
-  assign \$268  = | buf_rcnt3;
-  assign \$269  = | buf_rcnt4;
-  assign \$270  = | buf_rcnt5;
-  assign \$271  = | buf_rcnt6;
-  assign \$272  = | buf_rcnt7;
-  assign \$273  = | buf_rcnt8;
-  assign \$274  = | buf_rcnt9;
-  assign \$275  = buf_rplane < 4'h9;
-  assign \$276  = \$274  & \$275 ;
-  assign \$277  = ~ \mask$98 ;
-  assign \$278  = \$277  + 1'h1;
-  assign \$279  = { 1'h0, \mask$98  } & \$278 ;
-  assign \$280  = | { \$279 [9], \$279 [7], \$279 [5], \$279 [3], \$279 [1] };
-  assign \$281  = | { \$279 [7:6], \$279 [3:2] };
-  assign \$282  = | \$279 [7:4];
-  assign \$283  = | \$279 [9:8];
-  assign \$284  = phase == 2'h3;
-  assign \$285  = ~ fq_v0;
-  assign ev_wait = \$284  & \$285 ;
-  assign \$286  = phase == 2'h3;
-  assign \$287  = enable & \$286 ;
-  assign \$288  = \$287  & fq_v0;
-  assign \$294  = | cnt_q;
-  assign \$295  = q == 4'h9;
-  assign \$296  = g == 3'h4;
-  assign \$297  = q + 1'h1;
-  assign \$299  = q == 4'h9;
-  assign \$300  = g == 3'h4;
-  assign \$301  = q + 1'h1;
-  assign \$306  = g == 3'h4;
-  assign \$307  = ~ \$306 ;
-  assign \$308  = g + 1'h1;
-  assign \$309  = phase == 2'h3;
-  assign \$310  = ! x_q;
-  assign \$312  = \$310  ? 23'h000000 : \$311 ;
-  assign \$313  = x_q == 4'h9;
-  assign \$314  = \$313  ? b_rp__data[12:0] : 13'h0000;
-  assign \$315  = 1'h0 >> x_q;
-  assign \$316  = - $signed(w_rp__data[7:0]);
-  assign \$317  = \$315  ? \$316  : { w_rp__data[7], w_rp__data[7:0] };
-  assign \$318  = $signed(base0) + $signed(addend0);
-  assign \$319  = ! x_q;
-  assign \$321  = \$319  ? 23'h000000 : \$320 ;
-  assign \$322  = x_q == 4'h9;
-  assign \$323  = \$322  ? b_rp__data[25:13] : 13'h0000;
-  assign \$324  = 1'h0 >> x_q;
-  assign \$325  = - $signed(w_rp__data[15:8]);
-  assign \$326  = \$324  ? \$325  : { w_rp__data[15], w_rp__data[15:8] };
-  assign \$327  = $signed(base1) + $signed(addend1);
-  assign \$330  = x_kind == 3'h5;
-  assign o__valid = x_valid & \$330 ;
-  assign \$332  = buf_s_valid & buf_can;
-  assign \$333  = 1'h1 << buf_plane;
-  assign \$334  = { 6'h00, buf_written } | \$333 ;
-  assign \$335  = ! buf_rsel;
-  assign \$336  = buf_release & \$335 ;
-  assign \$337  = ! buf_b_half;
-  assign \$338  = \$17 [0] & \$337 ;
-  assign \$342  = \$341  + 1'h1;
-  assign \$343  = ! buf_rsel;
-  assign \$344  = buf_release & \$343 ;
-  assign \$345  = ! buf_b_half;
-  assign \$346  = \$17 [1] & \$345 ;
-  assign \$350  = \$349  + 1'h1;
-  assign \$351  = ! buf_rsel;
-  assign \$352  = buf_release & \$351 ;
-  assign \$353  = ! buf_b_half;
-  assign \$354  = \$17 [2] & \$353 ;
-  assign \$358  = \$357  + 1'h1;
-  assign \$359  = ! buf_rsel;
-  assign \$360  = buf_release & \$359 ;
-  assign \$361  = ! buf_b_half;
-  assign \$362  = \$17 [3] & \$361 ;
-  assign \$366  = \$365  + 1'h1;
-  assign \$367  = ! buf_rsel;
-  assign \$368  = buf_release & \$367 ;
-  assign \$369  = ! buf_b_half;
-  assign \$370  = \$17 [4] & \$369 ;
-  assign \$374  = \$373  + 1'h1;
-  assign \$375  = ! buf_rsel;
-  assign \$376  = buf_release & \$375 ;
-  assign \$377  = ! buf_b_half;
-  assign \$378  = \$17 [5] & \$377 ;
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$387  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$387  = buf_cnt0_0;
-      4'h1:
-          \$387  = buf_cnt0_1;
-      4'h2:
-          \$387  = buf_cnt0_2;
-      4'h3:
-          \$387  = buf_cnt0_3;
-      4'h4:
-          \$387  = buf_cnt0_4;
-      4'h5:
-          \$387  = buf_cnt0_5;
-      4'h6:
-          \$387  = buf_cnt0_6;
-      4'h7:
-          \$387  = buf_cnt0_7;
-      4'h8:
-          \$387  = buf_cnt0_8;
-      4'h9:
-          \$387  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$388  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$388  = buf_cnt1_0;
-      4'h1:
-          \$388  = buf_cnt1_1;
-      4'h2:
-          \$388  = buf_cnt1_2;
-      4'h3:
-          \$388  = buf_cnt1_3;
-      4'h4:
-          \$388  = buf_cnt1_4;
-      4'h5:
-          \$388  = buf_cnt1_5;
-      4'h6:
-          \$388  = buf_cnt1_6;
-      4'h7:
-          \$388  = buf_cnt1_7;
-      4'h8:
-          \$388  = buf_cnt1_8;
-      4'h9:
-          \$388  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$389  = \$387 ;
-      1'h1:
-          \$389  = \$388 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$395  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$395  = buf_cnt0_0;
-      4'h1:
-          \$395  = buf_cnt0_1;
-      4'h2:
-          \$395  = buf_cnt0_2;
-      4'h3:
-          \$395  = buf_cnt0_3;
-      4'h4:
-          \$395  = buf_cnt0_4;
-      4'h5:
-          \$395  = buf_cnt0_5;
-      4'h6:
-          \$395  = buf_cnt0_6;
-      4'h7:
-          \$395  = buf_cnt0_7;
-      4'h8:
-          \$395  = buf_cnt0_8;
-      4'h9:
-          \$395  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$396  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$396  = buf_cnt1_0;
-      4'h1:
-          \$396  = buf_cnt1_1;
-      4'h2:
-          \$396  = buf_cnt1_2;
-      4'h3:
-          \$396  = buf_cnt1_3;
-      4'h4:
-          \$396  = buf_cnt1_4;
-      4'h5:
-          \$396  = buf_cnt1_5;
-      4'h6:
-          \$396  = buf_cnt1_6;
-      4'h7:
-          \$396  = buf_cnt1_7;
-      4'h8:
-          \$396  = buf_cnt1_8;
-      4'h9:
-          \$396  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$397  = \$395 ;
-      1'h1:
-          \$397  = \$396 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$403  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$403  = buf_cnt0_0;
-      4'h1:
-          \$403  = buf_cnt0_1;
-      4'h2:
-          \$403  = buf_cnt0_2;
-      4'h3:
-          \$403  = buf_cnt0_3;
-      4'h4:
-          \$403  = buf_cnt0_4;
-      4'h5:
-          \$403  = buf_cnt0_5;
-      4'h6:
-          \$403  = buf_cnt0_6;
-      4'h7:
-          \$403  = buf_cnt0_7;
-      4'h8:
-          \$403  = buf_cnt0_8;
-      4'h9:
-          \$403  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$404  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$404  = buf_cnt1_0;
-      4'h1:
-          \$404  = buf_cnt1_1;
-      4'h2:
-          \$404  = buf_cnt1_2;
-      4'h3:
-          \$404  = buf_cnt1_3;
-      4'h4:
-          \$404  = buf_cnt1_4;
-      4'h5:
-          \$404  = buf_cnt1_5;
-      4'h6:
-          \$404  = buf_cnt1_6;
-      4'h7:
-          \$404  = buf_cnt1_7;
-      4'h8:
-          \$404  = buf_cnt1_8;
-      4'h9:
-          \$404  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$405  = \$403 ;
-      1'h1:
-          \$405  = \$404 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$411  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$411  = buf_cnt0_0;
-      4'h1:
-          \$411  = buf_cnt0_1;
-      4'h2:
-          \$411  = buf_cnt0_2;
-      4'h3:
-          \$411  = buf_cnt0_3;
-      4'h4:
-          \$411  = buf_cnt0_4;
-      4'h5:
-          \$411  = buf_cnt0_5;
-      4'h6:
-          \$411  = buf_cnt0_6;
-      4'h7:
-          \$411  = buf_cnt0_7;
-      4'h8:
-          \$411  = buf_cnt0_8;
-      4'h9:
-          \$411  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$412  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$412  = buf_cnt1_0;
-      4'h1:
-          \$412  = buf_cnt1_1;
-      4'h2:
-          \$412  = buf_cnt1_2;
-      4'h3:
-          \$412  = buf_cnt1_3;
-      4'h4:
-          \$412  = buf_cnt1_4;
-      4'h5:
-          \$412  = buf_cnt1_5;
-      4'h6:
-          \$412  = buf_cnt1_6;
-      4'h7:
-          \$412  = buf_cnt1_7;
-      4'h8:
-          \$412  = buf_cnt1_8;
-      4'h9:
-          \$412  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$413  = \$411 ;
-      1'h1:
-          \$413  = \$412 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$419  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$419  = buf_cnt0_0;
-      4'h1:
-          \$419  = buf_cnt0_1;
-      4'h2:
-          \$419  = buf_cnt0_2;
-      4'h3:
-          \$419  = buf_cnt0_3;
-      4'h4:
-          \$419  = buf_cnt0_4;
-      4'h5:
-          \$419  = buf_cnt0_5;
-      4'h6:
-          \$419  = buf_cnt0_6;
-      4'h7:
-          \$419  = buf_cnt0_7;
-      4'h8:
-          \$419  = buf_cnt0_8;
-      4'h9:
-          \$419  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$420  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$420  = buf_cnt1_0;
-      4'h1:
-          \$420  = buf_cnt1_1;
-      4'h2:
-          \$420  = buf_cnt1_2;
-      4'h3:
-          \$420  = buf_cnt1_3;
-      4'h4:
-          \$420  = buf_cnt1_4;
-      4'h5:
-          \$420  = buf_cnt1_5;
-      4'h6:
-          \$420  = buf_cnt1_6;
-      4'h7:
-          \$420  = buf_cnt1_7;
-      4'h8:
-          \$420  = buf_cnt1_8;
-      4'h9:
-          \$420  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$421  = \$419 ;
-      1'h1:
-          \$421  = \$420 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$427  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$427  = buf_cnt0_0;
-      4'h1:
-          \$427  = buf_cnt0_1;
-      4'h2:
-          \$427  = buf_cnt0_2;
-      4'h3:
-          \$427  = buf_cnt0_3;
-      4'h4:
-          \$427  = buf_cnt0_4;
-      4'h5:
-          \$427  = buf_cnt0_5;
-      4'h6:
-          \$427  = buf_cnt0_6;
-      4'h7:
-          \$427  = buf_cnt0_7;
-      4'h8:
-          \$427  = buf_cnt0_8;
-      4'h9:
-          \$427  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$428  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$428  = buf_cnt1_0;
-      4'h1:
-          \$428  = buf_cnt1_1;
-      4'h2:
-          \$428  = buf_cnt1_2;
-      4'h3:
-          \$428  = buf_cnt1_3;
-      4'h4:
-          \$428  = buf_cnt1_4;
-      4'h5:
-          \$428  = buf_cnt1_5;
-      4'h6:
-          \$428  = buf_cnt1_6;
-      4'h7:
-          \$428  = buf_cnt1_7;
-      4'h8:
-          \$428  = buf_cnt1_8;
-      4'h9:
-          \$428  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$429  = \$427 ;
-      1'h1:
-          \$429  = \$428 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$435  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$435  = buf_cnt0_0;
-      4'h1:
-          \$435  = buf_cnt0_1;
-      4'h2:
-          \$435  = buf_cnt0_2;
-      4'h3:
-          \$435  = buf_cnt0_3;
-      4'h4:
-          \$435  = buf_cnt0_4;
-      4'h5:
-          \$435  = buf_cnt0_5;
-      4'h6:
-          \$435  = buf_cnt0_6;
-      4'h7:
-          \$435  = buf_cnt0_7;
-      4'h8:
-          \$435  = buf_cnt0_8;
-      4'h9:
-          \$435  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$436  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$436  = buf_cnt1_0;
-      4'h1:
-          \$436  = buf_cnt1_1;
-      4'h2:
-          \$436  = buf_cnt1_2;
-      4'h3:
-          \$436  = buf_cnt1_3;
-      4'h4:
-          \$436  = buf_cnt1_4;
-      4'h5:
-          \$436  = buf_cnt1_5;
-      4'h6:
-          \$436  = buf_cnt1_6;
-      4'h7:
-          \$436  = buf_cnt1_7;
-      4'h8:
-          \$436  = buf_cnt1_8;
-      4'h9:
-          \$436  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$437  = \$435 ;
-      1'h1:
-          \$437  = \$436 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$443  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$443  = buf_cnt0_0;
-      4'h1:
-          \$443  = buf_cnt0_1;
-      4'h2:
-          \$443  = buf_cnt0_2;
-      4'h3:
-          \$443  = buf_cnt0_3;
-      4'h4:
-          \$443  = buf_cnt0_4;
-      4'h5:
-          \$443  = buf_cnt0_5;
-      4'h6:
-          \$443  = buf_cnt0_6;
-      4'h7:
-          \$443  = buf_cnt0_7;
-      4'h8:
-          \$443  = buf_cnt0_8;
-      4'h9:
-          \$443  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$444  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$444  = buf_cnt1_0;
-      4'h1:
-          \$444  = buf_cnt1_1;
-      4'h2:
-          \$444  = buf_cnt1_2;
-      4'h3:
-          \$444  = buf_cnt1_3;
-      4'h4:
-          \$444  = buf_cnt1_4;
-      4'h5:
-          \$444  = buf_cnt1_5;
-      4'h6:
-          \$444  = buf_cnt1_6;
-      4'h7:
-          \$444  = buf_cnt1_7;
-      4'h8:
-          \$444  = buf_cnt1_8;
-      4'h9:
-          \$444  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$445  = \$443 ;
-      1'h1:
-          \$445  = \$444 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$451  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$451  = buf_cnt0_0;
-      4'h1:
-          \$451  = buf_cnt0_1;
-      4'h2:
-          \$451  = buf_cnt0_2;
-      4'h3:
-          \$451  = buf_cnt0_3;
-      4'h4:
-          \$451  = buf_cnt0_4;
-      4'h5:
-          \$451  = buf_cnt0_5;
-      4'h6:
-          \$451  = buf_cnt0_6;
-      4'h7:
-          \$451  = buf_cnt0_7;
-      4'h8:
-          \$451  = buf_cnt0_8;
-      4'h9:
-          \$451  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$452  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$452  = buf_cnt1_0;
-      4'h1:
-          \$452  = buf_cnt1_1;
-      4'h2:
-          \$452  = buf_cnt1_2;
-      4'h3:
-          \$452  = buf_cnt1_3;
-      4'h4:
-          \$452  = buf_cnt1_4;
-      4'h5:
-          \$452  = buf_cnt1_5;
-      4'h6:
-          \$452  = buf_cnt1_6;
-      4'h7:
-          \$452  = buf_cnt1_7;
-      4'h8:
-          \$452  = buf_cnt1_8;
-      4'h9:
-          \$452  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$453  = \$451 ;
-      1'h1:
-          \$453  = \$452 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$459  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$459  = buf_cnt0_0;
-      4'h1:
-          \$459  = buf_cnt0_1;
-      4'h2:
-          \$459  = buf_cnt0_2;
-      4'h3:
-          \$459  = buf_cnt0_3;
-      4'h4:
-          \$459  = buf_cnt0_4;
-      4'h5:
-          \$459  = buf_cnt0_5;
-      4'h6:
-          \$459  = buf_cnt0_6;
-      4'h7:
-          \$459  = buf_cnt0_7;
-      4'h8:
-          \$459  = buf_cnt0_8;
-      4'h9:
-          \$459  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$460  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$460  = buf_cnt1_0;
-      4'h1:
-          \$460  = buf_cnt1_1;
-      4'h2:
-          \$460  = buf_cnt1_2;
-      4'h3:
-          \$460  = buf_cnt1_3;
-      4'h4:
-          \$460  = buf_cnt1_4;
-      4'h5:
-          \$460  = buf_cnt1_5;
-      4'h6:
-          \$460  = buf_cnt1_6;
-      4'h7:
-          \$460  = buf_cnt1_7;
-      4'h8:
-          \$460  = buf_cnt1_8;
-      4'h9:
-          \$460  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$461  = \$459 ;
-      1'h1:
-          \$461  = \$460 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$467  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$467  = buf_cnt0_0;
-      4'h1:
-          \$467  = buf_cnt0_1;
-      4'h2:
-          \$467  = buf_cnt0_2;
-      4'h3:
-          \$467  = buf_cnt0_3;
-      4'h4:
-          \$467  = buf_cnt0_4;
-      4'h5:
-          \$467  = buf_cnt0_5;
-      4'h6:
-          \$467  = buf_cnt0_6;
-      4'h7:
-          \$467  = buf_cnt0_7;
-      4'h8:
-          \$467  = buf_cnt0_8;
-      4'h9:
-          \$467  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$468  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$468  = buf_cnt1_0;
-      4'h1:
-          \$468  = buf_cnt1_1;
-      4'h2:
-          \$468  = buf_cnt1_2;
-      4'h3:
-          \$468  = buf_cnt1_3;
-      4'h4:
-          \$468  = buf_cnt1_4;
-      4'h5:
-          \$468  = buf_cnt1_5;
-      4'h6:
-          \$468  = buf_cnt1_6;
-      4'h7:
-          \$468  = buf_cnt1_7;
-      4'h8:
-          \$468  = buf_cnt1_8;
-      4'h9:
-          \$468  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$469  = \$467 ;
-      1'h1:
-          \$469  = \$468 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$475  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$475  = buf_cnt0_0;
-      4'h1:
-          \$475  = buf_cnt0_1;
-      4'h2:
-          \$475  = buf_cnt0_2;
-      4'h3:
-          \$475  = buf_cnt0_3;
-      4'h4:
-          \$475  = buf_cnt0_4;
-      4'h5:
-          \$475  = buf_cnt0_5;
-      4'h6:
-          \$475  = buf_cnt0_6;
-      4'h7:
-          \$475  = buf_cnt0_7;
-      4'h8:
-          \$475  = buf_cnt0_8;
-      4'h9:
-          \$475  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$476  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$476  = buf_cnt1_0;
-      4'h1:
-          \$476  = buf_cnt1_1;
-      4'h2:
-          \$476  = buf_cnt1_2;
-      4'h3:
-          \$476  = buf_cnt1_3;
-      4'h4:
-          \$476  = buf_cnt1_4;
-      4'h5:
-          \$476  = buf_cnt1_5;
-      4'h6:
-          \$476  = buf_cnt1_6;
-      4'h7:
-          \$476  = buf_cnt1_7;
-      4'h8:
-          \$476  = buf_cnt1_8;
-      4'h9:
-          \$476  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$477  = \$475 ;
-      1'h1:
-          \$477  = \$476 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$483  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$483  = buf_cnt0_0;
-      4'h1:
-          \$483  = buf_cnt0_1;
-      4'h2:
-          \$483  = buf_cnt0_2;
-      4'h3:
-          \$483  = buf_cnt0_3;
-      4'h4:
-          \$483  = buf_cnt0_4;
-      4'h5:
-          \$483  = buf_cnt0_5;
-      4'h6:
-          \$483  = buf_cnt0_6;
-      4'h7:
-          \$483  = buf_cnt0_7;
-      4'h8:
-          \$483  = buf_cnt0_8;
-      4'h9:
-          \$483  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$484  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$484  = buf_cnt1_0;
-      4'h1:
-          \$484  = buf_cnt1_1;
-      4'h2:
-          \$484  = buf_cnt1_2;
-      4'h3:
-          \$484  = buf_cnt1_3;
-      4'h4:
-          \$484  = buf_cnt1_4;
-      4'h5:
-          \$484  = buf_cnt1_5;
-      4'h6:
-          \$484  = buf_cnt1_6;
-      4'h7:
-          \$484  = buf_cnt1_7;
-      4'h8:
-          \$484  = buf_cnt1_8;
-      4'h9:
-          \$484  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$485  = \$483 ;
-      1'h1:
-          \$485  = \$484 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$491  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$491  = buf_cnt0_0;
-      4'h1:
-          \$491  = buf_cnt0_1;
-      4'h2:
-          \$491  = buf_cnt0_2;
-      4'h3:
-          \$491  = buf_cnt0_3;
-      4'h4:
-          \$491  = buf_cnt0_4;
-      4'h5:
-          \$491  = buf_cnt0_5;
-      4'h6:
-          \$491  = buf_cnt0_6;
-      4'h7:
-          \$491  = buf_cnt0_7;
-      4'h8:
-          \$491  = buf_cnt0_8;
-      4'h9:
-          \$491  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$492  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$492  = buf_cnt1_0;
-      4'h1:
-          \$492  = buf_cnt1_1;
-      4'h2:
-          \$492  = buf_cnt1_2;
-      4'h3:
-          \$492  = buf_cnt1_3;
-      4'h4:
-          \$492  = buf_cnt1_4;
-      4'h5:
-          \$492  = buf_cnt1_5;
-      4'h6:
-          \$492  = buf_cnt1_6;
-      4'h7:
-          \$492  = buf_cnt1_7;
-      4'h8:
-          \$492  = buf_cnt1_8;
-      4'h9:
-          \$492  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$493  = \$491 ;
-      1'h1:
-          \$493  = \$492 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$515  = 6'h00;
-    casez (idx)
-      4'h0:
-          \$515  = buf_rcnt0;
-      4'h1:
-          \$515  = buf_rcnt1;
-      4'h2:
-          \$515  = buf_rcnt2;
-      4'h3:
-          \$515  = buf_rcnt3;
-      4'h4:
-          \$515  = buf_rcnt4;
-      4'h5:
-          \$515  = buf_rcnt5;
-      4'h6:
-          \$515  = buf_rcnt6;
-      4'h7:
-          \$515  = buf_rcnt7;
-      4'h8:
-          \$515  = buf_rcnt8;
-      4'h9:
-          \$515  = buf_rcnt9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$522  = 6'h00;
-    casez (\idx$100 )
-      4'h0:
-          \$522  = buf_rcnt0;
-      4'h1:
-          \$522  = buf_rcnt1;
-      4'h2:
-          \$522  = buf_rcnt2;
-      4'h3:
-          \$522  = buf_rcnt3;
-      4'h4:
-          \$522  = buf_rcnt4;
-      4'h5:
-          \$522  = buf_rcnt5;
-      4'h6:
-          \$522  = buf_rcnt6;
-      4'h7:
-          \$522  = buf_rcnt7;
-      4'h8:
-          \$522  = buf_rcnt8;
-      4'h9:
-          \$522  = buf_rcnt9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$525  = 6'h00;
-    casez (idx)
-      4'h0:
-          \$525  = buf_rcnt0;
-      4'h1:
-          \$525  = buf_rcnt1;
-      4'h2:
-          \$525  = buf_rcnt2;
-      4'h3:
-          \$525  = buf_rcnt3;
-      4'h4:
-          \$525  = buf_rcnt4;
-      4'h5:
-          \$525  = buf_rcnt5;
-      4'h6:
-          \$525  = buf_rcnt6;
-      4'h7:
-          \$525  = buf_rcnt7;
-      4'h8:
-          \$525  = buf_rcnt8;
-      4'h9:
-          \$525  = buf_rcnt9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$527  = 6'h00;
-    casez (q_n)
-      4'h0:
-          \$527  = buf_rcnt0;
-      4'h1:
-          \$527  = buf_rcnt1;
-      4'h2:
-          \$527  = buf_rcnt2;
-      4'h3:
-          \$527  = buf_rcnt3;
-      4'h4:
-          \$527  = buf_rcnt4;
-      4'h5:
-          \$527  = buf_rcnt5;
-      4'h6:
-          \$527  = buf_rcnt6;
-      4'h7:
-          \$527  = buf_rcnt7;
-      4'h8:
-          \$527  = buf_rcnt8;
-      4'h9:
-          \$527  = buf_rcnt9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    phase_n = phase;
-    casez (phase)
-      3'h0:
-          if (buf_rfull) begin
-            phase_n = 3'h2;
-          end
-      3'h2:
-          if (a_last) begin
-            (* full_case = 32'd1 *)
-            if (\$294 ) begin
-              phase_n = 3'h3;
-            end else if (\$295 ) begin
-              phase_n = 3'h5;
-            end else begin
-              phase_n = 3'h2;
-            end
-          end
-      3'h3:
-          if (\$298 ) begin
-            if (fq_l0) begin
-              (* full_case = 32'd1 *)
-              if (\$299 ) begin
-                phase_n = 3'h5;
-              end else begin
-                phase_n = 3'h2;
-              end
-            end
-          end
-      3'h5:
-          if (a_last) begin
-            (* full_case = 32'd1 *)
-            if (\$307 ) begin
-              phase_n = 3'h2;
-            end else begin
-              (* full_case = 32'd1 *)
-              if (buf_rfull) begin
-                phase_n = 3'h2;
-              end else begin
-                phase_n = 3'h0;
-              end
-            end
-          end
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    q_n = q;
-    casez (phase)
-      3'h0:
-          if (buf_rfull) begin
-            q_n = 4'h0;
-          end
-      3'h2:
-          if (a_last) begin
-            (* full_case = 32'd1 *)
-            if (\$294 ) begin
-            end else if (\$295 ) begin
-            end else begin
-              q_n = \$297 [3:0];
-            end
-          end
-      3'h3:
-          if (\$298 ) begin
-            if (fq_l0) begin
-              (* full_case = 32'd1 *)
-              if (\$299 ) begin
-              end else begin
-                q_n = \$301 [3:0];
-              end
-            end
-          end
-      3'h5:
-          if (a_last) begin
-            (* full_case = 32'd1 *)
-            if (\$307 ) begin
-              q_n = 4'h0;
-            end else begin
-              if (buf_rfull) begin
-                q_n = 4'h0;
-              end
-            end
-          end
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    g_n = g;
-    casez (phase)
-      3'h0:
-          /* empty */;
-      3'h2:
-          /* empty */;
-      3'h3:
-          /* empty */;
-      3'h5:
-          if (a_last) begin
-            (* full_case = 32'd1 *)
-            if (\$307 ) begin
-              g_n = \$308 [2:0];
-            end else begin
-              g_n = 3'h0;
-            end
-          end
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    release_now = 1'h0;
-    casez (phase)
-      3'h0:
-          /* empty */;
-      3'h2:
-          if (a_last) begin
-            if (\$294 ) begin
-            end else if (\$295 ) begin
-              if (\$296 ) begin
-                release_now = 1'h1;
-              end
-            end
-          end
-      3'h3:
-          if (\$298 ) begin
-            if (fq_l0) begin
-              if (\$299 ) begin
-                if (\$300 ) begin
-                  release_now = 1'h1;
-                end
-              end
-            end
-          end
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    base0 = { acc_word[21], acc_word[21:0] };
-    casez (x_kind)
-      3'h2:
-          base0 = \$312 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    addend0 = 14'h0000;
-    casez (x_kind)
-      3'h2:
-          addend0 = { \$314 [12], \$314  };
-      3'h3:
-          addend0 = { \$317 [8], \$317 [8], \$317 [8], \$317 [8], \$317 [8], \$317  };
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    base1 = { acc_word[43], acc_word[43:22] };
-    casez (x_kind)
-      3'h2:
-          base1 = \$321 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    addend1 = 14'h0000;
-    casez (x_kind)
-      3'h2:
-          addend1 = { \$323 [12], \$323  };
-      3'h3:
-          addend1 = { \$326 [8], \$326 [8], \$326 [8], \$326 [8], \$326 [8], \$326  };
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$534  = buf_s_valid;
-    if (i__ready) begin
-      \$534  = i__valid;
-    end
-    if (rst) begin
-      \$534  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$535  = buf_s_mask;
-    if (i__ready) begin
-      \$535  = \$331 ;
-    end
-    if (rst) begin
-      \$535  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$536  = buf_s_index;
-    if (i__ready) begin
-      \$536  = i__payload[14:10];
-    end
-    if (rst) begin
-      \$536  = 5'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$537  = buf_s_last;
-    if (i__ready) begin
-      \$537  = i__payload[15];
-    end
-    if (rst) begin
-      \$537  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$538  = buf_write;
-    if (rst) begin
-      \$538  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$539  = buf_plane;
-    if (rst) begin
-      \$539  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$540  = buf_s_index;
-    if (rst) begin
-      \$540  = 5'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$541  = buf_wsel;
-    if (rst) begin
-      \$541  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$542  = buf_written;
-    if (\$332 ) begin
-      (* full_case = 32'd1 *)
-      if (buf_one_left) begin
-        \$542  = 10'h000;
-      end else begin
-        \$542  = \$334 [9:0];
-      end
-    end
-    if (rst) begin
-      \$542  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$543  = buf_cnt0_0;
-    if (\$336 ) begin
-      \$543  = 6'h00;
-    end else if (\$338 ) begin
-      \$543  = \$342 [5:0];
-    end
-    if (rst) begin
-      \$543  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$544  = buf_cnt0_1;
-    if (\$344 ) begin
-      \$544  = 6'h00;
-    end else if (\$346 ) begin
-      \$544  = \$350 [5:0];
-    end
-    if (rst) begin
-      \$544  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$545  = buf_cnt0_2;
-    if (\$352 ) begin
-      \$545  = 6'h00;
-    end else if (\$354 ) begin
-      \$545  = \$358 [5:0];
-    end
-    if (rst) begin
-      \$545  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$546  = buf_cnt0_3;
-    if (\$360 ) begin
-      \$546  = 6'h00;
-    end else if (\$362 ) begin
-      \$546  = \$366 [5:0];
-    end
-    if (rst) begin
-      \$546  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$547  = buf_cnt0_4;
-    if (\$368 ) begin
-      \$547  = 6'h00;
-    end else if (\$370 ) begin
-      \$547  = \$374 [5:0];
-    end
-    if (rst) begin
-      \$547  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$548  = buf_cnt0_5;
-    if (\$376 ) begin
-      \$548  = 6'h00;
-    end else if (\$378 ) begin
-      \$548  = \$382 [5:0];
-    end
-    if (rst) begin
-      \$548  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$549  = buf_cnt0_6;
-    if (\$384 ) begin
-      \$549  = 6'h00;
-    end else if (\$386 ) begin
-      \$549  = \$390 [5:0];
-    end
-    if (rst) begin
-      \$549  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$550  = buf_cnt0_7;
-    if (\$392 ) begin
-      \$550  = 6'h00;
-    end else if (\$394 ) begin
-      \$550  = \$398 [5:0];
-    end
-    if (rst) begin
-      \$550  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$551  = buf_cnt0_8;
-    if (\$400 ) begin
-      \$551  = 6'h00;
-    end else if (\$402 ) begin
-      \$551  = \$406 [5:0];
-    end
-    if (rst) begin
-      \$551  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$552  = buf_cnt0_9;
-    if (\$408 ) begin
-      \$552  = 6'h00;
-    end else if (\$410 ) begin
-      \$552  = \$414 [5:0];
-    end
-    if (rst) begin
-      \$552  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$553  = buf_cnt1_0;
-    if (\$416 ) begin
-      \$553  = 6'h00;
-    end else if (\$418 ) begin
-      \$553  = \$422 [5:0];
-    end
-    if (rst) begin
-      \$553  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$554  = buf_cnt1_1;
-    if (\$424 ) begin
-      \$554  = 6'h00;
-    end else if (\$426 ) begin
-      \$554  = \$430 [5:0];
-    end
-    if (rst) begin
-      \$554  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$555  = buf_cnt1_2;
-    if (\$432 ) begin
-      \$555  = 6'h00;
-    end else if (\$434 ) begin
-      \$555  = \$438 [5:0];
-    end
-    if (rst) begin
-      \$555  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$556  = buf_cnt1_3;
-    if (\$440 ) begin
-      \$556  = 6'h00;
-    end else if (\$442 ) begin
-      \$556  = \$446 [5:0];
-    end
-    if (rst) begin
-      \$556  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$557  = buf_cnt1_4;
-    if (\$448 ) begin
-      \$557  = 6'h00;
-    end else if (\$450 ) begin
-      \$557  = \$454 [5:0];
-    end
-    if (rst) begin
-      \$557  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$558  = buf_cnt1_5;
-    if (\$456 ) begin
-      \$558  = 6'h00;
-    end else if (\$458 ) begin
-      \$558  = \$462 [5:0];
-    end
-    if (rst) begin
-      \$558  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$559  = buf_cnt1_6;
-    if (\$464 ) begin
-      \$559  = 6'h00;
-    end else if (\$466 ) begin
-      \$559  = \$470 [5:0];
-    end
-    if (rst) begin
-      \$559  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$560  = buf_cnt1_7;
-    if (\$472 ) begin
-      \$560  = 6'h00;
-    end else if (\$474 ) begin
-      \$560  = \$478 [5:0];
-    end
-    if (rst) begin
-      \$560  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$561  = buf_cnt1_8;
-    if (\$480 ) begin
-      \$561  = 6'h00;
-    end else if (\$482 ) begin
-      \$561  = \$486 [5:0];
-    end
-    if (rst) begin
-      \$561  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$562  = buf_cnt1_9;
-    if (\$488 ) begin
-      \$562  = 6'h00;
-    end else if (\$490 ) begin
-      \$562  = \$494 [5:0];
-    end
-    if (rst) begin
-      \$562  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$563  = buf_wsel;
-    if (buf_done) begin
-      \$563  = \$495 ;
-    end
-    if (rst) begin
-      \$563  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$564  = buf_done;
-    if (rst) begin
-      \$564  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$565  = buf_wsel;
-    if (rst) begin
-      \$565  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$566  = buf_full;
-    if (\$497 ) begin
-      \$566 [0] = 1'h1;
-    end else if (\$499 ) begin
-      \$566 [0] = 1'h0;
-    end
-    if (\$501 ) begin
-      \$566 [1] = 1'h1;
-    end else if (\$503 ) begin
-      \$566 [1] = 1'h0;
-    end
-    if (rst) begin
-      \$566  = 2'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$567  = buf_rsel;
-    if (buf_release) begin
-      \$567  = \$504 ;
-    end
-    if (rst) begin
-      \$567  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$568  = phase;
-    if (go) begin
-      \$568  = phase_n;
-    end
-    if (rst) begin
-      \$568  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$569  = q;
-    if (go) begin
-      \$569  = q_n;
-    end
-    if (rst) begin
-      \$569  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$570  = g;
-    if (go) begin
-      \$570  = g_n;
-    end
-    if (rst) begin
-      \$570  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$571  = rp__en;
-    if (rst) begin
-      \$571  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$572  = \$509 ;
-    if (rst) begin
-      \$572  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$573  = buf_rplane;
-    if (rst) begin
-      \$573  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$574  = fq_d0;
-    if (pop) begin
-      if (fq_v1) begin
-        \$574  = fq_d1;
-      end else if (f_fly) begin
-        \$574  = buf_rdata;
-      end
-    end else if (f_fly) begin
-      (* full_case = 32'd1 *)
-      if (fq_v0) begin
-      end else begin
-        \$574  = buf_rdata;
-      end
-    end
-    if (rst) begin
-      \$574  = 5'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$575  = fq_l0;
-    if (pop) begin
-      if (fq_v1) begin
-        \$575  = fq_l1;
-      end else if (f_fly) begin
-        \$575  = f_fly_last;
-      end
-    end else if (f_fly) begin
-      (* full_case = 32'd1 *)
-      if (fq_v0) begin
-      end else begin
-        \$575  = f_fly_last;
-      end
-    end
-    if (rst) begin
-      \$575  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$576  = fq_d1;
-    if (pop) begin
-      if (fq_v1) begin
-        if (f_fly) begin
-          \$576  = buf_rdata;
-        end
-      end
-    end else if (f_fly) begin
-      if (fq_v0) begin
-        \$576  = buf_rdata;
-      end
-    end
-    if (rst) begin
-      \$576  = 5'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$577  = fq_l1;
-    if (pop) begin
-      if (fq_v1) begin
-        if (f_fly) begin
-          \$577  = f_fly_last;
-        end
-      end
-    end else if (f_fly) begin
-      if (fq_v0) begin
-        \$577  = f_fly_last;
-      end
-    end
-    if (rst) begin
-      \$577  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$578  = fq_v1;
-    if (pop) begin
-      if (fq_v1) begin
-        (* full_case = 32'd1 *)
-        if (f_fly) begin
-        end else begin
-          \$578  = 1'h0;
-        end
-      end
-    end else if (f_fly) begin
-      if (fq_v0) begin
-        \$578  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$578  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$579  = fq_v0;
-    if (pop) begin
-      (* full_case = 32'd1 *)
-      if (fq_v1) begin
-      end else if (f_fly) begin
-      end else begin
-        \$579  = 1'h0;
-      end
-    end else if (f_fly) begin
-      (* full_case = 32'd1 *)
-      if (fq_v0) begin
-      end else begin
-        \$579  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$579  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$580  = f_over;
-    if (buf_release) begin
-      \$580  = 1'h0;
-    end else if (\$513 ) begin
-      (* full_case = 32'd1 *)
-      if (\$514 ) begin
-      end else begin
-        \$580  = 1'h1;
-      end
-    end
-    if (rp__en) begin
-      (* full_case = 32'd1 *)
-      if (\$517 ) begin
-      end else if (\$518 ) begin
-      end else if (\$519 ) begin
-      end else begin
-        \$580  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$580  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$581  = f_busy;
-    if (buf_release) begin
-    end else if (\$513 ) begin
-      if (\$514 ) begin
-        \$581  = 1'h1;
-      end
-    end
-    if (rp__en) begin
-      (* full_case = 32'd1 *)
-      if (\$517 ) begin
-      end else if (\$518 ) begin
-      end else if (\$519 ) begin
-      end else begin
-        \$581  = 1'h0;
-      end
-    end
-    if (rst) begin
-      \$581  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$582  = f_g;
-    if (buf_release) begin
-    end else if (\$513 ) begin
-      if (\$514 ) begin
-        \$582  = 3'h0;
-      end
-    end
-    if (rp__en) begin
-      if (\$517 ) begin
-      end else if (\$518 ) begin
-      end else if (\$519 ) begin
-        \$582  = \$524 [2:0];
-      end
-    end
-    if (rst) begin
-      \$582  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$583  = buf_rplane;
-    if (buf_release) begin
-    end else if (\$513 ) begin
-      if (\$514 ) begin
-        \$583  = idx;
-      end
-    end
-    if (rp__en) begin
-      if (\$517 ) begin
-      end else if (\$518 ) begin
-        \$583  = \idx$100 ;
-      end else if (\$519 ) begin
-        \$583  = idx;
-      end
-    end
-    if (rst) begin
-      \$583  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$584  = buf_re;
-    if (buf_release) begin
-    end else if (\$513 ) begin
-      if (\$514 ) begin
-        \$584  = 5'h00;
-      end
-    end
-    if (rp__en) begin
-      if (\$517 ) begin
-        \$584  = \$520 [4:0];
-      end else if (\$518 ) begin
-        \$584  = 5'h00;
-      end else if (\$519 ) begin
-        \$584  = 5'h00;
-      end
-    end
-    if (rst) begin
-      \$584  = 5'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$585  = f_left;
-    if (buf_release) begin
-    end else if (\$513 ) begin
-      if (\$514 ) begin
-        \$585  = \$516 [4:0];
-      end
-    end
-    if (rp__en) begin
-      if (\$517 ) begin
-        \$585  = \$521 [4:0];
-      end else if (\$518 ) begin
-        \$585  = \$523 [4:0];
-      end else if (\$519 ) begin
-        \$585  = \$526 [4:0];
-      end
-    end
-    if (rst) begin
-      \$585  = 5'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$586  = cnt_q;
-    if (go) begin
-      \$586  = \$527 ;
-    end
-    if (rst) begin
-      \$586  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$587  = x_valid;
-    if (enable) begin
-      \$587  = \$530 ;
-    end
-    if (rst) begin
-      \$587  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$588  = x_kind;
-    if (enable) begin
-      \$588  = phase;
-    end
-    if (rst) begin
-      \$588  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$589  = x_addr;
-    if (enable) begin
-      \$589  = 1'h0;
-    end
-    if (rst) begin
-      \$589  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$590  = x_q;
-    if (enable) begin
-      \$590  = q;
-    end
-    if (rst) begin
-      \$590  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$591  = acc_word;
-    if (\$533 ) begin
-      \$591  = word_out;
-    end
-    if (rst) begin
-      \$591  = 44'h00000000000;
-    end
-  end
+  assign f_more = f_e != f_cnt;
+  assign \$26  = f_busy & f_more;
+  assign \$27  = fq_v0 + fq_v1;
+  assign \$28  = \$27  + f_fly;
+  assign \$29  = \$28  - pop;
+  assign \$30  = $signed(\$29 ) < $signed(3'h2);
+  assign rp__en = \$26  & \$30 ;
+  assign \$31  = phase == 2'h3;
+  assign \$32  = ~ fq_v0;
+  assign ev_wait = \$31  & \$32 ;
+  assign \$33  = phase == 2'h3;
+  assign \$34  = enable & \$33 ;
+  assign \$35  = \$34  & fq_v0;
+  assign \$41  = | cnt_q;
+  assign \$42  = q == 4'h9;
+  assign \$43  = g == 3'h4;
+  assign \$44  = q + 1'h1;
+  assign \$46  = q == 4'h9;
+  assign \$47  = g == 3'h4;
+  assign \$48  = q + 1'h1;
+  assign \$53  = g == 3'h4;
+  assign \$54  = ~ \$53 ;
+  assign \$55  = g + 1'h1;
+  assign \$56  = phase == 2'h3;
+  assign \$57  = ! x_q;
+  assign \$59  = \$57  ? 23'h000000 : \$58 ;
+  assign \$60  = x_q == 4'h9;
+  assign \$61  = \$60  ? b_rp__data[12:0] : 13'h0000;
+  assign \$62  = 1'h0 >> x_q;
+  assign \$63  = - $signed(w_rp__data[7:0]);
+  assign \$64  = \$62  ? \$63  : { w_rp__data[7], w_rp__data[7:0] };
+  assign \$65  = $signed(base0) + $signed(addend0);
+  assign \$66  = ! x_q;
+  assign \$68  = \$66  ? 23'h000000 : \$67 ;
+  assign \$69  = x_q == 4'h9;
+  assign \$70  = \$69  ? b_rp__data[25:13] : 13'h0000;
+  assign \$71  = 1'h0 >> x_q;
+  assign \$72  = - $signed(w_rp__data[15:8]);
+  assign \$73  = \$71  ? \$72  : { w_rp__data[15], w_rp__data[15:8] };
+  assign \$74  = $signed(base1) + $signed(addend1);
+  assign \$77  = x_kind == 3'h5;
+  assign o__valid = x_valid & \$77 ;
+  assign \$79  = buf_s_valid & buf_can;
+  assign \$80  = 1'h1 << buf_plane;
+  assign \$81  = { 6'h00, buf_written } | \$80 ;
+  assign \$82  = ! buf_rsel;
+  assign \$83  = buf_release & \$82 ;
+  assign \$84  = ! buf_b_half;
+  assign \$85  = \$17 [0] & \$84 ;
+  assign \$89  = \$88  + 1'h1;
+  assign \$90  = ! buf_rsel;
+  assign \$91  = buf_release & \$90 ;
+  assign \$92  = ! buf_b_half;
+  assign \$93  = \$17 [1] & \$92 ;
+  assign \$97  = \$96  + 1'h1;
+  assign \$98  = ! buf_rsel;
+  assign \$99  = buf_release & \$98 ;
+  assign \$100  = ! buf_b_half;
+  assign \$101  = \$17 [2] & \$100 ;
+  assign \$105  = \$104  + 1'h1;
+  assign \$106  = ! buf_rsel;
+  assign \$107  = buf_release & \$106 ;
+  assign \$108  = ! buf_b_half;
+  assign \$109  = \$17 [3] & \$108 ;
+  assign \$113  = \$112  + 1'h1;
+  assign \$114  = ! buf_rsel;
+  assign \$115  = buf_release & \$114 ;
+  assign \$116  = ! buf_b_half;
+  assign \$117  = \$17 [4] & \$116 ;
+  assign \$121  = \$120  + 1'h1;
+  assign \$122  = ! buf_rsel;
+  assign \$123  = buf_release & \$122 ;
+  assign \$124  = ! buf_b_half;
+  assign \$125  = \$17 [5] & \$124 ;
+  assign \$129  = \$128  + 1'h1;
+  assign \$130  = ! buf_rsel;
+  assign \$131  = buf_release & \$130 ;
+  assign \$132  = ! buf_b_half;
+  assign \$133  = \$17 [6] & \$132 ;
+  assign \$137  = \$136  + 1'h1;
+  assign \$138  = ! buf_rsel;
+  assign \$139  = buf_release & \$138 ;
+  assign \$140  = ! buf_b_half;
+  assign \$141  = \$17 [7] & \$140 ;
+  assign \$145  = \$144  + 1'h1;
+  assign \$146  = ! buf_rsel;
+  assign \$147  = buf_release & \$146 ;
+  assign \$148  = ! buf_b_half;
+  assign \$149  = \$17 [8] & \$148 ;
+  assign \$153  = \$152  + 1'h1;
+  assign \$154  = ! buf_rsel;
+  assign \$155  = buf_release & \$154 ;
+  assign \$156  = ! buf_b_half;
+  assign \$157  = \$17 [9] & \$156 ;
+  assign \$161  = \$160  + 1'h1;
+  assign \$163  = buf_release & \$162 ;
+  assign \$165  = \$17 [0] & \$164 ;
+  assign \$169  = \$168  + 1'h1;
+  assign \$171  = buf_release & \$170 ;
+  assign \$173  = \$17 [1] & \$172 ;
+  assign \$177  = \$176  + 1'h1;
+  assign \$179  = buf_release & \$178 ;
+  assign \$181  = \$17 [2] & \$180 ;
+  assign \$185  = \$184  + 1'h1;
+  assign \$187  = buf_release & \$186 ;
+  assign \$189  = \$17 [3] & \$188 ;
+  assign \$193  = \$192  + 1'h1;
+  assign \$195  = buf_release & \$194 ;
+  assign \$197  = \$17 [4] & \$196 ;
+  assign \$201  = \$200  + 1'h1;
+  assign \$203  = buf_release & \$202 ;
+  assign \$205  = \$17 [5] & \$204 ;
+  assign \$209  = \$208  + 1'h1;
+  assign \$211  = buf_release & \$210 ;
+  assign \$213  = \$17 [6] & \$212 ;
+  assign \$217  = \$216  + 1'h1;
+  assign \$219  = buf_release & \$218 ;
+  assign \$221  = \$17 [7] & \$220 ;
+  assign \$225  = \$224  + 1'h1;
+  assign \$227  = buf_release & \$226 ;
+  assign \$229  = \$17 [8] & \$228 ;
+  assign \$233  = \$232  + 1'h1;
+  assign \$235  = buf_release & \$234 ;
+  assign \$237  = \$17 [9] & \$236 ;
+  assign \$241  = \$240  + 1'h1;
+  assign \$242  = ~ buf_wsel;
+  assign \$243  = ! buf_done_half;
+  assign \$244  = buf_done_b & \$243 ;
+  assign \$245  = ! buf_rsel;
+  assign \$246  = buf_release & \$245 ;
+  assign \$248  = buf_done_b & \$247 ;
+  assign \$250  = buf_release & \$249 ;
+  assign \$251  = ~ buf_rsel;
+  assign \$252  = o__valid & o__ready;
+  assign \$256  = f_e + 1'h1;
+  assign \$257  = \$256  == f_cnt;
+  assign \$258  = ~ f_more;
+  assign \$259  = f_busy & \$258 ;
+  assign \$260  = f_e + 1'h1;
+  assign \$261  = buf_rplane != 4'h9;
+  assign \$262  = f_g != 3'h4;
+  assign \$263  = buf_rplane + 1'h1;
+  assign \$264  = f_g + 1'h1;
+  assign \$265  = ~ f_busy;
+  assign \$266  = ~ f_over;
+  assign \$267  = \$265  & \$266 ;
+  assign \$268  = \$267  & buf_rfull;
+  assign \$270  = | phase;
+  assign \$271  = ~ ev_wait;
+  assign \$272  = \$270  & \$271 ;
+  assign \$273  = enable & x_valid;
+  assign \$274  = x_kind != 3'h5;
+  assign \$275  = \$273  & \$274 ;
+  always @(posedge clk)
+    buf_s_valid <= \$276 ;
+  always @(posedge clk)
+    buf_s_mask <= \$277 ;
+  always @(posedge clk)
+    buf_s_index <= \$278 ;
+  always @(posedge clk)
+    buf_s_last <= \$279 ;
+  always @(posedge clk)
+    buf_b_valid <= \$280 ;
+  always @(posedge clk)
+    buf_b_plane <= \$281 ;
+  always @(posedge clk)
+    \$signature__data  <= \$282 ;
+  always @(posedge clk)
+    buf_b_half <= \$283 ;
+  always @(posedge clk)
+    buf_written <= \$284 ;
+  always @(posedge clk)
+    buf_cnt0_0 <= \$285 ;
+  always @(posedge clk)
+    buf_cnt0_1 <= \$286 ;
+  always @(posedge clk)
+    buf_cnt0_2 <= \$287 ;
+  always @(posedge clk)
+    buf_cnt0_3 <= \$288 ;
+  always @(posedge clk)
+    buf_cnt0_4 <= \$289 ;
+  always @(posedge clk)
+    buf_cnt0_5 <= \$290 ;
+  always @(posedge clk)
+    buf_cnt0_6 <= \$291 ;
+  always @(posedge clk)
+    buf_cnt0_7 <= \$292 ;
+  always @(posedge clk)
+    buf_cnt0_8 <= \$293 ;
+  always @(posedge clk)
+    buf_cnt0_9 <= \$294 ;
+  always @(posedge clk)
+    buf_cnt1_0 <= \$295 ;
+  always @(posedge clk)
+    buf_cnt1_1 <= \$296 ;
+  always @(posedge clk)
+    buf_cnt1_2 <= \$297 ;
+  always @(posedge clk)
+    buf_cnt1_3 <= \$298 ;
+  always @(posedge clk)
+    buf_cnt1_4 <= \$299 ;
+  always @(posedge clk)
+    buf_cnt1_5 <= \$300 ;
+  always @(posedge clk)
+    buf_cnt1_6 <= \$301 ;
+  always @(posedge clk)
+    buf_cnt1_7 <= \$302 ;
+  always @(posedge clk)
+    buf_cnt1_8 <= \$303 ;
+  always @(posedge clk)
+    buf_cnt1_9 <= \$304 ;
+  always @(posedge clk)
+    buf_wsel <= \$305 ;
+  always @(posedge clk)
+    buf_done_b <= \$306 ;
+  always @(posedge clk)
+    buf_done_half <= \$307 ;
+  always @(posedge clk)
+    buf_full <= \$308 ;
+  always @(posedge clk)
+    buf_rsel <= \$309 ;
+  always @(posedge clk)
+    phase <= \$310 ;
+  always @(posedge clk)
+    q <= \$311 ;
+  always @(posedge clk)
+    g <= \$312 ;
+  always @(posedge clk)
+    f_fly <= \$313 ;
+  always @(posedge clk)
+    f_fly_last <= \$314 ;
+  always @(posedge clk)
+    buf_rq <= \$315 ;
+  always @(posedge clk)
+    fq_d0 <= \$316 ;
+  always @(posedge clk)
+    fq_l0 <= \$317 ;
+  always @(posedge clk)
+    fq_d1 <= \$318 ;
+  always @(posedge clk)
+    fq_l1 <= \$319 ;
+  always @(posedge clk)
+    fq_v1 <= \$320 ;
+  always @(posedge clk)
+    fq_v0 <= \$321 ;
+  always @(posedge clk)
+    f_e <= \$322 ;
+  always @(posedge clk)
+    buf_rplane <= \$323 ;
+  always @(posedge clk)
+    f_g <= \$324 ;
+  always @(posedge clk)
+    f_busy <= \$325 ;
+  always @(posedge clk)
+    f_over <= \$326 ;
+  always @(posedge clk)
+    cnt_q <= \$327 ;
+  always @(posedge clk)
+    x_valid <= \$328 ;
+  always @(posedge clk)
+    x_kind <= \$329 ;
+  always @(posedge clk)
+    x_addr <= \$330 ;
+  always @(posedge clk)
+    x_q <= \$331 ;
+  always @(posedge clk)
+    acc_word <= \$332 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
     \$18  = 6'h00;
@@ -14672,54 +11387,80 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$339  = 6'h00;
-    casez (buf_b_plane)
+    f_cnt = 6'h00;
+    casez (buf_rplane)
       4'h0:
-          \$339  = buf_cnt0_0;
+          f_cnt = buf_rcnt0;
       4'h1:
-          \$339  = buf_cnt0_1;
+          f_cnt = buf_rcnt1;
       4'h2:
-          \$339  = buf_cnt0_2;
+          f_cnt = buf_rcnt2;
       4'h3:
-          \$339  = buf_cnt0_3;
+          f_cnt = buf_rcnt3;
       4'h4:
-          \$339  = buf_cnt0_4;
+          f_cnt = buf_rcnt4;
       4'h5:
-          \$339  = buf_cnt0_5;
+          f_cnt = buf_rcnt5;
       4'h6:
-          \$339  = buf_cnt0_6;
+          f_cnt = buf_rcnt6;
       4'h7:
-          \$339  = buf_cnt0_7;
+          f_cnt = buf_rcnt7;
       4'h8:
-          \$339  = buf_cnt0_8;
+          f_cnt = buf_rcnt8;
       4'h9:
-          \$339  = buf_cnt0_9;
+          f_cnt = buf_rcnt9;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$340  = 6'h00;
+    \$86  = 6'h00;
     casez (buf_b_plane)
       4'h0:
-          \$340  = buf_cnt1_0;
+          \$86  = buf_cnt0_0;
       4'h1:
-          \$340  = buf_cnt1_1;
+          \$86  = buf_cnt0_1;
       4'h2:
-          \$340  = buf_cnt1_2;
+          \$86  = buf_cnt0_2;
       4'h3:
-          \$340  = buf_cnt1_3;
+          \$86  = buf_cnt0_3;
       4'h4:
-          \$340  = buf_cnt1_4;
+          \$86  = buf_cnt0_4;
       4'h5:
-          \$340  = buf_cnt1_5;
+          \$86  = buf_cnt0_5;
       4'h6:
-          \$340  = buf_cnt1_6;
+          \$86  = buf_cnt0_6;
       4'h7:
-          \$340  = buf_cnt1_7;
+          \$86  = buf_cnt0_7;
       4'h8:
-          \$340  = buf_cnt1_8;
+          \$86  = buf_cnt0_8;
       4'h9:
-          \$340  = buf_cnt1_9;
+          \$86  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$87  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$87  = buf_cnt1_0;
+      4'h1:
+          \$87  = buf_cnt1_1;
+      4'h2:
+          \$87  = buf_cnt1_2;
+      4'h3:
+          \$87  = buf_cnt1_3;
+      4'h4:
+          \$87  = buf_cnt1_4;
+      4'h5:
+          \$87  = buf_cnt1_5;
+      4'h6:
+          \$87  = buf_cnt1_6;
+      4'h7:
+          \$87  = buf_cnt1_7;
+      4'h8:
+          \$87  = buf_cnt1_8;
+      4'h9:
+          \$87  = buf_cnt1_9;
     endcase
   end
   always @* begin
@@ -14727,61 +11468,61 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
     (* full_case = 32'd1 *)
     casez (buf_b_half)
       1'h0:
-          \$341  = \$339 ;
+          \$88  = \$86 ;
       1'h1:
-          \$341  = \$340 ;
+          \$88  = \$87 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$347  = 6'h00;
+    \$94  = 6'h00;
     casez (buf_b_plane)
       4'h0:
-          \$347  = buf_cnt0_0;
+          \$94  = buf_cnt0_0;
       4'h1:
-          \$347  = buf_cnt0_1;
+          \$94  = buf_cnt0_1;
       4'h2:
-          \$347  = buf_cnt0_2;
+          \$94  = buf_cnt0_2;
       4'h3:
-          \$347  = buf_cnt0_3;
+          \$94  = buf_cnt0_3;
       4'h4:
-          \$347  = buf_cnt0_4;
+          \$94  = buf_cnt0_4;
       4'h5:
-          \$347  = buf_cnt0_5;
+          \$94  = buf_cnt0_5;
       4'h6:
-          \$347  = buf_cnt0_6;
+          \$94  = buf_cnt0_6;
       4'h7:
-          \$347  = buf_cnt0_7;
+          \$94  = buf_cnt0_7;
       4'h8:
-          \$347  = buf_cnt0_8;
+          \$94  = buf_cnt0_8;
       4'h9:
-          \$347  = buf_cnt0_9;
+          \$94  = buf_cnt0_9;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$348  = 6'h00;
+    \$95  = 6'h00;
     casez (buf_b_plane)
       4'h0:
-          \$348  = buf_cnt1_0;
+          \$95  = buf_cnt1_0;
       4'h1:
-          \$348  = buf_cnt1_1;
+          \$95  = buf_cnt1_1;
       4'h2:
-          \$348  = buf_cnt1_2;
+          \$95  = buf_cnt1_2;
       4'h3:
-          \$348  = buf_cnt1_3;
+          \$95  = buf_cnt1_3;
       4'h4:
-          \$348  = buf_cnt1_4;
+          \$95  = buf_cnt1_4;
       4'h5:
-          \$348  = buf_cnt1_5;
+          \$95  = buf_cnt1_5;
       4'h6:
-          \$348  = buf_cnt1_6;
+          \$95  = buf_cnt1_6;
       4'h7:
-          \$348  = buf_cnt1_7;
+          \$95  = buf_cnt1_7;
       4'h8:
-          \$348  = buf_cnt1_8;
+          \$95  = buf_cnt1_8;
       4'h9:
-          \$348  = buf_cnt1_9;
+          \$95  = buf_cnt1_9;
     endcase
   end
   always @* begin
@@ -14789,61 +11530,61 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
     (* full_case = 32'd1 *)
     casez (buf_b_half)
       1'h0:
-          \$349  = \$347 ;
+          \$96  = \$94 ;
       1'h1:
-          \$349  = \$348 ;
+          \$96  = \$95 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$355  = 6'h00;
+    \$102  = 6'h00;
     casez (buf_b_plane)
       4'h0:
-          \$355  = buf_cnt0_0;
+          \$102  = buf_cnt0_0;
       4'h1:
-          \$355  = buf_cnt0_1;
+          \$102  = buf_cnt0_1;
       4'h2:
-          \$355  = buf_cnt0_2;
+          \$102  = buf_cnt0_2;
       4'h3:
-          \$355  = buf_cnt0_3;
+          \$102  = buf_cnt0_3;
       4'h4:
-          \$355  = buf_cnt0_4;
+          \$102  = buf_cnt0_4;
       4'h5:
-          \$355  = buf_cnt0_5;
+          \$102  = buf_cnt0_5;
       4'h6:
-          \$355  = buf_cnt0_6;
+          \$102  = buf_cnt0_6;
       4'h7:
-          \$355  = buf_cnt0_7;
+          \$102  = buf_cnt0_7;
       4'h8:
-          \$355  = buf_cnt0_8;
+          \$102  = buf_cnt0_8;
       4'h9:
-          \$355  = buf_cnt0_9;
+          \$102  = buf_cnt0_9;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$356  = 6'h00;
+    \$103  = 6'h00;
     casez (buf_b_plane)
       4'h0:
-          \$356  = buf_cnt1_0;
+          \$103  = buf_cnt1_0;
       4'h1:
-          \$356  = buf_cnt1_1;
+          \$103  = buf_cnt1_1;
       4'h2:
-          \$356  = buf_cnt1_2;
+          \$103  = buf_cnt1_2;
       4'h3:
-          \$356  = buf_cnt1_3;
+          \$103  = buf_cnt1_3;
       4'h4:
-          \$356  = buf_cnt1_4;
+          \$103  = buf_cnt1_4;
       4'h5:
-          \$356  = buf_cnt1_5;
+          \$103  = buf_cnt1_5;
       4'h6:
-          \$356  = buf_cnt1_6;
+          \$103  = buf_cnt1_6;
       4'h7:
-          \$356  = buf_cnt1_7;
+          \$103  = buf_cnt1_7;
       4'h8:
-          \$356  = buf_cnt1_8;
+          \$103  = buf_cnt1_8;
       4'h9:
-          \$356  = buf_cnt1_9;
+          \$103  = buf_cnt1_9;
     endcase
   end
   always @* begin
@@ -14851,61 +11592,61 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
     (* full_case = 32'd1 *)
     casez (buf_b_half)
       1'h0:
-          \$357  = \$355 ;
+          \$104  = \$102 ;
       1'h1:
-          \$357  = \$356 ;
+          \$104  = \$103 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$363  = 6'h00;
+    \$110  = 6'h00;
     casez (buf_b_plane)
       4'h0:
-          \$363  = buf_cnt0_0;
+          \$110  = buf_cnt0_0;
       4'h1:
-          \$363  = buf_cnt0_1;
+          \$110  = buf_cnt0_1;
       4'h2:
-          \$363  = buf_cnt0_2;
+          \$110  = buf_cnt0_2;
       4'h3:
-          \$363  = buf_cnt0_3;
+          \$110  = buf_cnt0_3;
       4'h4:
-          \$363  = buf_cnt0_4;
+          \$110  = buf_cnt0_4;
       4'h5:
-          \$363  = buf_cnt0_5;
+          \$110  = buf_cnt0_5;
       4'h6:
-          \$363  = buf_cnt0_6;
+          \$110  = buf_cnt0_6;
       4'h7:
-          \$363  = buf_cnt0_7;
+          \$110  = buf_cnt0_7;
       4'h8:
-          \$363  = buf_cnt0_8;
+          \$110  = buf_cnt0_8;
       4'h9:
-          \$363  = buf_cnt0_9;
+          \$110  = buf_cnt0_9;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$364  = 6'h00;
+    \$111  = 6'h00;
     casez (buf_b_plane)
       4'h0:
-          \$364  = buf_cnt1_0;
+          \$111  = buf_cnt1_0;
       4'h1:
-          \$364  = buf_cnt1_1;
+          \$111  = buf_cnt1_1;
       4'h2:
-          \$364  = buf_cnt1_2;
+          \$111  = buf_cnt1_2;
       4'h3:
-          \$364  = buf_cnt1_3;
+          \$111  = buf_cnt1_3;
       4'h4:
-          \$364  = buf_cnt1_4;
+          \$111  = buf_cnt1_4;
       4'h5:
-          \$364  = buf_cnt1_5;
+          \$111  = buf_cnt1_5;
       4'h6:
-          \$364  = buf_cnt1_6;
+          \$111  = buf_cnt1_6;
       4'h7:
-          \$364  = buf_cnt1_7;
+          \$111  = buf_cnt1_7;
       4'h8:
-          \$364  = buf_cnt1_8;
+          \$111  = buf_cnt1_8;
       4'h9:
-          \$364  = buf_cnt1_9;
+          \$111  = buf_cnt1_9;
     endcase
   end
   always @* begin
@@ -14913,61 +11654,61 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
     (* full_case = 32'd1 *)
     casez (buf_b_half)
       1'h0:
-          \$365  = \$363 ;
+          \$112  = \$110 ;
       1'h1:
-          \$365  = \$364 ;
+          \$112  = \$111 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$371  = 6'h00;
+    \$118  = 6'h00;
     casez (buf_b_plane)
       4'h0:
-          \$371  = buf_cnt0_0;
+          \$118  = buf_cnt0_0;
       4'h1:
-          \$371  = buf_cnt0_1;
+          \$118  = buf_cnt0_1;
       4'h2:
-          \$371  = buf_cnt0_2;
+          \$118  = buf_cnt0_2;
       4'h3:
-          \$371  = buf_cnt0_3;
+          \$118  = buf_cnt0_3;
       4'h4:
-          \$371  = buf_cnt0_4;
+          \$118  = buf_cnt0_4;
       4'h5:
-          \$371  = buf_cnt0_5;
+          \$118  = buf_cnt0_5;
       4'h6:
-          \$371  = buf_cnt0_6;
+          \$118  = buf_cnt0_6;
       4'h7:
-          \$371  = buf_cnt0_7;
+          \$118  = buf_cnt0_7;
       4'h8:
-          \$371  = buf_cnt0_8;
+          \$118  = buf_cnt0_8;
       4'h9:
-          \$371  = buf_cnt0_9;
+          \$118  = buf_cnt0_9;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$372  = 6'h00;
+    \$119  = 6'h00;
     casez (buf_b_plane)
       4'h0:
-          \$372  = buf_cnt1_0;
+          \$119  = buf_cnt1_0;
       4'h1:
-          \$372  = buf_cnt1_1;
+          \$119  = buf_cnt1_1;
       4'h2:
-          \$372  = buf_cnt1_2;
+          \$119  = buf_cnt1_2;
       4'h3:
-          \$372  = buf_cnt1_3;
+          \$119  = buf_cnt1_3;
       4'h4:
-          \$372  = buf_cnt1_4;
+          \$119  = buf_cnt1_4;
       4'h5:
-          \$372  = buf_cnt1_5;
+          \$119  = buf_cnt1_5;
       4'h6:
-          \$372  = buf_cnt1_6;
+          \$119  = buf_cnt1_6;
       4'h7:
-          \$372  = buf_cnt1_7;
+          \$119  = buf_cnt1_7;
       4'h8:
-          \$372  = buf_cnt1_8;
+          \$119  = buf_cnt1_8;
       4'h9:
-          \$372  = buf_cnt1_9;
+          \$119  = buf_cnt1_9;
     endcase
   end
   always @* begin
@@ -14975,61 +11716,61 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
     (* full_case = 32'd1 *)
     casez (buf_b_half)
       1'h0:
-          \$373  = \$371 ;
+          \$120  = \$118 ;
       1'h1:
-          \$373  = \$372 ;
+          \$120  = \$119 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$379  = 6'h00;
+    \$126  = 6'h00;
     casez (buf_b_plane)
       4'h0:
-          \$379  = buf_cnt0_0;
+          \$126  = buf_cnt0_0;
       4'h1:
-          \$379  = buf_cnt0_1;
+          \$126  = buf_cnt0_1;
       4'h2:
-          \$379  = buf_cnt0_2;
+          \$126  = buf_cnt0_2;
       4'h3:
-          \$379  = buf_cnt0_3;
+          \$126  = buf_cnt0_3;
       4'h4:
-          \$379  = buf_cnt0_4;
+          \$126  = buf_cnt0_4;
       4'h5:
-          \$379  = buf_cnt0_5;
+          \$126  = buf_cnt0_5;
       4'h6:
-          \$379  = buf_cnt0_6;
+          \$126  = buf_cnt0_6;
       4'h7:
-          \$379  = buf_cnt0_7;
+          \$126  = buf_cnt0_7;
       4'h8:
-          \$379  = buf_cnt0_8;
+          \$126  = buf_cnt0_8;
       4'h9:
-          \$379  = buf_cnt0_9;
+          \$126  = buf_cnt0_9;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$380  = 6'h00;
+    \$127  = 6'h00;
     casez (buf_b_plane)
       4'h0:
-          \$380  = buf_cnt1_0;
+          \$127  = buf_cnt1_0;
       4'h1:
-          \$380  = buf_cnt1_1;
+          \$127  = buf_cnt1_1;
       4'h2:
-          \$380  = buf_cnt1_2;
+          \$127  = buf_cnt1_2;
       4'h3:
-          \$380  = buf_cnt1_3;
+          \$127  = buf_cnt1_3;
       4'h4:
-          \$380  = buf_cnt1_4;
+          \$127  = buf_cnt1_4;
       4'h5:
-          \$380  = buf_cnt1_5;
+          \$127  = buf_cnt1_5;
       4'h6:
-          \$380  = buf_cnt1_6;
+          \$127  = buf_cnt1_6;
       4'h7:
-          \$380  = buf_cnt1_7;
+          \$127  = buf_cnt1_7;
       4'h8:
-          \$380  = buf_cnt1_8;
+          \$127  = buf_cnt1_8;
       4'h9:
-          \$380  = buf_cnt1_9;
+          \$127  = buf_cnt1_9;
     endcase
   end
   always @* begin
@@ -15037,69 +11778,1798 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
     (* full_case = 32'd1 *)
     casez (buf_b_half)
       1'h0:
-          \$381  = \$379 ;
+          \$128  = \$126 ;
       1'h1:
-          \$381  = \$380 ;
+          \$128  = \$127 ;
     endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$134  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$134  = buf_cnt0_0;
+      4'h1:
+          \$134  = buf_cnt0_1;
+      4'h2:
+          \$134  = buf_cnt0_2;
+      4'h3:
+          \$134  = buf_cnt0_3;
+      4'h4:
+          \$134  = buf_cnt0_4;
+      4'h5:
+          \$134  = buf_cnt0_5;
+      4'h6:
+          \$134  = buf_cnt0_6;
+      4'h7:
+          \$134  = buf_cnt0_7;
+      4'h8:
+          \$134  = buf_cnt0_8;
+      4'h9:
+          \$134  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$135  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$135  = buf_cnt1_0;
+      4'h1:
+          \$135  = buf_cnt1_1;
+      4'h2:
+          \$135  = buf_cnt1_2;
+      4'h3:
+          \$135  = buf_cnt1_3;
+      4'h4:
+          \$135  = buf_cnt1_4;
+      4'h5:
+          \$135  = buf_cnt1_5;
+      4'h6:
+          \$135  = buf_cnt1_6;
+      4'h7:
+          \$135  = buf_cnt1_7;
+      4'h8:
+          \$135  = buf_cnt1_8;
+      4'h9:
+          \$135  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$136  = \$134 ;
+      1'h1:
+          \$136  = \$135 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$142  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$142  = buf_cnt0_0;
+      4'h1:
+          \$142  = buf_cnt0_1;
+      4'h2:
+          \$142  = buf_cnt0_2;
+      4'h3:
+          \$142  = buf_cnt0_3;
+      4'h4:
+          \$142  = buf_cnt0_4;
+      4'h5:
+          \$142  = buf_cnt0_5;
+      4'h6:
+          \$142  = buf_cnt0_6;
+      4'h7:
+          \$142  = buf_cnt0_7;
+      4'h8:
+          \$142  = buf_cnt0_8;
+      4'h9:
+          \$142  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$143  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$143  = buf_cnt1_0;
+      4'h1:
+          \$143  = buf_cnt1_1;
+      4'h2:
+          \$143  = buf_cnt1_2;
+      4'h3:
+          \$143  = buf_cnt1_3;
+      4'h4:
+          \$143  = buf_cnt1_4;
+      4'h5:
+          \$143  = buf_cnt1_5;
+      4'h6:
+          \$143  = buf_cnt1_6;
+      4'h7:
+          \$143  = buf_cnt1_7;
+      4'h8:
+          \$143  = buf_cnt1_8;
+      4'h9:
+          \$143  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$144  = \$142 ;
+      1'h1:
+          \$144  = \$143 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$150  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$150  = buf_cnt0_0;
+      4'h1:
+          \$150  = buf_cnt0_1;
+      4'h2:
+          \$150  = buf_cnt0_2;
+      4'h3:
+          \$150  = buf_cnt0_3;
+      4'h4:
+          \$150  = buf_cnt0_4;
+      4'h5:
+          \$150  = buf_cnt0_5;
+      4'h6:
+          \$150  = buf_cnt0_6;
+      4'h7:
+          \$150  = buf_cnt0_7;
+      4'h8:
+          \$150  = buf_cnt0_8;
+      4'h9:
+          \$150  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$151  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$151  = buf_cnt1_0;
+      4'h1:
+          \$151  = buf_cnt1_1;
+      4'h2:
+          \$151  = buf_cnt1_2;
+      4'h3:
+          \$151  = buf_cnt1_3;
+      4'h4:
+          \$151  = buf_cnt1_4;
+      4'h5:
+          \$151  = buf_cnt1_5;
+      4'h6:
+          \$151  = buf_cnt1_6;
+      4'h7:
+          \$151  = buf_cnt1_7;
+      4'h8:
+          \$151  = buf_cnt1_8;
+      4'h9:
+          \$151  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$152  = \$150 ;
+      1'h1:
+          \$152  = \$151 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$158  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$158  = buf_cnt0_0;
+      4'h1:
+          \$158  = buf_cnt0_1;
+      4'h2:
+          \$158  = buf_cnt0_2;
+      4'h3:
+          \$158  = buf_cnt0_3;
+      4'h4:
+          \$158  = buf_cnt0_4;
+      4'h5:
+          \$158  = buf_cnt0_5;
+      4'h6:
+          \$158  = buf_cnt0_6;
+      4'h7:
+          \$158  = buf_cnt0_7;
+      4'h8:
+          \$158  = buf_cnt0_8;
+      4'h9:
+          \$158  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$159  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$159  = buf_cnt1_0;
+      4'h1:
+          \$159  = buf_cnt1_1;
+      4'h2:
+          \$159  = buf_cnt1_2;
+      4'h3:
+          \$159  = buf_cnt1_3;
+      4'h4:
+          \$159  = buf_cnt1_4;
+      4'h5:
+          \$159  = buf_cnt1_5;
+      4'h6:
+          \$159  = buf_cnt1_6;
+      4'h7:
+          \$159  = buf_cnt1_7;
+      4'h8:
+          \$159  = buf_cnt1_8;
+      4'h9:
+          \$159  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$160  = \$158 ;
+      1'h1:
+          \$160  = \$159 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$166  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$166  = buf_cnt0_0;
+      4'h1:
+          \$166  = buf_cnt0_1;
+      4'h2:
+          \$166  = buf_cnt0_2;
+      4'h3:
+          \$166  = buf_cnt0_3;
+      4'h4:
+          \$166  = buf_cnt0_4;
+      4'h5:
+          \$166  = buf_cnt0_5;
+      4'h6:
+          \$166  = buf_cnt0_6;
+      4'h7:
+          \$166  = buf_cnt0_7;
+      4'h8:
+          \$166  = buf_cnt0_8;
+      4'h9:
+          \$166  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$167  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$167  = buf_cnt1_0;
+      4'h1:
+          \$167  = buf_cnt1_1;
+      4'h2:
+          \$167  = buf_cnt1_2;
+      4'h3:
+          \$167  = buf_cnt1_3;
+      4'h4:
+          \$167  = buf_cnt1_4;
+      4'h5:
+          \$167  = buf_cnt1_5;
+      4'h6:
+          \$167  = buf_cnt1_6;
+      4'h7:
+          \$167  = buf_cnt1_7;
+      4'h8:
+          \$167  = buf_cnt1_8;
+      4'h9:
+          \$167  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$168  = \$166 ;
+      1'h1:
+          \$168  = \$167 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$174  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$174  = buf_cnt0_0;
+      4'h1:
+          \$174  = buf_cnt0_1;
+      4'h2:
+          \$174  = buf_cnt0_2;
+      4'h3:
+          \$174  = buf_cnt0_3;
+      4'h4:
+          \$174  = buf_cnt0_4;
+      4'h5:
+          \$174  = buf_cnt0_5;
+      4'h6:
+          \$174  = buf_cnt0_6;
+      4'h7:
+          \$174  = buf_cnt0_7;
+      4'h8:
+          \$174  = buf_cnt0_8;
+      4'h9:
+          \$174  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$175  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$175  = buf_cnt1_0;
+      4'h1:
+          \$175  = buf_cnt1_1;
+      4'h2:
+          \$175  = buf_cnt1_2;
+      4'h3:
+          \$175  = buf_cnt1_3;
+      4'h4:
+          \$175  = buf_cnt1_4;
+      4'h5:
+          \$175  = buf_cnt1_5;
+      4'h6:
+          \$175  = buf_cnt1_6;
+      4'h7:
+          \$175  = buf_cnt1_7;
+      4'h8:
+          \$175  = buf_cnt1_8;
+      4'h9:
+          \$175  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$176  = \$174 ;
+      1'h1:
+          \$176  = \$175 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$182  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$182  = buf_cnt0_0;
+      4'h1:
+          \$182  = buf_cnt0_1;
+      4'h2:
+          \$182  = buf_cnt0_2;
+      4'h3:
+          \$182  = buf_cnt0_3;
+      4'h4:
+          \$182  = buf_cnt0_4;
+      4'h5:
+          \$182  = buf_cnt0_5;
+      4'h6:
+          \$182  = buf_cnt0_6;
+      4'h7:
+          \$182  = buf_cnt0_7;
+      4'h8:
+          \$182  = buf_cnt0_8;
+      4'h9:
+          \$182  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$183  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$183  = buf_cnt1_0;
+      4'h1:
+          \$183  = buf_cnt1_1;
+      4'h2:
+          \$183  = buf_cnt1_2;
+      4'h3:
+          \$183  = buf_cnt1_3;
+      4'h4:
+          \$183  = buf_cnt1_4;
+      4'h5:
+          \$183  = buf_cnt1_5;
+      4'h6:
+          \$183  = buf_cnt1_6;
+      4'h7:
+          \$183  = buf_cnt1_7;
+      4'h8:
+          \$183  = buf_cnt1_8;
+      4'h9:
+          \$183  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$184  = \$182 ;
+      1'h1:
+          \$184  = \$183 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$190  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$190  = buf_cnt0_0;
+      4'h1:
+          \$190  = buf_cnt0_1;
+      4'h2:
+          \$190  = buf_cnt0_2;
+      4'h3:
+          \$190  = buf_cnt0_3;
+      4'h4:
+          \$190  = buf_cnt0_4;
+      4'h5:
+          \$190  = buf_cnt0_5;
+      4'h6:
+          \$190  = buf_cnt0_6;
+      4'h7:
+          \$190  = buf_cnt0_7;
+      4'h8:
+          \$190  = buf_cnt0_8;
+      4'h9:
+          \$190  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$191  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$191  = buf_cnt1_0;
+      4'h1:
+          \$191  = buf_cnt1_1;
+      4'h2:
+          \$191  = buf_cnt1_2;
+      4'h3:
+          \$191  = buf_cnt1_3;
+      4'h4:
+          \$191  = buf_cnt1_4;
+      4'h5:
+          \$191  = buf_cnt1_5;
+      4'h6:
+          \$191  = buf_cnt1_6;
+      4'h7:
+          \$191  = buf_cnt1_7;
+      4'h8:
+          \$191  = buf_cnt1_8;
+      4'h9:
+          \$191  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$192  = \$190 ;
+      1'h1:
+          \$192  = \$191 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$198  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$198  = buf_cnt0_0;
+      4'h1:
+          \$198  = buf_cnt0_1;
+      4'h2:
+          \$198  = buf_cnt0_2;
+      4'h3:
+          \$198  = buf_cnt0_3;
+      4'h4:
+          \$198  = buf_cnt0_4;
+      4'h5:
+          \$198  = buf_cnt0_5;
+      4'h6:
+          \$198  = buf_cnt0_6;
+      4'h7:
+          \$198  = buf_cnt0_7;
+      4'h8:
+          \$198  = buf_cnt0_8;
+      4'h9:
+          \$198  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$199  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$199  = buf_cnt1_0;
+      4'h1:
+          \$199  = buf_cnt1_1;
+      4'h2:
+          \$199  = buf_cnt1_2;
+      4'h3:
+          \$199  = buf_cnt1_3;
+      4'h4:
+          \$199  = buf_cnt1_4;
+      4'h5:
+          \$199  = buf_cnt1_5;
+      4'h6:
+          \$199  = buf_cnt1_6;
+      4'h7:
+          \$199  = buf_cnt1_7;
+      4'h8:
+          \$199  = buf_cnt1_8;
+      4'h9:
+          \$199  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$200  = \$198 ;
+      1'h1:
+          \$200  = \$199 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$206  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$206  = buf_cnt0_0;
+      4'h1:
+          \$206  = buf_cnt0_1;
+      4'h2:
+          \$206  = buf_cnt0_2;
+      4'h3:
+          \$206  = buf_cnt0_3;
+      4'h4:
+          \$206  = buf_cnt0_4;
+      4'h5:
+          \$206  = buf_cnt0_5;
+      4'h6:
+          \$206  = buf_cnt0_6;
+      4'h7:
+          \$206  = buf_cnt0_7;
+      4'h8:
+          \$206  = buf_cnt0_8;
+      4'h9:
+          \$206  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$207  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$207  = buf_cnt1_0;
+      4'h1:
+          \$207  = buf_cnt1_1;
+      4'h2:
+          \$207  = buf_cnt1_2;
+      4'h3:
+          \$207  = buf_cnt1_3;
+      4'h4:
+          \$207  = buf_cnt1_4;
+      4'h5:
+          \$207  = buf_cnt1_5;
+      4'h6:
+          \$207  = buf_cnt1_6;
+      4'h7:
+          \$207  = buf_cnt1_7;
+      4'h8:
+          \$207  = buf_cnt1_8;
+      4'h9:
+          \$207  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$208  = \$206 ;
+      1'h1:
+          \$208  = \$207 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$214  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$214  = buf_cnt0_0;
+      4'h1:
+          \$214  = buf_cnt0_1;
+      4'h2:
+          \$214  = buf_cnt0_2;
+      4'h3:
+          \$214  = buf_cnt0_3;
+      4'h4:
+          \$214  = buf_cnt0_4;
+      4'h5:
+          \$214  = buf_cnt0_5;
+      4'h6:
+          \$214  = buf_cnt0_6;
+      4'h7:
+          \$214  = buf_cnt0_7;
+      4'h8:
+          \$214  = buf_cnt0_8;
+      4'h9:
+          \$214  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$215  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$215  = buf_cnt1_0;
+      4'h1:
+          \$215  = buf_cnt1_1;
+      4'h2:
+          \$215  = buf_cnt1_2;
+      4'h3:
+          \$215  = buf_cnt1_3;
+      4'h4:
+          \$215  = buf_cnt1_4;
+      4'h5:
+          \$215  = buf_cnt1_5;
+      4'h6:
+          \$215  = buf_cnt1_6;
+      4'h7:
+          \$215  = buf_cnt1_7;
+      4'h8:
+          \$215  = buf_cnt1_8;
+      4'h9:
+          \$215  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$216  = \$214 ;
+      1'h1:
+          \$216  = \$215 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$222  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$222  = buf_cnt0_0;
+      4'h1:
+          \$222  = buf_cnt0_1;
+      4'h2:
+          \$222  = buf_cnt0_2;
+      4'h3:
+          \$222  = buf_cnt0_3;
+      4'h4:
+          \$222  = buf_cnt0_4;
+      4'h5:
+          \$222  = buf_cnt0_5;
+      4'h6:
+          \$222  = buf_cnt0_6;
+      4'h7:
+          \$222  = buf_cnt0_7;
+      4'h8:
+          \$222  = buf_cnt0_8;
+      4'h9:
+          \$222  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$223  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$223  = buf_cnt1_0;
+      4'h1:
+          \$223  = buf_cnt1_1;
+      4'h2:
+          \$223  = buf_cnt1_2;
+      4'h3:
+          \$223  = buf_cnt1_3;
+      4'h4:
+          \$223  = buf_cnt1_4;
+      4'h5:
+          \$223  = buf_cnt1_5;
+      4'h6:
+          \$223  = buf_cnt1_6;
+      4'h7:
+          \$223  = buf_cnt1_7;
+      4'h8:
+          \$223  = buf_cnt1_8;
+      4'h9:
+          \$223  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$224  = \$222 ;
+      1'h1:
+          \$224  = \$223 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$230  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$230  = buf_cnt0_0;
+      4'h1:
+          \$230  = buf_cnt0_1;
+      4'h2:
+          \$230  = buf_cnt0_2;
+      4'h3:
+          \$230  = buf_cnt0_3;
+      4'h4:
+          \$230  = buf_cnt0_4;
+      4'h5:
+          \$230  = buf_cnt0_5;
+      4'h6:
+          \$230  = buf_cnt0_6;
+      4'h7:
+          \$230  = buf_cnt0_7;
+      4'h8:
+          \$230  = buf_cnt0_8;
+      4'h9:
+          \$230  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$231  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$231  = buf_cnt1_0;
+      4'h1:
+          \$231  = buf_cnt1_1;
+      4'h2:
+          \$231  = buf_cnt1_2;
+      4'h3:
+          \$231  = buf_cnt1_3;
+      4'h4:
+          \$231  = buf_cnt1_4;
+      4'h5:
+          \$231  = buf_cnt1_5;
+      4'h6:
+          \$231  = buf_cnt1_6;
+      4'h7:
+          \$231  = buf_cnt1_7;
+      4'h8:
+          \$231  = buf_cnt1_8;
+      4'h9:
+          \$231  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$232  = \$230 ;
+      1'h1:
+          \$232  = \$231 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$238  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$238  = buf_cnt0_0;
+      4'h1:
+          \$238  = buf_cnt0_1;
+      4'h2:
+          \$238  = buf_cnt0_2;
+      4'h3:
+          \$238  = buf_cnt0_3;
+      4'h4:
+          \$238  = buf_cnt0_4;
+      4'h5:
+          \$238  = buf_cnt0_5;
+      4'h6:
+          \$238  = buf_cnt0_6;
+      4'h7:
+          \$238  = buf_cnt0_7;
+      4'h8:
+          \$238  = buf_cnt0_8;
+      4'h9:
+          \$238  = buf_cnt0_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$239  = 6'h00;
+    casez (buf_b_plane)
+      4'h0:
+          \$239  = buf_cnt1_0;
+      4'h1:
+          \$239  = buf_cnt1_1;
+      4'h2:
+          \$239  = buf_cnt1_2;
+      4'h3:
+          \$239  = buf_cnt1_3;
+      4'h4:
+          \$239  = buf_cnt1_4;
+      4'h5:
+          \$239  = buf_cnt1_5;
+      4'h6:
+          \$239  = buf_cnt1_6;
+      4'h7:
+          \$239  = buf_cnt1_7;
+      4'h8:
+          \$239  = buf_cnt1_8;
+      4'h9:
+          \$239  = buf_cnt1_9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    (* full_case = 32'd1 *)
+    casez (buf_b_half)
+      1'h0:
+          \$240  = \$238 ;
+      1'h1:
+          \$240  = \$239 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$269  = 6'h00;
+    casez (q_n)
+      4'h0:
+          \$269  = buf_rcnt0;
+      4'h1:
+          \$269  = buf_rcnt1;
+      4'h2:
+          \$269  = buf_rcnt2;
+      4'h3:
+          \$269  = buf_rcnt3;
+      4'h4:
+          \$269  = buf_rcnt4;
+      4'h5:
+          \$269  = buf_rcnt5;
+      4'h6:
+          \$269  = buf_rcnt6;
+      4'h7:
+          \$269  = buf_rcnt7;
+      4'h8:
+          \$269  = buf_rcnt8;
+      4'h9:
+          \$269  = buf_rcnt9;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    phase_n = phase;
+    casez (phase)
+      3'h0:
+          if (buf_rfull) begin
+            phase_n = 3'h2;
+          end
+      3'h2:
+          if (a_last) begin
+            (* full_case = 32'd1 *)
+            if (\$41 ) begin
+              phase_n = 3'h3;
+            end else if (\$42 ) begin
+              phase_n = 3'h5;
+            end else begin
+              phase_n = 3'h2;
+            end
+          end
+      3'h3:
+          if (\$45 ) begin
+            if (fq_l0) begin
+              (* full_case = 32'd1 *)
+              if (\$46 ) begin
+                phase_n = 3'h5;
+              end else begin
+                phase_n = 3'h2;
+              end
+            end
+          end
+      3'h5:
+          if (a_last) begin
+            (* full_case = 32'd1 *)
+            if (\$54 ) begin
+              phase_n = 3'h2;
+            end else begin
+              (* full_case = 32'd1 *)
+              if (buf_rfull) begin
+                phase_n = 3'h2;
+              end else begin
+                phase_n = 3'h0;
+              end
+            end
+          end
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    q_n = q;
+    casez (phase)
+      3'h0:
+          if (buf_rfull) begin
+            q_n = 4'h0;
+          end
+      3'h2:
+          if (a_last) begin
+            (* full_case = 32'd1 *)
+            if (\$41 ) begin
+            end else if (\$42 ) begin
+            end else begin
+              q_n = \$44 [3:0];
+            end
+          end
+      3'h3:
+          if (\$45 ) begin
+            if (fq_l0) begin
+              (* full_case = 32'd1 *)
+              if (\$46 ) begin
+              end else begin
+                q_n = \$48 [3:0];
+              end
+            end
+          end
+      3'h5:
+          if (a_last) begin
+            (* full_case = 32'd1 *)
+            if (\$54 ) begin
+              q_n = 4'h0;
+            end else begin
+              if (buf_rfull) begin
+                q_n = 4'h0;
+              end
+            end
+          end
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    g_n = g;
+    casez (phase)
+      3'h0:
+          /* empty */;
+      3'h2:
+          /* empty */;
+      3'h3:
+          /* empty */;
+      3'h5:
+          if (a_last) begin
+            (* full_case = 32'd1 *)
+            if (\$54 ) begin
+              g_n = \$55 [2:0];
+            end else begin
+              g_n = 3'h0;
+            end
+          end
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    release_now = 1'h0;
+    casez (phase)
+      3'h0:
+          /* empty */;
+      3'h2:
+          if (a_last) begin
+            if (\$41 ) begin
+            end else if (\$42 ) begin
+              if (\$43 ) begin
+                release_now = 1'h1;
+              end
+            end
+          end
+      3'h3:
+          if (\$45 ) begin
+            if (fq_l0) begin
+              if (\$46 ) begin
+                if (\$47 ) begin
+                  release_now = 1'h1;
+                end
+              end
+            end
+          end
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    base0 = { acc_word[21], acc_word[21:0] };
+    casez (x_kind)
+      3'h2:
+          base0 = \$59 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    addend0 = 14'h0000;
+    casez (x_kind)
+      3'h2:
+          addend0 = { \$61 [12], \$61  };
+      3'h3:
+          addend0 = { \$64 [8], \$64 [8], \$64 [8], \$64 [8], \$64 [8], \$64  };
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    base1 = { acc_word[43], acc_word[43:22] };
+    casez (x_kind)
+      3'h2:
+          base1 = \$68 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    addend1 = 14'h0000;
+    casez (x_kind)
+      3'h2:
+          addend1 = { \$70 [12], \$70  };
+      3'h3:
+          addend1 = { \$73 [8], \$73 [8], \$73 [8], \$73 [8], \$73 [8], \$73  };
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$276  = buf_s_valid;
+    if (i__ready) begin
+      \$276  = i__valid;
+    end
+    if (rst) begin
+      \$276  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$277  = buf_s_mask;
+    if (i__ready) begin
+      \$277  = \$78 ;
+    end
+    if (rst) begin
+      \$277  = 10'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$278  = buf_s_index;
+    if (i__ready) begin
+      \$278  = i__payload[14:10];
+    end
+    if (rst) begin
+      \$278  = 5'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$279  = buf_s_last;
+    if (i__ready) begin
+      \$279  = i__payload[15];
+    end
+    if (rst) begin
+      \$279  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$280  = buf_write;
+    if (rst) begin
+      \$280  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$281  = buf_plane;
+    if (rst) begin
+      \$281  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$282  = buf_s_index;
+    if (rst) begin
+      \$282  = 5'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$283  = buf_wsel;
+    if (rst) begin
+      \$283  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$284  = buf_written;
+    if (\$79 ) begin
+      (* full_case = 32'd1 *)
+      if (buf_one_left) begin
+        \$284  = 10'h000;
+      end else begin
+        \$284  = \$81 [9:0];
+      end
+    end
+    if (rst) begin
+      \$284  = 10'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$285  = buf_cnt0_0;
+    if (\$83 ) begin
+      \$285  = 6'h00;
+    end else if (\$85 ) begin
+      \$285  = \$89 [5:0];
+    end
+    if (rst) begin
+      \$285  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$286  = buf_cnt0_1;
+    if (\$91 ) begin
+      \$286  = 6'h00;
+    end else if (\$93 ) begin
+      \$286  = \$97 [5:0];
+    end
+    if (rst) begin
+      \$286  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$287  = buf_cnt0_2;
+    if (\$99 ) begin
+      \$287  = 6'h00;
+    end else if (\$101 ) begin
+      \$287  = \$105 [5:0];
+    end
+    if (rst) begin
+      \$287  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$288  = buf_cnt0_3;
+    if (\$107 ) begin
+      \$288  = 6'h00;
+    end else if (\$109 ) begin
+      \$288  = \$113 [5:0];
+    end
+    if (rst) begin
+      \$288  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$289  = buf_cnt0_4;
+    if (\$115 ) begin
+      \$289  = 6'h00;
+    end else if (\$117 ) begin
+      \$289  = \$121 [5:0];
+    end
+    if (rst) begin
+      \$289  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$290  = buf_cnt0_5;
+    if (\$123 ) begin
+      \$290  = 6'h00;
+    end else if (\$125 ) begin
+      \$290  = \$129 [5:0];
+    end
+    if (rst) begin
+      \$290  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$291  = buf_cnt0_6;
+    if (\$131 ) begin
+      \$291  = 6'h00;
+    end else if (\$133 ) begin
+      \$291  = \$137 [5:0];
+    end
+    if (rst) begin
+      \$291  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$292  = buf_cnt0_7;
+    if (\$139 ) begin
+      \$292  = 6'h00;
+    end else if (\$141 ) begin
+      \$292  = \$145 [5:0];
+    end
+    if (rst) begin
+      \$292  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$293  = buf_cnt0_8;
+    if (\$147 ) begin
+      \$293  = 6'h00;
+    end else if (\$149 ) begin
+      \$293  = \$153 [5:0];
+    end
+    if (rst) begin
+      \$293  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$294  = buf_cnt0_9;
+    if (\$155 ) begin
+      \$294  = 6'h00;
+    end else if (\$157 ) begin
+      \$294  = \$161 [5:0];
+    end
+    if (rst) begin
+      \$294  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$295  = buf_cnt1_0;
+    if (\$163 ) begin
+      \$295  = 6'h00;
+    end else if (\$165 ) begin
+      \$295  = \$169 [5:0];
+    end
+    if (rst) begin
+      \$295  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$296  = buf_cnt1_1;
+    if (\$171 ) begin
+      \$296  = 6'h00;
+    end else if (\$173 ) begin
+      \$296  = \$177 [5:0];
+    end
+    if (rst) begin
+      \$296  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$297  = buf_cnt1_2;
+    if (\$179 ) begin
+      \$297  = 6'h00;
+    end else if (\$181 ) begin
+      \$297  = \$185 [5:0];
+    end
+    if (rst) begin
+      \$297  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$298  = buf_cnt1_3;
+    if (\$187 ) begin
+      \$298  = 6'h00;
+    end else if (\$189 ) begin
+      \$298  = \$193 [5:0];
+    end
+    if (rst) begin
+      \$298  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$299  = buf_cnt1_4;
+    if (\$195 ) begin
+      \$299  = 6'h00;
+    end else if (\$197 ) begin
+      \$299  = \$201 [5:0];
+    end
+    if (rst) begin
+      \$299  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$300  = buf_cnt1_5;
+    if (\$203 ) begin
+      \$300  = 6'h00;
+    end else if (\$205 ) begin
+      \$300  = \$209 [5:0];
+    end
+    if (rst) begin
+      \$300  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$301  = buf_cnt1_6;
+    if (\$211 ) begin
+      \$301  = 6'h00;
+    end else if (\$213 ) begin
+      \$301  = \$217 [5:0];
+    end
+    if (rst) begin
+      \$301  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$302  = buf_cnt1_7;
+    if (\$219 ) begin
+      \$302  = 6'h00;
+    end else if (\$221 ) begin
+      \$302  = \$225 [5:0];
+    end
+    if (rst) begin
+      \$302  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$303  = buf_cnt1_8;
+    if (\$227 ) begin
+      \$303  = 6'h00;
+    end else if (\$229 ) begin
+      \$303  = \$233 [5:0];
+    end
+    if (rst) begin
+      \$303  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$304  = buf_cnt1_9;
+    if (\$235 ) begin
+      \$304  = 6'h00;
+    end else if (\$237 ) begin
+      \$304  = \$241 [5:0];
+    end
+    if (rst) begin
+      \$304  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$305  = buf_wsel;
+    if (buf_done) begin
+      \$305  = \$242 ;
+    end
+    if (rst) begin
+      \$305  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$306  = buf_done;
+    if (rst) begin
+      \$306  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$307  = buf_wsel;
+    if (rst) begin
+      \$307  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$308  = buf_full;
+    if (\$244 ) begin
+      \$308 [0] = 1'h1;
+    end else if (\$246 ) begin
+      \$308 [0] = 1'h0;
+    end
+    if (\$248 ) begin
+      \$308 [1] = 1'h1;
+    end else if (\$250 ) begin
+      \$308 [1] = 1'h0;
+    end
+    if (rst) begin
+      \$308  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$309  = buf_rsel;
+    if (buf_release) begin
+      \$309  = \$251 ;
+    end
+    if (rst) begin
+      \$309  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$310  = phase;
+    if (go) begin
+      \$310  = phase_n;
+    end
+    if (rst) begin
+      \$310  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$311  = q;
+    if (go) begin
+      \$311  = q_n;
+    end
+    if (rst) begin
+      \$311  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$312  = g;
+    if (go) begin
+      \$312  = g_n;
+    end
+    if (rst) begin
+      \$312  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$313  = rp__en;
+    if (rst) begin
+      \$313  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$314  = \$257 ;
+    if (rst) begin
+      \$314  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$315  = buf_rplane;
+    if (rst) begin
+      \$315  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$316  = fq_d0;
+    if (pop) begin
+      if (fq_v1) begin
+        \$316  = fq_d1;
+      end else if (f_fly) begin
+        \$316  = buf_rdata;
+      end
+    end else if (f_fly) begin
+      (* full_case = 32'd1 *)
+      if (fq_v0) begin
+      end else begin
+        \$316  = buf_rdata;
+      end
+    end
+    if (rst) begin
+      \$316  = 5'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$317  = fq_l0;
+    if (pop) begin
+      if (fq_v1) begin
+        \$317  = fq_l1;
+      end else if (f_fly) begin
+        \$317  = f_fly_last;
+      end
+    end else if (f_fly) begin
+      (* full_case = 32'd1 *)
+      if (fq_v0) begin
+      end else begin
+        \$317  = f_fly_last;
+      end
+    end
+    if (rst) begin
+      \$317  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$318  = fq_d1;
+    if (pop) begin
+      if (fq_v1) begin
+        if (f_fly) begin
+          \$318  = buf_rdata;
+        end
+      end
+    end else if (f_fly) begin
+      if (fq_v0) begin
+        \$318  = buf_rdata;
+      end
+    end
+    if (rst) begin
+      \$318  = 5'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$319  = fq_l1;
+    if (pop) begin
+      if (fq_v1) begin
+        if (f_fly) begin
+          \$319  = f_fly_last;
+        end
+      end
+    end else if (f_fly) begin
+      if (fq_v0) begin
+        \$319  = f_fly_last;
+      end
+    end
+    if (rst) begin
+      \$319  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$320  = fq_v1;
+    if (pop) begin
+      if (fq_v1) begin
+        (* full_case = 32'd1 *)
+        if (f_fly) begin
+        end else begin
+          \$320  = 1'h0;
+        end
+      end
+    end else if (f_fly) begin
+      if (fq_v0) begin
+        \$320  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$320  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$321  = fq_v0;
+    if (pop) begin
+      (* full_case = 32'd1 *)
+      if (fq_v1) begin
+      end else if (f_fly) begin
+      end else begin
+        \$321  = 1'h0;
+      end
+    end else if (f_fly) begin
+      (* full_case = 32'd1 *)
+      if (fq_v0) begin
+      end else begin
+        \$321  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$321  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$322  = f_e;
+    if (rp__en) begin
+      \$322  = \$260 [5:0];
+    end else if (\$259 ) begin
+      \$322  = 6'h00;
+    end
+    if (buf_release) begin
+    end else if (\$268 ) begin
+      \$322  = 6'h00;
+    end
+    if (rst) begin
+      \$322  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$323  = buf_rplane;
+    if (rp__en) begin
+    end else if (\$259 ) begin
+      if (\$261 ) begin
+        \$323  = \$263 [3:0];
+      end else if (\$262 ) begin
+        \$323  = 4'h0;
+      end
+    end
+    if (buf_release) begin
+    end else if (\$268 ) begin
+      \$323  = 4'h0;
+    end
+    if (rst) begin
+      \$323  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$324  = f_g;
+    if (rp__en) begin
+    end else if (\$259 ) begin
+      if (\$261 ) begin
+      end else if (\$262 ) begin
+        \$324  = \$264 [2:0];
+      end
+    end
+    if (buf_release) begin
+    end else if (\$268 ) begin
+      \$324  = 3'h0;
+    end
+    if (rst) begin
+      \$324  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$325  = f_busy;
+    if (rp__en) begin
+    end else if (\$259 ) begin
+      (* full_case = 32'd1 *)
+      if (\$261 ) begin
+      end else if (\$262 ) begin
+      end else begin
+        \$325  = 1'h0;
+      end
+    end
+    if (buf_release) begin
+      \$325  = 1'h0;
+    end else if (\$268 ) begin
+      \$325  = 1'h1;
+    end
+    if (rst) begin
+      \$325  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$326  = f_over;
+    if (rp__en) begin
+    end else if (\$259 ) begin
+      (* full_case = 32'd1 *)
+      if (\$261 ) begin
+      end else if (\$262 ) begin
+      end else begin
+        \$326  = 1'h1;
+      end
+    end
+    if (buf_release) begin
+      \$326  = 1'h0;
+    end
+    if (rst) begin
+      \$326  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$327  = cnt_q;
+    if (go) begin
+      \$327  = \$269 ;
+    end
+    if (rst) begin
+      \$327  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$328  = x_valid;
+    if (enable) begin
+      \$328  = \$272 ;
+    end
+    if (rst) begin
+      \$328  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$329  = x_kind;
+    if (enable) begin
+      \$329  = phase;
+    end
+    if (rst) begin
+      \$329  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$330  = x_addr;
+    if (enable) begin
+      \$330  = 1'h0;
+    end
+    if (rst) begin
+      \$330  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$331  = x_q;
+    if (enable) begin
+      \$331  = q;
+    end
+    if (rst) begin
+      \$331  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$332  = acc_word;
+    if (\$275 ) begin
+      \$332  = word_out;
+    end
+    if (rst) begin
+      \$332  = 44'h00000000000;
+    end
   end
   assign buf_plane_onehot = \$5 [9:0];
   assign buf_wrote = \$17 [9:0];
   assign \$signature__addr  = { buf_b_half, buf_b_plane, \$20 [4:0] };
   assign buf_b_index = \$signature__data ;
   assign \$signature__en  = buf_b_valid;
-  assign rp__addr = { buf_rsel, buf_rplane, buf_re };
+  assign rp__addr = { buf_rsel, buf_rplane, f_e[4:0] };
+  assign buf_re = f_e[4:0];
   assign buf_ren = rp__en;
   assign rp__data = buf_rdata;
   assign w_rp__en = go;
   assign b_rp__en = go;
-  assign f_issue = rp__en;
   assign f_q = buf_rplane;
-  assign f_e = buf_re;
+  assign f_issue = rp__en;
   assign f_fly_q = buf_rq;
-  assign \$signal  = \$152 [9:0];
-  assign \$signal$99  = \$279 [9:0];
   assign op_addr = 1'h0;
   assign w_rp__addr = { fq_d0, g };
   assign b_rp__addr = g;
-  assign acc_n0 = \$318 [21:0];
-  assign acc_n1 = \$327 [21:0];
+  assign acc_n0 = \$65 [21:0];
+  assign acc_n1 = \$74 [21:0];
   assign \o__payload.lane0  = o__payload[20:0];
   assign \o__payload.lane1  = o__payload[41:21];
   assign \i__payload.mask  = i__payload[9:0];
   assign \i__payload.index  = i__payload[14:10];
   assign \i__payload.last  = i__payload[15];
-  assign o__payload[41:21] = \$329 [20:0];
-  assign o__payload[20:0] = \$328 [20:0];
-  assign word_out[43:22] = \$327 [21:0];
-  assign word_out[21:0] = \$318 [21:0];
-  assign \idx$100 [3] = \$283 ;
-  assign \idx$100 [2] = \$282 ;
-  assign \idx$100 [1] = \$281 ;
-  assign \idx$100 [0] = \$280 ;
-  assign \mask$98 [9] = \$276 ;
-  assign \mask$98 [8] = \$264 ;
-  assign \mask$98 [7] = \$252 ;
-  assign \mask$98 [6] = \$240 ;
-  assign \mask$98 [5] = \$228 ;
-  assign \mask$98 [4] = \$216 ;
-  assign \mask$98 [3] = \$204 ;
-  assign \mask$98 [2] = \$192 ;
-  assign \mask$98 [1] = \$180 ;
-  assign \mask$98 [0] = \$168 ;
-  assign idx[3] = \$156 ;
-  assign idx[2] = \$155 ;
-  assign idx[1] = \$154 ;
-  assign idx[0] = \$153 ;
-  assign mask[9] = \$149 ;
-  assign mask[8] = \$137 ;
-  assign mask[7] = \$125 ;
-  assign mask[6] = \$113 ;
-  assign mask[5] = \$101 ;
-  assign mask[4] = \$89 ;
-  assign mask[3] = \$77 ;
-  assign mask[2] = \$65 ;
-  assign mask[1] = \$53 ;
-  assign mask[0] = \$41 ;
+  assign o__payload[41:21] = \$76 [20:0];
+  assign o__payload[20:0] = \$75 [20:0];
+  assign word_out[43:22] = \$74 [21:0];
+  assign word_out[21:0] = \$65 [21:0];
   assign buf_plane[3] = \$9 ;
   assign buf_plane[2] = \$8 ;
   assign buf_plane[1] = \$7 ;
@@ -15108,67 +13578,47 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   assign \$23  = o__ready;
   assign \$25  = 1'h1;
   assign a_last = \$25 ;
-  assign \$289  = 1'h1;
-  assign pop = \$288 ;
-  assign \$40  = 1'h1;
-  assign \$41  = \$30 ;
-  assign \$52  = 1'h1;
-  assign \$53  = \$43 ;
-  assign \$64  = 1'h1;
-  assign \$65  = \$56 ;
-  assign \$76  = 1'h1;
-  assign \$77  = \$69 ;
-  assign \$88  = 1'h1;
-  assign \$89  = \$82 ;
-  assign \$100  = 1'h1;
-  assign \$101  = \$95 ;
-  assign \$112  = 1'h1;
-  assign \$113  = \$108 ;
-  assign \$124  = 1'h1;
-  assign \$125  = \$121 ;
-  assign \$136  = 1'h1;
-  assign \$137  = \$134 ;
-  assign \$148  = 1'h1;
-  assign \$149  = \$147 ;
-  assign \$290  = 1'h1;
-  assign \$291  = 2'h1;
-  assign \$292  = 2'h0;
-  assign \$293  = 2'h0;
-  assign \$298  = 1'h1;
-  assign \$302  = 1'h1;
-  assign \$303  = 2'h1;
-  assign \$304  = 2'h0;
-  assign \$305  = 2'h0;
-  assign \$311  = { acc_word[21:0], 1'h0 };
-  assign \$320  = { acc_word[43:22], 1'h0 };
-  assign \$328  = acc_word[21:0];
-  assign \$329  = acc_word[43:22];
-  assign \$331  = i__payload[9:0];
-  assign \$415  = buf_rsel;
-  assign \$417  = buf_b_half;
-  assign \$423  = buf_rsel;
-  assign \$425  = buf_b_half;
-  assign \$431  = buf_rsel;
-  assign \$433  = buf_b_half;
-  assign \$439  = buf_rsel;
-  assign \$441  = buf_b_half;
-  assign \$447  = buf_rsel;
-  assign \$449  = buf_b_half;
-  assign \$455  = buf_rsel;
-  assign \$457  = buf_b_half;
-  assign \$463  = buf_rsel;
-  assign \$465  = buf_b_half;
-  assign \$471  = buf_rsel;
-  assign \$473  = buf_b_half;
-  assign \$479  = buf_rsel;
-  assign \$481  = buf_b_half;
-  assign \$487  = buf_rsel;
-  assign \$489  = buf_b_half;
-  assign \$500  = buf_done_half;
-  assign \$502  = buf_rsel;
-  assign \$506  = 1'h1;
-  assign \$507  = 2'h1;
-  assign \$508  = 2'h0;
+  assign \$36  = 1'h1;
+  assign pop = \$35 ;
+  assign \$37  = 1'h1;
+  assign \$38  = 2'h1;
+  assign \$39  = 2'h0;
+  assign \$40  = 2'h0;
+  assign \$45  = 1'h1;
+  assign \$49  = 1'h1;
+  assign \$50  = 2'h1;
+  assign \$51  = 2'h0;
+  assign \$52  = 2'h0;
+  assign \$58  = { acc_word[21:0], 1'h0 };
+  assign \$67  = { acc_word[43:22], 1'h0 };
+  assign \$75  = acc_word[21:0];
+  assign \$76  = acc_word[43:22];
+  assign \$78  = i__payload[9:0];
+  assign \$162  = buf_rsel;
+  assign \$164  = buf_b_half;
+  assign \$170  = buf_rsel;
+  assign \$172  = buf_b_half;
+  assign \$178  = buf_rsel;
+  assign \$180  = buf_b_half;
+  assign \$186  = buf_rsel;
+  assign \$188  = buf_b_half;
+  assign \$194  = buf_rsel;
+  assign \$196  = buf_b_half;
+  assign \$202  = buf_rsel;
+  assign \$204  = buf_b_half;
+  assign \$210  = buf_rsel;
+  assign \$212  = buf_b_half;
+  assign \$218  = buf_rsel;
+  assign \$220  = buf_b_half;
+  assign \$226  = buf_rsel;
+  assign \$228  = buf_b_half;
+  assign \$234  = buf_rsel;
+  assign \$236  = buf_b_half;
+  assign \$247  = buf_done_half;
+  assign \$249  = buf_rsel;
+  assign \$253  = 1'h1;
+  assign \$254  = 2'h1;
+  assign \$255  = 2'h0;
 endmodule
 
 module \net_mlp_fs_relu_k10_p16_8_2_l4.neurons0 (rst, i__valid, i__ready, o__ready, w_data, o__valid, o__payload, clk);

@@ -199,27 +199,23 @@ class AffineStage(wiring.Component):
     # ---- engine ------------------------------------------------------------------------------
 
     def _fetcher(self, m, r_full, counts, release, r_plane, r_q, r_e, r_en, r_data, pop):
-        """Reads the image's events in the engine's order (every pass: the planes with events,
-        in order) into a two-entry queue, ahead of the engine: the event memory's address comes
-        from this walker's registers and its data lands in a register, so no path runs from
-        one memory through logic into another. Returns the queue head: (valid, event, last of
-        its plane)."""
+        """Reads the image's events in the engine's order (every pass: the planes in order) into
+        a two-entry queue, ahead of the engine: the event memory's address comes from this
+        walker's registers and its data lands in a register, so no path runs from one memory
+        through logic into another. Returns the queue head: (valid, event, last of its
+        plane)."""
         plan = self.plan
         T, G, cap = plan.T, plan.G, plan.source.capacity
         busy = Signal(name="f_busy")          # walking the read half's image
         over = Signal(name="f_over")          # walked all of it; wait for the release
         fg = Signal(range(G), name="f_g")
         fq = Signal(range(T), name="f_q")
-        fe = Signal(range(max(cap, 2)), name="f_e")
-        fleft = Signal(range(max(cap, 2)), name="f_left")
-        nonzero = Cat(*[c != 0 for c in counts])
-
-        def next_plane(after):
-            """(any, plane) of the first plane > ``after`` with events (after = -1: >= 0)."""
-            mask = Signal(T)
-            for t in range(T):
-                m.d.comb += mask[t].eq(nonzero[t] & (after < t))
-            return mask != 0, first_set(m, mask, None)
+        fe = Signal(range(cap + 1), name="f_e")
+        # the planes in order, empty ones included (a clock each, while the engine sweeps)
+        cnt_f = Signal(range(cap + 1), name="f_cnt")
+        m.d.comb += cnt_f.eq(Array(counts)[fq])
+        more = Signal(name="f_more")          # the plane has an event at fe
+        m.d.comb += more.eq(fe != cnt_f)
 
         # the queue: head (v0, d0, l0), second (v1, d1, l1); a read in flight lands next clock
         v0, v1 = Signal(name="fq_v0"), Signal(name="fq_v1")
@@ -228,9 +224,9 @@ class AffineStage(wiring.Component):
         fly, fly_last = Signal(name="f_fly"), Signal(name="f_fly_last")
         fly_q = Signal(range(T), name="f_fly_q")
         issue = Signal(name="f_issue")
-        m.d.comb += issue.eq(busy & ((v0 + v1 + fly - pop) < 2))
+        m.d.comb += issue.eq(busy & more & ((v0 + v1 + fly - pop) < 2))
         m.d.comb += [r_plane.eq(fq), r_e.eq(fe), r_en.eq(issue), r_q.eq(fly_q)]
-        m.d.sync += [fly.eq(issue), fly_last.eq(fleft == 0), fly_q.eq(fq)]
+        m.d.sync += [fly.eq(issue), fly_last.eq(fe + 1 == cnt_f), fly_q.eq(fq)]
 
         push = fly
         with m.If(pop):
@@ -250,28 +246,24 @@ class AffineStage(wiring.Component):
             with m.Else():
                 m.d.sync += [v0.eq(1), d0.eq(r_data), l0.eq(fly_last)]
 
-        # the walk: events of a plane, then the next plane with events, then the next pass
-        first_any, first_plane = next_plane(Const(-1, signed(2)))
-        more_any, more_plane = next_plane(fq)
-        with m.If(release):
-            m.d.sync += over.eq(0)
-        with m.Elif(~busy & ~over & r_full):
-            with m.If(first_any):
-                m.d.sync += [busy.eq(1), fg.eq(0), fq.eq(first_plane), fe.eq(0),
-                             fleft.eq(Array(counts)[first_plane] - 1)]
-            with m.Else():
-                m.d.sync += over.eq(1)
+        # the walk: the events of a plane, then the next plane, then the next pass. The engine
+        # frees the half once it has taken the last event of the last pass, possibly while the
+        # walk still steps over empty planes after it (scale mode skips them): the release ends
+        # the walk either way
         with m.If(issue):
-            with m.If(fleft != 0):
-                m.d.sync += [fe.eq(fe + 1), fleft.eq(fleft - 1)]
-            with m.Elif(more_any):
-                m.d.sync += [fq.eq(more_plane), fe.eq(0),
-                             fleft.eq(Array(counts)[more_plane] - 1)]
+            m.d.sync += fe.eq(fe + 1)
+        with m.Elif(busy & ~more):
+            m.d.sync += fe.eq(0)
+            with m.If(fq != T - 1):
+                m.d.sync += fq.eq(fq + 1)
             with m.Elif(fg != G - 1):
-                m.d.sync += [fg.eq(fg + 1), fq.eq(first_plane), fe.eq(0),
-                             fleft.eq(Array(counts)[first_plane] - 1)]
+                m.d.sync += [fg.eq(fg + 1), fq.eq(0)]
             with m.Else():
                 m.d.sync += [busy.eq(0), over.eq(1)]
+        with m.If(release):
+            m.d.sync += [busy.eq(0), over.eq(0)]
+        with m.Elif(~busy & ~over & r_full):
+            m.d.sync += [busy.eq(1), fg.eq(0), fq.eq(0), fe.eq(0)]
         return v0, d0, l0
 
     def _acc_store(self, m, depth, width, enable):
@@ -317,7 +309,6 @@ class AffineStage(wiring.Component):
         scale = plan.mode == "scale"
         sw = plan.widths["S"] if scale else 0
         lw = aw + sw
-        cap = plan.source.capacity
         conv = plan.kind == "conv"
 
         # weights and biases: ROMs read at the issue edge with the accumulators

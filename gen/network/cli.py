@@ -2,7 +2,7 @@
 
 import argparse
 
-from common.checks import InputError, arg, check_int
+from common.checks import InputError, arg, check_input_file, check_int
 
 from .ir import DEFAULT_PE, PE_MAX, build_ir, check_pe
 
@@ -32,7 +32,7 @@ def pe_list(text):
 
 
 def add_arguments(p):
-    p.add_argument("network", metavar="NET.json", help="the network file")
+    p.add_argument("network", type=arg(check_input_file, "NET.json"), metavar="NET.json", help="the network file")
     p.add_argument("--pe", type=pe_list, default=DEFAULT_PE, metavar="P",
                    help=f"accumulators per layer, 1..{PE_MAX} (each layer uses at most its "
                         f"width; default {DEFAULT_PE}): LUTs for speed. P0,P1,... gives each "

@@ -99,7 +99,8 @@ class AmosLanes(wiring.Component):
         m = Module()
         for p, core in enumerate(self.cores):
             m.submodules[f"amos{p}"] = core
-            m.d.comb += [core.i.valid.eq(self.i.valid), core.i.payload.eq(self.i.payload[f"lane{p}"]),
+            m.d.comb += [core.i.valid.eq(self.i.valid),
+                         core.i.payload.eq(self.i.payload[f"lane{p}"]),
                          core.o.ready.eq(self.o.ready),
                          self.o.payload[f"lane{p}"].spikes.eq(core.o.payload.spikes),
                          self.o.payload[f"lane{p}"].value.eq(core.o.payload.value)]

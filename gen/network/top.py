@@ -2,8 +2,8 @@
 
 ::
 
-    i ─> InputWriter ─> AffineStage 0 ─> neurons 0 ─> SpikeWriter 0 ─> AffineStage 1 ─> ...
-                                                                  ... ─> AffineStage L ─> Readout ─> o
+    i ─> InputWriter ─> AffineStage 0 ─> neurons 0 ─> SpikeWriter 0 ─> AffineStage 1 ...
+                                             ... ─> AffineStage L ─> Readout ─> o
 
 Every link is an ``amaranth.lib.stream`` (valid/ready), so a stall anywhere back-pressures
 the stages before it and nothing is lost; each affine stage's event buffer holds two images, so

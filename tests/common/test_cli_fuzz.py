@@ -42,10 +42,40 @@ EXAMPLES = {
     "--neurons": "2",
 }
 
-#: Valid inputs for input-file arguments while another argument is fuzzed.
+def _tiny_model():
+    """A small ONNX MLP and its calibration inputs in build/cli_fuzz (written once, atomically:
+    test workers may race), for ``net convert`` while one of its other paths is fuzzed."""
+    import os
+
+    import numpy as np
+
+    from tests.net.onnx_models import mlp, onnx_model
+
+    folder = ROOT / "build" / "cli_fuzz"
+    folder.mkdir(parents=True, exist_ok=True)
+    model, calib = folder / "tiny.onnx", folder / "tiny_calib.npy"
+    rng = np.random.default_rng(0)
+    for path, write in ((model, lambda f: f.write(onnx_model(*mlp(rng)))),
+                        (calib, lambda f: np.save(f, rng.normal(size=(8, 4))))):
+        if not path.exists():
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+            with open(tmp, "wb") as f:
+                write(f)
+            os.replace(tmp, path)
+    return model, calib
+
+
+TINY_MODEL, TINY_CALIB = _tiny_model()
+
+#: Valid values for path arguments while another argument is fuzzed.
 VALID_INPUTS = {
     ("boards", "synth", "manifest"): ROOT / "rtl" / "fs_relu_k10.json",
     ("quant", "show", "file"): ROOT / "quant" / "params" / "silu_K16_Q8.json",
+    ("gen", "network", "network"): ROOT / "net" / "examples" / "mlp_fs_relu_k10.json",
+    ("net", "export-nir", "network"): ROOT / "net" / "examples" / "mlp_fs_relu_k10.json",
+    ("net", "export-nir", "out"): "out.nir",
+    ("net", "convert", "model"): TINY_MODEL,
+    ("net", "convert", "calib"): TINY_CALIB,
 }
 
 #: Flags added to every case of a command so that nothing reaches hardware.
@@ -201,7 +231,8 @@ def test_bad_paths_are_one_line_errors(package, command, name, bad, tmp_path, mo
     path = BAD[bad](tmp_path)
     positionals, options = _base_argv(package, command, parser, action)
     if action.option_strings:
-        argv = [command, *positionals, *options, name, str(path)]
+        n = action.nargs if isinstance(action.nargs, int) else 1     # --test DATA LABELS
+        argv = [command, *positionals, *options, name, *[str(path)] * n]
     else:
         # the fuzzed positional takes its place among the others
         index = [a for a in parser._actions if not a.option_strings].index(action)

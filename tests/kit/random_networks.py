@@ -7,7 +7,7 @@ are chosen from the value ranges so that the neurons see inputs around their wor
 
 import numpy as np
 
-from net.netfile import from_dict, signed_bits, trace
+from net.netfile import from_dict, trace
 
 __all__ = ["relu_unit", "random_unit", "if_unit", "random_mlp", "random_cnn", "network"]
 
