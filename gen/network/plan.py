@@ -27,7 +27,7 @@ import math
 from dataclasses import dataclass, field
 
 from common.checks import InputError
-from gen.widths import signed_width
+from gen.widths import signed_width, unsigned_width
 
 __all__ = ["Digits", "SourcePlan", "AffinePlan", "NeuronPlan", "WriterPlan", "ReadoutPlan",
            "NetworkPlan", "make_plan", "PlanError"]
