@@ -1,8 +1,9 @@
 """Cycle counts of an IF network's hardware (a model of the RTL, like :mod:`gen.network.cycles`).
 
 The input writer and the first engine work once per image, as in the FS network. The first IF
-layer takes the image's V0 current vectors (V0 clocks), then runs N = 2^K - 1 steps; every step
-flows through the later stages, each doing per step what an FS stage does per image:
+layer takes the image's V0 current vectors into one half of its current memory (while it runs
+the steps of the image before from the other), then runs N = 2^K - 1 steps; every step flows
+through the later stages, each doing per step what an FS stage does per image:
 
 * IF lanes: a clock per vector, V per step; the spike writer a clock to take each vector in and
   one per item written (at least one);
@@ -11,8 +12,8 @@ flows through the later stages, each doing per step what an FS stage does per im
 * the summing read-out: one clock per class.
 
 The steps are pipelined through these stages, so a step costs the slowest of them at that step,
-and an image ``V0 + sum over steps of that maximum`` plus a few clocks of hand-over
-(:func:`image_intervals`). The per-image figures of the stages (the manifest's ``stages`` and
+and an image the sum over its steps of that maximum plus ``V0 + 3`` clocks of hand-over
+(:func:`image_intervals`; the first engine, once per image, is slower only for very small N). The per-image figures of the stages (the manifest's ``stages`` and
 ``layers[].cycles``) are the sums over the steps; the worst case takes every neuron spiking at
 every step.
 """
@@ -24,8 +25,8 @@ from . import cycles
 __all__ = ["is_if", "image_intervals", "image_latencies", "worst_stages", "worst_interval",
            "worst_latency"]
 
-#: Clocks an image adds to the step pipeline: the first IF layer's switch from running to
-#: loading and back, and the read-out's output beat.
+#: Clocks an image adds to the step pipeline besides V0: the hand-over from one image's steps to
+#: the next one's, and the read-out's output beat.
 IMAGE_OVERHEAD = 3
 #: Clocks a step adds to a later engine: its hand-overs (buffer flip, issue, execute, output).
 STEP_OVERHEAD = cycles.OVERHEAD

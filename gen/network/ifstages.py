@@ -9,8 +9,8 @@ FS network's, and only the neurons and the read-out differ.
 IF lanes
     L neurons per clock; the membranes of the V neuron words of a layer (the producer's
     vectors per step) in a memory. The first neuron layer's current is constant over an image
-    (its engine runs once per image): it takes the image's V vectors into a current memory,
-    then runs the N steps from there. A later layer takes one vector per step and word. Either
+    (its engine runs once per image): it takes the image's V vectors into one half of a current
+    memory and runs the N steps from there, while the other half takes the next image's. A later layer takes one vector per step and word. Either
     way an update is two stages: the word's membrane (and current) is read, then
     ``u = max(v + x, 0); s = [u >= theta]; v = u - theta s`` is written back and the spikes go
     out. The memory's read port is transparent to its write port, so the next step of the
@@ -51,35 +51,45 @@ class IFLanes(wiring.Component):
         })
 
     def _sequencer(self, m, enable):
-        """The op issued this clock: (valid, word, first step, current source). Hold mode:
-        load the image's V currents, then N sweeps over the words; stream mode: one op per
-        input vector."""
+        """The op issued this clock: (valid, word, first step, run half), and the current
+        memory's write (address, enable) in hold mode (else None). Hold mode: N sweeps
+        over the words of the current memory's full half, while the other half loads the next
+        image; stream mode: one op per input vector."""
         p = self.plan
         w = Signal(range(p.V), name="word")
         t = Signal(range(p.steps), name="step")
         w_last = w == p.V - 1
         t_last = t == p.steps - 1
         valid = Signal(name="issue")
-        advance = Signal(name="advance")
+        rsel = Signal(name="run_half")
         if p.hold:
-            loading = Signal(init=1, name="loading")
-            m.d.comb += [self.i.ready.eq(loading), valid.eq(~loading & enable),
-                         advance.eq(Mux(loading, self.i.valid, valid))]
-            with m.If(advance & w_last):
-                with m.If(loading):
-                    m.d.sync += loading.eq(0)
-                with m.Elif(t_last):
-                    m.d.sync += loading.eq(1)
-            step_on = ~loading
+            full = Signal(2, name="full")
+            m.d.comb += valid.eq(full.bit_select(rsel, 1) & enable)
+            with m.If(valid & w_last & t_last):         # the image's last op: free the half
+                m.d.sync += [rsel.eq(~rsel), full.bit_select(rsel, 1).eq(0)]
+            load = self._loader(m, full)
         else:
-            m.d.comb += [self.i.ready.eq(enable), valid.eq(self.i.valid & enable),
-                         advance.eq(valid)]
-            step_on = Const(1, 1)
-        with m.If(advance):
+            m.d.comb += [self.i.ready.eq(enable), valid.eq(self.i.valid & enable)]
+            load = None
+        with m.If(valid):
             m.d.sync += w.eq(Mux(w_last, 0, w + 1))
-            with m.If(w_last & step_on):
+            with m.If(w_last):
                 m.d.sync += t.eq(Mux(t_last, 0, t + 1))
-        return valid, w, t == 0
+        return valid, w, t == 0, rsel, load
+
+    def _loader(self, m, full):
+        """Hold mode: the image's V current vectors into the free half of the current memory
+        (ping-pong with the half the steps read); returns the write's (address, enable)."""
+        p = self.plan
+        wl = Signal(range(p.V), name="load_word")
+        wsel = Signal(name="load_half")
+        m.d.comb += self.i.ready.eq(~full.bit_select(wsel, 1))
+        take = self.i.valid & self.i.ready
+        with m.If(take):
+            m.d.sync += wl.eq(Mux(wl == p.V - 1, 0, wl + 1))
+            with m.If(wl == p.V - 1):
+                m.d.sync += [wsel.eq(~wsel), full.bit_select(wsel, 1).eq(1)]
+        return Cat(wl, wsel), take
 
     def elaborate(self, platform):
         m = Module()
@@ -87,7 +97,7 @@ class IFLanes(wiring.Component):
         L, vw, xw = p.L, p.v_width, p.width
         enable = Signal(name="enable")
         m.d.comb += enable.eq(~self.o.valid | self.o.ready)
-        valid, w, first = self._sequencer(m, enable)
+        valid, w, first, rsel, load = self._sequencer(m, enable)
 
         m.submodules.membranes = vmem = memory.Memory(shape=unsigned(L * vw), depth=p.V,
                                                       init=[])
@@ -102,12 +112,13 @@ class IFLanes(wiring.Component):
         with m.If(enable):
             m.d.sync += [x_valid.eq(valid), x_word.eq(w), x_first.eq(first)]
         if p.hold:
-            m.submodules.currents = cmem = memory.Memory(shape=unsigned(L * xw), depth=p.V,
+            depth = 2 << (p.V - 1).bit_length()
+            m.submodules.currents = cmem = memory.Memory(shape=unsigned(L * xw), depth=depth,
                                                          init=[])
             c_wp, c_rp = cmem.write_port(), cmem.read_port()
-            m.d.comb += [c_wp.addr.eq(w), c_wp.data.eq(self.i.payload.as_value()),
-                         c_wp.en.eq(self.i.valid & self.i.ready),
-                         c_rp.addr.eq(w), c_rp.en.eq(enable)]
+            m.d.comb += [c_wp.addr.eq(load[0]), c_wp.data.eq(self.i.payload.as_value()),
+                         c_wp.en.eq(load[1]),
+                         c_rp.addr.eq(Cat(w, rsel)), c_rp.en.eq(enable)]
             currents = c_rp.data
         else:
             currents = Signal(L * xw, name="x_current")
