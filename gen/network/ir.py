@@ -191,8 +191,9 @@ class NetworkIR(CoreIR):
         for npl in self.plan.neurons:
             if npl.coding == "if":
                 ifp = npl.core_ir
-                out["membranes"] += ifp.V * ifp.L * (ifp.v_width + (ifp.width if ifp.hold
-                                                                    else 0))
+                out["membranes"] += ifp.V * ifp.L * ifp.v_width
+                if ifp.hold:        # the current memory: two halves of V words
+                    out["membranes"] += (2 << (ifp.V - 1).bit_length()) * ifp.L * ifp.width
         for aff in self.plan.affine:
             out["weights"] += aff.w_index.depth * aff.P * aff.widths["w"]
             out["biases"] += aff.G * aff.P * aff.widths["b"]
