@@ -1,5 +1,6 @@
 """Converted spiking networks: every activation of the ANN becomes a layer of FS neurons or AMOS
-units, simulated in float (:class:`FloatSNN`) or in exact integers (:class:`IntSNN`).
+units, simulated in float (:class:`FloatSNN`) or in exact integers (:class:`IntSNN`); or of
+rate-coded IF neurons (integer only, time-stepped: :meth:`IntSNN._forward_if`).
 
 Float
     The ANN's float64 weights; each activation replaced by the unit's float golden model
@@ -241,7 +242,8 @@ class IntSNN:
     ops : list of Op
         The float ANN.
     unit : Unit
-        An integer unit (Q given): FS neuron or AMOS unit.
+        An integer unit (Q given): FS neuron, AMOS unit or IF neuron (the IF network runs
+        ``unit.steps`` time steps; its spikes go on with the value 1 = the layer's alpha).
     alphas : list of float, optional
         ReLU: each neuron layer's input range.
     weight_bits : int
