@@ -9,10 +9,12 @@ through the later stages, each doing per step what an FS stage does per image:
   one per item written (at least one);
 * a later engine (one spike plane, Horner): G passes of ``A`` (the sweep that loads the bias),
   one clock per spike event, the emission, plus its hand-overs;
-* the summing read-out: one clock per class.
+* the summing read-out: one clock per class; after an image's last step, one more per class to
+  find the first maximum.
 
 The steps are pipelined through these stages, so a step costs the slowest of them at that step,
-and an image the sum over its steps of that maximum plus ``V0 + 3`` clocks of hand-over
+and an image the sum over its steps of that maximum plus ``V0 + 3 + C`` clocks (hand-over, the
+read-out's search for the class)
 (:func:`image_intervals`; the first engine, once per image, is slower only for very small N). The per-image figures of the stages (the manifest's ``stages`` and
 ``layers[].cycles``) are the sums over the steps; the worst case takes every neuron spiking at
 every step.
@@ -70,7 +72,9 @@ def _step_costs(plan, spikes):
 
 
 def _load(plan):
-    return plan.neurons[0].core_ir.V
+    """Clocks an image adds besides its steps: the first IF layer's V0 vectors, the read-out's
+    search (a clock per class), the hand-overs."""
+    return plan.neurons[0].core_ir.V + plan.readout.classes
 
 
 def _image_steps(plan, x_codes):
@@ -112,7 +116,8 @@ def worst_stages(plan):
     N = plan.network.unit.steps
     once = cycles.worst_stages_once(plan)
     step = [int(v) * N for v in _worst_step(plan)]
-    step[0] += _load(plan)
+    step[0] += plan.neurons[0].core_ir.V        # the first IF layer takes its currents
+    step[-1] += plan.readout.classes            # the read-out searches the class
     return once + step
 
 

@@ -151,8 +151,11 @@ class IFReadout(wiring.Component):
     """The last engine's per-step logits, summed over the N steps -> one ``{class, logits}``
     beat per image.
 
-    The output register is the working register (as in :class:`gen.network.stages.Readout`):
-    a logit is taken only while no result waits.
+    The sums are a ring of C registers that turns by one per logit taken: the head, logit c's
+    sum, leaves and the new sum (head + the logit; the logit alone at step 0) enters at the
+    tail, so after the C logits of a step the ring is back in order and no C-way multiplexer
+    lies before the adder. After the N-th step the ring turns C more times to find the first
+    maximum (comparing only the head), then holds the result until it is taken.
     """
 
     def __init__(self, plan):
@@ -163,44 +166,62 @@ class IFReadout(wiring.Component):
                                                     plan.width))),
         })
 
-    def elaborate(self, platform):
-        m = Module()
+    def _take(self, m, ring, take):
+        """Accumulate: the lane of the logit in turn plus the head into the tail; returns
+        whether this take is the step's last logit and whether it is the N-th step's."""
         plan = self.plan
-        C, P, G, W = plan.classes, plan.P, plan.G, plan.width
+        C, P, G = plan.classes, plan.P, plan.G
         idx = Signal(range(C), name="idx")
         lp = Signal(range(P), name="lane")
         vg = Signal(range(G), name="group")
         t = Signal(range(plan.steps), name="step")
         v = Signal(signed(plan.in_width), name="v")
         m.d.comb += v.eq(Array([self.i.payload[f"lane{p}"] for p in range(P)])[lp])
-        logits = Array(self.o.payload.logits[c] for c in range(C))
-        total = Signal(signed(W), name="total")
-        m.d.comb += total.eq(Mux(t == 0, 0, logits[idx]) + v)
-        best = Signal(signed(W), name="best")
-        best_idx = Signal(range(C), name="best_idx")
-        better = Signal(name="better")
-        m.d.comb += better.eq((idx == 0) | (total > best))
         last_lane = lp == Mux(vg == G - 1, C - (G - 1) * P - 1, P - 1)
         is_last = idx == C - 1
-        t_last = t == plan.steps - 1
-        step = Signal(name="take")
-        m.d.comb += [step.eq(self.i.valid & ~self.o.valid),
-                     self.i.ready.eq(step & last_lane)]
-        with m.If(step):
-            m.d.sync += logits[idx].eq(total)
-            with m.If(better):
-                m.d.sync += [best.eq(total), best_idx.eq(idx)]
+        m.d.comb += self.i.ready.eq(take & last_lane)
+        with m.If(take):
+            m.d.sync += [ring[c].eq(ring[c + 1]) for c in range(C - 1)]
+            m.d.sync += ring[C - 1].eq(Mux(t == 0, 0, ring[0]) + v)
             with m.If(is_last):
-                m.d.sync += [idx.eq(0), lp.eq(0), vg.eq(0), t.eq(Mux(t_last, 0, t + 1))]
+                m.d.sync += [idx.eq(0), lp.eq(0), vg.eq(0),
+                             t.eq(Mux(t == plan.steps - 1, 0, t + 1))]
             with m.Else():
                 m.d.sync += idx.eq(idx + 1)
                 with m.If(last_lane):
                     m.d.sync += [lp.eq(0), vg.eq(vg + 1)]
                 with m.Else():
                     m.d.sync += lp.eq(lp + 1)
-        with m.If(step & is_last & t_last):
-            m.d.sync += [self.o.valid.eq(1),
-                         self.o.payload["class"].eq(Mux(better, idx, best_idx))]
+        return is_last, t == plan.steps - 1
+
+    def elaborate(self, platform):
+        m = Module()
+        plan = self.plan
+        C, W = plan.classes, plan.width
+        ring = [Signal(signed(W), name=f"sum{c}") for c in range(C)]
+        for c in range(C):
+            m.d.comb += self.o.payload.logits[c].eq(ring[c])
+        searching = Signal(name="searching")
+        k = Signal(range(C), name="k")                  # the class at the head
+        take = Signal(name="take")
+        m.d.comb += take.eq(self.i.valid & ~self.o.valid & ~searching)
+        step_end, image_end = self._take(m, ring, take)
+        with m.If(take & step_end & image_end):
+            m.d.sync += [searching.eq(1), k.eq(0)]
+
+        # the first maximum: the ring turns once more, the head compared with the best so far
+        best = Signal(signed(W), name="best")
+        best_idx = Signal(range(C), name="best_idx")
+        better = Signal(name="better")
+        m.d.comb += better.eq((k == 0) | (ring[0] > best))
+        with m.If(searching):
+            m.d.sync += [ring[c].eq(ring[(c + 1) % C]) for c in range(C)]
+            with m.If(better):
+                m.d.sync += [best.eq(ring[0]), best_idx.eq(k)]
+            m.d.sync += k.eq(k + 1)
+            with m.If(k == C - 1):
+                m.d.sync += [searching.eq(0), self.o.valid.eq(1),
+                             self.o.payload["class"].eq(Mux(better, k, best_idx))]
         with m.Elif(self.o.ready):
             m.d.sync += self.o.valid.eq(0)
         return m
