@@ -169,3 +169,43 @@ def test_if_file_ranges(if_file):
     assert [layer.out_range for layer in net.layers if layer.op == "if"] == [(0, 1), (0, 1)]
     lo, hi = net.layers[-1].out_range
     assert net.output_range == (lo * 1023, hi * 1023)
+
+
+def test_cli_if_export_deterministic(tmp_path):
+    """``--coding if --export``: the same bytes twice, a file the reader loads, the figures."""
+    from clirun import run_cli
+
+    outs = []
+    for k in range(2):
+        path = tmp_path / f"if{k}.json"
+        r = run_cli("net", "digits", "--coding", "if", "--K", "3", "--Q", "8", "--quiet",
+                    "--export", path, "--json", tmp_path / f"r{k}.json")
+        assert r.returncode == 0, r.stderr
+        assert "SNN IF integer" in r.stdout
+        outs.append(path.read_bytes())
+    assert outs[0] == outs[1]
+    net = load(tmp_path / "if0.json")
+    assert net.unit.coding == "if" and net.unit.steps == 7
+    fig = json.loads((tmp_path / "r0.json").read_text())
+    assert fig["coding"] == "if" and fig["time_steps"] == 7
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--coding", "if", "--Q", "8", "--model", "cnn"], "IF conversion takes the ReLU MLP only"),
+    (["--coding", "if", "--Q", "8", "--act", "silu"], "IF conversion takes the ReLU MLP only"),
+    (["--coding", "if"], "give --Q"),
+])
+def test_cli_if_bad_combinations(tmp_path, args, fragment):
+    from clirun import assert_usage_error, run_cli
+
+    r = run_cli("net", "digits", *args, "--export", tmp_path / "x.json", cwd=tmp_path)
+    assert_usage_error(r, fragment)
+    assert not (tmp_path / "x.json").exists()
+
+
+def test_export_nir_refuses_if(tmp_path):
+    from clirun import assert_usage_error, run_cli
+
+    r = run_cli("net", "export-nir", IF_EXAMPLE, tmp_path / "x.nir")
+    assert_usage_error(r, "rate-coded IF network")
+    assert not (tmp_path / "x.nir").exists()
