@@ -21,7 +21,7 @@ Summing read-out
     before, and after the N-th step emits ``{class, logits}`` (the first maximum).
 """
 
-from amaranth import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
+from amaranth import Array, Cat, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
