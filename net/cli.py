@@ -145,6 +145,10 @@ def format_table(result):
     lines.append(fmt.format(*head))
     lines.append(fmt.format(*("-" * w for w in widths)))
     lines += [fmt.format(*r) for r in rows]
+    if c.coding == "if":
+        lines.append(f"IF network: {result.spikes_per_neuron * result.neurons:.2f} spikes per "
+                     f"image ({result.neurons} neurons), {result.time_steps} time steps of every "
+                     f"layer per image")
     if "input_spikes_per_pixel" in result.extra:
         lines.append(f"TSC input encoder: {result.extra['input_spikes_per_pixel']:.3f} spikes "
                      f"per pixel")
