@@ -13,17 +13,30 @@ import numpy as np
 import pytest
 
 from net.netfile import from_dict
-from random_networks import if_unit, random_mlp
+from random_networks import if_unit, random_cnn, random_mlp
 from tests.gen.test_network_sim import by_neuron, simulate
 
 RNG = np.random.default_rng
 
 
 def step_logits(network, want):
-    """The last layer's sums of every step, (images, N, classes), from the recorded spikes."""
-    last = network.layers[-1]
+    """The last layer's sums of every step, (images, N, classes), from the recorded spikes of
+    the last IF layer (through pooling and flattening)."""
     s = want.records[-1]["spikes"].astype(np.int64)
-    return s @ last.W.T + last.b
+    n, N = s.shape[:2]
+    x = s.reshape(n * N, *s.shape[2:])
+    tail = network.layers[network.layers.index(network.neuron_layers[-1]) + 1:]
+    for layer in tail:
+        if layer.op == "avgpool":
+            c, h, w = x.shape[1:]
+            k = layer.k
+            x = x.reshape(n * N, c, h // k, k, w // k, k).sum(axis=(3, 5))
+        elif layer.op == "flatten":
+            x = x.reshape(n * N, -1)
+        else:
+            assert layer.op == "linear", layer.op
+            x = x @ layer.W.T + layer.b
+    return x.reshape(n, N, -1)
 
 
 def check_if(net_dict, P, n_images=3, seed=0, lanes=None, p_gap=0.3, p_stall=0.3):
@@ -75,3 +88,13 @@ def test_if_deeper_full_rate():
     images overlap in the pipeline."""
     net = random_mlp(RNG(9), if_unit(3), [6, 7, 5, 4, 3], in_range=(0, 15))
     check_if(net, 3, n_images=3, seed=5, p_gap=0.0, p_stall=0.0)
+
+
+def test_if_cnn_pool_flatten():
+    """The format's other ops under IF neurons: conv (padding 1) -> if -> avgpool 2 -> conv
+    -> if -> flatten -> linear (net digits converts MLPs only; a file may hold any of them):
+    each step's spikes pool into the next engine's events."""
+    net = random_cnn(RNG(0), if_unit(2), in_shape=(2, 4, 4), in_range=(0, 7),
+                     unflatten_input=True, channels=(3, 2), kernels=(3, 2), pads=(1, 0),
+                     pool=(2, 1))
+    check_if(net, 2, n_images=2, seed=0, lanes=None)
