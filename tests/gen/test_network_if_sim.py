@@ -1,9 +1,9 @@
 """The IF network hardware in the Amaranth simulator, step by step, against the integer
 network.
 
-Small random IF MLPs (N = 2^K - 1 time steps, K small) with P values that do not divide the
-layer widths and fewer neuron lanes than accumulators, under random input gaps and output
-back-pressure. The first engine's vectors must equal the constant currents of the first IF
+Small random IF MLPs and a CNN (N = 2^K - 1 time steps, K small) with P values that do not
+divide the layer widths and fewer neuron lanes than accumulators, under random input gaps and
+output back-pressure. The first engine's vectors must equal the constant currents of the first IF
 layer, every later engine's vectors the currents of each step (``record=True``: ``x``), every
 IF vector the spikes of its step, the read-out's results the logits summed over the steps and
 the class.
