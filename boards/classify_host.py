@@ -126,7 +126,6 @@ def chip_cycles(network_path, pe, x):
     from gen.network.ir import build_ir
 
     plan = build_ir(network_path, pe=pe).plan
-    stages = cycles.image_stages(plan, x)
-    ii = cycles.interval(stages)
-    latency = [cycles.worst_latency(plan, row) for row in stages]
+    ii = cycles.image_intervals(plan, x)
+    latency = cycles.image_latencies(plan, x)
     return float(np.mean(ii)), float(np.mean(latency))

@@ -145,11 +145,11 @@ def images_per_s(row):
 
 
 def _steps(unit):
-    """Time steps per neuron evaluation: K for FS and rate coding, 1 for AMOS (its K gates
-    compare at once)."""
+    """Time steps per neuron evaluation: K for FS, N = 2^K - 1 for rate coding (the manifest's
+    ``steps``), 1 for AMOS (its K gates compare at once)."""
     if unit.get("coding") == "amos":
         return 1
-    return unit.get("T") or unit.get("K")
+    return unit.get("steps") or unit.get("T") or unit.get("K")
 
 
 def _label(row):

@@ -16,6 +16,9 @@ DESCRIPTION = __doc__.splitlines()[0].split(": ", 1)[1] + """
 Without --Q the float spiking network runs; with --Q the exact integer network (Q-bit neuron
 parameters, --weight-bits weights). K is the FS neuron's time steps, the AMOS unit's gates, or
 the TSC frame length N (defaults: FS relu 10, silu 16; AMOS relu 10, silu 12; TSC 64).
+--coding if converts the ReLU MLP to rate-coded integrate-and-fire neurons (subtractive reset,
+N = 2^K - 1 time steps, default K 10: the output precision of FS with K steps), integer only
+(give --Q).
 --coding tsc runs the framed TSC neuron by default (--tsc-mode stream: the neuron that answers
 within the frame, fine-tuned through its dynamics by default); --json then adds tsc_mode and
 frame_steps."""
@@ -32,13 +35,15 @@ def add_arguments(p):
                    help="mlp (64-64-32-10) or cnn (conv, average pooling); default mlp")
     p.add_argument("--act", choices=NEURON_ACTS, default="relu", help="activation (default relu)")
     p.add_argument("--coding", choices=CODINGS, default="fs",
-                   help="fs (FS neurons), amos (AMOS units) or tsc (TSC neurons); default fs")
+                   help="fs (FS neurons), amos (AMOS units), tsc (TSC neurons) or if "
+                        "(rate-coded integrate-and-fire, the baseline); default fs")
     p.add_argument("--params", choices=sorted(VARIANTS), default=None,
                    help="a shipped variant of the FS SiLU parameter sets: lowspike "
                         "(quant/params/silu_K<K>_lowspike[_Q<Q>].json, spike-aware training; "
                         "default: the plain sets)")
     p.add_argument("--K", type=arg(check_int, "--K"), default=None,
-                   help="FS steps / AMOS gates / TSC steps per frame (default per coding)")
+                   help="FS steps / AMOS gates / TSC steps per frame / IF: 2^K - 1 steps "
+                        "(default per coding)")
     p.add_argument("--Q", type=arg(check_int, "--Q", Q_MIN, Q_MAX), default=None,
                    help="run the exact integer network with Q-bit neuron parameters "
                         "(4..16; default: the float network)")
@@ -74,7 +79,7 @@ def add_arguments(p):
                    help="K values of the accuracy-vs-K plot (default per coding)")
     p.add_argument("--export", type=arg(check_output_file, "--export"), metavar="FILE",
                    help="write the integer network (weight codes, formats, neuron parameters) "
-                        "as JSON (needs --Q; fs or amos)")
+                        "as JSON (needs --Q; fs, amos or if)")
     p.add_argument("--device", default="cpu",
                    help="torch device of the simulations: cpu (default), cuda, cuda:N")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -116,7 +121,7 @@ def format_table(result):
     """The printed table of one run."""
     c = result.config
     rows = [("ANN (float32)", f"{result.ann_accuracy:.2f}", "-", "-", "-")]
-    kind = {"fs": "FS", "amos": "AMOS", "tsc": f"TSC {c.tsc_mode}"}[c.coding]
+    kind = {"fs": "FS", "amos": "AMOS", "tsc": f"TSC {c.tsc_mode}", "if": "IF"}[c.coding]
     steps = str(result.time_steps)
     rate = f"{result.images_per_step:.4g}"
     if result.float_accuracy is not None or not c.is_int:
@@ -140,6 +145,10 @@ def format_table(result):
     lines.append(fmt.format(*head))
     lines.append(fmt.format(*("-" * w for w in widths)))
     lines += [fmt.format(*r) for r in rows]
+    if c.coding == "if":
+        lines.append(f"IF network: {result.spikes_per_neuron * result.neurons:.2f} spikes per "
+                     f"image ({result.neurons} neurons), {result.time_steps} time steps of every "
+                     f"layer per image")
     if "input_spikes_per_pixel" in result.extra:
         lines.append(f"TSC input encoder: {result.extra['input_spikes_per_pixel']:.3f} spikes "
                      f"per pixel")
@@ -152,6 +161,8 @@ def default_sweep(config):
 
     if config.coding == "tsc":
         return [8, 16, 32, 64, 128]
+    if config.coding == "if":
+        return [2, 4, 6, 8, 10]
     if config.act == "relu":
         return [2, 4, 6, 8, 10, 12, 14, 16]
     Ks = set()
@@ -204,7 +215,7 @@ def plot_files(result, trained, Ks, plot_dir, device="cpu", show_progress=True):
     c = result.config
     act = c.act + (f"_{c.params}" if c.params else "")
     stem = Path(plot_dir) / f"net_{c.model}_{act}_{c.coding}"
-    kind = {"fs": "FS", "amos": "AMOS", "tsc": "TSC"}[c.coding]
+    kind = {"fs": "FS", "amos": "AMOS", "tsc": "TSC", "if": "IF"}[c.coding]
     mode = "integer" if c.is_int else "float"
     files = {}
     files[f"{stem}_spikes.png"] = plots.spike_histogram(
@@ -234,7 +245,7 @@ def run(args):
             replace(config, K=K)          # raises InputError for a K out of range
     config.check_params()
     if args.export is not None and (not config.is_int or config.coding == "tsc"):
-        raise CLIError("--export needs the integer FS or AMOS network (give --Q; not tsc)")
+        raise CLIError("--export needs the integer FS, AMOS or IF network (give --Q; not tsc)")
     device = _check_device(args.device)
 
     from .experiment import run as run_experiment, train_cached

@@ -13,6 +13,8 @@ Time steps per inference and throughput when pipelined (one layer per pipeline s
   ``(layers + 1) N`` steps (the read-out integrates the last layer's frame); a pipeline takes a
   new image every N steps.
 * TSC, stream mode: all layers run in the same N-step frame: N steps, one image per N steps.
+* IF (rate coding): every layer runs in each of the N = 2^K - 1 steps, N steps per inference;
+  a pipeline takes a new image every N steps.
 """
 
 from dataclasses import dataclass, field
@@ -26,7 +28,7 @@ from .graph import extract, relu_alphas
 from .models import ACTIVATIONS, MODELS
 from .snn import FloatSNN, IntSNN
 from .train import TrainConfig, accuracy, train
-from .units import CODINGS, amos_unit, fs_unit
+from .units import CODINGS, IF_K_MAX, amos_unit, fs_unit, if_unit
 
 __all__ = ["Config", "Result", "run", "default_K", "JSON_KEYS", "train_cached"]
 
@@ -38,7 +40,7 @@ JSON_KEYS = ("ann_accuracy", "snn_accuracy", "spikes_per_neuron", "time_steps", 
 TSC_KEYS = ("tsc_mode", "frame_steps")
 
 _DEFAULT_K = {("fs", "relu"): 10, ("fs", "silu"): 16, ("amos", "relu"): 10,
-              ("amos", "silu"): 12, ("tsc", "relu"): 64}
+              ("amos", "silu"): 12, ("tsc", "relu"): 64, ("if", "relu"): 10}
 
 #: Training images the stream-mode TSC thresholds are balanced on (the first of the fixed split;
 #: the framed mode balances on the whole training split).
@@ -99,6 +101,8 @@ class Config:
         K = default_K(self.coding, self.act) if self.K is None else self.K
         if isinstance(K, bool) or not isinstance(K, (int, np.integer)):
             raise InputError(f"K must be an integer, not {K!r}")
+        if self.coding == "if":
+            self._check_if(K)
         if self.coding == "tsc" and not 2 <= K <= N_MAX:
             raise InputError(f"TSC needs N = K from 2 to {N_MAX} steps per frame, not {K}")
         if self.coding != "tsc" and not 1 <= K <= 32:
@@ -118,6 +122,18 @@ class Config:
             raise InputError(f"parameter variant {self.params!r} applies to --coding fs "
                              f"--act silu only")
         self._check_tsc()
+
+    def _check_if(self, K):
+        """The IF network: the ReLU MLP converted by threshold balancing, integer only."""
+        if self.model != "mlp" or self.act != "relu":
+            raise InputError(f"IF conversion takes the ReLU MLP only (--model mlp --act relu), "
+                             f"not {self.model}-{self.act}")
+        if not 1 <= K <= IF_K_MAX:
+            raise InputError(f"IF neurons need K from 1 to {IF_K_MAX} (2^K - 1 time steps), "
+                             f"not {K}")
+        if self.Q is None:
+            raise InputError("--coding if runs the exact integer network only: give --Q "
+                             "(e.g. --Q 8; ReLU has no parameter codes)")
 
     def _check_tsc(self):
         """The TSC options: mode, fine-tuning epochs (defaults per mode)."""
@@ -153,12 +169,14 @@ class Config:
         """The FS neuron / AMOS unit of this configuration (float, or Q-bit with ``Q``)."""
         if self.params is not None:
             return fs_unit(self.act, self.K, Q, variant=self.params)
+        if self.coding == "if":
+            return if_unit(self.K, Q)
         make = fs_unit if self.coding == "fs" else amos_unit
         return make(self.act, self.K, Q)
 
     def check_params(self):
         """Resolve the parameter sets now (a missing set is an error before any training)."""
-        if self.coding in ("fs", "amos"):
+        if self.coding in ("fs", "amos", "if"):
             self.unit(self.Q)
 
 
@@ -219,6 +237,8 @@ def time_steps(coding, K, layers, tsc_mode="stream"):
         return K * layers, 1.0 / K
     if coding == "amos":
         return layers, 1.0
+    if coding == "if":
+        return (1 << K) - 1, 1.0 / ((1 << K) - 1)
     if tsc_mode == "framed":
         return (layers + 1) * K, 1.0 / K
     return K, 1.0 / K

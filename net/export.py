@@ -2,7 +2,7 @@
 
 :func:`export_dict` converts a trained digits ANN to the integer network (:class:`net.snn.IntSNN`)
 and returns it as a network file (format ``spikegen-snn`` version 1, docs/network-format.md);
-``python -m net digits ... --export FILE`` writes one. :data:`EXAMPLES` are the four networks
+``python -m net digits ... --export FILE`` writes one. :data:`EXAMPLES` are the five networks
 shipped in ``net/examples/``, made from the shipped ANN weights (:mod:`net.shipped`);
 ``python -m net examples`` rewrites them and a test checks that it gives the same bytes.
 """
@@ -38,17 +38,19 @@ class Example:
         return Config(model=self.model, act=self.act, coding=self.coding, K=self.K, Q=self.Q)
 
 
-#: The example networks (the seeds' digits MLP and CNN with FS and AMOS neurons).
+#: The example networks (the seeds' digits MLP and CNN with FS and AMOS neurons; the MLP with
+#: rate-coded IF neurons, the baseline).
 EXAMPLES = (
     Example("mlp_fs_relu_k10", "mlp", "relu", "fs", 10),
     Example("mlp_fs_silu_k16_q8", "mlp", "silu", "fs", 16),
     Example("cnn_fs_relu_k10", "cnn", "relu", "fs", 10),
     Example("mlp_amos_relu_k10", "mlp", "relu", "amos", 10),
+    Example("mlp_if_relu_k10", "mlp", "relu", "if", 10),
 )
 
 
 def export_dict(config, trained):
-    """The integer network of ``config`` (integer FS or AMOS) built from ``trained``, as a
+    """The integer network of ``config`` (integer FS, AMOS or IF) built from ``trained``, as a
     network file's data."""
     from . import data as digits
     from .graph import extract, relu_alphas

@@ -74,6 +74,11 @@ def to_nir(obj):
     """The NIR graph of a network file's data."""
     import nir
 
+    if obj["unit"]["coding"] == "if":
+        # NIR's IF node resets to v_reset and has no rest floor: not this network's neuron
+        raise InputError("a rate-coded IF network (unit coding if) has no NIR form here: its "
+                         "neurons reset by subtraction and rest at 0, which NIR's IF node "
+                         "does not express")
     inp = obj["input"]
     shape = tuple(inp.get("shape") or [len(obj["layers"][0]["W"][0])])
     layers = list(obj["layers"])

@@ -34,7 +34,7 @@ VERSION = 1
 SCHEMA_PATH = Path(__file__).with_name("network.schema.json")
 
 AFFINE = ("linear", "conv")
-NEURON_OPS = ("fs", "amos")
+NEURON_OPS = ("fs", "amos", "if")
 OPS = AFFINE + ("avgpool", "flatten", "unflatten") + NEURON_OPS
 
 #: The integer network computes in float64 matrix products: every partial sum must stay exact.
@@ -48,6 +48,7 @@ _TOP_KEYS = {"format", "version", "model", "seed", "activation", "unit", "weight
              "classes", "output_frac", "layers"}
 _INPUT_KEYS = {"shape", "signed", "frac", "range"}
 _UNIT_KEYS = {"coding", "K", "Q", "T", "h", "d", "c", "frac_in", "frac_out", "source"}
+_IF_UNIT_KEYS = {"coding", "K", "steps", "theta", "Q", "frac_in", "frac_out", "source"}
 _DESCRIPTIVE = {"linear": {"shape", "padding", "weight_exp", "frac_in", "frac_out", "acc_range",
                            "acc_bits", "bias_bits"},
                 "conv": {"shape", "weight_exp", "frac_in", "frac_out", "acc_range", "acc_bits",
@@ -55,9 +56,11 @@ _DESCRIPTIVE = {"linear": {"shape", "padding", "weight_exp", "frac_in", "frac_ou
                 "avgpool": {"frac_in", "frac_out"},
                 "flatten": set(), "unflatten": set(),
                 "fs": {"frac_in", "frac_out", "in_range", "in_bits", "out_range", "alpha"},
-                "amos": {"frac_in", "frac_out", "in_range", "in_bits", "out_range", "alpha"}}
+                "amos": {"frac_in", "frac_out", "in_range", "in_bits", "out_range", "alpha"},
+                "if": {"frac_in", "frac_out", "in_range", "in_bits", "out_range", "alpha"}}
 _REQUIRED = {"linear": ("W", "b"), "conv": ("W", "b", "padding"), "avgpool": ("k",),
-             "flatten": (), "unflatten": ("shape",), "fs": ("shift",), "amos": ("shift",)}
+             "flatten": (), "unflatten": ("shape",), "fs": ("shift",), "amos": ("shift",),
+             "if": ("shift",)}
 
 
 class NetworkFileError(InputError):
@@ -147,7 +150,7 @@ class Network:
     classes : int
     output_frac : int
     output_range : (int, int)
-        Range of the logits.
+        Range of the logits (IF: summed over the N time steps).
     layers : list of Layer
     meta : dict
         Descriptive top-level keys (``model``, ``seed``, ``activation``).
@@ -357,6 +360,11 @@ def from_dict(obj, where="network"):
         _fail(where, "network", f"key 'output_frac' is {obj['output_frac']!r}, the layers "
                                 f"give {out_frac}")
     meta = {k: obj[k] for k in ("model", "seed", "activation") if k in obj}
+    if unit.coding == "if":                  # the logits sum the last layer over the steps
+        out_range = (out_range[0] * unit.steps, out_range[1] * unit.steps)
+        if max(abs(v) for v in out_range) >= INT64_SAFE:
+            _fail(where, "network", f"the logits summed over {unit.steps} steps reach beyond "
+                                    f"62 bits")
     return Network(unit=unit, weight_bits=weight_bits, input_shape=shape,
                    input_signed=inp["signed"], input_frac=frac, input_range=rng,
                    classes=classes, output_frac=out_frac, output_range=out_range,
@@ -380,14 +388,36 @@ def trace(obj, where="network"):
                    tuple(inp["range"]))[0]
 
 
+def _if_unit(where, u):
+    """The IF unit: K (N = 2^K - 1 steps), theta; ``steps`` when present must be N."""
+    from .units import IF_K_MAX, Unit
+
+    what = "unit"
+    _keys(where, what, u, _IF_UNIT_KEYS, ("coding", "K", "theta", "frac_in", "frac_out"))
+    K = _int(where, what, "K", u["K"], 1, IF_K_MAX)
+    if "steps" in u and u["steps"] != (1 << K) - 1:
+        _fail(where, what, f"key 'steps' is {u['steps']!r}, K={K} gives 2^K - 1 = "
+                           f"{(1 << K) - 1}")
+    theta = _int(where, what, "theta", u["theta"], 1, (1 << 53) - 1)
+    Q = u.get("Q")
+    if Q is not None:
+        _int(where, what, "Q", Q, 2, 16)
+    fin = _int(where, what, "frac_in", u["frac_in"], -64, 64)
+    fout = _int(where, what, "frac_out", u["frac_out"], -64, 64)
+    return Unit("if", "relu", K, Q if Q is not None else 0, {"theta": np.int64(theta)},
+                frac_in=fin, frac_out=fout, source=str(u.get("source", "")))
+
+
 def _unit(where, u, act):
     from .units import Unit
 
     what = "unit"
+    if isinstance(u, dict) and u.get("coding") == "if":
+        return _if_unit(where, u)
     _keys(where, what, u, _UNIT_KEYS, ("coding", "K", "T", "h", "d", "frac_in", "frac_out"))
     coding = u["coding"]
     if coding not in NEURON_OPS:
-        _fail(where, what, f"key 'coding' must be fs or amos, not {coding!r}")
+        _fail(where, what, f"key 'coding' must be fs, amos or if, not {coding!r}")
     K = _int(where, what, "K", u["K"], 1, 32)
     Q = u.get("Q")
     if Q is not None:

@@ -1,5 +1,6 @@
 """Converted spiking networks: every activation of the ANN becomes a layer of FS neurons or AMOS
-units, simulated in float (:class:`FloatSNN`) or in exact integers (:class:`IntSNN`).
+units, simulated in float (:class:`FloatSNN`) or in exact integers (:class:`IntSNN`); or of
+rate-coded IF neurons (integer only, time-stepped: :meth:`IntSNN._forward_if`).
 
 Float
     The ANN's float64 weights; each activation replaced by the unit's float golden model
@@ -241,7 +242,8 @@ class IntSNN:
     ops : list of Op
         The float ANN.
     unit : Unit
-        An integer unit (Q given): FS neuron or AMOS unit.
+        An integer unit (Q given): FS neuron, AMOS unit or IF neuron (the IF network runs
+        ``unit.steps`` time steps; its spikes go on with the value 1 = the layer's alpha).
     alphas : list of float, optional
         ReLU: each neuron layer's input range.
     weight_bits : int
@@ -391,6 +393,8 @@ class IntSNN:
         return SimResult(logits, spikes, records)
 
     def _forward(self, x_codes, device, record):
+        if self.unit.coding == "if":
+            return self._forward_if(x_codes, device, record)
         import torch
 
         consts = self._tensors(device)
@@ -425,6 +429,76 @@ class IntSNN:
                                         "mask": mask.cpu().numpy()})
                     x = out
         return SimResult(x.cpu().numpy(), spikes, records)
+
+    def _apply(self, layer, c, x):
+        """One affine, pooling or reshape layer on the int64 tensor ``x``."""
+        import torch
+
+        if isinstance(layer, IntAffine):
+            W, b = c
+            xf = x.to(torch.float64)
+            if layer.kind == "linear":
+                acc = xf @ W.T
+            else:
+                acc = _conv_as_matmul(xf, W, layer.padding)
+                b = b.reshape(1, -1, 1, 1)
+            # exact: every partial sum is an integer below 2^53 (proved in __init__)
+            return acc.to(torch.int64) + b
+        if isinstance(layer, IntPool):
+            n, ch, hgt, wid = x.shape
+            k = layer.k
+            return x.reshape(n, ch, hgt // k, k, wid // k, k).sum(dim=(3, 5))
+        return x.reshape(x.shape[0], -1) if layer.kind == "flatten" \
+            else x.reshape(x.shape[0], *layer.shape)
+
+    def _forward_if(self, x_codes, device, record):
+        """The IF network, time-stepped (:func:`sim.ifneuron.if_step`): the layers before the
+        first neuron layer once per image (their output is a constant current), then N = 2^K - 1
+        steps through the rest, each neuron layer keeping its membranes from step to step; the
+        last layer's outputs summed over the steps are the logits.
+
+        ``record``: True, per neuron layer ``x`` (n, N, ...) the currents, ``spikes`` (n, N,
+        ...) and ``value`` the spike counts; ``"spikes"``, only ``spikes``.
+        """
+        import torch
+
+        from sim.ifneuron import if_step
+
+        consts = self._tensors(device)
+        x = torch.tensor(np.asarray(x_codes, dtype=np.int64), device=device)
+        x = x.reshape(len(x), *self.input_shape)
+        first = next(k for k, layer in enumerate(self.layers) if isinstance(layer, IntNeurons))
+        with torch.no_grad():
+            for layer, c in zip(self.layers[:first], consts[:first]):
+                x = self._apply(layer, c, x)
+            constant = x
+            rest = list(zip(self.layers[first:], consts[first:]))
+            v, counts = {}, {}
+            logits = 0
+            seen = [([], []) for layer, _ in rest if isinstance(layer, IntNeurons)]
+            for _ in range(self.unit.steps):
+                x, k = constant, 0
+                for j, (layer, c) in enumerate(rest):
+                    if not isinstance(layer, IntNeurons):
+                        x = self._apply(layer, c, x)
+                        continue
+                    xin = _shift(x, layer.shift)
+                    v[j], x = if_step(v.get(j, torch.zeros_like(xin)), xin, c["theta"])
+                    counts[j] = counts.get(j, 0) + x
+                    if record:
+                        seen[k][0].append(xin if record is True else None)
+                        seen[k][1].append(x.to(torch.uint8))
+                    k += 1
+                logits = logits + x
+        spikes = [counts[j].cpu().numpy() for j in sorted(counts)]
+        records = []
+        if record:
+            for (xs, ss), cnt in zip(seen, spikes):
+                rec = {"spikes": torch.stack(ss, 1).cpu().numpy(), "value": cnt}
+                if record is True:
+                    rec["x"] = torch.stack(xs, 1).cpu().numpy()
+                records.append(rec)
+        return SimResult(logits.cpu().numpy(), spikes, records)
 
     # ------------------------------------------------------------------------------------------
 

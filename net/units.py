@@ -11,6 +11,9 @@ Integer formats (see :mod:`net.snn` for the whole network):
 * ReLU: the neuron input is ``u = pre / alpha`` in units of the quantum 2^-K (input frac K), the
   output ``clamp(floor(u 2^K), 0, 2^K - 1)`` has frac K. FS: T = h = d = 2^(K-t); AMOS: c_i = 1,
   T_i = d_i = 2^(K-i), h_ij = 2^(K-j).
+* IF (rate-coded integrate-and-fire, ReLU only, :func:`if_unit`): the input current has frac
+  K (theta = 2^K is the real value 1, the layer's alpha), the output is a spike per time step
+  (frac 0), over N = 2^K - 1 steps (:mod:`net.snn` runs the time steps).
 * SiLU, Q-bit codes: input frac ``Q-4`` (the cores' default), output frac ``Q-4``. FS: T, h, d
   are the codes; AMOS: c and d are the codes, T and h are ``code << (Q-4)`` (units of input LSB
   x c LSB, :func:`sim.amos.codes_to_int`).
@@ -26,9 +29,14 @@ from quant.params import (VARIANTS, ParamError, list_shipped, load, load_publish
                           published_path, shipped_path)
 from sim.fs import fs_int_bounds, fs_torch, relu_schedule
 
-__all__ = ["Unit", "fs_unit", "amos_unit", "CODINGS", "NEURON_ACTS", "UNIT_ACTS"]
+__all__ = ["Unit", "fs_unit", "amos_unit", "if_unit", "if_bounds", "CODINGS", "NEURON_ACTS",
+           "UNIT_ACTS", "IF_K_MAX"]
 
-CODINGS = ("fs", "amos", "tsc")
+CODINGS = ("fs", "amos", "tsc", "if")
+
+#: Largest K of an IF unit: 2^K - 1 time steps per image.
+IF_K_MAX = 16
+
 NEURON_ACTS = ("relu", "silu")
 #: Every activation a unit can replace: the digits models' two, and sigmoid (an imported model;
 #: trained sets in quant/params).
@@ -103,7 +111,7 @@ class Unit:
     Attributes
     ----------
     coding : str
-        ``fs`` or ``amos``.
+        ``fs``, ``amos`` or ``if`` (integer only; its ``params`` hold ``theta``).
     act : str
         ``relu`` or ``silu``.
     K : int
@@ -135,8 +143,13 @@ class Unit:
         return self.Q is not None
 
     @property
+    def steps(self):
+        """IF: time steps per image, N = 2^K - 1 (FS and AMOS: 1, the unit is not stepped)."""
+        return (1 << self.K) - 1 if self.coding == "if" else 1
+
+    @property
     def label(self):
-        kind = "FS" if self.coding == "fs" else "AMOS"
+        kind = {"fs": "FS", "amos": "AMOS", "if": "IF"}[self.coding]
         return f"{kind}-{self.act} K={self.K}" + (f" Q={self.Q}" if self.is_int else " float")
 
     # --- float --------------------------------------------------------------------------------
@@ -204,8 +217,12 @@ class Unit:
         return _amos().amos_int(x, p["c"], p["T"], p["h"], p["d"])
 
     def int_bounds(self, x_lo, x_hi):
-        """(out_lo, out_hi) and the largest magnitude of any intermediate, for x in range."""
+        """(out_lo, out_hi) and the largest magnitude of any intermediate, for x in range
+        (IF: the value is a spike per step, and the intermediate the membrane sum)."""
         p = self.params
+        if self.coding == "if":
+            lo, hi = if_bounds(x_lo, x_hi, int(p["theta"]), self.steps)
+            return (0, 1), max(abs(lo), abs(hi), int(p["theta"]))
         if self.coding == "fs":
             b = fs_int_bounds(x_lo, x_hi, p["T"], p["h"], p["d"])
             big = max(abs(v) for v in b["v"] + b["T"])
@@ -215,6 +232,9 @@ class Unit:
         return b["out"], big
 
     def describe(self):
+        if self.coding == "if":
+            return {"coding": "if", "K": self.K, "steps": self.steps,
+                    "theta": int(self.params["theta"])}
         out = {"coding": self.coding, "K": self.K}
         out.update({k: np.asarray(v).tolist() for k, v in self.params.items()})
         return out
@@ -312,6 +332,41 @@ def amos_unit(act, K, Q=None):
     c, T, h, d, _ = amos.codes_to_int(*raw, frac)
     return Unit("amos", act, K, Q, {"c": c, "T": T, "h": h, "d": d}, frac_in=frac,
                 frac_out=frac, source=source)
+
+
+def if_unit(K, Q=None):
+    """The integer rate-coded IF unit for ReLU: N = 2^K - 1 time steps, threshold theta = 2^K
+    (the real value 1 of a layer whose range alpha is folded into the weights, as for the FS
+    ReLU neuron), input current with K fraction bits, a spike (0/1) per step out.
+
+    The IF network is integer only: ``Q`` None raises (it marks a float unit elsewhere; ReLU
+    has no parameter codes, so any Q gives the same unit).
+    """
+    if isinstance(K, bool) or not isinstance(K, (int, np.integer)) or not 1 <= K <= IF_K_MAX:
+        raise InputError(f"IF neurons need K from 1 to {IF_K_MAX} (2^K - 1 time steps), "
+                         f"not {K!r}")
+    if Q is None:
+        raise InputError("the IF network is an integer network only: give --Q (ReLU has no "
+                         "parameter codes, any Q gives the same network)")
+    K = int(K)
+    return Unit("if", "relu", K, check_Q(Q), {"theta": np.int64(1 << K)}, frac_in=K,
+                frac_out=0, source="threshold balancing (data-based: each layer's maximum "
+                                   "ReLU input on the training split)")
+
+
+def if_bounds(x_lo, x_hi, theta, steps):
+    """Range of the membrane sum ``u = max(v + x, 0)`` of an IF neuron over ``steps`` steps
+    with currents in [x_lo, x_hi]: (lo, hi).
+
+    After a step the membrane is below theta, or (a current above theta fires at most once per
+    step) it grows by at most ``x_hi - theta`` per step: ``B_t = max(theta - 1 + (t - 1) e,
+    t e)`` with ``e = max(x_hi - theta, 0)``, ``B_0 = 0``; the sum reaches ``B_(steps-1) +
+    x_hi``.
+    """
+    e = max(int(x_hi) - int(theta), 0)
+    t = int(steps) - 1
+    B = 0 if t == 0 else max(int(theta) - 1 + (t - 1) * e, t * e)
+    return min(int(x_lo), 0), max(B + int(x_hi), 0)
 
 
 def _check_K(K):

@@ -20,7 +20,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["if_int", "check_if_params", "K_MAX"]
+__all__ = ["if_int", "if_step", "check_if_params", "K_MAX"]
 
 #: Largest K: 2^K - 1 steps per value, so beyond this a value takes seconds.
 K_MAX = 24
@@ -60,8 +60,19 @@ def if_int(x, K, theta=None):
     v = np.zeros_like(x)
     count = np.zeros_like(x)
     for _ in range((1 << K) - 1):
-        v = np.maximum(v + x, 0)
-        s = v >= theta
-        v -= np.where(s, theta, 0)
+        v, s = if_step(v, x, theta)
         count += s
     return count
+
+
+def if_step(v, x, theta):
+    """One time step of IF neurons whose input current may change from step to step (a
+    network layer): ``u = max(v + x, 0)``, ``s = [u >= theta]``, ``v' = u - theta s``.
+
+    ``v`` and ``x`` are integer numpy arrays or torch tensors of one shape (int64); returns
+    ``(v', s)`` with ``s`` as integers 0/1 of the same kind. Exact as long as ``v + x`` fits.
+    """
+    u = v + x
+    u = u * (u > 0)
+    s = (u >= theta) * 1
+    return u - s * theta, s

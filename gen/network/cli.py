@@ -12,8 +12,9 @@ version 1, written by python -m net digits ... --export FILE; docs/network-forma
 Verilog top and its JSON manifest. Input stream i: one input code per beat, the codes of an
 image in C order; output stream o: {class, logits} once per image. Layers form a pipeline
 (event buffers between them hold two images); weights live in block RAM; the neurons are the
-project's FS / AMOS cores; synapses add a weight per spike, no multipliers. Bit-exact with the
-file's integer network. See docs/network-hardware.md."""
+project's FS / AMOS cores or IF lanes (a rate-coded IF file runs its N time steps through the
+same pipeline); synapses add a weight per spike, no multipliers. Bit-exact with the file's
+integer network. See docs/network-hardware.md."""
 
 
 def pe_list(text):
@@ -42,13 +43,21 @@ def add_arguments(p):
                    help="neuron lanes per neuron layer (default: its layer's P): the P "
                         "accumulators go to the neurons L at a time, fewer neuron lanes for "
                         "more clocks")
+    p.add_argument("--coding", choices=("fs", "amos", "if"), default=None,
+                   help="check that the file's neuron unit has this coding (default: take the "
+                        "file's)")
     p.add_argument("--name", default=None,
                    help="Verilog module and file name (default net_<file stem>_p<P>)")
 
 
 def build(args):
     """The :class:`gen.network.ir.NetworkIR` of parsed arguments."""
-    return build_ir(args.network, pe=args.pe, name=args.name, lanes=args.lanes)
+    ir = build_ir(args.network, pe=args.pe, name=args.name, lanes=args.lanes)
+    coding = ir.network.unit.coding
+    if args.coding is not None and args.coding != coding:
+        raise InputError(f"--coding {args.coding}: {ir.network.name} is a network of {coding} "
+                         f"neurons")
+    return ir
 
 
 def run(args):

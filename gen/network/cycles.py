@@ -22,7 +22,10 @@ input: every code with the most bits the input range allows).
 
 import numpy as np
 
-__all__ = ["stage_names", "image_stages", "worst_stages", "interval", "worst_latency"]
+__all__ = ["stage_names", "image_stages", "worst_stages", "interval", "worst_latency",
+           "image_intervals", "image_latencies", "worst_interval", "latency",
+           "image_stages_once",
+           "worst_stages_once"]
 
 #: Clocks of pipeline registers and hand-overs a stage adds per image (issue, read, execute,
 #: output register; a buffer flip).
@@ -44,7 +47,7 @@ def stage_names(plan):
 def _emit(aff, neuron):
     """Clocks of one pass's emission: A words of ``chunks`` beats each."""
     n = aff.words * aff.chunks
-    if aff.last or neuron.coding == "amos":
+    if aff.last or neuron.coding in ("amos", "if"):
         return n
     return max(n, (n - 2) * neuron.K + 1)
 
@@ -114,6 +117,69 @@ def image_stages(plan, x_codes):
     return np.stack([np.broadcast_to(np.asarray(c), (n,)) for c in cols], axis=1)
 
 
+def _first_engine(plan, x):
+    """(input, first engine) clocks per image: the stages an IF network runs once per image."""
+    x = np.asarray(x, dtype=np.int64)
+    w = plan.input_width
+    aff = plan.affine[0]
+    codes = x & ((1 << w) - 1)
+    m = np.zeros_like(codes)
+    for q in range(w):                              # plane q is bit w-1-q
+        m |= ((codes >> (w - 1 - q)) & 1) << q
+    live = sum(1 << q for q, ok in enumerate(aff.source.live) if ok)
+    src = m.reshape(len(x), -1) & live
+    ops = (_popcount(src) * _item_offsets(plan, aff)[None, :]).sum(1)
+    used = sum(np.any((src >> q) & 1, axis=1) for q in range(aff.T))
+    return np.full(len(x), plan.network.input_count), _engine(aff, plan.neurons[0], ops, used)
+
+
+def image_stages_once(plan, x):
+    """Per image, the slower of the input writer and the first engine."""
+    return np.maximum(*_first_engine(plan, x))
+
+
+def worst_stages_once(plan):
+    """Worst-case clocks of the input writer and the first engine."""
+    return worst_stages(plan, once=True)
+
+
+def image_intervals(plan, x):
+    """Modelled clocks per image at full rate, for every image of ``x``."""
+    from . import ifcycles
+
+    if ifcycles.is_if(plan):
+        return ifcycles.image_intervals(plan, x)
+    return interval(image_stages(plan, x))
+
+
+def image_latencies(plan, x):
+    """Modelled latency of every image of ``x`` (an FS or AMOS network: the bound of its
+    stages)."""
+    from . import ifcycles
+
+    if ifcycles.is_if(plan):
+        return ifcycles.image_latencies(plan, x)
+    return np.array([worst_latency(plan, row) for row in image_stages(plan, x)])
+
+
+def worst_interval(plan):
+    """The worst-case clocks per image (the manifest's ``ii``)."""
+    from . import ifcycles
+
+    if ifcycles.is_if(plan):
+        return int(ifcycles.worst_interval(plan))
+    return int(interval(worst_stages(plan)))
+
+
+def latency(plan):
+    """The latency bound (the manifest's ``latency``)."""
+    from . import ifcycles
+
+    if ifcycles.is_if(plan):
+        return ifcycles.worst_latency(plan)
+    return worst_latency(plan)
+
+
 def _item_offsets(plan, aff):
     """Per source position (producer order, C order), the kernel offsets its events take."""
     table = _offsets_table(aff)
@@ -154,9 +220,14 @@ def _neuron_writer(plan, aff, neuron, masks):
     return np.maximum(writer, core) + OVERHEAD + 1
 
 
-def worst_stages(plan):
+def worst_stages(plan, once=False):
     """Clocks of every stage for the worst image (every position spiking in every plane it
-    can)."""
+    can); ``once``: the input writer and the first engine only. An IF network:
+    :func:`gen.network.ifcycles.worst_stages`."""
+    from . import ifcycles
+
+    if ifcycles.is_if(plan) and not once:
+        return ifcycles.worst_stages(plan)
     net = plan.network
     lo, hi = net.input_range
     w = plan.input_width
@@ -168,6 +239,8 @@ def worst_stages(plan):
         ops = int(R.sum()) * planes
         neuron = None if aff.last else plan.neurons[aff.n]
         out.append(int(_engine(aff, neuron, ops, planes)))
+        if once:
+            return out
         if not aff.last:
             live = sum(plan.writers[aff.n].live)
             vectors = aff.G * aff.words * aff.chunks

@@ -95,11 +95,11 @@ class NetworkIR(CoreIR):
 
     @property
     def ii(self):
-        return int(cycles.interval(self.worst))
+        return cycles.worst_interval(self.plan)
 
     @property
     def latency(self):
-        return cycles.worst_latency(self.plan, self.worst)
+        return cycles.latency(self.plan)
 
     @cached_property
     def digits(self):
@@ -109,8 +109,7 @@ class NetworkIR(CoreIR):
         if split is None:
             return None
         res = self.network.forward(split.x_test)
-        stages = cycles.image_stages(self.plan, split.x_test)
-        ii = cycles.interval(stages)
+        ii = cycles.image_intervals(self.plan, split.x_test)
         spikes = res.spikes_per_neuron().sum(1)
         return {"images": int(len(split.x_test)),
                 "accuracy": _round(100.0 * float(np.mean(res.predictions == split.y_test))),
@@ -175,15 +174,26 @@ class NetworkIR(CoreIR):
             "pe": self.pe if isinstance(self.pe, int) else list(self.pe),
             "lanes": self.lanes,
             "unit": {"coding": unit.coding, "K": unit.K, "Q": unit.Q or None,
-                     "activation": unit.act or None},
+                     "activation": unit.act or None,
+                     **({"steps": unit.steps, "theta": int(unit.params["theta"])}
+                        if unit.coding == "if" else {})},
             "digits": digits,
             "memory_bits": self.memory_bits(),
             "stages": dict(zip(cycles.stage_names(plan), self.worst)),
         }
 
     def memory_bits(self):
-        """Bits of every memory: weights, biases, accumulators, event buffers."""
+        """Bits of every memory: weights, biases, accumulators, event buffers (IF networks:
+        membranes, and the first IF layer's currents)."""
         out = {"weights": 0, "biases": 0, "accumulators": 0, "events": 0}
+        if any(npl.coding == "if" for npl in self.plan.neurons):
+            out["membranes"] = 0
+        for npl in self.plan.neurons:
+            if npl.coding == "if":
+                ifp = npl.core_ir
+                out["membranes"] += ifp.V * ifp.L * ifp.v_width
+                if ifp.hold:        # the current memory: two halves of V words
+                    out["membranes"] += (2 << (ifp.V - 1).bit_length()) * ifp.L * ifp.width
         for aff in self.plan.affine:
             out["weights"] += aff.w_index.depth * aff.P * aff.widths["w"]
             out["biases"] += aff.G * aff.P * aff.widths["b"]
@@ -197,9 +207,10 @@ class NetworkIR(CoreIR):
     def describe(self):
         net, plan = self.network, self.plan
         unit = net.unit
-        kind = "FS" if unit.coding == "fs" else "AMOS"
+        kind = {"fs": "FS", "amos": "AMOS", "if": "IF"}[unit.coding]
         pe = self.pe if isinstance(self.pe, int) else ",".join(map(str, self.pe))
-        title = (f"spiking network {net.name} ({kind} {unit.act or ''} K={unit.K}), "
+        steps = f", {unit.steps} steps" if unit.coding == "if" else ""
+        title = (f"spiking network {net.name} ({kind} {unit.act or ''} K={unit.K}{steps}), "
                  f"{len(plan.affine)} affine layers, P={pe}")
         lines = [("input", f"{net.input_count} codes per image, shape {list(net.input_shape)}, "
                            f"{'signed' if net.input_signed else 'unsigned'} "

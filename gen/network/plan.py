@@ -27,7 +27,7 @@ import math
 from dataclasses import dataclass, field
 
 from common.checks import InputError
-from gen.widths import signed_width
+from gen.widths import signed_width, unsigned_width
 
 __all__ = ["Digits", "SourcePlan", "AffinePlan", "NeuronPlan", "WriterPlan", "ReadoutPlan",
            "NetworkPlan", "make_plan", "PlanError"]
@@ -290,7 +290,8 @@ class AffinePlan:
 
 @dataclass
 class NeuronPlan:
-    """A neuron layer: the FS core (shared ROM, P lanes) or P AMOS cores in lock-step."""
+    """A neuron layer: the FS core (shared ROM, P lanes), P AMOS cores in lock-step, or P IF
+    lanes (``core_ir`` an :class:`IFLanesPlan`)."""
 
     n: int
     layer: object
@@ -299,6 +300,50 @@ class NeuronPlan:
     P: int
     width: int
     core_ir: object
+
+
+@dataclass(frozen=True)
+class IFLanesPlan:
+    """A layer of rate-coded IF neurons, L lanes (:class:`gen.network.ifstages.IFLanes`).
+
+    Attributes
+    ----------
+    L : int
+        Lanes: neurons updated per clock.
+    V : int
+        Vectors per time step (the producer's emission: passes x positions x chunks); the
+        membranes are a memory of V words of L lanes.
+    steps : int
+        Time steps per image, N = 2^K - 1.
+    theta : int
+        The threshold.
+    width : int
+        Input current width (signed).
+    hold : bool
+        The first neuron layer: its current is constant over an image, so the V vectors of an
+        image are taken once into a current memory and the N steps run from there; later
+        layers take one vector per step and neuron word.
+    sum_lo, sum_hi : int
+        Range of ``v + x`` (:func:`net.units.if_bounds`); the stored membrane is in
+        ``[0, sum_hi]``.
+    """
+
+    L: int
+    V: int
+    steps: int
+    theta: int
+    width: int
+    hold: bool
+    sum_lo: int
+    sum_hi: int
+
+    @property
+    def sum_width(self):
+        return signed_width(self.sum_lo, self.sum_hi)
+
+    @property
+    def v_width(self):
+        return unsigned_width(self.sum_hi)
 
 
 @dataclass
@@ -319,10 +364,19 @@ class WriterPlan:
 
 @dataclass
 class ReadoutPlan:
+    """The read-out: the logits of ``steps`` vectors summed (IF: N time steps; else 1), in
+    ``width`` bits; the last engine's lanes are ``in_width`` bits."""
+
     classes: int
     P: int
     G: int
     width: int
+    steps: int = 1
+    in_width: int = 0
+
+    def __post_init__(self):
+        if not self.in_width:
+            self.in_width = self.width
 
     @property
     def class_bits(self):
@@ -395,7 +449,7 @@ def make_plan(network, P, lanes=None):
         affine.append(plan)
         if last:
             break
-        npl = _neurons(len(neurons), neuron, network.unit, plan)
+        npl = _neurons(len(neurons), neuron, network.unit, plan, hold=not neurons)
         plan.widths["out"] = npl.width          # the emission feeds the core's input as is
         neurons.append(npl)
         src, pool_shift = _chain(layers[i + 2:nxt], plan, layers[nxt], network.unit)
@@ -403,7 +457,10 @@ def make_plan(network, P, lanes=None):
     for w, nxt in zip(writers, affine[1:]):
         w.consumer = nxt
     last = affine[-1]
-    readout = ReadoutPlan(network.classes, last.P, last.G, last.widths["out"])
+    steps = network.unit.steps
+    readout = ReadoutPlan(network.classes, last.P, last.G,
+                          signed_width(*network.output_range) if steps > 1
+                          else last.widths["out"], steps, last.widths["out"])
     return NetworkPlan(network, P, in_w, signed, affine[0].source.index, affine, neurons,
                        writers, readout)
 
@@ -436,8 +493,10 @@ def _chain(between, producer, consumer, unit):
         raise PlanError(f"{consumer.name}: its input must come from a conv layer's neurons "
                         f"(through pooling) in hardware")
     index = Digits(tuple(shape)) if three else Digits((producer.n_out,))
-    d = tuple(int(v) for v in unit.params["d"])
-    src = SourcePlan("neurons", unit.K, d, producer.layer.out_shape[0] if not three
+    # an IF layer's output is one spike plane per time step (each step is an image for the
+    # next engine)
+    d = (1,) if unit.coding == "if" else tuple(int(v) for v in unit.params["d"])
+    src = SourcePlan("neurons", len(d), d, producer.layer.out_shape[0] if not three
                      else math.prod(producer.layer.out_shape), index, multiplicity=4 ** shift)
     return src, shift
 
@@ -484,15 +543,27 @@ def _affine(n, layer, P, src, neuron, last):
                       neg or (), widths, shift, last, pad=layer.padding, kh=kh, kw=kw)
 
 
-def _neurons(n, layer, unit, producer):
+def _neurons(n, layer, unit, producer, hold):
     W = producer.widths["out"]
     P = producer.L
+    if unit.coding == "if":
+        return NeuronPlan(n, layer, "if", unit.K, P, W, _if_lanes(unit, layer, producer, hold))
     if unit.coding == "fs":
         core = _fs_ir(unit, W, P, n)
     else:
         core = _amos_ir(unit, W, n)
     width = core.W if unit.coding == "fs" else core.width
     return NeuronPlan(n, layer, unit.coding, unit.K, P, width, core)
+
+
+def _if_lanes(unit, layer, producer, hold):
+    from net.units import if_bounds
+
+    theta = int(unit.params["theta"])
+    lo, hi = if_bounds(*layer.in_range, theta, unit.steps + 1)
+    return IFLanesPlan(L=producer.L, V=producer.G * producer.words * producer.chunks,
+                       steps=unit.steps, theta=theta, width=producer.widths["out"], hold=hold,
+                       sum_lo=lo, sum_hi=hi)
 
 
 def _fs_ir(unit, W, P, n):

@@ -8,6 +8,8 @@
 Every link is an ``amaranth.lib.stream`` (valid/ready), so a stall anywhere back-pressures
 the stages before it and nothing is lost; each affine stage's event buffer holds two images, so
 consecutive layers work on different images (the pipeline's interval is its slowest stage's).
+An IF network (:mod:`gen.network.ifstages`) has IF lanes for neurons and a summing read-out; its
+time steps go through the engines after the first as images do.
 """
 
 from amaranth import Module, signed, unsigned
@@ -43,11 +45,22 @@ class NetworkCore(wiring.Component):
         })
 
     def neuron_core(self, npl):
+        if npl.coding == "if":
+            from .ifstages import IFLanes
+
+            return IFLanes(npl.core_ir)
         if npl.coding == "fs":
             from gen.fsneuron import SharedCore
 
             return SharedCore(npl.core_ir)
         return AmosLanes(npl.core_ir, npl.P)
+
+    def readout(self):
+        if self.plan.readout.steps > 1:
+            from .ifstages import IFReadout
+
+            return IFReadout(self.plan.readout)
+        return Readout(self.plan.readout)
 
     def elaborate(self, platform):
         m = Module()
@@ -63,7 +76,7 @@ class NetworkCore(wiring.Component):
             wiring.connect(m, prev, stage.i)
             self.stages.append(stage)
             if aff.last:
-                m.submodules.readout = ro = Readout(plan.readout)
+                m.submodules.readout = ro = self.readout()
                 wiring.connect(m, stage.o, ro.i)
                 wiring.connect(m, ro.o, wiring.flipped(self.o))
                 break

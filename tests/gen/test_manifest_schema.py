@@ -23,7 +23,8 @@ CONFIGS = {
     "ifneuron": [["--K", "3"]],
     "network": [[str(ROOT / "net" / "examples" / "mlp_fs_relu_k10.json"), "--pe", "4"],
                 [str(ROOT / "net" / "examples" / "cnn_fs_relu_k10.json"), "--pe", "2"],
-                [str(ROOT / "net" / "examples" / "mlp_amos_relu_k10.json"), "--pe", "1"]],
+                [str(ROOT / "net" / "examples" / "mlp_amos_relu_k10.json"), "--pe", "1"],
+                [str(ROOT / "net" / "examples" / "mlp_if_relu_k10.json"), "--pe", "8"]],
 }
 
 

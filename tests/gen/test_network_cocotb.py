@@ -21,9 +21,10 @@ from rtlsim import BUILD, run_bench, simulator
 
 #: example network -> (accumulators per layer P, neuron lanes): the MLP FS-ReLU as in rtl/
 #: (the iCE40UP5K configuration), the CNN with P = 32 (one pass in conv 2) and its neurons 8
-#: lanes at a time
+#: lanes at a time, the rate-coded IF MLP (N = 1023 steps per image) with the default P
 NETWORKS = {"mlp_fs_relu_k10": ((16, 8, 2), 4), "mlp_fs_silu_k16_q8": (16, None),
-            "mlp_amos_relu_k10": (16, None), "cnn_fs_relu_k10": (32, 8)}
+            "mlp_amos_relu_k10": (16, None), "cnn_fs_relu_k10": (32, 8),
+            "mlp_if_relu_k10": (16, None)}
 
 RANDOM_INPUTS = 1000
 

@@ -97,3 +97,42 @@ def test_pe_per_layer_and_worst_case():
     # more accumulators: fewer cycles per image, never more
     slow = NetworkIR(load(MLP), pe=1)
     assert slow.ii > ir.ii and slow.digits["ii_mean"] > ir.digits["ii_mean"]
+
+
+IF_NET = EXAMPLES_DIR / "mlp_if_relu_k10.json"
+
+
+def test_cli_if_network(tmp_path):
+    """The rate-coded IF example through the same command: the FS network's ports, payloads
+    and manifest keys; its unit, steps, memories and the cycle model's figures."""
+    import jsonschema
+
+    r = run_cli("gen", "network", IF_NET, "--pe", "8", "--coding", "if", "--out", tmp_path)
+    assert r.returncode == 0, r.stderr
+    m = json.loads((tmp_path / "net_mlp_if_relu_k10_p8.json").read_text())
+    jsonschema.validate(m, json.loads((ROOT / "gen" / "manifest.schema.json").read_text()))
+    fs = NetworkIR(load(MLP), pe=8).manifest()
+    assert list(m) == list(fs)
+    assert m["unit"] == {"coding": "if", "K": 10, "Q": 8, "activation": "relu",
+                         "steps": 1023, "theta": 1024}
+    assert m["input"] == fs["input"]
+    assert [(row["op"], row["shape"], row["pe"]) for row in m["layers"]] == [
+        ("linear", [64], 8), ("if", [64], 8), ("linear", [32], 8), ("if", [32], 8),
+        ("linear", [10], 8)]
+    # the logits are sums over the 1023 steps: wider than one step's
+    net = load(IF_NET)
+    assert m["output"]["width"] == from_dict(json.loads(IF_NET.read_text())).output_width
+    assert net.output_range[1] == 1023 * net.layers[-1].out_range[1]
+    assert m["digits"]["accuracy"] == 98.6667
+    assert 0 < m["ii_mean"] < m["ii"] < m["latency"]
+    assert m["ii"] >= max(row["cycles"] for row in m["layers"])
+    # the FS network is more than ten times faster per image, at the same P
+    assert m["ii_mean"] > 10 * fs["ii_mean"]
+    assert m["memory_bits"]["membranes"] > 0
+
+
+def test_cli_coding_must_match_the_file(tmp_path):
+    out = tmp_path / "out"
+    r = run_cli("gen", "network", MLP, "--coding", "if", "--out", out)
+    assert_usage_error(r, "--coding if: mlp_fs_relu_k10.json is a network of fs neurons")
+    assert not out.exists()

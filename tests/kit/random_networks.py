@@ -9,7 +9,7 @@ import numpy as np
 
 from net.netfile import from_dict, trace
 
-__all__ = ["relu_unit", "random_unit", "random_mlp", "random_cnn", "network"]
+__all__ = ["relu_unit", "random_unit", "if_unit", "random_mlp", "random_cnn", "network"]
 
 
 def relu_unit(coding, K):
@@ -22,6 +22,12 @@ def relu_unit(coding, K):
         unit["c"] = [1] * K
         unit["h"] = [[w[j] if j < i else 0 for j in range(K)] for i in range(K)]
     return unit
+
+
+def if_unit(K, theta=None):
+    """Rate-coded IF neurons: N = 2^K - 1 steps, threshold theta (default 2^K)."""
+    return {"coding": "if", "K": K, "theta": (1 << K) if theta is None else theta,
+            "frac_in": K, "frac_out": 0, "source": "analytic"}
 
 
 def random_unit(coding, K, Q, rng):
@@ -59,7 +65,10 @@ def _neuron(net, unit, rng):
     x = rng.integers(lo, hi + 1, (16, checked.input_count))
     acc = checked.forward(x, record=True).records[-1]["x"]
     typical = int(np.percentile(np.abs(acc), 80)) + 1
-    target = unit["K"] - 1 if unit["source"] == "analytic" else unit["Q"] - 3
+    if unit["coding"] == "if":           # currents of the threshold's size: some fire often
+        target = unit["theta"].bit_length()
+    else:
+        target = unit["K"] - 1 if unit["source"] == "analytic" else unit["Q"] - 3
     return {"op": unit["coding"], "shift": typical.bit_length() - target}
 
 

@@ -71,7 +71,7 @@ def test_digits_integer_plots_export_deterministic(tmp_path):
     (["--weight-bits", "1", "--Q", "8"], "weight bits must be an integer from 2 to 16"),
     (["--epochs", "0"], "--epochs must be at least 1, not 0"),
     (["--device", "tpu"], "'tpu'"),
-    (["--export", "x.json"], "--export needs the integer FS or AMOS network"),
+    (["--export", "x.json"], "--export needs the integer FS, AMOS or IF network"),
     (["--sweep-K", "0"], "K must be an integer from 1 to 32, not 0"),
     (["--tsc-alpha", "0.5"], "--tsc-alpha applies to --coding tsc only"),
     (["--coding", "tsc", "--tsc-alpha", "-1"], "TSC alpha must be in (0, 4]"),

@@ -132,6 +132,9 @@ def reference_forward(net_dict, x_codes):
     """The exported integer network evaluated with numpy int64 and the golden neuron models:
     an independent reading of the documented format (what network hardware would do)."""
     unit = net_dict["unit"]
+    if unit["coding"] == "if":
+        from tests.net.test_ifnet import reference_forward_if
+        return reference_forward_if(net_dict, x_codes)
     x = np.asarray(x_codes, dtype=np.int64)
     x = x.reshape(len(x), *net_dict["input"]["shape"])      # C order (network file version 1)
     records = []

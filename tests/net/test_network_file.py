@@ -90,7 +90,7 @@ BAD = [
     (("layers", 0, "b", 0), 1 << 54, False, ["layer 0 (linear)", "53-bit"]),
     (("layers", 1, "op"), "lif", False, ["layer 1", "unknown op 'lif'"]),
     (("layers", 1, "op"), "amos", False, ["layer 1 (amos)", "the unit is fs"]),
-    (("unit", "coding"), "tsc", False, ["unit", "key 'coding' must be fs or amos"]),
+    (("unit", "coding"), "tsc", False, ["unit", "key 'coding' must be fs, amos or if"]),
     (("unit", "T"), [1, 2], False, ["unit", "key 'T' must hold K=10 integers"]),
     (("layers", 1, "shift"), 1.5, False, ["layer 1 (fs)", "key 'shift' must be an integer"]),
     (("layers", 1, "paddding"), 1, False, ["layer 1 (fs)", "unknown key 'paddding'"]),
