@@ -144,7 +144,7 @@ def test_cli_rejects_malformed_without_output(tmp_path, mlp):
     assert_usage_error(r, "bad.json: layer 4 (linear): key 'W' holds 300")
     assert not out.exists()
     r = run_cli("gen", "network", tmp_path / "missing.json", "--out", out)
-    assert_usage_error(r, "no such network file")
+    assert_usage_error(r, "missing.json' does not exist")
     (tmp_path / "text.json").write_text("not json")
     r = run_cli("gen", "network", tmp_path / "text.json", "--out", out)
     assert_usage_error(r, "text.json: not JSON")
