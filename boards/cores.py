@@ -132,6 +132,10 @@ def _rate(m, where):
         # a network: an evaluation is an image, at the mean interval over the digits test
         # split (the data-dependent cycle model); ``ii`` is its worst case
         return 1, max(1, round(mean))
+    if m.get("core") == "network":
+        # a network that does not take digits images: an image per ``ii``, its worst case (its
+        # ``lanes`` are neuron lanes inside the core, null by default, not images per beat)
+        return 1, _positive(m, "ii", where)
     return (_positive(m, "lanes", where) if "lanes" in m else 1), _positive(m, "ii", where)
 
 
