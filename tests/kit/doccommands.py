@@ -142,3 +142,18 @@ def _split(doc, line, logical, block):
         text = " ".join(shlex.quote(w) for w in [f"{k}={v}" for k, v in env] + words)
         out.append(Command(doc, line, text, tuple(words), tuple(env), block))
     return out
+
+
+def shown_outputs(root, doc):
+    """``{block: text}``: a shell block of one command followed directly by an untagged or
+    ``text`` block shows that command's output, which must be what it prints."""
+    text = (Path(root) / doc).read_text()
+    blocks = list(FENCE.finditer(text))
+    out = {}
+    for a, b in zip(blocks, blocks[1:]):
+        first = text.count("\n", 0, a.start(2)) + 1
+        cmds = [c for c in fenced_commands(doc, text[:a.end()]) if c.block == first]
+        if a.group(1) in SHELL_LANGUAGES and len(cmds) == 1 and b.group(1) in ("", "text") \
+                and not text[a.end():b.start()].strip():
+            out[first] = b.group(2)
+    return out
