@@ -68,12 +68,9 @@ def fenced_commands(doc, text):
     out = []
     for m in FENCE.finditer(text):
         first = text.count("\n", 0, m.start(2)) + 1
-        lines = list(_logical_lines(m.group(2), first))
-        if m.group(1) not in SHELL_LANGUAGES and not (
-                m.group(1) == "" and lines and
-                all(COMMAND_WORDS.match(logical) for _, logical in lines)):
+        if not _is_command_block(m):
             continue
-        for line, logical in lines:
+        for line, logical in _logical_lines(m.group(2), first):
             if m.group(1) == "console":
                 if not logical.startswith("$ "):
                     continue
@@ -100,6 +97,14 @@ def is_complete(words):
         return False
     return not any("..." in w or w[:1] in "[<|" or "|" in w or METAVAR.match(w)
                    for w in words)
+
+
+def _is_command_block(m):
+    if m.group(1) in SHELL_LANGUAGES:
+        return True
+    lines = list(_logical_lines(m.group(2), 1))
+    return m.group(1) == "" and bool(lines) and \
+        all(COMMAND_WORDS.match(logical) for _, logical in lines)
 
 
 def _logical_lines(block, first):
@@ -154,6 +159,6 @@ def shown_outputs(root, doc):
         first = text.count("\n", 0, a.start(2)) + 1
         cmds = [c for c in fenced_commands(doc, text[:a.end()]) if c.block == first]
         if a.group(1) in SHELL_LANGUAGES and len(cmds) == 1 and b.group(1) in ("", "text") \
-                and not text[a.end():b.start()].strip():
+                and not _is_command_block(b) and not text[a.end():b.start()].strip():
             out[first] = b.group(2)
     return out

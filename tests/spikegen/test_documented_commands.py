@@ -7,8 +7,9 @@ lines), and inline ``python -m ...`` spans in prose that are complete commands (
 placeholder such as ``NET.json`` or ``[--out DIR]``); a bare name like ``python -m gen`` in a
 sentence is not one.
 
-``TABLE`` says what to do with each command (the longest key that the command starts with wins;
-a key may be restricted to one document as ``"docs/import.md: python ..."``):
+``TABLE`` says what to do with each command (the longest key that the command starts with wins,
+``*`` standing for any text and a final ``$`` for the command's end; a key may be restricted to
+one document as ``"docs/import.md: python ..."``):
 
 * ``run``: run as written;
 * ``cheap``: run with a stated substitution that keeps the command's path but cuts its work
@@ -114,7 +115,10 @@ TABLE = {
         files=("my_set.json",)),
     "python -m gen tsc --inputs 64 --neurons 16 --weights w.npy": run(
         "w.npy, the reader's weights: seeded random 16 x 64 int8 codes", files=("w.npy",)),
-    "python -m gen.references --check": run(),
+    "python -m gen.references --check": covered(
+        "tests/gen/test_references.py::test_reference_core_regenerates_byte_identically",
+        "differences(RTL", why="the same comparison (gen.references.differences), core by "
+        "core"),
     "python -m gen tsc --mode": skip("names the option in a sentence, not a command"),
     "python -m gen network net/examples/mlp_fs_relu_k10.json --pe 16,8,2 --lanes 4 --out rtl":
         skip(REGENERATES + "reference top in rtl/: tests/gen/test_network_gen.py and "
@@ -190,6 +194,15 @@ TABLE = {
     "python -m boards build icebreaker --core tsc": cheap(
         "a TSC layer of 8 inputs and 4 neurons instead of 64 and 16",
         append=("--inputs", "8", "--neurons", "4")),
+    "python -m boards build icebreaker$": covered(
+        "tests/boards/test_boards.py::test_build_default_core_bitstream", '"build", board',
+        why="the default core's bitstream, built by that test (timing checked)"),
+    "python -m boards flash icebreaker$": covered(
+        "tests/boards/test_boards.py::test_build_default_core_bitstream", '"--dry-run"',
+        why="needs a board; that test runs it with --dry-run on its build"),
+    "python -m boards flash icebreaker --dry-run$": covered(
+        "tests/boards/test_boards.py::test_build_default_core_bitstream", '"--dry-run"',
+        why="flashes the default core's build, which that test makes and flashes so"),
     "python -m boards flash": cheap("--dry-run: prints the command and the bitstream, touches "
                                     "no hardware", append=("--dry-run",)),
     "python -m boards demo icebreaker --sim": covered(
@@ -239,9 +252,10 @@ def key_of(cmd):
 
 def key_pattern(key):
     """A key matches the commands that start with it, word by word; ``*`` stands for any
-    text."""
-    body = ".*".join(re.escape(part) for part in key.split("*"))
-    return re.compile(body + ("" if key.endswith(("*", "/")) else r"(?= |$)"))
+    text; a final ``$`` asks for the whole command."""
+    exact = key.endswith("$")
+    body = ".*".join(re.escape(part) for part in key.rstrip("$").split("*"))
+    return re.compile(body + ("$" if exact else "" if key.endswith(("*", "/")) else r"(?= |$)"))
 
 
 def way_of(cmd):
@@ -255,7 +269,7 @@ def way_of(cmd):
         if doc and doc != cmd.doc:
             continue
         if key_pattern(prefix).match(text):
-            rank = (bool(doc), len(prefix.replace("*", "")))
+            rank = (bool(doc), len(prefix.replace("*", "").rstrip("$")))
             if best is None or rank > best[0]:
                 best = (rank, way)
     return best and best[1]
