@@ -184,6 +184,52 @@ def markdown(rows, cmd):
     return md
 
 
+#: The network hardware's targets (docs/network-hardware.md): the iCE40 row's LUT share, clock
+#: and images/s; the fastest fitting MLP FS-ReLU row's images/s on the ECP5; the CNN's clock.
+TARGETS = {"ice40_lut_share": 0.90, "ice40_images_per_s": 50_000, "ecp5_images_per_s": 1_000_000,
+           "cnn_ecp5_mhz": 100.0}
+
+
+def targets(rows):
+    """``[(target, measured, met)]`` for the targets the table's rows measure."""
+    t = TARGETS
+    out = []
+    ice = [r for r in rows if r["network"] == ICE40_ROW[0] and r["device"] == "ice40"
+           and r["pe"] == list(ICE40_ROW[1]) and r.get("lanes") == ICE40_ROW[2]]
+    for r in ice:
+        share = r["luts"] / DEVICES["ice40"][2] if r["fits"] else None
+        out.append((f"MLP FS-ReLU K=10 fits the iCE40UP5K (<= {t['ice40_lut_share']:.0%} of "
+                    f"its LUTs) and meets 24 MHz",
+                    f"{share:.0%} of LUTs, Fmax {r['fmax_mhz']:.1f} MHz" if share else r["why"],
+                    bool(share and share <= t["ice40_lut_share"] and r["timing_met"])))
+        ips = r.get("images_per_s", 0)
+        out.append((f"... at >= {_si(t['ice40_images_per_s'])} images/s",
+                    f"{_si(ips)} images/s", ips >= t["ice40_images_per_s"]))
+    ecp = [r for r in rows if r["network"] == ICE40_ROW[0] and r["device"] == "ecp5" and r["fits"]]
+    if ecp:
+        best = max(ecp, key=lambda r: r["images_per_s"])
+        out.append((f"MLP FS-ReLU K=10 on the ECP5-85F: >= {_si(t['ecp5_images_per_s'])} images/s "
+                    f"(the fastest P that fits)",
+                    f"{_si(best['images_per_s'])} images/s at P={best['pe']}",
+                    best["images_per_s"] >= t["ecp5_images_per_s"]))
+    cnn = [r for r in rows if r["network"] == "cnn_fs_relu_k10" and r["device"] == "ecp5"]
+    if cnn:
+        met = [r for r in cnn if r["fits"] and r["timing_met"]]
+        shown = ", ".join(f"P={r['pe']}: "
+                          + (f"{r['fmax_mhz']:.1f} MHz" if r["fits"] else "not built")
+                          for r in cnn)
+        out.append((f"CNN FS-ReLU K=10 fits the ECP5-85F and meets {t['cnn_ecp5_mhz']:g} MHz",
+                    shown, bool(met)))
+    return out
+
+
+def targets_lines(rows):
+    lines = ["", "| target | measured | met |", "|---|---|---|"]
+    for what, measured, met in targets(rows):
+        lines.append(f"| {what} | {measured} | {'yes' if met else '**no**'} |")
+    return lines
+
+
 def plot(rows):
     import io
 
@@ -273,7 +319,7 @@ def main(argv=None):
         cfgs = [c for c in cfgs if c.key in keys]
     rows = run(cfgs, devices, Path(args.work), args.workers)
     cmd = "python bench/network_synth.py" + (f" --only {args.only}" if args.only else "")
-    page = _splice(page, (BEGIN, END), markdown(rows, cmd))
+    page = _splice(page, (BEGIN, END), markdown(rows, cmd) + targets_lines(rows))
     meas = measured_table(args.measured)
     if meas is not None and MEASURED[0] in page:
         page = _splice(page, MEASURED, meas)

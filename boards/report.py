@@ -18,7 +18,7 @@ from common.cli import AtomicFiles, dumps_json, progress
 __all__ = ["ROWS", "DEVICE_CLOCKS", "DEVICE_LUTS", "Row", "make_report", "format_synth",
            "evals_per_second"]
 
-#: Clock constraint per target: the ECP5 target of issues 3-5 (100 MHz), twice the
+#: Clock constraint per target: the cores' ECP5 target (100 MHz, docs/results.md), twice the
 #: iCEBreaker's 12 MHz oscillator (its PLL makes 24 MHz), the Tang Nano 9K's 27 MHz.
 DEVICE_CLOCKS = {"ice40": 24.0, "ecp5": 100.0, "gowin": 27.0}
 
@@ -52,7 +52,9 @@ ROWS = (
     Row("amos-silu-k12-q8", "amos", ("--act", "silu", "--K", "12", "--Q", "8"),
         "AMOS SiLU, K=12, Q=8 (one input per clock)"),
     Row("tsc-m64-l16", "tsc", ("--inputs", "64", "--neurons", "16"),
-        "TSC layer, M=64 inputs, L=16 neurons"),
+        "TSC layer, M=64 inputs, L=16 neurons (stream neuron)"),
+    Row("tsc-m64-l16-framed", "tsc", ("--inputs", "64", "--neurons", "16", "--mode", "framed"),
+        "TSC layer, M=64 inputs, L=16 neurons (framed neuron)"),
     Row("fs-relu-k10", "fsneuron", ("--act", "relu", "--K", "10"),
         "FS ReLU K=10, shared, 1 lane", "k10"),
     Row("fs-relu-k10-x16", "fsneuron", ("--act", "relu", "--K", "10", "--lanes", "16"),

@@ -3,14 +3,18 @@
 Trains the four ANNs (MLP/CNN x ReLU/SiLU, seed 0), converts each with every coding that
 applies, in float and in exact integers, and rewrites two parts of the page: the FS and AMOS
 results between ``<!-- results:begin -->`` and ``<!-- results:end -->``, the TSC results (both
-neuron modes) between ``<!-- tsc-results:begin -->`` and ``<!-- tsc-results:end -->``, plus
-``docs/img/net_*.png``. ``--only main`` or ``--only tsc`` rebuilds one of them. Everything is
-written at the end, atomically; the same command gives the same bytes.
+neuron modes) between ``<!-- tsc-results:begin -->`` and ``<!-- tsc-results:end -->``, the
+low-spike SiLU sets against the plain ones between ``<!-- lowspike-results:begin -->`` and
+``<!-- lowspike-results:end -->``, plus the ``net_*.png`` plots. ``--only SECTION`` rebuilds one
+of them. The page is ``--out`` (default ``out/network.md``, started from the repository's
+docs/network.md when it does not exist yet; ``--out docs/network.md`` rewrites the repository's
+page), the plots go into ``img/`` beside it. Everything is written at the end, atomically; the
+same command gives the same bytes.
 """
 
 from pathlib import Path
 
-from common.checks import arg, check_input_file, check_output_dir
+from common.checks import arg, check_output_dir, check_output_file
 from common.cli import AtomicFiles, CLIError, read_text
 from .tsctrain import DEFAULT_EPOCHS as TSC_EPOCHS
 
@@ -20,21 +24,31 @@ BEGIN = "<!-- results:begin -->"
 END = "<!-- results:end -->"
 TSC_BEGIN = "<!-- tsc-results:begin -->"
 TSC_END = "<!-- tsc-results:end -->"
+LOW_BEGIN = "<!-- lowspike-results:begin -->"
+LOW_END = "<!-- lowspike-results:end -->"
 
-#: section -> (begin marker, end marker); the builders are :func:`build` and :func:`build_tsc`.
-SECTIONS = {"main": (BEGIN, END), "tsc": (TSC_BEGIN, TSC_END)}
+#: section -> (begin marker, end marker); the builders are :func:`build`, :func:`build_tsc`
+#: and :func:`build_lowspike`.
+SECTIONS = {"main": (BEGIN, END), "tsc": (TSC_BEGIN, TSC_END),
+            "lowspike": (LOW_BEGIN, LOW_END)}
+
+#: The repository's page: the template of a page that does not exist yet.
+TEMPLATE = Path(__file__).resolve().parents[1] / "docs" / "network.md"
 
 
 def add_arguments(p):
-    p.add_argument("--out", type=arg(check_input_file, "--out"), default="docs/network.md",
+    p.add_argument("--out", type=arg(check_output_file, "--out"), default="out/network.md",
                    metavar="FILE",
-                   help=f"the page to update: a markdown file holding the {BEGIN} ... {END} "
-                        f"and {TSC_BEGIN} ... {TSC_END} markers (default docs/network.md)")
+                   help="the page to update, holding the sections' markers (default "
+                        "out/network.md, started from the repository's docs/network.md; "
+                        "--out docs/network.md rewrites the repository's page)")
     p.add_argument("--only", choices=tuple(SECTIONS), default=None,
-                   help="rebuild one section: main (FS, AMOS) or tsc (default: both)")
-    p.add_argument("--img-dir", type=arg(check_output_dir, "--img-dir"), default="docs/img",
+                   help="rebuild one section: main (FS, AMOS), tsc or lowspike (the low-spike "
+                        "SiLU sets); default: all")
+    p.add_argument("--img-dir", type=arg(check_output_dir, "--img-dir"), default=None,
                    metavar="DIR",
-                   help="where the PNGs go (default docs/img), linked relative to --out")
+                   help="where the PNGs go (default: img beside --out), linked relative to "
+                        "--out")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -215,6 +229,40 @@ def build(quiet=False, img_rel="img", img_dir=Path("docs/img")):
     return "\n".join(md) + "\n", files
 
 
+#: The low-spike table's rows: (model, Q) of the FS SiLU K=16 networks, each with the plain and
+#: the low-spike parameter sets (quant/params/silu_K16[_lowspike][_Q8].json).
+LOWSPIKE_ROWS = [(m, Q) for m in ("mlp", "cnn") for Q in (None, 8)]
+
+
+def build_lowspike(quiet=False, img_rel="img", img_dir=None):
+    """(markdown of the low-spike section, {}): the FS SiLU K=16 networks with the plain and
+    the spike-aware parameter sets side by side (accuracy, spikes per neuron)."""
+    from common.cli import progress
+    from .experiment import Config, run, train_cached
+
+    lines = ["| model | Q | ANN % | plain SNN % | plain spikes/neuron | low-spike SNN % | "
+             "low-spike spikes/neuron | accuracy change | spikes change |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    with progress(LOWSPIKE_ROWS, desc="low-spike sets", disable=quiet) as bar:
+        for model, Q in bar:
+            r = {}
+            for params in (None, "lowspike"):
+                cfg = Config(model=model, act="silu", coding="fs", K=16, Q=Q, params=params)
+                trained = train_cached(model, "silu", cfg.train, show_progress=not quiet)
+                r[params] = run(cfg, trained, show_progress=False, with_float=False)
+            a, b = r[None], r["lowspike"]
+            lines.append(
+                f"| {model} | {Q if Q else 'float'} | {a.ann_accuracy:.2f} | "
+                f"{a.snn_accuracy:.2f} | {a.spikes_per_neuron:.3f} | {b.snn_accuracy:.2f} | "
+                f"{b.spikes_per_neuron:.3f} | {b.snn_accuracy - a.snn_accuracy:+.2f} | "
+                f"{100 * (b.spikes_per_neuron / a.spikes_per_neuron - 1):+.1f} % |")
+    note = ("Made by `python -m net digits-report --only lowspike` (seed 0, the shipped ANN "
+            "weights, 450 test images: one image is 0.22 points). FS SiLU K = 16 neurons with "
+            "the plain parameter sets and with the low-spike sets of spike-aware training "
+            "(docs/quant.md; `python -m net digits --act silu --params lowspike`).")
+    return "\n".join([note, "", *lines]) + "\n", {}
+
+
 def build_tsc(quiet=False, img_rel="img", img_dir=Path("docs/img")):
     """(markdown of the TSC results section, {png path: bytes})."""
     from .cli import default_sweep, plot_files
@@ -319,8 +367,9 @@ def stream_sweep(quiet=False):
 
 
 def _page(out, sections):
-    """The text of the page ``out``, checked for exactly one of each section's markers."""
-    text = read_text(out, "--out")
+    """The text of the page ``out`` (the template when it does not exist yet), checked for
+    exactly one of each section's markers."""
+    text = read_text(out if out.exists() else TEMPLATE, "--out")
     for name in sections:
         begin, end = SECTIONS[name]
         if text.count(begin) != 1 or text.count(end) != 1 or \
@@ -340,12 +389,12 @@ def run(args):
     out = Path(args.out)
     sections = [args.only] if args.only else list(SECTIONS)
     _page(out, sections)                            # fail before the long build
-    img_dir = Path(args.img_dir)
+    img_dir = out.parent / "img" if args.img_dir is None else Path(args.img_dir)
     try:
         img_rel = img_dir.resolve().relative_to(out.resolve().parent).as_posix()
     except ValueError:
         raise CLIError(f"--img-dir {img_dir} must be inside the folder of --out") from None
-    builders = {"main": build, "tsc": build_tsc}
+    builders = {"main": build, "tsc": build_tsc, "lowspike": build_lowspike}
     built = {name: builders[name](args.quiet, img_rel, img_dir) for name in sections}
     # read the page again: the build takes half an hour, and the prose around the markers may
     # have been edited meanwhile

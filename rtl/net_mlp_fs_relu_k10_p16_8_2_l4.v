@@ -738,7 +738,13 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   reg \$338 ;
   reg [2:0] \$339 ;
   wire \$34 ;
-  reg [271:0] \$340 ;
+  reg \$340 ;
+  reg [2:0] \$341 ;
+  reg \$342 ;
+  reg [2:0] \$343 ;
+  reg [127:0] \$344 ;
+  reg [159:0] \$345 ;
+  reg [271:0] \$346 ;
   wire \$35 ;
   wire [3:0] \$36 ;
   wire \$37 ;
@@ -865,6 +871,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   wire [1:0] b_rp__addr;
   wire [159:0] b_rp__data;
   wire b_rp__en;
+  reg [159:0] b_x = 160'h0000000000000000000000000000000000000000;
   reg [17:0] base0;
   reg [17:0] base1;
   reg [17:0] base10;
@@ -967,6 +974,10 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   wire pop;
   reg [2:0] q = 3'h0;
   reg [2:0] q_n;
+  reg r_addr = 1'h0;
+  reg [2:0] r_kind = 3'h0;
+  reg [2:0] r_q = 3'h0;
+  reg r_valid = 1'h0;
   reg release_now;
   wire [6:0] rp__addr;
   wire [6:0] \rp__addr$23 ;
@@ -988,6 +999,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   wire [7:0] w_rp__addr;
   wire [127:0] w_rp__data;
   wire w_rp__en;
+  reg [127:0] w_x = 128'h00000000000000000000000000000000;
   wire [271:0] word_out;
   reg x_addr = 1'h0;
   reg [2:0] x_kind = 3'h0;
@@ -2034,130 +2046,130 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   assign \$45  = ! x_q;
   assign \$47  = \$45  ? 18'h00000 : \$46 ;
   assign \$48  = x_q == 3'h4;
-  assign \$49  = \$48  ? b_rp__data[9:0] : 10'h000;
+  assign \$49  = \$48  ? b_x[9:0] : 10'h000;
   assign \$50  = 1'h0 >> x_q;
-  assign \$51  = - $signed(w_rp__data[7:0]);
-  assign \$52  = \$50  ? \$51  : { w_rp__data[7], w_rp__data[7:0] };
+  assign \$51  = - $signed(w_x[7:0]);
+  assign \$52  = \$50  ? \$51  : { w_x[7], w_x[7:0] };
   assign \$53  = $signed(base0) + $signed(addend0);
   assign \$54  = ! x_q;
   assign \$56  = \$54  ? 18'h00000 : \$55 ;
   assign \$57  = x_q == 3'h4;
-  assign \$58  = \$57  ? b_rp__data[19:10] : 10'h000;
+  assign \$58  = \$57  ? b_x[19:10] : 10'h000;
   assign \$59  = 1'h0 >> x_q;
-  assign \$60  = - $signed(w_rp__data[15:8]);
-  assign \$61  = \$59  ? \$60  : { w_rp__data[15], w_rp__data[15:8] };
+  assign \$60  = - $signed(w_x[15:8]);
+  assign \$61  = \$59  ? \$60  : { w_x[15], w_x[15:8] };
   assign \$62  = $signed(base1) + $signed(addend1);
   assign \$63  = ! x_q;
   assign \$65  = \$63  ? 18'h00000 : \$64 ;
   assign \$66  = x_q == 3'h4;
-  assign \$67  = \$66  ? b_rp__data[29:20] : 10'h000;
+  assign \$67  = \$66  ? b_x[29:20] : 10'h000;
   assign \$68  = 1'h0 >> x_q;
-  assign \$69  = - $signed(w_rp__data[23:16]);
-  assign \$70  = \$68  ? \$69  : { w_rp__data[23], w_rp__data[23:16] };
+  assign \$69  = - $signed(w_x[23:16]);
+  assign \$70  = \$68  ? \$69  : { w_x[23], w_x[23:16] };
   assign \$71  = $signed(base2) + $signed(addend2);
   assign \$72  = ! x_q;
   assign \$74  = \$72  ? 18'h00000 : \$73 ;
   assign \$75  = x_q == 3'h4;
-  assign \$76  = \$75  ? b_rp__data[39:30] : 10'h000;
+  assign \$76  = \$75  ? b_x[39:30] : 10'h000;
   assign \$77  = 1'h0 >> x_q;
-  assign \$78  = - $signed(w_rp__data[31:24]);
-  assign \$79  = \$77  ? \$78  : { w_rp__data[31], w_rp__data[31:24] };
+  assign \$78  = - $signed(w_x[31:24]);
+  assign \$79  = \$77  ? \$78  : { w_x[31], w_x[31:24] };
   assign \$80  = $signed(base3) + $signed(addend3);
   assign \$81  = ! x_q;
   assign \$83  = \$81  ? 18'h00000 : \$82 ;
   assign \$84  = x_q == 3'h4;
-  assign \$85  = \$84  ? b_rp__data[49:40] : 10'h000;
+  assign \$85  = \$84  ? b_x[49:40] : 10'h000;
   assign \$86  = 1'h0 >> x_q;
-  assign \$87  = - $signed(w_rp__data[39:32]);
-  assign \$88  = \$86  ? \$87  : { w_rp__data[39], w_rp__data[39:32] };
+  assign \$87  = - $signed(w_x[39:32]);
+  assign \$88  = \$86  ? \$87  : { w_x[39], w_x[39:32] };
   assign \$89  = $signed(base4) + $signed(addend4);
   assign \$90  = ! x_q;
   assign \$92  = \$90  ? 18'h00000 : \$91 ;
   assign \$93  = x_q == 3'h4;
-  assign \$94  = \$93  ? b_rp__data[59:50] : 10'h000;
+  assign \$94  = \$93  ? b_x[59:50] : 10'h000;
   assign \$95  = 1'h0 >> x_q;
-  assign \$96  = - $signed(w_rp__data[47:40]);
-  assign \$97  = \$95  ? \$96  : { w_rp__data[47], w_rp__data[47:40] };
+  assign \$96  = - $signed(w_x[47:40]);
+  assign \$97  = \$95  ? \$96  : { w_x[47], w_x[47:40] };
   assign \$98  = $signed(base5) + $signed(addend5);
   assign \$99  = ! x_q;
   assign \$101  = \$99  ? 18'h00000 : \$100 ;
   assign \$102  = x_q == 3'h4;
-  assign \$103  = \$102  ? b_rp__data[69:60] : 10'h000;
+  assign \$103  = \$102  ? b_x[69:60] : 10'h000;
   assign \$104  = 1'h0 >> x_q;
-  assign \$105  = - $signed(w_rp__data[55:48]);
-  assign \$106  = \$104  ? \$105  : { w_rp__data[55], w_rp__data[55:48] };
+  assign \$105  = - $signed(w_x[55:48]);
+  assign \$106  = \$104  ? \$105  : { w_x[55], w_x[55:48] };
   assign \$107  = $signed(base6) + $signed(addend6);
   assign \$108  = ! x_q;
   assign \$110  = \$108  ? 18'h00000 : \$109 ;
   assign \$111  = x_q == 3'h4;
-  assign \$112  = \$111  ? b_rp__data[79:70] : 10'h000;
+  assign \$112  = \$111  ? b_x[79:70] : 10'h000;
   assign \$113  = 1'h0 >> x_q;
-  assign \$114  = - $signed(w_rp__data[63:56]);
-  assign \$115  = \$113  ? \$114  : { w_rp__data[63], w_rp__data[63:56] };
+  assign \$114  = - $signed(w_x[63:56]);
+  assign \$115  = \$113  ? \$114  : { w_x[63], w_x[63:56] };
   assign \$116  = $signed(base7) + $signed(addend7);
   assign \$117  = ! x_q;
   assign \$119  = \$117  ? 18'h00000 : \$118 ;
   assign \$120  = x_q == 3'h4;
-  assign \$121  = \$120  ? b_rp__data[89:80] : 10'h000;
+  assign \$121  = \$120  ? b_x[89:80] : 10'h000;
   assign \$122  = 1'h0 >> x_q;
-  assign \$123  = - $signed(w_rp__data[71:64]);
-  assign \$124  = \$122  ? \$123  : { w_rp__data[71], w_rp__data[71:64] };
+  assign \$123  = - $signed(w_x[71:64]);
+  assign \$124  = \$122  ? \$123  : { w_x[71], w_x[71:64] };
   assign \$125  = $signed(base8) + $signed(addend8);
   assign \$126  = ! x_q;
   assign \$128  = \$126  ? 18'h00000 : \$127 ;
   assign \$129  = x_q == 3'h4;
-  assign \$130  = \$129  ? b_rp__data[99:90] : 10'h000;
+  assign \$130  = \$129  ? b_x[99:90] : 10'h000;
   assign \$131  = 1'h0 >> x_q;
-  assign \$132  = - $signed(w_rp__data[79:72]);
-  assign \$133  = \$131  ? \$132  : { w_rp__data[79], w_rp__data[79:72] };
+  assign \$132  = - $signed(w_x[79:72]);
+  assign \$133  = \$131  ? \$132  : { w_x[79], w_x[79:72] };
   assign \$134  = $signed(base9) + $signed(addend9);
   assign \$135  = ! x_q;
   assign \$137  = \$135  ? 18'h00000 : \$136 ;
   assign \$138  = x_q == 3'h4;
-  assign \$139  = \$138  ? b_rp__data[109:100] : 10'h000;
+  assign \$139  = \$138  ? b_x[109:100] : 10'h000;
   assign \$140  = 1'h0 >> x_q;
-  assign \$141  = - $signed(w_rp__data[87:80]);
-  assign \$142  = \$140  ? \$141  : { w_rp__data[87], w_rp__data[87:80] };
+  assign \$141  = - $signed(w_x[87:80]);
+  assign \$142  = \$140  ? \$141  : { w_x[87], w_x[87:80] };
   assign \$143  = $signed(base10) + $signed(addend10);
   assign \$144  = ! x_q;
   assign \$146  = \$144  ? 18'h00000 : \$145 ;
   assign \$147  = x_q == 3'h4;
-  assign \$148  = \$147  ? b_rp__data[119:110] : 10'h000;
+  assign \$148  = \$147  ? b_x[119:110] : 10'h000;
   assign \$149  = 1'h0 >> x_q;
-  assign \$150  = - $signed(w_rp__data[95:88]);
-  assign \$151  = \$149  ? \$150  : { w_rp__data[95], w_rp__data[95:88] };
+  assign \$150  = - $signed(w_x[95:88]);
+  assign \$151  = \$149  ? \$150  : { w_x[95], w_x[95:88] };
   assign \$152  = $signed(base11) + $signed(addend11);
   assign \$153  = ! x_q;
   assign \$155  = \$153  ? 18'h00000 : \$154 ;
   assign \$156  = x_q == 3'h4;
-  assign \$157  = \$156  ? b_rp__data[129:120] : 10'h000;
+  assign \$157  = \$156  ? b_x[129:120] : 10'h000;
   assign \$158  = 1'h0 >> x_q;
-  assign \$159  = - $signed(w_rp__data[103:96]);
-  assign \$160  = \$158  ? \$159  : { w_rp__data[103], w_rp__data[103:96] };
+  assign \$159  = - $signed(w_x[103:96]);
+  assign \$160  = \$158  ? \$159  : { w_x[103], w_x[103:96] };
   assign \$161  = $signed(base12) + $signed(addend12);
   assign \$162  = ! x_q;
   assign \$164  = \$162  ? 18'h00000 : \$163 ;
   assign \$165  = x_q == 3'h4;
-  assign \$166  = \$165  ? b_rp__data[139:130] : 10'h000;
+  assign \$166  = \$165  ? b_x[139:130] : 10'h000;
   assign \$167  = 1'h0 >> x_q;
-  assign \$168  = - $signed(w_rp__data[111:104]);
-  assign \$169  = \$167  ? \$168  : { w_rp__data[111], w_rp__data[111:104] };
+  assign \$168  = - $signed(w_x[111:104]);
+  assign \$169  = \$167  ? \$168  : { w_x[111], w_x[111:104] };
   assign \$170  = $signed(base13) + $signed(addend13);
   assign \$171  = ! x_q;
   assign \$173  = \$171  ? 18'h00000 : \$172 ;
   assign \$174  = x_q == 3'h4;
-  assign \$175  = \$174  ? b_rp__data[149:140] : 10'h000;
+  assign \$175  = \$174  ? b_x[149:140] : 10'h000;
   assign \$176  = 1'h0 >> x_q;
-  assign \$177  = - $signed(w_rp__data[119:112]);
-  assign \$178  = \$176  ? \$177  : { w_rp__data[119], w_rp__data[119:112] };
+  assign \$177  = - $signed(w_x[119:112]);
+  assign \$178  = \$176  ? \$177  : { w_x[119], w_x[119:112] };
   assign \$179  = $signed(base14) + $signed(addend14);
   assign \$180  = ! x_q;
   assign \$182  = \$180  ? 18'h00000 : \$181 ;
   assign \$183  = x_q == 3'h4;
-  assign \$184  = \$183  ? b_rp__data[159:150] : 10'h000;
+  assign \$184  = \$183  ? b_x[159:150] : 10'h000;
   assign \$185  = 1'h0 >> x_q;
-  assign \$186  = - $signed(w_rp__data[127:120]);
-  assign \$187  = \$185  ? \$186  : { w_rp__data[127], w_rp__data[127:120] };
+  assign \$186  = - $signed(w_x[127:120]);
+  assign \$187  = \$185  ? \$186  : { w_x[127], w_x[127:120] };
   assign \$188  = $signed(base15) + $signed(addend15);
   assign \$209  = x_kind == 3'h5;
   assign o__valid = x_valid & \$209 ;
@@ -2239,9 +2251,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   assign \$298  = | phase;
   assign \$299  = ~ ev_wait;
   assign \$300  = \$298  & \$299 ;
-  assign \$301  = enable & x_valid;
-  assign \$302  = x_kind != 3'h5;
-  assign \$303  = \$301  & \$302 ;
+  assign \$301  = x_kind != 3'h5;
+  assign \$302  = x_valid & \$301 ;
+  assign \$303  = enable & \$302 ;
   always @(posedge clk)
     buf_cnt0_0 <= \$304 ;
   always @(posedge clk)
@@ -2307,15 +2319,27 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   always @(posedge clk)
     cnt_q <= \$335 ;
   always @(posedge clk)
-    x_valid <= \$336 ;
+    r_valid <= \$336 ;
   always @(posedge clk)
-    x_kind <= \$337 ;
+    r_kind <= \$337 ;
   always @(posedge clk)
-    x_addr <= \$338 ;
+    r_addr <= \$338 ;
   always @(posedge clk)
-    x_q <= \$339 ;
+    r_q <= \$339 ;
   always @(posedge clk)
-    acc_word <= \$340 ;
+    x_valid <= \$340 ;
+  always @(posedge clk)
+    x_kind <= \$341 ;
+  always @(posedge clk)
+    x_addr <= \$342 ;
+  always @(posedge clk)
+    x_q <= \$343 ;
+  always @(posedge clk)
+    w_x <= \$344 ;
+  always @(posedge clk)
+    b_x <= \$345 ;
+  always @(posedge clk)
+    acc_word <= \$346 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
     buf_rdata = 6'h00;
@@ -3282,7 +3306,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$336  = x_valid;
+    \$336  = r_valid;
     if (enable) begin
       \$336  = \$300 ;
     end
@@ -3292,7 +3316,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$337  = x_kind;
+    \$337  = r_kind;
     if (enable) begin
       \$337  = phase;
     end
@@ -3302,7 +3326,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$338  = x_addr;
+    \$338  = r_addr;
     if (enable) begin
       \$338  = 1'h0;
     end
@@ -3312,7 +3336,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$339  = x_q;
+    \$339  = r_q;
     if (enable) begin
       \$339  = q;
     end
@@ -3322,12 +3346,72 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$340  = acc_word;
-    if (\$303 ) begin
-      \$340  = word_out;
+    \$340  = x_valid;
+    if (enable) begin
+      \$340  = r_valid;
     end
     if (rst) begin
-      \$340  = 272'h00000000000000000000000000000000000000000000000000000000000000000000;
+      \$340  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$341  = x_kind;
+    if (enable) begin
+      \$341  = r_kind;
+    end
+    if (rst) begin
+      \$341  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$342  = x_addr;
+    if (enable) begin
+      \$342  = r_addr;
+    end
+    if (rst) begin
+      \$342  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$343  = x_q;
+    if (enable) begin
+      \$343  = r_q;
+    end
+    if (rst) begin
+      \$343  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$344  = w_x;
+    if (enable) begin
+      \$344  = w_rp__data;
+    end
+    if (rst) begin
+      \$344  = 128'h00000000000000000000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$345  = b_x;
+    if (enable) begin
+      \$345  = b_rp__data;
+    end
+    if (rst) begin
+      \$345  = 160'h0000000000000000000000000000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$346  = acc_word;
+    if (\$303 ) begin
+      \$346  = word_out;
+    end
+    if (rst) begin
+      \$346  = 272'h00000000000000000000000000000000000000000000000000000000000000000000;
     end
   end
   assign i__ready = buf_can;
@@ -3800,9 +3884,15 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   reg [2:0] \$394 ;
   reg \$395 ;
   reg [3:0] \$396 ;
-  reg [175:0] \$397 ;
+  reg \$397 ;
+  reg [2:0] \$398 ;
+  reg \$399 ;
   wire [10:0] \$4 ;
   wire [1:0] \$40 ;
+  reg [3:0] \$400 ;
+  reg [63:0] \$401 ;
+  reg [119:0] \$402 ;
+  reg [175:0] \$403 ;
   wire \$41 ;
   wire \$42 ;
   wire \$43 ;
@@ -3895,6 +3985,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   wire [1:0] b_rp__addr;
   wire [119:0] b_rp__data;
   wire b_rp__en;
+  reg [119:0] b_x = 120'h000000000000000000000000000000;
   reg [22:0] base0;
   reg [22:0] base1;
   reg [22:0] base2;
@@ -4021,6 +4112,10 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   wire pop;
   reg [3:0] q = 4'h0;
   reg [3:0] q_n;
+  reg r_addr = 1'h0;
+  reg [2:0] r_kind = 3'h0;
+  reg [3:0] r_q = 4'h0;
+  reg r_valid = 1'h0;
   reg release_now;
   wire [10:0] rp__addr;
   wire [5:0] rp__data;
@@ -4030,6 +4125,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   wire [7:0] w_rp__addr;
   wire [63:0] w_rp__data;
   wire w_rp__en;
+  reg [63:0] w_x = 64'h0000000000000000;
   wire [175:0] word_out;
   reg x_addr = 1'h0;
   reg [2:0] x_kind = 3'h0;
@@ -6445,66 +6541,66 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   assign \$57  = ! x_q;
   assign \$59  = \$57  ? 23'h000000 : \$58 ;
   assign \$60  = x_q == 4'h9;
-  assign \$61  = \$60  ? b_rp__data[14:0] : 15'h0000;
+  assign \$61  = \$60  ? b_x[14:0] : 15'h0000;
   assign \$62  = 1'h0 >> x_q;
-  assign \$63  = - $signed(w_rp__data[7:0]);
-  assign \$64  = \$62  ? \$63  : { w_rp__data[7], w_rp__data[7:0] };
+  assign \$63  = - $signed(w_x[7:0]);
+  assign \$64  = \$62  ? \$63  : { w_x[7], w_x[7:0] };
   assign \$65  = $signed(base0) + $signed(addend0);
   assign \$66  = ! x_q;
   assign \$68  = \$66  ? 23'h000000 : \$67 ;
   assign \$69  = x_q == 4'h9;
-  assign \$70  = \$69  ? b_rp__data[29:15] : 15'h0000;
+  assign \$70  = \$69  ? b_x[29:15] : 15'h0000;
   assign \$71  = 1'h0 >> x_q;
-  assign \$72  = - $signed(w_rp__data[15:8]);
-  assign \$73  = \$71  ? \$72  : { w_rp__data[15], w_rp__data[15:8] };
+  assign \$72  = - $signed(w_x[15:8]);
+  assign \$73  = \$71  ? \$72  : { w_x[15], w_x[15:8] };
   assign \$74  = $signed(base1) + $signed(addend1);
   assign \$75  = ! x_q;
   assign \$77  = \$75  ? 23'h000000 : \$76 ;
   assign \$78  = x_q == 4'h9;
-  assign \$79  = \$78  ? b_rp__data[44:30] : 15'h0000;
+  assign \$79  = \$78  ? b_x[44:30] : 15'h0000;
   assign \$80  = 1'h0 >> x_q;
-  assign \$81  = - $signed(w_rp__data[23:16]);
-  assign \$82  = \$80  ? \$81  : { w_rp__data[23], w_rp__data[23:16] };
+  assign \$81  = - $signed(w_x[23:16]);
+  assign \$82  = \$80  ? \$81  : { w_x[23], w_x[23:16] };
   assign \$83  = $signed(base2) + $signed(addend2);
   assign \$84  = ! x_q;
   assign \$86  = \$84  ? 23'h000000 : \$85 ;
   assign \$87  = x_q == 4'h9;
-  assign \$88  = \$87  ? b_rp__data[59:45] : 15'h0000;
+  assign \$88  = \$87  ? b_x[59:45] : 15'h0000;
   assign \$89  = 1'h0 >> x_q;
-  assign \$90  = - $signed(w_rp__data[31:24]);
-  assign \$91  = \$89  ? \$90  : { w_rp__data[31], w_rp__data[31:24] };
+  assign \$90  = - $signed(w_x[31:24]);
+  assign \$91  = \$89  ? \$90  : { w_x[31], w_x[31:24] };
   assign \$92  = $signed(base3) + $signed(addend3);
   assign \$93  = ! x_q;
   assign \$95  = \$93  ? 23'h000000 : \$94 ;
   assign \$96  = x_q == 4'h9;
-  assign \$97  = \$96  ? b_rp__data[74:60] : 15'h0000;
+  assign \$97  = \$96  ? b_x[74:60] : 15'h0000;
   assign \$98  = 1'h0 >> x_q;
-  assign \$99  = - $signed(w_rp__data[39:32]);
-  assign \$100  = \$98  ? \$99  : { w_rp__data[39], w_rp__data[39:32] };
+  assign \$99  = - $signed(w_x[39:32]);
+  assign \$100  = \$98  ? \$99  : { w_x[39], w_x[39:32] };
   assign \$101  = $signed(base4) + $signed(addend4);
   assign \$102  = ! x_q;
   assign \$104  = \$102  ? 23'h000000 : \$103 ;
   assign \$105  = x_q == 4'h9;
-  assign \$106  = \$105  ? b_rp__data[89:75] : 15'h0000;
+  assign \$106  = \$105  ? b_x[89:75] : 15'h0000;
   assign \$107  = 1'h0 >> x_q;
-  assign \$108  = - $signed(w_rp__data[47:40]);
-  assign \$109  = \$107  ? \$108  : { w_rp__data[47], w_rp__data[47:40] };
+  assign \$108  = - $signed(w_x[47:40]);
+  assign \$109  = \$107  ? \$108  : { w_x[47], w_x[47:40] };
   assign \$110  = $signed(base5) + $signed(addend5);
   assign \$111  = ! x_q;
   assign \$113  = \$111  ? 23'h000000 : \$112 ;
   assign \$114  = x_q == 4'h9;
-  assign \$115  = \$114  ? b_rp__data[104:90] : 15'h0000;
+  assign \$115  = \$114  ? b_x[104:90] : 15'h0000;
   assign \$116  = 1'h0 >> x_q;
-  assign \$117  = - $signed(w_rp__data[55:48]);
-  assign \$118  = \$116  ? \$117  : { w_rp__data[55], w_rp__data[55:48] };
+  assign \$117  = - $signed(w_x[55:48]);
+  assign \$118  = \$116  ? \$117  : { w_x[55], w_x[55:48] };
   assign \$119  = $signed(base6) + $signed(addend6);
   assign \$120  = ! x_q;
   assign \$122  = \$120  ? 23'h000000 : \$121 ;
   assign \$123  = x_q == 4'h9;
-  assign \$124  = \$123  ? b_rp__data[119:105] : 15'h0000;
+  assign \$124  = \$123  ? b_x[119:105] : 15'h0000;
   assign \$125  = 1'h0 >> x_q;
-  assign \$126  = - $signed(w_rp__data[63:56]);
-  assign \$127  = \$125  ? \$126  : { w_rp__data[63], w_rp__data[63:56] };
+  assign \$126  = - $signed(w_x[63:56]);
+  assign \$127  = \$125  ? \$126  : { w_x[63], w_x[63:56] };
   assign \$128  = $signed(base7) + $signed(addend7);
   assign \$141  = x_kind == 3'h5;
   assign o__valid = x_valid & \$141 ;
@@ -6618,9 +6714,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   assign \$334  = | phase;
   assign \$335  = ~ ev_wait;
   assign \$336  = \$334  & \$335 ;
-  assign \$337  = enable & x_valid;
-  assign \$338  = x_kind != 3'h5;
-  assign \$339  = \$337  & \$338 ;
+  assign \$337  = x_kind != 3'h5;
+  assign \$338  = x_valid & \$337 ;
+  assign \$339  = enable & \$338 ;
   always @(posedge clk)
     buf_s_valid <= \$340 ;
   always @(posedge clk)
@@ -6728,15 +6824,27 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   always @(posedge clk)
     cnt_q <= \$392 ;
   always @(posedge clk)
-    x_valid <= \$393 ;
+    r_valid <= \$393 ;
   always @(posedge clk)
-    x_kind <= \$394 ;
+    r_kind <= \$394 ;
   always @(posedge clk)
-    x_addr <= \$395 ;
+    r_addr <= \$395 ;
   always @(posedge clk)
-    x_q <= \$396 ;
+    r_q <= \$396 ;
   always @(posedge clk)
-    acc_word <= \$397 ;
+    x_valid <= \$397 ;
+  always @(posedge clk)
+    x_kind <= \$398 ;
+  always @(posedge clk)
+    x_addr <= \$399 ;
+  always @(posedge clk)
+    x_q <= \$400 ;
+  always @(posedge clk)
+    w_x <= \$401 ;
+  always @(posedge clk)
+    b_x <= \$402 ;
+  always @(posedge clk)
+    acc_word <= \$403 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
     \$18  = 7'h00;
@@ -9066,7 +9174,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$393  = x_valid;
+    \$393  = r_valid;
     if (enable) begin
       \$393  = \$336 ;
     end
@@ -9076,7 +9184,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$394  = x_kind;
+    \$394  = r_kind;
     if (enable) begin
       \$394  = phase;
     end
@@ -9086,7 +9194,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$395  = x_addr;
+    \$395  = r_addr;
     if (enable) begin
       \$395  = 1'h0;
     end
@@ -9096,7 +9204,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$396  = x_q;
+    \$396  = r_q;
     if (enable) begin
       \$396  = q;
     end
@@ -9106,12 +9214,72 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$397  = acc_word;
-    if (\$339 ) begin
-      \$397  = word_out;
+    \$397  = x_valid;
+    if (enable) begin
+      \$397  = r_valid;
     end
     if (rst) begin
-      \$397  = 176'h00000000000000000000000000000000000000000000;
+      \$397  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$398  = x_kind;
+    if (enable) begin
+      \$398  = r_kind;
+    end
+    if (rst) begin
+      \$398  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$399  = x_addr;
+    if (enable) begin
+      \$399  = r_addr;
+    end
+    if (rst) begin
+      \$399  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$400  = x_q;
+    if (enable) begin
+      \$400  = r_q;
+    end
+    if (rst) begin
+      \$400  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$401  = w_x;
+    if (enable) begin
+      \$401  = w_rp__data;
+    end
+    if (rst) begin
+      \$401  = 64'h0000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$402  = b_x;
+    if (enable) begin
+      \$402  = b_rp__data;
+    end
+    if (rst) begin
+      \$402  = 120'h000000000000000000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$403  = acc_word;
+    if (\$339 ) begin
+      \$403  = word_out;
+    end
+    if (rst) begin
+      \$403  = 176'h00000000000000000000000000000000000000000000;
     end
   end
   assign buf_plane_onehot = \$5 [9:0];
@@ -9479,7 +9647,13 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   wire \$33 ;
   reg \$330 ;
   reg [3:0] \$331 ;
-  reg [43:0] \$332 ;
+  reg \$332 ;
+  reg [2:0] \$333 ;
+  reg \$334 ;
+  reg [3:0] \$335 ;
+  reg [15:0] \$336 ;
+  reg [25:0] \$337 ;
+  reg [43:0] \$338 ;
   wire \$34 ;
   wire \$35 ;
   wire \$36 ;
@@ -9568,6 +9742,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   wire [2:0] b_rp__addr;
   wire [25:0] b_rp__data;
   wire b_rp__en;
+  reg [25:0] b_x = 26'h0000000;
   reg [22:0] base0;
   reg [22:0] base1;
   reg buf_b_half = 1'h0;
@@ -9686,6 +9861,10 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   wire pop;
   reg [3:0] q = 4'h0;
   reg [3:0] q_n;
+  reg r_addr = 1'h0;
+  reg [2:0] r_kind = 3'h0;
+  reg [3:0] r_q = 4'h0;
+  reg r_valid = 1'h0;
   reg release_now;
   wire [9:0] rp__addr;
   wire [4:0] rp__data;
@@ -9695,6 +9874,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   wire [7:0] w_rp__addr;
   wire [15:0] w_rp__data;
   wire w_rp__en;
+  reg [15:0] w_x = 16'h0000;
   wire [43:0] word_out;
   reg x_addr = 1'h0;
   reg [2:0] x_kind = 3'h0;
@@ -11083,18 +11263,18 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   assign \$57  = ! x_q;
   assign \$59  = \$57  ? 23'h000000 : \$58 ;
   assign \$60  = x_q == 4'h9;
-  assign \$61  = \$60  ? b_rp__data[12:0] : 13'h0000;
+  assign \$61  = \$60  ? b_x[12:0] : 13'h0000;
   assign \$62  = 1'h0 >> x_q;
-  assign \$63  = - $signed(w_rp__data[7:0]);
-  assign \$64  = \$62  ? \$63  : { w_rp__data[7], w_rp__data[7:0] };
+  assign \$63  = - $signed(w_x[7:0]);
+  assign \$64  = \$62  ? \$63  : { w_x[7], w_x[7:0] };
   assign \$65  = $signed(base0) + $signed(addend0);
   assign \$66  = ! x_q;
   assign \$68  = \$66  ? 23'h000000 : \$67 ;
   assign \$69  = x_q == 4'h9;
-  assign \$70  = \$69  ? b_rp__data[25:13] : 13'h0000;
+  assign \$70  = \$69  ? b_x[25:13] : 13'h0000;
   assign \$71  = 1'h0 >> x_q;
-  assign \$72  = - $signed(w_rp__data[15:8]);
-  assign \$73  = \$71  ? \$72  : { w_rp__data[15], w_rp__data[15:8] };
+  assign \$72  = - $signed(w_x[15:8]);
+  assign \$73  = \$71  ? \$72  : { w_x[15], w_x[15:8] };
   assign \$74  = $signed(base1) + $signed(addend1);
   assign \$77  = x_kind == 3'h5;
   assign o__valid = x_valid & \$77 ;
@@ -11206,9 +11386,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   assign \$270  = | phase;
   assign \$271  = ~ ev_wait;
   assign \$272  = \$270  & \$271 ;
-  assign \$273  = enable & x_valid;
-  assign \$274  = x_kind != 3'h5;
-  assign \$275  = \$273  & \$274 ;
+  assign \$273  = x_kind != 3'h5;
+  assign \$274  = x_valid & \$273 ;
+  assign \$275  = enable & \$274 ;
   always @(posedge clk)
     buf_s_valid <= \$276 ;
   always @(posedge clk)
@@ -11314,15 +11494,27 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   always @(posedge clk)
     cnt_q <= \$327 ;
   always @(posedge clk)
-    x_valid <= \$328 ;
+    r_valid <= \$328 ;
   always @(posedge clk)
-    x_kind <= \$329 ;
+    r_kind <= \$329 ;
   always @(posedge clk)
-    x_addr <= \$330 ;
+    r_addr <= \$330 ;
   always @(posedge clk)
-    x_q <= \$331 ;
+    r_q <= \$331 ;
   always @(posedge clk)
-    acc_word <= \$332 ;
+    x_valid <= \$332 ;
+  always @(posedge clk)
+    x_kind <= \$333 ;
+  always @(posedge clk)
+    x_addr <= \$334 ;
+  always @(posedge clk)
+    x_q <= \$335 ;
+  always @(posedge clk)
+    w_x <= \$336 ;
+  always @(posedge clk)
+    b_x <= \$337 ;
+  always @(posedge clk)
+    acc_word <= \$338 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
     \$18  = 6'h00;
@@ -13494,7 +13686,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$328  = x_valid;
+    \$328  = r_valid;
     if (enable) begin
       \$328  = \$272 ;
     end
@@ -13504,7 +13696,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$329  = x_kind;
+    \$329  = r_kind;
     if (enable) begin
       \$329  = phase;
     end
@@ -13514,7 +13706,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$330  = x_addr;
+    \$330  = r_addr;
     if (enable) begin
       \$330  = 1'h0;
     end
@@ -13524,7 +13716,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$331  = x_q;
+    \$331  = r_q;
     if (enable) begin
       \$331  = q;
     end
@@ -13534,12 +13726,72 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$332  = acc_word;
-    if (\$275 ) begin
-      \$332  = word_out;
+    \$332  = x_valid;
+    if (enable) begin
+      \$332  = r_valid;
     end
     if (rst) begin
-      \$332  = 44'h00000000000;
+      \$332  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$333  = x_kind;
+    if (enable) begin
+      \$333  = r_kind;
+    end
+    if (rst) begin
+      \$333  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$334  = x_addr;
+    if (enable) begin
+      \$334  = r_addr;
+    end
+    if (rst) begin
+      \$334  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$335  = x_q;
+    if (enable) begin
+      \$335  = r_q;
+    end
+    if (rst) begin
+      \$335  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$336  = w_x;
+    if (enable) begin
+      \$336  = w_rp__data;
+    end
+    if (rst) begin
+      \$336  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$337  = b_x;
+    if (enable) begin
+      \$337  = b_rp__data;
+    end
+    if (rst) begin
+      \$337  = 26'h0000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$338  = acc_word;
+    if (\$275 ) begin
+      \$338  = word_out;
+    end
+    if (rst) begin
+      \$338  = 44'h00000000000;
     end
   end
   assign buf_plane_onehot = \$5 [9:0];

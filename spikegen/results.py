@@ -10,7 +10,6 @@ shorter page.
 """
 
 import json
-import sys
 from pathlib import Path
 
 from common.cli import CLIError
@@ -264,5 +263,30 @@ def summary(root):
         f"| digits MLP, FS-ReLU K=10, integer network | {mlp['SNN %']}% accuracy, "
         f"{mlp['spikes/neuron']} spikes per neuron | ANN {mlp['ANN %']}% "
         f"| [networks](docs/network.md) |",
+        *network_rows(root),
     ]
     return "\n".join(lines) + "\n"
+
+
+def network_rows(root):
+    """Summary rows of the digits MLP in hardware (docs/network-synthesis.json, written by
+    bench/network_synth.py): the iCE40 row and the fastest ECP5 row that was built."""
+    path = Path(root) / "docs" / "network-synthesis.json"
+    if not path.exists():
+        raise CLIError(f"{path}: missing (python bench/network_synth.py writes it)")
+    rows = [r for r in json.loads(path.read_text())["rows"]
+            if r["network"] == "mlp_fs_relu_k10" and r["fits"]]
+    ice = [r for r in rows if r["device"] == "ice40" and r.get("lanes")]
+    ecp = sorted((r for r in rows if r["device"] == "ecp5"), key=lambda r: -r["images_per_s"])
+    page = "[network hardware](docs/network-hardware.md)"
+    out = []
+    for r in ice[:1]:
+        pe = ",".join(map(str, r["pe"])) if isinstance(r["pe"], list) else r["pe"]
+        out.append(f"| digits MLP network in hardware, iCE40UP5K (P={pe}) | "
+                   f"{_si(r['images_per_s'])} images/s at {r['clock_mhz']:g} MHz, "
+                   f"{r['luts']} LUTs | bit-exact with the integer network | {page} |")
+    for r in ecp[:1]:
+        out.append(f"| digits MLP network in hardware, ECP5-85F (P={r['pe']}) | "
+                   f"{_si(r['images_per_s'])} images/s at {r['clock_mhz']:g} MHz, "
+                   f"{r['luts']} LUTs | bit-exact with the integer network | {page} |")
+    return out

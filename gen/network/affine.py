@@ -22,9 +22,11 @@ Synapse engine
       neurons (or the logits into the read-out).
 
     So the adds grow with the spikes, and d is applied once per neuron per plane; no multiplier
-    touches a synapse. An operation reads its word and weights at one edge and writes the word
-    back at the next, so the next operation on the same word takes the value being written
-    (forwarding); everything stalls together while the output register is full and not taken.
+    touches a synapse. An operation reads its word and weights at one edge, registers them (the
+    read stage: no adder follows a block RAM's output in the same cycle) and writes the word back
+    at the edge after its execute stage, so the operations after it on the same word take the
+    value being written (forwarding); everything stalls together while the output register is
+    full and not taken.
 """
 
 from amaranth import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
@@ -266,15 +268,18 @@ class AffineStage(wiring.Component):
             m.d.sync += [busy.eq(1), fg.eq(0), fq.eq(0), fe.eq(0)]
         return v0, d0, l0
 
-    def _acc_store(self, m, depth, width, enable):
-        """The accumulator words: ``(read(addr) -> word of the op in the execute stage,
-        write(addr, data, en))``. One word: a register read as it is. More: a RAM read at the
-        issue edge; the op before may be writing the same word at that edge, so its value is
-        forwarded."""
+    def _acc_store(self, m, depth, width, read_en, move):
+        """The accumulator words: ``(read(issue_addr, r_addr, x_addr, x_new, x_writes) -> word
+        of the op in the execute stage, write(addr, data, en))``. One word: a register read as
+        it is. More: a RAM read at the issue edge, its word registered in the read stage (an
+        ECP5 block RAM's clock-to-output alone is half a 100 MHz cycle, so no adder follows it
+        in the same cycle). Two writes are not in the RAM yet when an op's word is read: the
+        one at the issue edge (kept in the forwarding register) and the execute stage's while
+        the op is in the read stage (taken as it is computed)."""
         if depth == 1:
             reg = Signal(width, name="acc_word")
 
-            def read(issue_addr, x_addr):
+            def read(issue_addr, r_addr, x_addr, x_new, x_writes):
                 return reg
 
             def write(addr, data, en):
@@ -283,16 +288,24 @@ class AffineStage(wiring.Component):
             return read, write
         m.submodules.acc = mem = memory.Memory(shape=unsigned(width), depth=depth, init=[])
         rp, wp = mem.read_port(), mem.write_port()
-        m.d.comb += rp.en.eq(enable)
+        m.d.comb += rp.en.eq(read_en)
         last_valid = Signal(name="fwd_valid")
         last_addr = Signal(range(depth), name="fwd_addr")
         last_word = Signal(width, name="fwd_word")
 
-        def read(issue_addr, x_addr):
+        def read(issue_addr, r_addr, x_addr, x_new, x_writes):
             m.d.comb += rp.addr.eq(issue_addr)
             word = Signal(width, name="word_in")
-            m.d.comb += word.eq(Mux(last_valid & (last_addr == x_addr), last_word, rp.data))
-            return word
+            with m.If(x_writes & (x_addr == r_addr)):
+                m.d.comb += word.eq(x_new)
+            with m.Elif(last_valid & (last_addr == r_addr)):
+                m.d.comb += word.eq(last_word)
+            with m.Else():
+                m.d.comb += word.eq(rp.data)
+            word_x = Signal(width, name="word_x")
+            with m.If(move):
+                m.d.sync += word_x.eq(word)
+            return word_x
 
         def write(addr, data, en):
             m.d.comb += [wp.addr.eq(addr), wp.data.eq(data), wp.en.eq(en)]
@@ -337,7 +350,7 @@ class AffineStage(wiring.Component):
         m.d.comb += go.eq(enable & ~ev_wait)
         for en in (w_rp.en, b_rp.en):
             m.d.comb += en.eq(go)
-        acc_read, acc_write = self._acc_store(m, plan.acc_index.depth, P * lw, go)
+        acc_read, acc_write = self._acc_store(m, plan.acc_index.depth, P * lw, go, enable)
 
         # ---- sequencer state and its next value ----------------------------------------------
         phase = Signal(range(6), name="phase")
@@ -509,18 +522,24 @@ class AffineStage(wiring.Component):
                                         reversed(list(zip(ev_row + [g], plan.w_index.bits)))])),
                      b_rp.addr.eq(g)]
 
-        x_valid = Signal(name="x_valid")
-        x_kind = Signal(range(6), name="x_kind")
-        x_addr = Signal(addr_w, name="x_addr")
-        x_q = Signal(range(T), name="x_q")
+        # read stage: the memories' words registered; then the execute stage
+        r_valid, x_valid = Signal(name="r_valid"), Signal(name="x_valid")
+        r_kind, x_kind = Signal(range(6), name="r_kind"), Signal(range(6), name="x_kind")
+        r_addr, x_addr = Signal(addr_w, name="r_addr"), Signal(addr_w, name="x_addr")
+        r_q, x_q = Signal(range(T), name="r_q"), Signal(range(T), name="x_q")
+        w_x = Signal.like(w_rp.data, name="w_x")
+        b_x = Signal.like(b_rp.data, name="b_x")
         with m.If(enable):
-            m.d.sync += [x_valid.eq((phase != WAIT) & ~ev_wait), x_kind.eq(phase),
-                         x_addr.eq(acc_addr), x_q.eq(q)]
-        word = acc_read(acc_addr, x_addr)
+            m.d.sync += [r_valid.eq((phase != WAIT) & ~ev_wait), r_kind.eq(phase),
+                         r_addr.eq(acc_addr), r_q.eq(q),
+                         x_valid.eq(r_valid), x_kind.eq(r_kind), x_addr.eq(r_addr), x_q.eq(r_q),
+                         w_x.eq(w_rp.data), b_x.eq(b_rp.data)]
+        new = Signal(P * lw, name="word_out")
+        x_writes = x_valid & (x_kind != EMIT)
+        word = acc_read(acc_addr, r_addr, x_addr, new, x_writes)
 
         # ---- execute: one add per lane (the bias enters once: Horner's last sweep adds it,
         # scale mode starts from it) ---------------------------------------------------------------
-        new = Signal(P * lw, name="word_out")
         neg = Const(sum(1 << t for t, v in enumerate(plan.neg) if v), max(T, 1)) \
             if not scale else None
         d_tab = Array([Const(v, signed(plan.widths["d"])) for v in plan.source.weights]) \
@@ -529,8 +548,8 @@ class AffineStage(wiring.Component):
         out_lanes = []
         for p in range(P):
             acc = word[p * lw:p * lw + aw].as_signed()
-            w = lane_slice(w_rp.data, p, wb)
-            b = lane_slice(b_rp.data, p, bw)
+            w = lane_slice(w_x, p, wb)
+            b = lane_slice(b_x, p, bw)
             acc_n = Signal(signed(aw), name=f"acc_n{p}")
             if scale:
                 s = word[p * lw + aw:(p + 1) * lw].as_signed()
@@ -561,6 +580,6 @@ class AffineStage(wiring.Component):
                      for c in range(C)]
             m.d.comb += self.o.payload[f"lane{lane}"].eq(Array(chunk)[ch] if C > 1 else chunk[0])
 
-        acc_write(x_addr, new, enable & x_valid & (x_kind != EMIT))
+        acc_write(x_addr, new, enable & x_writes)
         m.d.comb += self.o.valid.eq(x_valid & (x_kind == EMIT))
         return m

@@ -27,6 +27,8 @@ __all__ = ["stage_names", "image_stages", "worst_stages", "interval", "worst_lat
 #: Clocks of pipeline registers and hand-overs a stage adds per image (issue, read, execute,
 #: output register; a buffer flip).
 OVERHEAD = 4
+#: An affine stage's engine: one more (the read stage registers the memories' words).
+ENGINE_OVERHEAD = OVERHEAD + 1
 
 
 def stage_names(plan):
@@ -55,7 +57,7 @@ def _engine(aff, neuron, ops, planes_used):
         sweeps = aff.T * A
     else:
         sweeps = A + planes_used * A
-    return aff.G * (sweeps + ops + _emit(aff, neuron)) + OVERHEAD
+    return aff.G * (sweeps + ops + _emit(aff, neuron)) + ENGINE_OVERHEAD
 
 
 def _offsets_table(aff):

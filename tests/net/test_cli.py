@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from clirun import assert_usage_error, run_cli
+from clirun import ROOT, assert_usage_error, run_cli
 from net import data as digits
 from tests.net.test_net import reference_forward
 
@@ -91,3 +91,20 @@ def test_sim_usage_errors(tmp_path):
     assert_usage_error(run_cli("net", "digits-report", "--out", page),
                        "needs exactly one <!-- results:begin -->")
     assert page.read_text() == "no markers here\n"
+
+
+def test_digits_report_lowspike_section_is_current(tmp_path):
+    """``--only lowspike`` writes out/network.md (started from the repository's page) by
+    default, and its section is the one docs/network.md carries: the page was made by the
+    tool, not typed."""
+    from net.report import LOW_BEGIN, LOW_END
+
+    r = run_cli("net", "digits-report", "--only", "lowspike", "--quiet", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    made = (tmp_path / "out" / "network.md").read_text()
+
+    def section(text):
+        return text[text.index(LOW_BEGIN):text.index(LOW_END)]
+
+    assert section(made) == section((ROOT / "docs" / "network.md").read_text())
+    assert "| mlp | 8 |" in section(made)

@@ -372,7 +372,7 @@ def test_result_json_keys(nets):
 
 
 # ----------------------------------------------------------------------------------------------
-# the targets on the real (fully trained) networks
+# the targets of docs/network.md on the real (fully trained) networks
 
 
 @pytest.fixture(scope="module")

@@ -37,7 +37,7 @@ def test_relu_is_exact(K):
     value, spikes = amos_int(x, c, T, h, d)
     clamped = np.clip(x, 0, (1 << K) - 1)
     assert np.array_equal(value, clamped)
-    # the form: d_K * clamp(floor(c x / T_K), 0, 2^K - 1)
+    # the closed form: d_K * clamp(floor(c x / T_K), 0, 2^K - 1)
     assert np.array_equal(value, d[-1] * np.clip((c[-1] * x) // T[-1], 0, (1 << K) - 1))
     # spikes are the binary digits, gate i = weight 2^(K-i): bit-reversed value
     rev = [int(f"{int(s):0{K}b}"[::-1], 2) for s in spikes]
