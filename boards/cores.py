@@ -39,9 +39,10 @@ class Core:
         Widths of ``i__payload`` and ``o__payload`` (from ``ports``).
     lanes : int
         Values computed per ``ii`` cycles at full rate: ``throughput.values`` when the manifest
-        gives it, else ``lanes`` (1 when absent).
+        gives it, else ``lanes`` (1 when absent); a network: 1 (an image).
     ii : int
-        Cycles per ``lanes`` values at full rate: ``throughput.cycles``, else ``ii``.
+        Cycles per ``lanes`` values at full rate: ``throughput.cycles``, else ``ii`` (a network:
+        the rounded ``ii_mean`` over the digits test images where it has one).
     latency : int or None
         Manifest ``latency``.
     spike_bits : tuple of int
