@@ -39,9 +39,10 @@ class Core:
         Widths of ``i__payload`` and ``o__payload`` (from ``ports``).
     lanes : int
         Values computed per ``ii`` cycles at full rate: ``throughput.values`` when the manifest
-        gives it, else ``lanes`` (1 when absent).
+        gives it, else ``lanes`` (1 when absent); a network: 1 (an image).
     ii : int
-        Cycles per ``lanes`` values at full rate: ``throughput.cycles``, else ``ii``.
+        Cycles per ``lanes`` values at full rate: ``throughput.cycles``, else ``ii`` (a network:
+        the rounded ``ii_mean`` over the digits test images where it has one).
     latency : int or None
         Manifest ``latency``.
     spike_bits : tuple of int
@@ -132,6 +133,10 @@ def _rate(m, where):
         # a network: an evaluation is an image, at the mean interval over the digits test
         # split (the data-dependent cycle model); ``ii`` is its worst case
         return 1, max(1, round(mean))
+    if m.get("core") == "network":
+        # a network that does not take digits images: an image per ``ii``, its worst case (its
+        # ``lanes`` are neuron lanes inside the core, null by default, not images per beat)
+        return 1, _positive(m, "ii", where)
     return (_positive(m, "lanes", where) if "lanes" in m else 1), _positive(m, "ii", where)
 
 

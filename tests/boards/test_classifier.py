@@ -1,9 +1,13 @@
 """The classifier's byte protocol (host side), its view of a network manifest, the LED count of
 each board, and the command lines' checks (one-line errors, no files, before any synthesis)."""
 
+import json
+
+import numpy as np
 import pytest
 
 from clirun import ROOT, run_cli
+from random_networks import random_mlp, relu_unit
 
 from boards.classifier import NetFrame, classifier_fifo_log2
 from boards.classify_host import check_replies, confusion_matrix, Expected
@@ -13,10 +17,25 @@ from boards.netproto import (CMD_CLASS, IDENT_LEN, Classifier, NetIdentity, imag
 from boards.platforms import BOARDS, led_count
 from boards.protocol import ProtocolError, run_sync
 from common.checks import InputError
+from gen import generate
+from gen.network.ir import build_ir
 
 NETWORK = ROOT / "net" / "examples" / "mlp_fs_relu_k10.json"
 MANIFEST = ROOT / "rtl" / "net_mlp_fs_relu_k10_p16.json"
 SHA = "c96bae69a048250f16163e40dffb83f39d6538a0f56def29be1a5f8d19870b98"
+
+
+@pytest.mark.parametrize("lanes", [None, 2])
+def test_a_network_without_digits_figures_takes_an_image_per_ii(tmp_path, lanes):
+    """A network that does not take digits images has no mean interval: its rate is one image
+    per worst-case ii, whatever its neuron lanes (null by default)."""
+    net = random_mlp(np.random.default_rng(0), relu_unit("fs", 4), (4, 3, 2))
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps(net))
+    manifest = generate(build_ir(path, pe=4, lanes=lanes), tmp_path / "out").manifest
+    core = load_core(manifest)
+    assert core.manifest["ii_mean"] is None and core.manifest["lanes"] == lanes
+    assert (core.lanes, core.ii) == (1, core.manifest["ii"])
 
 
 def test_frame_of_the_reference_network():
