@@ -21,7 +21,7 @@ from gen import generate
 from gen.network.ir import build_ir
 
 NETWORK = ROOT / "net" / "examples" / "mlp_fs_relu_k10.json"
-MANIFEST = ROOT / "rtl" / "net_mlp_fs_relu_k10_p16.json"
+MANIFEST = ROOT / "rtl" / "net_mlp_fs_relu_k10_p16_8_2_l4.json"
 SHA = "c96bae69a048250f16163e40dffb83f39d6538a0f56def29be1a5f8d19870b98"
 
 
