@@ -1,4 +1,7 @@
-"""cocotb regression of the shipped example networks (Verilator by default, ``SIM=icarus``).
+"""cocotb regression of the shipped example networks (Verilator by default, ``SIM=icarus``),
+or of the user's own network files::
+
+    python -m pytest -p no:xdist tests/gen/test_network_cocotb.py --network out/my_mlp.json
 
 Each network is generated into ``build/cocotb/src/`` and built once; one simulation runs the
 bench's tests (``tests/kit/benches/network_tb.py``): the 450 digits test images at full rate
@@ -9,6 +12,7 @@ network's (:mod:`net.netfile`), so the RTL's accuracy is the integer network's.
 """
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -83,6 +87,8 @@ def expected(network, x):
 
 def write_cases(network, path):
     split = digits.load()
+    if network.input_count != split.x_test.shape[1] or network.input_range != (0, 16):
+        raise ValueError(f"{network.name}: its input is not the digits' 64 pixel codes 0..16")
     xr = random_inputs(network, RANDOM_INPUTS, seed=5)
     cases = {"digits": {"inputs": split.x_test.tolist(),
                         "expected": expected(network, split.x_test)},
@@ -92,12 +98,26 @@ def write_cases(network, path):
     return path
 
 
+def pytest_generate_tests(metafunc):
+    """The shipped examples, or the files given with ``--network`` (at ``--network-pe``)."""
+    if metafunc.function.__name__ != "test_network_cocotb":
+        return
+    from gen.network.cli import pe_list
+
+    given = metafunc.config.getoption("network")
+    if given:
+        pe = pe_list(metafunc.config.getoption("network_pe"))
+        cases = [(Path(f).resolve(), pe, None) for f in given]
+    else:
+        cases = [(EXAMPLES_DIR / f"{n}.json", *NETWORKS[n]) for n in sorted(NETWORKS)]
+    metafunc.parametrize("path, pe, lanes", cases, ids=[c[0].stem for c in cases])
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(NETWORKS))
-def test_network_cocotb(name):
+def test_network_cocotb(path, pe, lanes):
     simulator()
-    pe, lanes = NETWORKS[name]
-    ir = build_ir(EXAMPLES_DIR / f"{name}.json", pe=pe, lanes=lanes)
+    name = path.stem
+    ir = build_ir(path, pe=pe, lanes=lanes)
     result = generate(ir, BUILD / "src")
     cases = write_cases(ir.network, BUILD / "network_cases" / f"{name}.json")
     out = BUILD / "network_results" / f"{name}.json"

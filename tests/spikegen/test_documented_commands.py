@@ -182,6 +182,10 @@ TABLE = {
         "tests/net/test_import_tutorial.py::test_tutorial", "my_mlp.nir"),
     "docs/import.md: python -m gen network out/my_mlp.json": covered(
         "tests/net/test_import_tutorial.py::test_tutorial", "my_mlp_rtl"),
+    "docs/import.md: python -m pytest -p no:xdist -q tests/gen/test_network_cocotb.py": covered(
+        "tests/net/test_import_tutorial.py::test_tutorial", '"pytest"'),
+    "docs/import.md: python -m boards synth out/my_mlp_rtl/": covered(
+        "tests/net/test_import_tutorial.py::test_tutorial", "my_mlp_rtl"),
     # --- boards -------------------------------------------------------------------------------
     "python -m boards build": cheap(SMALLEST, append=("--act", "relu", "--K", "10")),
     "python -m boards build icebreaker --network": cheap(
