@@ -124,19 +124,26 @@ def _row(cfg, dev, r):
     return out
 
 
-def run(cfgs, devices, work, workers=1):
-    """Every configuration on every device: the table's rows, in configuration order."""
+def run(cfgs, devices, work, workers=1, only=None):
+    """Every configuration on every device (``only``: the set of ``KEY`` and ``KEY@DEVICE``
+    wanted): the table's rows, in configuration order."""
     from boards.executor import LocalExecutor, run_all
     from boards.netreport import run_job
 
+    def wanted(cfg, dev):
+        return only is None or cfg.key in only or f"{cfg.key}@{dev}" in only
+
+    cfgs = [c for c in cfgs if any(wanted(c, d) for d in devices)]
     jobs, skipped = plan(cfgs, devices, work)
+    jobs = [(c, j) for c, j in jobs if wanted(c, j.device)]
+    skipped = [(c, d, why) for c, d, why in skipped if wanted(c, d)]
     results = run_all(LocalExecutor(workers), run_job, [j for _, j in jobs],
                       desc="place and route", label=lambda j: Path(j.work).name)
     rows = {(cfg.key, job.device): _row(cfg, job.device, r)
             for (cfg, job), r in zip(jobs, results)}
     for cfg, dev, why in skipped:
         rows[(cfg.key, dev)] = _row(cfg, dev, {**_figures(cfg), "error": why})
-    return [rows[(c.key, d)] for c in cfgs for d in devices]
+    return [rows[(c.key, d)] for c in cfgs for d in devices if (c.key, d) in rows]
 
 
 def _figures(cfg):
@@ -297,7 +304,8 @@ def main(argv=None):
     p.add_argument("--img", default="docs/img/network_images_per_lut.png", metavar="FILE")
     p.add_argument("--devices", default="ice40,ecp5")
     p.add_argument("--only", default=None, metavar="NAME,...",
-                   help="configuration keys (e.g. mlp_fs_relu_k10_p16)")
+                   help="configuration keys (e.g. mlp_fs_relu_k10_p16), or KEY@DEVICE for one "
+                        "device")
     p.add_argument("--work", default="build/network_synth", metavar="DIR")
     p.add_argument("--measured", default="build/cocotb/network_results", metavar="DIR",
                    help="the cocotb bench's measurements to put in the page (if any)")
@@ -314,10 +322,8 @@ def main(argv=None):
     if BEGIN not in page or END not in page:
         raise ValueError(f"{out} has no {BEGIN} ... {END} section")
     cfgs = configs()
-    if args.only:
-        keys = set(args.only.split(","))
-        cfgs = [c for c in cfgs if c.key in keys]
-    rows = run(cfgs, devices, Path(args.work), args.workers)
+    only = set(args.only.split(",")) if args.only else None
+    rows = run(cfgs, devices, Path(args.work), args.workers, only)
     cmd = "python bench/network_synth.py" + (f" --only {args.only}" if args.only else "")
     page = _splice(page, (BEGIN, END), markdown(rows, cmd) + targets_lines(rows))
     meas = measured_table(args.measured)

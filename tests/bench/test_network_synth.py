@@ -5,8 +5,6 @@ right."""
 import importlib.util
 import json
 
-import pytest
-
 from clirun import ROOT
 
 SPEC = importlib.util.spec_from_file_location("network_synth", ROOT / "bench" / "network_synth.py")
@@ -20,7 +18,6 @@ def _section(text, begin, end):
     return text[text.index(begin) + len(begin):text.index(end)].strip("\n")
 
 
-@pytest.mark.skipif(not DATA.exists(), reason="no synthesis data yet")
 def test_page_is_the_rendering_of_the_data():
     data = json.loads(DATA.read_text())
     want = network_synth.markdown(data["rows"], data["command"]) \
