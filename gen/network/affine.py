@@ -225,10 +225,10 @@ class AffineStage(wiring.Component):
         l0, l1 = Signal(name="fq_l0"), Signal(name="fq_l1")
         fly, fly_last = Signal(name="f_fly"), Signal(name="f_fly_last")
         fly_q = Signal(range(T), name="f_fly_q")
-        issue = Signal(name="f_issue")
-        m.d.comb += issue.eq(busy & more & ((v0 + v1 + fly - pop) < 2))
-        m.d.comb += [r_plane.eq(fq), r_e.eq(fe), r_en.eq(issue), r_q.eq(fly_q)]
-        m.d.sync += [fly.eq(issue), fly_last.eq(fe + 1 == cnt_f), fly_q.eq(fq)]
+        fetch_now = Signal(name="f_issue")
+        m.d.comb += fetch_now.eq(busy & more & ((v0 + v1 + fly - pop) < 2))
+        m.d.comb += [r_plane.eq(fq), r_e.eq(fe), r_en.eq(fetch_now), r_q.eq(fly_q)]
+        m.d.sync += [fly.eq(fetch_now), fly_last.eq(fe + 1 == cnt_f), fly_q.eq(fq)]
 
         push = fly
         with m.If(pop):
@@ -252,7 +252,7 @@ class AffineStage(wiring.Component):
         # frees the half once it has taken the last event of the last pass, possibly while the
         # walk still steps over empty planes after it (scale mode skips them): the release ends
         # the walk either way
-        with m.If(issue):
+        with m.If(fetch_now):
             m.d.sync += fe.eq(fe + 1)
         with m.Elif(busy & ~more):
             m.d.sync += fe.eq(0)
@@ -269,7 +269,7 @@ class AffineStage(wiring.Component):
         return v0, d0, l0
 
     def _acc_store(self, m, depth, width, read_en, move):
-        """The accumulator words: ``(read(issue_addr, r_addr, x_addr, x_new, x_writes) -> word
+        """The accumulator words: ``(read(fetch_addr, r_addr, x_addr, x_new, x_writes) -> word
         of the op in the execute stage, write(addr, data, en))``. One word: a register read as
         it is. More: a RAM read at the issue edge, its word registered in the read stage (an
         ECP5 block RAM's clock-to-output alone is half a 100 MHz cycle, so no adder follows it
@@ -279,7 +279,7 @@ class AffineStage(wiring.Component):
         if depth == 1:
             reg = Signal(width, name="acc_word")
 
-            def read(issue_addr, r_addr, x_addr, x_new, x_writes):
+            def read(fetch_addr, r_addr, x_addr, x_new, x_writes):
                 return reg
 
             def write(addr, data, en):
@@ -293,8 +293,8 @@ class AffineStage(wiring.Component):
         last_addr = Signal(range(depth), name="fwd_addr")
         last_word = Signal(width, name="fwd_word")
 
-        def read(issue_addr, r_addr, x_addr, x_new, x_writes):
-            m.d.comb += rp.addr.eq(issue_addr)
+        def read(fetch_addr, r_addr, x_addr, x_new, x_writes):
+            m.d.comb += rp.addr.eq(fetch_addr)
             word = Signal(width, name="word_in")
             with m.If(x_writes & (x_addr == r_addr)):
                 m.d.comb += word.eq(x_new)

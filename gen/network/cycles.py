@@ -27,8 +27,8 @@ __all__ = ["stage_names", "image_stages", "worst_stages", "interval", "worst_lat
            "image_stages_once",
            "worst_stages_once"]
 
-#: Clocks of pipeline registers and hand-overs a stage adds per image (issue, read, execute,
-#: output register; a buffer flip).
+#: Clocks of pipeline registers and hand-overs a stage adds per image (the issue, read and
+#: execute stages, the output register; a buffer flip).
 OVERHEAD = 4
 #: An affine stage's engine: one more (the read stage registers the memories' words).
 ENGINE_OVERHEAD = OVERHEAD + 1
