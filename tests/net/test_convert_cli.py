@@ -220,8 +220,13 @@ def test_convert_default_out(tmp_path):
     assert (tmp_path / "out" / "good.json").is_file()
 
 
-def test_usage_errors():
-    assert_usage_error(run_cli("net", "convert", "m.onnx", "--coding", "tsc", "--calib", "x"),
-                       "--coding")
-    assert_usage_error(run_cli("net", "convert", "m.onnx", "--coding", "fs", "--calib", "x",
-                               "--K", "40"), "--K")
+def test_usage_errors(tmp_path):
+    # files that exist (their paths are checked as they are parsed), options that are wrong
+    for name in ("m.onnx", "x.npy"):
+        (tmp_path / name).write_bytes(b"")
+    assert_usage_error(run_cli("net", "convert", "m.onnx", "--coding", "tsc", "--calib", "x.npy",
+                               cwd=tmp_path), "--coding")
+    assert_usage_error(run_cli("net", "convert", "m.onnx", "--coding", "fs", "--calib", "x.npy",
+                               "--K", "40", cwd=tmp_path), "--K")
+    assert_usage_error(run_cli("net", "convert", "missing.onnx", "--coding", "fs", "--calib",
+                               "x.npy", cwd=tmp_path), "MODEL 'missing.onnx' does not exist")

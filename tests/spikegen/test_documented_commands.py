@@ -237,6 +237,9 @@ TABLE = {
     "python -m boards report --boards --out docs/synthesis.md": skip(
         REGENERATES + "docs/synthesis.md from place and route (every core, every device and "
         "board); its tables' copies: tests/spikegen/test_docs.py"),
+    "python -m boards network-report --out docs/network-boards.md": skip(
+        REGENERATES + "docs/network-boards.md from place and route (every network at several "
+        "P on two devices, an hour here); its parts: tests/boards/test_network_report.py"),
     "python -m boards report --out docs/synthesis.md": skip(
         REGENERATES + "docs/synthesis.md from place and route (every core, every device and "
         "board); its tables' copies: tests/spikegen/test_docs.py"),
