@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from common.cli import AtomicFiles, dumps_json, main_wrapper  # noqa: E402
+from common.cli import AtomicFiles, CLIError, dumps_json, main_wrapper  # noqa: E402
 
 BEGIN = "<!-- synthesis:begin -->"
 END = "<!-- synthesis:end -->"
@@ -316,11 +316,11 @@ def main(argv=None):
     devices = [d for d in args.devices.split(",") if d]
     for d in devices:
         if d not in DEVICES:
-            raise ValueError(f"unknown device {d!r} (known: {', '.join(DEVICES)})")
+            raise CLIError(f"unknown device {d!r} (known: {', '.join(DEVICES)})")
     out = Path(args.out)
     page = out.read_text() if out.exists() else ""
     if BEGIN not in page or END not in page:
-        raise ValueError(f"{out} has no {BEGIN} ... {END} section")
+        raise CLIError(f"{out} has no {BEGIN} ... {END} section")
     cfgs = configs()
     only = set(args.only.split(",")) if args.only else None
     rows = run(cfgs, devices, Path(args.work), args.workers, only)

@@ -472,92 +472,92 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   reg \$auto$verilog_backend.cc:2355:dump_module$2  = 0;
   wire \$1 ;
   wire \$10 ;
-  wire [17:0] \$100 ;
-  wire [17:0] \$101 ;
-  wire \$102 ;
-  wire [9:0] \$103 ;
-  wire \$104 ;
-  wire [8:0] \$105 ;
-  wire [8:0] \$106 ;
-  wire [18:0] \$107 ;
+  wire [18:0] \$100 ;
+  wire [18:0] \$101 ;
+  wire [18:0] \$102 ;
+  wire \$103 ;
+  wire [17:0] \$104 ;
+  wire [17:0] \$105 ;
+  wire \$106 ;
+  wire [9:0] \$107 ;
   wire \$108 ;
-  wire [17:0] \$109 ;
+  wire \$109 ;
   wire \$11 ;
-  wire [17:0] \$110 ;
-  wire \$111 ;
-  wire [9:0] \$112 ;
-  wire \$113 ;
-  wire [8:0] \$114 ;
-  wire [8:0] \$115 ;
-  wire [18:0] \$116 ;
+  wire \$110 ;
+  wire [18:0] \$111 ;
+  wire [18:0] \$112 ;
+  wire [18:0] \$113 ;
+  wire \$114 ;
+  wire [17:0] \$115 ;
+  wire [17:0] \$116 ;
   wire \$117 ;
-  wire [17:0] \$118 ;
-  wire [17:0] \$119 ;
+  wire [9:0] \$118 ;
+  wire \$119 ;
   wire \$12 ;
   wire \$120 ;
-  wire [9:0] \$121 ;
-  wire \$122 ;
-  wire [8:0] \$123 ;
-  wire [8:0] \$124 ;
-  wire [18:0] \$125 ;
-  wire \$126 ;
+  wire \$121 ;
+  wire [18:0] \$122 ;
+  wire [18:0] \$123 ;
+  wire [18:0] \$124 ;
+  wire \$125 ;
+  wire [17:0] \$126 ;
   wire [17:0] \$127 ;
-  wire [17:0] \$128 ;
-  wire \$129 ;
+  wire \$128 ;
+  wire [9:0] \$129 ;
   wire \$13 ;
-  wire [9:0] \$130 ;
+  wire \$130 ;
   wire \$131 ;
-  wire [8:0] \$132 ;
-  wire [8:0] \$133 ;
+  wire \$132 ;
+  wire [18:0] \$133 ;
   wire [18:0] \$134 ;
-  wire \$135 ;
-  wire [17:0] \$136 ;
+  wire [18:0] \$135 ;
+  wire \$136 ;
   wire [17:0] \$137 ;
-  wire \$138 ;
-  wire [9:0] \$139 ;
+  wire [17:0] \$138 ;
+  wire \$139 ;
   wire \$14 ;
-  wire \$140 ;
-  wire [8:0] \$141 ;
-  wire [8:0] \$142 ;
-  wire [18:0] \$143 ;
-  wire \$144 ;
-  wire [17:0] \$145 ;
-  wire [17:0] \$146 ;
+  wire [9:0] \$140 ;
+  wire \$141 ;
+  wire \$142 ;
+  wire \$143 ;
+  wire [18:0] \$144 ;
+  wire [18:0] \$145 ;
+  wire [18:0] \$146 ;
   wire \$147 ;
-  wire [9:0] \$148 ;
-  wire \$149 ;
-  wire [1:0] \$15 ;
-  wire [8:0] \$150 ;
-  wire [8:0] \$151 ;
-  wire [18:0] \$152 ;
+  wire [17:0] \$148 ;
+  wire [17:0] \$149 ;
+  wire \$15 ;
+  wire \$150 ;
+  wire [9:0] \$151 ;
+  wire \$152 ;
   wire \$153 ;
-  wire [17:0] \$154 ;
-  wire [17:0] \$155 ;
-  wire \$156 ;
-  wire [9:0] \$157 ;
+  wire \$154 ;
+  wire [18:0] \$155 ;
+  wire [18:0] \$156 ;
+  wire [18:0] \$157 ;
   wire \$158 ;
-  wire [8:0] \$159 ;
-  wire [2:0] \$16 ;
-  wire [8:0] \$160 ;
-  wire [18:0] \$161 ;
-  wire \$162 ;
-  wire [17:0] \$163 ;
-  wire [17:0] \$164 ;
+  wire [17:0] \$159 ;
+  wire \$16 ;
+  wire [17:0] \$160 ;
+  wire \$161 ;
+  wire [9:0] \$162 ;
+  wire \$163 ;
+  wire \$164 ;
   wire \$165 ;
-  wire [9:0] \$166 ;
-  wire \$167 ;
-  wire [8:0] \$168 ;
-  wire [8:0] \$169 ;
-  wire [3:0] \$17 ;
-  wire [18:0] \$170 ;
-  wire \$171 ;
-  wire [17:0] \$172 ;
-  wire [17:0] \$173 ;
+  wire [18:0] \$166 ;
+  wire [18:0] \$167 ;
+  wire [18:0] \$168 ;
+  wire \$169 ;
+  wire \$17 ;
+  wire [17:0] \$170 ;
+  wire [17:0] \$171 ;
+  wire \$172 ;
+  wire [9:0] \$173 ;
   wire \$174 ;
-  wire [9:0] \$175 ;
+  wire \$175 ;
   wire \$176 ;
-  wire [8:0] \$177 ;
-  wire [8:0] \$178 ;
+  wire [18:0] \$177 ;
+  wire [18:0] \$178 ;
   wire [18:0] \$179 ;
   wire \$18 ;
   wire \$180 ;
@@ -566,234 +566,271 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   wire \$183 ;
   wire [9:0] \$184 ;
   wire \$185 ;
-  wire [8:0] \$186 ;
-  wire [8:0] \$187 ;
+  wire \$186 ;
+  wire \$187 ;
   wire [18:0] \$188 ;
-  wire [16:0] \$189 ;
+  wire [18:0] \$189 ;
   wire \$19 ;
-  wire [16:0] \$190 ;
-  wire [16:0] \$191 ;
-  wire [16:0] \$192 ;
-  reg [16:0] \$193 ;
-  wire [16:0] \$194 ;
-  wire [16:0] \$195 ;
-  wire [16:0] \$196 ;
-  wire [16:0] \$197 ;
-  reg [16:0] \$198 ;
-  wire [16:0] \$199 ;
+  wire [18:0] \$190 ;
+  wire \$191 ;
+  wire [17:0] \$192 ;
+  wire [17:0] \$193 ;
+  wire \$194 ;
+  wire [9:0] \$195 ;
+  wire \$196 ;
+  wire \$197 ;
+  wire \$198 ;
+  wire [18:0] \$199 ;
   wire \$2 ;
   wire \$20 ;
-  wire [16:0] \$200 ;
-  wire [16:0] \$201 ;
-  wire [16:0] \$202 ;
-  reg [16:0] \$203 ;
-  wire [16:0] \$204 ;
-  wire [16:0] \$205 ;
-  wire [16:0] \$206 ;
-  wire [16:0] \$207 ;
-  reg [16:0] \$208 ;
+  wire [18:0] \$200 ;
+  wire [18:0] \$201 ;
+  wire \$202 ;
+  wire [17:0] \$203 ;
+  wire [17:0] \$204 ;
+  wire \$205 ;
+  wire [9:0] \$206 ;
+  wire \$207 ;
+  wire \$208 ;
   wire \$209 ;
   wire \$21 ;
-  wire \$210 ;
-  wire \$211 ;
-  wire \$212 ;
+  wire [18:0] \$210 ;
+  wire [18:0] \$211 ;
+  wire [18:0] \$212 ;
   wire \$213 ;
-  wire [6:0] \$214 ;
-  wire [7:0] \$215 ;
+  wire [17:0] \$214 ;
+  wire [17:0] \$215 ;
   wire \$216 ;
-  wire \$217 ;
+  wire [9:0] \$217 ;
   wire \$218 ;
   wire \$219 ;
   wire \$22 ;
-  wire [6:0] \$220 ;
-  wire [7:0] \$221 ;
-  wire \$222 ;
-  wire \$223 ;
-  wire \$224 ;
-  wire \$225 ;
-  wire [6:0] \$226 ;
-  wire [7:0] \$227 ;
-  wire \$228 ;
-  wire \$229 ;
+  wire \$220 ;
+  wire [18:0] \$221 ;
+  wire [18:0] \$222 ;
+  wire [18:0] \$223 ;
+  wire [16:0] \$224 ;
+  wire [16:0] \$225 ;
+  wire [16:0] \$226 ;
+  wire [16:0] \$227 ;
+  reg [16:0] \$228 ;
+  wire [16:0] \$229 ;
   wire \$23 ;
-  wire \$230 ;
-  wire \$231 ;
-  wire [6:0] \$232 ;
-  wire [7:0] \$233 ;
-  wire \$234 ;
-  wire \$235 ;
-  wire \$236 ;
-  wire \$237 ;
-  wire [6:0] \$238 ;
-  wire [7:0] \$239 ;
+  wire [16:0] \$230 ;
+  wire [16:0] \$231 ;
+  wire [16:0] \$232 ;
+  reg [16:0] \$233 ;
+  wire [16:0] \$234 ;
+  wire [16:0] \$235 ;
+  wire [16:0] \$236 ;
+  wire [16:0] \$237 ;
+  reg [16:0] \$238 ;
+  wire [16:0] \$239 ;
   wire \$24 ;
-  wire \$240 ;
-  wire \$241 ;
-  wire \$242 ;
-  wire \$243 ;
-  wire [6:0] \$244 ;
-  wire [7:0] \$245 ;
+  wire [16:0] \$240 ;
+  wire [16:0] \$241 ;
+  wire [16:0] \$242 ;
+  reg [16:0] \$243 ;
+  wire \$244 ;
+  wire \$245 ;
   wire \$246 ;
   wire \$247 ;
   wire \$248 ;
-  wire \$249 ;
+  wire [6:0] \$249 ;
   wire \$25 ;
-  wire [6:0] \$250 ;
-  wire [7:0] \$251 ;
+  wire [7:0] \$250 ;
+  wire \$251 ;
   wire \$252 ;
   wire \$253 ;
   wire \$254 ;
-  wire \$255 ;
-  wire [6:0] \$256 ;
-  wire [7:0] \$257 ;
+  wire [6:0] \$255 ;
+  wire [7:0] \$256 ;
+  wire \$257 ;
   wire \$258 ;
   wire \$259 ;
-  wire [1:0] \$26 ;
+  wire \$26 ;
   wire \$260 ;
-  wire \$261 ;
-  wire [6:0] \$262 ;
-  wire [7:0] \$263 ;
+  wire [6:0] \$261 ;
+  wire [7:0] \$262 ;
+  wire \$263 ;
   wire \$264 ;
   wire \$265 ;
   wire \$266 ;
-  wire \$267 ;
-  wire [6:0] \$268 ;
-  wire [7:0] \$269 ;
-  wire [1:0] \$27 ;
+  wire [6:0] \$267 ;
+  wire [7:0] \$268 ;
+  wire \$269 ;
+  wire \$27 ;
   wire \$270 ;
   wire \$271 ;
   wire \$272 ;
-  wire \$273 ;
-  wire \$274 ;
+  wire [6:0] \$273 ;
+  wire [7:0] \$274 ;
   wire \$275 ;
   wire \$276 ;
   wire \$277 ;
   wire \$278 ;
-  wire \$279 ;
-  wire [1:0] \$28 ;
-  wire \$280 ;
+  wire [6:0] \$279 ;
+  wire \$28 ;
+  wire [7:0] \$280 ;
   wire \$281 ;
-  wire [2:0] \$282 ;
-  wire [2:0] \$283 ;
-  wire [7:0] \$284 ;
-  wire \$285 ;
-  wire \$286 ;
+  wire \$282 ;
+  wire \$283 ;
+  wire \$284 ;
+  wire [6:0] \$285 ;
+  wire [7:0] \$286 ;
   wire \$287 ;
-  wire [7:0] \$288 ;
+  wire \$288 ;
   wire \$289 ;
-  wire \$29 ;
+  wire [1:0] \$29 ;
   wire \$290 ;
-  wire [3:0] \$291 ;
-  wire [2:0] \$292 ;
+  wire [6:0] \$291 ;
+  wire [7:0] \$292 ;
   wire \$293 ;
   wire \$294 ;
   wire \$295 ;
   wire \$296 ;
-  reg [6:0] \$297 ;
-  wire \$298 ;
+  wire [6:0] \$297 ;
+  wire [7:0] \$298 ;
   wire \$299 ;
   wire [6:0] \$3 ;
-  wire \$30 ;
+  wire [1:0] \$30 ;
   wire \$300 ;
   wire \$301 ;
   wire \$302 ;
-  wire \$303 ;
-  reg [6:0] \$304 ;
-  reg [6:0] \$305 ;
-  reg [6:0] \$306 ;
-  reg [6:0] \$307 ;
-  reg [6:0] \$308 ;
-  reg [6:0] \$309 ;
-  wire \$31 ;
-  reg [6:0] \$310 ;
-  reg [6:0] \$311 ;
-  reg [6:0] \$312 ;
-  reg [6:0] \$313 ;
-  reg \$314 ;
-  reg [1:0] \$315 ;
-  reg \$316 ;
-  reg [1:0] \$317 ;
-  reg [2:0] \$318 ;
-  reg [2:0] \$319 ;
-  wire [3:0] \$32 ;
-  reg [1:0] \$320 ;
-  reg \$321 ;
-  reg \$322 ;
-  reg [2:0] \$323 ;
-  reg [5:0] \$324 ;
-  reg \$325 ;
-  reg [5:0] \$326 ;
-  reg \$327 ;
-  reg \$328 ;
-  reg \$329 ;
+  wire [6:0] \$303 ;
+  wire [7:0] \$304 ;
+  wire \$305 ;
+  wire \$306 ;
+  wire \$307 ;
+  wire \$308 ;
+  wire \$309 ;
+  wire [1:0] \$31 ;
+  wire \$310 ;
+  wire \$311 ;
+  wire \$312 ;
+  wire \$313 ;
+  wire \$314 ;
+  wire \$315 ;
+  wire \$316 ;
+  wire [2:0] \$317 ;
+  wire [2:0] \$318 ;
+  wire [7:0] \$319 ;
+  wire \$32 ;
+  wire \$320 ;
+  wire \$321 ;
+  wire \$322 ;
+  wire [7:0] \$323 ;
+  wire \$324 ;
+  wire \$325 ;
+  wire [3:0] \$326 ;
+  reg [6:0] \$327 ;
+  wire [2:0] \$328 ;
+  wire \$329 ;
   wire \$33 ;
-  reg [6:0] \$330 ;
-  reg [2:0] \$331 ;
-  reg [1:0] \$332 ;
-  reg \$333 ;
-  reg \$334 ;
-  reg [6:0] \$335 ;
-  reg \$336 ;
-  reg [2:0] \$337 ;
-  reg \$338 ;
-  reg [2:0] \$339 ;
+  wire \$330 ;
+  wire \$331 ;
+  wire \$332 ;
+  reg [6:0] \$333 ;
+  wire \$334 ;
+  wire \$335 ;
+  wire \$336 ;
+  wire \$337 ;
+  wire \$338 ;
+  wire \$339 ;
   wire \$34 ;
-  reg \$340 ;
-  reg [2:0] \$341 ;
-  reg \$342 ;
-  reg [2:0] \$343 ;
-  reg [127:0] \$344 ;
-  reg [159:0] \$345 ;
-  reg [271:0] \$346 ;
-  wire \$35 ;
-  wire [3:0] \$36 ;
+  reg [6:0] \$340 ;
+  reg [6:0] \$341 ;
+  reg [6:0] \$342 ;
+  reg [6:0] \$343 ;
+  reg [6:0] \$344 ;
+  reg [6:0] \$345 ;
+  reg [6:0] \$346 ;
+  reg [6:0] \$347 ;
+  reg [6:0] \$348 ;
+  reg [6:0] \$349 ;
+  wire [3:0] \$35 ;
+  reg \$350 ;
+  reg [1:0] \$351 ;
+  reg \$352 ;
+  reg [1:0] \$353 ;
+  reg [2:0] \$354 ;
+  reg [2:0] \$355 ;
+  reg [1:0] \$356 ;
+  reg \$357 ;
+  reg \$358 ;
+  reg [2:0] \$359 ;
+  wire \$36 ;
+  reg [5:0] \$360 ;
+  reg \$361 ;
+  reg [5:0] \$362 ;
+  reg \$363 ;
+  reg \$364 ;
+  reg \$365 ;
+  reg [6:0] \$366 ;
+  reg [2:0] \$367 ;
+  reg [6:0] \$368 ;
+  reg [1:0] \$369 ;
   wire \$37 ;
-  wire [1:0] \$38 ;
-  wire [1:0] \$39 ;
+  reg \$370 ;
+  reg \$371 ;
+  reg [6:0] \$372 ;
+  reg \$373 ;
+  reg [2:0] \$374 ;
+  reg \$375 ;
+  reg [2:0] \$376 ;
+  reg \$377 ;
+  reg [2:0] \$378 ;
+  reg \$379 ;
+  wire \$38 ;
+  reg [2:0] \$380 ;
+  reg [127:0] \$381 ;
+  reg [159:0] \$382 ;
+  reg [271:0] \$383 ;
+  wire [3:0] \$39 ;
   wire [6:0] \$4 ;
-  wire [1:0] \$40 ;
-  wire \$41 ;
-  wire \$42 ;
-  wire [2:0] \$43 ;
+  wire \$40 ;
+  wire [1:0] \$41 ;
+  wire [1:0] \$42 ;
+  wire [1:0] \$43 ;
   wire \$44 ;
   wire \$45 ;
-  wire [17:0] \$46 ;
-  wire [17:0] \$47 ;
+  wire [2:0] \$46 ;
+  wire \$47 ;
   wire \$48 ;
-  wire [9:0] \$49 ;
+  wire [17:0] \$49 ;
   wire [6:0] \$5 ;
-  wire \$50 ;
-  wire [8:0] \$51 ;
-  wire [8:0] \$52 ;
-  wire [18:0] \$53 ;
+  wire [17:0] \$50 ;
+  wire \$51 ;
+  wire [9:0] \$52 ;
+  wire \$53 ;
   wire \$54 ;
-  wire [17:0] \$55 ;
-  wire [17:0] \$56 ;
-  wire \$57 ;
-  wire [9:0] \$58 ;
+  wire \$55 ;
+  wire [18:0] \$56 ;
+  wire [18:0] \$57 ;
+  wire [18:0] \$58 ;
   wire \$59 ;
   wire [6:0] \$6 ;
-  wire [8:0] \$60 ;
-  wire [8:0] \$61 ;
-  wire [18:0] \$62 ;
-  wire \$63 ;
-  wire [17:0] \$64 ;
-  wire [17:0] \$65 ;
+  wire [17:0] \$60 ;
+  wire [17:0] \$61 ;
+  wire \$62 ;
+  wire [9:0] \$63 ;
+  wire \$64 ;
+  wire \$65 ;
   wire \$66 ;
-  wire [9:0] \$67 ;
-  wire \$68 ;
-  wire [8:0] \$69 ;
+  wire [18:0] \$67 ;
+  wire [18:0] \$68 ;
+  wire [18:0] \$69 ;
   wire [6:0] \$7 ;
-  wire [8:0] \$70 ;
-  wire [18:0] \$71 ;
-  wire \$72 ;
-  wire [17:0] \$73 ;
-  wire [17:0] \$74 ;
+  wire \$70 ;
+  wire [17:0] \$71 ;
+  wire [17:0] \$72 ;
+  wire \$73 ;
+  wire [9:0] \$74 ;
   wire \$75 ;
-  wire [9:0] \$76 ;
+  wire \$76 ;
   wire \$77 ;
-  wire [8:0] \$78 ;
-  wire [8:0] \$79 ;
+  wire [18:0] \$78 ;
+  wire [18:0] \$79 ;
   wire \$8 ;
   wire [18:0] \$80 ;
   wire \$81 ;
@@ -802,19 +839,19 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   wire \$84 ;
   wire [9:0] \$85 ;
   wire \$86 ;
-  wire [8:0] \$87 ;
-  wire [8:0] \$88 ;
+  wire \$87 ;
+  wire \$88 ;
   wire [18:0] \$89 ;
   wire \$9 ;
-  wire \$90 ;
-  wire [17:0] \$91 ;
-  wire [17:0] \$92 ;
-  wire \$93 ;
-  wire [9:0] \$94 ;
+  wire [18:0] \$90 ;
+  wire [18:0] \$91 ;
+  wire \$92 ;
+  wire [17:0] \$93 ;
+  wire [17:0] \$94 ;
   wire \$95 ;
-  wire [8:0] \$96 ;
-  wire [8:0] \$97 ;
-  wire [18:0] \$98 ;
+  wire [9:0] \$96 ;
+  wire \$97 ;
+  wire \$98 ;
   wire \$99 ;
   wire [6:0] \$signature__addr ;
   wire [6:0] \$signature__addr$18 ;
@@ -851,22 +888,22 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   wire [16:0] acc_n8;
   wire [16:0] acc_n9;
   reg [271:0] acc_word = 272'h00000000000000000000000000000000000000000000000000000000000000000000;
-  reg [10:0] addend0;
-  reg [10:0] addend1;
-  reg [10:0] addend10;
-  reg [10:0] addend11;
-  reg [10:0] addend12;
-  reg [10:0] addend13;
-  reg [10:0] addend14;
-  reg [10:0] addend15;
-  reg [10:0] addend2;
-  reg [10:0] addend3;
-  reg [10:0] addend4;
-  reg [10:0] addend5;
-  reg [10:0] addend6;
-  reg [10:0] addend7;
-  reg [10:0] addend8;
-  reg [10:0] addend9;
+  reg [9:0] addend0;
+  reg [9:0] addend1;
+  reg [9:0] addend10;
+  reg [9:0] addend11;
+  reg [9:0] addend12;
+  reg [9:0] addend13;
+  reg [9:0] addend14;
+  reg [9:0] addend15;
+  reg [9:0] addend2;
+  reg [9:0] addend3;
+  reg [9:0] addend4;
+  reg [9:0] addend5;
+  reg [9:0] addend6;
+  reg [9:0] addend7;
+  reg [9:0] addend8;
+  reg [9:0] addend9;
   (* init = 2'h0 *)
   wire [1:0] b_rp__addr;
   wire [159:0] b_rp__data;
@@ -913,8 +950,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   wire buf_release;
   wire buf_ren;
   wire buf_rfull;
-  (* init = 3'h0 *)
-  wire [2:0] buf_rplane;
+  reg [2:0] buf_rplane = 3'h0;
   reg [2:0] buf_rq = 3'h0;
   reg buf_rsel = 1'h0;
   wire [4:0] buf_wrote;
@@ -930,7 +966,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   wire enable;
   wire ev_wait;
   reg f_busy = 1'h0;
-  reg [6:0] f_cnt;
+  reg [6:0] f_cnt = 7'h00;
   reg [6:0] f_e = 7'h00;
   reg f_fly = 1'h0;
   reg f_fly_last = 1'h0;
@@ -940,7 +976,8 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   wire f_issue;
   wire f_more;
   reg f_over = 1'h0;
-  reg [2:0] f_q = 3'h0;
+  (* init = 3'h0 *)
+  wire [2:0] f_q;
   reg [5:0] fq_d0 = 6'h00;
   reg [5:0] fq_d1 = 6'h00;
   reg fq_l0 = 1'h0;
@@ -1156,9 +1193,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   end
   reg [5:0] _1_;
   always @(posedge clk) begin
-    if (rp__en) begin
-      _1_ <= events0[{ buf_rsel, f_e[5:0] }];
-    end
+    _1_ <= events0[{ buf_rsel, f_e[5:0] }];
   end
   assign rp__data = _1_;
   reg [5:0] events1 [127:0];
@@ -1298,9 +1333,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   end
   reg [5:0] _2_;
   always @(posedge clk) begin
-    if (rp__en) begin
-      _2_ <= events1[{ buf_rsel, f_e[5:0] }];
-    end
+    _2_ <= events1[{ buf_rsel, f_e[5:0] }];
   end
   assign \rp__data$49  = _2_;
   reg [5:0] events2 [127:0];
@@ -1440,9 +1473,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   end
   reg [5:0] _3_;
   always @(posedge clk) begin
-    if (rp__en) begin
-      _3_ <= events2[{ buf_rsel, f_e[5:0] }];
-    end
+    _3_ <= events2[{ buf_rsel, f_e[5:0] }];
   end
   assign \rp__data$50  = _3_;
   reg [5:0] events3 [127:0];
@@ -1582,9 +1613,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   end
   reg [5:0] _4_;
   always @(posedge clk) begin
-    if (rp__en) begin
-      _4_ <= events3[{ buf_rsel, f_e[5:0] }];
-    end
+    _4_ <= events3[{ buf_rsel, f_e[5:0] }];
   end
   assign \rp__data$51  = _4_;
   reg [5:0] events4 [127:0];
@@ -1724,9 +1753,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   end
   reg [5:0] _5_;
   always @(posedge clk) begin
-    if (rp__en) begin
-      _5_ <= events4[{ buf_rsel, f_e[5:0] }];
-    end
+    _5_ <= events4[{ buf_rsel, f_e[5:0] }];
   end
   assign \rp__data$52  = _5_;
   reg [127:0] weights [255:0];
@@ -2021,325 +2048,362 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   assign buf_release = release_now & go;
   assign f_more = f_e != f_cnt;
   assign \$14  = f_busy & f_more;
-  assign \$15  = fq_v0 + fq_v1;
-  assign \$16  = \$15  + f_fly;
-  assign \$17  = \$16  - pop;
-  assign \$18  = $signed(\$17 ) < $signed(3'h2);
-  assign rp__en = \$14  & \$18 ;
-  assign \$19  = phase == 2'h3;
-  assign \$20  = ~ fq_v0;
-  assign ev_wait = \$19  & \$20 ;
-  assign \$21  = phase == 2'h3;
-  assign \$22  = enable & \$21 ;
-  assign \$23  = \$22  & fq_v0;
-  assign \$29  = | cnt_q;
-  assign \$30  = q == 3'h4;
-  assign \$31  = g == 2'h3;
-  assign \$32  = q + 1'h1;
-  assign \$34  = q == 3'h4;
-  assign \$35  = g == 2'h3;
-  assign \$36  = q + 1'h1;
-  assign \$41  = g == 2'h3;
-  assign \$42  = ~ \$41 ;
-  assign \$43  = g + 1'h1;
-  assign \$44  = phase == 2'h3;
-  assign \$45  = ! x_q;
-  assign \$47  = \$45  ? 18'h00000 : \$46 ;
-  assign \$48  = x_q == 3'h4;
-  assign \$49  = \$48  ? b_x[9:0] : 10'h000;
-  assign \$50  = 1'h0 >> x_q;
-  assign \$51  = - $signed(w_x[7:0]);
-  assign \$52  = \$50  ? \$51  : { w_x[7], w_x[7:0] };
-  assign \$53  = $signed(base0) + $signed(addend0);
-  assign \$54  = ! x_q;
-  assign \$56  = \$54  ? 18'h00000 : \$55 ;
-  assign \$57  = x_q == 3'h4;
-  assign \$58  = \$57  ? b_x[19:10] : 10'h000;
-  assign \$59  = 1'h0 >> x_q;
-  assign \$60  = - $signed(w_x[15:8]);
-  assign \$61  = \$59  ? \$60  : { w_x[15], w_x[15:8] };
-  assign \$62  = $signed(base1) + $signed(addend1);
-  assign \$63  = ! x_q;
-  assign \$65  = \$63  ? 18'h00000 : \$64 ;
-  assign \$66  = x_q == 3'h4;
-  assign \$67  = \$66  ? b_x[29:20] : 10'h000;
-  assign \$68  = 1'h0 >> x_q;
-  assign \$69  = - $signed(w_x[23:16]);
-  assign \$70  = \$68  ? \$69  : { w_x[23], w_x[23:16] };
-  assign \$71  = $signed(base2) + $signed(addend2);
-  assign \$72  = ! x_q;
-  assign \$74  = \$72  ? 18'h00000 : \$73 ;
-  assign \$75  = x_q == 3'h4;
-  assign \$76  = \$75  ? b_x[39:30] : 10'h000;
-  assign \$77  = 1'h0 >> x_q;
-  assign \$78  = - $signed(w_x[31:24]);
-  assign \$79  = \$77  ? \$78  : { w_x[31], w_x[31:24] };
-  assign \$80  = $signed(base3) + $signed(addend3);
+  assign \$15  = fq_v0 & fq_v1;
+  assign \$16  = fq_v0 & f_fly;
+  assign \$17  = \$15  | \$16 ;
+  assign \$18  = fq_v1 & f_fly;
+  assign \$19  = \$17  | \$18 ;
+  assign \$20  = ~ \$19 ;
+  assign \$21  = \$20  | pop;
+  assign f_issue = \$14  & \$21 ;
+  assign \$22  = phase == 2'h3;
+  assign \$23  = ~ fq_v0;
+  assign ev_wait = \$22  & \$23 ;
+  assign \$24  = phase == 2'h3;
+  assign \$25  = enable & \$24 ;
+  assign \$26  = \$25  & fq_v0;
+  assign \$32  = | cnt_q;
+  assign \$33  = q == 3'h4;
+  assign \$34  = g == 2'h3;
+  assign \$35  = q + 1'h1;
+  assign \$37  = q == 3'h4;
+  assign \$38  = g == 2'h3;
+  assign \$39  = q + 1'h1;
+  assign \$44  = g == 2'h3;
+  assign \$45  = ~ \$44 ;
+  assign \$46  = g + 1'h1;
+  assign \$47  = phase == 2'h3;
+  assign \$48  = ! x_q;
+  assign \$50  = \$48  ? 18'h00000 : \$49 ;
+  assign \$51  = x_q == 3'h4;
+  assign \$52  = \$51  ? b_x[9:0] : 10'h000;
+  assign \$53  = x_kind == 2'h3;
+  assign \$54  = 1'h0 >> x_q;
+  assign \$55  = \$53  & \$54 ;
+  assign \$56  = $signed(base0) - $signed(addend0);
+  assign \$57  = $signed(base0) + $signed(addend0);
+  assign \$58  = \$55  ? \$56  : \$57 ;
+  assign \$59  = ! x_q;
+  assign \$61  = \$59  ? 18'h00000 : \$60 ;
+  assign \$62  = x_q == 3'h4;
+  assign \$63  = \$62  ? b_x[19:10] : 10'h000;
+  assign \$64  = x_kind == 2'h3;
+  assign \$65  = 1'h0 >> x_q;
+  assign \$66  = \$64  & \$65 ;
+  assign \$67  = $signed(base1) - $signed(addend1);
+  assign \$68  = $signed(base1) + $signed(addend1);
+  assign \$69  = \$66  ? \$67  : \$68 ;
+  assign \$70  = ! x_q;
+  assign \$72  = \$70  ? 18'h00000 : \$71 ;
+  assign \$73  = x_q == 3'h4;
+  assign \$74  = \$73  ? b_x[29:20] : 10'h000;
+  assign \$75  = x_kind == 2'h3;
+  assign \$76  = 1'h0 >> x_q;
+  assign \$77  = \$75  & \$76 ;
+  assign \$78  = $signed(base2) - $signed(addend2);
+  assign \$79  = $signed(base2) + $signed(addend2);
+  assign \$80  = \$77  ? \$78  : \$79 ;
   assign \$81  = ! x_q;
   assign \$83  = \$81  ? 18'h00000 : \$82 ;
   assign \$84  = x_q == 3'h4;
-  assign \$85  = \$84  ? b_x[49:40] : 10'h000;
-  assign \$86  = 1'h0 >> x_q;
-  assign \$87  = - $signed(w_x[39:32]);
-  assign \$88  = \$86  ? \$87  : { w_x[39], w_x[39:32] };
-  assign \$89  = $signed(base4) + $signed(addend4);
-  assign \$90  = ! x_q;
-  assign \$92  = \$90  ? 18'h00000 : \$91 ;
-  assign \$93  = x_q == 3'h4;
-  assign \$94  = \$93  ? b_x[59:50] : 10'h000;
-  assign \$95  = 1'h0 >> x_q;
-  assign \$96  = - $signed(w_x[47:40]);
-  assign \$97  = \$95  ? \$96  : { w_x[47], w_x[47:40] };
-  assign \$98  = $signed(base5) + $signed(addend5);
-  assign \$99  = ! x_q;
-  assign \$101  = \$99  ? 18'h00000 : \$100 ;
-  assign \$102  = x_q == 3'h4;
-  assign \$103  = \$102  ? b_x[69:60] : 10'h000;
-  assign \$104  = 1'h0 >> x_q;
-  assign \$105  = - $signed(w_x[55:48]);
-  assign \$106  = \$104  ? \$105  : { w_x[55], w_x[55:48] };
-  assign \$107  = $signed(base6) + $signed(addend6);
-  assign \$108  = ! x_q;
-  assign \$110  = \$108  ? 18'h00000 : \$109 ;
-  assign \$111  = x_q == 3'h4;
-  assign \$112  = \$111  ? b_x[79:70] : 10'h000;
-  assign \$113  = 1'h0 >> x_q;
-  assign \$114  = - $signed(w_x[63:56]);
-  assign \$115  = \$113  ? \$114  : { w_x[63], w_x[63:56] };
-  assign \$116  = $signed(base7) + $signed(addend7);
-  assign \$117  = ! x_q;
-  assign \$119  = \$117  ? 18'h00000 : \$118 ;
-  assign \$120  = x_q == 3'h4;
-  assign \$121  = \$120  ? b_x[89:80] : 10'h000;
-  assign \$122  = 1'h0 >> x_q;
-  assign \$123  = - $signed(w_x[71:64]);
-  assign \$124  = \$122  ? \$123  : { w_x[71], w_x[71:64] };
-  assign \$125  = $signed(base8) + $signed(addend8);
-  assign \$126  = ! x_q;
-  assign \$128  = \$126  ? 18'h00000 : \$127 ;
-  assign \$129  = x_q == 3'h4;
-  assign \$130  = \$129  ? b_x[99:90] : 10'h000;
+  assign \$85  = \$84  ? b_x[39:30] : 10'h000;
+  assign \$86  = x_kind == 2'h3;
+  assign \$87  = 1'h0 >> x_q;
+  assign \$88  = \$86  & \$87 ;
+  assign \$89  = $signed(base3) - $signed(addend3);
+  assign \$90  = $signed(base3) + $signed(addend3);
+  assign \$91  = \$88  ? \$89  : \$90 ;
+  assign \$92  = ! x_q;
+  assign \$94  = \$92  ? 18'h00000 : \$93 ;
+  assign \$95  = x_q == 3'h4;
+  assign \$96  = \$95  ? b_x[49:40] : 10'h000;
+  assign \$97  = x_kind == 2'h3;
+  assign \$98  = 1'h0 >> x_q;
+  assign \$99  = \$97  & \$98 ;
+  assign \$100  = $signed(base4) - $signed(addend4);
+  assign \$101  = $signed(base4) + $signed(addend4);
+  assign \$102  = \$99  ? \$100  : \$101 ;
+  assign \$103  = ! x_q;
+  assign \$105  = \$103  ? 18'h00000 : \$104 ;
+  assign \$106  = x_q == 3'h4;
+  assign \$107  = \$106  ? b_x[59:50] : 10'h000;
+  assign \$108  = x_kind == 2'h3;
+  assign \$109  = 1'h0 >> x_q;
+  assign \$110  = \$108  & \$109 ;
+  assign \$111  = $signed(base5) - $signed(addend5);
+  assign \$112  = $signed(base5) + $signed(addend5);
+  assign \$113  = \$110  ? \$111  : \$112 ;
+  assign \$114  = ! x_q;
+  assign \$116  = \$114  ? 18'h00000 : \$115 ;
+  assign \$117  = x_q == 3'h4;
+  assign \$118  = \$117  ? b_x[69:60] : 10'h000;
+  assign \$119  = x_kind == 2'h3;
+  assign \$120  = 1'h0 >> x_q;
+  assign \$121  = \$119  & \$120 ;
+  assign \$122  = $signed(base6) - $signed(addend6);
+  assign \$123  = $signed(base6) + $signed(addend6);
+  assign \$124  = \$121  ? \$122  : \$123 ;
+  assign \$125  = ! x_q;
+  assign \$127  = \$125  ? 18'h00000 : \$126 ;
+  assign \$128  = x_q == 3'h4;
+  assign \$129  = \$128  ? b_x[79:70] : 10'h000;
+  assign \$130  = x_kind == 2'h3;
   assign \$131  = 1'h0 >> x_q;
-  assign \$132  = - $signed(w_x[79:72]);
-  assign \$133  = \$131  ? \$132  : { w_x[79], w_x[79:72] };
-  assign \$134  = $signed(base9) + $signed(addend9);
-  assign \$135  = ! x_q;
-  assign \$137  = \$135  ? 18'h00000 : \$136 ;
-  assign \$138  = x_q == 3'h4;
-  assign \$139  = \$138  ? b_x[109:100] : 10'h000;
-  assign \$140  = 1'h0 >> x_q;
-  assign \$141  = - $signed(w_x[87:80]);
-  assign \$142  = \$140  ? \$141  : { w_x[87], w_x[87:80] };
-  assign \$143  = $signed(base10) + $signed(addend10);
-  assign \$144  = ! x_q;
-  assign \$146  = \$144  ? 18'h00000 : \$145 ;
-  assign \$147  = x_q == 3'h4;
-  assign \$148  = \$147  ? b_x[119:110] : 10'h000;
-  assign \$149  = 1'h0 >> x_q;
-  assign \$150  = - $signed(w_x[95:88]);
-  assign \$151  = \$149  ? \$150  : { w_x[95], w_x[95:88] };
-  assign \$152  = $signed(base11) + $signed(addend11);
-  assign \$153  = ! x_q;
-  assign \$155  = \$153  ? 18'h00000 : \$154 ;
-  assign \$156  = x_q == 3'h4;
-  assign \$157  = \$156  ? b_x[129:120] : 10'h000;
-  assign \$158  = 1'h0 >> x_q;
-  assign \$159  = - $signed(w_x[103:96]);
-  assign \$160  = \$158  ? \$159  : { w_x[103], w_x[103:96] };
-  assign \$161  = $signed(base12) + $signed(addend12);
-  assign \$162  = ! x_q;
-  assign \$164  = \$162  ? 18'h00000 : \$163 ;
-  assign \$165  = x_q == 3'h4;
-  assign \$166  = \$165  ? b_x[139:130] : 10'h000;
-  assign \$167  = 1'h0 >> x_q;
-  assign \$168  = - $signed(w_x[111:104]);
-  assign \$169  = \$167  ? \$168  : { w_x[111], w_x[111:104] };
-  assign \$170  = $signed(base13) + $signed(addend13);
-  assign \$171  = ! x_q;
-  assign \$173  = \$171  ? 18'h00000 : \$172 ;
-  assign \$174  = x_q == 3'h4;
-  assign \$175  = \$174  ? b_x[149:140] : 10'h000;
-  assign \$176  = 1'h0 >> x_q;
-  assign \$177  = - $signed(w_x[119:112]);
-  assign \$178  = \$176  ? \$177  : { w_x[119], w_x[119:112] };
-  assign \$179  = $signed(base14) + $signed(addend14);
+  assign \$132  = \$130  & \$131 ;
+  assign \$133  = $signed(base7) - $signed(addend7);
+  assign \$134  = $signed(base7) + $signed(addend7);
+  assign \$135  = \$132  ? \$133  : \$134 ;
+  assign \$136  = ! x_q;
+  assign \$138  = \$136  ? 18'h00000 : \$137 ;
+  assign \$139  = x_q == 3'h4;
+  assign \$140  = \$139  ? b_x[89:80] : 10'h000;
+  assign \$141  = x_kind == 2'h3;
+  assign \$142  = 1'h0 >> x_q;
+  assign \$143  = \$141  & \$142 ;
+  assign \$144  = $signed(base8) - $signed(addend8);
+  assign \$145  = $signed(base8) + $signed(addend8);
+  assign \$146  = \$143  ? \$144  : \$145 ;
+  assign \$147  = ! x_q;
+  assign \$149  = \$147  ? 18'h00000 : \$148 ;
+  assign \$150  = x_q == 3'h4;
+  assign \$151  = \$150  ? b_x[99:90] : 10'h000;
+  assign \$152  = x_kind == 2'h3;
+  assign \$153  = 1'h0 >> x_q;
+  assign \$154  = \$152  & \$153 ;
+  assign \$155  = $signed(base9) - $signed(addend9);
+  assign \$156  = $signed(base9) + $signed(addend9);
+  assign \$157  = \$154  ? \$155  : \$156 ;
+  assign \$158  = ! x_q;
+  assign \$160  = \$158  ? 18'h00000 : \$159 ;
+  assign \$161  = x_q == 3'h4;
+  assign \$162  = \$161  ? b_x[109:100] : 10'h000;
+  assign \$163  = x_kind == 2'h3;
+  assign \$164  = 1'h0 >> x_q;
+  assign \$165  = \$163  & \$164 ;
+  assign \$166  = $signed(base10) - $signed(addend10);
+  assign \$167  = $signed(base10) + $signed(addend10);
+  assign \$168  = \$165  ? \$166  : \$167 ;
+  assign \$169  = ! x_q;
+  assign \$171  = \$169  ? 18'h00000 : \$170 ;
+  assign \$172  = x_q == 3'h4;
+  assign \$173  = \$172  ? b_x[119:110] : 10'h000;
+  assign \$174  = x_kind == 2'h3;
+  assign \$175  = 1'h0 >> x_q;
+  assign \$176  = \$174  & \$175 ;
+  assign \$177  = $signed(base11) - $signed(addend11);
+  assign \$178  = $signed(base11) + $signed(addend11);
+  assign \$179  = \$176  ? \$177  : \$178 ;
   assign \$180  = ! x_q;
   assign \$182  = \$180  ? 18'h00000 : \$181 ;
   assign \$183  = x_q == 3'h4;
-  assign \$184  = \$183  ? b_x[159:150] : 10'h000;
-  assign \$185  = 1'h0 >> x_q;
-  assign \$186  = - $signed(w_x[127:120]);
-  assign \$187  = \$185  ? \$186  : { w_x[127], w_x[127:120] };
-  assign \$188  = $signed(base15) + $signed(addend15);
-  assign \$209  = x_kind == 3'h5;
-  assign o__valid = x_valid & \$209 ;
-  assign \$210  = ! buf_rsel;
-  assign \$211  = buf_release & \$210 ;
-  assign \$212  = ! buf_wsel;
-  assign \$213  = buf_wrote[0] & \$212 ;
-  assign \$214  = buf_wsel ? buf_cnt1_0 : buf_cnt0_0;
-  assign \$215  = \$214  + 1'h1;
-  assign \$216  = ! buf_rsel;
-  assign \$217  = buf_release & \$216 ;
-  assign \$218  = ! buf_wsel;
-  assign \$219  = buf_wrote[1] & \$218 ;
-  assign \$220  = buf_wsel ? buf_cnt1_1 : buf_cnt0_1;
-  assign \$221  = \$220  + 1'h1;
-  assign \$222  = ! buf_rsel;
-  assign \$223  = buf_release & \$222 ;
-  assign \$224  = ! buf_wsel;
-  assign \$225  = buf_wrote[2] & \$224 ;
-  assign \$226  = buf_wsel ? buf_cnt1_2 : buf_cnt0_2;
-  assign \$227  = \$226  + 1'h1;
-  assign \$228  = ! buf_rsel;
-  assign \$229  = buf_release & \$228 ;
-  assign \$230  = ! buf_wsel;
-  assign \$231  = buf_wrote[3] & \$230 ;
-  assign \$232  = buf_wsel ? buf_cnt1_3 : buf_cnt0_3;
-  assign \$233  = \$232  + 1'h1;
-  assign \$234  = ! buf_rsel;
-  assign \$235  = buf_release & \$234 ;
-  assign \$236  = ! buf_wsel;
-  assign \$237  = buf_wrote[4] & \$236 ;
-  assign \$238  = buf_wsel ? buf_cnt1_4 : buf_cnt0_4;
-  assign \$239  = \$238  + 1'h1;
-  assign \$241  = buf_release & \$240 ;
-  assign \$243  = buf_wrote[0] & \$242 ;
-  assign \$244  = buf_wsel ? buf_cnt1_0 : buf_cnt0_0;
-  assign \$245  = \$244  + 1'h1;
-  assign \$247  = buf_release & \$246 ;
-  assign \$249  = buf_wrote[1] & \$248 ;
-  assign \$250  = buf_wsel ? buf_cnt1_1 : buf_cnt0_1;
-  assign \$251  = \$250  + 1'h1;
-  assign \$253  = buf_release & \$252 ;
-  assign \$255  = buf_wrote[2] & \$254 ;
-  assign \$256  = buf_wsel ? buf_cnt1_2 : buf_cnt0_2;
-  assign \$257  = \$256  + 1'h1;
-  assign \$259  = buf_release & \$258 ;
-  assign \$261  = buf_wrote[3] & \$260 ;
-  assign \$262  = buf_wsel ? buf_cnt1_3 : buf_cnt0_3;
-  assign \$263  = \$262  + 1'h1;
-  assign \$265  = buf_release & \$264 ;
-  assign \$267  = buf_wrote[4] & \$266 ;
-  assign \$268  = buf_wsel ? buf_cnt1_4 : buf_cnt0_4;
-  assign \$269  = \$268  + 1'h1;
-  assign \$270  = ~ buf_wsel;
+  assign \$184  = \$183  ? b_x[129:120] : 10'h000;
+  assign \$185  = x_kind == 2'h3;
+  assign \$186  = 1'h0 >> x_q;
+  assign \$187  = \$185  & \$186 ;
+  assign \$188  = $signed(base12) - $signed(addend12);
+  assign \$189  = $signed(base12) + $signed(addend12);
+  assign \$190  = \$187  ? \$188  : \$189 ;
+  assign \$191  = ! x_q;
+  assign \$193  = \$191  ? 18'h00000 : \$192 ;
+  assign \$194  = x_q == 3'h4;
+  assign \$195  = \$194  ? b_x[139:130] : 10'h000;
+  assign \$196  = x_kind == 2'h3;
+  assign \$197  = 1'h0 >> x_q;
+  assign \$198  = \$196  & \$197 ;
+  assign \$199  = $signed(base13) - $signed(addend13);
+  assign \$200  = $signed(base13) + $signed(addend13);
+  assign \$201  = \$198  ? \$199  : \$200 ;
+  assign \$202  = ! x_q;
+  assign \$204  = \$202  ? 18'h00000 : \$203 ;
+  assign \$205  = x_q == 3'h4;
+  assign \$206  = \$205  ? b_x[149:140] : 10'h000;
+  assign \$207  = x_kind == 2'h3;
+  assign \$208  = 1'h0 >> x_q;
+  assign \$209  = \$207  & \$208 ;
+  assign \$210  = $signed(base14) - $signed(addend14);
+  assign \$211  = $signed(base14) + $signed(addend14);
+  assign \$212  = \$209  ? \$210  : \$211 ;
+  assign \$213  = ! x_q;
+  assign \$215  = \$213  ? 18'h00000 : \$214 ;
+  assign \$216  = x_q == 3'h4;
+  assign \$217  = \$216  ? b_x[159:150] : 10'h000;
+  assign \$218  = x_kind == 2'h3;
+  assign \$219  = 1'h0 >> x_q;
+  assign \$220  = \$218  & \$219 ;
+  assign \$221  = $signed(base15) - $signed(addend15);
+  assign \$222  = $signed(base15) + $signed(addend15);
+  assign \$223  = \$220  ? \$221  : \$222 ;
+  assign \$244  = x_kind == 3'h5;
+  assign o__valid = x_valid & \$244 ;
+  assign \$245  = ! buf_rsel;
+  assign \$246  = buf_release & \$245 ;
+  assign \$247  = ! buf_wsel;
+  assign \$248  = buf_wrote[0] & \$247 ;
+  assign \$249  = buf_wsel ? buf_cnt1_0 : buf_cnt0_0;
+  assign \$250  = \$249  + 1'h1;
+  assign \$251  = ! buf_rsel;
+  assign \$252  = buf_release & \$251 ;
+  assign \$253  = ! buf_wsel;
+  assign \$254  = buf_wrote[1] & \$253 ;
+  assign \$255  = buf_wsel ? buf_cnt1_1 : buf_cnt0_1;
+  assign \$256  = \$255  + 1'h1;
+  assign \$257  = ! buf_rsel;
+  assign \$258  = buf_release & \$257 ;
+  assign \$259  = ! buf_wsel;
+  assign \$260  = buf_wrote[2] & \$259 ;
+  assign \$261  = buf_wsel ? buf_cnt1_2 : buf_cnt0_2;
+  assign \$262  = \$261  + 1'h1;
+  assign \$263  = ! buf_rsel;
+  assign \$264  = buf_release & \$263 ;
+  assign \$265  = ! buf_wsel;
+  assign \$266  = buf_wrote[3] & \$265 ;
+  assign \$267  = buf_wsel ? buf_cnt1_3 : buf_cnt0_3;
+  assign \$268  = \$267  + 1'h1;
+  assign \$269  = ! buf_rsel;
+  assign \$270  = buf_release & \$269 ;
   assign \$271  = ! buf_wsel;
-  assign \$272  = buf_done & \$271 ;
-  assign \$273  = ! buf_rsel;
-  assign \$274  = buf_release & \$273 ;
-  assign \$276  = buf_done & \$275 ;
-  assign \$278  = buf_release & \$277 ;
-  assign \$279  = ~ buf_rsel;
-  assign \$280  = o__valid & o__ready;
-  assign \$281  = chunk == 2'h3;
-  assign \$282  = chunk + 1'h1;
-  assign \$283  = \$281  ? 3'h0 : \$282 ;
-  assign \$284  = f_e + 1'h1;
-  assign \$285  = \$284  == f_cnt;
-  assign \$286  = ~ f_more;
-  assign \$287  = f_busy & \$286 ;
-  assign \$288  = f_e + 1'h1;
-  assign \$289  = f_q != 3'h4;
-  assign \$290  = f_g != 2'h3;
-  assign \$291  = f_q + 1'h1;
-  assign \$292  = f_g + 1'h1;
-  assign \$293  = ~ f_busy;
-  assign \$294  = ~ f_over;
-  assign \$295  = \$293  & \$294 ;
-  assign \$296  = \$295  & buf_rfull;
-  assign \$298  = | phase;
-  assign \$299  = ~ ev_wait;
-  assign \$300  = \$298  & \$299 ;
-  assign \$301  = x_kind != 3'h5;
-  assign \$302  = x_valid & \$301 ;
-  assign \$303  = enable & \$302 ;
+  assign \$272  = buf_wrote[4] & \$271 ;
+  assign \$273  = buf_wsel ? buf_cnt1_4 : buf_cnt0_4;
+  assign \$274  = \$273  + 1'h1;
+  assign \$276  = buf_release & \$275 ;
+  assign \$278  = buf_wrote[0] & \$277 ;
+  assign \$279  = buf_wsel ? buf_cnt1_0 : buf_cnt0_0;
+  assign \$280  = \$279  + 1'h1;
+  assign \$282  = buf_release & \$281 ;
+  assign \$284  = buf_wrote[1] & \$283 ;
+  assign \$285  = buf_wsel ? buf_cnt1_1 : buf_cnt0_1;
+  assign \$286  = \$285  + 1'h1;
+  assign \$288  = buf_release & \$287 ;
+  assign \$290  = buf_wrote[2] & \$289 ;
+  assign \$291  = buf_wsel ? buf_cnt1_2 : buf_cnt0_2;
+  assign \$292  = \$291  + 1'h1;
+  assign \$294  = buf_release & \$293 ;
+  assign \$296  = buf_wrote[3] & \$295 ;
+  assign \$297  = buf_wsel ? buf_cnt1_3 : buf_cnt0_3;
+  assign \$298  = \$297  + 1'h1;
+  assign \$300  = buf_release & \$299 ;
+  assign \$302  = buf_wrote[4] & \$301 ;
+  assign \$303  = buf_wsel ? buf_cnt1_4 : buf_cnt0_4;
+  assign \$304  = \$303  + 1'h1;
+  assign \$305  = ~ buf_wsel;
+  assign \$306  = ! buf_wsel;
+  assign \$307  = buf_done & \$306 ;
+  assign \$308  = ! buf_rsel;
+  assign \$309  = buf_release & \$308 ;
+  assign \$311  = buf_done & \$310 ;
+  assign \$313  = buf_release & \$312 ;
+  assign \$314  = ~ buf_rsel;
+  assign \$315  = o__valid & o__ready;
+  assign \$316  = chunk == 2'h3;
+  assign \$317  = chunk + 1'h1;
+  assign \$318  = \$316  ? 3'h0 : \$317 ;
+  assign \$319  = f_e + 1'h1;
+  assign \$320  = \$319  == f_cnt;
+  assign \$321  = ~ f_more;
+  assign \$322  = f_busy & \$321 ;
+  assign \$323  = f_e + 1'h1;
+  assign \$324  = buf_rplane != 3'h4;
+  assign \$325  = f_g != 2'h3;
+  assign \$326  = buf_rplane + 1'h1;
+  assign \$328  = f_g + 1'h1;
+  assign \$329  = ~ f_busy;
+  assign \$330  = ~ f_over;
+  assign \$331  = \$329  & \$330 ;
+  assign \$332  = \$331  & buf_rfull;
+  assign \$334  = | phase;
+  assign \$335  = ~ ev_wait;
+  assign \$336  = \$334  & \$335 ;
+  assign \$337  = x_kind != 3'h5;
+  assign \$338  = x_valid & \$337 ;
+  assign \$339  = enable & \$338 ;
   always @(posedge clk)
-    buf_cnt0_0 <= \$304 ;
+    buf_cnt0_0 <= \$340 ;
   always @(posedge clk)
-    buf_cnt0_1 <= \$305 ;
+    buf_cnt0_1 <= \$341 ;
   always @(posedge clk)
-    buf_cnt0_2 <= \$306 ;
+    buf_cnt0_2 <= \$342 ;
   always @(posedge clk)
-    buf_cnt0_3 <= \$307 ;
+    buf_cnt0_3 <= \$343 ;
   always @(posedge clk)
-    buf_cnt0_4 <= \$308 ;
+    buf_cnt0_4 <= \$344 ;
   always @(posedge clk)
-    buf_cnt1_0 <= \$309 ;
+    buf_cnt1_0 <= \$345 ;
   always @(posedge clk)
-    buf_cnt1_1 <= \$310 ;
+    buf_cnt1_1 <= \$346 ;
   always @(posedge clk)
-    buf_cnt1_2 <= \$311 ;
+    buf_cnt1_2 <= \$347 ;
   always @(posedge clk)
-    buf_cnt1_3 <= \$312 ;
+    buf_cnt1_3 <= \$348 ;
   always @(posedge clk)
-    buf_cnt1_4 <= \$313 ;
+    buf_cnt1_4 <= \$349 ;
   always @(posedge clk)
-    buf_wsel <= \$314 ;
+    buf_wsel <= \$350 ;
   always @(posedge clk)
-    buf_full <= \$315 ;
+    buf_full <= \$351 ;
   always @(posedge clk)
-    buf_rsel <= \$316 ;
+    buf_rsel <= \$352 ;
   always @(posedge clk)
-    chunk <= \$317 ;
+    chunk <= \$353 ;
   always @(posedge clk)
-    phase <= \$318 ;
+    phase <= \$354 ;
   always @(posedge clk)
-    q <= \$319 ;
+    q <= \$355 ;
   always @(posedge clk)
-    g <= \$320 ;
+    g <= \$356 ;
   always @(posedge clk)
-    f_fly <= \$321 ;
+    f_fly <= \$357 ;
   always @(posedge clk)
-    f_fly_last <= \$322 ;
+    f_fly_last <= \$358 ;
   always @(posedge clk)
-    buf_rq <= \$323 ;
+    buf_rq <= \$359 ;
   always @(posedge clk)
-    fq_d0 <= \$324 ;
+    fq_d0 <= \$360 ;
   always @(posedge clk)
-    fq_l0 <= \$325 ;
+    fq_l0 <= \$361 ;
   always @(posedge clk)
-    fq_d1 <= \$326 ;
+    fq_d1 <= \$362 ;
   always @(posedge clk)
-    fq_l1 <= \$327 ;
+    fq_l1 <= \$363 ;
   always @(posedge clk)
-    fq_v1 <= \$328 ;
+    fq_v1 <= \$364 ;
   always @(posedge clk)
-    fq_v0 <= \$329 ;
+    fq_v0 <= \$365 ;
   always @(posedge clk)
-    f_e <= \$330 ;
+    f_e <= \$366 ;
   always @(posedge clk)
-    f_q <= \$331 ;
+    buf_rplane <= \$367 ;
   always @(posedge clk)
-    f_g <= \$332 ;
+    f_cnt <= \$368 ;
   always @(posedge clk)
-    f_busy <= \$333 ;
+    f_g <= \$369 ;
   always @(posedge clk)
-    f_over <= \$334 ;
+    f_busy <= \$370 ;
   always @(posedge clk)
-    cnt_q <= \$335 ;
+    f_over <= \$371 ;
   always @(posedge clk)
-    r_valid <= \$336 ;
+    cnt_q <= \$372 ;
   always @(posedge clk)
-    r_kind <= \$337 ;
+    r_valid <= \$373 ;
   always @(posedge clk)
-    r_addr <= \$338 ;
+    r_kind <= \$374 ;
   always @(posedge clk)
-    r_q <= \$339 ;
+    r_addr <= \$375 ;
   always @(posedge clk)
-    x_valid <= \$340 ;
+    r_q <= \$376 ;
   always @(posedge clk)
-    x_kind <= \$341 ;
+    x_valid <= \$377 ;
   always @(posedge clk)
-    x_addr <= \$342 ;
+    x_kind <= \$378 ;
   always @(posedge clk)
-    x_q <= \$343 ;
+    x_addr <= \$379 ;
   always @(posedge clk)
-    w_x <= \$344 ;
+    x_q <= \$380 ;
   always @(posedge clk)
-    b_x <= \$345 ;
+    w_x <= \$381 ;
   always @(posedge clk)
-    acc_word <= \$346 ;
+    b_x <= \$382 ;
+  always @(posedge clk)
+    acc_word <= \$383 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
     buf_rdata = 6'h00;
@@ -2358,90 +2422,90 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    f_cnt = 7'h00;
-    casez (f_q)
+    (* full_case = 32'd1 *)
+    casez (chunk)
+      2'h0:
+          \$228  = \$224 ;
+      2'h1:
+          \$228  = \$225 ;
+      2'h2:
+          \$228  = \$226 ;
+      2'h3:
+          \$228  = \$227 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    (* full_case = 32'd1 *)
+    casez (chunk)
+      2'h0:
+          \$233  = \$229 ;
+      2'h1:
+          \$233  = \$230 ;
+      2'h2:
+          \$233  = \$231 ;
+      2'h3:
+          \$233  = \$232 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    (* full_case = 32'd1 *)
+    casez (chunk)
+      2'h0:
+          \$238  = \$234 ;
+      2'h1:
+          \$238  = \$235 ;
+      2'h2:
+          \$238  = \$236 ;
+      2'h3:
+          \$238  = \$237 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    (* full_case = 32'd1 *)
+    casez (chunk)
+      2'h0:
+          \$243  = \$239 ;
+      2'h1:
+          \$243  = \$240 ;
+      2'h2:
+          \$243  = \$241 ;
+      2'h3:
+          \$243  = \$242 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$327  = 7'h00;
+    casez (buf_rplane)
       3'h0:
-          f_cnt = buf_rcnt0;
+          \$327  = buf_rcnt1;
       3'h1:
-          f_cnt = buf_rcnt1;
+          \$327  = buf_rcnt2;
       3'h2:
-          f_cnt = buf_rcnt2;
+          \$327  = buf_rcnt3;
       3'h3:
-          f_cnt = buf_rcnt3;
+          \$327  = buf_rcnt4;
       3'h4:
-          f_cnt = buf_rcnt4;
+          \$327  = buf_rcnt0;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    (* full_case = 32'd1 *)
-    casez (chunk)
-      2'h0:
-          \$193  = \$189 ;
-      2'h1:
-          \$193  = \$190 ;
-      2'h2:
-          \$193  = \$191 ;
-      2'h3:
-          \$193  = \$192 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    (* full_case = 32'd1 *)
-    casez (chunk)
-      2'h0:
-          \$198  = \$194 ;
-      2'h1:
-          \$198  = \$195 ;
-      2'h2:
-          \$198  = \$196 ;
-      2'h3:
-          \$198  = \$197 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    (* full_case = 32'd1 *)
-    casez (chunk)
-      2'h0:
-          \$203  = \$199 ;
-      2'h1:
-          \$203  = \$200 ;
-      2'h2:
-          \$203  = \$201 ;
-      2'h3:
-          \$203  = \$202 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    (* full_case = 32'd1 *)
-    casez (chunk)
-      2'h0:
-          \$208  = \$204 ;
-      2'h1:
-          \$208  = \$205 ;
-      2'h2:
-          \$208  = \$206 ;
-      2'h3:
-          \$208  = \$207 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$297  = 7'h00;
+    \$333  = 7'h00;
     casez (q_n)
       3'h0:
-          \$297  = buf_rcnt0;
+          \$333  = buf_rcnt0;
       3'h1:
-          \$297  = buf_rcnt1;
+          \$333  = buf_rcnt1;
       3'h2:
-          \$297  = buf_rcnt2;
+          \$333  = buf_rcnt2;
       3'h3:
-          \$297  = buf_rcnt3;
+          \$333  = buf_rcnt3;
       3'h4:
-          \$297  = buf_rcnt4;
+          \$333  = buf_rcnt4;
     endcase
   end
   always @* begin
@@ -2455,19 +2519,19 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
       3'h2:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$29 ) begin
+            if (\$32 ) begin
               phase_n = 3'h3;
-            end else if (\$30 ) begin
+            end else if (\$33 ) begin
               phase_n = 3'h5;
             end else begin
               phase_n = 3'h2;
             end
           end
       3'h3:
-          if (\$33 ) begin
+          if (\$36 ) begin
             if (fq_l0) begin
               (* full_case = 32'd1 *)
-              if (\$34 ) begin
+              if (\$37 ) begin
                 phase_n = 3'h5;
               end else begin
                 phase_n = 3'h2;
@@ -2477,7 +2541,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
       3'h5:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$42 ) begin
+            if (\$45 ) begin
               phase_n = 3'h2;
             end else begin
               (* full_case = 32'd1 *)
@@ -2501,26 +2565,26 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
       3'h2:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$29 ) begin
-            end else if (\$30 ) begin
+            if (\$32 ) begin
+            end else if (\$33 ) begin
             end else begin
-              q_n = \$32 [2:0];
+              q_n = \$35 [2:0];
             end
           end
       3'h3:
-          if (\$33 ) begin
+          if (\$36 ) begin
             if (fq_l0) begin
               (* full_case = 32'd1 *)
-              if (\$34 ) begin
+              if (\$37 ) begin
               end else begin
-                q_n = \$36 [2:0];
+                q_n = \$39 [2:0];
               end
             end
           end
       3'h5:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$42 ) begin
+            if (\$45 ) begin
               q_n = 3'h0;
             end else begin
               if (buf_rfull) begin
@@ -2543,8 +2607,8 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
       3'h5:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$42 ) begin
-              g_n = \$43 [1:0];
+            if (\$45 ) begin
+              g_n = \$46 [1:0];
             end else begin
               g_n = 2'h0;
             end
@@ -2559,18 +2623,18 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
           /* empty */;
       3'h2:
           if (a_last) begin
-            if (\$29 ) begin
-            end else if (\$30 ) begin
-              if (\$31 ) begin
+            if (\$32 ) begin
+            end else if (\$33 ) begin
+              if (\$34 ) begin
                 release_now = 1'h1;
               end
             end
           end
       3'h3:
-          if (\$33 ) begin
+          if (\$36 ) begin
             if (fq_l0) begin
-              if (\$34 ) begin
-                if (\$35 ) begin
+              if (\$37 ) begin
+                if (\$38 ) begin
                   release_now = 1'h1;
                 end
               end
@@ -2583,17 +2647,17 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base0 = { acc_word[16], acc_word[16:0] };
     casez (x_kind)
       3'h2:
-          base0 = \$47 ;
+          base0 = \$50 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    addend0 = 11'h000;
+    addend0 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend0 = { \$49 [9], \$49  };
+          addend0 = \$52 ;
       3'h3:
-          addend0 = { \$52 [8], \$52 [8], \$52  };
+          addend0 = { w_x[7], w_x[7], w_x[7:0] };
     endcase
   end
   always @* begin
@@ -2601,17 +2665,17 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base1 = { acc_word[33], acc_word[33:17] };
     casez (x_kind)
       3'h2:
-          base1 = \$56 ;
+          base1 = \$61 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    addend1 = 11'h000;
+    addend1 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend1 = { \$58 [9], \$58  };
+          addend1 = \$63 ;
       3'h3:
-          addend1 = { \$61 [8], \$61 [8], \$61  };
+          addend1 = { w_x[15], w_x[15], w_x[15:8] };
     endcase
   end
   always @* begin
@@ -2619,17 +2683,17 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base2 = { acc_word[50], acc_word[50:34] };
     casez (x_kind)
       3'h2:
-          base2 = \$65 ;
+          base2 = \$72 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    addend2 = 11'h000;
+    addend2 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend2 = { \$67 [9], \$67  };
+          addend2 = \$74 ;
       3'h3:
-          addend2 = { \$70 [8], \$70 [8], \$70  };
+          addend2 = { w_x[23], w_x[23], w_x[23:16] };
     endcase
   end
   always @* begin
@@ -2637,17 +2701,17 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base3 = { acc_word[67], acc_word[67:51] };
     casez (x_kind)
       3'h2:
-          base3 = \$74 ;
+          base3 = \$83 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    addend3 = 11'h000;
+    addend3 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend3 = { \$76 [9], \$76  };
+          addend3 = \$85 ;
       3'h3:
-          addend3 = { \$79 [8], \$79 [8], \$79  };
+          addend3 = { w_x[31], w_x[31], w_x[31:24] };
     endcase
   end
   always @* begin
@@ -2655,17 +2719,17 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base4 = { acc_word[84], acc_word[84:68] };
     casez (x_kind)
       3'h2:
-          base4 = \$83 ;
+          base4 = \$94 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    addend4 = 11'h000;
+    addend4 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend4 = { \$85 [9], \$85  };
+          addend4 = \$96 ;
       3'h3:
-          addend4 = { \$88 [8], \$88 [8], \$88  };
+          addend4 = { w_x[39], w_x[39], w_x[39:32] };
     endcase
   end
   always @* begin
@@ -2673,17 +2737,17 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base5 = { acc_word[101], acc_word[101:85] };
     casez (x_kind)
       3'h2:
-          base5 = \$92 ;
+          base5 = \$105 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    addend5 = 11'h000;
+    addend5 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend5 = { \$94 [9], \$94  };
+          addend5 = \$107 ;
       3'h3:
-          addend5 = { \$97 [8], \$97 [8], \$97  };
+          addend5 = { w_x[47], w_x[47], w_x[47:40] };
     endcase
   end
   always @* begin
@@ -2691,17 +2755,17 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base6 = { acc_word[118], acc_word[118:102] };
     casez (x_kind)
       3'h2:
-          base6 = \$101 ;
+          base6 = \$116 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    addend6 = 11'h000;
+    addend6 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend6 = { \$103 [9], \$103  };
+          addend6 = \$118 ;
       3'h3:
-          addend6 = { \$106 [8], \$106 [8], \$106  };
+          addend6 = { w_x[55], w_x[55], w_x[55:48] };
     endcase
   end
   always @* begin
@@ -2709,17 +2773,17 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base7 = { acc_word[135], acc_word[135:119] };
     casez (x_kind)
       3'h2:
-          base7 = \$110 ;
+          base7 = \$127 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    addend7 = 11'h000;
+    addend7 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend7 = { \$112 [9], \$112  };
+          addend7 = \$129 ;
       3'h3:
-          addend7 = { \$115 [8], \$115 [8], \$115  };
+          addend7 = { w_x[63], w_x[63], w_x[63:56] };
     endcase
   end
   always @* begin
@@ -2727,17 +2791,17 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base8 = { acc_word[152], acc_word[152:136] };
     casez (x_kind)
       3'h2:
-          base8 = \$119 ;
+          base8 = \$138 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    addend8 = 11'h000;
+    addend8 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend8 = { \$121 [9], \$121  };
+          addend8 = \$140 ;
       3'h3:
-          addend8 = { \$124 [8], \$124 [8], \$124  };
+          addend8 = { w_x[71], w_x[71], w_x[71:64] };
     endcase
   end
   always @* begin
@@ -2745,17 +2809,17 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base9 = { acc_word[169], acc_word[169:153] };
     casez (x_kind)
       3'h2:
-          base9 = \$128 ;
+          base9 = \$149 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    addend9 = 11'h000;
+    addend9 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend9 = { \$130 [9], \$130  };
+          addend9 = \$151 ;
       3'h3:
-          addend9 = { \$133 [8], \$133 [8], \$133  };
+          addend9 = { w_x[79], w_x[79], w_x[79:72] };
     endcase
   end
   always @* begin
@@ -2763,17 +2827,17 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base10 = { acc_word[186], acc_word[186:170] };
     casez (x_kind)
       3'h2:
-          base10 = \$137 ;
+          base10 = \$160 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    addend10 = 11'h000;
+    addend10 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend10 = { \$139 [9], \$139  };
+          addend10 = \$162 ;
       3'h3:
-          addend10 = { \$142 [8], \$142 [8], \$142  };
+          addend10 = { w_x[87], w_x[87], w_x[87:80] };
     endcase
   end
   always @* begin
@@ -2781,17 +2845,17 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base11 = { acc_word[203], acc_word[203:187] };
     casez (x_kind)
       3'h2:
-          base11 = \$146 ;
+          base11 = \$171 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    addend11 = 11'h000;
+    addend11 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend11 = { \$148 [9], \$148  };
+          addend11 = \$173 ;
       3'h3:
-          addend11 = { \$151 [8], \$151 [8], \$151  };
+          addend11 = { w_x[95], w_x[95], w_x[95:88] };
     endcase
   end
   always @* begin
@@ -2799,17 +2863,17 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base12 = { acc_word[220], acc_word[220:204] };
     casez (x_kind)
       3'h2:
-          base12 = \$155 ;
+          base12 = \$182 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    addend12 = 11'h000;
+    addend12 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend12 = { \$157 [9], \$157  };
+          addend12 = \$184 ;
       3'h3:
-          addend12 = { \$160 [8], \$160 [8], \$160  };
+          addend12 = { w_x[103], w_x[103], w_x[103:96] };
     endcase
   end
   always @* begin
@@ -2817,17 +2881,17 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base13 = { acc_word[237], acc_word[237:221] };
     casez (x_kind)
       3'h2:
-          base13 = \$164 ;
+          base13 = \$193 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    addend13 = 11'h000;
+    addend13 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend13 = { \$166 [9], \$166  };
+          addend13 = \$195 ;
       3'h3:
-          addend13 = { \$169 [8], \$169 [8], \$169  };
+          addend13 = { w_x[111], w_x[111], w_x[111:104] };
     endcase
   end
   always @* begin
@@ -2835,17 +2899,17 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base14 = { acc_word[254], acc_word[254:238] };
     casez (x_kind)
       3'h2:
-          base14 = \$173 ;
+          base14 = \$204 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    addend14 = 11'h000;
+    addend14 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend14 = { \$175 [9], \$175  };
+          addend14 = \$206 ;
       3'h3:
-          addend14 = { \$178 [8], \$178 [8], \$178  };
+          addend14 = { w_x[119], w_x[119], w_x[119:112] };
     endcase
   end
   always @* begin
@@ -2853,565 +2917,584 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base15 = { acc_word[271], acc_word[271:255] };
     casez (x_kind)
       3'h2:
-          base15 = \$182 ;
+          base15 = \$215 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    addend15 = 11'h000;
+    addend15 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend15 = { \$184 [9], \$184  };
+          addend15 = \$217 ;
       3'h3:
-          addend15 = { \$187 [8], \$187 [8], \$187  };
+          addend15 = { w_x[127], w_x[127], w_x[127:120] };
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$304  = buf_cnt0_0;
-    if (\$211 ) begin
-      \$304  = 7'h00;
-    end else if (\$213 ) begin
-      \$304  = \$215 [6:0];
+    \$340  = buf_cnt0_0;
+    if (\$246 ) begin
+      \$340  = 7'h00;
+    end else if (\$248 ) begin
+      \$340  = \$250 [6:0];
     end
     if (rst) begin
-      \$304  = 7'h00;
+      \$340  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$305  = buf_cnt0_1;
-    if (\$217 ) begin
-      \$305  = 7'h00;
-    end else if (\$219 ) begin
-      \$305  = \$221 [6:0];
+    \$341  = buf_cnt0_1;
+    if (\$252 ) begin
+      \$341  = 7'h00;
+    end else if (\$254 ) begin
+      \$341  = \$256 [6:0];
     end
     if (rst) begin
-      \$305  = 7'h00;
+      \$341  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$306  = buf_cnt0_2;
-    if (\$223 ) begin
-      \$306  = 7'h00;
-    end else if (\$225 ) begin
-      \$306  = \$227 [6:0];
+    \$342  = buf_cnt0_2;
+    if (\$258 ) begin
+      \$342  = 7'h00;
+    end else if (\$260 ) begin
+      \$342  = \$262 [6:0];
     end
     if (rst) begin
-      \$306  = 7'h00;
+      \$342  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$307  = buf_cnt0_3;
-    if (\$229 ) begin
-      \$307  = 7'h00;
-    end else if (\$231 ) begin
-      \$307  = \$233 [6:0];
+    \$343  = buf_cnt0_3;
+    if (\$264 ) begin
+      \$343  = 7'h00;
+    end else if (\$266 ) begin
+      \$343  = \$268 [6:0];
     end
     if (rst) begin
-      \$307  = 7'h00;
+      \$343  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$308  = buf_cnt0_4;
-    if (\$235 ) begin
-      \$308  = 7'h00;
-    end else if (\$237 ) begin
-      \$308  = \$239 [6:0];
+    \$344  = buf_cnt0_4;
+    if (\$270 ) begin
+      \$344  = 7'h00;
+    end else if (\$272 ) begin
+      \$344  = \$274 [6:0];
     end
     if (rst) begin
-      \$308  = 7'h00;
+      \$344  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$309  = buf_cnt1_0;
-    if (\$241 ) begin
-      \$309  = 7'h00;
-    end else if (\$243 ) begin
-      \$309  = \$245 [6:0];
-    end
-    if (rst) begin
-      \$309  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$310  = buf_cnt1_1;
-    if (\$247 ) begin
-      \$310  = 7'h00;
-    end else if (\$249 ) begin
-      \$310  = \$251 [6:0];
-    end
-    if (rst) begin
-      \$310  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$311  = buf_cnt1_2;
-    if (\$253 ) begin
-      \$311  = 7'h00;
-    end else if (\$255 ) begin
-      \$311  = \$257 [6:0];
-    end
-    if (rst) begin
-      \$311  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$312  = buf_cnt1_3;
-    if (\$259 ) begin
-      \$312  = 7'h00;
-    end else if (\$261 ) begin
-      \$312  = \$263 [6:0];
-    end
-    if (rst) begin
-      \$312  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$313  = buf_cnt1_4;
-    if (\$265 ) begin
-      \$313  = 7'h00;
-    end else if (\$267 ) begin
-      \$313  = \$269 [6:0];
-    end
-    if (rst) begin
-      \$313  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$314  = buf_wsel;
-    if (buf_done) begin
-      \$314  = \$270 ;
-    end
-    if (rst) begin
-      \$314  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$315  = buf_full;
-    if (\$272 ) begin
-      \$315 [0] = 1'h1;
-    end else if (\$274 ) begin
-      \$315 [0] = 1'h0;
-    end
+    \$345  = buf_cnt1_0;
     if (\$276 ) begin
-      \$315 [1] = 1'h1;
+      \$345  = 7'h00;
     end else if (\$278 ) begin
-      \$315 [1] = 1'h0;
+      \$345  = \$280 [6:0];
     end
     if (rst) begin
-      \$315  = 2'h0;
+      \$345  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$316  = buf_rsel;
+    \$346  = buf_cnt1_1;
+    if (\$282 ) begin
+      \$346  = 7'h00;
+    end else if (\$284 ) begin
+      \$346  = \$286 [6:0];
+    end
+    if (rst) begin
+      \$346  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$347  = buf_cnt1_2;
+    if (\$288 ) begin
+      \$347  = 7'h00;
+    end else if (\$290 ) begin
+      \$347  = \$292 [6:0];
+    end
+    if (rst) begin
+      \$347  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$348  = buf_cnt1_3;
+    if (\$294 ) begin
+      \$348  = 7'h00;
+    end else if (\$296 ) begin
+      \$348  = \$298 [6:0];
+    end
+    if (rst) begin
+      \$348  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$349  = buf_cnt1_4;
+    if (\$300 ) begin
+      \$349  = 7'h00;
+    end else if (\$302 ) begin
+      \$349  = \$304 [6:0];
+    end
+    if (rst) begin
+      \$349  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$350  = buf_wsel;
+    if (buf_done) begin
+      \$350  = \$305 ;
+    end
+    if (rst) begin
+      \$350  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$351  = buf_full;
+    if (\$307 ) begin
+      \$351 [0] = 1'h1;
+    end else if (\$309 ) begin
+      \$351 [0] = 1'h0;
+    end
+    if (\$311 ) begin
+      \$351 [1] = 1'h1;
+    end else if (\$313 ) begin
+      \$351 [1] = 1'h0;
+    end
+    if (rst) begin
+      \$351  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$352  = buf_rsel;
     if (buf_release) begin
-      \$316  = \$279 ;
+      \$352  = \$314 ;
     end
     if (rst) begin
-      \$316  = 1'h0;
+      \$352  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$317  = chunk;
-    if (\$280 ) begin
-      \$317  = \$283 [1:0];
+    \$353  = chunk;
+    if (\$315 ) begin
+      \$353  = \$318 [1:0];
     end
     if (rst) begin
-      \$317  = 2'h0;
+      \$353  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$318  = phase;
+    \$354  = phase;
     if (go) begin
-      \$318  = phase_n;
+      \$354  = phase_n;
     end
     if (rst) begin
-      \$318  = 3'h0;
+      \$354  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$319  = q;
+    \$355  = q;
     if (go) begin
-      \$319  = q_n;
+      \$355  = q_n;
     end
     if (rst) begin
-      \$319  = 3'h0;
+      \$355  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$320  = g;
+    \$356  = g;
     if (go) begin
-      \$320  = g_n;
+      \$356  = g_n;
     end
     if (rst) begin
-      \$320  = 2'h0;
+      \$356  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$321  = rp__en;
+    \$357  = f_issue;
     if (rst) begin
-      \$321  = 1'h0;
+      \$357  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$322  = \$285 ;
+    \$358  = \$320 ;
     if (rst) begin
-      \$322  = 1'h0;
+      \$358  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$323  = f_q;
+    \$359  = buf_rplane;
     if (rst) begin
-      \$323  = 3'h0;
+      \$359  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$324  = fq_d0;
+    \$360  = fq_d0;
     if (pop) begin
       if (fq_v1) begin
-        \$324  = fq_d1;
+        \$360  = fq_d1;
       end else if (f_fly) begin
-        \$324  = buf_rdata;
+        \$360  = buf_rdata;
       end
     end else if (f_fly) begin
       (* full_case = 32'd1 *)
       if (fq_v0) begin
       end else begin
-        \$324  = buf_rdata;
+        \$360  = buf_rdata;
       end
     end
     if (rst) begin
-      \$324  = 6'h00;
+      \$360  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$325  = fq_l0;
+    \$361  = fq_l0;
     if (pop) begin
       if (fq_v1) begin
-        \$325  = fq_l1;
+        \$361  = fq_l1;
       end else if (f_fly) begin
-        \$325  = f_fly_last;
+        \$361  = f_fly_last;
       end
     end else if (f_fly) begin
       (* full_case = 32'd1 *)
       if (fq_v0) begin
       end else begin
-        \$325  = f_fly_last;
+        \$361  = f_fly_last;
       end
     end
     if (rst) begin
-      \$325  = 1'h0;
+      \$361  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$326  = fq_d1;
+    \$362  = fq_d1;
     if (pop) begin
       if (fq_v1) begin
         if (f_fly) begin
-          \$326  = buf_rdata;
+          \$362  = buf_rdata;
         end
       end
     end else if (f_fly) begin
       if (fq_v0) begin
-        \$326  = buf_rdata;
+        \$362  = buf_rdata;
       end
     end
     if (rst) begin
-      \$326  = 6'h00;
+      \$362  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$327  = fq_l1;
+    \$363  = fq_l1;
     if (pop) begin
       if (fq_v1) begin
         if (f_fly) begin
-          \$327  = f_fly_last;
+          \$363  = f_fly_last;
         end
       end
     end else if (f_fly) begin
       if (fq_v0) begin
-        \$327  = f_fly_last;
+        \$363  = f_fly_last;
       end
     end
     if (rst) begin
-      \$327  = 1'h0;
+      \$363  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$328  = fq_v1;
+    \$364  = fq_v1;
     if (pop) begin
       if (fq_v1) begin
         (* full_case = 32'd1 *)
         if (f_fly) begin
         end else begin
-          \$328  = 1'h0;
+          \$364  = 1'h0;
         end
       end
     end else if (f_fly) begin
       if (fq_v0) begin
-        \$328  = 1'h1;
+        \$364  = 1'h1;
       end
     end
     if (rst) begin
-      \$328  = 1'h0;
+      \$364  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$329  = fq_v0;
+    \$365  = fq_v0;
     if (pop) begin
       (* full_case = 32'd1 *)
       if (fq_v1) begin
       end else if (f_fly) begin
       end else begin
-        \$329  = 1'h0;
+        \$365  = 1'h0;
       end
     end else if (f_fly) begin
       (* full_case = 32'd1 *)
       if (fq_v0) begin
       end else begin
-        \$329  = 1'h1;
+        \$365  = 1'h1;
       end
     end
     if (rst) begin
-      \$329  = 1'h0;
+      \$365  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$330  = f_e;
-    if (rp__en) begin
-      \$330  = \$288 [6:0];
-    end else if (\$287 ) begin
-      \$330  = 7'h00;
+    \$366  = f_e;
+    if (f_issue) begin
+      \$366  = \$323 [6:0];
+    end else if (\$322 ) begin
+      \$366  = 7'h00;
     end
     if (buf_release) begin
-    end else if (\$296 ) begin
-      \$330  = 7'h00;
+    end else if (\$332 ) begin
+      \$366  = 7'h00;
     end
     if (rst) begin
-      \$330  = 7'h00;
+      \$366  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$331  = f_q;
-    if (rp__en) begin
-    end else if (\$287 ) begin
-      if (\$289 ) begin
-        \$331  = \$291 [2:0];
-      end else if (\$290 ) begin
-        \$331  = 3'h0;
+    \$367  = buf_rplane;
+    if (f_issue) begin
+    end else if (\$322 ) begin
+      if (\$324 ) begin
+        \$367  = \$326 [2:0];
+      end else if (\$325 ) begin
+        \$367  = 3'h0;
       end
     end
     if (buf_release) begin
-    end else if (\$296 ) begin
-      \$331  = 3'h0;
+    end else if (\$332 ) begin
+      \$367  = 3'h0;
     end
     if (rst) begin
-      \$331  = 3'h0;
+      \$367  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$332  = f_g;
-    if (rp__en) begin
-    end else if (\$287 ) begin
-      if (\$289 ) begin
-      end else if (\$290 ) begin
-        \$332  = \$292 [1:0];
+    \$368  = f_cnt;
+    if (f_issue) begin
+    end else if (\$322 ) begin
+      if (\$324 ) begin
+        \$368  = \$327 ;
+      end else if (\$325 ) begin
+        \$368  = buf_rcnt0;
       end
     end
     if (buf_release) begin
-    end else if (\$296 ) begin
-      \$332  = 2'h0;
+    end else if (\$332 ) begin
+      \$368  = buf_rcnt0;
     end
     if (rst) begin
-      \$332  = 2'h0;
+      \$368  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$333  = f_busy;
-    if (rp__en) begin
-    end else if (\$287 ) begin
+    \$369  = f_g;
+    if (f_issue) begin
+    end else if (\$322 ) begin
+      if (\$324 ) begin
+      end else if (\$325 ) begin
+        \$369  = \$328 [1:0];
+      end
+    end
+    if (buf_release) begin
+    end else if (\$332 ) begin
+      \$369  = 2'h0;
+    end
+    if (rst) begin
+      \$369  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$370  = f_busy;
+    if (f_issue) begin
+    end else if (\$322 ) begin
       (* full_case = 32'd1 *)
-      if (\$289 ) begin
-      end else if (\$290 ) begin
+      if (\$324 ) begin
+      end else if (\$325 ) begin
       end else begin
-        \$333  = 1'h0;
+        \$370  = 1'h0;
       end
     end
     if (buf_release) begin
-      \$333  = 1'h0;
-    end else if (\$296 ) begin
-      \$333  = 1'h1;
+      \$370  = 1'h0;
+    end else if (\$332 ) begin
+      \$370  = 1'h1;
     end
     if (rst) begin
-      \$333  = 1'h0;
+      \$370  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$334  = f_over;
-    if (rp__en) begin
-    end else if (\$287 ) begin
+    \$371  = f_over;
+    if (f_issue) begin
+    end else if (\$322 ) begin
       (* full_case = 32'd1 *)
-      if (\$289 ) begin
-      end else if (\$290 ) begin
+      if (\$324 ) begin
+      end else if (\$325 ) begin
       end else begin
-        \$334  = 1'h1;
+        \$371  = 1'h1;
       end
     end
     if (buf_release) begin
-      \$334  = 1'h0;
+      \$371  = 1'h0;
     end
     if (rst) begin
-      \$334  = 1'h0;
+      \$371  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$335  = cnt_q;
+    \$372  = cnt_q;
     if (go) begin
-      \$335  = \$297 ;
+      \$372  = \$333 ;
     end
     if (rst) begin
-      \$335  = 7'h00;
+      \$372  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$336  = r_valid;
+    \$373  = r_valid;
     if (enable) begin
-      \$336  = \$300 ;
+      \$373  = \$336 ;
     end
     if (rst) begin
-      \$336  = 1'h0;
+      \$373  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$337  = r_kind;
+    \$374  = r_kind;
     if (enable) begin
-      \$337  = phase;
+      \$374  = phase;
     end
     if (rst) begin
-      \$337  = 3'h0;
+      \$374  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$338  = r_addr;
+    \$375  = r_addr;
     if (enable) begin
-      \$338  = 1'h0;
+      \$375  = 1'h0;
     end
     if (rst) begin
-      \$338  = 1'h0;
+      \$375  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$339  = r_q;
+    \$376  = r_q;
     if (enable) begin
-      \$339  = q;
+      \$376  = q;
     end
     if (rst) begin
-      \$339  = 3'h0;
+      \$376  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$340  = x_valid;
+    \$377  = x_valid;
     if (enable) begin
-      \$340  = r_valid;
+      \$377  = r_valid;
     end
     if (rst) begin
-      \$340  = 1'h0;
+      \$377  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$341  = x_kind;
+    \$378  = x_kind;
     if (enable) begin
-      \$341  = r_kind;
+      \$378  = r_kind;
     end
     if (rst) begin
-      \$341  = 3'h0;
+      \$378  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$342  = x_addr;
+    \$379  = x_addr;
     if (enable) begin
-      \$342  = r_addr;
+      \$379  = r_addr;
     end
     if (rst) begin
-      \$342  = 1'h0;
+      \$379  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$343  = x_q;
+    \$380  = x_q;
     if (enable) begin
-      \$343  = r_q;
+      \$380  = r_q;
     end
     if (rst) begin
-      \$343  = 3'h0;
+      \$380  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$344  = w_x;
+    \$381  = w_x;
     if (enable) begin
-      \$344  = w_rp__data;
+      \$381  = w_rp__data;
     end
     if (rst) begin
-      \$344  = 128'h00000000000000000000000000000000;
+      \$381  = 128'h00000000000000000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$345  = b_x;
+    \$382  = b_x;
     if (enable) begin
-      \$345  = b_rp__data;
+      \$382  = b_rp__data;
     end
     if (rst) begin
-      \$345  = 160'h0000000000000000000000000000000000000000;
+      \$382  = 160'h0000000000000000000000000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$346  = acc_word;
-    if (\$303 ) begin
-      \$346  = word_out;
+    \$383  = acc_word;
+    if (\$339 ) begin
+      \$383  = word_out;
     end
     if (rst) begin
-      \$346  = 272'h00000000000000000000000000000000000000000000000000000000000000000000;
+      \$383  = 272'h00000000000000000000000000000000000000000000000000000000000000000000;
     end
   end
   assign i__ready = buf_can;
@@ -3420,51 +3503,51 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   assign \$signature__en  = buf_wrote[0];
   assign rp__addr = { buf_rsel, f_e[5:0] };
   assign buf_re = f_e[5:0];
-  assign buf_ren = rp__en;
+  assign rp__en = 1'h1;
+  assign buf_ren = 1'h1;
   assign \$signature__addr$18  = { buf_wsel, \$4 [5:0] };
   assign \$signature__data$21  = i__payload[10:5];
   assign \$signature__en$22  = buf_wrote[1];
   assign \rp__addr$23  = { buf_rsel, f_e[5:0] };
-  assign \rp__en$24  = rp__en;
+  assign \rp__en$24  = 1'h1;
   assign \$signature__addr$25  = { buf_wsel, \$5 [5:0] };
   assign \$signature__data$28  = i__payload[10:5];
   assign \$signature__en$29  = buf_wrote[2];
   assign \rp__addr$30  = { buf_rsel, f_e[5:0] };
-  assign \rp__en$31  = rp__en;
+  assign \rp__en$31  = 1'h1;
   assign \$signature__addr$32  = { buf_wsel, \$6 [5:0] };
   assign \$signature__data$35  = i__payload[10:5];
   assign \$signature__en$36  = buf_wrote[3];
   assign \rp__addr$37  = { buf_rsel, f_e[5:0] };
-  assign \rp__en$38  = rp__en;
+  assign \rp__en$38  = 1'h1;
   assign \$signature__addr$39  = { buf_wsel, \$7 [5:0] };
   assign \$signature__data$42  = i__payload[10:5];
   assign \$signature__en$43  = buf_wrote[4];
   assign \rp__addr$44  = { buf_rsel, f_e[5:0] };
-  assign \rp__en$45  = rp__en;
+  assign \rp__en$45  = 1'h1;
   assign w_rp__en = go;
   assign b_rp__en = go;
-  assign f_issue = rp__en;
-  assign buf_rplane = f_q;
+  assign f_q = buf_rplane;
   assign f_fly_q = buf_rq;
   assign op_addr = 1'h0;
   assign w_rp__addr = { fq_d0, g };
   assign b_rp__addr = g;
-  assign acc_n0 = \$53 [16:0];
-  assign acc_n1 = \$62 [16:0];
-  assign acc_n2 = \$71 [16:0];
-  assign acc_n3 = \$80 [16:0];
-  assign acc_n4 = \$89 [16:0];
-  assign acc_n5 = \$98 [16:0];
-  assign acc_n6 = \$107 [16:0];
-  assign acc_n7 = \$116 [16:0];
-  assign acc_n8 = \$125 [16:0];
-  assign acc_n9 = \$134 [16:0];
-  assign acc_n10 = \$143 [16:0];
-  assign acc_n11 = \$152 [16:0];
-  assign acc_n12 = \$161 [16:0];
-  assign acc_n13 = \$170 [16:0];
-  assign acc_n14 = \$179 [16:0];
-  assign acc_n15 = \$188 [16:0];
+  assign acc_n0 = \$58 [16:0];
+  assign acc_n1 = \$69 [16:0];
+  assign acc_n2 = \$80 [16:0];
+  assign acc_n3 = \$91 [16:0];
+  assign acc_n4 = \$102 [16:0];
+  assign acc_n5 = \$113 [16:0];
+  assign acc_n6 = \$124 [16:0];
+  assign acc_n7 = \$135 [16:0];
+  assign acc_n8 = \$146 [16:0];
+  assign acc_n9 = \$157 [16:0];
+  assign acc_n10 = \$168 [16:0];
+  assign acc_n11 = \$179 [16:0];
+  assign acc_n12 = \$190 [16:0];
+  assign acc_n13 = \$201 [16:0];
+  assign acc_n14 = \$212 [16:0];
+  assign acc_n15 = \$223 [16:0];
   assign \i__payload.mask  = i__payload[4:0];
   assign \i__payload.index  = i__payload[10:5];
   assign \i__payload.last  = i__payload[11];
@@ -3472,491 +3555,476 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   assign \o__payload.lane1  = o__payload[25:13];
   assign \o__payload.lane2  = o__payload[38:26];
   assign \o__payload.lane3  = o__payload[51:39];
-  assign o__payload[51:39] = \$208 [12:0];
-  assign o__payload[38:26] = \$203 [12:0];
-  assign o__payload[25:13] = \$198 [12:0];
-  assign o__payload[12:0] = \$193 [12:0];
-  assign word_out[271:255] = \$188 [16:0];
-  assign word_out[254:238] = \$179 [16:0];
-  assign word_out[237:221] = \$170 [16:0];
-  assign word_out[220:204] = \$161 [16:0];
-  assign word_out[203:187] = \$152 [16:0];
-  assign word_out[186:170] = \$143 [16:0];
-  assign word_out[169:153] = \$134 [16:0];
-  assign word_out[152:136] = \$125 [16:0];
-  assign word_out[135:119] = \$116 [16:0];
-  assign word_out[118:102] = \$107 [16:0];
-  assign word_out[101:85] = \$98 [16:0];
-  assign word_out[84:68] = \$89 [16:0];
-  assign word_out[67:51] = \$80 [16:0];
-  assign word_out[50:34] = \$71 [16:0];
-  assign word_out[33:17] = \$62 [16:0];
-  assign word_out[16:0] = \$53 [16:0];
+  assign o__payload[51:39] = \$243 [12:0];
+  assign o__payload[38:26] = \$238 [12:0];
+  assign o__payload[25:13] = \$233 [12:0];
+  assign o__payload[12:0] = \$228 [12:0];
+  assign word_out[271:255] = \$223 [16:0];
+  assign word_out[254:238] = \$212 [16:0];
+  assign word_out[237:221] = \$201 [16:0];
+  assign word_out[220:204] = \$190 [16:0];
+  assign word_out[203:187] = \$179 [16:0];
+  assign word_out[186:170] = \$168 [16:0];
+  assign word_out[169:153] = \$157 [16:0];
+  assign word_out[152:136] = \$146 [16:0];
+  assign word_out[135:119] = \$135 [16:0];
+  assign word_out[118:102] = \$124 [16:0];
+  assign word_out[101:85] = \$113 [16:0];
+  assign word_out[84:68] = \$102 [16:0];
+  assign word_out[67:51] = \$91 [16:0];
+  assign word_out[50:34] = \$80 [16:0];
+  assign word_out[33:17] = \$69 [16:0];
+  assign word_out[16:0] = \$58 [16:0];
   assign buf_pending = i__payload[4:0];
   assign \$13  = 1'h1;
   assign a_last = \$13 ;
-  assign \$24  = 1'h1;
-  assign pop = \$23 ;
-  assign \$25  = 1'h1;
-  assign \$26  = 2'h1;
-  assign \$27  = 2'h0;
-  assign \$28  = 2'h0;
-  assign \$33  = 1'h1;
-  assign \$37  = 1'h1;
-  assign \$38  = 2'h1;
-  assign \$39  = 2'h0;
-  assign \$40  = 2'h0;
-  assign \$46  = { acc_word[16:0], 1'h0 };
-  assign \$55  = { acc_word[33:17], 1'h0 };
-  assign \$64  = { acc_word[50:34], 1'h0 };
-  assign \$73  = { acc_word[67:51], 1'h0 };
-  assign \$82  = { acc_word[84:68], 1'h0 };
-  assign \$91  = { acc_word[101:85], 1'h0 };
-  assign \$100  = { acc_word[118:102], 1'h0 };
-  assign \$109  = { acc_word[135:119], 1'h0 };
-  assign \$118  = { acc_word[152:136], 1'h0 };
-  assign \$127  = { acc_word[169:153], 1'h0 };
-  assign \$136  = { acc_word[186:170], 1'h0 };
-  assign \$145  = { acc_word[203:187], 1'h0 };
-  assign \$154  = { acc_word[220:204], 1'h0 };
-  assign \$163  = { acc_word[237:221], 1'h0 };
-  assign \$172  = { acc_word[254:238], 1'h0 };
-  assign \$181  = { acc_word[271:255], 1'h0 };
-  assign \$189  = { acc_word[16], acc_word[16], acc_word[16:2] };
-  assign \$190  = { acc_word[84], acc_word[84], acc_word[84:70] };
-  assign \$191  = { acc_word[152], acc_word[152], acc_word[152:138] };
-  assign \$192  = { acc_word[220], acc_word[220], acc_word[220:206] };
-  assign \$194  = { acc_word[33], acc_word[33], acc_word[33:19] };
-  assign \$195  = { acc_word[101], acc_word[101], acc_word[101:87] };
-  assign \$196  = { acc_word[169], acc_word[169], acc_word[169:155] };
-  assign \$197  = { acc_word[237], acc_word[237], acc_word[237:223] };
-  assign \$199  = { acc_word[50], acc_word[50], acc_word[50:36] };
-  assign \$200  = { acc_word[118], acc_word[118], acc_word[118:104] };
-  assign \$201  = { acc_word[186], acc_word[186], acc_word[186:172] };
-  assign \$202  = { acc_word[254], acc_word[254], acc_word[254:240] };
-  assign \$204  = { acc_word[67], acc_word[67], acc_word[67:53] };
-  assign \$205  = { acc_word[135], acc_word[135], acc_word[135:121] };
-  assign \$206  = { acc_word[203], acc_word[203], acc_word[203:189] };
-  assign \$207  = { acc_word[271], acc_word[271], acc_word[271:257] };
-  assign \$240  = buf_rsel;
-  assign \$242  = buf_wsel;
-  assign \$246  = buf_rsel;
-  assign \$248  = buf_wsel;
-  assign \$252  = buf_rsel;
-  assign \$254  = buf_wsel;
-  assign \$258  = buf_rsel;
-  assign \$260  = buf_wsel;
-  assign \$264  = buf_rsel;
-  assign \$266  = buf_wsel;
-  assign \$275  = buf_wsel;
-  assign \$277  = buf_rsel;
+  assign \$27  = 1'h1;
+  assign pop = \$26 ;
+  assign \$28  = 1'h1;
+  assign \$29  = 2'h1;
+  assign \$30  = 2'h0;
+  assign \$31  = 2'h0;
+  assign \$36  = 1'h1;
+  assign \$40  = 1'h1;
+  assign \$41  = 2'h1;
+  assign \$42  = 2'h0;
+  assign \$43  = 2'h0;
+  assign \$49  = { acc_word[16:0], 1'h0 };
+  assign \$60  = { acc_word[33:17], 1'h0 };
+  assign \$71  = { acc_word[50:34], 1'h0 };
+  assign \$82  = { acc_word[67:51], 1'h0 };
+  assign \$93  = { acc_word[84:68], 1'h0 };
+  assign \$104  = { acc_word[101:85], 1'h0 };
+  assign \$115  = { acc_word[118:102], 1'h0 };
+  assign \$126  = { acc_word[135:119], 1'h0 };
+  assign \$137  = { acc_word[152:136], 1'h0 };
+  assign \$148  = { acc_word[169:153], 1'h0 };
+  assign \$159  = { acc_word[186:170], 1'h0 };
+  assign \$170  = { acc_word[203:187], 1'h0 };
+  assign \$181  = { acc_word[220:204], 1'h0 };
+  assign \$192  = { acc_word[237:221], 1'h0 };
+  assign \$203  = { acc_word[254:238], 1'h0 };
+  assign \$214  = { acc_word[271:255], 1'h0 };
+  assign \$224  = { acc_word[16], acc_word[16], acc_word[16:2] };
+  assign \$225  = { acc_word[84], acc_word[84], acc_word[84:70] };
+  assign \$226  = { acc_word[152], acc_word[152], acc_word[152:138] };
+  assign \$227  = { acc_word[220], acc_word[220], acc_word[220:206] };
+  assign \$229  = { acc_word[33], acc_word[33], acc_word[33:19] };
+  assign \$230  = { acc_word[101], acc_word[101], acc_word[101:87] };
+  assign \$231  = { acc_word[169], acc_word[169], acc_word[169:155] };
+  assign \$232  = { acc_word[237], acc_word[237], acc_word[237:223] };
+  assign \$234  = { acc_word[50], acc_word[50], acc_word[50:36] };
+  assign \$235  = { acc_word[118], acc_word[118], acc_word[118:104] };
+  assign \$236  = { acc_word[186], acc_word[186], acc_word[186:172] };
+  assign \$237  = { acc_word[254], acc_word[254], acc_word[254:240] };
+  assign \$239  = { acc_word[67], acc_word[67], acc_word[67:53] };
+  assign \$240  = { acc_word[135], acc_word[135], acc_word[135:121] };
+  assign \$241  = { acc_word[203], acc_word[203], acc_word[203:189] };
+  assign \$242  = { acc_word[271], acc_word[271], acc_word[271:257] };
+  assign \$275  = buf_rsel;
+  assign \$277  = buf_wsel;
+  assign \$281  = buf_rsel;
+  assign \$283  = buf_wsel;
+  assign \$287  = buf_rsel;
+  assign \$289  = buf_wsel;
+  assign \$293  = buf_rsel;
+  assign \$295  = buf_wsel;
+  assign \$299  = buf_rsel;
+  assign \$301  = buf_wsel;
+  assign \$310  = buf_wsel;
+  assign \$312  = buf_rsel;
 endmodule
 
 module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid, o__ready, i__payload, o__payload, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$3  = 0;
   wire \$1 ;
-  wire [10:0] \$10 ;
-  wire [8:0] \$100 ;
-  wire [23:0] \$101 ;
+  wire \$10 ;
+  wire [14:0] \$100 ;
+  wire \$101 ;
   wire \$102 ;
-  wire [22:0] \$103 ;
-  wire [22:0] \$104 ;
-  wire \$105 ;
-  wire [14:0] \$106 ;
+  wire \$103 ;
+  wire [23:0] \$104 ;
+  wire [23:0] \$105 ;
+  wire [23:0] \$106 ;
   wire \$107 ;
-  wire [8:0] \$108 ;
-  wire [8:0] \$109 ;
-  wire [10:0] \$11 ;
-  wire [23:0] \$110 ;
-  wire \$111 ;
-  wire [22:0] \$112 ;
-  wire [22:0] \$113 ;
+  wire [22:0] \$108 ;
+  wire [22:0] \$109 ;
+  wire \$11 ;
+  wire \$110 ;
+  wire [14:0] \$111 ;
+  wire \$112 ;
+  wire \$113 ;
   wire \$114 ;
-  wire [14:0] \$115 ;
-  wire \$116 ;
-  wire [8:0] \$117 ;
-  wire [8:0] \$118 ;
-  wire [23:0] \$119 ;
+  wire [23:0] \$115 ;
+  wire [23:0] \$116 ;
+  wire [23:0] \$117 ;
+  wire \$118 ;
+  wire [22:0] \$119 ;
   wire \$12 ;
-  wire \$120 ;
-  wire [22:0] \$121 ;
-  wire [22:0] \$122 ;
+  wire [22:0] \$120 ;
+  wire \$121 ;
+  wire [14:0] \$122 ;
   wire \$123 ;
-  wire [14:0] \$124 ;
+  wire \$124 ;
   wire \$125 ;
-  wire [8:0] \$126 ;
-  wire [8:0] \$127 ;
+  wire [23:0] \$126 ;
+  wire [23:0] \$127 ;
   wire [23:0] \$128 ;
-  wire [21:0] \$129 ;
+  wire \$129 ;
   wire \$13 ;
-  wire [21:0] \$130 ;
-  reg [21:0] \$131 ;
-  wire [21:0] \$132 ;
-  wire [21:0] \$133 ;
-  reg [21:0] \$134 ;
-  wire [21:0] \$135 ;
-  wire [21:0] \$136 ;
-  reg [21:0] \$137 ;
-  wire [21:0] \$138 ;
-  wire [21:0] \$139 ;
+  wire [22:0] \$130 ;
+  wire [22:0] \$131 ;
+  wire \$132 ;
+  wire [14:0] \$133 ;
+  wire \$134 ;
+  wire \$135 ;
+  wire \$136 ;
+  wire [23:0] \$137 ;
+  wire [23:0] \$138 ;
+  wire [23:0] \$139 ;
   wire \$14 ;
-  reg [21:0] \$140 ;
-  wire \$141 ;
-  wire [9:0] \$142 ;
+  wire \$140 ;
+  wire [22:0] \$141 ;
+  wire [22:0] \$142 ;
   wire \$143 ;
-  wire [15:0] \$144 ;
-  wire [15:0] \$145 ;
+  wire [14:0] \$144 ;
+  wire \$145 ;
   wire \$146 ;
   wire \$147 ;
-  wire \$148 ;
-  wire \$149 ;
+  wire [23:0] \$148 ;
+  wire [23:0] \$149 ;
   wire \$15 ;
-  reg [6:0] \$150 ;
-  reg [6:0] \$151 ;
-  reg [6:0] \$152 ;
-  wire [7:0] \$153 ;
+  wire [23:0] \$150 ;
+  wire \$151 ;
+  wire [22:0] \$152 ;
+  wire [22:0] \$153 ;
   wire \$154 ;
-  wire \$155 ;
+  wire [14:0] \$155 ;
   wire \$156 ;
   wire \$157 ;
-  reg [6:0] \$158 ;
-  reg [6:0] \$159 ;
-  wire [15:0] \$16 ;
-  reg [6:0] \$160 ;
-  wire [7:0] \$161 ;
-  wire \$162 ;
-  wire \$163 ;
-  wire \$164 ;
-  wire \$165 ;
-  reg [6:0] \$166 ;
-  reg [6:0] \$167 ;
-  reg [6:0] \$168 ;
-  wire [7:0] \$169 ;
-  wire [15:0] \$17 ;
-  wire \$170 ;
-  wire \$171 ;
-  wire \$172 ;
-  wire \$173 ;
-  reg [6:0] \$174 ;
-  reg [6:0] \$175 ;
-  reg [6:0] \$176 ;
-  wire [7:0] \$177 ;
+  wire \$158 ;
+  wire [23:0] \$159 ;
+  wire \$16 ;
+  wire [23:0] \$160 ;
+  wire [23:0] \$161 ;
+  wire [21:0] \$162 ;
+  wire [21:0] \$163 ;
+  reg [21:0] \$164 ;
+  wire [21:0] \$165 ;
+  wire [21:0] \$166 ;
+  reg [21:0] \$167 ;
+  wire [21:0] \$168 ;
+  wire [21:0] \$169 ;
+  wire \$17 ;
+  reg [21:0] \$170 ;
+  wire [21:0] \$171 ;
+  wire [21:0] \$172 ;
+  reg [21:0] \$173 ;
+  wire \$174 ;
+  wire [9:0] \$175 ;
+  wire \$176 ;
+  wire \$177 ;
   wire \$178 ;
   wire \$179 ;
-  reg [6:0] \$18 ;
-  wire \$180 ;
-  wire \$181 ;
+  wire \$18 ;
+  wire [7:0] \$180 ;
+  reg [6:0] \$181 ;
   reg [6:0] \$182 ;
   reg [6:0] \$183 ;
-  reg [6:0] \$184 ;
-  wire [7:0] \$185 ;
-  wire \$186 ;
-  wire \$187 ;
+  wire [7:0] \$184 ;
+  wire \$185 ;
+  wire [15:0] \$186 ;
+  wire [15:0] \$187 ;
   wire \$188 ;
   wire \$189 ;
-  reg [6:0] \$19 ;
-  reg [6:0] \$190 ;
-  reg [6:0] \$191 ;
-  reg [6:0] \$192 ;
-  wire [7:0] \$193 ;
+  wire \$19 ;
+  wire \$190 ;
+  wire \$191 ;
+  wire [7:0] \$192 ;
+  wire \$193 ;
   wire \$194 ;
   wire \$195 ;
   wire \$196 ;
-  wire \$197 ;
-  reg [6:0] \$198 ;
-  reg [6:0] \$199 ;
+  wire [7:0] \$197 ;
+  wire \$198 ;
+  wire \$199 ;
   wire [9:0] \$2 ;
-  reg [6:0] \$20 ;
-  reg [6:0] \$200 ;
-  wire [7:0] \$201 ;
-  wire \$202 ;
+  wire \$20 ;
+  wire \$200 ;
+  wire \$201 ;
+  wire [7:0] \$202 ;
   wire \$203 ;
   wire \$204 ;
   wire \$205 ;
-  reg [6:0] \$206 ;
-  reg [6:0] \$207 ;
-  reg [6:0] \$208 ;
-  wire [7:0] \$209 ;
+  wire \$206 ;
+  wire [7:0] \$207 ;
+  wire \$208 ;
+  wire \$209 ;
   wire \$21 ;
   wire \$210 ;
   wire \$211 ;
-  wire \$212 ;
+  wire [7:0] \$212 ;
   wire \$213 ;
-  reg [6:0] \$214 ;
-  reg [6:0] \$215 ;
-  reg [6:0] \$216 ;
+  wire \$214 ;
+  wire \$215 ;
+  wire \$216 ;
   wire [7:0] \$217 ;
   wire \$218 ;
   wire \$219 ;
   wire \$22 ;
   wire \$220 ;
   wire \$221 ;
-  reg [6:0] \$222 ;
-  reg [6:0] \$223 ;
-  reg [6:0] \$224 ;
-  wire [7:0] \$225 ;
+  wire [7:0] \$222 ;
+  wire \$223 ;
+  wire \$224 ;
+  wire \$225 ;
   wire \$226 ;
-  wire \$227 ;
+  wire [7:0] \$227 ;
   wire \$228 ;
   wire \$229 ;
   wire \$23 ;
-  reg [6:0] \$230 ;
-  reg [6:0] \$231 ;
-  reg [6:0] \$232 ;
-  wire [7:0] \$233 ;
+  wire \$230 ;
+  wire \$231 ;
+  wire [7:0] \$232 ;
+  wire \$233 ;
   wire \$234 ;
   wire \$235 ;
   wire \$236 ;
-  wire \$237 ;
-  reg [6:0] \$238 ;
-  reg [6:0] \$239 ;
+  wire [7:0] \$237 ;
+  wire \$238 ;
+  wire \$239 ;
   wire \$24 ;
-  reg [6:0] \$240 ;
-  wire [7:0] \$241 ;
-  wire \$242 ;
+  wire \$240 ;
+  wire \$241 ;
+  wire [7:0] \$242 ;
   wire \$243 ;
   wire \$244 ;
   wire \$245 ;
-  reg [6:0] \$246 ;
-  reg [6:0] \$247 ;
-  reg [6:0] \$248 ;
-  wire [7:0] \$249 ;
+  wire \$246 ;
+  wire [7:0] \$247 ;
+  wire \$248 ;
+  wire \$249 ;
   wire \$25 ;
   wire \$250 ;
   wire \$251 ;
-  wire \$252 ;
+  wire [7:0] \$252 ;
   wire \$253 ;
-  reg [6:0] \$254 ;
-  reg [6:0] \$255 ;
-  reg [6:0] \$256 ;
+  wire \$254 ;
+  wire \$255 ;
+  wire \$256 ;
   wire [7:0] \$257 ;
   wire \$258 ;
   wire \$259 ;
   wire \$26 ;
   wire \$260 ;
   wire \$261 ;
-  reg [6:0] \$262 ;
-  reg [6:0] \$263 ;
-  reg [6:0] \$264 ;
-  wire [7:0] \$265 ;
+  wire [7:0] \$262 ;
+  wire \$263 ;
+  wire \$264 ;
+  wire \$265 ;
   wire \$266 ;
-  wire \$267 ;
+  wire [7:0] \$267 ;
   wire \$268 ;
   wire \$269 ;
-  wire [1:0] \$27 ;
-  reg [6:0] \$270 ;
-  reg [6:0] \$271 ;
-  reg [6:0] \$272 ;
-  wire [7:0] \$273 ;
+  wire \$27 ;
+  wire \$270 ;
+  wire \$271 ;
+  wire [7:0] \$272 ;
+  wire \$273 ;
   wire \$274 ;
   wire \$275 ;
   wire \$276 ;
-  wire \$277 ;
-  reg [6:0] \$278 ;
-  reg [6:0] \$279 ;
-  wire [2:0] \$28 ;
-  reg [6:0] \$280 ;
-  wire [7:0] \$281 ;
-  wire \$282 ;
+  wire [7:0] \$277 ;
+  wire \$278 ;
+  wire \$279 ;
+  wire \$28 ;
+  wire \$280 ;
+  wire \$281 ;
+  wire [7:0] \$282 ;
   wire \$283 ;
   wire \$284 ;
   wire \$285 ;
-  reg [6:0] \$286 ;
-  reg [6:0] \$287 ;
-  reg [6:0] \$288 ;
-  wire [7:0] \$289 ;
-  wire [3:0] \$29 ;
+  wire \$286 ;
+  wire [7:0] \$287 ;
+  wire \$288 ;
+  wire \$289 ;
+  wire \$29 ;
   wire \$290 ;
   wire \$291 ;
   wire \$292 ;
   wire \$293 ;
-  reg [6:0] \$294 ;
-  reg [6:0] \$295 ;
-  reg [6:0] \$296 ;
-  wire [7:0] \$297 ;
+  wire \$294 ;
+  wire \$295 ;
+  wire \$296 ;
+  wire \$297 ;
   wire \$298 ;
   wire \$299 ;
   wire [9:0] \$3 ;
   wire \$30 ;
-  wire \$300 ;
-  wire \$301 ;
-  reg [6:0] \$302 ;
-  reg [6:0] \$303 ;
-  reg [6:0] \$304 ;
-  wire [7:0] \$305 ;
-  wire \$306 ;
+  wire [1:0] \$300 ;
+  wire [1:0] \$301 ;
+  wire [7:0] \$302 ;
+  wire \$303 ;
+  wire \$304 ;
+  wire \$305 ;
+  wire [7:0] \$306 ;
   wire \$307 ;
   wire \$308 ;
-  wire \$309 ;
+  wire [4:0] \$309 ;
   wire \$31 ;
-  wire \$310 ;
-  wire \$311 ;
+  reg [6:0] \$310 ;
+  wire [2:0] \$311 ;
   wire \$312 ;
   wire \$313 ;
   wire \$314 ;
   wire \$315 ;
-  wire \$316 ;
+  reg [6:0] \$316 ;
   wire \$317 ;
-  wire [1:0] \$318 ;
-  wire [1:0] \$319 ;
+  wire \$318 ;
+  wire \$319 ;
   wire \$32 ;
-  wire [7:0] \$320 ;
+  wire \$320 ;
   wire \$321 ;
   wire \$322 ;
-  wire \$323 ;
-  wire [7:0] \$324 ;
-  wire \$325 ;
-  wire \$326 ;
-  wire [4:0] \$327 ;
-  wire [2:0] \$328 ;
-  wire \$329 ;
-  wire \$33 ;
-  wire \$330 ;
-  wire \$331 ;
-  wire \$332 ;
+  reg \$323 ;
+  reg [9:0] \$324 ;
+  reg [5:0] \$325 ;
+  reg \$326 ;
+  reg \$327 ;
+  reg [3:0] \$328 ;
+  reg [5:0] \$329 ;
+  wire [15:0] \$33 ;
+  reg \$330 ;
+  reg [6:0] \$331 ;
+  reg [9:0] \$332 ;
   reg [6:0] \$333 ;
-  wire \$334 ;
-  wire \$335 ;
-  wire \$336 ;
-  wire \$337 ;
-  wire \$338 ;
-  wire \$339 ;
-  wire \$34 ;
-  reg \$340 ;
-  reg [9:0] \$341 ;
-  reg [5:0] \$342 ;
-  reg \$343 ;
-  reg \$344 ;
-  reg [3:0] \$345 ;
-  reg [5:0] \$346 ;
-  reg \$347 ;
-  reg [9:0] \$348 ;
+  reg [6:0] \$334 ;
+  reg [6:0] \$335 ;
+  reg [6:0] \$336 ;
+  reg [6:0] \$337 ;
+  reg [6:0] \$338 ;
+  reg [6:0] \$339 ;
+  wire [15:0] \$34 ;
+  reg [6:0] \$340 ;
+  reg [6:0] \$341 ;
+  reg [6:0] \$342 ;
+  reg [6:0] \$343 ;
+  reg [6:0] \$344 ;
+  reg [6:0] \$345 ;
+  reg [6:0] \$346 ;
+  reg [6:0] \$347 ;
+  reg [6:0] \$348 ;
   reg [6:0] \$349 ;
   wire \$35 ;
   reg [6:0] \$350 ;
   reg [6:0] \$351 ;
   reg [6:0] \$352 ;
-  reg [6:0] \$353 ;
-  reg [6:0] \$354 ;
-  reg [6:0] \$355 ;
-  reg [6:0] \$356 ;
-  reg [6:0] \$357 ;
-  reg [6:0] \$358 ;
-  reg [6:0] \$359 ;
+  reg \$353 ;
+  reg \$354 ;
+  reg \$355 ;
+  reg [1:0] \$356 ;
+  reg \$357 ;
+  reg \$358 ;
+  reg [2:0] \$359 ;
   wire \$36 ;
-  reg [6:0] \$360 ;
-  reg [6:0] \$361 ;
-  reg [6:0] \$362 ;
-  reg [6:0] \$363 ;
-  reg [6:0] \$364 ;
-  reg [6:0] \$365 ;
-  reg [6:0] \$366 ;
-  reg [6:0] \$367 ;
-  reg [6:0] \$368 ;
+  reg [3:0] \$360 ;
+  reg [1:0] \$361 ;
+  reg \$362 ;
+  reg \$363 ;
+  reg [3:0] \$364 ;
+  reg [5:0] \$365 ;
+  reg \$366 ;
+  reg [5:0] \$367 ;
+  reg \$368 ;
   reg \$369 ;
   wire \$37 ;
   reg \$370 ;
-  reg \$371 ;
-  reg [1:0] \$372 ;
-  reg \$373 ;
-  reg \$374 ;
-  reg [2:0] \$375 ;
-  reg [3:0] \$376 ;
-  reg [1:0] \$377 ;
+  reg [6:0] \$371 ;
+  reg [3:0] \$372 ;
+  reg [6:0] \$373 ;
+  reg [1:0] \$374 ;
+  reg \$375 ;
+  reg \$376 ;
+  reg [6:0] \$377 ;
   reg \$378 ;
-  reg \$379 ;
-  wire [1:0] \$38 ;
-  reg [3:0] \$380 ;
-  reg [5:0] \$381 ;
+  reg [2:0] \$379 ;
+  wire \$38 ;
+  reg \$380 ;
+  reg [3:0] \$381 ;
   reg \$382 ;
-  reg [5:0] \$383 ;
+  reg [2:0] \$383 ;
   reg \$384 ;
-  reg \$385 ;
-  reg \$386 ;
-  reg [6:0] \$387 ;
-  reg [3:0] \$388 ;
-  reg [1:0] \$389 ;
-  wire [1:0] \$39 ;
-  reg \$390 ;
-  reg \$391 ;
-  reg [6:0] \$392 ;
-  reg \$393 ;
-  reg [2:0] \$394 ;
-  reg \$395 ;
-  reg [3:0] \$396 ;
-  reg \$397 ;
-  reg [2:0] \$398 ;
-  reg \$399 ;
+  reg [3:0] \$385 ;
+  reg [63:0] \$386 ;
+  reg [119:0] \$387 ;
+  reg [175:0] \$388 ;
+  wire \$39 ;
   wire [10:0] \$4 ;
-  wire [1:0] \$40 ;
-  reg [3:0] \$400 ;
-  reg [63:0] \$401 ;
-  reg [119:0] \$402 ;
-  reg [175:0] \$403 ;
+  wire \$40 ;
   wire \$41 ;
   wire \$42 ;
   wire \$43 ;
-  wire [4:0] \$44 ;
+  wire \$44 ;
   wire \$45 ;
   wire \$46 ;
   wire \$47 ;
-  wire [4:0] \$48 ;
+  wire \$48 ;
   wire \$49 ;
   wire [10:0] \$5 ;
-  wire [1:0] \$50 ;
-  wire [1:0] \$51 ;
-  wire [1:0] \$52 ;
+  wire \$50 ;
+  wire \$51 ;
+  wire \$52 ;
   wire \$53 ;
   wire \$54 ;
-  wire [2:0] \$55 ;
-  wire \$56 ;
-  wire \$57 ;
-  wire [22:0] \$58 ;
-  wire [22:0] \$59 ;
+  wire [1:0] \$55 ;
+  wire [1:0] \$56 ;
+  wire [1:0] \$57 ;
+  wire \$58 ;
+  wire \$59 ;
   wire \$6 ;
   wire \$60 ;
-  wire [14:0] \$61 ;
+  wire [4:0] \$61 ;
   wire \$62 ;
-  wire [8:0] \$63 ;
-  wire [8:0] \$64 ;
-  wire [23:0] \$65 ;
+  wire \$63 ;
+  wire \$64 ;
+  wire [4:0] \$65 ;
   wire \$66 ;
-  wire [22:0] \$67 ;
-  wire [22:0] \$68 ;
-  wire \$69 ;
+  wire [1:0] \$67 ;
+  wire [1:0] \$68 ;
+  wire [1:0] \$69 ;
   wire \$7 ;
-  wire [14:0] \$70 ;
+  wire \$70 ;
   wire \$71 ;
-  wire [8:0] \$72 ;
-  wire [8:0] \$73 ;
-  wire [23:0] \$74 ;
-  wire \$75 ;
+  wire [2:0] \$72 ;
+  wire \$73 ;
+  wire \$74 ;
+  wire [22:0] \$75 ;
   wire [22:0] \$76 ;
-  wire [22:0] \$77 ;
-  wire \$78 ;
-  wire [14:0] \$79 ;
+  wire \$77 ;
+  wire [14:0] \$78 ;
+  wire \$79 ;
   wire \$8 ;
   wire \$80 ;
-  wire [8:0] \$81 ;
-  wire [8:0] \$82 ;
+  wire \$81 ;
+  wire [23:0] \$82 ;
   wire [23:0] \$83 ;
-  wire \$84 ;
-  wire [22:0] \$85 ;
+  wire [23:0] \$84 ;
+  wire \$85 ;
   wire [22:0] \$86 ;
-  wire \$87 ;
-  wire [14:0] \$88 ;
-  wire \$89 ;
+  wire [22:0] \$87 ;
+  wire \$88 ;
+  wire [14:0] \$89 ;
   wire \$9 ;
-  wire [8:0] \$90 ;
-  wire [8:0] \$91 ;
-  wire [23:0] \$92 ;
-  wire \$93 ;
-  wire [22:0] \$94 ;
-  wire [22:0] \$95 ;
+  wire \$90 ;
+  wire \$91 ;
+  wire \$92 ;
+  wire [23:0] \$93 ;
+  wire [23:0] \$94 ;
+  wire [23:0] \$95 ;
   wire \$96 ;
-  wire [14:0] \$97 ;
-  wire \$98 ;
-  wire [8:0] \$99 ;
+  wire [22:0] \$97 ;
+  wire [22:0] \$98 ;
+  wire \$99 ;
   wire [10:0] \$signature__addr ;
   reg [5:0] \$signature__data  = 6'h00;
   (* init = 1'h0 *)
@@ -3973,14 +4041,14 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   wire [21:0] acc_n6;
   wire [21:0] acc_n7;
   reg [175:0] acc_word = 176'h00000000000000000000000000000000000000000000;
-  reg [15:0] addend0;
-  reg [15:0] addend1;
-  reg [15:0] addend2;
-  reg [15:0] addend3;
-  reg [15:0] addend4;
-  reg [15:0] addend5;
-  reg [15:0] addend6;
-  reg [15:0] addend7;
+  reg [14:0] addend0;
+  reg [14:0] addend1;
+  reg [14:0] addend2;
+  reg [14:0] addend3;
+  reg [14:0] addend4;
+  reg [14:0] addend5;
+  reg [14:0] addend6;
+  reg [14:0] addend7;
   (* init = 2'h0 *)
   wire [1:0] b_rp__addr;
   wire [119:0] b_rp__data;
@@ -3994,6 +4062,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   reg [22:0] base5;
   reg [22:0] base6;
   reg [22:0] base7;
+  reg [6:0] buf_b_cnt = 7'h00;
   reg buf_b_half = 1'h0;
   (* init = 6'h00 *)
   wire [5:0] buf_b_index;
@@ -4066,7 +4135,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   wire enable;
   wire ev_wait;
   reg f_busy = 1'h0;
-  reg [6:0] f_cnt;
+  reg [6:0] f_cnt = 7'h00;
   reg [6:0] f_e = 7'h00;
   reg f_fly = 1'h0;
   reg f_fly_last = 1'h0;
@@ -6198,13 +6267,11 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   end
   always @(posedge clk) begin
     if (buf_b_valid)
-      events[{ buf_b_half, buf_b_plane, \$20 [5:0] }] <= \$signature__data ;
+      events[{ buf_b_half, buf_b_plane, buf_b_cnt[5:0] }] <= \$signature__data ;
   end
   reg [5:0] _1_;
   always @(posedge clk) begin
-    if (rp__en) begin
-      _1_ <= events[{ buf_rsel, buf_rplane, f_e[5:0] }];
-    end
+    _1_ <= events[{ buf_rsel, buf_rplane, f_e[5:0] }];
   end
   assign buf_rdata = _1_;
   reg [63:0] weights [255:0];
@@ -6484,18 +6551,34 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   assign \$7  = | { \$5 [7:6], \$5 [3:2] };
   assign \$8  = | \$5 [7:4];
   assign \$9  = | \$5 [9:8];
-  assign \$10  = buf_pending - 1'h1;
-  assign \$11  = { 1'h0, buf_pending } & \$10 ;
-  assign buf_one_left = ! \$11 ;
-  assign \$12  = buf_s_valid & buf_can;
-  assign \$13  = | buf_pending;
-  assign buf_write = \$12  & \$13 ;
-  assign \$14  = buf_s_valid & buf_can;
-  assign buf_s_done = \$14  & buf_one_left;
-  assign \$15  = ~ buf_s_valid;
-  assign i__ready = \$15  | buf_s_done;
-  assign \$16  = 1'h1 << buf_b_plane;
-  assign \$17  = buf_b_valid ? \$16  : 16'h0000;
+  assign \$10  = | buf_pending[9:1];
+  assign \$11  = buf_pending[0] & \$10 ;
+  assign \$12  = | buf_pending[9:2];
+  assign \$13  = buf_pending[1] & \$12 ;
+  assign \$14  = | buf_pending[9:3];
+  assign \$15  = buf_pending[2] & \$14 ;
+  assign \$16  = | buf_pending[9:4];
+  assign \$17  = buf_pending[3] & \$16 ;
+  assign \$18  = | buf_pending[9:5];
+  assign \$19  = buf_pending[4] & \$18 ;
+  assign \$20  = | buf_pending[9:6];
+  assign \$21  = buf_pending[5] & \$20 ;
+  assign \$22  = | buf_pending[9:7];
+  assign \$23  = buf_pending[6] & \$22 ;
+  assign \$24  = | buf_pending[9:8];
+  assign \$25  = buf_pending[7] & \$24 ;
+  assign \$27  = buf_pending[8] & \$26 ;
+  assign \$28  = | { \$27 , \$25 , \$23 , \$21 , \$19 , \$17 , \$15 , \$13 , \$11  };
+  assign buf_one_left = ~ \$28 ;
+  assign \$29  = buf_s_valid & buf_can;
+  assign \$30  = | buf_pending;
+  assign buf_write = \$29  & \$30 ;
+  assign \$31  = buf_s_valid & buf_can;
+  assign buf_s_done = \$31  & buf_one_left;
+  assign \$32  = ~ buf_s_valid;
+  assign i__ready = \$32  | buf_s_done;
+  assign \$33  = 1'h1 << buf_b_plane;
+  assign \$34  = buf_b_valid ? \$33  : 16'h0000;
   assign buf_rcnt0 = buf_rsel ? buf_cnt1_0 : buf_cnt0_0;
   assign buf_rcnt1 = buf_rsel ? buf_cnt1_1 : buf_cnt0_1;
   assign buf_rcnt2 = buf_rsel ? buf_cnt1_2 : buf_cnt0_2;
@@ -6508,429 +6591,380 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   assign buf_rcnt9 = buf_rsel ? buf_cnt1_9 : buf_cnt0_9;
   assign buf_rfull = buf_full >> buf_rsel;
   assign buf_done = buf_s_done & buf_s_last;
-  assign \$21  = ~ o__valid;
-  assign \$23  = o__ready & \$22 ;
-  assign enable = \$21  | \$23 ;
-  assign \$24  = ~ ev_wait;
-  assign go = enable & \$24 ;
+  assign \$35  = ~ o__valid;
+  assign \$37  = o__ready & \$36 ;
+  assign enable = \$35  | \$37 ;
+  assign \$38  = ~ ev_wait;
+  assign go = enable & \$38 ;
   assign buf_release = release_now & go;
   assign f_more = f_e != f_cnt;
-  assign \$26  = f_busy & f_more;
-  assign \$27  = fq_v0 + fq_v1;
-  assign \$28  = \$27  + f_fly;
-  assign \$29  = \$28  - pop;
-  assign \$30  = $signed(\$29 ) < $signed(3'h2);
-  assign rp__en = \$26  & \$30 ;
-  assign \$31  = phase == 2'h3;
-  assign \$32  = ~ fq_v0;
-  assign ev_wait = \$31  & \$32 ;
-  assign \$33  = phase == 2'h3;
-  assign \$34  = enable & \$33 ;
-  assign \$35  = \$34  & fq_v0;
-  assign \$41  = | cnt_q;
-  assign \$42  = q == 4'h9;
-  assign \$43  = g == 2'h3;
-  assign \$44  = q + 1'h1;
-  assign \$46  = q == 4'h9;
-  assign \$47  = g == 2'h3;
-  assign \$48  = q + 1'h1;
-  assign \$53  = g == 2'h3;
-  assign \$54  = ~ \$53 ;
-  assign \$55  = g + 1'h1;
-  assign \$56  = phase == 2'h3;
-  assign \$57  = ! x_q;
-  assign \$59  = \$57  ? 23'h000000 : \$58 ;
-  assign \$60  = x_q == 4'h9;
-  assign \$61  = \$60  ? b_x[14:0] : 15'h0000;
-  assign \$62  = 1'h0 >> x_q;
-  assign \$63  = - $signed(w_x[7:0]);
-  assign \$64  = \$62  ? \$63  : { w_x[7], w_x[7:0] };
-  assign \$65  = $signed(base0) + $signed(addend0);
-  assign \$66  = ! x_q;
-  assign \$68  = \$66  ? 23'h000000 : \$67 ;
-  assign \$69  = x_q == 4'h9;
-  assign \$70  = \$69  ? b_x[29:15] : 15'h0000;
-  assign \$71  = 1'h0 >> x_q;
-  assign \$72  = - $signed(w_x[15:8]);
-  assign \$73  = \$71  ? \$72  : { w_x[15], w_x[15:8] };
-  assign \$74  = $signed(base1) + $signed(addend1);
-  assign \$75  = ! x_q;
-  assign \$77  = \$75  ? 23'h000000 : \$76 ;
-  assign \$78  = x_q == 4'h9;
-  assign \$79  = \$78  ? b_x[44:30] : 15'h0000;
+  assign \$40  = f_busy & f_more;
+  assign \$41  = fq_v0 & fq_v1;
+  assign \$42  = fq_v0 & f_fly;
+  assign \$43  = \$41  | \$42 ;
+  assign \$44  = fq_v1 & f_fly;
+  assign \$45  = \$43  | \$44 ;
+  assign \$46  = ~ \$45 ;
+  assign \$47  = \$46  | pop;
+  assign f_issue = \$40  & \$47 ;
+  assign \$48  = phase == 2'h3;
+  assign \$49  = ~ fq_v0;
+  assign ev_wait = \$48  & \$49 ;
+  assign \$50  = phase == 2'h3;
+  assign \$51  = enable & \$50 ;
+  assign \$52  = \$51  & fq_v0;
+  assign \$58  = | cnt_q;
+  assign \$59  = q == 4'h9;
+  assign \$60  = g == 2'h3;
+  assign \$61  = q + 1'h1;
+  assign \$63  = q == 4'h9;
+  assign \$64  = g == 2'h3;
+  assign \$65  = q + 1'h1;
+  assign \$70  = g == 2'h3;
+  assign \$71  = ~ \$70 ;
+  assign \$72  = g + 1'h1;
+  assign \$73  = phase == 2'h3;
+  assign \$74  = ! x_q;
+  assign \$76  = \$74  ? 23'h000000 : \$75 ;
+  assign \$77  = x_q == 4'h9;
+  assign \$78  = \$77  ? b_x[14:0] : 15'h0000;
+  assign \$79  = x_kind == 2'h3;
   assign \$80  = 1'h0 >> x_q;
-  assign \$81  = - $signed(w_x[23:16]);
-  assign \$82  = \$80  ? \$81  : { w_x[23], w_x[23:16] };
-  assign \$83  = $signed(base2) + $signed(addend2);
-  assign \$84  = ! x_q;
-  assign \$86  = \$84  ? 23'h000000 : \$85 ;
-  assign \$87  = x_q == 4'h9;
-  assign \$88  = \$87  ? b_x[59:45] : 15'h0000;
-  assign \$89  = 1'h0 >> x_q;
-  assign \$90  = - $signed(w_x[31:24]);
-  assign \$91  = \$89  ? \$90  : { w_x[31], w_x[31:24] };
-  assign \$92  = $signed(base3) + $signed(addend3);
-  assign \$93  = ! x_q;
-  assign \$95  = \$93  ? 23'h000000 : \$94 ;
-  assign \$96  = x_q == 4'h9;
-  assign \$97  = \$96  ? b_x[74:60] : 15'h0000;
-  assign \$98  = 1'h0 >> x_q;
-  assign \$99  = - $signed(w_x[39:32]);
-  assign \$100  = \$98  ? \$99  : { w_x[39], w_x[39:32] };
-  assign \$101  = $signed(base4) + $signed(addend4);
-  assign \$102  = ! x_q;
-  assign \$104  = \$102  ? 23'h000000 : \$103 ;
-  assign \$105  = x_q == 4'h9;
-  assign \$106  = \$105  ? b_x[89:75] : 15'h0000;
-  assign \$107  = 1'h0 >> x_q;
-  assign \$108  = - $signed(w_x[47:40]);
-  assign \$109  = \$107  ? \$108  : { w_x[47], w_x[47:40] };
-  assign \$110  = $signed(base5) + $signed(addend5);
-  assign \$111  = ! x_q;
-  assign \$113  = \$111  ? 23'h000000 : \$112 ;
-  assign \$114  = x_q == 4'h9;
-  assign \$115  = \$114  ? b_x[104:90] : 15'h0000;
-  assign \$116  = 1'h0 >> x_q;
-  assign \$117  = - $signed(w_x[55:48]);
-  assign \$118  = \$116  ? \$117  : { w_x[55], w_x[55:48] };
-  assign \$119  = $signed(base6) + $signed(addend6);
-  assign \$120  = ! x_q;
-  assign \$122  = \$120  ? 23'h000000 : \$121 ;
-  assign \$123  = x_q == 4'h9;
-  assign \$124  = \$123  ? b_x[119:105] : 15'h0000;
-  assign \$125  = 1'h0 >> x_q;
-  assign \$126  = - $signed(w_x[63:56]);
-  assign \$127  = \$125  ? \$126  : { w_x[63], w_x[63:56] };
-  assign \$128  = $signed(base7) + $signed(addend7);
-  assign \$141  = x_kind == 3'h5;
-  assign o__valid = x_valid & \$141 ;
-  assign \$143  = buf_s_valid & buf_can;
-  assign \$144  = 1'h1 << buf_plane;
-  assign \$145  = { 6'h00, buf_written } | \$144 ;
-  assign \$146  = ! buf_rsel;
-  assign \$147  = buf_release & \$146 ;
-  assign \$148  = ! buf_b_half;
-  assign \$149  = \$17 [0] & \$148 ;
-  assign \$153  = \$152  + 1'h1;
-  assign \$154  = ! buf_rsel;
-  assign \$155  = buf_release & \$154 ;
-  assign \$156  = ! buf_b_half;
-  assign \$157  = \$17 [1] & \$156 ;
-  assign \$161  = \$160  + 1'h1;
-  assign \$162  = ! buf_rsel;
-  assign \$163  = buf_release & \$162 ;
-  assign \$164  = ! buf_b_half;
-  assign \$165  = \$17 [2] & \$164 ;
-  assign \$169  = \$168  + 1'h1;
-  assign \$170  = ! buf_rsel;
-  assign \$171  = buf_release & \$170 ;
-  assign \$172  = ! buf_b_half;
-  assign \$173  = \$17 [3] & \$172 ;
-  assign \$177  = \$176  + 1'h1;
-  assign \$178  = ! buf_rsel;
-  assign \$179  = buf_release & \$178 ;
-  assign \$180  = ! buf_b_half;
-  assign \$181  = \$17 [4] & \$180 ;
-  assign \$185  = \$184  + 1'h1;
-  assign \$186  = ! buf_rsel;
-  assign \$187  = buf_release & \$186 ;
-  assign \$188  = ! buf_b_half;
-  assign \$189  = \$17 [5] & \$188 ;
-  assign \$193  = \$192  + 1'h1;
-  assign \$194  = ! buf_rsel;
-  assign \$195  = buf_release & \$194 ;
-  assign \$196  = ! buf_b_half;
-  assign \$197  = \$17 [6] & \$196 ;
-  assign \$201  = \$200  + 1'h1;
-  assign \$202  = ! buf_rsel;
-  assign \$203  = buf_release & \$202 ;
-  assign \$204  = ! buf_b_half;
-  assign \$205  = \$17 [7] & \$204 ;
-  assign \$209  = \$208  + 1'h1;
-  assign \$210  = ! buf_rsel;
-  assign \$211  = buf_release & \$210 ;
-  assign \$212  = ! buf_b_half;
-  assign \$213  = \$17 [8] & \$212 ;
-  assign \$217  = \$216  + 1'h1;
+  assign \$81  = \$79  & \$80 ;
+  assign \$82  = $signed(base0) - $signed(addend0);
+  assign \$83  = $signed(base0) + $signed(addend0);
+  assign \$84  = \$81  ? \$82  : \$83 ;
+  assign \$85  = ! x_q;
+  assign \$87  = \$85  ? 23'h000000 : \$86 ;
+  assign \$88  = x_q == 4'h9;
+  assign \$89  = \$88  ? b_x[29:15] : 15'h0000;
+  assign \$90  = x_kind == 2'h3;
+  assign \$91  = 1'h0 >> x_q;
+  assign \$92  = \$90  & \$91 ;
+  assign \$93  = $signed(base1) - $signed(addend1);
+  assign \$94  = $signed(base1) + $signed(addend1);
+  assign \$95  = \$92  ? \$93  : \$94 ;
+  assign \$96  = ! x_q;
+  assign \$98  = \$96  ? 23'h000000 : \$97 ;
+  assign \$99  = x_q == 4'h9;
+  assign \$100  = \$99  ? b_x[44:30] : 15'h0000;
+  assign \$101  = x_kind == 2'h3;
+  assign \$102  = 1'h0 >> x_q;
+  assign \$103  = \$101  & \$102 ;
+  assign \$104  = $signed(base2) - $signed(addend2);
+  assign \$105  = $signed(base2) + $signed(addend2);
+  assign \$106  = \$103  ? \$104  : \$105 ;
+  assign \$107  = ! x_q;
+  assign \$109  = \$107  ? 23'h000000 : \$108 ;
+  assign \$110  = x_q == 4'h9;
+  assign \$111  = \$110  ? b_x[59:45] : 15'h0000;
+  assign \$112  = x_kind == 2'h3;
+  assign \$113  = 1'h0 >> x_q;
+  assign \$114  = \$112  & \$113 ;
+  assign \$115  = $signed(base3) - $signed(addend3);
+  assign \$116  = $signed(base3) + $signed(addend3);
+  assign \$117  = \$114  ? \$115  : \$116 ;
+  assign \$118  = ! x_q;
+  assign \$120  = \$118  ? 23'h000000 : \$119 ;
+  assign \$121  = x_q == 4'h9;
+  assign \$122  = \$121  ? b_x[74:60] : 15'h0000;
+  assign \$123  = x_kind == 2'h3;
+  assign \$124  = 1'h0 >> x_q;
+  assign \$125  = \$123  & \$124 ;
+  assign \$126  = $signed(base4) - $signed(addend4);
+  assign \$127  = $signed(base4) + $signed(addend4);
+  assign \$128  = \$125  ? \$126  : \$127 ;
+  assign \$129  = ! x_q;
+  assign \$131  = \$129  ? 23'h000000 : \$130 ;
+  assign \$132  = x_q == 4'h9;
+  assign \$133  = \$132  ? b_x[89:75] : 15'h0000;
+  assign \$134  = x_kind == 2'h3;
+  assign \$135  = 1'h0 >> x_q;
+  assign \$136  = \$134  & \$135 ;
+  assign \$137  = $signed(base5) - $signed(addend5);
+  assign \$138  = $signed(base5) + $signed(addend5);
+  assign \$139  = \$136  ? \$137  : \$138 ;
+  assign \$140  = ! x_q;
+  assign \$142  = \$140  ? 23'h000000 : \$141 ;
+  assign \$143  = x_q == 4'h9;
+  assign \$144  = \$143  ? b_x[104:90] : 15'h0000;
+  assign \$145  = x_kind == 2'h3;
+  assign \$146  = 1'h0 >> x_q;
+  assign \$147  = \$145  & \$146 ;
+  assign \$148  = $signed(base6) - $signed(addend6);
+  assign \$149  = $signed(base6) + $signed(addend6);
+  assign \$150  = \$147  ? \$148  : \$149 ;
+  assign \$151  = ! x_q;
+  assign \$153  = \$151  ? 23'h000000 : \$152 ;
+  assign \$154  = x_q == 4'h9;
+  assign \$155  = \$154  ? b_x[119:105] : 15'h0000;
+  assign \$156  = x_kind == 2'h3;
+  assign \$157  = 1'h0 >> x_q;
+  assign \$158  = \$156  & \$157 ;
+  assign \$159  = $signed(base7) - $signed(addend7);
+  assign \$160  = $signed(base7) + $signed(addend7);
+  assign \$161  = \$158  ? \$159  : \$160 ;
+  assign \$174  = x_kind == 3'h5;
+  assign o__valid = x_valid & \$174 ;
+  assign \$176  = buf_b_plane == buf_plane;
+  assign \$177  = buf_b_valid & \$176 ;
+  assign \$178  = buf_b_half == buf_wsel;
+  assign \$179  = \$177  & \$178 ;
+  assign \$180  = buf_b_cnt + 1'h1;
+  assign \$184  = \$179  ? \$180  : { 1'h0, \$183  };
+  assign \$185  = buf_s_valid & buf_can;
+  assign \$186  = 1'h1 << buf_plane;
+  assign \$187  = { 6'h00, buf_written } | \$186 ;
+  assign \$188  = ! buf_rsel;
+  assign \$189  = buf_release & \$188 ;
+  assign \$190  = ! buf_b_half;
+  assign \$191  = \$34 [0] & \$190 ;
+  assign \$192  = buf_b_cnt + 1'h1;
+  assign \$193  = ! buf_rsel;
+  assign \$194  = buf_release & \$193 ;
+  assign \$195  = ! buf_b_half;
+  assign \$196  = \$34 [1] & \$195 ;
+  assign \$197  = buf_b_cnt + 1'h1;
+  assign \$198  = ! buf_rsel;
+  assign \$199  = buf_release & \$198 ;
+  assign \$200  = ! buf_b_half;
+  assign \$201  = \$34 [2] & \$200 ;
+  assign \$202  = buf_b_cnt + 1'h1;
+  assign \$203  = ! buf_rsel;
+  assign \$204  = buf_release & \$203 ;
+  assign \$205  = ! buf_b_half;
+  assign \$206  = \$34 [3] & \$205 ;
+  assign \$207  = buf_b_cnt + 1'h1;
+  assign \$208  = ! buf_rsel;
+  assign \$209  = buf_release & \$208 ;
+  assign \$210  = ! buf_b_half;
+  assign \$211  = \$34 [4] & \$210 ;
+  assign \$212  = buf_b_cnt + 1'h1;
+  assign \$213  = ! buf_rsel;
+  assign \$214  = buf_release & \$213 ;
+  assign \$215  = ! buf_b_half;
+  assign \$216  = \$34 [5] & \$215 ;
+  assign \$217  = buf_b_cnt + 1'h1;
   assign \$218  = ! buf_rsel;
   assign \$219  = buf_release & \$218 ;
   assign \$220  = ! buf_b_half;
-  assign \$221  = \$17 [9] & \$220 ;
-  assign \$225  = \$224  + 1'h1;
-  assign \$227  = buf_release & \$226 ;
-  assign \$229  = \$17 [0] & \$228 ;
-  assign \$233  = \$232  + 1'h1;
-  assign \$235  = buf_release & \$234 ;
-  assign \$237  = \$17 [1] & \$236 ;
-  assign \$241  = \$240  + 1'h1;
-  assign \$243  = buf_release & \$242 ;
-  assign \$245  = \$17 [2] & \$244 ;
-  assign \$249  = \$248  + 1'h1;
-  assign \$251  = buf_release & \$250 ;
-  assign \$253  = \$17 [3] & \$252 ;
-  assign \$257  = \$256  + 1'h1;
+  assign \$221  = \$34 [6] & \$220 ;
+  assign \$222  = buf_b_cnt + 1'h1;
+  assign \$223  = ! buf_rsel;
+  assign \$224  = buf_release & \$223 ;
+  assign \$225  = ! buf_b_half;
+  assign \$226  = \$34 [7] & \$225 ;
+  assign \$227  = buf_b_cnt + 1'h1;
+  assign \$228  = ! buf_rsel;
+  assign \$229  = buf_release & \$228 ;
+  assign \$230  = ! buf_b_half;
+  assign \$231  = \$34 [8] & \$230 ;
+  assign \$232  = buf_b_cnt + 1'h1;
+  assign \$233  = ! buf_rsel;
+  assign \$234  = buf_release & \$233 ;
+  assign \$235  = ! buf_b_half;
+  assign \$236  = \$34 [9] & \$235 ;
+  assign \$237  = buf_b_cnt + 1'h1;
+  assign \$239  = buf_release & \$238 ;
+  assign \$241  = \$34 [0] & \$240 ;
+  assign \$242  = buf_b_cnt + 1'h1;
+  assign \$244  = buf_release & \$243 ;
+  assign \$246  = \$34 [1] & \$245 ;
+  assign \$247  = buf_b_cnt + 1'h1;
+  assign \$249  = buf_release & \$248 ;
+  assign \$251  = \$34 [2] & \$250 ;
+  assign \$252  = buf_b_cnt + 1'h1;
+  assign \$254  = buf_release & \$253 ;
+  assign \$256  = \$34 [3] & \$255 ;
+  assign \$257  = buf_b_cnt + 1'h1;
   assign \$259  = buf_release & \$258 ;
-  assign \$261  = \$17 [4] & \$260 ;
-  assign \$265  = \$264  + 1'h1;
-  assign \$267  = buf_release & \$266 ;
-  assign \$269  = \$17 [5] & \$268 ;
-  assign \$273  = \$272  + 1'h1;
-  assign \$275  = buf_release & \$274 ;
-  assign \$277  = \$17 [6] & \$276 ;
-  assign \$281  = \$280  + 1'h1;
-  assign \$283  = buf_release & \$282 ;
-  assign \$285  = \$17 [7] & \$284 ;
-  assign \$289  = \$288  + 1'h1;
-  assign \$291  = buf_release & \$290 ;
-  assign \$293  = \$17 [8] & \$292 ;
-  assign \$297  = \$296  + 1'h1;
-  assign \$299  = buf_release & \$298 ;
-  assign \$301  = \$17 [9] & \$300 ;
-  assign \$305  = \$304  + 1'h1;
-  assign \$306  = ~ buf_wsel;
-  assign \$307  = ! buf_done_half;
-  assign \$308  = buf_done_b & \$307 ;
-  assign \$309  = ! buf_rsel;
-  assign \$310  = buf_release & \$309 ;
-  assign \$312  = buf_done_b & \$311 ;
-  assign \$314  = buf_release & \$313 ;
-  assign \$315  = ~ buf_rsel;
-  assign \$316  = o__valid & o__ready;
-  assign \$318  = chunk + 1'h1;
-  assign \$319  = \$317  ? 2'h0 : \$318 ;
-  assign \$320  = f_e + 1'h1;
-  assign \$321  = \$320  == f_cnt;
-  assign \$322  = ~ f_more;
-  assign \$323  = f_busy & \$322 ;
-  assign \$324  = f_e + 1'h1;
-  assign \$325  = buf_rplane != 4'h9;
-  assign \$326  = f_g != 2'h3;
-  assign \$327  = buf_rplane + 1'h1;
-  assign \$328  = f_g + 1'h1;
-  assign \$329  = ~ f_busy;
-  assign \$330  = ~ f_over;
-  assign \$331  = \$329  & \$330 ;
-  assign \$332  = \$331  & buf_rfull;
-  assign \$334  = | phase;
-  assign \$335  = ~ ev_wait;
-  assign \$336  = \$334  & \$335 ;
-  assign \$337  = x_kind != 3'h5;
-  assign \$338  = x_valid & \$337 ;
-  assign \$339  = enable & \$338 ;
+  assign \$261  = \$34 [4] & \$260 ;
+  assign \$262  = buf_b_cnt + 1'h1;
+  assign \$264  = buf_release & \$263 ;
+  assign \$266  = \$34 [5] & \$265 ;
+  assign \$267  = buf_b_cnt + 1'h1;
+  assign \$269  = buf_release & \$268 ;
+  assign \$271  = \$34 [6] & \$270 ;
+  assign \$272  = buf_b_cnt + 1'h1;
+  assign \$274  = buf_release & \$273 ;
+  assign \$276  = \$34 [7] & \$275 ;
+  assign \$277  = buf_b_cnt + 1'h1;
+  assign \$279  = buf_release & \$278 ;
+  assign \$281  = \$34 [8] & \$280 ;
+  assign \$282  = buf_b_cnt + 1'h1;
+  assign \$284  = buf_release & \$283 ;
+  assign \$286  = \$34 [9] & \$285 ;
+  assign \$287  = buf_b_cnt + 1'h1;
+  assign \$288  = ~ buf_wsel;
+  assign \$289  = ! buf_done_half;
+  assign \$290  = buf_done_b & \$289 ;
+  assign \$291  = ! buf_rsel;
+  assign \$292  = buf_release & \$291 ;
+  assign \$294  = buf_done_b & \$293 ;
+  assign \$296  = buf_release & \$295 ;
+  assign \$297  = ~ buf_rsel;
+  assign \$298  = o__valid & o__ready;
+  assign \$300  = chunk + 1'h1;
+  assign \$301  = \$299  ? 2'h0 : \$300 ;
+  assign \$302  = f_e + 1'h1;
+  assign \$303  = \$302  == f_cnt;
+  assign \$304  = ~ f_more;
+  assign \$305  = f_busy & \$304 ;
+  assign \$306  = f_e + 1'h1;
+  assign \$307  = buf_rplane != 4'h9;
+  assign \$308  = f_g != 2'h3;
+  assign \$309  = buf_rplane + 1'h1;
+  assign \$311  = f_g + 1'h1;
+  assign \$312  = ~ f_busy;
+  assign \$313  = ~ f_over;
+  assign \$314  = \$312  & \$313 ;
+  assign \$315  = \$314  & buf_rfull;
+  assign \$317  = | phase;
+  assign \$318  = ~ ev_wait;
+  assign \$319  = \$317  & \$318 ;
+  assign \$320  = x_kind != 3'h5;
+  assign \$321  = x_valid & \$320 ;
+  assign \$322  = enable & \$321 ;
   always @(posedge clk)
-    buf_s_valid <= \$340 ;
+    buf_s_valid <= \$323 ;
   always @(posedge clk)
-    buf_s_mask <= \$341 ;
+    buf_s_mask <= \$324 ;
   always @(posedge clk)
-    buf_s_index <= \$342 ;
+    buf_s_index <= \$325 ;
   always @(posedge clk)
-    buf_s_last <= \$343 ;
+    buf_s_last <= \$326 ;
   always @(posedge clk)
-    buf_b_valid <= \$344 ;
+    buf_b_valid <= \$327 ;
   always @(posedge clk)
-    buf_b_plane <= \$345 ;
+    buf_b_plane <= \$328 ;
   always @(posedge clk)
-    \$signature__data  <= \$346 ;
+    \$signature__data  <= \$329 ;
   always @(posedge clk)
-    buf_b_half <= \$347 ;
+    buf_b_half <= \$330 ;
   always @(posedge clk)
-    buf_written <= \$348 ;
+    buf_b_cnt <= \$331 ;
   always @(posedge clk)
-    buf_cnt0_0 <= \$349 ;
+    buf_written <= \$332 ;
   always @(posedge clk)
-    buf_cnt0_1 <= \$350 ;
+    buf_cnt0_0 <= \$333 ;
   always @(posedge clk)
-    buf_cnt0_2 <= \$351 ;
+    buf_cnt0_1 <= \$334 ;
   always @(posedge clk)
-    buf_cnt0_3 <= \$352 ;
+    buf_cnt0_2 <= \$335 ;
   always @(posedge clk)
-    buf_cnt0_4 <= \$353 ;
+    buf_cnt0_3 <= \$336 ;
   always @(posedge clk)
-    buf_cnt0_5 <= \$354 ;
+    buf_cnt0_4 <= \$337 ;
   always @(posedge clk)
-    buf_cnt0_6 <= \$355 ;
+    buf_cnt0_5 <= \$338 ;
   always @(posedge clk)
-    buf_cnt0_7 <= \$356 ;
+    buf_cnt0_6 <= \$339 ;
   always @(posedge clk)
-    buf_cnt0_8 <= \$357 ;
+    buf_cnt0_7 <= \$340 ;
   always @(posedge clk)
-    buf_cnt0_9 <= \$358 ;
+    buf_cnt0_8 <= \$341 ;
   always @(posedge clk)
-    buf_cnt1_0 <= \$359 ;
+    buf_cnt0_9 <= \$342 ;
   always @(posedge clk)
-    buf_cnt1_1 <= \$360 ;
+    buf_cnt1_0 <= \$343 ;
   always @(posedge clk)
-    buf_cnt1_2 <= \$361 ;
+    buf_cnt1_1 <= \$344 ;
   always @(posedge clk)
-    buf_cnt1_3 <= \$362 ;
+    buf_cnt1_2 <= \$345 ;
   always @(posedge clk)
-    buf_cnt1_4 <= \$363 ;
+    buf_cnt1_3 <= \$346 ;
   always @(posedge clk)
-    buf_cnt1_5 <= \$364 ;
+    buf_cnt1_4 <= \$347 ;
   always @(posedge clk)
-    buf_cnt1_6 <= \$365 ;
+    buf_cnt1_5 <= \$348 ;
   always @(posedge clk)
-    buf_cnt1_7 <= \$366 ;
+    buf_cnt1_6 <= \$349 ;
   always @(posedge clk)
-    buf_cnt1_8 <= \$367 ;
+    buf_cnt1_7 <= \$350 ;
   always @(posedge clk)
-    buf_cnt1_9 <= \$368 ;
+    buf_cnt1_8 <= \$351 ;
   always @(posedge clk)
-    buf_wsel <= \$369 ;
+    buf_cnt1_9 <= \$352 ;
   always @(posedge clk)
-    buf_done_b <= \$370 ;
+    buf_wsel <= \$353 ;
   always @(posedge clk)
-    buf_done_half <= \$371 ;
+    buf_done_b <= \$354 ;
   always @(posedge clk)
-    buf_full <= \$372 ;
+    buf_done_half <= \$355 ;
   always @(posedge clk)
-    buf_rsel <= \$373 ;
+    buf_full <= \$356 ;
   always @(posedge clk)
-    chunk <= \$374 ;
+    buf_rsel <= \$357 ;
   always @(posedge clk)
-    phase <= \$375 ;
+    chunk <= \$358 ;
   always @(posedge clk)
-    q <= \$376 ;
+    phase <= \$359 ;
   always @(posedge clk)
-    g <= \$377 ;
+    q <= \$360 ;
   always @(posedge clk)
-    f_fly <= \$378 ;
+    g <= \$361 ;
   always @(posedge clk)
-    f_fly_last <= \$379 ;
+    f_fly <= \$362 ;
   always @(posedge clk)
-    buf_rq <= \$380 ;
+    f_fly_last <= \$363 ;
   always @(posedge clk)
-    fq_d0 <= \$381 ;
+    buf_rq <= \$364 ;
   always @(posedge clk)
-    fq_l0 <= \$382 ;
+    fq_d0 <= \$365 ;
   always @(posedge clk)
-    fq_d1 <= \$383 ;
+    fq_l0 <= \$366 ;
   always @(posedge clk)
-    fq_l1 <= \$384 ;
+    fq_d1 <= \$367 ;
   always @(posedge clk)
-    fq_v1 <= \$385 ;
+    fq_l1 <= \$368 ;
   always @(posedge clk)
-    fq_v0 <= \$386 ;
+    fq_v1 <= \$369 ;
   always @(posedge clk)
-    f_e <= \$387 ;
+    fq_v0 <= \$370 ;
   always @(posedge clk)
-    buf_rplane <= \$388 ;
+    f_e <= \$371 ;
   always @(posedge clk)
-    f_g <= \$389 ;
+    buf_rplane <= \$372 ;
   always @(posedge clk)
-    f_busy <= \$390 ;
+    f_cnt <= \$373 ;
   always @(posedge clk)
-    f_over <= \$391 ;
+    f_g <= \$374 ;
   always @(posedge clk)
-    cnt_q <= \$392 ;
+    f_busy <= \$375 ;
   always @(posedge clk)
-    r_valid <= \$393 ;
+    f_over <= \$376 ;
   always @(posedge clk)
-    r_kind <= \$394 ;
+    cnt_q <= \$377 ;
   always @(posedge clk)
-    r_addr <= \$395 ;
+    r_valid <= \$378 ;
   always @(posedge clk)
-    r_q <= \$396 ;
+    r_kind <= \$379 ;
   always @(posedge clk)
-    x_valid <= \$397 ;
+    r_addr <= \$380 ;
   always @(posedge clk)
-    x_kind <= \$398 ;
+    r_q <= \$381 ;
   always @(posedge clk)
-    x_addr <= \$399 ;
+    x_valid <= \$382 ;
   always @(posedge clk)
-    x_q <= \$400 ;
+    x_kind <= \$383 ;
   always @(posedge clk)
-    w_x <= \$401 ;
+    x_addr <= \$384 ;
   always @(posedge clk)
-    b_x <= \$402 ;
+    x_q <= \$385 ;
   always @(posedge clk)
-    acc_word <= \$403 ;
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$18  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$18  = buf_cnt0_0;
-      4'h1:
-          \$18  = buf_cnt0_1;
-      4'h2:
-          \$18  = buf_cnt0_2;
-      4'h3:
-          \$18  = buf_cnt0_3;
-      4'h4:
-          \$18  = buf_cnt0_4;
-      4'h5:
-          \$18  = buf_cnt0_5;
-      4'h6:
-          \$18  = buf_cnt0_6;
-      4'h7:
-          \$18  = buf_cnt0_7;
-      4'h8:
-          \$18  = buf_cnt0_8;
-      4'h9:
-          \$18  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$19  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$19  = buf_cnt1_0;
-      4'h1:
-          \$19  = buf_cnt1_1;
-      4'h2:
-          \$19  = buf_cnt1_2;
-      4'h3:
-          \$19  = buf_cnt1_3;
-      4'h4:
-          \$19  = buf_cnt1_4;
-      4'h5:
-          \$19  = buf_cnt1_5;
-      4'h6:
-          \$19  = buf_cnt1_6;
-      4'h7:
-          \$19  = buf_cnt1_7;
-      4'h8:
-          \$19  = buf_cnt1_8;
-      4'h9:
-          \$19  = buf_cnt1_9;
-    endcase
-  end
+    w_x <= \$386 ;
+  always @(posedge clk)
+    b_x <= \$387 ;
+  always @(posedge clk)
+    acc_word <= \$388 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
     (* full_case = 32'd1 *)
-    casez (buf_b_half)
+    casez (chunk)
       1'h0:
-          \$20  = \$18 ;
+          \$164  = \$162 ;
       1'h1:
-          \$20  = \$19 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    f_cnt = 7'h00;
-    casez (buf_rplane)
-      4'h0:
-          f_cnt = buf_rcnt0;
-      4'h1:
-          f_cnt = buf_rcnt1;
-      4'h2:
-          f_cnt = buf_rcnt2;
-      4'h3:
-          f_cnt = buf_rcnt3;
-      4'h4:
-          f_cnt = buf_rcnt4;
-      4'h5:
-          f_cnt = buf_rcnt5;
-      4'h6:
-          f_cnt = buf_rcnt6;
-      4'h7:
-          f_cnt = buf_rcnt7;
-      4'h8:
-          f_cnt = buf_rcnt8;
-      4'h9:
-          f_cnt = buf_rcnt9;
+          \$164  = \$163 ;
     endcase
   end
   always @* begin
@@ -6938,9 +6972,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     (* full_case = 32'd1 *)
     casez (chunk)
       1'h0:
-          \$131  = \$129 ;
+          \$167  = \$165 ;
       1'h1:
-          \$131  = \$130 ;
+          \$167  = \$166 ;
     endcase
   end
   always @* begin
@@ -6948,9 +6982,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     (* full_case = 32'd1 *)
     casez (chunk)
       1'h0:
-          \$134  = \$132 ;
+          \$170  = \$168 ;
       1'h1:
-          \$134  = \$133 ;
+          \$170  = \$169 ;
     endcase
   end
   always @* begin
@@ -6958,1285 +6992,123 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     (* full_case = 32'd1 *)
     casez (chunk)
       1'h0:
-          \$137  = \$135 ;
+          \$173  = \$171 ;
       1'h1:
-          \$137  = \$136 ;
+          \$173  = \$172 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (chunk)
-      1'h0:
-          \$140  = \$138 ;
-      1'h1:
-          \$140  = \$139 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$150  = 7'h00;
-    casez (buf_b_plane)
+    \$181  = 7'h00;
+    casez (buf_plane)
       4'h0:
-          \$150  = buf_cnt0_0;
+          \$181  = buf_cnt0_0;
       4'h1:
-          \$150  = buf_cnt0_1;
+          \$181  = buf_cnt0_1;
       4'h2:
-          \$150  = buf_cnt0_2;
+          \$181  = buf_cnt0_2;
       4'h3:
-          \$150  = buf_cnt0_3;
+          \$181  = buf_cnt0_3;
       4'h4:
-          \$150  = buf_cnt0_4;
+          \$181  = buf_cnt0_4;
       4'h5:
-          \$150  = buf_cnt0_5;
+          \$181  = buf_cnt0_5;
       4'h6:
-          \$150  = buf_cnt0_6;
+          \$181  = buf_cnt0_6;
       4'h7:
-          \$150  = buf_cnt0_7;
+          \$181  = buf_cnt0_7;
       4'h8:
-          \$150  = buf_cnt0_8;
+          \$181  = buf_cnt0_8;
       4'h9:
-          \$150  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$151  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$151  = buf_cnt1_0;
-      4'h1:
-          \$151  = buf_cnt1_1;
-      4'h2:
-          \$151  = buf_cnt1_2;
-      4'h3:
-          \$151  = buf_cnt1_3;
-      4'h4:
-          \$151  = buf_cnt1_4;
-      4'h5:
-          \$151  = buf_cnt1_5;
-      4'h6:
-          \$151  = buf_cnt1_6;
-      4'h7:
-          \$151  = buf_cnt1_7;
-      4'h8:
-          \$151  = buf_cnt1_8;
-      4'h9:
-          \$151  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$152  = \$150 ;
-      1'h1:
-          \$152  = \$151 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$158  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$158  = buf_cnt0_0;
-      4'h1:
-          \$158  = buf_cnt0_1;
-      4'h2:
-          \$158  = buf_cnt0_2;
-      4'h3:
-          \$158  = buf_cnt0_3;
-      4'h4:
-          \$158  = buf_cnt0_4;
-      4'h5:
-          \$158  = buf_cnt0_5;
-      4'h6:
-          \$158  = buf_cnt0_6;
-      4'h7:
-          \$158  = buf_cnt0_7;
-      4'h8:
-          \$158  = buf_cnt0_8;
-      4'h9:
-          \$158  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$159  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$159  = buf_cnt1_0;
-      4'h1:
-          \$159  = buf_cnt1_1;
-      4'h2:
-          \$159  = buf_cnt1_2;
-      4'h3:
-          \$159  = buf_cnt1_3;
-      4'h4:
-          \$159  = buf_cnt1_4;
-      4'h5:
-          \$159  = buf_cnt1_5;
-      4'h6:
-          \$159  = buf_cnt1_6;
-      4'h7:
-          \$159  = buf_cnt1_7;
-      4'h8:
-          \$159  = buf_cnt1_8;
-      4'h9:
-          \$159  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$160  = \$158 ;
-      1'h1:
-          \$160  = \$159 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$166  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$166  = buf_cnt0_0;
-      4'h1:
-          \$166  = buf_cnt0_1;
-      4'h2:
-          \$166  = buf_cnt0_2;
-      4'h3:
-          \$166  = buf_cnt0_3;
-      4'h4:
-          \$166  = buf_cnt0_4;
-      4'h5:
-          \$166  = buf_cnt0_5;
-      4'h6:
-          \$166  = buf_cnt0_6;
-      4'h7:
-          \$166  = buf_cnt0_7;
-      4'h8:
-          \$166  = buf_cnt0_8;
-      4'h9:
-          \$166  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$167  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$167  = buf_cnt1_0;
-      4'h1:
-          \$167  = buf_cnt1_1;
-      4'h2:
-          \$167  = buf_cnt1_2;
-      4'h3:
-          \$167  = buf_cnt1_3;
-      4'h4:
-          \$167  = buf_cnt1_4;
-      4'h5:
-          \$167  = buf_cnt1_5;
-      4'h6:
-          \$167  = buf_cnt1_6;
-      4'h7:
-          \$167  = buf_cnt1_7;
-      4'h8:
-          \$167  = buf_cnt1_8;
-      4'h9:
-          \$167  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$168  = \$166 ;
-      1'h1:
-          \$168  = \$167 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$174  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$174  = buf_cnt0_0;
-      4'h1:
-          \$174  = buf_cnt0_1;
-      4'h2:
-          \$174  = buf_cnt0_2;
-      4'h3:
-          \$174  = buf_cnt0_3;
-      4'h4:
-          \$174  = buf_cnt0_4;
-      4'h5:
-          \$174  = buf_cnt0_5;
-      4'h6:
-          \$174  = buf_cnt0_6;
-      4'h7:
-          \$174  = buf_cnt0_7;
-      4'h8:
-          \$174  = buf_cnt0_8;
-      4'h9:
-          \$174  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$175  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$175  = buf_cnt1_0;
-      4'h1:
-          \$175  = buf_cnt1_1;
-      4'h2:
-          \$175  = buf_cnt1_2;
-      4'h3:
-          \$175  = buf_cnt1_3;
-      4'h4:
-          \$175  = buf_cnt1_4;
-      4'h5:
-          \$175  = buf_cnt1_5;
-      4'h6:
-          \$175  = buf_cnt1_6;
-      4'h7:
-          \$175  = buf_cnt1_7;
-      4'h8:
-          \$175  = buf_cnt1_8;
-      4'h9:
-          \$175  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$176  = \$174 ;
-      1'h1:
-          \$176  = \$175 ;
+          \$181  = buf_cnt0_9;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
     \$182  = 7'h00;
-    casez (buf_b_plane)
+    casez (buf_plane)
       4'h0:
-          \$182  = buf_cnt0_0;
+          \$182  = buf_cnt1_0;
       4'h1:
-          \$182  = buf_cnt0_1;
+          \$182  = buf_cnt1_1;
       4'h2:
-          \$182  = buf_cnt0_2;
+          \$182  = buf_cnt1_2;
       4'h3:
-          \$182  = buf_cnt0_3;
+          \$182  = buf_cnt1_3;
       4'h4:
-          \$182  = buf_cnt0_4;
+          \$182  = buf_cnt1_4;
       4'h5:
-          \$182  = buf_cnt0_5;
+          \$182  = buf_cnt1_5;
       4'h6:
-          \$182  = buf_cnt0_6;
+          \$182  = buf_cnt1_6;
       4'h7:
-          \$182  = buf_cnt0_7;
+          \$182  = buf_cnt1_7;
       4'h8:
-          \$182  = buf_cnt0_8;
+          \$182  = buf_cnt1_8;
       4'h9:
-          \$182  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$183  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$183  = buf_cnt1_0;
-      4'h1:
-          \$183  = buf_cnt1_1;
-      4'h2:
-          \$183  = buf_cnt1_2;
-      4'h3:
-          \$183  = buf_cnt1_3;
-      4'h4:
-          \$183  = buf_cnt1_4;
-      4'h5:
-          \$183  = buf_cnt1_5;
-      4'h6:
-          \$183  = buf_cnt1_6;
-      4'h7:
-          \$183  = buf_cnt1_7;
-      4'h8:
-          \$183  = buf_cnt1_8;
-      4'h9:
-          \$183  = buf_cnt1_9;
+          \$182  = buf_cnt1_9;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
     (* full_case = 32'd1 *)
-    casez (buf_b_half)
+    casez (buf_wsel)
       1'h0:
-          \$184  = \$182 ;
+          \$183  = \$181 ;
       1'h1:
-          \$184  = \$183 ;
+          \$183  = \$182 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$190  = 7'h00;
-    casez (buf_b_plane)
+    \$310  = 7'h00;
+    casez (buf_rplane)
       4'h0:
-          \$190  = buf_cnt0_0;
+          \$310  = buf_rcnt1;
       4'h1:
-          \$190  = buf_cnt0_1;
+          \$310  = buf_rcnt2;
       4'h2:
-          \$190  = buf_cnt0_2;
+          \$310  = buf_rcnt3;
       4'h3:
-          \$190  = buf_cnt0_3;
+          \$310  = buf_rcnt4;
       4'h4:
-          \$190  = buf_cnt0_4;
+          \$310  = buf_rcnt5;
       4'h5:
-          \$190  = buf_cnt0_5;
+          \$310  = buf_rcnt6;
       4'h6:
-          \$190  = buf_cnt0_6;
+          \$310  = buf_rcnt7;
       4'h7:
-          \$190  = buf_cnt0_7;
+          \$310  = buf_rcnt8;
       4'h8:
-          \$190  = buf_cnt0_8;
+          \$310  = buf_rcnt9;
       4'h9:
-          \$190  = buf_cnt0_9;
+          \$310  = buf_rcnt0;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$191  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$191  = buf_cnt1_0;
-      4'h1:
-          \$191  = buf_cnt1_1;
-      4'h2:
-          \$191  = buf_cnt1_2;
-      4'h3:
-          \$191  = buf_cnt1_3;
-      4'h4:
-          \$191  = buf_cnt1_4;
-      4'h5:
-          \$191  = buf_cnt1_5;
-      4'h6:
-          \$191  = buf_cnt1_6;
-      4'h7:
-          \$191  = buf_cnt1_7;
-      4'h8:
-          \$191  = buf_cnt1_8;
-      4'h9:
-          \$191  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$192  = \$190 ;
-      1'h1:
-          \$192  = \$191 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$198  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$198  = buf_cnt0_0;
-      4'h1:
-          \$198  = buf_cnt0_1;
-      4'h2:
-          \$198  = buf_cnt0_2;
-      4'h3:
-          \$198  = buf_cnt0_3;
-      4'h4:
-          \$198  = buf_cnt0_4;
-      4'h5:
-          \$198  = buf_cnt0_5;
-      4'h6:
-          \$198  = buf_cnt0_6;
-      4'h7:
-          \$198  = buf_cnt0_7;
-      4'h8:
-          \$198  = buf_cnt0_8;
-      4'h9:
-          \$198  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$199  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$199  = buf_cnt1_0;
-      4'h1:
-          \$199  = buf_cnt1_1;
-      4'h2:
-          \$199  = buf_cnt1_2;
-      4'h3:
-          \$199  = buf_cnt1_3;
-      4'h4:
-          \$199  = buf_cnt1_4;
-      4'h5:
-          \$199  = buf_cnt1_5;
-      4'h6:
-          \$199  = buf_cnt1_6;
-      4'h7:
-          \$199  = buf_cnt1_7;
-      4'h8:
-          \$199  = buf_cnt1_8;
-      4'h9:
-          \$199  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$200  = \$198 ;
-      1'h1:
-          \$200  = \$199 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$206  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$206  = buf_cnt0_0;
-      4'h1:
-          \$206  = buf_cnt0_1;
-      4'h2:
-          \$206  = buf_cnt0_2;
-      4'h3:
-          \$206  = buf_cnt0_3;
-      4'h4:
-          \$206  = buf_cnt0_4;
-      4'h5:
-          \$206  = buf_cnt0_5;
-      4'h6:
-          \$206  = buf_cnt0_6;
-      4'h7:
-          \$206  = buf_cnt0_7;
-      4'h8:
-          \$206  = buf_cnt0_8;
-      4'h9:
-          \$206  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$207  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$207  = buf_cnt1_0;
-      4'h1:
-          \$207  = buf_cnt1_1;
-      4'h2:
-          \$207  = buf_cnt1_2;
-      4'h3:
-          \$207  = buf_cnt1_3;
-      4'h4:
-          \$207  = buf_cnt1_4;
-      4'h5:
-          \$207  = buf_cnt1_5;
-      4'h6:
-          \$207  = buf_cnt1_6;
-      4'h7:
-          \$207  = buf_cnt1_7;
-      4'h8:
-          \$207  = buf_cnt1_8;
-      4'h9:
-          \$207  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$208  = \$206 ;
-      1'h1:
-          \$208  = \$207 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$214  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$214  = buf_cnt0_0;
-      4'h1:
-          \$214  = buf_cnt0_1;
-      4'h2:
-          \$214  = buf_cnt0_2;
-      4'h3:
-          \$214  = buf_cnt0_3;
-      4'h4:
-          \$214  = buf_cnt0_4;
-      4'h5:
-          \$214  = buf_cnt0_5;
-      4'h6:
-          \$214  = buf_cnt0_6;
-      4'h7:
-          \$214  = buf_cnt0_7;
-      4'h8:
-          \$214  = buf_cnt0_8;
-      4'h9:
-          \$214  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$215  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$215  = buf_cnt1_0;
-      4'h1:
-          \$215  = buf_cnt1_1;
-      4'h2:
-          \$215  = buf_cnt1_2;
-      4'h3:
-          \$215  = buf_cnt1_3;
-      4'h4:
-          \$215  = buf_cnt1_4;
-      4'h5:
-          \$215  = buf_cnt1_5;
-      4'h6:
-          \$215  = buf_cnt1_6;
-      4'h7:
-          \$215  = buf_cnt1_7;
-      4'h8:
-          \$215  = buf_cnt1_8;
-      4'h9:
-          \$215  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$216  = \$214 ;
-      1'h1:
-          \$216  = \$215 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$222  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$222  = buf_cnt0_0;
-      4'h1:
-          \$222  = buf_cnt0_1;
-      4'h2:
-          \$222  = buf_cnt0_2;
-      4'h3:
-          \$222  = buf_cnt0_3;
-      4'h4:
-          \$222  = buf_cnt0_4;
-      4'h5:
-          \$222  = buf_cnt0_5;
-      4'h6:
-          \$222  = buf_cnt0_6;
-      4'h7:
-          \$222  = buf_cnt0_7;
-      4'h8:
-          \$222  = buf_cnt0_8;
-      4'h9:
-          \$222  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$223  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$223  = buf_cnt1_0;
-      4'h1:
-          \$223  = buf_cnt1_1;
-      4'h2:
-          \$223  = buf_cnt1_2;
-      4'h3:
-          \$223  = buf_cnt1_3;
-      4'h4:
-          \$223  = buf_cnt1_4;
-      4'h5:
-          \$223  = buf_cnt1_5;
-      4'h6:
-          \$223  = buf_cnt1_6;
-      4'h7:
-          \$223  = buf_cnt1_7;
-      4'h8:
-          \$223  = buf_cnt1_8;
-      4'h9:
-          \$223  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$224  = \$222 ;
-      1'h1:
-          \$224  = \$223 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$230  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$230  = buf_cnt0_0;
-      4'h1:
-          \$230  = buf_cnt0_1;
-      4'h2:
-          \$230  = buf_cnt0_2;
-      4'h3:
-          \$230  = buf_cnt0_3;
-      4'h4:
-          \$230  = buf_cnt0_4;
-      4'h5:
-          \$230  = buf_cnt0_5;
-      4'h6:
-          \$230  = buf_cnt0_6;
-      4'h7:
-          \$230  = buf_cnt0_7;
-      4'h8:
-          \$230  = buf_cnt0_8;
-      4'h9:
-          \$230  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$231  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$231  = buf_cnt1_0;
-      4'h1:
-          \$231  = buf_cnt1_1;
-      4'h2:
-          \$231  = buf_cnt1_2;
-      4'h3:
-          \$231  = buf_cnt1_3;
-      4'h4:
-          \$231  = buf_cnt1_4;
-      4'h5:
-          \$231  = buf_cnt1_5;
-      4'h6:
-          \$231  = buf_cnt1_6;
-      4'h7:
-          \$231  = buf_cnt1_7;
-      4'h8:
-          \$231  = buf_cnt1_8;
-      4'h9:
-          \$231  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$232  = \$230 ;
-      1'h1:
-          \$232  = \$231 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$238  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$238  = buf_cnt0_0;
-      4'h1:
-          \$238  = buf_cnt0_1;
-      4'h2:
-          \$238  = buf_cnt0_2;
-      4'h3:
-          \$238  = buf_cnt0_3;
-      4'h4:
-          \$238  = buf_cnt0_4;
-      4'h5:
-          \$238  = buf_cnt0_5;
-      4'h6:
-          \$238  = buf_cnt0_6;
-      4'h7:
-          \$238  = buf_cnt0_7;
-      4'h8:
-          \$238  = buf_cnt0_8;
-      4'h9:
-          \$238  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$239  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$239  = buf_cnt1_0;
-      4'h1:
-          \$239  = buf_cnt1_1;
-      4'h2:
-          \$239  = buf_cnt1_2;
-      4'h3:
-          \$239  = buf_cnt1_3;
-      4'h4:
-          \$239  = buf_cnt1_4;
-      4'h5:
-          \$239  = buf_cnt1_5;
-      4'h6:
-          \$239  = buf_cnt1_6;
-      4'h7:
-          \$239  = buf_cnt1_7;
-      4'h8:
-          \$239  = buf_cnt1_8;
-      4'h9:
-          \$239  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$240  = \$238 ;
-      1'h1:
-          \$240  = \$239 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$246  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$246  = buf_cnt0_0;
-      4'h1:
-          \$246  = buf_cnt0_1;
-      4'h2:
-          \$246  = buf_cnt0_2;
-      4'h3:
-          \$246  = buf_cnt0_3;
-      4'h4:
-          \$246  = buf_cnt0_4;
-      4'h5:
-          \$246  = buf_cnt0_5;
-      4'h6:
-          \$246  = buf_cnt0_6;
-      4'h7:
-          \$246  = buf_cnt0_7;
-      4'h8:
-          \$246  = buf_cnt0_8;
-      4'h9:
-          \$246  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$247  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$247  = buf_cnt1_0;
-      4'h1:
-          \$247  = buf_cnt1_1;
-      4'h2:
-          \$247  = buf_cnt1_2;
-      4'h3:
-          \$247  = buf_cnt1_3;
-      4'h4:
-          \$247  = buf_cnt1_4;
-      4'h5:
-          \$247  = buf_cnt1_5;
-      4'h6:
-          \$247  = buf_cnt1_6;
-      4'h7:
-          \$247  = buf_cnt1_7;
-      4'h8:
-          \$247  = buf_cnt1_8;
-      4'h9:
-          \$247  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$248  = \$246 ;
-      1'h1:
-          \$248  = \$247 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$254  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$254  = buf_cnt0_0;
-      4'h1:
-          \$254  = buf_cnt0_1;
-      4'h2:
-          \$254  = buf_cnt0_2;
-      4'h3:
-          \$254  = buf_cnt0_3;
-      4'h4:
-          \$254  = buf_cnt0_4;
-      4'h5:
-          \$254  = buf_cnt0_5;
-      4'h6:
-          \$254  = buf_cnt0_6;
-      4'h7:
-          \$254  = buf_cnt0_7;
-      4'h8:
-          \$254  = buf_cnt0_8;
-      4'h9:
-          \$254  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$255  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$255  = buf_cnt1_0;
-      4'h1:
-          \$255  = buf_cnt1_1;
-      4'h2:
-          \$255  = buf_cnt1_2;
-      4'h3:
-          \$255  = buf_cnt1_3;
-      4'h4:
-          \$255  = buf_cnt1_4;
-      4'h5:
-          \$255  = buf_cnt1_5;
-      4'h6:
-          \$255  = buf_cnt1_6;
-      4'h7:
-          \$255  = buf_cnt1_7;
-      4'h8:
-          \$255  = buf_cnt1_8;
-      4'h9:
-          \$255  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$256  = \$254 ;
-      1'h1:
-          \$256  = \$255 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$262  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$262  = buf_cnt0_0;
-      4'h1:
-          \$262  = buf_cnt0_1;
-      4'h2:
-          \$262  = buf_cnt0_2;
-      4'h3:
-          \$262  = buf_cnt0_3;
-      4'h4:
-          \$262  = buf_cnt0_4;
-      4'h5:
-          \$262  = buf_cnt0_5;
-      4'h6:
-          \$262  = buf_cnt0_6;
-      4'h7:
-          \$262  = buf_cnt0_7;
-      4'h8:
-          \$262  = buf_cnt0_8;
-      4'h9:
-          \$262  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$263  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$263  = buf_cnt1_0;
-      4'h1:
-          \$263  = buf_cnt1_1;
-      4'h2:
-          \$263  = buf_cnt1_2;
-      4'h3:
-          \$263  = buf_cnt1_3;
-      4'h4:
-          \$263  = buf_cnt1_4;
-      4'h5:
-          \$263  = buf_cnt1_5;
-      4'h6:
-          \$263  = buf_cnt1_6;
-      4'h7:
-          \$263  = buf_cnt1_7;
-      4'h8:
-          \$263  = buf_cnt1_8;
-      4'h9:
-          \$263  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$264  = \$262 ;
-      1'h1:
-          \$264  = \$263 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$270  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$270  = buf_cnt0_0;
-      4'h1:
-          \$270  = buf_cnt0_1;
-      4'h2:
-          \$270  = buf_cnt0_2;
-      4'h3:
-          \$270  = buf_cnt0_3;
-      4'h4:
-          \$270  = buf_cnt0_4;
-      4'h5:
-          \$270  = buf_cnt0_5;
-      4'h6:
-          \$270  = buf_cnt0_6;
-      4'h7:
-          \$270  = buf_cnt0_7;
-      4'h8:
-          \$270  = buf_cnt0_8;
-      4'h9:
-          \$270  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$271  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$271  = buf_cnt1_0;
-      4'h1:
-          \$271  = buf_cnt1_1;
-      4'h2:
-          \$271  = buf_cnt1_2;
-      4'h3:
-          \$271  = buf_cnt1_3;
-      4'h4:
-          \$271  = buf_cnt1_4;
-      4'h5:
-          \$271  = buf_cnt1_5;
-      4'h6:
-          \$271  = buf_cnt1_6;
-      4'h7:
-          \$271  = buf_cnt1_7;
-      4'h8:
-          \$271  = buf_cnt1_8;
-      4'h9:
-          \$271  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$272  = \$270 ;
-      1'h1:
-          \$272  = \$271 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$278  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$278  = buf_cnt0_0;
-      4'h1:
-          \$278  = buf_cnt0_1;
-      4'h2:
-          \$278  = buf_cnt0_2;
-      4'h3:
-          \$278  = buf_cnt0_3;
-      4'h4:
-          \$278  = buf_cnt0_4;
-      4'h5:
-          \$278  = buf_cnt0_5;
-      4'h6:
-          \$278  = buf_cnt0_6;
-      4'h7:
-          \$278  = buf_cnt0_7;
-      4'h8:
-          \$278  = buf_cnt0_8;
-      4'h9:
-          \$278  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$279  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$279  = buf_cnt1_0;
-      4'h1:
-          \$279  = buf_cnt1_1;
-      4'h2:
-          \$279  = buf_cnt1_2;
-      4'h3:
-          \$279  = buf_cnt1_3;
-      4'h4:
-          \$279  = buf_cnt1_4;
-      4'h5:
-          \$279  = buf_cnt1_5;
-      4'h6:
-          \$279  = buf_cnt1_6;
-      4'h7:
-          \$279  = buf_cnt1_7;
-      4'h8:
-          \$279  = buf_cnt1_8;
-      4'h9:
-          \$279  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$280  = \$278 ;
-      1'h1:
-          \$280  = \$279 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$286  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$286  = buf_cnt0_0;
-      4'h1:
-          \$286  = buf_cnt0_1;
-      4'h2:
-          \$286  = buf_cnt0_2;
-      4'h3:
-          \$286  = buf_cnt0_3;
-      4'h4:
-          \$286  = buf_cnt0_4;
-      4'h5:
-          \$286  = buf_cnt0_5;
-      4'h6:
-          \$286  = buf_cnt0_6;
-      4'h7:
-          \$286  = buf_cnt0_7;
-      4'h8:
-          \$286  = buf_cnt0_8;
-      4'h9:
-          \$286  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$287  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$287  = buf_cnt1_0;
-      4'h1:
-          \$287  = buf_cnt1_1;
-      4'h2:
-          \$287  = buf_cnt1_2;
-      4'h3:
-          \$287  = buf_cnt1_3;
-      4'h4:
-          \$287  = buf_cnt1_4;
-      4'h5:
-          \$287  = buf_cnt1_5;
-      4'h6:
-          \$287  = buf_cnt1_6;
-      4'h7:
-          \$287  = buf_cnt1_7;
-      4'h8:
-          \$287  = buf_cnt1_8;
-      4'h9:
-          \$287  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$288  = \$286 ;
-      1'h1:
-          \$288  = \$287 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$294  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$294  = buf_cnt0_0;
-      4'h1:
-          \$294  = buf_cnt0_1;
-      4'h2:
-          \$294  = buf_cnt0_2;
-      4'h3:
-          \$294  = buf_cnt0_3;
-      4'h4:
-          \$294  = buf_cnt0_4;
-      4'h5:
-          \$294  = buf_cnt0_5;
-      4'h6:
-          \$294  = buf_cnt0_6;
-      4'h7:
-          \$294  = buf_cnt0_7;
-      4'h8:
-          \$294  = buf_cnt0_8;
-      4'h9:
-          \$294  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$295  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$295  = buf_cnt1_0;
-      4'h1:
-          \$295  = buf_cnt1_1;
-      4'h2:
-          \$295  = buf_cnt1_2;
-      4'h3:
-          \$295  = buf_cnt1_3;
-      4'h4:
-          \$295  = buf_cnt1_4;
-      4'h5:
-          \$295  = buf_cnt1_5;
-      4'h6:
-          \$295  = buf_cnt1_6;
-      4'h7:
-          \$295  = buf_cnt1_7;
-      4'h8:
-          \$295  = buf_cnt1_8;
-      4'h9:
-          \$295  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$296  = \$294 ;
-      1'h1:
-          \$296  = \$295 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$302  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$302  = buf_cnt0_0;
-      4'h1:
-          \$302  = buf_cnt0_1;
-      4'h2:
-          \$302  = buf_cnt0_2;
-      4'h3:
-          \$302  = buf_cnt0_3;
-      4'h4:
-          \$302  = buf_cnt0_4;
-      4'h5:
-          \$302  = buf_cnt0_5;
-      4'h6:
-          \$302  = buf_cnt0_6;
-      4'h7:
-          \$302  = buf_cnt0_7;
-      4'h8:
-          \$302  = buf_cnt0_8;
-      4'h9:
-          \$302  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$303  = 7'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$303  = buf_cnt1_0;
-      4'h1:
-          \$303  = buf_cnt1_1;
-      4'h2:
-          \$303  = buf_cnt1_2;
-      4'h3:
-          \$303  = buf_cnt1_3;
-      4'h4:
-          \$303  = buf_cnt1_4;
-      4'h5:
-          \$303  = buf_cnt1_5;
-      4'h6:
-          \$303  = buf_cnt1_6;
-      4'h7:
-          \$303  = buf_cnt1_7;
-      4'h8:
-          \$303  = buf_cnt1_8;
-      4'h9:
-          \$303  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$304  = \$302 ;
-      1'h1:
-          \$304  = \$303 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$333  = 7'h00;
+    \$316  = 7'h00;
     casez (q_n)
       4'h0:
-          \$333  = buf_rcnt0;
+          \$316  = buf_rcnt0;
       4'h1:
-          \$333  = buf_rcnt1;
+          \$316  = buf_rcnt1;
       4'h2:
-          \$333  = buf_rcnt2;
+          \$316  = buf_rcnt2;
       4'h3:
-          \$333  = buf_rcnt3;
+          \$316  = buf_rcnt3;
       4'h4:
-          \$333  = buf_rcnt4;
+          \$316  = buf_rcnt4;
       4'h5:
-          \$333  = buf_rcnt5;
+          \$316  = buf_rcnt5;
       4'h6:
-          \$333  = buf_rcnt6;
+          \$316  = buf_rcnt6;
       4'h7:
-          \$333  = buf_rcnt7;
+          \$316  = buf_rcnt7;
       4'h8:
-          \$333  = buf_rcnt8;
+          \$316  = buf_rcnt8;
       4'h9:
-          \$333  = buf_rcnt9;
+          \$316  = buf_rcnt9;
     endcase
   end
   always @* begin
@@ -8250,19 +7122,19 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
       3'h2:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$41 ) begin
+            if (\$58 ) begin
               phase_n = 3'h3;
-            end else if (\$42 ) begin
+            end else if (\$59 ) begin
               phase_n = 3'h5;
             end else begin
               phase_n = 3'h2;
             end
           end
       3'h3:
-          if (\$45 ) begin
+          if (\$62 ) begin
             if (fq_l0) begin
               (* full_case = 32'd1 *)
-              if (\$46 ) begin
+              if (\$63 ) begin
                 phase_n = 3'h5;
               end else begin
                 phase_n = 3'h2;
@@ -8272,7 +7144,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
       3'h5:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$54 ) begin
+            if (\$71 ) begin
               phase_n = 3'h2;
             end else begin
               (* full_case = 32'd1 *)
@@ -8296,26 +7168,26 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
       3'h2:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$41 ) begin
-            end else if (\$42 ) begin
+            if (\$58 ) begin
+            end else if (\$59 ) begin
             end else begin
-              q_n = \$44 [3:0];
+              q_n = \$61 [3:0];
             end
           end
       3'h3:
-          if (\$45 ) begin
+          if (\$62 ) begin
             if (fq_l0) begin
               (* full_case = 32'd1 *)
-              if (\$46 ) begin
+              if (\$63 ) begin
               end else begin
-                q_n = \$48 [3:0];
+                q_n = \$65 [3:0];
               end
             end
           end
       3'h5:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$54 ) begin
+            if (\$71 ) begin
               q_n = 4'h0;
             end else begin
               if (buf_rfull) begin
@@ -8338,8 +7210,8 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
       3'h5:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$54 ) begin
-              g_n = \$55 [1:0];
+            if (\$71 ) begin
+              g_n = \$72 [1:0];
             end else begin
               g_n = 2'h0;
             end
@@ -8354,18 +7226,18 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
           /* empty */;
       3'h2:
           if (a_last) begin
-            if (\$41 ) begin
-            end else if (\$42 ) begin
-              if (\$43 ) begin
+            if (\$58 ) begin
+            end else if (\$59 ) begin
+              if (\$60 ) begin
                 release_now = 1'h1;
               end
             end
           end
       3'h3:
-          if (\$45 ) begin
+          if (\$62 ) begin
             if (fq_l0) begin
-              if (\$46 ) begin
-                if (\$47 ) begin
+              if (\$63 ) begin
+                if (\$64 ) begin
                   release_now = 1'h1;
                 end
               end
@@ -8378,17 +7250,17 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     base0 = { acc_word[21], acc_word[21:0] };
     casez (x_kind)
       3'h2:
-          base0 = \$59 ;
+          base0 = \$76 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    addend0 = 16'h0000;
+    addend0 = 15'h0000;
     casez (x_kind)
       3'h2:
-          addend0 = { \$61 [14], \$61  };
+          addend0 = \$78 ;
       3'h3:
-          addend0 = { \$64 [8], \$64 [8], \$64 [8], \$64 [8], \$64 [8], \$64 [8], \$64 [8], \$64  };
+          addend0 = { w_x[7], w_x[7], w_x[7], w_x[7], w_x[7], w_x[7], w_x[7], w_x[7:0] };
     endcase
   end
   always @* begin
@@ -8396,17 +7268,17 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     base1 = { acc_word[43], acc_word[43:22] };
     casez (x_kind)
       3'h2:
-          base1 = \$68 ;
+          base1 = \$87 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    addend1 = 16'h0000;
+    addend1 = 15'h0000;
     casez (x_kind)
       3'h2:
-          addend1 = { \$70 [14], \$70  };
+          addend1 = \$89 ;
       3'h3:
-          addend1 = { \$73 [8], \$73 [8], \$73 [8], \$73 [8], \$73 [8], \$73 [8], \$73 [8], \$73  };
+          addend1 = { w_x[15], w_x[15], w_x[15], w_x[15], w_x[15], w_x[15], w_x[15], w_x[15:8] };
     endcase
   end
   always @* begin
@@ -8414,17 +7286,17 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     base2 = { acc_word[65], acc_word[65:44] };
     casez (x_kind)
       3'h2:
-          base2 = \$77 ;
+          base2 = \$98 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    addend2 = 16'h0000;
+    addend2 = 15'h0000;
     casez (x_kind)
       3'h2:
-          addend2 = { \$79 [14], \$79  };
+          addend2 = \$100 ;
       3'h3:
-          addend2 = { \$82 [8], \$82 [8], \$82 [8], \$82 [8], \$82 [8], \$82 [8], \$82 [8], \$82  };
+          addend2 = { w_x[23], w_x[23], w_x[23], w_x[23], w_x[23], w_x[23], w_x[23], w_x[23:16] };
     endcase
   end
   always @* begin
@@ -8432,17 +7304,17 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     base3 = { acc_word[87], acc_word[87:66] };
     casez (x_kind)
       3'h2:
-          base3 = \$86 ;
+          base3 = \$109 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    addend3 = 16'h0000;
+    addend3 = 15'h0000;
     casez (x_kind)
       3'h2:
-          addend3 = { \$88 [14], \$88  };
+          addend3 = \$111 ;
       3'h3:
-          addend3 = { \$91 [8], \$91 [8], \$91 [8], \$91 [8], \$91 [8], \$91 [8], \$91 [8], \$91  };
+          addend3 = { w_x[31], w_x[31], w_x[31], w_x[31], w_x[31], w_x[31], w_x[31], w_x[31:24] };
     endcase
   end
   always @* begin
@@ -8450,17 +7322,17 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     base4 = { acc_word[109], acc_word[109:88] };
     casez (x_kind)
       3'h2:
-          base4 = \$95 ;
+          base4 = \$120 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    addend4 = 16'h0000;
+    addend4 = 15'h0000;
     casez (x_kind)
       3'h2:
-          addend4 = { \$97 [14], \$97  };
+          addend4 = \$122 ;
       3'h3:
-          addend4 = { \$100 [8], \$100 [8], \$100 [8], \$100 [8], \$100 [8], \$100 [8], \$100 [8], \$100  };
+          addend4 = { w_x[39], w_x[39], w_x[39], w_x[39], w_x[39], w_x[39], w_x[39], w_x[39:32] };
     endcase
   end
   always @* begin
@@ -8468,17 +7340,17 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     base5 = { acc_word[131], acc_word[131:110] };
     casez (x_kind)
       3'h2:
-          base5 = \$104 ;
+          base5 = \$131 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    addend5 = 16'h0000;
+    addend5 = 15'h0000;
     casez (x_kind)
       3'h2:
-          addend5 = { \$106 [14], \$106  };
+          addend5 = \$133 ;
       3'h3:
-          addend5 = { \$109 [8], \$109 [8], \$109 [8], \$109 [8], \$109 [8], \$109 [8], \$109 [8], \$109  };
+          addend5 = { w_x[47], w_x[47], w_x[47], w_x[47], w_x[47], w_x[47], w_x[47], w_x[47:40] };
     endcase
   end
   always @* begin
@@ -8486,17 +7358,17 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     base6 = { acc_word[153], acc_word[153:132] };
     casez (x_kind)
       3'h2:
-          base6 = \$113 ;
+          base6 = \$142 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    addend6 = 16'h0000;
+    addend6 = 15'h0000;
     casez (x_kind)
       3'h2:
-          addend6 = { \$115 [14], \$115  };
+          addend6 = \$144 ;
       3'h3:
-          addend6 = { \$118 [8], \$118 [8], \$118 [8], \$118 [8], \$118 [8], \$118 [8], \$118 [8], \$118  };
+          addend6 = { w_x[55], w_x[55], w_x[55], w_x[55], w_x[55], w_x[55], w_x[55], w_x[55:48] };
     endcase
   end
   always @* begin
@@ -8504,347 +7376,552 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     base7 = { acc_word[175], acc_word[175:154] };
     casez (x_kind)
       3'h2:
-          base7 = \$122 ;
+          base7 = \$153 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    addend7 = 16'h0000;
+    addend7 = 15'h0000;
     casez (x_kind)
       3'h2:
-          addend7 = { \$124 [14], \$124  };
+          addend7 = \$155 ;
       3'h3:
-          addend7 = { \$127 [8], \$127 [8], \$127 [8], \$127 [8], \$127 [8], \$127 [8], \$127 [8], \$127  };
+          addend7 = { w_x[63], w_x[63], w_x[63], w_x[63], w_x[63], w_x[63], w_x[63], w_x[63:56] };
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$340  = buf_s_valid;
+    \$323  = buf_s_valid;
     if (i__ready) begin
-      \$340  = i__valid;
+      \$323  = i__valid;
     end
     if (rst) begin
-      \$340  = 1'h0;
+      \$323  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$341  = buf_s_mask;
+    \$324  = buf_s_mask;
     if (i__ready) begin
-      \$341  = \$142 ;
+      \$324  = \$175 ;
     end
     if (rst) begin
-      \$341  = 10'h000;
+      \$324  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$342  = buf_s_index;
+    \$325  = buf_s_index;
     if (i__ready) begin
-      \$342  = i__payload[15:10];
+      \$325  = i__payload[15:10];
     end
     if (rst) begin
-      \$342  = 6'h00;
+      \$325  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$343  = buf_s_last;
+    \$326  = buf_s_last;
     if (i__ready) begin
-      \$343  = i__payload[16];
+      \$326  = i__payload[16];
     end
     if (rst) begin
-      \$343  = 1'h0;
+      \$326  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$344  = buf_write;
+    \$327  = buf_write;
     if (rst) begin
-      \$344  = 1'h0;
+      \$327  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$345  = buf_plane;
+    \$328  = buf_plane;
     if (rst) begin
-      \$345  = 4'h0;
+      \$328  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$346  = buf_s_index;
+    \$329  = buf_s_index;
     if (rst) begin
-      \$346  = 6'h00;
+      \$329  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$347  = buf_wsel;
+    \$330  = buf_wsel;
     if (rst) begin
-      \$347  = 1'h0;
+      \$330  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$348  = buf_written;
-    if (\$143 ) begin
+    \$331  = \$184 [6:0];
+    if (rst) begin
+      \$331  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$332  = buf_written;
+    if (\$185 ) begin
       (* full_case = 32'd1 *)
       if (buf_one_left) begin
-        \$348  = 10'h000;
+        \$332  = 10'h000;
       end else begin
-        \$348  = \$145 [9:0];
+        \$332  = \$187 [9:0];
       end
     end
     if (rst) begin
-      \$348  = 10'h000;
+      \$332  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$349  = buf_cnt0_0;
-    if (\$147 ) begin
-      \$349  = 7'h00;
-    end else if (\$149 ) begin
-      \$349  = \$153 [6:0];
+    \$333  = buf_cnt0_0;
+    if (\$189 ) begin
+      \$333  = 7'h00;
+    end else if (\$191 ) begin
+      \$333  = \$192 [6:0];
     end
     if (rst) begin
-      \$349  = 7'h00;
+      \$333  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$350  = buf_cnt0_1;
-    if (\$155 ) begin
-      \$350  = 7'h00;
-    end else if (\$157 ) begin
-      \$350  = \$161 [6:0];
+    \$334  = buf_cnt0_1;
+    if (\$194 ) begin
+      \$334  = 7'h00;
+    end else if (\$196 ) begin
+      \$334  = \$197 [6:0];
     end
     if (rst) begin
-      \$350  = 7'h00;
+      \$334  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$351  = buf_cnt0_2;
-    if (\$163 ) begin
-      \$351  = 7'h00;
-    end else if (\$165 ) begin
-      \$351  = \$169 [6:0];
+    \$335  = buf_cnt0_2;
+    if (\$199 ) begin
+      \$335  = 7'h00;
+    end else if (\$201 ) begin
+      \$335  = \$202 [6:0];
     end
     if (rst) begin
-      \$351  = 7'h00;
+      \$335  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$352  = buf_cnt0_3;
-    if (\$171 ) begin
-      \$352  = 7'h00;
-    end else if (\$173 ) begin
-      \$352  = \$177 [6:0];
+    \$336  = buf_cnt0_3;
+    if (\$204 ) begin
+      \$336  = 7'h00;
+    end else if (\$206 ) begin
+      \$336  = \$207 [6:0];
     end
     if (rst) begin
-      \$352  = 7'h00;
+      \$336  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$353  = buf_cnt0_4;
-    if (\$179 ) begin
-      \$353  = 7'h00;
-    end else if (\$181 ) begin
-      \$353  = \$185 [6:0];
+    \$337  = buf_cnt0_4;
+    if (\$209 ) begin
+      \$337  = 7'h00;
+    end else if (\$211 ) begin
+      \$337  = \$212 [6:0];
     end
     if (rst) begin
-      \$353  = 7'h00;
+      \$337  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$354  = buf_cnt0_5;
-    if (\$187 ) begin
-      \$354  = 7'h00;
-    end else if (\$189 ) begin
-      \$354  = \$193 [6:0];
+    \$338  = buf_cnt0_5;
+    if (\$214 ) begin
+      \$338  = 7'h00;
+    end else if (\$216 ) begin
+      \$338  = \$217 [6:0];
     end
     if (rst) begin
-      \$354  = 7'h00;
+      \$338  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$355  = buf_cnt0_6;
-    if (\$195 ) begin
-      \$355  = 7'h00;
-    end else if (\$197 ) begin
-      \$355  = \$201 [6:0];
-    end
-    if (rst) begin
-      \$355  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$356  = buf_cnt0_7;
-    if (\$203 ) begin
-      \$356  = 7'h00;
-    end else if (\$205 ) begin
-      \$356  = \$209 [6:0];
-    end
-    if (rst) begin
-      \$356  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$357  = buf_cnt0_8;
-    if (\$211 ) begin
-      \$357  = 7'h00;
-    end else if (\$213 ) begin
-      \$357  = \$217 [6:0];
-    end
-    if (rst) begin
-      \$357  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$358  = buf_cnt0_9;
+    \$339  = buf_cnt0_6;
     if (\$219 ) begin
-      \$358  = 7'h00;
+      \$339  = 7'h00;
     end else if (\$221 ) begin
-      \$358  = \$225 [6:0];
+      \$339  = \$222 [6:0];
     end
     if (rst) begin
-      \$358  = 7'h00;
+      \$339  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$359  = buf_cnt1_0;
-    if (\$227 ) begin
-      \$359  = 7'h00;
-    end else if (\$229 ) begin
-      \$359  = \$233 [6:0];
+    \$340  = buf_cnt0_7;
+    if (\$224 ) begin
+      \$340  = 7'h00;
+    end else if (\$226 ) begin
+      \$340  = \$227 [6:0];
     end
     if (rst) begin
-      \$359  = 7'h00;
+      \$340  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$360  = buf_cnt1_1;
-    if (\$235 ) begin
-      \$360  = 7'h00;
-    end else if (\$237 ) begin
-      \$360  = \$241 [6:0];
+    \$341  = buf_cnt0_8;
+    if (\$229 ) begin
+      \$341  = 7'h00;
+    end else if (\$231 ) begin
+      \$341  = \$232 [6:0];
     end
     if (rst) begin
-      \$360  = 7'h00;
+      \$341  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$361  = buf_cnt1_2;
-    if (\$243 ) begin
-      \$361  = 7'h00;
-    end else if (\$245 ) begin
-      \$361  = \$249 [6:0];
+    \$342  = buf_cnt0_9;
+    if (\$234 ) begin
+      \$342  = 7'h00;
+    end else if (\$236 ) begin
+      \$342  = \$237 [6:0];
     end
     if (rst) begin
-      \$361  = 7'h00;
+      \$342  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$362  = buf_cnt1_3;
-    if (\$251 ) begin
-      \$362  = 7'h00;
-    end else if (\$253 ) begin
-      \$362  = \$257 [6:0];
+    \$343  = buf_cnt1_0;
+    if (\$239 ) begin
+      \$343  = 7'h00;
+    end else if (\$241 ) begin
+      \$343  = \$242 [6:0];
     end
     if (rst) begin
-      \$362  = 7'h00;
+      \$343  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$363  = buf_cnt1_4;
+    \$344  = buf_cnt1_1;
+    if (\$244 ) begin
+      \$344  = 7'h00;
+    end else if (\$246 ) begin
+      \$344  = \$247 [6:0];
+    end
+    if (rst) begin
+      \$344  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$345  = buf_cnt1_2;
+    if (\$249 ) begin
+      \$345  = 7'h00;
+    end else if (\$251 ) begin
+      \$345  = \$252 [6:0];
+    end
+    if (rst) begin
+      \$345  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$346  = buf_cnt1_3;
+    if (\$254 ) begin
+      \$346  = 7'h00;
+    end else if (\$256 ) begin
+      \$346  = \$257 [6:0];
+    end
+    if (rst) begin
+      \$346  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$347  = buf_cnt1_4;
     if (\$259 ) begin
-      \$363  = 7'h00;
+      \$347  = 7'h00;
     end else if (\$261 ) begin
-      \$363  = \$265 [6:0];
+      \$347  = \$262 [6:0];
     end
     if (rst) begin
-      \$363  = 7'h00;
+      \$347  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$364  = buf_cnt1_5;
-    if (\$267 ) begin
-      \$364  = 7'h00;
-    end else if (\$269 ) begin
-      \$364  = \$273 [6:0];
+    \$348  = buf_cnt1_5;
+    if (\$264 ) begin
+      \$348  = 7'h00;
+    end else if (\$266 ) begin
+      \$348  = \$267 [6:0];
     end
     if (rst) begin
-      \$364  = 7'h00;
+      \$348  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$365  = buf_cnt1_6;
-    if (\$275 ) begin
-      \$365  = 7'h00;
-    end else if (\$277 ) begin
-      \$365  = \$281 [6:0];
+    \$349  = buf_cnt1_6;
+    if (\$269 ) begin
+      \$349  = 7'h00;
+    end else if (\$271 ) begin
+      \$349  = \$272 [6:0];
     end
     if (rst) begin
-      \$365  = 7'h00;
+      \$349  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$366  = buf_cnt1_7;
-    if (\$283 ) begin
-      \$366  = 7'h00;
-    end else if (\$285 ) begin
-      \$366  = \$289 [6:0];
+    \$350  = buf_cnt1_7;
+    if (\$274 ) begin
+      \$350  = 7'h00;
+    end else if (\$276 ) begin
+      \$350  = \$277 [6:0];
     end
     if (rst) begin
-      \$366  = 7'h00;
+      \$350  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$367  = buf_cnt1_8;
-    if (\$291 ) begin
-      \$367  = 7'h00;
-    end else if (\$293 ) begin
-      \$367  = \$297 [6:0];
+    \$351  = buf_cnt1_8;
+    if (\$279 ) begin
+      \$351  = 7'h00;
+    end else if (\$281 ) begin
+      \$351  = \$282 [6:0];
     end
     if (rst) begin
-      \$367  = 7'h00;
+      \$351  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$368  = buf_cnt1_9;
-    if (\$299 ) begin
-      \$368  = 7'h00;
-    end else if (\$301 ) begin
-      \$368  = \$305 [6:0];
+    \$352  = buf_cnt1_9;
+    if (\$284 ) begin
+      \$352  = 7'h00;
+    end else if (\$286 ) begin
+      \$352  = \$287 [6:0];
     end
     if (rst) begin
-      \$368  = 7'h00;
+      \$352  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$369  = buf_wsel;
+    \$353  = buf_wsel;
     if (buf_done) begin
-      \$369  = \$306 ;
+      \$353  = \$288 ;
+    end
+    if (rst) begin
+      \$353  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$354  = buf_done;
+    if (rst) begin
+      \$354  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$355  = buf_wsel;
+    if (rst) begin
+      \$355  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$356  = buf_full;
+    if (\$290 ) begin
+      \$356 [0] = 1'h1;
+    end else if (\$292 ) begin
+      \$356 [0] = 1'h0;
+    end
+    if (\$294 ) begin
+      \$356 [1] = 1'h1;
+    end else if (\$296 ) begin
+      \$356 [1] = 1'h0;
+    end
+    if (rst) begin
+      \$356  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$357  = buf_rsel;
+    if (buf_release) begin
+      \$357  = \$297 ;
+    end
+    if (rst) begin
+      \$357  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$358  = chunk;
+    if (\$298 ) begin
+      \$358  = \$301 [0];
+    end
+    if (rst) begin
+      \$358  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$359  = phase;
+    if (go) begin
+      \$359  = phase_n;
+    end
+    if (rst) begin
+      \$359  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$360  = q;
+    if (go) begin
+      \$360  = q_n;
+    end
+    if (rst) begin
+      \$360  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$361  = g;
+    if (go) begin
+      \$361  = g_n;
+    end
+    if (rst) begin
+      \$361  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$362  = f_issue;
+    if (rst) begin
+      \$362  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$363  = \$303 ;
+    if (rst) begin
+      \$363  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$364  = buf_rplane;
+    if (rst) begin
+      \$364  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$365  = fq_d0;
+    if (pop) begin
+      if (fq_v1) begin
+        \$365  = fq_d1;
+      end else if (f_fly) begin
+        \$365  = buf_rdata;
+      end
+    end else if (f_fly) begin
+      (* full_case = 32'd1 *)
+      if (fq_v0) begin
+      end else begin
+        \$365  = buf_rdata;
+      end
+    end
+    if (rst) begin
+      \$365  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$366  = fq_l0;
+    if (pop) begin
+      if (fq_v1) begin
+        \$366  = fq_l1;
+      end else if (f_fly) begin
+        \$366  = f_fly_last;
+      end
+    end else if (f_fly) begin
+      (* full_case = 32'd1 *)
+      if (fq_v0) begin
+      end else begin
+        \$366  = f_fly_last;
+      end
+    end
+    if (rst) begin
+      \$366  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$367  = fq_d1;
+    if (pop) begin
+      if (fq_v1) begin
+        if (f_fly) begin
+          \$367  = buf_rdata;
+        end
+      end
+    end else if (f_fly) begin
+      if (fq_v0) begin
+        \$367  = buf_rdata;
+      end
+    end
+    if (rst) begin
+      \$367  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$368  = fq_l1;
+    if (pop) begin
+      if (fq_v1) begin
+        if (f_fly) begin
+          \$368  = f_fly_last;
+        end
+      end
+    end else if (f_fly) begin
+      if (fq_v0) begin
+        \$368  = f_fly_last;
+      end
+    end
+    if (rst) begin
+      \$368  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$369  = fq_v1;
+    if (pop) begin
+      if (fq_v1) begin
+        (* full_case = 32'd1 *)
+        if (f_fly) begin
+        end else begin
+          \$369  = 1'h0;
+        end
+      end
+    end else if (f_fly) begin
+      if (fq_v0) begin
+        \$369  = 1'h1;
+      end
     end
     if (rst) begin
       \$369  = 1'h0;
@@ -8852,141 +7929,192 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$370  = buf_done;
+    \$370  = fq_v0;
+    if (pop) begin
+      (* full_case = 32'd1 *)
+      if (fq_v1) begin
+      end else if (f_fly) begin
+      end else begin
+        \$370  = 1'h0;
+      end
+    end else if (f_fly) begin
+      (* full_case = 32'd1 *)
+      if (fq_v0) begin
+      end else begin
+        \$370  = 1'h1;
+      end
+    end
     if (rst) begin
       \$370  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$371  = buf_wsel;
-    if (rst) begin
-      \$371  = 1'h0;
+    \$371  = f_e;
+    if (f_issue) begin
+      \$371  = \$306 [6:0];
+    end else if (\$305 ) begin
+      \$371  = 7'h00;
     end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$372  = buf_full;
-    if (\$308 ) begin
-      \$372 [0] = 1'h1;
-    end else if (\$310 ) begin
-      \$372 [0] = 1'h0;
-    end
-    if (\$312 ) begin
-      \$372 [1] = 1'h1;
-    end else if (\$314 ) begin
-      \$372 [1] = 1'h0;
-    end
-    if (rst) begin
-      \$372  = 2'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$373  = buf_rsel;
     if (buf_release) begin
-      \$373  = \$315 ;
+    end else if (\$315 ) begin
+      \$371  = 7'h00;
     end
     if (rst) begin
-      \$373  = 1'h0;
+      \$371  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$374  = chunk;
-    if (\$316 ) begin
-      \$374  = \$319 [0];
+    \$372  = buf_rplane;
+    if (f_issue) begin
+    end else if (\$305 ) begin
+      if (\$307 ) begin
+        \$372  = \$309 [3:0];
+      end else if (\$308 ) begin
+        \$372  = 4'h0;
+      end
+    end
+    if (buf_release) begin
+    end else if (\$315 ) begin
+      \$372  = 4'h0;
     end
     if (rst) begin
-      \$374  = 1'h0;
+      \$372  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$375  = phase;
+    \$373  = f_cnt;
+    if (f_issue) begin
+    end else if (\$305 ) begin
+      if (\$307 ) begin
+        \$373  = \$310 ;
+      end else if (\$308 ) begin
+        \$373  = buf_rcnt0;
+      end
+    end
+    if (buf_release) begin
+    end else if (\$315 ) begin
+      \$373  = buf_rcnt0;
+    end
+    if (rst) begin
+      \$373  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$374  = f_g;
+    if (f_issue) begin
+    end else if (\$305 ) begin
+      if (\$307 ) begin
+      end else if (\$308 ) begin
+        \$374  = \$311 [1:0];
+      end
+    end
+    if (buf_release) begin
+    end else if (\$315 ) begin
+      \$374  = 2'h0;
+    end
+    if (rst) begin
+      \$374  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$375  = f_busy;
+    if (f_issue) begin
+    end else if (\$305 ) begin
+      (* full_case = 32'd1 *)
+      if (\$307 ) begin
+      end else if (\$308 ) begin
+      end else begin
+        \$375  = 1'h0;
+      end
+    end
+    if (buf_release) begin
+      \$375  = 1'h0;
+    end else if (\$315 ) begin
+      \$375  = 1'h1;
+    end
+    if (rst) begin
+      \$375  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$376  = f_over;
+    if (f_issue) begin
+    end else if (\$305 ) begin
+      (* full_case = 32'd1 *)
+      if (\$307 ) begin
+      end else if (\$308 ) begin
+      end else begin
+        \$376  = 1'h1;
+      end
+    end
+    if (buf_release) begin
+      \$376  = 1'h0;
+    end
+    if (rst) begin
+      \$376  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$377  = cnt_q;
     if (go) begin
-      \$375  = phase_n;
+      \$377  = \$316 ;
     end
     if (rst) begin
-      \$375  = 3'h0;
+      \$377  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$376  = q;
-    if (go) begin
-      \$376  = q_n;
+    \$378  = r_valid;
+    if (enable) begin
+      \$378  = \$319 ;
     end
-    if (rst) begin
-      \$376  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$377  = g;
-    if (go) begin
-      \$377  = g_n;
-    end
-    if (rst) begin
-      \$377  = 2'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$378  = rp__en;
     if (rst) begin
       \$378  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$379  = \$321 ;
+    \$379  = r_kind;
+    if (enable) begin
+      \$379  = phase;
+    end
     if (rst) begin
-      \$379  = 1'h0;
+      \$379  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$380  = buf_rplane;
+    \$380  = r_addr;
+    if (enable) begin
+      \$380  = 1'h0;
+    end
     if (rst) begin
-      \$380  = 4'h0;
+      \$380  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$381  = fq_d0;
-    if (pop) begin
-      if (fq_v1) begin
-        \$381  = fq_d1;
-      end else if (f_fly) begin
-        \$381  = buf_rdata;
-      end
-    end else if (f_fly) begin
-      (* full_case = 32'd1 *)
-      if (fq_v0) begin
-      end else begin
-        \$381  = buf_rdata;
-      end
+    \$381  = r_q;
+    if (enable) begin
+      \$381  = q;
     end
     if (rst) begin
-      \$381  = 6'h00;
+      \$381  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$382  = fq_l0;
-    if (pop) begin
-      if (fq_v1) begin
-        \$382  = fq_l1;
-      end else if (f_fly) begin
-        \$382  = f_fly_last;
-      end
-    end else if (f_fly) begin
-      (* full_case = 32'd1 *)
-      if (fq_v0) begin
-      end else begin
-        \$382  = f_fly_last;
-      end
+    \$382  = x_valid;
+    if (enable) begin
+      \$382  = r_valid;
     end
     if (rst) begin
       \$382  = 1'h0;
@@ -8994,35 +8122,19 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$383  = fq_d1;
-    if (pop) begin
-      if (fq_v1) begin
-        if (f_fly) begin
-          \$383  = buf_rdata;
-        end
-      end
-    end else if (f_fly) begin
-      if (fq_v0) begin
-        \$383  = buf_rdata;
-      end
+    \$383  = x_kind;
+    if (enable) begin
+      \$383  = r_kind;
     end
     if (rst) begin
-      \$383  = 6'h00;
+      \$383  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$384  = fq_l1;
-    if (pop) begin
-      if (fq_v1) begin
-        if (f_fly) begin
-          \$384  = f_fly_last;
-        end
-      end
-    end else if (f_fly) begin
-      if (fq_v0) begin
-        \$384  = f_fly_last;
-      end
+    \$384  = x_addr;
+    if (enable) begin
+      \$384  = r_addr;
     end
     if (rst) begin
       \$384  = 1'h0;
@@ -9030,283 +8142,69 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$385  = fq_v1;
-    if (pop) begin
-      if (fq_v1) begin
-        (* full_case = 32'd1 *)
-        if (f_fly) begin
-        end else begin
-          \$385  = 1'h0;
-        end
-      end
-    end else if (f_fly) begin
-      if (fq_v0) begin
-        \$385  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$385  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$386  = fq_v0;
-    if (pop) begin
-      (* full_case = 32'd1 *)
-      if (fq_v1) begin
-      end else if (f_fly) begin
-      end else begin
-        \$386  = 1'h0;
-      end
-    end else if (f_fly) begin
-      (* full_case = 32'd1 *)
-      if (fq_v0) begin
-      end else begin
-        \$386  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$386  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$387  = f_e;
-    if (rp__en) begin
-      \$387  = \$324 [6:0];
-    end else if (\$323 ) begin
-      \$387  = 7'h00;
-    end
-    if (buf_release) begin
-    end else if (\$332 ) begin
-      \$387  = 7'h00;
-    end
-    if (rst) begin
-      \$387  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$388  = buf_rplane;
-    if (rp__en) begin
-    end else if (\$323 ) begin
-      if (\$325 ) begin
-        \$388  = \$327 [3:0];
-      end else if (\$326 ) begin
-        \$388  = 4'h0;
-      end
-    end
-    if (buf_release) begin
-    end else if (\$332 ) begin
-      \$388  = 4'h0;
-    end
-    if (rst) begin
-      \$388  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$389  = f_g;
-    if (rp__en) begin
-    end else if (\$323 ) begin
-      if (\$325 ) begin
-      end else if (\$326 ) begin
-        \$389  = \$328 [1:0];
-      end
-    end
-    if (buf_release) begin
-    end else if (\$332 ) begin
-      \$389  = 2'h0;
-    end
-    if (rst) begin
-      \$389  = 2'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$390  = f_busy;
-    if (rp__en) begin
-    end else if (\$323 ) begin
-      (* full_case = 32'd1 *)
-      if (\$325 ) begin
-      end else if (\$326 ) begin
-      end else begin
-        \$390  = 1'h0;
-      end
-    end
-    if (buf_release) begin
-      \$390  = 1'h0;
-    end else if (\$332 ) begin
-      \$390  = 1'h1;
-    end
-    if (rst) begin
-      \$390  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$391  = f_over;
-    if (rp__en) begin
-    end else if (\$323 ) begin
-      (* full_case = 32'd1 *)
-      if (\$325 ) begin
-      end else if (\$326 ) begin
-      end else begin
-        \$391  = 1'h1;
-      end
-    end
-    if (buf_release) begin
-      \$391  = 1'h0;
-    end
-    if (rst) begin
-      \$391  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$392  = cnt_q;
-    if (go) begin
-      \$392  = \$333 ;
-    end
-    if (rst) begin
-      \$392  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$393  = r_valid;
+    \$385  = x_q;
     if (enable) begin
-      \$393  = \$336 ;
+      \$385  = r_q;
     end
     if (rst) begin
-      \$393  = 1'h0;
+      \$385  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$394  = r_kind;
+    \$386  = w_x;
     if (enable) begin
-      \$394  = phase;
+      \$386  = w_rp__data;
     end
     if (rst) begin
-      \$394  = 3'h0;
+      \$386  = 64'h0000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$395  = r_addr;
+    \$387  = b_x;
     if (enable) begin
-      \$395  = 1'h0;
+      \$387  = b_rp__data;
     end
     if (rst) begin
-      \$395  = 1'h0;
+      \$387  = 120'h000000000000000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$396  = r_q;
-    if (enable) begin
-      \$396  = q;
+    \$388  = acc_word;
+    if (\$322 ) begin
+      \$388  = word_out;
     end
     if (rst) begin
-      \$396  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$397  = x_valid;
-    if (enable) begin
-      \$397  = r_valid;
-    end
-    if (rst) begin
-      \$397  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$398  = x_kind;
-    if (enable) begin
-      \$398  = r_kind;
-    end
-    if (rst) begin
-      \$398  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$399  = x_addr;
-    if (enable) begin
-      \$399  = r_addr;
-    end
-    if (rst) begin
-      \$399  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$400  = x_q;
-    if (enable) begin
-      \$400  = r_q;
-    end
-    if (rst) begin
-      \$400  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$401  = w_x;
-    if (enable) begin
-      \$401  = w_rp__data;
-    end
-    if (rst) begin
-      \$401  = 64'h0000000000000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$402  = b_x;
-    if (enable) begin
-      \$402  = b_rp__data;
-    end
-    if (rst) begin
-      \$402  = 120'h000000000000000000000000000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$403  = acc_word;
-    if (\$339 ) begin
-      \$403  = word_out;
-    end
-    if (rst) begin
-      \$403  = 176'h00000000000000000000000000000000000000000000;
+      \$388  = 176'h00000000000000000000000000000000000000000000;
     end
   end
   assign buf_plane_onehot = \$5 [9:0];
-  assign buf_wrote = \$17 [9:0];
-  assign \$signature__addr  = { buf_b_half, buf_b_plane, \$20 [5:0] };
+  assign buf_wrote = \$34 [9:0];
+  assign \$signature__addr  = { buf_b_half, buf_b_plane, buf_b_cnt[5:0] };
   assign buf_b_index = \$signature__data ;
   assign \$signature__en  = buf_b_valid;
   assign rp__addr = { buf_rsel, buf_rplane, f_e[5:0] };
   assign buf_re = f_e[5:0];
-  assign buf_ren = rp__en;
+  assign rp__en = 1'h1;
+  assign buf_ren = 1'h1;
   assign rp__data = buf_rdata;
   assign w_rp__en = go;
   assign b_rp__en = go;
   assign f_q = buf_rplane;
-  assign f_issue = rp__en;
   assign f_fly_q = buf_rq;
   assign op_addr = 1'h0;
   assign w_rp__addr = { fq_d0, g };
   assign b_rp__addr = g;
-  assign acc_n0 = \$65 [21:0];
-  assign acc_n1 = \$74 [21:0];
-  assign acc_n2 = \$83 [21:0];
-  assign acc_n3 = \$92 [21:0];
-  assign acc_n4 = \$101 [21:0];
-  assign acc_n5 = \$110 [21:0];
-  assign acc_n6 = \$119 [21:0];
-  assign acc_n7 = \$128 [21:0];
+  assign acc_n0 = \$84 [21:0];
+  assign acc_n1 = \$95 [21:0];
+  assign acc_n2 = \$106 [21:0];
+  assign acc_n3 = \$117 [21:0];
+  assign acc_n4 = \$128 [21:0];
+  assign acc_n5 = \$139 [21:0];
+  assign acc_n6 = \$150 [21:0];
+  assign acc_n7 = \$161 [21:0];
   assign \o__payload.lane0  = o__payload[13:0];
   assign \o__payload.lane1  = o__payload[27:14];
   assign \o__payload.lane2  = o__payload[41:28];
@@ -9314,418 +8212,392 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   assign \i__payload.mask  = i__payload[9:0];
   assign \i__payload.index  = i__payload[15:10];
   assign \i__payload.last  = i__payload[16];
-  assign o__payload[55:42] = \$140 [13:0];
-  assign o__payload[41:28] = \$137 [13:0];
-  assign o__payload[27:14] = \$134 [13:0];
-  assign o__payload[13:0] = \$131 [13:0];
-  assign word_out[175:154] = \$128 [21:0];
-  assign word_out[153:132] = \$119 [21:0];
-  assign word_out[131:110] = \$110 [21:0];
-  assign word_out[109:88] = \$101 [21:0];
-  assign word_out[87:66] = \$92 [21:0];
-  assign word_out[65:44] = \$83 [21:0];
-  assign word_out[43:22] = \$74 [21:0];
-  assign word_out[21:0] = \$65 [21:0];
+  assign o__payload[55:42] = \$173 [13:0];
+  assign o__payload[41:28] = \$170 [13:0];
+  assign o__payload[27:14] = \$167 [13:0];
+  assign o__payload[13:0] = \$164 [13:0];
+  assign word_out[175:154] = \$161 [21:0];
+  assign word_out[153:132] = \$150 [21:0];
+  assign word_out[131:110] = \$139 [21:0];
+  assign word_out[109:88] = \$128 [21:0];
+  assign word_out[87:66] = \$117 [21:0];
+  assign word_out[65:44] = \$106 [21:0];
+  assign word_out[43:22] = \$95 [21:0];
+  assign word_out[21:0] = \$84 [21:0];
   assign buf_plane[3] = \$9 ;
   assign buf_plane[2] = \$8 ;
   assign buf_plane[1] = \$7 ;
   assign buf_plane[0] = \$6 ;
-  assign \$22  = chunk;
-  assign \$25  = 1'h1;
-  assign a_last = \$25 ;
-  assign \$36  = 1'h1;
-  assign pop = \$35 ;
-  assign \$37  = 1'h1;
-  assign \$38  = 2'h1;
-  assign \$39  = 2'h0;
-  assign \$40  = 2'h0;
-  assign \$45  = 1'h1;
-  assign \$49  = 1'h1;
-  assign \$50  = 2'h1;
-  assign \$51  = 2'h0;
-  assign \$52  = 2'h0;
-  assign \$58  = { acc_word[21:0], 1'h0 };
-  assign \$67  = { acc_word[43:22], 1'h0 };
-  assign \$76  = { acc_word[65:44], 1'h0 };
-  assign \$85  = { acc_word[87:66], 1'h0 };
-  assign \$94  = { acc_word[109:88], 1'h0 };
-  assign \$103  = { acc_word[131:110], 1'h0 };
-  assign \$112  = { acc_word[153:132], 1'h0 };
-  assign \$121  = { acc_word[175:154], 1'h0 };
-  assign \$129  = { acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21:7] };
-  assign \$130  = { acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109:95] };
-  assign \$132  = { acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43:29] };
-  assign \$133  = { acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131:117] };
-  assign \$135  = { acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65:51] };
-  assign \$136  = { acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153:139] };
-  assign \$138  = { acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87:73] };
-  assign \$139  = { acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175:161] };
-  assign \$142  = i__payload[9:0];
-  assign \$226  = buf_rsel;
-  assign \$228  = buf_b_half;
-  assign \$234  = buf_rsel;
-  assign \$236  = buf_b_half;
-  assign \$242  = buf_rsel;
-  assign \$244  = buf_b_half;
-  assign \$250  = buf_rsel;
-  assign \$252  = buf_b_half;
+  assign \$26  = buf_pending[9];
+  assign \$36  = chunk;
+  assign \$39  = 1'h1;
+  assign a_last = \$39 ;
+  assign \$53  = 1'h1;
+  assign pop = \$52 ;
+  assign \$54  = 1'h1;
+  assign \$55  = 2'h1;
+  assign \$56  = 2'h0;
+  assign \$57  = 2'h0;
+  assign \$62  = 1'h1;
+  assign \$66  = 1'h1;
+  assign \$67  = 2'h1;
+  assign \$68  = 2'h0;
+  assign \$69  = 2'h0;
+  assign \$75  = { acc_word[21:0], 1'h0 };
+  assign \$86  = { acc_word[43:22], 1'h0 };
+  assign \$97  = { acc_word[65:44], 1'h0 };
+  assign \$108  = { acc_word[87:66], 1'h0 };
+  assign \$119  = { acc_word[109:88], 1'h0 };
+  assign \$130  = { acc_word[131:110], 1'h0 };
+  assign \$141  = { acc_word[153:132], 1'h0 };
+  assign \$152  = { acc_word[175:154], 1'h0 };
+  assign \$162  = { acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21:7] };
+  assign \$163  = { acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109:95] };
+  assign \$165  = { acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43:29] };
+  assign \$166  = { acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131:117] };
+  assign \$168  = { acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65:51] };
+  assign \$169  = { acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153:139] };
+  assign \$171  = { acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87:73] };
+  assign \$172  = { acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175:161] };
+  assign \$175  = i__payload[9:0];
+  assign \$238  = buf_rsel;
+  assign \$240  = buf_b_half;
+  assign \$243  = buf_rsel;
+  assign \$245  = buf_b_half;
+  assign \$248  = buf_rsel;
+  assign \$250  = buf_b_half;
+  assign \$253  = buf_rsel;
+  assign \$255  = buf_b_half;
   assign \$258  = buf_rsel;
   assign \$260  = buf_b_half;
-  assign \$266  = buf_rsel;
-  assign \$268  = buf_b_half;
-  assign \$274  = buf_rsel;
-  assign \$276  = buf_b_half;
-  assign \$282  = buf_rsel;
-  assign \$284  = buf_b_half;
-  assign \$290  = buf_rsel;
-  assign \$292  = buf_b_half;
-  assign \$298  = buf_rsel;
-  assign \$300  = buf_b_half;
-  assign \$311  = buf_done_half;
-  assign \$313  = buf_rsel;
-  assign \$317  = chunk;
+  assign \$263  = buf_rsel;
+  assign \$265  = buf_b_half;
+  assign \$268  = buf_rsel;
+  assign \$270  = buf_b_half;
+  assign \$273  = buf_rsel;
+  assign \$275  = buf_b_half;
+  assign \$278  = buf_rsel;
+  assign \$280  = buf_b_half;
+  assign \$283  = buf_rsel;
+  assign \$285  = buf_b_half;
+  assign \$293  = buf_done_half;
+  assign \$295  = buf_rsel;
+  assign \$299  = chunk;
 endmodule
 
 module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid, o__ready, i__payload, o__payload, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$4  = 0;
   wire \$1 ;
-  wire [10:0] \$10 ;
+  wire \$10 ;
   wire \$100 ;
   wire \$101 ;
-  reg [5:0] \$102 ;
-  reg [5:0] \$103 ;
-  reg [5:0] \$104 ;
-  wire [6:0] \$105 ;
-  wire \$106 ;
-  wire \$107 ;
-  wire \$108 ;
+  wire \$102 ;
+  wire \$103 ;
+  wire [6:0] \$104 ;
+  reg [5:0] \$105 ;
+  reg [5:0] \$106 ;
+  reg [5:0] \$107 ;
+  wire [6:0] \$108 ;
   wire \$109 ;
-  wire [10:0] \$11 ;
-  reg [5:0] \$110 ;
-  reg [5:0] \$111 ;
-  reg [5:0] \$112 ;
-  wire [6:0] \$113 ;
+  wire \$11 ;
+  wire [15:0] \$110 ;
+  wire [15:0] \$111 ;
+  wire \$112 ;
+  wire \$113 ;
   wire \$114 ;
   wire \$115 ;
-  wire \$116 ;
+  wire [6:0] \$116 ;
   wire \$117 ;
-  reg [5:0] \$118 ;
-  reg [5:0] \$119 ;
+  wire \$118 ;
+  wire \$119 ;
   wire \$12 ;
-  reg [5:0] \$120 ;
+  wire \$120 ;
   wire [6:0] \$121 ;
   wire \$122 ;
   wire \$123 ;
   wire \$124 ;
   wire \$125 ;
-  reg [5:0] \$126 ;
-  reg [5:0] \$127 ;
-  reg [5:0] \$128 ;
-  wire [6:0] \$129 ;
+  wire [6:0] \$126 ;
+  wire \$127 ;
+  wire \$128 ;
+  wire \$129 ;
   wire \$13 ;
   wire \$130 ;
-  wire \$131 ;
+  wire [6:0] \$131 ;
   wire \$132 ;
   wire \$133 ;
-  reg [5:0] \$134 ;
-  reg [5:0] \$135 ;
-  reg [5:0] \$136 ;
-  wire [6:0] \$137 ;
+  wire \$134 ;
+  wire \$135 ;
+  wire [6:0] \$136 ;
+  wire \$137 ;
   wire \$138 ;
   wire \$139 ;
   wire \$14 ;
   wire \$140 ;
-  wire \$141 ;
-  reg [5:0] \$142 ;
-  reg [5:0] \$143 ;
-  reg [5:0] \$144 ;
-  wire [6:0] \$145 ;
-  wire \$146 ;
+  wire [6:0] \$141 ;
+  wire \$142 ;
+  wire \$143 ;
+  wire \$144 ;
+  wire \$145 ;
+  wire [6:0] \$146 ;
   wire \$147 ;
   wire \$148 ;
   wire \$149 ;
   wire \$15 ;
-  reg [5:0] \$150 ;
-  reg [5:0] \$151 ;
-  reg [5:0] \$152 ;
-  wire [6:0] \$153 ;
+  wire \$150 ;
+  wire [6:0] \$151 ;
+  wire \$152 ;
+  wire \$153 ;
   wire \$154 ;
   wire \$155 ;
-  wire \$156 ;
+  wire [6:0] \$156 ;
   wire \$157 ;
-  reg [5:0] \$158 ;
-  reg [5:0] \$159 ;
-  wire [15:0] \$16 ;
-  reg [5:0] \$160 ;
+  wire \$158 ;
+  wire \$159 ;
+  wire \$16 ;
+  wire \$160 ;
   wire [6:0] \$161 ;
   wire \$162 ;
   wire \$163 ;
   wire \$164 ;
   wire \$165 ;
-  reg [5:0] \$166 ;
-  reg [5:0] \$167 ;
-  reg [5:0] \$168 ;
-  wire [6:0] \$169 ;
-  wire [15:0] \$17 ;
+  wire [6:0] \$166 ;
+  wire \$167 ;
+  wire \$168 ;
+  wire \$169 ;
+  wire \$17 ;
   wire \$170 ;
-  wire \$171 ;
+  wire [6:0] \$171 ;
   wire \$172 ;
   wire \$173 ;
-  reg [5:0] \$174 ;
-  reg [5:0] \$175 ;
-  reg [5:0] \$176 ;
-  wire [6:0] \$177 ;
+  wire \$174 ;
+  wire \$175 ;
+  wire [6:0] \$176 ;
+  wire \$177 ;
   wire \$178 ;
   wire \$179 ;
-  reg [5:0] \$18 ;
+  wire \$18 ;
   wire \$180 ;
-  wire \$181 ;
-  reg [5:0] \$182 ;
-  reg [5:0] \$183 ;
-  reg [5:0] \$184 ;
-  wire [6:0] \$185 ;
-  wire \$186 ;
+  wire [6:0] \$181 ;
+  wire \$182 ;
+  wire \$183 ;
+  wire \$184 ;
+  wire \$185 ;
+  wire [6:0] \$186 ;
   wire \$187 ;
   wire \$188 ;
   wire \$189 ;
-  reg [5:0] \$19 ;
-  reg [5:0] \$190 ;
-  reg [5:0] \$191 ;
-  reg [5:0] \$192 ;
-  wire [6:0] \$193 ;
+  wire \$19 ;
+  wire \$190 ;
+  wire [6:0] \$191 ;
+  wire \$192 ;
+  wire \$193 ;
   wire \$194 ;
   wire \$195 ;
-  wire \$196 ;
+  wire [6:0] \$196 ;
   wire \$197 ;
-  reg [5:0] \$198 ;
-  reg [5:0] \$199 ;
+  wire \$198 ;
+  wire \$199 ;
   wire [9:0] \$2 ;
-  reg [5:0] \$20 ;
-  reg [5:0] \$200 ;
+  wire \$20 ;
+  wire \$200 ;
   wire [6:0] \$201 ;
   wire \$202 ;
   wire \$203 ;
   wire \$204 ;
   wire \$205 ;
-  reg [5:0] \$206 ;
-  reg [5:0] \$207 ;
-  reg [5:0] \$208 ;
-  wire [6:0] \$209 ;
+  wire [6:0] \$206 ;
+  wire \$207 ;
+  wire \$208 ;
+  wire \$209 ;
   wire \$21 ;
   wire \$210 ;
-  wire \$211 ;
+  wire [6:0] \$211 ;
   wire \$212 ;
   wire \$213 ;
-  reg [5:0] \$214 ;
-  reg [5:0] \$215 ;
-  reg [5:0] \$216 ;
-  wire [6:0] \$217 ;
+  wire \$214 ;
+  wire \$215 ;
+  wire \$216 ;
+  wire \$217 ;
   wire \$218 ;
   wire \$219 ;
   wire \$22 ;
   wire \$220 ;
   wire \$221 ;
-  reg [5:0] \$222 ;
-  reg [5:0] \$223 ;
-  reg [5:0] \$224 ;
-  wire [6:0] \$225 ;
-  wire \$226 ;
+  wire \$222 ;
+  wire \$223 ;
+  wire [1:0] \$224 ;
+  wire [1:0] \$225 ;
+  wire [6:0] \$226 ;
   wire \$227 ;
   wire \$228 ;
   wire \$229 ;
   wire \$23 ;
-  reg [5:0] \$230 ;
-  reg [5:0] \$231 ;
-  reg [5:0] \$232 ;
-  wire [6:0] \$233 ;
-  wire \$234 ;
-  wire \$235 ;
+  wire [6:0] \$230 ;
+  wire \$231 ;
+  wire \$232 ;
+  wire [4:0] \$233 ;
+  reg [5:0] \$234 ;
+  wire [3:0] \$235 ;
   wire \$236 ;
   wire \$237 ;
-  reg [5:0] \$238 ;
-  reg [5:0] \$239 ;
+  wire \$238 ;
+  wire \$239 ;
   wire \$24 ;
   reg [5:0] \$240 ;
-  wire [6:0] \$241 ;
+  wire \$241 ;
   wire \$242 ;
   wire \$243 ;
   wire \$244 ;
   wire \$245 ;
   wire \$246 ;
-  wire \$247 ;
-  wire \$248 ;
-  wire \$249 ;
+  reg \$247 ;
+  reg [9:0] \$248 ;
+  reg [4:0] \$249 ;
   wire \$25 ;
-  wire \$250 ;
-  wire \$251 ;
-  wire \$252 ;
-  wire \$253 ;
-  wire [1:0] \$254 ;
-  wire [1:0] \$255 ;
-  wire [6:0] \$256 ;
-  wire \$257 ;
-  wire \$258 ;
-  wire \$259 ;
+  reg \$250 ;
+  reg \$251 ;
+  reg [3:0] \$252 ;
+  reg [4:0] \$253 ;
+  reg \$254 ;
+  reg [5:0] \$255 ;
+  reg [9:0] \$256 ;
+  reg [5:0] \$257 ;
+  reg [5:0] \$258 ;
+  reg [5:0] \$259 ;
   wire \$26 ;
-  wire [6:0] \$260 ;
-  wire \$261 ;
-  wire \$262 ;
-  wire [4:0] \$263 ;
-  wire [3:0] \$264 ;
-  wire \$265 ;
-  wire \$266 ;
-  wire \$267 ;
-  wire \$268 ;
+  reg [5:0] \$260 ;
+  reg [5:0] \$261 ;
+  reg [5:0] \$262 ;
+  reg [5:0] \$263 ;
+  reg [5:0] \$264 ;
+  reg [5:0] \$265 ;
+  reg [5:0] \$266 ;
+  reg [5:0] \$267 ;
+  reg [5:0] \$268 ;
   reg [5:0] \$269 ;
-  wire [1:0] \$27 ;
-  wire \$270 ;
-  wire \$271 ;
-  wire \$272 ;
-  wire \$273 ;
-  wire \$274 ;
-  wire \$275 ;
-  reg \$276 ;
-  reg [9:0] \$277 ;
-  reg [4:0] \$278 ;
+  wire \$27 ;
+  reg [5:0] \$270 ;
+  reg [5:0] \$271 ;
+  reg [5:0] \$272 ;
+  reg [5:0] \$273 ;
+  reg [5:0] \$274 ;
+  reg [5:0] \$275 ;
+  reg [5:0] \$276 ;
+  reg \$277 ;
+  reg \$278 ;
   reg \$279 ;
-  wire [2:0] \$28 ;
-  reg \$280 ;
-  reg [3:0] \$281 ;
-  reg [4:0] \$282 ;
-  reg \$283 ;
-  reg [9:0] \$284 ;
-  reg [5:0] \$285 ;
-  reg [5:0] \$286 ;
-  reg [5:0] \$287 ;
-  reg [5:0] \$288 ;
-  reg [5:0] \$289 ;
-  wire [3:0] \$29 ;
-  reg [5:0] \$290 ;
-  reg [5:0] \$291 ;
-  reg [5:0] \$292 ;
-  reg [5:0] \$293 ;
+  wire \$28 ;
+  reg [1:0] \$280 ;
+  reg \$281 ;
+  reg [2:0] \$282 ;
+  reg [3:0] \$283 ;
+  reg [2:0] \$284 ;
+  reg \$285 ;
+  reg \$286 ;
+  reg [3:0] \$287 ;
+  reg [4:0] \$288 ;
+  reg \$289 ;
+  wire \$29 ;
+  reg [4:0] \$290 ;
+  reg \$291 ;
+  reg \$292 ;
+  reg \$293 ;
   reg [5:0] \$294 ;
-  reg [5:0] \$295 ;
+  reg [3:0] \$295 ;
   reg [5:0] \$296 ;
-  reg [5:0] \$297 ;
-  reg [5:0] \$298 ;
-  reg [5:0] \$299 ;
+  reg [2:0] \$297 ;
+  reg \$298 ;
+  reg \$299 ;
   wire [9:0] \$3 ;
   wire \$30 ;
   reg [5:0] \$300 ;
-  reg [5:0] \$301 ;
-  reg [5:0] \$302 ;
-  reg [5:0] \$303 ;
-  reg [5:0] \$304 ;
+  reg \$301 ;
+  reg [2:0] \$302 ;
+  reg \$303 ;
+  reg [3:0] \$304 ;
   reg \$305 ;
-  reg \$306 ;
+  reg [2:0] \$306 ;
   reg \$307 ;
-  reg [1:0] \$308 ;
-  reg \$309 ;
+  reg [3:0] \$308 ;
+  reg [15:0] \$309 ;
   wire \$31 ;
-  reg [2:0] \$310 ;
-  reg [3:0] \$311 ;
-  reg [2:0] \$312 ;
-  reg \$313 ;
-  reg \$314 ;
-  reg [3:0] \$315 ;
-  reg [4:0] \$316 ;
-  reg \$317 ;
-  reg [4:0] \$318 ;
-  reg \$319 ;
+  reg [25:0] \$310 ;
+  reg [43:0] \$311 ;
   wire \$32 ;
-  reg \$320 ;
-  reg \$321 ;
-  reg [5:0] \$322 ;
-  reg [3:0] \$323 ;
-  reg [2:0] \$324 ;
-  reg \$325 ;
-  reg \$326 ;
-  reg [5:0] \$327 ;
-  reg \$328 ;
-  reg [2:0] \$329 ;
-  wire \$33 ;
-  reg \$330 ;
-  reg [3:0] \$331 ;
-  reg \$332 ;
-  reg [2:0] \$333 ;
-  reg \$334 ;
-  reg [3:0] \$335 ;
-  reg [15:0] \$336 ;
-  reg [25:0] \$337 ;
-  reg [43:0] \$338 ;
-  wire \$34 ;
+  wire [15:0] \$33 ;
+  wire [15:0] \$34 ;
   wire \$35 ;
   wire \$36 ;
   wire \$37 ;
-  wire [1:0] \$38 ;
-  wire [1:0] \$39 ;
+  wire \$38 ;
+  wire \$39 ;
   wire [10:0] \$4 ;
-  wire [1:0] \$40 ;
+  wire \$40 ;
   wire \$41 ;
   wire \$42 ;
   wire \$43 ;
-  wire [4:0] \$44 ;
+  wire \$44 ;
   wire \$45 ;
   wire \$46 ;
   wire \$47 ;
-  wire [4:0] \$48 ;
+  wire \$48 ;
   wire \$49 ;
   wire [10:0] \$5 ;
-  wire [1:0] \$50 ;
-  wire [1:0] \$51 ;
-  wire [1:0] \$52 ;
+  wire \$50 ;
+  wire \$51 ;
+  wire \$52 ;
   wire \$53 ;
   wire \$54 ;
-  wire [3:0] \$55 ;
-  wire \$56 ;
-  wire \$57 ;
-  wire [22:0] \$58 ;
-  wire [22:0] \$59 ;
+  wire [1:0] \$55 ;
+  wire [1:0] \$56 ;
+  wire [1:0] \$57 ;
+  wire \$58 ;
+  wire \$59 ;
   wire \$6 ;
   wire \$60 ;
-  wire [12:0] \$61 ;
+  wire [4:0] \$61 ;
   wire \$62 ;
-  wire [8:0] \$63 ;
-  wire [8:0] \$64 ;
-  wire [23:0] \$65 ;
+  wire \$63 ;
+  wire \$64 ;
+  wire [4:0] \$65 ;
   wire \$66 ;
-  wire [22:0] \$67 ;
-  wire [22:0] \$68 ;
-  wire \$69 ;
+  wire [1:0] \$67 ;
+  wire [1:0] \$68 ;
+  wire [1:0] \$69 ;
   wire \$7 ;
-  wire [12:0] \$70 ;
+  wire \$70 ;
   wire \$71 ;
-  wire [8:0] \$72 ;
-  wire [8:0] \$73 ;
-  wire [23:0] \$74 ;
-  wire [21:0] \$75 ;
-  wire [21:0] \$76 ;
+  wire [3:0] \$72 ;
+  wire \$73 ;
+  wire \$74 ;
+  wire [22:0] \$75 ;
+  wire [22:0] \$76 ;
   wire \$77 ;
-  wire [9:0] \$78 ;
+  wire [12:0] \$78 ;
   wire \$79 ;
   wire \$8 ;
-  wire [15:0] \$80 ;
-  wire [15:0] \$81 ;
-  wire \$82 ;
-  wire \$83 ;
-  wire \$84 ;
+  wire \$80 ;
+  wire \$81 ;
+  wire [23:0] \$82 ;
+  wire [23:0] \$83 ;
+  wire [23:0] \$84 ;
   wire \$85 ;
-  reg [5:0] \$86 ;
-  reg [5:0] \$87 ;
-  reg [5:0] \$88 ;
-  wire [6:0] \$89 ;
+  wire [22:0] \$86 ;
+  wire [22:0] \$87 ;
+  wire \$88 ;
+  wire [12:0] \$89 ;
   wire \$9 ;
   wire \$90 ;
   wire \$91 ;
   wire \$92 ;
-  wire \$93 ;
-  reg [5:0] \$94 ;
-  reg [5:0] \$95 ;
-  reg [5:0] \$96 ;
-  wire [6:0] \$97 ;
+  wire [23:0] \$93 ;
+  wire [23:0] \$94 ;
+  wire [23:0] \$95 ;
+  wire [21:0] \$96 ;
+  wire [21:0] \$97 ;
   wire \$98 ;
-  wire \$99 ;
+  wire [9:0] \$99 ;
   wire [9:0] \$signature__addr ;
   reg [4:0] \$signature__data  = 5'h00;
   (* init = 1'h0 *)
@@ -9736,8 +8608,8 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   wire [21:0] acc_n0;
   wire [21:0] acc_n1;
   reg [43:0] acc_word = 44'h00000000000;
-  reg [13:0] addend0;
-  reg [13:0] addend1;
+  reg [12:0] addend0;
+  reg [12:0] addend1;
   (* init = 3'h0 *)
   wire [2:0] b_rp__addr;
   wire [25:0] b_rp__data;
@@ -9745,6 +8617,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   reg [25:0] b_x = 26'h0000000;
   reg [22:0] base0;
   reg [22:0] base1;
+  reg [5:0] buf_b_cnt = 6'h00;
   reg buf_b_half = 1'h0;
   (* init = 5'h00 *)
   wire [4:0] buf_b_index;
@@ -9817,7 +8690,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   wire enable;
   wire ev_wait;
   reg f_busy = 1'h0;
-  reg [5:0] f_cnt;
+  reg [5:0] f_cnt = 6'h00;
   reg [5:0] f_e = 6'h00;
   reg f_fly = 1'h0;
   reg f_fly_last = 1'h0;
@@ -10924,13 +9797,11 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   end
   always @(posedge clk) begin
     if (buf_b_valid)
-      events[{ buf_b_half, buf_b_plane, \$20 [4:0] }] <= \$signature__data ;
+      events[{ buf_b_half, buf_b_plane, buf_b_cnt[4:0] }] <= \$signature__data ;
   end
   reg [4:0] _1_;
   always @(posedge clk) begin
-    if (rp__en) begin
-      _1_ <= events[{ buf_rsel, buf_rplane, f_e[4:0] }];
-    end
+    _1_ <= events[{ buf_rsel, buf_rplane, f_e[4:0] }];
   end
   assign buf_rdata = _1_;
   reg [15:0] weights [252:0];
@@ -11207,18 +10078,34 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   assign \$7  = | { \$5 [7:6], \$5 [3:2] };
   assign \$8  = | \$5 [7:4];
   assign \$9  = | \$5 [9:8];
-  assign \$10  = buf_pending - 1'h1;
-  assign \$11  = { 1'h0, buf_pending } & \$10 ;
-  assign buf_one_left = ! \$11 ;
-  assign \$12  = buf_s_valid & buf_can;
-  assign \$13  = | buf_pending;
-  assign buf_write = \$12  & \$13 ;
-  assign \$14  = buf_s_valid & buf_can;
-  assign buf_s_done = \$14  & buf_one_left;
-  assign \$15  = ~ buf_s_valid;
-  assign i__ready = \$15  | buf_s_done;
-  assign \$16  = 1'h1 << buf_b_plane;
-  assign \$17  = buf_b_valid ? \$16  : 16'h0000;
+  assign \$10  = | buf_pending[9:1];
+  assign \$11  = buf_pending[0] & \$10 ;
+  assign \$12  = | buf_pending[9:2];
+  assign \$13  = buf_pending[1] & \$12 ;
+  assign \$14  = | buf_pending[9:3];
+  assign \$15  = buf_pending[2] & \$14 ;
+  assign \$16  = | buf_pending[9:4];
+  assign \$17  = buf_pending[3] & \$16 ;
+  assign \$18  = | buf_pending[9:5];
+  assign \$19  = buf_pending[4] & \$18 ;
+  assign \$20  = | buf_pending[9:6];
+  assign \$21  = buf_pending[5] & \$20 ;
+  assign \$22  = | buf_pending[9:7];
+  assign \$23  = buf_pending[6] & \$22 ;
+  assign \$24  = | buf_pending[9:8];
+  assign \$25  = buf_pending[7] & \$24 ;
+  assign \$27  = buf_pending[8] & \$26 ;
+  assign \$28  = | { \$27 , \$25 , \$23 , \$21 , \$19 , \$17 , \$15 , \$13 , \$11  };
+  assign buf_one_left = ~ \$28 ;
+  assign \$29  = buf_s_valid & buf_can;
+  assign \$30  = | buf_pending;
+  assign buf_write = \$29  & \$30 ;
+  assign \$31  = buf_s_valid & buf_can;
+  assign buf_s_done = \$31  & buf_one_left;
+  assign \$32  = ~ buf_s_valid;
+  assign i__ready = \$32  | buf_s_done;
+  assign \$33  = 1'h1 << buf_b_plane;
+  assign \$34  = buf_b_valid ? \$33  : 16'h0000;
   assign buf_rcnt0 = buf_rsel ? buf_cnt1_0 : buf_cnt0_0;
   assign buf_rcnt1 = buf_rsel ? buf_cnt1_1 : buf_cnt0_1;
   assign buf_rcnt2 = buf_rsel ? buf_cnt1_2 : buf_cnt0_2;
@@ -11231,1642 +10118,419 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   assign buf_rcnt9 = buf_rsel ? buf_cnt1_9 : buf_cnt0_9;
   assign buf_rfull = buf_full >> buf_rsel;
   assign buf_done = buf_s_done & buf_s_last;
-  assign \$21  = ~ o__valid;
-  assign enable = \$21  | \$23 ;
-  assign \$24  = ~ ev_wait;
-  assign go = enable & \$24 ;
+  assign \$35  = ~ o__valid;
+  assign enable = \$35  | \$37 ;
+  assign \$38  = ~ ev_wait;
+  assign go = enable & \$38 ;
   assign buf_release = release_now & go;
   assign f_more = f_e != f_cnt;
-  assign \$26  = f_busy & f_more;
-  assign \$27  = fq_v0 + fq_v1;
-  assign \$28  = \$27  + f_fly;
-  assign \$29  = \$28  - pop;
-  assign \$30  = $signed(\$29 ) < $signed(3'h2);
-  assign rp__en = \$26  & \$30 ;
-  assign \$31  = phase == 2'h3;
-  assign \$32  = ~ fq_v0;
-  assign ev_wait = \$31  & \$32 ;
-  assign \$33  = phase == 2'h3;
-  assign \$34  = enable & \$33 ;
-  assign \$35  = \$34  & fq_v0;
-  assign \$41  = | cnt_q;
-  assign \$42  = q == 4'h9;
-  assign \$43  = g == 3'h4;
-  assign \$44  = q + 1'h1;
-  assign \$46  = q == 4'h9;
-  assign \$47  = g == 3'h4;
-  assign \$48  = q + 1'h1;
-  assign \$53  = g == 3'h4;
-  assign \$54  = ~ \$53 ;
-  assign \$55  = g + 1'h1;
-  assign \$56  = phase == 2'h3;
-  assign \$57  = ! x_q;
-  assign \$59  = \$57  ? 23'h000000 : \$58 ;
-  assign \$60  = x_q == 4'h9;
-  assign \$61  = \$60  ? b_x[12:0] : 13'h0000;
-  assign \$62  = 1'h0 >> x_q;
-  assign \$63  = - $signed(w_x[7:0]);
-  assign \$64  = \$62  ? \$63  : { w_x[7], w_x[7:0] };
-  assign \$65  = $signed(base0) + $signed(addend0);
-  assign \$66  = ! x_q;
-  assign \$68  = \$66  ? 23'h000000 : \$67 ;
-  assign \$69  = x_q == 4'h9;
-  assign \$70  = \$69  ? b_x[25:13] : 13'h0000;
-  assign \$71  = 1'h0 >> x_q;
-  assign \$72  = - $signed(w_x[15:8]);
-  assign \$73  = \$71  ? \$72  : { w_x[15], w_x[15:8] };
-  assign \$74  = $signed(base1) + $signed(addend1);
-  assign \$77  = x_kind == 3'h5;
-  assign o__valid = x_valid & \$77 ;
-  assign \$79  = buf_s_valid & buf_can;
-  assign \$80  = 1'h1 << buf_plane;
-  assign \$81  = { 6'h00, buf_written } | \$80 ;
-  assign \$82  = ! buf_rsel;
-  assign \$83  = buf_release & \$82 ;
-  assign \$84  = ! buf_b_half;
-  assign \$85  = \$17 [0] & \$84 ;
-  assign \$89  = \$88  + 1'h1;
-  assign \$90  = ! buf_rsel;
-  assign \$91  = buf_release & \$90 ;
-  assign \$92  = ! buf_b_half;
-  assign \$93  = \$17 [1] & \$92 ;
-  assign \$97  = \$96  + 1'h1;
-  assign \$98  = ! buf_rsel;
-  assign \$99  = buf_release & \$98 ;
-  assign \$100  = ! buf_b_half;
-  assign \$101  = \$17 [2] & \$100 ;
-  assign \$105  = \$104  + 1'h1;
-  assign \$106  = ! buf_rsel;
-  assign \$107  = buf_release & \$106 ;
-  assign \$108  = ! buf_b_half;
-  assign \$109  = \$17 [3] & \$108 ;
-  assign \$113  = \$112  + 1'h1;
-  assign \$114  = ! buf_rsel;
-  assign \$115  = buf_release & \$114 ;
-  assign \$116  = ! buf_b_half;
-  assign \$117  = \$17 [4] & \$116 ;
-  assign \$121  = \$120  + 1'h1;
+  assign \$40  = f_busy & f_more;
+  assign \$41  = fq_v0 & fq_v1;
+  assign \$42  = fq_v0 & f_fly;
+  assign \$43  = \$41  | \$42 ;
+  assign \$44  = fq_v1 & f_fly;
+  assign \$45  = \$43  | \$44 ;
+  assign \$46  = ~ \$45 ;
+  assign \$47  = \$46  | pop;
+  assign f_issue = \$40  & \$47 ;
+  assign \$48  = phase == 2'h3;
+  assign \$49  = ~ fq_v0;
+  assign ev_wait = \$48  & \$49 ;
+  assign \$50  = phase == 2'h3;
+  assign \$51  = enable & \$50 ;
+  assign \$52  = \$51  & fq_v0;
+  assign \$58  = | cnt_q;
+  assign \$59  = q == 4'h9;
+  assign \$60  = g == 3'h4;
+  assign \$61  = q + 1'h1;
+  assign \$63  = q == 4'h9;
+  assign \$64  = g == 3'h4;
+  assign \$65  = q + 1'h1;
+  assign \$70  = g == 3'h4;
+  assign \$71  = ~ \$70 ;
+  assign \$72  = g + 1'h1;
+  assign \$73  = phase == 2'h3;
+  assign \$74  = ! x_q;
+  assign \$76  = \$74  ? 23'h000000 : \$75 ;
+  assign \$77  = x_q == 4'h9;
+  assign \$78  = \$77  ? b_x[12:0] : 13'h0000;
+  assign \$79  = x_kind == 2'h3;
+  assign \$80  = 1'h0 >> x_q;
+  assign \$81  = \$79  & \$80 ;
+  assign \$82  = $signed(base0) - $signed(addend0);
+  assign \$83  = $signed(base0) + $signed(addend0);
+  assign \$84  = \$81  ? \$82  : \$83 ;
+  assign \$85  = ! x_q;
+  assign \$87  = \$85  ? 23'h000000 : \$86 ;
+  assign \$88  = x_q == 4'h9;
+  assign \$89  = \$88  ? b_x[25:13] : 13'h0000;
+  assign \$90  = x_kind == 2'h3;
+  assign \$91  = 1'h0 >> x_q;
+  assign \$92  = \$90  & \$91 ;
+  assign \$93  = $signed(base1) - $signed(addend1);
+  assign \$94  = $signed(base1) + $signed(addend1);
+  assign \$95  = \$92  ? \$93  : \$94 ;
+  assign \$98  = x_kind == 3'h5;
+  assign o__valid = x_valid & \$98 ;
+  assign \$100  = buf_b_plane == buf_plane;
+  assign \$101  = buf_b_valid & \$100 ;
+  assign \$102  = buf_b_half == buf_wsel;
+  assign \$103  = \$101  & \$102 ;
+  assign \$104  = buf_b_cnt + 1'h1;
+  assign \$108  = \$103  ? \$104  : { 1'h0, \$107  };
+  assign \$109  = buf_s_valid & buf_can;
+  assign \$110  = 1'h1 << buf_plane;
+  assign \$111  = { 6'h00, buf_written } | \$110 ;
+  assign \$112  = ! buf_rsel;
+  assign \$113  = buf_release & \$112 ;
+  assign \$114  = ! buf_b_half;
+  assign \$115  = \$34 [0] & \$114 ;
+  assign \$116  = buf_b_cnt + 1'h1;
+  assign \$117  = ! buf_rsel;
+  assign \$118  = buf_release & \$117 ;
+  assign \$119  = ! buf_b_half;
+  assign \$120  = \$34 [1] & \$119 ;
+  assign \$121  = buf_b_cnt + 1'h1;
   assign \$122  = ! buf_rsel;
   assign \$123  = buf_release & \$122 ;
   assign \$124  = ! buf_b_half;
-  assign \$125  = \$17 [5] & \$124 ;
-  assign \$129  = \$128  + 1'h1;
-  assign \$130  = ! buf_rsel;
-  assign \$131  = buf_release & \$130 ;
-  assign \$132  = ! buf_b_half;
-  assign \$133  = \$17 [6] & \$132 ;
-  assign \$137  = \$136  + 1'h1;
-  assign \$138  = ! buf_rsel;
-  assign \$139  = buf_release & \$138 ;
-  assign \$140  = ! buf_b_half;
-  assign \$141  = \$17 [7] & \$140 ;
-  assign \$145  = \$144  + 1'h1;
-  assign \$146  = ! buf_rsel;
-  assign \$147  = buf_release & \$146 ;
-  assign \$148  = ! buf_b_half;
-  assign \$149  = \$17 [8] & \$148 ;
-  assign \$153  = \$152  + 1'h1;
-  assign \$154  = ! buf_rsel;
-  assign \$155  = buf_release & \$154 ;
-  assign \$156  = ! buf_b_half;
-  assign \$157  = \$17 [9] & \$156 ;
-  assign \$161  = \$160  + 1'h1;
+  assign \$125  = \$34 [2] & \$124 ;
+  assign \$126  = buf_b_cnt + 1'h1;
+  assign \$127  = ! buf_rsel;
+  assign \$128  = buf_release & \$127 ;
+  assign \$129  = ! buf_b_half;
+  assign \$130  = \$34 [3] & \$129 ;
+  assign \$131  = buf_b_cnt + 1'h1;
+  assign \$132  = ! buf_rsel;
+  assign \$133  = buf_release & \$132 ;
+  assign \$134  = ! buf_b_half;
+  assign \$135  = \$34 [4] & \$134 ;
+  assign \$136  = buf_b_cnt + 1'h1;
+  assign \$137  = ! buf_rsel;
+  assign \$138  = buf_release & \$137 ;
+  assign \$139  = ! buf_b_half;
+  assign \$140  = \$34 [5] & \$139 ;
+  assign \$141  = buf_b_cnt + 1'h1;
+  assign \$142  = ! buf_rsel;
+  assign \$143  = buf_release & \$142 ;
+  assign \$144  = ! buf_b_half;
+  assign \$145  = \$34 [6] & \$144 ;
+  assign \$146  = buf_b_cnt + 1'h1;
+  assign \$147  = ! buf_rsel;
+  assign \$148  = buf_release & \$147 ;
+  assign \$149  = ! buf_b_half;
+  assign \$150  = \$34 [7] & \$149 ;
+  assign \$151  = buf_b_cnt + 1'h1;
+  assign \$152  = ! buf_rsel;
+  assign \$153  = buf_release & \$152 ;
+  assign \$154  = ! buf_b_half;
+  assign \$155  = \$34 [8] & \$154 ;
+  assign \$156  = buf_b_cnt + 1'h1;
+  assign \$157  = ! buf_rsel;
+  assign \$158  = buf_release & \$157 ;
+  assign \$159  = ! buf_b_half;
+  assign \$160  = \$34 [9] & \$159 ;
+  assign \$161  = buf_b_cnt + 1'h1;
   assign \$163  = buf_release & \$162 ;
-  assign \$165  = \$17 [0] & \$164 ;
-  assign \$169  = \$168  + 1'h1;
-  assign \$171  = buf_release & \$170 ;
-  assign \$173  = \$17 [1] & \$172 ;
-  assign \$177  = \$176  + 1'h1;
-  assign \$179  = buf_release & \$178 ;
-  assign \$181  = \$17 [2] & \$180 ;
-  assign \$185  = \$184  + 1'h1;
-  assign \$187  = buf_release & \$186 ;
-  assign \$189  = \$17 [3] & \$188 ;
-  assign \$193  = \$192  + 1'h1;
-  assign \$195  = buf_release & \$194 ;
-  assign \$197  = \$17 [4] & \$196 ;
-  assign \$201  = \$200  + 1'h1;
+  assign \$165  = \$34 [0] & \$164 ;
+  assign \$166  = buf_b_cnt + 1'h1;
+  assign \$168  = buf_release & \$167 ;
+  assign \$170  = \$34 [1] & \$169 ;
+  assign \$171  = buf_b_cnt + 1'h1;
+  assign \$173  = buf_release & \$172 ;
+  assign \$175  = \$34 [2] & \$174 ;
+  assign \$176  = buf_b_cnt + 1'h1;
+  assign \$178  = buf_release & \$177 ;
+  assign \$180  = \$34 [3] & \$179 ;
+  assign \$181  = buf_b_cnt + 1'h1;
+  assign \$183  = buf_release & \$182 ;
+  assign \$185  = \$34 [4] & \$184 ;
+  assign \$186  = buf_b_cnt + 1'h1;
+  assign \$188  = buf_release & \$187 ;
+  assign \$190  = \$34 [5] & \$189 ;
+  assign \$191  = buf_b_cnt + 1'h1;
+  assign \$193  = buf_release & \$192 ;
+  assign \$195  = \$34 [6] & \$194 ;
+  assign \$196  = buf_b_cnt + 1'h1;
+  assign \$198  = buf_release & \$197 ;
+  assign \$200  = \$34 [7] & \$199 ;
+  assign \$201  = buf_b_cnt + 1'h1;
   assign \$203  = buf_release & \$202 ;
-  assign \$205  = \$17 [5] & \$204 ;
-  assign \$209  = \$208  + 1'h1;
-  assign \$211  = buf_release & \$210 ;
-  assign \$213  = \$17 [6] & \$212 ;
-  assign \$217  = \$216  + 1'h1;
-  assign \$219  = buf_release & \$218 ;
-  assign \$221  = \$17 [7] & \$220 ;
-  assign \$225  = \$224  + 1'h1;
-  assign \$227  = buf_release & \$226 ;
-  assign \$229  = \$17 [8] & \$228 ;
-  assign \$233  = \$232  + 1'h1;
-  assign \$235  = buf_release & \$234 ;
-  assign \$237  = \$17 [9] & \$236 ;
-  assign \$241  = \$240  + 1'h1;
-  assign \$242  = ~ buf_wsel;
-  assign \$243  = ! buf_done_half;
-  assign \$244  = buf_done_b & \$243 ;
-  assign \$245  = ! buf_rsel;
-  assign \$246  = buf_release & \$245 ;
-  assign \$248  = buf_done_b & \$247 ;
-  assign \$250  = buf_release & \$249 ;
-  assign \$251  = ~ buf_rsel;
-  assign \$252  = o__valid & o__ready;
-  assign \$256  = f_e + 1'h1;
-  assign \$257  = \$256  == f_cnt;
-  assign \$258  = ~ f_more;
-  assign \$259  = f_busy & \$258 ;
-  assign \$260  = f_e + 1'h1;
-  assign \$261  = buf_rplane != 4'h9;
-  assign \$262  = f_g != 3'h4;
-  assign \$263  = buf_rplane + 1'h1;
-  assign \$264  = f_g + 1'h1;
-  assign \$265  = ~ f_busy;
-  assign \$266  = ~ f_over;
-  assign \$267  = \$265  & \$266 ;
-  assign \$268  = \$267  & buf_rfull;
-  assign \$270  = | phase;
-  assign \$271  = ~ ev_wait;
-  assign \$272  = \$270  & \$271 ;
-  assign \$273  = x_kind != 3'h5;
-  assign \$274  = x_valid & \$273 ;
-  assign \$275  = enable & \$274 ;
+  assign \$205  = \$34 [8] & \$204 ;
+  assign \$206  = buf_b_cnt + 1'h1;
+  assign \$208  = buf_release & \$207 ;
+  assign \$210  = \$34 [9] & \$209 ;
+  assign \$211  = buf_b_cnt + 1'h1;
+  assign \$212  = ~ buf_wsel;
+  assign \$213  = ! buf_done_half;
+  assign \$214  = buf_done_b & \$213 ;
+  assign \$215  = ! buf_rsel;
+  assign \$216  = buf_release & \$215 ;
+  assign \$218  = buf_done_b & \$217 ;
+  assign \$220  = buf_release & \$219 ;
+  assign \$221  = ~ buf_rsel;
+  assign \$222  = o__valid & o__ready;
+  assign \$226  = f_e + 1'h1;
+  assign \$227  = \$226  == f_cnt;
+  assign \$228  = ~ f_more;
+  assign \$229  = f_busy & \$228 ;
+  assign \$230  = f_e + 1'h1;
+  assign \$231  = buf_rplane != 4'h9;
+  assign \$232  = f_g != 3'h4;
+  assign \$233  = buf_rplane + 1'h1;
+  assign \$235  = f_g + 1'h1;
+  assign \$236  = ~ f_busy;
+  assign \$237  = ~ f_over;
+  assign \$238  = \$236  & \$237 ;
+  assign \$239  = \$238  & buf_rfull;
+  assign \$241  = | phase;
+  assign \$242  = ~ ev_wait;
+  assign \$243  = \$241  & \$242 ;
+  assign \$244  = x_kind != 3'h5;
+  assign \$245  = x_valid & \$244 ;
+  assign \$246  = enable & \$245 ;
   always @(posedge clk)
-    buf_s_valid <= \$276 ;
+    buf_s_valid <= \$247 ;
   always @(posedge clk)
-    buf_s_mask <= \$277 ;
+    buf_s_mask <= \$248 ;
   always @(posedge clk)
-    buf_s_index <= \$278 ;
+    buf_s_index <= \$249 ;
   always @(posedge clk)
-    buf_s_last <= \$279 ;
+    buf_s_last <= \$250 ;
   always @(posedge clk)
-    buf_b_valid <= \$280 ;
+    buf_b_valid <= \$251 ;
   always @(posedge clk)
-    buf_b_plane <= \$281 ;
+    buf_b_plane <= \$252 ;
   always @(posedge clk)
-    \$signature__data  <= \$282 ;
+    \$signature__data  <= \$253 ;
   always @(posedge clk)
-    buf_b_half <= \$283 ;
+    buf_b_half <= \$254 ;
   always @(posedge clk)
-    buf_written <= \$284 ;
+    buf_b_cnt <= \$255 ;
   always @(posedge clk)
-    buf_cnt0_0 <= \$285 ;
+    buf_written <= \$256 ;
   always @(posedge clk)
-    buf_cnt0_1 <= \$286 ;
+    buf_cnt0_0 <= \$257 ;
   always @(posedge clk)
-    buf_cnt0_2 <= \$287 ;
+    buf_cnt0_1 <= \$258 ;
   always @(posedge clk)
-    buf_cnt0_3 <= \$288 ;
+    buf_cnt0_2 <= \$259 ;
   always @(posedge clk)
-    buf_cnt0_4 <= \$289 ;
+    buf_cnt0_3 <= \$260 ;
   always @(posedge clk)
-    buf_cnt0_5 <= \$290 ;
+    buf_cnt0_4 <= \$261 ;
   always @(posedge clk)
-    buf_cnt0_6 <= \$291 ;
+    buf_cnt0_5 <= \$262 ;
   always @(posedge clk)
-    buf_cnt0_7 <= \$292 ;
+    buf_cnt0_6 <= \$263 ;
   always @(posedge clk)
-    buf_cnt0_8 <= \$293 ;
+    buf_cnt0_7 <= \$264 ;
   always @(posedge clk)
-    buf_cnt0_9 <= \$294 ;
+    buf_cnt0_8 <= \$265 ;
   always @(posedge clk)
-    buf_cnt1_0 <= \$295 ;
+    buf_cnt0_9 <= \$266 ;
   always @(posedge clk)
-    buf_cnt1_1 <= \$296 ;
+    buf_cnt1_0 <= \$267 ;
   always @(posedge clk)
-    buf_cnt1_2 <= \$297 ;
+    buf_cnt1_1 <= \$268 ;
   always @(posedge clk)
-    buf_cnt1_3 <= \$298 ;
+    buf_cnt1_2 <= \$269 ;
   always @(posedge clk)
-    buf_cnt1_4 <= \$299 ;
+    buf_cnt1_3 <= \$270 ;
   always @(posedge clk)
-    buf_cnt1_5 <= \$300 ;
+    buf_cnt1_4 <= \$271 ;
   always @(posedge clk)
-    buf_cnt1_6 <= \$301 ;
+    buf_cnt1_5 <= \$272 ;
   always @(posedge clk)
-    buf_cnt1_7 <= \$302 ;
+    buf_cnt1_6 <= \$273 ;
   always @(posedge clk)
-    buf_cnt1_8 <= \$303 ;
+    buf_cnt1_7 <= \$274 ;
   always @(posedge clk)
-    buf_cnt1_9 <= \$304 ;
+    buf_cnt1_8 <= \$275 ;
   always @(posedge clk)
-    buf_wsel <= \$305 ;
+    buf_cnt1_9 <= \$276 ;
   always @(posedge clk)
-    buf_done_b <= \$306 ;
+    buf_wsel <= \$277 ;
   always @(posedge clk)
-    buf_done_half <= \$307 ;
+    buf_done_b <= \$278 ;
   always @(posedge clk)
-    buf_full <= \$308 ;
+    buf_done_half <= \$279 ;
   always @(posedge clk)
-    buf_rsel <= \$309 ;
+    buf_full <= \$280 ;
   always @(posedge clk)
-    phase <= \$310 ;
+    buf_rsel <= \$281 ;
   always @(posedge clk)
-    q <= \$311 ;
+    phase <= \$282 ;
   always @(posedge clk)
-    g <= \$312 ;
+    q <= \$283 ;
   always @(posedge clk)
-    f_fly <= \$313 ;
+    g <= \$284 ;
   always @(posedge clk)
-    f_fly_last <= \$314 ;
+    f_fly <= \$285 ;
   always @(posedge clk)
-    buf_rq <= \$315 ;
+    f_fly_last <= \$286 ;
   always @(posedge clk)
-    fq_d0 <= \$316 ;
+    buf_rq <= \$287 ;
   always @(posedge clk)
-    fq_l0 <= \$317 ;
+    fq_d0 <= \$288 ;
   always @(posedge clk)
-    fq_d1 <= \$318 ;
+    fq_l0 <= \$289 ;
   always @(posedge clk)
-    fq_l1 <= \$319 ;
+    fq_d1 <= \$290 ;
   always @(posedge clk)
-    fq_v1 <= \$320 ;
+    fq_l1 <= \$291 ;
   always @(posedge clk)
-    fq_v0 <= \$321 ;
+    fq_v1 <= \$292 ;
   always @(posedge clk)
-    f_e <= \$322 ;
+    fq_v0 <= \$293 ;
   always @(posedge clk)
-    buf_rplane <= \$323 ;
+    f_e <= \$294 ;
   always @(posedge clk)
-    f_g <= \$324 ;
+    buf_rplane <= \$295 ;
   always @(posedge clk)
-    f_busy <= \$325 ;
+    f_cnt <= \$296 ;
   always @(posedge clk)
-    f_over <= \$326 ;
+    f_g <= \$297 ;
   always @(posedge clk)
-    cnt_q <= \$327 ;
+    f_busy <= \$298 ;
   always @(posedge clk)
-    r_valid <= \$328 ;
+    f_over <= \$299 ;
   always @(posedge clk)
-    r_kind <= \$329 ;
+    cnt_q <= \$300 ;
   always @(posedge clk)
-    r_addr <= \$330 ;
+    r_valid <= \$301 ;
   always @(posedge clk)
-    r_q <= \$331 ;
+    r_kind <= \$302 ;
   always @(posedge clk)
-    x_valid <= \$332 ;
+    r_addr <= \$303 ;
   always @(posedge clk)
-    x_kind <= \$333 ;
+    r_q <= \$304 ;
   always @(posedge clk)
-    x_addr <= \$334 ;
+    x_valid <= \$305 ;
   always @(posedge clk)
-    x_q <= \$335 ;
+    x_kind <= \$306 ;
   always @(posedge clk)
-    w_x <= \$336 ;
+    x_addr <= \$307 ;
   always @(posedge clk)
-    b_x <= \$337 ;
+    x_q <= \$308 ;
   always @(posedge clk)
-    acc_word <= \$338 ;
+    w_x <= \$309 ;
+  always @(posedge clk)
+    b_x <= \$310 ;
+  always @(posedge clk)
+    acc_word <= \$311 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$18  = 6'h00;
-    casez (buf_b_plane)
+    \$105  = 6'h00;
+    casez (buf_plane)
       4'h0:
-          \$18  = buf_cnt0_0;
+          \$105  = buf_cnt0_0;
       4'h1:
-          \$18  = buf_cnt0_1;
+          \$105  = buf_cnt0_1;
       4'h2:
-          \$18  = buf_cnt0_2;
+          \$105  = buf_cnt0_2;
       4'h3:
-          \$18  = buf_cnt0_3;
+          \$105  = buf_cnt0_3;
       4'h4:
-          \$18  = buf_cnt0_4;
+          \$105  = buf_cnt0_4;
       4'h5:
-          \$18  = buf_cnt0_5;
+          \$105  = buf_cnt0_5;
       4'h6:
-          \$18  = buf_cnt0_6;
+          \$105  = buf_cnt0_6;
       4'h7:
-          \$18  = buf_cnt0_7;
+          \$105  = buf_cnt0_7;
       4'h8:
-          \$18  = buf_cnt0_8;
+          \$105  = buf_cnt0_8;
       4'h9:
-          \$18  = buf_cnt0_9;
+          \$105  = buf_cnt0_9;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$19  = 6'h00;
-    casez (buf_b_plane)
+    \$106  = 6'h00;
+    casez (buf_plane)
       4'h0:
-          \$19  = buf_cnt1_0;
+          \$106  = buf_cnt1_0;
       4'h1:
-          \$19  = buf_cnt1_1;
+          \$106  = buf_cnt1_1;
       4'h2:
-          \$19  = buf_cnt1_2;
+          \$106  = buf_cnt1_2;
       4'h3:
-          \$19  = buf_cnt1_3;
+          \$106  = buf_cnt1_3;
       4'h4:
-          \$19  = buf_cnt1_4;
+          \$106  = buf_cnt1_4;
       4'h5:
-          \$19  = buf_cnt1_5;
+          \$106  = buf_cnt1_5;
       4'h6:
-          \$19  = buf_cnt1_6;
+          \$106  = buf_cnt1_6;
       4'h7:
-          \$19  = buf_cnt1_7;
+          \$106  = buf_cnt1_7;
       4'h8:
-          \$19  = buf_cnt1_8;
+          \$106  = buf_cnt1_8;
       4'h9:
-          \$19  = buf_cnt1_9;
+          \$106  = buf_cnt1_9;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
     (* full_case = 32'd1 *)
-    casez (buf_b_half)
+    casez (buf_wsel)
       1'h0:
-          \$20  = \$18 ;
+          \$107  = \$105 ;
       1'h1:
-          \$20  = \$19 ;
+          \$107  = \$106 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    f_cnt = 6'h00;
+    \$234  = 6'h00;
     casez (buf_rplane)
       4'h0:
-          f_cnt = buf_rcnt0;
+          \$234  = buf_rcnt1;
       4'h1:
-          f_cnt = buf_rcnt1;
+          \$234  = buf_rcnt2;
       4'h2:
-          f_cnt = buf_rcnt2;
+          \$234  = buf_rcnt3;
       4'h3:
-          f_cnt = buf_rcnt3;
+          \$234  = buf_rcnt4;
       4'h4:
-          f_cnt = buf_rcnt4;
+          \$234  = buf_rcnt5;
       4'h5:
-          f_cnt = buf_rcnt5;
+          \$234  = buf_rcnt6;
       4'h6:
-          f_cnt = buf_rcnt6;
+          \$234  = buf_rcnt7;
       4'h7:
-          f_cnt = buf_rcnt7;
+          \$234  = buf_rcnt8;
       4'h8:
-          f_cnt = buf_rcnt8;
+          \$234  = buf_rcnt9;
       4'h9:
-          f_cnt = buf_rcnt9;
+          \$234  = buf_rcnt0;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$86  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$86  = buf_cnt0_0;
-      4'h1:
-          \$86  = buf_cnt0_1;
-      4'h2:
-          \$86  = buf_cnt0_2;
-      4'h3:
-          \$86  = buf_cnt0_3;
-      4'h4:
-          \$86  = buf_cnt0_4;
-      4'h5:
-          \$86  = buf_cnt0_5;
-      4'h6:
-          \$86  = buf_cnt0_6;
-      4'h7:
-          \$86  = buf_cnt0_7;
-      4'h8:
-          \$86  = buf_cnt0_8;
-      4'h9:
-          \$86  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$87  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$87  = buf_cnt1_0;
-      4'h1:
-          \$87  = buf_cnt1_1;
-      4'h2:
-          \$87  = buf_cnt1_2;
-      4'h3:
-          \$87  = buf_cnt1_3;
-      4'h4:
-          \$87  = buf_cnt1_4;
-      4'h5:
-          \$87  = buf_cnt1_5;
-      4'h6:
-          \$87  = buf_cnt1_6;
-      4'h7:
-          \$87  = buf_cnt1_7;
-      4'h8:
-          \$87  = buf_cnt1_8;
-      4'h9:
-          \$87  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$88  = \$86 ;
-      1'h1:
-          \$88  = \$87 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$94  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$94  = buf_cnt0_0;
-      4'h1:
-          \$94  = buf_cnt0_1;
-      4'h2:
-          \$94  = buf_cnt0_2;
-      4'h3:
-          \$94  = buf_cnt0_3;
-      4'h4:
-          \$94  = buf_cnt0_4;
-      4'h5:
-          \$94  = buf_cnt0_5;
-      4'h6:
-          \$94  = buf_cnt0_6;
-      4'h7:
-          \$94  = buf_cnt0_7;
-      4'h8:
-          \$94  = buf_cnt0_8;
-      4'h9:
-          \$94  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$95  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$95  = buf_cnt1_0;
-      4'h1:
-          \$95  = buf_cnt1_1;
-      4'h2:
-          \$95  = buf_cnt1_2;
-      4'h3:
-          \$95  = buf_cnt1_3;
-      4'h4:
-          \$95  = buf_cnt1_4;
-      4'h5:
-          \$95  = buf_cnt1_5;
-      4'h6:
-          \$95  = buf_cnt1_6;
-      4'h7:
-          \$95  = buf_cnt1_7;
-      4'h8:
-          \$95  = buf_cnt1_8;
-      4'h9:
-          \$95  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$96  = \$94 ;
-      1'h1:
-          \$96  = \$95 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$102  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$102  = buf_cnt0_0;
-      4'h1:
-          \$102  = buf_cnt0_1;
-      4'h2:
-          \$102  = buf_cnt0_2;
-      4'h3:
-          \$102  = buf_cnt0_3;
-      4'h4:
-          \$102  = buf_cnt0_4;
-      4'h5:
-          \$102  = buf_cnt0_5;
-      4'h6:
-          \$102  = buf_cnt0_6;
-      4'h7:
-          \$102  = buf_cnt0_7;
-      4'h8:
-          \$102  = buf_cnt0_8;
-      4'h9:
-          \$102  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$103  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$103  = buf_cnt1_0;
-      4'h1:
-          \$103  = buf_cnt1_1;
-      4'h2:
-          \$103  = buf_cnt1_2;
-      4'h3:
-          \$103  = buf_cnt1_3;
-      4'h4:
-          \$103  = buf_cnt1_4;
-      4'h5:
-          \$103  = buf_cnt1_5;
-      4'h6:
-          \$103  = buf_cnt1_6;
-      4'h7:
-          \$103  = buf_cnt1_7;
-      4'h8:
-          \$103  = buf_cnt1_8;
-      4'h9:
-          \$103  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$104  = \$102 ;
-      1'h1:
-          \$104  = \$103 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$110  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$110  = buf_cnt0_0;
-      4'h1:
-          \$110  = buf_cnt0_1;
-      4'h2:
-          \$110  = buf_cnt0_2;
-      4'h3:
-          \$110  = buf_cnt0_3;
-      4'h4:
-          \$110  = buf_cnt0_4;
-      4'h5:
-          \$110  = buf_cnt0_5;
-      4'h6:
-          \$110  = buf_cnt0_6;
-      4'h7:
-          \$110  = buf_cnt0_7;
-      4'h8:
-          \$110  = buf_cnt0_8;
-      4'h9:
-          \$110  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$111  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$111  = buf_cnt1_0;
-      4'h1:
-          \$111  = buf_cnt1_1;
-      4'h2:
-          \$111  = buf_cnt1_2;
-      4'h3:
-          \$111  = buf_cnt1_3;
-      4'h4:
-          \$111  = buf_cnt1_4;
-      4'h5:
-          \$111  = buf_cnt1_5;
-      4'h6:
-          \$111  = buf_cnt1_6;
-      4'h7:
-          \$111  = buf_cnt1_7;
-      4'h8:
-          \$111  = buf_cnt1_8;
-      4'h9:
-          \$111  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$112  = \$110 ;
-      1'h1:
-          \$112  = \$111 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$118  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$118  = buf_cnt0_0;
-      4'h1:
-          \$118  = buf_cnt0_1;
-      4'h2:
-          \$118  = buf_cnt0_2;
-      4'h3:
-          \$118  = buf_cnt0_3;
-      4'h4:
-          \$118  = buf_cnt0_4;
-      4'h5:
-          \$118  = buf_cnt0_5;
-      4'h6:
-          \$118  = buf_cnt0_6;
-      4'h7:
-          \$118  = buf_cnt0_7;
-      4'h8:
-          \$118  = buf_cnt0_8;
-      4'h9:
-          \$118  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$119  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$119  = buf_cnt1_0;
-      4'h1:
-          \$119  = buf_cnt1_1;
-      4'h2:
-          \$119  = buf_cnt1_2;
-      4'h3:
-          \$119  = buf_cnt1_3;
-      4'h4:
-          \$119  = buf_cnt1_4;
-      4'h5:
-          \$119  = buf_cnt1_5;
-      4'h6:
-          \$119  = buf_cnt1_6;
-      4'h7:
-          \$119  = buf_cnt1_7;
-      4'h8:
-          \$119  = buf_cnt1_8;
-      4'h9:
-          \$119  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$120  = \$118 ;
-      1'h1:
-          \$120  = \$119 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$126  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$126  = buf_cnt0_0;
-      4'h1:
-          \$126  = buf_cnt0_1;
-      4'h2:
-          \$126  = buf_cnt0_2;
-      4'h3:
-          \$126  = buf_cnt0_3;
-      4'h4:
-          \$126  = buf_cnt0_4;
-      4'h5:
-          \$126  = buf_cnt0_5;
-      4'h6:
-          \$126  = buf_cnt0_6;
-      4'h7:
-          \$126  = buf_cnt0_7;
-      4'h8:
-          \$126  = buf_cnt0_8;
-      4'h9:
-          \$126  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$127  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$127  = buf_cnt1_0;
-      4'h1:
-          \$127  = buf_cnt1_1;
-      4'h2:
-          \$127  = buf_cnt1_2;
-      4'h3:
-          \$127  = buf_cnt1_3;
-      4'h4:
-          \$127  = buf_cnt1_4;
-      4'h5:
-          \$127  = buf_cnt1_5;
-      4'h6:
-          \$127  = buf_cnt1_6;
-      4'h7:
-          \$127  = buf_cnt1_7;
-      4'h8:
-          \$127  = buf_cnt1_8;
-      4'h9:
-          \$127  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$128  = \$126 ;
-      1'h1:
-          \$128  = \$127 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$134  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$134  = buf_cnt0_0;
-      4'h1:
-          \$134  = buf_cnt0_1;
-      4'h2:
-          \$134  = buf_cnt0_2;
-      4'h3:
-          \$134  = buf_cnt0_3;
-      4'h4:
-          \$134  = buf_cnt0_4;
-      4'h5:
-          \$134  = buf_cnt0_5;
-      4'h6:
-          \$134  = buf_cnt0_6;
-      4'h7:
-          \$134  = buf_cnt0_7;
-      4'h8:
-          \$134  = buf_cnt0_8;
-      4'h9:
-          \$134  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$135  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$135  = buf_cnt1_0;
-      4'h1:
-          \$135  = buf_cnt1_1;
-      4'h2:
-          \$135  = buf_cnt1_2;
-      4'h3:
-          \$135  = buf_cnt1_3;
-      4'h4:
-          \$135  = buf_cnt1_4;
-      4'h5:
-          \$135  = buf_cnt1_5;
-      4'h6:
-          \$135  = buf_cnt1_6;
-      4'h7:
-          \$135  = buf_cnt1_7;
-      4'h8:
-          \$135  = buf_cnt1_8;
-      4'h9:
-          \$135  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$136  = \$134 ;
-      1'h1:
-          \$136  = \$135 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$142  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$142  = buf_cnt0_0;
-      4'h1:
-          \$142  = buf_cnt0_1;
-      4'h2:
-          \$142  = buf_cnt0_2;
-      4'h3:
-          \$142  = buf_cnt0_3;
-      4'h4:
-          \$142  = buf_cnt0_4;
-      4'h5:
-          \$142  = buf_cnt0_5;
-      4'h6:
-          \$142  = buf_cnt0_6;
-      4'h7:
-          \$142  = buf_cnt0_7;
-      4'h8:
-          \$142  = buf_cnt0_8;
-      4'h9:
-          \$142  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$143  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$143  = buf_cnt1_0;
-      4'h1:
-          \$143  = buf_cnt1_1;
-      4'h2:
-          \$143  = buf_cnt1_2;
-      4'h3:
-          \$143  = buf_cnt1_3;
-      4'h4:
-          \$143  = buf_cnt1_4;
-      4'h5:
-          \$143  = buf_cnt1_5;
-      4'h6:
-          \$143  = buf_cnt1_6;
-      4'h7:
-          \$143  = buf_cnt1_7;
-      4'h8:
-          \$143  = buf_cnt1_8;
-      4'h9:
-          \$143  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$144  = \$142 ;
-      1'h1:
-          \$144  = \$143 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$150  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$150  = buf_cnt0_0;
-      4'h1:
-          \$150  = buf_cnt0_1;
-      4'h2:
-          \$150  = buf_cnt0_2;
-      4'h3:
-          \$150  = buf_cnt0_3;
-      4'h4:
-          \$150  = buf_cnt0_4;
-      4'h5:
-          \$150  = buf_cnt0_5;
-      4'h6:
-          \$150  = buf_cnt0_6;
-      4'h7:
-          \$150  = buf_cnt0_7;
-      4'h8:
-          \$150  = buf_cnt0_8;
-      4'h9:
-          \$150  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$151  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$151  = buf_cnt1_0;
-      4'h1:
-          \$151  = buf_cnt1_1;
-      4'h2:
-          \$151  = buf_cnt1_2;
-      4'h3:
-          \$151  = buf_cnt1_3;
-      4'h4:
-          \$151  = buf_cnt1_4;
-      4'h5:
-          \$151  = buf_cnt1_5;
-      4'h6:
-          \$151  = buf_cnt1_6;
-      4'h7:
-          \$151  = buf_cnt1_7;
-      4'h8:
-          \$151  = buf_cnt1_8;
-      4'h9:
-          \$151  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$152  = \$150 ;
-      1'h1:
-          \$152  = \$151 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$158  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$158  = buf_cnt0_0;
-      4'h1:
-          \$158  = buf_cnt0_1;
-      4'h2:
-          \$158  = buf_cnt0_2;
-      4'h3:
-          \$158  = buf_cnt0_3;
-      4'h4:
-          \$158  = buf_cnt0_4;
-      4'h5:
-          \$158  = buf_cnt0_5;
-      4'h6:
-          \$158  = buf_cnt0_6;
-      4'h7:
-          \$158  = buf_cnt0_7;
-      4'h8:
-          \$158  = buf_cnt0_8;
-      4'h9:
-          \$158  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$159  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$159  = buf_cnt1_0;
-      4'h1:
-          \$159  = buf_cnt1_1;
-      4'h2:
-          \$159  = buf_cnt1_2;
-      4'h3:
-          \$159  = buf_cnt1_3;
-      4'h4:
-          \$159  = buf_cnt1_4;
-      4'h5:
-          \$159  = buf_cnt1_5;
-      4'h6:
-          \$159  = buf_cnt1_6;
-      4'h7:
-          \$159  = buf_cnt1_7;
-      4'h8:
-          \$159  = buf_cnt1_8;
-      4'h9:
-          \$159  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$160  = \$158 ;
-      1'h1:
-          \$160  = \$159 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$166  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$166  = buf_cnt0_0;
-      4'h1:
-          \$166  = buf_cnt0_1;
-      4'h2:
-          \$166  = buf_cnt0_2;
-      4'h3:
-          \$166  = buf_cnt0_3;
-      4'h4:
-          \$166  = buf_cnt0_4;
-      4'h5:
-          \$166  = buf_cnt0_5;
-      4'h6:
-          \$166  = buf_cnt0_6;
-      4'h7:
-          \$166  = buf_cnt0_7;
-      4'h8:
-          \$166  = buf_cnt0_8;
-      4'h9:
-          \$166  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$167  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$167  = buf_cnt1_0;
-      4'h1:
-          \$167  = buf_cnt1_1;
-      4'h2:
-          \$167  = buf_cnt1_2;
-      4'h3:
-          \$167  = buf_cnt1_3;
-      4'h4:
-          \$167  = buf_cnt1_4;
-      4'h5:
-          \$167  = buf_cnt1_5;
-      4'h6:
-          \$167  = buf_cnt1_6;
-      4'h7:
-          \$167  = buf_cnt1_7;
-      4'h8:
-          \$167  = buf_cnt1_8;
-      4'h9:
-          \$167  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$168  = \$166 ;
-      1'h1:
-          \$168  = \$167 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$174  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$174  = buf_cnt0_0;
-      4'h1:
-          \$174  = buf_cnt0_1;
-      4'h2:
-          \$174  = buf_cnt0_2;
-      4'h3:
-          \$174  = buf_cnt0_3;
-      4'h4:
-          \$174  = buf_cnt0_4;
-      4'h5:
-          \$174  = buf_cnt0_5;
-      4'h6:
-          \$174  = buf_cnt0_6;
-      4'h7:
-          \$174  = buf_cnt0_7;
-      4'h8:
-          \$174  = buf_cnt0_8;
-      4'h9:
-          \$174  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$175  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$175  = buf_cnt1_0;
-      4'h1:
-          \$175  = buf_cnt1_1;
-      4'h2:
-          \$175  = buf_cnt1_2;
-      4'h3:
-          \$175  = buf_cnt1_3;
-      4'h4:
-          \$175  = buf_cnt1_4;
-      4'h5:
-          \$175  = buf_cnt1_5;
-      4'h6:
-          \$175  = buf_cnt1_6;
-      4'h7:
-          \$175  = buf_cnt1_7;
-      4'h8:
-          \$175  = buf_cnt1_8;
-      4'h9:
-          \$175  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$176  = \$174 ;
-      1'h1:
-          \$176  = \$175 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$182  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$182  = buf_cnt0_0;
-      4'h1:
-          \$182  = buf_cnt0_1;
-      4'h2:
-          \$182  = buf_cnt0_2;
-      4'h3:
-          \$182  = buf_cnt0_3;
-      4'h4:
-          \$182  = buf_cnt0_4;
-      4'h5:
-          \$182  = buf_cnt0_5;
-      4'h6:
-          \$182  = buf_cnt0_6;
-      4'h7:
-          \$182  = buf_cnt0_7;
-      4'h8:
-          \$182  = buf_cnt0_8;
-      4'h9:
-          \$182  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$183  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$183  = buf_cnt1_0;
-      4'h1:
-          \$183  = buf_cnt1_1;
-      4'h2:
-          \$183  = buf_cnt1_2;
-      4'h3:
-          \$183  = buf_cnt1_3;
-      4'h4:
-          \$183  = buf_cnt1_4;
-      4'h5:
-          \$183  = buf_cnt1_5;
-      4'h6:
-          \$183  = buf_cnt1_6;
-      4'h7:
-          \$183  = buf_cnt1_7;
-      4'h8:
-          \$183  = buf_cnt1_8;
-      4'h9:
-          \$183  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$184  = \$182 ;
-      1'h1:
-          \$184  = \$183 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$190  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$190  = buf_cnt0_0;
-      4'h1:
-          \$190  = buf_cnt0_1;
-      4'h2:
-          \$190  = buf_cnt0_2;
-      4'h3:
-          \$190  = buf_cnt0_3;
-      4'h4:
-          \$190  = buf_cnt0_4;
-      4'h5:
-          \$190  = buf_cnt0_5;
-      4'h6:
-          \$190  = buf_cnt0_6;
-      4'h7:
-          \$190  = buf_cnt0_7;
-      4'h8:
-          \$190  = buf_cnt0_8;
-      4'h9:
-          \$190  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$191  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$191  = buf_cnt1_0;
-      4'h1:
-          \$191  = buf_cnt1_1;
-      4'h2:
-          \$191  = buf_cnt1_2;
-      4'h3:
-          \$191  = buf_cnt1_3;
-      4'h4:
-          \$191  = buf_cnt1_4;
-      4'h5:
-          \$191  = buf_cnt1_5;
-      4'h6:
-          \$191  = buf_cnt1_6;
-      4'h7:
-          \$191  = buf_cnt1_7;
-      4'h8:
-          \$191  = buf_cnt1_8;
-      4'h9:
-          \$191  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$192  = \$190 ;
-      1'h1:
-          \$192  = \$191 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$198  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$198  = buf_cnt0_0;
-      4'h1:
-          \$198  = buf_cnt0_1;
-      4'h2:
-          \$198  = buf_cnt0_2;
-      4'h3:
-          \$198  = buf_cnt0_3;
-      4'h4:
-          \$198  = buf_cnt0_4;
-      4'h5:
-          \$198  = buf_cnt0_5;
-      4'h6:
-          \$198  = buf_cnt0_6;
-      4'h7:
-          \$198  = buf_cnt0_7;
-      4'h8:
-          \$198  = buf_cnt0_8;
-      4'h9:
-          \$198  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$199  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$199  = buf_cnt1_0;
-      4'h1:
-          \$199  = buf_cnt1_1;
-      4'h2:
-          \$199  = buf_cnt1_2;
-      4'h3:
-          \$199  = buf_cnt1_3;
-      4'h4:
-          \$199  = buf_cnt1_4;
-      4'h5:
-          \$199  = buf_cnt1_5;
-      4'h6:
-          \$199  = buf_cnt1_6;
-      4'h7:
-          \$199  = buf_cnt1_7;
-      4'h8:
-          \$199  = buf_cnt1_8;
-      4'h9:
-          \$199  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$200  = \$198 ;
-      1'h1:
-          \$200  = \$199 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$206  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$206  = buf_cnt0_0;
-      4'h1:
-          \$206  = buf_cnt0_1;
-      4'h2:
-          \$206  = buf_cnt0_2;
-      4'h3:
-          \$206  = buf_cnt0_3;
-      4'h4:
-          \$206  = buf_cnt0_4;
-      4'h5:
-          \$206  = buf_cnt0_5;
-      4'h6:
-          \$206  = buf_cnt0_6;
-      4'h7:
-          \$206  = buf_cnt0_7;
-      4'h8:
-          \$206  = buf_cnt0_8;
-      4'h9:
-          \$206  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$207  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$207  = buf_cnt1_0;
-      4'h1:
-          \$207  = buf_cnt1_1;
-      4'h2:
-          \$207  = buf_cnt1_2;
-      4'h3:
-          \$207  = buf_cnt1_3;
-      4'h4:
-          \$207  = buf_cnt1_4;
-      4'h5:
-          \$207  = buf_cnt1_5;
-      4'h6:
-          \$207  = buf_cnt1_6;
-      4'h7:
-          \$207  = buf_cnt1_7;
-      4'h8:
-          \$207  = buf_cnt1_8;
-      4'h9:
-          \$207  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$208  = \$206 ;
-      1'h1:
-          \$208  = \$207 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$214  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$214  = buf_cnt0_0;
-      4'h1:
-          \$214  = buf_cnt0_1;
-      4'h2:
-          \$214  = buf_cnt0_2;
-      4'h3:
-          \$214  = buf_cnt0_3;
-      4'h4:
-          \$214  = buf_cnt0_4;
-      4'h5:
-          \$214  = buf_cnt0_5;
-      4'h6:
-          \$214  = buf_cnt0_6;
-      4'h7:
-          \$214  = buf_cnt0_7;
-      4'h8:
-          \$214  = buf_cnt0_8;
-      4'h9:
-          \$214  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$215  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$215  = buf_cnt1_0;
-      4'h1:
-          \$215  = buf_cnt1_1;
-      4'h2:
-          \$215  = buf_cnt1_2;
-      4'h3:
-          \$215  = buf_cnt1_3;
-      4'h4:
-          \$215  = buf_cnt1_4;
-      4'h5:
-          \$215  = buf_cnt1_5;
-      4'h6:
-          \$215  = buf_cnt1_6;
-      4'h7:
-          \$215  = buf_cnt1_7;
-      4'h8:
-          \$215  = buf_cnt1_8;
-      4'h9:
-          \$215  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$216  = \$214 ;
-      1'h1:
-          \$216  = \$215 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$222  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$222  = buf_cnt0_0;
-      4'h1:
-          \$222  = buf_cnt0_1;
-      4'h2:
-          \$222  = buf_cnt0_2;
-      4'h3:
-          \$222  = buf_cnt0_3;
-      4'h4:
-          \$222  = buf_cnt0_4;
-      4'h5:
-          \$222  = buf_cnt0_5;
-      4'h6:
-          \$222  = buf_cnt0_6;
-      4'h7:
-          \$222  = buf_cnt0_7;
-      4'h8:
-          \$222  = buf_cnt0_8;
-      4'h9:
-          \$222  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$223  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$223  = buf_cnt1_0;
-      4'h1:
-          \$223  = buf_cnt1_1;
-      4'h2:
-          \$223  = buf_cnt1_2;
-      4'h3:
-          \$223  = buf_cnt1_3;
-      4'h4:
-          \$223  = buf_cnt1_4;
-      4'h5:
-          \$223  = buf_cnt1_5;
-      4'h6:
-          \$223  = buf_cnt1_6;
-      4'h7:
-          \$223  = buf_cnt1_7;
-      4'h8:
-          \$223  = buf_cnt1_8;
-      4'h9:
-          \$223  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$224  = \$222 ;
-      1'h1:
-          \$224  = \$223 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$230  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$230  = buf_cnt0_0;
-      4'h1:
-          \$230  = buf_cnt0_1;
-      4'h2:
-          \$230  = buf_cnt0_2;
-      4'h3:
-          \$230  = buf_cnt0_3;
-      4'h4:
-          \$230  = buf_cnt0_4;
-      4'h5:
-          \$230  = buf_cnt0_5;
-      4'h6:
-          \$230  = buf_cnt0_6;
-      4'h7:
-          \$230  = buf_cnt0_7;
-      4'h8:
-          \$230  = buf_cnt0_8;
-      4'h9:
-          \$230  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$231  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$231  = buf_cnt1_0;
-      4'h1:
-          \$231  = buf_cnt1_1;
-      4'h2:
-          \$231  = buf_cnt1_2;
-      4'h3:
-          \$231  = buf_cnt1_3;
-      4'h4:
-          \$231  = buf_cnt1_4;
-      4'h5:
-          \$231  = buf_cnt1_5;
-      4'h6:
-          \$231  = buf_cnt1_6;
-      4'h7:
-          \$231  = buf_cnt1_7;
-      4'h8:
-          \$231  = buf_cnt1_8;
-      4'h9:
-          \$231  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$232  = \$230 ;
-      1'h1:
-          \$232  = \$231 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$238  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$238  = buf_cnt0_0;
-      4'h1:
-          \$238  = buf_cnt0_1;
-      4'h2:
-          \$238  = buf_cnt0_2;
-      4'h3:
-          \$238  = buf_cnt0_3;
-      4'h4:
-          \$238  = buf_cnt0_4;
-      4'h5:
-          \$238  = buf_cnt0_5;
-      4'h6:
-          \$238  = buf_cnt0_6;
-      4'h7:
-          \$238  = buf_cnt0_7;
-      4'h8:
-          \$238  = buf_cnt0_8;
-      4'h9:
-          \$238  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$239  = 6'h00;
-    casez (buf_b_plane)
-      4'h0:
-          \$239  = buf_cnt1_0;
-      4'h1:
-          \$239  = buf_cnt1_1;
-      4'h2:
-          \$239  = buf_cnt1_2;
-      4'h3:
-          \$239  = buf_cnt1_3;
-      4'h4:
-          \$239  = buf_cnt1_4;
-      4'h5:
-          \$239  = buf_cnt1_5;
-      4'h6:
-          \$239  = buf_cnt1_6;
-      4'h7:
-          \$239  = buf_cnt1_7;
-      4'h8:
-          \$239  = buf_cnt1_8;
-      4'h9:
-          \$239  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_b_half)
-      1'h0:
-          \$240  = \$238 ;
-      1'h1:
-          \$240  = \$239 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$269  = 6'h00;
+    \$240  = 6'h00;
     casez (q_n)
       4'h0:
-          \$269  = buf_rcnt0;
+          \$240  = buf_rcnt0;
       4'h1:
-          \$269  = buf_rcnt1;
+          \$240  = buf_rcnt1;
       4'h2:
-          \$269  = buf_rcnt2;
+          \$240  = buf_rcnt2;
       4'h3:
-          \$269  = buf_rcnt3;
+          \$240  = buf_rcnt3;
       4'h4:
-          \$269  = buf_rcnt4;
+          \$240  = buf_rcnt4;
       4'h5:
-          \$269  = buf_rcnt5;
+          \$240  = buf_rcnt5;
       4'h6:
-          \$269  = buf_rcnt6;
+          \$240  = buf_rcnt6;
       4'h7:
-          \$269  = buf_rcnt7;
+          \$240  = buf_rcnt7;
       4'h8:
-          \$269  = buf_rcnt8;
+          \$240  = buf_rcnt8;
       4'h9:
-          \$269  = buf_rcnt9;
+          \$240  = buf_rcnt9;
     endcase
   end
   always @* begin
@@ -12880,19 +10544,19 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
       3'h2:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$41 ) begin
+            if (\$58 ) begin
               phase_n = 3'h3;
-            end else if (\$42 ) begin
+            end else if (\$59 ) begin
               phase_n = 3'h5;
             end else begin
               phase_n = 3'h2;
             end
           end
       3'h3:
-          if (\$45 ) begin
+          if (\$62 ) begin
             if (fq_l0) begin
               (* full_case = 32'd1 *)
-              if (\$46 ) begin
+              if (\$63 ) begin
                 phase_n = 3'h5;
               end else begin
                 phase_n = 3'h2;
@@ -12902,7 +10566,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
       3'h5:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$54 ) begin
+            if (\$71 ) begin
               phase_n = 3'h2;
             end else begin
               (* full_case = 32'd1 *)
@@ -12926,26 +10590,26 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
       3'h2:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$41 ) begin
-            end else if (\$42 ) begin
+            if (\$58 ) begin
+            end else if (\$59 ) begin
             end else begin
-              q_n = \$44 [3:0];
+              q_n = \$61 [3:0];
             end
           end
       3'h3:
-          if (\$45 ) begin
+          if (\$62 ) begin
             if (fq_l0) begin
               (* full_case = 32'd1 *)
-              if (\$46 ) begin
+              if (\$63 ) begin
               end else begin
-                q_n = \$48 [3:0];
+                q_n = \$65 [3:0];
               end
             end
           end
       3'h5:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$54 ) begin
+            if (\$71 ) begin
               q_n = 4'h0;
             end else begin
               if (buf_rfull) begin
@@ -12968,8 +10632,8 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
       3'h5:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$54 ) begin
-              g_n = \$55 [2:0];
+            if (\$71 ) begin
+              g_n = \$72 [2:0];
             end else begin
               g_n = 3'h0;
             end
@@ -12984,18 +10648,18 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
           /* empty */;
       3'h2:
           if (a_last) begin
-            if (\$41 ) begin
-            end else if (\$42 ) begin
-              if (\$43 ) begin
+            if (\$58 ) begin
+            end else if (\$59 ) begin
+              if (\$60 ) begin
                 release_now = 1'h1;
               end
             end
           end
       3'h3:
-          if (\$45 ) begin
+          if (\$62 ) begin
             if (fq_l0) begin
-              if (\$46 ) begin
-                if (\$47 ) begin
+              if (\$63 ) begin
+                if (\$64 ) begin
                   release_now = 1'h1;
                 end
               end
@@ -13008,17 +10672,17 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
     base0 = { acc_word[21], acc_word[21:0] };
     casez (x_kind)
       3'h2:
-          base0 = \$59 ;
+          base0 = \$76 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    addend0 = 14'h0000;
+    addend0 = 13'h0000;
     casez (x_kind)
       3'h2:
-          addend0 = { \$61 [12], \$61  };
+          addend0 = \$78 ;
       3'h3:
-          addend0 = { \$64 [8], \$64 [8], \$64 [8], \$64 [8], \$64 [8], \$64  };
+          addend0 = { w_x[7], w_x[7], w_x[7], w_x[7], w_x[7], w_x[7:0] };
     endcase
   end
   always @* begin
@@ -13026,347 +10690,735 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
     base1 = { acc_word[43], acc_word[43:22] };
     casez (x_kind)
       3'h2:
-          base1 = \$68 ;
+          base1 = \$87 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    addend1 = 14'h0000;
+    addend1 = 13'h0000;
     casez (x_kind)
       3'h2:
-          addend1 = { \$70 [12], \$70  };
+          addend1 = \$89 ;
       3'h3:
-          addend1 = { \$73 [8], \$73 [8], \$73 [8], \$73 [8], \$73 [8], \$73  };
+          addend1 = { w_x[15], w_x[15], w_x[15], w_x[15], w_x[15], w_x[15:8] };
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$276  = buf_s_valid;
+    \$247  = buf_s_valid;
     if (i__ready) begin
-      \$276  = i__valid;
+      \$247  = i__valid;
     end
     if (rst) begin
-      \$276  = 1'h0;
+      \$247  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$277  = buf_s_mask;
+    \$248  = buf_s_mask;
     if (i__ready) begin
-      \$277  = \$78 ;
+      \$248  = \$99 ;
     end
     if (rst) begin
-      \$277  = 10'h000;
+      \$248  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$278  = buf_s_index;
+    \$249  = buf_s_index;
     if (i__ready) begin
-      \$278  = i__payload[14:10];
+      \$249  = i__payload[14:10];
     end
     if (rst) begin
-      \$278  = 5'h00;
+      \$249  = 5'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$279  = buf_s_last;
+    \$250  = buf_s_last;
     if (i__ready) begin
-      \$279  = i__payload[15];
+      \$250  = i__payload[15];
     end
+    if (rst) begin
+      \$250  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$251  = buf_write;
+    if (rst) begin
+      \$251  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$252  = buf_plane;
+    if (rst) begin
+      \$252  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$253  = buf_s_index;
+    if (rst) begin
+      \$253  = 5'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$254  = buf_wsel;
+    if (rst) begin
+      \$254  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$255  = \$108 [5:0];
+    if (rst) begin
+      \$255  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$256  = buf_written;
+    if (\$109 ) begin
+      (* full_case = 32'd1 *)
+      if (buf_one_left) begin
+        \$256  = 10'h000;
+      end else begin
+        \$256  = \$111 [9:0];
+      end
+    end
+    if (rst) begin
+      \$256  = 10'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$257  = buf_cnt0_0;
+    if (\$113 ) begin
+      \$257  = 6'h00;
+    end else if (\$115 ) begin
+      \$257  = \$116 [5:0];
+    end
+    if (rst) begin
+      \$257  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$258  = buf_cnt0_1;
+    if (\$118 ) begin
+      \$258  = 6'h00;
+    end else if (\$120 ) begin
+      \$258  = \$121 [5:0];
+    end
+    if (rst) begin
+      \$258  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$259  = buf_cnt0_2;
+    if (\$123 ) begin
+      \$259  = 6'h00;
+    end else if (\$125 ) begin
+      \$259  = \$126 [5:0];
+    end
+    if (rst) begin
+      \$259  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$260  = buf_cnt0_3;
+    if (\$128 ) begin
+      \$260  = 6'h00;
+    end else if (\$130 ) begin
+      \$260  = \$131 [5:0];
+    end
+    if (rst) begin
+      \$260  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$261  = buf_cnt0_4;
+    if (\$133 ) begin
+      \$261  = 6'h00;
+    end else if (\$135 ) begin
+      \$261  = \$136 [5:0];
+    end
+    if (rst) begin
+      \$261  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$262  = buf_cnt0_5;
+    if (\$138 ) begin
+      \$262  = 6'h00;
+    end else if (\$140 ) begin
+      \$262  = \$141 [5:0];
+    end
+    if (rst) begin
+      \$262  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$263  = buf_cnt0_6;
+    if (\$143 ) begin
+      \$263  = 6'h00;
+    end else if (\$145 ) begin
+      \$263  = \$146 [5:0];
+    end
+    if (rst) begin
+      \$263  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$264  = buf_cnt0_7;
+    if (\$148 ) begin
+      \$264  = 6'h00;
+    end else if (\$150 ) begin
+      \$264  = \$151 [5:0];
+    end
+    if (rst) begin
+      \$264  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$265  = buf_cnt0_8;
+    if (\$153 ) begin
+      \$265  = 6'h00;
+    end else if (\$155 ) begin
+      \$265  = \$156 [5:0];
+    end
+    if (rst) begin
+      \$265  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$266  = buf_cnt0_9;
+    if (\$158 ) begin
+      \$266  = 6'h00;
+    end else if (\$160 ) begin
+      \$266  = \$161 [5:0];
+    end
+    if (rst) begin
+      \$266  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$267  = buf_cnt1_0;
+    if (\$163 ) begin
+      \$267  = 6'h00;
+    end else if (\$165 ) begin
+      \$267  = \$166 [5:0];
+    end
+    if (rst) begin
+      \$267  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$268  = buf_cnt1_1;
+    if (\$168 ) begin
+      \$268  = 6'h00;
+    end else if (\$170 ) begin
+      \$268  = \$171 [5:0];
+    end
+    if (rst) begin
+      \$268  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$269  = buf_cnt1_2;
+    if (\$173 ) begin
+      \$269  = 6'h00;
+    end else if (\$175 ) begin
+      \$269  = \$176 [5:0];
+    end
+    if (rst) begin
+      \$269  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$270  = buf_cnt1_3;
+    if (\$178 ) begin
+      \$270  = 6'h00;
+    end else if (\$180 ) begin
+      \$270  = \$181 [5:0];
+    end
+    if (rst) begin
+      \$270  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$271  = buf_cnt1_4;
+    if (\$183 ) begin
+      \$271  = 6'h00;
+    end else if (\$185 ) begin
+      \$271  = \$186 [5:0];
+    end
+    if (rst) begin
+      \$271  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$272  = buf_cnt1_5;
+    if (\$188 ) begin
+      \$272  = 6'h00;
+    end else if (\$190 ) begin
+      \$272  = \$191 [5:0];
+    end
+    if (rst) begin
+      \$272  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$273  = buf_cnt1_6;
+    if (\$193 ) begin
+      \$273  = 6'h00;
+    end else if (\$195 ) begin
+      \$273  = \$196 [5:0];
+    end
+    if (rst) begin
+      \$273  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$274  = buf_cnt1_7;
+    if (\$198 ) begin
+      \$274  = 6'h00;
+    end else if (\$200 ) begin
+      \$274  = \$201 [5:0];
+    end
+    if (rst) begin
+      \$274  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$275  = buf_cnt1_8;
+    if (\$203 ) begin
+      \$275  = 6'h00;
+    end else if (\$205 ) begin
+      \$275  = \$206 [5:0];
+    end
+    if (rst) begin
+      \$275  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$276  = buf_cnt1_9;
+    if (\$208 ) begin
+      \$276  = 6'h00;
+    end else if (\$210 ) begin
+      \$276  = \$211 [5:0];
+    end
+    if (rst) begin
+      \$276  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$277  = buf_wsel;
+    if (buf_done) begin
+      \$277  = \$212 ;
+    end
+    if (rst) begin
+      \$277  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$278  = buf_done;
+    if (rst) begin
+      \$278  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$279  = buf_wsel;
     if (rst) begin
       \$279  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$280  = buf_write;
+    \$280  = buf_full;
+    if (\$214 ) begin
+      \$280 [0] = 1'h1;
+    end else if (\$216 ) begin
+      \$280 [0] = 1'h0;
+    end
+    if (\$218 ) begin
+      \$280 [1] = 1'h1;
+    end else if (\$220 ) begin
+      \$280 [1] = 1'h0;
+    end
     if (rst) begin
-      \$280  = 1'h0;
+      \$280  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$281  = buf_plane;
+    \$281  = buf_rsel;
+    if (buf_release) begin
+      \$281  = \$221 ;
+    end
     if (rst) begin
-      \$281  = 4'h0;
+      \$281  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$282  = buf_s_index;
+    \$282  = phase;
+    if (go) begin
+      \$282  = phase_n;
+    end
     if (rst) begin
-      \$282  = 5'h00;
+      \$282  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$283  = buf_wsel;
+    \$283  = q;
+    if (go) begin
+      \$283  = q_n;
+    end
     if (rst) begin
-      \$283  = 1'h0;
+      \$283  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$284  = buf_written;
-    if (\$79 ) begin
+    \$284  = g;
+    if (go) begin
+      \$284  = g_n;
+    end
+    if (rst) begin
+      \$284  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$285  = f_issue;
+    if (rst) begin
+      \$285  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$286  = \$227 ;
+    if (rst) begin
+      \$286  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$287  = buf_rplane;
+    if (rst) begin
+      \$287  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$288  = fq_d0;
+    if (pop) begin
+      if (fq_v1) begin
+        \$288  = fq_d1;
+      end else if (f_fly) begin
+        \$288  = buf_rdata;
+      end
+    end else if (f_fly) begin
       (* full_case = 32'd1 *)
-      if (buf_one_left) begin
-        \$284  = 10'h000;
+      if (fq_v0) begin
       end else begin
-        \$284  = \$81 [9:0];
+        \$288  = buf_rdata;
       end
     end
     if (rst) begin
-      \$284  = 10'h000;
+      \$288  = 5'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$285  = buf_cnt0_0;
-    if (\$83 ) begin
-      \$285  = 6'h00;
-    end else if (\$85 ) begin
-      \$285  = \$89 [5:0];
+    \$289  = fq_l0;
+    if (pop) begin
+      if (fq_v1) begin
+        \$289  = fq_l1;
+      end else if (f_fly) begin
+        \$289  = f_fly_last;
+      end
+    end else if (f_fly) begin
+      (* full_case = 32'd1 *)
+      if (fq_v0) begin
+      end else begin
+        \$289  = f_fly_last;
+      end
     end
     if (rst) begin
-      \$285  = 6'h00;
+      \$289  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$286  = buf_cnt0_1;
-    if (\$91 ) begin
-      \$286  = 6'h00;
-    end else if (\$93 ) begin
-      \$286  = \$97 [5:0];
+    \$290  = fq_d1;
+    if (pop) begin
+      if (fq_v1) begin
+        if (f_fly) begin
+          \$290  = buf_rdata;
+        end
+      end
+    end else if (f_fly) begin
+      if (fq_v0) begin
+        \$290  = buf_rdata;
+      end
     end
     if (rst) begin
-      \$286  = 6'h00;
+      \$290  = 5'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$287  = buf_cnt0_2;
-    if (\$99 ) begin
-      \$287  = 6'h00;
-    end else if (\$101 ) begin
-      \$287  = \$105 [5:0];
+    \$291  = fq_l1;
+    if (pop) begin
+      if (fq_v1) begin
+        if (f_fly) begin
+          \$291  = f_fly_last;
+        end
+      end
+    end else if (f_fly) begin
+      if (fq_v0) begin
+        \$291  = f_fly_last;
+      end
     end
     if (rst) begin
-      \$287  = 6'h00;
+      \$291  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$288  = buf_cnt0_3;
-    if (\$107 ) begin
-      \$288  = 6'h00;
-    end else if (\$109 ) begin
-      \$288  = \$113 [5:0];
+    \$292  = fq_v1;
+    if (pop) begin
+      if (fq_v1) begin
+        (* full_case = 32'd1 *)
+        if (f_fly) begin
+        end else begin
+          \$292  = 1'h0;
+        end
+      end
+    end else if (f_fly) begin
+      if (fq_v0) begin
+        \$292  = 1'h1;
+      end
     end
     if (rst) begin
-      \$288  = 6'h00;
+      \$292  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$289  = buf_cnt0_4;
-    if (\$115 ) begin
-      \$289  = 6'h00;
-    end else if (\$117 ) begin
-      \$289  = \$121 [5:0];
+    \$293  = fq_v0;
+    if (pop) begin
+      (* full_case = 32'd1 *)
+      if (fq_v1) begin
+      end else if (f_fly) begin
+      end else begin
+        \$293  = 1'h0;
+      end
+    end else if (f_fly) begin
+      (* full_case = 32'd1 *)
+      if (fq_v0) begin
+      end else begin
+        \$293  = 1'h1;
+      end
     end
     if (rst) begin
-      \$289  = 6'h00;
+      \$293  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$290  = buf_cnt0_5;
-    if (\$123 ) begin
-      \$290  = 6'h00;
-    end else if (\$125 ) begin
-      \$290  = \$129 [5:0];
-    end
-    if (rst) begin
-      \$290  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$291  = buf_cnt0_6;
-    if (\$131 ) begin
-      \$291  = 6'h00;
-    end else if (\$133 ) begin
-      \$291  = \$137 [5:0];
-    end
-    if (rst) begin
-      \$291  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$292  = buf_cnt0_7;
-    if (\$139 ) begin
-      \$292  = 6'h00;
-    end else if (\$141 ) begin
-      \$292  = \$145 [5:0];
-    end
-    if (rst) begin
-      \$292  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$293  = buf_cnt0_8;
-    if (\$147 ) begin
-      \$293  = 6'h00;
-    end else if (\$149 ) begin
-      \$293  = \$153 [5:0];
-    end
-    if (rst) begin
-      \$293  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$294  = buf_cnt0_9;
-    if (\$155 ) begin
-      \$294  = 6'h00;
-    end else if (\$157 ) begin
-      \$294  = \$161 [5:0];
-    end
-    if (rst) begin
-      \$294  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$295  = buf_cnt1_0;
-    if (\$163 ) begin
-      \$295  = 6'h00;
-    end else if (\$165 ) begin
-      \$295  = \$169 [5:0];
-    end
-    if (rst) begin
-      \$295  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$296  = buf_cnt1_1;
-    if (\$171 ) begin
-      \$296  = 6'h00;
-    end else if (\$173 ) begin
-      \$296  = \$177 [5:0];
-    end
-    if (rst) begin
-      \$296  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$297  = buf_cnt1_2;
-    if (\$179 ) begin
-      \$297  = 6'h00;
-    end else if (\$181 ) begin
-      \$297  = \$185 [5:0];
-    end
-    if (rst) begin
-      \$297  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$298  = buf_cnt1_3;
-    if (\$187 ) begin
-      \$298  = 6'h00;
-    end else if (\$189 ) begin
-      \$298  = \$193 [5:0];
-    end
-    if (rst) begin
-      \$298  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$299  = buf_cnt1_4;
-    if (\$195 ) begin
-      \$299  = 6'h00;
-    end else if (\$197 ) begin
-      \$299  = \$201 [5:0];
-    end
-    if (rst) begin
-      \$299  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$300  = buf_cnt1_5;
-    if (\$203 ) begin
-      \$300  = 6'h00;
-    end else if (\$205 ) begin
-      \$300  = \$209 [5:0];
-    end
-    if (rst) begin
-      \$300  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$301  = buf_cnt1_6;
-    if (\$211 ) begin
-      \$301  = 6'h00;
-    end else if (\$213 ) begin
-      \$301  = \$217 [5:0];
-    end
-    if (rst) begin
-      \$301  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$302  = buf_cnt1_7;
-    if (\$219 ) begin
-      \$302  = 6'h00;
-    end else if (\$221 ) begin
-      \$302  = \$225 [5:0];
-    end
-    if (rst) begin
-      \$302  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$303  = buf_cnt1_8;
-    if (\$227 ) begin
-      \$303  = 6'h00;
+    \$294  = f_e;
+    if (f_issue) begin
+      \$294  = \$230 [5:0];
     end else if (\$229 ) begin
-      \$303  = \$233 [5:0];
+      \$294  = 6'h00;
+    end
+    if (buf_release) begin
+    end else if (\$239 ) begin
+      \$294  = 6'h00;
     end
     if (rst) begin
-      \$303  = 6'h00;
+      \$294  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$304  = buf_cnt1_9;
-    if (\$235 ) begin
-      \$304  = 6'h00;
-    end else if (\$237 ) begin
-      \$304  = \$241 [5:0];
+    \$295  = buf_rplane;
+    if (f_issue) begin
+    end else if (\$229 ) begin
+      if (\$231 ) begin
+        \$295  = \$233 [3:0];
+      end else if (\$232 ) begin
+        \$295  = 4'h0;
+      end
+    end
+    if (buf_release) begin
+    end else if (\$239 ) begin
+      \$295  = 4'h0;
     end
     if (rst) begin
-      \$304  = 6'h00;
+      \$295  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$305  = buf_wsel;
-    if (buf_done) begin
-      \$305  = \$242 ;
+    \$296  = f_cnt;
+    if (f_issue) begin
+    end else if (\$229 ) begin
+      if (\$231 ) begin
+        \$296  = \$234 ;
+      end else if (\$232 ) begin
+        \$296  = buf_rcnt0;
+      end
+    end
+    if (buf_release) begin
+    end else if (\$239 ) begin
+      \$296  = buf_rcnt0;
+    end
+    if (rst) begin
+      \$296  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$297  = f_g;
+    if (f_issue) begin
+    end else if (\$229 ) begin
+      if (\$231 ) begin
+      end else if (\$232 ) begin
+        \$297  = \$235 [2:0];
+      end
+    end
+    if (buf_release) begin
+    end else if (\$239 ) begin
+      \$297  = 3'h0;
+    end
+    if (rst) begin
+      \$297  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$298  = f_busy;
+    if (f_issue) begin
+    end else if (\$229 ) begin
+      (* full_case = 32'd1 *)
+      if (\$231 ) begin
+      end else if (\$232 ) begin
+      end else begin
+        \$298  = 1'h0;
+      end
+    end
+    if (buf_release) begin
+      \$298  = 1'h0;
+    end else if (\$239 ) begin
+      \$298  = 1'h1;
+    end
+    if (rst) begin
+      \$298  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$299  = f_over;
+    if (f_issue) begin
+    end else if (\$229 ) begin
+      (* full_case = 32'd1 *)
+      if (\$231 ) begin
+      end else if (\$232 ) begin
+      end else begin
+        \$299  = 1'h1;
+      end
+    end
+    if (buf_release) begin
+      \$299  = 1'h0;
+    end
+    if (rst) begin
+      \$299  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$300  = cnt_q;
+    if (go) begin
+      \$300  = \$240 ;
+    end
+    if (rst) begin
+      \$300  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$301  = r_valid;
+    if (enable) begin
+      \$301  = \$243 ;
+    end
+    if (rst) begin
+      \$301  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$302  = r_kind;
+    if (enable) begin
+      \$302  = phase;
+    end
+    if (rst) begin
+      \$302  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$303  = r_addr;
+    if (enable) begin
+      \$303  = 1'h0;
+    end
+    if (rst) begin
+      \$303  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$304  = r_q;
+    if (enable) begin
+      \$304  = q;
+    end
+    if (rst) begin
+      \$304  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$305  = x_valid;
+    if (enable) begin
+      \$305  = r_valid;
     end
     if (rst) begin
       \$305  = 1'h0;
@@ -13374,503 +11426,142 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$306  = buf_done;
+    \$306  = x_kind;
+    if (enable) begin
+      \$306  = r_kind;
+    end
     if (rst) begin
-      \$306  = 1'h0;
+      \$306  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$307  = buf_wsel;
+    \$307  = x_addr;
+    if (enable) begin
+      \$307  = r_addr;
+    end
     if (rst) begin
       \$307  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$308  = buf_full;
-    if (\$244 ) begin
-      \$308 [0] = 1'h1;
-    end else if (\$246 ) begin
-      \$308 [0] = 1'h0;
-    end
-    if (\$248 ) begin
-      \$308 [1] = 1'h1;
-    end else if (\$250 ) begin
-      \$308 [1] = 1'h0;
-    end
-    if (rst) begin
-      \$308  = 2'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$309  = buf_rsel;
-    if (buf_release) begin
-      \$309  = \$251 ;
-    end
-    if (rst) begin
-      \$309  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$310  = phase;
-    if (go) begin
-      \$310  = phase_n;
-    end
-    if (rst) begin
-      \$310  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$311  = q;
-    if (go) begin
-      \$311  = q_n;
-    end
-    if (rst) begin
-      \$311  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$312  = g;
-    if (go) begin
-      \$312  = g_n;
-    end
-    if (rst) begin
-      \$312  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$313  = rp__en;
-    if (rst) begin
-      \$313  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$314  = \$257 ;
-    if (rst) begin
-      \$314  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$315  = buf_rplane;
-    if (rst) begin
-      \$315  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$316  = fq_d0;
-    if (pop) begin
-      if (fq_v1) begin
-        \$316  = fq_d1;
-      end else if (f_fly) begin
-        \$316  = buf_rdata;
-      end
-    end else if (f_fly) begin
-      (* full_case = 32'd1 *)
-      if (fq_v0) begin
-      end else begin
-        \$316  = buf_rdata;
-      end
-    end
-    if (rst) begin
-      \$316  = 5'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$317  = fq_l0;
-    if (pop) begin
-      if (fq_v1) begin
-        \$317  = fq_l1;
-      end else if (f_fly) begin
-        \$317  = f_fly_last;
-      end
-    end else if (f_fly) begin
-      (* full_case = 32'd1 *)
-      if (fq_v0) begin
-      end else begin
-        \$317  = f_fly_last;
-      end
-    end
-    if (rst) begin
-      \$317  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$318  = fq_d1;
-    if (pop) begin
-      if (fq_v1) begin
-        if (f_fly) begin
-          \$318  = buf_rdata;
-        end
-      end
-    end else if (f_fly) begin
-      if (fq_v0) begin
-        \$318  = buf_rdata;
-      end
-    end
-    if (rst) begin
-      \$318  = 5'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$319  = fq_l1;
-    if (pop) begin
-      if (fq_v1) begin
-        if (f_fly) begin
-          \$319  = f_fly_last;
-        end
-      end
-    end else if (f_fly) begin
-      if (fq_v0) begin
-        \$319  = f_fly_last;
-      end
-    end
-    if (rst) begin
-      \$319  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$320  = fq_v1;
-    if (pop) begin
-      if (fq_v1) begin
-        (* full_case = 32'd1 *)
-        if (f_fly) begin
-        end else begin
-          \$320  = 1'h0;
-        end
-      end
-    end else if (f_fly) begin
-      if (fq_v0) begin
-        \$320  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$320  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$321  = fq_v0;
-    if (pop) begin
-      (* full_case = 32'd1 *)
-      if (fq_v1) begin
-      end else if (f_fly) begin
-      end else begin
-        \$321  = 1'h0;
-      end
-    end else if (f_fly) begin
-      (* full_case = 32'd1 *)
-      if (fq_v0) begin
-      end else begin
-        \$321  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$321  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$322  = f_e;
-    if (rp__en) begin
-      \$322  = \$260 [5:0];
-    end else if (\$259 ) begin
-      \$322  = 6'h00;
-    end
-    if (buf_release) begin
-    end else if (\$268 ) begin
-      \$322  = 6'h00;
-    end
-    if (rst) begin
-      \$322  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$323  = buf_rplane;
-    if (rp__en) begin
-    end else if (\$259 ) begin
-      if (\$261 ) begin
-        \$323  = \$263 [3:0];
-      end else if (\$262 ) begin
-        \$323  = 4'h0;
-      end
-    end
-    if (buf_release) begin
-    end else if (\$268 ) begin
-      \$323  = 4'h0;
-    end
-    if (rst) begin
-      \$323  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$324  = f_g;
-    if (rp__en) begin
-    end else if (\$259 ) begin
-      if (\$261 ) begin
-      end else if (\$262 ) begin
-        \$324  = \$264 [2:0];
-      end
-    end
-    if (buf_release) begin
-    end else if (\$268 ) begin
-      \$324  = 3'h0;
-    end
-    if (rst) begin
-      \$324  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$325  = f_busy;
-    if (rp__en) begin
-    end else if (\$259 ) begin
-      (* full_case = 32'd1 *)
-      if (\$261 ) begin
-      end else if (\$262 ) begin
-      end else begin
-        \$325  = 1'h0;
-      end
-    end
-    if (buf_release) begin
-      \$325  = 1'h0;
-    end else if (\$268 ) begin
-      \$325  = 1'h1;
-    end
-    if (rst) begin
-      \$325  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$326  = f_over;
-    if (rp__en) begin
-    end else if (\$259 ) begin
-      (* full_case = 32'd1 *)
-      if (\$261 ) begin
-      end else if (\$262 ) begin
-      end else begin
-        \$326  = 1'h1;
-      end
-    end
-    if (buf_release) begin
-      \$326  = 1'h0;
-    end
-    if (rst) begin
-      \$326  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$327  = cnt_q;
-    if (go) begin
-      \$327  = \$269 ;
-    end
-    if (rst) begin
-      \$327  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$328  = r_valid;
+    \$308  = x_q;
     if (enable) begin
-      \$328  = \$272 ;
+      \$308  = r_q;
     end
     if (rst) begin
-      \$328  = 1'h0;
+      \$308  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$329  = r_kind;
+    \$309  = w_x;
     if (enable) begin
-      \$329  = phase;
+      \$309  = w_rp__data;
     end
     if (rst) begin
-      \$329  = 3'h0;
+      \$309  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$330  = r_addr;
+    \$310  = b_x;
     if (enable) begin
-      \$330  = 1'h0;
+      \$310  = b_rp__data;
     end
     if (rst) begin
-      \$330  = 1'h0;
+      \$310  = 26'h0000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$331  = r_q;
-    if (enable) begin
-      \$331  = q;
+    \$311  = acc_word;
+    if (\$246 ) begin
+      \$311  = word_out;
     end
     if (rst) begin
-      \$331  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$332  = x_valid;
-    if (enable) begin
-      \$332  = r_valid;
-    end
-    if (rst) begin
-      \$332  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$333  = x_kind;
-    if (enable) begin
-      \$333  = r_kind;
-    end
-    if (rst) begin
-      \$333  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$334  = x_addr;
-    if (enable) begin
-      \$334  = r_addr;
-    end
-    if (rst) begin
-      \$334  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$335  = x_q;
-    if (enable) begin
-      \$335  = r_q;
-    end
-    if (rst) begin
-      \$335  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$336  = w_x;
-    if (enable) begin
-      \$336  = w_rp__data;
-    end
-    if (rst) begin
-      \$336  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$337  = b_x;
-    if (enable) begin
-      \$337  = b_rp__data;
-    end
-    if (rst) begin
-      \$337  = 26'h0000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$338  = acc_word;
-    if (\$275 ) begin
-      \$338  = word_out;
-    end
-    if (rst) begin
-      \$338  = 44'h00000000000;
+      \$311  = 44'h00000000000;
     end
   end
   assign buf_plane_onehot = \$5 [9:0];
-  assign buf_wrote = \$17 [9:0];
-  assign \$signature__addr  = { buf_b_half, buf_b_plane, \$20 [4:0] };
+  assign buf_wrote = \$34 [9:0];
+  assign \$signature__addr  = { buf_b_half, buf_b_plane, buf_b_cnt[4:0] };
   assign buf_b_index = \$signature__data ;
   assign \$signature__en  = buf_b_valid;
   assign rp__addr = { buf_rsel, buf_rplane, f_e[4:0] };
   assign buf_re = f_e[4:0];
-  assign buf_ren = rp__en;
+  assign rp__en = 1'h1;
+  assign buf_ren = 1'h1;
   assign rp__data = buf_rdata;
   assign w_rp__en = go;
   assign b_rp__en = go;
   assign f_q = buf_rplane;
-  assign f_issue = rp__en;
   assign f_fly_q = buf_rq;
   assign op_addr = 1'h0;
   assign w_rp__addr = { fq_d0, g };
   assign b_rp__addr = g;
-  assign acc_n0 = \$65 [21:0];
-  assign acc_n1 = \$74 [21:0];
+  assign acc_n0 = \$84 [21:0];
+  assign acc_n1 = \$95 [21:0];
   assign \o__payload.lane0  = o__payload[20:0];
   assign \o__payload.lane1  = o__payload[41:21];
   assign \i__payload.mask  = i__payload[9:0];
   assign \i__payload.index  = i__payload[14:10];
   assign \i__payload.last  = i__payload[15];
-  assign o__payload[41:21] = \$76 [20:0];
-  assign o__payload[20:0] = \$75 [20:0];
-  assign word_out[43:22] = \$74 [21:0];
-  assign word_out[21:0] = \$65 [21:0];
+  assign o__payload[41:21] = \$97 [20:0];
+  assign o__payload[20:0] = \$96 [20:0];
+  assign word_out[43:22] = \$95 [21:0];
+  assign word_out[21:0] = \$84 [21:0];
   assign buf_plane[3] = \$9 ;
   assign buf_plane[2] = \$8 ;
   assign buf_plane[1] = \$7 ;
   assign buf_plane[0] = \$6 ;
-  assign \$22  = 1'h1;
-  assign \$23  = o__ready;
-  assign \$25  = 1'h1;
-  assign a_last = \$25 ;
+  assign \$26  = buf_pending[9];
   assign \$36  = 1'h1;
-  assign pop = \$35 ;
-  assign \$37  = 1'h1;
-  assign \$38  = 2'h1;
-  assign \$39  = 2'h0;
-  assign \$40  = 2'h0;
-  assign \$45  = 1'h1;
-  assign \$49  = 1'h1;
-  assign \$50  = 2'h1;
-  assign \$51  = 2'h0;
-  assign \$52  = 2'h0;
-  assign \$58  = { acc_word[21:0], 1'h0 };
-  assign \$67  = { acc_word[43:22], 1'h0 };
-  assign \$75  = acc_word[21:0];
-  assign \$76  = acc_word[43:22];
-  assign \$78  = i__payload[9:0];
+  assign \$37  = o__ready;
+  assign \$39  = 1'h1;
+  assign a_last = \$39 ;
+  assign \$53  = 1'h1;
+  assign pop = \$52 ;
+  assign \$54  = 1'h1;
+  assign \$55  = 2'h1;
+  assign \$56  = 2'h0;
+  assign \$57  = 2'h0;
+  assign \$62  = 1'h1;
+  assign \$66  = 1'h1;
+  assign \$67  = 2'h1;
+  assign \$68  = 2'h0;
+  assign \$69  = 2'h0;
+  assign \$75  = { acc_word[21:0], 1'h0 };
+  assign \$86  = { acc_word[43:22], 1'h0 };
+  assign \$96  = acc_word[21:0];
+  assign \$97  = acc_word[43:22];
+  assign \$99  = i__payload[9:0];
   assign \$162  = buf_rsel;
   assign \$164  = buf_b_half;
-  assign \$170  = buf_rsel;
-  assign \$172  = buf_b_half;
-  assign \$178  = buf_rsel;
-  assign \$180  = buf_b_half;
-  assign \$186  = buf_rsel;
-  assign \$188  = buf_b_half;
-  assign \$194  = buf_rsel;
-  assign \$196  = buf_b_half;
+  assign \$167  = buf_rsel;
+  assign \$169  = buf_b_half;
+  assign \$172  = buf_rsel;
+  assign \$174  = buf_b_half;
+  assign \$177  = buf_rsel;
+  assign \$179  = buf_b_half;
+  assign \$182  = buf_rsel;
+  assign \$184  = buf_b_half;
+  assign \$187  = buf_rsel;
+  assign \$189  = buf_b_half;
+  assign \$192  = buf_rsel;
+  assign \$194  = buf_b_half;
+  assign \$197  = buf_rsel;
+  assign \$199  = buf_b_half;
   assign \$202  = buf_rsel;
   assign \$204  = buf_b_half;
-  assign \$210  = buf_rsel;
-  assign \$212  = buf_b_half;
-  assign \$218  = buf_rsel;
-  assign \$220  = buf_b_half;
-  assign \$226  = buf_rsel;
-  assign \$228  = buf_b_half;
-  assign \$234  = buf_rsel;
-  assign \$236  = buf_b_half;
-  assign \$247  = buf_done_half;
-  assign \$249  = buf_rsel;
-  assign \$253  = 1'h1;
-  assign \$254  = 2'h1;
-  assign \$255  = 2'h0;
+  assign \$207  = buf_rsel;
+  assign \$209  = buf_b_half;
+  assign \$217  = buf_done_half;
+  assign \$219  = buf_rsel;
+  assign \$223  = 1'h1;
+  assign \$224  = 2'h1;
+  assign \$225  = 2'h0;
 endmodule
 
 module \net_mlp_fs_relu_k10_p16_8_2_l4.neurons0 (rst, i__valid, i__ready, o__ready, w_data, o__valid, o__payload, clk);
@@ -14829,27 +12520,33 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.readout (clk, rst, i__valid, i__ready, i_
   reg \$auto$verilog_backend.cc:2355:dump_module$9  = 0;
   wire \$1 ;
   wire \$10 ;
-  wire \$11 ;
-  wire [3:0] \$12 ;
-  wire [1:0] \$13 ;
+  wire [4:0] \$11 ;
+  wire \$12 ;
+  wire \$13 ;
   wire \$14 ;
-  wire \$15 ;
-  wire [3:0] \$16 ;
-  reg [213:0] \$17 ;
-  reg [20:0] \$18 ;
-  reg [3:0] \$19 ;
+  wire [3:0] \$15 ;
+  wire [1:0] \$16 ;
+  wire \$17 ;
+  wire \$18 ;
+  wire [3:0] \$19 ;
   wire \$2 ;
-  reg [3:0] \$20 ;
-  reg \$21 ;
-  reg [2:0] \$22 ;
+  reg [20:0] \$20 ;
+  reg [3:0] \$21 ;
+  reg [3:0] \$22 ;
   reg \$23 ;
+  reg [2:0] \$24 ;
+  reg \$25 ;
+  reg [213:0] \$26 ;
+  reg [20:0] \$27 ;
+  reg [3:0] \$28 ;
+  reg \$29 ;
   wire \$3 ;
   wire \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
-  wire [4:0] \$8 ;
-  wire \$9 ;
+  wire \$8 ;
+  reg [20:0] \$9 ;
   reg [20:0] best = 21'h000000;
   reg [3:0] best_idx = 4'h0;
   wire better;
@@ -14886,167 +12583,211 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.readout (clk, rst, i__valid, i__ready, i_
   reg o__valid = 1'h0;
   input rst;
   wire rst;
-  wire step;
-  reg [20:0] v;
-  assign \$1  = ! idx;
-  assign \$2  = $signed(v) > $signed(best);
-  assign better = \$1  | \$2 ;
-  assign \$3  = ~ o__valid;
-  assign step = i__valid & \$3 ;
+  reg [3:0] sel_idx = 4'h0;
+  reg [20:0] sel_v = 21'h000000;
+  reg sel_valid = 1'h0;
+  wire store;
+  wire take;
+  assign \$1  = ~ o__valid;
+  assign store = sel_valid & \$1 ;
+  assign \$2  = ~ sel_valid;
+  assign \$3  = \$2  | store;
+  assign take = i__valid & \$3 ;
   assign \$4  = group == 3'h4;
-  assign i__ready = step & \$6 ;
-  assign \$7  = idx == 4'h9;
-  assign \$8  = idx + 1'h1;
-  assign \$9  = group == 3'h4;
-  assign \$12  = group + 1'h1;
-  assign \$13  = lane + 1'h1;
-  assign \$14  = idx == 4'h9;
-  assign \$15  = step & \$14 ;
-  assign \$16  = better ? idx : best_idx;
+  assign i__ready = take & \$6 ;
+  assign \$7  = ! sel_idx;
+  assign \$8  = $signed(sel_v) > $signed(best);
+  assign better = \$7  | \$8 ;
+  assign \$10  = idx == 4'h9;
+  assign \$11  = idx + 1'h1;
+  assign \$12  = group == 3'h4;
+  assign \$15  = group + 1'h1;
+  assign \$16  = lane + 1'h1;
+  assign \$17  = sel_idx == 4'h9;
+  assign \$18  = store & \$17 ;
+  assign \$19  = better ? sel_idx : best_idx;
   always @(posedge clk)
-    o__payload <= \$17 ;
+    sel_v <= \$20 ;
   always @(posedge clk)
-    best <= \$18 ;
+    sel_idx <= \$21 ;
   always @(posedge clk)
-    best_idx <= \$19 ;
+    idx <= \$22 ;
   always @(posedge clk)
-    idx <= \$20 ;
+    lane <= \$23 ;
   always @(posedge clk)
-    lane <= \$21 ;
+    group <= \$24 ;
   always @(posedge clk)
-    group <= \$22 ;
+    sel_valid <= \$25 ;
   always @(posedge clk)
-    o__valid <= \$23 ;
+    o__payload <= \$26 ;
+  always @(posedge clk)
+    best <= \$27 ;
+  always @(posedge clk)
+    best_idx <= \$28 ;
+  always @(posedge clk)
+    o__valid <= \$29 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     (* full_case = 32'd1 *)
     casez (lane)
       1'h0:
-          v = i__payload[20:0];
+          \$9  = i__payload[20:0];
       1'h1:
-          v = i__payload[41:21];
+          \$9  = i__payload[41:21];
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$17  = o__payload;
-    if (step) begin
-      casez (idx)
-        4'h0:
-            \$17 [24:4] = v;
-        4'h1:
-            \$17 [45:25] = v;
-        4'h2:
-            \$17 [66:46] = v;
-        4'h3:
-            \$17 [87:67] = v;
-        4'h4:
-            \$17 [108:88] = v;
-        4'h5:
-            \$17 [129:109] = v;
-        4'h6:
-            \$17 [150:130] = v;
-        4'h7:
-            \$17 [171:151] = v;
-        4'h8:
-            \$17 [192:172] = v;
-        4'h9:
-            \$17 [213:193] = v;
-      endcase
-    end
-    if (\$15 ) begin
-      \$17 [3:0] = \$16 ;
+    \$20  = sel_v;
+    if (take) begin
+      \$20  = \$9 ;
     end
     if (rst) begin
-      \$17  = 214'h000000000000000000000000000000000000000000000000000000;
+      \$20  = 21'h000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$18  = best;
-    if (step) begin
-      if (better) begin
-        \$18  = v;
-      end
+    \$21  = sel_idx;
+    if (take) begin
+      \$21  = idx;
     end
     if (rst) begin
-      \$18  = 21'h000000;
+      \$21  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$19  = best_idx;
-    if (step) begin
-      if (better) begin
-        \$19  = idx;
-      end
-    end
-    if (rst) begin
-      \$19  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$20  = idx;
-    if (step) begin
+    \$22  = idx;
+    if (take) begin
       (* full_case = 32'd1 *)
-      if (\$7 ) begin
-        \$20  = 4'h0;
+      if (\$10 ) begin
+        \$22  = 4'h0;
       end else begin
-        \$20  = \$8 [3:0];
+        \$22  = \$11 [3:0];
       end
     end
     if (rst) begin
-      \$20  = 4'h0;
+      \$22  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$21  = lane;
-    if (step) begin
+    \$23  = lane;
+    if (take) begin
       (* full_case = 32'd1 *)
-      if (\$7 ) begin
-        \$21  = 1'h0;
+      if (\$10 ) begin
+        \$23  = 1'h0;
       end else begin
         (* full_case = 32'd1 *)
-        if (\$11 ) begin
-          \$21  = 1'h0;
+        if (\$14 ) begin
+          \$23  = 1'h0;
         end else begin
-          \$21  = \$13 [0];
+          \$23  = \$16 [0];
         end
       end
     end
     if (rst) begin
-      \$21  = 1'h0;
+      \$23  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$22  = group;
-    if (step) begin
+    \$24  = group;
+    if (take) begin
       (* full_case = 32'd1 *)
-      if (\$7 ) begin
-        \$22  = 3'h0;
+      if (\$10 ) begin
+        \$24  = 3'h0;
       end else begin
-        if (\$11 ) begin
-          \$22  = \$12 [2:0];
+        if (\$14 ) begin
+          \$24  = \$15 [2:0];
         end
       end
     end
     if (rst) begin
-      \$22  = 3'h0;
+      \$24  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$23  = o__valid;
-    if (\$15 ) begin
-      \$23  = 1'h1;
-    end else if (o__ready) begin
-      \$23  = 1'h0;
+    \$25  = sel_valid;
+    if (take) begin
+      \$25  = 1'h1;
+    end else if (store) begin
+      \$25  = 1'h0;
     end
     if (rst) begin
-      \$23  = 1'h0;
+      \$25  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    \$26  = o__payload;
+    if (store) begin
+      casez (sel_idx)
+        4'h0:
+            \$26 [24:4] = sel_v;
+        4'h1:
+            \$26 [45:25] = sel_v;
+        4'h2:
+            \$26 [66:46] = sel_v;
+        4'h3:
+            \$26 [87:67] = sel_v;
+        4'h4:
+            \$26 [108:88] = sel_v;
+        4'h5:
+            \$26 [129:109] = sel_v;
+        4'h6:
+            \$26 [150:130] = sel_v;
+        4'h7:
+            \$26 [171:151] = sel_v;
+        4'h8:
+            \$26 [192:172] = sel_v;
+        4'h9:
+            \$26 [213:193] = sel_v;
+      endcase
+    end
+    if (\$18 ) begin
+      \$26 [3:0] = \$19 ;
+    end
+    if (rst) begin
+      \$26  = 214'h000000000000000000000000000000000000000000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    \$27  = best;
+    if (store) begin
+      if (better) begin
+        \$27  = sel_v;
+      end
+    end
+    if (rst) begin
+      \$27  = 21'h000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    \$28  = best_idx;
+    if (store) begin
+      if (better) begin
+        \$28  = sel_idx;
+      end
+    end
+    if (rst) begin
+      \$28  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    \$29  = o__valid;
+    if (\$18 ) begin
+      \$29  = 1'h1;
+    end else if (o__ready) begin
+      \$29  = 1'h0;
+    end
+    if (rst) begin
+      \$29  = 1'h0;
     end
   end
   assign \i__payload.lane0  = i__payload[20:0];
@@ -15065,8 +12806,8 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.readout (clk, rst, i__valid, i__ready, i_
   assign \o__payload.logits[9]  = o__payload[213:193];
   assign \$5  = 1'h1;
   assign \$6  = lane;
-  assign \$10  = 1'h1;
-  assign \$11  = lane;
+  assign \$13  = 1'h1;
+  assign \$14  = lane;
 endmodule
 
 module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__valid, o__ready, i__valid, i__payload, o__payload, clk);

@@ -33,7 +33,7 @@ from amaranth import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from .hw import decode_event, first_set, fit, item_layout, lane_slice
+from .hw import at_least_two, decode_event, first_set, fit, item_layout, lane_slice
 
 __all__ = ["AffineStage", "vector_layout", "WAIT", "CLEAR", "PRE", "EV", "POST", "EMIT"]
 
@@ -128,7 +128,7 @@ class AffineStage(wiring.Component):
             m.d.comb += pending.eq(s_mask & ~written)
             t = first_set(m, pending, "buf_plane")
             one_left = Signal(name="buf_one_left")
-            m.d.comb += one_left.eq((pending & (pending - 1)) == 0)
+            m.d.comb += one_left.eq(~at_least_two(pending))
             do_write = Signal(name="buf_write")
             s_done = Signal(name="buf_s_done")
             m.d.comb += [do_write.eq(s_valid & can & (pending != 0)),
@@ -143,9 +143,13 @@ class AffineStage(wiring.Component):
             b_t = Signal(range(T), name="buf_b_plane")
             b_index = Signal(ev_w, name="buf_b_index")
             b_half = Signal(name="buf_b_half")
+            # the plane's count too, so the write address is registers alone; taken from the
+            # write in progress when it is to the same list (its count is not stored yet)
+            cnt_w = Signal(range(cap + 1), name="buf_b_cnt")
+            same = b_valid & (b_t == t) & (b_half == wsel)
             m.d.sync += [b_valid.eq(do_write), b_t.eq(t), b_index.eq(s_index),
-                         b_half.eq(wsel)]
-            cnt_w = Array([Array(c) for c in cnt])[b_half][b_t]
+                         b_half.eq(wsel),
+                         cnt_w.eq(Mux(same, cnt_w + 1, Array([Array(c) for c in cnt])[wsel][t]))]
             m.d.comb += [wrote.eq(Mux(b_valid, 1 << b_t, 0)),
                          wp.addr.eq(Cat(fit(cnt_w, cb), fit(b_t, tb), b_half)),
                          wp.data.eq(b_index), wp.en.eq(b_valid),
@@ -213,9 +217,10 @@ class AffineStage(wiring.Component):
         fg = Signal(range(G), name="f_g")
         fq = Signal(range(T), name="f_q")
         fe = Signal(range(cap + 1), name="f_e")
-        # the planes in order, empty ones included (a clock each, while the engine sweeps)
+        # the planes in order, empty ones included (a clock each, while the engine sweeps).
+        # The count of the plane walked is a register, loaded as the walk enters the plane, so
+        # no count multiplexer lies between the walk's registers and the memory's enable
         cnt_f = Signal(range(cap + 1), name="f_cnt")
-        m.d.comb += cnt_f.eq(Array(counts)[fq])
         more = Signal(name="f_more")          # the plane has an event at fe
         m.d.comb += more.eq(fe != cnt_f)
 
@@ -226,8 +231,13 @@ class AffineStage(wiring.Component):
         fly, fly_last = Signal(name="f_fly"), Signal(name="f_fly_last")
         fly_q = Signal(range(T), name="f_fly_q")
         fetch_now = Signal(name="f_issue")
-        m.d.comb += fetch_now.eq(busy & more & ((v0 + v1 + fly - pop) < 2))
-        m.d.comb += [r_plane.eq(fq), r_e.eq(fe), r_en.eq(fetch_now), r_q.eq(fly_q)]
+        # room for one more: at most one of the head, the second and the read in flight is
+        # taken, or the head leaves now (a sum compared with 2 would be a carry chain)
+        two = (v0 & v1) | (v0 & fly) | (v1 & fly)
+        m.d.comb += fetch_now.eq(busy & more & (~two | pop))
+        # the memory reads every clock (its address is the walk's registers): a read lands
+        # in the queue the clock after it was issued, whatever the memory read after it
+        m.d.comb += [r_plane.eq(fq), r_e.eq(fe), r_en.eq(1), r_q.eq(fly_q)]
         m.d.sync += [fly.eq(fetch_now), fly_last.eq(fe + 1 == cnt_f), fly_q.eq(fq)]
 
         push = fly
@@ -257,15 +267,15 @@ class AffineStage(wiring.Component):
         with m.Elif(busy & ~more):
             m.d.sync += fe.eq(0)
             with m.If(fq != T - 1):
-                m.d.sync += fq.eq(fq + 1)
+                m.d.sync += [fq.eq(fq + 1), cnt_f.eq(Array(counts[1:] + counts[:1])[fq])]
             with m.Elif(fg != G - 1):
-                m.d.sync += [fg.eq(fg + 1), fq.eq(0)]
+                m.d.sync += [fg.eq(fg + 1), fq.eq(0), cnt_f.eq(counts[0])]
             with m.Else():
                 m.d.sync += [busy.eq(0), over.eq(1)]
         with m.If(release):
             m.d.sync += [busy.eq(0), over.eq(0)]
         with m.Elif(~busy & ~over & r_full):
-            m.d.sync += [busy.eq(1), fg.eq(0), fq.eq(0), fe.eq(0)]
+            m.d.sync += [busy.eq(1), fg.eq(0), fq.eq(0), fe.eq(0), cnt_f.eq(counts[0])]
         return v0, d0, l0
 
     def _acc_store(self, m, depth, width, read_en, move):
@@ -545,6 +555,7 @@ class AffineStage(wiring.Component):
         d_tab = Array([Const(v, signed(plan.widths["d"])) for v in plan.source.weights]) \
             if scale else None
         sh = plan.shift or 0
+        x_sub = (x_kind == EV) & neg.bit_select(x_q, 1) if not scale else None
         out_lanes = []
         for p in range(P):
             acc = word[p * lw:p * lw + aw].as_signed()
@@ -565,15 +576,18 @@ class AffineStage(wiring.Component):
                 m.d.comb += new[p * lw:(p + 1) * lw].eq(Cat(acc_n, s_n))
             else:
                 base = Signal(signed(aw + 1), name=f"base{p}")
-                addend = Signal(signed(max(wb, bw) + 1), name=f"addend{p}")
+                addend = Signal(signed(max(wb, bw)), name=f"addend{p}")
                 m.d.comb += [base.eq(acc), addend.eq(0)]
                 with m.Switch(x_kind):
                     with m.Case(PRE):
                         m.d.comb += [base.eq(Mux(x_q == 0, 0, acc << 1)),
                                      addend.eq(Mux(x_q == T - 1, b, 0))]
                     with m.Case(EV):
-                        m.d.comb += addend.eq(Mux(neg.bit_select(x_q, 1), -w, w))
-                m.d.comb += [acc_n.eq(base + addend), new[p * lw:(p + 1) * lw].eq(acc_n)]
+                        m.d.comb += addend.eq(w)
+                # a negative plane subtracts: the sum and the difference side by side, then a
+                # multiplexer (negating first would put two carry chains in a row)
+                m.d.comb += [acc_n.eq(Mux(x_sub, base - addend, base + addend)),
+                             new[p * lw:(p + 1) * lw].eq(acc_n)]
             out_lanes.append(acc >> sh if sh >= 0 else acc << -sh)
         for lane in range(L):
             chunk = [out_lanes[c * L + lane] if c * L + lane < P else Const(0, 1)

@@ -2,7 +2,7 @@
 
 from amaranth import Cat, Const, Mux, Signal, unsigned
 
-__all__ = ["const_mul", "first_set", "onehot_mux", "fit", "item_layout", "lane_slice"]
+__all__ = ["at_least_two", "const_mul", "first_set", "onehot_mux", "fit", "item_layout", "lane_slice"]
 
 
 def const_mul(value, c):
@@ -37,6 +37,14 @@ def first_set(m, bits, name, onehot=None):
         if members:
             m.d.comb += idx[k].eq(Cat(*members).any())
     return idx
+
+
+def at_least_two(bits):
+    """Whether two or more bits of ``bits`` are set: an OR over the pairs of a bit and any
+    bit above it, a tree of LUTs (``bits & (bits - 1) != 0`` is a carry chain)."""
+    n = len(bits)
+    pairs = [bits[i] & bits[i + 1:].any() for i in range(n - 1)]
+    return Cat(*pairs).any() if pairs else Const(0, 1)
 
 
 def onehot_mux(onehot, values):

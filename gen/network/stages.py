@@ -201,9 +201,11 @@ def output_layout(classes, class_bits, width):
 class Readout(wiring.Component):
     """The last engine's logits -> one ``{class, logits}`` beat per image.
 
-    The output register is the working register: a logit is taken only while no result waits,
-    so one set of C registers serves both (and the input's ready never depends on the output's
-    ready in the same clock: a clock after each image).
+    Two steps per logit: the lane is selected into a register, then compared with the best so
+    far and stored (a lane multiplexer and a compare in one clock would set the clock). The
+    output register is the working register: a logit is stored only while no result waits, so
+    one set of C registers serves both (and the input's ready never depends on the output's
+    ready in the same clock).
     """
 
     def __init__(self, plan):
@@ -218,25 +220,24 @@ class Readout(wiring.Component):
         m = Module()
         plan = self.plan
         C, P, G, W = plan.classes, plan.P, plan.G, plan.width
-        idx = Signal(range(C), name="idx")          # the logit being taken
+        # select: the logit idx, lane lp of the vector of pass vg
+        idx = Signal(range(C), name="idx")
         lp = Signal(range(P), name="lane")
         vg = Signal(range(G), name="group")
-        v = Signal(signed(W), name="v")
-        m.d.comb += v.eq(Array([self.i.payload[f"lane{p}"] for p in range(P)])[lp])
-        best = Signal(signed(W), name="best")
-        best_idx = Signal(range(C), name="best_idx")
-        better = Signal(name="better")
-        m.d.comb += better.eq((idx == 0) | (v > best))
         last_lane = lp == Mux(vg == G - 1, C - (G - 1) * P - 1, P - 1)
-        is_last = idx == C - 1
-        step = Signal(name="step")
-        m.d.comb += [step.eq(self.i.valid & ~self.o.valid),
-                     self.i.ready.eq(step & last_lane)]
-        with m.If(step):
-            m.d.sync += Array(self.o.payload.logits[c] for c in range(C))[idx].eq(v)
-            with m.If(better):
-                m.d.sync += [best.eq(v), best_idx.eq(idx)]
-            with m.If(is_last):
+        # the selected logit, waiting to be stored
+        s_valid = Signal(name="sel_valid")
+        s_v = Signal(signed(W), name="sel_v")
+        s_idx = Signal(range(C), name="sel_idx")
+        store = Signal(name="store")
+        take = Signal(name="take")
+        m.d.comb += [store.eq(s_valid & ~self.o.valid),
+                     take.eq(self.i.valid & (~s_valid | store)),
+                     self.i.ready.eq(take & last_lane)]
+        with m.If(take):
+            m.d.sync += [s_v.eq(Array([self.i.payload[f"lane{p}"] for p in range(P)])[lp]),
+                         s_idx.eq(idx)]
+            with m.If(idx == C - 1):
                 m.d.sync += [idx.eq(0), lp.eq(0), vg.eq(0)]
             with m.Else():
                 m.d.sync += idx.eq(idx + 1)
@@ -244,9 +245,23 @@ class Readout(wiring.Component):
                     m.d.sync += [lp.eq(0), vg.eq(vg + 1)]
                 with m.Else():
                     m.d.sync += lp.eq(lp + 1)
-        with m.If(step & is_last):
+        with m.If(take):
+            m.d.sync += s_valid.eq(1)
+        with m.Elif(store):
+            m.d.sync += s_valid.eq(0)
+
+        # store: keep the first maximum (strictly greater replaces it)
+        best = Signal(signed(W), name="best")
+        best_idx = Signal(range(C), name="best_idx")
+        better = Signal(name="better")
+        m.d.comb += better.eq((s_idx == 0) | (s_v > best))
+        with m.If(store):
+            m.d.sync += Array(self.o.payload.logits[c] for c in range(C))[s_idx].eq(s_v)
+            with m.If(better):
+                m.d.sync += [best.eq(s_v), best_idx.eq(s_idx)]
+        with m.If(store & (s_idx == C - 1)):
             m.d.sync += [self.o.valid.eq(1),
-                         self.o.payload["class"].eq(Mux(better, idx, best_idx))]
+                         self.o.payload["class"].eq(Mux(better, s_idx, best_idx))]
         with m.Elif(self.o.ready):
             m.d.sync += self.o.valid.eq(0)
         return m
