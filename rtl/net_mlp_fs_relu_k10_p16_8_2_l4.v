@@ -3707,320 +3707,369 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   wire \$16 ;
   wire [23:0] \$160 ;
   wire [23:0] \$161 ;
-  wire [21:0] \$162 ;
-  wire [21:0] \$163 ;
-  reg [21:0] \$164 ;
-  wire [21:0] \$165 ;
-  wire [21:0] \$166 ;
-  reg [21:0] \$167 ;
-  wire [21:0] \$168 ;
-  wire [21:0] \$169 ;
+  wire \$162 ;
+  wire [22:0] \$163 ;
+  wire [22:0] \$164 ;
+  wire \$165 ;
+  wire [14:0] \$166 ;
+  wire \$167 ;
+  wire \$168 ;
+  wire \$169 ;
   wire \$17 ;
-  reg [21:0] \$170 ;
-  wire [21:0] \$171 ;
-  wire [21:0] \$172 ;
-  reg [21:0] \$173 ;
-  wire \$174 ;
-  wire [9:0] \$175 ;
+  wire [23:0] \$170 ;
+  wire [23:0] \$171 ;
+  wire [23:0] \$172 ;
+  wire \$173 ;
+  wire [22:0] \$174 ;
+  wire [22:0] \$175 ;
   wire \$176 ;
-  wire \$177 ;
+  wire [14:0] \$177 ;
   wire \$178 ;
   wire \$179 ;
   wire \$18 ;
-  wire [7:0] \$180 ;
-  reg [6:0] \$181 ;
-  reg [6:0] \$182 ;
-  reg [6:0] \$183 ;
-  wire [7:0] \$184 ;
-  wire \$185 ;
-  wire [15:0] \$186 ;
-  wire [15:0] \$187 ;
-  wire \$188 ;
-  wire \$189 ;
+  wire \$180 ;
+  wire [23:0] \$181 ;
+  wire [23:0] \$182 ;
+  wire [23:0] \$183 ;
+  wire [21:0] \$184 ;
+  wire [21:0] \$185 ;
+  reg [21:0] \$186 ;
+  wire [21:0] \$187 ;
+  wire [21:0] \$188 ;
+  reg [21:0] \$189 ;
   wire \$19 ;
-  wire \$190 ;
-  wire \$191 ;
-  wire [7:0] \$192 ;
-  wire \$193 ;
-  wire \$194 ;
-  wire \$195 ;
+  wire [21:0] \$190 ;
+  wire [21:0] \$191 ;
+  reg [21:0] \$192 ;
+  wire [21:0] \$193 ;
+  wire [21:0] \$194 ;
+  reg [21:0] \$195 ;
   wire \$196 ;
-  wire [7:0] \$197 ;
-  wire \$198 ;
+  wire [9:0] \$197 ;
+  wire [9:0] \$198 ;
   wire \$199 ;
   wire [9:0] \$2 ;
   wire \$20 ;
   wire \$200 ;
   wire \$201 ;
-  wire [7:0] \$202 ;
-  wire \$203 ;
-  wire \$204 ;
-  wire \$205 ;
-  wire \$206 ;
-  wire [7:0] \$207 ;
-  wire \$208 ;
-  wire \$209 ;
+  wire \$202 ;
+  wire [7:0] \$203 ;
+  wire [6:0] \$204 ;
+  wire [6:0] \$205 ;
+  wire [6:0] \$206 ;
+  wire [6:0] \$207 ;
+  wire [6:0] \$208 ;
+  wire [6:0] \$209 ;
   wire \$21 ;
-  wire \$210 ;
-  wire \$211 ;
-  wire [7:0] \$212 ;
-  wire \$213 ;
-  wire \$214 ;
-  wire \$215 ;
-  wire \$216 ;
-  wire [7:0] \$217 ;
-  wire \$218 ;
-  wire \$219 ;
+  wire [6:0] \$210 ;
+  wire [6:0] \$211 ;
+  wire [6:0] \$212 ;
+  wire [6:0] \$213 ;
+  wire [6:0] \$214 ;
+  wire [6:0] \$215 ;
+  wire [6:0] \$216 ;
+  wire [6:0] \$217 ;
+  wire [6:0] \$218 ;
+  wire [6:0] \$219 ;
   wire \$22 ;
-  wire \$220 ;
-  wire \$221 ;
-  wire [7:0] \$222 ;
-  wire \$223 ;
-  wire \$224 ;
-  wire \$225 ;
-  wire \$226 ;
-  wire [7:0] \$227 ;
-  wire \$228 ;
-  wire \$229 ;
+  wire [6:0] \$220 ;
+  wire [6:0] \$221 ;
+  wire [6:0] \$222 ;
+  wire [6:0] \$223 ;
+  wire [6:0] \$224 ;
+  wire [6:0] \$225 ;
+  wire [6:0] \$226 ;
+  wire [6:0] \$227 ;
+  wire [6:0] \$228 ;
+  wire [6:0] \$229 ;
   wire \$23 ;
-  wire \$230 ;
-  wire \$231 ;
-  wire [7:0] \$232 ;
-  wire \$233 ;
+  wire [6:0] \$230 ;
+  wire [6:0] \$231 ;
+  wire [6:0] \$232 ;
+  wire [7:0] \$233 ;
   wire \$234 ;
-  wire \$235 ;
+  wire [9:0] \$235 ;
   wire \$236 ;
-  wire [7:0] \$237 ;
+  wire \$237 ;
   wire \$238 ;
   wire \$239 ;
   wire \$24 ;
-  wire \$240 ;
+  wire [7:0] \$240 ;
   wire \$241 ;
-  wire [7:0] \$242 ;
+  wire \$242 ;
   wire \$243 ;
   wire \$244 ;
-  wire \$245 ;
+  wire [7:0] \$245 ;
   wire \$246 ;
-  wire [7:0] \$247 ;
+  wire \$247 ;
   wire \$248 ;
   wire \$249 ;
   wire \$25 ;
-  wire \$250 ;
+  wire [7:0] \$250 ;
   wire \$251 ;
-  wire [7:0] \$252 ;
+  wire \$252 ;
   wire \$253 ;
   wire \$254 ;
-  wire \$255 ;
+  wire [7:0] \$255 ;
   wire \$256 ;
-  wire [7:0] \$257 ;
+  wire \$257 ;
   wire \$258 ;
   wire \$259 ;
   wire \$26 ;
-  wire \$260 ;
+  wire [7:0] \$260 ;
   wire \$261 ;
-  wire [7:0] \$262 ;
+  wire \$262 ;
   wire \$263 ;
   wire \$264 ;
-  wire \$265 ;
+  wire [7:0] \$265 ;
   wire \$266 ;
-  wire [7:0] \$267 ;
+  wire \$267 ;
   wire \$268 ;
   wire \$269 ;
   wire \$27 ;
-  wire \$270 ;
+  wire [7:0] \$270 ;
   wire \$271 ;
-  wire [7:0] \$272 ;
+  wire \$272 ;
   wire \$273 ;
   wire \$274 ;
-  wire \$275 ;
+  wire [7:0] \$275 ;
   wire \$276 ;
-  wire [7:0] \$277 ;
+  wire \$277 ;
   wire \$278 ;
   wire \$279 ;
   wire \$28 ;
-  wire \$280 ;
+  wire [7:0] \$280 ;
   wire \$281 ;
-  wire [7:0] \$282 ;
+  wire \$282 ;
   wire \$283 ;
   wire \$284 ;
-  wire \$285 ;
+  wire [7:0] \$285 ;
   wire \$286 ;
-  wire [7:0] \$287 ;
+  wire \$287 ;
   wire \$288 ;
   wire \$289 ;
   wire \$29 ;
-  wire \$290 ;
+  wire [7:0] \$290 ;
   wire \$291 ;
   wire \$292 ;
   wire \$293 ;
   wire \$294 ;
-  wire \$295 ;
+  wire [7:0] \$295 ;
   wire \$296 ;
   wire \$297 ;
   wire \$298 ;
   wire \$299 ;
-  wire [9:0] \$3 ;
+  wire \$3 ;
   wire \$30 ;
-  wire [1:0] \$300 ;
-  wire [1:0] \$301 ;
-  wire [7:0] \$302 ;
+  wire [7:0] \$300 ;
+  wire \$301 ;
+  wire \$302 ;
   wire \$303 ;
   wire \$304 ;
-  wire \$305 ;
-  wire [7:0] \$306 ;
+  wire [7:0] \$305 ;
+  wire \$306 ;
   wire \$307 ;
   wire \$308 ;
-  wire [4:0] \$309 ;
+  wire \$309 ;
   wire \$31 ;
-  reg [6:0] \$310 ;
-  wire [2:0] \$311 ;
+  wire [7:0] \$310 ;
+  wire \$311 ;
   wire \$312 ;
   wire \$313 ;
   wire \$314 ;
-  wire \$315 ;
-  reg [6:0] \$316 ;
+  wire [7:0] \$315 ;
+  wire \$316 ;
   wire \$317 ;
   wire \$318 ;
   wire \$319 ;
   wire \$32 ;
-  wire \$320 ;
+  wire [7:0] \$320 ;
   wire \$321 ;
   wire \$322 ;
-  reg \$323 ;
-  reg [9:0] \$324 ;
-  reg [5:0] \$325 ;
-  reg \$326 ;
-  reg \$327 ;
-  reg [3:0] \$328 ;
-  reg [5:0] \$329 ;
-  wire [15:0] \$33 ;
-  reg \$330 ;
-  reg [6:0] \$331 ;
-  reg [9:0] \$332 ;
-  reg [6:0] \$333 ;
-  reg [6:0] \$334 ;
-  reg [6:0] \$335 ;
-  reg [6:0] \$336 ;
-  reg [6:0] \$337 ;
-  reg [6:0] \$338 ;
-  reg [6:0] \$339 ;
-  wire [15:0] \$34 ;
-  reg [6:0] \$340 ;
-  reg [6:0] \$341 ;
-  reg [6:0] \$342 ;
-  reg [6:0] \$343 ;
-  reg [6:0] \$344 ;
-  reg [6:0] \$345 ;
-  reg [6:0] \$346 ;
-  reg [6:0] \$347 ;
-  reg [6:0] \$348 ;
-  reg [6:0] \$349 ;
+  wire \$323 ;
+  wire \$324 ;
+  wire [7:0] \$325 ;
+  wire \$326 ;
+  wire \$327 ;
+  wire \$328 ;
+  wire \$329 ;
+  wire \$33 ;
+  wire [7:0] \$330 ;
+  wire \$331 ;
+  wire \$332 ;
+  wire \$333 ;
+  wire \$334 ;
+  wire [7:0] \$335 ;
+  wire \$336 ;
+  wire \$337 ;
+  wire \$338 ;
+  wire \$339 ;
+  wire \$34 ;
+  wire \$340 ;
+  wire \$341 ;
+  wire \$342 ;
+  wire \$343 ;
+  wire \$344 ;
+  wire \$345 ;
+  wire \$346 ;
+  wire \$347 ;
+  wire [1:0] \$348 ;
+  wire [1:0] \$349 ;
   wire \$35 ;
-  reg [6:0] \$350 ;
-  reg [6:0] \$351 ;
-  reg [6:0] \$352 ;
-  reg \$353 ;
-  reg \$354 ;
-  reg \$355 ;
-  reg [1:0] \$356 ;
-  reg \$357 ;
-  reg \$358 ;
-  reg [2:0] \$359 ;
+  wire [7:0] \$350 ;
+  wire \$351 ;
+  wire \$352 ;
+  wire \$353 ;
+  wire [7:0] \$354 ;
+  wire \$355 ;
+  wire \$356 ;
+  wire [4:0] \$357 ;
+  reg [6:0] \$358 ;
+  wire [2:0] \$359 ;
   wire \$36 ;
-  reg [3:0] \$360 ;
-  reg [1:0] \$361 ;
-  reg \$362 ;
-  reg \$363 ;
-  reg [3:0] \$364 ;
-  reg [5:0] \$365 ;
-  reg \$366 ;
-  reg [5:0] \$367 ;
-  reg \$368 ;
-  reg \$369 ;
+  wire \$360 ;
+  wire \$361 ;
+  wire \$362 ;
+  wire \$363 ;
+  reg [6:0] \$364 ;
+  wire \$365 ;
+  wire \$366 ;
+  wire \$367 ;
+  wire \$368 ;
+  wire \$369 ;
   wire \$37 ;
-  reg \$370 ;
-  reg [6:0] \$371 ;
-  reg [3:0] \$372 ;
-  reg [6:0] \$373 ;
-  reg [1:0] \$374 ;
+  wire \$370 ;
+  reg \$371 ;
+  reg [9:0] \$372 ;
+  reg [5:0] \$373 ;
+  reg \$374 ;
   reg \$375 ;
-  reg \$376 ;
-  reg [6:0] \$377 ;
-  reg \$378 ;
-  reg [2:0] \$379 ;
+  reg [3:0] \$376 ;
+  reg [9:0] \$377 ;
+  reg [5:0] \$378 ;
+  reg \$379 ;
   wire \$38 ;
-  reg \$380 ;
-  reg [3:0] \$381 ;
-  reg \$382 ;
-  reg [2:0] \$383 ;
-  reg \$384 ;
-  reg [3:0] \$385 ;
-  reg [63:0] \$386 ;
-  reg [119:0] \$387 ;
-  reg [175:0] \$388 ;
+  reg [6:0] \$380 ;
+  reg [9:0] \$381 ;
+  reg [6:0] \$382 ;
+  reg [6:0] \$383 ;
+  reg [6:0] \$384 ;
+  reg [6:0] \$385 ;
+  reg [6:0] \$386 ;
+  reg [6:0] \$387 ;
+  reg [6:0] \$388 ;
+  reg [6:0] \$389 ;
   wire \$39 ;
-  wire [10:0] \$4 ;
+  reg [6:0] \$390 ;
+  reg [6:0] \$391 ;
+  reg [6:0] \$392 ;
+  reg [6:0] \$393 ;
+  reg [6:0] \$394 ;
+  reg [6:0] \$395 ;
+  reg [6:0] \$396 ;
+  reg [6:0] \$397 ;
+  reg [6:0] \$398 ;
+  reg [6:0] \$399 ;
+  wire \$4 ;
   wire \$40 ;
+  reg [6:0] \$400 ;
+  reg [6:0] \$401 ;
+  reg \$402 ;
+  reg \$403 ;
+  reg \$404 ;
+  reg [1:0] \$405 ;
+  reg \$406 ;
+  reg \$407 ;
+  reg [2:0] \$408 ;
+  reg [3:0] \$409 ;
   wire \$41 ;
+  reg [1:0] \$410 ;
+  reg \$411 ;
+  reg \$412 ;
+  reg [3:0] \$413 ;
+  reg [5:0] \$414 ;
+  reg \$415 ;
+  reg [5:0] \$416 ;
+  reg \$417 ;
+  reg \$418 ;
+  reg \$419 ;
   wire \$42 ;
+  reg [6:0] \$420 ;
+  reg [3:0] \$421 ;
+  reg [6:0] \$422 ;
+  reg [1:0] \$423 ;
+  reg \$424 ;
+  reg \$425 ;
+  reg [6:0] \$426 ;
+  reg \$427 ;
+  reg [2:0] \$428 ;
+  reg \$429 ;
   wire \$43 ;
+  reg [3:0] \$430 ;
+  reg \$431 ;
+  reg [2:0] \$432 ;
+  reg \$433 ;
+  reg [3:0] \$434 ;
+  reg [63:0] \$435 ;
+  reg [119:0] \$436 ;
+  reg [175:0] \$437 ;
   wire \$44 ;
   wire \$45 ;
   wire \$46 ;
   wire \$47 ;
   wire \$48 ;
   wire \$49 ;
-  wire [10:0] \$5 ;
+  wire \$5 ;
   wire \$50 ;
   wire \$51 ;
   wire \$52 ;
   wire \$53 ;
   wire \$54 ;
-  wire [1:0] \$55 ;
-  wire [1:0] \$56 ;
-  wire [1:0] \$57 ;
+  wire \$55 ;
+  wire \$56 ;
+  wire \$57 ;
   wire \$58 ;
   wire \$59 ;
   wire \$6 ;
   wire \$60 ;
-  wire [4:0] \$61 ;
+  wire \$61 ;
   wire \$62 ;
   wire \$63 ;
   wire \$64 ;
-  wire [4:0] \$65 ;
+  wire \$65 ;
   wire \$66 ;
-  wire [1:0] \$67 ;
-  wire [1:0] \$68 ;
-  wire [1:0] \$69 ;
+  wire \$67 ;
+  wire \$68 ;
+  wire \$69 ;
   wire \$7 ;
   wire \$70 ;
   wire \$71 ;
-  wire [2:0] \$72 ;
+  wire \$72 ;
   wire \$73 ;
   wire \$74 ;
-  wire [22:0] \$75 ;
-  wire [22:0] \$76 ;
-  wire \$77 ;
-  wire [14:0] \$78 ;
-  wire \$79 ;
+  wire \$75 ;
+  wire \$76 ;
+  wire [1:0] \$77 ;
+  wire [1:0] \$78 ;
+  wire [1:0] \$79 ;
   wire \$8 ;
   wire \$80 ;
   wire \$81 ;
-  wire [23:0] \$82 ;
-  wire [23:0] \$83 ;
-  wire [23:0] \$84 ;
+  wire \$82 ;
+  wire [4:0] \$83 ;
+  wire \$84 ;
   wire \$85 ;
-  wire [22:0] \$86 ;
-  wire [22:0] \$87 ;
+  wire \$86 ;
+  wire [4:0] \$87 ;
   wire \$88 ;
-  wire [14:0] \$89 ;
+  wire [1:0] \$89 ;
   wire \$9 ;
-  wire \$90 ;
-  wire \$91 ;
+  wire [1:0] \$90 ;
+  wire [1:0] \$91 ;
   wire \$92 ;
-  wire [23:0] \$93 ;
-  wire [23:0] \$94 ;
-  wire [23:0] \$95 ;
+  wire \$93 ;
+  wire [2:0] \$94 ;
+  wire \$95 ;
   wire \$96 ;
   wire [22:0] \$97 ;
   wire [22:0] \$98 ;
@@ -4066,6 +4115,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   reg buf_b_half = 1'h0;
   (* init = 6'h00 *)
   wire [5:0] buf_b_index;
+  reg [9:0] buf_b_low = 10'h000;
   reg [3:0] buf_b_plane = 4'h0;
   reg buf_b_valid = 1'h0;
   wire buf_can;
@@ -4093,10 +4143,10 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   reg buf_done_b = 1'h0;
   reg buf_done_half = 1'h0;
   reg [1:0] buf_full = 2'h0;
+  wire [9:0] buf_low;
   wire buf_one_left;
   wire [9:0] buf_pending;
   wire [3:0] buf_plane;
-  wire [9:0] buf_plane_onehot;
   wire [6:0] buf_rcnt0;
   wire [6:0] buf_rcnt1;
   wire [6:0] buf_rcnt2;
@@ -6540,45 +6590,69 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     end
   end
   assign w_rp__data = _2_;
+  always @(posedge clk)
+    acc_word <= \$437 ;
   assign \$1  = buf_full >> buf_wsel;
   assign buf_can = ~ \$1 ;
   assign \$2  = ~ buf_written;
   assign buf_pending = buf_s_mask & \$2 ;
-  assign \$3  = ~ buf_pending;
-  assign \$4  = \$3  + 1'h1;
-  assign \$5  = { 1'h0, buf_pending } & \$4 ;
-  assign \$6  = | { \$5 [9], \$5 [7], \$5 [5], \$5 [3], \$5 [1] };
-  assign \$7  = | { \$5 [7:6], \$5 [3:2] };
-  assign \$8  = | \$5 [7:4];
-  assign \$9  = | \$5 [9:8];
-  assign \$10  = | buf_pending[9:1];
-  assign \$11  = buf_pending[0] & \$10 ;
-  assign \$12  = | buf_pending[9:2];
-  assign \$13  = buf_pending[1] & \$12 ;
-  assign \$14  = | buf_pending[9:3];
-  assign \$15  = buf_pending[2] & \$14 ;
-  assign \$16  = | buf_pending[9:4];
-  assign \$17  = buf_pending[3] & \$16 ;
-  assign \$18  = | buf_pending[9:5];
-  assign \$19  = buf_pending[4] & \$18 ;
-  assign \$20  = | buf_pending[9:6];
-  assign \$21  = buf_pending[5] & \$20 ;
-  assign \$22  = | buf_pending[9:7];
-  assign \$23  = buf_pending[6] & \$22 ;
-  assign \$24  = | buf_pending[9:8];
-  assign \$25  = buf_pending[7] & \$24 ;
-  assign \$27  = buf_pending[8] & \$26 ;
-  assign \$28  = | { \$27 , \$25 , \$23 , \$21 , \$19 , \$17 , \$15 , \$13 , \$11  };
-  assign buf_one_left = ~ \$28 ;
-  assign \$29  = buf_s_valid & buf_can;
-  assign \$30  = | buf_pending;
-  assign buf_write = \$29  & \$30 ;
-  assign \$31  = buf_s_valid & buf_can;
-  assign buf_s_done = \$31  & buf_one_left;
-  assign \$32  = ~ buf_s_valid;
-  assign i__ready = \$32  | buf_s_done;
-  assign \$33  = 1'h1 << buf_b_plane;
-  assign \$34  = buf_b_valid ? \$33  : 16'h0000;
+  assign \$4  = ~ \$3 ;
+  assign \$5  = buf_pending[1] & \$4 ;
+  assign \$6  = | buf_pending[1:0];
+  assign \$7  = ~ \$6 ;
+  assign \$8  = buf_pending[2] & \$7 ;
+  assign \$9  = | buf_pending[2:0];
+  assign \$10  = ~ \$9 ;
+  assign \$11  = buf_pending[3] & \$10 ;
+  assign \$12  = | buf_pending[3:0];
+  assign \$13  = ~ \$12 ;
+  assign \$14  = buf_pending[4] & \$13 ;
+  assign \$15  = | buf_pending[4:0];
+  assign \$16  = ~ \$15 ;
+  assign \$17  = buf_pending[5] & \$16 ;
+  assign \$18  = | buf_pending[5:0];
+  assign \$19  = ~ \$18 ;
+  assign \$20  = buf_pending[6] & \$19 ;
+  assign \$21  = | buf_pending[6:0];
+  assign \$22  = ~ \$21 ;
+  assign \$23  = buf_pending[7] & \$22 ;
+  assign \$24  = | buf_pending[7:0];
+  assign \$25  = ~ \$24 ;
+  assign \$26  = buf_pending[8] & \$25 ;
+  assign \$27  = | buf_pending[8:0];
+  assign \$28  = ~ \$27 ;
+  assign \$29  = buf_pending[9] & \$28 ;
+  assign \$30  = | { \$29 , \$23 , \$17 , \$11 , \$5  };
+  assign \$31  = | { \$23 , \$20 , \$11 , \$8  };
+  assign \$32  = | { \$23 , \$20 , \$17 , \$14  };
+  assign \$33  = | { \$29 , \$26  };
+  assign \$34  = | buf_pending[9:1];
+  assign \$35  = buf_pending[0] & \$34 ;
+  assign \$36  = | buf_pending[9:2];
+  assign \$37  = buf_pending[1] & \$36 ;
+  assign \$38  = | buf_pending[9:3];
+  assign \$39  = buf_pending[2] & \$38 ;
+  assign \$40  = | buf_pending[9:4];
+  assign \$41  = buf_pending[3] & \$40 ;
+  assign \$42  = | buf_pending[9:5];
+  assign \$43  = buf_pending[4] & \$42 ;
+  assign \$44  = | buf_pending[9:6];
+  assign \$45  = buf_pending[5] & \$44 ;
+  assign \$46  = | buf_pending[9:7];
+  assign \$47  = buf_pending[6] & \$46 ;
+  assign \$48  = | buf_pending[9:8];
+  assign \$49  = buf_pending[7] & \$48 ;
+  assign \$51  = buf_pending[8] & \$50 ;
+  assign \$52  = | { \$51 , \$49 , \$47 , \$45 , \$43 , \$41 , \$39 , \$37 , \$35  };
+  assign buf_one_left = ~ \$52 ;
+  assign \$53  = buf_s_valid & buf_can;
+  assign \$54  = | buf_pending;
+  assign buf_write = \$53  & \$54 ;
+  assign \$55  = buf_s_valid & buf_can;
+  assign buf_s_done = \$55  & buf_one_left;
+  assign \$56  = ~ buf_s_valid;
+  assign i__ready = \$56  | buf_s_done;
+  assign buf_wrote = buf_b_valid ? buf_b_low : 10'h000;
   assign buf_rcnt0 = buf_rsel ? buf_cnt1_0 : buf_cnt0_0;
   assign buf_rcnt1 = buf_rsel ? buf_cnt1_1 : buf_cnt0_1;
   assign buf_rcnt2 = buf_rsel ? buf_cnt1_2 : buf_cnt0_2;
@@ -6591,380 +6665,409 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   assign buf_rcnt9 = buf_rsel ? buf_cnt1_9 : buf_cnt0_9;
   assign buf_rfull = buf_full >> buf_rsel;
   assign buf_done = buf_s_done & buf_s_last;
-  assign \$35  = ~ o__valid;
-  assign \$37  = o__ready & \$36 ;
-  assign enable = \$35  | \$37 ;
-  assign \$38  = ~ ev_wait;
-  assign go = enable & \$38 ;
+  assign \$57  = ~ o__valid;
+  assign \$59  = o__ready & \$58 ;
+  assign enable = \$57  | \$59 ;
+  assign \$60  = ~ ev_wait;
+  assign go = enable & \$60 ;
   assign buf_release = release_now & go;
   assign f_more = f_e != f_cnt;
-  assign \$40  = f_busy & f_more;
-  assign \$41  = fq_v0 & fq_v1;
-  assign \$42  = fq_v0 & f_fly;
-  assign \$43  = \$41  | \$42 ;
-  assign \$44  = fq_v1 & f_fly;
-  assign \$45  = \$43  | \$44 ;
-  assign \$46  = ~ \$45 ;
-  assign \$47  = \$46  | pop;
-  assign f_issue = \$40  & \$47 ;
-  assign \$48  = phase == 2'h3;
-  assign \$49  = ~ fq_v0;
-  assign ev_wait = \$48  & \$49 ;
-  assign \$50  = phase == 2'h3;
-  assign \$51  = enable & \$50 ;
-  assign \$52  = \$51  & fq_v0;
-  assign \$58  = | cnt_q;
-  assign \$59  = q == 4'h9;
-  assign \$60  = g == 2'h3;
-  assign \$61  = q + 1'h1;
-  assign \$63  = q == 4'h9;
-  assign \$64  = g == 2'h3;
-  assign \$65  = q + 1'h1;
-  assign \$70  = g == 2'h3;
-  assign \$71  = ~ \$70 ;
-  assign \$72  = g + 1'h1;
-  assign \$73  = phase == 2'h3;
-  assign \$74  = ! x_q;
-  assign \$76  = \$74  ? 23'h000000 : \$75 ;
-  assign \$77  = x_q == 4'h9;
-  assign \$78  = \$77  ? b_x[14:0] : 15'h0000;
-  assign \$79  = x_kind == 2'h3;
-  assign \$80  = 1'h0 >> x_q;
-  assign \$81  = \$79  & \$80 ;
-  assign \$82  = $signed(base0) - $signed(addend0);
-  assign \$83  = $signed(base0) + $signed(addend0);
-  assign \$84  = \$81  ? \$82  : \$83 ;
-  assign \$85  = ! x_q;
-  assign \$87  = \$85  ? 23'h000000 : \$86 ;
-  assign \$88  = x_q == 4'h9;
-  assign \$89  = \$88  ? b_x[29:15] : 15'h0000;
-  assign \$90  = x_kind == 2'h3;
-  assign \$91  = 1'h0 >> x_q;
-  assign \$92  = \$90  & \$91 ;
-  assign \$93  = $signed(base1) - $signed(addend1);
-  assign \$94  = $signed(base1) + $signed(addend1);
-  assign \$95  = \$92  ? \$93  : \$94 ;
+  assign \$62  = f_busy & f_more;
+  assign \$63  = fq_v0 & fq_v1;
+  assign \$64  = fq_v0 & f_fly;
+  assign \$65  = \$63  | \$64 ;
+  assign \$66  = fq_v1 & f_fly;
+  assign \$67  = \$65  | \$66 ;
+  assign \$68  = ~ \$67 ;
+  assign \$69  = \$68  | pop;
+  assign f_issue = \$62  & \$69 ;
+  assign \$70  = phase == 2'h3;
+  assign \$71  = ~ fq_v0;
+  assign ev_wait = \$70  & \$71 ;
+  assign \$72  = phase == 2'h3;
+  assign \$73  = enable & \$72 ;
+  assign \$74  = \$73  & fq_v0;
+  assign \$80  = | cnt_q;
+  assign \$81  = q == 4'h9;
+  assign \$82  = g == 2'h3;
+  assign \$83  = q + 1'h1;
+  assign \$85  = q == 4'h9;
+  assign \$86  = g == 2'h3;
+  assign \$87  = q + 1'h1;
+  assign \$92  = g == 2'h3;
+  assign \$93  = ~ \$92 ;
+  assign \$94  = g + 1'h1;
+  assign \$95  = phase == 2'h3;
   assign \$96  = ! x_q;
   assign \$98  = \$96  ? 23'h000000 : \$97 ;
   assign \$99  = x_q == 4'h9;
-  assign \$100  = \$99  ? b_x[44:30] : 15'h0000;
+  assign \$100  = \$99  ? b_x[14:0] : 15'h0000;
   assign \$101  = x_kind == 2'h3;
   assign \$102  = 1'h0 >> x_q;
   assign \$103  = \$101  & \$102 ;
-  assign \$104  = $signed(base2) - $signed(addend2);
-  assign \$105  = $signed(base2) + $signed(addend2);
+  assign \$104  = $signed(base0) - $signed(addend0);
+  assign \$105  = $signed(base0) + $signed(addend0);
   assign \$106  = \$103  ? \$104  : \$105 ;
   assign \$107  = ! x_q;
   assign \$109  = \$107  ? 23'h000000 : \$108 ;
   assign \$110  = x_q == 4'h9;
-  assign \$111  = \$110  ? b_x[59:45] : 15'h0000;
+  assign \$111  = \$110  ? b_x[29:15] : 15'h0000;
   assign \$112  = x_kind == 2'h3;
   assign \$113  = 1'h0 >> x_q;
   assign \$114  = \$112  & \$113 ;
-  assign \$115  = $signed(base3) - $signed(addend3);
-  assign \$116  = $signed(base3) + $signed(addend3);
+  assign \$115  = $signed(base1) - $signed(addend1);
+  assign \$116  = $signed(base1) + $signed(addend1);
   assign \$117  = \$114  ? \$115  : \$116 ;
   assign \$118  = ! x_q;
   assign \$120  = \$118  ? 23'h000000 : \$119 ;
   assign \$121  = x_q == 4'h9;
-  assign \$122  = \$121  ? b_x[74:60] : 15'h0000;
+  assign \$122  = \$121  ? b_x[44:30] : 15'h0000;
   assign \$123  = x_kind == 2'h3;
   assign \$124  = 1'h0 >> x_q;
   assign \$125  = \$123  & \$124 ;
-  assign \$126  = $signed(base4) - $signed(addend4);
-  assign \$127  = $signed(base4) + $signed(addend4);
+  assign \$126  = $signed(base2) - $signed(addend2);
+  assign \$127  = $signed(base2) + $signed(addend2);
   assign \$128  = \$125  ? \$126  : \$127 ;
   assign \$129  = ! x_q;
   assign \$131  = \$129  ? 23'h000000 : \$130 ;
   assign \$132  = x_q == 4'h9;
-  assign \$133  = \$132  ? b_x[89:75] : 15'h0000;
+  assign \$133  = \$132  ? b_x[59:45] : 15'h0000;
   assign \$134  = x_kind == 2'h3;
   assign \$135  = 1'h0 >> x_q;
   assign \$136  = \$134  & \$135 ;
-  assign \$137  = $signed(base5) - $signed(addend5);
-  assign \$138  = $signed(base5) + $signed(addend5);
+  assign \$137  = $signed(base3) - $signed(addend3);
+  assign \$138  = $signed(base3) + $signed(addend3);
   assign \$139  = \$136  ? \$137  : \$138 ;
   assign \$140  = ! x_q;
   assign \$142  = \$140  ? 23'h000000 : \$141 ;
   assign \$143  = x_q == 4'h9;
-  assign \$144  = \$143  ? b_x[104:90] : 15'h0000;
+  assign \$144  = \$143  ? b_x[74:60] : 15'h0000;
   assign \$145  = x_kind == 2'h3;
   assign \$146  = 1'h0 >> x_q;
   assign \$147  = \$145  & \$146 ;
-  assign \$148  = $signed(base6) - $signed(addend6);
-  assign \$149  = $signed(base6) + $signed(addend6);
+  assign \$148  = $signed(base4) - $signed(addend4);
+  assign \$149  = $signed(base4) + $signed(addend4);
   assign \$150  = \$147  ? \$148  : \$149 ;
   assign \$151  = ! x_q;
   assign \$153  = \$151  ? 23'h000000 : \$152 ;
   assign \$154  = x_q == 4'h9;
-  assign \$155  = \$154  ? b_x[119:105] : 15'h0000;
+  assign \$155  = \$154  ? b_x[89:75] : 15'h0000;
   assign \$156  = x_kind == 2'h3;
   assign \$157  = 1'h0 >> x_q;
   assign \$158  = \$156  & \$157 ;
-  assign \$159  = $signed(base7) - $signed(addend7);
-  assign \$160  = $signed(base7) + $signed(addend7);
+  assign \$159  = $signed(base5) - $signed(addend5);
+  assign \$160  = $signed(base5) + $signed(addend5);
   assign \$161  = \$158  ? \$159  : \$160 ;
-  assign \$174  = x_kind == 3'h5;
-  assign o__valid = x_valid & \$174 ;
-  assign \$176  = buf_b_plane == buf_plane;
-  assign \$177  = buf_b_valid & \$176 ;
-  assign \$178  = buf_b_half == buf_wsel;
-  assign \$179  = \$177  & \$178 ;
-  assign \$180  = buf_b_cnt + 1'h1;
-  assign \$184  = \$179  ? \$180  : { 1'h0, \$183  };
-  assign \$185  = buf_s_valid & buf_can;
-  assign \$186  = 1'h1 << buf_plane;
-  assign \$187  = { 6'h00, buf_written } | \$186 ;
-  assign \$188  = ! buf_rsel;
-  assign \$189  = buf_release & \$188 ;
-  assign \$190  = ! buf_b_half;
-  assign \$191  = \$34 [0] & \$190 ;
-  assign \$192  = buf_b_cnt + 1'h1;
-  assign \$193  = ! buf_rsel;
-  assign \$194  = buf_release & \$193 ;
-  assign \$195  = ! buf_b_half;
-  assign \$196  = \$34 [1] & \$195 ;
-  assign \$197  = buf_b_cnt + 1'h1;
-  assign \$198  = ! buf_rsel;
-  assign \$199  = buf_release & \$198 ;
-  assign \$200  = ! buf_b_half;
-  assign \$201  = \$34 [2] & \$200 ;
-  assign \$202  = buf_b_cnt + 1'h1;
-  assign \$203  = ! buf_rsel;
-  assign \$204  = buf_release & \$203 ;
-  assign \$205  = ! buf_b_half;
-  assign \$206  = \$34 [3] & \$205 ;
-  assign \$207  = buf_b_cnt + 1'h1;
-  assign \$208  = ! buf_rsel;
-  assign \$209  = buf_release & \$208 ;
-  assign \$210  = ! buf_b_half;
-  assign \$211  = \$34 [4] & \$210 ;
-  assign \$212  = buf_b_cnt + 1'h1;
-  assign \$213  = ! buf_rsel;
-  assign \$214  = buf_release & \$213 ;
-  assign \$215  = ! buf_b_half;
-  assign \$216  = \$34 [5] & \$215 ;
-  assign \$217  = buf_b_cnt + 1'h1;
-  assign \$218  = ! buf_rsel;
-  assign \$219  = buf_release & \$218 ;
-  assign \$220  = ! buf_b_half;
-  assign \$221  = \$34 [6] & \$220 ;
-  assign \$222  = buf_b_cnt + 1'h1;
-  assign \$223  = ! buf_rsel;
-  assign \$224  = buf_release & \$223 ;
-  assign \$225  = ! buf_b_half;
-  assign \$226  = \$34 [7] & \$225 ;
-  assign \$227  = buf_b_cnt + 1'h1;
-  assign \$228  = ! buf_rsel;
-  assign \$229  = buf_release & \$228 ;
-  assign \$230  = ! buf_b_half;
-  assign \$231  = \$34 [8] & \$230 ;
-  assign \$232  = buf_b_cnt + 1'h1;
-  assign \$233  = ! buf_rsel;
-  assign \$234  = buf_release & \$233 ;
-  assign \$235  = ! buf_b_half;
-  assign \$236  = \$34 [9] & \$235 ;
-  assign \$237  = buf_b_cnt + 1'h1;
-  assign \$239  = buf_release & \$238 ;
-  assign \$241  = \$34 [0] & \$240 ;
-  assign \$242  = buf_b_cnt + 1'h1;
-  assign \$244  = buf_release & \$243 ;
-  assign \$246  = \$34 [1] & \$245 ;
-  assign \$247  = buf_b_cnt + 1'h1;
-  assign \$249  = buf_release & \$248 ;
-  assign \$251  = \$34 [2] & \$250 ;
-  assign \$252  = buf_b_cnt + 1'h1;
-  assign \$254  = buf_release & \$253 ;
-  assign \$256  = \$34 [3] & \$255 ;
-  assign \$257  = buf_b_cnt + 1'h1;
-  assign \$259  = buf_release & \$258 ;
-  assign \$261  = \$34 [4] & \$260 ;
-  assign \$262  = buf_b_cnt + 1'h1;
-  assign \$264  = buf_release & \$263 ;
-  assign \$266  = \$34 [5] & \$265 ;
-  assign \$267  = buf_b_cnt + 1'h1;
-  assign \$269  = buf_release & \$268 ;
-  assign \$271  = \$34 [6] & \$270 ;
-  assign \$272  = buf_b_cnt + 1'h1;
-  assign \$274  = buf_release & \$273 ;
-  assign \$276  = \$34 [7] & \$275 ;
-  assign \$277  = buf_b_cnt + 1'h1;
-  assign \$279  = buf_release & \$278 ;
-  assign \$281  = \$34 [8] & \$280 ;
-  assign \$282  = buf_b_cnt + 1'h1;
-  assign \$284  = buf_release & \$283 ;
-  assign \$286  = \$34 [9] & \$285 ;
-  assign \$287  = buf_b_cnt + 1'h1;
-  assign \$288  = ~ buf_wsel;
-  assign \$289  = ! buf_done_half;
-  assign \$290  = buf_done_b & \$289 ;
-  assign \$291  = ! buf_rsel;
+  assign \$162  = ! x_q;
+  assign \$164  = \$162  ? 23'h000000 : \$163 ;
+  assign \$165  = x_q == 4'h9;
+  assign \$166  = \$165  ? b_x[104:90] : 15'h0000;
+  assign \$167  = x_kind == 2'h3;
+  assign \$168  = 1'h0 >> x_q;
+  assign \$169  = \$167  & \$168 ;
+  assign \$170  = $signed(base6) - $signed(addend6);
+  assign \$171  = $signed(base6) + $signed(addend6);
+  assign \$172  = \$169  ? \$170  : \$171 ;
+  assign \$173  = ! x_q;
+  assign \$175  = \$173  ? 23'h000000 : \$174 ;
+  assign \$176  = x_q == 4'h9;
+  assign \$177  = \$176  ? b_x[119:105] : 15'h0000;
+  assign \$178  = x_kind == 2'h3;
+  assign \$179  = 1'h0 >> x_q;
+  assign \$180  = \$178  & \$179 ;
+  assign \$181  = $signed(base7) - $signed(addend7);
+  assign \$182  = $signed(base7) + $signed(addend7);
+  assign \$183  = \$180  ? \$181  : \$182 ;
+  assign \$196  = x_kind == 3'h5;
+  assign o__valid = x_valid & \$196 ;
+  assign \$198  = buf_b_low & { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$199  = | \$198 ;
+  assign \$200  = buf_b_valid & \$199 ;
+  assign \$201  = buf_b_half == buf_wsel;
+  assign \$202  = \$200  & \$201 ;
+  assign \$203  = buf_b_cnt + 1'h1;
+  assign \$204  = buf_wsel ? buf_cnt1_0 : buf_cnt0_0;
+  assign \$205  = buf_pending[0] ? \$204  : 7'h00;
+  assign \$206  = buf_wsel ? buf_cnt1_1 : buf_cnt0_1;
+  assign \$207  = \$5  ? \$206  : 7'h00;
+  assign \$208  = \$205  | \$207 ;
+  assign \$209  = buf_wsel ? buf_cnt1_2 : buf_cnt0_2;
+  assign \$210  = \$8  ? \$209  : 7'h00;
+  assign \$211  = \$208  | \$210 ;
+  assign \$212  = buf_wsel ? buf_cnt1_3 : buf_cnt0_3;
+  assign \$213  = \$11  ? \$212  : 7'h00;
+  assign \$214  = \$211  | \$213 ;
+  assign \$215  = buf_wsel ? buf_cnt1_4 : buf_cnt0_4;
+  assign \$216  = \$14  ? \$215  : 7'h00;
+  assign \$217  = \$214  | \$216 ;
+  assign \$218  = buf_wsel ? buf_cnt1_5 : buf_cnt0_5;
+  assign \$219  = \$17  ? \$218  : 7'h00;
+  assign \$220  = \$217  | \$219 ;
+  assign \$221  = buf_wsel ? buf_cnt1_6 : buf_cnt0_6;
+  assign \$222  = \$20  ? \$221  : 7'h00;
+  assign \$223  = \$220  | \$222 ;
+  assign \$224  = buf_wsel ? buf_cnt1_7 : buf_cnt0_7;
+  assign \$225  = \$23  ? \$224  : 7'h00;
+  assign \$226  = \$223  | \$225 ;
+  assign \$227  = buf_wsel ? buf_cnt1_8 : buf_cnt0_8;
+  assign \$228  = \$26  ? \$227  : 7'h00;
+  assign \$229  = \$226  | \$228 ;
+  assign \$230  = buf_wsel ? buf_cnt1_9 : buf_cnt0_9;
+  assign \$231  = \$29  ? \$230  : 7'h00;
+  assign \$232  = \$229  | \$231 ;
+  assign \$233  = \$202  ? \$203  : { 1'h0, \$232  };
+  assign \$234  = buf_s_valid & buf_can;
+  assign \$235  = buf_written | { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$236  = ! buf_rsel;
+  assign \$237  = buf_release & \$236 ;
+  assign \$238  = ! buf_b_half;
+  assign \$239  = buf_wrote[0] & \$238 ;
+  assign \$240  = buf_b_cnt + 1'h1;
+  assign \$241  = ! buf_rsel;
+  assign \$242  = buf_release & \$241 ;
+  assign \$243  = ! buf_b_half;
+  assign \$244  = buf_wrote[1] & \$243 ;
+  assign \$245  = buf_b_cnt + 1'h1;
+  assign \$246  = ! buf_rsel;
+  assign \$247  = buf_release & \$246 ;
+  assign \$248  = ! buf_b_half;
+  assign \$249  = buf_wrote[2] & \$248 ;
+  assign \$250  = buf_b_cnt + 1'h1;
+  assign \$251  = ! buf_rsel;
+  assign \$252  = buf_release & \$251 ;
+  assign \$253  = ! buf_b_half;
+  assign \$254  = buf_wrote[3] & \$253 ;
+  assign \$255  = buf_b_cnt + 1'h1;
+  assign \$256  = ! buf_rsel;
+  assign \$257  = buf_release & \$256 ;
+  assign \$258  = ! buf_b_half;
+  assign \$259  = buf_wrote[4] & \$258 ;
+  assign \$260  = buf_b_cnt + 1'h1;
+  assign \$261  = ! buf_rsel;
+  assign \$262  = buf_release & \$261 ;
+  assign \$263  = ! buf_b_half;
+  assign \$264  = buf_wrote[5] & \$263 ;
+  assign \$265  = buf_b_cnt + 1'h1;
+  assign \$266  = ! buf_rsel;
+  assign \$267  = buf_release & \$266 ;
+  assign \$268  = ! buf_b_half;
+  assign \$269  = buf_wrote[6] & \$268 ;
+  assign \$270  = buf_b_cnt + 1'h1;
+  assign \$271  = ! buf_rsel;
+  assign \$272  = buf_release & \$271 ;
+  assign \$273  = ! buf_b_half;
+  assign \$274  = buf_wrote[7] & \$273 ;
+  assign \$275  = buf_b_cnt + 1'h1;
+  assign \$276  = ! buf_rsel;
+  assign \$277  = buf_release & \$276 ;
+  assign \$278  = ! buf_b_half;
+  assign \$279  = buf_wrote[8] & \$278 ;
+  assign \$280  = buf_b_cnt + 1'h1;
+  assign \$281  = ! buf_rsel;
+  assign \$282  = buf_release & \$281 ;
+  assign \$283  = ! buf_b_half;
+  assign \$284  = buf_wrote[9] & \$283 ;
+  assign \$285  = buf_b_cnt + 1'h1;
+  assign \$287  = buf_release & \$286 ;
+  assign \$289  = buf_wrote[0] & \$288 ;
+  assign \$290  = buf_b_cnt + 1'h1;
   assign \$292  = buf_release & \$291 ;
-  assign \$294  = buf_done_b & \$293 ;
-  assign \$296  = buf_release & \$295 ;
-  assign \$297  = ~ buf_rsel;
-  assign \$298  = o__valid & o__ready;
-  assign \$300  = chunk + 1'h1;
-  assign \$301  = \$299  ? 2'h0 : \$300 ;
-  assign \$302  = f_e + 1'h1;
-  assign \$303  = \$302  == f_cnt;
-  assign \$304  = ~ f_more;
-  assign \$305  = f_busy & \$304 ;
-  assign \$306  = f_e + 1'h1;
-  assign \$307  = buf_rplane != 4'h9;
-  assign \$308  = f_g != 2'h3;
-  assign \$309  = buf_rplane + 1'h1;
-  assign \$311  = f_g + 1'h1;
-  assign \$312  = ~ f_busy;
-  assign \$313  = ~ f_over;
-  assign \$314  = \$312  & \$313 ;
-  assign \$315  = \$314  & buf_rfull;
-  assign \$317  = | phase;
-  assign \$318  = ~ ev_wait;
-  assign \$319  = \$317  & \$318 ;
-  assign \$320  = x_kind != 3'h5;
-  assign \$321  = x_valid & \$320 ;
-  assign \$322  = enable & \$321 ;
+  assign \$294  = buf_wrote[1] & \$293 ;
+  assign \$295  = buf_b_cnt + 1'h1;
+  assign \$297  = buf_release & \$296 ;
+  assign \$299  = buf_wrote[2] & \$298 ;
+  assign \$300  = buf_b_cnt + 1'h1;
+  assign \$302  = buf_release & \$301 ;
+  assign \$304  = buf_wrote[3] & \$303 ;
+  assign \$305  = buf_b_cnt + 1'h1;
+  assign \$307  = buf_release & \$306 ;
+  assign \$309  = buf_wrote[4] & \$308 ;
+  assign \$310  = buf_b_cnt + 1'h1;
+  assign \$312  = buf_release & \$311 ;
+  assign \$314  = buf_wrote[5] & \$313 ;
+  assign \$315  = buf_b_cnt + 1'h1;
+  assign \$317  = buf_release & \$316 ;
+  assign \$319  = buf_wrote[6] & \$318 ;
+  assign \$320  = buf_b_cnt + 1'h1;
+  assign \$322  = buf_release & \$321 ;
+  assign \$324  = buf_wrote[7] & \$323 ;
+  assign \$325  = buf_b_cnt + 1'h1;
+  assign \$327  = buf_release & \$326 ;
+  assign \$329  = buf_wrote[8] & \$328 ;
+  assign \$330  = buf_b_cnt + 1'h1;
+  assign \$332  = buf_release & \$331 ;
+  assign \$334  = buf_wrote[9] & \$333 ;
+  assign \$335  = buf_b_cnt + 1'h1;
+  assign \$336  = ~ buf_wsel;
+  assign \$337  = ! buf_done_half;
+  assign \$338  = buf_done_b & \$337 ;
+  assign \$339  = ! buf_rsel;
+  assign \$340  = buf_release & \$339 ;
+  assign \$342  = buf_done_b & \$341 ;
+  assign \$344  = buf_release & \$343 ;
+  assign \$345  = ~ buf_rsel;
+  assign \$346  = o__valid & o__ready;
+  assign \$348  = chunk + 1'h1;
+  assign \$349  = \$347  ? 2'h0 : \$348 ;
+  assign \$350  = f_e + 1'h1;
+  assign \$351  = \$350  == f_cnt;
+  assign \$352  = ~ f_more;
+  assign \$353  = f_busy & \$352 ;
+  assign \$354  = f_e + 1'h1;
+  assign \$355  = buf_rplane != 4'h9;
+  assign \$356  = f_g != 2'h3;
+  assign \$357  = buf_rplane + 1'h1;
+  assign \$359  = f_g + 1'h1;
+  assign \$360  = ~ f_busy;
+  assign \$361  = ~ f_over;
+  assign \$362  = \$360  & \$361 ;
+  assign \$363  = \$362  & buf_rfull;
+  assign \$365  = | phase;
+  assign \$366  = ~ ev_wait;
+  assign \$367  = \$365  & \$366 ;
+  assign \$368  = x_kind != 3'h5;
+  assign \$369  = x_valid & \$368 ;
+  assign \$370  = enable & \$369 ;
   always @(posedge clk)
-    buf_s_valid <= \$323 ;
+    buf_s_valid <= \$371 ;
   always @(posedge clk)
-    buf_s_mask <= \$324 ;
+    buf_s_mask <= \$372 ;
   always @(posedge clk)
-    buf_s_index <= \$325 ;
+    buf_s_index <= \$373 ;
   always @(posedge clk)
-    buf_s_last <= \$326 ;
+    buf_s_last <= \$374 ;
   always @(posedge clk)
-    buf_b_valid <= \$327 ;
+    buf_b_valid <= \$375 ;
   always @(posedge clk)
-    buf_b_plane <= \$328 ;
+    buf_b_plane <= \$376 ;
   always @(posedge clk)
-    \$signature__data  <= \$329 ;
+    buf_b_low <= \$377 ;
   always @(posedge clk)
-    buf_b_half <= \$330 ;
+    \$signature__data  <= \$378 ;
   always @(posedge clk)
-    buf_b_cnt <= \$331 ;
+    buf_b_half <= \$379 ;
   always @(posedge clk)
-    buf_written <= \$332 ;
+    buf_b_cnt <= \$380 ;
   always @(posedge clk)
-    buf_cnt0_0 <= \$333 ;
+    buf_written <= \$381 ;
   always @(posedge clk)
-    buf_cnt0_1 <= \$334 ;
+    buf_cnt0_0 <= \$382 ;
   always @(posedge clk)
-    buf_cnt0_2 <= \$335 ;
+    buf_cnt0_1 <= \$383 ;
   always @(posedge clk)
-    buf_cnt0_3 <= \$336 ;
+    buf_cnt0_2 <= \$384 ;
   always @(posedge clk)
-    buf_cnt0_4 <= \$337 ;
+    buf_cnt0_3 <= \$385 ;
   always @(posedge clk)
-    buf_cnt0_5 <= \$338 ;
+    buf_cnt0_4 <= \$386 ;
   always @(posedge clk)
-    buf_cnt0_6 <= \$339 ;
+    buf_cnt0_5 <= \$387 ;
   always @(posedge clk)
-    buf_cnt0_7 <= \$340 ;
+    buf_cnt0_6 <= \$388 ;
   always @(posedge clk)
-    buf_cnt0_8 <= \$341 ;
+    buf_cnt0_7 <= \$389 ;
   always @(posedge clk)
-    buf_cnt0_9 <= \$342 ;
+    buf_cnt0_8 <= \$390 ;
   always @(posedge clk)
-    buf_cnt1_0 <= \$343 ;
+    buf_cnt0_9 <= \$391 ;
   always @(posedge clk)
-    buf_cnt1_1 <= \$344 ;
+    buf_cnt1_0 <= \$392 ;
   always @(posedge clk)
-    buf_cnt1_2 <= \$345 ;
+    buf_cnt1_1 <= \$393 ;
   always @(posedge clk)
-    buf_cnt1_3 <= \$346 ;
+    buf_cnt1_2 <= \$394 ;
   always @(posedge clk)
-    buf_cnt1_4 <= \$347 ;
+    buf_cnt1_3 <= \$395 ;
   always @(posedge clk)
-    buf_cnt1_5 <= \$348 ;
+    buf_cnt1_4 <= \$396 ;
   always @(posedge clk)
-    buf_cnt1_6 <= \$349 ;
+    buf_cnt1_5 <= \$397 ;
   always @(posedge clk)
-    buf_cnt1_7 <= \$350 ;
+    buf_cnt1_6 <= \$398 ;
   always @(posedge clk)
-    buf_cnt1_8 <= \$351 ;
+    buf_cnt1_7 <= \$399 ;
   always @(posedge clk)
-    buf_cnt1_9 <= \$352 ;
+    buf_cnt1_8 <= \$400 ;
   always @(posedge clk)
-    buf_wsel <= \$353 ;
+    buf_cnt1_9 <= \$401 ;
   always @(posedge clk)
-    buf_done_b <= \$354 ;
+    buf_wsel <= \$402 ;
   always @(posedge clk)
-    buf_done_half <= \$355 ;
+    buf_done_b <= \$403 ;
   always @(posedge clk)
-    buf_full <= \$356 ;
+    buf_done_half <= \$404 ;
   always @(posedge clk)
-    buf_rsel <= \$357 ;
+    buf_full <= \$405 ;
   always @(posedge clk)
-    chunk <= \$358 ;
+    buf_rsel <= \$406 ;
   always @(posedge clk)
-    phase <= \$359 ;
+    chunk <= \$407 ;
   always @(posedge clk)
-    q <= \$360 ;
+    phase <= \$408 ;
   always @(posedge clk)
-    g <= \$361 ;
+    q <= \$409 ;
   always @(posedge clk)
-    f_fly <= \$362 ;
+    g <= \$410 ;
   always @(posedge clk)
-    f_fly_last <= \$363 ;
+    f_fly <= \$411 ;
   always @(posedge clk)
-    buf_rq <= \$364 ;
+    f_fly_last <= \$412 ;
   always @(posedge clk)
-    fq_d0 <= \$365 ;
+    buf_rq <= \$413 ;
   always @(posedge clk)
-    fq_l0 <= \$366 ;
+    fq_d0 <= \$414 ;
   always @(posedge clk)
-    fq_d1 <= \$367 ;
+    fq_l0 <= \$415 ;
   always @(posedge clk)
-    fq_l1 <= \$368 ;
+    fq_d1 <= \$416 ;
   always @(posedge clk)
-    fq_v1 <= \$369 ;
+    fq_l1 <= \$417 ;
   always @(posedge clk)
-    fq_v0 <= \$370 ;
+    fq_v1 <= \$418 ;
   always @(posedge clk)
-    f_e <= \$371 ;
+    fq_v0 <= \$419 ;
   always @(posedge clk)
-    buf_rplane <= \$372 ;
+    f_e <= \$420 ;
   always @(posedge clk)
-    f_cnt <= \$373 ;
+    buf_rplane <= \$421 ;
   always @(posedge clk)
-    f_g <= \$374 ;
+    f_cnt <= \$422 ;
   always @(posedge clk)
-    f_busy <= \$375 ;
+    f_g <= \$423 ;
   always @(posedge clk)
-    f_over <= \$376 ;
+    f_busy <= \$424 ;
   always @(posedge clk)
-    cnt_q <= \$377 ;
+    f_over <= \$425 ;
   always @(posedge clk)
-    r_valid <= \$378 ;
+    cnt_q <= \$426 ;
   always @(posedge clk)
-    r_kind <= \$379 ;
+    r_valid <= \$427 ;
   always @(posedge clk)
-    r_addr <= \$380 ;
+    r_kind <= \$428 ;
   always @(posedge clk)
-    r_q <= \$381 ;
+    r_addr <= \$429 ;
   always @(posedge clk)
-    x_valid <= \$382 ;
+    r_q <= \$430 ;
   always @(posedge clk)
-    x_kind <= \$383 ;
+    x_valid <= \$431 ;
   always @(posedge clk)
-    x_addr <= \$384 ;
+    x_kind <= \$432 ;
   always @(posedge clk)
-    x_q <= \$385 ;
+    x_addr <= \$433 ;
   always @(posedge clk)
-    w_x <= \$386 ;
+    x_q <= \$434 ;
   always @(posedge clk)
-    b_x <= \$387 ;
+    w_x <= \$435 ;
   always @(posedge clk)
-    acc_word <= \$388 ;
+    b_x <= \$436 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
     (* full_case = 32'd1 *)
     casez (chunk)
       1'h0:
-          \$164  = \$162 ;
+          \$186  = \$184 ;
       1'h1:
-          \$164  = \$163 ;
+          \$186  = \$185 ;
     endcase
   end
   always @* begin
@@ -6972,9 +7075,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     (* full_case = 32'd1 *)
     casez (chunk)
       1'h0:
-          \$167  = \$165 ;
+          \$189  = \$187 ;
       1'h1:
-          \$167  = \$166 ;
+          \$189  = \$188 ;
     endcase
   end
   always @* begin
@@ -6982,9 +7085,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     (* full_case = 32'd1 *)
     casez (chunk)
       1'h0:
-          \$170  = \$168 ;
+          \$192  = \$190 ;
       1'h1:
-          \$170  = \$169 ;
+          \$192  = \$191 ;
     endcase
   end
   always @* begin
@@ -6992,123 +7095,61 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     (* full_case = 32'd1 *)
     casez (chunk)
       1'h0:
-          \$173  = \$171 ;
+          \$195  = \$193 ;
       1'h1:
-          \$173  = \$172 ;
+          \$195  = \$194 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$181  = 7'h00;
-    casez (buf_plane)
-      4'h0:
-          \$181  = buf_cnt0_0;
-      4'h1:
-          \$181  = buf_cnt0_1;
-      4'h2:
-          \$181  = buf_cnt0_2;
-      4'h3:
-          \$181  = buf_cnt0_3;
-      4'h4:
-          \$181  = buf_cnt0_4;
-      4'h5:
-          \$181  = buf_cnt0_5;
-      4'h6:
-          \$181  = buf_cnt0_6;
-      4'h7:
-          \$181  = buf_cnt0_7;
-      4'h8:
-          \$181  = buf_cnt0_8;
-      4'h9:
-          \$181  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$182  = 7'h00;
-    casez (buf_plane)
-      4'h0:
-          \$182  = buf_cnt1_0;
-      4'h1:
-          \$182  = buf_cnt1_1;
-      4'h2:
-          \$182  = buf_cnt1_2;
-      4'h3:
-          \$182  = buf_cnt1_3;
-      4'h4:
-          \$182  = buf_cnt1_4;
-      4'h5:
-          \$182  = buf_cnt1_5;
-      4'h6:
-          \$182  = buf_cnt1_6;
-      4'h7:
-          \$182  = buf_cnt1_7;
-      4'h8:
-          \$182  = buf_cnt1_8;
-      4'h9:
-          \$182  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_wsel)
-      1'h0:
-          \$183  = \$181 ;
-      1'h1:
-          \$183  = \$182 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$310  = 7'h00;
+    \$358  = 7'h00;
     casez (buf_rplane)
       4'h0:
-          \$310  = buf_rcnt1;
+          \$358  = buf_rcnt1;
       4'h1:
-          \$310  = buf_rcnt2;
+          \$358  = buf_rcnt2;
       4'h2:
-          \$310  = buf_rcnt3;
+          \$358  = buf_rcnt3;
       4'h3:
-          \$310  = buf_rcnt4;
+          \$358  = buf_rcnt4;
       4'h4:
-          \$310  = buf_rcnt5;
+          \$358  = buf_rcnt5;
       4'h5:
-          \$310  = buf_rcnt6;
+          \$358  = buf_rcnt6;
       4'h6:
-          \$310  = buf_rcnt7;
+          \$358  = buf_rcnt7;
       4'h7:
-          \$310  = buf_rcnt8;
+          \$358  = buf_rcnt8;
       4'h8:
-          \$310  = buf_rcnt9;
+          \$358  = buf_rcnt9;
       4'h9:
-          \$310  = buf_rcnt0;
+          \$358  = buf_rcnt0;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$316  = 7'h00;
+    \$364  = 7'h00;
     casez (q_n)
       4'h0:
-          \$316  = buf_rcnt0;
+          \$364  = buf_rcnt0;
       4'h1:
-          \$316  = buf_rcnt1;
+          \$364  = buf_rcnt1;
       4'h2:
-          \$316  = buf_rcnt2;
+          \$364  = buf_rcnt2;
       4'h3:
-          \$316  = buf_rcnt3;
+          \$364  = buf_rcnt3;
       4'h4:
-          \$316  = buf_rcnt4;
+          \$364  = buf_rcnt4;
       4'h5:
-          \$316  = buf_rcnt5;
+          \$364  = buf_rcnt5;
       4'h6:
-          \$316  = buf_rcnt6;
+          \$364  = buf_rcnt6;
       4'h7:
-          \$316  = buf_rcnt7;
+          \$364  = buf_rcnt7;
       4'h8:
-          \$316  = buf_rcnt8;
+          \$364  = buf_rcnt8;
       4'h9:
-          \$316  = buf_rcnt9;
+          \$364  = buf_rcnt9;
     endcase
   end
   always @* begin
@@ -7122,19 +7163,19 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
       3'h2:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$58 ) begin
+            if (\$80 ) begin
               phase_n = 3'h3;
-            end else if (\$59 ) begin
+            end else if (\$81 ) begin
               phase_n = 3'h5;
             end else begin
               phase_n = 3'h2;
             end
           end
       3'h3:
-          if (\$62 ) begin
+          if (\$84 ) begin
             if (fq_l0) begin
               (* full_case = 32'd1 *)
-              if (\$63 ) begin
+              if (\$85 ) begin
                 phase_n = 3'h5;
               end else begin
                 phase_n = 3'h2;
@@ -7144,7 +7185,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
       3'h5:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$71 ) begin
+            if (\$93 ) begin
               phase_n = 3'h2;
             end else begin
               (* full_case = 32'd1 *)
@@ -7168,26 +7209,26 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
       3'h2:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$58 ) begin
-            end else if (\$59 ) begin
+            if (\$80 ) begin
+            end else if (\$81 ) begin
             end else begin
-              q_n = \$61 [3:0];
+              q_n = \$83 [3:0];
             end
           end
       3'h3:
-          if (\$62 ) begin
+          if (\$84 ) begin
             if (fq_l0) begin
               (* full_case = 32'd1 *)
-              if (\$63 ) begin
+              if (\$85 ) begin
               end else begin
-                q_n = \$65 [3:0];
+                q_n = \$87 [3:0];
               end
             end
           end
       3'h5:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$71 ) begin
+            if (\$93 ) begin
               q_n = 4'h0;
             end else begin
               if (buf_rfull) begin
@@ -7210,8 +7251,8 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
       3'h5:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$71 ) begin
-              g_n = \$72 [1:0];
+            if (\$93 ) begin
+              g_n = \$94 [1:0];
             end else begin
               g_n = 2'h0;
             end
@@ -7226,18 +7267,18 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
           /* empty */;
       3'h2:
           if (a_last) begin
-            if (\$58 ) begin
-            end else if (\$59 ) begin
-              if (\$60 ) begin
+            if (\$80 ) begin
+            end else if (\$81 ) begin
+              if (\$82 ) begin
                 release_now = 1'h1;
               end
             end
           end
       3'h3:
-          if (\$62 ) begin
+          if (\$84 ) begin
             if (fq_l0) begin
-              if (\$63 ) begin
-                if (\$64 ) begin
+              if (\$85 ) begin
+                if (\$86 ) begin
                   release_now = 1'h1;
                 end
               end
@@ -7250,7 +7291,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     base0 = { acc_word[21], acc_word[21:0] };
     casez (x_kind)
       3'h2:
-          base0 = \$76 ;
+          base0 = \$98 ;
     endcase
   end
   always @* begin
@@ -7258,7 +7299,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     addend0 = 15'h0000;
     casez (x_kind)
       3'h2:
-          addend0 = \$78 ;
+          addend0 = \$100 ;
       3'h3:
           addend0 = { w_x[7], w_x[7], w_x[7], w_x[7], w_x[7], w_x[7], w_x[7], w_x[7:0] };
     endcase
@@ -7268,7 +7309,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     base1 = { acc_word[43], acc_word[43:22] };
     casez (x_kind)
       3'h2:
-          base1 = \$87 ;
+          base1 = \$109 ;
     endcase
   end
   always @* begin
@@ -7276,7 +7317,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     addend1 = 15'h0000;
     casez (x_kind)
       3'h2:
-          addend1 = \$89 ;
+          addend1 = \$111 ;
       3'h3:
           addend1 = { w_x[15], w_x[15], w_x[15], w_x[15], w_x[15], w_x[15], w_x[15], w_x[15:8] };
     endcase
@@ -7286,7 +7327,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     base2 = { acc_word[65], acc_word[65:44] };
     casez (x_kind)
       3'h2:
-          base2 = \$98 ;
+          base2 = \$120 ;
     endcase
   end
   always @* begin
@@ -7294,7 +7335,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     addend2 = 15'h0000;
     casez (x_kind)
       3'h2:
-          addend2 = \$100 ;
+          addend2 = \$122 ;
       3'h3:
           addend2 = { w_x[23], w_x[23], w_x[23], w_x[23], w_x[23], w_x[23], w_x[23], w_x[23:16] };
     endcase
@@ -7304,7 +7345,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     base3 = { acc_word[87], acc_word[87:66] };
     casez (x_kind)
       3'h2:
-          base3 = \$109 ;
+          base3 = \$131 ;
     endcase
   end
   always @* begin
@@ -7312,7 +7353,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     addend3 = 15'h0000;
     casez (x_kind)
       3'h2:
-          addend3 = \$111 ;
+          addend3 = \$133 ;
       3'h3:
           addend3 = { w_x[31], w_x[31], w_x[31], w_x[31], w_x[31], w_x[31], w_x[31], w_x[31:24] };
     endcase
@@ -7322,7 +7363,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     base4 = { acc_word[109], acc_word[109:88] };
     casez (x_kind)
       3'h2:
-          base4 = \$120 ;
+          base4 = \$142 ;
     endcase
   end
   always @* begin
@@ -7330,7 +7371,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     addend4 = 15'h0000;
     casez (x_kind)
       3'h2:
-          addend4 = \$122 ;
+          addend4 = \$144 ;
       3'h3:
           addend4 = { w_x[39], w_x[39], w_x[39], w_x[39], w_x[39], w_x[39], w_x[39], w_x[39:32] };
     endcase
@@ -7340,7 +7381,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     base5 = { acc_word[131], acc_word[131:110] };
     casez (x_kind)
       3'h2:
-          base5 = \$131 ;
+          base5 = \$153 ;
     endcase
   end
   always @* begin
@@ -7348,7 +7389,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     addend5 = 15'h0000;
     casez (x_kind)
       3'h2:
-          addend5 = \$133 ;
+          addend5 = \$155 ;
       3'h3:
           addend5 = { w_x[47], w_x[47], w_x[47], w_x[47], w_x[47], w_x[47], w_x[47], w_x[47:40] };
     endcase
@@ -7358,7 +7399,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     base6 = { acc_word[153], acc_word[153:132] };
     casez (x_kind)
       3'h2:
-          base6 = \$142 ;
+          base6 = \$164 ;
     endcase
   end
   always @* begin
@@ -7366,7 +7407,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     addend6 = 15'h0000;
     casez (x_kind)
       3'h2:
-          addend6 = \$144 ;
+          addend6 = \$166 ;
       3'h3:
           addend6 = { w_x[55], w_x[55], w_x[55], w_x[55], w_x[55], w_x[55], w_x[55], w_x[55:48] };
     endcase
@@ -7376,7 +7417,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     base7 = { acc_word[175], acc_word[175:154] };
     casez (x_kind)
       3'h2:
-          base7 = \$153 ;
+          base7 = \$175 ;
     endcase
   end
   always @* begin
@@ -7384,804 +7425,810 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     addend7 = 15'h0000;
     casez (x_kind)
       3'h2:
-          addend7 = \$155 ;
+          addend7 = \$177 ;
       3'h3:
           addend7 = { w_x[63], w_x[63], w_x[63], w_x[63], w_x[63], w_x[63], w_x[63], w_x[63:56] };
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$323  = buf_s_valid;
+    \$371  = buf_s_valid;
     if (i__ready) begin
-      \$323  = i__valid;
+      \$371  = i__valid;
     end
     if (rst) begin
-      \$323  = 1'h0;
+      \$371  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$324  = buf_s_mask;
+    \$372  = buf_s_mask;
     if (i__ready) begin
-      \$324  = \$175 ;
+      \$372  = \$197 ;
     end
     if (rst) begin
-      \$324  = 10'h000;
+      \$372  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$325  = buf_s_index;
+    \$373  = buf_s_index;
     if (i__ready) begin
-      \$325  = i__payload[15:10];
+      \$373  = i__payload[15:10];
     end
     if (rst) begin
-      \$325  = 6'h00;
+      \$373  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$326  = buf_s_last;
+    \$374  = buf_s_last;
     if (i__ready) begin
-      \$326  = i__payload[16];
+      \$374  = i__payload[16];
     end
     if (rst) begin
-      \$326  = 1'h0;
+      \$374  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$327  = buf_write;
+    \$375  = buf_write;
     if (rst) begin
-      \$327  = 1'h0;
+      \$375  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$328  = buf_plane;
+    \$376  = buf_plane;
     if (rst) begin
-      \$328  = 4'h0;
+      \$376  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$329  = buf_s_index;
+    \$377  = { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
     if (rst) begin
-      \$329  = 6'h00;
+      \$377  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$330  = buf_wsel;
+    \$378  = buf_s_index;
     if (rst) begin
-      \$330  = 1'h0;
+      \$378  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$331  = \$184 [6:0];
+    \$379  = buf_wsel;
     if (rst) begin
-      \$331  = 7'h00;
+      \$379  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$332  = buf_written;
-    if (\$185 ) begin
+    \$380  = \$233 [6:0];
+    if (rst) begin
+      \$380  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$381  = buf_written;
+    if (\$234 ) begin
       (* full_case = 32'd1 *)
       if (buf_one_left) begin
-        \$332  = 10'h000;
+        \$381  = 10'h000;
       end else begin
-        \$332  = \$187 [9:0];
+        \$381  = \$235 ;
       end
     end
     if (rst) begin
-      \$332  = 10'h000;
+      \$381  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$333  = buf_cnt0_0;
-    if (\$189 ) begin
-      \$333  = 7'h00;
-    end else if (\$191 ) begin
-      \$333  = \$192 [6:0];
+    \$382  = buf_cnt0_0;
+    if (\$237 ) begin
+      \$382  = 7'h00;
+    end else if (\$239 ) begin
+      \$382  = \$240 [6:0];
     end
     if (rst) begin
-      \$333  = 7'h00;
+      \$382  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$334  = buf_cnt0_1;
-    if (\$194 ) begin
-      \$334  = 7'h00;
-    end else if (\$196 ) begin
-      \$334  = \$197 [6:0];
+    \$383  = buf_cnt0_1;
+    if (\$242 ) begin
+      \$383  = 7'h00;
+    end else if (\$244 ) begin
+      \$383  = \$245 [6:0];
     end
     if (rst) begin
-      \$334  = 7'h00;
+      \$383  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$335  = buf_cnt0_2;
-    if (\$199 ) begin
-      \$335  = 7'h00;
-    end else if (\$201 ) begin
-      \$335  = \$202 [6:0];
+    \$384  = buf_cnt0_2;
+    if (\$247 ) begin
+      \$384  = 7'h00;
+    end else if (\$249 ) begin
+      \$384  = \$250 [6:0];
     end
     if (rst) begin
-      \$335  = 7'h00;
+      \$384  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$336  = buf_cnt0_3;
-    if (\$204 ) begin
-      \$336  = 7'h00;
-    end else if (\$206 ) begin
-      \$336  = \$207 [6:0];
+    \$385  = buf_cnt0_3;
+    if (\$252 ) begin
+      \$385  = 7'h00;
+    end else if (\$254 ) begin
+      \$385  = \$255 [6:0];
     end
     if (rst) begin
-      \$336  = 7'h00;
+      \$385  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$337  = buf_cnt0_4;
-    if (\$209 ) begin
-      \$337  = 7'h00;
-    end else if (\$211 ) begin
-      \$337  = \$212 [6:0];
+    \$386  = buf_cnt0_4;
+    if (\$257 ) begin
+      \$386  = 7'h00;
+    end else if (\$259 ) begin
+      \$386  = \$260 [6:0];
     end
     if (rst) begin
-      \$337  = 7'h00;
+      \$386  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$338  = buf_cnt0_5;
-    if (\$214 ) begin
-      \$338  = 7'h00;
-    end else if (\$216 ) begin
-      \$338  = \$217 [6:0];
+    \$387  = buf_cnt0_5;
+    if (\$262 ) begin
+      \$387  = 7'h00;
+    end else if (\$264 ) begin
+      \$387  = \$265 [6:0];
     end
     if (rst) begin
-      \$338  = 7'h00;
+      \$387  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$339  = buf_cnt0_6;
-    if (\$219 ) begin
-      \$339  = 7'h00;
-    end else if (\$221 ) begin
-      \$339  = \$222 [6:0];
+    \$388  = buf_cnt0_6;
+    if (\$267 ) begin
+      \$388  = 7'h00;
+    end else if (\$269 ) begin
+      \$388  = \$270 [6:0];
     end
     if (rst) begin
-      \$339  = 7'h00;
+      \$388  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$340  = buf_cnt0_7;
-    if (\$224 ) begin
-      \$340  = 7'h00;
-    end else if (\$226 ) begin
-      \$340  = \$227 [6:0];
+    \$389  = buf_cnt0_7;
+    if (\$272 ) begin
+      \$389  = 7'h00;
+    end else if (\$274 ) begin
+      \$389  = \$275 [6:0];
     end
     if (rst) begin
-      \$340  = 7'h00;
+      \$389  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$341  = buf_cnt0_8;
-    if (\$229 ) begin
-      \$341  = 7'h00;
-    end else if (\$231 ) begin
-      \$341  = \$232 [6:0];
+    \$390  = buf_cnt0_8;
+    if (\$277 ) begin
+      \$390  = 7'h00;
+    end else if (\$279 ) begin
+      \$390  = \$280 [6:0];
     end
     if (rst) begin
-      \$341  = 7'h00;
+      \$390  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$342  = buf_cnt0_9;
-    if (\$234 ) begin
-      \$342  = 7'h00;
-    end else if (\$236 ) begin
-      \$342  = \$237 [6:0];
+    \$391  = buf_cnt0_9;
+    if (\$282 ) begin
+      \$391  = 7'h00;
+    end else if (\$284 ) begin
+      \$391  = \$285 [6:0];
     end
     if (rst) begin
-      \$342  = 7'h00;
+      \$391  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$343  = buf_cnt1_0;
-    if (\$239 ) begin
-      \$343  = 7'h00;
-    end else if (\$241 ) begin
-      \$343  = \$242 [6:0];
+    \$392  = buf_cnt1_0;
+    if (\$287 ) begin
+      \$392  = 7'h00;
+    end else if (\$289 ) begin
+      \$392  = \$290 [6:0];
     end
     if (rst) begin
-      \$343  = 7'h00;
+      \$392  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$344  = buf_cnt1_1;
-    if (\$244 ) begin
-      \$344  = 7'h00;
-    end else if (\$246 ) begin
-      \$344  = \$247 [6:0];
+    \$393  = buf_cnt1_1;
+    if (\$292 ) begin
+      \$393  = 7'h00;
+    end else if (\$294 ) begin
+      \$393  = \$295 [6:0];
     end
     if (rst) begin
-      \$344  = 7'h00;
+      \$393  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$345  = buf_cnt1_2;
-    if (\$249 ) begin
-      \$345  = 7'h00;
-    end else if (\$251 ) begin
-      \$345  = \$252 [6:0];
+    \$394  = buf_cnt1_2;
+    if (\$297 ) begin
+      \$394  = 7'h00;
+    end else if (\$299 ) begin
+      \$394  = \$300 [6:0];
     end
     if (rst) begin
-      \$345  = 7'h00;
+      \$394  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$346  = buf_cnt1_3;
-    if (\$254 ) begin
-      \$346  = 7'h00;
-    end else if (\$256 ) begin
-      \$346  = \$257 [6:0];
+    \$395  = buf_cnt1_3;
+    if (\$302 ) begin
+      \$395  = 7'h00;
+    end else if (\$304 ) begin
+      \$395  = \$305 [6:0];
     end
     if (rst) begin
-      \$346  = 7'h00;
+      \$395  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$347  = buf_cnt1_4;
-    if (\$259 ) begin
-      \$347  = 7'h00;
-    end else if (\$261 ) begin
-      \$347  = \$262 [6:0];
+    \$396  = buf_cnt1_4;
+    if (\$307 ) begin
+      \$396  = 7'h00;
+    end else if (\$309 ) begin
+      \$396  = \$310 [6:0];
     end
     if (rst) begin
-      \$347  = 7'h00;
+      \$396  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$348  = buf_cnt1_5;
-    if (\$264 ) begin
-      \$348  = 7'h00;
-    end else if (\$266 ) begin
-      \$348  = \$267 [6:0];
+    \$397  = buf_cnt1_5;
+    if (\$312 ) begin
+      \$397  = 7'h00;
+    end else if (\$314 ) begin
+      \$397  = \$315 [6:0];
     end
     if (rst) begin
-      \$348  = 7'h00;
+      \$397  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$349  = buf_cnt1_6;
-    if (\$269 ) begin
-      \$349  = 7'h00;
-    end else if (\$271 ) begin
-      \$349  = \$272 [6:0];
+    \$398  = buf_cnt1_6;
+    if (\$317 ) begin
+      \$398  = 7'h00;
+    end else if (\$319 ) begin
+      \$398  = \$320 [6:0];
     end
     if (rst) begin
-      \$349  = 7'h00;
+      \$398  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$350  = buf_cnt1_7;
-    if (\$274 ) begin
-      \$350  = 7'h00;
-    end else if (\$276 ) begin
-      \$350  = \$277 [6:0];
+    \$399  = buf_cnt1_7;
+    if (\$322 ) begin
+      \$399  = 7'h00;
+    end else if (\$324 ) begin
+      \$399  = \$325 [6:0];
     end
     if (rst) begin
-      \$350  = 7'h00;
+      \$399  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$351  = buf_cnt1_8;
-    if (\$279 ) begin
-      \$351  = 7'h00;
-    end else if (\$281 ) begin
-      \$351  = \$282 [6:0];
+    \$400  = buf_cnt1_8;
+    if (\$327 ) begin
+      \$400  = 7'h00;
+    end else if (\$329 ) begin
+      \$400  = \$330 [6:0];
     end
     if (rst) begin
-      \$351  = 7'h00;
+      \$400  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$352  = buf_cnt1_9;
-    if (\$284 ) begin
-      \$352  = 7'h00;
-    end else if (\$286 ) begin
-      \$352  = \$287 [6:0];
+    \$401  = buf_cnt1_9;
+    if (\$332 ) begin
+      \$401  = 7'h00;
+    end else if (\$334 ) begin
+      \$401  = \$335 [6:0];
     end
     if (rst) begin
-      \$352  = 7'h00;
+      \$401  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$353  = buf_wsel;
+    \$402  = buf_wsel;
     if (buf_done) begin
-      \$353  = \$288 ;
+      \$402  = \$336 ;
     end
     if (rst) begin
-      \$353  = 1'h0;
+      \$402  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$354  = buf_done;
+    \$403  = buf_done;
     if (rst) begin
-      \$354  = 1'h0;
+      \$403  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$355  = buf_wsel;
+    \$404  = buf_wsel;
     if (rst) begin
-      \$355  = 1'h0;
+      \$404  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$356  = buf_full;
-    if (\$290 ) begin
-      \$356 [0] = 1'h1;
-    end else if (\$292 ) begin
-      \$356 [0] = 1'h0;
+    \$405  = buf_full;
+    if (\$338 ) begin
+      \$405 [0] = 1'h1;
+    end else if (\$340 ) begin
+      \$405 [0] = 1'h0;
     end
-    if (\$294 ) begin
-      \$356 [1] = 1'h1;
-    end else if (\$296 ) begin
-      \$356 [1] = 1'h0;
+    if (\$342 ) begin
+      \$405 [1] = 1'h1;
+    end else if (\$344 ) begin
+      \$405 [1] = 1'h0;
     end
     if (rst) begin
-      \$356  = 2'h0;
+      \$405  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$357  = buf_rsel;
+    \$406  = buf_rsel;
     if (buf_release) begin
-      \$357  = \$297 ;
+      \$406  = \$345 ;
     end
     if (rst) begin
-      \$357  = 1'h0;
+      \$406  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$358  = chunk;
-    if (\$298 ) begin
-      \$358  = \$301 [0];
+    \$407  = chunk;
+    if (\$346 ) begin
+      \$407  = \$349 [0];
     end
     if (rst) begin
-      \$358  = 1'h0;
+      \$407  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$359  = phase;
+    \$408  = phase;
     if (go) begin
-      \$359  = phase_n;
+      \$408  = phase_n;
     end
     if (rst) begin
-      \$359  = 3'h0;
+      \$408  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$360  = q;
+    \$409  = q;
     if (go) begin
-      \$360  = q_n;
+      \$409  = q_n;
     end
     if (rst) begin
-      \$360  = 4'h0;
+      \$409  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$361  = g;
+    \$410  = g;
     if (go) begin
-      \$361  = g_n;
+      \$410  = g_n;
     end
     if (rst) begin
-      \$361  = 2'h0;
+      \$410  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$362  = f_issue;
+    \$411  = f_issue;
     if (rst) begin
-      \$362  = 1'h0;
+      \$411  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$363  = \$303 ;
+    \$412  = \$351 ;
     if (rst) begin
-      \$363  = 1'h0;
+      \$412  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$364  = buf_rplane;
+    \$413  = buf_rplane;
     if (rst) begin
-      \$364  = 4'h0;
+      \$413  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$365  = fq_d0;
+    \$414  = fq_d0;
     if (pop) begin
       if (fq_v1) begin
-        \$365  = fq_d1;
+        \$414  = fq_d1;
       end else if (f_fly) begin
-        \$365  = buf_rdata;
+        \$414  = buf_rdata;
       end
     end else if (f_fly) begin
       (* full_case = 32'd1 *)
       if (fq_v0) begin
       end else begin
-        \$365  = buf_rdata;
+        \$414  = buf_rdata;
       end
     end
     if (rst) begin
-      \$365  = 6'h00;
+      \$414  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$366  = fq_l0;
+    \$415  = fq_l0;
     if (pop) begin
       if (fq_v1) begin
-        \$366  = fq_l1;
+        \$415  = fq_l1;
       end else if (f_fly) begin
-        \$366  = f_fly_last;
+        \$415  = f_fly_last;
       end
     end else if (f_fly) begin
       (* full_case = 32'd1 *)
       if (fq_v0) begin
       end else begin
-        \$366  = f_fly_last;
+        \$415  = f_fly_last;
       end
     end
     if (rst) begin
-      \$366  = 1'h0;
+      \$415  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$367  = fq_d1;
+    \$416  = fq_d1;
     if (pop) begin
       if (fq_v1) begin
         if (f_fly) begin
-          \$367  = buf_rdata;
+          \$416  = buf_rdata;
         end
       end
     end else if (f_fly) begin
       if (fq_v0) begin
-        \$367  = buf_rdata;
+        \$416  = buf_rdata;
       end
     end
     if (rst) begin
-      \$367  = 6'h00;
+      \$416  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$368  = fq_l1;
+    \$417  = fq_l1;
     if (pop) begin
       if (fq_v1) begin
         if (f_fly) begin
-          \$368  = f_fly_last;
+          \$417  = f_fly_last;
         end
       end
     end else if (f_fly) begin
       if (fq_v0) begin
-        \$368  = f_fly_last;
+        \$417  = f_fly_last;
       end
     end
     if (rst) begin
-      \$368  = 1'h0;
+      \$417  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$369  = fq_v1;
+    \$418  = fq_v1;
     if (pop) begin
       if (fq_v1) begin
         (* full_case = 32'd1 *)
         if (f_fly) begin
         end else begin
-          \$369  = 1'h0;
+          \$418  = 1'h0;
         end
       end
     end else if (f_fly) begin
       if (fq_v0) begin
-        \$369  = 1'h1;
+        \$418  = 1'h1;
       end
     end
     if (rst) begin
-      \$369  = 1'h0;
+      \$418  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$370  = fq_v0;
+    \$419  = fq_v0;
     if (pop) begin
       (* full_case = 32'd1 *)
       if (fq_v1) begin
       end else if (f_fly) begin
       end else begin
-        \$370  = 1'h0;
+        \$419  = 1'h0;
       end
     end else if (f_fly) begin
       (* full_case = 32'd1 *)
       if (fq_v0) begin
       end else begin
-        \$370  = 1'h1;
+        \$419  = 1'h1;
       end
     end
     if (rst) begin
-      \$370  = 1'h0;
+      \$419  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$371  = f_e;
+    \$420  = f_e;
     if (f_issue) begin
-      \$371  = \$306 [6:0];
-    end else if (\$305 ) begin
-      \$371  = 7'h00;
+      \$420  = \$354 [6:0];
+    end else if (\$353 ) begin
+      \$420  = 7'h00;
     end
     if (buf_release) begin
-    end else if (\$315 ) begin
-      \$371  = 7'h00;
+    end else if (\$363 ) begin
+      \$420  = 7'h00;
     end
     if (rst) begin
-      \$371  = 7'h00;
+      \$420  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$372  = buf_rplane;
+    \$421  = buf_rplane;
     if (f_issue) begin
-    end else if (\$305 ) begin
-      if (\$307 ) begin
-        \$372  = \$309 [3:0];
-      end else if (\$308 ) begin
-        \$372  = 4'h0;
+    end else if (\$353 ) begin
+      if (\$355 ) begin
+        \$421  = \$357 [3:0];
+      end else if (\$356 ) begin
+        \$421  = 4'h0;
       end
     end
     if (buf_release) begin
-    end else if (\$315 ) begin
-      \$372  = 4'h0;
+    end else if (\$363 ) begin
+      \$421  = 4'h0;
     end
     if (rst) begin
-      \$372  = 4'h0;
+      \$421  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$373  = f_cnt;
+    \$422  = f_cnt;
     if (f_issue) begin
-    end else if (\$305 ) begin
-      if (\$307 ) begin
-        \$373  = \$310 ;
-      end else if (\$308 ) begin
-        \$373  = buf_rcnt0;
+    end else if (\$353 ) begin
+      if (\$355 ) begin
+        \$422  = \$358 ;
+      end else if (\$356 ) begin
+        \$422  = buf_rcnt0;
       end
     end
     if (buf_release) begin
-    end else if (\$315 ) begin
-      \$373  = buf_rcnt0;
+    end else if (\$363 ) begin
+      \$422  = buf_rcnt0;
     end
     if (rst) begin
-      \$373  = 7'h00;
+      \$422  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$374  = f_g;
+    \$423  = f_g;
     if (f_issue) begin
-    end else if (\$305 ) begin
-      if (\$307 ) begin
-      end else if (\$308 ) begin
-        \$374  = \$311 [1:0];
+    end else if (\$353 ) begin
+      if (\$355 ) begin
+      end else if (\$356 ) begin
+        \$423  = \$359 [1:0];
       end
     end
     if (buf_release) begin
-    end else if (\$315 ) begin
-      \$374  = 2'h0;
+    end else if (\$363 ) begin
+      \$423  = 2'h0;
     end
     if (rst) begin
-      \$374  = 2'h0;
+      \$423  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$375  = f_busy;
+    \$424  = f_busy;
     if (f_issue) begin
-    end else if (\$305 ) begin
+    end else if (\$353 ) begin
       (* full_case = 32'd1 *)
-      if (\$307 ) begin
-      end else if (\$308 ) begin
+      if (\$355 ) begin
+      end else if (\$356 ) begin
       end else begin
-        \$375  = 1'h0;
+        \$424  = 1'h0;
       end
     end
     if (buf_release) begin
-      \$375  = 1'h0;
-    end else if (\$315 ) begin
-      \$375  = 1'h1;
+      \$424  = 1'h0;
+    end else if (\$363 ) begin
+      \$424  = 1'h1;
     end
     if (rst) begin
-      \$375  = 1'h0;
+      \$424  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$376  = f_over;
+    \$425  = f_over;
     if (f_issue) begin
-    end else if (\$305 ) begin
+    end else if (\$353 ) begin
       (* full_case = 32'd1 *)
-      if (\$307 ) begin
-      end else if (\$308 ) begin
+      if (\$355 ) begin
+      end else if (\$356 ) begin
       end else begin
-        \$376  = 1'h1;
+        \$425  = 1'h1;
       end
     end
     if (buf_release) begin
-      \$376  = 1'h0;
+      \$425  = 1'h0;
     end
     if (rst) begin
-      \$376  = 1'h0;
+      \$425  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$377  = cnt_q;
+    \$426  = cnt_q;
     if (go) begin
-      \$377  = \$316 ;
+      \$426  = \$364 ;
     end
     if (rst) begin
-      \$377  = 7'h00;
+      \$426  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$378  = r_valid;
+    \$427  = r_valid;
     if (enable) begin
-      \$378  = \$319 ;
+      \$427  = \$367 ;
     end
     if (rst) begin
-      \$378  = 1'h0;
+      \$427  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$379  = r_kind;
+    \$428  = r_kind;
     if (enable) begin
-      \$379  = phase;
+      \$428  = phase;
     end
     if (rst) begin
-      \$379  = 3'h0;
+      \$428  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$380  = r_addr;
+    \$429  = r_addr;
     if (enable) begin
-      \$380  = 1'h0;
+      \$429  = 1'h0;
     end
     if (rst) begin
-      \$380  = 1'h0;
+      \$429  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$381  = r_q;
+    \$430  = r_q;
     if (enable) begin
-      \$381  = q;
+      \$430  = q;
     end
     if (rst) begin
-      \$381  = 4'h0;
+      \$430  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$382  = x_valid;
+    \$431  = x_valid;
     if (enable) begin
-      \$382  = r_valid;
+      \$431  = r_valid;
     end
     if (rst) begin
-      \$382  = 1'h0;
+      \$431  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$383  = x_kind;
+    \$432  = x_kind;
     if (enable) begin
-      \$383  = r_kind;
+      \$432  = r_kind;
     end
     if (rst) begin
-      \$383  = 3'h0;
+      \$432  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$384  = x_addr;
+    \$433  = x_addr;
     if (enable) begin
-      \$384  = r_addr;
+      \$433  = r_addr;
     end
     if (rst) begin
-      \$384  = 1'h0;
+      \$433  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$385  = x_q;
+    \$434  = x_q;
     if (enable) begin
-      \$385  = r_q;
+      \$434  = r_q;
     end
     if (rst) begin
-      \$385  = 4'h0;
+      \$434  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$386  = w_x;
+    \$435  = w_x;
     if (enable) begin
-      \$386  = w_rp__data;
+      \$435  = w_rp__data;
     end
     if (rst) begin
-      \$386  = 64'h0000000000000000;
+      \$435  = 64'h0000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$387  = b_x;
+    \$436  = b_x;
     if (enable) begin
-      \$387  = b_rp__data;
+      \$436  = b_rp__data;
     end
     if (rst) begin
-      \$387  = 120'h000000000000000000000000000000;
+      \$436  = 120'h000000000000000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$388  = acc_word;
-    if (\$322 ) begin
-      \$388  = word_out;
+    \$437  = acc_word;
+    if (\$370 ) begin
+      \$437  = word_out;
     end
     if (rst) begin
-      \$388  = 176'h00000000000000000000000000000000000000000000;
+      \$437  = 176'h00000000000000000000000000000000000000000000;
     end
   end
-  assign buf_plane_onehot = \$5 [9:0];
-  assign buf_wrote = \$34 [9:0];
+  assign buf_low = { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
   assign \$signature__addr  = { buf_b_half, buf_b_plane, buf_b_cnt[5:0] };
   assign buf_b_index = \$signature__data ;
   assign \$signature__en  = buf_b_valid;
@@ -8197,14 +8244,14 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   assign op_addr = 1'h0;
   assign w_rp__addr = { fq_d0, g };
   assign b_rp__addr = g;
-  assign acc_n0 = \$84 [21:0];
-  assign acc_n1 = \$95 [21:0];
-  assign acc_n2 = \$106 [21:0];
-  assign acc_n3 = \$117 [21:0];
-  assign acc_n4 = \$128 [21:0];
-  assign acc_n5 = \$139 [21:0];
-  assign acc_n6 = \$150 [21:0];
-  assign acc_n7 = \$161 [21:0];
+  assign acc_n0 = \$106 [21:0];
+  assign acc_n1 = \$117 [21:0];
+  assign acc_n2 = \$128 [21:0];
+  assign acc_n3 = \$139 [21:0];
+  assign acc_n4 = \$150 [21:0];
+  assign acc_n5 = \$161 [21:0];
+  assign acc_n6 = \$172 [21:0];
+  assign acc_n7 = \$183 [21:0];
   assign \o__payload.lane0  = o__payload[13:0];
   assign \o__payload.lane1  = o__payload[27:14];
   assign \o__payload.lane2  = o__payload[41:28];
@@ -8212,327 +8259,377 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   assign \i__payload.mask  = i__payload[9:0];
   assign \i__payload.index  = i__payload[15:10];
   assign \i__payload.last  = i__payload[16];
-  assign o__payload[55:42] = \$173 [13:0];
-  assign o__payload[41:28] = \$170 [13:0];
-  assign o__payload[27:14] = \$167 [13:0];
-  assign o__payload[13:0] = \$164 [13:0];
-  assign word_out[175:154] = \$161 [21:0];
-  assign word_out[153:132] = \$150 [21:0];
-  assign word_out[131:110] = \$139 [21:0];
-  assign word_out[109:88] = \$128 [21:0];
-  assign word_out[87:66] = \$117 [21:0];
-  assign word_out[65:44] = \$106 [21:0];
-  assign word_out[43:22] = \$95 [21:0];
-  assign word_out[21:0] = \$84 [21:0];
-  assign buf_plane[3] = \$9 ;
-  assign buf_plane[2] = \$8 ;
-  assign buf_plane[1] = \$7 ;
-  assign buf_plane[0] = \$6 ;
-  assign \$26  = buf_pending[9];
-  assign \$36  = chunk;
-  assign \$39  = 1'h1;
-  assign a_last = \$39 ;
-  assign \$53  = 1'h1;
-  assign pop = \$52 ;
-  assign \$54  = 1'h1;
-  assign \$55  = 2'h1;
-  assign \$56  = 2'h0;
-  assign \$57  = 2'h0;
-  assign \$62  = 1'h1;
-  assign \$66  = 1'h1;
-  assign \$67  = 2'h1;
-  assign \$68  = 2'h0;
-  assign \$69  = 2'h0;
-  assign \$75  = { acc_word[21:0], 1'h0 };
-  assign \$86  = { acc_word[43:22], 1'h0 };
-  assign \$97  = { acc_word[65:44], 1'h0 };
-  assign \$108  = { acc_word[87:66], 1'h0 };
-  assign \$119  = { acc_word[109:88], 1'h0 };
-  assign \$130  = { acc_word[131:110], 1'h0 };
-  assign \$141  = { acc_word[153:132], 1'h0 };
-  assign \$152  = { acc_word[175:154], 1'h0 };
-  assign \$162  = { acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21:7] };
-  assign \$163  = { acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109:95] };
-  assign \$165  = { acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43:29] };
-  assign \$166  = { acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131:117] };
-  assign \$168  = { acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65:51] };
-  assign \$169  = { acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153:139] };
-  assign \$171  = { acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87:73] };
-  assign \$172  = { acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175:161] };
-  assign \$175  = i__payload[9:0];
-  assign \$238  = buf_rsel;
-  assign \$240  = buf_b_half;
-  assign \$243  = buf_rsel;
-  assign \$245  = buf_b_half;
-  assign \$248  = buf_rsel;
-  assign \$250  = buf_b_half;
-  assign \$253  = buf_rsel;
-  assign \$255  = buf_b_half;
-  assign \$258  = buf_rsel;
-  assign \$260  = buf_b_half;
-  assign \$263  = buf_rsel;
-  assign \$265  = buf_b_half;
-  assign \$268  = buf_rsel;
-  assign \$270  = buf_b_half;
-  assign \$273  = buf_rsel;
-  assign \$275  = buf_b_half;
-  assign \$278  = buf_rsel;
-  assign \$280  = buf_b_half;
-  assign \$283  = buf_rsel;
-  assign \$285  = buf_b_half;
-  assign \$293  = buf_done_half;
-  assign \$295  = buf_rsel;
-  assign \$299  = chunk;
+  assign o__payload[55:42] = \$195 [13:0];
+  assign o__payload[41:28] = \$192 [13:0];
+  assign o__payload[27:14] = \$189 [13:0];
+  assign o__payload[13:0] = \$186 [13:0];
+  assign word_out[175:154] = \$183 [21:0];
+  assign word_out[153:132] = \$172 [21:0];
+  assign word_out[131:110] = \$161 [21:0];
+  assign word_out[109:88] = \$150 [21:0];
+  assign word_out[87:66] = \$139 [21:0];
+  assign word_out[65:44] = \$128 [21:0];
+  assign word_out[43:22] = \$117 [21:0];
+  assign word_out[21:0] = \$106 [21:0];
+  assign buf_plane[3] = \$33 ;
+  assign buf_plane[2] = \$32 ;
+  assign buf_plane[1] = \$31 ;
+  assign buf_plane[0] = \$30 ;
+  assign \$3  = buf_pending[0];
+  assign \$50  = buf_pending[9];
+  assign \$58  = chunk;
+  assign \$61  = 1'h1;
+  assign a_last = \$61 ;
+  assign \$75  = 1'h1;
+  assign pop = \$74 ;
+  assign \$76  = 1'h1;
+  assign \$77  = 2'h1;
+  assign \$78  = 2'h0;
+  assign \$79  = 2'h0;
+  assign \$84  = 1'h1;
+  assign \$88  = 1'h1;
+  assign \$89  = 2'h1;
+  assign \$90  = 2'h0;
+  assign \$91  = 2'h0;
+  assign \$97  = { acc_word[21:0], 1'h0 };
+  assign \$108  = { acc_word[43:22], 1'h0 };
+  assign \$119  = { acc_word[65:44], 1'h0 };
+  assign \$130  = { acc_word[87:66], 1'h0 };
+  assign \$141  = { acc_word[109:88], 1'h0 };
+  assign \$152  = { acc_word[131:110], 1'h0 };
+  assign \$163  = { acc_word[153:132], 1'h0 };
+  assign \$174  = { acc_word[175:154], 1'h0 };
+  assign \$184  = { acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21:7] };
+  assign \$185  = { acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109:95] };
+  assign \$187  = { acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43:29] };
+  assign \$188  = { acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131:117] };
+  assign \$190  = { acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65:51] };
+  assign \$191  = { acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153:139] };
+  assign \$193  = { acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87:73] };
+  assign \$194  = { acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175:161] };
+  assign \$197  = i__payload[9:0];
+  assign \$286  = buf_rsel;
+  assign \$288  = buf_b_half;
+  assign \$291  = buf_rsel;
+  assign \$293  = buf_b_half;
+  assign \$296  = buf_rsel;
+  assign \$298  = buf_b_half;
+  assign \$301  = buf_rsel;
+  assign \$303  = buf_b_half;
+  assign \$306  = buf_rsel;
+  assign \$308  = buf_b_half;
+  assign \$311  = buf_rsel;
+  assign \$313  = buf_b_half;
+  assign \$316  = buf_rsel;
+  assign \$318  = buf_b_half;
+  assign \$321  = buf_rsel;
+  assign \$323  = buf_b_half;
+  assign \$326  = buf_rsel;
+  assign \$328  = buf_b_half;
+  assign \$331  = buf_rsel;
+  assign \$333  = buf_b_half;
+  assign \$341  = buf_done_half;
+  assign \$343  = buf_rsel;
+  assign \$347  = chunk;
 endmodule
 
 module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid, o__ready, i__payload, o__payload, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$4  = 0;
   wire \$1 ;
   wire \$10 ;
-  wire \$100 ;
+  wire [12:0] \$100 ;
   wire \$101 ;
   wire \$102 ;
   wire \$103 ;
-  wire [6:0] \$104 ;
-  reg [5:0] \$105 ;
-  reg [5:0] \$106 ;
-  reg [5:0] \$107 ;
-  wire [6:0] \$108 ;
-  wire \$109 ;
+  wire [23:0] \$104 ;
+  wire [23:0] \$105 ;
+  wire [23:0] \$106 ;
+  wire \$107 ;
+  wire [22:0] \$108 ;
+  wire [22:0] \$109 ;
   wire \$11 ;
-  wire [15:0] \$110 ;
-  wire [15:0] \$111 ;
+  wire \$110 ;
+  wire [12:0] \$111 ;
   wire \$112 ;
   wire \$113 ;
   wire \$114 ;
-  wire \$115 ;
-  wire [6:0] \$116 ;
-  wire \$117 ;
-  wire \$118 ;
-  wire \$119 ;
+  wire [23:0] \$115 ;
+  wire [23:0] \$116 ;
+  wire [23:0] \$117 ;
+  wire [21:0] \$118 ;
+  wire [21:0] \$119 ;
   wire \$12 ;
   wire \$120 ;
-  wire [6:0] \$121 ;
-  wire \$122 ;
+  wire [9:0] \$121 ;
+  wire [9:0] \$122 ;
   wire \$123 ;
   wire \$124 ;
   wire \$125 ;
-  wire [6:0] \$126 ;
-  wire \$127 ;
-  wire \$128 ;
-  wire \$129 ;
+  wire \$126 ;
+  wire [6:0] \$127 ;
+  wire [5:0] \$128 ;
+  wire [5:0] \$129 ;
   wire \$13 ;
-  wire \$130 ;
-  wire [6:0] \$131 ;
-  wire \$132 ;
-  wire \$133 ;
-  wire \$134 ;
-  wire \$135 ;
-  wire [6:0] \$136 ;
-  wire \$137 ;
-  wire \$138 ;
-  wire \$139 ;
+  wire [5:0] \$130 ;
+  wire [5:0] \$131 ;
+  wire [5:0] \$132 ;
+  wire [5:0] \$133 ;
+  wire [5:0] \$134 ;
+  wire [5:0] \$135 ;
+  wire [5:0] \$136 ;
+  wire [5:0] \$137 ;
+  wire [5:0] \$138 ;
+  wire [5:0] \$139 ;
   wire \$14 ;
-  wire \$140 ;
-  wire [6:0] \$141 ;
-  wire \$142 ;
-  wire \$143 ;
-  wire \$144 ;
-  wire \$145 ;
-  wire [6:0] \$146 ;
-  wire \$147 ;
-  wire \$148 ;
-  wire \$149 ;
+  wire [5:0] \$140 ;
+  wire [5:0] \$141 ;
+  wire [5:0] \$142 ;
+  wire [5:0] \$143 ;
+  wire [5:0] \$144 ;
+  wire [5:0] \$145 ;
+  wire [5:0] \$146 ;
+  wire [5:0] \$147 ;
+  wire [5:0] \$148 ;
+  wire [5:0] \$149 ;
   wire \$15 ;
-  wire \$150 ;
-  wire [6:0] \$151 ;
-  wire \$152 ;
-  wire \$153 ;
-  wire \$154 ;
-  wire \$155 ;
-  wire [6:0] \$156 ;
-  wire \$157 ;
+  wire [5:0] \$150 ;
+  wire [5:0] \$151 ;
+  wire [5:0] \$152 ;
+  wire [5:0] \$153 ;
+  wire [5:0] \$154 ;
+  wire [5:0] \$155 ;
+  wire [5:0] \$156 ;
+  wire [6:0] \$157 ;
   wire \$158 ;
-  wire \$159 ;
+  wire [9:0] \$159 ;
   wire \$16 ;
   wire \$160 ;
-  wire [6:0] \$161 ;
+  wire \$161 ;
   wire \$162 ;
   wire \$163 ;
-  wire \$164 ;
+  wire [6:0] \$164 ;
   wire \$165 ;
-  wire [6:0] \$166 ;
+  wire \$166 ;
   wire \$167 ;
   wire \$168 ;
-  wire \$169 ;
+  wire [6:0] \$169 ;
   wire \$17 ;
   wire \$170 ;
-  wire [6:0] \$171 ;
+  wire \$171 ;
   wire \$172 ;
   wire \$173 ;
-  wire \$174 ;
+  wire [6:0] \$174 ;
   wire \$175 ;
-  wire [6:0] \$176 ;
+  wire \$176 ;
   wire \$177 ;
   wire \$178 ;
-  wire \$179 ;
+  wire [6:0] \$179 ;
   wire \$18 ;
   wire \$180 ;
-  wire [6:0] \$181 ;
+  wire \$181 ;
   wire \$182 ;
   wire \$183 ;
-  wire \$184 ;
+  wire [6:0] \$184 ;
   wire \$185 ;
-  wire [6:0] \$186 ;
+  wire \$186 ;
   wire \$187 ;
   wire \$188 ;
-  wire \$189 ;
+  wire [6:0] \$189 ;
   wire \$19 ;
   wire \$190 ;
-  wire [6:0] \$191 ;
+  wire \$191 ;
   wire \$192 ;
   wire \$193 ;
-  wire \$194 ;
+  wire [6:0] \$194 ;
   wire \$195 ;
-  wire [6:0] \$196 ;
+  wire \$196 ;
   wire \$197 ;
   wire \$198 ;
-  wire \$199 ;
+  wire [6:0] \$199 ;
   wire [9:0] \$2 ;
   wire \$20 ;
   wire \$200 ;
-  wire [6:0] \$201 ;
+  wire \$201 ;
   wire \$202 ;
   wire \$203 ;
-  wire \$204 ;
+  wire [6:0] \$204 ;
   wire \$205 ;
-  wire [6:0] \$206 ;
+  wire \$206 ;
   wire \$207 ;
   wire \$208 ;
-  wire \$209 ;
+  wire [6:0] \$209 ;
   wire \$21 ;
   wire \$210 ;
-  wire [6:0] \$211 ;
+  wire \$211 ;
   wire \$212 ;
   wire \$213 ;
-  wire \$214 ;
+  wire [6:0] \$214 ;
   wire \$215 ;
   wire \$216 ;
   wire \$217 ;
   wire \$218 ;
-  wire \$219 ;
+  wire [6:0] \$219 ;
   wire \$22 ;
   wire \$220 ;
   wire \$221 ;
   wire \$222 ;
   wire \$223 ;
-  wire [1:0] \$224 ;
-  wire [1:0] \$225 ;
-  wire [6:0] \$226 ;
+  wire [6:0] \$224 ;
+  wire \$225 ;
+  wire \$226 ;
   wire \$227 ;
   wire \$228 ;
-  wire \$229 ;
+  wire [6:0] \$229 ;
   wire \$23 ;
-  wire [6:0] \$230 ;
+  wire \$230 ;
   wire \$231 ;
   wire \$232 ;
-  wire [4:0] \$233 ;
-  reg [5:0] \$234 ;
-  wire [3:0] \$235 ;
+  wire \$233 ;
+  wire [6:0] \$234 ;
+  wire \$235 ;
   wire \$236 ;
   wire \$237 ;
   wire \$238 ;
-  wire \$239 ;
+  wire [6:0] \$239 ;
   wire \$24 ;
-  reg [5:0] \$240 ;
+  wire \$240 ;
   wire \$241 ;
   wire \$242 ;
   wire \$243 ;
-  wire \$244 ;
+  wire [6:0] \$244 ;
   wire \$245 ;
   wire \$246 ;
-  reg \$247 ;
-  reg [9:0] \$248 ;
-  reg [4:0] \$249 ;
+  wire \$247 ;
+  wire \$248 ;
+  wire [6:0] \$249 ;
   wire \$25 ;
-  reg \$250 ;
-  reg \$251 ;
-  reg [3:0] \$252 ;
-  reg [4:0] \$253 ;
-  reg \$254 ;
-  reg [5:0] \$255 ;
-  reg [9:0] \$256 ;
-  reg [5:0] \$257 ;
-  reg [5:0] \$258 ;
-  reg [5:0] \$259 ;
+  wire \$250 ;
+  wire \$251 ;
+  wire \$252 ;
+  wire \$253 ;
+  wire [6:0] \$254 ;
+  wire \$255 ;
+  wire \$256 ;
+  wire \$257 ;
+  wire \$258 ;
+  wire [6:0] \$259 ;
   wire \$26 ;
-  reg [5:0] \$260 ;
-  reg [5:0] \$261 ;
-  reg [5:0] \$262 ;
-  reg [5:0] \$263 ;
-  reg [5:0] \$264 ;
-  reg [5:0] \$265 ;
-  reg [5:0] \$266 ;
-  reg [5:0] \$267 ;
-  reg [5:0] \$268 ;
-  reg [5:0] \$269 ;
+  wire \$260 ;
+  wire \$261 ;
+  wire \$262 ;
+  wire \$263 ;
+  wire \$264 ;
+  wire \$265 ;
+  wire \$266 ;
+  wire \$267 ;
+  wire \$268 ;
+  wire \$269 ;
   wire \$27 ;
-  reg [5:0] \$270 ;
-  reg [5:0] \$271 ;
-  reg [5:0] \$272 ;
-  reg [5:0] \$273 ;
-  reg [5:0] \$274 ;
-  reg [5:0] \$275 ;
-  reg [5:0] \$276 ;
-  reg \$277 ;
-  reg \$278 ;
-  reg \$279 ;
+  wire \$270 ;
+  wire \$271 ;
+  wire [1:0] \$272 ;
+  wire [1:0] \$273 ;
+  wire [6:0] \$274 ;
+  wire \$275 ;
+  wire \$276 ;
+  wire \$277 ;
+  wire [6:0] \$278 ;
+  wire \$279 ;
   wire \$28 ;
-  reg [1:0] \$280 ;
-  reg \$281 ;
-  reg [2:0] \$282 ;
-  reg [3:0] \$283 ;
-  reg [2:0] \$284 ;
-  reg \$285 ;
-  reg \$286 ;
-  reg [3:0] \$287 ;
-  reg [4:0] \$288 ;
-  reg \$289 ;
+  wire \$280 ;
+  wire [4:0] \$281 ;
+  reg [5:0] \$282 ;
+  wire [3:0] \$283 ;
+  wire \$284 ;
+  wire \$285 ;
+  wire \$286 ;
+  wire \$287 ;
+  reg [5:0] \$288 ;
+  wire \$289 ;
   wire \$29 ;
-  reg [4:0] \$290 ;
-  reg \$291 ;
-  reg \$292 ;
-  reg \$293 ;
-  reg [5:0] \$294 ;
-  reg [3:0] \$295 ;
-  reg [5:0] \$296 ;
-  reg [2:0] \$297 ;
+  wire \$290 ;
+  wire \$291 ;
+  wire \$292 ;
+  wire \$293 ;
+  wire \$294 ;
+  reg \$295 ;
+  reg [9:0] \$296 ;
+  reg [4:0] \$297 ;
   reg \$298 ;
   reg \$299 ;
-  wire [9:0] \$3 ;
+  wire \$3 ;
   wire \$30 ;
-  reg [5:0] \$300 ;
-  reg \$301 ;
-  reg [2:0] \$302 ;
+  reg [3:0] \$300 ;
+  reg [9:0] \$301 ;
+  reg [4:0] \$302 ;
   reg \$303 ;
-  reg [3:0] \$304 ;
-  reg \$305 ;
-  reg [2:0] \$306 ;
-  reg \$307 ;
-  reg [3:0] \$308 ;
-  reg [15:0] \$309 ;
+  reg [5:0] \$304 ;
+  reg [9:0] \$305 ;
+  reg [5:0] \$306 ;
+  reg [5:0] \$307 ;
+  reg [5:0] \$308 ;
+  reg [5:0] \$309 ;
   wire \$31 ;
-  reg [25:0] \$310 ;
-  reg [43:0] \$311 ;
+  reg [5:0] \$310 ;
+  reg [5:0] \$311 ;
+  reg [5:0] \$312 ;
+  reg [5:0] \$313 ;
+  reg [5:0] \$314 ;
+  reg [5:0] \$315 ;
+  reg [5:0] \$316 ;
+  reg [5:0] \$317 ;
+  reg [5:0] \$318 ;
+  reg [5:0] \$319 ;
   wire \$32 ;
-  wire [15:0] \$33 ;
-  wire [15:0] \$34 ;
+  reg [5:0] \$320 ;
+  reg [5:0] \$321 ;
+  reg [5:0] \$322 ;
+  reg [5:0] \$323 ;
+  reg [5:0] \$324 ;
+  reg [5:0] \$325 ;
+  reg \$326 ;
+  reg \$327 ;
+  reg \$328 ;
+  reg [1:0] \$329 ;
+  wire \$33 ;
+  reg \$330 ;
+  reg [2:0] \$331 ;
+  reg [3:0] \$332 ;
+  reg [2:0] \$333 ;
+  reg \$334 ;
+  reg \$335 ;
+  reg [3:0] \$336 ;
+  reg [4:0] \$337 ;
+  reg \$338 ;
+  reg [4:0] \$339 ;
+  wire \$34 ;
+  reg \$340 ;
+  reg \$341 ;
+  reg \$342 ;
+  reg [5:0] \$343 ;
+  reg [3:0] \$344 ;
+  reg [5:0] \$345 ;
+  reg [2:0] \$346 ;
+  reg \$347 ;
+  reg \$348 ;
+  reg [5:0] \$349 ;
   wire \$35 ;
+  reg \$350 ;
+  reg [2:0] \$351 ;
+  reg \$352 ;
+  reg [3:0] \$353 ;
+  reg \$354 ;
+  reg [2:0] \$355 ;
+  reg \$356 ;
+  reg [3:0] \$357 ;
+  reg [15:0] \$358 ;
+  reg [25:0] \$359 ;
   wire \$36 ;
+  reg [43:0] \$360 ;
   wire \$37 ;
   wire \$38 ;
   wire \$39 ;
-  wire [10:0] \$4 ;
+  wire \$4 ;
   wire \$40 ;
   wire \$41 ;
   wire \$42 ;
@@ -8543,61 +8640,61 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   wire \$47 ;
   wire \$48 ;
   wire \$49 ;
-  wire [10:0] \$5 ;
+  wire \$5 ;
   wire \$50 ;
   wire \$51 ;
   wire \$52 ;
   wire \$53 ;
   wire \$54 ;
-  wire [1:0] \$55 ;
-  wire [1:0] \$56 ;
-  wire [1:0] \$57 ;
+  wire \$55 ;
+  wire \$56 ;
+  wire \$57 ;
   wire \$58 ;
   wire \$59 ;
   wire \$6 ;
   wire \$60 ;
-  wire [4:0] \$61 ;
+  wire \$61 ;
   wire \$62 ;
   wire \$63 ;
   wire \$64 ;
-  wire [4:0] \$65 ;
+  wire \$65 ;
   wire \$66 ;
-  wire [1:0] \$67 ;
-  wire [1:0] \$68 ;
-  wire [1:0] \$69 ;
+  wire \$67 ;
+  wire \$68 ;
+  wire \$69 ;
   wire \$7 ;
   wire \$70 ;
   wire \$71 ;
-  wire [3:0] \$72 ;
+  wire \$72 ;
   wire \$73 ;
   wire \$74 ;
-  wire [22:0] \$75 ;
-  wire [22:0] \$76 ;
-  wire \$77 ;
-  wire [12:0] \$78 ;
-  wire \$79 ;
+  wire \$75 ;
+  wire \$76 ;
+  wire [1:0] \$77 ;
+  wire [1:0] \$78 ;
+  wire [1:0] \$79 ;
   wire \$8 ;
   wire \$80 ;
   wire \$81 ;
-  wire [23:0] \$82 ;
-  wire [23:0] \$83 ;
-  wire [23:0] \$84 ;
+  wire \$82 ;
+  wire [4:0] \$83 ;
+  wire \$84 ;
   wire \$85 ;
-  wire [22:0] \$86 ;
-  wire [22:0] \$87 ;
+  wire \$86 ;
+  wire [4:0] \$87 ;
   wire \$88 ;
-  wire [12:0] \$89 ;
+  wire [1:0] \$89 ;
   wire \$9 ;
-  wire \$90 ;
-  wire \$91 ;
+  wire [1:0] \$90 ;
+  wire [1:0] \$91 ;
   wire \$92 ;
-  wire [23:0] \$93 ;
-  wire [23:0] \$94 ;
-  wire [23:0] \$95 ;
-  wire [21:0] \$96 ;
-  wire [21:0] \$97 ;
-  wire \$98 ;
-  wire [9:0] \$99 ;
+  wire \$93 ;
+  wire [3:0] \$94 ;
+  wire \$95 ;
+  wire \$96 ;
+  wire [22:0] \$97 ;
+  wire [22:0] \$98 ;
+  wire \$99 ;
   wire [9:0] \$signature__addr ;
   reg [4:0] \$signature__data  = 5'h00;
   (* init = 1'h0 *)
@@ -8621,6 +8718,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   reg buf_b_half = 1'h0;
   (* init = 5'h00 *)
   wire [4:0] buf_b_index;
+  reg [9:0] buf_b_low = 10'h000;
   reg [3:0] buf_b_plane = 4'h0;
   reg buf_b_valid = 1'h0;
   wire buf_can;
@@ -8648,10 +8746,10 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   reg buf_done_b = 1'h0;
   reg buf_done_half = 1'h0;
   reg [1:0] buf_full = 2'h0;
+  wire [9:0] buf_low;
   wire buf_one_left;
   wire [9:0] buf_pending;
   wire [3:0] buf_plane;
-  wire [9:0] buf_plane_onehot;
   wire [5:0] buf_rcnt0;
   wire [5:0] buf_rcnt1;
   wire [5:0] buf_rcnt2;
@@ -10071,41 +10169,63 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   assign buf_can = ~ \$1 ;
   assign \$2  = ~ buf_written;
   assign buf_pending = buf_s_mask & \$2 ;
-  assign \$3  = ~ buf_pending;
-  assign \$4  = \$3  + 1'h1;
-  assign \$5  = { 1'h0, buf_pending } & \$4 ;
-  assign \$6  = | { \$5 [9], \$5 [7], \$5 [5], \$5 [3], \$5 [1] };
-  assign \$7  = | { \$5 [7:6], \$5 [3:2] };
-  assign \$8  = | \$5 [7:4];
-  assign \$9  = | \$5 [9:8];
-  assign \$10  = | buf_pending[9:1];
-  assign \$11  = buf_pending[0] & \$10 ;
-  assign \$12  = | buf_pending[9:2];
-  assign \$13  = buf_pending[1] & \$12 ;
-  assign \$14  = | buf_pending[9:3];
-  assign \$15  = buf_pending[2] & \$14 ;
-  assign \$16  = | buf_pending[9:4];
-  assign \$17  = buf_pending[3] & \$16 ;
-  assign \$18  = | buf_pending[9:5];
-  assign \$19  = buf_pending[4] & \$18 ;
-  assign \$20  = | buf_pending[9:6];
-  assign \$21  = buf_pending[5] & \$20 ;
-  assign \$22  = | buf_pending[9:7];
-  assign \$23  = buf_pending[6] & \$22 ;
-  assign \$24  = | buf_pending[9:8];
-  assign \$25  = buf_pending[7] & \$24 ;
-  assign \$27  = buf_pending[8] & \$26 ;
-  assign \$28  = | { \$27 , \$25 , \$23 , \$21 , \$19 , \$17 , \$15 , \$13 , \$11  };
-  assign buf_one_left = ~ \$28 ;
-  assign \$29  = buf_s_valid & buf_can;
-  assign \$30  = | buf_pending;
-  assign buf_write = \$29  & \$30 ;
-  assign \$31  = buf_s_valid & buf_can;
-  assign buf_s_done = \$31  & buf_one_left;
-  assign \$32  = ~ buf_s_valid;
-  assign i__ready = \$32  | buf_s_done;
-  assign \$33  = 1'h1 << buf_b_plane;
-  assign \$34  = buf_b_valid ? \$33  : 16'h0000;
+  assign \$4  = ~ \$3 ;
+  assign \$5  = buf_pending[1] & \$4 ;
+  assign \$6  = | buf_pending[1:0];
+  assign \$7  = ~ \$6 ;
+  assign \$8  = buf_pending[2] & \$7 ;
+  assign \$9  = | buf_pending[2:0];
+  assign \$10  = ~ \$9 ;
+  assign \$11  = buf_pending[3] & \$10 ;
+  assign \$12  = | buf_pending[3:0];
+  assign \$13  = ~ \$12 ;
+  assign \$14  = buf_pending[4] & \$13 ;
+  assign \$15  = | buf_pending[4:0];
+  assign \$16  = ~ \$15 ;
+  assign \$17  = buf_pending[5] & \$16 ;
+  assign \$18  = | buf_pending[5:0];
+  assign \$19  = ~ \$18 ;
+  assign \$20  = buf_pending[6] & \$19 ;
+  assign \$21  = | buf_pending[6:0];
+  assign \$22  = ~ \$21 ;
+  assign \$23  = buf_pending[7] & \$22 ;
+  assign \$24  = | buf_pending[7:0];
+  assign \$25  = ~ \$24 ;
+  assign \$26  = buf_pending[8] & \$25 ;
+  assign \$27  = | buf_pending[8:0];
+  assign \$28  = ~ \$27 ;
+  assign \$29  = buf_pending[9] & \$28 ;
+  assign \$30  = | { \$29 , \$23 , \$17 , \$11 , \$5  };
+  assign \$31  = | { \$23 , \$20 , \$11 , \$8  };
+  assign \$32  = | { \$23 , \$20 , \$17 , \$14  };
+  assign \$33  = | { \$29 , \$26  };
+  assign \$34  = | buf_pending[9:1];
+  assign \$35  = buf_pending[0] & \$34 ;
+  assign \$36  = | buf_pending[9:2];
+  assign \$37  = buf_pending[1] & \$36 ;
+  assign \$38  = | buf_pending[9:3];
+  assign \$39  = buf_pending[2] & \$38 ;
+  assign \$40  = | buf_pending[9:4];
+  assign \$41  = buf_pending[3] & \$40 ;
+  assign \$42  = | buf_pending[9:5];
+  assign \$43  = buf_pending[4] & \$42 ;
+  assign \$44  = | buf_pending[9:6];
+  assign \$45  = buf_pending[5] & \$44 ;
+  assign \$46  = | buf_pending[9:7];
+  assign \$47  = buf_pending[6] & \$46 ;
+  assign \$48  = | buf_pending[9:8];
+  assign \$49  = buf_pending[7] & \$48 ;
+  assign \$51  = buf_pending[8] & \$50 ;
+  assign \$52  = | { \$51 , \$49 , \$47 , \$45 , \$43 , \$41 , \$39 , \$37 , \$35  };
+  assign buf_one_left = ~ \$52 ;
+  assign \$53  = buf_s_valid & buf_can;
+  assign \$54  = | buf_pending;
+  assign buf_write = \$53  & \$54 ;
+  assign \$55  = buf_s_valid & buf_can;
+  assign buf_s_done = \$55  & buf_one_left;
+  assign \$56  = ~ buf_s_valid;
+  assign i__ready = \$56  | buf_s_done;
+  assign buf_wrote = buf_b_valid ? buf_b_low : 10'h000;
   assign buf_rcnt0 = buf_rsel ? buf_cnt1_0 : buf_cnt0_0;
   assign buf_rcnt1 = buf_rsel ? buf_cnt1_1 : buf_cnt0_1;
   assign buf_rcnt2 = buf_rsel ? buf_cnt1_2 : buf_cnt0_2;
@@ -10118,419 +10238,388 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   assign buf_rcnt9 = buf_rsel ? buf_cnt1_9 : buf_cnt0_9;
   assign buf_rfull = buf_full >> buf_rsel;
   assign buf_done = buf_s_done & buf_s_last;
-  assign \$35  = ~ o__valid;
-  assign enable = \$35  | \$37 ;
-  assign \$38  = ~ ev_wait;
-  assign go = enable & \$38 ;
+  assign \$57  = ~ o__valid;
+  assign enable = \$57  | \$59 ;
+  assign \$60  = ~ ev_wait;
+  assign go = enable & \$60 ;
   assign buf_release = release_now & go;
   assign f_more = f_e != f_cnt;
-  assign \$40  = f_busy & f_more;
-  assign \$41  = fq_v0 & fq_v1;
-  assign \$42  = fq_v0 & f_fly;
-  assign \$43  = \$41  | \$42 ;
-  assign \$44  = fq_v1 & f_fly;
-  assign \$45  = \$43  | \$44 ;
-  assign \$46  = ~ \$45 ;
-  assign \$47  = \$46  | pop;
-  assign f_issue = \$40  & \$47 ;
-  assign \$48  = phase == 2'h3;
-  assign \$49  = ~ fq_v0;
-  assign ev_wait = \$48  & \$49 ;
-  assign \$50  = phase == 2'h3;
-  assign \$51  = enable & \$50 ;
-  assign \$52  = \$51  & fq_v0;
-  assign \$58  = | cnt_q;
-  assign \$59  = q == 4'h9;
-  assign \$60  = g == 3'h4;
-  assign \$61  = q + 1'h1;
-  assign \$63  = q == 4'h9;
-  assign \$64  = g == 3'h4;
-  assign \$65  = q + 1'h1;
-  assign \$70  = g == 3'h4;
-  assign \$71  = ~ \$70 ;
-  assign \$72  = g + 1'h1;
-  assign \$73  = phase == 2'h3;
-  assign \$74  = ! x_q;
-  assign \$76  = \$74  ? 23'h000000 : \$75 ;
-  assign \$77  = x_q == 4'h9;
-  assign \$78  = \$77  ? b_x[12:0] : 13'h0000;
-  assign \$79  = x_kind == 2'h3;
-  assign \$80  = 1'h0 >> x_q;
-  assign \$81  = \$79  & \$80 ;
-  assign \$82  = $signed(base0) - $signed(addend0);
-  assign \$83  = $signed(base0) + $signed(addend0);
-  assign \$84  = \$81  ? \$82  : \$83 ;
-  assign \$85  = ! x_q;
-  assign \$87  = \$85  ? 23'h000000 : \$86 ;
-  assign \$88  = x_q == 4'h9;
-  assign \$89  = \$88  ? b_x[25:13] : 13'h0000;
-  assign \$90  = x_kind == 2'h3;
-  assign \$91  = 1'h0 >> x_q;
-  assign \$92  = \$90  & \$91 ;
-  assign \$93  = $signed(base1) - $signed(addend1);
-  assign \$94  = $signed(base1) + $signed(addend1);
-  assign \$95  = \$92  ? \$93  : \$94 ;
-  assign \$98  = x_kind == 3'h5;
-  assign o__valid = x_valid & \$98 ;
-  assign \$100  = buf_b_plane == buf_plane;
-  assign \$101  = buf_b_valid & \$100 ;
-  assign \$102  = buf_b_half == buf_wsel;
+  assign \$62  = f_busy & f_more;
+  assign \$63  = fq_v0 & fq_v1;
+  assign \$64  = fq_v0 & f_fly;
+  assign \$65  = \$63  | \$64 ;
+  assign \$66  = fq_v1 & f_fly;
+  assign \$67  = \$65  | \$66 ;
+  assign \$68  = ~ \$67 ;
+  assign \$69  = \$68  | pop;
+  assign f_issue = \$62  & \$69 ;
+  assign \$70  = phase == 2'h3;
+  assign \$71  = ~ fq_v0;
+  assign ev_wait = \$70  & \$71 ;
+  assign \$72  = phase == 2'h3;
+  assign \$73  = enable & \$72 ;
+  assign \$74  = \$73  & fq_v0;
+  assign \$80  = | cnt_q;
+  assign \$81  = q == 4'h9;
+  assign \$82  = g == 3'h4;
+  assign \$83  = q + 1'h1;
+  assign \$85  = q == 4'h9;
+  assign \$86  = g == 3'h4;
+  assign \$87  = q + 1'h1;
+  assign \$92  = g == 3'h4;
+  assign \$93  = ~ \$92 ;
+  assign \$94  = g + 1'h1;
+  assign \$95  = phase == 2'h3;
+  assign \$96  = ! x_q;
+  assign \$98  = \$96  ? 23'h000000 : \$97 ;
+  assign \$99  = x_q == 4'h9;
+  assign \$100  = \$99  ? b_x[12:0] : 13'h0000;
+  assign \$101  = x_kind == 2'h3;
+  assign \$102  = 1'h0 >> x_q;
   assign \$103  = \$101  & \$102 ;
-  assign \$104  = buf_b_cnt + 1'h1;
-  assign \$108  = \$103  ? \$104  : { 1'h0, \$107  };
-  assign \$109  = buf_s_valid & buf_can;
-  assign \$110  = 1'h1 << buf_plane;
-  assign \$111  = { 6'h00, buf_written } | \$110 ;
-  assign \$112  = ! buf_rsel;
-  assign \$113  = buf_release & \$112 ;
-  assign \$114  = ! buf_b_half;
-  assign \$115  = \$34 [0] & \$114 ;
-  assign \$116  = buf_b_cnt + 1'h1;
-  assign \$117  = ! buf_rsel;
-  assign \$118  = buf_release & \$117 ;
-  assign \$119  = ! buf_b_half;
-  assign \$120  = \$34 [1] & \$119 ;
-  assign \$121  = buf_b_cnt + 1'h1;
-  assign \$122  = ! buf_rsel;
-  assign \$123  = buf_release & \$122 ;
-  assign \$124  = ! buf_b_half;
-  assign \$125  = \$34 [2] & \$124 ;
-  assign \$126  = buf_b_cnt + 1'h1;
-  assign \$127  = ! buf_rsel;
-  assign \$128  = buf_release & \$127 ;
-  assign \$129  = ! buf_b_half;
-  assign \$130  = \$34 [3] & \$129 ;
-  assign \$131  = buf_b_cnt + 1'h1;
-  assign \$132  = ! buf_rsel;
-  assign \$133  = buf_release & \$132 ;
-  assign \$134  = ! buf_b_half;
-  assign \$135  = \$34 [4] & \$134 ;
-  assign \$136  = buf_b_cnt + 1'h1;
-  assign \$137  = ! buf_rsel;
-  assign \$138  = buf_release & \$137 ;
-  assign \$139  = ! buf_b_half;
-  assign \$140  = \$34 [5] & \$139 ;
-  assign \$141  = buf_b_cnt + 1'h1;
-  assign \$142  = ! buf_rsel;
-  assign \$143  = buf_release & \$142 ;
-  assign \$144  = ! buf_b_half;
-  assign \$145  = \$34 [6] & \$144 ;
-  assign \$146  = buf_b_cnt + 1'h1;
-  assign \$147  = ! buf_rsel;
-  assign \$148  = buf_release & \$147 ;
-  assign \$149  = ! buf_b_half;
-  assign \$150  = \$34 [7] & \$149 ;
-  assign \$151  = buf_b_cnt + 1'h1;
-  assign \$152  = ! buf_rsel;
-  assign \$153  = buf_release & \$152 ;
-  assign \$154  = ! buf_b_half;
-  assign \$155  = \$34 [8] & \$154 ;
-  assign \$156  = buf_b_cnt + 1'h1;
-  assign \$157  = ! buf_rsel;
-  assign \$158  = buf_release & \$157 ;
-  assign \$159  = ! buf_b_half;
-  assign \$160  = \$34 [9] & \$159 ;
-  assign \$161  = buf_b_cnt + 1'h1;
-  assign \$163  = buf_release & \$162 ;
-  assign \$165  = \$34 [0] & \$164 ;
-  assign \$166  = buf_b_cnt + 1'h1;
-  assign \$168  = buf_release & \$167 ;
-  assign \$170  = \$34 [1] & \$169 ;
-  assign \$171  = buf_b_cnt + 1'h1;
-  assign \$173  = buf_release & \$172 ;
-  assign \$175  = \$34 [2] & \$174 ;
-  assign \$176  = buf_b_cnt + 1'h1;
-  assign \$178  = buf_release & \$177 ;
-  assign \$180  = \$34 [3] & \$179 ;
-  assign \$181  = buf_b_cnt + 1'h1;
-  assign \$183  = buf_release & \$182 ;
-  assign \$185  = \$34 [4] & \$184 ;
-  assign \$186  = buf_b_cnt + 1'h1;
-  assign \$188  = buf_release & \$187 ;
-  assign \$190  = \$34 [5] & \$189 ;
-  assign \$191  = buf_b_cnt + 1'h1;
-  assign \$193  = buf_release & \$192 ;
-  assign \$195  = \$34 [6] & \$194 ;
-  assign \$196  = buf_b_cnt + 1'h1;
-  assign \$198  = buf_release & \$197 ;
-  assign \$200  = \$34 [7] & \$199 ;
-  assign \$201  = buf_b_cnt + 1'h1;
-  assign \$203  = buf_release & \$202 ;
-  assign \$205  = \$34 [8] & \$204 ;
-  assign \$206  = buf_b_cnt + 1'h1;
-  assign \$208  = buf_release & \$207 ;
-  assign \$210  = \$34 [9] & \$209 ;
-  assign \$211  = buf_b_cnt + 1'h1;
-  assign \$212  = ~ buf_wsel;
-  assign \$213  = ! buf_done_half;
-  assign \$214  = buf_done_b & \$213 ;
-  assign \$215  = ! buf_rsel;
+  assign \$104  = $signed(base0) - $signed(addend0);
+  assign \$105  = $signed(base0) + $signed(addend0);
+  assign \$106  = \$103  ? \$104  : \$105 ;
+  assign \$107  = ! x_q;
+  assign \$109  = \$107  ? 23'h000000 : \$108 ;
+  assign \$110  = x_q == 4'h9;
+  assign \$111  = \$110  ? b_x[25:13] : 13'h0000;
+  assign \$112  = x_kind == 2'h3;
+  assign \$113  = 1'h0 >> x_q;
+  assign \$114  = \$112  & \$113 ;
+  assign \$115  = $signed(base1) - $signed(addend1);
+  assign \$116  = $signed(base1) + $signed(addend1);
+  assign \$117  = \$114  ? \$115  : \$116 ;
+  assign \$120  = x_kind == 3'h5;
+  assign o__valid = x_valid & \$120 ;
+  assign \$122  = buf_b_low & { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$123  = | \$122 ;
+  assign \$124  = buf_b_valid & \$123 ;
+  assign \$125  = buf_b_half == buf_wsel;
+  assign \$126  = \$124  & \$125 ;
+  assign \$127  = buf_b_cnt + 1'h1;
+  assign \$128  = buf_wsel ? buf_cnt1_0 : buf_cnt0_0;
+  assign \$129  = buf_pending[0] ? \$128  : 6'h00;
+  assign \$130  = buf_wsel ? buf_cnt1_1 : buf_cnt0_1;
+  assign \$131  = \$5  ? \$130  : 6'h00;
+  assign \$132  = \$129  | \$131 ;
+  assign \$133  = buf_wsel ? buf_cnt1_2 : buf_cnt0_2;
+  assign \$134  = \$8  ? \$133  : 6'h00;
+  assign \$135  = \$132  | \$134 ;
+  assign \$136  = buf_wsel ? buf_cnt1_3 : buf_cnt0_3;
+  assign \$137  = \$11  ? \$136  : 6'h00;
+  assign \$138  = \$135  | \$137 ;
+  assign \$139  = buf_wsel ? buf_cnt1_4 : buf_cnt0_4;
+  assign \$140  = \$14  ? \$139  : 6'h00;
+  assign \$141  = \$138  | \$140 ;
+  assign \$142  = buf_wsel ? buf_cnt1_5 : buf_cnt0_5;
+  assign \$143  = \$17  ? \$142  : 6'h00;
+  assign \$144  = \$141  | \$143 ;
+  assign \$145  = buf_wsel ? buf_cnt1_6 : buf_cnt0_6;
+  assign \$146  = \$20  ? \$145  : 6'h00;
+  assign \$147  = \$144  | \$146 ;
+  assign \$148  = buf_wsel ? buf_cnt1_7 : buf_cnt0_7;
+  assign \$149  = \$23  ? \$148  : 6'h00;
+  assign \$150  = \$147  | \$149 ;
+  assign \$151  = buf_wsel ? buf_cnt1_8 : buf_cnt0_8;
+  assign \$152  = \$26  ? \$151  : 6'h00;
+  assign \$153  = \$150  | \$152 ;
+  assign \$154  = buf_wsel ? buf_cnt1_9 : buf_cnt0_9;
+  assign \$155  = \$29  ? \$154  : 6'h00;
+  assign \$156  = \$153  | \$155 ;
+  assign \$157  = \$126  ? \$127  : { 1'h0, \$156  };
+  assign \$158  = buf_s_valid & buf_can;
+  assign \$159  = buf_written | { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$160  = ! buf_rsel;
+  assign \$161  = buf_release & \$160 ;
+  assign \$162  = ! buf_b_half;
+  assign \$163  = buf_wrote[0] & \$162 ;
+  assign \$164  = buf_b_cnt + 1'h1;
+  assign \$165  = ! buf_rsel;
+  assign \$166  = buf_release & \$165 ;
+  assign \$167  = ! buf_b_half;
+  assign \$168  = buf_wrote[1] & \$167 ;
+  assign \$169  = buf_b_cnt + 1'h1;
+  assign \$170  = ! buf_rsel;
+  assign \$171  = buf_release & \$170 ;
+  assign \$172  = ! buf_b_half;
+  assign \$173  = buf_wrote[2] & \$172 ;
+  assign \$174  = buf_b_cnt + 1'h1;
+  assign \$175  = ! buf_rsel;
+  assign \$176  = buf_release & \$175 ;
+  assign \$177  = ! buf_b_half;
+  assign \$178  = buf_wrote[3] & \$177 ;
+  assign \$179  = buf_b_cnt + 1'h1;
+  assign \$180  = ! buf_rsel;
+  assign \$181  = buf_release & \$180 ;
+  assign \$182  = ! buf_b_half;
+  assign \$183  = buf_wrote[4] & \$182 ;
+  assign \$184  = buf_b_cnt + 1'h1;
+  assign \$185  = ! buf_rsel;
+  assign \$186  = buf_release & \$185 ;
+  assign \$187  = ! buf_b_half;
+  assign \$188  = buf_wrote[5] & \$187 ;
+  assign \$189  = buf_b_cnt + 1'h1;
+  assign \$190  = ! buf_rsel;
+  assign \$191  = buf_release & \$190 ;
+  assign \$192  = ! buf_b_half;
+  assign \$193  = buf_wrote[6] & \$192 ;
+  assign \$194  = buf_b_cnt + 1'h1;
+  assign \$195  = ! buf_rsel;
+  assign \$196  = buf_release & \$195 ;
+  assign \$197  = ! buf_b_half;
+  assign \$198  = buf_wrote[7] & \$197 ;
+  assign \$199  = buf_b_cnt + 1'h1;
+  assign \$200  = ! buf_rsel;
+  assign \$201  = buf_release & \$200 ;
+  assign \$202  = ! buf_b_half;
+  assign \$203  = buf_wrote[8] & \$202 ;
+  assign \$204  = buf_b_cnt + 1'h1;
+  assign \$205  = ! buf_rsel;
+  assign \$206  = buf_release & \$205 ;
+  assign \$207  = ! buf_b_half;
+  assign \$208  = buf_wrote[9] & \$207 ;
+  assign \$209  = buf_b_cnt + 1'h1;
+  assign \$211  = buf_release & \$210 ;
+  assign \$213  = buf_wrote[0] & \$212 ;
+  assign \$214  = buf_b_cnt + 1'h1;
   assign \$216  = buf_release & \$215 ;
-  assign \$218  = buf_done_b & \$217 ;
-  assign \$220  = buf_release & \$219 ;
-  assign \$221  = ~ buf_rsel;
-  assign \$222  = o__valid & o__ready;
-  assign \$226  = f_e + 1'h1;
-  assign \$227  = \$226  == f_cnt;
-  assign \$228  = ~ f_more;
-  assign \$229  = f_busy & \$228 ;
-  assign \$230  = f_e + 1'h1;
-  assign \$231  = buf_rplane != 4'h9;
-  assign \$232  = f_g != 3'h4;
-  assign \$233  = buf_rplane + 1'h1;
-  assign \$235  = f_g + 1'h1;
-  assign \$236  = ~ f_busy;
-  assign \$237  = ~ f_over;
-  assign \$238  = \$236  & \$237 ;
-  assign \$239  = \$238  & buf_rfull;
-  assign \$241  = | phase;
-  assign \$242  = ~ ev_wait;
-  assign \$243  = \$241  & \$242 ;
-  assign \$244  = x_kind != 3'h5;
-  assign \$245  = x_valid & \$244 ;
-  assign \$246  = enable & \$245 ;
+  assign \$218  = buf_wrote[1] & \$217 ;
+  assign \$219  = buf_b_cnt + 1'h1;
+  assign \$221  = buf_release & \$220 ;
+  assign \$223  = buf_wrote[2] & \$222 ;
+  assign \$224  = buf_b_cnt + 1'h1;
+  assign \$226  = buf_release & \$225 ;
+  assign \$228  = buf_wrote[3] & \$227 ;
+  assign \$229  = buf_b_cnt + 1'h1;
+  assign \$231  = buf_release & \$230 ;
+  assign \$233  = buf_wrote[4] & \$232 ;
+  assign \$234  = buf_b_cnt + 1'h1;
+  assign \$236  = buf_release & \$235 ;
+  assign \$238  = buf_wrote[5] & \$237 ;
+  assign \$239  = buf_b_cnt + 1'h1;
+  assign \$241  = buf_release & \$240 ;
+  assign \$243  = buf_wrote[6] & \$242 ;
+  assign \$244  = buf_b_cnt + 1'h1;
+  assign \$246  = buf_release & \$245 ;
+  assign \$248  = buf_wrote[7] & \$247 ;
+  assign \$249  = buf_b_cnt + 1'h1;
+  assign \$251  = buf_release & \$250 ;
+  assign \$253  = buf_wrote[8] & \$252 ;
+  assign \$254  = buf_b_cnt + 1'h1;
+  assign \$256  = buf_release & \$255 ;
+  assign \$258  = buf_wrote[9] & \$257 ;
+  assign \$259  = buf_b_cnt + 1'h1;
+  assign \$260  = ~ buf_wsel;
+  assign \$261  = ! buf_done_half;
+  assign \$262  = buf_done_b & \$261 ;
+  assign \$263  = ! buf_rsel;
+  assign \$264  = buf_release & \$263 ;
+  assign \$266  = buf_done_b & \$265 ;
+  assign \$268  = buf_release & \$267 ;
+  assign \$269  = ~ buf_rsel;
+  assign \$270  = o__valid & o__ready;
+  assign \$274  = f_e + 1'h1;
+  assign \$275  = \$274  == f_cnt;
+  assign \$276  = ~ f_more;
+  assign \$277  = f_busy & \$276 ;
+  assign \$278  = f_e + 1'h1;
+  assign \$279  = buf_rplane != 4'h9;
+  assign \$280  = f_g != 3'h4;
+  assign \$281  = buf_rplane + 1'h1;
+  assign \$283  = f_g + 1'h1;
+  assign \$284  = ~ f_busy;
+  assign \$285  = ~ f_over;
+  assign \$286  = \$284  & \$285 ;
+  assign \$287  = \$286  & buf_rfull;
+  assign \$289  = | phase;
+  assign \$290  = ~ ev_wait;
+  assign \$291  = \$289  & \$290 ;
+  assign \$292  = x_kind != 3'h5;
+  assign \$293  = x_valid & \$292 ;
+  assign \$294  = enable & \$293 ;
   always @(posedge clk)
-    buf_s_valid <= \$247 ;
+    buf_s_valid <= \$295 ;
   always @(posedge clk)
-    buf_s_mask <= \$248 ;
+    buf_s_mask <= \$296 ;
   always @(posedge clk)
-    buf_s_index <= \$249 ;
+    buf_s_index <= \$297 ;
   always @(posedge clk)
-    buf_s_last <= \$250 ;
+    buf_s_last <= \$298 ;
   always @(posedge clk)
-    buf_b_valid <= \$251 ;
+    buf_b_valid <= \$299 ;
   always @(posedge clk)
-    buf_b_plane <= \$252 ;
+    buf_b_plane <= \$300 ;
   always @(posedge clk)
-    \$signature__data  <= \$253 ;
+    buf_b_low <= \$301 ;
   always @(posedge clk)
-    buf_b_half <= \$254 ;
+    \$signature__data  <= \$302 ;
   always @(posedge clk)
-    buf_b_cnt <= \$255 ;
+    buf_b_half <= \$303 ;
   always @(posedge clk)
-    buf_written <= \$256 ;
+    buf_b_cnt <= \$304 ;
   always @(posedge clk)
-    buf_cnt0_0 <= \$257 ;
+    buf_written <= \$305 ;
   always @(posedge clk)
-    buf_cnt0_1 <= \$258 ;
+    buf_cnt0_0 <= \$306 ;
   always @(posedge clk)
-    buf_cnt0_2 <= \$259 ;
+    buf_cnt0_1 <= \$307 ;
   always @(posedge clk)
-    buf_cnt0_3 <= \$260 ;
+    buf_cnt0_2 <= \$308 ;
   always @(posedge clk)
-    buf_cnt0_4 <= \$261 ;
+    buf_cnt0_3 <= \$309 ;
   always @(posedge clk)
-    buf_cnt0_5 <= \$262 ;
+    buf_cnt0_4 <= \$310 ;
   always @(posedge clk)
-    buf_cnt0_6 <= \$263 ;
+    buf_cnt0_5 <= \$311 ;
   always @(posedge clk)
-    buf_cnt0_7 <= \$264 ;
+    buf_cnt0_6 <= \$312 ;
   always @(posedge clk)
-    buf_cnt0_8 <= \$265 ;
+    buf_cnt0_7 <= \$313 ;
   always @(posedge clk)
-    buf_cnt0_9 <= \$266 ;
+    buf_cnt0_8 <= \$314 ;
   always @(posedge clk)
-    buf_cnt1_0 <= \$267 ;
+    buf_cnt0_9 <= \$315 ;
   always @(posedge clk)
-    buf_cnt1_1 <= \$268 ;
+    buf_cnt1_0 <= \$316 ;
   always @(posedge clk)
-    buf_cnt1_2 <= \$269 ;
+    buf_cnt1_1 <= \$317 ;
   always @(posedge clk)
-    buf_cnt1_3 <= \$270 ;
+    buf_cnt1_2 <= \$318 ;
   always @(posedge clk)
-    buf_cnt1_4 <= \$271 ;
+    buf_cnt1_3 <= \$319 ;
   always @(posedge clk)
-    buf_cnt1_5 <= \$272 ;
+    buf_cnt1_4 <= \$320 ;
   always @(posedge clk)
-    buf_cnt1_6 <= \$273 ;
+    buf_cnt1_5 <= \$321 ;
   always @(posedge clk)
-    buf_cnt1_7 <= \$274 ;
+    buf_cnt1_6 <= \$322 ;
   always @(posedge clk)
-    buf_cnt1_8 <= \$275 ;
+    buf_cnt1_7 <= \$323 ;
   always @(posedge clk)
-    buf_cnt1_9 <= \$276 ;
+    buf_cnt1_8 <= \$324 ;
   always @(posedge clk)
-    buf_wsel <= \$277 ;
+    buf_cnt1_9 <= \$325 ;
   always @(posedge clk)
-    buf_done_b <= \$278 ;
+    buf_wsel <= \$326 ;
   always @(posedge clk)
-    buf_done_half <= \$279 ;
+    buf_done_b <= \$327 ;
   always @(posedge clk)
-    buf_full <= \$280 ;
+    buf_done_half <= \$328 ;
   always @(posedge clk)
-    buf_rsel <= \$281 ;
+    buf_full <= \$329 ;
   always @(posedge clk)
-    phase <= \$282 ;
+    buf_rsel <= \$330 ;
   always @(posedge clk)
-    q <= \$283 ;
+    phase <= \$331 ;
   always @(posedge clk)
-    g <= \$284 ;
+    q <= \$332 ;
   always @(posedge clk)
-    f_fly <= \$285 ;
+    g <= \$333 ;
   always @(posedge clk)
-    f_fly_last <= \$286 ;
+    f_fly <= \$334 ;
   always @(posedge clk)
-    buf_rq <= \$287 ;
+    f_fly_last <= \$335 ;
   always @(posedge clk)
-    fq_d0 <= \$288 ;
+    buf_rq <= \$336 ;
   always @(posedge clk)
-    fq_l0 <= \$289 ;
+    fq_d0 <= \$337 ;
   always @(posedge clk)
-    fq_d1 <= \$290 ;
+    fq_l0 <= \$338 ;
   always @(posedge clk)
-    fq_l1 <= \$291 ;
+    fq_d1 <= \$339 ;
   always @(posedge clk)
-    fq_v1 <= \$292 ;
+    fq_l1 <= \$340 ;
   always @(posedge clk)
-    fq_v0 <= \$293 ;
+    fq_v1 <= \$341 ;
   always @(posedge clk)
-    f_e <= \$294 ;
+    fq_v0 <= \$342 ;
   always @(posedge clk)
-    buf_rplane <= \$295 ;
+    f_e <= \$343 ;
   always @(posedge clk)
-    f_cnt <= \$296 ;
+    buf_rplane <= \$344 ;
   always @(posedge clk)
-    f_g <= \$297 ;
+    f_cnt <= \$345 ;
   always @(posedge clk)
-    f_busy <= \$298 ;
+    f_g <= \$346 ;
   always @(posedge clk)
-    f_over <= \$299 ;
+    f_busy <= \$347 ;
   always @(posedge clk)
-    cnt_q <= \$300 ;
+    f_over <= \$348 ;
   always @(posedge clk)
-    r_valid <= \$301 ;
+    cnt_q <= \$349 ;
   always @(posedge clk)
-    r_kind <= \$302 ;
+    r_valid <= \$350 ;
   always @(posedge clk)
-    r_addr <= \$303 ;
+    r_kind <= \$351 ;
   always @(posedge clk)
-    r_q <= \$304 ;
+    r_addr <= \$352 ;
   always @(posedge clk)
-    x_valid <= \$305 ;
+    r_q <= \$353 ;
   always @(posedge clk)
-    x_kind <= \$306 ;
+    x_valid <= \$354 ;
   always @(posedge clk)
-    x_addr <= \$307 ;
+    x_kind <= \$355 ;
   always @(posedge clk)
-    x_q <= \$308 ;
+    x_addr <= \$356 ;
   always @(posedge clk)
-    w_x <= \$309 ;
+    x_q <= \$357 ;
   always @(posedge clk)
-    b_x <= \$310 ;
+    w_x <= \$358 ;
   always @(posedge clk)
-    acc_word <= \$311 ;
+    b_x <= \$359 ;
+  always @(posedge clk)
+    acc_word <= \$360 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$105  = 6'h00;
-    casez (buf_plane)
-      4'h0:
-          \$105  = buf_cnt0_0;
-      4'h1:
-          \$105  = buf_cnt0_1;
-      4'h2:
-          \$105  = buf_cnt0_2;
-      4'h3:
-          \$105  = buf_cnt0_3;
-      4'h4:
-          \$105  = buf_cnt0_4;
-      4'h5:
-          \$105  = buf_cnt0_5;
-      4'h6:
-          \$105  = buf_cnt0_6;
-      4'h7:
-          \$105  = buf_cnt0_7;
-      4'h8:
-          \$105  = buf_cnt0_8;
-      4'h9:
-          \$105  = buf_cnt0_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$106  = 6'h00;
-    casez (buf_plane)
-      4'h0:
-          \$106  = buf_cnt1_0;
-      4'h1:
-          \$106  = buf_cnt1_1;
-      4'h2:
-          \$106  = buf_cnt1_2;
-      4'h3:
-          \$106  = buf_cnt1_3;
-      4'h4:
-          \$106  = buf_cnt1_4;
-      4'h5:
-          \$106  = buf_cnt1_5;
-      4'h6:
-          \$106  = buf_cnt1_6;
-      4'h7:
-          \$106  = buf_cnt1_7;
-      4'h8:
-          \$106  = buf_cnt1_8;
-      4'h9:
-          \$106  = buf_cnt1_9;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    (* full_case = 32'd1 *)
-    casez (buf_wsel)
-      1'h0:
-          \$107  = \$105 ;
-      1'h1:
-          \$107  = \$106 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$234  = 6'h00;
+    \$282  = 6'h00;
     casez (buf_rplane)
       4'h0:
-          \$234  = buf_rcnt1;
+          \$282  = buf_rcnt1;
       4'h1:
-          \$234  = buf_rcnt2;
+          \$282  = buf_rcnt2;
       4'h2:
-          \$234  = buf_rcnt3;
+          \$282  = buf_rcnt3;
       4'h3:
-          \$234  = buf_rcnt4;
+          \$282  = buf_rcnt4;
       4'h4:
-          \$234  = buf_rcnt5;
+          \$282  = buf_rcnt5;
       4'h5:
-          \$234  = buf_rcnt6;
+          \$282  = buf_rcnt6;
       4'h6:
-          \$234  = buf_rcnt7;
+          \$282  = buf_rcnt7;
       4'h7:
-          \$234  = buf_rcnt8;
+          \$282  = buf_rcnt8;
       4'h8:
-          \$234  = buf_rcnt9;
+          \$282  = buf_rcnt9;
       4'h9:
-          \$234  = buf_rcnt0;
+          \$282  = buf_rcnt0;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$240  = 6'h00;
+    \$288  = 6'h00;
     casez (q_n)
       4'h0:
-          \$240  = buf_rcnt0;
+          \$288  = buf_rcnt0;
       4'h1:
-          \$240  = buf_rcnt1;
+          \$288  = buf_rcnt1;
       4'h2:
-          \$240  = buf_rcnt2;
+          \$288  = buf_rcnt2;
       4'h3:
-          \$240  = buf_rcnt3;
+          \$288  = buf_rcnt3;
       4'h4:
-          \$240  = buf_rcnt4;
+          \$288  = buf_rcnt4;
       4'h5:
-          \$240  = buf_rcnt5;
+          \$288  = buf_rcnt5;
       4'h6:
-          \$240  = buf_rcnt6;
+          \$288  = buf_rcnt6;
       4'h7:
-          \$240  = buf_rcnt7;
+          \$288  = buf_rcnt7;
       4'h8:
-          \$240  = buf_rcnt8;
+          \$288  = buf_rcnt8;
       4'h9:
-          \$240  = buf_rcnt9;
+          \$288  = buf_rcnt9;
     endcase
   end
   always @* begin
@@ -10544,19 +10633,19 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
       3'h2:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$58 ) begin
+            if (\$80 ) begin
               phase_n = 3'h3;
-            end else if (\$59 ) begin
+            end else if (\$81 ) begin
               phase_n = 3'h5;
             end else begin
               phase_n = 3'h2;
             end
           end
       3'h3:
-          if (\$62 ) begin
+          if (\$84 ) begin
             if (fq_l0) begin
               (* full_case = 32'd1 *)
-              if (\$63 ) begin
+              if (\$85 ) begin
                 phase_n = 3'h5;
               end else begin
                 phase_n = 3'h2;
@@ -10566,7 +10655,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
       3'h5:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$71 ) begin
+            if (\$93 ) begin
               phase_n = 3'h2;
             end else begin
               (* full_case = 32'd1 *)
@@ -10590,26 +10679,26 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
       3'h2:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$58 ) begin
-            end else if (\$59 ) begin
+            if (\$80 ) begin
+            end else if (\$81 ) begin
             end else begin
-              q_n = \$61 [3:0];
+              q_n = \$83 [3:0];
             end
           end
       3'h3:
-          if (\$62 ) begin
+          if (\$84 ) begin
             if (fq_l0) begin
               (* full_case = 32'd1 *)
-              if (\$63 ) begin
+              if (\$85 ) begin
               end else begin
-                q_n = \$65 [3:0];
+                q_n = \$87 [3:0];
               end
             end
           end
       3'h5:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$71 ) begin
+            if (\$93 ) begin
               q_n = 4'h0;
             end else begin
               if (buf_rfull) begin
@@ -10632,8 +10721,8 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
       3'h5:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$71 ) begin
-              g_n = \$72 [2:0];
+            if (\$93 ) begin
+              g_n = \$94 [2:0];
             end else begin
               g_n = 3'h0;
             end
@@ -10648,18 +10737,18 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
           /* empty */;
       3'h2:
           if (a_last) begin
-            if (\$58 ) begin
-            end else if (\$59 ) begin
-              if (\$60 ) begin
+            if (\$80 ) begin
+            end else if (\$81 ) begin
+              if (\$82 ) begin
                 release_now = 1'h1;
               end
             end
           end
       3'h3:
-          if (\$62 ) begin
+          if (\$84 ) begin
             if (fq_l0) begin
-              if (\$63 ) begin
-                if (\$64 ) begin
+              if (\$85 ) begin
+                if (\$86 ) begin
                   release_now = 1'h1;
                 end
               end
@@ -10672,7 +10761,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
     base0 = { acc_word[21], acc_word[21:0] };
     casez (x_kind)
       3'h2:
-          base0 = \$76 ;
+          base0 = \$98 ;
     endcase
   end
   always @* begin
@@ -10680,7 +10769,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
     addend0 = 13'h0000;
     casez (x_kind)
       3'h2:
-          addend0 = \$78 ;
+          addend0 = \$100 ;
       3'h3:
           addend0 = { w_x[7], w_x[7], w_x[7], w_x[7], w_x[7], w_x[7:0] };
     endcase
@@ -10690,7 +10779,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
     base1 = { acc_word[43], acc_word[43:22] };
     casez (x_kind)
       3'h2:
-          base1 = \$87 ;
+          base1 = \$109 ;
     endcase
   end
   always @* begin
@@ -10698,794 +10787,800 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
     addend1 = 13'h0000;
     casez (x_kind)
       3'h2:
-          addend1 = \$89 ;
+          addend1 = \$111 ;
       3'h3:
           addend1 = { w_x[15], w_x[15], w_x[15], w_x[15], w_x[15], w_x[15:8] };
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$247  = buf_s_valid;
+    \$295  = buf_s_valid;
     if (i__ready) begin
-      \$247  = i__valid;
+      \$295  = i__valid;
     end
     if (rst) begin
-      \$247  = 1'h0;
+      \$295  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$248  = buf_s_mask;
+    \$296  = buf_s_mask;
     if (i__ready) begin
-      \$248  = \$99 ;
+      \$296  = \$121 ;
     end
     if (rst) begin
-      \$248  = 10'h000;
+      \$296  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$249  = buf_s_index;
+    \$297  = buf_s_index;
     if (i__ready) begin
-      \$249  = i__payload[14:10];
+      \$297  = i__payload[14:10];
     end
     if (rst) begin
-      \$249  = 5'h00;
+      \$297  = 5'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$250  = buf_s_last;
+    \$298  = buf_s_last;
     if (i__ready) begin
-      \$250  = i__payload[15];
+      \$298  = i__payload[15];
     end
     if (rst) begin
-      \$250  = 1'h0;
+      \$298  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$251  = buf_write;
+    \$299  = buf_write;
     if (rst) begin
-      \$251  = 1'h0;
+      \$299  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$252  = buf_plane;
+    \$300  = buf_plane;
     if (rst) begin
-      \$252  = 4'h0;
+      \$300  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$253  = buf_s_index;
+    \$301  = { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
     if (rst) begin
-      \$253  = 5'h00;
+      \$301  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$254  = buf_wsel;
+    \$302  = buf_s_index;
     if (rst) begin
-      \$254  = 1'h0;
+      \$302  = 5'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$255  = \$108 [5:0];
+    \$303  = buf_wsel;
     if (rst) begin
-      \$255  = 6'h00;
+      \$303  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$256  = buf_written;
-    if (\$109 ) begin
+    \$304  = \$157 [5:0];
+    if (rst) begin
+      \$304  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$305  = buf_written;
+    if (\$158 ) begin
       (* full_case = 32'd1 *)
       if (buf_one_left) begin
-        \$256  = 10'h000;
+        \$305  = 10'h000;
       end else begin
-        \$256  = \$111 [9:0];
+        \$305  = \$159 ;
       end
     end
     if (rst) begin
-      \$256  = 10'h000;
+      \$305  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$257  = buf_cnt0_0;
-    if (\$113 ) begin
-      \$257  = 6'h00;
-    end else if (\$115 ) begin
-      \$257  = \$116 [5:0];
+    \$306  = buf_cnt0_0;
+    if (\$161 ) begin
+      \$306  = 6'h00;
+    end else if (\$163 ) begin
+      \$306  = \$164 [5:0];
     end
     if (rst) begin
-      \$257  = 6'h00;
+      \$306  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$258  = buf_cnt0_1;
-    if (\$118 ) begin
-      \$258  = 6'h00;
-    end else if (\$120 ) begin
-      \$258  = \$121 [5:0];
+    \$307  = buf_cnt0_1;
+    if (\$166 ) begin
+      \$307  = 6'h00;
+    end else if (\$168 ) begin
+      \$307  = \$169 [5:0];
     end
     if (rst) begin
-      \$258  = 6'h00;
+      \$307  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$259  = buf_cnt0_2;
-    if (\$123 ) begin
-      \$259  = 6'h00;
-    end else if (\$125 ) begin
-      \$259  = \$126 [5:0];
+    \$308  = buf_cnt0_2;
+    if (\$171 ) begin
+      \$308  = 6'h00;
+    end else if (\$173 ) begin
+      \$308  = \$174 [5:0];
     end
     if (rst) begin
-      \$259  = 6'h00;
+      \$308  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$260  = buf_cnt0_3;
-    if (\$128 ) begin
-      \$260  = 6'h00;
-    end else if (\$130 ) begin
-      \$260  = \$131 [5:0];
+    \$309  = buf_cnt0_3;
+    if (\$176 ) begin
+      \$309  = 6'h00;
+    end else if (\$178 ) begin
+      \$309  = \$179 [5:0];
     end
     if (rst) begin
-      \$260  = 6'h00;
+      \$309  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$261  = buf_cnt0_4;
-    if (\$133 ) begin
-      \$261  = 6'h00;
-    end else if (\$135 ) begin
-      \$261  = \$136 [5:0];
+    \$310  = buf_cnt0_4;
+    if (\$181 ) begin
+      \$310  = 6'h00;
+    end else if (\$183 ) begin
+      \$310  = \$184 [5:0];
     end
     if (rst) begin
-      \$261  = 6'h00;
+      \$310  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$262  = buf_cnt0_5;
-    if (\$138 ) begin
-      \$262  = 6'h00;
-    end else if (\$140 ) begin
-      \$262  = \$141 [5:0];
+    \$311  = buf_cnt0_5;
+    if (\$186 ) begin
+      \$311  = 6'h00;
+    end else if (\$188 ) begin
+      \$311  = \$189 [5:0];
     end
     if (rst) begin
-      \$262  = 6'h00;
+      \$311  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$263  = buf_cnt0_6;
-    if (\$143 ) begin
-      \$263  = 6'h00;
-    end else if (\$145 ) begin
-      \$263  = \$146 [5:0];
+    \$312  = buf_cnt0_6;
+    if (\$191 ) begin
+      \$312  = 6'h00;
+    end else if (\$193 ) begin
+      \$312  = \$194 [5:0];
     end
     if (rst) begin
-      \$263  = 6'h00;
+      \$312  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$264  = buf_cnt0_7;
-    if (\$148 ) begin
-      \$264  = 6'h00;
-    end else if (\$150 ) begin
-      \$264  = \$151 [5:0];
+    \$313  = buf_cnt0_7;
+    if (\$196 ) begin
+      \$313  = 6'h00;
+    end else if (\$198 ) begin
+      \$313  = \$199 [5:0];
     end
     if (rst) begin
-      \$264  = 6'h00;
+      \$313  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$265  = buf_cnt0_8;
-    if (\$153 ) begin
-      \$265  = 6'h00;
-    end else if (\$155 ) begin
-      \$265  = \$156 [5:0];
+    \$314  = buf_cnt0_8;
+    if (\$201 ) begin
+      \$314  = 6'h00;
+    end else if (\$203 ) begin
+      \$314  = \$204 [5:0];
     end
     if (rst) begin
-      \$265  = 6'h00;
+      \$314  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$266  = buf_cnt0_9;
-    if (\$158 ) begin
-      \$266  = 6'h00;
-    end else if (\$160 ) begin
-      \$266  = \$161 [5:0];
+    \$315  = buf_cnt0_9;
+    if (\$206 ) begin
+      \$315  = 6'h00;
+    end else if (\$208 ) begin
+      \$315  = \$209 [5:0];
     end
     if (rst) begin
-      \$266  = 6'h00;
+      \$315  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$267  = buf_cnt1_0;
-    if (\$163 ) begin
-      \$267  = 6'h00;
-    end else if (\$165 ) begin
-      \$267  = \$166 [5:0];
+    \$316  = buf_cnt1_0;
+    if (\$211 ) begin
+      \$316  = 6'h00;
+    end else if (\$213 ) begin
+      \$316  = \$214 [5:0];
     end
     if (rst) begin
-      \$267  = 6'h00;
+      \$316  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$268  = buf_cnt1_1;
-    if (\$168 ) begin
-      \$268  = 6'h00;
-    end else if (\$170 ) begin
-      \$268  = \$171 [5:0];
+    \$317  = buf_cnt1_1;
+    if (\$216 ) begin
+      \$317  = 6'h00;
+    end else if (\$218 ) begin
+      \$317  = \$219 [5:0];
     end
     if (rst) begin
-      \$268  = 6'h00;
+      \$317  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$269  = buf_cnt1_2;
-    if (\$173 ) begin
-      \$269  = 6'h00;
-    end else if (\$175 ) begin
-      \$269  = \$176 [5:0];
+    \$318  = buf_cnt1_2;
+    if (\$221 ) begin
+      \$318  = 6'h00;
+    end else if (\$223 ) begin
+      \$318  = \$224 [5:0];
     end
     if (rst) begin
-      \$269  = 6'h00;
+      \$318  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$270  = buf_cnt1_3;
-    if (\$178 ) begin
-      \$270  = 6'h00;
-    end else if (\$180 ) begin
-      \$270  = \$181 [5:0];
+    \$319  = buf_cnt1_3;
+    if (\$226 ) begin
+      \$319  = 6'h00;
+    end else if (\$228 ) begin
+      \$319  = \$229 [5:0];
     end
     if (rst) begin
-      \$270  = 6'h00;
+      \$319  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$271  = buf_cnt1_4;
-    if (\$183 ) begin
-      \$271  = 6'h00;
-    end else if (\$185 ) begin
-      \$271  = \$186 [5:0];
+    \$320  = buf_cnt1_4;
+    if (\$231 ) begin
+      \$320  = 6'h00;
+    end else if (\$233 ) begin
+      \$320  = \$234 [5:0];
     end
     if (rst) begin
-      \$271  = 6'h00;
+      \$320  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$272  = buf_cnt1_5;
-    if (\$188 ) begin
-      \$272  = 6'h00;
-    end else if (\$190 ) begin
-      \$272  = \$191 [5:0];
+    \$321  = buf_cnt1_5;
+    if (\$236 ) begin
+      \$321  = 6'h00;
+    end else if (\$238 ) begin
+      \$321  = \$239 [5:0];
     end
     if (rst) begin
-      \$272  = 6'h00;
+      \$321  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$273  = buf_cnt1_6;
-    if (\$193 ) begin
-      \$273  = 6'h00;
-    end else if (\$195 ) begin
-      \$273  = \$196 [5:0];
+    \$322  = buf_cnt1_6;
+    if (\$241 ) begin
+      \$322  = 6'h00;
+    end else if (\$243 ) begin
+      \$322  = \$244 [5:0];
     end
     if (rst) begin
-      \$273  = 6'h00;
+      \$322  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$274  = buf_cnt1_7;
-    if (\$198 ) begin
-      \$274  = 6'h00;
-    end else if (\$200 ) begin
-      \$274  = \$201 [5:0];
+    \$323  = buf_cnt1_7;
+    if (\$246 ) begin
+      \$323  = 6'h00;
+    end else if (\$248 ) begin
+      \$323  = \$249 [5:0];
     end
     if (rst) begin
-      \$274  = 6'h00;
+      \$323  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$275  = buf_cnt1_8;
-    if (\$203 ) begin
-      \$275  = 6'h00;
-    end else if (\$205 ) begin
-      \$275  = \$206 [5:0];
+    \$324  = buf_cnt1_8;
+    if (\$251 ) begin
+      \$324  = 6'h00;
+    end else if (\$253 ) begin
+      \$324  = \$254 [5:0];
     end
     if (rst) begin
-      \$275  = 6'h00;
+      \$324  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$276  = buf_cnt1_9;
-    if (\$208 ) begin
-      \$276  = 6'h00;
-    end else if (\$210 ) begin
-      \$276  = \$211 [5:0];
+    \$325  = buf_cnt1_9;
+    if (\$256 ) begin
+      \$325  = 6'h00;
+    end else if (\$258 ) begin
+      \$325  = \$259 [5:0];
     end
     if (rst) begin
-      \$276  = 6'h00;
+      \$325  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$277  = buf_wsel;
+    \$326  = buf_wsel;
     if (buf_done) begin
-      \$277  = \$212 ;
+      \$326  = \$260 ;
     end
     if (rst) begin
-      \$277  = 1'h0;
+      \$326  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$278  = buf_done;
+    \$327  = buf_done;
     if (rst) begin
-      \$278  = 1'h0;
+      \$327  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$279  = buf_wsel;
+    \$328  = buf_wsel;
     if (rst) begin
-      \$279  = 1'h0;
+      \$328  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$280  = buf_full;
-    if (\$214 ) begin
-      \$280 [0] = 1'h1;
-    end else if (\$216 ) begin
-      \$280 [0] = 1'h0;
+    \$329  = buf_full;
+    if (\$262 ) begin
+      \$329 [0] = 1'h1;
+    end else if (\$264 ) begin
+      \$329 [0] = 1'h0;
     end
-    if (\$218 ) begin
-      \$280 [1] = 1'h1;
-    end else if (\$220 ) begin
-      \$280 [1] = 1'h0;
+    if (\$266 ) begin
+      \$329 [1] = 1'h1;
+    end else if (\$268 ) begin
+      \$329 [1] = 1'h0;
     end
     if (rst) begin
-      \$280  = 2'h0;
+      \$329  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$281  = buf_rsel;
+    \$330  = buf_rsel;
     if (buf_release) begin
-      \$281  = \$221 ;
+      \$330  = \$269 ;
     end
     if (rst) begin
-      \$281  = 1'h0;
+      \$330  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$282  = phase;
+    \$331  = phase;
     if (go) begin
-      \$282  = phase_n;
+      \$331  = phase_n;
     end
     if (rst) begin
-      \$282  = 3'h0;
+      \$331  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$283  = q;
+    \$332  = q;
     if (go) begin
-      \$283  = q_n;
+      \$332  = q_n;
     end
     if (rst) begin
-      \$283  = 4'h0;
+      \$332  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$284  = g;
+    \$333  = g;
     if (go) begin
-      \$284  = g_n;
+      \$333  = g_n;
     end
     if (rst) begin
-      \$284  = 3'h0;
+      \$333  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$285  = f_issue;
+    \$334  = f_issue;
     if (rst) begin
-      \$285  = 1'h0;
+      \$334  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$286  = \$227 ;
+    \$335  = \$275 ;
     if (rst) begin
-      \$286  = 1'h0;
+      \$335  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$287  = buf_rplane;
+    \$336  = buf_rplane;
     if (rst) begin
-      \$287  = 4'h0;
+      \$336  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$288  = fq_d0;
+    \$337  = fq_d0;
     if (pop) begin
       if (fq_v1) begin
-        \$288  = fq_d1;
+        \$337  = fq_d1;
       end else if (f_fly) begin
-        \$288  = buf_rdata;
+        \$337  = buf_rdata;
       end
     end else if (f_fly) begin
       (* full_case = 32'd1 *)
       if (fq_v0) begin
       end else begin
-        \$288  = buf_rdata;
+        \$337  = buf_rdata;
       end
     end
     if (rst) begin
-      \$288  = 5'h00;
+      \$337  = 5'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$289  = fq_l0;
+    \$338  = fq_l0;
     if (pop) begin
       if (fq_v1) begin
-        \$289  = fq_l1;
+        \$338  = fq_l1;
       end else if (f_fly) begin
-        \$289  = f_fly_last;
+        \$338  = f_fly_last;
       end
     end else if (f_fly) begin
       (* full_case = 32'd1 *)
       if (fq_v0) begin
       end else begin
-        \$289  = f_fly_last;
+        \$338  = f_fly_last;
       end
     end
     if (rst) begin
-      \$289  = 1'h0;
+      \$338  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$290  = fq_d1;
+    \$339  = fq_d1;
     if (pop) begin
       if (fq_v1) begin
         if (f_fly) begin
-          \$290  = buf_rdata;
+          \$339  = buf_rdata;
         end
       end
     end else if (f_fly) begin
       if (fq_v0) begin
-        \$290  = buf_rdata;
+        \$339  = buf_rdata;
       end
     end
     if (rst) begin
-      \$290  = 5'h00;
+      \$339  = 5'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$291  = fq_l1;
+    \$340  = fq_l1;
     if (pop) begin
       if (fq_v1) begin
         if (f_fly) begin
-          \$291  = f_fly_last;
+          \$340  = f_fly_last;
         end
       end
     end else if (f_fly) begin
       if (fq_v0) begin
-        \$291  = f_fly_last;
+        \$340  = f_fly_last;
       end
     end
     if (rst) begin
-      \$291  = 1'h0;
+      \$340  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$292  = fq_v1;
+    \$341  = fq_v1;
     if (pop) begin
       if (fq_v1) begin
         (* full_case = 32'd1 *)
         if (f_fly) begin
         end else begin
-          \$292  = 1'h0;
+          \$341  = 1'h0;
         end
       end
     end else if (f_fly) begin
       if (fq_v0) begin
-        \$292  = 1'h1;
+        \$341  = 1'h1;
       end
     end
     if (rst) begin
-      \$292  = 1'h0;
+      \$341  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$293  = fq_v0;
+    \$342  = fq_v0;
     if (pop) begin
       (* full_case = 32'd1 *)
       if (fq_v1) begin
       end else if (f_fly) begin
       end else begin
-        \$293  = 1'h0;
+        \$342  = 1'h0;
       end
     end else if (f_fly) begin
       (* full_case = 32'd1 *)
       if (fq_v0) begin
       end else begin
-        \$293  = 1'h1;
+        \$342  = 1'h1;
       end
     end
     if (rst) begin
-      \$293  = 1'h0;
+      \$342  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$294  = f_e;
+    \$343  = f_e;
     if (f_issue) begin
-      \$294  = \$230 [5:0];
-    end else if (\$229 ) begin
-      \$294  = 6'h00;
+      \$343  = \$278 [5:0];
+    end else if (\$277 ) begin
+      \$343  = 6'h00;
     end
     if (buf_release) begin
-    end else if (\$239 ) begin
-      \$294  = 6'h00;
+    end else if (\$287 ) begin
+      \$343  = 6'h00;
     end
     if (rst) begin
-      \$294  = 6'h00;
+      \$343  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$295  = buf_rplane;
+    \$344  = buf_rplane;
     if (f_issue) begin
-    end else if (\$229 ) begin
-      if (\$231 ) begin
-        \$295  = \$233 [3:0];
-      end else if (\$232 ) begin
-        \$295  = 4'h0;
+    end else if (\$277 ) begin
+      if (\$279 ) begin
+        \$344  = \$281 [3:0];
+      end else if (\$280 ) begin
+        \$344  = 4'h0;
       end
     end
     if (buf_release) begin
-    end else if (\$239 ) begin
-      \$295  = 4'h0;
+    end else if (\$287 ) begin
+      \$344  = 4'h0;
     end
     if (rst) begin
-      \$295  = 4'h0;
+      \$344  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$296  = f_cnt;
+    \$345  = f_cnt;
     if (f_issue) begin
-    end else if (\$229 ) begin
-      if (\$231 ) begin
-        \$296  = \$234 ;
-      end else if (\$232 ) begin
-        \$296  = buf_rcnt0;
+    end else if (\$277 ) begin
+      if (\$279 ) begin
+        \$345  = \$282 ;
+      end else if (\$280 ) begin
+        \$345  = buf_rcnt0;
       end
     end
     if (buf_release) begin
-    end else if (\$239 ) begin
-      \$296  = buf_rcnt0;
+    end else if (\$287 ) begin
+      \$345  = buf_rcnt0;
     end
     if (rst) begin
-      \$296  = 6'h00;
+      \$345  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$297  = f_g;
+    \$346  = f_g;
     if (f_issue) begin
-    end else if (\$229 ) begin
-      if (\$231 ) begin
-      end else if (\$232 ) begin
-        \$297  = \$235 [2:0];
+    end else if (\$277 ) begin
+      if (\$279 ) begin
+      end else if (\$280 ) begin
+        \$346  = \$283 [2:0];
       end
     end
     if (buf_release) begin
-    end else if (\$239 ) begin
-      \$297  = 3'h0;
+    end else if (\$287 ) begin
+      \$346  = 3'h0;
     end
     if (rst) begin
-      \$297  = 3'h0;
+      \$346  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$298  = f_busy;
+    \$347  = f_busy;
     if (f_issue) begin
-    end else if (\$229 ) begin
+    end else if (\$277 ) begin
       (* full_case = 32'd1 *)
-      if (\$231 ) begin
-      end else if (\$232 ) begin
+      if (\$279 ) begin
+      end else if (\$280 ) begin
       end else begin
-        \$298  = 1'h0;
+        \$347  = 1'h0;
       end
     end
     if (buf_release) begin
-      \$298  = 1'h0;
-    end else if (\$239 ) begin
-      \$298  = 1'h1;
+      \$347  = 1'h0;
+    end else if (\$287 ) begin
+      \$347  = 1'h1;
     end
     if (rst) begin
-      \$298  = 1'h0;
+      \$347  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$299  = f_over;
+    \$348  = f_over;
     if (f_issue) begin
-    end else if (\$229 ) begin
+    end else if (\$277 ) begin
       (* full_case = 32'd1 *)
-      if (\$231 ) begin
-      end else if (\$232 ) begin
+      if (\$279 ) begin
+      end else if (\$280 ) begin
       end else begin
-        \$299  = 1'h1;
+        \$348  = 1'h1;
       end
     end
     if (buf_release) begin
-      \$299  = 1'h0;
+      \$348  = 1'h0;
     end
     if (rst) begin
-      \$299  = 1'h0;
+      \$348  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$300  = cnt_q;
+    \$349  = cnt_q;
     if (go) begin
-      \$300  = \$240 ;
+      \$349  = \$288 ;
     end
     if (rst) begin
-      \$300  = 6'h00;
+      \$349  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$301  = r_valid;
+    \$350  = r_valid;
     if (enable) begin
-      \$301  = \$243 ;
+      \$350  = \$291 ;
     end
     if (rst) begin
-      \$301  = 1'h0;
+      \$350  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$302  = r_kind;
+    \$351  = r_kind;
     if (enable) begin
-      \$302  = phase;
+      \$351  = phase;
     end
     if (rst) begin
-      \$302  = 3'h0;
+      \$351  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$303  = r_addr;
+    \$352  = r_addr;
     if (enable) begin
-      \$303  = 1'h0;
+      \$352  = 1'h0;
     end
     if (rst) begin
-      \$303  = 1'h0;
+      \$352  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$304  = r_q;
+    \$353  = r_q;
     if (enable) begin
-      \$304  = q;
+      \$353  = q;
     end
     if (rst) begin
-      \$304  = 4'h0;
+      \$353  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$305  = x_valid;
+    \$354  = x_valid;
     if (enable) begin
-      \$305  = r_valid;
+      \$354  = r_valid;
     end
     if (rst) begin
-      \$305  = 1'h0;
+      \$354  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$306  = x_kind;
+    \$355  = x_kind;
     if (enable) begin
-      \$306  = r_kind;
+      \$355  = r_kind;
     end
     if (rst) begin
-      \$306  = 3'h0;
+      \$355  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$307  = x_addr;
+    \$356  = x_addr;
     if (enable) begin
-      \$307  = r_addr;
+      \$356  = r_addr;
     end
     if (rst) begin
-      \$307  = 1'h0;
+      \$356  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$308  = x_q;
+    \$357  = x_q;
     if (enable) begin
-      \$308  = r_q;
+      \$357  = r_q;
     end
     if (rst) begin
-      \$308  = 4'h0;
+      \$357  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$309  = w_x;
+    \$358  = w_x;
     if (enable) begin
-      \$309  = w_rp__data;
+      \$358  = w_rp__data;
     end
     if (rst) begin
-      \$309  = 16'h0000;
+      \$358  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$310  = b_x;
+    \$359  = b_x;
     if (enable) begin
-      \$310  = b_rp__data;
+      \$359  = b_rp__data;
     end
     if (rst) begin
-      \$310  = 26'h0000000;
+      \$359  = 26'h0000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$311  = acc_word;
-    if (\$246 ) begin
-      \$311  = word_out;
+    \$360  = acc_word;
+    if (\$294 ) begin
+      \$360  = word_out;
     end
     if (rst) begin
-      \$311  = 44'h00000000000;
+      \$360  = 44'h00000000000;
     end
   end
-  assign buf_plane_onehot = \$5 [9:0];
-  assign buf_wrote = \$34 [9:0];
+  assign buf_low = { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
   assign \$signature__addr  = { buf_b_half, buf_b_plane, buf_b_cnt[4:0] };
   assign buf_b_index = \$signature__data ;
   assign \$signature__en  = buf_b_valid;
@@ -11501,67 +11596,68 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   assign op_addr = 1'h0;
   assign w_rp__addr = { fq_d0, g };
   assign b_rp__addr = g;
-  assign acc_n0 = \$84 [21:0];
-  assign acc_n1 = \$95 [21:0];
+  assign acc_n0 = \$106 [21:0];
+  assign acc_n1 = \$117 [21:0];
   assign \o__payload.lane0  = o__payload[20:0];
   assign \o__payload.lane1  = o__payload[41:21];
   assign \i__payload.mask  = i__payload[9:0];
   assign \i__payload.index  = i__payload[14:10];
   assign \i__payload.last  = i__payload[15];
-  assign o__payload[41:21] = \$97 [20:0];
-  assign o__payload[20:0] = \$96 [20:0];
-  assign word_out[43:22] = \$95 [21:0];
-  assign word_out[21:0] = \$84 [21:0];
-  assign buf_plane[3] = \$9 ;
-  assign buf_plane[2] = \$8 ;
-  assign buf_plane[1] = \$7 ;
-  assign buf_plane[0] = \$6 ;
-  assign \$26  = buf_pending[9];
-  assign \$36  = 1'h1;
-  assign \$37  = o__ready;
-  assign \$39  = 1'h1;
-  assign a_last = \$39 ;
-  assign \$53  = 1'h1;
-  assign pop = \$52 ;
-  assign \$54  = 1'h1;
-  assign \$55  = 2'h1;
-  assign \$56  = 2'h0;
-  assign \$57  = 2'h0;
-  assign \$62  = 1'h1;
-  assign \$66  = 1'h1;
-  assign \$67  = 2'h1;
-  assign \$68  = 2'h0;
-  assign \$69  = 2'h0;
-  assign \$75  = { acc_word[21:0], 1'h0 };
-  assign \$86  = { acc_word[43:22], 1'h0 };
-  assign \$96  = acc_word[21:0];
-  assign \$97  = acc_word[43:22];
-  assign \$99  = i__payload[9:0];
-  assign \$162  = buf_rsel;
-  assign \$164  = buf_b_half;
-  assign \$167  = buf_rsel;
-  assign \$169  = buf_b_half;
-  assign \$172  = buf_rsel;
-  assign \$174  = buf_b_half;
-  assign \$177  = buf_rsel;
-  assign \$179  = buf_b_half;
-  assign \$182  = buf_rsel;
-  assign \$184  = buf_b_half;
-  assign \$187  = buf_rsel;
-  assign \$189  = buf_b_half;
-  assign \$192  = buf_rsel;
-  assign \$194  = buf_b_half;
-  assign \$197  = buf_rsel;
-  assign \$199  = buf_b_half;
-  assign \$202  = buf_rsel;
-  assign \$204  = buf_b_half;
-  assign \$207  = buf_rsel;
-  assign \$209  = buf_b_half;
-  assign \$217  = buf_done_half;
-  assign \$219  = buf_rsel;
-  assign \$223  = 1'h1;
-  assign \$224  = 2'h1;
-  assign \$225  = 2'h0;
+  assign o__payload[41:21] = \$119 [20:0];
+  assign o__payload[20:0] = \$118 [20:0];
+  assign word_out[43:22] = \$117 [21:0];
+  assign word_out[21:0] = \$106 [21:0];
+  assign buf_plane[3] = \$33 ;
+  assign buf_plane[2] = \$32 ;
+  assign buf_plane[1] = \$31 ;
+  assign buf_plane[0] = \$30 ;
+  assign \$3  = buf_pending[0];
+  assign \$50  = buf_pending[9];
+  assign \$58  = 1'h1;
+  assign \$59  = o__ready;
+  assign \$61  = 1'h1;
+  assign a_last = \$61 ;
+  assign \$75  = 1'h1;
+  assign pop = \$74 ;
+  assign \$76  = 1'h1;
+  assign \$77  = 2'h1;
+  assign \$78  = 2'h0;
+  assign \$79  = 2'h0;
+  assign \$84  = 1'h1;
+  assign \$88  = 1'h1;
+  assign \$89  = 2'h1;
+  assign \$90  = 2'h0;
+  assign \$91  = 2'h0;
+  assign \$97  = { acc_word[21:0], 1'h0 };
+  assign \$108  = { acc_word[43:22], 1'h0 };
+  assign \$118  = acc_word[21:0];
+  assign \$119  = acc_word[43:22];
+  assign \$121  = i__payload[9:0];
+  assign \$210  = buf_rsel;
+  assign \$212  = buf_b_half;
+  assign \$215  = buf_rsel;
+  assign \$217  = buf_b_half;
+  assign \$220  = buf_rsel;
+  assign \$222  = buf_b_half;
+  assign \$225  = buf_rsel;
+  assign \$227  = buf_b_half;
+  assign \$230  = buf_rsel;
+  assign \$232  = buf_b_half;
+  assign \$235  = buf_rsel;
+  assign \$237  = buf_b_half;
+  assign \$240  = buf_rsel;
+  assign \$242  = buf_b_half;
+  assign \$245  = buf_rsel;
+  assign \$247  = buf_b_half;
+  assign \$250  = buf_rsel;
+  assign \$252  = buf_b_half;
+  assign \$255  = buf_rsel;
+  assign \$257  = buf_b_half;
+  assign \$265  = buf_done_half;
+  assign \$267  = buf_rsel;
+  assign \$271  = 1'h1;
+  assign \$272  = 2'h1;
+  assign \$273  = 2'h0;
 endmodule
 
 module \net_mlp_fs_relu_k10_p16_8_2_l4.neurons0 (rst, i__valid, i__ready, o__ready, w_data, o__valid, o__payload, clk);
@@ -12520,36 +12616,47 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.readout (clk, rst, i__valid, i__ready, i_
   reg \$auto$verilog_backend.cc:2355:dump_module$9  = 0;
   wire \$1 ;
   wire \$10 ;
-  wire [4:0] \$11 ;
+  wire \$11 ;
   wire \$12 ;
   wire \$13 ;
   wire \$14 ;
-  wire [3:0] \$15 ;
-  wire [1:0] \$16 ;
+  wire \$15 ;
+  reg [20:0] \$16 ;
   wire \$17 ;
-  wire \$18 ;
-  wire [3:0] \$19 ;
+  wire [4:0] \$18 ;
+  wire \$19 ;
   wire \$2 ;
-  reg [20:0] \$20 ;
-  reg [3:0] \$21 ;
-  reg [3:0] \$22 ;
-  reg \$23 ;
-  reg [2:0] \$24 ;
-  reg \$25 ;
-  reg [213:0] \$26 ;
-  reg [20:0] \$27 ;
-  reg [3:0] \$28 ;
-  reg \$29 ;
+  wire \$20 ;
+  wire \$21 ;
+  wire [3:0] \$22 ;
+  wire [1:0] \$23 ;
+  wire \$24 ;
+  wire \$25 ;
+  wire [3:0] \$26 ;
+  reg \$27 ;
+  reg [20:0] \$28 ;
+  reg [20:0] \$29 ;
   wire \$3 ;
+  reg [20:0] \$30 ;
+  reg [3:0] \$31 ;
+  reg [3:0] \$32 ;
+  reg \$33 ;
+  reg [2:0] \$34 ;
+  reg \$35 ;
+  reg [213:0] \$36 ;
+  reg [20:0] \$37 ;
+  reg [3:0] \$38 ;
+  reg \$39 ;
   wire \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
   wire \$8 ;
-  reg [20:0] \$9 ;
+  wire \$9 ;
   reg [20:0] best = 21'h000000;
   reg [3:0] best_idx = 4'h0;
   wire better;
+  reg busy = 1'h0;
   input clk;
   wire clk;
   reg [2:0] group = 3'h0;
@@ -12586,208 +12693,253 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.readout (clk, rst, i__valid, i__ready, i_
   reg [3:0] sel_idx = 4'h0;
   reg [20:0] sel_v = 21'h000000;
   reg sel_valid = 1'h0;
+  wire select;
   wire store;
-  wire take;
+  reg [20:0] vec0 = 21'h000000;
+  reg [20:0] vec1 = 21'h000000;
   assign \$1  = ~ o__valid;
   assign store = sel_valid & \$1 ;
   assign \$2  = ~ sel_valid;
   assign \$3  = \$2  | store;
-  assign take = i__valid & \$3 ;
-  assign \$4  = group == 3'h4;
-  assign i__ready = take & \$6 ;
-  assign \$7  = ! sel_idx;
-  assign \$8  = $signed(sel_v) > $signed(best);
-  assign better = \$7  | \$8 ;
-  assign \$10  = idx == 4'h9;
-  assign \$11  = idx + 1'h1;
+  assign select = busy & \$3 ;
+  assign \$4  = ~ busy;
+  assign \$5  = group == 3'h4;
+  assign \$8  = select & \$7 ;
+  assign i__ready = \$4  | \$8 ;
+  assign \$9  = ! sel_idx;
+  assign \$10  = $signed(sel_v) > $signed(best);
+  assign better = \$9  | \$10 ;
+  assign \$11  = i__valid & i__ready;
   assign \$12  = group == 3'h4;
-  assign \$15  = group + 1'h1;
-  assign \$16  = lane + 1'h1;
-  assign \$17  = sel_idx == 4'h9;
-  assign \$18  = store & \$17 ;
-  assign \$19  = better ? sel_idx : best_idx;
+  assign \$15  = select & \$14 ;
+  assign \$17  = idx == 4'h9;
+  assign \$18  = idx + 1'h1;
+  assign \$19  = group == 3'h4;
+  assign \$22  = group + 1'h1;
+  assign \$23  = lane + 1'h1;
+  assign \$24  = sel_idx == 4'h9;
+  assign \$25  = store & \$24 ;
+  assign \$26  = better ? sel_idx : best_idx;
   always @(posedge clk)
-    sel_v <= \$20 ;
+    busy <= \$27 ;
   always @(posedge clk)
-    sel_idx <= \$21 ;
+    vec0 <= \$28 ;
   always @(posedge clk)
-    idx <= \$22 ;
+    vec1 <= \$29 ;
   always @(posedge clk)
-    lane <= \$23 ;
+    sel_v <= \$30 ;
   always @(posedge clk)
-    group <= \$24 ;
+    sel_idx <= \$31 ;
   always @(posedge clk)
-    sel_valid <= \$25 ;
+    idx <= \$32 ;
   always @(posedge clk)
-    o__payload <= \$26 ;
+    lane <= \$33 ;
   always @(posedge clk)
-    best <= \$27 ;
+    group <= \$34 ;
   always @(posedge clk)
-    best_idx <= \$28 ;
+    sel_valid <= \$35 ;
   always @(posedge clk)
-    o__valid <= \$29 ;
+    o__payload <= \$36 ;
+  always @(posedge clk)
+    best <= \$37 ;
+  always @(posedge clk)
+    best_idx <= \$38 ;
+  always @(posedge clk)
+    o__valid <= \$39 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     (* full_case = 32'd1 *)
     casez (lane)
       1'h0:
-          \$9  = i__payload[20:0];
+          \$16  = vec0;
       1'h1:
-          \$9  = i__payload[41:21];
+          \$16  = vec1;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$20  = sel_v;
-    if (take) begin
-      \$20  = \$9 ;
+    \$27  = busy;
+    if (\$11 ) begin
+      \$27  = 1'h1;
+    end else if (\$15 ) begin
+      \$27  = 1'h0;
     end
     if (rst) begin
-      \$20  = 21'h000000;
+      \$27  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$21  = sel_idx;
-    if (take) begin
-      \$21  = idx;
+    \$28  = vec0;
+    if (\$11 ) begin
+      \$28  = i__payload[20:0];
     end
     if (rst) begin
-      \$21  = 4'h0;
+      \$28  = 21'h000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$22  = idx;
-    if (take) begin
+    \$29  = vec1;
+    if (\$11 ) begin
+      \$29  = i__payload[41:21];
+    end
+    if (rst) begin
+      \$29  = 21'h000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    \$30  = sel_v;
+    if (select) begin
+      \$30  = \$16 ;
+    end
+    if (rst) begin
+      \$30  = 21'h000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    \$31  = sel_idx;
+    if (select) begin
+      \$31  = idx;
+    end
+    if (rst) begin
+      \$31  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    \$32  = idx;
+    if (select) begin
       (* full_case = 32'd1 *)
-      if (\$10 ) begin
-        \$22  = 4'h0;
+      if (\$17 ) begin
+        \$32  = 4'h0;
       end else begin
-        \$22  = \$11 [3:0];
+        \$32  = \$18 [3:0];
       end
     end
     if (rst) begin
-      \$22  = 4'h0;
+      \$32  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$23  = lane;
-    if (take) begin
+    \$33  = lane;
+    if (select) begin
       (* full_case = 32'd1 *)
-      if (\$10 ) begin
-        \$23  = 1'h0;
+      if (\$17 ) begin
+        \$33  = 1'h0;
       end else begin
         (* full_case = 32'd1 *)
-        if (\$14 ) begin
-          \$23  = 1'h0;
+        if (\$21 ) begin
+          \$33  = 1'h0;
         end else begin
-          \$23  = \$16 [0];
+          \$33  = \$23 [0];
         end
       end
     end
     if (rst) begin
-      \$23  = 1'h0;
+      \$33  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$24  = group;
-    if (take) begin
+    \$34  = group;
+    if (select) begin
       (* full_case = 32'd1 *)
-      if (\$10 ) begin
-        \$24  = 3'h0;
+      if (\$17 ) begin
+        \$34  = 3'h0;
       end else begin
-        if (\$14 ) begin
-          \$24  = \$15 [2:0];
+        if (\$21 ) begin
+          \$34  = \$22 [2:0];
         end
       end
     end
     if (rst) begin
-      \$24  = 3'h0;
+      \$34  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$25  = sel_valid;
-    if (take) begin
-      \$25  = 1'h1;
+    \$35  = sel_valid;
+    if (select) begin
+      \$35  = 1'h1;
     end else if (store) begin
-      \$25  = 1'h0;
+      \$35  = 1'h0;
     end
     if (rst) begin
-      \$25  = 1'h0;
+      \$35  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$26  = o__payload;
+    \$36  = o__payload;
     if (store) begin
       casez (sel_idx)
         4'h0:
-            \$26 [24:4] = sel_v;
+            \$36 [24:4] = sel_v;
         4'h1:
-            \$26 [45:25] = sel_v;
+            \$36 [45:25] = sel_v;
         4'h2:
-            \$26 [66:46] = sel_v;
+            \$36 [66:46] = sel_v;
         4'h3:
-            \$26 [87:67] = sel_v;
+            \$36 [87:67] = sel_v;
         4'h4:
-            \$26 [108:88] = sel_v;
+            \$36 [108:88] = sel_v;
         4'h5:
-            \$26 [129:109] = sel_v;
+            \$36 [129:109] = sel_v;
         4'h6:
-            \$26 [150:130] = sel_v;
+            \$36 [150:130] = sel_v;
         4'h7:
-            \$26 [171:151] = sel_v;
+            \$36 [171:151] = sel_v;
         4'h8:
-            \$26 [192:172] = sel_v;
+            \$36 [192:172] = sel_v;
         4'h9:
-            \$26 [213:193] = sel_v;
+            \$36 [213:193] = sel_v;
       endcase
     end
-    if (\$18 ) begin
-      \$26 [3:0] = \$19 ;
+    if (\$25 ) begin
+      \$36 [3:0] = \$26 ;
     end
     if (rst) begin
-      \$26  = 214'h000000000000000000000000000000000000000000000000000000;
+      \$36  = 214'h000000000000000000000000000000000000000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$27  = best;
+    \$37  = best;
     if (store) begin
       if (better) begin
-        \$27  = sel_v;
+        \$37  = sel_v;
       end
     end
     if (rst) begin
-      \$27  = 21'h000000;
+      \$37  = 21'h000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$28  = best_idx;
+    \$38  = best_idx;
     if (store) begin
       if (better) begin
-        \$28  = sel_idx;
+        \$38  = sel_idx;
       end
     end
     if (rst) begin
-      \$28  = 4'h0;
+      \$38  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$29  = o__valid;
-    if (\$18 ) begin
-      \$29  = 1'h1;
+    \$39  = o__valid;
+    if (\$25 ) begin
+      \$39  = 1'h1;
     end else if (o__ready) begin
-      \$29  = 1'h0;
+      \$39  = 1'h0;
     end
     if (rst) begin
-      \$29  = 1'h0;
+      \$39  = 1'h0;
     end
   end
   assign \i__payload.lane0  = i__payload[20:0];
@@ -12804,10 +12956,12 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.readout (clk, rst, i__valid, i__ready, i_
   assign \o__payload.logits[7]  = o__payload[171:151];
   assign \o__payload.logits[8]  = o__payload[192:172];
   assign \o__payload.logits[9]  = o__payload[213:193];
-  assign \$5  = 1'h1;
-  assign \$6  = lane;
+  assign \$6  = 1'h1;
+  assign \$7  = lane;
   assign \$13  = 1'h1;
   assign \$14  = lane;
+  assign \$20  = 1'h1;
+  assign \$21  = lane;
 endmodule
 
 module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__valid, o__ready, i__valid, i__payload, o__payload, clk);
@@ -12842,9 +12996,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__valid, o__read
   wire \$34 ;
   wire [3:0] \$35 ;
   wire [3:0] \$36 ;
-  wire [3:0] \$37 ;
-  wire [4:0] \$38 ;
-  wire [4:0] \$39 ;
+  wire \$37 ;
+  wire \$38 ;
+  wire \$39 ;
   wire \$4 ;
   wire \$40 ;
   wire \$41 ;
@@ -12854,45 +13008,51 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__valid, o__read
   wire \$45 ;
   wire \$46 ;
   wire \$47 ;
-  wire [9:0] \$48 ;
-  wire [9:0] \$49 ;
+  wire \$48 ;
+  wire \$49 ;
   wire \$5 ;
-  wire [9:0] \$50 ;
-  wire [9:0] \$51 ;
-  wire [9:0] \$52 ;
-  wire [9:0] \$53 ;
+  wire \$50 ;
+  wire \$51 ;
+  wire \$52 ;
+  wire \$53 ;
   wire [9:0] \$54 ;
-  wire \$55 ;
-  wire \$56 ;
-  wire \$57 ;
-  wire \$58 ;
-  wire [3:0] \$59 ;
+  wire [9:0] \$55 ;
+  wire [9:0] \$56 ;
+  wire [9:0] \$57 ;
+  wire [9:0] \$58 ;
+  wire [9:0] \$59 ;
   wire \$6 ;
-  wire [3:0] \$60 ;
+  wire [9:0] \$60 ;
   wire \$61 ;
   wire \$62 ;
   wire \$63 ;
   wire \$64 ;
-  wire \$65 ;
-  wire \$66 ;
+  wire [3:0] \$65 ;
+  wire [3:0] \$66 ;
   wire \$67 ;
   wire \$68 ;
   wire \$69 ;
   wire [1:0] \$7 ;
-  wire [3:0] \$70 ;
-  wire [3:0] \$71 ;
+  wire \$70 ;
+  wire \$71 ;
   wire \$72 ;
   wire \$73 ;
   wire \$74 ;
-  reg [1:0] \$75 ;
-  reg [1:0] \$76 ;
-  reg \$77 ;
-  reg [9:0] \$78 ;
-  reg [9:0] \$79 ;
+  wire \$75 ;
+  wire [3:0] \$76 ;
+  wire [3:0] \$77 ;
+  wire \$78 ;
+  wire \$79 ;
   wire [1:0] \$8 ;
-  reg [9:0] \$80 ;
-  reg [9:0] \$81 ;
-  reg [3:0] \$82 ;
+  wire \$80 ;
+  reg [1:0] \$81 ;
+  reg [1:0] \$82 ;
+  reg \$83 ;
+  reg [9:0] \$84 ;
+  reg [9:0] \$85 ;
+  reg [9:0] \$86 ;
+  reg [9:0] \$87 ;
+  reg [3:0] \$88 ;
   wire \$9 ;
   reg busy = 1'h0;
   input clk;
@@ -12937,6 +13097,11 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__valid, o__read
   reg [1:0] vec0 = 2'h0;
   wire [-1:0] vec1;
   reg [1:0] vec2 = 2'h0;
+  assign \$13  = vec0 == 2'h3;
+  assign \$14  = vec0 + 1'h1;
+  assign \$15  = \$13  ? 3'h0 : \$14 ;
+  assign \$16  = ~ busy;
+  assign \$17  = i__valid & \$16 ;
   assign \$22  = ~ busy;
   assign \$23  = i__valid & \$22 ;
   assign \$25  = | \$24 ;
@@ -12946,161 +13111,161 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__valid, o__read
   assign \$32  = o__valid & o__ready;
   assign \$33  = | rem;
   assign \$34  = \$32  & \$33 ;
-  assign \$35  = ~ \$39 [3:0];
+  assign \$35  = ~ { \$45 , \$42 , \$39 , rem[0] };
   assign \$36  = rem & \$35 ;
   assign i__ready = ~ busy;
-  assign \$37  = ~ rem;
-  assign \$38  = \$37  + 1'h1;
-  assign \$39  = { 1'h0, rem } & \$38 ;
-  assign \$40  = | { \$39 [3], \$39 [1] };
-  assign \$41  = | \$39 [3:2];
-  assign \$42  = | rem;
-  assign \$43  = vec0 == 2'h3;
-  assign \$45  = vec2 == 2'h3;
-  assign \$46  = & { \$45 , \$44 , \$43  };
-  assign \$47  = \$42  | \$46 ;
-  assign o__valid = busy & \$47 ;
-  assign \$48  = \$39 [0] ? held0 : 10'h000;
-  assign \$49  = \$39 [1] ? held1 : 10'h000;
-  assign \$50  = \$48  | \$49 ;
-  assign \$51  = \$39 [2] ? held2 : 10'h000;
-  assign \$52  = \$50  | \$51 ;
-  assign \$53  = \$39 [3] ? held3 : 10'h000;
-  assign \$54  = \$52  | \$53 ;
-  assign \$55  = vec0 == 2'h3;
-  assign \$57  = vec2 == 2'h3;
-  assign \$58  = & { \$57 , \$56 , \$55  };
-  assign \$59  = ~ \$39 [3:0];
-  assign \$60  = rem & \$59 ;
-  assign \$61  = ! \$60 ;
-  assign \$62  = \$58  & \$61 ;
-  assign \$63  = | rem;
-  assign \$64  = vec0 == 2'h3;
-  assign \$66  = vec2 == 2'h3;
-  assign \$67  = & { \$66 , \$65 , \$64  };
-  assign \$68  = \$63  | \$67 ;
-  assign \$69  = o__valid & o__ready;
-  assign \$70  = ~ \$39 [3:0];
-  assign \$71  = rem & \$70 ;
-  assign \$72  = ! \$71 ;
-  assign \$73  = \$69  & \$72 ;
-  assign \$74  = \$68  ? \$73  : 1'h1;
-  assign finish = busy & \$74 ;
+  assign \$38  = ~ \$37 ;
+  assign \$39  = rem[1] & \$38 ;
+  assign \$40  = | rem[1:0];
+  assign \$41  = ~ \$40 ;
+  assign \$42  = rem[2] & \$41 ;
+  assign \$43  = | rem[2:0];
+  assign \$44  = ~ \$43 ;
+  assign \$45  = rem[3] & \$44 ;
+  assign \$46  = | { \$45 , \$39  };
+  assign \$47  = | { \$45 , \$42  };
+  assign \$48  = | rem;
+  assign \$49  = vec0 == 2'h3;
+  assign \$51  = vec2 == 2'h3;
+  assign \$52  = & { \$51 , \$50 , \$49  };
+  assign \$53  = \$48  | \$52 ;
+  assign o__valid = busy & \$53 ;
+  assign \$54  = rem[0] ? held0 : 10'h000;
+  assign \$55  = \$39  ? held1 : 10'h000;
+  assign \$56  = \$54  | \$55 ;
+  assign \$57  = \$42  ? held2 : 10'h000;
+  assign \$58  = \$56  | \$57 ;
+  assign \$59  = \$45  ? held3 : 10'h000;
+  assign \$60  = \$58  | \$59 ;
+  assign \$61  = vec0 == 2'h3;
+  assign \$63  = vec2 == 2'h3;
+  assign \$64  = & { \$63 , \$62 , \$61  };
+  assign \$65  = ~ { \$45 , \$42 , \$39 , rem[0] };
+  assign \$66  = rem & \$65 ;
+  assign \$67  = ! \$66 ;
+  assign \$68  = \$64  & \$67 ;
+  assign \$69  = | rem;
+  assign \$70  = vec0 == 2'h3;
+  assign \$72  = vec2 == 2'h3;
+  assign \$73  = & { \$72 , \$71 , \$70  };
+  assign \$74  = \$69  | \$73 ;
+  assign \$75  = o__valid & o__ready;
+  assign \$76  = ~ { \$45 , \$42 , \$39 , rem[0] };
+  assign \$77  = rem & \$76 ;
+  assign \$78  = ! \$77 ;
+  assign \$79  = \$75  & \$78 ;
+  assign \$80  = \$74  ? \$79  : 1'h1;
+  assign finish = busy & \$80 ;
   always @(posedge clk)
-    vec2 <= \$75 ;
+    vec2 <= \$81 ;
   always @(posedge clk)
-    vec0 <= \$76 ;
+    vec0 <= \$82 ;
   always @(posedge clk)
-    busy <= \$77 ;
+    busy <= \$83 ;
   always @(posedge clk)
-    held0 <= \$78 ;
+    held0 <= \$84 ;
   always @(posedge clk)
-    held1 <= \$79 ;
+    held1 <= \$85 ;
   always @(posedge clk)
-    held2 <= \$80 ;
+    held2 <= \$86 ;
   always @(posedge clk)
-    held3 <= \$81 ;
+    held3 <= \$87 ;
   always @(posedge clk)
-    rem <= \$82 ;
+    rem <= \$88 ;
   assign \$1  = vec2 == 2'h3;
   assign \$2  = vec2 + 1'h1;
   assign \$3  = \$1  ? 3'h0 : \$2 ;
   assign \$4  = vec2 == 2'h3;
   assign \$9  = vec2 == 2'h3;
-  assign \$13  = vec0 == 2'h3;
-  assign \$14  = vec0 + 1'h1;
-  assign \$15  = \$13  ? 3'h0 : \$14 ;
-  assign \$16  = ~ busy;
-  assign \$17  = i__valid & \$16 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$75  = vec2;
+    \$81  = vec2;
     if (finish) begin
-      \$75  = \$3 [1:0];
+      \$81  = \$3 [1:0];
     end
     if (rst) begin
-      \$75  = 2'h0;
+      \$81  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$76  = vec0;
+    \$82  = vec0;
     if (finish) begin
       if (\$12 ) begin
-        \$76  = \$15 [1:0];
+        \$82  = \$15 [1:0];
       end
     end
     if (rst) begin
-      \$76  = 2'h0;
+      \$82  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$77  = busy;
+    \$83  = busy;
     if (\$17 ) begin
-      \$77  = 1'h1;
+      \$83  = 1'h1;
     end
     if (finish) begin
-      \$77  = 1'h0;
+      \$83  = 1'h0;
     end
     if (rst) begin
-      \$77  = 1'h0;
+      \$83  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$78  = held0;
+    \$84  = held0;
     if (\$17 ) begin
-      \$78  = \$18 ;
+      \$84  = \$18 ;
     end
     if (rst) begin
-      \$78  = 10'h000;
+      \$84  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$79  = held1;
+    \$85  = held1;
     if (\$17 ) begin
-      \$79  = \$19 ;
+      \$85  = \$19 ;
     end
     if (rst) begin
-      \$79  = 10'h000;
+      \$85  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$80  = held2;
+    \$86  = held2;
     if (\$17 ) begin
-      \$80  = \$20 ;
+      \$86  = \$20 ;
     end
     if (rst) begin
-      \$80  = 10'h000;
+      \$86  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$81  = held3;
+    \$87  = held3;
     if (\$17 ) begin
-      \$81  = \$21 ;
+      \$87  = \$21 ;
     end
     if (rst) begin
-      \$81  = 10'h000;
+      \$87  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$82  = rem;
+    \$88  = rem;
     if (\$23 ) begin
-      \$82  = { \$31 , \$29 , \$27 , \$25  };
+      \$88  = { \$31 , \$29 , \$27 , \$25  };
     end
     if (\$34 ) begin
-      \$82  = \$36 ;
+      \$88  = \$36 ;
     end
     if (rst) begin
-      \$82  = 4'h0;
+      \$88  = 4'h0;
     end
   end
-  assign pick = \$39 [3:0];
+  assign pick = { \$45 , \$42 , \$39 , rem[0] };
   assign \i__payload.lane0  = i__payload[20:0];
   assign \i__payload.lane0.spikes  = i__payload[9:0];
   assign \i__payload.lane0.value  = i__payload[20:10];
@@ -13116,11 +13281,11 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__valid, o__read
   assign \o__payload.mask  = o__payload[9:0];
   assign \o__payload.index  = o__payload[15:10];
   assign \o__payload.last  = o__payload[16];
-  assign o__payload[16] = \$62 ;
+  assign o__payload[16] = \$68 ;
   assign o__payload[15:10] = { vec0, vec2, sel };
-  assign o__payload[9:0] = \$54 ;
-  assign sel[1] = \$41 ;
-  assign sel[0] = \$40 ;
+  assign o__payload[9:0] = \$60 ;
+  assign sel[1] = \$47 ;
+  assign sel[0] = \$46 ;
   assign \$5  = \$4 ;
   assign \$6  = 1'h1;
   assign \$7  = 2'h1;
@@ -13136,9 +13301,10 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__valid, o__read
   assign \$26  = i__payload[30:21];
   assign \$28  = i__payload[51:42];
   assign \$30  = i__payload[72:63];
-  assign \$44  = 1'h1;
-  assign \$56  = 1'h1;
-  assign \$65  = 1'h1;
+  assign \$50  = 1'h1;
+  assign \$37  = rem[0];
+  assign \$62  = 1'h1;
+  assign \$71  = 1'h1;
 endmodule
 
 module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__valid, o__ready, i__valid, i__payload, o__payload, clk);
@@ -13173,9 +13339,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__valid, o__read
   wire \$34 ;
   wire [3:0] \$35 ;
   wire [3:0] \$36 ;
-  wire [3:0] \$37 ;
-  wire [4:0] \$38 ;
-  wire [4:0] \$39 ;
+  wire \$37 ;
+  wire \$38 ;
+  wire \$39 ;
   wire \$4 ;
   wire \$40 ;
   wire \$41 ;
@@ -13185,45 +13351,51 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__valid, o__read
   wire \$45 ;
   wire \$46 ;
   wire \$47 ;
-  wire [9:0] \$48 ;
-  wire [9:0] \$49 ;
+  wire \$48 ;
+  wire \$49 ;
   wire \$5 ;
-  wire [9:0] \$50 ;
-  wire [9:0] \$51 ;
-  wire [9:0] \$52 ;
-  wire [9:0] \$53 ;
+  wire \$50 ;
+  wire \$51 ;
+  wire \$52 ;
+  wire \$53 ;
   wire [9:0] \$54 ;
-  wire \$55 ;
-  wire \$56 ;
-  wire \$57 ;
-  wire \$58 ;
-  wire [3:0] \$59 ;
+  wire [9:0] \$55 ;
+  wire [9:0] \$56 ;
+  wire [9:0] \$57 ;
+  wire [9:0] \$58 ;
+  wire [9:0] \$59 ;
   wire \$6 ;
-  wire [3:0] \$60 ;
+  wire [9:0] \$60 ;
   wire \$61 ;
   wire \$62 ;
   wire \$63 ;
   wire \$64 ;
-  wire \$65 ;
-  wire \$66 ;
+  wire [3:0] \$65 ;
+  wire [3:0] \$66 ;
   wire \$67 ;
   wire \$68 ;
   wire \$69 ;
   wire [1:0] \$7 ;
-  wire [3:0] \$70 ;
-  wire [3:0] \$71 ;
+  wire \$70 ;
+  wire \$71 ;
   wire \$72 ;
   wire \$73 ;
   wire \$74 ;
-  reg \$75 ;
-  reg [1:0] \$76 ;
-  reg \$77 ;
-  reg [9:0] \$78 ;
-  reg [9:0] \$79 ;
+  wire \$75 ;
+  wire [3:0] \$76 ;
+  wire [3:0] \$77 ;
+  wire \$78 ;
+  wire \$79 ;
   wire [1:0] \$8 ;
-  reg [9:0] \$80 ;
-  reg [9:0] \$81 ;
-  reg [3:0] \$82 ;
+  wire \$80 ;
+  reg \$81 ;
+  reg [1:0] \$82 ;
+  reg \$83 ;
+  reg [9:0] \$84 ;
+  reg [9:0] \$85 ;
+  reg [9:0] \$86 ;
+  reg [9:0] \$87 ;
+  reg [3:0] \$88 ;
   wire \$9 ;
   reg busy = 1'h0;
   input clk;
@@ -13268,6 +13440,11 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__valid, o__read
   reg [1:0] vec0 = 2'h0;
   wire [-1:0] vec1;
   reg vec2 = 1'h0;
+  assign \$13  = vec0 == 2'h3;
+  assign \$14  = vec0 + 1'h1;
+  assign \$15  = \$13  ? 3'h0 : \$14 ;
+  assign \$16  = ~ busy;
+  assign \$17  = i__valid & \$16 ;
   assign \$22  = ~ busy;
   assign \$23  = i__valid & \$22 ;
   assign \$25  = | \$24 ;
@@ -13277,155 +13454,155 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__valid, o__read
   assign \$32  = o__valid & o__ready;
   assign \$33  = | rem;
   assign \$34  = \$32  & \$33 ;
-  assign \$35  = ~ \$39 [3:0];
+  assign \$35  = ~ { \$45 , \$42 , \$39 , rem[0] };
   assign \$36  = rem & \$35 ;
   assign i__ready = ~ busy;
-  assign \$37  = ~ rem;
-  assign \$38  = \$37  + 1'h1;
-  assign \$39  = { 1'h0, rem } & \$38 ;
-  assign \$40  = | { \$39 [3], \$39 [1] };
-  assign \$41  = | \$39 [3:2];
-  assign \$42  = | rem;
-  assign \$43  = vec0 == 2'h3;
-  assign \$46  = & { \$45 , \$44 , \$43  };
-  assign \$47  = \$42  | \$46 ;
-  assign o__valid = busy & \$47 ;
-  assign \$48  = \$39 [0] ? held0 : 10'h000;
-  assign \$49  = \$39 [1] ? held1 : 10'h000;
-  assign \$50  = \$48  | \$49 ;
-  assign \$51  = \$39 [2] ? held2 : 10'h000;
-  assign \$52  = \$50  | \$51 ;
-  assign \$53  = \$39 [3] ? held3 : 10'h000;
-  assign \$54  = \$52  | \$53 ;
-  assign \$55  = vec0 == 2'h3;
-  assign \$58  = & { \$57 , \$56 , \$55  };
-  assign \$59  = ~ \$39 [3:0];
-  assign \$60  = rem & \$59 ;
-  assign \$61  = ! \$60 ;
-  assign \$62  = \$58  & \$61 ;
-  assign \$63  = | rem;
-  assign \$64  = vec0 == 2'h3;
-  assign \$67  = & { \$66 , \$65 , \$64  };
-  assign \$68  = \$63  | \$67 ;
-  assign \$69  = o__valid & o__ready;
-  assign \$70  = ~ \$39 [3:0];
-  assign \$71  = rem & \$70 ;
-  assign \$72  = ! \$71 ;
-  assign \$73  = \$69  & \$72 ;
-  assign \$74  = \$68  ? \$73  : 1'h1;
-  assign finish = busy & \$74 ;
+  assign \$38  = ~ \$37 ;
+  assign \$39  = rem[1] & \$38 ;
+  assign \$40  = | rem[1:0];
+  assign \$41  = ~ \$40 ;
+  assign \$42  = rem[2] & \$41 ;
+  assign \$43  = | rem[2:0];
+  assign \$44  = ~ \$43 ;
+  assign \$45  = rem[3] & \$44 ;
+  assign \$46  = | { \$45 , \$39  };
+  assign \$47  = | { \$45 , \$42  };
+  assign \$48  = | rem;
+  assign \$49  = vec0 == 2'h3;
+  assign \$52  = & { \$51 , \$50 , \$49  };
+  assign \$53  = \$48  | \$52 ;
+  assign o__valid = busy & \$53 ;
+  assign \$54  = rem[0] ? held0 : 10'h000;
+  assign \$55  = \$39  ? held1 : 10'h000;
+  assign \$56  = \$54  | \$55 ;
+  assign \$57  = \$42  ? held2 : 10'h000;
+  assign \$58  = \$56  | \$57 ;
+  assign \$59  = \$45  ? held3 : 10'h000;
+  assign \$60  = \$58  | \$59 ;
+  assign \$61  = vec0 == 2'h3;
+  assign \$64  = & { \$63 , \$62 , \$61  };
+  assign \$65  = ~ { \$45 , \$42 , \$39 , rem[0] };
+  assign \$66  = rem & \$65 ;
+  assign \$67  = ! \$66 ;
+  assign \$68  = \$64  & \$67 ;
+  assign \$69  = | rem;
+  assign \$70  = vec0 == 2'h3;
+  assign \$73  = & { \$72 , \$71 , \$70  };
+  assign \$74  = \$69  | \$73 ;
+  assign \$75  = o__valid & o__ready;
+  assign \$76  = ~ { \$45 , \$42 , \$39 , rem[0] };
+  assign \$77  = rem & \$76 ;
+  assign \$78  = ! \$77 ;
+  assign \$79  = \$75  & \$78 ;
+  assign \$80  = \$74  ? \$79  : 1'h1;
+  assign finish = busy & \$80 ;
   always @(posedge clk)
-    vec2 <= \$75 ;
+    vec2 <= \$81 ;
   always @(posedge clk)
-    vec0 <= \$76 ;
+    vec0 <= \$82 ;
   always @(posedge clk)
-    busy <= \$77 ;
+    busy <= \$83 ;
   always @(posedge clk)
-    held0 <= \$78 ;
+    held0 <= \$84 ;
   always @(posedge clk)
-    held1 <= \$79 ;
+    held1 <= \$85 ;
   always @(posedge clk)
-    held2 <= \$80 ;
+    held2 <= \$86 ;
   always @(posedge clk)
-    held3 <= \$81 ;
+    held3 <= \$87 ;
   always @(posedge clk)
-    rem <= \$82 ;
+    rem <= \$88 ;
   assign \$2  = vec2 + 1'h1;
   assign \$3  = \$1  ? 2'h0 : \$2 ;
-  assign \$13  = vec0 == 2'h3;
-  assign \$14  = vec0 + 1'h1;
-  assign \$15  = \$13  ? 3'h0 : \$14 ;
-  assign \$16  = ~ busy;
-  assign \$17  = i__valid & \$16 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$75  = vec2;
+    \$81  = vec2;
     if (finish) begin
-      \$75  = \$3 [0];
+      \$81  = \$3 [0];
     end
     if (rst) begin
-      \$75  = 1'h0;
+      \$81  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$76  = vec0;
+    \$82  = vec0;
     if (finish) begin
       if (\$12 ) begin
-        \$76  = \$15 [1:0];
+        \$82  = \$15 [1:0];
       end
     end
     if (rst) begin
-      \$76  = 2'h0;
+      \$82  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$77  = busy;
+    \$83  = busy;
     if (\$17 ) begin
-      \$77  = 1'h1;
+      \$83  = 1'h1;
     end
     if (finish) begin
-      \$77  = 1'h0;
+      \$83  = 1'h0;
     end
     if (rst) begin
-      \$77  = 1'h0;
+      \$83  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$78  = held0;
+    \$84  = held0;
     if (\$17 ) begin
-      \$78  = \$18 ;
+      \$84  = \$18 ;
     end
     if (rst) begin
-      \$78  = 10'h000;
+      \$84  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$79  = held1;
+    \$85  = held1;
     if (\$17 ) begin
-      \$79  = \$19 ;
+      \$85  = \$19 ;
     end
     if (rst) begin
-      \$79  = 10'h000;
+      \$85  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$80  = held2;
+    \$86  = held2;
     if (\$17 ) begin
-      \$80  = \$20 ;
+      \$86  = \$20 ;
     end
     if (rst) begin
-      \$80  = 10'h000;
+      \$86  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$81  = held3;
+    \$87  = held3;
     if (\$17 ) begin
-      \$81  = \$21 ;
+      \$87  = \$21 ;
     end
     if (rst) begin
-      \$81  = 10'h000;
+      \$87  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$82  = rem;
+    \$88  = rem;
     if (\$23 ) begin
-      \$82  = { \$31 , \$29 , \$27 , \$25  };
+      \$88  = { \$31 , \$29 , \$27 , \$25  };
     end
     if (\$34 ) begin
-      \$82  = \$36 ;
+      \$88  = \$36 ;
     end
     if (rst) begin
-      \$82  = 4'h0;
+      \$88  = 4'h0;
     end
   end
-  assign pick = \$39 [3:0];
+  assign pick = { \$45 , \$42 , \$39 , rem[0] };
   assign \i__payload.lane0  = i__payload[20:0];
   assign \i__payload.lane0.spikes  = i__payload[9:0];
   assign \i__payload.lane0.value  = i__payload[20:10];
@@ -13441,11 +13618,11 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__valid, o__read
   assign \o__payload.mask  = o__payload[9:0];
   assign \o__payload.index  = o__payload[14:10];
   assign \o__payload.last  = o__payload[15];
-  assign o__payload[15] = \$62 ;
+  assign o__payload[15] = \$68 ;
   assign o__payload[14:10] = { vec0, vec2, sel };
-  assign o__payload[9:0] = \$54 ;
-  assign sel[1] = \$41 ;
-  assign sel[0] = \$40 ;
+  assign o__payload[9:0] = \$60 ;
+  assign sel[1] = \$47 ;
+  assign sel[0] = \$46 ;
   assign \$1  = vec2;
   assign \$4  = vec2;
   assign \$5  = vec2;
@@ -13464,10 +13641,11 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__valid, o__read
   assign \$26  = i__payload[30:21];
   assign \$28  = i__payload[51:42];
   assign \$30  = i__payload[72:63];
-  assign \$44  = 1'h1;
-  assign \$45  = vec2;
-  assign \$56  = 1'h1;
-  assign \$57  = vec2;
-  assign \$65  = 1'h1;
-  assign \$66  = vec2;
+  assign \$50  = 1'h1;
+  assign \$51  = vec2;
+  assign \$37  = rem[0];
+  assign \$62  = 1'h1;
+  assign \$63  = vec2;
+  assign \$71  = 1'h1;
+  assign \$72  = vec2;
 endmodule

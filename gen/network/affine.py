@@ -33,7 +33,8 @@ from amaranth import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from .hw import at_least_two, decode_event, first_set, fit, item_layout, lane_slice
+from .hw import (at_least_two, decode_event, first_set, fit, item_layout, lane_slice,
+                 onehot_mux)
 
 __all__ = ["AffineStage", "vector_layout", "WAIT", "CLEAR", "PRE", "EV", "POST", "EMIT"]
 
@@ -126,7 +127,8 @@ class AffineStage(wiring.Component):
             s_last = Signal(name="buf_s_last")
             written = Signal(T, name="buf_written")
             m.d.comb += pending.eq(s_mask & ~written)
-            t = first_set(m, pending, "buf_plane")
+            low = Signal(T, name="buf_low")
+            t = first_set(m, pending, "buf_plane", onehot=low)
             one_left = Signal(name="buf_one_left")
             m.d.comb += one_left.eq(~at_least_two(pending))
             do_write = Signal(name="buf_write")
@@ -143,14 +145,16 @@ class AffineStage(wiring.Component):
             b_t = Signal(range(T), name="buf_b_plane")
             b_index = Signal(ev_w, name="buf_b_index")
             b_half = Signal(name="buf_b_half")
+            b_low = Signal(T, name="buf_b_low")
             # the plane's count too, so the write address is registers alone; taken from the
-            # write in progress when it is to the same list (its count is not stored yet)
+            # write in progress when it is to the same list (its count is not stored yet).
+            # Selected by the one-hot plane (an AND-OR), not by its index
             cnt_w = Signal(range(cap + 1), name="buf_b_cnt")
-            same = b_valid & (b_t == t) & (b_half == wsel)
-            m.d.sync += [b_valid.eq(do_write), b_t.eq(t), b_index.eq(s_index),
-                         b_half.eq(wsel),
-                         cnt_w.eq(Mux(same, cnt_w + 1, Array([Array(c) for c in cnt])[wsel][t]))]
-            m.d.comb += [wrote.eq(Mux(b_valid, 1 << b_t, 0)),
+            same = b_valid & (b_low & low).any() & (b_half == wsel)
+            stored = onehot_mux(low, [Mux(wsel, cnt[1][q], cnt[0][q]) for q in range(T)])
+            m.d.sync += [b_valid.eq(do_write), b_t.eq(t), b_low.eq(low), b_index.eq(s_index),
+                         b_half.eq(wsel), cnt_w.eq(Mux(same, cnt_w + 1, stored))]
+            m.d.comb += [wrote.eq(Mux(b_valid, b_low, 0)),
                          wp.addr.eq(Cat(fit(cnt_w, cb), fit(b_t, tb), b_half)),
                          wp.data.eq(b_index), wp.en.eq(b_valid),
                          rp.addr.eq(Cat(fit(r_e, cb), fit(r_plane, tb), rsel)),
@@ -159,7 +163,7 @@ class AffineStage(wiring.Component):
                 with m.If(one_left):
                     m.d.sync += written.eq(0)
                 with m.Else():
-                    m.d.sync += written.eq(written | (1 << t))
+                    m.d.sync += written.eq(written | low)
 
         counts = [Signal(range(cap + 1), name=f"buf_rcnt{q}") for q in range(T)]
         for q in range(T):

@@ -22,21 +22,30 @@ def const_mul(value, c):
 def first_set(m, bits, name, onehot=None):
     """The index of the lowest set bit of ``bits`` (0 when none is set), as a new signal.
 
-    Built shallow for wide vectors: ``bits & -bits`` isolates the lowest set bit (one carry
-    chain), and each index bit is an OR over the positions that have it (a tree), instead of
-    a priority chain as long as the vector. With ``onehot`` (a signal as wide as ``bits``) the
-    isolated bit is also driven there, for :func:`onehot_mux`.
+    Built shallow: the lowest set bit is isolated first, then each index bit is an OR over the
+    positions that have it (a tree), instead of a priority chain as long as the vector. Up to
+    :data:`NARROW` bits the isolation is ``bits[i]`` and no bit below (a LUT tree per bit);
+    wider, ``bits & -bits`` (one carry chain; a tree per bit would cost LUTs quadratic in the
+    width). With ``onehot`` (a signal as wide as ``bits``) the isolated bit is also driven
+    there, for :func:`onehot_mux`.
     """
     n = len(bits)
     idx = Signal(range(max(n, 2)), name=name)
     low = Signal(n, name=None if name is None else f"{name}_onehot") if onehot is None \
         else onehot
-    m.d.comb += low.eq(bits & (~bits + 1))
+    if n <= NARROW:
+        m.d.comb += low.eq(Cat(bits[0], *[bits[i] & ~bits[:i].any() for i in range(1, n)]))
+    else:
+        m.d.comb += low.eq(bits & (~bits + 1))
     for k in range(len(idx)):
         members = [low[i] for i in range(n) if (i >> k) & 1]
         if members:
             m.d.comb += idx[k].eq(Cat(*members).any())
     return idx
+
+
+#: The widest vector whose lowest set bit :func:`first_set` isolates with LUTs alone.
+NARROW = 16
 
 
 def at_least_two(bits):

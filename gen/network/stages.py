@@ -16,8 +16,8 @@ Spike writer
     vector costs a clock to take in; lanes without spikes cost nothing more.
 
 Read-out
-    Takes the last engine's logits lane by lane, keeps the first maximum (strictly greater
-    replaces it) and emits ``{class, logits}`` once per image.
+    Takes the last engine's logit vectors, works through them lane by lane, keeps the first
+    maximum (strictly greater replaces it) and emits ``{class, logits}`` once per image.
 """
 
 from amaranth import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
@@ -201,11 +201,12 @@ def output_layout(classes, class_bits, width):
 class Readout(wiring.Component):
     """The last engine's logits -> one ``{class, logits}`` beat per image.
 
-    Two steps per logit: the lane is selected into a register, then compared with the best so
-    far and stored (a lane multiplexer and a compare in one clock would set the clock). The
-    output register is the working register: a logit is stored only while no result waits, so
-    one set of C registers serves both (and the input's ready never depends on the output's
-    ready in the same clock).
+    A vector is copied in whole (so the engine's ready is a register, not a path through the
+    read-out's counters), then one lane per clock is selected into a register and, the clock
+    after, compared with the best so far and stored (a lane multiplexer and a compare in one
+    clock would set the clock). The next vector comes in as the last lane is selected. The
+    output register is the working register: a logit is stored only while no result waits,
+    so one set of C registers serves both.
     """
 
     def __init__(self, plan):
@@ -220,7 +221,9 @@ class Readout(wiring.Component):
         m = Module()
         plan = self.plan
         C, P, G, W = plan.classes, plan.P, plan.G, plan.width
-        # select: the logit idx, lane lp of the vector of pass vg
+        # the vector being worked through: pass vg, lane lp, logit idx
+        vec = [Signal(signed(W), name=f"vec{p}") for p in range(P)]
+        busy = Signal(name="busy")
         idx = Signal(range(C), name="idx")
         lp = Signal(range(P), name="lane")
         vg = Signal(range(G), name="group")
@@ -230,13 +233,17 @@ class Readout(wiring.Component):
         s_v = Signal(signed(W), name="sel_v")
         s_idx = Signal(range(C), name="sel_idx")
         store = Signal(name="store")
-        take = Signal(name="take")
+        select = Signal(name="select")
         m.d.comb += [store.eq(s_valid & ~self.o.valid),
-                     take.eq(self.i.valid & (~s_valid | store)),
-                     self.i.ready.eq(take & last_lane)]
-        with m.If(take):
-            m.d.sync += [s_v.eq(Array([self.i.payload[f"lane{p}"] for p in range(P)])[lp]),
-                         s_idx.eq(idx)]
+                     select.eq(busy & (~s_valid | store)),
+                     self.i.ready.eq(~busy | (select & last_lane))]
+        with m.If(self.i.valid & self.i.ready):
+            m.d.sync += [busy.eq(1), *[v.eq(self.i.payload[f"lane{p}"])
+                                       for p, v in enumerate(vec)]]
+        with m.Elif(select & last_lane):
+            m.d.sync += busy.eq(0)
+        with m.If(select):
+            m.d.sync += [s_v.eq(Array(vec)[lp]), s_idx.eq(idx)]
             with m.If(idx == C - 1):
                 m.d.sync += [idx.eq(0), lp.eq(0), vg.eq(0)]
             with m.Else():
@@ -245,7 +252,7 @@ class Readout(wiring.Component):
                     m.d.sync += [lp.eq(0), vg.eq(vg + 1)]
                 with m.Else():
                     m.d.sync += lp.eq(lp + 1)
-        with m.If(take):
+        with m.If(select):
             m.d.sync += s_valid.eq(1)
         with m.Elif(store):
             m.d.sync += s_valid.eq(0)
