@@ -472,173 +472,173 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   reg \$auto$verilog_backend.cc:2355:dump_module$2  = 0;
   wire \$1 ;
   wire \$10 ;
-  wire [18:0] \$100 ;
-  wire [18:0] \$101 ;
-  wire [18:0] \$102 ;
+  wire [17:0] \$100 ;
+  wire \$101 ;
+  wire [9:0] \$102 ;
   wire \$103 ;
-  wire [17:0] \$104 ;
-  wire [17:0] \$105 ;
-  wire \$106 ;
-  wire [9:0] \$107 ;
-  wire \$108 ;
+  wire \$104 ;
+  wire \$105 ;
+  wire [18:0] \$106 ;
+  wire [18:0] \$107 ;
+  wire [18:0] \$108 ;
   wire \$109 ;
   wire \$11 ;
-  wire \$110 ;
-  wire [18:0] \$111 ;
-  wire [18:0] \$112 ;
-  wire [18:0] \$113 ;
+  wire [17:0] \$110 ;
+  wire [17:0] \$111 ;
+  wire \$112 ;
+  wire [9:0] \$113 ;
   wire \$114 ;
-  wire [17:0] \$115 ;
-  wire [17:0] \$116 ;
-  wire \$117 ;
-  wire [9:0] \$118 ;
-  wire \$119 ;
+  wire \$115 ;
+  wire \$116 ;
+  wire [18:0] \$117 ;
+  wire [18:0] \$118 ;
+  wire [18:0] \$119 ;
   wire \$12 ;
   wire \$120 ;
-  wire \$121 ;
-  wire [18:0] \$122 ;
-  wire [18:0] \$123 ;
-  wire [18:0] \$124 ;
+  wire [17:0] \$121 ;
+  wire [17:0] \$122 ;
+  wire \$123 ;
+  wire [9:0] \$124 ;
   wire \$125 ;
-  wire [17:0] \$126 ;
-  wire [17:0] \$127 ;
-  wire \$128 ;
-  wire [9:0] \$129 ;
+  wire \$126 ;
+  wire \$127 ;
+  wire [18:0] \$128 ;
+  wire [18:0] \$129 ;
   wire \$13 ;
-  wire \$130 ;
+  wire [18:0] \$130 ;
   wire \$131 ;
-  wire \$132 ;
-  wire [18:0] \$133 ;
-  wire [18:0] \$134 ;
-  wire [18:0] \$135 ;
+  wire [17:0] \$132 ;
+  wire [17:0] \$133 ;
+  wire \$134 ;
+  wire [9:0] \$135 ;
   wire \$136 ;
-  wire [17:0] \$137 ;
-  wire [17:0] \$138 ;
-  wire \$139 ;
+  wire \$137 ;
+  wire \$138 ;
+  wire [18:0] \$139 ;
   wire \$14 ;
-  wire [9:0] \$140 ;
-  wire \$141 ;
+  wire [18:0] \$140 ;
+  wire [18:0] \$141 ;
   wire \$142 ;
-  wire \$143 ;
-  wire [18:0] \$144 ;
-  wire [18:0] \$145 ;
-  wire [18:0] \$146 ;
+  wire [17:0] \$143 ;
+  wire [17:0] \$144 ;
+  wire \$145 ;
+  wire [9:0] \$146 ;
   wire \$147 ;
-  wire [17:0] \$148 ;
-  wire [17:0] \$149 ;
+  wire \$148 ;
+  wire \$149 ;
   wire \$15 ;
-  wire \$150 ;
-  wire [9:0] \$151 ;
-  wire \$152 ;
+  wire [18:0] \$150 ;
+  wire [18:0] \$151 ;
+  wire [18:0] \$152 ;
   wire \$153 ;
-  wire \$154 ;
-  wire [18:0] \$155 ;
-  wire [18:0] \$156 ;
-  wire [18:0] \$157 ;
+  wire [17:0] \$154 ;
+  wire [17:0] \$155 ;
+  wire \$156 ;
+  wire [9:0] \$157 ;
   wire \$158 ;
-  wire [17:0] \$159 ;
+  wire \$159 ;
   wire \$16 ;
-  wire [17:0] \$160 ;
-  wire \$161 ;
-  wire [9:0] \$162 ;
-  wire \$163 ;
+  wire \$160 ;
+  wire [18:0] \$161 ;
+  wire [18:0] \$162 ;
+  wire [18:0] \$163 ;
   wire \$164 ;
-  wire \$165 ;
-  wire [18:0] \$166 ;
-  wire [18:0] \$167 ;
-  wire [18:0] \$168 ;
+  wire [17:0] \$165 ;
+  wire [17:0] \$166 ;
+  wire \$167 ;
+  wire [9:0] \$168 ;
   wire \$169 ;
   wire \$17 ;
-  wire [17:0] \$170 ;
-  wire [17:0] \$171 ;
-  wire \$172 ;
-  wire [9:0] \$173 ;
-  wire \$174 ;
+  wire \$170 ;
+  wire \$171 ;
+  wire [18:0] \$172 ;
+  wire [18:0] \$173 ;
+  wire [18:0] \$174 ;
   wire \$175 ;
-  wire \$176 ;
-  wire [18:0] \$177 ;
-  wire [18:0] \$178 ;
-  wire [18:0] \$179 ;
+  wire [17:0] \$176 ;
+  wire [17:0] \$177 ;
+  wire \$178 ;
+  wire [9:0] \$179 ;
   wire \$18 ;
   wire \$180 ;
-  wire [17:0] \$181 ;
-  wire [17:0] \$182 ;
-  wire \$183 ;
-  wire [9:0] \$184 ;
-  wire \$185 ;
+  wire \$181 ;
+  wire \$182 ;
+  wire [18:0] \$183 ;
+  wire [18:0] \$184 ;
+  wire [18:0] \$185 ;
   wire \$186 ;
-  wire \$187 ;
-  wire [18:0] \$188 ;
-  wire [18:0] \$189 ;
+  wire [17:0] \$187 ;
+  wire [17:0] \$188 ;
+  wire \$189 ;
   wire \$19 ;
-  wire [18:0] \$190 ;
+  wire [9:0] \$190 ;
   wire \$191 ;
-  wire [17:0] \$192 ;
-  wire [17:0] \$193 ;
-  wire \$194 ;
-  wire [9:0] \$195 ;
-  wire \$196 ;
+  wire \$192 ;
+  wire \$193 ;
+  wire [18:0] \$194 ;
+  wire [18:0] \$195 ;
+  wire [18:0] \$196 ;
   wire \$197 ;
-  wire \$198 ;
-  wire [18:0] \$199 ;
+  wire [17:0] \$198 ;
+  wire [17:0] \$199 ;
   wire \$2 ;
   wire \$20 ;
-  wire [18:0] \$200 ;
-  wire [18:0] \$201 ;
+  wire \$200 ;
+  wire [9:0] \$201 ;
   wire \$202 ;
-  wire [17:0] \$203 ;
-  wire [17:0] \$204 ;
-  wire \$205 ;
-  wire [9:0] \$206 ;
-  wire \$207 ;
+  wire \$203 ;
+  wire \$204 ;
+  wire [18:0] \$205 ;
+  wire [18:0] \$206 ;
+  wire [18:0] \$207 ;
   wire \$208 ;
-  wire \$209 ;
+  wire [17:0] \$209 ;
   wire \$21 ;
-  wire [18:0] \$210 ;
-  wire [18:0] \$211 ;
-  wire [18:0] \$212 ;
+  wire [17:0] \$210 ;
+  wire \$211 ;
+  wire [9:0] \$212 ;
   wire \$213 ;
-  wire [17:0] \$214 ;
-  wire [17:0] \$215 ;
-  wire \$216 ;
-  wire [9:0] \$217 ;
-  wire \$218 ;
+  wire \$214 ;
+  wire \$215 ;
+  wire [18:0] \$216 ;
+  wire [18:0] \$217 ;
+  wire [18:0] \$218 ;
   wire \$219 ;
   wire \$22 ;
-  wire \$220 ;
-  wire [18:0] \$221 ;
-  wire [18:0] \$222 ;
-  wire [18:0] \$223 ;
-  wire [16:0] \$224 ;
-  wire [16:0] \$225 ;
-  wire [16:0] \$226 ;
-  wire [16:0] \$227 ;
-  reg [16:0] \$228 ;
-  wire [16:0] \$229 ;
+  wire [17:0] \$220 ;
+  wire [17:0] \$221 ;
+  wire \$222 ;
+  wire [9:0] \$223 ;
+  wire \$224 ;
+  wire \$225 ;
+  wire \$226 ;
+  wire [18:0] \$227 ;
+  wire [18:0] \$228 ;
+  wire [18:0] \$229 ;
   wire \$23 ;
   wire [16:0] \$230 ;
   wire [16:0] \$231 ;
   wire [16:0] \$232 ;
-  reg [16:0] \$233 ;
-  wire [16:0] \$234 ;
+  wire [16:0] \$233 ;
+  reg [16:0] \$234 ;
   wire [16:0] \$235 ;
   wire [16:0] \$236 ;
   wire [16:0] \$237 ;
-  reg [16:0] \$238 ;
-  wire [16:0] \$239 ;
+  wire [16:0] \$238 ;
+  reg [16:0] \$239 ;
   wire \$24 ;
   wire [16:0] \$240 ;
   wire [16:0] \$241 ;
   wire [16:0] \$242 ;
-  reg [16:0] \$243 ;
-  wire \$244 ;
-  wire \$245 ;
-  wire \$246 ;
-  wire \$247 ;
-  wire \$248 ;
-  wire [6:0] \$249 ;
+  wire [16:0] \$243 ;
+  reg [16:0] \$244 ;
+  wire [16:0] \$245 ;
+  wire [16:0] \$246 ;
+  wire [16:0] \$247 ;
+  wire [16:0] \$248 ;
+  reg [16:0] \$249 ;
   wire \$25 ;
-  wire [7:0] \$250 ;
+  wire \$250 ;
   wire \$251 ;
   wire \$252 ;
   wire \$253 ;
@@ -681,7 +681,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   wire \$287 ;
   wire \$288 ;
   wire \$289 ;
-  wire [1:0] \$29 ;
+  wire \$29 ;
   wire \$290 ;
   wire [6:0] \$291 ;
   wire [7:0] \$292 ;
@@ -693,7 +693,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   wire [7:0] \$298 ;
   wire \$299 ;
   wire [6:0] \$3 ;
-  wire [1:0] \$30 ;
+  wire \$30 ;
   wire \$300 ;
   wire \$301 ;
   wire \$302 ;
@@ -703,34 +703,34 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   wire \$306 ;
   wire \$307 ;
   wire \$308 ;
-  wire \$309 ;
-  wire [1:0] \$31 ;
-  wire \$310 ;
+  wire [6:0] \$309 ;
+  wire \$31 ;
+  wire [7:0] \$310 ;
   wire \$311 ;
   wire \$312 ;
   wire \$313 ;
   wire \$314 ;
   wire \$315 ;
   wire \$316 ;
-  wire [2:0] \$317 ;
-  wire [2:0] \$318 ;
-  wire [7:0] \$319 ;
+  wire \$317 ;
+  wire \$318 ;
+  wire \$319 ;
   wire \$32 ;
   wire \$320 ;
   wire \$321 ;
   wire \$322 ;
-  wire [7:0] \$323 ;
-  wire \$324 ;
-  wire \$325 ;
-  wire [3:0] \$326 ;
-  reg [6:0] \$327 ;
-  wire [2:0] \$328 ;
+  wire [2:0] \$323 ;
+  wire [2:0] \$324 ;
+  wire [7:0] \$325 ;
+  wire \$326 ;
+  wire \$327 ;
+  wire \$328 ;
   wire \$329 ;
   wire \$33 ;
   wire \$330 ;
   wire \$331 ;
   wire \$332 ;
-  reg [6:0] \$333 ;
+  wire \$333 ;
   wire \$334 ;
   wire \$335 ;
   wire \$336 ;
@@ -738,121 +738,152 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   wire \$338 ;
   wire \$339 ;
   wire \$34 ;
-  reg [6:0] \$340 ;
-  reg [6:0] \$341 ;
-  reg [6:0] \$342 ;
-  reg [6:0] \$343 ;
-  reg [6:0] \$344 ;
-  reg [6:0] \$345 ;
-  reg [6:0] \$346 ;
+  wire \$340 ;
+  wire \$341 ;
+  wire \$342 ;
+  wire [7:0] \$343 ;
+  wire \$344 ;
+  wire \$345 ;
+  wire [3:0] \$346 ;
   reg [6:0] \$347 ;
-  reg [6:0] \$348 ;
-  reg [6:0] \$349 ;
-  wire [3:0] \$35 ;
-  reg \$350 ;
-  reg [1:0] \$351 ;
-  reg \$352 ;
-  reg [1:0] \$353 ;
-  reg [2:0] \$354 ;
-  reg [2:0] \$355 ;
-  reg [1:0] \$356 ;
-  reg \$357 ;
-  reg \$358 ;
-  reg [2:0] \$359 ;
-  wire \$36 ;
+  wire [2:0] \$348 ;
+  wire \$349 ;
+  wire [1:0] \$35 ;
+  wire \$350 ;
+  wire \$351 ;
+  wire \$352 ;
+  reg [6:0] \$353 ;
+  wire \$354 ;
+  wire \$355 ;
+  wire \$356 ;
+  wire \$357 ;
+  wire \$358 ;
+  wire \$359 ;
+  wire [1:0] \$36 ;
   reg [5:0] \$360 ;
-  reg \$361 ;
+  reg [5:0] \$361 ;
   reg [5:0] \$362 ;
-  reg \$363 ;
-  reg \$364 ;
-  reg \$365 ;
+  reg [5:0] \$363 ;
+  reg [5:0] \$364 ;
+  reg [6:0] \$365 ;
   reg [6:0] \$366 ;
-  reg [2:0] \$367 ;
+  reg [6:0] \$367 ;
   reg [6:0] \$368 ;
-  reg [1:0] \$369 ;
-  wire \$37 ;
-  reg \$370 ;
-  reg \$371 ;
+  reg [6:0] \$369 ;
+  wire [1:0] \$37 ;
+  reg [6:0] \$370 ;
+  reg [6:0] \$371 ;
   reg [6:0] \$372 ;
-  reg \$373 ;
-  reg [2:0] \$374 ;
+  reg [6:0] \$373 ;
+  reg [6:0] \$374 ;
   reg \$375 ;
-  reg [2:0] \$376 ;
+  reg [1:0] \$376 ;
   reg \$377 ;
-  reg [2:0] \$378 ;
-  reg \$379 ;
+  reg [1:0] \$378 ;
+  reg [2:0] \$379 ;
   wire \$38 ;
   reg [2:0] \$380 ;
-  reg [127:0] \$381 ;
-  reg [159:0] \$382 ;
-  reg [271:0] \$383 ;
-  wire [3:0] \$39 ;
+  reg [1:0] \$381 ;
+  reg \$382 ;
+  reg \$383 ;
+  reg [2:0] \$384 ;
+  reg \$385 ;
+  reg \$386 ;
+  reg [2:0] \$387 ;
+  reg \$388 ;
+  reg [5:0] \$389 ;
+  wire \$39 ;
+  reg \$390 ;
+  reg \$391 ;
+  reg [5:0] \$392 ;
+  reg \$393 ;
+  reg \$394 ;
+  reg [5:0] \$395 ;
+  reg \$396 ;
+  reg [6:0] \$397 ;
+  reg [2:0] \$398 ;
+  reg [6:0] \$399 ;
   wire [6:0] \$4 ;
   wire \$40 ;
-  wire [1:0] \$41 ;
-  wire [1:0] \$42 ;
-  wire [1:0] \$43 ;
+  reg [1:0] \$400 ;
+  reg \$401 ;
+  reg \$402 ;
+  reg [6:0] \$403 ;
+  reg \$404 ;
+  reg [2:0] \$405 ;
+  reg \$406 ;
+  reg [2:0] \$407 ;
+  reg \$408 ;
+  reg [2:0] \$409 ;
+  wire [3:0] \$41 ;
+  reg \$410 ;
+  reg [2:0] \$411 ;
+  reg [127:0] \$412 ;
+  reg [159:0] \$413 ;
+  reg [271:0] \$414 ;
+  wire \$42 ;
+  wire \$43 ;
   wire \$44 ;
-  wire \$45 ;
-  wire [2:0] \$46 ;
-  wire \$47 ;
-  wire \$48 ;
-  wire [17:0] \$49 ;
+  wire [3:0] \$45 ;
+  wire \$46 ;
+  wire [1:0] \$47 ;
+  wire [1:0] \$48 ;
+  wire [1:0] \$49 ;
   wire [6:0] \$5 ;
-  wire [17:0] \$50 ;
+  wire \$50 ;
   wire \$51 ;
-  wire [9:0] \$52 ;
+  wire [2:0] \$52 ;
   wire \$53 ;
   wire \$54 ;
-  wire \$55 ;
-  wire [18:0] \$56 ;
-  wire [18:0] \$57 ;
-  wire [18:0] \$58 ;
+  wire [17:0] \$55 ;
+  wire [17:0] \$56 ;
+  wire \$57 ;
+  wire [9:0] \$58 ;
   wire \$59 ;
   wire [6:0] \$6 ;
-  wire [17:0] \$60 ;
-  wire [17:0] \$61 ;
-  wire \$62 ;
-  wire [9:0] \$63 ;
-  wire \$64 ;
+  wire \$60 ;
+  wire \$61 ;
+  wire [18:0] \$62 ;
+  wire [18:0] \$63 ;
+  wire [18:0] \$64 ;
   wire \$65 ;
-  wire \$66 ;
-  wire [18:0] \$67 ;
-  wire [18:0] \$68 ;
-  wire [18:0] \$69 ;
+  wire [17:0] \$66 ;
+  wire [17:0] \$67 ;
+  wire \$68 ;
+  wire [9:0] \$69 ;
   wire [6:0] \$7 ;
   wire \$70 ;
-  wire [17:0] \$71 ;
-  wire [17:0] \$72 ;
-  wire \$73 ;
-  wire [9:0] \$74 ;
-  wire \$75 ;
+  wire \$71 ;
+  wire \$72 ;
+  wire [18:0] \$73 ;
+  wire [18:0] \$74 ;
+  wire [18:0] \$75 ;
   wire \$76 ;
-  wire \$77 ;
-  wire [18:0] \$78 ;
-  wire [18:0] \$79 ;
+  wire [17:0] \$77 ;
+  wire [17:0] \$78 ;
+  wire \$79 ;
   wire \$8 ;
-  wire [18:0] \$80 ;
+  wire [9:0] \$80 ;
   wire \$81 ;
-  wire [17:0] \$82 ;
-  wire [17:0] \$83 ;
-  wire \$84 ;
-  wire [9:0] \$85 ;
-  wire \$86 ;
+  wire \$82 ;
+  wire \$83 ;
+  wire [18:0] \$84 ;
+  wire [18:0] \$85 ;
+  wire [18:0] \$86 ;
   wire \$87 ;
-  wire \$88 ;
-  wire [18:0] \$89 ;
+  wire [17:0] \$88 ;
+  wire [17:0] \$89 ;
   wire \$9 ;
-  wire [18:0] \$90 ;
-  wire [18:0] \$91 ;
+  wire \$90 ;
+  wire [9:0] \$91 ;
   wire \$92 ;
-  wire [17:0] \$93 ;
-  wire [17:0] \$94 ;
-  wire \$95 ;
-  wire [9:0] \$96 ;
-  wire \$97 ;
+  wire \$93 ;
+  wire \$94 ;
+  wire [18:0] \$95 ;
+  wire [18:0] \$96 ;
+  wire [18:0] \$97 ;
   wire \$98 ;
-  wire \$99 ;
+  wire [17:0] \$99 ;
   wire [6:0] \$signature__addr ;
   wire [6:0] \$signature__addr$18 ;
   wire [6:0] \$signature__addr$25 ;
@@ -953,6 +984,11 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   reg [2:0] buf_rplane = 3'h0;
   reg [2:0] buf_rq = 3'h0;
   reg buf_rsel = 1'h0;
+  reg [5:0] buf_rword0 = 6'h00;
+  reg [5:0] buf_rword1 = 6'h00;
+  reg [5:0] buf_rword2 = 6'h00;
+  reg [5:0] buf_rword3 = 6'h00;
+  reg [5:0] buf_rword4 = 6'h00;
   wire [4:0] buf_wrote;
   reg buf_wsel = 1'h0;
   reg [1:0] chunk = 2'h0;
@@ -968,10 +1004,13 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   reg f_busy = 1'h0;
   reg [6:0] f_cnt = 7'h00;
   reg [6:0] f_e = 7'h00;
-  reg f_fly = 1'h0;
-  reg f_fly_last = 1'h0;
+  reg f_fly1 = 1'h0;
+  reg f_fly2 = 1'h0;
+  reg f_fly_last1 = 1'h0;
+  reg f_fly_last2 = 1'h0;
+  reg [2:0] f_fly_q1 = 3'h0;
   (* init = 3'h0 *)
-  wire [2:0] f_fly_q;
+  wire [2:0] f_fly_q2;
   reg [1:0] f_g = 2'h0;
   wire f_issue;
   wire f_more;
@@ -980,10 +1019,13 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   wire [2:0] f_q;
   reg [5:0] fq_d0 = 6'h00;
   reg [5:0] fq_d1 = 6'h00;
+  reg [5:0] fq_d2 = 6'h00;
   reg fq_l0 = 1'h0;
   reg fq_l1 = 1'h0;
+  reg fq_l2 = 1'h0;
   reg fq_v0 = 1'h0;
   reg fq_v1 = 1'h0;
+  reg fq_v2 = 1'h0;
   reg [1:0] g = 2'h0;
   reg [1:0] g_n;
   wire go;
@@ -1022,10 +1064,10 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   wire [6:0] \rp__addr$37 ;
   wire [6:0] \rp__addr$44 ;
   wire [5:0] rp__data;
-  wire [5:0] \rp__data$49 ;
-  wire [5:0] \rp__data$50 ;
-  wire [5:0] \rp__data$51 ;
-  wire [5:0] \rp__data$52 ;
+  wire [5:0] \rp__data$162 ;
+  wire [5:0] \rp__data$163 ;
+  wire [5:0] \rp__data$164 ;
+  wire [5:0] \rp__data$165 ;
   wire rp__en;
   wire \rp__en$24 ;
   wire \rp__en$31 ;
@@ -1335,7 +1377,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   always @(posedge clk) begin
     _2_ <= events1[{ buf_rsel, f_e[5:0] }];
   end
-  assign \rp__data$49  = _2_;
+  assign \rp__data$162  = _2_;
   reg [5:0] events2 [127:0];
   initial begin
     events2[0] = 6'h00;
@@ -1475,7 +1517,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   always @(posedge clk) begin
     _3_ <= events2[{ buf_rsel, f_e[5:0] }];
   end
-  assign \rp__data$50  = _3_;
+  assign \rp__data$163  = _3_;
   reg [5:0] events3 [127:0];
   initial begin
     events3[0] = 6'h00;
@@ -1615,7 +1657,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   always @(posedge clk) begin
     _4_ <= events3[{ buf_rsel, f_e[5:0] }];
   end
-  assign \rp__data$51  = _4_;
+  assign \rp__data$164  = _4_;
   reg [5:0] events4 [127:0];
   initial begin
     events4[0] = 6'h00;
@@ -1755,7 +1797,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   always @(posedge clk) begin
     _5_ <= events4[{ buf_rsel, f_e[5:0] }];
   end
-  assign \rp__data$52  = _5_;
+  assign \rp__data$165  = _5_;
   reg [127:0] weights [255:0];
   initial begin
     weights[0] = 128'h00000000000000000000000000000000;
@@ -2048,376 +2090,417 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   assign buf_release = release_now & go;
   assign f_more = f_e != f_cnt;
   assign \$14  = f_busy & f_more;
-  assign \$15  = fq_v0 & fq_v1;
-  assign \$16  = fq_v0 & f_fly;
-  assign \$17  = \$15  | \$16 ;
-  assign \$18  = fq_v1 & f_fly;
-  assign \$19  = \$17  | \$18 ;
-  assign \$20  = ~ \$19 ;
-  assign \$21  = \$20  | pop;
-  assign f_issue = \$14  & \$21 ;
-  assign \$22  = phase == 2'h3;
-  assign \$23  = ~ fq_v0;
-  assign ev_wait = \$22  & \$23 ;
-  assign \$24  = phase == 2'h3;
-  assign \$25  = enable & \$24 ;
-  assign \$26  = \$25  & fq_v0;
-  assign \$32  = | cnt_q;
-  assign \$33  = q == 3'h4;
-  assign \$34  = g == 2'h3;
-  assign \$35  = q + 1'h1;
-  assign \$37  = q == 3'h4;
-  assign \$38  = g == 2'h3;
-  assign \$39  = q + 1'h1;
+  assign \$15  = & { fq_v2, fq_v1, fq_v0 };
+  assign \$16  = & { f_fly1, fq_v1, fq_v0 };
+  assign \$17  = & { f_fly2, fq_v1, fq_v0 };
+  assign \$18  = & { f_fly1, fq_v2, fq_v0 };
+  assign \$19  = & { f_fly2, fq_v2, fq_v0 };
+  assign \$20  = & { f_fly2, f_fly1, fq_v0 };
+  assign \$21  = & { f_fly1, fq_v2, fq_v1 };
+  assign \$22  = & { f_fly2, fq_v2, fq_v1 };
+  assign \$23  = & { f_fly2, f_fly1, fq_v1 };
+  assign \$24  = & { f_fly2, f_fly1, fq_v2 };
+  assign \$25  = | { \$24 , \$23 , \$22 , \$21 , \$20 , \$19 , \$18 , \$17 , \$16 , \$15  };
+  assign \$26  = ~ \$25 ;
+  assign \$27  = \$26  | pop;
+  assign f_issue = \$14  & \$27 ;
+  assign \$28  = phase == 2'h3;
+  assign \$29  = ~ fq_v0;
+  assign ev_wait = \$28  & \$29 ;
+  assign \$30  = phase == 2'h3;
+  assign \$31  = enable & \$30 ;
+  assign \$32  = \$31  & fq_v0;
+  assign \$38  = | cnt_q;
+  assign \$39  = q == 3'h4;
+  assign \$40  = g == 2'h3;
+  assign \$41  = q + 1'h1;
+  assign \$43  = q == 3'h4;
   assign \$44  = g == 2'h3;
-  assign \$45  = ~ \$44 ;
-  assign \$46  = g + 1'h1;
-  assign \$47  = phase == 2'h3;
-  assign \$48  = ! x_q;
-  assign \$50  = \$48  ? 18'h00000 : \$49 ;
-  assign \$51  = x_q == 3'h4;
-  assign \$52  = \$51  ? b_x[9:0] : 10'h000;
-  assign \$53  = x_kind == 2'h3;
-  assign \$54  = 1'h0 >> x_q;
-  assign \$55  = \$53  & \$54 ;
-  assign \$56  = $signed(base0) - $signed(addend0);
-  assign \$57  = $signed(base0) + $signed(addend0);
-  assign \$58  = \$55  ? \$56  : \$57 ;
-  assign \$59  = ! x_q;
-  assign \$61  = \$59  ? 18'h00000 : \$60 ;
-  assign \$62  = x_q == 3'h4;
-  assign \$63  = \$62  ? b_x[19:10] : 10'h000;
-  assign \$64  = x_kind == 2'h3;
-  assign \$65  = 1'h0 >> x_q;
-  assign \$66  = \$64  & \$65 ;
-  assign \$67  = $signed(base1) - $signed(addend1);
-  assign \$68  = $signed(base1) + $signed(addend1);
-  assign \$69  = \$66  ? \$67  : \$68 ;
-  assign \$70  = ! x_q;
-  assign \$72  = \$70  ? 18'h00000 : \$71 ;
-  assign \$73  = x_q == 3'h4;
-  assign \$74  = \$73  ? b_x[29:20] : 10'h000;
-  assign \$75  = x_kind == 2'h3;
-  assign \$76  = 1'h0 >> x_q;
-  assign \$77  = \$75  & \$76 ;
-  assign \$78  = $signed(base2) - $signed(addend2);
-  assign \$79  = $signed(base2) + $signed(addend2);
-  assign \$80  = \$77  ? \$78  : \$79 ;
-  assign \$81  = ! x_q;
-  assign \$83  = \$81  ? 18'h00000 : \$82 ;
-  assign \$84  = x_q == 3'h4;
-  assign \$85  = \$84  ? b_x[39:30] : 10'h000;
-  assign \$86  = x_kind == 2'h3;
-  assign \$87  = 1'h0 >> x_q;
-  assign \$88  = \$86  & \$87 ;
-  assign \$89  = $signed(base3) - $signed(addend3);
-  assign \$90  = $signed(base3) + $signed(addend3);
-  assign \$91  = \$88  ? \$89  : \$90 ;
-  assign \$92  = ! x_q;
-  assign \$94  = \$92  ? 18'h00000 : \$93 ;
-  assign \$95  = x_q == 3'h4;
-  assign \$96  = \$95  ? b_x[49:40] : 10'h000;
-  assign \$97  = x_kind == 2'h3;
-  assign \$98  = 1'h0 >> x_q;
-  assign \$99  = \$97  & \$98 ;
-  assign \$100  = $signed(base4) - $signed(addend4);
-  assign \$101  = $signed(base4) + $signed(addend4);
-  assign \$102  = \$99  ? \$100  : \$101 ;
-  assign \$103  = ! x_q;
-  assign \$105  = \$103  ? 18'h00000 : \$104 ;
-  assign \$106  = x_q == 3'h4;
-  assign \$107  = \$106  ? b_x[59:50] : 10'h000;
-  assign \$108  = x_kind == 2'h3;
-  assign \$109  = 1'h0 >> x_q;
-  assign \$110  = \$108  & \$109 ;
-  assign \$111  = $signed(base5) - $signed(addend5);
-  assign \$112  = $signed(base5) + $signed(addend5);
-  assign \$113  = \$110  ? \$111  : \$112 ;
-  assign \$114  = ! x_q;
-  assign \$116  = \$114  ? 18'h00000 : \$115 ;
-  assign \$117  = x_q == 3'h4;
-  assign \$118  = \$117  ? b_x[69:60] : 10'h000;
-  assign \$119  = x_kind == 2'h3;
-  assign \$120  = 1'h0 >> x_q;
-  assign \$121  = \$119  & \$120 ;
-  assign \$122  = $signed(base6) - $signed(addend6);
-  assign \$123  = $signed(base6) + $signed(addend6);
-  assign \$124  = \$121  ? \$122  : \$123 ;
-  assign \$125  = ! x_q;
-  assign \$127  = \$125  ? 18'h00000 : \$126 ;
-  assign \$128  = x_q == 3'h4;
-  assign \$129  = \$128  ? b_x[79:70] : 10'h000;
-  assign \$130  = x_kind == 2'h3;
-  assign \$131  = 1'h0 >> x_q;
-  assign \$132  = \$130  & \$131 ;
-  assign \$133  = $signed(base7) - $signed(addend7);
-  assign \$134  = $signed(base7) + $signed(addend7);
-  assign \$135  = \$132  ? \$133  : \$134 ;
-  assign \$136  = ! x_q;
-  assign \$138  = \$136  ? 18'h00000 : \$137 ;
-  assign \$139  = x_q == 3'h4;
-  assign \$140  = \$139  ? b_x[89:80] : 10'h000;
-  assign \$141  = x_kind == 2'h3;
-  assign \$142  = 1'h0 >> x_q;
-  assign \$143  = \$141  & \$142 ;
-  assign \$144  = $signed(base8) - $signed(addend8);
-  assign \$145  = $signed(base8) + $signed(addend8);
-  assign \$146  = \$143  ? \$144  : \$145 ;
-  assign \$147  = ! x_q;
-  assign \$149  = \$147  ? 18'h00000 : \$148 ;
-  assign \$150  = x_q == 3'h4;
-  assign \$151  = \$150  ? b_x[99:90] : 10'h000;
-  assign \$152  = x_kind == 2'h3;
-  assign \$153  = 1'h0 >> x_q;
-  assign \$154  = \$152  & \$153 ;
-  assign \$155  = $signed(base9) - $signed(addend9);
-  assign \$156  = $signed(base9) + $signed(addend9);
-  assign \$157  = \$154  ? \$155  : \$156 ;
-  assign \$158  = ! x_q;
-  assign \$160  = \$158  ? 18'h00000 : \$159 ;
-  assign \$161  = x_q == 3'h4;
-  assign \$162  = \$161  ? b_x[109:100] : 10'h000;
-  assign \$163  = x_kind == 2'h3;
-  assign \$164  = 1'h0 >> x_q;
-  assign \$165  = \$163  & \$164 ;
-  assign \$166  = $signed(base10) - $signed(addend10);
-  assign \$167  = $signed(base10) + $signed(addend10);
-  assign \$168  = \$165  ? \$166  : \$167 ;
-  assign \$169  = ! x_q;
-  assign \$171  = \$169  ? 18'h00000 : \$170 ;
-  assign \$172  = x_q == 3'h4;
-  assign \$173  = \$172  ? b_x[119:110] : 10'h000;
-  assign \$174  = x_kind == 2'h3;
-  assign \$175  = 1'h0 >> x_q;
-  assign \$176  = \$174  & \$175 ;
-  assign \$177  = $signed(base11) - $signed(addend11);
-  assign \$178  = $signed(base11) + $signed(addend11);
-  assign \$179  = \$176  ? \$177  : \$178 ;
-  assign \$180  = ! x_q;
-  assign \$182  = \$180  ? 18'h00000 : \$181 ;
-  assign \$183  = x_q == 3'h4;
-  assign \$184  = \$183  ? b_x[129:120] : 10'h000;
-  assign \$185  = x_kind == 2'h3;
-  assign \$186  = 1'h0 >> x_q;
-  assign \$187  = \$185  & \$186 ;
-  assign \$188  = $signed(base12) - $signed(addend12);
-  assign \$189  = $signed(base12) + $signed(addend12);
-  assign \$190  = \$187  ? \$188  : \$189 ;
-  assign \$191  = ! x_q;
-  assign \$193  = \$191  ? 18'h00000 : \$192 ;
-  assign \$194  = x_q == 3'h4;
-  assign \$195  = \$194  ? b_x[139:130] : 10'h000;
-  assign \$196  = x_kind == 2'h3;
-  assign \$197  = 1'h0 >> x_q;
-  assign \$198  = \$196  & \$197 ;
-  assign \$199  = $signed(base13) - $signed(addend13);
-  assign \$200  = $signed(base13) + $signed(addend13);
-  assign \$201  = \$198  ? \$199  : \$200 ;
-  assign \$202  = ! x_q;
-  assign \$204  = \$202  ? 18'h00000 : \$203 ;
-  assign \$205  = x_q == 3'h4;
-  assign \$206  = \$205  ? b_x[149:140] : 10'h000;
-  assign \$207  = x_kind == 2'h3;
-  assign \$208  = 1'h0 >> x_q;
-  assign \$209  = \$207  & \$208 ;
-  assign \$210  = $signed(base14) - $signed(addend14);
-  assign \$211  = $signed(base14) + $signed(addend14);
-  assign \$212  = \$209  ? \$210  : \$211 ;
-  assign \$213  = ! x_q;
-  assign \$215  = \$213  ? 18'h00000 : \$214 ;
-  assign \$216  = x_q == 3'h4;
-  assign \$217  = \$216  ? b_x[159:150] : 10'h000;
-  assign \$218  = x_kind == 2'h3;
-  assign \$219  = 1'h0 >> x_q;
-  assign \$220  = \$218  & \$219 ;
-  assign \$221  = $signed(base15) - $signed(addend15);
-  assign \$222  = $signed(base15) + $signed(addend15);
-  assign \$223  = \$220  ? \$221  : \$222 ;
-  assign \$244  = x_kind == 3'h5;
-  assign o__valid = x_valid & \$244 ;
-  assign \$245  = ! buf_rsel;
-  assign \$246  = buf_release & \$245 ;
-  assign \$247  = ! buf_wsel;
-  assign \$248  = buf_wrote[0] & \$247 ;
-  assign \$249  = buf_wsel ? buf_cnt1_0 : buf_cnt0_0;
-  assign \$250  = \$249  + 1'h1;
+  assign \$45  = q + 1'h1;
+  assign \$50  = g == 2'h3;
+  assign \$51  = ~ \$50 ;
+  assign \$52  = g + 1'h1;
+  assign \$53  = phase == 2'h3;
+  assign \$54  = ! x_q;
+  assign \$56  = \$54  ? 18'h00000 : \$55 ;
+  assign \$57  = x_q == 3'h4;
+  assign \$58  = \$57  ? b_x[9:0] : 10'h000;
+  assign \$59  = x_kind == 2'h3;
+  assign \$60  = 1'h0 >> x_q;
+  assign \$61  = \$59  & \$60 ;
+  assign \$62  = $signed(base0) - $signed(addend0);
+  assign \$63  = $signed(base0) + $signed(addend0);
+  assign \$64  = \$61  ? \$62  : \$63 ;
+  assign \$65  = ! x_q;
+  assign \$67  = \$65  ? 18'h00000 : \$66 ;
+  assign \$68  = x_q == 3'h4;
+  assign \$69  = \$68  ? b_x[19:10] : 10'h000;
+  assign \$70  = x_kind == 2'h3;
+  assign \$71  = 1'h0 >> x_q;
+  assign \$72  = \$70  & \$71 ;
+  assign \$73  = $signed(base1) - $signed(addend1);
+  assign \$74  = $signed(base1) + $signed(addend1);
+  assign \$75  = \$72  ? \$73  : \$74 ;
+  assign \$76  = ! x_q;
+  assign \$78  = \$76  ? 18'h00000 : \$77 ;
+  assign \$79  = x_q == 3'h4;
+  assign \$80  = \$79  ? b_x[29:20] : 10'h000;
+  assign \$81  = x_kind == 2'h3;
+  assign \$82  = 1'h0 >> x_q;
+  assign \$83  = \$81  & \$82 ;
+  assign \$84  = $signed(base2) - $signed(addend2);
+  assign \$85  = $signed(base2) + $signed(addend2);
+  assign \$86  = \$83  ? \$84  : \$85 ;
+  assign \$87  = ! x_q;
+  assign \$89  = \$87  ? 18'h00000 : \$88 ;
+  assign \$90  = x_q == 3'h4;
+  assign \$91  = \$90  ? b_x[39:30] : 10'h000;
+  assign \$92  = x_kind == 2'h3;
+  assign \$93  = 1'h0 >> x_q;
+  assign \$94  = \$92  & \$93 ;
+  assign \$95  = $signed(base3) - $signed(addend3);
+  assign \$96  = $signed(base3) + $signed(addend3);
+  assign \$97  = \$94  ? \$95  : \$96 ;
+  assign \$98  = ! x_q;
+  assign \$100  = \$98  ? 18'h00000 : \$99 ;
+  assign \$101  = x_q == 3'h4;
+  assign \$102  = \$101  ? b_x[49:40] : 10'h000;
+  assign \$103  = x_kind == 2'h3;
+  assign \$104  = 1'h0 >> x_q;
+  assign \$105  = \$103  & \$104 ;
+  assign \$106  = $signed(base4) - $signed(addend4);
+  assign \$107  = $signed(base4) + $signed(addend4);
+  assign \$108  = \$105  ? \$106  : \$107 ;
+  assign \$109  = ! x_q;
+  assign \$111  = \$109  ? 18'h00000 : \$110 ;
+  assign \$112  = x_q == 3'h4;
+  assign \$113  = \$112  ? b_x[59:50] : 10'h000;
+  assign \$114  = x_kind == 2'h3;
+  assign \$115  = 1'h0 >> x_q;
+  assign \$116  = \$114  & \$115 ;
+  assign \$117  = $signed(base5) - $signed(addend5);
+  assign \$118  = $signed(base5) + $signed(addend5);
+  assign \$119  = \$116  ? \$117  : \$118 ;
+  assign \$120  = ! x_q;
+  assign \$122  = \$120  ? 18'h00000 : \$121 ;
+  assign \$123  = x_q == 3'h4;
+  assign \$124  = \$123  ? b_x[69:60] : 10'h000;
+  assign \$125  = x_kind == 2'h3;
+  assign \$126  = 1'h0 >> x_q;
+  assign \$127  = \$125  & \$126 ;
+  assign \$128  = $signed(base6) - $signed(addend6);
+  assign \$129  = $signed(base6) + $signed(addend6);
+  assign \$130  = \$127  ? \$128  : \$129 ;
+  assign \$131  = ! x_q;
+  assign \$133  = \$131  ? 18'h00000 : \$132 ;
+  assign \$134  = x_q == 3'h4;
+  assign \$135  = \$134  ? b_x[79:70] : 10'h000;
+  assign \$136  = x_kind == 2'h3;
+  assign \$137  = 1'h0 >> x_q;
+  assign \$138  = \$136  & \$137 ;
+  assign \$139  = $signed(base7) - $signed(addend7);
+  assign \$140  = $signed(base7) + $signed(addend7);
+  assign \$141  = \$138  ? \$139  : \$140 ;
+  assign \$142  = ! x_q;
+  assign \$144  = \$142  ? 18'h00000 : \$143 ;
+  assign \$145  = x_q == 3'h4;
+  assign \$146  = \$145  ? b_x[89:80] : 10'h000;
+  assign \$147  = x_kind == 2'h3;
+  assign \$148  = 1'h0 >> x_q;
+  assign \$149  = \$147  & \$148 ;
+  assign \$150  = $signed(base8) - $signed(addend8);
+  assign \$151  = $signed(base8) + $signed(addend8);
+  assign \$152  = \$149  ? \$150  : \$151 ;
+  assign \$153  = ! x_q;
+  assign \$155  = \$153  ? 18'h00000 : \$154 ;
+  assign \$156  = x_q == 3'h4;
+  assign \$157  = \$156  ? b_x[99:90] : 10'h000;
+  assign \$158  = x_kind == 2'h3;
+  assign \$159  = 1'h0 >> x_q;
+  assign \$160  = \$158  & \$159 ;
+  assign \$161  = $signed(base9) - $signed(addend9);
+  assign \$162  = $signed(base9) + $signed(addend9);
+  assign \$163  = \$160  ? \$161  : \$162 ;
+  assign \$164  = ! x_q;
+  assign \$166  = \$164  ? 18'h00000 : \$165 ;
+  assign \$167  = x_q == 3'h4;
+  assign \$168  = \$167  ? b_x[109:100] : 10'h000;
+  assign \$169  = x_kind == 2'h3;
+  assign \$170  = 1'h0 >> x_q;
+  assign \$171  = \$169  & \$170 ;
+  assign \$172  = $signed(base10) - $signed(addend10);
+  assign \$173  = $signed(base10) + $signed(addend10);
+  assign \$174  = \$171  ? \$172  : \$173 ;
+  assign \$175  = ! x_q;
+  assign \$177  = \$175  ? 18'h00000 : \$176 ;
+  assign \$178  = x_q == 3'h4;
+  assign \$179  = \$178  ? b_x[119:110] : 10'h000;
+  assign \$180  = x_kind == 2'h3;
+  assign \$181  = 1'h0 >> x_q;
+  assign \$182  = \$180  & \$181 ;
+  assign \$183  = $signed(base11) - $signed(addend11);
+  assign \$184  = $signed(base11) + $signed(addend11);
+  assign \$185  = \$182  ? \$183  : \$184 ;
+  assign \$186  = ! x_q;
+  assign \$188  = \$186  ? 18'h00000 : \$187 ;
+  assign \$189  = x_q == 3'h4;
+  assign \$190  = \$189  ? b_x[129:120] : 10'h000;
+  assign \$191  = x_kind == 2'h3;
+  assign \$192  = 1'h0 >> x_q;
+  assign \$193  = \$191  & \$192 ;
+  assign \$194  = $signed(base12) - $signed(addend12);
+  assign \$195  = $signed(base12) + $signed(addend12);
+  assign \$196  = \$193  ? \$194  : \$195 ;
+  assign \$197  = ! x_q;
+  assign \$199  = \$197  ? 18'h00000 : \$198 ;
+  assign \$200  = x_q == 3'h4;
+  assign \$201  = \$200  ? b_x[139:130] : 10'h000;
+  assign \$202  = x_kind == 2'h3;
+  assign \$203  = 1'h0 >> x_q;
+  assign \$204  = \$202  & \$203 ;
+  assign \$205  = $signed(base13) - $signed(addend13);
+  assign \$206  = $signed(base13) + $signed(addend13);
+  assign \$207  = \$204  ? \$205  : \$206 ;
+  assign \$208  = ! x_q;
+  assign \$210  = \$208  ? 18'h00000 : \$209 ;
+  assign \$211  = x_q == 3'h4;
+  assign \$212  = \$211  ? b_x[149:140] : 10'h000;
+  assign \$213  = x_kind == 2'h3;
+  assign \$214  = 1'h0 >> x_q;
+  assign \$215  = \$213  & \$214 ;
+  assign \$216  = $signed(base14) - $signed(addend14);
+  assign \$217  = $signed(base14) + $signed(addend14);
+  assign \$218  = \$215  ? \$216  : \$217 ;
+  assign \$219  = ! x_q;
+  assign \$221  = \$219  ? 18'h00000 : \$220 ;
+  assign \$222  = x_q == 3'h4;
+  assign \$223  = \$222  ? b_x[159:150] : 10'h000;
+  assign \$224  = x_kind == 2'h3;
+  assign \$225  = 1'h0 >> x_q;
+  assign \$226  = \$224  & \$225 ;
+  assign \$227  = $signed(base15) - $signed(addend15);
+  assign \$228  = $signed(base15) + $signed(addend15);
+  assign \$229  = \$226  ? \$227  : \$228 ;
+  assign \$250  = x_kind == 3'h5;
+  assign o__valid = x_valid & \$250 ;
   assign \$251  = ! buf_rsel;
   assign \$252  = buf_release & \$251 ;
   assign \$253  = ! buf_wsel;
-  assign \$254  = buf_wrote[1] & \$253 ;
-  assign \$255  = buf_wsel ? buf_cnt1_1 : buf_cnt0_1;
+  assign \$254  = buf_wrote[0] & \$253 ;
+  assign \$255  = buf_wsel ? buf_cnt1_0 : buf_cnt0_0;
   assign \$256  = \$255  + 1'h1;
   assign \$257  = ! buf_rsel;
   assign \$258  = buf_release & \$257 ;
   assign \$259  = ! buf_wsel;
-  assign \$260  = buf_wrote[2] & \$259 ;
-  assign \$261  = buf_wsel ? buf_cnt1_2 : buf_cnt0_2;
+  assign \$260  = buf_wrote[1] & \$259 ;
+  assign \$261  = buf_wsel ? buf_cnt1_1 : buf_cnt0_1;
   assign \$262  = \$261  + 1'h1;
   assign \$263  = ! buf_rsel;
   assign \$264  = buf_release & \$263 ;
   assign \$265  = ! buf_wsel;
-  assign \$266  = buf_wrote[3] & \$265 ;
-  assign \$267  = buf_wsel ? buf_cnt1_3 : buf_cnt0_3;
+  assign \$266  = buf_wrote[2] & \$265 ;
+  assign \$267  = buf_wsel ? buf_cnt1_2 : buf_cnt0_2;
   assign \$268  = \$267  + 1'h1;
   assign \$269  = ! buf_rsel;
   assign \$270  = buf_release & \$269 ;
   assign \$271  = ! buf_wsel;
-  assign \$272  = buf_wrote[4] & \$271 ;
-  assign \$273  = buf_wsel ? buf_cnt1_4 : buf_cnt0_4;
+  assign \$272  = buf_wrote[3] & \$271 ;
+  assign \$273  = buf_wsel ? buf_cnt1_3 : buf_cnt0_3;
   assign \$274  = \$273  + 1'h1;
+  assign \$275  = ! buf_rsel;
   assign \$276  = buf_release & \$275 ;
-  assign \$278  = buf_wrote[0] & \$277 ;
-  assign \$279  = buf_wsel ? buf_cnt1_0 : buf_cnt0_0;
+  assign \$277  = ! buf_wsel;
+  assign \$278  = buf_wrote[4] & \$277 ;
+  assign \$279  = buf_wsel ? buf_cnt1_4 : buf_cnt0_4;
   assign \$280  = \$279  + 1'h1;
   assign \$282  = buf_release & \$281 ;
-  assign \$284  = buf_wrote[1] & \$283 ;
-  assign \$285  = buf_wsel ? buf_cnt1_1 : buf_cnt0_1;
+  assign \$284  = buf_wrote[0] & \$283 ;
+  assign \$285  = buf_wsel ? buf_cnt1_0 : buf_cnt0_0;
   assign \$286  = \$285  + 1'h1;
   assign \$288  = buf_release & \$287 ;
-  assign \$290  = buf_wrote[2] & \$289 ;
-  assign \$291  = buf_wsel ? buf_cnt1_2 : buf_cnt0_2;
+  assign \$290  = buf_wrote[1] & \$289 ;
+  assign \$291  = buf_wsel ? buf_cnt1_1 : buf_cnt0_1;
   assign \$292  = \$291  + 1'h1;
   assign \$294  = buf_release & \$293 ;
-  assign \$296  = buf_wrote[3] & \$295 ;
-  assign \$297  = buf_wsel ? buf_cnt1_3 : buf_cnt0_3;
+  assign \$296  = buf_wrote[2] & \$295 ;
+  assign \$297  = buf_wsel ? buf_cnt1_2 : buf_cnt0_2;
   assign \$298  = \$297  + 1'h1;
   assign \$300  = buf_release & \$299 ;
-  assign \$302  = buf_wrote[4] & \$301 ;
-  assign \$303  = buf_wsel ? buf_cnt1_4 : buf_cnt0_4;
+  assign \$302  = buf_wrote[3] & \$301 ;
+  assign \$303  = buf_wsel ? buf_cnt1_3 : buf_cnt0_3;
   assign \$304  = \$303  + 1'h1;
-  assign \$305  = ~ buf_wsel;
-  assign \$306  = ! buf_wsel;
-  assign \$307  = buf_done & \$306 ;
-  assign \$308  = ! buf_rsel;
-  assign \$309  = buf_release & \$308 ;
-  assign \$311  = buf_done & \$310 ;
-  assign \$313  = buf_release & \$312 ;
-  assign \$314  = ~ buf_rsel;
-  assign \$315  = o__valid & o__ready;
-  assign \$316  = chunk == 2'h3;
-  assign \$317  = chunk + 1'h1;
-  assign \$318  = \$316  ? 3'h0 : \$317 ;
-  assign \$319  = f_e + 1'h1;
-  assign \$320  = \$319  == f_cnt;
-  assign \$321  = ~ f_more;
-  assign \$322  = f_busy & \$321 ;
-  assign \$323  = f_e + 1'h1;
-  assign \$324  = buf_rplane != 3'h4;
-  assign \$325  = f_g != 2'h3;
-  assign \$326  = buf_rplane + 1'h1;
-  assign \$328  = f_g + 1'h1;
-  assign \$329  = ~ f_busy;
-  assign \$330  = ~ f_over;
-  assign \$331  = \$329  & \$330 ;
-  assign \$332  = \$331  & buf_rfull;
-  assign \$334  = | phase;
-  assign \$335  = ~ ev_wait;
-  assign \$336  = \$334  & \$335 ;
-  assign \$337  = x_kind != 3'h5;
-  assign \$338  = x_valid & \$337 ;
-  assign \$339  = enable & \$338 ;
+  assign \$306  = buf_release & \$305 ;
+  assign \$308  = buf_wrote[4] & \$307 ;
+  assign \$309  = buf_wsel ? buf_cnt1_4 : buf_cnt0_4;
+  assign \$310  = \$309  + 1'h1;
+  assign \$311  = ~ buf_wsel;
+  assign \$312  = ! buf_wsel;
+  assign \$313  = buf_done & \$312 ;
+  assign \$314  = ! buf_rsel;
+  assign \$315  = buf_release & \$314 ;
+  assign \$317  = buf_done & \$316 ;
+  assign \$319  = buf_release & \$318 ;
+  assign \$320  = ~ buf_rsel;
+  assign \$321  = o__valid & o__ready;
+  assign \$322  = chunk == 2'h3;
+  assign \$323  = chunk + 1'h1;
+  assign \$324  = \$322  ? 3'h0 : \$323 ;
+  assign \$325  = f_e + 1'h1;
+  assign \$326  = \$325  == f_cnt;
+  assign \$327  = pop ? fq_v1 : fq_v0;
+  assign \$328  = ~ \$327 ;
+  assign \$329  = f_fly2 & \$328 ;
+  assign \$331  = pop ? fq_v2 : fq_v1;
+  assign \$332  = ~ \$331 ;
+  assign \$333  = f_fly2 & \$332 ;
+  assign \$334  = pop ? fq_v1 : fq_v0;
+  assign \$335  = \$333  & \$334 ;
+  assign \$336  = pop ? 1'h0 : fq_v2;
+  assign \$337  = ~ \$336 ;
+  assign \$338  = f_fly2 & \$337 ;
+  assign \$339  = pop ? fq_v2 : fq_v1;
+  assign \$340  = \$338  & \$339 ;
+  assign \$341  = ~ f_more;
+  assign \$342  = f_busy & \$341 ;
+  assign \$343  = f_e + 1'h1;
+  assign \$344  = buf_rplane != 3'h4;
+  assign \$345  = f_g != 2'h3;
+  assign \$346  = buf_rplane + 1'h1;
+  assign \$348  = f_g + 1'h1;
+  assign \$349  = ~ f_busy;
+  assign \$350  = ~ f_over;
+  assign \$351  = \$349  & \$350 ;
+  assign \$352  = \$351  & buf_rfull;
+  assign \$354  = | phase;
+  assign \$355  = ~ ev_wait;
+  assign \$356  = \$354  & \$355 ;
+  assign \$357  = x_kind != 3'h5;
+  assign \$358  = x_valid & \$357 ;
+  assign \$359  = enable & \$358 ;
   always @(posedge clk)
-    buf_cnt0_0 <= \$340 ;
+    buf_rword0 <= \$360 ;
   always @(posedge clk)
-    buf_cnt0_1 <= \$341 ;
+    buf_rword1 <= \$361 ;
   always @(posedge clk)
-    buf_cnt0_2 <= \$342 ;
+    buf_rword2 <= \$362 ;
   always @(posedge clk)
-    buf_cnt0_3 <= \$343 ;
+    buf_rword3 <= \$363 ;
   always @(posedge clk)
-    buf_cnt0_4 <= \$344 ;
+    buf_rword4 <= \$364 ;
   always @(posedge clk)
-    buf_cnt1_0 <= \$345 ;
+    buf_cnt0_0 <= \$365 ;
   always @(posedge clk)
-    buf_cnt1_1 <= \$346 ;
+    buf_cnt0_1 <= \$366 ;
   always @(posedge clk)
-    buf_cnt1_2 <= \$347 ;
+    buf_cnt0_2 <= \$367 ;
   always @(posedge clk)
-    buf_cnt1_3 <= \$348 ;
+    buf_cnt0_3 <= \$368 ;
   always @(posedge clk)
-    buf_cnt1_4 <= \$349 ;
+    buf_cnt0_4 <= \$369 ;
   always @(posedge clk)
-    buf_wsel <= \$350 ;
+    buf_cnt1_0 <= \$370 ;
   always @(posedge clk)
-    buf_full <= \$351 ;
+    buf_cnt1_1 <= \$371 ;
   always @(posedge clk)
-    buf_rsel <= \$352 ;
+    buf_cnt1_2 <= \$372 ;
   always @(posedge clk)
-    chunk <= \$353 ;
+    buf_cnt1_3 <= \$373 ;
   always @(posedge clk)
-    phase <= \$354 ;
+    buf_cnt1_4 <= \$374 ;
   always @(posedge clk)
-    q <= \$355 ;
+    buf_wsel <= \$375 ;
   always @(posedge clk)
-    g <= \$356 ;
+    buf_full <= \$376 ;
   always @(posedge clk)
-    f_fly <= \$357 ;
+    buf_rsel <= \$377 ;
   always @(posedge clk)
-    f_fly_last <= \$358 ;
+    chunk <= \$378 ;
   always @(posedge clk)
-    buf_rq <= \$359 ;
+    phase <= \$379 ;
   always @(posedge clk)
-    fq_d0 <= \$360 ;
+    q <= \$380 ;
   always @(posedge clk)
-    fq_l0 <= \$361 ;
+    g <= \$381 ;
   always @(posedge clk)
-    fq_d1 <= \$362 ;
+    f_fly1 <= \$382 ;
   always @(posedge clk)
-    fq_l1 <= \$363 ;
+    f_fly_last1 <= \$383 ;
   always @(posedge clk)
-    fq_v1 <= \$364 ;
+    f_fly_q1 <= \$384 ;
   always @(posedge clk)
-    fq_v0 <= \$365 ;
+    f_fly2 <= \$385 ;
   always @(posedge clk)
-    f_e <= \$366 ;
+    f_fly_last2 <= \$386 ;
   always @(posedge clk)
-    buf_rplane <= \$367 ;
+    buf_rq <= \$387 ;
   always @(posedge clk)
-    f_cnt <= \$368 ;
+    fq_v0 <= \$388 ;
   always @(posedge clk)
-    f_g <= \$369 ;
+    fq_d0 <= \$389 ;
   always @(posedge clk)
-    f_busy <= \$370 ;
+    fq_l0 <= \$390 ;
   always @(posedge clk)
-    f_over <= \$371 ;
+    fq_v1 <= \$391 ;
   always @(posedge clk)
-    cnt_q <= \$372 ;
+    fq_d1 <= \$392 ;
   always @(posedge clk)
-    r_valid <= \$373 ;
+    fq_l1 <= \$393 ;
   always @(posedge clk)
-    r_kind <= \$374 ;
+    fq_v2 <= \$394 ;
   always @(posedge clk)
-    r_addr <= \$375 ;
+    fq_d2 <= \$395 ;
   always @(posedge clk)
-    r_q <= \$376 ;
+    fq_l2 <= \$396 ;
   always @(posedge clk)
-    x_valid <= \$377 ;
+    f_e <= \$397 ;
   always @(posedge clk)
-    x_kind <= \$378 ;
+    buf_rplane <= \$398 ;
   always @(posedge clk)
-    x_addr <= \$379 ;
+    f_cnt <= \$399 ;
   always @(posedge clk)
-    x_q <= \$380 ;
+    f_g <= \$400 ;
   always @(posedge clk)
-    w_x <= \$381 ;
+    f_busy <= \$401 ;
   always @(posedge clk)
-    b_x <= \$382 ;
+    f_over <= \$402 ;
   always @(posedge clk)
-    acc_word <= \$383 ;
+    cnt_q <= \$403 ;
+  always @(posedge clk)
+    r_valid <= \$404 ;
+  always @(posedge clk)
+    r_kind <= \$405 ;
+  always @(posedge clk)
+    r_addr <= \$406 ;
+  always @(posedge clk)
+    r_q <= \$407 ;
+  always @(posedge clk)
+    x_valid <= \$408 ;
+  always @(posedge clk)
+    x_kind <= \$409 ;
+  always @(posedge clk)
+    x_addr <= \$410 ;
+  always @(posedge clk)
+    x_q <= \$411 ;
+  always @(posedge clk)
+    w_x <= \$412 ;
+  always @(posedge clk)
+    b_x <= \$413 ;
+  always @(posedge clk)
+    acc_word <= \$414 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
     buf_rdata = 6'h00;
     casez (buf_rq)
       3'h0:
-          buf_rdata = rp__data;
+          buf_rdata = buf_rword0;
       3'h1:
-          buf_rdata = \rp__data$49 ;
+          buf_rdata = buf_rword1;
       3'h2:
-          buf_rdata = \rp__data$50 ;
+          buf_rdata = buf_rword2;
       3'h3:
-          buf_rdata = \rp__data$51 ;
+          buf_rdata = buf_rword3;
       3'h4:
-          buf_rdata = \rp__data$52 ;
+          buf_rdata = buf_rword4;
     endcase
   end
   always @* begin
@@ -2425,13 +2508,13 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     (* full_case = 32'd1 *)
     casez (chunk)
       2'h0:
-          \$228  = \$224 ;
+          \$234  = \$230 ;
       2'h1:
-          \$228  = \$225 ;
+          \$234  = \$231 ;
       2'h2:
-          \$228  = \$226 ;
+          \$234  = \$232 ;
       2'h3:
-          \$228  = \$227 ;
+          \$234  = \$233 ;
     endcase
   end
   always @* begin
@@ -2439,13 +2522,13 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     (* full_case = 32'd1 *)
     casez (chunk)
       2'h0:
-          \$233  = \$229 ;
+          \$239  = \$235 ;
       2'h1:
-          \$233  = \$230 ;
+          \$239  = \$236 ;
       2'h2:
-          \$233  = \$231 ;
+          \$239  = \$237 ;
       2'h3:
-          \$233  = \$232 ;
+          \$239  = \$238 ;
     endcase
   end
   always @* begin
@@ -2453,13 +2536,13 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     (* full_case = 32'd1 *)
     casez (chunk)
       2'h0:
-          \$238  = \$234 ;
+          \$244  = \$240 ;
       2'h1:
-          \$238  = \$235 ;
+          \$244  = \$241 ;
       2'h2:
-          \$238  = \$236 ;
+          \$244  = \$242 ;
       2'h3:
-          \$238  = \$237 ;
+          \$244  = \$243 ;
     endcase
   end
   always @* begin
@@ -2467,45 +2550,45 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     (* full_case = 32'd1 *)
     casez (chunk)
       2'h0:
-          \$243  = \$239 ;
+          \$249  = \$245 ;
       2'h1:
-          \$243  = \$240 ;
+          \$249  = \$246 ;
       2'h2:
-          \$243  = \$241 ;
+          \$249  = \$247 ;
       2'h3:
-          \$243  = \$242 ;
+          \$249  = \$248 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$327  = 7'h00;
+    \$347  = 7'h00;
     casez (buf_rplane)
       3'h0:
-          \$327  = buf_rcnt1;
+          \$347  = buf_rcnt1;
       3'h1:
-          \$327  = buf_rcnt2;
+          \$347  = buf_rcnt2;
       3'h2:
-          \$327  = buf_rcnt3;
+          \$347  = buf_rcnt3;
       3'h3:
-          \$327  = buf_rcnt4;
+          \$347  = buf_rcnt4;
       3'h4:
-          \$327  = buf_rcnt0;
+          \$347  = buf_rcnt0;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$333  = 7'h00;
+    \$353  = 7'h00;
     casez (q_n)
       3'h0:
-          \$333  = buf_rcnt0;
+          \$353  = buf_rcnt0;
       3'h1:
-          \$333  = buf_rcnt1;
+          \$353  = buf_rcnt1;
       3'h2:
-          \$333  = buf_rcnt2;
+          \$353  = buf_rcnt2;
       3'h3:
-          \$333  = buf_rcnt3;
+          \$353  = buf_rcnt3;
       3'h4:
-          \$333  = buf_rcnt4;
+          \$353  = buf_rcnt4;
     endcase
   end
   always @* begin
@@ -2519,19 +2602,19 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
       3'h2:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$32 ) begin
+            if (\$38 ) begin
               phase_n = 3'h3;
-            end else if (\$33 ) begin
+            end else if (\$39 ) begin
               phase_n = 3'h5;
             end else begin
               phase_n = 3'h2;
             end
           end
       3'h3:
-          if (\$36 ) begin
+          if (\$42 ) begin
             if (fq_l0) begin
               (* full_case = 32'd1 *)
-              if (\$37 ) begin
+              if (\$43 ) begin
                 phase_n = 3'h5;
               end else begin
                 phase_n = 3'h2;
@@ -2541,7 +2624,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
       3'h5:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$45 ) begin
+            if (\$51 ) begin
               phase_n = 3'h2;
             end else begin
               (* full_case = 32'd1 *)
@@ -2565,26 +2648,26 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
       3'h2:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$32 ) begin
-            end else if (\$33 ) begin
+            if (\$38 ) begin
+            end else if (\$39 ) begin
             end else begin
-              q_n = \$35 [2:0];
+              q_n = \$41 [2:0];
             end
           end
       3'h3:
-          if (\$36 ) begin
+          if (\$42 ) begin
             if (fq_l0) begin
               (* full_case = 32'd1 *)
-              if (\$37 ) begin
+              if (\$43 ) begin
               end else begin
-                q_n = \$39 [2:0];
+                q_n = \$45 [2:0];
               end
             end
           end
       3'h5:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$45 ) begin
+            if (\$51 ) begin
               q_n = 3'h0;
             end else begin
               if (buf_rfull) begin
@@ -2607,8 +2690,8 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
       3'h5:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$45 ) begin
-              g_n = \$46 [1:0];
+            if (\$51 ) begin
+              g_n = \$52 [1:0];
             end else begin
               g_n = 2'h0;
             end
@@ -2623,18 +2706,18 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
           /* empty */;
       3'h2:
           if (a_last) begin
-            if (\$32 ) begin
-            end else if (\$33 ) begin
-              if (\$34 ) begin
+            if (\$38 ) begin
+            end else if (\$39 ) begin
+              if (\$40 ) begin
                 release_now = 1'h1;
               end
             end
           end
       3'h3:
-          if (\$36 ) begin
+          if (\$42 ) begin
             if (fq_l0) begin
-              if (\$37 ) begin
-                if (\$38 ) begin
+              if (\$43 ) begin
+                if (\$44 ) begin
                   release_now = 1'h1;
                 end
               end
@@ -2647,7 +2730,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base0 = { acc_word[16], acc_word[16:0] };
     casez (x_kind)
       3'h2:
-          base0 = \$50 ;
+          base0 = \$56 ;
     endcase
   end
   always @* begin
@@ -2655,7 +2738,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend0 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend0 = \$52 ;
+          addend0 = \$58 ;
       3'h3:
           addend0 = { w_x[7], w_x[7], w_x[7:0] };
     endcase
@@ -2665,7 +2748,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base1 = { acc_word[33], acc_word[33:17] };
     casez (x_kind)
       3'h2:
-          base1 = \$61 ;
+          base1 = \$67 ;
     endcase
   end
   always @* begin
@@ -2673,7 +2756,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend1 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend1 = \$63 ;
+          addend1 = \$69 ;
       3'h3:
           addend1 = { w_x[15], w_x[15], w_x[15:8] };
     endcase
@@ -2683,7 +2766,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base2 = { acc_word[50], acc_word[50:34] };
     casez (x_kind)
       3'h2:
-          base2 = \$72 ;
+          base2 = \$78 ;
     endcase
   end
   always @* begin
@@ -2691,7 +2774,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend2 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend2 = \$74 ;
+          addend2 = \$80 ;
       3'h3:
           addend2 = { w_x[23], w_x[23], w_x[23:16] };
     endcase
@@ -2701,7 +2784,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base3 = { acc_word[67], acc_word[67:51] };
     casez (x_kind)
       3'h2:
-          base3 = \$83 ;
+          base3 = \$89 ;
     endcase
   end
   always @* begin
@@ -2709,7 +2792,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend3 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend3 = \$85 ;
+          addend3 = \$91 ;
       3'h3:
           addend3 = { w_x[31], w_x[31], w_x[31:24] };
     endcase
@@ -2719,7 +2802,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base4 = { acc_word[84], acc_word[84:68] };
     casez (x_kind)
       3'h2:
-          base4 = \$94 ;
+          base4 = \$100 ;
     endcase
   end
   always @* begin
@@ -2727,7 +2810,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend4 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend4 = \$96 ;
+          addend4 = \$102 ;
       3'h3:
           addend4 = { w_x[39], w_x[39], w_x[39:32] };
     endcase
@@ -2737,7 +2820,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base5 = { acc_word[101], acc_word[101:85] };
     casez (x_kind)
       3'h2:
-          base5 = \$105 ;
+          base5 = \$111 ;
     endcase
   end
   always @* begin
@@ -2745,7 +2828,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend5 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend5 = \$107 ;
+          addend5 = \$113 ;
       3'h3:
           addend5 = { w_x[47], w_x[47], w_x[47:40] };
     endcase
@@ -2755,7 +2838,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base6 = { acc_word[118], acc_word[118:102] };
     casez (x_kind)
       3'h2:
-          base6 = \$116 ;
+          base6 = \$122 ;
     endcase
   end
   always @* begin
@@ -2763,7 +2846,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend6 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend6 = \$118 ;
+          addend6 = \$124 ;
       3'h3:
           addend6 = { w_x[55], w_x[55], w_x[55:48] };
     endcase
@@ -2773,7 +2856,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base7 = { acc_word[135], acc_word[135:119] };
     casez (x_kind)
       3'h2:
-          base7 = \$127 ;
+          base7 = \$133 ;
     endcase
   end
   always @* begin
@@ -2781,7 +2864,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend7 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend7 = \$129 ;
+          addend7 = \$135 ;
       3'h3:
           addend7 = { w_x[63], w_x[63], w_x[63:56] };
     endcase
@@ -2791,7 +2874,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base8 = { acc_word[152], acc_word[152:136] };
     casez (x_kind)
       3'h2:
-          base8 = \$138 ;
+          base8 = \$144 ;
     endcase
   end
   always @* begin
@@ -2799,7 +2882,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend8 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend8 = \$140 ;
+          addend8 = \$146 ;
       3'h3:
           addend8 = { w_x[71], w_x[71], w_x[71:64] };
     endcase
@@ -2809,7 +2892,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base9 = { acc_word[169], acc_word[169:153] };
     casez (x_kind)
       3'h2:
-          base9 = \$149 ;
+          base9 = \$155 ;
     endcase
   end
   always @* begin
@@ -2817,7 +2900,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend9 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend9 = \$151 ;
+          addend9 = \$157 ;
       3'h3:
           addend9 = { w_x[79], w_x[79], w_x[79:72] };
     endcase
@@ -2827,7 +2910,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base10 = { acc_word[186], acc_word[186:170] };
     casez (x_kind)
       3'h2:
-          base10 = \$160 ;
+          base10 = \$166 ;
     endcase
   end
   always @* begin
@@ -2835,7 +2918,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend10 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend10 = \$162 ;
+          addend10 = \$168 ;
       3'h3:
           addend10 = { w_x[87], w_x[87], w_x[87:80] };
     endcase
@@ -2845,7 +2928,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base11 = { acc_word[203], acc_word[203:187] };
     casez (x_kind)
       3'h2:
-          base11 = \$171 ;
+          base11 = \$177 ;
     endcase
   end
   always @* begin
@@ -2853,7 +2936,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend11 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend11 = \$173 ;
+          addend11 = \$179 ;
       3'h3:
           addend11 = { w_x[95], w_x[95], w_x[95:88] };
     endcase
@@ -2863,7 +2946,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base12 = { acc_word[220], acc_word[220:204] };
     casez (x_kind)
       3'h2:
-          base12 = \$182 ;
+          base12 = \$188 ;
     endcase
   end
   always @* begin
@@ -2871,7 +2954,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend12 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend12 = \$184 ;
+          addend12 = \$190 ;
       3'h3:
           addend12 = { w_x[103], w_x[103], w_x[103:96] };
     endcase
@@ -2881,7 +2964,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base13 = { acc_word[237], acc_word[237:221] };
     casez (x_kind)
       3'h2:
-          base13 = \$193 ;
+          base13 = \$199 ;
     endcase
   end
   always @* begin
@@ -2889,7 +2972,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend13 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend13 = \$195 ;
+          addend13 = \$201 ;
       3'h3:
           addend13 = { w_x[111], w_x[111], w_x[111:104] };
     endcase
@@ -2899,7 +2982,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base14 = { acc_word[254], acc_word[254:238] };
     casez (x_kind)
       3'h2:
-          base14 = \$204 ;
+          base14 = \$210 ;
     endcase
   end
   always @* begin
@@ -2907,7 +2990,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend14 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend14 = \$206 ;
+          addend14 = \$212 ;
       3'h3:
           addend14 = { w_x[119], w_x[119], w_x[119:112] };
     endcase
@@ -2917,7 +3000,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     base15 = { acc_word[271], acc_word[271:255] };
     casez (x_kind)
       3'h2:
-          base15 = \$215 ;
+          base15 = \$221 ;
     endcase
   end
   always @* begin
@@ -2925,357 +3008,65 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
     addend15 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend15 = \$217 ;
+          addend15 = \$223 ;
       3'h3:
           addend15 = { w_x[127], w_x[127], w_x[127:120] };
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$340  = buf_cnt0_0;
-    if (\$246 ) begin
-      \$340  = 7'h00;
-    end else if (\$248 ) begin
-      \$340  = \$250 [6:0];
-    end
-    if (rst) begin
-      \$340  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$341  = buf_cnt0_1;
-    if (\$252 ) begin
-      \$341  = 7'h00;
-    end else if (\$254 ) begin
-      \$341  = \$256 [6:0];
-    end
-    if (rst) begin
-      \$341  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$342  = buf_cnt0_2;
-    if (\$258 ) begin
-      \$342  = 7'h00;
-    end else if (\$260 ) begin
-      \$342  = \$262 [6:0];
-    end
-    if (rst) begin
-      \$342  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$343  = buf_cnt0_3;
-    if (\$264 ) begin
-      \$343  = 7'h00;
-    end else if (\$266 ) begin
-      \$343  = \$268 [6:0];
-    end
-    if (rst) begin
-      \$343  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$344  = buf_cnt0_4;
-    if (\$270 ) begin
-      \$344  = 7'h00;
-    end else if (\$272 ) begin
-      \$344  = \$274 [6:0];
-    end
-    if (rst) begin
-      \$344  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$345  = buf_cnt1_0;
-    if (\$276 ) begin
-      \$345  = 7'h00;
-    end else if (\$278 ) begin
-      \$345  = \$280 [6:0];
-    end
-    if (rst) begin
-      \$345  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$346  = buf_cnt1_1;
-    if (\$282 ) begin
-      \$346  = 7'h00;
-    end else if (\$284 ) begin
-      \$346  = \$286 [6:0];
-    end
-    if (rst) begin
-      \$346  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$347  = buf_cnt1_2;
-    if (\$288 ) begin
-      \$347  = 7'h00;
-    end else if (\$290 ) begin
-      \$347  = \$292 [6:0];
-    end
-    if (rst) begin
-      \$347  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$348  = buf_cnt1_3;
-    if (\$294 ) begin
-      \$348  = 7'h00;
-    end else if (\$296 ) begin
-      \$348  = \$298 [6:0];
-    end
-    if (rst) begin
-      \$348  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$349  = buf_cnt1_4;
-    if (\$300 ) begin
-      \$349  = 7'h00;
-    end else if (\$302 ) begin
-      \$349  = \$304 [6:0];
-    end
-    if (rst) begin
-      \$349  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$350  = buf_wsel;
-    if (buf_done) begin
-      \$350  = \$305 ;
-    end
-    if (rst) begin
-      \$350  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$351  = buf_full;
-    if (\$307 ) begin
-      \$351 [0] = 1'h1;
-    end else if (\$309 ) begin
-      \$351 [0] = 1'h0;
-    end
-    if (\$311 ) begin
-      \$351 [1] = 1'h1;
-    end else if (\$313 ) begin
-      \$351 [1] = 1'h0;
-    end
-    if (rst) begin
-      \$351  = 2'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$352  = buf_rsel;
-    if (buf_release) begin
-      \$352  = \$314 ;
-    end
-    if (rst) begin
-      \$352  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$353  = chunk;
-    if (\$315 ) begin
-      \$353  = \$318 [1:0];
-    end
-    if (rst) begin
-      \$353  = 2'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$354  = phase;
-    if (go) begin
-      \$354  = phase_n;
-    end
-    if (rst) begin
-      \$354  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$355  = q;
-    if (go) begin
-      \$355  = q_n;
-    end
-    if (rst) begin
-      \$355  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$356  = g;
-    if (go) begin
-      \$356  = g_n;
-    end
-    if (rst) begin
-      \$356  = 2'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$357  = f_issue;
-    if (rst) begin
-      \$357  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$358  = \$320 ;
-    if (rst) begin
-      \$358  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$359  = buf_rplane;
-    if (rst) begin
-      \$359  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$360  = fq_d0;
-    if (pop) begin
-      if (fq_v1) begin
-        \$360  = fq_d1;
-      end else if (f_fly) begin
-        \$360  = buf_rdata;
-      end
-    end else if (f_fly) begin
-      (* full_case = 32'd1 *)
-      if (fq_v0) begin
-      end else begin
-        \$360  = buf_rdata;
-      end
-    end
+    \$360  = rp__data;
     if (rst) begin
       \$360  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$361  = fq_l0;
-    if (pop) begin
-      if (fq_v1) begin
-        \$361  = fq_l1;
-      end else if (f_fly) begin
-        \$361  = f_fly_last;
-      end
-    end else if (f_fly) begin
-      (* full_case = 32'd1 *)
-      if (fq_v0) begin
-      end else begin
-        \$361  = f_fly_last;
-      end
-    end
+    \$361  = \rp__data$162 ;
     if (rst) begin
-      \$361  = 1'h0;
+      \$361  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$362  = fq_d1;
-    if (pop) begin
-      if (fq_v1) begin
-        if (f_fly) begin
-          \$362  = buf_rdata;
-        end
-      end
-    end else if (f_fly) begin
-      if (fq_v0) begin
-        \$362  = buf_rdata;
-      end
-    end
+    \$362  = \rp__data$163 ;
     if (rst) begin
       \$362  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$363  = fq_l1;
-    if (pop) begin
-      if (fq_v1) begin
-        if (f_fly) begin
-          \$363  = f_fly_last;
-        end
-      end
-    end else if (f_fly) begin
-      if (fq_v0) begin
-        \$363  = f_fly_last;
-      end
-    end
+    \$363  = \rp__data$164 ;
     if (rst) begin
-      \$363  = 1'h0;
+      \$363  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$364  = fq_v1;
-    if (pop) begin
-      if (fq_v1) begin
-        (* full_case = 32'd1 *)
-        if (f_fly) begin
-        end else begin
-          \$364  = 1'h0;
-        end
-      end
-    end else if (f_fly) begin
-      if (fq_v0) begin
-        \$364  = 1'h1;
-      end
-    end
+    \$364  = \rp__data$165 ;
     if (rst) begin
-      \$364  = 1'h0;
+      \$364  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$365  = fq_v0;
-    if (pop) begin
-      (* full_case = 32'd1 *)
-      if (fq_v1) begin
-      end else if (f_fly) begin
-      end else begin
-        \$365  = 1'h0;
-      end
-    end else if (f_fly) begin
-      (* full_case = 32'd1 *)
-      if (fq_v0) begin
-      end else begin
-        \$365  = 1'h1;
-      end
+    \$365  = buf_cnt0_0;
+    if (\$252 ) begin
+      \$365  = 7'h00;
+    end else if (\$254 ) begin
+      \$365  = \$256 [6:0];
     end
     if (rst) begin
-      \$365  = 1'h0;
+      \$365  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$366  = f_e;
-    if (f_issue) begin
-      \$366  = \$323 [6:0];
-    end else if (\$322 ) begin
+    \$366  = buf_cnt0_1;
+    if (\$258 ) begin
       \$366  = 7'h00;
-    end
-    if (buf_release) begin
-    end else if (\$332 ) begin
-      \$366  = 7'h00;
+    end else if (\$260 ) begin
+      \$366  = \$262 [6:0];
     end
     if (rst) begin
       \$366  = 7'h00;
@@ -3283,37 +3074,23 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$367  = buf_rplane;
-    if (f_issue) begin
-    end else if (\$322 ) begin
-      if (\$324 ) begin
-        \$367  = \$326 [2:0];
-      end else if (\$325 ) begin
-        \$367  = 3'h0;
-      end
-    end
-    if (buf_release) begin
-    end else if (\$332 ) begin
-      \$367  = 3'h0;
+    \$367  = buf_cnt0_2;
+    if (\$264 ) begin
+      \$367  = 7'h00;
+    end else if (\$266 ) begin
+      \$367  = \$268 [6:0];
     end
     if (rst) begin
-      \$367  = 3'h0;
+      \$367  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$368  = f_cnt;
-    if (f_issue) begin
-    end else if (\$322 ) begin
-      if (\$324 ) begin
-        \$368  = \$327 ;
-      end else if (\$325 ) begin
-        \$368  = buf_rcnt0;
-      end
-    end
-    if (buf_release) begin
-    end else if (\$332 ) begin
-      \$368  = buf_rcnt0;
+    \$368  = buf_cnt0_3;
+    if (\$270 ) begin
+      \$368  = 7'h00;
+    end else if (\$272 ) begin
+      \$368  = \$274 [6:0];
     end
     if (rst) begin
       \$368  = 7'h00;
@@ -3321,67 +3098,47 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$369  = f_g;
-    if (f_issue) begin
-    end else if (\$322 ) begin
-      if (\$324 ) begin
-      end else if (\$325 ) begin
-        \$369  = \$328 [1:0];
-      end
-    end
-    if (buf_release) begin
-    end else if (\$332 ) begin
-      \$369  = 2'h0;
+    \$369  = buf_cnt0_4;
+    if (\$276 ) begin
+      \$369  = 7'h00;
+    end else if (\$278 ) begin
+      \$369  = \$280 [6:0];
     end
     if (rst) begin
-      \$369  = 2'h0;
+      \$369  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$370  = f_busy;
-    if (f_issue) begin
-    end else if (\$322 ) begin
-      (* full_case = 32'd1 *)
-      if (\$324 ) begin
-      end else if (\$325 ) begin
-      end else begin
-        \$370  = 1'h0;
-      end
-    end
-    if (buf_release) begin
-      \$370  = 1'h0;
-    end else if (\$332 ) begin
-      \$370  = 1'h1;
+    \$370  = buf_cnt1_0;
+    if (\$282 ) begin
+      \$370  = 7'h00;
+    end else if (\$284 ) begin
+      \$370  = \$286 [6:0];
     end
     if (rst) begin
-      \$370  = 1'h0;
+      \$370  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$371  = f_over;
-    if (f_issue) begin
-    end else if (\$322 ) begin
-      (* full_case = 32'd1 *)
-      if (\$324 ) begin
-      end else if (\$325 ) begin
-      end else begin
-        \$371  = 1'h1;
-      end
-    end
-    if (buf_release) begin
-      \$371  = 1'h0;
+    \$371  = buf_cnt1_1;
+    if (\$288 ) begin
+      \$371  = 7'h00;
+    end else if (\$290 ) begin
+      \$371  = \$292 [6:0];
     end
     if (rst) begin
-      \$371  = 1'h0;
+      \$371  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$372  = cnt_q;
-    if (go) begin
-      \$372  = \$333 ;
+    \$372  = buf_cnt1_2;
+    if (\$294 ) begin
+      \$372  = 7'h00;
+    end else if (\$296 ) begin
+      \$372  = \$298 [6:0];
     end
     if (rst) begin
       \$372  = 7'h00;
@@ -3389,49 +3146,60 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$373  = r_valid;
-    if (enable) begin
-      \$373  = \$336 ;
+    \$373  = buf_cnt1_3;
+    if (\$300 ) begin
+      \$373  = 7'h00;
+    end else if (\$302 ) begin
+      \$373  = \$304 [6:0];
     end
     if (rst) begin
-      \$373  = 1'h0;
+      \$373  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$374  = r_kind;
-    if (enable) begin
-      \$374  = phase;
+    \$374  = buf_cnt1_4;
+    if (\$306 ) begin
+      \$374  = 7'h00;
+    end else if (\$308 ) begin
+      \$374  = \$310 [6:0];
     end
     if (rst) begin
-      \$374  = 3'h0;
+      \$374  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$375  = r_addr;
-    if (enable) begin
+    \$375  = buf_wsel;
+    if (buf_done) begin
+      \$375  = \$311 ;
+    end
+    if (rst) begin
       \$375  = 1'h0;
     end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$376  = buf_full;
+    if (\$313 ) begin
+      \$376 [0] = 1'h1;
+    end else if (\$315 ) begin
+      \$376 [0] = 1'h0;
+    end
+    if (\$317 ) begin
+      \$376 [1] = 1'h1;
+    end else if (\$319 ) begin
+      \$376 [1] = 1'h0;
+    end
     if (rst) begin
-      \$375  = 1'h0;
+      \$376  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$376  = r_q;
-    if (enable) begin
-      \$376  = q;
-    end
-    if (rst) begin
-      \$376  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$377  = x_valid;
-    if (enable) begin
-      \$377  = r_valid;
+    \$377  = buf_rsel;
+    if (buf_release) begin
+      \$377  = \$320 ;
     end
     if (rst) begin
       \$377  = 1'h0;
@@ -3439,29 +3207,29 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$378  = x_kind;
-    if (enable) begin
-      \$378  = r_kind;
+    \$378  = chunk;
+    if (\$321 ) begin
+      \$378  = \$324 [1:0];
     end
     if (rst) begin
-      \$378  = 3'h0;
+      \$378  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$379  = x_addr;
-    if (enable) begin
-      \$379  = r_addr;
+    \$379  = phase;
+    if (go) begin
+      \$379  = phase_n;
     end
     if (rst) begin
-      \$379  = 1'h0;
+      \$379  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$380  = x_q;
-    if (enable) begin
-      \$380  = r_q;
+    \$380  = q;
+    if (go) begin
+      \$380  = q_n;
     end
     if (rst) begin
       \$380  = 3'h0;
@@ -3469,32 +3237,390 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$381  = w_x;
-    if (enable) begin
-      \$381  = w_rp__data;
+    \$381  = g;
+    if (go) begin
+      \$381  = g_n;
     end
     if (rst) begin
-      \$381  = 128'h00000000000000000000000000000000;
+      \$381  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$382  = b_x;
-    if (enable) begin
-      \$382  = b_rp__data;
-    end
+    \$382  = f_issue;
     if (rst) begin
-      \$382  = 160'h0000000000000000000000000000000000000000;
+      \$382  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$383  = acc_word;
-    if (\$339 ) begin
-      \$383  = word_out;
+    \$383  = \$326 ;
+    if (rst) begin
+      \$383  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$384  = buf_rplane;
+    if (rst) begin
+      \$384  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$385  = f_fly1;
+    if (rst) begin
+      \$385  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$386  = f_fly_last1;
+    if (rst) begin
+      \$386  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$387  = f_fly_q1;
+    if (rst) begin
+      \$387  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$388  = fq_v0;
+    if (\$330 ) begin
+      \$388  = 1'h1;
+    end else if (pop) begin
+      \$388  = fq_v1;
     end
     if (rst) begin
-      \$383  = 272'h00000000000000000000000000000000000000000000000000000000000000000000;
+      \$388  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$389  = fq_d0;
+    if (\$330 ) begin
+      \$389  = buf_rdata;
+    end else if (pop) begin
+      \$389  = fq_d1;
+    end
+    if (rst) begin
+      \$389  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$390  = fq_l0;
+    if (\$330 ) begin
+      \$390  = f_fly_last2;
+    end else if (pop) begin
+      \$390  = fq_l1;
+    end
+    if (rst) begin
+      \$390  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$391  = fq_v1;
+    if (\$335 ) begin
+      \$391  = 1'h1;
+    end else if (pop) begin
+      \$391  = fq_v2;
+    end
+    if (rst) begin
+      \$391  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$392  = fq_d1;
+    if (\$335 ) begin
+      \$392  = buf_rdata;
+    end else if (pop) begin
+      \$392  = fq_d2;
+    end
+    if (rst) begin
+      \$392  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$393  = fq_l1;
+    if (\$335 ) begin
+      \$393  = f_fly_last2;
+    end else if (pop) begin
+      \$393  = fq_l2;
+    end
+    if (rst) begin
+      \$393  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$394  = fq_v2;
+    if (\$340 ) begin
+      \$394  = 1'h1;
+    end else if (pop) begin
+      \$394  = 1'h0;
+    end
+    if (rst) begin
+      \$394  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$395  = fq_d2;
+    if (\$340 ) begin
+      \$395  = buf_rdata;
+    end
+    if (rst) begin
+      \$395  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$396  = fq_l2;
+    if (\$340 ) begin
+      \$396  = f_fly_last2;
+    end
+    if (rst) begin
+      \$396  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$397  = f_e;
+    if (f_issue) begin
+      \$397  = \$343 [6:0];
+    end else if (\$342 ) begin
+      \$397  = 7'h00;
+    end
+    if (buf_release) begin
+    end else if (\$352 ) begin
+      \$397  = 7'h00;
+    end
+    if (rst) begin
+      \$397  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$398  = buf_rplane;
+    if (f_issue) begin
+    end else if (\$342 ) begin
+      if (\$344 ) begin
+        \$398  = \$346 [2:0];
+      end else if (\$345 ) begin
+        \$398  = 3'h0;
+      end
+    end
+    if (buf_release) begin
+    end else if (\$352 ) begin
+      \$398  = 3'h0;
+    end
+    if (rst) begin
+      \$398  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$399  = f_cnt;
+    if (f_issue) begin
+    end else if (\$342 ) begin
+      if (\$344 ) begin
+        \$399  = \$347 ;
+      end else if (\$345 ) begin
+        \$399  = buf_rcnt0;
+      end
+    end
+    if (buf_release) begin
+    end else if (\$352 ) begin
+      \$399  = buf_rcnt0;
+    end
+    if (rst) begin
+      \$399  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$400  = f_g;
+    if (f_issue) begin
+    end else if (\$342 ) begin
+      if (\$344 ) begin
+      end else if (\$345 ) begin
+        \$400  = \$348 [1:0];
+      end
+    end
+    if (buf_release) begin
+    end else if (\$352 ) begin
+      \$400  = 2'h0;
+    end
+    if (rst) begin
+      \$400  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$401  = f_busy;
+    if (f_issue) begin
+    end else if (\$342 ) begin
+      (* full_case = 32'd1 *)
+      if (\$344 ) begin
+      end else if (\$345 ) begin
+      end else begin
+        \$401  = 1'h0;
+      end
+    end
+    if (buf_release) begin
+      \$401  = 1'h0;
+    end else if (\$352 ) begin
+      \$401  = 1'h1;
+    end
+    if (rst) begin
+      \$401  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$402  = f_over;
+    if (f_issue) begin
+    end else if (\$342 ) begin
+      (* full_case = 32'd1 *)
+      if (\$344 ) begin
+      end else if (\$345 ) begin
+      end else begin
+        \$402  = 1'h1;
+      end
+    end
+    if (buf_release) begin
+      \$402  = 1'h0;
+    end
+    if (rst) begin
+      \$402  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$403  = cnt_q;
+    if (go) begin
+      \$403  = \$353 ;
+    end
+    if (rst) begin
+      \$403  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$404  = r_valid;
+    if (enable) begin
+      \$404  = \$356 ;
+    end
+    if (rst) begin
+      \$404  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$405  = r_kind;
+    if (enable) begin
+      \$405  = phase;
+    end
+    if (rst) begin
+      \$405  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$406  = r_addr;
+    if (enable) begin
+      \$406  = 1'h0;
+    end
+    if (rst) begin
+      \$406  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$407  = r_q;
+    if (enable) begin
+      \$407  = q;
+    end
+    if (rst) begin
+      \$407  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$408  = x_valid;
+    if (enable) begin
+      \$408  = r_valid;
+    end
+    if (rst) begin
+      \$408  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$409  = x_kind;
+    if (enable) begin
+      \$409  = r_kind;
+    end
+    if (rst) begin
+      \$409  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$410  = x_addr;
+    if (enable) begin
+      \$410  = r_addr;
+    end
+    if (rst) begin
+      \$410  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$411  = x_q;
+    if (enable) begin
+      \$411  = r_q;
+    end
+    if (rst) begin
+      \$411  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$412  = w_x;
+    if (enable) begin
+      \$412  = w_rp__data;
+    end
+    if (rst) begin
+      \$412  = 128'h00000000000000000000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$413  = b_x;
+    if (enable) begin
+      \$413  = b_rp__data;
+    end
+    if (rst) begin
+      \$413  = 160'h0000000000000000000000000000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$414  = acc_word;
+    if (\$359 ) begin
+      \$414  = word_out;
+    end
+    if (rst) begin
+      \$414  = 272'h00000000000000000000000000000000000000000000000000000000000000000000;
     end
   end
   assign i__ready = buf_can;
@@ -3528,26 +3654,26 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   assign w_rp__en = go;
   assign b_rp__en = go;
   assign f_q = buf_rplane;
-  assign f_fly_q = buf_rq;
+  assign f_fly_q2 = buf_rq;
   assign op_addr = 1'h0;
   assign w_rp__addr = { fq_d0, g };
   assign b_rp__addr = g;
-  assign acc_n0 = \$58 [16:0];
-  assign acc_n1 = \$69 [16:0];
-  assign acc_n2 = \$80 [16:0];
-  assign acc_n3 = \$91 [16:0];
-  assign acc_n4 = \$102 [16:0];
-  assign acc_n5 = \$113 [16:0];
-  assign acc_n6 = \$124 [16:0];
-  assign acc_n7 = \$135 [16:0];
-  assign acc_n8 = \$146 [16:0];
-  assign acc_n9 = \$157 [16:0];
-  assign acc_n10 = \$168 [16:0];
-  assign acc_n11 = \$179 [16:0];
-  assign acc_n12 = \$190 [16:0];
-  assign acc_n13 = \$201 [16:0];
-  assign acc_n14 = \$212 [16:0];
-  assign acc_n15 = \$223 [16:0];
+  assign acc_n0 = \$64 [16:0];
+  assign acc_n1 = \$75 [16:0];
+  assign acc_n2 = \$86 [16:0];
+  assign acc_n3 = \$97 [16:0];
+  assign acc_n4 = \$108 [16:0];
+  assign acc_n5 = \$119 [16:0];
+  assign acc_n6 = \$130 [16:0];
+  assign acc_n7 = \$141 [16:0];
+  assign acc_n8 = \$152 [16:0];
+  assign acc_n9 = \$163 [16:0];
+  assign acc_n10 = \$174 [16:0];
+  assign acc_n11 = \$185 [16:0];
+  assign acc_n12 = \$196 [16:0];
+  assign acc_n13 = \$207 [16:0];
+  assign acc_n14 = \$218 [16:0];
+  assign acc_n15 = \$229 [16:0];
   assign \i__payload.mask  = i__payload[4:0];
   assign \i__payload.index  = i__payload[10:5];
   assign \i__payload.last  = i__payload[11];
@@ -3555,74 +3681,72 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   assign \o__payload.lane1  = o__payload[25:13];
   assign \o__payload.lane2  = o__payload[38:26];
   assign \o__payload.lane3  = o__payload[51:39];
-  assign o__payload[51:39] = \$243 [12:0];
-  assign o__payload[38:26] = \$238 [12:0];
-  assign o__payload[25:13] = \$233 [12:0];
-  assign o__payload[12:0] = \$228 [12:0];
-  assign word_out[271:255] = \$223 [16:0];
-  assign word_out[254:238] = \$212 [16:0];
-  assign word_out[237:221] = \$201 [16:0];
-  assign word_out[220:204] = \$190 [16:0];
-  assign word_out[203:187] = \$179 [16:0];
-  assign word_out[186:170] = \$168 [16:0];
-  assign word_out[169:153] = \$157 [16:0];
-  assign word_out[152:136] = \$146 [16:0];
-  assign word_out[135:119] = \$135 [16:0];
-  assign word_out[118:102] = \$124 [16:0];
-  assign word_out[101:85] = \$113 [16:0];
-  assign word_out[84:68] = \$102 [16:0];
-  assign word_out[67:51] = \$91 [16:0];
-  assign word_out[50:34] = \$80 [16:0];
-  assign word_out[33:17] = \$69 [16:0];
-  assign word_out[16:0] = \$58 [16:0];
+  assign o__payload[51:39] = \$249 [12:0];
+  assign o__payload[38:26] = \$244 [12:0];
+  assign o__payload[25:13] = \$239 [12:0];
+  assign o__payload[12:0] = \$234 [12:0];
+  assign word_out[271:255] = \$229 [16:0];
+  assign word_out[254:238] = \$218 [16:0];
+  assign word_out[237:221] = \$207 [16:0];
+  assign word_out[220:204] = \$196 [16:0];
+  assign word_out[203:187] = \$185 [16:0];
+  assign word_out[186:170] = \$174 [16:0];
+  assign word_out[169:153] = \$163 [16:0];
+  assign word_out[152:136] = \$152 [16:0];
+  assign word_out[135:119] = \$141 [16:0];
+  assign word_out[118:102] = \$130 [16:0];
+  assign word_out[101:85] = \$119 [16:0];
+  assign word_out[84:68] = \$108 [16:0];
+  assign word_out[67:51] = \$97 [16:0];
+  assign word_out[50:34] = \$86 [16:0];
+  assign word_out[33:17] = \$75 [16:0];
+  assign word_out[16:0] = \$64 [16:0];
   assign buf_pending = i__payload[4:0];
   assign \$13  = 1'h1;
   assign a_last = \$13 ;
-  assign \$27  = 1'h1;
-  assign pop = \$26 ;
-  assign \$28  = 1'h1;
-  assign \$29  = 2'h1;
-  assign \$30  = 2'h0;
-  assign \$31  = 2'h0;
-  assign \$36  = 1'h1;
-  assign \$40  = 1'h1;
-  assign \$41  = 2'h1;
-  assign \$42  = 2'h0;
-  assign \$43  = 2'h0;
-  assign \$49  = { acc_word[16:0], 1'h0 };
-  assign \$60  = { acc_word[33:17], 1'h0 };
-  assign \$71  = { acc_word[50:34], 1'h0 };
-  assign \$82  = { acc_word[67:51], 1'h0 };
-  assign \$93  = { acc_word[84:68], 1'h0 };
-  assign \$104  = { acc_word[101:85], 1'h0 };
-  assign \$115  = { acc_word[118:102], 1'h0 };
-  assign \$126  = { acc_word[135:119], 1'h0 };
-  assign \$137  = { acc_word[152:136], 1'h0 };
-  assign \$148  = { acc_word[169:153], 1'h0 };
-  assign \$159  = { acc_word[186:170], 1'h0 };
-  assign \$170  = { acc_word[203:187], 1'h0 };
-  assign \$181  = { acc_word[220:204], 1'h0 };
-  assign \$192  = { acc_word[237:221], 1'h0 };
-  assign \$203  = { acc_word[254:238], 1'h0 };
-  assign \$214  = { acc_word[271:255], 1'h0 };
-  assign \$224  = { acc_word[16], acc_word[16], acc_word[16:2] };
-  assign \$225  = { acc_word[84], acc_word[84], acc_word[84:70] };
-  assign \$226  = { acc_word[152], acc_word[152], acc_word[152:138] };
-  assign \$227  = { acc_word[220], acc_word[220], acc_word[220:206] };
-  assign \$229  = { acc_word[33], acc_word[33], acc_word[33:19] };
-  assign \$230  = { acc_word[101], acc_word[101], acc_word[101:87] };
-  assign \$231  = { acc_word[169], acc_word[169], acc_word[169:155] };
-  assign \$232  = { acc_word[237], acc_word[237], acc_word[237:223] };
-  assign \$234  = { acc_word[50], acc_word[50], acc_word[50:36] };
-  assign \$235  = { acc_word[118], acc_word[118], acc_word[118:104] };
-  assign \$236  = { acc_word[186], acc_word[186], acc_word[186:172] };
-  assign \$237  = { acc_word[254], acc_word[254], acc_word[254:240] };
-  assign \$239  = { acc_word[67], acc_word[67], acc_word[67:53] };
-  assign \$240  = { acc_word[135], acc_word[135], acc_word[135:121] };
-  assign \$241  = { acc_word[203], acc_word[203], acc_word[203:189] };
-  assign \$242  = { acc_word[271], acc_word[271], acc_word[271:257] };
-  assign \$275  = buf_rsel;
-  assign \$277  = buf_wsel;
+  assign \$33  = 1'h1;
+  assign pop = \$32 ;
+  assign \$34  = 1'h1;
+  assign \$35  = 2'h1;
+  assign \$36  = 2'h0;
+  assign \$37  = 2'h0;
+  assign \$42  = 1'h1;
+  assign \$46  = 1'h1;
+  assign \$47  = 2'h1;
+  assign \$48  = 2'h0;
+  assign \$49  = 2'h0;
+  assign \$55  = { acc_word[16:0], 1'h0 };
+  assign \$66  = { acc_word[33:17], 1'h0 };
+  assign \$77  = { acc_word[50:34], 1'h0 };
+  assign \$88  = { acc_word[67:51], 1'h0 };
+  assign \$99  = { acc_word[84:68], 1'h0 };
+  assign \$110  = { acc_word[101:85], 1'h0 };
+  assign \$121  = { acc_word[118:102], 1'h0 };
+  assign \$132  = { acc_word[135:119], 1'h0 };
+  assign \$143  = { acc_word[152:136], 1'h0 };
+  assign \$154  = { acc_word[169:153], 1'h0 };
+  assign \$165  = { acc_word[186:170], 1'h0 };
+  assign \$176  = { acc_word[203:187], 1'h0 };
+  assign \$187  = { acc_word[220:204], 1'h0 };
+  assign \$198  = { acc_word[237:221], 1'h0 };
+  assign \$209  = { acc_word[254:238], 1'h0 };
+  assign \$220  = { acc_word[271:255], 1'h0 };
+  assign \$230  = { acc_word[16], acc_word[16], acc_word[16:2] };
+  assign \$231  = { acc_word[84], acc_word[84], acc_word[84:70] };
+  assign \$232  = { acc_word[152], acc_word[152], acc_word[152:138] };
+  assign \$233  = { acc_word[220], acc_word[220], acc_word[220:206] };
+  assign \$235  = { acc_word[33], acc_word[33], acc_word[33:19] };
+  assign \$236  = { acc_word[101], acc_word[101], acc_word[101:87] };
+  assign \$237  = { acc_word[169], acc_word[169], acc_word[169:155] };
+  assign \$238  = { acc_word[237], acc_word[237], acc_word[237:223] };
+  assign \$240  = { acc_word[50], acc_word[50], acc_word[50:36] };
+  assign \$241  = { acc_word[118], acc_word[118], acc_word[118:104] };
+  assign \$242  = { acc_word[186], acc_word[186], acc_word[186:172] };
+  assign \$243  = { acc_word[254], acc_word[254], acc_word[254:240] };
+  assign \$245  = { acc_word[67], acc_word[67], acc_word[67:53] };
+  assign \$246  = { acc_word[135], acc_word[135], acc_word[135:121] };
+  assign \$247  = { acc_word[203], acc_word[203], acc_word[203:189] };
+  assign \$248  = { acc_word[271], acc_word[271], acc_word[271:257] };
   assign \$281  = buf_rsel;
   assign \$283  = buf_wsel;
   assign \$287  = buf_rsel;
@@ -3631,112 +3755,115 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   assign \$295  = buf_wsel;
   assign \$299  = buf_rsel;
   assign \$301  = buf_wsel;
-  assign \$310  = buf_wsel;
-  assign \$312  = buf_rsel;
+  assign \$305  = buf_rsel;
+  assign \$307  = buf_wsel;
+  assign \$316  = buf_wsel;
+  assign \$318  = buf_rsel;
+  assign \$330  = \$329 ;
 endmodule
 
 module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid, o__ready, i__payload, o__payload, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$3  = 0;
   wire \$1 ;
   wire \$10 ;
-  wire [14:0] \$100 ;
+  wire [2:0] \$100 ;
   wire \$101 ;
   wire \$102 ;
-  wire \$103 ;
-  wire [23:0] \$104 ;
-  wire [23:0] \$105 ;
-  wire [23:0] \$106 ;
+  wire [22:0] \$103 ;
+  wire [22:0] \$104 ;
+  wire \$105 ;
+  wire [14:0] \$106 ;
   wire \$107 ;
-  wire [22:0] \$108 ;
-  wire [22:0] \$109 ;
+  wire \$108 ;
+  wire \$109 ;
   wire \$11 ;
-  wire \$110 ;
-  wire [14:0] \$111 ;
-  wire \$112 ;
+  wire [23:0] \$110 ;
+  wire [23:0] \$111 ;
+  wire [23:0] \$112 ;
   wire \$113 ;
-  wire \$114 ;
-  wire [23:0] \$115 ;
-  wire [23:0] \$116 ;
-  wire [23:0] \$117 ;
+  wire [22:0] \$114 ;
+  wire [22:0] \$115 ;
+  wire \$116 ;
+  wire [14:0] \$117 ;
   wire \$118 ;
-  wire [22:0] \$119 ;
+  wire \$119 ;
   wire \$12 ;
-  wire [22:0] \$120 ;
-  wire \$121 ;
-  wire [14:0] \$122 ;
-  wire \$123 ;
+  wire \$120 ;
+  wire [23:0] \$121 ;
+  wire [23:0] \$122 ;
+  wire [23:0] \$123 ;
   wire \$124 ;
-  wire \$125 ;
-  wire [23:0] \$126 ;
-  wire [23:0] \$127 ;
-  wire [23:0] \$128 ;
+  wire [22:0] \$125 ;
+  wire [22:0] \$126 ;
+  wire \$127 ;
+  wire [14:0] \$128 ;
   wire \$129 ;
   wire \$13 ;
-  wire [22:0] \$130 ;
-  wire [22:0] \$131 ;
-  wire \$132 ;
-  wire [14:0] \$133 ;
-  wire \$134 ;
+  wire \$130 ;
+  wire \$131 ;
+  wire [23:0] \$132 ;
+  wire [23:0] \$133 ;
+  wire [23:0] \$134 ;
   wire \$135 ;
-  wire \$136 ;
-  wire [23:0] \$137 ;
-  wire [23:0] \$138 ;
-  wire [23:0] \$139 ;
+  wire [22:0] \$136 ;
+  wire [22:0] \$137 ;
+  wire \$138 ;
+  wire [14:0] \$139 ;
   wire \$14 ;
   wire \$140 ;
-  wire [22:0] \$141 ;
-  wire [22:0] \$142 ;
-  wire \$143 ;
-  wire [14:0] \$144 ;
-  wire \$145 ;
+  wire \$141 ;
+  wire \$142 ;
+  wire [23:0] \$143 ;
+  wire [23:0] \$144 ;
+  wire [23:0] \$145 ;
   wire \$146 ;
-  wire \$147 ;
-  wire [23:0] \$148 ;
-  wire [23:0] \$149 ;
+  wire [22:0] \$147 ;
+  wire [22:0] \$148 ;
+  wire \$149 ;
   wire \$15 ;
-  wire [23:0] \$150 ;
+  wire [14:0] \$150 ;
   wire \$151 ;
-  wire [22:0] \$152 ;
-  wire [22:0] \$153 ;
-  wire \$154 ;
-  wire [14:0] \$155 ;
-  wire \$156 ;
+  wire \$152 ;
+  wire \$153 ;
+  wire [23:0] \$154 ;
+  wire [23:0] \$155 ;
+  wire [23:0] \$156 ;
   wire \$157 ;
-  wire \$158 ;
-  wire [23:0] \$159 ;
+  wire [22:0] \$158 ;
+  wire [22:0] \$159 ;
   wire \$16 ;
-  wire [23:0] \$160 ;
-  wire [23:0] \$161 ;
+  wire \$160 ;
+  wire [14:0] \$161 ;
   wire \$162 ;
-  wire [22:0] \$163 ;
-  wire [22:0] \$164 ;
-  wire \$165 ;
-  wire [14:0] \$166 ;
-  wire \$167 ;
+  wire \$163 ;
+  wire \$164 ;
+  wire [23:0] \$165 ;
+  wire [23:0] \$166 ;
+  wire [23:0] \$167 ;
   wire \$168 ;
-  wire \$169 ;
+  wire [22:0] \$169 ;
   wire \$17 ;
-  wire [23:0] \$170 ;
-  wire [23:0] \$171 ;
-  wire [23:0] \$172 ;
+  wire [22:0] \$170 ;
+  wire \$171 ;
+  wire [14:0] \$172 ;
   wire \$173 ;
-  wire [22:0] \$174 ;
-  wire [22:0] \$175 ;
-  wire \$176 ;
-  wire [14:0] \$177 ;
-  wire \$178 ;
+  wire \$174 ;
+  wire \$175 ;
+  wire [23:0] \$176 ;
+  wire [23:0] \$177 ;
+  wire [23:0] \$178 ;
   wire \$179 ;
   wire \$18 ;
-  wire \$180 ;
-  wire [23:0] \$181 ;
-  wire [23:0] \$182 ;
-  wire [23:0] \$183 ;
-  wire [21:0] \$184 ;
-  wire [21:0] \$185 ;
-  reg [21:0] \$186 ;
-  wire [21:0] \$187 ;
-  wire [21:0] \$188 ;
-  reg [21:0] \$189 ;
+  wire [22:0] \$180 ;
+  wire [22:0] \$181 ;
+  wire \$182 ;
+  wire [14:0] \$183 ;
+  wire \$184 ;
+  wire \$185 ;
+  wire \$186 ;
+  wire [23:0] \$187 ;
+  wire [23:0] \$188 ;
+  wire [23:0] \$189 ;
   wire \$19 ;
   wire [21:0] \$190 ;
   wire [21:0] \$191 ;
@@ -3744,22 +3871,22 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   wire [21:0] \$193 ;
   wire [21:0] \$194 ;
   reg [21:0] \$195 ;
-  wire \$196 ;
-  wire [9:0] \$197 ;
-  wire [9:0] \$198 ;
-  wire \$199 ;
+  wire [21:0] \$196 ;
+  wire [21:0] \$197 ;
+  reg [21:0] \$198 ;
+  wire [21:0] \$199 ;
   wire [9:0] \$2 ;
   wire \$20 ;
-  wire \$200 ;
-  wire \$201 ;
+  wire [21:0] \$200 ;
+  reg [21:0] \$201 ;
   wire \$202 ;
-  wire [7:0] \$203 ;
-  wire [6:0] \$204 ;
-  wire [6:0] \$205 ;
-  wire [6:0] \$206 ;
-  wire [6:0] \$207 ;
-  wire [6:0] \$208 ;
-  wire [6:0] \$209 ;
+  wire [9:0] \$203 ;
+  wire [9:0] \$204 ;
+  wire \$205 ;
+  wire \$206 ;
+  wire \$207 ;
+  wire \$208 ;
+  wire [7:0] \$209 ;
   wire \$21 ;
   wire [6:0] \$210 ;
   wire [6:0] \$211 ;
@@ -3786,152 +3913,152 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   wire [6:0] \$230 ;
   wire [6:0] \$231 ;
   wire [6:0] \$232 ;
-  wire [7:0] \$233 ;
-  wire \$234 ;
-  wire [9:0] \$235 ;
-  wire \$236 ;
-  wire \$237 ;
-  wire \$238 ;
-  wire \$239 ;
+  wire [6:0] \$233 ;
+  wire [6:0] \$234 ;
+  wire [6:0] \$235 ;
+  wire [6:0] \$236 ;
+  wire [6:0] \$237 ;
+  wire [6:0] \$238 ;
+  wire [7:0] \$239 ;
   wire \$24 ;
-  wire [7:0] \$240 ;
-  wire \$241 ;
+  wire \$240 ;
+  wire [9:0] \$241 ;
   wire \$242 ;
   wire \$243 ;
   wire \$244 ;
-  wire [7:0] \$245 ;
-  wire \$246 ;
+  wire \$245 ;
+  wire [7:0] \$246 ;
   wire \$247 ;
   wire \$248 ;
   wire \$249 ;
   wire \$25 ;
-  wire [7:0] \$250 ;
-  wire \$251 ;
+  wire \$250 ;
+  wire [7:0] \$251 ;
   wire \$252 ;
   wire \$253 ;
   wire \$254 ;
-  wire [7:0] \$255 ;
-  wire \$256 ;
+  wire \$255 ;
+  wire [7:0] \$256 ;
   wire \$257 ;
   wire \$258 ;
   wire \$259 ;
   wire \$26 ;
-  wire [7:0] \$260 ;
-  wire \$261 ;
+  wire \$260 ;
+  wire [7:0] \$261 ;
   wire \$262 ;
   wire \$263 ;
   wire \$264 ;
-  wire [7:0] \$265 ;
-  wire \$266 ;
+  wire \$265 ;
+  wire [7:0] \$266 ;
   wire \$267 ;
   wire \$268 ;
   wire \$269 ;
   wire \$27 ;
-  wire [7:0] \$270 ;
-  wire \$271 ;
+  wire \$270 ;
+  wire [7:0] \$271 ;
   wire \$272 ;
   wire \$273 ;
   wire \$274 ;
-  wire [7:0] \$275 ;
-  wire \$276 ;
+  wire \$275 ;
+  wire [7:0] \$276 ;
   wire \$277 ;
   wire \$278 ;
   wire \$279 ;
   wire \$28 ;
-  wire [7:0] \$280 ;
-  wire \$281 ;
+  wire \$280 ;
+  wire [7:0] \$281 ;
   wire \$282 ;
   wire \$283 ;
   wire \$284 ;
-  wire [7:0] \$285 ;
-  wire \$286 ;
+  wire \$285 ;
+  wire [7:0] \$286 ;
   wire \$287 ;
   wire \$288 ;
   wire \$289 ;
   wire \$29 ;
-  wire [7:0] \$290 ;
-  wire \$291 ;
+  wire \$290 ;
+  wire [7:0] \$291 ;
   wire \$292 ;
   wire \$293 ;
   wire \$294 ;
-  wire [7:0] \$295 ;
-  wire \$296 ;
+  wire \$295 ;
+  wire [7:0] \$296 ;
   wire \$297 ;
   wire \$298 ;
   wire \$299 ;
   wire \$3 ;
   wire \$30 ;
-  wire [7:0] \$300 ;
-  wire \$301 ;
+  wire \$300 ;
+  wire [7:0] \$301 ;
   wire \$302 ;
   wire \$303 ;
   wire \$304 ;
-  wire [7:0] \$305 ;
-  wire \$306 ;
+  wire \$305 ;
+  wire [7:0] \$306 ;
   wire \$307 ;
   wire \$308 ;
   wire \$309 ;
   wire \$31 ;
-  wire [7:0] \$310 ;
-  wire \$311 ;
+  wire \$310 ;
+  wire [7:0] \$311 ;
   wire \$312 ;
   wire \$313 ;
   wire \$314 ;
-  wire [7:0] \$315 ;
-  wire \$316 ;
+  wire \$315 ;
+  wire [7:0] \$316 ;
   wire \$317 ;
   wire \$318 ;
   wire \$319 ;
   wire \$32 ;
-  wire [7:0] \$320 ;
-  wire \$321 ;
+  wire \$320 ;
+  wire [7:0] \$321 ;
   wire \$322 ;
   wire \$323 ;
   wire \$324 ;
-  wire [7:0] \$325 ;
-  wire \$326 ;
+  wire \$325 ;
+  wire [7:0] \$326 ;
   wire \$327 ;
   wire \$328 ;
   wire \$329 ;
   wire \$33 ;
-  wire [7:0] \$330 ;
-  wire \$331 ;
+  wire \$330 ;
+  wire [7:0] \$331 ;
   wire \$332 ;
   wire \$333 ;
   wire \$334 ;
-  wire [7:0] \$335 ;
-  wire \$336 ;
+  wire \$335 ;
+  wire [7:0] \$336 ;
   wire \$337 ;
   wire \$338 ;
   wire \$339 ;
   wire \$34 ;
   wire \$340 ;
-  wire \$341 ;
+  wire [7:0] \$341 ;
   wire \$342 ;
   wire \$343 ;
   wire \$344 ;
   wire \$345 ;
   wire \$346 ;
   wire \$347 ;
-  wire [1:0] \$348 ;
-  wire [1:0] \$349 ;
+  wire \$348 ;
+  wire \$349 ;
   wire \$35 ;
-  wire [7:0] \$350 ;
+  wire \$350 ;
   wire \$351 ;
   wire \$352 ;
   wire \$353 ;
-  wire [7:0] \$354 ;
-  wire \$355 ;
-  wire \$356 ;
-  wire [4:0] \$357 ;
-  reg [6:0] \$358 ;
-  wire [2:0] \$359 ;
+  wire [1:0] \$354 ;
+  wire [1:0] \$355 ;
+  wire [7:0] \$356 ;
+  wire \$357 ;
+  wire \$358 ;
+  wire \$359 ;
   wire \$36 ;
   wire \$360 ;
   wire \$361 ;
   wire \$362 ;
   wire \$363 ;
-  reg [6:0] \$364 ;
+  wire \$364 ;
   wire \$365 ;
   wire \$366 ;
   wire \$367 ;
@@ -3939,83 +4066,110 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   wire \$369 ;
   wire \$37 ;
   wire \$370 ;
-  reg \$371 ;
-  reg [9:0] \$372 ;
-  reg [5:0] \$373 ;
-  reg \$374 ;
-  reg \$375 ;
-  reg [3:0] \$376 ;
-  reg [9:0] \$377 ;
-  reg [5:0] \$378 ;
-  reg \$379 ;
+  wire \$371 ;
+  wire \$372 ;
+  wire \$373 ;
+  wire [7:0] \$374 ;
+  wire \$375 ;
+  wire \$376 ;
+  wire [4:0] \$377 ;
+  reg [6:0] \$378 ;
+  wire [2:0] \$379 ;
   wire \$38 ;
-  reg [6:0] \$380 ;
-  reg [9:0] \$381 ;
-  reg [6:0] \$382 ;
-  reg [6:0] \$383 ;
+  wire \$380 ;
+  wire \$381 ;
+  wire \$382 ;
+  wire \$383 ;
   reg [6:0] \$384 ;
-  reg [6:0] \$385 ;
-  reg [6:0] \$386 ;
-  reg [6:0] \$387 ;
-  reg [6:0] \$388 ;
-  reg [6:0] \$389 ;
+  wire \$385 ;
+  wire \$386 ;
+  wire \$387 ;
+  wire \$388 ;
+  wire \$389 ;
   wire \$39 ;
-  reg [6:0] \$390 ;
-  reg [6:0] \$391 ;
-  reg [6:0] \$392 ;
-  reg [6:0] \$393 ;
-  reg [6:0] \$394 ;
-  reg [6:0] \$395 ;
-  reg [6:0] \$396 ;
-  reg [6:0] \$397 ;
-  reg [6:0] \$398 ;
-  reg [6:0] \$399 ;
+  wire \$390 ;
+  reg \$391 ;
+  reg [9:0] \$392 ;
+  reg [5:0] \$393 ;
+  reg \$394 ;
+  reg \$395 ;
+  reg [3:0] \$396 ;
+  reg [9:0] \$397 ;
+  reg [5:0] \$398 ;
+  reg \$399 ;
   wire \$4 ;
   wire \$40 ;
   reg [6:0] \$400 ;
-  reg [6:0] \$401 ;
-  reg \$402 ;
-  reg \$403 ;
-  reg \$404 ;
-  reg [1:0] \$405 ;
-  reg \$406 ;
-  reg \$407 ;
-  reg [2:0] \$408 ;
-  reg [3:0] \$409 ;
+  reg [5:0] \$401 ;
+  reg [9:0] \$402 ;
+  reg [6:0] \$403 ;
+  reg [6:0] \$404 ;
+  reg [6:0] \$405 ;
+  reg [6:0] \$406 ;
+  reg [6:0] \$407 ;
+  reg [6:0] \$408 ;
+  reg [6:0] \$409 ;
   wire \$41 ;
-  reg [1:0] \$410 ;
-  reg \$411 ;
-  reg \$412 ;
-  reg [3:0] \$413 ;
-  reg [5:0] \$414 ;
-  reg \$415 ;
-  reg [5:0] \$416 ;
-  reg \$417 ;
-  reg \$418 ;
-  reg \$419 ;
+  reg [6:0] \$410 ;
+  reg [6:0] \$411 ;
+  reg [6:0] \$412 ;
+  reg [6:0] \$413 ;
+  reg [6:0] \$414 ;
+  reg [6:0] \$415 ;
+  reg [6:0] \$416 ;
+  reg [6:0] \$417 ;
+  reg [6:0] \$418 ;
+  reg [6:0] \$419 ;
   wire \$42 ;
   reg [6:0] \$420 ;
-  reg [3:0] \$421 ;
+  reg [6:0] \$421 ;
   reg [6:0] \$422 ;
-  reg [1:0] \$423 ;
+  reg \$423 ;
   reg \$424 ;
   reg \$425 ;
-  reg [6:0] \$426 ;
+  reg [1:0] \$426 ;
   reg \$427 ;
-  reg [2:0] \$428 ;
-  reg \$429 ;
+  reg \$428 ;
+  reg [2:0] \$429 ;
   wire \$43 ;
   reg [3:0] \$430 ;
-  reg \$431 ;
-  reg [2:0] \$432 ;
+  reg [1:0] \$431 ;
+  reg \$432 ;
   reg \$433 ;
   reg [3:0] \$434 ;
-  reg [63:0] \$435 ;
-  reg [119:0] \$436 ;
-  reg [175:0] \$437 ;
+  reg \$435 ;
+  reg \$436 ;
+  reg [3:0] \$437 ;
+  reg \$438 ;
+  reg [5:0] \$439 ;
   wire \$44 ;
+  reg \$440 ;
+  reg \$441 ;
+  reg [5:0] \$442 ;
+  reg \$443 ;
+  reg \$444 ;
+  reg [5:0] \$445 ;
+  reg \$446 ;
+  reg [6:0] \$447 ;
+  reg [3:0] \$448 ;
+  reg [6:0] \$449 ;
   wire \$45 ;
+  reg [1:0] \$450 ;
+  reg \$451 ;
+  reg \$452 ;
+  reg [6:0] \$453 ;
+  reg \$454 ;
+  reg [2:0] \$455 ;
+  reg \$456 ;
+  reg [3:0] \$457 ;
+  reg \$458 ;
+  reg [2:0] \$459 ;
   wire \$46 ;
+  reg \$460 ;
+  reg [3:0] \$461 ;
+  reg [63:0] \$462 ;
+  reg [119:0] \$463 ;
+  reg [175:0] \$464 ;
   wire \$47 ;
   wire \$48 ;
   wire \$49 ;
@@ -4049,30 +4203,30 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   wire \$74 ;
   wire \$75 ;
   wire \$76 ;
-  wire [1:0] \$77 ;
-  wire [1:0] \$78 ;
-  wire [1:0] \$79 ;
+  wire \$77 ;
+  wire \$78 ;
+  wire \$79 ;
   wire \$8 ;
   wire \$80 ;
   wire \$81 ;
   wire \$82 ;
-  wire [4:0] \$83 ;
-  wire \$84 ;
-  wire \$85 ;
+  wire [1:0] \$83 ;
+  wire [1:0] \$84 ;
+  wire [1:0] \$85 ;
   wire \$86 ;
-  wire [4:0] \$87 ;
+  wire \$87 ;
   wire \$88 ;
-  wire [1:0] \$89 ;
+  wire [4:0] \$89 ;
   wire \$9 ;
-  wire [1:0] \$90 ;
-  wire [1:0] \$91 ;
+  wire \$90 ;
+  wire \$91 ;
   wire \$92 ;
-  wire \$93 ;
-  wire [2:0] \$94 ;
-  wire \$95 ;
-  wire \$96 ;
-  wire [22:0] \$97 ;
-  wire [22:0] \$98 ;
+  wire [4:0] \$93 ;
+  wire \$94 ;
+  wire [1:0] \$95 ;
+  wire [1:0] \$96 ;
+  wire [1:0] \$97 ;
+  wire \$98 ;
   wire \$99 ;
   wire [10:0] \$signature__addr ;
   reg [5:0] \$signature__data  = 6'h00;
@@ -4157,7 +4311,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   wire [6:0] buf_rcnt7;
   wire [6:0] buf_rcnt8;
   wire [6:0] buf_rcnt9;
-  wire [5:0] buf_rdata;
+  reg [5:0] buf_rdata = 6'h00;
   wire [5:0] buf_re;
   wire buf_release;
   wire buf_ren;
@@ -4187,10 +4341,13 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   reg f_busy = 1'h0;
   reg [6:0] f_cnt = 7'h00;
   reg [6:0] f_e = 7'h00;
-  reg f_fly = 1'h0;
-  reg f_fly_last = 1'h0;
+  reg f_fly1 = 1'h0;
+  reg f_fly2 = 1'h0;
+  reg f_fly_last1 = 1'h0;
+  reg f_fly_last2 = 1'h0;
+  reg [3:0] f_fly_q1 = 4'h0;
   (* init = 4'h0 *)
-  wire [3:0] f_fly_q;
+  wire [3:0] f_fly_q2;
   reg [1:0] f_g = 2'h0;
   wire f_issue;
   wire f_more;
@@ -4199,10 +4356,13 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   wire [3:0] f_q;
   reg [5:0] fq_d0 = 6'h00;
   reg [5:0] fq_d1 = 6'h00;
+  reg [5:0] fq_d2 = 6'h00;
   reg fq_l0 = 1'h0;
   reg fq_l1 = 1'h0;
+  reg fq_l2 = 1'h0;
   reg fq_v0 = 1'h0;
   reg fq_v1 = 1'h0;
+  reg fq_v2 = 1'h0;
   reg [1:0] g = 2'h0;
   reg [1:0] g_n;
   wire go;
@@ -6323,7 +6483,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   always @(posedge clk) begin
     _1_ <= events[{ buf_rsel, buf_rplane, f_e[5:0] }];
   end
-  assign buf_rdata = _1_;
+  assign rp__data = _1_;
   reg [63:0] weights [255:0];
   initial begin
     weights[0] = 64'h0000000000000000;
@@ -6591,7 +6751,67 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   end
   assign w_rp__data = _2_;
   always @(posedge clk)
-    acc_word <= \$437 ;
+    f_fly_q1 <= \$434 ;
+  always @(posedge clk)
+    f_fly2 <= \$435 ;
+  always @(posedge clk)
+    f_fly_last2 <= \$436 ;
+  always @(posedge clk)
+    buf_rq <= \$437 ;
+  always @(posedge clk)
+    fq_v0 <= \$438 ;
+  always @(posedge clk)
+    fq_d0 <= \$439 ;
+  always @(posedge clk)
+    fq_l0 <= \$440 ;
+  always @(posedge clk)
+    fq_v1 <= \$441 ;
+  always @(posedge clk)
+    fq_d1 <= \$442 ;
+  always @(posedge clk)
+    fq_l1 <= \$443 ;
+  always @(posedge clk)
+    fq_v2 <= \$444 ;
+  always @(posedge clk)
+    fq_d2 <= \$445 ;
+  always @(posedge clk)
+    fq_l2 <= \$446 ;
+  always @(posedge clk)
+    f_e <= \$447 ;
+  always @(posedge clk)
+    buf_rplane <= \$448 ;
+  always @(posedge clk)
+    f_cnt <= \$449 ;
+  always @(posedge clk)
+    f_g <= \$450 ;
+  always @(posedge clk)
+    f_busy <= \$451 ;
+  always @(posedge clk)
+    f_over <= \$452 ;
+  always @(posedge clk)
+    cnt_q <= \$453 ;
+  always @(posedge clk)
+    r_valid <= \$454 ;
+  always @(posedge clk)
+    r_kind <= \$455 ;
+  always @(posedge clk)
+    r_addr <= \$456 ;
+  always @(posedge clk)
+    r_q <= \$457 ;
+  always @(posedge clk)
+    x_valid <= \$458 ;
+  always @(posedge clk)
+    x_kind <= \$459 ;
+  always @(posedge clk)
+    x_addr <= \$460 ;
+  always @(posedge clk)
+    x_q <= \$461 ;
+  always @(posedge clk)
+    w_x <= \$462 ;
+  always @(posedge clk)
+    b_x <= \$463 ;
+  always @(posedge clk)
+    acc_word <= \$464 ;
   assign \$1  = buf_full >> buf_wsel;
   assign buf_can = ~ \$1 ;
   assign \$2  = ~ buf_written;
@@ -6673,412 +6893,729 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   assign buf_release = release_now & go;
   assign f_more = f_e != f_cnt;
   assign \$62  = f_busy & f_more;
-  assign \$63  = fq_v0 & fq_v1;
-  assign \$64  = fq_v0 & f_fly;
-  assign \$65  = \$63  | \$64 ;
-  assign \$66  = fq_v1 & f_fly;
-  assign \$67  = \$65  | \$66 ;
-  assign \$68  = ~ \$67 ;
-  assign \$69  = \$68  | pop;
-  assign f_issue = \$62  & \$69 ;
-  assign \$70  = phase == 2'h3;
-  assign \$71  = ~ fq_v0;
-  assign ev_wait = \$70  & \$71 ;
-  assign \$72  = phase == 2'h3;
-  assign \$73  = enable & \$72 ;
-  assign \$74  = \$73  & fq_v0;
-  assign \$80  = | cnt_q;
-  assign \$81  = q == 4'h9;
-  assign \$82  = g == 2'h3;
-  assign \$83  = q + 1'h1;
-  assign \$85  = q == 4'h9;
-  assign \$86  = g == 2'h3;
-  assign \$87  = q + 1'h1;
+  assign \$63  = & { fq_v2, fq_v1, fq_v0 };
+  assign \$64  = & { f_fly1, fq_v1, fq_v0 };
+  assign \$65  = & { f_fly2, fq_v1, fq_v0 };
+  assign \$66  = & { f_fly1, fq_v2, fq_v0 };
+  assign \$67  = & { f_fly2, fq_v2, fq_v0 };
+  assign \$68  = & { f_fly2, f_fly1, fq_v0 };
+  assign \$69  = & { f_fly1, fq_v2, fq_v1 };
+  assign \$70  = & { f_fly2, fq_v2, fq_v1 };
+  assign \$71  = & { f_fly2, f_fly1, fq_v1 };
+  assign \$72  = & { f_fly2, f_fly1, fq_v2 };
+  assign \$73  = | { \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63  };
+  assign \$74  = ~ \$73 ;
+  assign \$75  = \$74  | pop;
+  assign f_issue = \$62  & \$75 ;
+  assign \$76  = phase == 2'h3;
+  assign \$77  = ~ fq_v0;
+  assign ev_wait = \$76  & \$77 ;
+  assign \$78  = phase == 2'h3;
+  assign \$79  = enable & \$78 ;
+  assign \$80  = \$79  & fq_v0;
+  assign \$86  = | cnt_q;
+  assign \$87  = q == 4'h9;
+  assign \$88  = g == 2'h3;
+  assign \$89  = q + 1'h1;
+  assign \$91  = q == 4'h9;
   assign \$92  = g == 2'h3;
-  assign \$93  = ~ \$92 ;
-  assign \$94  = g + 1'h1;
-  assign \$95  = phase == 2'h3;
-  assign \$96  = ! x_q;
-  assign \$98  = \$96  ? 23'h000000 : \$97 ;
-  assign \$99  = x_q == 4'h9;
-  assign \$100  = \$99  ? b_x[14:0] : 15'h0000;
-  assign \$101  = x_kind == 2'h3;
-  assign \$102  = 1'h0 >> x_q;
-  assign \$103  = \$101  & \$102 ;
-  assign \$104  = $signed(base0) - $signed(addend0);
-  assign \$105  = $signed(base0) + $signed(addend0);
-  assign \$106  = \$103  ? \$104  : \$105 ;
-  assign \$107  = ! x_q;
-  assign \$109  = \$107  ? 23'h000000 : \$108 ;
-  assign \$110  = x_q == 4'h9;
-  assign \$111  = \$110  ? b_x[29:15] : 15'h0000;
-  assign \$112  = x_kind == 2'h3;
-  assign \$113  = 1'h0 >> x_q;
-  assign \$114  = \$112  & \$113 ;
-  assign \$115  = $signed(base1) - $signed(addend1);
-  assign \$116  = $signed(base1) + $signed(addend1);
-  assign \$117  = \$114  ? \$115  : \$116 ;
-  assign \$118  = ! x_q;
-  assign \$120  = \$118  ? 23'h000000 : \$119 ;
-  assign \$121  = x_q == 4'h9;
-  assign \$122  = \$121  ? b_x[44:30] : 15'h0000;
-  assign \$123  = x_kind == 2'h3;
-  assign \$124  = 1'h0 >> x_q;
-  assign \$125  = \$123  & \$124 ;
-  assign \$126  = $signed(base2) - $signed(addend2);
-  assign \$127  = $signed(base2) + $signed(addend2);
-  assign \$128  = \$125  ? \$126  : \$127 ;
-  assign \$129  = ! x_q;
-  assign \$131  = \$129  ? 23'h000000 : \$130 ;
-  assign \$132  = x_q == 4'h9;
-  assign \$133  = \$132  ? b_x[59:45] : 15'h0000;
-  assign \$134  = x_kind == 2'h3;
-  assign \$135  = 1'h0 >> x_q;
-  assign \$136  = \$134  & \$135 ;
-  assign \$137  = $signed(base3) - $signed(addend3);
-  assign \$138  = $signed(base3) + $signed(addend3);
-  assign \$139  = \$136  ? \$137  : \$138 ;
-  assign \$140  = ! x_q;
-  assign \$142  = \$140  ? 23'h000000 : \$141 ;
-  assign \$143  = x_q == 4'h9;
-  assign \$144  = \$143  ? b_x[74:60] : 15'h0000;
-  assign \$145  = x_kind == 2'h3;
-  assign \$146  = 1'h0 >> x_q;
-  assign \$147  = \$145  & \$146 ;
-  assign \$148  = $signed(base4) - $signed(addend4);
-  assign \$149  = $signed(base4) + $signed(addend4);
-  assign \$150  = \$147  ? \$148  : \$149 ;
-  assign \$151  = ! x_q;
-  assign \$153  = \$151  ? 23'h000000 : \$152 ;
-  assign \$154  = x_q == 4'h9;
-  assign \$155  = \$154  ? b_x[89:75] : 15'h0000;
-  assign \$156  = x_kind == 2'h3;
-  assign \$157  = 1'h0 >> x_q;
-  assign \$158  = \$156  & \$157 ;
-  assign \$159  = $signed(base5) - $signed(addend5);
-  assign \$160  = $signed(base5) + $signed(addend5);
-  assign \$161  = \$158  ? \$159  : \$160 ;
-  assign \$162  = ! x_q;
-  assign \$164  = \$162  ? 23'h000000 : \$163 ;
-  assign \$165  = x_q == 4'h9;
-  assign \$166  = \$165  ? b_x[104:90] : 15'h0000;
-  assign \$167  = x_kind == 2'h3;
-  assign \$168  = 1'h0 >> x_q;
-  assign \$169  = \$167  & \$168 ;
-  assign \$170  = $signed(base6) - $signed(addend6);
-  assign \$171  = $signed(base6) + $signed(addend6);
-  assign \$172  = \$169  ? \$170  : \$171 ;
-  assign \$173  = ! x_q;
-  assign \$175  = \$173  ? 23'h000000 : \$174 ;
-  assign \$176  = x_q == 4'h9;
-  assign \$177  = \$176  ? b_x[119:105] : 15'h0000;
-  assign \$178  = x_kind == 2'h3;
-  assign \$179  = 1'h0 >> x_q;
-  assign \$180  = \$178  & \$179 ;
-  assign \$181  = $signed(base7) - $signed(addend7);
-  assign \$182  = $signed(base7) + $signed(addend7);
-  assign \$183  = \$180  ? \$181  : \$182 ;
-  assign \$196  = x_kind == 3'h5;
-  assign o__valid = x_valid & \$196 ;
-  assign \$198  = buf_b_low & { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
-  assign \$199  = | \$198 ;
-  assign \$200  = buf_b_valid & \$199 ;
-  assign \$201  = buf_b_half == buf_wsel;
-  assign \$202  = \$200  & \$201 ;
-  assign \$203  = buf_b_cnt + 1'h1;
-  assign \$204  = buf_wsel ? buf_cnt1_0 : buf_cnt0_0;
-  assign \$205  = buf_pending[0] ? \$204  : 7'h00;
-  assign \$206  = buf_wsel ? buf_cnt1_1 : buf_cnt0_1;
-  assign \$207  = \$5  ? \$206  : 7'h00;
-  assign \$208  = \$205  | \$207 ;
-  assign \$209  = buf_wsel ? buf_cnt1_2 : buf_cnt0_2;
-  assign \$210  = \$8  ? \$209  : 7'h00;
-  assign \$211  = \$208  | \$210 ;
-  assign \$212  = buf_wsel ? buf_cnt1_3 : buf_cnt0_3;
-  assign \$213  = \$11  ? \$212  : 7'h00;
+  assign \$93  = q + 1'h1;
+  assign \$98  = g == 2'h3;
+  assign \$99  = ~ \$98 ;
+  assign \$100  = g + 1'h1;
+  assign \$101  = phase == 2'h3;
+  assign \$102  = ! x_q;
+  assign \$104  = \$102  ? 23'h000000 : \$103 ;
+  assign \$105  = x_q == 4'h9;
+  assign \$106  = \$105  ? b_x[14:0] : 15'h0000;
+  assign \$107  = x_kind == 2'h3;
+  assign \$108  = 1'h0 >> x_q;
+  assign \$109  = \$107  & \$108 ;
+  assign \$110  = $signed(base0) - $signed(addend0);
+  assign \$111  = $signed(base0) + $signed(addend0);
+  assign \$112  = \$109  ? \$110  : \$111 ;
+  assign \$113  = ! x_q;
+  assign \$115  = \$113  ? 23'h000000 : \$114 ;
+  assign \$116  = x_q == 4'h9;
+  assign \$117  = \$116  ? b_x[29:15] : 15'h0000;
+  assign \$118  = x_kind == 2'h3;
+  assign \$119  = 1'h0 >> x_q;
+  assign \$120  = \$118  & \$119 ;
+  assign \$121  = $signed(base1) - $signed(addend1);
+  assign \$122  = $signed(base1) + $signed(addend1);
+  assign \$123  = \$120  ? \$121  : \$122 ;
+  assign \$124  = ! x_q;
+  assign \$126  = \$124  ? 23'h000000 : \$125 ;
+  assign \$127  = x_q == 4'h9;
+  assign \$128  = \$127  ? b_x[44:30] : 15'h0000;
+  assign \$129  = x_kind == 2'h3;
+  assign \$130  = 1'h0 >> x_q;
+  assign \$131  = \$129  & \$130 ;
+  assign \$132  = $signed(base2) - $signed(addend2);
+  assign \$133  = $signed(base2) + $signed(addend2);
+  assign \$134  = \$131  ? \$132  : \$133 ;
+  assign \$135  = ! x_q;
+  assign \$137  = \$135  ? 23'h000000 : \$136 ;
+  assign \$138  = x_q == 4'h9;
+  assign \$139  = \$138  ? b_x[59:45] : 15'h0000;
+  assign \$140  = x_kind == 2'h3;
+  assign \$141  = 1'h0 >> x_q;
+  assign \$142  = \$140  & \$141 ;
+  assign \$143  = $signed(base3) - $signed(addend3);
+  assign \$144  = $signed(base3) + $signed(addend3);
+  assign \$145  = \$142  ? \$143  : \$144 ;
+  assign \$146  = ! x_q;
+  assign \$148  = \$146  ? 23'h000000 : \$147 ;
+  assign \$149  = x_q == 4'h9;
+  assign \$150  = \$149  ? b_x[74:60] : 15'h0000;
+  assign \$151  = x_kind == 2'h3;
+  assign \$152  = 1'h0 >> x_q;
+  assign \$153  = \$151  & \$152 ;
+  assign \$154  = $signed(base4) - $signed(addend4);
+  assign \$155  = $signed(base4) + $signed(addend4);
+  assign \$156  = \$153  ? \$154  : \$155 ;
+  assign \$157  = ! x_q;
+  assign \$159  = \$157  ? 23'h000000 : \$158 ;
+  assign \$160  = x_q == 4'h9;
+  assign \$161  = \$160  ? b_x[89:75] : 15'h0000;
+  assign \$162  = x_kind == 2'h3;
+  assign \$163  = 1'h0 >> x_q;
+  assign \$164  = \$162  & \$163 ;
+  assign \$165  = $signed(base5) - $signed(addend5);
+  assign \$166  = $signed(base5) + $signed(addend5);
+  assign \$167  = \$164  ? \$165  : \$166 ;
+  assign \$168  = ! x_q;
+  assign \$170  = \$168  ? 23'h000000 : \$169 ;
+  assign \$171  = x_q == 4'h9;
+  assign \$172  = \$171  ? b_x[104:90] : 15'h0000;
+  assign \$173  = x_kind == 2'h3;
+  assign \$174  = 1'h0 >> x_q;
+  assign \$175  = \$173  & \$174 ;
+  assign \$176  = $signed(base6) - $signed(addend6);
+  assign \$177  = $signed(base6) + $signed(addend6);
+  assign \$178  = \$175  ? \$176  : \$177 ;
+  assign \$179  = ! x_q;
+  assign \$181  = \$179  ? 23'h000000 : \$180 ;
+  assign \$182  = x_q == 4'h9;
+  assign \$183  = \$182  ? b_x[119:105] : 15'h0000;
+  assign \$184  = x_kind == 2'h3;
+  assign \$185  = 1'h0 >> x_q;
+  assign \$186  = \$184  & \$185 ;
+  assign \$187  = $signed(base7) - $signed(addend7);
+  assign \$188  = $signed(base7) + $signed(addend7);
+  assign \$189  = \$186  ? \$187  : \$188 ;
+  assign \$202  = x_kind == 3'h5;
+  assign o__valid = x_valid & \$202 ;
+  assign \$204  = buf_b_low & { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$205  = | \$204 ;
+  assign \$206  = buf_b_valid & \$205 ;
+  assign \$207  = buf_b_half == buf_wsel;
+  assign \$208  = \$206  & \$207 ;
+  assign \$209  = buf_b_cnt + 1'h1;
+  assign \$210  = buf_wsel ? buf_cnt1_0 : buf_cnt0_0;
+  assign \$211  = buf_pending[0] ? \$210  : 7'h00;
+  assign \$212  = buf_wsel ? buf_cnt1_1 : buf_cnt0_1;
+  assign \$213  = \$5  ? \$212  : 7'h00;
   assign \$214  = \$211  | \$213 ;
-  assign \$215  = buf_wsel ? buf_cnt1_4 : buf_cnt0_4;
-  assign \$216  = \$14  ? \$215  : 7'h00;
+  assign \$215  = buf_wsel ? buf_cnt1_2 : buf_cnt0_2;
+  assign \$216  = \$8  ? \$215  : 7'h00;
   assign \$217  = \$214  | \$216 ;
-  assign \$218  = buf_wsel ? buf_cnt1_5 : buf_cnt0_5;
-  assign \$219  = \$17  ? \$218  : 7'h00;
+  assign \$218  = buf_wsel ? buf_cnt1_3 : buf_cnt0_3;
+  assign \$219  = \$11  ? \$218  : 7'h00;
   assign \$220  = \$217  | \$219 ;
-  assign \$221  = buf_wsel ? buf_cnt1_6 : buf_cnt0_6;
-  assign \$222  = \$20  ? \$221  : 7'h00;
+  assign \$221  = buf_wsel ? buf_cnt1_4 : buf_cnt0_4;
+  assign \$222  = \$14  ? \$221  : 7'h00;
   assign \$223  = \$220  | \$222 ;
-  assign \$224  = buf_wsel ? buf_cnt1_7 : buf_cnt0_7;
-  assign \$225  = \$23  ? \$224  : 7'h00;
+  assign \$224  = buf_wsel ? buf_cnt1_5 : buf_cnt0_5;
+  assign \$225  = \$17  ? \$224  : 7'h00;
   assign \$226  = \$223  | \$225 ;
-  assign \$227  = buf_wsel ? buf_cnt1_8 : buf_cnt0_8;
-  assign \$228  = \$26  ? \$227  : 7'h00;
+  assign \$227  = buf_wsel ? buf_cnt1_6 : buf_cnt0_6;
+  assign \$228  = \$20  ? \$227  : 7'h00;
   assign \$229  = \$226  | \$228 ;
-  assign \$230  = buf_wsel ? buf_cnt1_9 : buf_cnt0_9;
-  assign \$231  = \$29  ? \$230  : 7'h00;
+  assign \$230  = buf_wsel ? buf_cnt1_7 : buf_cnt0_7;
+  assign \$231  = \$23  ? \$230  : 7'h00;
   assign \$232  = \$229  | \$231 ;
-  assign \$233  = \$202  ? \$203  : { 1'h0, \$232  };
-  assign \$234  = buf_s_valid & buf_can;
-  assign \$235  = buf_written | { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
-  assign \$236  = ! buf_rsel;
-  assign \$237  = buf_release & \$236 ;
-  assign \$238  = ! buf_b_half;
-  assign \$239  = buf_wrote[0] & \$238 ;
-  assign \$240  = buf_b_cnt + 1'h1;
-  assign \$241  = ! buf_rsel;
-  assign \$242  = buf_release & \$241 ;
-  assign \$243  = ! buf_b_half;
-  assign \$244  = buf_wrote[1] & \$243 ;
-  assign \$245  = buf_b_cnt + 1'h1;
-  assign \$246  = ! buf_rsel;
-  assign \$247  = buf_release & \$246 ;
-  assign \$248  = ! buf_b_half;
-  assign \$249  = buf_wrote[2] & \$248 ;
-  assign \$250  = buf_b_cnt + 1'h1;
-  assign \$251  = ! buf_rsel;
-  assign \$252  = buf_release & \$251 ;
-  assign \$253  = ! buf_b_half;
-  assign \$254  = buf_wrote[3] & \$253 ;
-  assign \$255  = buf_b_cnt + 1'h1;
-  assign \$256  = ! buf_rsel;
-  assign \$257  = buf_release & \$256 ;
-  assign \$258  = ! buf_b_half;
-  assign \$259  = buf_wrote[4] & \$258 ;
-  assign \$260  = buf_b_cnt + 1'h1;
-  assign \$261  = ! buf_rsel;
-  assign \$262  = buf_release & \$261 ;
-  assign \$263  = ! buf_b_half;
-  assign \$264  = buf_wrote[5] & \$263 ;
-  assign \$265  = buf_b_cnt + 1'h1;
-  assign \$266  = ! buf_rsel;
-  assign \$267  = buf_release & \$266 ;
-  assign \$268  = ! buf_b_half;
-  assign \$269  = buf_wrote[6] & \$268 ;
-  assign \$270  = buf_b_cnt + 1'h1;
-  assign \$271  = ! buf_rsel;
-  assign \$272  = buf_release & \$271 ;
-  assign \$273  = ! buf_b_half;
-  assign \$274  = buf_wrote[7] & \$273 ;
-  assign \$275  = buf_b_cnt + 1'h1;
-  assign \$276  = ! buf_rsel;
-  assign \$277  = buf_release & \$276 ;
-  assign \$278  = ! buf_b_half;
-  assign \$279  = buf_wrote[8] & \$278 ;
-  assign \$280  = buf_b_cnt + 1'h1;
-  assign \$281  = ! buf_rsel;
-  assign \$282  = buf_release & \$281 ;
-  assign \$283  = ! buf_b_half;
-  assign \$284  = buf_wrote[9] & \$283 ;
-  assign \$285  = buf_b_cnt + 1'h1;
-  assign \$287  = buf_release & \$286 ;
-  assign \$289  = buf_wrote[0] & \$288 ;
-  assign \$290  = buf_b_cnt + 1'h1;
-  assign \$292  = buf_release & \$291 ;
-  assign \$294  = buf_wrote[1] & \$293 ;
-  assign \$295  = buf_b_cnt + 1'h1;
-  assign \$297  = buf_release & \$296 ;
-  assign \$299  = buf_wrote[2] & \$298 ;
-  assign \$300  = buf_b_cnt + 1'h1;
-  assign \$302  = buf_release & \$301 ;
-  assign \$304  = buf_wrote[3] & \$303 ;
-  assign \$305  = buf_b_cnt + 1'h1;
-  assign \$307  = buf_release & \$306 ;
-  assign \$309  = buf_wrote[4] & \$308 ;
-  assign \$310  = buf_b_cnt + 1'h1;
-  assign \$312  = buf_release & \$311 ;
-  assign \$314  = buf_wrote[5] & \$313 ;
-  assign \$315  = buf_b_cnt + 1'h1;
-  assign \$317  = buf_release & \$316 ;
-  assign \$319  = buf_wrote[6] & \$318 ;
-  assign \$320  = buf_b_cnt + 1'h1;
-  assign \$322  = buf_release & \$321 ;
-  assign \$324  = buf_wrote[7] & \$323 ;
-  assign \$325  = buf_b_cnt + 1'h1;
-  assign \$327  = buf_release & \$326 ;
-  assign \$329  = buf_wrote[8] & \$328 ;
-  assign \$330  = buf_b_cnt + 1'h1;
-  assign \$332  = buf_release & \$331 ;
-  assign \$334  = buf_wrote[9] & \$333 ;
-  assign \$335  = buf_b_cnt + 1'h1;
-  assign \$336  = ~ buf_wsel;
-  assign \$337  = ! buf_done_half;
-  assign \$338  = buf_done_b & \$337 ;
-  assign \$339  = ! buf_rsel;
-  assign \$340  = buf_release & \$339 ;
-  assign \$342  = buf_done_b & \$341 ;
-  assign \$344  = buf_release & \$343 ;
-  assign \$345  = ~ buf_rsel;
-  assign \$346  = o__valid & o__ready;
-  assign \$348  = chunk + 1'h1;
-  assign \$349  = \$347  ? 2'h0 : \$348 ;
-  assign \$350  = f_e + 1'h1;
-  assign \$351  = \$350  == f_cnt;
-  assign \$352  = ~ f_more;
-  assign \$353  = f_busy & \$352 ;
-  assign \$354  = f_e + 1'h1;
-  assign \$355  = buf_rplane != 4'h9;
-  assign \$356  = f_g != 2'h3;
-  assign \$357  = buf_rplane + 1'h1;
-  assign \$359  = f_g + 1'h1;
-  assign \$360  = ~ f_busy;
-  assign \$361  = ~ f_over;
-  assign \$362  = \$360  & \$361 ;
-  assign \$363  = \$362  & buf_rfull;
-  assign \$365  = | phase;
-  assign \$366  = ~ ev_wait;
-  assign \$367  = \$365  & \$366 ;
-  assign \$368  = x_kind != 3'h5;
-  assign \$369  = x_valid & \$368 ;
-  assign \$370  = enable & \$369 ;
+  assign \$233  = buf_wsel ? buf_cnt1_8 : buf_cnt0_8;
+  assign \$234  = \$26  ? \$233  : 7'h00;
+  assign \$235  = \$232  | \$234 ;
+  assign \$236  = buf_wsel ? buf_cnt1_9 : buf_cnt0_9;
+  assign \$237  = \$29  ? \$236  : 7'h00;
+  assign \$238  = \$235  | \$237 ;
+  assign \$239  = \$208  ? \$209  : { 1'h0, \$238  };
+  assign \$240  = buf_s_valid & buf_can;
+  assign \$241  = buf_written | { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$242  = ! buf_rsel;
+  assign \$243  = buf_release & \$242 ;
+  assign \$244  = ! buf_b_half;
+  assign \$245  = buf_wrote[0] & \$244 ;
+  assign \$246  = buf_b_cnt + 1'h1;
+  assign \$247  = ! buf_rsel;
+  assign \$248  = buf_release & \$247 ;
+  assign \$249  = ! buf_b_half;
+  assign \$250  = buf_wrote[1] & \$249 ;
+  assign \$251  = buf_b_cnt + 1'h1;
+  assign \$252  = ! buf_rsel;
+  assign \$253  = buf_release & \$252 ;
+  assign \$254  = ! buf_b_half;
+  assign \$255  = buf_wrote[2] & \$254 ;
+  assign \$256  = buf_b_cnt + 1'h1;
+  assign \$257  = ! buf_rsel;
+  assign \$258  = buf_release & \$257 ;
+  assign \$259  = ! buf_b_half;
+  assign \$260  = buf_wrote[3] & \$259 ;
+  assign \$261  = buf_b_cnt + 1'h1;
+  assign \$262  = ! buf_rsel;
+  assign \$263  = buf_release & \$262 ;
+  assign \$264  = ! buf_b_half;
+  assign \$265  = buf_wrote[4] & \$264 ;
+  assign \$266  = buf_b_cnt + 1'h1;
+  assign \$267  = ! buf_rsel;
+  assign \$268  = buf_release & \$267 ;
+  assign \$269  = ! buf_b_half;
+  assign \$270  = buf_wrote[5] & \$269 ;
+  assign \$271  = buf_b_cnt + 1'h1;
+  assign \$272  = ! buf_rsel;
+  assign \$273  = buf_release & \$272 ;
+  assign \$274  = ! buf_b_half;
+  assign \$275  = buf_wrote[6] & \$274 ;
+  assign \$276  = buf_b_cnt + 1'h1;
+  assign \$277  = ! buf_rsel;
+  assign \$278  = buf_release & \$277 ;
+  assign \$279  = ! buf_b_half;
+  assign \$280  = buf_wrote[7] & \$279 ;
+  assign \$281  = buf_b_cnt + 1'h1;
+  assign \$282  = ! buf_rsel;
+  assign \$283  = buf_release & \$282 ;
+  assign \$284  = ! buf_b_half;
+  assign \$285  = buf_wrote[8] & \$284 ;
+  assign \$286  = buf_b_cnt + 1'h1;
+  assign \$287  = ! buf_rsel;
+  assign \$288  = buf_release & \$287 ;
+  assign \$289  = ! buf_b_half;
+  assign \$290  = buf_wrote[9] & \$289 ;
+  assign \$291  = buf_b_cnt + 1'h1;
+  assign \$293  = buf_release & \$292 ;
+  assign \$295  = buf_wrote[0] & \$294 ;
+  assign \$296  = buf_b_cnt + 1'h1;
+  assign \$298  = buf_release & \$297 ;
+  assign \$300  = buf_wrote[1] & \$299 ;
+  assign \$301  = buf_b_cnt + 1'h1;
+  assign \$303  = buf_release & \$302 ;
+  assign \$305  = buf_wrote[2] & \$304 ;
+  assign \$306  = buf_b_cnt + 1'h1;
+  assign \$308  = buf_release & \$307 ;
+  assign \$310  = buf_wrote[3] & \$309 ;
+  assign \$311  = buf_b_cnt + 1'h1;
+  assign \$313  = buf_release & \$312 ;
+  assign \$315  = buf_wrote[4] & \$314 ;
+  assign \$316  = buf_b_cnt + 1'h1;
+  assign \$318  = buf_release & \$317 ;
+  assign \$320  = buf_wrote[5] & \$319 ;
+  assign \$321  = buf_b_cnt + 1'h1;
+  assign \$323  = buf_release & \$322 ;
+  assign \$325  = buf_wrote[6] & \$324 ;
+  assign \$326  = buf_b_cnt + 1'h1;
+  assign \$328  = buf_release & \$327 ;
+  assign \$330  = buf_wrote[7] & \$329 ;
+  assign \$331  = buf_b_cnt + 1'h1;
+  assign \$333  = buf_release & \$332 ;
+  assign \$335  = buf_wrote[8] & \$334 ;
+  assign \$336  = buf_b_cnt + 1'h1;
+  assign \$338  = buf_release & \$337 ;
+  assign \$340  = buf_wrote[9] & \$339 ;
+  assign \$341  = buf_b_cnt + 1'h1;
+  assign \$342  = ~ buf_wsel;
+  assign \$343  = ! buf_done_half;
+  assign \$344  = buf_done_b & \$343 ;
+  assign \$345  = ! buf_rsel;
+  assign \$346  = buf_release & \$345 ;
+  assign \$348  = buf_done_b & \$347 ;
+  assign \$350  = buf_release & \$349 ;
+  assign \$351  = ~ buf_rsel;
+  assign \$352  = o__valid & o__ready;
+  assign \$354  = chunk + 1'h1;
+  assign \$355  = \$353  ? 2'h0 : \$354 ;
+  assign \$356  = f_e + 1'h1;
+  assign \$357  = \$356  == f_cnt;
+  assign \$358  = pop ? fq_v1 : fq_v0;
+  assign \$359  = ~ \$358 ;
+  assign \$360  = f_fly2 & \$359 ;
+  assign \$362  = pop ? fq_v2 : fq_v1;
+  assign \$363  = ~ \$362 ;
+  assign \$364  = f_fly2 & \$363 ;
+  assign \$365  = pop ? fq_v1 : fq_v0;
+  assign \$366  = \$364  & \$365 ;
+  assign \$367  = pop ? 1'h0 : fq_v2;
+  assign \$368  = ~ \$367 ;
+  assign \$369  = f_fly2 & \$368 ;
+  assign \$370  = pop ? fq_v2 : fq_v1;
+  assign \$371  = \$369  & \$370 ;
+  assign \$372  = ~ f_more;
+  assign \$373  = f_busy & \$372 ;
+  assign \$374  = f_e + 1'h1;
+  assign \$375  = buf_rplane != 4'h9;
+  assign \$376  = f_g != 2'h3;
+  assign \$377  = buf_rplane + 1'h1;
+  assign \$379  = f_g + 1'h1;
+  assign \$380  = ~ f_busy;
+  assign \$381  = ~ f_over;
+  assign \$382  = \$380  & \$381 ;
+  assign \$383  = \$382  & buf_rfull;
+  assign \$385  = | phase;
+  assign \$386  = ~ ev_wait;
+  assign \$387  = \$385  & \$386 ;
+  assign \$388  = x_kind != 3'h5;
+  assign \$389  = x_valid & \$388 ;
+  assign \$390  = enable & \$389 ;
   always @(posedge clk)
-    buf_s_valid <= \$371 ;
+    buf_s_valid <= \$391 ;
   always @(posedge clk)
-    buf_s_mask <= \$372 ;
+    buf_s_mask <= \$392 ;
   always @(posedge clk)
-    buf_s_index <= \$373 ;
+    buf_s_index <= \$393 ;
   always @(posedge clk)
-    buf_s_last <= \$374 ;
+    buf_s_last <= \$394 ;
   always @(posedge clk)
-    buf_b_valid <= \$375 ;
+    buf_b_valid <= \$395 ;
   always @(posedge clk)
-    buf_b_plane <= \$376 ;
+    buf_b_plane <= \$396 ;
   always @(posedge clk)
-    buf_b_low <= \$377 ;
+    buf_b_low <= \$397 ;
   always @(posedge clk)
-    \$signature__data  <= \$378 ;
+    \$signature__data  <= \$398 ;
   always @(posedge clk)
-    buf_b_half <= \$379 ;
+    buf_b_half <= \$399 ;
   always @(posedge clk)
-    buf_b_cnt <= \$380 ;
+    buf_b_cnt <= \$400 ;
   always @(posedge clk)
-    buf_written <= \$381 ;
+    buf_rdata <= \$401 ;
   always @(posedge clk)
-    buf_cnt0_0 <= \$382 ;
+    buf_written <= \$402 ;
   always @(posedge clk)
-    buf_cnt0_1 <= \$383 ;
+    buf_cnt0_0 <= \$403 ;
   always @(posedge clk)
-    buf_cnt0_2 <= \$384 ;
+    buf_cnt0_1 <= \$404 ;
   always @(posedge clk)
-    buf_cnt0_3 <= \$385 ;
+    buf_cnt0_2 <= \$405 ;
   always @(posedge clk)
-    buf_cnt0_4 <= \$386 ;
+    buf_cnt0_3 <= \$406 ;
   always @(posedge clk)
-    buf_cnt0_5 <= \$387 ;
+    buf_cnt0_4 <= \$407 ;
   always @(posedge clk)
-    buf_cnt0_6 <= \$388 ;
+    buf_cnt0_5 <= \$408 ;
   always @(posedge clk)
-    buf_cnt0_7 <= \$389 ;
+    buf_cnt0_6 <= \$409 ;
   always @(posedge clk)
-    buf_cnt0_8 <= \$390 ;
+    buf_cnt0_7 <= \$410 ;
   always @(posedge clk)
-    buf_cnt0_9 <= \$391 ;
+    buf_cnt0_8 <= \$411 ;
   always @(posedge clk)
-    buf_cnt1_0 <= \$392 ;
+    buf_cnt0_9 <= \$412 ;
   always @(posedge clk)
-    buf_cnt1_1 <= \$393 ;
+    buf_cnt1_0 <= \$413 ;
   always @(posedge clk)
-    buf_cnt1_2 <= \$394 ;
+    buf_cnt1_1 <= \$414 ;
   always @(posedge clk)
-    buf_cnt1_3 <= \$395 ;
+    buf_cnt1_2 <= \$415 ;
   always @(posedge clk)
-    buf_cnt1_4 <= \$396 ;
+    buf_cnt1_3 <= \$416 ;
   always @(posedge clk)
-    buf_cnt1_5 <= \$397 ;
+    buf_cnt1_4 <= \$417 ;
   always @(posedge clk)
-    buf_cnt1_6 <= \$398 ;
+    buf_cnt1_5 <= \$418 ;
   always @(posedge clk)
-    buf_cnt1_7 <= \$399 ;
+    buf_cnt1_6 <= \$419 ;
   always @(posedge clk)
-    buf_cnt1_8 <= \$400 ;
+    buf_cnt1_7 <= \$420 ;
   always @(posedge clk)
-    buf_cnt1_9 <= \$401 ;
+    buf_cnt1_8 <= \$421 ;
   always @(posedge clk)
-    buf_wsel <= \$402 ;
+    buf_cnt1_9 <= \$422 ;
   always @(posedge clk)
-    buf_done_b <= \$403 ;
+    buf_wsel <= \$423 ;
   always @(posedge clk)
-    buf_done_half <= \$404 ;
+    buf_done_b <= \$424 ;
   always @(posedge clk)
-    buf_full <= \$405 ;
+    buf_done_half <= \$425 ;
   always @(posedge clk)
-    buf_rsel <= \$406 ;
+    buf_full <= \$426 ;
   always @(posedge clk)
-    chunk <= \$407 ;
+    buf_rsel <= \$427 ;
   always @(posedge clk)
-    phase <= \$408 ;
+    chunk <= \$428 ;
   always @(posedge clk)
-    q <= \$409 ;
+    phase <= \$429 ;
   always @(posedge clk)
-    g <= \$410 ;
+    q <= \$430 ;
   always @(posedge clk)
-    f_fly <= \$411 ;
+    g <= \$431 ;
   always @(posedge clk)
-    f_fly_last <= \$412 ;
+    f_fly1 <= \$432 ;
   always @(posedge clk)
-    buf_rq <= \$413 ;
-  always @(posedge clk)
-    fq_d0 <= \$414 ;
-  always @(posedge clk)
-    fq_l0 <= \$415 ;
-  always @(posedge clk)
-    fq_d1 <= \$416 ;
-  always @(posedge clk)
-    fq_l1 <= \$417 ;
-  always @(posedge clk)
-    fq_v1 <= \$418 ;
-  always @(posedge clk)
-    fq_v0 <= \$419 ;
-  always @(posedge clk)
-    f_e <= \$420 ;
-  always @(posedge clk)
-    buf_rplane <= \$421 ;
-  always @(posedge clk)
-    f_cnt <= \$422 ;
-  always @(posedge clk)
-    f_g <= \$423 ;
-  always @(posedge clk)
-    f_busy <= \$424 ;
-  always @(posedge clk)
-    f_over <= \$425 ;
-  always @(posedge clk)
-    cnt_q <= \$426 ;
-  always @(posedge clk)
-    r_valid <= \$427 ;
-  always @(posedge clk)
-    r_kind <= \$428 ;
-  always @(posedge clk)
-    r_addr <= \$429 ;
-  always @(posedge clk)
-    r_q <= \$430 ;
-  always @(posedge clk)
-    x_valid <= \$431 ;
-  always @(posedge clk)
-    x_kind <= \$432 ;
-  always @(posedge clk)
-    x_addr <= \$433 ;
-  always @(posedge clk)
-    x_q <= \$434 ;
-  always @(posedge clk)
-    w_x <= \$435 ;
-  always @(posedge clk)
-    b_x <= \$436 ;
+    f_fly_last1 <= \$433 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (chunk)
-      1'h0:
-          \$186  = \$184 ;
-      1'h1:
-          \$186  = \$185 ;
-    endcase
+    \$434  = buf_rplane;
+    if (rst) begin
+      \$434  = 4'h0;
+    end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (chunk)
-      1'h0:
-          \$189  = \$187 ;
-      1'h1:
-          \$189  = \$188 ;
-    endcase
+    \$435  = f_fly1;
+    if (rst) begin
+      \$435  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$436  = f_fly_last1;
+    if (rst) begin
+      \$436  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$437  = f_fly_q1;
+    if (rst) begin
+      \$437  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$438  = fq_v0;
+    if (\$361 ) begin
+      \$438  = 1'h1;
+    end else if (pop) begin
+      \$438  = fq_v1;
+    end
+    if (rst) begin
+      \$438  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$439  = fq_d0;
+    if (\$361 ) begin
+      \$439  = buf_rdata;
+    end else if (pop) begin
+      \$439  = fq_d1;
+    end
+    if (rst) begin
+      \$439  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$440  = fq_l0;
+    if (\$361 ) begin
+      \$440  = f_fly_last2;
+    end else if (pop) begin
+      \$440  = fq_l1;
+    end
+    if (rst) begin
+      \$440  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$441  = fq_v1;
+    if (\$366 ) begin
+      \$441  = 1'h1;
+    end else if (pop) begin
+      \$441  = fq_v2;
+    end
+    if (rst) begin
+      \$441  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$442  = fq_d1;
+    if (\$366 ) begin
+      \$442  = buf_rdata;
+    end else if (pop) begin
+      \$442  = fq_d2;
+    end
+    if (rst) begin
+      \$442  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$443  = fq_l1;
+    if (\$366 ) begin
+      \$443  = f_fly_last2;
+    end else if (pop) begin
+      \$443  = fq_l2;
+    end
+    if (rst) begin
+      \$443  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$444  = fq_v2;
+    if (\$371 ) begin
+      \$444  = 1'h1;
+    end else if (pop) begin
+      \$444  = 1'h0;
+    end
+    if (rst) begin
+      \$444  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$445  = fq_d2;
+    if (\$371 ) begin
+      \$445  = buf_rdata;
+    end
+    if (rst) begin
+      \$445  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$446  = fq_l2;
+    if (\$371 ) begin
+      \$446  = f_fly_last2;
+    end
+    if (rst) begin
+      \$446  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$447  = f_e;
+    if (f_issue) begin
+      \$447  = \$374 [6:0];
+    end else if (\$373 ) begin
+      \$447  = 7'h00;
+    end
+    if (buf_release) begin
+    end else if (\$383 ) begin
+      \$447  = 7'h00;
+    end
+    if (rst) begin
+      \$447  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$448  = buf_rplane;
+    if (f_issue) begin
+    end else if (\$373 ) begin
+      if (\$375 ) begin
+        \$448  = \$377 [3:0];
+      end else if (\$376 ) begin
+        \$448  = 4'h0;
+      end
+    end
+    if (buf_release) begin
+    end else if (\$383 ) begin
+      \$448  = 4'h0;
+    end
+    if (rst) begin
+      \$448  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$449  = f_cnt;
+    if (f_issue) begin
+    end else if (\$373 ) begin
+      if (\$375 ) begin
+        \$449  = \$378 ;
+      end else if (\$376 ) begin
+        \$449  = buf_rcnt0;
+      end
+    end
+    if (buf_release) begin
+    end else if (\$383 ) begin
+      \$449  = buf_rcnt0;
+    end
+    if (rst) begin
+      \$449  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$450  = f_g;
+    if (f_issue) begin
+    end else if (\$373 ) begin
+      if (\$375 ) begin
+      end else if (\$376 ) begin
+        \$450  = \$379 [1:0];
+      end
+    end
+    if (buf_release) begin
+    end else if (\$383 ) begin
+      \$450  = 2'h0;
+    end
+    if (rst) begin
+      \$450  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$451  = f_busy;
+    if (f_issue) begin
+    end else if (\$373 ) begin
+      (* full_case = 32'd1 *)
+      if (\$375 ) begin
+      end else if (\$376 ) begin
+      end else begin
+        \$451  = 1'h0;
+      end
+    end
+    if (buf_release) begin
+      \$451  = 1'h0;
+    end else if (\$383 ) begin
+      \$451  = 1'h1;
+    end
+    if (rst) begin
+      \$451  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$452  = f_over;
+    if (f_issue) begin
+    end else if (\$373 ) begin
+      (* full_case = 32'd1 *)
+      if (\$375 ) begin
+      end else if (\$376 ) begin
+      end else begin
+        \$452  = 1'h1;
+      end
+    end
+    if (buf_release) begin
+      \$452  = 1'h0;
+    end
+    if (rst) begin
+      \$452  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$453  = cnt_q;
+    if (go) begin
+      \$453  = \$384 ;
+    end
+    if (rst) begin
+      \$453  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$454  = r_valid;
+    if (enable) begin
+      \$454  = \$387 ;
+    end
+    if (rst) begin
+      \$454  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$455  = r_kind;
+    if (enable) begin
+      \$455  = phase;
+    end
+    if (rst) begin
+      \$455  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$456  = r_addr;
+    if (enable) begin
+      \$456  = 1'h0;
+    end
+    if (rst) begin
+      \$456  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$457  = r_q;
+    if (enable) begin
+      \$457  = q;
+    end
+    if (rst) begin
+      \$457  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$458  = x_valid;
+    if (enable) begin
+      \$458  = r_valid;
+    end
+    if (rst) begin
+      \$458  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$459  = x_kind;
+    if (enable) begin
+      \$459  = r_kind;
+    end
+    if (rst) begin
+      \$459  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$460  = x_addr;
+    if (enable) begin
+      \$460  = r_addr;
+    end
+    if (rst) begin
+      \$460  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$461  = x_q;
+    if (enable) begin
+      \$461  = r_q;
+    end
+    if (rst) begin
+      \$461  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$462  = w_x;
+    if (enable) begin
+      \$462  = w_rp__data;
+    end
+    if (rst) begin
+      \$462  = 64'h0000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$463  = b_x;
+    if (enable) begin
+      \$463  = b_rp__data;
+    end
+    if (rst) begin
+      \$463  = 120'h000000000000000000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$464  = acc_word;
+    if (\$390 ) begin
+      \$464  = word_out;
+    end
+    if (rst) begin
+      \$464  = 176'h00000000000000000000000000000000000000000000;
+    end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
@@ -7102,54 +7639,74 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$358  = 7'h00;
-    casez (buf_rplane)
-      4'h0:
-          \$358  = buf_rcnt1;
-      4'h1:
-          \$358  = buf_rcnt2;
-      4'h2:
-          \$358  = buf_rcnt3;
-      4'h3:
-          \$358  = buf_rcnt4;
-      4'h4:
-          \$358  = buf_rcnt5;
-      4'h5:
-          \$358  = buf_rcnt6;
-      4'h6:
-          \$358  = buf_rcnt7;
-      4'h7:
-          \$358  = buf_rcnt8;
-      4'h8:
-          \$358  = buf_rcnt9;
-      4'h9:
-          \$358  = buf_rcnt0;
+    (* full_case = 32'd1 *)
+    casez (chunk)
+      1'h0:
+          \$198  = \$196 ;
+      1'h1:
+          \$198  = \$197 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$364  = 7'h00;
+    (* full_case = 32'd1 *)
+    casez (chunk)
+      1'h0:
+          \$201  = \$199 ;
+      1'h1:
+          \$201  = \$200 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$378  = 7'h00;
+    casez (buf_rplane)
+      4'h0:
+          \$378  = buf_rcnt1;
+      4'h1:
+          \$378  = buf_rcnt2;
+      4'h2:
+          \$378  = buf_rcnt3;
+      4'h3:
+          \$378  = buf_rcnt4;
+      4'h4:
+          \$378  = buf_rcnt5;
+      4'h5:
+          \$378  = buf_rcnt6;
+      4'h6:
+          \$378  = buf_rcnt7;
+      4'h7:
+          \$378  = buf_rcnt8;
+      4'h8:
+          \$378  = buf_rcnt9;
+      4'h9:
+          \$378  = buf_rcnt0;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$384  = 7'h00;
     casez (q_n)
       4'h0:
-          \$364  = buf_rcnt0;
+          \$384  = buf_rcnt0;
       4'h1:
-          \$364  = buf_rcnt1;
+          \$384  = buf_rcnt1;
       4'h2:
-          \$364  = buf_rcnt2;
+          \$384  = buf_rcnt2;
       4'h3:
-          \$364  = buf_rcnt3;
+          \$384  = buf_rcnt3;
       4'h4:
-          \$364  = buf_rcnt4;
+          \$384  = buf_rcnt4;
       4'h5:
-          \$364  = buf_rcnt5;
+          \$384  = buf_rcnt5;
       4'h6:
-          \$364  = buf_rcnt6;
+          \$384  = buf_rcnt6;
       4'h7:
-          \$364  = buf_rcnt7;
+          \$384  = buf_rcnt7;
       4'h8:
-          \$364  = buf_rcnt8;
+          \$384  = buf_rcnt8;
       4'h9:
-          \$364  = buf_rcnt9;
+          \$384  = buf_rcnt9;
     endcase
   end
   always @* begin
@@ -7163,19 +7720,19 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
       3'h2:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$80 ) begin
+            if (\$86 ) begin
               phase_n = 3'h3;
-            end else if (\$81 ) begin
+            end else if (\$87 ) begin
               phase_n = 3'h5;
             end else begin
               phase_n = 3'h2;
             end
           end
       3'h3:
-          if (\$84 ) begin
+          if (\$90 ) begin
             if (fq_l0) begin
               (* full_case = 32'd1 *)
-              if (\$85 ) begin
+              if (\$91 ) begin
                 phase_n = 3'h5;
               end else begin
                 phase_n = 3'h2;
@@ -7185,7 +7742,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
       3'h5:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$93 ) begin
+            if (\$99 ) begin
               phase_n = 3'h2;
             end else begin
               (* full_case = 32'd1 *)
@@ -7209,26 +7766,26 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
       3'h2:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$80 ) begin
-            end else if (\$81 ) begin
+            if (\$86 ) begin
+            end else if (\$87 ) begin
             end else begin
-              q_n = \$83 [3:0];
+              q_n = \$89 [3:0];
             end
           end
       3'h3:
-          if (\$84 ) begin
+          if (\$90 ) begin
             if (fq_l0) begin
               (* full_case = 32'd1 *)
-              if (\$85 ) begin
+              if (\$91 ) begin
               end else begin
-                q_n = \$87 [3:0];
+                q_n = \$93 [3:0];
               end
             end
           end
       3'h5:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$93 ) begin
+            if (\$99 ) begin
               q_n = 4'h0;
             end else begin
               if (buf_rfull) begin
@@ -7251,8 +7808,8 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
       3'h5:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$93 ) begin
-              g_n = \$94 [1:0];
+            if (\$99 ) begin
+              g_n = \$100 [1:0];
             end else begin
               g_n = 2'h0;
             end
@@ -7267,18 +7824,18 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
           /* empty */;
       3'h2:
           if (a_last) begin
-            if (\$80 ) begin
-            end else if (\$81 ) begin
-              if (\$82 ) begin
+            if (\$86 ) begin
+            end else if (\$87 ) begin
+              if (\$88 ) begin
                 release_now = 1'h1;
               end
             end
           end
       3'h3:
-          if (\$84 ) begin
+          if (\$90 ) begin
             if (fq_l0) begin
-              if (\$85 ) begin
-                if (\$86 ) begin
+              if (\$91 ) begin
+                if (\$92 ) begin
                   release_now = 1'h1;
                 end
               end
@@ -7291,7 +7848,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     base0 = { acc_word[21], acc_word[21:0] };
     casez (x_kind)
       3'h2:
-          base0 = \$98 ;
+          base0 = \$104 ;
     endcase
   end
   always @* begin
@@ -7299,7 +7856,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     addend0 = 15'h0000;
     casez (x_kind)
       3'h2:
-          addend0 = \$100 ;
+          addend0 = \$106 ;
       3'h3:
           addend0 = { w_x[7], w_x[7], w_x[7], w_x[7], w_x[7], w_x[7], w_x[7], w_x[7:0] };
     endcase
@@ -7309,7 +7866,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     base1 = { acc_word[43], acc_word[43:22] };
     casez (x_kind)
       3'h2:
-          base1 = \$109 ;
+          base1 = \$115 ;
     endcase
   end
   always @* begin
@@ -7317,7 +7874,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     addend1 = 15'h0000;
     casez (x_kind)
       3'h2:
-          addend1 = \$111 ;
+          addend1 = \$117 ;
       3'h3:
           addend1 = { w_x[15], w_x[15], w_x[15], w_x[15], w_x[15], w_x[15], w_x[15], w_x[15:8] };
     endcase
@@ -7327,7 +7884,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     base2 = { acc_word[65], acc_word[65:44] };
     casez (x_kind)
       3'h2:
-          base2 = \$120 ;
+          base2 = \$126 ;
     endcase
   end
   always @* begin
@@ -7335,7 +7892,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     addend2 = 15'h0000;
     casez (x_kind)
       3'h2:
-          addend2 = \$122 ;
+          addend2 = \$128 ;
       3'h3:
           addend2 = { w_x[23], w_x[23], w_x[23], w_x[23], w_x[23], w_x[23], w_x[23], w_x[23:16] };
     endcase
@@ -7345,7 +7902,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     base3 = { acc_word[87], acc_word[87:66] };
     casez (x_kind)
       3'h2:
-          base3 = \$131 ;
+          base3 = \$137 ;
     endcase
   end
   always @* begin
@@ -7353,7 +7910,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     addend3 = 15'h0000;
     casez (x_kind)
       3'h2:
-          addend3 = \$133 ;
+          addend3 = \$139 ;
       3'h3:
           addend3 = { w_x[31], w_x[31], w_x[31], w_x[31], w_x[31], w_x[31], w_x[31], w_x[31:24] };
     endcase
@@ -7363,7 +7920,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     base4 = { acc_word[109], acc_word[109:88] };
     casez (x_kind)
       3'h2:
-          base4 = \$142 ;
+          base4 = \$148 ;
     endcase
   end
   always @* begin
@@ -7371,7 +7928,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     addend4 = 15'h0000;
     casez (x_kind)
       3'h2:
-          addend4 = \$144 ;
+          addend4 = \$150 ;
       3'h3:
           addend4 = { w_x[39], w_x[39], w_x[39], w_x[39], w_x[39], w_x[39], w_x[39], w_x[39:32] };
     endcase
@@ -7381,7 +7938,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     base5 = { acc_word[131], acc_word[131:110] };
     casez (x_kind)
       3'h2:
-          base5 = \$153 ;
+          base5 = \$159 ;
     endcase
   end
   always @* begin
@@ -7389,7 +7946,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     addend5 = 15'h0000;
     casez (x_kind)
       3'h2:
-          addend5 = \$155 ;
+          addend5 = \$161 ;
       3'h3:
           addend5 = { w_x[47], w_x[47], w_x[47], w_x[47], w_x[47], w_x[47], w_x[47], w_x[47:40] };
     endcase
@@ -7399,7 +7956,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     base6 = { acc_word[153], acc_word[153:132] };
     casez (x_kind)
       3'h2:
-          base6 = \$164 ;
+          base6 = \$170 ;
     endcase
   end
   always @* begin
@@ -7407,7 +7964,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     addend6 = 15'h0000;
     casez (x_kind)
       3'h2:
-          addend6 = \$166 ;
+          addend6 = \$172 ;
       3'h3:
           addend6 = { w_x[55], w_x[55], w_x[55], w_x[55], w_x[55], w_x[55], w_x[55], w_x[55:48] };
     endcase
@@ -7417,7 +7974,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     base7 = { acc_word[175], acc_word[175:154] };
     casez (x_kind)
       3'h2:
-          base7 = \$175 ;
+          base7 = \$181 ;
     endcase
   end
   always @* begin
@@ -7425,626 +7982,350 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
     addend7 = 15'h0000;
     casez (x_kind)
       3'h2:
-          addend7 = \$177 ;
+          addend7 = \$183 ;
       3'h3:
           addend7 = { w_x[63], w_x[63], w_x[63], w_x[63], w_x[63], w_x[63], w_x[63], w_x[63:56] };
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$371  = buf_s_valid;
+    \$391  = buf_s_valid;
     if (i__ready) begin
-      \$371  = i__valid;
+      \$391  = i__valid;
     end
     if (rst) begin
-      \$371  = 1'h0;
+      \$391  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$372  = buf_s_mask;
+    \$392  = buf_s_mask;
     if (i__ready) begin
-      \$372  = \$197 ;
+      \$392  = \$203 ;
     end
     if (rst) begin
-      \$372  = 10'h000;
+      \$392  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$373  = buf_s_index;
+    \$393  = buf_s_index;
     if (i__ready) begin
-      \$373  = i__payload[15:10];
+      \$393  = i__payload[15:10];
     end
     if (rst) begin
-      \$373  = 6'h00;
+      \$393  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$374  = buf_s_last;
+    \$394  = buf_s_last;
     if (i__ready) begin
-      \$374  = i__payload[16];
+      \$394  = i__payload[16];
     end
     if (rst) begin
-      \$374  = 1'h0;
+      \$394  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$375  = buf_write;
+    \$395  = buf_write;
     if (rst) begin
-      \$375  = 1'h0;
+      \$395  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$376  = buf_plane;
+    \$396  = buf_plane;
     if (rst) begin
-      \$376  = 4'h0;
+      \$396  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$377  = { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+    \$397  = { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
     if (rst) begin
-      \$377  = 10'h000;
+      \$397  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$378  = buf_s_index;
+    \$398  = buf_s_index;
     if (rst) begin
-      \$378  = 6'h00;
+      \$398  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$379  = buf_wsel;
+    \$399  = buf_wsel;
     if (rst) begin
-      \$379  = 1'h0;
+      \$399  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$380  = \$233 [6:0];
+    \$400  = \$239 [6:0];
     if (rst) begin
-      \$380  = 7'h00;
+      \$400  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$381  = buf_written;
-    if (\$234 ) begin
+    \$401  = rp__data;
+    if (rst) begin
+      \$401  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$402  = buf_written;
+    if (\$240 ) begin
       (* full_case = 32'd1 *)
       if (buf_one_left) begin
-        \$381  = 10'h000;
+        \$402  = 10'h000;
       end else begin
-        \$381  = \$235 ;
+        \$402  = \$241 ;
       end
     end
     if (rst) begin
-      \$381  = 10'h000;
+      \$402  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$382  = buf_cnt0_0;
-    if (\$237 ) begin
-      \$382  = 7'h00;
-    end else if (\$239 ) begin
-      \$382  = \$240 [6:0];
+    \$403  = buf_cnt0_0;
+    if (\$243 ) begin
+      \$403  = 7'h00;
+    end else if (\$245 ) begin
+      \$403  = \$246 [6:0];
     end
     if (rst) begin
-      \$382  = 7'h00;
+      \$403  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$383  = buf_cnt0_1;
-    if (\$242 ) begin
-      \$383  = 7'h00;
-    end else if (\$244 ) begin
-      \$383  = \$245 [6:0];
+    \$404  = buf_cnt0_1;
+    if (\$248 ) begin
+      \$404  = 7'h00;
+    end else if (\$250 ) begin
+      \$404  = \$251 [6:0];
     end
     if (rst) begin
-      \$383  = 7'h00;
+      \$404  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$384  = buf_cnt0_2;
-    if (\$247 ) begin
-      \$384  = 7'h00;
-    end else if (\$249 ) begin
-      \$384  = \$250 [6:0];
+    \$405  = buf_cnt0_2;
+    if (\$253 ) begin
+      \$405  = 7'h00;
+    end else if (\$255 ) begin
+      \$405  = \$256 [6:0];
     end
     if (rst) begin
-      \$384  = 7'h00;
+      \$405  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$385  = buf_cnt0_3;
-    if (\$252 ) begin
-      \$385  = 7'h00;
-    end else if (\$254 ) begin
-      \$385  = \$255 [6:0];
+    \$406  = buf_cnt0_3;
+    if (\$258 ) begin
+      \$406  = 7'h00;
+    end else if (\$260 ) begin
+      \$406  = \$261 [6:0];
     end
     if (rst) begin
-      \$385  = 7'h00;
+      \$406  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$386  = buf_cnt0_4;
-    if (\$257 ) begin
-      \$386  = 7'h00;
-    end else if (\$259 ) begin
-      \$386  = \$260 [6:0];
+    \$407  = buf_cnt0_4;
+    if (\$263 ) begin
+      \$407  = 7'h00;
+    end else if (\$265 ) begin
+      \$407  = \$266 [6:0];
     end
     if (rst) begin
-      \$386  = 7'h00;
+      \$407  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$387  = buf_cnt0_5;
-    if (\$262 ) begin
-      \$387  = 7'h00;
-    end else if (\$264 ) begin
-      \$387  = \$265 [6:0];
+    \$408  = buf_cnt0_5;
+    if (\$268 ) begin
+      \$408  = 7'h00;
+    end else if (\$270 ) begin
+      \$408  = \$271 [6:0];
     end
     if (rst) begin
-      \$387  = 7'h00;
+      \$408  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$388  = buf_cnt0_6;
-    if (\$267 ) begin
-      \$388  = 7'h00;
-    end else if (\$269 ) begin
-      \$388  = \$270 [6:0];
+    \$409  = buf_cnt0_6;
+    if (\$273 ) begin
+      \$409  = 7'h00;
+    end else if (\$275 ) begin
+      \$409  = \$276 [6:0];
     end
     if (rst) begin
-      \$388  = 7'h00;
+      \$409  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$389  = buf_cnt0_7;
-    if (\$272 ) begin
-      \$389  = 7'h00;
-    end else if (\$274 ) begin
-      \$389  = \$275 [6:0];
+    \$410  = buf_cnt0_7;
+    if (\$278 ) begin
+      \$410  = 7'h00;
+    end else if (\$280 ) begin
+      \$410  = \$281 [6:0];
     end
     if (rst) begin
-      \$389  = 7'h00;
+      \$410  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$390  = buf_cnt0_8;
-    if (\$277 ) begin
-      \$390  = 7'h00;
-    end else if (\$279 ) begin
-      \$390  = \$280 [6:0];
+    \$411  = buf_cnt0_8;
+    if (\$283 ) begin
+      \$411  = 7'h00;
+    end else if (\$285 ) begin
+      \$411  = \$286 [6:0];
     end
     if (rst) begin
-      \$390  = 7'h00;
+      \$411  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$391  = buf_cnt0_9;
-    if (\$282 ) begin
-      \$391  = 7'h00;
-    end else if (\$284 ) begin
-      \$391  = \$285 [6:0];
+    \$412  = buf_cnt0_9;
+    if (\$288 ) begin
+      \$412  = 7'h00;
+    end else if (\$290 ) begin
+      \$412  = \$291 [6:0];
     end
     if (rst) begin
-      \$391  = 7'h00;
+      \$412  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$392  = buf_cnt1_0;
-    if (\$287 ) begin
-      \$392  = 7'h00;
-    end else if (\$289 ) begin
-      \$392  = \$290 [6:0];
+    \$413  = buf_cnt1_0;
+    if (\$293 ) begin
+      \$413  = 7'h00;
+    end else if (\$295 ) begin
+      \$413  = \$296 [6:0];
     end
     if (rst) begin
-      \$392  = 7'h00;
+      \$413  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$393  = buf_cnt1_1;
-    if (\$292 ) begin
-      \$393  = 7'h00;
-    end else if (\$294 ) begin
-      \$393  = \$295 [6:0];
+    \$414  = buf_cnt1_1;
+    if (\$298 ) begin
+      \$414  = 7'h00;
+    end else if (\$300 ) begin
+      \$414  = \$301 [6:0];
     end
     if (rst) begin
-      \$393  = 7'h00;
+      \$414  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$394  = buf_cnt1_2;
-    if (\$297 ) begin
-      \$394  = 7'h00;
-    end else if (\$299 ) begin
-      \$394  = \$300 [6:0];
+    \$415  = buf_cnt1_2;
+    if (\$303 ) begin
+      \$415  = 7'h00;
+    end else if (\$305 ) begin
+      \$415  = \$306 [6:0];
     end
     if (rst) begin
-      \$394  = 7'h00;
+      \$415  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$395  = buf_cnt1_3;
-    if (\$302 ) begin
-      \$395  = 7'h00;
-    end else if (\$304 ) begin
-      \$395  = \$305 [6:0];
+    \$416  = buf_cnt1_3;
+    if (\$308 ) begin
+      \$416  = 7'h00;
+    end else if (\$310 ) begin
+      \$416  = \$311 [6:0];
     end
     if (rst) begin
-      \$395  = 7'h00;
+      \$416  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$396  = buf_cnt1_4;
-    if (\$307 ) begin
-      \$396  = 7'h00;
-    end else if (\$309 ) begin
-      \$396  = \$310 [6:0];
+    \$417  = buf_cnt1_4;
+    if (\$313 ) begin
+      \$417  = 7'h00;
+    end else if (\$315 ) begin
+      \$417  = \$316 [6:0];
     end
     if (rst) begin
-      \$396  = 7'h00;
+      \$417  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$397  = buf_cnt1_5;
-    if (\$312 ) begin
-      \$397  = 7'h00;
-    end else if (\$314 ) begin
-      \$397  = \$315 [6:0];
+    \$418  = buf_cnt1_5;
+    if (\$318 ) begin
+      \$418  = 7'h00;
+    end else if (\$320 ) begin
+      \$418  = \$321 [6:0];
     end
     if (rst) begin
-      \$397  = 7'h00;
+      \$418  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$398  = buf_cnt1_6;
-    if (\$317 ) begin
-      \$398  = 7'h00;
-    end else if (\$319 ) begin
-      \$398  = \$320 [6:0];
+    \$419  = buf_cnt1_6;
+    if (\$323 ) begin
+      \$419  = 7'h00;
+    end else if (\$325 ) begin
+      \$419  = \$326 [6:0];
     end
     if (rst) begin
-      \$398  = 7'h00;
+      \$419  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$399  = buf_cnt1_7;
-    if (\$322 ) begin
-      \$399  = 7'h00;
-    end else if (\$324 ) begin
-      \$399  = \$325 [6:0];
+    \$420  = buf_cnt1_7;
+    if (\$328 ) begin
+      \$420  = 7'h00;
+    end else if (\$330 ) begin
+      \$420  = \$331 [6:0];
     end
     if (rst) begin
-      \$399  = 7'h00;
+      \$420  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$400  = buf_cnt1_8;
-    if (\$327 ) begin
-      \$400  = 7'h00;
-    end else if (\$329 ) begin
-      \$400  = \$330 [6:0];
+    \$421  = buf_cnt1_8;
+    if (\$333 ) begin
+      \$421  = 7'h00;
+    end else if (\$335 ) begin
+      \$421  = \$336 [6:0];
     end
     if (rst) begin
-      \$400  = 7'h00;
+      \$421  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$401  = buf_cnt1_9;
-    if (\$332 ) begin
-      \$401  = 7'h00;
-    end else if (\$334 ) begin
-      \$401  = \$335 [6:0];
-    end
-    if (rst) begin
-      \$401  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$402  = buf_wsel;
-    if (buf_done) begin
-      \$402  = \$336 ;
-    end
-    if (rst) begin
-      \$402  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$403  = buf_done;
-    if (rst) begin
-      \$403  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$404  = buf_wsel;
-    if (rst) begin
-      \$404  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$405  = buf_full;
+    \$422  = buf_cnt1_9;
     if (\$338 ) begin
-      \$405 [0] = 1'h1;
+      \$422  = 7'h00;
     end else if (\$340 ) begin
-      \$405 [0] = 1'h0;
-    end
-    if (\$342 ) begin
-      \$405 [1] = 1'h1;
-    end else if (\$344 ) begin
-      \$405 [1] = 1'h0;
-    end
-    if (rst) begin
-      \$405  = 2'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$406  = buf_rsel;
-    if (buf_release) begin
-      \$406  = \$345 ;
-    end
-    if (rst) begin
-      \$406  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$407  = chunk;
-    if (\$346 ) begin
-      \$407  = \$349 [0];
-    end
-    if (rst) begin
-      \$407  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$408  = phase;
-    if (go) begin
-      \$408  = phase_n;
-    end
-    if (rst) begin
-      \$408  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$409  = q;
-    if (go) begin
-      \$409  = q_n;
-    end
-    if (rst) begin
-      \$409  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$410  = g;
-    if (go) begin
-      \$410  = g_n;
-    end
-    if (rst) begin
-      \$410  = 2'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$411  = f_issue;
-    if (rst) begin
-      \$411  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$412  = \$351 ;
-    if (rst) begin
-      \$412  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$413  = buf_rplane;
-    if (rst) begin
-      \$413  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$414  = fq_d0;
-    if (pop) begin
-      if (fq_v1) begin
-        \$414  = fq_d1;
-      end else if (f_fly) begin
-        \$414  = buf_rdata;
-      end
-    end else if (f_fly) begin
-      (* full_case = 32'd1 *)
-      if (fq_v0) begin
-      end else begin
-        \$414  = buf_rdata;
-      end
-    end
-    if (rst) begin
-      \$414  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$415  = fq_l0;
-    if (pop) begin
-      if (fq_v1) begin
-        \$415  = fq_l1;
-      end else if (f_fly) begin
-        \$415  = f_fly_last;
-      end
-    end else if (f_fly) begin
-      (* full_case = 32'd1 *)
-      if (fq_v0) begin
-      end else begin
-        \$415  = f_fly_last;
-      end
-    end
-    if (rst) begin
-      \$415  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$416  = fq_d1;
-    if (pop) begin
-      if (fq_v1) begin
-        if (f_fly) begin
-          \$416  = buf_rdata;
-        end
-      end
-    end else if (f_fly) begin
-      if (fq_v0) begin
-        \$416  = buf_rdata;
-      end
-    end
-    if (rst) begin
-      \$416  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$417  = fq_l1;
-    if (pop) begin
-      if (fq_v1) begin
-        if (f_fly) begin
-          \$417  = f_fly_last;
-        end
-      end
-    end else if (f_fly) begin
-      if (fq_v0) begin
-        \$417  = f_fly_last;
-      end
-    end
-    if (rst) begin
-      \$417  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$418  = fq_v1;
-    if (pop) begin
-      if (fq_v1) begin
-        (* full_case = 32'd1 *)
-        if (f_fly) begin
-        end else begin
-          \$418  = 1'h0;
-        end
-      end
-    end else if (f_fly) begin
-      if (fq_v0) begin
-        \$418  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$418  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$419  = fq_v0;
-    if (pop) begin
-      (* full_case = 32'd1 *)
-      if (fq_v1) begin
-      end else if (f_fly) begin
-      end else begin
-        \$419  = 1'h0;
-      end
-    end else if (f_fly) begin
-      (* full_case = 32'd1 *)
-      if (fq_v0) begin
-      end else begin
-        \$419  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$419  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$420  = f_e;
-    if (f_issue) begin
-      \$420  = \$354 [6:0];
-    end else if (\$353 ) begin
-      \$420  = 7'h00;
-    end
-    if (buf_release) begin
-    end else if (\$363 ) begin
-      \$420  = 7'h00;
-    end
-    if (rst) begin
-      \$420  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$421  = buf_rplane;
-    if (f_issue) begin
-    end else if (\$353 ) begin
-      if (\$355 ) begin
-        \$421  = \$357 [3:0];
-      end else if (\$356 ) begin
-        \$421  = 4'h0;
-      end
-    end
-    if (buf_release) begin
-    end else if (\$363 ) begin
-      \$421  = 4'h0;
-    end
-    if (rst) begin
-      \$421  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$422  = f_cnt;
-    if (f_issue) begin
-    end else if (\$353 ) begin
-      if (\$355 ) begin
-        \$422  = \$358 ;
-      end else if (\$356 ) begin
-        \$422  = buf_rcnt0;
-      end
-    end
-    if (buf_release) begin
-    end else if (\$363 ) begin
-      \$422  = buf_rcnt0;
+      \$422  = \$341 [6:0];
     end
     if (rst) begin
       \$422  = 7'h00;
@@ -8052,77 +8333,50 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$423  = f_g;
-    if (f_issue) begin
-    end else if (\$353 ) begin
-      if (\$355 ) begin
-      end else if (\$356 ) begin
-        \$423  = \$359 [1:0];
-      end
-    end
-    if (buf_release) begin
-    end else if (\$363 ) begin
-      \$423  = 2'h0;
+    \$423  = buf_wsel;
+    if (buf_done) begin
+      \$423  = \$342 ;
     end
     if (rst) begin
-      \$423  = 2'h0;
+      \$423  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$424  = f_busy;
-    if (f_issue) begin
-    end else if (\$353 ) begin
-      (* full_case = 32'd1 *)
-      if (\$355 ) begin
-      end else if (\$356 ) begin
-      end else begin
-        \$424  = 1'h0;
-      end
-    end
-    if (buf_release) begin
-      \$424  = 1'h0;
-    end else if (\$363 ) begin
-      \$424  = 1'h1;
-    end
+    \$424  = buf_done;
     if (rst) begin
       \$424  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$425  = f_over;
-    if (f_issue) begin
-    end else if (\$353 ) begin
-      (* full_case = 32'd1 *)
-      if (\$355 ) begin
-      end else if (\$356 ) begin
-      end else begin
-        \$425  = 1'h1;
-      end
+    \$425  = buf_wsel;
+    if (rst) begin
+      \$425  = 1'h0;
     end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$426  = buf_full;
+    if (\$344 ) begin
+      \$426 [0] = 1'h1;
+    end else if (\$346 ) begin
+      \$426 [0] = 1'h0;
+    end
+    if (\$348 ) begin
+      \$426 [1] = 1'h1;
+    end else if (\$350 ) begin
+      \$426 [1] = 1'h0;
+    end
+    if (rst) begin
+      \$426  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$427  = buf_rsel;
     if (buf_release) begin
-      \$425  = 1'h0;
-    end
-    if (rst) begin
-      \$425  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$426  = cnt_q;
-    if (go) begin
-      \$426  = \$364 ;
-    end
-    if (rst) begin
-      \$426  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$427  = r_valid;
-    if (enable) begin
-      \$427  = \$367 ;
+      \$427  = \$351 ;
     end
     if (rst) begin
       \$427  = 1'h0;
@@ -8130,29 +8384,29 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$428  = r_kind;
-    if (enable) begin
-      \$428  = phase;
+    \$428  = chunk;
+    if (\$352 ) begin
+      \$428  = \$355 [0];
     end
     if (rst) begin
-      \$428  = 3'h0;
+      \$428  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$429  = r_addr;
-    if (enable) begin
-      \$429  = 1'h0;
+    \$429  = phase;
+    if (go) begin
+      \$429  = phase_n;
     end
     if (rst) begin
-      \$429  = 1'h0;
+      \$429  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$430  = r_q;
-    if (enable) begin
-      \$430  = q;
+    \$430  = q;
+    if (go) begin
+      \$430  = q_n;
     end
     if (rst) begin
       \$430  = 4'h0;
@@ -8160,72 +8414,26 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$431  = x_valid;
-    if (enable) begin
-      \$431  = r_valid;
+    \$431  = g;
+    if (go) begin
+      \$431  = g_n;
     end
     if (rst) begin
-      \$431  = 1'h0;
+      \$431  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$432  = x_kind;
-    if (enable) begin
-      \$432  = r_kind;
-    end
+    \$432  = f_issue;
     if (rst) begin
-      \$432  = 3'h0;
+      \$432  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$433  = x_addr;
-    if (enable) begin
-      \$433  = r_addr;
-    end
+    \$433  = \$357 ;
     if (rst) begin
       \$433  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$434  = x_q;
-    if (enable) begin
-      \$434  = r_q;
-    end
-    if (rst) begin
-      \$434  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$435  = w_x;
-    if (enable) begin
-      \$435  = w_rp__data;
-    end
-    if (rst) begin
-      \$435  = 64'h0000000000000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$436  = b_x;
-    if (enable) begin
-      \$436  = b_rp__data;
-    end
-    if (rst) begin
-      \$436  = 120'h000000000000000000000000000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$437  = acc_word;
-    if (\$370 ) begin
-      \$437  = word_out;
-    end
-    if (rst) begin
-      \$437  = 176'h00000000000000000000000000000000000000000000;
     end
   end
   assign buf_low = { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
@@ -8236,22 +8444,21 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   assign buf_re = f_e[5:0];
   assign rp__en = 1'h1;
   assign buf_ren = 1'h1;
-  assign rp__data = buf_rdata;
   assign w_rp__en = go;
   assign b_rp__en = go;
   assign f_q = buf_rplane;
-  assign f_fly_q = buf_rq;
+  assign f_fly_q2 = buf_rq;
   assign op_addr = 1'h0;
   assign w_rp__addr = { fq_d0, g };
   assign b_rp__addr = g;
-  assign acc_n0 = \$106 [21:0];
-  assign acc_n1 = \$117 [21:0];
-  assign acc_n2 = \$128 [21:0];
-  assign acc_n3 = \$139 [21:0];
-  assign acc_n4 = \$150 [21:0];
-  assign acc_n5 = \$161 [21:0];
-  assign acc_n6 = \$172 [21:0];
-  assign acc_n7 = \$183 [21:0];
+  assign acc_n0 = \$112 [21:0];
+  assign acc_n1 = \$123 [21:0];
+  assign acc_n2 = \$134 [21:0];
+  assign acc_n3 = \$145 [21:0];
+  assign acc_n4 = \$156 [21:0];
+  assign acc_n5 = \$167 [21:0];
+  assign acc_n6 = \$178 [21:0];
+  assign acc_n7 = \$189 [21:0];
   assign \o__payload.lane0  = o__payload[13:0];
   assign \o__payload.lane1  = o__payload[27:14];
   assign \o__payload.lane2  = o__payload[41:28];
@@ -8259,18 +8466,18 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   assign \i__payload.mask  = i__payload[9:0];
   assign \i__payload.index  = i__payload[15:10];
   assign \i__payload.last  = i__payload[16];
-  assign o__payload[55:42] = \$195 [13:0];
-  assign o__payload[41:28] = \$192 [13:0];
-  assign o__payload[27:14] = \$189 [13:0];
-  assign o__payload[13:0] = \$186 [13:0];
-  assign word_out[175:154] = \$183 [21:0];
-  assign word_out[153:132] = \$172 [21:0];
-  assign word_out[131:110] = \$161 [21:0];
-  assign word_out[109:88] = \$150 [21:0];
-  assign word_out[87:66] = \$139 [21:0];
-  assign word_out[65:44] = \$128 [21:0];
-  assign word_out[43:22] = \$117 [21:0];
-  assign word_out[21:0] = \$106 [21:0];
+  assign o__payload[55:42] = \$201 [13:0];
+  assign o__payload[41:28] = \$198 [13:0];
+  assign o__payload[27:14] = \$195 [13:0];
+  assign o__payload[13:0] = \$192 [13:0];
+  assign word_out[175:154] = \$189 [21:0];
+  assign word_out[153:132] = \$178 [21:0];
+  assign word_out[131:110] = \$167 [21:0];
+  assign word_out[109:88] = \$156 [21:0];
+  assign word_out[87:66] = \$145 [21:0];
+  assign word_out[65:44] = \$134 [21:0];
+  assign word_out[43:22] = \$123 [21:0];
+  assign word_out[21:0] = \$112 [21:0];
   assign buf_plane[3] = \$33 ;
   assign buf_plane[2] = \$32 ;
   assign buf_plane[1] = \$31 ;
@@ -8280,100 +8487,101 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   assign \$58  = chunk;
   assign \$61  = 1'h1;
   assign a_last = \$61 ;
-  assign \$75  = 1'h1;
-  assign pop = \$74 ;
-  assign \$76  = 1'h1;
-  assign \$77  = 2'h1;
-  assign \$78  = 2'h0;
-  assign \$79  = 2'h0;
-  assign \$84  = 1'h1;
-  assign \$88  = 1'h1;
-  assign \$89  = 2'h1;
-  assign \$90  = 2'h0;
-  assign \$91  = 2'h0;
-  assign \$97  = { acc_word[21:0], 1'h0 };
-  assign \$108  = { acc_word[43:22], 1'h0 };
-  assign \$119  = { acc_word[65:44], 1'h0 };
-  assign \$130  = { acc_word[87:66], 1'h0 };
-  assign \$141  = { acc_word[109:88], 1'h0 };
-  assign \$152  = { acc_word[131:110], 1'h0 };
-  assign \$163  = { acc_word[153:132], 1'h0 };
-  assign \$174  = { acc_word[175:154], 1'h0 };
-  assign \$184  = { acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21:7] };
-  assign \$185  = { acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109:95] };
-  assign \$187  = { acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43:29] };
-  assign \$188  = { acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131:117] };
-  assign \$190  = { acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65:51] };
-  assign \$191  = { acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153:139] };
-  assign \$193  = { acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87:73] };
-  assign \$194  = { acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175:161] };
-  assign \$197  = i__payload[9:0];
-  assign \$286  = buf_rsel;
-  assign \$288  = buf_b_half;
-  assign \$291  = buf_rsel;
-  assign \$293  = buf_b_half;
-  assign \$296  = buf_rsel;
-  assign \$298  = buf_b_half;
-  assign \$301  = buf_rsel;
-  assign \$303  = buf_b_half;
-  assign \$306  = buf_rsel;
-  assign \$308  = buf_b_half;
-  assign \$311  = buf_rsel;
-  assign \$313  = buf_b_half;
-  assign \$316  = buf_rsel;
-  assign \$318  = buf_b_half;
-  assign \$321  = buf_rsel;
-  assign \$323  = buf_b_half;
-  assign \$326  = buf_rsel;
-  assign \$328  = buf_b_half;
-  assign \$331  = buf_rsel;
-  assign \$333  = buf_b_half;
-  assign \$341  = buf_done_half;
-  assign \$343  = buf_rsel;
-  assign \$347  = chunk;
+  assign \$81  = 1'h1;
+  assign pop = \$80 ;
+  assign \$82  = 1'h1;
+  assign \$83  = 2'h1;
+  assign \$84  = 2'h0;
+  assign \$85  = 2'h0;
+  assign \$90  = 1'h1;
+  assign \$94  = 1'h1;
+  assign \$95  = 2'h1;
+  assign \$96  = 2'h0;
+  assign \$97  = 2'h0;
+  assign \$103  = { acc_word[21:0], 1'h0 };
+  assign \$114  = { acc_word[43:22], 1'h0 };
+  assign \$125  = { acc_word[65:44], 1'h0 };
+  assign \$136  = { acc_word[87:66], 1'h0 };
+  assign \$147  = { acc_word[109:88], 1'h0 };
+  assign \$158  = { acc_word[131:110], 1'h0 };
+  assign \$169  = { acc_word[153:132], 1'h0 };
+  assign \$180  = { acc_word[175:154], 1'h0 };
+  assign \$190  = { acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21:7] };
+  assign \$191  = { acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109:95] };
+  assign \$193  = { acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43:29] };
+  assign \$194  = { acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131:117] };
+  assign \$196  = { acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65:51] };
+  assign \$197  = { acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153:139] };
+  assign \$199  = { acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87:73] };
+  assign \$200  = { acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175:161] };
+  assign \$203  = i__payload[9:0];
+  assign \$292  = buf_rsel;
+  assign \$294  = buf_b_half;
+  assign \$297  = buf_rsel;
+  assign \$299  = buf_b_half;
+  assign \$302  = buf_rsel;
+  assign \$304  = buf_b_half;
+  assign \$307  = buf_rsel;
+  assign \$309  = buf_b_half;
+  assign \$312  = buf_rsel;
+  assign \$314  = buf_b_half;
+  assign \$317  = buf_rsel;
+  assign \$319  = buf_b_half;
+  assign \$322  = buf_rsel;
+  assign \$324  = buf_b_half;
+  assign \$327  = buf_rsel;
+  assign \$329  = buf_b_half;
+  assign \$332  = buf_rsel;
+  assign \$334  = buf_b_half;
+  assign \$337  = buf_rsel;
+  assign \$339  = buf_b_half;
+  assign \$347  = buf_done_half;
+  assign \$349  = buf_rsel;
+  assign \$353  = chunk;
+  assign \$361  = \$360 ;
 endmodule
 
 module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid, o__ready, i__payload, o__payload, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$4  = 0;
   wire \$1 ;
   wire \$10 ;
-  wire [12:0] \$100 ;
+  wire [3:0] \$100 ;
   wire \$101 ;
   wire \$102 ;
-  wire \$103 ;
-  wire [23:0] \$104 ;
-  wire [23:0] \$105 ;
-  wire [23:0] \$106 ;
+  wire [22:0] \$103 ;
+  wire [22:0] \$104 ;
+  wire \$105 ;
+  wire [12:0] \$106 ;
   wire \$107 ;
-  wire [22:0] \$108 ;
-  wire [22:0] \$109 ;
+  wire \$108 ;
+  wire \$109 ;
   wire \$11 ;
-  wire \$110 ;
-  wire [12:0] \$111 ;
-  wire \$112 ;
+  wire [23:0] \$110 ;
+  wire [23:0] \$111 ;
+  wire [23:0] \$112 ;
   wire \$113 ;
-  wire \$114 ;
-  wire [23:0] \$115 ;
-  wire [23:0] \$116 ;
-  wire [23:0] \$117 ;
-  wire [21:0] \$118 ;
-  wire [21:0] \$119 ;
+  wire [22:0] \$114 ;
+  wire [22:0] \$115 ;
+  wire \$116 ;
+  wire [12:0] \$117 ;
+  wire \$118 ;
+  wire \$119 ;
   wire \$12 ;
   wire \$120 ;
-  wire [9:0] \$121 ;
-  wire [9:0] \$122 ;
-  wire \$123 ;
-  wire \$124 ;
-  wire \$125 ;
+  wire [23:0] \$121 ;
+  wire [23:0] \$122 ;
+  wire [23:0] \$123 ;
+  wire [21:0] \$124 ;
+  wire [21:0] \$125 ;
   wire \$126 ;
-  wire [6:0] \$127 ;
-  wire [5:0] \$128 ;
-  wire [5:0] \$129 ;
+  wire [9:0] \$127 ;
+  wire [9:0] \$128 ;
+  wire \$129 ;
   wire \$13 ;
-  wire [5:0] \$130 ;
-  wire [5:0] \$131 ;
-  wire [5:0] \$132 ;
-  wire [5:0] \$133 ;
+  wire \$130 ;
+  wire \$131 ;
+  wire \$132 ;
+  wire [6:0] \$133 ;
   wire [5:0] \$134 ;
   wire [5:0] \$135 ;
   wire [5:0] \$136 ;
@@ -8399,127 +8607,127 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   wire [5:0] \$154 ;
   wire [5:0] \$155 ;
   wire [5:0] \$156 ;
-  wire [6:0] \$157 ;
-  wire \$158 ;
-  wire [9:0] \$159 ;
+  wire [5:0] \$157 ;
+  wire [5:0] \$158 ;
+  wire [5:0] \$159 ;
   wire \$16 ;
-  wire \$160 ;
-  wire \$161 ;
-  wire \$162 ;
-  wire \$163 ;
-  wire [6:0] \$164 ;
-  wire \$165 ;
+  wire [5:0] \$160 ;
+  wire [5:0] \$161 ;
+  wire [5:0] \$162 ;
+  wire [6:0] \$163 ;
+  wire \$164 ;
+  wire [9:0] \$165 ;
   wire \$166 ;
   wire \$167 ;
   wire \$168 ;
-  wire [6:0] \$169 ;
+  wire \$169 ;
   wire \$17 ;
-  wire \$170 ;
+  wire [6:0] \$170 ;
   wire \$171 ;
   wire \$172 ;
   wire \$173 ;
-  wire [6:0] \$174 ;
-  wire \$175 ;
+  wire \$174 ;
+  wire [6:0] \$175 ;
   wire \$176 ;
   wire \$177 ;
   wire \$178 ;
-  wire [6:0] \$179 ;
+  wire \$179 ;
   wire \$18 ;
-  wire \$180 ;
+  wire [6:0] \$180 ;
   wire \$181 ;
   wire \$182 ;
   wire \$183 ;
-  wire [6:0] \$184 ;
-  wire \$185 ;
+  wire \$184 ;
+  wire [6:0] \$185 ;
   wire \$186 ;
   wire \$187 ;
   wire \$188 ;
-  wire [6:0] \$189 ;
+  wire \$189 ;
   wire \$19 ;
-  wire \$190 ;
+  wire [6:0] \$190 ;
   wire \$191 ;
   wire \$192 ;
   wire \$193 ;
-  wire [6:0] \$194 ;
-  wire \$195 ;
+  wire \$194 ;
+  wire [6:0] \$195 ;
   wire \$196 ;
   wire \$197 ;
   wire \$198 ;
-  wire [6:0] \$199 ;
+  wire \$199 ;
   wire [9:0] \$2 ;
   wire \$20 ;
-  wire \$200 ;
+  wire [6:0] \$200 ;
   wire \$201 ;
   wire \$202 ;
   wire \$203 ;
-  wire [6:0] \$204 ;
-  wire \$205 ;
+  wire \$204 ;
+  wire [6:0] \$205 ;
   wire \$206 ;
   wire \$207 ;
   wire \$208 ;
-  wire [6:0] \$209 ;
+  wire \$209 ;
   wire \$21 ;
-  wire \$210 ;
+  wire [6:0] \$210 ;
   wire \$211 ;
   wire \$212 ;
   wire \$213 ;
-  wire [6:0] \$214 ;
-  wire \$215 ;
+  wire \$214 ;
+  wire [6:0] \$215 ;
   wire \$216 ;
   wire \$217 ;
   wire \$218 ;
-  wire [6:0] \$219 ;
+  wire \$219 ;
   wire \$22 ;
-  wire \$220 ;
+  wire [6:0] \$220 ;
   wire \$221 ;
   wire \$222 ;
   wire \$223 ;
-  wire [6:0] \$224 ;
-  wire \$225 ;
+  wire \$224 ;
+  wire [6:0] \$225 ;
   wire \$226 ;
   wire \$227 ;
   wire \$228 ;
-  wire [6:0] \$229 ;
+  wire \$229 ;
   wire \$23 ;
-  wire \$230 ;
+  wire [6:0] \$230 ;
   wire \$231 ;
   wire \$232 ;
   wire \$233 ;
-  wire [6:0] \$234 ;
-  wire \$235 ;
+  wire \$234 ;
+  wire [6:0] \$235 ;
   wire \$236 ;
   wire \$237 ;
   wire \$238 ;
-  wire [6:0] \$239 ;
+  wire \$239 ;
   wire \$24 ;
-  wire \$240 ;
+  wire [6:0] \$240 ;
   wire \$241 ;
   wire \$242 ;
   wire \$243 ;
-  wire [6:0] \$244 ;
-  wire \$245 ;
+  wire \$244 ;
+  wire [6:0] \$245 ;
   wire \$246 ;
   wire \$247 ;
   wire \$248 ;
-  wire [6:0] \$249 ;
+  wire \$249 ;
   wire \$25 ;
-  wire \$250 ;
+  wire [6:0] \$250 ;
   wire \$251 ;
   wire \$252 ;
   wire \$253 ;
-  wire [6:0] \$254 ;
-  wire \$255 ;
+  wire \$254 ;
+  wire [6:0] \$255 ;
   wire \$256 ;
   wire \$257 ;
   wire \$258 ;
-  wire [6:0] \$259 ;
+  wire \$259 ;
   wire \$26 ;
-  wire \$260 ;
+  wire [6:0] \$260 ;
   wire \$261 ;
   wire \$262 ;
   wire \$263 ;
   wire \$264 ;
-  wire \$265 ;
+  wire [6:0] \$265 ;
   wire \$266 ;
   wire \$267 ;
   wire \$268 ;
@@ -8527,24 +8735,24 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   wire \$27 ;
   wire \$270 ;
   wire \$271 ;
-  wire [1:0] \$272 ;
-  wire [1:0] \$273 ;
-  wire [6:0] \$274 ;
+  wire \$272 ;
+  wire \$273 ;
+  wire \$274 ;
   wire \$275 ;
   wire \$276 ;
   wire \$277 ;
-  wire [6:0] \$278 ;
-  wire \$279 ;
+  wire [1:0] \$278 ;
+  wire [1:0] \$279 ;
   wire \$28 ;
-  wire \$280 ;
-  wire [4:0] \$281 ;
-  reg [5:0] \$282 ;
-  wire [3:0] \$283 ;
+  wire [6:0] \$280 ;
+  wire \$281 ;
+  wire \$282 ;
+  wire \$283 ;
   wire \$284 ;
   wire \$285 ;
   wire \$286 ;
   wire \$287 ;
-  reg [5:0] \$288 ;
+  wire \$288 ;
   wire \$289 ;
   wire \$29 ;
   wire \$290 ;
@@ -8552,82 +8760,109 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   wire \$292 ;
   wire \$293 ;
   wire \$294 ;
-  reg \$295 ;
-  reg [9:0] \$296 ;
-  reg [4:0] \$297 ;
-  reg \$298 ;
-  reg \$299 ;
+  wire \$295 ;
+  wire \$296 ;
+  wire \$297 ;
+  wire [6:0] \$298 ;
+  wire \$299 ;
   wire \$3 ;
   wire \$30 ;
-  reg [3:0] \$300 ;
-  reg [9:0] \$301 ;
-  reg [4:0] \$302 ;
-  reg \$303 ;
-  reg [5:0] \$304 ;
-  reg [9:0] \$305 ;
-  reg [5:0] \$306 ;
-  reg [5:0] \$307 ;
+  wire \$300 ;
+  wire [4:0] \$301 ;
+  reg [5:0] \$302 ;
+  wire [3:0] \$303 ;
+  wire \$304 ;
+  wire \$305 ;
+  wire \$306 ;
+  wire \$307 ;
   reg [5:0] \$308 ;
-  reg [5:0] \$309 ;
+  wire \$309 ;
   wire \$31 ;
-  reg [5:0] \$310 ;
-  reg [5:0] \$311 ;
-  reg [5:0] \$312 ;
-  reg [5:0] \$313 ;
-  reg [5:0] \$314 ;
-  reg [5:0] \$315 ;
-  reg [5:0] \$316 ;
-  reg [5:0] \$317 ;
-  reg [5:0] \$318 ;
-  reg [5:0] \$319 ;
+  wire \$310 ;
+  wire \$311 ;
+  wire \$312 ;
+  wire \$313 ;
+  wire \$314 ;
+  reg \$315 ;
+  reg [9:0] \$316 ;
+  reg [4:0] \$317 ;
+  reg \$318 ;
+  reg \$319 ;
   wire \$32 ;
-  reg [5:0] \$320 ;
-  reg [5:0] \$321 ;
-  reg [5:0] \$322 ;
-  reg [5:0] \$323 ;
+  reg [3:0] \$320 ;
+  reg [9:0] \$321 ;
+  reg [4:0] \$322 ;
+  reg \$323 ;
   reg [5:0] \$324 ;
-  reg [5:0] \$325 ;
-  reg \$326 ;
-  reg \$327 ;
-  reg \$328 ;
-  reg [1:0] \$329 ;
+  reg [4:0] \$325 ;
+  reg [9:0] \$326 ;
+  reg [5:0] \$327 ;
+  reg [5:0] \$328 ;
+  reg [5:0] \$329 ;
   wire \$33 ;
-  reg \$330 ;
-  reg [2:0] \$331 ;
-  reg [3:0] \$332 ;
-  reg [2:0] \$333 ;
-  reg \$334 ;
-  reg \$335 ;
-  reg [3:0] \$336 ;
-  reg [4:0] \$337 ;
-  reg \$338 ;
-  reg [4:0] \$339 ;
+  reg [5:0] \$330 ;
+  reg [5:0] \$331 ;
+  reg [5:0] \$332 ;
+  reg [5:0] \$333 ;
+  reg [5:0] \$334 ;
+  reg [5:0] \$335 ;
+  reg [5:0] \$336 ;
+  reg [5:0] \$337 ;
+  reg [5:0] \$338 ;
+  reg [5:0] \$339 ;
   wire \$34 ;
-  reg \$340 ;
-  reg \$341 ;
-  reg \$342 ;
+  reg [5:0] \$340 ;
+  reg [5:0] \$341 ;
+  reg [5:0] \$342 ;
   reg [5:0] \$343 ;
-  reg [3:0] \$344 ;
+  reg [5:0] \$344 ;
   reg [5:0] \$345 ;
-  reg [2:0] \$346 ;
+  reg [5:0] \$346 ;
   reg \$347 ;
   reg \$348 ;
-  reg [5:0] \$349 ;
+  reg \$349 ;
   wire \$35 ;
-  reg \$350 ;
-  reg [2:0] \$351 ;
-  reg \$352 ;
+  reg [1:0] \$350 ;
+  reg \$351 ;
+  reg [2:0] \$352 ;
   reg [3:0] \$353 ;
-  reg \$354 ;
-  reg [2:0] \$355 ;
+  reg [2:0] \$354 ;
+  reg \$355 ;
   reg \$356 ;
   reg [3:0] \$357 ;
-  reg [15:0] \$358 ;
-  reg [25:0] \$359 ;
+  reg \$358 ;
+  reg \$359 ;
   wire \$36 ;
-  reg [43:0] \$360 ;
+  reg [3:0] \$360 ;
+  reg \$361 ;
+  reg [4:0] \$362 ;
+  reg \$363 ;
+  reg \$364 ;
+  reg [4:0] \$365 ;
+  reg \$366 ;
+  reg \$367 ;
+  reg [4:0] \$368 ;
+  reg \$369 ;
   wire \$37 ;
+  reg [5:0] \$370 ;
+  reg [3:0] \$371 ;
+  reg [5:0] \$372 ;
+  reg [2:0] \$373 ;
+  reg \$374 ;
+  reg \$375 ;
+  reg [5:0] \$376 ;
+  reg \$377 ;
+  reg [2:0] \$378 ;
+  reg \$379 ;
   wire \$38 ;
+  reg [3:0] \$380 ;
+  reg \$381 ;
+  reg [2:0] \$382 ;
+  reg \$383 ;
+  reg [3:0] \$384 ;
+  reg [15:0] \$385 ;
+  reg [25:0] \$386 ;
+  reg [43:0] \$387 ;
   wire \$39 ;
   wire \$4 ;
   wire \$40 ;
@@ -8670,30 +8905,30 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   wire \$74 ;
   wire \$75 ;
   wire \$76 ;
-  wire [1:0] \$77 ;
-  wire [1:0] \$78 ;
-  wire [1:0] \$79 ;
+  wire \$77 ;
+  wire \$78 ;
+  wire \$79 ;
   wire \$8 ;
   wire \$80 ;
   wire \$81 ;
   wire \$82 ;
-  wire [4:0] \$83 ;
-  wire \$84 ;
-  wire \$85 ;
+  wire [1:0] \$83 ;
+  wire [1:0] \$84 ;
+  wire [1:0] \$85 ;
   wire \$86 ;
-  wire [4:0] \$87 ;
+  wire \$87 ;
   wire \$88 ;
-  wire [1:0] \$89 ;
+  wire [4:0] \$89 ;
   wire \$9 ;
-  wire [1:0] \$90 ;
-  wire [1:0] \$91 ;
+  wire \$90 ;
+  wire \$91 ;
   wire \$92 ;
-  wire \$93 ;
-  wire [3:0] \$94 ;
-  wire \$95 ;
-  wire \$96 ;
-  wire [22:0] \$97 ;
-  wire [22:0] \$98 ;
+  wire [4:0] \$93 ;
+  wire \$94 ;
+  wire [1:0] \$95 ;
+  wire [1:0] \$96 ;
+  wire [1:0] \$97 ;
+  wire \$98 ;
   wire \$99 ;
   wire [9:0] \$signature__addr ;
   reg [4:0] \$signature__data  = 5'h00;
@@ -8760,7 +8995,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   wire [5:0] buf_rcnt7;
   wire [5:0] buf_rcnt8;
   wire [5:0] buf_rcnt9;
-  wire [4:0] buf_rdata;
+  reg [4:0] buf_rdata = 5'h00;
   wire [4:0] buf_re;
   wire buf_release;
   wire buf_ren;
@@ -8790,10 +9025,13 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   reg f_busy = 1'h0;
   reg [5:0] f_cnt = 6'h00;
   reg [5:0] f_e = 6'h00;
-  reg f_fly = 1'h0;
-  reg f_fly_last = 1'h0;
+  reg f_fly1 = 1'h0;
+  reg f_fly2 = 1'h0;
+  reg f_fly_last1 = 1'h0;
+  reg f_fly_last2 = 1'h0;
+  reg [3:0] f_fly_q1 = 4'h0;
   (* init = 4'h0 *)
-  wire [3:0] f_fly_q;
+  wire [3:0] f_fly_q2;
   reg [2:0] f_g = 3'h0;
   wire f_issue;
   wire f_more;
@@ -8802,10 +9040,13 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   wire [3:0] f_q;
   reg [4:0] fq_d0 = 5'h00;
   reg [4:0] fq_d1 = 5'h00;
+  reg [4:0] fq_d2 = 5'h00;
   reg fq_l0 = 1'h0;
   reg fq_l1 = 1'h0;
+  reg fq_l2 = 1'h0;
   reg fq_v0 = 1'h0;
   reg fq_v1 = 1'h0;
+  reg fq_v2 = 1'h0;
   reg [2:0] g = 3'h0;
   reg [2:0] g_n;
   wire go;
@@ -9901,7 +10142,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   always @(posedge clk) begin
     _1_ <= events[{ buf_rsel, buf_rplane, f_e[4:0] }];
   end
-  assign buf_rdata = _1_;
+  assign rp__data = _1_;
   reg [15:0] weights [252:0];
   initial begin
     weights[0] = 16'hcb22;
@@ -10245,381 +10486,414 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   assign buf_release = release_now & go;
   assign f_more = f_e != f_cnt;
   assign \$62  = f_busy & f_more;
-  assign \$63  = fq_v0 & fq_v1;
-  assign \$64  = fq_v0 & f_fly;
-  assign \$65  = \$63  | \$64 ;
-  assign \$66  = fq_v1 & f_fly;
-  assign \$67  = \$65  | \$66 ;
-  assign \$68  = ~ \$67 ;
-  assign \$69  = \$68  | pop;
-  assign f_issue = \$62  & \$69 ;
-  assign \$70  = phase == 2'h3;
-  assign \$71  = ~ fq_v0;
-  assign ev_wait = \$70  & \$71 ;
-  assign \$72  = phase == 2'h3;
-  assign \$73  = enable & \$72 ;
-  assign \$74  = \$73  & fq_v0;
-  assign \$80  = | cnt_q;
-  assign \$81  = q == 4'h9;
-  assign \$82  = g == 3'h4;
-  assign \$83  = q + 1'h1;
-  assign \$85  = q == 4'h9;
-  assign \$86  = g == 3'h4;
-  assign \$87  = q + 1'h1;
+  assign \$63  = & { fq_v2, fq_v1, fq_v0 };
+  assign \$64  = & { f_fly1, fq_v1, fq_v0 };
+  assign \$65  = & { f_fly2, fq_v1, fq_v0 };
+  assign \$66  = & { f_fly1, fq_v2, fq_v0 };
+  assign \$67  = & { f_fly2, fq_v2, fq_v0 };
+  assign \$68  = & { f_fly2, f_fly1, fq_v0 };
+  assign \$69  = & { f_fly1, fq_v2, fq_v1 };
+  assign \$70  = & { f_fly2, fq_v2, fq_v1 };
+  assign \$71  = & { f_fly2, f_fly1, fq_v1 };
+  assign \$72  = & { f_fly2, f_fly1, fq_v2 };
+  assign \$73  = | { \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63  };
+  assign \$74  = ~ \$73 ;
+  assign \$75  = \$74  | pop;
+  assign f_issue = \$62  & \$75 ;
+  assign \$76  = phase == 2'h3;
+  assign \$77  = ~ fq_v0;
+  assign ev_wait = \$76  & \$77 ;
+  assign \$78  = phase == 2'h3;
+  assign \$79  = enable & \$78 ;
+  assign \$80  = \$79  & fq_v0;
+  assign \$86  = | cnt_q;
+  assign \$87  = q == 4'h9;
+  assign \$88  = g == 3'h4;
+  assign \$89  = q + 1'h1;
+  assign \$91  = q == 4'h9;
   assign \$92  = g == 3'h4;
-  assign \$93  = ~ \$92 ;
-  assign \$94  = g + 1'h1;
-  assign \$95  = phase == 2'h3;
-  assign \$96  = ! x_q;
-  assign \$98  = \$96  ? 23'h000000 : \$97 ;
-  assign \$99  = x_q == 4'h9;
-  assign \$100  = \$99  ? b_x[12:0] : 13'h0000;
-  assign \$101  = x_kind == 2'h3;
-  assign \$102  = 1'h0 >> x_q;
-  assign \$103  = \$101  & \$102 ;
-  assign \$104  = $signed(base0) - $signed(addend0);
-  assign \$105  = $signed(base0) + $signed(addend0);
-  assign \$106  = \$103  ? \$104  : \$105 ;
-  assign \$107  = ! x_q;
-  assign \$109  = \$107  ? 23'h000000 : \$108 ;
-  assign \$110  = x_q == 4'h9;
-  assign \$111  = \$110  ? b_x[25:13] : 13'h0000;
-  assign \$112  = x_kind == 2'h3;
-  assign \$113  = 1'h0 >> x_q;
-  assign \$114  = \$112  & \$113 ;
-  assign \$115  = $signed(base1) - $signed(addend1);
-  assign \$116  = $signed(base1) + $signed(addend1);
-  assign \$117  = \$114  ? \$115  : \$116 ;
-  assign \$120  = x_kind == 3'h5;
-  assign o__valid = x_valid & \$120 ;
-  assign \$122  = buf_b_low & { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
-  assign \$123  = | \$122 ;
-  assign \$124  = buf_b_valid & \$123 ;
-  assign \$125  = buf_b_half == buf_wsel;
-  assign \$126  = \$124  & \$125 ;
-  assign \$127  = buf_b_cnt + 1'h1;
-  assign \$128  = buf_wsel ? buf_cnt1_0 : buf_cnt0_0;
-  assign \$129  = buf_pending[0] ? \$128  : 6'h00;
-  assign \$130  = buf_wsel ? buf_cnt1_1 : buf_cnt0_1;
-  assign \$131  = \$5  ? \$130  : 6'h00;
-  assign \$132  = \$129  | \$131 ;
-  assign \$133  = buf_wsel ? buf_cnt1_2 : buf_cnt0_2;
-  assign \$134  = \$8  ? \$133  : 6'h00;
-  assign \$135  = \$132  | \$134 ;
-  assign \$136  = buf_wsel ? buf_cnt1_3 : buf_cnt0_3;
-  assign \$137  = \$11  ? \$136  : 6'h00;
+  assign \$93  = q + 1'h1;
+  assign \$98  = g == 3'h4;
+  assign \$99  = ~ \$98 ;
+  assign \$100  = g + 1'h1;
+  assign \$101  = phase == 2'h3;
+  assign \$102  = ! x_q;
+  assign \$104  = \$102  ? 23'h000000 : \$103 ;
+  assign \$105  = x_q == 4'h9;
+  assign \$106  = \$105  ? b_x[12:0] : 13'h0000;
+  assign \$107  = x_kind == 2'h3;
+  assign \$108  = 1'h0 >> x_q;
+  assign \$109  = \$107  & \$108 ;
+  assign \$110  = $signed(base0) - $signed(addend0);
+  assign \$111  = $signed(base0) + $signed(addend0);
+  assign \$112  = \$109  ? \$110  : \$111 ;
+  assign \$113  = ! x_q;
+  assign \$115  = \$113  ? 23'h000000 : \$114 ;
+  assign \$116  = x_q == 4'h9;
+  assign \$117  = \$116  ? b_x[25:13] : 13'h0000;
+  assign \$118  = x_kind == 2'h3;
+  assign \$119  = 1'h0 >> x_q;
+  assign \$120  = \$118  & \$119 ;
+  assign \$121  = $signed(base1) - $signed(addend1);
+  assign \$122  = $signed(base1) + $signed(addend1);
+  assign \$123  = \$120  ? \$121  : \$122 ;
+  assign \$126  = x_kind == 3'h5;
+  assign o__valid = x_valid & \$126 ;
+  assign \$128  = buf_b_low & { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$129  = | \$128 ;
+  assign \$130  = buf_b_valid & \$129 ;
+  assign \$131  = buf_b_half == buf_wsel;
+  assign \$132  = \$130  & \$131 ;
+  assign \$133  = buf_b_cnt + 1'h1;
+  assign \$134  = buf_wsel ? buf_cnt1_0 : buf_cnt0_0;
+  assign \$135  = buf_pending[0] ? \$134  : 6'h00;
+  assign \$136  = buf_wsel ? buf_cnt1_1 : buf_cnt0_1;
+  assign \$137  = \$5  ? \$136  : 6'h00;
   assign \$138  = \$135  | \$137 ;
-  assign \$139  = buf_wsel ? buf_cnt1_4 : buf_cnt0_4;
-  assign \$140  = \$14  ? \$139  : 6'h00;
+  assign \$139  = buf_wsel ? buf_cnt1_2 : buf_cnt0_2;
+  assign \$140  = \$8  ? \$139  : 6'h00;
   assign \$141  = \$138  | \$140 ;
-  assign \$142  = buf_wsel ? buf_cnt1_5 : buf_cnt0_5;
-  assign \$143  = \$17  ? \$142  : 6'h00;
+  assign \$142  = buf_wsel ? buf_cnt1_3 : buf_cnt0_3;
+  assign \$143  = \$11  ? \$142  : 6'h00;
   assign \$144  = \$141  | \$143 ;
-  assign \$145  = buf_wsel ? buf_cnt1_6 : buf_cnt0_6;
-  assign \$146  = \$20  ? \$145  : 6'h00;
+  assign \$145  = buf_wsel ? buf_cnt1_4 : buf_cnt0_4;
+  assign \$146  = \$14  ? \$145  : 6'h00;
   assign \$147  = \$144  | \$146 ;
-  assign \$148  = buf_wsel ? buf_cnt1_7 : buf_cnt0_7;
-  assign \$149  = \$23  ? \$148  : 6'h00;
+  assign \$148  = buf_wsel ? buf_cnt1_5 : buf_cnt0_5;
+  assign \$149  = \$17  ? \$148  : 6'h00;
   assign \$150  = \$147  | \$149 ;
-  assign \$151  = buf_wsel ? buf_cnt1_8 : buf_cnt0_8;
-  assign \$152  = \$26  ? \$151  : 6'h00;
+  assign \$151  = buf_wsel ? buf_cnt1_6 : buf_cnt0_6;
+  assign \$152  = \$20  ? \$151  : 6'h00;
   assign \$153  = \$150  | \$152 ;
-  assign \$154  = buf_wsel ? buf_cnt1_9 : buf_cnt0_9;
-  assign \$155  = \$29  ? \$154  : 6'h00;
+  assign \$154  = buf_wsel ? buf_cnt1_7 : buf_cnt0_7;
+  assign \$155  = \$23  ? \$154  : 6'h00;
   assign \$156  = \$153  | \$155 ;
-  assign \$157  = \$126  ? \$127  : { 1'h0, \$156  };
-  assign \$158  = buf_s_valid & buf_can;
-  assign \$159  = buf_written | { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
-  assign \$160  = ! buf_rsel;
-  assign \$161  = buf_release & \$160 ;
-  assign \$162  = ! buf_b_half;
-  assign \$163  = buf_wrote[0] & \$162 ;
-  assign \$164  = buf_b_cnt + 1'h1;
-  assign \$165  = ! buf_rsel;
-  assign \$166  = buf_release & \$165 ;
-  assign \$167  = ! buf_b_half;
-  assign \$168  = buf_wrote[1] & \$167 ;
-  assign \$169  = buf_b_cnt + 1'h1;
-  assign \$170  = ! buf_rsel;
-  assign \$171  = buf_release & \$170 ;
-  assign \$172  = ! buf_b_half;
-  assign \$173  = buf_wrote[2] & \$172 ;
-  assign \$174  = buf_b_cnt + 1'h1;
-  assign \$175  = ! buf_rsel;
-  assign \$176  = buf_release & \$175 ;
-  assign \$177  = ! buf_b_half;
-  assign \$178  = buf_wrote[3] & \$177 ;
-  assign \$179  = buf_b_cnt + 1'h1;
-  assign \$180  = ! buf_rsel;
-  assign \$181  = buf_release & \$180 ;
-  assign \$182  = ! buf_b_half;
-  assign \$183  = buf_wrote[4] & \$182 ;
-  assign \$184  = buf_b_cnt + 1'h1;
-  assign \$185  = ! buf_rsel;
-  assign \$186  = buf_release & \$185 ;
-  assign \$187  = ! buf_b_half;
-  assign \$188  = buf_wrote[5] & \$187 ;
-  assign \$189  = buf_b_cnt + 1'h1;
-  assign \$190  = ! buf_rsel;
-  assign \$191  = buf_release & \$190 ;
-  assign \$192  = ! buf_b_half;
-  assign \$193  = buf_wrote[6] & \$192 ;
-  assign \$194  = buf_b_cnt + 1'h1;
-  assign \$195  = ! buf_rsel;
-  assign \$196  = buf_release & \$195 ;
-  assign \$197  = ! buf_b_half;
-  assign \$198  = buf_wrote[7] & \$197 ;
-  assign \$199  = buf_b_cnt + 1'h1;
-  assign \$200  = ! buf_rsel;
-  assign \$201  = buf_release & \$200 ;
-  assign \$202  = ! buf_b_half;
-  assign \$203  = buf_wrote[8] & \$202 ;
-  assign \$204  = buf_b_cnt + 1'h1;
-  assign \$205  = ! buf_rsel;
-  assign \$206  = buf_release & \$205 ;
-  assign \$207  = ! buf_b_half;
-  assign \$208  = buf_wrote[9] & \$207 ;
-  assign \$209  = buf_b_cnt + 1'h1;
-  assign \$211  = buf_release & \$210 ;
-  assign \$213  = buf_wrote[0] & \$212 ;
-  assign \$214  = buf_b_cnt + 1'h1;
-  assign \$216  = buf_release & \$215 ;
-  assign \$218  = buf_wrote[1] & \$217 ;
-  assign \$219  = buf_b_cnt + 1'h1;
-  assign \$221  = buf_release & \$220 ;
-  assign \$223  = buf_wrote[2] & \$222 ;
-  assign \$224  = buf_b_cnt + 1'h1;
-  assign \$226  = buf_release & \$225 ;
-  assign \$228  = buf_wrote[3] & \$227 ;
-  assign \$229  = buf_b_cnt + 1'h1;
-  assign \$231  = buf_release & \$230 ;
-  assign \$233  = buf_wrote[4] & \$232 ;
-  assign \$234  = buf_b_cnt + 1'h1;
-  assign \$236  = buf_release & \$235 ;
-  assign \$238  = buf_wrote[5] & \$237 ;
-  assign \$239  = buf_b_cnt + 1'h1;
-  assign \$241  = buf_release & \$240 ;
-  assign \$243  = buf_wrote[6] & \$242 ;
-  assign \$244  = buf_b_cnt + 1'h1;
-  assign \$246  = buf_release & \$245 ;
-  assign \$248  = buf_wrote[7] & \$247 ;
-  assign \$249  = buf_b_cnt + 1'h1;
-  assign \$251  = buf_release & \$250 ;
-  assign \$253  = buf_wrote[8] & \$252 ;
-  assign \$254  = buf_b_cnt + 1'h1;
-  assign \$256  = buf_release & \$255 ;
-  assign \$258  = buf_wrote[9] & \$257 ;
-  assign \$259  = buf_b_cnt + 1'h1;
-  assign \$260  = ~ buf_wsel;
-  assign \$261  = ! buf_done_half;
-  assign \$262  = buf_done_b & \$261 ;
-  assign \$263  = ! buf_rsel;
-  assign \$264  = buf_release & \$263 ;
-  assign \$266  = buf_done_b & \$265 ;
-  assign \$268  = buf_release & \$267 ;
-  assign \$269  = ~ buf_rsel;
-  assign \$270  = o__valid & o__ready;
-  assign \$274  = f_e + 1'h1;
-  assign \$275  = \$274  == f_cnt;
-  assign \$276  = ~ f_more;
-  assign \$277  = f_busy & \$276 ;
-  assign \$278  = f_e + 1'h1;
-  assign \$279  = buf_rplane != 4'h9;
-  assign \$280  = f_g != 3'h4;
-  assign \$281  = buf_rplane + 1'h1;
-  assign \$283  = f_g + 1'h1;
-  assign \$284  = ~ f_busy;
-  assign \$285  = ~ f_over;
-  assign \$286  = \$284  & \$285 ;
-  assign \$287  = \$286  & buf_rfull;
-  assign \$289  = | phase;
-  assign \$290  = ~ ev_wait;
-  assign \$291  = \$289  & \$290 ;
-  assign \$292  = x_kind != 3'h5;
-  assign \$293  = x_valid & \$292 ;
-  assign \$294  = enable & \$293 ;
+  assign \$157  = buf_wsel ? buf_cnt1_8 : buf_cnt0_8;
+  assign \$158  = \$26  ? \$157  : 6'h00;
+  assign \$159  = \$156  | \$158 ;
+  assign \$160  = buf_wsel ? buf_cnt1_9 : buf_cnt0_9;
+  assign \$161  = \$29  ? \$160  : 6'h00;
+  assign \$162  = \$159  | \$161 ;
+  assign \$163  = \$132  ? \$133  : { 1'h0, \$162  };
+  assign \$164  = buf_s_valid & buf_can;
+  assign \$165  = buf_written | { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$166  = ! buf_rsel;
+  assign \$167  = buf_release & \$166 ;
+  assign \$168  = ! buf_b_half;
+  assign \$169  = buf_wrote[0] & \$168 ;
+  assign \$170  = buf_b_cnt + 1'h1;
+  assign \$171  = ! buf_rsel;
+  assign \$172  = buf_release & \$171 ;
+  assign \$173  = ! buf_b_half;
+  assign \$174  = buf_wrote[1] & \$173 ;
+  assign \$175  = buf_b_cnt + 1'h1;
+  assign \$176  = ! buf_rsel;
+  assign \$177  = buf_release & \$176 ;
+  assign \$178  = ! buf_b_half;
+  assign \$179  = buf_wrote[2] & \$178 ;
+  assign \$180  = buf_b_cnt + 1'h1;
+  assign \$181  = ! buf_rsel;
+  assign \$182  = buf_release & \$181 ;
+  assign \$183  = ! buf_b_half;
+  assign \$184  = buf_wrote[3] & \$183 ;
+  assign \$185  = buf_b_cnt + 1'h1;
+  assign \$186  = ! buf_rsel;
+  assign \$187  = buf_release & \$186 ;
+  assign \$188  = ! buf_b_half;
+  assign \$189  = buf_wrote[4] & \$188 ;
+  assign \$190  = buf_b_cnt + 1'h1;
+  assign \$191  = ! buf_rsel;
+  assign \$192  = buf_release & \$191 ;
+  assign \$193  = ! buf_b_half;
+  assign \$194  = buf_wrote[5] & \$193 ;
+  assign \$195  = buf_b_cnt + 1'h1;
+  assign \$196  = ! buf_rsel;
+  assign \$197  = buf_release & \$196 ;
+  assign \$198  = ! buf_b_half;
+  assign \$199  = buf_wrote[6] & \$198 ;
+  assign \$200  = buf_b_cnt + 1'h1;
+  assign \$201  = ! buf_rsel;
+  assign \$202  = buf_release & \$201 ;
+  assign \$203  = ! buf_b_half;
+  assign \$204  = buf_wrote[7] & \$203 ;
+  assign \$205  = buf_b_cnt + 1'h1;
+  assign \$206  = ! buf_rsel;
+  assign \$207  = buf_release & \$206 ;
+  assign \$208  = ! buf_b_half;
+  assign \$209  = buf_wrote[8] & \$208 ;
+  assign \$210  = buf_b_cnt + 1'h1;
+  assign \$211  = ! buf_rsel;
+  assign \$212  = buf_release & \$211 ;
+  assign \$213  = ! buf_b_half;
+  assign \$214  = buf_wrote[9] & \$213 ;
+  assign \$215  = buf_b_cnt + 1'h1;
+  assign \$217  = buf_release & \$216 ;
+  assign \$219  = buf_wrote[0] & \$218 ;
+  assign \$220  = buf_b_cnt + 1'h1;
+  assign \$222  = buf_release & \$221 ;
+  assign \$224  = buf_wrote[1] & \$223 ;
+  assign \$225  = buf_b_cnt + 1'h1;
+  assign \$227  = buf_release & \$226 ;
+  assign \$229  = buf_wrote[2] & \$228 ;
+  assign \$230  = buf_b_cnt + 1'h1;
+  assign \$232  = buf_release & \$231 ;
+  assign \$234  = buf_wrote[3] & \$233 ;
+  assign \$235  = buf_b_cnt + 1'h1;
+  assign \$237  = buf_release & \$236 ;
+  assign \$239  = buf_wrote[4] & \$238 ;
+  assign \$240  = buf_b_cnt + 1'h1;
+  assign \$242  = buf_release & \$241 ;
+  assign \$244  = buf_wrote[5] & \$243 ;
+  assign \$245  = buf_b_cnt + 1'h1;
+  assign \$247  = buf_release & \$246 ;
+  assign \$249  = buf_wrote[6] & \$248 ;
+  assign \$250  = buf_b_cnt + 1'h1;
+  assign \$252  = buf_release & \$251 ;
+  assign \$254  = buf_wrote[7] & \$253 ;
+  assign \$255  = buf_b_cnt + 1'h1;
+  assign \$257  = buf_release & \$256 ;
+  assign \$259  = buf_wrote[8] & \$258 ;
+  assign \$260  = buf_b_cnt + 1'h1;
+  assign \$262  = buf_release & \$261 ;
+  assign \$264  = buf_wrote[9] & \$263 ;
+  assign \$265  = buf_b_cnt + 1'h1;
+  assign \$266  = ~ buf_wsel;
+  assign \$267  = ! buf_done_half;
+  assign \$268  = buf_done_b & \$267 ;
+  assign \$269  = ! buf_rsel;
+  assign \$270  = buf_release & \$269 ;
+  assign \$272  = buf_done_b & \$271 ;
+  assign \$274  = buf_release & \$273 ;
+  assign \$275  = ~ buf_rsel;
+  assign \$276  = o__valid & o__ready;
+  assign \$280  = f_e + 1'h1;
+  assign \$281  = \$280  == f_cnt;
+  assign \$282  = pop ? fq_v1 : fq_v0;
+  assign \$283  = ~ \$282 ;
+  assign \$284  = f_fly2 & \$283 ;
+  assign \$286  = pop ? fq_v2 : fq_v1;
+  assign \$287  = ~ \$286 ;
+  assign \$288  = f_fly2 & \$287 ;
+  assign \$289  = pop ? fq_v1 : fq_v0;
+  assign \$290  = \$288  & \$289 ;
+  assign \$291  = pop ? 1'h0 : fq_v2;
+  assign \$292  = ~ \$291 ;
+  assign \$293  = f_fly2 & \$292 ;
+  assign \$294  = pop ? fq_v2 : fq_v1;
+  assign \$295  = \$293  & \$294 ;
+  assign \$296  = ~ f_more;
+  assign \$297  = f_busy & \$296 ;
+  assign \$298  = f_e + 1'h1;
+  assign \$299  = buf_rplane != 4'h9;
+  assign \$300  = f_g != 3'h4;
+  assign \$301  = buf_rplane + 1'h1;
+  assign \$303  = f_g + 1'h1;
+  assign \$304  = ~ f_busy;
+  assign \$305  = ~ f_over;
+  assign \$306  = \$304  & \$305 ;
+  assign \$307  = \$306  & buf_rfull;
+  assign \$309  = | phase;
+  assign \$310  = ~ ev_wait;
+  assign \$311  = \$309  & \$310 ;
+  assign \$312  = x_kind != 3'h5;
+  assign \$313  = x_valid & \$312 ;
+  assign \$314  = enable & \$313 ;
   always @(posedge clk)
-    buf_s_valid <= \$295 ;
+    buf_s_valid <= \$315 ;
   always @(posedge clk)
-    buf_s_mask <= \$296 ;
+    buf_s_mask <= \$316 ;
   always @(posedge clk)
-    buf_s_index <= \$297 ;
+    buf_s_index <= \$317 ;
   always @(posedge clk)
-    buf_s_last <= \$298 ;
+    buf_s_last <= \$318 ;
   always @(posedge clk)
-    buf_b_valid <= \$299 ;
+    buf_b_valid <= \$319 ;
   always @(posedge clk)
-    buf_b_plane <= \$300 ;
+    buf_b_plane <= \$320 ;
   always @(posedge clk)
-    buf_b_low <= \$301 ;
+    buf_b_low <= \$321 ;
   always @(posedge clk)
-    \$signature__data  <= \$302 ;
+    \$signature__data  <= \$322 ;
   always @(posedge clk)
-    buf_b_half <= \$303 ;
+    buf_b_half <= \$323 ;
   always @(posedge clk)
-    buf_b_cnt <= \$304 ;
+    buf_b_cnt <= \$324 ;
   always @(posedge clk)
-    buf_written <= \$305 ;
+    buf_rdata <= \$325 ;
   always @(posedge clk)
-    buf_cnt0_0 <= \$306 ;
+    buf_written <= \$326 ;
   always @(posedge clk)
-    buf_cnt0_1 <= \$307 ;
+    buf_cnt0_0 <= \$327 ;
   always @(posedge clk)
-    buf_cnt0_2 <= \$308 ;
+    buf_cnt0_1 <= \$328 ;
   always @(posedge clk)
-    buf_cnt0_3 <= \$309 ;
+    buf_cnt0_2 <= \$329 ;
   always @(posedge clk)
-    buf_cnt0_4 <= \$310 ;
+    buf_cnt0_3 <= \$330 ;
   always @(posedge clk)
-    buf_cnt0_5 <= \$311 ;
+    buf_cnt0_4 <= \$331 ;
   always @(posedge clk)
-    buf_cnt0_6 <= \$312 ;
+    buf_cnt0_5 <= \$332 ;
   always @(posedge clk)
-    buf_cnt0_7 <= \$313 ;
+    buf_cnt0_6 <= \$333 ;
   always @(posedge clk)
-    buf_cnt0_8 <= \$314 ;
+    buf_cnt0_7 <= \$334 ;
   always @(posedge clk)
-    buf_cnt0_9 <= \$315 ;
+    buf_cnt0_8 <= \$335 ;
   always @(posedge clk)
-    buf_cnt1_0 <= \$316 ;
+    buf_cnt0_9 <= \$336 ;
   always @(posedge clk)
-    buf_cnt1_1 <= \$317 ;
+    buf_cnt1_0 <= \$337 ;
   always @(posedge clk)
-    buf_cnt1_2 <= \$318 ;
+    buf_cnt1_1 <= \$338 ;
   always @(posedge clk)
-    buf_cnt1_3 <= \$319 ;
+    buf_cnt1_2 <= \$339 ;
   always @(posedge clk)
-    buf_cnt1_4 <= \$320 ;
+    buf_cnt1_3 <= \$340 ;
   always @(posedge clk)
-    buf_cnt1_5 <= \$321 ;
+    buf_cnt1_4 <= \$341 ;
   always @(posedge clk)
-    buf_cnt1_6 <= \$322 ;
+    buf_cnt1_5 <= \$342 ;
   always @(posedge clk)
-    buf_cnt1_7 <= \$323 ;
+    buf_cnt1_6 <= \$343 ;
   always @(posedge clk)
-    buf_cnt1_8 <= \$324 ;
+    buf_cnt1_7 <= \$344 ;
   always @(posedge clk)
-    buf_cnt1_9 <= \$325 ;
+    buf_cnt1_8 <= \$345 ;
   always @(posedge clk)
-    buf_wsel <= \$326 ;
+    buf_cnt1_9 <= \$346 ;
   always @(posedge clk)
-    buf_done_b <= \$327 ;
+    buf_wsel <= \$347 ;
   always @(posedge clk)
-    buf_done_half <= \$328 ;
+    buf_done_b <= \$348 ;
   always @(posedge clk)
-    buf_full <= \$329 ;
+    buf_done_half <= \$349 ;
   always @(posedge clk)
-    buf_rsel <= \$330 ;
+    buf_full <= \$350 ;
   always @(posedge clk)
-    phase <= \$331 ;
+    buf_rsel <= \$351 ;
   always @(posedge clk)
-    q <= \$332 ;
+    phase <= \$352 ;
   always @(posedge clk)
-    g <= \$333 ;
+    q <= \$353 ;
   always @(posedge clk)
-    f_fly <= \$334 ;
+    g <= \$354 ;
   always @(posedge clk)
-    f_fly_last <= \$335 ;
+    f_fly1 <= \$355 ;
   always @(posedge clk)
-    buf_rq <= \$336 ;
+    f_fly_last1 <= \$356 ;
   always @(posedge clk)
-    fq_d0 <= \$337 ;
+    f_fly_q1 <= \$357 ;
   always @(posedge clk)
-    fq_l0 <= \$338 ;
+    f_fly2 <= \$358 ;
   always @(posedge clk)
-    fq_d1 <= \$339 ;
+    f_fly_last2 <= \$359 ;
   always @(posedge clk)
-    fq_l1 <= \$340 ;
+    buf_rq <= \$360 ;
   always @(posedge clk)
-    fq_v1 <= \$341 ;
+    fq_v0 <= \$361 ;
   always @(posedge clk)
-    fq_v0 <= \$342 ;
+    fq_d0 <= \$362 ;
   always @(posedge clk)
-    f_e <= \$343 ;
+    fq_l0 <= \$363 ;
   always @(posedge clk)
-    buf_rplane <= \$344 ;
+    fq_v1 <= \$364 ;
   always @(posedge clk)
-    f_cnt <= \$345 ;
+    fq_d1 <= \$365 ;
   always @(posedge clk)
-    f_g <= \$346 ;
+    fq_l1 <= \$366 ;
   always @(posedge clk)
-    f_busy <= \$347 ;
+    fq_v2 <= \$367 ;
   always @(posedge clk)
-    f_over <= \$348 ;
+    fq_d2 <= \$368 ;
   always @(posedge clk)
-    cnt_q <= \$349 ;
+    fq_l2 <= \$369 ;
   always @(posedge clk)
-    r_valid <= \$350 ;
+    f_e <= \$370 ;
   always @(posedge clk)
-    r_kind <= \$351 ;
+    buf_rplane <= \$371 ;
   always @(posedge clk)
-    r_addr <= \$352 ;
+    f_cnt <= \$372 ;
   always @(posedge clk)
-    r_q <= \$353 ;
+    f_g <= \$373 ;
   always @(posedge clk)
-    x_valid <= \$354 ;
+    f_busy <= \$374 ;
   always @(posedge clk)
-    x_kind <= \$355 ;
+    f_over <= \$375 ;
   always @(posedge clk)
-    x_addr <= \$356 ;
+    cnt_q <= \$376 ;
   always @(posedge clk)
-    x_q <= \$357 ;
+    r_valid <= \$377 ;
   always @(posedge clk)
-    w_x <= \$358 ;
+    r_kind <= \$378 ;
   always @(posedge clk)
-    b_x <= \$359 ;
+    r_addr <= \$379 ;
   always @(posedge clk)
-    acc_word <= \$360 ;
+    r_q <= \$380 ;
+  always @(posedge clk)
+    x_valid <= \$381 ;
+  always @(posedge clk)
+    x_kind <= \$382 ;
+  always @(posedge clk)
+    x_addr <= \$383 ;
+  always @(posedge clk)
+    x_q <= \$384 ;
+  always @(posedge clk)
+    w_x <= \$385 ;
+  always @(posedge clk)
+    b_x <= \$386 ;
+  always @(posedge clk)
+    acc_word <= \$387 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$282  = 6'h00;
+    \$302  = 6'h00;
     casez (buf_rplane)
       4'h0:
-          \$282  = buf_rcnt1;
+          \$302  = buf_rcnt1;
       4'h1:
-          \$282  = buf_rcnt2;
+          \$302  = buf_rcnt2;
       4'h2:
-          \$282  = buf_rcnt3;
+          \$302  = buf_rcnt3;
       4'h3:
-          \$282  = buf_rcnt4;
+          \$302  = buf_rcnt4;
       4'h4:
-          \$282  = buf_rcnt5;
+          \$302  = buf_rcnt5;
       4'h5:
-          \$282  = buf_rcnt6;
+          \$302  = buf_rcnt6;
       4'h6:
-          \$282  = buf_rcnt7;
+          \$302  = buf_rcnt7;
       4'h7:
-          \$282  = buf_rcnt8;
+          \$302  = buf_rcnt8;
       4'h8:
-          \$282  = buf_rcnt9;
+          \$302  = buf_rcnt9;
       4'h9:
-          \$282  = buf_rcnt0;
+          \$302  = buf_rcnt0;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$288  = 6'h00;
+    \$308  = 6'h00;
     casez (q_n)
       4'h0:
-          \$288  = buf_rcnt0;
+          \$308  = buf_rcnt0;
       4'h1:
-          \$288  = buf_rcnt1;
+          \$308  = buf_rcnt1;
       4'h2:
-          \$288  = buf_rcnt2;
+          \$308  = buf_rcnt2;
       4'h3:
-          \$288  = buf_rcnt3;
+          \$308  = buf_rcnt3;
       4'h4:
-          \$288  = buf_rcnt4;
+          \$308  = buf_rcnt4;
       4'h5:
-          \$288  = buf_rcnt5;
+          \$308  = buf_rcnt5;
       4'h6:
-          \$288  = buf_rcnt6;
+          \$308  = buf_rcnt6;
       4'h7:
-          \$288  = buf_rcnt7;
+          \$308  = buf_rcnt7;
       4'h8:
-          \$288  = buf_rcnt8;
+          \$308  = buf_rcnt8;
       4'h9:
-          \$288  = buf_rcnt9;
+          \$308  = buf_rcnt9;
     endcase
   end
   always @* begin
@@ -10633,19 +10907,19 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
       3'h2:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$80 ) begin
+            if (\$86 ) begin
               phase_n = 3'h3;
-            end else if (\$81 ) begin
+            end else if (\$87 ) begin
               phase_n = 3'h5;
             end else begin
               phase_n = 3'h2;
             end
           end
       3'h3:
-          if (\$84 ) begin
+          if (\$90 ) begin
             if (fq_l0) begin
               (* full_case = 32'd1 *)
-              if (\$85 ) begin
+              if (\$91 ) begin
                 phase_n = 3'h5;
               end else begin
                 phase_n = 3'h2;
@@ -10655,7 +10929,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
       3'h5:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$93 ) begin
+            if (\$99 ) begin
               phase_n = 3'h2;
             end else begin
               (* full_case = 32'd1 *)
@@ -10679,26 +10953,26 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
       3'h2:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$80 ) begin
-            end else if (\$81 ) begin
+            if (\$86 ) begin
+            end else if (\$87 ) begin
             end else begin
-              q_n = \$83 [3:0];
+              q_n = \$89 [3:0];
             end
           end
       3'h3:
-          if (\$84 ) begin
+          if (\$90 ) begin
             if (fq_l0) begin
               (* full_case = 32'd1 *)
-              if (\$85 ) begin
+              if (\$91 ) begin
               end else begin
-                q_n = \$87 [3:0];
+                q_n = \$93 [3:0];
               end
             end
           end
       3'h5:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$93 ) begin
+            if (\$99 ) begin
               q_n = 4'h0;
             end else begin
               if (buf_rfull) begin
@@ -10721,8 +10995,8 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
       3'h5:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$93 ) begin
-              g_n = \$94 [2:0];
+            if (\$99 ) begin
+              g_n = \$100 [2:0];
             end else begin
               g_n = 3'h0;
             end
@@ -10737,18 +11011,18 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
           /* empty */;
       3'h2:
           if (a_last) begin
-            if (\$80 ) begin
-            end else if (\$81 ) begin
-              if (\$82 ) begin
+            if (\$86 ) begin
+            end else if (\$87 ) begin
+              if (\$88 ) begin
                 release_now = 1'h1;
               end
             end
           end
       3'h3:
-          if (\$84 ) begin
+          if (\$90 ) begin
             if (fq_l0) begin
-              if (\$85 ) begin
-                if (\$86 ) begin
+              if (\$91 ) begin
+                if (\$92 ) begin
                   release_now = 1'h1;
                 end
               end
@@ -10761,7 +11035,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
     base0 = { acc_word[21], acc_word[21:0] };
     casez (x_kind)
       3'h2:
-          base0 = \$98 ;
+          base0 = \$104 ;
     endcase
   end
   always @* begin
@@ -10769,7 +11043,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
     addend0 = 13'h0000;
     casez (x_kind)
       3'h2:
-          addend0 = \$100 ;
+          addend0 = \$106 ;
       3'h3:
           addend0 = { w_x[7], w_x[7], w_x[7], w_x[7], w_x[7], w_x[7:0] };
     endcase
@@ -10779,7 +11053,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
     base1 = { acc_word[43], acc_word[43:22] };
     casez (x_kind)
       3'h2:
-          base1 = \$109 ;
+          base1 = \$115 ;
     endcase
   end
   always @* begin
@@ -10787,578 +11061,314 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
     addend1 = 13'h0000;
     casez (x_kind)
       3'h2:
-          addend1 = \$111 ;
+          addend1 = \$117 ;
       3'h3:
           addend1 = { w_x[15], w_x[15], w_x[15], w_x[15], w_x[15], w_x[15:8] };
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$295  = buf_s_valid;
+    \$315  = buf_s_valid;
     if (i__ready) begin
-      \$295  = i__valid;
+      \$315  = i__valid;
     end
     if (rst) begin
-      \$295  = 1'h0;
+      \$315  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$296  = buf_s_mask;
+    \$316  = buf_s_mask;
     if (i__ready) begin
-      \$296  = \$121 ;
+      \$316  = \$127 ;
     end
     if (rst) begin
-      \$296  = 10'h000;
+      \$316  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$297  = buf_s_index;
+    \$317  = buf_s_index;
     if (i__ready) begin
-      \$297  = i__payload[14:10];
+      \$317  = i__payload[14:10];
     end
     if (rst) begin
-      \$297  = 5'h00;
+      \$317  = 5'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$298  = buf_s_last;
+    \$318  = buf_s_last;
     if (i__ready) begin
-      \$298  = i__payload[15];
+      \$318  = i__payload[15];
     end
     if (rst) begin
-      \$298  = 1'h0;
+      \$318  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$299  = buf_write;
+    \$319  = buf_write;
     if (rst) begin
-      \$299  = 1'h0;
+      \$319  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$300  = buf_plane;
+    \$320  = buf_plane;
     if (rst) begin
-      \$300  = 4'h0;
+      \$320  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$301  = { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+    \$321  = { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
     if (rst) begin
-      \$301  = 10'h000;
+      \$321  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$302  = buf_s_index;
+    \$322  = buf_s_index;
     if (rst) begin
-      \$302  = 5'h00;
+      \$322  = 5'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$303  = buf_wsel;
+    \$323  = buf_wsel;
     if (rst) begin
-      \$303  = 1'h0;
+      \$323  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$304  = \$157 [5:0];
+    \$324  = \$163 [5:0];
     if (rst) begin
-      \$304  = 6'h00;
+      \$324  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$305  = buf_written;
-    if (\$158 ) begin
+    \$325  = rp__data;
+    if (rst) begin
+      \$325  = 5'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$326  = buf_written;
+    if (\$164 ) begin
       (* full_case = 32'd1 *)
       if (buf_one_left) begin
-        \$305  = 10'h000;
+        \$326  = 10'h000;
       end else begin
-        \$305  = \$159 ;
+        \$326  = \$165 ;
       end
     end
     if (rst) begin
-      \$305  = 10'h000;
+      \$326  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$306  = buf_cnt0_0;
-    if (\$161 ) begin
-      \$306  = 6'h00;
-    end else if (\$163 ) begin
-      \$306  = \$164 [5:0];
+    \$327  = buf_cnt0_0;
+    if (\$167 ) begin
+      \$327  = 6'h00;
+    end else if (\$169 ) begin
+      \$327  = \$170 [5:0];
     end
     if (rst) begin
-      \$306  = 6'h00;
+      \$327  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$307  = buf_cnt0_1;
-    if (\$166 ) begin
-      \$307  = 6'h00;
-    end else if (\$168 ) begin
-      \$307  = \$169 [5:0];
+    \$328  = buf_cnt0_1;
+    if (\$172 ) begin
+      \$328  = 6'h00;
+    end else if (\$174 ) begin
+      \$328  = \$175 [5:0];
     end
     if (rst) begin
-      \$307  = 6'h00;
+      \$328  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$308  = buf_cnt0_2;
-    if (\$171 ) begin
-      \$308  = 6'h00;
-    end else if (\$173 ) begin
-      \$308  = \$174 [5:0];
+    \$329  = buf_cnt0_2;
+    if (\$177 ) begin
+      \$329  = 6'h00;
+    end else if (\$179 ) begin
+      \$329  = \$180 [5:0];
     end
     if (rst) begin
-      \$308  = 6'h00;
+      \$329  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$309  = buf_cnt0_3;
-    if (\$176 ) begin
-      \$309  = 6'h00;
-    end else if (\$178 ) begin
-      \$309  = \$179 [5:0];
+    \$330  = buf_cnt0_3;
+    if (\$182 ) begin
+      \$330  = 6'h00;
+    end else if (\$184 ) begin
+      \$330  = \$185 [5:0];
     end
     if (rst) begin
-      \$309  = 6'h00;
+      \$330  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$310  = buf_cnt0_4;
-    if (\$181 ) begin
-      \$310  = 6'h00;
-    end else if (\$183 ) begin
-      \$310  = \$184 [5:0];
+    \$331  = buf_cnt0_4;
+    if (\$187 ) begin
+      \$331  = 6'h00;
+    end else if (\$189 ) begin
+      \$331  = \$190 [5:0];
     end
     if (rst) begin
-      \$310  = 6'h00;
+      \$331  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$311  = buf_cnt0_5;
-    if (\$186 ) begin
-      \$311  = 6'h00;
-    end else if (\$188 ) begin
-      \$311  = \$189 [5:0];
+    \$332  = buf_cnt0_5;
+    if (\$192 ) begin
+      \$332  = 6'h00;
+    end else if (\$194 ) begin
+      \$332  = \$195 [5:0];
     end
     if (rst) begin
-      \$311  = 6'h00;
+      \$332  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$312  = buf_cnt0_6;
-    if (\$191 ) begin
-      \$312  = 6'h00;
-    end else if (\$193 ) begin
-      \$312  = \$194 [5:0];
+    \$333  = buf_cnt0_6;
+    if (\$197 ) begin
+      \$333  = 6'h00;
+    end else if (\$199 ) begin
+      \$333  = \$200 [5:0];
     end
     if (rst) begin
-      \$312  = 6'h00;
+      \$333  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$313  = buf_cnt0_7;
-    if (\$196 ) begin
-      \$313  = 6'h00;
-    end else if (\$198 ) begin
-      \$313  = \$199 [5:0];
+    \$334  = buf_cnt0_7;
+    if (\$202 ) begin
+      \$334  = 6'h00;
+    end else if (\$204 ) begin
+      \$334  = \$205 [5:0];
     end
     if (rst) begin
-      \$313  = 6'h00;
+      \$334  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$314  = buf_cnt0_8;
-    if (\$201 ) begin
-      \$314  = 6'h00;
-    end else if (\$203 ) begin
-      \$314  = \$204 [5:0];
+    \$335  = buf_cnt0_8;
+    if (\$207 ) begin
+      \$335  = 6'h00;
+    end else if (\$209 ) begin
+      \$335  = \$210 [5:0];
     end
     if (rst) begin
-      \$314  = 6'h00;
+      \$335  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$315  = buf_cnt0_9;
-    if (\$206 ) begin
-      \$315  = 6'h00;
-    end else if (\$208 ) begin
-      \$315  = \$209 [5:0];
+    \$336  = buf_cnt0_9;
+    if (\$212 ) begin
+      \$336  = 6'h00;
+    end else if (\$214 ) begin
+      \$336  = \$215 [5:0];
     end
     if (rst) begin
-      \$315  = 6'h00;
+      \$336  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$316  = buf_cnt1_0;
-    if (\$211 ) begin
-      \$316  = 6'h00;
-    end else if (\$213 ) begin
-      \$316  = \$214 [5:0];
+    \$337  = buf_cnt1_0;
+    if (\$217 ) begin
+      \$337  = 6'h00;
+    end else if (\$219 ) begin
+      \$337  = \$220 [5:0];
     end
     if (rst) begin
-      \$316  = 6'h00;
+      \$337  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$317  = buf_cnt1_1;
-    if (\$216 ) begin
-      \$317  = 6'h00;
-    end else if (\$218 ) begin
-      \$317  = \$219 [5:0];
+    \$338  = buf_cnt1_1;
+    if (\$222 ) begin
+      \$338  = 6'h00;
+    end else if (\$224 ) begin
+      \$338  = \$225 [5:0];
     end
     if (rst) begin
-      \$317  = 6'h00;
+      \$338  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$318  = buf_cnt1_2;
-    if (\$221 ) begin
-      \$318  = 6'h00;
-    end else if (\$223 ) begin
-      \$318  = \$224 [5:0];
+    \$339  = buf_cnt1_2;
+    if (\$227 ) begin
+      \$339  = 6'h00;
+    end else if (\$229 ) begin
+      \$339  = \$230 [5:0];
     end
     if (rst) begin
-      \$318  = 6'h00;
+      \$339  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$319  = buf_cnt1_3;
-    if (\$226 ) begin
-      \$319  = 6'h00;
-    end else if (\$228 ) begin
-      \$319  = \$229 [5:0];
+    \$340  = buf_cnt1_3;
+    if (\$232 ) begin
+      \$340  = 6'h00;
+    end else if (\$234 ) begin
+      \$340  = \$235 [5:0];
     end
     if (rst) begin
-      \$319  = 6'h00;
+      \$340  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$320  = buf_cnt1_4;
-    if (\$231 ) begin
-      \$320  = 6'h00;
-    end else if (\$233 ) begin
-      \$320  = \$234 [5:0];
+    \$341  = buf_cnt1_4;
+    if (\$237 ) begin
+      \$341  = 6'h00;
+    end else if (\$239 ) begin
+      \$341  = \$240 [5:0];
     end
     if (rst) begin
-      \$320  = 6'h00;
+      \$341  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$321  = buf_cnt1_5;
-    if (\$236 ) begin
-      \$321  = 6'h00;
-    end else if (\$238 ) begin
-      \$321  = \$239 [5:0];
+    \$342  = buf_cnt1_5;
+    if (\$242 ) begin
+      \$342  = 6'h00;
+    end else if (\$244 ) begin
+      \$342  = \$245 [5:0];
     end
     if (rst) begin
-      \$321  = 6'h00;
+      \$342  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$322  = buf_cnt1_6;
-    if (\$241 ) begin
-      \$322  = 6'h00;
-    end else if (\$243 ) begin
-      \$322  = \$244 [5:0];
-    end
-    if (rst) begin
-      \$322  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$323  = buf_cnt1_7;
-    if (\$246 ) begin
-      \$323  = 6'h00;
-    end else if (\$248 ) begin
-      \$323  = \$249 [5:0];
-    end
-    if (rst) begin
-      \$323  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$324  = buf_cnt1_8;
-    if (\$251 ) begin
-      \$324  = 6'h00;
-    end else if (\$253 ) begin
-      \$324  = \$254 [5:0];
-    end
-    if (rst) begin
-      \$324  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$325  = buf_cnt1_9;
-    if (\$256 ) begin
-      \$325  = 6'h00;
-    end else if (\$258 ) begin
-      \$325  = \$259 [5:0];
-    end
-    if (rst) begin
-      \$325  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$326  = buf_wsel;
-    if (buf_done) begin
-      \$326  = \$260 ;
-    end
-    if (rst) begin
-      \$326  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$327  = buf_done;
-    if (rst) begin
-      \$327  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$328  = buf_wsel;
-    if (rst) begin
-      \$328  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$329  = buf_full;
-    if (\$262 ) begin
-      \$329 [0] = 1'h1;
-    end else if (\$264 ) begin
-      \$329 [0] = 1'h0;
-    end
-    if (\$266 ) begin
-      \$329 [1] = 1'h1;
-    end else if (\$268 ) begin
-      \$329 [1] = 1'h0;
-    end
-    if (rst) begin
-      \$329  = 2'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$330  = buf_rsel;
-    if (buf_release) begin
-      \$330  = \$269 ;
-    end
-    if (rst) begin
-      \$330  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$331  = phase;
-    if (go) begin
-      \$331  = phase_n;
-    end
-    if (rst) begin
-      \$331  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$332  = q;
-    if (go) begin
-      \$332  = q_n;
-    end
-    if (rst) begin
-      \$332  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$333  = g;
-    if (go) begin
-      \$333  = g_n;
-    end
-    if (rst) begin
-      \$333  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$334  = f_issue;
-    if (rst) begin
-      \$334  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$335  = \$275 ;
-    if (rst) begin
-      \$335  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$336  = buf_rplane;
-    if (rst) begin
-      \$336  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$337  = fq_d0;
-    if (pop) begin
-      if (fq_v1) begin
-        \$337  = fq_d1;
-      end else if (f_fly) begin
-        \$337  = buf_rdata;
-      end
-    end else if (f_fly) begin
-      (* full_case = 32'd1 *)
-      if (fq_v0) begin
-      end else begin
-        \$337  = buf_rdata;
-      end
-    end
-    if (rst) begin
-      \$337  = 5'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$338  = fq_l0;
-    if (pop) begin
-      if (fq_v1) begin
-        \$338  = fq_l1;
-      end else if (f_fly) begin
-        \$338  = f_fly_last;
-      end
-    end else if (f_fly) begin
-      (* full_case = 32'd1 *)
-      if (fq_v0) begin
-      end else begin
-        \$338  = f_fly_last;
-      end
-    end
-    if (rst) begin
-      \$338  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$339  = fq_d1;
-    if (pop) begin
-      if (fq_v1) begin
-        if (f_fly) begin
-          \$339  = buf_rdata;
-        end
-      end
-    end else if (f_fly) begin
-      if (fq_v0) begin
-        \$339  = buf_rdata;
-      end
-    end
-    if (rst) begin
-      \$339  = 5'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$340  = fq_l1;
-    if (pop) begin
-      if (fq_v1) begin
-        if (f_fly) begin
-          \$340  = f_fly_last;
-        end
-      end
-    end else if (f_fly) begin
-      if (fq_v0) begin
-        \$340  = f_fly_last;
-      end
-    end
-    if (rst) begin
-      \$340  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$341  = fq_v1;
-    if (pop) begin
-      if (fq_v1) begin
-        (* full_case = 32'd1 *)
-        if (f_fly) begin
-        end else begin
-          \$341  = 1'h0;
-        end
-      end
-    end else if (f_fly) begin
-      if (fq_v0) begin
-        \$341  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$341  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$342  = fq_v0;
-    if (pop) begin
-      (* full_case = 32'd1 *)
-      if (fq_v1) begin
-      end else if (f_fly) begin
-      end else begin
-        \$342  = 1'h0;
-      end
-    end else if (f_fly) begin
-      (* full_case = 32'd1 *)
-      if (fq_v0) begin
-      end else begin
-        \$342  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$342  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$343  = f_e;
-    if (f_issue) begin
-      \$343  = \$278 [5:0];
-    end else if (\$277 ) begin
+    \$343  = buf_cnt1_6;
+    if (\$247 ) begin
       \$343  = 6'h00;
-    end
-    if (buf_release) begin
-    end else if (\$287 ) begin
-      \$343  = 6'h00;
+    end else if (\$249 ) begin
+      \$343  = \$250 [5:0];
     end
     if (rst) begin
       \$343  = 6'h00;
@@ -11366,37 +11376,23 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$344  = buf_rplane;
-    if (f_issue) begin
-    end else if (\$277 ) begin
-      if (\$279 ) begin
-        \$344  = \$281 [3:0];
-      end else if (\$280 ) begin
-        \$344  = 4'h0;
-      end
-    end
-    if (buf_release) begin
-    end else if (\$287 ) begin
-      \$344  = 4'h0;
+    \$344  = buf_cnt1_7;
+    if (\$252 ) begin
+      \$344  = 6'h00;
+    end else if (\$254 ) begin
+      \$344  = \$255 [5:0];
     end
     if (rst) begin
-      \$344  = 4'h0;
+      \$344  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$345  = f_cnt;
-    if (f_issue) begin
-    end else if (\$277 ) begin
-      if (\$279 ) begin
-        \$345  = \$282 ;
-      end else if (\$280 ) begin
-        \$345  = buf_rcnt0;
-      end
-    end
-    if (buf_release) begin
-    end else if (\$287 ) begin
-      \$345  = buf_rcnt0;
+    \$345  = buf_cnt1_8;
+    if (\$257 ) begin
+      \$345  = 6'h00;
+    end else if (\$259 ) begin
+      \$345  = \$260 [5:0];
     end
     if (rst) begin
       \$345  = 6'h00;
@@ -11404,38 +11400,21 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$346  = f_g;
-    if (f_issue) begin
-    end else if (\$277 ) begin
-      if (\$279 ) begin
-      end else if (\$280 ) begin
-        \$346  = \$283 [2:0];
-      end
-    end
-    if (buf_release) begin
-    end else if (\$287 ) begin
-      \$346  = 3'h0;
+    \$346  = buf_cnt1_9;
+    if (\$262 ) begin
+      \$346  = 6'h00;
+    end else if (\$264 ) begin
+      \$346  = \$265 [5:0];
     end
     if (rst) begin
-      \$346  = 3'h0;
+      \$346  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$347  = f_busy;
-    if (f_issue) begin
-    end else if (\$277 ) begin
-      (* full_case = 32'd1 *)
-      if (\$279 ) begin
-      end else if (\$280 ) begin
-      end else begin
-        \$347  = 1'h0;
-      end
-    end
-    if (buf_release) begin
-      \$347  = 1'h0;
-    end else if (\$287 ) begin
-      \$347  = 1'h1;
+    \$347  = buf_wsel;
+    if (buf_done) begin
+      \$347  = \$266 ;
     end
     if (rst) begin
       \$347  = 1'h0;
@@ -11443,68 +11422,60 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$348  = f_over;
-    if (f_issue) begin
-    end else if (\$277 ) begin
-      (* full_case = 32'd1 *)
-      if (\$279 ) begin
-      end else if (\$280 ) begin
-      end else begin
-        \$348  = 1'h1;
-      end
-    end
-    if (buf_release) begin
-      \$348  = 1'h0;
-    end
+    \$348  = buf_done;
     if (rst) begin
       \$348  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$349  = cnt_q;
+    \$349  = buf_wsel;
+    if (rst) begin
+      \$349  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$350  = buf_full;
+    if (\$268 ) begin
+      \$350 [0] = 1'h1;
+    end else if (\$270 ) begin
+      \$350 [0] = 1'h0;
+    end
+    if (\$272 ) begin
+      \$350 [1] = 1'h1;
+    end else if (\$274 ) begin
+      \$350 [1] = 1'h0;
+    end
+    if (rst) begin
+      \$350  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$351  = buf_rsel;
+    if (buf_release) begin
+      \$351  = \$275 ;
+    end
+    if (rst) begin
+      \$351  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$352  = phase;
     if (go) begin
-      \$349  = \$288 ;
+      \$352  = phase_n;
     end
     if (rst) begin
-      \$349  = 6'h00;
+      \$352  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$350  = r_valid;
-    if (enable) begin
-      \$350  = \$291 ;
-    end
-    if (rst) begin
-      \$350  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$351  = r_kind;
-    if (enable) begin
-      \$351  = phase;
-    end
-    if (rst) begin
-      \$351  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$352  = r_addr;
-    if (enable) begin
-      \$352  = 1'h0;
-    end
-    if (rst) begin
-      \$352  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$353  = r_q;
-    if (enable) begin
-      \$353  = q;
+    \$353  = q;
+    if (go) begin
+      \$353  = q_n;
     end
     if (rst) begin
       \$353  = 4'h0;
@@ -11512,72 +11483,390 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$354  = x_valid;
-    if (enable) begin
-      \$354  = r_valid;
+    \$354  = g;
+    if (go) begin
+      \$354  = g_n;
     end
     if (rst) begin
-      \$354  = 1'h0;
+      \$354  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$355  = x_kind;
-    if (enable) begin
-      \$355  = r_kind;
-    end
+    \$355  = f_issue;
     if (rst) begin
-      \$355  = 3'h0;
+      \$355  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$356  = x_addr;
-    if (enable) begin
-      \$356  = r_addr;
-    end
+    \$356  = \$281 ;
     if (rst) begin
       \$356  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$357  = x_q;
-    if (enable) begin
-      \$357  = r_q;
-    end
+    \$357  = buf_rplane;
     if (rst) begin
       \$357  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$358  = w_x;
-    if (enable) begin
-      \$358  = w_rp__data;
-    end
+    \$358  = f_fly1;
     if (rst) begin
-      \$358  = 16'h0000;
+      \$358  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$359  = b_x;
-    if (enable) begin
-      \$359  = b_rp__data;
-    end
+    \$359  = f_fly_last1;
     if (rst) begin
-      \$359  = 26'h0000000;
+      \$359  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$360  = acc_word;
-    if (\$294 ) begin
-      \$360  = word_out;
+    \$360  = f_fly_q1;
+    if (rst) begin
+      \$360  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$361  = fq_v0;
+    if (\$285 ) begin
+      \$361  = 1'h1;
+    end else if (pop) begin
+      \$361  = fq_v1;
     end
     if (rst) begin
-      \$360  = 44'h00000000000;
+      \$361  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$362  = fq_d0;
+    if (\$285 ) begin
+      \$362  = buf_rdata;
+    end else if (pop) begin
+      \$362  = fq_d1;
+    end
+    if (rst) begin
+      \$362  = 5'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$363  = fq_l0;
+    if (\$285 ) begin
+      \$363  = f_fly_last2;
+    end else if (pop) begin
+      \$363  = fq_l1;
+    end
+    if (rst) begin
+      \$363  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$364  = fq_v1;
+    if (\$290 ) begin
+      \$364  = 1'h1;
+    end else if (pop) begin
+      \$364  = fq_v2;
+    end
+    if (rst) begin
+      \$364  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$365  = fq_d1;
+    if (\$290 ) begin
+      \$365  = buf_rdata;
+    end else if (pop) begin
+      \$365  = fq_d2;
+    end
+    if (rst) begin
+      \$365  = 5'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$366  = fq_l1;
+    if (\$290 ) begin
+      \$366  = f_fly_last2;
+    end else if (pop) begin
+      \$366  = fq_l2;
+    end
+    if (rst) begin
+      \$366  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$367  = fq_v2;
+    if (\$295 ) begin
+      \$367  = 1'h1;
+    end else if (pop) begin
+      \$367  = 1'h0;
+    end
+    if (rst) begin
+      \$367  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$368  = fq_d2;
+    if (\$295 ) begin
+      \$368  = buf_rdata;
+    end
+    if (rst) begin
+      \$368  = 5'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$369  = fq_l2;
+    if (\$295 ) begin
+      \$369  = f_fly_last2;
+    end
+    if (rst) begin
+      \$369  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$370  = f_e;
+    if (f_issue) begin
+      \$370  = \$298 [5:0];
+    end else if (\$297 ) begin
+      \$370  = 6'h00;
+    end
+    if (buf_release) begin
+    end else if (\$307 ) begin
+      \$370  = 6'h00;
+    end
+    if (rst) begin
+      \$370  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$371  = buf_rplane;
+    if (f_issue) begin
+    end else if (\$297 ) begin
+      if (\$299 ) begin
+        \$371  = \$301 [3:0];
+      end else if (\$300 ) begin
+        \$371  = 4'h0;
+      end
+    end
+    if (buf_release) begin
+    end else if (\$307 ) begin
+      \$371  = 4'h0;
+    end
+    if (rst) begin
+      \$371  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$372  = f_cnt;
+    if (f_issue) begin
+    end else if (\$297 ) begin
+      if (\$299 ) begin
+        \$372  = \$302 ;
+      end else if (\$300 ) begin
+        \$372  = buf_rcnt0;
+      end
+    end
+    if (buf_release) begin
+    end else if (\$307 ) begin
+      \$372  = buf_rcnt0;
+    end
+    if (rst) begin
+      \$372  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$373  = f_g;
+    if (f_issue) begin
+    end else if (\$297 ) begin
+      if (\$299 ) begin
+      end else if (\$300 ) begin
+        \$373  = \$303 [2:0];
+      end
+    end
+    if (buf_release) begin
+    end else if (\$307 ) begin
+      \$373  = 3'h0;
+    end
+    if (rst) begin
+      \$373  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$374  = f_busy;
+    if (f_issue) begin
+    end else if (\$297 ) begin
+      (* full_case = 32'd1 *)
+      if (\$299 ) begin
+      end else if (\$300 ) begin
+      end else begin
+        \$374  = 1'h0;
+      end
+    end
+    if (buf_release) begin
+      \$374  = 1'h0;
+    end else if (\$307 ) begin
+      \$374  = 1'h1;
+    end
+    if (rst) begin
+      \$374  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$375  = f_over;
+    if (f_issue) begin
+    end else if (\$297 ) begin
+      (* full_case = 32'd1 *)
+      if (\$299 ) begin
+      end else if (\$300 ) begin
+      end else begin
+        \$375  = 1'h1;
+      end
+    end
+    if (buf_release) begin
+      \$375  = 1'h0;
+    end
+    if (rst) begin
+      \$375  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$376  = cnt_q;
+    if (go) begin
+      \$376  = \$308 ;
+    end
+    if (rst) begin
+      \$376  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$377  = r_valid;
+    if (enable) begin
+      \$377  = \$311 ;
+    end
+    if (rst) begin
+      \$377  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$378  = r_kind;
+    if (enable) begin
+      \$378  = phase;
+    end
+    if (rst) begin
+      \$378  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$379  = r_addr;
+    if (enable) begin
+      \$379  = 1'h0;
+    end
+    if (rst) begin
+      \$379  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$380  = r_q;
+    if (enable) begin
+      \$380  = q;
+    end
+    if (rst) begin
+      \$380  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$381  = x_valid;
+    if (enable) begin
+      \$381  = r_valid;
+    end
+    if (rst) begin
+      \$381  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$382  = x_kind;
+    if (enable) begin
+      \$382  = r_kind;
+    end
+    if (rst) begin
+      \$382  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$383  = x_addr;
+    if (enable) begin
+      \$383  = r_addr;
+    end
+    if (rst) begin
+      \$383  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$384  = x_q;
+    if (enable) begin
+      \$384  = r_q;
+    end
+    if (rst) begin
+      \$384  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$385  = w_x;
+    if (enable) begin
+      \$385  = w_rp__data;
+    end
+    if (rst) begin
+      \$385  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$386  = b_x;
+    if (enable) begin
+      \$386  = b_rp__data;
+    end
+    if (rst) begin
+      \$386  = 26'h0000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$387  = acc_word;
+    if (\$314 ) begin
+      \$387  = word_out;
+    end
+    if (rst) begin
+      \$387  = 44'h00000000000;
     end
   end
   assign buf_low = { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
@@ -11588,25 +11877,24 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   assign buf_re = f_e[4:0];
   assign rp__en = 1'h1;
   assign buf_ren = 1'h1;
-  assign rp__data = buf_rdata;
   assign w_rp__en = go;
   assign b_rp__en = go;
   assign f_q = buf_rplane;
-  assign f_fly_q = buf_rq;
+  assign f_fly_q2 = buf_rq;
   assign op_addr = 1'h0;
   assign w_rp__addr = { fq_d0, g };
   assign b_rp__addr = g;
-  assign acc_n0 = \$106 [21:0];
-  assign acc_n1 = \$117 [21:0];
+  assign acc_n0 = \$112 [21:0];
+  assign acc_n1 = \$123 [21:0];
   assign \o__payload.lane0  = o__payload[20:0];
   assign \o__payload.lane1  = o__payload[41:21];
   assign \i__payload.mask  = i__payload[9:0];
   assign \i__payload.index  = i__payload[14:10];
   assign \i__payload.last  = i__payload[15];
-  assign o__payload[41:21] = \$119 [20:0];
-  assign o__payload[20:0] = \$118 [20:0];
-  assign word_out[43:22] = \$117 [21:0];
-  assign word_out[21:0] = \$106 [21:0];
+  assign o__payload[41:21] = \$125 [20:0];
+  assign o__payload[20:0] = \$124 [20:0];
+  assign word_out[43:22] = \$123 [21:0];
+  assign word_out[21:0] = \$112 [21:0];
   assign buf_plane[3] = \$33 ;
   assign buf_plane[2] = \$32 ;
   assign buf_plane[1] = \$31 ;
@@ -11617,47 +11905,48 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid
   assign \$59  = o__ready;
   assign \$61  = 1'h1;
   assign a_last = \$61 ;
-  assign \$75  = 1'h1;
-  assign pop = \$74 ;
-  assign \$76  = 1'h1;
-  assign \$77  = 2'h1;
-  assign \$78  = 2'h0;
-  assign \$79  = 2'h0;
-  assign \$84  = 1'h1;
-  assign \$88  = 1'h1;
-  assign \$89  = 2'h1;
-  assign \$90  = 2'h0;
-  assign \$91  = 2'h0;
-  assign \$97  = { acc_word[21:0], 1'h0 };
-  assign \$108  = { acc_word[43:22], 1'h0 };
-  assign \$118  = acc_word[21:0];
-  assign \$119  = acc_word[43:22];
-  assign \$121  = i__payload[9:0];
-  assign \$210  = buf_rsel;
-  assign \$212  = buf_b_half;
-  assign \$215  = buf_rsel;
-  assign \$217  = buf_b_half;
-  assign \$220  = buf_rsel;
-  assign \$222  = buf_b_half;
-  assign \$225  = buf_rsel;
-  assign \$227  = buf_b_half;
-  assign \$230  = buf_rsel;
-  assign \$232  = buf_b_half;
-  assign \$235  = buf_rsel;
-  assign \$237  = buf_b_half;
-  assign \$240  = buf_rsel;
-  assign \$242  = buf_b_half;
-  assign \$245  = buf_rsel;
-  assign \$247  = buf_b_half;
-  assign \$250  = buf_rsel;
-  assign \$252  = buf_b_half;
-  assign \$255  = buf_rsel;
-  assign \$257  = buf_b_half;
-  assign \$265  = buf_done_half;
-  assign \$267  = buf_rsel;
-  assign \$271  = 1'h1;
-  assign \$272  = 2'h1;
-  assign \$273  = 2'h0;
+  assign \$81  = 1'h1;
+  assign pop = \$80 ;
+  assign \$82  = 1'h1;
+  assign \$83  = 2'h1;
+  assign \$84  = 2'h0;
+  assign \$85  = 2'h0;
+  assign \$90  = 1'h1;
+  assign \$94  = 1'h1;
+  assign \$95  = 2'h1;
+  assign \$96  = 2'h0;
+  assign \$97  = 2'h0;
+  assign \$103  = { acc_word[21:0], 1'h0 };
+  assign \$114  = { acc_word[43:22], 1'h0 };
+  assign \$124  = acc_word[21:0];
+  assign \$125  = acc_word[43:22];
+  assign \$127  = i__payload[9:0];
+  assign \$216  = buf_rsel;
+  assign \$218  = buf_b_half;
+  assign \$221  = buf_rsel;
+  assign \$223  = buf_b_half;
+  assign \$226  = buf_rsel;
+  assign \$228  = buf_b_half;
+  assign \$231  = buf_rsel;
+  assign \$233  = buf_b_half;
+  assign \$236  = buf_rsel;
+  assign \$238  = buf_b_half;
+  assign \$241  = buf_rsel;
+  assign \$243  = buf_b_half;
+  assign \$246  = buf_rsel;
+  assign \$248  = buf_b_half;
+  assign \$251  = buf_rsel;
+  assign \$253  = buf_b_half;
+  assign \$256  = buf_rsel;
+  assign \$258  = buf_b_half;
+  assign \$261  = buf_rsel;
+  assign \$263  = buf_b_half;
+  assign \$271  = buf_done_half;
+  assign \$273  = buf_rsel;
+  assign \$277  = 1'h1;
+  assign \$278  = 2'h1;
+  assign \$279  = 2'h0;
+  assign \$285  = \$284 ;
 endmodule
 
 module \net_mlp_fs_relu_k10_p16_8_2_l4.neurons0 (rst, i__valid, i__ready, o__ready, w_data, o__valid, o__payload, clk);
@@ -12968,22 +13257,180 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__valid, o__read
   reg \$auto$verilog_backend.cc:2355:dump_module$10  = 0;
   wire \$1 ;
   wire \$10 ;
+  wire [3:0] \$100 ;
+  wire [3:0] \$101 ;
+  wire [3:0] \$102 ;
+  wire \$103 ;
+  wire [3:0] \$104 ;
+  wire [3:0] \$105 ;
+  wire [3:0] \$106 ;
+  wire [3:0] \$107 ;
+  wire \$108 ;
+  wire \$109 ;
   wire \$11 ;
+  wire [3:0] \$110 ;
+  wire [3:0] \$111 ;
+  wire [3:0] \$112 ;
+  wire [3:0] \$113 ;
+  wire \$114 ;
+  wire \$115 ;
+  wire [3:0] \$116 ;
+  wire [3:0] \$117 ;
+  wire [3:0] \$118 ;
+  wire [3:0] \$119 ;
   wire \$12 ;
+  wire \$120 ;
+  wire \$121 ;
+  wire \$122 ;
+  wire \$123 ;
+  wire \$124 ;
+  wire \$125 ;
+  wire [9:0] \$126 ;
+  wire \$127 ;
+  wire [9:0] \$128 ;
+  wire \$129 ;
   wire \$13 ;
+  wire [9:0] \$130 ;
+  wire \$131 ;
+  wire [9:0] \$132 ;
+  wire \$133 ;
+  wire [9:0] \$134 ;
+  wire \$135 ;
+  wire [9:0] \$136 ;
+  wire \$137 ;
+  wire [9:0] \$138 ;
+  wire \$139 ;
   wire [2:0] \$14 ;
+  wire [9:0] \$140 ;
+  wire \$141 ;
+  wire [9:0] \$142 ;
+  wire \$143 ;
+  wire [9:0] \$144 ;
+  wire \$145 ;
+  wire [9:0] \$146 ;
+  wire \$147 ;
+  wire [9:0] \$148 ;
+  wire \$149 ;
   wire [2:0] \$15 ;
+  wire \$150 ;
+  wire \$151 ;
+  wire \$152 ;
+  wire [9:0] \$153 ;
+  wire \$154 ;
+  wire [9:0] \$155 ;
+  wire \$156 ;
+  wire [9:0] \$157 ;
+  wire \$158 ;
+  wire [9:0] \$159 ;
   wire \$16 ;
+  wire \$160 ;
+  wire [9:0] \$161 ;
+  wire \$162 ;
+  wire [9:0] \$163 ;
+  wire \$164 ;
+  wire [9:0] \$165 ;
+  wire \$166 ;
+  wire [9:0] \$167 ;
+  wire \$168 ;
+  wire \$169 ;
   wire \$17 ;
+  wire \$170 ;
+  wire \$171 ;
+  wire [9:0] \$172 ;
+  wire \$173 ;
+  wire [9:0] \$174 ;
+  wire \$175 ;
+  wire [9:0] \$176 ;
+  wire \$177 ;
+  wire [9:0] \$178 ;
+  wire \$179 ;
   wire [9:0] \$18 ;
+  wire [9:0] \$180 ;
+  wire \$181 ;
+  wire [9:0] \$182 ;
+  wire \$183 ;
+  wire [9:0] \$184 ;
+  wire \$185 ;
+  wire [9:0] \$186 ;
+  wire \$187 ;
+  wire \$188 ;
+  wire \$189 ;
   wire [9:0] \$19 ;
+  wire \$190 ;
+  wire \$191 ;
+  wire \$192 ;
+  wire \$193 ;
+  wire \$194 ;
+  wire \$195 ;
+  wire \$196 ;
+  wire \$197 ;
+  wire \$198 ;
+  wire \$199 ;
   wire [2:0] \$2 ;
   wire [9:0] \$20 ;
+  wire [9:0] \$200 ;
+  wire [9:0] \$201 ;
+  wire [9:0] \$202 ;
+  wire [9:0] \$203 ;
+  wire [9:0] \$204 ;
+  wire [9:0] \$205 ;
+  wire [9:0] \$206 ;
+  wire \$207 ;
+  wire \$208 ;
+  wire \$209 ;
   wire [9:0] \$21 ;
+  wire \$210 ;
+  wire \$211 ;
+  wire \$212 ;
+  wire \$213 ;
+  wire \$214 ;
+  wire \$215 ;
+  wire \$216 ;
+  wire \$217 ;
+  wire \$218 ;
+  wire \$219 ;
   wire \$22 ;
+  wire \$220 ;
+  wire \$221 ;
+  wire [3:0] \$222 ;
+  wire [3:0] \$223 ;
+  wire [3:0] \$224 ;
+  wire [3:0] \$225 ;
+  wire [3:0] \$226 ;
+  wire [3:0] \$227 ;
+  wire \$228 ;
+  wire \$229 ;
   wire \$23 ;
+  wire \$230 ;
+  wire [3:0] \$231 ;
+  wire [3:0] \$232 ;
+  wire [3:0] \$233 ;
+  wire [3:0] \$234 ;
+  wire \$235 ;
+  wire \$236 ;
+  wire \$237 ;
+  wire [3:0] \$238 ;
+  wire [3:0] \$239 ;
   wire [9:0] \$24 ;
+  wire [3:0] \$240 ;
+  wire [3:0] \$241 ;
+  wire \$242 ;
+  wire \$243 ;
+  wire \$244 ;
+  wire \$245 ;
+  wire \$246 ;
+  reg [1:0] \$247 ;
+  reg [1:0] \$248 ;
+  reg \$249 ;
   wire \$25 ;
+  reg [9:0] \$250 ;
+  reg [9:0] \$251 ;
+  reg [9:0] \$252 ;
+  reg [9:0] \$253 ;
+  reg [3:0] \$254 ;
+  reg [3:0] \$255 ;
+  reg \$256 ;
+  reg \$257 ;
   wire [9:0] \$26 ;
   wire \$27 ;
   wire [9:0] \$28 ;
@@ -12991,69 +13438,81 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__valid, o__read
   wire [2:0] \$3 ;
   wire [9:0] \$30 ;
   wire \$31 ;
-  wire \$32 ;
+  wire [9:0] \$32 ;
   wire \$33 ;
-  wire \$34 ;
-  wire [3:0] \$35 ;
-  wire [3:0] \$36 ;
+  wire [9:0] \$34 ;
+  wire \$35 ;
+  wire [9:0] \$36 ;
   wire \$37 ;
-  wire \$38 ;
+  wire [9:0] \$38 ;
   wire \$39 ;
   wire \$4 ;
   wire \$40 ;
-  wire \$41 ;
+  wire [9:0] \$41 ;
   wire \$42 ;
-  wire \$43 ;
+  wire [9:0] \$43 ;
   wire \$44 ;
-  wire \$45 ;
+  wire [9:0] \$45 ;
   wire \$46 ;
-  wire \$47 ;
+  wire [9:0] \$47 ;
   wire \$48 ;
-  wire \$49 ;
+  wire [9:0] \$49 ;
   wire \$5 ;
   wire \$50 ;
-  wire \$51 ;
+  wire [9:0] \$51 ;
   wire \$52 ;
-  wire \$53 ;
-  wire [9:0] \$54 ;
+  wire [9:0] \$53 ;
+  wire \$54 ;
   wire [9:0] \$55 ;
-  wire [9:0] \$56 ;
-  wire [9:0] \$57 ;
-  wire [9:0] \$58 ;
+  wire \$56 ;
+  wire \$57 ;
+  wire \$58 ;
   wire [9:0] \$59 ;
   wire \$6 ;
-  wire [9:0] \$60 ;
-  wire \$61 ;
+  wire \$60 ;
+  wire [9:0] \$61 ;
   wire \$62 ;
-  wire \$63 ;
+  wire [9:0] \$63 ;
   wire \$64 ;
-  wire [3:0] \$65 ;
-  wire [3:0] \$66 ;
-  wire \$67 ;
+  wire [9:0] \$65 ;
+  wire \$66 ;
+  wire [9:0] \$67 ;
   wire \$68 ;
-  wire \$69 ;
+  wire [9:0] \$69 ;
   wire [1:0] \$7 ;
   wire \$70 ;
-  wire \$71 ;
+  wire [9:0] \$71 ;
   wire \$72 ;
-  wire \$73 ;
+  wire [9:0] \$73 ;
   wire \$74 ;
   wire \$75 ;
-  wire [3:0] \$76 ;
-  wire [3:0] \$77 ;
+  wire \$76 ;
+  wire [9:0] \$77 ;
   wire \$78 ;
-  wire \$79 ;
+  wire [9:0] \$79 ;
   wire [1:0] \$8 ;
   wire \$80 ;
-  reg [1:0] \$81 ;
-  reg [1:0] \$82 ;
-  reg \$83 ;
-  reg [9:0] \$84 ;
-  reg [9:0] \$85 ;
-  reg [9:0] \$86 ;
-  reg [9:0] \$87 ;
-  reg [3:0] \$88 ;
+  wire [9:0] \$81 ;
+  wire \$82 ;
+  wire [9:0] \$83 ;
+  wire \$84 ;
+  wire [9:0] \$85 ;
+  wire \$86 ;
+  wire [9:0] \$87 ;
+  wire \$88 ;
+  wire [9:0] \$89 ;
   wire \$9 ;
+  wire \$90 ;
+  wire [9:0] \$91 ;
+  wire \$92 ;
+  wire \$93 ;
+  wire \$94 ;
+  wire \$95 ;
+  wire \$96 ;
+  wire \$97 ;
+  wire \$98 ;
+  wire [3:0] \$99 ;
+  reg any = 1'h0;
   reg busy = 1'h0;
   input clk;
   wire clk;
@@ -13080,6 +13539,10 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__valid, o__read
   wire i__ready;
   input i__valid;
   wire i__valid;
+  reg [1:0] idx;
+  reg [1:0] \idx$25 ;
+  reg [3:0] low;
+  reg [3:0] \low$20 ;
   output [16:0] o__payload;
   wire [16:0] o__payload;
   wire [5:0] \o__payload.index ;
@@ -13089,7 +13552,8 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__valid, o__read
   wire o__ready;
   output o__valid;
   wire o__valid;
-  wire [3:0] pick;
+  reg one_left = 1'h0;
+  reg [3:0] pick = 4'h0;
   reg [3:0] rem = 4'h0;
   input rst;
   wire rst;
@@ -13097,6 +13561,11 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__valid, o__read
   reg [1:0] vec0 = 2'h0;
   wire [-1:0] vec1;
   reg [1:0] vec2 = 2'h0;
+  assign \$1  = vec2 == 2'h3;
+  assign \$2  = vec2 + 1'h1;
+  assign \$3  = \$1  ? 3'h0 : \$2 ;
+  assign \$4  = vec2 == 2'h3;
+  assign \$9  = vec2 == 2'h3;
   assign \$13  = vec0 == 2'h3;
   assign \$14  = vec0 + 1'h1;
   assign \$15  = \$13  ? 3'h0 : \$14 ;
@@ -13108,164 +13577,340 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__valid, o__read
   assign \$27  = | \$26 ;
   assign \$29  = | \$28 ;
   assign \$31  = | \$30 ;
-  assign \$32  = o__valid & o__ready;
-  assign \$33  = | rem;
-  assign \$34  = \$32  & \$33 ;
-  assign \$35  = ~ { \$45 , \$42 , \$39 , rem[0] };
-  assign \$36  = rem & \$35 ;
+  assign \$33  = | \$32 ;
+  assign \$35  = | \$34 ;
+  assign \$37  = | \$36 ;
+  assign \$39  = | \$38 ;
+  assign \$40  = | { \$39 , \$37 , \$35 , \$33  };
+  assign \$42  = | \$41 ;
+  assign \$44  = | \$43 ;
+  assign \$46  = | \$45 ;
+  assign \$48  = | \$47 ;
+  assign \$50  = | \$49 ;
+  assign \$52  = | \$51 ;
+  assign \$54  = | \$53 ;
+  assign \$56  = | \$55 ;
+  assign \$57  = | { \$56 , \$54 , \$52  };
+  assign \$58  = \$42  & \$57 ;
+  assign \$60  = | \$59 ;
+  assign \$62  = | \$61 ;
+  assign \$64  = | \$63 ;
+  assign \$66  = | \$65 ;
+  assign \$68  = | \$67 ;
+  assign \$70  = | \$69 ;
+  assign \$72  = | \$71 ;
+  assign \$74  = | \$73 ;
+  assign \$75  = | { \$74 , \$72  };
+  assign \$76  = \$62  & \$75 ;
+  assign \$78  = | \$77 ;
+  assign \$80  = | \$79 ;
+  assign \$82  = | \$81 ;
+  assign \$84  = | \$83 ;
+  assign \$86  = | \$85 ;
+  assign \$88  = | \$87 ;
+  assign \$90  = | \$89 ;
+  assign \$92  = | \$91 ;
+  assign \$94  = \$82  & \$93 ;
+  assign \$95  = | { \$94 , \$76 , \$58  };
+  assign \$96  = ~ \$95 ;
+  assign \$97  = o__valid & o__ready;
+  assign \$98  = \$97  & any;
+  assign \$99  = ~ pick;
+  assign \$100  = rem & \$99 ;
+  assign \$101  = ~ pick;
+  assign \$102  = rem & \$101 ;
+  assign \$103  = | \$102 ;
+  assign \$104  = ~ pick;
+  assign \$105  = rem & \$104 ;
+  assign \$106  = ~ pick;
+  assign \$107  = rem & \$106 ;
+  assign \$108  = | \$107 [3:1];
+  assign \$109  = \$105 [0] & \$108 ;
+  assign \$110  = ~ pick;
+  assign \$111  = rem & \$110 ;
+  assign \$112  = ~ pick;
+  assign \$113  = rem & \$112 ;
+  assign \$114  = | \$113 [3:2];
+  assign \$115  = \$111 [1] & \$114 ;
+  assign \$116  = ~ pick;
+  assign \$117  = rem & \$116 ;
+  assign \$118  = ~ pick;
+  assign \$119  = rem & \$118 ;
+  assign \$121  = \$117 [2] & \$120 ;
+  assign \$122  = | { \$121 , \$115 , \$109  };
+  assign \$123  = ~ \$122 ;
   assign i__ready = ~ busy;
-  assign \$38  = ~ \$37 ;
-  assign \$39  = rem[1] & \$38 ;
-  assign \$40  = | rem[1:0];
-  assign \$41  = ~ \$40 ;
-  assign \$42  = rem[2] & \$41 ;
-  assign \$43  = | rem[2:0];
-  assign \$44  = ~ \$43 ;
-  assign \$45  = rem[3] & \$44 ;
-  assign \$46  = | { \$45 , \$39  };
-  assign \$47  = | { \$45 , \$42  };
-  assign \$48  = | rem;
-  assign \$49  = vec0 == 2'h3;
-  assign \$51  = vec2 == 2'h3;
-  assign \$52  = & { \$51 , \$50 , \$49  };
-  assign \$53  = \$48  | \$52 ;
-  assign o__valid = busy & \$53 ;
-  assign \$54  = rem[0] ? held0 : 10'h000;
-  assign \$55  = \$39  ? held1 : 10'h000;
-  assign \$56  = \$54  | \$55 ;
-  assign \$57  = \$42  ? held2 : 10'h000;
-  assign \$58  = \$56  | \$57 ;
-  assign \$59  = \$45  ? held3 : 10'h000;
-  assign \$60  = \$58  | \$59 ;
-  assign \$61  = vec0 == 2'h3;
-  assign \$63  = vec2 == 2'h3;
-  assign \$64  = & { \$63 , \$62 , \$61  };
-  assign \$65  = ~ { \$45 , \$42 , \$39 , rem[0] };
-  assign \$66  = rem & \$65 ;
-  assign \$67  = ! \$66 ;
-  assign \$68  = \$64  & \$67 ;
-  assign \$69  = | rem;
-  assign \$70  = vec0 == 2'h3;
-  assign \$72  = vec2 == 2'h3;
-  assign \$73  = & { \$72 , \$71 , \$70  };
-  assign \$74  = \$69  | \$73 ;
-  assign \$75  = o__valid & o__ready;
-  assign \$76  = ~ { \$45 , \$42 , \$39 , rem[0] };
-  assign \$77  = rem & \$76 ;
-  assign \$78  = ! \$77 ;
-  assign \$79  = \$75  & \$78 ;
-  assign \$80  = \$74  ? \$79  : 1'h1;
-  assign finish = busy & \$80 ;
+  assign \$124  = ~ busy;
+  assign \$125  = i__valid & \$124 ;
+  assign \$127  = | \$126 ;
+  assign \$129  = | \$128 ;
+  assign \$131  = | \$130 ;
+  assign \$133  = | \$132 ;
+  assign \$135  = | \$134 ;
+  assign \$137  = | \$136 ;
+  assign \$139  = | \$138 ;
+  assign \$141  = | \$140 ;
+  assign \$143  = | \$142 ;
+  assign \$145  = | \$144 ;
+  assign \$147  = | \$146 ;
+  assign \$149  = | \$148 ;
+  assign \$151  = ~ \$150 ;
+  assign \$152  = \$137  & \$151 ;
+  assign \$154  = | \$153 ;
+  assign \$156  = | \$155 ;
+  assign \$158  = | \$157 ;
+  assign \$160  = | \$159 ;
+  assign \$162  = | \$161 ;
+  assign \$164  = | \$163 ;
+  assign \$166  = | \$165 ;
+  assign \$168  = | \$167 ;
+  assign \$169  = | { \$164 , \$162  };
+  assign \$170  = ~ \$169 ;
+  assign \$171  = \$158  & \$170 ;
+  assign \$173  = | \$172 ;
+  assign \$175  = | \$174 ;
+  assign \$177  = | \$176 ;
+  assign \$179  = | \$178 ;
+  assign \$181  = | \$180 ;
+  assign \$183  = | \$182 ;
+  assign \$185  = | \$184 ;
+  assign \$187  = | \$186 ;
+  assign \$188  = | { \$185 , \$183 , \$181  };
+  assign \$189  = ~ \$188 ;
+  assign \$190  = \$179  & \$189 ;
+  assign \$191  = | { low[3], low[1] };
+  assign \$192  = | low[3:2];
+  assign \$193  = | { pick[3], pick[1] };
+  assign \$194  = | pick[3:2];
+  assign \$195  = vec0 == 2'h3;
+  assign \$197  = vec2 == 2'h3;
+  assign \$198  = & { \$197 , \$196 , \$195  };
+  assign \$199  = any | \$198 ;
+  assign o__valid = busy & \$199 ;
+  assign \$200  = pick[0] ? held0 : 10'h000;
+  assign \$201  = pick[1] ? held1 : 10'h000;
+  assign \$202  = \$200  | \$201 ;
+  assign \$203  = pick[2] ? held2 : 10'h000;
+  assign \$204  = \$202  | \$203 ;
+  assign \$205  = pick[3] ? held3 : 10'h000;
+  assign \$206  = \$204  | \$205 ;
+  assign \$207  = vec0 == 2'h3;
+  assign \$209  = vec2 == 2'h3;
+  assign \$210  = & { \$209 , \$208 , \$207  };
+  assign \$211  = \$210  & one_left;
+  assign \$212  = vec0 == 2'h3;
+  assign \$214  = vec2 == 2'h3;
+  assign \$215  = & { \$214 , \$213 , \$212  };
+  assign \$216  = any | \$215 ;
+  assign \$217  = o__valid & o__ready;
+  assign \$218  = \$217  & one_left;
+  assign \$219  = \$216  ? \$218  : 1'h1;
+  assign finish = busy & \$219 ;
+  assign \$220  = o__valid & o__ready;
+  assign \$221  = \$220  & any;
+  assign \$222  = ~ pick;
+  assign \$223  = rem & \$222 ;
+  assign \$224  = ~ pick;
+  assign \$225  = rem & \$224 ;
+  assign \$226  = ~ pick;
+  assign \$227  = rem & \$226 ;
+  assign \$229  = ~ \$228 ;
+  assign \$230  = \$225 [1] & \$229 ;
+  assign \$231  = ~ pick;
+  assign \$232  = rem & \$231 ;
+  assign \$233  = ~ pick;
+  assign \$234  = rem & \$233 ;
+  assign \$235  = | \$234 [1:0];
+  assign \$236  = ~ \$235 ;
+  assign \$237  = \$232 [2] & \$236 ;
+  assign \$238  = ~ pick;
+  assign \$239  = rem & \$238 ;
+  assign \$240  = ~ pick;
+  assign \$241  = rem & \$240 ;
+  assign \$242  = | \$241 [2:0];
+  assign \$243  = ~ \$242 ;
+  assign \$244  = \$239 [3] & \$243 ;
+  assign \$245  = | { \low$20 [3], \low$20 [1] };
+  assign \$246  = | \low$20 [3:2];
   always @(posedge clk)
-    vec2 <= \$81 ;
+    vec2 <= \$247 ;
   always @(posedge clk)
-    vec0 <= \$82 ;
+    vec0 <= \$248 ;
   always @(posedge clk)
-    busy <= \$83 ;
+    busy <= \$249 ;
   always @(posedge clk)
-    held0 <= \$84 ;
+    held0 <= \$250 ;
   always @(posedge clk)
-    held1 <= \$85 ;
+    held1 <= \$251 ;
   always @(posedge clk)
-    held2 <= \$86 ;
+    held2 <= \$252 ;
   always @(posedge clk)
-    held3 <= \$87 ;
+    held3 <= \$253 ;
   always @(posedge clk)
-    rem <= \$88 ;
-  assign \$1  = vec2 == 2'h3;
-  assign \$2  = vec2 + 1'h1;
-  assign \$3  = \$1  ? 3'h0 : \$2 ;
-  assign \$4  = vec2 == 2'h3;
-  assign \$9  = vec2 == 2'h3;
+    rem <= \$254 ;
+  always @(posedge clk)
+    pick <= \$255 ;
+  always @(posedge clk)
+    any <= \$256 ;
+  always @(posedge clk)
+    one_left <= \$257 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$81  = vec2;
+    \$247  = vec2;
     if (finish) begin
-      \$81  = \$3 [1:0];
+      \$247  = \$3 [1:0];
     end
     if (rst) begin
-      \$81  = 2'h0;
+      \$247  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$82  = vec0;
+    \$248  = vec0;
     if (finish) begin
       if (\$12 ) begin
-        \$82  = \$15 [1:0];
+        \$248  = \$15 [1:0];
       end
     end
     if (rst) begin
-      \$82  = 2'h0;
+      \$248  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$83  = busy;
+    \$249  = busy;
     if (\$17 ) begin
-      \$83  = 1'h1;
+      \$249  = 1'h1;
     end
     if (finish) begin
-      \$83  = 1'h0;
+      \$249  = 1'h0;
     end
     if (rst) begin
-      \$83  = 1'h0;
+      \$249  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$84  = held0;
+    \$250  = held0;
     if (\$17 ) begin
-      \$84  = \$18 ;
+      \$250  = \$18 ;
     end
     if (rst) begin
-      \$84  = 10'h000;
+      \$250  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$85  = held1;
+    \$251  = held1;
     if (\$17 ) begin
-      \$85  = \$19 ;
+      \$251  = \$19 ;
     end
     if (rst) begin
-      \$85  = 10'h000;
+      \$251  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$86  = held2;
+    \$252  = held2;
     if (\$17 ) begin
-      \$86  = \$20 ;
+      \$252  = \$20 ;
     end
     if (rst) begin
-      \$86  = 10'h000;
+      \$252  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$87  = held3;
+    \$253  = held3;
     if (\$17 ) begin
-      \$87  = \$21 ;
+      \$253  = \$21 ;
     end
     if (rst) begin
-      \$87  = 10'h000;
+      \$253  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$88  = rem;
+    \$254  = rem;
     if (\$23 ) begin
-      \$88  = { \$31 , \$29 , \$27 , \$25  };
+      \$254  = { \$31 , \$29 , \$27 , \$25  };
     end
-    if (\$34 ) begin
-      \$88  = \$36 ;
+    if (\$98 ) begin
+      \$254  = \$100 ;
     end
     if (rst) begin
-      \$88  = 4'h0;
+      \$254  = 4'h0;
     end
   end
-  assign pick = { \$45 , \$42 , \$39 , rem[0] };
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$255  = pick;
+    if (\$23 ) begin
+      \$255  = low;
+    end
+    if (\$98 ) begin
+      \$255  = \low$20 ;
+    end
+    if (rst) begin
+      \$255  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$256  = any;
+    if (\$23 ) begin
+      \$256  = \$40 ;
+    end
+    if (\$98 ) begin
+      \$256  = \$103 ;
+    end
+    if (rst) begin
+      \$256  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$257  = one_left;
+    if (\$23 ) begin
+      \$257  = \$96 ;
+    end
+    if (\$98 ) begin
+      \$257  = \$123 ;
+    end
+    if (rst) begin
+      \$257  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    low = 4'h0;
+    if (\$125 ) begin
+      low = { \$190 , \$171 , \$152 , \$127  };
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    idx = 2'h0;
+    if (\$125 ) begin
+      idx[0] = \$191 ;
+      idx[1] = \$192 ;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \low$20  = 4'h0;
+    if (\$221 ) begin
+      \low$20  = { \$244 , \$237 , \$230 , \$223 [0] };
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \idx$25  = 2'h0;
+    if (\$221 ) begin
+      \idx$25 [0] = \$245 ;
+      \idx$25 [1] = \$246 ;
+    end
+  end
   assign \i__payload.lane0  = i__payload[20:0];
   assign \i__payload.lane0.spikes  = i__payload[9:0];
   assign \i__payload.lane0.value  = i__payload[20:10];
@@ -13281,11 +13926,12 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__valid, o__read
   assign \o__payload.mask  = o__payload[9:0];
   assign \o__payload.index  = o__payload[15:10];
   assign \o__payload.last  = o__payload[16];
-  assign o__payload[16] = \$68 ;
+  assign o__payload[16] = \$211 ;
   assign o__payload[15:10] = { vec0, vec2, sel };
-  assign o__payload[9:0] = \$60 ;
-  assign sel[1] = \$47 ;
-  assign sel[0] = \$46 ;
+  assign o__payload[9:0] = \$206 ;
+  assign sel[1] = \$194 ;
+  assign sel[0] = \$193 ;
+  assign \$157  = i__payload[51:42];
   assign \$5  = \$4 ;
   assign \$6  = 1'h1;
   assign \$7  = 2'h1;
@@ -13301,32 +13947,248 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__valid, o__read
   assign \$26  = i__payload[30:21];
   assign \$28  = i__payload[51:42];
   assign \$30  = i__payload[72:63];
-  assign \$50  = 1'h1;
-  assign \$37  = rem[0];
-  assign \$62  = 1'h1;
-  assign \$71  = 1'h1;
+  assign \$32  = i__payload[9:0];
+  assign \$34  = i__payload[30:21];
+  assign \$36  = i__payload[51:42];
+  assign \$38  = i__payload[72:63];
+  assign \$41  = i__payload[9:0];
+  assign \$43  = i__payload[30:21];
+  assign \$45  = i__payload[51:42];
+  assign \$47  = i__payload[72:63];
+  assign \$49  = i__payload[9:0];
+  assign \$51  = i__payload[30:21];
+  assign \$53  = i__payload[51:42];
+  assign \$55  = i__payload[72:63];
+  assign \$59  = i__payload[9:0];
+  assign \$61  = i__payload[30:21];
+  assign \$63  = i__payload[51:42];
+  assign \$65  = i__payload[72:63];
+  assign \$67  = i__payload[9:0];
+  assign \$69  = i__payload[30:21];
+  assign \$71  = i__payload[51:42];
+  assign \$73  = i__payload[72:63];
+  assign \$77  = i__payload[9:0];
+  assign \$79  = i__payload[30:21];
+  assign \$81  = i__payload[51:42];
+  assign \$83  = i__payload[72:63];
+  assign \$85  = i__payload[9:0];
+  assign \$87  = i__payload[30:21];
+  assign \$89  = i__payload[51:42];
+  assign \$91  = i__payload[72:63];
+  assign \$93  = \$92 ;
+  assign \$196  = 1'h1;
+  assign \$120  = \$119 [3];
+  assign \$126  = i__payload[9:0];
+  assign \$128  = i__payload[30:21];
+  assign \$130  = i__payload[51:42];
+  assign \$132  = i__payload[72:63];
+  assign \$134  = i__payload[9:0];
+  assign \$136  = i__payload[30:21];
+  assign \$138  = i__payload[51:42];
+  assign \$140  = i__payload[72:63];
+  assign \$142  = i__payload[9:0];
+  assign \$144  = i__payload[30:21];
+  assign \$146  = i__payload[51:42];
+  assign \$148  = i__payload[72:63];
+  assign \$150  = \$143 ;
+  assign \$153  = i__payload[9:0];
+  assign \$155  = i__payload[30:21];
+  assign \$159  = i__payload[72:63];
+  assign \$161  = i__payload[9:0];
+  assign \$163  = i__payload[30:21];
+  assign \$165  = i__payload[51:42];
+  assign \$167  = i__payload[72:63];
+  assign \$172  = i__payload[9:0];
+  assign \$174  = i__payload[30:21];
+  assign \$176  = i__payload[51:42];
+  assign \$178  = i__payload[72:63];
+  assign \$180  = i__payload[9:0];
+  assign \$182  = i__payload[30:21];
+  assign \$184  = i__payload[51:42];
+  assign \$186  = i__payload[72:63];
+  assign \$208  = 1'h1;
+  assign \$213  = 1'h1;
+  assign \$228  = \$227 [0];
 endmodule
 
 module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__valid, o__ready, i__valid, i__payload, o__payload, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$11  = 0;
   wire \$1 ;
   wire \$10 ;
+  wire [3:0] \$100 ;
+  wire [3:0] \$101 ;
+  wire [3:0] \$102 ;
+  wire \$103 ;
+  wire [3:0] \$104 ;
+  wire [3:0] \$105 ;
+  wire [3:0] \$106 ;
+  wire [3:0] \$107 ;
+  wire \$108 ;
+  wire \$109 ;
   wire \$11 ;
+  wire [3:0] \$110 ;
+  wire [3:0] \$111 ;
+  wire [3:0] \$112 ;
+  wire [3:0] \$113 ;
+  wire \$114 ;
+  wire \$115 ;
+  wire [3:0] \$116 ;
+  wire [3:0] \$117 ;
+  wire [3:0] \$118 ;
+  wire [3:0] \$119 ;
   wire \$12 ;
+  wire \$120 ;
+  wire \$121 ;
+  wire \$122 ;
+  wire \$123 ;
+  wire \$124 ;
+  wire \$125 ;
+  wire [9:0] \$126 ;
+  wire \$127 ;
+  wire [9:0] \$128 ;
+  wire \$129 ;
   wire \$13 ;
+  wire [9:0] \$130 ;
+  wire \$131 ;
+  wire [9:0] \$132 ;
+  wire \$133 ;
+  wire [9:0] \$134 ;
+  wire \$135 ;
+  wire [9:0] \$136 ;
+  wire \$137 ;
+  wire [9:0] \$138 ;
+  wire \$139 ;
   wire [2:0] \$14 ;
+  wire [9:0] \$140 ;
+  wire \$141 ;
+  wire [9:0] \$142 ;
+  wire \$143 ;
+  wire [9:0] \$144 ;
+  wire \$145 ;
+  wire [9:0] \$146 ;
+  wire \$147 ;
+  wire [9:0] \$148 ;
+  wire \$149 ;
   wire [2:0] \$15 ;
+  wire \$150 ;
+  wire \$151 ;
+  wire \$152 ;
+  wire [9:0] \$153 ;
+  wire \$154 ;
+  wire [9:0] \$155 ;
+  wire \$156 ;
+  wire [9:0] \$157 ;
+  wire \$158 ;
+  wire [9:0] \$159 ;
   wire \$16 ;
+  wire \$160 ;
+  wire [9:0] \$161 ;
+  wire \$162 ;
+  wire [9:0] \$163 ;
+  wire \$164 ;
+  wire [9:0] \$165 ;
+  wire \$166 ;
+  wire [9:0] \$167 ;
+  wire \$168 ;
+  wire \$169 ;
   wire \$17 ;
+  wire \$170 ;
+  wire \$171 ;
+  wire [9:0] \$172 ;
+  wire \$173 ;
+  wire [9:0] \$174 ;
+  wire \$175 ;
+  wire [9:0] \$176 ;
+  wire \$177 ;
+  wire [9:0] \$178 ;
+  wire \$179 ;
   wire [9:0] \$18 ;
+  wire [9:0] \$180 ;
+  wire \$181 ;
+  wire [9:0] \$182 ;
+  wire \$183 ;
+  wire [9:0] \$184 ;
+  wire \$185 ;
+  wire [9:0] \$186 ;
+  wire \$187 ;
+  wire \$188 ;
+  wire \$189 ;
   wire [9:0] \$19 ;
+  wire \$190 ;
+  wire \$191 ;
+  wire \$192 ;
+  wire \$193 ;
+  wire \$194 ;
+  wire \$195 ;
+  wire \$196 ;
+  wire \$197 ;
+  wire \$198 ;
+  wire \$199 ;
   wire [1:0] \$2 ;
   wire [9:0] \$20 ;
+  wire [9:0] \$200 ;
+  wire [9:0] \$201 ;
+  wire [9:0] \$202 ;
+  wire [9:0] \$203 ;
+  wire [9:0] \$204 ;
+  wire [9:0] \$205 ;
+  wire [9:0] \$206 ;
+  wire \$207 ;
+  wire \$208 ;
+  wire \$209 ;
   wire [9:0] \$21 ;
+  wire \$210 ;
+  wire \$211 ;
+  wire \$212 ;
+  wire \$213 ;
+  wire \$214 ;
+  wire \$215 ;
+  wire \$216 ;
+  wire \$217 ;
+  wire \$218 ;
+  wire \$219 ;
   wire \$22 ;
+  wire \$220 ;
+  wire \$221 ;
+  wire [3:0] \$222 ;
+  wire [3:0] \$223 ;
+  wire [3:0] \$224 ;
+  wire [3:0] \$225 ;
+  wire [3:0] \$226 ;
+  wire [3:0] \$227 ;
+  wire \$228 ;
+  wire \$229 ;
   wire \$23 ;
+  wire \$230 ;
+  wire [3:0] \$231 ;
+  wire [3:0] \$232 ;
+  wire [3:0] \$233 ;
+  wire [3:0] \$234 ;
+  wire \$235 ;
+  wire \$236 ;
+  wire \$237 ;
+  wire [3:0] \$238 ;
+  wire [3:0] \$239 ;
   wire [9:0] \$24 ;
+  wire [3:0] \$240 ;
+  wire [3:0] \$241 ;
+  wire \$242 ;
+  wire \$243 ;
+  wire \$244 ;
+  wire \$245 ;
+  wire \$246 ;
+  reg \$247 ;
+  reg [1:0] \$248 ;
+  reg \$249 ;
   wire \$25 ;
+  reg [9:0] \$250 ;
+  reg [9:0] \$251 ;
+  reg [9:0] \$252 ;
+  reg [9:0] \$253 ;
+  reg [3:0] \$254 ;
+  reg [3:0] \$255 ;
+  reg \$256 ;
+  reg \$257 ;
   wire [9:0] \$26 ;
   wire \$27 ;
   wire [9:0] \$28 ;
@@ -13334,69 +14196,81 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__valid, o__read
   wire [1:0] \$3 ;
   wire [9:0] \$30 ;
   wire \$31 ;
-  wire \$32 ;
+  wire [9:0] \$32 ;
   wire \$33 ;
-  wire \$34 ;
-  wire [3:0] \$35 ;
-  wire [3:0] \$36 ;
+  wire [9:0] \$34 ;
+  wire \$35 ;
+  wire [9:0] \$36 ;
   wire \$37 ;
-  wire \$38 ;
+  wire [9:0] \$38 ;
   wire \$39 ;
   wire \$4 ;
   wire \$40 ;
-  wire \$41 ;
+  wire [9:0] \$41 ;
   wire \$42 ;
-  wire \$43 ;
+  wire [9:0] \$43 ;
   wire \$44 ;
-  wire \$45 ;
+  wire [9:0] \$45 ;
   wire \$46 ;
-  wire \$47 ;
+  wire [9:0] \$47 ;
   wire \$48 ;
-  wire \$49 ;
+  wire [9:0] \$49 ;
   wire \$5 ;
   wire \$50 ;
-  wire \$51 ;
+  wire [9:0] \$51 ;
   wire \$52 ;
-  wire \$53 ;
-  wire [9:0] \$54 ;
+  wire [9:0] \$53 ;
+  wire \$54 ;
   wire [9:0] \$55 ;
-  wire [9:0] \$56 ;
-  wire [9:0] \$57 ;
-  wire [9:0] \$58 ;
+  wire \$56 ;
+  wire \$57 ;
+  wire \$58 ;
   wire [9:0] \$59 ;
   wire \$6 ;
-  wire [9:0] \$60 ;
-  wire \$61 ;
+  wire \$60 ;
+  wire [9:0] \$61 ;
   wire \$62 ;
-  wire \$63 ;
+  wire [9:0] \$63 ;
   wire \$64 ;
-  wire [3:0] \$65 ;
-  wire [3:0] \$66 ;
-  wire \$67 ;
+  wire [9:0] \$65 ;
+  wire \$66 ;
+  wire [9:0] \$67 ;
   wire \$68 ;
-  wire \$69 ;
+  wire [9:0] \$69 ;
   wire [1:0] \$7 ;
   wire \$70 ;
-  wire \$71 ;
+  wire [9:0] \$71 ;
   wire \$72 ;
-  wire \$73 ;
+  wire [9:0] \$73 ;
   wire \$74 ;
   wire \$75 ;
-  wire [3:0] \$76 ;
-  wire [3:0] \$77 ;
+  wire \$76 ;
+  wire [9:0] \$77 ;
   wire \$78 ;
-  wire \$79 ;
+  wire [9:0] \$79 ;
   wire [1:0] \$8 ;
   wire \$80 ;
-  reg \$81 ;
-  reg [1:0] \$82 ;
-  reg \$83 ;
-  reg [9:0] \$84 ;
-  reg [9:0] \$85 ;
-  reg [9:0] \$86 ;
-  reg [9:0] \$87 ;
-  reg [3:0] \$88 ;
+  wire [9:0] \$81 ;
+  wire \$82 ;
+  wire [9:0] \$83 ;
+  wire \$84 ;
+  wire [9:0] \$85 ;
+  wire \$86 ;
+  wire [9:0] \$87 ;
+  wire \$88 ;
+  wire [9:0] \$89 ;
   wire \$9 ;
+  wire \$90 ;
+  wire [9:0] \$91 ;
+  wire \$92 ;
+  wire \$93 ;
+  wire \$94 ;
+  wire \$95 ;
+  wire \$96 ;
+  wire \$97 ;
+  wire \$98 ;
+  wire [3:0] \$99 ;
+  reg any = 1'h0;
   reg busy = 1'h0;
   input clk;
   wire clk;
@@ -13423,6 +14297,10 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__valid, o__read
   wire i__ready;
   input i__valid;
   wire i__valid;
+  reg [1:0] idx;
+  reg [1:0] \idx$25 ;
+  reg [3:0] low;
+  reg [3:0] \low$20 ;
   output [15:0] o__payload;
   wire [15:0] o__payload;
   wire [4:0] \o__payload.index ;
@@ -13432,7 +14310,8 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__valid, o__read
   wire o__ready;
   output o__valid;
   wire o__valid;
-  wire [3:0] pick;
+  reg one_left = 1'h0;
+  reg [3:0] pick = 4'h0;
   reg [3:0] rem = 4'h0;
   input rst;
   wire rst;
@@ -13440,6 +14319,8 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__valid, o__read
   reg [1:0] vec0 = 2'h0;
   wire [-1:0] vec1;
   reg vec2 = 1'h0;
+  assign \$2  = vec2 + 1'h1;
+  assign \$3  = \$1  ? 2'h0 : \$2 ;
   assign \$13  = vec0 == 2'h3;
   assign \$14  = vec0 + 1'h1;
   assign \$15  = \$13  ? 3'h0 : \$14 ;
@@ -13451,158 +14332,337 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__valid, o__read
   assign \$27  = | \$26 ;
   assign \$29  = | \$28 ;
   assign \$31  = | \$30 ;
-  assign \$32  = o__valid & o__ready;
-  assign \$33  = | rem;
-  assign \$34  = \$32  & \$33 ;
-  assign \$35  = ~ { \$45 , \$42 , \$39 , rem[0] };
-  assign \$36  = rem & \$35 ;
+  assign \$33  = | \$32 ;
+  assign \$35  = | \$34 ;
+  assign \$37  = | \$36 ;
+  assign \$39  = | \$38 ;
+  assign \$40  = | { \$39 , \$37 , \$35 , \$33  };
+  assign \$42  = | \$41 ;
+  assign \$44  = | \$43 ;
+  assign \$46  = | \$45 ;
+  assign \$48  = | \$47 ;
+  assign \$50  = | \$49 ;
+  assign \$52  = | \$51 ;
+  assign \$54  = | \$53 ;
+  assign \$56  = | \$55 ;
+  assign \$57  = | { \$56 , \$54 , \$52  };
+  assign \$58  = \$42  & \$57 ;
+  assign \$60  = | \$59 ;
+  assign \$62  = | \$61 ;
+  assign \$64  = | \$63 ;
+  assign \$66  = | \$65 ;
+  assign \$68  = | \$67 ;
+  assign \$70  = | \$69 ;
+  assign \$72  = | \$71 ;
+  assign \$74  = | \$73 ;
+  assign \$75  = | { \$74 , \$72  };
+  assign \$76  = \$62  & \$75 ;
+  assign \$78  = | \$77 ;
+  assign \$80  = | \$79 ;
+  assign \$82  = | \$81 ;
+  assign \$84  = | \$83 ;
+  assign \$86  = | \$85 ;
+  assign \$88  = | \$87 ;
+  assign \$90  = | \$89 ;
+  assign \$92  = | \$91 ;
+  assign \$94  = \$82  & \$93 ;
+  assign \$95  = | { \$94 , \$76 , \$58  };
+  assign \$96  = ~ \$95 ;
+  assign \$97  = o__valid & o__ready;
+  assign \$98  = \$97  & any;
+  assign \$99  = ~ pick;
+  assign \$100  = rem & \$99 ;
+  assign \$101  = ~ pick;
+  assign \$102  = rem & \$101 ;
+  assign \$103  = | \$102 ;
+  assign \$104  = ~ pick;
+  assign \$105  = rem & \$104 ;
+  assign \$106  = ~ pick;
+  assign \$107  = rem & \$106 ;
+  assign \$108  = | \$107 [3:1];
+  assign \$109  = \$105 [0] & \$108 ;
+  assign \$110  = ~ pick;
+  assign \$111  = rem & \$110 ;
+  assign \$112  = ~ pick;
+  assign \$113  = rem & \$112 ;
+  assign \$114  = | \$113 [3:2];
+  assign \$115  = \$111 [1] & \$114 ;
+  assign \$116  = ~ pick;
+  assign \$117  = rem & \$116 ;
+  assign \$118  = ~ pick;
+  assign \$119  = rem & \$118 ;
+  assign \$121  = \$117 [2] & \$120 ;
+  assign \$122  = | { \$121 , \$115 , \$109  };
+  assign \$123  = ~ \$122 ;
   assign i__ready = ~ busy;
-  assign \$38  = ~ \$37 ;
-  assign \$39  = rem[1] & \$38 ;
-  assign \$40  = | rem[1:0];
-  assign \$41  = ~ \$40 ;
-  assign \$42  = rem[2] & \$41 ;
-  assign \$43  = | rem[2:0];
-  assign \$44  = ~ \$43 ;
-  assign \$45  = rem[3] & \$44 ;
-  assign \$46  = | { \$45 , \$39  };
-  assign \$47  = | { \$45 , \$42  };
-  assign \$48  = | rem;
-  assign \$49  = vec0 == 2'h3;
-  assign \$52  = & { \$51 , \$50 , \$49  };
-  assign \$53  = \$48  | \$52 ;
-  assign o__valid = busy & \$53 ;
-  assign \$54  = rem[0] ? held0 : 10'h000;
-  assign \$55  = \$39  ? held1 : 10'h000;
-  assign \$56  = \$54  | \$55 ;
-  assign \$57  = \$42  ? held2 : 10'h000;
-  assign \$58  = \$56  | \$57 ;
-  assign \$59  = \$45  ? held3 : 10'h000;
-  assign \$60  = \$58  | \$59 ;
-  assign \$61  = vec0 == 2'h3;
-  assign \$64  = & { \$63 , \$62 , \$61  };
-  assign \$65  = ~ { \$45 , \$42 , \$39 , rem[0] };
-  assign \$66  = rem & \$65 ;
-  assign \$67  = ! \$66 ;
-  assign \$68  = \$64  & \$67 ;
-  assign \$69  = | rem;
-  assign \$70  = vec0 == 2'h3;
-  assign \$73  = & { \$72 , \$71 , \$70  };
-  assign \$74  = \$69  | \$73 ;
-  assign \$75  = o__valid & o__ready;
-  assign \$76  = ~ { \$45 , \$42 , \$39 , rem[0] };
-  assign \$77  = rem & \$76 ;
-  assign \$78  = ! \$77 ;
-  assign \$79  = \$75  & \$78 ;
-  assign \$80  = \$74  ? \$79  : 1'h1;
-  assign finish = busy & \$80 ;
+  assign \$124  = ~ busy;
+  assign \$125  = i__valid & \$124 ;
+  assign \$127  = | \$126 ;
+  assign \$129  = | \$128 ;
+  assign \$131  = | \$130 ;
+  assign \$133  = | \$132 ;
+  assign \$135  = | \$134 ;
+  assign \$137  = | \$136 ;
+  assign \$139  = | \$138 ;
+  assign \$141  = | \$140 ;
+  assign \$143  = | \$142 ;
+  assign \$145  = | \$144 ;
+  assign \$147  = | \$146 ;
+  assign \$149  = | \$148 ;
+  assign \$151  = ~ \$150 ;
+  assign \$152  = \$137  & \$151 ;
+  assign \$154  = | \$153 ;
+  assign \$156  = | \$155 ;
+  assign \$158  = | \$157 ;
+  assign \$160  = | \$159 ;
+  assign \$162  = | \$161 ;
+  assign \$164  = | \$163 ;
+  assign \$166  = | \$165 ;
+  assign \$168  = | \$167 ;
+  assign \$169  = | { \$164 , \$162  };
+  assign \$170  = ~ \$169 ;
+  assign \$171  = \$158  & \$170 ;
+  assign \$173  = | \$172 ;
+  assign \$175  = | \$174 ;
+  assign \$177  = | \$176 ;
+  assign \$179  = | \$178 ;
+  assign \$181  = | \$180 ;
+  assign \$183  = | \$182 ;
+  assign \$185  = | \$184 ;
+  assign \$187  = | \$186 ;
+  assign \$188  = | { \$185 , \$183 , \$181  };
+  assign \$189  = ~ \$188 ;
+  assign \$190  = \$179  & \$189 ;
+  assign \$191  = | { low[3], low[1] };
+  assign \$192  = | low[3:2];
+  assign \$193  = | { pick[3], pick[1] };
+  assign \$194  = | pick[3:2];
+  assign \$195  = vec0 == 2'h3;
+  assign \$198  = & { \$197 , \$196 , \$195  };
+  assign \$199  = any | \$198 ;
+  assign o__valid = busy & \$199 ;
+  assign \$200  = pick[0] ? held0 : 10'h000;
+  assign \$201  = pick[1] ? held1 : 10'h000;
+  assign \$202  = \$200  | \$201 ;
+  assign \$203  = pick[2] ? held2 : 10'h000;
+  assign \$204  = \$202  | \$203 ;
+  assign \$205  = pick[3] ? held3 : 10'h000;
+  assign \$206  = \$204  | \$205 ;
+  assign \$207  = vec0 == 2'h3;
+  assign \$210  = & { \$209 , \$208 , \$207  };
+  assign \$211  = \$210  & one_left;
+  assign \$212  = vec0 == 2'h3;
+  assign \$215  = & { \$214 , \$213 , \$212  };
+  assign \$216  = any | \$215 ;
+  assign \$217  = o__valid & o__ready;
+  assign \$218  = \$217  & one_left;
+  assign \$219  = \$216  ? \$218  : 1'h1;
+  assign finish = busy & \$219 ;
+  assign \$220  = o__valid & o__ready;
+  assign \$221  = \$220  & any;
+  assign \$222  = ~ pick;
+  assign \$223  = rem & \$222 ;
+  assign \$224  = ~ pick;
+  assign \$225  = rem & \$224 ;
+  assign \$226  = ~ pick;
+  assign \$227  = rem & \$226 ;
+  assign \$229  = ~ \$228 ;
+  assign \$230  = \$225 [1] & \$229 ;
+  assign \$231  = ~ pick;
+  assign \$232  = rem & \$231 ;
+  assign \$233  = ~ pick;
+  assign \$234  = rem & \$233 ;
+  assign \$235  = | \$234 [1:0];
+  assign \$236  = ~ \$235 ;
+  assign \$237  = \$232 [2] & \$236 ;
+  assign \$238  = ~ pick;
+  assign \$239  = rem & \$238 ;
+  assign \$240  = ~ pick;
+  assign \$241  = rem & \$240 ;
+  assign \$242  = | \$241 [2:0];
+  assign \$243  = ~ \$242 ;
+  assign \$244  = \$239 [3] & \$243 ;
+  assign \$245  = | { \low$20 [3], \low$20 [1] };
+  assign \$246  = | \low$20 [3:2];
   always @(posedge clk)
-    vec2 <= \$81 ;
+    vec2 <= \$247 ;
   always @(posedge clk)
-    vec0 <= \$82 ;
+    vec0 <= \$248 ;
   always @(posedge clk)
-    busy <= \$83 ;
+    busy <= \$249 ;
   always @(posedge clk)
-    held0 <= \$84 ;
+    held0 <= \$250 ;
   always @(posedge clk)
-    held1 <= \$85 ;
+    held1 <= \$251 ;
   always @(posedge clk)
-    held2 <= \$86 ;
+    held2 <= \$252 ;
   always @(posedge clk)
-    held3 <= \$87 ;
+    held3 <= \$253 ;
   always @(posedge clk)
-    rem <= \$88 ;
-  assign \$2  = vec2 + 1'h1;
-  assign \$3  = \$1  ? 2'h0 : \$2 ;
+    rem <= \$254 ;
+  always @(posedge clk)
+    pick <= \$255 ;
+  always @(posedge clk)
+    any <= \$256 ;
+  always @(posedge clk)
+    one_left <= \$257 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$81  = vec2;
+    \$247  = vec2;
     if (finish) begin
-      \$81  = \$3 [0];
+      \$247  = \$3 [0];
     end
     if (rst) begin
-      \$81  = 1'h0;
+      \$247  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$82  = vec0;
+    \$248  = vec0;
     if (finish) begin
       if (\$12 ) begin
-        \$82  = \$15 [1:0];
+        \$248  = \$15 [1:0];
       end
     end
     if (rst) begin
-      \$82  = 2'h0;
+      \$248  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$83  = busy;
+    \$249  = busy;
     if (\$17 ) begin
-      \$83  = 1'h1;
+      \$249  = 1'h1;
     end
     if (finish) begin
-      \$83  = 1'h0;
+      \$249  = 1'h0;
     end
     if (rst) begin
-      \$83  = 1'h0;
+      \$249  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$84  = held0;
+    \$250  = held0;
     if (\$17 ) begin
-      \$84  = \$18 ;
+      \$250  = \$18 ;
     end
     if (rst) begin
-      \$84  = 10'h000;
+      \$250  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$85  = held1;
+    \$251  = held1;
     if (\$17 ) begin
-      \$85  = \$19 ;
+      \$251  = \$19 ;
     end
     if (rst) begin
-      \$85  = 10'h000;
+      \$251  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$86  = held2;
+    \$252  = held2;
     if (\$17 ) begin
-      \$86  = \$20 ;
+      \$252  = \$20 ;
     end
     if (rst) begin
-      \$86  = 10'h000;
+      \$252  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$87  = held3;
+    \$253  = held3;
     if (\$17 ) begin
-      \$87  = \$21 ;
+      \$253  = \$21 ;
     end
     if (rst) begin
-      \$87  = 10'h000;
+      \$253  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$88  = rem;
+    \$254  = rem;
     if (\$23 ) begin
-      \$88  = { \$31 , \$29 , \$27 , \$25  };
+      \$254  = { \$31 , \$29 , \$27 , \$25  };
     end
-    if (\$34 ) begin
-      \$88  = \$36 ;
+    if (\$98 ) begin
+      \$254  = \$100 ;
     end
     if (rst) begin
-      \$88  = 4'h0;
+      \$254  = 4'h0;
     end
   end
-  assign pick = { \$45 , \$42 , \$39 , rem[0] };
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$255  = pick;
+    if (\$23 ) begin
+      \$255  = low;
+    end
+    if (\$98 ) begin
+      \$255  = \low$20 ;
+    end
+    if (rst) begin
+      \$255  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$256  = any;
+    if (\$23 ) begin
+      \$256  = \$40 ;
+    end
+    if (\$98 ) begin
+      \$256  = \$103 ;
+    end
+    if (rst) begin
+      \$256  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$257  = one_left;
+    if (\$23 ) begin
+      \$257  = \$96 ;
+    end
+    if (\$98 ) begin
+      \$257  = \$123 ;
+    end
+    if (rst) begin
+      \$257  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    low = 4'h0;
+    if (\$125 ) begin
+      low = { \$190 , \$171 , \$152 , \$127  };
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    idx = 2'h0;
+    if (\$125 ) begin
+      idx[0] = \$191 ;
+      idx[1] = \$192 ;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \low$20  = 4'h0;
+    if (\$221 ) begin
+      \low$20  = { \$244 , \$237 , \$230 , \$223 [0] };
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \idx$25  = 2'h0;
+    if (\$221 ) begin
+      \idx$25 [0] = \$245 ;
+      \idx$25 [1] = \$246 ;
+    end
+  end
   assign \i__payload.lane0  = i__payload[20:0];
   assign \i__payload.lane0.spikes  = i__payload[9:0];
   assign \i__payload.lane0.value  = i__payload[20:10];
@@ -13618,11 +14678,12 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__valid, o__read
   assign \o__payload.mask  = o__payload[9:0];
   assign \o__payload.index  = o__payload[14:10];
   assign \o__payload.last  = o__payload[15];
-  assign o__payload[15] = \$68 ;
+  assign o__payload[15] = \$211 ;
   assign o__payload[14:10] = { vec0, vec2, sel };
-  assign o__payload[9:0] = \$60 ;
-  assign sel[1] = \$47 ;
-  assign sel[0] = \$46 ;
+  assign o__payload[9:0] = \$206 ;
+  assign sel[1] = \$194 ;
+  assign sel[0] = \$193 ;
+  assign \$157  = i__payload[51:42];
   assign \$1  = vec2;
   assign \$4  = vec2;
   assign \$5  = vec2;
@@ -13641,11 +14702,69 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__valid, o__read
   assign \$26  = i__payload[30:21];
   assign \$28  = i__payload[51:42];
   assign \$30  = i__payload[72:63];
-  assign \$50  = 1'h1;
-  assign \$51  = vec2;
-  assign \$37  = rem[0];
-  assign \$62  = 1'h1;
-  assign \$63  = vec2;
-  assign \$71  = 1'h1;
-  assign \$72  = vec2;
+  assign \$32  = i__payload[9:0];
+  assign \$34  = i__payload[30:21];
+  assign \$36  = i__payload[51:42];
+  assign \$38  = i__payload[72:63];
+  assign \$41  = i__payload[9:0];
+  assign \$43  = i__payload[30:21];
+  assign \$45  = i__payload[51:42];
+  assign \$47  = i__payload[72:63];
+  assign \$49  = i__payload[9:0];
+  assign \$51  = i__payload[30:21];
+  assign \$53  = i__payload[51:42];
+  assign \$55  = i__payload[72:63];
+  assign \$59  = i__payload[9:0];
+  assign \$61  = i__payload[30:21];
+  assign \$63  = i__payload[51:42];
+  assign \$65  = i__payload[72:63];
+  assign \$67  = i__payload[9:0];
+  assign \$69  = i__payload[30:21];
+  assign \$71  = i__payload[51:42];
+  assign \$73  = i__payload[72:63];
+  assign \$77  = i__payload[9:0];
+  assign \$79  = i__payload[30:21];
+  assign \$81  = i__payload[51:42];
+  assign \$83  = i__payload[72:63];
+  assign \$85  = i__payload[9:0];
+  assign \$87  = i__payload[30:21];
+  assign \$89  = i__payload[51:42];
+  assign \$91  = i__payload[72:63];
+  assign \$93  = \$92 ;
+  assign \$196  = 1'h1;
+  assign \$197  = vec2;
+  assign \$120  = \$119 [3];
+  assign \$126  = i__payload[9:0];
+  assign \$128  = i__payload[30:21];
+  assign \$130  = i__payload[51:42];
+  assign \$132  = i__payload[72:63];
+  assign \$134  = i__payload[9:0];
+  assign \$136  = i__payload[30:21];
+  assign \$138  = i__payload[51:42];
+  assign \$140  = i__payload[72:63];
+  assign \$142  = i__payload[9:0];
+  assign \$144  = i__payload[30:21];
+  assign \$146  = i__payload[51:42];
+  assign \$148  = i__payload[72:63];
+  assign \$150  = \$143 ;
+  assign \$153  = i__payload[9:0];
+  assign \$155  = i__payload[30:21];
+  assign \$159  = i__payload[72:63];
+  assign \$161  = i__payload[9:0];
+  assign \$163  = i__payload[30:21];
+  assign \$165  = i__payload[51:42];
+  assign \$167  = i__payload[72:63];
+  assign \$172  = i__payload[9:0];
+  assign \$174  = i__payload[30:21];
+  assign \$176  = i__payload[51:42];
+  assign \$178  = i__payload[72:63];
+  assign \$180  = i__payload[9:0];
+  assign \$182  = i__payload[30:21];
+  assign \$184  = i__payload[51:42];
+  assign \$186  = i__payload[72:63];
+  assign \$208  = 1'h1;
+  assign \$209  = vec2;
+  assign \$213  = 1'h1;
+  assign \$214  = vec2;
+  assign \$228  = \$227 [0];
 endmodule

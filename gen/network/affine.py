@@ -29,6 +29,8 @@ Synapse engine
     full and not taken.
 """
 
+from itertools import combinations
+
 from amaranth import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
@@ -39,6 +41,8 @@ from .hw import (at_least_two, decode_event, first_set, fit, item_layout, lane_s
 __all__ = ["AffineStage", "vector_layout", "WAIT", "CLEAR", "PRE", "EV", "POST", "EMIT"]
 
 WAIT, CLEAR, PRE, EV, POST, EMIT = range(6)
+#: Entries of the event queue between the event memory and the engine.
+QUEUE = 3
 
 
 def vector_layout(P, width):
@@ -110,7 +114,10 @@ class AffineStage(wiring.Component):
                 m.d.comb += [wp.addr.eq(Cat(fit(cnt_w, cb), wsel)), wp.data.eq(item.index),
                              wp.en.eq(wrote[t]),
                              rp.addr.eq(Cat(fit(r_e, cb), rsel)), rp.en.eq(r_en)]
-                datas.append(rp.data)
+                # each memory's word registered as it is (a block RAM's output drives a wire)
+                word = Signal(ev_w, name=f"buf_rword{t}")
+                m.d.sync += word.eq(rp.data)
+                datas.append(word)
             m.d.comb += r_data.eq(Array(datas)[r_q])
         else:
             # address (half, plane, n) by concatenation: no adder in front of the memory
@@ -158,7 +165,8 @@ class AffineStage(wiring.Component):
                          wp.addr.eq(Cat(fit(cnt_w, cb), fit(b_t, tb), b_half)),
                          wp.data.eq(b_index), wp.en.eq(b_valid),
                          rp.addr.eq(Cat(fit(r_e, cb), fit(r_plane, tb), rsel)),
-                         rp.en.eq(r_en), r_data.eq(rp.data)]
+                         rp.en.eq(r_en)]
+            m.d.sync += r_data.eq(rp.data)
             with m.If(s_valid & can):
                 with m.If(one_left):
                     m.d.sync += written.eq(0)
@@ -210,9 +218,9 @@ class AffineStage(wiring.Component):
 
     def _fetcher(self, m, r_full, counts, release, r_plane, r_q, r_e, r_en, r_data, pop):
         """Reads the image's events in the engine's order (every pass: the planes in order) into
-        a two-entry queue, ahead of the engine: the event memory's address comes from this
-        walker's registers and its data lands in a register, so no path runs from one memory
-        through logic into another. Returns the queue head: (valid, event, last of its
+        a :data:`QUEUE`-entry queue, ahead of the engine: the event memory's address comes from
+        this walker's registers and its data lands in a register, so no path runs from one
+        memory through logic into another. Returns the queue head: (valid, event, last of its
         plane)."""
         plan = self.plan
         T, G, cap = plan.T, plan.G, plan.source.capacity
@@ -228,39 +236,42 @@ class AffineStage(wiring.Component):
         more = Signal(name="f_more")          # the plane has an event at fe
         m.d.comb += more.eq(fe != cnt_f)
 
-        # the queue: head (v0, d0, l0), second (v1, d1, l1); a read in flight lands next clock
-        v0, v1 = Signal(name="fq_v0"), Signal(name="fq_v1")
-        d0, d1 = Signal.like(r_data, name="fq_d0"), Signal.like(r_data, name="fq_d1")
-        l0, l1 = Signal(name="fq_l0"), Signal(name="fq_l1")
-        fly, fly_last = Signal(name="f_fly"), Signal(name="f_fly_last")
-        fly_q = Signal(range(T), name="f_fly_q")
+        # a read is in flight two clocks: the memory's word lands in a register of its own (an
+        # ECP5 block RAM's clock-to-output is over half a 100 MHz cycle: nothing may follow it
+        # but a wire), then in the queue. Three entries, so the queue takes an event every
+        # clock while the engine takes one every clock
+        N = QUEUE
+        v = [Signal(name=f"fq_v{k}") for k in range(N)]
+        d = [Signal.like(r_data, name=f"fq_d{k}") for k in range(N)]
+        last = [Signal(name=f"fq_l{k}") for k in range(N)]
+        fly = [Signal(name=f"f_fly{k}") for k in (1, 2)]
+        fly_last = [Signal(name=f"f_fly_last{k}") for k in (1, 2)]
+        fly_q = [Signal(range(T), name=f"f_fly_q{k}") for k in (1, 2)]
         fetch_now = Signal(name="f_issue")
-        # room for one more: at most one of the head, the second and the read in flight is
-        # taken, or the head leaves now (a sum compared with 2 would be a carry chain)
-        two = (v0 & v1) | (v0 & fly) | (v1 & fly)
-        m.d.comb += fetch_now.eq(busy & more & (~two | pop))
-        # the memory reads every clock (its address is the walk's registers): a read lands
-        # in the queue the clock after it was issued, whatever the memory read after it
-        m.d.comb += [r_plane.eq(fq), r_e.eq(fe), r_en.eq(1), r_q.eq(fly_q)]
-        m.d.sync += [fly.eq(fetch_now), fly_last.eq(fe + 1 == cnt_f), fly_q.eq(fq)]
+        # room for one more: fewer than N of the entries and the reads in flight are taken, or
+        # the head leaves now (as a tree of LUTs: a sum compared with N is a carry chain)
+        held = v + fly
+        full = Cat(*[Cat(*c).all() for c in combinations(held, N)]).any()
+        m.d.comb += fetch_now.eq(busy & more & (~full | pop))
+        # the memory reads every clock (its address is the walk's registers); a read's word
+        # is taken two clocks after it was issued, whatever the memory read after it
+        m.d.comb += [r_plane.eq(fq), r_e.eq(fe), r_en.eq(1), r_q.eq(fly_q[1])]
+        m.d.sync += [fly[0].eq(fetch_now), fly_last[0].eq(fe + 1 == cnt_f), fly_q[0].eq(fq),
+                     fly[1].eq(fly[0]), fly_last[1].eq(fly_last[0]), fly_q[1].eq(fly_q[0])]
 
-        push = fly
-        with m.If(pop):
-            with m.If(v1):
-                m.d.sync += [d0.eq(d1), l0.eq(l1)]
-                with m.If(push):
-                    m.d.sync += [d1.eq(r_data), l1.eq(fly_last)]
-                with m.Else():
-                    m.d.sync += v1.eq(0)
-            with m.Elif(push):
-                m.d.sync += [d0.eq(r_data), l0.eq(fly_last)]
-            with m.Else():
-                m.d.sync += v0.eq(0)
-        with m.Elif(push):
-            with m.If(v0):
-                m.d.sync += [v1.eq(1), d1.eq(r_data), l1.eq(fly_last)]
-            with m.Else():
-                m.d.sync += [v0.eq(1), d0.eq(r_data), l0.eq(fly_last)]
+        # pop shifts the entries down; the push goes to the first free entry after that
+        push = fly[1]
+        after = [Mux(pop, v[k + 1] if k + 1 < N else 0, v[k]) for k in range(N)]
+        for k in range(N):
+            here = push & ~after[k] & (after[k - 1] if k else 1)
+            shifted = k + 1 < N
+            with m.If(here):
+                m.d.sync += [v[k].eq(1), d[k].eq(r_data), last[k].eq(fly_last[1])]
+            with m.Elif(pop):
+                m.d.sync += [v[k].eq(v[k + 1] if shifted else 0)]
+                if shifted:
+                    m.d.sync += [d[k].eq(d[k + 1]), last[k].eq(last[k + 1])]
+        v0, d0, l0 = v[0], d[0], last[0]
 
         # the walk: the events of a plane, then the next plane, then the next pass. The engine
         # frees the half once it has taken the last event of the last pass, possibly while the
@@ -283,17 +294,19 @@ class AffineStage(wiring.Component):
         return v0, d0, l0
 
     def _acc_store(self, m, depth, width, read_en, move):
-        """The accumulator words: ``(read(fetch_addr, r_addr, x_addr, x_new, x_writes) -> word
-        of the op in the execute stage, write(addr, data, en))``. One word: a register read as
-        it is. More: a RAM read at the issue edge, its word registered in the read stage (an
-        ECP5 block RAM's clock-to-output alone is half a 100 MHz cycle, so no adder follows it
-        in the same cycle). Two writes are not in the RAM yet when an op's word is read: the
-        one at the issue edge (kept in the forwarding register) and the execute stage's while
-        the op is in the read stage (taken as it is computed)."""
+        """The accumulator words: ``(read(fetch_addr, r_addr, x_addr, x_writes) -> word of the
+        op in the execute stage, write(addr, data, en))``. One word: a register read as it is.
+        More: a RAM read at the issue edge, its word registered in the read stage as it comes
+        out (an ECP5 block RAM's clock-to-output alone is over half a 100 MHz cycle, so nothing
+        but a wire follows it). Two writes are not in the RAM yet when an op's word is read:
+        the one at the issue edge (kept in the forwarding register) and the execute stage's
+        while the op is in the read stage (written, a clock later, into the forwarding
+        register too). Which one the op takes is decided in the read stage, from addresses in
+        registers, and the choice is a multiplexer of registers in the execute stage."""
         if depth == 1:
             reg = Signal(width, name="acc_word")
 
-            def read(fetch_addr, r_addr, x_addr, x_new, x_writes):
+            def read(fetch_addr, r_addr, x_addr, x_writes):
                 return reg
 
             def write(addr, data, en):
@@ -307,19 +320,18 @@ class AffineStage(wiring.Component):
         last_addr = Signal(range(depth), name="fwd_addr")
         last_word = Signal(width, name="fwd_word")
 
-        def read(fetch_addr, r_addr, x_addr, x_new, x_writes):
+        def read(fetch_addr, r_addr, x_addr, x_writes):
             m.d.comb += rp.addr.eq(fetch_addr)
-            word = Signal(width, name="word_in")
-            with m.If(x_writes & (x_addr == r_addr)):
-                m.d.comb += word.eq(x_new)
-            with m.Elif(last_valid & (last_addr == r_addr)):
-                m.d.comb += word.eq(last_word)
-            with m.Else():
-                m.d.comb += word.eq(rp.data)
-            word_x = Signal(width, name="word_x")
+            raw = Signal(width, name="word_raw")        # the RAM's word
+            older = Signal(width, name="word_older")    # the write at the issue edge
+            take_new = Signal(name="word_take_new")     # the execute stage's write
+            take_older = Signal(name="word_take_older")
             with m.If(move):
-                m.d.sync += word_x.eq(word)
-            return word_x
+                m.d.sync += [raw.eq(rp.data), older.eq(last_word),
+                             take_new.eq(x_writes & (x_addr == r_addr)),
+                             take_older.eq(last_valid & (last_addr == r_addr))]
+            # the execute stage's write of the clock before is the forwarding register now
+            return Mux(take_new, last_word, Mux(take_older, older, raw))
 
         def write(addr, data, en):
             m.d.comb += [wp.addr.eq(addr), wp.data.eq(data), wp.en.eq(en)]
@@ -550,7 +562,7 @@ class AffineStage(wiring.Component):
                          w_x.eq(w_rp.data), b_x.eq(b_rp.data)]
         new = Signal(P * lw, name="word_out")
         x_writes = x_valid & (x_kind != EMIT)
-        word = acc_read(acc_addr, r_addr, x_addr, new, x_writes)
+        word = acc_read(acc_addr, r_addr, x_addr, x_writes)
 
         # ---- execute: one add per lane (the bias enters once: Horner's last sweep adds it,
         # scale mode starts from it) ---------------------------------------------------------------

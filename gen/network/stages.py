@@ -25,7 +25,7 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from .affine import vector_layout
-from .hw import const_mul, encode_event, first_set, fit, item_layout, onehot_mux
+from .hw import at_least_two, const_mul, encode_event, first_set, fit, item_layout, onehot_mux
 
 __all__ = ["InputWriter", "AmosLanes", "SpikeWriter", "Readout", "output_layout",
            "neuron_out_layout"]
@@ -154,15 +154,29 @@ class SpikeWriter(wiring.Component):
             for p in range(L):
                 m.d.sync += held[p].eq(masked[p])
 
-        # the lanes still to write, a register: set for the lanes that spiked when the vector
-        # comes in, cleared one by one as their items go
+        # the lanes still to write, registers: set for the lanes that spiked when the vector
+        # comes in, cleared one by one as their items go. The lane written next (one-hot),
+        # whether any and whether only one is left are registers too, found for the lanes that
+        # will be left (so no priority logic lies between these registers and the next
+        # engine's input)
         rem = Signal(L, name="rem")
-        with m.If(self.i.valid & ~busy):
-            m.d.sync += rem.eq(Cat(*[mk != 0 for mk in masked]))
         pick = Signal(L, name="pick")
-        sel = first_set(m, rem, "sel", onehot=pick)
-        any_ = rem != 0
-        one_left = (rem & ~pick) == 0
+        any_ = Signal(name="any")
+        one_left = Signal(name="one_left")
+
+        def load(lanes):
+            low = Signal(L)
+            first_set(m, lanes, None, onehot=low)
+            m.d.sync += [rem.eq(lanes), pick.eq(low), any_.eq(lanes != 0),
+                         one_left.eq(~at_least_two(lanes))]
+
+        with m.If(self.i.valid & ~busy):
+            load(Cat(*[mk != 0 for mk in masked]))
+        sel = Signal(range(max(L, 2)), name="sel")
+        for k in range(len(sel)):
+            members = [pick[i] for i in range(L) if (i >> k) & 1]
+            if members:
+                m.d.comb += sel[k].eq(Cat(*members).any())
 
         # the position in the consumer's input: channel g P + c L + p, pooled row and column
         if P & (P - 1) == 0 and L & (L - 1) == 0:     # powers of two: a concatenation
@@ -185,7 +199,7 @@ class SpikeWriter(wiring.Component):
         sent = self.o.valid & self.o.ready
         m.d.comb += finish.eq(busy & Mux(any_ | vec_last, sent & one_left, 1))
         with m.If(sent & any_):
-            m.d.sync += rem.eq(rem & ~pick)
+            load(rem & ~pick)
         with m.If(finish):
             m.d.sync += busy.eq(0)
         return m
