@@ -184,16 +184,18 @@ module net_mlp_fs_relu_k10_p16_8_2_l4(i__valid, o__ready, clk, rst, i__ready, o_
   \net_mlp_fs_relu_k10_p16_8_2_l4.input  \input  (
     .clk(clk),
     .i__payload(i__payload),
-    .i__valid(i__valid),
+    .item__valid(i__valid),
+    .item_enable(i__ready),
     .o__payload(\i__payload$11 ),
-    .o__ready(i__ready),
+    .o__ready(\o__ready$13 ),
+    .o__valid(\i__valid$15 ),
     .rst(rst)
   );
   \net_mlp_fs_relu_k10_p16_8_2_l4.layer0  layer0 (
-    .buf_can(i__ready),
+    .buf_can(\o__ready$13 ),
     .clk(clk),
     .i__payload(\i__payload$11 ),
-    .i__valid(i__valid),
+    .i__valid(\i__valid$15 ),
     .o__payload(\i__payload$17 ),
     .o__ready(\o__ready$19 ),
     .o__valid(\i__valid$21 ),
@@ -273,10 +275,8 @@ module net_mlp_fs_relu_k10_p16_8_2_l4(i__valid, o__ready, clk, rst, i__ready, o_
   assign \i__ready$9  = i__ready;
   assign \i__valid$10  = i__valid;
   assign \o__payload$12  = \i__payload$11 ;
-  assign \o__ready$13  = i__ready;
-  assign \i__ready$14  = i__ready;
-  assign \i__valid$15  = i__valid;
-  assign \o__valid$16  = i__valid;
+  assign \i__ready$14  = \o__ready$13 ;
+  assign \o__valid$16  = \i__valid$15 ;
   assign \o__payload$18  = \i__payload$17 ;
   assign \i__ready$20  = \o__ready$19 ;
   assign \o__valid$22  = \i__valid$21 ;
@@ -413,62 +413,104 @@ module net_mlp_fs_relu_k10_p16_8_2_l4(i__valid, o__ready, clk, rst, i__ready, o_
   assign \o__payload$59.logits[9]  = o__payload[213:193];
 endmodule
 
-module \net_mlp_fs_relu_k10_p16_8_2_l4.input (i__valid, clk, rst, o__ready, o__payload, i__payload);
+module \net_mlp_fs_relu_k10_p16_8_2_l4.input (item__valid, clk, rst, item_enable, o__ready, o__valid, o__payload, i__payload);
   reg \$auto$verilog_backend.cc:2355:dump_module$1  = 0;
   wire \$1 ;
+  reg [5:0] \$10 ;
   wire \$2 ;
-  wire [6:0] \$3 ;
-  wire [6:0] \$4 ;
+  wire \$3 ;
+  wire \$4 ;
   wire \$5 ;
-  wire \$6 ;
-  reg [5:0] \$7 ;
+  wire [6:0] \$6 ;
+  wire [6:0] \$7 ;
+  reg \$8 ;
+  reg [11:0] \$9 ;
   input clk;
   wire clk;
   input [4:0] i__payload;
   wire [4:0] i__payload;
   wire i__ready;
-  input i__valid;
   wire i__valid;
+  wire [11:0] item__payload;
+  wire [5:0] \item__payload.index ;
+  wire \item__payload.last ;
+  wire [4:0] \item__payload.mask ;
+  wire item__ready;
+  input item__valid;
+  wire item__valid;
+  output item_enable;
+  wire item_enable;
   output [11:0] o__payload;
-  wire [11:0] o__payload;
+  reg [11:0] o__payload = 12'h000;
   wire [5:0] \o__payload.index ;
   wire \o__payload.last ;
   wire [4:0] \o__payload.mask ;
   input o__ready;
   wire o__ready;
-  wire o__valid;
+  output o__valid;
+  reg o__valid = 1'h0;
   reg [5:0] pos0 = 6'h00;
   input rst;
   wire rst;
-  assign \$3  = pos0 + 1'h1;
-  assign \$4  = \$2  ? 7'h00 : \$3 ;
-  assign \$5  = pos0 == 6'h3f;
-  always @(posedge clk)
-    pos0 <= \$7 ;
-  assign \$1  = i__valid & o__ready;
+  assign \$1  = ~ o__valid;
+  assign item_enable = o__ready | \$1 ;
   assign \$2  = pos0 == 6'h3f;
+  assign \$4  = item__valid & item_enable;
+  assign \$5  = pos0 == 6'h3f;
+  assign \$6  = pos0 + 1'h1;
+  assign \$7  = \$5  ? 7'h00 : \$6 ;
+  always @(posedge clk)
+    o__valid <= \$8 ;
+  always @(posedge clk)
+    o__payload <= \$9 ;
+  always @(posedge clk)
+    pos0 <= \$10 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$7  = pos0;
-    if (\$1 ) begin
-      \$7  = \$4 [5:0];
+    \$8  = o__valid;
+    if (item_enable) begin
+      \$8  = item__valid;
     end
     if (rst) begin
-      \$7  = 6'h00;
+      \$8  = 1'h0;
     end
   end
-  assign o__valid = i__valid;
-  assign i__ready = o__ready;
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$9  = o__payload;
+    if (item_enable) begin
+      \$9  = item__payload;
+    end
+    if (rst) begin
+      \$9  = 12'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$10  = pos0;
+    if (\$4 ) begin
+      \$10  = \$7 [5:0];
+    end
+    if (rst) begin
+      \$10  = 6'h00;
+    end
+  end
+  assign item__ready = item_enable;
+  assign i__valid = item__valid;
+  assign i__ready = item_enable;
+  assign \item__payload.mask  = item__payload[4:0];
+  assign \item__payload.index  = item__payload[10:5];
+  assign \item__payload.last  = item__payload[11];
   assign \o__payload.mask  = o__payload[4:0];
   assign \o__payload.index  = o__payload[10:5];
   assign \o__payload.last  = o__payload[11];
-  assign o__payload[11] = \$6 ;
-  assign o__payload[10:5] = pos0;
-  assign o__payload[4:0] = { i__payload[0], i__payload[1], i__payload[2], i__payload[3], i__payload[4] };
-  assign \$6  = \$5 ;
+  assign item__payload[11] = \$3 ;
+  assign item__payload[10:5] = pos0;
+  assign item__payload[4:0] = { i__payload[0], i__payload[1], i__payload[2], i__payload[3], i__payload[4] };
+  assign \$3  = \$2 ;
 endmodule
 
-module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__ready, i__payload, o__payload, i__valid);
+module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready, i__valid, i__payload, o__payload, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$2  = 0;
   wire \$1 ;
   wire \$10 ;
@@ -3762,7 +3804,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__r
   assign \$330  = \$329 ;
 endmodule
 
-module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid, o__ready, i__payload, o__payload, clk);
+module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__ready, o__valid, o__ready, i__valid, i__payload, o__payload, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$3  = 0;
   wire \$1 ;
   wire \$10 ;
@@ -8541,7 +8583,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid
   assign \$361  = \$360 ;
 endmodule
 
-module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid, o__ready, i__payload, o__payload, clk);
+module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__ready, o__valid, o__ready, i__valid, i__payload, o__payload, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$4  = 0;
   wire \$1 ;
   wire \$10 ;
@@ -13253,184 +13295,107 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.readout (clk, rst, i__valid, i__ready, i_
   assign \$21  = lane;
 endmodule
 
-module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__valid, o__ready, i__valid, i__payload, o__payload, clk);
+module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__ready, i__valid, i__payload, o__valid, o__payload, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$10  = 0;
   wire \$1 ;
   wire \$10 ;
-  wire [3:0] \$100 ;
-  wire [3:0] \$101 ;
-  wire [3:0] \$102 ;
+  wire \$100 ;
+  wire \$101 ;
+  wire \$102 ;
   wire \$103 ;
-  wire [3:0] \$104 ;
-  wire [3:0] \$105 ;
-  wire [3:0] \$106 ;
-  wire [3:0] \$107 ;
+  wire \$104 ;
+  wire \$105 ;
+  wire \$106 ;
+  wire \$107 ;
   wire \$108 ;
   wire \$109 ;
   wire \$11 ;
-  wire [3:0] \$110 ;
-  wire [3:0] \$111 ;
-  wire [3:0] \$112 ;
-  wire [3:0] \$113 ;
+  wire \$110 ;
+  wire \$111 ;
+  wire \$112 ;
+  wire \$113 ;
   wire \$114 ;
-  wire \$115 ;
-  wire [3:0] \$116 ;
-  wire [3:0] \$117 ;
-  wire [3:0] \$118 ;
-  wire [3:0] \$119 ;
+  wire [9:0] \$115 ;
+  wire [9:0] \$116 ;
+  wire [9:0] \$117 ;
+  wire [9:0] \$118 ;
+  wire [9:0] \$119 ;
   wire \$12 ;
-  wire \$120 ;
-  wire \$121 ;
+  wire [9:0] \$120 ;
+  wire [9:0] \$121 ;
   wire \$122 ;
   wire \$123 ;
   wire \$124 ;
   wire \$125 ;
-  wire [9:0] \$126 ;
-  wire \$127 ;
-  wire [9:0] \$128 ;
+  wire [3:0] \$126 ;
+  wire [3:0] \$127 ;
+  wire \$128 ;
   wire \$129 ;
   wire \$13 ;
-  wire [9:0] \$130 ;
+  wire \$130 ;
   wire \$131 ;
-  wire [9:0] \$132 ;
+  wire \$132 ;
   wire \$133 ;
-  wire [9:0] \$134 ;
+  wire \$134 ;
   wire \$135 ;
-  wire [9:0] \$136 ;
-  wire \$137 ;
-  wire [9:0] \$138 ;
+  wire \$136 ;
+  wire [3:0] \$137 ;
+  wire [3:0] \$138 ;
   wire \$139 ;
   wire [2:0] \$14 ;
-  wire [9:0] \$140 ;
+  wire \$140 ;
   wire \$141 ;
-  wire [9:0] \$142 ;
+  wire \$142 ;
   wire \$143 ;
-  wire [9:0] \$144 ;
-  wire \$145 ;
-  wire [9:0] \$146 ;
-  wire \$147 ;
-  wire [9:0] \$148 ;
-  wire \$149 ;
+  wire \$144 ;
+  wire [3:0] \$145 ;
+  wire [3:0] \$146 ;
+  wire [3:0] \$147 ;
+  wire [3:0] \$148 ;
+  wire [3:0] \$149 ;
   wire [2:0] \$15 ;
-  wire \$150 ;
+  wire [3:0] \$150 ;
   wire \$151 ;
   wire \$152 ;
-  wire [9:0] \$153 ;
-  wire \$154 ;
-  wire [9:0] \$155 ;
-  wire \$156 ;
-  wire [9:0] \$157 ;
+  wire \$153 ;
+  wire [3:0] \$154 ;
+  wire [3:0] \$155 ;
+  wire [3:0] \$156 ;
+  wire [3:0] \$157 ;
   wire \$158 ;
-  wire [9:0] \$159 ;
+  wire \$159 ;
   wire \$16 ;
   wire \$160 ;
-  wire [9:0] \$161 ;
-  wire \$162 ;
-  wire [9:0] \$163 ;
-  wire \$164 ;
-  wire [9:0] \$165 ;
+  wire [3:0] \$161 ;
+  wire [3:0] \$162 ;
+  wire [3:0] \$163 ;
+  wire [3:0] \$164 ;
+  wire \$165 ;
   wire \$166 ;
-  wire [9:0] \$167 ;
+  wire \$167 ;
   wire \$168 ;
   wire \$169 ;
   wire \$17 ;
-  wire \$170 ;
-  wire \$171 ;
-  wire [9:0] \$172 ;
-  wire \$173 ;
-  wire [9:0] \$174 ;
-  wire \$175 ;
-  wire [9:0] \$176 ;
-  wire \$177 ;
-  wire [9:0] \$178 ;
-  wire \$179 ;
+  reg [1:0] \$170 ;
+  reg [1:0] \$171 ;
+  reg \$172 ;
+  reg [9:0] \$173 ;
+  reg [9:0] \$174 ;
+  reg [9:0] \$175 ;
+  reg [9:0] \$176 ;
+  reg [3:0] \$177 ;
+  reg [3:0] \$178 ;
+  reg \$179 ;
   wire [9:0] \$18 ;
-  wire [9:0] \$180 ;
-  wire \$181 ;
-  wire [9:0] \$182 ;
-  wire \$183 ;
-  wire [9:0] \$184 ;
-  wire \$185 ;
-  wire [9:0] \$186 ;
-  wire \$187 ;
-  wire \$188 ;
-  wire \$189 ;
+  reg [16:0] \$180 ;
   wire [9:0] \$19 ;
-  wire \$190 ;
-  wire \$191 ;
-  wire \$192 ;
-  wire \$193 ;
-  wire \$194 ;
-  wire \$195 ;
-  wire \$196 ;
-  wire \$197 ;
-  wire \$198 ;
-  wire \$199 ;
   wire [2:0] \$2 ;
   wire [9:0] \$20 ;
-  wire [9:0] \$200 ;
-  wire [9:0] \$201 ;
-  wire [9:0] \$202 ;
-  wire [9:0] \$203 ;
-  wire [9:0] \$204 ;
-  wire [9:0] \$205 ;
-  wire [9:0] \$206 ;
-  wire \$207 ;
-  wire \$208 ;
-  wire \$209 ;
   wire [9:0] \$21 ;
-  wire \$210 ;
-  wire \$211 ;
-  wire \$212 ;
-  wire \$213 ;
-  wire \$214 ;
-  wire \$215 ;
-  wire \$216 ;
-  wire \$217 ;
-  wire \$218 ;
-  wire \$219 ;
   wire \$22 ;
-  wire \$220 ;
-  wire \$221 ;
-  wire [3:0] \$222 ;
-  wire [3:0] \$223 ;
-  wire [3:0] \$224 ;
-  wire [3:0] \$225 ;
-  wire [3:0] \$226 ;
-  wire [3:0] \$227 ;
-  wire \$228 ;
-  wire \$229 ;
   wire \$23 ;
-  wire \$230 ;
-  wire [3:0] \$231 ;
-  wire [3:0] \$232 ;
-  wire [3:0] \$233 ;
-  wire [3:0] \$234 ;
-  wire \$235 ;
-  wire \$236 ;
-  wire \$237 ;
-  wire [3:0] \$238 ;
-  wire [3:0] \$239 ;
   wire [9:0] \$24 ;
-  wire [3:0] \$240 ;
-  wire [3:0] \$241 ;
-  wire \$242 ;
-  wire \$243 ;
-  wire \$244 ;
-  wire \$245 ;
-  wire \$246 ;
-  reg [1:0] \$247 ;
-  reg [1:0] \$248 ;
-  reg \$249 ;
   wire \$25 ;
-  reg [9:0] \$250 ;
-  reg [9:0] \$251 ;
-  reg [9:0] \$252 ;
-  reg [9:0] \$253 ;
-  reg [3:0] \$254 ;
-  reg [3:0] \$255 ;
-  reg \$256 ;
-  reg \$257 ;
   wire [9:0] \$26 ;
   wire \$27 ;
   wire [9:0] \$28 ;
@@ -13438,14 +13403,14 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__valid, o__read
   wire [2:0] \$3 ;
   wire [9:0] \$30 ;
   wire \$31 ;
-  wire [9:0] \$32 ;
+  wire \$32 ;
   wire \$33 ;
-  wire [9:0] \$34 ;
-  wire \$35 ;
-  wire [9:0] \$36 ;
+  wire \$34 ;
+  wire [3:0] \$35 ;
+  wire [3:0] \$36 ;
   wire \$37 ;
-  wire [9:0] \$38 ;
-  wire \$39 ;
+  wire \$38 ;
+  wire [9:0] \$39 ;
   wire \$4 ;
   wire \$40 ;
   wire [9:0] \$41 ;
@@ -13465,36 +13430,36 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__valid, o__read
   wire \$54 ;
   wire [9:0] \$55 ;
   wire \$56 ;
-  wire \$57 ;
+  wire [9:0] \$57 ;
   wire \$58 ;
   wire [9:0] \$59 ;
   wire \$6 ;
   wire \$60 ;
   wire [9:0] \$61 ;
   wire \$62 ;
-  wire [9:0] \$63 ;
+  wire \$63 ;
   wire \$64 ;
-  wire [9:0] \$65 ;
-  wire \$66 ;
-  wire [9:0] \$67 ;
-  wire \$68 ;
-  wire [9:0] \$69 ;
+  wire \$65 ;
+  wire [9:0] \$66 ;
+  wire \$67 ;
+  wire [9:0] \$68 ;
+  wire \$69 ;
   wire [1:0] \$7 ;
-  wire \$70 ;
-  wire [9:0] \$71 ;
-  wire \$72 ;
-  wire [9:0] \$73 ;
-  wire \$74 ;
+  wire [9:0] \$70 ;
+  wire \$71 ;
+  wire [9:0] \$72 ;
+  wire \$73 ;
+  wire [9:0] \$74 ;
   wire \$75 ;
-  wire \$76 ;
-  wire [9:0] \$77 ;
-  wire \$78 ;
-  wire [9:0] \$79 ;
+  wire [9:0] \$76 ;
+  wire \$77 ;
+  wire [9:0] \$78 ;
+  wire \$79 ;
   wire [1:0] \$8 ;
-  wire \$80 ;
-  wire [9:0] \$81 ;
+  wire [9:0] \$80 ;
+  wire \$81 ;
   wire \$82 ;
-  wire [9:0] \$83 ;
+  wire \$83 ;
   wire \$84 ;
   wire [9:0] \$85 ;
   wire \$86 ;
@@ -13505,14 +13470,13 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__valid, o__read
   wire \$90 ;
   wire [9:0] \$91 ;
   wire \$92 ;
-  wire \$93 ;
+  wire [9:0] \$93 ;
   wire \$94 ;
-  wire \$95 ;
+  wire [9:0] \$95 ;
   wire \$96 ;
-  wire \$97 ;
+  wire [9:0] \$97 ;
   wire \$98 ;
-  wire [3:0] \$99 ;
-  reg any = 1'h0;
+  wire [9:0] \$99 ;
   reg busy = 1'h0;
   input clk;
   wire clk;
@@ -13540,19 +13504,25 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__valid, o__read
   input i__valid;
   wire i__valid;
   reg [1:0] idx;
-  reg [1:0] \idx$25 ;
+  reg [1:0] \idx$27 ;
+  wire [16:0] item__payload;
+  wire [5:0] \item__payload.index ;
+  wire \item__payload.last ;
+  wire [9:0] \item__payload.mask ;
+  wire item__ready;
+  wire item__valid;
+  wire item_enable;
   reg [3:0] low;
-  reg [3:0] \low$20 ;
+  reg [3:0] \low$22 ;
   output [16:0] o__payload;
-  wire [16:0] o__payload;
+  reg [16:0] o__payload = 17'h00000;
   wire [5:0] \o__payload.index ;
   wire \o__payload.last ;
   wire [9:0] \o__payload.mask ;
   input o__ready;
   wire o__ready;
   output o__valid;
-  wire o__valid;
-  reg one_left = 1'h0;
+  reg o__valid = 1'h0;
   reg [3:0] pick = 4'h0;
   reg [3:0] rem = 4'h0;
   input rst;
@@ -13577,11 +13547,15 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__valid, o__read
   assign \$27  = | \$26 ;
   assign \$29  = | \$28 ;
   assign \$31  = | \$30 ;
-  assign \$33  = | \$32 ;
-  assign \$35  = | \$34 ;
-  assign \$37  = | \$36 ;
-  assign \$39  = | \$38 ;
-  assign \$40  = | { \$39 , \$37 , \$35 , \$33  };
+  assign \$32  = item__valid & item_enable;
+  assign \$33  = | rem;
+  assign \$34  = \$32  & \$33 ;
+  assign \$35  = ~ pick;
+  assign \$36  = rem & \$35 ;
+  assign i__ready = ~ busy;
+  assign \$37  = ~ busy;
+  assign \$38  = i__valid & \$37 ;
+  assign \$40  = | \$39 ;
   assign \$42  = | \$41 ;
   assign \$44  = | \$43 ;
   assign \$46  = | \$45 ;
@@ -13590,327 +13564,272 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__valid, o__read
   assign \$52  = | \$51 ;
   assign \$54  = | \$53 ;
   assign \$56  = | \$55 ;
-  assign \$57  = | { \$56 , \$54 , \$52  };
-  assign \$58  = \$42  & \$57 ;
+  assign \$58  = | \$57 ;
   assign \$60  = | \$59 ;
   assign \$62  = | \$61 ;
-  assign \$64  = | \$63 ;
-  assign \$66  = | \$65 ;
-  assign \$68  = | \$67 ;
-  assign \$70  = | \$69 ;
-  assign \$72  = | \$71 ;
-  assign \$74  = | \$73 ;
-  assign \$75  = | { \$74 , \$72  };
-  assign \$76  = \$62  & \$75 ;
-  assign \$78  = | \$77 ;
-  assign \$80  = | \$79 ;
-  assign \$82  = | \$81 ;
-  assign \$84  = | \$83 ;
+  assign \$64  = ~ \$63 ;
+  assign \$65  = \$50  & \$64 ;
+  assign \$67  = | \$66 ;
+  assign \$69  = | \$68 ;
+  assign \$71  = | \$70 ;
+  assign \$73  = | \$72 ;
+  assign \$75  = | \$74 ;
+  assign \$77  = | \$76 ;
+  assign \$79  = | \$78 ;
+  assign \$81  = | \$80 ;
+  assign \$82  = | { \$77 , \$75  };
+  assign \$83  = ~ \$82 ;
+  assign \$84  = \$71  & \$83 ;
   assign \$86  = | \$85 ;
   assign \$88  = | \$87 ;
   assign \$90  = | \$89 ;
   assign \$92  = | \$91 ;
-  assign \$94  = \$82  & \$93 ;
-  assign \$95  = | { \$94 , \$76 , \$58  };
-  assign \$96  = ~ \$95 ;
-  assign \$97  = o__valid & o__ready;
-  assign \$98  = \$97  & any;
-  assign \$99  = ~ pick;
-  assign \$100  = rem & \$99 ;
-  assign \$101  = ~ pick;
-  assign \$102  = rem & \$101 ;
-  assign \$103  = | \$102 ;
-  assign \$104  = ~ pick;
-  assign \$105  = rem & \$104 ;
-  assign \$106  = ~ pick;
-  assign \$107  = rem & \$106 ;
-  assign \$108  = | \$107 [3:1];
-  assign \$109  = \$105 [0] & \$108 ;
-  assign \$110  = ~ pick;
-  assign \$111  = rem & \$110 ;
-  assign \$112  = ~ pick;
-  assign \$113  = rem & \$112 ;
-  assign \$114  = | \$113 [3:2];
-  assign \$115  = \$111 [1] & \$114 ;
-  assign \$116  = ~ pick;
-  assign \$117  = rem & \$116 ;
-  assign \$118  = ~ pick;
-  assign \$119  = rem & \$118 ;
-  assign \$121  = \$117 [2] & \$120 ;
-  assign \$122  = | { \$121 , \$115 , \$109  };
-  assign \$123  = ~ \$122 ;
-  assign i__ready = ~ busy;
-  assign \$124  = ~ busy;
-  assign \$125  = i__valid & \$124 ;
-  assign \$127  = | \$126 ;
-  assign \$129  = | \$128 ;
-  assign \$131  = | \$130 ;
-  assign \$133  = | \$132 ;
-  assign \$135  = | \$134 ;
-  assign \$137  = | \$136 ;
-  assign \$139  = | \$138 ;
-  assign \$141  = | \$140 ;
-  assign \$143  = | \$142 ;
-  assign \$145  = | \$144 ;
-  assign \$147  = | \$146 ;
-  assign \$149  = | \$148 ;
-  assign \$151  = ~ \$150 ;
-  assign \$152  = \$137  & \$151 ;
-  assign \$154  = | \$153 ;
-  assign \$156  = | \$155 ;
-  assign \$158  = | \$157 ;
-  assign \$160  = | \$159 ;
-  assign \$162  = | \$161 ;
-  assign \$164  = | \$163 ;
-  assign \$166  = | \$165 ;
-  assign \$168  = | \$167 ;
-  assign \$169  = | { \$164 , \$162  };
-  assign \$170  = ~ \$169 ;
-  assign \$171  = \$158  & \$170 ;
-  assign \$173  = | \$172 ;
-  assign \$175  = | \$174 ;
-  assign \$177  = | \$176 ;
-  assign \$179  = | \$178 ;
-  assign \$181  = | \$180 ;
-  assign \$183  = | \$182 ;
-  assign \$185  = | \$184 ;
-  assign \$187  = | \$186 ;
-  assign \$188  = | { \$185 , \$183 , \$181  };
-  assign \$189  = ~ \$188 ;
-  assign \$190  = \$179  & \$189 ;
-  assign \$191  = | { low[3], low[1] };
-  assign \$192  = | low[3:2];
-  assign \$193  = | { pick[3], pick[1] };
-  assign \$194  = | pick[3:2];
-  assign \$195  = vec0 == 2'h3;
-  assign \$197  = vec2 == 2'h3;
-  assign \$198  = & { \$197 , \$196 , \$195  };
-  assign \$199  = any | \$198 ;
-  assign o__valid = busy & \$199 ;
-  assign \$200  = pick[0] ? held0 : 10'h000;
-  assign \$201  = pick[1] ? held1 : 10'h000;
-  assign \$202  = \$200  | \$201 ;
-  assign \$203  = pick[2] ? held2 : 10'h000;
-  assign \$204  = \$202  | \$203 ;
-  assign \$205  = pick[3] ? held3 : 10'h000;
-  assign \$206  = \$204  | \$205 ;
-  assign \$207  = vec0 == 2'h3;
-  assign \$209  = vec2 == 2'h3;
-  assign \$210  = & { \$209 , \$208 , \$207  };
-  assign \$211  = \$210  & one_left;
-  assign \$212  = vec0 == 2'h3;
-  assign \$214  = vec2 == 2'h3;
-  assign \$215  = & { \$214 , \$213 , \$212  };
-  assign \$216  = any | \$215 ;
-  assign \$217  = o__valid & o__ready;
-  assign \$218  = \$217  & one_left;
-  assign \$219  = \$216  ? \$218  : 1'h1;
-  assign finish = busy & \$219 ;
-  assign \$220  = o__valid & o__ready;
-  assign \$221  = \$220  & any;
-  assign \$222  = ~ pick;
-  assign \$223  = rem & \$222 ;
-  assign \$224  = ~ pick;
-  assign \$225  = rem & \$224 ;
-  assign \$226  = ~ pick;
-  assign \$227  = rem & \$226 ;
-  assign \$229  = ~ \$228 ;
-  assign \$230  = \$225 [1] & \$229 ;
-  assign \$231  = ~ pick;
-  assign \$232  = rem & \$231 ;
-  assign \$233  = ~ pick;
-  assign \$234  = rem & \$233 ;
-  assign \$235  = | \$234 [1:0];
-  assign \$236  = ~ \$235 ;
-  assign \$237  = \$232 [2] & \$236 ;
-  assign \$238  = ~ pick;
-  assign \$239  = rem & \$238 ;
-  assign \$240  = ~ pick;
-  assign \$241  = rem & \$240 ;
-  assign \$242  = | \$241 [2:0];
-  assign \$243  = ~ \$242 ;
-  assign \$244  = \$239 [3] & \$243 ;
-  assign \$245  = | { \low$20 [3], \low$20 [1] };
-  assign \$246  = | \low$20 [3:2];
+  assign \$94  = | \$93 ;
+  assign \$96  = | \$95 ;
+  assign \$98  = | \$97 ;
+  assign \$100  = | \$99 ;
+  assign \$101  = | { \$98 , \$96 , \$94  };
+  assign \$102  = ~ \$101 ;
+  assign \$103  = \$92  & \$102 ;
+  assign \$104  = | { low[3], low[1] };
+  assign \$105  = | low[3:2];
+  assign \$106  = | { pick[3], pick[1] };
+  assign \$107  = | pick[3:2];
+  assign \$108  = ~ o__valid;
+  assign item_enable = o__ready | \$108 ;
+  assign \$109  = | rem;
+  assign \$110  = vec0 == 2'h3;
+  assign \$112  = vec2 == 2'h3;
+  assign \$113  = & { \$112 , \$111 , \$110  };
+  assign \$114  = \$109  | \$113 ;
+  assign item__valid = busy & \$114 ;
+  assign \$115  = pick[0] ? held0 : 10'h000;
+  assign \$116  = pick[1] ? held1 : 10'h000;
+  assign \$117  = \$115  | \$116 ;
+  assign \$118  = pick[2] ? held2 : 10'h000;
+  assign \$119  = \$117  | \$118 ;
+  assign \$120  = pick[3] ? held3 : 10'h000;
+  assign \$121  = \$119  | \$120 ;
+  assign \$122  = vec0 == 2'h3;
+  assign \$124  = vec2 == 2'h3;
+  assign \$125  = & { \$124 , \$123 , \$122  };
+  assign \$126  = ~ pick;
+  assign \$127  = rem & \$126 ;
+  assign \$128  = ! \$127 ;
+  assign \$129  = \$125  & \$128 ;
+  assign \$130  = | rem;
+  assign \$131  = vec0 == 2'h3;
+  assign \$133  = vec2 == 2'h3;
+  assign \$134  = & { \$133 , \$132 , \$131  };
+  assign \$135  = \$130  | \$134 ;
+  assign \$136  = item__valid & item_enable;
+  assign \$137  = ~ pick;
+  assign \$138  = rem & \$137 ;
+  assign \$139  = ! \$138 ;
+  assign \$140  = \$136  & \$139 ;
+  assign \$141  = \$135  ? \$140  : 1'h1;
+  assign finish = busy & \$141 ;
+  assign \$142  = item__valid & item_enable;
+  assign \$143  = | rem;
+  assign \$144  = \$142  & \$143 ;
+  assign \$145  = ~ pick;
+  assign \$146  = rem & \$145 ;
+  assign \$147  = ~ pick;
+  assign \$148  = rem & \$147 ;
+  assign \$149  = ~ pick;
+  assign \$150  = rem & \$149 ;
+  assign \$152  = ~ \$151 ;
+  assign \$153  = \$148 [1] & \$152 ;
+  assign \$154  = ~ pick;
+  assign \$155  = rem & \$154 ;
+  assign \$156  = ~ pick;
+  assign \$157  = rem & \$156 ;
+  assign \$158  = | \$157 [1:0];
+  assign \$159  = ~ \$158 ;
+  assign \$160  = \$155 [2] & \$159 ;
+  assign \$161  = ~ pick;
+  assign \$162  = rem & \$161 ;
+  assign \$163  = ~ pick;
+  assign \$164  = rem & \$163 ;
+  assign \$165  = | \$164 [2:0];
+  assign \$166  = ~ \$165 ;
+  assign \$167  = \$162 [3] & \$166 ;
+  assign \$168  = | { \low$22 [3], \low$22 [1] };
+  assign \$169  = | \low$22 [3:2];
   always @(posedge clk)
-    vec2 <= \$247 ;
+    vec2 <= \$170 ;
   always @(posedge clk)
-    vec0 <= \$248 ;
+    vec0 <= \$171 ;
   always @(posedge clk)
-    busy <= \$249 ;
+    busy <= \$172 ;
   always @(posedge clk)
-    held0 <= \$250 ;
+    held0 <= \$173 ;
   always @(posedge clk)
-    held1 <= \$251 ;
+    held1 <= \$174 ;
   always @(posedge clk)
-    held2 <= \$252 ;
+    held2 <= \$175 ;
   always @(posedge clk)
-    held3 <= \$253 ;
+    held3 <= \$176 ;
   always @(posedge clk)
-    rem <= \$254 ;
+    rem <= \$177 ;
   always @(posedge clk)
-    pick <= \$255 ;
+    pick <= \$178 ;
   always @(posedge clk)
-    any <= \$256 ;
+    o__valid <= \$179 ;
   always @(posedge clk)
-    one_left <= \$257 ;
+    o__payload <= \$180 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$247  = vec2;
+    \$170  = vec2;
     if (finish) begin
-      \$247  = \$3 [1:0];
+      \$170  = \$3 [1:0];
     end
     if (rst) begin
-      \$247  = 2'h0;
+      \$170  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$248  = vec0;
+    \$171  = vec0;
     if (finish) begin
       if (\$12 ) begin
-        \$248  = \$15 [1:0];
+        \$171  = \$15 [1:0];
       end
     end
     if (rst) begin
-      \$248  = 2'h0;
+      \$171  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$249  = busy;
+    \$172  = busy;
     if (\$17 ) begin
-      \$249  = 1'h1;
+      \$172  = 1'h1;
     end
     if (finish) begin
-      \$249  = 1'h0;
+      \$172  = 1'h0;
     end
     if (rst) begin
-      \$249  = 1'h0;
+      \$172  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$250  = held0;
+    \$173  = held0;
     if (\$17 ) begin
-      \$250  = \$18 ;
+      \$173  = \$18 ;
     end
     if (rst) begin
-      \$250  = 10'h000;
+      \$173  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$251  = held1;
+    \$174  = held1;
     if (\$17 ) begin
-      \$251  = \$19 ;
+      \$174  = \$19 ;
     end
     if (rst) begin
-      \$251  = 10'h000;
+      \$174  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$252  = held2;
+    \$175  = held2;
     if (\$17 ) begin
-      \$252  = \$20 ;
+      \$175  = \$20 ;
     end
     if (rst) begin
-      \$252  = 10'h000;
+      \$175  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$253  = held3;
+    \$176  = held3;
     if (\$17 ) begin
-      \$253  = \$21 ;
+      \$176  = \$21 ;
     end
     if (rst) begin
-      \$253  = 10'h000;
+      \$176  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$254  = rem;
+    \$177  = rem;
     if (\$23 ) begin
-      \$254  = { \$31 , \$29 , \$27 , \$25  };
+      \$177  = { \$31 , \$29 , \$27 , \$25  };
     end
-    if (\$98 ) begin
-      \$254  = \$100 ;
+    if (\$34 ) begin
+      \$177  = \$36 ;
     end
     if (rst) begin
-      \$254  = 4'h0;
+      \$177  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$255  = pick;
+    \$178  = pick;
     if (\$23 ) begin
-      \$255  = low;
+      \$178  = low;
     end
-    if (\$98 ) begin
-      \$255  = \low$20 ;
+    if (\$34 ) begin
+      \$178  = \low$22 ;
     end
     if (rst) begin
-      \$255  = 4'h0;
+      \$178  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$256  = any;
-    if (\$23 ) begin
-      \$256  = \$40 ;
-    end
-    if (\$98 ) begin
-      \$256  = \$103 ;
+    \$179  = o__valid;
+    if (item_enable) begin
+      \$179  = item__valid;
     end
     if (rst) begin
-      \$256  = 1'h0;
+      \$179  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$257  = one_left;
-    if (\$23 ) begin
-      \$257  = \$96 ;
-    end
-    if (\$98 ) begin
-      \$257  = \$123 ;
+    \$180  = o__payload;
+    if (item_enable) begin
+      \$180  = item__payload;
     end
     if (rst) begin
-      \$257  = 1'h0;
+      \$180  = 17'h00000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
     low = 4'h0;
-    if (\$125 ) begin
-      low = { \$190 , \$171 , \$152 , \$127  };
+    if (\$38 ) begin
+      low = { \$103 , \$84 , \$65 , \$40  };
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
     idx = 2'h0;
-    if (\$125 ) begin
-      idx[0] = \$191 ;
-      idx[1] = \$192 ;
+    if (\$38 ) begin
+      idx[0] = \$104 ;
+      idx[1] = \$105 ;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \low$20  = 4'h0;
-    if (\$221 ) begin
-      \low$20  = { \$244 , \$237 , \$230 , \$223 [0] };
+    \low$22  = 4'h0;
+    if (\$144 ) begin
+      \low$22  = { \$167 , \$160 , \$153 , \$146 [0] };
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \idx$25  = 2'h0;
-    if (\$221 ) begin
-      \idx$25 [0] = \$245 ;
-      \idx$25 [1] = \$246 ;
+    \idx$27  = 2'h0;
+    if (\$144 ) begin
+      \idx$27 [0] = \$168 ;
+      \idx$27 [1] = \$169 ;
     end
   end
+  assign item__ready = item_enable;
   assign \i__payload.lane0  = i__payload[20:0];
   assign \i__payload.lane0.spikes  = i__payload[9:0];
   assign \i__payload.lane0.value  = i__payload[20:10];
@@ -13926,12 +13845,14 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__valid, o__read
   assign \o__payload.mask  = o__payload[9:0];
   assign \o__payload.index  = o__payload[15:10];
   assign \o__payload.last  = o__payload[16];
-  assign o__payload[16] = \$211 ;
-  assign o__payload[15:10] = { vec0, vec2, sel };
-  assign o__payload[9:0] = \$206 ;
-  assign sel[1] = \$194 ;
-  assign sel[0] = \$193 ;
-  assign \$157  = i__payload[51:42];
+  assign \item__payload.mask  = item__payload[9:0];
+  assign \item__payload.index  = item__payload[15:10];
+  assign \item__payload.last  = item__payload[16];
+  assign item__payload[16] = \$129 ;
+  assign item__payload[15:10] = { vec0, vec2, sel };
+  assign item__payload[9:0] = \$121 ;
+  assign sel[1] = \$107 ;
+  assign sel[0] = \$106 ;
   assign \$5  = \$4 ;
   assign \$6  = 1'h1;
   assign \$7  = 2'h1;
@@ -13947,248 +13868,142 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__valid, o__read
   assign \$26  = i__payload[30:21];
   assign \$28  = i__payload[51:42];
   assign \$30  = i__payload[72:63];
-  assign \$32  = i__payload[9:0];
-  assign \$34  = i__payload[30:21];
-  assign \$36  = i__payload[51:42];
-  assign \$38  = i__payload[72:63];
-  assign \$41  = i__payload[9:0];
-  assign \$43  = i__payload[30:21];
-  assign \$45  = i__payload[51:42];
-  assign \$47  = i__payload[72:63];
-  assign \$49  = i__payload[9:0];
-  assign \$51  = i__payload[30:21];
-  assign \$53  = i__payload[51:42];
-  assign \$55  = i__payload[72:63];
-  assign \$59  = i__payload[9:0];
-  assign \$61  = i__payload[30:21];
-  assign \$63  = i__payload[51:42];
-  assign \$65  = i__payload[72:63];
-  assign \$67  = i__payload[9:0];
-  assign \$69  = i__payload[30:21];
-  assign \$71  = i__payload[51:42];
-  assign \$73  = i__payload[72:63];
-  assign \$77  = i__payload[9:0];
-  assign \$79  = i__payload[30:21];
-  assign \$81  = i__payload[51:42];
-  assign \$83  = i__payload[72:63];
+  assign \$111  = 1'h1;
+  assign \$39  = i__payload[9:0];
+  assign \$41  = i__payload[30:21];
+  assign \$43  = i__payload[51:42];
+  assign \$45  = i__payload[72:63];
+  assign \$47  = i__payload[9:0];
+  assign \$49  = i__payload[30:21];
+  assign \$51  = i__payload[51:42];
+  assign \$53  = i__payload[72:63];
+  assign \$55  = i__payload[9:0];
+  assign \$57  = i__payload[30:21];
+  assign \$59  = i__payload[51:42];
+  assign \$61  = i__payload[72:63];
+  assign \$63  = \$56 ;
+  assign \$66  = i__payload[9:0];
+  assign \$68  = i__payload[30:21];
+  assign \$70  = i__payload[51:42];
+  assign \$72  = i__payload[72:63];
+  assign \$74  = i__payload[9:0];
+  assign \$76  = i__payload[30:21];
+  assign \$78  = i__payload[51:42];
+  assign \$80  = i__payload[72:63];
   assign \$85  = i__payload[9:0];
   assign \$87  = i__payload[30:21];
   assign \$89  = i__payload[51:42];
   assign \$91  = i__payload[72:63];
-  assign \$93  = \$92 ;
-  assign \$196  = 1'h1;
-  assign \$120  = \$119 [3];
-  assign \$126  = i__payload[9:0];
-  assign \$128  = i__payload[30:21];
-  assign \$130  = i__payload[51:42];
-  assign \$132  = i__payload[72:63];
-  assign \$134  = i__payload[9:0];
-  assign \$136  = i__payload[30:21];
-  assign \$138  = i__payload[51:42];
-  assign \$140  = i__payload[72:63];
-  assign \$142  = i__payload[9:0];
-  assign \$144  = i__payload[30:21];
-  assign \$146  = i__payload[51:42];
-  assign \$148  = i__payload[72:63];
-  assign \$150  = \$143 ;
-  assign \$153  = i__payload[9:0];
-  assign \$155  = i__payload[30:21];
-  assign \$159  = i__payload[72:63];
-  assign \$161  = i__payload[9:0];
-  assign \$163  = i__payload[30:21];
-  assign \$165  = i__payload[51:42];
-  assign \$167  = i__payload[72:63];
-  assign \$172  = i__payload[9:0];
-  assign \$174  = i__payload[30:21];
-  assign \$176  = i__payload[51:42];
-  assign \$178  = i__payload[72:63];
-  assign \$180  = i__payload[9:0];
-  assign \$182  = i__payload[30:21];
-  assign \$184  = i__payload[51:42];
-  assign \$186  = i__payload[72:63];
-  assign \$208  = 1'h1;
-  assign \$213  = 1'h1;
-  assign \$228  = \$227 [0];
+  assign \$93  = i__payload[9:0];
+  assign \$95  = i__payload[30:21];
+  assign \$97  = i__payload[51:42];
+  assign \$99  = i__payload[72:63];
+  assign \$123  = 1'h1;
+  assign \$132  = 1'h1;
+  assign \$151  = \$150 [0];
 endmodule
 
-module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__valid, o__ready, i__valid, i__payload, o__payload, clk);
+module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__ready, i__valid, i__payload, o__valid, o__payload, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$11  = 0;
   wire \$1 ;
   wire \$10 ;
-  wire [3:0] \$100 ;
-  wire [3:0] \$101 ;
-  wire [3:0] \$102 ;
+  wire \$100 ;
+  wire \$101 ;
+  wire \$102 ;
   wire \$103 ;
-  wire [3:0] \$104 ;
-  wire [3:0] \$105 ;
-  wire [3:0] \$106 ;
-  wire [3:0] \$107 ;
+  wire \$104 ;
+  wire \$105 ;
+  wire \$106 ;
+  wire \$107 ;
   wire \$108 ;
   wire \$109 ;
   wire \$11 ;
-  wire [3:0] \$110 ;
-  wire [3:0] \$111 ;
-  wire [3:0] \$112 ;
-  wire [3:0] \$113 ;
+  wire \$110 ;
+  wire \$111 ;
+  wire \$112 ;
+  wire \$113 ;
   wire \$114 ;
-  wire \$115 ;
-  wire [3:0] \$116 ;
-  wire [3:0] \$117 ;
-  wire [3:0] \$118 ;
-  wire [3:0] \$119 ;
+  wire [9:0] \$115 ;
+  wire [9:0] \$116 ;
+  wire [9:0] \$117 ;
+  wire [9:0] \$118 ;
+  wire [9:0] \$119 ;
   wire \$12 ;
-  wire \$120 ;
-  wire \$121 ;
+  wire [9:0] \$120 ;
+  wire [9:0] \$121 ;
   wire \$122 ;
   wire \$123 ;
   wire \$124 ;
   wire \$125 ;
-  wire [9:0] \$126 ;
-  wire \$127 ;
-  wire [9:0] \$128 ;
+  wire [3:0] \$126 ;
+  wire [3:0] \$127 ;
+  wire \$128 ;
   wire \$129 ;
   wire \$13 ;
-  wire [9:0] \$130 ;
+  wire \$130 ;
   wire \$131 ;
-  wire [9:0] \$132 ;
+  wire \$132 ;
   wire \$133 ;
-  wire [9:0] \$134 ;
+  wire \$134 ;
   wire \$135 ;
-  wire [9:0] \$136 ;
-  wire \$137 ;
-  wire [9:0] \$138 ;
+  wire \$136 ;
+  wire [3:0] \$137 ;
+  wire [3:0] \$138 ;
   wire \$139 ;
   wire [2:0] \$14 ;
-  wire [9:0] \$140 ;
+  wire \$140 ;
   wire \$141 ;
-  wire [9:0] \$142 ;
+  wire \$142 ;
   wire \$143 ;
-  wire [9:0] \$144 ;
-  wire \$145 ;
-  wire [9:0] \$146 ;
-  wire \$147 ;
-  wire [9:0] \$148 ;
-  wire \$149 ;
+  wire \$144 ;
+  wire [3:0] \$145 ;
+  wire [3:0] \$146 ;
+  wire [3:0] \$147 ;
+  wire [3:0] \$148 ;
+  wire [3:0] \$149 ;
   wire [2:0] \$15 ;
-  wire \$150 ;
+  wire [3:0] \$150 ;
   wire \$151 ;
   wire \$152 ;
-  wire [9:0] \$153 ;
-  wire \$154 ;
-  wire [9:0] \$155 ;
-  wire \$156 ;
-  wire [9:0] \$157 ;
+  wire \$153 ;
+  wire [3:0] \$154 ;
+  wire [3:0] \$155 ;
+  wire [3:0] \$156 ;
+  wire [3:0] \$157 ;
   wire \$158 ;
-  wire [9:0] \$159 ;
+  wire \$159 ;
   wire \$16 ;
   wire \$160 ;
-  wire [9:0] \$161 ;
-  wire \$162 ;
-  wire [9:0] \$163 ;
-  wire \$164 ;
-  wire [9:0] \$165 ;
+  wire [3:0] \$161 ;
+  wire [3:0] \$162 ;
+  wire [3:0] \$163 ;
+  wire [3:0] \$164 ;
+  wire \$165 ;
   wire \$166 ;
-  wire [9:0] \$167 ;
+  wire \$167 ;
   wire \$168 ;
   wire \$169 ;
   wire \$17 ;
-  wire \$170 ;
-  wire \$171 ;
-  wire [9:0] \$172 ;
-  wire \$173 ;
-  wire [9:0] \$174 ;
-  wire \$175 ;
-  wire [9:0] \$176 ;
-  wire \$177 ;
-  wire [9:0] \$178 ;
-  wire \$179 ;
+  reg \$170 ;
+  reg [1:0] \$171 ;
+  reg \$172 ;
+  reg [9:0] \$173 ;
+  reg [9:0] \$174 ;
+  reg [9:0] \$175 ;
+  reg [9:0] \$176 ;
+  reg [3:0] \$177 ;
+  reg [3:0] \$178 ;
+  reg \$179 ;
   wire [9:0] \$18 ;
-  wire [9:0] \$180 ;
-  wire \$181 ;
-  wire [9:0] \$182 ;
-  wire \$183 ;
-  wire [9:0] \$184 ;
-  wire \$185 ;
-  wire [9:0] \$186 ;
-  wire \$187 ;
-  wire \$188 ;
-  wire \$189 ;
+  reg [15:0] \$180 ;
   wire [9:0] \$19 ;
-  wire \$190 ;
-  wire \$191 ;
-  wire \$192 ;
-  wire \$193 ;
-  wire \$194 ;
-  wire \$195 ;
-  wire \$196 ;
-  wire \$197 ;
-  wire \$198 ;
-  wire \$199 ;
   wire [1:0] \$2 ;
   wire [9:0] \$20 ;
-  wire [9:0] \$200 ;
-  wire [9:0] \$201 ;
-  wire [9:0] \$202 ;
-  wire [9:0] \$203 ;
-  wire [9:0] \$204 ;
-  wire [9:0] \$205 ;
-  wire [9:0] \$206 ;
-  wire \$207 ;
-  wire \$208 ;
-  wire \$209 ;
   wire [9:0] \$21 ;
-  wire \$210 ;
-  wire \$211 ;
-  wire \$212 ;
-  wire \$213 ;
-  wire \$214 ;
-  wire \$215 ;
-  wire \$216 ;
-  wire \$217 ;
-  wire \$218 ;
-  wire \$219 ;
   wire \$22 ;
-  wire \$220 ;
-  wire \$221 ;
-  wire [3:0] \$222 ;
-  wire [3:0] \$223 ;
-  wire [3:0] \$224 ;
-  wire [3:0] \$225 ;
-  wire [3:0] \$226 ;
-  wire [3:0] \$227 ;
-  wire \$228 ;
-  wire \$229 ;
   wire \$23 ;
-  wire \$230 ;
-  wire [3:0] \$231 ;
-  wire [3:0] \$232 ;
-  wire [3:0] \$233 ;
-  wire [3:0] \$234 ;
-  wire \$235 ;
-  wire \$236 ;
-  wire \$237 ;
-  wire [3:0] \$238 ;
-  wire [3:0] \$239 ;
   wire [9:0] \$24 ;
-  wire [3:0] \$240 ;
-  wire [3:0] \$241 ;
-  wire \$242 ;
-  wire \$243 ;
-  wire \$244 ;
-  wire \$245 ;
-  wire \$246 ;
-  reg \$247 ;
-  reg [1:0] \$248 ;
-  reg \$249 ;
   wire \$25 ;
-  reg [9:0] \$250 ;
-  reg [9:0] \$251 ;
-  reg [9:0] \$252 ;
-  reg [9:0] \$253 ;
-  reg [3:0] \$254 ;
-  reg [3:0] \$255 ;
-  reg \$256 ;
-  reg \$257 ;
   wire [9:0] \$26 ;
   wire \$27 ;
   wire [9:0] \$28 ;
@@ -14196,14 +14011,14 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__valid, o__read
   wire [1:0] \$3 ;
   wire [9:0] \$30 ;
   wire \$31 ;
-  wire [9:0] \$32 ;
+  wire \$32 ;
   wire \$33 ;
-  wire [9:0] \$34 ;
-  wire \$35 ;
-  wire [9:0] \$36 ;
+  wire \$34 ;
+  wire [3:0] \$35 ;
+  wire [3:0] \$36 ;
   wire \$37 ;
-  wire [9:0] \$38 ;
-  wire \$39 ;
+  wire \$38 ;
+  wire [9:0] \$39 ;
   wire \$4 ;
   wire \$40 ;
   wire [9:0] \$41 ;
@@ -14223,36 +14038,36 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__valid, o__read
   wire \$54 ;
   wire [9:0] \$55 ;
   wire \$56 ;
-  wire \$57 ;
+  wire [9:0] \$57 ;
   wire \$58 ;
   wire [9:0] \$59 ;
   wire \$6 ;
   wire \$60 ;
   wire [9:0] \$61 ;
   wire \$62 ;
-  wire [9:0] \$63 ;
+  wire \$63 ;
   wire \$64 ;
-  wire [9:0] \$65 ;
-  wire \$66 ;
-  wire [9:0] \$67 ;
-  wire \$68 ;
-  wire [9:0] \$69 ;
+  wire \$65 ;
+  wire [9:0] \$66 ;
+  wire \$67 ;
+  wire [9:0] \$68 ;
+  wire \$69 ;
   wire [1:0] \$7 ;
-  wire \$70 ;
-  wire [9:0] \$71 ;
-  wire \$72 ;
-  wire [9:0] \$73 ;
-  wire \$74 ;
+  wire [9:0] \$70 ;
+  wire \$71 ;
+  wire [9:0] \$72 ;
+  wire \$73 ;
+  wire [9:0] \$74 ;
   wire \$75 ;
-  wire \$76 ;
-  wire [9:0] \$77 ;
-  wire \$78 ;
-  wire [9:0] \$79 ;
+  wire [9:0] \$76 ;
+  wire \$77 ;
+  wire [9:0] \$78 ;
+  wire \$79 ;
   wire [1:0] \$8 ;
-  wire \$80 ;
-  wire [9:0] \$81 ;
+  wire [9:0] \$80 ;
+  wire \$81 ;
   wire \$82 ;
-  wire [9:0] \$83 ;
+  wire \$83 ;
   wire \$84 ;
   wire [9:0] \$85 ;
   wire \$86 ;
@@ -14263,14 +14078,13 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__valid, o__read
   wire \$90 ;
   wire [9:0] \$91 ;
   wire \$92 ;
-  wire \$93 ;
+  wire [9:0] \$93 ;
   wire \$94 ;
-  wire \$95 ;
+  wire [9:0] \$95 ;
   wire \$96 ;
-  wire \$97 ;
+  wire [9:0] \$97 ;
   wire \$98 ;
-  wire [3:0] \$99 ;
-  reg any = 1'h0;
+  wire [9:0] \$99 ;
   reg busy = 1'h0;
   input clk;
   wire clk;
@@ -14298,19 +14112,25 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__valid, o__read
   input i__valid;
   wire i__valid;
   reg [1:0] idx;
-  reg [1:0] \idx$25 ;
+  reg [1:0] \idx$27 ;
+  wire [15:0] item__payload;
+  wire [4:0] \item__payload.index ;
+  wire \item__payload.last ;
+  wire [9:0] \item__payload.mask ;
+  wire item__ready;
+  wire item__valid;
+  wire item_enable;
   reg [3:0] low;
-  reg [3:0] \low$20 ;
+  reg [3:0] \low$22 ;
   output [15:0] o__payload;
-  wire [15:0] o__payload;
+  reg [15:0] o__payload = 16'h0000;
   wire [4:0] \o__payload.index ;
   wire \o__payload.last ;
   wire [9:0] \o__payload.mask ;
   input o__ready;
   wire o__ready;
   output o__valid;
-  wire o__valid;
-  reg one_left = 1'h0;
+  reg o__valid = 1'h0;
   reg [3:0] pick = 4'h0;
   reg [3:0] rem = 4'h0;
   input rst;
@@ -14332,11 +14152,15 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__valid, o__read
   assign \$27  = | \$26 ;
   assign \$29  = | \$28 ;
   assign \$31  = | \$30 ;
-  assign \$33  = | \$32 ;
-  assign \$35  = | \$34 ;
-  assign \$37  = | \$36 ;
-  assign \$39  = | \$38 ;
-  assign \$40  = | { \$39 , \$37 , \$35 , \$33  };
+  assign \$32  = item__valid & item_enable;
+  assign \$33  = | rem;
+  assign \$34  = \$32  & \$33 ;
+  assign \$35  = ~ pick;
+  assign \$36  = rem & \$35 ;
+  assign i__ready = ~ busy;
+  assign \$37  = ~ busy;
+  assign \$38  = i__valid & \$37 ;
+  assign \$40  = | \$39 ;
   assign \$42  = | \$41 ;
   assign \$44  = | \$43 ;
   assign \$46  = | \$45 ;
@@ -14345,324 +14169,269 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__valid, o__read
   assign \$52  = | \$51 ;
   assign \$54  = | \$53 ;
   assign \$56  = | \$55 ;
-  assign \$57  = | { \$56 , \$54 , \$52  };
-  assign \$58  = \$42  & \$57 ;
+  assign \$58  = | \$57 ;
   assign \$60  = | \$59 ;
   assign \$62  = | \$61 ;
-  assign \$64  = | \$63 ;
-  assign \$66  = | \$65 ;
-  assign \$68  = | \$67 ;
-  assign \$70  = | \$69 ;
-  assign \$72  = | \$71 ;
-  assign \$74  = | \$73 ;
-  assign \$75  = | { \$74 , \$72  };
-  assign \$76  = \$62  & \$75 ;
-  assign \$78  = | \$77 ;
-  assign \$80  = | \$79 ;
-  assign \$82  = | \$81 ;
-  assign \$84  = | \$83 ;
+  assign \$64  = ~ \$63 ;
+  assign \$65  = \$50  & \$64 ;
+  assign \$67  = | \$66 ;
+  assign \$69  = | \$68 ;
+  assign \$71  = | \$70 ;
+  assign \$73  = | \$72 ;
+  assign \$75  = | \$74 ;
+  assign \$77  = | \$76 ;
+  assign \$79  = | \$78 ;
+  assign \$81  = | \$80 ;
+  assign \$82  = | { \$77 , \$75  };
+  assign \$83  = ~ \$82 ;
+  assign \$84  = \$71  & \$83 ;
   assign \$86  = | \$85 ;
   assign \$88  = | \$87 ;
   assign \$90  = | \$89 ;
   assign \$92  = | \$91 ;
-  assign \$94  = \$82  & \$93 ;
-  assign \$95  = | { \$94 , \$76 , \$58  };
-  assign \$96  = ~ \$95 ;
-  assign \$97  = o__valid & o__ready;
-  assign \$98  = \$97  & any;
-  assign \$99  = ~ pick;
-  assign \$100  = rem & \$99 ;
-  assign \$101  = ~ pick;
-  assign \$102  = rem & \$101 ;
-  assign \$103  = | \$102 ;
-  assign \$104  = ~ pick;
-  assign \$105  = rem & \$104 ;
-  assign \$106  = ~ pick;
-  assign \$107  = rem & \$106 ;
-  assign \$108  = | \$107 [3:1];
-  assign \$109  = \$105 [0] & \$108 ;
-  assign \$110  = ~ pick;
-  assign \$111  = rem & \$110 ;
-  assign \$112  = ~ pick;
-  assign \$113  = rem & \$112 ;
-  assign \$114  = | \$113 [3:2];
-  assign \$115  = \$111 [1] & \$114 ;
-  assign \$116  = ~ pick;
-  assign \$117  = rem & \$116 ;
-  assign \$118  = ~ pick;
-  assign \$119  = rem & \$118 ;
-  assign \$121  = \$117 [2] & \$120 ;
-  assign \$122  = | { \$121 , \$115 , \$109  };
-  assign \$123  = ~ \$122 ;
-  assign i__ready = ~ busy;
-  assign \$124  = ~ busy;
-  assign \$125  = i__valid & \$124 ;
-  assign \$127  = | \$126 ;
-  assign \$129  = | \$128 ;
-  assign \$131  = | \$130 ;
-  assign \$133  = | \$132 ;
-  assign \$135  = | \$134 ;
-  assign \$137  = | \$136 ;
-  assign \$139  = | \$138 ;
-  assign \$141  = | \$140 ;
-  assign \$143  = | \$142 ;
-  assign \$145  = | \$144 ;
-  assign \$147  = | \$146 ;
-  assign \$149  = | \$148 ;
-  assign \$151  = ~ \$150 ;
-  assign \$152  = \$137  & \$151 ;
-  assign \$154  = | \$153 ;
-  assign \$156  = | \$155 ;
-  assign \$158  = | \$157 ;
-  assign \$160  = | \$159 ;
-  assign \$162  = | \$161 ;
-  assign \$164  = | \$163 ;
-  assign \$166  = | \$165 ;
-  assign \$168  = | \$167 ;
-  assign \$169  = | { \$164 , \$162  };
-  assign \$170  = ~ \$169 ;
-  assign \$171  = \$158  & \$170 ;
-  assign \$173  = | \$172 ;
-  assign \$175  = | \$174 ;
-  assign \$177  = | \$176 ;
-  assign \$179  = | \$178 ;
-  assign \$181  = | \$180 ;
-  assign \$183  = | \$182 ;
-  assign \$185  = | \$184 ;
-  assign \$187  = | \$186 ;
-  assign \$188  = | { \$185 , \$183 , \$181  };
-  assign \$189  = ~ \$188 ;
-  assign \$190  = \$179  & \$189 ;
-  assign \$191  = | { low[3], low[1] };
-  assign \$192  = | low[3:2];
-  assign \$193  = | { pick[3], pick[1] };
-  assign \$194  = | pick[3:2];
-  assign \$195  = vec0 == 2'h3;
-  assign \$198  = & { \$197 , \$196 , \$195  };
-  assign \$199  = any | \$198 ;
-  assign o__valid = busy & \$199 ;
-  assign \$200  = pick[0] ? held0 : 10'h000;
-  assign \$201  = pick[1] ? held1 : 10'h000;
-  assign \$202  = \$200  | \$201 ;
-  assign \$203  = pick[2] ? held2 : 10'h000;
-  assign \$204  = \$202  | \$203 ;
-  assign \$205  = pick[3] ? held3 : 10'h000;
-  assign \$206  = \$204  | \$205 ;
-  assign \$207  = vec0 == 2'h3;
-  assign \$210  = & { \$209 , \$208 , \$207  };
-  assign \$211  = \$210  & one_left;
-  assign \$212  = vec0 == 2'h3;
-  assign \$215  = & { \$214 , \$213 , \$212  };
-  assign \$216  = any | \$215 ;
-  assign \$217  = o__valid & o__ready;
-  assign \$218  = \$217  & one_left;
-  assign \$219  = \$216  ? \$218  : 1'h1;
-  assign finish = busy & \$219 ;
-  assign \$220  = o__valid & o__ready;
-  assign \$221  = \$220  & any;
-  assign \$222  = ~ pick;
-  assign \$223  = rem & \$222 ;
-  assign \$224  = ~ pick;
-  assign \$225  = rem & \$224 ;
-  assign \$226  = ~ pick;
-  assign \$227  = rem & \$226 ;
-  assign \$229  = ~ \$228 ;
-  assign \$230  = \$225 [1] & \$229 ;
-  assign \$231  = ~ pick;
-  assign \$232  = rem & \$231 ;
-  assign \$233  = ~ pick;
-  assign \$234  = rem & \$233 ;
-  assign \$235  = | \$234 [1:0];
-  assign \$236  = ~ \$235 ;
-  assign \$237  = \$232 [2] & \$236 ;
-  assign \$238  = ~ pick;
-  assign \$239  = rem & \$238 ;
-  assign \$240  = ~ pick;
-  assign \$241  = rem & \$240 ;
-  assign \$242  = | \$241 [2:0];
-  assign \$243  = ~ \$242 ;
-  assign \$244  = \$239 [3] & \$243 ;
-  assign \$245  = | { \low$20 [3], \low$20 [1] };
-  assign \$246  = | \low$20 [3:2];
+  assign \$94  = | \$93 ;
+  assign \$96  = | \$95 ;
+  assign \$98  = | \$97 ;
+  assign \$100  = | \$99 ;
+  assign \$101  = | { \$98 , \$96 , \$94  };
+  assign \$102  = ~ \$101 ;
+  assign \$103  = \$92  & \$102 ;
+  assign \$104  = | { low[3], low[1] };
+  assign \$105  = | low[3:2];
+  assign \$106  = | { pick[3], pick[1] };
+  assign \$107  = | pick[3:2];
+  assign \$108  = ~ o__valid;
+  assign item_enable = o__ready | \$108 ;
+  assign \$109  = | rem;
+  assign \$110  = vec0 == 2'h3;
+  assign \$113  = & { \$112 , \$111 , \$110  };
+  assign \$114  = \$109  | \$113 ;
+  assign item__valid = busy & \$114 ;
+  assign \$115  = pick[0] ? held0 : 10'h000;
+  assign \$116  = pick[1] ? held1 : 10'h000;
+  assign \$117  = \$115  | \$116 ;
+  assign \$118  = pick[2] ? held2 : 10'h000;
+  assign \$119  = \$117  | \$118 ;
+  assign \$120  = pick[3] ? held3 : 10'h000;
+  assign \$121  = \$119  | \$120 ;
+  assign \$122  = vec0 == 2'h3;
+  assign \$125  = & { \$124 , \$123 , \$122  };
+  assign \$126  = ~ pick;
+  assign \$127  = rem & \$126 ;
+  assign \$128  = ! \$127 ;
+  assign \$129  = \$125  & \$128 ;
+  assign \$130  = | rem;
+  assign \$131  = vec0 == 2'h3;
+  assign \$134  = & { \$133 , \$132 , \$131  };
+  assign \$135  = \$130  | \$134 ;
+  assign \$136  = item__valid & item_enable;
+  assign \$137  = ~ pick;
+  assign \$138  = rem & \$137 ;
+  assign \$139  = ! \$138 ;
+  assign \$140  = \$136  & \$139 ;
+  assign \$141  = \$135  ? \$140  : 1'h1;
+  assign finish = busy & \$141 ;
+  assign \$142  = item__valid & item_enable;
+  assign \$143  = | rem;
+  assign \$144  = \$142  & \$143 ;
+  assign \$145  = ~ pick;
+  assign \$146  = rem & \$145 ;
+  assign \$147  = ~ pick;
+  assign \$148  = rem & \$147 ;
+  assign \$149  = ~ pick;
+  assign \$150  = rem & \$149 ;
+  assign \$152  = ~ \$151 ;
+  assign \$153  = \$148 [1] & \$152 ;
+  assign \$154  = ~ pick;
+  assign \$155  = rem & \$154 ;
+  assign \$156  = ~ pick;
+  assign \$157  = rem & \$156 ;
+  assign \$158  = | \$157 [1:0];
+  assign \$159  = ~ \$158 ;
+  assign \$160  = \$155 [2] & \$159 ;
+  assign \$161  = ~ pick;
+  assign \$162  = rem & \$161 ;
+  assign \$163  = ~ pick;
+  assign \$164  = rem & \$163 ;
+  assign \$165  = | \$164 [2:0];
+  assign \$166  = ~ \$165 ;
+  assign \$167  = \$162 [3] & \$166 ;
+  assign \$168  = | { \low$22 [3], \low$22 [1] };
+  assign \$169  = | \low$22 [3:2];
   always @(posedge clk)
-    vec2 <= \$247 ;
+    vec2 <= \$170 ;
   always @(posedge clk)
-    vec0 <= \$248 ;
+    vec0 <= \$171 ;
   always @(posedge clk)
-    busy <= \$249 ;
+    busy <= \$172 ;
   always @(posedge clk)
-    held0 <= \$250 ;
+    held0 <= \$173 ;
   always @(posedge clk)
-    held1 <= \$251 ;
+    held1 <= \$174 ;
   always @(posedge clk)
-    held2 <= \$252 ;
+    held2 <= \$175 ;
   always @(posedge clk)
-    held3 <= \$253 ;
+    held3 <= \$176 ;
   always @(posedge clk)
-    rem <= \$254 ;
+    rem <= \$177 ;
   always @(posedge clk)
-    pick <= \$255 ;
+    pick <= \$178 ;
   always @(posedge clk)
-    any <= \$256 ;
+    o__valid <= \$179 ;
   always @(posedge clk)
-    one_left <= \$257 ;
+    o__payload <= \$180 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$247  = vec2;
+    \$170  = vec2;
     if (finish) begin
-      \$247  = \$3 [0];
+      \$170  = \$3 [0];
     end
     if (rst) begin
-      \$247  = 1'h0;
+      \$170  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$248  = vec0;
+    \$171  = vec0;
     if (finish) begin
       if (\$12 ) begin
-        \$248  = \$15 [1:0];
+        \$171  = \$15 [1:0];
       end
     end
     if (rst) begin
-      \$248  = 2'h0;
+      \$171  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$249  = busy;
+    \$172  = busy;
     if (\$17 ) begin
-      \$249  = 1'h1;
+      \$172  = 1'h1;
     end
     if (finish) begin
-      \$249  = 1'h0;
+      \$172  = 1'h0;
     end
     if (rst) begin
-      \$249  = 1'h0;
+      \$172  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$250  = held0;
+    \$173  = held0;
     if (\$17 ) begin
-      \$250  = \$18 ;
+      \$173  = \$18 ;
     end
     if (rst) begin
-      \$250  = 10'h000;
+      \$173  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$251  = held1;
+    \$174  = held1;
     if (\$17 ) begin
-      \$251  = \$19 ;
+      \$174  = \$19 ;
     end
     if (rst) begin
-      \$251  = 10'h000;
+      \$174  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$252  = held2;
+    \$175  = held2;
     if (\$17 ) begin
-      \$252  = \$20 ;
+      \$175  = \$20 ;
     end
     if (rst) begin
-      \$252  = 10'h000;
+      \$175  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$253  = held3;
+    \$176  = held3;
     if (\$17 ) begin
-      \$253  = \$21 ;
+      \$176  = \$21 ;
     end
     if (rst) begin
-      \$253  = 10'h000;
+      \$176  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$254  = rem;
+    \$177  = rem;
     if (\$23 ) begin
-      \$254  = { \$31 , \$29 , \$27 , \$25  };
+      \$177  = { \$31 , \$29 , \$27 , \$25  };
     end
-    if (\$98 ) begin
-      \$254  = \$100 ;
+    if (\$34 ) begin
+      \$177  = \$36 ;
     end
     if (rst) begin
-      \$254  = 4'h0;
+      \$177  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$255  = pick;
+    \$178  = pick;
     if (\$23 ) begin
-      \$255  = low;
+      \$178  = low;
     end
-    if (\$98 ) begin
-      \$255  = \low$20 ;
+    if (\$34 ) begin
+      \$178  = \low$22 ;
     end
     if (rst) begin
-      \$255  = 4'h0;
+      \$178  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$256  = any;
-    if (\$23 ) begin
-      \$256  = \$40 ;
-    end
-    if (\$98 ) begin
-      \$256  = \$103 ;
+    \$179  = o__valid;
+    if (item_enable) begin
+      \$179  = item__valid;
     end
     if (rst) begin
-      \$256  = 1'h0;
+      \$179  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$257  = one_left;
-    if (\$23 ) begin
-      \$257  = \$96 ;
-    end
-    if (\$98 ) begin
-      \$257  = \$123 ;
+    \$180  = o__payload;
+    if (item_enable) begin
+      \$180  = item__payload;
     end
     if (rst) begin
-      \$257  = 1'h0;
+      \$180  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
     low = 4'h0;
-    if (\$125 ) begin
-      low = { \$190 , \$171 , \$152 , \$127  };
+    if (\$38 ) begin
+      low = { \$103 , \$84 , \$65 , \$40  };
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
     idx = 2'h0;
-    if (\$125 ) begin
-      idx[0] = \$191 ;
-      idx[1] = \$192 ;
+    if (\$38 ) begin
+      idx[0] = \$104 ;
+      idx[1] = \$105 ;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \low$20  = 4'h0;
-    if (\$221 ) begin
-      \low$20  = { \$244 , \$237 , \$230 , \$223 [0] };
+    \low$22  = 4'h0;
+    if (\$144 ) begin
+      \low$22  = { \$167 , \$160 , \$153 , \$146 [0] };
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \idx$25  = 2'h0;
-    if (\$221 ) begin
-      \idx$25 [0] = \$245 ;
-      \idx$25 [1] = \$246 ;
+    \idx$27  = 2'h0;
+    if (\$144 ) begin
+      \idx$27 [0] = \$168 ;
+      \idx$27 [1] = \$169 ;
     end
   end
+  assign item__ready = item_enable;
   assign \i__payload.lane0  = i__payload[20:0];
   assign \i__payload.lane0.spikes  = i__payload[9:0];
   assign \i__payload.lane0.value  = i__payload[20:10];
@@ -14678,12 +14447,14 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__valid, o__read
   assign \o__payload.mask  = o__payload[9:0];
   assign \o__payload.index  = o__payload[14:10];
   assign \o__payload.last  = o__payload[15];
-  assign o__payload[15] = \$211 ;
-  assign o__payload[14:10] = { vec0, vec2, sel };
-  assign o__payload[9:0] = \$206 ;
-  assign sel[1] = \$194 ;
-  assign sel[0] = \$193 ;
-  assign \$157  = i__payload[51:42];
+  assign \item__payload.mask  = item__payload[9:0];
+  assign \item__payload.index  = item__payload[14:10];
+  assign \item__payload.last  = item__payload[15];
+  assign item__payload[15] = \$129 ;
+  assign item__payload[14:10] = { vec0, vec2, sel };
+  assign item__payload[9:0] = \$121 ;
+  assign sel[1] = \$107 ;
+  assign sel[0] = \$106 ;
   assign \$1  = vec2;
   assign \$4  = vec2;
   assign \$5  = vec2;
@@ -14702,69 +14473,40 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__valid, o__read
   assign \$26  = i__payload[30:21];
   assign \$28  = i__payload[51:42];
   assign \$30  = i__payload[72:63];
-  assign \$32  = i__payload[9:0];
-  assign \$34  = i__payload[30:21];
-  assign \$36  = i__payload[51:42];
-  assign \$38  = i__payload[72:63];
-  assign \$41  = i__payload[9:0];
-  assign \$43  = i__payload[30:21];
-  assign \$45  = i__payload[51:42];
-  assign \$47  = i__payload[72:63];
-  assign \$49  = i__payload[9:0];
-  assign \$51  = i__payload[30:21];
-  assign \$53  = i__payload[51:42];
-  assign \$55  = i__payload[72:63];
-  assign \$59  = i__payload[9:0];
-  assign \$61  = i__payload[30:21];
-  assign \$63  = i__payload[51:42];
-  assign \$65  = i__payload[72:63];
-  assign \$67  = i__payload[9:0];
-  assign \$69  = i__payload[30:21];
-  assign \$71  = i__payload[51:42];
-  assign \$73  = i__payload[72:63];
-  assign \$77  = i__payload[9:0];
-  assign \$79  = i__payload[30:21];
-  assign \$81  = i__payload[51:42];
-  assign \$83  = i__payload[72:63];
+  assign \$111  = 1'h1;
+  assign \$112  = vec2;
+  assign \$39  = i__payload[9:0];
+  assign \$41  = i__payload[30:21];
+  assign \$43  = i__payload[51:42];
+  assign \$45  = i__payload[72:63];
+  assign \$47  = i__payload[9:0];
+  assign \$49  = i__payload[30:21];
+  assign \$51  = i__payload[51:42];
+  assign \$53  = i__payload[72:63];
+  assign \$55  = i__payload[9:0];
+  assign \$57  = i__payload[30:21];
+  assign \$59  = i__payload[51:42];
+  assign \$61  = i__payload[72:63];
+  assign \$63  = \$56 ;
+  assign \$66  = i__payload[9:0];
+  assign \$68  = i__payload[30:21];
+  assign \$70  = i__payload[51:42];
+  assign \$72  = i__payload[72:63];
+  assign \$74  = i__payload[9:0];
+  assign \$76  = i__payload[30:21];
+  assign \$78  = i__payload[51:42];
+  assign \$80  = i__payload[72:63];
   assign \$85  = i__payload[9:0];
   assign \$87  = i__payload[30:21];
   assign \$89  = i__payload[51:42];
   assign \$91  = i__payload[72:63];
-  assign \$93  = \$92 ;
-  assign \$196  = 1'h1;
-  assign \$197  = vec2;
-  assign \$120  = \$119 [3];
-  assign \$126  = i__payload[9:0];
-  assign \$128  = i__payload[30:21];
-  assign \$130  = i__payload[51:42];
-  assign \$132  = i__payload[72:63];
-  assign \$134  = i__payload[9:0];
-  assign \$136  = i__payload[30:21];
-  assign \$138  = i__payload[51:42];
-  assign \$140  = i__payload[72:63];
-  assign \$142  = i__payload[9:0];
-  assign \$144  = i__payload[30:21];
-  assign \$146  = i__payload[51:42];
-  assign \$148  = i__payload[72:63];
-  assign \$150  = \$143 ;
-  assign \$153  = i__payload[9:0];
-  assign \$155  = i__payload[30:21];
-  assign \$159  = i__payload[72:63];
-  assign \$161  = i__payload[9:0];
-  assign \$163  = i__payload[30:21];
-  assign \$165  = i__payload[51:42];
-  assign \$167  = i__payload[72:63];
-  assign \$172  = i__payload[9:0];
-  assign \$174  = i__payload[30:21];
-  assign \$176  = i__payload[51:42];
-  assign \$178  = i__payload[72:63];
-  assign \$180  = i__payload[9:0];
-  assign \$182  = i__payload[30:21];
-  assign \$184  = i__payload[51:42];
-  assign \$186  = i__payload[72:63];
-  assign \$208  = 1'h1;
-  assign \$209  = vec2;
-  assign \$213  = 1'h1;
-  assign \$214  = vec2;
-  assign \$228  = \$227 [0];
+  assign \$93  = i__payload[9:0];
+  assign \$95  = i__payload[30:21];
+  assign \$97  = i__payload[51:42];
+  assign \$99  = i__payload[72:63];
+  assign \$123  = 1'h1;
+  assign \$124  = vec2;
+  assign \$132  = 1'h1;
+  assign \$133  = vec2;
+  assign \$151  = \$150 [0];
 endmodule

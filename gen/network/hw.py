@@ -2,7 +2,8 @@
 
 from amaranth import Cat, Const, Mux, Signal, unsigned
 
-__all__ = ["at_least_two", "const_mul", "first_set", "onehot_mux", "fit", "item_layout", "lane_slice"]
+__all__ = ["at_least_two", "const_mul", "first_set", "onehot_mux", "registered_output", "fit",
+           "item_layout", "lane_slice"]
 
 
 def const_mul(value, c):
@@ -64,6 +65,21 @@ def onehot_mux(onehot, values):
     for t in terms[1:]:
         out = out | t
     return out[:width]
+
+
+def registered_output(m, o, name):
+    """A stream that reaches the stream ``o`` through one register (:class:`gen.pipeline.
+    Pipeline`, one stage: a beat a clock, ``ready`` is ``o.ready | ~o.valid``); drive its
+    ``valid`` and ``payload``, read its ``ready``."""
+    from amaranth.lib import stream
+
+    from gen.pipeline import Pipeline
+
+    inner = stream.Signature(o.payload.shape()).create(path=(name,))
+    pipe = Pipeline(1, name=name).elaborate_into(m, inner, o)
+    with m.If(pipe.enable):
+        m.d.sync += o.payload.eq(inner.payload)
+    return inner
 
 
 def fit(value, bits):

@@ -25,7 +25,8 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from .affine import vector_layout
-from .hw import at_least_two, const_mul, encode_event, first_set, fit, item_layout, onehot_mux
+from .hw import (const_mul, encode_event, first_set, fit, item_layout, onehot_mux,
+                 registered_output)
 
 __all__ = ["InputWriter", "AmosLanes", "SpikeWriter", "Readout", "output_layout",
            "neuron_out_layout"]
@@ -61,16 +62,19 @@ class InputWriter(wiring.Component):
         m = Module()
         plan = self.plan
         w = plan.input_width
-        take = self.i.valid & self.o.ready
+        # the items leave through a register (a conv layer's position arithmetic would
+        # otherwise run on into the event memory's write port)
+        out = registered_output(m, self.o, "item")
+        take = self.i.valid & out.ready
         digits, last = _counter(m, plan.input_index.sizes, take, "pos")
         code = self.i.payload.as_unsigned()
         m.d.comb += [
-            self.o.valid.eq(self.i.valid),
-            self.i.ready.eq(self.o.ready),
+            out.valid.eq(self.i.valid),
+            self.i.ready.eq(out.ready),
             # plane q is bit w-1-q: the most significant bit first (Horner)
-            self.o.payload.mask.eq(Cat(*[code[w - 1 - q] for q in range(w)])),
-            self.o.payload.index.eq(encode_event(plan.affine[0], digits)),
-            self.o.payload.last.eq(last),
+            out.payload.mask.eq(Cat(*[code[w - 1 - q] for q in range(w)])),
+            out.payload.index.eq(encode_event(plan.affine[0], digits)),
+            out.payload.last.eq(last),
         ]
         return m
 
@@ -143,35 +147,33 @@ class SpikeWriter(wiring.Component):
         masked = []
         for p in range(L):
             mask = self.i.payload[f"lane{p}"].spikes & live
-            # lanes past the pass's P channels or past the layer's last channel
-            bad = [(g, c) for g in range(G) for c in range(C)
+            # lanes past the pass's P channels or past the layer's last channel (one OR of
+            # the counters' states, from registers, beside the payload)
+            bad = [(vg == g) & (vc == c) for g in range(G) for c in range(C)
                    if c * L + p >= P or g * P + c * L + p >= prod.n_out]
-            for g, c in bad:
-                mask = Mux((vg == g) & (vc == c), 0, mask)
+            if bad:
+                mask = Mux(Cat(*bad).any(), 0, mask)
             masked.append(mask)
         with m.If(self.i.valid & ~busy):
             m.d.sync += busy.eq(1)
             for p in range(L):
                 m.d.sync += held[p].eq(masked[p])
 
-        # the lanes still to write, registers: set for the lanes that spiked when the vector
-        # comes in, cleared one by one as their items go. The lane written next (one-hot),
-        # whether any and whether only one is left are registers too, found for the lanes that
-        # will be left (so no priority logic lies between these registers and the next
-        # engine's input)
+        # the lanes still to write, a register: set for the lanes that spiked when the vector
+        # comes in, cleared one by one as their items go; the lane written next (one-hot) is
+        # a register too, found for the lanes that will be left
         rem = Signal(L, name="rem")
         pick = Signal(L, name="pick")
-        any_ = Signal(name="any")
-        one_left = Signal(name="one_left")
 
         def load(lanes):
             low = Signal(L)
             first_set(m, lanes, None, onehot=low)
-            m.d.sync += [rem.eq(lanes), pick.eq(low), any_.eq(lanes != 0),
-                         one_left.eq(~at_least_two(lanes))]
+            m.d.sync += [rem.eq(lanes), pick.eq(low)]
 
         with m.If(self.i.valid & ~busy):
             load(Cat(*[mk != 0 for mk in masked]))
+        any_ = rem != 0
+        one_left = (rem & ~pick) == 0
         sel = Signal(range(max(L, 2)), name="sel")
         for k in range(len(sel)):
             members = [pick[i] for i in range(L) if (i >> k) & 1]
@@ -189,14 +191,16 @@ class SpikeWriter(wiring.Component):
             digits = [o, y >> s, x >> s]
         else:
             digits = [o]
-        index = encode_event(cons, digits)
+        # the items leave through a register (the position arithmetic of a conv consumer
+        # would otherwise run on into the next engine's input register)
+        out = registered_output(m, self.o, "item")
         m.d.comb += [
-            self.o.valid.eq(busy & (any_ | vec_last)),
-            self.o.payload.mask.eq(onehot_mux(pick, held)),
-            self.o.payload.index.eq(index),
-            self.o.payload.last.eq(vec_last & one_left),
+            out.valid.eq(busy & (any_ | vec_last)),
+            out.payload.mask.eq(onehot_mux(pick, held)),
+            out.payload.index.eq(encode_event(cons, digits)),
+            out.payload.last.eq(vec_last & one_left),
         ]
-        sent = self.o.valid & self.o.ready
+        sent = out.valid & out.ready
         m.d.comb += finish.eq(busy & Mux(any_ | vec_last, sent & one_left, 1))
         with m.If(sent & any_):
             load(rem & ~pick)
