@@ -514,240 +514,240 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
   reg \$auto$verilog_backend.cc:2355:dump_module$2  = 0;
   wire \$1 ;
   wire \$10 ;
-  wire [17:0] \$100 ;
-  wire \$101 ;
-  wire [9:0] \$102 ;
+  wire \$100 ;
+  wire [9:0] \$101 ;
+  wire \$102 ;
   wire \$103 ;
   wire \$104 ;
-  wire \$105 ;
+  wire [18:0] \$105 ;
   wire [18:0] \$106 ;
   wire [18:0] \$107 ;
-  wire [18:0] \$108 ;
-  wire \$109 ;
+  wire \$108 ;
+  wire [17:0] \$109 ;
   wire \$11 ;
   wire [17:0] \$110 ;
-  wire [17:0] \$111 ;
-  wire \$112 ;
-  wire [9:0] \$113 ;
+  wire \$111 ;
+  wire [9:0] \$112 ;
+  wire \$113 ;
   wire \$114 ;
   wire \$115 ;
-  wire \$116 ;
+  wire [18:0] \$116 ;
   wire [18:0] \$117 ;
   wire [18:0] \$118 ;
-  wire [18:0] \$119 ;
+  wire \$119 ;
   wire \$12 ;
-  wire \$120 ;
+  wire [17:0] \$120 ;
   wire [17:0] \$121 ;
-  wire [17:0] \$122 ;
-  wire \$123 ;
-  wire [9:0] \$124 ;
+  wire \$122 ;
+  wire [9:0] \$123 ;
+  wire \$124 ;
   wire \$125 ;
   wire \$126 ;
-  wire \$127 ;
+  wire [18:0] \$127 ;
   wire [18:0] \$128 ;
   wire [18:0] \$129 ;
   wire \$13 ;
-  wire [18:0] \$130 ;
-  wire \$131 ;
+  wire \$130 ;
+  wire [17:0] \$131 ;
   wire [17:0] \$132 ;
-  wire [17:0] \$133 ;
-  wire \$134 ;
-  wire [9:0] \$135 ;
+  wire \$133 ;
+  wire [9:0] \$134 ;
+  wire \$135 ;
   wire \$136 ;
   wire \$137 ;
-  wire \$138 ;
+  wire [18:0] \$138 ;
   wire [18:0] \$139 ;
   wire \$14 ;
   wire [18:0] \$140 ;
-  wire [18:0] \$141 ;
-  wire \$142 ;
+  wire \$141 ;
+  wire [17:0] \$142 ;
   wire [17:0] \$143 ;
-  wire [17:0] \$144 ;
-  wire \$145 ;
-  wire [9:0] \$146 ;
+  wire \$144 ;
+  wire [9:0] \$145 ;
+  wire \$146 ;
   wire \$147 ;
   wire \$148 ;
-  wire \$149 ;
+  wire [18:0] \$149 ;
   wire \$15 ;
   wire [18:0] \$150 ;
   wire [18:0] \$151 ;
-  wire [18:0] \$152 ;
-  wire \$153 ;
+  wire \$152 ;
+  wire [17:0] \$153 ;
   wire [17:0] \$154 ;
-  wire [17:0] \$155 ;
-  wire \$156 ;
-  wire [9:0] \$157 ;
+  wire \$155 ;
+  wire [9:0] \$156 ;
+  wire \$157 ;
   wire \$158 ;
   wire \$159 ;
   wire \$16 ;
-  wire \$160 ;
+  wire [18:0] \$160 ;
   wire [18:0] \$161 ;
   wire [18:0] \$162 ;
-  wire [18:0] \$163 ;
-  wire \$164 ;
+  wire \$163 ;
+  wire [17:0] \$164 ;
   wire [17:0] \$165 ;
-  wire [17:0] \$166 ;
-  wire \$167 ;
-  wire [9:0] \$168 ;
+  wire \$166 ;
+  wire [9:0] \$167 ;
+  wire \$168 ;
   wire \$169 ;
   wire \$17 ;
   wire \$170 ;
-  wire \$171 ;
+  wire [18:0] \$171 ;
   wire [18:0] \$172 ;
   wire [18:0] \$173 ;
-  wire [18:0] \$174 ;
-  wire \$175 ;
+  wire \$174 ;
+  wire [17:0] \$175 ;
   wire [17:0] \$176 ;
-  wire [17:0] \$177 ;
-  wire \$178 ;
-  wire [9:0] \$179 ;
+  wire \$177 ;
+  wire [9:0] \$178 ;
+  wire \$179 ;
   wire \$18 ;
   wire \$180 ;
   wire \$181 ;
-  wire \$182 ;
+  wire [18:0] \$182 ;
   wire [18:0] \$183 ;
   wire [18:0] \$184 ;
-  wire [18:0] \$185 ;
-  wire \$186 ;
+  wire \$185 ;
+  wire [17:0] \$186 ;
   wire [17:0] \$187 ;
-  wire [17:0] \$188 ;
-  wire \$189 ;
+  wire \$188 ;
+  wire [9:0] \$189 ;
   wire \$19 ;
-  wire [9:0] \$190 ;
+  wire \$190 ;
   wire \$191 ;
   wire \$192 ;
-  wire \$193 ;
+  wire [18:0] \$193 ;
   wire [18:0] \$194 ;
   wire [18:0] \$195 ;
-  wire [18:0] \$196 ;
-  wire \$197 ;
+  wire \$196 ;
+  wire [17:0] \$197 ;
   wire [17:0] \$198 ;
-  wire [17:0] \$199 ;
+  wire \$199 ;
   wire \$2 ;
   wire \$20 ;
-  wire \$200 ;
-  wire [9:0] \$201 ;
+  wire [9:0] \$200 ;
+  wire \$201 ;
   wire \$202 ;
   wire \$203 ;
-  wire \$204 ;
+  wire [18:0] \$204 ;
   wire [18:0] \$205 ;
   wire [18:0] \$206 ;
-  wire [18:0] \$207 ;
-  wire \$208 ;
+  wire \$207 ;
+  wire [17:0] \$208 ;
   wire [17:0] \$209 ;
   wire \$21 ;
-  wire [17:0] \$210 ;
-  wire \$211 ;
-  wire [9:0] \$212 ;
+  wire \$210 ;
+  wire [9:0] \$211 ;
+  wire \$212 ;
   wire \$213 ;
   wire \$214 ;
-  wire \$215 ;
+  wire [18:0] \$215 ;
   wire [18:0] \$216 ;
   wire [18:0] \$217 ;
-  wire [18:0] \$218 ;
-  wire \$219 ;
+  wire \$218 ;
+  wire [17:0] \$219 ;
   wire \$22 ;
   wire [17:0] \$220 ;
-  wire [17:0] \$221 ;
-  wire \$222 ;
-  wire [9:0] \$223 ;
+  wire \$221 ;
+  wire [9:0] \$222 ;
+  wire \$223 ;
   wire \$224 ;
   wire \$225 ;
-  wire \$226 ;
+  wire [18:0] \$226 ;
   wire [18:0] \$227 ;
   wire [18:0] \$228 ;
-  wire [18:0] \$229 ;
+  wire [16:0] \$229 ;
   wire \$23 ;
   wire [16:0] \$230 ;
   wire [16:0] \$231 ;
   wire [16:0] \$232 ;
-  wire [16:0] \$233 ;
-  reg [16:0] \$234 ;
+  reg [16:0] \$233 ;
+  wire [16:0] \$234 ;
   wire [16:0] \$235 ;
   wire [16:0] \$236 ;
   wire [16:0] \$237 ;
-  wire [16:0] \$238 ;
-  reg [16:0] \$239 ;
+  reg [16:0] \$238 ;
+  wire [16:0] \$239 ;
   wire \$24 ;
   wire [16:0] \$240 ;
   wire [16:0] \$241 ;
   wire [16:0] \$242 ;
-  wire [16:0] \$243 ;
-  reg [16:0] \$244 ;
+  reg [16:0] \$243 ;
+  wire [16:0] \$244 ;
   wire [16:0] \$245 ;
   wire [16:0] \$246 ;
   wire [16:0] \$247 ;
-  wire [16:0] \$248 ;
-  reg [16:0] \$249 ;
+  reg [16:0] \$248 ;
+  wire \$249 ;
   wire \$25 ;
   wire \$250 ;
   wire \$251 ;
   wire \$252 ;
   wire \$253 ;
-  wire \$254 ;
-  wire [6:0] \$255 ;
-  wire [7:0] \$256 ;
+  wire [6:0] \$254 ;
+  wire [7:0] \$255 ;
+  wire \$256 ;
   wire \$257 ;
   wire \$258 ;
   wire \$259 ;
   wire \$26 ;
-  wire \$260 ;
-  wire [6:0] \$261 ;
-  wire [7:0] \$262 ;
+  wire [6:0] \$260 ;
+  wire [7:0] \$261 ;
+  wire \$262 ;
   wire \$263 ;
   wire \$264 ;
   wire \$265 ;
-  wire \$266 ;
-  wire [6:0] \$267 ;
-  wire [7:0] \$268 ;
+  wire [6:0] \$266 ;
+  wire [7:0] \$267 ;
+  wire \$268 ;
   wire \$269 ;
   wire \$27 ;
   wire \$270 ;
   wire \$271 ;
-  wire \$272 ;
-  wire [6:0] \$273 ;
-  wire [7:0] \$274 ;
+  wire [6:0] \$272 ;
+  wire [7:0] \$273 ;
+  wire \$274 ;
   wire \$275 ;
   wire \$276 ;
   wire \$277 ;
-  wire \$278 ;
-  wire [6:0] \$279 ;
+  wire [6:0] \$278 ;
+  wire [7:0] \$279 ;
   wire \$28 ;
-  wire [7:0] \$280 ;
+  wire \$280 ;
   wire \$281 ;
   wire \$282 ;
   wire \$283 ;
-  wire \$284 ;
-  wire [6:0] \$285 ;
-  wire [7:0] \$286 ;
+  wire [6:0] \$284 ;
+  wire [7:0] \$285 ;
+  wire \$286 ;
   wire \$287 ;
   wire \$288 ;
   wire \$289 ;
   wire \$29 ;
-  wire \$290 ;
-  wire [6:0] \$291 ;
-  wire [7:0] \$292 ;
+  wire [6:0] \$290 ;
+  wire [7:0] \$291 ;
+  wire \$292 ;
   wire \$293 ;
   wire \$294 ;
   wire \$295 ;
-  wire \$296 ;
-  wire [6:0] \$297 ;
-  wire [7:0] \$298 ;
+  wire [6:0] \$296 ;
+  wire [7:0] \$297 ;
+  wire \$298 ;
   wire \$299 ;
   wire [6:0] \$3 ;
   wire \$30 ;
   wire \$300 ;
   wire \$301 ;
-  wire \$302 ;
-  wire [6:0] \$303 ;
-  wire [7:0] \$304 ;
+  wire [6:0] \$302 ;
+  wire [7:0] \$303 ;
+  wire \$304 ;
   wire \$305 ;
   wire \$306 ;
   wire \$307 ;
-  wire \$308 ;
-  wire [6:0] \$309 ;
+  wire [6:0] \$308 ;
+  wire [7:0] \$309 ;
   wire \$31 ;
-  wire [7:0] \$310 ;
+  wire \$310 ;
   wire \$311 ;
   wire \$312 ;
   wire \$313 ;
@@ -760,10 +760,10 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
   wire \$32 ;
   wire \$320 ;
   wire \$321 ;
-  wire \$322 ;
+  wire [2:0] \$322 ;
   wire [2:0] \$323 ;
-  wire [2:0] \$324 ;
-  wire [7:0] \$325 ;
+  wire [7:0] \$324 ;
+  wire \$325 ;
   wire \$326 ;
   wire \$327 ;
   wire \$328 ;
@@ -782,19 +782,19 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
   wire \$34 ;
   wire \$340 ;
   wire \$341 ;
-  wire \$342 ;
-  wire [7:0] \$343 ;
+  wire [7:0] \$342 ;
+  wire \$343 ;
   wire \$344 ;
-  wire \$345 ;
-  wire [3:0] \$346 ;
-  reg [6:0] \$347 ;
-  wire [2:0] \$348 ;
+  wire [3:0] \$345 ;
+  reg [6:0] \$346 ;
+  wire [2:0] \$347 ;
+  wire \$348 ;
   wire \$349 ;
   wire [1:0] \$35 ;
   wire \$350 ;
   wire \$351 ;
   wire \$352 ;
-  reg [6:0] \$353 ;
+  wire \$353 ;
   wire \$354 ;
   wire \$355 ;
   wire \$356 ;
@@ -802,129 +802,142 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
   wire \$358 ;
   wire \$359 ;
   wire [1:0] \$36 ;
-  reg [5:0] \$360 ;
-  reg [5:0] \$361 ;
-  reg [5:0] \$362 ;
-  reg [5:0] \$363 ;
-  reg [5:0] \$364 ;
-  reg [6:0] \$365 ;
-  reg [6:0] \$366 ;
-  reg [6:0] \$367 ;
-  reg [6:0] \$368 ;
-  reg [6:0] \$369 ;
+  wire \$360 ;
+  wire \$361 ;
+  wire \$362 ;
+  wire \$363 ;
+  wire \$364 ;
+  wire \$365 ;
+  wire \$366 ;
+  wire \$367 ;
+  wire \$368 ;
+  wire \$369 ;
   wire [1:0] \$37 ;
-  reg [6:0] \$370 ;
-  reg [6:0] \$371 ;
-  reg [6:0] \$372 ;
-  reg [6:0] \$373 ;
-  reg [6:0] \$374 ;
-  reg \$375 ;
-  reg [1:0] \$376 ;
-  reg \$377 ;
-  reg [1:0] \$378 ;
-  reg [2:0] \$379 ;
+  wire \$370 ;
+  wire \$371 ;
+  wire \$372 ;
+  reg [5:0] \$373 ;
+  reg [5:0] \$374 ;
+  reg [5:0] \$375 ;
+  reg [5:0] \$376 ;
+  reg [5:0] \$377 ;
+  reg [6:0] \$378 ;
+  reg [6:0] \$379 ;
   wire \$38 ;
-  reg [2:0] \$380 ;
-  reg [1:0] \$381 ;
-  reg \$382 ;
-  reg \$383 ;
-  reg [2:0] \$384 ;
-  reg \$385 ;
-  reg \$386 ;
-  reg [2:0] \$387 ;
+  reg [6:0] \$380 ;
+  reg [6:0] \$381 ;
+  reg [6:0] \$382 ;
+  reg [6:0] \$383 ;
+  reg [6:0] \$384 ;
+  reg [6:0] \$385 ;
+  reg [6:0] \$386 ;
+  reg [6:0] \$387 ;
   reg \$388 ;
-  reg [5:0] \$389 ;
+  reg [1:0] \$389 ;
   wire \$39 ;
   reg \$390 ;
-  reg \$391 ;
-  reg [5:0] \$392 ;
-  reg \$393 ;
-  reg \$394 ;
-  reg [5:0] \$395 ;
+  reg [1:0] \$391 ;
+  reg [2:0] \$392 ;
+  reg [2:0] \$393 ;
+  reg [1:0] \$394 ;
+  reg \$395 ;
   reg \$396 ;
-  reg [6:0] \$397 ;
-  reg [2:0] \$398 ;
-  reg [6:0] \$399 ;
+  reg [2:0] \$397 ;
+  reg \$398 ;
+  reg \$399 ;
   wire [6:0] \$4 ;
-  wire \$40 ;
-  reg [1:0] \$400 ;
+  wire [3:0] \$40 ;
+  reg [2:0] \$400 ;
   reg \$401 ;
-  reg \$402 ;
-  reg [6:0] \$403 ;
+  reg [5:0] \$402 ;
+  reg \$403 ;
   reg \$404 ;
-  reg [2:0] \$405 ;
+  reg [5:0] \$405 ;
   reg \$406 ;
-  reg [2:0] \$407 ;
-  reg \$408 ;
-  reg [2:0] \$409 ;
-  wire [3:0] \$41 ;
-  reg \$410 ;
+  reg \$407 ;
+  reg [5:0] \$408 ;
+  reg \$409 ;
+  wire \$41 ;
+  reg [6:0] \$410 ;
   reg [2:0] \$411 ;
-  reg [127:0] \$412 ;
-  reg [159:0] \$413 ;
-  reg [271:0] \$414 ;
+  reg [6:0] \$412 ;
+  reg [1:0] \$413 ;
+  reg \$414 ;
+  reg \$415 ;
+  reg \$416 ;
+  reg \$417 ;
+  reg [2:0] \$418 ;
+  reg \$419 ;
   wire \$42 ;
+  reg [2:0] \$420 ;
+  reg \$421 ;
+  reg [2:0] \$422 ;
+  reg \$423 ;
+  reg [2:0] \$424 ;
+  reg [127:0] \$425 ;
+  reg [159:0] \$426 ;
+  reg [271:0] \$427 ;
   wire \$43 ;
-  wire \$44 ;
-  wire [3:0] \$45 ;
-  wire \$46 ;
+  wire [3:0] \$44 ;
+  wire \$45 ;
+  wire [1:0] \$46 ;
   wire [1:0] \$47 ;
   wire [1:0] \$48 ;
-  wire [1:0] \$49 ;
+  wire \$49 ;
   wire [6:0] \$5 ;
   wire \$50 ;
-  wire \$51 ;
-  wire [2:0] \$52 ;
+  wire [2:0] \$51 ;
+  wire \$52 ;
   wire \$53 ;
-  wire \$54 ;
+  wire [17:0] \$54 ;
   wire [17:0] \$55 ;
-  wire [17:0] \$56 ;
-  wire \$57 ;
-  wire [9:0] \$58 ;
+  wire \$56 ;
+  wire [9:0] \$57 ;
+  wire \$58 ;
   wire \$59 ;
   wire [6:0] \$6 ;
   wire \$60 ;
-  wire \$61 ;
+  wire [18:0] \$61 ;
   wire [18:0] \$62 ;
   wire [18:0] \$63 ;
-  wire [18:0] \$64 ;
-  wire \$65 ;
+  wire \$64 ;
+  wire [17:0] \$65 ;
   wire [17:0] \$66 ;
-  wire [17:0] \$67 ;
-  wire \$68 ;
-  wire [9:0] \$69 ;
+  wire \$67 ;
+  wire [9:0] \$68 ;
+  wire \$69 ;
   wire [6:0] \$7 ;
   wire \$70 ;
   wire \$71 ;
-  wire \$72 ;
+  wire [18:0] \$72 ;
   wire [18:0] \$73 ;
   wire [18:0] \$74 ;
-  wire [18:0] \$75 ;
-  wire \$76 ;
+  wire \$75 ;
+  wire [17:0] \$76 ;
   wire [17:0] \$77 ;
-  wire [17:0] \$78 ;
-  wire \$79 ;
+  wire \$78 ;
+  wire [9:0] \$79 ;
   wire \$8 ;
-  wire [9:0] \$80 ;
+  wire \$80 ;
   wire \$81 ;
   wire \$82 ;
-  wire \$83 ;
+  wire [18:0] \$83 ;
   wire [18:0] \$84 ;
   wire [18:0] \$85 ;
-  wire [18:0] \$86 ;
-  wire \$87 ;
+  wire \$86 ;
+  wire [17:0] \$87 ;
   wire [17:0] \$88 ;
-  wire [17:0] \$89 ;
+  wire \$89 ;
   wire \$9 ;
-  wire \$90 ;
-  wire [9:0] \$91 ;
+  wire [9:0] \$90 ;
+  wire \$91 ;
   wire \$92 ;
   wire \$93 ;
-  wire \$94 ;
+  wire [18:0] \$94 ;
   wire [18:0] \$95 ;
   wire [18:0] \$96 ;
-  wire [18:0] \$97 ;
-  wire \$98 ;
+  wire \$97 ;
+  wire [17:0] \$98 ;
   wire [17:0] \$99 ;
   wire [6:0] \$signature__addr ;
   wire [6:0] \$signature__addr$18 ;
@@ -1036,7 +1049,6 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
   reg [1:0] chunk = 2'h0;
   input clk;
   wire clk;
-  reg [6:0] cnt_q = 7'h00;
   wire [-1:0] dx;
   wire [-1:0] dx_n;
   wire [-1:0] dy;
@@ -1079,6 +1091,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
   wire i__ready;
   input i__valid;
   wire i__valid;
+  reg nz_q = 1'h0;
   output [51:0] o__payload;
   wire [51:0] o__payload;
   wire [12:0] \o__payload.lane0 ;
@@ -2152,383 +2165,397 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
   assign \$30  = phase == 2'h3;
   assign \$31  = enable & \$30 ;
   assign \$32  = \$31  & fq_v0;
-  assign \$38  = | cnt_q;
-  assign \$39  = q == 3'h4;
-  assign \$40  = g == 2'h3;
-  assign \$41  = q + 1'h1;
-  assign \$43  = q == 3'h4;
-  assign \$44  = g == 2'h3;
-  assign \$45  = q + 1'h1;
-  assign \$50  = g == 2'h3;
-  assign \$51  = ~ \$50 ;
-  assign \$52  = g + 1'h1;
-  assign \$53  = phase == 2'h3;
-  assign \$54  = ! x_q;
-  assign \$56  = \$54  ? 18'h00000 : \$55 ;
-  assign \$57  = x_q == 3'h4;
-  assign \$58  = \$57  ? b_x[9:0] : 10'h000;
-  assign \$59  = x_kind == 2'h3;
-  assign \$60  = 1'h0 >> x_q;
-  assign \$61  = \$59  & \$60 ;
-  assign \$62  = $signed(base0) - $signed(addend0);
-  assign \$63  = $signed(base0) + $signed(addend0);
-  assign \$64  = \$61  ? \$62  : \$63 ;
-  assign \$65  = ! x_q;
-  assign \$67  = \$65  ? 18'h00000 : \$66 ;
-  assign \$68  = x_q == 3'h4;
-  assign \$69  = \$68  ? b_x[19:10] : 10'h000;
-  assign \$70  = x_kind == 2'h3;
-  assign \$71  = 1'h0 >> x_q;
-  assign \$72  = \$70  & \$71 ;
-  assign \$73  = $signed(base1) - $signed(addend1);
-  assign \$74  = $signed(base1) + $signed(addend1);
-  assign \$75  = \$72  ? \$73  : \$74 ;
-  assign \$76  = ! x_q;
-  assign \$78  = \$76  ? 18'h00000 : \$77 ;
-  assign \$79  = x_q == 3'h4;
-  assign \$80  = \$79  ? b_x[29:20] : 10'h000;
-  assign \$81  = x_kind == 2'h3;
-  assign \$82  = 1'h0 >> x_q;
-  assign \$83  = \$81  & \$82 ;
-  assign \$84  = $signed(base2) - $signed(addend2);
-  assign \$85  = $signed(base2) + $signed(addend2);
-  assign \$86  = \$83  ? \$84  : \$85 ;
-  assign \$87  = ! x_q;
-  assign \$89  = \$87  ? 18'h00000 : \$88 ;
-  assign \$90  = x_q == 3'h4;
-  assign \$91  = \$90  ? b_x[39:30] : 10'h000;
-  assign \$92  = x_kind == 2'h3;
-  assign \$93  = 1'h0 >> x_q;
-  assign \$94  = \$92  & \$93 ;
-  assign \$95  = $signed(base3) - $signed(addend3);
-  assign \$96  = $signed(base3) + $signed(addend3);
-  assign \$97  = \$94  ? \$95  : \$96 ;
-  assign \$98  = ! x_q;
-  assign \$100  = \$98  ? 18'h00000 : \$99 ;
-  assign \$101  = x_q == 3'h4;
-  assign \$102  = \$101  ? b_x[49:40] : 10'h000;
-  assign \$103  = x_kind == 2'h3;
-  assign \$104  = 1'h0 >> x_q;
-  assign \$105  = \$103  & \$104 ;
-  assign \$106  = $signed(base4) - $signed(addend4);
-  assign \$107  = $signed(base4) + $signed(addend4);
-  assign \$108  = \$105  ? \$106  : \$107 ;
-  assign \$109  = ! x_q;
-  assign \$111  = \$109  ? 18'h00000 : \$110 ;
-  assign \$112  = x_q == 3'h4;
-  assign \$113  = \$112  ? b_x[59:50] : 10'h000;
-  assign \$114  = x_kind == 2'h3;
-  assign \$115  = 1'h0 >> x_q;
-  assign \$116  = \$114  & \$115 ;
-  assign \$117  = $signed(base5) - $signed(addend5);
-  assign \$118  = $signed(base5) + $signed(addend5);
-  assign \$119  = \$116  ? \$117  : \$118 ;
-  assign \$120  = ! x_q;
-  assign \$122  = \$120  ? 18'h00000 : \$121 ;
-  assign \$123  = x_q == 3'h4;
-  assign \$124  = \$123  ? b_x[69:60] : 10'h000;
-  assign \$125  = x_kind == 2'h3;
-  assign \$126  = 1'h0 >> x_q;
-  assign \$127  = \$125  & \$126 ;
-  assign \$128  = $signed(base6) - $signed(addend6);
-  assign \$129  = $signed(base6) + $signed(addend6);
-  assign \$130  = \$127  ? \$128  : \$129 ;
-  assign \$131  = ! x_q;
-  assign \$133  = \$131  ? 18'h00000 : \$132 ;
-  assign \$134  = x_q == 3'h4;
-  assign \$135  = \$134  ? b_x[79:70] : 10'h000;
-  assign \$136  = x_kind == 2'h3;
-  assign \$137  = 1'h0 >> x_q;
-  assign \$138  = \$136  & \$137 ;
-  assign \$139  = $signed(base7) - $signed(addend7);
-  assign \$140  = $signed(base7) + $signed(addend7);
-  assign \$141  = \$138  ? \$139  : \$140 ;
-  assign \$142  = ! x_q;
-  assign \$144  = \$142  ? 18'h00000 : \$143 ;
-  assign \$145  = x_q == 3'h4;
-  assign \$146  = \$145  ? b_x[89:80] : 10'h000;
-  assign \$147  = x_kind == 2'h3;
-  assign \$148  = 1'h0 >> x_q;
-  assign \$149  = \$147  & \$148 ;
-  assign \$150  = $signed(base8) - $signed(addend8);
-  assign \$151  = $signed(base8) + $signed(addend8);
-  assign \$152  = \$149  ? \$150  : \$151 ;
-  assign \$153  = ! x_q;
-  assign \$155  = \$153  ? 18'h00000 : \$154 ;
-  assign \$156  = x_q == 3'h4;
-  assign \$157  = \$156  ? b_x[99:90] : 10'h000;
-  assign \$158  = x_kind == 2'h3;
-  assign \$159  = 1'h0 >> x_q;
-  assign \$160  = \$158  & \$159 ;
-  assign \$161  = $signed(base9) - $signed(addend9);
-  assign \$162  = $signed(base9) + $signed(addend9);
-  assign \$163  = \$160  ? \$161  : \$162 ;
-  assign \$164  = ! x_q;
-  assign \$166  = \$164  ? 18'h00000 : \$165 ;
-  assign \$167  = x_q == 3'h4;
-  assign \$168  = \$167  ? b_x[109:100] : 10'h000;
-  assign \$169  = x_kind == 2'h3;
-  assign \$170  = 1'h0 >> x_q;
-  assign \$171  = \$169  & \$170 ;
-  assign \$172  = $signed(base10) - $signed(addend10);
-  assign \$173  = $signed(base10) + $signed(addend10);
-  assign \$174  = \$171  ? \$172  : \$173 ;
-  assign \$175  = ! x_q;
-  assign \$177  = \$175  ? 18'h00000 : \$176 ;
-  assign \$178  = x_q == 3'h4;
-  assign \$179  = \$178  ? b_x[119:110] : 10'h000;
-  assign \$180  = x_kind == 2'h3;
-  assign \$181  = 1'h0 >> x_q;
-  assign \$182  = \$180  & \$181 ;
-  assign \$183  = $signed(base11) - $signed(addend11);
-  assign \$184  = $signed(base11) + $signed(addend11);
-  assign \$185  = \$182  ? \$183  : \$184 ;
-  assign \$186  = ! x_q;
-  assign \$188  = \$186  ? 18'h00000 : \$187 ;
-  assign \$189  = x_q == 3'h4;
-  assign \$190  = \$189  ? b_x[129:120] : 10'h000;
-  assign \$191  = x_kind == 2'h3;
-  assign \$192  = 1'h0 >> x_q;
-  assign \$193  = \$191  & \$192 ;
-  assign \$194  = $signed(base12) - $signed(addend12);
-  assign \$195  = $signed(base12) + $signed(addend12);
-  assign \$196  = \$193  ? \$194  : \$195 ;
-  assign \$197  = ! x_q;
-  assign \$199  = \$197  ? 18'h00000 : \$198 ;
-  assign \$200  = x_q == 3'h4;
-  assign \$201  = \$200  ? b_x[139:130] : 10'h000;
-  assign \$202  = x_kind == 2'h3;
-  assign \$203  = 1'h0 >> x_q;
-  assign \$204  = \$202  & \$203 ;
-  assign \$205  = $signed(base13) - $signed(addend13);
-  assign \$206  = $signed(base13) + $signed(addend13);
-  assign \$207  = \$204  ? \$205  : \$206 ;
-  assign \$208  = ! x_q;
-  assign \$210  = \$208  ? 18'h00000 : \$209 ;
-  assign \$211  = x_q == 3'h4;
-  assign \$212  = \$211  ? b_x[149:140] : 10'h000;
-  assign \$213  = x_kind == 2'h3;
-  assign \$214  = 1'h0 >> x_q;
-  assign \$215  = \$213  & \$214 ;
-  assign \$216  = $signed(base14) - $signed(addend14);
-  assign \$217  = $signed(base14) + $signed(addend14);
-  assign \$218  = \$215  ? \$216  : \$217 ;
-  assign \$219  = ! x_q;
-  assign \$221  = \$219  ? 18'h00000 : \$220 ;
-  assign \$222  = x_q == 3'h4;
-  assign \$223  = \$222  ? b_x[159:150] : 10'h000;
-  assign \$224  = x_kind == 2'h3;
-  assign \$225  = 1'h0 >> x_q;
-  assign \$226  = \$224  & \$225 ;
-  assign \$227  = $signed(base15) - $signed(addend15);
-  assign \$228  = $signed(base15) + $signed(addend15);
-  assign \$229  = \$226  ? \$227  : \$228 ;
-  assign \$250  = x_kind == 3'h5;
-  assign o__valid = x_valid & \$250 ;
-  assign \$251  = ! buf_rsel;
-  assign \$252  = buf_release & \$251 ;
-  assign \$253  = ! buf_wsel;
-  assign \$254  = buf_wrote[0] & \$253 ;
-  assign \$255  = buf_wsel ? buf_cnt1_0 : buf_cnt0_0;
-  assign \$256  = \$255  + 1'h1;
-  assign \$257  = ! buf_rsel;
-  assign \$258  = buf_release & \$257 ;
-  assign \$259  = ! buf_wsel;
-  assign \$260  = buf_wrote[1] & \$259 ;
-  assign \$261  = buf_wsel ? buf_cnt1_1 : buf_cnt0_1;
-  assign \$262  = \$261  + 1'h1;
-  assign \$263  = ! buf_rsel;
-  assign \$264  = buf_release & \$263 ;
-  assign \$265  = ! buf_wsel;
-  assign \$266  = buf_wrote[2] & \$265 ;
-  assign \$267  = buf_wsel ? buf_cnt1_2 : buf_cnt0_2;
-  assign \$268  = \$267  + 1'h1;
-  assign \$269  = ! buf_rsel;
-  assign \$270  = buf_release & \$269 ;
-  assign \$271  = ! buf_wsel;
-  assign \$272  = buf_wrote[3] & \$271 ;
-  assign \$273  = buf_wsel ? buf_cnt1_3 : buf_cnt0_3;
-  assign \$274  = \$273  + 1'h1;
-  assign \$275  = ! buf_rsel;
-  assign \$276  = buf_release & \$275 ;
-  assign \$277  = ! buf_wsel;
-  assign \$278  = buf_wrote[4] & \$277 ;
-  assign \$279  = buf_wsel ? buf_cnt1_4 : buf_cnt0_4;
-  assign \$280  = \$279  + 1'h1;
-  assign \$282  = buf_release & \$281 ;
-  assign \$284  = buf_wrote[0] & \$283 ;
-  assign \$285  = buf_wsel ? buf_cnt1_0 : buf_cnt0_0;
-  assign \$286  = \$285  + 1'h1;
-  assign \$288  = buf_release & \$287 ;
-  assign \$290  = buf_wrote[1] & \$289 ;
-  assign \$291  = buf_wsel ? buf_cnt1_1 : buf_cnt0_1;
-  assign \$292  = \$291  + 1'h1;
-  assign \$294  = buf_release & \$293 ;
-  assign \$296  = buf_wrote[2] & \$295 ;
-  assign \$297  = buf_wsel ? buf_cnt1_2 : buf_cnt0_2;
-  assign \$298  = \$297  + 1'h1;
-  assign \$300  = buf_release & \$299 ;
-  assign \$302  = buf_wrote[3] & \$301 ;
-  assign \$303  = buf_wsel ? buf_cnt1_3 : buf_cnt0_3;
-  assign \$304  = \$303  + 1'h1;
-  assign \$306  = buf_release & \$305 ;
-  assign \$308  = buf_wrote[4] & \$307 ;
-  assign \$309  = buf_wsel ? buf_cnt1_4 : buf_cnt0_4;
-  assign \$310  = \$309  + 1'h1;
-  assign \$311  = ~ buf_wsel;
-  assign \$312  = ! buf_wsel;
-  assign \$313  = buf_done & \$312 ;
-  assign \$314  = ! buf_rsel;
-  assign \$315  = buf_release & \$314 ;
-  assign \$317  = buf_done & \$316 ;
-  assign \$319  = buf_release & \$318 ;
-  assign \$320  = ~ buf_rsel;
-  assign \$321  = o__valid & o__ready;
-  assign \$322  = chunk == 2'h3;
-  assign \$323  = chunk + 1'h1;
-  assign \$324  = \$322  ? 3'h0 : \$323 ;
-  assign \$325  = f_e + 1'h1;
-  assign \$326  = \$325  == f_cnt;
-  assign \$327  = pop ? fq_v1 : fq_v0;
-  assign \$328  = ~ \$327 ;
-  assign \$329  = f_fly2 & \$328 ;
-  assign \$331  = pop ? fq_v2 : fq_v1;
-  assign \$332  = ~ \$331 ;
-  assign \$333  = f_fly2 & \$332 ;
-  assign \$334  = pop ? fq_v1 : fq_v0;
-  assign \$335  = \$333  & \$334 ;
-  assign \$336  = pop ? 1'h0 : fq_v2;
-  assign \$337  = ~ \$336 ;
-  assign \$338  = f_fly2 & \$337 ;
-  assign \$339  = pop ? fq_v2 : fq_v1;
-  assign \$340  = \$338  & \$339 ;
-  assign \$341  = ~ f_more;
-  assign \$342  = f_busy & \$341 ;
-  assign \$343  = f_e + 1'h1;
-  assign \$344  = buf_rplane != 3'h4;
-  assign \$345  = f_g != 2'h3;
-  assign \$346  = buf_rplane + 1'h1;
-  assign \$348  = f_g + 1'h1;
-  assign \$349  = ~ f_busy;
-  assign \$350  = ~ f_over;
-  assign \$351  = \$349  & \$350 ;
-  assign \$352  = \$351  & buf_rfull;
-  assign \$354  = | phase;
-  assign \$355  = ~ ev_wait;
-  assign \$356  = \$354  & \$355 ;
-  assign \$357  = x_kind != 3'h5;
-  assign \$358  = x_valid & \$357 ;
-  assign \$359  = enable & \$358 ;
+  assign \$38  = q == 3'h4;
+  assign \$39  = g == 2'h3;
+  assign \$40  = q + 1'h1;
+  assign \$42  = q == 3'h4;
+  assign \$43  = g == 2'h3;
+  assign \$44  = q + 1'h1;
+  assign \$49  = g == 2'h3;
+  assign \$50  = ~ \$49 ;
+  assign \$51  = g + 1'h1;
+  assign \$52  = phase == 2'h3;
+  assign \$53  = ! x_q;
+  assign \$55  = \$53  ? 18'h00000 : \$54 ;
+  assign \$56  = x_q == 3'h4;
+  assign \$57  = \$56  ? b_x[9:0] : 10'h000;
+  assign \$58  = x_kind == 2'h3;
+  assign \$59  = 1'h0 >> x_q;
+  assign \$60  = \$58  & \$59 ;
+  assign \$61  = $signed(base0) - $signed(addend0);
+  assign \$62  = $signed(base0) + $signed(addend0);
+  assign \$63  = \$60  ? \$61  : \$62 ;
+  assign \$64  = ! x_q;
+  assign \$66  = \$64  ? 18'h00000 : \$65 ;
+  assign \$67  = x_q == 3'h4;
+  assign \$68  = \$67  ? b_x[19:10] : 10'h000;
+  assign \$69  = x_kind == 2'h3;
+  assign \$70  = 1'h0 >> x_q;
+  assign \$71  = \$69  & \$70 ;
+  assign \$72  = $signed(base1) - $signed(addend1);
+  assign \$73  = $signed(base1) + $signed(addend1);
+  assign \$74  = \$71  ? \$72  : \$73 ;
+  assign \$75  = ! x_q;
+  assign \$77  = \$75  ? 18'h00000 : \$76 ;
+  assign \$78  = x_q == 3'h4;
+  assign \$79  = \$78  ? b_x[29:20] : 10'h000;
+  assign \$80  = x_kind == 2'h3;
+  assign \$81  = 1'h0 >> x_q;
+  assign \$82  = \$80  & \$81 ;
+  assign \$83  = $signed(base2) - $signed(addend2);
+  assign \$84  = $signed(base2) + $signed(addend2);
+  assign \$85  = \$82  ? \$83  : \$84 ;
+  assign \$86  = ! x_q;
+  assign \$88  = \$86  ? 18'h00000 : \$87 ;
+  assign \$89  = x_q == 3'h4;
+  assign \$90  = \$89  ? b_x[39:30] : 10'h000;
+  assign \$91  = x_kind == 2'h3;
+  assign \$92  = 1'h0 >> x_q;
+  assign \$93  = \$91  & \$92 ;
+  assign \$94  = $signed(base3) - $signed(addend3);
+  assign \$95  = $signed(base3) + $signed(addend3);
+  assign \$96  = \$93  ? \$94  : \$95 ;
+  assign \$97  = ! x_q;
+  assign \$99  = \$97  ? 18'h00000 : \$98 ;
+  assign \$100  = x_q == 3'h4;
+  assign \$101  = \$100  ? b_x[49:40] : 10'h000;
+  assign \$102  = x_kind == 2'h3;
+  assign \$103  = 1'h0 >> x_q;
+  assign \$104  = \$102  & \$103 ;
+  assign \$105  = $signed(base4) - $signed(addend4);
+  assign \$106  = $signed(base4) + $signed(addend4);
+  assign \$107  = \$104  ? \$105  : \$106 ;
+  assign \$108  = ! x_q;
+  assign \$110  = \$108  ? 18'h00000 : \$109 ;
+  assign \$111  = x_q == 3'h4;
+  assign \$112  = \$111  ? b_x[59:50] : 10'h000;
+  assign \$113  = x_kind == 2'h3;
+  assign \$114  = 1'h0 >> x_q;
+  assign \$115  = \$113  & \$114 ;
+  assign \$116  = $signed(base5) - $signed(addend5);
+  assign \$117  = $signed(base5) + $signed(addend5);
+  assign \$118  = \$115  ? \$116  : \$117 ;
+  assign \$119  = ! x_q;
+  assign \$121  = \$119  ? 18'h00000 : \$120 ;
+  assign \$122  = x_q == 3'h4;
+  assign \$123  = \$122  ? b_x[69:60] : 10'h000;
+  assign \$124  = x_kind == 2'h3;
+  assign \$125  = 1'h0 >> x_q;
+  assign \$126  = \$124  & \$125 ;
+  assign \$127  = $signed(base6) - $signed(addend6);
+  assign \$128  = $signed(base6) + $signed(addend6);
+  assign \$129  = \$126  ? \$127  : \$128 ;
+  assign \$130  = ! x_q;
+  assign \$132  = \$130  ? 18'h00000 : \$131 ;
+  assign \$133  = x_q == 3'h4;
+  assign \$134  = \$133  ? b_x[79:70] : 10'h000;
+  assign \$135  = x_kind == 2'h3;
+  assign \$136  = 1'h0 >> x_q;
+  assign \$137  = \$135  & \$136 ;
+  assign \$138  = $signed(base7) - $signed(addend7);
+  assign \$139  = $signed(base7) + $signed(addend7);
+  assign \$140  = \$137  ? \$138  : \$139 ;
+  assign \$141  = ! x_q;
+  assign \$143  = \$141  ? 18'h00000 : \$142 ;
+  assign \$144  = x_q == 3'h4;
+  assign \$145  = \$144  ? b_x[89:80] : 10'h000;
+  assign \$146  = x_kind == 2'h3;
+  assign \$147  = 1'h0 >> x_q;
+  assign \$148  = \$146  & \$147 ;
+  assign \$149  = $signed(base8) - $signed(addend8);
+  assign \$150  = $signed(base8) + $signed(addend8);
+  assign \$151  = \$148  ? \$149  : \$150 ;
+  assign \$152  = ! x_q;
+  assign \$154  = \$152  ? 18'h00000 : \$153 ;
+  assign \$155  = x_q == 3'h4;
+  assign \$156  = \$155  ? b_x[99:90] : 10'h000;
+  assign \$157  = x_kind == 2'h3;
+  assign \$158  = 1'h0 >> x_q;
+  assign \$159  = \$157  & \$158 ;
+  assign \$160  = $signed(base9) - $signed(addend9);
+  assign \$161  = $signed(base9) + $signed(addend9);
+  assign \$162  = \$159  ? \$160  : \$161 ;
+  assign \$163  = ! x_q;
+  assign \$165  = \$163  ? 18'h00000 : \$164 ;
+  assign \$166  = x_q == 3'h4;
+  assign \$167  = \$166  ? b_x[109:100] : 10'h000;
+  assign \$168  = x_kind == 2'h3;
+  assign \$169  = 1'h0 >> x_q;
+  assign \$170  = \$168  & \$169 ;
+  assign \$171  = $signed(base10) - $signed(addend10);
+  assign \$172  = $signed(base10) + $signed(addend10);
+  assign \$173  = \$170  ? \$171  : \$172 ;
+  assign \$174  = ! x_q;
+  assign \$176  = \$174  ? 18'h00000 : \$175 ;
+  assign \$177  = x_q == 3'h4;
+  assign \$178  = \$177  ? b_x[119:110] : 10'h000;
+  assign \$179  = x_kind == 2'h3;
+  assign \$180  = 1'h0 >> x_q;
+  assign \$181  = \$179  & \$180 ;
+  assign \$182  = $signed(base11) - $signed(addend11);
+  assign \$183  = $signed(base11) + $signed(addend11);
+  assign \$184  = \$181  ? \$182  : \$183 ;
+  assign \$185  = ! x_q;
+  assign \$187  = \$185  ? 18'h00000 : \$186 ;
+  assign \$188  = x_q == 3'h4;
+  assign \$189  = \$188  ? b_x[129:120] : 10'h000;
+  assign \$190  = x_kind == 2'h3;
+  assign \$191  = 1'h0 >> x_q;
+  assign \$192  = \$190  & \$191 ;
+  assign \$193  = $signed(base12) - $signed(addend12);
+  assign \$194  = $signed(base12) + $signed(addend12);
+  assign \$195  = \$192  ? \$193  : \$194 ;
+  assign \$196  = ! x_q;
+  assign \$198  = \$196  ? 18'h00000 : \$197 ;
+  assign \$199  = x_q == 3'h4;
+  assign \$200  = \$199  ? b_x[139:130] : 10'h000;
+  assign \$201  = x_kind == 2'h3;
+  assign \$202  = 1'h0 >> x_q;
+  assign \$203  = \$201  & \$202 ;
+  assign \$204  = $signed(base13) - $signed(addend13);
+  assign \$205  = $signed(base13) + $signed(addend13);
+  assign \$206  = \$203  ? \$204  : \$205 ;
+  assign \$207  = ! x_q;
+  assign \$209  = \$207  ? 18'h00000 : \$208 ;
+  assign \$210  = x_q == 3'h4;
+  assign \$211  = \$210  ? b_x[149:140] : 10'h000;
+  assign \$212  = x_kind == 2'h3;
+  assign \$213  = 1'h0 >> x_q;
+  assign \$214  = \$212  & \$213 ;
+  assign \$215  = $signed(base14) - $signed(addend14);
+  assign \$216  = $signed(base14) + $signed(addend14);
+  assign \$217  = \$214  ? \$215  : \$216 ;
+  assign \$218  = ! x_q;
+  assign \$220  = \$218  ? 18'h00000 : \$219 ;
+  assign \$221  = x_q == 3'h4;
+  assign \$222  = \$221  ? b_x[159:150] : 10'h000;
+  assign \$223  = x_kind == 2'h3;
+  assign \$224  = 1'h0 >> x_q;
+  assign \$225  = \$223  & \$224 ;
+  assign \$226  = $signed(base15) - $signed(addend15);
+  assign \$227  = $signed(base15) + $signed(addend15);
+  assign \$228  = \$225  ? \$226  : \$227 ;
+  assign \$249  = x_kind == 3'h5;
+  assign o__valid = x_valid & \$249 ;
+  assign \$250  = ! buf_rsel;
+  assign \$251  = buf_release & \$250 ;
+  assign \$252  = ! buf_wsel;
+  assign \$253  = buf_wrote[0] & \$252 ;
+  assign \$254  = buf_wsel ? buf_cnt1_0 : buf_cnt0_0;
+  assign \$255  = \$254  + 1'h1;
+  assign \$256  = ! buf_rsel;
+  assign \$257  = buf_release & \$256 ;
+  assign \$258  = ! buf_wsel;
+  assign \$259  = buf_wrote[1] & \$258 ;
+  assign \$260  = buf_wsel ? buf_cnt1_1 : buf_cnt0_1;
+  assign \$261  = \$260  + 1'h1;
+  assign \$262  = ! buf_rsel;
+  assign \$263  = buf_release & \$262 ;
+  assign \$264  = ! buf_wsel;
+  assign \$265  = buf_wrote[2] & \$264 ;
+  assign \$266  = buf_wsel ? buf_cnt1_2 : buf_cnt0_2;
+  assign \$267  = \$266  + 1'h1;
+  assign \$268  = ! buf_rsel;
+  assign \$269  = buf_release & \$268 ;
+  assign \$270  = ! buf_wsel;
+  assign \$271  = buf_wrote[3] & \$270 ;
+  assign \$272  = buf_wsel ? buf_cnt1_3 : buf_cnt0_3;
+  assign \$273  = \$272  + 1'h1;
+  assign \$274  = ! buf_rsel;
+  assign \$275  = buf_release & \$274 ;
+  assign \$276  = ! buf_wsel;
+  assign \$277  = buf_wrote[4] & \$276 ;
+  assign \$278  = buf_wsel ? buf_cnt1_4 : buf_cnt0_4;
+  assign \$279  = \$278  + 1'h1;
+  assign \$281  = buf_release & \$280 ;
+  assign \$283  = buf_wrote[0] & \$282 ;
+  assign \$284  = buf_wsel ? buf_cnt1_0 : buf_cnt0_0;
+  assign \$285  = \$284  + 1'h1;
+  assign \$287  = buf_release & \$286 ;
+  assign \$289  = buf_wrote[1] & \$288 ;
+  assign \$290  = buf_wsel ? buf_cnt1_1 : buf_cnt0_1;
+  assign \$291  = \$290  + 1'h1;
+  assign \$293  = buf_release & \$292 ;
+  assign \$295  = buf_wrote[2] & \$294 ;
+  assign \$296  = buf_wsel ? buf_cnt1_2 : buf_cnt0_2;
+  assign \$297  = \$296  + 1'h1;
+  assign \$299  = buf_release & \$298 ;
+  assign \$301  = buf_wrote[3] & \$300 ;
+  assign \$302  = buf_wsel ? buf_cnt1_3 : buf_cnt0_3;
+  assign \$303  = \$302  + 1'h1;
+  assign \$305  = buf_release & \$304 ;
+  assign \$307  = buf_wrote[4] & \$306 ;
+  assign \$308  = buf_wsel ? buf_cnt1_4 : buf_cnt0_4;
+  assign \$309  = \$308  + 1'h1;
+  assign \$310  = ~ buf_wsel;
+  assign \$311  = ! buf_wsel;
+  assign \$312  = buf_done & \$311 ;
+  assign \$313  = ! buf_rsel;
+  assign \$314  = buf_release & \$313 ;
+  assign \$316  = buf_done & \$315 ;
+  assign \$318  = buf_release & \$317 ;
+  assign \$319  = ~ buf_rsel;
+  assign \$320  = o__valid & o__ready;
+  assign \$321  = chunk == 2'h3;
+  assign \$322  = chunk + 1'h1;
+  assign \$323  = \$321  ? 3'h0 : \$322 ;
+  assign \$324  = f_e + 1'h1;
+  assign \$325  = \$324  == f_cnt;
+  assign \$326  = pop ? fq_v1 : fq_v0;
+  assign \$327  = ~ \$326 ;
+  assign \$328  = f_fly2 & \$327 ;
+  assign \$330  = pop ? fq_v2 : fq_v1;
+  assign \$331  = ~ \$330 ;
+  assign \$332  = f_fly2 & \$331 ;
+  assign \$333  = pop ? fq_v1 : fq_v0;
+  assign \$334  = \$332  & \$333 ;
+  assign \$335  = pop ? 1'h0 : fq_v2;
+  assign \$336  = ~ \$335 ;
+  assign \$337  = f_fly2 & \$336 ;
+  assign \$338  = pop ? fq_v2 : fq_v1;
+  assign \$339  = \$337  & \$338 ;
+  assign \$340  = ~ f_more;
+  assign \$341  = f_busy & \$340 ;
+  assign \$342  = f_e + 1'h1;
+  assign \$343  = buf_rplane != 3'h4;
+  assign \$344  = f_g != 2'h3;
+  assign \$345  = buf_rplane + 1'h1;
+  assign \$347  = f_g + 1'h1;
+  assign \$348  = ~ f_busy;
+  assign \$349  = ~ f_over;
+  assign \$350  = \$348  & \$349 ;
+  assign \$351  = \$350  & buf_rfull;
+  assign \$352  = ! q_n;
+  assign \$353  = | buf_rcnt0;
+  assign \$354  = | buf_rcnt1;
+  assign \$355  = | buf_rcnt2;
+  assign \$356  = | buf_rcnt3;
+  assign \$357  = | buf_rcnt4;
+  assign \$358  = q_n == q;
+  assign \$359  = | buf_rcnt0;
+  assign \$360  = | buf_rcnt1;
+  assign \$361  = | buf_rcnt2;
+  assign \$362  = | buf_rcnt3;
+  assign \$363  = | buf_rcnt4;
+  assign \$364  = { \$363 , \$362 , \$361 , \$360  } >> q;
+  assign \$365  = \$358  ? nz_q : \$364 ;
+  assign \$366  = \$352  ? \$353  : \$365 ;
+  assign \$367  = | phase;
+  assign \$368  = ~ ev_wait;
+  assign \$369  = \$367  & \$368 ;
+  assign \$370  = x_kind != 3'h5;
+  assign \$371  = x_valid & \$370 ;
+  assign \$372  = enable & \$371 ;
   always @(posedge clk)
-    buf_rword0 <= \$360 ;
+    buf_rword0 <= \$373 ;
   always @(posedge clk)
-    buf_rword1 <= \$361 ;
+    buf_rword1 <= \$374 ;
   always @(posedge clk)
-    buf_rword2 <= \$362 ;
+    buf_rword2 <= \$375 ;
   always @(posedge clk)
-    buf_rword3 <= \$363 ;
+    buf_rword3 <= \$376 ;
   always @(posedge clk)
-    buf_rword4 <= \$364 ;
+    buf_rword4 <= \$377 ;
   always @(posedge clk)
-    buf_cnt0_0 <= \$365 ;
+    buf_cnt0_0 <= \$378 ;
   always @(posedge clk)
-    buf_cnt0_1 <= \$366 ;
+    buf_cnt0_1 <= \$379 ;
   always @(posedge clk)
-    buf_cnt0_2 <= \$367 ;
+    buf_cnt0_2 <= \$380 ;
   always @(posedge clk)
-    buf_cnt0_3 <= \$368 ;
+    buf_cnt0_3 <= \$381 ;
   always @(posedge clk)
-    buf_cnt0_4 <= \$369 ;
+    buf_cnt0_4 <= \$382 ;
   always @(posedge clk)
-    buf_cnt1_0 <= \$370 ;
+    buf_cnt1_0 <= \$383 ;
   always @(posedge clk)
-    buf_cnt1_1 <= \$371 ;
+    buf_cnt1_1 <= \$384 ;
   always @(posedge clk)
-    buf_cnt1_2 <= \$372 ;
+    buf_cnt1_2 <= \$385 ;
   always @(posedge clk)
-    buf_cnt1_3 <= \$373 ;
+    buf_cnt1_3 <= \$386 ;
   always @(posedge clk)
-    buf_cnt1_4 <= \$374 ;
+    buf_cnt1_4 <= \$387 ;
   always @(posedge clk)
-    buf_wsel <= \$375 ;
+    buf_wsel <= \$388 ;
   always @(posedge clk)
-    buf_full <= \$376 ;
+    buf_full <= \$389 ;
   always @(posedge clk)
-    buf_rsel <= \$377 ;
+    buf_rsel <= \$390 ;
   always @(posedge clk)
-    chunk <= \$378 ;
+    chunk <= \$391 ;
   always @(posedge clk)
-    phase <= \$379 ;
+    phase <= \$392 ;
   always @(posedge clk)
-    q <= \$380 ;
+    q <= \$393 ;
   always @(posedge clk)
-    g <= \$381 ;
+    g <= \$394 ;
   always @(posedge clk)
-    f_fly1 <= \$382 ;
+    f_fly1 <= \$395 ;
   always @(posedge clk)
-    f_fly_last1 <= \$383 ;
+    f_fly_last1 <= \$396 ;
   always @(posedge clk)
-    f_fly_q1 <= \$384 ;
+    f_fly_q1 <= \$397 ;
   always @(posedge clk)
-    f_fly2 <= \$385 ;
+    f_fly2 <= \$398 ;
   always @(posedge clk)
-    f_fly_last2 <= \$386 ;
+    f_fly_last2 <= \$399 ;
   always @(posedge clk)
-    buf_rq <= \$387 ;
+    buf_rq <= \$400 ;
   always @(posedge clk)
-    fq_v0 <= \$388 ;
+    fq_v0 <= \$401 ;
   always @(posedge clk)
-    fq_d0 <= \$389 ;
+    fq_d0 <= \$402 ;
   always @(posedge clk)
-    fq_l0 <= \$390 ;
+    fq_l0 <= \$403 ;
   always @(posedge clk)
-    fq_v1 <= \$391 ;
+    fq_v1 <= \$404 ;
   always @(posedge clk)
-    fq_d1 <= \$392 ;
+    fq_d1 <= \$405 ;
   always @(posedge clk)
-    fq_l1 <= \$393 ;
+    fq_l1 <= \$406 ;
   always @(posedge clk)
-    fq_v2 <= \$394 ;
+    fq_v2 <= \$407 ;
   always @(posedge clk)
-    fq_d2 <= \$395 ;
+    fq_d2 <= \$408 ;
   always @(posedge clk)
-    fq_l2 <= \$396 ;
+    fq_l2 <= \$409 ;
   always @(posedge clk)
-    f_e <= \$397 ;
+    f_e <= \$410 ;
   always @(posedge clk)
-    buf_rplane <= \$398 ;
+    buf_rplane <= \$411 ;
   always @(posedge clk)
-    f_cnt <= \$399 ;
+    f_cnt <= \$412 ;
   always @(posedge clk)
-    f_g <= \$400 ;
+    f_g <= \$413 ;
   always @(posedge clk)
-    f_busy <= \$401 ;
+    f_busy <= \$414 ;
   always @(posedge clk)
-    f_over <= \$402 ;
+    f_over <= \$415 ;
   always @(posedge clk)
-    cnt_q <= \$403 ;
+    nz_q <= \$416 ;
   always @(posedge clk)
-    r_valid <= \$404 ;
+    r_valid <= \$417 ;
   always @(posedge clk)
-    r_kind <= \$405 ;
+    r_kind <= \$418 ;
   always @(posedge clk)
-    r_addr <= \$406 ;
+    r_addr <= \$419 ;
   always @(posedge clk)
-    r_q <= \$407 ;
+    r_q <= \$420 ;
   always @(posedge clk)
-    x_valid <= \$408 ;
+    x_valid <= \$421 ;
   always @(posedge clk)
-    x_kind <= \$409 ;
+    x_kind <= \$422 ;
   always @(posedge clk)
-    x_addr <= \$410 ;
+    x_addr <= \$423 ;
   always @(posedge clk)
-    x_q <= \$411 ;
+    x_q <= \$424 ;
   always @(posedge clk)
-    w_x <= \$412 ;
+    w_x <= \$425 ;
   always @(posedge clk)
-    b_x <= \$413 ;
+    b_x <= \$426 ;
   always @(posedge clk)
-    acc_word <= \$414 ;
+    acc_word <= \$427 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
     buf_rdata = 6'h00;
@@ -2550,13 +2577,13 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
     (* full_case = 32'd1 *)
     casez (chunk)
       2'h0:
-          \$234  = \$230 ;
+          \$233  = \$229 ;
       2'h1:
-          \$234  = \$231 ;
+          \$233  = \$230 ;
       2'h2:
-          \$234  = \$232 ;
+          \$233  = \$231 ;
       2'h3:
-          \$234  = \$233 ;
+          \$233  = \$232 ;
     endcase
   end
   always @* begin
@@ -2564,13 +2591,13 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
     (* full_case = 32'd1 *)
     casez (chunk)
       2'h0:
-          \$239  = \$235 ;
+          \$238  = \$234 ;
       2'h1:
-          \$239  = \$236 ;
+          \$238  = \$235 ;
       2'h2:
-          \$239  = \$237 ;
+          \$238  = \$236 ;
       2'h3:
-          \$239  = \$238 ;
+          \$238  = \$237 ;
     endcase
   end
   always @* begin
@@ -2578,13 +2605,13 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
     (* full_case = 32'd1 *)
     casez (chunk)
       2'h0:
-          \$244  = \$240 ;
+          \$243  = \$239 ;
       2'h1:
-          \$244  = \$241 ;
+          \$243  = \$240 ;
       2'h2:
-          \$244  = \$242 ;
+          \$243  = \$241 ;
       2'h3:
-          \$244  = \$243 ;
+          \$243  = \$242 ;
     endcase
   end
   always @* begin
@@ -2592,45 +2619,29 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
     (* full_case = 32'd1 *)
     casez (chunk)
       2'h0:
-          \$249  = \$245 ;
+          \$248  = \$244 ;
       2'h1:
-          \$249  = \$246 ;
+          \$248  = \$245 ;
       2'h2:
-          \$249  = \$247 ;
+          \$248  = \$246 ;
       2'h3:
-          \$249  = \$248 ;
+          \$248  = \$247 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$347  = 7'h00;
+    \$346  = 7'h00;
     casez (buf_rplane)
       3'h0:
-          \$347  = buf_rcnt1;
+          \$346  = buf_rcnt1;
       3'h1:
-          \$347  = buf_rcnt2;
+          \$346  = buf_rcnt2;
       3'h2:
-          \$347  = buf_rcnt3;
+          \$346  = buf_rcnt3;
       3'h3:
-          \$347  = buf_rcnt4;
+          \$346  = buf_rcnt4;
       3'h4:
-          \$347  = buf_rcnt0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$353  = 7'h00;
-    casez (q_n)
-      3'h0:
-          \$353  = buf_rcnt0;
-      3'h1:
-          \$353  = buf_rcnt1;
-      3'h2:
-          \$353  = buf_rcnt2;
-      3'h3:
-          \$353  = buf_rcnt3;
-      3'h4:
-          \$353  = buf_rcnt4;
+          \$346  = buf_rcnt0;
     endcase
   end
   always @* begin
@@ -2644,19 +2655,19 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
       3'h2:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$38 ) begin
+            if (nz_q) begin
               phase_n = 3'h3;
-            end else if (\$39 ) begin
+            end else if (\$38 ) begin
               phase_n = 3'h5;
             end else begin
               phase_n = 3'h2;
             end
           end
       3'h3:
-          if (\$42 ) begin
+          if (\$41 ) begin
             if (fq_l0) begin
               (* full_case = 32'd1 *)
-              if (\$43 ) begin
+              if (\$42 ) begin
                 phase_n = 3'h5;
               end else begin
                 phase_n = 3'h2;
@@ -2666,7 +2677,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
       3'h5:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$51 ) begin
+            if (\$50 ) begin
               phase_n = 3'h2;
             end else begin
               (* full_case = 32'd1 *)
@@ -2690,26 +2701,26 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
       3'h2:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$38 ) begin
-            end else if (\$39 ) begin
+            if (nz_q) begin
+            end else if (\$38 ) begin
             end else begin
-              q_n = \$41 [2:0];
+              q_n = \$40 [2:0];
             end
           end
       3'h3:
-          if (\$42 ) begin
+          if (\$41 ) begin
             if (fq_l0) begin
               (* full_case = 32'd1 *)
-              if (\$43 ) begin
+              if (\$42 ) begin
               end else begin
-                q_n = \$45 [2:0];
+                q_n = \$44 [2:0];
               end
             end
           end
       3'h5:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$51 ) begin
+            if (\$50 ) begin
               q_n = 3'h0;
             end else begin
               if (buf_rfull) begin
@@ -2732,8 +2743,8 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
       3'h5:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$51 ) begin
-              g_n = \$52 [1:0];
+            if (\$50 ) begin
+              g_n = \$51 [1:0];
             end else begin
               g_n = 2'h0;
             end
@@ -2748,18 +2759,18 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
           /* empty */;
       3'h2:
           if (a_last) begin
-            if (\$38 ) begin
-            end else if (\$39 ) begin
-              if (\$40 ) begin
+            if (nz_q) begin
+            end else if (\$38 ) begin
+              if (\$39 ) begin
                 release_now = 1'h1;
               end
             end
           end
       3'h3:
-          if (\$42 ) begin
+          if (\$41 ) begin
             if (fq_l0) begin
-              if (\$43 ) begin
-                if (\$44 ) begin
+              if (\$42 ) begin
+                if (\$43 ) begin
                   release_now = 1'h1;
                 end
               end
@@ -2772,7 +2783,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
     base0 = { acc_word[16], acc_word[16:0] };
     casez (x_kind)
       3'h2:
-          base0 = \$56 ;
+          base0 = \$55 ;
     endcase
   end
   always @* begin
@@ -2780,7 +2791,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
     addend0 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend0 = \$58 ;
+          addend0 = \$57 ;
       3'h3:
           addend0 = { w_x[7], w_x[7], w_x[7:0] };
     endcase
@@ -2790,7 +2801,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
     base1 = { acc_word[33], acc_word[33:17] };
     casez (x_kind)
       3'h2:
-          base1 = \$67 ;
+          base1 = \$66 ;
     endcase
   end
   always @* begin
@@ -2798,7 +2809,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
     addend1 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend1 = \$69 ;
+          addend1 = \$68 ;
       3'h3:
           addend1 = { w_x[15], w_x[15], w_x[15:8] };
     endcase
@@ -2808,7 +2819,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
     base2 = { acc_word[50], acc_word[50:34] };
     casez (x_kind)
       3'h2:
-          base2 = \$78 ;
+          base2 = \$77 ;
     endcase
   end
   always @* begin
@@ -2816,7 +2827,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
     addend2 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend2 = \$80 ;
+          addend2 = \$79 ;
       3'h3:
           addend2 = { w_x[23], w_x[23], w_x[23:16] };
     endcase
@@ -2826,7 +2837,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
     base3 = { acc_word[67], acc_word[67:51] };
     casez (x_kind)
       3'h2:
-          base3 = \$89 ;
+          base3 = \$88 ;
     endcase
   end
   always @* begin
@@ -2834,7 +2845,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
     addend3 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend3 = \$91 ;
+          addend3 = \$90 ;
       3'h3:
           addend3 = { w_x[31], w_x[31], w_x[31:24] };
     endcase
@@ -2844,7 +2855,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
     base4 = { acc_word[84], acc_word[84:68] };
     casez (x_kind)
       3'h2:
-          base4 = \$100 ;
+          base4 = \$99 ;
     endcase
   end
   always @* begin
@@ -2852,7 +2863,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
     addend4 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend4 = \$102 ;
+          addend4 = \$101 ;
       3'h3:
           addend4 = { w_x[39], w_x[39], w_x[39:32] };
     endcase
@@ -2862,7 +2873,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
     base5 = { acc_word[101], acc_word[101:85] };
     casez (x_kind)
       3'h2:
-          base5 = \$111 ;
+          base5 = \$110 ;
     endcase
   end
   always @* begin
@@ -2870,7 +2881,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
     addend5 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend5 = \$113 ;
+          addend5 = \$112 ;
       3'h3:
           addend5 = { w_x[47], w_x[47], w_x[47:40] };
     endcase
@@ -2880,7 +2891,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
     base6 = { acc_word[118], acc_word[118:102] };
     casez (x_kind)
       3'h2:
-          base6 = \$122 ;
+          base6 = \$121 ;
     endcase
   end
   always @* begin
@@ -2888,7 +2899,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
     addend6 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend6 = \$124 ;
+          addend6 = \$123 ;
       3'h3:
           addend6 = { w_x[55], w_x[55], w_x[55:48] };
     endcase
@@ -2898,7 +2909,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
     base7 = { acc_word[135], acc_word[135:119] };
     casez (x_kind)
       3'h2:
-          base7 = \$133 ;
+          base7 = \$132 ;
     endcase
   end
   always @* begin
@@ -2906,7 +2917,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
     addend7 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend7 = \$135 ;
+          addend7 = \$134 ;
       3'h3:
           addend7 = { w_x[63], w_x[63], w_x[63:56] };
     endcase
@@ -2916,7 +2927,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
     base8 = { acc_word[152], acc_word[152:136] };
     casez (x_kind)
       3'h2:
-          base8 = \$144 ;
+          base8 = \$143 ;
     endcase
   end
   always @* begin
@@ -2924,7 +2935,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
     addend8 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend8 = \$146 ;
+          addend8 = \$145 ;
       3'h3:
           addend8 = { w_x[71], w_x[71], w_x[71:64] };
     endcase
@@ -2934,7 +2945,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
     base9 = { acc_word[169], acc_word[169:153] };
     casez (x_kind)
       3'h2:
-          base9 = \$155 ;
+          base9 = \$154 ;
     endcase
   end
   always @* begin
@@ -2942,7 +2953,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
     addend9 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend9 = \$157 ;
+          addend9 = \$156 ;
       3'h3:
           addend9 = { w_x[79], w_x[79], w_x[79:72] };
     endcase
@@ -2952,7 +2963,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
     base10 = { acc_word[186], acc_word[186:170] };
     casez (x_kind)
       3'h2:
-          base10 = \$166 ;
+          base10 = \$165 ;
     endcase
   end
   always @* begin
@@ -2960,7 +2971,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
     addend10 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend10 = \$168 ;
+          addend10 = \$167 ;
       3'h3:
           addend10 = { w_x[87], w_x[87], w_x[87:80] };
     endcase
@@ -2970,7 +2981,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
     base11 = { acc_word[203], acc_word[203:187] };
     casez (x_kind)
       3'h2:
-          base11 = \$177 ;
+          base11 = \$176 ;
     endcase
   end
   always @* begin
@@ -2978,7 +2989,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
     addend11 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend11 = \$179 ;
+          addend11 = \$178 ;
       3'h3:
           addend11 = { w_x[95], w_x[95], w_x[95:88] };
     endcase
@@ -2988,7 +2999,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
     base12 = { acc_word[220], acc_word[220:204] };
     casez (x_kind)
       3'h2:
-          base12 = \$188 ;
+          base12 = \$187 ;
     endcase
   end
   always @* begin
@@ -2996,7 +3007,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
     addend12 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend12 = \$190 ;
+          addend12 = \$189 ;
       3'h3:
           addend12 = { w_x[103], w_x[103], w_x[103:96] };
     endcase
@@ -3006,7 +3017,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
     base13 = { acc_word[237], acc_word[237:221] };
     casez (x_kind)
       3'h2:
-          base13 = \$199 ;
+          base13 = \$198 ;
     endcase
   end
   always @* begin
@@ -3014,7 +3025,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
     addend13 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend13 = \$201 ;
+          addend13 = \$200 ;
       3'h3:
           addend13 = { w_x[111], w_x[111], w_x[111:104] };
     endcase
@@ -3024,7 +3035,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
     base14 = { acc_word[254], acc_word[254:238] };
     casez (x_kind)
       3'h2:
-          base14 = \$210 ;
+          base14 = \$209 ;
     endcase
   end
   always @* begin
@@ -3032,7 +3043,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
     addend14 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend14 = \$212 ;
+          addend14 = \$211 ;
       3'h3:
           addend14 = { w_x[119], w_x[119], w_x[119:112] };
     endcase
@@ -3042,7 +3053,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
     base15 = { acc_word[271], acc_word[271:255] };
     casez (x_kind)
       3'h2:
-          base15 = \$221 ;
+          base15 = \$220 ;
     endcase
   end
   always @* begin
@@ -3050,292 +3061,171 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
     addend15 = 10'h000;
     casez (x_kind)
       3'h2:
-          addend15 = \$223 ;
+          addend15 = \$222 ;
       3'h3:
           addend15 = { w_x[127], w_x[127], w_x[127:120] };
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$360  = rp__data;
+    \$373  = rp__data;
     if (rst) begin
-      \$360  = 6'h00;
+      \$373  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$361  = \rp__data$162 ;
+    \$374  = \rp__data$162 ;
     if (rst) begin
-      \$361  = 6'h00;
+      \$374  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$362  = \rp__data$163 ;
+    \$375  = \rp__data$163 ;
     if (rst) begin
-      \$362  = 6'h00;
+      \$375  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$363  = \rp__data$164 ;
+    \$376  = \rp__data$164 ;
     if (rst) begin
-      \$363  = 6'h00;
+      \$376  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$364  = \rp__data$165 ;
+    \$377  = \rp__data$165 ;
     if (rst) begin
-      \$364  = 6'h00;
+      \$377  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$365  = buf_cnt0_0;
-    if (\$252 ) begin
-      \$365  = 7'h00;
-    end else if (\$254 ) begin
-      \$365  = \$256 [6:0];
+    \$378  = buf_cnt0_0;
+    if (\$251 ) begin
+      \$378  = 7'h00;
+    end else if (\$253 ) begin
+      \$378  = \$255 [6:0];
     end
     if (rst) begin
-      \$365  = 7'h00;
+      \$378  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$366  = buf_cnt0_1;
-    if (\$258 ) begin
-      \$366  = 7'h00;
-    end else if (\$260 ) begin
-      \$366  = \$262 [6:0];
+    \$379  = buf_cnt0_1;
+    if (\$257 ) begin
+      \$379  = 7'h00;
+    end else if (\$259 ) begin
+      \$379  = \$261 [6:0];
     end
     if (rst) begin
-      \$366  = 7'h00;
+      \$379  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$367  = buf_cnt0_2;
-    if (\$264 ) begin
-      \$367  = 7'h00;
-    end else if (\$266 ) begin
-      \$367  = \$268 [6:0];
+    \$380  = buf_cnt0_2;
+    if (\$263 ) begin
+      \$380  = 7'h00;
+    end else if (\$265 ) begin
+      \$380  = \$267 [6:0];
     end
     if (rst) begin
-      \$367  = 7'h00;
+      \$380  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$368  = buf_cnt0_3;
-    if (\$270 ) begin
-      \$368  = 7'h00;
-    end else if (\$272 ) begin
-      \$368  = \$274 [6:0];
+    \$381  = buf_cnt0_3;
+    if (\$269 ) begin
+      \$381  = 7'h00;
+    end else if (\$271 ) begin
+      \$381  = \$273 [6:0];
     end
     if (rst) begin
-      \$368  = 7'h00;
+      \$381  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$369  = buf_cnt0_4;
-    if (\$276 ) begin
-      \$369  = 7'h00;
-    end else if (\$278 ) begin
-      \$369  = \$280 [6:0];
+    \$382  = buf_cnt0_4;
+    if (\$275 ) begin
+      \$382  = 7'h00;
+    end else if (\$277 ) begin
+      \$382  = \$279 [6:0];
     end
     if (rst) begin
-      \$369  = 7'h00;
+      \$382  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$370  = buf_cnt1_0;
-    if (\$282 ) begin
-      \$370  = 7'h00;
-    end else if (\$284 ) begin
-      \$370  = \$286 [6:0];
+    \$383  = buf_cnt1_0;
+    if (\$281 ) begin
+      \$383  = 7'h00;
+    end else if (\$283 ) begin
+      \$383  = \$285 [6:0];
     end
     if (rst) begin
-      \$370  = 7'h00;
+      \$383  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$371  = buf_cnt1_1;
-    if (\$288 ) begin
-      \$371  = 7'h00;
-    end else if (\$290 ) begin
-      \$371  = \$292 [6:0];
+    \$384  = buf_cnt1_1;
+    if (\$287 ) begin
+      \$384  = 7'h00;
+    end else if (\$289 ) begin
+      \$384  = \$291 [6:0];
     end
     if (rst) begin
-      \$371  = 7'h00;
+      \$384  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$372  = buf_cnt1_2;
-    if (\$294 ) begin
-      \$372  = 7'h00;
-    end else if (\$296 ) begin
-      \$372  = \$298 [6:0];
+    \$385  = buf_cnt1_2;
+    if (\$293 ) begin
+      \$385  = 7'h00;
+    end else if (\$295 ) begin
+      \$385  = \$297 [6:0];
     end
     if (rst) begin
-      \$372  = 7'h00;
+      \$385  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$373  = buf_cnt1_3;
-    if (\$300 ) begin
-      \$373  = 7'h00;
-    end else if (\$302 ) begin
-      \$373  = \$304 [6:0];
+    \$386  = buf_cnt1_3;
+    if (\$299 ) begin
+      \$386  = 7'h00;
+    end else if (\$301 ) begin
+      \$386  = \$303 [6:0];
     end
     if (rst) begin
-      \$373  = 7'h00;
+      \$386  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$374  = buf_cnt1_4;
-    if (\$306 ) begin
-      \$374  = 7'h00;
-    end else if (\$308 ) begin
-      \$374  = \$310 [6:0];
+    \$387  = buf_cnt1_4;
+    if (\$305 ) begin
+      \$387  = 7'h00;
+    end else if (\$307 ) begin
+      \$387  = \$309 [6:0];
     end
     if (rst) begin
-      \$374  = 7'h00;
+      \$387  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$375  = buf_wsel;
+    \$388  = buf_wsel;
     if (buf_done) begin
-      \$375  = \$311 ;
-    end
-    if (rst) begin
-      \$375  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$376  = buf_full;
-    if (\$313 ) begin
-      \$376 [0] = 1'h1;
-    end else if (\$315 ) begin
-      \$376 [0] = 1'h0;
-    end
-    if (\$317 ) begin
-      \$376 [1] = 1'h1;
-    end else if (\$319 ) begin
-      \$376 [1] = 1'h0;
-    end
-    if (rst) begin
-      \$376  = 2'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$377  = buf_rsel;
-    if (buf_release) begin
-      \$377  = \$320 ;
-    end
-    if (rst) begin
-      \$377  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$378  = chunk;
-    if (\$321 ) begin
-      \$378  = \$324 [1:0];
-    end
-    if (rst) begin
-      \$378  = 2'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$379  = phase;
-    if (go) begin
-      \$379  = phase_n;
-    end
-    if (rst) begin
-      \$379  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$380  = q;
-    if (go) begin
-      \$380  = q_n;
-    end
-    if (rst) begin
-      \$380  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$381  = g;
-    if (go) begin
-      \$381  = g_n;
-    end
-    if (rst) begin
-      \$381  = 2'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$382  = f_issue;
-    if (rst) begin
-      \$382  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$383  = \$326 ;
-    if (rst) begin
-      \$383  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$384  = buf_rplane;
-    if (rst) begin
-      \$384  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$385  = f_fly1;
-    if (rst) begin
-      \$385  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$386  = f_fly_last1;
-    if (rst) begin
-      \$386  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$387  = f_fly_q1;
-    if (rst) begin
-      \$387  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$388  = fq_v0;
-    if (\$330 ) begin
-      \$388  = 1'h1;
-    end else if (pop) begin
-      \$388  = fq_v1;
+      \$388  = \$310 ;
     end
     if (rst) begin
       \$388  = 1'h0;
@@ -3343,23 +3233,26 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$389  = fq_d0;
-    if (\$330 ) begin
-      \$389  = buf_rdata;
-    end else if (pop) begin
-      \$389  = fq_d1;
+    \$389  = buf_full;
+    if (\$312 ) begin
+      \$389 [0] = 1'h1;
+    end else if (\$314 ) begin
+      \$389 [0] = 1'h0;
+    end
+    if (\$316 ) begin
+      \$389 [1] = 1'h1;
+    end else if (\$318 ) begin
+      \$389 [1] = 1'h0;
     end
     if (rst) begin
-      \$389  = 6'h00;
+      \$389  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$390  = fq_l0;
-    if (\$330 ) begin
-      \$390  = f_fly_last2;
-    end else if (pop) begin
-      \$390  = fq_l1;
+    \$390  = buf_rsel;
+    if (buf_release) begin
+      \$390  = \$319 ;
     end
     if (rst) begin
       \$390  = 1'h0;
@@ -3367,160 +3260,93 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$391  = fq_v1;
-    if (\$335 ) begin
-      \$391  = 1'h1;
-    end else if (pop) begin
-      \$391  = fq_v2;
+    \$391  = chunk;
+    if (\$320 ) begin
+      \$391  = \$323 [1:0];
     end
     if (rst) begin
-      \$391  = 1'h0;
+      \$391  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$392  = fq_d1;
-    if (\$335 ) begin
-      \$392  = buf_rdata;
-    end else if (pop) begin
-      \$392  = fq_d2;
+    \$392  = phase;
+    if (go) begin
+      \$392  = phase_n;
     end
     if (rst) begin
-      \$392  = 6'h00;
+      \$392  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$393  = fq_l1;
-    if (\$335 ) begin
-      \$393  = f_fly_last2;
-    end else if (pop) begin
-      \$393  = fq_l2;
+    \$393  = q;
+    if (go) begin
+      \$393  = q_n;
     end
     if (rst) begin
-      \$393  = 1'h0;
+      \$393  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$394  = fq_v2;
-    if (\$340 ) begin
-      \$394  = 1'h1;
-    end else if (pop) begin
-      \$394  = 1'h0;
+    \$394  = g;
+    if (go) begin
+      \$394  = g_n;
     end
     if (rst) begin
-      \$394  = 1'h0;
+      \$394  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$395  = fq_d2;
-    if (\$340 ) begin
-      \$395  = buf_rdata;
-    end
+    \$395  = f_issue;
     if (rst) begin
-      \$395  = 6'h00;
+      \$395  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$396  = fq_l2;
-    if (\$340 ) begin
-      \$396  = f_fly_last2;
-    end
+    \$396  = \$325 ;
     if (rst) begin
       \$396  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$397  = f_e;
-    if (f_issue) begin
-      \$397  = \$343 [6:0];
-    end else if (\$342 ) begin
-      \$397  = 7'h00;
-    end
-    if (buf_release) begin
-    end else if (\$352 ) begin
-      \$397  = 7'h00;
-    end
+    \$397  = buf_rplane;
     if (rst) begin
-      \$397  = 7'h00;
+      \$397  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$398  = buf_rplane;
-    if (f_issue) begin
-    end else if (\$342 ) begin
-      if (\$344 ) begin
-        \$398  = \$346 [2:0];
-      end else if (\$345 ) begin
-        \$398  = 3'h0;
-      end
-    end
-    if (buf_release) begin
-    end else if (\$352 ) begin
-      \$398  = 3'h0;
-    end
+    \$398  = f_fly1;
     if (rst) begin
-      \$398  = 3'h0;
+      \$398  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$399  = f_cnt;
-    if (f_issue) begin
-    end else if (\$342 ) begin
-      if (\$344 ) begin
-        \$399  = \$347 ;
-      end else if (\$345 ) begin
-        \$399  = buf_rcnt0;
-      end
-    end
-    if (buf_release) begin
-    end else if (\$352 ) begin
-      \$399  = buf_rcnt0;
-    end
+    \$399  = f_fly_last1;
     if (rst) begin
-      \$399  = 7'h00;
+      \$399  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$400  = f_g;
-    if (f_issue) begin
-    end else if (\$342 ) begin
-      if (\$344 ) begin
-      end else if (\$345 ) begin
-        \$400  = \$348 [1:0];
-      end
-    end
-    if (buf_release) begin
-    end else if (\$352 ) begin
-      \$400  = 2'h0;
-    end
+    \$400  = f_fly_q1;
     if (rst) begin
-      \$400  = 2'h0;
+      \$400  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$401  = f_busy;
-    if (f_issue) begin
-    end else if (\$342 ) begin
-      (* full_case = 32'd1 *)
-      if (\$344 ) begin
-      end else if (\$345 ) begin
-      end else begin
-        \$401  = 1'h0;
-      end
-    end
-    if (buf_release) begin
-      \$401  = 1'h0;
-    end else if (\$352 ) begin
+    \$401  = fq_v0;
+    if (\$329 ) begin
       \$401  = 1'h1;
+    end else if (pop) begin
+      \$401  = fq_v1;
     end
     if (rst) begin
       \$401  = 1'h0;
@@ -3528,38 +3354,35 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$402  = f_over;
-    if (f_issue) begin
-    end else if (\$342 ) begin
-      (* full_case = 32'd1 *)
-      if (\$344 ) begin
-      end else if (\$345 ) begin
-      end else begin
-        \$402  = 1'h1;
-      end
-    end
-    if (buf_release) begin
-      \$402  = 1'h0;
+    \$402  = fq_d0;
+    if (\$329 ) begin
+      \$402  = buf_rdata;
+    end else if (pop) begin
+      \$402  = fq_d1;
     end
     if (rst) begin
-      \$402  = 1'h0;
+      \$402  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$403  = cnt_q;
-    if (go) begin
-      \$403  = \$353 ;
+    \$403  = fq_l0;
+    if (\$329 ) begin
+      \$403  = f_fly_last2;
+    end else if (pop) begin
+      \$403  = fq_l1;
     end
     if (rst) begin
-      \$403  = 7'h00;
+      \$403  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$404  = r_valid;
-    if (enable) begin
-      \$404  = \$356 ;
+    \$404  = fq_v1;
+    if (\$334 ) begin
+      \$404  = 1'h1;
+    end else if (pop) begin
+      \$404  = fq_v2;
     end
     if (rst) begin
       \$404  = 1'h0;
@@ -3567,69 +3390,90 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$405  = r_kind;
-    if (enable) begin
-      \$405  = phase;
+    \$405  = fq_d1;
+    if (\$334 ) begin
+      \$405  = buf_rdata;
+    end else if (pop) begin
+      \$405  = fq_d2;
     end
     if (rst) begin
-      \$405  = 3'h0;
+      \$405  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$406  = r_addr;
-    if (enable) begin
+    \$406  = fq_l1;
+    if (\$334 ) begin
+      \$406  = f_fly_last2;
+    end else if (pop) begin
+      \$406  = fq_l2;
+    end
+    if (rst) begin
       \$406  = 1'h0;
     end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$407  = fq_v2;
+    if (\$339 ) begin
+      \$407  = 1'h1;
+    end else if (pop) begin
+      \$407  = 1'h0;
+    end
     if (rst) begin
-      \$406  = 1'h0;
+      \$407  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$407  = r_q;
-    if (enable) begin
-      \$407  = q;
+    \$408  = fq_d2;
+    if (\$339 ) begin
+      \$408  = buf_rdata;
     end
     if (rst) begin
-      \$407  = 3'h0;
+      \$408  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$408  = x_valid;
-    if (enable) begin
-      \$408  = r_valid;
+    \$409  = fq_l2;
+    if (\$339 ) begin
+      \$409  = f_fly_last2;
     end
     if (rst) begin
-      \$408  = 1'h0;
+      \$409  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$409  = x_kind;
-    if (enable) begin
-      \$409  = r_kind;
+    \$410  = f_e;
+    if (f_issue) begin
+      \$410  = \$342 [6:0];
+    end else if (\$341 ) begin
+      \$410  = 7'h00;
+    end
+    if (buf_release) begin
+    end else if (\$351 ) begin
+      \$410  = 7'h00;
     end
     if (rst) begin
-      \$409  = 3'h0;
+      \$410  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$410  = x_addr;
-    if (enable) begin
-      \$410  = r_addr;
+    \$411  = buf_rplane;
+    if (f_issue) begin
+    end else if (\$341 ) begin
+      if (\$343 ) begin
+        \$411  = \$345 [2:0];
+      end else if (\$344 ) begin
+        \$411  = 3'h0;
+      end
     end
-    if (rst) begin
-      \$410  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$411  = x_q;
-    if (enable) begin
-      \$411  = r_q;
+    if (buf_release) begin
+    end else if (\$351 ) begin
+      \$411  = 3'h0;
     end
     if (rst) begin
       \$411  = 3'h0;
@@ -3637,32 +3481,199 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$412  = w_x;
-    if (enable) begin
-      \$412  = w_rp__data;
+    \$412  = f_cnt;
+    if (f_issue) begin
+    end else if (\$341 ) begin
+      if (\$343 ) begin
+        \$412  = \$346 ;
+      end else if (\$344 ) begin
+        \$412  = buf_rcnt0;
+      end
+    end
+    if (buf_release) begin
+    end else if (\$351 ) begin
+      \$412  = buf_rcnt0;
     end
     if (rst) begin
-      \$412  = 128'h00000000000000000000000000000000;
+      \$412  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$413  = b_x;
-    if (enable) begin
-      \$413  = b_rp__data;
+    \$413  = f_g;
+    if (f_issue) begin
+    end else if (\$341 ) begin
+      if (\$343 ) begin
+      end else if (\$344 ) begin
+        \$413  = \$347 [1:0];
+      end
+    end
+    if (buf_release) begin
+    end else if (\$351 ) begin
+      \$413  = 2'h0;
     end
     if (rst) begin
-      \$413  = 160'h0000000000000000000000000000000000000000;
+      \$413  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$414  = acc_word;
-    if (\$359 ) begin
-      \$414  = word_out;
+    \$414  = f_busy;
+    if (f_issue) begin
+    end else if (\$341 ) begin
+      (* full_case = 32'd1 *)
+      if (\$343 ) begin
+      end else if (\$344 ) begin
+      end else begin
+        \$414  = 1'h0;
+      end
+    end
+    if (buf_release) begin
+      \$414  = 1'h0;
+    end else if (\$351 ) begin
+      \$414  = 1'h1;
     end
     if (rst) begin
-      \$414  = 272'h00000000000000000000000000000000000000000000000000000000000000000000;
+      \$414  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$415  = f_over;
+    if (f_issue) begin
+    end else if (\$341 ) begin
+      (* full_case = 32'd1 *)
+      if (\$343 ) begin
+      end else if (\$344 ) begin
+      end else begin
+        \$415  = 1'h1;
+      end
+    end
+    if (buf_release) begin
+      \$415  = 1'h0;
+    end
+    if (rst) begin
+      \$415  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$416  = nz_q;
+    if (go) begin
+      \$416  = \$366 ;
+    end
+    if (rst) begin
+      \$416  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$417  = r_valid;
+    if (enable) begin
+      \$417  = \$369 ;
+    end
+    if (rst) begin
+      \$417  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$418  = r_kind;
+    if (enable) begin
+      \$418  = phase;
+    end
+    if (rst) begin
+      \$418  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$419  = r_addr;
+    if (enable) begin
+      \$419  = 1'h0;
+    end
+    if (rst) begin
+      \$419  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$420  = r_q;
+    if (enable) begin
+      \$420  = q;
+    end
+    if (rst) begin
+      \$420  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$421  = x_valid;
+    if (enable) begin
+      \$421  = r_valid;
+    end
+    if (rst) begin
+      \$421  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$422  = x_kind;
+    if (enable) begin
+      \$422  = r_kind;
+    end
+    if (rst) begin
+      \$422  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$423  = x_addr;
+    if (enable) begin
+      \$423  = r_addr;
+    end
+    if (rst) begin
+      \$423  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$424  = x_q;
+    if (enable) begin
+      \$424  = r_q;
+    end
+    if (rst) begin
+      \$424  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$425  = w_x;
+    if (enable) begin
+      \$425  = w_rp__data;
+    end
+    if (rst) begin
+      \$425  = 128'h00000000000000000000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$426  = b_x;
+    if (enable) begin
+      \$426  = b_rp__data;
+    end
+    if (rst) begin
+      \$426  = 160'h0000000000000000000000000000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$427  = acc_word;
+    if (\$372 ) begin
+      \$427  = word_out;
+    end
+    if (rst) begin
+      \$427  = 272'h00000000000000000000000000000000000000000000000000000000000000000000;
     end
   end
   assign i__ready = buf_can;
@@ -3700,22 +3711,22 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
   assign op_addr = 1'h0;
   assign w_rp__addr = { fq_d0, g };
   assign b_rp__addr = g;
-  assign acc_n0 = \$64 [16:0];
-  assign acc_n1 = \$75 [16:0];
-  assign acc_n2 = \$86 [16:0];
-  assign acc_n3 = \$97 [16:0];
-  assign acc_n4 = \$108 [16:0];
-  assign acc_n5 = \$119 [16:0];
-  assign acc_n6 = \$130 [16:0];
-  assign acc_n7 = \$141 [16:0];
-  assign acc_n8 = \$152 [16:0];
-  assign acc_n9 = \$163 [16:0];
-  assign acc_n10 = \$174 [16:0];
-  assign acc_n11 = \$185 [16:0];
-  assign acc_n12 = \$196 [16:0];
-  assign acc_n13 = \$207 [16:0];
-  assign acc_n14 = \$218 [16:0];
-  assign acc_n15 = \$229 [16:0];
+  assign acc_n0 = \$63 [16:0];
+  assign acc_n1 = \$74 [16:0];
+  assign acc_n2 = \$85 [16:0];
+  assign acc_n3 = \$96 [16:0];
+  assign acc_n4 = \$107 [16:0];
+  assign acc_n5 = \$118 [16:0];
+  assign acc_n6 = \$129 [16:0];
+  assign acc_n7 = \$140 [16:0];
+  assign acc_n8 = \$151 [16:0];
+  assign acc_n9 = \$162 [16:0];
+  assign acc_n10 = \$173 [16:0];
+  assign acc_n11 = \$184 [16:0];
+  assign acc_n12 = \$195 [16:0];
+  assign acc_n13 = \$206 [16:0];
+  assign acc_n14 = \$217 [16:0];
+  assign acc_n15 = \$228 [16:0];
   assign \i__payload.mask  = i__payload[4:0];
   assign \i__payload.index  = i__payload[10:5];
   assign \i__payload.last  = i__payload[11];
@@ -3723,26 +3734,26 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
   assign \o__payload.lane1  = o__payload[25:13];
   assign \o__payload.lane2  = o__payload[38:26];
   assign \o__payload.lane3  = o__payload[51:39];
-  assign o__payload[51:39] = \$249 [12:0];
-  assign o__payload[38:26] = \$244 [12:0];
-  assign o__payload[25:13] = \$239 [12:0];
-  assign o__payload[12:0] = \$234 [12:0];
-  assign word_out[271:255] = \$229 [16:0];
-  assign word_out[254:238] = \$218 [16:0];
-  assign word_out[237:221] = \$207 [16:0];
-  assign word_out[220:204] = \$196 [16:0];
-  assign word_out[203:187] = \$185 [16:0];
-  assign word_out[186:170] = \$174 [16:0];
-  assign word_out[169:153] = \$163 [16:0];
-  assign word_out[152:136] = \$152 [16:0];
-  assign word_out[135:119] = \$141 [16:0];
-  assign word_out[118:102] = \$130 [16:0];
-  assign word_out[101:85] = \$119 [16:0];
-  assign word_out[84:68] = \$108 [16:0];
-  assign word_out[67:51] = \$97 [16:0];
-  assign word_out[50:34] = \$86 [16:0];
-  assign word_out[33:17] = \$75 [16:0];
-  assign word_out[16:0] = \$64 [16:0];
+  assign o__payload[51:39] = \$248 [12:0];
+  assign o__payload[38:26] = \$243 [12:0];
+  assign o__payload[25:13] = \$238 [12:0];
+  assign o__payload[12:0] = \$233 [12:0];
+  assign word_out[271:255] = \$228 [16:0];
+  assign word_out[254:238] = \$217 [16:0];
+  assign word_out[237:221] = \$206 [16:0];
+  assign word_out[220:204] = \$195 [16:0];
+  assign word_out[203:187] = \$184 [16:0];
+  assign word_out[186:170] = \$173 [16:0];
+  assign word_out[169:153] = \$162 [16:0];
+  assign word_out[152:136] = \$151 [16:0];
+  assign word_out[135:119] = \$140 [16:0];
+  assign word_out[118:102] = \$129 [16:0];
+  assign word_out[101:85] = \$118 [16:0];
+  assign word_out[84:68] = \$107 [16:0];
+  assign word_out[67:51] = \$96 [16:0];
+  assign word_out[50:34] = \$85 [16:0];
+  assign word_out[33:17] = \$74 [16:0];
+  assign word_out[16:0] = \$63 [16:0];
   assign buf_pending = i__payload[4:0];
   assign \$13  = 1'h1;
   assign a_last = \$13 ;
@@ -3752,302 +3763,302 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
   assign \$35  = 2'h1;
   assign \$36  = 2'h0;
   assign \$37  = 2'h0;
-  assign \$42  = 1'h1;
-  assign \$46  = 1'h1;
-  assign \$47  = 2'h1;
+  assign \$41  = 1'h1;
+  assign \$45  = 1'h1;
+  assign \$46  = 2'h1;
+  assign \$47  = 2'h0;
   assign \$48  = 2'h0;
-  assign \$49  = 2'h0;
-  assign \$55  = { acc_word[16:0], 1'h0 };
-  assign \$66  = { acc_word[33:17], 1'h0 };
-  assign \$77  = { acc_word[50:34], 1'h0 };
-  assign \$88  = { acc_word[67:51], 1'h0 };
-  assign \$99  = { acc_word[84:68], 1'h0 };
-  assign \$110  = { acc_word[101:85], 1'h0 };
-  assign \$121  = { acc_word[118:102], 1'h0 };
-  assign \$132  = { acc_word[135:119], 1'h0 };
-  assign \$143  = { acc_word[152:136], 1'h0 };
-  assign \$154  = { acc_word[169:153], 1'h0 };
-  assign \$165  = { acc_word[186:170], 1'h0 };
-  assign \$176  = { acc_word[203:187], 1'h0 };
-  assign \$187  = { acc_word[220:204], 1'h0 };
-  assign \$198  = { acc_word[237:221], 1'h0 };
-  assign \$209  = { acc_word[254:238], 1'h0 };
-  assign \$220  = { acc_word[271:255], 1'h0 };
-  assign \$230  = { acc_word[16], acc_word[16], acc_word[16:2] };
-  assign \$231  = { acc_word[84], acc_word[84], acc_word[84:70] };
-  assign \$232  = { acc_word[152], acc_word[152], acc_word[152:138] };
-  assign \$233  = { acc_word[220], acc_word[220], acc_word[220:206] };
-  assign \$235  = { acc_word[33], acc_word[33], acc_word[33:19] };
-  assign \$236  = { acc_word[101], acc_word[101], acc_word[101:87] };
-  assign \$237  = { acc_word[169], acc_word[169], acc_word[169:155] };
-  assign \$238  = { acc_word[237], acc_word[237], acc_word[237:223] };
-  assign \$240  = { acc_word[50], acc_word[50], acc_word[50:36] };
-  assign \$241  = { acc_word[118], acc_word[118], acc_word[118:104] };
-  assign \$242  = { acc_word[186], acc_word[186], acc_word[186:172] };
-  assign \$243  = { acc_word[254], acc_word[254], acc_word[254:240] };
-  assign \$245  = { acc_word[67], acc_word[67], acc_word[67:53] };
-  assign \$246  = { acc_word[135], acc_word[135], acc_word[135:121] };
-  assign \$247  = { acc_word[203], acc_word[203], acc_word[203:189] };
-  assign \$248  = { acc_word[271], acc_word[271], acc_word[271:257] };
-  assign \$281  = buf_rsel;
-  assign \$283  = buf_wsel;
-  assign \$287  = buf_rsel;
-  assign \$289  = buf_wsel;
-  assign \$293  = buf_rsel;
-  assign \$295  = buf_wsel;
-  assign \$299  = buf_rsel;
-  assign \$301  = buf_wsel;
-  assign \$305  = buf_rsel;
-  assign \$307  = buf_wsel;
-  assign \$316  = buf_wsel;
-  assign \$318  = buf_rsel;
-  assign \$330  = \$329 ;
+  assign \$54  = { acc_word[16:0], 1'h0 };
+  assign \$65  = { acc_word[33:17], 1'h0 };
+  assign \$76  = { acc_word[50:34], 1'h0 };
+  assign \$87  = { acc_word[67:51], 1'h0 };
+  assign \$98  = { acc_word[84:68], 1'h0 };
+  assign \$109  = { acc_word[101:85], 1'h0 };
+  assign \$120  = { acc_word[118:102], 1'h0 };
+  assign \$131  = { acc_word[135:119], 1'h0 };
+  assign \$142  = { acc_word[152:136], 1'h0 };
+  assign \$153  = { acc_word[169:153], 1'h0 };
+  assign \$164  = { acc_word[186:170], 1'h0 };
+  assign \$175  = { acc_word[203:187], 1'h0 };
+  assign \$186  = { acc_word[220:204], 1'h0 };
+  assign \$197  = { acc_word[237:221], 1'h0 };
+  assign \$208  = { acc_word[254:238], 1'h0 };
+  assign \$219  = { acc_word[271:255], 1'h0 };
+  assign \$229  = { acc_word[16], acc_word[16], acc_word[16:2] };
+  assign \$230  = { acc_word[84], acc_word[84], acc_word[84:70] };
+  assign \$231  = { acc_word[152], acc_word[152], acc_word[152:138] };
+  assign \$232  = { acc_word[220], acc_word[220], acc_word[220:206] };
+  assign \$234  = { acc_word[33], acc_word[33], acc_word[33:19] };
+  assign \$235  = { acc_word[101], acc_word[101], acc_word[101:87] };
+  assign \$236  = { acc_word[169], acc_word[169], acc_word[169:155] };
+  assign \$237  = { acc_word[237], acc_word[237], acc_word[237:223] };
+  assign \$239  = { acc_word[50], acc_word[50], acc_word[50:36] };
+  assign \$240  = { acc_word[118], acc_word[118], acc_word[118:104] };
+  assign \$241  = { acc_word[186], acc_word[186], acc_word[186:172] };
+  assign \$242  = { acc_word[254], acc_word[254], acc_word[254:240] };
+  assign \$244  = { acc_word[67], acc_word[67], acc_word[67:53] };
+  assign \$245  = { acc_word[135], acc_word[135], acc_word[135:121] };
+  assign \$246  = { acc_word[203], acc_word[203], acc_word[203:189] };
+  assign \$247  = { acc_word[271], acc_word[271], acc_word[271:257] };
+  assign \$280  = buf_rsel;
+  assign \$282  = buf_wsel;
+  assign \$286  = buf_rsel;
+  assign \$288  = buf_wsel;
+  assign \$292  = buf_rsel;
+  assign \$294  = buf_wsel;
+  assign \$298  = buf_rsel;
+  assign \$300  = buf_wsel;
+  assign \$304  = buf_rsel;
+  assign \$306  = buf_wsel;
+  assign \$315  = buf_wsel;
+  assign \$317  = buf_rsel;
+  assign \$329  = \$328 ;
 endmodule
 
 module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__ready, o__valid, o__ready, i__valid, i__payload, o__payload, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$3  = 0;
   wire \$1 ;
   wire \$10 ;
-  wire [2:0] \$100 ;
-  wire \$101 ;
-  wire \$102 ;
-  wire [22:0] \$103 ;
-  wire [22:0] \$104 ;
-  wire \$105 ;
-  wire [14:0] \$106 ;
+  wire \$100 ;
+  wire [23:0] \$101 ;
+  wire [23:0] \$102 ;
+  wire [23:0] \$103 ;
+  wire \$104 ;
+  wire [22:0] \$105 ;
+  wire [22:0] \$106 ;
   wire \$107 ;
-  wire \$108 ;
+  wire [14:0] \$108 ;
   wire \$109 ;
   wire \$11 ;
-  wire [23:0] \$110 ;
-  wire [23:0] \$111 ;
+  wire \$110 ;
+  wire \$111 ;
   wire [23:0] \$112 ;
-  wire \$113 ;
-  wire [22:0] \$114 ;
-  wire [22:0] \$115 ;
-  wire \$116 ;
-  wire [14:0] \$117 ;
+  wire [23:0] \$113 ;
+  wire [23:0] \$114 ;
+  wire \$115 ;
+  wire [22:0] \$116 ;
+  wire [22:0] \$117 ;
   wire \$118 ;
-  wire \$119 ;
+  wire [14:0] \$119 ;
   wire \$12 ;
   wire \$120 ;
-  wire [23:0] \$121 ;
-  wire [23:0] \$122 ;
+  wire \$121 ;
+  wire \$122 ;
   wire [23:0] \$123 ;
-  wire \$124 ;
-  wire [22:0] \$125 ;
-  wire [22:0] \$126 ;
-  wire \$127 ;
-  wire [14:0] \$128 ;
+  wire [23:0] \$124 ;
+  wire [23:0] \$125 ;
+  wire \$126 ;
+  wire [22:0] \$127 ;
+  wire [22:0] \$128 ;
   wire \$129 ;
   wire \$13 ;
-  wire \$130 ;
+  wire [14:0] \$130 ;
   wire \$131 ;
-  wire [23:0] \$132 ;
-  wire [23:0] \$133 ;
+  wire \$132 ;
+  wire \$133 ;
   wire [23:0] \$134 ;
-  wire \$135 ;
-  wire [22:0] \$136 ;
-  wire [22:0] \$137 ;
-  wire \$138 ;
-  wire [14:0] \$139 ;
+  wire [23:0] \$135 ;
+  wire [23:0] \$136 ;
+  wire \$137 ;
+  wire [22:0] \$138 ;
+  wire [22:0] \$139 ;
   wire \$14 ;
   wire \$140 ;
-  wire \$141 ;
+  wire [14:0] \$141 ;
   wire \$142 ;
-  wire [23:0] \$143 ;
-  wire [23:0] \$144 ;
+  wire \$143 ;
+  wire \$144 ;
   wire [23:0] \$145 ;
-  wire \$146 ;
-  wire [22:0] \$147 ;
-  wire [22:0] \$148 ;
-  wire \$149 ;
+  wire [23:0] \$146 ;
+  wire [23:0] \$147 ;
+  wire \$148 ;
+  wire [22:0] \$149 ;
   wire \$15 ;
-  wire [14:0] \$150 ;
+  wire [22:0] \$150 ;
   wire \$151 ;
-  wire \$152 ;
+  wire [14:0] \$152 ;
   wire \$153 ;
-  wire [23:0] \$154 ;
-  wire [23:0] \$155 ;
+  wire \$154 ;
+  wire \$155 ;
   wire [23:0] \$156 ;
-  wire \$157 ;
-  wire [22:0] \$158 ;
-  wire [22:0] \$159 ;
+  wire [23:0] \$157 ;
+  wire [23:0] \$158 ;
+  wire \$159 ;
   wire \$16 ;
-  wire \$160 ;
-  wire [14:0] \$161 ;
+  wire [22:0] \$160 ;
+  wire [22:0] \$161 ;
   wire \$162 ;
-  wire \$163 ;
+  wire [14:0] \$163 ;
   wire \$164 ;
-  wire [23:0] \$165 ;
-  wire [23:0] \$166 ;
+  wire \$165 ;
+  wire \$166 ;
   wire [23:0] \$167 ;
-  wire \$168 ;
-  wire [22:0] \$169 ;
+  wire [23:0] \$168 ;
+  wire [23:0] \$169 ;
   wire \$17 ;
-  wire [22:0] \$170 ;
-  wire \$171 ;
-  wire [14:0] \$172 ;
-  wire \$173 ;
-  wire \$174 ;
-  wire \$175 ;
-  wire [23:0] \$176 ;
-  wire [23:0] \$177 ;
-  wire [23:0] \$178 ;
-  wire \$179 ;
+  wire [21:0] \$170 ;
+  wire [21:0] \$171 ;
+  reg [21:0] \$172 ;
+  wire [21:0] \$173 ;
+  wire [21:0] \$174 ;
+  reg [21:0] \$175 ;
+  wire [21:0] \$176 ;
+  wire [21:0] \$177 ;
+  reg [21:0] \$178 ;
+  wire [21:0] \$179 ;
   wire \$18 ;
-  wire [22:0] \$180 ;
-  wire [22:0] \$181 ;
+  wire [21:0] \$180 ;
+  reg [21:0] \$181 ;
   wire \$182 ;
-  wire [14:0] \$183 ;
-  wire \$184 ;
-  wire \$185 ;
-  wire \$186 ;
-  wire [23:0] \$187 ;
-  wire [23:0] \$188 ;
-  wire [23:0] \$189 ;
+  wire \$183 ;
+  wire [9:0] \$184 ;
+  wire [9:0] \$185 ;
+  wire [9:0] \$186 ;
+  wire \$187 ;
+  wire \$188 ;
+  wire [9:0] \$189 ;
   wire \$19 ;
-  wire [21:0] \$190 ;
-  wire [21:0] \$191 ;
-  reg [21:0] \$192 ;
-  wire [21:0] \$193 ;
-  wire [21:0] \$194 ;
-  reg [21:0] \$195 ;
-  wire [21:0] \$196 ;
-  wire [21:0] \$197 ;
-  reg [21:0] \$198 ;
-  wire [21:0] \$199 ;
+  wire [9:0] \$190 ;
+  wire \$191 ;
+  wire \$192 ;
+  wire [9:0] \$193 ;
+  wire [9:0] \$194 ;
+  wire \$195 ;
+  wire \$196 ;
+  wire [9:0] \$197 ;
+  wire [9:0] \$198 ;
+  wire \$199 ;
   wire [9:0] \$2 ;
   wire \$20 ;
-  wire [21:0] \$200 ;
-  reg [21:0] \$201 ;
-  wire \$202 ;
-  wire [9:0] \$203 ;
-  wire [9:0] \$204 ;
-  wire \$205 ;
-  wire \$206 ;
+  wire \$200 ;
+  wire [9:0] \$201 ;
+  wire [9:0] \$202 ;
+  wire \$203 ;
+  wire \$204 ;
+  wire [9:0] \$205 ;
+  wire [9:0] \$206 ;
   wire \$207 ;
   wire \$208 ;
-  wire [7:0] \$209 ;
+  wire [9:0] \$209 ;
   wire \$21 ;
-  wire [6:0] \$210 ;
-  wire [6:0] \$211 ;
-  wire [6:0] \$212 ;
-  wire [6:0] \$213 ;
-  wire [6:0] \$214 ;
-  wire [6:0] \$215 ;
-  wire [6:0] \$216 ;
-  wire [6:0] \$217 ;
-  wire [6:0] \$218 ;
-  wire [6:0] \$219 ;
+  wire [9:0] \$210 ;
+  wire \$211 ;
+  wire \$212 ;
+  wire [9:0] \$213 ;
+  wire [9:0] \$214 ;
+  wire \$215 ;
+  wire \$216 ;
+  wire [9:0] \$217 ;
+  wire [9:0] \$218 ;
+  wire \$219 ;
   wire \$22 ;
-  wire [6:0] \$220 ;
-  wire [6:0] \$221 ;
-  wire [6:0] \$222 ;
-  wire [6:0] \$223 ;
-  wire [6:0] \$224 ;
-  wire [6:0] \$225 ;
-  wire [6:0] \$226 ;
-  wire [6:0] \$227 ;
-  wire [6:0] \$228 ;
-  wire [6:0] \$229 ;
+  wire \$220 ;
+  wire \$221 ;
+  wire \$222 ;
+  wire [9:0] \$223 ;
+  wire [9:0] \$224 ;
+  wire [9:0] \$225 ;
+  wire [9:0] \$226 ;
+  wire \$227 ;
+  wire \$228 ;
+  wire [9:0] \$229 ;
   wire \$23 ;
-  wire [6:0] \$230 ;
-  wire [6:0] \$231 ;
-  wire [6:0] \$232 ;
-  wire [6:0] \$233 ;
-  wire [6:0] \$234 ;
-  wire [6:0] \$235 ;
-  wire [6:0] \$236 ;
-  wire [6:0] \$237 ;
-  wire [6:0] \$238 ;
-  wire [7:0] \$239 ;
+  wire [9:0] \$230 ;
+  wire [9:0] \$231 ;
+  wire [9:0] \$232 ;
+  wire \$233 ;
+  wire \$234 ;
+  wire [9:0] \$235 ;
+  wire [9:0] \$236 ;
+  wire [9:0] \$237 ;
+  wire [9:0] \$238 ;
+  wire \$239 ;
   wire \$24 ;
   wire \$240 ;
   wire [9:0] \$241 ;
-  wire \$242 ;
-  wire \$243 ;
-  wire \$244 ;
+  wire [9:0] \$242 ;
+  wire [9:0] \$243 ;
+  wire [9:0] \$244 ;
   wire \$245 ;
-  wire [7:0] \$246 ;
-  wire \$247 ;
-  wire \$248 ;
-  wire \$249 ;
+  wire \$246 ;
+  wire [9:0] \$247 ;
+  wire [9:0] \$248 ;
+  wire [9:0] \$249 ;
   wire \$25 ;
-  wire \$250 ;
-  wire [7:0] \$251 ;
+  wire [9:0] \$250 ;
+  wire \$251 ;
   wire \$252 ;
-  wire \$253 ;
-  wire \$254 ;
-  wire \$255 ;
-  wire [7:0] \$256 ;
+  wire [9:0] \$253 ;
+  wire [9:0] \$254 ;
+  wire [9:0] \$255 ;
+  wire [9:0] \$256 ;
   wire \$257 ;
   wire \$258 ;
-  wire \$259 ;
+  wire [9:0] \$259 ;
   wire \$26 ;
-  wire \$260 ;
-  wire [7:0] \$261 ;
-  wire \$262 ;
+  wire [9:0] \$260 ;
+  wire [9:0] \$261 ;
+  wire [9:0] \$262 ;
   wire \$263 ;
   wire \$264 ;
-  wire \$265 ;
-  wire [7:0] \$266 ;
-  wire \$267 ;
-  wire \$268 ;
+  wire [9:0] \$265 ;
+  wire [9:0] \$266 ;
+  wire [9:0] \$267 ;
+  wire [9:0] \$268 ;
   wire \$269 ;
   wire \$27 ;
   wire \$270 ;
-  wire [7:0] \$271 ;
-  wire \$272 ;
-  wire \$273 ;
-  wire \$274 ;
+  wire [9:0] \$271 ;
+  wire [9:0] \$272 ;
+  wire [9:0] \$273 ;
+  wire [9:0] \$274 ;
   wire \$275 ;
-  wire [7:0] \$276 ;
+  wire \$276 ;
   wire \$277 ;
   wire \$278 ;
-  wire \$279 ;
+  wire [9:0] \$279 ;
   wire \$28 ;
   wire \$280 ;
-  wire [7:0] \$281 ;
+  wire \$281 ;
   wire \$282 ;
   wire \$283 ;
-  wire \$284 ;
-  wire \$285 ;
-  wire [7:0] \$286 ;
-  wire \$287 ;
-  wire \$288 ;
-  wire \$289 ;
+  wire [7:0] \$284 ;
+  wire [6:0] \$285 ;
+  wire [6:0] \$286 ;
+  wire [6:0] \$287 ;
+  wire [6:0] \$288 ;
+  wire [6:0] \$289 ;
   wire \$29 ;
-  wire \$290 ;
-  wire [7:0] \$291 ;
-  wire \$292 ;
-  wire \$293 ;
-  wire \$294 ;
-  wire \$295 ;
-  wire [7:0] \$296 ;
-  wire \$297 ;
-  wire \$298 ;
-  wire \$299 ;
+  wire [6:0] \$290 ;
+  wire [6:0] \$291 ;
+  wire [6:0] \$292 ;
+  wire [6:0] \$293 ;
+  wire [6:0] \$294 ;
+  wire [6:0] \$295 ;
+  wire [6:0] \$296 ;
+  wire [6:0] \$297 ;
+  wire [6:0] \$298 ;
+  wire [6:0] \$299 ;
   wire \$3 ;
   wire \$30 ;
-  wire \$300 ;
-  wire [7:0] \$301 ;
-  wire \$302 ;
-  wire \$303 ;
-  wire \$304 ;
-  wire \$305 ;
-  wire [7:0] \$306 ;
-  wire \$307 ;
-  wire \$308 ;
-  wire \$309 ;
+  wire [6:0] \$300 ;
+  wire [6:0] \$301 ;
+  wire [6:0] \$302 ;
+  wire [6:0] \$303 ;
+  wire [6:0] \$304 ;
+  wire [6:0] \$305 ;
+  wire [6:0] \$306 ;
+  wire [6:0] \$307 ;
+  wire [6:0] \$308 ;
+  wire [6:0] \$309 ;
   wire \$31 ;
-  wire \$310 ;
-  wire [7:0] \$311 ;
-  wire \$312 ;
-  wire \$313 ;
-  wire \$314 ;
+  wire [6:0] \$310 ;
+  wire [6:0] \$311 ;
+  wire [6:0] \$312 ;
+  wire [6:0] \$313 ;
+  wire [7:0] \$314 ;
   wire \$315 ;
-  wire [7:0] \$316 ;
+  wire [9:0] \$316 ;
   wire \$317 ;
   wire \$318 ;
   wire \$319 ;
@@ -4080,149 +4091,249 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__ready, o__valid, o__ready
   wire \$343 ;
   wire \$344 ;
   wire \$345 ;
-  wire \$346 ;
+  wire [7:0] \$346 ;
   wire \$347 ;
   wire \$348 ;
   wire \$349 ;
   wire \$35 ;
   wire \$350 ;
-  wire \$351 ;
+  wire [7:0] \$351 ;
   wire \$352 ;
   wire \$353 ;
-  wire [1:0] \$354 ;
-  wire [1:0] \$355 ;
+  wire \$354 ;
+  wire \$355 ;
   wire [7:0] \$356 ;
   wire \$357 ;
   wire \$358 ;
   wire \$359 ;
   wire \$36 ;
   wire \$360 ;
-  wire \$361 ;
+  wire [7:0] \$361 ;
   wire \$362 ;
   wire \$363 ;
   wire \$364 ;
   wire \$365 ;
-  wire \$366 ;
+  wire [7:0] \$366 ;
   wire \$367 ;
   wire \$368 ;
   wire \$369 ;
   wire \$37 ;
   wire \$370 ;
-  wire \$371 ;
+  wire [7:0] \$371 ;
   wire \$372 ;
   wire \$373 ;
-  wire [7:0] \$374 ;
+  wire \$374 ;
   wire \$375 ;
-  wire \$376 ;
-  wire [4:0] \$377 ;
-  reg [6:0] \$378 ;
-  wire [2:0] \$379 ;
+  wire [7:0] \$376 ;
+  wire \$377 ;
+  wire \$378 ;
+  wire \$379 ;
   wire \$38 ;
   wire \$380 ;
-  wire \$381 ;
+  wire [7:0] \$381 ;
   wire \$382 ;
   wire \$383 ;
-  reg [6:0] \$384 ;
+  wire \$384 ;
   wire \$385 ;
-  wire \$386 ;
+  wire [7:0] \$386 ;
   wire \$387 ;
   wire \$388 ;
   wire \$389 ;
   wire \$39 ;
   wire \$390 ;
-  reg \$391 ;
-  reg [9:0] \$392 ;
-  reg [5:0] \$393 ;
-  reg \$394 ;
-  reg \$395 ;
-  reg [3:0] \$396 ;
-  reg [9:0] \$397 ;
-  reg [5:0] \$398 ;
-  reg \$399 ;
+  wire [7:0] \$391 ;
+  wire \$392 ;
+  wire \$393 ;
+  wire \$394 ;
+  wire \$395 ;
+  wire [7:0] \$396 ;
+  wire \$397 ;
+  wire \$398 ;
+  wire \$399 ;
   wire \$4 ;
   wire \$40 ;
-  reg [6:0] \$400 ;
-  reg [5:0] \$401 ;
-  reg [9:0] \$402 ;
-  reg [6:0] \$403 ;
-  reg [6:0] \$404 ;
-  reg [6:0] \$405 ;
-  reg [6:0] \$406 ;
-  reg [6:0] \$407 ;
-  reg [6:0] \$408 ;
-  reg [6:0] \$409 ;
+  wire \$400 ;
+  wire [7:0] \$401 ;
+  wire \$402 ;
+  wire \$403 ;
+  wire \$404 ;
+  wire \$405 ;
+  wire [7:0] \$406 ;
+  wire \$407 ;
+  wire \$408 ;
+  wire \$409 ;
   wire \$41 ;
-  reg [6:0] \$410 ;
-  reg [6:0] \$411 ;
-  reg [6:0] \$412 ;
-  reg [6:0] \$413 ;
-  reg [6:0] \$414 ;
-  reg [6:0] \$415 ;
-  reg [6:0] \$416 ;
-  reg [6:0] \$417 ;
-  reg [6:0] \$418 ;
-  reg [6:0] \$419 ;
+  wire \$410 ;
+  wire [7:0] \$411 ;
+  wire \$412 ;
+  wire \$413 ;
+  wire \$414 ;
+  wire \$415 ;
+  wire [7:0] \$416 ;
+  wire \$417 ;
+  wire \$418 ;
+  wire \$419 ;
   wire \$42 ;
-  reg [6:0] \$420 ;
-  reg [6:0] \$421 ;
-  reg [6:0] \$422 ;
-  reg \$423 ;
-  reg \$424 ;
-  reg \$425 ;
-  reg [1:0] \$426 ;
-  reg \$427 ;
-  reg \$428 ;
-  reg [2:0] \$429 ;
+  wire \$420 ;
+  wire \$421 ;
+  wire \$422 ;
+  wire \$423 ;
+  wire \$424 ;
+  wire \$425 ;
+  wire \$426 ;
+  wire \$427 ;
+  wire \$428 ;
+  wire [1:0] \$429 ;
   wire \$43 ;
-  reg [3:0] \$430 ;
-  reg [1:0] \$431 ;
-  reg \$432 ;
-  reg \$433 ;
-  reg [3:0] \$434 ;
-  reg \$435 ;
-  reg \$436 ;
-  reg [3:0] \$437 ;
-  reg \$438 ;
-  reg [5:0] \$439 ;
+  wire [1:0] \$430 ;
+  wire [7:0] \$431 ;
+  wire \$432 ;
+  wire \$433 ;
+  wire \$434 ;
+  wire \$435 ;
+  wire \$436 ;
+  wire \$437 ;
+  wire \$438 ;
+  wire \$439 ;
   wire \$44 ;
-  reg \$440 ;
-  reg \$441 ;
-  reg [5:0] \$442 ;
-  reg \$443 ;
-  reg \$444 ;
-  reg [5:0] \$445 ;
-  reg \$446 ;
-  reg [6:0] \$447 ;
-  reg [3:0] \$448 ;
-  reg [6:0] \$449 ;
+  wire \$440 ;
+  wire \$441 ;
+  wire \$442 ;
+  wire \$443 ;
+  wire \$444 ;
+  wire \$445 ;
+  wire \$446 ;
+  wire \$447 ;
+  wire \$448 ;
+  wire [7:0] \$449 ;
   wire \$45 ;
-  reg [1:0] \$450 ;
-  reg \$451 ;
-  reg \$452 ;
+  wire \$450 ;
+  wire \$451 ;
+  wire [4:0] \$452 ;
   reg [6:0] \$453 ;
-  reg \$454 ;
-  reg [2:0] \$455 ;
-  reg \$456 ;
-  reg [3:0] \$457 ;
-  reg \$458 ;
-  reg [2:0] \$459 ;
+  wire [2:0] \$454 ;
+  wire \$455 ;
+  wire \$456 ;
+  wire \$457 ;
+  wire \$458 ;
+  wire \$459 ;
   wire \$46 ;
-  reg \$460 ;
-  reg [3:0] \$461 ;
-  reg [63:0] \$462 ;
-  reg [119:0] \$463 ;
-  reg [175:0] \$464 ;
+  wire \$460 ;
+  wire \$461 ;
+  wire \$462 ;
+  wire \$463 ;
+  wire \$464 ;
+  wire \$465 ;
+  wire \$466 ;
+  wire \$467 ;
+  wire \$468 ;
+  wire \$469 ;
   wire \$47 ;
+  wire \$470 ;
+  wire \$471 ;
+  wire \$472 ;
+  wire \$473 ;
+  wire \$474 ;
+  wire \$475 ;
+  wire \$476 ;
+  wire \$477 ;
+  wire \$478 ;
+  wire \$479 ;
   wire \$48 ;
+  wire \$480 ;
+  wire \$481 ;
+  wire \$482 ;
+  wire \$483 ;
+  wire \$484 ;
+  wire \$485 ;
+  wire \$486 ;
+  wire \$487 ;
+  wire \$488 ;
+  wire \$489 ;
   wire \$49 ;
+  reg \$490 ;
+  reg [9:0] \$491 ;
+  reg [5:0] \$492 ;
+  reg \$493 ;
+  reg \$494 ;
+  reg \$495 ;
+  reg [3:0] \$496 ;
+  reg [9:0] \$497 ;
+  reg [5:0] \$498 ;
+  reg \$499 ;
   wire \$5 ;
   wire \$50 ;
+  reg [6:0] \$500 ;
+  reg [5:0] \$501 ;
+  reg [9:0] \$502 ;
+  reg [6:0] \$503 ;
+  reg [6:0] \$504 ;
+  reg [6:0] \$505 ;
+  reg [6:0] \$506 ;
+  reg [6:0] \$507 ;
+  reg [6:0] \$508 ;
+  reg [6:0] \$509 ;
   wire \$51 ;
+  reg [6:0] \$510 ;
+  reg [6:0] \$511 ;
+  reg [6:0] \$512 ;
+  reg [6:0] \$513 ;
+  reg [6:0] \$514 ;
+  reg [6:0] \$515 ;
+  reg [6:0] \$516 ;
+  reg [6:0] \$517 ;
+  reg [6:0] \$518 ;
+  reg [6:0] \$519 ;
   wire \$52 ;
+  reg [6:0] \$520 ;
+  reg [6:0] \$521 ;
+  reg [6:0] \$522 ;
+  reg \$523 ;
+  reg \$524 ;
+  reg \$525 ;
+  reg [1:0] \$526 ;
+  reg \$527 ;
+  reg \$528 ;
+  reg [2:0] \$529 ;
   wire \$53 ;
+  reg [3:0] \$530 ;
+  reg [1:0] \$531 ;
+  reg \$532 ;
+  reg \$533 ;
+  reg [3:0] \$534 ;
+  reg \$535 ;
+  reg \$536 ;
+  reg [3:0] \$537 ;
+  reg \$538 ;
+  reg [5:0] \$539 ;
   wire \$54 ;
+  reg \$540 ;
+  reg \$541 ;
+  reg [5:0] \$542 ;
+  reg \$543 ;
+  reg \$544 ;
+  reg [5:0] \$545 ;
+  reg \$546 ;
+  reg [6:0] \$547 ;
+  reg [3:0] \$548 ;
+  reg [6:0] \$549 ;
   wire \$55 ;
+  reg [1:0] \$550 ;
+  reg \$551 ;
+  reg \$552 ;
+  reg \$553 ;
+  reg \$554 ;
+  reg [2:0] \$555 ;
+  reg \$556 ;
+  reg [3:0] \$557 ;
+  reg \$558 ;
+  reg [2:0] \$559 ;
   wire \$56 ;
+  reg \$560 ;
+  reg [3:0] \$561 ;
+  reg [63:0] \$562 ;
+  reg [119:0] \$563 ;
+  reg [175:0] \$564 ;
   wire \$57 ;
   wire \$58 ;
   wire \$59 ;
@@ -4231,43 +4342,43 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__ready, o__valid, o__ready
   wire \$61 ;
   wire \$62 ;
   wire \$63 ;
-  wire \$64 ;
-  wire \$65 ;
-  wire \$66 ;
+  wire [1:0] \$64 ;
+  wire [1:0] \$65 ;
+  wire [1:0] \$66 ;
   wire \$67 ;
   wire \$68 ;
-  wire \$69 ;
+  wire [4:0] \$69 ;
   wire \$7 ;
   wire \$70 ;
   wire \$71 ;
   wire \$72 ;
-  wire \$73 ;
+  wire [4:0] \$73 ;
   wire \$74 ;
-  wire \$75 ;
-  wire \$76 ;
-  wire \$77 ;
+  wire [1:0] \$75 ;
+  wire [1:0] \$76 ;
+  wire [1:0] \$77 ;
   wire \$78 ;
   wire \$79 ;
   wire \$8 ;
-  wire \$80 ;
+  wire [2:0] \$80 ;
   wire \$81 ;
   wire \$82 ;
-  wire [1:0] \$83 ;
-  wire [1:0] \$84 ;
-  wire [1:0] \$85 ;
-  wire \$86 ;
+  wire [22:0] \$83 ;
+  wire [22:0] \$84 ;
+  wire \$85 ;
+  wire [14:0] \$86 ;
   wire \$87 ;
   wire \$88 ;
-  wire [4:0] \$89 ;
+  wire \$89 ;
   wire \$9 ;
-  wire \$90 ;
-  wire \$91 ;
-  wire \$92 ;
-  wire [4:0] \$93 ;
-  wire \$94 ;
-  wire [1:0] \$95 ;
-  wire [1:0] \$96 ;
-  wire [1:0] \$97 ;
+  wire [23:0] \$90 ;
+  wire [23:0] \$91 ;
+  wire [23:0] \$92 ;
+  wire \$93 ;
+  wire [22:0] \$94 ;
+  wire [22:0] \$95 ;
+  wire \$96 ;
+  wire [14:0] \$97 ;
   wire \$98 ;
   wire \$99 ;
   wire [10:0] \$signature__addr ;
@@ -4340,7 +4451,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__ready, o__valid, o__ready
   reg buf_done_half = 1'h0;
   reg [1:0] buf_full = 2'h0;
   wire [9:0] buf_low;
-  wire buf_one_left;
+  reg buf_one_left = 1'h0;
   wire [9:0] buf_pending;
   wire [3:0] buf_plane;
   wire [6:0] buf_rcnt0;
@@ -4373,7 +4484,6 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__ready, o__valid, o__ready
   reg chunk = 1'h0;
   input clk;
   wire clk;
-  reg [6:0] cnt_q = 7'h00;
   wire [-1:0] dx;
   wire [-1:0] dx_n;
   wire [-1:0] dy;
@@ -4417,6 +4527,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__ready, o__valid, o__ready
   wire i__ready;
   input i__valid;
   wire i__valid;
+  reg nz_q = 1'h0;
   output [55:0] o__payload;
   wire [55:0] o__payload;
   wire [13:0] \o__payload.lane0 ;
@@ -6792,68 +6903,230 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__ready, o__valid, o__ready
     end
   end
   assign w_rp__data = _2_;
+  assign \$408  = buf_release & \$407 ;
+  assign \$410  = buf_wrote[8] & \$409 ;
+  assign \$411  = buf_b_cnt + 1'h1;
+  assign \$413  = buf_release & \$412 ;
+  assign \$415  = buf_wrote[9] & \$414 ;
+  assign \$416  = buf_b_cnt + 1'h1;
+  assign \$417  = ~ buf_wsel;
+  assign \$418  = ! buf_done_half;
+  assign \$419  = buf_done_b & \$418 ;
+  assign \$420  = ! buf_rsel;
+  assign \$421  = buf_release & \$420 ;
+  assign \$423  = buf_done_b & \$422 ;
+  assign \$425  = buf_release & \$424 ;
+  assign \$426  = ~ buf_rsel;
+  assign \$427  = o__valid & o__ready;
+  assign \$429  = chunk + 1'h1;
+  assign \$430  = \$428  ? 2'h0 : \$429 ;
+  assign \$431  = f_e + 1'h1;
+  assign \$432  = \$431  == f_cnt;
+  assign \$433  = pop ? fq_v1 : fq_v0;
+  assign \$434  = ~ \$433 ;
+  assign \$435  = f_fly2 & \$434 ;
+  assign \$437  = pop ? fq_v2 : fq_v1;
+  assign \$438  = ~ \$437 ;
+  assign \$439  = f_fly2 & \$438 ;
+  assign \$440  = pop ? fq_v1 : fq_v0;
+  assign \$441  = \$439  & \$440 ;
+  assign \$442  = pop ? 1'h0 : fq_v2;
+  assign \$443  = ~ \$442 ;
+  assign \$444  = f_fly2 & \$443 ;
+  assign \$445  = pop ? fq_v2 : fq_v1;
+  assign \$446  = \$444  & \$445 ;
+  assign \$447  = ~ f_more;
+  assign \$448  = f_busy & \$447 ;
+  assign \$449  = f_e + 1'h1;
+  assign \$450  = buf_rplane != 4'h9;
+  assign \$451  = f_g != 2'h3;
+  assign \$452  = buf_rplane + 1'h1;
+  assign \$454  = f_g + 1'h1;
+  assign \$455  = ~ f_busy;
+  assign \$456  = ~ f_over;
+  assign \$457  = \$455  & \$456 ;
+  assign \$458  = \$457  & buf_rfull;
+  assign \$459  = ! q_n;
+  assign \$460  = | buf_rcnt0;
+  assign \$461  = | buf_rcnt1;
+  assign \$462  = | buf_rcnt2;
+  assign \$463  = | buf_rcnt3;
+  assign \$464  = | buf_rcnt4;
+  assign \$465  = | buf_rcnt5;
+  assign \$466  = | buf_rcnt6;
+  assign \$467  = | buf_rcnt7;
+  assign \$468  = | buf_rcnt8;
+  assign \$469  = | buf_rcnt9;
+  assign \$470  = q_n == q;
+  assign \$471  = | buf_rcnt0;
+  assign \$472  = | buf_rcnt1;
+  assign \$473  = | buf_rcnt2;
+  assign \$474  = | buf_rcnt3;
+  assign \$475  = | buf_rcnt4;
+  assign \$476  = | buf_rcnt5;
+  assign \$477  = | buf_rcnt6;
+  assign \$478  = | buf_rcnt7;
+  assign \$479  = | buf_rcnt8;
+  assign \$480  = | buf_rcnt9;
+  assign \$481  = { \$480 , \$479 , \$478 , \$477 , \$476 , \$475 , \$474 , \$473 , \$472  } >> q;
+  assign \$482  = \$470  ? nz_q : \$481 ;
+  assign \$483  = \$459  ? \$460  : \$482 ;
+  assign \$484  = | phase;
+  assign \$485  = ~ ev_wait;
+  assign \$486  = \$484  & \$485 ;
+  assign \$487  = x_kind != 3'h5;
+  assign \$488  = x_valid & \$487 ;
+  assign \$489  = enable & \$488 ;
   always @(posedge clk)
-    f_fly_q1 <= \$434 ;
+    buf_s_valid <= \$490 ;
   always @(posedge clk)
-    f_fly2 <= \$435 ;
+    buf_s_mask <= \$491 ;
   always @(posedge clk)
-    f_fly_last2 <= \$436 ;
+    buf_s_index <= \$492 ;
   always @(posedge clk)
-    buf_rq <= \$437 ;
+    buf_s_last <= \$493 ;
   always @(posedge clk)
-    fq_v0 <= \$438 ;
+    buf_one_left <= \$494 ;
   always @(posedge clk)
-    fq_d0 <= \$439 ;
+    buf_b_valid <= \$495 ;
   always @(posedge clk)
-    fq_l0 <= \$440 ;
+    buf_b_plane <= \$496 ;
   always @(posedge clk)
-    fq_v1 <= \$441 ;
+    buf_b_low <= \$497 ;
   always @(posedge clk)
-    fq_d1 <= \$442 ;
+    \$signature__data  <= \$498 ;
   always @(posedge clk)
-    fq_l1 <= \$443 ;
+    buf_b_half <= \$499 ;
   always @(posedge clk)
-    fq_v2 <= \$444 ;
+    buf_b_cnt <= \$500 ;
   always @(posedge clk)
-    fq_d2 <= \$445 ;
+    buf_rdata <= \$501 ;
   always @(posedge clk)
-    fq_l2 <= \$446 ;
+    buf_written <= \$502 ;
   always @(posedge clk)
-    f_e <= \$447 ;
+    buf_cnt0_0 <= \$503 ;
   always @(posedge clk)
-    buf_rplane <= \$448 ;
+    buf_cnt0_1 <= \$504 ;
   always @(posedge clk)
-    f_cnt <= \$449 ;
+    buf_cnt0_2 <= \$505 ;
   always @(posedge clk)
-    f_g <= \$450 ;
+    buf_cnt0_3 <= \$506 ;
   always @(posedge clk)
-    f_busy <= \$451 ;
+    buf_cnt0_4 <= \$507 ;
   always @(posedge clk)
-    f_over <= \$452 ;
+    buf_cnt0_5 <= \$508 ;
   always @(posedge clk)
-    cnt_q <= \$453 ;
+    buf_cnt0_6 <= \$509 ;
   always @(posedge clk)
-    r_valid <= \$454 ;
+    buf_cnt0_7 <= \$510 ;
   always @(posedge clk)
-    r_kind <= \$455 ;
+    buf_cnt0_8 <= \$511 ;
   always @(posedge clk)
-    r_addr <= \$456 ;
+    buf_cnt0_9 <= \$512 ;
   always @(posedge clk)
-    r_q <= \$457 ;
+    buf_cnt1_0 <= \$513 ;
   always @(posedge clk)
-    x_valid <= \$458 ;
+    buf_cnt1_1 <= \$514 ;
   always @(posedge clk)
-    x_kind <= \$459 ;
+    buf_cnt1_2 <= \$515 ;
   always @(posedge clk)
-    x_addr <= \$460 ;
+    buf_cnt1_3 <= \$516 ;
   always @(posedge clk)
-    x_q <= \$461 ;
+    buf_cnt1_4 <= \$517 ;
   always @(posedge clk)
-    w_x <= \$462 ;
+    buf_cnt1_5 <= \$518 ;
   always @(posedge clk)
-    b_x <= \$463 ;
+    buf_cnt1_6 <= \$519 ;
   always @(posedge clk)
-    acc_word <= \$464 ;
+    buf_cnt1_7 <= \$520 ;
+  always @(posedge clk)
+    buf_cnt1_8 <= \$521 ;
+  always @(posedge clk)
+    buf_cnt1_9 <= \$522 ;
+  always @(posedge clk)
+    buf_wsel <= \$523 ;
+  always @(posedge clk)
+    buf_done_b <= \$524 ;
+  always @(posedge clk)
+    buf_done_half <= \$525 ;
+  always @(posedge clk)
+    buf_full <= \$526 ;
+  always @(posedge clk)
+    buf_rsel <= \$527 ;
+  always @(posedge clk)
+    chunk <= \$528 ;
+  always @(posedge clk)
+    phase <= \$529 ;
+  always @(posedge clk)
+    q <= \$530 ;
+  always @(posedge clk)
+    g <= \$531 ;
+  always @(posedge clk)
+    f_fly1 <= \$532 ;
+  always @(posedge clk)
+    f_fly_last1 <= \$533 ;
+  always @(posedge clk)
+    f_fly_q1 <= \$534 ;
+  always @(posedge clk)
+    f_fly2 <= \$535 ;
+  always @(posedge clk)
+    f_fly_last2 <= \$536 ;
+  always @(posedge clk)
+    buf_rq <= \$537 ;
+  always @(posedge clk)
+    fq_v0 <= \$538 ;
+  always @(posedge clk)
+    fq_d0 <= \$539 ;
+  always @(posedge clk)
+    fq_l0 <= \$540 ;
+  always @(posedge clk)
+    fq_v1 <= \$541 ;
+  always @(posedge clk)
+    fq_d1 <= \$542 ;
+  always @(posedge clk)
+    fq_l1 <= \$543 ;
+  always @(posedge clk)
+    fq_v2 <= \$544 ;
+  always @(posedge clk)
+    fq_d2 <= \$545 ;
+  always @(posedge clk)
+    fq_l2 <= \$546 ;
+  always @(posedge clk)
+    f_e <= \$547 ;
+  always @(posedge clk)
+    buf_rplane <= \$548 ;
+  always @(posedge clk)
+    f_cnt <= \$549 ;
+  always @(posedge clk)
+    f_g <= \$550 ;
+  always @(posedge clk)
+    f_busy <= \$551 ;
+  always @(posedge clk)
+    f_over <= \$552 ;
+  always @(posedge clk)
+    nz_q <= \$553 ;
+  always @(posedge clk)
+    r_valid <= \$554 ;
+  always @(posedge clk)
+    r_kind <= \$555 ;
+  always @(posedge clk)
+    r_addr <= \$556 ;
+  always @(posedge clk)
+    r_q <= \$557 ;
+  always @(posedge clk)
+    x_valid <= \$558 ;
+  always @(posedge clk)
+    x_kind <= \$559 ;
+  always @(posedge clk)
+    x_addr <= \$560 ;
+  always @(posedge clk)
+    x_q <= \$561 ;
+  always @(posedge clk)
+    w_x <= \$562 ;
+  always @(posedge clk)
+    b_x <= \$563 ;
+  always @(posedge clk)
+    acc_word <= \$564 ;
   assign \$1  = buf_full >> buf_wsel;
   assign buf_can = ~ \$1 ;
   assign \$2  = ~ buf_written;
@@ -6888,32 +7161,13 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__ready, o__valid, o__ready
   assign \$31  = | { \$23 , \$20 , \$11 , \$8  };
   assign \$32  = | { \$23 , \$20 , \$17 , \$14  };
   assign \$33  = | { \$29 , \$26  };
-  assign \$34  = | buf_pending[9:1];
-  assign \$35  = buf_pending[0] & \$34 ;
-  assign \$36  = | buf_pending[9:2];
-  assign \$37  = buf_pending[1] & \$36 ;
-  assign \$38  = | buf_pending[9:3];
-  assign \$39  = buf_pending[2] & \$38 ;
-  assign \$40  = | buf_pending[9:4];
-  assign \$41  = buf_pending[3] & \$40 ;
-  assign \$42  = | buf_pending[9:5];
-  assign \$43  = buf_pending[4] & \$42 ;
-  assign \$44  = | buf_pending[9:6];
-  assign \$45  = buf_pending[5] & \$44 ;
-  assign \$46  = | buf_pending[9:7];
-  assign \$47  = buf_pending[6] & \$46 ;
-  assign \$48  = | buf_pending[9:8];
-  assign \$49  = buf_pending[7] & \$48 ;
-  assign \$51  = buf_pending[8] & \$50 ;
-  assign \$52  = | { \$51 , \$49 , \$47 , \$45 , \$43 , \$41 , \$39 , \$37 , \$35  };
-  assign buf_one_left = ~ \$52 ;
-  assign \$53  = buf_s_valid & buf_can;
-  assign \$54  = | buf_pending;
-  assign buf_write = \$53  & \$54 ;
-  assign \$55  = buf_s_valid & buf_can;
-  assign buf_s_done = \$55  & buf_one_left;
-  assign \$56  = ~ buf_s_valid;
-  assign i__ready = \$56  | buf_s_done;
+  assign \$34  = buf_s_valid & buf_can;
+  assign \$35  = | buf_pending;
+  assign buf_write = \$34  & \$35 ;
+  assign \$36  = buf_s_valid & buf_can;
+  assign buf_s_done = \$36  & buf_one_left;
+  assign \$37  = ~ buf_s_valid;
+  assign i__ready = \$37  | buf_s_done;
   assign buf_wrote = buf_b_valid ? buf_b_low : 10'h000;
   assign buf_rcnt0 = buf_rsel ? buf_cnt1_0 : buf_cnt0_0;
   assign buf_rcnt1 = buf_rsel ? buf_cnt1_1 : buf_cnt0_1;
@@ -6927,828 +7181,337 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__ready, o__valid, o__ready
   assign buf_rcnt9 = buf_rsel ? buf_cnt1_9 : buf_cnt0_9;
   assign buf_rfull = buf_full >> buf_rsel;
   assign buf_done = buf_s_done & buf_s_last;
-  assign \$57  = ~ o__valid;
-  assign \$59  = o__ready & \$58 ;
-  assign enable = \$57  | \$59 ;
-  assign \$60  = ~ ev_wait;
-  assign go = enable & \$60 ;
+  assign \$38  = ~ o__valid;
+  assign \$40  = o__ready & \$39 ;
+  assign enable = \$38  | \$40 ;
+  assign \$41  = ~ ev_wait;
+  assign go = enable & \$41 ;
   assign buf_release = release_now & go;
   assign f_more = f_e != f_cnt;
-  assign \$62  = f_busy & f_more;
-  assign \$63  = & { fq_v2, fq_v1, fq_v0 };
-  assign \$64  = & { f_fly1, fq_v1, fq_v0 };
-  assign \$65  = & { f_fly2, fq_v1, fq_v0 };
-  assign \$66  = & { f_fly1, fq_v2, fq_v0 };
-  assign \$67  = & { f_fly2, fq_v2, fq_v0 };
-  assign \$68  = & { f_fly2, f_fly1, fq_v0 };
-  assign \$69  = & { f_fly1, fq_v2, fq_v1 };
-  assign \$70  = & { f_fly2, fq_v2, fq_v1 };
-  assign \$71  = & { f_fly2, f_fly1, fq_v1 };
-  assign \$72  = & { f_fly2, f_fly1, fq_v2 };
-  assign \$73  = | { \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63  };
-  assign \$74  = ~ \$73 ;
-  assign \$75  = \$74  | pop;
-  assign f_issue = \$62  & \$75 ;
-  assign \$76  = phase == 2'h3;
-  assign \$77  = ~ fq_v0;
-  assign ev_wait = \$76  & \$77 ;
-  assign \$78  = phase == 2'h3;
-  assign \$79  = enable & \$78 ;
-  assign \$80  = \$79  & fq_v0;
-  assign \$86  = | cnt_q;
-  assign \$87  = q == 4'h9;
-  assign \$88  = g == 2'h3;
-  assign \$89  = q + 1'h1;
-  assign \$91  = q == 4'h9;
-  assign \$92  = g == 2'h3;
-  assign \$93  = q + 1'h1;
-  assign \$98  = g == 2'h3;
-  assign \$99  = ~ \$98 ;
-  assign \$100  = g + 1'h1;
-  assign \$101  = phase == 2'h3;
-  assign \$102  = ! x_q;
-  assign \$104  = \$102  ? 23'h000000 : \$103 ;
-  assign \$105  = x_q == 4'h9;
-  assign \$106  = \$105  ? b_x[14:0] : 15'h0000;
-  assign \$107  = x_kind == 2'h3;
-  assign \$108  = 1'h0 >> x_q;
-  assign \$109  = \$107  & \$108 ;
-  assign \$110  = $signed(base0) - $signed(addend0);
-  assign \$111  = $signed(base0) + $signed(addend0);
-  assign \$112  = \$109  ? \$110  : \$111 ;
-  assign \$113  = ! x_q;
-  assign \$115  = \$113  ? 23'h000000 : \$114 ;
-  assign \$116  = x_q == 4'h9;
-  assign \$117  = \$116  ? b_x[29:15] : 15'h0000;
-  assign \$118  = x_kind == 2'h3;
-  assign \$119  = 1'h0 >> x_q;
-  assign \$120  = \$118  & \$119 ;
-  assign \$121  = $signed(base1) - $signed(addend1);
-  assign \$122  = $signed(base1) + $signed(addend1);
-  assign \$123  = \$120  ? \$121  : \$122 ;
-  assign \$124  = ! x_q;
-  assign \$126  = \$124  ? 23'h000000 : \$125 ;
-  assign \$127  = x_q == 4'h9;
-  assign \$128  = \$127  ? b_x[44:30] : 15'h0000;
-  assign \$129  = x_kind == 2'h3;
-  assign \$130  = 1'h0 >> x_q;
-  assign \$131  = \$129  & \$130 ;
-  assign \$132  = $signed(base2) - $signed(addend2);
-  assign \$133  = $signed(base2) + $signed(addend2);
-  assign \$134  = \$131  ? \$132  : \$133 ;
-  assign \$135  = ! x_q;
-  assign \$137  = \$135  ? 23'h000000 : \$136 ;
-  assign \$138  = x_q == 4'h9;
-  assign \$139  = \$138  ? b_x[59:45] : 15'h0000;
-  assign \$140  = x_kind == 2'h3;
-  assign \$141  = 1'h0 >> x_q;
-  assign \$142  = \$140  & \$141 ;
-  assign \$143  = $signed(base3) - $signed(addend3);
-  assign \$144  = $signed(base3) + $signed(addend3);
-  assign \$145  = \$142  ? \$143  : \$144 ;
-  assign \$146  = ! x_q;
-  assign \$148  = \$146  ? 23'h000000 : \$147 ;
-  assign \$149  = x_q == 4'h9;
-  assign \$150  = \$149  ? b_x[74:60] : 15'h0000;
-  assign \$151  = x_kind == 2'h3;
-  assign \$152  = 1'h0 >> x_q;
-  assign \$153  = \$151  & \$152 ;
-  assign \$154  = $signed(base4) - $signed(addend4);
-  assign \$155  = $signed(base4) + $signed(addend4);
-  assign \$156  = \$153  ? \$154  : \$155 ;
-  assign \$157  = ! x_q;
-  assign \$159  = \$157  ? 23'h000000 : \$158 ;
-  assign \$160  = x_q == 4'h9;
-  assign \$161  = \$160  ? b_x[89:75] : 15'h0000;
-  assign \$162  = x_kind == 2'h3;
-  assign \$163  = 1'h0 >> x_q;
-  assign \$164  = \$162  & \$163 ;
-  assign \$165  = $signed(base5) - $signed(addend5);
-  assign \$166  = $signed(base5) + $signed(addend5);
-  assign \$167  = \$164  ? \$165  : \$166 ;
-  assign \$168  = ! x_q;
-  assign \$170  = \$168  ? 23'h000000 : \$169 ;
-  assign \$171  = x_q == 4'h9;
-  assign \$172  = \$171  ? b_x[104:90] : 15'h0000;
-  assign \$173  = x_kind == 2'h3;
-  assign \$174  = 1'h0 >> x_q;
-  assign \$175  = \$173  & \$174 ;
-  assign \$176  = $signed(base6) - $signed(addend6);
-  assign \$177  = $signed(base6) + $signed(addend6);
-  assign \$178  = \$175  ? \$176  : \$177 ;
-  assign \$179  = ! x_q;
-  assign \$181  = \$179  ? 23'h000000 : \$180 ;
-  assign \$182  = x_q == 4'h9;
-  assign \$183  = \$182  ? b_x[119:105] : 15'h0000;
-  assign \$184  = x_kind == 2'h3;
-  assign \$185  = 1'h0 >> x_q;
-  assign \$186  = \$184  & \$185 ;
-  assign \$187  = $signed(base7) - $signed(addend7);
-  assign \$188  = $signed(base7) + $signed(addend7);
-  assign \$189  = \$186  ? \$187  : \$188 ;
-  assign \$202  = x_kind == 3'h5;
-  assign o__valid = x_valid & \$202 ;
-  assign \$204  = buf_b_low & { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
-  assign \$205  = | \$204 ;
-  assign \$206  = buf_b_valid & \$205 ;
-  assign \$207  = buf_b_half == buf_wsel;
-  assign \$208  = \$206  & \$207 ;
-  assign \$209  = buf_b_cnt + 1'h1;
-  assign \$210  = buf_wsel ? buf_cnt1_0 : buf_cnt0_0;
-  assign \$211  = buf_pending[0] ? \$210  : 7'h00;
-  assign \$212  = buf_wsel ? buf_cnt1_1 : buf_cnt0_1;
-  assign \$213  = \$5  ? \$212  : 7'h00;
-  assign \$214  = \$211  | \$213 ;
-  assign \$215  = buf_wsel ? buf_cnt1_2 : buf_cnt0_2;
-  assign \$216  = \$8  ? \$215  : 7'h00;
-  assign \$217  = \$214  | \$216 ;
-  assign \$218  = buf_wsel ? buf_cnt1_3 : buf_cnt0_3;
-  assign \$219  = \$11  ? \$218  : 7'h00;
-  assign \$220  = \$217  | \$219 ;
-  assign \$221  = buf_wsel ? buf_cnt1_4 : buf_cnt0_4;
-  assign \$222  = \$14  ? \$221  : 7'h00;
-  assign \$223  = \$220  | \$222 ;
-  assign \$224  = buf_wsel ? buf_cnt1_5 : buf_cnt0_5;
-  assign \$225  = \$17  ? \$224  : 7'h00;
-  assign \$226  = \$223  | \$225 ;
-  assign \$227  = buf_wsel ? buf_cnt1_6 : buf_cnt0_6;
-  assign \$228  = \$20  ? \$227  : 7'h00;
-  assign \$229  = \$226  | \$228 ;
-  assign \$230  = buf_wsel ? buf_cnt1_7 : buf_cnt0_7;
-  assign \$231  = \$23  ? \$230  : 7'h00;
-  assign \$232  = \$229  | \$231 ;
-  assign \$233  = buf_wsel ? buf_cnt1_8 : buf_cnt0_8;
-  assign \$234  = \$26  ? \$233  : 7'h00;
-  assign \$235  = \$232  | \$234 ;
-  assign \$236  = buf_wsel ? buf_cnt1_9 : buf_cnt0_9;
-  assign \$237  = \$29  ? \$236  : 7'h00;
-  assign \$238  = \$235  | \$237 ;
-  assign \$239  = \$208  ? \$209  : { 1'h0, \$238  };
-  assign \$240  = buf_s_valid & buf_can;
-  assign \$241  = buf_written | { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
-  assign \$242  = ! buf_rsel;
-  assign \$243  = buf_release & \$242 ;
-  assign \$244  = ! buf_b_half;
-  assign \$245  = buf_wrote[0] & \$244 ;
-  assign \$246  = buf_b_cnt + 1'h1;
-  assign \$247  = ! buf_rsel;
-  assign \$248  = buf_release & \$247 ;
-  assign \$249  = ! buf_b_half;
-  assign \$250  = buf_wrote[1] & \$249 ;
-  assign \$251  = buf_b_cnt + 1'h1;
-  assign \$252  = ! buf_rsel;
-  assign \$253  = buf_release & \$252 ;
-  assign \$254  = ! buf_b_half;
-  assign \$255  = buf_wrote[2] & \$254 ;
-  assign \$256  = buf_b_cnt + 1'h1;
-  assign \$257  = ! buf_rsel;
-  assign \$258  = buf_release & \$257 ;
-  assign \$259  = ! buf_b_half;
-  assign \$260  = buf_wrote[3] & \$259 ;
-  assign \$261  = buf_b_cnt + 1'h1;
-  assign \$262  = ! buf_rsel;
-  assign \$263  = buf_release & \$262 ;
-  assign \$264  = ! buf_b_half;
-  assign \$265  = buf_wrote[4] & \$264 ;
-  assign \$266  = buf_b_cnt + 1'h1;
-  assign \$267  = ! buf_rsel;
-  assign \$268  = buf_release & \$267 ;
-  assign \$269  = ! buf_b_half;
-  assign \$270  = buf_wrote[5] & \$269 ;
-  assign \$271  = buf_b_cnt + 1'h1;
-  assign \$272  = ! buf_rsel;
-  assign \$273  = buf_release & \$272 ;
-  assign \$274  = ! buf_b_half;
-  assign \$275  = buf_wrote[6] & \$274 ;
-  assign \$276  = buf_b_cnt + 1'h1;
-  assign \$277  = ! buf_rsel;
-  assign \$278  = buf_release & \$277 ;
-  assign \$279  = ! buf_b_half;
-  assign \$280  = buf_wrote[7] & \$279 ;
-  assign \$281  = buf_b_cnt + 1'h1;
-  assign \$282  = ! buf_rsel;
-  assign \$283  = buf_release & \$282 ;
-  assign \$284  = ! buf_b_half;
-  assign \$285  = buf_wrote[8] & \$284 ;
-  assign \$286  = buf_b_cnt + 1'h1;
-  assign \$287  = ! buf_rsel;
-  assign \$288  = buf_release & \$287 ;
-  assign \$289  = ! buf_b_half;
-  assign \$290  = buf_wrote[9] & \$289 ;
-  assign \$291  = buf_b_cnt + 1'h1;
-  assign \$293  = buf_release & \$292 ;
-  assign \$295  = buf_wrote[0] & \$294 ;
-  assign \$296  = buf_b_cnt + 1'h1;
-  assign \$298  = buf_release & \$297 ;
-  assign \$300  = buf_wrote[1] & \$299 ;
-  assign \$301  = buf_b_cnt + 1'h1;
-  assign \$303  = buf_release & \$302 ;
-  assign \$305  = buf_wrote[2] & \$304 ;
-  assign \$306  = buf_b_cnt + 1'h1;
-  assign \$308  = buf_release & \$307 ;
-  assign \$310  = buf_wrote[3] & \$309 ;
-  assign \$311  = buf_b_cnt + 1'h1;
-  assign \$313  = buf_release & \$312 ;
-  assign \$315  = buf_wrote[4] & \$314 ;
-  assign \$316  = buf_b_cnt + 1'h1;
+  assign \$43  = f_busy & f_more;
+  assign \$44  = & { fq_v2, fq_v1, fq_v0 };
+  assign \$45  = & { f_fly1, fq_v1, fq_v0 };
+  assign \$46  = & { f_fly2, fq_v1, fq_v0 };
+  assign \$47  = & { f_fly1, fq_v2, fq_v0 };
+  assign \$48  = & { f_fly2, fq_v2, fq_v0 };
+  assign \$49  = & { f_fly2, f_fly1, fq_v0 };
+  assign \$50  = & { f_fly1, fq_v2, fq_v1 };
+  assign \$51  = & { f_fly2, fq_v2, fq_v1 };
+  assign \$52  = & { f_fly2, f_fly1, fq_v1 };
+  assign \$53  = & { f_fly2, f_fly1, fq_v2 };
+  assign \$54  = | { \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44  };
+  assign \$55  = ~ \$54 ;
+  assign \$56  = \$55  | pop;
+  assign f_issue = \$43  & \$56 ;
+  assign \$57  = phase == 2'h3;
+  assign \$58  = ~ fq_v0;
+  assign ev_wait = \$57  & \$58 ;
+  assign \$59  = phase == 2'h3;
+  assign \$60  = enable & \$59 ;
+  assign \$61  = \$60  & fq_v0;
+  assign \$67  = q == 4'h9;
+  assign \$68  = g == 2'h3;
+  assign \$69  = q + 1'h1;
+  assign \$71  = q == 4'h9;
+  assign \$72  = g == 2'h3;
+  assign \$73  = q + 1'h1;
+  assign \$78  = g == 2'h3;
+  assign \$79  = ~ \$78 ;
+  assign \$80  = g + 1'h1;
+  assign \$81  = phase == 2'h3;
+  assign \$82  = ! x_q;
+  assign \$84  = \$82  ? 23'h000000 : \$83 ;
+  assign \$85  = x_q == 4'h9;
+  assign \$86  = \$85  ? b_x[14:0] : 15'h0000;
+  assign \$87  = x_kind == 2'h3;
+  assign \$88  = 1'h0 >> x_q;
+  assign \$89  = \$87  & \$88 ;
+  assign \$90  = $signed(base0) - $signed(addend0);
+  assign \$91  = $signed(base0) + $signed(addend0);
+  assign \$92  = \$89  ? \$90  : \$91 ;
+  assign \$93  = ! x_q;
+  assign \$95  = \$93  ? 23'h000000 : \$94 ;
+  assign \$96  = x_q == 4'h9;
+  assign \$97  = \$96  ? b_x[29:15] : 15'h0000;
+  assign \$98  = x_kind == 2'h3;
+  assign \$99  = 1'h0 >> x_q;
+  assign \$100  = \$98  & \$99 ;
+  assign \$101  = $signed(base1) - $signed(addend1);
+  assign \$102  = $signed(base1) + $signed(addend1);
+  assign \$103  = \$100  ? \$101  : \$102 ;
+  assign \$104  = ! x_q;
+  assign \$106  = \$104  ? 23'h000000 : \$105 ;
+  assign \$107  = x_q == 4'h9;
+  assign \$108  = \$107  ? b_x[44:30] : 15'h0000;
+  assign \$109  = x_kind == 2'h3;
+  assign \$110  = 1'h0 >> x_q;
+  assign \$111  = \$109  & \$110 ;
+  assign \$112  = $signed(base2) - $signed(addend2);
+  assign \$113  = $signed(base2) + $signed(addend2);
+  assign \$114  = \$111  ? \$112  : \$113 ;
+  assign \$115  = ! x_q;
+  assign \$117  = \$115  ? 23'h000000 : \$116 ;
+  assign \$118  = x_q == 4'h9;
+  assign \$119  = \$118  ? b_x[59:45] : 15'h0000;
+  assign \$120  = x_kind == 2'h3;
+  assign \$121  = 1'h0 >> x_q;
+  assign \$122  = \$120  & \$121 ;
+  assign \$123  = $signed(base3) - $signed(addend3);
+  assign \$124  = $signed(base3) + $signed(addend3);
+  assign \$125  = \$122  ? \$123  : \$124 ;
+  assign \$126  = ! x_q;
+  assign \$128  = \$126  ? 23'h000000 : \$127 ;
+  assign \$129  = x_q == 4'h9;
+  assign \$130  = \$129  ? b_x[74:60] : 15'h0000;
+  assign \$131  = x_kind == 2'h3;
+  assign \$132  = 1'h0 >> x_q;
+  assign \$133  = \$131  & \$132 ;
+  assign \$134  = $signed(base4) - $signed(addend4);
+  assign \$135  = $signed(base4) + $signed(addend4);
+  assign \$136  = \$133  ? \$134  : \$135 ;
+  assign \$137  = ! x_q;
+  assign \$139  = \$137  ? 23'h000000 : \$138 ;
+  assign \$140  = x_q == 4'h9;
+  assign \$141  = \$140  ? b_x[89:75] : 15'h0000;
+  assign \$142  = x_kind == 2'h3;
+  assign \$143  = 1'h0 >> x_q;
+  assign \$144  = \$142  & \$143 ;
+  assign \$145  = $signed(base5) - $signed(addend5);
+  assign \$146  = $signed(base5) + $signed(addend5);
+  assign \$147  = \$144  ? \$145  : \$146 ;
+  assign \$148  = ! x_q;
+  assign \$150  = \$148  ? 23'h000000 : \$149 ;
+  assign \$151  = x_q == 4'h9;
+  assign \$152  = \$151  ? b_x[104:90] : 15'h0000;
+  assign \$153  = x_kind == 2'h3;
+  assign \$154  = 1'h0 >> x_q;
+  assign \$155  = \$153  & \$154 ;
+  assign \$156  = $signed(base6) - $signed(addend6);
+  assign \$157  = $signed(base6) + $signed(addend6);
+  assign \$158  = \$155  ? \$156  : \$157 ;
+  assign \$159  = ! x_q;
+  assign \$161  = \$159  ? 23'h000000 : \$160 ;
+  assign \$162  = x_q == 4'h9;
+  assign \$163  = \$162  ? b_x[119:105] : 15'h0000;
+  assign \$164  = x_kind == 2'h3;
+  assign \$165  = 1'h0 >> x_q;
+  assign \$166  = \$164  & \$165 ;
+  assign \$167  = $signed(base7) - $signed(addend7);
+  assign \$168  = $signed(base7) + $signed(addend7);
+  assign \$169  = \$166  ? \$167  : \$168 ;
+  assign \$182  = x_kind == 3'h5;
+  assign o__valid = x_valid & \$182 ;
+  assign \$183  = buf_s_valid & buf_can;
+  assign \$187  = | \$186 [9:1];
+  assign \$188  = \$185 [0] & \$187 ;
+  assign \$191  = | \$190 [9:2];
+  assign \$192  = \$189 [1] & \$191 ;
+  assign \$195  = | \$194 [9:3];
+  assign \$196  = \$193 [2] & \$195 ;
+  assign \$199  = | \$198 [9:4];
+  assign \$200  = \$197 [3] & \$199 ;
+  assign \$203  = | \$202 [9:5];
+  assign \$204  = \$201 [4] & \$203 ;
+  assign \$207  = | \$206 [9:6];
+  assign \$208  = \$205 [5] & \$207 ;
+  assign \$211  = | \$210 [9:7];
+  assign \$212  = \$209 [6] & \$211 ;
+  assign \$215  = | \$214 [9:8];
+  assign \$216  = \$213 [7] & \$215 ;
+  assign \$220  = \$217 [8] & \$219 ;
+  assign \$221  = | { \$220 , \$216 , \$212 , \$208 , \$204 , \$200 , \$196 , \$192 , \$188  };
+  assign \$222  = ~ \$221 ;
+  assign \$223  = ~ { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$224  = buf_pending & \$223 ;
+  assign \$225  = ~ { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$226  = buf_pending & \$225 ;
+  assign \$227  = | \$226 [9:1];
+  assign \$228  = \$224 [0] & \$227 ;
+  assign \$229  = ~ { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$230  = buf_pending & \$229 ;
+  assign \$231  = ~ { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$232  = buf_pending & \$231 ;
+  assign \$233  = | \$232 [9:2];
+  assign \$234  = \$230 [1] & \$233 ;
+  assign \$235  = ~ { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$236  = buf_pending & \$235 ;
+  assign \$237  = ~ { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$238  = buf_pending & \$237 ;
+  assign \$239  = | \$238 [9:3];
+  assign \$240  = \$236 [2] & \$239 ;
+  assign \$241  = ~ { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$242  = buf_pending & \$241 ;
+  assign \$243  = ~ { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$244  = buf_pending & \$243 ;
+  assign \$245  = | \$244 [9:4];
+  assign \$246  = \$242 [3] & \$245 ;
+  assign \$247  = ~ { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$248  = buf_pending & \$247 ;
+  assign \$249  = ~ { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$250  = buf_pending & \$249 ;
+  assign \$251  = | \$250 [9:5];
+  assign \$252  = \$248 [4] & \$251 ;
+  assign \$253  = ~ { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$254  = buf_pending & \$253 ;
+  assign \$255  = ~ { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$256  = buf_pending & \$255 ;
+  assign \$257  = | \$256 [9:6];
+  assign \$258  = \$254 [5] & \$257 ;
+  assign \$259  = ~ { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$260  = buf_pending & \$259 ;
+  assign \$261  = ~ { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$262  = buf_pending & \$261 ;
+  assign \$263  = | \$262 [9:7];
+  assign \$264  = \$260 [6] & \$263 ;
+  assign \$265  = ~ { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$266  = buf_pending & \$265 ;
+  assign \$267  = ~ { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$268  = buf_pending & \$267 ;
+  assign \$269  = | \$268 [9:8];
+  assign \$270  = \$266 [7] & \$269 ;
+  assign \$271  = ~ { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$272  = buf_pending & \$271 ;
+  assign \$273  = ~ { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$274  = buf_pending & \$273 ;
+  assign \$276  = \$272 [8] & \$275 ;
+  assign \$277  = | { \$276 , \$270 , \$264 , \$258 , \$252 , \$246 , \$240 , \$234 , \$228  };
+  assign \$278  = ~ \$277 ;
+  assign \$279  = buf_b_low & { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$280  = | \$279 ;
+  assign \$281  = buf_b_valid & \$280 ;
+  assign \$282  = buf_b_half == buf_wsel;
+  assign \$283  = \$281  & \$282 ;
+  assign \$284  = buf_b_cnt + 1'h1;
+  assign \$285  = buf_wsel ? buf_cnt1_0 : buf_cnt0_0;
+  assign \$286  = buf_pending[0] ? \$285  : 7'h00;
+  assign \$287  = buf_wsel ? buf_cnt1_1 : buf_cnt0_1;
+  assign \$288  = \$5  ? \$287  : 7'h00;
+  assign \$289  = \$286  | \$288 ;
+  assign \$290  = buf_wsel ? buf_cnt1_2 : buf_cnt0_2;
+  assign \$291  = \$8  ? \$290  : 7'h00;
+  assign \$292  = \$289  | \$291 ;
+  assign \$293  = buf_wsel ? buf_cnt1_3 : buf_cnt0_3;
+  assign \$294  = \$11  ? \$293  : 7'h00;
+  assign \$295  = \$292  | \$294 ;
+  assign \$296  = buf_wsel ? buf_cnt1_4 : buf_cnt0_4;
+  assign \$297  = \$14  ? \$296  : 7'h00;
+  assign \$298  = \$295  | \$297 ;
+  assign \$299  = buf_wsel ? buf_cnt1_5 : buf_cnt0_5;
+  assign \$300  = \$17  ? \$299  : 7'h00;
+  assign \$301  = \$298  | \$300 ;
+  assign \$302  = buf_wsel ? buf_cnt1_6 : buf_cnt0_6;
+  assign \$303  = \$20  ? \$302  : 7'h00;
+  assign \$304  = \$301  | \$303 ;
+  assign \$305  = buf_wsel ? buf_cnt1_7 : buf_cnt0_7;
+  assign \$306  = \$23  ? \$305  : 7'h00;
+  assign \$307  = \$304  | \$306 ;
+  assign \$308  = buf_wsel ? buf_cnt1_8 : buf_cnt0_8;
+  assign \$309  = \$26  ? \$308  : 7'h00;
+  assign \$310  = \$307  | \$309 ;
+  assign \$311  = buf_wsel ? buf_cnt1_9 : buf_cnt0_9;
+  assign \$312  = \$29  ? \$311  : 7'h00;
+  assign \$313  = \$310  | \$312 ;
+  assign \$314  = \$283  ? \$284  : { 1'h0, \$313  };
+  assign \$315  = buf_s_valid & buf_can;
+  assign \$316  = buf_written | { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$317  = ! buf_rsel;
   assign \$318  = buf_release & \$317 ;
-  assign \$320  = buf_wrote[5] & \$319 ;
+  assign \$319  = ! buf_b_half;
+  assign \$320  = buf_wrote[0] & \$319 ;
   assign \$321  = buf_b_cnt + 1'h1;
+  assign \$322  = ! buf_rsel;
   assign \$323  = buf_release & \$322 ;
-  assign \$325  = buf_wrote[6] & \$324 ;
+  assign \$324  = ! buf_b_half;
+  assign \$325  = buf_wrote[1] & \$324 ;
   assign \$326  = buf_b_cnt + 1'h1;
+  assign \$327  = ! buf_rsel;
   assign \$328  = buf_release & \$327 ;
-  assign \$330  = buf_wrote[7] & \$329 ;
+  assign \$329  = ! buf_b_half;
+  assign \$330  = buf_wrote[2] & \$329 ;
   assign \$331  = buf_b_cnt + 1'h1;
+  assign \$332  = ! buf_rsel;
   assign \$333  = buf_release & \$332 ;
-  assign \$335  = buf_wrote[8] & \$334 ;
+  assign \$334  = ! buf_b_half;
+  assign \$335  = buf_wrote[3] & \$334 ;
   assign \$336  = buf_b_cnt + 1'h1;
+  assign \$337  = ! buf_rsel;
   assign \$338  = buf_release & \$337 ;
-  assign \$340  = buf_wrote[9] & \$339 ;
+  assign \$339  = ! buf_b_half;
+  assign \$340  = buf_wrote[4] & \$339 ;
   assign \$341  = buf_b_cnt + 1'h1;
-  assign \$342  = ~ buf_wsel;
-  assign \$343  = ! buf_done_half;
-  assign \$344  = buf_done_b & \$343 ;
-  assign \$345  = ! buf_rsel;
-  assign \$346  = buf_release & \$345 ;
-  assign \$348  = buf_done_b & \$347 ;
-  assign \$350  = buf_release & \$349 ;
-  assign \$351  = ~ buf_rsel;
-  assign \$352  = o__valid & o__ready;
-  assign \$354  = chunk + 1'h1;
-  assign \$355  = \$353  ? 2'h0 : \$354 ;
-  assign \$356  = f_e + 1'h1;
-  assign \$357  = \$356  == f_cnt;
-  assign \$358  = pop ? fq_v1 : fq_v0;
-  assign \$359  = ~ \$358 ;
-  assign \$360  = f_fly2 & \$359 ;
-  assign \$362  = pop ? fq_v2 : fq_v1;
-  assign \$363  = ~ \$362 ;
-  assign \$364  = f_fly2 & \$363 ;
-  assign \$365  = pop ? fq_v1 : fq_v0;
-  assign \$366  = \$364  & \$365 ;
-  assign \$367  = pop ? 1'h0 : fq_v2;
-  assign \$368  = ~ \$367 ;
-  assign \$369  = f_fly2 & \$368 ;
-  assign \$370  = pop ? fq_v2 : fq_v1;
-  assign \$371  = \$369  & \$370 ;
-  assign \$372  = ~ f_more;
-  assign \$373  = f_busy & \$372 ;
-  assign \$374  = f_e + 1'h1;
-  assign \$375  = buf_rplane != 4'h9;
-  assign \$376  = f_g != 2'h3;
-  assign \$377  = buf_rplane + 1'h1;
-  assign \$379  = f_g + 1'h1;
-  assign \$380  = ~ f_busy;
-  assign \$381  = ~ f_over;
-  assign \$382  = \$380  & \$381 ;
-  assign \$383  = \$382  & buf_rfull;
-  assign \$385  = | phase;
-  assign \$386  = ~ ev_wait;
-  assign \$387  = \$385  & \$386 ;
-  assign \$388  = x_kind != 3'h5;
-  assign \$389  = x_valid & \$388 ;
-  assign \$390  = enable & \$389 ;
-  always @(posedge clk)
-    buf_s_valid <= \$391 ;
-  always @(posedge clk)
-    buf_s_mask <= \$392 ;
-  always @(posedge clk)
-    buf_s_index <= \$393 ;
-  always @(posedge clk)
-    buf_s_last <= \$394 ;
-  always @(posedge clk)
-    buf_b_valid <= \$395 ;
-  always @(posedge clk)
-    buf_b_plane <= \$396 ;
-  always @(posedge clk)
-    buf_b_low <= \$397 ;
-  always @(posedge clk)
-    \$signature__data  <= \$398 ;
-  always @(posedge clk)
-    buf_b_half <= \$399 ;
-  always @(posedge clk)
-    buf_b_cnt <= \$400 ;
-  always @(posedge clk)
-    buf_rdata <= \$401 ;
-  always @(posedge clk)
-    buf_written <= \$402 ;
-  always @(posedge clk)
-    buf_cnt0_0 <= \$403 ;
-  always @(posedge clk)
-    buf_cnt0_1 <= \$404 ;
-  always @(posedge clk)
-    buf_cnt0_2 <= \$405 ;
-  always @(posedge clk)
-    buf_cnt0_3 <= \$406 ;
-  always @(posedge clk)
-    buf_cnt0_4 <= \$407 ;
-  always @(posedge clk)
-    buf_cnt0_5 <= \$408 ;
-  always @(posedge clk)
-    buf_cnt0_6 <= \$409 ;
-  always @(posedge clk)
-    buf_cnt0_7 <= \$410 ;
-  always @(posedge clk)
-    buf_cnt0_8 <= \$411 ;
-  always @(posedge clk)
-    buf_cnt0_9 <= \$412 ;
-  always @(posedge clk)
-    buf_cnt1_0 <= \$413 ;
-  always @(posedge clk)
-    buf_cnt1_1 <= \$414 ;
-  always @(posedge clk)
-    buf_cnt1_2 <= \$415 ;
-  always @(posedge clk)
-    buf_cnt1_3 <= \$416 ;
-  always @(posedge clk)
-    buf_cnt1_4 <= \$417 ;
-  always @(posedge clk)
-    buf_cnt1_5 <= \$418 ;
-  always @(posedge clk)
-    buf_cnt1_6 <= \$419 ;
-  always @(posedge clk)
-    buf_cnt1_7 <= \$420 ;
-  always @(posedge clk)
-    buf_cnt1_8 <= \$421 ;
-  always @(posedge clk)
-    buf_cnt1_9 <= \$422 ;
-  always @(posedge clk)
-    buf_wsel <= \$423 ;
-  always @(posedge clk)
-    buf_done_b <= \$424 ;
-  always @(posedge clk)
-    buf_done_half <= \$425 ;
-  always @(posedge clk)
-    buf_full <= \$426 ;
-  always @(posedge clk)
-    buf_rsel <= \$427 ;
-  always @(posedge clk)
-    chunk <= \$428 ;
-  always @(posedge clk)
-    phase <= \$429 ;
-  always @(posedge clk)
-    q <= \$430 ;
-  always @(posedge clk)
-    g <= \$431 ;
-  always @(posedge clk)
-    f_fly1 <= \$432 ;
-  always @(posedge clk)
-    f_fly_last1 <= \$433 ;
+  assign \$342  = ! buf_rsel;
+  assign \$343  = buf_release & \$342 ;
+  assign \$344  = ! buf_b_half;
+  assign \$345  = buf_wrote[5] & \$344 ;
+  assign \$346  = buf_b_cnt + 1'h1;
+  assign \$347  = ! buf_rsel;
+  assign \$348  = buf_release & \$347 ;
+  assign \$349  = ! buf_b_half;
+  assign \$350  = buf_wrote[6] & \$349 ;
+  assign \$351  = buf_b_cnt + 1'h1;
+  assign \$352  = ! buf_rsel;
+  assign \$353  = buf_release & \$352 ;
+  assign \$354  = ! buf_b_half;
+  assign \$355  = buf_wrote[7] & \$354 ;
+  assign \$356  = buf_b_cnt + 1'h1;
+  assign \$357  = ! buf_rsel;
+  assign \$358  = buf_release & \$357 ;
+  assign \$359  = ! buf_b_half;
+  assign \$360  = buf_wrote[8] & \$359 ;
+  assign \$361  = buf_b_cnt + 1'h1;
+  assign \$362  = ! buf_rsel;
+  assign \$363  = buf_release & \$362 ;
+  assign \$364  = ! buf_b_half;
+  assign \$365  = buf_wrote[9] & \$364 ;
+  assign \$366  = buf_b_cnt + 1'h1;
+  assign \$368  = buf_release & \$367 ;
+  assign \$370  = buf_wrote[0] & \$369 ;
+  assign \$371  = buf_b_cnt + 1'h1;
+  assign \$373  = buf_release & \$372 ;
+  assign \$375  = buf_wrote[1] & \$374 ;
+  assign \$376  = buf_b_cnt + 1'h1;
+  assign \$378  = buf_release & \$377 ;
+  assign \$380  = buf_wrote[2] & \$379 ;
+  assign \$381  = buf_b_cnt + 1'h1;
+  assign \$383  = buf_release & \$382 ;
+  assign \$385  = buf_wrote[3] & \$384 ;
+  assign \$386  = buf_b_cnt + 1'h1;
+  assign \$388  = buf_release & \$387 ;
+  assign \$390  = buf_wrote[4] & \$389 ;
+  assign \$391  = buf_b_cnt + 1'h1;
+  assign \$393  = buf_release & \$392 ;
+  assign \$395  = buf_wrote[5] & \$394 ;
+  assign \$396  = buf_b_cnt + 1'h1;
+  assign \$398  = buf_release & \$397 ;
+  assign \$400  = buf_wrote[6] & \$399 ;
+  assign \$401  = buf_b_cnt + 1'h1;
+  assign \$403  = buf_release & \$402 ;
+  assign \$405  = buf_wrote[7] & \$404 ;
+  assign \$406  = buf_b_cnt + 1'h1;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$434  = buf_rplane;
-    if (rst) begin
-      \$434  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$435  = f_fly1;
-    if (rst) begin
-      \$435  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$436  = f_fly_last1;
-    if (rst) begin
-      \$436  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$437  = f_fly_q1;
-    if (rst) begin
-      \$437  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$438  = fq_v0;
-    if (\$361 ) begin
-      \$438  = 1'h1;
-    end else if (pop) begin
-      \$438  = fq_v1;
-    end
-    if (rst) begin
-      \$438  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$439  = fq_d0;
-    if (\$361 ) begin
-      \$439  = buf_rdata;
-    end else if (pop) begin
-      \$439  = fq_d1;
-    end
-    if (rst) begin
-      \$439  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$440  = fq_l0;
-    if (\$361 ) begin
-      \$440  = f_fly_last2;
-    end else if (pop) begin
-      \$440  = fq_l1;
-    end
-    if (rst) begin
-      \$440  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$441  = fq_v1;
-    if (\$366 ) begin
-      \$441  = 1'h1;
-    end else if (pop) begin
-      \$441  = fq_v2;
-    end
-    if (rst) begin
-      \$441  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$442  = fq_d1;
-    if (\$366 ) begin
-      \$442  = buf_rdata;
-    end else if (pop) begin
-      \$442  = fq_d2;
-    end
-    if (rst) begin
-      \$442  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$443  = fq_l1;
-    if (\$366 ) begin
-      \$443  = f_fly_last2;
-    end else if (pop) begin
-      \$443  = fq_l2;
-    end
-    if (rst) begin
-      \$443  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$444  = fq_v2;
-    if (\$371 ) begin
-      \$444  = 1'h1;
-    end else if (pop) begin
-      \$444  = 1'h0;
-    end
-    if (rst) begin
-      \$444  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$445  = fq_d2;
-    if (\$371 ) begin
-      \$445  = buf_rdata;
-    end
-    if (rst) begin
-      \$445  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$446  = fq_l2;
-    if (\$371 ) begin
-      \$446  = f_fly_last2;
-    end
-    if (rst) begin
-      \$446  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$447  = f_e;
-    if (f_issue) begin
-      \$447  = \$374 [6:0];
-    end else if (\$373 ) begin
-      \$447  = 7'h00;
-    end
-    if (buf_release) begin
-    end else if (\$383 ) begin
-      \$447  = 7'h00;
-    end
-    if (rst) begin
-      \$447  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$448  = buf_rplane;
-    if (f_issue) begin
-    end else if (\$373 ) begin
-      if (\$375 ) begin
-        \$448  = \$377 [3:0];
-      end else if (\$376 ) begin
-        \$448  = 4'h0;
-      end
-    end
-    if (buf_release) begin
-    end else if (\$383 ) begin
-      \$448  = 4'h0;
-    end
-    if (rst) begin
-      \$448  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$449  = f_cnt;
-    if (f_issue) begin
-    end else if (\$373 ) begin
-      if (\$375 ) begin
-        \$449  = \$378 ;
-      end else if (\$376 ) begin
-        \$449  = buf_rcnt0;
-      end
-    end
-    if (buf_release) begin
-    end else if (\$383 ) begin
-      \$449  = buf_rcnt0;
-    end
-    if (rst) begin
-      \$449  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$450  = f_g;
-    if (f_issue) begin
-    end else if (\$373 ) begin
-      if (\$375 ) begin
-      end else if (\$376 ) begin
-        \$450  = \$379 [1:0];
-      end
-    end
-    if (buf_release) begin
-    end else if (\$383 ) begin
-      \$450  = 2'h0;
-    end
-    if (rst) begin
-      \$450  = 2'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$451  = f_busy;
-    if (f_issue) begin
-    end else if (\$373 ) begin
-      (* full_case = 32'd1 *)
-      if (\$375 ) begin
-      end else if (\$376 ) begin
-      end else begin
-        \$451  = 1'h0;
-      end
-    end
-    if (buf_release) begin
-      \$451  = 1'h0;
-    end else if (\$383 ) begin
-      \$451  = 1'h1;
-    end
-    if (rst) begin
-      \$451  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$452  = f_over;
-    if (f_issue) begin
-    end else if (\$373 ) begin
-      (* full_case = 32'd1 *)
-      if (\$375 ) begin
-      end else if (\$376 ) begin
-      end else begin
-        \$452  = 1'h1;
-      end
-    end
-    if (buf_release) begin
-      \$452  = 1'h0;
-    end
-    if (rst) begin
-      \$452  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$453  = cnt_q;
-    if (go) begin
-      \$453  = \$384 ;
-    end
-    if (rst) begin
-      \$453  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$454  = r_valid;
-    if (enable) begin
-      \$454  = \$387 ;
-    end
-    if (rst) begin
-      \$454  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$455  = r_kind;
-    if (enable) begin
-      \$455  = phase;
-    end
-    if (rst) begin
-      \$455  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$456  = r_addr;
-    if (enable) begin
-      \$456  = 1'h0;
-    end
-    if (rst) begin
-      \$456  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$457  = r_q;
-    if (enable) begin
-      \$457  = q;
-    end
-    if (rst) begin
-      \$457  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$458  = x_valid;
-    if (enable) begin
-      \$458  = r_valid;
-    end
-    if (rst) begin
-      \$458  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$459  = x_kind;
-    if (enable) begin
-      \$459  = r_kind;
-    end
-    if (rst) begin
-      \$459  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$460  = x_addr;
-    if (enable) begin
-      \$460  = r_addr;
-    end
-    if (rst) begin
-      \$460  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$461  = x_q;
-    if (enable) begin
-      \$461  = r_q;
-    end
-    if (rst) begin
-      \$461  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$462  = w_x;
-    if (enable) begin
-      \$462  = w_rp__data;
-    end
-    if (rst) begin
-      \$462  = 64'h0000000000000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$463  = b_x;
-    if (enable) begin
-      \$463  = b_rp__data;
-    end
-    if (rst) begin
-      \$463  = 120'h000000000000000000000000000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$464  = acc_word;
-    if (\$390 ) begin
-      \$464  = word_out;
-    end
-    if (rst) begin
-      \$464  = 176'h00000000000000000000000000000000000000000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (chunk)
-      1'h0:
-          \$192  = \$190 ;
-      1'h1:
-          \$192  = \$191 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (chunk)
-      1'h0:
-          \$195  = \$193 ;
-      1'h1:
-          \$195  = \$194 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (chunk)
-      1'h0:
-          \$198  = \$196 ;
-      1'h1:
-          \$198  = \$197 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    (* full_case = 32'd1 *)
-    casez (chunk)
-      1'h0:
-          \$201  = \$199 ;
-      1'h1:
-          \$201  = \$200 ;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$378  = 7'h00;
+    \$453  = 7'h00;
     casez (buf_rplane)
       4'h0:
-          \$378  = buf_rcnt1;
+          \$453  = buf_rcnt1;
       4'h1:
-          \$378  = buf_rcnt2;
+          \$453  = buf_rcnt2;
       4'h2:
-          \$378  = buf_rcnt3;
+          \$453  = buf_rcnt3;
       4'h3:
-          \$378  = buf_rcnt4;
+          \$453  = buf_rcnt4;
       4'h4:
-          \$378  = buf_rcnt5;
+          \$453  = buf_rcnt5;
       4'h5:
-          \$378  = buf_rcnt6;
+          \$453  = buf_rcnt6;
       4'h6:
-          \$378  = buf_rcnt7;
+          \$453  = buf_rcnt7;
       4'h7:
-          \$378  = buf_rcnt8;
+          \$453  = buf_rcnt8;
       4'h8:
-          \$378  = buf_rcnt9;
+          \$453  = buf_rcnt9;
       4'h9:
-          \$378  = buf_rcnt0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$384  = 7'h00;
-    casez (q_n)
-      4'h0:
-          \$384  = buf_rcnt0;
-      4'h1:
-          \$384  = buf_rcnt1;
-      4'h2:
-          \$384  = buf_rcnt2;
-      4'h3:
-          \$384  = buf_rcnt3;
-      4'h4:
-          \$384  = buf_rcnt4;
-      4'h5:
-          \$384  = buf_rcnt5;
-      4'h6:
-          \$384  = buf_rcnt6;
-      4'h7:
-          \$384  = buf_rcnt7;
-      4'h8:
-          \$384  = buf_rcnt8;
-      4'h9:
-          \$384  = buf_rcnt9;
+          \$453  = buf_rcnt0;
     endcase
   end
   always @* begin
@@ -7762,19 +7525,19 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__ready, o__valid, o__ready
       3'h2:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$86 ) begin
+            if (nz_q) begin
               phase_n = 3'h3;
-            end else if (\$87 ) begin
+            end else if (\$67 ) begin
               phase_n = 3'h5;
             end else begin
               phase_n = 3'h2;
             end
           end
       3'h3:
-          if (\$90 ) begin
+          if (\$70 ) begin
             if (fq_l0) begin
               (* full_case = 32'd1 *)
-              if (\$91 ) begin
+              if (\$71 ) begin
                 phase_n = 3'h5;
               end else begin
                 phase_n = 3'h2;
@@ -7784,7 +7547,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__ready, o__valid, o__ready
       3'h5:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$99 ) begin
+            if (\$79 ) begin
               phase_n = 3'h2;
             end else begin
               (* full_case = 32'd1 *)
@@ -7808,26 +7571,26 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__ready, o__valid, o__ready
       3'h2:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$86 ) begin
-            end else if (\$87 ) begin
+            if (nz_q) begin
+            end else if (\$67 ) begin
             end else begin
-              q_n = \$89 [3:0];
+              q_n = \$69 [3:0];
             end
           end
       3'h3:
-          if (\$90 ) begin
+          if (\$70 ) begin
             if (fq_l0) begin
               (* full_case = 32'd1 *)
-              if (\$91 ) begin
+              if (\$71 ) begin
               end else begin
-                q_n = \$93 [3:0];
+                q_n = \$73 [3:0];
               end
             end
           end
       3'h5:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$99 ) begin
+            if (\$79 ) begin
               q_n = 4'h0;
             end else begin
               if (buf_rfull) begin
@@ -7850,8 +7613,8 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__ready, o__valid, o__ready
       3'h5:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$99 ) begin
-              g_n = \$100 [1:0];
+            if (\$79 ) begin
+              g_n = \$80 [1:0];
             end else begin
               g_n = 2'h0;
             end
@@ -7866,18 +7629,18 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__ready, o__valid, o__ready
           /* empty */;
       3'h2:
           if (a_last) begin
-            if (\$86 ) begin
-            end else if (\$87 ) begin
-              if (\$88 ) begin
+            if (nz_q) begin
+            end else if (\$67 ) begin
+              if (\$68 ) begin
                 release_now = 1'h1;
               end
             end
           end
       3'h3:
-          if (\$90 ) begin
+          if (\$70 ) begin
             if (fq_l0) begin
-              if (\$91 ) begin
-                if (\$92 ) begin
+              if (\$71 ) begin
+                if (\$72 ) begin
                   release_now = 1'h1;
                 end
               end
@@ -7890,7 +7653,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__ready, o__valid, o__ready
     base0 = { acc_word[21], acc_word[21:0] };
     casez (x_kind)
       3'h2:
-          base0 = \$104 ;
+          base0 = \$84 ;
     endcase
   end
   always @* begin
@@ -7898,7 +7661,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__ready, o__valid, o__ready
     addend0 = 15'h0000;
     casez (x_kind)
       3'h2:
-          addend0 = \$106 ;
+          addend0 = \$86 ;
       3'h3:
           addend0 = { w_x[7], w_x[7], w_x[7], w_x[7], w_x[7], w_x[7], w_x[7], w_x[7:0] };
     endcase
@@ -7908,7 +7671,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__ready, o__valid, o__ready
     base1 = { acc_word[43], acc_word[43:22] };
     casez (x_kind)
       3'h2:
-          base1 = \$115 ;
+          base1 = \$95 ;
     endcase
   end
   always @* begin
@@ -7916,7 +7679,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__ready, o__valid, o__ready
     addend1 = 15'h0000;
     casez (x_kind)
       3'h2:
-          addend1 = \$117 ;
+          addend1 = \$97 ;
       3'h3:
           addend1 = { w_x[15], w_x[15], w_x[15], w_x[15], w_x[15], w_x[15], w_x[15], w_x[15:8] };
     endcase
@@ -7926,7 +7689,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__ready, o__valid, o__ready
     base2 = { acc_word[65], acc_word[65:44] };
     casez (x_kind)
       3'h2:
-          base2 = \$126 ;
+          base2 = \$106 ;
     endcase
   end
   always @* begin
@@ -7934,7 +7697,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__ready, o__valid, o__ready
     addend2 = 15'h0000;
     casez (x_kind)
       3'h2:
-          addend2 = \$128 ;
+          addend2 = \$108 ;
       3'h3:
           addend2 = { w_x[23], w_x[23], w_x[23], w_x[23], w_x[23], w_x[23], w_x[23], w_x[23:16] };
     endcase
@@ -7944,7 +7707,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__ready, o__valid, o__ready
     base3 = { acc_word[87], acc_word[87:66] };
     casez (x_kind)
       3'h2:
-          base3 = \$137 ;
+          base3 = \$117 ;
     endcase
   end
   always @* begin
@@ -7952,7 +7715,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__ready, o__valid, o__ready
     addend3 = 15'h0000;
     casez (x_kind)
       3'h2:
-          addend3 = \$139 ;
+          addend3 = \$119 ;
       3'h3:
           addend3 = { w_x[31], w_x[31], w_x[31], w_x[31], w_x[31], w_x[31], w_x[31], w_x[31:24] };
     endcase
@@ -7962,7 +7725,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__ready, o__valid, o__ready
     base4 = { acc_word[109], acc_word[109:88] };
     casez (x_kind)
       3'h2:
-          base4 = \$148 ;
+          base4 = \$128 ;
     endcase
   end
   always @* begin
@@ -7970,7 +7733,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__ready, o__valid, o__ready
     addend4 = 15'h0000;
     casez (x_kind)
       3'h2:
-          addend4 = \$150 ;
+          addend4 = \$130 ;
       3'h3:
           addend4 = { w_x[39], w_x[39], w_x[39], w_x[39], w_x[39], w_x[39], w_x[39], w_x[39:32] };
     endcase
@@ -7980,7 +7743,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__ready, o__valid, o__ready
     base5 = { acc_word[131], acc_word[131:110] };
     casez (x_kind)
       3'h2:
-          base5 = \$159 ;
+          base5 = \$139 ;
     endcase
   end
   always @* begin
@@ -7988,7 +7751,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__ready, o__valid, o__ready
     addend5 = 15'h0000;
     casez (x_kind)
       3'h2:
-          addend5 = \$161 ;
+          addend5 = \$141 ;
       3'h3:
           addend5 = { w_x[47], w_x[47], w_x[47], w_x[47], w_x[47], w_x[47], w_x[47], w_x[47:40] };
     endcase
@@ -7998,7 +7761,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__ready, o__valid, o__ready
     base6 = { acc_word[153], acc_word[153:132] };
     casez (x_kind)
       3'h2:
-          base6 = \$170 ;
+          base6 = \$150 ;
     endcase
   end
   always @* begin
@@ -8006,7 +7769,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__ready, o__valid, o__ready
     addend6 = 15'h0000;
     casez (x_kind)
       3'h2:
-          addend6 = \$172 ;
+          addend6 = \$152 ;
       3'h3:
           addend6 = { w_x[55], w_x[55], w_x[55], w_x[55], w_x[55], w_x[55], w_x[55], w_x[55:48] };
     endcase
@@ -8016,7 +7779,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__ready, o__valid, o__ready
     base7 = { acc_word[175], acc_word[175:154] };
     casez (x_kind)
       3'h2:
-          base7 = \$181 ;
+          base7 = \$161 ;
     endcase
   end
   always @* begin
@@ -8024,459 +7787,875 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__ready, o__valid, o__ready
     addend7 = 15'h0000;
     casez (x_kind)
       3'h2:
-          addend7 = \$183 ;
+          addend7 = \$163 ;
       3'h3:
           addend7 = { w_x[63], w_x[63], w_x[63], w_x[63], w_x[63], w_x[63], w_x[63], w_x[63:56] };
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$391  = buf_s_valid;
+    \$490  = buf_s_valid;
     if (i__ready) begin
-      \$391  = i__valid;
+      \$490  = i__valid;
     end
     if (rst) begin
-      \$391  = 1'h0;
+      \$490  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$392  = buf_s_mask;
+    \$491  = buf_s_mask;
     if (i__ready) begin
-      \$392  = \$203 ;
+      \$491  = \$184 ;
     end
     if (rst) begin
-      \$392  = 10'h000;
+      \$491  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$393  = buf_s_index;
+    \$492  = buf_s_index;
     if (i__ready) begin
-      \$393  = i__payload[15:10];
+      \$492  = i__payload[15:10];
     end
     if (rst) begin
-      \$393  = 6'h00;
+      \$492  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$394  = buf_s_last;
+    \$493  = buf_s_last;
     if (i__ready) begin
-      \$394  = i__payload[16];
+      \$493  = i__payload[16];
     end
     if (rst) begin
-      \$394  = 1'h0;
+      \$493  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$395  = buf_write;
+    \$494  = buf_one_left;
+    if (i__ready) begin
+      \$494  = \$222 ;
+    end else if (\$183 ) begin
+      \$494  = \$278 ;
+    end
     if (rst) begin
-      \$395  = 1'h0;
+      \$494  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$396  = buf_plane;
+    \$495  = buf_write;
     if (rst) begin
-      \$396  = 4'h0;
+      \$495  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$397  = { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+    \$496  = buf_plane;
     if (rst) begin
-      \$397  = 10'h000;
+      \$496  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$398  = buf_s_index;
+    \$497  = { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
     if (rst) begin
-      \$398  = 6'h00;
+      \$497  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$399  = buf_wsel;
+    \$498  = buf_s_index;
     if (rst) begin
-      \$399  = 1'h0;
+      \$498  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$400  = \$239 [6:0];
+    \$499  = buf_wsel;
     if (rst) begin
-      \$400  = 7'h00;
+      \$499  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$401  = rp__data;
+    \$500  = \$314 [6:0];
     if (rst) begin
-      \$401  = 6'h00;
+      \$500  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$402  = buf_written;
-    if (\$240 ) begin
+    \$501  = rp__data;
+    if (rst) begin
+      \$501  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$502  = buf_written;
+    if (\$315 ) begin
       (* full_case = 32'd1 *)
       if (buf_one_left) begin
-        \$402  = 10'h000;
+        \$502  = 10'h000;
       end else begin
-        \$402  = \$241 ;
+        \$502  = \$316 ;
       end
     end
     if (rst) begin
-      \$402  = 10'h000;
+      \$502  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$403  = buf_cnt0_0;
-    if (\$243 ) begin
-      \$403  = 7'h00;
-    end else if (\$245 ) begin
-      \$403  = \$246 [6:0];
-    end
-    if (rst) begin
-      \$403  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$404  = buf_cnt0_1;
-    if (\$248 ) begin
-      \$404  = 7'h00;
-    end else if (\$250 ) begin
-      \$404  = \$251 [6:0];
-    end
-    if (rst) begin
-      \$404  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$405  = buf_cnt0_2;
-    if (\$253 ) begin
-      \$405  = 7'h00;
-    end else if (\$255 ) begin
-      \$405  = \$256 [6:0];
-    end
-    if (rst) begin
-      \$405  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$406  = buf_cnt0_3;
-    if (\$258 ) begin
-      \$406  = 7'h00;
-    end else if (\$260 ) begin
-      \$406  = \$261 [6:0];
-    end
-    if (rst) begin
-      \$406  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$407  = buf_cnt0_4;
-    if (\$263 ) begin
-      \$407  = 7'h00;
-    end else if (\$265 ) begin
-      \$407  = \$266 [6:0];
-    end
-    if (rst) begin
-      \$407  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$408  = buf_cnt0_5;
-    if (\$268 ) begin
-      \$408  = 7'h00;
-    end else if (\$270 ) begin
-      \$408  = \$271 [6:0];
-    end
-    if (rst) begin
-      \$408  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$409  = buf_cnt0_6;
-    if (\$273 ) begin
-      \$409  = 7'h00;
-    end else if (\$275 ) begin
-      \$409  = \$276 [6:0];
-    end
-    if (rst) begin
-      \$409  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$410  = buf_cnt0_7;
-    if (\$278 ) begin
-      \$410  = 7'h00;
-    end else if (\$280 ) begin
-      \$410  = \$281 [6:0];
-    end
-    if (rst) begin
-      \$410  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$411  = buf_cnt0_8;
-    if (\$283 ) begin
-      \$411  = 7'h00;
-    end else if (\$285 ) begin
-      \$411  = \$286 [6:0];
-    end
-    if (rst) begin
-      \$411  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$412  = buf_cnt0_9;
-    if (\$288 ) begin
-      \$412  = 7'h00;
-    end else if (\$290 ) begin
-      \$412  = \$291 [6:0];
-    end
-    if (rst) begin
-      \$412  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$413  = buf_cnt1_0;
-    if (\$293 ) begin
-      \$413  = 7'h00;
-    end else if (\$295 ) begin
-      \$413  = \$296 [6:0];
-    end
-    if (rst) begin
-      \$413  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$414  = buf_cnt1_1;
-    if (\$298 ) begin
-      \$414  = 7'h00;
-    end else if (\$300 ) begin
-      \$414  = \$301 [6:0];
-    end
-    if (rst) begin
-      \$414  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$415  = buf_cnt1_2;
-    if (\$303 ) begin
-      \$415  = 7'h00;
-    end else if (\$305 ) begin
-      \$415  = \$306 [6:0];
-    end
-    if (rst) begin
-      \$415  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$416  = buf_cnt1_3;
-    if (\$308 ) begin
-      \$416  = 7'h00;
-    end else if (\$310 ) begin
-      \$416  = \$311 [6:0];
-    end
-    if (rst) begin
-      \$416  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$417  = buf_cnt1_4;
-    if (\$313 ) begin
-      \$417  = 7'h00;
-    end else if (\$315 ) begin
-      \$417  = \$316 [6:0];
-    end
-    if (rst) begin
-      \$417  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$418  = buf_cnt1_5;
+    \$503  = buf_cnt0_0;
     if (\$318 ) begin
-      \$418  = 7'h00;
+      \$503  = 7'h00;
     end else if (\$320 ) begin
-      \$418  = \$321 [6:0];
+      \$503  = \$321 [6:0];
     end
     if (rst) begin
-      \$418  = 7'h00;
+      \$503  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$419  = buf_cnt1_6;
+    \$504  = buf_cnt0_1;
     if (\$323 ) begin
-      \$419  = 7'h00;
+      \$504  = 7'h00;
     end else if (\$325 ) begin
-      \$419  = \$326 [6:0];
+      \$504  = \$326 [6:0];
     end
     if (rst) begin
-      \$419  = 7'h00;
+      \$504  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$420  = buf_cnt1_7;
+    \$505  = buf_cnt0_2;
     if (\$328 ) begin
-      \$420  = 7'h00;
+      \$505  = 7'h00;
     end else if (\$330 ) begin
-      \$420  = \$331 [6:0];
+      \$505  = \$331 [6:0];
     end
     if (rst) begin
-      \$420  = 7'h00;
+      \$505  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$421  = buf_cnt1_8;
+    \$506  = buf_cnt0_3;
     if (\$333 ) begin
-      \$421  = 7'h00;
+      \$506  = 7'h00;
     end else if (\$335 ) begin
-      \$421  = \$336 [6:0];
+      \$506  = \$336 [6:0];
     end
     if (rst) begin
-      \$421  = 7'h00;
+      \$506  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$422  = buf_cnt1_9;
+    \$507  = buf_cnt0_4;
     if (\$338 ) begin
-      \$422  = 7'h00;
+      \$507  = 7'h00;
     end else if (\$340 ) begin
-      \$422  = \$341 [6:0];
+      \$507  = \$341 [6:0];
     end
     if (rst) begin
-      \$422  = 7'h00;
+      \$507  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$423  = buf_wsel;
-    if (buf_done) begin
-      \$423  = \$342 ;
+    \$508  = buf_cnt0_5;
+    if (\$343 ) begin
+      \$508  = 7'h00;
+    end else if (\$345 ) begin
+      \$508  = \$346 [6:0];
     end
     if (rst) begin
-      \$423  = 1'h0;
+      \$508  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$424  = buf_done;
-    if (rst) begin
-      \$424  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$425  = buf_wsel;
-    if (rst) begin
-      \$425  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$426  = buf_full;
-    if (\$344 ) begin
-      \$426 [0] = 1'h1;
-    end else if (\$346 ) begin
-      \$426 [0] = 1'h0;
-    end
+    \$509  = buf_cnt0_6;
     if (\$348 ) begin
-      \$426 [1] = 1'h1;
+      \$509  = 7'h00;
     end else if (\$350 ) begin
-      \$426 [1] = 1'h0;
+      \$509  = \$351 [6:0];
     end
     if (rst) begin
-      \$426  = 2'h0;
+      \$509  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$427  = buf_rsel;
+    \$510  = buf_cnt0_7;
+    if (\$353 ) begin
+      \$510  = 7'h00;
+    end else if (\$355 ) begin
+      \$510  = \$356 [6:0];
+    end
+    if (rst) begin
+      \$510  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$511  = buf_cnt0_8;
+    if (\$358 ) begin
+      \$511  = 7'h00;
+    end else if (\$360 ) begin
+      \$511  = \$361 [6:0];
+    end
+    if (rst) begin
+      \$511  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$512  = buf_cnt0_9;
+    if (\$363 ) begin
+      \$512  = 7'h00;
+    end else if (\$365 ) begin
+      \$512  = \$366 [6:0];
+    end
+    if (rst) begin
+      \$512  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$513  = buf_cnt1_0;
+    if (\$368 ) begin
+      \$513  = 7'h00;
+    end else if (\$370 ) begin
+      \$513  = \$371 [6:0];
+    end
+    if (rst) begin
+      \$513  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$514  = buf_cnt1_1;
+    if (\$373 ) begin
+      \$514  = 7'h00;
+    end else if (\$375 ) begin
+      \$514  = \$376 [6:0];
+    end
+    if (rst) begin
+      \$514  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$515  = buf_cnt1_2;
+    if (\$378 ) begin
+      \$515  = 7'h00;
+    end else if (\$380 ) begin
+      \$515  = \$381 [6:0];
+    end
+    if (rst) begin
+      \$515  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$516  = buf_cnt1_3;
+    if (\$383 ) begin
+      \$516  = 7'h00;
+    end else if (\$385 ) begin
+      \$516  = \$386 [6:0];
+    end
+    if (rst) begin
+      \$516  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$517  = buf_cnt1_4;
+    if (\$388 ) begin
+      \$517  = 7'h00;
+    end else if (\$390 ) begin
+      \$517  = \$391 [6:0];
+    end
+    if (rst) begin
+      \$517  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$518  = buf_cnt1_5;
+    if (\$393 ) begin
+      \$518  = 7'h00;
+    end else if (\$395 ) begin
+      \$518  = \$396 [6:0];
+    end
+    if (rst) begin
+      \$518  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$519  = buf_cnt1_6;
+    if (\$398 ) begin
+      \$519  = 7'h00;
+    end else if (\$400 ) begin
+      \$519  = \$401 [6:0];
+    end
+    if (rst) begin
+      \$519  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$520  = buf_cnt1_7;
+    if (\$403 ) begin
+      \$520  = 7'h00;
+    end else if (\$405 ) begin
+      \$520  = \$406 [6:0];
+    end
+    if (rst) begin
+      \$520  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$521  = buf_cnt1_8;
+    if (\$408 ) begin
+      \$521  = 7'h00;
+    end else if (\$410 ) begin
+      \$521  = \$411 [6:0];
+    end
+    if (rst) begin
+      \$521  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$522  = buf_cnt1_9;
+    if (\$413 ) begin
+      \$522  = 7'h00;
+    end else if (\$415 ) begin
+      \$522  = \$416 [6:0];
+    end
+    if (rst) begin
+      \$522  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$523  = buf_wsel;
+    if (buf_done) begin
+      \$523  = \$417 ;
+    end
+    if (rst) begin
+      \$523  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$524  = buf_done;
+    if (rst) begin
+      \$524  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$525  = buf_wsel;
+    if (rst) begin
+      \$525  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$526  = buf_full;
+    if (\$419 ) begin
+      \$526 [0] = 1'h1;
+    end else if (\$421 ) begin
+      \$526 [0] = 1'h0;
+    end
+    if (\$423 ) begin
+      \$526 [1] = 1'h1;
+    end else if (\$425 ) begin
+      \$526 [1] = 1'h0;
+    end
+    if (rst) begin
+      \$526  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$527  = buf_rsel;
     if (buf_release) begin
-      \$427  = \$351 ;
+      \$527  = \$426 ;
     end
     if (rst) begin
-      \$427  = 1'h0;
+      \$527  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$428  = chunk;
-    if (\$352 ) begin
-      \$428  = \$355 [0];
+    \$528  = chunk;
+    if (\$427 ) begin
+      \$528  = \$430 [0];
     end
     if (rst) begin
-      \$428  = 1'h0;
+      \$528  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$429  = phase;
+    \$529  = phase;
     if (go) begin
-      \$429  = phase_n;
+      \$529  = phase_n;
     end
     if (rst) begin
-      \$429  = 3'h0;
+      \$529  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$430  = q;
+    \$530  = q;
     if (go) begin
-      \$430  = q_n;
+      \$530  = q_n;
     end
     if (rst) begin
-      \$430  = 4'h0;
+      \$530  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$431  = g;
+    \$531  = g;
     if (go) begin
-      \$431  = g_n;
+      \$531  = g_n;
     end
     if (rst) begin
-      \$431  = 2'h0;
+      \$531  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$432  = f_issue;
+    \$532  = f_issue;
     if (rst) begin
-      \$432  = 1'h0;
+      \$532  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$433  = \$357 ;
+    \$533  = \$432 ;
     if (rst) begin
-      \$433  = 1'h0;
+      \$533  = 1'h0;
     end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$534  = buf_rplane;
+    if (rst) begin
+      \$534  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$535  = f_fly1;
+    if (rst) begin
+      \$535  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$536  = f_fly_last1;
+    if (rst) begin
+      \$536  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$537  = f_fly_q1;
+    if (rst) begin
+      \$537  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$538  = fq_v0;
+    if (\$436 ) begin
+      \$538  = 1'h1;
+    end else if (pop) begin
+      \$538  = fq_v1;
+    end
+    if (rst) begin
+      \$538  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$539  = fq_d0;
+    if (\$436 ) begin
+      \$539  = buf_rdata;
+    end else if (pop) begin
+      \$539  = fq_d1;
+    end
+    if (rst) begin
+      \$539  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$540  = fq_l0;
+    if (\$436 ) begin
+      \$540  = f_fly_last2;
+    end else if (pop) begin
+      \$540  = fq_l1;
+    end
+    if (rst) begin
+      \$540  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$541  = fq_v1;
+    if (\$441 ) begin
+      \$541  = 1'h1;
+    end else if (pop) begin
+      \$541  = fq_v2;
+    end
+    if (rst) begin
+      \$541  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$542  = fq_d1;
+    if (\$441 ) begin
+      \$542  = buf_rdata;
+    end else if (pop) begin
+      \$542  = fq_d2;
+    end
+    if (rst) begin
+      \$542  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$543  = fq_l1;
+    if (\$441 ) begin
+      \$543  = f_fly_last2;
+    end else if (pop) begin
+      \$543  = fq_l2;
+    end
+    if (rst) begin
+      \$543  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$544  = fq_v2;
+    if (\$446 ) begin
+      \$544  = 1'h1;
+    end else if (pop) begin
+      \$544  = 1'h0;
+    end
+    if (rst) begin
+      \$544  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$545  = fq_d2;
+    if (\$446 ) begin
+      \$545  = buf_rdata;
+    end
+    if (rst) begin
+      \$545  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$546  = fq_l2;
+    if (\$446 ) begin
+      \$546  = f_fly_last2;
+    end
+    if (rst) begin
+      \$546  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$547  = f_e;
+    if (f_issue) begin
+      \$547  = \$449 [6:0];
+    end else if (\$448 ) begin
+      \$547  = 7'h00;
+    end
+    if (buf_release) begin
+    end else if (\$458 ) begin
+      \$547  = 7'h00;
+    end
+    if (rst) begin
+      \$547  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$548  = buf_rplane;
+    if (f_issue) begin
+    end else if (\$448 ) begin
+      if (\$450 ) begin
+        \$548  = \$452 [3:0];
+      end else if (\$451 ) begin
+        \$548  = 4'h0;
+      end
+    end
+    if (buf_release) begin
+    end else if (\$458 ) begin
+      \$548  = 4'h0;
+    end
+    if (rst) begin
+      \$548  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$549  = f_cnt;
+    if (f_issue) begin
+    end else if (\$448 ) begin
+      if (\$450 ) begin
+        \$549  = \$453 ;
+      end else if (\$451 ) begin
+        \$549  = buf_rcnt0;
+      end
+    end
+    if (buf_release) begin
+    end else if (\$458 ) begin
+      \$549  = buf_rcnt0;
+    end
+    if (rst) begin
+      \$549  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$550  = f_g;
+    if (f_issue) begin
+    end else if (\$448 ) begin
+      if (\$450 ) begin
+      end else if (\$451 ) begin
+        \$550  = \$454 [1:0];
+      end
+    end
+    if (buf_release) begin
+    end else if (\$458 ) begin
+      \$550  = 2'h0;
+    end
+    if (rst) begin
+      \$550  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$551  = f_busy;
+    if (f_issue) begin
+    end else if (\$448 ) begin
+      (* full_case = 32'd1 *)
+      if (\$450 ) begin
+      end else if (\$451 ) begin
+      end else begin
+        \$551  = 1'h0;
+      end
+    end
+    if (buf_release) begin
+      \$551  = 1'h0;
+    end else if (\$458 ) begin
+      \$551  = 1'h1;
+    end
+    if (rst) begin
+      \$551  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$552  = f_over;
+    if (f_issue) begin
+    end else if (\$448 ) begin
+      (* full_case = 32'd1 *)
+      if (\$450 ) begin
+      end else if (\$451 ) begin
+      end else begin
+        \$552  = 1'h1;
+      end
+    end
+    if (buf_release) begin
+      \$552  = 1'h0;
+    end
+    if (rst) begin
+      \$552  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$553  = nz_q;
+    if (go) begin
+      \$553  = \$483 ;
+    end
+    if (rst) begin
+      \$553  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$554  = r_valid;
+    if (enable) begin
+      \$554  = \$486 ;
+    end
+    if (rst) begin
+      \$554  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$555  = r_kind;
+    if (enable) begin
+      \$555  = phase;
+    end
+    if (rst) begin
+      \$555  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$556  = r_addr;
+    if (enable) begin
+      \$556  = 1'h0;
+    end
+    if (rst) begin
+      \$556  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$557  = r_q;
+    if (enable) begin
+      \$557  = q;
+    end
+    if (rst) begin
+      \$557  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$558  = x_valid;
+    if (enable) begin
+      \$558  = r_valid;
+    end
+    if (rst) begin
+      \$558  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$559  = x_kind;
+    if (enable) begin
+      \$559  = r_kind;
+    end
+    if (rst) begin
+      \$559  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$560  = x_addr;
+    if (enable) begin
+      \$560  = r_addr;
+    end
+    if (rst) begin
+      \$560  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$561  = x_q;
+    if (enable) begin
+      \$561  = r_q;
+    end
+    if (rst) begin
+      \$561  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$562  = w_x;
+    if (enable) begin
+      \$562  = w_rp__data;
+    end
+    if (rst) begin
+      \$562  = 64'h0000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$563  = b_x;
+    if (enable) begin
+      \$563  = b_rp__data;
+    end
+    if (rst) begin
+      \$563  = 120'h000000000000000000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$564  = acc_word;
+    if (\$489 ) begin
+      \$564  = word_out;
+    end
+    if (rst) begin
+      \$564  = 176'h00000000000000000000000000000000000000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (chunk)
+      1'h0:
+          \$172  = \$170 ;
+      1'h1:
+          \$172  = \$171 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (chunk)
+      1'h0:
+          \$175  = \$173 ;
+      1'h1:
+          \$175  = \$174 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (chunk)
+      1'h0:
+          \$178  = \$176 ;
+      1'h1:
+          \$178  = \$177 ;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    (* full_case = 32'd1 *)
+    casez (chunk)
+      1'h0:
+          \$181  = \$179 ;
+      1'h1:
+          \$181  = \$180 ;
+    endcase
   end
   assign buf_low = { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
   assign \$signature__addr  = { buf_b_half, buf_b_plane, buf_b_cnt[5:0] };
@@ -8493,14 +8672,14 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__ready, o__valid, o__ready
   assign op_addr = 1'h0;
   assign w_rp__addr = { fq_d0, g };
   assign b_rp__addr = g;
-  assign acc_n0 = \$112 [21:0];
-  assign acc_n1 = \$123 [21:0];
-  assign acc_n2 = \$134 [21:0];
-  assign acc_n3 = \$145 [21:0];
-  assign acc_n4 = \$156 [21:0];
-  assign acc_n5 = \$167 [21:0];
-  assign acc_n6 = \$178 [21:0];
-  assign acc_n7 = \$189 [21:0];
+  assign acc_n0 = \$92 [21:0];
+  assign acc_n1 = \$103 [21:0];
+  assign acc_n2 = \$114 [21:0];
+  assign acc_n3 = \$125 [21:0];
+  assign acc_n4 = \$136 [21:0];
+  assign acc_n5 = \$147 [21:0];
+  assign acc_n6 = \$158 [21:0];
+  assign acc_n7 = \$169 [21:0];
   assign \o__payload.lane0  = o__payload[13:0];
   assign \o__payload.lane1  = o__payload[27:14];
   assign \o__payload.lane2  = o__payload[41:28];
@@ -8508,241 +8687,260 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__ready, o__valid, o__ready
   assign \i__payload.mask  = i__payload[9:0];
   assign \i__payload.index  = i__payload[15:10];
   assign \i__payload.last  = i__payload[16];
-  assign o__payload[55:42] = \$201 [13:0];
-  assign o__payload[41:28] = \$198 [13:0];
-  assign o__payload[27:14] = \$195 [13:0];
-  assign o__payload[13:0] = \$192 [13:0];
-  assign word_out[175:154] = \$189 [21:0];
-  assign word_out[153:132] = \$178 [21:0];
-  assign word_out[131:110] = \$167 [21:0];
-  assign word_out[109:88] = \$156 [21:0];
-  assign word_out[87:66] = \$145 [21:0];
-  assign word_out[65:44] = \$134 [21:0];
-  assign word_out[43:22] = \$123 [21:0];
-  assign word_out[21:0] = \$112 [21:0];
+  assign o__payload[55:42] = \$181 [13:0];
+  assign o__payload[41:28] = \$178 [13:0];
+  assign o__payload[27:14] = \$175 [13:0];
+  assign o__payload[13:0] = \$172 [13:0];
+  assign word_out[175:154] = \$169 [21:0];
+  assign word_out[153:132] = \$158 [21:0];
+  assign word_out[131:110] = \$147 [21:0];
+  assign word_out[109:88] = \$136 [21:0];
+  assign word_out[87:66] = \$125 [21:0];
+  assign word_out[65:44] = \$114 [21:0];
+  assign word_out[43:22] = \$103 [21:0];
+  assign word_out[21:0] = \$92 [21:0];
   assign buf_plane[3] = \$33 ;
   assign buf_plane[2] = \$32 ;
   assign buf_plane[1] = \$31 ;
   assign buf_plane[0] = \$30 ;
   assign \$3  = buf_pending[0];
-  assign \$50  = buf_pending[9];
-  assign \$58  = chunk;
-  assign \$61  = 1'h1;
-  assign a_last = \$61 ;
-  assign \$81  = 1'h1;
-  assign pop = \$80 ;
-  assign \$82  = 1'h1;
-  assign \$83  = 2'h1;
-  assign \$84  = 2'h0;
-  assign \$85  = 2'h0;
-  assign \$90  = 1'h1;
-  assign \$94  = 1'h1;
-  assign \$95  = 2'h1;
-  assign \$96  = 2'h0;
-  assign \$97  = 2'h0;
-  assign \$103  = { acc_word[21:0], 1'h0 };
-  assign \$114  = { acc_word[43:22], 1'h0 };
-  assign \$125  = { acc_word[65:44], 1'h0 };
-  assign \$136  = { acc_word[87:66], 1'h0 };
-  assign \$147  = { acc_word[109:88], 1'h0 };
-  assign \$158  = { acc_word[131:110], 1'h0 };
-  assign \$169  = { acc_word[153:132], 1'h0 };
-  assign \$180  = { acc_word[175:154], 1'h0 };
-  assign \$190  = { acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21:7] };
-  assign \$191  = { acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109:95] };
-  assign \$193  = { acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43:29] };
-  assign \$194  = { acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131:117] };
-  assign \$196  = { acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65:51] };
-  assign \$197  = { acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153:139] };
-  assign \$199  = { acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87:73] };
-  assign \$200  = { acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175:161] };
-  assign \$203  = i__payload[9:0];
-  assign \$292  = buf_rsel;
-  assign \$294  = buf_b_half;
-  assign \$297  = buf_rsel;
-  assign \$299  = buf_b_half;
-  assign \$302  = buf_rsel;
-  assign \$304  = buf_b_half;
-  assign \$307  = buf_rsel;
-  assign \$309  = buf_b_half;
-  assign \$312  = buf_rsel;
-  assign \$314  = buf_b_half;
-  assign \$317  = buf_rsel;
-  assign \$319  = buf_b_half;
-  assign \$322  = buf_rsel;
-  assign \$324  = buf_b_half;
-  assign \$327  = buf_rsel;
-  assign \$329  = buf_b_half;
-  assign \$332  = buf_rsel;
-  assign \$334  = buf_b_half;
-  assign \$337  = buf_rsel;
-  assign \$339  = buf_b_half;
-  assign \$347  = buf_done_half;
-  assign \$349  = buf_rsel;
-  assign \$353  = chunk;
-  assign \$361  = \$360 ;
+  assign \$39  = chunk;
+  assign \$42  = 1'h1;
+  assign a_last = \$42 ;
+  assign \$62  = 1'h1;
+  assign pop = \$61 ;
+  assign \$63  = 1'h1;
+  assign \$64  = 2'h1;
+  assign \$65  = 2'h0;
+  assign \$66  = 2'h0;
+  assign \$70  = 1'h1;
+  assign \$74  = 1'h1;
+  assign \$75  = 2'h1;
+  assign \$76  = 2'h0;
+  assign \$77  = 2'h0;
+  assign \$83  = { acc_word[21:0], 1'h0 };
+  assign \$94  = { acc_word[43:22], 1'h0 };
+  assign \$105  = { acc_word[65:44], 1'h0 };
+  assign \$116  = { acc_word[87:66], 1'h0 };
+  assign \$127  = { acc_word[109:88], 1'h0 };
+  assign \$138  = { acc_word[131:110], 1'h0 };
+  assign \$149  = { acc_word[153:132], 1'h0 };
+  assign \$160  = { acc_word[175:154], 1'h0 };
+  assign \$170  = { acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21], acc_word[21:7] };
+  assign \$171  = { acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109], acc_word[109:95] };
+  assign \$173  = { acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43], acc_word[43:29] };
+  assign \$174  = { acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131], acc_word[131:117] };
+  assign \$176  = { acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65], acc_word[65:51] };
+  assign \$177  = { acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153], acc_word[153:139] };
+  assign \$179  = { acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87], acc_word[87:73] };
+  assign \$180  = { acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175], acc_word[175:161] };
+  assign \$184  = i__payload[9:0];
+  assign \$185  = i__payload[9:0];
+  assign \$186  = i__payload[9:0];
+  assign \$189  = i__payload[9:0];
+  assign \$190  = i__payload[9:0];
+  assign \$193  = i__payload[9:0];
+  assign \$194  = i__payload[9:0];
+  assign \$197  = i__payload[9:0];
+  assign \$198  = i__payload[9:0];
+  assign \$201  = i__payload[9:0];
+  assign \$202  = i__payload[9:0];
+  assign \$205  = i__payload[9:0];
+  assign \$206  = i__payload[9:0];
+  assign \$209  = i__payload[9:0];
+  assign \$210  = i__payload[9:0];
+  assign \$213  = i__payload[9:0];
+  assign \$214  = i__payload[9:0];
+  assign \$217  = i__payload[9:0];
+  assign \$218  = i__payload[9:0];
+  assign \$219  = i__payload[9];
+  assign \$275  = \$274 [9];
+  assign \$367  = buf_rsel;
+  assign \$369  = buf_b_half;
+  assign \$372  = buf_rsel;
+  assign \$374  = buf_b_half;
+  assign \$377  = buf_rsel;
+  assign \$379  = buf_b_half;
+  assign \$382  = buf_rsel;
+  assign \$384  = buf_b_half;
+  assign \$387  = buf_rsel;
+  assign \$389  = buf_b_half;
+  assign \$392  = buf_rsel;
+  assign \$394  = buf_b_half;
+  assign \$397  = buf_rsel;
+  assign \$399  = buf_b_half;
+  assign \$402  = buf_rsel;
+  assign \$404  = buf_b_half;
+  assign \$407  = buf_rsel;
+  assign \$409  = buf_b_half;
+  assign \$412  = buf_rsel;
+  assign \$414  = buf_b_half;
+  assign \$422  = buf_done_half;
+  assign \$424  = buf_rsel;
+  assign \$428  = chunk;
+  assign \$436  = \$435 ;
 endmodule
 
 module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__ready, o__valid, o__ready, i__valid, i__payload, o__payload, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$4  = 0;
   wire \$1 ;
   wire \$10 ;
-  wire [3:0] \$100 ;
-  wire \$101 ;
-  wire \$102 ;
-  wire [22:0] \$103 ;
-  wire [22:0] \$104 ;
-  wire \$105 ;
-  wire [12:0] \$106 ;
+  wire \$100 ;
+  wire [23:0] \$101 ;
+  wire [23:0] \$102 ;
+  wire [23:0] \$103 ;
+  wire [21:0] \$104 ;
+  wire [21:0] \$105 ;
+  wire \$106 ;
   wire \$107 ;
-  wire \$108 ;
-  wire \$109 ;
+  wire [9:0] \$108 ;
+  wire [9:0] \$109 ;
   wire \$11 ;
-  wire [23:0] \$110 ;
-  wire [23:0] \$111 ;
-  wire [23:0] \$112 ;
-  wire \$113 ;
-  wire [22:0] \$114 ;
-  wire [22:0] \$115 ;
+  wire [9:0] \$110 ;
+  wire \$111 ;
+  wire \$112 ;
+  wire [9:0] \$113 ;
+  wire [9:0] \$114 ;
+  wire \$115 ;
   wire \$116 ;
-  wire [12:0] \$117 ;
-  wire \$118 ;
+  wire [9:0] \$117 ;
+  wire [9:0] \$118 ;
   wire \$119 ;
   wire \$12 ;
   wire \$120 ;
-  wire [23:0] \$121 ;
-  wire [23:0] \$122 ;
-  wire [23:0] \$123 ;
-  wire [21:0] \$124 ;
-  wire [21:0] \$125 ;
-  wire \$126 ;
-  wire [9:0] \$127 ;
-  wire [9:0] \$128 ;
-  wire \$129 ;
+  wire [9:0] \$121 ;
+  wire [9:0] \$122 ;
+  wire \$123 ;
+  wire \$124 ;
+  wire [9:0] \$125 ;
+  wire [9:0] \$126 ;
+  wire \$127 ;
+  wire \$128 ;
+  wire [9:0] \$129 ;
   wire \$13 ;
-  wire \$130 ;
+  wire [9:0] \$130 ;
   wire \$131 ;
   wire \$132 ;
-  wire [6:0] \$133 ;
-  wire [5:0] \$134 ;
-  wire [5:0] \$135 ;
-  wire [5:0] \$136 ;
-  wire [5:0] \$137 ;
-  wire [5:0] \$138 ;
-  wire [5:0] \$139 ;
+  wire [9:0] \$133 ;
+  wire [9:0] \$134 ;
+  wire \$135 ;
+  wire \$136 ;
+  wire [9:0] \$137 ;
+  wire [9:0] \$138 ;
+  wire \$139 ;
   wire \$14 ;
-  wire [5:0] \$140 ;
-  wire [5:0] \$141 ;
-  wire [5:0] \$142 ;
-  wire [5:0] \$143 ;
-  wire [5:0] \$144 ;
-  wire [5:0] \$145 ;
-  wire [5:0] \$146 ;
-  wire [5:0] \$147 ;
-  wire [5:0] \$148 ;
-  wire [5:0] \$149 ;
+  wire \$140 ;
+  wire [9:0] \$141 ;
+  wire [9:0] \$142 ;
+  wire \$143 ;
+  wire \$144 ;
+  wire \$145 ;
+  wire \$146 ;
+  wire [9:0] \$147 ;
+  wire [9:0] \$148 ;
+  wire [9:0] \$149 ;
   wire \$15 ;
-  wire [5:0] \$150 ;
-  wire [5:0] \$151 ;
-  wire [5:0] \$152 ;
-  wire [5:0] \$153 ;
-  wire [5:0] \$154 ;
-  wire [5:0] \$155 ;
-  wire [5:0] \$156 ;
-  wire [5:0] \$157 ;
-  wire [5:0] \$158 ;
-  wire [5:0] \$159 ;
+  wire [9:0] \$150 ;
+  wire \$151 ;
+  wire \$152 ;
+  wire [9:0] \$153 ;
+  wire [9:0] \$154 ;
+  wire [9:0] \$155 ;
+  wire [9:0] \$156 ;
+  wire \$157 ;
+  wire \$158 ;
+  wire [9:0] \$159 ;
   wire \$16 ;
-  wire [5:0] \$160 ;
-  wire [5:0] \$161 ;
-  wire [5:0] \$162 ;
-  wire [6:0] \$163 ;
+  wire [9:0] \$160 ;
+  wire [9:0] \$161 ;
+  wire [9:0] \$162 ;
+  wire \$163 ;
   wire \$164 ;
   wire [9:0] \$165 ;
-  wire \$166 ;
-  wire \$167 ;
-  wire \$168 ;
+  wire [9:0] \$166 ;
+  wire [9:0] \$167 ;
+  wire [9:0] \$168 ;
   wire \$169 ;
   wire \$17 ;
-  wire [6:0] \$170 ;
-  wire \$171 ;
-  wire \$172 ;
-  wire \$173 ;
-  wire \$174 ;
-  wire [6:0] \$175 ;
+  wire \$170 ;
+  wire [9:0] \$171 ;
+  wire [9:0] \$172 ;
+  wire [9:0] \$173 ;
+  wire [9:0] \$174 ;
+  wire \$175 ;
   wire \$176 ;
-  wire \$177 ;
-  wire \$178 ;
-  wire \$179 ;
+  wire [9:0] \$177 ;
+  wire [9:0] \$178 ;
+  wire [9:0] \$179 ;
   wire \$18 ;
-  wire [6:0] \$180 ;
+  wire [9:0] \$180 ;
   wire \$181 ;
   wire \$182 ;
-  wire \$183 ;
-  wire \$184 ;
-  wire [6:0] \$185 ;
-  wire \$186 ;
+  wire [9:0] \$183 ;
+  wire [9:0] \$184 ;
+  wire [9:0] \$185 ;
+  wire [9:0] \$186 ;
   wire \$187 ;
   wire \$188 ;
-  wire \$189 ;
+  wire [9:0] \$189 ;
   wire \$19 ;
-  wire [6:0] \$190 ;
-  wire \$191 ;
-  wire \$192 ;
+  wire [9:0] \$190 ;
+  wire [9:0] \$191 ;
+  wire [9:0] \$192 ;
   wire \$193 ;
   wire \$194 ;
-  wire [6:0] \$195 ;
-  wire \$196 ;
-  wire \$197 ;
-  wire \$198 ;
+  wire [9:0] \$195 ;
+  wire [9:0] \$196 ;
+  wire [9:0] \$197 ;
+  wire [9:0] \$198 ;
   wire \$199 ;
   wire [9:0] \$2 ;
   wire \$20 ;
-  wire [6:0] \$200 ;
+  wire \$200 ;
   wire \$201 ;
   wire \$202 ;
-  wire \$203 ;
+  wire [9:0] \$203 ;
   wire \$204 ;
-  wire [6:0] \$205 ;
+  wire \$205 ;
   wire \$206 ;
   wire \$207 ;
-  wire \$208 ;
-  wire \$209 ;
+  wire [6:0] \$208 ;
+  wire [5:0] \$209 ;
   wire \$21 ;
-  wire [6:0] \$210 ;
-  wire \$211 ;
-  wire \$212 ;
-  wire \$213 ;
-  wire \$214 ;
-  wire [6:0] \$215 ;
-  wire \$216 ;
-  wire \$217 ;
-  wire \$218 ;
-  wire \$219 ;
+  wire [5:0] \$210 ;
+  wire [5:0] \$211 ;
+  wire [5:0] \$212 ;
+  wire [5:0] \$213 ;
+  wire [5:0] \$214 ;
+  wire [5:0] \$215 ;
+  wire [5:0] \$216 ;
+  wire [5:0] \$217 ;
+  wire [5:0] \$218 ;
+  wire [5:0] \$219 ;
   wire \$22 ;
-  wire [6:0] \$220 ;
-  wire \$221 ;
-  wire \$222 ;
-  wire \$223 ;
-  wire \$224 ;
-  wire [6:0] \$225 ;
-  wire \$226 ;
-  wire \$227 ;
-  wire \$228 ;
-  wire \$229 ;
+  wire [5:0] \$220 ;
+  wire [5:0] \$221 ;
+  wire [5:0] \$222 ;
+  wire [5:0] \$223 ;
+  wire [5:0] \$224 ;
+  wire [5:0] \$225 ;
+  wire [5:0] \$226 ;
+  wire [5:0] \$227 ;
+  wire [5:0] \$228 ;
+  wire [5:0] \$229 ;
   wire \$23 ;
-  wire [6:0] \$230 ;
-  wire \$231 ;
-  wire \$232 ;
-  wire \$233 ;
-  wire \$234 ;
-  wire [6:0] \$235 ;
-  wire \$236 ;
-  wire \$237 ;
-  wire \$238 ;
+  wire [5:0] \$230 ;
+  wire [5:0] \$231 ;
+  wire [5:0] \$232 ;
+  wire [5:0] \$233 ;
+  wire [5:0] \$234 ;
+  wire [5:0] \$235 ;
+  wire [5:0] \$236 ;
+  wire [5:0] \$237 ;
+  wire [6:0] \$238 ;
   wire \$239 ;
   wire \$24 ;
-  wire [6:0] \$240 ;
+  wire [9:0] \$240 ;
   wire \$241 ;
   wire \$242 ;
   wire \$243 ;
@@ -8775,147 +8973,247 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__ready, o__valid, o__ready
   wire \$268 ;
   wire \$269 ;
   wire \$27 ;
-  wire \$270 ;
+  wire [6:0] \$270 ;
   wire \$271 ;
   wire \$272 ;
   wire \$273 ;
   wire \$274 ;
-  wire \$275 ;
+  wire [6:0] \$275 ;
   wire \$276 ;
   wire \$277 ;
-  wire [1:0] \$278 ;
-  wire [1:0] \$279 ;
+  wire \$278 ;
+  wire \$279 ;
   wire \$28 ;
   wire [6:0] \$280 ;
   wire \$281 ;
   wire \$282 ;
   wire \$283 ;
   wire \$284 ;
-  wire \$285 ;
+  wire [6:0] \$285 ;
   wire \$286 ;
   wire \$287 ;
   wire \$288 ;
   wire \$289 ;
   wire \$29 ;
-  wire \$290 ;
+  wire [6:0] \$290 ;
   wire \$291 ;
   wire \$292 ;
   wire \$293 ;
   wire \$294 ;
-  wire \$295 ;
+  wire [6:0] \$295 ;
   wire \$296 ;
   wire \$297 ;
-  wire [6:0] \$298 ;
+  wire \$298 ;
   wire \$299 ;
   wire \$3 ;
   wire \$30 ;
-  wire \$300 ;
-  wire [4:0] \$301 ;
-  reg [5:0] \$302 ;
-  wire [3:0] \$303 ;
+  wire [6:0] \$300 ;
+  wire \$301 ;
+  wire \$302 ;
+  wire \$303 ;
   wire \$304 ;
-  wire \$305 ;
+  wire [6:0] \$305 ;
   wire \$306 ;
   wire \$307 ;
-  reg [5:0] \$308 ;
+  wire \$308 ;
   wire \$309 ;
   wire \$31 ;
-  wire \$310 ;
+  wire [6:0] \$310 ;
   wire \$311 ;
   wire \$312 ;
   wire \$313 ;
   wire \$314 ;
-  reg \$315 ;
-  reg [9:0] \$316 ;
-  reg [4:0] \$317 ;
-  reg \$318 ;
-  reg \$319 ;
+  wire [6:0] \$315 ;
+  wire \$316 ;
+  wire \$317 ;
+  wire \$318 ;
+  wire \$319 ;
   wire \$32 ;
-  reg [3:0] \$320 ;
-  reg [9:0] \$321 ;
-  reg [4:0] \$322 ;
-  reg \$323 ;
-  reg [5:0] \$324 ;
-  reg [4:0] \$325 ;
-  reg [9:0] \$326 ;
-  reg [5:0] \$327 ;
-  reg [5:0] \$328 ;
-  reg [5:0] \$329 ;
+  wire [6:0] \$320 ;
+  wire \$321 ;
+  wire \$322 ;
+  wire \$323 ;
+  wire \$324 ;
+  wire [6:0] \$325 ;
+  wire \$326 ;
+  wire \$327 ;
+  wire \$328 ;
+  wire \$329 ;
   wire \$33 ;
-  reg [5:0] \$330 ;
-  reg [5:0] \$331 ;
-  reg [5:0] \$332 ;
-  reg [5:0] \$333 ;
-  reg [5:0] \$334 ;
-  reg [5:0] \$335 ;
-  reg [5:0] \$336 ;
-  reg [5:0] \$337 ;
-  reg [5:0] \$338 ;
-  reg [5:0] \$339 ;
+  wire [6:0] \$330 ;
+  wire \$331 ;
+  wire \$332 ;
+  wire \$333 ;
+  wire \$334 ;
+  wire [6:0] \$335 ;
+  wire \$336 ;
+  wire \$337 ;
+  wire \$338 ;
+  wire \$339 ;
   wire \$34 ;
-  reg [5:0] \$340 ;
-  reg [5:0] \$341 ;
-  reg [5:0] \$342 ;
-  reg [5:0] \$343 ;
-  reg [5:0] \$344 ;
-  reg [5:0] \$345 ;
-  reg [5:0] \$346 ;
-  reg \$347 ;
-  reg \$348 ;
-  reg \$349 ;
+  wire [6:0] \$340 ;
+  wire \$341 ;
+  wire \$342 ;
+  wire \$343 ;
+  wire \$344 ;
+  wire \$345 ;
+  wire \$346 ;
+  wire \$347 ;
+  wire \$348 ;
+  wire \$349 ;
   wire \$35 ;
-  reg [1:0] \$350 ;
-  reg \$351 ;
-  reg [2:0] \$352 ;
-  reg [3:0] \$353 ;
-  reg [2:0] \$354 ;
-  reg \$355 ;
-  reg \$356 ;
-  reg [3:0] \$357 ;
-  reg \$358 ;
-  reg \$359 ;
+  wire \$350 ;
+  wire \$351 ;
+  wire \$352 ;
+  wire [1:0] \$353 ;
+  wire [1:0] \$354 ;
+  wire [6:0] \$355 ;
+  wire \$356 ;
+  wire \$357 ;
+  wire \$358 ;
+  wire \$359 ;
   wire \$36 ;
-  reg [3:0] \$360 ;
-  reg \$361 ;
-  reg [4:0] \$362 ;
-  reg \$363 ;
-  reg \$364 ;
-  reg [4:0] \$365 ;
-  reg \$366 ;
-  reg \$367 ;
-  reg [4:0] \$368 ;
-  reg \$369 ;
+  wire \$360 ;
+  wire \$361 ;
+  wire \$362 ;
+  wire \$363 ;
+  wire \$364 ;
+  wire \$365 ;
+  wire \$366 ;
+  wire \$367 ;
+  wire \$368 ;
+  wire \$369 ;
   wire \$37 ;
-  reg [5:0] \$370 ;
-  reg [3:0] \$371 ;
-  reg [5:0] \$372 ;
-  reg [2:0] \$373 ;
-  reg \$374 ;
-  reg \$375 ;
-  reg [5:0] \$376 ;
-  reg \$377 ;
-  reg [2:0] \$378 ;
-  reg \$379 ;
+  wire \$370 ;
+  wire \$371 ;
+  wire \$372 ;
+  wire [6:0] \$373 ;
+  wire \$374 ;
+  wire \$375 ;
+  wire [4:0] \$376 ;
+  reg [5:0] \$377 ;
+  wire [3:0] \$378 ;
+  wire \$379 ;
   wire \$38 ;
-  reg [3:0] \$380 ;
-  reg \$381 ;
-  reg [2:0] \$382 ;
-  reg \$383 ;
-  reg [3:0] \$384 ;
-  reg [15:0] \$385 ;
-  reg [25:0] \$386 ;
-  reg [43:0] \$387 ;
+  wire \$380 ;
+  wire \$381 ;
+  wire \$382 ;
+  wire \$383 ;
+  wire \$384 ;
+  wire \$385 ;
+  wire \$386 ;
+  wire \$387 ;
+  wire \$388 ;
+  wire \$389 ;
   wire \$39 ;
+  wire \$390 ;
+  wire \$391 ;
+  wire \$392 ;
+  wire \$393 ;
+  wire \$394 ;
+  wire \$395 ;
+  wire \$396 ;
+  wire \$397 ;
+  wire \$398 ;
+  wire \$399 ;
   wire \$4 ;
   wire \$40 ;
+  wire \$400 ;
+  wire \$401 ;
+  wire \$402 ;
+  wire \$403 ;
+  wire \$404 ;
+  wire \$405 ;
+  wire \$406 ;
+  wire \$407 ;
+  wire \$408 ;
+  wire \$409 ;
   wire \$41 ;
+  wire \$410 ;
+  wire \$411 ;
+  wire \$412 ;
+  wire \$413 ;
+  reg \$414 ;
+  reg [9:0] \$415 ;
+  reg [4:0] \$416 ;
+  reg \$417 ;
+  reg \$418 ;
+  reg \$419 ;
   wire \$42 ;
+  reg [3:0] \$420 ;
+  reg [9:0] \$421 ;
+  reg [4:0] \$422 ;
+  reg \$423 ;
+  reg [5:0] \$424 ;
+  reg [4:0] \$425 ;
+  reg [9:0] \$426 ;
+  reg [5:0] \$427 ;
+  reg [5:0] \$428 ;
+  reg [5:0] \$429 ;
   wire \$43 ;
+  reg [5:0] \$430 ;
+  reg [5:0] \$431 ;
+  reg [5:0] \$432 ;
+  reg [5:0] \$433 ;
+  reg [5:0] \$434 ;
+  reg [5:0] \$435 ;
+  reg [5:0] \$436 ;
+  reg [5:0] \$437 ;
+  reg [5:0] \$438 ;
+  reg [5:0] \$439 ;
   wire \$44 ;
+  reg [5:0] \$440 ;
+  reg [5:0] \$441 ;
+  reg [5:0] \$442 ;
+  reg [5:0] \$443 ;
+  reg [5:0] \$444 ;
+  reg [5:0] \$445 ;
+  reg [5:0] \$446 ;
+  reg \$447 ;
+  reg \$448 ;
+  reg \$449 ;
   wire \$45 ;
+  reg [1:0] \$450 ;
+  reg \$451 ;
+  reg [2:0] \$452 ;
+  reg [3:0] \$453 ;
+  reg [2:0] \$454 ;
+  reg \$455 ;
+  reg \$456 ;
+  reg [3:0] \$457 ;
+  reg \$458 ;
+  reg \$459 ;
   wire \$46 ;
+  reg [3:0] \$460 ;
+  reg \$461 ;
+  reg [4:0] \$462 ;
+  reg \$463 ;
+  reg \$464 ;
+  reg [4:0] \$465 ;
+  reg \$466 ;
+  reg \$467 ;
+  reg [4:0] \$468 ;
+  reg \$469 ;
   wire \$47 ;
+  reg [5:0] \$470 ;
+  reg [3:0] \$471 ;
+  reg [5:0] \$472 ;
+  reg [2:0] \$473 ;
+  reg \$474 ;
+  reg \$475 ;
+  reg \$476 ;
+  reg \$477 ;
+  reg [2:0] \$478 ;
+  reg \$479 ;
   wire \$48 ;
+  reg [3:0] \$480 ;
+  reg \$481 ;
+  reg [2:0] \$482 ;
+  reg \$483 ;
+  reg [3:0] \$484 ;
+  reg [15:0] \$485 ;
+  reg [25:0] \$486 ;
+  reg [43:0] \$487 ;
   wire \$49 ;
   wire \$5 ;
   wire \$50 ;
@@ -8933,43 +9231,43 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__ready, o__valid, o__ready
   wire \$61 ;
   wire \$62 ;
   wire \$63 ;
-  wire \$64 ;
-  wire \$65 ;
-  wire \$66 ;
+  wire [1:0] \$64 ;
+  wire [1:0] \$65 ;
+  wire [1:0] \$66 ;
   wire \$67 ;
   wire \$68 ;
-  wire \$69 ;
+  wire [4:0] \$69 ;
   wire \$7 ;
   wire \$70 ;
   wire \$71 ;
   wire \$72 ;
-  wire \$73 ;
+  wire [4:0] \$73 ;
   wire \$74 ;
-  wire \$75 ;
-  wire \$76 ;
-  wire \$77 ;
+  wire [1:0] \$75 ;
+  wire [1:0] \$76 ;
+  wire [1:0] \$77 ;
   wire \$78 ;
   wire \$79 ;
   wire \$8 ;
-  wire \$80 ;
+  wire [3:0] \$80 ;
   wire \$81 ;
   wire \$82 ;
-  wire [1:0] \$83 ;
-  wire [1:0] \$84 ;
-  wire [1:0] \$85 ;
-  wire \$86 ;
+  wire [22:0] \$83 ;
+  wire [22:0] \$84 ;
+  wire \$85 ;
+  wire [12:0] \$86 ;
   wire \$87 ;
   wire \$88 ;
-  wire [4:0] \$89 ;
+  wire \$89 ;
   wire \$9 ;
-  wire \$90 ;
-  wire \$91 ;
-  wire \$92 ;
-  wire [4:0] \$93 ;
-  wire \$94 ;
-  wire [1:0] \$95 ;
-  wire [1:0] \$96 ;
-  wire [1:0] \$97 ;
+  wire [23:0] \$90 ;
+  wire [23:0] \$91 ;
+  wire [23:0] \$92 ;
+  wire \$93 ;
+  wire [22:0] \$94 ;
+  wire [22:0] \$95 ;
+  wire \$96 ;
+  wire [12:0] \$97 ;
   wire \$98 ;
   wire \$99 ;
   wire [9:0] \$signature__addr ;
@@ -9024,7 +9322,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__ready, o__valid, o__ready
   reg buf_done_half = 1'h0;
   reg [1:0] buf_full = 2'h0;
   wire [9:0] buf_low;
-  wire buf_one_left;
+  reg buf_one_left = 1'h0;
   wire [9:0] buf_pending;
   wire [3:0] buf_plane;
   wire [5:0] buf_rcnt0;
@@ -9057,7 +9355,6 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__ready, o__valid, o__ready
   wire [-1:0] chunk;
   input clk;
   wire clk;
-  reg [5:0] cnt_q = 6'h00;
   wire [-1:0] dx;
   wire [-1:0] dx_n;
   wire [-1:0] dy;
@@ -9101,6 +9398,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__ready, o__valid, o__ready
   wire i__ready;
   input i__valid;
   wire i__valid;
+  reg nz_q = 1'h0;
   output [41:0] o__payload;
   wire [41:0] o__payload;
   wire [20:0] \o__payload.lane0 ;
@@ -10448,6 +10746,102 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__ready, o__valid, o__ready
     end
   end
   assign w_rp__data = _2_;
+  always @(posedge clk)
+    buf_cnt1_3 <= \$440 ;
+  always @(posedge clk)
+    buf_cnt1_4 <= \$441 ;
+  always @(posedge clk)
+    buf_cnt1_5 <= \$442 ;
+  always @(posedge clk)
+    buf_cnt1_6 <= \$443 ;
+  always @(posedge clk)
+    buf_cnt1_7 <= \$444 ;
+  always @(posedge clk)
+    buf_cnt1_8 <= \$445 ;
+  always @(posedge clk)
+    buf_cnt1_9 <= \$446 ;
+  always @(posedge clk)
+    buf_wsel <= \$447 ;
+  always @(posedge clk)
+    buf_done_b <= \$448 ;
+  always @(posedge clk)
+    buf_done_half <= \$449 ;
+  always @(posedge clk)
+    buf_full <= \$450 ;
+  always @(posedge clk)
+    buf_rsel <= \$451 ;
+  always @(posedge clk)
+    phase <= \$452 ;
+  always @(posedge clk)
+    q <= \$453 ;
+  always @(posedge clk)
+    g <= \$454 ;
+  always @(posedge clk)
+    f_fly1 <= \$455 ;
+  always @(posedge clk)
+    f_fly_last1 <= \$456 ;
+  always @(posedge clk)
+    f_fly_q1 <= \$457 ;
+  always @(posedge clk)
+    f_fly2 <= \$458 ;
+  always @(posedge clk)
+    f_fly_last2 <= \$459 ;
+  always @(posedge clk)
+    buf_rq <= \$460 ;
+  always @(posedge clk)
+    fq_v0 <= \$461 ;
+  always @(posedge clk)
+    fq_d0 <= \$462 ;
+  always @(posedge clk)
+    fq_l0 <= \$463 ;
+  always @(posedge clk)
+    fq_v1 <= \$464 ;
+  always @(posedge clk)
+    fq_d1 <= \$465 ;
+  always @(posedge clk)
+    fq_l1 <= \$466 ;
+  always @(posedge clk)
+    fq_v2 <= \$467 ;
+  always @(posedge clk)
+    fq_d2 <= \$468 ;
+  always @(posedge clk)
+    fq_l2 <= \$469 ;
+  always @(posedge clk)
+    f_e <= \$470 ;
+  always @(posedge clk)
+    buf_rplane <= \$471 ;
+  always @(posedge clk)
+    f_cnt <= \$472 ;
+  always @(posedge clk)
+    f_g <= \$473 ;
+  always @(posedge clk)
+    f_busy <= \$474 ;
+  always @(posedge clk)
+    f_over <= \$475 ;
+  always @(posedge clk)
+    nz_q <= \$476 ;
+  always @(posedge clk)
+    r_valid <= \$477 ;
+  always @(posedge clk)
+    r_kind <= \$478 ;
+  always @(posedge clk)
+    r_addr <= \$479 ;
+  always @(posedge clk)
+    r_q <= \$480 ;
+  always @(posedge clk)
+    x_valid <= \$481 ;
+  always @(posedge clk)
+    x_kind <= \$482 ;
+  always @(posedge clk)
+    x_addr <= \$483 ;
+  always @(posedge clk)
+    x_q <= \$484 ;
+  always @(posedge clk)
+    w_x <= \$485 ;
+  always @(posedge clk)
+    b_x <= \$486 ;
+  always @(posedge clk)
+    acc_word <= \$487 ;
   assign \$1  = buf_full >> buf_wsel;
   assign buf_can = ~ \$1 ;
   assign \$2  = ~ buf_written;
@@ -10482,32 +10876,13 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__ready, o__valid, o__ready
   assign \$31  = | { \$23 , \$20 , \$11 , \$8  };
   assign \$32  = | { \$23 , \$20 , \$17 , \$14  };
   assign \$33  = | { \$29 , \$26  };
-  assign \$34  = | buf_pending[9:1];
-  assign \$35  = buf_pending[0] & \$34 ;
-  assign \$36  = | buf_pending[9:2];
-  assign \$37  = buf_pending[1] & \$36 ;
-  assign \$38  = | buf_pending[9:3];
-  assign \$39  = buf_pending[2] & \$38 ;
-  assign \$40  = | buf_pending[9:4];
-  assign \$41  = buf_pending[3] & \$40 ;
-  assign \$42  = | buf_pending[9:5];
-  assign \$43  = buf_pending[4] & \$42 ;
-  assign \$44  = | buf_pending[9:6];
-  assign \$45  = buf_pending[5] & \$44 ;
-  assign \$46  = | buf_pending[9:7];
-  assign \$47  = buf_pending[6] & \$46 ;
-  assign \$48  = | buf_pending[9:8];
-  assign \$49  = buf_pending[7] & \$48 ;
-  assign \$51  = buf_pending[8] & \$50 ;
-  assign \$52  = | { \$51 , \$49 , \$47 , \$45 , \$43 , \$41 , \$39 , \$37 , \$35  };
-  assign buf_one_left = ~ \$52 ;
-  assign \$53  = buf_s_valid & buf_can;
-  assign \$54  = | buf_pending;
-  assign buf_write = \$53  & \$54 ;
-  assign \$55  = buf_s_valid & buf_can;
-  assign buf_s_done = \$55  & buf_one_left;
-  assign \$56  = ~ buf_s_valid;
-  assign i__ready = \$56  | buf_s_done;
+  assign \$34  = buf_s_valid & buf_can;
+  assign \$35  = | buf_pending;
+  assign buf_write = \$34  & \$35 ;
+  assign \$36  = buf_s_valid & buf_can;
+  assign buf_s_done = \$36  & buf_one_left;
+  assign \$37  = ~ buf_s_valid;
+  assign i__ready = \$37  | buf_s_done;
   assign buf_wrote = buf_b_valid ? buf_b_low : 10'h000;
   assign buf_rcnt0 = buf_rsel ? buf_cnt1_0 : buf_cnt0_0;
   assign buf_rcnt1 = buf_rsel ? buf_cnt1_1 : buf_cnt0_1;
@@ -10521,421 +10896,931 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__ready, o__valid, o__ready
   assign buf_rcnt9 = buf_rsel ? buf_cnt1_9 : buf_cnt0_9;
   assign buf_rfull = buf_full >> buf_rsel;
   assign buf_done = buf_s_done & buf_s_last;
-  assign \$57  = ~ o__valid;
-  assign enable = \$57  | \$59 ;
-  assign \$60  = ~ ev_wait;
-  assign go = enable & \$60 ;
+  assign \$38  = ~ o__valid;
+  assign enable = \$38  | \$40 ;
+  assign \$41  = ~ ev_wait;
+  assign go = enable & \$41 ;
   assign buf_release = release_now & go;
   assign f_more = f_e != f_cnt;
-  assign \$62  = f_busy & f_more;
-  assign \$63  = & { fq_v2, fq_v1, fq_v0 };
-  assign \$64  = & { f_fly1, fq_v1, fq_v0 };
-  assign \$65  = & { f_fly2, fq_v1, fq_v0 };
-  assign \$66  = & { f_fly1, fq_v2, fq_v0 };
-  assign \$67  = & { f_fly2, fq_v2, fq_v0 };
-  assign \$68  = & { f_fly2, f_fly1, fq_v0 };
-  assign \$69  = & { f_fly1, fq_v2, fq_v1 };
-  assign \$70  = & { f_fly2, fq_v2, fq_v1 };
-  assign \$71  = & { f_fly2, f_fly1, fq_v1 };
-  assign \$72  = & { f_fly2, f_fly1, fq_v2 };
-  assign \$73  = | { \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63  };
-  assign \$74  = ~ \$73 ;
-  assign \$75  = \$74  | pop;
-  assign f_issue = \$62  & \$75 ;
-  assign \$76  = phase == 2'h3;
-  assign \$77  = ~ fq_v0;
-  assign ev_wait = \$76  & \$77 ;
-  assign \$78  = phase == 2'h3;
-  assign \$79  = enable & \$78 ;
-  assign \$80  = \$79  & fq_v0;
-  assign \$86  = | cnt_q;
-  assign \$87  = q == 4'h9;
-  assign \$88  = g == 3'h4;
-  assign \$89  = q + 1'h1;
-  assign \$91  = q == 4'h9;
-  assign \$92  = g == 3'h4;
-  assign \$93  = q + 1'h1;
-  assign \$98  = g == 3'h4;
-  assign \$99  = ~ \$98 ;
-  assign \$100  = g + 1'h1;
-  assign \$101  = phase == 2'h3;
-  assign \$102  = ! x_q;
-  assign \$104  = \$102  ? 23'h000000 : \$103 ;
-  assign \$105  = x_q == 4'h9;
-  assign \$106  = \$105  ? b_x[12:0] : 13'h0000;
-  assign \$107  = x_kind == 2'h3;
-  assign \$108  = 1'h0 >> x_q;
-  assign \$109  = \$107  & \$108 ;
-  assign \$110  = $signed(base0) - $signed(addend0);
-  assign \$111  = $signed(base0) + $signed(addend0);
-  assign \$112  = \$109  ? \$110  : \$111 ;
-  assign \$113  = ! x_q;
-  assign \$115  = \$113  ? 23'h000000 : \$114 ;
-  assign \$116  = x_q == 4'h9;
-  assign \$117  = \$116  ? b_x[25:13] : 13'h0000;
-  assign \$118  = x_kind == 2'h3;
-  assign \$119  = 1'h0 >> x_q;
-  assign \$120  = \$118  & \$119 ;
-  assign \$121  = $signed(base1) - $signed(addend1);
-  assign \$122  = $signed(base1) + $signed(addend1);
-  assign \$123  = \$120  ? \$121  : \$122 ;
-  assign \$126  = x_kind == 3'h5;
-  assign o__valid = x_valid & \$126 ;
-  assign \$128  = buf_b_low & { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
-  assign \$129  = | \$128 ;
-  assign \$130  = buf_b_valid & \$129 ;
-  assign \$131  = buf_b_half == buf_wsel;
-  assign \$132  = \$130  & \$131 ;
-  assign \$133  = buf_b_cnt + 1'h1;
-  assign \$134  = buf_wsel ? buf_cnt1_0 : buf_cnt0_0;
-  assign \$135  = buf_pending[0] ? \$134  : 6'h00;
-  assign \$136  = buf_wsel ? buf_cnt1_1 : buf_cnt0_1;
-  assign \$137  = \$5  ? \$136  : 6'h00;
-  assign \$138  = \$135  | \$137 ;
-  assign \$139  = buf_wsel ? buf_cnt1_2 : buf_cnt0_2;
-  assign \$140  = \$8  ? \$139  : 6'h00;
-  assign \$141  = \$138  | \$140 ;
-  assign \$142  = buf_wsel ? buf_cnt1_3 : buf_cnt0_3;
-  assign \$143  = \$11  ? \$142  : 6'h00;
-  assign \$144  = \$141  | \$143 ;
-  assign \$145  = buf_wsel ? buf_cnt1_4 : buf_cnt0_4;
-  assign \$146  = \$14  ? \$145  : 6'h00;
-  assign \$147  = \$144  | \$146 ;
-  assign \$148  = buf_wsel ? buf_cnt1_5 : buf_cnt0_5;
-  assign \$149  = \$17  ? \$148  : 6'h00;
-  assign \$150  = \$147  | \$149 ;
-  assign \$151  = buf_wsel ? buf_cnt1_6 : buf_cnt0_6;
-  assign \$152  = \$20  ? \$151  : 6'h00;
-  assign \$153  = \$150  | \$152 ;
-  assign \$154  = buf_wsel ? buf_cnt1_7 : buf_cnt0_7;
-  assign \$155  = \$23  ? \$154  : 6'h00;
-  assign \$156  = \$153  | \$155 ;
-  assign \$157  = buf_wsel ? buf_cnt1_8 : buf_cnt0_8;
-  assign \$158  = \$26  ? \$157  : 6'h00;
-  assign \$159  = \$156  | \$158 ;
-  assign \$160  = buf_wsel ? buf_cnt1_9 : buf_cnt0_9;
-  assign \$161  = \$29  ? \$160  : 6'h00;
-  assign \$162  = \$159  | \$161 ;
-  assign \$163  = \$132  ? \$133  : { 1'h0, \$162  };
-  assign \$164  = buf_s_valid & buf_can;
-  assign \$165  = buf_written | { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
-  assign \$166  = ! buf_rsel;
-  assign \$167  = buf_release & \$166 ;
-  assign \$168  = ! buf_b_half;
-  assign \$169  = buf_wrote[0] & \$168 ;
-  assign \$170  = buf_b_cnt + 1'h1;
-  assign \$171  = ! buf_rsel;
-  assign \$172  = buf_release & \$171 ;
-  assign \$173  = ! buf_b_half;
-  assign \$174  = buf_wrote[1] & \$173 ;
-  assign \$175  = buf_b_cnt + 1'h1;
-  assign \$176  = ! buf_rsel;
-  assign \$177  = buf_release & \$176 ;
-  assign \$178  = ! buf_b_half;
-  assign \$179  = buf_wrote[2] & \$178 ;
-  assign \$180  = buf_b_cnt + 1'h1;
-  assign \$181  = ! buf_rsel;
-  assign \$182  = buf_release & \$181 ;
-  assign \$183  = ! buf_b_half;
-  assign \$184  = buf_wrote[3] & \$183 ;
-  assign \$185  = buf_b_cnt + 1'h1;
-  assign \$186  = ! buf_rsel;
-  assign \$187  = buf_release & \$186 ;
-  assign \$188  = ! buf_b_half;
-  assign \$189  = buf_wrote[4] & \$188 ;
-  assign \$190  = buf_b_cnt + 1'h1;
-  assign \$191  = ! buf_rsel;
-  assign \$192  = buf_release & \$191 ;
-  assign \$193  = ! buf_b_half;
-  assign \$194  = buf_wrote[5] & \$193 ;
-  assign \$195  = buf_b_cnt + 1'h1;
-  assign \$196  = ! buf_rsel;
-  assign \$197  = buf_release & \$196 ;
-  assign \$198  = ! buf_b_half;
-  assign \$199  = buf_wrote[6] & \$198 ;
-  assign \$200  = buf_b_cnt + 1'h1;
-  assign \$201  = ! buf_rsel;
-  assign \$202  = buf_release & \$201 ;
-  assign \$203  = ! buf_b_half;
-  assign \$204  = buf_wrote[7] & \$203 ;
-  assign \$205  = buf_b_cnt + 1'h1;
-  assign \$206  = ! buf_rsel;
-  assign \$207  = buf_release & \$206 ;
-  assign \$208  = ! buf_b_half;
-  assign \$209  = buf_wrote[8] & \$208 ;
-  assign \$210  = buf_b_cnt + 1'h1;
-  assign \$211  = ! buf_rsel;
-  assign \$212  = buf_release & \$211 ;
-  assign \$213  = ! buf_b_half;
-  assign \$214  = buf_wrote[9] & \$213 ;
-  assign \$215  = buf_b_cnt + 1'h1;
-  assign \$217  = buf_release & \$216 ;
-  assign \$219  = buf_wrote[0] & \$218 ;
-  assign \$220  = buf_b_cnt + 1'h1;
-  assign \$222  = buf_release & \$221 ;
-  assign \$224  = buf_wrote[1] & \$223 ;
-  assign \$225  = buf_b_cnt + 1'h1;
-  assign \$227  = buf_release & \$226 ;
-  assign \$229  = buf_wrote[2] & \$228 ;
-  assign \$230  = buf_b_cnt + 1'h1;
-  assign \$232  = buf_release & \$231 ;
-  assign \$234  = buf_wrote[3] & \$233 ;
-  assign \$235  = buf_b_cnt + 1'h1;
-  assign \$237  = buf_release & \$236 ;
-  assign \$239  = buf_wrote[4] & \$238 ;
-  assign \$240  = buf_b_cnt + 1'h1;
+  assign \$43  = f_busy & f_more;
+  assign \$44  = & { fq_v2, fq_v1, fq_v0 };
+  assign \$45  = & { f_fly1, fq_v1, fq_v0 };
+  assign \$46  = & { f_fly2, fq_v1, fq_v0 };
+  assign \$47  = & { f_fly1, fq_v2, fq_v0 };
+  assign \$48  = & { f_fly2, fq_v2, fq_v0 };
+  assign \$49  = & { f_fly2, f_fly1, fq_v0 };
+  assign \$50  = & { f_fly1, fq_v2, fq_v1 };
+  assign \$51  = & { f_fly2, fq_v2, fq_v1 };
+  assign \$52  = & { f_fly2, f_fly1, fq_v1 };
+  assign \$53  = & { f_fly2, f_fly1, fq_v2 };
+  assign \$54  = | { \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44  };
+  assign \$55  = ~ \$54 ;
+  assign \$56  = \$55  | pop;
+  assign f_issue = \$43  & \$56 ;
+  assign \$57  = phase == 2'h3;
+  assign \$58  = ~ fq_v0;
+  assign ev_wait = \$57  & \$58 ;
+  assign \$59  = phase == 2'h3;
+  assign \$60  = enable & \$59 ;
+  assign \$61  = \$60  & fq_v0;
+  assign \$67  = q == 4'h9;
+  assign \$68  = g == 3'h4;
+  assign \$69  = q + 1'h1;
+  assign \$71  = q == 4'h9;
+  assign \$72  = g == 3'h4;
+  assign \$73  = q + 1'h1;
+  assign \$78  = g == 3'h4;
+  assign \$79  = ~ \$78 ;
+  assign \$80  = g + 1'h1;
+  assign \$81  = phase == 2'h3;
+  assign \$82  = ! x_q;
+  assign \$84  = \$82  ? 23'h000000 : \$83 ;
+  assign \$85  = x_q == 4'h9;
+  assign \$86  = \$85  ? b_x[12:0] : 13'h0000;
+  assign \$87  = x_kind == 2'h3;
+  assign \$88  = 1'h0 >> x_q;
+  assign \$89  = \$87  & \$88 ;
+  assign \$90  = $signed(base0) - $signed(addend0);
+  assign \$91  = $signed(base0) + $signed(addend0);
+  assign \$92  = \$89  ? \$90  : \$91 ;
+  assign \$93  = ! x_q;
+  assign \$95  = \$93  ? 23'h000000 : \$94 ;
+  assign \$96  = x_q == 4'h9;
+  assign \$97  = \$96  ? b_x[25:13] : 13'h0000;
+  assign \$98  = x_kind == 2'h3;
+  assign \$99  = 1'h0 >> x_q;
+  assign \$100  = \$98  & \$99 ;
+  assign \$101  = $signed(base1) - $signed(addend1);
+  assign \$102  = $signed(base1) + $signed(addend1);
+  assign \$103  = \$100  ? \$101  : \$102 ;
+  assign \$106  = x_kind == 3'h5;
+  assign o__valid = x_valid & \$106 ;
+  assign \$107  = buf_s_valid & buf_can;
+  assign \$111  = | \$110 [9:1];
+  assign \$112  = \$109 [0] & \$111 ;
+  assign \$115  = | \$114 [9:2];
+  assign \$116  = \$113 [1] & \$115 ;
+  assign \$119  = | \$118 [9:3];
+  assign \$120  = \$117 [2] & \$119 ;
+  assign \$123  = | \$122 [9:4];
+  assign \$124  = \$121 [3] & \$123 ;
+  assign \$127  = | \$126 [9:5];
+  assign \$128  = \$125 [4] & \$127 ;
+  assign \$131  = | \$130 [9:6];
+  assign \$132  = \$129 [5] & \$131 ;
+  assign \$135  = | \$134 [9:7];
+  assign \$136  = \$133 [6] & \$135 ;
+  assign \$139  = | \$138 [9:8];
+  assign \$140  = \$137 [7] & \$139 ;
+  assign \$144  = \$141 [8] & \$143 ;
+  assign \$145  = | { \$144 , \$140 , \$136 , \$132 , \$128 , \$124 , \$120 , \$116 , \$112  };
+  assign \$146  = ~ \$145 ;
+  assign \$147  = ~ { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$148  = buf_pending & \$147 ;
+  assign \$149  = ~ { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$150  = buf_pending & \$149 ;
+  assign \$151  = | \$150 [9:1];
+  assign \$152  = \$148 [0] & \$151 ;
+  assign \$153  = ~ { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$154  = buf_pending & \$153 ;
+  assign \$155  = ~ { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$156  = buf_pending & \$155 ;
+  assign \$157  = | \$156 [9:2];
+  assign \$158  = \$154 [1] & \$157 ;
+  assign \$159  = ~ { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$160  = buf_pending & \$159 ;
+  assign \$161  = ~ { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$162  = buf_pending & \$161 ;
+  assign \$163  = | \$162 [9:3];
+  assign \$164  = \$160 [2] & \$163 ;
+  assign \$165  = ~ { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$166  = buf_pending & \$165 ;
+  assign \$167  = ~ { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$168  = buf_pending & \$167 ;
+  assign \$169  = | \$168 [9:4];
+  assign \$170  = \$166 [3] & \$169 ;
+  assign \$171  = ~ { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$172  = buf_pending & \$171 ;
+  assign \$173  = ~ { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$174  = buf_pending & \$173 ;
+  assign \$175  = | \$174 [9:5];
+  assign \$176  = \$172 [4] & \$175 ;
+  assign \$177  = ~ { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$178  = buf_pending & \$177 ;
+  assign \$179  = ~ { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$180  = buf_pending & \$179 ;
+  assign \$181  = | \$180 [9:6];
+  assign \$182  = \$178 [5] & \$181 ;
+  assign \$183  = ~ { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$184  = buf_pending & \$183 ;
+  assign \$185  = ~ { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$186  = buf_pending & \$185 ;
+  assign \$187  = | \$186 [9:7];
+  assign \$188  = \$184 [6] & \$187 ;
+  assign \$189  = ~ { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$190  = buf_pending & \$189 ;
+  assign \$191  = ~ { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$192  = buf_pending & \$191 ;
+  assign \$193  = | \$192 [9:8];
+  assign \$194  = \$190 [7] & \$193 ;
+  assign \$195  = ~ { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$196  = buf_pending & \$195 ;
+  assign \$197  = ~ { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$198  = buf_pending & \$197 ;
+  assign \$200  = \$196 [8] & \$199 ;
+  assign \$201  = | { \$200 , \$194 , \$188 , \$182 , \$176 , \$170 , \$164 , \$158 , \$152  };
+  assign \$202  = ~ \$201 ;
+  assign \$203  = buf_b_low & { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$204  = | \$203 ;
+  assign \$205  = buf_b_valid & \$204 ;
+  assign \$206  = buf_b_half == buf_wsel;
+  assign \$207  = \$205  & \$206 ;
+  assign \$208  = buf_b_cnt + 1'h1;
+  assign \$209  = buf_wsel ? buf_cnt1_0 : buf_cnt0_0;
+  assign \$210  = buf_pending[0] ? \$209  : 6'h00;
+  assign \$211  = buf_wsel ? buf_cnt1_1 : buf_cnt0_1;
+  assign \$212  = \$5  ? \$211  : 6'h00;
+  assign \$213  = \$210  | \$212 ;
+  assign \$214  = buf_wsel ? buf_cnt1_2 : buf_cnt0_2;
+  assign \$215  = \$8  ? \$214  : 6'h00;
+  assign \$216  = \$213  | \$215 ;
+  assign \$217  = buf_wsel ? buf_cnt1_3 : buf_cnt0_3;
+  assign \$218  = \$11  ? \$217  : 6'h00;
+  assign \$219  = \$216  | \$218 ;
+  assign \$220  = buf_wsel ? buf_cnt1_4 : buf_cnt0_4;
+  assign \$221  = \$14  ? \$220  : 6'h00;
+  assign \$222  = \$219  | \$221 ;
+  assign \$223  = buf_wsel ? buf_cnt1_5 : buf_cnt0_5;
+  assign \$224  = \$17  ? \$223  : 6'h00;
+  assign \$225  = \$222  | \$224 ;
+  assign \$226  = buf_wsel ? buf_cnt1_6 : buf_cnt0_6;
+  assign \$227  = \$20  ? \$226  : 6'h00;
+  assign \$228  = \$225  | \$227 ;
+  assign \$229  = buf_wsel ? buf_cnt1_7 : buf_cnt0_7;
+  assign \$230  = \$23  ? \$229  : 6'h00;
+  assign \$231  = \$228  | \$230 ;
+  assign \$232  = buf_wsel ? buf_cnt1_8 : buf_cnt0_8;
+  assign \$233  = \$26  ? \$232  : 6'h00;
+  assign \$234  = \$231  | \$233 ;
+  assign \$235  = buf_wsel ? buf_cnt1_9 : buf_cnt0_9;
+  assign \$236  = \$29  ? \$235  : 6'h00;
+  assign \$237  = \$234  | \$236 ;
+  assign \$238  = \$207  ? \$208  : { 1'h0, \$237  };
+  assign \$239  = buf_s_valid & buf_can;
+  assign \$240  = buf_written | { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+  assign \$241  = ! buf_rsel;
   assign \$242  = buf_release & \$241 ;
-  assign \$244  = buf_wrote[5] & \$243 ;
+  assign \$243  = ! buf_b_half;
+  assign \$244  = buf_wrote[0] & \$243 ;
   assign \$245  = buf_b_cnt + 1'h1;
+  assign \$246  = ! buf_rsel;
   assign \$247  = buf_release & \$246 ;
-  assign \$249  = buf_wrote[6] & \$248 ;
+  assign \$248  = ! buf_b_half;
+  assign \$249  = buf_wrote[1] & \$248 ;
   assign \$250  = buf_b_cnt + 1'h1;
+  assign \$251  = ! buf_rsel;
   assign \$252  = buf_release & \$251 ;
-  assign \$254  = buf_wrote[7] & \$253 ;
+  assign \$253  = ! buf_b_half;
+  assign \$254  = buf_wrote[2] & \$253 ;
   assign \$255  = buf_b_cnt + 1'h1;
+  assign \$256  = ! buf_rsel;
   assign \$257  = buf_release & \$256 ;
-  assign \$259  = buf_wrote[8] & \$258 ;
+  assign \$258  = ! buf_b_half;
+  assign \$259  = buf_wrote[3] & \$258 ;
   assign \$260  = buf_b_cnt + 1'h1;
+  assign \$261  = ! buf_rsel;
   assign \$262  = buf_release & \$261 ;
-  assign \$264  = buf_wrote[9] & \$263 ;
+  assign \$263  = ! buf_b_half;
+  assign \$264  = buf_wrote[4] & \$263 ;
   assign \$265  = buf_b_cnt + 1'h1;
-  assign \$266  = ~ buf_wsel;
-  assign \$267  = ! buf_done_half;
-  assign \$268  = buf_done_b & \$267 ;
-  assign \$269  = ! buf_rsel;
-  assign \$270  = buf_release & \$269 ;
-  assign \$272  = buf_done_b & \$271 ;
-  assign \$274  = buf_release & \$273 ;
-  assign \$275  = ~ buf_rsel;
-  assign \$276  = o__valid & o__ready;
-  assign \$280  = f_e + 1'h1;
-  assign \$281  = \$280  == f_cnt;
-  assign \$282  = pop ? fq_v1 : fq_v0;
-  assign \$283  = ~ \$282 ;
-  assign \$284  = f_fly2 & \$283 ;
-  assign \$286  = pop ? fq_v2 : fq_v1;
-  assign \$287  = ~ \$286 ;
-  assign \$288  = f_fly2 & \$287 ;
-  assign \$289  = pop ? fq_v1 : fq_v0;
-  assign \$290  = \$288  & \$289 ;
-  assign \$291  = pop ? 1'h0 : fq_v2;
-  assign \$292  = ~ \$291 ;
-  assign \$293  = f_fly2 & \$292 ;
-  assign \$294  = pop ? fq_v2 : fq_v1;
-  assign \$295  = \$293  & \$294 ;
-  assign \$296  = ~ f_more;
-  assign \$297  = f_busy & \$296 ;
-  assign \$298  = f_e + 1'h1;
-  assign \$299  = buf_rplane != 4'h9;
-  assign \$300  = f_g != 3'h4;
-  assign \$301  = buf_rplane + 1'h1;
-  assign \$303  = f_g + 1'h1;
-  assign \$304  = ~ f_busy;
-  assign \$305  = ~ f_over;
-  assign \$306  = \$304  & \$305 ;
-  assign \$307  = \$306  & buf_rfull;
-  assign \$309  = | phase;
-  assign \$310  = ~ ev_wait;
-  assign \$311  = \$309  & \$310 ;
-  assign \$312  = x_kind != 3'h5;
-  assign \$313  = x_valid & \$312 ;
-  assign \$314  = enable & \$313 ;
+  assign \$266  = ! buf_rsel;
+  assign \$267  = buf_release & \$266 ;
+  assign \$268  = ! buf_b_half;
+  assign \$269  = buf_wrote[5] & \$268 ;
+  assign \$270  = buf_b_cnt + 1'h1;
+  assign \$271  = ! buf_rsel;
+  assign \$272  = buf_release & \$271 ;
+  assign \$273  = ! buf_b_half;
+  assign \$274  = buf_wrote[6] & \$273 ;
+  assign \$275  = buf_b_cnt + 1'h1;
+  assign \$276  = ! buf_rsel;
+  assign \$277  = buf_release & \$276 ;
+  assign \$278  = ! buf_b_half;
+  assign \$279  = buf_wrote[7] & \$278 ;
+  assign \$280  = buf_b_cnt + 1'h1;
+  assign \$281  = ! buf_rsel;
+  assign \$282  = buf_release & \$281 ;
+  assign \$283  = ! buf_b_half;
+  assign \$284  = buf_wrote[8] & \$283 ;
+  assign \$285  = buf_b_cnt + 1'h1;
+  assign \$286  = ! buf_rsel;
+  assign \$287  = buf_release & \$286 ;
+  assign \$288  = ! buf_b_half;
+  assign \$289  = buf_wrote[9] & \$288 ;
+  assign \$290  = buf_b_cnt + 1'h1;
+  assign \$292  = buf_release & \$291 ;
+  assign \$294  = buf_wrote[0] & \$293 ;
+  assign \$295  = buf_b_cnt + 1'h1;
+  assign \$297  = buf_release & \$296 ;
+  assign \$299  = buf_wrote[1] & \$298 ;
+  assign \$300  = buf_b_cnt + 1'h1;
+  assign \$302  = buf_release & \$301 ;
+  assign \$304  = buf_wrote[2] & \$303 ;
+  assign \$305  = buf_b_cnt + 1'h1;
+  assign \$307  = buf_release & \$306 ;
+  assign \$309  = buf_wrote[3] & \$308 ;
+  assign \$310  = buf_b_cnt + 1'h1;
+  assign \$312  = buf_release & \$311 ;
+  assign \$314  = buf_wrote[4] & \$313 ;
+  assign \$315  = buf_b_cnt + 1'h1;
+  assign \$317  = buf_release & \$316 ;
+  assign \$319  = buf_wrote[5] & \$318 ;
+  assign \$320  = buf_b_cnt + 1'h1;
+  assign \$322  = buf_release & \$321 ;
+  assign \$324  = buf_wrote[6] & \$323 ;
+  assign \$325  = buf_b_cnt + 1'h1;
+  assign \$327  = buf_release & \$326 ;
+  assign \$329  = buf_wrote[7] & \$328 ;
+  assign \$330  = buf_b_cnt + 1'h1;
+  assign \$332  = buf_release & \$331 ;
+  assign \$334  = buf_wrote[8] & \$333 ;
+  assign \$335  = buf_b_cnt + 1'h1;
+  assign \$337  = buf_release & \$336 ;
+  assign \$339  = buf_wrote[9] & \$338 ;
+  assign \$340  = buf_b_cnt + 1'h1;
+  assign \$341  = ~ buf_wsel;
+  assign \$342  = ! buf_done_half;
+  assign \$343  = buf_done_b & \$342 ;
+  assign \$344  = ! buf_rsel;
+  assign \$345  = buf_release & \$344 ;
+  assign \$347  = buf_done_b & \$346 ;
+  assign \$349  = buf_release & \$348 ;
+  assign \$350  = ~ buf_rsel;
+  assign \$351  = o__valid & o__ready;
+  assign \$355  = f_e + 1'h1;
+  assign \$356  = \$355  == f_cnt;
+  assign \$357  = pop ? fq_v1 : fq_v0;
+  assign \$358  = ~ \$357 ;
+  assign \$359  = f_fly2 & \$358 ;
+  assign \$361  = pop ? fq_v2 : fq_v1;
+  assign \$362  = ~ \$361 ;
+  assign \$363  = f_fly2 & \$362 ;
+  assign \$364  = pop ? fq_v1 : fq_v0;
+  assign \$365  = \$363  & \$364 ;
+  assign \$366  = pop ? 1'h0 : fq_v2;
+  assign \$367  = ~ \$366 ;
+  assign \$368  = f_fly2 & \$367 ;
+  assign \$369  = pop ? fq_v2 : fq_v1;
+  assign \$370  = \$368  & \$369 ;
+  assign \$371  = ~ f_more;
+  assign \$372  = f_busy & \$371 ;
+  assign \$373  = f_e + 1'h1;
+  assign \$374  = buf_rplane != 4'h9;
+  assign \$375  = f_g != 3'h4;
+  assign \$376  = buf_rplane + 1'h1;
+  assign \$378  = f_g + 1'h1;
+  assign \$379  = ~ f_busy;
+  assign \$380  = ~ f_over;
+  assign \$381  = \$379  & \$380 ;
+  assign \$382  = \$381  & buf_rfull;
+  assign \$383  = ! q_n;
+  assign \$384  = | buf_rcnt0;
+  assign \$385  = | buf_rcnt1;
+  assign \$386  = | buf_rcnt2;
+  assign \$387  = | buf_rcnt3;
+  assign \$388  = | buf_rcnt4;
+  assign \$389  = | buf_rcnt5;
+  assign \$390  = | buf_rcnt6;
+  assign \$391  = | buf_rcnt7;
+  assign \$392  = | buf_rcnt8;
+  assign \$393  = | buf_rcnt9;
+  assign \$394  = q_n == q;
+  assign \$395  = | buf_rcnt0;
+  assign \$396  = | buf_rcnt1;
+  assign \$397  = | buf_rcnt2;
+  assign \$398  = | buf_rcnt3;
+  assign \$399  = | buf_rcnt4;
+  assign \$400  = | buf_rcnt5;
+  assign \$401  = | buf_rcnt6;
+  assign \$402  = | buf_rcnt7;
+  assign \$403  = | buf_rcnt8;
+  assign \$404  = | buf_rcnt9;
+  assign \$405  = { \$404 , \$403 , \$402 , \$401 , \$400 , \$399 , \$398 , \$397 , \$396  } >> q;
+  assign \$406  = \$394  ? nz_q : \$405 ;
+  assign \$407  = \$383  ? \$384  : \$406 ;
+  assign \$408  = | phase;
+  assign \$409  = ~ ev_wait;
+  assign \$410  = \$408  & \$409 ;
+  assign \$411  = x_kind != 3'h5;
+  assign \$412  = x_valid & \$411 ;
+  assign \$413  = enable & \$412 ;
   always @(posedge clk)
-    buf_s_valid <= \$315 ;
+    buf_s_valid <= \$414 ;
   always @(posedge clk)
-    buf_s_mask <= \$316 ;
+    buf_s_mask <= \$415 ;
   always @(posedge clk)
-    buf_s_index <= \$317 ;
+    buf_s_index <= \$416 ;
   always @(posedge clk)
-    buf_s_last <= \$318 ;
+    buf_s_last <= \$417 ;
   always @(posedge clk)
-    buf_b_valid <= \$319 ;
+    buf_one_left <= \$418 ;
   always @(posedge clk)
-    buf_b_plane <= \$320 ;
+    buf_b_valid <= \$419 ;
   always @(posedge clk)
-    buf_b_low <= \$321 ;
+    buf_b_plane <= \$420 ;
   always @(posedge clk)
-    \$signature__data  <= \$322 ;
+    buf_b_low <= \$421 ;
   always @(posedge clk)
-    buf_b_half <= \$323 ;
+    \$signature__data  <= \$422 ;
   always @(posedge clk)
-    buf_b_cnt <= \$324 ;
+    buf_b_half <= \$423 ;
   always @(posedge clk)
-    buf_rdata <= \$325 ;
+    buf_b_cnt <= \$424 ;
   always @(posedge clk)
-    buf_written <= \$326 ;
+    buf_rdata <= \$425 ;
   always @(posedge clk)
-    buf_cnt0_0 <= \$327 ;
+    buf_written <= \$426 ;
   always @(posedge clk)
-    buf_cnt0_1 <= \$328 ;
+    buf_cnt0_0 <= \$427 ;
   always @(posedge clk)
-    buf_cnt0_2 <= \$329 ;
+    buf_cnt0_1 <= \$428 ;
   always @(posedge clk)
-    buf_cnt0_3 <= \$330 ;
+    buf_cnt0_2 <= \$429 ;
   always @(posedge clk)
-    buf_cnt0_4 <= \$331 ;
+    buf_cnt0_3 <= \$430 ;
   always @(posedge clk)
-    buf_cnt0_5 <= \$332 ;
+    buf_cnt0_4 <= \$431 ;
   always @(posedge clk)
-    buf_cnt0_6 <= \$333 ;
+    buf_cnt0_5 <= \$432 ;
   always @(posedge clk)
-    buf_cnt0_7 <= \$334 ;
+    buf_cnt0_6 <= \$433 ;
   always @(posedge clk)
-    buf_cnt0_8 <= \$335 ;
+    buf_cnt0_7 <= \$434 ;
   always @(posedge clk)
-    buf_cnt0_9 <= \$336 ;
+    buf_cnt0_8 <= \$435 ;
   always @(posedge clk)
-    buf_cnt1_0 <= \$337 ;
+    buf_cnt0_9 <= \$436 ;
   always @(posedge clk)
-    buf_cnt1_1 <= \$338 ;
+    buf_cnt1_0 <= \$437 ;
   always @(posedge clk)
-    buf_cnt1_2 <= \$339 ;
+    buf_cnt1_1 <= \$438 ;
   always @(posedge clk)
-    buf_cnt1_3 <= \$340 ;
-  always @(posedge clk)
-    buf_cnt1_4 <= \$341 ;
-  always @(posedge clk)
-    buf_cnt1_5 <= \$342 ;
-  always @(posedge clk)
-    buf_cnt1_6 <= \$343 ;
-  always @(posedge clk)
-    buf_cnt1_7 <= \$344 ;
-  always @(posedge clk)
-    buf_cnt1_8 <= \$345 ;
-  always @(posedge clk)
-    buf_cnt1_9 <= \$346 ;
-  always @(posedge clk)
-    buf_wsel <= \$347 ;
-  always @(posedge clk)
-    buf_done_b <= \$348 ;
-  always @(posedge clk)
-    buf_done_half <= \$349 ;
-  always @(posedge clk)
-    buf_full <= \$350 ;
-  always @(posedge clk)
-    buf_rsel <= \$351 ;
-  always @(posedge clk)
-    phase <= \$352 ;
-  always @(posedge clk)
-    q <= \$353 ;
-  always @(posedge clk)
-    g <= \$354 ;
-  always @(posedge clk)
-    f_fly1 <= \$355 ;
-  always @(posedge clk)
-    f_fly_last1 <= \$356 ;
-  always @(posedge clk)
-    f_fly_q1 <= \$357 ;
-  always @(posedge clk)
-    f_fly2 <= \$358 ;
-  always @(posedge clk)
-    f_fly_last2 <= \$359 ;
-  always @(posedge clk)
-    buf_rq <= \$360 ;
-  always @(posedge clk)
-    fq_v0 <= \$361 ;
-  always @(posedge clk)
-    fq_d0 <= \$362 ;
-  always @(posedge clk)
-    fq_l0 <= \$363 ;
-  always @(posedge clk)
-    fq_v1 <= \$364 ;
-  always @(posedge clk)
-    fq_d1 <= \$365 ;
-  always @(posedge clk)
-    fq_l1 <= \$366 ;
-  always @(posedge clk)
-    fq_v2 <= \$367 ;
-  always @(posedge clk)
-    fq_d2 <= \$368 ;
-  always @(posedge clk)
-    fq_l2 <= \$369 ;
-  always @(posedge clk)
-    f_e <= \$370 ;
-  always @(posedge clk)
-    buf_rplane <= \$371 ;
-  always @(posedge clk)
-    f_cnt <= \$372 ;
-  always @(posedge clk)
-    f_g <= \$373 ;
-  always @(posedge clk)
-    f_busy <= \$374 ;
-  always @(posedge clk)
-    f_over <= \$375 ;
-  always @(posedge clk)
-    cnt_q <= \$376 ;
-  always @(posedge clk)
-    r_valid <= \$377 ;
-  always @(posedge clk)
-    r_kind <= \$378 ;
-  always @(posedge clk)
-    r_addr <= \$379 ;
-  always @(posedge clk)
-    r_q <= \$380 ;
-  always @(posedge clk)
-    x_valid <= \$381 ;
-  always @(posedge clk)
-    x_kind <= \$382 ;
-  always @(posedge clk)
-    x_addr <= \$383 ;
-  always @(posedge clk)
-    x_q <= \$384 ;
-  always @(posedge clk)
-    w_x <= \$385 ;
-  always @(posedge clk)
-    b_x <= \$386 ;
-  always @(posedge clk)
-    acc_word <= \$387 ;
+    buf_cnt1_2 <= \$439 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$302  = 6'h00;
-    casez (buf_rplane)
-      4'h0:
-          \$302  = buf_rcnt1;
-      4'h1:
-          \$302  = buf_rcnt2;
-      4'h2:
-          \$302  = buf_rcnt3;
-      4'h3:
-          \$302  = buf_rcnt4;
-      4'h4:
-          \$302  = buf_rcnt5;
-      4'h5:
-          \$302  = buf_rcnt6;
-      4'h6:
-          \$302  = buf_rcnt7;
-      4'h7:
-          \$302  = buf_rcnt8;
-      4'h8:
-          \$302  = buf_rcnt9;
-      4'h9:
-          \$302  = buf_rcnt0;
-    endcase
+    \$441  = buf_cnt1_4;
+    if (\$312 ) begin
+      \$441  = 6'h00;
+    end else if (\$314 ) begin
+      \$441  = \$315 [5:0];
+    end
+    if (rst) begin
+      \$441  = 6'h00;
+    end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$308  = 6'h00;
-    casez (q_n)
+    \$442  = buf_cnt1_5;
+    if (\$317 ) begin
+      \$442  = 6'h00;
+    end else if (\$319 ) begin
+      \$442  = \$320 [5:0];
+    end
+    if (rst) begin
+      \$442  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$443  = buf_cnt1_6;
+    if (\$322 ) begin
+      \$443  = 6'h00;
+    end else if (\$324 ) begin
+      \$443  = \$325 [5:0];
+    end
+    if (rst) begin
+      \$443  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$444  = buf_cnt1_7;
+    if (\$327 ) begin
+      \$444  = 6'h00;
+    end else if (\$329 ) begin
+      \$444  = \$330 [5:0];
+    end
+    if (rst) begin
+      \$444  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$445  = buf_cnt1_8;
+    if (\$332 ) begin
+      \$445  = 6'h00;
+    end else if (\$334 ) begin
+      \$445  = \$335 [5:0];
+    end
+    if (rst) begin
+      \$445  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$446  = buf_cnt1_9;
+    if (\$337 ) begin
+      \$446  = 6'h00;
+    end else if (\$339 ) begin
+      \$446  = \$340 [5:0];
+    end
+    if (rst) begin
+      \$446  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$447  = buf_wsel;
+    if (buf_done) begin
+      \$447  = \$341 ;
+    end
+    if (rst) begin
+      \$447  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$448  = buf_done;
+    if (rst) begin
+      \$448  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$449  = buf_wsel;
+    if (rst) begin
+      \$449  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$450  = buf_full;
+    if (\$343 ) begin
+      \$450 [0] = 1'h1;
+    end else if (\$345 ) begin
+      \$450 [0] = 1'h0;
+    end
+    if (\$347 ) begin
+      \$450 [1] = 1'h1;
+    end else if (\$349 ) begin
+      \$450 [1] = 1'h0;
+    end
+    if (rst) begin
+      \$450  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$451  = buf_rsel;
+    if (buf_release) begin
+      \$451  = \$350 ;
+    end
+    if (rst) begin
+      \$451  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$452  = phase;
+    if (go) begin
+      \$452  = phase_n;
+    end
+    if (rst) begin
+      \$452  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$453  = q;
+    if (go) begin
+      \$453  = q_n;
+    end
+    if (rst) begin
+      \$453  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$454  = g;
+    if (go) begin
+      \$454  = g_n;
+    end
+    if (rst) begin
+      \$454  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$455  = f_issue;
+    if (rst) begin
+      \$455  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$456  = \$356 ;
+    if (rst) begin
+      \$456  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$457  = buf_rplane;
+    if (rst) begin
+      \$457  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$458  = f_fly1;
+    if (rst) begin
+      \$458  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$459  = f_fly_last1;
+    if (rst) begin
+      \$459  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$460  = f_fly_q1;
+    if (rst) begin
+      \$460  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$461  = fq_v0;
+    if (\$360 ) begin
+      \$461  = 1'h1;
+    end else if (pop) begin
+      \$461  = fq_v1;
+    end
+    if (rst) begin
+      \$461  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$462  = fq_d0;
+    if (\$360 ) begin
+      \$462  = buf_rdata;
+    end else if (pop) begin
+      \$462  = fq_d1;
+    end
+    if (rst) begin
+      \$462  = 5'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$463  = fq_l0;
+    if (\$360 ) begin
+      \$463  = f_fly_last2;
+    end else if (pop) begin
+      \$463  = fq_l1;
+    end
+    if (rst) begin
+      \$463  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$464  = fq_v1;
+    if (\$365 ) begin
+      \$464  = 1'h1;
+    end else if (pop) begin
+      \$464  = fq_v2;
+    end
+    if (rst) begin
+      \$464  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$465  = fq_d1;
+    if (\$365 ) begin
+      \$465  = buf_rdata;
+    end else if (pop) begin
+      \$465  = fq_d2;
+    end
+    if (rst) begin
+      \$465  = 5'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$466  = fq_l1;
+    if (\$365 ) begin
+      \$466  = f_fly_last2;
+    end else if (pop) begin
+      \$466  = fq_l2;
+    end
+    if (rst) begin
+      \$466  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$467  = fq_v2;
+    if (\$370 ) begin
+      \$467  = 1'h1;
+    end else if (pop) begin
+      \$467  = 1'h0;
+    end
+    if (rst) begin
+      \$467  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$468  = fq_d2;
+    if (\$370 ) begin
+      \$468  = buf_rdata;
+    end
+    if (rst) begin
+      \$468  = 5'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$469  = fq_l2;
+    if (\$370 ) begin
+      \$469  = f_fly_last2;
+    end
+    if (rst) begin
+      \$469  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$470  = f_e;
+    if (f_issue) begin
+      \$470  = \$373 [5:0];
+    end else if (\$372 ) begin
+      \$470  = 6'h00;
+    end
+    if (buf_release) begin
+    end else if (\$382 ) begin
+      \$470  = 6'h00;
+    end
+    if (rst) begin
+      \$470  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$471  = buf_rplane;
+    if (f_issue) begin
+    end else if (\$372 ) begin
+      if (\$374 ) begin
+        \$471  = \$376 [3:0];
+      end else if (\$375 ) begin
+        \$471  = 4'h0;
+      end
+    end
+    if (buf_release) begin
+    end else if (\$382 ) begin
+      \$471  = 4'h0;
+    end
+    if (rst) begin
+      \$471  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$472  = f_cnt;
+    if (f_issue) begin
+    end else if (\$372 ) begin
+      if (\$374 ) begin
+        \$472  = \$377 ;
+      end else if (\$375 ) begin
+        \$472  = buf_rcnt0;
+      end
+    end
+    if (buf_release) begin
+    end else if (\$382 ) begin
+      \$472  = buf_rcnt0;
+    end
+    if (rst) begin
+      \$472  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$473  = f_g;
+    if (f_issue) begin
+    end else if (\$372 ) begin
+      if (\$374 ) begin
+      end else if (\$375 ) begin
+        \$473  = \$378 [2:0];
+      end
+    end
+    if (buf_release) begin
+    end else if (\$382 ) begin
+      \$473  = 3'h0;
+    end
+    if (rst) begin
+      \$473  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$474  = f_busy;
+    if (f_issue) begin
+    end else if (\$372 ) begin
+      (* full_case = 32'd1 *)
+      if (\$374 ) begin
+      end else if (\$375 ) begin
+      end else begin
+        \$474  = 1'h0;
+      end
+    end
+    if (buf_release) begin
+      \$474  = 1'h0;
+    end else if (\$382 ) begin
+      \$474  = 1'h1;
+    end
+    if (rst) begin
+      \$474  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$475  = f_over;
+    if (f_issue) begin
+    end else if (\$372 ) begin
+      (* full_case = 32'd1 *)
+      if (\$374 ) begin
+      end else if (\$375 ) begin
+      end else begin
+        \$475  = 1'h1;
+      end
+    end
+    if (buf_release) begin
+      \$475  = 1'h0;
+    end
+    if (rst) begin
+      \$475  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$476  = nz_q;
+    if (go) begin
+      \$476  = \$407 ;
+    end
+    if (rst) begin
+      \$476  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$477  = r_valid;
+    if (enable) begin
+      \$477  = \$410 ;
+    end
+    if (rst) begin
+      \$477  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$478  = r_kind;
+    if (enable) begin
+      \$478  = phase;
+    end
+    if (rst) begin
+      \$478  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$479  = r_addr;
+    if (enable) begin
+      \$479  = 1'h0;
+    end
+    if (rst) begin
+      \$479  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$480  = r_q;
+    if (enable) begin
+      \$480  = q;
+    end
+    if (rst) begin
+      \$480  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$481  = x_valid;
+    if (enable) begin
+      \$481  = r_valid;
+    end
+    if (rst) begin
+      \$481  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$482  = x_kind;
+    if (enable) begin
+      \$482  = r_kind;
+    end
+    if (rst) begin
+      \$482  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$483  = x_addr;
+    if (enable) begin
+      \$483  = r_addr;
+    end
+    if (rst) begin
+      \$483  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$484  = x_q;
+    if (enable) begin
+      \$484  = r_q;
+    end
+    if (rst) begin
+      \$484  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$485  = w_x;
+    if (enable) begin
+      \$485  = w_rp__data;
+    end
+    if (rst) begin
+      \$485  = 16'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$486  = b_x;
+    if (enable) begin
+      \$486  = b_rp__data;
+    end
+    if (rst) begin
+      \$486  = 26'h0000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$487  = acc_word;
+    if (\$413 ) begin
+      \$487  = word_out;
+    end
+    if (rst) begin
+      \$487  = 44'h00000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$377  = 6'h00;
+    casez (buf_rplane)
       4'h0:
-          \$308  = buf_rcnt0;
+          \$377  = buf_rcnt1;
       4'h1:
-          \$308  = buf_rcnt1;
+          \$377  = buf_rcnt2;
       4'h2:
-          \$308  = buf_rcnt2;
+          \$377  = buf_rcnt3;
       4'h3:
-          \$308  = buf_rcnt3;
+          \$377  = buf_rcnt4;
       4'h4:
-          \$308  = buf_rcnt4;
+          \$377  = buf_rcnt5;
       4'h5:
-          \$308  = buf_rcnt5;
+          \$377  = buf_rcnt6;
       4'h6:
-          \$308  = buf_rcnt6;
+          \$377  = buf_rcnt7;
       4'h7:
-          \$308  = buf_rcnt7;
+          \$377  = buf_rcnt8;
       4'h8:
-          \$308  = buf_rcnt8;
+          \$377  = buf_rcnt9;
       4'h9:
-          \$308  = buf_rcnt9;
+          \$377  = buf_rcnt0;
     endcase
   end
   always @* begin
@@ -10949,19 +11834,19 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__ready, o__valid, o__ready
       3'h2:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$86 ) begin
+            if (nz_q) begin
               phase_n = 3'h3;
-            end else if (\$87 ) begin
+            end else if (\$67 ) begin
               phase_n = 3'h5;
             end else begin
               phase_n = 3'h2;
             end
           end
       3'h3:
-          if (\$90 ) begin
+          if (\$70 ) begin
             if (fq_l0) begin
               (* full_case = 32'd1 *)
-              if (\$91 ) begin
+              if (\$71 ) begin
                 phase_n = 3'h5;
               end else begin
                 phase_n = 3'h2;
@@ -10971,7 +11856,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__ready, o__valid, o__ready
       3'h5:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$99 ) begin
+            if (\$79 ) begin
               phase_n = 3'h2;
             end else begin
               (* full_case = 32'd1 *)
@@ -10995,26 +11880,26 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__ready, o__valid, o__ready
       3'h2:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$86 ) begin
-            end else if (\$87 ) begin
+            if (nz_q) begin
+            end else if (\$67 ) begin
             end else begin
-              q_n = \$89 [3:0];
+              q_n = \$69 [3:0];
             end
           end
       3'h3:
-          if (\$90 ) begin
+          if (\$70 ) begin
             if (fq_l0) begin
               (* full_case = 32'd1 *)
-              if (\$91 ) begin
+              if (\$71 ) begin
               end else begin
-                q_n = \$93 [3:0];
+                q_n = \$73 [3:0];
               end
             end
           end
       3'h5:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$99 ) begin
+            if (\$79 ) begin
               q_n = 4'h0;
             end else begin
               if (buf_rfull) begin
@@ -11037,8 +11922,8 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__ready, o__valid, o__ready
       3'h5:
           if (a_last) begin
             (* full_case = 32'd1 *)
-            if (\$99 ) begin
-              g_n = \$100 [2:0];
+            if (\$79 ) begin
+              g_n = \$80 [2:0];
             end else begin
               g_n = 3'h0;
             end
@@ -11053,18 +11938,18 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__ready, o__valid, o__ready
           /* empty */;
       3'h2:
           if (a_last) begin
-            if (\$86 ) begin
-            end else if (\$87 ) begin
-              if (\$88 ) begin
+            if (nz_q) begin
+            end else if (\$67 ) begin
+              if (\$68 ) begin
                 release_now = 1'h1;
               end
             end
           end
       3'h3:
-          if (\$90 ) begin
+          if (\$70 ) begin
             if (fq_l0) begin
-              if (\$91 ) begin
-                if (\$92 ) begin
+              if (\$71 ) begin
+                if (\$72 ) begin
                   release_now = 1'h1;
                 end
               end
@@ -11077,7 +11962,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__ready, o__valid, o__ready
     base0 = { acc_word[21], acc_word[21:0] };
     casez (x_kind)
       3'h2:
-          base0 = \$104 ;
+          base0 = \$84 ;
     endcase
   end
   always @* begin
@@ -11085,7 +11970,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__ready, o__valid, o__ready
     addend0 = 13'h0000;
     casez (x_kind)
       3'h2:
-          addend0 = \$106 ;
+          addend0 = \$86 ;
       3'h3:
           addend0 = { w_x[7], w_x[7], w_x[7], w_x[7], w_x[7], w_x[7:0] };
     endcase
@@ -11095,7 +11980,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__ready, o__valid, o__ready
     base1 = { acc_word[43], acc_word[43:22] };
     casez (x_kind)
       3'h2:
-          base1 = \$115 ;
+          base1 = \$95 ;
     endcase
   end
   always @* begin
@@ -11103,812 +11988,293 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__ready, o__valid, o__ready
     addend1 = 13'h0000;
     casez (x_kind)
       3'h2:
-          addend1 = \$117 ;
+          addend1 = \$97 ;
       3'h3:
           addend1 = { w_x[15], w_x[15], w_x[15], w_x[15], w_x[15], w_x[15:8] };
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$315  = buf_s_valid;
+    \$414  = buf_s_valid;
     if (i__ready) begin
-      \$315  = i__valid;
+      \$414  = i__valid;
     end
     if (rst) begin
-      \$315  = 1'h0;
+      \$414  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$316  = buf_s_mask;
+    \$415  = buf_s_mask;
     if (i__ready) begin
-      \$316  = \$127 ;
+      \$415  = \$108 ;
     end
     if (rst) begin
-      \$316  = 10'h000;
+      \$415  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$317  = buf_s_index;
+    \$416  = buf_s_index;
     if (i__ready) begin
-      \$317  = i__payload[14:10];
+      \$416  = i__payload[14:10];
     end
     if (rst) begin
-      \$317  = 5'h00;
+      \$416  = 5'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$318  = buf_s_last;
+    \$417  = buf_s_last;
     if (i__ready) begin
-      \$318  = i__payload[15];
+      \$417  = i__payload[15];
     end
     if (rst) begin
-      \$318  = 1'h0;
+      \$417  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$319  = buf_write;
+    \$418  = buf_one_left;
+    if (i__ready) begin
+      \$418  = \$146 ;
+    end else if (\$107 ) begin
+      \$418  = \$202 ;
+    end
     if (rst) begin
-      \$319  = 1'h0;
+      \$418  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$320  = buf_plane;
+    \$419  = buf_write;
     if (rst) begin
-      \$320  = 4'h0;
+      \$419  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$321  = { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
+    \$420  = buf_plane;
     if (rst) begin
-      \$321  = 10'h000;
+      \$420  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$322  = buf_s_index;
+    \$421  = { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
     if (rst) begin
-      \$322  = 5'h00;
+      \$421  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$323  = buf_wsel;
+    \$422  = buf_s_index;
     if (rst) begin
-      \$323  = 1'h0;
+      \$422  = 5'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$324  = \$163 [5:0];
+    \$423  = buf_wsel;
     if (rst) begin
-      \$324  = 6'h00;
+      \$423  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$325  = rp__data;
+    \$424  = \$238 [5:0];
     if (rst) begin
-      \$325  = 5'h00;
+      \$424  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$326  = buf_written;
-    if (\$164 ) begin
+    \$425  = rp__data;
+    if (rst) begin
+      \$425  = 5'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$426  = buf_written;
+    if (\$239 ) begin
       (* full_case = 32'd1 *)
       if (buf_one_left) begin
-        \$326  = 10'h000;
+        \$426  = 10'h000;
       end else begin
-        \$326  = \$165 ;
+        \$426  = \$240 ;
       end
     end
     if (rst) begin
-      \$326  = 10'h000;
+      \$426  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$327  = buf_cnt0_0;
-    if (\$167 ) begin
-      \$327  = 6'h00;
-    end else if (\$169 ) begin
-      \$327  = \$170 [5:0];
-    end
-    if (rst) begin
-      \$327  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$328  = buf_cnt0_1;
-    if (\$172 ) begin
-      \$328  = 6'h00;
-    end else if (\$174 ) begin
-      \$328  = \$175 [5:0];
-    end
-    if (rst) begin
-      \$328  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$329  = buf_cnt0_2;
-    if (\$177 ) begin
-      \$329  = 6'h00;
-    end else if (\$179 ) begin
-      \$329  = \$180 [5:0];
-    end
-    if (rst) begin
-      \$329  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$330  = buf_cnt0_3;
-    if (\$182 ) begin
-      \$330  = 6'h00;
-    end else if (\$184 ) begin
-      \$330  = \$185 [5:0];
-    end
-    if (rst) begin
-      \$330  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$331  = buf_cnt0_4;
-    if (\$187 ) begin
-      \$331  = 6'h00;
-    end else if (\$189 ) begin
-      \$331  = \$190 [5:0];
-    end
-    if (rst) begin
-      \$331  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$332  = buf_cnt0_5;
-    if (\$192 ) begin
-      \$332  = 6'h00;
-    end else if (\$194 ) begin
-      \$332  = \$195 [5:0];
-    end
-    if (rst) begin
-      \$332  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$333  = buf_cnt0_6;
-    if (\$197 ) begin
-      \$333  = 6'h00;
-    end else if (\$199 ) begin
-      \$333  = \$200 [5:0];
-    end
-    if (rst) begin
-      \$333  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$334  = buf_cnt0_7;
-    if (\$202 ) begin
-      \$334  = 6'h00;
-    end else if (\$204 ) begin
-      \$334  = \$205 [5:0];
-    end
-    if (rst) begin
-      \$334  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$335  = buf_cnt0_8;
-    if (\$207 ) begin
-      \$335  = 6'h00;
-    end else if (\$209 ) begin
-      \$335  = \$210 [5:0];
-    end
-    if (rst) begin
-      \$335  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$336  = buf_cnt0_9;
-    if (\$212 ) begin
-      \$336  = 6'h00;
-    end else if (\$214 ) begin
-      \$336  = \$215 [5:0];
-    end
-    if (rst) begin
-      \$336  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$337  = buf_cnt1_0;
-    if (\$217 ) begin
-      \$337  = 6'h00;
-    end else if (\$219 ) begin
-      \$337  = \$220 [5:0];
-    end
-    if (rst) begin
-      \$337  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$338  = buf_cnt1_1;
-    if (\$222 ) begin
-      \$338  = 6'h00;
-    end else if (\$224 ) begin
-      \$338  = \$225 [5:0];
-    end
-    if (rst) begin
-      \$338  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$339  = buf_cnt1_2;
-    if (\$227 ) begin
-      \$339  = 6'h00;
-    end else if (\$229 ) begin
-      \$339  = \$230 [5:0];
-    end
-    if (rst) begin
-      \$339  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$340  = buf_cnt1_3;
-    if (\$232 ) begin
-      \$340  = 6'h00;
-    end else if (\$234 ) begin
-      \$340  = \$235 [5:0];
-    end
-    if (rst) begin
-      \$340  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$341  = buf_cnt1_4;
-    if (\$237 ) begin
-      \$341  = 6'h00;
-    end else if (\$239 ) begin
-      \$341  = \$240 [5:0];
-    end
-    if (rst) begin
-      \$341  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$342  = buf_cnt1_5;
+    \$427  = buf_cnt0_0;
     if (\$242 ) begin
-      \$342  = 6'h00;
+      \$427  = 6'h00;
     end else if (\$244 ) begin
-      \$342  = \$245 [5:0];
+      \$427  = \$245 [5:0];
     end
     if (rst) begin
-      \$342  = 6'h00;
+      \$427  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$343  = buf_cnt1_6;
+    \$428  = buf_cnt0_1;
     if (\$247 ) begin
-      \$343  = 6'h00;
+      \$428  = 6'h00;
     end else if (\$249 ) begin
-      \$343  = \$250 [5:0];
+      \$428  = \$250 [5:0];
     end
     if (rst) begin
-      \$343  = 6'h00;
+      \$428  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$344  = buf_cnt1_7;
+    \$429  = buf_cnt0_2;
     if (\$252 ) begin
-      \$344  = 6'h00;
+      \$429  = 6'h00;
     end else if (\$254 ) begin
-      \$344  = \$255 [5:0];
+      \$429  = \$255 [5:0];
     end
     if (rst) begin
-      \$344  = 6'h00;
+      \$429  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$345  = buf_cnt1_8;
+    \$430  = buf_cnt0_3;
     if (\$257 ) begin
-      \$345  = 6'h00;
+      \$430  = 6'h00;
     end else if (\$259 ) begin
-      \$345  = \$260 [5:0];
+      \$430  = \$260 [5:0];
     end
     if (rst) begin
-      \$345  = 6'h00;
+      \$430  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$346  = buf_cnt1_9;
+    \$431  = buf_cnt0_4;
     if (\$262 ) begin
-      \$346  = 6'h00;
+      \$431  = 6'h00;
     end else if (\$264 ) begin
-      \$346  = \$265 [5:0];
+      \$431  = \$265 [5:0];
     end
     if (rst) begin
-      \$346  = 6'h00;
+      \$431  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$347  = buf_wsel;
-    if (buf_done) begin
-      \$347  = \$266 ;
+    \$432  = buf_cnt0_5;
+    if (\$267 ) begin
+      \$432  = 6'h00;
+    end else if (\$269 ) begin
+      \$432  = \$270 [5:0];
     end
     if (rst) begin
-      \$347  = 1'h0;
+      \$432  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$348  = buf_done;
-    if (rst) begin
-      \$348  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$349  = buf_wsel;
-    if (rst) begin
-      \$349  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$350  = buf_full;
-    if (\$268 ) begin
-      \$350 [0] = 1'h1;
-    end else if (\$270 ) begin
-      \$350 [0] = 1'h0;
-    end
+    \$433  = buf_cnt0_6;
     if (\$272 ) begin
-      \$350 [1] = 1'h1;
+      \$433  = 6'h00;
     end else if (\$274 ) begin
-      \$350 [1] = 1'h0;
+      \$433  = \$275 [5:0];
     end
     if (rst) begin
-      \$350  = 2'h0;
+      \$433  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$351  = buf_rsel;
-    if (buf_release) begin
-      \$351  = \$275 ;
+    \$434  = buf_cnt0_7;
+    if (\$277 ) begin
+      \$434  = 6'h00;
+    end else if (\$279 ) begin
+      \$434  = \$280 [5:0];
     end
     if (rst) begin
-      \$351  = 1'h0;
+      \$434  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$352  = phase;
-    if (go) begin
-      \$352  = phase_n;
+    \$435  = buf_cnt0_8;
+    if (\$282 ) begin
+      \$435  = 6'h00;
+    end else if (\$284 ) begin
+      \$435  = \$285 [5:0];
     end
     if (rst) begin
-      \$352  = 3'h0;
+      \$435  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$353  = q;
-    if (go) begin
-      \$353  = q_n;
+    \$436  = buf_cnt0_9;
+    if (\$287 ) begin
+      \$436  = 6'h00;
+    end else if (\$289 ) begin
+      \$436  = \$290 [5:0];
     end
     if (rst) begin
-      \$353  = 4'h0;
+      \$436  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$354  = g;
-    if (go) begin
-      \$354  = g_n;
+    \$437  = buf_cnt1_0;
+    if (\$292 ) begin
+      \$437  = 6'h00;
+    end else if (\$294 ) begin
+      \$437  = \$295 [5:0];
     end
     if (rst) begin
-      \$354  = 3'h0;
+      \$437  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$355  = f_issue;
+    \$438  = buf_cnt1_1;
+    if (\$297 ) begin
+      \$438  = 6'h00;
+    end else if (\$299 ) begin
+      \$438  = \$300 [5:0];
+    end
     if (rst) begin
-      \$355  = 1'h0;
+      \$438  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$356  = \$281 ;
+    \$439  = buf_cnt1_2;
+    if (\$302 ) begin
+      \$439  = 6'h00;
+    end else if (\$304 ) begin
+      \$439  = \$305 [5:0];
+    end
     if (rst) begin
-      \$356  = 1'h0;
+      \$439  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$357  = buf_rplane;
-    if (rst) begin
-      \$357  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$358  = f_fly1;
-    if (rst) begin
-      \$358  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$359  = f_fly_last1;
-    if (rst) begin
-      \$359  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$360  = f_fly_q1;
-    if (rst) begin
-      \$360  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$361  = fq_v0;
-    if (\$285 ) begin
-      \$361  = 1'h1;
-    end else if (pop) begin
-      \$361  = fq_v1;
+    \$440  = buf_cnt1_3;
+    if (\$307 ) begin
+      \$440  = 6'h00;
+    end else if (\$309 ) begin
+      \$440  = \$310 [5:0];
     end
     if (rst) begin
-      \$361  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$362  = fq_d0;
-    if (\$285 ) begin
-      \$362  = buf_rdata;
-    end else if (pop) begin
-      \$362  = fq_d1;
-    end
-    if (rst) begin
-      \$362  = 5'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$363  = fq_l0;
-    if (\$285 ) begin
-      \$363  = f_fly_last2;
-    end else if (pop) begin
-      \$363  = fq_l1;
-    end
-    if (rst) begin
-      \$363  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$364  = fq_v1;
-    if (\$290 ) begin
-      \$364  = 1'h1;
-    end else if (pop) begin
-      \$364  = fq_v2;
-    end
-    if (rst) begin
-      \$364  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$365  = fq_d1;
-    if (\$290 ) begin
-      \$365  = buf_rdata;
-    end else if (pop) begin
-      \$365  = fq_d2;
-    end
-    if (rst) begin
-      \$365  = 5'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$366  = fq_l1;
-    if (\$290 ) begin
-      \$366  = f_fly_last2;
-    end else if (pop) begin
-      \$366  = fq_l2;
-    end
-    if (rst) begin
-      \$366  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$367  = fq_v2;
-    if (\$295 ) begin
-      \$367  = 1'h1;
-    end else if (pop) begin
-      \$367  = 1'h0;
-    end
-    if (rst) begin
-      \$367  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$368  = fq_d2;
-    if (\$295 ) begin
-      \$368  = buf_rdata;
-    end
-    if (rst) begin
-      \$368  = 5'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$369  = fq_l2;
-    if (\$295 ) begin
-      \$369  = f_fly_last2;
-    end
-    if (rst) begin
-      \$369  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$370  = f_e;
-    if (f_issue) begin
-      \$370  = \$298 [5:0];
-    end else if (\$297 ) begin
-      \$370  = 6'h00;
-    end
-    if (buf_release) begin
-    end else if (\$307 ) begin
-      \$370  = 6'h00;
-    end
-    if (rst) begin
-      \$370  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$371  = buf_rplane;
-    if (f_issue) begin
-    end else if (\$297 ) begin
-      if (\$299 ) begin
-        \$371  = \$301 [3:0];
-      end else if (\$300 ) begin
-        \$371  = 4'h0;
-      end
-    end
-    if (buf_release) begin
-    end else if (\$307 ) begin
-      \$371  = 4'h0;
-    end
-    if (rst) begin
-      \$371  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$372  = f_cnt;
-    if (f_issue) begin
-    end else if (\$297 ) begin
-      if (\$299 ) begin
-        \$372  = \$302 ;
-      end else if (\$300 ) begin
-        \$372  = buf_rcnt0;
-      end
-    end
-    if (buf_release) begin
-    end else if (\$307 ) begin
-      \$372  = buf_rcnt0;
-    end
-    if (rst) begin
-      \$372  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$373  = f_g;
-    if (f_issue) begin
-    end else if (\$297 ) begin
-      if (\$299 ) begin
-      end else if (\$300 ) begin
-        \$373  = \$303 [2:0];
-      end
-    end
-    if (buf_release) begin
-    end else if (\$307 ) begin
-      \$373  = 3'h0;
-    end
-    if (rst) begin
-      \$373  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$374  = f_busy;
-    if (f_issue) begin
-    end else if (\$297 ) begin
-      (* full_case = 32'd1 *)
-      if (\$299 ) begin
-      end else if (\$300 ) begin
-      end else begin
-        \$374  = 1'h0;
-      end
-    end
-    if (buf_release) begin
-      \$374  = 1'h0;
-    end else if (\$307 ) begin
-      \$374  = 1'h1;
-    end
-    if (rst) begin
-      \$374  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$375  = f_over;
-    if (f_issue) begin
-    end else if (\$297 ) begin
-      (* full_case = 32'd1 *)
-      if (\$299 ) begin
-      end else if (\$300 ) begin
-      end else begin
-        \$375  = 1'h1;
-      end
-    end
-    if (buf_release) begin
-      \$375  = 1'h0;
-    end
-    if (rst) begin
-      \$375  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$376  = cnt_q;
-    if (go) begin
-      \$376  = \$308 ;
-    end
-    if (rst) begin
-      \$376  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$377  = r_valid;
-    if (enable) begin
-      \$377  = \$311 ;
-    end
-    if (rst) begin
-      \$377  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$378  = r_kind;
-    if (enable) begin
-      \$378  = phase;
-    end
-    if (rst) begin
-      \$378  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$379  = r_addr;
-    if (enable) begin
-      \$379  = 1'h0;
-    end
-    if (rst) begin
-      \$379  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$380  = r_q;
-    if (enable) begin
-      \$380  = q;
-    end
-    if (rst) begin
-      \$380  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$381  = x_valid;
-    if (enable) begin
-      \$381  = r_valid;
-    end
-    if (rst) begin
-      \$381  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$382  = x_kind;
-    if (enable) begin
-      \$382  = r_kind;
-    end
-    if (rst) begin
-      \$382  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$383  = x_addr;
-    if (enable) begin
-      \$383  = r_addr;
-    end
-    if (rst) begin
-      \$383  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$384  = x_q;
-    if (enable) begin
-      \$384  = r_q;
-    end
-    if (rst) begin
-      \$384  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$385  = w_x;
-    if (enable) begin
-      \$385  = w_rp__data;
-    end
-    if (rst) begin
-      \$385  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$386  = b_x;
-    if (enable) begin
-      \$386  = b_rp__data;
-    end
-    if (rst) begin
-      \$386  = 26'h0000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$387  = acc_word;
-    if (\$314 ) begin
-      \$387  = word_out;
-    end
-    if (rst) begin
-      \$387  = 44'h00000000000;
+      \$440  = 6'h00;
     end
   end
   assign buf_low = { \$29 , \$26 , \$23 , \$20 , \$17 , \$14 , \$11 , \$8 , \$5 , buf_pending[0] };
@@ -11926,69 +12292,88 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__ready, o__valid, o__ready
   assign op_addr = 1'h0;
   assign w_rp__addr = { fq_d0, g };
   assign b_rp__addr = g;
-  assign acc_n0 = \$112 [21:0];
-  assign acc_n1 = \$123 [21:0];
+  assign acc_n0 = \$92 [21:0];
+  assign acc_n1 = \$103 [21:0];
   assign \o__payload.lane0  = o__payload[20:0];
   assign \o__payload.lane1  = o__payload[41:21];
   assign \i__payload.mask  = i__payload[9:0];
   assign \i__payload.index  = i__payload[14:10];
   assign \i__payload.last  = i__payload[15];
-  assign o__payload[41:21] = \$125 [20:0];
-  assign o__payload[20:0] = \$124 [20:0];
-  assign word_out[43:22] = \$123 [21:0];
-  assign word_out[21:0] = \$112 [21:0];
+  assign o__payload[41:21] = \$105 [20:0];
+  assign o__payload[20:0] = \$104 [20:0];
+  assign word_out[43:22] = \$103 [21:0];
+  assign word_out[21:0] = \$92 [21:0];
   assign buf_plane[3] = \$33 ;
   assign buf_plane[2] = \$32 ;
   assign buf_plane[1] = \$31 ;
   assign buf_plane[0] = \$30 ;
   assign \$3  = buf_pending[0];
-  assign \$50  = buf_pending[9];
-  assign \$58  = 1'h1;
-  assign \$59  = o__ready;
-  assign \$61  = 1'h1;
-  assign a_last = \$61 ;
-  assign \$81  = 1'h1;
-  assign pop = \$80 ;
-  assign \$82  = 1'h1;
-  assign \$83  = 2'h1;
-  assign \$84  = 2'h0;
-  assign \$85  = 2'h0;
-  assign \$90  = 1'h1;
-  assign \$94  = 1'h1;
-  assign \$95  = 2'h1;
-  assign \$96  = 2'h0;
-  assign \$97  = 2'h0;
-  assign \$103  = { acc_word[21:0], 1'h0 };
-  assign \$114  = { acc_word[43:22], 1'h0 };
-  assign \$124  = acc_word[21:0];
-  assign \$125  = acc_word[43:22];
-  assign \$127  = i__payload[9:0];
-  assign \$216  = buf_rsel;
-  assign \$218  = buf_b_half;
-  assign \$221  = buf_rsel;
-  assign \$223  = buf_b_half;
-  assign \$226  = buf_rsel;
-  assign \$228  = buf_b_half;
-  assign \$231  = buf_rsel;
-  assign \$233  = buf_b_half;
-  assign \$236  = buf_rsel;
-  assign \$238  = buf_b_half;
-  assign \$241  = buf_rsel;
-  assign \$243  = buf_b_half;
-  assign \$246  = buf_rsel;
-  assign \$248  = buf_b_half;
-  assign \$251  = buf_rsel;
-  assign \$253  = buf_b_half;
-  assign \$256  = buf_rsel;
-  assign \$258  = buf_b_half;
-  assign \$261  = buf_rsel;
-  assign \$263  = buf_b_half;
-  assign \$271  = buf_done_half;
-  assign \$273  = buf_rsel;
-  assign \$277  = 1'h1;
-  assign \$278  = 2'h1;
-  assign \$279  = 2'h0;
-  assign \$285  = \$284 ;
+  assign \$39  = 1'h1;
+  assign \$40  = o__ready;
+  assign \$42  = 1'h1;
+  assign a_last = \$42 ;
+  assign \$62  = 1'h1;
+  assign pop = \$61 ;
+  assign \$63  = 1'h1;
+  assign \$64  = 2'h1;
+  assign \$65  = 2'h0;
+  assign \$66  = 2'h0;
+  assign \$70  = 1'h1;
+  assign \$74  = 1'h1;
+  assign \$75  = 2'h1;
+  assign \$76  = 2'h0;
+  assign \$77  = 2'h0;
+  assign \$83  = { acc_word[21:0], 1'h0 };
+  assign \$94  = { acc_word[43:22], 1'h0 };
+  assign \$104  = acc_word[21:0];
+  assign \$105  = acc_word[43:22];
+  assign \$108  = i__payload[9:0];
+  assign \$109  = i__payload[9:0];
+  assign \$110  = i__payload[9:0];
+  assign \$113  = i__payload[9:0];
+  assign \$114  = i__payload[9:0];
+  assign \$117  = i__payload[9:0];
+  assign \$118  = i__payload[9:0];
+  assign \$121  = i__payload[9:0];
+  assign \$122  = i__payload[9:0];
+  assign \$125  = i__payload[9:0];
+  assign \$126  = i__payload[9:0];
+  assign \$129  = i__payload[9:0];
+  assign \$130  = i__payload[9:0];
+  assign \$133  = i__payload[9:0];
+  assign \$134  = i__payload[9:0];
+  assign \$137  = i__payload[9:0];
+  assign \$138  = i__payload[9:0];
+  assign \$141  = i__payload[9:0];
+  assign \$142  = i__payload[9:0];
+  assign \$143  = i__payload[9];
+  assign \$199  = \$198 [9];
+  assign \$291  = buf_rsel;
+  assign \$293  = buf_b_half;
+  assign \$296  = buf_rsel;
+  assign \$298  = buf_b_half;
+  assign \$301  = buf_rsel;
+  assign \$303  = buf_b_half;
+  assign \$306  = buf_rsel;
+  assign \$308  = buf_b_half;
+  assign \$311  = buf_rsel;
+  assign \$313  = buf_b_half;
+  assign \$316  = buf_rsel;
+  assign \$318  = buf_b_half;
+  assign \$321  = buf_rsel;
+  assign \$323  = buf_b_half;
+  assign \$326  = buf_rsel;
+  assign \$328  = buf_b_half;
+  assign \$331  = buf_rsel;
+  assign \$333  = buf_b_half;
+  assign \$336  = buf_rsel;
+  assign \$338  = buf_b_half;
+  assign \$346  = buf_done_half;
+  assign \$348  = buf_rsel;
+  assign \$352  = 1'h1;
+  assign \$353  = 2'h1;
+  assign \$354  = 2'h0;
+  assign \$360  = \$359 ;
 endmodule
 
 module \net_mlp_fs_relu_k10_p16_8_2_l4.neurons0 (rst, i__valid, i__ready, o__ready, w_data, o__valid, o__payload, clk);

@@ -136,8 +136,9 @@ class AffineStage(wiring.Component):
             m.d.comb += pending.eq(s_mask & ~written)
             low = Signal(T, name="buf_low")
             t = first_set(m, pending, "buf_plane", onehot=low)
+            # "at most one plane left" is a register too, found for the planes that will be
+            # left, so the ready the writer sees is a gate or two from flip-flops
             one_left = Signal(name="buf_one_left")
-            m.d.comb += one_left.eq(~at_least_two(pending))
             do_write = Signal(name="buf_write")
             s_done = Signal(name="buf_s_done")
             m.d.comb += [do_write.eq(s_valid & can & (pending != 0)),
@@ -145,7 +146,10 @@ class AffineStage(wiring.Component):
                          self.i.ready.eq(~s_valid | s_done)]
             with m.If(self.i.ready):
                 m.d.sync += [s_valid.eq(self.i.valid), s_mask.eq(item.mask & live),
-                             s_index.eq(item.index), s_last.eq(item.last)]
+                             s_index.eq(item.index), s_last.eq(item.last),
+                             one_left.eq(~at_least_two(item.mask & live))]
+            with m.Elif(s_valid & can):
+                m.d.sync += one_left.eq(~at_least_two(pending & ~low))
             # the write itself one clock later, from registers: (plane, position, half) ->
             # that plane's counter -> the address (the next write sees the count it left)
             b_valid = Signal(name="buf_b_valid")
@@ -417,10 +421,10 @@ class AffineStage(wiring.Component):
             a_inc.append(n(s).eq(Mux(carry, Mux(wrap, 0, s + 1), s)))
             carry = carry & wrap
         nonzero = Cat(*[c != 0 for c in counts])
-        # the count of the plane the sequencer is at, as a register: loaded for the plane it
-        # goes to (the read half's counts do not change while it is read), so no count
-        # multiplexer lies on the way to the event memory's address
-        cnt_q = Signal.like(counts[0], name="cnt_q")
+        # whether the plane the sequencer is at has events, as a register (Horner: the plane
+        # it goes to is 0, this one or the next; the read half's counts do not change while
+        # it is read), so no multiplexer of the counts lies in the sequencer's next state
+        nz_q = Signal(name="nz_q")
         last_pass = g == G - 1
         rel = Signal(name="release_now")
         m.d.comb += release.eq(rel & go)
@@ -492,7 +496,7 @@ class AffineStage(wiring.Component):
                 with m.Case(PRE):
                     m.d.comb += a_inc
                     with m.If(a_last):
-                        with m.If(cnt_q != 0):
+                        with m.If(nz_q):
                             m.d.comb += goto(EV, events=True)
                         with m.Elif(q == T - 1):
                             emit()
@@ -534,7 +538,8 @@ class AffineStage(wiring.Component):
                         with m.Else():
                             m.d.comb += n(phase).eq(WAIT)
         with m.If(go):
-            m.d.sync += cnt_q.eq(Array(counts)[n(q)])
+            nz_next = Cat(nonzero[1:], Const(0, 1)).bit_select(q, 1)
+            m.d.sync += nz_q.eq(Mux(n(q) == 0, nonzero[0], Mux(n(q) == q, nz_q, nz_next)))
 
         # ---- issue: the op of this cycle reads its word, weights and bias ----------------------
         acc_bits = plan.acc_index.bits
