@@ -184,18 +184,16 @@ module net_mlp_fs_relu_k10_p16_8_2_l4(i__valid, o__ready, clk, rst, i__ready, o_
   \net_mlp_fs_relu_k10_p16_8_2_l4.input  \input  (
     .clk(clk),
     .i__payload(i__payload),
-    .item__valid(i__valid),
-    .item_enable(i__ready),
+    .i__valid(i__valid),
     .o__payload(\i__payload$11 ),
-    .o__ready(\o__ready$13 ),
-    .o__valid(\i__valid$15 ),
+    .o__ready(i__ready),
     .rst(rst)
   );
   \net_mlp_fs_relu_k10_p16_8_2_l4.layer0  layer0 (
-    .buf_can(\o__ready$13 ),
+    .buf_can(i__ready),
     .clk(clk),
     .i__payload(\i__payload$11 ),
-    .i__valid(\i__valid$15 ),
+    .i__valid(i__valid),
     .o__payload(\i__payload$17 ),
     .o__ready(\o__ready$19 ),
     .o__valid(\i__valid$21 ),
@@ -275,8 +273,10 @@ module net_mlp_fs_relu_k10_p16_8_2_l4(i__valid, o__ready, clk, rst, i__ready, o_
   assign \i__ready$9  = i__ready;
   assign \i__valid$10  = i__valid;
   assign \o__payload$12  = \i__payload$11 ;
-  assign \i__ready$14  = \o__ready$13 ;
-  assign \o__valid$16  = \i__valid$15 ;
+  assign \o__ready$13  = i__ready;
+  assign \i__ready$14  = i__ready;
+  assign \i__valid$15  = i__valid;
+  assign \o__valid$16  = i__valid;
   assign \o__payload$18  = \i__payload$17 ;
   assign \i__ready$20  = \o__ready$19 ;
   assign \o__valid$22  = \i__valid$21 ;
@@ -413,104 +413,62 @@ module net_mlp_fs_relu_k10_p16_8_2_l4(i__valid, o__ready, clk, rst, i__ready, o_
   assign \o__payload$59.logits[9]  = o__payload[213:193];
 endmodule
 
-module \net_mlp_fs_relu_k10_p16_8_2_l4.input (item__valid, clk, rst, item_enable, o__ready, o__valid, o__payload, i__payload);
+module \net_mlp_fs_relu_k10_p16_8_2_l4.input (i__valid, clk, rst, o__ready, o__payload, i__payload);
   reg \$auto$verilog_backend.cc:2355:dump_module$1  = 0;
   wire \$1 ;
-  reg [5:0] \$10 ;
   wire \$2 ;
-  wire \$3 ;
-  wire \$4 ;
+  wire [6:0] \$3 ;
+  wire [6:0] \$4 ;
   wire \$5 ;
-  wire [6:0] \$6 ;
-  wire [6:0] \$7 ;
-  reg \$8 ;
-  reg [11:0] \$9 ;
+  wire \$6 ;
+  reg [5:0] \$7 ;
   input clk;
   wire clk;
   input [4:0] i__payload;
   wire [4:0] i__payload;
   wire i__ready;
+  input i__valid;
   wire i__valid;
-  wire [11:0] item__payload;
-  wire [5:0] \item__payload.index ;
-  wire \item__payload.last ;
-  wire [4:0] \item__payload.mask ;
-  wire item__ready;
-  input item__valid;
-  wire item__valid;
-  output item_enable;
-  wire item_enable;
   output [11:0] o__payload;
-  reg [11:0] o__payload = 12'h000;
+  wire [11:0] o__payload;
   wire [5:0] \o__payload.index ;
   wire \o__payload.last ;
   wire [4:0] \o__payload.mask ;
   input o__ready;
   wire o__ready;
-  output o__valid;
-  reg o__valid = 1'h0;
+  wire o__valid;
   reg [5:0] pos0 = 6'h00;
   input rst;
   wire rst;
-  assign \$1  = ~ o__valid;
-  assign item_enable = o__ready | \$1 ;
-  assign \$2  = pos0 == 6'h3f;
-  assign \$4  = item__valid & item_enable;
+  assign \$3  = pos0 + 1'h1;
+  assign \$4  = \$2  ? 7'h00 : \$3 ;
   assign \$5  = pos0 == 6'h3f;
-  assign \$6  = pos0 + 1'h1;
-  assign \$7  = \$5  ? 7'h00 : \$6 ;
   always @(posedge clk)
-    o__valid <= \$8 ;
-  always @(posedge clk)
-    o__payload <= \$9 ;
-  always @(posedge clk)
-    pos0 <= \$10 ;
+    pos0 <= \$7 ;
+  assign \$1  = i__valid & o__ready;
+  assign \$2  = pos0 == 6'h3f;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$8  = o__valid;
-    if (item_enable) begin
-      \$8  = item__valid;
+    \$7  = pos0;
+    if (\$1 ) begin
+      \$7  = \$4 [5:0];
     end
     if (rst) begin
-      \$8  = 1'h0;
+      \$7  = 6'h00;
     end
   end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$9  = o__payload;
-    if (item_enable) begin
-      \$9  = item__payload;
-    end
-    if (rst) begin
-      \$9  = 12'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$10  = pos0;
-    if (\$4 ) begin
-      \$10  = \$7 [5:0];
-    end
-    if (rst) begin
-      \$10  = 6'h00;
-    end
-  end
-  assign item__ready = item_enable;
-  assign i__valid = item__valid;
-  assign i__ready = item_enable;
-  assign \item__payload.mask  = item__payload[4:0];
-  assign \item__payload.index  = item__payload[10:5];
-  assign \item__payload.last  = item__payload[11];
+  assign o__valid = i__valid;
+  assign i__ready = o__ready;
   assign \o__payload.mask  = o__payload[4:0];
   assign \o__payload.index  = o__payload[10:5];
   assign \o__payload.last  = o__payload[11];
-  assign item__payload[11] = \$3 ;
-  assign item__payload[10:5] = pos0;
-  assign item__payload[4:0] = { i__payload[0], i__payload[1], i__payload[2], i__payload[3], i__payload[4] };
-  assign \$3  = \$2 ;
+  assign o__payload[11] = \$6 ;
+  assign o__payload[10:5] = pos0;
+  assign o__payload[4:0] = { i__payload[0], i__payload[1], i__payload[2], i__payload[3], i__payload[4] };
+  assign \$6  = \$5 ;
 endmodule
 
-module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready, i__valid, i__payload, o__payload, clk);
+module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (clk, rst, buf_can, o__valid, o__ready, i__payload, o__payload, i__valid);
   reg \$auto$verilog_backend.cc:2355:dump_module$2  = 0;
   wire \$1 ;
   wire \$10 ;
@@ -3815,7 +3773,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer0 (rst, buf_can, o__valid, o__ready,
   assign \$329  = \$328 ;
 endmodule
 
-module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__ready, o__valid, o__ready, i__valid, i__payload, o__payload, clk);
+module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__valid, i__ready, o__valid, o__ready, i__payload, o__payload, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$3  = 0;
   wire \$1 ;
   wire \$10 ;
@@ -8781,7 +8739,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.layer1 (rst, i__ready, o__valid, o__ready
   assign \$436  = \$435 ;
 endmodule
 
-module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__ready, o__valid, o__ready, i__valid, i__payload, o__payload, clk);
+module \net_mlp_fs_relu_k10_p16_8_2_l4.layer2 (rst, i__valid, i__ready, o__valid, o__ready, i__payload, o__payload, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$4  = 0;
   wire \$1 ;
   wire \$10 ;
@@ -13331,48 +13289,36 @@ endmodule
 module \net_mlp_fs_relu_k10_p16_8_2_l4.readout (clk, rst, i__valid, i__ready, i__payload, o__payload, o__valid, o__ready);
   reg \$auto$verilog_backend.cc:2355:dump_module$9  = 0;
   wire \$1 ;
-  wire \$10 ;
+  wire [4:0] \$10 ;
   wire \$11 ;
   wire \$12 ;
   wire \$13 ;
-  wire \$14 ;
-  wire \$15 ;
-  reg [20:0] \$16 ;
+  wire [3:0] \$14 ;
+  wire [1:0] \$15 ;
+  wire \$16 ;
   wire \$17 ;
-  wire [4:0] \$18 ;
-  wire \$19 ;
+  wire [3:0] \$18 ;
+  reg [20:0] \$19 ;
   wire \$2 ;
-  wire \$20 ;
-  wire \$21 ;
-  wire [3:0] \$22 ;
-  wire [1:0] \$23 ;
-  wire \$24 ;
-  wire \$25 ;
-  wire [3:0] \$26 ;
-  reg \$27 ;
-  reg [20:0] \$28 ;
-  reg [20:0] \$29 ;
+  reg [3:0] \$20 ;
+  reg [3:0] \$21 ;
+  reg \$22 ;
+  reg [2:0] \$23 ;
+  reg \$24 ;
+  reg [213:0] \$25 ;
+  reg [20:0] \$26 ;
+  reg [3:0] \$27 ;
+  reg \$28 ;
   wire \$3 ;
-  reg [20:0] \$30 ;
-  reg [3:0] \$31 ;
-  reg [3:0] \$32 ;
-  reg \$33 ;
-  reg [2:0] \$34 ;
-  reg \$35 ;
-  reg [213:0] \$36 ;
-  reg [20:0] \$37 ;
-  reg [3:0] \$38 ;
-  reg \$39 ;
   wire \$4 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
-  wire \$8 ;
+  reg [20:0] \$8 ;
   wire \$9 ;
   reg [20:0] best = 21'h000000;
   reg [3:0] best_idx = 4'h0;
   wire better;
-  reg busy = 1'h0;
   input clk;
   wire clk;
   reg [2:0] group = 3'h0;
@@ -13404,258 +13350,214 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.readout (clk, rst, i__valid, i__ready, i_
   wire o__ready;
   output o__valid;
   reg o__valid = 1'h0;
+  wire room;
   input rst;
   wire rst;
   reg [3:0] sel_idx = 4'h0;
   reg [20:0] sel_v = 21'h000000;
   reg sel_valid = 1'h0;
-  wire select;
   wire store;
-  reg [20:0] vec0 = 21'h000000;
-  reg [20:0] vec1 = 21'h000000;
+  wire take;
   assign \$1  = ~ o__valid;
   assign store = sel_valid & \$1 ;
   assign \$2  = ~ sel_valid;
-  assign \$3  = \$2  | store;
-  assign select = busy & \$3 ;
-  assign \$4  = ~ busy;
-  assign \$5  = group == 3'h4;
-  assign \$8  = select & \$7 ;
-  assign i__ready = \$4  | \$8 ;
-  assign \$9  = ! sel_idx;
-  assign \$10  = $signed(sel_v) > $signed(best);
-  assign better = \$9  | \$10 ;
-  assign \$11  = i__valid & i__ready;
-  assign \$12  = group == 3'h4;
-  assign \$15  = select & \$14 ;
-  assign \$17  = idx == 4'h9;
-  assign \$18  = idx + 1'h1;
-  assign \$19  = group == 3'h4;
-  assign \$22  = group + 1'h1;
-  assign \$23  = lane + 1'h1;
-  assign \$24  = sel_idx == 4'h9;
-  assign \$25  = store & \$24 ;
-  assign \$26  = better ? sel_idx : best_idx;
+  assign room = \$2  | store;
+  assign take = i__valid & room;
+  assign \$3  = group == 3'h4;
+  assign i__ready = room & \$5 ;
+  assign \$6  = ! sel_idx;
+  assign \$7  = $signed(sel_v) > $signed(best);
+  assign better = \$6  | \$7 ;
+  assign \$9  = idx == 4'h9;
+  assign \$10  = idx + 1'h1;
+  assign \$11  = group == 3'h4;
+  assign \$14  = group + 1'h1;
+  assign \$15  = lane + 1'h1;
+  assign \$16  = sel_idx == 4'h9;
+  assign \$17  = store & \$16 ;
+  assign \$18  = better ? sel_idx : best_idx;
   always @(posedge clk)
-    busy <= \$27 ;
+    sel_v <= \$19 ;
   always @(posedge clk)
-    vec0 <= \$28 ;
+    sel_idx <= \$20 ;
   always @(posedge clk)
-    vec1 <= \$29 ;
+    idx <= \$21 ;
   always @(posedge clk)
-    sel_v <= \$30 ;
+    lane <= \$22 ;
   always @(posedge clk)
-    sel_idx <= \$31 ;
+    group <= \$23 ;
   always @(posedge clk)
-    idx <= \$32 ;
+    sel_valid <= \$24 ;
   always @(posedge clk)
-    lane <= \$33 ;
+    o__payload <= \$25 ;
   always @(posedge clk)
-    group <= \$34 ;
+    best <= \$26 ;
   always @(posedge clk)
-    sel_valid <= \$35 ;
+    best_idx <= \$27 ;
   always @(posedge clk)
-    o__payload <= \$36 ;
-  always @(posedge clk)
-    best <= \$37 ;
-  always @(posedge clk)
-    best_idx <= \$38 ;
-  always @(posedge clk)
-    o__valid <= \$39 ;
+    o__valid <= \$28 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     (* full_case = 32'd1 *)
     casez (lane)
       1'h0:
-          \$16  = vec0;
+          \$8  = i__payload[20:0];
       1'h1:
-          \$16  = vec1;
+          \$8  = i__payload[41:21];
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$27  = busy;
-    if (\$11 ) begin
-      \$27  = 1'h1;
-    end else if (\$15 ) begin
-      \$27  = 1'h0;
+    \$19  = sel_v;
+    if (take) begin
+      \$19  = \$8 ;
     end
     if (rst) begin
-      \$27  = 1'h0;
+      \$19  = 21'h000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$28  = vec0;
-    if (\$11 ) begin
-      \$28  = i__payload[20:0];
+    \$20  = sel_idx;
+    if (take) begin
+      \$20  = idx;
     end
     if (rst) begin
-      \$28  = 21'h000000;
+      \$20  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$29  = vec1;
-    if (\$11 ) begin
-      \$29  = i__payload[41:21];
-    end
-    if (rst) begin
-      \$29  = 21'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$30  = sel_v;
-    if (select) begin
-      \$30  = \$16 ;
-    end
-    if (rst) begin
-      \$30  = 21'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$31  = sel_idx;
-    if (select) begin
-      \$31  = idx;
-    end
-    if (rst) begin
-      \$31  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$32  = idx;
-    if (select) begin
+    \$21  = idx;
+    if (take) begin
       (* full_case = 32'd1 *)
-      if (\$17 ) begin
-        \$32  = 4'h0;
+      if (\$9 ) begin
+        \$21  = 4'h0;
       end else begin
-        \$32  = \$18 [3:0];
+        \$21  = \$10 [3:0];
       end
     end
     if (rst) begin
-      \$32  = 4'h0;
+      \$21  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$33  = lane;
-    if (select) begin
+    \$22  = lane;
+    if (take) begin
       (* full_case = 32'd1 *)
-      if (\$17 ) begin
-        \$33  = 1'h0;
+      if (\$9 ) begin
+        \$22  = 1'h0;
       end else begin
         (* full_case = 32'd1 *)
-        if (\$21 ) begin
-          \$33  = 1'h0;
+        if (\$13 ) begin
+          \$22  = 1'h0;
         end else begin
-          \$33  = \$23 [0];
+          \$22  = \$15 [0];
         end
       end
     end
     if (rst) begin
-      \$33  = 1'h0;
+      \$22  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$34  = group;
-    if (select) begin
+    \$23  = group;
+    if (take) begin
       (* full_case = 32'd1 *)
-      if (\$17 ) begin
-        \$34  = 3'h0;
+      if (\$9 ) begin
+        \$23  = 3'h0;
       end else begin
-        if (\$21 ) begin
-          \$34  = \$22 [2:0];
+        if (\$13 ) begin
+          \$23  = \$14 [2:0];
         end
       end
     end
     if (rst) begin
-      \$34  = 3'h0;
+      \$23  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$35  = sel_valid;
-    if (select) begin
-      \$35  = 1'h1;
+    \$24  = sel_valid;
+    if (take) begin
+      \$24  = 1'h1;
     end else if (store) begin
-      \$35  = 1'h0;
+      \$24  = 1'h0;
     end
     if (rst) begin
-      \$35  = 1'h0;
+      \$24  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$36  = o__payload;
+    \$25  = o__payload;
     if (store) begin
       casez (sel_idx)
         4'h0:
-            \$36 [24:4] = sel_v;
+            \$25 [24:4] = sel_v;
         4'h1:
-            \$36 [45:25] = sel_v;
+            \$25 [45:25] = sel_v;
         4'h2:
-            \$36 [66:46] = sel_v;
+            \$25 [66:46] = sel_v;
         4'h3:
-            \$36 [87:67] = sel_v;
+            \$25 [87:67] = sel_v;
         4'h4:
-            \$36 [108:88] = sel_v;
+            \$25 [108:88] = sel_v;
         4'h5:
-            \$36 [129:109] = sel_v;
+            \$25 [129:109] = sel_v;
         4'h6:
-            \$36 [150:130] = sel_v;
+            \$25 [150:130] = sel_v;
         4'h7:
-            \$36 [171:151] = sel_v;
+            \$25 [171:151] = sel_v;
         4'h8:
-            \$36 [192:172] = sel_v;
+            \$25 [192:172] = sel_v;
         4'h9:
-            \$36 [213:193] = sel_v;
+            \$25 [213:193] = sel_v;
       endcase
     end
-    if (\$25 ) begin
-      \$36 [3:0] = \$26 ;
+    if (\$17 ) begin
+      \$25 [3:0] = \$18 ;
     end
     if (rst) begin
-      \$36  = 214'h000000000000000000000000000000000000000000000000000000;
+      \$25  = 214'h000000000000000000000000000000000000000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$37  = best;
+    \$26  = best;
     if (store) begin
       if (better) begin
-        \$37  = sel_v;
+        \$26  = sel_v;
       end
     end
     if (rst) begin
-      \$37  = 21'h000000;
+      \$26  = 21'h000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$38  = best_idx;
+    \$27  = best_idx;
     if (store) begin
       if (better) begin
-        \$38  = sel_idx;
+        \$27  = sel_idx;
       end
     end
     if (rst) begin
-      \$38  = 4'h0;
+      \$27  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$39  = o__valid;
-    if (\$25 ) begin
-      \$39  = 1'h1;
+    \$28  = o__valid;
+    if (\$17 ) begin
+      \$28  = 1'h1;
     end else if (o__ready) begin
-      \$39  = 1'h0;
+      \$28  = 1'h0;
     end
     if (rst) begin
-      \$39  = 1'h0;
+      \$28  = 1'h0;
     end
   end
   assign \i__payload.lane0  = i__payload[20:0];
@@ -13672,15 +13574,13 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.readout (clk, rst, i__valid, i__ready, i_
   assign \o__payload.logits[7]  = o__payload[171:151];
   assign \o__payload.logits[8]  = o__payload[192:172];
   assign \o__payload.logits[9]  = o__payload[213:193];
-  assign \$6  = 1'h1;
-  assign \$7  = lane;
-  assign \$13  = 1'h1;
-  assign \$14  = lane;
-  assign \$20  = 1'h1;
-  assign \$21  = lane;
+  assign \$4  = 1'h1;
+  assign \$5  = lane;
+  assign \$12  = 1'h1;
+  assign \$13  = lane;
 endmodule
 
-module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__ready, i__valid, i__payload, o__valid, o__payload, clk);
+module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__valid, o__ready, i__valid, i__payload, o__payload, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$10  = 0;
   wire \$1 ;
   wire \$10 ;
@@ -13699,7 +13599,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__ready, i__vali
   wire \$111 ;
   wire \$112 ;
   wire \$113 ;
-  wire \$114 ;
+  wire [9:0] \$114 ;
   wire [9:0] \$115 ;
   wire [9:0] \$116 ;
   wire [9:0] \$117 ;
@@ -13707,13 +13607,13 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__ready, i__vali
   wire [9:0] \$119 ;
   wire \$12 ;
   wire [9:0] \$120 ;
-  wire [9:0] \$121 ;
+  wire \$121 ;
   wire \$122 ;
   wire \$123 ;
   wire \$124 ;
-  wire \$125 ;
+  wire [3:0] \$125 ;
   wire [3:0] \$126 ;
-  wire [3:0] \$127 ;
+  wire \$127 ;
   wire \$128 ;
   wire \$129 ;
   wire \$13 ;
@@ -13723,56 +13623,53 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__ready, i__vali
   wire \$133 ;
   wire \$134 ;
   wire \$135 ;
-  wire \$136 ;
+  wire [3:0] \$136 ;
   wire [3:0] \$137 ;
-  wire [3:0] \$138 ;
+  wire \$138 ;
   wire \$139 ;
   wire [2:0] \$14 ;
   wire \$140 ;
   wire \$141 ;
   wire \$142 ;
   wire \$143 ;
-  wire \$144 ;
+  wire [3:0] \$144 ;
   wire [3:0] \$145 ;
   wire [3:0] \$146 ;
   wire [3:0] \$147 ;
   wire [3:0] \$148 ;
   wire [3:0] \$149 ;
   wire [2:0] \$15 ;
-  wire [3:0] \$150 ;
+  wire \$150 ;
   wire \$151 ;
   wire \$152 ;
-  wire \$153 ;
+  wire [3:0] \$153 ;
   wire [3:0] \$154 ;
   wire [3:0] \$155 ;
   wire [3:0] \$156 ;
-  wire [3:0] \$157 ;
+  wire \$157 ;
   wire \$158 ;
   wire \$159 ;
   wire \$16 ;
-  wire \$160 ;
+  wire [3:0] \$160 ;
   wire [3:0] \$161 ;
   wire [3:0] \$162 ;
   wire [3:0] \$163 ;
-  wire [3:0] \$164 ;
+  wire \$164 ;
   wire \$165 ;
   wire \$166 ;
   wire \$167 ;
   wire \$168 ;
-  wire \$169 ;
+  reg [1:0] \$169 ;
   wire \$17 ;
   reg [1:0] \$170 ;
-  reg [1:0] \$171 ;
-  reg \$172 ;
+  reg \$171 ;
+  reg [9:0] \$172 ;
   reg [9:0] \$173 ;
   reg [9:0] \$174 ;
   reg [9:0] \$175 ;
-  reg [9:0] \$176 ;
+  reg [3:0] \$176 ;
   reg [3:0] \$177 ;
-  reg [3:0] \$178 ;
-  reg \$179 ;
   wire [9:0] \$18 ;
-  reg [16:0] \$180 ;
   wire [9:0] \$19 ;
   wire [2:0] \$2 ;
   wire [9:0] \$20 ;
@@ -13889,25 +13786,18 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__ready, i__vali
   input i__valid;
   wire i__valid;
   reg [1:0] idx;
-  reg [1:0] \idx$27 ;
-  wire [16:0] item__payload;
-  wire [5:0] \item__payload.index ;
-  wire \item__payload.last ;
-  wire [9:0] \item__payload.mask ;
-  wire item__ready;
-  wire item__valid;
-  wire item_enable;
+  reg [1:0] \idx$23 ;
   reg [3:0] low;
-  reg [3:0] \low$22 ;
+  reg [3:0] \low$18 ;
   output [16:0] o__payload;
-  reg [16:0] o__payload = 17'h00000;
+  wire [16:0] o__payload;
   wire [5:0] \o__payload.index ;
   wire \o__payload.last ;
   wire [9:0] \o__payload.mask ;
   input o__ready;
   wire o__ready;
   output o__valid;
-  reg o__valid = 1'h0;
+  wire o__valid;
   reg [3:0] pick = 4'h0;
   reg [3:0] rem = 4'h0;
   input rst;
@@ -13932,7 +13822,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__ready, i__vali
   assign \$27  = | \$26 ;
   assign \$29  = | \$28 ;
   assign \$31  = | \$30 ;
-  assign \$32  = item__valid & item_enable;
+  assign \$32  = o__valid & o__ready;
   assign \$33  = | rem;
   assign \$34  = \$32  & \$33 ;
   assign \$35  = ~ pick;
@@ -13980,94 +13870,100 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__ready, i__vali
   assign \$105  = | low[3:2];
   assign \$106  = | { pick[3], pick[1] };
   assign \$107  = | pick[3:2];
-  assign \$108  = ~ o__valid;
-  assign item_enable = o__ready | \$108 ;
-  assign \$109  = | rem;
-  assign \$110  = vec0 == 2'h3;
-  assign \$112  = vec2 == 2'h3;
-  assign \$113  = & { \$112 , \$111 , \$110  };
-  assign \$114  = \$109  | \$113 ;
-  assign item__valid = busy & \$114 ;
-  assign \$115  = pick[0] ? held0 : 10'h000;
-  assign \$116  = pick[1] ? held1 : 10'h000;
-  assign \$117  = \$115  | \$116 ;
-  assign \$118  = pick[2] ? held2 : 10'h000;
-  assign \$119  = \$117  | \$118 ;
-  assign \$120  = pick[3] ? held3 : 10'h000;
-  assign \$121  = \$119  | \$120 ;
-  assign \$122  = vec0 == 2'h3;
-  assign \$124  = vec2 == 2'h3;
-  assign \$125  = & { \$124 , \$123 , \$122  };
-  assign \$126  = ~ pick;
-  assign \$127  = rem & \$126 ;
-  assign \$128  = ! \$127 ;
-  assign \$129  = \$125  & \$128 ;
-  assign \$130  = | rem;
-  assign \$131  = vec0 == 2'h3;
-  assign \$133  = vec2 == 2'h3;
-  assign \$134  = & { \$133 , \$132 , \$131  };
-  assign \$135  = \$130  | \$134 ;
-  assign \$136  = item__valid & item_enable;
-  assign \$137  = ~ pick;
-  assign \$138  = rem & \$137 ;
-  assign \$139  = ! \$138 ;
-  assign \$140  = \$136  & \$139 ;
-  assign \$141  = \$135  ? \$140  : 1'h1;
-  assign finish = busy & \$141 ;
-  assign \$142  = item__valid & item_enable;
-  assign \$143  = | rem;
-  assign \$144  = \$142  & \$143 ;
-  assign \$145  = ~ pick;
-  assign \$146  = rem & \$145 ;
-  assign \$147  = ~ pick;
-  assign \$148  = rem & \$147 ;
-  assign \$149  = ~ pick;
-  assign \$150  = rem & \$149 ;
-  assign \$152  = ~ \$151 ;
-  assign \$153  = \$148 [1] & \$152 ;
-  assign \$154  = ~ pick;
-  assign \$155  = rem & \$154 ;
-  assign \$156  = ~ pick;
-  assign \$157  = rem & \$156 ;
-  assign \$158  = | \$157 [1:0];
-  assign \$159  = ~ \$158 ;
-  assign \$160  = \$155 [2] & \$159 ;
-  assign \$161  = ~ pick;
-  assign \$162  = rem & \$161 ;
-  assign \$163  = ~ pick;
-  assign \$164  = rem & \$163 ;
-  assign \$165  = | \$164 [2:0];
-  assign \$166  = ~ \$165 ;
-  assign \$167  = \$162 [3] & \$166 ;
-  assign \$168  = | { \low$22 [3], \low$22 [1] };
-  assign \$169  = | \low$22 [3:2];
+  assign \$108  = | rem;
+  assign \$109  = vec0 == 2'h3;
+  assign \$111  = vec2 == 2'h3;
+  assign \$112  = & { \$111 , \$110 , \$109  };
+  assign \$113  = \$108  | \$112 ;
+  assign o__valid = busy & \$113 ;
+  assign \$114  = pick[0] ? held0 : 10'h000;
+  assign \$115  = pick[1] ? held1 : 10'h000;
+  assign \$116  = \$114  | \$115 ;
+  assign \$117  = pick[2] ? held2 : 10'h000;
+  assign \$118  = \$116  | \$117 ;
+  assign \$119  = pick[3] ? held3 : 10'h000;
+  assign \$120  = \$118  | \$119 ;
+  assign \$121  = vec0 == 2'h3;
+  assign \$123  = vec2 == 2'h3;
+  assign \$124  = & { \$123 , \$122 , \$121  };
+  assign \$125  = ~ pick;
+  assign \$126  = rem & \$125 ;
+  assign \$127  = ! \$126 ;
+  assign \$128  = \$124  & \$127 ;
+  assign \$129  = | rem;
+  assign \$130  = vec0 == 2'h3;
+  assign \$132  = vec2 == 2'h3;
+  assign \$133  = & { \$132 , \$131 , \$130  };
+  assign \$134  = \$129  | \$133 ;
+  assign \$135  = o__valid & o__ready;
+  assign \$136  = ~ pick;
+  assign \$137  = rem & \$136 ;
+  assign \$138  = ! \$137 ;
+  assign \$139  = \$135  & \$138 ;
+  assign \$140  = \$134  ? \$139  : 1'h1;
+  assign finish = busy & \$140 ;
+  assign \$141  = o__valid & o__ready;
+  assign \$142  = | rem;
+  assign \$143  = \$141  & \$142 ;
+  assign \$144  = ~ pick;
+  assign \$145  = rem & \$144 ;
+  assign \$146  = ~ pick;
+  assign \$147  = rem & \$146 ;
+  assign \$148  = ~ pick;
+  assign \$149  = rem & \$148 ;
+  assign \$151  = ~ \$150 ;
+  assign \$152  = \$147 [1] & \$151 ;
+  assign \$153  = ~ pick;
+  assign \$154  = rem & \$153 ;
+  assign \$155  = ~ pick;
+  assign \$156  = rem & \$155 ;
+  assign \$157  = | \$156 [1:0];
+  assign \$158  = ~ \$157 ;
+  assign \$159  = \$154 [2] & \$158 ;
+  assign \$160  = ~ pick;
+  assign \$161  = rem & \$160 ;
+  assign \$162  = ~ pick;
+  assign \$163  = rem & \$162 ;
+  assign \$164  = | \$163 [2:0];
+  assign \$165  = ~ \$164 ;
+  assign \$166  = \$161 [3] & \$165 ;
+  assign \$167  = | { \low$18 [3], \low$18 [1] };
+  assign \$168  = | \low$18 [3:2];
   always @(posedge clk)
-    vec2 <= \$170 ;
+    vec2 <= \$169 ;
   always @(posedge clk)
-    vec0 <= \$171 ;
+    vec0 <= \$170 ;
   always @(posedge clk)
-    busy <= \$172 ;
+    busy <= \$171 ;
   always @(posedge clk)
-    held0 <= \$173 ;
+    held0 <= \$172 ;
   always @(posedge clk)
-    held1 <= \$174 ;
+    held1 <= \$173 ;
   always @(posedge clk)
-    held2 <= \$175 ;
+    held2 <= \$174 ;
   always @(posedge clk)
-    held3 <= \$176 ;
+    held3 <= \$175 ;
   always @(posedge clk)
-    rem <= \$177 ;
+    rem <= \$176 ;
   always @(posedge clk)
-    pick <= \$178 ;
-  always @(posedge clk)
-    o__valid <= \$179 ;
-  always @(posedge clk)
-    o__payload <= \$180 ;
+    pick <= \$177 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$170  = vec2;
+    \$169  = vec2;
     if (finish) begin
-      \$170  = \$3 [1:0];
+      \$169  = \$3 [1:0];
+    end
+    if (rst) begin
+      \$169  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$170  = vec0;
+    if (finish) begin
+      if (\$12 ) begin
+        \$170  = \$15 [1:0];
+      end
     end
     if (rst) begin
       \$170  = 2'h0;
@@ -14075,34 +13971,32 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__ready, i__vali
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$171  = vec0;
+    \$171  = busy;
+    if (\$17 ) begin
+      \$171  = 1'h1;
+    end
     if (finish) begin
-      if (\$12 ) begin
-        \$171  = \$15 [1:0];
-      end
+      \$171  = 1'h0;
     end
     if (rst) begin
-      \$171  = 2'h0;
+      \$171  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$172  = busy;
+    \$172  = held0;
     if (\$17 ) begin
-      \$172  = 1'h1;
-    end
-    if (finish) begin
-      \$172  = 1'h0;
+      \$172  = \$18 ;
     end
     if (rst) begin
-      \$172  = 1'h0;
+      \$172  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$173  = held0;
+    \$173  = held1;
     if (\$17 ) begin
-      \$173  = \$18 ;
+      \$173  = \$19 ;
     end
     if (rst) begin
       \$173  = 10'h000;
@@ -14110,9 +14004,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__ready, i__vali
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$174  = held1;
+    \$174  = held2;
     if (\$17 ) begin
-      \$174  = \$19 ;
+      \$174  = \$20 ;
     end
     if (rst) begin
       \$174  = 10'h000;
@@ -14120,9 +14014,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__ready, i__vali
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$175  = held2;
+    \$175  = held3;
     if (\$17 ) begin
-      \$175  = \$20 ;
+      \$175  = \$21 ;
     end
     if (rst) begin
       \$175  = 10'h000;
@@ -14130,58 +14024,28 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__ready, i__vali
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$176  = held3;
-    if (\$17 ) begin
-      \$176  = \$21 ;
+    \$176  = rem;
+    if (\$23 ) begin
+      \$176  = { \$31 , \$29 , \$27 , \$25  };
+    end
+    if (\$34 ) begin
+      \$176  = \$36 ;
     end
     if (rst) begin
-      \$176  = 10'h000;
+      \$176  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$177  = rem;
+    \$177  = pick;
     if (\$23 ) begin
-      \$177  = { \$31 , \$29 , \$27 , \$25  };
+      \$177  = low;
     end
     if (\$34 ) begin
-      \$177  = \$36 ;
+      \$177  = \low$18 ;
     end
     if (rst) begin
       \$177  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$178  = pick;
-    if (\$23 ) begin
-      \$178  = low;
-    end
-    if (\$34 ) begin
-      \$178  = \low$22 ;
-    end
-    if (rst) begin
-      \$178  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$179  = o__valid;
-    if (item_enable) begin
-      \$179  = item__valid;
-    end
-    if (rst) begin
-      \$179  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$180  = o__payload;
-    if (item_enable) begin
-      \$180  = item__payload;
-    end
-    if (rst) begin
-      \$180  = 17'h00000;
     end
   end
   always @* begin
@@ -14201,20 +14065,19 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__ready, i__vali
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \low$22  = 4'h0;
-    if (\$144 ) begin
-      \low$22  = { \$167 , \$160 , \$153 , \$146 [0] };
+    \low$18  = 4'h0;
+    if (\$143 ) begin
+      \low$18  = { \$166 , \$159 , \$152 , \$145 [0] };
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \idx$27  = 2'h0;
-    if (\$144 ) begin
-      \idx$27 [0] = \$168 ;
-      \idx$27 [1] = \$169 ;
+    \idx$23  = 2'h0;
+    if (\$143 ) begin
+      \idx$23 [0] = \$167 ;
+      \idx$23 [1] = \$168 ;
     end
   end
-  assign item__ready = item_enable;
   assign \i__payload.lane0  = i__payload[20:0];
   assign \i__payload.lane0.spikes  = i__payload[9:0];
   assign \i__payload.lane0.value  = i__payload[20:10];
@@ -14230,12 +14093,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__ready, i__vali
   assign \o__payload.mask  = o__payload[9:0];
   assign \o__payload.index  = o__payload[15:10];
   assign \o__payload.last  = o__payload[16];
-  assign \item__payload.mask  = item__payload[9:0];
-  assign \item__payload.index  = item__payload[15:10];
-  assign \item__payload.last  = item__payload[16];
-  assign item__payload[16] = \$129 ;
-  assign item__payload[15:10] = { vec0, vec2, sel };
-  assign item__payload[9:0] = \$121 ;
+  assign o__payload[16] = \$128 ;
+  assign o__payload[15:10] = { vec0, vec2, sel };
+  assign o__payload[9:0] = \$120 ;
   assign sel[1] = \$107 ;
   assign sel[0] = \$106 ;
   assign \$5  = \$4 ;
@@ -14253,7 +14113,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__ready, i__vali
   assign \$26  = i__payload[30:21];
   assign \$28  = i__payload[51:42];
   assign \$30  = i__payload[72:63];
-  assign \$111  = 1'h1;
+  assign \$110  = 1'h1;
   assign \$39  = i__payload[9:0];
   assign \$41  = i__payload[30:21];
   assign \$43  = i__payload[51:42];
@@ -14283,12 +14143,12 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes0 (rst, i__ready, o__ready, i__vali
   assign \$95  = i__payload[30:21];
   assign \$97  = i__payload[51:42];
   assign \$99  = i__payload[72:63];
-  assign \$123  = 1'h1;
-  assign \$132  = 1'h1;
-  assign \$151  = \$150 [0];
+  assign \$122  = 1'h1;
+  assign \$131  = 1'h1;
+  assign \$150  = \$149 [0];
 endmodule
 
-module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__ready, i__valid, i__payload, o__valid, o__payload, clk);
+module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__valid, o__ready, i__valid, i__payload, o__payload, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$11  = 0;
   wire \$1 ;
   wire \$10 ;
@@ -14307,7 +14167,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__ready, i__vali
   wire \$111 ;
   wire \$112 ;
   wire \$113 ;
-  wire \$114 ;
+  wire [9:0] \$114 ;
   wire [9:0] \$115 ;
   wire [9:0] \$116 ;
   wire [9:0] \$117 ;
@@ -14315,13 +14175,13 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__ready, i__vali
   wire [9:0] \$119 ;
   wire \$12 ;
   wire [9:0] \$120 ;
-  wire [9:0] \$121 ;
+  wire \$121 ;
   wire \$122 ;
   wire \$123 ;
   wire \$124 ;
-  wire \$125 ;
+  wire [3:0] \$125 ;
   wire [3:0] \$126 ;
-  wire [3:0] \$127 ;
+  wire \$127 ;
   wire \$128 ;
   wire \$129 ;
   wire \$13 ;
@@ -14331,56 +14191,53 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__ready, i__vali
   wire \$133 ;
   wire \$134 ;
   wire \$135 ;
-  wire \$136 ;
+  wire [3:0] \$136 ;
   wire [3:0] \$137 ;
-  wire [3:0] \$138 ;
+  wire \$138 ;
   wire \$139 ;
   wire [2:0] \$14 ;
   wire \$140 ;
   wire \$141 ;
   wire \$142 ;
   wire \$143 ;
-  wire \$144 ;
+  wire [3:0] \$144 ;
   wire [3:0] \$145 ;
   wire [3:0] \$146 ;
   wire [3:0] \$147 ;
   wire [3:0] \$148 ;
   wire [3:0] \$149 ;
   wire [2:0] \$15 ;
-  wire [3:0] \$150 ;
+  wire \$150 ;
   wire \$151 ;
   wire \$152 ;
-  wire \$153 ;
+  wire [3:0] \$153 ;
   wire [3:0] \$154 ;
   wire [3:0] \$155 ;
   wire [3:0] \$156 ;
-  wire [3:0] \$157 ;
+  wire \$157 ;
   wire \$158 ;
   wire \$159 ;
   wire \$16 ;
-  wire \$160 ;
+  wire [3:0] \$160 ;
   wire [3:0] \$161 ;
   wire [3:0] \$162 ;
   wire [3:0] \$163 ;
-  wire [3:0] \$164 ;
+  wire \$164 ;
   wire \$165 ;
   wire \$166 ;
   wire \$167 ;
   wire \$168 ;
-  wire \$169 ;
+  reg \$169 ;
   wire \$17 ;
-  reg \$170 ;
-  reg [1:0] \$171 ;
-  reg \$172 ;
+  reg [1:0] \$170 ;
+  reg \$171 ;
+  reg [9:0] \$172 ;
   reg [9:0] \$173 ;
   reg [9:0] \$174 ;
   reg [9:0] \$175 ;
-  reg [9:0] \$176 ;
+  reg [3:0] \$176 ;
   reg [3:0] \$177 ;
-  reg [3:0] \$178 ;
-  reg \$179 ;
   wire [9:0] \$18 ;
-  reg [15:0] \$180 ;
   wire [9:0] \$19 ;
   wire [1:0] \$2 ;
   wire [9:0] \$20 ;
@@ -14497,25 +14354,18 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__ready, i__vali
   input i__valid;
   wire i__valid;
   reg [1:0] idx;
-  reg [1:0] \idx$27 ;
-  wire [15:0] item__payload;
-  wire [4:0] \item__payload.index ;
-  wire \item__payload.last ;
-  wire [9:0] \item__payload.mask ;
-  wire item__ready;
-  wire item__valid;
-  wire item_enable;
+  reg [1:0] \idx$23 ;
   reg [3:0] low;
-  reg [3:0] \low$22 ;
+  reg [3:0] \low$18 ;
   output [15:0] o__payload;
-  reg [15:0] o__payload = 16'h0000;
+  wire [15:0] o__payload;
   wire [4:0] \o__payload.index ;
   wire \o__payload.last ;
   wire [9:0] \o__payload.mask ;
   input o__ready;
   wire o__ready;
   output o__valid;
-  reg o__valid = 1'h0;
+  wire o__valid;
   reg [3:0] pick = 4'h0;
   reg [3:0] rem = 4'h0;
   input rst;
@@ -14537,7 +14387,7 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__ready, i__vali
   assign \$27  = | \$26 ;
   assign \$29  = | \$28 ;
   assign \$31  = | \$30 ;
-  assign \$32  = item__valid & item_enable;
+  assign \$32  = o__valid & o__ready;
   assign \$33  = | rem;
   assign \$34  = \$32  & \$33 ;
   assign \$35  = ~ pick;
@@ -14585,126 +14435,130 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__ready, i__vali
   assign \$105  = | low[3:2];
   assign \$106  = | { pick[3], pick[1] };
   assign \$107  = | pick[3:2];
-  assign \$108  = ~ o__valid;
-  assign item_enable = o__ready | \$108 ;
-  assign \$109  = | rem;
-  assign \$110  = vec0 == 2'h3;
-  assign \$113  = & { \$112 , \$111 , \$110  };
-  assign \$114  = \$109  | \$113 ;
-  assign item__valid = busy & \$114 ;
-  assign \$115  = pick[0] ? held0 : 10'h000;
-  assign \$116  = pick[1] ? held1 : 10'h000;
-  assign \$117  = \$115  | \$116 ;
-  assign \$118  = pick[2] ? held2 : 10'h000;
-  assign \$119  = \$117  | \$118 ;
-  assign \$120  = pick[3] ? held3 : 10'h000;
-  assign \$121  = \$119  | \$120 ;
-  assign \$122  = vec0 == 2'h3;
-  assign \$125  = & { \$124 , \$123 , \$122  };
-  assign \$126  = ~ pick;
-  assign \$127  = rem & \$126 ;
-  assign \$128  = ! \$127 ;
-  assign \$129  = \$125  & \$128 ;
-  assign \$130  = | rem;
-  assign \$131  = vec0 == 2'h3;
-  assign \$134  = & { \$133 , \$132 , \$131  };
-  assign \$135  = \$130  | \$134 ;
-  assign \$136  = item__valid & item_enable;
-  assign \$137  = ~ pick;
-  assign \$138  = rem & \$137 ;
-  assign \$139  = ! \$138 ;
-  assign \$140  = \$136  & \$139 ;
-  assign \$141  = \$135  ? \$140  : 1'h1;
-  assign finish = busy & \$141 ;
-  assign \$142  = item__valid & item_enable;
-  assign \$143  = | rem;
-  assign \$144  = \$142  & \$143 ;
-  assign \$145  = ~ pick;
-  assign \$146  = rem & \$145 ;
-  assign \$147  = ~ pick;
-  assign \$148  = rem & \$147 ;
-  assign \$149  = ~ pick;
-  assign \$150  = rem & \$149 ;
-  assign \$152  = ~ \$151 ;
-  assign \$153  = \$148 [1] & \$152 ;
-  assign \$154  = ~ pick;
-  assign \$155  = rem & \$154 ;
-  assign \$156  = ~ pick;
-  assign \$157  = rem & \$156 ;
-  assign \$158  = | \$157 [1:0];
-  assign \$159  = ~ \$158 ;
-  assign \$160  = \$155 [2] & \$159 ;
-  assign \$161  = ~ pick;
-  assign \$162  = rem & \$161 ;
-  assign \$163  = ~ pick;
-  assign \$164  = rem & \$163 ;
-  assign \$165  = | \$164 [2:0];
-  assign \$166  = ~ \$165 ;
-  assign \$167  = \$162 [3] & \$166 ;
-  assign \$168  = | { \low$22 [3], \low$22 [1] };
-  assign \$169  = | \low$22 [3:2];
+  assign \$108  = | rem;
+  assign \$109  = vec0 == 2'h3;
+  assign \$112  = & { \$111 , \$110 , \$109  };
+  assign \$113  = \$108  | \$112 ;
+  assign o__valid = busy & \$113 ;
+  assign \$114  = pick[0] ? held0 : 10'h000;
+  assign \$115  = pick[1] ? held1 : 10'h000;
+  assign \$116  = \$114  | \$115 ;
+  assign \$117  = pick[2] ? held2 : 10'h000;
+  assign \$118  = \$116  | \$117 ;
+  assign \$119  = pick[3] ? held3 : 10'h000;
+  assign \$120  = \$118  | \$119 ;
+  assign \$121  = vec0 == 2'h3;
+  assign \$124  = & { \$123 , \$122 , \$121  };
+  assign \$125  = ~ pick;
+  assign \$126  = rem & \$125 ;
+  assign \$127  = ! \$126 ;
+  assign \$128  = \$124  & \$127 ;
+  assign \$129  = | rem;
+  assign \$130  = vec0 == 2'h3;
+  assign \$133  = & { \$132 , \$131 , \$130  };
+  assign \$134  = \$129  | \$133 ;
+  assign \$135  = o__valid & o__ready;
+  assign \$136  = ~ pick;
+  assign \$137  = rem & \$136 ;
+  assign \$138  = ! \$137 ;
+  assign \$139  = \$135  & \$138 ;
+  assign \$140  = \$134  ? \$139  : 1'h1;
+  assign finish = busy & \$140 ;
+  assign \$141  = o__valid & o__ready;
+  assign \$142  = | rem;
+  assign \$143  = \$141  & \$142 ;
+  assign \$144  = ~ pick;
+  assign \$145  = rem & \$144 ;
+  assign \$146  = ~ pick;
+  assign \$147  = rem & \$146 ;
+  assign \$148  = ~ pick;
+  assign \$149  = rem & \$148 ;
+  assign \$151  = ~ \$150 ;
+  assign \$152  = \$147 [1] & \$151 ;
+  assign \$153  = ~ pick;
+  assign \$154  = rem & \$153 ;
+  assign \$155  = ~ pick;
+  assign \$156  = rem & \$155 ;
+  assign \$157  = | \$156 [1:0];
+  assign \$158  = ~ \$157 ;
+  assign \$159  = \$154 [2] & \$158 ;
+  assign \$160  = ~ pick;
+  assign \$161  = rem & \$160 ;
+  assign \$162  = ~ pick;
+  assign \$163  = rem & \$162 ;
+  assign \$164  = | \$163 [2:0];
+  assign \$165  = ~ \$164 ;
+  assign \$166  = \$161 [3] & \$165 ;
+  assign \$167  = | { \low$18 [3], \low$18 [1] };
+  assign \$168  = | \low$18 [3:2];
   always @(posedge clk)
-    vec2 <= \$170 ;
+    vec2 <= \$169 ;
   always @(posedge clk)
-    vec0 <= \$171 ;
+    vec0 <= \$170 ;
   always @(posedge clk)
-    busy <= \$172 ;
+    busy <= \$171 ;
   always @(posedge clk)
-    held0 <= \$173 ;
+    held0 <= \$172 ;
   always @(posedge clk)
-    held1 <= \$174 ;
+    held1 <= \$173 ;
   always @(posedge clk)
-    held2 <= \$175 ;
+    held2 <= \$174 ;
   always @(posedge clk)
-    held3 <= \$176 ;
+    held3 <= \$175 ;
   always @(posedge clk)
-    rem <= \$177 ;
+    rem <= \$176 ;
   always @(posedge clk)
-    pick <= \$178 ;
-  always @(posedge clk)
-    o__valid <= \$179 ;
-  always @(posedge clk)
-    o__payload <= \$180 ;
+    pick <= \$177 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$170  = vec2;
+    \$169  = vec2;
     if (finish) begin
-      \$170  = \$3 [0];
+      \$169  = \$3 [0];
     end
     if (rst) begin
-      \$170  = 1'h0;
+      \$169  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$171  = vec0;
+    \$170  = vec0;
     if (finish) begin
       if (\$12 ) begin
-        \$171  = \$15 [1:0];
+        \$170  = \$15 [1:0];
       end
     end
     if (rst) begin
-      \$171  = 2'h0;
+      \$170  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$172  = busy;
+    \$171  = busy;
     if (\$17 ) begin
-      \$172  = 1'h1;
+      \$171  = 1'h1;
     end
     if (finish) begin
-      \$172  = 1'h0;
+      \$171  = 1'h0;
     end
     if (rst) begin
-      \$172  = 1'h0;
+      \$171  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$173  = held0;
+    \$172  = held0;
     if (\$17 ) begin
-      \$173  = \$18 ;
+      \$172  = \$18 ;
+    end
+    if (rst) begin
+      \$172  = 10'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$173  = held1;
+    if (\$17 ) begin
+      \$173  = \$19 ;
     end
     if (rst) begin
       \$173  = 10'h000;
@@ -14712,9 +14566,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__ready, i__vali
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$174  = held1;
+    \$174  = held2;
     if (\$17 ) begin
-      \$174  = \$19 ;
+      \$174  = \$20 ;
     end
     if (rst) begin
       \$174  = 10'h000;
@@ -14722,9 +14576,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__ready, i__vali
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$175  = held2;
+    \$175  = held3;
     if (\$17 ) begin
-      \$175  = \$20 ;
+      \$175  = \$21 ;
     end
     if (rst) begin
       \$175  = 10'h000;
@@ -14732,58 +14586,28 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__ready, i__vali
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$176  = held3;
-    if (\$17 ) begin
-      \$176  = \$21 ;
+    \$176  = rem;
+    if (\$23 ) begin
+      \$176  = { \$31 , \$29 , \$27 , \$25  };
+    end
+    if (\$34 ) begin
+      \$176  = \$36 ;
     end
     if (rst) begin
-      \$176  = 10'h000;
+      \$176  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$177  = rem;
+    \$177  = pick;
     if (\$23 ) begin
-      \$177  = { \$31 , \$29 , \$27 , \$25  };
+      \$177  = low;
     end
     if (\$34 ) begin
-      \$177  = \$36 ;
+      \$177  = \low$18 ;
     end
     if (rst) begin
       \$177  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$178  = pick;
-    if (\$23 ) begin
-      \$178  = low;
-    end
-    if (\$34 ) begin
-      \$178  = \low$22 ;
-    end
-    if (rst) begin
-      \$178  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$179  = o__valid;
-    if (item_enable) begin
-      \$179  = item__valid;
-    end
-    if (rst) begin
-      \$179  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$180  = o__payload;
-    if (item_enable) begin
-      \$180  = item__payload;
-    end
-    if (rst) begin
-      \$180  = 16'h0000;
     end
   end
   always @* begin
@@ -14803,20 +14627,19 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__ready, i__vali
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \low$22  = 4'h0;
-    if (\$144 ) begin
-      \low$22  = { \$167 , \$160 , \$153 , \$146 [0] };
+    \low$18  = 4'h0;
+    if (\$143 ) begin
+      \low$18  = { \$166 , \$159 , \$152 , \$145 [0] };
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \idx$27  = 2'h0;
-    if (\$144 ) begin
-      \idx$27 [0] = \$168 ;
-      \idx$27 [1] = \$169 ;
+    \idx$23  = 2'h0;
+    if (\$143 ) begin
+      \idx$23 [0] = \$167 ;
+      \idx$23 [1] = \$168 ;
     end
   end
-  assign item__ready = item_enable;
   assign \i__payload.lane0  = i__payload[20:0];
   assign \i__payload.lane0.spikes  = i__payload[9:0];
   assign \i__payload.lane0.value  = i__payload[20:10];
@@ -14832,12 +14655,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__ready, i__vali
   assign \o__payload.mask  = o__payload[9:0];
   assign \o__payload.index  = o__payload[14:10];
   assign \o__payload.last  = o__payload[15];
-  assign \item__payload.mask  = item__payload[9:0];
-  assign \item__payload.index  = item__payload[14:10];
-  assign \item__payload.last  = item__payload[15];
-  assign item__payload[15] = \$129 ;
-  assign item__payload[14:10] = { vec0, vec2, sel };
-  assign item__payload[9:0] = \$121 ;
+  assign o__payload[15] = \$128 ;
+  assign o__payload[14:10] = { vec0, vec2, sel };
+  assign o__payload[9:0] = \$120 ;
   assign sel[1] = \$107 ;
   assign sel[0] = \$106 ;
   assign \$1  = vec2;
@@ -14858,8 +14678,8 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__ready, i__vali
   assign \$26  = i__payload[30:21];
   assign \$28  = i__payload[51:42];
   assign \$30  = i__payload[72:63];
-  assign \$111  = 1'h1;
-  assign \$112  = vec2;
+  assign \$110  = 1'h1;
+  assign \$111  = vec2;
   assign \$39  = i__payload[9:0];
   assign \$41  = i__payload[30:21];
   assign \$43  = i__payload[51:42];
@@ -14889,9 +14709,9 @@ module \net_mlp_fs_relu_k10_p16_8_2_l4.spikes1 (rst, i__ready, o__ready, i__vali
   assign \$95  = i__payload[30:21];
   assign \$97  = i__payload[51:42];
   assign \$99  = i__payload[72:63];
-  assign \$123  = 1'h1;
-  assign \$124  = vec2;
-  assign \$132  = 1'h1;
-  assign \$133  = vec2;
-  assign \$151  = \$150 [0];
+  assign \$122  = 1'h1;
+  assign \$123  = vec2;
+  assign \$131  = 1'h1;
+  assign \$132  = vec2;
+  assign \$150  = \$149 [0];
 endmodule

@@ -16,8 +16,8 @@ Spike writer
     vector costs a clock to take in; lanes without spikes cost nothing more.
 
 Read-out
-    Takes the last engine's logit vectors, works through them lane by lane, keeps the first
-    maximum (strictly greater replaces it) and emits ``{class, logits}`` once per image.
+    Takes the last engine's logits lane by lane, keeps the first maximum (strictly greater
+    replaces it) and emits ``{class, logits}`` once per image.
 """
 
 from amaranth import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
@@ -25,7 +25,7 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from .affine import vector_layout
-from .hw import (const_mul, encode_event, first_set, fit, item_layout, onehot_mux,
+from .hw import (NARROW, const_mul, encode_event, first_set, fit, item_layout, onehot_mux,
                  registered_output)
 
 __all__ = ["InputWriter", "AmosLanes", "SpikeWriter", "Readout", "output_layout",
@@ -62,9 +62,10 @@ class InputWriter(wiring.Component):
         m = Module()
         plan = self.plan
         w = plan.input_width
-        # the items leave through a register (a conv layer's position arithmetic would
+        # a conv layer's items leave through a register (its position arithmetic would
         # otherwise run on into the event memory's write port)
-        out = registered_output(m, self.o, "item")
+        conv = plan.affine[0].kind == "conv"
+        out = registered_output(m, self.o, "item") if conv else self.o
         take = self.i.valid & out.ready
         digits, last = _counter(m, plan.input_index.sizes, take, "pos")
         code = self.i.payload.as_unsigned()
@@ -191,9 +192,11 @@ class SpikeWriter(wiring.Component):
             digits = [o, y >> s, x >> s]
         else:
             digits = [o]
-        # the items leave through a register (the position arithmetic of a conv consumer
-        # would otherwise run on into the next engine's input register)
-        out = registered_output(m, self.o, "item")
+        # the items leave through a register where their logic is deep (a conv consumer's
+        # position arithmetic, a wide lane multiplexer), so it does not run on into the next
+        # engine's input register; narrow linear ones go straight on (a register less)
+        deep = cons.kind == "conv" or L > NARROW
+        out = registered_output(m, self.o, "item") if deep else self.o
         m.d.comb += [
             out.valid.eq(busy & (any_ | vec_last)),
             out.payload.mask.eq(onehot_mux(pick, held)),
@@ -219,12 +222,12 @@ def output_layout(classes, class_bits, width):
 class Readout(wiring.Component):
     """The last engine's logits -> one ``{class, logits}`` beat per image.
 
-    A vector is copied in whole (so the engine's ready is a register, not a path through the
-    read-out's counters), then one lane per clock is selected into a register and, the clock
-    after, compared with the best so far and stored (a lane multiplexer and a compare in one
-    clock would set the clock). The next vector comes in as the last lane is selected. The
-    output register is the working register: a logit is stored only while no result waits,
-    so one set of C registers serves both.
+    Two steps per logit: the lane is selected into a register, then compared with the best so
+    far and stored (a lane multiplexer and a compare in one clock would set the clock). The
+    input's ready is a function of registers alone (never of its valid), so the engine's
+    stall logic does not run through the read-out. The output register is the working
+    register: a logit is stored only while no result waits, so one set of C registers serves
+    both.
     """
 
     def __init__(self, plan):
@@ -239,9 +242,7 @@ class Readout(wiring.Component):
         m = Module()
         plan = self.plan
         C, P, G, W = plan.classes, plan.P, plan.G, plan.width
-        # the vector being worked through: pass vg, lane lp, logit idx
-        vec = [Signal(signed(W), name=f"vec{p}") for p in range(P)]
-        busy = Signal(name="busy")
+        # select: the logit idx, lane lp of the vector of pass vg
         idx = Signal(range(C), name="idx")
         lp = Signal(range(P), name="lane")
         vg = Signal(range(G), name="group")
@@ -251,17 +252,15 @@ class Readout(wiring.Component):
         s_v = Signal(signed(W), name="sel_v")
         s_idx = Signal(range(C), name="sel_idx")
         store = Signal(name="store")
-        select = Signal(name="select")
+        room = Signal(name="room")
+        take = Signal(name="take")
         m.d.comb += [store.eq(s_valid & ~self.o.valid),
-                     select.eq(busy & (~s_valid | store)),
-                     self.i.ready.eq(~busy | (select & last_lane))]
-        with m.If(self.i.valid & self.i.ready):
-            m.d.sync += [busy.eq(1), *[v.eq(self.i.payload[f"lane{p}"])
-                                       for p, v in enumerate(vec)]]
-        with m.Elif(select & last_lane):
-            m.d.sync += busy.eq(0)
-        with m.If(select):
-            m.d.sync += [s_v.eq(Array(vec)[lp]), s_idx.eq(idx)]
+                     room.eq(~s_valid | store),
+                     take.eq(self.i.valid & room),
+                     self.i.ready.eq(room & last_lane)]
+        with m.If(take):
+            m.d.sync += [s_v.eq(Array([self.i.payload[f"lane{p}"] for p in range(P)])[lp]),
+                         s_idx.eq(idx)]
             with m.If(idx == C - 1):
                 m.d.sync += [idx.eq(0), lp.eq(0), vg.eq(0)]
             with m.Else():
@@ -270,7 +269,7 @@ class Readout(wiring.Component):
                     m.d.sync += [lp.eq(0), vg.eq(vg + 1)]
                 with m.Else():
                     m.d.sync += lp.eq(lp + 1)
-        with m.If(select):
+        with m.If(take):
             m.d.sync += s_valid.eq(1)
         with m.Elif(store):
             m.d.sync += s_valid.eq(0)
