@@ -2,7 +2,7 @@
 
 from amaranth import Cat, Const, Mux, Signal, unsigned
 
-__all__ = ["at_least_two", "const_mul", "first_set", "onehot_mux", "registered_output", "fit",
+__all__ = ["at_least_two", "const_mul", "first_set", "onehot_index", "onehot_mux", "registered_output", "fit",
            "item_layout", "lane_slice"]
 
 
@@ -38,11 +38,17 @@ def first_set(m, bits, name, onehot=None):
         m.d.comb += low.eq(Cat(bits[0], *[bits[i] & ~bits[:i].any() for i in range(1, n)]))
     else:
         m.d.comb += low.eq(bits & (~bits + 1))
+    onehot_index(m, low, idx)
+    return idx
+
+
+def onehot_index(m, onehot, idx):
+    """Drive ``idx`` with the position of the set bit of ``onehot`` (0 when none): each index
+    bit an OR over the positions that have it."""
     for k in range(len(idx)):
-        members = [low[i] for i in range(n) if (i >> k) & 1]
+        members = [onehot[i] for i in range(len(onehot)) if (i >> k) & 1]
         if members:
             m.d.comb += idx[k].eq(Cat(*members).any())
-    return idx
 
 
 #: The widest vector whose lowest set bit :func:`first_set` isolates with LUTs alone.

@@ -25,8 +25,8 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from .affine import vector_layout
-from .hw import (NARROW, const_mul, encode_event, first_set, fit, item_layout, onehot_mux,
-                 registered_output)
+from .hw import (NARROW, const_mul, encode_event, first_set, fit, item_layout, onehot_index,
+                 onehot_mux, registered_output)
 
 __all__ = ["InputWriter", "AmosLanes", "SpikeWriter", "Readout", "output_layout",
            "neuron_out_layout"]
@@ -176,10 +176,7 @@ class SpikeWriter(wiring.Component):
         any_ = rem != 0
         one_left = (rem & ~pick) == 0
         sel = Signal(range(max(L, 2)), name="sel")
-        for k in range(len(sel)):
-            members = [pick[i] for i in range(L) if (i >> k) & 1]
-            if members:
-                m.d.comb += sel[k].eq(Cat(*members).any())
+        onehot_index(m, pick, sel)
 
         # the position in the consumer's input: channel g P + c L + p, pooled row and column
         if P & (P - 1) == 0 and L & (L - 1) == 0:     # powers of two: a concatenation
